@@ -1,0 +1,32 @@
+# The two commands a newcomer needs are `make demo` and `make test` (see README.md).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= cpu,train,dev
+
+.PHONY: setup demo test test-all app lint
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
+	touch $@
+
+# Index the bundled sample photos with the bundled default model, then ask for look-alikes.
+demo: setup
+	LOOKALIKE_HOME=$${LOOKALIKE_HOME:-.cache/demo-home} $(BIN)/lookalike index resources/sample-photos
+	LOOKALIKE_HOME=$${LOOKALIKE_HOME:-.cache/demo-home} $(BIN)/lookalike similar -k 5 $$(ls -d resources/sample-photos/* | grep -v -i readme | head -n 1)
+
+app: setup
+	$(BIN)/lookalike resources/sample-photos
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow"
+
+test-all: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check desktop_app trainer tests bench

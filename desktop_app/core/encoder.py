@@ -1,0 +1,161 @@
+"""Encoder: one onnxruntime session that turns preprocessed photos into packed binary codes.
+
+Loading a model folder checks the ONNX file's sha256 against its card and runs the card's probe
+self-test, so a damaged or mismatched model is refused before it can write a single code.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelError
+from .hashing import pack_bits
+from .model_card import ModelCard, file_sha256, read_card
+
+log = logging.getLogger(__name__)
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@dataclass(frozen=True)
+class ModelFolder:
+    """A validated model on disk: its card and the path of its graph."""
+
+    path: Path
+    card: ModelCard
+
+    @property
+    def onnx_path(self) -> Path:
+        return self.path / self.card.onnx_file
+
+
+def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelFolder:
+    """Read the card and check the graph's hash. Raises ModelError with a clear message."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError(model_dir, "this model folder does not exist",
+                         "Choose a folder that holds model.onnx and model.json")
+    card = read_card(model_dir)
+    onnx_path = model_dir / card.onnx_file
+    if not onnx_path.is_file():
+        raise ModelError(onnx_path, "the model's ONNX file is missing",
+                         "Copy the whole model folder again")
+    if verify_hash:
+        actual = file_sha256(onnx_path)
+        if actual != card.onnx_sha256:
+            raise ModelError(onnx_path, "the ONNX file does not match the sha256 in its model card "
+                             "(the file is damaged or belongs to another card)",
+                             "Copy the whole model folder again or re-export it")
+    return ModelFolder(model_dir, card)
+
+
+def probe_inputs(card: ModelCard) -> np.ndarray:
+    h, w = card.input.size
+    rng = np.random.default_rng(card.probe.seed)
+    return rng.random((card.probe.count, 3, h, w), dtype=np.float32)
+
+
+def default_providers() -> list[str]:
+    """CUDA first when this onnxruntime build offers it; the session says what it really got."""
+    import onnxruntime as ort
+
+    wanted = os.environ.get("LOOKALIKE_PROVIDER", "").strip().lower()
+    available = ort.get_available_providers()
+    if wanted == "cpu" or CUDA not in available:
+        return [CPU]
+    return [CUDA, CPU]
+
+
+class Encoder:
+    """Runs the graph. Thread-safe for `encode_*` calls (onnxruntime sessions are)."""
+
+    def __init__(self, model: ModelFolder, providers: Sequence[str] | None = None,
+                 intra_op_threads: int | None = None, self_test: bool = True) -> None:
+        import onnxruntime as ort
+
+        self.model = model
+        self.card = model.card
+        opts = ort.SessionOptions()
+        # Leave a core for the GUI and the decoders unless told otherwise.
+        threads = intra_op_threads or max(1, (os.cpu_count() or 2) - 1)
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(
+                str(model.onnx_path), sess_options=opts,
+                providers=list(providers or default_providers()))
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
+            raise ModelError(model.onnx_path, f"onnxruntime cannot load this file ({exc})",
+                             "Re-export the model, or choose another model folder") from exc
+        self.providers = self.session.get_providers()
+        self._check_io()
+        if self_test:
+            self.run_probe()
+
+    # -- setup checks -------------------------------------------------------------------------
+    def _check_io(self) -> None:
+        inputs = {i.name: i for i in self.session.get_inputs()}
+        outputs = {o.name: o for o in self.session.get_outputs()}
+        spec_in, spec_out = self.card.input, self.card.output
+        if spec_in.name not in inputs:
+            raise ModelError(self.model.onnx_path, f"the graph has no input named '{spec_in.name}' "
+                             f"(it has {', '.join(inputs)})", "The card and graph do not belong together")
+        if spec_out.name not in outputs:
+            raise ModelError(self.model.onnx_path, f"the graph has no output named '{spec_out.name}' "
+                             f"(it has {', '.join(outputs)})", "The card and graph do not belong together")
+        last = outputs[spec_out.name].shape[-1]
+        if isinstance(last, int) and last != spec_out.bits:
+            raise ModelError(self.model.onnx_path, f"the graph gives {last} outputs but the card "
+                             f"says {spec_out.bits} bits", "The card and graph do not belong together")
+
+    def run_probe(self) -> None:
+        expected = self.card.probe.expected_codes_hex
+        if not expected:
+            raise ModelError(self.model.path, "the model card has no probe codes to self-test with",
+                             "Re-export the model with `python -m trainer export`")
+        got = self.encode_pixels(probe_inputs(self.card))
+        want = np.array([np.frombuffer(bytes.fromhex(h), dtype=np.uint8) for h in expected])
+        if want.shape != got.shape:
+            raise ModelError(self.model.path, "the probe codes in the card have the wrong length")
+        flipped = np.unpackbits(want ^ got, axis=1).sum(axis=1)
+        if int(flipped.max()) > self.card.probe.max_flipped_bits:
+            raise ModelError(self.model.path, f"the model fails its self-test ({int(flipped.max())} "
+                             f"bits differ from the card's probe codes on {', '.join(self.providers)})",
+                             "The model folder is damaged or was exported wrongly; re-export it")
+
+    # -- encoding -----------------------------------------------------------------------------
+    @property
+    def bits(self) -> int:
+        return self.card.output.bits
+
+    @property
+    def model_id(self) -> str:
+        return self.card.model_id
+
+    @property
+    def uses_gpu(self) -> bool:
+        return CUDA in self.providers
+
+    def raw_outputs(self, pixels: np.ndarray) -> np.ndarray:
+        """Real-valued outputs before binarisation, float32 [N, bits]."""
+        pixels = np.ascontiguousarray(pixels, dtype=np.float32)
+        (out,) = self.session.run([self.card.output.name], {self.card.input.name: pixels})
+        return out
+
+    def encode_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """float32 [N, 3, H, W] -> packed codes uint8 [N, ceil(bits/8)]."""
+        if len(pixels) == 0:
+            return np.zeros((0, self.card.code_bytes), dtype=np.uint8)
+        return pack_bits(self.raw_outputs(pixels) > 0)
+
+
+def load_encoder(model_dir: str | Path, **kwargs) -> Encoder:
+    return Encoder(open_model_folder(model_dir), **kwargs)

@@ -1,0 +1,37 @@
+"""Errors the core raises. Each carries what a person needs: which file, why, and what to do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LookalikeError(Exception):
+    """Base class: `str(err)` is one clear sentence naming the file, the cause and the remedy."""
+
+    def __init__(self, path: str | Path | None, reason: str, hint: str = "") -> None:
+        self.path = str(path) if path is not None else None
+        self.reason = reason
+        self.hint = hint
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        parts = []
+        if self.path:
+            parts.append(f"{self.path}: {self.reason}")
+        else:
+            parts.append(self.reason)
+        if self.hint:
+            parts.append(self.hint)
+        return ". ".join(p.rstrip(".") for p in parts) + "."
+
+
+class PhotoReadError(LookalikeError):
+    """A photo could not be read or decoded; the file is skipped and recorded, never fatal."""
+
+
+class ModelError(LookalikeError):
+    """A model folder is missing, damaged, of an unknown version, or fails its self-test."""
+
+
+class StoreError(LookalikeError):
+    """The library database cannot be opened or written (newer version, disk full, locked...)."""

@@ -1,0 +1,182 @@
+"""Reading photos: every format people have, EXIF orientation applied, big JPEGs decoded small.
+
+Files are read into memory once; the same bytes give the content fingerprint and the decode, so a
+photo is never read from disk twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from .errors import PhotoReadError
+
+try:  # HEIC/HEIF (and AVIF on older Pillow) come from pillow-heif.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    HEIF_SUPPORTED = True
+except ImportError:  # pragma: no cover - pillow-heif is a required dependency
+    HEIF_SUPPORTED = False
+
+# Pillow's own bomb guard raises for > 2x this; we refuse anything over it with our message.
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = None  # we check ourselves, before decoding
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, reported per file
+
+PHOTO_EXTENSIONS = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif",
+    ".heic", ".heif", ".hif", ".avif",
+})
+
+
+def is_photo(path: str | os.PathLike) -> bool:
+    """A name that looks like a photo and is not hidden or a temporary/partial download."""
+    name = os.path.basename(os.fsdecode(path))
+    if name.startswith(".") or name.startswith("~"):
+        return False
+    lower = name.lower()
+    if lower.endswith((".part", ".crdownload", ".tmp", ".download")):
+        return False
+    return os.path.splitext(lower)[1] in PHOTO_EXTENSIONS
+
+
+def fingerprint_bytes(data: bytes) -> str:
+    """Content identity of a file: recognises a moved or renamed photo without re-encoding it."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def fingerprint(path: str | os.PathLike) -> str:
+    return fingerprint_bytes(Path(path).read_bytes())
+
+
+@dataclass(frozen=True)
+class LoadedPhoto:
+    path: str
+    image: Image.Image  # RGB, orientation applied, possibly reduced by draft decoding
+    width: int  # full size, after orientation
+    height: int
+    fingerprint: str
+    size: int  # bytes on disk
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError as exc:
+        raise PhotoReadError(path, "the file no longer exists (deleted or moved while reading)",
+                             "Nothing to do; it will be picked up where it went") from exc
+    except IsADirectoryError as exc:
+        raise PhotoReadError(path, "this is a folder, not a photo") from exc
+    except PermissionError as exc:
+        raise PhotoReadError(path, "permission denied",
+                             "Give your user read access to the file, then rescan") from exc
+    except OSError as exc:
+        raise PhotoReadError(path, f"cannot read the file ({exc.strerror or exc})",
+                             "Check the disk or network share, then rescan") from exc
+
+
+def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None = None,
+           max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, int, int]:
+    """Bytes -> (RGB image with EXIF orientation applied, full width, full height).
+
+    With `min_size`, JPEGs are decoded by DCT scaling (Pillow's draft mode) to the smallest size
+    that is still at least `min_size` in both directions: 4-6x faster for camera photos.
+    """
+    if not data:
+        raise PhotoReadError(path, "the file is empty (0 bytes)",
+                             "It may still be copying; it will be retried when it changes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        raise PhotoReadError(path, "this is not an image Lookalike can read (unknown or damaged "
+                             "format)", "Open it in an image viewer to check it") from exc
+    except Exception as exc:
+        raise PhotoReadError(path, f"the image header is damaged ({exc})") from exc
+    width, height = image.size
+    if width * height > max_pixels:
+        raise PhotoReadError(path, f"the image is {width}x{height} pixels, over the "
+                             f"{max_pixels // 1_000_000}-megapixel safety limit",
+                             "This guards against decompression bombs; skip or shrink the file")
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except Exception:  # broken EXIF must not cost the photo
+        orientation = 1
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    try:
+        if min_size is not None and image.format == "JPEG":
+            # Orientation 5-8 swaps axes, so ask for the larger side in both directions.
+            side = max(min_size)
+            image.draft("RGB", (side, side))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            image.seek(0)  # first frame of animations
+            image.load()
+            image = _apply_orientation(_to_rgb(image), orientation)
+    except PhotoReadError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise PhotoReadError(path, f"the image data is damaged or truncated ({exc})",
+                             "If it is still being copied it will be retried; otherwise "
+                             "re-export or remove it") from exc
+    except MemoryError as exc:
+        raise PhotoReadError(path, "not enough memory to decode this image") from exc
+    return image, width, height
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Any mode (16-bit, CMYK, palette+alpha, LA...) -> RGB, transparent areas on white."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        import numpy as np
+
+        arr = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        image = Image.fromarray((arr * (255.0 / peak)).round().astype("uint8"), "L")
+    if image.mode == "P" or image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        out = Image.alpha_composite(background, rgba).convert("RGB")
+    else:
+        out = image.convert("RGB")
+    return out
+
+
+_ORIENTATION_OPS = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+
+def _apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
+    """Turn the pixels the way the camera's EXIF Orientation tag (1-8) says they are shown."""
+    for op in _ORIENTATION_OPS.get(orientation, ()):
+        image = image.transpose(op)
+    return image
+
+
+def load_photo(path: str | os.PathLike, min_size: tuple[int, int] | None = None,
+               max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
+    """Read, fingerprint and decode one photo. Raises PhotoReadError naming the file."""
+    data = read_bytes(path)
+    image, width, height = decode(data, path, min_size=min_size, max_pixels=max_pixels)
+    return LoadedPhoto(os.fspath(path), image, width, height, fingerprint_bytes(data), len(data))
+
+
+def read_image(path: str | os.PathLike, min_size: tuple[int, int] | None = None) -> Image.Image:
+    return load_photo(path, min_size=min_size).image

@@ -1,0 +1,53 @@
+"""Photo -> float32 CHW tensor, exactly as the model card specifies (PIL + numpy, no torch).
+
+The trainer uses this same function for its exported pipeline, so app and trainer cannot drift.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from .model_card import InputSpec
+
+_RESAMPLE = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "nearest": Image.Resampling.NEAREST,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+
+
+def resize_for_input(image: Image.Image, spec: InputSpec) -> Image.Image:
+    """Resize (shorter side) and crop to the network's input size; RGB out."""
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    height, width = spec.size
+    resample = _RESAMPLE.get(spec.interpolation, Image.Resampling.BILINEAR)
+    if spec.crop == "none":
+        return image.resize((width, height), resample, reducing_gap=3.0)
+    w, h = image.size
+    scale = spec.resize_shorter / min(w, h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    image = image.resize((new_w, new_h), resample, reducing_gap=3.0)
+    left, top = (new_w - width) // 2, (new_h - height) // 2
+    return image.crop((left, top, left + width, top + height))
+
+
+def to_tensor(image: Image.Image, spec: InputSpec) -> np.ndarray:
+    """An already-resized RGB image -> normalised float32 [3, H, W]."""
+    arr = np.asarray(image, dtype=np.float32)
+    mean = np.asarray(spec.mean, dtype=np.float32)
+    std = np.asarray(spec.std, dtype=np.float32)
+    arr = (arr * np.float32(spec.scale) - mean) / std
+    return np.ascontiguousarray(arr.transpose(2, 0, 1))
+
+
+def preprocess(image: Image.Image, spec: InputSpec) -> np.ndarray:
+    return to_tensor(resize_for_input(image, spec), spec)
+
+
+def draft_target(spec: InputSpec) -> tuple[int, int]:
+    """The smallest size a JPEG may be draft-decoded to without losing pixels the model needs."""
+    side = max(spec.resize_shorter, *spec.size)
+    return side, side

@@ -1,0 +1,38 @@
+"""Shared fixtures: an isolated LOOKALIKE_HOME for every test, a tiny real ONNX model, photos."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from photos import make_photo  # noqa: E402
+from tiny_model import make_tiny_model  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def lookalike_home(tmp_path_factory, monkeypatch) -> Path:
+    """All app state (database, cache, settings, logs) goes to a fresh folder per test."""
+    home = tmp_path_factory.mktemp("lookalike-home")
+    monkeypatch.setenv("LOOKALIKE_HOME", str(home))
+    monkeypatch.setenv("LOOKALIKE_PROVIDER", "cpu")
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A real 48-bit ONNX model folder (model.onnx + model.json); read-only by convention."""
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model"), bits=48)
+
+
+@pytest.fixture
+def photo_factory(tmp_path):
+    def factory(relpath: str, name: str = "chelsea", **kwargs) -> Path:
+        return make_photo(tmp_path / relpath, name=name, **kwargs)
+
+    return factory

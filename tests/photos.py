@@ -1,0 +1,54 @@
+"""Real photo files for tests: scikit-image's sample photographs (shipped by the package, no
+download), written as JPEG with EXIF, PNG, HEIC..., plus edited copies."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+# Colour photographs shipped inside scikit-image's data folder.
+SAMPLE_NAMES = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field",
+                "immunohistochemistry", "retina", "cat", "colorwheel")
+
+
+def sample_image(name: str) -> Image.Image:
+    import skimage.data
+
+    arr = getattr(skimage.data, name)()
+    if isinstance(arr, tuple):  # stereo pairs return (left, right, disparity)
+        arr = arr[0]
+    if arr.ndim == 2:
+        arr = np.stack([arr] * 3, axis=-1)
+    return Image.fromarray(arr[..., :3].astype(np.uint8), "RGB")
+
+
+def exif_bytes(orientation: int = 1, model: str = "Test Camera") -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = model
+    return exif.tobytes()
+
+
+def make_photo(path: Path, name: str = "chelsea", fmt: str | None = None, orientation: int = 1,
+               size: tuple[int, int] | None = None, quality: int = 90) -> Path:
+    """Write sample photo `name` to `path` in the format its suffix names (JPEG gets EXIF)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = sample_image(name)
+    if size:
+        image = image.resize(size, Image.Resampling.BILINEAR)
+    fmt = fmt or {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
+                  ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".gif": "GIF",
+                  ".heic": "HEIF", ".heif": "HEIF"}[path.suffix.lower()]
+    if fmt == "HEIF":
+        import pillow_heif  # noqa: F401  (registers the HEIF writer)
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP", "HEIF") else {}
+    if fmt == "JPEG":
+        kwargs["exif"] = exif_bytes(orientation)
+    buf = io.BytesIO()
+    image.save(buf, format=fmt, **kwargs)
+    path.write_bytes(buf.getvalue())
+    return path
