@@ -1,0 +1,95 @@
+"""The user's settings: watched folders, options and window geometry, as JSON in config_dir().
+
+Saved atomically (write a temporary file, then rename), so a crash mid-save never leaves a
+half-written file. A missing or damaged file gives defaults and a logged warning, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from . import paths
+
+log = logging.getLogger(__name__)
+
+SETTINGS_FILE = "settings.json"
+SETTINGS_VERSION = 1
+
+
+@dataclass
+class Settings:
+    version: int = SETTINGS_VERSION
+    watched_folders: list[str] = field(default_factory=list)
+    polling_folders: list[str] = field(default_factory=list)  # network shares: poll, no inotify
+    model_dir: str | None = None  # None: the default model shipped in resources/models/default
+    max_distance: int = 12  # results slider
+    results_count: int = 40
+    duplicate_distance: int = 2
+    thumbnail_size: int = 160
+    first_run_done: bool = False
+    window_geometry: str = ""  # QWidget.saveGeometry() as hex
+    window_state: str = ""  # QMainWindow.saveState() as hex
+    last_albums_dir: str = ""
+
+    @staticmethod
+    def path() -> Path:
+        return paths.config_dir() / SETTINGS_FILE
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Settings":
+        path = path or cls.path()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            log.warning("%s: cannot read the settings (%s); starting with defaults", path, exc)
+            return cls()
+        if not isinstance(raw, dict):
+            log.warning("%s: the settings file is not a JSON object; starting with defaults", path)
+            return cls()
+        known = {f.name: f for f in fields(cls)}
+        values = {}
+        defaults = cls()
+        for key, value in raw.items():
+            # Unknown keys (from a newer version) are ignored; wrong types fall back to defaults.
+            if key in known and isinstance(value, type(getattr(defaults, key))) or (
+                    key == "model_dir" and (value is None or isinstance(value, str))):
+                values[key] = value
+        values["version"] = SETTINGS_VERSION
+        return cls(**values)
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(asdict(self), indent=2) + "\n"
+        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def add_folder(self, folder: str, polling: bool = False) -> None:
+        folder = os.path.abspath(folder)
+        if folder not in self.watched_folders:
+            self.watched_folders.append(folder)
+        if polling and folder not in self.polling_folders:
+            self.polling_folders.append(folder)
+
+    def remove_folder(self, folder: str) -> None:
+        folder = os.path.abspath(folder)
+        self.watched_folders = [f for f in self.watched_folders if f != folder]
+        self.polling_folders = [f for f in self.polling_folders if f != folder]

@@ -1,0 +1,89 @@
+"""FolderWatcher on real files: events merged, debounced and filtered, on the Qt event loop."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from desktop_app.watch import FolderWatcher
+from photos import make_photo
+
+
+@pytest.fixture
+def watcher(qtbot):
+    w = FolderWatcher(debounce_ms=200)
+    yield w
+    w.stop()
+
+
+def test_new_photo_is_reported_once_after_a_burst(qtbot, tmp_path, watcher):
+    assert watcher.watch(str(tmp_path))
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000) as blocker:
+        for i in range(20):
+            make_photo(tmp_path / f"img{i:02d}.jpg", "coffee", size=(64, 48))
+    changed = blocker.args[0]
+    assert changed == sorted(str(tmp_path / f"img{i:02d}.jpg") for i in range(20))
+
+
+def test_non_photos_and_hidden_files_are_ignored(qtbot, tmp_path, watcher):
+    watcher.watch(str(tmp_path))
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000) as blocker:
+        (tmp_path / "notes.txt").write_text("x")
+        (tmp_path / ".hidden.jpg").write_bytes(b"x")
+        (tmp_path / "download.jpg.part").write_bytes(b"x")
+        make_photo(tmp_path / "sub" / "real.png", "chelsea", size=(32, 32))
+    # The new folder is reported whole (its photos are walked by the library), nothing else.
+    assert blocker.args[0] == [str(tmp_path / "sub")]
+
+
+def test_changes_inside_a_new_folder_are_merged_into_it(qtbot, tmp_path, watcher):
+    watcher.watch(str(tmp_path))
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000) as blocker:
+        for i in range(5):
+            make_photo(tmp_path / "import" / f"{i}.jpg", "coffee", size=(32, 32))
+        make_photo(tmp_path / "top.jpg", "coffee", size=(32, 32))
+    assert blocker.args[0] == [str(tmp_path / "import"), str(tmp_path / "top.jpg")]
+
+
+def test_move_reports_new_path_changed_and_old_removed(qtbot, tmp_path, watcher):
+    src = make_photo(tmp_path / "a.jpg", "astronaut", size=(64, 64))
+    watcher.watch(str(tmp_path))
+    order = []
+    watcher.paths_changed.connect(lambda p: order.append(("changed", p)))
+    watcher.paths_removed.connect(lambda p: order.append(("removed", p)))
+    with qtbot.waitSignal(watcher.paths_removed, timeout=5000):
+        shutil.move(src, tmp_path / "b.jpg")
+    assert order == [("changed", [str(tmp_path / "b.jpg")]), ("removed", [str(src)])]
+
+
+def test_deleted_photo_and_folder_are_removed(qtbot, tmp_path, watcher):
+    photo = make_photo(tmp_path / "keep" / "x.jpg", "rocket", size=(64, 64))
+    album = tmp_path / "album"
+    make_photo(album / "y.jpg", "rocket", size=(64, 64))
+    watcher.watch(str(tmp_path))
+    with qtbot.waitSignal(watcher.paths_removed, timeout=5000) as blocker:
+        photo.unlink()
+        shutil.rmtree(album)
+    removed = blocker.args[0]
+    assert str(photo) in removed and str(album) in removed
+
+
+def test_polling_mode_sees_new_files(qtbot, tmp_path):
+    w = FolderWatcher(debounce_ms=100, poll_interval_s=0.3)
+    try:
+        assert w.watch(str(tmp_path), polling=True)
+        with qtbot.waitSignal(w.paths_changed, timeout=5000) as blocker:
+            make_photo(tmp_path / "share.jpg", "coffee", size=(32, 32))
+        assert str(tmp_path / "share.jpg") in blocker.args[0]
+    finally:
+        w.stop()
+
+
+def test_unwatched_folder_is_quiet_and_missing_folder_refused(qtbot, tmp_path, watcher):
+    assert not watcher.watch(str(tmp_path / "nope"))
+    watcher.watch(str(tmp_path))
+    watcher.unwatch(str(tmp_path))
+    assert watcher.watched() == []
+    with qtbot.assertNotEmitted(watcher.paths_changed, wait=600):
+        make_photo(tmp_path / "late.jpg", "coffee", size=(32, 32))
