@@ -1,0 +1,280 @@
+"""Item models for the views: the library grid, search results and unreadable photos.
+
+Plain QAbstractItemModels over typed records (Photo, Match), testable without any widget.
+Thumbnails come from a ThumbnailCache and are requested only when a view asks for a row's
+decoration, i.e. only for rows on screen.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtGui import QColor, QPixmap
+
+from ..core.records import Match, Photo
+from .thumbnails import ThumbnailCache
+
+PhotoIdRole = Qt.ItemDataRole.UserRole + 1
+PathRole = Qt.ItemDataRole.UserRole + 2
+RecordRole = Qt.ItemDataRole.UserRole + 3  # the Photo or Match itself
+DistanceRole = Qt.ItemDataRole.UserRole + 4
+SimilarityRole = Qt.ItemDataRole.UserRole + 5
+ErrorRole = Qt.ItemDataRole.UserRole + 6
+
+
+def _placeholder(edge: int, broken: bool) -> QPixmap:
+    pix = QPixmap(edge, edge)
+    pix.fill(QColor(200, 80, 80, 60) if broken else QColor(128, 128, 128, 40))
+    return pix
+
+
+class _ThumbnailRows(QAbstractListModel):
+    """Shared part: rows that have a path and a thumbnail."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._placeholders: dict[bool, QPixmap] = {}
+        if thumbnails is not None:
+            thumbnails.ready.connect(self._on_thumbnail)
+
+    def _path_at(self, row: int) -> str:
+        raise NotImplementedError
+
+    def _rows_of_path(self, path: str) -> Iterable[int]:
+        raise NotImplementedError
+
+    def _decoration(self, path: str):
+        if self._thumbnails is None:
+            return None
+        pix = self._thumbnails.pixmap(path)
+        if pix is not None:
+            return pix
+        broken = self._thumbnails.is_broken(path)
+        if broken not in self._placeholders:
+            self._placeholders[broken] = _placeholder(self._thumbnails.edge, broken)
+        return self._placeholders[broken]
+
+    def _on_thumbnail(self, path: str) -> None:
+        for row in self._rows_of_path(path):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class PhotoListModel(_ThumbnailRows):
+    """The library grid: one row per indexed photo, in the order they were added."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(thumbnails, parent)
+        self._photos: list[Photo] = []
+        self._row_of_id: dict[int, int] = {}
+        self._row_of_path: dict[str, int] = {}
+
+    # -- Qt model API ---------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._photos)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._photos):
+            return None
+        photo = self._photos[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return os.path.basename(photo.path)
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._decoration(photo.path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            size = f"{photo.width}x{photo.height}, " if photo.width else ""
+            return f"{photo.path}\n{size}{photo.size // 1024} KiB"
+        if role == PhotoIdRole:
+            return photo.id
+        if role == PathRole:
+            return photo.path
+        if role == RecordRole:
+            return photo
+        return None
+
+    # -- updates ----------------------------------------------------------------------------------
+    def set_photos(self, photos: Sequence[Photo]) -> None:
+        self.beginResetModel()
+        self._photos = [p for p in photos if p.status == "ok"]
+        self._reindex()
+        self.endResetModel()
+
+    def upsert(self, photos: Iterable[Photo]) -> None:
+        """New photos are appended, known ones (same id) updated in place; failed ones dropped."""
+        new: list[Photo] = []
+        gone: list[int] = []
+        for photo in photos:
+            row = self._row_of_id.get(photo.id)
+            if photo.status != "ok":
+                if row is not None:
+                    gone.append(photo.id)
+                continue
+            if row is None:
+                new.append(photo)
+                continue
+            old = self._photos[row]
+            self._photos[row] = photo
+            if old.path != photo.path:
+                self._row_of_path.pop(old.path, None)
+                self._row_of_path[photo.path] = row
+            if self._thumbnails is not None and (old.mtime, old.size) != (photo.mtime, photo.size):
+                self._thumbnails.forget(photo.path)
+            index = self.index(row)
+            self.dataChanged.emit(index, index)
+        if new:
+            first = len(self._photos)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for offset, photo in enumerate(new):
+                self._photos.append(photo)
+                self._row_of_id[photo.id] = first + offset
+                self._row_of_path[photo.path] = first + offset
+            self.endInsertRows()
+        if gone:
+            self.remove_ids(gone)
+
+    def remove_ids(self, photo_ids: Iterable[int]) -> None:
+        rows = sorted({self._row_of_id[i] for i in photo_ids if i in self._row_of_id}, reverse=True)
+        if not rows:
+            return
+        # Remove contiguous runs from the bottom up so earlier row numbers stay valid.
+        start = end = rows[0]
+        runs = []
+        for row in rows[1:]:
+            if row == start - 1:
+                start = row
+            else:
+                runs.append((start, end))
+                start = end = row
+        runs.append((start, end))
+        for first, last in runs:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            del self._photos[first:last + 1]
+            self.endRemoveRows()
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._row_of_id = {p.id: row for row, p in enumerate(self._photos)}
+        self._row_of_path = {p.path: row for row, p in enumerate(self._photos)}
+
+    # -- lookups ----------------------------------------------------------------------------------
+    def photo_at(self, row: int) -> Photo:
+        return self._photos[row]
+
+    def row_of(self, photo_id: int) -> int | None:
+        return self._row_of_id.get(photo_id)
+
+    def photo(self, photo_id: int) -> Photo | None:
+        row = self._row_of_id.get(photo_id)
+        return None if row is None else self._photos[row]
+
+    def ids(self) -> list[int]:
+        return [p.id for p in self._photos]
+
+    def _path_at(self, row: int) -> str:
+        return self._photos[row].path
+
+    def _rows_of_path(self, path: str) -> Iterable[int]:
+        row = self._row_of_path.get(path)
+        return () if row is None else (row,)
+
+
+def similarity_text(match: Match) -> str:
+    return f"{match.similarity * 100:.0f}%"
+
+
+class ResultsModel(_ThumbnailRows):
+    """Search results, ranked: distance and similarity per row."""
+
+    def __init__(self, thumbnails: ThumbnailCache | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(thumbnails, parent)
+        self._matches: list[Match] = []
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._matches)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._matches):
+            return None
+        match = self._matches[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (f"{os.path.basename(match.path)}\n"
+                    f"distance {match.distance} · {similarity_text(match)}")
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._decoration(match.path)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (f"{match.path}\nHamming distance {match.distance} of {match.bits} bits, "
+                    f"{similarity_text(match)} similar")
+        if role == PhotoIdRole:
+            return match.photo_id
+        if role == PathRole:
+            return match.path
+        if role == RecordRole:
+            return match
+        if role == DistanceRole:
+            return match.distance
+        if role == SimilarityRole:
+            return match.similarity
+        return None
+
+    def set_results(self, matches: Sequence[Match]) -> None:
+        self.beginResetModel()
+        self._matches = list(matches)
+        self.endResetModel()
+
+    def matches(self) -> list[Match]:
+        return list(self._matches)
+
+    def _path_at(self, row: int) -> str:
+        return self._matches[row].path
+
+    def _rows_of_path(self, path: str) -> Iterable[int]:
+        return [r for r, m in enumerate(self._matches) if m.path == path]
+
+
+class FailedPhotosModel(QAbstractTableModel):
+    """Photos that could not be read: file and reason."""
+
+    HEADERS = ("File", "Reason")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._photos: list[Photo] = []
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._photos)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._photos):
+            return None
+        photo = self._photos[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return photo.path if index.column() == 0 else (photo.error or "unknown reason")
+        if role == PathRole:
+            return photo.path
+        if role == ErrorRole:
+            return photo.error
+        if role == PhotoIdRole:
+            return photo.id
+        return None
+
+    def set_photos(self, photos: Sequence[Photo]) -> None:
+        self.beginResetModel()
+        self._photos = sorted(photos, key=lambda p: p.path)
+        self.endResetModel()
+
+    def photos(self) -> list[Photo]:
+        return list(self._photos)

@@ -1,0 +1,78 @@
+"""run_task: short jobs (a top-k search, encoding one dropped photo) on a thread pool, with the
+answer delivered on the GUI thread. Each job carries a generation number per key; an answer to an
+older request than the latest for its key is dropped, so results always follow the last click.
+Pool jobs never touch SQLite (Picard's run_task, with Lookalike's late-answer rule)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _Reply(QObject):
+    done = Signal(str, int, object, object)  # key, generation, result, error
+
+
+class _Job(QRunnable):
+    def __init__(self, key: str, generation: int, fn: Callable[[], Any], reply: _Reply) -> None:
+        super().__init__()
+        self.key, self.generation, self.fn, self.reply = key, generation, fn, reply
+
+    def run(self) -> None:
+        try:
+            result, error = self.fn(), None
+        except Exception as exc:  # handed to the caller's on_error on the GUI thread
+            log.debug("task %s failed", self.key, exc_info=True)
+            result, error = None, exc
+        self.reply.done.emit(self.key, self.generation, result, error)
+
+
+class TaskRunner(QObject):
+    def __init__(self, threads: int = 1, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads)
+        self._latest: dict[str, int] = {}
+        self._callbacks: dict[tuple[str, int], tuple[Callable, Callable | None]] = {}
+        self._reply = _Reply(self)
+        self._reply.done.connect(self._on_done)
+        self.dropped = 0  # late answers thrown away (for tests and logs)
+
+    def run_task(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+                 on_error: Callable[[Exception], None] | None = None, key: str = "default") -> int:
+        generation = self._latest.get(key, 0) + 1
+        self._latest[key] = generation
+        self._callbacks[(key, generation)] = (on_done, on_error)
+        self._pool.start(_Job(key, generation, fn, self._reply))
+        return generation
+
+    def latest(self, key: str = "default") -> int:
+        return self._latest.get(key, 0)
+
+    def wait(self, msecs: int = 5000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def shutdown(self) -> None:
+        self._pool.clear()
+        self._pool.waitForDone(3000)
+        self._callbacks.clear()
+
+    @Slot(str, int, object, object)
+    def _on_done(self, key: str, generation: int, result: Any, error: Any) -> None:
+        callbacks = self._callbacks.pop((key, generation), None)
+        if callbacks is None:
+            return
+        if generation != self._latest.get(key):
+            self.dropped += 1
+            return
+        on_done, on_error = callbacks
+        if error is None:
+            on_done(result)
+        elif on_error is not None:
+            on_error(error)
+        else:
+            log.error("background task %s failed: %s", key, error)

@@ -1,0 +1,142 @@
+"""Thumbnails made off the GUI thread, cached in memory (LRU of QPixmaps) and on disk.
+
+A QRunnable on a small dedicated pool stats the file, looks for a cached JPEG keyed by
+(path, mtime, size, edge) in paths.cache_dir(), or else decodes the photo (reduced-size JPEG
+decode, EXIF orientation) and writes one. It hands back a QImage; only the GUI thread turns
+it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only visible photos load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtGui import QImage, QPixmap
+
+from .. import paths
+from ..core.errors import PhotoReadError
+from ..core.images import decode, read_bytes
+
+log = logging.getLogger(__name__)
+
+
+def disk_key(path: str, mtime: float, size: int, edge: int) -> str:
+    return hashlib.blake2b(f"{path}\0{mtime!r}\0{size}\0{edge}".encode(), digest_size=16).hexdigest()
+
+
+def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
+    """Runs on a pool thread. Returns a null QImage if the photo cannot be read."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return QImage()
+    cached = None
+    if cache_root is not None:
+        key = disk_key(path, st.st_mtime, st.st_size, edge)
+        cached = cache_root / key[:2] / f"{key}.jpg"
+        image = QImage(str(cached))
+        if not image.isNull():
+            return image
+    try:
+        pil, _, _ = decode(read_bytes(path), path, min_size=(edge, edge))
+    except PhotoReadError as exc:
+        log.debug("no thumbnail: %s", exc)
+        return QImage()
+    pil.thumbnail((edge, edge))
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            pil.save(tmp, "JPEG", quality=85)
+            os.replace(tmp, cached)
+        except OSError as exc:  # a full or read-only cache disk costs speed, not thumbnails
+            log.debug("thumbnail cache not written (%s)", exc)
+    data = pil.tobytes()
+    image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
+    return image.copy()  # own the pixels: `data` goes away with this frame
+
+
+class _Reply(QObject):
+    """Lives on the GUI thread; pool threads emit on it (queued across threads)."""
+
+    done = Signal(str, QImage)
+
+
+class _ThumbnailJob(QRunnable):
+    def __init__(self, path: str, edge: int, cache_root: Path | None, reply: _Reply) -> None:
+        super().__init__()
+        self.path, self.edge, self.cache_root, self.reply = path, edge, cache_root, reply
+
+    def run(self) -> None:
+        try:
+            image = make_thumbnail(self.path, self.edge, self.cache_root)
+        except Exception:  # never let a pool thread die silently with a request pending
+            log.exception("thumbnail failed for %s", self.path)
+            image = QImage()
+        self.reply.done.emit(self.path, image)
+
+
+class ThumbnailCache(QObject):
+    """`pixmap(path)` returns a cached QPixmap or None (and starts loading it); `ready(path)`
+    says a thumbnail arrived. Unreadable photos are remembered so they are not retried on
+    every repaint until `forget(path)`."""
+
+    ready = Signal(str)
+
+    def __init__(self, edge: int = 160, memory_items: int = 3000, threads: int | None = None,
+                 disk_cache: bool = True, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.edge = edge
+        self._memory: OrderedDict[str, QPixmap] = OrderedDict()
+        self._memory_items = memory_items
+        self._loading: set[str] = set()
+        self._broken: set[str] = set()
+        self._cache_root = paths.cache_dir() / "thumbnails" if disk_cache else None
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(threads or max(1, (os.cpu_count() or 2) - 1))
+        self._priority = itertools.count()
+        self._reply = _Reply(self)
+        self._reply.done.connect(self._on_done)
+
+    def pixmap(self, path: str) -> QPixmap | None:
+        pix = self._memory.get(path)
+        if pix is not None:
+            self._memory.move_to_end(path)
+            return pix
+        if path not in self._loading and path not in self._broken:
+            self._loading.add(path)
+            # Newest requests first: what is on screen now beats what scrolled past.
+            self._pool.start(_ThumbnailJob(path, self.edge, self._cache_root, self._reply),
+                             next(self._priority) % 1_000_000_000)
+        return None
+
+    def is_broken(self, path: str) -> bool:
+        return path in self._broken
+
+    def forget(self, path: str) -> None:
+        """The file changed: drop what is cached in memory (the disk key changes by itself)."""
+        self._memory.pop(path, None)
+        self._broken.discard(path)
+
+    def pending(self) -> int:
+        return len(self._loading)
+
+    def shutdown(self) -> None:
+        self._pool.clear()
+        self._pool.waitForDone(3000)
+
+    @Slot(str, QImage)
+    def _on_done(self, path: str, image: QImage) -> None:
+        self._loading.discard(path)
+        if image.isNull():
+            self._broken.add(path)
+        else:
+            self._memory[path] = QPixmap.fromImage(image)
+            while len(self._memory) > self._memory_items:
+                self._memory.popitem(last=False)
+        self.ready.emit(path)

@@ -1,0 +1,98 @@
+"""Item models and run_task without widgets: rows, roles, updates, late answers dropped."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import Qt
+
+from desktop_app import paths
+from desktop_app.core.records import Match, Photo
+from desktop_app.ui.models import (DistanceRole, FailedPhotosModel, PathRole, PhotoIdRole,
+                                   PhotoListModel, ResultsModel, SimilarityRole)
+from desktop_app.ui.tasks import TaskRunner
+from desktop_app.ui.thumbnails import ThumbnailCache
+from photos import make_photo
+
+
+def photo(i: int, path: str | None = None, status: str = "ok", mtime: float = 1.0) -> Photo:
+    return Photo(i, path or f"/p/{i}.jpg", 1, 100, mtime, 10, 10, status,
+                 None if status == "ok" else "damaged")
+
+
+def test_photo_list_upsert_inserts_updates_and_drops_failed(qtbot):
+    model = PhotoListModel()
+    model.set_photos([photo(1), photo(2), photo(3, status="failed")])
+    assert model.rowCount() == 2
+    inserted, changed = [], []
+    model.rowsInserted.connect(lambda *a: inserted.append(a[1:]))
+    model.dataChanged.connect(lambda a, b, roles=(): changed.append(a.row()))
+    model.upsert([photo(2, "/p/renamed.jpg"), photo(4), photo(5)])
+    assert inserted == [(2, 3)]
+    assert changed == [1]
+    assert model.data(model.index(1), PathRole) == "/p/renamed.jpg"
+    assert model.data(model.index(1), Qt.ItemDataRole.DisplayRole) == "renamed.jpg"
+    assert [model.data(model.index(r), PhotoIdRole) for r in range(4)] == [1, 2, 4, 5]
+    model.upsert([photo(4, status="failed")])
+    assert model.ids() == [1, 2, 5]
+    model.remove_ids([1, 5, 99])
+    assert model.ids() == [2] and model.row_of(2) == 0
+
+
+def test_results_model_shows_distance_and_similarity(qtbot):
+    model = ResultsModel()
+    model.set_results([Match(7, "/p/a.jpg", 0, 48), Match(3, "/p/b.jpg", 12, 48)])
+    first, second = model.index(0), model.index(1)
+    assert model.data(first, PhotoIdRole) == 7
+    assert model.data(second, DistanceRole) == 12
+    assert model.data(second, SimilarityRole) == 0.75
+    assert "distance 12 · 75%" in model.data(second, Qt.ItemDataRole.DisplayRole)
+
+
+def test_failed_model_lists_file_and_reason(qtbot):
+    model = FailedPhotosModel()
+    model.set_photos([photo(2, "/p/z.jpg", status="failed"), photo(1, "/p/a.jpg", "failed")])
+    assert model.rowCount() == 2 and model.columnCount() == 2
+    assert model.data(model.index(0, 0)) == "/p/a.jpg"
+    assert model.data(model.index(0, 1)) == "damaged"
+
+
+def test_thumbnails_load_off_the_gui_thread_and_reach_the_model(qtbot, tmp_path):
+    good = make_photo(tmp_path / "good.jpg", "chelsea", size=(400, 300))
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    cache = ThumbnailCache(edge=64)
+    model = PhotoListModel(cache)
+    model.set_photos([photo(1, str(good)), photo(2, str(bad))])
+    placeholder = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert placeholder is not None
+    with qtbot.waitSignals([cache.ready, cache.ready], timeout=5000):
+        model.data(model.index(1), Qt.ItemDataRole.DecorationRole)
+    pix = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    assert max(pix.width(), pix.height()) == 64 and pix.width() == 64
+    assert cache.is_broken(str(bad))
+    # A second cache (a new run) finds the JPEG the first one wrote to the disk cache.
+    assert len(list((paths.cache_dir() / "thumbnails").glob("*/*.jpg"))) == 1
+    again = ThumbnailCache(edge=64)
+    with qtbot.waitSignal(again.ready, timeout=5000):
+        assert again.pixmap(str(good)) is None
+    assert again.pixmap(str(good)).width() == 64
+    cache.shutdown()
+    again.shutdown()
+
+
+def test_run_task_drops_late_answers_to_older_requests(qtbot):
+    runner = TaskRunner(threads=2)
+    release = threading.Event()
+    answers = []
+    runner.run_task(lambda: (release.wait(5), "old")[1], answers.append, key="search")
+    runner.run_task(lambda: "new", answers.append, key="search")
+    qtbot.waitUntil(lambda: answers == ["new"], timeout=3000)
+    release.set()
+    qtbot.waitUntil(lambda: runner.dropped == 1, timeout=3000)
+    assert answers == ["new"]
+    errors = []
+    runner.run_task(lambda: 1 / 0, answers.append, errors.append, key="other")
+    qtbot.waitUntil(lambda: bool(errors), timeout=3000)
+    assert isinstance(errors[0], ZeroDivisionError)
+    runner.shutdown()
