@@ -59,7 +59,11 @@ class HammingIndex:
 
     def __init__(self, ids: Iterable[int] | np.ndarray, codes: np.ndarray, bits: int) -> None:
         self.ids = np.asarray(ids, dtype=np.int64)
-        codes = np.asarray(codes, dtype=np.uint8).reshape(len(self.ids), -1)
+        codes = np.asarray(codes, dtype=np.uint8)
+        if codes.ndim != 2 or len(codes) != len(self.ids):
+            # reshape(0, -1) is ambiguous, so an empty index gets its width from `bits`.
+            width = (bits + 7) // 8 if len(self.ids) == 0 else -1
+            codes = codes.reshape(len(self.ids), width)
         self.bits = bits
         self.codes = codes
         self.words = to_words(codes)

@@ -1,0 +1,676 @@
+"""PhotoLibrary: index folders into codes, keep the index true to the disk, answer searches.
+
+Indexing is a reconcile (mark and sweep): walk the folder, skip files whose size and mtime are
+unchanged, read the rest (fingerprint first: content that already has codes is a move, rename or
+copy and is not decoded or encoded again), encode new content in batches, record failures per
+file, then remove records of files that are gone. Writes are committed in transactions of many
+rows, so stopping or crashing loses at most the last uncommitted batch, and running again resumes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+from . import images
+from .encoder import Encoder
+from .errors import LookalikeError, PhotoReadError
+from .hashing import HammingIndex, to_words
+from .pipeline import Prepared, default_decode_threads, ordered_map, prepare
+from .preprocess import draft_target, preprocess
+from .records import (STATUS_FAILED, STATUS_OK, Folder, IndexReport, Match, Photo, Progress,
+                      ShouldStop)
+from .scan import FileEntry, ScanResult, is_under, normalise_folder, scan_folder, stat_entry
+from .store import Store, decode_path, encode_path
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 32  # photos per encoder call
+COMMIT_ROWS = 256  # rows per transaction at most...
+COMMIT_SECONDS = 2.0  # ...and at least this often, so a stop or crash loses little
+
+
+@dataclass
+class _Row:
+    id: int
+    path: str
+    folder_id: int
+    size: int
+    mtime: float
+    status: str
+    fingerprint: str | None
+    has_code: bool
+
+
+class PhotoLibrary:
+    """The app's one entry point to the library. Use it on one thread (see Store)."""
+
+    def __init__(self, store: Store, encoder: Encoder, batch_size: int = BATCH_SIZE,
+                 decode_threads: int | None = None) -> None:
+        self.store = store
+        self.encoder = encoder
+        self.batch_size = batch_size
+        self.decode_threads = decode_threads or default_decode_threads()
+        self._index: HammingIndex | None = None
+        self._index_key: tuple | None = None
+        if not store.readonly:
+            self._register(encoder)
+            if store.active_model_id() is None:
+                store.set_active_model(encoder.model_id)
+
+    # -- models ---------------------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def bits(self) -> int:
+        return self.encoder.bits
+
+    def _register(self, encoder: Encoder) -> None:
+        card = encoder.card
+        self.store.register_model(card.model_id, card.name, card.bits, str(encoder.model.path),
+                                  card.to_json())
+
+    def activate_model(self, encoder: Encoder, progress: Progress | None = None,
+                       should_stop: ShouldStop | None = None) -> IndexReport:
+        """Encode every photo with `encoder` beside the old codes, then make it the active model.
+        Stopped early, the old model stays active and the codes made so far are kept."""
+        self._register(encoder)
+        rows = self.store.query(
+            "SELECT p.id, p.path, p.size, p.mtime FROM photos p WHERE p.status = ? AND NOT "
+            "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
+            "ORDER BY p.id", (STATUS_OK, encoder.model_id))
+        report = IndexReport()
+        report.unchanged = self.store.query(
+            "SELECT COUNT(*) FROM codes WHERE model_id = ?", (encoder.model_id,))[0][0]
+        entries = {decode_path(r[1]): r[0] for r in rows}
+        spec = encoder.card.input
+        writer = _Writer(self.store)
+        batch: list[tuple[int, Prepared]] = []
+        total, done = len(rows), 0
+        _tell(progress, 0, total)
+
+        def encode_batch() -> None:
+            codes = encoder.encode_pixels(np.stack([p.pixels for _, p in batch]))
+            for (photo_id, _), code in zip(batch, codes):
+                writer.add("INSERT OR REPLACE INTO codes(photo_id, model_id, code) "
+                           "VALUES (?, ?, ?)", (photo_id, encoder.model_id, code.tobytes()))
+            report.updated += len(batch)
+            batch.clear()
+
+        work = (FileEntry(decode_path(r[1]), r[2], r[3]) for r in rows)
+        results = ordered_map(lambda e: prepare(e, spec), work, self.decode_threads,
+                              window=self.batch_size * 2)
+        try:
+            for prepared in results:
+                photo_id = entries[prepared.entry.path]
+                if prepared.error:
+                    report.failed += 1
+                    report.errors.append((prepared.entry.path, prepared.error))
+                    if prepared.gone:
+                        writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
+                    else:
+                        writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
+                                   (STATUS_FAILED, prepared.error, photo_id))
+                else:
+                    batch.append((photo_id, prepared))
+                    if len(batch) >= self.batch_size:
+                        encode_batch()
+                done += 1
+                _tell(progress, done, total)
+                writer.maybe_flush()
+                if should_stop and should_stop():
+                    report.stopped = done < total
+                    break
+        finally:
+            results.close()
+            if batch and not report.stopped:
+                encode_batch()
+            writer.flush()
+        if not report.stopped:
+            self.store.set_active_model(encoder.model_id)
+            self.encoder = encoder
+            self._index = None
+        return report
+
+    # -- folders --------------------------------------------------------------------------
+    def folders(self) -> list[Folder]:
+        return [Folder(*row) for row in self.store.folder_rows()]
+
+    def _folder_for(self, path: str) -> Folder | None:
+        """The library folder that holds `path` (the deepest one if nested)."""
+        best = None
+        for folder in self.folders():
+            if is_under(path, folder.path) and (best is None or len(folder.path) > len(best.path)):
+                best = folder
+        return best
+
+    def add_folder(self, path: str | os.PathLike) -> Folder:
+        """Add a folder to the library (not indexed yet). A folder inside one already in the
+        library is covered by it and returns that folder."""
+        path = normalise_folder(path)
+        if not os.path.isdir(path):
+            raise LookalikeError(path, "this folder does not exist or is not a folder",
+                                 "Check the path (is the drive connected?)")
+        parent = self._folder_for(path)
+        if parent is not None:
+            return parent
+        folder_id = self.store.insert_folder(path)
+        # Folders already in the library that sit inside the new one become part of it.
+        inner = [f for f in self.folders() if f.id != folder_id and is_under(f.path, path)]
+        if inner:
+            with self.store.transaction() as conn:
+                for f in inner:
+                    conn.execute("UPDATE photos SET folder_id = ? WHERE folder_id = ?",
+                                 (folder_id, f.id))
+                    conn.execute("DELETE FROM folders WHERE id = ?", (f.id,))
+        return next(f for f in self.folders() if f.id == folder_id)
+
+    def remove_folder(self, path: str | os.PathLike) -> int:
+        """Forget a folder and its photos (the files are untouched). Returns photos removed."""
+        wanted = normalise_folder(path)
+        for folder in self.folders():
+            if folder.path in (wanted, os.fspath(path)):
+                return self.store.delete_folder(folder.id)
+        return 0
+
+    # -- indexing -------------------------------------------------------------------------
+    def index_folder(self, path: str | os.PathLike, progress: Progress | None = None,
+                     should_stop: ShouldStop | None = None) -> IndexReport:
+        """Reconcile one folder (added if new) with the disk. See the module docstring."""
+        root = normalise_folder(path)
+        report = IndexReport()
+        scan = scan_folder(root)
+        report.errors.extend(scan.problems)
+        if scan.root_missing:
+            return report
+        folder = self.add_folder(root)
+        rows = self._rows("WHERE p.folder_id = ?", (folder.id,))
+        if folder.path != root:  # indexing a subfolder of a library folder
+            rows = {p: r for p, r in rows.items() if is_under(p, root)}
+        return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
+                               progress, should_stop)
+
+    def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
+                    should_stop: ShouldStop | None = None) -> IndexReport:
+        """Index changed files and folders (from the watcher); paths that no longer exist are
+        removed. Each path must be inside a library folder."""
+        report = IndexReport()
+        entries: list[FileEntry] = []
+        rows: dict[str, _Row] = {}
+        scans: list[ScanResult] = []
+        gone: list[str] = []
+        for raw in paths:
+            path = os.path.abspath(os.fspath(raw))
+            folder = self._folder_for(path) or self._folder_for(normalise_folder(path))
+            if folder is None:
+                report.errors.append((path, f"{path}: is not inside a library folder. Add its "
+                                      "folder to the library first."))
+                continue
+            if os.path.isdir(path):
+                scan = scan_folder(path)
+                # Keep the path as given so rows (stored under the folder's name) still match.
+                scan.root = path
+                scans.append(scan)
+                report.errors.extend(scan.problems)
+                entries.extend(scan.files)
+                rows.update(self._rows_under(path))
+            elif os.path.lexists(path):
+                entry = stat_entry(path)
+                if entry is not None and (entry.error or images.is_photo(path)):
+                    entries.append(entry)
+                    rows.update(self._rows("WHERE p.path = ?", (encode_path(path),)))
+            else:
+                gone.append(path)
+        report.removed += self.remove_paths(gone)
+
+        def folder_of(p: str) -> int:
+            found = self._folder_for(p)
+            return found.id if found else 0
+
+        class _Covered:
+            @staticmethod
+            def covers(p: str) -> bool:
+                return any(is_under(p, s.root) and s.covers(p) for s in scans)
+
+        return self._reconcile(entries, rows, _Covered, folder_of, report, progress,
+                               should_stop)
+
+    def remove_paths(self, paths: Iterable[str | os.PathLike]) -> int:
+        """Forget deleted files, or everything under a deleted folder. Records whose file is
+        still on disk are kept (a late or wrong event must not lose anything)."""
+        doomed: list[int] = []
+        for raw in paths:
+            path = os.path.abspath(os.fspath(raw))
+            for p, row in self._rows_under(path).items():
+                if not os.path.lexists(p):
+                    doomed.append(row.id)
+        count = self.store.delete_photos(sorted(set(doomed)))
+        return count
+
+    def retry_failed(self, progress: Progress | None = None) -> IndexReport:
+        """Read every failed photo again, changed or not."""
+        rows = self._rows("WHERE p.status = ?", (STATUS_FAILED,))
+        entries = []
+        report = IndexReport()
+        for path, row in rows.items():
+            entry = stat_entry(path)
+            if entry is None:
+                self.store.delete_photos([row.id])
+                report.removed += 1
+            else:
+                entries.append(entry)
+                row.size = -1  # force a fresh read
+        return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
+                               progress, None)
+
+    def _rows(self, where: str, params=()) -> dict[str, _Row]:
+        sql = ("SELECT p.id, p.path, p.folder_id, p.size, p.mtime, p.status, p.fingerprint, "
+               "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
+               f"FROM photos p {where}")
+        found = self.store.query(sql, (self.model_id, *params))
+        return {decode_path(r[1]): _Row(r[0], decode_path(r[1]), r[2], r[3], r[4], r[5], r[6],
+                                        bool(r[7])) for r in found}
+
+    def _rows_under(self, path: str) -> dict[str, _Row]:
+        prefix = path.rstrip(os.sep) + os.sep
+        rows = self._rows("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) "
+                          "OR typeof(p.path) = 'blob'",
+                          (encode_path(path), prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+        return {p: r for p, r in rows.items() if is_under(p, path)}
+
+    def _known_content(self) -> dict[str, list[int]]:
+        """fingerprint -> photo ids whose codes for the current model exist."""
+        known: dict[str, list[int]] = {}
+        for fp, photo_id in self.store.query(
+                "SELECT p.fingerprint, p.id FROM photos p JOIN codes c ON c.photo_id = p.id "
+                "AND c.model_id = ? WHERE p.status = ? AND p.fingerprint IS NOT NULL",
+                (self.model_id, STATUS_OK)):
+            known.setdefault(fp, []).append(photo_id)
+        return known
+
+    def _reconcile(self, entries: list[FileEntry], rows: dict[str, _Row], scan, folder_of,
+                   report: IndexReport, progress: Progress | None,
+                   should_stop: ShouldStop | None) -> IndexReport:
+        seen = {e.path for e in entries}
+        vanished = {p: r for p, r in rows.items()
+                    if p not in seen and scan is not None and scan.covers(p)}
+        work: list[FileEntry] = []
+        for entry in entries:
+            row = rows.get(entry.path)
+            if (row is not None and row.size == entry.size and row.mtime == entry.mtime
+                    and (row.has_code or row.status == STATUS_FAILED)):
+                report.unchanged += 1
+            else:
+                work.append(entry)
+        known = self._known_content()
+        vanished_ids = {r.id: p for p, r in vanished.items()}
+        writer = _Writer(self.store)
+        batch: list[Prepared] = []
+        total, done = len(work), 0
+        _tell(progress, 0, total)
+        model_id = self.model_id
+
+        def encode_batch() -> None:
+            codes = self.encoder.encode_pixels(np.stack([p.pixels for p in batch]))
+            for prepared, code in zip(batch, codes):
+                existed = prepared.entry.path in rows
+                photo_id = writer.upsert_photo(prepared, folder_of(prepared.entry.path),
+                                               STATUS_OK, None)
+                writer.set_codes(photo_id, {model_id: code.tobytes()})
+                if existed:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            batch.clear()
+
+        results = ordered_map(lambda e: prepare(e, self.encoder.card.input, known), work,
+                              self.decode_threads, window=self.batch_size * 2)
+        try:
+            for prepared in results:
+                path = prepared.entry.path
+                row = rows.get(path)
+                if prepared.gone:
+                    if row is not None:
+                        writer.delete_photo(row.id)
+                        report.removed += 1
+                elif prepared.error:
+                    writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED, prepared.error)
+                    writer.set_codes(None, {}, path=path)
+                    report.failed += 1
+                    report.errors.append((path, prepared.error))
+                elif prepared.known:
+                    self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
+                                      folder_of(path), report)
+                else:
+                    batch.append(prepared)
+                    if len(batch) >= self.batch_size:
+                        encode_batch()
+                done += 1
+                _tell(progress, done, total)
+                writer.maybe_flush()
+                if should_stop and should_stop() and done < total:
+                    report.stopped = True
+                    break
+        finally:
+            results.close()
+            if batch:
+                encode_batch()  # already decoded: cheaper to finish than to redo
+            writer.flush()
+        if not report.stopped:
+            gone = [r.id for p, r in vanished.items() if r.id in vanished_ids]
+            report.removed += self.store.delete_photos(gone)
+        return report
+
+    def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
+                     vanished: dict[str, _Row], vanished_ids: dict[int, str],
+                     writer: "_Writer", folder_id: int, report: IndexReport) -> None:
+        """Content that already has codes: the same file touched, a move/rename, or a copy."""
+        fp = prepared.fingerprint
+        if row is not None and row.fingerprint == fp and row.has_code:
+            writer.upsert_photo(prepared, folder_id, STATUS_OK, None, keep_size=True)
+            report.unchanged += 1
+            return
+        donors = known.get(fp, [])
+        moved_from = next((d for d in donors if d in vanished_ids), None)
+        if moved_from is None:
+            moved_from = next((d for d in donors if d not in vanished_ids
+                               and not self._donor_exists(d)), None)
+        donor = moved_from if moved_from is not None else (donors[0] if donors else None)
+        codes = dict(self.store.query("SELECT model_id, code FROM codes WHERE photo_id = ?",
+                                      (donor,))) if donor is not None else {}
+        if not codes:  # the donor went away meanwhile: fall back to decoding it now
+            self._decode_now(prepared)
+            if prepared.error:
+                writer.upsert_photo(prepared, folder_id, STATUS_FAILED, prepared.error)
+                report.failed += 1
+                report.errors.append((prepared.entry.path, prepared.error))
+                return
+            code = self.encoder.encode_pixels(prepared.pixels[None])[0].tobytes()
+            codes = {self.model_id: code}
+            moved_from = None
+        if moved_from is not None:
+            writer.move_photo(moved_from, prepared, folder_id, codes)
+            vanished_ids.pop(moved_from, None)
+            known[fp] = [d for d in donors if d != moved_from]
+            report.moved += 1
+        else:
+            photo_id = writer.upsert_photo(prepared, folder_id, STATUS_OK, None)
+            writer.set_codes(photo_id, codes)
+            if row is not None:
+                report.updated += 1
+            else:
+                report.added += 1
+
+    def _donor_exists(self, photo_id: int) -> bool:
+        found = self.store.query("SELECT path FROM photos WHERE id = ?", (photo_id,))
+        return bool(found) and os.path.lexists(decode_path(found[0][0]))
+
+    def _decode_now(self, prepared: Prepared) -> None:
+        try:
+            loaded = images.load_photo(prepared.entry.path,
+                                       min_size=draft_target(self.encoder.card.input))
+            prepared.pixels = preprocess(loaded.image, self.encoder.card.input)
+            prepared.width, prepared.height = loaded.width, loaded.height
+        except PhotoReadError as exc:
+            prepared.error = str(exc)
+
+    # -- reading --------------------------------------------------------------------------
+    def photos(self) -> list[Photo]:
+        return [_photo(r) for r in self.store.photo_rows("ORDER BY path")]
+
+    def failed(self) -> list[Photo]:
+        return [_photo(r) for r in self.store.photo_rows("WHERE status = ? ORDER BY path",
+                                                         (STATUS_FAILED,))]
+
+    def photo(self, photo_id: int) -> Photo | None:
+        rows = self.store.photo_rows("WHERE id = ?", (int(photo_id),))
+        return _photo(rows[0]) if rows else None
+
+    def photo_by_path(self, path: str | os.PathLike) -> Photo | None:
+        for candidate in {os.path.abspath(os.fspath(path)), os.path.realpath(os.fspath(path))}:
+            rows = self.store.photo_rows("WHERE path = ?", (encode_path(candidate),))
+            if rows:
+                return _photo(rows[0])
+        return None
+
+    def counts(self) -> dict[str, int]:
+        (photos, failed), = self.store.query(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'failed'), 0) FROM photos")
+        coded = self.store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?",
+                                 (self.model_id,))[0][0]
+        return {"folders": len(self.folders()), "photos": photos, "indexed": coded,
+                "failed": failed}
+
+    # -- search ---------------------------------------------------------------------------
+    def search_index(self) -> HammingIndex:
+        """The current model's codes as an immutable snapshot, rebuilt only after changes (ours
+        or another connection's)."""
+        key = (self.model_id, self.store.query("PRAGMA data_version")[0][0],
+               self.store.conn.total_changes)
+        if self._index is None or key != self._index_key:
+            ids, blob = self.store.codes_for_model(self.model_id)
+            codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(ids), -1) if ids else \
+                np.zeros((0, (self.bits + 7) // 8), dtype=np.uint8)
+            self._index = HammingIndex(np.asarray(ids, dtype=np.int64), codes, self.bits)
+            self._index_key = key
+        return self._index
+
+    def similar(self, photo_id: int, k: int = 20, max_distance: int | None = None) -> list[Match]:
+        """Photos most like this one (itself excluded); [] if it has no code (failed)."""
+        index = self.search_index()
+        code = index.code_of(int(photo_id))
+        if code is None:
+            return []
+        hits = index.search(code, k=k, max_distance=max_distance, exclude=(int(photo_id),))
+        return self._matches([(h.photo_id, h.distance) for h in hits])
+
+    def encode_file(self, path: str | os.PathLike) -> np.ndarray:
+        """Packed code of any photo file (not stored). Raises PhotoReadError."""
+        loaded = images.load_photo(path, min_size=draft_target(self.encoder.card.input))
+        pixels = preprocess(loaded.image, self.encoder.card.input)
+        return self.encoder.encode_pixels(pixels[None])[0]
+
+    def similar_to_file(self, path: str | os.PathLike, k: int = 20,
+                        max_distance: int | None = None) -> list[Match]:
+        """Photos most like a file inside or outside the library; the file is encoded on the
+        fly and not stored (if it is itself in the library, it is left out of the answer)."""
+        code = self.encode_file(path)
+        own = self.photo_by_path(path)
+        hits = self.search_index().search(code, k=k, max_distance=max_distance,
+                                          exclude=(own.id,) if own else ())
+        return self._matches([(h.photo_id, h.distance) for h in hits])
+
+    def duplicates(self, max_distance: int = 2) -> list[list[Match]]:
+        """Groups of near-identical photos (each within max_distance of another in the group).
+        In each group the first photo is the lowest id; distances are to that first photo.
+        Groups are ordered largest first."""
+        index = self.search_index()
+        if len(index) < 2:
+            return []
+        pairs = near_pairs(index.codes, index.bits, max_distance)
+        if not len(pairs):
+            return []
+        parent = np.arange(len(index))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for a, b in pairs:
+            ra, rb = root(int(a)), root(int(b))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        groups: dict[int, list[int]] = {}
+        for i in np.unique(pairs):
+            groups.setdefault(root(int(i)), []).append(int(i))
+        answer = []
+        for members in groups.values():
+            members.sort()
+            first = index.codes[members[0]]
+            dist = index.distances(first)
+            answer.append(self._matches([(int(index.ids[m]), int(dist[m])) for m in members],
+                                        keep_order=True))
+        answer.sort(key=lambda g: (-len(g), g[0].photo_id))
+        return answer
+
+    def _matches(self, hits: list[tuple[int, int]], keep_order: bool = True) -> list[Match]:
+        if not hits:
+            return []
+        ids = [h[0] for h in hits]
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for photo_id, path in self.store.query(
+                    f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
+                found[photo_id] = decode_path(path)
+        return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
+
+
+def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
+    """All pairs (i < j) of packed codes within max_distance, as int64 [P, 2].
+
+    Pigeonhole: split the bits into max_distance + 1 chunks; two codes within the distance agree
+    exactly on at least one chunk, so only codes sharing a chunk value are compared.
+    """
+    n = len(codes)
+    max_distance = max(0, min(int(max_distance), bits))
+    unpacked = np.unpackbits(codes, axis=1, count=bits)
+    words = to_words(codes)
+    chunks = np.array_split(np.arange(bits), min(max_distance + 1, bits))
+    found = []
+    for chunk in chunks:
+        keys = np.packbits(unpacked[:, chunk], axis=1)
+        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        for g in np.flatnonzero(counts > 1):
+            members = order[bounds[g]:bounds[g + 1]]
+            w = words[members]
+            dist = np.bitwise_count(w[:, None, :] ^ w[None, :, :]).sum(axis=2)
+            a, b = np.nonzero(np.triu(dist <= max_distance, k=1))
+            if len(a):
+                found.append(np.stack([members[a], members[b]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs = np.sort(pairs, axis=1)
+    return np.unique(pairs, axis=0)
+
+
+def _photo(row: tuple) -> Photo:
+    pid, path, folder_id, size, mtime, width, height, status, error, _fp = row
+    return Photo(pid, path, folder_id, size, mtime, width, height, status, error)
+
+
+def _tell(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+class _Writer:
+    """Buffers the writes of an index run and commits them in transactions of many rows."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.ops: list = []
+        self.last_flush = time.monotonic()
+
+    def add(self, sql: str, params: tuple) -> None:
+        self.ops.append((sql, params))
+
+    def maybe_flush(self) -> None:
+        if len(self.ops) >= COMMIT_ROWS or time.monotonic() - self.last_flush > COMMIT_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ops:
+            with self.store.transaction() as conn:
+                for op in self.ops:
+                    if callable(op):
+                        op(conn)
+                    else:
+                        conn.execute(*op)
+            self.ops.clear()
+        self.last_flush = time.monotonic()
+
+    # Photo ids come from the database inside the transaction, so operations are closures.
+    def upsert_photo(self, prepared: Prepared, folder_id: int, status: str, error: str | None,
+                     keep_size: bool = False) -> "_PendingId":
+        entry = prepared.entry
+        size = entry.size if keep_size or not prepared.size else prepared.size
+        pending = _PendingId(entry.path)
+        params = (encode_path(entry.path), folder_id, size, entry.mtime, prepared.fingerprint,
+                  status, error, prepared.width, prepared.height, time.time())
+
+        def op(conn) -> None:
+            # On conflict keep width/height when this write has none (a touched file).
+            pending.value = conn.execute(
+                "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, error, "
+                "width, height, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, "
+                "size = excluded.size, mtime = excluded.mtime, "
+                "fingerprint = excluded.fingerprint, status = excluded.status, "
+                "error = excluded.error, width = COALESCE(excluded.width, width), "
+                "height = COALESCE(excluded.height, height), indexed_at = excluded.indexed_at "
+                "RETURNING id", params).fetchone()[0]
+
+        self.ops.append(op)
+        return pending
+
+    def set_codes(self, photo_id: "_PendingId | None", codes: dict[str, bytes],
+                  path: str | None = None) -> None:
+        """Replace all codes of a photo (its content changed, so other models' codes are stale)."""
+
+        def op(conn) -> None:
+            pid = photo_id.value if photo_id is not None else conn.execute(
+                "SELECT id FROM photos WHERE path = ?", (encode_path(path),)).fetchone()[0]
+            conn.execute("DELETE FROM codes WHERE photo_id = ?", (pid,))
+            conn.executemany("INSERT INTO codes(photo_id, model_id, code) VALUES (?, ?, ?) "
+                             "ON CONFLICT DO NOTHING", [(pid, m, c) for m, c in codes.items()])
+
+        self.ops.append(op)
+
+    def move_photo(self, photo_id: int, prepared: Prepared, folder_id: int,
+                   codes: dict[str, bytes]) -> None:
+        """Give an existing record (and its codes) the new path: the photo keeps its id."""
+        entry = prepared.entry
+
+        def op(conn) -> None:
+            new_path = encode_path(entry.path)
+            conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
+            moved = conn.execute(
+                "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime = ?, "
+                "indexed_at = ? WHERE id = ?",
+                (new_path, folder_id, prepared.size, entry.mtime, time.time(), photo_id)).rowcount
+            if not moved:  # another process removed it meanwhile: make a new record
+                pid = conn.execute(
+                    "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, "
+                    "indexed_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
+                    (new_path, folder_id, prepared.size, entry.mtime, prepared.fingerprint,
+                     STATUS_OK, time.time())).fetchone()[0]
+                conn.executemany("INSERT INTO codes VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                 [(pid, m, c) for m, c in codes.items()])
+
+        self.ops.append(op)
+
+    def delete_photo(self, photo_id: int) -> None:
+        self.ops.append(("DELETE FROM photos WHERE id = ?", (photo_id,)))
+
+
+class _PendingId:
+    """A photo id that exists once the write that creates it has run."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.value: int | None = None

@@ -1,0 +1,72 @@
+"""Plain records the library hands out: folders, photos, search matches, index reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+Progress = Callable[[int, int], None]  # (done, total)
+ShouldStop = Callable[[], bool]
+
+STATUS_OK = "ok"
+STATUS_FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: int
+    path: str
+    added_at: float
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    path: str
+    folder_id: int
+    size: int
+    mtime: float
+    width: int | None
+    height: int | None
+    status: str  # "ok" | "failed"
+    error: str | None  # the one-sentence message for failed photos
+
+
+@dataclass(frozen=True)
+class Match:
+    photo_id: int
+    path: str
+    distance: int
+    bits: int
+
+    @property
+    def similarity(self) -> float:
+        return 1.0 - self.distance / self.bits
+
+
+@dataclass
+class IndexReport:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    stopped: bool = False  # should_stop ended the run early; calling again resumes
+
+    @property
+    def encoded(self) -> int:
+        return self.added + self.updated
+
+    def merge(self, other: "IndexReport") -> "IndexReport":
+        for name in ("added", "updated", "moved", "removed", "unchanged", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors.extend(other.errors)
+        self.stopped = self.stopped or other.stopped
+        return self
+
+    def summary(self) -> str:
+        parts = [f"{self.added} added", f"{self.updated} updated", f"{self.moved} moved",
+                 f"{self.removed} removed", f"{self.unchanged} unchanged", f"{self.failed} failed"]
+        return ", ".join(parts) + (" (stopped early; run again to continue)" if self.stopped else "")

@@ -1,0 +1,135 @@
+"""Walking photo folders safely: symlink loops, broken links, unreadable or vanishing folders.
+
+The walk never raises for one bad entry. It returns what it found plus the folders it could not
+list completely, so the library never deletes records for photos it simply could not see.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+
+from .images import is_photo
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    size: int
+    mtime: float
+    error: str | None = None  # e.g. a broken symbolic link: recorded as a failed photo
+
+
+@dataclass
+class ScanResult:
+    root: str
+    files: list[FileEntry] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # folders not fully listed
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    root_missing: bool = False
+
+    def covers(self, path: str) -> bool:
+        """True when a file at `path` would have been seen if it existed (safe to sweep)."""
+        if self.root_missing:
+            return False
+        for folder in self.incomplete:
+            if path == folder or path.startswith(folder.rstrip(os.sep) + os.sep):
+                return False
+        return True
+
+
+def normalise_folder(path: str | os.PathLike) -> str:
+    """Absolute, symlink-resolved folder path: the one name a folder has in the database."""
+    return os.path.realpath(os.path.abspath(os.fspath(path)))
+
+
+def is_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def stat_entry(path: str) -> FileEntry | None:
+    """A FileEntry for one path, or None if there is nothing there any more."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        try:
+            lst = os.lstat(path)
+        except OSError:
+            return None
+        if stat.S_ISLNK(lst.st_mode):
+            return FileEntry(path, 0, lst.st_mtime, broken_link_message(path))
+        return None
+    except OSError as exc:
+        return FileEntry(path, 0, 0.0, f"cannot read the file's details ({exc.strerror})")
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return FileEntry(path, st.st_size, st.st_mtime)
+
+
+def broken_link_message(path: str) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return (f"this is a link to '{target}', which does not exist (or the links form a loop); "
+            "fix or delete the link")
+
+
+def scan_folder(root: str | os.PathLike) -> ScanResult:
+    """Every photo file under `root` (following folder links once each, skipping hidden ones)."""
+    root = normalise_folder(root)
+    result = ScanResult(root)
+    try:
+        root_stat = os.stat(root)
+    except OSError:
+        result.root_missing = True
+        result.problems.append((root, "the folder does not exist or cannot be opened (if it is "
+                                "on a removable drive, connect it); nothing was removed"))
+        return result
+    if not stat.S_ISDIR(root_stat.st_mode):
+        result.root_missing = True
+        result.problems.append((root, "this is not a folder"))
+        return result
+    visited = {(root_stat.st_dev, root_stat.st_ino)}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            result.incomplete.append(folder)  # vanished while we walked
+            continue
+        except OSError as exc:
+            result.incomplete.append(folder)
+            result.problems.append((folder, f"cannot open this folder ({exc.strerror}); give "
+                                    "your user read access, then rescan"))
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            path = entry.path
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    result.incomplete.append(path)
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in visited:  # a link back up the tree, or a second link to one folder
+                    continue
+                visited.add(key)
+                stack.append(path)
+                continue
+            if not is_photo(path):
+                continue
+            found = stat_entry(path)
+            if found is not None:
+                result.files.append(found)
+    result.files.sort(key=lambda f: f.path)
+    return result

@@ -1,0 +1,342 @@
+"""The library database: one SQLite file (WAL) with named, versioned migrations.
+
+Tables: folders, photos (path, folder, size, mtime, content fingerprint, status, error, width,
+height), models, and codes keyed by (photo, model) so a new model can be encoded beside the old
+one. Every write goes through `transaction()` (BEGIN IMMEDIATE, retried while another process
+holds the lock), and SQLite errors come out as one clear StoreError.
+
+Paths are stored as TEXT; a name that is not valid UTF-8 (possible on Linux) is stored as the raw
+file-system bytes in the same column (SQLite columns are dynamically typed), so it round-trips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from .. import paths
+from .errors import StoreError
+
+BUSY_TIMEOUT_S = 30.0
+
+
+# -- paths <-> database values ------------------------------------------------------------------
+def encode_path(path: str | os.PathLike) -> str | bytes:
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # surrogate-escaped bytes from a non-UTF-8 file name
+        return os.fsencode(text)
+
+
+def decode_path(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
+
+
+# -- migrations: append only; never edit one that has shipped ---------------------------------
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    for sql in (
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
+        """CREATE TABLE folders (
+               id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, added_at REAL NOT NULL)""",
+        """CREATE TABLE photos (
+               id INTEGER PRIMARY KEY,
+               path TEXT NOT NULL UNIQUE,
+               folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+               size INTEGER NOT NULL,
+               mtime REAL NOT NULL,
+               fingerprint TEXT,
+               status TEXT NOT NULL,
+               error TEXT,
+               width INTEGER,
+               height INTEGER,
+               indexed_at REAL NOT NULL)""",
+        "CREATE INDEX photos_by_folder ON photos(folder_id)",
+        "CREATE INDEX photos_by_fingerprint ON photos(fingerprint)",
+        """CREATE TABLE models (
+               id TEXT PRIMARY KEY, name TEXT NOT NULL, bits INTEGER NOT NULL,
+               path TEXT, card TEXT, added_at REAL NOT NULL)""",
+        """CREATE TABLE codes (
+               photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+               model_id TEXT NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+               code BLOB NOT NULL,
+               PRIMARY KEY (photo_id, model_id)) WITHOUT ROWID""",
+        # Covering index: loading one model's codes for search is a single index scan.
+        "CREATE INDEX codes_by_model ON codes(model_id, photo_id, code)",
+    ):
+        db.execute(sql)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "001_initial", _m001_initial),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError:
+    """Translate an sqlite3 error into one sentence that says what to do."""
+    text = str(exc).lower()
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreError(path, "the disk is full, so the library could not be saved (nothing "
+                          "already saved was lost)", "Free some disk space and run it again")
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError(path, f"the library database cannot be written ({exc})",
+                          "Check that the folder exists and your user may write to it")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(path, f"the library database is damaged ({exc})",
+                          "Move the file aside and index your folders again")
+    if _is_busy(exc):
+        return StoreError(path, "the library database stayed locked by another Lookalike "
+                          f"process for {BUSY_TIMEOUT_S:.0f} s", "Close the other one and retry")
+    return StoreError(path, f"a database error happened ({exc})")
+
+
+class Store:
+    """One connection to the library database. Use a Store on one thread; each thread or
+    process opens its own on the same file (WAL lets readers and one writer work together)."""
+
+    def __init__(self, path: str | Path | None = None, readonly: bool = False) -> None:
+        self.path = Path(path) if path is not None else paths.database_path()
+        self.readonly = readonly
+        self._in_transaction = False
+        self.conn = self._connect()
+        self.db = sqlite_utils.Database(self.conn)
+        try:
+            if readonly:
+                self._check_version(self._read_version(), readonly=True)
+            else:
+                self._migrate()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # -- opening --------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.readonly:
+                if not self.path.is_file():
+                    raise StoreError(self.path, "there is no library database here yet",
+                                     "Index a folder first with `lookalike index FOLDER`")
+                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                       isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                                       check_same_thread=False)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                                       check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not self.readonly:
+                conn.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: a crash never corrupts; power loss may drop the last commit.
+                conn.execute("PRAGMA synchronous = NORMAL")
+            return conn
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(self.path, f"cannot create the library folder ({exc.strerror})",
+                             "Check the path and your permissions") from exc
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+
+    def _read_version(self) -> int:
+        try:
+            row = self.conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return 0
+            raise store_error(self.path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            raise store_error(self.path, exc) from exc
+        return int(row[0]) if row else 0
+
+    def _check_version(self, version: int, readonly: bool = False) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(self.path, f"this library was saved by a newer version of Lookalike "
+                             f"(database schema {version}; this version knows up to "
+                             f"{SCHEMA_VERSION})", "Update Lookalike to open it")
+        if readonly and version < SCHEMA_VERSION:
+            raise StoreError(self.path, f"this library uses an older database schema ({version})",
+                             "Open it once without read-only mode to upgrade it")
+
+    def _migrate(self) -> None:
+        version = self._read_version()
+        self._check_version(version)
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction():
+            version = self._read_version()  # another process may have migrated meanwhile
+            self._check_version(version)
+            for number, name, step in MIGRATIONS:
+                if number <= version:
+                    continue
+                step(self.db)
+                if number == 1:
+                    self.conn.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, "
+                                      "name TEXT NOT NULL, applied_at REAL NOT NULL)")
+                self.conn.execute("INSERT INTO migrations VALUES (?, ?, ?)",
+                                  (number, name, time.time()))
+                self.set_meta("schema_version", str(number))
+
+    @property
+    def schema_version(self) -> int:
+        return self._read_version()
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM migrations ORDER BY version")]
+
+    # -- plumbing ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; waits for another writer; rolls back on any error."""
+        if self._in_transaction:  # nested: the outer one commits
+            yield self.conn
+            return
+        if self.readonly:
+            raise StoreError(self.path, "the library was opened read-only")
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                raise store_error(self.path, exc) from exc
+        self._in_transaction = True
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(self.path, exc) from exc
+            raise
+        finally:
+            self._in_transaction = False
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """One statement, in its own transaction unless one is open."""
+        with self.transaction() as conn:
+            return conn.execute(sql, params)
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0][0] if row else default
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) "
+                             "DO UPDATE SET value = excluded.value", (key, value))
+
+    def integrity_check(self) -> str:
+        return self.query("PRAGMA integrity_check")[0][0]
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- models ---------------------------------------------------------------------------
+    def register_model(self, model_id: str, name: str, bits: int, path: str | None,
+                       card_json: str | None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO models(id, name, bits, path, card, added_at) VALUES (?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, path = excluded.path, "
+                "card = excluded.card",
+                (model_id, name, bits, encode_path(path) if path else None, card_json,
+                 time.time()))
+
+    def models(self) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT m.id, m.name, m.bits, m.path, m.added_at, "
+            "(SELECT COUNT(*) FROM codes c WHERE c.model_id = m.id) "
+            "FROM models m ORDER BY m.added_at, m.id")
+        active = self.active_model_id()
+        return [{"id": r[0], "name": r[1], "bits": r[2],
+                 "path": decode_path(r[3]) if r[3] is not None else None,
+                 "added_at": r[4], "codes": r[5], "active": r[0] == active} for r in rows]
+
+    def model(self, model_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.models() if m["id"] == model_id), None)
+
+    def active_model_id(self) -> str | None:
+        return self.get_meta("active_model")
+
+    def set_active_model(self, model_id: str) -> None:
+        self.set_meta("active_model", model_id)
+
+    # -- folders --------------------------------------------------------------------------
+    def folder_rows(self) -> list[tuple[int, str, float]]:
+        return [(r[0], decode_path(r[1]), r[2])
+                for r in self.query("SELECT id, path, added_at FROM folders ORDER BY path")]
+
+    def insert_folder(self, path: str) -> int:
+        with self.transaction() as conn:
+            conn.execute("INSERT OR IGNORE INTO folders(path, added_at) VALUES (?, ?)",
+                         (encode_path(path), time.time()))
+            return conn.execute("SELECT id FROM folders WHERE path = ?",
+                                (encode_path(path),)).fetchone()[0]
+
+    def delete_folder(self, folder_id: int) -> int:
+        with self.transaction() as conn:
+            n = conn.execute("SELECT COUNT(*) FROM photos WHERE folder_id = ?",
+                             (folder_id,)).fetchone()[0]
+            conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+            return n
+
+    # -- photos and codes -------------------------------------------------------------------
+    PHOTO_COLUMNS = "id, path, folder_id, size, mtime, width, height, status, error, fingerprint"
+
+    def photo_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple]:
+        sql = f"SELECT {self.PHOTO_COLUMNS} FROM photos {where}"
+        return [(r[0], decode_path(r[1]), *r[2:]) for r in self.query(sql, params)]
+
+    def codes_for_model(self, model_id: str) -> tuple[list[int], bytes]:
+        """(photo ids ascending, their packed codes joined): one query, ready for numpy."""
+        rows = self.query("SELECT photo_id, code FROM codes WHERE model_id = ? "
+                          "ORDER BY photo_id", (model_id,))
+        if not rows:
+            return [], b""
+        ids, codes = zip(*rows)
+        return list(ids), b"".join(codes)
+
+    def delete_photos(self, photo_ids: Iterable[int]) -> int:
+        ids = [(int(i),) for i in photo_ids]
+        if not ids:
+            return 0
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM photos WHERE id = ?", ids)
+        return len(ids)

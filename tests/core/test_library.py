@@ -1,0 +1,197 @@
+"""PhotoLibrary against a real SQLite file, the real tiny ONNX model and real photo files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from desktop_app.core.library import PhotoLibrary
+from desktop_app.core.store import Store
+
+
+def paths_of(library):
+    return sorted(os.path.basename(p.path) for p in library.photos())
+
+
+def test_index_folder_adds_every_photo_once(library, album):
+    report = library.index_folder(album)
+    assert (report.added, report.failed, report.removed) == (5, 0, 0)
+    assert paths_of(library) == ["astronaut.png", "chelsea-copy.jpg", "chelsea.jpg",
+                                 "coffee.jpg", "rocket.webp"]
+    assert all(p.status == "ok" and p.width and p.height for p in library.photos())
+    assert len(library.search_index()) == 5
+    assert [f.path for f in library.folders()] == [os.path.realpath(album)]
+
+
+def test_second_run_skips_unchanged_files(library, album):
+    library.index_folder(album)
+    report = library.index_folder(album)
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 5)
+
+
+def test_changed_file_is_re_encoded(library, album, photo_factory):
+    library.index_folder(album)
+    before = library.search_index().code_of(library.photo_by_path(album / "chelsea.jpg").id)
+    photo_factory("album/chelsea.jpg", "rocket")
+    os.utime(album / "chelsea.jpg", (1, 1))
+    report = library.index_folder(album)
+    assert (report.updated, report.unchanged) == (1, 4)
+    photo = library.photo_by_path(album / "chelsea.jpg")
+    assert (library.search_index().code_of(photo.id) != before).any()
+
+
+def test_move_and_rename_keep_the_record_without_encoding(library, album, monkeypatch):
+    library.index_folder(album)
+    old = library.photo_by_path(album / "sub" / "coffee.jpg")
+    code = library.search_index().code_of(old.id).copy()
+    (album / "elsewhere").mkdir()
+    os.rename(album / "sub" / "coffee.jpg", album / "elsewhere" / "renamed.jpg")
+    calls = []
+    real = library.encoder.encode_pixels
+    monkeypatch.setattr(library.encoder, "encode_pixels", lambda px: calls.append(len(px)) or
+                        real(px))
+    report = library.index_folder(album)
+    assert (report.moved, report.added, report.removed) == (1, 0, 0)
+    assert calls == []  # nothing was encoded again
+    moved = library.photo_by_path(album / "elsewhere" / "renamed.jpg")
+    assert moved.id == old.id
+    assert (library.search_index().code_of(moved.id) == code).all()
+    assert library.photo_by_path(album / "sub" / "coffee.jpg") is None
+
+
+def test_copy_reuses_codes_and_deleted_files_are_swept(library, album):
+    library.index_folder(album)
+    shutil.copy(album / "astronaut.png", album / "astronaut-2.png")
+    os.remove(album / "sub" / "rocket.webp")
+    report = library.index_folder(album)
+    assert (report.added, report.removed) == (1, 1)
+    a = library.photo_by_path(album / "astronaut.png")
+    b = library.photo_by_path(album / "astronaut-2.png")
+    assert [m.photo_id for m in library.similar(a.id, k=1)] == [b.id]
+    assert library.similar(a.id, k=1)[0].distance == 0
+    assert "rocket.webp" not in paths_of(library)
+
+
+def test_similar_ranks_near_duplicate_first_and_excludes_itself(library, album):
+    library.index_folder(album)
+    chelsea = library.photo_by_path(album / "chelsea.jpg")
+    matches = library.similar(chelsea.id, k=10)
+    assert chelsea.id not in [m.photo_id for m in matches]
+    assert len(matches) == 4
+    assert os.path.basename(matches[0].path) == "chelsea-copy.jpg"
+    assert [m.distance for m in matches] == sorted(m.distance for m in matches)
+    assert 0 <= matches[0].similarity <= 1 and matches[0].bits == 48
+
+
+def test_similar_to_file_outside_library_is_not_stored(library, album, tmp_path, photo_factory):
+    library.index_folder(album)
+    outside = photo_factory("outside/query.jpg", "chelsea", quality=60)
+    matches = library.similar_to_file(outside, k=2)
+    assert {os.path.basename(m.path) for m in matches} == {"chelsea.jpg", "chelsea-copy.jpg"}
+    assert len(library.photos()) == 5
+    assert library.photo_by_path(outside) is None
+
+
+def test_max_distance_limits_results(library, album):
+    library.index_folder(album)
+    chelsea = library.photo_by_path(album / "chelsea.jpg")
+    all_matches = library.similar(chelsea.id, k=None)
+    limit = all_matches[0].distance
+    near = library.similar(chelsea.id, k=None, max_distance=limit)
+    assert near and all(m.distance <= limit for m in near)
+    assert len(near) == sum(m.distance <= limit for m in all_matches)
+
+
+def test_duplicates_groups_identical_copies(library, album):
+    shutil.copy(album / "chelsea.jpg", album / "chelsea-again.jpg")
+    shutil.copy(album / "sub" / "coffee.jpg", album / "coffee-again.jpg")
+    library.index_folder(album)
+    groups = library.duplicates(max_distance=0)
+    names = [sorted(os.path.basename(m.path) for m in g) for g in groups]
+    # (chelsea-copy.jpg, a re-compressed copy, may land in the chelsea group too)
+    assert any({"chelsea-again.jpg", "chelsea.jpg"} <= set(g) for g in names)
+    assert ["coffee-again.jpg", "coffee.jpg"] in names
+    assert not any("astronaut.png" in g for g in names)
+    for group in groups:
+        assert group[0].distance == 0 and all(m.distance == 0 for m in group)
+
+
+def test_stop_keeps_work_and_next_run_resumes(library, album, photo_factory):
+    for i in range(12):
+        photo_factory(f"album/more/p{i:02d}.jpg", ["cat", "coffee", "rocket"][i % 3],
+                      quality=60 + i)
+    seen = []
+    report = library.index_folder(album, progress=lambda d, t: seen.append((d, t)),
+                                  should_stop=lambda: len(seen) > 6)
+    assert report.stopped
+    first = len(library.photos())
+    assert 0 < first < 17
+    assert seen[0] == (0, 17)
+    report2 = library.index_folder(album)
+    assert not report2.stopped
+    assert report2.unchanged == first and report2.added + report2.unchanged == 17
+    assert len(library.photos()) == 17
+
+
+def test_folder_gone_removes_nothing(library, album, tmp_path):
+    library.index_folder(album)
+    shutil.move(album, tmp_path / "unplugged")
+    report = library.index_folder(album)
+    assert report.removed == 0 and report.errors
+    assert "nothing was removed" in report.errors[0][1]
+    assert len(library.photos()) == 5
+
+
+def test_remove_folder_and_remove_paths(library, album):
+    library.index_folder(album)
+    os.remove(album / "chelsea.jpg")
+    assert library.remove_paths([album / "chelsea.jpg", album / "astronaut.png"]) == 1
+    shutil.rmtree(album / "sub")
+    assert library.remove_paths([album / "sub"]) == 2
+    assert paths_of(library) == ["astronaut.png", "chelsea-copy.jpg"]
+    assert library.remove_folder(album) == 2
+    assert library.photos() == [] and library.folders() == []
+
+
+def test_index_paths_from_watcher(library, album, photo_factory):
+    library.index_folder(album)
+    new = photo_factory("album/sub/new.jpg", "cat")
+    os.remove(album / "chelsea.jpg")
+    report = library.index_paths([new, album / "chelsea.jpg"])
+    assert (report.added, report.removed) == (1, 1)
+    photo_factory("album/deeper/x/a.jpg", "coffee")
+    report = library.index_paths([album / "deeper"])
+    assert report.added == 1
+    assert len(library.photos()) == 6
+
+
+def test_nested_folder_is_covered_by_parent(library, album):
+    outer = library.add_folder(album)
+    inner = library.add_folder(album / "sub")
+    assert inner == outer
+
+
+def test_activate_model_encodes_beside_old_codes(library, album, tmp_path):
+    from tiny_model import make_tiny_model
+
+    from desktop_app.core.encoder import load_encoder
+
+    library.index_folder(album)
+    old_id = library.model_id
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=32, seed=5, name="other"))
+    seen = []
+    report = library.activate_model(other, progress=lambda d, t: seen.append((d, t)))
+    assert report.updated == 5 and seen[-1] == (5, 5)
+    assert library.model_id == other.model_id and library.bits == 32
+    assert library.store.active_model_id() == other.model_id
+    models = {m["id"]: m for m in library.store.models()}
+    assert models[old_id]["codes"] == 5 and models[other.model_id]["codes"] == 5
+    assert library.search_index().codes.shape == (5, 4)
+
+
+def test_search_index_sees_writes_from_another_connection(library, album, store, tiny_encoder):
+    assert len(library.search_index()) == 0
+    other = PhotoLibrary(Store(store.path), tiny_encoder)
+    other.index_folder(album)
+    assert len(library.search_index()) == 5
+    other.store.close()
