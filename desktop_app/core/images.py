@@ -100,7 +100,9 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         raise PhotoReadError(path, "this is not an image Lookalike can read (unknown or damaged "
                              "format)", "Open it in an image viewer to check it") from exc
     except Exception as exc:
-        raise PhotoReadError(path, f"the image header is damaged ({exc})") from exc
+        raise PhotoReadError(path, f"the image header is damaged ({exc})",
+                             "Open it in an image viewer to check it; it is retried when the "
+                             "file changes") from exc
     width, height = image.size
     if width * height > max_pixels:
         raise PhotoReadError(path, f"the image is {width}x{height} pixels, over the "

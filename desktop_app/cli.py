@@ -1,0 +1,563 @@
+"""The `lookalike` command: index folders and search them without a screen.
+
+    lookalike                       open the desktop app
+    lookalike FOLDER                open the desktop app on FOLDER
+    lookalike index FOLDER...       add folders to the library and index them
+    lookalike similar PHOTO...      the most similar photos to each PHOTO (in the library or not)
+    lookalike duplicates            groups of near-identical photos
+    lookalike status                counts, active model, photos that failed and why
+    lookalike models [list|import DIR|activate NAME|DIR]
+    lookalike train ...             train a model (needs the `train` extra)
+
+Exit codes are listed in EXIT_CODES (and `lookalike --help`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import paths
+from .cli_progress import ProgressBar
+from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError
+from .log import setup_logging
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # unexpected error (a bug: please report it)
+EXIT_USAGE = 2  # bad command line, or a folder/photo given on it cannot be used
+EXIT_PARTIAL = 3  # finished, but some photos could not be read (see `lookalike status`)
+EXIT_MODEL = 4  # no usable model (missing, damaged, fails its self-test)
+EXIT_STORE = 5  # the library database cannot be opened or written (newer version, disk full)
+EXIT_MISSING_PART = 6  # an optional part is not installed (the desktop app, the trainer)
+EXIT_INTERRUPTED = 130  # stopped with Ctrl-C; work done so far is kept, run again to resume
+
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_ERROR: "unexpected error (please report it)",
+    EXIT_USAGE: "bad command line, or a folder/photo named on it cannot be used",
+    EXIT_PARTIAL: "finished, but some photos could not be read (see `lookalike status`)",
+    EXIT_MODEL: "no usable model (missing, damaged or failing its self-test)",
+    EXIT_STORE: "the library database cannot be opened or written",
+    EXIT_MISSING_PART: "an optional part (desktop app or trainer) is not installed",
+    EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
+}
+
+COMMANDS = ("index", "similar", "duplicates", "status", "models", "train", "app")
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- argument parsing -----------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    epilog = "exit codes:\n" + "\n".join(f"  {k:>3}  {v}" for k, v in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
+        description="Find the photos that look like this one, in your own library. With no "
+                    "command, or with just a FOLDER, opens the desktop app.")
+    parser.add_argument("--model", metavar="DIR",
+                        help="use this model folder for this command only (the library's "
+                             "active model is not changed)")
+    parser.add_argument("--progress", action="store_true",
+                        help="show progress on stderr even when it is not a terminal")
+    parser.add_argument("--no-progress", action="store_true", help="never show progress")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log output on stderr (-vv for debug)")
+    parser.add_argument("--version", action="version", version=f"lookalike {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("index", help="add folders to the library and index their photos",
+                       description="Add each FOLDER to the library (if new) and bring its index "
+                                   "up to date: new and changed photos are encoded, moved and "
+                                   "renamed ones keep their codes, deleted ones are removed. "
+                                   "Ctrl-C stops cleanly; running again resumes.")
+    p.add_argument("folders", nargs="+", metavar="FOLDER")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="also read again the photos that failed before, changed or not")
+    p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+
+    p = sub.add_parser("similar", help="list the photos most similar to each PHOTO",
+                       description="For each PHOTO (inside the library or not), list the most "
+                                   "similar photos in the library, closest first, with their "
+                                   "Hamming distance (0 = same code). A photo outside the "
+                                   "library is encoded on the fly and not stored.")
+    p.add_argument("photos", nargs="+", metavar="PHOTO")
+    p.add_argument("-k", type=_positive, default=10, metavar="N",
+                   help="how many matches per photo (default 10)")
+    p.add_argument("--max-distance", type=_non_negative, metavar="D",
+                   help="only matches within this Hamming distance")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+    p = sub.add_parser("duplicates", help="groups of near-identical photos",
+                       description="Groups of photos whose codes are within D bits of each "
+                                   "other (0 = identical codes). Distances are to the first "
+                                   "photo of each group.")
+    p.add_argument("--max-distance", type=_non_negative, default=2, metavar="D",
+                   help="largest Hamming distance inside a group (default 2)")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+    p = sub.add_parser("status", help="photo counts, active model, photos that failed and why",
+                       description="Show the library: folders, photo counts, the active model "
+                                   "and every photo that could not be read, with the reason.")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+    p = sub.add_parser("models", help="list, import and activate models",
+                       description="Without an action, lists the models (like `models list`).")
+    p.add_argument("--json", action="store_true", help="print JSON on stdout")
+    msub = p.add_subparsers(dest="action", metavar="ACTION")
+    m = msub.add_parser("list", help="the models this library knows, the active one marked")
+    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+    m = msub.add_parser("import", help="check a model folder and copy it into Lookalike's data",
+                        description="Check DIR (hash and self-test) and copy it into the models "
+                                    "folder. Add --activate to switch the library to it.")
+    m.add_argument("dir", metavar="DIR")
+    m.add_argument("--activate", action="store_true", help="also activate it (re-encodes)")
+    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+    m = msub.add_parser("activate", help="re-encode the library with a model and make it active",
+                        description="Encode every photo with the model (by NAME or id prefix "
+                                    "from `models list`, or a model folder DIR, which is "
+                                    "imported first), keeping the old codes; then make it the "
+                                    "active model. Stopped early, the old model stays active.")
+    m.add_argument("model", metavar="NAME|DIR")
+    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+
+    sub.add_parser("train", help="train a model on your albums (needs the `train` extra); "
+                                 "`lookalike train --help` for its options", add_help=False)
+    p = sub.add_parser("app", help="open the desktop app (the same as no command)")
+    p.add_argument("folder", nargs="?", metavar="FOLDER")
+    return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("lookalike")
+    except Exception:
+        return "unknown"
+
+
+# -- entry point ---------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command_at = _first_command(argv)
+    if command_at is not None and argv[command_at] == "train":
+        return run_train(argv[command_at + 1:])
+    if command_at is None and not {"-h", "--help", "--version"} & set(argv):
+        return run_app(None)
+    if command_at is not None and argv[command_at] not in COMMANDS:
+        folder = argv[command_at]
+        if os.path.isdir(folder) and command_at == len(argv) - 1:
+            return run_app(folder)
+        print(f"lookalike: '{folder}' is neither a command ({', '.join(COMMANDS)}) nor a "
+              "folder. See `lookalike --help`.", file=sys.stderr)
+        return EXIT_USAGE
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error
+        return int(exc.code or 0)
+    setup_logging(args.verbose)
+    if args.command == "app":
+        return run_app(args.folder)
+    try:
+        with _stop_on_sigint() as stop:
+            args.should_stop = stop
+            return COMMAND_FUNCS[args.command](args)
+    except CommandError as exc:
+        print(f"lookalike: {exc}", file=sys.stderr)
+        return exc.code
+    except ModelError as exc:
+        print(f"lookalike: {exc}", file=sys.stderr)
+        return EXIT_MODEL
+    except StoreError as exc:
+        print(f"lookalike: {exc}", file=sys.stderr)
+        return EXIT_STORE
+    except LookalikeError as exc:
+        print(f"lookalike: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("lookalike: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `lookalike similar ... | head`
+        return EXIT_OK
+
+
+def _first_command(argv: list[str]) -> int | None:
+    """Index of the first argument that is not a global option (or an option's value)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--model":
+            i += 2
+            continue
+        if not arg.startswith("-"):
+            return i
+        i += 1
+    return None
+
+
+@contextmanager
+def _stop_on_sigint() -> Iterator:
+    """First Ctrl-C asks the running work to stop cleanly; a second one interrupts at once."""
+    requested = []
+
+    def handler(signum, frame):
+        if requested:
+            raise KeyboardInterrupt
+        requested.append(signum)
+        print("\nlookalike: stopping after the current photos (Ctrl-C again to quit now)...",
+              file=sys.stderr)
+
+    stop = lambda: bool(requested)  # noqa: E731
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread (tests running main() in a thread)
+        yield stop
+        return
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_app(folder: str | None) -> int:
+    try:
+        from . import app
+    except ImportError as exc:
+        print(f"lookalike: the desktop app cannot start ({exc}). Install Lookalike with its "
+              "GUI dependencies (`pip install -e '.[cpu]'`), or use the commands in "
+              "`lookalike --help`.", file=sys.stderr)
+        return EXIT_MISSING_PART
+    return int(app.main(folder) or 0)
+
+
+def run_train(argv: list[str]) -> int:
+    try:
+        import torch  # noqa: F401
+
+        from trainer import cli as trainer_cli
+    except ImportError as exc:
+        print(f"lookalike: training needs the `train` extra, which is not installed ({exc}). "
+              "Install it with `pip install -e '.[cpu,train]'`.", file=sys.stderr)
+        return EXIT_MISSING_PART
+    return int(trainer_cli.main(argv) or 0)
+
+
+# -- shared helpers -----------------------------------------------------------------------------
+def _progress_enabled(args) -> bool:
+    if args.no_progress:
+        return False
+    return args.progress or sys.stderr.isatty()
+
+
+def _open_store(readonly: bool = False):
+    from .core.store import Store
+
+    return Store(readonly=readonly)
+
+
+def _open_library(args, store):
+    from .core.library import PhotoLibrary
+    from .core.model_registry import open_encoder
+
+    return PhotoLibrary(store, open_encoder(store, args.model))
+
+
+def _print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def _show(path: str) -> str:
+    """A path as it can be printed, whatever bytes its name holds."""
+    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _match_json(match) -> dict:
+    return {"photo_id": match.photo_id, "path": _show(match.path), "distance": match.distance,
+            "similarity": round(match.similarity, 4)}
+
+
+# -- commands -----------------------------------------------------------------------------------
+def cmd_index(args) -> int:
+    from .core.records import IndexReport
+
+    with _open_store() as store:
+        library = _open_library(args, store)
+        results = []
+        total = IndexReport()
+        for folder in args.folders:
+            if not os.path.isdir(folder):
+                raise CommandError(f"{folder}: this folder does not exist. Check the path "
+                                   "(is the drive connected?).")
+        for folder in args.folders:
+            started = time.monotonic()
+            bar = ProgressBar(f"Indexing {_show(os.path.basename(os.path.abspath(folder)))}",
+                              _progress_enabled(args))
+            try:
+                report = library.index_folder(folder, progress=bar, should_stop=args.should_stop)
+                if args.retry_failed and not report.stopped:
+                    report.merge(library.retry_failed(progress=bar))
+            finally:
+                bar.close()
+            total.merge(report)
+            seconds = time.monotonic() - started
+            results.append({"folder": _show(os.path.abspath(folder)), "seconds": round(seconds, 3),
+                            **_report_json(report)})
+            if not args.json:
+                print(f"{_show(os.path.abspath(folder))}: {report.summary()} "
+                      f"in {seconds:.1f} s.")
+            for path, message in report.errors:
+                print(f"  ! {_show(message)}", file=sys.stderr)
+            if report.stopped:
+                break
+        if args.json:
+            _print_json({"model": library.encoder.card.name, "folders": results,
+                         "library": library.counts()})
+    if total.stopped:
+        return EXIT_INTERRUPTED
+    return EXIT_PARTIAL if total.failed or total.errors else EXIT_OK
+
+
+def _report_json(report) -> dict:
+    return {"added": report.added, "updated": report.updated, "moved": report.moved,
+            "removed": report.removed, "unchanged": report.unchanged, "failed": report.failed,
+            "stopped": report.stopped,
+            "errors": [{"path": _show(p), "message": _show(m)} for p, m in report.errors]}
+
+
+def cmd_similar(args) -> int:
+    with _open_store() as store:
+        library = _open_library(args, store)
+        answers, failed = [], 0
+        for query in args.photos:
+            entry = {"query": _show(query), "in_library": False, "matches": [], "error": None}
+            try:
+                own = library.photo_by_path(query)
+                if own is not None and own.status == "ok" and \
+                        library.search_index().code_of(own.id) is not None:
+                    entry["in_library"] = True
+                    matches = library.similar(own.id, k=args.k, max_distance=args.max_distance)
+                else:
+                    if not os.path.exists(query):
+                        raise PhotoReadError(query, "this file does not exist",
+                                             "Check the path")
+                    matches = library.similar_to_file(query, k=args.k,
+                                                      max_distance=args.max_distance)
+                entry["matches"] = [_match_json(m) for m in matches]
+            except PhotoReadError as exc:
+                entry["error"] = _show(str(exc))
+                failed += 1
+            answers.append(entry)
+        if args.json:
+            _print_json({"model": library.encoder.card.name, "bits": library.bits,
+                         "library_photos": len(library.search_index()), "results": answers})
+        else:
+            for entry in answers:
+                print(entry["query"] + ("" if entry["in_library"] else "  (not in the library)"))
+                if entry["error"]:
+                    print(f"  ! {entry['error']}")
+                elif not entry["matches"]:
+                    print("  no matches" + (" within that distance" if args.max_distance
+                                            is not None else " (is the library indexed?)"))
+                for rank, m in enumerate(entry["matches"], 1):
+                    print(f"  {rank:3d}. distance {m['distance']:3d}  {m['path']}")
+        for entry in answers:
+            if entry["error"]:
+                print(f"lookalike: {entry['error']}", file=sys.stderr)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+def cmd_duplicates(args) -> int:
+    with _open_store() as store:
+        library = _open_library(args, store)
+        groups = library.duplicates(max_distance=args.max_distance)
+        if args.json:
+            _print_json({"model": library.encoder.card.name, "bits": library.bits,
+                         "max_distance": args.max_distance,
+                         "groups": [[_match_json(m) for m in g] for g in groups]})
+        else:
+            if not groups:
+                print(f"No near-identical photos (within {args.max_distance} bits).")
+            for number, group in enumerate(groups, 1):
+                print(f"Group {number} ({len(group)} photos):")
+                for m in group:
+                    print(f"  distance {m.distance:3d}  {_show(m.path)}")
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from .core.library import STATUS_FAILED
+    from .core.model_registry import active_model_dir
+
+    with _open_store() as store:
+        active_id = store.active_model_id()
+        model = store.model(active_id) if active_id else None
+        try:
+            model_dir = str(active_model_dir(store))
+            model_problem = None
+        except ModelError as exc:
+            model_dir, model_problem = None, str(exc)
+        (photos, failed), = store.query(
+            "SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM photos", (STATUS_FAILED,))
+        indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?",
+                              (active_id,))[0][0] if active_id else 0
+        folders = [{"path": _show(path), "photos": store.query(
+            "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0]}
+            for fid, path, _added in store.folder_rows()]
+        failures = [{"path": _show(r[1]), "error": _show(r[8] or "")}
+                    for r in store.photo_rows("WHERE status = ? ORDER BY path", (STATUS_FAILED,))]
+        data = {
+            "database": _show(str(store.path)),
+            "folders": folders,
+            "photos": photos, "indexed": indexed, "failed": failed,
+            "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],
+                              "path": model["path"]} if model else None),
+            "model_dir": model_dir, "model_problem": model_problem,
+            "failures": failures,
+        }
+    if args.json:
+        _print_json(data)
+        return EXIT_OK
+    print(f"Library: {data['database']}")
+    print(f"Folders: {len(folders)}")
+    for f in folders:
+        print(f"  {f['path']}  ({f['photos']} photos)")
+    print(f"Photos: {photos} ({indexed} indexed with the active model, {failed} failed)")
+    if model:
+        print(f"Active model: {model['name']} ({model['bits']} bits, id {model['id'][:12]})")
+    elif model_dir:
+        print(f"Active model: none yet; the default model will be used ({model_dir})")
+    if model_problem:
+        print(f"Model problem: {model_problem}")
+    if failures:
+        print("Photos that could not be read:")
+        for f in failures:
+            print(f"  {f['error']}")
+    return EXIT_OK
+
+
+def cmd_models(args) -> int:
+    action = args.action or "list"
+    if action == "list":
+        return _models_list(args)
+    if action == "import":
+        return _models_import(args)
+    return _models_activate(args, args.model)
+
+
+def _models_list(args) -> int:
+    with _open_store() as store:
+        models = store.models()
+    default = paths.default_model_dir()
+    if args.json:
+        _print_json({"models": models, "default_model_dir": str(default),
+                     "default_model_present": (default / "model.json").is_file()})
+        return EXIT_OK
+    if not models:
+        print("No models in this library yet." + (
+            f" The default model ({default}) will be used when you index."
+            if (default / "model.json").is_file() else
+            " Import one with `lookalike models import DIR` or train one with `lookalike train`."))
+    for m in models:
+        mark = "*" if m["active"] else " "
+        print(f"{mark} {m['name']:<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
+              f"{m['codes']} photos encoded  {m['path'] or ''}")
+    return EXIT_OK
+
+
+def _models_import(args) -> int:
+    from .core.encoder import load_encoder
+    from .core.model_registry import import_model
+
+    folder = import_model(args.dir)
+    encoder = load_encoder(folder)
+    with _open_store() as store:
+        store.register_model(encoder.model_id, encoder.card.name, encoder.bits, str(folder),
+                             encoder.card.to_json())
+    if not args.activate:
+        if args.json:
+            _print_json({"imported": str(folder), "id": encoder.model_id,
+                         "name": encoder.card.name, "bits": encoder.bits, "activated": False})
+        else:
+            print(f"Imported {encoder.card.name} ({encoder.bits} bits) into {folder}. "
+                  f"Activate it with `lookalike models activate {encoder.card.name}`.")
+        return EXIT_OK
+    return _models_activate(args, str(folder))
+
+
+def _models_activate(args, name_or_dir: str) -> int:
+    from .core.encoder import load_encoder
+    from .core.library import PhotoLibrary
+    from .core.model_registry import find_model, import_model, open_encoder
+
+    with _open_store() as store:
+        folder = find_model(store, name_or_dir)
+        if Path(name_or_dir).is_dir():
+            folder = import_model(folder)
+        new = load_encoder(folder)
+        try:
+            current = open_encoder(store, args.model)
+        except ModelError:  # no model yet: the new one simply becomes active
+            current = new
+        library = PhotoLibrary(store, current)
+        bar = ProgressBar(f"Encoding with {new.card.name}", _progress_enabled(args))
+        try:
+            report = library.activate_model(new, progress=bar, should_stop=args.should_stop)
+        finally:
+            bar.close()
+        if args.json:
+            _print_json({"model": new.card.name, "id": new.model_id, "path": str(folder),
+                         "activated": not report.stopped, "encoded": report.updated,
+                         "already_encoded": report.unchanged, "failed": report.failed,
+                         "errors": [{"path": _show(p), "message": _show(m)}
+                                    for p, m in report.errors]})
+        elif report.stopped:
+            print(f"Stopped; {report.updated} photos encoded with {new.card.name} so far. The "
+                  "previous model stays active; run the same command again to continue.")
+        else:
+            print(f"{new.card.name} is now the active model ({report.updated} photos encoded, "
+                  f"{report.unchanged} already were, {report.failed} failed).")
+        for _path, message in report.errors:
+            print(f"  ! {_show(message)}", file=sys.stderr)
+    if report.stopped:
+        return EXIT_INTERRUPTED
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+COMMAND_FUNCS = {
+    "index": cmd_index,
+    "similar": cmd_similar,
+    "duplicates": cmd_duplicates,
+    "status": cmd_status,
+    "models": cmd_models,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Which model to use: imported models live in paths.models_dir(); the active one is recorded in
+the library database; the shipped default is the fallback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .. import paths
+from .encoder import Encoder, load_encoder, open_model_folder
+from .errors import ModelError
+from .store import Store
+
+
+def no_model_error() -> ModelError:
+    return ModelError(paths.default_model_dir(), "no model is active and the default model is "
+                      "missing from this installation",
+                      "Import one with `lookalike models import DIR`, train one with "
+                      "`lookalike train ALBUMS --out DIR`, or pass `--model DIR`")
+
+
+def active_model_dir(store: Store) -> Path:
+    """The folder of the library's active model, else the shipped default. Raises ModelError."""
+    model_id = store.active_model_id()
+    if model_id:
+        model = store.model(model_id)
+        if model and model["path"]:
+            folder = Path(model["path"])
+            if folder.is_dir():
+                return folder
+            raise ModelError(folder, f"the active model '{model['name']}' is no longer in its "
+                             "folder", "Import it again with `lookalike models import DIR`, or "
+                             "activate another with `lookalike models activate NAME`")
+    default = paths.default_model_dir()
+    if (default / "model.json").is_file():
+        return default
+    raise no_model_error()
+
+
+def open_encoder(store: Store, model_dir: str | os.PathLike | None = None, **kwargs) -> Encoder:
+    """The encoder for `model_dir` if given (one command's --model), else the active model."""
+    return load_encoder(Path(model_dir) if model_dir else active_model_dir(store), **kwargs)
+
+
+def import_model(source: str | os.PathLike) -> Path:
+    """Check a model folder (hash + self-test) and copy it into the models folder.
+    Returns the copy's folder; importing the same model twice returns the same folder."""
+    encoder = load_encoder(source, intra_op_threads=1)
+    card = encoder.card
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name) or "model"
+    target = paths.models_dir() / f"{safe_name}-{card.model_id[:12]}"
+    if target.resolve() == Path(source).resolve():
+        return target
+    if (target / "model.json").is_file():
+        open_model_folder(target)  # raises if the earlier copy was damaged
+        return target
+    tmp = target.with_name(target.name + ".importing")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copytree(source, tmp)
+        open_model_folder(tmp)  # the copy hashes the same as what we checked
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.replace(target)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(target, f"cannot copy the model here ({exc.strerror or exc})",
+                         "Check free space and permissions") from exc
+    return target
+
+
+def find_model(store: Store, name_or_dir: str) -> Path:
+    """A model folder by path, by name, or by id prefix among the models the library knows."""
+    if Path(name_or_dir).is_dir():
+        return Path(name_or_dir)
+    wanted = name_or_dir.lower()
+    matches = [m for m in store.models()
+               if m["name"].lower() == wanted or m["id"].startswith(wanted)]
+    if not matches:
+        raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
+                         "See `lookalike models list`, or give the model's folder")
+    if len(matches) > 1:
+        raise ModelError(None, f"'{name_or_dir}' matches {len(matches)} models",
+                         "Use more of the model id (see `lookalike models list`)")
+    if not matches[0]["path"] or not Path(matches[0]["path"]).is_dir():
+        raise ModelError(matches[0]["path"], f"the folder of model '{matches[0]['name']}' is gone",
+                         "Import it again with `lookalike models import DIR`")
+    return Path(matches[0]["path"])

@@ -1,0 +1,39 @@
+"""Logging setup shared by the command line and the app: messages to stderr, and optionally a
+rotating log file in the platform's log folder (paths.log_dir())."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+
+from . import paths
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
+    """verbosity 0: warnings, 1: info, 2+: debug. Safe to call more than once."""
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_lookalike", False):
+            root.removeHandler(handler)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setLevel(level)
+    console._lookalike = True  # type: ignore[attr-defined]
+    root.addHandler(console)
+    root.setLevel(min(level, logging.INFO) if log_file else level)
+    if log_file:
+        try:
+            paths.log_dir().mkdir(parents=True, exist_ok=True)
+            file_handler = logging.handlers.RotatingFileHandler(
+                paths.log_dir() / "lookalike.log", maxBytes=2_000_000, backupCount=3,
+                encoding="utf-8")
+        except OSError:  # a read-only home must not stop the app
+            return
+        file_handler.setFormatter(logging.Formatter(FORMAT))
+        file_handler.setLevel(logging.INFO)
+        file_handler._lookalike = True  # type: ignore[attr-defined]
+        root.addHandler(file_handler)

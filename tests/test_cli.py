@@ -1,0 +1,180 @@
+"""The `lookalike` command, run for real (in-process main() and one subprocess) against a real
+SQLite library, the tiny ONNX model (via --model or an imported model) and real photos."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app import cli
+
+
+@pytest.fixture
+def album(tmp_path, photo_factory):
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
+    photo_factory("album/astronaut.png", "astronaut")
+    photo_factory("album/sub/coffee.jpg", "coffee")
+    return tmp_path / "album"
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_everywhere(capsys):
+    for argv in ([], ["index"], ["similar"], ["duplicates"], ["status"], ["models"],
+                 ["models", "import"], ["models", "activate"], ["models", "list"]):
+        code, out, _ = run(capsys, *argv, "--help")
+        assert code == 0 and "usage: lookalike" in out
+    code, out, _ = run(capsys, "--help")
+    assert "exit codes:" in out and "130" in out
+
+
+def test_index_then_similar_inside_and_outside(capsys, album, tiny_model_dir, photo_factory):
+    code, out, err = run(capsys, "--model", tiny_model_dir, "index", album)
+    assert code == cli.EXIT_OK, err
+    assert "4 added" in out
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", album / "chelsea.jpg",
+                       "-k", "2", "--json")
+    assert code == 0
+    data = json.loads(out)
+    (result,) = data["results"]
+    assert result["in_library"] is True
+    assert [Path(m["path"]).name for m in result["matches"]][0] == "chelsea-copy.jpg"
+    assert len(result["matches"]) == 2
+    outside = photo_factory("elsewhere/q.jpg", "chelsea", quality=50)
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", outside, album / "sub" /
+                       "coffee.jpg")
+    assert code == 0
+    assert "(not in the library)" in out and "distance" in out
+    assert out.count("  1. distance") == 2
+
+
+def test_status_lists_failures_and_exit_code_3(capsys, album, tiny_model_dir):
+    (album / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    code, out, err = run(capsys, "--model", tiny_model_dir, "index", album)
+    assert code == cli.EXIT_PARTIAL
+    assert "broken.jpg" in err
+    code, out, _ = run(capsys, "status", "--json")
+    data = json.loads(out)
+    assert (data["photos"], data["indexed"], data["failed"]) == (5, 4, 1)
+    assert data["failures"][0]["path"].endswith("broken.jpg")
+    assert "damaged" in data["failures"][0]["error"]
+    assert data["active_model"]["name"] == "tiny-48"
+    code, out, _ = run(capsys, "status")
+    assert "Photos that could not be read" in out and "broken.jpg" in out
+
+
+def test_duplicates_json(capsys, album, tiny_model_dir):
+    shutil.copy(album / "astronaut.png", album / "sub" / "astronaut-again.png")
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "duplicates", "--max-distance", "0",
+                       "--json")
+    assert code == 0
+    groups = json.loads(out)["groups"]
+    names = [sorted(Path(m["path"]).name for m in g) for g in groups]
+    assert ["astronaut-again.png", "astronaut.png"] in names
+
+
+def test_models_import_activate_and_list(capsys, album, tiny_model_dir, tmp_path):
+    from tiny_model import make_tiny_model
+
+    code, out, _ = run(capsys, "models", "import", tiny_model_dir, "--activate")
+    assert code == 0 and "now the active model" in out
+    run(capsys, "index", album)  # the imported, active model is used without --model
+    other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other-32")
+    code, out, err = run(capsys, "--progress", "models", "activate", other, "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["activated"] and data["encoded"] == 4
+    assert "Encoding with other-32" in err  # --progress forces the bar on a non-terminal
+    code, out, _ = run(capsys, "models", "--json")
+    models = {m["name"]: m for m in json.loads(out)["models"]}
+    assert models["other-32"]["active"] and not models["tiny-48"]["active"]
+    assert models["tiny-48"]["codes"] == 4 and models["other-32"]["codes"] == 4
+    # Switching back by name re-encodes nothing.
+    code, out, _ = run(capsys, "models", "activate", "tiny-48", "--json")
+    assert json.loads(out)["encoded"] == 0
+    # --model for one command leaves the active model alone.
+    run(capsys, "--model", other, "similar", album / "chelsea.jpg")
+    code, out, _ = run(capsys, "models", "list")
+    assert "* tiny-48" in out and "* other-32" not in out
+
+
+def test_no_model_anywhere_gives_one_clear_message(capsys, album, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOOKALIKE_RESOURCES", str(tmp_path / "no-resources"))
+    code, out, err = run(capsys, "index", album)
+    assert code == cli.EXIT_MODEL
+    assert "lookalike models import DIR" in err and err.count("\n") == 1
+
+
+def test_damaged_model_is_refused(capsys, album, tiny_model_dir, tmp_path):
+    bad = tmp_path / "bad-model"
+    shutil.copytree(tiny_model_dir, bad)
+    with open(bad / "model.onnx", "ab") as f:
+        f.write(b"x")
+    code, _, err = run(capsys, "--model", bad, "index", album)
+    assert code == cli.EXIT_MODEL and "sha256" in err
+
+
+def test_usage_errors(capsys, tmp_path, tiny_model_dir):
+    code, _, err = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "missing")
+    assert code == cli.EXIT_USAGE and "does not exist" in err
+    code, _, err = run(capsys, "nonsense-word")
+    assert code == cli.EXIT_USAGE and "neither a command" in err
+    code, _, err = run(capsys, "similar", "x.jpg", "-k", "0")
+    assert code == cli.EXIT_USAGE
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", tmp_path / "nope.jpg")
+    assert code == cli.EXIT_USAGE and "does not exist" in err
+
+
+def test_newer_database_exit_code(capsys, tiny_model_dir, album):
+    from desktop_app.core.store import SCHEMA_VERSION, Store
+
+    with Store() as store:
+        store.set_meta("schema_version", str(SCHEMA_VERSION + 5))
+    code, _, err = run(capsys, "--model", tiny_model_dir, "index", album)
+    assert code == cli.EXIT_STORE and "Update Lookalike" in err
+
+
+def test_no_command_or_lone_folder_opens_the_app(monkeypatch, album):
+    import types
+
+    calls = []
+    fake_app = types.ModuleType("desktop_app.app")
+    fake_app.main = lambda folder=None: calls.append(folder) or 0
+    monkeypatch.setitem(sys.modules, "desktop_app.app", fake_app)
+    monkeypatch.setattr("desktop_app.app", fake_app, raising=False)
+    assert cli.main([]) == 0
+    assert cli.main([str(album)]) == 0
+    assert calls == [None, str(album)]
+
+
+def test_train_without_torch_says_how_to_install(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    code, _, err = run(capsys, "train", "albums", "--out", "x")
+    assert code == cli.EXIT_MISSING_PART and "pip install" in err and "train" in err
+
+
+def test_real_command_in_a_subprocess(album, tiny_model_dir, lookalike_home):
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "--model", str(tiny_model_dir),
+                           "index", str(album), "--json"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["folders"][0]["added"] == 4
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "--model", str(tiny_model_dir),
+                           "similar", str(album / "chelsea.jpg"), "-k", "1"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and "chelsea-copy.jpg" in done.stdout
