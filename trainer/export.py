@@ -1,0 +1,150 @@
+"""Export: backbone + folded hash layer -> model.onnx + model.json the app loads.
+
+The export refuses to finish (raises ExportError, writes nothing final) unless
+(a) onnxruntime and torch agree on the real-valued outputs within tolerance,
+(b) the codes agree bit for bit on the card's probe set, and
+(c) the app's own `load_photo` + `preprocess` + `Encoder` give, on real photo files, the same codes
+    as the trainer's torch pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from desktop_app.core.encoder import Encoder, ModelFolder, load_encoder, probe_inputs
+from desktop_app.core.hashing import pack_bits
+from desktop_app.core.model_card import (InputSpec, ModelCard, OutputSpec, ProbeSpec,
+                                         file_sha256, write_card)
+
+log = logging.getLogger(__name__)
+
+OPSET = 17
+# Real-valued outputs: onnxruntime vs torch, absolute, relative to the outputs' scale.
+OUTPUT_TOLERANCE = 1e-3
+
+
+class ExportError(RuntimeError):
+    """The exported model does not reproduce the trainer's codes; nothing was written."""
+
+
+class Encoder2Codes(nn.Module):
+    """What the ONNX graph computes: pixels -> backbone features -> folded Linear -> codes."""
+
+    def __init__(self, backbone: nn.Module, head: nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(pixels))
+
+
+def export_onnx(module: nn.Module, path: str | os.PathLike, size: tuple[int, int],
+                output_name: str = "codes", opset: int = OPSET) -> Path:
+    """Trace `module` at a fixed H,W (TF SAME padding becomes constants) with a dynamic batch."""
+    module = module.eval().cpu()
+    dummy = torch.zeros(2, 3, *size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (dummy,), os.fspath(path), input_names=["pixels"],
+                          output_names=[output_name], opset_version=opset,
+                          dynamic_axes={"pixels": {0: "batch"}, output_name: {0: "batch"}},
+                          do_constant_folding=True, dynamo=False)
+    return Path(path)
+
+
+def _torch_outputs(module: nn.Module, pixels: np.ndarray, batch: int = 16) -> np.ndarray:
+    outs = []
+    with torch.inference_mode():
+        for i in range(0, len(pixels), batch):
+            outs.append(module(torch.from_numpy(np.ascontiguousarray(pixels[i:i + batch])))
+                        .float().numpy())
+    return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)
+
+
+def _check_agreement(what: str, torch_out: np.ndarray, ort_out: np.ndarray) -> dict[str, float]:
+    scale = float(np.abs(torch_out).max()) or 1.0
+    diff = float(np.abs(torch_out - ort_out).max())
+    if diff > OUTPUT_TOLERANCE * max(1.0, scale):
+        raise ExportError(f"onnxruntime and torch outputs differ by {diff:.3g} on {what} "
+                          f"(tolerance {OUTPUT_TOLERANCE * max(1.0, scale):.3g}); the model was "
+                          "not exported")
+    flipped = int(((torch_out > 0) != (ort_out > 0)).sum())
+    if flipped:
+        raise ExportError(f"{flipped} bits differ between onnxruntime and torch on {what}; "
+                          "the model was not exported")
+    return {"max_abs_diff": diff, "output_scale": scale}
+
+
+def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLike, *,
+                 input_spec: InputSpec, bits: int, name: str,
+                 check_photos: Sequence[str | os.PathLike] = (), description: str = "",
+                 training: dict[str, Any] | None = None,
+                 evaluation: dict[str, Any] | None = None, model_version: str = "1",
+                 probe_count: int = 4, probe_seed: int = 0) -> Path:
+    """Write `out_dir/model.onnx` and `out_dir/model.json`; return out_dir.
+
+    `head` maps backbone features to `bits` real values (a FoldedHead). `check_photos` are real
+    photo files for check (c); give a few from the training data.
+    """
+    from .features import photo_tensors
+
+    out_dir = Path(out_dir)
+    module = Encoder2Codes(backbone, head).eval().cpu()
+    with tempfile.TemporaryDirectory(prefix="lookalike-export-") as tmp:
+        stage = Path(tmp)
+        onnx_path = export_onnx(module, stage / "model.onnx", input_spec.size)
+        card = ModelCard(name=name, onnx_sha256=file_sha256(onnx_path), input=input_spec,
+                         output=OutputSpec(bits=bits), probe=ProbeSpec(seed=probe_seed,
+                                                                       count=probe_count),
+                         opset=OPSET, model_version=model_version, description=description,
+                         training=dict(training or {}), evaluation=dict(evaluation or {}))
+        unchecked = Encoder(ModelFolder(stage, card), providers=["CPUExecutionProvider"],
+                            self_test=False)
+        # (a) + (b): the probe, through the graph and through torch.
+        probe = probe_inputs(card)
+        ort_probe = unchecked.raw_outputs(probe)
+        torch_probe = _torch_outputs(module, probe)
+        checks: dict[str, Any] = {"probe": _check_agreement("the probe set", torch_probe,
+                                                            ort_probe)}
+        codes = pack_bits(ort_probe > 0)
+        card = replace(card, probe=replace(card.probe, expected_codes_hex=tuple(
+            c.tobytes().hex() for c in codes)))
+        # (c): real photo files through the app's reader, preprocess and encoder.
+        if check_photos:
+            pixels = photo_tensors(list(check_photos), input_spec)
+            torch_codes = pack_bits(_torch_outputs(module, pixels) > 0)
+            app_codes = unchecked.encode_pixels(pixels)
+            if not np.array_equal(torch_codes, app_codes):
+                bad = int(np.unpackbits(torch_codes ^ app_codes, axis=1).sum())
+                raise ExportError(f"the app's encoder gives different codes from the trainer on "
+                                  f"real photos ({bad} bits differ over {len(check_photos)} "
+                                  "photos); the model was not exported")
+            checks["photos"] = {"count": len(check_photos)}
+        card = replace(card, training={**card.training, "export_checks": checks})
+        write_card(card, stage)
+        # The app's own loader, self-test included, must accept the folder.
+        load_encoder(stage, providers=["CPUExecutionProvider"])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for fname in ("model.onnx", "model.json"):
+            tmp_target = out_dir / (fname + ".partial")
+            shutil.copyfile(stage / fname, tmp_target)
+            tmp_target.replace(out_dir / fname)
+    log.info("exported %d-bit model to %s", bits, out_dir)
+    return out_dir
+
+
+def card_summary(model_dir: str | os.PathLike) -> dict[str, Any]:
+    return json.loads((Path(model_dir) / "model.json").read_text())

@@ -1,0 +1,139 @@
+"""Retrieval metrics on binary codes, in numpy (no torch): pure functions, no side effects.
+
+Ranking is by Hamming distance with ties broken by database order (stable sort), as protocol 1
+specifies. Relevant = shares at least one label with the query (multi-hot labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_bits(codes: np.ndarray) -> np.ndarray:
+    """Real-valued outputs or booleans [N, bits] -> bool bits (value > 0)."""
+    codes = np.asarray(codes)
+    return codes if codes.dtype == bool else codes > 0
+
+
+def hamming_matrix(query_bits: np.ndarray, db_bits: np.ndarray) -> np.ndarray:
+    """[Q, N] Hamming distances between bool codes (int32)."""
+    q = as_bits(query_bits).astype(np.float32)
+    d = as_bits(db_bits).astype(np.float32)
+    bits = q.shape[1]
+    # distance = bits - agreements; agreements = q.d + (1-q).(1-d)
+    agree = q @ d.T + (1 - q) @ (1 - d).T
+    return np.rint(bits - agree).astype(np.int32)
+
+
+def relevance(query_labels: np.ndarray, db_labels: np.ndarray) -> np.ndarray:
+    """[Q, N] bool: query and database item share a label. Labels: int [N] or multi-hot [N, L]."""
+    ql, dl = np.asarray(query_labels), np.asarray(db_labels)
+    if ql.ndim == 1:
+        return ql[:, None] == dl[None, :]
+    return (ql.astype(np.float32) @ dl.astype(np.float32).T) > 0
+
+
+def _ranked_relevance(query_bits, query_labels, db_bits, db_labels, chunk: int = 256,
+                      exclude_self: bool = False):
+    """Yield per chunk of queries the relevance matrix in ranked order."""
+    n_q = len(query_bits)
+    for start in range(0, n_q, chunk):
+        stop = min(n_q, start + chunk)
+        dist = hamming_matrix(query_bits[start:stop], db_bits)
+        rel = relevance(np.asarray(query_labels)[start:stop], db_labels)
+        if exclude_self:
+            # query i is database item i: push it to the end and mark it irrelevant
+            idx = np.arange(start, stop)
+            dist[idx - start, idx] = np.iinfo(np.int32).max
+            rel[idx - start, idx] = False
+        order = np.argsort(dist, axis=1, kind="stable")
+        yield np.take_along_axis(rel, order, axis=1), (stop - start)
+
+
+def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int | None = None,
+                           exclude_self: bool = False) -> float:
+    """mAP over the Hamming ranking (mAP@all for k=None, else mAP@k).
+
+    AP@k = (1 / relevant in top k) * sum over relevant ranks r <= k of precision@r; a query with
+    no relevant item in its top k scores 0 (the DeepHash convention).
+    """
+    total, count = 0.0, 0
+    for ranked, n in _ranked_relevance(query_bits, query_labels, db_bits, db_labels,
+                                       exclude_self=exclude_self):
+        if k is not None:
+            ranked = ranked[:, :k]
+        if exclude_self:
+            ranked = ranked[:, :-1] if k is None else ranked
+        hits = np.cumsum(ranked, axis=1)
+        ranks = np.arange(1, ranked.shape[1] + 1)
+        precision_at_hit = np.where(ranked, hits / ranks, 0.0)
+        n_rel = hits[:, -1]
+        ap = np.divide(precision_at_hit.sum(axis=1), n_rel, out=np.zeros(n, float),
+                       where=n_rel > 0)
+        total += float(ap.sum())
+        count += n
+    return total / max(1, count)
+
+
+def precision_at_k(query_bits, query_labels, db_bits, db_labels, ks=(1, 10, 100, 1000)
+                   ) -> dict[int, float]:
+    sums = {k: 0.0 for k in ks}
+    count = 0
+    for ranked, n in _ranked_relevance(query_bits, query_labels, db_bits, db_labels):
+        for k in ks:
+            kk = min(k, ranked.shape[1])
+            sums[k] += float(ranked[:, :kk].mean(axis=1).sum())
+        count += n
+    return {k: v / max(1, count) for k, v in sums.items()}
+
+
+def pr_curve(query_bits, query_labels, db_bits, db_labels) -> dict[str, list[float]]:
+    """Precision and recall of 'every item within Hamming radius r', for r = 0..bits."""
+    bits = as_bits(query_bits).shape[1]
+    tp = np.zeros(bits + 1)
+    retrieved = np.zeros(bits + 1)
+    relevant_total = 0.0
+    for start in range(0, len(query_bits), 256):
+        dist = hamming_matrix(query_bits[start:start + 256], db_bits)
+        rel = relevance(np.asarray(query_labels)[start:start + 256], db_labels)
+        relevant_total += rel.sum()
+        for r in range(bits + 1):
+            within = dist <= r
+            retrieved[r] += within.sum()
+            tp[r] += (within & rel).sum()
+    precision = np.divide(tp, retrieved, out=np.zeros_like(tp), where=retrieved > 0)
+    recall = tp / max(relevant_total, 1)
+    return {"radius": list(range(bits + 1)), "precision": precision.tolist(),
+            "recall": recall.tolist()}
+
+
+def bit_importance(query_bits, query_labels, db_bits, db_labels,
+                   exclude_self: bool = False) -> np.ndarray:
+    """I_m = mAP(all bits) - mAP(all bits except m), for every bit m."""
+    qb, db = as_bits(query_bits), as_bits(db_bits)
+    base = mean_average_precision(qb, query_labels, db, db_labels, exclude_self=exclude_self)
+    out = np.zeros(qb.shape[1])
+    for m in range(qb.shape[1]):
+        keep = np.arange(qb.shape[1]) != m
+        out[m] = base - mean_average_precision(qb[:, keep], query_labels, db[:, keep],
+                                               db_labels, exclude_self=exclude_self)
+    return out
+
+
+def importance_spread(importance: np.ndarray) -> float:
+    """std / mean of bit importance (lower = bits matter more equally); nan if mean <= 0."""
+    imp = np.asarray(importance, float)
+    mean = imp.mean()
+    return float(imp.std() / mean) if mean > 0 else float("nan")
+
+
+def code_health(bits: np.ndarray) -> dict[str, float]:
+    """Collapse indicators: bit balance, distinct codes, per-bit entropy."""
+    b = as_bits(bits)
+    p = b.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -(np.where(p > 0, p * np.log2(p), 0) + np.where(p < 1, (1 - p) * np.log2(1 - p), 0))
+    distinct = len(np.unique(np.packbits(b, axis=1), axis=0))
+    return {"mean_bit_entropy": float(ent.mean()), "min_bit_entropy": float(ent.min()),
+            "max_bit_imbalance": float(np.abs(p - 0.5).max() * 2),
+            "distinct_codes": int(distinct), "codes": int(len(b))}
