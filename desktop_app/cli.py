@@ -295,7 +295,7 @@ def _print_json(data) -> None:
 
 def _show(path: str) -> str:
     """A path as it can be printed, whatever bytes its name holds."""
-    return path.encode("utf-8", "backslashreplace").decode("utf-8")
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _match_json(match) -> dict:

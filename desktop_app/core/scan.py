@@ -6,11 +6,17 @@ list completely, so the library never deletes records for photos it simply could
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass, field
 
+from .errors import LookalikeError
 from .images import is_photo
+
+
+def _sentence(path: str, reason: str, hint: str) -> str:
+    return str(LookalikeError(path, reason, hint))
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,15 @@ def stat_entry(path: str) -> FileEntry | None:
             return FileEntry(path, 0, lst.st_mtime, broken_link_message(path))
         return None
     except OSError as exc:
-        return FileEntry(path, 0, 0.0, f"cannot read the file's details ({exc.strerror})")
+        try:
+            mtime = os.lstat(path).st_mtime
+        except OSError:
+            mtime = 0.0
+        if exc.errno == errno.ELOOP:
+            return FileEntry(path, 0, mtime, "this link points to itself through other links "
+                             "(the links form a loop); fix or delete the link")
+        return FileEntry(path, 0, mtime, f"cannot read the file's details ({exc.strerror}); "
+                         "check the disk and your permissions, then rescan")
     if not stat.S_ISREG(st.st_mode):
         return None
     return FileEntry(path, st.st_size, st.st_mtime)
@@ -84,12 +98,14 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
         root_stat = os.stat(root)
     except OSError:
         result.root_missing = True
-        result.problems.append((root, "the folder does not exist or cannot be opened (if it is "
-                                "on a removable drive, connect it); nothing was removed"))
+        result.problems.append((root, _sentence(
+            root, "the folder does not exist or cannot be opened; nothing was removed from the "
+            "library", "If it is on a removable drive, connect it and index again")))
         return result
     if not stat.S_ISDIR(root_stat.st_mode):
         result.root_missing = True
-        result.problems.append((root, "this is not a folder"))
+        result.problems.append((root, _sentence(root, "this is not a folder",
+                                                "Give the folder that holds your photos")))
         return result
     visited = {(root_stat.st_dev, root_stat.st_ino)}
     stack = [root]
@@ -103,8 +119,9 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             continue
         except OSError as exc:
             result.incomplete.append(folder)
-            result.problems.append((folder, f"cannot open this folder ({exc.strerror}); give "
-                                    "your user read access, then rescan"))
+            result.problems.append((folder, _sentence(
+                folder, f"cannot open this folder ({exc.strerror}); the photos already indexed "
+                "from it are kept", "Give your user read access, then index again")))
             continue
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):

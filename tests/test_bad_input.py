@@ -1,0 +1,333 @@
+"""Bad input never crashes or loses data: each problem is recorded per file with a clear reason
+(shown by `lookalike status`) and retried when the file changes. Real files, real SQLite, the
+real tiny ONNX model."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop_app.core import images, library as library_module
+from desktop_app.core.encoder import load_encoder
+from desktop_app.core.errors import StoreError
+from desktop_app.core.library import PhotoLibrary
+from desktop_app.core.store import Store
+from photos import exif_bytes, sample_image
+
+
+@pytest.fixture
+def lib(tmp_path, tiny_model_dir):
+    store = Store(tmp_path / "library.sqlite3")
+    yield PhotoLibrary(store, load_encoder(tiny_model_dir, intra_op_threads=1), batch_size=4)
+    store.close()
+
+
+def by_name(library):
+    return {os.path.basename(p.path): p for p in library.photos()}
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height with almost no data: a decompression bomb."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) +
+            chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def save(image: Image.Image, path: Path, **kwargs) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, **kwargs)
+    return path
+
+
+# -- files that must fail, each with its own reason -------------------------------------------
+def test_broken_files_are_recorded_with_reasons_and_nothing_else_is_lost(lib, tmp_path,
+                                                                         photo_factory):
+    folder = tmp_path / "bad"
+    photo_factory("bad/good.jpg", "chelsea")
+    (folder / "empty.jpg").write_bytes(b"")
+    good = (folder / "good.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (folder / "random.jpg").write_bytes(np.random.default_rng(0).bytes(5000))
+    (folder / "text.png").write_text("this is a note, not a picture\n")
+    (folder / "bomb.png").write_bytes(png_header_only(30_000, 30_000))
+    report = lib.index_folder(folder)
+    assert (report.added, report.failed) == (1, 5)
+    photos = by_name(lib)
+    assert photos["good.jpg"].status == "ok"
+    reasons = {name: photos[name].error for name in photos if name != "good.jpg"}
+    assert all(photos[n].status == "failed" for n in reasons)
+    assert "empty (0 bytes)" in reasons["empty.jpg"]
+    assert "damaged or truncated" in reasons["truncated.jpg"]
+    assert "not an image" in reasons["random.jpg"]
+    assert "not an image" in reasons["text.png"]
+    assert "safety limit" in reasons["bomb.png"] and "30000x30000" in reasons["bomb.png"]
+    for name, message in reasons.items():
+        assert message.startswith(str(folder / name)), message  # names the file
+        assert message.count(". ") >= 1 and message.endswith(".")  # cause, then remedy
+    assert sorted(os.path.basename(p) for p, _ in report.errors) == sorted(reasons)
+
+
+def test_failed_file_is_skipped_until_it_changes_then_retried(lib, tmp_path, photo_factory):
+    folder = tmp_path / "retry"
+    folder.mkdir()
+    (folder / "late.jpg").write_bytes(b"")
+    assert lib.index_folder(folder).failed == 1
+    again = lib.index_folder(folder)
+    assert (again.failed, again.unchanged) == (0, 1)  # not read again while unchanged
+    photo_factory("retry/late.jpg", "coffee")  # the copy finished
+    os.utime(folder / "late.jpg", (2_000_000_000, 2_000_000_000))
+    fixed = lib.index_folder(folder)
+    assert (fixed.updated, fixed.failed) == (1, 0)
+    assert by_name(lib)["late.jpg"].status == "ok" and by_name(lib)["late.jpg"].error is None
+    assert lib.failed() == []
+
+
+def test_retry_failed_reads_again_even_unchanged(lib, tmp_path):
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "x.png").write_text("nope")
+    lib.index_folder(folder)
+    report = lib.retry_failed()
+    assert report.failed == 1 and len(lib.failed()) == 1
+
+
+# -- odd but valid images must index -----------------------------------------------------------
+def test_unusual_valid_images_index(lib, tmp_path):
+    folder = tmp_path / "odd"
+    base = sample_image("astronaut").resize((120, 90))
+    save(Image.new("RGB", (1, 1), (200, 10, 10)), folder / "one-pixel.png")
+    sixteen = (np.asarray(base.convert("L"), dtype=np.uint16) * 257)
+    save(Image.fromarray(sixteen), folder / "sixteen-bit.png")
+    assert Image.open(folder / "sixteen-bit.png").mode.startswith("I")
+    save(base.convert("CMYK"), folder / "cmyk.jpg", quality=90)
+    save(base.convert("L"), folder / "gray.jpg", quality=90)
+    palette = base.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    save(palette, folder / "palette-alpha.png", transparency=0)
+    frames = [sample_image(n).resize((60, 40)) for n in ("chelsea", "coffee", "rocket")]
+    frames[0].save(folder / "animated.gif", save_all=True, append_images=frames[1:],
+                   duration=100, loop=0)
+    save(base, folder / "photo.tiff")
+    save(base, folder / "photo.bmp")
+    report = lib.index_folder(folder)
+    assert report.failed == 0, report.errors
+    assert report.added == 8
+    photos = by_name(lib)
+    assert (photos["one-pixel.png"].width, photos["one-pixel.png"].height) == (1, 1)
+    assert (photos["animated.gif"].width, photos["animated.gif"].height) == (60, 40)
+    # The animated GIF is read from its first frame: it encodes like that frame alone.
+    first = save(frames[0], tmp_path / "first-frame.png")
+    gif_code = lib.search_index().code_of(photos["animated.gif"].id)
+    assert (lib.encode_file(first) == gif_code).mean() > 0.8
+    # Transparent palette areas become white, not black.
+    loaded = images.load_photo(folder / "palette-alpha.png").image
+    transparent = np.asarray(palette) == 0
+    assert (np.asarray(loaded)[transparent] == 255).all()
+
+
+_INVERSE = {  # what a camera stores so that applying EXIF orientation N shows the scene upright
+    1: [], 2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_90], 7: [Image.Transpose.TRANSVERSE],
+    8: [Image.Transpose.ROTATE_270],
+}
+
+
+def test_all_eight_exif_orientations_end_up_upright(lib, tmp_path):
+    # A scene that is different in every direction: red top-left, blue bottom-right, 3:2 wide.
+    scene = np.full((80, 120, 3), 128, np.uint8)
+    scene[:40, :60] = (220, 30, 30)
+    scene[40:, 60:] = (30, 30, 220)
+    scene[:10, 100:] = (30, 220, 30)  # green top-right corner
+    upright = Image.fromarray(scene)
+    folder = tmp_path / "orient"
+    folder.mkdir()
+    for orientation, ops in _INVERSE.items():
+        stored = upright
+        for op in ops:
+            stored = stored.transpose(op)
+        stored.save(folder / f"o{orientation}.jpg", quality=95, exif=exif_bytes(orientation))
+    report = lib.index_folder(folder)
+    assert (report.added, report.failed) == (8, 0)
+    for orientation in range(1, 9):
+        path = folder / f"o{orientation}.jpg"
+        got = np.asarray(images.load_photo(path).image, dtype=np.int16)
+        assert got.shape == scene.shape, orientation
+        assert np.abs(got - scene).mean() < 6, f"orientation {orientation} is not upright"
+        photo = lib.photo_by_path(path)
+        assert (photo.width, photo.height) == (120, 80)
+    codes = {lib.search_index().code_of(lib.photo_by_path(folder / f"o{o}.jpg").id).tobytes()
+             for o in range(1, 9)}
+    assert len(codes) <= 2  # the same picture, whatever way the camera stored it
+
+
+# -- the file system misbehaving ------------------------------------------------------------
+def test_broken_symlinks_and_symlink_loops(lib, tmp_path, photo_factory):
+    folder = tmp_path / "links"
+    photo_factory("links/real.jpg", "chelsea")
+    os.symlink(folder / "missing.jpg", folder / "dangling.jpg")
+    os.symlink(folder / "loop-b.jpg", folder / "loop-a.jpg")
+    os.symlink(folder / "loop-a.jpg", folder / "loop-b.jpg")
+    os.symlink(folder, folder / "myself")  # a folder link back up the tree
+    (folder / "sub").mkdir()
+    os.symlink("..", folder / "sub" / "parent")
+    os.symlink(folder / "real.jpg", folder / "sub" / "alias.jpg")  # a good file link
+    report = lib.index_folder(folder)
+    photos = by_name(lib)
+    assert photos["real.jpg"].status == "ok" and photos["alias.jpg"].status == "ok"
+    assert "missing.jpg', which does not exist" in photos["dangling.jpg"].error
+    for name in ("dangling.jpg", "loop-a.jpg", "loop-b.jpg"):
+        assert photos[name].status == "failed"
+        assert photos[name].error.endswith("fix or delete the link.")
+    assert "links form a loop" in photos["loop-a.jpg"].error
+    assert len(photos) == 5  # the walk did not follow the loops
+    assert report.failed == 3
+
+
+def test_non_utf8_file_names(lib, tmp_path, photo_factory, capsys, tiny_model_dir):
+    folder = tmp_path / "names"
+    photo_factory("names/plain.jpg", "coffee")
+    raw = os.fsencode(folder) + b"/caf\xe9-latin1.jpg"
+    with open(raw, "wb") as f:
+        f.write((folder / "plain.jpg").read_bytes())
+    report = lib.index_folder(folder)
+    assert (report.added, report.failed) == (2, 0)
+    weird = next(p for p in lib.photos() if "latin1" in p.path)
+    assert os.fsencode(weird.path) == raw  # the exact bytes come back
+    assert lib.similar(weird.id, k=1)[0].distance == 0
+    # The command line handles and prints such names (escaped) without crashing.
+    from desktop_app import cli
+
+    assert cli.main(["--model", str(tiny_model_dir), "index", str(folder)]) == 0
+    assert cli.main(["--model", str(tiny_model_dir), "similar", str(folder / "plain.jpg"),
+                     "--json"]) == 0
+    out = capsys.readouterr().out
+    data = json.loads(out[out.index("{"):])
+    assert data["results"][0]["matches"][0]["path"].endswith("caf\\xe9-latin1.jpg")
+
+
+def test_file_deleted_between_scan_and_read(lib, tmp_path, photo_factory, monkeypatch):
+    folder = tmp_path / "vanish"
+    for name in ("a", "b", "c"):
+        photo_factory(f"vanish/{name}.jpg", "rocket", quality=70 + ord(name))
+    real_scan = library_module.scan_folder
+
+    def scan_then_delete(root):
+        result = real_scan(root)
+        os.remove(folder / "b.jpg")  # gone after the walk saw it
+        return result
+
+    monkeypatch.setattr(library_module, "scan_folder", scan_then_delete)
+    report = lib.index_folder(folder)
+    assert (report.added, report.failed) == (2, 0)
+    assert sorted(by_name(lib)) == ["a.jpg", "c.jpg"]
+
+
+def test_folder_vanishing_mid_index(lib, tmp_path, photo_factory, monkeypatch):
+    folder = tmp_path / "v"
+    for i in range(6):
+        photo_factory(f"v/keep/k{i}.jpg", "coffee", quality=60 + i)
+        photo_factory(f"v/going/g{i}.jpg", "cat", quality=60 + i)
+    real_scan = library_module.scan_folder
+
+    def scan_then_remove(root):
+        result = real_scan(root)
+        shutil.rmtree(folder / "going")  # unplugged while indexing
+        return result
+
+    monkeypatch.setattr(library_module, "scan_folder", scan_then_remove)
+    report = lib.index_folder(folder)
+    assert (report.added, report.failed) == (6, 0)
+    assert all("/keep/" in p.path for p in lib.photos())
+
+
+def test_folder_that_cannot_be_listed_is_not_swept(lib, tmp_path, photo_factory, monkeypatch):
+    folder = tmp_path / "w"
+    for i in range(3):
+        photo_factory(f"w/inner/p{i}.jpg", "coffee", quality=60 + i)
+    photo_factory("w/top.jpg", "cat")
+    assert lib.index_folder(folder).added == 4
+    real_scandir = os.scandir
+
+    def flaky_scandir(path):
+        if os.fspath(path).endswith("inner"):
+            raise FileNotFoundError(2, "No such file or directory", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", flaky_scandir)
+    report = lib.index_folder(folder)
+    assert report.removed == 0 and len(lib.photos()) == 4  # nothing lost
+
+
+def test_disk_full_is_clear_and_loses_nothing(lib, tmp_path, photo_factory):
+    folder = tmp_path / "full"
+    photo_factory("full/first.jpg", "chelsea")
+    lib.index_folder(folder)
+    for i in range(40):
+        photo_factory(f"full/more/p{i:02d}.jpg", "coffee", quality=50 + i)
+    pages = lib.store.query("PRAGMA page_count")[0][0]
+    lib.store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(StoreError) as err:
+        lib.index_folder(folder)
+    assert "disk is full" in str(err.value) and "Free some disk space" in str(err.value)
+    assert lib.store.integrity_check() == "ok"
+    assert "first.jpg" in by_name(lib)
+    lib.store.conn.execute("PRAGMA max_page_count = 1073741823")
+    report = lib.index_folder(folder)
+    assert report.failed == 0 and len(lib.photos()) == 41
+
+
+def _run_cli_without_root_privileges(args, env):
+    """Run the CLI so that file permissions apply: as root, drop the capabilities that let root
+    read any file (setpriv). Returns CompletedProcess, or None if that is impossible here."""
+    cmd = [sys.executable, "-m", "desktop_app", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            return None
+        cmd = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_unreadable_file_and_folder(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    folder = tmp_path / "perm"
+    photo_factory("perm/ok.jpg", "chelsea")
+    photo_factory("perm/locked.jpg", "coffee")
+    photo_factory("perm/closed/inside.jpg", "rocket")
+    os.chmod(folder / "locked.jpg", 0)
+    os.chmod(folder / "closed", 0)
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    try:
+        done = _run_cli_without_root_privileges(
+            ["--model", str(tiny_model_dir), "index", str(folder), "--json"], env)
+        if done is None:
+            pytest.skip("running as root without setpriv: root reads any file, so permission "
+                        "errors cannot happen here")
+        assert done.returncode == 3, done.stderr  # finished, some photos could not be read
+        report = json.loads(done.stdout)["folders"][0]
+        assert report["added"] == 1 and report["failed"] == 1
+        messages = " ".join(e["message"] for e in report["errors"])
+        assert "locked.jpg: permission denied" in messages
+        assert "closed: cannot open this folder" in messages
+        # A second run once the folder is readable again indexes what was hidden, loses nothing.
+        os.chmod(folder / "closed", 0o755)
+        done = _run_cli_without_root_privileges(
+            ["--model", str(tiny_model_dir), "index", str(folder), "--json"], env)
+        report = json.loads(done.stdout)["folders"][0]
+        assert report["added"] == 1 and report["removed"] == 0
+    finally:
+        os.chmod(folder / "locked.jpg", 0o644)
+        os.chmod(folder / "closed", 0o755)
