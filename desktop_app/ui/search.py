@@ -36,7 +36,72 @@ class SearchSnapshot:
         return [Match(h.photo_id, self.paths.get(h.photo_id, ""), h.distance, self.index.bits)
                 for h in hits if h.photo_id in self.paths]
 
+    def duplicates(self, max_distance: int = 2) -> list[list[Match]]:
+        """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
+        = lowest id, distances to it, largest groups first), computed without SQLite."""
+        from ..core.library import near_pairs
+
+        index = self.index
+        if len(index) < 2:
+            return []
+        pairs = near_pairs(index.codes, index.bits, max_distance)
+        parent = list(range(len(index)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for a, b in pairs:
+            ra, rb = root(int(a)), root(int(b))
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+        groups: dict[int, list[int]] = {}
+        for i in np.unique(pairs):
+            groups.setdefault(root(int(i)), []).append(int(i))
+        answer = []
+        for members in groups.values():
+            members.sort()
+            dist = index.distances(index.codes[members[0]])
+            group = [Match(int(index.ids[m]), self.paths[int(index.ids[m])], int(dist[m]),
+                           index.bits) for m in members if int(index.ids[m]) in self.paths]
+            if len(group) > 1:
+                answer.append(group)
+        answer.sort(key=lambda g: (-len(g), g[0].photo_id))
+        return answer
+
 
 def empty_snapshot(bits: int = 48) -> SearchSnapshot:
     return SearchSnapshot(HammingIndex(np.zeros(0, dtype=np.int64),
                                        np.zeros((0, (bits + 7) // 8), dtype=np.uint8), bits))
+
+
+class QueryEncoder:
+    """Encodes photos from outside the library (dropped or pasted) on a pool thread, with the
+    active model, exactly as the library encodes (same decode, same preprocessing). The session
+    is loaded on first use, off the GUI thread; onnxruntime sessions are thread-safe."""
+
+    def __init__(self, model_dir: str | None) -> None:
+        import threading
+
+        self.model_dir = model_dir
+        self._encoder = None
+        self._lock = threading.Lock()
+
+    def encode_file(self, path: str) -> np.ndarray:
+        from ..core import images
+        from ..core.encoder import load_encoder
+        from ..core.errors import ModelError
+        from ..core.preprocess import draft_target, preprocess
+
+        with self._lock:
+            if self._encoder is None:
+                if not self.model_dir:
+                    raise ModelError(None, "no model is installed, so photos cannot be searched",
+                                     "Import a model folder in the Model tab")
+                self._encoder = load_encoder(self.model_dir)
+            encoder = self._encoder
+        spec = encoder.card.input
+        loaded = images.load_photo(path, min_size=draft_target(spec))
+        return encoder.encode_pixels(preprocess(loaded.image, spec)[None])[0]

@@ -1,0 +1,94 @@
+"""The desktop app's entry point: `lookalike` (no arguments) or `lookalike FOLDER`.
+
+Sets up logging to a file in paths.log_dir(), an excepthook that shows unexpected errors in a
+dialog (and logs them) instead of crashing, loads the settings, and opens the main window.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import traceback
+
+from . import paths
+
+log = logging.getLogger("desktop_app")
+
+
+def setup_logging() -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    try:
+        paths.log_dir().mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(
+            paths.log_dir() / "lookalike.log", maxBytes=2_000_000, backupCount=3,
+            encoding="utf-8"))
+    except OSError as exc:  # a read-only home must not stop the app
+        print(f"lookalike: cannot write logs to {paths.log_dir()} ({exc})", file=sys.stderr)
+    logging.basicConfig(level=os.environ.get("LOOKALIKE_LOG", "INFO").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=handlers, force=True)
+
+
+def install_excepthook() -> None:
+    """Unexpected errors in slots would otherwise abort the app (PySide6 calls sys.excepthook
+    and carries on). Show them once, with where the log is, and keep running."""
+
+    def hook(kind, value, tb) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        log.error("unexpected error:\n%s", text)
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        try:
+            from PySide6.QtWidgets import QApplication, QMessageBox
+
+            if QApplication.instance() is not None:
+                box = QMessageBox(QMessageBox.Icon.Warning, "Lookalike",
+                                  f"Something went wrong: {value}\n\nLookalike keeps running. "
+                                  f"Details are in {paths.log_dir() / 'lookalike.log'}.")
+                box.setDetailedText(text)
+                box.exec()
+        except Exception:  # the hook itself must never raise
+            pass
+
+    sys.excepthook = hook
+
+
+def main(folder: str | None = None) -> int:
+    setup_logging()
+    install_excepthook()
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from .settings import Settings
+    from .ui.main_window import MainWindow
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Lookalike")
+    app.setOrganizationName("Lookalike")
+    app.setDesktopFileName("lookalike")
+    icon = paths.resources_dir() / "icons" / "lookalike.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    style = paths.resources_dir() / "style" / "app.qss"
+    if style.is_file():  # small additions only; colours come from the system theme
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    settings = Settings.load()
+    window = MainWindow(settings)
+    window.show()
+    if folder:
+        if not os.path.isdir(folder):
+            print(f"lookalike: {folder}: this folder does not exist", file=sys.stderr)
+            return 2
+        window.add_folder(folder)
+    log.info("Lookalike started (data in %s)", paths.data_dir())
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))

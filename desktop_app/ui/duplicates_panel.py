@@ -1,0 +1,142 @@
+"""Duplicates: groups of near-identical photos side by side. Unwanted copies go to the system
+trash (never deleted outright), with undo where the platform's trash allows it."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSpinBox, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from ..core.records import Match
+from . import file_actions
+from .thumbnails import ThumbnailCache
+
+PathRole = Qt.ItemDataRole.UserRole + 1
+
+
+class DuplicatesPanel(QWidget):
+    find_requested = Signal(int)  # max distance
+    trashed = Signal(list)  # paths moved to the trash
+    restored = Signal(list)  # paths put back
+
+    def __init__(self, thumbnails: ThumbnailCache | None, distance: int = 2, parent=None) -> None:
+        super().__init__(parent)
+        self._thumbnails = thumbnails
+        self._items: dict[str, list[QTreeWidgetItem]] = {}
+        self._undo: list[file_actions.Trashed] = []
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.distance_spin = QSpinBox()
+        self.distance_spin.setRange(0, 16)
+        self.distance_spin.setValue(distance)
+        self.distance_spin.setToolTip("Photos whose codes differ in at most this many bits")
+        self.find_button = QPushButton("Find duplicates")
+        self.find_button.clicked.connect(lambda: self.find_requested.emit(self.distance_spin.value()))
+        row.addWidget(QLabel("Max distance"))
+        row.addWidget(self.distance_spin)
+        row.addWidget(self.find_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Photo", "Distance", "Folder"])
+        self.tree.setIconSize(QSize(96, 96))
+        self.tree.setAccessibleName("Duplicate groups")
+        layout.addWidget(self.tree, 1)
+        buttons = QHBoxLayout()
+        self.trash_button = QPushButton(f"Move checked to the {file_actions.trash_name()}")
+        self.trash_button.clicked.connect(self.trash_checked)
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(self.undo)
+        self.undo_button.setEnabled(False)
+        if not file_actions.undo_supported():
+            self.undo_button.setToolTip(file_actions.UNDO_UNSUPPORTED.format(
+                bin=file_actions.trash_name()))
+        buttons.addWidget(self.trash_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.status = QLabel("Press Find duplicates to look for near-identical photos.")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        if thumbnails is not None:
+            thumbnails.ready.connect(self._on_thumbnail)
+
+    def set_groups(self, groups: list[list[Match]]) -> None:
+        self.tree.clear()
+        self._items.clear()
+        for n, group in enumerate(groups, 1):
+            top = QTreeWidgetItem([f"Group {n}: {len(group)} photos", "", ""])
+            self.tree.addTopLevelItem(top)
+            for i, match in enumerate(group):
+                item = QTreeWidgetItem([os.path.basename(match.path), str(match.distance),
+                                        os.path.dirname(match.path)])
+                item.setData(0, PathRole, match.path)
+                item.setToolTip(0, match.path)
+                # Keep the first of each group, offer the others for the trash.
+                item.setCheckState(0, Qt.CheckState.Unchecked if i == 0 else Qt.CheckState.Checked)
+                top.addChild(item)
+                self._items.setdefault(match.path, []).append(item)
+                self._set_icon(item, match.path)
+            top.setExpanded(True)
+        self.status.setText(f"{len(groups)} group(s) of near-identical photos." if groups
+                            else "No near-identical photos at this distance.")
+
+    def groups_shown(self) -> list[list[str]]:
+        return [[top.child(j).data(0, PathRole) for j in range(top.childCount())]
+                for top in (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))]
+
+    def checked_paths(self) -> list[str]:
+        return [path for path, items in self._items.items()
+                if any(it.checkState(0) == Qt.CheckState.Checked for it in items)]
+
+    def trash_checked(self) -> None:
+        moved, problems = [], []
+        for path in self.checked_paths():
+            try:
+                self._undo.append(file_actions.move_to_trash(path))
+                moved.append(path)
+            except OSError as exc:
+                problems.append(str(exc))
+        for path in moved:
+            for item in self._items.pop(path, []):
+                parent = item.parent()
+                if parent is not None:
+                    parent.removeChild(item)
+        text = f"Moved {len(moved)} photo(s) to the {file_actions.trash_name()}."
+        if moved and not file_actions.undo_supported():
+            text += " " + file_actions.UNDO_UNSUPPORTED.format(bin=file_actions.trash_name())
+        if problems:
+            text += " Problems: " + " ".join(problems)
+        self.status.setText(text)
+        self.undo_button.setEnabled(bool(self._undo) and file_actions.undo_supported())
+        if moved:
+            self.trashed.emit(moved)
+
+    def undo(self) -> None:
+        restored, problems = [], []
+        while self._undo:
+            item = self._undo.pop()
+            try:
+                file_actions.restore_from_trash(item)
+                restored.append(item.original)
+            except OSError as exc:
+                problems.append(str(exc))
+        self.undo_button.setEnabled(False)
+        self.status.setText(f"Put back {len(restored)} photo(s)." +
+                            (" " + " ".join(problems) if problems else ""))
+        if restored:
+            self.restored.emit(restored)
+
+    def _set_icon(self, item: QTreeWidgetItem, path: str) -> None:
+        if self._thumbnails is None:
+            return
+        pix = self._thumbnails.pixmap(path)
+        if pix is not None:
+            item.setIcon(0, QIcon(pix))
+
+    def _on_thumbnail(self, path: str) -> None:
+        for item in self._items.get(path, []):
+            self._set_icon(item, path)

@@ -1,0 +1,98 @@
+"""Watched folders (add, remove, network folders polled) and the indexing progress with
+pause/resume."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+
+def format_eta(seconds: float) -> str:
+    if seconds < 0:
+        return "working out the time left"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s left"
+    return f"{seconds} s left"
+
+
+class FoldersPanel(QWidget):
+    add_requested = Signal(str, bool)  # folder, polling (network share)
+    remove_requested = Signal(str)
+    pause_toggled = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(QLabel("<b>Watched folders</b>"))
+        self.list = QListWidget()
+        self.list.setAccessibleName("Watched folders")
+        layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        self.add_button = QPushButton("Add…")
+        self.add_button.setToolTip("Add a folder; it is indexed and then watched for changes")
+        self.add_button.clicked.connect(lambda: self._choose(False))
+        self.add_share_button = QPushButton("Add network folder…")
+        self.add_share_button.setToolTip("For network shares, where change events do not "
+                                         "arrive: the folder is checked every few seconds")
+        self.add_share_button.clicked.connect(lambda: self._choose(True))
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Forget this folder (the photos themselves stay)")
+        self.remove_button.clicked.connect(self._remove)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        layout.addLayout(row)
+        layout.addWidget(self.add_share_button)
+        self.activity = QLabel("")
+        self.activity.setWordWrap(True)
+        layout.addWidget(self.activity)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        layout.addWidget(self.progress)
+        self.progress_label = QLabel("")
+        self.progress_label.setWordWrap(True)
+        layout.addWidget(self.progress_label)
+        self.pause_button = QPushButton("Pause indexing")
+        self.pause_button.setVisible(False)
+        self.pause_button.clicked.connect(self.pause_toggled)
+        layout.addWidget(self.pause_button)
+
+    def set_folders(self, folders: list[str], polling: list[str]) -> None:
+        self.list.clear()
+        for folder in folders:
+            item = QListWidgetItem(folder + ("  (polled)" if folder in polling else ""))
+            item.setData(256, folder)
+            item.setToolTip(folder)
+            self.list.addItem(item)
+
+    def folders(self) -> list[str]:
+        return [self.list.item(i).data(256) for i in range(self.list.count())]
+
+    def show_activity(self, text: str, paused: bool) -> None:
+        self.activity.setText("Indexing paused." if paused and text else text)
+        busy = bool(text)
+        self.progress.setVisible(busy)
+        self.progress_label.setVisible(busy)
+        self.pause_button.setVisible(busy)
+        self.pause_button.setText("Resume indexing" if paused else "Pause indexing")
+
+    def show_progress(self, done: int, total: int, rate: float, eta: float) -> None:
+        self.progress.setVisible(True)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        self.progress_label.setText(f"{done:,} of {total:,} photos · {rate:.0f} photos/s · "
+                                    f"{format_eta(eta)}")
+
+    def _choose(self, polling: bool) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of photos")
+        if folder:
+            self.add_requested.emit(folder, polling)
+
+    def _remove(self) -> None:
+        item = self.list.currentItem()
+        if item is not None:
+            self.remove_requested.emit(item.data(256))

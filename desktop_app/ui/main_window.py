@@ -1,0 +1,468 @@
+"""The Lookalike main window: folders and progress on the left, the library grid and the
+results side by side, plus Duplicates, Unreadable photos and Model tabs.
+
+Everything slow happens elsewhere: indexing on the IndexerWorker thread, thumbnails on their
+pool, searches on the task pool over an immutable snapshot. This class only wires signals and
+updates widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from .. import paths
+from ..core.images import is_photo
+from ..core.records import Folder
+from ..settings import Settings
+from ..watch import FolderWatcher
+from .duplicates_panel import DuplicatesPanel
+from .failed_panel import FailedPanel
+from .folders_panel import FoldersPanel
+from .model_panel import ModelPanel
+from .models import FailedPhotosModel, PhotoIdRole, PathRole, PhotoListModel, ResultsModel
+from .photo_grid import PhotoGrid
+from .results_panel import ResultsPanel
+from .search import QueryEncoder, SearchSnapshot, empty_snapshot
+from .tasks import TaskRunner
+from .thumbnails import ThumbnailCache
+from .workers import IndexerWorker
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    # Requests to the indexer thread (queued: the worker lives there).
+    _add_folder = Signal(str)
+    _remove_folder = Signal(str)
+    _index_paths = Signal(list)
+    _remove_paths = Signal(list)
+    _retry_failed = Signal()
+    _switch_model = Signal(str)
+    _import_model = Signal(str)
+    _resume = Signal()
+    # For tests and scripts: the results shown changed.
+    results_shown = Signal(list)
+    duplicates_shown = Signal(list)
+
+    def __init__(self, settings: Settings | None = None, model_dir: str | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.settings = settings or Settings.load()
+        self.setWindowTitle("Lookalike")
+        self.setAcceptDrops(True)
+        self.card = None
+        self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
+        self.snapshot: SearchSnapshot = empty_snapshot()
+        self.query_encoder = QueryEncoder(None)
+        self._query: tuple | None = None  # ("photo", id, path) or ("file", path, code)
+        self._model_problem = ""
+        self._opened = False
+        self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
+        self.tasks = TaskRunner(threads=1, parent=self)
+        self.watcher = FolderWatcher(parent=self)
+        self.photos_model = PhotoListModel(self.thumbnails, self)
+        self.results_model = ResultsModel(self.thumbnails, self)
+        self.failed_model = FailedPhotosModel(self)
+        self._build()
+        self._start_worker()
+        if self.settings.window_geometry:
+            self.restoreGeometry(bytes.fromhex(self.settings.window_geometry))
+        else:
+            self.resize(1280, 800)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self) -> None:
+        edge = self.settings.thumbnail_size
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(6, 6, 6, 6)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.banner.setStyleSheet("QLabel { padding: 8px; border-radius: 4px; "
+                                  "background: palette(alternate-base); }")
+        outer.addWidget(self.banner)
+        self.first_run = self._build_first_run()
+        outer.addWidget(self.first_run)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.folders_panel = FoldersPanel()
+        splitter.addWidget(self.folders_panel)
+        self.tabs = QTabWidget()
+        browse = QSplitter(Qt.Orientation.Horizontal)
+        self.grid = PhotoGrid(edge)
+        self.grid.setModel(self.photos_model)
+        self.grid.setAccessibleName("Library")
+        browse.addWidget(self.grid)
+        self.results_panel = ResultsPanel(self.results_model, edge, self.settings.max_distance)
+        browse.addWidget(self.results_panel)
+        browse.setSizes([640, 480])
+        self.tabs.addTab(browse, "Library")
+        self.duplicates_panel = DuplicatesPanel(self.thumbnails, self.settings.duplicate_distance)
+        self.tabs.addTab(self.duplicates_panel, "Duplicates")
+        self.failed_panel = FailedPanel(self.failed_model)
+        self.tabs.addTab(self.failed_panel, "Unreadable photos")
+        self.model_panel = ModelPanel()
+        self.tabs.addTab(self.model_panel, "Model")
+        splitter.addWidget(self.tabs)
+        splitter.setSizes([260, 1020])
+        splitter.setStretchFactor(1, 1)
+        outer.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.statusBar().showMessage("Starting…")
+        self.count_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.count_label)
+        # Signals from the panels.
+        self.grid.search_requested.connect(self.search_index)
+        self.results_panel.grid.search_requested.connect(self.search_index)
+        self.grid.message.connect(self.tell)
+        self.results_panel.grid.message.connect(self.tell)
+        self.results_panel.max_distance_changed.connect(self._on_max_distance)
+        self.folders_panel.add_requested.connect(self.add_folder)
+        self.folders_panel.remove_requested.connect(self.remove_folder)
+        self.folders_panel.pause_toggled.connect(self.toggle_pause)
+        self.duplicates_panel.find_requested.connect(self.find_duplicates)
+        self.duplicates_panel.trashed.connect(self._remove_paths)
+        self.duplicates_panel.restored.connect(self._index_paths)
+        self.failed_panel.retry_requested.connect(self._retry_failed)
+        self.failed_panel.message.connect(self.tell)
+        self.model_panel.import_requested.connect(self._import_model)
+        self.model_panel.switch_requested.connect(self.switch_model)
+        self.model_panel.retrain_requested.connect(self.open_retrain)
+        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
+        QShortcut(QKeySequence("Ctrl+O"), self, lambda: self.folders_panel._choose(False))
+        QShortcut(QKeySequence("Ctrl+L"), self, self.grid.setFocus)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.results_panel.grid.setFocus)
+        QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))
+
+    def _build_first_run(self) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        label = QLabel("<b>Welcome to Lookalike.</b> Choose photos to start with:")
+        self.use_pictures = QPushButton(f"My Pictures folder ({paths.pictures_dir()})")
+        self.use_pictures.clicked.connect(lambda: self.add_folder(str(paths.pictures_dir())))
+        self.use_samples = QPushButton("The sample photos")
+        self.use_samples.clicked.connect(lambda: self.add_folder(str(paths.sample_photos_dir())))
+        self.use_samples.setEnabled(paths.sample_photos_dir().is_dir())
+        choose = QPushButton("Another folder…")
+        choose.clicked.connect(lambda: self.folders_panel._choose(False))
+        later = QPushButton("Not now")
+        later.clicked.connect(self._first_run_done)
+        row.addWidget(label)
+        for b in (self.use_pictures, self.use_samples, choose, later):
+            row.addWidget(b)
+        row.addStretch(1)
+        box.setVisible(False)
+        return box
+
+    # -- the indexer thread ---------------------------------------------------------------------
+    def _start_worker(self) -> None:
+        self.thread_ = QThread(self)
+        self.thread_.setObjectName("indexer")
+        self.worker = IndexerWorker(self.model_dir)
+        self.worker.moveToThread(self.thread_)
+        self.thread_.started.connect(self.worker.open)
+        self.thread_.finished.connect(self.worker.deleteLater)
+        for signal, slot in ((self._add_folder, self.worker.add_folder),
+                             (self._remove_folder, self.worker.remove_folder),
+                             (self._index_paths, self.worker.index_paths),
+                             (self._remove_paths, self.worker.remove_paths),
+                             (self._retry_failed, self.worker.retry_failed),
+                             (self._switch_model, self.worker.switch_model),
+                             (self._import_model, self.worker.import_model),
+                             (self._resume, self.worker.resume),
+                             (self.watcher.paths_changed, self.worker.index_paths),
+                             (self.watcher.paths_removed, self.worker.remove_paths)):
+            signal.connect(slot)
+        w = self.worker
+        w.opened.connect(self._on_opened)
+        w.model_problem.connect(self._on_model_problem)
+        w.progress.connect(self.folders_panel.show_progress)
+        w.activity.connect(self._on_activity)
+        w.paused_changed.connect(lambda _p: self._on_activity(self.folders_panel.activity.text()))
+        w.photos_changed.connect(self._on_photos_changed)
+        w.failed_changed.connect(self._on_failed_changed)
+        w.snapshot_ready.connect(self._on_snapshot)
+        w.folders_changed.connect(self._on_folders_changed)
+        w.finished_job.connect(self._on_finished_job)
+        w.model_switched.connect(self._on_model_switched)
+        w.model_imported.connect(self._on_model_imported)
+        w.error.connect(self.tell)
+        self.thread_.start()
+
+    @Slot(object, str)
+    def _on_opened(self, card, model_dir: str) -> None:
+        self._opened = True
+        self._set_model(card, model_dir)
+        for folder in self.settings.watched_folders:
+            self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
+            if card is not None:
+                self._add_folder.emit(folder)  # reconciles changes made while we were closed
+        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        if not self.settings.first_run_done and not self.settings.watched_folders:
+            self.first_run.setVisible(True)
+        self.statusBar().showMessage("Ready", 3000)
+
+    def _set_model(self, card, model_dir: str) -> None:
+        self.card, self.model_dir = card, model_dir
+        self.query_encoder = QueryEncoder(model_dir if card else None)
+        self.model_panel.show_card(card, model_dir, self._model_problem)
+        if card is not None:
+            self.results_panel.set_bits(card.bits)
+            self.banner.setVisible(False)
+        else:
+            self.banner.setText(f"<b>No model is installed.</b> {self._model_problem}")
+            self.banner.setVisible(True)
+
+    @Slot(str)
+    def _on_model_problem(self, message: str) -> None:
+        self._model_problem = message
+        if self._opened:
+            self._set_model(self.card, self.model_dir)
+
+    @Slot(str)
+    def _on_activity(self, text: str) -> None:
+        self.folders_panel.show_activity(text, self.worker.is_paused())
+
+    @Slot(list, list)
+    def _on_photos_changed(self, changed: list, removed: list) -> None:
+        self.photos_model.upsert(changed)
+        self.photos_model.remove_ids(removed)
+        self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
+
+    @Slot(list)
+    def _on_failed_changed(self, failed: list) -> None:
+        self.failed_model.set_photos(failed)
+        self.tabs.setTabText(2, f"Unreadable photos ({len(failed)})" if failed
+                             else "Unreadable photos")
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: SearchSnapshot) -> None:
+        self.snapshot = snapshot
+
+    @Slot(list)
+    def _on_folders_changed(self, folders: list[Folder]) -> None:
+        known = [f.path for f in folders]
+        for folder in known:
+            if folder not in self.settings.watched_folders:
+                self.settings.watched_folders.append(folder)
+                self.watcher.watch(folder)
+        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self.settings.save()
+
+    @Slot(str, object)
+    def _on_finished_job(self, label: str, report) -> None:
+        text = f"{label}: {report.summary()}"
+        if report.errors:
+            text += f". {len(report.errors)} problem(s): see Unreadable photos"
+        self.statusBar().showMessage(text, 15000)
+
+    @Slot(str, object)
+    def _on_model_switched(self, model_dir: str, card) -> None:
+        self._model_problem = ""
+        self.settings.model_dir = model_dir
+        self.settings.save()
+        self._set_model(card, model_dir)
+        self.tell(f"Now using the model {card.name} ({card.bits} bits).")
+        for folder in self.settings.watched_folders:
+            self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
+        self._rerun_search()
+
+    @Slot(str, object)
+    def _on_model_imported(self, model_dir: str, card) -> None:
+        self.model_panel.refresh_models()
+        i = self.model_panel.models_combo.findData(model_dir)
+        if i >= 0:
+            self.model_panel.models_combo.setCurrentIndex(i)
+        self.tell(f"Imported the model {card.name}. Press 'Switch to this model' in the Model "
+                  "tab to use it.")
+
+    # -- user actions ---------------------------------------------------------------------------
+    @Slot(str)
+    def tell(self, message: str) -> None:
+        log.info("%s", message)
+        self.statusBar().showMessage(message, 20000)
+
+    @Slot(str, bool)
+    def add_folder(self, folder: str, polling: bool = False) -> None:
+        folder = os.path.abspath(os.path.expanduser(folder))
+        if not os.path.isdir(folder):
+            self.tell(f"{folder}: this folder does not exist. Check the path (is the drive "
+                      "connected?).")
+            return
+        self._first_run_done()
+        self.settings.add_folder(folder, polling)
+        self.settings.save()
+        self.watcher.watch(folder, polling=polling)
+        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._add_folder.emit(folder)
+
+    @Slot(str)
+    def remove_folder(self, folder: str) -> None:
+        self.settings.remove_folder(folder)
+        self.settings.save()
+        self.watcher.unwatch(folder)
+        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._remove_folder.emit(folder)
+
+    def _first_run_done(self) -> None:
+        self.first_run.setVisible(False)
+        if not self.settings.first_run_done:
+            self.settings.first_run_done = True
+            self.settings.save()
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if self.worker.is_paused():
+            self._resume.emit()
+        else:
+            self.worker.pause()
+
+    @Slot(str)
+    def switch_model(self, model_dir: str) -> None:
+        self.tell("Switching model: the library is re-encoded in the background; searches use "
+                  "the current model until it is done.")
+        self._switch_model.emit(model_dir)
+
+    # -- search ---------------------------------------------------------------------------------
+    @Slot(QModelIndex)
+    def search_index(self, index: QModelIndex) -> None:
+        photo_id, path = index.data(PhotoIdRole), index.data(PathRole)
+        if photo_id is not None:
+            self.search_photo(int(photo_id), path)
+
+    def search_photo(self, photo_id: int, path: str) -> None:
+        self._query = ("photo", photo_id, path)
+        self.results_panel.show_query(path, self.thumbnails.pixmap(path))
+        self._rerun_search()
+
+    def search_file(self, path: str) -> None:
+        """Search with a photo from anywhere; it is encoded on the fly and not added."""
+        if self.card is None:
+            self.tell("No model is installed, so photos cannot be searched yet.")
+            return
+        self._query = ("file", path, None)
+        self.results_panel.show_query(path, None, external=True)
+        self._rerun_search()
+
+    def _rerun_search(self) -> None:
+        if self._query is None:
+            return
+        snap, k = self.snapshot, self.settings.results_count
+        max_distance = self.results_panel.max_distance()
+        kind, key, extra = self._query
+        if kind == "photo":
+            def job():
+                return None, snap.similar(key, k, max_distance), snap.index.code_of(key) is not None
+        else:
+            encoder, code = self.query_encoder, extra
+
+            def job():
+                c = code if code is not None else encoder.encode_file(key)
+                return c, snap.similar_to_code(c, k, max_distance), True
+        query = self._query
+        self.tasks.run_task(job, lambda r: self._show_results(query, *r), self._search_failed,
+                            key="search")
+
+    def _show_results(self, query: tuple, code, matches: list, known: bool) -> None:
+        if query[0] == "file" and code is not None and self._query is query:
+            self._query = ("file", query[1], code)  # the slider reuses it: no re-encoding
+        self.results_model.set_results(matches)
+        self.results_panel.show_count(len(matches))
+        if not known:
+            self.tell("This photo has not been indexed yet; its look-alikes appear once it is.")
+        self.results_shown.emit(matches)
+
+    def _search_failed(self, error: Exception) -> None:
+        self.results_model.set_results([])
+        self.tell(f"Search failed: {error}")
+        self.results_shown.emit([])
+
+    @Slot(int)
+    def _on_max_distance(self, value: int) -> None:
+        self.settings.max_distance = value
+        self._rerun_search()
+
+    @Slot(int)
+    def find_duplicates(self, max_distance: int) -> None:
+        self.settings.duplicate_distance = max_distance
+        snap = self.snapshot
+        self.duplicates_panel.status.setText("Looking for near-identical photos…")
+        self.tasks.run_task(lambda: snap.duplicates(max_distance), self._show_duplicates,
+                            self._search_failed, key="duplicates")
+
+    def _show_duplicates(self, groups: list) -> None:
+        self.duplicates_panel.set_groups(groups)
+        self.duplicates_shown.emit(groups)
+
+    # -- drop and paste -------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_path(event.mimeData()) or event.mimeData().hasImage():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        self._search_mime(event.mimeData())
+        event.acceptProposedAction()
+
+    @Slot()
+    def paste(self) -> None:
+        self._search_mime(QGuiApplication.clipboard().mimeData())
+
+    @staticmethod
+    def _dropped_path(mime) -> str | None:
+        for url in mime.urls() if mime is not None and mime.hasUrls() else []:
+            if url.isLocalFile() and is_photo(url.toLocalFile()):
+                return url.toLocalFile()
+        return None
+
+    def _search_mime(self, mime) -> None:
+        path = self._dropped_path(mime)
+        if path:
+            self.search_file(path)
+        elif mime is not None and mime.hasImage():
+            image = QImage(mime.imageData())
+            target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            image.save(str(target), "PNG")
+            self.search_file(str(target))
+        else:
+            self.tell("Drop or paste a photo file (JPEG, PNG, HEIC…) to search with it.")
+
+    # -- retraining -----------------------------------------------------------------------------
+    @Slot()
+    def open_retrain(self):
+        from .retrain_dialog import RetrainDialog
+
+        dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
+        dialog.switch_requested.connect(self.switch_model)
+        dialog.albums_edit.editingFinished.connect(
+            lambda: setattr(self.settings, "last_albums_dir", dialog.albums_edit.text()))
+        dialog.show()
+        self.retrain_dialog = dialog
+        return dialog
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().data()).hex()
+        self.settings.save()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop the watcher, let the indexer finish its current batch, close its database."""
+        if not self.thread_.isRunning():
+            return
+        self.watcher.stop()
+        self.worker.request_quit()
+        QMetaObject.invokeMethod(self.worker, "close", Qt.ConnectionType.BlockingQueuedConnection)
+        self.thread_.quit()
+        self.thread_.wait(10000)
+        self.tasks.shutdown()
+        self.thumbnails.shutdown()

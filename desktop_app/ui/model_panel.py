@@ -1,0 +1,112 @@
+"""The Model tab: the active model's card, models to switch to, import, and retraining."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+from .. import paths
+from ..core.errors import ModelError
+from ..core.model_card import ModelCard, read_card
+
+
+def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
+    if card is None:
+        return (f"<h3>No model installed</h3><p>{html.escape(problem or 'No model is loaded.')}"
+                "</p><p>Import a model folder (one holding <tt>model.onnx</tt> and "
+                "<tt>model.json</tt>) or retrain on your albums.</p>")
+    rows = [("Name", card.name), ("Version", card.model_version), ("Code length", f"{card.bits} bits"),
+            ("Input", f"{card.input.size[1]}x{card.input.size[0]} px, {card.input.color}"),
+            ("Folder", folder), ("Model id", card.model_id[:16] + "…")]
+    if card.description:
+        rows.append(("About", card.description))
+    training = card.training or {}
+    for key in ("backbone", "method", "dataset", "stages_bits", "epochs", "trainer_commit"):
+        if key in training:
+            rows.append((f"Training: {key.replace('_', ' ')}", str(training[key])))
+    for key, value in (card.evaluation or {}).items():
+        if not isinstance(value, (dict, list)):
+            shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+            rows.append((f"Evaluation: {key.replace('_', ' ')}", shown))
+    body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in rows)
+    return f"<h3>Active model</h3><table cellspacing='6'>{body}</table>"
+
+
+def available_models() -> list[tuple[str, str]]:
+    """(label, folder) of every model folder we know: the default one and imported/trained ones."""
+    found = []
+    candidates = [paths.default_model_dir()]
+    if paths.models_dir().is_dir():
+        candidates += sorted(p for p in paths.models_dir().iterdir()
+                             if p.is_dir() and not p.name.endswith(".partial"))
+    for folder in candidates:
+        try:
+            card = read_card(folder)
+        except ModelError:
+            continue
+        found.append((f"{card.name} ({card.bits} bits) — {folder.name}", str(folder)))
+    return found
+
+
+class ModelPanel(QWidget):
+    import_requested = Signal(str)  # a folder to import
+    switch_requested = Signal(str)  # a model folder to switch to
+    retrain_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.card: ModelCard | None = None
+        self.folder = ""
+        layout = QVBoxLayout(self)
+        self.card_view = QTextBrowser()
+        self.card_view.setOpenExternalLinks(False)
+        layout.addWidget(self.card_view, 1)
+        row = QHBoxLayout()
+        self.models_combo = QComboBox()
+        self.switch_button = QPushButton("Switch to this model")
+        self.switch_button.clicked.connect(self._switch)
+        row.addWidget(QLabel("Models"))
+        row.addWidget(self.models_combo, 1)
+        row.addWidget(self.switch_button)
+        layout.addLayout(row)
+        buttons = QHBoxLayout()
+        self.import_button = QPushButton("Import model folder…")
+        self.import_button.clicked.connect(self._import)
+        self.retrain_button = QPushButton("Retrain on my albums…")
+        self.retrain_button.clicked.connect(self.retrain_requested)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.retrain_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.note = QLabel("Switching re-encodes the library in the background; searches keep "
+                           "using the current model until it is done.")
+        self.note.setWordWrap(True)
+        layout.addWidget(self.note)
+        self.show_card(None, "")
+
+    def show_card(self, card: ModelCard | None, folder: str, problem: str = "") -> None:
+        self.card, self.folder = card, folder
+        self.card_view.setHtml(card_html(card, folder, problem))
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        self.models_combo.clear()
+        for label, folder in available_models():
+            current = Path(folder).resolve() == Path(self.folder).resolve() if self.folder else False
+            self.models_combo.addItem(label + ("  (active)" if current else ""), folder)
+        self.switch_button.setEnabled(self.models_combo.count() > 0)
+
+    def _switch(self) -> None:
+        folder = self.models_combo.currentData()
+        if folder:
+            self.switch_requested.emit(folder)
+
+    def _import(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder (model.onnx + model.json)")
+        if folder:
+            self.import_requested.emit(folder)

@@ -1,0 +1,79 @@
+"""A thumbnail grid view (QListView in icon mode) with keyboard search and a photo menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
+
+from . import file_actions
+from .models import PathRole
+
+
+class PhotoGrid(QListView):
+    """Model/view grid: one delegate paints every cell, only visible rows are asked for data,
+    so it stays smooth with 100,000 photos. Enter (or a click) asks for a search."""
+
+    search_requested = Signal(QModelIndex)
+    message = Signal(str)
+
+    def __init__(self, edge: int = 160, parent=None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setIconSize(QSize(edge, edge))
+        self.setGridSize(QSize(edge + 24, edge + 44))
+        self.setUniformItemSizes(True)  # no per-row size queries: constant-time layout
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._menu)
+        self.clicked.connect(self.search_requested)
+        self.setSpacing(4)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.search_requested.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+    def current_path(self) -> str | None:
+        index = self.currentIndex()
+        return index.data(PathRole) if index.isValid() else None
+
+    def _menu(self, pos) -> None:
+        index = self.indexAt(pos)
+        if not index.isValid():
+            return
+        path = index.data(PathRole)
+        menu = QMenu(self)
+        for text, handler in photo_actions(path, lambda: self.search_requested.emit(index),
+                                           self.message.emit):
+            action = QAction(text, menu)
+            action.triggered.connect(handler)
+            menu.addAction(action)
+        menu.exec(self.viewport().mapToGlobal(pos))
+
+
+def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
+    """(label, handler) for the things one can do with a photo; `tell` reports a problem."""
+
+    def opened() -> None:
+        if not file_actions.open_with_default_viewer(path):
+            tell(f"{path}: no program is set up to open this kind of file.")
+
+    def revealed() -> None:
+        if not file_actions.reveal_in_file_manager(path):
+            tell(f"{path}: could not open the file manager.")
+
+    def copied() -> None:
+        file_actions.copy_path(path)
+        tell(f"Copied {path}")
+
+    return [("Find similar photos", search), ("Open with default viewer", opened),
+            ("Show in file manager", revealed), ("Copy path", copied)]

@@ -1,0 +1,81 @@
+"""The results view: what was searched for, the ranked look-alikes with their Hamming distance
+and similarity, and a slider for the largest distance shown."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from .models import ResultsModel
+from .photo_grid import PhotoGrid
+
+
+class ResultsPanel(QWidget):
+    max_distance_changed = Signal(int)
+
+    def __init__(self, model: ResultsModel, edge: int = 160, max_distance: int = 12,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.model = model
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        header = QHBoxLayout()
+        self.query_image = QLabel()
+        self.query_image.setFixedSize(72, 72)
+        self.query_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.query_label = QLabel("Click a photo (or press Enter on it) to see the photos that "
+                                  "look like it. You can also drop or paste a photo here.")
+        self.query_label.setWordWrap(True)
+        header.addWidget(self.query_image)
+        header.addWidget(self.query_label, 1)
+        layout.addLayout(header)
+        slider_row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 48)
+        self.slider.setValue(max_distance)
+        self.slider.setToolTip("Largest Hamming distance shown: smaller is stricter")
+        self.slider_label = QLabel()
+        slider_row.addWidget(QLabel("Max distance"))
+        slider_row.addWidget(self.slider, 1)
+        slider_row.addWidget(self.slider_label)
+        layout.addLayout(slider_row)
+        self.grid = PhotoGrid(edge)
+        self.grid.setModel(model)
+        self.grid.setAccessibleName("Similar photos")
+        layout.addWidget(self.grid, 1)
+        self.slider.valueChanged.connect(self._on_slider)
+        self._on_slider(self.slider.value(), emit=False)
+
+    def set_bits(self, bits: int) -> None:
+        value = min(self.slider.value(), bits)
+        self.slider.setRange(0, bits)
+        self.slider.setValue(value)
+        self._on_slider(value, emit=False)
+
+    def max_distance(self) -> int:
+        return self.slider.value()
+
+    def _on_slider(self, value: int, emit: bool = True) -> None:
+        bits = max(self.slider.maximum(), 1)
+        self.slider_label.setText(f"{value} ({(1 - value / bits) * 100:.0f}% similar or more)")
+        if emit:
+            self.max_distance_changed.emit(value)
+
+    def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False) -> None:
+        where = " (not in the library)" if external else ""
+        self.query_label.setText(f"Photos like <b>{os.path.basename(path)}</b>{where}")
+        self.query_label.setToolTip(path)
+        if pixmap is not None and not pixmap.isNull():
+            self.query_image.setPixmap(pixmap.scaled(
+                72, 72, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation))
+        else:
+            self.query_image.clear()
+
+    def show_count(self, count: int) -> None:
+        text = self.query_label.text().split("<br>")[0]
+        found = f"{count} found" if count else "none within this distance; move the slider right"
+        self.query_label.setText(f"{text}<br>{found}")

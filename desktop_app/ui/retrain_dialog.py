@@ -1,0 +1,274 @@
+""""Retrain on my albums": choose a folder of albums (one sub-folder per label), see what was
+found, train in a separate process with live progress, cancel, and compare the result with the
+current model before switching to it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from .. import paths
+from ..core.model_card import ModelCard, read_card
+from ..core.errors import ModelError
+from .trainer_process import Readiness, TrainerProcess, trainer_readiness
+
+PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
+          "evaluate": "Evaluating", "export": "Exporting the model"}
+MAX_LOG_LINES = 500
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "—" if value is None else str(value)
+
+
+def _eta(seconds) -> str:
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return ""
+    seconds = int(seconds)
+    return f", about {seconds // 60} min {seconds % 60:02d} s left" if seconds >= 60 \
+        else f", about {seconds} s left"
+
+
+class RetrainDialog(QDialog):
+    switch_requested = Signal(str)  # the new model folder
+
+    def __init__(self, current_card: ModelCard | None, albums_dir: str = "",
+                 readiness: Readiness | None = None, python: str | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Retrain on my albums")
+        self.resize(640, 560)
+        self.current_card = current_card
+        self.readiness = readiness or trainer_readiness()
+        self.process = TrainerProcess(python, self)
+        self.new_model_dir: str | None = None
+        self.new_card: ModelCard | None = None
+        self._build(albums_dir)
+        self.process.inspected.connect(self._on_inspected)
+        self.process.event.connect(self._on_event)
+        self.process.log_line.connect(self._append_log)
+        self.process.failed.connect(self._on_failed)
+        self.process.finished.connect(self._on_finished)
+        self._show_readiness()
+
+    # -- layout ---------------------------------------------------------------------------------
+    def _build(self, albums_dir: str) -> None:
+        layout = QVBoxLayout(self)
+        intro = QLabel("Choose a folder that holds one sub-folder per album (label). Lookalike "
+                       "learns which photos belong together from them and makes a new model.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        row = QHBoxLayout()
+        self.albums_edit = QLineEdit(albums_dir)
+        self.albums_edit.setPlaceholderText("Folder of albums")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.inspect_button = QPushButton("Look inside")
+        self.inspect_button.clicked.connect(self.inspect)
+        row.addWidget(self.albums_edit, 1)
+        row.addWidget(browse)
+        row.addWidget(self.inspect_button)
+        layout.addLayout(row)
+        self.found_label = QLabel("")
+        self.found_label.setWordWrap(True)
+        self.found_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.found_label)
+        self.readiness_label = QLabel("")
+        self.readiness_label.setWordWrap(True)
+        self.readiness_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.readiness_label)
+        form = QFormLayout()
+        self.bits_spin = QSpinBox()
+        self.bits_spin.setRange(12, 64)
+        self.bits_spin.setValue(self.current_card.bits if self.current_card else 48)
+        form.addRow("Code length (bits)", self.bits_spin)
+        layout.addLayout(form)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(MAX_LOG_LINES)
+        self.log_view.setPlaceholderText("Trainer log")
+        layout.addWidget(self.log_view, 1)
+        self.comparison = QTableWidget(0, 3)
+        self.comparison.setHorizontalHeaderLabels(["Measure", "Current model", "New model"])
+        self.comparison.horizontalHeader().setStretchLastSection(True)
+        self.comparison.setVisible(False)
+        layout.addWidget(self.comparison)
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start training")
+        self.start_button.clicked.connect(self.start)
+        self.start_button.setEnabled(False)
+        self.cancel_button = QPushButton("Cancel training")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.switch_button = QPushButton("Switch to the new model")
+        self.switch_button.clicked.connect(self._switch)
+        self.switch_button.setVisible(False)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+        for b in (self.start_button, self.cancel_button, self.switch_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout.addLayout(buttons)
+
+    def _show_readiness(self) -> None:
+        r = self.readiness
+        if not r.can_train:
+            self.readiness_label.setText(f"<b>Training is not available.</b> {r.message}")
+        elif r.message:
+            self.readiness_label.setText(f"<b>Note:</b> {r.message}")
+        else:
+            self.readiness_label.setText("An NVIDIA GPU was found; training will use it.")
+        self.inspect_button.setEnabled(r.can_train)
+
+    # -- actions --------------------------------------------------------------------------------
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder of albums", self.albums_edit.text())
+        if folder:
+            self.albums_edit.setText(folder)
+            self.inspect()
+
+    @Slot()
+    def inspect(self) -> None:
+        albums = self.albums_edit.text().strip()
+        if not self.readiness.can_train:
+            return
+        if not albums or not Path(albums).is_dir():
+            self.found_label.setText(f"{albums or 'No folder chosen'}: not a folder. Choose the "
+                                     "folder that holds your albums.")
+            return
+        self.found_label.setText("Looking inside the albums…")
+        self.start_button.setEnabled(False)
+        self.process.inspect(albums)
+
+    @Slot(dict)
+    def _on_inspected(self, info: dict) -> None:
+        photos, labels = int(info.get("photos", 0)), int(info.get("labels", 0))
+        per_label = info.get("per_label") or {}
+        unreadable = info.get("unreadable") or []
+        shown = ", ".join(f"{k} ({v})" for k, v in sorted(per_label.items())[:12])
+        more = f" and {len(per_label) - 12} more" if len(per_label) > 12 else ""
+        text = f"Found <b>{photos}</b> photos in <b>{labels}</b> albums: {shown}{more}."
+        if unreadable:
+            text += f" {len(unreadable)} file(s) cannot be read and will be skipped."
+        enough = labels >= 2 and photos >= 2 * labels
+        if not enough:
+            text += (" Training needs at least two albums with a few photos each; add more "
+                     "albums or photos, then look again.")
+        self.found_label.setText(text)
+        self.start_button.setEnabled(enough and self.readiness.can_train)
+
+    @Slot()
+    def start(self) -> None:
+        albums = self.albums_edit.text().strip()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        out = paths.models_dir() / f"trained-{stamp}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.new_model_dir = str(out)
+        self.log_view.clear()
+        self.comparison.setVisible(False)
+        self.switch_button.setVisible(False)
+        self.status_label.setText("Starting the trainer…")
+        self.progress_bar.setRange(0, 0)  # busy until the first progress event
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.process.run(albums, str(out), self.bits_spin.value())
+
+    @Slot()
+    def cancel(self) -> None:
+        self.status_label.setText("Stopping the trainer (it saves a checkpoint first)…")
+        self.process.cancel()
+
+    def closeEvent(self, event) -> None:
+        if self.process.is_running():
+            self.process.cancel()
+        super().closeEvent(event)
+
+    @Slot(dict)
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self.status_label.setText(
+                f"Training on {event.get('photos')} photos in {event.get('labels')} albums, "
+                f"on the {'GPU' if event.get('device') == 'cuda' else 'CPU'}.")
+        elif kind == "progress":
+            steps = max(int(event.get("steps") or 0), 1)
+            self.progress_bar.setRange(0, steps)
+            self.progress_bar.setValue(min(int(event.get("step") or 0), steps))
+            phase = PHASES.get(event.get("phase"), str(event.get("phase", "")))
+            parts = [f"{phase}: step {event.get('step')} of {event.get('steps')}"]
+            if event.get("bits"):
+                parts.append(f"stage {event.get('stage')} ({event.get('bits')} bits)")
+            if event.get("loss") is not None:
+                parts.append(f"loss {_fmt(event['loss'])}")
+            if event.get("val_map") is not None:
+                parts.append(f"validation mAP {_fmt(event['val_map'])}")
+            self.status_label.setText(", ".join(parts) + _eta(event.get("eta_s")))
+        elif kind == "error":
+            self.status_label.setText(f"<b>Training failed:</b> {event.get('message')}")
+
+    @Slot(str)
+    def _append_log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.found_label.setText(message)
+        self.status_label.setText(message)
+        self.progress_bar.setRange(0, 1)
+        self.cancel_button.setEnabled(False)
+
+    @Slot(int, object)
+    def _on_finished(self, code: int, done: dict | None) -> None:
+        self.cancel_button.setEnabled(False)
+        self.start_button.setEnabled(self.readiness.can_train)
+        self.progress_bar.setRange(0, 1)
+        if code == 0 and done:
+            self.progress_bar.setValue(1)
+            self.new_model_dir = str(done.get("model_dir") or self.new_model_dir)
+            self._show_comparison(done.get("evaluation") or {})
+        elif code == 130:
+            self.status_label.setText("Training was cancelled. Its checkpoint was kept; start "
+                                      "again with the same albums to continue.")
+        elif "failed" not in self.status_label.text():
+            self.status_label.setText(f"The trainer stopped with exit code {code}; see the log "
+                                      "above for what went wrong.")
+
+    def _show_comparison(self, evaluation: dict) -> None:
+        try:
+            self.new_card = read_card(self.new_model_dir)
+            evaluation = evaluation or self.new_card.evaluation
+        except ModelError as exc:
+            self.status_label.setText(f"Training finished, but the new model cannot be used: {exc}")
+            return
+        current = dict(self.current_card.evaluation) if self.current_card else {}
+        current.setdefault("bits", self.current_card.bits if self.current_card else None)
+        keys = list(dict.fromkeys(list(evaluation) + list(current)))
+        keys = [k for k in keys if not isinstance(evaluation.get(k, current.get(k)), (dict, list))]
+        self.comparison.setRowCount(len(keys))
+        for row, key in enumerate(keys):
+            for col, value in enumerate((key, _fmt(current.get(key)), _fmt(evaluation.get(key)))):
+                self.comparison.setItem(row, col, QTableWidgetItem(value))
+        self.comparison.setVisible(True)
+        self.switch_button.setVisible(True)
+        self.status_label.setText(f"Training finished: {self.new_model_dir}. Compare it with the "
+                                  "current model below, then switch if it is better.")
+
+    def _switch(self) -> None:
+        if self.new_model_dir:
+            self.switch_requested.emit(self.new_model_dir)
+            self.switch_button.setEnabled(False)

@@ -1,0 +1,177 @@
+"""Runs the trainer as a separate process (the app never imports torch) and turns its JSON-lines
+progress protocol into Qt signals. See docs/design.md, "Trainer progress protocol"."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = ("pip install 'lookalike[train]'  (in a source checkout: "
+                ".venv/bin/pip install -e '.[train]')")
+CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoint
+
+
+@dataclass(frozen=True)
+class Readiness:
+    can_train: bool
+    message: str  # empty when all is well
+    gpu: bool
+
+
+def trainer_readiness(find_spec: Callable = importlib.util.find_spec) -> Readiness:
+    """Whether `python -m trainer` can run here, checked without importing torch."""
+    if find_spec("trainer") is None:
+        return Readiness(False, "The Lookalike trainer is not part of this installation, so "
+                         f"training is not available. Install it with: {INSTALL_HINT}", False)
+    if find_spec("torch") is None or find_spec("torchvision") is None:
+        return Readiness(False, "Training needs the trainer extra (PyTorch), which is not "
+                         f"installed. Install it with: {INSTALL_HINT}", False)
+    gpu = bool(shutil.which("nvidia-smi")) or os.path.exists("/proc/driver/nvidia/version")
+    message = "" if gpu else ("No NVIDIA GPU was found: training will run on the CPU, which "
+                              "works but is much slower (expect minutes for a few hundred "
+                              "photos, hours for many thousands).")
+    return Readiness(True, message, gpu)
+
+
+class TrainerProcess(QObject):
+    inspected = Signal(dict)  # {"photos", "labels", "per_label", "unreadable"}
+    event = Signal(dict)  # one protocol event: start / progress / done / error
+    log_line = Signal(str)  # free-form stderr
+    failed = Signal(str)  # could not start, or bad output
+    finished = Signal(int, object)  # exit code, the "done" event (or None)
+
+    def __init__(self, python: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.python = python or sys.executable
+        self._proc: QProcess | None = None
+        self._mode = ""
+        self._buffer = b""
+        self._done: dict | None = None
+        self._error: str | None = None
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.setInterval(CANCEL_GRACE_MS)
+        self._kill_timer.timeout.connect(self._kill)
+
+    def is_running(self) -> bool:
+        return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
+
+    def inspect(self, albums: str) -> None:
+        self._start("inspect", ["-m", "trainer", "inspect", albums, "--json"])
+
+    def run(self, albums: str, out_dir: str, bits: int | None = None) -> None:
+        args = ["-m", "trainer", "run", albums, "--out", out_dir, "--progress", "json"]
+        if bits:
+            args += ["--bits", str(bits)]
+        self._start("run", args)
+
+    def cancel(self) -> None:
+        if self.is_running():
+            self._proc.terminate()  # SIGTERM: the trainer stops cleanly (exit 130)
+            self._kill_timer.start()
+
+    def _start(self, mode: str, args: list[str]) -> None:
+        if self.is_running():
+            self.failed.emit("The trainer is already running; cancel it first.")
+            return
+        self._mode, self._buffer, self._done, self._error = mode, b"", None, None
+        proc = QProcess(self)
+        proc.setProgram(self.python)
+        proc.setArguments(args)
+        env = proc.processEnvironment()
+        if env.isEmpty():
+            from PySide6.QtCore import QProcessEnvironment
+            env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")  # progress lines arrive as they are printed
+        proc.setProcessEnvironment(env)
+        proc.readyReadStandardOutput.connect(self._on_stdout)
+        proc.readyReadStandardError.connect(self._on_stderr)
+        proc.finished.connect(self._on_finished)
+        proc.errorOccurred.connect(self._on_error)
+        self._proc = proc
+        proc.start()
+
+    @Slot()
+    def _on_stdout(self) -> None:
+        self._buffer += bytes(self._proc.readAllStandardOutput())
+        if self._mode != "run":
+            return
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            self._handle_line(line)
+
+    def _handle_line(self, line: bytes) -> None:
+        text = line.decode("utf-8", "replace").strip()
+        if not text:
+            return
+        try:
+            event = json.loads(text)
+        except json.JSONDecodeError:
+            self.log_line.emit(text)  # not protocol: show it as log
+            return
+        if not isinstance(event, dict):
+            return
+        if event.get("event") == "done":
+            self._done = event
+        elif event.get("event") == "error":
+            self._error = str(event.get("message", "the trainer reported an error"))
+        self.event.emit(event)
+
+    @Slot()
+    def _on_stderr(self) -> None:
+        text = bytes(self._proc.readAllStandardError()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.log_line.emit(line)
+
+    @Slot(QProcess.ProcessError)
+    def _on_error(self, error) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.failed.emit(f"Could not start the trainer ({self.python} -m trainer): "
+                             f"{self._proc.errorString()}. Install it with: {INSTALL_HINT}")
+            self._proc = None
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_finished(self, code: int, status) -> None:
+        self._kill_timer.stop()
+        self._on_stdout()
+        if self._mode == "inspect":
+            self._finish_inspect(code)
+        else:
+            if self._buffer.strip():
+                self._handle_line(self._buffer)
+            self._buffer = b""
+            self.finished.emit(code, self._done)
+        self._proc = None
+
+    def _finish_inspect(self, code: int) -> None:
+        text = self._buffer.decode("utf-8", "replace").strip()
+        try:
+            info = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            info = None
+        if code == 0 and isinstance(info, dict):
+            self.inspected.emit(info)
+            return
+        if isinstance(info, dict) and info.get("message"):
+            self.failed.emit(str(info["message"]))
+        else:
+            self.failed.emit(f"The trainer could not inspect the albums (exit code {code}). "
+                             "See the log below for details.")
+
+    @Slot()
+    def _kill(self) -> None:
+        if self.is_running():
+            log.warning("trainer did not stop within %d s of SIGTERM; killing it",
+                        CANCEL_GRACE_MS // 1000)
+            self._proc.kill()

@@ -1,0 +1,351 @@
+"""IndexerWorker: the one thread that writes the library.
+
+It lives on its own QThread, opens its own Store and PhotoLibrary in its `open` slot (a Store
+belongs to the thread that made it), and serves requests queued from the GUI one at a time:
+add/index a folder, index or remove paths from the watcher, retry failed photos, switch model,
+import a model folder. Long jobs can be paused (`pause()` is called straight from the GUI thread
+and only sets a flag that the library's should_stop reads); a paused job keeps what it did and is
+resumed from where it stopped. Results go back to the GUI as queued signals: progress at most
+~10 times a second, and the changed photos plus a fresh search snapshot about once a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from .. import paths
+from ..core.encoder import Encoder, load_encoder, open_model_folder
+from ..core.errors import LookalikeError, ModelError
+from ..core.records import IndexReport, Photo
+from .search import SearchSnapshot
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL_S = 0.1
+PUBLISH_INTERVAL_S = 1.0
+
+
+def no_model_message(model_dir: str | Path) -> str:
+    return (f"No model is installed ({model_dir} has no usable model). Photos can't be indexed "
+            "or searched until one is: use Model > Import model folder..., or train one with "
+            "Model > Retrain on my albums.")
+
+
+class IndexerWorker(QObject):
+    opened = Signal(object, str)  # (ModelCard of the active model or None, its folder)
+    model_problem = Signal(str)  # why no model could be loaded (one sentence, with the remedy)
+    progress = Signal(int, int, float, float)  # done, total, photos/s, seconds left (-1: unknown)
+    activity = Signal(str)  # what runs now; "" when idle
+    photos_changed = Signal(list, list)  # changed or new Photo records, removed photo ids
+    failed_changed = Signal(list)  # every failed Photo
+    snapshot_ready = Signal(object)  # SearchSnapshot of the active model's codes
+    folders_changed = Signal(list)  # Folder records
+    finished_job = Signal(str, object)  # (description, IndexReport)
+    model_switched = Signal(str, object)  # (model folder, ModelCard)
+    model_imported = Signal(str, object)  # (copied folder, ModelCard)
+    error = Signal(str)  # one clear sentence for the status bar
+    paused_changed = Signal(bool)
+
+    def __init__(self, model_dir: str | None, database: str | None = None) -> None:
+        super().__init__()
+        self.model_dir = model_dir or str(paths.default_model_dir())
+        self._database = database
+        self._store = None
+        self._library = None
+        self._queue: deque[tuple[str, object]] = deque()
+        self._pause = threading.Event()
+        self._quit = threading.Event()
+        self._known: dict[int, Photo] = {}
+        self._failed_ids: frozenset[int] = frozenset()
+        self._last_publish = 0.0
+        self._publish_interval = PUBLISH_INTERVAL_S
+        self._draining = False
+
+    # -- called from the GUI thread (thread-safe: flags only) ---------------------------------
+    def pause(self) -> None:
+        self._pause.set()
+        self.paused_changed.emit(True)
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    def is_paused(self) -> bool:
+        return self._pause.is_set()
+
+    # -- slots, run on the worker thread --------------------------------------------------------
+    @Slot()
+    def open(self) -> None:
+        from ..core.store import Store
+
+        try:
+            self._store = Store(Path(self._database) if self._database else None)
+        except LookalikeError as exc:
+            self.error.emit(str(exc))
+            self.opened.emit(None, self.model_dir)
+            return
+        encoder = None
+        recorded = self._recorded_model_dir()
+        if recorded and recorded != self.model_dir:
+            encoder = self._load_encoder(recorded, quiet=True)
+            if encoder is not None:
+                self.model_dir = recorded
+        if encoder is None:
+            encoder = self._load_encoder(self.model_dir)
+        if encoder is not None:
+            self._make_library(encoder)
+        self.opened.emit(encoder.card if encoder else None, self.model_dir)
+        self._publish(force=True)
+
+    def _recorded_model_dir(self) -> str | None:
+        """The model the library was last switched to (the database records it)."""
+        active = self._store.active_model_id()
+        model = self._store.model(active) if active else None
+        return model["path"] if model and model.get("path") else None
+
+    @Slot()
+    def resume(self) -> None:
+        self._pause.clear()
+        self.paused_changed.emit(False)
+        self._drain()
+
+    @Slot(str)
+    def add_folder(self, folder: str) -> None:
+        self._submit("add_folder", folder)
+
+    @Slot(str)
+    def index_folder(self, folder: str) -> None:
+        self._submit("index_folder", folder)
+
+    @Slot()
+    def reconcile_all(self) -> None:
+        """Catch changes made while the app was closed (and finish a run that was cut short)."""
+        if self._library is not None:
+            for folder in self._library.folders():
+                self._submit("index_folder", folder.path)
+
+    @Slot(list)
+    def index_paths(self, paths_: list) -> None:
+        self._submit("index_paths", list(paths_))
+
+    @Slot(list)
+    def remove_paths(self, paths_: list) -> None:
+        self._submit("remove_paths", list(paths_))
+
+    @Slot(str)
+    def remove_folder(self, folder: str) -> None:
+        self._submit("remove_folder", folder)
+
+    @Slot()
+    def retry_failed(self) -> None:
+        self._submit("retry_failed", None)
+
+    @Slot(str)
+    def switch_model(self, model_dir: str) -> None:
+        self._submit("switch_model", model_dir)
+
+    @Slot(str)
+    def import_model(self, source_dir: str) -> None:
+        self._submit("import_model", source_dir)
+
+    @Slot()
+    def close(self) -> None:
+        self._queue.clear()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._library = None
+
+    # -- the queue ------------------------------------------------------------------------------
+    def _submit(self, kind: str, arg: object) -> None:
+        # Watcher bursts that arrive while a job runs are merged into one request.
+        if kind == "index_paths" and self._queue and self._queue[-1][0] == "index_paths":
+            merged = list(dict.fromkeys(list(self._queue.pop()[1]) + list(arg)))
+            arg = merged
+        self._queue.append((kind, arg))
+        self._drain()
+
+    def _drain(self) -> None:
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._queue and not self._pause.is_set() and not self._quit.is_set():
+                kind, arg = self._queue.popleft()
+                stopped = self._run(kind, arg)
+                if stopped:
+                    self._queue.appendleft((kind, arg))  # resumes where it stopped
+                    break
+        finally:
+            self._draining = False
+            if not self._queue or self._pause.is_set():
+                self.activity.emit("Paused" if self._queue else "")
+
+    def _run(self, kind: str, arg: object) -> bool:
+        """Run one request; True if it stopped early (paused) and must run again."""
+        if kind == "import_model":
+            self._import_model(str(arg))
+            return False
+        if kind == "switch_model":
+            return self._switch_model(str(arg))
+        if self._library is None:
+            if kind == "add_folder":
+                self.error.emit(no_model_message(self.model_dir))
+            return False
+        lib = self._library
+        try:
+            if kind == "add_folder":
+                lib.add_folder(str(arg))
+                self.folders_changed.emit(lib.folders())
+                self._queue.appendleft(("index_folder", arg))
+                return False
+            if kind == "remove_folder":
+                lib.remove_folder(str(arg))
+                self.folders_changed.emit(lib.folders())
+                self._publish(force=True)
+                return False
+            if kind == "remove_paths":
+                lib.remove_paths(list(arg))
+                self._publish(force=True)
+                return False
+            if kind == "index_folder":
+                label = f"Indexing {arg}"
+                call = lambda p, s: lib.index_folder(str(arg), p, s)  # noqa: E731
+            elif kind == "index_paths":
+                label = f"Indexing {len(arg)} changed item(s)"
+                call = lambda p, s: lib.index_paths(list(arg), p, s)  # noqa: E731
+            else:
+                label = "Retrying photos that could not be read"
+                call = lambda p, s: lib.retry_failed(p)  # noqa: E731
+            report = self._with_progress(label, call)
+        except LookalikeError as exc:
+            self.error.emit(str(exc))
+            return False
+        except Exception as exc:  # keep the worker alive; the user sees what failed
+            log.exception("%s failed", kind)
+            self.error.emit(f"{kind.replace('_', ' ')} failed: {exc}")
+            return False
+        self._publish(force=True)
+        self.finished_job.emit(label, report)
+        return bool(getattr(report, "stopped", False)) and self._pause.is_set()
+
+    def _with_progress(self, label: str, call) -> IndexReport:
+        self.activity.emit(label)
+        started = time.monotonic()
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if now - last[0] >= PROGRESS_INTERVAL_S or done >= total:
+                last[0] = now
+                elapsed = max(now - started, 1e-6)
+                rate = done / elapsed
+                eta = (total - done) / rate if rate > 0 else -1.0
+                self.progress.emit(done, total, rate, eta)
+            if now - self._last_publish >= self._publish_interval:
+                self._publish()
+
+        def should_stop() -> bool:
+            return self._pause.is_set() or self._quit.is_set()
+
+        return call(progress, should_stop)
+
+    # -- models ---------------------------------------------------------------------------------
+    def _load_encoder(self, model_dir: str, quiet: bool = False) -> Encoder | None:
+        try:
+            return load_encoder(model_dir)
+        except ModelError as exc:
+            if quiet:
+                log.warning("recorded model not usable, falling back: %s", exc)
+                return None
+            missing = not (Path(model_dir) / "model.json").exists()
+            self.model_problem.emit(no_model_message(model_dir) if missing else str(exc))
+            return None
+
+    def _make_library(self, encoder: Encoder) -> None:
+        from ..core.library import PhotoLibrary
+
+        self._library = PhotoLibrary(self._store, encoder)
+
+    def _switch_model(self, model_dir: str) -> bool:
+        encoder = self._load_encoder(model_dir)
+        if encoder is None:
+            return False
+        if self._library is None:
+            self._make_library(encoder)
+            self.model_dir = model_dir
+            self.model_switched.emit(model_dir, encoder.card)
+            self.reconcile_all()
+            self._publish(force=True)
+            return False
+        lib = self._library
+        try:
+            report = self._with_progress(
+                f"Re-encoding the library with {encoder.card.name}",
+                lambda p, s: lib.activate_model(encoder, p, s))
+        except LookalikeError as exc:
+            self.error.emit(str(exc))
+            return False
+        if report.stopped:
+            return self._pause.is_set()
+        self.model_dir = model_dir
+        self.model_switched.emit(model_dir, encoder.card)
+        self._publish(force=True)
+        self.finished_job.emit(f"Switched to {encoder.card.name}", report)
+        return False
+
+    def _import_model(self, source_dir: str) -> None:
+        self.activity.emit(f"Importing model from {source_dir}")
+        try:
+            folder = open_model_folder(source_dir)  # hash checked before anything is copied
+            target = paths.models_dir() / f"{folder.card.name}-{folder.card.model_id[:12]}"
+            if not target.exists():
+                tmp = target.with_name(target.name + ".partial")
+                shutil.rmtree(tmp, ignore_errors=True)
+                shutil.copytree(source_dir, tmp)
+                os.replace(tmp, target)
+            load_encoder(target)  # the self-test runs before the user can switch to it
+        except LookalikeError as exc:
+            self.error.emit(str(exc))
+            return
+        except OSError as exc:
+            self.error.emit(f"{source_dir}: the model folder could not be copied "
+                            f"({exc.strerror or exc}). Check free disk space and permissions.")
+            return
+        finally:
+            self.activity.emit("")
+        self.model_imported.emit(str(target), folder.card)
+
+    # -- publishing -----------------------------------------------------------------------------
+    def _publish(self, force: bool = False) -> None:
+        """Send the GUI what changed since last time, and a fresh search snapshot."""
+        if self._library is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_publish < self._publish_interval:
+            return
+        photos = self._library.photos()
+        current = {p.id: p for p in photos}
+        changed = [p for p in photos if self._known.get(p.id) != p]
+        removed = [i for i in self._known if i not in current]
+        self._known = current
+        if changed or removed:
+            self.photos_changed.emit(changed, removed)
+        failed = [p for p in photos if p.status != "ok"]
+        failed_ids = frozenset(p.id for p in failed)
+        if failed_ids != self._failed_ids or any(p.status != "ok" for p in changed):
+            self._failed_ids = failed_ids
+            self.failed_changed.emit(failed)
+        index = self._library.search_index()
+        ok_paths = {p.id: p.path for p in photos if p.status == "ok"}
+        self.snapshot_ready.emit(SearchSnapshot(index, ok_paths))
+        self._last_publish = time.monotonic()
+        # Publishing must stay a small share of the work, even for a huge library.
+        self._publish_interval = max(PUBLISH_INTERVAL_S, 5 * (self._last_publish - now))

@@ -1,0 +1,44 @@
+"""Fixtures for the app tests: a real MainWindow (offscreen) on the tiny real ONNX model, and a
+small library of real photos with one near-copy."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+from photos import make_photo
+
+
+@pytest.fixture
+def library_photos(tmp_path):
+    """Five different photos plus a resized, recompressed copy of chelsea (a near-duplicate)."""
+    folder = tmp_path / "library"
+    make_photo(folder / "chelsea.jpg", "chelsea", size=(451, 300))
+    make_photo(folder / "chelsea-small.jpg", "chelsea", size=(300, 200), quality=70)
+    make_photo(folder / "coffee.jpg", "coffee", size=(400, 266))
+    make_photo(folder / "astronaut.png", "astronaut", size=(256, 256))
+    make_photo(folder / "rocket.jpg", "rocket", size=(320, 427))
+    make_photo(folder / "hubble.jpg", "hubble_deep_field", size=(300, 300))
+    return folder
+
+
+@pytest.fixture
+def make_window(qtbot, tiny_model_dir):
+    windows = []
+
+    def factory(**settings_fields) -> MainWindow:
+        settings = Settings(model_dir=str(tiny_model_dir), first_run_done=True)
+        for key, value in settings_fields.items():
+            setattr(settings, key, value)
+        window = MainWindow(settings)
+        window.watcher._timer.setInterval(200)  # tests need not wait the full debounce
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window._opened, timeout=15000)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        window.shutdown()

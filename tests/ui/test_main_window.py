@@ -1,0 +1,174 @@
+"""The real main window, offscreen, on real photos and the tiny real ONNX model."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.settings import Settings
+from photos import make_photo
+from ui_helpers import wait_idle, wait_rows
+
+
+def row_of_path(window, path) -> int:
+    model = window.photos_model
+    return next(r for r in range(model.rowCount()) if model.photo_at(r).path == str(path))
+
+
+def test_window_title_and_adding_a_folder_indexes_it(qtbot, make_window, library_photos):
+    window = make_window()
+    assert window.windowTitle() == "Lookalike"
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    names = sorted(p.rsplit("/", 1)[1] for p in (window.photos_model.photo_at(r).path
+                                                  for r in range(6)))
+    assert names == ["astronaut.png", "chelsea-small.jpg", "chelsea.jpg", "coffee.jpg",
+                     "hubble.jpg", "rocket.jpg"]
+    assert Settings.load().watched_folders == [str(library_photos)]
+    assert len(window.snapshot) == 6
+
+
+def test_a_photo_copied_into_the_watched_folder_appears(qtbot, make_window, library_photos,
+                                                        tmp_path):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    outside = make_photo(tmp_path / "outside" / "retina.jpg", "retina", size=(300, 300))
+    shutil.copy(outside, library_photos / "retina.jpg")
+    wait_rows(qtbot, window, 7)
+    assert window.photos_model.photo_at(6).path == str(library_photos / "retina.jpg")
+
+
+def test_click_shows_the_near_copy_first_then_enter_searches(qtbot, make_window,
+                                                             library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    grid = window.grid
+    index = window.photos_model.index(row_of_path(window, library_photos / "chelsea.jpg"))
+    grid.scrollTo(index)
+    with qtbot.waitSignal(window.results_shown, timeout=5000) as blocker:
+        qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton,
+                         pos=grid.visualRect(index).center())
+    matches = blocker.args[0]
+    assert matches[0].path == str(library_photos / "chelsea-small.jpg")
+    assert window.results_model.rowCount() == len(matches)
+    assert [m.distance for m in matches] == sorted(m.distance for m in matches)
+    assert all(m.path != str(library_photos / "chelsea.jpg") for m in matches)
+    # Keyboard: Enter on the current photo searches with it.
+    other = window.photos_model.index(row_of_path(window, library_photos / "chelsea-small.jpg"))
+    grid.setCurrentIndex(other)
+    grid.setFocus()
+    with qtbot.waitSignal(window.results_shown, timeout=5000) as blocker:
+        qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert blocker.args[0][0].path == str(library_photos / "chelsea.jpg")
+    # The slider narrows the results to the closest ones.
+    with qtbot.waitSignal(window.results_shown, timeout=5000) as blocker:
+        window.results_panel.slider.setValue(0)
+    assert all(m.distance == 0 for m in blocker.args[0])
+
+
+def test_a_moved_photo_keeps_its_code(qtbot, make_window, library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    old = library_photos / "rocket.jpg"
+    photo = window.photos_model.photo_at(row_of_path(window, old))
+    code = bytes(window.snapshot.index.code_of(photo.id))
+    reports = []
+    window.worker.finished_job.connect(lambda label, report: reports.append(report))
+    new = library_photos / "album" / "rocket-renamed.jpg"
+    new.parent.mkdir()
+    shutil.move(old, new)
+    qtbot.waitUntil(lambda: window.photos_model.photo(photo.id) is not None
+                    and window.photos_model.photo(photo.id).path == str(new), timeout=20000)
+    qtbot.waitUntil(lambda: window.snapshot.paths.get(photo.id) == str(new), timeout=20000)
+    assert bytes(window.snapshot.index.code_of(photo.id)) == code
+    assert window.photos_model.rowCount() == 6
+    assert sum(r.added + r.updated for r in reports) == 0  # nothing was encoded again
+    assert sum(r.moved for r in reports) == 1
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint) in PySide
+def test_a_dropped_photo_from_outside_gives_results_and_is_not_added(qtbot, make_window,
+                                                                     library_photos, tmp_path):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    external = make_photo(tmp_path / "elsewhere" / "my-coffee.jpg", "coffee", size=(360, 240),
+                          quality=80)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(external))])
+    # Dragged over the library grid: the grid does not take drops, the window does.
+    target = window.grid.viewport()
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    assert QApplication.sendEvent(target, enter) and enter.isAccepted()
+    drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        QApplication.sendEvent(target, drop)
+    assert blocker.args[0][0].path == str(library_photos / "coffee.jpg")
+    assert "not in the library" in window.results_panel.query_label.text()
+    wait_idle(qtbot, window)
+    assert window.photos_model.rowCount() == 6
+
+
+def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_photos, tmp_path,
+                                                monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the test's own trash
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    panel = window.duplicates_panel
+    panel.distance_spin.setValue(3)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
+        qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
+    (group,) = panel.groups_shown()
+    assert sorted(group) == [str(library_photos / "chelsea-small.jpg"),
+                             str(library_photos / "chelsea.jpg")]
+    # All but the first of a group are checked; they go to the trash and come back with Undo.
+    keep, copy = group
+    assert panel.checked_paths() == [copy]
+    qtbot.mouseClick(panel.trash_button, Qt.MouseButton.LeftButton)
+    assert not os.path.exists(copy) and os.path.exists(keep)
+    assert list((tmp_path / "xdg" / "Trash" / "files").iterdir())
+    wait_rows(qtbot, window, 5)
+    qtbot.mouseClick(panel.undo_button, Qt.MouseButton.LeftButton)
+    assert os.path.exists(copy)
+    wait_rows(qtbot, window, 6)
+
+
+def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make_window,
+                                                                     library_photos):
+    (library_photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
+    window = make_window()
+    window.add_folder(str(library_photos))
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 1, timeout=20000)
+    panel = window.failed_panel
+    assert panel.model.data(panel.model.index(0, 0)) == str(library_photos / "broken.jpg")
+    reason = panel.model.data(panel.model.index(0, 1))
+    assert "broken.jpg" in reason and len(reason) > 20
+    assert window.tabs.tabText(2) == "Unreadable photos (1)"
+    wait_rows(qtbot, window, 6)
+    # Repaired behind the app's back (write to a temp name, then replace), then retried.
+    wait_idle(qtbot, window)
+    make_photo(library_photos / "fixed.tmp.jpg", "colorwheel", size=(200, 200))
+    window.watcher.stop()
+    (library_photos / "fixed.tmp.jpg").replace(library_photos / "broken.jpg")
+    qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 0, timeout=20000)
+    wait_rows(qtbot, window, 7)
