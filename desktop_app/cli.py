@@ -257,11 +257,13 @@ def run_app(folder: str | None) -> int:
 
 
 def run_train(argv: list[str]) -> int:
-    try:
-        import torch  # noqa: F401
+    import importlib.util
 
+    try:
+        if importlib.util.find_spec("torch") is None:  # checked without importing it here
+            raise ImportError("No module named 'torch'")
         from trainer import cli as trainer_cli
-    except ImportError as exc:
+    except (ImportError, ValueError) as exc:  # ValueError: find_spec on a half-imported module
         print(f"lookalike: training needs the `train` extra, which is not installed ({exc}). "
               "Install it with `pip install -e '.[cpu,train]'`.", file=sys.stderr)
         return EXIT_MISSING_PART
