@@ -1,0 +1,87 @@
+"""General-photo supervision for the default model, from the backbone's own ImageNet classifier.
+
+Most people never retrain, so the shipped model cannot learn from their albums. Instead the
+EfficientNet-Lite0 ImageNet-1k classifier acts as a teacher on a broad set of unlabelled photos:
+its top classes become multi-hot labels for the project's ordinary head training
+(`trainer.training.train_head`). Edited copies of a photo inherit the original's labels, so the
+head also learns that an edit is the same photo (augmentation invariance).
+
+The classifier is linear on the pooled features (`classify = _fc(forward)`), so the teacher runs on
+cached features: no second pass through the backbone.
+
+Also here: ITQ (Gong & Lazebnik 2011), the unsupervised baseline the supervision is measured against,
+returned as a FoldedHead so it exports through the same path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .model import FoldedHead
+
+
+def imagenet_classifier() -> tuple[np.ndarray, np.ndarray]:
+    """(weight [1000, 1280], bias [1000]) of the shipped EfficientNet-Lite0 classifier."""
+    from .backbones import efficientnet_lite0_weights_path
+
+    state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+    return state["_fc.weight"].numpy(), state["_fc.bias"].numpy()
+
+
+def imagenet_probabilities(features: np.ndarray) -> np.ndarray:
+    """Softmax over the 1000 ImageNet classes for backbone features [N, 1280]."""
+    weight, bias = imagenet_classifier()
+    logits = np.asarray(features, np.float32) @ weight.T + bias
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def teacher_labels(features: np.ndarray, top_k: int = 3, min_prob: float = 0.0) -> np.ndarray:
+    """Multi-hot [N, 1000]: each photo's top_k ImageNet classes (those above min_prob; the top-1
+    class always counts, so every photo has a label)."""
+    p = imagenet_probabilities(features)
+    order = np.argsort(-p, axis=1)[:, :top_k]
+    labels = np.zeros(p.shape, np.float32)
+    rows = np.arange(len(p))[:, None]
+    keep = np.take_along_axis(p, order, axis=1) >= min_prob
+    keep[:, 0] = True
+    labels[np.broadcast_to(rows, order.shape)[keep], order[keep]] = 1.0
+    return labels
+
+
+def with_edits(labels: np.ndarray, originals_of_edits: np.ndarray) -> np.ndarray:
+    """Labels for [originals; edits]: each edit copies its original's labels."""
+    return np.concatenate([labels, labels[np.asarray(originals_of_edits)]])
+
+
+def used_columns(labels: np.ndarray) -> np.ndarray:
+    """Drop label columns no photo has (1000 ImageNet classes -> the few hundred seen)."""
+    return labels[:, labels.any(axis=0)]
+
+
+def itq_head(features: np.ndarray, bits: int, iterations: int = 50, seed: int = 0
+             ) -> FoldedHead:
+    """Iterative quantisation: centre, PCA to `bits`, then the rotation that best fits signs."""
+    x = np.asarray(features, np.float64)
+    centre = x.mean(axis=0)
+    xc = x - centre
+    _, _, vt = np.linalg.svd(xc, full_matrices=False)
+    pca = vt[:bits].T  # [D, bits]
+    v = xc @ pca
+    rng = np.random.default_rng(seed)
+    r, _ = np.linalg.qr(rng.standard_normal((bits, bits)))
+    for _ in range(iterations):
+        b = np.where(v @ r >= 0, 1.0, -1.0)
+        u, _, wt = np.linalg.svd(b.T @ v)
+        r = (u @ wt).T
+    w = (pca @ r).T  # [bits, D]
+    b0 = -w @ centre
+    return FoldedHead(x.shape[1], torch.as_tensor(w, dtype=torch.float32),
+                      torch.as_tensor(b0, dtype=torch.float32))
+
+
+def head_outputs(head: FoldedHead, features: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return head(torch.as_tensor(np.asarray(features, np.float32))).numpy()
