@@ -1,0 +1,108 @@
+"""Starting without a model, the first-run offer, settings that persist, pause/resume, and
+switching models while the old codes stay searchable."""
+
+from __future__ import annotations
+
+import json
+
+from desktop_app import paths
+from desktop_app.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+from photos import make_photo
+from tiny_model import make_tiny_model
+from ui_helpers import wait_idle, wait_rows
+
+
+def test_settings_round_trip_and_damaged_file(tmp_path):
+    settings = Settings(max_distance=5)
+    settings.add_folder(str(tmp_path / "a"), polling=True)
+    settings.save()
+    loaded = Settings.load()
+    assert loaded.watched_folders == [str(tmp_path / "a")]
+    assert loaded.polling_folders == [str(tmp_path / "a")] and loaded.max_distance == 5
+    Settings.path().write_text("{not json")
+    assert Settings.load() == Settings()  # defaults, no crash
+    Settings.path().write_text(json.dumps({"max_distance": "wide", "future_key": 1}))
+    assert Settings.load().max_distance == Settings().max_distance
+    assert not list(Settings.path().parent.glob("*.tmp"))
+
+
+def test_window_opens_without_a_model_and_says_so(qtbot, tmp_path):
+    window = MainWindow(Settings(model_dir=str(tmp_path / "no-model-here")))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window._opened, timeout=10000)
+        qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+        assert "No model is installed" in window.banner.text()
+        assert "Import model folder" in window.banner.text()
+        assert "No model installed" in window.model_panel.card_view.toPlainText()
+        window.search_file(str(make_photo(tmp_path / "x.jpg", "coffee", size=(64, 64))))
+        assert "No model is installed" in window.statusBar().currentMessage()
+    finally:
+        window.shutdown()
+
+
+def test_first_start_offers_pictures_or_samples_then_remembers(qtbot, make_window, tmp_path,
+                                                              monkeypatch):
+    samples = tmp_path / "resources" / "sample-photos"
+    make_photo(samples / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(samples / "rocket.jpg", "rocket", size=(150, 200))
+    monkeypatch.setenv("LOOKALIKE_RESOURCES", str(tmp_path / "resources"))
+    window = make_window(first_run_done=False)
+    assert window.first_run.isVisible()
+    assert window.use_pictures.text().startswith("My Pictures folder")
+    assert window.use_samples.isEnabled()
+    window.use_samples.click()
+    assert not window.first_run.isVisible()
+    wait_rows(qtbot, window, 2)
+    wait_idle(qtbot, window)
+    window.resize(640, 480)  # the offscreen screen is 800x600
+    window.close()
+    saved = Settings.load()
+    assert saved.first_run_done and saved.watched_folders == [str(samples)]
+    assert saved.window_geometry
+    # The next start reopens the same folders (reconciled) and does not ask again.
+    again = make_window(first_run_done=True, watched_folders=saved.watched_folders,
+                        window_geometry=saved.window_geometry)
+    assert not again.first_run.isVisible()
+    wait_rows(qtbot, again, 2)
+    assert (again.width(), again.height()) == (640, 480)
+
+
+def test_pause_keeps_progress_and_resume_finishes(qtbot, make_window, tmp_path):
+    folder = tmp_path / "many"
+    names = ["chelsea", "coffee", "astronaut", "rocket", "retina", "cat"]
+    for i in range(60):
+        make_photo(folder / f"{i:03d}.jpg", names[i % len(names)], size=(96 + i, 96))
+    window = make_window()
+    window.worker.pause()  # paused before it starts: nothing runs until resumed
+    window.add_folder(str(folder))
+    qtbot.wait(1500)
+    assert window.photos_model.rowCount() == 0
+    assert window.folders_panel.pause_button.text() == "Resume indexing"
+    window.folders_panel.pause_button.click()
+    wait_rows(qtbot, window, 60, timeout=30000)
+    wait_idle(qtbot, window)
+
+
+def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_window,
+                                                                    library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    assert window.snapshot.bits == 48
+    other = make_tiny_model(paths.data_dir() / "incoming", bits=32, seed=3, name="tiny-32")
+    with qtbot.waitSignal(window.worker.model_imported, timeout=20000) as imported:
+        window.model_panel.import_requested.emit(str(other))
+    imported_dir = imported.args[0]
+    assert imported_dir.startswith(str(paths.models_dir()))
+    qtbot.waitUntil(lambda: window.model_panel.models_combo.currentData() == imported_dir)
+    with qtbot.waitSignal(window.worker.model_switched, timeout=30000):
+        window.model_panel.switch_button.click()
+    qtbot.waitUntil(lambda: window.snapshot.bits == 32 and len(window.snapshot) == 6,
+                    timeout=20000)
+    assert window.card.bits == 32 and window.results_panel.slider.maximum() == 32
+    assert Settings.load().model_dir == imported_dir
+    assert "tiny-32" in window.model_panel.card_view.toPlainText()
