@@ -181,8 +181,12 @@ def extract_features(paths: Sequence[str | os.PathLike], backbone: str = "effici
                      spec: InputSpec | None = None, cache_dir: str | os.PathLike | None = None,
                      batch_size: int = 32, device: str = "cpu", threads: int | None = None,
                      progress: FeatureProgress | None = None,
-                     extractor: FeatureExtractor | None = None) -> np.ndarray:
+                     extractor: FeatureExtractor | None = None, model=None,
+                     model_tag: str = "") -> np.ndarray:
     """Features float32 [N, D] for photo files (rows in `paths` order).
+
+    `model` replaces the pretrained backbone (a fine-tuned one); `model_tag` must then identify
+    its weights for the cache key.
 
     Raises PhotoReadError for an unreadable photo: callers pass only the photos `prepare` read.
     """
@@ -191,14 +195,14 @@ def extract_features(paths: Sequence[str | os.PathLike], backbone: str = "effici
 
     def compute() -> np.ndarray:
         ext = extractor or FeatureExtractor(backbone, device=device, threads=threads,
-                                           size=spec.size)
+                                           size=spec.size, model=model)
         t0 = time.perf_counter()
         feats = _run_batches(len(paths), lambda a, b: photo_tensors(paths[a:b], spec), ext,
                              batch_size, progress)
         log.info("extracted %d features in %.1f s", len(paths), time.perf_counter() - t0)
         return feats
 
-    return _cached(cache_dir, cache_key(paths, backbone, spec), compute)
+    return _cached(cache_dir, cache_key(paths, backbone, spec, model_tag), compute)
 
 
 def extract_array_features(images: np.ndarray, backbone: str = "efficientnet_lite0",

@@ -120,11 +120,11 @@ def bit_importance(query_bits, query_labels, db_bits, db_labels,
     return out
 
 
-def importance_spread(importance: np.ndarray) -> float:
-    """std / mean of bit importance (lower = bits matter more equally); nan if mean <= 0."""
+def importance_spread(importance: np.ndarray) -> float | None:
+    """std / mean of bit importance (lower = bits matter more equally); None if mean <= 0."""
     imp = np.asarray(importance, float)
     mean = imp.mean()
-    return float(imp.std() / mean) if mean > 0 else float("nan")
+    return float(imp.std() / mean) if mean > 0 else None
 
 
 def code_health(bits: np.ndarray) -> dict[str, float]:

@@ -85,3 +85,77 @@ def itq_head(features: np.ndarray, bits: int, iterations: int = 50, seed: int = 
 def head_outputs(head: FoldedHead, features: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         return head(torch.as_tensor(np.asarray(features, np.float32))).numpy()
+
+
+# -- similarity-preserving and edit-invariant training, on the project's own head trainer --------
+from dataclasses import dataclass  # noqa: E402
+
+from .losses import pairwise_likelihood, quantization, similarity  # noqa: E402
+from .training import HeadConfig, HeadResult, HeadTrainer  # noqa: E402
+
+
+@dataclass(frozen=True)
+class TeacherLoss:
+    """Weights of the loss terms (any may be 0).
+
+    teacher:    DPSH pairwise likelihood on the teacher's multi-hot labels (the trainer's loss);
+    similarity: mean squared gap between the codes' normalised inner products u.u/K and the
+                cosine similarity of the centred float features (keeps the float ranking);
+    edit_pair:  1 - u.u'/K for a photo and its edited copy (they must get the same code).
+    """
+
+    teacher: float = 1.0
+    similarity: float = 0.0
+    edit_pair: float = 0.0
+
+
+class TeacherHeadTrainer(HeadTrainer):
+    """trainer.training.HeadTrainer (same plan: long code, NMLayer merges, frozen phases, model
+    selection on the validation split, folding) with a batch that always holds photo/edit pairs
+    and the TeacherLoss terms. Only the loss and the batch differ from the project's trainer;
+    the trainer's own API takes a loss on labels only, so this subclass lives here."""
+
+    def __init__(self, features: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
+                 val_idx: np.ndarray, cfg: HeadConfig, partner: np.ndarray,
+                 loss: TeacherLoss, device: str = "cpu") -> None:
+        super().__init__(features, labels, fit_idx, val_idx, cfg, device)
+        self.partner = np.asarray(partner)  # index of each row's edited copy/original, or -1
+        self.loss_weights = loss
+        centred = self.features - self.features[self.fit_idx].mean(dim=0)
+        self.unit = torch.nn.functional.normalize(centred, dim=1)
+        self.paired = np.array([i for i in self.fit_idx if self.partner[i] >= 0])
+
+    def train_step(self) -> float:
+        w = self.loss_weights
+        g = np.random.default_rng((self.cfg.seed, self.step))
+        half = min(self.cfg.batch_size // 2, len(self.paired)) if len(self.paired) else 0
+        first = g.choice(self.paired, size=half, replace=False) if half else np.zeros(0, int)
+        rest = g.choice(self.fit_idx, size=min(self.cfg.batch_size - 2 * half,
+                                                len(self.fit_idx)), replace=False)
+        batch = np.concatenate([first, self.partner[first], rest]).astype(int)
+        x = self.features[batch].to(self.device)
+        u = torch.tanh(self.net(x))
+        bits = u.shape[1]
+        loss = self.cfg.eta * quantization(u)
+        if w.teacher:
+            y = self.labels[batch].to(self.device)
+            loss = loss + w.teacher * pairwise_likelihood(u, similarity(y), self.cfg.alpha)
+        inner = (u @ u.T) / bits
+        if w.similarity:
+            f = self.unit[batch].to(self.device)
+            loss = loss + w.similarity * ((inner - f @ f.T) ** 2).mean()
+        if w.edit_pair and half:
+            idx = torch.arange(half)
+            loss = loss + w.edit_pair * (1 - inner[idx, idx + half]).mean()
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        self.step += 1
+        return float(loss.detach())
+
+
+def train_teacher_head(features: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
+                       val_idx: np.ndarray, partner: np.ndarray, cfg: HeadConfig,
+                       loss: TeacherLoss, device: str = "cpu", progress=None) -> HeadResult:
+    return TeacherHeadTrainer(features, labels, fit_idx, val_idx, cfg, partner, loss,
+                              device).run(progress)

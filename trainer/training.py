@@ -46,6 +46,7 @@ class HeadConfig:
     frozen_steps: int = 400  # per stage, at most
     eval_every: int = 50
     patience: int = 4  # evaluations without improvement before a frozen phase stops
+    val_database: int = 2000  # validation database: validation photos + sampled training photos
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,7 +76,7 @@ class StageRecord:
     bits: int
     val_map: float
     importance: list[float]
-    importance_spread: float
+    importance_spread: float | None
     health: dict[str, float]
     steps: int
     merges: list[list[int]] = field(default_factory=list)
@@ -171,15 +172,27 @@ class HeadTrainer:
         self.net.train()
         return out.numpy()
 
+    def _validation_sets(self) -> tuple[np.ndarray, np.ndarray]:
+        """Queries: the validation photos. Database: those photos (self excluded) plus a seeded
+        sample of training photos, capped so importance (one mAP per bit) stays cheap."""
+        if not hasattr(self, "_val_db"):
+            extra = max(0, self.cfg.val_database - len(self.val_idx))
+            rng = np.random.default_rng(self.cfg.seed)
+            fit = rng.permutation(self.fit_idx)[:extra]
+            self._val_db = np.concatenate([self.val_idx, np.sort(fit)])
+        return self.val_idx, self._val_db
+
+    def _val_bits(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        q, db = self._validation_sets()
+        bits = self.outputs(db) > 0
+        lab = self.labels[db].numpy()
+        return bits[:len(q)], lab[:len(q)], bits, lab
+
     def val_map(self) -> float:
-        bits = self.outputs(self.val_idx) > 0
-        lab = self.labels[self.val_idx].numpy()
-        return mean_average_precision(bits, lab, bits, lab, exclude_self=True)
+        return mean_average_precision(*self._val_bits(), exclude_self=True)
 
     def importance(self) -> np.ndarray:
-        bits = self.outputs(self.val_idx) > 0
-        lab = self.labels[self.val_idx].numpy()
-        return bit_importance(bits, lab, bits, lab, exclude_self=True)
+        return bit_importance(*self._val_bits(), exclude_self=True)
 
     # -- one optimisation step ----------------------------------------------------------------
     def train_step(self) -> float:
@@ -270,7 +283,7 @@ class HeadTrainer:
                                        importance_spread(imp), health, self.step))
         self.heads[self.net.bits] = self.net.folded()
         self.best, self.evals_since_best = None, 0
-        log.info("stage %d: %d bits, validation mAP %.4f, importance spread %.3f", stage,
+        log.info("stage %d: %d bits, validation mAP %.4f, importance spread %s", stage,
                  self.net.bits, val, importance_spread(imp))
 
     # -- resumable state (tensors and plain values only: loads with weights_only=True) --------

@@ -1,0 +1,188 @@
+"""Ablation on CIFAR-10 protocol 1, frozen backbone: A (hash layer trained directly at L bits)
+against B (NMLayer progressive from a long code, merged down to L), L = 12, 24, 32, 48.
+
+Same backbone features, loss, splits and per-run step budget (A gets, at every length, the whole
+step budget of B's chain). Model selection and bit importance use the validation split carved out
+of the 5,000 training images; the query set is touched once, for the final table.
+
+    nice -n 10 .venv/bin/python bench/cifar_ablation.py [--size 128] [--seeds 0 1 2]
+
+Writes bench/results/cifar-ablation.md, cifar-ablation.json and the importance plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cifar_data import features, load_images, protocol1  # noqa: E402
+
+from trainer.metrics import (code_health, importance_spread,  # noqa: E402
+                             mean_average_precision)
+from trainer.training import HeadConfig, HeadTrainer, total_steps  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LENGTHS = (48, 32, 24, 12)
+MACHINE = "2-core x86_64 CPU, no GPU, 24 GiB (shared with three other engineers' jobs)"
+
+
+def encode(result_net, feats):
+    import torch
+
+    with torch.no_grad():
+        return result_net(torch.from_numpy(feats)).numpy() > 0
+
+
+def query_map(head, feats, labels, split) -> tuple[float, dict]:
+    import torch
+
+    with torch.no_grad():
+        q = head(torch.from_numpy(feats[split.query])).numpy() > 0
+        db = head(torch.from_numpy(feats[split.database])).numpy() > 0
+    m = mean_average_precision(q, labels[split.query], db, labels[split.database])
+    return m, code_health(db)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--long-bits", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=0)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(2)
+    t_start = time.time()
+    _, labels, is_test = load_images()
+    feats = features(args.size)
+    out: dict = {"size": args.size, "seeds": args.seeds, "runs": []}
+    split = protocol1(labels, is_test, seed=0)
+    # Context: ranking by cosine similarity of the float features.
+    f = feats - feats[split.fit].mean(0)
+    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
+    sims = f[split.query] @ f[split.database].T
+    order = np.argsort(-sims, axis=1, kind="stable")
+    rel = labels[split.query][:, None] == labels[split.database][order]
+    hits = np.cumsum(rel, 1)
+    out["float_cosine_map"] = float(((hits / np.arange(1, rel.shape[1] + 1)) * rel).sum(1)
+                                    .__truediv__(hits[:, -1]).mean())
+    print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
+    del sims, order, rel, hits
+
+    base = dict(long_bits=args.long_bits, stages=(64, 48, 32, 24, 12), hidden=args.hidden,
+                long_steps=1000, active_steps=200, merge_rounds=4, frozen_steps=600,
+                eval_every=50, patience=4, batch_size=256, lr=1e-3)
+    for seed in args.seeds:
+        cfg_b = HeadConfig(**base, seed=seed)
+        t0 = time.time()
+        tb = HeadTrainer(feats, labels, split.fit, split.val, cfg_b)
+        res_b = tb.run()
+        sec_b = time.time() - t0
+        budget = total_steps(cfg_b)
+        run = {"seed": seed, "budget_steps": budget, "B": {"seconds": sec_b,
+                                                           "steps": res_b.steps}, "A": {}}
+        run["B"]["stages"] = [{"bits": s.bits, "val_map": s.val_map, "spread":
+                               s.importance_spread, "importance": s.importance,
+                               "health": s.health} for s in res_b.stages]
+        for L in LENGTHS:
+            m, health = query_map(res_b.head(L), feats, labels, split)
+            run["B"][str(L)] = {"map_all": m, "health": health}
+            print(f"seed {seed} B {L:2d} bits: mAP@all {m:.4f}", flush=True)
+        for L in LENGTHS:
+            cfg_a = HeadConfig(**{**base, "long_bits": L, "stages": (), "long_steps": budget},
+                               seed=seed)
+            t0 = time.time()
+            res_a = HeadTrainer(feats, labels, split.fit, split.val, cfg_a).run()
+            m, health = query_map(res_a.head(L), feats, labels, split)
+            st = res_a.stages[-1]
+            run["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
+                                "spread": st.importance_spread, "importance": st.importance,
+                                "steps": res_a.steps, "seconds": time.time() - t0}
+            print(f"seed {seed} A {L:2d} bits: mAP@all {m:.4f} (val {st.val_map:.4f}, "
+                  f"spread {st.importance_spread:.3f})", flush=True)
+        out["runs"].append(run)
+    out["wall_seconds"] = time.time() - t_start
+    out["machine"] = MACHINE
+    out["python"] = platform.python_version()
+    tag = f"-{args.tag}" if args.tag else ""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"cifar-ablation{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_report(out, tag, args)
+    plot_importance(out, tag)
+    return 0
+
+
+def write_report(out: dict, tag: str, args) -> None:
+    runs = out["runs"]
+
+    def mean(xs):
+        return float(np.mean(xs)), float(np.std(xs))
+
+    lines = [f"# CIFAR-10 protocol 1 ablation, frozen EfficientNet-Lite0 features ({args.size} px)",
+             "", f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
+             f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
+             f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}`",
+             f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
+             "(features cached beforehand by bench/cifar_data.py).",
+             f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
+             "", "mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
+             "+- std); importance spread = std/mean of I_m on the validation split.", "",
+             "| bits | A direct mAP@all | B NMLayer mAP@all | B - A | A spread | B spread | "
+             "A distinct codes | B distinct codes |", "|---|---|---|---|---|---|---|---|"]
+    for L in LENGTHS:
+        a = mean([r["A"][str(L)]["map_all"] for r in runs])
+        b = mean([r["B"][str(L)]["map_all"] for r in runs])
+        sa = mean([r["A"][str(L)]["spread"] for r in runs])[0]
+        sb = mean([next(s["spread"] for s in r["B"]["stages"] if s["bits"] == L) for r in runs])[0]
+        da = runs[0]["A"][str(L)]["health"]["distinct_codes"]
+        db = runs[0]["B"][str(L)]["health"]["distinct_codes"]
+        lines.append(f"| {L} | {a[0]:.4f} +- {a[1]:.4f} | {b[0]:.4f} +- {b[1]:.4f} | "
+                     f"{b[0] - a[0]:+.4f} | {sa:.2f} | {sb:.2f} | {da} | {db} |")
+    long = runs[0]["B"]["stages"][0]
+    lines += ["", f"B's long code ({long['bits']} bits) before merging: validation mAP "
+              f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}.",
+              f"Budget: {runs[0]['budget_steps']} steps per run (A at each length, B for the "
+              "whole chain); batch 256; Adam 1e-3.", ""]
+    (RESULTS / f"cifar-ablation{tag}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def plot_importance(out: dict, tag: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = out["runs"][0]
+    stages = run["B"]["stages"]
+    fig, axes = plt.subplots(1, len(LENGTHS) + 1, figsize=(4 * (len(LENGTHS) + 1), 3.2))
+    long = stages[0]
+    axes[0].bar(range(len(long["importance"])), sorted(long["importance"], reverse=True))
+    axes[0].set_title(f"B before merging: {long['bits']} bits\nspread {long['spread']:.2f}")
+    axes[0].set_xlabel("bit (sorted)")
+    axes[0].set_ylabel("I_m (validation mAP drop)")
+    for ax, L in zip(axes[1:], LENGTHS):
+        b = next(s for s in stages if s["bits"] == L)
+        a = run["A"][str(L)]
+        ax.bar(np.arange(L) - 0.2, sorted(a["importance"], reverse=True), 0.4,
+               label=f"A direct (spread {a['spread']:.2f})")
+        ax.bar(np.arange(L) + 0.2, sorted(b["importance"], reverse=True), 0.4,
+               label=f"B merged (spread {b['spread']:.2f})")
+        ax.set_title(f"{L} bits")
+        ax.set_xlabel("bit (sorted)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(RESULTS / f"cifar-importance{tag}.png", dpi=90)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,225 @@
+"""Labelled albums -> a manifest (no torch: `inspect` runs in the app's process budget).
+
+An albums root holds one sub-folder per label (photos in nested folders count for the top one).
+A photo present in several albums (same content fingerprint) is one photo with several labels.
+Unreadable photos are listed with the reason and skipped. The manifest records a seeded
+train / validation / query split (database = every non-query photo) and a dataset fingerprint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from desktop_app.core.errors import LookalikeError, PhotoReadError
+from desktop_app.core.images import is_photo, load_photo
+
+MANIFEST_VERSION = 1
+SPLITS = ("train", "val", "query")
+
+
+class AlbumError(LookalikeError):
+    """The albums cannot be trained on (no photos, a single label...): exit code 2."""
+
+
+@dataclass
+class AlbumPhoto:
+    path: str  # absolute
+    fingerprint: str
+    labels: list[int]
+    split: str = "train"
+
+
+@dataclass
+class AlbumScan:
+    root: str
+    labels: list[str]
+    photos: list[AlbumPhoto]
+    unreadable: list[dict[str, str]] = field(default_factory=list)  # {"path", "message"}
+    empty_albums: list[str] = field(default_factory=list)
+
+    def per_label(self) -> dict[str, int]:
+        counts = {name: 0 for name in self.labels}
+        for p in self.photos:
+            for lab in p.labels:
+                counts[self.labels[lab]] += 1
+        return counts
+
+    def summary(self) -> dict[str, Any]:
+        """What `inspect --json` prints."""
+        return {"photos": len(self.photos), "labels": len(self.labels),
+                "per_label": self.per_label(), "unreadable": self.unreadable,
+                "empty_albums": self.empty_albums,
+                "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1)}
+
+
+def _album_files(folder: Path) -> list[Path]:
+    files = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        files.extend(Path(dirpath) / f for f in sorted(filenames) if is_photo(f))
+    return files
+
+
+def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None
+                ) -> AlbumScan:
+    """Read every photo once (fingerprint + a small draft decode to prove it is readable)."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise AlbumError(root, "this albums folder does not exist",
+                         "Give a folder with one sub-folder of photos per label")
+    albums = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not albums:
+        raise AlbumError(root, "this folder has no sub-folders, so there are no labels",
+                         "Put the photos of each label (person, place, subject...) in their "
+                         "own sub-folder")
+    files = [(name_index, f) for name_index, d in enumerate(albums) for f in _album_files(d)]
+    by_fingerprint: dict[str, AlbumPhoto] = {}
+    unreadable, used = [], set()
+    for i, (label, f) in enumerate(files):
+        try:
+            loaded = load_photo(f, min_size=(64, 64))
+        except PhotoReadError as exc:
+            unreadable.append({"path": str(f), "message": str(exc)})
+        else:
+            photo = by_fingerprint.get(loaded.fingerprint)
+            if photo is None:
+                by_fingerprint[loaded.fingerprint] = AlbumPhoto(str(f.resolve()),
+                                                                loaded.fingerprint, [label])
+            elif label not in photo.labels:
+                photo.labels.append(label)
+            used.add(label)
+        if progress:
+            progress(i + 1, len(files))
+    empty = [str(albums[i]) for i in range(len(albums)) if i not in used]
+    # Labels are the albums that hold at least one readable photo; renumber densely.
+    keep = [i for i in range(len(albums)) if i in used]
+    remap = {old: new for new, old in enumerate(keep)}
+    photos = list(by_fingerprint.values())
+    for p in photos:
+        p.labels = sorted(remap[lab] for lab in p.labels)
+    return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
+                     empty)
+
+
+def check_trainable(scan: AlbumScan) -> None:
+    """Raise AlbumError with one clear sentence when these albums cannot train a model."""
+    root = scan.root
+    if not scan.photos:
+        extra = f" ({len(scan.unreadable)} files could not be read)" if scan.unreadable else ""
+        raise AlbumError(root, f"the albums hold no readable photos{extra}",
+                         "Add photos (JPEG, PNG, HEIC, WebP...) to one sub-folder per label")
+    if len(scan.labels) < 2:
+        raise AlbumError(root, f"only one album ('{scan.labels[0]}') has photos, and learning "
+                         "what makes photos similar needs at least two labels",
+                         "Add a second sub-folder with photos of something else")
+    if len(scan.photos) < 6:
+        raise AlbumError(root, f"only {len(scan.photos)} readable photos; training needs at "
+                         "least 6 (a few per label)", "Add more photos to the albums")
+
+
+def assign_splits(scan: AlbumScan, seed: int = 0, val_fraction: float = 0.1,
+                  query_fraction: float = 0.1) -> None:
+    """Seeded split per label (by a photo's first label); at least one training photo each."""
+    rng = np.random.default_rng(seed)
+    order = sorted(range(len(scan.photos)), key=lambda i: scan.photos[i].fingerprint)
+    by_label: dict[int, list[int]] = {}
+    for i in order:
+        by_label.setdefault(scan.photos[i].labels[0], []).append(i)
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        n = len(members)
+        n_query = max(1 if n >= 3 else 0, round(n * query_fraction))
+        n_val = max(1 if n >= 3 else 0, round(n * val_fraction))
+        for j, i in enumerate(members):
+            scan.photos[i].split = "query" if j < n_query else (
+                "val" if j < n_query + n_val else "train")
+
+
+def dataset_fingerprint(scan: AlbumScan) -> str:
+    h = hashlib.sha256()
+    for p in sorted(scan.photos, key=lambda p: p.fingerprint):
+        h.update(f"{p.fingerprint}:{','.join(scan.labels[i] for i in p.labels)}\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class Manifest:
+    root: str
+    labels: list[str]
+    photos: list[AlbumPhoto]
+    seed: int
+    fingerprint: str
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    empty_albums: list[str] = field(default_factory=list)
+    created: float = 0.0
+
+    def paths(self, split: str | None = None) -> list[str]:
+        return [p.path for p in self.photos if split is None or p.split == split]
+
+    def indices(self, split: str) -> np.ndarray:
+        if split == "database":
+            return np.array([i for i, p in enumerate(self.photos) if p.split != "query"], int)
+        return np.array([i for i, p in enumerate(self.photos) if p.split == split], int)
+
+    def multi_hot(self) -> np.ndarray:
+        y = np.zeros((len(self.photos), len(self.labels)), np.float32)
+        for i, p in enumerate(self.photos):
+            y[i, p.labels] = 1.0
+        return y
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(1 for p in self.photos if p.split == s) for s in SPLITS}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": MANIFEST_VERSION, "root": self.root, "labels": self.labels,
+                "seed": self.seed, "fingerprint": self.fingerprint, "created": self.created,
+                "splits": self.counts(), "unreadable": self.unreadable,
+                "empty_albums": self.empty_albums,
+                "photos": [{"path": p.path, "fingerprint": p.fingerprint, "labels": p.labels,
+                            "split": p.split} for p in self.photos]}
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Manifest":
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AlbumError(path, "the manifest does not exist",
+                             "Run `python -m trainer prepare ALBUMS --out RUN_DIR` first")
+        except (OSError, json.JSONDecodeError) as exc:
+            raise AlbumError(path, f"the manifest cannot be read ({exc})",
+                             "Run `python -m trainer prepare` again") from exc
+        if raw.get("version") != MANIFEST_VERSION:
+            raise AlbumError(path, f"manifest version {raw.get('version')!r} is not supported",
+                             "Run `python -m trainer prepare` again")
+        photos = [AlbumPhoto(p["path"], p["fingerprint"], list(p["labels"]), p["split"])
+                  for p in raw["photos"]]
+        return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
+                   raw["fingerprint"], list(raw.get("unreadable", [])),
+                   list(raw.get("empty_albums", [])), float(raw.get("created", 0)))
+
+
+def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
+            query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None
+            ) -> Manifest:
+    scan = scan_albums(root, progress)
+    check_trainable(scan)
+    assign_splits(scan, seed, val_fraction, query_fraction)
+    return Manifest(scan.root, scan.labels, scan.photos, seed, dataset_fingerprint(scan),
+                    scan.unreadable, scan.empty_albums, time.time())

@@ -1,0 +1,186 @@
+"""`python -m trainer` / `lookalike train`: prepare | train | evaluate | export | run | inspect.
+
+`lookalike train ALBUMS --out DIR` arrives here as ["ALBUMS", "--out", "DIR"]: an argument list
+that does not start with a subcommand means `run`. Exit codes: 0 done, 2 bad input, 130 stopped
+(a resumable checkpoint is on disk), 1 anything else. `inspect` never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from desktop_app.core.errors import LookalikeError
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
+SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
+
+
+def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
+    p.add_argument("--config", help="a TOML file of settings (see trainer/configs/default.toml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="SECTION.KEY=VALUE", help="override one setting, e.g. head.lr=0.002")
+    if progress:
+        p.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
+                       help="json: one JSON object per line on stdout (for the desktop app)")
+    p.add_argument("-v", "--verbose", action="store_true")
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bits", type=int, nargs="+", help="code length(s) to produce (default 48)")
+    p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
+    p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m trainer", description=(
+        "Train a Lookalike encoder from labelled albums (one sub-folder per label) with "
+        "progressive NMLayer deep hashing, evaluate it, and export it for the app."))
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("inspect", help="count photos per album and list unreadable ones")
+    p.add_argument("albums")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
+    p.add_argument("albums")
+    p.add_argument("--out", required=True, metavar="RUN_DIR")
+    _common(p)
+    p = sub.add_parser("train", help="train the hash head and NMLayer chain of a prepared run")
+    p.add_argument("run_dir")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    _train_flags(p)
+    _common(p)
+    p = sub.add_parser("evaluate", help="mAP, precision@k, PR curve, bit importance (JSON+PNG)")
+    p.add_argument("run_dir")
+    p.add_argument("--bits", type=int, required=True)
+    _common(p)
+    p = sub.add_parser("export", help="write model.onnx + model.json, checked against the app")
+    p.add_argument("run_dir")
+    p.add_argument("--bits", type=int, required=True)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("--name")
+    _common(p)
+    p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
+                                   "does)")
+    p.add_argument("albums")
+    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    _train_flags(p)
+    _common(p)
+    return ap
+
+
+def _config(args, run_dir: Path | None = None):
+    from . import config as config_mod
+
+    base = None
+    if run_dir is not None and (run_dir / "config.toml").is_file() and not args.config:
+        base = run_dir / "config.toml"
+    named = {}
+    if getattr(args, "bits", None) and args.command in ("train", "run"):
+        named["train_bits"] = list(args.bits)
+    if getattr(args, "mode", None):
+        named["train_mode"] = args.mode
+    if getattr(args, "device", None):
+        named["train_device"] = args.device
+    return config_mod.resolve(args.config or base, args.overrides, **named)
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def cmd_inspect(args) -> int:
+    from .albums import scan_albums
+
+    scan = scan_albums(args.albums)
+    summary = scan.summary()
+    if args.json:
+        print(json.dumps(summary))
+        return EXIT_OK
+    print(f"{summary['photos']} photos in {summary['labels']} albums")
+    for name, n in summary["per_label"].items():
+        print(f"  {n:6d}  {name}")
+    for item in summary["unreadable"]:
+        print(f"unreadable: {item['message']}")
+    for folder in summary["empty_albums"]:
+        print(f"empty album (no readable photos): {folder}")
+    return EXIT_OK
+
+
+def run_command(args, reporter, stop) -> int:
+    from . import pipeline
+
+    if args.command == "prepare":
+        cfg = _config(args)
+        m = pipeline.run_prepare(args.albums, args.out, cfg, reporter)
+        pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
+        reporter.log(f"{len(m.photos)} photos, {len(m.labels)} labels, split {m.counts()}, "
+                     f"{len(m.unreadable)} unreadable; manifest in {Path(args.out) / 'manifest.json'}")
+    elif args.command == "train":
+        run_dir = Path(args.run_dir)
+        summary = pipeline.run_train(run_dir, _config(args, run_dir), reporter, stop,
+                                     resume=not args.no_resume)
+        for s in summary["stages"]:
+            reporter.log(f"{s['bits']:4d} bits: validation mAP {s['val_map']:.4f}, importance "
+                         f"spread {_fmt(s['importance_spread'])}")
+    elif args.command == "evaluate":
+        run_dir = Path(args.run_dir)
+        report = pipeline.run_evaluate(run_dir, _config(args, run_dir), args.bits, reporter)
+        from .evaluate import summary
+
+        print(json.dumps(summary(report)) if args.progress == "json" else
+              f"{args.bits} bits: mAP@all {report['map_all']:.4f} "
+              f"(report in {run_dir / f'evaluation-{args.bits}.json'})")
+    elif args.command == "export":
+        run_dir = Path(args.run_dir)
+        out = pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out,
+                                  args.name, reporter)
+        reporter.log(f"exported {args.bits}-bit model to {out}")
+    elif args.command == "run":
+        run_dir = Path(args.out) / "training"
+        cfg = _config(args, run_dir)
+        out, evaluation = pipeline.run_all(args.albums, args.out, cfg, reporter, stop)
+        reporter.done(str(Path(out).resolve()), evaluation)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+                        format="%(message)s", stream=sys.stderr)
+    if args.command == "inspect":  # no torch on this path
+        try:
+            return cmd_inspect(args)
+        except LookalikeError as exc:
+            if args.json:
+                print(json.dumps({"error": str(exc)}))
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from .pipeline import Stopped
+    from .progress import Reporter, StopFlag
+
+    reporter = Reporter(args.progress)
+    stop = StopFlag().install()
+    try:
+        return run_command(args, reporter, stop)
+    except (Stopped, KeyboardInterrupt):
+        reporter.error("training was stopped; a checkpoint was saved, run the same command "
+                       "again to resume")
+        return EXIT_STOPPED
+    except LookalikeError as exc:
+        reporter.error(str(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # the app needs one line, not a traceback, on stdout
+        from .export import ExportError
+
+        logging.getLogger(__name__).debug("failure", exc_info=True)
+        reporter.error(str(exc) if isinstance(exc, ExportError) else
+                       f"training failed unexpectedly ({type(exc).__name__}: {exc})")
+        return EXIT_ERROR
+    finally:
+        stop.uninstall()

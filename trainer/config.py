@@ -1,0 +1,101 @@
+"""Training configuration: defaults from configs/default.toml, a user TOML file, then
+command-line overrides (`--set section.key=value`), saved with the run as config.toml."""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from .albums import AlbumError
+
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.toml"
+
+
+def load_defaults() -> dict[str, Any]:
+    return tomllib.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+
+
+def merge(base: dict[str, Any], extra: dict[str, Any], where: str) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for section, values in extra.items():
+        if section not in out or not isinstance(values, dict):
+            raise AlbumError(where, f"unknown configuration section [{section}]",
+                             f"Known sections: {', '.join(out)}")
+        for key, value in values.items():
+            if key not in out[section]:
+                raise AlbumError(where, f"unknown setting {section}.{key}",
+                                 f"Known in [{section}]: {', '.join(out[section])}")
+            out[section][key] = value
+    return out
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """'head.lr=0.002' -> ('head', 'lr', 0.002); values parse as TOML, else as strings."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise AlbumError(None, f"cannot understand the override '{text}'",
+                         "Write it as section.key=value, e.g. head.lr=0.002")
+    dotted, raw = text.split("=", 1)
+    section, key = dotted.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return section, key, value
+
+
+def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
+            **named: Any) -> dict[str, Any]:
+    """Defaults < config file < --set overrides < named flags (e.g. train_bits=[32])."""
+    cfg = load_defaults()
+    if config_file:
+        path = Path(config_file)
+        try:
+            user = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AlbumError(path, "the configuration file does not exist")
+        except tomllib.TOMLDecodeError as exc:
+            raise AlbumError(path, f"the configuration file is not valid TOML ({exc})") from exc
+        cfg = merge(cfg, user, str(path))
+    for text in overrides:
+        section, key, value = parse_override(text)
+        cfg = merge(cfg, {section: {key: value}}, "--set " + text)
+    for name, value in named.items():
+        if value is not None:
+            section, key = name.split("_", 1)
+            cfg = merge(cfg, {section: {key: value}}, "--" + key)
+    return cfg
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def to_toml(cfg: dict[str, Any]) -> str:
+    lines = []
+    for section, values in cfg.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{key} = {_toml_value(v)}" for key, v in values.items())
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save(cfg: dict[str, Any], path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(to_toml(cfg), encoding="utf-8")
+    return path
+
+
+def read_saved(path: str | Path) -> dict[str, Any]:
+    return merge(load_defaults(), tomllib.loads(Path(path).read_text(encoding="utf-8")),
+                 str(path))

@@ -1,0 +1,328 @@
+"""The steps behind the CLI: prepare, train, evaluate, export, and the one-shot run.
+
+A run directory holds: manifest.json (prepare), config.toml (the resolved configuration),
+checkpoint.pt (resumable training state), heads.pt (the folded head at every length),
+backbone.pt (only after fine-tuning), training.json, evaluation-<bits>.json and PNG plots.
+Backbone features are cached in the user's cache folder (LOOKALIKE_HOME moves it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from desktop_app import paths as app_paths
+
+from . import config as config_mod
+from .albums import AlbumError, Manifest, prepare
+from .progress import Reporter
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CHECKPOINT = "checkpoint.pt"
+HEADS = "heads.pt"
+BACKBONE = "backbone.pt"
+CONFIG = "config.toml"
+
+
+class Stopped(Exception):
+    """Stopped by a signal; a resumable checkpoint is on disk."""
+
+
+# -- small helpers -----------------------------------------------------------------------------
+def choose_device(pref: str = "auto") -> str:
+    import torch
+
+    if pref == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if pref.startswith("cuda") and not torch.cuda.is_available():
+        raise AlbumError(None, "training on CUDA was asked for but no CUDA GPU is available",
+                         "Use --device cpu (or auto)")
+    return pref
+
+
+def choose_mode(cfg: dict[str, Any], device: str) -> str:
+    mode = cfg["train"]["mode"]
+    if mode == "auto":
+        return "finetune" if device.startswith("cuda") else "frozen"
+    if mode not in ("frozen", "finetune"):
+        raise AlbumError(None, f"unknown training mode {mode!r}", "Use frozen, finetune or auto")
+    return mode
+
+
+def head_config(cfg: dict[str, Any]):
+    """HeadConfig whose chain reaches every requested length and stops at the shortest."""
+    from .training import HeadConfig
+
+    bits = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
+    h = dict(cfg["head"])
+    long_bits = int(h["long_bits"])
+    for b in bits:
+        if not 8 <= b <= 256:
+            raise AlbumError(None, f"{b} bits is outside what the app supports (8 to 256)",
+                             "Choose --bits between 8 and 256, e.g. 48")
+        if b >= long_bits:
+            raise AlbumError(None, f"{b} bits is not shorter than the long code "
+                             f"({long_bits} bits) that the NMLayer chain merges down from",
+                             "Raise head.long_bits (e.g. --set head.long_bits=256)")
+    stages = {int(s) for s in h["stages"] if int(s) >= bits[-1]} | set(bits)
+    h["stages"] = tuple(sorted((s for s in stages if s < long_bits), reverse=True))
+    return HeadConfig.from_dict(h)
+
+
+def input_spec(cfg: dict[str, Any]):
+    from .features import input_spec_for
+
+    return input_spec_for(cfg["backbone"]["name"], size=int(cfg["backbone"]["size"]))
+
+
+def features_cache_dir() -> Path:
+    return app_paths.cache_dir() / "trainer-features"
+
+
+def _file_tag(path: Path) -> str:
+    if not path.is_file():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def load_backbone(run_dir: Path, cfg: dict[str, Any]):
+    """The pretrained backbone, or the fine-tuned one when this run fine-tuned it."""
+    import torch
+
+    from .backbones import build_backbone
+
+    model = build_backbone(cfg["backbone"]["name"])
+    tuned = run_dir / BACKBONE
+    if tuned.is_file():
+        model.load_state_dict(torch.load(tuned, map_location="cpu", weights_only=True))
+    return model.eval()
+
+
+def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device: str,
+                 reporter: Reporter | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> np.ndarray:
+    from .features import extract_features
+
+    def progress(done: int, total: int) -> None:
+        if reporter:
+            reporter.progress("features", done, total)
+        if should_stop and should_stop():
+            raise Stopped()
+
+    tuned = run_dir / BACKBONE
+    return extract_features(
+        manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
+        cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
+        device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
+        model=load_backbone(run_dir, cfg) if tuned.is_file() else None,
+        model_tag=_file_tag(tuned))
+
+
+# -- prepare -----------------------------------------------------------------------------------
+def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict[str, Any],
+                reporter: Reporter | None = None) -> Manifest:
+    run_dir = Path(run_dir)
+
+    def progress(done: int, total: int) -> None:
+        if reporter:
+            reporter.progress("prepare", done, total)
+
+    d = cfg["data"]
+    manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),
+                       query_fraction=float(d["query_fraction"]), progress=progress)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    manifest.save(run_dir / MANIFEST)
+    for item in manifest.unreadable:
+        log.warning("skipped: %s", item["message"])
+    return manifest
+
+
+# -- train -------------------------------------------------------------------------------------
+def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporter | None = None,
+              should_stop: Callable[[], bool] | None = None, resume: bool = True
+              ) -> dict[str, Any]:
+    """Train (frozen or fine-tuned), write heads.pt and training.json; return the summary."""
+    import torch
+
+    from .features import cap_threads
+    from .training import HeadTrainer
+    from .training import Stopped as HeadStopped
+
+    run_dir = Path(run_dir)
+    manifest = Manifest.load(run_dir / MANIFEST)
+    device = choose_device(cfg["train"]["device"])
+    mode = choose_mode(cfg, device)
+    hcfg = head_config(cfg)
+    config_mod.save(cfg, run_dir / CONFIG)
+    cap_threads(int(cfg["train"]["threads"]) or None)
+    if reporter:
+        reporter.start(len(manifest.photos), len(manifest.labels), device)
+    if mode == "finetune":
+        from .finetune import finetune_run
+
+        finetune_run(run_dir, manifest, cfg, hcfg, device, reporter, should_stop)
+    feats = run_features(run_dir, manifest, cfg, device, reporter, should_stop)
+    trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
+                          manifest.indices("val"), hcfg, device="cpu")
+    ckpt_path = run_dir / CHECKPOINT
+    identity = {"manifest": manifest.fingerprint, "head": hcfg.to_dict(),
+                "backbone": _file_tag(run_dir / BACKBONE)}
+    if resume and ckpt_path.is_file():
+        saved = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        if saved.get("identity") == identity:
+            trainer.load_state(saved["trainer"])
+            log.info("resumed from %s at step %d", ckpt_path, trainer.step)
+        else:
+            log.warning("%s belongs to another configuration or dataset; starting afresh",
+                        ckpt_path)
+
+    def save_checkpoint(t: HeadTrainer) -> None:
+        tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
+        torch.save({"identity": identity, "trainer": t.state()}, tmp)
+        tmp.replace(ckpt_path)
+
+    def progress(p: dict[str, Any]) -> None:
+        if reporter:
+            reporter.progress("train", p["step"], p["steps"], p["stage"], p["bits"], p["loss"],
+                              p["val_map"])
+
+    try:
+        result = trainer.run(progress, should_stop, save_checkpoint)
+    except HeadStopped as exc:
+        raise Stopped() from exc
+    summary = {
+        "mode": mode, "device": device, "backbone": cfg["backbone"]["name"],
+        "input_size": int(cfg["backbone"]["size"]), "method": "NMLayer progressive (frozen "
+        "backbone)" if mode == "frozen" else "NMLayer progressive (fine-tuned backbone)",
+        "dataset_fingerprint": manifest.fingerprint, "labels": manifest.labels,
+        "splits": manifest.counts(), "steps": result.steps, "seconds": round(result.seconds, 1),
+        "head": hcfg.to_dict(),
+        "stages": [{"bits": s.bits, "val_map": round(s.val_map, 5),
+                    "importance_spread": None if s.importance_spread is None else
+                    round(s.importance_spread, 4), "health": s.health}
+                   for s in result.stages],
+    }
+    torch.save({"heads": {str(b): h.state() for b, h in result.heads.items()},
+                "importance": {str(s.bits): s.importance for s in result.stages},
+                "summary_json": json.dumps(summary)}, run_dir / HEADS)
+    (run_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def load_heads(run_dir: Path) -> dict[str, Any]:
+    import torch
+
+    path = run_dir / HEADS
+    if not path.is_file():
+        raise AlbumError(run_dir, "this run has no trained heads yet",
+                         "Run `python -m trainer train` on it first")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def folded_head(run_dir: Path, bits: int):
+    from .model import FoldedHead
+
+    heads = load_heads(run_dir)["heads"]
+    if str(bits) not in heads:
+        raise AlbumError(run_dir, f"this run has no {bits}-bit head (it has "
+                         f"{', '.join(sorted(heads, key=int))})",
+                         "Train again with --bits including it")
+    return FoldedHead.from_state(heads[str(bits)])
+
+
+# -- evaluate ----------------------------------------------------------------------------------
+def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
+                 reporter: Reporter | None = None, plots: bool = True) -> dict[str, Any]:
+    """Query split against the database (every non-query photo). Pure: selects nothing."""
+    import torch
+
+    from . import evaluate as ev
+
+    run_dir = Path(run_dir)
+    manifest = Manifest.load(run_dir / MANIFEST)
+    feats = run_features(run_dir, manifest, cfg, "cpu", reporter)
+    head = folded_head(run_dir, bits)
+    with torch.no_grad():
+        codes = head(torch.from_numpy(feats)).numpy() > 0
+    labels = manifest.multi_hot()
+    q, db = manifest.indices("query"), manifest.indices("database")
+    if len(q) == 0:
+        raise AlbumError(run_dir, "the query split is empty, so there is nothing to evaluate",
+                         "Use more photos per label or a larger data.query_fraction")
+    if reporter:
+        reporter.progress("evaluate", 0, 1, bits=bits)
+    report = ev.evaluate_codes(codes[q], labels[q], codes[db], labels[db])
+    report["bits"] = bits
+    (run_dir / f"evaluation-{bits}.json").write_text(json.dumps(report, indent=1) + "\n")
+    if plots:
+        ev.plot_report(report, run_dir / f"evaluation-{bits}")
+    if reporter:
+        reporter.progress("evaluate", 1, 1, bits=bits)
+    return report
+
+
+# -- export ------------------------------------------------------------------------------------
+def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
+               out_dir: str | os.PathLike, name: str | None = None,
+               reporter: Reporter | None = None) -> Path:
+    from .evaluate import summary as eval_summary
+    from .export import export_model
+
+    run_dir = Path(run_dir)
+    manifest = Manifest.load(run_dir / MANIFEST)
+    if reporter:
+        reporter.progress("export", 0, 1, bits=bits)
+    training = json.loads((run_dir / "training.json").read_text())
+    eval_path = run_dir / f"evaluation-{bits}.json"
+    evaluation = eval_summary(json.loads(eval_path.read_text())) if eval_path.is_file() else {}
+    train_paths = manifest.paths("train")
+    out = export_model(
+        load_backbone(run_dir, cfg), folded_head(run_dir, bits), out_dir,
+        input_spec=input_spec(cfg), bits=bits,
+        name=name or f"{Path(manifest.root).name}-{bits}bit",
+        check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
+        description=f"Trained on {len(manifest.photos)} photos in {len(manifest.labels)} albums "
+                    f"({', '.join(manifest.labels[:8])}{'...' if len(manifest.labels) > 8 else ''})",
+        training={**training, "bits": bits}, evaluation=evaluation)
+    if reporter:
+        reporter.progress("export", 1, 1, bits=bits)
+    return out
+
+
+# -- run: albums -> model folder ---------------------------------------------------------------
+def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str, Any],
+            reporter: Reporter, should_stop: Callable[[], bool] | None = None
+            ) -> tuple[Path, dict[str, Any]]:
+    """Prepare, train, evaluate and export. One length: the model goes in out_dir; several:
+    out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
+    out_dir = Path(out_dir)
+    run_dir = out_dir / "training"
+    existing = run_dir / MANIFEST
+    if not (existing.is_file() and (run_dir / CHECKPOINT).is_file()):
+        run_prepare(albums, run_dir, cfg, reporter)  # else resume: keep the same split
+    run_train(run_dir, cfg, reporter, should_stop)
+    bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
+    evaluation: dict[str, Any] = {}
+    written = out_dir
+    for bits in bits_list:
+        report = run_evaluate(run_dir, cfg, bits, reporter)
+        target = out_dir if len(bits_list) == 1 else out_dir / f"{bits}bit"
+        run_export(run_dir, cfg, bits, target, reporter=reporter)
+        from .evaluate import summary
+
+        evaluation = summary(report)
+        written = target
+    return written, evaluation
+
+
+def spec_dict(cfg: dict[str, Any]) -> dict[str, Any]:
+    return asdict(input_spec(cfg))

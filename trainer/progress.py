@@ -1,0 +1,135 @@
+"""Progress reporting: a tqdm bar on stderr for people, or one JSON object per line on stdout
+for the desktop app (the protocol in docs/design.md / api.md), plus clean stop on signals."""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import sys
+import time
+from typing import Any, TextIO
+
+
+def _finite(obj: Any) -> Any:
+    """NaN/inf have no JSON spelling: report them as null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+class Reporter:
+    """mode: "json" (stdout, one object per line), "bar" (tqdm on stderr) or "none"."""
+
+    def __init__(self, mode: str = "bar", stream: TextIO | None = None,
+                 min_interval: float = 0.25) -> None:
+        self.mode = mode
+        self.stream = stream or sys.stdout
+        self.min_interval = min_interval
+        self._last_emit = 0.0
+        self._phase: tuple | None = None
+        self._phase_start = time.monotonic()
+        self._phase_first_step = 0
+        self._bar = None
+
+    def _emit(self, obj: dict[str, Any]) -> None:
+        if self.mode == "json":
+            self.stream.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
+            self.stream.flush()
+
+    def start(self, photos: int, labels: int, device: str) -> None:
+        self._emit({"event": "start", "photos": photos, "labels": labels, "device": device})
+        if self.mode == "bar":
+            print(f"{photos} photos, {labels} labels, on {device}", file=sys.stderr)
+
+    def progress(self, phase: str, step: int, steps: int, stage: int | None = None,
+                 bits: int | None = None, loss: float | None = None,
+                 val_map: float | None = None) -> None:
+        now = time.monotonic()
+        key = (phase, stage if phase != "train" else None)
+        if key != self._phase:
+            self._close_bar()
+            self._phase, self._phase_start, self._phase_first_step = key, now, step
+        done = step - self._phase_first_step
+        elapsed = now - self._phase_start
+        eta = (elapsed / done * (steps - step)) if done > 0 and elapsed > 0.5 else None
+        if self.mode == "bar":
+            self._update_bar(phase, step, steps, stage, bits, loss, val_map)
+        last = step >= steps
+        if self.mode == "json" and (last or val_map is not None
+                                    or now - self._last_emit >= self.min_interval):
+            self._last_emit = now
+            self._emit({"event": "progress", "phase": phase, "stage": stage, "bits": bits,
+                        "step": step, "steps": steps,
+                        "loss": None if loss is None else round(float(loss), 5),
+                        "val_map": None if val_map is None else round(float(val_map), 5),
+                        "eta_s": None if eta is None else round(eta, 1)})
+
+    def _update_bar(self, phase, step, steps, stage, bits, loss, val_map) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None:
+            self._bar = tqdm(total=steps, desc=phase, file=sys.stderr, leave=True,
+                             dynamic_ncols=True, mininterval=0.5)
+        self._bar.n = step
+        post = {}
+        if bits is not None:
+            post["bits"] = bits
+        if loss is not None:
+            post["loss"] = f"{loss:.4f}"
+        if val_map is not None:
+            post["val_mAP"] = f"{val_map:.4f}"
+        if post:
+            self._bar.set_postfix(post, refresh=False)
+        self._bar.refresh()
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def done(self, model_dir: str, evaluation: dict[str, Any]) -> None:
+        self._close_bar()
+        self._emit({"event": "done", "model_dir": model_dir, "evaluation": evaluation})
+        if self.mode == "bar":
+            print(f"model written to {model_dir}", file=sys.stderr)
+
+    def error(self, message: str) -> None:
+        self._close_bar()
+        self._emit({"event": "error", "message": message})
+        print(f"error: {message}", file=sys.stderr)
+
+    def log(self, message: str) -> None:
+        self._close_bar()
+        print(message, file=sys.stderr)
+
+
+class StopFlag:
+    """SIGINT / SIGTERM set a flag that the training loop polls, so it can checkpoint and exit."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self._previous: dict[int, Any] = {}
+
+    def __call__(self) -> bool:
+        return self.stopped
+
+    def _handle(self, signum, frame) -> None:
+        self.stopped = True
+
+    def install(self) -> "StopFlag":
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread (tests): polling still works
+                pass
+        return self
+
+    def uninstall(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
