@@ -456,9 +456,8 @@ class PhotoLibrary:
                self.store.conn.total_changes)
         if self._index is None or key != self._index_key:
             ids, blob = self.store.codes_for_model(self.model_id)
-            codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(ids), -1) if ids else \
-                np.zeros((0, (self.bits + 7) // 8), dtype=np.uint8)
-            self._index = HammingIndex(np.asarray(ids, dtype=np.int64), codes, self.bits)
+            codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(ids), (self.bits + 7) // 8)
+            self._index = HammingIndex(ids, codes, self.bits)
             self._index_key = key
         return self._index
 

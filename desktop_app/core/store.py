@@ -16,9 +16,11 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import numpy as np
+    import sqlite_utils
 
 from .. import paths
 from .errors import StoreError
@@ -43,7 +45,7 @@ def decode_path(value: str | bytes) -> str:
 
 
 # -- migrations: append only; never edit one that has shipped ---------------------------------
-def _m001_initial(db: sqlite_utils.Database) -> None:
+def _m001_initial(db: "sqlite_utils.Database") -> None:
     for sql in (
         """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
         """CREATE TABLE folders (
@@ -76,7 +78,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
-MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+MIGRATIONS: list[tuple[int, str, Callable[["sqlite_utils.Database"], None]]] = [
     (1, "001_initial", _m001_initial),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -114,7 +116,7 @@ class Store:
         self.readonly = readonly
         self._in_transaction = False
         self.conn = self._connect()
-        self.db = sqlite_utils.Database(self.conn)
+        self._db = None
         try:
             if readonly:
                 self._check_version(self._read_version(), readonly=True)
@@ -123,6 +125,16 @@ class Store:
         except BaseException:
             self.conn.close()
             raise
+
+    @property
+    def db(self) -> "sqlite_utils.Database":
+        """sqlite-utils' view of the connection (imported on first use: it costs ~0.15 s of
+        start-up, and opening an up-to-date library does not need it)."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- opening --------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -324,14 +336,15 @@ class Store:
         sql = f"SELECT {self.PHOTO_COLUMNS} FROM photos {where}"
         return [(r[0], decode_path(r[1]), *r[2:]) for r in self.query(sql, params)]
 
-    def codes_for_model(self, model_id: str) -> tuple[list[int], bytes]:
-        """(photo ids ascending, their packed codes joined): one query, ready for numpy."""
+    def codes_for_model(self, model_id: str) -> tuple["np.ndarray", bytes]:
+        """(photo ids ascending as int64, their packed codes joined): one query (a covering
+        index scan), ready for numpy.frombuffer."""
+        import numpy as np
+
         rows = self.query("SELECT photo_id, code FROM codes WHERE model_id = ? "
                           "ORDER BY photo_id", (model_id,))
-        if not rows:
-            return [], b""
-        ids, codes = zip(*rows)
-        return list(ids), b"".join(codes)
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        return ids, b"".join([r[1] for r in rows])
 
     def delete_photos(self, photo_ids: Iterable[int]) -> int:
         ids = [(int(i),) for i in photo_ids]
