@@ -287,7 +287,9 @@ def _open_library(args, store):
     from .core.library import PhotoLibrary
     from .core.model_registry import open_encoder
 
-    return PhotoLibrary(store, open_encoder(store, args.model))
+    # --model is for this command only: it never becomes the library's active model.
+    return PhotoLibrary(store, open_encoder(store, args.model),
+                        activate_if_none=args.model is None)
 
 
 def _print_json(data) -> None:
@@ -427,8 +429,9 @@ def cmd_status(args) -> int:
             model_dir, model_problem = None, str(exc)
         (photos, failed), = store.query(
             "SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM photos", (STATUS_FAILED,))
-        indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?",
-                              (active_id,))[0][0] if active_id else 0
+        # With no active model yet (only --model used), count photos with any code.
+        indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?", (active_id,))[0][0] \
+            if active_id else store.query("SELECT COUNT(DISTINCT photo_id) FROM codes")[0][0]
         folders = [{"path": _show(path), "photos": store.query(
             "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0]}
             for fid, path, _added in store.folder_rows()]
@@ -450,7 +453,8 @@ def cmd_status(args) -> int:
     print(f"Folders: {len(folders)}")
     for f in folders:
         print(f"  {f['path']}  ({f['photos']} photos)")
-    print(f"Photos: {photos} ({indexed} indexed with the active model, {failed} failed)")
+    print(f"Photos: {photos} ({indexed} indexed{' with the active model' if model else ''}, "
+          f"{failed} failed)")
     if model:
         print(f"Active model: {model['name']} ({model['bits']} bits, id {model['id'][:12]})")
     elif model_dir:

@@ -69,7 +69,7 @@ def test_status_lists_failures_and_exit_code_3(capsys, album, tiny_model_dir):
     assert (data["photos"], data["indexed"], data["failed"]) == (5, 4, 1)
     assert data["failures"][0]["path"].endswith("broken.jpg")
     assert "damaged" in data["failures"][0]["error"]
-    assert data["active_model"]["name"] == "tiny-48"
+    assert data["active_model"] is None  # --model did not become the active model
     code, out, _ = run(capsys, "status")
     assert "Photos that could not be read" in out and "broken.jpg" in out
 

@@ -51,7 +51,9 @@ class PhotoLibrary:
     """The app's one entry point to the library. Use it on one thread (see Store)."""
 
     def __init__(self, store: Store, encoder: Encoder, batch_size: int = BATCH_SIZE,
-                 decode_threads: int | None = None) -> None:
+                 decode_threads: int | None = None, activate_if_none: bool = True) -> None:
+        """`activate_if_none`: record `encoder` as the library's active model when it has none
+        (False for a one-off model, e.g. the command line's --model)."""
         self.store = store
         self.encoder = encoder
         self.batch_size = batch_size
@@ -60,7 +62,7 @@ class PhotoLibrary:
         self._index_key: tuple | None = None
         if not store.readonly:
             self._register(encoder)
-            if store.active_model_id() is None:
+            if activate_if_none and store.active_model_id() is None:
                 store.set_active_model(encoder.model_id)
 
     # -- models ---------------------------------------------------------------------------
@@ -130,9 +132,9 @@ class PhotoLibrary:
                     break
         finally:
             results.close()
-            if batch and not report.stopped:
-                encode_batch()
-            writer.flush()
+        if batch:
+            encode_batch()
+        writer.flush()
         if not report.stopped:
             self.store.set_active_model(encoder.model_id)
             self.encoder = encoder
@@ -234,12 +236,7 @@ class PhotoLibrary:
             found = self._folder_for(p)
             return found.id if found else 0
 
-        class _Covered:
-            @staticmethod
-            def covers(p: str) -> bool:
-                return any(is_under(p, s.root) and s.covers(p) for s in scans)
-
-        return self._reconcile(entries, rows, _Covered, folder_of, report, progress,
+        return self._reconcile(entries, rows, _Coverage(scans), folder_of, report, progress,
                                should_stop)
 
     def remove_paths(self, paths: Iterable[str | os.PathLike]) -> int:
@@ -360,9 +357,11 @@ class PhotoLibrary:
                     break
         finally:
             results.close()
-            if batch:
-                encode_batch()  # already decoded: cheaper to finish than to redo
-            writer.flush()
+        # Reached only without an exception: after an error nothing half-done is written (the
+        # next run redoes it), and a failing flush is not retried on the way out.
+        if batch:
+            encode_batch()  # already decoded: cheaper to finish than to redo
+        writer.flush()
         if not report.stopped:
             gone = [r.id for p, r in vanished.items() if r.id in vanished_ids]
             report.removed += self.store.delete_photos(gone)
@@ -565,6 +564,16 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
     pairs = np.concatenate(found)
     pairs = np.sort(pairs, axis=1)
     return np.unique(pairs, axis=0)
+
+
+class _Coverage:
+    """Several folder scans together: may a record at `path` be swept?"""
+
+    def __init__(self, scans: list[ScanResult]) -> None:
+        self.scans = scans
+
+    def covers(self, path: str) -> bool:
+        return any(is_under(path, s.root) and s.covers(path) for s in self.scans)
 
 
 def _photo(row: tuple) -> Photo:

@@ -195,3 +195,27 @@ def test_search_index_sees_writes_from_another_connection(library, album, store,
     other.index_folder(album)
     assert len(library.search_index()) == 5
     other.store.close()
+
+
+def test_encoder_failure_mid_run_writes_nothing_half_done(library, album, monkeypatch):
+    real = library.encoder.encode_pixels
+    calls = []
+
+    def flaky(pixels):
+        calls.append(len(pixels))
+        if len(calls) == 2:
+            raise RuntimeError("onnxruntime fell over")
+        return real(pixels)
+
+    monkeypatch.setattr(library.encoder, "encode_pixels", flaky)
+    try:
+        library.index_folder(album)
+        raise AssertionError("the encoder error was swallowed")
+    except RuntimeError as exc:
+        assert "fell over" in str(exc)
+    assert len(calls) == 2  # not retried on the way out
+    assert library.store.integrity_check() == "ok"
+    monkeypatch.setattr(library.encoder, "encode_pixels", real)
+    report = library.index_folder(album)
+    assert report.added + report.unchanged == 5 and report.failed == 0
+    assert len(library.photos()) == 5 and len(library.search_index()) == 5
