@@ -25,15 +25,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import header  # noqa: E402
+from _common import header
 
 CAMERA = (4000, 3000)
 
 
 def make_camera_jpegs(folder: Path, count: int) -> list[Path]:
-    from PIL import Image
-
     from photos import SAMPLE_NAMES, exif_bytes, sample_image
+    from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -57,8 +56,14 @@ def export_lite0_model(folder: Path, bits: int = 48) -> Path:
 
     from desktop_app.core.encoder import Encoder, ModelFolder, probe_inputs
     from desktop_app.core.hashing import pack_bits
-    from desktop_app.core.model_card import (InputSpec, ModelCard, OutputSpec, ProbeSpec,
-                                             file_sha256, write_card)
+    from desktop_app.core.model_card import (
+        InputSpec,
+        ModelCard,
+        OutputSpec,
+        ProbeSpec,
+        file_sha256,
+        write_card,
+    )
     from trainer.backbones import INPUT_SCALING, efficientnet_lite0
 
     torch.manual_seed(0)

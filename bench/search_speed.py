@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import header  # noqa: E402
+from _common import header
 
-from desktop_app.core.hashing import HammingIndex  # noqa: E402
+from desktop_app.core.hashing import HammingIndex
 
 
 def timed(fn, queries) -> list[float]:

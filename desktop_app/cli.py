@@ -20,9 +20,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from . import paths
 from .cli_progress import ProgressBar
@@ -233,7 +233,7 @@ def _stop_on_sigint() -> Iterator:
         print("\nlookalike: stopping after the current photos (Ctrl-C again to quit now)...",
               file=sys.stderr)
 
-    stop = lambda: bool(requested)  # noqa: E731
+    stop = lambda: bool(requested)
     try:
         previous = signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread (tests running main() in a thread)

@@ -4,7 +4,6 @@ real tiny ONNX model."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -16,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from photos import exif_bytes, sample_image
 from PIL import Image
 
-from desktop_app.core import images, library as library_module
+from desktop_app.core import images
+from desktop_app.core import library as library_module
 from desktop_app.core.encoder import load_encoder
 from desktop_app.core.errors import StoreError
 from desktop_app.core.library import PhotoLibrary
 from desktop_app.core.store import Store
-from photos import exif_bytes, sample_image
 
 
 @pytest.fixture

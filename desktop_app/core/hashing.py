@@ -7,8 +7,8 @@ than summing per-byte popcounts (measured on this machine class, see docs/archit
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 

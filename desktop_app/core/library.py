@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
@@ -23,8 +23,16 @@ from .errors import LookalikeError, PhotoReadError
 from .hashing import HammingIndex, to_words
 from .pipeline import Prepared, default_decode_threads, ordered_map, prepare
 from .preprocess import draft_target, preprocess
-from .records import (STATUS_FAILED, STATUS_OK, Folder, IndexReport, Match, Photo, Progress,
-                      ShouldStop)
+from .records import (
+    STATUS_FAILED,
+    STATUS_OK,
+    Folder,
+    IndexReport,
+    Match,
+    Photo,
+    Progress,
+    ShouldStop,
+)
 from .scan import FileEntry, ScanResult, is_under, normalise_folder, scan_folder, stat_entry
 from .store import Store, decode_path, encode_path
 
@@ -369,7 +377,7 @@ class PhotoLibrary:
 
     def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
                      vanished: dict[str, _Row], vanished_ids: dict[int, str],
-                     writer: "_Writer", folder_id: int, report: IndexReport) -> None:
+                     writer: _Writer, folder_id: int, report: IndexReport) -> None:
         """Content that already has codes: the same file touched, a move/rename, or a copy."""
         fp = prepared.fingerprint
         if row is not None and row.fingerprint == fp and row.has_code:
@@ -540,7 +548,6 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
     Pigeonhole: split the bits into max_distance + 1 chunks; two codes within the distance agree
     exactly on at least one chunk, so only codes sharing a chunk value are compared.
     """
-    n = len(codes)
     max_distance = max(0, min(int(max_distance), bits))
     unpacked = np.unpackbits(codes, axis=1, count=bits)
     words = to_words(codes)
@@ -614,7 +621,7 @@ class _Writer:
 
     # Photo ids come from the database inside the transaction, so operations are closures.
     def upsert_photo(self, prepared: Prepared, folder_id: int, status: str, error: str | None,
-                     keep_size: bool = False) -> "_PendingId":
+                     keep_size: bool = False) -> _PendingId:
         entry = prepared.entry
         size = entry.size if keep_size or not prepared.size else prepared.size
         pending = _PendingId(entry.path)
@@ -636,7 +643,7 @@ class _Writer:
         self.ops.append(op)
         return pending
 
-    def set_codes(self, photo_id: "_PendingId | None", codes: dict[str, bytes],
+    def set_codes(self, photo_id: _PendingId | None, codes: dict[str, bytes],
                   path: str | None = None) -> None:
         """Replace all codes of a photo (its content changed, so other models' codes are stale)."""
 

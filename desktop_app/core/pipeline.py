@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Collection, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import numpy as np
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 Progress = Callable[[int, int], None]  # (done, total)
 ShouldStop = Callable[[], bool]
@@ -59,7 +59,7 @@ class IndexReport:
     def encoded(self) -> int:
         return self.added + self.updated
 
-    def merge(self, other: "IndexReport") -> "IndexReport":
+    def merge(self, other: IndexReport) -> IndexReport:
         for name in ("added", "updated", "moved", "removed", "unchanged", "failed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors.extend(other.errors)

@@ -15,8 +15,9 @@ import contextlib
 import os
 import sqlite3
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,7 +46,7 @@ def decode_path(value: str | bytes) -> str:
 
 
 # -- migrations: append only; never edit one that has shipped ---------------------------------
-def _m001_initial(db: "sqlite_utils.Database") -> None:
+def _m001_initial(db: sqlite_utils.Database) -> None:
     for sql in (
         """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
         """CREATE TABLE folders (
@@ -78,7 +79,7 @@ def _m001_initial(db: "sqlite_utils.Database") -> None:
         db.execute(sql)
 
 
-MIGRATIONS: list[tuple[int, str, Callable[["sqlite_utils.Database"], None]]] = [
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "001_initial", _m001_initial),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -127,7 +128,7 @@ class Store:
             raise
 
     @property
-    def db(self) -> "sqlite_utils.Database":
+    def db(self) -> sqlite_utils.Database:
         """sqlite-utils' view of the connection (imported on first use: it costs ~0.15 s of
         start-up, and opening an up-to-date library does not need it)."""
         if self._db is None:
@@ -274,7 +275,7 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -336,7 +337,7 @@ class Store:
         sql = f"SELECT {self.PHOTO_COLUMNS} FROM photos {where}"
         return [(r[0], decode_path(r[1]), *r[2:]) for r in self.query(sql, params)]
 
-    def codes_for_model(self, model_id: str) -> tuple["np.ndarray", bytes]:
+    def codes_for_model(self, model_id: str) -> tuple[np.ndarray, bytes]:
         """(photo ids ascending as int64, their packed codes joined): one query (a covering
         index scan), ready for numpy.frombuffer."""
         import numpy as np

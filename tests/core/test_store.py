@@ -60,10 +60,9 @@ def test_readonly_store_cannot_write_and_needs_a_file(tmp_path):
 
 
 def test_failed_transaction_rolls_back(store):
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            conn.execute("INSERT INTO folders(path, added_at) VALUES ('/x', 0)")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        conn.execute("INSERT INTO folders(path, added_at) VALUES ('/x', 0)")
+        raise RuntimeError("boom")
     assert store.folder_rows() == []
 
 
@@ -71,11 +70,10 @@ def test_disk_full_is_a_clear_store_error_and_loses_nothing(store):
     store.insert_folder("/photos")
     page_count = store.query("PRAGMA page_count")[0][0]
     store.conn.execute(f"PRAGMA max_page_count = {page_count + 1}")
-    with pytest.raises(StoreError) as err:
-        with store.transaction() as conn:
-            for i in range(2000):
-                conn.execute("INSERT INTO folders(path, added_at) VALUES (?, 0)",
-                             (f"/photos/{i:05d}/" + "x" * 200,))
+    with pytest.raises(StoreError) as err, store.transaction() as conn:
+        for i in range(2000):
+            conn.execute("INSERT INTO folders(path, added_at) VALUES (?, 0)",
+                         (f"/photos/{i:05d}/" + "x" * 200,))
     assert "disk is full" in str(err.value) and "Free some disk space" in str(err.value)
     assert [r[1] for r in store.folder_rows()] == ["/photos"]
     assert store.integrity_check() == "ok"
