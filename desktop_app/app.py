@@ -56,9 +56,16 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def configure_runtime() -> None:
+    """Hand the GIL over sooner (1 ms instead of 5 ms): the GUI thread asks for it on every
+    paint (item models are Python), and the indexer must not make it wait."""
+    sys.setswitchinterval(0.001)
+
+
 def main(folder: str | None = None) -> int:
     setup_logging()
     install_excepthook()
+    configure_runtime()
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication

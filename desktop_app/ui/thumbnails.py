@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage, QPixmap
 from .. import paths
 from ..core.errors import PhotoReadError
 from ..core.images import decode, read_bytes
+from .background import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class _ThumbnailJob(QRunnable):
         self.path, self.edge, self.cache_root, self.reply = path, edge, cache_root, reply
 
     def run(self) -> None:
+        lower_this_thread()
         try:
             image = make_thumbnail(self.path, self.edge, self.cache_root)
         except Exception:  # never let a pool thread die silently with a request pending

@@ -25,6 +25,7 @@ from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError
 from ..core.records import IndexReport, Photo
+from .background import lower_this_thread
 from .search import SearchSnapshot
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ class IndexerWorker(QObject):
     def open(self) -> None:
         from ..core.store import Store
 
+        lower_this_thread()  # and the decode / onnxruntime threads it starts
         try:
             self._store = Store(Path(self._database) if self._database else None)
         except LookalikeError as exc:

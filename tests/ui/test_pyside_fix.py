@@ -1,0 +1,30 @@
+"""PySide6 6.12.0's emit() steals a reference to True (and dict/list payloads one to None); the
+app must survive many thousands of emits and exit cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_many_emits_then_a_clean_exit():
+    code = textwrap.dedent("""
+        import desktop_app.ui  # applies the workaround
+        from PySide6.QtCore import QObject, Signal
+        class E(QObject):
+            d = Signal(dict)
+            b = Signal(bool)
+        e = E()
+        seen = []
+        e.d.connect(lambda x: seen.append(1))
+        for i in range(20000):
+            e.d.emit({"a": None, "ok": True})
+            e.b.emit(False)
+        assert len(seen) == 20000
+        print("done")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "done"
