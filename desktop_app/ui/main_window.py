@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel("")
         self.statusBar().addPermanentWidget(self.count_label)
         # Signals from the panels.
+        self.thumbnails.ready.connect(self._on_thumbnail)
         self.grid.search_requested.connect(self.search_index)
         self.results_panel.grid.search_requested.connect(self.search_index)
         self.grid.message.connect(self.tell)
@@ -332,6 +333,16 @@ class MainWindow(QMainWindow):
         self._switch_model.emit(model_dir)
 
     # -- search ---------------------------------------------------------------------------------
+    @Slot(str)
+    def _on_thumbnail(self, path: str) -> None:
+        if self._query_path() == path:
+            self.results_panel.set_query_picture(self.thumbnails.pixmap(path))
+
+    def _query_path(self) -> str | None:
+        if self._query is None:
+            return None
+        return self._query[2] if self._query[0] == "photo" else self._query[1]
+
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:
         photo_id, path = index.data(PhotoIdRole), index.data(PathRole)
@@ -349,7 +360,7 @@ class MainWindow(QMainWindow):
             self.tell("No model is installed, so photos cannot be searched yet.")
             return
         self._query = ("file", path, None)
-        self.results_panel.show_query(path, None, external=True)
+        self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
         self._rerun_search()
 
     def _rerun_search(self) -> None:

@@ -21,7 +21,7 @@ class PhotoGrid(QListView):
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(edge, edge))
-        self.setGridSize(QSize(edge + 24, edge + 44))
+        self.setGridSize(QSize(edge + 16, edge + 40))
         self.setUniformItemSizes(True)  # no per-row size queries: constant-time layout
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(2000)

@@ -68,6 +68,9 @@ class ResultsPanel(QWidget):
         where = " (not in the library)" if external else ""
         self.query_label.setText(f"Photos like <b>{os.path.basename(path)}</b>{where}")
         self.query_label.setToolTip(path)
+        self.set_query_picture(pixmap)
+
+    def set_query_picture(self, pixmap: QPixmap | None) -> None:
         if pixmap is not None and not pixmap.isNull():
             self.query_image.setPixmap(pixmap.scaled(
                 72, 72, Qt.AspectRatioMode.KeepAspectRatio,

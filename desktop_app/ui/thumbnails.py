@@ -15,8 +15,8 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPixmap
 
 from .. import paths
 from ..core.errors import PhotoReadError
@@ -132,13 +132,24 @@ class ThumbnailCache(QObject):
         self._pool.clear()
         self._pool.waitForDone(3000)
 
+    def _square(self, image: QImage) -> QPixmap:
+        """Centre the thumbnail on a transparent edge x edge square: every grid cell has the
+        same size, so views lay out in constant time and labels never overlap pictures."""
+        pix = QPixmap(self.edge, self.edge)
+        pix.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pix)
+        painter.drawImage((self.edge - image.width()) // 2, (self.edge - image.height()) // 2,
+                          image)
+        painter.end()
+        return pix
+
     @Slot(str, QImage)
     def _on_done(self, path: str, image: QImage) -> None:
         self._loading.discard(path)
         if image.isNull():
             self._broken.add(path)
         else:
-            self._memory[path] = QPixmap.fromImage(image)
+            self._memory[path] = self._square(image)
             while len(self._memory) > self._memory_items:
                 self._memory.popitem(last=False)
         self.ready.emit(path)

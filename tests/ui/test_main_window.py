@@ -122,6 +122,8 @@ def test_a_dropped_photo_from_outside_gives_results_and_is_not_added(qtbot, make
         QApplication.sendEvent(target, drop)
     assert blocker.args[0][0].path == str(library_photos / "coffee.jpg")
     assert "not in the library" in window.results_panel.query_label.text()
+    qtbot.waitUntil(lambda: window.results_panel.query_image.pixmap() is not None
+                    and not window.results_panel.query_image.pixmap().isNull(), timeout=5000)
     wait_idle(qtbot, window)
     assert window.photos_model.rowCount() == 6
 

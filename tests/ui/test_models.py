@@ -69,7 +69,9 @@ def test_thumbnails_load_off_the_gui_thread_and_reach_the_model(qtbot, tmp_path)
     with qtbot.waitSignals([cache.ready, cache.ready], timeout=5000):
         model.data(model.index(1), Qt.ItemDataRole.DecorationRole)
     pix = model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
-    assert max(pix.width(), pix.height()) == 64 and pix.width() == 64
+    assert (pix.width(), pix.height()) == (64, 64)  # centred on a square: uniform grid cells
+    picture = pix.toImage()
+    assert picture.pixelColor(32, 2).alpha() == 0 and picture.pixelColor(32, 32).alpha() == 255
     assert cache.is_broken(str(bad))
     # A second cache (a new run) finds the JPEG the first one wrote to the disk cache.
     assert len(list((paths.cache_dir() / "thumbnails").glob("*/*.jpg"))) == 1
