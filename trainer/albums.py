@@ -68,6 +68,15 @@ def _album_files(folder: Path) -> list[Path]:
     return files
 
 
+def count_candidates(root: str | os.PathLike) -> tuple[int, int]:
+    """(photo files, albums) found without reading any photo: for an early progress report."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        return 0, 0
+    albums = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]
+    return sum(len(_album_files(d)) for d in albums), len(albums)
+
+
 def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None
                 ) -> AlbumScan:
     """Read every photo once (fingerprint + a small draft decode to prove it is readable)."""

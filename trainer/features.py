@@ -26,6 +26,9 @@ from desktop_app.core.preprocess import draft_target, preprocess
 
 log = logging.getLogger(__name__)
 
+# Below this many photos eager torch beats exporting the backbone to onnxruntime first.
+SMALL_JOB = 200
+
 # (done, total) after every batch.
 FeatureProgress = Callable[[int, int], None]
 
@@ -114,7 +117,8 @@ class FeatureExtractor:
         self.model.eval()
         self.engine = ("onnx" if self.device.type == "cpu" else "torch") if engine == "auto" \
             else engine
-        self.session = self._onnx_session(size) if self.engine == "onnx" else None
+        self._size = size
+        self.session = None
 
     def _onnx_session(self, size: tuple[int, int]):
         import tempfile
@@ -137,6 +141,8 @@ class FeatureExtractor:
         import torch
 
         pixels = np.ascontiguousarray(pixels, np.float32)
+        if self.engine == "onnx" and self.session is None:
+            self.session = self._onnx_session(self._size)  # exported on first use
         if self.session is not None:
             return self.session.run(None, {"pixels": pixels})[0]
         with torch.inference_mode():
@@ -195,7 +201,8 @@ def extract_features(paths: Sequence[str | os.PathLike], backbone: str = "effici
 
     def compute() -> np.ndarray:
         ext = extractor or FeatureExtractor(backbone, device=device, threads=threads,
-                                           size=spec.size, model=model)
+                                           size=spec.size, model=model,
+                                           engine="auto" if len(paths) >= SMALL_JOB else "torch")
         t0 = time.perf_counter()
         feats = _run_batches(len(paths), lambda a, b: photo_tensors(paths[a:b], spec), ext,
                              batch_size, progress)

@@ -42,6 +42,9 @@ class Reporter:
             self.stream.flush()
 
     def start(self, photos: int, labels: int, device: str) -> None:
+        if getattr(self, "_started", False):  # once per run, before any progress event
+            return
+        self._started = True
         self._emit({"event": "start", "photos": photos, "labels": labels, "device": device})
         if self.mode == "bar":
             print(f"{photos} photos, {labels} labels, on {device}", file=sys.stderr)

@@ -154,6 +154,7 @@ class HeadTrainer:
         self.heads: dict[int, FoldedHead] = {}
         self.seconds = 0.0
         self.last_val_map: float | None = None
+        self._ddp = None
 
     def _optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.net.parameters(), lr=self.cfg.lr,
@@ -195,13 +196,39 @@ class HeadTrainer:
         return bit_importance(*self._val_bits(), exclude_self=True)
 
     # -- one optimisation step ----------------------------------------------------------------
+    @property
+    def distributed(self) -> bool:
+        return torch.distributed.is_available() and torch.distributed.is_initialized()
+
+    def _forward_module(self) -> torch.nn.Module:
+        """The net, wrapped in DistributedDataParallel under torchrun (gradients averaged).
+
+        Re-wrapped after every merge: the NMLayer buffers change shape, and DDP must not
+        broadcast stale ones (every rank applies the same merges, decided on rank 0)."""
+        if not self.distributed:
+            return self.net
+        if self._ddp is None:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self._ddp = DistributedDataParallel(
+                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                broadcast_buffers=False)
+        return self._ddp
+
+    def batch_indices(self) -> np.ndarray:
+        """Seeded by (seed, step, rank): a resumed run draws the same batches it would have."""
+        rank = torch.distributed.get_rank() if self.distributed else 0
+        g = np.random.default_rng((self.cfg.seed, self.step, rank))
+        return g.choice(self.fit_idx, size=min(self.cfg.batch_size, len(self.fit_idx)),
+                        replace=False)
+
+    def batch_outputs(self, batch: np.ndarray) -> torch.Tensor:
+        return self._forward_module()(self.features[batch].to(self.device))
+
     def train_step(self) -> float:
-        g = np.random.default_rng((self.cfg.seed, self.step))
-        batch = g.choice(self.fit_idx, size=min(self.cfg.batch_size, len(self.fit_idx)),
-                         replace=False)
-        x = self.features[batch].to(self.device)
+        batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        loss, _ = hashing_loss(self.net(x), y, self.cfg.alpha, self.cfg.eta)
+        loss, _ = hashing_loss(self.batch_outputs(batch), y, self.cfg.alpha, self.cfg.eta)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -218,6 +245,7 @@ class HeadTrainer:
             kind, stage, n = self.tasks[self.task_index]
             if kind == "stage":
                 self.net.add_stage()
+                self._ddp = None
             elif kind == "merge":
                 self._merge(n)
             else:
@@ -258,7 +286,12 @@ class HeadTrainer:
         importance = self.importance()
         corr = binary_correlation(self.outputs(self.val_idx))
         merges = plan_merges(importance, corr, count)
+        if self.distributed:  # every rank applies rank 0's decision
+            box = [merges]
+            torch.distributed.broadcast_object_list(box, src=0)
+            merges = box[0]
         apply_merges(self.net.nm_layers[-1], merges)
+        self._ddp = None
         self.best, self.evals_since_best = None, 0
         log.debug("merged %s -> %d bits", merges, self.net.bits)
 
@@ -304,6 +337,7 @@ class HeadTrainer:
         if HeadConfig.from_dict(state["config"]) != self.cfg:
             raise ValueError("the checkpoint was made with a different training configuration")
         self.net = HashNet.from_state(state["net"]).to(self.device)
+        self._ddp = None
         self.opt = self._optimizer()
         self.opt.load_state_dict(state["optimizer"])
         self.task_index, self.task_step = int(state["task_index"]), int(state["task_step"])

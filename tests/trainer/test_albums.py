@@ -1,0 +1,108 @@
+"""Albums -> manifest: labels, duplicates across albums, unreadable photos, bad albums."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from photos import make_photo
+from trainer.albums import AlbumError, Manifest, prepare, scan_albums
+from trainer.cli import main
+
+
+def test_scan_counts_labels_and_lists_unreadable(albums):
+    (albums / "space" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (albums / "space" / "notes.txt").write_text("not a photo")
+    scan = scan_albums(albums)
+    assert scan.labels == ["cats", "microscopy", "space"]
+    assert scan.per_label() == {"cats": 3, "microscopy": 6, "space": 6}
+    assert [u["path"] for u in scan.unreadable] == [str(albums / "space" / "broken.jpg")]
+    assert "broken.jpg" in scan.unreadable[0]["message"]
+
+
+def test_photo_in_two_albums_gets_two_labels(albums):
+    data = (albums / "cats" / "chelsea-0.jpg").read_bytes()
+    (albums / "space" / "also-a-cat.jpg").write_bytes(data)
+    m = prepare(albums)
+    multi = [p for p in m.photos if len(p.labels) > 1]
+    assert len(multi) == 1
+    assert sorted(m.labels[i] for i in multi[0].labels) == ["cats", "space"]
+    assert len(m.photos) == 15  # the copy is one photo, not two
+    assert m.multi_hot().sum() == 16
+
+
+def test_split_is_seeded_and_complete(albums, tmp_path):
+    a, b = prepare(albums, seed=3), prepare(albums, seed=3)
+    assert [p.split for p in a.photos] == [p.split for p in b.photos]
+    assert a.fingerprint == b.fingerprint
+    counts = a.counts()
+    assert counts["train"] >= 3 and counts["val"] >= 3 and counts["query"] >= 3
+    assert sum(counts.values()) == len(a.photos)
+    # every label keeps training photos
+    for label in range(len(a.labels)):
+        assert any(label in p.labels for p in a.photos if p.split == "train")
+    a.save(tmp_path / "m.json")
+    loaded = Manifest.load(tmp_path / "m.json")
+    assert loaded.fingerprint == a.fingerprint and loaded.counts() == counts
+
+
+def test_fingerprint_changes_with_content(albums):
+    before = prepare(albums).fingerprint
+    make_photo(albums / "cats" / "new.jpg", "coffee")
+    assert prepare(albums).fingerprint != before
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("missing", "does not exist"),
+    ("no_subfolders", "no sub-folders"),
+    ("empty_albums", "no readable photos"),
+    ("single_label", "only one album"),
+    ("all_unreadable", "2 files could not be read"),
+])
+def test_bad_albums_give_one_clear_message(tmp_path, case, expected):
+    root = tmp_path / "albums"
+    if case != "missing":
+        root.mkdir()
+    if case == "no_subfolders":
+        make_photo(root / "loose.jpg")
+    if case == "empty_albums":
+        (root / "a").mkdir()
+        (root / "b").mkdir()
+    if case == "single_label":
+        for k in range(4):
+            make_photo(root / "only" / f"{k}.jpg", size=(60 + k, 60))
+        (root / "empty").mkdir()
+    if case == "all_unreadable":
+        (root / "a").mkdir()
+        (root / "b").mkdir()
+        (root / "a" / "x.jpg").write_bytes(b"junk")
+        (root / "b" / "y.png").write_bytes(b"")
+    with pytest.raises(AlbumError) as info:
+        prepare(root)
+    message = str(info.value)
+    assert expected in message and str(root) in message
+
+
+def test_cli_reports_bad_albums_as_json_error_with_exit_2(tmp_path, capsys):
+    (tmp_path / "a").mkdir()
+    code = main(["run", str(tmp_path), "--out", str(tmp_path / "model"), "--progress", "json"])
+    assert code == 2
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[-1]["event"] == "error" and "no readable photos" in events[-1]["message"]
+    assert not (tmp_path / "model" / "model.onnx").exists()
+
+
+def test_inspect_json_without_torch(albums):
+    (albums / "space" / "broken.jpg").write_bytes(b"junk")
+    code = ("import sys, json; from trainer.cli import main; rc = main(['inspect', sys.argv[1], "
+            "'--json']); assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code, str(albums)], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["photos"] == 15 and report["labels"] == 3
+    assert report["per_label"]["space"] == 6
+    assert report["unreadable"][0]["path"].endswith("broken.jpg")

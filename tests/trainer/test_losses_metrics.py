@@ -1,0 +1,102 @@
+"""Losses and retrieval metrics against cases worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from trainer.losses import hashing_loss, pairwise_likelihood, quantization, similarity
+from trainer.metrics import (bit_importance, code_health, importance_spread,
+                             mean_average_precision, pr_curve, precision_at_k)
+
+
+def test_similarity_from_multi_hot_labels():
+    y = torch.tensor([[1, 0, 0], [1, 1, 0], [0, 0, 1]])
+    assert similarity(y).tolist() == [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
+
+
+def test_pairwise_likelihood_by_hand():
+    u = torch.tensor([[1.0, 1.0], [1.0, -1.0]])
+    S = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    # Theta = 0.5 * u u^T = [[1, 0], [0, 1]]; terms: softplus(1) - 1, log 2, log 2, softplus(1) - 1
+    sp1 = math.log(1 + math.e)
+    expected = (2 * (sp1 - 1) + 2 * math.log(2)) / 4
+    assert float(pairwise_likelihood(u, S, alpha=1.0)) == pytest.approx(expected, rel=1e-6)
+    # alpha doubles Theta
+    expected2 = (2 * (math.log(1 + math.e ** 2) - 2) + 2 * math.log(2)) / 4
+    assert float(pairwise_likelihood(u, S, alpha=2.0)) == pytest.approx(expected2, rel=1e-6)
+
+
+def test_pairwise_likelihood_is_stable_for_large_theta():
+    u = torch.ones(2, 400)
+    S = torch.ones(2, 2)
+    assert torch.isfinite(pairwise_likelihood(u, S)) and float(pairwise_likelihood(u, S)) < 1e-6
+
+
+def test_quantization_by_hand():
+    u = torch.tensor([[0.5, -0.25, 0.0, 1.0]])
+    # targets +1, -1, +1 (sign(0) = +1), +1 -> errors 0.25, 0.5625, 1, 0
+    assert float(quantization(u)) == pytest.approx((0.25 + 0.5625 + 1 + 0) / 4)
+
+
+def test_hashing_loss_prefers_label_consistent_codes():
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    good = torch.tensor([[3.0, 3.0], [3.0, 3.0], [-3.0, -3.0]])
+    bad = torch.tensor([[3.0, 3.0], [-3.0, -3.0], [3.0, 3.0]])
+    assert hashing_loss(good, y)[0] < hashing_loss(bad, y)[0]
+
+
+def test_map_by_hand_with_ties_in_database_order():
+    q = np.array([[0, 0]], bool)
+    db = np.array([[1, 1], [0, 0], [0, 1], [0, 0]], bool)  # distances 2, 0, 1, 0
+    ql, dl = np.array([0]), np.array([0, 1, 0, 0])
+    # ranking (stable on distance): db1 (d0, irrelevant), db3 (d0, rel), db2 (d1, rel), db0 (rel)
+    # precisions at relevant ranks 2, 3, 4: 1/2, 2/3, 3/4
+    assert mean_average_precision(q, ql, db, dl) == pytest.approx((1 / 2 + 2 / 3 + 3 / 4) / 3)
+    # mAP@2: only rank 2 is relevant in the top 2 -> (1/2) / 1
+    assert mean_average_precision(q, ql, db, dl, k=2) == pytest.approx(0.5)
+    assert precision_at_k(q, ql, db, dl, ks=(1, 2, 4)) == pytest.approx({1: 0, 2: .5, 4: .75})
+
+
+def test_map_multi_hot_labels_and_no_relevant():
+    q = np.array([[1, 0], [0, 1]], bool)
+    db = np.array([[1, 0], [0, 1]], bool)
+    ql = np.array([[1, 1, 0], [0, 0, 1]])
+    dl = np.array([[0, 1, 0], [1, 0, 0]])
+    # query 0 shares a label with both items: AP 1; query 1 with none: AP 0
+    assert mean_average_precision(q, ql, db, dl) == pytest.approx(0.5)
+
+
+def test_map_exclude_self():
+    codes = np.array([[0, 0], [0, 0], [1, 1]], bool)
+    labels = np.array([0, 0, 1])
+    assert mean_average_precision(codes, labels, codes, labels, exclude_self=True) == \
+        pytest.approx((1 + 1 + 0) / 3)
+
+
+def test_pr_curve_by_hand():
+    q = np.array([[0, 0]], bool)
+    db = np.array([[0, 0], [0, 1], [1, 1]], bool)
+    pr = pr_curve(q, np.array([0]), db, np.array([0, 1, 0]))
+    assert pr["precision"] == pytest.approx([1.0, 0.5, 2 / 3])
+    assert pr["recall"] == pytest.approx([0.5, 0.5, 1.0])
+
+
+def test_bit_importance_finds_the_useful_bit():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 100)
+    codes = np.stack([labels == 1, rng.random(100) > 0.5, rng.random(100) > 0.5], axis=1)
+    imp = bit_importance(codes, labels, codes, labels)
+    assert imp.argmax() == 0 and imp[0] > 0.2
+    assert importance_spread(np.array([1.0, 1.0, 1.0])) == 0.0
+    assert importance_spread(np.array([0.0, 0.0])) is None
+
+
+def test_code_health_reports_collapse():
+    collapsed = np.ones((50, 8), bool)
+    h = code_health(collapsed)
+    assert h["distinct_codes"] == 1 and h["max_bit_imbalance"] == 1.0
+    assert h["mean_bit_entropy"] == 0.0

@@ -1,0 +1,138 @@
+"""Head training on features: the progressive chain, resume after interruption, torch.distributed
+with two CPU processes (gloo), configuration handling."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from trainer import config as config_mod
+from trainer.albums import AlbumError
+from trainer.pipeline import head_config
+from trainer.training import HeadConfig, HeadTrainer, Stopped, plan, total_steps
+
+CFG = HeadConfig(long_bits=24, stages=(16, 12), long_steps=30, active_steps=12, merge_rounds=3,
+                 frozen_steps=30, eval_every=10, patience=2, batch_size=32)
+
+
+def clusters(n=300, classes=4, dim=32, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, classes, n)
+    x = 3 * rng.standard_normal((classes, dim))[y] + rng.standard_normal((n, dim)) + 10.0
+    return x.astype(np.float32), y
+
+
+def test_plan_reaches_every_stage_length():
+    tasks = plan(CFG)
+    merged = sum(n for kind, _, n in tasks if kind == "merge")
+    assert merged == 24 - 12
+    assert total_steps(CFG) == 30 + 2 * (12 + 30)
+    with pytest.raises(ValueError):
+        plan(HeadConfig(long_bits=16, stages=(16,)))
+
+
+def test_progressive_training_learns_and_records_every_stage():
+    x, y = clusters()
+    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG).run()
+    assert [s.bits for s in result.stages] == [24, 16, 12]
+    assert sorted(result.heads) == [12, 16, 24]
+    assert all(len(s.importance) == s.bits for s in result.stages)
+    assert result.stages[-1].val_map > 0.6  # 4 well separated clusters, uncentred features
+    with torch.no_grad():
+        codes = result.head(12)(torch.from_numpy(x)) > 0
+        assert torch.equal(codes, result.net(torch.from_numpy(x)) > 0)
+    assert result.stages[-1].health["distinct_codes"] > 1
+
+
+def test_resume_after_interruption_gives_the_same_model(tmp_path):
+    x, y = clusters(seed=1)
+    args = (x, y, np.arange(240), np.arange(240, 300), CFG)
+    reference = HeadTrainer(*args).run()
+
+    ckpt = tmp_path / "checkpoint.pt"
+    calls = {"n": 0}
+
+    def stop_midway() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 45  # inside stage 1, after some merges
+
+    def save(t: HeadTrainer) -> None:
+        torch.save(t.state(), ckpt)
+
+    with pytest.raises(Stopped):
+        HeadTrainer(*args).run(should_stop=stop_midway, checkpoint=save)
+    resumed = HeadTrainer(*args)
+    resumed.load_state(torch.load(ckpt, weights_only=True))  # no arbitrary unpickling
+    assert 0 < resumed.step < total_steps(CFG)
+    result = resumed.run()
+    for bits in (24, 16, 12):
+        a, b = reference.head(bits).state(), result.head(bits).state()
+        for key in a:
+            assert torch.equal(a[key], b[key]), (bits, key)
+    assert [s.val_map for s in result.stages] == [s.val_map for s in reference.stages]
+
+
+def test_checkpoint_for_another_configuration_is_refused():
+    x, y = clusters()
+    t = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG)
+    state = t.state()
+    other = HeadTrainer(x, y, np.arange(240), np.arange(240, 300),
+                        HeadConfig(**{**CFG.to_dict(), "stages": (12,), "lr": 0.01}))
+    with pytest.raises(ValueError):
+        other.load_state(state)
+
+
+def _ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    x, y = clusters(seed=2)
+    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG).run()
+    torch.save({"head": result.head(12).state(),
+                "P": result.net.merge_matrix(),
+                "batch_first_rank_differs": True}, os.path.join(out_dir, f"rank{rank}.pt"))
+    torch.distributed.destroy_process_group()
+
+
+@pytest.mark.slow  # two processes importing torch: 10-20 s on the shared CI machine
+def test_distributed_two_cpu_processes_with_gloo_stay_in_sync(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
+    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    assert torch.equal(r0["P"], r1["P"])  # same merges on both ranks
+    for key in r0["head"]:
+        torch.testing.assert_close(r0["head"][key], r1["head"][key], atol=1e-6, rtol=0)
+    # and it is not simply the single-process run: ranks drew different batches
+    x, y = clusters(seed=2)
+    single = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG).run()
+    assert not torch.equal(single.head(12).state()["weight"], r0["head"]["weight"])
+
+
+def test_config_overrides_and_errors(tmp_path):
+    cfg = config_mod.resolve(overrides=["head.lr=0.002", "backbone.name=efficientnet_lite0"],
+                             train_bits=[32, 12])
+    assert cfg["head"]["lr"] == 0.002 and cfg["train"]["bits"] == [32, 12]
+    hc = head_config(cfg)
+    assert hc.stages == (64, 48, 32, 24, 12)
+    cfg = config_mod.resolve(train_bits=[40])
+    assert head_config(cfg).stages == (64, 48, 40)  # the chain is cut at, and reaches, 40
+    config_mod.save(cfg, tmp_path / "c.toml")
+    assert config_mod.read_saved(tmp_path / "c.toml") == cfg
+    with pytest.raises(AlbumError, match="unknown setting head.lrr"):
+        config_mod.resolve(overrides=["head.lrr=1"])
+    with pytest.raises(AlbumError, match="not shorter than the long code"):
+        head_config(config_mod.resolve(train_bits=[128]))
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[head\n")
+    with pytest.raises(AlbumError, match="not valid TOML"):
+        config_mod.resolve(bad)
