@@ -38,7 +38,15 @@ from .store import Store, decode_path, encode_path
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 32  # photos per encoder call
+GPU_BATCH_SIZE = 32  # photos per encoder call on a GPU...
+# ...and on a CPU: EfficientNet-Lite0 at 224 px costs 17 ms of CPU per photo one at a time but
+# 21 ms in batches of 8-32 (activations of a big batch fall out of the cache; bench/results).
+CPU_BATCH_SIZE = 1
+
+
+def default_batch_size(encoder: Encoder) -> int:
+    return GPU_BATCH_SIZE if encoder.uses_gpu else CPU_BATCH_SIZE
+
 COMMIT_ROWS = 256  # rows per transaction at most...
 COMMIT_SECONDS = 2.0  # ...and at least this often, so a stop or crash loses little
 
@@ -58,13 +66,13 @@ class _Row:
 class PhotoLibrary:
     """The app's one entry point to the library. Use it on one thread (see Store)."""
 
-    def __init__(self, store: Store, encoder: Encoder, batch_size: int = BATCH_SIZE,
+    def __init__(self, store: Store, encoder: Encoder, batch_size: int | None = None,
                  decode_threads: int | None = None, activate_if_none: bool = True) -> None:
         """`activate_if_none`: record `encoder` as the library's active model when it has none
         (False for a one-off model, e.g. the command line's --model)."""
         self.store = store
         self.encoder = encoder
-        self.batch_size = batch_size
+        self.batch_size = batch_size or default_batch_size(encoder)
         self.decode_threads = decode_threads or default_decode_threads()
         self._index: HammingIndex | None = None
         self._index_key: tuple | None = None
@@ -72,6 +80,10 @@ class PhotoLibrary:
             self._register(encoder)
             if activate_if_none and store.active_model_id() is None:
                 store.set_active_model(encoder.model_id)
+
+    def _window(self) -> int:
+        """Photos decoded ahead of the encoder: enough to keep every decoder thread busy."""
+        return max(2 * self.batch_size, 4 * self.decode_threads)
 
     # -- models ---------------------------------------------------------------------------
     @property
@@ -116,7 +128,7 @@ class PhotoLibrary:
 
         work = (FileEntry(decode_path(r[1]), r[2], r[3]) for r in rows)
         results = ordered_map(lambda e: prepare(e, spec), work, self.decode_threads,
-                              window=self.batch_size * 2)
+                              window=self._window())
         try:
             for prepared in results:
                 photo_id = entries[prepared.entry.path]
@@ -336,7 +348,7 @@ class PhotoLibrary:
             batch.clear()
 
         results = ordered_map(lambda e: prepare(e, self.encoder.card.input, known), work,
-                              self.decode_threads, window=self.batch_size * 2)
+                              self.decode_threads, window=self._window())
         try:
             for prepared in results:
                 path = prepared.entry.path
