@@ -219,3 +219,13 @@ def test_encoder_failure_mid_run_writes_nothing_half_done(library, album, monkey
     report = library.index_folder(album)
     assert report.added + report.unchanged == 5 and report.failed == 0
     assert len(library.photos()) == 5 and len(library.search_index()) == 5
+
+
+def test_search_index_snapshot_is_not_changed_by_later_writes(library, album, photo_factory):
+    library.index_folder(album)
+    before = library.search_index()
+    photo_factory("album/new.jpg", "cat")
+    library.index_folder(album)
+    after = library.search_index()
+    assert len(before) == 5 and len(after) == 6 and after is not before
+    assert library.search_index() is after  # cached until something changes
