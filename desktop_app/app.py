@@ -35,12 +35,17 @@ def install_excepthook() -> None:
     """Unexpected errors in slots would otherwise abort the app (PySide6 calls sys.excepthook
     and carries on). Show them once, with where the log is, and keep running."""
 
+    showing = []
+
     def hook(kind, value, tb) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         log.error("unexpected error:\n%s", text)
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
             return
+        if showing:  # one dialog at a time; the rest are in the log
+            return
+        showing.append(True)
         try:
             from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -52,6 +57,8 @@ def install_excepthook() -> None:
                 box.exec()
         except Exception:  # the hook itself must never raise
             pass
+        finally:
+            showing.clear()
 
     sys.excepthook = hook
 
