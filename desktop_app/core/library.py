@@ -337,11 +337,13 @@ class PhotoLibrary:
         def encode_batch() -> None:
             codes = self.encoder.encode_pixels(np.stack([p.pixels for p in batch]))
             for prepared, code in zip(batch, codes):
-                existed = prepared.entry.path in rows
+                row = rows.get(prepared.entry.path)
                 photo_id = writer.upsert_photo(prepared, folder_of(prepared.entry.path),
                                                STATUS_OK, None)
-                writer.set_codes(photo_id, {model_id: code.tobytes()})
-                if existed:
+                # Same content (only this model's code was missing): keep other models' codes.
+                same_content = row is not None and row.fingerprint == prepared.fingerprint
+                writer.set_codes(photo_id, {model_id: code.tobytes()}, replace=not same_content)
+                if row is not None:
                     report.updated += 1
                 else:
                     report.added += 1
@@ -656,15 +658,17 @@ class _Writer:
         return pending
 
     def set_codes(self, photo_id: _PendingId | None, codes: dict[str, bytes],
-                  path: str | None = None) -> None:
-        """Replace all codes of a photo (its content changed, so other models' codes are stale)."""
+                  path: str | None = None, replace: bool = True) -> None:
+        """Store codes of a photo. `replace` drops its other codes first: when its content
+        changed, codes from other models describe the old picture."""
 
         def op(conn) -> None:
             pid = photo_id.value if photo_id is not None else conn.execute(
                 "SELECT id FROM photos WHERE path = ?", (encode_path(path),)).fetchone()[0]
-            conn.execute("DELETE FROM codes WHERE photo_id = ?", (pid,))
-            conn.executemany("INSERT INTO codes(photo_id, model_id, code) VALUES (?, ?, ?) "
-                             "ON CONFLICT DO NOTHING", [(pid, m, c) for m, c in codes.items()])
+            if replace:
+                conn.execute("DELETE FROM codes WHERE photo_id = ?", (pid,))
+            conn.executemany("INSERT OR REPLACE INTO codes(photo_id, model_id, code) "
+                             "VALUES (?, ?, ?)", [(pid, m, c) for m, c in codes.items()])
 
         self.ops.append(op)
 

@@ -229,3 +229,31 @@ def test_search_index_snapshot_is_not_changed_by_later_writes(library, album, ph
     after = library.search_index()
     assert len(before) == 5 and len(after) == 6 and after is not before
     assert library.search_index() is after  # cached until something changes
+
+
+def test_indexing_with_a_second_model_keeps_the_first_models_codes(library, album, store,
+                                                                   tmp_path):
+    from tiny_model import make_tiny_model
+
+    from desktop_app.core.encoder import load_encoder
+
+    library.index_folder(album)
+    first = library.model_id
+    other = PhotoLibrary(store, load_encoder(make_tiny_model(tmp_path / "m3", bits=24, seed=9)),
+                         activate_if_none=False)
+    report = other.index_folder(album)
+    assert (report.added, report.updated) == (0, 5)
+    assert store.active_model_id() == first
+    counts = {m["id"]: m["codes"] for m in store.models()}
+    assert counts == {first: 5, other.model_id: 5}
+    assert len(library.search_index()) == 5 and len(other.search_index()) == 5
+    # A changed file drops the codes of every model: they describe the old picture.
+    import os
+
+    from photos import make_photo
+
+    make_photo(album / "chelsea.jpg", "rocket")
+    os.utime(album / "chelsea.jpg", (3, 3))
+    library.index_folder(album)
+    counts = {m["id"]: m["codes"] for m in store.models()}
+    assert counts == {first: 5, other.model_id: 4}
