@@ -249,15 +249,17 @@ class PhotoLibrary:
                     entries.append(entry)
                     rows.update(self._rows("WHERE p.path = ?", (encode_path(path),)))
             else:
+                # Deleted, or moved away: its record is swept after the new paths are read, so
+                # a move reported as "deleted + created" keeps its codes.
                 gone.append(path)
-        report.removed += self.remove_paths(gone)
+                rows.update(self._rows_under(path))
 
         def folder_of(p: str) -> int:
             found = self._folder_for(p)
             return found.id if found else 0
 
-        return self._reconcile(entries, rows, _Coverage(scans), folder_of, report, progress,
-                               should_stop)
+        return self._reconcile(entries, rows, _Coverage(scans, gone), folder_of, report,
+                               progress, should_stop)
 
     def remove_paths(self, paths: Iterable[str | os.PathLike]) -> int:
         """Forget deleted files, or everything under a deleted folder. Records whose file is
@@ -588,12 +590,15 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
 
 
 class _Coverage:
-    """Several folder scans together: may a record at `path` be swept?"""
+    """Several folder scans and deleted paths together: may a record at `path` be swept?"""
 
-    def __init__(self, scans: list[ScanResult]) -> None:
+    def __init__(self, scans: list[ScanResult], gone: list[str]) -> None:
         self.scans = scans
+        self.gone = gone  # paths that no longer exist: everything under them is gone
 
     def covers(self, path: str) -> bool:
+        if any(is_under(path, g) for g in self.gone):
+            return not os.path.lexists(path)
         return any(is_under(path, s.root) and s.covers(path) for s in self.scans)
 
 

@@ -155,7 +155,7 @@ def test_remove_folder_and_remove_paths(library, album):
 
 def test_index_paths_from_watcher(library, album, photo_factory):
     library.index_folder(album)
-    new = photo_factory("album/sub/new.jpg", "cat")
+    new = photo_factory("album/sub/new.jpg", "hubble_deep_field")
     os.remove(album / "chelsea.jpg")
     report = library.index_paths([new, album / "chelsea.jpg"])
     assert (report.added, report.removed) == (1, 1)
@@ -257,3 +257,16 @@ def test_indexing_with_a_second_model_keeps_the_first_models_codes(library, albu
     library.index_folder(album)
     counts = {m["id"]: m["codes"] for m in store.models()}
     assert counts == {first: 5, other.model_id: 4}
+
+
+def test_watcher_move_as_delete_plus_create_keeps_codes(library, album, monkeypatch):
+    library.index_folder(album)
+    old = library.photo_by_path(album / "astronaut.png")
+    os.rename(album / "astronaut.png", album / "sub" / "moved.png")
+    monkeypatch.setattr(library.encoder, "encode_pixels",
+                        lambda px: (_ for _ in ()).throw(AssertionError("re-encoded")))
+    report = library.index_paths([album / "astronaut.png", album / "sub" / "moved.png"])
+    assert (report.moved, report.removed, report.added) == (1, 0, 0)
+    assert library.photo_by_path(album / "sub" / "moved.png").id == old.id
+    assert library.photo_by_path(album / "astronaut.png") is None
+    assert len(library.photos()) == 5
