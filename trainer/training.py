@@ -206,14 +206,24 @@ class HeadTrainer:
         Re-wrapped after every merge: the NMLayer buffers change shape, and DDP must not
         broadcast stale ones (every rank applies the same merges, decided on rank 0)."""
         if not self.distributed:
-            return self.net
+            return self.module_for_ddp()
         if self._ddp is None:
             from torch.nn.parallel import DistributedDataParallel
 
             self._ddp = DistributedDataParallel(
-                self.net, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                self.module_for_ddp(), device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 broadcast_buffers=False)
         return self._ddp
+
+    def module_for_ddp(self) -> torch.nn.Module:
+        return self.net
+
+    def snapshot(self) -> dict[str, Any]:
+        """Copies of everything training changes (model selection keeps the best one)."""
+        return {"net": copy.deepcopy(self.net.state_dict())}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        self.net.load_state_dict(snap["net"])
 
     def batch_indices(self) -> np.ndarray:
         """Seeded by (seed, step, rank): a resumed run draws the same batches it would have."""
@@ -299,8 +309,7 @@ class HeadTrainer:
         val = self.val_map()
         self.last_val_map = val
         if self.best is None or val > self.best["val_map"]:
-            self.best = {"val_map": val, "weights": copy.deepcopy(self.net.state_dict()),
-                         "step": self.step}
+            self.best = {"val_map": val, "weights": self.snapshot(), "step": self.step}
             self.evals_since_best = 0
         else:
             self.evals_since_best += 1
@@ -308,16 +317,20 @@ class HeadTrainer:
 
     def _finish_stage(self, stage: int) -> None:
         if self.best is not None:
-            self.net.load_state_dict(self.best["weights"])
+            self.restore(self.best["weights"])
         val = self.val_map()
         imp = self.importance()
         health = code_health(self.outputs(self.val_idx))
         self.stages.append(StageRecord(stage, self.net.bits, val, imp.tolist(),
                                        importance_spread(imp), health, self.step))
         self.heads[self.net.bits] = self.net.folded()
+        self.stage_finished(self.net.bits)
         self.best, self.evals_since_best = None, 0
         log.info("stage %d: %d bits, validation mAP %.4f, importance spread %s", stage,
                  self.net.bits, val, importance_spread(imp))
+
+    def stage_finished(self, bits: int) -> None:
+        """Hook: the model at `bits` is final (fine-tuning snapshots its backbone here)."""
 
     # -- resumable state (tensors and plain values only: loads with weights_only=True) --------
     def state(self) -> dict[str, Any]:
@@ -327,7 +340,8 @@ class HeadTrainer:
             "task_step": self.task_step, "step": self.step, "seconds": self.seconds,
             "best": None if self.best is None else {
                 "val_map": self.best["val_map"], "step": self.best["step"],
-                "weights": {k: v.cpu() for k, v in self.best["weights"].items()}},
+                "weights": {part: {k: v.cpu() for k, v in sd.items()}
+                            for part, sd in self.best["weights"].items()}},
             "evals_since_best": self.evals_since_best,
             "stages": [asdict(s) for s in self.stages], "history": self.history,
             "heads": {str(b): h.state() for b, h in self.heads.items()},

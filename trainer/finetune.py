@@ -1,0 +1,231 @@
+"""End-to-end mode: the backbone is fine-tuned together with the hash head and NMLayer chain.
+
+For GPUs (mixed precision there; several GPUs through torchrun + DistributedDataParallel). Runs on
+a CPU too, slowly, which is how the tests exercise it. Photos are decoded once with the app's
+reader and resized as the model card says (uint8 in memory), then normalised and augmented
+(flip, small shifts) on the device. BatchNorm statistics stay frozen at their ImageNet values:
+batches of 32-64 would make them noisy, and the exported graph uses the running statistics.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from desktop_app.core.images import load_photo
+from desktop_app.core.model_card import InputSpec
+from desktop_app.core.preprocess import draft_target, resize_for_input
+
+from .training import HeadConfig, HeadTrainer
+
+log = logging.getLogger(__name__)
+
+
+def load_uint8(paths: Sequence[str | os.PathLike], spec: InputSpec) -> np.ndarray:
+    """Photos -> uint8 [N,H,W,3], resized and cropped exactly as the app does before scaling."""
+    out = np.zeros((len(paths), *spec.size, 3), np.uint8)
+    for i, p in enumerate(paths):
+        out[i] = np.asarray(resize_for_input(load_photo(p, min_size=draft_target(spec)).image,
+                                             spec))
+    return out
+
+
+class Encoder(nn.Module):
+    """backbone -> HashNet, the module DDP wraps in this mode."""
+
+    def __init__(self, backbone: nn.Module, net: nn.Module) -> None:
+        super().__init__()
+        self.backbone, self.net = backbone, net
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.net(self.backbone(pixels).float())
+
+
+def freeze_batchnorm(module: nn.Module) -> None:
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad_(True)  # affine weights still learn; statistics do not move
+
+
+class FinetuneTrainer(HeadTrainer):
+    """HeadTrainer whose 'features' are photos: every batch goes through the backbone."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
+                 val_idx: np.ndarray, cfg: HeadConfig, backbone: nn.Module, spec: InputSpec,
+                 device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
+                 augment: bool = True) -> None:
+        self.images = torch.from_numpy(np.ascontiguousarray(images))  # uint8 N,H,W,3 on CPU
+        self.spec = spec
+        self.augment = augment
+        dev = torch.device(device)
+        self.amp = amp and dev.type == "cuda"
+        self.backbone = backbone.to(dev)
+        self._mean = torch.tensor(spec.mean, device=dev).view(1, 3, 1, 1)
+        self._std = torch.tensor(spec.std, device=dev).view(1, 3, 1, 1)
+        self.backbone_lr = backbone_lr
+        self._device_for_pixels = dev
+        # Centre = mean pretrained feature of the training photos (as in frozen mode).
+        feats = np.zeros((len(images), getattr(backbone, "feature_dim", 1280)), np.float32)
+        with torch.no_grad():
+            self.backbone.eval()
+            for i in range(0, len(fit_idx), 64):
+                idx = fit_idx[i:i + 64]
+                feats[idx] = self._backbone_features(idx, train=False).cpu().numpy()
+        super().__init__(feats, labels, fit_idx, val_idx, cfg, device)
+        self.features = None  # from here on, features come from the backbone being tuned
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+
+    def _optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam([
+            {"params": self.backbone.parameters(), "lr": self.backbone_lr},
+            {"params": self.net.parameters(), "lr": self.cfg.lr},
+        ], weight_decay=self.cfg.weight_decay)
+
+    def _pixels(self, idx: np.ndarray, train: bool) -> torch.Tensor:
+        x = self.images[torch.as_tensor(idx)].to(self._device_for_pixels, non_blocking=True)
+        x = x.permute(0, 3, 1, 2).float()
+        if tuple(x.shape[-2:]) != tuple(self.spec.size):  # e.g. CIFAR's 32 px, upscaled
+            x = F.interpolate(x, size=tuple(self.spec.size), mode="bilinear",
+                              align_corners=False)
+        x = (x * self.spec.scale - self._mean) / self._std
+        if train and self.augment:
+            flip = torch.rand(len(x), device=x.device) < 0.5
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+            h, w = x.shape[-2:]
+            pad = max(1, h // 8)
+            x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
+            dy, dx = np.random.default_rng((self.cfg.seed, self.step, 7)).integers(0, 2 * pad, 2)
+            x = x[..., dy:dy + h, dx:dx + w]
+        return x.contiguous(memory_format=torch.channels_last)
+
+    def _backbone_features(self, idx: np.ndarray, train: bool) -> torch.Tensor:
+        with torch.autocast(self._device_for_pixels.type, dtype=torch.bfloat16
+                            if self._device_for_pixels.type == "cpu" else torch.float16,
+                            enabled=getattr(self, "amp", False)):
+            return self.backbone(self._pixels(idx, train)).float()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {**super().snapshot(), "backbone": {k: v.detach().cpu().clone() for k, v in
+                                                   self.backbone.state_dict().items()}}
+
+    def restore(self, snap: dict[str, Any]) -> None:
+        super().restore(snap)
+        self.backbone.load_state_dict(snap["backbone"])
+
+    def stage_finished(self, bits: int) -> None:
+        # Later stages keep tuning the backbone: the model at `bits` is this backbone + head.
+        if not hasattr(self, "backbones"):
+            self.backbones = {}
+        self.backbones[bits] = {k: v.detach().cpu().clone()
+                                for k, v in self.backbone.state_dict().items()}
+
+    def module_for_ddp(self) -> nn.Module:
+        return Encoder(self.backbone, self.net)
+
+    def batch_outputs(self, batch: np.ndarray) -> torch.Tensor:
+        module = self._forward_module()
+        with torch.autocast("cuda", enabled=self.amp):
+            return module(self._pixels(batch, train=True)).float()
+
+    def train_step(self) -> float:
+        from .losses import hashing_loss
+
+        self.backbone.train()
+        freeze_batchnorm(self.backbone)
+        batch = self.batch_indices()
+        y = self.labels[batch].to(self.device)
+        loss, _ = hashing_loss(self.batch_outputs(batch), y, self.cfg.alpha, self.cfg.eta)
+        self.opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.opt)
+        self.scaler.update()
+        self.step += 1
+        return float(loss.detach())
+
+    def outputs(self, idx: np.ndarray) -> np.ndarray:
+        self.backbone.eval()
+        self.net.eval()
+        outs = []
+        with torch.no_grad():
+            for i in range(0, len(idx), 128):
+                outs.append(self.net(self._backbone_features(idx[i:i + 128], False)).cpu())
+        self.net.train()
+        return torch.cat(outs).float().numpy()
+
+    def state(self) -> dict[str, Any]:
+        out = super().state()
+        out["backbone"] = {k: v.detach().cpu() for k, v in self.backbone.state_dict().items()}
+        out["scaler"] = self.scaler.state_dict()
+        out["stage_backbones"] = {str(b): sd for b, sd in getattr(self, "backbones", {}).items()}
+        return out
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.backbone.load_state_dict(state["backbone"])
+        self.backbone.to(self._device_for_pixels)
+        super().load_state(state)
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.backbones = {int(b): sd for b, sd in state.get("stage_backbones", {}).items()}
+
+
+def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
+    ft = cfg["finetune"]
+    overrides = {k: ft[k] for k in ("long_steps", "active_steps", "frozen_steps", "eval_every",
+                                     "batch_size") if k in ft}
+    return HeadConfig.from_dict({**hcfg.to_dict(), **overrides})
+
+
+def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
+                 reporter=None, should_stop: Callable[[], bool] | None = None,
+                 checkpoint_name: str = "finetune-checkpoint.pt") -> Path:
+    """Fine-tune; write run_dir/backbone.pt. The frozen-mode head is then refitted on the tuned
+    features by the caller, so both modes end in the same heads.pt / export path."""
+    from .backbones import build_backbone
+    from .pipeline import BACKBONE, Stopped, input_spec
+    from .training import Stopped as HeadStopped
+
+    spec = input_spec(cfg)
+    ft = cfg["finetune"]
+    images = load_uint8(manifest.paths(), spec)
+    fcfg = finetune_config(cfg, hcfg)
+    trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
+                              manifest.indices("val"), fcfg, build_backbone(cfg["backbone"]["name"]),
+                              spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
+                              bool(ft["augment"]))
+    ckpt = run_dir / checkpoint_name
+    identity = {"manifest": manifest.fingerprint, "head": fcfg.to_dict(), "finetune": dict(ft)}
+    rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
+    if ckpt.is_file():
+        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+        if saved.get("identity") == identity:
+            trainer.load_state(saved["trainer"])
+
+    def save(t: HeadTrainer) -> None:
+        if rank0:
+            tmp = ckpt.with_name(ckpt.name + ".tmp")
+            torch.save({"identity": identity, "trainer": t.state()}, tmp)
+            tmp.replace(ckpt)
+
+    def progress(p: dict[str, Any]) -> None:
+        if reporter and rank0:
+            reporter.progress("train", p["step"], p["steps"], p["stage"], p["bits"], p["loss"],
+                              p["val_map"])
+
+    try:
+        trainer.run(progress, should_stop, save, checkpoint_every=100)
+    except HeadStopped as exc:
+        raise Stopped() from exc
+    target = run_dir / BACKBONE
+    if rank0:
+        state = {k: v.detach().cpu() for k, v in trainer.backbone.state_dict().items()}
+        torch.save(state, target)
+    return target
