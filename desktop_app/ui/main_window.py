@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 
 from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
@@ -35,6 +36,8 @@ from .thumbnails import ThumbnailCache
 from .workers import IndexerWorker
 
 log = logging.getLogger(__name__)
+
+ROWS_PER_TURN = 5000  # photos added to the grid per event-loop turn (about 3 ms)
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +71,10 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
         self.photos_model = PhotoListModel(self.thumbnails, self)
+        self._row_updates: deque[tuple[str, list]] = deque()
+        self._row_timer = QTimer(self)
+        self._row_timer.setInterval(0)
+        self._row_timer.timeout.connect(self._apply_row_updates)
         self.results_model = ResultsModel(self.thumbnails, self)
         self.failed_model = FailedPhotosModel(self)
         self._build()
@@ -234,9 +241,25 @@ class MainWindow(QMainWindow):
 
     @Slot(list, list)
     def _on_photos_changed(self, changed: list, removed: list) -> None:
-        self.photos_model.upsert(changed)
-        self.photos_model.remove_ids(removed)
-        self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
+        # A big library arrives as one long list: apply it in slices, one per event-loop turn,
+        # so the first load of 100,000 photos never freezes the window.
+        for start in range(0, len(changed), ROWS_PER_TURN):
+            self._row_updates.append(("upsert", changed[start:start + ROWS_PER_TURN]))
+        if removed:
+            self._row_updates.append(("remove", removed))
+        if not self._row_timer.isActive():
+            self._row_timer.start()
+
+    def _apply_row_updates(self) -> None:
+        if self._row_updates:
+            kind, items = self._row_updates.popleft()
+            if kind == "upsert":
+                self.photos_model.upsert(items)
+            else:
+                self.photos_model.remove_ids(items)
+            self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
+        if not self._row_updates:
+            self._row_timer.stop()
 
     @Slot(list)
     def _on_failed_changed(self, failed: list) -> None:

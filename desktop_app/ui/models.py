@@ -152,14 +152,21 @@ class PhotoListModel(_ThumbnailRows):
                 start = end = row
         runs.append((start, end))
         for first, last in runs:
+            for photo in self._photos[first:last + 1]:
+                self._row_of_id.pop(photo.id, None)
+                self._row_of_path.pop(photo.path, None)
             self.beginRemoveRows(QModelIndex(), first, last)
             del self._photos[first:last + 1]
             self.endRemoveRows()
-        self._reindex()
+        self._reindex(start=rows[-1])  # only rows after the first removed one moved
 
-    def _reindex(self) -> None:
-        self._row_of_id = {p.id: row for row, p in enumerate(self._photos)}
-        self._row_of_path = {p.path: row for row, p in enumerate(self._photos)}
+    def _reindex(self, start: int = 0) -> None:
+        if start == 0:
+            self._row_of_id, self._row_of_path = {}, {}
+        for row in range(start, len(self._photos)):
+            photo = self._photos[row]
+            self._row_of_id[photo.id] = row
+            self._row_of_path[photo.path] = row
 
     # -- lookups ----------------------------------------------------------------------------------
     def photo_at(self, row: int) -> Photo:

@@ -35,7 +35,7 @@ def make_window(qtbot, tiny_model_dir):
         window.watcher._timer.setInterval(200)  # tests need not wait the full debounce
         qtbot.addWidget(window)
         window.show()
-        qtbot.waitUntil(lambda: window._opened, timeout=15000)
+        qtbot.waitUntil(lambda: window._opened, timeout=60000)
         windows.append(window)
         return window
 

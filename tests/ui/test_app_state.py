@@ -108,32 +108,37 @@ def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_
     assert "tiny-32" in window.model_panel.card_view.toPlainText()
 
 
-def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(qtbot, tmp_path,
-                                                                 tiny_model_dir, monkeypatch):
+def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(tmp_path, tiny_model_dir):
+    """`lookalike FOLDER` as a real process (app.main ends the Qt event loop for good, so it
+    cannot share the test process's QApplication)."""
+    import subprocess
     import sys
+    import textwrap
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from desktop_app import app as app_module
-
-    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # main() installs its own
     Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
     folder = tmp_path / "photos"
     make_photo(folder / "a.jpg", "coffee", size=(120, 90))
-    windows = []
-
-    def close_when_indexed() -> None:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
-        windows.append(window)
-        if window.photos_model.rowCount() == 1:
-            window.close()
-            QApplication.quit()
-        else:
-            QTimer.singleShot(100, close_when_indexed)
-
-    QTimer.singleShot(100, close_when_indexed)
-    assert app_module.main(str(folder)) == 0
-    assert windows[-1].windowTitle() == "Lookalike"
+    code = textwrap.dedent(f"""
+        import sys
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from desktop_app import app
+        from desktop_app.ui.main_window import MainWindow
+        qt = QApplication([])
+        def close_when_indexed():
+            window = next(w for w in qt.topLevelWidgets() if isinstance(w, MainWindow))
+            if window.photos_model.rowCount() == 1:
+                print("title:", window.windowTitle())
+                window.close()
+                qt.quit()
+            else:
+                QTimer.singleShot(100, close_when_indexed)
+        QTimer.singleShot(100, close_when_indexed)
+        sys.exit(app.main({str(folder)!r}))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "title: Lookalike" in result.stdout
     assert Settings.load().watched_folders == [str(folder)]
-    assert (paths.log_dir() / "lookalike.log").is_file()
+    assert "Lookalike started" in (paths.log_dir() / "lookalike.log").read_text()
