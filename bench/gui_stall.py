@@ -32,9 +32,8 @@ TICK_MS = 5
 
 def generate_photos(folder: Path, count: int, seed: int = 0) -> float:
     import numpy as np
-    from PIL import Image, ImageEnhance, ImageOps
-
     from photos import SAMPLE_NAMES, sample_image
+    from PIL import ImageEnhance, ImageOps
 
     started = time.perf_counter()
     rng = np.random.default_rng(seed)

@@ -56,7 +56,7 @@ def install_excepthook() -> None:
                 box.setDetailedText(text)
                 box.exec()
         except Exception:  # the hook itself must never raise
-            pass
+            log.debug("could not show the error dialog", exc_info=True)
         finally:
             showing.clear()
 

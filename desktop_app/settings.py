@@ -41,7 +41,7 @@ class Settings:
         return paths.config_dir() / SETTINGS_FILE
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Settings":
+    def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

@@ -15,8 +15,16 @@ from collections import deque
 
 from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import paths
 from ..core.images import is_photo
@@ -27,7 +35,7 @@ from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
 from .model_panel import ModelPanel
-from .models import FailedPhotosModel, PhotoIdRole, PathRole, PhotoListModel, ResultsModel
+from .models import FailedPhotosModel, PathRole, PhotoIdRole, PhotoListModel, ResultsModel
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
 from .search import QueryEncoder, SearchSnapshot, empty_snapshot

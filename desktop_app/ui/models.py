@@ -8,7 +8,7 @@ decoration, i.e. only for rows on screen.
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QPixmap
@@ -22,6 +22,7 @@ RecordRole = Qt.ItemDataRole.UserRole + 3  # the Photo or Match itself
 DistanceRole = Qt.ItemDataRole.UserRole + 4
 SimilarityRole = Qt.ItemDataRole.UserRole + 5
 ErrorRole = Qt.ItemDataRole.UserRole + 6
+_ROOT = QModelIndex()  # the invisible root: list and table models have no children
 
 
 def _placeholder(edge: int, broken: bool) -> QPixmap:
@@ -75,7 +76,7 @@ class PhotoListModel(_ThumbnailRows):
         self._row_of_path: dict[str, int] = {}
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._photos)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -202,7 +203,7 @@ class ResultsModel(_ThumbnailRows):
         super().__init__(thumbnails, parent)
         self._matches: list[Match] = []
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._matches)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -253,10 +254,10 @@ class FailedPhotosModel(QAbstractTableModel):
         super().__init__(parent)
         self._photos: list[Photo] = []
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._photos)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole):

@@ -8,13 +8,25 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QDialog, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from .. import paths
-from ..core.model_card import ModelCard, read_card
 from ..core.errors import ModelError
+from ..core.model_card import ModelCard, read_card
 from .trainer_process import Readiness, TrainerProcess, trainer_readiness
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",

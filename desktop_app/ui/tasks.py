@@ -6,7 +6,8 @@ Pool jobs never touch SQLite (Picard's run_task, with Lookalike's late-answer ru
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 

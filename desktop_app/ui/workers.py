@@ -219,13 +219,13 @@ class IndexerWorker(QObject):
                 return False
             if kind == "index_folder":
                 label = f"Indexing {arg}"
-                call = lambda p, s: lib.index_folder(str(arg), p, s)  # noqa: E731
+                call = lambda p, s: lib.index_folder(str(arg), p, s)
             elif kind == "index_paths":
                 label = f"Indexing {len(arg)} changed item(s)"
-                call = lambda p, s: lib.index_paths(list(arg), p, s)  # noqa: E731
+                call = lambda p, s: lib.index_paths(list(arg), p, s)
             else:
                 label = "Retrying photos that could not be read"
-                call = lambda p, s: lib.retry_failed(p)  # noqa: E731
+                call = lambda p, s: lib.retry_failed(p)
             report = self._with_progress(label, call)
         except LookalikeError as exc:
             self.error.emit(str(exc))

@@ -29,7 +29,7 @@ CHANGED, REMOVED = True, False
 class _Recorder(FileSystemEventHandler):
     """Runs on the observer thread: turn each event into pending (path, changed?) and poke."""
 
-    def __init__(self, watcher: "FolderWatcher") -> None:
+    def __init__(self, watcher: FolderWatcher) -> None:
         self._watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
@@ -53,12 +53,10 @@ class _Recorder(FileSystemEventHandler):
             if is_photo(dest):  # includes "photo.jpg.part" -> "photo.jpg" at download end
                 items.append((dest, CHANGED))
             self._watcher._record(items)
-        elif kind == "deleted":
-            if is_photo(src):
-                self._watcher._record([(src, REMOVED)])
-        elif kind in ("created", "modified", "closed"):
-            if is_photo(src):
-                self._watcher._record([(src, CHANGED)])
+        elif kind == "deleted" and is_photo(src):
+            self._watcher._record([(src, REMOVED)])
+        elif kind in ("created", "modified", "closed") and is_photo(src):
+            self._watcher._record([(src, CHANGED)])
         # "opened" and "closed_no_write" change nothing.
 
 

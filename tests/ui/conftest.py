@@ -4,10 +4,10 @@ small library of real photos with one near-copy."""
 from __future__ import annotations
 
 import pytest
+from photos import make_photo
 
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
-from photos import make_photo
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ import os
 import shutil
 
 import pytest
-
+from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
+from ui_helpers import wait_idle, wait_rows
 
 from desktop_app.settings import Settings
-from photos import make_photo
-from ui_helpers import wait_idle, wait_rows
 
 
 def row_of_path(window, path) -> int:

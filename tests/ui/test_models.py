@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import threading
 
+from photos import make_photo
 from PySide6.QtCore import Qt
 
 from desktop_app import paths
 from desktop_app.core.records import Match, Photo
-from desktop_app.ui.models import (DistanceRole, FailedPhotosModel, PathRole, PhotoIdRole,
-                                   PhotoListModel, ResultsModel, SimilarityRole)
+from desktop_app.ui.models import (
+    DistanceRole,
+    FailedPhotosModel,
+    PathRole,
+    PhotoIdRole,
+    PhotoListModel,
+    ResultsModel,
+    SimilarityRole,
+)
 from desktop_app.ui.tasks import TaskRunner
 from desktop_app.ui.thumbnails import ThumbnailCache
-from photos import make_photo
 
 
 def photo(i: int, path: str | None = None, status: str = "ok", mtime: float = 1.0) -> Photo:

@@ -10,11 +10,11 @@ import sys
 import textwrap
 
 import pytest
+from photos import make_photo
+from tiny_model import make_tiny_model
 
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.trainer_process import Readiness, trainer_readiness
-from photos import make_photo
-from tiny_model import make_tiny_model
 
 READY = Readiness(True, "", False)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from photos import make_photo
 
 from desktop_app.watch import FolderWatcher
-from photos import make_photo
 
 
 @pytest.fixture
