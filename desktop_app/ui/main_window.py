@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.snapshot: SearchSnapshot = empty_snapshot()
         self.query_encoder = QueryEncoder(None)
         self._query: tuple | None = None  # ("photo", id, path) or ("file", path, code)
+        self._pasted: QImage | None = None  # image data pasted, saved on the pool when searched
         self._model_problem = ""
         self._opened = False
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
@@ -381,15 +382,18 @@ class MainWindow(QMainWindow):
             self.search_photo(int(photo_id), path)
 
     def search_photo(self, photo_id: int, path: str) -> None:
+        self._pasted = None
         self._query = ("photo", photo_id, path)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path))
         self._rerun_search()
 
-    def search_file(self, path: str) -> None:
-        """Search with a photo from anywhere; it is encoded on the fly and not added."""
+    def search_file(self, path: str, image: QImage | None = None) -> None:
+        """Search with a photo from anywhere; it is encoded on the fly and not added. Pasted
+        image data (`image`) is first written to `path`, on the task pool."""
         if self.card is None:
             self.tell("No model is installed, so photos cannot be searched yet.")
             return
+        self._pasted = image
         self._query = ("file", path, None)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
         self._rerun_search()
@@ -404,9 +408,12 @@ class MainWindow(QMainWindow):
             def job():
                 return None, snap.similar(key, k, max_distance), snap.index.code_of(key) is not None
         else:
-            encoder, code = self.query_encoder, extra
+            encoder, code, pasted = self.query_encoder, extra, self._pasted
 
             def job():
+                if pasted is not None and not os.path.exists(key):
+                    os.makedirs(os.path.dirname(key), exist_ok=True)
+                    pasted.save(key, "PNG")
                 c = code if code is not None else encoder.encode_file(key)
                 return c, snap.similar_to_code(c, k, max_distance), True
         query = self._query
@@ -471,9 +478,7 @@ class MainWindow(QMainWindow):
         elif mime is not None and mime.hasImage():
             image = QImage(mime.imageData())
             target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            image.save(str(target), "PNG")
-            self.search_file(str(target))
+            self.search_file(str(target), image)
         else:
             self.tell("Drop or paste a photo file (JPEG, PNG, HEIC…) to search with it.")
 

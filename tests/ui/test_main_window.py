@@ -173,3 +173,34 @@ def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make
     qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.failed_model.rowCount() == 0, timeout=20000)
     wait_rows(qtbot, window, 7)
+
+
+def test_a_half_written_photo_is_retried_when_the_copy_finishes(qtbot, make_window,
+                                                                library_photos, tmp_path):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    data = make_photo(tmp_path / "camera" / "IMG_0001.jpg", "astronaut", size=(400, 400)).read_bytes()
+    target = library_photos / "IMG_0001.jpg"
+    with open(target, "wb") as f:  # a slow copy: the first half, flushed, then a pause
+        f.write(data[: len(data) // 2])
+        f.flush()
+        qtbot.waitUntil(lambda: window.failed_model.rowCount() == 1, timeout=20000)
+        f.write(data[len(data) // 2:])
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 0, timeout=20000)
+    wait_rows(qtbot, window, 7)
+
+
+def test_a_pasted_image_gives_results(qtbot, make_window, library_photos):
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    image = QImage(str(library_photos / "rocket.jpg")).scaledToWidth(200)
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.paste()
+    assert blocker.args[0][0].path == str(library_photos / "rocket.jpg")
