@@ -300,12 +300,15 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _on_model_switched(self, model_dir: str, card) -> None:
         self._model_problem = ""
+        was_missing = self.card is None
         self.settings.model_dir = model_dir
         self.settings.save()
         self._set_model(card, model_dir)
         self.tell(f"Now using the model {card.name} ({card.bits} bits).")
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
+            if was_missing:  # folders chosen while there was no model: index them now
+                self._add_folder.emit(folder)
         self._rerun_search()
 
     @Slot(str, object)

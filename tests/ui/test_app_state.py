@@ -40,6 +40,17 @@ def test_window_opens_without_a_model_and_says_so(qtbot, tmp_path):
         assert "No model installed" in window.model_panel.card_view.toPlainText()
         window.search_file(str(make_photo(tmp_path / "x.jpg", "coffee", size=(64, 64))))
         assert "No model is installed" in window.statusBar().currentMessage()
+        # Folders can still be chosen; they are indexed once a model is installed.
+        folder = tmp_path / "photos"
+        make_photo(folder / "a.jpg", "coffee", size=(120, 90))
+        make_photo(folder / "b.jpg", "rocket", size=(90, 120))
+        window.add_folder(str(folder))
+        assert window.settings.watched_folders == [str(folder)]
+        model = make_tiny_model(tmp_path / "new-model", bits=48, name="first-model")
+        window.switch_model(str(model))
+        qtbot.waitUntil(lambda: window.photos_model.rowCount() == 2, timeout=60000)
+        assert not window.banner.isVisible()
+        assert window.card.name == "first-model"
     finally:
         window.shutdown()
 
