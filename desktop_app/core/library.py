@@ -132,14 +132,14 @@ class PhotoLibrary:
         try:
             for prepared in results:
                 photo_id = entries[prepared.entry.path]
-                if prepared.error:
+                if prepared.gone:  # deleted since it was indexed: nothing to encode
+                    writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
+                    report.removed += 1
+                elif prepared.error:
                     report.failed += 1
                     report.errors.append((prepared.entry.path, prepared.error))
-                    if prepared.gone:
-                        writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
-                    else:
-                        writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
-                                   (STATUS_FAILED, prepared.error, photo_id))
+                    writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
+                               (STATUS_FAILED, prepared.error, photo_id))
                 else:
                     batch.append((photo_id, prepared))
                     if len(batch) >= self.batch_size:

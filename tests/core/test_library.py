@@ -270,3 +270,19 @@ def test_watcher_move_as_delete_plus_create_keeps_codes(library, album, monkeypa
     assert library.photo_by_path(album / "sub" / "moved.png").id == old.id
     assert library.photo_by_path(album / "astronaut.png") is None
     assert len(library.photos()) == 5
+
+
+def test_activate_model_handles_deleted_and_broken_files(library, album, tmp_path):
+    from tiny_model import make_tiny_model
+
+    from desktop_app.core.encoder import load_encoder
+
+    library.index_folder(album)
+    os.remove(album / "sub" / "rocket.webp")
+    (album / "astronaut.png").write_bytes(b"")  # broken after it was indexed
+    other = load_encoder(make_tiny_model(tmp_path / "m4", bits=16, seed=2, name="m4"))
+    report = library.activate_model(other)
+    assert (report.updated, report.removed, report.failed) == (3, 1, 1)
+    assert "empty (0 bytes)" in report.errors[0][1]
+    assert library.model_id == other.model_id and len(library.search_index()) == 3
+    assert [os.path.basename(p.path) for p in library.failed()] == ["astronaut.png"]
