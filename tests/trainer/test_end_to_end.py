@@ -125,3 +125,30 @@ def test_step_commands_and_export_refusal(albums, tmp_path, monkeypatch):
     assert main(["export", str(run_dir), "--bits", "12", "--out", str(tmp_path / "good"),
                  "--progress", "none"]) == 0
     load_encoder(tmp_path / "good")
+
+
+@pytest.mark.slow  # fine-tunes the backbone on a CPU for a few steps: ~15-30 s
+def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tmp_path):
+    out = tmp_path / "model"
+    steps = ["--set", "finetune.long_steps=4", "--set", "finetune.active_steps=4", "--set",
+             "finetune.frozen_steps=4", "--set", "finetune.eval_every=2", "--set",
+             "finetune.batch_size=8"]
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--mode", "finetune",
+                 "--device", "cpu", "--progress", "none", *FAST, *steps]) == 0
+    tuned = torch.load(out / "training" / "backbone.pt", weights_only=True)
+    from trainer.backbones import build_backbone
+
+    pretrained = build_backbone().state_dict()
+    assert any(not torch.equal(tuned[k], pretrained[k]) for k in pretrained)
+    card = read_card(out)
+    assert card.training["mode"] == "finetune"
+    encoder = load_encoder(out)
+    photos = sorted(str(p) for p in albums.rglob("*.jpg"))[:5]
+    pixels = photo_tensors(photos, card.input)
+    from trainer.config import read_saved
+
+    cfg = read_saved(out / "training" / "config.toml")
+    backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)
+    with torch.no_grad():
+        torch_codes = pack_bits((head(backbone(torch.from_numpy(pixels))) > 0).numpy())
+    assert np.array_equal(encoder.encode_pixels(pixels), torch_codes)
