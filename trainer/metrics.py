@@ -15,14 +15,22 @@ def as_bits(codes: np.ndarray) -> np.ndarray:
     return codes if codes.dtype == bool else codes > 0
 
 
+def _words(bits: np.ndarray) -> np.ndarray:
+    """bool [N, bits] -> uint64 [N, ceil(bits/64)] (zero padded): XOR + popcount per word."""
+    packed = np.packbits(bits, axis=1)
+    nbytes = packed.shape[1]
+    padded = np.zeros((len(packed), -(-nbytes // 8) * 8), np.uint8)
+    padded[:, :nbytes] = packed
+    return padded.view(np.uint64)
+
+
 def hamming_matrix(query_bits: np.ndarray, db_bits: np.ndarray) -> np.ndarray:
-    """[Q, N] Hamming distances between bool codes (int32)."""
-    q = as_bits(query_bits).astype(np.float32)
-    d = as_bits(db_bits).astype(np.float32)
-    bits = q.shape[1]
-    # distance = bits - agreements; agreements = q.d + (1-q).(1-d)
-    agree = q @ d.T + (1 - q) @ (1 - d).T
-    return np.rint(bits - agree).astype(np.int32)
+    """[Q, N] Hamming distances between codes (uint16)."""
+    q, d = _words(as_bits(query_bits)), _words(as_bits(db_bits))
+    dist = np.zeros((len(q), len(d)), np.uint16)
+    for w in range(q.shape[1]):
+        dist += np.bitwise_count(q[:, w, None] ^ d[None, :, w]).astype(np.uint16)
+    return dist
 
 
 def relevance(query_labels: np.ndarray, db_labels: np.ndarray) -> np.ndarray:
@@ -39,12 +47,13 @@ def _ranked_relevance(query_bits, query_labels, db_bits, db_labels, chunk: int =
     n_q = len(query_bits)
     for start in range(0, n_q, chunk):
         stop = min(n_q, start + chunk)
+        # uint16: numpy's stable sort is a radix sort for 16-bit keys (15-20x faster here)
         dist = hamming_matrix(query_bits[start:stop], db_bits)
         rel = relevance(np.asarray(query_labels)[start:stop], db_labels)
         if exclude_self:
             # query i is database item i: push it to the end and mark it irrelevant
             idx = np.arange(start, stop)
-            dist[idx - start, idx] = np.iinfo(np.int32).max
+            dist[idx - start, idx] = np.iinfo(np.uint16).max
             rel[idx - start, idx] = False
         order = np.argsort(dist, axis=1, kind="stable")
         yield np.take_along_axis(rel, order, axis=1), (stop - start)

@@ -312,7 +312,8 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     if not (existing.is_file() and (run_dir / CHECKPOINT).is_file()):
         # The protocol starts with `start`: report the files found before reading them.
         files, labels = count_candidates(albums)
-        reporter.start(files, labels, choose_device(cfg["train"]["device"]))
+        if files:  # else prepare raises its clear message without a misleading start
+            reporter.start(files, labels, choose_device(cfg["train"]["device"]))
         run_prepare(albums, run_dir, cfg, reporter)  # else resume: keep the same split
     run_train(run_dir, cfg, reporter, should_stop)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
