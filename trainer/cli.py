@@ -161,13 +161,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps({"error": str(exc)}))
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    from .pipeline import Stopped
+    import os
+
+    from .pipeline import Stopped, WorkerDone
     from .progress import Reporter, StopFlag
 
-    reporter = Reporter(args.progress)
+    # Under torchrun only rank 0 reports.
+    reporter = Reporter(args.progress if os.environ.get("RANK", "0") == "0" else "none")
     stop = StopFlag().install()
     try:
         return run_command(args, reporter, stop)
+    except WorkerDone:
+        return EXIT_OK
     except (Stopped, KeyboardInterrupt):
         reporter.error("training was stopped; a checkpoint was saved, run the same command "
                        "again to resume")

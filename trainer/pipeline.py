@@ -37,12 +37,32 @@ class Stopped(Exception):
     """Stopped by a signal; a resumable checkpoint is on disk."""
 
 
+class WorkerDone(Exception):
+    """A torchrun worker other than rank 0 finished its share of fine-tuning."""
+
+
+def init_distributed(device: str) -> bool:
+    """Join the torchrun process group when launched by torchrun (WORLD_SIZE > 1)."""
+    import torch
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return False
+    if not torch.distributed.is_initialized():
+        if device.startswith("cuda"):
+            torch.cuda.set_device(torch.device(device))
+        torch.distributed.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return True
+
+
 # -- small helpers -----------------------------------------------------------------------------
 def choose_device(pref: str = "auto") -> str:
     import torch
 
+    local = os.environ.get("LOCAL_RANK")  # under torchrun: one GPU per process
     if pref == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        if torch.cuda.is_available():
+            return f"cuda:{local}" if local is not None else "cuda"
+        return "cpu"
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise AlbumError(None, "training on CUDA was asked for but no CUDA GPU is available",
                          "Use --device cpu (or auto)")
@@ -169,7 +189,14 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     if mode == "finetune":
         from .finetune import finetune_run
 
+        distributed = init_distributed(device)
         finetune_run(run_dir, manifest, cfg, hcfg, device, reporter, should_stop)
+        if distributed:
+            torch.distributed.barrier()
+            rank = torch.distributed.get_rank()
+            torch.distributed.destroy_process_group()
+            if rank != 0:  # rank 0 refits the heads, evaluates and exports
+                raise WorkerDone()
     feats = run_features(run_dir, manifest, cfg, device, reporter, should_stop)
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
                           manifest.indices("val"), hcfg, device="cpu")
