@@ -22,11 +22,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cifar_data import features, load_images, protocol1  # noqa: E402
+from cifar_data import features, load_images, protocol1
 
-from trainer.metrics import (code_health, importance_spread,  # noqa: E402
-                             mean_average_precision)
-from trainer.training import HeadConfig, HeadTrainer, total_steps  # noqa: E402
+from trainer.metrics import code_health, mean_average_precision
+from trainer.training import HeadConfig, HeadTrainer, total_steps
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LENGTHS = (48, 32, 24, 12)
@@ -57,7 +56,14 @@ def main() -> int:
     ap.add_argument("--long-bits", type=int, default=128)
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
     args = ap.parse_args()
+    if args.from_json:
+        out = json.loads(Path(args.from_json).read_text())
+        tag = f"-{args.tag}" if args.tag else ""
+        write_report(out, tag, args)
+        plot_importance(out, tag)
+        return 0
     import torch
 
     torch.set_num_threads(1)  # the head is small; one thread avoids spin-waits on a shared CPU
@@ -78,9 +84,9 @@ def main() -> int:
     print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
     del sims, order, rel, hits
 
-    base = dict(long_bits=args.long_bits, stages=(64, 48, 32, 24, 12), hidden=args.hidden,
-                long_steps=1000, active_steps=200, merge_rounds=4, frozen_steps=600,
-                eval_every=50, patience=4, batch_size=256, lr=1e-3)
+    base = {"long_bits": args.long_bits, "stages": (64, 48, 32, 24, 12), "hidden": args.hidden,
+            "long_steps": 1000, "active_steps": 200, "merge_rounds": 4, "frozen_steps": 600,
+            "eval_every": 50, "patience": 4, "batch_size": 256, "lr": 1e-3}
     for seed in args.seeds:
         cfg_b = HeadConfig(**base, seed=seed)
         t0 = time.time()
@@ -125,19 +131,20 @@ def write_report(out: dict, tag: str, args) -> None:
     runs = out["runs"]
 
     def mean(xs):
+        xs = [np.nan if x is None else x for x in xs]
         return float(np.mean(xs)), float(np.std(xs))
 
     lines = [f"# CIFAR-10 protocol 1 ablation, frozen EfficientNet-Lite0 features ({args.size} px)",
-             "", f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
+             "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
-             f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}`",
-             f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
-             "(features cached beforehand by bench/cifar_data.py).",
+             f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}`"),
+             (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
+              "(features cached beforehand by bench/cifar_data.py)."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
-             "", "mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
-             "+- std); importance spread = std/mean of I_m on the validation split.", "",
-             "| bits | A direct mAP@all | B NMLayer mAP@all | B - A | A spread | B spread | "
-             "A distinct codes | B distinct codes |", "|---|---|---|---|---|---|---|---|"]
+             "", ("mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
+                  "+- std); importance spread = std/mean of I_m on the validation split."), "",
+             ("| bits | A direct mAP@all | B NMLayer mAP@all | B - A | A spread | B spread | "
+              "A distinct codes | B distinct codes |"), "|---|---|---|---|---|---|---|---|"]
     for L in LENGTHS:
         a = mean([r["A"][str(L)]["map_all"] for r in runs])
         b = mean([r["B"][str(L)]["map_all"] for r in runs])
@@ -148,12 +155,16 @@ def write_report(out: dict, tag: str, args) -> None:
         lines.append(f"| {L} | {a[0]:.4f} +- {a[1]:.4f} | {b[0]:.4f} +- {b[1]:.4f} | "
                      f"{b[0] - a[0]:+.4f} | {sa:.2f} | {sb:.2f} | {da} | {db} |")
     long = runs[0]["B"]["stages"][0]
-    lines += ["", f"B's long code ({long['bits']} bits) before merging: validation mAP "
-              f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}.",
-              f"Budget: {runs[0]['budget_steps']} steps per run (A at each length, B for the "
-              "whole chain); batch 256; Adam 1e-3.", ""]
+    lines += ["", (f"B's long code ({long['bits']} bits) before merging: validation mAP "
+                   f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}."),
+              (f"Budget: {runs[0]['budget_steps']} steps per run (A at each length, B for the "
+               "whole chain); batch 256; Adam 1e-3."), ""]
     (RESULTS / f"cifar-ablation{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def _f(x) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
 
 
 def plot_importance(out: dict, tag: str) -> None:
@@ -167,16 +178,16 @@ def plot_importance(out: dict, tag: str) -> None:
     fig, axes = plt.subplots(1, len(LENGTHS) + 1, figsize=(4 * (len(LENGTHS) + 1), 3.2))
     long = stages[0]
     axes[0].bar(range(len(long["importance"])), sorted(long["importance"], reverse=True))
-    axes[0].set_title(f"B before merging: {long['bits']} bits\nspread {long['spread']:.2f}")
+    axes[0].set_title(f"B before merging: {long['bits']} bits\nspread {_f(long['spread'])}")
     axes[0].set_xlabel("bit (sorted)")
     axes[0].set_ylabel("I_m (validation mAP drop)")
     for ax, L in zip(axes[1:], LENGTHS):
         b = next(s for s in stages if s["bits"] == L)
         a = run["A"][str(L)]
         ax.bar(np.arange(L) - 0.2, sorted(a["importance"], reverse=True), 0.4,
-               label=f"A direct (spread {a['spread']:.2f})")
+               label=f"A direct (spread {_f(a['spread'])})")
         ax.bar(np.arange(L) + 0.2, sorted(b["importance"], reverse=True), 0.4,
-               label=f"B merged (spread {b['spread']:.2f})")
+               label=f"B merged (spread {_f(b['spread'])})")
         ax.set_title(f"{L} bits")
         ax.set_xlabel("bit (sorted)")
         ax.legend(fontsize=7)

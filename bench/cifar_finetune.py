@@ -18,18 +18,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cifar_data import RESULTS_DIR, load_images, protocol1  # noqa: E402
+from cifar_data import RESULTS_DIR, load_images, protocol1
 
-from trainer.backbones import build_backbone  # noqa: E402
-from trainer.features import input_spec_for  # noqa: E402
-from trainer.finetune import FinetuneTrainer  # noqa: E402
-from trainer.metrics import code_health, mean_average_precision  # noqa: E402
-from trainer.model import FoldedHead  # noqa: E402
-from trainer.training import HeadConfig  # noqa: E402
+from trainer.backbones import build_backbone
+from trainer.features import input_spec_for
+from trainer.finetune import FinetuneTrainer
+from trainer.metrics import code_health, mean_average_precision
+from trainer.model import FoldedHead
+from trainer.training import HeadConfig
 
 LENGTHS = (48, 32, 24, 12)
 

@@ -8,8 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import (bit_importance, code_health, importance_spread, mean_average_precision,
-                      pr_curve, precision_at_k)
+from .metrics import (
+    bit_importance,
+    code_health,
+    importance_spread,
+    mean_average_precision,
+    pr_curve,
+    precision_at_k,
+)
 
 
 def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np.ndarray,
@@ -18,7 +24,7 @@ def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np
     n_db = len(db_bits)
     ks = tuple(sorted({min(k, n_db) for k in ks}))
     report: dict[str, Any] = {
-        "queries": int(len(query_bits)), "database": int(n_db),
+        "queries": len(query_bits), "database": int(n_db),
         "map_all": mean_average_precision(query_bits, query_labels, db_bits, db_labels),
         "map_at_k": {str(k): mean_average_precision(query_bits, query_labels, db_bits,
                                                     db_labels, k=k) for k in ks},

@@ -15,9 +15,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,8 +26,14 @@ from torch import nn
 
 from desktop_app.core.encoder import Encoder, ModelFolder, load_encoder, probe_inputs
 from desktop_app.core.hashing import pack_bits
-from desktop_app.core.model_card import (InputSpec, ModelCard, OutputSpec, ProbeSpec,
-                                         file_sha256, write_card)
+from desktop_app.core.model_card import (
+    InputSpec,
+    ModelCard,
+    OutputSpec,
+    ProbeSpec,
+    file_sha256,
+    write_card,
+)
 
 log = logging.getLogger(__name__)
 

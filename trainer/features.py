@@ -13,9 +13,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -48,7 +48,7 @@ def cap_threads(threads: int | None = None) -> int:
     """Keep torch from taking every core of a shared machine (and the GUI's core)."""
     import torch
 
-    threads = threads or max(1, min(int(os.environ.get("LOOKALIKE_TRAIN_THREADS", 0))
+    threads = threads or max(1, min(int(os.environ.get("LOOKALIKE_TRAIN_THREADS", "0"))
                                     or (os.cpu_count() or 2), 8))
     torch.set_num_threads(threads)
     return threads
@@ -230,5 +230,14 @@ def extract_array_features(images: np.ndarray, backbone: str = "efficientnet_lit
     return _cached(cache_dir, array_key(images, backbone, spec), compute)
 
 
-__all__ = ["input_spec_for", "extract_features", "extract_array_features", "FeatureExtractor",
-           "photo_tensor", "photo_tensors", "array_tensors", "cap_threads", "PhotoReadError"]
+__all__ = [
+    "FeatureExtractor",
+    "PhotoReadError",
+    "array_tensors",
+    "cap_threads",
+    "extract_array_features",
+    "extract_features",
+    "input_spec_for",
+    "photo_tensor",
+    "photo_tensors",
+]

@@ -145,4 +145,4 @@ def code_health(bits: np.ndarray) -> dict[str, float]:
     distinct = len(np.unique(np.packbits(b, axis=1), axis=0))
     return {"mean_bit_entropy": float(ent.mean()), "min_bit_entropy": float(ent.min()),
             "max_bit_imbalance": float(np.abs(p - 0.5).max() * 2),
-            "distinct_codes": int(distinct), "codes": int(len(b))}
+            "distinct_codes": int(distinct), "codes": len(b)}

@@ -54,7 +54,7 @@ class HashNet(nn.Module):
     def merge_matrix(self) -> torch.Tensor:
         return chain_matrix(list(self.nm_layers), self.long_bits)
 
-    def folded(self) -> "FoldedHead":
+    def folded(self) -> FoldedHead:
         """The constant-P export form, giving the same outputs up to float rounding."""
         P = self.merge_matrix()
         W, c = self.hash_layer.weight.detach().cpu(), self.hash_layer.bias.detach().cpu()
@@ -76,7 +76,7 @@ class HashNet(nn.Module):
                 "merges": [layer.P.detach().cpu() for layer in self.nm_layers]}
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> "HashNet":
+    def from_state(cls, state: dict[str, Any]) -> HashNet:
         net = cls(int(state["in_dim"]), int(state["long_bits"]), int(state["hidden"]))
         net.load_state_dict(state["weights"], strict=False)
         for P in state["merges"]:
@@ -118,7 +118,7 @@ class FoldedHead(nn.Module):
         return out
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> "FoldedHead":
+    def from_state(cls, state: dict[str, Any]) -> FoldedHead:
         hidden = (state["hidden_weight"], state["hidden_bias"]) if "hidden_weight" in state \
             else None
         in_dim = hidden[0].shape[1] if hidden else state["weight"].shape[1]

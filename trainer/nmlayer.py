@@ -22,7 +22,7 @@ class NMLayer(nn.Module):
         self.register_buffer("P", torch.eye(in_features))
 
     @classmethod
-    def from_matrix(cls, P: torch.Tensor | np.ndarray) -> "NMLayer":
+    def from_matrix(cls, P: torch.Tensor | np.ndarray) -> NMLayer:
         P = torch.as_tensor(np.asarray(P), dtype=torch.float32)
         layer = cls(P.shape[1])
         layer.P = P.clone()

@@ -124,7 +124,7 @@ class StopFlag:
     def _handle(self, signum, frame) -> None:
         self.stopped = True
 
-    def install(self) -> "StopFlag":
+    def install(self) -> StopFlag:
         for sig in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous[sig] = signal.signal(sig, self._handle)

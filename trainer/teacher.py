@@ -88,10 +88,10 @@ def head_outputs(head: FoldedHead, features: np.ndarray) -> np.ndarray:
 
 
 # -- similarity-preserving and edit-invariant training, on the project's own head trainer --------
-from dataclasses import dataclass  # noqa: E402
+from dataclasses import dataclass
 
-from .losses import pairwise_likelihood, quantization, similarity  # noqa: E402
-from .training import HeadConfig, HeadResult, HeadTrainer  # noqa: E402
+from .losses import pairwise_likelihood, quantization, similarity
+from .training import HeadConfig, HeadResult, HeadTrainer
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,47 @@ def train_teacher_head(features: np.ndarray, labels: np.ndarray, fit_idx: np.nda
                        loss: TeacherLoss, device: str = "cpu", progress=None) -> HeadResult:
     return TeacherHeadTrainer(features, labels, fit_idx, val_idx, cfg, partner, loss,
                               device).run(progress)
+
+
+def edit_invariant_projection(features: np.ndarray, originals: np.ndarray, edits: np.ndarray,
+                              dims: int, reg: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """(centre [D], projection [D, dims]): the directions along which photos differ most relative
+    to how much an edit moves a photo (generalised eigenvectors of the feature covariance against
+    the edit-difference covariance; `reg` * mean variance keeps the latter invertible)."""
+    x = np.asarray(features, np.float64)
+    centre = x.mean(axis=0)
+    xc = x - centre
+    between = xc.T @ xc / len(xc)
+    diff = np.asarray(originals, np.float64) - np.asarray(edits, np.float64)
+    within = diff.T @ diff / len(diff)
+    within += reg * np.trace(within) / len(within) * np.eye(len(within))
+    # Whiten by `within`, then PCA.
+    evals, evecs = np.linalg.eigh(within)
+    whiten = evecs / np.sqrt(evals)
+    vals, vecs = np.linalg.eigh(whiten.T @ between @ whiten)
+    top = vecs[:, np.argsort(-vals)[:dims]]
+    return centre, whiten @ top
+
+
+def itq_rotation(v: np.ndarray, iterations: int = 50, seed: int = 0) -> np.ndarray:
+    bits = v.shape[1]
+    rng = np.random.default_rng(seed)
+    r, _ = np.linalg.qr(rng.standard_normal((bits, bits)))
+    for _ in range(iterations):
+        b = np.where(v @ r >= 0, 1.0, -1.0)
+        u, _, wt = np.linalg.svd(b.T @ v)
+        r = (u @ wt).T
+    return r
+
+
+def edit_invariant_itq_head(features: np.ndarray, originals: np.ndarray, edits: np.ndarray,
+                            bits: int, reg: float = 0.1, seed: int = 0) -> FoldedHead:
+    centre, proj = edit_invariant_projection(features, originals, edits, bits, reg)
+    v = (np.asarray(features, np.float64) - centre) @ proj
+    v /= v.std(axis=0, keepdims=True)
+    scale = 1.0 / (((np.asarray(features, np.float64) - centre) @ proj).std(axis=0))
+    proj = proj * scale
+    r = itq_rotation(v, seed=seed)
+    w = (proj @ r).T
+    return FoldedHead(len(centre), torch.as_tensor(w, dtype=torch.float32),
+                      torch.as_tensor(-w @ centre, dtype=torch.float32))

@@ -15,15 +15,15 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from .losses import hashing_loss
-from .metrics import (bit_importance, code_health, importance_spread,
-                      mean_average_precision)
+from .metrics import bit_importance, code_health, importance_spread, mean_average_precision
 from .model import FoldedHead, HashNet
 from .nmlayer import apply_merges, binary_correlation, plan_merges
 
@@ -55,7 +55,7 @@ class HeadConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "HeadConfig":
+    def from_dict(cls, d: dict[str, Any]) -> HeadConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if "stages" in known:
             known["stages"] = tuple(int(b) for b in known["stages"])
@@ -248,7 +248,7 @@ class HeadTrainer:
     # -- the plan -----------------------------------------------------------------------------
     def run(self, progress: TrainProgress | None = None,
             should_stop: Callable[[], bool] | None = None,
-            checkpoint: Callable[["HeadTrainer"], None] | None = None,
+            checkpoint: Callable[[HeadTrainer], None] | None = None,
             checkpoint_every: int = 200) -> HeadResult:
         t0 = time.perf_counter() - self.seconds
         while self.task_index < len(self.tasks):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from photos import make_photo
 
 # Three labels, each from different scikit-image photos, in several sizes and crops.

@@ -86,8 +86,8 @@ def test_run_interrupted_resumed_exported_and_loaded_by_the_app(albums, tmp_path
     photos = sorted(str(p) for p in albums.rglob("*.jpg"))
     pixels = photo_tensors(photos, card.input)  # the app's load_photo + preprocess
     app_codes = encoder.encode_pixels(pixels)
-    from trainer.pipeline import input_spec
     from trainer.config import read_saved
+    from trainer.pipeline import input_spec
 
     cfg = read_saved(out / "training" / "config.toml")
     backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)

@@ -9,8 +9,14 @@ import pytest
 import torch
 
 from trainer.losses import hashing_loss, pairwise_likelihood, quantization, similarity
-from trainer.metrics import (bit_importance, code_health, importance_spread,
-                             mean_average_precision, pr_curve, precision_at_k)
+from trainer.metrics import (
+    bit_importance,
+    code_health,
+    importance_spread,
+    mean_average_precision,
+    pr_curve,
+    precision_at_k,
+)
 
 
 def test_similarity_from_multi_hot_labels():

@@ -7,8 +7,14 @@ import pytest
 import torch
 
 from trainer.model import HashNet
-from trainer.nmlayer import (NMLayer, apply_merges, binary_correlation, chain_matrix,
-                             fold_linear, plan_merges)
+from trainer.nmlayer import (
+    NMLayer,
+    apply_merges,
+    binary_correlation,
+    chain_matrix,
+    fold_linear,
+    plan_merges,
+)
 
 
 class NaiveMergeGraph:
