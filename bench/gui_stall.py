@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -64,7 +65,7 @@ def machine() -> str:
     return f"{os.cpu_count()}-core {platform.machine()} CPU, no GPU, {mem:.0f} GiB"
 
 
-def run(count: int, timeout_s: float) -> dict:
+def run(count: int, timeout_s: float, model: Path | None = None) -> dict:
     home = Path(tempfile.mkdtemp(prefix="lookalike-gui-stall-"))
     os.environ["LOOKALIKE_HOME"] = str(home)
     os.environ.setdefault("LOOKALIKE_PROVIDER", "cpu")
@@ -77,8 +78,8 @@ def run(count: int, timeout_s: float) -> dict:
     from desktop_app.ui.main_window import MainWindow
 
     gen_s = generate_photos(home / "photos", count)
-    model_dir = paths.default_model_dir()
-    model_label = "default model"
+    model_dir = model or paths.default_model_dir()
+    model_label = f"{model_dir.name} ({model_dir})"
     if not (model_dir / "model.json").is_file():
         from tiny_model import make_tiny_model
 
@@ -100,10 +101,14 @@ def run(count: int, timeout_s: float) -> dict:
     clock.start()
     last = [clock.nsecsElapsed()]
 
+    busy: list[float] = []  # CPU time the GUI thread itself used during each gap
+    last_cpu = [time.thread_time()]
+
     def tick() -> None:
-        now = clock.nsecsElapsed()
+        now, cpu = clock.nsecsElapsed(), time.thread_time()
         gaps.append((now - last[0]) / 1e6 - TICK_MS)
-        last[0] = now
+        busy.append((cpu - last_cpu[0]) * 1000)
+        last[0], last_cpu[0] = now, cpu
 
     ticker = QTimer()
     ticker.setInterval(TICK_MS)
@@ -140,7 +145,10 @@ def run(count: int, timeout_s: float) -> dict:
     browsing.stop()
     rows = window.photos_model.rowCount()
     window.shutdown()
+    shutil.rmtree(home, ignore_errors=True)
     gaps = [max(g, 0.0) for g in gaps[1:]]
+    busy = busy[1:]
+    worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else 0
     gaps_sorted = sorted(gaps)
     return {
         "photos": count, "indexed": rows, "generate_s": gen_s, "index_s": index_s,
@@ -150,6 +158,7 @@ def run(count: int, timeout_s: float) -> dict:
         "median_ms": statistics.median(gaps) if gaps else 0.0,
         "over_50ms": sum(g > 50 for g in gaps), "over_100ms": sum(g > 100 for g in gaps),
         "searches": searches[0], "model": model_label,
+        "worst_busy_ms": busy[worst] if busy else 0.0, "max_busy_ms": max(busy) if busy else 0.0,
     }
 
 
@@ -181,8 +190,13 @@ Model: {result['model']}
 | median lateness | {result['median_ms']:.2f} ms |
 | stalls over 50 ms / over 100 ms | {result['over_50ms']} / {result['over_100ms']} |
 | searches clicked during indexing (with grid scrolling) | {result['searches']} |
+| GUI-thread CPU time inside the longest stall | {result['worst_busy_ms']:.1f} ms |
+| most GUI-thread CPU time inside any one gap | {result['max_busy_ms']:.1f} ms |
 
-A stall is how much later than its 5 ms interval the GUI thread's timer fired. Indexing runs on
+A stall is how much later than its 5 ms interval the GUI thread's timer fired. The CPU rows say
+how much of a stall the GUI thread spent computing (our own work on the GUI thread); the rest of
+it the thread was runnable but not running (other processes on the 2 shared cores, or waiting for
+the GIL). Indexing runs on
 the IndexerWorker thread, thumbnails on their own pool, searches on the task pool; the GUI thread
 only inserts rows and swaps search snapshots.
 """
@@ -193,13 +207,19 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=3000)
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--out", type=Path, help="write the Markdown results here")
+    ap.add_argument("--model", type=Path, help="model folder (default: the installed default)")
+    ap.add_argument("--note", default="", help="a paragraph appended to the results")
     args = ap.parse_args()
     load_before = load_average()
-    result = run(args.photos, args.timeout)
+    result = run(args.photos, args.timeout, args.model)
     result["load_before"], result["load_after"] = load_before, load_average()
-    command = "QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_stall.py " + " ".join(
-        sys.argv[1:])
-    text = report(result, command)
+    argv = sys.argv[1:]
+    if "--note" in argv:  # the note is prose for the file, not part of the command
+        i = argv.index("--note")
+        argv = argv[:i] + argv[i + 2:]
+    command = "nice -n 10 env QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_stall.py " + \
+        " ".join(argv)
+    text = report(result, command) + (f"\n{args.note}\n" if args.note else "")
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -45,7 +45,7 @@ from .workers import IndexerWorker
 
 log = logging.getLogger(__name__)
 
-ROWS_PER_TURN = 5000  # photos added to the grid per event-loop turn (about 3 ms)
+ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms with layout)
 
 
 class MainWindow(QMainWindow):

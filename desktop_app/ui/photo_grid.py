@@ -24,7 +24,7 @@ class PhotoGrid(QListView):
         self.setGridSize(QSize(edge + 16, edge + 40))
         self.setUniformItemSizes(True)  # no per-row size queries: constant-time layout
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(2000)
+        self.setBatchSize(1000)  # items laid out per event-loop turn
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWordWrap(True)
