@@ -27,7 +27,7 @@ class Settings:
     watched_folders: list[str] = field(default_factory=list)
     polling_folders: list[str] = field(default_factory=list)  # network shares: poll, no inotify
     model_dir: str | None = None  # None: the default model shipped in resources/models/default
-    max_distance: int = 12  # results slider
+    max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     results_count: int = 40
     duplicate_distance: int = 2
     thumbnail_size: int = 160

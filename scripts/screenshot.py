@@ -9,7 +9,7 @@ Needs Xvfb and the X libraries Qt's xcb platform loads (Debian/Ubuntu):
 (Qt's error message blames libxcb-cursor0 whatever is missing; QT_DEBUG_PLUGINS=1 names the real
 one.) Run from the repository root:
 
-    .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png] [--photo NAME]
+    .venv/bin/python scripts/screenshot.py [--out docs/screenshot.png] [--photo NAME] [--model DIR]
 
 State goes to a temporary LOOKALIKE_HOME, so your own library is not touched. The default model
 is used when installed (resources/models/default), else the tiny test model, and the script
@@ -63,6 +63,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshot.png")
     ap.add_argument("--photo", default="flower-marigold.jpg", help="sample photo to click")
     ap.add_argument("--size", default="1400x880")
+    ap.add_argument("--model", type=Path, help="model folder (default: the installed default)")
     args = ap.parse_args()
 
     xvfb, display = start_xvfb(args.size)
@@ -87,7 +88,7 @@ def take(args, home: Path) -> int:
     from desktop_app.settings import Settings
     from desktop_app.ui.main_window import MainWindow
 
-    model_dir = paths.default_model_dir()
+    model_dir = args.model or paths.default_model_dir()
     if not (model_dir / "model.json").is_file():
         from tiny_model import make_tiny_model
 

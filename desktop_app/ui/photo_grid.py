@@ -17,11 +17,12 @@ class PhotoGrid(QListView):
     search_requested = Signal(QModelIndex)
     message = Signal(str)
 
-    def __init__(self, edge: int = 160, parent=None) -> None:
+    def __init__(self, edge: int = 160, text_lines: int = 2, parent=None) -> None:
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setIconSize(QSize(edge, edge))
-        self.setGridSize(QSize(edge + 16, edge + 40))
+        line = self.fontMetrics().lineSpacing()
+        self.setGridSize(QSize(edge + 16, edge + 12 + text_lines * line))
         self.setUniformItemSizes(True)  # no per-row size queries: constant-time layout
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(1000)  # items laid out per event-loop turn

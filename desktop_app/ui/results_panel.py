@@ -42,7 +42,8 @@ class ResultsPanel(QWidget):
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.slider_label)
         layout.addLayout(slider_row)
-        self.grid = PhotoGrid(edge)
+        self.grid = PhotoGrid(edge, text_lines=3)  # name (may wrap) + distance and similarity
+        self.grid.setUniformItemSizes(False)  # a few dozen results: each row sized for its text
         self.grid.setModel(model)
         self.grid.setAccessibleName("Similar photos")
         layout.addWidget(self.grid, 1)
