@@ -32,10 +32,7 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
             ("Folder", folder), ("Model id", card.model_id[:16] + "…")]
     if card.description:
         rows.append(("About", card.description))
-    training = card.training or {}
-    for key in ("backbone", "method", "dataset", "stages_bits", "epochs", "trainer_commit"):
-        if key in training:
-            rows.append((f"Training: {key.replace('_', ' ')}", str(training[key])))
+    rows += training_rows(card.training or {})
     for key, value in (card.evaluation or {}).items():
         if not isinstance(value, (dict, list)):
             shown = f"{value:.3f}" if isinstance(value, float) else str(value)
@@ -43,6 +40,25 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
     body = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(str(v))}</td></tr>"
                    for k, v in rows)
     return f"<h3>Active model</h3><table cellspacing='6'>{body}</table>"
+
+
+def training_rows(training: dict) -> list[tuple[str, str]]:
+    """How the model was trained, from the card's free-form `training` section: short scalar
+    values as they are, album labels counted, NMLayer stages as bits -> validation mAP."""
+    rows = []
+    for key, value in training.items():
+        label = f"Training: {key.replace('_', ' ')}"
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+                and len(str(value)) <= 80:
+            rows.append((label, f"{value:.4g}" if isinstance(value, float) else str(value)))
+        elif key == "labels" and isinstance(value, list):
+            shown = ", ".join(map(str, value[:6])) + (" …" if len(value) > 6 else "")
+            rows.append((label, f"{len(value)}: {shown}"))
+        elif key == "stages" and isinstance(value, list):
+            stages = [f"{st.get('bits')} bits: mAP {st.get('val_map')}" for st in value
+                      if isinstance(st, dict)]
+            rows.append(("Training: stages (validation)", "; ".join(stages)))
+    return rows
 
 
 def available_models() -> list[tuple[str, str]]:

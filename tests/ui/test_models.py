@@ -105,3 +105,22 @@ def test_run_task_drops_late_answers_to_older_requests(qtbot):
     qtbot.waitUntil(lambda: bool(errors), timeout=3000)
     assert isinstance(errors[0], ZeroDivisionError)
     runner.shutdown()
+
+
+def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
+    from dataclasses import replace
+
+    from desktop_app.core.model_card import read_card
+    from desktop_app.ui.model_panel import card_html
+
+    card = replace(read_card(tiny_model_dir),
+                   training={"backbone": "efficientnet_lite0", "mode": "frozen",
+                             "labels": ["cats", "cups", "space"], "amp": True,
+                             "stages": [{"bits": 64, "val_map": 0.71},
+                                        {"bits": 48, "val_map": 0.69}]},
+                   evaluation={"map_all": 0.6789, "bits": 48, "pr_curve": [1, 2]})
+    html = card_html(card, str(tiny_model_dir))
+    assert "efficientnet_lite0" in html and "3: cats, cups, space" in html
+    assert "64 bits: mAP 0.71; 48 bits: mAP 0.69" in html
+    assert "0.679" in html and "pr_curve" not in html and "amp" not in html
+    assert "No model installed" in card_html(None, "", "the folder is empty")
