@@ -106,15 +106,16 @@ def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_
     qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
     assert window.snapshot.bits == 48
     other = make_tiny_model(paths.data_dir() / "incoming", bits=32, seed=3, name="tiny-32")
-    with qtbot.waitSignal(window.worker.model_imported, timeout=20000) as imported:
-        window.model_panel.import_requested.emit(str(other))
-    imported_dir = imported.args[0]
+    # (Waits are on GUI-side state: a waitSignal on a worker-thread signal would run the
+    # blocker's callback on that thread.)
+    window.model_panel.import_requested.emit(str(other))
+    combo = window.model_panel.models_combo
+    qtbot.waitUntil(lambda: "tiny-32" in (combo.currentText() or ""), timeout=20000)
+    imported_dir = combo.currentData()
     assert imported_dir.startswith(str(paths.models_dir()))
-    qtbot.waitUntil(lambda: window.model_panel.models_combo.currentData() == imported_dir)
-    with qtbot.waitSignal(window.worker.model_switched, timeout=30000):
-        window.model_panel.switch_button.click()
+    window.model_panel.switch_button.click()
     qtbot.waitUntil(lambda: window.snapshot.bits == 32 and len(window.snapshot) == 6,
-                    timeout=20000)
+                    timeout=30000)
     assert window.card.bits == 32 and window.results_panel.slider.maximum() == 32
     assert Settings.load().model_dir == imported_dir
     assert "tiny-32" in window.model_panel.card_view.toPlainText()
