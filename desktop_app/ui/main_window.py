@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections import deque
 
 from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,7 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..core.images import is_photo
 from ..core.records import Folder
 from ..settings import Settings
 from ..watch import FolderWatcher
@@ -38,7 +36,8 @@ from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PathRole, PhotoIdRole, PhotoListModel, ResultsModel
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
-from .search import QueryEncoder, SearchSnapshot, empty_snapshot
+from .search import SearchSnapshot
+from .search_controller import SearchController, dropped_photo
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
 from .workers import IndexerWorker
@@ -58,9 +57,6 @@ class MainWindow(QMainWindow):
     _switch_model = Signal(str)
     _import_model = Signal(str)
     _resume = Signal()
-    # For tests and scripts: the results shown changed.
-    results_shown = Signal(list)
-    duplicates_shown = Signal(list)
 
     def __init__(self, settings: Settings | None = None, model_dir: str | None = None,
                  parent=None) -> None:
@@ -70,10 +66,6 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.card = None
         self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
-        self.snapshot: SearchSnapshot = empty_snapshot()
-        self.query_encoder = QueryEncoder(None)
-        self._query: tuple | None = None  # ("photo", id, path) or ("file", path, code)
-        self._pasted: QImage | None = None  # image data pasted, saved on the pool when searched
         self._model_problem = ""
         self._opened = False
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
@@ -87,6 +79,10 @@ class MainWindow(QMainWindow):
         self.results_model = ResultsModel(self.thumbnails, self)
         self.failed_model = FailedPhotosModel(self)
         self._build()
+        self.search = SearchController(self.settings, self.tasks, self.thumbnails,
+                                       self.results_model, self.results_panel,
+                                       self.duplicates_panel, self)
+        self.search.message.connect(self.tell)
         self._start_worker()
         if self.settings.window_geometry:
             self.restoreGeometry(bytes.fromhex(self.settings.window_geometry))
@@ -135,16 +131,13 @@ class MainWindow(QMainWindow):
         self.count_label = QLabel("")
         self.statusBar().addPermanentWidget(self.count_label)
         # Signals from the panels.
-        self.thumbnails.ready.connect(self._on_thumbnail)
         self.grid.search_requested.connect(self.search_index)
         self.results_panel.grid.search_requested.connect(self.search_index)
         self.grid.message.connect(self.tell)
         self.results_panel.grid.message.connect(self.tell)
-        self.results_panel.max_distance_changed.connect(self._on_max_distance)
         self.folders_panel.add_requested.connect(self.add_folder)
         self.folders_panel.remove_requested.connect(self.remove_folder)
         self.folders_panel.pause_toggled.connect(self.toggle_pause)
-        self.duplicates_panel.find_requested.connect(self.find_duplicates)
         self.duplicates_panel.trashed.connect(self._remove_paths)
         self.duplicates_panel.restored.connect(self._index_paths)
         self.failed_panel.retry_requested.connect(self._retry_failed)
@@ -229,7 +222,7 @@ class MainWindow(QMainWindow):
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
-        self.query_encoder = QueryEncoder(model_dir if card else None)
+        self.search.set_model(model_dir if card else None)
         self.model_panel.show_card(card, model_dir, self._model_problem)
         if card is not None:
             self.results_panel.set_bits(card.bits)
@@ -278,7 +271,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: SearchSnapshot) -> None:
-        self.snapshot = snapshot
+        self.search.snapshot = snapshot
 
     @Slot(list)
     def _on_folders_changed(self, folders: list[Folder]) -> None:
@@ -309,7 +302,7 @@ class MainWindow(QMainWindow):
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if was_missing:  # folders chosen while there was no model: index them now
                 self._add_folder.emit(folder)
-        self._rerun_search()
+        self.search.rerun()
 
     @Slot(str, object)
     def _on_model_imported(self, model_dir: str, card) -> None:
@@ -368,122 +361,39 @@ class MainWindow(QMainWindow):
         self._switch_model.emit(model_dir)
 
     # -- search ---------------------------------------------------------------------------------
-    @Slot(str)
-    def _on_thumbnail(self, path: str) -> None:
-        if self._query_path() == path:
-            self.results_panel.set_query_picture(self.thumbnails.pixmap(path))
+    @property
+    def snapshot(self) -> SearchSnapshot:
+        return self.search.snapshot
 
-    def _query_path(self) -> str | None:
-        if self._query is None:
-            return None
-        return self._query[2] if self._query[0] == "photo" else self._query[1]
+    @property
+    def results_shown(self):
+        return self.search.results_shown
+
+    @property
+    def duplicates_shown(self):
+        return self.search.duplicates_shown
 
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:
         photo_id, path = index.data(PhotoIdRole), index.data(PathRole)
         if photo_id is not None:
-            self.search_photo(int(photo_id), path)
+            self.search.search_photo(int(photo_id), path)
 
-    def search_photo(self, photo_id: int, path: str) -> None:
-        self._pasted = None
-        self._query = ("photo", photo_id, path)
-        self.results_panel.show_query(path, self.thumbnails.pixmap(path))
-        self._rerun_search()
-
-    def search_file(self, path: str, image: QImage | None = None) -> None:
-        """Search with a photo from anywhere; it is encoded on the fly and not added. Pasted
-        image data (`image`) is first written to `path`, on the task pool."""
-        if self.card is None:
-            self.tell("No model is installed, so photos cannot be searched yet.")
-            return
-        self._pasted = image
-        self._query = ("file", path, None)
-        self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
-        self._rerun_search()
-
-    def _rerun_search(self) -> None:
-        if self._query is None:
-            return
-        snap, k = self.snapshot, self.settings.results_count
-        max_distance = self.results_panel.max_distance()
-        kind, key, extra = self._query
-        if kind == "photo":
-            def job():
-                return None, snap.similar(key, k, max_distance), snap.index.code_of(key) is not None
-        else:
-            encoder, code, pasted = self.query_encoder, extra, self._pasted
-
-            def job():
-                if pasted is not None and not os.path.exists(key):
-                    os.makedirs(os.path.dirname(key), exist_ok=True)
-                    pasted.save(key, "PNG")
-                c = code if code is not None else encoder.encode_file(key)
-                return c, snap.similar_to_code(c, k, max_distance), True
-        query = self._query
-        self.tasks.run_task(job, lambda r: self._show_results(query, *r), self._search_failed,
-                            key="search")
-
-    def _show_results(self, query: tuple, code, matches: list, known: bool) -> None:
-        if query[0] == "file" and code is not None and self._query is query:
-            self._query = ("file", query[1], code)  # the slider reuses it: no re-encoding
-        self.results_model.set_results(matches)
-        self.results_panel.show_count(len(matches))
-        if not known:
-            self.tell("This photo has not been indexed yet; its look-alikes appear once it is.")
-        self.results_shown.emit(matches)
-
-    def _search_failed(self, error: Exception) -> None:
-        self.results_model.set_results([])
-        self.tell(f"Search failed: {error}")
-        self.results_shown.emit([])
-
-    @Slot(int)
-    def _on_max_distance(self, value: int) -> None:
-        self.settings.max_distance = value
-        self._rerun_search()
-
-    @Slot(int)
-    def find_duplicates(self, max_distance: int) -> None:
-        self.settings.duplicate_distance = max_distance
-        snap = self.snapshot
-        self.duplicates_panel.status.setText("Looking for near-identical photos…")
-        self.tasks.run_task(lambda: snap.duplicates(max_distance), self._show_duplicates,
-                            self._search_failed, key="duplicates")
-
-    def _show_duplicates(self, groups: list) -> None:
-        self.duplicates_panel.set_groups(groups)
-        self.duplicates_shown.emit(groups)
+    def search_file(self, path: str) -> None:
+        self.search.search_file(path)
 
     # -- drop and paste -------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if self._dropped_path(event.mimeData()) or event.mimeData().hasImage():
+        if dropped_photo(event.mimeData()) or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self._search_mime(event.mimeData())
+        self.search.search_mime(event.mimeData())
         event.acceptProposedAction()
 
     @Slot()
     def paste(self) -> None:
-        self._search_mime(QGuiApplication.clipboard().mimeData())
-
-    @staticmethod
-    def _dropped_path(mime) -> str | None:
-        for url in mime.urls() if mime is not None and mime.hasUrls() else []:
-            if url.isLocalFile() and is_photo(url.toLocalFile()):
-                return url.toLocalFile()
-        return None
-
-    def _search_mime(self, mime) -> None:
-        path = self._dropped_path(mime)
-        if path:
-            self.search_file(path)
-        elif mime is not None and mime.hasImage():
-            image = QImage(mime.imageData())
-            target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
-            self.search_file(str(target), image)
-        else:
-            self.tell("Drop or paste a photo file (JPEG, PNG, HEIC…) to search with it.")
+        self.search.search_mime(QGuiApplication.clipboard().mimeData())
 
     # -- retraining -----------------------------------------------------------------------------
     @Slot()
