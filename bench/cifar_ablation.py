@@ -56,6 +56,10 @@ def main() -> int:
     ap.add_argument("--long-bits", type=int, default=128)
     ap.add_argument("--hidden", type=int, default=0)
     ap.add_argument("--tag", default="")
+    ap.add_argument("--merge", choices=("sum", "mean"), default="sum",
+                    help="B's merge: sum of the group (method notes) or its mean")
+    ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
+                                     "budget) instead of training them again")
     ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
     args = ap.parse_args()
     if args.from_json:
@@ -87,8 +91,9 @@ def main() -> int:
     base = {"long_bits": args.long_bits, "stages": (64, 48, 32, 24, 12), "hidden": args.hidden,
             "long_steps": 1000, "active_steps": 200, "merge_rounds": 4, "frozen_steps": 600,
             "eval_every": 50, "patience": 4, "batch_size": 256, "lr": 1e-3}
+    reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
     for seed in args.seeds:
-        cfg_b = HeadConfig(**base, seed=seed)
+        cfg_b = HeadConfig(**base, seed=seed, merge=args.merge)
         t0 = time.time()
         tb = HeadTrainer(feats, labels, split.fit, split.val, cfg_b)
         res_b = tb.run()
@@ -103,7 +108,11 @@ def main() -> int:
             m, health = query_map(res_b.head(L), feats, labels, split)
             run["B"][str(L)] = {"map_all": m, "health": health}
             print(f"seed {seed} B {L:2d} bits: mAP@all {m:.4f}", flush=True)
-        for L in LENGTHS:
+        if reuse is not None:
+            previous = next(r for r in reuse["runs"] if r["seed"] == seed)
+            assert previous["budget_steps"] == budget, "the reused A runs had another budget"
+            run["A"] = previous["A"]
+        for L in LENGTHS if reuse is None else ():
             cfg_a = HeadConfig(**{**base, "long_bits": L, "stages": (), "long_steps": budget},
                                seed=seed)
             t0 = time.time()
@@ -137,7 +146,9 @@ def write_report(out: dict, tag: str, args) -> None:
     lines = [f"# CIFAR-10 protocol 1 ablation, frozen EfficientNet-Lite0 features ({args.size} px)",
              "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
-             f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}`"),
+             f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
+             f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
+             f"{' --a-from ' + args.a_from if args.a_from else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               "(features cached beforehand by bench/cifar_data.py)."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",

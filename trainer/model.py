@@ -20,8 +20,11 @@ class HashNet(nn.Module):
     """Trainable head: centred features -> optional hidden layer -> K real outputs -> merges."""
 
     def __init__(self, in_dim: int, bits: int, hidden: int = 0,
-                 centre: np.ndarray | torch.Tensor | None = None) -> None:
+                 centre: np.ndarray | torch.Tensor | None = None, merge: str = "sum") -> None:
         super().__init__()
+        if merge not in ("sum", "mean"):
+            raise ValueError(f"merge must be 'sum' or 'mean', not {merge!r}")
+        self.merge = merge
         self.in_dim, self.long_bits, self.hidden = in_dim, bits, hidden
         self.register_buffer("centre", torch.zeros(in_dim) if centre is None
                              else torch.as_tensor(np.asarray(centre), dtype=torch.float32))
@@ -47,7 +50,7 @@ class HashNet(nn.Module):
 
     def add_stage(self) -> NMLayer:
         """Start a new NMLayer stage on top of the current outputs (identity until merges)."""
-        layer = NMLayer(self.bits).to(self.centre.device)
+        layer = NMLayer(self.bits, mean=self.merge == "mean").to(self.centre.device)
         self.nm_layers.append(layer)
         return layer
 
@@ -71,16 +74,19 @@ class HashNet(nn.Module):
     # -- checkpoints: tensors only, so they load with weights_only=True ------------------------
     def state(self) -> dict[str, Any]:
         return {"in_dim": self.in_dim, "long_bits": self.long_bits, "hidden": self.hidden,
+                "merge": self.merge,
                 "weights": {k: v.detach().cpu() for k, v in self.state_dict().items()
                             if not k.startswith("nm_layers.")},
                 "merges": [layer.P.detach().cpu() for layer in self.nm_layers]}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> HashNet:
-        net = cls(int(state["in_dim"]), int(state["long_bits"]), int(state["hidden"]))
+        merge = str(state.get("merge", "sum"))
+        net = cls(int(state["in_dim"]), int(state["long_bits"]), int(state["hidden"]),
+                  merge=merge)
         net.load_state_dict(state["weights"], strict=False)
         for P in state["merges"]:
-            net.nm_layers.append(NMLayer.from_matrix(P))
+            net.nm_layers.append(NMLayer.from_matrix(P, mean=merge == "mean"))
         return net
 
 

@@ -16,15 +16,18 @@ from torch import nn
 class NMLayer(nn.Module):
     """z = h @ P.T. `merge(a, b, sign)` is the active phase's one step; `P` is the frozen graph."""
 
-    def __init__(self, in_features: int) -> None:
+    def __init__(self, in_features: int, mean: bool = False) -> None:
         super().__init__()
         self.in_features = in_features
+        # mean=True averages a group instead of summing it (a variant tried in the ablation:
+        # a positive scale per output changes training, not the codes, and folds the same way)
+        self.mean = mean
         self.register_buffer("P", torch.eye(in_features))
 
     @classmethod
-    def from_matrix(cls, P: torch.Tensor | np.ndarray) -> NMLayer:
+    def from_matrix(cls, P: torch.Tensor | np.ndarray, mean: bool = False) -> NMLayer:
         P = torch.as_tensor(np.asarray(P), dtype=torch.float32)
-        layer = cls(P.shape[1])
+        layer = cls(P.shape[1], mean)
         layer.P = P.clone()
         layer.validate()
         return layer
@@ -34,7 +37,13 @@ class NMLayer(nn.Module):
         return int(self.P.shape[0])
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return h @ self.P.to(h.dtype).T
+        return h @ self.weight_matrix().to(h.dtype).T
+
+    def weight_matrix(self) -> torch.Tensor:
+        """P, or P with each row divided by its group size for mean merging."""
+        if not self.mean:
+            return self.P
+        return self.P / self.P.abs().sum(dim=1, keepdim=True)
 
     def groups(self) -> list[list[tuple[int, int]]]:
         """Per output: [(input index, sign)], the graph's connected components with their signs."""
@@ -71,7 +80,7 @@ def chain_matrix(layers: list[NMLayer], in_features: int) -> torch.Tensor:
     """P of a progressive chain: the product P_t ... P_2 P_1 (identity for no layers)."""
     P = torch.eye(in_features)
     for layer in layers:
-        P = layer.P.cpu() @ P
+        P = layer.weight_matrix().cpu() @ P
     return P
 
 

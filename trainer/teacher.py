@@ -203,3 +203,13 @@ def edit_invariant_itq_head(features: np.ndarray, originals: np.ndarray, edits: 
     w = (proj @ r).T
     return FoldedHead(len(centre), torch.as_tensor(w, dtype=torch.float32),
                       torch.as_tensor(-w @ centre, dtype=torch.float32))
+
+
+def concatenate_heads(*heads: FoldedHead) -> FoldedHead:
+    """One linear head whose outputs are the given linear heads' outputs side by side (the
+    Hamming distance of the joint code is the sum of the parts' distances)."""
+    if any(h.hidden_layer is not None for h in heads):
+        raise ValueError("only linear heads can be concatenated into one Linear layer")
+    weight = torch.cat([h.linear.weight.detach() for h in heads])
+    bias = torch.cat([h.linear.bias.detach() for h in heads])
+    return FoldedHead(weight.shape[1], weight, bias)

@@ -46,6 +46,7 @@ class HeadConfig:
     frozen_steps: int = 400  # per stage, at most
     eval_every: int = 50
     patience: int = 4  # evaluations without improvement before a frozen phase stops
+    merge: str = "sum"  # "sum" (the method notes) or "mean" (group average; see docs)
     val_database: int = 2000  # validation database: validation photos + sampled training photos
     seed: int = 0
 
@@ -143,7 +144,8 @@ class HeadTrainer:
         self.val_idx = np.asarray(val_idx)
         centre = self.features[self.fit_idx].mean(dim=0)
         torch.manual_seed(cfg.seed)
-        self.net = HashNet(self.features.shape[1], cfg.long_bits, cfg.hidden, centre).to(self.device)
+        self.net = HashNet(self.features.shape[1], cfg.long_bits, cfg.hidden, centre,
+                           merge=cfg.merge).to(self.device)
         self.opt = self._optimizer()
         self.tasks = plan(cfg)
         self.task_index, self.task_step, self.step = 0, 0, 0

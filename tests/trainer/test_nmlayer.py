@@ -133,3 +133,21 @@ def test_plan_merges_takes_least_important_into_most_redundant_with_sign():
     apply_merges(layer, plan_merges(importance, corr, 2))
     assert layer.out_features == 2
     np.testing.assert_array_equal(layer.P.numpy(), [[1, 0, -1, 0], [0, 1, 0, 1]])
+
+
+def test_mean_merging_folds_to_the_same_codes():
+    torch.manual_seed(2)
+    net = HashNet(in_dim=20, bits=16, centre=torch.randn(20), merge="mean")
+    layer = net.add_stage()
+    for keep, absorb, sign in [(0, 1, -1), (0, 2, 1), (3, 9, 1)]:
+        layer.merge(keep, absorb, sign)
+    x = torch.randn(1000, 20)
+    with torch.no_grad():
+        z = net(x)
+        assert torch.equal(z > 0, net.folded()(x) > 0)
+        # output 0 is the mean of its three members (after the first merge, index 2 is h_3)
+        h = net.pre_merge(x)
+        torch.testing.assert_close(z[:, 0], (h[:, 0] - h[:, 1] + h[:, 3]) / 3)
+    rebuilt = HashNet.from_state(net.state())
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), z)
