@@ -51,6 +51,8 @@ class DuplicatesPanel(QWidget):
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Photo", "Distance", "Folder"])
         self.tree.setIconSize(QSize(96, 96))
+        self.tree.setColumnWidth(0, 96 + 320)  # check box, thumbnail and file name
+        self.tree.setColumnWidth(1, 80)
         self.tree.setAccessibleName("Duplicate groups")
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
@@ -78,6 +80,7 @@ class DuplicatesPanel(QWidget):
         for n, group in enumerate(groups, 1):
             top = QTreeWidgetItem([f"Group {n}: {len(group)} photos", "", ""])
             self.tree.addTopLevelItem(top)
+            top.setFirstColumnSpanned(True)
             for i, match in enumerate(group):
                 item = QTreeWidgetItem([os.path.basename(match.path), str(match.distance),
                                         os.path.dirname(match.path)])

@@ -120,7 +120,12 @@ class ModelPanel(QWidget):
 
     def refresh_models(self) -> None:
         self.models_combo.clear()
-        for label, folder in available_models():
+        models = available_models()
+        known = {Path(folder).resolve() for _, folder in models}
+        if self.card is not None and self.folder and Path(self.folder).resolve() not in known:
+            models.insert(0, (f"{self.card.name} ({self.card.bits} bits) — {self.folder}",
+                              self.folder))  # the active model may live anywhere
+        for label, folder in models:
             current = Path(folder).resolve() == Path(self.folder).resolve() if self.folder else False
             self.models_combo.addItem(label + ("  (active)" if current else ""), folder)
         self.switch_button.setEnabled(self.models_combo.count() > 0)
