@@ -86,7 +86,7 @@ class DuplicatesPanel(QWidget):
                                         os.path.dirname(match.path)])
                 item.setData(0, PathRole, match.path)
                 item.setToolTip(0, match.path)
-                # Keep the first of each group, offer the others for the trash.
+                # Keep the first of each group (the biggest file), offer the others.
                 item.setCheckState(0, Qt.CheckState.Unchecked if i == 0 else Qt.CheckState.Checked)
                 top.addChild(item)
                 self._items.setdefault(match.path, []).append(item)

@@ -105,3 +105,31 @@ class QueryEncoder:
         spec = encoder.card.input
         loaded = images.load_photo(path, min_size=draft_target(spec))
         return encoder.encode_pixels(preprocess(loaded.image, spec)[None])[0]
+
+
+def keeper_first(group: list[Match], snapshot: SearchSnapshot) -> list[Match]:
+    """Put the copy worth keeping first (the biggest file: usually the original, not a resized
+    or recompressed copy) and give every distance relative to it. Stats files: run it off the
+    GUI thread."""
+    import os
+
+    from ..core.hashing import hamming_distances
+
+    def size(match: Match) -> int:
+        try:
+            return os.path.getsize(match.path)
+        except OSError:
+            return -1
+
+    keeper = max(group, key=lambda m: (size(m), -m.photo_id))
+    code = snapshot.index.code_of(keeper.photo_id)
+    rest = [m for m in group if m is not keeper]
+    if code is None:
+        return [keeper, *rest]
+    distances = {m.photo_id: int(hamming_distances(code, snapshot.index.code_of(m.photo_id)
+                                                   [None])[0]) for m in rest
+                 if snapshot.index.code_of(m.photo_id) is not None}
+    rest = [Match(m.photo_id, m.path, distances.get(m.photo_id, m.distance), m.bits)
+            for m in rest]
+    rest.sort(key=lambda m: (m.distance, m.photo_id))
+    return [Match(keeper.photo_id, keeper.path, 0, keeper.bits), *rest]

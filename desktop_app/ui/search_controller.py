@@ -16,7 +16,7 @@ from ..settings import Settings
 from .duplicates_panel import DuplicatesPanel
 from .models import ResultsModel
 from .results_panel import ResultsPanel
-from .search import QueryEncoder, SearchSnapshot, empty_snapshot
+from .search import QueryEncoder, SearchSnapshot, empty_snapshot, keeper_first
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
 
@@ -102,8 +102,12 @@ class SearchController(QObject):
         self.settings.duplicate_distance = max_distance
         snap = self.snapshot
         self.duplicates_panel.status.setText("Looking for near-identical photos…")
-        self.tasks.run_task(lambda: snap.duplicates(max_distance), self._show_duplicates,
-                            self._duplicates_failed, key="duplicates")
+
+        def job() -> list:
+            return [keeper_first(group, snap) for group in snap.duplicates(max_distance)]
+
+        self.tasks.run_task(job, self._show_duplicates, self._duplicates_failed,
+                            key="duplicates")
 
     # -- answers --------------------------------------------------------------------------------
     def _show_results(self, query: tuple, code, matches: list, known: bool) -> None:

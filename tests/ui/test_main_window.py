@@ -141,8 +141,9 @@ def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_phot
     (group,) = panel.groups_shown()
     assert sorted(group) == [str(library_photos / "chelsea-small.jpg"),
                              str(library_photos / "chelsea.jpg")]
-    # All but the first of a group are checked; they go to the trash and come back with Undo.
+    # The biggest file is kept; the others are checked, go to the trash and come back on Undo.
     keep, copy = group
+    assert keep == str(library_photos / "chelsea.jpg")
     assert panel.checked_paths() == [copy]
     qtbot.mouseClick(panel.trash_button, Qt.MouseButton.LeftButton)
     assert not os.path.exists(copy) and os.path.exists(keep)
