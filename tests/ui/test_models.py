@@ -124,3 +124,17 @@ def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
     assert "64 bits: mAP 0.71; 48 bits: mAP 0.69" in html
     assert "0.679" in html and "pr_curve" not in html and "amp" not in html
     assert "No model installed" in card_html(None, "", "the folder is empty")
+
+
+def test_photo_actions_copy_the_path(qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop_app.ui.photo_grid import photo_actions
+
+    told = []
+    actions = dict(photo_actions("/photos/a b.jpg", lambda: None, told.append))
+    assert list(actions) == ["Find similar photos", "Open with default viewer",
+                             "Show in file manager", "Copy path"]
+    actions["Copy path"]()
+    assert QGuiApplication.clipboard().text() == "/photos/a b.jpg"
+    assert told == ["Copied /photos/a b.jpg"]
