@@ -28,6 +28,7 @@ class Settings:
     polling_folders: list[str] = field(default_factory=list)  # network shares: poll, no inotify
     model_dir: str | None = None  # None: the default model shipped in resources/models/default
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
+    max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)
     results_count: int = 40
     duplicate_distance: int = 2
     thumbnail_size: int = 160

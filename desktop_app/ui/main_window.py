@@ -225,7 +225,12 @@ class MainWindow(QMainWindow):
         self.search.set_model(model_dir if card else None)
         self.model_panel.show_card(card, model_dir, self._model_problem)
         if card is not None:
-            self.results_panel.set_bits(card.bits)
+            settings = self.settings
+            if card.bits != settings.max_distance_bits:  # keep the same strictness
+                settings.max_distance = round(settings.max_distance * card.bits
+                                              / max(settings.max_distance_bits, 1))
+                settings.max_distance_bits = card.bits
+            self.results_panel.set_bits(card.bits, settings.max_distance)
             self.banner.setVisible(False)
         else:
             self.banner.setText(f"<b>No model is installed.</b> {self._model_problem}")

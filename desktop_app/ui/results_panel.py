@@ -50,10 +50,12 @@ class ResultsPanel(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self._on_slider(self.slider.value(), emit=False)
 
-    def set_bits(self, bits: int) -> None:
-        value = min(self.slider.value(), bits)
+    def set_bits(self, bits: int, value: int | None = None) -> None:
+        value = min(self.slider.value() if value is None else value, bits)
+        self.slider.blockSignals(True)  # a new model is not a new search request
         self.slider.setRange(0, bits)
         self.slider.setValue(value)
+        self.slider.blockSignals(False)
         self._on_slider(value, emit=False)
 
     def max_distance(self) -> int:
