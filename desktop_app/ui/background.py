@@ -7,13 +7,13 @@ import os
 import sys
 import threading
 
-BACKGROUND_NICENESS = 5
+BACKGROUND_NICENESS = int(os.environ.get("LOOKALIKE_BACKGROUND_NICENESS", "5"))
 _done = threading.local()
 
 
 def lower_this_thread(niceness: int = BACKGROUND_NICENESS) -> None:
     """Make the calling thread `niceness` steps nicer (once per thread; never raises)."""
-    if getattr(_done, "value", False) or not sys.platform.startswith("linux"):
+    if getattr(_done, "value", False) or not sys.platform.startswith("linux") or niceness <= 0:
         return
     _done.value = True
     try:
