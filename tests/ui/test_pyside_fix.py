@@ -28,3 +28,4 @@ def test_many_emits_then_a_clean_exit():
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "done"
+
