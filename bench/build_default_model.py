@@ -197,11 +197,17 @@ def main(argv=None) -> int:
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--no-bench", action="store_true")
+    ap.add_argument("--bench-only", action="store_true",
+                    help="benchmark the model already in --out and record the figures in its card")
     args = ap.parse_args(argv)
     if not data.cifar_available():
         print(f"{data.CIFAR_TAR} is missing: the default model is built from it.", file=sys.stderr)
         return 2
     t = time.time()
+    if args.bench_only:
+        record_benchmark(args.out, log=lambda m: print(m, file=sys.stderr, flush=True))
+        print(json.dumps({"model_dir": str(args.out), "wall_seconds": round(time.time() - t)}))
+        return 0
     build(args.config, args.out, run_bench=not args.no_bench,
           log=lambda m: print(m, file=sys.stderr, flush=True))
     print(json.dumps({"model_dir": str(args.out), "wall_seconds": round(time.time() - t)}))

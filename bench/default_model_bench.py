@@ -105,6 +105,24 @@ def neardup_rows(enc: Encoder, s: data.NearDupSet) -> dict[str, dict[str, float]
     }
 
 
+def distance_profile(enc: Encoder, s: data.NearDupSet) -> dict[str, float]:
+    """Hamming distances an edited copy has to its original, and to its nearest other photo:
+    what a duplicate threshold (max_distance) for this model should sit between."""
+    from trainer.metrics import hamming_matrix
+
+    q = np.unpackbits(model_codes(enc, s.queries), axis=1, count=enc.bits).astype(bool)
+    db = np.unpackbits(model_codes(enc, s.database), axis=1, count=enc.bits).astype(bool)
+    dist = hamming_matrix(q, db)
+    rows = np.arange(len(q))
+    to_original = dist[rows, s.query_target]
+    dist[rows, s.query_target] = enc.bits + 1
+    to_other = dist.min(axis=1)
+    pct = lambda a, p: float(np.percentile(a, p))  # noqa: E731
+    return {"to_original_median": pct(to_original, 50), "to_original_p90": pct(to_original, 90),
+            "to_original_p95": pct(to_original, 95),
+            "nearest_other_p5": pct(to_other, 5), "nearest_other_median": pct(to_other, 50)}
+
+
 def run(model_dir: Path, threads: int) -> dict:
     enc = open_encoder(model_dir, threads)
     t0 = time.time()
@@ -113,6 +131,7 @@ def run(model_dir: Path, threads: int) -> dict:
                     "machine": machine(), "threads": threads}
     result["neardup_cifar"] = neardup_rows(enc, data.neardup_cifar())
     result["neardup_samples"] = neardup_rows(enc, data.neardup_samples())
+    result["duplicate_distances"] = distance_profile(enc, data.neardup_cifar())
     db, labels = data.cifar_test_database()
     codes = model_codes(enc, db)
     result["same_kind_map100"] = {"model": map_at_k(codes, labels, "bits"),
@@ -160,6 +179,13 @@ def markdown(r: dict, command: str) -> str:
               "| model | pHash 64 | float (cosine) | model / float |", "|---|---|---|---|",
               f"| {s['model']:.3f} | {s['pHash']:.3f} | {s['float']:.3f} | "
               f"{s['model'] / s['float']:.2f} |", ""]
+    if "duplicate_distances" in r:
+        dd = r["duplicate_distances"]
+        lines += ["## Hamming distances on the CIFAR near-duplicate set (for a duplicate threshold)",
+                  "", f"- edited copy to its original: median {dd['to_original_median']:.0f}, "
+                  f"90th percentile {dd['to_original_p90']:.0f}, 95th {dd['to_original_p95']:.0f}",
+                  f"- edited copy to the nearest other photo: 5th percentile "
+                  f"{dd['nearest_other_p5']:.0f}, median {dd['nearest_other_median']:.0f}", ""]
     c = r["cifar_protocol1_reduced_map_all"]
     sp = r["speed"]
     lines += ["## CIFAR-10 protocol-1 reference (no CIFAR labels used in training)", "",

@@ -39,12 +39,12 @@ def sample_index(encoder):
 def test_default_model_loads_and_passes_its_self_test(encoder):
     card = encoder.card
     assert card.name == "default"
-    assert encoder.bits == 48
+    assert encoder.bits == 96  # 32 "same kind" bits + 64 near-duplicate bits (docs/default-model.md)
     assert (paths.default_model_dir() / card.onnx_file).stat().st_size < 20 * 2**20
     # The card records how the model was made and what it measured.
     assert card.training["data_fingerprint"]["cifar10_archive_sha256"]
     assert card.training["code_version"]
-    assert card.training["config"]["bits"] == 48
+    assert card.training["config"]["bits"] == 96
     assert 0.0 < card.evaluation["neardup_recall1_cifar"]["model"]["all"] <= 1.0
     assert card.evaluation["same_kind_map100_cifar_test"]["model"] > 0.0
 
