@@ -44,9 +44,13 @@ def code_version() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
                               text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "trainer", "bench",
-                                "desktop_app/core"], cwd=REPO, capture_output=True, text=True,
-                               check=True).stdout.strip()
+        # Only the code the build runs counts (others' untracked result files do not).
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "trainer", "desktop_app/core", "bench/build_default_model.py",
+                                "bench/default_model_data.py", "bench/default_model_edits.py",
+                                "bench/default_model_features.py", "bench/default_model_bench.py",
+                                "bench/default_model_metrics.py"],
+                               cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
         return head + ("+uncommitted" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
