@@ -1,3 +1,1 @@
-"""The Qt user interface. Importing it applies the PySide6 emit() refcount workaround."""
-
-from . import pyside_fix  # noqa: F401  (must run before any signal is emitted)
+"""The Qt user interface (PySide6). Nothing here runs at import time."""
