@@ -36,20 +36,23 @@ def hamming_matrix(query_bits: np.ndarray, db_bits: np.ndarray) -> np.ndarray:
 def relevance(query_labels: np.ndarray, db_labels: np.ndarray) -> np.ndarray:
     """[Q, N] bool: query and database item share a label. Labels: int [N] or multi-hot [N, L]."""
     ql, dl = np.asarray(query_labels), np.asarray(db_labels)
+    if ql.ndim == 2 and (ql.sum(1) == 1).all() and (dl.sum(1) == 1).all():
+        ql, dl = ql.argmax(1), dl.argmax(1)  # one label each: compare ids (much faster)
     if ql.ndim == 1:
         return ql[:, None] == dl[None, :]
     return (ql.astype(np.float32) @ dl.astype(np.float32).T) > 0
 
 
 def _ranked_relevance(query_bits, query_labels, db_bits, db_labels, chunk: int = 256,
-                      exclude_self: bool = False):
+                      exclude_self: bool = False, rel_all: np.ndarray | None = None):
     """Yield per chunk of queries the relevance matrix in ranked order."""
     n_q = len(query_bits)
     for start in range(0, n_q, chunk):
         stop = min(n_q, start + chunk)
         # uint16: numpy's stable sort is a radix sort for 16-bit keys (15-20x faster here)
         dist = hamming_matrix(query_bits[start:stop], db_bits)
-        rel = relevance(np.asarray(query_labels)[start:stop], db_labels)
+        rel = (relevance(np.asarray(query_labels)[start:stop], db_labels) if rel_all is None
+               else rel_all[start:stop].copy())
         if exclude_self:
             # query i is database item i: push it to the end and mark it irrelevant
             idx = np.arange(start, stop)
@@ -60,7 +63,7 @@ def _ranked_relevance(query_bits, query_labels, db_bits, db_labels, chunk: int =
 
 
 def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int | None = None,
-                           exclude_self: bool = False) -> float:
+                           exclude_self: bool = False, rel: np.ndarray | None = None) -> float:
     """mAP over the Hamming ranking (mAP@all for k=None, else mAP@k).
 
     AP@k = (1 / relevant in top k) * sum over relevant ranks r <= k of precision@r; a query with
@@ -68,7 +71,7 @@ def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int 
     """
     total, count = 0.0, 0
     for ranked, n in _ranked_relevance(query_bits, query_labels, db_bits, db_labels,
-                                       exclude_self=exclude_self):
+                                       exclude_self=exclude_self, rel_all=rel):
         if k is not None:
             ranked = ranked[:, :k]
         if exclude_self:
@@ -120,12 +123,14 @@ def bit_importance(query_bits, query_labels, db_bits, db_labels,
                    exclude_self: bool = False) -> np.ndarray:
     """I_m = mAP(all bits) - mAP(all bits except m), for every bit m."""
     qb, db = as_bits(query_bits), as_bits(db_bits)
-    base = mean_average_precision(qb, query_labels, db, db_labels, exclude_self=exclude_self)
+    rel = relevance(query_labels, db_labels)  # the same for every bit: computed once
+    base = mean_average_precision(qb, query_labels, db, db_labels, exclude_self=exclude_self,
+                                  rel=rel)
     out = np.zeros(qb.shape[1])
     for m in range(qb.shape[1]):
         keep = np.arange(qb.shape[1]) != m
         out[m] = base - mean_average_precision(qb[:, keep], query_labels, db[:, keep],
-                                               db_labels, exclude_self=exclude_self)
+                                               db_labels, exclude_self=exclude_self, rel=rel)
     return out
 
 
