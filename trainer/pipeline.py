@@ -199,6 +199,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
             if rank != 0:  # rank 0 refits the heads, evaluates and exports
                 raise WorkerDone()
     feats = run_features(run_dir, manifest, cfg, device, reporter, should_stop)
+    torch.set_num_threads(int(cfg["train"].get("head_threads", 1)) or 1)
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
                           manifest.indices("val"), hcfg, device="cpu")
     ckpt_path = run_dir / CHECKPOINT
