@@ -117,10 +117,9 @@ def distance_profile(enc: Encoder, s: data.NearDupSet) -> dict[str, float]:
     to_original = dist[rows, s.query_target]
     dist[rows, s.query_target] = enc.bits + 1
     to_other = dist.min(axis=1)
-    pct = lambda a, p: float(np.percentile(a, p))  # noqa: E731
-    return {"to_original_median": pct(to_original, 50), "to_original_p90": pct(to_original, 90),
-            "to_original_p95": pct(to_original, 95),
-            "nearest_other_p5": pct(to_other, 5), "nearest_other_median": pct(to_other, 50)}
+    return {"to_original_median": float(np.percentile(to_original, 50)), "to_original_p90": float(np.percentile(to_original, 90)),
+            "to_original_p95": float(np.percentile(to_original, 95)),
+            "nearest_other_p5": float(np.percentile(to_other, 5)), "nearest_other_median": float(np.percentile(to_other, 50))}
 
 
 def run(model_dir: Path, threads: int) -> dict:
@@ -163,10 +162,10 @@ def markdown(r: dict, command: str) -> str:
              f"Command: `{command}`  ", f"Machine: {r['machine']}  ",
              f"Wall time: {r['seconds']:.0f} s (model codes cached per model id after a first run)  ",
              f"Model id (sha256 of model.onnx): `{r['model']['model_id'][:16]}...`", ""]
-    for key, title in (("neardup_cifar", "Near-duplicates, 1,600 edited CIFAR-10 test photos "
-                        "among 1,000 (upscaled 32 -> 256 px)"),
-                       ("neardup_samples", "Near-duplicates, 216 edited sample photos (up to "
-                        "1024 px) among 1,027")):
+    for key, title in (("neardup_cifar", ("Near-duplicates, 1,600 edited CIFAR-10 test photos "
+                        "among 1,000 (upscaled 32 -> 256 px)")),
+                       ("neardup_samples", ("Near-duplicates, 216 edited sample photos (up to "
+                        "1024 px) among 1,027"))):
         rows = r[key]
         lines += [f"## {title}", "", "| edit | model | pHash 64 | float (cosine) |",
                   "|---|---|---|---|"]
@@ -177,24 +176,24 @@ def markdown(r: dict, command: str) -> str:
     s = r["same_kind_map100"]
     lines += ["## Same-kind search (1,000 CIFAR-10 test photos, leave-one-out mAP@100)", "",
               "| model | pHash 64 | float (cosine) | model / float |", "|---|---|---|---|",
-              f"| {s['model']:.3f} | {s['pHash']:.3f} | {s['float']:.3f} | "
-              f"{s['model'] / s['float']:.2f} |", ""]
+              (f"| {s['model']:.3f} | {s['pHash']:.3f} | {s['float']:.3f} | "
+              f"{s['model'] / s['float']:.2f} |"), ""]
     if "duplicate_distances" in r:
         dd = r["duplicate_distances"]
         lines += ["## Hamming distances on the CIFAR near-duplicate set (for a duplicate threshold)",
-                  "", f"- edited copy to its original: median {dd['to_original_median']:.0f}, "
-                  f"90th percentile {dd['to_original_p90']:.0f}, 95th {dd['to_original_p95']:.0f}",
-                  f"- edited copy to the nearest other photo: 5th percentile "
-                  f"{dd['nearest_other_p5']:.0f}, median {dd['nearest_other_median']:.0f}", ""]
+                  "", (f"- edited copy to its original: median {dd['to_original_median']:.0f}, "
+                  f"90th percentile {dd['to_original_p90']:.0f}, 95th {dd['to_original_p95']:.0f}"),
+                  (f"- edited copy to the nearest other photo: 5th percentile "
+                  f"{dd['nearest_other_p5']:.0f}, median {dd['nearest_other_median']:.0f}"), ""]
     c = r["cifar_protocol1_reduced_map_all"]
     sp = r["speed"]
     lines += ["## CIFAR-10 protocol-1 reference (no CIFAR labels used in training)", "",
-              f"mAP@all = {c['model']:.3f} ({c['queries']} queries, {c['database']}-photo "
-              "database subsample)", "", "## Encoding speed", "",
-              f"- model only (preprocessed batches of 32): {sp['model_only_photos_per_s']:.1f} "
-              "photos/s",
-              f"- end to end (read, decode, EXIF, preprocess, encode; {sp['end_to_end_photos']} "
-              f"sample photos up to 1024 px): {sp['end_to_end_photos_per_s']:.1f} photos/s",
+              (f"mAP@all = {c['model']:.3f} ({c['queries']} queries, {c['database']}-photo "
+              "database subsample)"), "", "## Encoding speed", "",
+              (f"- model only (preprocessed batches of 32): {sp['model_only_photos_per_s']:.1f} "
+              "photos/s"),
+              (f"- end to end (read, decode, EXIF, preprocess, encode; {sp['end_to_end_photos']} "
+              f"sample photos up to 1024 px): {sp['end_to_end_photos_per_s']:.1f} photos/s"),
               f"- onnxruntime threads: {r['threads']}", ""]
     return "\n".join(lines)
 

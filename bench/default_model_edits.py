@@ -8,8 +8,8 @@ tag, so the app must read the tag to see the photo upright again).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont
@@ -62,7 +62,7 @@ def watermarked(im: Image.Image, rng: np.random.Generator):
     x = w - tw - size * 1.5 if right else size * 1.5
     y = h - size * 2.0
     box = size
-    bx = x - box * 1.3 if right else x - box * 1.3
+    bx = x - box * 1.3  # the logo box sits just left of the text
     draw.rectangle((bx, y, bx + box, y + box), fill=(255, 255, 255, 150))
     draw.text((x, y), text, font=font, fill=(255, 255, 255, 170))
     return Image.alpha_composite(im.convert("RGBA"), layer).convert("RGB"), JPEG

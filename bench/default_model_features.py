@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -22,7 +22,7 @@ def features(paths: Sequence[Path], batch_size: int = 32, progress=None) -> np.n
     from trainer.features import extract_features
 
     return extract_features(list(paths), cache_dir=cache_root() / "features",
-                            batch_size=batch_size, threads=int(os.environ.get("BENCH_THREADS", 2)),
+                            batch_size=batch_size, threads=int(os.environ.get("BENCH_THREADS", "2")),
                             progress=progress)
 
 

@@ -49,7 +49,7 @@ def load():
 
 def evaluate(encode, d, kind="bits") -> dict[str, float]:
     """encode(features) -> codes or features; returns the validation metrics."""
-    va, tr = d["val_set"], d["train_set"]
+    va = d["val_set"]
     db = np.concatenate([encode(d["val"]), encode(d["train"])])
     q = encode(d["val_edits"])
     target = np.arange(len(va.photos))
@@ -140,18 +140,20 @@ def main(argv=None) -> int:
         if wanted(f"itq{bits}"):
             t = time.time()
             head = itq_head(np.concatenate([d["train"], d["train_edits"]]), bits)
-            record(f"itq{bits}", evaluate(lambda f: head_outputs(head, f), d), time.time() - t)
+            record(f"itq{bits}", evaluate(lambda f, h=head: head_outputs(h, f), d),
+                   time.time() - t)
     both = np.concatenate([d["train"], d["train_edits"]])
     for bits, reg in ((48, 1.0), (48, 3.0), (64, 3.0), (96, 3.0), (128, 3.0)):
         if wanted(f"eitq{bits}"):
             head = edit_invariant_itq_head(both, d["train"], d["train_edits"], bits, reg)
-            record(f"eitq{bits}-reg{reg:g}", evaluate(lambda f: head_outputs(head, f), d))
+            record(f"eitq{bits}-reg{reg:g}", evaluate(lambda f, h=head: head_outputs(h, f), d))
     for sem, nd in ((24, 24), (32, 32), (48, 48), (32, 64), (64, 64)):
         if wanted(f"itq{sem}+eitq{nd}"):
             hs = itq_head(both, sem)
             hn = edit_invariant_itq_head(both, d["train"], d["train_edits"], nd, 3.0)
             record(f"itq{sem}+eitq{nd}", evaluate(
-                lambda f: np.concatenate([head_outputs(hs, f), head_outputs(hn, f)], 1), d))
+                lambda f, a=hs, b=hn: np.concatenate([head_outputs(a, f), head_outputs(b, f)],
+                                                     1), d))
     cfg = HeadConfig(long_bits=128, stages=(64, 48), long_steps=600, active_steps=200,
                      frozen_steps=400, eval_every=100)
     for name, (top_k, edits, loss) in CANDIDATES.items():
@@ -160,7 +162,7 @@ def main(argv=None) -> int:
             continue
         t = time.time()
         head, _ = train_candidate(d, args.bits, top_k, edits, loss, cfg)
-        record(name, evaluate(lambda f: head_outputs(head, f), d), time.time() - t)
+        record(name, evaluate(lambda f, h=head: head_outputs(h, f), d), time.time() - t)
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
     return 0
