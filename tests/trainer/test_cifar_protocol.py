@@ -11,7 +11,7 @@ import pytest
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 sys.path.insert(0, str(BENCH))
-from cifar_data import ARCHIVE, CLASSES, protocol1  # noqa: E402
+from cifar_data import ARCHIVE, CLASSES, protocol1
 
 pytestmark = pytest.mark.skipif(not ARCHIVE.is_file(), reason=(
     f"{ARCHIVE} is absent: the CIFAR-10 archive lives outside the repository, in "
