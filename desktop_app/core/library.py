@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import images
+from .duplicates import duplicate_groups
 from .encoder import Encoder
 from .errors import LookalikeError, PhotoReadError
-from .hashing import HammingIndex, to_words
+from .hashing import HammingIndex
 from .pipeline import Prepared, default_decode_threads, ordered_map, prepare
 from .preprocess import draft_target, preprocess
 from .records import (
@@ -232,8 +233,8 @@ class PhotoLibrary:
             path = os.path.abspath(os.fspath(raw))
             folder = self._folder_for(path) or self._folder_for(normalise_folder(path))
             if folder is None:
-                report.errors.append((path, f"{path}: is not inside a library folder. Add its "
-                                      "folder to the library first."))
+                report.errors.append((path, (f"{path}: is not inside a library folder. Add "
+                                             "its folder to the library first.")))
                 continue
             if os.path.isdir(path):
                 scan = scan_folder(path)
@@ -513,36 +514,8 @@ class PhotoLibrary:
         """Groups of near-identical photos (each within max_distance of another in the group).
         In each group the first photo is the lowest id; distances are to that first photo.
         Groups are ordered largest first."""
-        index = self.search_index()
-        if len(index) < 2:
-            return []
-        pairs = near_pairs(index.codes, index.bits, max_distance)
-        if not len(pairs):
-            return []
-        parent = np.arange(len(index))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for a, b in pairs:
-            ra, rb = root(int(a)), root(int(b))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        groups: dict[int, list[int]] = {}
-        for i in np.unique(pairs):
-            groups.setdefault(root(int(i)), []).append(int(i))
-        answer = []
-        for members in groups.values():
-            members.sort()
-            first = index.codes[members[0]]
-            dist = index.distances(first)
-            answer.append(self._matches([(int(index.ids[m]), int(dist[m])) for m in members],
-                                        keep_order=True))
-        answer.sort(key=lambda g: (-len(g), g[0].photo_id))
-        return answer
+        return [self._matches([(h.photo_id, h.distance) for h in group], keep_order=True)
+                for group in duplicate_groups(self.search_index(), max_distance)]
 
     def _matches(self, hits: list[tuple[int, int]], keep_order: bool = True) -> list[Match]:
         if not hits:
@@ -556,37 +529,6 @@ class PhotoLibrary:
                     f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
                 found[photo_id] = decode_path(path)
         return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
-
-
-def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
-    """All pairs (i < j) of packed codes within max_distance, as int64 [P, 2].
-
-    Pigeonhole: split the bits into max_distance + 1 chunks; two codes within the distance agree
-    exactly on at least one chunk, so only codes sharing a chunk value are compared.
-    """
-    max_distance = max(0, min(int(max_distance), bits))
-    unpacked = np.unpackbits(codes, axis=1, count=bits)
-    words = to_words(codes)
-    chunks = np.array_split(np.arange(bits), min(max_distance + 1, bits))
-    found = []
-    for chunk in chunks:
-        keys = np.packbits(unpacked[:, chunk], axis=1)
-        _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-        inverse = inverse.reshape(-1)
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        for g in np.flatnonzero(counts > 1):
-            members = order[bounds[g]:bounds[g + 1]]
-            w = words[members]
-            dist = np.bitwise_count(w[:, None, :] ^ w[None, :, :]).sum(axis=2)
-            a, b = np.nonzero(np.triu(dist <= max_distance, k=1))
-            if len(a):
-                found.append(np.stack([members[a], members[b]], axis=1))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    pairs = np.sort(pairs, axis=1)
-    return np.unique(pairs, axis=0)
 
 
 class _Coverage:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.duplicates import duplicate_groups
 from ..core.hashing import HammingIndex
 from ..core.records import Match
 
@@ -39,37 +40,13 @@ class SearchSnapshot:
     def duplicates(self, max_distance: int = 2) -> list[list[Match]]:
         """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
         = lowest id, distances to it, largest groups first), computed without SQLite."""
-        from ..core.library import near_pairs
-
-        index = self.index
-        if len(index) < 2:
-            return []
-        pairs = near_pairs(index.codes, index.bits, max_distance)
-        parent = list(range(len(index)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for a, b in pairs:
-            ra, rb = root(int(a)), root(int(b))
-            if ra != rb:
-                parent[max(ra, rb)] = min(ra, rb)
-        groups: dict[int, list[int]] = {}
-        for i in np.unique(pairs):
-            groups.setdefault(root(int(i)), []).append(int(i))
-        answer = []
-        for members in groups.values():
-            members.sort()
-            dist = index.distances(index.codes[members[0]])
-            group = [Match(int(index.ids[m]), self.paths[int(index.ids[m])], int(dist[m]),
-                           index.bits) for m in members if int(index.ids[m]) in self.paths]
+        groups = []
+        for hits in duplicate_groups(self.index, max_distance):
+            group = [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
+                     for h in hits if h.photo_id in self.paths]
             if len(group) > 1:
-                answer.append(group)
-        answer.sort(key=lambda g: (-len(g), g[0].photo_id))
-        return answer
+                groups.append(group)
+        return groups
 
 
 def empty_snapshot(bits: int = 48) -> SearchSnapshot:
