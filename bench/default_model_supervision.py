@@ -11,8 +11,10 @@ each), never on the benchmark's test photos:
   - same-kind mAP@100 with CIFAR classes (leave-one-out within the 400);
   - teacher-agreement mAP@100: relevant = same top-1 ImageNet class (a proxy for "same kind of
     thing" beyond the ten CIFAR classes).
-Candidates: float features (cosine), pHash, ITQ, and the project's NMLayer head
-(trainer.training.train_head) on ImageNet-teacher labels, with and without the edited copies.
+Candidates: float features (cosine), pHash, ITQ, edit-invariant ITQ, ITQ + edit-invariant ITQ side
+by side, the project's NMLayer head (trainer.training.HeadTrainer via trainer.teacher) with
+ImageNet-teacher labels, float-feature similarity and edit pairs, and the two-part 96-bit designs
+(`--only 32+eitq64`). Results: bench/results/default-model-supervision.md.
 """
 
 from __future__ import annotations
@@ -163,6 +165,17 @@ def main(argv=None) -> int:
         t = time.time()
         head, _ = train_candidate(d, args.bits, top_k, edits, loss, cfg)
         record(name, evaluate(lambda f, h=head: head_outputs(h, f), d), time.time() - t)
+    # The two-part 96-bit designs: a 32-bit NMLayer semantic head beside 64 edit-invariant bits.
+    nd = edit_invariant_itq_head(both, d["train"], d["train_edits"], 64, 3.0)
+    for base in ("similarity+edits+pair", "teacher-top3+similarity+edits+pair"):
+        name = f"{base}-32+eitq64"
+        if not wanted(name):
+            continue
+        top_k, edits, loss = CANDIDATES[base]
+        t = time.time()
+        sem, _ = train_candidate(d, 32, top_k, edits, loss, replace(cfg, stages=(64, 32)))
+        record(name, evaluate(lambda f, a=sem: np.concatenate(
+            [head_outputs(a, f), head_outputs(nd, f)], 1), d), time.time() - t)
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))
     return 0
