@@ -102,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Groups of photos whose codes are within D bits of each "
                                    "other (0 = identical codes). Distances are to the first "
                                    "photo of each group.")
-    p.add_argument("--max-distance", type=_non_negative, default=2, metavar="D",
-                   help="largest Hamming distance inside a group (default 2)")
+    p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
+                   help="largest Hamming distance inside a group (default: one bit in eight "
+                        "of the model's code, 12 for the 96-bit default model)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     p = sub.add_parser("status", help="photo counts, active model, photos that failed and why",
@@ -400,6 +401,10 @@ def cmd_similar(args) -> int:
 def cmd_duplicates(args) -> int:
     with _open_store() as store:
         library = _open_library(args, store)
+        if args.max_distance is None:
+            from .core.duplicates import default_duplicate_distance
+
+            args.max_distance = default_duplicate_distance(library.bits)
         groups = library.duplicates(max_distance=args.max_distance)
         if args.json:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,

@@ -30,7 +30,7 @@ class Settings:
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)
     results_count: int = 40
-    duplicate_distance: int = 2
+    duplicate_distance: int = 6  # duplicates view, of max_distance_bits (one bit in eight)
     thumbnail_size: int = 160
     first_run_done: bool = False
     window_geometry: str = ""  # QWidget.saveGeometry() as hex

@@ -73,3 +73,17 @@ def test_an_edited_sample_photo_finds_its_original_first(sample_index, encoder, 
         edit(Image.open(SAMPLES / name).convert("RGB")).save(edited, quality=85)
         hits = index.search(encode(encoder, [edited])[0], k=1)
         assert names[hits[0].photo_id] == name, f"{edited.name} found {names[hits[0].photo_id]}"
+
+
+def test_default_duplicate_distance_groups_each_shipped_copy_with_its_original(sample_index):
+    """With no --max-distance, duplicates use one bit in eight of the code: enough to group the
+    shipped edited copies with their originals, without pulling in the other sample photos."""
+    from desktop_app.core.duplicates import duplicate_groups
+
+    files, index = sample_index
+    names = [[files[h.photo_id].name for h in group] for group in duplicate_groups(index)]
+    for copy in (f for f in files if f.stem.endswith("-copy")):
+        original = next(f.name for f in files
+                        if f.stem != copy.stem and copy.stem.startswith(f.stem))
+        assert any(copy.name in g and original in g for g in names), (copy.name, names)
+    assert all(len(g) <= 3 for g in names), names

@@ -510,8 +510,9 @@ class PhotoLibrary:
                                           exclude=(own.id,) if own else ())
         return self._matches([(h.photo_id, h.distance) for h in hits])
 
-    def duplicates(self, max_distance: int = 2) -> list[list[Match]]:
-        """Groups of near-identical photos (each within max_distance of another in the group).
+    def duplicates(self, max_distance: int | None = None) -> list[list[Match]]:
+        """Groups of near-identical photos (each within max_distance of another in the group;
+        default: duplicates.default_duplicate_distance(bits), one bit in eight).
         In each group the first photo is the lowest id; distances are to that first photo.
         Groups are ordered largest first."""
         return [self._matches([(h.photo_id, h.distance) for h in group], keep_order=True)

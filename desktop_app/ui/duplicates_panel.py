@@ -30,7 +30,7 @@ class DuplicatesPanel(QWidget):
     trashed = Signal(list)  # paths moved to the trash
     restored = Signal(list)  # paths put back
 
-    def __init__(self, thumbnails: ThumbnailCache | None, distance: int = 2, parent=None) -> None:
+    def __init__(self, thumbnails: ThumbnailCache | None, distance: int = 6, parent=None) -> None:
         super().__init__(parent)
         self._thumbnails = thumbnails
         self._items: dict[str, list[QTreeWidgetItem]] = {}
@@ -38,7 +38,7 @@ class DuplicatesPanel(QWidget):
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.distance_spin = QSpinBox()
-        self.distance_spin.setRange(0, 16)
+        self.distance_spin.setRange(0, 64)
         self.distance_spin.setValue(distance)
         self.distance_spin.setToolTip("Photos whose codes differ in at most this many bits")
         self.find_button = QPushButton("Find duplicates")

@@ -227,10 +227,12 @@ class MainWindow(QMainWindow):
         if card is not None:
             settings = self.settings
             if card.bits != settings.max_distance_bits:  # keep the same strictness
-                settings.max_distance = round(settings.max_distance * card.bits
-                                              / max(settings.max_distance_bits, 1))
+                scale = card.bits / max(settings.max_distance_bits, 1)
+                settings.max_distance = round(settings.max_distance * scale)
+                settings.duplicate_distance = round(settings.duplicate_distance * scale)
                 settings.max_distance_bits = card.bits
             self.results_panel.set_bits(card.bits, settings.max_distance)
+            self.duplicates_panel.distance_spin.setValue(settings.duplicate_distance)
             self.banner.setVisible(False)
         else:
             self.banner.setText(f"<b>No model is installed.</b> {self._model_problem}")

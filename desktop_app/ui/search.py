@@ -37,7 +37,7 @@ class SearchSnapshot:
         return [Match(h.photo_id, self.paths.get(h.photo_id, ""), h.distance, self.index.bits)
                 for h in hits if h.photo_id in self.paths]
 
-    def duplicates(self, max_distance: int = 2) -> list[list[Match]]:
+    def duplicates(self, max_distance: int | None = None) -> list[list[Match]]:
         """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
         = lowest id, distances to it, largest groups first), computed without SQLite."""
         groups = []
