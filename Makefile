@@ -14,10 +14,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
-# Index the bundled sample photos with the bundled default model, then ask for look-alikes.
+# Index the bundled sample photos with the bundled default model, ask for the photos most like
+# one of them, then list the groups of near-identical photos. State goes to .cache/demo-home.
+DEMO_HOME ?= .cache/demo-home
 demo: setup
-	LOOKALIKE_HOME=$${LOOKALIKE_HOME:-.cache/demo-home} $(BIN)/lookalike index resources/sample-photos
-	LOOKALIKE_HOME=$${LOOKALIKE_HOME:-.cache/demo-home} $(BIN)/lookalike similar -k 5 $$(ls -d resources/sample-photos/* | grep -v -i readme | head -n 1)
+	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike index resources/sample-photos
+	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike similar -k 5 resources/sample-photos/flower-marigold.jpg
+	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike duplicates
 
 app: setup
 	$(BIN)/lookalike resources/sample-photos
