@@ -268,7 +268,7 @@ def run_train(argv: list[str]) -> int:
         print(f"lookalike: training needs the `train` extra, which is not installed ({exc}). "
               "Install it with `pip install -e '.[cpu,train]'`.", file=sys.stderr)
         return EXIT_MISSING_PART
-    return int(trainer_cli.main(argv) or 0)
+    return int(trainer_cli.main(argv, prog="lookalike train") or 0)
 
 
 # -- shared helpers -----------------------------------------------------------------------------

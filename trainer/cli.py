@@ -35,8 +35,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m trainer", description=(
+def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description=(
         "Train a Lookalike encoder from labelled albums (one sub-folder per label) with "
         "progressive NMLayer deep hashing, evaluate it, and export it for the app."))
     sub = ap.add_subparsers(dest="command", required=True)
@@ -146,11 +146,12 @@ def run_command(args, reporter, stop) -> int:
     return EXIT_OK
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
+    """`prog` names the command in help and usage texts (`lookalike train` when handed over)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
-    args = build_parser().parse_args(argv)
+    args = build_parser(prog).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
     if args.command == "inspect":  # no torch on this path
