@@ -223,7 +223,7 @@ def main() -> int:
     if "--note" in argv:  # the note is prose for the file, not part of the command
         i = argv.index("--note")
         argv = argv[:i] + argv[i + 2:]
-    command = "nice -n 10 env QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_stall.py " + \
+    command = "env QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_stall.py " + \
         " ".join(argv)
     text = report(result, command) + (f"\n{args.note}\n" if args.note else "")
     print(text)
