@@ -69,13 +69,7 @@ def itq_head(features: np.ndarray, bits: int, iterations: int = 50, seed: int = 
     xc = x - centre
     _, _, vt = np.linalg.svd(xc, full_matrices=False)
     pca = vt[:bits].T  # [D, bits]
-    v = xc @ pca
-    rng = np.random.default_rng(seed)
-    r, _ = np.linalg.qr(rng.standard_normal((bits, bits)))
-    for _ in range(iterations):
-        b = np.where(v @ r >= 0, 1.0, -1.0)
-        u, _, wt = np.linalg.svd(b.T @ v)
-        r = (u @ wt).T
+    r = itq_rotation(xc @ pca, iterations=iterations, seed=seed)
     w = (pca @ r).T  # [bits, D]
     b0 = -w @ centre
     return FoldedHead(x.shape[1], torch.as_tensor(w, dtype=torch.float32),
