@@ -58,6 +58,11 @@ def main() -> int:
     ap.add_argument("--tag", default="")
     ap.add_argument("--merge", choices=("sum", "mean"), default="sum",
                     help="B's merge: sum of the group (method notes) or its mean")
+    ap.add_argument("--merge-rounds", type=int, default=4,
+                    help="merge rounds per stage; a large value (e.g. 1000) merges one output "
+                         "per round, as in the paper")
+    ap.add_argument("--active-steps", type=int, default=200,
+                    help="training steps of a stage's active phase, spread over its rounds")
     ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
                                      "budget) instead of training them again")
     ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
@@ -89,7 +94,8 @@ def main() -> int:
     del sims, order, rel, hits
 
     base = {"long_bits": args.long_bits, "stages": (64, 48, 32, 24, 12), "hidden": args.hidden,
-            "long_steps": 1000, "active_steps": 200, "merge_rounds": 4, "frozen_steps": 600,
+            "long_steps": 1000, "active_steps": args.active_steps,
+            "merge_rounds": args.merge_rounds, "frozen_steps": 600,
             "eval_every": 50, "patience": 4, "batch_size": 256, "lr": 1e-3}
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
     for seed in args.seeds:
@@ -148,6 +154,8 @@ def write_report(out: dict, tag: str, args) -> None:
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
              f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
+             f"{' --merge-rounds %d' % args.merge_rounds if args.merge_rounds != 4 else ''}"
+             f"{' --active-steps %d' % args.active_steps if args.active_steps != 200 else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               "(features cached beforehand by bench/cifar_data.py)."),

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+from PIL import Image
+
 from desktop_app.core import images
 from desktop_app.core.model_card import InputSpec
 from desktop_app.core.preprocess import draft_target, preprocess
+from photos import sample_image
 
 
 def test_big_jpeg_is_draft_decoded_small_but_reports_full_size(photo_factory):
@@ -22,3 +27,53 @@ def test_is_photo_skips_hidden_and_partial_files():
     assert images.is_photo("/a/b/IMG_1.JPG") and images.is_photo("x.heic")
     assert not images.is_photo("/a/.hidden.jpg")
     assert not images.is_photo("/a/photo.jpg.part") and not images.is_photo("notes.txt")
+
+
+def _pillow_draft(path, side):
+    """The reference: Pillow's own DCT-scaled decode, orientation applied."""
+    from PIL import ImageOps
+
+    image = Image.open(path)
+    image.draft("RGB", (side, side))
+    return ImageOps.exif_transpose(image.convert("RGB"))
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_fast_jpeg_decode_matches_pillow_draft(photo_factory, orientation):
+    path = photo_factory(f"o{orientation}.jpg", "astronaut", size=(2400, 1800),
+                         orientation=orientation)
+    fast = images.load_photo(path, min_size=(224, 224)).image
+    reference = _pillow_draft(path, 224)
+    assert fast.size == reference.size == ((300, 225) if orientation == 1 else (225, 300))
+    diff = np.abs(np.asarray(fast, np.int16) - np.asarray(reference, np.int16))
+    # Only chroma upsampling differs (fast vs fancy): small, local, never a different picture.
+    assert diff.mean() < 1.5 and np.percentile(diff, 99) < 24
+
+
+def test_gray_and_cmyk_jpegs_decode_small_to_rgb(tmp_path):
+    base = sample_image("astronaut").resize((1600, 1200))
+    gray, cmyk = tmp_path / "gray.jpg", tmp_path / "cmyk.jpg"
+    base.convert("L").save(gray, quality=90)
+    base.convert("CMYK").save(cmyk, quality=90)  # libjpeg-turbo's fast path cannot; Pillow does
+    for path in (gray, cmyk):
+        loaded = images.load_photo(path, min_size=(224, 224))
+        assert loaded.image.mode == "RGB" and loaded.image.size == (400, 300), path.name
+        reference = _pillow_draft(path, 224)
+        diff = np.abs(np.asarray(loaded.image, np.int16) - np.asarray(reference, np.int16))
+        assert diff.mean() < 1.5, path.name
+
+
+def test_truncated_jpeg_is_refused_on_the_fast_path_too(photo_factory):
+    path = photo_factory("t.jpg", "astronaut", size=(1600, 1200))
+    path.write_bytes(path.read_bytes()[:20000])
+    with pytest.raises(images.PhotoReadError, match="damaged or truncated"):
+        images.load_photo(path, min_size=(224, 224))
+
+
+def test_fingerprint_follows_content_not_name(tmp_path):
+    a, b, c = tmp_path / "a.jpg", tmp_path / "b.jpg", tmp_path / "c.jpg"
+    a.write_bytes(b"\xff\xd8" + bytes(range(256)) * 40)
+    b.write_bytes(a.read_bytes())
+    c.write_bytes(a.read_bytes()[:-1] + b"\x00")
+    assert images.fingerprint(a) == images.fingerprint(b) != images.fingerprint(c)
+    assert len(images.fingerprint(a)) == 32
