@@ -11,7 +11,8 @@ that is days of work. This script spends the CPU where it matters most:
    NMLayer chain 128 -> 64 -> 48 -> 32 -> 24 -> 12, A a head trained directly at each length
    with B's whole step budget.
 
-The query set is touched once, at the end. Results: bench/results/cifar-finetune-cpu.md / .json.
+The query set is touched once, at the end. Results: bench/results/cifar-finetune-cpu-<size>px.md
+/ .json.
 
     nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 96 --steps 1500
 """
@@ -33,9 +34,8 @@ from cifar_ablation import LENGTHS, query_map
 from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 
 from trainer.backbones import build_backbone
-from trainer.features import input_spec_for
+from trainer.features import FeatureExtractor, input_spec_for
 from trainer.finetune import FinetuneTrainer
-from trainer.metrics import mean_average_precision
 from trainer.training import HeadConfig, HeadTrainer, total_steps
 
 MACHINE = "2-core x86_64 CPU (AMD EPYC), no GPU, 24 GiB"
@@ -70,14 +70,18 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                      "history": [h for h in result.history if "val_map" in h]}
 
 
-def finetuned_features(trainer: FinetuneTrainer, n: int) -> np.ndarray:
+def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int) -> np.ndarray:
+    """The tuned backbone's features for all images, through onnxruntime (faster than torch here);
+    pixels are made by the trainer's own `_pixels`, so they match what it was tuned on."""
     trainer.backbone.eval()
+    extractor = FeatureExtractor(model=trainer.backbone, size=tuple(trainer.spec.size),
+                                 threads=threads, engine="onnx")
     out = np.zeros((n, 1280), np.float32)
     t0 = time.time()
     with torch.no_grad():
         for i in range(0, n, 256):
             idx = np.arange(i, min(n, i + 256))
-            out[idx] = trainer._backbone_features(idx, False).numpy()
+            out[idx] = extractor(trainer._pixels(idx, False).float().contiguous().numpy())
             if i % 10240 == 0:
                 log(f"features {i}/{n} ({i / max(1e-9, time.time() - t0):.0f} img/s)")
     return out
@@ -110,7 +114,7 @@ def main() -> int:
 
     trainer, head128, out["finetune"] = finetune(images, labels, split, args)
     log(f"fine-tuned: validation mAP {out['finetune']['val_map_128']:.4f} at 128 bits")
-    feats = finetuned_features(trainer, len(images))
+    feats = finetuned_features(trainer, len(images), args.threads)
     if not args.smoke:  # kept for further head experiments on the same features
         cache = cache_root() / "features" / f"finetuned-lite0-{args.size}px-{args.steps}s.npy"
         cache.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +153,7 @@ def main() -> int:
     out["float_cosine_map"] = float(mean_average_precision_float(f, labels, split))
     out["wall_seconds"] = time.time() - t_start
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / f"cifar-finetune-cpu{'-smoke' if args.smoke else ''}.json").write_text(json.dumps(out, indent=1) + "\n")
+    (RESULTS_DIR / f"{result_name(args)}.json").write_text(json.dumps(out, indent=1) + "\n")
     write_report(out, args)
     return 0
 
@@ -163,6 +167,10 @@ def mean_average_precision_float(f: np.ndarray, labels: np.ndarray, split) -> fl
     return float(((precision * rel).sum(1) / hits[:, -1]).mean())
 
 
+def result_name(args) -> str:
+    return "cifar-finetune-cpu-smoke" if args.smoke else f"cifar-finetune-cpu-{args.size}px"
+
+
 def write_report(out: dict, args) -> None:
     goal = {48: 0.85, 32: 0.84, 24: 0.83, 12: 0.80}
     ft = out["finetune"]
@@ -170,7 +178,8 @@ def write_report(out: dict, args) -> None:
         f"# CIFAR-10 protocol 1 headline on a CPU: EfficientNet-Lite0 fine-tuned at {args.size} px",
         "",
         (f"Command: `nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size {args.size} "
-         f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every}`"),
+         f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every} "
+         f"--patience {args.patience}`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
          f"{ft['seconds'] / 60:.1f} min ({ft['steps']} steps of {args.batch_size})."),
@@ -196,7 +205,7 @@ def write_report(out: dict, args) -> None:
         lines.append(f"| {L} | {b:.4f} | {a:.4f} | {b - a:+.4f} | {goal[L]:.2f} | {dsdh[L]:.3f} |")
     lines += ["", "Validation mAP during fine-tuning (step: mAP): " + ", ".join(
         f"{h['step']}: {h['val_map']:.3f}" for h in ft["history"]), ""]
-    (RESULTS_DIR / f"cifar-finetune-cpu{'-smoke' if args.smoke else ''}.md").write_text("\n".join(lines) + "\n")
+    (RESULTS_DIR / f"{result_name(args)}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
