@@ -63,6 +63,9 @@ def main() -> int:
                          "per round, as in the paper")
     ap.add_argument("--active-steps", type=int, default=200,
                     help="training steps of a stage's active phase, spread over its rounds")
+    ap.add_argument("--features", help="a features file [60000, D] (.npy) to use instead of the "
+                    "frozen ImageNet features, e.g. a fine-tuned backbone's from "
+                    "bench/cifar_finetune_cpu.py")
     ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
                                      "budget) instead of training them again")
     ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
@@ -78,7 +81,7 @@ def main() -> int:
     torch.set_num_threads(1)  # the head is small; one thread avoids spin-waits on a shared CPU
     t_start = time.time()
     _, labels, is_test = load_images()
-    feats = features(args.size)
+    feats = np.load(args.features) if args.features else features(args.size)
     out: dict = {"size": args.size, "seeds": args.seeds, "runs": []}
     split = protocol1(labels, is_test, seed=0)
     # Context: ranking by cosine similarity of the float features.
@@ -149,14 +152,17 @@ def write_report(out: dict, tag: str, args) -> None:
         xs = [np.nan if x is None else x for x in xs]
         return float(np.mean(xs)), float(np.std(xs))
 
-    lines = [f"# CIFAR-10 protocol 1 ablation, frozen EfficientNet-Lite0 features ({args.size} px)",
+    what = (f"features from {Path(args.features).name}" if args.features else
+            f"frozen EfficientNet-Lite0 features ({args.size} px)")
+    lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
              "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
              f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
-             f"{' --merge-rounds %d' % args.merge_rounds if args.merge_rounds != 4 else ''}"
-             f"{' --active-steps %d' % args.active_steps if args.active_steps != 200 else ''}"
-             f"{' --a-from ' + args.a_from if args.a_from else ''}`"),
+             f"{f' --merge-rounds {args.merge_rounds}' if args.merge_rounds != 4 else ''}"
+             f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
+             f"{' --a-from ' + args.a_from if args.a_from else ''}"
+             f"{' --features ' + args.features if args.features else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               "(features cached beforehand by bench/cifar_data.py)."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
