@@ -36,7 +36,7 @@ def git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
-    except Exception:
+    except Exception:  # noqa: BLE001 - no git or no repository: the report says '?'
         return "?"
 
 

@@ -77,11 +77,11 @@ def main() -> int:
     (RESULTS_DIR / "default-model-cifar.json").write_text(json.dumps(result, indent=1) + "\n")
     lines = [
         "# Default model on CIFAR-10 protocol 1 (for reference; no CIFAR labels in training)", "",
-        f"Command: `nice -n 5 .venv/bin/python bench/default_model_cifar.py --threads "
-        f"{args.threads}`", f"Machine: {machine}. Wall time {result['seconds'] / 60:.1f} min.",
+        (f"Command: `nice -n 5 .venv/bin/python bench/default_model_cifar.py --threads "
+         f"{args.threads}`"), f"Machine: {machine}. Wall time {result['seconds'] / 60:.1f} min.",
         f"Model: {enc.card.name} ({enc.bits} bits, id {enc.model_id[:12]}).", "",
-        f"{result['queries']:,} queries, {result['database']:,}-photo database, mAP@all over the "
-        "full Hamming ranking (ties in database order).", "",
+        (f"{result['queries']:,} queries, {result['database']:,}-photo database, mAP@all over "
+         "the full Hamming ranking (ties in database order)."), "",
         "| code | mAP@all |", "|---|---|",
         f"| whole code ({enc.bits} bits) | {result['map_all']:.4f} |",
     ]

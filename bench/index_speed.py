@@ -170,12 +170,12 @@ def main() -> None:
     model_dir = export_lite0_model(work / "model")
     spec = read_card(model_dir).input
     lines = [header("Indexing speed: 12 MP camera JPEGs, EfficientNet-Lite0 48-bit at 224 px"),
-             f"- photos: {len(paths)} JPEGs, {CAMERA[0]}x{CAMERA[1]}, EXIF orientation 1-8, "
-             f"mean {size_mb:.1f} MB; encoder batch {args.batch or 'library default (1 on CPU)'}; "
-             f"best of {args.repeats} runs\n",
-             "| decode threads | encoder threads | decode only (s) | decode photos/s | "
-             "end to end (s) | end-to-end photos/s | ratio e2e/decode | decode CPU ms/photo | "
-             "e2e CPU ms/photo | 2 idle cores would give (photos/s) |",
+             (f"- photos: {len(paths)} JPEGs, {CAMERA[0]}x{CAMERA[1]}, EXIF orientation 1-8, "
+              f"mean {size_mb:.1f} MB; encoder batch "
+              f"{args.batch or 'library default (1 on CPU)'}; best of {args.repeats} runs\n"),
+             ("| decode threads | encoder threads | decode only (s) | decode photos/s | "
+              "end to end (s) | end-to-end photos/s | ratio e2e/decode | decode CPU ms/photo | "
+              "e2e CPU ms/photo | 2 idle cores would give (photos/s) |"),
              "|---|---|---|---|---|---|---|---|---|---|"]
     for config in args.configs.split(","):
         threads, enc_threads = (int(x) for x in config.split(":"))

@@ -158,7 +158,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("lookalike")
-    except Exception:
+    except Exception:  # noqa: BLE001 - not installed as a distribution (source tree)
         return "unknown"
 
 

@@ -32,7 +32,7 @@ class ProgressBar:
         fraction = done / total if total else 1.0
         eta = (total - done) / rate if rate > 0 else 0.0
         width = 24
-        filled = int(round(width * fraction))
+        filled = round(width * fraction)
         line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
                 f"{fraction:4.0%} {rate:5.1f} {self.unit}/s ETA {int(eta) // 60}:{int(eta) % 60:02d}")
         if self.is_tty:

@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from photos import make_photo  # noqa: E402
-from tiny_model import make_tiny_model  # noqa: E402
+from photos import make_photo
+from tiny_model import make_tiny_model
 
 
 @pytest.fixture(autouse=True)

@@ -299,7 +299,8 @@ def _run_cli_without_root_privileges(args, env):
         if setpriv is None:
             return None
         cmd = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
+                          timeout=120)
 
 
 def test_unreadable_file_and_folder(tmp_path, photo_factory, tiny_model_dir, lookalike_home):

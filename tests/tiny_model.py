@@ -10,8 +10,14 @@ import numpy as np
 
 from desktop_app.core.encoder import Encoder, ModelFolder, probe_inputs
 from desktop_app.core.hashing import pack_bits
-from desktop_app.core.model_card import (InputSpec, ModelCard, OutputSpec, ProbeSpec,
-                                         file_sha256, write_card)
+from desktop_app.core.model_card import (
+    InputSpec,
+    ModelCard,
+    OutputSpec,
+    ProbeSpec,
+    file_sha256,
+    write_card,
+)
 
 
 def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0) -> None:

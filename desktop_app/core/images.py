@@ -41,7 +41,7 @@ PHOTO_EXTENSIONS = frozenset({
 def is_photo(path: str | os.PathLike) -> bool:
     """A name that looks like a photo and is not hidden or a temporary/partial download."""
     name = os.path.basename(os.fsdecode(path))
-    if name.startswith(".") or name.startswith("~"):
+    if name.startswith((".", "~")):
         return False
     lower = name.lower()
     if lower.endswith((".part", ".crdownload", ".tmp", ".download")):
@@ -117,7 +117,7 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                              "This guards against decompression bombs; skip or shrink the file")
     try:
         orientation = image.getexif().get(0x0112, 1)
-    except Exception:  # broken EXIF must not cost the photo
+    except Exception:  # noqa: BLE001 - broken EXIF must not cost the photo
         orientation = 1
     if orientation in (5, 6, 7, 8):
         width, height = height, width

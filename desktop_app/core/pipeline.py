@@ -91,7 +91,7 @@ def prepare(entry: FileEntry, spec: InputSpec,
     except PhotoReadError as exc:
         out.error = str(exc)
         out.gone = isinstance(exc.__cause__, FileNotFoundError)
-    except Exception as exc:  # one odd file must never end the whole run
+    except Exception as exc:  # noqa: BLE001 - one odd file must never end the whole run
         out.error = str(PhotoReadError(entry.path, f"unexpected error while reading it "
                                        f"({type(exc).__name__}: {exc})",
                                        "Please report this file to the Lookalike developers"))

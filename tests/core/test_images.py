@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from photos import sample_image
 from PIL import Image
 
 from desktop_app.core import images
 from desktop_app.core.model_card import InputSpec
 from desktop_app.core.preprocess import draft_target, preprocess
-from photos import sample_image
 
 
 def test_big_jpeg_is_draft_decoded_small_but_reports_full_size(photo_factory):
