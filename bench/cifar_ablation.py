@@ -164,7 +164,8 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{' --features ' + args.features if args.features else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
-              "(features cached beforehand by bench/cifar_data.py)."),
+              ("(features from bench/cifar_finetune_cpu.py)." if args.features else
+               "(features cached beforehand by bench/cifar_data.py).")),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
              "", ("mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
                   "+- std); importance spread = std/mean of I_m on the validation split."), "",
