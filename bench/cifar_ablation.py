@@ -49,6 +49,18 @@ def query_map(head, feats, labels, split) -> tuple[float, dict]:
     return m, code_health(db)
 
 
+def float_cosine_map(feats, labels, split) -> float:
+    """Context for a table: mAP@all of the float features ranked by cosine (centred on fit)."""
+    f = feats - feats[split.fit].mean(0)
+    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
+    sims = f[split.query] @ f[split.database].T
+    order = np.argsort(-sims, axis=1, kind="stable")
+    rel = labels[split.query][:, None] == labels[split.database][order]
+    hits = np.cumsum(rel, 1)
+    precision = hits / np.arange(1, rel.shape[1] + 1)
+    return float(((precision * rel).sum(1) / hits[:, -1]).mean())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=128)
@@ -84,17 +96,8 @@ def main() -> int:
     feats = np.load(args.features) if args.features else features(args.size)
     out: dict = {"size": args.size, "seeds": args.seeds, "runs": []}
     split = protocol1(labels, is_test, seed=0)
-    # Context: ranking by cosine similarity of the float features.
-    f = feats - feats[split.fit].mean(0)
-    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
-    sims = f[split.query] @ f[split.database].T
-    order = np.argsort(-sims, axis=1, kind="stable")
-    rel = labels[split.query][:, None] == labels[split.database][order]
-    hits = np.cumsum(rel, 1)
-    out["float_cosine_map"] = float(((hits / np.arange(1, rel.shape[1] + 1)) * rel).sum(1)
-                                    .__truediv__(hits[:, -1]).mean())
+    out["float_cosine_map"] = float_cosine_map(feats, labels, split)
     print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
-    del sims, order, rel, hits
 
     base = {"long_bits": args.long_bits, "stages": (64, 48, 32, 24, 12), "hidden": args.hidden,
             "long_steps": 1000, "active_steps": args.active_steps,
@@ -152,6 +155,8 @@ def write_report(out: dict, tag: str, args) -> None:
         xs = [np.nan if x is None else x for x in xs]
         return float(np.mean(xs)), float(np.std(xs))
 
+    source = ("from bench/cifar_finetune_cpu.py" if args.features else
+              "cached beforehand by bench/cifar_data.py")
     what = (f"features from {Path(args.features).name}" if args.features else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
@@ -164,8 +169,7 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{' --features ' + args.features if args.features else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
-              ("(features from bench/cifar_finetune_cpu.py)." if args.features else
-               "(features cached beforehand by bench/cifar_data.py).")),
+              f"(features {source})."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
              "", ("mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
                   "+- std); importance spread = std/mean of I_m on the validation split."), "",

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cifar_ablation import LENGTHS, query_map
+from cifar_ablation import LENGTHS, float_cosine_map, query_map
 from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 
 from trainer.backbones import build_backbone
@@ -147,24 +147,12 @@ def main() -> int:
         out["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
                             "spread": st.importance_spread}
         log(f"A direct {L} bits: mAP@all {m:.4f}")
-    # Context: float features of the fine-tuned backbone, cosine ranking.
-    f = feats - feats[split.fit].mean(0)
-    f /= np.linalg.norm(f, axis=1, keepdims=True) + 1e-8
-    out["float_cosine_map"] = float(mean_average_precision_float(f, labels, split))
+    out["float_cosine_map"] = float_cosine_map(feats, labels, split)  # context
     out["wall_seconds"] = time.time() - t_start
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / f"{result_name(args)}.json").write_text(json.dumps(out, indent=1) + "\n")
     write_report(out, args)
     return 0
-
-
-def mean_average_precision_float(f: np.ndarray, labels: np.ndarray, split) -> float:
-    sims = f[split.query] @ f[split.database].T
-    order = np.argsort(-sims, axis=1, kind="stable")
-    rel = labels[split.query][:, None] == labels[split.database][order]
-    hits = np.cumsum(rel, 1)
-    precision = hits / np.arange(1, rel.shape[1] + 1)
-    return float(((precision * rel).sum(1) / hits[:, -1]).mean())
 
 
 def result_name(args) -> str:
