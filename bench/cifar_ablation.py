@@ -61,6 +61,49 @@ def float_cosine_map(feats, labels, split) -> float:
     return float(((precision * rel).sum(1) / hits[:, -1]).mean())
 
 
+# The step budget and schedule both A and B get (bench/cifar_finetune_cpu.py uses it too).
+HEAD_BASE = {"long_bits": 128, "stages": (64, 48, 32, 24, 12), "hidden": 0, "long_steps": 1000,
+             "active_steps": 200, "merge_rounds": 4, "frozen_steps": 600, "eval_every": 50,
+             "patience": 4, "batch_size": 256, "lr": 1e-3}
+
+
+def compare_heads(feats, labels, split, base: dict, seed: int, merge: str = "sum",
+                  reuse: dict | None = None) -> dict:
+    """One seed of the comparison: B (NMLayer chain from `base`) and A (a head trained directly
+    at each length with B's whole step budget), each scored once on the query set.
+    `reuse`: an earlier run of this seed whose A results stand (same budget, checked)."""
+    cfg_b = HeadConfig(**base, seed=seed, merge=merge)
+    t0 = time.time()
+    res_b = HeadTrainer(feats, labels, split.fit, split.val, cfg_b).run()
+    budget = total_steps(cfg_b)
+    run = {"seed": seed, "budget_steps": budget,
+           "B": {"seconds": time.time() - t0, "steps": res_b.steps}, "A": {}}
+    run["B"]["stages"] = [{"bits": s.bits, "val_map": s.val_map, "spread":
+                           s.importance_spread, "importance": s.importance,
+                           "health": s.health} for s in res_b.stages]
+    for L in LENGTHS:
+        m, health = query_map(res_b.head(L), feats, labels, split)
+        run["B"][str(L)] = {"map_all": m, "health": health}
+        print(f"seed {seed} B {L:2d} bits: mAP@all {m:.4f}", flush=True)
+    if reuse is not None:
+        assert reuse["budget_steps"] == budget, "the reused A runs had another budget"
+        run["A"] = reuse["A"]
+        return run
+    for L in LENGTHS:
+        cfg_a = HeadConfig(**{**base, "long_bits": L, "stages": (), "long_steps": budget},
+                           seed=seed)
+        t0 = time.time()
+        res_a = HeadTrainer(feats, labels, split.fit, split.val, cfg_a).run()
+        m, health = query_map(res_a.head(L), feats, labels, split)
+        st = res_a.stages[-1]
+        run["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
+                            "spread": st.importance_spread, "importance": st.importance,
+                            "steps": res_a.steps, "seconds": time.time() - t0}
+        print(f"seed {seed} A {L:2d} bits: mAP@all {m:.4f} (val {st.val_map:.4f}, "
+              f"spread {st.importance_spread:.3f})", flush=True)
+    return run
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=128)
@@ -99,43 +142,13 @@ def main() -> int:
     out["float_cosine_map"] = float_cosine_map(feats, labels, split)
     print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
 
-    base = {"long_bits": args.long_bits, "stages": (64, 48, 32, 24, 12), "hidden": args.hidden,
-            "long_steps": 1000, "active_steps": args.active_steps,
-            "merge_rounds": args.merge_rounds, "frozen_steps": 600,
-            "eval_every": 50, "patience": 4, "batch_size": 256, "lr": 1e-3}
+    base = {**HEAD_BASE, "long_bits": args.long_bits, "hidden": args.hidden,
+            "active_steps": args.active_steps, "merge_rounds": args.merge_rounds}
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
     for seed in args.seeds:
-        cfg_b = HeadConfig(**base, seed=seed, merge=args.merge)
-        t0 = time.time()
-        tb = HeadTrainer(feats, labels, split.fit, split.val, cfg_b)
-        res_b = tb.run()
-        sec_b = time.time() - t0
-        budget = total_steps(cfg_b)
-        run = {"seed": seed, "budget_steps": budget, "B": {"seconds": sec_b,
-                                                           "steps": res_b.steps}, "A": {}}
-        run["B"]["stages"] = [{"bits": s.bits, "val_map": s.val_map, "spread":
-                               s.importance_spread, "importance": s.importance,
-                               "health": s.health} for s in res_b.stages]
-        for L in LENGTHS:
-            m, health = query_map(res_b.head(L), feats, labels, split)
-            run["B"][str(L)] = {"map_all": m, "health": health}
-            print(f"seed {seed} B {L:2d} bits: mAP@all {m:.4f}", flush=True)
-        if reuse is not None:
-            previous = next(r for r in reuse["runs"] if r["seed"] == seed)
-            assert previous["budget_steps"] == budget, "the reused A runs had another budget"
-            run["A"] = previous["A"]
-        for L in LENGTHS if reuse is None else ():
-            cfg_a = HeadConfig(**{**base, "long_bits": L, "stages": (), "long_steps": budget},
-                               seed=seed)
-            t0 = time.time()
-            res_a = HeadTrainer(feats, labels, split.fit, split.val, cfg_a).run()
-            m, health = query_map(res_a.head(L), feats, labels, split)
-            st = res_a.stages[-1]
-            run["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
-                                "spread": st.importance_spread, "importance": st.importance,
-                                "steps": res_a.steps, "seconds": time.time() - t0}
-            print(f"seed {seed} A {L:2d} bits: mAP@all {m:.4f} (val {st.val_map:.4f}, "
-                  f"spread {st.importance_spread:.3f})", flush=True)
+        previous = (next(r for r in reuse["runs"] if r["seed"] == seed) if reuse is not None
+                    else None)
+        run = compare_heads(feats, labels, split, base, seed, merge=args.merge, reuse=previous)
         out["runs"].append(run)
     out["wall_seconds"] = time.time() - t_start
     out["machine"] = MACHINE

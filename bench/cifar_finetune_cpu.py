@@ -30,18 +30,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cifar_ablation import LENGTHS, float_cosine_map, query_map
+from cifar_ablation import HEAD_BASE, LENGTHS, compare_heads, float_cosine_map, query_map
 from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 
 from trainer.backbones import build_backbone
 from trainer.features import FeatureExtractor, input_spec_for
 from trainer.finetune import FinetuneTrainer
-from trainer.training import HeadConfig, HeadTrainer, total_steps
+from trainer.training import HeadConfig
 
 MACHINE = "2-core x86_64 CPU (AMD EPYC), no GPU, 24 GiB"
-HEAD = {"long_bits": 128, "stages": (64, 48, 32, 24, 12), "hidden": 0, "long_steps": 1000,
-        "active_steps": 200, "merge_rounds": 4, "frozen_steps": 600, "eval_every": 50,
-        "patience": 4, "batch_size": 256, "lr": 1e-3}
 
 
 def log(msg: str) -> None:
@@ -103,7 +100,6 @@ def main() -> int:
     args = ap.parse_args()
     if args.smoke:
         args.size, args.steps, args.eval_every = 32, 4, 2
-        HEAD.update(long_steps=20, active_steps=8, frozen_steps=20, eval_every=10)
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     t_start = time.time()
@@ -126,27 +122,11 @@ def main() -> int:
     del trainer
 
     torch.set_num_threads(1)  # the heads are small
-    cfg_b = HeadConfig(**HEAD, seed=args.seed)
-    t0 = time.time()
-    res_b = HeadTrainer(feats, labels, split.fit, split.val, cfg_b).run()
-    budget = total_steps(cfg_b)
-    out["B"] = {"seconds": time.time() - t0, "budget_steps": budget, "stages": [
-        {"bits": s.bits, "val_map": s.val_map, "spread": s.importance_spread}
-        for s in res_b.stages]}
-    out["A"] = {}
-    for L in LENGTHS:
-        m, health = query_map(res_b.head(L), feats, labels, split)
-        out["B"][str(L)] = {"map_all": m, "health": health}
-        log(f"B NMLayer {L} bits: mAP@all {m:.4f}")
-    for L in LENGTHS:
-        cfg_a = HeadConfig(**{**HEAD, "long_bits": L, "stages": (), "long_steps": budget},
-                           seed=args.seed)
-        res_a = HeadTrainer(feats, labels, split.fit, split.val, cfg_a).run()
-        m, health = query_map(res_a.head(L), feats, labels, split)
-        st = res_a.stages[-1]
-        out["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
-                            "spread": st.importance_spread}
-        log(f"A direct {L} bits: mAP@all {m:.4f}")
+    head_base = dict(HEAD_BASE)
+    if args.smoke:
+        head_base.update(long_steps=20, active_steps=8, frozen_steps=20, eval_every=10)
+    run = compare_heads(feats, labels, split, head_base, args.seed)
+    out["budget_steps"], out["B"], out["A"] = run["budget_steps"], run["B"], run["A"]
     out["float_cosine_map"] = float_cosine_map(feats, labels, split)  # context
     out["wall_seconds"] = time.time() - t_start
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)

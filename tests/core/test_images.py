@@ -46,7 +46,7 @@ def test_fast_jpeg_decode_matches_pillow_draft(photo_factory, orientation):
     reference = _pillow_draft(path, 224)
     assert fast.size == reference.size == ((300, 225) if orientation == 1 else (225, 300))
     diff = np.abs(np.asarray(fast, np.int16) - np.asarray(reference, np.int16))
-    # Only chroma upsampling differs (fast vs fancy): small, local, never a different picture.
+    # At most the chroma upsampling may differ (fast vs fancy): small, local, never another picture.
     assert diff.mean() < 1.5 and np.percentile(diff, 99) < 24
 
 
