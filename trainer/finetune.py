@@ -138,13 +138,11 @@ class FinetuneTrainer(HeadTrainer):
             return module(self._pixels(batch, train=True)).float()
 
     def train_step(self) -> float:
-        from .losses import hashing_loss
-
         self.backbone.train()
         freeze_batchnorm(self.backbone)
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        loss, _ = hashing_loss(self.batch_outputs(batch), y, self.cfg.alpha, self.cfg.eta)
+        loss = self.batch_loss(self.batch_outputs(batch), y)
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt)

@@ -1,6 +1,7 @@
 """The hash head on backbone features, its NMLayer chain, and the folded form that is exported.
 
 HashNet (training form):  f -> (f - centre) -> [Linear(D,H) + ReLU] -> Linear(K) -> NMLayer_1..t
+                          (+ an optional label classifier on the relaxed code, training only)
 FoldedHead (export form): f -> [Linear(D,H) + ReLU] -> Linear(L) with the centre and the whole
 chain's P folded into the weights (W' = P W, c' = P (c - W centre) for a linear head).
 """
@@ -20,17 +21,20 @@ class HashNet(nn.Module):
     """Trainable head: centred features -> optional hidden layer -> K real outputs -> merges."""
 
     def __init__(self, in_dim: int, bits: int, hidden: int = 0,
-                 centre: np.ndarray | torch.Tensor | None = None, merge: str = "sum") -> None:
+                 centre: np.ndarray | torch.Tensor | None = None, merge: str = "sum",
+                 classes: int = 0) -> None:
         super().__init__()
         if merge not in ("sum", "mean"):
             raise ValueError(f"merge must be 'sum' or 'mean', not {merge!r}")
         self.merge = merge
-        self.in_dim, self.long_bits, self.hidden = in_dim, bits, hidden
+        self.in_dim, self.long_bits, self.hidden, self.classes = in_dim, bits, hidden, classes
         self.register_buffer("centre", torch.zeros(in_dim) if centre is None
                              else torch.as_tensor(np.asarray(centre), dtype=torch.float32))
         self.hidden_layer = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU()) if hidden else None
         self.hash_layer = nn.Linear(hidden or in_dim, bits)
         self.nm_layers = nn.ModuleList()
+        # Weights over the long code's K bits, so merges never change its shape (see class_logits)
+        self.classifier = nn.Linear(bits, classes) if classes else None
 
     @property
     def bits(self) -> int:
@@ -47,6 +51,20 @@ class HashNet(nn.Module):
         for layer in self.nm_layers:
             z = layer(z)
         return z
+
+    def class_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Label logits from the relaxed code tanh(z), for the classification term of the loss.
+
+        A merged output carries the sum of its members' signed classifier columns: when the
+        joined bits agree (as merged bits mostly do), a merge leaves the logits as they were.
+        Not part of the export."""
+        if self.classifier is None:
+            raise RuntimeError("this head was built without a classifier (classes=0)")
+        S = torch.eye(self.long_bits, device=z.device)
+        for layer in self.nm_layers:  # signed membership, whatever the merge mode
+            S = layer.P.to(z.device) @ S
+        weight = self.classifier.weight @ S.T  # [classes, current bits]
+        return torch.tanh(z) @ weight.T + self.classifier.bias
 
     def add_stage(self) -> NMLayer:
         """Start a new NMLayer stage on top of the current outputs (identity until merges)."""
@@ -74,7 +92,7 @@ class HashNet(nn.Module):
     # -- checkpoints: tensors only, so they load with weights_only=True ------------------------
     def state(self) -> dict[str, Any]:
         return {"in_dim": self.in_dim, "long_bits": self.long_bits, "hidden": self.hidden,
-                "merge": self.merge,
+                "merge": self.merge, "classes": self.classes,
                 "weights": {k: v.detach().cpu() for k, v in self.state_dict().items()
                             if not k.startswith("nm_layers.")},
                 "merges": [layer.P.detach().cpu() for layer in self.nm_layers]}
@@ -83,7 +101,7 @@ class HashNet(nn.Module):
     def from_state(cls, state: dict[str, Any]) -> HashNet:
         merge = str(state.get("merge", "sum"))
         net = cls(int(state["in_dim"]), int(state["long_bits"]), int(state["hidden"]),
-                  merge=merge)
+                  merge=merge, classes=int(state.get("classes", 0)))
         net.load_state_dict(state["weights"], strict=False)
         for P in state["merges"]:
             net.nm_layers.append(NMLayer.from_matrix(P, mean=merge == "mean"))

@@ -40,6 +40,7 @@ class HeadConfig:
     batch_size: int = 256
     alpha: float = 1.0  # Theta = alpha/2 u.u
     eta: float = 0.1  # quantisation weight
+    cls_weight: float = 0.0  # weight of the classification term on the relaxed code; 0 = off
     long_steps: int = 600  # frozen phase of the long code (stage 0)
     active_steps: int = 200  # per stage, spread over the merge rounds
     merge_rounds: int = 4  # per stage; = (M - target) reproduces one merge at a time
@@ -145,7 +146,8 @@ class HeadTrainer:
         centre = self.features[self.fit_idx].mean(dim=0)
         torch.manual_seed(cfg.seed)
         self.net = HashNet(self.features.shape[1], cfg.long_bits, cfg.hidden, centre,
-                           merge=cfg.merge).to(self.device)
+                           merge=cfg.merge, classes=self.labels.shape[1] if cfg.cls_weight else 0
+                           ).to(self.device)
         self.opt = self._optimizer()
         self.tasks = plan(cfg)
         self.task_index, self.task_step, self.step = 0, 0, 0
@@ -237,10 +239,16 @@ class HeadTrainer:
     def batch_outputs(self, batch: np.ndarray) -> torch.Tensor:
         return self._forward_module()(self.features[batch].to(self.device))
 
+    def batch_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        logits = self.net.class_logits(z) if self.cfg.cls_weight else None
+        loss, _ = hashing_loss(z, labels, self.cfg.alpha, self.cfg.eta, logits,
+                               self.cfg.cls_weight)
+        return loss
+
     def train_step(self) -> float:
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        loss, _ = hashing_loss(self.batch_outputs(batch), y, self.cfg.alpha, self.cfg.eta)
+        loss = self.batch_loss(self.batch_outputs(batch), y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from trainer.losses import hashing_loss, pairwise_likelihood, quantization, similarity
+from trainer.losses import (
+    classification,
+    hashing_loss,
+    pairwise_likelihood,
+    quantization,
+    similarity,
+)
 from trainer.metrics import (
     bit_importance,
     code_health,
@@ -53,6 +59,25 @@ def test_hashing_loss_prefers_label_consistent_codes():
     good = torch.tensor([[3.0, 3.0], [3.0, 3.0], [-3.0, -3.0]])
     bad = torch.tensor([[3.0, 3.0], [-3.0, -3.0], [3.0, 3.0]])
     assert hashing_loss(good, y)[0] < hashing_loss(bad, y)[0]
+
+
+def test_classification_by_hand_with_multi_hot_labels():
+    logits = torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0]])
+    y = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    # row 0: -log(1/2); row 1: targets (1/2, 1/2) on probabilities (3/4, 1/4)
+    expected = (math.log(2) + 0.5 * (-math.log(0.75) - math.log(0.25))) / 2
+    assert float(classification(logits, y)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_hashing_loss_adds_the_weighted_classification_term():
+    y = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    z = torch.tensor([[2.0, -1.0], [-1.0, 2.0]])
+    logits = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    base, _ = hashing_loss(z, y)
+    with_cls, parts = hashing_loss(z, y, logits=logits, cls_weight=0.5)
+    assert float(with_cls - base) == pytest.approx(0.5 * float(classification(logits, y)))
+    assert parts["cls"] == pytest.approx(float(classification(logits, y)))
+    assert float(hashing_loss(z, y, logits=logits, cls_weight=0.0)[0]) == float(base)
 
 
 def test_map_by_hand_with_ties_in_database_order():

@@ -151,3 +151,29 @@ def test_mean_merging_folds_to_the_same_codes():
     rebuilt = HashNet.from_state(net.state())
     with torch.no_grad():
         torch.testing.assert_close(rebuilt(x), z)
+
+
+def test_classifier_columns_follow_the_merges():
+    """A merged output's classifier column is the sum of its members' signed columns, so the
+    classifier's shape never changes and merging bits that agree keeps the logits."""
+    torch.manual_seed(0)
+    net = HashNet(6, 4, classes=3)
+    V, c = net.classifier.weight.detach().clone(), net.classifier.bias.detach().clone()
+    h = torch.tensor([[20.0, -20.0, -20.0, 20.0]])  # saturated, and bits 0, -2, 3 agree
+    before = net.class_logits(h)
+    assert torch.allclose(before, torch.tanh(h) @ V.T + c)
+    net.add_stage()
+    apply_merges(net.nm_layers[-1], [(0, 2, -1)])  # outputs: {0, -2}, {1}, {3}
+    net.add_stage()
+    apply_merges(net.nm_layers[-1], [(0, 2, 1)])  # outputs: {0, -2, 3}, {1}
+    z = torch.randn(5, 2)
+    expected_w = torch.stack([V[:, 0] - V[:, 2] + V[:, 3], V[:, 1]], dim=1)
+    assert torch.allclose(net.class_logits(z), torch.tanh(z) @ expected_w.T + c, atol=1e-6)
+    merged = h
+    for layer in net.nm_layers:
+        merged = layer(merged)
+    assert torch.allclose(net.class_logits(merged), before, atol=1e-5)
+    # the classifier travels with checkpoints and stays out of the export
+    again = HashNet.from_state(net.state())
+    assert torch.allclose(again.class_logits(z), net.class_logits(z))
+    assert net.folded().bits == 2

@@ -3,6 +3,7 @@ with two CPU processes (gloo), configuration handling."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -16,6 +17,7 @@ from trainer.training import HeadConfig, HeadTrainer, Stopped, plan, total_steps
 
 CFG = HeadConfig(long_bits=24, stages=(16, 12), long_steps=30, active_steps=12, merge_rounds=3,
                  frozen_steps=30, eval_every=10, patience=2, batch_size=32)
+CFG_CLS = dataclasses.replace(CFG, cls_weight=1.0)  # with the classification term
 
 
 def clusters(n=300, classes=4, dim=32, seed=0):
@@ -47,9 +49,22 @@ def test_progressive_training_learns_and_records_every_stage():
     assert result.stages[-1].health["distinct_codes"] > 1
 
 
-def test_resume_after_interruption_gives_the_same_model(tmp_path):
+def test_classification_term_trains_a_classifier_through_the_merges():
+    x, y = clusters(seed=3)
+    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG_CLS).run()
+    assert [s.bits for s in result.stages] == [24, 16, 12]
+    assert result.stages[-1].val_map > 0.6
+    with torch.no_grad():
+        logits = result.net.class_logits(result.net(torch.from_numpy(x[240:])))
+    accuracy = float((logits.argmax(1).numpy() == y[240:]).mean())
+    assert accuracy > 0.8  # 4 separable clusters; chance is 0.25
+    assert result.net.folded().bits == 12  # the classifier is not exported
+
+
+@pytest.mark.parametrize("cfg", [CFG, CFG_CLS], ids=["pairwise", "with-classification"])
+def test_resume_after_interruption_gives_the_same_model(tmp_path, cfg):
     x, y = clusters(seed=1)
-    args = (x, y, np.arange(240), np.arange(240, 300), CFG)
+    args = (x, y, np.arange(240), np.arange(240, 300), cfg)
     reference = HeadTrainer(*args).run()
 
     ckpt = tmp_path / "checkpoint.pt"
@@ -66,7 +81,7 @@ def test_resume_after_interruption_gives_the_same_model(tmp_path):
         HeadTrainer(*args).run(should_stop=stop_midway, checkpoint=save)
     resumed = HeadTrainer(*args)
     resumed.load_state(torch.load(ckpt, weights_only=True))  # no arbitrary unpickling
-    assert 0 < resumed.step < total_steps(CFG)
+    assert 0 < resumed.step < total_steps(cfg)
     result = resumed.run()
     for bits in (24, 16, 12):
         a, b = reference.head(bits).state(), result.head(bits).state()
@@ -90,7 +105,8 @@ def _ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
     torch.set_num_threads(1)
     x, y = clusters(seed=2)
-    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG).run()
+    # with the classification term: its classifier is used outside DDP's forward
+    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG_CLS).run()
     torch.save({"head": result.head(12).state(),
                 "P": result.net.merge_matrix(),
                 "batch_first_rank_differs": True}, os.path.join(out_dir, f"rank{rank}.pt"))
@@ -114,7 +130,7 @@ def test_distributed_two_cpu_processes_with_gloo_stay_in_sync(tmp_path):
         torch.testing.assert_close(r0["head"][key], r1["head"][key], atol=1e-6, rtol=0)
     # and it is not simply the single-process run: ranks drew different batches
     x, y = clusters(seed=2)
-    single = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG).run()
+    single = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG_CLS).run()
     assert not torch.equal(single.head(12).state()["weight"], r0["head"]["weight"])
 
 
