@@ -15,6 +15,7 @@ The query set is touched once, at the end. Results: bench/results/cifar-finetune
 / .json.
 
     nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 96 --steps 1500
+    nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 128 --steps 1500 --cls-weight 1
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def log(msg: str) -> None:
 def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Module, dict]:
     cfg = HeadConfig(long_bits=128, stages=(), long_steps=args.steps, eval_every=args.eval_every,
                      patience=args.patience, batch_size=args.batch_size, lr=1e-3,
-                     seed=args.seed, val_database=2000)
+                     seed=args.seed, val_database=2000, cls_weight=args.cls_weight)
     spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
     trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
                               device="cpu", backbone_lr=args.backbone_lr, amp=False)
@@ -95,6 +96,9 @@ def main() -> int:
     ap.add_argument("--backbone-lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cls-weight", type=float, default=0.0,
+                    help="weight of the classification term (head.cls_weight) in fine-tuning "
+                         "and in both A and B; 0 = the pairwise loss of the method notes only")
     ap.add_argument("--smoke", action="store_true", help="a few steps of everything, to check "
                     "the script (results go to cifar-finetune-cpu-smoke.*)")
     args = ap.parse_args()
@@ -112,7 +116,8 @@ def main() -> int:
     log(f"fine-tuned: validation mAP {out['finetune']['val_map_128']:.4f} at 128 bits")
     feats = finetuned_features(trainer, len(images), args.threads)
     if not args.smoke:  # kept for further head experiments on the same features
-        cache = cache_root() / "features" / f"finetuned-lite0-{args.size}px-{args.steps}s.npy"
+        run = result_name(args).removeprefix("cifar-finetune-cpu-")  # e.g. 128px-cls
+        cache = cache_root() / "features" / f"finetuned-lite0-{run}-{args.steps}s.npy"
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
     # The fine-tuned 128-bit model itself, for context (its head was selected on validation).
@@ -122,7 +127,7 @@ def main() -> int:
     del trainer
 
     torch.set_num_threads(1)  # the heads are small
-    head_base = dict(HEAD_BASE)
+    head_base = {**HEAD_BASE, "cls_weight": args.cls_weight}
     if args.smoke:
         head_base.update(long_steps=20, active_steps=8, frozen_steps=20, eval_every=10)
     run = compare_heads(feats, labels, split, head_base, args.seed)
@@ -136,7 +141,9 @@ def main() -> int:
 
 
 def result_name(args) -> str:
-    return "cifar-finetune-cpu-smoke" if args.smoke else f"cifar-finetune-cpu-{args.size}px"
+    if args.smoke:
+        return "cifar-finetune-cpu-smoke"
+    return f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
 
 
 def write_report(out: dict, args) -> None:
@@ -147,14 +154,18 @@ def write_report(out: dict, args) -> None:
         "",
         (f"Command: `nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size {args.size} "
          f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every} "
-         f"--patience {args.patience}`"),
+         f"--patience {args.patience}"
+         + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
          f"{ft['seconds'] / 60:.1f} min ({ft['steps']} steps of {args.batch_size})."),
         "",
         ("What was run: the backbone is fine-tuned end to end with a 128-bit hash head (stage 0 "
          "of the chain; model selection on the validation split), then frozen; the NMLayer chain "
-         "(B) and directly trained heads (A, same step budget) run on its features. The "
+         "(B) and directly trained heads (A, same step budget) run on its features. Loss: "
+         + (f"pairwise likelihood + quantisation + {args.cls_weight:g} x classification term "
+            "(head.cls_weight), in fine-tuning and in both A and B. " if args.cls_weight else
+            "pairwise likelihood + quantisation. ") + "The "
          "paper-style run that also tunes the backbone in every NMLayer stage is "
          "bench/cifar_finetune.py, written for a GPU and not run here."),
         "",
