@@ -52,7 +52,8 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                      seed=args.seed, val_database=2000, cls_weight=args.cls_weight)
     spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
     trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
-                              device="cpu", backbone_lr=args.backbone_lr, amp=False)
+                              device="cpu", backbone_lr=args.backbone_lr, amp=False,
+                              lr_schedule=args.lr_schedule)
     t0 = time.time()
 
     def progress(p):
@@ -96,6 +97,8 @@ def main() -> int:
     ap.add_argument("--backbone-lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                    help="fine-tuning learning rates: constant, or decaying to 0 over --steps")
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in fine-tuning "
                          "and in both A and B; 0 = the pairwise loss of the method notes only")
@@ -143,7 +146,8 @@ def main() -> int:
 def result_name(args) -> str:
     if args.smoke:
         return "cifar-finetune-cpu-smoke"
-    return f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
+    return (f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
+            + ("-cosine" if args.lr_schedule == "cosine" else ""))
 
 
 def write_report(out: dict, args) -> None:
@@ -155,7 +159,8 @@ def write_report(out: dict, args) -> None:
         (f"Command: `nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size {args.size} "
          f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every} "
          f"--patience {args.patience}"
-         + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "") + "`"),
+         + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "")
+         + (" --lr-schedule cosine" if args.lr_schedule == "cosine" else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
          f"{ft['seconds'] / 60:.1f} min ({ft['steps']} steps of {args.batch_size})."),

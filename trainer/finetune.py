@@ -10,6 +10,7 @@ batches of 32-64 would make them noisy, and the exported graph uses the running 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -57,13 +58,21 @@ def freeze_batchnorm(module: nn.Module) -> None:
                 p.requires_grad_(True)  # affine weights still learn; statistics do not move
 
 
+def cosine_factor(step: int, total: int) -> float:
+    """Learning-rate multiplier at `step` of `total`: 1 at the start, half-cosine to 0 at the end."""
+    return 0.5 * (1.0 + math.cos(math.pi * min(max(step, 0), total) / max(1, total)))
+
+
 class FinetuneTrainer(HeadTrainer):
     """HeadTrainer whose 'features' are photos: every batch goes through the backbone."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
                  val_idx: np.ndarray, cfg: HeadConfig, backbone: nn.Module, spec: InputSpec,
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
-                 augment: bool = True) -> None:
+                 augment: bool = True, lr_schedule: str = "constant") -> None:
+        if lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
+        self.lr_schedule = lr_schedule
         self.images = torch.from_numpy(np.ascontiguousarray(images))  # uint8 N,H,W,3 on CPU
         self.spec = spec
         self.augment = augment
@@ -144,11 +153,21 @@ class FinetuneTrainer(HeadTrainer):
         y = self.labels[batch].to(self.device)
         loss = self.batch_loss(self.batch_outputs(batch), y)
         self.opt.zero_grad(set_to_none=True)
+        self._set_learning_rates()
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt)
         self.scaler.update()
         self.step += 1
         return float(loss.detach())
+
+    def _set_learning_rates(self) -> None:
+        """From the step alone (not from optimizer state), so a resumed run follows the same
+        schedule."""
+        factor = cosine_factor(self.step, self.steps_total) if self.lr_schedule == "cosine" \
+            else 1.0
+        for group, base in zip(self.opt.param_groups, (self.backbone_lr, self.cfg.lr),
+                               strict=True):
+            group["lr"] = base * factor
 
     def outputs(self, idx: np.ndarray) -> np.ndarray:
         self.backbone.eval()
@@ -199,7 +218,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
                               manifest.indices("val"), fcfg, build_backbone(cfg["backbone"]["name"]),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
-                              bool(ft["augment"]))
+                              bool(ft["augment"]), str(ft["lr_schedule"]))
     ckpt = run_dir / checkpoint_name
     identity = {"manifest": manifest.fingerprint, "head": fcfg.to_dict(), "finetune": dict(ft)}
     rank0 = not trainer.distributed or torch.distributed.get_rank() == 0

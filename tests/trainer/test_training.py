@@ -152,3 +152,13 @@ def test_config_overrides_and_errors(tmp_path):
     bad.write_text("[head\n")
     with pytest.raises(AlbumError, match="not valid TOML"):
         config_mod.resolve(bad)
+
+
+def test_cosine_learning_rate_factor_by_hand():
+    from trainer.finetune import cosine_factor
+
+    assert cosine_factor(0, 100) == 1.0
+    assert cosine_factor(50, 100) == pytest.approx(0.5)
+    assert cosine_factor(25, 100) == pytest.approx(0.5 * (1 + 2 ** -0.5))
+    assert cosine_factor(100, 100) == pytest.approx(0.0, abs=1e-12)
+    assert cosine_factor(150, 100) == pytest.approx(0.0, abs=1e-12)  # past the plan: stays 0
