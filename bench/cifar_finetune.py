@@ -45,6 +45,10 @@ def main() -> int:
     ap.add_argument("--backbone-lr", type=float, default=1e-4)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cls-weight", type=float, default=0.0,
+                    help="classification term (head.cls_weight); 1 helped on the CPU runs")
+    ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                    help="learning rates constant, or decaying to 0 over the whole chain")
     ap.add_argument("--smoke", action="store_true", help="tiny CPU run that checks the script")
     args = ap.parse_args()
 
@@ -72,11 +76,12 @@ def main() -> int:
     cfg = HeadConfig(long_bits=args.long_bits, stages=stages, long_steps=args.long_steps,
                      active_steps=args.active_steps, frozen_steps=args.frozen_steps,
                      eval_every=args.eval_every, batch_size=args.batch_size, lr=args.lr,
-                     merge_rounds=4, patience=4, seed=args.seed,
+                     merge_rounds=4, patience=4, seed=args.seed, cls_weight=args.cls_weight,
                      val_database=200 if args.smoke else 2000)
     spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
     trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
-                              device=device, backbone_lr=args.backbone_lr, amp=True)
+                              device=device, backbone_lr=args.backbone_lr, amp=True,
+                              lr_schedule=args.lr_schedule)
 
     def progress(p):
         if rank0 and (p["val_map"] is not None or p["step"] % 100 == 0):
