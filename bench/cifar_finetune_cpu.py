@@ -15,7 +15,8 @@ The query set is touched once, at the end. Results: bench/results/cifar-finetune
 / .json.
 
     nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 96 --steps 1500
-    nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 128 --steps 1500 --cls-weight 1
+    nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 160 --steps 600 --cls-weight 1 \
+        --lr-schedule cosine
 """
 
 from __future__ import annotations

@@ -60,9 +60,7 @@ class HashNet(nn.Module):
         Not part of the export."""
         if self.classifier is None:
             raise RuntimeError("this head was built without a classifier (classes=0)")
-        S = torch.eye(self.long_bits, device=z.device)
-        for layer in self.nm_layers:  # signed membership, whatever the merge mode
-            S = layer.P.to(z.device) @ S
+        S = self.merge_matrix().sign().to(z.device)  # signed membership, whatever the merge mode
         weight = self.classifier.weight @ S.T  # [classes, current bits]
         return torch.tanh(z) @ weight.T + self.classifier.bias
 
