@@ -104,6 +104,32 @@ def compare_heads(feats, labels, split, base: dict, seed: int, merge: str = "sum
     return run
 
 
+def chain_from_head(feats, labels, split, base: dict, seed: int, net_state: dict) -> dict:
+    """B started from a trained long-code head (e.g. the one fine-tuned with the backbone)
+    instead of a fresh one: stage 0 is skipped, the NMLayer stages run as in compare_heads."""
+    from trainer.model import HashNet
+
+    cfg = HeadConfig(**{**base, "long_steps": 0}, seed=seed)
+    trainer = HeadTrainer(feats, labels, split.fit, split.val, cfg)
+    net = HashNet.from_state(net_state)
+    if (net.long_bits, net.hidden, net.classes, len(net.nm_layers)) != (
+            cfg.long_bits, cfg.hidden, trainer.net.classes, 0):
+        raise ValueError("the given head does not match the chain's configuration")
+    trainer.net = net  # keeps its own centre: the one it was trained with
+    trainer.opt = trainer._optimizer()
+    t0 = time.time()
+    res = trainer.run()
+    run = {"seed": seed, "budget_steps": total_steps(cfg), "seconds": time.time() - t0,
+           "steps": res.steps,
+           "stages": [{"bits": s.bits, "val_map": s.val_map, "spread": s.importance_spread,
+                       "importance": s.importance, "health": s.health} for s in res.stages]}
+    for L in LENGTHS:
+        m, health = query_map(res.head(L), feats, labels, split)
+        run[str(L)] = {"map_all": m, "health": health}
+        print(f"seed {seed} B from the trained head, {L:2d} bits: mAP@all {m:.4f}", flush=True)
+    return run
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", type=int, default=128)
