@@ -10,6 +10,8 @@ TensorFlow's "SAME" padding and inputs are scaled as (x - 127) / 128 (see INPUT_
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +38,49 @@ _BN = {"eps": 1e-3, "momentum": 0.01}
 class SameConv2d(nn.Conv2d):
     """Conv2d with TensorFlow's SAME padding (asymmetric for even sizes with stride 2)."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ih, iw = x.shape[-2:]
+    fixed_pad: list[int] | None = None  # set by static_same_padding() for an export
+
+    def same_pad(self, ih: int, iw: int) -> list[int]:
         kh, kw = self.weight.shape[-2:]
         sh, sw = self.stride
         pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
         pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if pad_h or pad_w:
-            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pad = self.fixed_pad if self.fixed_pad is not None else self.same_pad(*x.shape[-2:])
+        if any(pad):
+            x = F.pad(x, pad)
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+@contextmanager
+def static_same_padding(module: nn.Module, size: tuple[int, int]) -> Iterator[None]:
+    """Fix every SameConv2d's padding to what an input of `size` needs, while exporting.
+
+    Traced as it is, the padding becomes a chain of Shape/Gather/Sub/.../Pad nodes per
+    convolution that onnxruntime runs on every photo (a third of Lite0's time, measured);
+    constant pads it folds into the convolutions. The export has a fixed H, W anyway."""
+    convs = [m for m in module.modules() if isinstance(m, SameConv2d)]
+    sizes: dict[SameConv2d, tuple[int, int]] = {}
+    hooks = [c.register_forward_pre_hook(
+        lambda m, args: sizes.__setitem__(m, tuple(int(v) for v in args[0].shape[-2:])))
+        for c in convs]
+    try:
+        with torch.no_grad():
+            param = next(module.parameters(), None)
+            module(torch.zeros(1, 3, *size, device=param.device if param is not None else "cpu"))
+    finally:
+        for h in hooks:
+            h.remove()
+    try:
+        for c in convs:
+            if c in sizes:  # a conv the forward pass did not reach keeps computing its own
+                c.fixed_pad = c.same_pad(*sizes[c])
+        yield
+    finally:
+        for c in convs:
+            c.fixed_pad = None
 
 
 class MBConv(nn.Module):

@@ -35,6 +35,9 @@ from desktop_app.core.model_card import (
     write_card,
 )
 
+from .backbones import static_same_padding
+from .onnx_simplify import simplify_onnx
+
 log = logging.getLogger(__name__)
 
 OPSET = 17
@@ -63,12 +66,13 @@ def export_onnx(module: nn.Module, path: str | os.PathLike, size: tuple[int, int
     """Trace `module` at a fixed H,W (TF SAME padding becomes constants) with a dynamic batch."""
     module = module.eval().cpu()
     dummy = torch.zeros(2, 3, *size)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), static_same_padding(module, size):
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (dummy,), os.fspath(path), input_names=["pixels"],
                           output_names=[output_name], opset_version=opset,
                           dynamic_axes={"pixels": {0: "batch"}, output_name: {0: "batch"}},
                           do_constant_folding=True, dynamo=False)
+    simplify_onnx(path)  # same outputs, a third less time per photo (see onnx_simplify)
     return Path(path)
 
 
