@@ -7,7 +7,7 @@ Goal (issue 2): >= 40 photos/s end to end on 2 cores, and <= 1.5x the decode-onl
     .venv/bin/python bench/index_speed.py --photos 60
 
 The photos are generated once into a temp folder (scikit-image photos upscaled to 4000x3000 plus
-noise so they compress like camera files); the encoder is exported here from
+noise so they compress like camera files); the encoder is exported here, with the trainer's export_onnx, from
 trainer.backbones.efficientnet_lite0 + a random Linear(1280, 48) with a valid model card.
 """
 
@@ -51,7 +51,7 @@ def make_camera_jpegs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def export_lite0_model(folder: Path, bits: int = 48) -> Path:
+def export_lite0_model(folder: Path, bits: int = 48, graph: str = "simplified") -> Path:
     import torch
 
     from desktop_app.core.encoder import Encoder, ModelFolder, probe_inputs
@@ -65,10 +65,10 @@ def export_lite0_model(folder: Path, bits: int = 48) -> Path:
         write_card,
     )
     from trainer.backbones import INPUT_SCALING, efficientnet_lite0
+    from trainer.export import export_onnx
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    net = torch.nn.Sequential()
     backbone = efficientnet_lite0(pretrained=True)
     head = torch.nn.Linear(1280, bits)
 
@@ -83,9 +83,13 @@ def export_lite0_model(folder: Path, bits: int = 48) -> Path:
     net = Hasher().eval()
     folder.mkdir(parents=True, exist_ok=True)
     onnx_path = folder / "model.onnx"
-    torch.onnx.export(net, torch.zeros(1, 3, 224, 224), str(onnx_path), input_names=["pixels"],
-                      output_names=["codes"], dynamic_axes={"pixels": {0: "n"}, "codes": {0: "n"}},
-                      opset_version=17, dynamo=False)
+    if graph == "simplified":  # the trainer's own export path: the graph models ship with
+        export_onnx(net, onnx_path, (224, 224), output_name="codes")
+    else:  # torch's export as it comes (what models shipped with before trainer/onnx_simplify)
+        torch.onnx.export(net, torch.zeros(1, 3, 224, 224), str(onnx_path),
+                          input_names=["pixels"], output_names=["codes"],
+                          dynamic_axes={"pixels": {0: "n"}, "codes": {0: "n"}}, opset_version=17,
+                          dynamo=False)
     card = ModelCard(name="bench-lite0-48", onnx_sha256=file_sha256(onnx_path),
                      input=InputSpec(size=(224, 224), resize_shorter=224, crop="center",
                                      scale=INPUT_SCALING["scale"], mean=INPUT_SCALING["mean"],
@@ -155,6 +159,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=None,
                         help="encoder batch (default: the library's default for the provider)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--graph", choices=("simplified", "plain"), default="simplified",
+                        help="the encoder graph: as the trainer exports it, or torch's plain "
+                             "export (for a before/after comparison)")
     parser.add_argument("--out", default="bench/results/core-index-speed.md")
     args = parser.parse_args()
 
@@ -167,11 +174,11 @@ def main() -> None:
         extra.unlink()
     size_mb = statistics.mean(p.stat().st_size for p in paths) / 1e6
     work = Path(tempfile.mkdtemp(prefix="lookalike-bench-"))
-    model_dir = export_lite0_model(work / "model")
+    model_dir = export_lite0_model(work / "model", graph=args.graph)
     spec = read_card(model_dir).input
     lines = [header("Indexing speed: 12 MP camera JPEGs, EfficientNet-Lite0 48-bit at 224 px"),
              (f"- photos: {len(paths)} JPEGs, {CAMERA[0]}x{CAMERA[1]}, EXIF orientation 1-8, "
-              f"mean {size_mb:.1f} MB; encoder batch "
+              f"mean {size_mb:.1f} MB; encoder graph {args.graph}; encoder batch "
               f"{args.batch or 'library default (1 on CPU)'}; best of {args.repeats} runs\n"),
              ("| decode threads | encoder threads | decode only (s) | decode photos/s | "
               "end to end (s) | end-to-end photos/s | ratio e2e/decode | decode CPU ms/photo | "
