@@ -47,6 +47,9 @@ from cifar_ablation import (
 )
 from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 
+# trainer.export is imported up front: an edit to the tree during an hour-long run must not break
+# its late, lazy import (it did once).
+import trainer.export  # noqa: F401
 from trainer.backbones import build_backbone
 from trainer.features import FeatureExtractor, input_spec_for
 from trainer.finetune import FinetuneTrainer
