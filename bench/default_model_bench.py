@@ -52,8 +52,13 @@ def open_encoder(model_dir: Path, threads: int) -> Encoder:
 
 def model_codes(enc: Encoder, paths: list[Path], batch: int = 32) -> np.ndarray:
     """Packed codes from the ONNX model for photo files, read the way the app reads them
-    (cached per model id and file list)."""
-    key = hashlib.sha256((enc.model_id + "\n".join(map(str, paths))).encode()).hexdigest()[:20]
+    (cached per model id, reader source and file list)."""
+    # The reader's source is part of the key: a change to how photos are decoded changes codes
+    # (a cache keyed by model and files alone once kept codes from before such a change).
+    reader = "".join((REPO / "desktop_app" / "core" / f).read_text()
+                     for f in ("images.py", "preprocess.py"))
+    key = hashlib.sha256((enc.model_id + reader + "\n".join(map(str, paths))).encode()
+                         ).hexdigest()[:20]
     cache = data.cache_root() / "codes" / f"codes-{key}.npy"
     if cache.is_file():
         return np.load(cache)
@@ -122,10 +127,20 @@ def distance_profile(enc: Encoder, s: data.NearDupSet) -> dict[str, float]:
             "nearest_other_p5": float(np.percentile(to_other, 5)), "nearest_other_median": float(np.percentile(to_other, 50))}
 
 
+def shown_path(path: Path) -> str:
+    """The model folder as results files show it: relative to the repository when inside it,
+    so committed results name no machine's paths."""
+    path = Path(path).resolve()
+    if path.is_relative_to(REPO):
+        return os.fspath(path.relative_to(REPO))
+    home = Path.home()
+    return "~/" + os.fspath(path.relative_to(home)) if path.is_relative_to(home) else os.fspath(path)
+
+
 def run(model_dir: Path, threads: int) -> dict:
     enc = open_encoder(model_dir, threads)
     t0 = time.time()
-    result: dict = {"model": {"dir": os.fspath(model_dir), "name": enc.card.name,
+    result: dict = {"model": {"dir": shown_path(model_dir), "name": enc.card.name,
                               "bits": enc.bits, "model_id": enc.model_id},
                     "machine": machine(), "threads": threads}
     result["neardup_cifar"] = neardup_rows(enc, data.neardup_cifar())
