@@ -59,8 +59,9 @@ def static_same_padding(module: nn.Module, size: tuple[int, int]) -> Iterator[No
     """Fix every SameConv2d's padding to what an input of `size` needs, while exporting.
 
     Traced as it is, the padding becomes a chain of Shape/Gather/Sub/.../Pad nodes per
-    convolution that onnxruntime runs on every photo (a third of Lite0's time, measured);
-    constant pads it folds into the convolutions. The export has a fixed H, W anyway."""
+    convolution that onnxruntime runs on every photo (~10 % of Lite0's time, measured);
+    constant pads can be folded into the convolutions (onnx_simplify). The export has a fixed
+    H, W anyway."""
     convs = [m for m in module.modules() if isinstance(m, SameConv2d)]
     sizes: dict[SameConv2d, tuple[int, int]] = {}
     hooks = [c.register_forward_pre_hook(

@@ -72,7 +72,7 @@ def export_onnx(module: nn.Module, path: str | os.PathLike, size: tuple[int, int
                           output_names=[output_name], opset_version=opset,
                           dynamic_axes={"pixels": {0: "batch"}, output_name: {0: "batch"}},
                           do_constant_folding=True, dynamo=False)
-    simplify_onnx(path)  # same outputs, a third less time per photo (see onnx_simplify)
+    simplify_onnx(path)  # same outputs, a quarter less CPU per photo (see onnx_simplify)
     return Path(path)
 
 

@@ -2,11 +2,11 @@
 zero padding of TensorFlow's SAME convolutions moved into the convolutions' own `pads`.
 
 Why: EfficientNet-Lite0's ImageNet weights expect SAME padding, which torch exports as a separate
-Pad before each of 17 convolutions. onnxruntime does not fuse those (the Pad that torch writes has
-an empty constant-value input), runs each one in the plain NCHW layout and reorders the tensor to
-its blocked layout and back around it: measured here, a third of the encoder's time per photo.
-ONNX's Conv takes asymmetric pads, so nothing is lost by folding them in; the outputs are the
-same numbers.
+Pad before each of 17 convolutions. onnxruntime 1.32 leaves those Pads in its optimised graph, runs
+each one in the plain NCHW layout and reorders the tensor to its blocked layout and back around
+it. Its profile of one photo: Pad 18 %, layout reorders 12 %, per-photo shape arithmetic ~10 %,
+convolutions 59 %; after this rewrite, convolutions 99.5 %. ONNX's Conv takes asymmetric pads, so
+nothing is lost by folding them in; the outputs are the same up to float rounding.
 
 Step 1 is onnxruntime's basic ("level 1") optimisation saved to a file, which its documentation
 describes as hardware-independent and safe to save offline: only standard ONNX operators.
