@@ -98,7 +98,7 @@ def _zero_spatial_pads(pad, constants) -> list[int] | None:
 
     mode = next((helper.get_attribute_value(a) for a in pad.attribute if a.name == "mode"),
                 b"constant")
-    if mode not in (b"constant", "constant") or len(pad.input) < 2:
+    if mode != b"constant" or len(pad.input) < 2:
         return None
     if len(pad.input) > 3 and pad.input[3]:
         return None  # an axes input: not the form torch writes
