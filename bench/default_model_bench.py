@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -247,8 +248,8 @@ def main(argv=None) -> int:
         return 2
     r = run(args.model, args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    command = "nice -n 10 .venv/bin/python -m bench.default_model_bench" + (
-        "" if argv is None else " " + " ".join(argv))
+    command = "nice -n 10 .venv/bin/python -m bench.default_model_bench" + "".join(
+        " " + a for a in (sys.argv[1:] if argv is None else argv))
     Path(f"{args.out}.json").write_text(json.dumps(r, indent=1) + "\n")
     Path(f"{args.out}.md").write_text(markdown(r, command))
     plot(r, Path(f"{args.out}-recall.png"))
