@@ -114,8 +114,8 @@ def main() -> int:
     card = read_card(MODEL)
     spec, name = card.input, card.input.name
     calib = pixels(training_set().photos[::2][:150], spec)
-    held_out = sample_photo_paths() + cifar_test_database()[0][::5]
-    samples = len(sample_photo_paths())
+    samples = sample_photo_paths()
+    held_out = samples + cifar_test_database()[0][::5]
     x = pixels(held_out, spec)
 
     class Reader(CalibrationDataReader):
@@ -180,7 +180,7 @@ def main() -> int:
              (f"- model: `{result['model']}` ({bits} bits, {spec.size[0]} px); onnxruntime static "
              "quantisation, QDQ, per-channel int8 weights, uint8 activations"),
              (f"- calibration: {len(calib)} CIFAR-10 training photos; evaluation: "
-             f"{len(x)} held-out photos ({samples} sample photos + CIFAR-10 test photos)"),
+             f"{len(x)} held-out photos ({len(samples)} sample photos + CIFAR-10 test photos)"),
              (f"- speed: CPU ms per photo, batch 1, 1 thread, best of {args.repeats} passes over "
              f"{len(timing)} photos, the variants taking turns"), "",
              ("| encoder | CPU ms/photo | x float | bits equal to float | codes identical | "
