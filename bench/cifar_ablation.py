@@ -149,6 +149,9 @@ def main() -> int:
                     "bench/cifar_finetune_cpu.py")
     ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
                                      "budget) instead of training them again")
+    ap.add_argument("--cls-weight", type=float, default=0.0,
+                    help="weight of the classification term (head.cls_weight) in A and B, as "
+                         "bench/cifar_finetune_cpu.py --cls-weight uses for its heads")
     ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
     args = ap.parse_args()
     if args.from_json:
@@ -163,13 +166,15 @@ def main() -> int:
     t_start = time.time()
     _, labels, is_test = load_images()
     feats = np.load(args.features) if args.features else features(args.size)
-    out: dict = {"size": args.size, "seeds": args.seeds, "runs": []}
+    out: dict = {"size": args.size, "seeds": args.seeds, "cls_weight": args.cls_weight,
+                 "runs": []}
     split = protocol1(labels, is_test, seed=0)
     out["float_cosine_map"] = float_cosine_map(feats, labels, split)
     print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
 
     base = {**HEAD_BASE, "long_bits": args.long_bits, "hidden": args.hidden,
-            "active_steps": args.active_steps, "merge_rounds": args.merge_rounds}
+            "active_steps": args.active_steps, "merge_rounds": args.merge_rounds,
+            "cls_weight": args.cls_weight}
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
     for seed in args.seeds:
         previous = (next(r for r in reuse["runs"] if r["seed"] == seed) if reuse is not None
@@ -206,6 +211,7 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{f' --merge-rounds {args.merge_rounds}' if args.merge_rounds != 4 else ''}"
              f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
+             f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + args.features if args.features else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               f"(features {source})."),
