@@ -204,7 +204,8 @@ def write_report(out: dict, tag: str, args) -> None:
     what = (f"features from {Path(args.features).name}" if args.features else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
-             "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py --size {args.size}"
+             "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py"
+             f"{'' if args.features else f' --size {args.size}'}"  # unused with --features
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
              f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
