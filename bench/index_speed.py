@@ -14,6 +14,7 @@ trainer.backbones.efficientnet_lite0 + a random Linear(1280, 48) with a valid mo
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -165,8 +166,6 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/core-index-speed.md")
     args = parser.parse_args()
 
-    from desktop_app.core.model_card import read_card
-
     photo_dir = Path(args.photo_dir)
     print(f"generating/reusing {args.photos} 12 MP JPEGs in {photo_dir} ...", flush=True)
     paths = make_camera_jpegs(photo_dir, args.photos)
@@ -174,6 +173,15 @@ def main() -> None:
         extra.unlink()
     size_mb = statistics.mean(p.stat().st_size for p in paths) / 1e6
     work = Path(tempfile.mkdtemp(prefix="lookalike-bench-"))
+    try:
+        run(args, paths, size_mb, photo_dir, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the exported model and the library, ~14 MB
+
+
+def run(args, paths: list[Path], size_mb: float, photo_dir: Path, work: Path) -> None:
+    from desktop_app.core.model_card import read_card
+
     model_dir = export_lite0_model(work / "model", graph=args.graph)
     spec = read_card(model_dir).input
     lines = [header("Indexing speed: 12 MP camera JPEGs, EfficientNet-Lite0 48-bit at 224 px"),
