@@ -9,7 +9,7 @@ from PIL import Image
 
 from desktop_app.core import images
 from desktop_app.core.model_card import InputSpec
-from desktop_app.core.preprocess import draft_target, preprocess
+from desktop_app.core.preprocess import draft_target, preprocess, to_tensor
 
 
 def test_big_jpeg_is_draft_decoded_small_but_reports_full_size(photo_factory):
@@ -21,6 +21,20 @@ def test_big_jpeg_is_draft_decoded_small_but_reports_full_size(photo_factory):
     assert preprocess(loaded.image, spec).shape == (3, 224, 224)
     assert loaded.fingerprint == images.fingerprint(path)
     assert images.load_photo(path).image.size == (2400, 1800)  # no min_size: full decode
+
+
+def test_to_tensor_normalises_each_channel_into_chw_layout():
+    """pixel = (value * scale - mean) / std per channel, channels first, as the card says."""
+    spec = InputSpec(size=(2, 3), scale=1 / 255, mean=(0.485, 0.456, 0.406),
+                     std=(0.229, 0.224, 0.225))
+    rgb = np.arange(18, dtype=np.uint8).reshape(2, 3, 3) * 14
+    out = to_tensor(Image.fromarray(rgb, "RGB"), spec)
+    assert out.shape == (3, 2, 3) and out.dtype == np.float32 and out.flags["C_CONTIGUOUS"]
+    for c in range(3):
+        for y in range(2):
+            for x in range(3):
+                expected = (float(rgb[y, x, c]) / 255 - spec.mean[c]) / spec.std[c]
+                assert out[c, y, x] == pytest.approx(expected, abs=1e-6)
 
 
 def test_is_photo_skips_hidden_and_partial_files():
