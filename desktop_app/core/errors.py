@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+
+def printable(text: str) -> str:
+    """Text that can be printed and stored in SQLite whatever bytes a file name held: the bytes
+    of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later."""
+    return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 class LookalikeError(Exception):
@@ -22,7 +29,7 @@ class LookalikeError(Exception):
             parts.append(self.reason)
         if self.hint:
             parts.append(self.hint)
-        return ". ".join(p.rstrip(".") for p in parts) + "."
+        return printable(". ".join(p.rstrip(".") for p in parts) + ".")
 
 
 class PhotoReadError(LookalikeError):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from . import images
 from .duplicates import duplicate_groups
 from .encoder import Encoder
-from .errors import LookalikeError, PhotoReadError
+from .errors import LookalikeError, PhotoReadError, printable
 from .hashing import HammingIndex
 from .pipeline import Prepared, default_decode_threads, ordered_map, prepare
 from .preprocess import draft_target, preprocess
@@ -78,7 +78,7 @@ class PhotoLibrary:
         self._index: HammingIndex | None = None
         self._index_key: tuple | None = None
         if not store.readonly:
-            self._register(encoder)
+            self._register(encoder, move=False)
             if activate_if_none and store.active_model_id() is None:
                 store.set_active_model(encoder.model_id)
 
@@ -95,10 +95,13 @@ class PhotoLibrary:
     def bits(self) -> int:
         return self.encoder.bits
 
-    def _register(self, encoder: Encoder) -> None:
+    def _register(self, encoder: Encoder, move: bool = True) -> None:
         card = encoder.card
+        if not move:  # still move a record whose folder is gone (the model was found elsewhere)
+            known = self.store.model(card.model_id)
+            move = not (known and known["path"] and os.path.isdir(known["path"]))
         self.store.register_model(card.model_id, card.name, card.bits, str(encoder.model.path),
-                                  card.to_json())
+                                  card.to_json(), move=move)
 
     def activate_model(self, encoder: Encoder, progress: Progress | None = None,
                        should_stop: ShouldStop | None = None) -> IndexReport:
@@ -106,13 +109,15 @@ class PhotoLibrary:
         Stopped early, the old model stays active and the codes made so far are kept."""
         self._register(encoder)
         rows = self.store.query(
-            "SELECT p.id, p.path, p.size, p.mtime FROM photos p WHERE p.status = ? AND NOT "
+            "SELECT p.id, p.path, p.size, p.mtime, p.fingerprint FROM photos p "
+            "WHERE p.status = ? AND NOT "
             "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
             "ORDER BY p.id", (STATUS_OK, encoder.model_id))
         report = IndexReport()
         report.unchanged = self.store.query(
             "SELECT COUNT(*) FROM codes WHERE model_id = ?", (encoder.model_id,))[0][0]
         entries = {decode_path(r[1]): r[0] for r in rows}
+        fingerprints = {r[0]: r[4] for r in rows}
         spec = encoder.card.input
         writer = _Writer(self.store)
         batch: list[tuple[int, Prepared]] = []
@@ -139,8 +144,14 @@ class PhotoLibrary:
                 elif prepared.error:
                     report.failed += 1
                     report.errors.append((prepared.entry.path, prepared.error))
-                    writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
-                               (STATUS_FAILED, prepared.error, photo_id))
+                    if prepared.fingerprint != fingerprints[photo_id]:
+                        # The file changed since it was indexed and cannot be read now: its
+                        # old codes describe a picture that is gone.
+                        writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
+                                   (STATUS_FAILED, printable(prepared.error), photo_id))
+                        writer.add("DELETE FROM codes WHERE photo_id = ?", (photo_id,))
+                    # Same content: only this model cannot read it (reported above); its status
+                    # and other models' codes stay, and the next index tries it again.
                 else:
                     batch.append((photo_id, prepared))
                     if len(batch) >= self.batch_size:
@@ -207,6 +218,34 @@ class PhotoLibrary:
     def index_folder(self, path: str | os.PathLike, progress: Progress | None = None,
                      should_stop: ShouldStop | None = None) -> IndexReport:
         """Reconcile one folder (added if new) with the disk. See the module docstring."""
+        return self.index_folders([path], progress, should_stop)[0]
+
+    def index_folders(self, paths: Iterable[str | os.PathLike],
+                      progress: Progress | None = None,
+                      should_stop: ShouldStop | None = None,
+                      progress_for: Callable[[str], Progress | None] | None = None,
+                      ) -> list[IndexReport]:
+        """Reconcile several folders, one report each (fewer if stopped early). Records of
+        missing files are swept only after every folder has been read, so a photo moved from
+        one of them to another keeps its record and codes. `progress_for(folder)`, if given,
+        makes the progress callback of each folder in turn (one progress bar per folder)."""
+        reports: list[IndexReport] = []
+        pending: list[tuple[IndexReport, dict[int, str]]] = []
+        for path in paths:
+            gone: dict[int, str] = {}
+            if progress_for is not None:
+                progress = progress_for(os.fspath(path))
+            report = self._index_one(path, progress, should_stop, gone)
+            reports.append(report)
+            pending.append((report, gone))
+            if report.stopped:
+                return reports  # sweep nothing: the folders not read yet may hold the moves
+        for report, gone in pending:
+            report.removed += self._sweep(gone)
+        return reports
+
+    def _index_one(self, path: str | os.PathLike, progress: Progress | None,
+                   should_stop: ShouldStop | None, sweep: dict[int, str]) -> IndexReport:
         root = normalise_folder(path)
         report = IndexReport()
         scan = scan_folder(root)
@@ -218,7 +257,7 @@ class PhotoLibrary:
         if folder.path != root:  # indexing a subfolder of a library folder
             rows = {p: r for p, r in rows.items() if is_under(p, root)}
         return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
-                               progress, should_stop)
+                               progress, should_stop, sweep)
 
     def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
                     should_stop: ShouldStop | None = None) -> IndexReport:
@@ -274,9 +313,16 @@ class PhotoLibrary:
         count = self.store.delete_photos(sorted(set(doomed)))
         return count
 
-    def retry_failed(self, progress: Progress | None = None) -> IndexReport:
-        """Read every failed photo again, changed or not."""
+    def retry_failed(self, progress: Progress | None = None,
+                     under: str | os.PathLike | None = None) -> IndexReport:
+        """Read every failed photo again, changed or not; only those under `under` if given.
+        Records in a library folder that is missing now (an unplugged drive) are left alone."""
         rows = self._rows("WHERE p.status = ?", (STATUS_FAILED,))
+        if under is not None:
+            top = normalise_folder(under)
+            rows = {p: r for p, r in rows.items() if is_under(p, top)}
+        present = self._root_checker()
+        rows = {p: r for p, r in rows.items() if present(p)}
         entries = []
         report = IndexReport()
         for path, row in rows.items():
@@ -317,8 +363,12 @@ class PhotoLibrary:
 
     def _reconcile(self, entries: list[FileEntry], rows: dict[str, _Row], scan, folder_of,
                    report: IndexReport, progress: Progress | None,
-                   should_stop: ShouldStop | None) -> IndexReport:
+                   should_stop: ShouldStop | None,
+                   sweep: dict[int, str] | None = None) -> IndexReport:
+        """`sweep`: collect the records of vanished files there instead of deleting them now."""
         seen = {e.path for e in entries}
+        lost_roots: set[str] = set()
+        root_present = self._root_checker(remember=False)
         vanished = {p: r for p, r in rows.items()
                     if p not in seen and scan is not None and scan.covers(p)}
         work: list[FileEntry] = []
@@ -359,14 +409,23 @@ class PhotoLibrary:
                 path = prepared.entry.path
                 row = rows.get(path)
                 if prepared.gone:
-                    if row is not None:
+                    if row is not None and root_present(path):
                         writer.delete_photo(row.id)
                         report.removed += 1
+                    elif row is not None:
+                        lost_roots.add(self._root_of(path))
                 elif prepared.error:
-                    writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED, prepared.error)
-                    writer.set_codes(None, {}, path=path)
                     report.failed += 1
                     report.errors.append((path, prepared.error))
+                    if (row is not None and row.status == STATUS_OK
+                            and row.fingerprint == prepared.fingerprint):
+                        # Same content that read fine before (e.g. a one-off --model whose
+                        # preprocessing fails): keep the record and every model's codes.
+                        pass
+                    else:
+                        writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,
+                                            prepared.error)
+                        writer.set_codes(None, {}, path=path)
                 elif prepared.known:
                     self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
                                       folder_of(path), report)
@@ -387,10 +446,55 @@ class PhotoLibrary:
         if batch:
             encode_batch()  # already decoded: cheaper to finish than to redo
         writer.flush()
+        for root in sorted(lost_roots):
+            report.errors.append((root, str(LookalikeError(
+                root, "the folder disappeared while it was being indexed; its photos are kept",
+                "Reconnect the drive or restore the folder, then index it again"))))
         if not report.stopped:
-            gone = [r.id for p, r in vanished.items() if r.id in vanished_ids]
-            report.removed += self.store.delete_photos(gone)
+            gone = {r.id: p for p, r in vanished.items() if r.id in vanished_ids}
+            if sweep is None:
+                report.removed += self._sweep(gone)
+            else:
+                sweep.update(gone)  # the caller sweeps once every folder has been read
         return report
+
+    def _sweep(self, gone: dict[int, str]) -> int:
+        """Delete records of files that are gone. A record that has moved meanwhile (another
+        folder's run gave it a new path) or whose library folder is missing (an unplugged
+        drive) is kept."""
+        ids = list(gone)
+        current: dict[int, str] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            current.update((pid, decode_path(path)) for pid, path in self.store.query(
+                f"SELECT id, path FROM photos WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk))
+        present = self._root_checker()
+        doomed = [pid for pid, path in gone.items()
+                  if current.get(pid) == path and not os.path.lexists(path) and present(path)]
+        return self.store.delete_photos(doomed)
+
+    def _root_of(self, path: str, folders: list[Folder] | None = None) -> str:
+        """The library folder holding `path` (the deepest if nested), else its directory."""
+        best = None
+        for folder in folders if folders is not None else self.folders():
+            if is_under(path, folder.path) and (best is None or len(folder.path) > len(best)):
+                best = folder.path
+        return best or os.path.dirname(path)
+
+    def _root_checker(self, remember: bool = True):
+        """path -> is its library folder still there? If not, its drive is unplugged or the
+        folder was removed: nothing under it may be deleted on the strength of its absence.
+        `remember=False` looks again every time (during a run the drive may go any moment)."""
+        folders, seen = self.folders(), {}
+
+        def present(path: str) -> bool:
+            root = self._root_of(path, folders)
+            if root not in seen or not remember:
+                seen[root] = os.path.isdir(root)
+            return seen[root]
+
+        return present
 
     def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
                      vanished: dict[str, _Row], vanished_ids: dict[int, str],
@@ -588,7 +692,8 @@ class _Writer:
         size = entry.size if keep_size or not prepared.size else prepared.size
         pending = _PendingId(entry.path)
         params = (encode_path(entry.path), folder_id, size, entry.mtime, prepared.fingerprint,
-                  status, error, prepared.width, prepared.height, time.time())
+                  status, printable(error) if error else None, prepared.width, prepared.height,
+                  time.time())
 
         def op(conn) -> None:
             # On conflict keep width/height when this write has none (a touched file).

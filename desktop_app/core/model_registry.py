@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import paths
 from .encoder import Encoder, load_encoder, open_model_folder
 from .errors import ModelError
+from .model_card import read_card
 from .store import Store
 
 
@@ -29,6 +30,9 @@ def active_model_dir(store: Store) -> Path:
             folder = Path(model["path"])
             if folder.is_dir():
                 return folder
+            found = _same_model_elsewhere(model_id)
+            if found is not None:  # e.g. the app was reinstalled elsewhere
+                return found
             raise ModelError(folder, f"the active model '{model['name']}' is no longer in its "
                              "folder", "Import it again with `lookalike models import DIR`, or "
                              "activate another with `lookalike models activate NAME`")
@@ -36,6 +40,20 @@ def active_model_dir(store: Store) -> Path:
     if (default / "model.json").is_file():
         return default
     raise no_model_error()
+
+
+def _same_model_elsewhere(model_id: str) -> Path | None:
+    """The shipped default or an imported copy holding the same model (same ONNX hash)."""
+    candidates = [paths.default_model_dir()]
+    if paths.models_dir().is_dir():
+        candidates += sorted(p for p in paths.models_dir().iterdir() if p.is_dir())
+    for folder in candidates:
+        try:
+            if read_card(folder).model_id == model_id:
+                return folder
+        except ModelError:
+            continue
+    return None
 
 
 def open_encoder(store: Store, model_dir: str | os.PathLike | None = None, **kwargs) -> Encoder:

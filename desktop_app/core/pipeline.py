@@ -17,7 +17,7 @@ from typing import TypeVar
 import numpy as np
 
 from . import images
-from .errors import PhotoReadError
+from .errors import PhotoReadError, printable
 from .model_card import InputSpec
 from .preprocess import draft_target, preprocess
 from .scan import FileEntry
@@ -76,7 +76,7 @@ def prepare(entry: FileEntry, spec: InputSpec,
     """Read, fingerprint and (unless its content is already encoded) decode one file."""
     out = Prepared(entry)
     if entry.error:
-        out.error = f"{entry.path}: {entry.error}."
+        out.error = printable(f"{entry.path}: {entry.error}.")
         return out
     try:
         data = images.read_bytes(entry.path)

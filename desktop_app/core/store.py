@@ -283,11 +283,16 @@ class Store:
 
     # -- models ---------------------------------------------------------------------------
     def register_model(self, model_id: str, name: str, bits: int, path: str | None,
-                       card_json: str | None) -> None:
+                       card_json: str | None, move: bool = True) -> None:
+        """Record a model and its folder (made absolute: commands run from any directory).
+        `move=False` keeps the folder already recorded for this model (a one-off --model copy
+        must not become where the library looks for its active model)."""
+        path = os.path.abspath(path) if path else None
+        update_path = "excluded.path" if move else "COALESCE(models.path, excluded.path)"
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO models(id, name, bits, path, card, added_at) VALUES (?,?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET name = excluded.name, path = excluded.path, "
+                f"ON CONFLICT(id) DO UPDATE SET name = excluded.name, path = {update_path}, "
                 "card = excluded.card",
                 (model_id, name, bits, encode_path(path) if path else None, card_json,
                  time.time()))

@@ -130,8 +130,10 @@ class IndexerWorker(QObject):
     def reconcile_all(self) -> None:
         """Catch changes made while the app was closed (and finish a run that was cut short)."""
         if self._library is not None:
-            for folder in self._library.folders():
-                self._submit("index_folder", folder.path)
+            # One job for all folders: a photo moved between two of them keeps its codes.
+            folders = [folder.path for folder in self._library.folders()]
+            if folders:
+                self._submit("index_folders", folders)
 
     @Slot(list)
     def index_paths(self, paths_: list) -> None:
@@ -220,6 +222,9 @@ class IndexerWorker(QObject):
             if kind == "index_folder":
                 label = f"Indexing {arg}"
                 call = lambda p, s: lib.index_folder(str(arg), p, s)
+            elif kind == "index_folders":
+                label = f"Checking {len(arg)} folder(s) for changes"
+                call = lambda p, s: _merged(lib.index_folders(list(arg), p, s))
             elif kind == "index_paths":
                 label = f"Indexing {len(arg)} changed item(s)"
                 call = lambda p, s: lib.index_paths(list(arg), p, s)
@@ -351,3 +356,10 @@ class IndexerWorker(QObject):
         self._last_publish = time.monotonic()
         # Publishing must stay a small share of the work, even for a huge library.
         self._publish_interval = max(PUBLISH_INTERVAL_S, 5 * (self._last_publish - now))
+
+
+def _merged(reports: list[IndexReport]) -> IndexReport:
+    total = IndexReport()
+    for report in reports:
+        total.merge(report)
+    return total

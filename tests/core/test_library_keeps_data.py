@@ -1,0 +1,125 @@
+"""Nothing is lost when folders, files or models misbehave: moves between library folders,
+unplugged folders, one-off models that cannot read the photos, file names that are not UTF-8."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from desktop_app import paths
+from desktop_app.core import library as library_module
+from desktop_app.core import pipeline
+from desktop_app.core.encoder import load_encoder
+from desktop_app.core.library import PhotoLibrary
+from desktop_app.core.model_registry import active_model_dir
+
+
+def _ids(library):
+    return {os.path.basename(p.path): p.id for p in library.photos()}
+
+
+def test_bad_file_with_a_non_utf8_name_is_recorded_and_the_rest_indexed(library, album):
+    bad = os.path.join(os.fsdecode(album), os.fsdecode(b"bad\xff.jpg"))
+    with open(bad, "wb") as f:
+        f.write(os.urandom(200))
+    report = library.index_folder(album)
+    assert (report.added, report.failed) == (5, 1)
+    (failed,) = library.failed()
+    assert failed.path == bad
+    assert "\\xff" in failed.error and "not an image" in failed.error
+    assert library.counts()["indexed"] == 5
+    assert library.index_folder(album).unchanged == 6  # nothing redone, nothing lost
+
+
+def test_photo_moved_between_two_folders_keeps_its_record(library, tmp_path, photo_factory):
+    photo_factory("a/one.jpg", "chelsea")
+    photo_factory("a/two.jpg", "coffee")
+    photo_factory("b/three.jpg", "rocket")
+    library.index_folders([tmp_path / "a", tmp_path / "b"])
+    before = _ids(library)
+    shutil.move(tmp_path / "a" / "one.jpg", tmp_path / "b" / "one.jpg")
+    os.remove(tmp_path / "a" / "two.jpg")
+    reports = library.index_folders([tmp_path / "a", tmp_path / "b"])
+    assert [(r.moved, r.removed, r.added) for r in reports] == [(0, 1, 0), (1, 0, 0)]
+    after = _ids(library)
+    assert after == {"one.jpg": before["one.jpg"], "three.jpg": before["three.jpg"]}
+    assert library.photo(before["one.jpg"]).path == str(tmp_path / "b" / "one.jpg")
+
+
+def test_retry_failed_stays_in_its_folder_and_spares_unplugged_ones(library, tmp_path,
+                                                                    photo_factory):
+    photo_factory("a/one.jpg", "chelsea")
+    (tmp_path / "a" / "empty.jpg").write_bytes(b"")
+    photo_factory("c/two.jpg", "coffee")
+    (tmp_path / "c" / "zero.jpg").write_bytes(b"")
+    library.index_folders([tmp_path / "a", tmp_path / "c"])
+    assert len(library.failed()) == 2
+    report = library.retry_failed(under=tmp_path / "a")
+    assert report.failed == 1 and "a" + os.sep + "empty.jpg" in report.errors[0][0]
+    (tmp_path / "c").rename(tmp_path / "c-unplugged")
+    report = library.retry_failed()
+    assert report.removed == 0
+    assert sorted(os.path.basename(p.path) for p in library.failed()) == ["empty.jpg", "zero.jpg"]
+
+
+def test_folder_unplugged_mid_index_keeps_records_of_photos_not_read_yet(
+        library, album, photo_factory, monkeypatch):
+    library.index_folder(album)
+    before = _ids(library)
+    photo_factory("album/chelsea.jpg", "astronaut")  # edited: must be read again
+    os.utime(album / "chelsea.jpg", (1, 1))
+    real_prepare = library_module.prepare
+
+    def unplug_then_prepare(entry, spec, known=()):
+        if album.exists():
+            album.rename(album.with_name("album-unplugged"))
+        return real_prepare(entry, spec, known)
+
+    monkeypatch.setattr(library_module, "prepare", unplug_then_prepare)
+    report = library.index_folder(album)
+    assert report.removed == 0
+    assert any("disappeared while it was being indexed" in m for _, m in report.errors)
+    assert _ids(library) == before
+    monkeypatch.undo()
+    album.with_name("album-unplugged").rename(album)
+    report = library.index_folder(album)
+    assert (report.updated, report.removed) == (1, 0)
+    assert _ids(library) == before
+
+
+def test_one_off_model_that_cannot_read_the_photos_loses_nothing(library, album, store,
+                                                                 tmp_path, monkeypatch):
+    from tiny_model import make_tiny_model
+
+    library.index_folder(album)
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
+
+    def broken_preprocess(image, spec):
+        raise ValueError("this model's preprocessing is broken")
+
+    monkeypatch.setattr(pipeline, "preprocess", broken_preprocess)
+    one_off = PhotoLibrary(store, other, activate_if_none=False, decode_threads=1)
+    report = one_off.index_folder(album)
+    assert report.failed == 5 and "broken" in report.errors[0][1]
+    monkeypatch.undo()
+    assert library.failed() == []
+    assert library.counts()["indexed"] == 5
+    report = library.index_folder(album)
+    assert (report.unchanged, report.failed) == (5, 0)
+    assert len(library.search_index()) == 5
+
+
+def test_one_off_model_copy_does_not_move_the_active_model(store, tiny_model_dir, tmp_path,
+                                                           album):
+    active = tmp_path / "active-model"
+    shutil.copytree(tiny_model_dir, active)
+    PhotoLibrary(store, load_encoder(active)).index_folder(album)
+    copy = tmp_path / "one-off-copy"
+    shutil.copytree(tiny_model_dir, copy)
+    PhotoLibrary(store, load_encoder(copy), activate_if_none=False)
+    assert active_model_dir(store) == active
+    # The recorded folder is gone, but the same model was imported: the library finds it.
+    shutil.rmtree(active)
+    imported = paths.models_dir() / "tiny-copy"
+    shutil.copytree(tiny_model_dir, imported)
+    assert active_model_dir(store) == imported
