@@ -15,8 +15,12 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
     exactly on at least one chunk, so only codes sharing a chunk value are compared.
     """
     max_distance = max(0, min(int(max_distance), bits))
-    unpacked = np.unpackbits(codes, axis=1, count=bits)
     words = to_words(codes)
+    if 4 * (max_distance + 1) > bits:
+        # Chunks of under 4 bits prune almost nothing (and max_distance >= bits allows no
+        # chunk at all): comparing every pair once is then the faster and the correct way.
+        return _all_pairs_within(words, max_distance)
+    unpacked = np.unpackbits(codes, axis=1, count=bits)
     chunks = np.array_split(np.arange(bits), min(max_distance + 1, bits))
     found = []
     for chunk in chunks:
@@ -36,6 +40,22 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.sort(np.concatenate(found), axis=1)
     return np.unique(pairs, axis=0)
+
+
+def _all_pairs_within(words: np.ndarray, max_distance: int) -> np.ndarray:
+    """Every pair (i < j) within max_distance, comparing rows block by block against the rest
+    (blocks sized to keep each XOR table near 32 MB)."""
+    block = max(1, (1 << 22) // max(1, words.shape[0] * words.shape[1]))
+    found = []
+    for start in range(0, len(words), block):
+        rows = words[start:start + block]
+        dist = np.bitwise_count(rows[:, None, :] ^ words[None, start:, :]).sum(axis=2)
+        a, b = np.nonzero(np.triu(dist <= max_distance, k=1))
+        if len(a):
+            found.append(np.stack([a + start, b + start], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    return np.concatenate(found).astype(np.int64)
 
 
 def default_duplicate_distance(bits: int) -> int:
