@@ -16,8 +16,8 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
     """
     max_distance = max(0, min(int(max_distance), bits))
     words = to_words(codes)
-    if 4 * (max_distance + 1) > bits:
-        # Chunks of under 4 bits prune almost nothing (and max_distance >= bits allows no
+    if 6 * (max_distance + 1) > bits:
+        # Chunks of under 6 bits prune little (and max_distance >= bits allows no
         # chunk at all): comparing every pair once is then the faster and the correct way.
         return _all_pairs_within(words, max_distance)
     unpacked = np.unpackbits(codes, axis=1, count=bits)
