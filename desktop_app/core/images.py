@@ -80,7 +80,9 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise PhotoReadError(path, "the file no longer exists (deleted or moved while reading)",
                              "Nothing to do; it will be picked up where it went") from exc
     except IsADirectoryError as exc:
-        raise PhotoReadError(path, "this is a folder, not a photo") from exc
+        raise PhotoReadError(path, "this is a folder, not a photo",
+                             "Give a photo file; to search a whole folder, index it first with "
+                             "`lookalike index`") from exc
     except PermissionError as exc:
         raise PhotoReadError(path, "permission denied",
                              "Give your user read access to the file, then rescan") from exc
@@ -115,10 +117,7 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         raise PhotoReadError(path, f"the image is {width}x{height} pixels, over the "
                              f"{max_pixels // 1_000_000}-megapixel safety limit",
                              "This guards against decompression bombs; skip or shrink the file")
-    try:
-        orientation = image.getexif().get(0x0112, 1)
-    except Exception:  # noqa: BLE001 - broken EXIF must not cost the photo
-        orientation = 1
+    orientation = _orientation(image)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     try:
@@ -133,6 +132,11 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
             warnings.simplefilter("ignore")
             image.seek(0)  # first frame of animations
             image.load()
+            if orientation != 1 and _orientation(image) == 1:
+                # Pillow turned it while loading (TIFF does, and drops the tag): the loaded,
+                # undrafted size is the full oriented size; turning it again would undo it.
+                orientation = 1
+                width, height = image.size
             image = _apply_orientation(_to_rgb(image), orientation)
     except PhotoReadError:
         raise
@@ -143,6 +147,15 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     except MemoryError as exc:
         raise PhotoReadError(path, "not enough memory to decode this image") from exc
     return image, width, height
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF Orientation tag (1-8), 1 when absent or unreadable."""
+    try:
+        value = image.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - broken EXIF must not cost the photo
+        return 1
+    return value if value in range(1, 9) else 1
 
 
 def _decode_jpeg_small(data: bytes, mode: str, side: int) -> Image.Image | None:
@@ -172,6 +185,14 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         arr = np.asarray(image, dtype=np.float64)
         peak = 65535.0 if arr.max() > 255 else 255.0
         image = Image.fromarray((arr * (255.0 / peak)).round().astype("uint8"), "L")
+    elif image.mode == "F":
+        # Float TIFFs (scientific, HDR exports) are usually 0..1; Pillow's convert would clip
+        # those to black. Anything brighter is taken as 0..255.
+        arr = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=255.0,
+                            neginf=0.0)
+        if arr.size and arr.max() <= 1.0:
+            arr = arr * 255.0
+        image = Image.fromarray(np.clip(arr, 0, 255).round().astype("uint8"), "L")
     if image.mode == "P" or image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))

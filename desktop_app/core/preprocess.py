@@ -16,6 +16,9 @@ _RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
     "lanczos": Image.Resampling.LANCZOS,
 }
+# A resized image up to this many crops in area is made whole and cropped, bit for bit as always
+# (photos and panoramas up to 16:1, a few MB); beyond it only the part under the crop is made.
+_MAX_RESIZED_AREA = 16
 
 
 def resize_for_input(image: Image.Image, spec: InputSpec) -> Image.Image:
@@ -29,9 +32,16 @@ def resize_for_input(image: Image.Image, spec: InputSpec) -> Image.Image:
     w, h = image.size
     scale = spec.resize_shorter / min(w, h)
     new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
-    image = image.resize((new_w, new_h), resample, reducing_gap=3.0)
     left, top = (new_w - width) // 2, (new_h - height) // 2
-    return image.crop((left, top, left + width, top + height))
+    if new_w * new_h <= _MAX_RESIZED_AREA * width * height:
+        image = image.resize((new_w, new_h), resample, reducing_gap=3.0)
+        return image.crop((left, top, left + width, top + height))
+    # A thin strip (1x40000 would become 224x8960000, gigabytes): resample only the source
+    # region under the crop. Pillow's `box` keeps the full resize's scale and filter taps, so
+    # the pixels match resize-then-crop (within 1 level for bilinear); only the crop is allocated.
+    sx, sy = w / new_w, h / new_h
+    box = (left * sx, top * sy, (left + width) * sx, (top + height) * sy)
+    return image.resize((width, height), resample, box=box, reducing_gap=3.0)
 
 
 def to_tensor(image: Image.Image, spec: InputSpec) -> np.ndarray:

@@ -91,3 +91,83 @@ def test_fingerprint_follows_content_not_name(tmp_path):
     c.write_bytes(a.read_bytes()[:-1] + b"\x00")
     assert images.fingerprint(a) == images.fingerprint(b) != images.fingerprint(c)
     assert len(images.fingerprint(a)) == 32
+
+
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_exif_orientation_is_applied_once_in_every_format(tmp_path, orientation):
+    """Pillow turns TIFFs itself while loading; the others are turned by us. Either way, once."""
+    import io
+
+    from photos import exif_bytes
+
+    stored = sample_image("astronaut").resize((320, 240))
+    turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_270}[orientation]
+    upright = np.asarray(stored.transpose(turn), np.int16)
+    for fmt in ("JPEG", "PNG", "TIFF"):
+        buf = io.BytesIO()
+        stored.save(buf, fmt, exif=exif_bytes(orientation), **({"quality": 95} if fmt == "JPEG"
+                                                                else {}))
+        image, width, height = images.decode(buf.getvalue(), f"o.{fmt.lower()}")
+        assert (width, height) == image.size == (upright.shape[1], upright.shape[0]), fmt
+        assert np.abs(np.asarray(image, np.int16) - upright).mean() < 3, fmt
+
+
+def test_float_tiffs_in_0_to_1_are_not_black(tmp_path):
+    ramp = np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    for values, name in ((ramp, "unit.tif"), (ramp * 255, "bytes.tif")):
+        Image.fromarray(values, "F").save(tmp_path / name)
+        image = images.load_photo(tmp_path / name).image
+        arr = np.asarray(image)
+        assert image.mode == "RGB" and arr.min() == 0 and arr.max() == 255, name
+        assert abs(float(arr[32, 0, 0]) - 127.5) < 2, name  # the middle of the ramp is mid-grey
+
+
+def test_a_folder_given_as_a_photo_says_what_to_do(tmp_path):
+    with pytest.raises(images.PhotoReadError, match="folder, not a photo.*lookalike index"):
+        images.load_photo(tmp_path)
+
+
+def _resize_then_crop(image, spec):
+    """The straightforward way: resize the whole image, then crop the centre."""
+    height, width = spec.size
+    w, h = image.size
+    scale = spec.resize_shorter / min(w, h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    whole = image.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    left, top = (new_w - width) // 2, (new_h - height) // 2
+    return whole.crop((left, top, left + width, top + height))
+
+
+def test_thin_strips_preprocess_without_making_the_whole_resized_strip(monkeypatch):
+    from desktop_app.core.preprocess import resize_for_input
+
+    spec = InputSpec(size=(224, 224), resize_shorter=224)
+    rng = np.random.default_rng(5)
+    # Ordinary photos and moderate panoramas: exactly the resize-then-crop pixels, as always.
+    for size in ((300, 225), (225, 300), (1024, 640), (900, 100)):
+        image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+        assert resize_for_input(image, spec).tobytes() == _resize_then_crop(image, spec).tobytes()
+    # Beyond 16 crops in area only the crop is resampled: still the same pixels within 1 level.
+    for size in ((12, 500), (500, 12)):
+        image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+        diff = np.abs(np.asarray(resize_for_input(image, spec), np.int16)
+                      - np.asarray(_resize_then_crop(image, spec), np.int16))
+        assert diff.max() <= 1, size
+
+    made = []
+    real_resize = Image.Image.resize
+
+    def resize(self, size, *args, **kwargs):
+        made.append(size[0] * size[1])
+        return real_resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", resize)
+    ramp = np.linspace(0, 255, 20000).round().astype(np.uint8)
+    for strip in (Image.fromarray(np.stack([ramp] * 3, -1)[:, None, :], "RGB"),  # 1x20000
+                  Image.fromarray(np.stack([ramp] * 3, -1)[None, :, :], "RGB")):  # 20000x1
+        pixels = preprocess(strip, spec)
+        assert pixels.shape == (3, 224, 224)
+        # The centre crop of a black-to-white ramp is the ramp's mid-grey.
+        middle = pixels * spec.std[0] + spec.mean[0]
+        assert np.abs(middle - 127.5).max() < 1.5
+    assert made and max(made) <= 16 * 224 * 224  # never the 224 x 4,480,000 whole strip
