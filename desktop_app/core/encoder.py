@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import ModelError
 from .hashing import pack_bits
-from .model_card import ModelCard, file_sha256, read_card
+from .model_card import CARD_FILE, ModelCard, file_sha256, read_card
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ class Encoder:
         self.providers = self.session.get_providers()
         self._check_io()
         if self_test:
+            self.check_preprocessing()
             self.run_probe()
 
     # -- setup checks -------------------------------------------------------------------------
@@ -116,12 +117,35 @@ class Encoder:
             raise ModelError(self.model.onnx_path, f"the graph gives {last} outputs but the card "
                              f"says {spec_out.bits} bits", "The card and graph do not belong together")
 
+    def check_preprocessing(self) -> None:
+        """Put a small photo through the card's preprocessing: a card that cannot work is refused
+        now, not found out on every photo of a scan."""
+        from PIL import Image
+
+        from .preprocess import preprocess
+
+        h, w = self.card.input.size
+        try:
+            for size in ((7, 5), (5, 7)):  # a tiny photo, both orientations
+                pixels = preprocess(Image.new("RGB", size, (90, 160, 230)), self.card.input)
+                if pixels.shape != (3, h, w) or not np.isfinite(pixels).all():
+                    raise ValueError(f"it gives shape {pixels.shape}, not (3, {h}, {w})")
+        except Exception as exc:  # whatever the card breaks, refuse the model
+            raise ModelError(self.model.path / CARD_FILE, f"the model card's preprocessing does "
+                             f"not work ({exc})", "Re-export the model with "
+                             "`python -m trainer export`") from exc
+
     def run_probe(self) -> None:
         expected = self.card.probe.expected_codes_hex
         if not expected:
             raise ModelError(self.model.path, "the model card has no probe codes to self-test with",
                              "Re-export the model with `python -m trainer export`")
-        got = self.encode_pixels(probe_inputs(self.card))
+        try:
+            got = self.encode_pixels(probe_inputs(self.card))
+        except Exception as exc:  # onnxruntime's own types, e.g. an input size the graph refuses
+            raise ModelError(self.model.path, f"the model cannot encode its own probe ({exc})",
+                             "The card and graph do not belong together; re-export the "
+                             "model") from exc
         want = np.array([np.frombuffer(bytes.fromhex(h), dtype=np.uint8) for h in expected])
         if want.shape != got.shape:
             raise ModelError(self.model.path, "the probe codes in the card have the wrong length")

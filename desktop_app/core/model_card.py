@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .errors import ModelError
@@ -17,6 +18,7 @@ from .errors import ModelError
 CARD_FILE = "model.json"
 FORMAT_VERSION = 1
 SUPPORTED_FORMAT_VERSIONS = (1,)
+INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "lanczos")  # preprocess maps each to Pillow's
 
 
 @dataclass(frozen=True)
@@ -96,19 +98,150 @@ class ModelCard:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
 
 
-def _section(cls, raw: Any, where: Path, key: str):
+class _Bad(Exception):
+    """A card field that is not what the format says; parse_card names the file and field."""
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _text(*choices: str, nonempty: bool = False):
+    def check(v):
+        if not isinstance(v, str) or (choices and v not in choices) or (nonempty and not v):
+            raise _Bad("one of " + ", ".join(map(repr, choices)) if choices else "a text")
+        return v
+    return check
+
+
+def _int(lo: int, hi: int):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise _Bad(f"a whole number from {lo} to {hi}")
+        return v
+    return check
+
+
+def _number(v, nonzero: bool = False) -> float:
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not ok or (nonzero and v == 0):
+        raise _Bad("a non-zero number" if nonzero else "a number")
+    return float(v)
+
+
+def _numbers(n: int, nonzero: bool = False):
+    def check(v):
+        try:
+            if isinstance(v, (list, tuple)) and len(v) == n:
+                return tuple(_number(x, nonzero) for x in v)
+        except _Bad:
+            pass
+        raise _Bad(f"a list of {n} {'non-zero ' if nonzero else ''}numbers (one per channel)")
+    return check
+
+
+def _size(v) -> tuple[int, int]:
+    side = _int(1, 8192)
+    try:
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            return side(v[0]), side(v[1])
+    except _Bad:
+        pass
+    raise _Bad("[height, width]: 2 whole numbers from 1 to 8192")
+
+
+def _positive(v) -> float:
+    if _number(v) <= 0:
+        raise _Bad("a number above 0")
+    return float(v)
+
+
+def _hex_codes(v) -> tuple[str, ...]:
+    def hexcode(x):
+        try:
+            bytes.fromhex(x)
+        except (TypeError, ValueError):
+            raise _Bad("a list of hexadecimal codes") from None
+        return x
+    if not isinstance(v, (list, tuple)):
+        raise _Bad("a list of hexadecimal codes")
+    return tuple(hexcode(x) for x in v)
+
+
+def _sha256(v) -> str:
+    if not isinstance(v, str) or len(v) != 64 or any(c not in "0123456789abcdef" for c in v.lower()):
+        raise _Bad("the 64 hexadecimal digits of the ONNX file's sha256")
+    return v.lower()
+
+
+def _version(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+        raise _Bad("a text such as \"1\"")
+    return str(v)
+
+
+def _onnx_file(v) -> str:
+    """A file inside the model folder: never an absolute path or one climbing out with '..'."""
+    if not isinstance(v, str) or not v or "\0" in v:
+        raise _Bad("a file name inside the model folder")
+    for pure in (PurePosixPath(v), PureWindowsPath(v)):
+        if pure.is_absolute() or pure.anchor or ".." in pure.parts:
+            raise _Bad("a file name inside the model folder (not an absolute path, no '..')")
+    return v
+
+
+def _mapping(v) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise _Bad("an object")
+    return dict(v)
+
+
+# Each section's fields and how each is checked and converted; unknown keys are ignored so a
+# newer exporter's extra notes do not break this reader.
+_SECTIONS = {
+    "input": (InputSpec, {
+        "name": _text(nonempty=True), "size": _size, "resize_shorter": _int(1, 8192),
+        "crop": _text("center", "none"), "interpolation": _text(*INTERPOLATIONS),
+        "color": _text(), "scale": _positive, "mean": _numbers(3),
+        "std": _numbers(3, nonzero=True), "layout": _text(), "dtype": _text()}),
+    "output": (OutputSpec, {
+        "name": _text(nonempty=True), "bits": _int(8, 256), "binarize": _text(),
+        "pack": _text()}),
+    "probe": (ProbeSpec, {
+        "seed": _int(0, 2**63 - 1), "count": _int(1, 64), "generator": _text(),
+        "expected_codes_hex": _hex_codes, "max_flipped_bits": _int(0, 256)}),
+}
+_TOP_FIELDS = {
+    "name": _text(nonempty=True), "onnx_sha256": _sha256, "model_version": _version,
+    "onnx_file": _onnx_file, "opset": _int(1, 1000), "description": _text(),
+    "training": _mapping, "evaluation": _mapping,
+}
+
+
+def _checked(fields: dict, raw: dict, prefix: str, where: Path) -> dict[str, Any]:
+    values = {}
+    for key, check in fields.items():
+        if key in raw:
+            try:
+                values[key] = check(raw[key])
+            except _Bad as bad:
+                shown = json.dumps(raw[key], default=str)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                raise ModelError(where, f"the model card's '{prefix}{key}' is {shown}, but it "
+                                 f"must be {bad.expected}",
+                                 "Correct it in model.json, or re-export the model with "
+                                 "`python -m trainer export`") from None
+    return values
+
+
+def _section(raw: Any, where: Path, key: str):
     if not isinstance(raw, dict):
         raise ModelError(where, f"the model card's '{key}' section is missing or not an object",
                          "Re-export the model with `python -m trainer export`")
-    known = {f for f in cls.__dataclass_fields__}
-    values = {k: v for k, v in raw.items() if k in known}
-    for k in ("size", "mean", "std", "expected_codes_hex"):
-        if k in values:
-            values[k] = tuple(values[k])
-    try:
-        return cls(**values)
-    except TypeError as exc:  # pragma: no cover - dataclass signature mismatch
-        raise ModelError(where, f"the model card's '{key}' section is invalid ({exc})") from exc
+    cls, fields = _SECTIONS[key]
+    return cls(**_checked(fields, raw, f"{key}.", where))
 
 
 def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
@@ -116,7 +249,7 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     if not isinstance(raw, dict):
         raise ModelError(where, "the model card is not a JSON object")
     version = raw.get("format_version")
-    if version not in SUPPORTED_FORMAT_VERSIONS:
+    if isinstance(version, bool) or version not in SUPPORTED_FORMAT_VERSIONS:
         raise ModelError(
             where,
             f"the model card has format_version {version!r}, which this version of Lookalike "
@@ -129,29 +262,17 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
                              "Re-export the model with `python -m trainer export`")
     card = ModelCard(
         format_version=version,
-        name=raw["name"],
-        model_version=str(raw.get("model_version", "0")),
-        onnx_file=str(raw.get("onnx_file", "model.onnx")),
-        onnx_sha256=raw["onnx_sha256"].lower(),
-        opset=int(raw.get("opset", 17)),
-        description=str(raw.get("description", "")),
-        input=_section(InputSpec, raw.get("input"), where, "input"),
-        output=_section(OutputSpec, raw.get("output"), where, "output"),
-        probe=_section(ProbeSpec, raw.get("probe", {}), where, "probe"),
-        training=dict(raw.get("training") or {}),
-        evaluation=dict(raw.get("evaluation") or {}),
+        input=_section(raw.get("input"), where, "input"),
+        output=_section(raw.get("output"), where, "output"),
+        probe=_section(raw.get("probe", {}), where, "probe"),
+        **_checked(_TOP_FIELDS, raw, "", where),
     )
-    if not 8 <= card.output.bits <= 256:
-        raise ModelError(where, f"the model card says {card.output.bits} bits; Lookalike "
-                         "supports 8 to 256")
     if card.output.binarize != "gt0" or card.output.pack != "numpy.packbits/big":
         raise ModelError(where, "the model card asks for a binarisation or bit packing this "
                          "version of Lookalike does not know", "Update Lookalike")
     if card.input.layout != "NCHW" or card.input.dtype != "float32" or card.input.color != "RGB":
         raise ModelError(where, "the model card asks for an input layout other than float32 "
                          "RGB NCHW", "Re-export the model with `python -m trainer export`")
-    if card.input.crop not in ("center", "none"):
-        raise ModelError(where, f"unknown crop mode {card.input.crop!r} in the model card")
     return card
 
 

@@ -85,3 +85,56 @@ def test_encoder_output_is_packed_bits(tiny_model_dir):
     raw = enc.raw_outputs(pixels)
     assert (np.unpackbits(codes, axis=1) == (raw > 0)).all()
     assert enc.providers == ["CPUExecutionProvider"]  # LOOKALIKE_PROVIDER=cpu in the tests
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"input__size": 224}, "input.size"),
+    ({"input__size": [224]}, "input.size"),
+    ({"input__size": [32, "32"]}, "input.size"),
+    ({"input__mean": [127.0, 127.0]}, "input.mean"),
+    ({"input__std": [128.0, 0, 128.0]}, "input.std"),
+    ({"input__scale": "1"}, "input.scale"),
+    ({"input__interpolation": "cubic"}, "input.interpolation"),
+    ({"input__crop": "left"}, "input.crop"),
+    ({"output__bits": "96"}, "output.bits"),
+    ({"output__bits": 4096}, "output.bits"),
+    ({"probe__count": 4.5}, "probe.count"),
+    ({"probe__expected_codes_hex": ["zz"]}, "probe.expected_codes_hex"),
+    ({"opset": "x"}, "opset"),
+    ({"onnx_sha256": "abc"}, "onnx_sha256"),
+    ({"training": "abc"}, "training"),
+])
+def test_malformed_card_fields_are_refused_by_name(model_copy, change, field):
+    edit_card(model_copy, **change)
+    with pytest.raises(ModelError) as caught:
+        load_encoder(model_copy)
+    message = str(caught.value)
+    assert "model.json" in message and f"'{field}'" in message and "must be" in message
+    assert "re-export" in message
+
+
+@pytest.mark.parametrize("name", ["../model.onnx", "/tmp/model.onnx", "sub/../../model.onnx",
+                                  "C:\\models\\model.onnx", "..\\model.onnx"])
+def test_card_naming_a_graph_outside_its_folder_is_refused(model_copy, name):
+    shutil.copy(model_copy / "model.onnx", model_copy.parent / "model.onnx")  # a graph is there
+    edit_card(model_copy, onnx_file=name)
+    with pytest.raises(ModelError, match="'onnx_file'.*inside the model folder"):
+        load_encoder(model_copy)
+
+
+def test_card_whose_preprocessing_cannot_work_is_refused_at_load(model_copy):
+    """Even a card that got past the parser (made in code) is tried on a photo before use."""
+    from dataclasses import replace
+
+    from desktop_app.core.encoder import Encoder, open_model_folder
+
+    folder = open_model_folder(model_copy)
+    broken = replace(folder.card, input=replace(folder.card.input, mean=(127.0, 127.0)))
+    with pytest.raises(ModelError, match="model.json.*preprocessing does not work"):
+        Encoder(replace(folder, card=broken))
+
+
+def test_card_size_the_graph_refuses_is_a_model_error(model_copy):
+    edit_card(model_copy, input__size=[64, 64], input__resize_shorter=64)  # the graph takes 32
+    with pytest.raises(ModelError, match="cannot encode its own probe"):
+        load_encoder(model_copy)
