@@ -116,21 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Without an action, lists the models (like `models list`).")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     msub = p.add_subparsers(dest="action", metavar="ACTION")
+    # SUPPRESS: an action's own --json default must not undo `models --json ACTION`.
     m = msub.add_parser("list", help="the models this library knows, the active one marked")
-    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+    m.add_argument("--json", action="store_true", help="print JSON on stdout",
+                   default=argparse.SUPPRESS)
     m = msub.add_parser("import", help="check a model folder and copy it into Lookalike's data",
                         description="Check DIR (hash and self-test) and copy it into the models "
                                     "folder. Add --activate to switch the library to it.")
     m.add_argument("dir", metavar="DIR")
     m.add_argument("--activate", action="store_true", help="also activate it (re-encodes)")
-    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+    m.add_argument("--json", action="store_true", help="print JSON on stdout",
+                   default=argparse.SUPPRESS)
     m = msub.add_parser("activate", help="re-encode the library with a model and make it active",
                         description="Encode every photo with the model (by NAME or id prefix "
                                     "from `models list`, or a model folder DIR, which is "
                                     "imported first), keeping the old codes; then make it the "
                                     "active model. Stopped early, the old model stays active.")
-    m.add_argument("model", metavar="NAME|DIR")
-    m.add_argument("--json", action="store_true", help="print JSON on stdout")
+    m.add_argument("target", metavar="NAME|DIR")  # not "model": that is the global --model
+    m.add_argument("--json", action="store_true", help="print JSON on stdout",
+                   default=argparse.SUPPRESS)
 
     sub.add_parser("train", help="train a model on your albums (needs the `train` extra); "
                                  "`lookalike train --help` for its options", add_help=False)
@@ -139,18 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+def _whole_number(text: str, least: int) -> int:
+    # argparse names the option; a bare ValueError would print "invalid _positive value".
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number of {least} or more, not "
+                                         f"{text!r}")
     return value
+
+
+def _positive(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
+    return _whole_number(text, 0)
 
 
 def _version() -> str:
@@ -317,21 +327,38 @@ def cmd_index(args) -> int:
         results = []
         total = IndexReport()
         for folder in args.folders:
+            if os.path.isfile(folder):
+                raise CommandError(f"{_show(folder)}: this is a file, not a folder. Give the "
+                                   "folder that holds your photos.")
             if not os.path.isdir(folder):
-                raise CommandError(f"{folder}: this folder does not exist. Check the path "
+                raise CommandError(f"{_show(folder)}: this folder does not exist. Check the path "
                                    "(is the drive connected?).")
-        for folder in args.folders:
-            started = time.monotonic()
-            bar = ProgressBar(f"Indexing {_show(os.path.basename(os.path.abspath(folder)))}",
-                              _progress_enabled(args))
-            try:
-                report = library.index_folder(folder, progress=bar, should_stop=args.should_stop)
-                if args.retry_failed and not report.stopped:
-                    report.merge(library.retry_failed(progress=bar))
-            finally:
-                bar.close()
+        bars: list[ProgressBar] = []
+        started: list[float] = []
+
+        def progress_for(folder: str) -> ProgressBar:
+            if bars:
+                bars[-1].close()
+            started.append(time.monotonic())
+            bars.append(ProgressBar(f"Indexing {_show(os.path.basename(os.path.abspath(folder)))}",
+                                    _progress_enabled(args)))
+            return bars[-1]
+
+        try:
+            # All folders in one run: a photo moved from one to another keeps its codes.
+            reports = library.index_folders(args.folders, should_stop=args.should_stop,
+                                            progress_for=progress_for)
+            if args.retry_failed and not any(r.stopped for r in reports):
+                for folder, report in zip(args.folders, reports):
+                    report.merge(library.retry_failed(progress=bars[-1] if bars else None,
+                                                      under=folder))
+        finally:
+            if bars:
+                bars[-1].close()
+        started.append(time.monotonic())
+        for i, (folder, report) in enumerate(zip(args.folders, reports)):
             total.merge(report)
-            seconds = time.monotonic() - started
+            seconds = started[i + 1] - started[i]
             results.append({"folder": _show(os.path.abspath(folder)), "seconds": round(seconds, 3),
                             **_report_json(report)})
             if not args.json:
@@ -339,8 +366,6 @@ def cmd_index(args) -> int:
                       f"in {seconds:.1f} s.")
             for path, message in report.errors:
                 print(f"  ! {_show(message)}", file=sys.stderr)
-            if report.stopped:
-                break
         if args.json:
             _print_json({"model": library.encoder.card.name, "folders": results,
                          "library": library.counts()})
@@ -479,7 +504,7 @@ def cmd_models(args) -> int:
         return _models_list(args)
     if action == "import":
         return _models_import(args)
-    return _models_activate(args, args.model)
+    return _models_activate(args, args.target)
 
 
 def _models_list(args) -> int:
@@ -533,7 +558,7 @@ def _models_activate(args, name_or_dir: str) -> int:
             folder = import_model(folder)
         new = load_encoder(folder)
         try:
-            current = open_encoder(store, args.model)
+            current = open_encoder(store, None)  # the library's active model
         except ModelError:  # no model yet: the new one simply becomes active
             current = new
         library = PhotoLibrary(store, current)

@@ -178,3 +178,37 @@ def test_real_command_in_a_subprocess(album, tiny_model_dir, lookalike_home):
                            "similar", str(album / "chelsea.jpg"), "-k", "1"],
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0 and "chelsea-copy.jpg" in done.stdout
+
+
+def test_models_json_before_or_after_the_action(capsys, tiny_model_dir):
+    run(capsys, "models", "import", tiny_model_dir)
+    for argv in (("models", "--json", "list"), ("models", "list", "--json"), ("models", "--json")):
+        code, out, _ = run(capsys, *argv)
+        assert code == 0 and "tiny-48" in [m["name"] for m in json.loads(out)["models"]], argv
+    code, out, _ = run(capsys, "models", "list")
+    assert code == 0 and not out.startswith("{") and "tiny-48" in out
+
+
+def test_bad_numbers_name_the_option_and_what_it_takes(capsys):
+    for argv, option in ((("similar", "x.jpg", "-k", "abc"), "-k"),
+                         (("similar", "x.jpg", "-k", "0"), "-k"),
+                         (("duplicates", "--max-distance", "-1"), "--max-distance")):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE
+        assert f"argument {option}: expected a whole number" in err and "_positive" not in err
+
+
+def test_similar_on_a_folder_says_to_index_it(capsys, album, tiny_model_dir):
+    code, _, err = run(capsys, "--model", tiny_model_dir, "similar", album)
+    assert code == cli.EXIT_USAGE
+    assert "folder, not a photo" in err and "lookalike index" in err
+
+
+def test_malformed_model_card_is_exit_4_not_a_traceback(capsys, album, tiny_model_dir, tmp_path):
+    bad = shutil.copytree(tiny_model_dir, tmp_path / "bad-card")
+    card = json.loads((bad / "model.json").read_text())
+    card["input"]["size"] = 32
+    (bad / "model.json").write_text(json.dumps(card))
+    code, _, err = run(capsys, "--model", bad, "similar", album / "chelsea.jpg")
+    assert code == cli.EXIT_MODEL
+    assert "model.json" in err and "'input.size'" in err and "Traceback" not in err
