@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,7 +41,7 @@ EXIT_INTERRUPTED = 130  # stopped with Ctrl-C; work done so far is kept, run aga
 
 EXIT_CODES = {
     EXIT_OK: "success",
-    EXIT_ERROR: "unexpected error (please report it)",
+    EXIT_ERROR: "unexpected error (please report it; details saved as crash-*.txt in the logs)",
     EXIT_USAGE: "bad command line, or a folder/photo named on it cannot be used",
     EXIT_PARTIAL: "finished, but some photos could not be read (see `lookalike status`)",
     EXIT_MODEL: "no usable model (missing, damaged or failing its self-test)",
@@ -216,6 +217,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `lookalike similar ... | head`
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the details kept
+        saved = _save_traceback()
+        if args.verbose or saved is None:
+            traceback.print_exc()
+        print(f"lookalike: unexpected error ({type(exc).__name__}: {exc}). This is a bug in "
+              "Lookalike; nothing already saved is lost. Please report it"
+              + (f" with the details in {saved}" if saved else "") + ".", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _save_traceback() -> Path | None:
+    """The current exception's traceback in a file in the log folder, for a bug report."""
+    try:
+        paths.log_dir().mkdir(parents=True, exist_ok=True)
+        target = paths.log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        target.write_text(traceback.format_exc(), encoding="utf-8")
+        return target
+    except OSError:
+        return None
 
 
 def _first_command(argv: list[str]) -> int | None:
@@ -385,10 +405,13 @@ def cmd_similar(args) -> int:
     with _open_store() as store:
         library = _open_library(args, store)
         answers, failed = [], 0
+        unread: set[int] = set()  # answers about library photos that failed to read
         for query in args.photos:
             entry = {"query": _show(query), "in_library": False, "matches": [], "error": None}
             try:
                 own = library.photo_by_path(query)
+                if own is not None and own.status != "ok":
+                    unread.add(len(answers))
                 if own is not None and own.status == "ok" and \
                         library.search_index().code_of(own.id) is not None:
                     entry["in_library"] = True
@@ -408,8 +431,10 @@ def cmd_similar(args) -> int:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,
                          "library_photos": len(library.search_index()), "results": answers})
         else:
-            for entry in answers:
-                print(entry["query"] + ("" if entry["in_library"] else "  (not in the library)"))
+            for i, entry in enumerate(answers):
+                where = ("" if entry["in_library"] else "  (could not be read when indexed)"
+                         if i in unread else "  (not in the library)")
+                print(entry["query"] + where)
                 if entry["error"]:
                     print(f"  ! {entry['error']}")
                 elif not entry["matches"]:

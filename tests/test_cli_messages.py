@@ -1,0 +1,37 @@
+"""What the command line says when things go wrong: one line, the file, the cause, what to do."""
+
+from __future__ import annotations
+
+from desktop_app import cli, paths
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_bug_is_one_line_with_the_details_saved(capsys, monkeypatch):
+    def broken(args):
+        raise RuntimeError("something impossible")
+
+    monkeypatch.setitem(cli.COMMAND_FUNCS, "status", broken)
+    code, _, err = run(capsys, "status")
+    assert code == cli.EXIT_ERROR
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert "RuntimeError: something impossible" in line and "report it" in line
+    (saved,) = paths.log_dir().glob("crash-*.txt")
+    assert str(saved) in line and "something impossible" in saved.read_text()
+
+
+def test_similar_on_a_library_photo_that_failed_says_so(capsys, tmp_path, photo_factory,
+                                                         tiny_model_dir):
+    photo_factory("a/one.jpg", "chelsea")
+    broken = tmp_path / "a" / "broken.jpg"
+    broken.write_bytes(b"not a photo")
+    code, _, _ = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")
+    assert code == cli.EXIT_PARTIAL
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", broken)
+    assert code != cli.EXIT_OK
+    assert "(could not be read when indexed)" in out and "not an image" in out
