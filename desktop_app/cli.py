@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Ctrl-C stops cleanly; running again resumes.")
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     p.add_argument("--retry-failed", action="store_true",
-                   help="also read again the photos that failed before, changed or not")
+                   help="also read again the photos in these folders that failed before, "
+                        "changed or not")
     p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
     p = sub.add_parser("similar", help="list the photos most similar to each PHOTO",
