@@ -77,7 +77,14 @@ def import_model(source: str | os.PathLike) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     try:
-        shutil.copytree(source, tmp)
+        # Only what the app loads (and small notes beside it): a trainer's out folder also
+        # holds training/ with checkpoints and cached features, often 100+ MB.
+        tmp.mkdir()
+        wanted = [p.name for p in Path(source).iterdir()
+                  if p.is_file() and not p.name.startswith(".")] + [card.onnx_file]
+        for name in dict.fromkeys(wanted):
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(source) / name, tmp / name)
         open_model_folder(tmp)  # the copy hashes the same as what we checked
         if target.exists():
             shutil.rmtree(target)
@@ -86,6 +93,9 @@ def import_model(source: str | os.PathLike) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ModelError(target, f"cannot copy the model here ({exc.strerror or exc})",
                          "Check free space and permissions") from exc
+    except BaseException:  # e.g. the copy fails its check: leave no half-made folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return target
 
 

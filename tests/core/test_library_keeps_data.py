@@ -123,3 +123,18 @@ def test_one_off_model_copy_does_not_move_the_active_model(store, tiny_model_dir
     imported = paths.models_dir() / "tiny-copy"
     shutil.copytree(tiny_model_dir, imported)
     assert active_model_dir(store) == imported
+
+
+def test_import_copies_the_model_not_the_training_run(tiny_model_dir, tmp_path):
+    from desktop_app.core.model_registry import import_model
+
+    out = tmp_path / "trained"
+    shutil.copytree(tiny_model_dir, out)
+    (out / "evaluation.json").write_text("{}")
+    (out / "training").mkdir()
+    (out / "training" / "checkpoint.pt").write_bytes(b"\0" * 100_000)
+    copy = import_model(out)
+    assert sorted(p.name for p in copy.iterdir()) == sorted(
+        p.name for p in out.iterdir() if p.is_file())
+    assert load_encoder(copy).model_id == load_encoder(out).model_id
+    assert not list(paths.models_dir().glob("*.importing"))
