@@ -4,7 +4,6 @@ current model before switching to it."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .. import paths
 from ..core.errors import ModelError
 from ..core.model_card import ModelCard, read_card
+from . import unfinished_runs
 from .trainer_process import Readiness, TrainerProcess, trainer_readiness
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
@@ -48,6 +48,11 @@ def _eta(seconds) -> str:
         else f", about {seconds} s left"
 
 
+def _is_gpu(device) -> bool:
+    """"cuda", "cuda:1"…: the trainer names the device it chose as torch does."""
+    return isinstance(device, str) and device.strip().lower().startswith("cuda")
+
+
 class RetrainDialog(QDialog):
     switch_requested = Signal(str)  # the new model folder
 
@@ -62,6 +67,7 @@ class RetrainDialog(QDialog):
         self.process = TrainerProcess(python, self)
         self.new_model_dir: str | None = None
         self.new_card: ModelCard | None = None
+        self._run_albums = ""  # the albums of the run in progress (or last run)
         self._build(albums_dir)
         self.process.inspected.connect(self._on_inspected)
         self.process.event.connect(self._on_event)
@@ -187,18 +193,76 @@ class RetrainDialog(QDialog):
     @Slot()
     def start(self) -> None:
         albums = self.albums_edit.text().strip()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        out = paths.models_dir() / f"trained-{stamp}"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        self.new_model_dir = str(out)
+        if self.process.is_running():
+            self.status_label.setText("The trainer is already running; cancel it first.")
+            return
         self.log_view.clear()
+        if not self._settle_other_runs(albums):
+            return
+        previous = unfinished_runs.load().get(unfinished_runs.albums_key(albums))
+        resuming = bool(previous) and unfinished_runs.resumable(previous)
+        if resuming:
+            out = Path(previous)
+        else:
+            out = unfinished_runs.new_output_dir()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # Remembered before the trainer starts, so a run cut short in any way (cancel,
+            # failure, the app closed or killed) is continued the next time.
+            unfinished_runs.remember(albums, out)
+        self._run_albums = albums
+        self.new_model_dir = str(out)
         self.comparison.setVisible(False)
         self.switch_button.setVisible(False)
-        self.status_label.setText("Starting the trainer…")
+        self.status_label.setText(f"Continuing the unfinished training in {out}…" if resuming
+                                  else "Starting the trainer…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress event
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.process.run(albums, str(out), self.bits_spin.value())
+        if resuming:
+            self._append_log(f"Continuing the unfinished training in {out}.")
+
+    def _settle_other_runs(self, albums: str) -> bool:
+        """Unfinished runs of other albums: one with a checkpoint is the user's to delete or
+        keep (or not to start now); one without is deleted, there is nothing in it to continue.
+        False: do not start."""
+        key = unfinished_runs.albums_key(albums)
+        others = {k: v for k, v in unfinished_runs.load().items() if k != key}
+        finished = {k for k, v in others.items() if unfinished_runs.is_finished(v)}
+        for other in finished:  # the app stopped after the model was written: keep the model
+            unfinished_runs.forget(other)
+        others = {k: v for k, v in others.items() if k not in finished}
+        kept = {k: v for k, v in others.items() if unfinished_runs.has_checkpoint(v)}
+        discard = {k: v for k, v in others.items() if k not in kept}
+        if kept:
+            listed = "\n".join(f"• {k}  (in {v})" for k, v in sorted(kept.items()))
+            it = "it" if len(kept) == 1 else "them"
+            box = QMessageBox(
+                QMessageBox.Icon.Question, "Unfinished training",
+                f"Training on other albums was stopped before it finished; its checkpoint is "
+                f"kept:\n{listed}\n\nDelete {it} (it can then no longer be continued), or "
+                f"keep {it} to continue later by starting again with those albums?",
+                parent=self)
+            delete = box.addButton(f"Delete {it} and start",
+                                   QMessageBox.ButtonRole.DestructiveRole)
+            keep = box.addButton(f"Keep {it} and start", QMessageBox.ButtonRole.AcceptRole)
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.setDefaultButton(keep)
+            box.exec()
+            if box.clickedButton() is delete:
+                discard.update(kept)
+            elif box.clickedButton() is not keep:
+                return False
+        for other, folder in discard.items():
+            existed = Path(folder).is_dir()
+            try:
+                unfinished_runs.discard(other, folder)
+            except OSError as exc:
+                self._append_log(f"Could not delete the unfinished training in {folder}: {exc}")
+            else:
+                if existed:
+                    self._append_log(f"Deleted the unfinished training of {other} in {folder}.")
+        return True
 
     @Slot()
     def cancel(self) -> None:
@@ -216,7 +280,7 @@ class RetrainDialog(QDialog):
         if kind == "start":
             self.status_label.setText(
                 f"Training on {event.get('photos')} photos in {event.get('labels')} albums, "
-                f"on the {'GPU' if event.get('device') == 'cuda' else 'CPU'}.")
+                f"on the {'GPU' if _is_gpu(event.get('device')) else 'CPU'}.")
         elif kind == "progress":
             steps = max(int(event.get("steps") or 0), 1)
             self.progress_bar.setRange(0, steps)
@@ -250,12 +314,18 @@ class RetrainDialog(QDialog):
         self.start_button.setEnabled(self.readiness.can_train)
         self.progress_bar.setRange(0, 1)
         if code == 0 and done:
+            unfinished_runs.forget(self._run_albums)  # finished: nothing left to continue
             self.progress_bar.setValue(1)
             self.new_model_dir = str(done.get("model_dir") or self.new_model_dir)
             self._show_comparison(done.get("evaluation") or {})
         elif code == 130:
-            self.status_label.setText("Training was cancelled. Its checkpoint was kept; start "
-                                      "again with the same albums to continue.")
+            if self.new_model_dir and unfinished_runs.has_checkpoint(self.new_model_dir):
+                self.status_label.setText(
+                    f"Training was cancelled. Its checkpoint was kept in {self.new_model_dir}; "
+                    "start again with the same albums and code length to continue from it.")
+            else:
+                self.status_label.setText("Training was cancelled before it saved a "
+                                          "checkpoint; starting again begins from the start.")
         elif "failed" not in self.status_label.text():
             self.status_label.setText(f"The trainer stopped with exit code {code}; see the log "
                                       "above for what went wrong.")

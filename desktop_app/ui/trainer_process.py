@@ -160,11 +160,15 @@ class TrainerProcess(QObject):
             info = json.loads(text) if text else None
         except json.JSONDecodeError:
             info = None
-        if code == 0 and isinstance(info, dict):
+        # `trainer inspect --json` reports bad albums as {"error": "..."} (exit code 2).
+        error = None
+        if isinstance(info, dict):
+            error = info.get("error") or (info.get("message") if code != 0 else None)
+        if code == 0 and isinstance(info, dict) and not error:
             self.inspected.emit(info)
             return
-        if isinstance(info, dict) and info.get("message"):
-            self.failed.emit(str(info["message"]))
+        if error:
+            self.failed.emit(str(error))
         else:
             self.failed.emit(f"The trainer could not inspect the albums (exit code {code}). "
                              "See the log below for details.")

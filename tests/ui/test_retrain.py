@@ -8,11 +8,15 @@ import importlib.util
 import stat
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from photos import make_photo
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 from tiny_model import make_tiny_model
 
+from desktop_app.ui import unfinished_runs
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.trainer_process import Readiness, trainer_readiness
 
@@ -114,13 +118,57 @@ def test_progress_and_result_are_shown_and_switch_is_offered(qtbot, tmp_path, al
     assert switch.args[0] == str(new_model)
 
 
+# Like the real trainer: `run ALBUMS --out DIR` resumes from DIR/training/checkpoint.pt when it
+# is there (and finishes); else it writes that checkpoint and trains until SIGTERM (exit 130).
+RESUMING_TRAINER = """
+    import json, pathlib, signal, sys, time
+    assert sys.argv[1:4] == ["-m", "trainer", "run"], sys.argv
+    out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
+    ckpt = out / "training" / "checkpoint.pt"
+    def say(**e): print(json.dumps(e), flush=True)
+    def stop(*_):
+        say(event="error", message="cancelled")
+        sys.exit(130)
+    signal.signal(signal.SIGTERM, stop)
+    if ckpt.is_file():
+        print(f"resumed from {ckpt}", file=sys.stderr, flush=True)
+        say(event="done", model_dir=str(out), evaluation={"bits": 48})
+        sys.exit(0)
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    ckpt.write_bytes(b"state")
+    say(event="start", photos=12, labels=3, device=DEVICE)
+    time.sleep(60)
+"""
+
+
+def resuming_trainer(tmp_path, device: str = "cpu") -> str:
+    return stand_in_trainer(tmp_path, RESUMING_TRAINER.replace("DEVICE", repr(device)))
+
+
+def start_and_cancel(qtbot, dialog) -> str:
+    """Start a run that saves a checkpoint, cancel it; its output folder."""
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
+        dialog.cancel_button.click()
+    assert done.args[0] == 130
+    return dialog.new_model_dir
+
+
 def test_cancel_stops_the_trainer_and_says_the_checkpoint_was_kept(qtbot, tmp_path, albums):
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    out = start_and_cancel(qtbot, dialog)
+    assert (Path(out) / "training" / "checkpoint.pt").is_file()
+    assert "cancelled" in dialog.status_label.text().lower()
+    assert f"checkpoint was kept in {out}" in dialog.status_label.text()
+
+
+def test_cancel_before_a_checkpoint_does_not_promise_one(qtbot, tmp_path, albums):
     python = stand_in_trainer(tmp_path, """
         import json, signal, sys, time
-        def stop(*_):
-            print(json.dumps({"event": "error", "message": "cancelled"}), flush=True)
-            sys.exit(130)
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
         print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
               flush=True)
         time.sleep(60)
@@ -128,13 +176,106 @@ def test_cancel_stops_the_trainer_and_says_the_checkpoint_was_kept(qtbot, tmp_pa
     dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
     qtbot.addWidget(dialog)
     dialog.show()
-    dialog.start()
-    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    start_and_cancel(qtbot, dialog)
+    assert "before it saved a checkpoint" in dialog.status_label.text()
+    assert "kept" not in dialog.status_label.text()
+
+
+def test_starting_again_after_cancel_continues_in_the_same_folder(qtbot, tmp_path, albums):
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    first = start_and_cancel(qtbot, dialog)
+    assert unfinished_runs.load() == {unfinished_runs.albums_key(albums): first}
+
+    # A new dialog (the app restarted in between), the albums spelled with a trailing slash.
+    dialog = RetrainDialog(None, f"{albums}/", readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
     with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
-        dialog.cancel_button.click()
-    assert done.args[0] == 130
-    assert "cancelled" in dialog.status_label.text().lower()
-    assert "checkpoint was kept" in dialog.status_label.text()
+        dialog.start()
+        assert dialog.new_model_dir == first
+        assert "Continuing the unfinished training" in dialog.status_label.text()
+    assert done.args[0] == 0
+    assert f"resumed from {Path(first) / 'training' / 'checkpoint.pt'}" in \
+        dialog.log_view.toPlainText()
+    assert unfinished_runs.load() == {}  # finished: forgotten
+
+    # Once finished, the next run starts afresh in a folder of its own.
+    second = start_and_cancel(qtbot, dialog)
+    assert second != first and Path(first).is_dir()
+    assert unfinished_runs.load() == {unfinished_runs.albums_key(albums): second}
+
+
+def answer_question(button_prefix: str, seen: list) -> None:
+    """Click the button of the next modal message box whose text starts with button_prefix."""
+    def click(tries_left: int = 100):
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            for button in box.buttons():
+                if button.text().startswith(button_prefix):
+                    seen.append(box.text())
+                    button.click()
+                    return
+        if tries_left:
+            QTimer.singleShot(20, lambda: click(tries_left - 1))
+
+    QTimer.singleShot(0, click)
+
+
+@pytest.mark.parametrize("answer", ["Delete", "Keep"])
+def test_other_albums_offer_to_delete_the_unfinished_run(qtbot, tmp_path, albums, answer):
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    first = start_and_cancel(qtbot, dialog)
+    (Path(first) / "training" / "features.npy").write_bytes(b"work done")
+    other_albums = tmp_path / "other-albums"
+    other_albums.mkdir()
+    dialog.albums_edit.setText(str(other_albums))
+    asked: list[str] = []
+    answer_question(answer, asked)
+    second = start_and_cancel(qtbot, dialog)
+    assert asked and str(albums) in asked[0] and first in asked[0]
+    runs = unfinished_runs.load()
+    assert runs[unfinished_runs.albums_key(other_albums)] == second
+    if answer == "Delete":  # (the new run may get the same name within the same second)
+        assert not (Path(first) / "training" / "features.npy").exists()
+        assert unfinished_runs.albums_key(albums) not in runs
+        assert f"Deleted the unfinished training of {albums}" in dialog.log_view.toPlainText()
+    else:
+        assert second != first
+        assert (Path(first) / "training" / "features.npy").is_file()
+        assert runs[unfinished_runs.albums_key(albums)] == first
+
+
+def test_inspect_shows_the_trainers_own_error(qtbot, tmp_path):
+    flat = tmp_path / "flat"
+    make_photo(flat / "a.jpg", "chelsea")
+    make_photo(flat / "b.jpg", "coffee")
+    dialog = RetrainDialog(None, str(flat), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.failed, timeout=30000):
+        dialog.inspect_button.click()
+    text = dialog.found_label.text()
+    assert "this folder has no sub-folders, so there are no labels" in text
+    assert "exit code" not in text
+    assert not dialog.start_button.isEnabled()
+
+
+@pytest.mark.parametrize("device, shown", [("cuda", "GPU"), ("cuda:1", "GPU"), ("cpu", "CPU")])
+def test_the_device_is_named(qtbot, tmp_path, albums, device, shown):
+    dialog = RetrainDialog(None, str(albums), readiness=READY,
+                           python=resuming_trainer(tmp_path, device))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    shown_at_start = []
+    dialog.process.event.connect(  # connected after the dialog's own slot: runs after it
+        lambda e: shown_at_start.append(dialog.status_label.text()) if e["event"] == "start"
+        else None)
+    start_and_cancel(qtbot, dialog)
+    assert shown_at_start == [f"Training on 12 photos in 3 albums, on the {shown}."]
 
 
 def test_a_trainer_that_cannot_start_gives_a_message(qtbot, tmp_path, albums):
@@ -149,7 +290,8 @@ def test_a_trainer_that_cannot_start_gives_a_message(qtbot, tmp_path, albums):
 
 @pytest.mark.slow
 def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir):
-    """The real `python -m trainer run` on 12 photos with a tiny configuration (CPU)."""
+    """The real `python -m trainer run` on 12 photos with a tiny configuration (CPU), cancelled
+    once it trains, then started again: it continues from its checkpoint and finishes."""
     from desktop_app.core.encoder import load_encoder
     from desktop_app.core.model_card import read_card
 
@@ -157,11 +299,28 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.bits_spin.setValue(12)
+
+    def cancel_once_training(event):
+        if event.get("phase") == "train" and dialog.cancel_button.isEnabled():
+            dialog.cancel()
+
+    dialog.process.event.connect(cancel_once_training)
+    with qtbot.waitSignal(dialog.process.finished, timeout=600000) as stopped:
+        dialog.start()
+    assert stopped.args[0] == 130, dialog.log_view.toPlainText()[-2000:]
+    first = dialog.new_model_dir
+    assert f"checkpoint was kept in {first}" in dialog.status_label.text()
+    dialog.process.event.disconnect(cancel_once_training)
+
     events = []
     dialog.process.event.connect(events.append)
     with qtbot.waitSignal(dialog.process.finished, timeout=600000) as done:
         dialog.start()
     assert done.args[0] == 0, dialog.log_view.toPlainText()[-2000:]
+    assert dialog.new_model_dir == first
+    assert f"resumed from {Path(first) / 'training' / 'checkpoint.pt'}" in \
+        dialog.log_view.toPlainText()
+    assert unfinished_runs.load() == {}
     assert any(e["event"] == "progress" for e in events)
     assert dialog.switch_button.isVisible()
     assert load_encoder(dialog.new_model_dir).bits == 12

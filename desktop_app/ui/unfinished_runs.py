@@ -1,0 +1,138 @@
+"""The retrain dialog's memory of unfinished training runs: for each albums folder, the output
+folder of a run that was cancelled, failed or cut short, so that starting again with the same
+albums hands the trainer that folder and it resumes from the checkpoint there, instead of
+starting over in a new folder and leaving the old one behind.
+
+Kept as JSON in paths.models_dir() / RUNS_FILE (a file: the model lists look at folders only).
+Saved atomically; a missing or damaged file means that no run is remembered. Only `trained-*`
+folders directly in the models folder are ever deleted from here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .. import paths
+
+log = logging.getLogger(__name__)
+
+RUNS_FILE = "unfinished-training.json"
+RUNS_VERSION = 1
+PREFIX = "trained-"
+
+
+def runs_path() -> Path:
+    return paths.models_dir() / RUNS_FILE
+
+
+def albums_key(albums: str | os.PathLike) -> str:
+    """One spelling per albums folder (no trailing slash, symlinks resolved)."""
+    return os.path.realpath(os.path.expanduser(os.fspath(albums)))
+
+
+def load() -> dict[str, str]:
+    """{albums folder: unfinished output folder}."""
+    path = runs_path()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("%s: cannot read the unfinished training runs (%s); ignoring them", path, exc)
+        return {}
+    runs = raw.get("runs") if isinstance(raw, dict) else None
+    if not isinstance(runs, dict):
+        log.warning("%s: not a list of unfinished training runs; ignoring it", path)
+        return {}
+    return {k: v for k, v in runs.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _save(runs: dict[str, str]) -> None:
+    path = runs_path()
+    if not runs:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"version": RUNS_VERSION, "runs": runs}, indent=2) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=".unfinished-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def remember(albums: str, out_dir: str | os.PathLike) -> None:
+    runs = load()
+    runs[albums_key(albums)] = os.fspath(out_dir)
+    _save(runs)
+
+
+def forget(albums: str) -> None:
+    runs = load()
+    if runs.pop(albums_key(albums), None) is not None:
+        _save(runs)
+
+
+def new_output_dir() -> Path:
+    """A fresh `trained-<stamp>` folder name in the models folder (not created)."""
+    base = paths.models_dir() / f"{PREFIX}{time.strftime('%Y%m%d-%H%M%S')}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def has_checkpoint(out_dir: str | os.PathLike) -> bool:
+    """Whether the trainer left a resumable checkpoint in out_dir/training (head training's
+    checkpoint.pt, or the fine-tuning one)."""
+    training = Path(out_dir) / "training"
+    return training.is_dir() and any(training.glob("*checkpoint.pt"))
+
+
+def is_finished(out_dir: str | os.PathLike) -> bool:
+    out = Path(out_dir)
+    return (out / "model.json").is_file() or any(out.glob("*bit/model.json"))
+
+
+def resumable(out_dir: str | os.PathLike) -> bool:
+    """The folder is still there and holds no finished model: hand it to the trainer again."""
+    return Path(out_dir).is_dir() and not is_finished(out_dir)
+
+
+def is_ours(out_dir: str | os.PathLike) -> bool:
+    """Only trainer output folders made by the dialog, directly in the models folder."""
+    out = Path(out_dir)
+    try:
+        return (out.name.startswith(PREFIX)
+                and out.resolve().parent == paths.models_dir().resolve())
+    except OSError:
+        return False
+
+
+def discard(albums_key_: str, out_dir: str) -> None:
+    """Delete the folder of an unfinished run (when it is one of ours), then forget the run.
+    Raises OSError when the folder cannot be deleted; the run is then still remembered."""
+    if is_ours(out_dir) and Path(out_dir).is_dir():
+        shutil.rmtree(out_dir)
+        log.info("deleted the unfinished training in %s", out_dir)
+    runs = load()
+    if runs.pop(albums_key_, None) is not None:
+        _save(runs)
