@@ -78,10 +78,31 @@ def count_candidates(root: str | os.PathLike) -> tuple[int, int]:
     return sum(len(_album_files(d)) for d in albums), len(albums)
 
 
+def listing_digest(root: str | os.PathLike) -> str:
+    """sha256 over (album, file, size, mtime) of every photo file, without reading any: tells in
+    a moment whether the albums changed since a manifest was made (a resume reuses it then)."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        return ""
+    h = hashlib.sha256()
+    for d in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
+        for f in _album_files(d):
+            try:
+                st = f.stat()
+            except OSError:
+                continue
+            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(
+                "utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
 def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None
                 ) -> AlbumScan:
     """Read every photo once (fingerprint + a small draft decode to prove it is readable)."""
     root = Path(root).expanduser()
+    if root.exists() and not root.is_dir():
+        raise AlbumError(root, "this is a file, not a folder of albums",
+                         "Give a folder that holds one sub-folder of photos per label")
     if not root.is_dir():
         raise AlbumError(root, "this albums folder does not exist",
                          "Give a folder with one sub-folder of photos per label")
@@ -154,6 +175,30 @@ def assign_splits(scan: AlbumScan, seed: int = 0, val_fraction: float = 0.1,
                 "val" if j < n_query + n_val else "train")
 
 
+def check_splits(scan: AlbumScan) -> None:
+    """Training needs 2+ training and 2+ validation photos; say which albums to grow before any
+    feature is extracted. An album gives a validation photo only from 3 photos on."""
+    counts = {s: sum(1 for p in scan.photos if p.split == s) for s in SPLITS}
+    if counts["val"] >= 2 and counts["train"] >= 2:
+        return
+    sizes: dict[int, int] = {}
+    for p in scan.photos:  # the split goes by a photo's first label
+        sizes[p.labels[0]] = sizes.get(p.labels[0], 0) + 1
+    small = [(scan.labels[i], n) for i, n in sorted(sizes.items()) if n < 3]
+    if counts["val"] < 2 and small:
+        names = ", ".join(f"'{name}' has {n}" for name, n in small)
+        grow = f"'{small[0][0]}' until it holds" if len(small) == 1 else \
+            f"{['two', 'one'][counts['val']]} of these albums until each holds"
+        raise AlbumError(scan.root, f"{['no photo', 'only 1 photo'][counts['val']]} can be set "
+                         "aside for validation, and training needs at least 2: an album gives "
+                         f"one only when it holds 3 or more photos ({names})",
+                         f"Add photos to {grow} at least 3")
+    raise AlbumError(scan.root, f"the split leaves {counts['train']} training and "
+                     f"{counts['val']} validation photos, and training needs at least 2 of each",
+                     "Add photos to the albums, or lower data.val_fraction and "
+                     "data.query_fraction")
+
+
 def dataset_fingerprint(scan: AlbumScan) -> str:
     h = hashlib.sha256()
     for p in sorted(scan.photos, key=lambda p: p.fingerprint):
@@ -171,6 +216,7 @@ class Manifest:
     unreadable: list[dict[str, str]] = field(default_factory=list)
     empty_albums: list[str] = field(default_factory=list)
     created: float = 0.0
+    listing: str = ""  # listing_digest of the root when the manifest was made
 
     def paths(self, split: str | None = None) -> list[str]:
         return [p.path for p in self.photos if split is None or p.split == split]
@@ -189,11 +235,17 @@ class Manifest:
     def counts(self) -> dict[str, int]:
         return {s: sum(1 for p in self.photos if p.split == s) for s in SPLITS}
 
+    def split_digest(self) -> str:
+        """Changes when any photo moves to another split (a checkpoint belongs to one split)."""
+        text = "".join(f"{p.fingerprint}:{p.split}\n" for p in
+                       sorted(self.photos, key=lambda p: p.fingerprint))
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
         return {"version": MANIFEST_VERSION, "root": self.root, "labels": self.labels,
                 "seed": self.seed, "fingerprint": self.fingerprint, "created": self.created,
                 "splits": self.counts(), "unreadable": self.unreadable,
-                "empty_albums": self.empty_albums,
+                "empty_albums": self.empty_albums, "listing": self.listing,
                 "photos": [{"path": p.path, "fingerprint": p.fingerprint, "labels": p.labels,
                             "split": p.split} for p in self.photos]}
 
@@ -222,14 +274,17 @@ class Manifest:
                   for p in raw["photos"]]
         return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
                    raw["fingerprint"], list(raw.get("unreadable", [])),
-                   list(raw.get("empty_albums", [])), float(raw.get("created", 0)))
+                   list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
+                   str(raw.get("listing", "")))
 
 
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
             query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None
             ) -> Manifest:
+    listing = listing_digest(root)  # before reading: a file added meanwhile makes it stale
     scan = scan_albums(root, progress)
     check_trainable(scan)
     assign_splits(scan, seed, val_fraction, query_fraction)
+    check_splits(scan)
     return Manifest(scan.root, scan.labels, scan.photos, seed, dataset_fingerprint(scan),
-                    scan.unreadable, scan.empty_albums, time.time())
+                    scan.unreadable, scan.empty_albums, time.time(), listing)

@@ -30,7 +30,8 @@ def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bits", type=int, nargs="+", help="code length(s) to produce (default 48)")
+    p.add_argument("--bits", type=int, nargs="+",
+                   help="code length(s) to produce, 12 to 64 (default 48)")
     p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
 
@@ -39,35 +40,41 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=prog, description=(
         "Train a Lookalike encoder from labelled albums (one sub-folder per label) with "
         "progressive NMLayer deep hashing, evaluate it, and export it for the app."))
-    sub = ap.add_subparsers(dest="command", required=True)
+    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("inspect", help="count photos per album and list unreadable ones")
-    p.add_argument("albums")
+    p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
-    p.add_argument("albums")
+    p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
     _common(p)
     p = sub.add_parser("train", help="train the hash head and NMLayer chain of a prepared run")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
     _train_flags(p)
     _common(p)
     p = sub.add_parser("evaluate", help="mAP, precision@k, PR curve, bit importance (JSON+PNG)")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--bits", type=int, required=True)
     _common(p)
     p = sub.add_parser("export", help="write model.onnx + model.json, checked against the app")
-    p.add_argument("run_dir")
+    p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--bits", type=int, required=True)
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
     p.add_argument("--name")
     _common(p)
     p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
                                    "does)")
-    p.add_argument("albums")
+    p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
     _train_flags(p)
     _common(p)
+    # Set after the sub-commands exist: their usage lines are built from the prog, not this.
+    ap.usage = (f"{prog} ALBUMS --out MODEL_DIR [options]   (the `run` command)\n"
+                f"       {prog} COMMAND ...")
+    ap.epilog = (f"ALBUMS --out MODEL_DIR reads the albums (one sub-folder per label), trains, "
+                 f"evaluates and exports the model in one go; `{prog} run --help` lists its "
+                 f"options. `{prog} COMMAND --help` describes each step.")
     return ap
 
 
@@ -84,7 +91,8 @@ def _config(args, run_dir: Path | None = None):
         named["train_mode"] = args.mode
     if getattr(args, "device", None):
         named["train_device"] = args.device
-    return config_mod.resolve(args.config or base, args.overrides, **named)
+    return config_mod.resolve(args.config or base, args.overrides,
+                              check_lengths=args.command in ("train", "run"), **named)
 
 
 def _fmt(x) -> str:
@@ -109,6 +117,23 @@ def cmd_inspect(args) -> int:
     return EXIT_OK
 
 
+def check_out(args) -> None:
+    """--out must be a folder or a new path: found now, not after every photo was read."""
+    out = getattr(args, "out", None)
+    if out is None:
+        return
+    target = Path(out).expanduser()
+    if args.command == "run" and (target / "training").is_file():
+        target = target / "training"  # where `run` keeps its training files
+    for p in (target, *target.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise LookalikeError(p, "this is a file, so the output folder "
+                                     f"{'' if p == target else f'{target} '}cannot be made there",
+                                     "Give --out a new folder or an existing one")
+            return
+
+
 def run_command(args, reporter, stop) -> int:
     from . import pipeline
 
@@ -130,14 +155,14 @@ def run_command(args, reporter, stop) -> int:
         report = pipeline.run_evaluate(run_dir, _config(args, run_dir), args.bits, reporter)
         from .evaluate import summary
 
-        print(json.dumps(summary(report)) if args.progress == "json" else
-              f"{args.bits} bits: mAP@all {report['map_all']:.4f} "
-              f"(report in {run_dir / f'evaluation-{args.bits}.json'})")
-    elif args.command == "export":
+        path = run_dir / f"evaluation-{args.bits}.json"
+        reporter.done(None, summary(report), report=str(path.resolve()))
+        if args.progress != "json":
+            print(f"{args.bits} bits: mAP@all {report['map_all']:.4f} (report in {path})")
+    elif args.command == "export":  # export_model logs where the model went
         run_dir = Path(args.run_dir)
-        out = pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out,
-                                  args.name, reporter)
-        reporter.log(f"exported {args.bits}-bit model to {out}")
+        pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out, args.name,
+                            reporter)
     elif args.command == "run":
         run_dir = Path(args.out) / "training"
         cfg = _config(args, run_dir)
@@ -164,13 +189,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
             return EXIT_BAD_INPUT
     import os
 
-    from .pipeline import Stopped, WorkerDone
+    from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
     from .progress import Reporter, StopFlag
 
     # Under torchrun only rank 0 reports.
     reporter = Reporter(args.progress if os.environ.get("RANK", "0") == "0" else "none")
     stop = StopFlag().install()
     try:
+        check_out(args)
         return run_command(args, reporter, stop)
     except WorkerDone:
         return EXIT_OK
@@ -182,8 +208,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
         reporter.error(str(exc))
         return EXIT_BAD_INPUT
     except Exception as exc:  # the app needs one line, not a traceback, on stdout
-        from .export import ExportError
-
+        if isinstance(exc, ImportError) and missing_package(exc):  # torch... not installed
+            reporter.error(missing_package_message(exc))
+            return EXIT_ERROR
         logging.getLogger(__name__).debug("failure", exc_info=True)
         reporter.error(str(exc) if isinstance(exc, ExportError) else
                        f"training failed unexpectedly ({type(exc).__name__}: {exc})")

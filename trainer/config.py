@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .albums import AlbumError
+from .config_rules import check_together, check_value
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.toml"
 
@@ -19,6 +20,8 @@ def load_defaults() -> dict[str, Any]:
 
 
 def merge(base: dict[str, Any], extra: dict[str, Any], where: str) -> dict[str, Any]:
+    """base with extra's values, each checked (type, allowed values) against the defaults."""
+    defaults = load_defaults()
     out = copy.deepcopy(base)
     for section, values in extra.items():
         if section not in out or not isinstance(values, dict):
@@ -28,7 +31,8 @@ def merge(base: dict[str, Any], extra: dict[str, Any], where: str) -> dict[str, 
             if key not in out[section]:
                 raise AlbumError(where, f"unknown setting {section}.{key}",
                                  f"Known in [{section}]: {', '.join(out[section])}")
-            out[section][key] = value
+            out[section][key] = check_value(f"{section}.{key}", value,
+                                            defaults[section][key], where)
     return out
 
 
@@ -47,8 +51,9 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 
 def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
-            **named: Any) -> dict[str, Any]:
-    """Defaults < config file < --set overrides < named flags (e.g. train_bits=[32])."""
+            check_lengths: bool = True, **named: Any) -> dict[str, Any]:
+    """Defaults < config file < --set overrides < named flags (e.g. train_bits=[32]). Every
+    value is checked; check_lengths: train.bits against head.long_bits (commands that train)."""
     cfg = load_defaults()
     if config_file:
         path = Path(config_file)
@@ -66,6 +71,7 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
         if value is not None:
             section, key = name.split("_", 1)
             cfg = merge(cfg, {section: {key: value}}, "--" + key)
+    check_together(cfg, check_lengths)
     return cfg
 
 
@@ -97,5 +103,7 @@ def save(cfg: dict[str, Any], path: str | Path) -> Path:
 
 
 def read_saved(path: str | Path) -> dict[str, Any]:
-    return merge(load_defaults(), tomllib.loads(Path(path).read_text(encoding="utf-8")),
-                 str(path))
+    cfg = merge(load_defaults(), tomllib.loads(Path(path).read_text(encoding="utf-8")),
+                str(path))
+    check_together(cfg, lengths=False)
+    return cfg

@@ -36,6 +36,7 @@ from desktop_app.core.model_card import (
 )
 
 from .backbones import static_same_padding
+from .errors import ExportError  # defined without torch, so the CLI can catch it
 from .onnx_simplify import simplify_onnx
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 OPSET = 17
 # Real-valued outputs: onnxruntime vs torch, absolute, relative to the outputs' scale.
 OUTPUT_TOLERANCE = 1e-3
-
-
-class ExportError(RuntimeError):
-    """The exported model does not reproduce the trainer's codes; nothing was written."""
 
 
 class Encoder2Codes(nn.Module):

@@ -204,11 +204,13 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
 
 def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
                  reporter=None, should_stop: Callable[[], bool] | None = None,
-                 checkpoint_name: str = "finetune-checkpoint.pt") -> Path:
+                 checkpoint_name: str = "finetune-checkpoint.pt", resume: bool = True) -> Path:
     """Fine-tune; write run_dir/backbone.pt. The frozen-mode head is then refitted on the tuned
     features by the caller, so both modes end in the same heads.pt / export path."""
     from .backbones import build_backbone
-    from .pipeline import BACKBONE, Stopped, input_spec
+    from .errors import Stopped
+    from .pipeline import input_spec
+    from .rundir import BACKBONE, checkpoint_identity, load_checkpoint
     from .training import Stopped as HeadStopped
 
     spec = input_spec(cfg)
@@ -220,12 +222,13 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
                               bool(ft["augment"]), str(ft["lr_schedule"]))
     ckpt = run_dir / checkpoint_name
-    identity = {"manifest": manifest.fingerprint, "head": fcfg.to_dict(), "finetune": dict(ft)}
+    identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
+                "finetune": dict(ft)}
     rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
-    if ckpt.is_file():
-        saved = torch.load(ckpt, map_location="cpu", weights_only=True)
-        if saved.get("identity") == identity:
-            trainer.load_state(saved["trainer"])
+    saved = load_checkpoint(ckpt, identity, resume)
+    if saved is not None:
+        trainer.load_state(saved["trainer"])
+        log.info("resumed fine-tuning from %s at step %d", ckpt, trainer.step)
 
     def save(t: HeadTrainer) -> None:
         if rank0:

@@ -23,23 +23,25 @@ from desktop_app import paths as app_paths
 
 from . import config as config_mod
 from .albums import AlbumError, Manifest, prepare
+from .errors import Stopped, WorkerDone
 from .progress import Reporter
+from .rundir import (
+    BACKBONE,
+    CHECKPOINT,
+    CONFIG,
+    HEADS,
+    MANIFEST,
+    TRAINING,
+    albums_change,
+    can_resume,
+    checkpoint_identity,
+    clear_learnt,
+    load_checkpoint,
+    load_manifest,
+    require_trained,
+)
 
 log = logging.getLogger(__name__)
-
-MANIFEST = "manifest.json"
-CHECKPOINT = "checkpoint.pt"
-HEADS = "heads.pt"
-BACKBONE = "backbone.pt"
-CONFIG = "config.toml"
-
-
-class Stopped(Exception):
-    """Stopped by a signal; a resumable checkpoint is on disk."""
-
-
-class WorkerDone(Exception):
-    """A torchrun worker other than rank 0 finished its share of fine-tuning."""
 
 
 def init_distributed(device: str) -> bool:
@@ -81,19 +83,13 @@ def choose_mode(cfg: dict[str, Any], device: str) -> str:
 
 def head_config(cfg: dict[str, Any]):
     """HeadConfig whose chain reaches every requested length and stops at the shortest."""
+    from .config_rules import check_bits, check_together
     from .training import HeadConfig
 
-    bits = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
+    check_together(cfg)  # resolve() checked already; this guards configurations built by hand
+    bits = sorted(set(check_bits(cfg["train"]["bits"], "train.bits")), reverse=True)
     h = dict(cfg["head"])
     long_bits = int(h["long_bits"])
-    for b in bits:
-        if not 8 <= b <= 256:
-            raise AlbumError(None, f"{b} bits is outside what the app supports (8 to 256)",
-                             "Choose --bits between 8 and 256, e.g. 48")
-        if b >= long_bits:
-            raise AlbumError(None, f"{b} bits is not shorter than the long code "
-                             f"({long_bits} bits) that the NMLayer chain merges down from",
-                             "Raise head.long_bits (e.g. --set head.long_bits=256)")
     stages = {int(s) for s in h["stages"] if int(s) >= bits[-1]} | set(bits)
     h["stages"] = tuple(sorted((s for s in stages if s < long_bits), reverse=True))
     return HeadConfig.from_dict(h)
@@ -149,8 +145,17 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
 
 
 # -- prepare -----------------------------------------------------------------------------------
+def _say(reporter: Reporter | None, message: str) -> None:
+    if reporter:
+        reporter.log(message)
+    else:
+        log.info("%s", message)
+
+
 def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict[str, Any],
                 reporter: Reporter | None = None) -> Manifest:
+    """Write run_dir/manifest.json. When run_dir was made from other albums (another folder,
+    other photos or another split), what it learnt from them is deleted and the user told."""
     run_dir = Path(run_dir)
 
     def progress(done: int, total: int) -> None:
@@ -158,9 +163,17 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
             reporter.progress("prepare", done, total)
 
     d = cfg["data"]
+    old = load_manifest(run_dir)
     manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),
                        query_fraction=float(d["query_fraction"]), progress=progress)
     run_dir.mkdir(parents=True, exist_ok=True)
+    change = albums_change(old, manifest) if old is not None else ""
+    if change:
+        clear_learnt(run_dir)
+        _say(reporter, f"{run_dir} {change}: training starts afresh")
+    elif old is not None:
+        _say(reporter, f"the albums have not changed since {run_dir} was prepared: its "
+             "training is reused where the settings match")
     manifest.save(run_dir / MANIFEST)
     for item in manifest.unreadable:
         log.warning("skipped: %s", item["message"])
@@ -191,7 +204,8 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
         from .finetune import finetune_run
 
         distributed = init_distributed(device)
-        finetune_run(run_dir, manifest, cfg, hcfg, device, reporter, should_stop)
+        finetune_run(run_dir, manifest, cfg, hcfg, device, reporter, should_stop,
+                     resume=resume)
         if distributed:
             torch.distributed.barrier()
             rank = torch.distributed.get_rank()
@@ -203,16 +217,12 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
                           manifest.indices("val"), hcfg, device="cpu")
     ckpt_path = run_dir / CHECKPOINT
-    identity = {"manifest": manifest.fingerprint, "head": hcfg.to_dict(),
-                "backbone": _file_tag(run_dir / BACKBONE)}
-    if resume and ckpt_path.is_file():
-        saved = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        if saved.get("identity") == identity:
-            trainer.load_state(saved["trainer"])
-            log.info("resumed from %s at step %d", ckpt_path, trainer.step)
-        else:
-            log.warning("%s belongs to another configuration or dataset; starting afresh",
-                        ckpt_path)
+    identity = {**checkpoint_identity(manifest, cfg), "head": hcfg.to_dict(),
+                "tuned_backbone": _file_tag(run_dir / BACKBONE)}
+    saved = load_checkpoint(ckpt_path, identity, resume)
+    if saved is not None:
+        trainer.load_state(saved["trainer"])
+        log.info("resumed from %s at step %d", ckpt_path, trainer.step)
 
     def save_checkpoint(t: HeadTrainer) -> None:
         tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
@@ -243,18 +253,15 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     torch.save({"heads": {str(b): h.state() for b, h in result.heads.items()},
                 "importance": {str(s.bits): s.importance for s in result.stages},
                 "summary_json": json.dumps(summary)}, run_dir / HEADS)
-    (run_dir / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (run_dir / TRAINING).write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
 
 def load_heads(run_dir: Path) -> dict[str, Any]:
     import torch
 
-    path = run_dir / HEADS
-    if not path.is_file():
-        raise AlbumError(run_dir, "this run has no trained heads yet",
-                         "Run `python -m trainer train` on it first")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    require_trained(run_dir)
+    return torch.load(run_dir / HEADS, map_location="cpu", weights_only=True)
 
 
 def folded_head(run_dir: Path, bits: int):
@@ -278,8 +285,8 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
+    head = folded_head(run_dir, bits)  # before the features: it may not exist
     feats = run_features(run_dir, manifest, cfg, "cpu", reporter)
-    head = folded_head(run_dir, bits)
     with torch.no_grad():
         codes = head(torch.from_numpy(feats)).numpy() > 0
     labels = manifest.multi_hot()
@@ -308,14 +315,15 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
+    head = folded_head(run_dir, bits)  # says so when the run is not trained (yet)
     if reporter:
         reporter.progress("export", 0, 1, bits=bits)
-    training = json.loads((run_dir / "training.json").read_text())
+    training = json.loads((run_dir / TRAINING).read_text())
     eval_path = run_dir / f"evaluation-{bits}.json"
     evaluation = eval_summary(json.loads(eval_path.read_text())) if eval_path.is_file() else {}
     train_paths = manifest.paths("train")
     out = export_model(
-        load_backbone(run_dir, cfg), folded_head(run_dir, bits), out_dir,
+        load_backbone(run_dir, cfg), head, out_dir,
         input_spec=input_spec(cfg), bits=bits,
         name=name or f"{Path(manifest.root).name}-{bits}bit",
         check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
@@ -335,15 +343,16 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
-    existing = run_dir / MANIFEST
-    from .albums import count_candidates
+    if can_resume(albums, run_dir, cfg):
+        _say(reporter, f"resuming the unfinished training in {run_dir} (same albums, unchanged)")
+    else:
+        from .albums import count_candidates
 
-    if not (existing.is_file() and (run_dir / CHECKPOINT).is_file()):
         # The protocol starts with `start`: report the files found before reading them.
         files, labels = count_candidates(albums)
         if files:  # else prepare raises its clear message without a misleading start
             reporter.start(files, labels, choose_device(cfg["train"]["device"]))
-        run_prepare(albums, run_dir, cfg, reporter)  # else resume: keep the same split
+        run_prepare(albums, run_dir, cfg, reporter)
     run_train(run_dir, cfg, reporter, should_stop)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
     evaluation: dict[str, Any] = {}

@@ -95,10 +95,13 @@ class Reporter:
             self._bar.close()
             self._bar = None
 
-    def done(self, model_dir: str, evaluation: dict[str, Any]) -> None:
+    def done(self, model_dir: str | None, evaluation: dict[str, Any], **extra: Any) -> None:
+        """The last event of a command; `evaluate` has no model_dir and names its report."""
         self._close_bar()
-        self._emit({"event": "done", "model_dir": model_dir, "evaluation": evaluation})
-        if self.mode == "bar":
+        head = {"event": "done"} if model_dir is None else {"event": "done",
+                                                            "model_dir": model_dir}
+        self._emit({**head, "evaluation": evaluation, **extra})
+        if self.mode == "bar" and model_dir is not None:
             print(f"model written to {model_dir}", file=sys.stderr)
 
     def error(self, message: str) -> None:

@@ -29,13 +29,6 @@ def albums(tmp_path) -> Path:
     return make_albums(tmp_path / "albums")
 
 
-# Settings that make a whole run take seconds: small input, short code, a few steps.
-FAST = ["--set", "backbone.size=32", "--set", "head.long_bits=24", "--set", "head.stages=[16, 12]",
-        "--set", "head.long_steps=20", "--set", "head.active_steps=8", "--set",
-        "head.merge_rounds=2", "--set", "head.frozen_steps=16", "--set", "head.eval_every=8",
-        "--set", "head.batch_size=8", "--set", "train.threads=1"]
-
-
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Heads here are tiny: one thread avoids OpenMP spin-waiting on a shared 2-core machine."""

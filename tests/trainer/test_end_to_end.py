@@ -11,7 +11,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from conftest import FAST
+from fast_settings import FAST
 
 from desktop_app.core.encoder import load_encoder
 from desktop_app.core.hashing import pack_bits

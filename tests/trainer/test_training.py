@@ -147,7 +147,7 @@ def test_config_overrides_and_errors(tmp_path):
     with pytest.raises(AlbumError, match="unknown setting head.lrr"):
         config_mod.resolve(overrides=["head.lrr=1"])
     with pytest.raises(AlbumError, match="not shorter than the long code"):
-        head_config(config_mod.resolve(train_bits=[128]))
+        config_mod.resolve(overrides=["head.long_bits=32"], train_bits=[48])
     bad = tmp_path / "bad.toml"
     bad.write_text("[head\n")
     with pytest.raises(AlbumError, match="not valid TOML"):
@@ -162,3 +162,16 @@ def test_cosine_learning_rate_factor_by_hand():
     assert cosine_factor(25, 100) == pytest.approx(0.5 * (1 + 2 ** -0.5))
     assert cosine_factor(100, 100) == pytest.approx(0.0, abs=1e-12)
     assert cosine_factor(150, 100) == pytest.approx(0.0, abs=1e-12)  # past the plan: stays 0
+
+
+def test_val_database_is_a_setting_and_sizes_the_validation_database():
+    # documented in docs/trainer.md; it was refused as unknown while default.toml lacked it
+    assert head_config(config_mod.resolve()).val_database == 2000
+    hc = head_config(config_mod.resolve(overrides=["head.val_database=500"]))
+    assert hc.val_database == 500
+    x, y = clusters()
+    small = dataclasses.replace(CFG, val_database=100)
+    q, db = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), small)._validation_sets()
+    assert len(q) == 60 and len(db) == 100 and set(q) <= set(db)
+    with pytest.raises(AlbumError, match="head.val_database = 0"):
+        config_mod.resolve(overrides=["head.val_database=0"])

@@ -1,0 +1,145 @@
+"""Bad input is refused early, with exit code 2 and one sentence: settings, code lengths, output
+and albums paths, too few validation photos, a run that is not trained yet, a missing torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from photos import make_photo
+
+from trainer.cli import main
+
+
+def events(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_too_few_validation_photos_names_the_album_before_any_feature(tmp_path, capsys):
+    root = tmp_path / "albums"
+    for k in range(6):
+        make_photo(root / "a" / f"{k}.jpg", "chelsea", size=(70 + 8 * k, 70))
+    make_photo(root / "b" / "only.jpg", "coffee", size=(80, 80))
+    code = main(["run", str(root), "--out", str(tmp_path / "m"), "--progress", "json"])
+    run = events(capsys.readouterr().out)
+    assert code == 2
+    message = run[-1]["message"]
+    assert run[-1]["event"] == "error" and "validation" in message
+    assert "'b' has 1" in message and "at least 3" in message
+    assert "features" not in {e.get("phase") for e in run}
+
+
+@pytest.mark.parametrize("setting,allowed", [
+    ("head.merge=avg", '"sum" or "mean"'),
+    ("head.lr=abc", "a number"),
+    ("finetune.lr_schedule=step", '"constant" or "cosine"'),
+    ("head.stages=abc", "a list of positive whole numbers"),
+    ("head.stages=[64, 0]", "a list of positive whole numbers"),
+    ("data.val_fraction=1.5", "from 0 up to"),
+    ("train.mode=fast", '"auto" or "frozen" or "finetune"'),
+])
+def test_a_bad_setting_is_refused_before_anything_is_saved(albums, tmp_path, capsys, setting,
+                                                           allowed):
+    out = tmp_path / "model"
+    code = main(["run", str(albums), "--out", str(out), "--progress", "json", "--set", setting])
+    run = events(capsys.readouterr().out)
+    assert code == 2
+    assert [e["event"] for e in run] == ["error"]  # refused before reading the albums
+    key, value = setting.split("=")
+    assert key in run[0]["message"] and value in run[0]["message"]
+    assert allowed in run[0]["message"]
+    assert not out.exists()  # no config.toml that would break later plain runs
+
+
+@pytest.mark.parametrize("bits", ["8", "11", "65", "100"])
+def test_bits_outside_12_to_64_are_refused_before_the_albums_are_read(albums, tmp_path, capsys,
+                                                                       bits):
+    code = main(["run", str(albums), "--out", str(tmp_path / "m"), "--bits", bits,
+                 "--progress", "json"])
+    run = events(capsys.readouterr().out)
+    assert code == 2 and [e["event"] for e in run] == ["error"]
+    assert f"{bits} bits" in run[0]["message"] and "12 to 64" in run[0]["message"]
+
+
+def test_any_length_from_12_to_64_is_a_stage_of_the_chain():
+    from trainer import config as config_mod
+    from trainer.pipeline import head_config
+
+    assert head_config(config_mod.resolve(train_bits=[13])).stages == (64, 48, 32, 24, 13)
+    assert head_config(config_mod.resolve(train_bits=[64, 12])).stages == (64, 48, 32, 24, 12)
+    assert config_mod.resolve(overrides=["train.bits=20"])["train"]["bits"] == [20]
+
+
+def test_export_and_evaluate_of_a_run_that_was_only_prepared(albums, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(run_dir), "--bits", "48", "--out", str(tmp_path / "x"),
+                 "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert "no trained model yet" in message
+    assert f"python -m trainer train {run_dir}" in message
+    assert main(["evaluate", str(run_dir), "--bits", "48", "--progress", "json"]) == 2
+    run = events(capsys.readouterr().out)
+    assert "no trained model yet" in run[-1]["message"]
+    assert "features" not in {e.get("phase") for e in run}  # refused before extracting any
+
+
+def test_albums_that_are_a_file_are_called_a_file(tmp_path, capsys):
+    notes = tmp_path / "some_file.txt"
+    notes.write_text("not albums")
+    assert main([str(notes), "--out", str(tmp_path / "x"), "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert "is a file" in message and "one sub-folder of photos per label" in message
+    assert "does not exist" not in message
+
+
+@pytest.mark.parametrize("command", ["prepare", "run", "export", "run-nested", "run-inside"])
+def test_an_output_path_that_is_a_file_is_refused_up_front(albums, tmp_path, capsys, command):
+    taken = tmp_path / "model" / "training" if command == "run-inside" else tmp_path / "taken"
+    taken.parent.mkdir(exist_ok=True)
+    taken.write_text("something else")
+    out = {"run-nested": taken / "model", "run-inside": taken.parent}.get(command, taken)
+    source = [str(tmp_path / "run"), "--bits", "48"] if command == "export" else [str(albums)]
+    code = main([command.split("-")[0], *source, "--out", str(out), "--progress", "json"])
+    run = events(capsys.readouterr().out)
+    assert code == 2 and [e["event"] for e in run] == ["error"]
+    assert f"{taken}: this is a file" in run[0]["message"]
+    assert taken.read_text() == "something else"
+
+
+def test_help_shows_the_one_command_form_and_the_steps(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"], prog="lookalike train")
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert "lookalike train ALBUMS --out MODEL_DIR" in text
+    for command in ("prepare", "train", "evaluate", "export", "run", "inspect"):
+        assert command in text
+
+
+def test_without_torch_the_error_is_one_line_with_the_install_hint(albums, tmp_path):
+    # As in an install without the `train` extra: importing torch fails as if it were absent.
+    code = textwrap.dedent("""
+        import importlib.abc, sys
+        class NoTorch(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("torch", "torchvision"):
+                    raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        sys.meta_path.insert(0, NoTorch())
+        from trainer.cli import main
+        sys.exit(main(["run", sys.argv[1], "--out", sys.argv[2], "--progress", "json"]))
+    """)
+    done = subprocess.run([sys.executable, "-c", code, str(albums), str(tmp_path / "m")],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    run = events(done.stdout)
+    assert run[-1]["event"] == "error"
+    assert "pip install -e '.[cpu,train]'" in run[-1]["message"]
+    assert "No module named 'torch'" in run[-1]["message"]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "pip install" in errors[0]

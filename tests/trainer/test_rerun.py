@@ -1,0 +1,127 @@
+"""Running again into an existing folder: other albums or changed albums are prepared and trained
+afresh; other backbone settings and --no-resume do not resume old checkpoints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+
+from fast_settings import FAST
+from photos import make_photo
+
+from desktop_app.core.model_card import read_card
+from trainer import training
+from trainer.albums import Manifest
+from trainer.cli import main
+
+
+def events(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def other_albums(root):
+    for label, name in (("coffee", "coffee"), ("stars", "hubble_deep_field"), ("cat", "cat")):
+        for k in range(3):
+            make_photo(root / label / f"{name}-{k}.jpg", name, size=(96 + 16 * k, 80 + 8 * k))
+    return root
+
+
+def run(albums, out, *extra) -> list:
+    return ["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "json", *FAST,
+            *extra]
+
+
+def train_events(capsys) -> tuple[list[dict], str]:
+    captured = capsys.readouterr()
+    return [e for e in events(captured.out) if e.get("phase") == "train"], captured.err
+
+
+def prepare_and_train(albums, run_dir, *extra) -> None:
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none", *FAST]) == 0
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "json", *extra]) == 0
+
+
+def test_run_into_a_folder_made_from_other_albums_trains_on_the_new_ones(albums, tmp_path,
+                                                                         capsys):
+    out = tmp_path / "model"
+    prepare_and_train(albums, out / "training")  # a manifest and a checkpoint from `albums`
+    capsys.readouterr()
+    second = other_albums(tmp_path / "second")
+    assert main(run(second, out)) == 0
+    steps, err = train_events(capsys)
+    manifest = Manifest.load(out / "training" / "manifest.json")
+    assert manifest.root == str(second.resolve())
+    assert sorted(manifest.labels) == ["cat", "coffee", "stars"]
+    card = read_card(out)
+    assert card.name == "second-12bit" and "coffee" in card.description
+    assert card.training["dataset_fingerprint"] == manifest.fingerprint
+    assert steps and steps[0]["step"] <= 8  # trained from the start, not resumed
+    assert "made from other albums" in err
+
+
+def test_unfinished_run_resumes_only_while_its_albums_are_unchanged(albums, tmp_path, capsys,
+                                                                    monkeypatch):
+    out = tmp_path / "model"
+    original = training.HeadTrainer.train_step
+
+    def step_then_terminate(self):  # as a Ctrl-C would
+        loss = original(self)
+        if self.step == 10:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return loss
+
+    monkeypatch.setattr(training.HeadTrainer, "train_step", step_then_terminate)
+    assert main(run(albums, out)) == 130
+    monkeypatch.setattr(training.HeadTrainer, "train_step", original)
+    before = Manifest.load(out / "training" / "manifest.json")
+    capsys.readouterr()
+    for k in range(3):
+        make_photo(albums / "cats" / f"extra-{k}.jpg", "cat", size=(90 + 8 * k, 90))
+    assert main(run(albums, out)) == 0
+    steps, err = train_events(capsys)
+    after = Manifest.load(out / "training" / "manifest.json")
+    assert len(after.photos) == len(before.photos) + 3
+    assert read_card(out).training["dataset_fingerprint"] == after.fingerprint
+    assert steps and steps[0]["step"] <= 8
+    assert "resuming" not in err and "15 photos then, 18 now" in err
+
+
+def test_other_backbone_settings_do_not_resume_the_old_heads(albums, tmp_path, capsys, caplog):
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    capsys.readouterr()
+    assert main(["train", str(run_dir), "--progress", "json", "--set",
+                 "backbone.size=40"]) == 0
+    steps, _ = train_events(capsys)
+    assert steps and steps[0]["step"] <= 8  # the 32-px heads were not resumed
+    assert "other backbone settings (size 32 -> 40)" in caplog.text
+    assert json.loads((run_dir / "training.json").read_text())["input_size"] == 40
+
+    # evaluate --progress json ends with a `done` event, like the other commands
+    assert main(["evaluate", str(run_dir), "--bits", "12", "--progress", "json"]) == 0
+    last = events(capsys.readouterr().out)[-1]
+    assert last["event"] == "done" and last["evaluation"]["bits"] == 12
+    assert last["report"].endswith("evaluation-12.json")
+    # export says where the model went once
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    assert main(["export", str(run_dir), "--bits", "12", "--out", str(tmp_path / "model"),
+                 "--progress", "none"]) == 0
+    said = capsys.readouterr().err + caplog.text
+    assert said.count("exported 12-bit model") == 1
+
+
+def test_no_resume_fine_tunes_again(albums, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    tiny = ["--set", "finetune.long_steps=2", "--set", "finetune.active_steps=2", "--set",
+            "finetune.frozen_steps=2", "--set", "finetune.eval_every=2", "--set",
+            "finetune.batch_size=4", "--mode", "finetune", "--device", "cpu"]
+    prepare_and_train(albums, run_dir, *tiny)
+    first, _ = train_events(capsys)
+    ft_steps = first[0]["steps"]  # the fine-tuning plan comes first (10 steps), then the head's
+    assert ft_steps != first[-1]["steps"]
+    assert main(["train", str(run_dir), "--progress", "json", "--no-resume", *tiny]) == 0
+    fine_tuning = [e for e in train_events(capsys)[0] if e["steps"] == ft_steps]
+    assert fine_tuning and fine_tuning[0]["step"] <= 2  # tuned again from the start

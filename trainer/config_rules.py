@@ -1,0 +1,125 @@
+"""What each setting may hold, checked when the configuration is resolved (before any photo is
+read and before config.toml is saved), so a bad value is one clear sentence with exit code 2
+instead of a failure deep inside training that config.toml would then repeat on every run."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .albums import AlbumError
+
+BITS_RANGE = (12, 64)  # the code lengths Lookalike makes (the app reads 8 to 256)
+BACKBONE_NAMES = ("efficientnet_lite0",)  # = trainer.backbones.BACKBONES (that module needs torch)
+CHOICES = {
+    "backbone.name": BACKBONE_NAMES,
+    "train.mode": ("auto", "frozen", "finetune"),
+    "head.merge": ("sum", "mean"),
+    "finetune.lr_schedule": ("constant", "cosine"),
+}
+
+
+def _at_least(low: float) -> tuple[Callable[[Any], bool], str]:
+    return (lambda v: v >= low), f"{low} or more"
+
+
+POSITIVE = ((lambda v: v > 0), "above 0")
+FRACTION = ((lambda v: 0 <= v < 1), "from 0 up to (not including) 1")
+# Numbers outside these bounds fail later, in ways that do not name the setting.
+BOUNDS = {
+    "data.seed": _at_least(0), "data.val_fraction": FRACTION, "data.query_fraction": FRACTION,
+    "backbone.size": ((lambda v: 32 <= v <= 1024), "from 32 to 1024"),
+    "train.threads": _at_least(0), "train.batch_size": _at_least(1),
+    "train.head_threads": _at_least(0),
+    "head.long_bits": ((lambda v: 13 <= v <= 4096), "from 13 to 4096"),
+    "head.hidden": _at_least(0), "head.lr": POSITIVE, "head.weight_decay": _at_least(0),
+    "head.batch_size": _at_least(1), "head.alpha": POSITIVE, "head.eta": _at_least(0),
+    "head.cls_weight": _at_least(0), "head.long_steps": _at_least(1),
+    "head.active_steps": _at_least(0), "head.merge_rounds": _at_least(1),
+    "head.frozen_steps": _at_least(1), "head.eval_every": _at_least(1),
+    "head.patience": _at_least(1), "head.val_database": _at_least(1), "head.seed": _at_least(0),
+    "finetune.batch_size": _at_least(1), "finetune.backbone_lr": POSITIVE,
+    "finetune.long_steps": _at_least(1), "finetune.active_steps": _at_least(0),
+    "finetune.frozen_steps": _at_least(1), "finetune.eval_every": _at_least(1),
+}
+DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _bad(where: str, key: str, value: Any, allowed: str) -> AlbumError:
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    hint = "" if where.startswith("--") else \
+        f"Correct it there, or override it with --set {key}=VALUE"
+    return AlbumError(where, f"{key} = {shown} is not allowed: it must be {allowed}", hint)
+
+
+def check_value(key: str, value: Any, default: Any, where: str) -> Any:
+    """The value to use for `key` (an int for a float setting stays as given); raises AlbumError
+    naming the key, the value and what is allowed."""
+    if key == "train.bits":
+        return check_bits(value, where)
+    if key == "head.stages":
+        if not isinstance(value, list) or not all(_is_int(s) and s >= 1 for s in value):
+            raise _bad(where, key, value, "a list of positive whole numbers, e.g. [64, 48, 32]")
+        return value
+    if key == "train.device":
+        if not (isinstance(value, str) and DEVICE.fullmatch(value)):
+            raise _bad(where, key, value, '"auto", "cpu", "cuda", "cuda:N" or "mps"')
+        return value
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise _bad(where, key, value, " or ".join(f'"{c}"' for c in CHOICES[key]))
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise _bad(where, key, value, "true or false")
+        return value
+    if isinstance(default, int) and not _is_int(value):
+        raise _bad(where, key, value, "a whole number")
+    if isinstance(default, float) and not (_is_number(value) and math.isfinite(value)):
+        raise _bad(where, key, value, "a number")
+    if isinstance(default, str) and not isinstance(value, str):
+        raise _bad(where, key, value, "text in quotes")
+    if key in BOUNDS and not BOUNDS[key][0](value):
+        raise _bad(where, key, value, BOUNDS[key][1])
+    return value
+
+
+def check_bits(value: Any, where: str) -> list[int]:
+    """train.bits: one length or a list; each from 12 to 64 (any of them is a stage)."""
+    values = value if isinstance(value, list) else [value]
+    low, high = BITS_RANGE
+    for b in values:
+        if not _is_int(b) or not low <= b <= high:
+            raise AlbumError(where, f"{b!r} bits is not a code length Lookalike makes (it "
+                             f"makes {low}- to {high}-bit codes)",
+                             f"Choose --bits from {low} to {high}, e.g. 48")
+    if not values:
+        raise AlbumError(where, "train.bits is empty", "Give at least one length, e.g. --bits 48")
+    return list(values)
+
+
+def check_together(cfg: dict[str, Any], lengths: bool = True) -> None:
+    """Rules between settings, once every layer is merged. `lengths`: the code lengths must be
+    shorter than the long code (only for commands that train: prepare saves train.bits too,
+    and `train --bits` may replace them). Stages not shorter than it are simply not used."""
+    d = cfg["data"]
+    if d["val_fraction"] + d["query_fraction"] >= 1:
+        raise AlbumError(None, f"data.val_fraction + data.query_fraction = "
+                         f"{d['val_fraction'] + d['query_fraction']:g} leaves no training photos",
+                         "Keep their sum below 1 (the defaults are 0.1 each)")
+    long_bits = cfg["head"]["long_bits"]
+    for b in cfg["train"]["bits"] if lengths else ():
+        if b >= long_bits:
+            raise AlbumError(None, f"{b} bits is not shorter than the long code ({long_bits} "
+                             "bits) that the NMLayer chain merges down from",
+                             f"Raise head.long_bits (e.g. --set head.long_bits={2 * b})")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

@@ -1,0 +1,122 @@
+"""A run directory: its file names, and what of an existing one may be reused.
+
+Running again into a folder must never continue from what was learnt on other albums, another
+split or other backbone settings: the manifest decides whether the photos are read again, the
+checkpoint identity whether training resumes, and files learnt from old albums are deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from . import config as config_mod
+from .albums import AlbumError, Manifest, listing_digest
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+CHECKPOINT = "checkpoint.pt"
+FINETUNE_CHECKPOINT = "finetune-checkpoint.pt"
+HEADS = "heads.pt"
+BACKBONE = "backbone.pt"
+CONFIG = "config.toml"
+TRAINING = "training.json"
+# Learnt from one manifest's photos: stale once the albums change.
+LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TRAINING, "evaluation-*")
+
+
+def load_manifest(run_dir: Path) -> Manifest | None:
+    try:
+        return Manifest.load(run_dir / MANIFEST) if (run_dir / MANIFEST).is_file() else None
+    except AlbumError:  # unreadable or an old version: the albums are prepared again
+        return None
+
+
+def albums_change(old: Manifest, new: Manifest) -> str:
+    """How `new` differs from the manifest a run directory was made from ("" if it does not)."""
+    if old.root != new.root:
+        return f"was made from other albums ({old.root})"
+    if old.fingerprint != new.fingerprint:
+        return f"was made before these albums changed ({len(old.photos)} photos then, " \
+               f"{len(new.photos)} now)"
+    if old.split_digest() != new.split_digest():
+        return "was made with another split (data settings)"
+    return ""
+
+
+def clear_learnt(run_dir: Path) -> None:
+    for pattern in LEARNT:
+        for stale in run_dir.glob(pattern):
+            stale.unlink()
+
+
+def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) -> bool:
+    """Whether `run` may skip prepare (reading every photo): only to resume an unfinished run on
+    the same albums folder, its files unchanged since (names, sizes, times), same split settings."""
+    old = load_manifest(run_dir)
+    if old is None or not old.listing or not any(run_dir.glob("*" + CHECKPOINT)):
+        return False
+    if old.root != str(Path(albums).expanduser().resolve()):
+        return False
+    try:
+        finished = json.loads((run_dir / TRAINING).read_text()).get(
+            "dataset_fingerprint") == old.fingerprint
+    except (OSError, ValueError):
+        finished = False
+    try:
+        same_data = config_mod.read_saved(run_dir / CONFIG)["data"] == cfg["data"]
+    except (OSError, ValueError, AlbumError):
+        same_data = False
+    return same_data and not finished and listing_digest(albums) == old.listing
+
+
+def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint was trained on; one made from anything else is not resumed. The
+    backbone section is in it: heads trained on 96-px features mean nothing at 224 px."""
+    return {"manifest": manifest.fingerprint, "split": manifest.split_digest(),
+            "backbone": dict(cfg["backbone"])}
+
+
+IDENTITY_WORDS = {"manifest": "other photos", "split": "another split",
+                  "backbone": "other backbone settings", "head": "other head settings",
+                  "tuned_backbone": "another fine-tuned backbone",
+                  "finetune": "other fine-tuning settings"}
+
+
+def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
+                    ) -> dict[str, Any] | None:
+    """The checkpoint at `path` when it may be resumed; else None, and the log says why."""
+    import torch
+
+    if not path.is_file():
+        return None
+    if not resume:
+        log.info("%s is ignored (--no-resume): training starts afresh", path)
+        return None
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    old = saved.get("identity")
+    if old == identity:
+        return saved
+    old = old if isinstance(old, dict) else {}
+    why = []
+    for key, now in identity.items():
+        if old.get(key) != now:
+            words = IDENTITY_WORDS.get(key, key)
+            if key == "backbone" and isinstance(old.get(key), dict):
+                words += " (" + ", ".join(f"{k} {old[key].get(k)} -> {v}" for k, v in now.items()
+                                          if old[key].get(k) != v) + ")"
+            why.append(words)
+    log.warning("%s was made with %s; training starts afresh", path,
+                " and ".join(why) or "another version of the trainer")
+    return None
+
+
+def require_trained(run_dir: Path) -> None:
+    """Checked before any feature is extracted: a prepared run may not be trained yet."""
+    if not ((run_dir / HEADS).is_file() and (run_dir / TRAINING).is_file()):
+        raise AlbumError(run_dir, "this run has no trained model yet",
+                         f"Run `python -m trainer train {run_dir}` first")
