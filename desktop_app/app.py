@@ -92,13 +92,15 @@ def main(folder: str | None = None) -> int:
     style = paths.resources_dir() / "style" / "app.qss"
     if style.is_file():  # small additions only; colours come from the system theme
         app.setStyleSheet(style.read_text(encoding="utf-8"))
+    if folder and not os.path.isdir(folder):
+        # Said before the window (and its indexer thread) exists, so the exit is clean.
+        print(f"lookalike: {folder}: this folder does not exist. Check the path (is the drive "
+              "connected?)", file=sys.stderr)
+        return 2
     settings = Settings.load()
     window = MainWindow(settings)
     window.show()
     if folder:
-        if not os.path.isdir(folder):
-            print(f"lookalike: {folder}: this folder does not exist", file=sys.stderr)
-            return 2
         window.add_folder(folder)
     log.info("Lookalike started (data in %s)", paths.data_dir())
     return app.exec()

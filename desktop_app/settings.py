@@ -26,6 +26,10 @@ class Settings:
     version: int = SETTINGS_VERSION
     watched_folders: list[str] = field(default_factory=list)
     polling_folders: list[str] = field(default_factory=list)  # network shares: poll, no inotify
+    # Folders the user removed that the library may still hold (removal queued behind a long
+    # job, or cut short by quitting): never taken back from the library's list, and removed
+    # from the library again at the next start. Dropped once the library no longer has them.
+    removed_folders: list[str] = field(default_factory=list)
     model_dir: str | None = None  # None: the default model shipped in resources/models/default
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)
@@ -87,6 +91,7 @@ class Settings:
         folder = os.path.abspath(folder)
         if folder not in self.watched_folders:
             self.watched_folders.append(folder)
+        self.removed_folders = [f for f in self.removed_folders if f != folder]
         if polling and folder not in self.polling_folders:
             self.polling_folders.append(folder)
 
@@ -94,3 +99,5 @@ class Settings:
         folder = os.path.abspath(folder)
         self.watched_folders = [f for f in self.watched_folders if f != folder]
         self.polling_folders = [f for f in self.polling_folders if f != folder]
+        if folder not in self.removed_folders:
+            self.removed_folders.append(folder)

@@ -8,9 +8,11 @@ updates widgets.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections import deque
+from pathlib import Path
 
 from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from .. import paths
 from ..core.records import Folder
+from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
 from .duplicates_panel import DuplicatesPanel
@@ -68,6 +71,8 @@ class MainWindow(QMainWindow):
         self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
         self._model_problem = ""
         self._opened = False
+        self._removed_folders: set[str] = set()  # removed this session (real paths)
+        self._settings_problem = ""  # the last settings.json save error shown, if any
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
@@ -147,8 +152,9 @@ class MainWindow(QMainWindow):
         self.model_panel.retrain_requested.connect(self.open_retrain)
         QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
         QShortcut(QKeySequence("Ctrl+O"), self, lambda: self.folders_panel._choose(False))
-        QShortcut(QKeySequence("Ctrl+L"), self, self.grid.setFocus)
-        QShortcut(QKeySequence("Ctrl+R"), self, self.results_panel.grid.setFocus)
+        QShortcut(QKeySequence("Ctrl+L"), self, lambda: self._focus_library(self.grid))
+        QShortcut(QKeySequence("Ctrl+R"), self,
+                  lambda: self._focus_library(self.results_panel.grid))
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))
 
     def _build_first_run(self) -> QWidget:
@@ -158,6 +164,9 @@ class MainWindow(QMainWindow):
         label = QLabel("<b>Welcome to Lookalike.</b> Choose photos to start with:")
         self.use_pictures = QPushButton(f"My Pictures folder ({paths.pictures_dir()})")
         self.use_pictures.clicked.connect(lambda: self.add_folder(str(paths.pictures_dir())))
+        self.use_pictures.setEnabled(paths.pictures_dir().is_dir())
+        if not self.use_pictures.isEnabled():
+            self.use_pictures.setToolTip(f"{paths.pictures_dir()} does not exist")
         self.use_samples = QPushButton("The sample photos")
         self.use_samples.clicked.connect(lambda: self.add_folder(str(paths.sample_photos_dir())))
         self.use_samples.setEnabled(paths.sample_photos_dir().is_dir())
@@ -211,6 +220,11 @@ class MainWindow(QMainWindow):
     def _on_opened(self, card, model_dir: str) -> None:
         self._opened = True
         self._set_model(card, model_dir)
+        if card is not None:
+            # Finish removals cut short last time (quit while the removal was still queued),
+            # before the watched folders are reconciled (one may sit inside a removed one).
+            for folder in self.settings.removed_folders:
+                self._remove_folder.emit(folder)
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if card is not None:
@@ -234,6 +248,15 @@ class MainWindow(QMainWindow):
             self.results_panel.set_bits(card.bits, settings.max_distance)
             self.duplicates_panel.distance_spin.setValue(settings.duplicate_distance)
             self.banner.setVisible(False)
+        elif (Path(model_dir) / "model.json").exists() or (Path(model_dir) / "model.onnx").exists():
+            default = str(paths.default_model_dir())
+            remedy = ("Switch to the default model in the Model tab, or import this model "
+                      "again." if os.path.realpath(model_dir) != os.path.realpath(default)
+                      else "Reinstall Lookalike to restore it, or import another model in the "
+                      "Model tab.")
+            self.banner.setText(f"<b>The active model is damaged</b> ({model_dir}). "
+                                f"{self._model_problem} {remedy}")
+            self.banner.setVisible(True)
         else:
             self.banner.setText(f"<b>No model is installed.</b> {self._model_problem}")
             self.banner.setVisible(True)
@@ -278,23 +301,47 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: SearchSnapshot) -> None:
-        self.search.snapshot = snapshot
+        self.search.set_snapshot(snapshot)  # and the search on screen runs again
 
     @Slot(list)
     def _on_folders_changed(self, folders: list[Folder]) -> None:
+        """The library's folders. Settings are the user's list: a folder the library has but
+        the settings lack (indexed with `lookalike index`) is taken in, unless the user removed
+        it (its removal may still be queued behind a long job)."""
         known = [f.path for f in folders]
+        real = os.path.realpath
+        listed = {real(f) for f in self.settings.watched_folders}
+        removed = self._removed_folders | {real(f) for f in self.settings.removed_folders}
+        changed = False
         for folder in known:
-            if folder not in self.settings.watched_folders:
+            if real(folder) not in listed and real(folder) not in removed:
                 self.settings.watched_folders.append(folder)
+                listed.add(real(folder))
                 self.watcher.watch(folder)
+                changed = True
+        in_library = {real(f) for f in known}
+        still = [f for f in self.settings.removed_folders if real(f) in in_library]
+        if still != self.settings.removed_folders:  # the library confirmed these removals
+            self.settings.removed_folders = still
+            changed = True
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
-        self.settings.save()
+        if changed:
+            self.save_settings()
 
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
         text = f"{label}: {report.summary()}"
-        if report.errors:
-            text += f". {len(report.errors)} problem(s): see Unreadable photos"
+        failed = {p.path for p in self.failed_model.photos()}
+        others = [message for path, message in report.errors if path not in failed]
+        photos = len(report.errors) - len(others)
+        for message in others:
+            log.warning("%s", message)
+        if photos:
+            text += f". {photos} photo(s) could not be read: see Unreadable photos"
+        if others:  # a folder that vanished, a path outside the library...: say what it was
+            text += f". {others[0]}"
+            if len(others) > 1:
+                text += f" (and {len(others) - 1} more problem(s), listed in the log)"
         self.statusBar().showMessage(text, 15000)
 
     @Slot(str, object)
@@ -302,8 +349,11 @@ class MainWindow(QMainWindow):
         self._model_problem = ""
         was_missing = self.card is None
         self.settings.model_dir = model_dir
-        self.settings.save()
+        self.save_settings()
         self._set_model(card, model_dir)
+        if self.tasks.latest("duplicates"):  # groups were looked for (maybe still running)
+            self.search.clear_duplicates("The model changed: press Find duplicates to look "
+                                         "again with the new codes.")
         self.tell(f"Now using the model {card.name} ({card.bits} bits).")
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
@@ -334,25 +384,54 @@ class MainWindow(QMainWindow):
                       "connected?).")
             return
         self._first_run_done()
+        self._removed_folders.discard(os.path.realpath(folder))
         self.settings.add_folder(folder, polling)
-        self.settings.save()
+        self.save_settings()  # if it cannot be saved, the folder is still watched and indexed
         self.watcher.watch(folder, polling=polling)
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
         self._add_folder.emit(folder)
 
     @Slot(str)
     def remove_folder(self, folder: str) -> None:
+        self._removed_folders.add(os.path.realpath(os.path.abspath(folder)))
         self.settings.remove_folder(folder)
-        self.settings.save()
+        self.save_settings()
         self.watcher.unwatch(folder)
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
         self._remove_folder.emit(folder)
+        # The library merged watched folders inside this one into it, so their photos went
+        # with it: add those back (they are indexed again) and keep watching them.
+        removed = os.path.realpath(os.path.abspath(folder))
+        for inner in self.settings.watched_folders:
+            if is_under(os.path.realpath(inner), removed):
+                self.watcher.watch(inner, polling=inner in self.settings.polling_folders)
+                if self.card is not None:
+                    self._add_folder.emit(inner)
 
     def _first_run_done(self) -> None:
         self.first_run.setVisible(False)
         if not self.settings.first_run_done:
             self.settings.first_run_done = True
+            self.save_settings()
+
+    def save_settings(self) -> bool:
+        """Save settings.json; a full disk (or a read-only folder) is said once, clearly, and
+        the app carries on with the settings in memory."""
+        try:
             self.settings.save()
+        except OSError as exc:
+            message = settings_save_problem(exc)
+            log.error("%s", message)
+            if message != self._settings_problem:
+                self._settings_problem = message
+                self.tell(message)
+            return False
+        self._settings_problem = ""
+        return True
+
+    def _focus_library(self, grid) -> None:
+        self.tabs.setCurrentIndex(0)  # the Library tab holds the grid and the results
+        grid.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     @Slot()
     def toggle_pause(self) -> None:
@@ -391,7 +470,10 @@ class MainWindow(QMainWindow):
 
     # -- drop and paste -------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:
-        if dropped_photo(event.mimeData()) or event.mimeData().hasImage():
+        mime = event.mimeData()
+        # Anything file-like or text is taken, so that a drop that is not a photo is answered
+        # with a message instead of being refused silently.
+        if dropped_photo(mime) or mime.hasImage() or mime.hasUrls() or mime.hasText():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
@@ -417,9 +499,11 @@ class MainWindow(QMainWindow):
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
-        self.settings.window_geometry = bytes(self.saveGeometry().data()).hex()
-        self.settings.save()
-        self.shutdown()
+        try:
+            self.settings.window_geometry = bytes(self.saveGeometry().data()).hex()
+            self.save_settings()
+        finally:
+            self.shutdown()  # always: a running indexer thread would abort the process
         super().closeEvent(event)
 
     def shutdown(self) -> None:
@@ -433,3 +517,15 @@ class MainWindow(QMainWindow):
         self.thread_.wait(10000)
         self.tasks.shutdown()
         self.thumbnails.shutdown()
+
+
+def settings_save_problem(exc: OSError) -> str:
+    """One sentence: the file, the cause and the remedy."""
+    where = Settings.path()
+    cause = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        remedy = f"Make {where.parent} writable"
+    else:
+        remedy = "Free some disk space"
+    return (f"Could not save your settings to {where} ({cause}). {remedy}; until then, changes "
+            "apply only until Lookalike is closed.")

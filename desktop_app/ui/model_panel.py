@@ -23,6 +23,12 @@ from ..core.model_card import ModelCard, read_card
 
 
 def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
+    if card is None and folder and ((Path(folder) / "model.json").exists()
+                                    or (Path(folder) / "model.onnx").exists()):
+        return (f"<h3>The active model is damaged</h3><p>{html.escape(folder)}</p>"
+                f"<p>{html.escape(problem or 'It could not be loaded.')}</p><p>Choose the "
+                "default model below and press <i>Switch to this model</i>, or import the "
+                "model folder again.</p>")
     if card is None:
         return (f"<h3>No model installed</h3><p>{html.escape(problem or 'No model is loaded.')}"
                 "</p><p>Import a model folder (one holding <tt>model.onnx</tt> and "

@@ -3,6 +3,7 @@ and similarity, and a slider for the largest distance shown."""
 
 from __future__ import annotations
 
+import html
 import os
 
 from PySide6.QtCore import Qt, Signal
@@ -72,6 +73,16 @@ class ResultsPanel(QWidget):
         self.query_label.setText(f"Photos like <b>{os.path.basename(path)}</b>{where}")
         self.query_label.setToolTip(path)
         self.set_query_picture(pixmap)
+
+    def show_gone(self, path: str) -> None:
+        """The photo searched for left the library (deleted, moved out, or now unreadable)."""
+        self.show_problem(path, "is no longer in the library. Click another photo to see its "
+                                "look-alikes.")
+
+    def show_problem(self, path: str, sentence: str) -> None:
+        self.query_label.setText(f"<b>{html.escape(os.path.basename(path))}</b> {sentence}")
+        self.query_label.setToolTip(path)
+        self.set_query_picture(None)
 
     def set_query_picture(self, pixmap: QPixmap | None) -> None:
         if pixmap is not None and not pixmap.isNull():

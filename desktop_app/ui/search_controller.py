@@ -1,16 +1,20 @@
 """Searches as the user asks for them: a photo clicked (or Enter), a photo dropped or pasted,
 the slider moved, duplicates wanted. Each runs on the task pool over the current immutable
-snapshot; only the answer to the latest request is shown."""
+snapshot; only the answer to the latest request is shown. A new snapshot (files changed, or
+another model) runs the search on screen again, so results never show deleted or renamed
+files or codes of a model no longer active."""
 
 from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
 
 from .. import paths
+from ..core.errors import PhotoReadError
 from ..core.images import is_photo
 from ..settings import Settings
 from .duplicates_panel import DuplicatesPanel
@@ -19,6 +23,19 @@ from .results_panel import ResultsPanel
 from .search import QueryEncoder, SearchSnapshot, empty_snapshot, keeper_first
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
+
+PASTED_KEPT = 5  # pasted images kept in cache/pasted (the newest); older ones are deleted
+_STALE = object()  # a search answer computed for another model than the snapshot's: not shown
+
+
+@dataclass(eq=False)
+class Query:
+    """What the results show: a library photo (by id) or a file from anywhere."""
+    kind: str  # "photo" or "file"
+    path: str
+    photo_id: int | None = None
+    pasted: QImage | None = None  # pasted image data, saved to `path` on the pool when searched
+    code: tuple | None = None  # (QueryEncoder, packed code): reused while that encoder is active
 
 
 class SearchController(QObject):
@@ -33,69 +50,130 @@ class SearchController(QObject):
         self.settings, self.tasks, self.thumbnails = settings, tasks, thumbnails
         self.results_model, self.results_panel = results_model, results_panel
         self.duplicates_panel = duplicates_panel
-        self.snapshot: SearchSnapshot = empty_snapshot()
+        self._snapshot: SearchSnapshot = empty_snapshot()
+        self._ids_by_path: dict[str, int] | None = None  # the snapshot's paths, inverted lazily
         self.query_encoder = QueryEncoder(None)
         self.has_model = False
-        self._query: tuple | None = None  # ("photo", id, path) or ("file", path, code)
-        self._pasted: QImage | None = None  # pasted image data, saved on the pool when searched
+        self._query: Query | None = None
         thumbnails.ready.connect(self._on_thumbnail)
         results_panel.max_distance_changed.connect(self._on_max_distance)
         duplicates_panel.find_requested.connect(self.find_duplicates)
 
     def set_model(self, model_dir: str | None) -> None:
         self.has_model = model_dir is not None
+        if model_dir == self.query_encoder.model_dir:
+            return
         self.query_encoder = QueryEncoder(model_dir)
+        if self._query is not None:
+            self._query.code = None  # a dropped photo is encoded again, with the new model
+
+    # -- the snapshot ---------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> SearchSnapshot:
+        return self._snapshot
+
+    @snapshot.setter
+    def snapshot(self, snapshot: SearchSnapshot) -> None:
+        self._snapshot = snapshot
+        self._ids_by_path = None
+
+    def set_snapshot(self, snapshot: SearchSnapshot) -> None:
+        """A new snapshot from the indexer (at most about once a second): search again, so the
+        results follow deleted, renamed and re-encoded photos."""
+        old = self.snapshot
+        self.snapshot = snapshot
+        query = self._query
+        if query is None:
+            return
+        if query.kind == "photo":
+            path = snapshot.paths.get(query.photo_id)
+            if path is None and query.photo_id in old.paths:
+                self._query_gone(query)
+                return
+            if path is not None and path != query.path:  # renamed or moved
+                query.path = path
+                self.results_panel.show_query(path, self.thumbnails.pixmap(path))
+        self.rerun(quiet=True)
+
+    def _query_gone(self, query: Query) -> None:
+        self._query = None
+        self.tasks.forget("search")
+        self.results_model.set_results([])
+        self.results_panel.show_gone(query.path)
+        self.results_shown.emit([])
+
+    def library_id(self, path: str) -> int | None:
+        """The id of the library photo at `path`, if the snapshot has it."""
+        if self._ids_by_path is None:
+            self._ids_by_path = {p: i for i, p in self.snapshot.paths.items()}
+        found = self._ids_by_path.get(path)
+        if found is None:
+            found = self._ids_by_path.get(os.path.normpath(os.path.abspath(path)))
+        return found
 
     # -- asking ---------------------------------------------------------------------------------
     def search_photo(self, photo_id: int, path: str) -> None:
-        self._pasted = None
-        self._query = ("photo", photo_id, path)
+        self._query = Query("photo", path, photo_id)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path))
         self.rerun()
 
     def search_file(self, path: str, image: QImage | None = None) -> None:
-        """Search with a photo from anywhere; it is encoded on the fly and not added. Pasted
-        image data (`image`) is first written to `path`, on the task pool."""
+        """Search with a photo from anywhere; it is encoded on the fly and not added. A photo
+        that is in the library is searched as one (its own code, itself left out). Pasted image
+        data (`image`) is first written to `path`, on the task pool."""
+        if image is None:
+            photo_id = self.library_id(path)
+            if photo_id is not None:
+                self.search_photo(photo_id, self.snapshot.paths[photo_id])
+                return
         if not self.has_model:
             self.message.emit("No model is installed, so photos cannot be searched yet.")
             return
-        self._pasted = image
-        self._query = ("file", path, None)
+        self._query = Query("file", path, pasted=image)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
         self.rerun()
 
     def search_mime(self, mime) -> None:
-        """A drop or a paste: a photo file, or image data."""
-        path = dropped_photo(mime)
+        """A drop or a paste: a photo file, image data, or the path of a photo as text."""
+        path = dropped_photo(mime) or pasted_path(mime)
         if path:
             self.search_file(path)
-        elif mime is not None and mime.hasImage():
+        elif mime is not None and mime.hasImage() and not QImage(mime.imageData()).isNull():
             target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
             self.search_file(str(target), QImage(mime.imageData()))
         else:
-            self.message.emit("Drop or paste a photo file (JPEG, PNG, HEIC…) to search with it.")
+            self.message.emit(not_a_photo_message(mime))
 
-    def rerun(self) -> None:
-        if self._query is None:
+    def rerun(self, quiet: bool = False) -> None:
+        query = self._query
+        if query is None:
             return
         snap, k = self.snapshot, self.settings.results_count
         max_distance = self.results_panel.max_distance()
-        kind, key, extra = self._query
-        if kind == "photo":
-            def job():
-                return None, snap.similar(key, k, max_distance), snap.index.code_of(key) is not None
-        else:
-            encoder, code, pasted = self.query_encoder, extra, self._pasted
+        if query.kind == "photo":
+            photo_id = query.photo_id
 
             def job():
-                if pasted is not None and not os.path.exists(key):
-                    os.makedirs(os.path.dirname(key), exist_ok=True)
-                    pasted.save(key, "PNG")
-                c = code if code is not None else encoder.encode_file(key)
-                return c, snap.similar_to_code(c, k, max_distance), True
-        query = self._query
-        self.tasks.run_task(job, lambda r: self._show_results(query, *r), self._search_failed,
-                            key="search")
+                return snap.similar(photo_id, k, max_distance), snap.index.code_of(photo_id) is not None
+        else:
+            encoder, path, pasted = self.query_encoder, query.path, query.pasted
+
+            def job():
+                if pasted is not None and not os.path.exists(path):
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    pasted.save(path, "PNG")
+                    prune_pasted(os.path.dirname(path), keep=path)
+                cached = query.code
+                if cached is not None and cached[0] is encoder:
+                    code = cached[1]
+                else:
+                    code = encoder.encode_file(path)
+                    query.code = (encoder, code)  # the slider reuses it: no re-encoding
+                if len(code) != snap.index.codes.shape[1]:
+                    return _STALE  # the model changed; the matching snapshot follows
+                return snap.similar_to_code(code, k, max_distance), True
+        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet),
+                            lambda e: self._search_failed(query, e), key="search")
 
     @Slot(int)
     def find_duplicates(self, max_distance: int) -> None:
@@ -109,20 +187,39 @@ class SearchController(QObject):
         self.tasks.run_task(job, self._show_duplicates, self._duplicates_failed,
                             key="duplicates")
 
+    def clear_duplicates(self, why: str) -> None:
+        """Forget the groups shown (and any search for them still running)."""
+        self.tasks.forget("duplicates")
+        self.duplicates_panel.set_groups([])
+        self.duplicates_panel.status.setText(why)
+        self.duplicates_shown.emit([])
+
     # -- answers --------------------------------------------------------------------------------
-    def _show_results(self, query: tuple, code, matches: list, known: bool) -> None:
-        if query[0] == "file" and code is not None and self._query is query:
-            self._query = ("file", query[1], code)  # the slider reuses it: no re-encoding
-        self.results_model.set_results(matches)
+    def _show_results(self, query: Query, result, quiet: bool = False) -> None:
+        if result is _STALE or query is not self._query:
+            return
+        matches, known = result
+        if not (quiet and matches == self.results_model.matches()):
+            self.results_model.set_results(matches)  # unchanged: keep the selection and scroll
         self.results_panel.show_count(len(matches))
-        if not known:
+        if not known and not quiet:
             self.message.emit("This photo has not been indexed yet; its look-alikes appear "
                               "once it is.")
         self.results_shown.emit(matches)
 
-    def _search_failed(self, error: Exception) -> None:
+    def _search_failed(self, query: Query, error: Exception) -> None:
+        if query is not self._query:
+            return
         self.results_model.set_results([])
-        self.message.emit(f"Search failed: {error}")
+        if query.kind == "file" and isinstance(error, PhotoReadError):
+            self._query = None  # the slider would only fail again
+            shown = "the pasted image" if query.pasted is not None else error.path or query.path
+            self.results_panel.show_problem(query.path, "cannot be read: drop or paste another "
+                                                        "photo.")
+            self.message.emit(f"Drop or paste another photo; {shown} cannot be read: "
+                              f"{error.reason}.")
+        else:
+            self.message.emit(f"Search failed: {error}")
         self.results_shown.emit([])
 
     def _show_duplicates(self, groups: list) -> None:
@@ -139,13 +236,11 @@ class SearchController(QObject):
 
     @Slot(str)
     def _on_thumbnail(self, path: str) -> None:
-        if self._query_path() == path:
+        if self._query is not None and self._query.path == path:
             self.results_panel.set_query_picture(self.thumbnails.pixmap(path))
 
     def _query_path(self) -> str | None:
-        if self._query is None:
-            return None
-        return self._query[2] if self._query[0] == "photo" else self._query[1]
+        return self._query.path if self._query is not None else None
 
 
 def dropped_photo(mime) -> str | None:
@@ -154,3 +249,48 @@ def dropped_photo(mime) -> str | None:
         if url.isLocalFile() and is_photo(url.toLocalFile()):
             return url.toLocalFile()
     return None
+
+
+def pasted_path(mime) -> str | None:
+    """A photo file named as plain text (a path or a file:// URL), as copied from a terminal
+    or a file manager's "copy path"."""
+    if mime is None or not mime.hasText():
+        return None
+    text = mime.text().strip()
+    if not text or "\n" in text:
+        return None
+    if text.startswith("file:"):
+        text = QUrl(text).toLocalFile()
+    path = os.path.expanduser(text)
+    return path if os.path.isabs(path) and is_photo(path) and os.path.isfile(path) else None
+
+
+def not_a_photo_message(mime) -> str:
+    """One short sentence: why this drop or paste is not searched, and what to do instead."""
+    urls = mime.urls() if mime is not None and mime.hasUrls() else []
+    local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+    if any(os.path.isdir(p) for p in local):
+        return ("That is a folder: drop a single photo to search with it, or add the folder "
+                "under Watched folders to index its photos.")
+    if urls and not local:
+        return "Only photos on this computer can be searched: save it first, then drop the file."
+    if local:
+        return (f"{os.path.basename(local[0])} is not a photo Lookalike can search with: drop "
+                "or paste a photo file (JPEG, PNG, HEIC…).")
+    return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
+
+
+def prune_pasted(folder: str, keep: str, kept: int = PASTED_KEPT) -> None:
+    """Delete all but the newest `kept` pasted images (and never `keep`). Runs on the pool."""
+    try:
+        names = sorted(n for n in os.listdir(folder)
+                       if n.startswith("pasted-") and n.endswith(".png"))
+    except OSError:
+        return
+    for name in names[:-kept] if kept else names:
+        path = os.path.join(folder, name)
+        if path != keep:
+            try:
+                os.remove(path)
+            except OSError:
+                pass

@@ -51,6 +51,10 @@ class TaskRunner(QObject):
         self._pool.start(_Job(key, generation, fn, self._reply))
         return generation
 
+    def forget(self, key: str = "default") -> None:
+        """Drop the answer of any job still running for `key` (nothing newer was asked)."""
+        self._latest[key] = self._latest.get(key, 0) + 1
+
     def latest(self, key: str = "default") -> int:
         return self._latest.get(key, 0)
 

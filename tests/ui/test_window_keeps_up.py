@@ -1,0 +1,348 @@
+"""The window keeps up with what happens around it: files changing under the results, a model
+switch, folders removed while indexing or nested in others, a full disk, shortcuts across tabs,
+drops and pastes of every kind. Real MainWindow (offscreen), real SQLite, the tiny real model."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+
+import pytest
+from photos import make_photo
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
+from tiny_model import make_tiny_model
+from ui_helpers import wait_idle, wait_rows
+
+from desktop_app import paths
+from desktop_app.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+
+
+def row_of_path(window, path) -> int:
+    model = window.photos_model
+    return next(r for r in range(model.rowCount()) if model.photo_at(r).path == str(path))
+
+
+def result_names(window) -> list[str]:
+    return sorted(os.path.basename(m.path) for m in window.results_model.matches())
+
+
+def indexed_window(qtbot, make_window, folder, count: int):
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, count)
+    qtbot.waitUntil(lambda: len(window.snapshot) == count, timeout=20000)
+    wait_idle(qtbot, window)
+    return window
+
+
+def search_library_photo(qtbot, window, path) -> list:
+    index = window.photos_model.index(row_of_path(window, path))
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.search_index(index)
+    return blocker.args[0]
+
+
+def url_mime(*paths_) -> QMimeData:
+    mime = QMimeData()
+    mime.setUrls([QUrl(str(p)) if str(p).startswith("http") else QUrl.fromLocalFile(str(p))
+                  for p in paths_])
+    return mime
+
+
+def switch_to_new_model(qtbot, window, bits: int = 32) -> None:
+    other = make_tiny_model(paths.data_dir() / "incoming", bits=bits, seed=3, name="tiny-new")
+    window.model_panel.import_requested.emit(str(other))
+    combo = window.model_panel.models_combo
+    qtbot.waitUntil(lambda: "tiny-new" in (combo.currentText() or ""), timeout=20000)
+    window.model_panel.switch_button.click()
+    qtbot.waitUntil(lambda: window.card.bits == bits and window.snapshot.bits == bits,
+                    timeout=30000)
+
+
+# -- 1. results follow the files ----------------------------------------------------------------
+def test_results_follow_deleted_and_renamed_photos(qtbot, make_window, library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    window.results_panel.slider.setValue(48)  # every other photo is a result
+    search_library_photo(qtbot, window, library_photos / "chelsea.jpg")
+    assert result_names(window) == ["astronaut.png", "chelsea-small.jpg", "coffee.jpg",
+                                    "hubble.jpg", "rocket.jpg"]
+    os.remove(library_photos / "chelsea-small.jpg")
+    os.rename(library_photos / "coffee.jpg", library_photos / "coffee-renamed.jpg")
+    qtbot.waitUntil(lambda: result_names(window) == ["astronaut.png", "coffee-renamed.jpg",
+                                                     "hubble.jpg", "rocket.jpg"], timeout=20000)
+    # The photo searched for is renamed: the label follows; then deleted: the results go.
+    os.rename(library_photos / "chelsea.jpg", library_photos / "kitty.jpg")
+    qtbot.waitUntil(lambda: "kitty.jpg" in window.results_panel.query_label.text(),
+                    timeout=20000)
+    assert len(result_names(window)) == 4
+    os.remove(library_photos / "kitty.jpg")
+    qtbot.waitUntil(lambda: window.results_model.rowCount() == 0, timeout=20000)
+    assert "no longer in the library" in window.results_panel.query_label.text()
+
+
+# -- 2. a model switch ----------------------------------------------------------------------------
+def test_a_dropped_photo_is_encoded_again_after_a_model_switch(qtbot, make_window,
+                                                               library_photos, tmp_path):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    outside = tmp_path / "elsewhere" / "coffee-copy.jpg"
+    outside.parent.mkdir()
+    shutil.copy(library_photos / "coffee.jpg", outside)  # same pixels: distance 0 in any model
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.search.search_mime(url_mime(outside))
+    first = blocker.args[0][0]
+    assert (first.path, first.distance, first.bits) == (str(library_photos / "coffee.jpg"), 0, 48)
+    switch_to_new_model(qtbot, window, bits=32)
+
+    def shows_new_codes() -> bool:
+        matches = window.results_model.matches()
+        return bool(matches) and all(m.bits == 32 for m in matches) and \
+            matches[0].path == str(library_photos / "coffee.jpg") and matches[0].distance == 0
+
+    qtbot.waitUntil(shows_new_codes, timeout=20000)
+    # The slider reuses the new code (no stale 48-bit code against the 32-bit index).
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.results_panel.slider.setValue(20)
+    assert blocker.args[0] and all(m.bits == 32 for m in blocker.args[0])
+
+
+def test_a_photo_search_and_the_duplicates_follow_a_model_switch(qtbot, make_window,
+                                                                 library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    window.duplicates_panel.distance_spin.setValue(3)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=10000):
+        window.duplicates_panel.find_button.click()
+    assert window.duplicates_panel.groups_shown()
+    search_library_photo(qtbot, window, library_photos / "chelsea.jpg")
+    switch_to_new_model(qtbot, window, bits=32)
+    qtbot.waitUntil(lambda: window.results_model.matches() and
+                    all(m.bits == 32 for m in window.results_model.matches()), timeout=20000)
+    assert all(m.distance <= window.results_panel.max_distance()
+               for m in window.results_model.matches())
+    assert window.duplicates_panel.groups_shown() == []
+    assert "model changed" in window.duplicates_panel.status.text()
+
+
+# -- 3. a folder removed while indexing stays removed -------------------------------------------
+def test_a_folder_removed_while_its_indexing_is_queued_does_not_come_back(qtbot, make_window,
+                                                                          library_photos):
+    window = make_window()
+    reports = []
+    window.worker.folders_changed.connect(lambda folders: reports.append(folders),
+                                          Qt.ConnectionType.DirectConnection)
+    window.worker.pause()  # as if a big folder were indexing: both requests wait in the queue
+    window.add_folder(str(library_photos))
+    window.remove_folder(str(library_photos))
+    assert window.folders_panel.folders() == []
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)  # added, then removed
+    wait_idle(qtbot, window)
+    qtbot.wait(200)  # the GUI handles the last report
+    assert window.folders_panel.folders() == []
+    assert window.settings.watched_folders == [] and window.watcher.watched() == []
+    saved = Settings.load()
+    assert saved.watched_folders == [] and saved.removed_folders == []
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=10000)
+
+
+def test_a_removal_cut_short_by_quitting_is_finished_at_the_next_start(qtbot, make_window,
+                                                                       library_photos, tmp_path):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    window.close()
+    # Quit before the queued removal ran: the library still has the folder, settings do not.
+    other = tmp_path / "other"
+    make_photo(other / "retina.jpg", "retina", size=(200, 200))
+    again = make_window(watched_folders=[], removed_folders=[str(library_photos)])
+    again.add_folder(str(other))
+    wait_rows(qtbot, again, 1)
+    wait_idle(qtbot, again)
+    assert again.photos_model.photo_at(0).path == str(other / "retina.jpg")
+    assert again.settings.watched_folders == [str(other)]
+    assert Settings.load().removed_folders == []  # the library confirmed it
+
+
+# -- 4. nested folders ----------------------------------------------------------------------------
+def test_removing_a_folder_keeps_a_watched_folder_inside_it(qtbot, make_window, tmp_path):
+    root = tmp_path / "photos"
+    inner = root / "b"
+    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(inner / "rocket.jpg", "rocket", size=(150, 200))
+    make_photo(inner / "astronaut.png", "astronaut", size=(160, 160))
+    window = make_window()
+    window.add_folder(str(inner))
+    wait_rows(qtbot, window, 2)
+    wait_idle(qtbot, window)
+    window.add_folder(str(root))
+    wait_rows(qtbot, window, 3)
+    wait_idle(qtbot, window)
+    window.remove_folder(str(root))
+    assert window.folders_panel.folders() == [str(inner)]
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 2 and
+                    window.folders_panel.activity.text() == "", timeout=30000)
+    assert {window.photos_model.photo_at(r).path for r in range(2)} == {
+        str(inner / "rocket.jpg"), str(inner / "astronaut.png")}
+    make_photo(inner / "hubble.jpg", "hubble_deep_field", size=(180, 180))
+    wait_rows(qtbot, window, 3, timeout=20000)
+    assert "Unreadable photos" not in window.statusBar().currentMessage()
+
+
+def test_a_problem_that_is_not_a_photo_is_said_in_the_status_bar(qtbot, make_window, tmp_path):
+    window = make_window()
+    outside = make_photo(tmp_path / "not-watched" / "coffee.jpg", "coffee", size=(120, 90))
+    window._index_paths.emit([str(outside)])
+    qtbot.waitUntil(lambda: "not inside a library folder" in
+                    window.statusBar().currentMessage(), timeout=20000)
+    assert "Unreadable photos" not in window.statusBar().currentMessage()
+
+
+# -- 5. a full disk -------------------------------------------------------------------------------
+def test_a_full_disk_is_said_clearly_and_the_folder_is_still_indexed(qtbot, make_window,
+                                                                     library_photos,
+                                                                     monkeypatch):
+    window = make_window()
+
+    def disk_full(self, path=None):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Settings, "save", disk_full)
+    window.add_folder(str(library_photos))
+    message = window.statusBar().currentMessage()
+    assert "settings.json" in message and "No space left on device" in message
+    assert "Free some disk space" in message
+    assert window.watcher.watched() == [str(library_photos)]
+    assert window.folders_panel.folders() == [str(library_photos)]
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    window.close()  # the save fails again; the indexer thread is still stopped
+    assert not window.thread_.isRunning()
+
+
+# -- 6. shortcuts ---------------------------------------------------------------------------------
+def test_ctrl_l_and_ctrl_r_show_the_library_tab(qtbot, make_window):
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.tabs.setCurrentIndex(3)  # Model
+    qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+    qtbot.waitUntil(window.grid.hasFocus, timeout=5000)
+    window.tabs.setCurrentIndex(1)  # Duplicates
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+    qtbot.waitUntil(window.results_panel.grid.hasFocus, timeout=5000)
+
+
+# -- 7. drops and pastes --------------------------------------------------------------------------
+def drop_on_window(window, mime) -> bool:
+    target = window.grid.viewport()
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(target, enter)
+    if enter.isAccepted():
+        QApplication.sendEvent(target, QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction,
+                                                  mime, Qt.MouseButton.LeftButton,
+                                                  Qt.KeyboardModifier.NoModifier))
+    return enter.isAccepted()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint) in PySide
+def test_a_dropped_library_photo_is_searched_as_itself(qtbot, make_window, library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        assert drop_on_window(window, url_mime(library_photos / "chelsea.jpg"))
+    matches = blocker.args[0]
+    assert matches[0].path == str(library_photos / "chelsea-small.jpg")
+    assert all(m.path != str(library_photos / "chelsea.jpg") for m in matches)
+    assert "not in the library" not in window.results_panel.query_label.text()
+    assert "chelsea.jpg" in window.results_panel.query_label.text()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_drops_that_cannot_be_searched_say_why(qtbot, make_window, library_photos, tmp_path):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    broken = elsewhere / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        drop_on_window(window, url_mime(broken))
+    message = window.statusBar().currentMessage()
+    assert "Drop or paste another photo" in message and "broken.jpg" in message
+    assert "retried" not in message and "lookalike index" not in message
+    assert "cannot be read" in window.results_panel.query_label.text()
+    notes = elsewhere / "notes.txt"
+    notes.write_text("hello")
+    assert drop_on_window(window, url_mime(notes))
+    assert "notes.txt is not a photo" in window.statusBar().currentMessage()
+    assert drop_on_window(window, url_mime(elsewhere))
+    assert "folder" in window.statusBar().currentMessage()
+    assert drop_on_window(window, url_mime("https://example.com/cat.jpg"))
+    assert "on this computer" in window.statusBar().currentMessage()
+    plain = QMimeData()
+    plain.setText("hello")
+    assert drop_on_window(window, plain)
+    assert "Drop or paste a photo" in window.statusBar().currentMessage()
+    assert window.photos_model.rowCount() == 6
+
+
+def test_a_pasted_path_is_searched_and_old_pasted_images_are_deleted(qtbot, make_window,
+                                                                     library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    QGuiApplication.clipboard().setText(str(library_photos / "chelsea.jpg"))
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.paste()
+    assert blocker.args[0][0].path == str(library_photos / "chelsea-small.jpg")
+    pasted = paths.cache_dir() / "pasted"
+    pasted.mkdir(parents=True)
+    for i in range(8):
+        (pasted / f"pasted-{i:04d}.png").write_bytes(b"old")
+    QGuiApplication.clipboard().setImage(QImage(str(library_photos / "rocket.jpg")))
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.paste()
+    assert blocker.args[0][0].path == str(library_photos / "rocket.jpg")
+    left = sorted(p.name for p in pasted.iterdir())
+    assert len(left) == 5 and "pasted-0000.png" not in left
+    assert not left[-1].startswith("pasted-000")  # the new one is kept
+
+
+# -- nitpicks -------------------------------------------------------------------------------------
+def test_a_damaged_active_model_is_called_damaged(qtbot, tmp_path, tiny_model_dir):
+    damaged = tmp_path / "damaged-model"
+    shutil.copytree(tiny_model_dir, damaged)
+    (damaged / "model.onnx").write_bytes(b"not a model")
+    window = MainWindow(Settings(model_dir=str(damaged), first_run_done=True))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window._opened, timeout=10000)
+        qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+        text = window.banner.text()
+        assert "active model is damaged" in text and str(damaged) in text
+        assert "default model" in text and "No model is installed" not in text
+        assert "damaged" in window.model_panel.card_view.toPlainText()
+    finally:
+        window.shutdown()
+
+
+def test_the_pictures_button_is_off_without_a_pictures_folder(qtbot, make_window, tmp_path,
+                                                              monkeypatch):
+    monkeypatch.setattr(paths, "pictures_dir", lambda: tmp_path / "no-pictures-here")
+    window = make_window(first_run_done=False)
+    assert window.first_run.isVisible()
+    assert not window.use_pictures.isEnabled()
+
+
+def test_app_main_on_a_missing_folder_exits_cleanly(tmp_path, tiny_model_dir):
+    import subprocess
+    import sys
+
+    Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
+    result = subprocess.run([sys.executable, "-m", "desktop_app.app",
+                             str(tmp_path / "nonexistent")],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "does not exist" in result.stderr
+    assert "QThread" not in result.stderr
