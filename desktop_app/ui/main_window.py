@@ -214,7 +214,27 @@ class MainWindow(QMainWindow):
         w.model_switched.connect(self._on_model_switched)
         w.model_imported.connect(self._on_model_imported)
         w.error.connect(self.tell)
+        w.retry_pending.connect(self._on_retry_pending)
+        self.watcher.folder_unavailable.connect(self._on_folder_unavailable)
+        self.watcher.folder_available.connect(self._on_folder_available)
         self.thread_.start()
+
+    @Slot(str)
+    def _on_retry_pending(self, message: str) -> None:
+        # Stays up (no timeout) until the retry works: the user has something to fix.
+        if message:
+            self.statusBar().showMessage(message)
+        else:
+            self.statusBar().showMessage("The library is saved again.", 5000)
+
+    @Slot(str)
+    def _on_folder_unavailable(self, folder: str) -> None:
+        self.tell(f"{folder} is not available (drive unplugged, or the folder moved or "
+                  "removed?). Its photos are kept; it is checked again when it is back.")
+
+    @Slot(str)
+    def _on_folder_available(self, folder: str) -> None:
+        self.tell(f"{folder} is back; checking it for changes.")
 
     @Slot(object, str)
     def _on_opened(self, card, model_dir: str) -> None:

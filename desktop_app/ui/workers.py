@@ -7,23 +7,28 @@ import a model folder. Long jobs can be paused (`pause()` is called straight fro
 and only sets a flag that the library's should_stop reads); a paused job keeps what it did and is
 resumed from where it stopped. Results go back to the GUI as queued signals: progress at most
 ~10 times a second, and the changed photos plus a fresh search snapshot about once a second.
+A job that fails because the library cannot be saved for now (disk full, database locked by
+another process) is kept and retried by itself after a while (RETRY_FIRST_S, doubling up to
+RETRY_MAX_S); the jobs after it wait, so they still run in the order they were asked for.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
-from ..core.errors import LookalikeError, ModelError
+from ..core.errors import LookalikeError, ModelError, StoreError
 from ..core.records import IndexReport, Photo
 from .background import lower_this_thread
 from .search import SearchSnapshot
@@ -32,6 +37,8 @@ log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL_S = 0.1
 PUBLISH_INTERVAL_S = 1.0
+RETRY_FIRST_S = 10.0  # a job that could not be saved (disk full, locked) runs again after this
+RETRY_MAX_S = 60.0  # ... doubling each time it fails again, up to this
 
 
 def no_model_message(model_dir: str | Path) -> str:
@@ -54,6 +61,10 @@ class IndexerWorker(QObject):
     model_imported = Signal(str, object)  # (copied folder, ModelCard)
     error = Signal(str)  # one clear sentence for the status bar
     paused_changed = Signal(bool)
+    # While a job waits to be retried because the library could not be saved (disk full,
+    # database locked): the sentence saying so and that it is retried automatically (also sent
+    # on `error`). "" once a retry has worked (the notice can go).
+    retry_pending = Signal(str)
 
     def __init__(self, model_dir: str | None, database: str | None = None) -> None:
         super().__init__()
@@ -69,6 +80,13 @@ class IndexerWorker(QObject):
         self._last_publish = 0.0
         self._publish_interval = PUBLISH_INTERVAL_S
         self._draining = False
+        self.retry_first_s = RETRY_FIRST_S
+        self.retry_max_s = RETRY_MAX_S
+        self._retry_delay = self.retry_first_s
+        self._retry_note = ""  # what the activity line says while a retry waits
+        self._retry_timer = QTimer(self)  # a child: it moves to the worker's thread with it
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.timeout.connect(self._drain)
 
     # -- called from the GUI thread (thread-safe: flags only) ---------------------------------
     def pause(self) -> None:
@@ -161,6 +179,7 @@ class IndexerWorker(QObject):
 
     @Slot()
     def close(self) -> None:
+        self._retry_timer.stop()
         self._queue.clear()
         if self._store is not None:
             self._store.close()
@@ -181,7 +200,8 @@ class IndexerWorker(QObject):
             return
         self._draining = True
         try:
-            while self._queue and not self._pause.is_set() and not self._quit.is_set():
+            while (self._queue and not self._pause.is_set() and not self._quit.is_set()
+                   and not self._retry_timer.isActive()):
                 kind, arg = self._queue.popleft()
                 stopped = self._run(kind, arg)
                 if stopped:
@@ -189,11 +209,24 @@ class IndexerWorker(QObject):
                     break
         finally:
             self._draining = False
-            if not self._queue or self._pause.is_set():
-                self.activity.emit("Paused" if self._queue else "")
+            if self._queue and self._pause.is_set():
+                self.activity.emit("Paused")
+            elif self._queue and self._retry_timer.isActive():
+                self.activity.emit(self._retry_note)
+            elif not self._queue:
+                self.activity.emit("")
 
     def _run(self, kind: str, arg: object) -> bool:
-        """Run one request; True if it stopped early (paused) and must run again."""
+        """Run one request; True if it stopped early (paused, or failed to save and waits to be
+        retried) and must run again."""
+        stopped = self._run_job(kind, arg)
+        if not stopped and self._retry_note:
+            self._retry_note = ""  # the retry worked (or the job had nothing left to save)
+            self._retry_delay = self.retry_first_s
+            self.retry_pending.emit("")
+        return stopped
+
+    def _run_job(self, kind: str, arg: object) -> bool:
         if kind == "import_model":
             self._import_model(str(arg))
             return False
@@ -233,6 +266,8 @@ class IndexerWorker(QObject):
                 call = lambda p, s: lib.retry_failed(p)
             report = self._with_progress(label, call)
         except LookalikeError as exc:
+            if _retryable(exc):
+                return self._retry_later(exc)
             self.error.emit(str(exc))
             return False
         except Exception as exc:  # keep the worker alive; the user sees what failed
@@ -264,6 +299,24 @@ class IndexerWorker(QObject):
 
         return call(progress, should_stop)
 
+    def _retry_later(self, exc: StoreError) -> bool:
+        """Keep the job that could not be saved; run it (and those after it) again later."""
+        delay = self._retry_delay
+        self._retry_delay = min(delay * 2, self.retry_max_s)
+        seconds = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+        if "disk is full" in str(exc):
+            hint = (f"Free some disk space: it is retried automatically in {seconds}, and "
+                    "again until it works")
+        else:
+            hint = f"It is retried automatically in {seconds}, and again until it works"
+        message = str(StoreError(exc.path, exc.reason, hint))
+        log.warning("%s", message)
+        self._retry_note = f"Waiting to retry in {seconds}: the library could not be saved"
+        self._retry_timer.start(int(delay * 1000))
+        self.error.emit(message)
+        self.retry_pending.emit(message)
+        return True
+
     # -- models ---------------------------------------------------------------------------------
     def _load_encoder(self, model_dir: str, quiet: bool = False) -> Encoder | None:
         try:
@@ -288,9 +341,9 @@ class IndexerWorker(QObject):
         if self._library is None:
             self._make_library(encoder)
             self.model_dir = model_dir
+            self._publish(force=True)  # before model_switched, as below
             self.model_switched.emit(model_dir, encoder.card)
             self.reconcile_all()
-            self._publish(force=True)
             return False
         lib = self._library
         try:
@@ -298,13 +351,17 @@ class IndexerWorker(QObject):
                 f"Re-encoding the library with {encoder.card.name}",
                 lambda p, s: lib.activate_model(encoder, p, s))
         except LookalikeError as exc:
+            if _retryable(exc):
+                return self._retry_later(exc)
             self.error.emit(str(exc))
             return False
         if report.stopped:
             return self._pause.is_set()
         self.model_dir = model_dir
-        self.model_switched.emit(model_dir, encoder.card)
+        # The new snapshot first: the window reruns its search on model_switched, and must
+        # find the new model's codes there, not the old model's.
         self._publish(force=True)
+        self.model_switched.emit(model_dir, encoder.card)
         self.finished_job.emit(f"Switched to {encoder.card.name}", report)
         return False
 
@@ -356,6 +413,25 @@ class IndexerWorker(QObject):
         self._last_publish = time.monotonic()
         # Publishing must stay a small share of the work, even for a huge library.
         self._publish_interval = max(PUBLISH_INTERVAL_S, 5 * (self._last_publish - now))
+
+
+_SQLITE_RETRYABLE = {getattr(sqlite3, "SQLITE_BUSY", 5), getattr(sqlite3, "SQLITE_LOCKED", 6),
+                     getattr(sqlite3, "SQLITE_FULL", 13)}
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Would the same job work later: the disk is full or the database is locked (not damaged,
+    read-only, or of another version)?"""
+    if not isinstance(exc, StoreError):
+        return False
+    cause = exc.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return (code & 0xFF) in _SQLITE_RETRYABLE
+    if isinstance(cause, OSError) and cause.errno is not None:
+        return cause.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+    reason = exc.reason.lower()
+    return "disk is full" in reason or "locked" in reason
 
 
 def _merged(reports: list[IndexReport]) -> IndexReport:

@@ -5,14 +5,27 @@ On the GUI thread a single-shot timer restarts on each poke; when events have be
 `debounce_ms` (or have kept coming for `max_wait_ms`), the pending paths are swapped out and
 emitted as `paths_changed(list[str])` and `paths_removed(list[str])`. No watchdog type leaves
 this module. Folders on network shares can be polled instead (native events do not arrive there).
+
+A watched folder can go away: its drive is unplugged or unmounted, it is deleted or moved. The
+native watch dies with it (and a drive plugged back in is a different folder to the system), so
+a checker thread looks every `recheck_s` seconds, and at once when a file system is mounted or
+unmounted (Linux), whether each watched folder is still the one being watched, and whether each
+folder that went away is back. A folder that went away (or was
+missing when `watch` was called) is unwatched and `folder_unavailable(folder)` is emitted; nothing
+is reported removed under it (its photos are kept, as the library keeps them). When it is back it
+is watched again, `folder_available(folder)` is emitted, then `paths_changed([folder])` asks for
+a reconcile of the whole folder (what changed while it was away).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import select
 import threading
 import time
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -24,19 +37,37 @@ from ..core.images import is_photo
 log = logging.getLogger(__name__)
 
 CHANGED, REMOVED = True, False
+RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone or back
+
+
+@dataclass(frozen=True)
+class _Root:
+    """What was watched: to tell later whether the folder at that path is still the same one."""
+
+    polling: bool
+    identity: tuple | None  # (st_dev, st_ino, mount id) when the watch started
+    mount_point: bool  # the folder was a mount point (once unmounted an empty folder is left)
+    generation: int  # which watch of this folder (a later one must not be dropped for an old)
 
 
 class _Recorder(FileSystemEventHandler):
     """Runs on the observer thread: turn each event into pending (path, changed?) and poke."""
 
-    def __init__(self, watcher: FolderWatcher) -> None:
+    def __init__(self, watcher: FolderWatcher, root: str = "", generation: int = 0) -> None:
         self._watcher = watcher
+        self._root = root
+        self._generation = generation
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
         src = os.fsdecode(event.src_path)
         dest = os.fsdecode(event.dest_path) if getattr(event, "dest_path", "") else ""
         if event.is_directory:
+            if src == self._root and kind in ("deleted", "moved"):
+                # The watched folder itself went away (its watch is dead): keep its photos and
+                # watch for it to come back.
+                self._watcher._root_went_away.emit(self._root, self._generation)
+                return
             # A folder moved in or out carries its photos; created/modified folders are empty
             # or their files send their own events.
             if kind == "moved":
@@ -63,10 +94,19 @@ class _Recorder(FileSystemEventHandler):
 class FolderWatcher(QObject):
     paths_changed = Signal(list)
     paths_removed = Signal(list)
+    # A watched folder is not there (drive unplugged, folder deleted or moved, or missing when
+    # watch() was called); its photos are kept and it is watched again when it is back.
+    folder_unavailable = Signal(str)
+    # A folder that was unavailable is back and watched again; paths_changed([folder]) follows
+    # (after the debounce) so the indexer reconciles what changed while it was away.
+    folder_available = Signal(str)
     _poke = Signal()
+    _root_went_away = Signal(str, int)  # from an observer thread: (folder, generation)
+    _presence = Signal(list, list)  # from the checker thread: [(folder, generation)] gone, [back]
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
-                 poll_interval_s: float = 5.0, parent: QObject | None = None) -> None:
+                 poll_interval_s: float = 5.0, recheck_s: float | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
         self._pending: dict[str, bool] = {}  # path -> CHANGED/REMOVED, the latest event wins
@@ -77,54 +117,104 @@ class FolderWatcher(QObject):
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.flush)
         self._poke.connect(self._on_poke)  # queued: emitted from the observer thread
+        self._root_went_away.connect(self._on_root_went_away)  # queued, as _poke
+        self._presence.connect(self._on_presence)  # queued: emitted from the checker thread
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
         self._watches: dict[str, tuple[object, object]] = {}  # folder -> (observer, watch)
+        # Shared with the checker thread (under _lock): the folders watched, and those waiting
+        # to come back (folder -> the _Root they had, or one made up if never watched).
+        self._roots: dict[str, _Root] = {}
+        self._waiting: dict[str, _Root] = {}
+        self._generation = 0
+        self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
+        self._checker: _Checker | None = None
 
     # -- folders --------------------------------------------------------------------------------
     def watch(self, folder: str, polling: bool = False) -> bool:
-        """Start watching `folder` recursively. False (and a log line) if it cannot be watched."""
+        """Start watching `folder` recursively. False (and a log line) if it cannot be watched
+        now; a folder that is missing is watched as soon as it is there (folder_available)."""
         folder = os.path.abspath(folder)
         if folder in self._watches:
             return True
+        self._start_checker()
         if not os.path.isdir(folder):
-            log.warning("%s: not watching, the folder does not exist", folder)
+            if folder not in self._waiting:
+                log.warning("%s: not available (drive unplugged?); it is watched again, and its "
+                            "changes indexed, when it is back", folder)
+                with self._lock:
+                    self._waiting[folder] = _Root(polling, None, False, 0)
+                self.folder_unavailable.emit(folder)
             return False
-        observer = self._observer(polling)
-        try:
-            handle = observer.schedule(_Recorder(self), folder, recursive=True)
-        except OSError as exc:  # e.g. the inotify watch limit
-            log.warning("%s: cannot watch this folder (%s); changes will be found on the "
-                        "next start or rescan. On Linux raise fs.inotify.max_user_watches, "
-                        "or use polling for this folder", folder, exc)
-            return False
-        self._watches[folder] = (observer, handle)
-        return True
+        if folder in self._waiting:
+            self._come_back(folder)
+            return folder in self._watches
+        return self._schedule(folder, polling)
 
     def unwatch(self, folder: str) -> None:
         folder = os.path.abspath(folder)
-        entry = self._watches.pop(folder, None)
-        if entry:
-            observer, handle = entry
-            try:
-                observer.unschedule(handle)
-            except (KeyError, OSError):
-                pass
+        with self._lock:
+            self._waiting.pop(folder, None)
+        self._unschedule(folder)
 
     def watched(self) -> list[str]:
+        """The folders watched now (not those waiting to come back: see unavailable())."""
         return sorted(self._watches)
+
+    def unavailable(self) -> list[str]:
+        """The folders asked for that are not there now (each is watched again when back)."""
+        with self._lock:
+            return sorted(self._waiting)
 
     def stop(self) -> None:
         self._timer.stop()
+        if self._checker is not None:
+            self._checker.stop()
         for observer in (self._native, self._polling):
             if observer is not None:
                 observer.stop()
         for observer in (self._native, self._polling):
             if observer is not None and observer.is_alive():
                 observer.join(timeout=2)
+        if self._checker is not None and self._checker.is_alive():
+            self._checker.join(timeout=2)
+        self._checker = None
         self._native = self._polling = None
         self._watches.clear()
+        with self._lock:
+            self._roots.clear()
+            self._waiting.clear()
+
+    def _schedule(self, folder: str, polling: bool) -> bool:
+        observer = self._observer(polling)
+        self._generation += 1
+        try:
+            identity = _identity(folder, _mounts())
+            mount_point = os.path.ismount(folder)
+            handle = observer.schedule(_Recorder(self, folder, self._generation), folder,
+                                       recursive=True)
+        except OSError as exc:  # e.g. the inotify watch limit
+            log.warning("%s: cannot watch this folder (%s); changes will be found on the "
+                        "next start or rescan. On Linux raise fs.inotify.max_user_watches, "
+                        "or use polling for this folder", folder, exc)
+            return False
+        self._watches[folder] = (observer, handle)
+        with self._lock:
+            self._roots[folder] = _Root(polling, identity, mount_point, self._generation)
+        return True
+
+    def _unschedule(self, folder: str) -> _Root | None:
+        entry = self._watches.pop(folder, None)
+        with self._lock:
+            root = self._roots.pop(folder, None)
+        if entry:
+            observer, handle = entry
+            try:
+                observer.unschedule(handle)
+            except (KeyError, OSError, RuntimeError):
+                pass
+        return root
 
     def _observer(self, polling: bool):
         if polling:
@@ -138,6 +228,70 @@ class FolderWatcher(QObject):
             self._native.daemon = True
             self._native.start()
         return self._native
+
+    # -- folders that go away and come back -----------------------------------------------------
+    def _start_checker(self) -> None:
+        if self._checker is None or not self._checker.is_alive():
+            self._checker = _Checker(self)
+            self._checker.start()
+
+    def _check(self) -> bool:
+        """Checker thread: stat the folders (a dead network mount may block here, not the GUI)
+        and tell the GUI thread which watched ones are gone and which waiting ones are back.
+        False once the watcher is deleted."""
+        with self._lock:
+            roots, waiting = dict(self._roots), dict(self._waiting)
+        mounts = _mounts() if roots else None
+        gone = [(f, r.generation) for f, r in roots.items() if not _same_folder(f, r, mounts)]
+        back = [f for f, r in waiting.items() if _present(f, r)]
+        back += [f for f, _g in gone if _present(f, roots[f])]  # replaced: back at once
+        if gone or back:
+            try:
+                self._presence.emit(gone, back)
+            except RuntimeError:  # the watcher was deleted
+                return False
+        return True
+
+    @Slot(list, list)
+    def _on_presence(self, gone: list, back: list) -> None:
+        for folder, generation in gone:
+            self._went_away(folder, generation)
+        for folder in back:
+            if folder in self._waiting:
+                self._come_back(folder)
+
+    @Slot(str, int)
+    def _on_root_went_away(self, folder: str, generation: int) -> None:
+        if self._went_away(folder, generation) and _present(folder, self._waiting[folder]):
+            self._come_back(folder)  # deleted and made again already
+
+    def _went_away(self, folder: str, generation: int) -> bool:
+        root = self._roots.get(folder)
+        if root is None or root.generation != generation:
+            return False  # unwatched, or watched again since
+        self._unschedule(folder)
+        with self._lock:
+            self._waiting[folder] = root
+        log.warning("%s: the folder is not available any more (drive unplugged, or folder "
+                    "moved or deleted); its photos are kept, and it is watched again when it "
+                    "is back", folder)
+        self.folder_unavailable.emit(folder)
+        return True
+
+    def _come_back(self, folder: str) -> None:
+        with self._lock:
+            root = self._waiting.pop(folder, None)
+        if root is None:
+            return
+        if not self._schedule(folder, root.polling):
+            if not _present(folder, root):  # gone again already: keep waiting for it
+                with self._lock:
+                    self._waiting[folder] = root
+                return
+            log.warning("%s: the folder is back but cannot be watched; it is indexed now", folder)
+        log.info("%s: the folder is back; indexing what changed while it was away", folder)
+        self.folder_available.emit(folder)
+        self._record([(folder, CHANGED)])
 
     # -- observer thread ------------------------------------------------------------------------
     def _record(self, items: list[tuple[str, bool]]) -> None:
@@ -163,6 +317,12 @@ class FolderWatcher(QObject):
     def flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
+            away = list(self._waiting)
+        # Nothing is reported under a folder that went away: its photos are kept, and the whole
+        # folder is reconciled when it is back.
+        if away:
+            pending = {p: c for p, c in pending.items()
+                       if not any(_is_under(p, folder) for folder in away)}
         if not pending:
             return
         changed = _outermost(p for p, c in pending.items() if c)
@@ -173,6 +333,120 @@ class FolderWatcher(QObject):
             self.paths_changed.emit(changed)
         if removed:
             self.paths_removed.emit(removed)
+
+
+class _Checker(threading.Thread):
+    """Calls watcher._check() every `recheck_s` seconds, and at once when a file system is
+    mounted or unmounted (Linux: /proc/self/mountinfo wakes poll() then), so a drive unplugged
+    and plugged in again is seen even when it comes back within `recheck_s`."""
+
+    def __init__(self, watcher: FolderWatcher) -> None:
+        super().__init__(name="folder-presence", daemon=True)
+        self._watcher = watcher
+        self._stopping = threading.Event()
+        self._pipe_lock = threading.Lock()  # the wake-up pipe is closed once, never written after
+        self._wake_r, self._wake_w = os.pipe()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._pipe_lock:
+            if self._wake_w >= 0:
+                try:
+                    os.write(self._wake_w, b"!")
+                except OSError:
+                    pass
+
+    def run(self) -> None:
+        mountinfo = None
+        poller = select.poll() if hasattr(select, "poll") else None
+        if poller is not None:
+            poller.register(self._wake_r, select.POLLIN)
+            try:
+                mountinfo = os.open("/proc/self/mountinfo", os.O_RDONLY)
+                poller.register(mountinfo, select.POLLPRI)
+            except OSError:
+                mountinfo = None
+        try:
+            while not self._stopping.is_set():
+                if poller is not None:
+                    poller.poll(max(self._watcher.recheck_s, 0.01) * 1000)
+                else:
+                    self._stopping.wait(self._watcher.recheck_s)
+                if self._stopping.is_set():
+                    return
+                try:
+                    if mountinfo is not None:
+                        os.lseek(mountinfo, 0, os.SEEK_SET)
+                        while os.read(mountinfo, 65536):  # re-arms the mount-change wake-up
+                            pass
+                    if not self._watcher._check():
+                        return
+                except Exception:  # never let the checks stop for good
+                    log.exception("checking the watched folders failed")
+                time.sleep(0.05)  # a burst of mount changes costs a few checks, never a spin
+        finally:
+            if mountinfo is not None:
+                os.close(mountinfo)
+            with self._pipe_lock:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1
+
+
+def _present(folder: str, root: _Root) -> bool:
+    """Is the folder there (a mount point that was unmounted leaves an empty folder: not it)?"""
+    try:
+        return os.path.isdir(folder) and (not root.mount_point or os.path.ismount(folder))
+    except OSError:
+        return False
+
+
+def _same_folder(folder: str, root: _Root, mounts: list[tuple[str, int]] | None) -> bool:
+    """Is the folder watched still there, and the same one? A folder made again at that path is
+    not: the old native watch does not see it. (The same drive mounted again can have the same
+    device, inode and even mount id: the unmount is caught when it happens, see _Checker.)"""
+    if not _present(folder, root):
+        return False
+    if root.polling or root.identity is None:
+        return True  # polling looks at the path each time; inode numbers on shares may change
+    try:
+        return _identity(folder, mounts) == root.identity
+    except OSError:
+        return False
+
+
+def _identity(folder: str, mounts: list[tuple[str, int]] | None) -> tuple:
+    st = os.stat(folder)
+    return st.st_dev, st.st_ino, _mount_id(os.path.realpath(folder), mounts)
+
+
+def _mounts() -> list[tuple[str, int]] | None:
+    """(mount point, mount id) of each mount, in mount order (Linux); None elsewhere."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    mounts = []
+    for line in lines:
+        fields = line.split(" ")
+        if len(fields) > 4 and fields[0].isdigit():
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            mounts.append((point, int(fields[0])))
+    return mounts
+
+
+def _mount_id(path: str, mounts: list[tuple[str, int]] | None) -> int | None:
+    """The id of the mount that holds `path` (the last mounted on the deepest mount point)."""
+    best, best_len = None, -1
+    for point, mount_id in mounts or ():
+        if _is_under(path, point) and len(point) >= best_len:
+            best, best_len = mount_id, len(point)
+    return best
+
+
+def _is_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _outermost(paths) -> list[str]:
