@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import paths
+from .atomic_file import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -71,21 +71,7 @@ class Settings:
 
     def save(self, path: Path | None = None) -> None:
         path = path or self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(asdict(self), indent=2) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_text_atomic(path, json.dumps(asdict(self), indent=2) + "\n")
 
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(folder)

@@ -14,11 +14,11 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 from .. import paths
+from ..atomic_file import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +61,7 @@ def _save(runs: dict[str, str]) -> None:
         except FileNotFoundError:
             pass
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"version": RUNS_VERSION, "runs": runs}, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".unfinished-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomic(path, json.dumps({"version": RUNS_VERSION, "runs": runs}, indent=2) + "\n")
 
 
 def remember(albums: str, out_dir: str | os.PathLike) -> None:
