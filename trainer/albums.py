@@ -267,15 +267,22 @@ class Manifest:
         except (OSError, json.JSONDecodeError) as exc:
             raise AlbumError(path, f"the manifest cannot be read ({exc})",
                              "Run `python -m trainer prepare` again") from exc
+        if not isinstance(raw, dict):
+            raise AlbumError(path, "the manifest is not a manifest (not a JSON object)",
+                             "Run `python -m trainer prepare` again")
         if raw.get("version") != MANIFEST_VERSION:
             raise AlbumError(path, f"manifest version {raw.get('version')!r} is not supported",
                              "Run `python -m trainer prepare` again")
-        photos = [AlbumPhoto(p["path"], p["fingerprint"], list(p["labels"]), p["split"])
-                  for p in raw["photos"]]
-        return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
-                   raw["fingerprint"], list(raw.get("unreadable", [])),
-                   list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
-                   str(raw.get("listing", "")))
+        try:
+            photos = [AlbumPhoto(p["path"], p["fingerprint"], list(p["labels"]), p["split"])
+                      for p in raw["photos"]]
+            return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
+                       raw["fingerprint"], list(raw.get("unreadable", [])),
+                       list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
+                       str(raw.get("listing", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AlbumError(path, f"the manifest is damaged ({type(exc).__name__}: {exc})",
+                             "Run `python -m trainer prepare` again") from exc
 
 
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,

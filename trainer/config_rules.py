@@ -58,7 +58,7 @@ def check_value(key: str, value: Any, default: Any, where: str) -> Any:
     """The value to use for `key` (an int for a float setting stays as given); raises AlbumError
     naming the key, the value and what is allowed."""
     if key == "train.bits":
-        return check_bits(value, where)
+        return check_bits(value, where, lengths=False)  # the range: check_together
     if key == "head.stages":
         if not isinstance(value, list) or not all(_is_int(s) and s >= 1 for s in value):
             raise _bad(where, key, value, "a list of positive whole numbers, e.g. [64, 48, 32]")
@@ -86,12 +86,14 @@ def check_value(key: str, value: Any, default: Any, where: str) -> Any:
     return value
 
 
-def check_bits(value: Any, where: str) -> list[int]:
-    """train.bits: one length or a list; each from 12 to 64 (any of them is a stage)."""
+def check_bits(value: Any, where: str, lengths: bool = True) -> list[int]:
+    """train.bits: one length or a list of whole numbers; with `lengths`, each from 12 to 64
+    (any of them is a stage). Without it only the type is checked: a run folder saved by an
+    older trainer may hold other lengths, and --bits replaces them before anything trains."""
     values = value if isinstance(value, list) else [value]
     low, high = BITS_RANGE
     for b in values:
-        if not _is_int(b) or not low <= b <= high:
+        if not _is_int(b) or (lengths and not low <= b <= high):
             raise AlbumError(where, f"{b!r} bits is not a code length Lookalike makes (it "
                              f"makes {low}- to {high}-bit codes)",
                              f"Choose --bits from {low} to {high}, e.g. 48")
@@ -110,6 +112,8 @@ def check_together(cfg: dict[str, Any], lengths: bool = True) -> None:
                          f"{d['val_fraction'] + d['query_fraction']:g} leaves no training photos",
                          "Keep their sum below 1 (the defaults are 0.1 each)")
     long_bits = cfg["head"]["long_bits"]
+    if lengths:
+        check_bits(cfg["train"]["bits"], "--bits")
     for b in cfg["train"]["bits"] if lengths else ():
         if b >= long_bits:
             raise AlbumError(None, f"{b} bits is not shorter than the long code ({long_bits} "

@@ -138,6 +138,10 @@ class FinetuneTrainer(HeadTrainer):
         self.backbones[bits] = {k: v.detach().cpu().clone()
                                 for k, v in self.backbone.state_dict().items()}
 
+    # The backbone's ImageNet classifier (EfficientNet-Lite0's _fc) is not in the hashing
+    # forward pass; under torchrun DDP would refuse its missing gradients.
+    ddp_find_unused = True
+
     def module_for_ddp(self) -> nn.Module:
         return Encoder(self.backbone, self.net)
 

@@ -344,7 +344,8 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
     if can_resume(albums, run_dir, cfg):
-        _say(reporter, f"resuming the unfinished training in {run_dir} (same albums, unchanged)")
+        _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos are "
+             "not read again, and its training resumes where it stopped")
     else:
         from .albums import count_candidates
 

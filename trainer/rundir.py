@@ -7,7 +7,6 @@ checkpoint identity whether training resumes, and files learnt from old albums a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -26,7 +25,8 @@ BACKBONE = "backbone.pt"
 CONFIG = "config.toml"
 TRAINING = "training.json"
 # Learnt from one manifest's photos: stale once the albums change.
-LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TRAINING, "evaluation-*")
+LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TRAINING, "evaluation-[0-9]*.json",
+          "evaluation-[0-9]*-*.png")
 
 
 def load_manifest(run_dir: Path) -> Manifest | None:
@@ -51,7 +51,8 @@ def albums_change(old: Manifest, new: Manifest) -> str:
 def clear_learnt(run_dir: Path) -> None:
     for pattern in LEARNT:
         for stale in run_dir.glob(pattern):
-            stale.unlink()
+            if stale.is_file():  # the trainer's own files only; a user's folder is left alone
+                stale.unlink()
 
 
 def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) -> bool:
@@ -63,15 +64,12 @@ def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) ->
     if old.root != str(Path(albums).expanduser().resolve()):
         return False
     try:
-        finished = json.loads((run_dir / TRAINING).read_text()).get(
-            "dataset_fingerprint") == old.fingerprint
-    except (OSError, ValueError):
-        finished = False
-    try:
         same_data = config_mod.read_saved(run_dir / CONFIG)["data"] == cfg["data"]
     except (OSError, ValueError, AlbumError):
         same_data = False
-    return same_data and not finished and listing_digest(albums) == old.listing
+    # A finished run qualifies too: training then finds its final checkpoint and has nothing
+    # left to do, instead of every photo being read again.
+    return same_data and listing_digest(albums) == old.listing
 
 
 def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +99,10 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
     old = saved.get("identity")
     if old == identity:
         return saved
-    old = old if isinstance(old, dict) else {}
+    if not isinstance(old, dict) or "split" not in old:
+        log.warning("%s was made by an earlier version of the trainer; training starts afresh",
+                    path)
+        return None
     why = []
     for key, now in identity.items():
         if old.get(key) != now:

@@ -216,8 +216,12 @@ class HeadTrainer:
 
             self._ddp = DistributedDataParallel(
                 self.module_for_ddp(), device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                broadcast_buffers=False)
+                broadcast_buffers=False, find_unused_parameters=self.ddp_find_unused)
         return self._ddp
+
+    # DDP must be told when some parameters get no gradient in a step (else it stops with
+    # "parameters that were not used in producing loss"); the head alone uses all of its own.
+    ddp_find_unused = False
 
     def module_for_ddp(self) -> torch.nn.Module:
         return self.net

@@ -125,3 +125,49 @@ def test_no_resume_fine_tunes_again(albums, tmp_path, capsys):
     assert main(["train", str(run_dir), "--progress", "json", "--no-resume", *tiny]) == 0
     fine_tuning = [e for e in train_events(capsys)[0] if e["steps"] == ft_steps]
     assert fine_tuning and fine_tuning[0]["step"] <= 2  # tuned again from the start
+
+
+def test_a_finished_run_run_again_reads_no_photo(albums, tmp_path, capsys, monkeypatch):
+    from trainer import pipeline
+
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0
+    capsys.readouterr()
+
+    def no_prepare(*args, **kwargs):
+        raise AssertionError("the unchanged albums were read again")
+
+    monkeypatch.setattr(pipeline, "run_prepare", no_prepare)
+    assert main(run(albums, out)) == 0
+    _, err = train_events(capsys)
+    assert "albums are unchanged" in err
+    assert read_card(out).bits == 12
+
+
+def test_a_run_folder_saved_with_other_lengths_still_trains_with_valid_bits(albums, tmp_path):
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    saved = run_dir / "config.toml"
+    text = saved.read_text()
+    assert "bits = [12]" in text
+    saved.write_text(text.replace("bits = [12]", "bits = [8]"))  # as an older trainer allowed
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    assert main(["evaluate", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    assert main(["train", str(run_dir), "--bits", "8", "--progress", "none"]) == 2
+
+
+def test_preparing_again_leaves_the_users_files_and_mends_a_damaged_manifest(albums, tmp_path):
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    (run_dir / "evaluation-old").mkdir()
+    (run_dir / "evaluation-notes.txt").write_text("mine")
+    second = other_albums(tmp_path / "second")
+    assert main(["prepare", str(second), "--out", str(run_dir), "--progress", "none",
+                 *FAST]) == 0
+    assert (run_dir / "evaluation-old").is_dir()
+    assert (run_dir / "evaluation-notes.txt").read_text() == "mine"
+    assert not (run_dir / "heads.pt").exists()  # learnt from the old albums: gone
+    (run_dir / "manifest.json").write_text("[]")
+    assert main(["prepare", str(second), "--out", str(run_dir), "--progress", "none",
+                 *FAST]) == 0
+    assert Manifest.load(run_dir / "manifest.json").root == str(second.resolve())
