@@ -232,7 +232,7 @@ def _save_traceback() -> Path | None:
     """The current exception's traceback in a file in the log folder, for a bug report."""
     try:
         paths.log_dir().mkdir(parents=True, exist_ok=True)
-        target = paths.log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
+        target = paths.log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
         target.write_text(traceback.format_exc(), encoding="utf-8")
         return target
     except OSError:

@@ -118,6 +118,7 @@ class PhotoLibrary:
             "SELECT COUNT(*) FROM codes WHERE model_id = ?", (encoder.model_id,))[0][0]
         entries = {decode_path(r[1]): r[0] for r in rows}
         fingerprints = {r[0]: r[4] for r in rows}
+        root_present = self._root_checker(remember=False)
         spec = encoder.card.input
         writer = _Writer(self.store)
         batch: list[tuple[int, Prepared]] = []
@@ -139,19 +140,20 @@ class PhotoLibrary:
             for prepared in results:
                 photo_id = entries[prepared.entry.path]
                 if prepared.gone:  # deleted since it was indexed: nothing to encode
-                    writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
-                    report.removed += 1
+                    if root_present(prepared.entry.path):  # not an unplugged drive
+                        writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
+                        report.removed += 1
                 elif prepared.error:
                     report.failed += 1
                     report.errors.append((prepared.entry.path, prepared.error))
-                    if prepared.fingerprint != fingerprints[photo_id]:
+                    if prepared.fingerprint not in (None, fingerprints[photo_id]):
                         # The file changed since it was indexed and cannot be read now: its
                         # old codes describe a picture that is gone.
                         writer.add("UPDATE photos SET status = ?, error = ? WHERE id = ?",
                                    (STATUS_FAILED, printable(prepared.error), photo_id))
                         writer.add("DELETE FROM codes WHERE photo_id = ?", (photo_id,))
-                    # Same content: only this model cannot read it (reported above); its status
-                    # and other models' codes stay, and the next index tries it again.
+                    # Same content, or the file could not be read at all (locked, permission):
+                    # reported above; its status and codes stay, and the next index tries again.
                 else:
                     batch.append((photo_id, prepared))
                     if len(batch) >= self.batch_size:
@@ -369,6 +371,8 @@ class PhotoLibrary:
         seen = {e.path for e in entries}
         lost_roots: set[str] = set()
         root_present = self._root_checker(remember=False)
+        folders = self.folders()
+
         vanished = {p: r for p, r in rows.items()
                     if p not in seen and scan is not None and scan.covers(p)}
         work: list[FileEntry] = []
@@ -413,14 +417,17 @@ class PhotoLibrary:
                         writer.delete_photo(row.id)
                         report.removed += 1
                     elif row is not None:
-                        lost_roots.add(self._root_of(path))
+                        lost_roots.add(self._root_of(path, folders))
                 elif prepared.error:
                     report.failed += 1
                     report.errors.append((path, prepared.error))
-                    if (row is not None and row.status == STATUS_OK
-                            and row.fingerprint == prepared.fingerprint):
+                    if row is not None and row.status == STATUS_OK and (
+                            row.fingerprint == prepared.fingerprint
+                            or (prepared.fingerprint is None and row.size == prepared.entry.size
+                                and row.mtime == prepared.entry.mtime)):
                         # Same content that read fine before (e.g. a one-off --model whose
-                        # preprocessing fails): keep the record and every model's codes.
+                        # preprocessing fails), or an unchanged file that cannot be opened
+                        # just now: keep the record and every model's codes.
                         pass
                     else:
                         writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,

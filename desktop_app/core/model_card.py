@@ -286,6 +286,9 @@ def read_card(model_dir: str | Path) -> ModelCard:
                          "Choose a folder made by `lookalike train` or `python -m trainer export`")
     except OSError as exc:
         raise ModelError(path, f"cannot read the model card ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ModelError(path, "the model card is not UTF-8 text",
+                         "Re-export the model with `python -m trainer export`") from exc
     try:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:

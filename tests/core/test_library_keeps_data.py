@@ -138,3 +138,57 @@ def test_import_copies_the_model_not_the_training_run(tiny_model_dir, tmp_path):
         p.name for p in out.iterdir() if p.is_file())
     assert load_encoder(copy).model_id == load_encoder(out).model_id
     assert not list(paths.models_dir().glob("*.importing"))
+
+
+def _unreadable(monkeypatch, victim):
+    from desktop_app.core import images
+    from desktop_app.core.errors import PhotoReadError
+
+    real = images.read_bytes
+
+    def read_bytes(path):
+        if os.fspath(path) == os.fspath(victim):
+            raise PhotoReadError(path, "permission denied") from PermissionError(13, "denied")
+        return real(path)
+
+    monkeypatch.setattr(images, "read_bytes", read_bytes)
+
+
+def test_a_photo_locked_during_a_model_switch_keeps_its_codes(library, album, store, tmp_path,
+                                                              monkeypatch):
+    from tiny_model import make_tiny_model
+
+    library.index_folder(album)
+    victim = album / "chelsea.jpg"
+    photo_id = library.photo_by_path(victim).id
+    _unreadable(monkeypatch, victim)
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
+    report = library.activate_model(other)
+    assert report.failed == 1 and "permission denied" in report.errors[0][1]
+    assert store.query("SELECT COUNT(*) FROM codes WHERE photo_id = ?", (photo_id,))[0][0] == 1
+    monkeypatch.undo()
+    assert library.index_folder(album).updated == 1  # read with the new model now
+    assert store.query("SELECT COUNT(*) FROM codes WHERE photo_id = ?", (photo_id,))[0][0] == 2
+
+
+def test_a_photo_locked_while_a_one_off_model_reads_it_keeps_its_codes(library, album, store,
+                                                                       tmp_path, monkeypatch):
+    from tiny_model import make_tiny_model
+
+    library.index_folder(album)
+    victim = album / "chelsea.jpg"
+    _unreadable(monkeypatch, victim)
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
+    report = PhotoLibrary(store, other, activate_if_none=False).index_folder(album)
+    assert report.failed == 1
+    assert library.failed() == [] and library.counts()["indexed"] == 5
+
+
+def test_a_model_switch_while_the_folder_is_unplugged_removes_nothing(library, album, tmp_path):
+    from tiny_model import make_tiny_model
+
+    library.index_folder(album)
+    album.rename(album.with_name("album-unplugged"))
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
+    report = library.activate_model(other)
+    assert report.removed == 0 and len(library.photos()) == 5

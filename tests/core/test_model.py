@@ -138,3 +138,12 @@ def test_card_size_the_graph_refuses_is_a_model_error(model_copy):
     edit_card(model_copy, input__size=[64, 64], input__resize_shorter=64)  # the graph takes 32
     with pytest.raises(ModelError, match="cannot encode its own probe"):
         load_encoder(model_copy)
+
+
+def test_a_card_that_is_not_utf8_is_a_model_error(tmp_path):
+    from desktop_app.core.errors import ModelError
+    from desktop_app.core.model_card import read_card
+
+    (tmp_path / "model.json").write_bytes(b'{"name": "\xff"}')
+    with pytest.raises(ModelError, match="not UTF-8"):
+        read_card(tmp_path)
