@@ -229,17 +229,41 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_folder_unavailable(self, folder: str) -> None:
+        around = [w for w in self.watcher.watched() if w != folder and is_under(folder, w)]
+        if around and not os.path.lexists(folder):
+            # Deleted or moved away inside a folder still watched: that folder saw it go, and
+            # its photos leave the library with it (see FolderWatcher.flush).
+            self.tell(f"{folder} was deleted or moved out of {around[0]}; its photos leave "
+                      "the library. It is watched again if it comes back.")
+            return
         self.tell(f"{folder} is not available (drive unplugged, or the folder moved or "
                   "removed?). Its photos are kept; it is checked again when it is back.")
 
     @Slot(str)
     def _on_folder_available(self, folder: str) -> None:
         self.tell(f"{folder} is back; checking it for changes.")
+        if self.card is not None and self._is_watched(folder):
+            # Added again: a folder missing at start (or when a folder around it was removed)
+            # never made it into the library, and the paths_changed([folder]) that follows would
+            # be refused as outside it. Adding is safe to repeat, and indexes the whole folder
+            # (the paths_changed then only checks what changed since).
+            self._add_folder.emit(folder)
+
+    def _is_watched(self, folder: str) -> bool:
+        real = os.path.realpath(folder)
+        return any(os.path.realpath(f) == real for f in self.settings.watched_folders)
+
+    def _add_and_index(self, folder: str) -> None:
+        """Add `folder` to the library and index it; a missing one (an unplugged drive) is not
+        asked for: the watcher said it is not available, and it is added when it is back."""
+        if os.path.isdir(folder):
+            self._add_folder.emit(folder)
 
     @Slot(object, str)
     def _on_opened(self, card, model_dir: str) -> None:
         self._opened = True
         self._set_model(card, model_dir)
+        self.statusBar().showMessage("Ready", 3000)  # first: a notice below must not be hidden
         if card is not None:
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).
@@ -248,11 +272,10 @@ class MainWindow(QMainWindow):
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if card is not None:
-                self._add_folder.emit(folder)  # reconciles changes made while we were closed
+                self._add_and_index(folder)  # reconciles changes made while we were closed
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
         if not self.settings.first_run_done and not self.settings.watched_folders:
             self.first_run.setVisible(True)
-        self.statusBar().showMessage("Ready", 3000)
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
@@ -378,7 +401,7 @@ class MainWindow(QMainWindow):
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if was_missing:  # folders chosen while there was no model: index them now
-                self._add_folder.emit(folder)
+                self._add_and_index(folder)
         self.search.rerun()
 
     @Slot(str, object)
@@ -426,7 +449,7 @@ class MainWindow(QMainWindow):
             if is_under(os.path.realpath(inner), removed):
                 self.watcher.watch(inner, polling=inner in self.settings.polling_folders)
                 if self.card is not None:
-                    self._add_folder.emit(inner)
+                    self._add_and_index(inner)
 
     def _first_run_done(self) -> None:
         self.first_run.setVisible(False)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import html
 import os
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from .models import ResultsModel
+from .models import PathRole, ResultsModel
 from .photo_grid import PhotoGrid
 
 
@@ -91,6 +91,29 @@ class ResultsPanel(QWidget):
                 Qt.TransformationMode.SmoothTransformation))
         else:
             self.query_image.clear()
+
+    def view_state(self) -> tuple[str | None, list[str], int]:
+        """What the user chose in the results: the current photo, the selected ones (by path:
+        rows move when the results change) and the scroll position."""
+        grid = self.grid
+        selected = [i.data(PathRole) for i in grid.selectionModel().selectedIndexes()]
+        return grid.current_path(), selected, grid.verticalScrollBar().value()
+
+    def restore_view_state(self, state: tuple[str | None, list[str], int]) -> None:
+        """After the results were replaced: pick again the photos of `view_state()` that are
+        still results, and scroll back to where the list was (as far as it goes now)."""
+        current, selected, scroll = state
+        grid, model = self.grid, self.model
+        rows = {model.index(r).data(PathRole): r for r in range(model.rowCount())}
+        chosen = grid.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        if current in rows:
+            chosen.setCurrentIndex(model.index(rows[current]), flags.NoUpdate)
+        for path in selected:
+            if path in rows:
+                chosen.select(model.index(rows[path]), flags.Select)
+        grid.executeDelayedItemsLayout()  # the scroll range of the new rows
+        grid.verticalScrollBar().setValue(scroll)  # not where picking the current one scrolled
 
     def show_count(self, count: int) -> None:
         text = self.query_label.text().split("<br>")[0]

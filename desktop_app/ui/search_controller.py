@@ -199,8 +199,14 @@ class SearchController(QObject):
         if result is _STALE or query is not self._query:
             return
         matches, known = result
-        if not (quiet and matches == self.results_model.matches()):
-            self.results_model.set_results(matches)  # unchanged: keep the selection and scroll
+        if not quiet:
+            self.results_model.set_results(matches)
+        elif matches != self.results_model.matches():  # unchanged: nothing to do
+            # The same search on a new snapshot: the photo the user picked among the results
+            # (and where the list was scrolled to) stays picked, if it is still a result.
+            view = self.results_panel.view_state()
+            self.results_model.set_results(matches)
+            self.results_panel.restore_view_state(view)
         self.results_panel.show_count(len(matches))
         if not known and not quiet:
             self.message.emit("This photo has not been indexed yet; its look-alikes appear "

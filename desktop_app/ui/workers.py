@@ -84,6 +84,7 @@ class IndexerWorker(QObject):
         self.retry_max_s = RETRY_MAX_S
         self._retry_delay = self.retry_first_s
         self._retry_note = ""  # what the activity line says while a retry waits
+        self._failed = False  # the job running now said it failed (on error or model_problem)
         self._retry_timer = QTimer(self)  # a child: it moves to the worker's thread with it
         self._retry_timer.setSingleShot(True)
         self._retry_timer.timeout.connect(self._drain)
@@ -219,12 +220,20 @@ class IndexerWorker(QObject):
     def _run(self, kind: str, arg: object) -> bool:
         """Run one request; True if it stopped early (paused, or failed to save and waits to be
         retried) and must run again."""
+        self._failed = False
         stopped = self._run_job(kind, arg)
         if not stopped and self._retry_note:
-            self._retry_note = ""  # the retry worked (or the job had nothing left to save)
+            self._retry_note = ""
             self._retry_delay = self.retry_first_s
-            self.retry_pending.emit("")
+            if not self._failed and not self._quit.is_set():
+                self.retry_pending.emit("")  # the retry worked (or had nothing left to save)
+            # Else it failed otherwise this time (and is dropped: its error is what the user
+            # must see, not "saved again"), or was cut short by quitting.
         return stopped
+
+    def _fail(self, message: str) -> None:
+        self._failed = True
+        self.error.emit(message)
 
     def _run_job(self, kind: str, arg: object) -> bool:
         if kind == "import_model":
@@ -234,7 +243,7 @@ class IndexerWorker(QObject):
             return self._switch_model(str(arg))
         if self._library is None:
             if kind == "add_folder":
-                self.error.emit(no_model_message(self.model_dir))
+                self._fail(no_model_message(self.model_dir))
             return False
         lib = self._library
         try:
@@ -268,11 +277,11 @@ class IndexerWorker(QObject):
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
-            self.error.emit(str(exc))
+            self._fail(str(exc))
             return False
         except Exception as exc:  # keep the worker alive; the user sees what failed
             log.exception("%s failed", kind)
-            self.error.emit(f"{kind.replace('_', ' ')} failed: {exc}")
+            self._fail(f"{kind.replace('_', ' ')} failed: {exc}")
             return False
         self._publish(force=True)
         self.finished_job.emit(label, report)
@@ -337,6 +346,7 @@ class IndexerWorker(QObject):
     def _switch_model(self, model_dir: str) -> bool:
         encoder = self._load_encoder(model_dir)
         if encoder is None:
+            self._failed = True  # model_problem said why
             return False
         if self._library is None:
             self._make_library(encoder)
@@ -353,7 +363,7 @@ class IndexerWorker(QObject):
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
-            self.error.emit(str(exc))
+            self._fail(str(exc))
             return False
         if report.stopped:
             return self._pause.is_set()
@@ -377,11 +387,11 @@ class IndexerWorker(QObject):
                 os.replace(tmp, target)
             load_encoder(target)  # the self-test runs before the user can switch to it
         except LookalikeError as exc:
-            self.error.emit(str(exc))
+            self._fail(str(exc))
             return
         except OSError as exc:
-            self.error.emit(f"{source_dir}: the model folder could not be copied "
-                            f"({exc.strerror or exc}). Check free disk space and permissions.")
+            self._fail(f"{source_dir}: the model folder could not be copied "
+                       f"({exc.strerror or exc}). Check free disk space and permissions.")
             return
         finally:
             self.activity.emit("")

@@ -12,7 +12,9 @@ a checker thread looks every `recheck_s` seconds, and at once when a file system
 unmounted (Linux), whether each watched folder is still the one being watched, and whether each
 folder that went away is back. A folder that went away (or was
 missing when `watch` was called) is unwatched and `folder_unavailable(folder)` is emitted; nothing
-is reported removed under it (its photos are kept, as the library keeps them). When it is back it
+is reported removed under it (its photos are kept, as the library keeps them), unless it sits in
+another watched folder that is still there and saw it deleted or moved away (then the removals
+that folder saw are reported: its photos leave the library with it). When it is back it
 is watched again, `folder_available(folder)` is emitted, then `paths_changed([folder])` asks for
 a reconcile of the whole folder (what changed while it was away).
 """
@@ -95,7 +97,8 @@ class FolderWatcher(QObject):
     paths_changed = Signal(list)
     paths_removed = Signal(list)
     # A watched folder is not there (drive unplugged, folder deleted or moved, or missing when
-    # watch() was called); its photos are kept and it is watched again when it is back.
+    # watch() was called); its photos are kept (unless a watched folder around it saw it go:
+    # see flush) and it is watched again when it is back.
     folder_unavailable = Signal(str)
     # A folder that was unavailable is back and watched again; paths_changed([folder]) follows
     # (after the debounce) so the indexer reconciles what changed while it was away.
@@ -318,11 +321,15 @@ class FolderWatcher(QObject):
         with self._lock:
             pending, self._pending = self._pending, {}
             away = list(self._waiting)
+            present = list(self._roots)
         # Nothing is reported under a folder that went away: its photos are kept, and the whole
-        # folder is reconciled when it is back.
-        if away:
+        # folder is reconciled when it is back. Unless a watched folder around it is still there
+        # and saw it deleted or moved away: then it is gone from that folder, and so are its
+        # photos (it is still watched again if it comes back).
+        kept = [folder for folder in away if not _deletion_seen(folder, pending, present)]
+        if kept:
             pending = {p: c for p, c in pending.items()
-                       if not any(_is_under(p, folder) for folder in away)}
+                       if not any(_is_under(p, folder) for folder in kept)}
         if not pending:
             return
         changed = _outermost(p for p, c in pending.items() if c)
@@ -443,6 +450,14 @@ def _mount_id(path: str, mounts: list[tuple[str, int]] | None) -> int | None:
         if _is_under(path, point) and len(point) >= best_len:
             best, best_len = mount_id, len(point)
     return best
+
+
+def _deletion_seen(folder: str, pending: dict[str, bool], present: list[str]) -> bool:
+    """Did a watched folder that is still there (`present`) report `folder`, or a folder
+    holding it, removed? (An unmounted drive inside one leaves its mount point: not removed.)"""
+    return any(not changed and _is_under(folder, path)
+               and any(path != root and _is_under(path, root) for root in present)
+               for path, changed in pending.items())
 
 
 def _is_under(path: str, folder: str) -> bool:

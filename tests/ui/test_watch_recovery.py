@@ -83,6 +83,28 @@ def test_a_deleted_folder_reports_nothing_removed_and_is_watched_when_made_again
     assert watcher.watched() == [str(root)]
 
 
+def test_a_watched_folder_deleted_inside_another_watched_folder_reports_its_photos_removed(
+        qtbot, tmp_path, watcher):
+    """The folder around it is still there and saw the deletion: the photos are gone for good
+    (not kept as for a folder that is away), and the folder is still waited for."""
+    root = tmp_path / "photos"
+    trip = root / "trip"
+    make_photo(root / "a.jpg", "coffee", size=(32, 32))
+    make_photo(trip / "b.jpg", "rocket", size=(32, 32))
+    make_photo(trip / "day2" / "c.jpg", "chelsea", size=(32, 32))
+    assert watcher.watch(str(trip)) and watcher.watch(str(root))
+    events = recorder(watcher)
+    shutil.rmtree(trip)
+    qtbot.waitUntil(lambda: ("folder_unavailable", str(trip)) in events, timeout=5000)
+    # The whole folder is reported removed: every photo under it goes.
+    qtbot.waitUntil(lambda: any(e[0] == "paths_removed" and str(trip) in e[1] for e in events),
+                    timeout=5000)
+    assert watcher.watched() == [str(root)] and watcher.unavailable() == [str(trip)]
+    make_photo(trip / "d.jpg", "astronaut", size=(32, 32))  # made again: watched again
+    qtbot.waitUntil(lambda: ("folder_available", str(trip)) in events, timeout=5000)
+    assert sorted(watcher.watched()) == [str(root), str(trip)]
+
+
 def test_unwatching_a_missing_folder_stops_waiting_for_it(qtbot, tmp_path, watcher):
     root = tmp_path / "gone"
     watcher.watch(str(root))
@@ -138,13 +160,18 @@ def test_the_window_keeps_the_photos_of_a_folder_away_and_indexes_it_when_back(
     wait_rows(qtbot, window, 6)
     wait_idle(qtbot, window)
     away = tmp_path / "unplugged"
-    os.rename(library_photos, away)
+    shutil.copytree(library_photos, away)
+    shutil.rmtree(library_photos)  # every photo reported deleted: they must be kept all the same
     qtbot.waitUntil(lambda: getattr(window.watcher, "unavailable", list)() == [str(library_photos)],
                     timeout=5000)
     qtbot.waitUntil(lambda: "is not available" in window.statusBar().currentMessage(),
                     timeout=5000)
     assert str(library_photos) in window.statusBar().currentMessage()
     assert "photos are kept" in window.statusBar().currentMessage()
+    qtbot.wait(600)  # past the debounce: any removal would be queued to the indexer now
+    wait_idle(qtbot, window)
+    qtbot.wait(200)  # and its photos_changed applied to the grid
+    assert window.photos_model.rowCount() == 6
     make_photo(away / "added-elsewhere.jpg", "retina", size=(200, 150))
     shutil.copytree(away, library_photos)  # plugged in again, one photo more
     wait_rows(qtbot, window, 7, timeout=20000)
@@ -153,3 +180,75 @@ def test_the_window_keeps_the_photos_of_a_folder_away_and_indexes_it_when_back(
     assert str(library_photos / "added-elsewhere.jpg") in paths
     make_photo(library_photos / "after.jpg", "cat", size=(200, 150))
     wait_rows(qtbot, window, 8, timeout=20000)
+
+
+def test_a_watched_folder_missing_at_start_and_not_in_the_library_is_indexed_when_it_appears(
+        qtbot, make_window, tmp_path, monkeypatch):
+    monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
+    drive = tmp_path / "drive" / "photos"
+    window = make_window(watched_folders=[str(drive)])
+    message = window.statusBar().currentMessage()
+    assert "is not available" in message and "photos are kept" in message
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    make_photo(drive / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(drive / "rocket.jpg", "rocket", size=(150, 200))
+    wait_rows(qtbot, window, 2, timeout=20000)
+    wait_idle(qtbot, window)
+    assert {window.photos_model.photo_at(r).path for r in range(2)} == {
+        str(drive / "coffee.jpg"), str(drive / "rocket.jpg")}
+    assert not [m for m in said if "does not exist" in m or "not inside a library" in m], said
+    make_photo(drive / "later.jpg", "chelsea", size=(200, 150))  # and it is watched
+    wait_rows(qtbot, window, 3, timeout=20000)
+
+
+def test_a_watched_folder_away_when_the_folder_around_it_is_removed_is_indexed_when_back(
+        qtbot, make_window, tmp_path, monkeypatch):
+    monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
+    root = tmp_path / "photos"
+    inner = root / "b"
+    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(inner / "rocket.jpg", "rocket", size=(150, 200))
+    make_photo(inner / "astronaut.png", "astronaut", size=(160, 160))
+    window = make_window()
+    window.add_folder(str(inner))
+    wait_rows(qtbot, window, 2)
+    window.add_folder(str(root))
+    wait_rows(qtbot, window, 3)
+    wait_idle(qtbot, window)
+    away = tmp_path / "unplugged"
+    os.rename(inner, away)
+    qtbot.waitUntil(lambda: window.watcher.unavailable() == [str(inner)], timeout=5000)
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    window.remove_folder(str(root))  # the inner one is added again: not there, so not yet
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=20000)
+    wait_idle(qtbot, window)
+    assert window.settings.watched_folders == [str(inner)]
+    os.rename(away, inner)  # plugged in again
+    wait_rows(qtbot, window, 2, timeout=20000)
+    wait_idle(qtbot, window)
+    assert {window.photos_model.photo_at(r).path for r in range(2)} == {
+        str(inner / "rocket.jpg"), str(inner / "astronaut.png")}
+    assert not [m for m in said if "does not exist" in m or "not inside a library" in m], said
+
+
+def test_deleting_a_watched_folder_inside_another_removes_its_photos(qtbot, make_window,
+                                                                     tmp_path):
+    root = tmp_path / "photos"
+    trip = root / "trip"
+    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(trip / "rocket.jpg", "rocket", size=(150, 200))
+    make_photo(trip / "astronaut.png", "astronaut", size=(160, 160))
+    window = make_window()
+    window.add_folder(str(trip))
+    wait_rows(qtbot, window, 2)
+    window.add_folder(str(root))
+    wait_rows(qtbot, window, 3)
+    wait_idle(qtbot, window)
+    shutil.rmtree(trip)
+    wait_rows(qtbot, window, 1, timeout=20000)
+    assert window.photos_model.photo_at(0).path == str(root / "coffee.jpg")
+    assert "photos leave the library" in window.statusBar().currentMessage()
+    make_photo(trip / "hubble.jpg", "hubble_deep_field", size=(180, 180))  # made again
+    wait_rows(qtbot, window, 2, timeout=20000)

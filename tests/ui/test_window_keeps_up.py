@@ -19,6 +19,7 @@ from ui_helpers import wait_idle, wait_rows
 from desktop_app import paths
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.models import PathRole
 
 
 def row_of_path(window, path) -> int:
@@ -82,6 +83,27 @@ def test_results_follow_deleted_and_renamed_photos(qtbot, make_window, library_p
     os.remove(library_photos / "kitty.jpg")
     qtbot.waitUntil(lambda: window.results_model.rowCount() == 0, timeout=20000)
     assert "no longer in the library" in window.results_panel.query_label.text()
+
+
+def test_the_result_picked_stays_picked_when_the_results_follow_the_files(qtbot, make_window,
+                                                                         library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    window.results_panel.slider.setValue(48)  # every other photo is a result
+    search_library_photo(qtbot, window, library_photos / "chelsea.jpg")
+    grid = window.results_panel.grid
+    grid.setFixedHeight(160)  # shorter than the results: they scroll
+    qtbot.waitUntil(lambda: grid.verticalScrollBar().maximum() > 40, timeout=5000)
+    model = window.results_model
+    picked = next(r for r in range(model.rowCount())
+                  if model.matches()[r].path == str(library_photos / "rocket.jpg"))
+    grid.setCurrentIndex(model.index(picked))  # the user moves to rocket.jpg among the results
+    grid.verticalScrollBar().setValue(30)
+    os.rename(library_photos / "coffee.jpg", library_photos / "coffee-renamed.jpg")
+    qtbot.waitUntil(lambda: "coffee-renamed.jpg" in result_names(window), timeout=20000)
+    assert grid.current_path() == str(library_photos / "rocket.jpg")
+    assert [i.data(PathRole) for i in grid.selectionModel().selectedIndexes()] == [
+        str(library_photos / "rocket.jpg")]
+    assert grid.verticalScrollBar().value() == 30
 
 
 # -- 2. a model switch ----------------------------------------------------------------------------

@@ -122,11 +122,60 @@ def test_a_write_that_failed_on_a_full_disk_is_retried_by_itself(qtbot, worker, 
     qtbot.waitUntil(lambda: len(finished(events)) == 2, timeout=30000)
     report = finished(events)[-1][2]
     assert report.added == 3
-    assert events[-1] == ("activity", "")
+    qtbot.waitUntil(lambda: events[-1] == ("activity", ""), timeout=10000)  # idle after it
     assert ("retry_pending", "") in events  # the notice is cleared once the retry worked
     snapshot = [e[1] for e in events if e[0] == "snapshot_ready"][-1]
     assert sorted(snapshot.paths.values()) == sorted(str(p) for p in [folder / "chelsea.jpg",
                                                                       *new])
+
+
+def damaged_database_error(tmp_path) -> sqlite3.DatabaseError:
+    """A real error of SQLite reading a file that is not a database (not retried)."""
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    conn = sqlite3.connect(garbage)
+    try:
+        conn.execute("SELECT * FROM sqlite_master")
+    except sqlite3.DatabaseError as exc:
+        return exc
+    finally:
+        conn.close()
+    raise AssertionError("SQLite read a file that is not a database")
+
+
+def test_a_retry_that_fails_otherwise_says_that_error_not_saved_again(qtbot, worker, tmp_path,
+                                                                       monkeypatch):
+    requests, events = worker
+    folder = tmp_path / "photos"
+    make_photo(folder / "chelsea.jpg", "chelsea", size=(96, 64))
+    requests.index_folder.emit(str(folder))
+    qtbot.waitUntil(lambda: len(finished(events)) == 1, timeout=30000)
+
+    # The first write fails on a full disk (retried), the retry on a damaged database (not).
+    failures = [disk_full_error(), damaged_database_error(tmp_path)]
+    real_transaction = Store.transaction
+
+    def transaction(self):
+        if failures:
+            exc = failures.pop(0)
+            raise store_error(self.path, exc) from exc
+        return real_transaction(self)
+
+    monkeypatch.setattr(store_module.Store, "transaction", transaction)
+    new = make_photo(folder / "coffee.jpg", "coffee", size=(96, 64))
+    requests.index_paths.emit([str(new)])
+    qtbot.waitUntil(lambda: len([e for e in events if e[0] == "error"]) == 2, timeout=30000)
+    first, second = [e[1] for e in events if e[0] == "error"]
+    assert "disk is full" in first and ("retry_pending", first) in events
+    assert "damaged" in second
+    qtbot.waitUntil(lambda: events[-1] == ("activity", ""), timeout=10000)  # the job is dropped
+    assert ("retry_pending", "") not in events  # nothing was saved: no "saved again"
+
+    # The next job saves: no retry is pending any more, so nothing is said about one.
+    later = make_photo(folder / "rocket.jpg", "rocket", size=(96, 64))
+    requests.index_paths.emit([str(later)])
+    qtbot.waitUntil(lambda: len(finished(events)) == 2, timeout=30000)
+    assert ("retry_pending", "") not in events
 
 
 def test_only_errors_that_can_pass_are_retried(tmp_path):
