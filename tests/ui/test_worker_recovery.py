@@ -89,13 +89,19 @@ def disk_full_error() -> sqlite3.OperationalError:
     raise AssertionError("SQLite did not report the database full")
 
 
-def test_a_write_that_failed_on_a_full_disk_is_retried_by_itself(qtbot, worker, tmp_path,
-                                                                   monkeypatch):
-    requests, events = worker
+def index_one_photo(qtbot, requests, events, tmp_path):
+    """A library with one photo, indexed; returns its folder."""
     folder = tmp_path / "photos"
     make_photo(folder / "chelsea.jpg", "chelsea", size=(96, 64))
     requests.index_folder.emit(str(folder))
     qtbot.waitUntil(lambda: len(finished(events)) == 1, timeout=30000)
+    return folder
+
+
+def test_a_write_that_failed_on_a_full_disk_is_retried_by_itself(qtbot, worker, tmp_path,
+                                                                   monkeypatch):
+    requests, events = worker
+    folder = index_one_photo(qtbot, requests, events, tmp_path)
 
     # The disk fills up: the next write of the library fails as the real Store reports it.
     full = {"left": 1}
@@ -146,10 +152,7 @@ def damaged_database_error(tmp_path) -> sqlite3.DatabaseError:
 def test_a_retry_that_fails_otherwise_says_that_error_not_saved_again(qtbot, worker, tmp_path,
                                                                        monkeypatch):
     requests, events = worker
-    folder = tmp_path / "photos"
-    make_photo(folder / "chelsea.jpg", "chelsea", size=(96, 64))
-    requests.index_folder.emit(str(folder))
-    qtbot.waitUntil(lambda: len(finished(events)) == 1, timeout=30000)
+    folder = index_one_photo(qtbot, requests, events, tmp_path)
 
     # The first write fails on a full disk (retried), the retry on a damaged database (not).
     failures = [disk_full_error(), damaged_database_error(tmp_path)]
