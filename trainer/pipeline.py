@@ -57,6 +57,15 @@ def init_distributed(device: str) -> bool:
     return True
 
 
+def _rank() -> int:
+    """This process's rank under torchrun (0 when not distributed)."""
+    import torch
+
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank()
+    return 0
+
+
 # -- small helpers -----------------------------------------------------------------------------
 def choose_device(pref: str = "auto") -> str:
     import torch
@@ -196,7 +205,8 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
     hcfg = head_config(cfg)
-    config_mod.save(cfg, run_dir / CONFIG)
+    if _rank() == 0:  # one writer under torchrun
+        config_mod.save(cfg, run_dir / CONFIG)
     cap_threads(int(cfg["train"]["threads"]) or None)
     if reporter:
         reporter.start(len(manifest.photos), len(manifest.labels), device)
@@ -212,6 +222,13 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
             torch.distributed.destroy_process_group()
             if rank != 0:  # rank 0 refits the heads, evaluates and exports
                 raise WorkerDone()
+    elif torch.distributed.is_available() and torch.distributed.is_initialized():
+        # Frozen mode is minutes on one CPU: rank 0 does it alone; the others would only race
+        # it on the same feature cache and checkpoint files.
+        rank = torch.distributed.get_rank()
+        torch.distributed.destroy_process_group()
+        if rank != 0:
+            raise WorkerDone()
     feats = run_features(run_dir, manifest, cfg, device, reporter, should_stop)
     torch.set_num_threads(int(cfg["train"].get("head_threads", 1)) or 1)
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
@@ -343,17 +360,21 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
-    if can_resume(albums, run_dir, cfg):
-        _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos are "
-             "not read again, and its training resumes where it stopped")
-    else:
-        from .albums import count_candidates
+    # Under torchrun every rank runs this: only rank 0 reads the albums and writes the run
+    # folder, the others wait for it (two writers would race on manifest.json).
+    distributed = init_distributed(choose_device(cfg["train"]["device"]))
+    failure: BaseException | None = None
+    try:
+        if _rank() == 0:
+            _prepare_unless_resumable(albums, run_dir, cfg, reporter)
+    except BaseException as exc:  # noqa: BLE001 - re-raised once the other ranks are released
+        failure = exc
+    if distributed:
+        import torch
 
-        # The protocol starts with `start`: report the files found before reading them.
-        files, labels = count_candidates(albums)
-        if files:  # else prepare raises its clear message without a misleading start
-            reporter.start(files, labels, choose_device(cfg["train"]["device"]))
-        run_prepare(albums, run_dir, cfg, reporter)
+        torch.distributed.barrier()
+    if failure is not None:
+        raise failure
     run_train(run_dir, cfg, reporter, should_stop)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
     evaluation: dict[str, Any] = {}
@@ -367,6 +388,21 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
         evaluation = summary(report)
         written = target
     return written, evaluation
+
+
+def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any],
+                              reporter: Reporter) -> None:
+    if can_resume(albums, run_dir, cfg):
+        _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos "
+             "are not read again, and its training resumes where it stopped")
+        return
+    from .albums import count_candidates
+
+    # The protocol starts with `start`: report the files found before reading them.
+    files, labels = count_candidates(albums)
+    if files:  # else prepare raises its clear message without a misleading start
+        reporter.start(files, labels, choose_device(cfg["train"]["device"]))
+    run_prepare(albums, run_dir, cfg, reporter)
 
 
 def spec_dict(cfg: dict[str, Any]) -> dict[str, Any]:

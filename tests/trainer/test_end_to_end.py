@@ -155,32 +155,33 @@ def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tm
     assert np.array_equal(encoder.encode_pixels(pixels), torch_codes)
 
 
-def _finetune_rank(rank: int, port: int, run_dir: str, steps: list) -> None:
+def _finetune_rank(rank: int, port: int, albums: str, out: str, steps: list) -> None:
     # What torchrun gives each process; the trainer joins the group from these.
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       LOCAL_RANK=str(rank), WORLD_SIZE="2")
     torch.set_num_threads(1)
-    code = main(["train", run_dir, "--bits", "12", "--mode", "finetune", "--device", "cpu",
-                 "--progress", "none", *steps])
+    code = main(["run", albums, "--out", out, "--bits", "12", "--mode", "finetune", "--device",
+                 "cpu", "--progress", "none", *steps])
     if code != 0:
         raise SystemExit(code)
 
 
 @pytest.mark.slow  # two processes fine-tuning the backbone on a CPU: ~30-60 s
 def test_finetune_under_torchrun_with_two_cpu_processes(albums, tmp_path):
-    """The backbone's ImageNet classifier is outside the hashing pass: DDP must accept that."""
+    """The documented multi-GPU command, on two CPU processes over gloo: rank 0 alone reads the
+    albums, and DDP accepts that the backbone's ImageNet classifier gets no gradient."""
     import socket
 
     import torch.multiprocessing as mp
 
-    run_dir = tmp_path / "run"
-    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none",
-                 *FAST]) == 0
+    out = tmp_path / "model"
     steps = ["--set", "finetune.long_steps=2", "--set", "finetune.active_steps=2", "--set",
              "finetune.frozen_steps=2", "--set", "finetune.eval_every=2", "--set",
              "finetune.batch_size=4", *FAST]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    mp.spawn(_finetune_rank, args=(port, str(run_dir), steps), nprocs=2, join=True)
-    assert (run_dir / "backbone.pt").is_file() and (run_dir / "heads.pt").is_file()
+    mp.spawn(_finetune_rank, args=(port, str(albums), str(out), steps), nprocs=2, join=True)
+    assert (out / "training" / "backbone.pt").is_file()
+    assert read_card(out).training["mode"] == "finetune"
+    load_encoder(out)
