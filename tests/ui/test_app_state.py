@@ -114,9 +114,10 @@ def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_
     imported_dir = combo.currentData()
     assert imported_dir.startswith(str(paths.models_dir()))
     window.model_panel.switch_button.click()
-    qtbot.waitUntil(lambda: window.snapshot.bits == 32 and len(window.snapshot) == 6,
-                    timeout=30000)
-    assert window.card.bits == 32 and window.results_panel.slider.maximum() == 32
+    # The new snapshot comes first, then the switch is announced (which sets the card).
+    qtbot.waitUntil(lambda: window.snapshot.bits == 32 and len(window.snapshot) == 6
+                    and window.card.bits == 32, timeout=30000)
+    assert window.results_panel.slider.maximum() == 32
     # The max-distance slider keeps its strictness: 16 of 48 bits becomes 11 of 32.
     assert window.results_panel.max_distance() == 11 == window.settings.max_distance
     assert Settings.load().model_dir == imported_dir
