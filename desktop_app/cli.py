@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import paths
 from .cli_progress import ProgressBar
-from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError
+from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError, printable
 from .log import setup_logging
 
 EXIT_OK = 0
@@ -331,7 +331,7 @@ def _print_json(data) -> None:
 
 def _show(path: str) -> str:
     """A path as it can be printed, whatever bytes its name holds."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return printable(path)
 
 
 def _match_json(match) -> dict:

@@ -179,10 +179,11 @@ class PhotoLibrary:
     def folders(self) -> list[Folder]:
         return [Folder(*row) for row in self.store.folder_rows()]
 
-    def _folder_for(self, path: str) -> Folder | None:
-        """The library folder that holds `path` (the deepest one if nested)."""
+    def _folder_for(self, path: str, folders: list[Folder] | None = None) -> Folder | None:
+        """The library folder that holds `path` (the deepest one if nested); `folders`: the
+        list to look in, when the caller already has it (no query per photo)."""
         best = None
-        for folder in self.folders():
+        for folder in folders if folders is not None else self.folders():
             if is_under(path, folder.path) and (best is None or len(folder.path) > len(best.path)):
                 best = folder
         return best
@@ -483,11 +484,8 @@ class PhotoLibrary:
 
     def _root_of(self, path: str, folders: list[Folder] | None = None) -> str:
         """The library folder holding `path` (the deepest if nested), else its directory."""
-        best = None
-        for folder in folders if folders is not None else self.folders():
-            if is_under(path, folder.path) and (best is None or len(folder.path) > len(best)):
-                best = folder.path
-        return best or os.path.dirname(path)
+        folder = self._folder_for(path, folders)
+        return folder.path if folder is not None else os.path.dirname(path)
 
     def _root_checker(self, remember: bool = True):
         """path -> is its library folder still there? If not, its drive is unplugged or the
