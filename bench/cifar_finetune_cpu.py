@@ -69,6 +69,7 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
     spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
     trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
                               device="cpu", backbone_lr=args.backbone_lr, amp=False,
+                              augment=True if args.augment == "shift" else args.augment,
                               lr_schedule=args.lr_schedule)
     t0 = time.time()
 
@@ -115,6 +116,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                     help="fine-tuning learning rates: constant, or decaying to 0 over --steps")
+    ap.add_argument("--augment", choices=("shift", "crop"), default="shift",
+                    help="fine-tuning augmentation: flip + one shift for the whole batch "
+                         "(shift), or every photo its own random crop, shift and flip (crop)")
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in fine-tuning "
                          "and in both A and B; 0 = the pairwise loss of the method notes only")
@@ -147,6 +151,8 @@ def main() -> int:
     m128, _ = query_map(head128, feats, labels, split)
     out["finetuned_128_map_all"] = m128
     log(f"fine-tuned model, 128 bits: query mAP@all {m128:.4f}")
+    if args.cls_weight:  # context: how well the tuned network classifies the queries
+        out["finetuned_128_query_accuracy"] = query_accuracy(net_state, feats, labels, split)
     del trainer
 
     torch.set_num_threads(1)  # the heads are small
@@ -164,11 +170,21 @@ def main() -> int:
     return 0
 
 
+def query_accuracy(net_state: dict, feats: np.ndarray, labels: np.ndarray, split) -> float:
+    from trainer.model import HashNet
+
+    net = HashNet.from_state(net_state).eval()
+    with torch.no_grad():
+        logits = net.class_logits(net(torch.from_numpy(feats[split.query])))
+    return float((logits.argmax(1).numpy() == labels[split.query]).mean())
+
+
 def result_name(args, tag: bool = True) -> str:
     if args.smoke:
         return "cifar-finetune-cpu-smoke"
     return (f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
             + ("-cosine" if args.lr_schedule == "cosine" else "")
+            + ("-crop" if args.augment == "crop" else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -183,6 +199,7 @@ def write_report(out: dict, args) -> None:
          f"--patience {args.patience}"
          + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "")
          + (" --lr-schedule cosine" if args.lr_schedule == "cosine" else "")
+         + (" --augment crop" if args.augment == "crop" else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
@@ -200,7 +217,9 @@ def write_report(out: dict, args) -> None:
          "bench/cifar_finetune.py, written for a GPU and not run here."),
         "",
         (f"Fine-tuned 128-bit model: validation mAP {ft['val_map_128']:.4f}, query mAP@all "
-         f"{out['finetuned_128_map_all']:.4f}. Float features of the fine-tuned backbone, cosine "
+         f"{out['finetuned_128_map_all']:.4f}"
+         + (f", query classification accuracy {out['finetuned_128_query_accuracy']:.3f}"
+            if "finetuned_128_query_accuracy" in out else "") + ". Float features of the fine-tuned backbone, cosine "
          f"ranking: mAP@all {out['float_cosine_map']:.4f}."),
         "",
         "mAP@all, 1,000 queries against the 59,000-image database:",

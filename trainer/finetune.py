@@ -3,7 +3,8 @@
 For GPUs (mixed precision there; several GPUs through torchrun + DistributedDataParallel). Runs on
 a CPU too, slowly, which is how the tests exercise it. Photos are decoded once with the app's
 reader and resized as the model card says (uint8 in memory), then normalised and augmented
-(flip, small shifts) on the device. BatchNorm statistics stay frozen at their ImageNet values:
+(flip and small shifts of the batch, or with augment="crop" every photo its own random
+crop, shift and flip) on the device. BatchNorm statistics stay frozen at their ImageNet values:
 batches of 32-64 would make them noisy, and the exported graph uses the running statistics.
 """
 
@@ -58,6 +59,23 @@ def freeze_batchnorm(module: nn.Module) -> None:
                 p.requires_grad_(True)  # affine weights still learn; statistics do not move
 
 
+def random_crops(x: torch.Tensor, rng: np.random.Generator, min_scale: float = 0.7,
+                 shift: float = 0.125) -> torch.Tensor:
+    """Every photo of the batch its own view: a random square crop of `min_scale`..1 of the side,
+    moved by up to `shift` of the side beyond it (the border mirrored), flipped half the time,
+    resampled back to the input size. One batched grid_sample, cheap beside the backbone."""
+    n = len(x)
+    scale = rng.uniform(min_scale, 1.0, n)
+    reach = (1.0 - scale) + 2 * shift  # normalised coordinates span 2: a shift of s is 2s
+    tx, ty = (rng.uniform(-reach, reach) for _ in range(2))
+    flip = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    theta = np.zeros((n, 2, 3), np.float32)
+    theta[:, 0, 0], theta[:, 0, 2] = scale * flip, tx
+    theta[:, 1, 1], theta[:, 1, 2] = scale, ty
+    grid = F.affine_grid(torch.from_numpy(theta).to(x.device), list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+
+
 def cosine_factor(step: int, total: int) -> float:
     """Learning-rate multiplier at `step` of `total`: 1 at the start, half-cosine to 0 at the end."""
     return 0.5 * (1.0 + math.cos(math.pi * min(max(step, 0), total) / max(1, total)))
@@ -69,7 +87,7 @@ class FinetuneTrainer(HeadTrainer):
     def __init__(self, images: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
                  val_idx: np.ndarray, cfg: HeadConfig, backbone: nn.Module, spec: InputSpec,
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
-                 augment: bool = True, lr_schedule: str = "constant") -> None:
+                 augment: bool | str = True, lr_schedule: str = "constant") -> None:
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
         self.lr_schedule = lr_schedule
@@ -107,7 +125,9 @@ class FinetuneTrainer(HeadTrainer):
             x = F.interpolate(x, size=tuple(self.spec.size), mode="bilinear",
                               align_corners=False)
         x = (x * self.spec.scale - self._mean) / self._std
-        if train and self.augment:
+        if train and self.augment == "crop":
+            x = random_crops(x, np.random.default_rng((self.cfg.seed, self.step, 7)))
+        elif train and self.augment:
             flip = torch.rand(len(x), device=x.device) < 0.5
             x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
             h, w = x.shape[-2:]

@@ -164,6 +164,26 @@ def test_cosine_learning_rate_factor_by_hand():
     assert cosine_factor(150, 100) == pytest.approx(0.0, abs=1e-12)  # past the plan: stays 0
 
 
+def test_random_crops_give_every_photo_its_own_view_and_repeat_with_the_seed():
+    from trainer.finetune import random_crops
+
+    g = torch.Generator().manual_seed(0)
+    one = torch.rand(1, 3, 24, 24, generator=g)
+    batch = one.repeat(16, 1, 1, 1)
+    out = random_crops(batch, np.random.default_rng(5))
+    assert out.shape == batch.shape
+    views = {tuple(v.flatten()[:50].round(decimals=4).tolist()) for v in out}
+    assert len(views) == 16  # the same photo, 16 different crops
+    assert torch.equal(out, random_crops(batch, np.random.default_rng(5)))  # a resume redraws them
+    assert not torch.equal(out, random_crops(batch, np.random.default_rng(6)))
+    # No crop and no shift: each view is the photo itself or its mirror image, both seen.
+    plain = random_crops(batch, np.random.default_rng(1), min_scale=1.0, shift=0.0)
+    mirrored = [torch.allclose(v, one[0].flip(2), atol=1e-5) for v in plain]
+    same = [torch.allclose(v, one[0], atol=1e-5) for v in plain]
+    assert all(m or s for m, s in zip(mirrored, same, strict=True))
+    assert any(mirrored) and any(same)
+
+
 def test_val_database_is_a_setting_and_sizes_the_validation_database():
     # documented in docs/trainer.md; it was refused as unknown while default.toml lacked it
     assert head_config(config_mod.resolve()).val_database == 2000
