@@ -244,7 +244,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
                               manifest.indices("val"), fcfg, build_backbone(cfg["backbone"]["name"]),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
-                              bool(ft["augment"]), str(ft["lr_schedule"]))
+                              ft["augment"], str(ft["lr_schedule"]))
     ckpt = run_dir / checkpoint_name
     identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
                 "finetune": dict(ft)}

@@ -133,7 +133,7 @@ def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tm
     steps = ["--set", "finetune.long_steps=4", "--set", "finetune.active_steps=4", "--set",
              "finetune.frozen_steps=4", "--set", "finetune.eval_every=2", "--set",
              "finetune.batch_size=8", "--set", "finetune.lr_schedule=cosine", "--set",
-             "head.cls_weight=1.0"]
+             "head.cls_weight=1.0", "--set", "finetune.augment=crop"]
     assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--mode", "finetune",
                  "--device", "cpu", "--progress", "none", *FAST, *steps]) == 0
     tuned = torch.load(out / "training" / "backbone.pt", weights_only=True)

@@ -148,6 +148,11 @@ def test_config_overrides_and_errors(tmp_path):
         config_mod.resolve(overrides=["head.lrr=1"])
     with pytest.raises(AlbumError, match="not shorter than the long code"):
         config_mod.resolve(overrides=["head.long_bits=32"], train_bits=[48])
+    assert config_mod.resolve(overrides=["finetune.augment=crop"])["finetune"]["augment"] == "crop"
+    assert config_mod.resolve(overrides=["finetune.augment=false"])["finetune"]["augment"] is False
+    for wrong in ("1", "blur"):
+        with pytest.raises(AlbumError, match='true, false or "crop"'):
+            config_mod.resolve(overrides=[f"finetune.augment={wrong}"])
     bad = tmp_path / "bad.toml"
     bad.write_text("[head\n")
     with pytest.raises(AlbumError, match="not valid TOML"):
