@@ -22,6 +22,8 @@ bench/results/cifar-finetune-cpu-<size>px[-cls][-cosine][-<tag>].md / .json.
         --lr-schedule cosine
     nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 160 --steps 1200 --cls-weight 1 \
         --lr-schedule cosine --tag 1200s
+    nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size 224 --steps 600 --cls-weight 1 \
+        --lr-schedule cosine --augment crop
 """
 
 from __future__ import annotations
