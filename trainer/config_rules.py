@@ -67,8 +67,8 @@ def check_value(key: str, value: Any, default: Any, where: str) -> Any:
         if not (isinstance(value, str) and DEVICE.fullmatch(value)):
             raise _bad(where, key, value, '"auto", "cpu", "cuda", "cuda:N" or "mps"')
         return value
-    if key == "finetune.augment":  # true = flip + batch shift (the first kind), or "crop"
-        if value not in (True, False, "crop") or value in (0, 1) and not isinstance(value, bool):
+    if key == "finetune.augment":  # a bool (flip + batch shift, or none) or the one named kind
+        if not (isinstance(value, bool) or value == "crop"):
             raise _bad(where, key, value, 'true, false or "crop"')
         return value
     if key in CHOICES:
