@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 from photos import make_photo
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
 
 from desktop_app.watch import FolderWatcher
 from desktop_app.watch import watcher as watcher_module
@@ -207,15 +207,7 @@ def test_a_watched_folder_away_when_the_folder_around_it_is_removed_is_indexed_w
     monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
     root = tmp_path / "photos"
     inner = root / "b"
-    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
-    make_photo(inner / "rocket.jpg", "rocket", size=(150, 200))
-    make_photo(inner / "astronaut.png", "astronaut", size=(160, 160))
-    window = make_window()
-    window.add_folder(str(inner))
-    wait_rows(qtbot, window, 2)
-    window.add_folder(str(root))
-    wait_rows(qtbot, window, 3)
-    wait_idle(qtbot, window)
+    window = window_on_nested_folders(qtbot, make_window, root, inner)
     away = tmp_path / "unplugged"
     os.rename(inner, away)
     qtbot.waitUntil(lambda: window.watcher.unavailable() == [str(inner)], timeout=5000)
@@ -237,15 +229,7 @@ def test_deleting_a_watched_folder_inside_another_removes_its_photos(qtbot, make
                                                                      tmp_path):
     root = tmp_path / "photos"
     trip = root / "trip"
-    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
-    make_photo(trip / "rocket.jpg", "rocket", size=(150, 200))
-    make_photo(trip / "astronaut.png", "astronaut", size=(160, 160))
-    window = make_window()
-    window.add_folder(str(trip))
-    wait_rows(qtbot, window, 2)
-    window.add_folder(str(root))
-    wait_rows(qtbot, window, 3)
-    wait_idle(qtbot, window)
+    window = window_on_nested_folders(qtbot, make_window, root, trip)
     shutil.rmtree(trip)
     wait_rows(qtbot, window, 1, timeout=20000)
     assert window.photos_model.photo_at(0).path == str(root / "coffee.jpg")

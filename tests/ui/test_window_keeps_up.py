@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 from tiny_model import make_tiny_model
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
 
 from desktop_app import paths
 from desktop_app.settings import Settings
@@ -190,16 +190,7 @@ def test_a_removal_cut_short_by_quitting_is_finished_at_the_next_start(qtbot, ma
 def test_removing_a_folder_keeps_a_watched_folder_inside_it(qtbot, make_window, tmp_path):
     root = tmp_path / "photos"
     inner = root / "b"
-    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
-    make_photo(inner / "rocket.jpg", "rocket", size=(150, 200))
-    make_photo(inner / "astronaut.png", "astronaut", size=(160, 160))
-    window = make_window()
-    window.add_folder(str(inner))
-    wait_rows(qtbot, window, 2)
-    wait_idle(qtbot, window)
-    window.add_folder(str(root))
-    wait_rows(qtbot, window, 3)
-    wait_idle(qtbot, window)
+    window = window_on_nested_folders(qtbot, make_window, root, inner)
     window.remove_folder(str(root))
     assert window.folders_panel.folders() == [str(inner)]
     qtbot.waitUntil(lambda: window.photos_model.rowCount() == 2 and

@@ -1,6 +1,10 @@
-"""Waiting helpers for the app tests."""
+"""Waiting helpers and a shared library layout for the app tests."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from photos import make_photo
 
 
 def wait_rows(qtbot, window, count: int, timeout: int = 60000) -> None:
@@ -9,3 +13,19 @@ def wait_rows(qtbot, window, count: int, timeout: int = 60000) -> None:
 
 def wait_idle(qtbot, window, timeout: int = 60000) -> None:
     qtbot.waitUntil(lambda: window.folders_panel.activity.text() == "", timeout=timeout)
+
+
+def window_on_nested_folders(qtbot, make_window, root: Path, inner: Path):
+    """A window watching `inner` (rocket.jpg, astronaut.png) and then `root` around it
+    (coffee.jpg), with all three photos indexed."""
+    make_photo(root / "coffee.jpg", "coffee", size=(200, 150))
+    make_photo(inner / "rocket.jpg", "rocket", size=(150, 200))
+    make_photo(inner / "astronaut.png", "astronaut", size=(160, 160))
+    window = make_window()
+    window.add_folder(str(inner))
+    wait_rows(qtbot, window, 2)
+    wait_idle(qtbot, window)
+    window.add_folder(str(root))
+    wait_rows(qtbot, window, 3)
+    wait_idle(qtbot, window)
+    return window
