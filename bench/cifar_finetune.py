@@ -4,9 +4,14 @@ and the progressive NMLayer chain), mAP@all at 48/32/24/12 bits. Written for a G
     .venv/bin/python bench/cifar_finetune.py --size 224                 # one GPU
     torchrun --nproc_per_node 4 bench/cifar_finetune.py --size 224      # several GPUs (DDP)
 
+On a lent device machine with a short lease, bench/device/cifar_headline.sh runs it with
+--minutes: the step budget is then scaled down to what fits, from a measured step time.
+
 Model selection uses the validation split of the 5,000 training images only; the query set is
-used once, at the end. `--smoke` runs a few steps on a CPU to check the script itself.
-Results: bench/results/cifar-finetune.md / .json.
+used once per length, when that length's stage is final. Every length is evaluated and written
+as soon as its stage ends, so a run cut short still reports the lengths it finished.
+`--smoke` runs a few steps on a CPU to check the script itself.
+Results: <results-dir>/cifar-finetune.md / .json (default bench/results).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -27,14 +34,92 @@ from trainer.backbones import build_backbone
 from trainer.features import input_spec_for
 from trainer.finetune import FinetuneTrainer
 from trainer.metrics import code_health, mean_average_precision
+from trainer.metrics_torch import mean_average_precision_torch
 from trainer.model import FoldedHead
-from trainer.training import HeadConfig
+from trainer.training import HeadConfig, Stopped, total_steps
 
 LENGTHS = (48, 32, 24, 12)
 
 
+class HeadlineTrainer(FinetuneTrainer):
+    """FinetuneTrainer that hands every finished stage to a callback (to evaluate it at once)."""
+
+    on_stage_final = None
+
+    def stage_finished(self, bits: int) -> None:
+        super().stage_finished(bits)
+        if self.on_stage_final is not None:
+            self.on_stage_final(bits)
+
+
+def machine(device: str) -> str:
+    cpu = f"{os.cpu_count()}-core {platform.machine()} CPU"
+    if device.startswith("cuda"):
+        return (f"{torch.cuda.get_device_name(0)} x {torch.cuda.device_count()}, {cpu} "
+                f"(torch {torch.__version__}, Python {platform.python_version()})")
+    return f"{cpu}, no GPU (torch {torch.__version__}, Python {platform.python_version()})"
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def calibrate(make_trainer, device: str, steps: int = 30) -> dict[str, float]:
+    """Seconds per training step, per validation mAP and per bit-importance pass at the long
+    length, measured on a throwaway trainer (its steps do not count towards the run)."""
+    probe = make_trainer()
+    for _ in range(5):  # warm-up: kernels chosen, memory allocated
+        probe.train_step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        probe.train_step()
+    _sync(device)
+    step = (time.perf_counter() - t0) / steps
+    t0 = time.perf_counter()
+    probe.val_map()
+    val = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    probe.importance()
+    importance = time.perf_counter() - t0
+    probe.backbone.eval()
+    sample = probe.fit_idx[:2048]
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        for i in range(0, len(sample), 512):  # as evaluate() does for the 60,000 images
+            probe._backbone_features(sample[i:i + 512], False).cpu()
+    per_image = (time.perf_counter() - t0) / len(sample)
+    del probe
+    if device.startswith("cuda"):
+        torch.cuda.empty_cache()
+    return {"step_s": step, "val_map_s": val, "importance_s": importance,
+            "encode_s_per_image": per_image}
+
+
+def fit_to_budget(cfg: HeadConfig, timing: dict[str, float], minutes: float,
+                  n_images: int) -> tuple[HeadConfig, float]:
+    """Scale the chain's step counts (and the evaluation interval with them, so the number of
+    evaluations stays the same) so that training, its validation and the query/database
+    evaluation of every reported length (`n_images` each) fit in `minutes`."""
+    evals = cfg.long_steps // cfg.eval_every + len(cfg.stages) * (
+        cfg.frozen_steps // cfg.eval_every)
+    importances = 1 + len(cfg.stages) * (cfg.merge_rounds + 1)
+    reported = sum(1 for b in (cfg.long_bits, *cfg.stages) if b in LENGTHS)
+    fixed = (evals * timing["val_map_s"] + importances * timing["importance_s"]
+             + reported * n_images * timing["encode_s_per_image"])
+    train = total_steps(cfg) * timing["step_s"]
+    scale = min(1.0, max(0.05, (minutes * 60 - fixed) / max(train, 1e-9)))
+    if scale >= 1.0:
+        return cfg, 1.0
+    s = lambda n: max(1, round(n * scale))
+    return replace(cfg, long_steps=s(cfg.long_steps), active_steps=s(cfg.active_steps),
+                   frozen_steps=s(cfg.frozen_steps), eval_every=s(cfg.eval_every)), scale
+
+
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--long-bits", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=64)
@@ -49,10 +134,20 @@ def main() -> int:
                     help="classification term (head.cls_weight); 1 helped on the CPU runs")
     ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                     help="learning rates constant, or decaying to 0 over the whole chain")
+    ap.add_argument("--minutes", type=float, default=None,
+                    help="time budget for training: step counts are scaled down to fit, from a "
+                         "measured step time, and training stops at 1.15x the budget whatever "
+                         "happens (the lengths finished by then are reported)")
+    ap.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
+                    help="where cifar-finetune.md / .json are written (default bench/results)")
     ap.add_argument("--smoke", action="store_true", help="tiny CPU run that checks the script")
     args = ap.parse_args()
 
     distributed = "LOCAL_RANK" in os.environ
+    if distributed and args.minutes is not None:
+        # each rank would read its own clock and stop at a different step, leaving the others
+        # waiting in an all-reduce
+        ap.error("--minutes is for one process; under torchrun set the step counts instead")
     if distributed:
         local = int(os.environ["LOCAL_RANK"])
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
@@ -79,48 +174,89 @@ def main() -> int:
                      merge_rounds=4, patience=4, seed=args.seed, cls_weight=args.cls_weight,
                      val_database=200 if args.smoke else 2000)
     spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
-    trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
-                              device=device, backbone_lr=args.backbone_lr, amp=True,
-                              lr_schedule=args.lr_schedule)
+
+    def make_trainer(config: HeadConfig = cfg) -> HeadlineTrainer:
+        return HeadlineTrainer(images, labels, split.fit, split.val, config, build_backbone(),
+                               spec, device=device, backbone_lr=args.backbone_lr, amp=True,
+                               lr_schedule=args.lr_schedule)
+
+    out = {"size": args.size, "device": device, "machine": machine(device), "args": {
+        k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "map_all": {}, "health": {}, "stages": []}
+    if args.minutes is not None:
+        timing = calibrate(make_trainer, device)
+        cfg, scale = fit_to_budget(cfg, timing, args.minutes,
+                                   len(split.query) + len(split.database))
+        out["budget"] = {"minutes": args.minutes, **timing, "scale": scale,
+                         "steps_at_most": total_steps(cfg)}
+        if rank0:
+            print(f"calibration: {timing}; step counts x{scale:.2f}, at most "
+                  f"{total_steps(cfg)} steps", flush=True)
+    out["config"] = cfg.to_dict()
+    trainer = make_trainer(cfg)
+    t_train = time.time()
+    name = "cifar-finetune-smoke" if args.smoke else "cifar-finetune"
+
+    def write_results(status: str) -> None:
+        out["status"] = status
+        out["wall_seconds"] = time.time() - t_start
+        out["train_seconds"] = time.time() - t_train
+        out["stages"] = [{"bits": s.bits, "val_map": s.val_map, "spread": s.importance_spread,
+                          "steps": s.steps} for s in trainer.stages]
+        args.results_dir.mkdir(parents=True, exist_ok=True)
+        (args.results_dir / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
+        rows = "\n".join(f"| {L} | {out['map_all'][str(L)]:.4f} |" for L in LENGTHS
+                         if str(L) in out["map_all"])
+        budget = out.get("budget")
+        budget_line = (f"Time budget {budget['minutes']} min for training: measured "
+                       f"{budget['step_s'] * 1000:.1f} ms per step, step counts scaled by "
+                       f"{budget['scale']:.2f} (at most {budget['steps_at_most']} steps).\n\n"
+                       if budget else "")
+        (args.results_dir / f"{name}.md").write_text(
+            f"# CIFAR-10 protocol 1, fine-tuned EfficientNet-Lite0 + NMLayer ({args.size} px)\n\n"
+            f"Command: `{' '.join(sys.argv)}`\n\nMachine: {out['machine']}. Wall time "
+            f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\n{budget_line}"
+            f"| bits | mAP@all |\n|---|---|\n{rows}\n")
+
+    def evaluate(bits: int) -> None:
+        if not rank0 or bits not in LENGTHS:
+            return
+        head = FoldedHead.from_state(trainer.heads[bits].state()).to(trainer.device)
+        trainer.backbone.eval()  # train_step puts it back in training mode
+        codes = []
+        with torch.no_grad():
+            for idx in (split.query, split.database):
+                chunks = [head(trainer._backbone_features(idx[i:i + 512], False)).cpu()
+                          for i in range(0, len(idx), 512)]
+                codes.append(torch.cat(chunks).numpy() > 0)
+        q, db = labels[split.query], labels[split.database]
+        m = (mean_average_precision_torch(codes[0], q, codes[1], db, device=trainer.device)
+             if trainer.device.type == "cuda" else mean_average_precision(codes[0], q, codes[1],
+                                                                           db))
+        out["map_all"][str(bits)] = m
+        out["health"][str(bits)] = code_health(codes[1])
+        print(f"{bits} bits: mAP@all {m:.4f} ({(time.time() - t_start) / 60:.1f} min)",
+              flush=True)
+        write_results("running")
+
+    trainer.on_stage_final = evaluate
 
     def progress(p):
         if rank0 and (p["val_map"] is not None or p["step"] % 100 == 0):
             print(f"step {p['step']}/{p['steps']} stage {p['stage']} bits {p['bits']} "
-                  f"loss {p['loss']:.4f} val_map {p['val_map']}", flush=True)
+                  f"loss {p['loss']:.4f} val_map {p['val_map']} "
+                  f"({(time.time() - t_start) / 60:.1f} min)", flush=True)
 
-    result = trainer.run(progress)
-    out = {"size": args.size, "device": device, "args": vars(args), "stages": [
-        {"bits": s.bits, "val_map": s.val_map, "spread": s.importance_spread} for s in
-        result.stages], "map_all": {}, "health": {}}
+    deadline = None if args.minutes is None else t_train + 1.15 * args.minutes * 60
+    status = "finished"
+    try:
+        trainer.run(progress, should_stop=None if deadline is None else
+                    (lambda: time.time() > deadline))
+    except Stopped:
+        status = "stopped at the time budget"
     if rank0:
-        for L in LENGTHS:
-            if L not in result.heads:
-                continue
-            trainer.backbone.load_state_dict(trainer.backbones[L])
-            trainer.net_for_eval = FoldedHead.from_state(result.head(L).state()).to(trainer.device)
-            trainer.backbone.eval()
-            codes = []
-            with torch.no_grad():
-                for idx in (split.query, split.database):
-                    chunks = [trainer.net_for_eval(trainer._backbone_features(idx[i:i + 256],
-                                                                              False)).cpu()
-                              for i in range(0, len(idx), 256)]
-                    codes.append(torch.cat(chunks).numpy() > 0)
-            m = mean_average_precision(codes[0], labels[split.query], codes[1],
-                                       labels[split.database])
-            out["map_all"][str(L)] = m
-            out["health"][str(L)] = code_health(codes[1])
-            print(f"{L} bits: mAP@all {m:.4f}", flush=True)
-        out["wall_seconds"] = time.time() - t_start
-        name = "cifar-finetune-smoke" if args.smoke else "cifar-finetune"
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        (RESULTS_DIR / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
-        rows = "\n".join(f"| {L} | {out['map_all'][str(L)]:.4f} |" for L in LENGTHS
-                         if str(L) in out["map_all"])
-        (RESULTS_DIR / f"{name}.md").write_text(
-            f"# CIFAR-10 protocol 1, fine-tuned EfficientNet-Lite0 + NMLayer ({args.size} px)\n\n"
-            f"Command: `{' '.join(sys.argv)}` on {device}; wall time "
-            f"{out['wall_seconds'] / 60:.1f} min.\n\n| bits | mAP@all |\n|---|---|\n{rows}\n")
+        write_results(status)
+        print(f"{status}: {json.dumps(out['map_all'])}", flush=True)
     if distributed:
         torch.distributed.destroy_process_group()
     return 0
