@@ -72,7 +72,7 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
     trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
                               device="cpu", backbone_lr=args.backbone_lr, amp=False,
                               augment=True if args.augment == "shift" else args.augment,
-                              lr_schedule=args.lr_schedule)
+                              lr_schedule=args.lr_schedule, batchnorm=args.batchnorm)
     t0 = time.time()
 
     def progress(p):
@@ -121,6 +121,9 @@ def main() -> int:
     ap.add_argument("--augment", choices=("shift", "crop"), default="shift",
                     help="fine-tuning augmentation: flip + one shift for the whole batch "
                          "(shift), or every photo its own random crop, shift and flip (crop)")
+    ap.add_argument("--batchnorm", choices=("frozen", "train"), default="frozen",
+                    help="BatchNorm in fine-tuning: ImageNet statistics kept (frozen), or batch "
+                         "statistics with the running ones updated (train)")
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in fine-tuning "
                          "and in both A and B; 0 = the pairwise loss of the method notes only")
@@ -187,6 +190,7 @@ def result_name(args, tag: bool = True) -> str:
     return (f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
             + ("-cosine" if args.lr_schedule == "cosine" else "")
             + ("-crop" if args.augment == "crop" else "")
+            + ("-bntrain" if args.batchnorm == "train" else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -202,13 +206,16 @@ def write_report(out: dict, args) -> None:
          + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "")
          + (" --lr-schedule cosine" if args.lr_schedule == "cosine" else "")
          + (" --augment crop" if args.augment == "crop" else "")
+         + (" --batchnorm train" if args.batchnorm == "train" else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
          f"{ft['seconds'] / 60:.1f} min ({ft['steps']} steps of {args.batch_size})."),
         "",
         ("What was run: the backbone is fine-tuned end to end with a 128-bit hash head (stage 0 "
-         "of the chain; model selection on the validation split), then frozen; the NMLayer chain "
+         "of the chain; model selection on the validation split; BatchNorm "
+         + ("on batch statistics, running statistics updated" if args.batchnorm == "train" else
+            "statistics frozen at ImageNet's") + "), then frozen; the NMLayer chain "
          "(B) and directly trained heads (A, same step budget) run on its features. The "
          "headline chain starts from the tuned 128-bit head itself (its stage 0 is that head, "
          f"so it trains {out['B_tuned']['budget_steps']} steps, not {out['budget_steps']}). Loss: "

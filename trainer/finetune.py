@@ -87,10 +87,16 @@ class FinetuneTrainer(HeadTrainer):
     def __init__(self, images: np.ndarray, labels: np.ndarray, fit_idx: np.ndarray,
                  val_idx: np.ndarray, cfg: HeadConfig, backbone: nn.Module, spec: InputSpec,
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
-                 augment: bool | str = True, lr_schedule: str = "constant") -> None:
+                 augment: bool | str = True, lr_schedule: str = "constant",
+                 batchnorm: str = "frozen") -> None:
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
+        if batchnorm not in ("frozen", "train"):
+            raise ValueError(f"batchnorm must be 'frozen' or 'train', not {batchnorm!r}")
         self.lr_schedule = lr_schedule
+        # "train": batch statistics in training and running statistics updated (what a plain
+        # fine-tune does); "frozen": the ImageNet statistics throughout (the default)
+        self.batchnorm = batchnorm
         self.images = torch.from_numpy(np.ascontiguousarray(images))  # uint8 N,H,W,3 on CPU
         self.spec = spec
         self.augment = augment
@@ -172,7 +178,8 @@ class FinetuneTrainer(HeadTrainer):
 
     def train_step(self) -> float:
         self.backbone.train()
-        freeze_batchnorm(self.backbone)
+        if self.batchnorm == "frozen":
+            freeze_batchnorm(self.backbone)
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
         loss = self.batch_loss(self.batch_outputs(batch), y)
