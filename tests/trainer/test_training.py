@@ -200,3 +200,26 @@ def test_val_database_is_a_setting_and_sizes_the_validation_database():
     assert len(q) == 60 and len(db) == 100 and set(q) <= set(db)
     with pytest.raises(AlbumError, match="head.val_database = 0"):
         config_mod.resolve(overrides=["head.val_database=0"])
+
+
+@pytest.mark.parametrize("mode", ["frozen", "train"])
+def test_finetune_batchnorm_statistics_frozen_or_updated(mode):
+    from trainer.backbones import build_backbone
+    from trainer.features import input_spec_for
+    from trainer.finetune import FinetuneTrainer
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(40) % 4
+    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
+    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+    trainer = FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                              build_backbone(pretrained=False), spec, batchnorm=mode)
+    bn = next(m for m in trainer.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    before = bn.running_mean.clone()
+    trainer.train_step()
+    trainer.train_step()
+    assert torch.equal(bn.running_mean, before) == (mode == "frozen")
+    with pytest.raises(ValueError, match="batchnorm"):
+        FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                        build_backbone(pretrained=False), spec, batchnorm="sync")
