@@ -10,7 +10,7 @@
 # PYTHON, WHEELS and EXTRA_ARGS exist to rehearse the script on a CPU (docs/trainer.md).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-OUT=${OUT:-/tmp/lookalike-device-out}
+OUT=${OUT:-${TMPDIR:-/tmp}/lookalike-device-out}
 PYTHON=${PYTHON:-python3}
 WHEELS=${WHEELS:-.whl}
 MINUTES=${MINUTES:-6}
@@ -20,7 +20,7 @@ site=$(mktemp -d)
     --target "$site" "$WHEELS"/*.whl || { echo "could not install the carried wheels" >&2; exit 3; }
 export PYTHONPATH="$site:$PWD" PYTHONUNBUFFERED=1
 export LOOKALIKE_CIFAR_ARCHIVE="$PWD/.device-data/cifar10-jpg.tar.gz"
-export LOOKALIKE_BENCH_CACHE=${LOOKALIKE_BENCH_CACHE:-/tmp/lookalike-bench}
+export LOOKALIKE_BENCH_CACHE=${LOOKALIKE_BENCH_CACHE:-${TMPDIR:-/tmp}/lookalike-bench}
 (nvidia-smi || echo "nvidia-smi: not found") > "$OUT/nvidia-smi.txt" 2>&1
 # A hard stop below the call's limit, so that what was written to $OUT still comes back.
 # shellcheck disable=SC2086  # EXTRA_ARGS is a list of arguments
