@@ -6,6 +6,8 @@ reader and resized as the model card says (uint8 in memory), then normalised and
 (flip and small shifts of the batch, or with augment="crop" every photo its own random
 crop, shift and flip) on the device. BatchNorm statistics stay frozen at their ImageNet values:
 batches of 32-64 would make them noisy, and the exported graph uses the running statistics.
+Measured on CIFAR at 160 px: fine-tuning on batch statistics instead (batchnorm="train") lost
+0.11 validation mAP and 10 points of query accuracy (docs/trainer.md).
 """
 
 from __future__ import annotations
