@@ -191,6 +191,7 @@ def result_name(args, tag: bool = True) -> str:
             + ("-cosine" if args.lr_schedule == "cosine" else "")
             + ("-crop" if args.augment == "crop" else "")
             + ("-bntrain" if args.batchnorm == "train" else "")
+            + (f"-blr{args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -207,6 +208,7 @@ def write_report(out: dict, args) -> None:
          + (" --lr-schedule cosine" if args.lr_schedule == "cosine" else "")
          + (" --augment crop" if args.augment == "crop" else "")
          + (" --batchnorm train" if args.batchnorm == "train" else "")
+         + (f" --backbone-lr {args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
