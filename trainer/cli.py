@@ -34,6 +34,13 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="code length(s) to produce, 12 to 64 (default 48)")
     p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--backbone", metavar="NAME",
+                   help="efficientnet_lite0 (default, weights packaged) or a torchvision network "
+                        "(resnet50, convnext_tiny, ...: see trainer/configs/default.toml)")
+    p.add_argument("--backbone-weights", metavar="FILE",
+                   help="the backbone's pretrained weights (a state dict); default: the "
+                        "packaged ones, or for torchvision networks torchvision's file in the "
+                        "torch cache. Nothing is downloaded")
 
 
 def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
@@ -91,6 +98,10 @@ def _config(args, run_dir: Path | None = None):
         named["train_mode"] = args.mode
     if getattr(args, "device", None):
         named["train_device"] = args.device
+    if getattr(args, "backbone", None):
+        named["backbone_name"] = args.backbone
+    if getattr(args, "backbone_weights", None):
+        named["backbone_weights"] = args.backbone_weights
     return config_mod.resolve(args.config or base, args.overrides,
                               check_lengths=args.command in ("train", "run"), **named)
 

@@ -50,6 +50,10 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     return section, key, value
 
 
+# The command-line flag of a named setting, where it is not "--" + the key.
+FLAGS = {"backbone_name": "--backbone", "backbone_weights": "--backbone-weights"}
+
+
 def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
             check_lengths: bool = True, **named: Any) -> dict[str, Any]:
     """Defaults < config file < --set overrides < named flags (e.g. train_bits=[32]). Every
@@ -70,7 +74,8 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
     for name, value in named.items():
         if value is not None:
             section, key = name.split("_", 1)
-            cfg = merge(cfg, {section: {key: value}}, "--" + key)
+            flag = FLAGS.get(name, "--" + key)
+            cfg = merge(cfg, {section: {key: value}}, flag)
     check_together(cfg, check_lengths)
     return cfg
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .albums import AlbumError
 
 BITS_RANGE = (12, 64)  # the code lengths Lookalike makes (the app reads 8 to 256)
-BACKBONE_NAMES = ("efficientnet_lite0",)  # = trainer.backbones.BACKBONES (that module needs torch)
+# = trainer.backbones.BACKBONES (that module needs torch; a test holds the two equal)
+BACKBONE_NAMES = ("efficientnet_lite0", "resnet18", "resnet34", "resnet50", "mobilenet_v3_small",
+                  "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
+                  "efficientnet_v2_s", "convnext_tiny", "regnet_y_800mf")
 CHOICES = {
     "backbone.name": BACKBONE_NAMES,
     "train.mode": ("auto", "frozen", "finetune"),
@@ -67,6 +71,10 @@ def check_value(key: str, value: Any, default: Any, where: str) -> Any:
         if not (isinstance(value, str) and DEVICE.fullmatch(value)):
             raise _bad(where, key, value, '"auto", "cpu", "cuda", "cuda:N" or "mps"')
         return value
+    if key == "backbone.weights":  # saved with the run: absolute, so later steps find it
+        if not isinstance(value, str):
+            raise _bad(where, key, value, "the path of a weights file in quotes, or \"\"")
+        return str(Path(value).expanduser().absolute()) if value else ""
     if key == "finetune.augment":  # a bool (flip + batch shift, or none) or the one named kind
         if not (isinstance(value, bool) or value == "crop"):
             raise _bad(where, key, value, 'true, false or "crop"')

@@ -240,7 +240,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                  checkpoint_name: str = "finetune-checkpoint.pt", resume: bool = True) -> Path:
     """Fine-tune; write run_dir/backbone.pt. The frozen-mode head is then refitted on the tuned
     features by the caller, so both modes end in the same heads.pt / export path."""
-    from .backbones import build_backbone
+    from .backbones import backbone_from_config
     from .errors import Stopped
     from .pipeline import input_spec
     from .rundir import BACKBONE, checkpoint_identity, load_checkpoint
@@ -251,7 +251,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     images = load_uint8(manifest.paths(), spec)
     fcfg = finetune_config(cfg, hcfg)
     trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
-                              manifest.indices("val"), fcfg, build_backbone(cfg["backbone"]["name"]),
+                              manifest.indices("val"), fcfg, backbone_from_config(cfg),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
                               ft["augment"], str(ft["lr_schedule"]))
     ckpt = run_dir / checkpoint_name

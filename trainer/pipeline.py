@@ -124,10 +124,11 @@ def load_backbone(run_dir: Path, cfg: dict[str, Any]):
     """The pretrained backbone, or the fine-tuned one when this run fine-tuned it."""
     import torch
 
-    from .backbones import build_backbone
+    from .backbones import backbone_from_config
 
-    model = build_backbone(cfg["backbone"]["name"])
     tuned = run_dir / BACKBONE
+    # A tuned backbone replaces every pretrained weight: the ImageNet file is not needed then.
+    model = backbone_from_config(cfg, pretrained=not tuned.is_file())
     if tuned.is_file():
         model.load_state_dict(torch.load(tuned, map_location="cpu", weights_only=True))
     return model.eval()
@@ -144,13 +145,15 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
         if should_stop and should_stop():
             raise Stopped()
 
+    from .backbones import weights_tag
+
     tuned = run_dir / BACKBONE
+    model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
     return extract_features(
         manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
         cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
         device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
-        model=load_backbone(run_dir, cfg) if tuned.is_file() else None,
-        model_tag=_file_tag(tuned))
+        model=model, model_tag=_file_tag(tuned) or weights_tag(cfg))
 
 
 # -- prepare -----------------------------------------------------------------------------------

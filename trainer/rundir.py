@@ -75,8 +75,11 @@ def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) ->
 def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, Any]:
     """What a checkpoint was trained on; one made from anything else is not resumed. The
     backbone section is in it: heads trained on 96-px features mean nothing at 224 px."""
+    # An empty backbone.weights (the default) is left out: checkpoints saved before the
+    # setting existed still resume.
+    backbone = {k: v for k, v in cfg["backbone"].items() if k != "weights" or v}
     return {"manifest": manifest.fingerprint, "split": manifest.split_digest(),
-            "backbone": dict(cfg["backbone"])}
+            "backbone": backbone}
 
 
 IDENTITY_WORDS = {"manifest": "other photos", "split": "another split",

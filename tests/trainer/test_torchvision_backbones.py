@@ -1,0 +1,191 @@
+"""torchvision backbones: pooled features that match torchvision's own network, weights from a
+local file or a filled torch cache (never the network), clear errors for missing or wrong
+weights, and a whole run -> export -> app encoder on one of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from fast_settings import FAST
+
+from desktop_app.core.encoder import load_encoder
+from desktop_app.core.hashing import pack_bits
+from desktop_app.core.model_card import read_card
+from trainer.backbones import BACKBONES, build_backbone, weights_tag
+from trainer.cli import main
+from trainer.config_rules import BACKBONE_NAMES
+from trainer.features import photo_tensors
+from trainer.torchvision_backbones import (
+    FEATURE_DIMS,
+    IMAGENET_SCALING,
+    BackboneWeightsError,
+    TorchvisionBackbone,
+    cache_file_names,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any attempt to download weights fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"tried to download: {args[:1]}")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", refuse)
+    monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    """An empty torch cache of the test's own."""
+    home = tmp_path / "torch-home"
+    monkeypatch.setenv("TORCH_HOME", str(home))
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)
+    return home
+
+
+def imagenet_like(arch: str, seed: int = 0) -> torch.nn.Module:
+    """torchvision's network with seeded random weights, standing in for the ImageNet file."""
+    torch.manual_seed(seed)
+    return torchvision.models.get_model(arch, weights=None).eval()
+
+
+def test_the_config_lists_every_backbone_the_trainer_builds():
+    assert set(BACKBONE_NAMES) == set(BACKBONES)
+
+
+@pytest.mark.parametrize("arch", sorted(FEATURE_DIMS))
+def test_features_have_the_width_the_head_is_built_for(arch):
+    model = TorchvisionBackbone(arch).eval()
+    with torch.no_grad():
+        feats = model(torch.zeros(2, 3, 64, 64))
+    assert feats.shape == (2, FEATURE_DIMS[arch]) == (2, model.feature_dim)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "mobilenet_v3_small", "efficientnet_b0",
+                                  "convnext_tiny", "regnet_y_800mf"])
+def test_features_then_classifier_reproduce_torchvision_logits(arch):
+    original = imagenet_like(arch)
+    ours = TorchvisionBackbone(arch, original.state_dict()).eval()
+    x = torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.allclose(ours.classify(x), original(x), atol=1e-5)
+
+
+def test_the_input_scaling_is_torchvision_imagenet_normalisation():
+    transform = torchvision.models.get_model_weights("resnet50").DEFAULT.transforms()
+    assert np.allclose(np.array(transform.mean) * 255, IMAGENET_SCALING["mean"])
+    assert np.allclose(np.array(transform.std) * 255, IMAGENET_SCALING["std"])
+
+
+def test_weights_come_from_a_filled_torch_cache(torch_home):
+    original = imagenet_like("resnet18", seed=3)
+    cache = torch_home / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    torch.save(original.state_dict(), cache / "resnet18-f37072fd.pth")
+    assert cache_file_names("resnet18") == ["resnet18-f37072fd.pth"]
+    model = build_backbone("resnet18")
+    assert torch.equal(model.net.conv1.weight, original.conv1.weight)
+
+
+def test_missing_cache_names_the_file_to_fill_and_the_option(torch_home):
+    with pytest.raises(BackboneWeightsError) as err:
+        build_backbone("resnet50")
+    message = str(err.value)
+    expected = torch_home / "hub" / "checkpoints" / "resnet50-11ad3fa6.pth"
+    assert str(expected) in message
+    assert "downloads nothing" in message and "--backbone-weights" in message
+    assert "https://download.pytorch.org/models/resnet50-11ad3fa6.pth" in message
+
+
+def test_a_local_checkpoint_with_wrappers_loads(tmp_path, torch_home):
+    original = imagenet_like("mobilenet_v3_small", seed=4)
+    path = tmp_path / "mine.pt"
+    torch.save({"state_dict": {f"module.{k}": v for k, v in original.state_dict().items()},
+                "epoch": 3}, path)
+    model = build_backbone("mobilenet_v3_small", weights=path)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(model.eval().classify(x), original(x), atol=1e-5)
+
+
+def test_wrong_weights_are_refused_with_the_file_and_the_cause(tmp_path, torch_home):
+    other = tmp_path / "resnet34.pth"
+    torch.save(imagenet_like("resnet34").state_dict(), other)
+    with pytest.raises(BackboneWeightsError, match="does not hold weights for the resnet18") as err:
+        build_backbone("resnet18", weights=other)
+    assert str(other) in str(err.value)
+
+    text = tmp_path / "notes.pth"
+    text.write_text("not weights")
+    with pytest.raises(BackboneWeightsError, match="cannot be read as PyTorch weights"):
+        build_backbone("resnet18", weights=text)
+
+    with pytest.raises(BackboneWeightsError, match="does not exist"):
+        build_backbone("resnet18", weights=tmp_path / "absent.pth")
+
+
+class Payload:
+    def __reduce__(self):
+        return (print, ("unpickled!",))
+
+
+def test_a_pickled_object_is_not_executed(tmp_path, torch_home, capsys):
+    path = tmp_path / "evil.pth"
+    torch.save({"state_dict": Payload()}, path)
+    with pytest.raises(BackboneWeightsError, match="cannot be read"):
+        build_backbone("resnet18", weights=path)
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_different_weight_files_give_different_feature_cache_keys(tmp_path, torch_home):
+    a, b = tmp_path / "a.pth", tmp_path / "b.pth"
+    torch.save(imagenet_like("resnet18", 0).state_dict(), a)
+    torch.save(imagenet_like("resnet18", 1).state_dict(), b)
+    tags = {weights_tag({"backbone": {"name": "resnet18", "weights": str(p)}}) for p in (a, b)}
+    assert len(tags) == 2
+    assert weights_tag({"backbone": {"name": "efficientnet_lite0", "weights": ""}}) == ""
+
+
+def test_run_on_a_torchvision_backbone_exports_a_model_the_app_encodes_alike(
+        albums, tmp_path, torch_home, monkeypatch):
+    weights = tmp_path / "weights" / "mobilenet.pth"
+    weights.parent.mkdir()
+    torch.save(imagenet_like("mobilenet_v3_small", seed=5).state_dict(), weights)
+    monkeypatch.chdir(weights.parent)  # a relative path is saved with the run as absolute
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--backbone",
+                 "mobilenet_v3_small", "--backbone-weights", "mobilenet.pth",
+                 "--progress", "none", *FAST]) == 0
+
+    from trainer.config import read_saved
+    from trainer.pipeline import folded_head, load_backbone
+
+    cfg = read_saved(out / "training" / "config.toml")
+    assert cfg["backbone"]["name"] == "mobilenet_v3_small"
+    assert cfg["backbone"]["weights"] == str(weights)
+    card = read_card(out)
+    assert card.input.mean == pytest.approx(IMAGENET_SCALING["mean"])
+    assert card.input.std == pytest.approx(IMAGENET_SCALING["std"])
+
+    photos = sorted(str(p) for p in albums.rglob("*.jpg"))[:5]
+    pixels = photo_tensors(photos, card.input)
+    backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)
+    assert torch.equal(backbone.net.features[0][0].weight,
+                       imagenet_like("mobilenet_v3_small", seed=5).features[0][0].weight)
+    with torch.no_grad():
+        torch_codes = pack_bits((head(backbone(torch.from_numpy(pixels))) > 0).numpy())
+    assert np.array_equal(load_encoder(out).encode_pixels(pixels), torch_codes)
+
+
+def test_run_without_the_weights_stops_with_one_clear_message(albums, tmp_path, torch_home,
+                                                              capsys):
+    out = tmp_path / "model"
+    code = main(["run", str(albums), "--out", str(out), "--bits", "12", "--backbone",
+                 "resnet18", "--progress", "json", *FAST])
+    assert code == 2
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert '"event": "error"' in last and "resnet18-f37072fd.pth" in last
+    assert not (out / "model.onnx").exists()
