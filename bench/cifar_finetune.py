@@ -127,6 +127,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--backbone", default="efficientnet_lite0",
+                    help="any name trainer.backbones.build_backbone knows whose weights are "
+                         "available offline (e.g. efficientnet_lite2, with --size 260)")
     ap.add_argument("--long-bits", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--long-steps", type=int, default=4000)
@@ -179,10 +182,11 @@ def main() -> int:
                      eval_every=args.eval_every, batch_size=args.batch_size, lr=args.lr,
                      merge_rounds=4, patience=4, seed=args.seed, cls_weight=args.cls_weight,
                      val_database=200 if args.smoke else 2000)
-    spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
+    spec = input_spec_for(args.backbone, size=args.size, crop="none")
 
     def make_trainer(config: HeadConfig = cfg) -> HeadlineTrainer:
-        return HeadlineTrainer(images, labels, split.fit, split.val, config, build_backbone(),
+        return HeadlineTrainer(images, labels, split.fit, split.val, config,
+                               build_backbone(args.backbone),
                                spec, device=device, backbone_lr=args.backbone_lr, amp=True,
                                lr_schedule=args.lr_schedule)
 
@@ -219,7 +223,7 @@ def main() -> int:
                        f"{budget['scale']:.2f} (at most {budget['steps_at_most']} steps).\n\n"
                        if budget else "")
         (args.results_dir / f"{name}.md").write_text(
-            f"# CIFAR-10 protocol 1, fine-tuned EfficientNet-Lite0 + NMLayer ({args.size} px)\n\n"
+            f"# CIFAR-10 protocol 1, fine-tuned {args.backbone} + NMLayer ({args.size} px)\n\n"
             f"Command: `{' '.join(sys.argv)}`\n\nMachine: {out['machine']}. Wall time "
             f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\n{budget_line}"
             f"| bits | mAP@all |\n|---|---|\n{rows}\n")

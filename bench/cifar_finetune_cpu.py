@@ -68,8 +68,9 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
     cfg = HeadConfig(long_bits=128, stages=(), long_steps=args.steps, eval_every=args.eval_every,
                      patience=args.patience, batch_size=args.batch_size, lr=1e-3,
                      seed=args.seed, val_database=2000, cls_weight=args.cls_weight)
-    spec = input_spec_for("efficientnet_lite0", size=args.size, crop="none")
-    trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg, build_backbone(), spec,
+    spec = input_spec_for(args.backbone, size=args.size, crop="none")
+    trainer = FinetuneTrainer(images, labels, split.fit, split.val, cfg,
+                              build_backbone(args.backbone), spec,
                               device="cpu", backbone_lr=args.backbone_lr, amp=False,
                               augment=True if args.augment == "shift" else args.augment,
                               lr_schedule=args.lr_schedule, batchnorm=args.batchnorm)
@@ -94,7 +95,7 @@ def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int) -> np.nda
     trainer.backbone.eval()
     extractor = FeatureExtractor(model=trainer.backbone, size=tuple(trainer.spec.size),
                                  threads=threads, engine="onnx")
-    out = np.zeros((n, 1280), np.float32)
+    out = np.zeros((n, trainer.backbone.feature_dim), np.float32)
     t0 = time.time()
     with torch.no_grad():
         for i in range(0, n, 256):
@@ -109,6 +110,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=96, help="input size the 32 px photos go up to")
+    ap.add_argument("--backbone", default="efficientnet_lite0",
+                    help="a trainer backbone whose weights are available offline (e.g. "
+                         "efficientnet_lite2)")
     ap.add_argument("--steps", type=int, default=1500, help="fine-tuning steps (batches)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--eval-every", type=int, default=150)
@@ -148,7 +152,8 @@ def main() -> int:
     feats = finetuned_features(trainer, len(images), args.threads)
     if not args.smoke:  # kept for further head experiments on the same features
         run = result_name(args, tag=False).removeprefix("cifar-finetune-cpu-")  # e.g. 128px-cls
-        cache = cache_root() / "features" / f"finetuned-lite0-{run}-{args.steps}s.npy"
+        net = "lite0" if args.backbone == "efficientnet_lite0" else args.backbone
+        cache = cache_root() / "features" / f"finetuned-{net}-{run}-{args.steps}s.npy"
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
         torch.save(net_state, cache.with_suffix(".head.pt"))
@@ -187,7 +192,10 @@ def query_accuracy(net_state: dict, feats: np.ndarray, labels: np.ndarray, split
 def result_name(args, tag: bool = True) -> str:
     if args.smoke:
         return "cifar-finetune-cpu-smoke"
-    return (f"cifar-finetune-cpu-{args.size}px" + ("-cls" if args.cls_weight else "")
+    return (f"cifar-finetune-cpu-{args.size}px"
+            + ("" if args.backbone == "efficientnet_lite0" else
+               "-" + args.backbone.removeprefix("efficientnet_"))
+            + ("-cls" if args.cls_weight else "")
             + ("-cosine" if args.lr_schedule == "cosine" else "")
             + ("-crop" if args.augment == "crop" else "")
             + ("-bntrain" if args.batchnorm == "train" else "")
@@ -199,9 +207,10 @@ def write_report(out: dict, args) -> None:
     goal = {48: 0.85, 32: 0.84, 24: 0.83, 12: 0.80}
     ft = out["finetune"]
     lines = [
-        f"# CIFAR-10 protocol 1 headline on a CPU: EfficientNet-Lite0 fine-tuned at {args.size} px",
+        f"# CIFAR-10 protocol 1 headline on a CPU: {args.backbone} fine-tuned at {args.size} px",
         "",
         (f"Command: `nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size {args.size} "
+         + (f"--backbone {args.backbone} " if args.backbone != "efficientnet_lite0" else "") +
          f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every} "
          f"--patience {args.patience}"
          + (f" --cls-weight {args.cls_weight:g}" if args.cls_weight else "")
