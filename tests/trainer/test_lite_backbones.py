@@ -29,8 +29,8 @@ def test_packaged_weights_recognise_a_cat_and_a_coffee(variant):
 
 
 def test_a_lite2_file_is_refused_for_lite1(tmp_path):
+    from trainer.backbone_weights import BackboneWeightsError
     from trainer.backbones import efficientnet_lite_weights_path
-    from trainer.torchvision_backbones import BackboneWeightsError
 
     with pytest.raises(BackboneWeightsError, match="does not hold weights for the "
                                                    "efficientnet_lite1 backbone"):

@@ -13,6 +13,7 @@ from fast_settings import FAST
 from desktop_app.core.encoder import load_encoder
 from desktop_app.core.hashing import pack_bits
 from desktop_app.core.model_card import read_card
+from trainer.backbone_weights import BackboneWeightsError
 from trainer.backbones import BACKBONES, build_backbone, weights_tag
 from trainer.cli import main
 from trainer.config_rules import BACKBONE_NAMES
@@ -20,7 +21,6 @@ from trainer.features import photo_tensors
 from trainer.torchvision_backbones import (
     FEATURE_DIMS,
     IMAGENET_SCALING,
-    BackboneWeightsError,
     TorchvisionBackbone,
     cache_file_names,
 )
