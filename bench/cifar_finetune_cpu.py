@@ -152,8 +152,9 @@ def main() -> int:
     feats = finetuned_features(trainer, len(images), args.threads)
     if not args.smoke:  # kept for further head experiments on the same features
         run = result_name(args, tag=False).removeprefix("cifar-finetune-cpu-")  # e.g. 128px-cls
-        net = "lite0" if args.backbone == "efficientnet_lite0" else args.backbone
-        cache = cache_root() / "features" / f"finetuned-{net}-{run}-{args.steps}s.npy"
+        # e.g. finetuned-lite0-160px-cls-cosine-600s, finetuned-160px-lite2-cls-cosine-600s
+        net = "lite0-" if args.backbone == "efficientnet_lite0" else ""
+        cache = cache_root() / "features" / f"finetuned-{net}{run}-{args.steps}s.npy"
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
         torch.save(net_state, cache.with_suffix(".head.pt"))
