@@ -189,3 +189,33 @@ def test_run_without_the_weights_stops_with_one_clear_message(albums, tmp_path, 
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert '"event": "error"' in last and "resnet18-f37072fd.pth" in last
     assert not (out / "model.onnx").exists()
+
+
+@pytest.mark.slow  # fine-tunes a resnet18 on a CPU for a few steps: ~20 s
+def test_finetune_mode_tunes_a_torchvision_backbone_from_the_cache(albums, tmp_path, torch_home):
+    cache = torch_home / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    original = imagenet_like("resnet18", seed=6)
+    torch.save(original.state_dict(), cache / "resnet18-f37072fd.pth")
+    out = tmp_path / "model"
+    steps = ["--set", "finetune.long_steps=4", "--set", "finetune.active_steps=4", "--set",
+             "finetune.frozen_steps=4", "--set", "finetune.eval_every=2", "--set",
+             "finetune.batch_size=8"]
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--mode", "finetune",
+                 "--device", "cpu", "--backbone", "resnet18", "--progress", "none", *FAST,
+                 *steps]) == 0
+    tuned = torch.load(out / "training" / "backbone.pt", weights_only=True)
+    assert not torch.equal(tuned["net.conv1.weight"], original.conv1.weight)
+    assert read_card(out).training["mode"] == "finetune"
+
+    from trainer.config import read_saved
+    from trainer.pipeline import folded_head, load_backbone
+
+    card = read_card(out)
+    cfg = read_saved(out / "training" / "config.toml")
+    photos = sorted(str(p) for p in albums.rglob("*.jpg"))[:5]
+    pixels = photo_tensors(photos, card.input)
+    backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)
+    with torch.no_grad():
+        torch_codes = pack_bits((head(backbone(torch.from_numpy(pixels))) > 0).numpy())
+    assert np.array_equal(load_encoder(out).encode_pixels(pixels), torch_codes)
