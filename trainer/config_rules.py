@@ -14,9 +14,10 @@ from .albums import AlbumError
 
 BITS_RANGE = (12, 64)  # the code lengths Lookalike makes (the app reads 8 to 256)
 # = trainer.backbones.BACKBONES (that module needs torch; a test holds the two equal)
-BACKBONE_NAMES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2", "resnet18", "resnet34", "resnet50", "mobilenet_v3_small",
-                  "mobilenet_v3_large", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2",
-                  "efficientnet_v2_s", "convnext_tiny", "regnet_y_800mf")
+BACKBONE_NAMES = ("efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2",
+                  "resnet18", "resnet34", "resnet50", "mobilenet_v3_small", "mobilenet_v3_large",
+                  "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_v2_s",
+                  "convnext_tiny", "regnet_y_800mf")
 CHOICES = {
     "backbone.name": BACKBONE_NAMES,
     "train.mode": ("auto", "frozen", "finetune"),
