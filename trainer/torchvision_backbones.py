@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import torch
 from torch import nn
 
-from .backbone_weights import BackboneWeightsError, load_strict, named_weights_file, read_state_dict
+from .backbone_weights import BackboneWeightsError, load_strict
 
 # torchvision's ImageNet normalisation, (x / 255 - mean) / std, written for 0-255 pixels.
 IMAGENET_SCALING = {"scale": 1.0, "mean": (123.675, 116.28, 103.53),
@@ -94,11 +94,9 @@ def default_weights_url(arch: str) -> str:
     return get_model_weights(arch).DEFAULT.url
 
 
-def find_weights(arch: str, weights_file: str | Path | None = None) -> Path:
-    """The weights file to load: the one named, else the first of torchvision's files for
-    `arch` found in the torch cache. Never downloads."""
-    if weights_file:
-        return named_weights_file(weights_file, arch)
+def find_weights(arch: str) -> Path:
+    """The first of torchvision's ImageNet weights files for `arch` found in the torch cache.
+    Never downloads."""
     cache = torch_cache_dir()
     for name in cache_file_names(arch):
         if (cache / name).is_file():
@@ -111,11 +109,4 @@ def find_weights(arch: str, weights_file: str | Path | None = None) -> Path:
         f"torchvision.models.{arch}(weights=\"DEFAULT\") once on a connected machine fills the "
         "cache), or give a local weights file with --backbone-weights FILE")
 
-
-def torchvision_backbone(arch: str, pretrained: bool = True,
-                         weights_file: str | Path | None = None) -> TorchvisionBackbone:
-    if not pretrained:
-        return TorchvisionBackbone(arch)
-    path = find_weights(arch, weights_file)
-    return TorchvisionBackbone(arch, read_state_dict(path, arch), path)
 
