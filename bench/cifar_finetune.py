@@ -143,6 +143,11 @@ def main() -> int:
                     help="classification term (head.cls_weight); 1 helped on the CPU runs")
     ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                     help="learning rates constant, or decaying to 0 over the whole chain")
+    ap.add_argument("--mix", choices=("none", "mixup", "cutmix"), default="none",
+                    help="blend each training photo with another of its batch (finetune.mix; "
+                         "targets blended too), against the 4,000 photos being learned by heart")
+    ap.add_argument("--mix-alpha", type=float, default=1.0,
+                    help="the blend's share is drawn from Beta(alpha, alpha)")
     ap.add_argument("--minutes", type=float, default=None,
                     help="time budget for training: step counts are scaled down to fit, from a "
                          "measured step time, and training stops at 1.15x the budget whatever "
@@ -188,7 +193,8 @@ def main() -> int:
         return HeadlineTrainer(images, labels, split.fit, split.val, config,
                                build_backbone(args.backbone),
                                spec, device=device, backbone_lr=args.backbone_lr, amp=True,
-                               lr_schedule=args.lr_schedule)
+                               lr_schedule=args.lr_schedule, mix=args.mix,
+                               mix_alpha=args.mix_alpha)
 
     out = {"size": args.size, "device": device, "machine": machine(device), "args": {
         k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},

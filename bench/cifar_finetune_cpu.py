@@ -73,7 +73,8 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                               build_backbone(args.backbone), spec,
                               device="cpu", backbone_lr=args.backbone_lr, amp=False,
                               augment=True if args.augment == "shift" else args.augment,
-                              lr_schedule=args.lr_schedule, batchnorm=args.batchnorm)
+                              lr_schedule=args.lr_schedule, batchnorm=args.batchnorm,
+                              mix=args.mix, mix_alpha=args.mix_alpha)
     t0 = time.time()
 
     def progress(p):
@@ -128,6 +129,11 @@ def main() -> int:
     ap.add_argument("--batchnorm", choices=("frozen", "train"), default="frozen",
                     help="BatchNorm in fine-tuning: ImageNet statistics kept (frozen), or batch "
                          "statistics with the running ones updated (train)")
+    ap.add_argument("--mix", choices=("none", "mixup", "cutmix"), default="none",
+                    help="blend each fine-tuning photo with another of its batch "
+                         "(finetune.mix; targets blended too)")
+    ap.add_argument("--mix-alpha", type=float, default=1.0,
+                    help="the blend's share is drawn from Beta(alpha, alpha)")
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in fine-tuning "
                          "and in both A and B; 0 = the pairwise loss of the method notes only")
@@ -200,6 +206,8 @@ def result_name(args, tag: bool = True) -> str:
             + ("-cosine" if args.lr_schedule == "cosine" else "")
             + ("-crop" if args.augment == "crop" else "")
             + ("-bntrain" if args.batchnorm == "train" else "")
+            + ("" if args.mix == "none" else f"-{args.mix}")
+            + (f"-alpha{args.mix_alpha:g}" if args.mix != "none" and args.mix_alpha != 1 else "")
             + (f"-blr{args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
@@ -218,6 +226,9 @@ def write_report(out: dict, args) -> None:
          + (" --lr-schedule cosine" if args.lr_schedule == "cosine" else "")
          + (" --augment crop" if args.augment == "crop" else "")
          + (" --batchnorm train" if args.batchnorm == "train" else "")
+         + ("" if args.mix == "none" else f" --mix {args.mix}")
+         + (f" --mix-alpha {args.mix_alpha:g}" if args.mix != "none" and args.mix_alpha != 1
+            else "")
          + (f" --backbone-lr {args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "

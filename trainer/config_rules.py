@@ -23,6 +23,7 @@ CHOICES = {
     "train.mode": ("auto", "frozen", "finetune"),
     "head.merge": ("sum", "mean"),
     "finetune.lr_schedule": ("constant", "cosine"),
+    "finetune.mix": ("none", "mixup", "cutmix"),  # = trainer.finetune.MIX_KINDS
 }
 
 
@@ -48,6 +49,7 @@ BOUNDS = {
     "finetune.batch_size": _at_least(1), "finetune.backbone_lr": POSITIVE,
     "finetune.long_steps": _at_least(1), "finetune.active_steps": _at_least(0),
     "finetune.frozen_steps": _at_least(1), "finetune.eval_every": _at_least(1),
+    "finetune.mix_alpha": POSITIVE,
 }
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 

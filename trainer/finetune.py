@@ -28,6 +28,7 @@ from desktop_app.core.images import load_photo
 from desktop_app.core.model_card import InputSpec
 from desktop_app.core.preprocess import draft_target, resize_for_input
 
+from .losses import Mix
 from .training import HeadConfig, HeadTrainer
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,33 @@ def random_crops(x: torch.Tensor, rng: np.random.Generator, min_scale: float = 0
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
+MIX_KINDS = ("none", "mixup", "cutmix")
+
+
+def mix_batch(x: torch.Tensor, rng: np.random.Generator, kind: str, alpha: float = 1.0
+              ) -> tuple[torch.Tensor, Mix | None]:
+    """Blend every photo of the batch with another one of it, a regulariser against a small
+    training set being learned by heart: "mixup" averages the two photos, "cutmix" pastes a
+    box of the other photo (Zhang et al. 2018; Yun et al. 2019). lam ~ Beta(alpha, alpha) is
+    the photo's own share (for CutMix the share of the area it keeps); the loss is then taken
+    against the blended targets (trainer.losses.Mix)."""
+    if kind == "none" or len(x) < 2:
+        return x, None
+    lam = float(rng.beta(alpha, alpha))
+    perm = torch.from_numpy(rng.permutation(len(x))).to(x.device)
+    if kind == "mixup":
+        return lam * x + (1 - lam) * x[perm], Mix(perm, lam)
+    h, w = x.shape[-2:]
+    side = math.sqrt(1 - lam)  # the box covers 1 - lam of the area (before clipping)
+    bh, bw = round(h * side), round(w * side)
+    cy, cx = int(rng.integers(0, h)), int(rng.integers(0, w))
+    y0, y1 = max(0, cy - bh // 2), min(h, cy + bh - bh // 2)
+    x0, x1 = max(0, cx - bw // 2), min(w, cx + bw - bw // 2)
+    out = x.clone()
+    out[..., y0:y1, x0:x1] = x[perm][..., y0:y1, x0:x1]
+    return out, Mix(perm, 1 - (y1 - y0) * (x1 - x0) / (h * w))
+
+
 def cosine_factor(step: int, total: int) -> float:
     """Learning-rate multiplier at `step` of `total`: 1 at the start, half-cosine to 0 at the end."""
     return 0.5 * (1.0 + math.cos(math.pi * min(max(step, 0), total) / max(1, total)))
@@ -90,9 +118,12 @@ class FinetuneTrainer(HeadTrainer):
                  val_idx: np.ndarray, cfg: HeadConfig, backbone: nn.Module, spec: InputSpec,
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
                  augment: bool | str = True, lr_schedule: str = "constant",
-                 batchnorm: str = "frozen") -> None:
+                 batchnorm: str = "frozen", mix: str = "none", mix_alpha: float = 1.0) -> None:
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
+        if mix not in MIX_KINDS:
+            raise ValueError(f"mix must be one of {MIX_KINDS}, not {mix!r}")
+        self.mix, self.mix_alpha = mix, mix_alpha
         if batchnorm not in ("frozen", "train"):
             raise ValueError(f"batchnorm must be 'frozen' or 'train', not {batchnorm!r}")
         self.lr_schedule = lr_schedule
@@ -173,10 +204,17 @@ class FinetuneTrainer(HeadTrainer):
     def module_for_ddp(self) -> nn.Module:
         return Encoder(self.backbone, self.net)
 
-    def batch_outputs(self, batch: np.ndarray) -> torch.Tensor:
+    def train_forward(self, batch: np.ndarray, mix: bool = False
+                      ) -> tuple[torch.Tensor, Mix | None]:
+        """The training forward pass of a batch (photos, not cached features); with `mix`, its photos blended first (seeded
+        by the step, so a resumed run blends as it would have)."""
         module = self._forward_module()
+        x, blend = self._pixels(batch, train=True), None
+        if mix:
+            x, blend = mix_batch(x, np.random.default_rng((self.cfg.seed, self.step, 11)),
+                                 self.mix, self.mix_alpha)
         with torch.autocast("cuda", enabled=self.amp):
-            return module(self._pixels(batch, train=True)).float()
+            return module(x).float(), blend
 
     def train_step(self) -> float:
         self.backbone.train()
@@ -184,7 +222,8 @@ class FinetuneTrainer(HeadTrainer):
             freeze_batchnorm(self.backbone)
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        loss = self.batch_loss(self.batch_outputs(batch), y)
+        z, blend = self.train_forward(batch, mix=self.mix != "none")
+        loss = self.batch_loss(z, y, blend)
         self.opt.zero_grad(set_to_none=True)
         self._set_learning_rates()
         self.scaler.scale(loss).backward()
@@ -235,6 +274,13 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
     return HeadConfig.from_dict({**hcfg.to_dict(), **overrides})
 
 
+def finetune_identity(ft: dict[str, Any]) -> dict[str, Any]:
+    """The fine-tuning settings a checkpoint must match to resume. Without blending, the mix
+    settings are left out: checkpoints saved before they existed still resume."""
+    blend = ft.get("mix", "none") != "none"
+    return {k: v for k, v in ft.items() if blend or k not in ("mix", "mix_alpha")}
+
+
 def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
                  reporter=None, should_stop: Callable[[], bool] | None = None,
                  checkpoint_name: str = "finetune-checkpoint.pt", resume: bool = True) -> Path:
@@ -253,10 +299,11 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
                               manifest.indices("val"), fcfg, backbone_from_config(cfg),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
-                              ft["augment"], str(ft["lr_schedule"]))
+                              ft["augment"], str(ft["lr_schedule"]), mix=str(ft["mix"]),
+                              mix_alpha=float(ft["mix_alpha"]))
     ckpt = run_dir / checkpoint_name
     identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
-                "finetune": dict(ft)}
+                "finetune": finetune_identity(ft)}
     rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
     saved = load_checkpoint(ckpt, identity, resume)
     if saved is not None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .losses import hashing_loss
+from .losses import Mix, hashing_loss
 from .metrics import bit_importance, code_health, importance_spread, mean_average_precision
 from .metrics_torch import bit_importance_torch, mean_average_precision_torch
 from .model import FoldedHead, HashNet
@@ -249,10 +249,11 @@ class HeadTrainer:
     def batch_outputs(self, batch: np.ndarray) -> torch.Tensor:
         return self._forward_module()(self.features[batch].to(self.device))
 
-    def batch_loss(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def batch_loss(self, z: torch.Tensor, labels: torch.Tensor, mix: Mix | None = None
+                   ) -> torch.Tensor:
         logits = self.net.class_logits(z) if self.cfg.cls_weight else None
         loss, _ = hashing_loss(z, labels, self.cfg.alpha, self.cfg.eta, logits,
-                               self.cfg.cls_weight)
+                               self.cfg.cls_weight, mix)
         return loss
 
     def train_step(self) -> float:

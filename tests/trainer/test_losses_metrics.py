@@ -9,8 +9,10 @@ import pytest
 import torch
 
 from trainer.losses import (
+    Mix,
     classification,
     hashing_loss,
+    mixed_similarity,
     pairwise_likelihood,
     quantization,
     similarity,
@@ -78,6 +80,36 @@ def test_hashing_loss_adds_the_weighted_classification_term():
     assert float(with_cls - base) == pytest.approx(0.5 * float(classification(logits, y)))
     assert parts["cls"] == pytest.approx(float(classification(logits, y)))
     assert float(hashing_loss(z, y, logits=logits, cls_weight=0.0)[0]) == float(base)
+
+
+def test_mixed_targets_by_hand():
+    # photos 0, 1 of label a, photo 2 of label b; each blended with the next (0<-1, 1<-2, 2<-0)
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    mix = Mix(torch.tensor([1, 2, 0]), 0.75)
+    # each blend is a label distribution: 0 = (1, 0), 1 = (3/4, 1/4), 2 = (1/4, 3/4); S_ij is
+    # the chance that a draw from i and one from j share a label
+    t = torch.tensor([[1.0, 0.0], [0.75, 0.25], [0.25, 0.75]])
+    assert torch.allclose(mixed_similarity(similarity(y), mix), t @ t.T)
+    logits = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0], [0.0, 0.0]])
+    # row 0: target (1, 0) on probabilities (1/4, 3/4); rows 1, 2: anything on (1/2, 1/2)
+    expected = (-math.log(0.25) + 2 * math.log(2)) / 3
+    assert float(classification(logits, y, mix)) == pytest.approx(expected, rel=1e-6)
+    # lam = 1 is no blend at all
+    whole = Mix(torch.tensor([1, 2, 0]), 1.0)
+    z = torch.tensor([[2.0, -1.0], [1.0, 1.0], [-1.0, 2.0]])
+    assert torch.equal(mixed_similarity(similarity(y), whole), similarity(y))
+    assert float(hashing_loss(z, y, logits=logits, cls_weight=1, mix=whole)[0]) == \
+        pytest.approx(float(hashing_loss(z, y, logits=logits, cls_weight=1)[0]))
+
+
+def test_mixed_similarity_of_multi_hot_labels_is_the_expected_similarity():
+    # photo 1 holds labels a and b: blended with photo 2 (label b) it shares b whatever is drawn
+    y = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    mix = Mix(torch.tensor([0, 2, 1]), 0.5)
+    S = mixed_similarity(similarity(y), mix)
+    assert float(S[1, 2]) == 1.0  # 1 = {ab, b} and 2 = {b, ab}: every pair of draws shares b
+    assert float(S[0, 2]) == pytest.approx(0.5)  # a against {b, ab}: half the draws share
+    assert float(S[0, 0]) == 1.0
 
 
 def test_map_by_hand_with_ties_in_database_order():

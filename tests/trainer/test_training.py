@@ -189,6 +189,61 @@ def test_random_crops_give_every_photo_its_own_view_and_repeat_with_the_seed():
     assert any(mirrored) and any(same)
 
 
+def test_mixup_and_cutmix_blend_each_photo_with_another_and_report_its_share():
+    from trainer.finetune import mix_batch
+
+    x = torch.arange(8, dtype=torch.float32).view(8, 1, 1, 1).expand(8, 3, 20, 20).clone()
+    out, mix = mix_batch(x, np.random.default_rng(3), "mixup", alpha=1.0)
+    assert sorted(mix.perm.tolist()) == list(range(8)) and 0 < mix.lam < 1
+    assert torch.allclose(out, mix.lam * x + (1 - mix.lam) * x[mix.perm])
+    out, mix = mix_batch(x, np.random.default_rng(4), "cutmix", alpha=1.0)
+    for i in range(8):  # a box of the partner's pixels, the rest the photo's own
+        own = out[i] == x[i, 0, 0, 0]
+        pasted = out[i] == x[mix.perm[i], 0, 0, 0]
+        assert bool((own | pasted).all())
+        if mix.perm[i] != i:
+            assert float(own.float().mean()) == pytest.approx(mix.lam)  # lam = the kept area
+    again, mix_again = mix_batch(x, np.random.default_rng(4), "cutmix")
+    assert torch.equal(again, out) and mix_again.lam == mix.lam  # a resume blends alike
+    same, none = mix_batch(x, np.random.default_rng(4), "none")
+    assert same is x and none is None
+
+
+def test_finetune_with_cutmix_trains_and_its_settings_are_part_of_the_checkpoint_identity():
+    from trainer.backbones import build_backbone
+    from trainer.config_rules import CHOICES
+    from trainer.features import input_spec_for
+    from trainer.finetune import MIX_KINDS, FinetuneTrainer, finetune_identity
+
+    assert CHOICES["finetune.mix"] == MIX_KINDS
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(40) % 4
+    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
+    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+
+    def make(mix):
+        torch.manual_seed(0)
+        return FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                               build_backbone(pretrained=False), spec, mix=mix)
+
+    plain, blended = make("none"), make("cutmix")
+    losses = [(plain.train_step(), blended.train_step()) for _ in range(2)]
+    assert all(np.isfinite(v) for pair in losses for v in pair)
+    assert losses[0][0] != losses[0][1]  # same weights and batch: the blend changed the loss
+    with pytest.raises(ValueError, match="mix"):
+        make("blend")
+    ft = config_mod.resolve()["finetune"]
+    assert ft["mix"] == "none" and "mix" not in finetune_identity(ft)  # old checkpoints resume
+    ft = config_mod.resolve(overrides=["finetune.mix=\"mixup\""])["finetune"]
+    assert finetune_identity(ft)["mix"] == "mixup"
+    with pytest.raises(AlbumError, match="finetune.mix"):
+        config_mod.resolve(overrides=["finetune.mix=\"blend\""])
+    with pytest.raises(AlbumError, match="finetune.mix_alpha"):
+        config_mod.resolve(overrides=["finetune.mix_alpha=0"])
+
+
 def test_val_database_is_a_setting_and_sizes_the_validation_database():
     # documented in docs/trainer.md; it was refused as unknown while default.toml lacked it
     assert head_config(config_mod.resolve()).val_database == 2000
