@@ -4,8 +4,9 @@ For GPUs (mixed precision there; several GPUs through torchrun + DistributedData
 a CPU too, slowly, which is how the tests exercise it. Photos are decoded once with the app's
 reader and resized as the model card says (uint8 in memory), then normalised and augmented
 (flip and small shifts of the batch, or with augment="crop" every photo its own random
-crop, shift and flip) on the device. BatchNorm statistics stay frozen at their ImageNet values:
-batches of 32-64 would make them noisy, and the exported graph uses the running statistics.
+crop, shift and flip; with mix="mixup"/"cutmix" photos also blended in pairs) on the device.
+BatchNorm statistics stay frozen at their ImageNet values: batches of 32-64 would make them
+noisy, and the exported graph uses the running statistics.
 Measured on CIFAR at 160 px: fine-tuning on batch statistics instead (batchnorm="train") lost
 0.11 validation mAP and 10 points of query accuracy (docs/trainer.md).
 """
@@ -121,11 +122,11 @@ class FinetuneTrainer(HeadTrainer):
                  batchnorm: str = "frozen", mix: str = "none", mix_alpha: float = 1.0) -> None:
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
-        if mix not in MIX_KINDS:
-            raise ValueError(f"mix must be one of {MIX_KINDS}, not {mix!r}")
-        self.mix, self.mix_alpha = mix, mix_alpha
         if batchnorm not in ("frozen", "train"):
             raise ValueError(f"batchnorm must be 'frozen' or 'train', not {batchnorm!r}")
+        if mix not in MIX_KINDS:
+            raise ValueError(f"mix must be one of {MIX_KINDS}, not {mix!r}")
+        self.mix, self.mix_alpha = mix, mix_alpha  # blending (mixup / CutMix), "none" = off
         self.lr_schedule = lr_schedule
         # "train": batch statistics in training and running statistics updated (what a plain
         # fine-tune does); "frozen": the ImageNet statistics throughout (the default)
@@ -206,8 +207,8 @@ class FinetuneTrainer(HeadTrainer):
 
     def train_forward(self, batch: np.ndarray, mix: bool = False
                       ) -> tuple[torch.Tensor, Mix | None]:
-        """The training forward pass of a batch (photos, not cached features); with `mix`, its photos blended first (seeded
-        by the step, so a resumed run blends as it would have)."""
+        """The training forward pass of a batch (photos, not cached features); with `mix`, its
+        photos blended first (seeded by the step, so a resumed run blends as it would have)."""
         module = self._forward_module()
         x, blend = self._pixels(batch, train=True), None
         if mix:
