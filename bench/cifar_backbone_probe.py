@@ -9,7 +9,7 @@ of the frozen forward pass (what the app would pay per photo with that backbone)
 Features are cached in the bench cache (~/.cache/lookalike-bench/features), so a rerun only
 refits the probes and times the forward passes.
 
-    .venv/bin/python bench/cifar_backbone_probe.py            # Lite0@224, Lite0@260, Lite1@240, Lite2@260
+    .venv/bin/python bench/cifar_backbone_probe.py   # Lite0@224, Lite0@260, Lite1@240, Lite2@260
     .venv/bin/python bench/cifar_backbone_probe.py --backbones efficientnet_lite2:224
 """
 
@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import header
 from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 
-DEFAULT = "efficientnet_lite0:224,efficientnet_lite0:260,efficientnet_lite1:240,efficientnet_lite2:260"
+DEFAULT = ("efficientnet_lite0:224,efficientnet_lite0:260,"
+           "efficientnet_lite1:240,efficientnet_lite2:260")
 DECAYS = (1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
 
 

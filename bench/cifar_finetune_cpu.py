@@ -246,12 +246,14 @@ def write_report(out: dict, args) -> None:
             "(head.cls_weight), in fine-tuning and in both A and B. " if args.cls_weight else
             "pairwise likelihood + quantisation. ") + "The "
          "paper-style run that also tunes the backbone in every NMLayer stage is "
-         "bench/cifar_finetune.py, written for a GPU (results: bench/results/cifar-finetune-h200.md)."),
+         "bench/cifar_finetune.py, written for a GPU (results: "
+         "bench/results/cifar-finetune-h200.md)."),
         "",
         (f"Fine-tuned 128-bit model: validation mAP {ft['val_map_128']:.4f}, query mAP@all "
          f"{out['finetuned_128_map_all']:.4f}"
          + (f", query classification accuracy {out['finetuned_128_query_accuracy']:.3f}"
-            if "finetuned_128_query_accuracy" in out else "") + ". Float features of the fine-tuned backbone, cosine "
+            if "finetuned_128_query_accuracy" in out else "")
+         + ". Float features of the fine-tuned backbone, cosine "
          f"ranking: mAP@all {out['float_cosine_map']:.4f}."),
         "",
         "mAP@all, 1,000 queries against the 59,000-image database:",

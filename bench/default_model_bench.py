@@ -123,9 +123,11 @@ def distance_profile(enc: Encoder, s: data.NearDupSet) -> dict[str, float]:
     to_original = dist[rows, s.query_target]
     dist[rows, s.query_target] = enc.bits + 1
     to_other = dist.min(axis=1)
-    return {"to_original_median": float(np.percentile(to_original, 50)), "to_original_p90": float(np.percentile(to_original, 90)),
+    return {"to_original_median": float(np.percentile(to_original, 50)),
+            "to_original_p90": float(np.percentile(to_original, 90)),
             "to_original_p95": float(np.percentile(to_original, 95)),
-            "nearest_other_p5": float(np.percentile(to_other, 5)), "nearest_other_median": float(np.percentile(to_other, 50))}
+            "nearest_other_p5": float(np.percentile(to_other, 5)),
+            "nearest_other_median": float(np.percentile(to_other, 50))}
 
 
 def shown_path(path: Path) -> str:
@@ -135,7 +137,8 @@ def shown_path(path: Path) -> str:
     if path.is_relative_to(REPO):
         return os.fspath(path.relative_to(REPO))
     home = Path.home()
-    return "~/" + os.fspath(path.relative_to(home)) if path.is_relative_to(home) else os.fspath(path)
+    return ("~/" + os.fspath(path.relative_to(home)) if path.is_relative_to(home)
+            else os.fspath(path))
 
 
 def run(model_dir: Path, threads: int) -> dict:
@@ -176,7 +179,8 @@ def overall(rows: dict[str, dict[str, float]], who: str) -> float:
 def markdown(r: dict, command: str) -> str:
     lines = [f"# Default model benchmark: {r['model']['name']} ({r['model']['bits']} bits)", "",
              f"Command: `{command}`  ", f"Machine: {r['machine']}  ",
-             f"Wall time: {r['seconds']:.0f} s (model codes cached per model id after a first run)  ",
+             (f"Wall time: {r['seconds']:.0f} s (model codes cached per model id after a "
+              "first run)  "),
              f"Model id (sha256 of model.onnx): `{r['model']['model_id'][:16]}...`", ""]
     for key, title in (("neardup_cifar", ("Near-duplicates, 1,600 edited CIFAR-10 test photos "
                         "among 1,000 (upscaled 32 -> 256 px)")),
@@ -196,7 +200,8 @@ def markdown(r: dict, command: str) -> str:
               f"{s['model'] / s['float']:.2f} |"), ""]
     if "duplicate_distances" in r:
         dd = r["duplicate_distances"]
-        lines += ["## Hamming distances on the CIFAR near-duplicate set (for a duplicate threshold)",
+        lines += [("## Hamming distances on the CIFAR near-duplicate set "
+                   "(for a duplicate threshold)"),
                   "", (f"- edited copy to its original: median {dd['to_original_median']:.0f}, "
                   f"90th percentile {dd['to_original_p90']:.0f}, 95th {dd['to_original_p95']:.0f}"),
                   (f"- edited copy to the nearest other photo: 5th percentile "

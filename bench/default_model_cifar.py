@@ -72,7 +72,8 @@ def main() -> int:
                 bits[split.database][:, part], labels[split.database])
     result["code_health"] = code_health(bits[split.database])
     result["seconds"] = time.time() - t0
-    machine = f"2-core {platform.machine()} CPU, no GPU, 24 GiB (Python {platform.python_version()})"
+    machine = (f"2-core {platform.machine()} CPU, no GPU, 24 GiB "
+               f"(Python {platform.python_version()})")
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     (RESULTS_DIR / "default-model-cifar.json").write_text(json.dumps(result, indent=1) + "\n")
     lines = [

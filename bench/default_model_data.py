@@ -47,7 +47,8 @@ _CIFAR: dict[str, CifarSplit] = {}
 
 
 def load_cifar(split: str) -> CifarSplit:
-    """All of one split ("train" or "test") of ../shared/datasets/cifar10-jpg.tar.gz, in name order."""
+    """All of one split ("train" or "test") of ../shared/datasets/cifar10-jpg.tar.gz, in name
+    order."""
     if split in _CIFAR:
         return _CIFAR[split]
     if not cifar_available():

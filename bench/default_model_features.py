@@ -22,7 +22,8 @@ def features(paths: Sequence[Path], batch_size: int = 32, progress=None) -> np.n
     from trainer.features import extract_features
 
     return extract_features(list(paths), cache_dir=cache_root() / "features",
-                            batch_size=batch_size, threads=int(os.environ.get("BENCH_THREADS", "2")),
+                            batch_size=batch_size,
+                            threads=int(os.environ.get("BENCH_THREADS", "2")),
                             progress=progress)
 
 

@@ -162,7 +162,8 @@ def run(count: int, timeout_s: float, model: Path | None = None) -> dict:
         "searches": searches[0], "model": model_label,
         "worst_busy_ms": busy[worst] if busy else 0.0,
         "worst_process_ms": whole[worst] if whole else 0.0,
-        "worst_gap_ms": gaps[worst] + TICK_MS if gaps else 0.0, "max_busy_ms": max(busy) if busy else 0.0,
+        "worst_gap_ms": gaps[worst] + TICK_MS if gaps else 0.0,
+        "max_busy_ms": max(busy) if busy else 0.0,
     }
 
 
@@ -187,7 +188,8 @@ Model: {result['model']}
 |---|---|
 | photos generated (real sample photos, cropped/flipped/resized, 160-320 px) | {result['photos']} |
 | photos in the grid at the end | {result['indexed']} |
-| indexing wall time (add folder -> all in grid and searchable) | {result['index_s']:.1f} s ({result['rate']:.0f} photos/s) |
+| indexing wall time (add folder -> all in grid and searchable) | {result['index_s']:.1f} s \
+({result['rate']:.0f} photos/s) |
 | event-loop samples (5 ms timer) | {result['ticks']} |
 | **longest stall** | **{result['max_stall_ms']:.1f} ms** (goal < 100 ms: {ok}) |
 | 99th percentile lateness | {result['p99_ms']:.1f} ms |
@@ -195,7 +197,8 @@ Model: {result['model']}
 | stalls over 50 ms / over 100 ms | {result['over_50ms']} / {result['over_100ms']} |
 | searches clicked during indexing (with grid scrolling) | {result['searches']} |
 | GUI-thread CPU time inside the longest stall | {result['worst_busy_ms']:.1f} ms |
-| whole-process CPU time (all threads) inside it, of {result['worst_gap_ms']:.0f} ms x 2 cores | {result['worst_process_ms']:.1f} ms |
+| whole-process CPU time (all threads) inside it, of {result['worst_gap_ms']:.0f} ms x 2 cores \
+| {result['worst_process_ms']:.1f} ms |
 | most GUI-thread CPU time inside any one gap | {result['max_busy_ms']:.1f} ms |
 
 A stall is how much later than its 5 ms interval the GUI thread's timer fired. The CPU rows say

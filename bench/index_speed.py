@@ -7,8 +7,9 @@ Goal (issue 2): >= 40 photos/s end to end on 2 cores, and <= 1.5x the decode-onl
     .venv/bin/python bench/index_speed.py --photos 60
 
 The photos are generated once into a temp folder (scikit-image photos upscaled to 4000x3000 plus
-noise so they compress like camera files); the encoder is exported here, with the trainer's export_onnx, from
-trainer.backbones.build_backbone("efficientnet_lite0") + a random Linear(1280, 48) with a valid model card.
+noise so they compress like camera files); the encoder is exported here, with the trainer's
+export_onnx, from trainer.backbones.build_backbone("efficientnet_lite0") + a random
+Linear(1280, 48) with a valid model card.
 """
 
 from __future__ import annotations

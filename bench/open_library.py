@@ -101,7 +101,8 @@ def main() -> None:
             f"{args.repeats} fresh processes\n\n| step | median ms |\n|---|---|\n" +
             "".join(f"| {k} | {v:.1f} |\n" for k, v in med.items()) +
             f"\nOpen store + search index ready: **{ready:.0f} ms** (goal < 1000 ms -> "
-            f"{'met' if ready < 1000 else 'missed'}); from a fresh Python process including imports "
+            f"{'met' if ready < 1000 else 'missed'}); from a fresh Python process "
+            "including imports "
             f"and the encoder: **{cold:.0f} ms**. `search_index` includes creating the "
             "PhotoLibrary (it records the model) and reading the codes in one covering-index "
             "query into one numpy buffer. Python imports of the core and loading "

@@ -81,7 +81,8 @@ def main() -> None:
             f"| {np.percentile(theirs_1, 90):.2f} | {min(theirs_1):.2f} |\n"
             f"| HammingIndex, all within distance 8 (k=None) | {statistics.median(within):.2f} | "
             f"{np.percentile(within, 90):.2f} | {min(within):.2f} |\n\n"
-            f"Ratio Lookalike / faiss (median, {threads} threads): {m_ours / m_theirs:.2f}; vs faiss on 1 thread: "
+            f"Ratio Lookalike / faiss (median, {threads} threads): {m_ours / m_theirs:.2f}; "
+            "vs faiss on 1 thread: "
             f"{m_ours / statistics.median(theirs_1):.2f}. Goal: median < 5 ms -> "
             f"{'met' if m_ours < 5 else 'missed'}. Building the index from packed codes: "
             f"{build_ms:.0f} ms. Both return the same distances (checked on 20 queries).\n")

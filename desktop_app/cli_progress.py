@@ -34,7 +34,8 @@ class ProgressBar:
         width = 24
         filled = round(width * fraction)
         line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
-                f"{fraction:4.0%} {rate:5.1f} {self.unit}/s ETA {int(eta) // 60}:{int(eta) % 60:02d}")
+                f"{fraction:4.0%} {rate:5.1f} {self.unit}/s "
+                f"ETA {int(eta) // 60}:{int(eta) % 60:02d}")
         if self.is_tty:
             self.stream.write("\r" + line + "\x1b[K")
         else:  # a log file or pipe: one line per update, and only every ~2 s

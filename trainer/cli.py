@@ -154,7 +154,8 @@ def run_command(args, reporter, stop) -> int:
         m = pipeline.run_prepare(args.albums, args.out, cfg, reporter)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
         reporter.log(f"{len(m.photos)} photos, {len(m.labels)} labels, split {m.counts()}, "
-                     f"{len(m.unreadable)} unreadable; manifest in {Path(args.out) / 'manifest.json'}")
+                     f"{len(m.unreadable)} unreadable; "
+                     f"manifest in {Path(args.out) / 'manifest.json'}")
     elif args.command == "train":
         run_dir = Path(args.run_dir)
         summary = pipeline.run_train(run_dir, _config(args, run_dir), reporter, stop,

@@ -108,7 +108,8 @@ def mix_batch(x: torch.Tensor, rng: np.random.Generator, kind: str, alpha: float
 
 
 def cosine_factor(step: int, total: int) -> float:
-    """Learning-rate multiplier at `step` of `total`: 1 at the start, half-cosine to 0 at the end."""
+    """Learning-rate multiplier at `step` of `total`: 1 at the start, half-cosine to 0 at the
+    end."""
     return 0.5 * (1.0 + math.cos(math.pi * min(max(step, 0), total) / max(1, total)))
 
 

@@ -348,7 +348,8 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
         name=name or f"{Path(manifest.root).name}-{bits}bit",
         check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
         description=f"Trained on {len(manifest.photos)} photos in {len(manifest.labels)} albums "
-                    f"({', '.join(manifest.labels[:8])}{'...' if len(manifest.labels) > 8 else ''})",
+                    f"({', '.join(manifest.labels[:8])}"
+                    f"{'...' if len(manifest.labels) > 8 else ''})",
         training={**training, "bits": bits}, evaluation=evaluation)
     if reporter:
         reporter.progress("export", 1, 1, bits=bits)

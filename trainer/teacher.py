@@ -9,8 +9,8 @@ head also learns that an edit is the same photo (augmentation invariance).
 The classifier is linear on the pooled features (`classify = _fc(forward)`), so the teacher runs on
 cached features: no second pass through the backbone.
 
-Also here: ITQ (Gong & Lazebnik 2011), the unsupervised baseline the supervision is measured against,
-returned as a FoldedHead so it exports through the same path.
+Also here: ITQ (Gong & Lazebnik 2011), the unsupervised baseline the supervision is measured
+against, returned as a FoldedHead so it exports through the same path.
 """
 
 from __future__ import annotations

@@ -221,7 +221,8 @@ class HeadTrainer:
             from torch.nn.parallel import DistributedDataParallel
 
             self._ddp = DistributedDataParallel(
-                self.module_for_ddp(), device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                self.module_for_ddp(),
+                device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 broadcast_buffers=False, find_unused_parameters=self.ddp_find_unused)
         return self._ddp
 

@@ -107,15 +107,20 @@ class Encoder:
         outputs = {o.name: o for o in self.session.get_outputs()}
         spec_in, spec_out = self.card.input, self.card.output
         if spec_in.name not in inputs:
-            raise ModelError(self.model.onnx_path, f"the graph has no input named '{spec_in.name}' "
-                             f"(it has {', '.join(inputs)})", "The card and graph do not belong together")
+            raise ModelError(self.model.onnx_path,
+                             f"the graph has no input named '{spec_in.name}' "
+                             f"(it has {', '.join(inputs)})",
+                             "The card and graph do not belong together")
         if spec_out.name not in outputs:
-            raise ModelError(self.model.onnx_path, f"the graph has no output named '{spec_out.name}' "
-                             f"(it has {', '.join(outputs)})", "The card and graph do not belong together")
+            raise ModelError(self.model.onnx_path,
+                             f"the graph has no output named '{spec_out.name}' "
+                             f"(it has {', '.join(outputs)})",
+                             "The card and graph do not belong together")
         last = outputs[spec_out.name].shape[-1]
         if isinstance(last, int) and last != spec_out.bits:
             raise ModelError(self.model.onnx_path, f"the graph gives {last} outputs but the card "
-                             f"says {spec_out.bits} bits", "The card and graph do not belong together")
+                             f"says {spec_out.bits} bits",
+                             "The card and graph do not belong together")
 
     def check_preprocessing(self) -> None:
         """Put a small photo through the card's preprocessing: a card that cannot work is refused
@@ -151,8 +156,9 @@ class Encoder:
             raise ModelError(self.model.path, "the probe codes in the card have the wrong length")
         flipped = np.unpackbits(want ^ got, axis=1).sum(axis=1)
         if int(flipped.max()) > self.card.probe.max_flipped_bits:
-            raise ModelError(self.model.path, f"the model fails its self-test ({int(flipped.max())} "
-                             f"bits differ from the card's probe codes on {', '.join(self.providers)})",
+            raise ModelError(self.model.path,
+                             f"the model fails its self-test ({int(flipped.max())} bits differ "
+                             f"from the card's probe codes on {', '.join(self.providers)})",
                              "The model folder is damaged or was exported wrongly; re-export it")
 
     # -- encoding -----------------------------------------------------------------------------

@@ -169,7 +169,8 @@ def _hex_codes(v) -> tuple[str, ...]:
 
 
 def _sha256(v) -> str:
-    if not isinstance(v, str) or len(v) != 64 or any(c not in "0123456789abcdef" for c in v.lower()):
+    if (not isinstance(v, str) or len(v) != 64
+            or any(c not in "0123456789abcdef" for c in v.lower())):
         raise _Bad("the 64 hexadecimal digits of the ONNX file's sha256")
     return v.lower()
 

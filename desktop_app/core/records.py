@@ -69,4 +69,5 @@ class IndexReport:
     def summary(self) -> str:
         parts = [f"{self.added} added", f"{self.updated} updated", f"{self.moved} moved",
                  f"{self.removed} removed", f"{self.unchanged} unchanged", f"{self.failed} failed"]
-        return ", ".join(parts) + (" (stopped early; run again to continue)" if self.stopped else "")
+        return ", ".join(parts) + (" (stopped early; run again to continue)"
+                                   if self.stopped else "")

@@ -42,7 +42,8 @@ class DuplicatesPanel(QWidget):
         self.distance_spin.setValue(distance)
         self.distance_spin.setToolTip("Photos whose codes differ in at most this many bits")
         self.find_button = QPushButton("Find duplicates")
-        self.find_button.clicked.connect(lambda: self.find_requested.emit(self.distance_spin.value()))
+        self.find_button.clicked.connect(
+            lambda: self.find_requested.emit(self.distance_spin.value()))
         row.addWidget(QLabel("Max distance"))
         row.addWidget(self.distance_spin)
         row.addWidget(self.find_button)
@@ -97,7 +98,8 @@ class DuplicatesPanel(QWidget):
 
     def groups_shown(self) -> list[list[str]]:
         return [[top.child(j).data(0, PathRole) for j in range(top.childCount())]
-                for top in (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))]
+                for top in (self.tree.topLevelItem(i)
+                            for i in range(self.tree.topLevelItemCount()))]
 
     def checked_paths(self) -> list[str]:
         return [path for path, items in self._items.items()

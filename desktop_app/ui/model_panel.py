@@ -33,7 +33,8 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
         return (f"<h3>No model installed</h3><p>{html.escape(problem or 'No model is loaded.')}"
                 "</p><p>Import a model folder (one holding <tt>model.onnx</tt> and "
                 "<tt>model.json</tt>) or retrain on your albums.</p>")
-    rows = [("Name", card.name), ("Version", card.model_version), ("Code length", f"{card.bits} bits"),
+    rows = [("Name", card.name), ("Version", card.model_version),
+            ("Code length", f"{card.bits} bits"),
             ("Input", f"{card.input.size[1]}x{card.input.size[0]} px, {card.input.color}"),
             ("Folder", folder), ("Model id", card.model_id[:16] + "…")]
     if card.description:
@@ -132,7 +133,8 @@ class ModelPanel(QWidget):
             models.insert(0, (f"{self.card.name} ({self.card.bits} bits) — {self.folder}",
                               self.folder))  # the active model may live anywhere
         for label, folder in models:
-            current = Path(folder).resolve() == Path(self.folder).resolve() if self.folder else False
+            current = (Path(folder).resolve() == Path(self.folder).resolve() if self.folder
+                       else False)
             self.models_combo.addItem(label + ("  (active)" if current else ""), folder)
         self.switch_button.setEnabled(self.models_combo.count() > 0)
 

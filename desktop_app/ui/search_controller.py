@@ -154,7 +154,8 @@ class SearchController(QObject):
             photo_id = query.photo_id
 
             def job():
-                return snap.similar(photo_id, k, max_distance), snap.index.code_of(photo_id) is not None
+                return (snap.similar(photo_id, k, max_distance),
+                        snap.index.code_of(photo_id) is not None)
         else:
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def disk_key(path: str, mtime: float, size: int, edge: int) -> str:
-    return hashlib.blake2b(f"{path}\0{mtime!r}\0{size}\0{edge}".encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(f"{path}\0{mtime!r}\0{size}\0{edge}".encode(),
+                           digest_size=16).hexdigest()
 
 
 def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:

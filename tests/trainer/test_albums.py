@@ -99,8 +99,8 @@ def test_inspect_json_without_torch(albums):
     (albums / "space" / "broken.jpg").write_bytes(b"junk")
     code = ("import sys, json; from trainer.cli import main; rc = main(['inspect', sys.argv[1], "
             "'--json']); assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)")
-    out = subprocess.run([sys.executable, "-c", code, str(albums)], capture_output=True, check=False,
-                         text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code, str(albums)], capture_output=True,
+                         check=False, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["photos"] == 15 and report["labels"] == 3

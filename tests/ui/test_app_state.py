@@ -152,8 +152,8 @@ def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(tmp_path, tiny_
         QTimer.singleShot(100, close_when_indexed)
         sys.exit(app.main({str(folder)!r}))
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "title: Lookalike" in result.stdout
     assert Settings.load().watched_folders == [str(folder)]

@@ -182,7 +182,8 @@ def test_a_half_written_photo_is_retried_when_the_copy_finishes(qtbot, make_wind
     window.add_folder(str(library_photos))
     wait_rows(qtbot, window, 6)
     wait_idle(qtbot, window)
-    data = make_photo(tmp_path / "camera" / "IMG_0001.jpg", "astronaut", size=(400, 400)).read_bytes()
+    data = make_photo(tmp_path / "camera" / "IMG_0001.jpg", "astronaut",
+                      size=(400, 400)).read_bytes()
     target = library_photos / "IMG_0001.jpg"
     with open(target, "wb") as f:  # a slow copy: the first half, flushed, then a pause
         f.write(data[: len(data) // 2])

@@ -24,8 +24,8 @@ def test_many_emits_then_a_clean_exit():
         assert len(seen) == 20000
         print("done")
     """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
-                            timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "done"
 
