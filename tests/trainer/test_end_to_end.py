@@ -90,6 +90,7 @@ def test_run_interrupted_resumed_exported_and_loaded_by_the_app(albums, tmp_path
     from trainer.pipeline import input_spec
 
     cfg = read_saved(out / "training" / "config.toml")
+    assert cfg["finetune"]["mix"] == "cutmix"  # the run's settings are saved with it
     backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)
     with torch.no_grad():
         torch_codes = pack_bits((head(backbone(torch.from_numpy(pixels))) > 0).numpy())
@@ -133,7 +134,8 @@ def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tm
     steps = ["--set", "finetune.long_steps=4", "--set", "finetune.active_steps=4", "--set",
              "finetune.frozen_steps=4", "--set", "finetune.eval_every=2", "--set",
              "finetune.batch_size=8", "--set", "finetune.lr_schedule=cosine", "--set",
-             "head.cls_weight=1.0", "--set", "finetune.augment=crop"]
+             "head.cls_weight=1.0", "--set", "finetune.augment=crop", "--set",
+             'finetune.mix="cutmix"']
     assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--mode", "finetune",
                  "--device", "cpu", "--progress", "none", *FAST, *steps]) == 0
     tuned = torch.load(out / "training" / "backbone.pt", weights_only=True)
@@ -149,6 +151,7 @@ def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tm
     from trainer.config import read_saved
 
     cfg = read_saved(out / "training" / "config.toml")
+    assert cfg["finetune"]["mix"] == "cutmix"  # the run's settings are saved with it
     backbone, head = load_backbone(out / "training", cfg), folded_head(out / "training", 12)
     with torch.no_grad():
         torch_codes = pack_bits((head(backbone(torch.from_numpy(pixels))) > 0).numpy())
