@@ -32,7 +32,7 @@ from cifar_data import RESULTS_DIR, load_images, protocol1
 
 from trainer.backbones import build_backbone
 from trainer.features import input_spec_for
-from trainer.finetune import FinetuneTrainer
+from trainer.finetune import MIX_KINDS, FinetuneTrainer
 from trainer.metrics import code_health, mean_average_precision
 from trainer.metrics_torch import mean_average_precision_torch
 from trainer.model import FoldedHead
@@ -143,7 +143,7 @@ def main() -> int:
                     help="classification term (head.cls_weight); 1 helped on the CPU runs")
     ap.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
                     help="learning rates constant, or decaying to 0 over the whole chain")
-    ap.add_argument("--mix", choices=("none", "mixup", "cutmix"), default="none",
+    ap.add_argument("--mix", choices=MIX_KINDS, default="none",
                     help="blend each training photo with another of its batch (finetune.mix; "
                          "targets blended too), against the 4,000 photos being learned by heart")
     ap.add_argument("--mix-alpha", type=float, default=1.0,

@@ -54,7 +54,7 @@ from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 import trainer.export  # noqa: F401
 from trainer.backbones import build_backbone
 from trainer.features import FeatureExtractor, input_spec_for
-from trainer.finetune import FinetuneTrainer
+from trainer.finetune import MIX_KINDS, FinetuneTrainer
 from trainer.training import HeadConfig
 
 MACHINE = "2-core x86_64 CPU (AMD EPYC), no GPU, 24 GiB"
@@ -129,7 +129,7 @@ def main() -> int:
     ap.add_argument("--batchnorm", choices=("frozen", "train"), default="frozen",
                     help="BatchNorm in fine-tuning: ImageNet statistics kept (frozen), or batch "
                          "statistics with the running ones updated (train)")
-    ap.add_argument("--mix", choices=("none", "mixup", "cutmix"), default="none",
+    ap.add_argument("--mix", choices=MIX_KINDS, default="none",
                     help="blend each fine-tuning photo with another of its batch "
                          "(finetune.mix; targets blended too)")
     ap.add_argument("--mix-alpha", type=float, default=1.0,

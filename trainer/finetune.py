@@ -206,15 +206,13 @@ class FinetuneTrainer(HeadTrainer):
     def module_for_ddp(self) -> nn.Module:
         return Encoder(self.backbone, self.net)
 
-    def train_forward(self, batch: np.ndarray, mix: bool = False
-                      ) -> tuple[torch.Tensor, Mix | None]:
-        """The training forward pass of a batch (photos, not cached features); with `mix`, its
-        photos blended first (seeded by the step, so a resumed run blends as it would have)."""
+    def train_forward(self, batch: np.ndarray) -> tuple[torch.Tensor, Mix | None]:
+        """The training forward pass of a batch (photos, not cached features), blended as
+        `mix` says (seeded by the step, so a resumed run blends as it would have)."""
         module = self._forward_module()
-        x, blend = self._pixels(batch, train=True), None
-        if mix:
-            x, blend = mix_batch(x, np.random.default_rng((self.cfg.seed, self.step, 11)),
-                                 self.mix, self.mix_alpha)
+        x, blend = mix_batch(self._pixels(batch, train=True),
+                             np.random.default_rng((self.cfg.seed, self.step, 11)),
+                             self.mix, self.mix_alpha)
         with torch.autocast("cuda", enabled=self.amp):
             return module(x).float(), blend
 
@@ -224,7 +222,7 @@ class FinetuneTrainer(HeadTrainer):
             freeze_batchnorm(self.backbone)
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        z, blend = self.train_forward(batch, mix=self.mix != "none")
+        z, blend = self.train_forward(batch)
         loss = self.batch_loss(z, y, blend)
         self.opt.zero_grad(set_to_none=True)
         self._set_learning_rates()
