@@ -2,6 +2,7 @@
 
 import sys
 
-from .cli import main
+# Absolute import: the PyInstaller bundle runs this file as a plain script, outside the package.
+from desktop_app.cli import main
 
 sys.exit(main())

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -55,7 +56,16 @@ def resources_dir() -> Path:
     override = os.environ.get("LOOKALIKE_RESOURCES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "resources"
+    # A source checkout and the PyInstaller bundle keep resources/ beside the app (the default
+    # model's folder tells it from a foreign "resources" folder in site-packages); an installed
+    # wheel holds it as the data-only package lookalike_resources (see pyproject.toml).
+    beside = Path(__file__).resolve().parent.parent / "resources"
+    if (beside / "models" / DEFAULT_MODEL_NAME).is_dir():
+        return beside
+    spec = importlib.util.find_spec("lookalike_resources")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return beside  # nothing found: the callers report the missing file
 
 
 def default_model_dir() -> Path:

@@ -1,0 +1,105 @@
+"""What a user installs. The wheel holds the app, the trainer and every shipped resource, and an
+install made from it finds its default model and indexes the sample photos with it; the
+PyInstaller bundle built from packaging/lookalike.spec runs the same command line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "resources" / "sample-photos"
+
+
+def project_files() -> list[str]:
+    """The files a clean clone has (tracked, plus new ones git does not ignore)."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [name for name in listed.splitlines() if (ROOT / name).is_file()]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel built from a copy of the project's files (never from a stale build/ folder)."""
+    work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"
+    for name in project_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
+         "--no-index", "-w", str(work / "dist")],
+        capture_output=True, text=True, check=False, timeout=300)
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    (path,) = (work / "dist").glob("lookalike-*.whl")
+    return path, build.stdout + build.stderr
+
+
+def test_the_wheel_holds_every_shipped_file(wheel):
+    path, build_log = wheel
+    names = set(zipfile.ZipFile(path).namelist())
+    expected = []
+    for name in project_files():
+        if name.startswith("resources/"):
+            expected.append("lookalike_resources/" + name.removeprefix("resources/"))
+        elif name.startswith(("desktop_app/", "trainer/")) and name.endswith((".py", ".toml")):
+            expected.append(name)
+    assert "lookalike_resources/models/default/model.onnx" in expected
+    assert "trainer/configs/default.toml" in expected
+    assert [name for name in expected if name not in names] == []
+    # A package folder missing from pyproject's list is still copied today, with this warning.
+    assert "is absent from the `packages` configuration" not in build_log
+
+
+def test_an_install_from_the_wheel_indexes_with_its_default_model(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel[0]).extractall(site)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    code = ("import desktop_app, desktop_app.paths as p; print(desktop_app.__file__); "
+            "print(p.resources_dir())")
+    where = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert where.returncode == 0, where.stderr[-2000:]
+    module_file, resources = where.stdout.split("\n")[:2]
+    assert Path(module_file).is_relative_to(site)  # the installed copy, not this checkout
+    assert Path(resources) == site / "lookalike_resources"
+
+    photos = site / "lookalike_resources" / "sample-photos"
+    count = len(list(photos.glob("*.jpg")))
+    indexed = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--no-progress", "index", str(photos)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=300)
+    assert indexed.returncode == 0, indexed.stderr[-2000:]
+    assert f"{count} added" in indexed.stdout and ", 0 failed" in indexed.stdout
+    status = subprocess.run([sys.executable, "-m", "desktop_app", "status"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert "Active model: default" in status.stdout, status.stdout + status.stderr
+
+
+@pytest.mark.slow
+def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path):
+    build = subprocess.run(
+        [sys.executable, "-m", "PyInstaller", str(ROOT / "packaging" / "lookalike.spec"),
+         "--noconfirm", "--distpath", str(tmp_path / "dist"),
+         "--workpath", str(tmp_path / "build")],
+        capture_output=True, text=True, check=False, timeout=900)
+    assert build.returncode == 0, build.stderr[-3000:]
+    program = tmp_path / "dist" / "lookalike" / "lookalike"
+    indexed = subprocess.run([str(program), "--no-progress", "index", str(SAMPLES)],
+                             cwd=tmp_path, capture_output=True, text=True, check=False,
+                             timeout=300)
+    assert indexed.returncode == 0, indexed.stderr[-2000:]
+    count = len(list(SAMPLES.glob("*.jpg")))
+    assert f"{count} added" in indexed.stdout and ", 0 failed" in indexed.stdout
+    similar = subprocess.run(
+        [str(program), "similar", "-k", "1", str(SAMPLES / "flower-marigold.jpg")],
+        cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
+    assert similar.returncode == 0, similar.stderr[-2000:]
+    assert "flower-marigold-cropped-copy.jpg" in similar.stdout
