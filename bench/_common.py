@@ -24,6 +24,18 @@ def machine() -> str:
             "are shared with three other engineers' work)")
 
 
+def nice_prefix() -> str:
+    """'nice -n N ' as this process really runs (the reports' command lines said a fixed level)."""
+    level = os.nice(0)
+    return f"nice -n {level} " if level > 0 else ""
+
+
+def home_to_tilde(path: str) -> str:
+    """A path as a report prints it: the user's home as ~, so the command works for anyone."""
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if path.startswith(home + os.sep) else path
+
+
 def command() -> str:
     return " ".join([".venv/bin/python", *sys.argv])
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import home_to_tilde, nice_prefix
 from cifar_data import features, load_images, protocol1
 
 from trainer.metrics import code_health, mean_average_precision
@@ -204,7 +205,7 @@ def write_report(out: dict, tag: str, args) -> None:
     what = (f"features from {Path(args.features).name}" if args.features else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
-             "", (f"Command: `nice -n 10 .venv/bin/python bench/cifar_ablation.py"
+             "", (f"Command: `{nice_prefix()}.venv/bin/python bench/cifar_ablation.py"
              f"{'' if args.features else f' --size {args.size}'}"  # unused with --features
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
              f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
@@ -213,7 +214,7 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
-             f"{' --features ' + args.features if args.features else ''}`"),
+             f"{' --features ' + home_to_tilde(args.features) if args.features else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               f"(features {source})."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",

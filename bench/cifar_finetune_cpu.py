@@ -39,6 +39,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import nice_prefix
 from cifar_ablation import (
     HEAD_BASE,
     LENGTHS,
@@ -218,7 +219,8 @@ def write_report(out: dict, args) -> None:
     lines = [
         f"# CIFAR-10 protocol 1 headline on a CPU: {args.backbone} fine-tuned at {args.size} px",
         "",
-        (f"Command: `nice -n 5 .venv/bin/python bench/cifar_finetune_cpu.py --size {args.size} "
+        (f"Command: `{nice_prefix()}.venv/bin/python bench/cifar_finetune_cpu.py "
+         f"--size {args.size} "
          + (f"--backbone {args.backbone} " if args.backbone != "efficientnet_lite0" else "") +
          f"--steps {args.steps} --batch-size {args.batch_size} --eval-every {args.eval_every} "
          f"--patience {args.patience}"
