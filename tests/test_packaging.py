@@ -84,7 +84,7 @@ def test_an_install_from_the_wheel_indexes_with_its_default_model(wheel, tmp_pat
 
 
 @pytest.mark.slow
-def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path):
+def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     build = subprocess.run(
         [sys.executable, "-m", "PyInstaller", str(ROOT / "packaging" / "lookalike.spec"),
          "--noconfirm", "--distpath", str(tmp_path / "dist"),
@@ -103,3 +103,12 @@ def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path):
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
     assert similar.returncode == 0, similar.stderr[-2000:]
     assert "flower-marigold-cropped-copy.jpg" in similar.stdout
+    # Formats whose readers the bundle must carry (pillow-heif is a hidden import in the spec).
+    for file_name, sample in (("cat.heic", "chelsea"), ("astronaut.png", "astronaut"),
+                              ("coffee.webp", "coffee")):
+        photo_factory(f"formats/{file_name}", sample)
+    formats = subprocess.run([str(program), "--no-progress", "index", str(tmp_path / "formats")],
+                             cwd=tmp_path, capture_output=True, text=True, check=False,
+                             timeout=300)
+    assert formats.returncode == 0, formats.stderr[-2000:]
+    assert "3 added" in formats.stdout and ", 0 failed" in formats.stdout, formats.stdout
