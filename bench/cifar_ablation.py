@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import home_to_tilde, nice_prefix
+from _common import cpu_model, home_to_tilde, nice_prefix
 from cifar_data import features, load_images, protocol1
 
 from trainer.metrics import code_health, mean_average_precision
@@ -30,7 +30,8 @@ from trainer.training import HeadConfig, HeadTrainer, total_steps
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LENGTHS = (48, 32, 24, 12)
-MACHINE = "2-core x86_64 CPU, no GPU, 24 GiB (shared with three other engineers' jobs)"
+MACHINE = (f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB (shared with three other "
+           "engineers' jobs)")
 
 
 def encode(result_net, feats):

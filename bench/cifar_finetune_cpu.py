@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import nice_prefix
+from _common import cpu_model, nice_prefix
 from cifar_ablation import (
     HEAD_BASE,
     LENGTHS,
@@ -58,7 +58,7 @@ from trainer.features import FeatureExtractor, input_spec_for
 from trainer.finetune import MIX_KINDS, FinetuneTrainer
 from trainer.training import HeadConfig
 
-MACHINE = "2-core x86_64 CPU (AMD EPYC), no GPU, 24 GiB"
+MACHINE = f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB"
 
 
 def log(msg: str) -> None:

@@ -24,7 +24,10 @@ from PIL import Image, ImageEnhance
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
-MACHINE = "2-core x86_64 CPU, no GPU, 24 GiB (shared with three other engineers' jobs)"
+from _common import cpu_model
+
+MACHINE = (f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB (shared with three other "
+           "engineers' jobs)")
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina",
            "hubble_deep_field", "colorwheel")
 
