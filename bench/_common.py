@@ -10,9 +10,9 @@ import sys
 
 
 def cpu_model() -> str:
-    """The CPU's name and its widest vector units. Sessions get different machines, and the
-    figures differ with them: indexing ran at 33 photos/s on a 2-core AMD EPYC without AVX-512
-    and at 50 on a 2-core Intel Xeon with AVX-512 and AMX."""
+    """The CPU's name and its widest vector units. Sessions get different 2-core machines, and
+    the figures differ with them: indexing ran at 33 photos/s on one and at 50 on another (an
+    Intel Xeon with AVX-512 and AMX), same code."""
     name, flags = "", set()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as info:
