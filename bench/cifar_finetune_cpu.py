@@ -220,6 +220,7 @@ def result_name(args, tag: bool = True) -> str:
             + (f"-alpha{args.mix_alpha:g}" if args.mix != "none" and args.mix_alpha != 1 else "")
             + (f"-blr{args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
             + ("-fitall" if args.fit_all else "")
+            + (f"-seed{args.seed}" if args.seed else "")  # keeps seed 0's cached features
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -243,6 +244,7 @@ def write_report(out: dict, args) -> None:
             else "")
          + (f" --backbone-lr {args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
          + (" --fit-all" if args.fit_all else "")
+         + (f" --seed {args.seed}" if args.seed else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
