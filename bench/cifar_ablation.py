@@ -146,9 +146,10 @@ def main() -> int:
                          "per round, as in the paper")
     ap.add_argument("--active-steps", type=int, default=200,
                     help="training steps of a stage's active phase, spread over its rounds")
-    ap.add_argument("--features", help="a features file [60000, D] (.npy) to use instead of the "
-                    "frozen ImageNet features, e.g. a fine-tuned backbone's from "
-                    "bench/cifar_finetune_cpu.py")
+    ap.add_argument("--features", nargs="+", help="a features file [60000, D] (.npy) to use "
+                    "instead of the frozen ImageNet features, e.g. a fine-tuned backbone's from "
+                    "bench/cifar_finetune_cpu.py; several files are joined side by side (the "
+                    "features of an ensemble of backbones)")
     ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
                                      "budget) instead of training them again")
     ap.add_argument("--cls-weight", type=float, default=0.0,
@@ -167,7 +168,8 @@ def main() -> int:
     torch.set_num_threads(1)  # the head is small; one thread avoids spin-waits on a shared CPU
     t_start = time.time()
     _, labels, is_test = load_images()
-    feats = np.load(args.features) if args.features else features(args.size)
+    feats = (np.concatenate([np.load(f) for f in args.features], axis=1) if args.features
+             else features(args.size))
     out: dict = {"size": args.size, "seeds": args.seeds, "cls_weight": args.cls_weight,
                  "runs": []}
     split = protocol1(labels, is_test, seed=0)
@@ -203,7 +205,8 @@ def write_report(out: dict, tag: str, args) -> None:
 
     source = ("from bench/cifar_finetune_cpu.py" if args.features else
               "cached beforehand by bench/cifar_data.py")
-    what = (f"features from {Path(args.features).name}" if args.features else
+    files = args.features or []
+    what = (f"features from {' + '.join(Path(f).name for f in files)}" if files else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
              "", (f"Command: `{nice_prefix()}.venv/bin/python bench/cifar_ablation.py"
@@ -215,7 +218,7 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
-             f"{' --features ' + home_to_tilde(args.features) if args.features else ''}`"),
+             f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
               f"(features {source})."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
