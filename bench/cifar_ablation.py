@@ -24,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_model, home_to_tilde, nice_prefix
 from cifar_data import features, load_images, protocol1
+from paired import describe, paired_comparison
 
 from trainer.metrics import code_health, mean_average_precision
 from trainer.training import HeadConfig, HeadTrainer, total_steps
@@ -235,6 +236,15 @@ def write_report(out: dict, tag: str, args) -> None:
         db = runs[0]["B"][str(L)]["health"]["distinct_codes"]
         lines.append(f"| {L} | {a[0]:.4f} +- {a[1]:.4f} | {b[0]:.4f} +- {b[1]:.4f} | "
                      f"{b[0] - a[0]:+.4f} | {sa:.2f} | {sb:.2f} | {da} | {db} |")
+    if len(runs) > 1:
+        lines += ["", ("B - A seed by seed (each seed trains A and B on the same splits with the "
+                       "same seed): mean [95% bootstrap interval], seeds where B is ahead, exact "
+                       "sign-flip p-value (bench/paired.py)."), "",
+                  "| bits | B - A paired |", "|---|---|"]
+        for L in LENGTHS:
+            c = paired_comparison([r["A"][str(L)]["map_all"] for r in runs],
+                                  [r["B"][str(L)]["map_all"] for r in runs])
+            lines.append(f"| {L} | {describe(c)} |")
     long = runs[0]["B"]["stages"][0]
     lines += ["", (f"B's long code ({long['bits']} bits) before merging: validation mAP "
                    f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}."),
