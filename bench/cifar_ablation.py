@@ -147,12 +147,17 @@ def main() -> int:
                          "per round, as in the paper")
     ap.add_argument("--active-steps", type=int, default=200,
                     help="training steps of a stage's active phase, spread over its rounds")
+    ap.add_argument("--frozen-steps", type=int, default=HEAD_BASE["frozen_steps"],
+                    help="most steps of a stage's frozen phase (A's budget grows with B's)")
+    ap.add_argument("--patience", type=int, default=HEAD_BASE["patience"],
+                    help="validation checks without a gain before a frozen phase (and A) stops")
     ap.add_argument("--features", nargs="+", help="a features file [60000, D] (.npy) to use "
                     "instead of the frozen ImageNet features, e.g. a fine-tuned backbone's from "
                     "bench/cifar_finetune_cpu.py; several files are joined side by side (the "
                     "features of an ensemble of backbones)")
     ap.add_argument("--a-from", help="reuse the A runs of this results file (same seeds and "
-                                     "budget) instead of training them again")
+                                     "head settings, checked where the file records them) "
+                                     "instead of training them again")
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in A and B, as "
                          "bench/cifar_finetune_cpu.py --cls-weight uses for its heads")
@@ -179,8 +184,13 @@ def main() -> int:
 
     base = {**HEAD_BASE, "long_bits": args.long_bits, "hidden": args.hidden,
             "active_steps": args.active_steps, "merge_rounds": args.merge_rounds,
-            "cls_weight": args.cls_weight}
+            "cls_weight": args.cls_weight, "frozen_steps": args.frozen_steps,
+            "patience": args.patience}
+    out["head_base"] = {**base, "stages": list(base["stages"])}
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
+    if reuse is not None and reuse.get("head_base", out["head_base"]) != out["head_base"]:
+        raise SystemExit(f"{args.a_from}: its A heads were trained with other settings "
+                         f"({reuse['head_base']}), so they cannot stand in for these")
     for seed in args.seeds:
         previous = (next(r for r in reuse["runs"] if r["seed"] == seed) if reuse is not None
                     else None)
@@ -217,6 +227,8 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
              f"{f' --merge-rounds {args.merge_rounds}' if args.merge_rounds != 4 else ''}"
              f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
+             f"{f' --frozen-steps {args.frozen_steps}' if args.frozen_steps != 600 else ''}"
+             f"{f' --patience {args.patience}' if args.patience != 4 else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
@@ -249,7 +261,9 @@ def write_report(out: dict, tag: str, args) -> None:
     lines += ["", (f"B's long code ({long['bits']} bits) before merging: validation mAP "
                    f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}."),
               (f"Budget: {runs[0]['budget_steps']} steps per run (A at each length, B for the "
-               "whole chain); batch 256; Adam 1e-3."), ""]
+               "whole chain); batch 256; Adam 1e-3; a frozen phase, and A, stop after "
+               f"{out.get('head_base', HEAD_BASE)['patience']} validation checks without a "
+               "gain."), ""]
     (RESULTS / f"cifar-ablation{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
