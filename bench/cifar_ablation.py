@@ -161,11 +161,16 @@ def main() -> int:
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in A and B, as "
                          "bench/cifar_finetune_cpu.py --cls-weight uses for its heads")
-    ap.add_argument("--from-json", help="only rewrite the report and plots from a results file")
+    ap.add_argument("--from-json", nargs="+",
+                    help="only rewrite the report and plots from a results file; several files "
+                         "(seeds run in separate processes, same settings) are joined and "
+                         "written as one results file under --tag")
     args = ap.parse_args()
     if args.from_json:
-        out = json.loads(Path(args.from_json).read_text())
+        out = join_results([json.loads(Path(f).read_text()) for f in args.from_json])
         tag = f"-{args.tag}" if args.tag else ""
+        if len(args.from_json) > 1:
+            (RESULTS / f"cifar-ablation{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
         write_report(out, tag, args)
         plot_importance(out, tag)
         return 0
@@ -207,6 +212,22 @@ def main() -> int:
     return 0
 
 
+def join_results(parts: list[dict]) -> dict:
+    """One results file from several runs of the same settings on different seeds. Wall time:
+    the processes' sum, so the report does not understate the work."""
+    settings = [{k: v for k, v in p.items() if k not in ("seeds", "runs", "wall_seconds")}
+                for p in parts]
+    if any(s != settings[0] for s in settings[1:]):
+        raise SystemExit("these results files were made with different settings; not joined")
+    runs = sorted((r for p in parts for r in p["runs"]), key=lambda r: r["seed"])
+    seeds = [r["seed"] for r in runs]
+    if len(set(seeds)) != len(seeds):
+        raise SystemExit(f"a seed appears in more than one results file: {seeds}")
+    return {**parts[0], "seeds": seeds, "runs": runs,
+            "wall_seconds": sum(p["wall_seconds"] for p in parts),
+            "processes": sum(p.get("processes", 1) for p in parts)}
+
+
 def write_report(out: dict, tag: str, args) -> None:
     runs = out["runs"]
 
@@ -232,8 +253,9 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
-             (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min "
-              f"(features {source})."),
+             (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min"
+              + (f", summed over {out['processes']} processes that ran side by side"
+                 if out.get("processes", 1) > 1 else "") + f" (features {source})."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
              "", ("mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
                   "+- std); importance spread = std/mean of I_m on the validation split."), "",
