@@ -254,13 +254,14 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min"
-              + (f", summed over {out['processes']} processes that ran side by side"
+              + (f", summed over {out['processes']} processes"
                  if out.get("processes", 1) > 1 else "") + f" (features {source})."),
              f"Float features, cosine ranking (context): mAP@all {out['float_cosine_map']:.4f}.",
              "", ("mAP@all over the 59,000-image database, 1,000 queries (mean over seeds, "
                   "+- std); importance spread = std/mean of I_m on the validation split."), "",
              ("| bits | A direct mAP@all | B NMLayer mAP@all | B - A | A spread | B spread | "
-              "A distinct codes | B distinct codes |"), "|---|---|---|---|---|---|---|---|"]
+              f"A distinct codes (seed {runs[0]['seed']}) | B distinct codes |"),
+             "|---|---|---|---|---|---|---|---|"]
     for L in LENGTHS:
         a = mean([r["A"][str(L)]["map_all"] for r in runs])
         b = mean([r["B"][str(L)]["map_all"] for r in runs])
@@ -280,7 +281,8 @@ def write_report(out: dict, tag: str, args) -> None:
                                   [r["B"][str(L)]["map_all"] for r in runs])
             lines.append(f"| {L} | {describe(c)} |")
     long = runs[0]["B"]["stages"][0]
-    lines += ["", (f"B's long code ({long['bits']} bits) before merging: validation mAP "
+    lines += ["", (f"B's long code ({long['bits']} bits, seed {runs[0]['seed']}) before merging: "
+                   "validation mAP "
                    f"{long['val_map']:.4f}, importance spread {long['spread']:.2f}."),
               (f"Budget: {runs[0]['budget_steps']} steps per run (A at each length, B for the "
                "whole chain); batch 256; Adam 1e-3; a frozen phase, and A, stop after "
