@@ -193,6 +193,7 @@ def main() -> int:
             "patience": args.patience}
     out["head_base"] = {**base, "stages": list(base["stages"])}
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
+    # files written before the settings were recorded pass here; the budget is checked per seed
     if reuse is not None and reuse.get("head_base", out["head_base"]) != out["head_base"]:
         raise SystemExit(f"{args.a_from}: its A heads were trained with other settings "
                          f"({reuse['head_base']}), so they cannot stand in for these")
@@ -215,8 +216,8 @@ def main() -> int:
 def join_results(parts: list[dict]) -> dict:
     """One results file from several runs of the same settings on different seeds. Wall time:
     the processes' sum, so the report does not understate the work."""
-    settings = [{k: v for k, v in p.items() if k not in ("seeds", "runs", "wall_seconds")}
-                for p in parts]
+    per_run = ("seeds", "runs", "wall_seconds", "processes")
+    settings = [{k: v for k, v in p.items() if k not in per_run} for p in parts]
     if any(s != settings[0] for s in settings[1:]):
         raise SystemExit("these results files were made with different settings; not joined")
     runs = sorted((r for p in parts for r in p["runs"]), key=lambda r: r["seed"])

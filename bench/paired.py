@@ -1,6 +1,6 @@
 """Paired comparison of two methods run on the same seeds: is B ahead of A beyond seed noise?
 
-Each seed gives one (A, B) pair from the same splits and initial draw, so the per-seed
+Each seed gives one (A, B) pair trained on the same splits with the same seed, so the per-seed
 difference B - A cancels what the seed does to both. With 3-10 seeds a normal approximation is
 shaky, so the test is exact: under "no difference" every difference is as likely to have either
 sign, and the p-value counts the sign patterns whose mean is at least as far from 0 as the one
