@@ -168,6 +168,11 @@ def main() -> int:
     args = ap.parse_args()
     if args.from_json:
         out = join_results([json.loads(Path(f).read_text()) for f in args.from_json])
+        # the report prints a command from these arguments: it must be the one that ran
+        given = as_recorded(head_settings(args))
+        if out.get("head_base", given) != given:
+            raise SystemExit(f"the results were made with {out['head_base']}; give the arguments "
+                             "that made them, so the report's command line is true")
         tag = f"-{args.tag}" if args.tag else ""
         if len(args.from_json) > 1:
             (RESULTS / f"cifar-ablation{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
@@ -187,11 +192,8 @@ def main() -> int:
     out["float_cosine_map"] = float_cosine_map(feats, labels, split)
     print(f"float features (cosine, centred) mAP@all {out['float_cosine_map']:.4f}", flush=True)
 
-    base = {**HEAD_BASE, "long_bits": args.long_bits, "hidden": args.hidden,
-            "active_steps": args.active_steps, "merge_rounds": args.merge_rounds,
-            "cls_weight": args.cls_weight, "frozen_steps": args.frozen_steps,
-            "patience": args.patience}
-    out["head_base"] = {**base, "stages": list(base["stages"])}
+    base = head_settings(args)
+    out["head_base"] = as_recorded(base)
     reuse = json.loads(Path(args.a_from).read_text()) if args.a_from else None
     # files written before the settings were recorded pass here; the budget is checked per seed
     if reuse is not None and reuse.get("head_base", out["head_base"]) != out["head_base"]:
@@ -211,6 +213,19 @@ def main() -> int:
     write_report(out, tag, args)
     plot_importance(out, tag)
     return 0
+
+
+def head_settings(args) -> dict:
+    """The head settings A and B share, as the command line gives them."""
+    return {**HEAD_BASE, "long_bits": args.long_bits,
+            "hidden": args.hidden, "active_steps": args.active_steps,
+            "merge_rounds": args.merge_rounds, "cls_weight": args.cls_weight,
+            "frozen_steps": args.frozen_steps, "patience": args.patience}
+
+
+def as_recorded(base: dict) -> dict:
+    """Head settings in the form the results JSON holds them (stages as a list)."""
+    return {**base, "stages": list(base["stages"])}
 
 
 def join_results(parts: list[dict]) -> dict:
@@ -239,6 +254,7 @@ def write_report(out: dict, tag: str, args) -> None:
     source = ("from bench/cifar_finetune_cpu.py" if args.features else
               "cached beforehand by bench/cifar_data.py")
     files = args.features or []
+    frozen_changed = args.frozen_steps != HEAD_BASE["frozen_steps"]
     what = (f"features from {' + '.join(Path(f).name for f in files)}" if files else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
@@ -249,8 +265,8 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
              f"{f' --merge-rounds {args.merge_rounds}' if args.merge_rounds != 4 else ''}"
              f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
-             f"{f' --frozen-steps {args.frozen_steps}' if args.frozen_steps != 600 else ''}"
-             f"{f' --patience {args.patience}' if args.patience != 4 else ''}"
+             f"{f' --frozen-steps {args.frozen_steps}' if frozen_changed else ''}"
+             f"{f' --patience {args.patience}' if args.patience != HEAD_BASE['patience'] else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
