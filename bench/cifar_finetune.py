@@ -11,7 +11,13 @@ Model selection uses the validation split of the 5,000 training images only; the
 used once per length, when that length's stage is final. Every length is evaluated and written
 as soon as its stage ends, so a run cut short still reports the lengths it finished.
 `--smoke` runs a few steps on a CPU to check the script itself.
-Results: <results-dir>/cifar-finetune.md / .json (default bench/results).
+
+`--direct BITS` runs the ablation's A end to end instead: the hashing layer trained at BITS from
+the start, backbone fine-tuned with it, for the whole step budget of the chain the other
+arguments describe and with the same early stopping. Same seed, splits, loss and schedule as the
+chain (B), so the two runs compare the NMLayer with the backbone learning through it.
+`--lengths` limits the lengths scored on the query set (each costs one pass over 60,000 photos).
+Results: <results-dir>/cifar-finetune[-direct<BITS>][-<tag>].md / .json (default bench/results).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_model, nice_prefix
 from cifar_data import RESULTS_DIR, load_images, protocol1
 
 from trainer.backbones import build_backbone
@@ -53,7 +60,7 @@ class HeadlineTrainer(FinetuneTrainer):
 
 
 def machine(device: str) -> str:
-    cpu = f"{os.cpu_count()}-core {platform.machine()} CPU"
+    cpu = f"{os.cpu_count()}-core {platform.machine()} CPU ({cpu_model()})"
     if device.startswith("cuda"):
         return (f"{torch.cuda.get_device_name(0)} x {torch.cuda.device_count()}, {cpu} "
                 f"(torch {torch.__version__}, Python {platform.python_version()})")
@@ -104,14 +111,14 @@ def calibrate(make_trainer, device: str, steps: int = 30) -> dict[str, float]:
 
 
 def fit_to_budget(cfg: HeadConfig, timing: dict[str, float], minutes: float,
-                  n_images: int) -> tuple[HeadConfig, float]:
+                  n_images: int, lengths: tuple[int, ...] = LENGTHS) -> tuple[HeadConfig, float]:
     """Scale the chain's step counts (and the evaluation interval with them, so the number of
     evaluations stays the same) so that training, its validation and the query/database
     evaluation of every reported length (`n_images` each) fit in `minutes`."""
     evals = cfg.long_steps // cfg.eval_every + len(cfg.stages) * (
         cfg.frozen_steps // cfg.eval_every)
     importances = 1 + len(cfg.stages) * (cfg.merge_rounds + 1)
-    reported = sum(1 for b in (cfg.long_bits, *cfg.stages) if b in LENGTHS)
+    reported = sum(1 for b in (cfg.long_bits, *cfg.stages) if b in lengths)
     fixed = (evals * timing["val_map_s"] + importances * timing["importance_s"]
              + reported * n_images * timing["encode_s_per_image"])
     train = total_steps(cfg) * timing["step_s"]
@@ -154,8 +161,23 @@ def main() -> int:
                          "happens (the lengths finished by then are reported)")
     ap.add_argument("--results-dir", type=Path, default=RESULTS_DIR,
                     help="where cifar-finetune.md / .json are written (default bench/results)")
+    ap.add_argument("--direct", type=int, default=None, metavar="BITS",
+                    help="A instead of the chain: a BITS-bit hashing layer trained directly, "
+                         "with the chain's whole step budget")
+    ap.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS),
+                    help="lengths scored on the query set (default 48 32 24 12)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads (default: torch's choice)")
+    ap.add_argument("--tag", default="", help="appended to the results' file names")
     ap.add_argument("--smoke", action="store_true", help="tiny CPU run that checks the script")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    lengths = tuple(sorted(set(args.lengths) & set(LENGTHS), reverse=True))
+    if not lengths:
+        ap.error(f"--lengths must name some of {LENGTHS}")
+    if args.direct is not None and args.direct not in lengths:
+        ap.error(f"--direct {args.direct}: the length must be one of --lengths {lengths}")
 
     distributed = "LOCAL_RANK" in os.environ
     if distributed and args.minutes is not None:
@@ -187,6 +209,8 @@ def main() -> int:
                      eval_every=args.eval_every, batch_size=args.batch_size, lr=args.lr,
                      merge_rounds=4, patience=4, seed=args.seed, cls_weight=args.cls_weight,
                      val_database=200 if args.smoke else 2000)
+    if args.direct is not None:  # A: one stage at the final length, the chain's whole budget
+        cfg = replace(cfg, long_bits=args.direct, stages=(), long_steps=total_steps(cfg))
     spec = input_spec_for(args.backbone, size=args.size, crop="none")
 
     def make_trainer(config: HeadConfig = cfg) -> HeadlineTrainer:
@@ -202,7 +226,7 @@ def main() -> int:
     if args.minutes is not None:
         timing = calibrate(make_trainer, device)
         cfg, scale = fit_to_budget(cfg, timing, args.minutes,
-                                   len(split.query) + len(split.database))
+                                   len(split.query) + len(split.database), lengths)
         out["budget"] = {"minutes": args.minutes, **timing, "scale": scale,
                          "steps_at_most": total_steps(cfg)}
         if rank0:
@@ -211,7 +235,14 @@ def main() -> int:
     out["config"] = cfg.to_dict()
     trainer = make_trainer(cfg)
     t_train = time.time()
-    name = "cifar-finetune-smoke" if args.smoke else "cifar-finetune"
+    name = ("cifar-finetune" + ("-smoke" if args.smoke else "")
+            + (f"-direct{args.direct}" if args.direct is not None else "")
+            + (f"-{args.tag}" if args.tag else ""))
+    what = (f"A: a {args.direct}-bit hashing layer trained directly with the backbone, for the "
+            f"chain's budget ({cfg.long_steps} steps at most, early stopping on the validation "
+            "split)" if args.direct is not None else
+            f"B: {args.long_bits}-bit code, then the NMLayer chain {' -> '.join(map(str, stages))}"
+            f" with the backbone tuned in every stage ({total_steps(cfg)} steps at most)")
 
     def write_results(status: str) -> None:
         out["status"] = status
@@ -221,7 +252,7 @@ def main() -> int:
                           "steps": s.steps} for s in trainer.stages]
         args.results_dir.mkdir(parents=True, exist_ok=True)
         (args.results_dir / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
-        rows = "\n".join(f"| {L} | {out['map_all'][str(L)]:.4f} |" for L in LENGTHS
+        rows = "\n".join(f"| {L} | {out['map_all'][str(L)]:.4f} |" for L in lengths
                          if str(L) in out["map_all"])
         budget = out.get("budget")
         budget_line = (f"Time budget {budget['minutes']} min for training: measured "
@@ -230,12 +261,14 @@ def main() -> int:
                        if budget else "")
         (args.results_dir / f"{name}.md").write_text(
             f"# CIFAR-10 protocol 1, fine-tuned {args.backbone} + NMLayer ({args.size} px)\n\n"
-            f"Command: `{' '.join(sys.argv)}`\n\nMachine: {out['machine']}. Wall time "
-            f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\n{budget_line}"
+            f"Command: `{nice_prefix()}{' '.join(sys.argv)}`\n\nMachine: {out['machine']}. "
+            f"Wall time "
+            f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\nWhat was run: {what}.\n\n"
+            f"{budget_line}"
             f"| bits | mAP@all |\n|---|---|\n{rows}\n")
 
     def evaluate(bits: int) -> None:
-        if not rank0 or bits not in LENGTHS:
+        if not rank0 or bits not in lengths:
             return
         head = FoldedHead.from_state(trainer.heads[bits].state()).to(trainer.device)
         trainer.backbone.eval()  # train_step puts it back in training mode
