@@ -130,6 +130,16 @@ def fit_to_budget(cfg: HeadConfig, timing: dict[str, float], minutes: float,
                    frozen_steps=s(cfg.frozen_steps), eval_every=s(cfg.eval_every)), scale
 
 
+def stage_table(stages: list[dict]) -> str:
+    """Each finished stage on the validation split, for the report."""
+    fmt = lambda x, f: "-" if x is None else format(x, f)  # spread is None when undefined
+    rows = "".join(f"| {s['bits']} | {fmt(s['val_map'], '.4f')} | {fmt(s['spread'], '.2f')} | "
+                   f"{s['steps']} |\n" for s in stages)
+    return ("Stages (validation split; steps = where the stage ended, early stopping included):"
+            "\n\n| bits | validation mAP | importance spread | steps |\n|---|---|---|---|\n"
+            + rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -265,7 +275,7 @@ def main() -> int:
             f"Wall time "
             f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\nWhat was run: {what}.\n\n"
             f"{budget_line}"
-            f"| bits | mAP@all |\n|---|---|\n{rows}\n")
+            f"| bits | mAP@all |\n|---|---|\n{rows}\n\n{stage_table(out['stages'])}")
 
     def evaluate(bits: int) -> None:
         if not rank0 or bits not in lengths:
