@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cpu_model, nice_prefix
+from _common import cpu_model, home_to_tilde, nice_prefix
 from cifar_data import RESULTS_DIR, load_images, protocol1
 
 from trainer.backbones import build_backbone
@@ -46,6 +46,16 @@ from trainer.model import FoldedHead
 from trainer.training import HeadConfig, Stopped, total_steps
 
 LENGTHS = (48, 32, 24, 12)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shown_path(path: Path) -> str:
+    """A path as the results record it: relative to the repository when inside it, else with
+    the home folder as ~ (no one machine's absolute paths in committed files)."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return home_to_tilde(str(path))
 
 
 class HeadlineTrainer(FinetuneTrainer):
@@ -231,7 +241,7 @@ def main() -> int:
                                mix_alpha=args.mix_alpha)
 
     out = {"size": args.size, "device": device, "machine": machine(device), "args": {
-        k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        k: shown_path(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "map_all": {}, "health": {}, "stages": []}
     if args.minutes is not None:
         timing = calibrate(make_trainer, device)
