@@ -193,9 +193,9 @@ def main() -> int:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    lengths = tuple(sorted(set(args.lengths) & set(LENGTHS), reverse=True))
-    if not lengths:
-        ap.error(f"--lengths must name some of {LENGTHS}")
+    if unknown := sorted(set(args.lengths) - set(LENGTHS)):
+        ap.error(f"--lengths {unknown}: the benchmark reports only {LENGTHS}")
+    lengths = tuple(sorted(set(args.lengths), reverse=True))
     if args.direct is not None and args.direct not in lengths:
         ap.error(f"--direct {args.direct}: the length must be one of --lengths {lengths}")
 
@@ -282,8 +282,8 @@ def main() -> int:
         (args.results_dir / f"{name}.md").write_text(
             f"# CIFAR-10 protocol 1, fine-tuned {args.backbone} + NMLayer ({args.size} px)\n\n"
             f"Command: `{nice_prefix()}{' '.join(sys.argv)}`\n\nMachine: {out['machine']}. "
-            f"Wall time "
-            f"{out['wall_seconds'] / 60:.1f} min ({status}).\n\nWhat was run: {what}.\n\n"
+            f"Wall time {out['wall_seconds'] / 60:.1f} min ({status}).\n\n"
+            f"What was run: {what}.\n\n"
             f"{budget_line}"
             f"| bits | mAP@all |\n|---|---|\n{rows}\n\n{stage_table(out['stages'])}")
 
