@@ -142,10 +142,10 @@ def main() -> int:
     ap.add_argument("--tag", default="")
     ap.add_argument("--merge", choices=("sum", "mean"), default="sum",
                     help="B's merge: sum of the group (method notes) or its mean")
-    ap.add_argument("--merge-rounds", type=int, default=4,
+    ap.add_argument("--merge-rounds", type=int, default=HEAD_BASE["merge_rounds"],
                     help="merge rounds per stage; a large value (e.g. 1000) merges one output "
                          "per round, as in the paper")
-    ap.add_argument("--active-steps", type=int, default=200,
+    ap.add_argument("--active-steps", type=int, default=HEAD_BASE["active_steps"],
                     help="training steps of a stage's active phase, spread over its rounds")
     ap.add_argument("--frozen-steps", type=int, default=HEAD_BASE["frozen_steps"],
                     help="most steps of a stage's frozen phase (A's budget grows with B's)")
@@ -254,7 +254,7 @@ def write_report(out: dict, tag: str, args) -> None:
     source = ("from bench/cifar_finetune_cpu.py" if args.features else
               "cached beforehand by bench/cifar_data.py")
     files = args.features or []
-    frozen_changed = args.frozen_steps != HEAD_BASE["frozen_steps"]
+    changed = lambda key: getattr(args, key) != HEAD_BASE[key]  # flags the command needs
     what = (f"features from {' + '.join(Path(f).name for f in files)}" if files else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
@@ -263,10 +263,10 @@ def write_report(out: dict, tag: str, args) -> None:
              f" --seeds {' '.join(map(str, args.seeds))} --long-bits {args.long_bits} --hidden "
              f"{args.hidden}{' --tag ' + args.tag if args.tag else ''}"
              f"{' --merge ' + args.merge if args.merge != 'sum' else ''}"
-             f"{f' --merge-rounds {args.merge_rounds}' if args.merge_rounds != 4 else ''}"
-             f"{f' --active-steps {args.active_steps}' if args.active_steps != 200 else ''}"
-             f"{f' --frozen-steps {args.frozen_steps}' if frozen_changed else ''}"
-             f"{f' --patience {args.patience}' if args.patience != HEAD_BASE['patience'] else ''}"
+             f"{f' --merge-rounds {args.merge_rounds}' if changed('merge_rounds') else ''}"
+             f"{f' --active-steps {args.active_steps}' if changed('active_steps') else ''}"
+             f"{f' --frozen-steps {args.frozen_steps}' if changed('frozen_steps') else ''}"
+             f"{f' --patience {args.patience}' if changed('patience') else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),

@@ -35,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_model, home_to_tilde, nice_prefix
-from cifar_data import RESULTS_DIR, load_images, protocol1
+from cifar_data import REPO, RESULTS_DIR, load_images, protocol1
 
 from trainer.backbones import build_backbone
 from trainer.features import input_spec_for
@@ -46,7 +46,6 @@ from trainer.model import FoldedHead
 from trainer.training import HeadConfig, Stopped, total_steps
 
 LENGTHS = (48, 32, 24, 12)
-REPO = Path(__file__).resolve().parent.parent
 
 
 def shown_path(path: Path) -> str:
