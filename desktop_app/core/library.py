@@ -379,8 +379,11 @@ class PhotoLibrary:
         work: list[FileEntry] = []
         for entry in entries:
             row = rows.get(entry.path)
+            # A failed photo whose bytes were never read (no fingerprint: permission denied, an
+            # I/O error) is tried again: giving access back changes neither size nor mtime.
             if (row is not None and row.size == entry.size and row.mtime == entry.mtime
-                    and (row.has_code or row.status == STATUS_FAILED)):
+                    and (row.has_code or (row.status == STATUS_FAILED
+                                          and row.fingerprint is not None))):
                 report.unchanged += 1
             else:
                 work.append(entry)

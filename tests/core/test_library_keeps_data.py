@@ -192,3 +192,17 @@ def test_a_model_switch_while_the_folder_is_unplugged_removes_nothing(library, a
     other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
     report = library.activate_model(other)
     assert report.removed == 0 and len(library.photos()) == 5
+
+
+def test_a_photo_that_could_not_be_opened_is_read_on_the_next_index(library, album,
+                                                                    monkeypatch):
+    """Giving read access back (chmod) changes neither size nor mtime: the next index must still
+    read the photo, as its message promises ("Give your user read access ..., then rescan")."""
+    victim = album / "chelsea.jpg"
+    _unreadable(monkeypatch, victim)
+    report = library.index_folder(album)
+    assert report.failed == 1 and "permission denied" in report.errors[0][1]
+    monkeypatch.undo()  # access given back; the file itself is untouched
+    report = library.index_folder(album)
+    assert (report.added + report.updated, report.failed) == (1, 0)
+    assert library.photo_by_path(victim).status == "ok" and not library.failed()
