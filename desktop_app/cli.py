@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -568,7 +569,8 @@ def _models_import(args) -> int:
                          "name": encoder.card.name, "bits": encoder.bits, "activated": False})
         else:
             print(f"Imported {encoder.card.name} ({encoder.bits} bits) into {folder}. "
-                  f"Activate it with `lookalike models activate {encoder.card.name}`.")
+                  "Activate it with "
+                  f"`lookalike models activate {shlex.quote(encoder.card.name)}`.")
         return EXIT_OK
     return _models_activate(args, str(folder))
 

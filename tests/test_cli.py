@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -212,3 +213,16 @@ def test_malformed_model_card_is_exit_4_not_a_traceback(capsys, album, tiny_mode
     code, _, err = run(capsys, "--model", bad, "similar", album / "chelsea.jpg")
     assert code == cli.EXIT_MODEL
     assert "model.json" in err and "'input.size'" in err and "Traceback" not in err
+
+
+def test_models_import_suggests_a_command_that_works_for_a_name_with_spaces(capsys, tmp_path):
+    from tiny_model import make_tiny_model
+
+    folder = make_tiny_model(tmp_path / "m", bits=16, seed=5, name="my holiday model")
+    code, out, err = run(capsys, "models", "import", folder)
+    assert code == cli.EXIT_OK, err
+    suggested = out.split("`")[1]  # the command the message tells the user to run
+    assert suggested == "lookalike models activate 'my holiday model'"
+    code, out, err = run(capsys, *shlex.split(suggested)[1:])
+    assert code == cli.EXIT_OK, err
+    assert "my holiday model is now the active model" in out
