@@ -408,7 +408,11 @@ def cmd_similar(args) -> int:
         library = _open_library(args, store)
         answers, failed = [], 0
         unread: set[int] = set()  # answers about library photos that failed to read
+        stopped = False
         for query in args.photos:
+            if args.should_stop():  # Ctrl-C: show the answers so far, skip the other photos
+                stopped = True
+                break
             entry = {"query": _show(query), "in_library": False, "matches": [], "error": None}
             try:
                 own = library.photo_by_path(query)
@@ -447,6 +451,8 @@ def cmd_similar(args) -> int:
         for entry in answers:
             if entry["error"]:
                 print(f"lookalike: {entry['error']}", file=sys.stderr)
+    if stopped:
+        return EXIT_INTERRUPTED
     return EXIT_USAGE if failed else EXIT_OK
 
 

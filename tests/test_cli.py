@@ -226,3 +226,27 @@ def test_models_import_suggests_a_command_that_works_for_a_name_with_spaces(caps
     code, out, err = run(capsys, *shlex.split(suggested)[1:])
     assert code == cli.EXIT_OK, err
     assert "my holiday model is now the active model" in out
+
+
+def test_ctrl_c_stops_similar_after_the_current_photo(capsys, album, tiny_model_dir,
+                                                      photo_factory, monkeypatch):
+    import signal
+
+    from desktop_app.core.library import PhotoLibrary
+
+    assert run(capsys, "--model", tiny_model_dir, "index", album)[0] == cli.EXIT_OK
+    queries = [photo_factory(f"outside/q{i}.jpg", "coffee", quality=50 + i) for i in range(3)]
+    real = PhotoLibrary.similar_to_file
+    asked = []
+
+    def similar_to_file(self, path, **kwargs):
+        asked.append(path)
+        if len(asked) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C once, mid-run
+        return real(self, path, **kwargs)
+
+    monkeypatch.setattr(PhotoLibrary, "similar_to_file", similar_to_file)
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", *queries, "-k", "1")
+    assert code == cli.EXIT_INTERRUPTED, err
+    assert len(asked) == 1 and out.count("  1. distance") == 1  # the answer it had is shown
+    assert "stopping after the current photos" in err
