@@ -40,8 +40,9 @@ def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelF
     """Read the card and check the graph's hash. Raises ModelError with a clear message."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
-        raise ModelError(model_dir, "this model folder does not exist",
-                         "Choose a folder that holds model.onnx and model.json")
+        reason = ("this is a file, not a model folder" if model_dir.exists()
+                  else "this model folder does not exist")
+        raise ModelError(model_dir, reason, "Choose a folder that holds model.onnx and model.json")
     card = read_card(model_dir)
     onnx_path = model_dir / card.onnx_file
     if not onnx_path.is_file():

@@ -58,6 +58,15 @@ def test_missing_card_is_refused(model_copy):
         load_encoder(model_copy)
 
 
+def test_a_file_given_as_model_folder_is_named_as_a_file(model_copy):
+    """The common slip: giving model.onnx itself; "does not exist" would be untrue."""
+    with pytest.raises(ModelError) as err:
+        load_encoder(model_copy / "model.onnx")
+    assert "is a file, not a model folder" in str(err.value)
+    assert "does not exist" not in str(err.value)
+    assert "holds model.onnx and model.json" in str(err.value)
+
+
 def test_refused_model_leaves_the_library_untouched(capsys, tmp_path, tiny_model_dir,
                                                    model_copy, photo_factory):
     photo_factory("album/a.jpg", "chelsea")
