@@ -368,12 +368,10 @@ def cmd_index(args) -> int:
 
         try:
             # All folders in one run: a photo moved from one to another keeps its codes.
+            # Failed photos are retried in the same pass, so each photo is counted once.
             reports = library.index_folders(args.folders, should_stop=args.should_stop,
-                                            progress_for=progress_for)
-            if args.retry_failed and not any(r.stopped for r in reports):
-                for folder, report in zip(args.folders, reports):
-                    report.merge(library.retry_failed(progress=bars[-1] if bars else None,
-                                                      under=folder))
+                                            progress_for=progress_for,
+                                            retry_failed=args.retry_failed)
         finally:
             if bars:
                 bars[-1].close()

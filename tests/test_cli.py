@@ -250,3 +250,18 @@ def test_ctrl_c_stops_similar_after_the_current_photo(capsys, album, tiny_model_
     assert code == cli.EXIT_INTERRUPTED, err
     assert len(asked) == 1 and out.count("  1. distance") == 1  # the answer it had is shown
     assert "stopping after the current photos" in err
+
+
+def test_index_retry_failed_counts_each_photo_once(capsys, album, tiny_model_dir):
+    (album / "damaged.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    os.symlink(album / "gone.jpg", album / "dangling.jpg")
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    code, out, err = run(capsys, "--model", tiny_model_dir, "index", album, "--retry-failed",
+                         "--json")
+    assert code == cli.EXIT_PARTIAL, err
+    (report,) = json.loads(out)["folders"]
+    counted = sum(report[k] for k in ("added", "updated", "moved", "unchanged", "failed"))
+    assert (counted, report["unchanged"], report["failed"]) == (6, 4, 2)
+    assert sorted(Path(e["path"]).name for e in report["errors"]) == ["damaged.jpg",
+                                                                       "dangling.jpg"]
+    assert err.count("damaged.jpg") == 1 and err.count("dangling.jpg:") == 1

@@ -227,18 +227,19 @@ class PhotoLibrary:
                       progress: Progress | None = None,
                       should_stop: ShouldStop | None = None,
                       progress_for: Callable[[str], Progress | None] | None = None,
-                      ) -> list[IndexReport]:
+                      retry_failed: bool = False) -> list[IndexReport]:
         """Reconcile several folders, one report each (fewer if stopped early). Records of
         missing files are swept only after every folder has been read, so a photo moved from
         one of them to another keeps its record and codes. `progress_for(folder)`, if given,
-        makes the progress callback of each folder in turn (one progress bar per folder)."""
+        makes the progress callback of each folder in turn (one progress bar per folder).
+        `retry_failed`: read the photos that failed before again, changed or not."""
         reports: list[IndexReport] = []
         pending: list[tuple[IndexReport, dict[int, str]]] = []
         for path in paths:
             gone: dict[int, str] = {}
             if progress_for is not None:
                 progress = progress_for(os.fspath(path))
-            report = self._index_one(path, progress, should_stop, gone)
+            report = self._index_one(path, progress, should_stop, gone, retry_failed)
             reports.append(report)
             pending.append((report, gone))
             if report.stopped:
@@ -248,7 +249,8 @@ class PhotoLibrary:
         return reports
 
     def _index_one(self, path: str | os.PathLike, progress: Progress | None,
-                   should_stop: ShouldStop | None, sweep: dict[int, str]) -> IndexReport:
+                   should_stop: ShouldStop | None, sweep: dict[int, str],
+                   retry_failed: bool = False) -> IndexReport:
         root = normalise_folder(path)
         report = IndexReport()
         scan = scan_folder(root)
@@ -260,7 +262,7 @@ class PhotoLibrary:
         if folder.path != root:  # indexing a subfolder of a library folder
             rows = {p: r for p, r in rows.items() if is_under(p, root)}
         return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
-                               progress, should_stop, sweep)
+                               progress, should_stop, sweep, retry_failed)
 
     def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
                     should_stop: ShouldStop | None = None) -> IndexReport:
@@ -367,8 +369,10 @@ class PhotoLibrary:
     def _reconcile(self, entries: list[FileEntry], rows: dict[str, _Row], scan, folder_of,
                    report: IndexReport, progress: Progress | None,
                    should_stop: ShouldStop | None,
-                   sweep: dict[int, str] | None = None) -> IndexReport:
-        """`sweep`: collect the records of vanished files there instead of deleting them now."""
+                   sweep: dict[int, str] | None = None,
+                   retry_failed: bool = False) -> IndexReport:
+        """`sweep`: collect the records of vanished files there instead of deleting them now.
+        `retry_failed`: failed photos are read again even when unchanged."""
         seen = {e.path for e in entries}
         lost_roots: set[str] = set()
         root_present = self._root_checker(remember=False)
@@ -382,7 +386,7 @@ class PhotoLibrary:
             # A failed photo whose bytes were never read (no fingerprint: permission denied, an
             # I/O error) is tried again: giving access back changes neither size nor mtime.
             if (row is not None and row.size == entry.size and row.mtime == entry.mtime
-                    and (row.has_code or (row.status == STATUS_FAILED
+                    and (row.has_code or (row.status == STATUS_FAILED and not retry_failed
                                           and row.fingerprint is not None))):
                 report.unchanged += 1
             else:
