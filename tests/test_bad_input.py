@@ -81,6 +81,18 @@ def test_broken_files_are_recorded_with_reasons_and_nothing_else_is_lost(lib, tm
     assert sorted(os.path.basename(p) for p, _ in report.errors) == sorted(reasons)
 
 
+def test_a_truncated_heic_gets_a_one_line_message(lib, tmp_path, photo_factory):
+    """libheif's error text ends in a newline; `status` shows one failure per line."""
+    whole = photo_factory("heic/whole.heic", "coffee").read_bytes()
+    (tmp_path / "heic" / "cut.heic").write_bytes(whole[: len(whole) // 2])
+    report = lib.index_folder(tmp_path / "heic")
+    assert (report.added, report.failed) == (1, 1)
+    (failed,) = lib.failed()
+    assert "damaged or truncated" in failed.error
+    assert "\n" not in failed.error and "\n" not in report.errors[0][1]
+    assert failed.error.endswith("re-export or remove it.")
+
+
 def test_failed_file_is_skipped_until_it_changes_then_retried(lib, tmp_path, photo_factory):
     folder = tmp_path / "retry"
     folder.mkdir()

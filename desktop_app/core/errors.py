@@ -17,8 +17,9 @@ class LookalikeError(Exception):
 
     def __init__(self, path: str | Path | None, reason: str, hint: str = "") -> None:
         self.path = str(path) if path is not None else None
-        self.reason = reason
-        self.hint = hint
+        # Decoders' own texts may hold line breaks (libheif ends its with one): one line each.
+        self.reason = " ".join(reason.split())
+        self.hint = " ".join(hint.split())
         super().__init__(self.message())
 
     def message(self) -> str:
