@@ -71,8 +71,11 @@ def import_model(source: str | os.PathLike) -> Path:
     if target.resolve() == Path(source).resolve():
         return target
     if (target / "model.json").is_file():
-        open_model_folder(target)  # raises if the earlier copy was damaged
-        return target
+        try:
+            open_model_folder(target)
+            return target
+        except ModelError:  # the earlier copy was damaged since: replace it with this one
+            pass
     tmp = target.with_name(target.name + ".importing")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)

@@ -67,6 +67,21 @@ def test_a_file_given_as_model_folder_is_named_as_a_file(model_copy):
     assert "holds model.onnx and model.json" in str(err.value)
 
 
+def test_importing_again_repairs_a_damaged_imported_copy(tmp_path, tiny_model_dir):
+    """The message about a damaged copy says "copy the whole model folder again": importing
+    the good folder again must then work, not fail on the damaged copy it would replace."""
+    from desktop_app.core.encoder import open_model_folder
+    from desktop_app.core.model_registry import import_model
+
+    copy = import_model(tiny_model_dir)
+    onnx = copy / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:1000])  # damaged on disk after the import
+    with pytest.raises(ModelError, match="does not match the sha256"):
+        open_model_folder(copy)
+    assert import_model(tiny_model_dir) == copy
+    assert open_model_folder(copy).card.model_id == open_model_folder(tiny_model_dir).card.model_id
+
+
 def test_refused_model_leaves_the_library_untouched(capsys, tmp_path, tiny_model_dir,
                                                    model_copy, photo_factory):
     photo_factory("album/a.jpg", "chelsea")
