@@ -302,6 +302,37 @@ def test_disk_full_is_clear_and_loses_nothing(lib, tmp_path, photo_factory):
     assert report.failed == 0 and len(lib.photos()) == 41
 
 
+def test_a_file_size_limit_is_a_clear_database_error(tmp_path, photo_factory, tiny_model_dir,
+                                                    lookalike_home):
+    """RLIMIT_FSIZE (ulimit -f) makes SQLite's writes fail with a bare "disk I/O error": the
+    message must still say what happened and what to do, and nothing saved may be lost."""
+    import resource
+
+    folder = tmp_path / "limited"
+    photo_factory("limited/first.jpg", "chelsea")
+    for i in range(60):
+        photo_factory(f"limited/more/p{i:02d}.jpg", "coffee", quality=30 + i)
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    args = [sys.executable, "-m", "desktop_app", "--model", str(tiny_model_dir), "index",
+            str(folder)]
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (32 * 1024, resource.RLIM_INFINITY))
+
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120,
+                          preexec_fn=limit_file_size, check=False)
+    assert done.returncode == 5, done.stderr
+    assert "disk I/O error" in done.stderr
+    assert "could not be written" in done.stderr and "free disk space" in done.stderr
+    assert done.stderr.count("\n") == 1  # one message, no traceback
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    with Store(lookalike_home / "data" / "library.sqlite3") as store:
+        assert store.integrity_check() == "ok"
+        assert store.query("SELECT COUNT(*) FROM photos")[0][0] == 61
+
+
 def _run_cli_without_root_privileges(args, env):
     """Run the CLI so that file permissions apply: as root, drop the capabilities that let root
     read any file (setpriv). Returns CompletedProcess, or None if that is impossible here."""

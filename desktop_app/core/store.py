@@ -102,6 +102,10 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(path, f"the library database is damaged ({exc})",
                           "Move the file aside and index your folders again")
+    if "disk i/o error" in text:  # e.g. a file size limit (ulimit -f), a failing disk
+        return StoreError(path, f"the library database could not be written ({exc}; nothing "
+                          "already saved was lost)", "Check the free disk space, any file size "
+                          "limit (ulimit -f) and the disk itself, then run it again")
     if _is_busy(exc):
         return StoreError(path, "the library database stayed locked by another Lookalike "
                           f"process for {BUSY_TIMEOUT_S:.0f} s", "Close the other one and retry")
