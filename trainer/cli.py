@@ -135,6 +135,15 @@ def check_out(args) -> None:
     if out is None:
         return
     target = Path(out).expanduser()
+    albums = getattr(args, "albums", None)
+    if albums is not None and Path(albums).expanduser().is_dir():
+        root = Path(albums).expanduser().resolve()
+        if target.resolve().is_relative_to(root):
+            # Its plots and model would be read as photos of an album on the next run.
+            raise LookalikeError(target, f"this output folder is inside the albums folder "
+                                 f"{root}, so the next run would read the files it writes "
+                                 "there as photos of an album",
+                                 "Give --out a folder outside the albums folder")
     if args.command == "run" and (target / "training").is_file():
         target = target / "training"  # where `run` keeps its training files
     for p in (target, *target.parents):

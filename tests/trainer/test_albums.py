@@ -87,8 +87,9 @@ def test_bad_albums_give_one_clear_message(tmp_path, case, expected):
 
 
 def test_cli_reports_bad_albums_as_json_error_with_exit_2(tmp_path, capsys):
-    (tmp_path / "a").mkdir()
-    code = main(["run", str(tmp_path), "--out", str(tmp_path / "model"), "--progress", "json"])
+    (tmp_path / "albums" / "a").mkdir(parents=True)
+    code = main(["run", str(tmp_path / "albums"), "--out", str(tmp_path / "model"), "--progress",
+                 "json"])
     assert code == 2
     events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert events[-1]["event"] == "error" and "no readable photos" in events[-1]["message"]

@@ -144,3 +144,14 @@ def test_without_torch_the_error_is_one_line_with_the_install_hint(albums, tmp_p
     assert "No module named 'torch'" in run[-1]["message"]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "pip install" in errors[0]
+
+
+@pytest.mark.parametrize("command,inside", [("run", "model"), ("run", "."), ("prepare", "run")])
+def test_an_output_folder_inside_the_albums_is_refused(albums, tmp_path, capsys, command, inside):
+    # Its training/ plots would become an album of their own on the next run.
+    out = albums / inside
+    code = main([command, str(albums), "--out", str(out), "--progress", "json"])
+    run = events(capsys.readouterr().out)
+    assert code == 2 and [e["event"] for e in run] == ["error"]
+    assert "inside the albums folder" in run[0]["message"]
+    assert sorted(p.name for p in albums.iterdir()) == ["cats", "microscopy", "space"]
