@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -152,6 +153,9 @@ def check_out(args) -> None:
                 raise LookalikeError(p, "this is a file, so the output folder "
                                      f"{'' if p == target else f'{target} '}cannot be made there",
                                      "Give --out a new folder or an existing one")
+            if not os.access(p, os.W_OK | os.X_OK):  # read-only disk, or another user's folder
+                raise LookalikeError(p, "this folder cannot be written to (read-only or no "
+                                     "permission)", "Give --out a folder you can write to")
             return
 
 
@@ -209,8 +213,6 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
                 print(json.dumps({"error": str(exc)}))
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    import os
-
     from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
     from .progress import Reporter, StopFlag
 

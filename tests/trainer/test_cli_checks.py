@@ -4,6 +4,7 @@ and albums paths, too few validation photos, a run that is not trained yet, a mi
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -155,3 +156,21 @@ def test_an_output_folder_inside_the_albums_is_refused(albums, tmp_path, capsys,
     assert code == 2 and [e["event"] for e in run] == ["error"]
     assert "inside the albums folder" in run[0]["message"]
     assert sorted(p.name for p in albums.iterdir()) == ["cats", "microscopy", "space"]
+
+
+@pytest.mark.parametrize("command", ["run", "prepare"])
+def test_an_output_folder_that_cannot_be_written_is_refused_up_front(albums, tmp_path, capsys,
+                                                                     command):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.access(locked, os.W_OK):
+        locked.chmod(0o755)
+        pytest.skip("this user writes into read-only folders (root)")
+    try:
+        code = main([command, str(albums), "--out", str(locked / "model"), "--progress", "json"])
+    finally:
+        locked.chmod(0o755)
+    run = events(capsys.readouterr().out)
+    assert code == 2 and [e["event"] for e in run] == ["error"]  # before any photo is read
+    assert f"{locked}: this folder cannot be written to" in run[0]["message"]
