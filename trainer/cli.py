@@ -8,6 +8,7 @@ that does not start with a subcommand means `run`. Exit codes: 0 done, 2 bad inp
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from desktop_app.core.errors import LookalikeError
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
+DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
 
 
@@ -234,6 +236,11 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
     except Exception as exc:  # the app needs one line, not a traceback, on stdout
         if isinstance(exc, ImportError) and missing_package(exc):  # torch... not installed
             reporter.error(missing_package_message(exc))
+            return EXIT_ERROR
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            reporter.error(str(LookalikeError(exc.filename, f"the disk is full ({exc.strerror})",
+                                              "Free some space there and run the same command "
+                                              "again: what was saved so far is kept")))
             return EXIT_ERROR
         logging.getLogger(__name__).debug("failure", exc_info=True)
         reporter.error(str(exc) if isinstance(exc, ExportError) else

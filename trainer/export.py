@@ -146,12 +146,26 @@ def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLik
         # The app's own loader, self-test included, must accept the folder.
         load_encoder(stage, providers=["CPUExecutionProvider"])
         out_dir.mkdir(parents=True, exist_ok=True)
-        for fname in ("model.onnx", "model.json"):
-            tmp_target = out_dir / (fname + ".partial")
-            shutil.copyfile(stage / fname, tmp_target)
-            tmp_target.replace(out_dir / fname)
+        _install(stage, out_dir, ("model.onnx", "model.json"))
     log.info("exported %d-bit model to %s", bits, out_dir)
     return out_dir
+
+
+def _install(stage: Path, out_dir: Path, names: Sequence[str]) -> None:
+    """Copy every file next to its target first, then rename them in: a full disk leaves the
+    folder's previous model whole and no half-copied file behind (OSError names the target)."""
+    partial = [out_dir / (name + ".partial") for name in names]
+    try:
+        for name, tmp_target in zip(names, partial):
+            try:
+                shutil.copyfile(stage / name, tmp_target)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, str(out_dir / name)) from exc
+        for name, tmp_target in zip(names, partial):
+            tmp_target.replace(out_dir / name)
+    finally:
+        for tmp_target in partial:
+            tmp_target.unlink(missing_ok=True)
 
 
 def card_summary(model_dir: str | os.PathLike) -> dict[str, Any]:

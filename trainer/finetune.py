@@ -289,7 +289,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     from .backbones import backbone_from_config
     from .errors import Stopped
     from .pipeline import input_spec
-    from .rundir import BACKBONE, checkpoint_identity, load_checkpoint
+    from .rundir import BACKBONE, checkpoint_identity, load_checkpoint, save_state
     from .training import Stopped as HeadStopped
 
     spec = input_spec(cfg)
@@ -312,9 +312,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
 
     def save(t: HeadTrainer) -> None:
         if rank0:
-            tmp = ckpt.with_name(ckpt.name + ".tmp")
-            torch.save({"identity": identity, "trainer": t.state()}, tmp)
-            tmp.replace(ckpt)
+            save_state({"identity": identity, "trainer": t.state()}, ckpt)
 
     def progress(p: dict[str, Any]) -> None:
         if reporter and rank0:
@@ -328,5 +326,5 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     target = run_dir / BACKBONE
     if rank0:
         state = {k: v.detach().cpu() for k, v in trainer.backbone.state_dict().items()}
-        torch.save(state, target)
+        save_state(state, target)
     return target

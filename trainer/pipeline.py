@@ -39,6 +39,7 @@ from .rundir import (
     load_checkpoint,
     load_manifest,
     require_trained,
+    save_state,
 )
 
 log = logging.getLogger(__name__)
@@ -245,9 +246,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
         log.info("resumed from %s at step %d", ckpt_path, trainer.step)
 
     def save_checkpoint(t: HeadTrainer) -> None:
-        tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
-        torch.save({"identity": identity, "trainer": t.state()}, tmp)
-        tmp.replace(ckpt_path)
+        save_state({"identity": identity, "trainer": t.state()}, ckpt_path)
 
     def progress(p: dict[str, Any]) -> None:
         if reporter:
@@ -270,7 +269,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
                     round(s.importance_spread, 4), "health": s.health}
                    for s in result.stages],
     }
-    torch.save({"heads": {str(b): h.state() for b, h in result.heads.items()},
+    save_state({"heads": {str(b): h.state() for b, h in result.heads.items()},
                 "importance": {str(s.bits): s.importance for s in result.stages},
                 "summary_json": json.dumps(summary)}, run_dir / HEADS)
     (run_dir / TRAINING).write_text(json.dumps(summary, indent=1) + "\n")

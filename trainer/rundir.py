@@ -119,6 +119,25 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
     return None
 
 
+def save_state(obj: Any, path: Path) -> None:
+    """torch.save `obj` to `path` whole or not at all: a half-written file never replaces the
+    last good one, and a failed write (a full disk) is an OSError naming `path`, where torch's
+    writer says only "enforce fail at inline_container.cc" (the OSError is its context)."""
+    import torch
+
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+        tmp.replace(path)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)
+        cause = exc if isinstance(exc, OSError) else exc.__context__
+        if isinstance(cause, OSError):
+            raise OSError(cause.errno, cause.strerror, str(path)) from exc
+        raise
+
+
 def require_trained(run_dir: Path) -> None:
     """Checked before any feature is extracted: a prepared run may not be trained yet."""
     if not ((run_dir / HEADS).is_file() and (run_dir / TRAINING).is_file()):
