@@ -98,8 +98,16 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
     if not resume:
         log.info("%s is ignored (--no-resume): training starts afresh", path)
         return None
-    saved = torch.load(path, map_location="cpu", weights_only=True)
-    old = saved.get("identity")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - torn or foreign file: only a resume is lost
+        # Not torch's text: for a foreign pickle it advises weights_only=False.
+        log.warning("%s is damaged and cannot be resumed (not a complete checkpoint: %s); "
+                    "training starts afresh", path, type(exc).__name__)
+        return None
+    old = saved.get("identity") if isinstance(saved, dict) else None
     if old == identity:
         return saved
     if not isinstance(old, dict) or "split" not in old:

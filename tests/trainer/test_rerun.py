@@ -171,3 +171,19 @@ def test_preparing_again_leaves_the_users_files_and_mends_a_damaged_manifest(alb
     assert main(["prepare", str(second), "--out", str(run_dir), "--progress", "none",
                  *FAST]) == 0
     assert Manifest.load(run_dir / "manifest.json").root == str(second.resolve())
+
+
+def test_a_damaged_checkpoint_is_not_resumed_and_training_starts_afresh(albums, tmp_path,
+                                                                        capsys, caplog):
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0
+    checkpoint = out / "training" / "checkpoint.pt"
+    (out / "training" / "training.json").unlink()  # as if stopped before the end
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # torn, e.g. copied in part
+    capsys.readouterr()
+    assert main(run(albums, out)) == 0
+    steps, _ = train_events(capsys)
+    assert steps and steps[0]["step"] <= 8
+    assert f"{checkpoint} is damaged and cannot be resumed" in caplog.text
+    checkpoint.write_bytes(b"\x80\x02K\x07.")  # a valid pickle, but not a checkpoint (an int)
+    assert main(run(albums, out)) == 0
