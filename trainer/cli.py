@@ -166,7 +166,7 @@ def run_command(args, reporter, stop) -> int:
 
     if args.command == "prepare":
         cfg = _config(args)
-        m = pipeline.run_prepare(args.albums, args.out, cfg, reporter)
+        m = pipeline.run_prepare(args.albums, args.out, cfg, reporter, stop)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
         reporter.log(f"{len(m.photos)} photos, {len(m.labels)} labels, split {m.counts()}, "
                      f"{len(m.unreadable)} unreadable; "
@@ -226,8 +226,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
         return run_command(args, reporter, stop)
     except WorkerDone:
         return EXIT_OK
-    except (Stopped, KeyboardInterrupt):
-        reporter.error("training was stopped; a checkpoint was saved, run the same command "
+    except (Stopped, KeyboardInterrupt) as exc:
+        reporter.error(str(exc) if isinstance(exc, Stopped) and exc.args else
+                       "training was stopped; a checkpoint was saved, run the same command "
                        "again to resume")
         return EXIT_STOPPED
     except LookalikeError as exc:

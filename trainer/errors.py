@@ -18,7 +18,7 @@ class ExportError(RuntimeError):
 
 
 class Stopped(Exception):
-    """Stopped by a signal; a resumable checkpoint is on disk."""
+    """Stopped by a signal; a resumable checkpoint is on disk unless a message says otherwise."""
 
 
 class WorkerDone(Exception):

@@ -166,7 +166,8 @@ def _say(reporter: Reporter | None, message: str) -> None:
 
 
 def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict[str, Any],
-                reporter: Reporter | None = None) -> Manifest:
+                reporter: Reporter | None = None,
+                should_stop: Callable[[], bool] | None = None) -> Manifest:
     """Write run_dir/manifest.json. When run_dir was made from other albums (another folder,
     other photos or another split), what it learnt from them is deleted and the user told."""
     run_dir = Path(run_dir)
@@ -174,6 +175,9 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     def progress(done: int, total: int) -> None:
         if reporter:
             reporter.progress("prepare", done, total)
+        if should_stop and should_stop():  # reading thousands of photos takes minutes
+            raise Stopped("stopped while reading the albums, before anything was saved; run "
+                          "the same command again to start")
 
     d = cfg["data"]
     old = load_manifest(run_dir)
@@ -369,7 +373,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     failure: BaseException | None = None
     try:
         if _rank() == 0:
-            _prepare_unless_resumable(albums, run_dir, cfg, reporter)
+            _prepare_unless_resumable(albums, run_dir, cfg, reporter, should_stop)
     except BaseException as exc:  # noqa: BLE001 - re-raised once the other ranks are released
         failure = exc
     if distributed:
@@ -394,7 +398,8 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
 
 
 def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any],
-                              reporter: Reporter) -> None:
+                              reporter: Reporter,
+                              should_stop: Callable[[], bool] | None = None) -> None:
     if can_resume(albums, run_dir, cfg):
         _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos "
              "are not read again, and its training resumes where it stopped")
@@ -405,7 +410,7 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
     files, labels = count_candidates(albums)
     if files:  # else prepare raises its clear message without a misleading start
         reporter.start(files, labels, choose_device(cfg["train"]["device"]))
-    run_prepare(albums, run_dir, cfg, reporter)
+    run_prepare(albums, run_dir, cfg, reporter, should_stop)
 
 
 def spec_dict(cfg: dict[str, Any]) -> dict[str, Any]:

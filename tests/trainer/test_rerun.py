@@ -187,3 +187,28 @@ def test_a_damaged_checkpoint_is_not_resumed_and_training_starts_afresh(albums, 
     assert f"{checkpoint} is damaged and cannot be resumed" in caplog.text
     checkpoint.write_bytes(b"\x80\x02K\x07.")  # a valid pickle, but not a checkpoint (an int)
     assert main(run(albums, out)) == 0
+
+
+def test_a_stop_while_the_albums_are_read_stops_at_once(albums, tmp_path, capsys, monkeypatch):
+    from trainer import albums as albums_mod
+
+    read = []
+    original = albums_mod.load_photo
+
+    def read_then_terminate(*args, **kwargs):  # as a Ctrl-C (or the app's Cancel) would
+        read.append(args[0])
+        if len(read) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(albums_mod, "load_photo", read_then_terminate)
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 130
+    run_events = events(capsys.readouterr().out)
+    assert len(read) < 15 and "features" not in {e.get("phase") for e in run_events}
+    assert "before anything was saved" in run_events[-1]["message"]
+    assert not (out / "training" / "manifest.json").exists()
+    read.clear()
+    assert main(["prepare", str(albums), "--out", str(tmp_path / "run"), "--progress",
+                 "none"]) == 130
+    assert not (tmp_path / "run" / "manifest.json").exists()
