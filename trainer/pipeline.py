@@ -13,6 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app import paths as app_paths
+from desktop_app.core.errors import PhotoReadError
 
 from . import config as config_mod
 from .albums import AlbumError, Manifest, prepare
@@ -135,6 +137,19 @@ def load_backbone(run_dir: Path, cfg: dict[str, Any]):
     return model.eval()
 
 
+@contextmanager
+def photos_as_prepared():
+    """A photo of the manifest that is gone or changed since `prepare`: the app's reader says
+    "Nothing to do; it will be picked up where it went", but here the albums must be prepared
+    again."""
+    try:
+        yield
+    except PhotoReadError as exc:
+        raise AlbumError(exc.path, f"{exc.reason}, though it was in the albums when they "
+                         "were prepared", "Prepare the albums again (the `prepare` step; "
+                         "`lookalike train ALBUMS` run again does it by itself)") from exc
+
+
 def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device: str,
                  reporter: Reporter | None = None,
                  should_stop: Callable[[], bool] | None = None) -> np.ndarray:
@@ -150,11 +165,12 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
 
     tuned = run_dir / BACKBONE
     model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
-    return extract_features(
-        manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
-        cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
-        device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
-        model=model, model_tag=_file_tag(tuned) or weights_tag(cfg))
+    with photos_as_prepared():
+        return extract_features(
+            manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
+            cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
+            device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
+            model=model, model_tag=_file_tag(tuned) or weights_tag(cfg))
 
 
 # -- prepare -----------------------------------------------------------------------------------
@@ -345,15 +361,16 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     eval_path = run_dir / f"evaluation-{bits}.json"
     evaluation = eval_summary(json.loads(eval_path.read_text())) if eval_path.is_file() else {}
     train_paths = manifest.paths("train")
-    out = export_model(
-        load_backbone(run_dir, cfg), head, out_dir,
-        input_spec=input_spec(cfg), bits=bits,
-        name=name or f"{Path(manifest.root).name}-{bits}bit",
-        check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
-        description=f"Trained on {len(manifest.photos)} photos in {len(manifest.labels)} albums "
-                    f"({', '.join(manifest.labels[:8])}"
-                    f"{'...' if len(manifest.labels) > 8 else ''})",
-        training={**training, "bits": bits}, evaluation=evaluation)
+    description = (f"Trained on {len(manifest.photos)} photos in {len(manifest.labels)} albums "
+                   f"({', '.join(manifest.labels[:8])}"
+                   f"{'...' if len(manifest.labels) > 8 else ''})")
+    with photos_as_prepared():
+        out = export_model(
+            load_backbone(run_dir, cfg), head, out_dir,
+            input_spec=input_spec(cfg), bits=bits,
+            name=name or f"{Path(manifest.root).name}-{bits}bit",
+            check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
+            description=description, training={**training, "bits": bits}, evaluation=evaluation)
     if reporter:
         reporter.progress("export", 1, 1, bits=bits)
     return out

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from photos import make_photo
@@ -174,3 +175,28 @@ def test_an_output_folder_that_cannot_be_written_is_refused_up_front(albums, tmp
     run = events(capsys.readouterr().out)
     assert code == 2 and [e["event"] for e in run] == ["error"]  # before any photo is read
     assert f"{locked}: this folder cannot be written to" in run[0]["message"]
+
+
+def test_a_photo_gone_since_prepare_says_to_prepare_again(albums, tmp_path, capsys):
+    from fast_settings import FAST
+
+    from trainer.albums import Manifest
+
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none", *FAST]) == 0
+    manifest = Manifest.load(run_dir / "manifest.json")
+    gone = manifest.paths("train")[0]
+    data = Path(gone).read_bytes()
+    os.remove(gone)
+    capsys.readouterr()
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert message.startswith(gone) and "when they were prepared" in message
+    assert "Prepare the albums again" in message and "Nothing to do" not in message
+    Path(gone).write_bytes(data)  # back for training, then damaged before the export
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    Path(gone).write_bytes(data[:300])
+    assert main(["export", str(run_dir), "--bits", "12", "--out", str(tmp_path / "m"),
+                 "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert message.startswith(gone) and "Prepare the albums again" in message
