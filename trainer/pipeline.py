@@ -300,7 +300,18 @@ def load_heads(run_dir: Path) -> dict[str, Any]:
     import torch
 
     require_trained(run_dir)
-    return torch.load(run_dir / HEADS, map_location="cpu", weights_only=True)
+    try:
+        heads = torch.load(run_dir / HEADS, map_location="cpu", weights_only=True)
+    except OSError:
+        raise
+    except Exception as exc:  # torn (a copy cut short) or not a heads file
+        raise AlbumError(run_dir / HEADS, f"this file is damaged ({type(exc).__name__})",
+                         f"Run `python -m trainer train {run_dir}` again to write it "
+                         "again") from exc
+    if not isinstance(heads, dict) or not isinstance(heads.get("heads"), dict):
+        raise AlbumError(run_dir / HEADS, "this is not a heads file of the trainer",
+                         f"Run `python -m trainer train {run_dir}` again to write it again")
+    return heads
 
 
 def folded_head(run_dir: Path, bits: int):

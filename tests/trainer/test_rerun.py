@@ -212,3 +212,19 @@ def test_a_stop_while_the_albums_are_read_stops_at_once(albums, tmp_path, capsys
     assert main(["prepare", str(albums), "--out", str(tmp_path / "run"), "--progress",
                  "none"]) == 130
     assert not (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_a_damaged_heads_file_is_named_and_training_again_mends_it(albums, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    heads = run_dir / "heads.pt"
+    heads.write_bytes(heads.read_bytes()[:2000])  # cut short, e.g. by a full disk
+    capsys.readouterr()
+    for command in (["evaluate", str(run_dir), "--bits", "12"],
+                    ["export", str(run_dir), "--bits", "12", "--out", str(tmp_path / "m")]):
+        assert main([*command, "--progress", "json"]) == 2
+        message = events(capsys.readouterr().out)[-1]["message"]
+        assert message.startswith(f"{heads}: this file is damaged")
+        assert f"train {run_dir}` again" in message
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    assert main(["evaluate", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
