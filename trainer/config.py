@@ -64,9 +64,15 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
         try:
             user = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise AlbumError(path, "the configuration file does not exist")
+            raise AlbumError(path, "the configuration file does not exist",
+                             "Give --config an existing TOML file (trainer/configs/default.toml "
+                             "lists every setting)")
         except tomllib.TOMLDecodeError as exc:
-            raise AlbumError(path, f"the configuration file is not valid TOML ({exc})") from exc
+            # A run folder's own config.toml is read here too: deleting it is a way out.
+            raise AlbumError(path, f"the configuration file is not valid TOML ({exc})",
+                             "Correct it there (a run folder's config.toml may instead be "
+                             "deleted: the defaults and the command line are used then)"
+                             ) from exc
         cfg = merge(cfg, user, str(path))
     for text in overrides:
         section, key, value = parse_override(text)

@@ -200,3 +200,25 @@ def test_a_photo_gone_since_prepare_says_to_prepare_again(albums, tmp_path, caps
                  "--progress", "json"]) == 2
     message = events(capsys.readouterr().out)[-1]["message"]
     assert message.startswith(gone) and "Prepare the albums again" in message
+
+
+def test_a_run_folder_whose_config_is_damaged_says_what_to_do(albums, tmp_path, capsys):
+    from fast_settings import FAST
+
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none",
+                 *FAST]) == 0
+    saved = out / "training" / "config.toml"
+    saved.write_text(saved.read_text()[:40] + "= [")  # torn
+    capsys.readouterr()
+    assert main(["run", str(albums), "--out", str(out), "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert message.startswith(f"{saved}: the configuration file is not valid TOML")
+    assert "may instead be deleted" in message
+    assert main(["run", str(albums), "--out", str(out), "--config", str(tmp_path / "no.toml"),
+                 "--progress", "json"]) == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert "does not exist" in message and "Give --config an existing TOML file" in message
+    saved.unlink()
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none",
+                 *FAST]) == 0
