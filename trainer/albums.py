@@ -202,7 +202,9 @@ def check_splits(scan: AlbumScan) -> None:
 def dataset_fingerprint(scan: AlbumScan) -> str:
     h = hashlib.sha256()
     for p in sorted(scan.photos, key=lambda p: p.fingerprint):
-        h.update(f"{p.fingerprint}:{','.join(scan.labels[i] for i in p.labels)}\n".encode())
+        # surrogateescape: an album name that is not UTF-8 (an old zip, a Latin-1 share)
+        h.update(f"{p.fingerprint}:{','.join(scan.labels[i] for i in p.labels)}\n".encode(
+            "utf-8", "surrogateescape"))
     return h.hexdigest()
 
 

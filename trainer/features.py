@@ -81,9 +81,10 @@ def cache_key(paths: Sequence[str | os.PathLike], backbone: str, spec: InputSpec
     for p in paths:
         try:
             st = os.stat(p)
-            h.update(f"{os.fspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            h.update(f"{os.fspath(p)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(
+                "utf-8", "surrogateescape"))  # a file name that is not UTF-8
         except OSError:
-            h.update(f"{os.fspath(p)}\0missing\n".encode())
+            h.update(f"{os.fspath(p)}\0missing\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:24]
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
+from fast_settings import FAST
 from photos import make_photo
 
 from trainer.albums import AlbumError, Manifest, prepare, scan_albums
@@ -107,3 +109,16 @@ def test_inspect_json_without_torch(albums):
     assert report["photos"] == 15 and report["labels"] == 3
     assert report["per_label"]["space"] == 6
     assert report["unreadable"][0]["path"].endswith("broken.jpg")
+
+
+def test_album_and_photo_names_that_are_not_utf8_train(albums, tmp_path, capsys):
+    # Names from an old zip or a Latin-1 share: bytes that are not UTF-8 (surrogates in Python).
+    latin1 = albums / os.fsdecode(b"m\xe4use")
+    try:
+        (albums / "cats").rename(latin1)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    first = min(latin1.iterdir())
+    first.rename(latin1 / os.fsdecode(b"k\xf6pfchen.jpg"))
+    assert main(["run", str(albums), "--out", str(tmp_path / "m"), "--bits", "12",
+                 "--progress", "none", *FAST]) == 0
