@@ -34,7 +34,9 @@ def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, nargs="+",
-                   help="code length(s) to produce, 12 to 64 (default 48)")
+                   help="code length(s) to produce, 12 to 64 (default 48, or what the run "
+                        "folder's saved config.toml holds: like --set, a value given once "
+                        "stays for later runs into the same folder)")
     p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--backbone", metavar="NAME",

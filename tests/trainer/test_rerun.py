@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 
+import pytest
 from fast_settings import FAST
 from photos import make_photo
 
@@ -228,3 +229,15 @@ def test_a_damaged_heads_file_is_named_and_training_again_mends_it(albums, tmp_p
         assert f"train {run_dir}` again" in message
     assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
     assert main(["evaluate", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+
+
+def test_run_again_keeps_the_settings_saved_in_the_folder_as_its_help_says(albums, tmp_path,
+                                                                           capsys):
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0  # --bits 12
+    assert main(["run", str(albums), "--out", str(out), "--progress", "none"]) == 0
+    assert read_card(out).bits == 12  # not the default 48
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    assert "stays for later runs" in " ".join(capsys.readouterr().out.split())
