@@ -122,3 +122,13 @@ def test_album_and_photo_names_that_are_not_utf8_train(albums, tmp_path, capsys)
     first.rename(latin1 / os.fsdecode(b"k\xf6pfchen.jpg"))
     assert main(["run", str(albums), "--out", str(tmp_path / "m"), "--bits", "12",
                  "--progress", "none", *FAST]) == 0
+
+
+def test_run_says_which_album_is_left_out_for_having_no_readable_photo(albums, tmp_path,
+                                                                       caplog):
+    (albums / "drafts").mkdir()
+    (albums / "drafts" / "x.jpg").write_bytes(b"")
+    assert main(["run", str(albums), "--out", str(tmp_path / "m"), "--bits", "12",
+                 "--progress", "none", *FAST]) == 0
+    assert f"skipped album (no readable photos, so it is not a label): {albums / 'drafts'}" \
+        in caplog.text
