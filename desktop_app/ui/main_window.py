@@ -349,8 +349,9 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _on_folders_changed(self, folders: list[Folder]) -> None:
         """The library's folders. Settings are the user's list: a folder the library has but
-        the settings lack (indexed with `lookalike index`) is taken in, unless the user removed
-        it (its removal may still be queued behind a long job)."""
+        the settings lack (indexed with `lookalike index`) is taken in, watched and checked for
+        changes, unless the user removed it (its removal may still be queued behind a long
+        job)."""
         known = [f.path for f in folders]
         real = os.path.realpath
         listed = {real(f) for f in self.settings.watched_folders}
@@ -361,6 +362,8 @@ class MainWindow(QMainWindow):
                 self.settings.watched_folders.append(folder)
                 listed.add(real(folder))
                 self.watcher.watch(folder)
+                if self.card is not None:
+                    self._add_and_index(folder)  # it may have changed since it was indexed
                 changed = True
         in_library = {real(f) for f in known}
         still = [f for f in self.settings.removed_folders if real(f) in in_library]

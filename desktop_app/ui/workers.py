@@ -122,6 +122,9 @@ class IndexerWorker(QObject):
             encoder = self._load_encoder(self.model_dir)
         if encoder is not None:
             self._make_library(encoder)
+            # Before `opened`: the window takes in folders indexed with the CLI, then watches
+            # and checks every folder of its list.
+            self.folders_changed.emit(self._library.folders())
         self.opened.emit(encoder.card if encoder else None, self.model_dir)
         self._publish(force=True)
 

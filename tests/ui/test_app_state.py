@@ -158,3 +158,19 @@ def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(tmp_path, tiny_
     assert "title: Lookalike" in result.stdout
     assert Settings.load().watched_folders == [str(folder)]
     assert "Lookalike started" in (paths.log_dir() / "lookalike.log").read_text()
+
+
+def test_a_folder_indexed_with_the_cli_is_watched_and_checked_at_start(qtbot, make_window,
+                                                                       library_photos,
+                                                                       tiny_model_dir):
+    from desktop_app import cli
+
+    assert cli.main(["--model", str(tiny_model_dir), "--no-progress", "index",
+                     str(library_photos)]) == 0
+    make_photo(library_photos / "retina.jpg", "retina", size=(200, 200))  # added since
+    window = make_window()  # settings that list no folder
+    qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos)],
+                    timeout=20000)
+    wait_rows(qtbot, window, 7)
+    assert Settings.load().watched_folders == [str(library_photos)]
+    assert str(library_photos) in window.watcher.watched()
