@@ -89,10 +89,15 @@ class MainWindow(QMainWindow):
                                        self.duplicates_panel, self)
         self.search.message.connect(self.tell)
         self._start_worker()
-        if self.settings.window_geometry:
-            self.restoreGeometry(bytes.fromhex(self.settings.window_geometry))
-        else:
+        if not self._restore_geometry(self.settings.window_geometry):
             self.resize(1280, 800)
+
+    def _restore_geometry(self, saved: str) -> bool:
+        try:
+            return bool(saved) and self.restoreGeometry(bytes.fromhex(saved))
+        except ValueError:  # a hand-edited settings.json: the default size will do
+            log.warning("settings: window_geometry is not hex; using the default size")
+            return False
 
     # -- layout ---------------------------------------------------------------------------------
     def _build(self) -> None:

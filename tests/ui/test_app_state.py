@@ -174,3 +174,8 @@ def test_a_folder_indexed_with_the_cli_is_watched_and_checked_at_start(qtbot, ma
     wait_rows(qtbot, window, 7)
     assert Settings.load().watched_folders == [str(library_photos)]
     assert str(library_photos) in window.watcher.watched()
+
+
+def test_a_damaged_window_geometry_in_the_settings_is_ignored(qtbot, make_window):
+    window = make_window(window_geometry="not hex at all")  # a hand-edited settings.json
+    assert window.size().width() == 1280
