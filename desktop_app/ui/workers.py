@@ -347,7 +347,14 @@ class IndexerWorker(QObject):
         self._library = PhotoLibrary(self._store, encoder)
 
     def _switch_model(self, model_dir: str) -> bool:
-        encoder = self._load_encoder(model_dir)
+        if self._library is not None:
+            try:
+                encoder = load_encoder(model_dir)
+            except ModelError as exc:  # the active model stays: say why it was not switched
+                self._fail(f"{exc} Lookalike keeps using {self._library.encoder.card.name}.")
+                return False
+        else:
+            encoder = self._load_encoder(model_dir)
         if encoder is None:
             self._failed = True  # model_problem said why
             return False

@@ -179,3 +179,23 @@ def test_a_folder_indexed_with_the_cli_is_watched_and_checked_at_start(qtbot, ma
 def test_a_damaged_window_geometry_in_the_settings_is_ignored(qtbot, make_window):
     window = make_window(window_geometry="not hex at all")  # a hand-edited settings.json
     assert window.size().width() == 1280
+
+
+def test_switching_to_a_damaged_model_says_why_and_keeps_the_current_one(qtbot, make_window,
+                                                                         library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    damaged = make_tiny_model(paths.models_dir() / "tiny-32-damaged", bits=32, seed=3,
+                              name="tiny-32")
+    (damaged / "model.onnx").write_bytes(b"damaged on disk after it was imported")
+    window.model_panel.refresh_models()
+    combo = window.model_panel.models_combo
+    combo.setCurrentIndex(combo.findData(str(damaged)))
+    window.model_panel.switch_button.click()
+    qtbot.waitUntil(lambda: str(damaged) in window.statusBar().currentMessage(), timeout=20000)
+    message = window.statusBar().currentMessage()
+    assert "does not match" in message and "tiny-48" in message
+    assert window.card.bits == 48 and not window.banner.isVisible()
+    assert Settings.load().model_dir != str(damaged)
