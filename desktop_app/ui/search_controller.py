@@ -261,6 +261,12 @@ def dropped_photo(mime) -> str | None:
 def pasted_path(mime) -> str | None:
     """A photo file named as plain text (a path or a file:// URL), as copied from a terminal
     or a file manager's "copy path"."""
+    path = _text_path(mime)
+    return path if path and is_photo(path) and os.path.isfile(path) else None
+
+
+def _text_path(mime) -> str | None:
+    """The absolute path that pasted plain text names (a path or a file:// URL), if any."""
     if mime is None or not mime.hasText():
         return None
     text = mime.text().strip()
@@ -269,13 +275,22 @@ def pasted_path(mime) -> str | None:
     if text.startswith("file:"):
         text = QUrl(text).toLocalFile()
     path = os.path.expanduser(text)
-    return path if os.path.isabs(path) and is_photo(path) and os.path.isfile(path) else None
+    return path if os.path.isabs(path) else None
 
 
 def not_a_photo_message(mime) -> str:
     """One short sentence: why this drop or paste is not searched, and what to do instead."""
     urls = mime.urls() if mime is not None and mime.hasUrls() else []
     local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+    text = mime.text().strip() if mime is not None and mime.hasText() else ""
+    if not urls and text.lower().startswith(("http://", "https://")) and "\n" not in text:
+        urls = [QUrl(text)]  # a web address pasted as text
+    named = _text_path(mime) if not urls else None
+    if named and is_photo(named) and not os.path.exists(named):
+        return (f"{named}: there is no such file (moved, renamed or deleted?). Check the "
+                "path, or drop the photo itself.")
+    if named and os.path.exists(named):
+        local = [named]
     if any(os.path.isdir(p) for p in local):
         return ("That is a folder: drop a single photo to search with it, or add the folder "
                 "under Watched folders to index its photos.")

@@ -321,6 +321,22 @@ def test_a_pasted_path_is_searched_and_old_pasted_images_are_deleted(qtbot, make
     assert not left[-1].startswith("pasted-000")  # the new one is kept
 
 
+
+def test_pasted_text_that_cannot_be_searched_says_why(qtbot, make_window, library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    clipboard = QGuiApplication.clipboard()
+    missing = library_photos / "renamed-since.jpg"
+    for text, expected in ((str(missing), f"{missing}: there is no such file"),
+                           (missing.as_uri(), f"{missing}: there is no such file"),
+                           (str(library_photos), "That is a folder"),
+                           ("https://example.com/cat.jpg", "on this computer"),
+                           ("hello", "Drop or paste a photo")):
+        clipboard.setText(text)
+        window.paste()
+        assert expected in window.statusBar().currentMessage(), text
+    assert window.results_model.rowCount() == 0
+
+
 # -- nitpicks -------------------------------------------------------------------------------------
 def test_a_damaged_active_model_is_called_damaged(qtbot, tmp_path, tiny_model_dir):
     damaged = tmp_path / "damaged-model"
