@@ -43,6 +43,7 @@ from .search import SearchSnapshot
 from .search_controller import SearchController, dropped_photo
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
+from .trainer_process import TrainerProcess
 from .workers import IndexerWorker
 
 log = logging.getLogger(__name__)
@@ -558,7 +559,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop the watcher, let the indexer finish its current batch, close its database."""
+        """Stop a running trainer (letting it save its checkpoint) and the watcher, let the
+        indexer finish its current batch, close its database."""
+        for trainer in self.findChildren(TrainerProcess):  # a retraining run in a dialog
+            trainer.stop_and_wait()
         if not self.thread_.isRunning():
             return
         self.watcher.stop()

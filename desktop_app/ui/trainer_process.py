@@ -80,6 +80,16 @@ class TrainerProcess(QObject):
             self._proc.terminate()  # SIGTERM: the trainer stops cleanly (exit 130)
             self._kill_timer.start()
 
+    def stop_and_wait(self, msecs: int = CANCEL_GRACE_MS) -> None:
+        """The app is closing: SIGTERM, then wait for the trainer to write its checkpoint
+        (destroying the QProcess would SIGKILL it at once); killed if it takes too long."""
+        if not self.is_running():
+            return
+        self._proc.terminate()
+        if not self._proc.waitForFinished(msecs):
+            self._proc.kill()
+            self._proc.waitForFinished(3000)
+
     def _start(self, mode: str, args: list[str]) -> None:
         if self.is_running():
             self.failed.emit("The trainer is already running; cancel it first.")

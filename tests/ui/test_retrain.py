@@ -324,3 +324,28 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     assert any(e["event"] == "progress" for e in events)
     assert dialog.switch_button.isVisible()
     assert load_encoder(dialog.new_model_dir).bits == 12
+
+
+def test_closing_the_window_lets_a_running_trainer_save_its_checkpoint(qtbot, make_window,
+                                                                       tmp_path, albums):
+    saved = tmp_path / "checkpoint-saved"
+    python = stand_in_trainer(tmp_path, f"""
+        import json, signal, sys, time
+        def stop(*_):
+            time.sleep(1)  # writing the checkpoint takes a moment
+            open({str(saved)!r}, "w").write("saved")
+            sys.exit(130)
+        signal.signal(signal.SIGTERM, stop)
+        print(json.dumps({{"event": "start", "photos": 12, "labels": 3, "device": "cpu"}}),
+              flush=True)
+        time.sleep(60)
+    """)
+    window = make_window()
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, python
+    dialog.albums_edit.setText(str(albums))
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    window.close()
+    assert not dialog.process.is_running()
+    assert saved.read_text() == "saved"
