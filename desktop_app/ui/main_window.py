@@ -437,6 +437,7 @@ class MainWindow(QMainWindow):
             return
         self._first_run_done()
         self._removed_folders.discard(os.path.realpath(folder))
+        self.worker.abandon_folder(folder, False)
         self.settings.add_folder(folder, polling)
         self.save_settings()  # if it cannot be saved, the folder is still watched and indexed
         self.watcher.watch(folder, polling=polling)
@@ -450,6 +451,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.watcher.unwatch(folder)
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self.worker.abandon_folder(folder)  # stop indexing it now, not after the last photo
         self._remove_folder.emit(folder)
         # The library merged watched folders inside this one into it, so their photos went
         # with it: add those back (they are indexed again) and keep watching them.

@@ -76,6 +76,9 @@ class IndexerWorker(QObject):
         self._pause = threading.Event()
         self._quit = threading.Event()
         self._known: dict[int, Photo] = {}
+        # Folders the user removed whose removal is queued (real paths): indexing them stops
+        # now instead of running to the end first. Set from the GUI thread.
+        self._abandoned: set[str] = set()
         self._failed_ids: frozenset[int] = frozenset()
         self._last_publish = 0.0
         self._publish_interval = PUBLISH_INTERVAL_S
@@ -99,6 +102,18 @@ class IndexerWorker(QObject):
 
     def is_paused(self) -> bool:
         return self._pause.is_set()
+
+    def abandon_folder(self, folder: str, abandoned: bool = True) -> None:
+        """The user removed `folder` (its removal is queued): stop indexing it now. False: it
+        was added again, index it after all."""
+        real = os.path.realpath(folder)
+        if abandoned:
+            self._abandoned.add(real)
+        else:
+            self._abandoned.discard(real)
+
+    def _is_abandoned(self, folder: object) -> bool:
+        return os.path.realpath(str(folder)) in self._abandoned
 
     # -- slots, run on the worker thread --------------------------------------------------------
     @Slot()
@@ -256,6 +271,7 @@ class IndexerWorker(QObject):
                 self._queue.appendleft(("index_folder", arg))
                 return False
             if kind == "remove_folder":
+                self._abandoned.discard(os.path.realpath(str(arg)))
                 lib.remove_folder(str(arg))
                 self.folders_changed.emit(lib.folders())
                 self._publish(force=True)
@@ -265,6 +281,8 @@ class IndexerWorker(QObject):
                 self._publish(force=True)
                 return False
             if kind == "index_folder":
+                if self._is_abandoned(arg):
+                    return False  # removed meanwhile: its removal is queued
                 label = f"Indexing {arg}"
                 call = lambda p, s: lib.index_folder(str(arg), p, s)
             elif kind == "index_folders":
@@ -276,7 +294,8 @@ class IndexerWorker(QObject):
             else:
                 label = "Retrying photos that could not be read"
                 call = lambda p, s: lib.retry_failed(p)
-            report = self._with_progress(label, call)
+            report = self._with_progress(label, call,
+                                         arg if kind == "index_folder" else None)
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
@@ -287,10 +306,12 @@ class IndexerWorker(QObject):
             self._fail(f"{kind.replace('_', ' ')} failed: {exc}")
             return False
         self._publish(force=True)
+        if kind == "index_folder" and self._is_abandoned(arg):
+            return False  # stopped because it was removed: nothing to report or resume
         self.finished_job.emit(label, report)
         return bool(getattr(report, "stopped", False)) and self._pause.is_set()
 
-    def _with_progress(self, label: str, call) -> IndexReport:
+    def _with_progress(self, label: str, call, folder: object = None) -> IndexReport:
         self.activity.emit(label)
         started = time.monotonic()
         last = [0.0]
@@ -307,7 +328,8 @@ class IndexerWorker(QObject):
                 self._publish()
 
         def should_stop() -> bool:
-            return self._pause.is_set() or self._quit.is_set()
+            return (self._pause.is_set() or self._quit.is_set()
+                    or (folder is not None and self._is_abandoned(folder)))
 
         return call(progress, should_stop)
 

@@ -170,6 +170,28 @@ def test_a_folder_removed_while_its_indexing_is_queued_does_not_come_back(qtbot,
     qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=10000)
 
 
+
+def test_removing_a_folder_stops_its_indexing_at_once(qtbot, make_window, tmp_path):
+    folder = tmp_path / "big"
+    first = make_photo(folder / "p0000.jpg", "chelsea", size=(1600, 1200))
+    for i in range(1, 1500):  # distinct files (one byte differs), each decoded in full
+        (folder / f"p{i:04d}.jpg").write_bytes(first.read_bytes() + bytes([i % 251]))
+    window = make_window()
+    done, reports = [0], []
+    window.worker.progress.connect(lambda n, total, rate, eta: done.append(n),
+                                   Qt.ConnectionType.DirectConnection)
+    window.worker.finished_job.connect(lambda label, report: reports.append(label),
+                                       Qt.ConnectionType.DirectConnection)
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: max(done) > 0, timeout=60000)
+    window.remove_folder(str(folder))
+    wait_idle(qtbot, window, timeout=120000)
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=30000)
+    assert max(done) < 1500  # not indexed to the end before being removed
+    assert not any(label.startswith(f"Indexing {folder}") for label in reports)
+    assert window.settings.watched_folders == []
+
+
 def test_a_removal_cut_short_by_quitting_is_finished_at_the_next_start(qtbot, make_window,
                                                                        library_photos, tmp_path):
     window = indexed_window(qtbot, make_window, library_photos, 6)
