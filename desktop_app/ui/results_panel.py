@@ -70,7 +70,8 @@ class ResultsPanel(QWidget):
 
     def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False) -> None:
         where = " (not in the library)" if external else ""
-        self.query_label.setText(f"Photos like <b>{os.path.basename(path)}</b>{where}")
+        self.query_label.setText(f"Photos like <b>{html.escape(os.path.basename(path))}</b>"
+                                 f"{where}")
         self.query_label.setToolTip(path)
         self.set_query_picture(pixmap)
 

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 from ui_helpers import wait_idle, wait_rows
 
@@ -206,3 +206,19 @@ def test_a_pasted_image_gives_results(qtbot, make_window, library_photos):
     with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
         window.paste()
     assert blocker.args[0][0].path == str(library_photos / "rocket.jpg")
+
+
+def test_the_results_header_shows_a_name_with_html_characters_as_it_is(qtbot, make_window,
+                                                                       tmp_path):
+    folder = tmp_path / "odd names"
+    odd = make_photo(folder / "cat<3 & dogs.jpg", "chelsea", size=(300, 200))
+    make_photo(folder / "chelsea.jpg", "chelsea", size=(200, 150))
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, 2)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 2, timeout=20000)
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        window.search_index(window.photos_model.index(row_of_path(window, odd)))
+    shown = QTextDocument()
+    shown.setHtml(window.results_panel.query_label.text())
+    assert shown.toPlainText().startswith("Photos like cat<3 & dogs.jpg\n1 found")
