@@ -87,9 +87,12 @@ class ResultsPanel(QWidget):
 
     def set_query_picture(self, pixmap: QPixmap | None) -> None:
         if pixmap is not None and not pixmap.isNull():
-            self.query_image.setPixmap(pixmap.scaled(
-                72, 72, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation))
+            ratio = pixmap.devicePixelRatio()  # 72 logical pixels, on a HiDPI screen too
+            small = pixmap.scaled(round(72 * ratio), round(72 * ratio),
+                                  Qt.AspectRatioMode.KeepAspectRatio,
+                                  Qt.TransformationMode.SmoothTransformation)
+            small.setDevicePixelRatio(ratio)
+            self.query_image.setPixmap(small)
         else:
             self.query_image.clear()
 

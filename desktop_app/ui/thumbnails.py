@@ -16,7 +16,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 
 from .. import paths
 from ..core.errors import PhotoReadError
@@ -92,9 +92,15 @@ class ThumbnailCache(QObject):
     ready = Signal(str)
 
     def __init__(self, edge: int = 160, memory_items: int = 3000, threads: int | None = None,
-                 disk_cache: bool = True, parent: QObject | None = None) -> None:
+                 disk_cache: bool = True, parent: QObject | None = None,
+                 scale: float | None = None) -> None:
         super().__init__(parent)
-        self.edge = edge
+        self.edge = edge  # logical pixels, as views lay them out
+        # On a HiDPI screen (device pixel ratio 2) a thumbnail made at `edge` pixels would be
+        # stretched to twice its size and look blurred: make it with the screen's pixels.
+        app = QGuiApplication.instance()
+        self.scale = scale or (app.devicePixelRatio() if app is not None else 1.0)
+        self._pixel_edge = max(1, round(edge * self.scale))
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
         self._memory_items = memory_items
         self._loading: set[str] = set()
@@ -114,7 +120,8 @@ class ThumbnailCache(QObject):
         if path not in self._loading and path not in self._broken:
             self._loading.add(path)
             # Newest requests first: what is on screen now beats what scrolled past.
-            self._pool.start(_ThumbnailJob(path, self.edge, self._cache_root, self._reply),
+            self._pool.start(_ThumbnailJob(path, self._pixel_edge, self._cache_root,
+                                           self._reply),
                              next(self._priority) % 1_000_000_000)
         return None
 
@@ -136,12 +143,13 @@ class ThumbnailCache(QObject):
     def _square(self, image: QImage) -> QPixmap:
         """Centre the thumbnail on a transparent edge x edge square: every grid cell has the
         same size, so views lay out in constant time and labels never overlap pictures."""
-        pix = QPixmap(self.edge, self.edge)
+        side = self._pixel_edge
+        pix = QPixmap(side, side)
         pix.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pix)
-        painter.drawImage((self.edge - image.width()) // 2, (self.edge - image.height()) // 2,
-                          image)
+        painter.drawImage((side - image.width()) // 2, (side - image.height()) // 2, image)
         painter.end()
+        pix.setDevicePixelRatio(self.scale)  # shown at `edge` logical pixels, sharp
         return pix
 
     @Slot(str, QImage)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 
 from photos import make_photo
@@ -88,6 +91,40 @@ def test_thumbnails_load_off_the_gui_thread_and_reach_the_model(qtbot, tmp_path)
     assert again.pixmap(str(good)).width() == 64
     cache.shutdown()
     again.shutdown()
+
+
+
+HIDPI_PROBE = """
+import sys
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtWidgets import QApplication
+from desktop_app.ui.results_panel import ResultsPanel
+from desktop_app.ui.thumbnails import ThumbnailCache
+app = QApplication([])
+cache = ThumbnailCache(edge=64)
+cache.pixmap(sys.argv[1])
+while cache.pending():
+    QCoreApplication.processEvents()
+pix = cache.pixmap(sys.argv[1])
+panel = ResultsPanel(None, 64, 8)
+panel.set_query_picture(pix)
+query = panel.query_image.pixmap()
+print(app.devicePixelRatio(), pix.width(), pix.devicePixelRatio(),
+      query.width() / query.devicePixelRatio())
+"""
+
+
+def test_thumbnails_are_sharp_on_a_hidpi_screen(tmp_path):
+    good = make_photo(tmp_path / "good.jpg", "chelsea", size=(400, 300))
+    env = {**os.environ, "QT_SCALE_FACTOR": "2", "QT_QPA_PLATFORM": "offscreen"}
+    result = subprocess.run([sys.executable, "-c", HIDPI_PROBE, str(good)], env=env,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ratio, width, pixmap_ratio, query_width = map(float, result.stdout.split())
+    assert ratio == 2.0
+    # 128 screen pixels shown in a 64-pixel cell, not 64 pixels stretched to 128.
+    assert (width, pixmap_ratio) == (128, 2.0)
+    assert query_width == 72  # the searched photo's picture keeps its logical size
 
 
 def test_run_task_drops_late_answers_to_older_requests(qtbot):
