@@ -44,7 +44,7 @@ from .search_controller import SearchController, dropped_photo
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
 from .trainer_process import TrainerProcess
-from .workers import IndexerWorker
+from .workers import IndexerWorker, model_folder_missing
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,9 @@ class MainWindow(QMainWindow):
                                 f"{self._model_problem} {remedy}")
             self.banner.setVisible(True)
         else:
-            self.banner.setText(f"<b>No model is installed.</b> {self._model_problem}")
+            headline = ("The active model is missing." if model_folder_missing(model_dir)
+                        else "No model is installed.")
+            self.banner.setText(f"<b>{headline}</b> {self._model_problem}")
             self.banner.setVisible(True)
 
     @Slot(str)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from .. import paths
 from ..core.errors import ModelError
 from ..core.model_card import ModelCard, read_card
+from .workers import model_folder_missing
 
 
 def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
@@ -29,6 +30,10 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
                 f"<p>{html.escape(problem or 'It could not be loaded.')}</p><p>Choose the "
                 "default model below and press <i>Switch to this model</i>, or import the "
                 "model folder again.</p>")
+    if card is None and folder and model_folder_missing(folder):
+        return (f"<h3>The active model is missing</h3><p>{html.escape(problem or folder)}</p>"
+                "<p>Choose the default model below and press <i>Switch to this model</i>, or "
+                "import the model folder again.</p>")
     if card is None:
         return (f"<h3>No model installed</h3><p>{html.escape(problem or 'No model is loaded.')}"
                 "</p><p>Import a model folder (one holding <tt>model.onnx</tt> and "

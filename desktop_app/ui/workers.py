@@ -42,9 +42,20 @@ RETRY_MAX_S = 60.0  # ... doubling each time it fails again, up to this
 
 
 def no_model_message(model_dir: str | Path) -> str:
+    if model_folder_missing(model_dir):
+        return (f"{model_dir}: the active model's folder is missing (deleted, moved, or on a "
+                "drive that is not connected). Your library is kept: switch to the default "
+                "model in the Model tab, or import this model again.")
     return (f"No model is installed ({model_dir} has no usable model). Photos can't be indexed "
             "or searched until one is: use Model > Import model folder..., or train one with "
             "Model > Retrain on my albums.")
+
+
+def model_folder_missing(model_dir: str | Path) -> bool:
+    """The active model's folder is gone while the default model is there to switch to."""
+    default = paths.default_model_dir()
+    return (not Path(model_dir).exists() and (default / "model.json").is_file()
+            and os.path.realpath(model_dir) != os.path.realpath(default))
 
 
 class IndexerWorker(QObject):

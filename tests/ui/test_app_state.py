@@ -28,7 +28,9 @@ def test_settings_round_trip_and_damaged_file(tmp_path):
     assert not list(Settings.path().parent.glob("*.tmp"))
 
 
-def test_window_opens_without_a_model_and_says_so(qtbot, tmp_path):
+def test_window_opens_without_a_model_and_says_so(qtbot, tmp_path, monkeypatch):
+    # No model at all: not even the default one (as in a source checkout without it).
+    monkeypatch.setattr(paths, "default_model_dir", lambda: tmp_path / "no-default-model")
     window = MainWindow(Settings(model_dir=str(tmp_path / "no-model-here")))
     qtbot.addWidget(window)
     window.show()

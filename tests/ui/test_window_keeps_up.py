@@ -397,3 +397,23 @@ def test_app_main_on_a_missing_folder_exits_cleanly(tmp_path, tiny_model_dir):
     assert result.returncode == 2, result.stderr[-3000:]
     assert "does not exist" in result.stderr
     assert "QThread" not in result.stderr
+
+
+def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
+        qtbot, make_window, tmp_path, tiny_model_dir, library_photos):
+    imported = tmp_path / "imported-model"
+    shutil.copytree(tiny_model_dir, imported)
+    window = make_window(model_dir=str(imported))
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    window.close()
+    shutil.rmtree(imported)  # the user deleted the imported model's folder
+    again = make_window(model_dir=str(imported), watched_folders=[str(library_photos)])
+    assert again.card is None
+    banner = again.banner.text()
+    assert "The active model is missing" in banner and "No model is installed" not in banner
+    assert str(imported) in banner and "switch to the default model" in banner
+    assert "The active model is missing" in again.model_panel.card_view.toPlainText()
+    combo = again.model_panel.models_combo
+    assert combo.findData(str(paths.default_model_dir())) >= 0  # the remedy is at hand
