@@ -78,7 +78,7 @@ def main(folder: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .settings import Settings
-    from .ui.main_window import MainWindow
+    from .ui.main_window import MainWindow, not_a_folder_message
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -94,8 +94,7 @@ def main(folder: str | None = None) -> int:
         app.setStyleSheet(style.read_text(encoding="utf-8"))
     if folder and not os.path.isdir(folder):
         # Said before the window (and its indexer thread) exists, so the exit is clean.
-        print(f"lookalike: {folder}: this folder does not exist. Check the path (is the drive "
-              "connected?)", file=sys.stderr)
+        print(f"lookalike: {not_a_folder_message(os.path.abspath(folder))}", file=sys.stderr)
         return 2
     settings = Settings.load()
     window = MainWindow(settings)

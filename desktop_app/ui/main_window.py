@@ -434,8 +434,7 @@ class MainWindow(QMainWindow):
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(os.path.expanduser(folder))
         if not os.path.isdir(folder):
-            self.tell(f"{folder}: this folder does not exist. Check the path (is the drive "
-                      "connected?).")
+            self.tell(not_a_folder_message(folder))
             return
         self._first_run_done()
         self._removed_folders.discard(os.path.realpath(folder))
@@ -576,6 +575,14 @@ class MainWindow(QMainWindow):
         self.thread_.wait(10000)
         self.tasks.shutdown()
         self.thumbnails.shutdown()
+
+
+def not_a_folder_message(folder: str) -> str:
+    """Why `folder` cannot be watched: a file given instead, or nothing there."""
+    if os.path.exists(folder):
+        return (f"{folder}: this is a file, not a folder. Give the folder that holds your "
+                "photos; to search with one photo, drop it on the window.")
+    return f"{folder}: this folder does not exist. Check the path (is the drive connected?)."
 
 
 def settings_save_problem(exc: OSError) -> str:

@@ -399,6 +399,19 @@ def test_app_main_on_a_missing_folder_exits_cleanly(tmp_path, tiny_model_dir):
     assert "QThread" not in result.stderr
 
 
+def test_app_main_on_a_photo_instead_of_a_folder_says_so(tmp_path, tiny_model_dir):
+    import subprocess
+    import sys
+
+    photo = make_photo(tmp_path / "cat.jpg", "chelsea", size=(120, 90))
+    Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
+    result = subprocess.run([sys.executable, "-m", "desktop_app.app", str(photo)],
+                            capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert f"{photo}: this is a file, not a folder" in result.stderr
+    assert "does not exist" not in result.stderr
+
+
 def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
         qtbot, make_window, tmp_path, tiny_model_dir, library_photos):
     imported = tmp_path / "imported-model"
