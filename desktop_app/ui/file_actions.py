@@ -3,6 +3,7 @@ move it to the system trash (never delete outright) and, where the platform allo
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import sys
@@ -113,12 +114,16 @@ def _trash_dirs(path: str) -> list[tuple[Path, Path]]:
 def _find_in_freedesktop_trash(path: str) -> tuple[str, str] | None:
     """The newest .trashinfo recording `path`, and the trashed file it describes."""
     wanted = os.path.abspath(path)
+    # Only entries named like the file: "dup.jpg", "dup 2.jpg" (send2trash), "dup.2.jpg"
+    # (GLib). Reading every entry made trashing n photos into a full trash take seconds to
+    # minutes on the GUI thread.
+    named_like = glob.escape(os.path.basename(wanted).partition(".")[0]) + "*.trashinfo"
     best: tuple[float, str, str] | None = None
     for trash, topdir in _trash_dirs(path):
         info_dir = trash / "info"
         if not info_dir.is_dir():
             continue
-        for info in info_dir.glob("*.trashinfo"):
+        for info in info_dir.glob(named_like):
             try:
                 text = info.read_text(encoding="utf-8", errors="replace")
             except OSError:

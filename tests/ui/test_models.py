@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app import paths
 from desktop_app.core.records import Match, Photo
+from desktop_app.ui import file_actions
 from desktop_app.ui.models import (
     DistanceRole,
     FailedPhotosModel,
@@ -175,3 +176,27 @@ def test_photo_actions_copy_the_path(qtbot):
     actions["Copy path"]()
     assert QGuiApplication.clipboard().text() == "/photos/a b.jpg"
     assert told == ["Copied /photos/a b.jpg"]
+
+
+def test_trashing_reads_only_the_trash_entries_named_like_the_file(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    info = tmp_path / "xdg" / "Trash" / "info"
+    info.mkdir(parents=True)
+    for i in range(300):  # a trash never emptied
+        (info / f"old{i}.jpg.trashinfo").write_text(f"[Trash Info]\nPath=/old/old{i}.jpg\n")
+    photos = [make_photo(tmp_path / "dups" / "dup.copy.jpg", "chelsea", size=(60, 40))
+              for _ in range(2)]
+    read = []
+    real_read_text = Path.read_text
+    monkeypatch.setattr(Path, "read_text",
+                        lambda self, *a, **k: read.append(self.name) or real_read_text(
+                            self, *a, **k))
+    first = file_actions.move_to_trash(str(photos[0]))
+    make_photo(photos[0], "coffee", size=(60, 40))  # the same name trashed again
+    second = file_actions.move_to_trash(str(photos[0]))
+    assert not any(name.startswith("old") for name in read)  # one photo, not the whole trash
+    assert first.trashed_file != second.trashed_file
+    file_actions.restore_from_trash(second)
+    assert photos[0].exists()
