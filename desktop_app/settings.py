@@ -31,6 +31,9 @@ class Settings:
     # from the library again at the next start. Dropped once the library no longer has them.
     removed_folders: list[str] = field(default_factory=list)
     model_dir: str | None = None  # None: the default model shipped in resources/models/default
+    # A model switch asked for and not finished (Lookalike closed while it re-encoded): it is
+    # continued at the next start. "" when none.
+    switching_to_model: str = ""
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)
     results_count: int = 40

@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         w.folders_changed.connect(self._on_folders_changed)
         w.finished_job.connect(self._on_finished_job)
         w.model_switched.connect(self._on_model_switched)
+        w.switch_failed.connect(self._on_switch_failed)
         w.model_imported.connect(self._on_model_imported)
         w.error.connect(self.tell)
         w.retry_pending.connect(self._on_retry_pending)
@@ -280,6 +281,15 @@ class MainWindow(QMainWindow):
             if card is not None:
                 self._add_and_index(folder)  # reconciles changes made while we were closed
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        pending = self.settings.switching_to_model
+        if card is not None and pending:
+            if os.path.realpath(pending) == os.path.realpath(model_dir):
+                self.settings.switching_to_model = ""  # it was done after all
+                self.save_settings()
+            else:  # cut short when Lookalike was closed: the codes made so far are kept
+                self.tell(f"Continuing the switch to the model in {pending}, cut short when "
+                          "Lookalike was closed.")
+                self._switch_model.emit(pending)
         if not self.settings.first_run_done and not self.settings.watched_folders:
             self.first_run.setVisible(True)
 
@@ -403,6 +413,7 @@ class MainWindow(QMainWindow):
         self._model_problem = ""
         was_missing = self.card is None
         self.settings.model_dir = model_dir
+        self.settings.switching_to_model = ""
         self.save_settings()
         self._set_model(card, model_dir)
         if self.tasks.latest("duplicates"):  # groups were looked for (maybe still running)
@@ -414,6 +425,12 @@ class MainWindow(QMainWindow):
             if was_missing:  # folders chosen while there was no model: index them now
                 self._add_and_index(folder)
         self.search.rerun()
+
+    @Slot(str)
+    def _on_switch_failed(self, model_dir: str) -> None:
+        if self.settings.switching_to_model == model_dir:
+            self.settings.switching_to_model = ""  # its error was said; not tried again
+            self.save_settings()
 
     @Slot(str, object)
     def _on_model_imported(self, model_dir: str, card) -> None:
@@ -499,6 +516,8 @@ class MainWindow(QMainWindow):
     def switch_model(self, model_dir: str) -> None:
         self.tell("Switching model: the library is re-encoded in the background; searches use "
                   "the current model until it is done.")
+        self.settings.switching_to_model = model_dir  # continued at the next start if cut short
+        self.save_settings()
         self._switch_model.emit(model_dir)
 
     # -- search ---------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class IndexerWorker(QObject):
     folders_changed = Signal(list)  # Folder records
     finished_job = Signal(str, object)  # (description, IndexReport)
     model_switched = Signal(str, object)  # (model folder, ModelCard)
+    switch_failed = Signal(str)  # the model folder that could not be switched to (said why)
     model_imported = Signal(str, object)  # (copied folder, ModelCard)
     error = Signal(str)  # one clear sentence for the status bar
     paused_changed = Signal(bool)
@@ -251,6 +252,8 @@ class IndexerWorker(QObject):
         retried) and must run again."""
         self._failed = False
         stopped = self._run_job(kind, arg)
+        if kind == "switch_model" and self._failed:
+            self.switch_failed.emit(str(arg))
         if not stopped and self._retry_note:
             self._retry_note = ""
             self._retry_delay = self.retry_first_s

@@ -201,3 +201,37 @@ def test_switching_to_a_damaged_model_says_why_and_keeps_the_current_one(qtbot, 
     assert "does not match" in message and "tiny-48" in message
     assert window.card.bits == 48 and not window.banner.isVisible()
     assert Settings.load().model_dir != str(damaged)
+
+
+def test_a_model_switch_cut_short_by_closing_continues_at_the_next_start(qtbot, make_window,
+                                                                         library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    other = make_tiny_model(paths.data_dir() / "incoming", bits=32, seed=3, name="tiny-32")
+    window.worker.pause()  # as if the re-encoding of a big library were under way
+    window.switch_model(str(other))
+    window.close()
+    saved = Settings.load()
+    assert saved.model_dir != str(other)  # not switched yet
+    again = make_window(model_dir=saved.model_dir, watched_folders=saved.watched_folders,
+                        switching_to_model=saved.switching_to_model)
+    assert "Continuing the switch" in again.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: again.card.bits == 32 and again.snapshot.bits == 32,
+                    timeout=30000)
+    assert len(again.snapshot) == 6
+    saved = Settings.load()
+    assert saved.model_dir == str(other) and saved.switching_to_model == ""
+
+
+def test_a_failed_model_switch_is_not_tried_again_at_the_next_start(qtbot, make_window,
+                                                                    library_photos):
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    damaged = make_tiny_model(paths.models_dir() / "damaged", bits=32, seed=3, name="tiny-32")
+    (damaged / "model.onnx").write_bytes(b"damaged")
+    window.switch_model(str(damaged))
+    qtbot.waitUntil(lambda: Settings.load().switching_to_model == "", timeout=20000)
