@@ -102,7 +102,8 @@ class ThumbnailCache(QObject):
         self.scale = scale or (app.devicePixelRatio() if app is not None else 1.0)
         self._pixel_edge = max(1, round(edge * self.scale))
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
-        self._memory_items = memory_items
+        # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
+        self._memory_items = max(1, round(memory_items / self.scale ** 2))
         self._loading: set[str] = set()
         self._broken: set[str] = set()
         self._cache_root = paths.cache_dir() / "thumbnails" if disk_cache else None

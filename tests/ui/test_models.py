@@ -128,6 +128,20 @@ def test_thumbnails_are_sharp_on_a_hidpi_screen(tmp_path):
     assert query_width == 72  # the searched photo's picture keeps its logical size
 
 
+
+def test_hidpi_thumbnails_take_no_more_memory_than_ordinary_ones(qtbot, tmp_path):
+    photos = [str(make_photo(tmp_path / f"{name}.jpg", name, size=(120, 90)))
+              for name in ("chelsea", "coffee", "rocket")]
+    cache = ThumbnailCache(edge=32, memory_items=4, disk_cache=False, scale=2.0)
+    for path in photos:
+        with qtbot.waitSignal(cache.ready, timeout=5000):
+            cache.pixmap(path)
+    # 4 thumbnails' worth of pixels: one of 64x64 screen pixels.
+    assert cache.pixmap(photos[-1]).width() == 64
+    assert cache.pixmap(photos[0]) is None and cache.pixmap(photos[1]) is None
+    cache.shutdown()
+
+
 def test_run_task_drops_late_answers_to_older_requests(qtbot):
     runner = TaskRunner(threads=2)
     release = threading.Event()
