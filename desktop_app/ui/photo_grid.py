@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
@@ -64,12 +66,20 @@ class PhotoGrid(QListView):
 def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
     """(label, handler) for the things one can do with a photo; `tell` reports a problem."""
 
+    def missing() -> bool:
+        # A photo kept in the library while its drive is unplugged (or deleted just now).
+        if os.path.exists(path):
+            return False
+        tell(f"{path}: the file is not there (deleted, moved, or on a drive that is not "
+             "connected). Connect the drive, or pick another photo.")
+        return True
+
     def opened() -> None:
-        if not file_actions.open_with_default_viewer(path):
+        if not missing() and not file_actions.open_with_default_viewer(path):
             tell(f"{path}: no program is set up to open this kind of file.")
 
     def revealed() -> None:
-        if not file_actions.reveal_in_file_manager(path):
+        if not missing() and not file_actions.reveal_in_file_manager(path):
             tell(f"{path}: could not open the file manager.")
 
     def copied() -> None:

@@ -192,6 +192,17 @@ def test_photo_actions_copy_the_path(qtbot):
     assert told == ["Copied /photos/a b.jpg"]
 
 
+def test_opening_a_photo_that_is_not_there_says_so(qtbot):
+    from desktop_app.ui.photo_grid import photo_actions
+
+    told = []
+    actions = dict(photo_actions("/unplugged-drive/a.jpg", lambda: None, told.append))
+    actions["Open with default viewer"]()
+    actions["Show in file manager"]()
+    assert len(told) == 2
+    assert all(t.startswith("/unplugged-drive/a.jpg: the file is not there") for t in told)
+
+
 def test_trashing_reads_only_the_trash_entries_named_like_the_file(tmp_path, monkeypatch):
     from pathlib import Path
 
