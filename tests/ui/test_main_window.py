@@ -10,7 +10,7 @@ from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import use_own_trash, wait_idle, wait_rows
 
 from desktop_app.settings import Settings
 
@@ -129,7 +129,7 @@ def test_a_dropped_photo_from_outside_gives_results_and_is_not_added(qtbot, make
 
 def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_photos, tmp_path,
                                                 monkeypatch):
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))  # the test's own trash
+    use_own_trash(monkeypatch, tmp_path / "xdg")
     window = make_window()
     window.add_folder(str(library_photos))
     wait_rows(qtbot, window, 6)

@@ -9,6 +9,7 @@ import threading
 
 from photos import make_photo
 from PySide6.QtCore import Qt
+from ui_helpers import use_own_trash
 
 from desktop_app import paths
 from desktop_app.core.records import Match, Photo
@@ -206,8 +207,7 @@ def test_opening_a_photo_that_is_not_there_says_so(qtbot):
 def test_trashing_reads_only_the_trash_entries_named_like_the_file(tmp_path, monkeypatch):
     from pathlib import Path
 
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    info = tmp_path / "xdg" / "Trash" / "info"
+    info = use_own_trash(monkeypatch, tmp_path / "xdg") / "info"
     info.mkdir(parents=True)
     for i in range(300):  # a trash never emptied
         (info / f"old{i}.jpg.trashinfo").write_text(f"[Trash Info]\nPath=/old/old{i}.jpg\n")
@@ -225,3 +225,4 @@ def test_trashing_reads_only_the_trash_entries_named_like_the_file(tmp_path, mon
     assert first.trashed_file != second.trashed_file
     file_actions.restore_from_trash(second)
     assert photos[0].exists()
+

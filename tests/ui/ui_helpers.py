@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from photos import make_photo
@@ -29,3 +30,15 @@ def window_on_nested_folders(qtbot, make_window, root: Path, inner: Path):
     wait_rows(qtbot, window, 3)
     wait_idle(qtbot, window)
     return window
+
+
+def use_own_trash(monkeypatch, folder: Path) -> Path:
+    """Send the test's trashed files to `folder`/Trash. send2trash reads XDG_DATA_HOME once,
+    when it is first imported, so its copy is patched too (whichever test imported it first)."""
+    from send2trash import plat_other
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", os.fsencode(folder))
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(folder / "Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", str(folder / "Trash"))
+    return folder / "Trash"
