@@ -78,10 +78,13 @@ class DuplicatesPanel(QWidget):
     def set_groups(self, groups: list[list[Match]]) -> None:
         self.tree.clear()
         self._items.clear()
+        # All items are built first, then added and expanded at once: per item, adding and
+        # expanding (and spanning the group title over the columns) cost time in proportion to
+        # the rows already there, and 5,000 groups froze the window for 14 s.
+        tops = []
         for n, group in enumerate(groups, 1):
             top = QTreeWidgetItem([f"Group {n}: {len(group)} photos", "", ""])
-            self.tree.addTopLevelItem(top)
-            top.setFirstColumnSpanned(True)
+            tops.append(top)
             for i, match in enumerate(group):
                 item = QTreeWidgetItem([os.path.basename(match.path), str(match.distance),
                                         os.path.dirname(match.path)])
@@ -92,7 +95,8 @@ class DuplicatesPanel(QWidget):
                 top.addChild(item)
                 self._items.setdefault(match.path, []).append(item)
                 self._set_icon(item, match.path)
-            top.setExpanded(True)
+        self.tree.addTopLevelItems(tops)
+        self.tree.expandAll()
         self.status.setText(f"{len(groups)} group(s) of near-identical photos." if groups
                             else "No near-identical photos at this distance.")
 
