@@ -4,8 +4,9 @@ trash (never deleted outright), with undo where the platform's trash allows it."
 from __future__ import annotations
 
 import os
+import threading
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,6 +26,12 @@ from .thumbnails import ThumbnailCache
 PathRole = Qt.ItemDataRole.UserRole + 1
 
 
+class _TrashReply(QObject):
+    """Lives on the GUI thread; the trash thread emits on it (queued across threads)."""
+
+    done = Signal(list, list)  # Trashed items, problems
+
+
 class DuplicatesPanel(QWidget):
     find_requested = Signal(int)  # max distance
     trashed = Signal(list)  # paths moved to the trash
@@ -35,6 +42,9 @@ class DuplicatesPanel(QWidget):
         self._thumbnails = thumbnails
         self._items: dict[str, list[QTreeWidgetItem]] = {}
         self._undo: list[file_actions.Trashed] = []
+        self._trashing: threading.Thread | None = None
+        self._reply = _TrashReply(self)
+        self._reply.done.connect(self._on_trashed)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         self.distance_spin = QSpinBox()
@@ -110,13 +120,37 @@ class DuplicatesPanel(QWidget):
                 if any(it.checkState(0) == Qt.CheckState.Checked for it in items)]
 
     def trash_checked(self) -> None:
-        moved, problems = [], []
-        for path in self.checked_paths():
-            try:
-                self._undo.append(file_actions.move_to_trash(path))
-                moved.append(path)
-            except OSError as exc:
-                problems.append(str(exc))
+        """Move the checked photos to the trash on a background thread (thousands of them take
+        seconds); `trashed` is emitted when they are there."""
+        paths = self.checked_paths()
+        if not paths or self._trashing is not None:
+            return
+        self.trash_button.setEnabled(False)
+        self.status.setText(f"Moving {len(paths)} photo(s) to the {file_actions.trash_name()}…")
+
+        def work() -> None:
+            done, problems = [], []
+            for path in paths:
+                try:
+                    done.append(file_actions.move_to_trash(path))
+                except OSError as exc:
+                    problems.append(str(exc))
+            self._reply.done.emit(done, problems)
+
+        # Not a daemon: quitting waits for the photo being moved, never leaves one half-moved.
+        self._trashing = threading.Thread(target=work, name="trash")
+        self._trashing.start()
+
+    def wait_trashed(self, seconds: float = 60.0) -> None:
+        """For tests and shutdown: wait until a move to the trash has finished."""
+        if self._trashing is not None:
+            self._trashing.join(seconds)
+
+    def _on_trashed(self, done: list, problems: list) -> None:
+        self._trashing = None
+        self.trash_button.setEnabled(True)
+        self._undo.extend(done)
+        moved = [item.original for item in done]
         for path in moved:
             for item in self._items.pop(path, []):
                 parent = item.parent()

@@ -585,6 +585,7 @@ class MainWindow(QMainWindow):
         indexer finish its current batch, close its database."""
         for trainer in self.findChildren(TrainerProcess):  # a retraining run in a dialog
             trainer.stop_and_wait()
+        self.duplicates_panel.wait_trashed()  # photos being moved to the trash get there
         if not self.thread_.isRunning():
             return
         self.watcher.stop()

@@ -145,7 +145,8 @@ def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_phot
     keep, copy = group
     assert keep == str(library_photos / "chelsea.jpg")
     assert panel.checked_paths() == [copy]
-    qtbot.mouseClick(panel.trash_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        qtbot.mouseClick(panel.trash_button, Qt.MouseButton.LeftButton)
     assert not os.path.exists(copy) and os.path.exists(keep)
     assert list((tmp_path / "xdg" / "Trash" / "files").iterdir())
     wait_rows(qtbot, window, 5)
@@ -222,3 +223,37 @@ def test_the_results_header_shows_a_name_with_html_characters_as_it_is(qtbot, ma
     shown = QTextDocument()
     shown.setHtml(window.results_panel.query_label.text())
     assert shown.toPlainText().startswith("Photos like cat<3 & dogs.jpg\n1 found")
+
+
+def test_photos_go_to_the_trash_off_the_gui_thread(qtbot, make_window, tmp_path, monkeypatch):
+    import threading
+
+    from desktop_app.core.records import Match
+    from desktop_app.ui import file_actions
+
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    groups = []
+    for i in range(50):
+        keep = make_photo(folder / f"keep{i}.jpg", "chelsea", size=(60, 40))
+        copy = folder / f"copy{i}.jpg"
+        copy.write_bytes(keep.read_bytes()[:-10] + b"\xff\xd9")
+        groups.append([Match(2 * i, str(keep), 0, 48), Match(2 * i + 1, str(copy), 0, 48)])
+    moved_on = set()
+    real_move = file_actions.move_to_trash
+    monkeypatch.setattr(file_actions, "move_to_trash",
+                        lambda path: moved_on.add(threading.current_thread()) or real_move(path))
+    window = make_window()
+    panel = window.duplicates_panel
+    panel.set_groups(groups)
+    with qtbot.waitSignal(panel.trashed, timeout=60000) as blocker:
+        panel.trash_button.click()
+        assert "Moving 50 photo(s)" in panel.status.text()
+    assert threading.main_thread() not in moved_on  # the window kept responding meanwhile
+    assert sorted(blocker.args[0]) == sorted(g[1].path for g in groups)
+    assert not any(os.path.exists(g[1].path) for g in groups)
+    assert panel.status.text().startswith("Moved 50 photo(s)")
+    assert panel.undo_button.isEnabled() and panel.trash_button.isEnabled()
+    with qtbot.waitSignal(panel.restored, timeout=20000):
+        panel.undo_button.click()
+    assert all(os.path.exists(g[1].path) for g in groups)
