@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._opened = False
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
+        self.retrain_dialog = None  # made on first use, then shown again
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
@@ -563,12 +564,17 @@ class MainWindow(QMainWindow):
     def open_retrain(self):
         from .retrain_dialog import RetrainDialog
 
-        dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
-        dialog.switch_requested.connect(self.switch_model)
-        dialog.albums_edit.editingFinished.connect(
-            lambda: setattr(self.settings, "last_albums_dir", dialog.albums_edit.text()))
+        dialog = self.retrain_dialog
+        if dialog is None:  # one dialog: two could train into the same run folder at once
+            dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
+            dialog.switch_requested.connect(self.switch_model)
+            dialog.albums_edit.editingFinished.connect(
+                lambda: setattr(self.settings, "last_albums_dir", dialog.albums_edit.text()))
+            self.retrain_dialog = dialog
+        dialog.current_card = self.card  # compared with the model in use now
         dialog.show()
-        self.retrain_dialog = dialog
+        dialog.raise_()
+        dialog.activateWindow()
         return dialog
 
     # -- shutdown -------------------------------------------------------------------------------

@@ -349,3 +349,26 @@ def test_closing_the_window_lets_a_running_trainer_save_its_checkpoint(qtbot, ma
     window.close()
     assert not dialog.process.is_running()
     assert saved.read_text() == "saved"
+
+
+def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_path, albums):
+    python = stand_in_trainer(tmp_path, """
+        import json, signal, sys, time
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+        print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
+              flush=True)
+        time.sleep(60)
+    """)
+    window = make_window()
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, python
+    dialog.albums_edit.setText(str(albums))
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    # Pressing "Retrain on my albums…" again must not offer a second, concurrent run (it would
+    # continue the same unfinished run, in the same folder).
+    window.model_panel.retrain_button.click()
+    assert window.open_retrain() is dialog
+    assert len(window.findChildren(RetrainDialog)) == 1
+    with qtbot.waitSignal(dialog.process.finished, timeout=20000):
+        dialog.cancel()
