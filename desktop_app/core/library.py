@@ -319,9 +319,11 @@ class PhotoLibrary:
         return count
 
     def retry_failed(self, progress: Progress | None = None,
-                     under: str | os.PathLike | None = None) -> IndexReport:
+                     under: str | os.PathLike | None = None,
+                     should_stop: ShouldStop | None = None) -> IndexReport:
         """Read every failed photo again, changed or not; only those under `under` if given.
-        Records in a library folder that is missing now (an unplugged drive) are left alone."""
+        Records in a library folder that is missing now (an unplugged drive) are left alone.
+        Stopped early (pause, quit), the photos not read yet stay failed."""
         rows = self._rows("WHERE p.status = ?", (STATUS_FAILED,))
         if under is not None:
             top = normalise_folder(under)
@@ -339,7 +341,7 @@ class PhotoLibrary:
                 entries.append(entry)
                 row.size = -1  # force a fresh read
         return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
-                               progress, None)
+                               progress, should_stop)
 
     def _rows(self, where: str, params=()) -> dict[str, _Row]:
         sql = ("SELECT p.id, p.path, p.folder_id, p.size, p.mtime, p.status, p.fingerprint, "

@@ -307,7 +307,7 @@ class IndexerWorker(QObject):
                 call = lambda p, s: lib.index_paths(list(arg), p, s)
             else:
                 label = "Retrying photos that could not be read"
-                call = lambda p, s: lib.retry_failed(p)
+                call = lambda p, s: lib.retry_failed(p, should_stop=s)
             report = self._with_progress(label, call,
                                          arg if kind == "index_folder" else None)
         except LookalikeError as exc:

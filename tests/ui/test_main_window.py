@@ -257,3 +257,31 @@ def test_photos_go_to_the_trash_off_the_gui_thread(qtbot, make_window, tmp_path,
     with qtbot.waitSignal(panel.restored, timeout=20000):
         panel.undo_button.click()
     assert all(os.path.exists(g[1].path) for g in groups)
+
+
+def test_trying_unreadable_photos_again_can_be_paused(qtbot, make_window, tmp_path):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"broken{i}.jpg").write_bytes(b"\xff\xd8\xff\xe0 not a real jpeg %d" % i)
+    window = make_window()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 40, timeout=30000)
+    wait_idle(qtbot, window)
+    finished, armed = [], []
+    window.worker.finished_job.connect(
+        lambda label, report: finished.append((label, report.stopped)),
+        Qt.ConnectionType.DirectConnection)
+    # Paused as the retry starts (on the worker thread, before its first photo is read).
+    window.worker.progress.connect(lambda *_: armed and window.worker.pause(),
+                                   Qt.ConnectionType.DirectConnection)
+    armed.append(True)
+    window.failed_panel.retry_button.click()
+    qtbot.waitUntil(lambda: len(finished) == 1, timeout=30000)
+    label, stopped = finished[0]
+    assert label.startswith("Retrying photos") and stopped  # not run to the end while paused
+    armed.clear()
+    window.toggle_pause()  # resumes the retry where it stopped
+    qtbot.waitUntil(lambda: len(finished) == 2, timeout=30000)
+    assert finished[1] == (label, False)
+    assert window.failed_model.rowCount() == 40
