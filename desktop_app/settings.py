@@ -68,6 +68,12 @@ class Settings:
             # Unknown keys (from a newer version) are ignored; wrong types fall back to defaults.
             if key in known and isinstance(value, type(getattr(defaults, key))) or (
                     key == "model_dir" and (value is None or isinstance(value, str))):
+                if isinstance(value, list):  # the folder lists: paths only
+                    kept = [v for v in value if isinstance(v, str)]
+                    if len(kept) != len(value):
+                        log.warning("%s: %s holds things that are not paths; they are "
+                                    "ignored", path, key)
+                    value = kept
                 values[key] = value
         values["version"] = SETTINGS_VERSION
         return cls(**values)

@@ -235,3 +235,18 @@ def test_a_failed_model_switch_is_not_tried_again_at_the_next_start(qtbot, make_
     (damaged / "model.onnx").write_bytes(b"damaged")
     window.switch_model(str(damaged))
     qtbot.waitUntil(lambda: Settings.load().switching_to_model == "", timeout=20000)
+
+
+def test_folder_lists_with_other_things_than_paths_are_cleaned_on_load(qtbot, make_window,
+                                                                       library_photos):
+    Settings.path().parent.mkdir(parents=True, exist_ok=True)
+    Settings.path().write_text(json.dumps({  # a hand-edited settings.json
+        "watched_folders": [str(library_photos), 1, None], "polling_folders": [3],
+        "removed_folders": [None, {"path": "x"}]}))
+    loaded = Settings.load()
+    assert loaded.watched_folders == [str(library_photos)]
+    assert loaded.polling_folders == [] and loaded.removed_folders == []
+    window = make_window(watched_folders=loaded.watched_folders,
+                         polling_folders=loaded.polling_folders,
+                         removed_folders=loaded.removed_folders)
+    wait_rows(qtbot, window, 6)
