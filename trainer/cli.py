@@ -168,11 +168,14 @@ def run_command(args, reporter, stop) -> int:
 
     if args.command == "prepare":
         cfg = _config(args)
+        # Reading photos is CPU work whatever device training will use (maybe another machine).
+        pipeline.announce_albums(args.albums, reporter, "cpu")
         m = pipeline.run_prepare(args.albums, args.out, cfg, reporter, stop)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
+        manifest = Path(args.out) / pipeline.MANIFEST
         reporter.log(f"{len(m.photos)} photos, {len(m.labels)} labels, split {m.counts()}, "
-                     f"{len(m.unreadable)} unreadable; "
-                     f"manifest in {Path(args.out) / 'manifest.json'}")
+                     f"{len(m.unreadable)} unreadable; manifest in {manifest}")
+        reporter.done(manifest=str(manifest.resolve()))
     elif args.command == "train":
         run_dir = Path(args.run_dir)
         summary = pipeline.run_train(run_dir, _config(args, run_dir), reporter, stop,
@@ -180,6 +183,7 @@ def run_command(args, reporter, stop) -> int:
         for s in summary["stages"]:
             reporter.log(f"{s['bits']:4d} bits: validation mAP {s['val_map']:.4f}, importance "
                          f"spread {_fmt(s['importance_spread'])}")
+        reporter.done(training=str((run_dir / pipeline.TRAINING).resolve()))
     elif args.command == "evaluate":
         run_dir = Path(args.run_dir)
         report = pipeline.run_evaluate(run_dir, _config(args, run_dir), args.bits, reporter)
@@ -191,8 +195,9 @@ def run_command(args, reporter, stop) -> int:
             print(f"{args.bits} bits: mAP@all {report['map_all']:.4f} (report in {path})")
     elif args.command == "export":  # export_model logs where the model went
         run_dir = Path(args.run_dir)
-        pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out, args.name,
-                            reporter)
+        out = pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out,
+                                  args.name, reporter)
+        reporter.done(str(Path(out).resolve()))
     elif args.command == "run":
         run_dir = Path(args.out) / "training"
         cfg = _config(args, run_dir)

@@ -434,13 +434,17 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
         _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos "
              "are not read again, and its training resumes where it stopped")
         return
+    announce_albums(albums, reporter, choose_device(cfg["train"]["device"]))
+    run_prepare(albums, run_dir, cfg, reporter, should_stop)
+
+
+def announce_albums(albums: str | os.PathLike, reporter: Reporter, device: str) -> None:
+    """The protocol starts with `start`: report the photo files found before reading them."""
     from .albums import count_candidates
 
-    # The protocol starts with `start`: report the files found before reading them.
     files, labels = count_candidates(albums)
     if files:  # else prepare raises its clear message without a misleading start
-        reporter.start(files, labels, choose_device(cfg["train"]["device"]))
-    run_prepare(albums, run_dir, cfg, reporter, should_stop)
+        reporter.start(files, labels, device)
 
 
 def spec_dict(cfg: dict[str, Any]) -> dict[str, Any]:

@@ -95,12 +95,17 @@ class Reporter:
             self._bar.close()
             self._bar = None
 
-    def done(self, model_dir: str | None, evaluation: dict[str, Any], **extra: Any) -> None:
-        """The last event of a command; `evaluate` has no model_dir and names its report."""
+    def done(self, model_dir: str | None = None, evaluation: dict[str, Any] | None = None,
+             **extra: Any) -> None:
+        """The last event of every command: `run` and `export` name the model folder, `run` and
+        `evaluate` give the evaluation, the other steps name the file they wrote."""
         self._close_bar()
-        head = {"event": "done"} if model_dir is None else {"event": "done",
-                                                            "model_dir": model_dir}
-        self._emit({**head, "evaluation": evaluation, **extra})
+        event: dict[str, Any] = {"event": "done"}
+        if model_dir is not None:
+            event["model_dir"] = model_dir
+        if evaluation is not None:
+            event["evaluation"] = evaluation
+        self._emit({**event, **extra})
         if self.mode == "bar" and model_dir is not None:
             print(f"model written to {model_dir}", file=sys.stderr)
 

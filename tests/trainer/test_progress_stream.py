@@ -1,0 +1,40 @@
+"""`--progress json`: every step's stream ends with exactly one `done` or `error` line, as
+docs/trainer.md says, so a reader can wait for it whatever the step."""
+
+from __future__ import annotations
+
+import json
+
+from fast_settings import FAST
+
+from trainer.cli import main
+
+
+def events(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def ends(run: list[dict]) -> list[str]:
+    return [e["event"] for e in run if e["event"] in ("done", "error")]
+
+
+def test_each_step_starts_and_ends_its_stream(albums, tmp_path, capsys):
+    run_dir, model = tmp_path / "run", tmp_path / "model"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "json",
+                 *FAST]) == 0
+    prepared = events(capsys.readouterr().out)
+    assert prepared[0] == {"event": "start", "photos": 15, "labels": 3, "device": "cpu"}
+    assert ends(prepared) == ["done"] and prepared[-1]["event"] == "done"
+    assert prepared[-1]["manifest"] == str((run_dir / "manifest.json").resolve())
+
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "json"]) == 0
+    trained = events(capsys.readouterr().out)
+    assert trained[0]["event"] == "start"
+    assert ends(trained) == ["done"] and trained[-1]["event"] == "done"
+    assert trained[-1]["training"] == str((run_dir / "training.json").resolve())
+
+    assert main(["export", str(run_dir), "--bits", "12", "--out", str(model),
+                 "--progress", "json"]) == 0
+    exported = events(capsys.readouterr().out)
+    assert ends(exported) == ["done"] and exported[-1]["event"] == "done"
+    assert exported[-1]["model_dir"] == str(model.resolve())
