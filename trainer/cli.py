@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import itertools
 import json
 import logging
 import os
@@ -49,8 +50,34 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                         "torch cache. Nothing is downloaded")
 
 
+class UsageError(Exception):
+    """argparse refused the command line; raised instead of exiting at once so that main() can
+    also tell a `--progress json` reader, which sees nothing of the usage text on stderr."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser, self.message = parser, message
+
+    def exit(self) -> None:
+        """What argparse does on its own: usage and message on stderr, exit code 2."""
+        argparse.ArgumentParser.error(self.parser, self.message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Sub-commands' parsers are of this class too (add_subparsers uses the parent's class)."""
+
+    def error(self, message: str) -> None:
+        raise UsageError(self, message)
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asked for `--progress json`, even if it cannot be parsed."""
+    return "--progress=json" in argv or any(
+        a == "--progress" and b == "json" for a, b in itertools.pairwise(argv))
+
+
 def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=prog, description=(
+    ap = _Parser(prog=prog, description=(
         "Train a Lookalike encoder from labelled albums (one sub-folder per label) with "
         "progressive NMLayer deep hashing, evaluate it, and export it for the app."))
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -211,7 +238,14 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
-    args = build_parser(prog).parse_args(argv)
+    try:
+        args = build_parser(prog).parse_args(argv)
+    except UsageError as exc:
+        if _wants_json(argv):
+            command = exc.parser.prog
+            print(json.dumps({"event": "error", "message": f"{command}: {exc.message}; see "
+                              f"`{command} --help`"}), flush=True)
+        exc.exit()
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
     if args.command == "inspect":  # no torch on this path

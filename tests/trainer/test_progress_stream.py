@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fast_settings import FAST
 
 from trainer.cli import main
@@ -38,3 +39,25 @@ def test_each_step_starts_and_ends_its_stream(albums, tmp_path, capsys):
     exported = events(capsys.readouterr().out)
     assert ends(exported) == ["done"] and exported[-1]["event"] == "done"
     assert exported[-1]["model_dir"] == str(model.resolve())
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "RUN", "--bits", "abc", "--progress", "json"],
+    ["prepare", "ALBUMS", "--progress", "json"],  # no --out
+    ["ALBUMS", "--out", "M", "--progress=json", "--no-such-flag"],
+])
+def test_a_usage_error_is_one_json_error_line_with_exit_code_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    run = events(captured.out)
+    assert [e["event"] for e in run] == ["error"]
+    assert "--help" in run[0]["message"]
+    assert "usage:" in captured.err  # argparse's own text stays on stderr
+
+
+def test_a_usage_error_without_json_prints_no_json(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "RUN", "--bits", "abc"])
+    assert capsys.readouterr().out == ""
