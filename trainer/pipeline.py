@@ -137,6 +137,15 @@ def load_backbone(run_dir: Path, cfg: dict[str, Any]):
     return model.eval()
 
 
+def check_backbone_weights(run_dir: Path, cfg: dict[str, Any], mode: str) -> None:
+    """Raise the backbone's missing-weights error now, not after minutes of reading photos."""
+    from .backbones import pretrained_weights_file
+
+    if mode == "frozen" and (run_dir / BACKBONE).is_file():
+        return  # load_backbone uses the tuned backbone, which replaces every pretrained weight
+    pretrained_weights_file(cfg["backbone"]["name"], cfg["backbone"].get("weights"))
+
+
 @contextmanager
 def photos_as_prepared():
     """A photo of the manifest that is gone or changed since `prepare`: the app's reader says
@@ -230,6 +239,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     manifest = Manifest.load(run_dir / MANIFEST)
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
+    check_backbone_weights(run_dir, cfg, mode)  # fine-tuning reads every photo before the model
     hcfg = head_config(cfg)
     if _rank() == 0:  # one writer under torchrun
         config_mod.save(cfg, run_dir / CONFIG)
@@ -397,9 +407,11 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
+    device = choose_device(cfg["train"]["device"])
+    check_backbone_weights(run_dir, cfg, choose_mode(cfg, device))  # before the albums are read
     # Under torchrun every rank runs this: only rank 0 reads the albums and writes the run
     # folder, the others wait for it (two writers would race on manifest.json).
-    distributed = init_distributed(choose_device(cfg["train"]["device"]))
+    distributed = init_distributed(device)
     failure: BaseException | None = None
     try:
         if _rank() == 0:

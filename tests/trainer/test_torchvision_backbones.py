@@ -4,6 +4,8 @@ weights, and a whole run -> export -> app encoder on one of them."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -189,6 +191,46 @@ def test_run_without_the_weights_stops_with_one_clear_message(albums, tmp_path, 
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert '"event": "error"' in last and "resnet18-f37072fd.pth" in last
     assert not (out / "model.onnx").exists()
+
+
+@pytest.mark.parametrize("weights", ["cache", "named"])
+def test_missing_weights_are_found_before_any_photo_is_read(albums, tmp_path, torch_home,
+                                                            capsys, monkeypatch, weights):
+    import trainer.albums
+    import trainer.finetune
+
+    read = []
+
+    def counting(path, *args, **kwargs):
+        read.append(path)
+        raise AssertionError("a photo was read before the weights were looked for")
+
+    monkeypatch.setattr(trainer.albums, "load_photo", counting)
+    monkeypatch.setattr(trainer.finetune, "load_photo", counting)
+    choice = (["--backbone", "resnet18"] if weights == "cache" else
+              ["--backbone-weights", str(tmp_path / "gone.pt")])
+    code = main(["run", str(albums), "--out", str(tmp_path / "model"), "--bits", "12",
+                 *choice, "--progress", "json", *FAST])
+    run = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 2 and not read
+    assert [e["event"] for e in run] == ["error"]
+    named = "resnet18-f37072fd.pth" if weights == "cache" else "gone.pt: the weights file"
+    assert named in run[0]["message"]
+
+
+def test_fine_tuning_without_the_weights_stops_before_reading_the_photos(
+        albums, tmp_path, torch_home, capsys, monkeypatch):
+    import trainer.finetune
+
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
+    read = []
+    monkeypatch.setattr(trainer.finetune, "load_photo", lambda path, *a, **k: read.append(path))
+    code = main(["train", str(run_dir), "--bits", "12", "--mode", "finetune", "--backbone",
+                 "resnet18", "--progress", "json"])
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 2 and not read
+    assert last["event"] == "error" and "resnet18-f37072fd.pth" in last["message"]
 
 
 @pytest.mark.slow  # fine-tunes a resnet18 on a CPU for a few steps: ~20 s
