@@ -45,6 +45,7 @@ class AlbumScan:
     photos: list[AlbumPhoto]
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"path", "message"}
     empty_albums: list[str] = field(default_factory=list)
+    loose_photos: int = 0  # photo files directly in root, which no album labels
 
     def per_label(self) -> dict[str, int]:
         counts = {name: 0 for name in self.labels}
@@ -57,7 +58,7 @@ class AlbumScan:
         """What `inspect --json` prints."""
         return {"photos": len(self.photos), "labels": len(self.labels),
                 "per_label": self.per_label(), "unreadable": self.unreadable,
-                "empty_albums": self.empty_albums,
+                "empty_albums": self.empty_albums, "loose_photos": self.loose_photos,
                 "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1)}
 
 
@@ -67,6 +68,22 @@ def _album_files(folder: Path) -> list[Path]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         files.extend(Path(dirpath) / f for f in sorted(filenames) if is_photo(f))
     return files
+
+
+def count_loose_photos(root: str | os.PathLike) -> int:
+    """Photo files lying directly in the albums folder: no sub-folder names their label."""
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        return 0
+    return sum(1 for f in root.iterdir() if is_photo(f.name) and f.is_file())
+
+
+def loose_photos_warning(root: str | os.PathLike, count: int) -> str:
+    """Why photos the user put in the albums folder are not trained on, and what to do."""
+    were = "photo lying directly in {} was" if count == 1 else "photos lying directly in {} were"
+    return (f"{count} {were.format(Path(root).expanduser())} ignored: labels come from "
+            f"sub-folders, so move {'it' if count == 1 else 'each'} into the sub-folder of its "
+            "label")
 
 
 def count_candidates(root: str | os.PathLike) -> tuple[int, int]:
@@ -137,7 +154,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     for p in photos:
         p.labels = sorted(remap[lab] for lab in p.labels)
     return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
-                     empty)
+                     empty, count_loose_photos(root))
 
 
 def check_trainable(scan: AlbumScan) -> None:

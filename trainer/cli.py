@@ -144,7 +144,7 @@ def _fmt(x) -> str:
 
 
 def cmd_inspect(args) -> int:
-    from .albums import scan_albums
+    from .albums import loose_photos_warning, scan_albums
 
     scan = scan_albums(args.albums)
     summary = scan.summary()
@@ -158,6 +158,8 @@ def cmd_inspect(args) -> int:
         print(f"unreadable: {item['message']}")
     for folder in summary["empty_albums"]:
         print(f"empty album (no readable photos): {folder}")
+    if scan.loose_photos:
+        print(loose_photos_warning(args.albums, scan.loose_photos))
     return EXIT_OK
 
 

@@ -24,7 +24,7 @@ from desktop_app import paths as app_paths
 from desktop_app.core.errors import PhotoReadError
 
 from . import config as config_mod
-from .albums import AlbumError, Manifest, prepare
+from .albums import AlbumError, Manifest, count_loose_photos, loose_photos_warning, prepare
 from .errors import Stopped, WorkerDone
 from .progress import Reporter
 from .rundir import (
@@ -204,6 +204,9 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
             raise Stopped("stopped while reading the albums, before anything was saved; run "
                           "the same command again to start")
 
+    loose = count_loose_photos(albums)
+    if loose:  # before reading: it may be why the albums then hold too few photos
+        log.warning("%s", loose_photos_warning(albums, loose))
     d = cfg["data"]
     old = load_manifest(run_dir)
     manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),

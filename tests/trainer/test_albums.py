@@ -132,3 +132,20 @@ def test_run_says_which_album_is_left_out_for_having_no_readable_photo(albums, t
                  "--progress", "none", *FAST]) == 0
     assert f"skipped album (no readable photos, so it is not a label): {albums / 'drafts'}" \
         in caplog.text
+
+
+def test_photos_lying_loose_in_the_albums_folder_are_named_as_ignored(albums, tmp_path,
+                                                                      capsys, caplog):
+    make_photo(albums / "loose-1.jpg", "coffee", size=(80, 80))
+    make_photo(albums / "loose-2.jpg", "coffee", size=(90, 80))
+    (albums / "notes.txt").write_text("not a photo")
+    warning = (f"2 photos lying directly in {albums} were ignored: labels come from "
+               "sub-folders, so move each into the sub-folder of its label")
+    assert main(["inspect", str(albums)]) == 0
+    assert warning in capsys.readouterr().out.splitlines()
+    assert main(["inspect", str(albums), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["loose_photos"] == 2 and report["photos"] == 15
+    assert main(["prepare", str(albums), "--out", str(tmp_path / "run"),
+                 "--progress", "none"]) == 0  # what `run` does first
+    assert warning in caplog.text
