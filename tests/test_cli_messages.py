@@ -35,3 +35,20 @@ def test_similar_on_a_library_photo_that_failed_says_so(capsys, tmp_path, photo_
     code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", broken)
     assert code != cli.EXIT_OK
     assert "(could not be read when indexed)" in out and "not an image" in out
+
+
+def test_a_database_missing_a_table_is_called_damaged_with_a_remedy(capsys, tmp_path,
+                                                                     photo_factory,
+                                                                     tiny_model_dir):
+    import sqlite3
+
+    photo = photo_factory("a/one.jpg", "chelsea")
+    assert run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")[0] == cli.EXIT_OK
+    with sqlite3.connect(paths.database_path()) as conn:
+        conn.execute("DROP TABLE codes")
+    for argv in (("status",), ("--model", tiny_model_dir, "similar", photo)):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_STORE, argv
+        (line,) = err.strip().splitlines()
+        assert "no such table: codes" in line and "damaged" in line, line
+        assert "index your folders again" in line and str(paths.database_path()) in line

@@ -102,6 +102,11 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(path, f"the library database is damaged ({exc})",
                           "Move the file aside and index your folders again")
+    if "no such table" in text or "no such column" in text or "already exists" in text:
+        # Tables missing or unexpected: a damaged file, or one another program or version made.
+        return StoreError(path, "the library database is damaged or was made by an "
+                          f"incompatible version of Lookalike ({exc})",
+                          "Move the file aside and index your folders again")
     if "disk i/o error" in text:  # e.g. a file size limit (ulimit -f), a failing disk
         return StoreError(path, f"the library database could not be written ({exc}; nothing "
                           "already saved was lost)", "Check the free disk space, any file size "
