@@ -115,7 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and every photo that could not be read, with the reason.")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
+    # The usage is spelled out: argparse would show the optional ACTION as required.
     p = sub.add_parser("models", help="list, import and activate models",
+                       usage="%(prog)s [-h] [--json] [list | import DIR [--activate] | "
+                             "activate NAME|DIR]",
                        description="Without an action, lists the models (like `models list`).")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     msub = p.add_subparsers(dest="action", metavar="ACTION")

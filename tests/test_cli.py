@@ -265,3 +265,11 @@ def test_index_retry_failed_counts_each_photo_once(capsys, album, tiny_model_dir
     assert sorted(Path(e["path"]).name for e in report["errors"]) == ["damaged.jpg",
                                                                        "dangling.jpg"]
     assert err.count("damaged.jpg") == 1 and err.count("dangling.jpg:") == 1
+
+
+def test_models_help_shows_the_action_as_optional(capsys):
+    code, out, _ = run(capsys, "models", "--help")
+    assert code == 0
+    usage = out.split("\n\n")[0]
+    assert "[list | import DIR [--activate] | activate NAME|DIR]" in usage
+    assert " ACTION" not in usage
