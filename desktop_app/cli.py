@@ -338,6 +338,11 @@ def _show(path: str) -> str:
     return printable(path)
 
 
+def _photos(count: int) -> str:
+    """"1 photo", "2 photos"."""
+    return f"{count} photo" if count == 1 else f"{count} photos"
+
+
 def _match_json(match) -> dict:
     return {"photo_id": match.photo_id, "path": _show(match.path), "distance": match.distance,
             "similarity": round(match.similarity, 4)}
@@ -516,7 +521,7 @@ def cmd_status(args) -> int:
     print(f"Library: {data['database']}")
     print(f"Folders: {len(folders)}")
     for f in folders:
-        print(f"  {f['path']}  ({f['photos']} photos)")
+        print(f"  {f['path']}  ({_photos(f['photos'])})")
     print(f"Photos: {photos} ({indexed} indexed{' with the active model' if model else ''}, "
           f"{failed} failed)")
     if model:
@@ -557,7 +562,7 @@ def _models_list(args) -> int:
     for m in models:
         mark = "*" if m["active"] else " "
         print(f"{mark} {m['name']:<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
-              f"{m['codes']} photos encoded  {m['path'] or ''}")
+              f"{_photos(m['codes'])} encoded  {m['path'] or ''}")
     return EXIT_OK
 
 
@@ -609,10 +614,10 @@ def _models_activate(args, name_or_dir: str) -> int:
                          "errors": [{"path": _show(p), "message": _show(m)}
                                     for p, m in report.errors]})
         elif report.stopped:
-            print(f"Stopped; {report.updated} photos encoded with {new.card.name} so far. The "
+            print(f"Stopped; {_photos(report.updated)} encoded with {new.card.name} so far. The "
                   "previous model stays active; run the same command again to continue.")
         else:
-            print(f"{new.card.name} is now the active model ({report.updated} photos encoded, "
+            print(f"{new.card.name} is now the active model ({_photos(report.updated)} encoded, "
                   f"{report.unchanged} already were, {report.failed} failed).")
         for _path, message in report.errors:
             print(f"  ! {_show(message)}", file=sys.stderr)

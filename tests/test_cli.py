@@ -273,3 +273,16 @@ def test_models_help_shows_the_action_as_optional(capsys):
     usage = out.split("\n\n")[0]
     assert "[list | import DIR [--activate] | activate NAME|DIR]" in usage
     assert " ACTION" not in usage
+
+
+def test_counts_of_one_say_photo_not_photos(capsys, tmp_path, photo_factory, tiny_model_dir):
+    photo_factory("one/only.jpg", "chelsea")
+    run(capsys, "models", "import", tiny_model_dir)
+    code, out, err = run(capsys, "models", "activate", "tiny-48")
+    assert code == cli.EXIT_OK, err
+    code, _, err = run(capsys, "index", tmp_path / "one")
+    assert code == cli.EXIT_OK, err
+    code, out, _ = run(capsys, "status")
+    assert f"{tmp_path / 'one'}  (1 photo)" in out and "(1 photos)" not in out
+    code, out, _ = run(capsys, "models", "list")
+    assert "1 photo encoded" in out and "1 photos" not in out
