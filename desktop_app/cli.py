@@ -447,16 +447,18 @@ def cmd_similar(args) -> int:
                 where = ("" if entry["in_library"] else "  (could not be read when indexed)"
                          if i in unread else "  (not in the library)")
                 print(entry["query"] + where)
-                if entry["error"]:
-                    print(f"  ! {entry['error']}")
+                if entry["error"]:  # on stderr only, in its place under the query
+                    sys.stdout.flush()
+                    print(f"  ! {entry['error']}", file=sys.stderr)
                 elif not entry["matches"]:
                     print("  no matches" + (" within that distance" if args.max_distance
                                             is not None else " (is the library indexed?)"))
                 for rank, m in enumerate(entry["matches"], 1):
                     print(f"  {rank:3d}. distance {m['distance']:3d}  {m['path']}")
-        for entry in answers:
-            if entry["error"]:
-                print(f"lookalike: {entry['error']}", file=sys.stderr)
+        if args.json:  # the JSON holds the errors too, but a person reads stderr
+            for entry in answers:
+                if entry["error"]:
+                    print(f"lookalike: {entry['error']}", file=sys.stderr)
     if stopped:
         return EXIT_INTERRUPTED
     return EXIT_USAGE if failed else EXIT_OK

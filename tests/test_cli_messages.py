@@ -32,9 +32,9 @@ def test_similar_on_a_library_photo_that_failed_says_so(capsys, tmp_path, photo_
     broken.write_bytes(b"not a photo")
     code, _, _ = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")
     assert code == cli.EXIT_PARTIAL
-    code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", broken)
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", broken)
     assert code != cli.EXIT_OK
-    assert "(could not be read when indexed)" in out and "not an image" in out
+    assert "(could not be read when indexed)" in out and "not an image" in err
 
 
 def test_a_database_missing_a_table_is_called_damaged_with_a_remedy(capsys, tmp_path,
@@ -52,3 +52,11 @@ def test_a_database_missing_a_table_is_called_damaged_with_a_remedy(capsys, tmp_
         (line,) = err.strip().splitlines()
         assert "no such table: codes" in line and "damaged" in line, line
         assert "index your folders again" in line and str(paths.database_path()) in line
+
+
+def test_similar_prints_each_error_once(capsys, tmp_path, tiny_model_dir):
+    missing = tmp_path / "nowhere.jpg"
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", missing)
+    assert code == cli.EXIT_USAGE
+    assert (out + err).count("this file does not exist") == 1, (out, err)
+    assert "does not exist" in err  # errors go to stderr, like index's
