@@ -412,47 +412,38 @@ def _report_json(report) -> dict:
 def cmd_similar(args) -> int:
     with _open_store() as store:
         library = _open_library(args, store)
+        model = library.encoder.card.name
         answers, failed = [], 0
-        unread: set[int] = set()  # answers about library photos that failed to read
         stopped = False
         for query in args.photos:
             if args.should_stop():  # Ctrl-C: show the answers so far, skip the other photos
                 stopped = True
                 break
-            entry = {"query": _show(query), "in_library": False, "matches": [], "error": None}
+            entry = {"query": _show(query), "in_library": False, "encoded": False,
+                     "matches": [], "error": None, "note": "  (not in the library)"}
             try:
-                own = library.photo_by_path(query)
-                if own is not None and own.status != "ok":
-                    unread.add(len(answers))
-                if own is not None and own.status == "ok" and \
-                        library.search_index().code_of(own.id) is not None:
-                    entry["in_library"] = True
-                    matches = library.similar(own.id, k=args.k, max_distance=args.max_distance)
-                else:
-                    if not os.path.exists(query):
-                        raise PhotoReadError(query, "this file does not exist",
-                                             "Check the path")
-                    matches = library.similar_to_file(query, k=args.k,
-                                                      max_distance=args.max_distance)
-                entry["matches"] = [_match_json(m) for m in matches]
+                _answer_similar(args, library, query, entry)
             except PhotoReadError as exc:
                 entry["error"] = _show(str(exc))
                 failed += 1
             answers.append(entry)
         if args.json:
-            _print_json({"model": library.encoder.card.name, "bits": library.bits,
+            for entry in answers:
+                del entry["note"]
+            _print_json({"model": model, "bits": library.bits,
                          "library_photos": len(library.search_index()), "results": answers})
         else:
-            for i, entry in enumerate(answers):
-                where = ("" if entry["in_library"] else "  (could not be read when indexed)"
-                         if i in unread else "  (not in the library)")
-                print(entry["query"] + where)
+            empty = len(library.search_index()) == 0
+            for entry in answers:
+                print(entry["query"] + entry["note"])
                 if entry["error"]:  # on stderr only, in its place under the query
                     sys.stdout.flush()
                     print(f"  ! {entry['error']}", file=sys.stderr)
                 elif not entry["matches"]:
-                    print("  no matches" + (" within that distance" if args.max_distance
-                                            is not None else " (is the library indexed?)"))
+                    print("  no matches" + (
+                        f": no photo in the library is encoded with {model} yet. "
+                        + _how_to_encode(args) if empty else
+                        " within that distance" if args.max_distance is not None else ""))
                 for rank, m in enumerate(entry["matches"], 1):
                     print(f"  {rank:3d}. distance {m['distance']:3d}  {m['path']}")
         if args.json:  # the JSON holds the errors too, but a person reads stderr
@@ -462,6 +453,45 @@ def cmd_similar(args) -> int:
     if stopped:
         return EXIT_INTERRUPTED
     return EXIT_USAGE if failed else EXIT_OK
+
+
+def _answer_similar(args, library, query: str, entry: dict) -> None:
+    """Fill `entry` with the matches of one query photo, and a note on where it stands: in the
+    library with a code from this model, in it without one (failed, or another model), or not
+    in it. Raises PhotoReadError."""
+    own = library.photo_by_path(query)
+    if own is not None:
+        entry["in_library"] = True
+        entry["encoded"] = library.search_index().code_of(own.id) is not None
+    if entry["encoded"]:
+        entry["note"] = ""
+        matches = library.similar(own.id, k=args.k, max_distance=args.max_distance)
+        entry["matches"] = [_match_json(m) for m in matches]
+        return
+    if own is not None and own.status != "ok":
+        entry["note"] = "  (in the library; could not be read when indexed)"
+    elif own is not None:
+        entry["note"] = f"  (in the library, not encoded with {library.encoder.card.name} yet)"
+    if not os.path.exists(query):
+        raise PhotoReadError(query, "this file does not exist", "Check the path")
+    try:  # encoded on the fly, not stored
+        matches = library.similar_to_file(query, k=args.k, max_distance=args.max_distance)
+    except PhotoReadError as exc:
+        if own is None or own.status == "ok":
+            raise
+        folder = next((f.path for f in library.folders() if f.id == own.folder_id), "FOLDER")
+        raise PhotoReadError(None, str(exc), "Once it is fixed or replaced, run `lookalike "
+                             f"index --retry-failed {shlex.quote(_show(folder))}`") from exc
+    entry["matches"] = [_match_json(m) for m in matches]
+
+
+def _how_to_encode(args) -> str:
+    """What to run so the library has codes from the model this command uses."""
+    if args.model:
+        model = shlex.quote(_show(args.model))
+        return (f"Encode the library with it: `lookalike --model {model} index FOLDER...`, "
+                f"or make it the active model with `lookalike models activate {model}`.")
+    return "Index your folders with `lookalike index FOLDER...`."
 
 
 def cmd_duplicates(args) -> int:

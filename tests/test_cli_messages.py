@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from desktop_app import cli, paths
 
 
@@ -34,7 +36,7 @@ def test_similar_on_a_library_photo_that_failed_says_so(capsys, tmp_path, photo_
     assert code == cli.EXIT_PARTIAL
     code, out, err = run(capsys, "--model", tiny_model_dir, "similar", broken)
     assert code != cli.EXIT_OK
-    assert "(could not be read when indexed)" in out and "not an image" in err
+    assert "could not be read when indexed)" in out and "not an image" in err
 
 
 def test_a_database_missing_a_table_is_called_damaged_with_a_remedy(capsys, tmp_path,
@@ -60,3 +62,40 @@ def test_similar_prints_each_error_once(capsys, tmp_path, tiny_model_dir):
     assert code == cli.EXIT_USAGE
     assert (out + err).count("this file does not exist") == 1, (out, err)
     assert "does not exist" in err  # errors go to stderr, like index's
+
+
+def test_similar_with_another_model_says_the_photo_is_in_the_library_but_not_encoded(
+        capsys, tmp_path, photo_factory, tiny_model_dir):
+    from tiny_model import make_tiny_model
+
+    photo = photo_factory("a/one.jpg", "chelsea")
+    photo_factory("a/two.jpg", "coffee")
+    other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other-32")
+    assert run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")[0] == cli.EXIT_OK
+    code, out, err = run(capsys, "--model", other, "similar", photo)
+    assert code == cli.EXIT_OK, err
+    assert "not in the library" not in out and "is the library indexed" not in out
+    assert "(in the library, not encoded with other-32 yet)" in out
+    assert "no photo in the library is encoded with other-32 yet" in out
+    assert f"lookalike --model {other} index FOLDER" in out
+    assert "lookalike models activate" in out
+    code, out, _ = run(capsys, "--model", other, "similar", photo, "--json")
+    (entry,) = json.loads(out)["results"]
+    assert (entry["in_library"], entry["encoded"], entry["matches"]) == (True, False, [])
+
+
+def test_similar_json_calls_a_library_photo_that_failed_in_the_library(capsys, tmp_path,
+                                                                        photo_factory,
+                                                                        tiny_model_dir):
+    photo_factory("a/one.jpg", "chelsea")
+    broken = tmp_path / "a" / "broken.jpg"
+    broken.write_bytes(b"not a photo")
+    run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", broken, "--json")
+    assert code == cli.EXIT_USAGE
+    (entry,) = json.loads(out)["results"]
+    assert (entry["in_library"], entry["encoded"]) == (True, False)
+    assert "not an image" in entry["error"] and "--retry-failed" in entry["error"]
+    code, out, err = run(capsys, "--model", tiny_model_dir, "similar", broken)
+    assert "(in the library; could not be read when indexed)" in out
+    assert "not an image" in err and "lookalike index --retry-failed" in err
