@@ -518,9 +518,11 @@ def cmd_duplicates(args) -> int:
 
 def cmd_status(args) -> int:
     from .core.library import STATUS_FAILED
-    from .core.model_registry import active_model_dir
+    from .core.model_registry import active_model_dir, open_encoder
 
     with _open_store() as store:
+        # --model is checked as every command checks it, and the counts are for that model.
+        chosen = open_encoder(store, args.model).card if args.model else None
         active_id = store.active_model_id()
         model = store.model(active_id) if active_id else None
         try:
@@ -531,8 +533,10 @@ def cmd_status(args) -> int:
         (photos, failed), = store.query(
             "SELECT COUNT(*), COALESCE(SUM(status = ?), 0) FROM photos", (STATUS_FAILED,))
         # With no active model yet (only --model used), count photos with any code.
-        indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?", (active_id,))[0][0] \
-            if active_id else store.query("SELECT COUNT(DISTINCT photo_id) FROM codes")[0][0]
+        counted_id = chosen.model_id if chosen else active_id
+        indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?",
+                              (counted_id,))[0][0] if counted_id else \
+            store.query("SELECT COUNT(DISTINCT photo_id) FROM codes")[0][0]
         folders = [{"path": _show(path), "photos": store.query(
             "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0]}
             for fid, path, _added in store.folder_rows()]
@@ -545,6 +549,8 @@ def cmd_status(args) -> int:
             "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],
                               "path": model["path"]} if model else None),
             "model_dir": model_dir, "model_problem": model_problem,
+            "model": ({"id": chosen.model_id, "name": chosen.name, "bits": chosen.bits,
+                       "path": _show(os.path.abspath(args.model))} if chosen else None),
             "failures": failures,
         }
     if args.json:
@@ -554,7 +560,8 @@ def cmd_status(args) -> int:
     print(f"Folders: {len(folders)}")
     for f in folders:
         print(f"  {f['path']}  ({_photos(f['photos'])})")
-    print(f"Photos: {photos} ({indexed} indexed{' with the active model' if model else ''}, "
+    counted_with = f" with {chosen.name}" if chosen else " with the active model" if model else ""
+    print(f"Photos: {photos} ({indexed} indexed{counted_with}, "
           f"{failed} failed)")
     if model:
         print(f"Active model: {model['name']} ({model['bits']} bits, id {model['id'][:12]})")
@@ -562,6 +569,9 @@ def cmd_status(args) -> int:
         print(f"Active model: none yet; the default model will be used ({model_dir})")
     if model_problem:
         print(f"Model problem: {model_problem}")
+    if chosen:
+        print(f"Model for this command: {chosen.name} ({chosen.bits} bits, id "
+              f"{chosen.model_id[:12]})")
     if failures:
         print("Photos that could not be read:")
         for f in failures:

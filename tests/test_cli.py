@@ -286,3 +286,20 @@ def test_counts_of_one_say_photo_not_photos(capsys, tmp_path, photo_factory, tin
     assert f"{tmp_path / 'one'}  (1 photo)" in out and "(1 photos)" not in out
     code, out, _ = run(capsys, "models", "list")
     assert "1 photo encoded" in out and "1 photos" not in out
+
+
+def test_status_checks_model_and_counts_with_it(capsys, album, tiny_model_dir, tmp_path):
+    from tiny_model import make_tiny_model
+
+    run(capsys, "models", "import", tiny_model_dir, "--activate")
+    run(capsys, "index", album)
+    code, _, err = run(capsys, "--model", tmp_path / "no-such-model", "status")
+    assert code == cli.EXIT_MODEL and "no-such-model" in err
+    other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other-32")
+    code, out, err = run(capsys, "--model", other, "status", "--json")
+    assert code == cli.EXIT_OK, err
+    data = json.loads(out)
+    assert data["model"]["name"] == "other-32" and data["indexed"] == 0
+    assert data["active_model"]["name"] == "tiny-48"
+    code, out, _ = run(capsys, "--model", other, "status")
+    assert "0 indexed with other-32" in out and "Model for this command: other-32" in out
