@@ -313,10 +313,24 @@ def _progress_enabled(args) -> bool:
     return args.progress or sys.stderr.isatty()
 
 
-def _open_store(readonly: bool = False):
+def _open_store():
     from .core.store import Store
 
-    return Store(readonly=readonly)
+    return Store()
+
+
+def _open_store_to_read():
+    """For commands that only read: an existing library is opened read-only, so they work on a
+    read-only mount or file. A new library, or one that must be upgraded first, is opened for
+    writing (as before)."""
+    from .core.store import OutdatedSchemaError, Store
+
+    if paths.database_path().is_file():
+        try:
+            return Store(readonly=True)
+        except OutdatedSchemaError:
+            pass
+    return Store()
 
 
 def _open_library(args, store):
@@ -410,7 +424,7 @@ def _report_json(report) -> dict:
 
 
 def cmd_similar(args) -> int:
-    with _open_store() as store:
+    with _open_store_to_read() as store:
         library = _open_library(args, store)
         model = library.encoder.card.name
         answers, failed = [], 0
@@ -495,7 +509,7 @@ def _how_to_encode(args) -> str:
 
 
 def cmd_duplicates(args) -> int:
-    with _open_store() as store:
+    with _open_store_to_read() as store:
         library = _open_library(args, store)
         if args.max_distance is None:
             from .core.duplicates import default_duplicate_distance
@@ -520,7 +534,7 @@ def cmd_status(args) -> int:
     from .core.library import STATUS_FAILED
     from .core.model_registry import active_model_dir, open_encoder
 
-    with _open_store() as store:
+    with _open_store_to_read() as store:
         # --model is checked as every command checks it, and the counts are for that model.
         chosen = open_encoder(store, args.model).card if args.model else None
         active_id = store.active_model_id()
@@ -589,7 +603,7 @@ def cmd_models(args) -> int:
 
 
 def _models_list(args) -> int:
-    with _open_store() as store:
+    with _open_store_to_read() as store:
         models = store.models()
     default = paths.default_model_dir()
     if args.json:

@@ -29,6 +29,10 @@ from .errors import StoreError
 BUSY_TIMEOUT_S = 30.0
 
 
+class OutdatedSchemaError(StoreError):
+    """Opened read-only, the library needs a migration first (which writes)."""
+
+
 # -- paths <-> database values ------------------------------------------------------------------
 def encode_path(path: str | os.PathLike) -> str | bytes:
     text = os.fspath(path)
@@ -97,8 +101,9 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
         return StoreError(path, "the disk is full, so the library could not be saved (nothing "
                           "already saved was lost)", "Free some disk space and run it again")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
-        return StoreError(path, f"the library database cannot be written ({exc})",
-                          "Check that the folder exists and your user may write to it")
+        return StoreError(path, f"the library database cannot be written: {_why_unwritable(path)}",
+                          "Make it writable, or set LOOKALIKE_HOME to a folder you may write to "
+                          "(status, similar, duplicates and models list also work read-only)")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(path, f"the library database is damaged ({exc})",
                           "Move the file aside and index your folders again")
@@ -115,6 +120,35 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
         return StoreError(path, "the library database stayed locked by another Lookalike "
                           f"process for {BUSY_TIMEOUT_S:.0f} s", "Close the other one and retry")
     return StoreError(path, f"a database error happened ({exc})")
+
+
+def _why_unwritable(path: Path) -> str:
+    """The likely reason SQLite could not write `path`, in words."""
+    folder = path.parent
+    if not folder.is_dir():
+        return "its folder does not exist"
+    with contextlib.suppress(OSError, AttributeError):  # statvfs: not on Windows
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    effective = os.access in os.supports_effective_ids
+    if path.exists() and not os.access(path, os.W_OK, effective_ids=effective):
+        return "your user may not write to the file"
+    if not os.access(folder, os.W_OK | os.X_OK, effective_ids=effective):
+        return "your user may not write to its folder (SQLite keeps its journal beside it)"
+    return "SQLite could not open it for writing"
+
+
+def _read_only_uri(path: Path) -> str:
+    """The URI that opens `path` read-only. A WAL database needs its -shm file, which SQLite
+    cannot create in a folder it may not write (a read-only mount): then, if no other process
+    is writing it (no -wal file with data), it is opened as immutable."""
+    uri = path.resolve().as_uri() + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    shm_missing = not path.with_name(path.name + "-shm").exists()
+    no_writer = not wal.exists() or wal.stat().st_size == 0
+    if shm_missing and no_writer and not os.access(path.parent, os.W_OK | os.X_OK):
+        uri += "&immutable=1"
+    return uri
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -168,7 +202,7 @@ class Store:
                 if not self.path.is_file():
                     raise StoreError(self.path, "there is no library database here yet",
                                      "Index a folder first with `lookalike index FOLDER`")
-                conn = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                conn = sqlite3.connect(_read_only_uri(self.path), uri=True,
                                        isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                        check_same_thread=False)
             else:
@@ -208,8 +242,9 @@ class Store:
                              f"(database schema {version}; this version knows up to "
                              f"{SCHEMA_VERSION})", "Update Lookalike to open it")
         if readonly and version < SCHEMA_VERSION:
-            raise StoreError(self.path, f"this library uses an older database schema ({version})",
-                             "Open it once without read-only mode to upgrade it")
+            raise OutdatedSchemaError(self.path, "this library uses an older database schema "
+                                      f"({version})", "Open it once without read-only mode to "
+                                      "upgrade it")
 
     def _migrate(self) -> None:
         version = self._read_version()

@@ -1,0 +1,93 @@
+"""A library that cannot be written (a read-only mount, or a file the user may not write): the
+commands that only read work and say nothing alarming; those that must write say why, in one
+line. The CLI runs in a subprocess so the mount or the dropped rights stay with it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from desktop_app import paths
+
+READ_ONLY_MOUNT = 'mount --bind -o ro "$0" "$0" && exec "$@"'
+
+
+def _prefix(how: str, folder) -> list[str]:
+    """The command prefix that runs the CLI with `folder` (the library's) not writable."""
+    if how == "read-only mount":
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            pytest.skip("needs unshare(1)")
+        own = [unshare, "--mount"] if os.geteuid() == 0 else [unshare, "--map-root-user",
+                                                               "--mount"]
+        prefix = [*own, "sh", "-c", READ_ONLY_MOUNT, str(folder)]
+    else:  # the files are 0444 / 0555; root also needs its override rights dropped
+        prefix = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("needs setpriv(1) to drop root's rights")
+            prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    not_writable = f"import os, sys; sys.exit(os.access({str(folder)!r}, os.W_OK))"  # exit 0
+    probe = subprocess.run([*prefix, sys.executable, "-c", not_writable],
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make the library read-only here ({how}): "
+                    f"{probe.stderr.decode(errors='replace').strip()}")
+    return prefix
+
+
+@pytest.fixture
+def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
+    photo_factory("album/coffee.jpg", "coffee")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    for argv in (["models", "import", str(tiny_model_dir), "--activate"],
+                 ["index", str(tmp_path / "album")]):
+        done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
+                              capture_output=True, text=True, env=env, check=False)
+        assert done.returncode == 0, done.stderr
+    return tmp_path / "album", env
+
+
+@pytest.mark.parametrize("how", ["read-only mount", "no write permission"])
+def test_read_commands_work_on_a_library_that_cannot_be_written(indexed_library, how):
+    album, env = indexed_library
+    database = paths.database_path()
+    folder = database.parent
+    modes = {p: p.stat().st_mode for p in (folder, *folder.iterdir())}
+    if how == "no write permission":
+        for p in modes:
+            p.chmod(0o555 if p.is_dir() else 0o444)
+    try:
+        prefix = _prefix(how, folder)
+
+        def lookalike(*argv):
+            return subprocess.run([*prefix, sys.executable, "-m", "desktop_app", "--no-progress",
+                                   *map(str, argv)], capture_output=True, text=True, env=env,
+                                  timeout=120, check=False)
+
+        for argv in (("status",), ("similar", album / "chelsea.jpg", "-k", "1"),
+                     ("duplicates",), ("models", "list")):
+            done = lookalike(*argv)
+            assert (done.returncode, done.stderr) == (0, ""), argv
+        done = lookalike("status", "--json")
+        assert json.loads(done.stdout)["photos"] == 3
+        assert "chelsea-copy.jpg" in lookalike("similar", album / "chelsea.jpg", "-k", "1").stdout
+
+        done = lookalike("index", album)
+        assert done.returncode == 5
+        (line,) = done.stderr.strip().splitlines()
+        assert str(database) in line
+        cause = ("read-only file system" if how == "read-only mount"
+                 else "your user may not write")
+        assert cause in line and "LOOKALIKE_HOME" in line, line
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
