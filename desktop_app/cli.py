@@ -6,6 +6,7 @@
     lookalike similar PHOTO...      the most similar photos to each PHOTO (in the library or not)
     lookalike duplicates            groups of near-identical photos
     lookalike status                counts, active model, photos that failed and why
+    lookalike forget FOLDER...      remove folders (and their photos) from the library
     lookalike models [list|import DIR|activate NAME|DIR]
     lookalike train ...             train a model (needs the `train` extra)
 
@@ -51,7 +52,7 @@ EXIT_CODES = {
     EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
 }
 
-COMMANDS = ("index", "similar", "duplicates", "status", "models", "train", "app")
+COMMANDS = ("index", "similar", "duplicates", "status", "forget", "models", "train", "app")
 
 
 class CommandError(Exception):
@@ -116,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     # The usage is spelled out: argparse would show the optional ACTION as required.
+    p = sub.add_parser("forget", help="remove folders and their photos from the library",
+                       description="Remove each FOLDER (as `status` lists it) and its photos, "
+                                   "with their codes, from the library. The files on disk are "
+                                   "not touched; `lookalike index FOLDER` adds it back. A "
+                                   "folder gone from the disk can be forgotten too.")
+    p.add_argument("folders", nargs="+", metavar="FOLDER")
+    p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
+
     p = sub.add_parser("models", help="list, import and activate models",
                        usage="%(prog)s [-h] [--json] [list | import DIR [--activate] | "
                              "activate NAME|DIR]",
@@ -593,6 +602,36 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
+def cmd_forget(args) -> int:
+    from .core.scan import is_under, normalise_folder
+
+    with _open_store() as store:
+        known = {path: fid for fid, path, _added in store.folder_rows()}
+        chosen = []
+        for given in args.folders:  # all checked before any is forgotten
+            path = normalise_folder(given)
+            if path not in known and os.path.abspath(given) in known:
+                path = os.path.abspath(given)  # a symlink to it that now points elsewhere
+            if path in known:
+                chosen.append(path)
+                continue
+            parent = next((f for f in known if is_under(path, f)), None)
+            if parent is not None:
+                raise CommandError(f"{_show(given)}: this folder is inside the library folder "
+                                   f"{_show(parent)}, not one itself. Forget {_show(parent)}, "
+                                   "or index it again after moving the photos out.")
+            raise CommandError(f"{_show(given)}: this is not a library folder. `lookalike "
+                               "status` lists them.")
+        forgotten = [{"folder": _show(path), "photos": store.delete_folder(known[path])}
+                     for path in dict.fromkeys(chosen)]
+    if args.json:
+        _print_json({"forgotten": forgotten})
+    else:
+        for f in forgotten:
+            print(f"Forgot {f['folder']} ({_photos(f['photos'])}; the files are untouched).")
+    return EXIT_OK
+
+
 def cmd_models(args) -> int:
     action = args.action or "list"
     if action == "list":
@@ -687,6 +726,7 @@ COMMAND_FUNCS = {
     "similar": cmd_similar,
     "duplicates": cmd_duplicates,
     "status": cmd_status,
+    "forget": cmd_forget,
     "models": cmd_models,
 }
 

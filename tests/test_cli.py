@@ -32,7 +32,7 @@ def run(capsys, *argv):
 
 
 def test_help_everywhere(capsys):
-    for argv in ([], ["index"], ["similar"], ["duplicates"], ["status"], ["models"],
+    for argv in ([], ["index"], ["similar"], ["duplicates"], ["status"], ["forget"], ["models"],
                  ["models", "import"], ["models", "activate"], ["models", "list"]):
         code, out, _ = run(capsys, *argv, "--help")
         assert code == 0 and "usage: lookalike" in out
@@ -303,3 +303,25 @@ def test_status_checks_model_and_counts_with_it(capsys, album, tiny_model_dir, t
     assert data["active_model"]["name"] == "tiny-48"
     code, out, _ = run(capsys, "--model", other, "status")
     assert "0 indexed with other-32" in out and "Model for this command: other-32" in out
+
+
+def test_forget_removes_a_folder_and_its_photos_but_not_the_files(capsys, album, tmp_path,
+                                                                    tiny_model_dir):
+    other = tmp_path / "other"
+    shutil.copytree(album, other)
+    run(capsys, "--model", tiny_model_dir, "index", album, other)
+    code, out, err = run(capsys, "forget", other)
+    assert code == cli.EXIT_OK, err
+    assert f"Forgot {other} (4 photos; the files are untouched)" in out
+    assert (other / "chelsea.jpg").is_file()
+    code, out, _ = run(capsys, "status", "--json")
+    data = json.loads(out)
+    assert [f["path"] for f in data["folders"]] == [str(album)] and data["photos"] == 4
+    code, _, err = run(capsys, "forget", other)
+    assert code == cli.EXIT_USAGE and "not a library folder" in err and "status" in err
+    code, _, err = run(capsys, "forget", album / "sub")
+    assert code == cli.EXIT_USAGE and f"inside the library folder {album}" in err
+    shutil.rmtree(album)  # a folder gone from the disk (a discarded drive) can be forgotten
+    code, out, _ = run(capsys, "forget", album, "--json")
+    assert code == cli.EXIT_OK
+    assert json.loads(out) == {"forgotten": [{"folder": str(album), "photos": 4}]}
