@@ -325,3 +325,18 @@ def test_forget_removes_a_folder_and_its_photos_but_not_the_files(capsys, album,
     code, out, _ = run(capsys, "forget", album, "--json")
     assert code == cli.EXIT_OK
     assert json.loads(out) == {"forgotten": [{"folder": str(album), "photos": 4}]}
+
+
+def test_a_renamed_folder_leaves_no_empty_entry_behind(capsys, album, tmp_path,
+                                                       tiny_model_dir, photo_factory):
+    unplugged = photo_factory("drive/holiday.jpg", "coffee").parent
+    run(capsys, "--model", tiny_model_dir, "index", album, unplugged)
+    renamed = album.rename(tmp_path / "album-2024")
+    shutil.rmtree(unplugged)  # stands for a drive that is not plugged in
+    code, out, err = run(capsys, "--model", tiny_model_dir, "index", renamed, "--json")
+    assert code == cli.EXIT_OK, err
+    assert json.loads(out)["folders"][0]["moved"] == 4
+    code, out, _ = run(capsys, "status", "--json")
+    folders = {f["path"]: f["photos"] for f in json.loads(out)["folders"]}
+    # The old name is gone; the missing folder that still holds a photo is kept.
+    assert folders == {str(renamed): 4, str(unplugged): 1}

@@ -230,7 +230,8 @@ class PhotoLibrary:
                       retry_failed: bool = False) -> list[IndexReport]:
         """Reconcile several folders, one report each (fewer if stopped early). Records of
         missing files are swept only after every folder has been read, so a photo moved from
-        one of them to another keeps its record and codes. `progress_for(folder)`, if given,
+        one of them to another keeps its record and codes. Then library folders gone from the
+        disk with no photo left (renamed or moved) are forgotten. `progress_for(folder)`, if given,
         makes the progress callback of each folder in turn (one progress bar per folder).
         `retry_failed`: read the photos that failed before again, changed or not."""
         reports: list[IndexReport] = []
@@ -246,7 +247,19 @@ class PhotoLibrary:
                 return reports  # sweep nothing: the folders not read yet may hold the moves
         for report, gone in pending:
             report.removed += self._sweep(gone)
+        self._drop_vanished_empty_folders()
         return reports
+
+    def _drop_vanished_empty_folders(self) -> None:
+        """Forget library folders that are gone from the disk and hold no photo any more: a
+        folder renamed or moved (its photos moved with it to the new name). A missing folder
+        that still holds photos is kept: it may be on an unplugged drive."""
+        for folder in self.folders():
+            if not os.path.isdir(folder.path) and not self.store.query(
+                    "SELECT 1 FROM photos WHERE folder_id = ? LIMIT 1", (folder.id,)):
+                log.info("forgetting %s: it is gone from the disk and holds no photo",
+                         printable(folder.path))
+                self.store.delete_folder(folder.id)
 
     def _index_one(self, path: str | os.PathLike, progress: Progress | None,
                    should_stop: ShouldStop | None, sweep: dict[int, str],
