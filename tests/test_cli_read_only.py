@@ -6,40 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
+from unwritable import unwritable_prefix
 
 from desktop_app import paths
-
-READ_ONLY_MOUNT = 'mount --bind -o ro "$0" "$0" && exec "$@"'
-
-
-def _prefix(how: str, folder) -> list[str]:
-    """The command prefix that runs the CLI with `folder` (the library's) not writable."""
-    if how == "read-only mount":
-        unshare = shutil.which("unshare")
-        if unshare is None:
-            pytest.skip("needs unshare(1)")
-        own = [unshare, "--mount"] if os.geteuid() == 0 else [unshare, "--map-root-user",
-                                                               "--mount"]
-        prefix = [*own, "sh", "-c", READ_ONLY_MOUNT, str(folder)]
-    else:  # the files are 0444 / 0555; root also needs its override rights dropped
-        prefix = []
-        if os.geteuid() == 0:
-            setpriv = shutil.which("setpriv")
-            if setpriv is None:
-                pytest.skip("needs setpriv(1) to drop root's rights")
-            prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
-    not_writable = f"import os, sys; sys.exit(os.access({str(folder)!r}, os.W_OK))"  # exit 0
-    probe = subprocess.run([*prefix, sys.executable, "-c", not_writable],
-                           capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot make the library read-only here ({how}): "
-                    f"{probe.stderr.decode(errors='replace').strip()}")
-    return prefix
 
 
 @pytest.fixture
@@ -66,7 +39,7 @@ def test_read_commands_work_on_a_library_that_cannot_be_written(indexed_library,
         for p in modes:
             p.chmod(0o555 if p.is_dir() else 0o444)
     try:
-        prefix = _prefix(how, folder)
+        prefix = unwritable_prefix(how, folder)
 
         def lookalike(*argv):
             return subprocess.run([*prefix, sys.executable, "-m", "desktop_app", "--no-progress",
