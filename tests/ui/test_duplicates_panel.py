@@ -1,0 +1,53 @@
+"""The Duplicates panel on its own: real widgets (offscreen), real photo files, a real trash."""
+
+from __future__ import annotations
+
+from photos import make_photo
+from PySide6.QtCore import Qt
+from ui_helpers import use_own_trash
+
+from desktop_app.core.records import Match
+from desktop_app.ui.duplicates_panel import DuplicatesPanel, PathRole
+
+
+def photo_copies(folder, name: str, count: int) -> list[str]:
+    """`count` files with the same photo in them."""
+    first = make_photo(folder / f"{name}0.jpg", "chelsea", size=(60, 40))
+    paths = [first]
+    for i in range(1, count):
+        copy = folder / f"{name}{i}.jpg"
+        copy.write_bytes(first.read_bytes())
+        paths.append(copy)
+    return [str(p) for p in paths]
+
+
+def as_group(paths: list[str], first_id: int) -> list[Match]:
+    return [Match(first_id + i, path, 0, 48) for i, path in enumerate(paths)]
+
+
+def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbot, tmp_path,
+                                                                             monkeypatch):
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    three, two, pair = (photo_copies(folder, "three", 3), photo_copies(folder, "two", 2),
+                        photo_copies(folder, "pair", 2))
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group(three, 0), as_group(two, 10), as_group(pair, 20)])
+    tree = panel.tree
+
+    def item_of(path):
+        return next(top.child(j) for top in (tree.topLevelItem(i)
+                                             for i in range(tree.topLevelItemCount()))
+                    for j in range(top.childCount()) if top.child(j).data(0, PathRole) == path)
+
+    item_of(three[2]).setCheckState(0, Qt.CheckState.Unchecked)  # one copy of three stays
+    item_of(pair[0]).setCheckState(0, Qt.CheckState.Checked)  # the whole pair goes
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_button.click()
+    # "three" keeps two photos (still duplicates); "two" keeps one and "pair" none: not shown.
+    assert panel.groups_shown() == [[three[0], three[2]]]
+    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == \
+        ["Group 1: 2 photos"]
+    assert panel.checked_paths() == []
+    assert panel.status.text().startswith("Moved 4 photo(s)")
