@@ -85,6 +85,12 @@ class SearchController(QObject):
         query = self._query
         if query is None:
             return
+        if query.kind == "file" and self.library_id(query.path) is not None:
+            # A dropped photo indexed since (it lies in a watched folder): searched as itself
+            # from now on, like a clicked one, so it never lists itself at distance 0.
+            photo_id = self.library_id(query.path)
+            self._query = query = Query("photo", snapshot.paths[photo_id], photo_id)
+            self.results_panel.show_query(query.path, self.thumbnails.pixmap(query.path))
         if query.kind == "photo":
             path = snapshot.paths.get(query.photo_id)
             if path is None and query.photo_id in old.paths:

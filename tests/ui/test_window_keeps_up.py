@@ -296,6 +296,26 @@ def test_a_dropped_library_photo_is_searched_as_itself(qtbot, make_window, libra
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_dropped_photo_indexed_while_shown_never_lists_itself(qtbot, make_window,
+                                                                 library_photos):
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    window.results_panel.slider.setValue(48)  # every photo is a result, itself too if let in
+    window.worker.pause()  # the new photo waits to be indexed while its results are shown
+    new = make_photo(library_photos / "retina.jpg", "retina", size=(300, 300))
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        assert drop_on_window(window, url_mime(new))
+    assert "not in the library" in window.results_panel.query_label.text()
+    assert str(new) not in [m.path for m in blocker.args[0]]
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.search.library_id(str(new)) is not None, timeout=30000)
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.results_panel.slider.setValue(47)
+    assert len(blocker.args[0]) == 6 and str(new) not in [m.path for m in blocker.args[0]]
+    assert str(new) not in [m.path for m in window.results_model.matches()]
+    assert "not in the library" not in window.results_panel.query_label.text()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_drops_that_cannot_be_searched_say_why(qtbot, make_window, library_photos, tmp_path):
     window = indexed_window(qtbot, make_window, library_photos, 6)
     elsewhere = tmp_path / "elsewhere"
