@@ -7,7 +7,6 @@ import os
 import threading
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..core.records import Match
 from . import file_actions
+from .models import thumbnail_or_placeholder
 from .thumbnails import ThumbnailCache
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -41,6 +41,7 @@ class DuplicatesPanel(QWidget):
         super().__init__(parent)
         self._thumbnails = thumbnails
         self._items: dict[str, list[QTreeWidgetItem]] = {}
+        self._placeholders: dict = {}  # shared by the rows: one pixmap, not one per row
         self._undo: list[file_actions.Trashed] = []
         self._trashing: threading.Thread | None = None
         self._reply = _TrashReply(self)
@@ -96,15 +97,15 @@ class DuplicatesPanel(QWidget):
             top = QTreeWidgetItem([group_title(n, len(group)), "", ""])
             tops.append(top)
             for i, match in enumerate(group):
-                item = QTreeWidgetItem([os.path.basename(match.path), str(match.distance),
-                                        os.path.dirname(match.path)])
+                item = _PhotoItem([os.path.basename(match.path), str(match.distance),
+                                   os.path.dirname(match.path)],
+                                  self._thumbnails, self._placeholders)
                 item.setData(0, PathRole, match.path)
                 item.setToolTip(0, match.path)
                 # Keep the first of each group (the biggest file), offer the others.
                 item.setCheckState(0, Qt.CheckState.Unchecked if i == 0 else Qt.CheckState.Checked)
                 top.addChild(item)
                 self._items.setdefault(match.path, []).append(item)
-                self._set_icon(item, match.path)
         self.tree.addTopLevelItems(tops)
         self.tree.expandAll()
         self.status.setText(f"{len(groups)} group(s) of near-identical photos." if groups
@@ -207,16 +208,28 @@ class DuplicatesPanel(QWidget):
         if restored:
             self.restored.emit(restored)
 
-    def _set_icon(self, item: QTreeWidgetItem, path: str) -> None:
-        if self._thumbnails is None:
-            return
-        pix = self._thumbnails.pixmap(path)
-        if pix is not None:
-            item.setIcon(0, QIcon(pix))
-
     def _on_thumbnail(self, path: str) -> None:
-        for item in self._items.get(path, []):
-            self._set_icon(item, path)
+        # A repaint asks the rows in view for their thumbnails again. Not emitDataChanged: the
+        # tree then sizes rows far from view too, and their thumbnails are all asked for.
+        if path in self._items:
+            self.tree.viewport().update()
+
+
+class _PhotoItem(QTreeWidgetItem):
+    """A photo row whose thumbnail is asked for only when the view needs it (a row in view),
+    as the library grid does: thousands of groups start no more jobs than a screenful."""
+
+    def __init__(self, texts: list[str], thumbnails: ThumbnailCache | None,
+                 placeholders: dict) -> None:
+        super().__init__(texts)
+        self._thumbnails, self._placeholders = thumbnails, placeholders
+
+    def data(self, column: int, role: int):
+        if (column == 0 and role == Qt.ItemDataRole.DecorationRole
+                and self._thumbnails is not None):
+            return thumbnail_or_placeholder(self._thumbnails, super().data(0, PathRole),
+                                            self._placeholders)
+        return super().data(column, role)
 
 
 def group_title(number: int, photos: int) -> str:

@@ -31,6 +31,19 @@ def _placeholder(edge: int, broken: bool) -> QPixmap:
     return pix
 
 
+def thumbnail_or_placeholder(thumbnails: ThumbnailCache, path: str,
+                             placeholders: dict[bool, QPixmap]) -> QPixmap:
+    """The thumbnail, asked for now (so only for rows a view shows), or a placeholder of the same
+    size until it arrives (made once per `placeholders` dict)."""
+    pix = thumbnails.pixmap(path)
+    if pix is not None:
+        return pix
+    broken = thumbnails.is_broken(path)
+    if broken not in placeholders:
+        placeholders[broken] = _placeholder(thumbnails.edge, broken)
+    return placeholders[broken]
+
+
 class _ThumbnailRows(QAbstractListModel):
     """Shared part: rows that have a path and a thumbnail."""
 
@@ -51,13 +64,7 @@ class _ThumbnailRows(QAbstractListModel):
     def _decoration(self, path: str):
         if self._thumbnails is None:
             return None
-        pix = self._thumbnails.pixmap(path)
-        if pix is not None:
-            return pix
-        broken = self._thumbnails.is_broken(path)
-        if broken not in self._placeholders:
-            self._placeholders[broken] = _placeholder(self._thumbnails.edge, broken)
-        return self._placeholders[broken]
+        return thumbnail_or_placeholder(self._thumbnails, path, self._placeholders)
 
     def _on_thumbnail(self, path: str) -> None:
         for row in self._rows_of_path(path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from photos import make_photo
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QIcon
 from ui_helpers import use_own_trash
 
 from desktop_app.core.records import Match
@@ -51,3 +52,29 @@ def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbo
         ["Group 1: 2 photos"]
     assert panel.checked_paths() == []
     assert panel.status.text().startswith("Moved 4 photo(s)")
+
+
+def test_thumbnails_are_made_only_for_the_photos_in_view(qtbot, tmp_path):
+    from desktop_app.ui.thumbnails import ThumbnailCache
+
+    folder = tmp_path / "many"
+    paths = photo_copies(folder, "IMG_", 1000)
+    thumbnails = ThumbnailCache(edge=96, threads=1, disk_cache=False)
+    asked, made = set(), set()
+    real_pixmap = thumbnails.pixmap
+    thumbnails.pixmap = lambda path: asked.add(path) or real_pixmap(path)
+    thumbnails.ready.connect(made.add)
+    panel = DuplicatesPanel(thumbnails)
+    qtbot.addWidget(panel)
+    panel.resize(700, 600)
+    panel.show()
+    panel.set_groups([as_group(paths[i:i + 2], i) for i in range(0, 1000, 2)])
+    qtbot.waitUntil(lambda: paths[0] in made, timeout=30000)
+    shown = QIcon(panel.tree.topLevelItem(0).child(0).data(0, Qt.ItemDataRole.DecorationRole))
+    assert shown.pixmap(96).toImage() == real_pixmap(paths[0]).toImage()  # the thumbnail
+    # A few screens' worth at most, not one per photo (5,000 groups started 10,000 jobs).
+    assert len(asked) < 100
+    panel.tree.scrollToBottom()
+    qtbot.waitUntil(lambda: paths[-1] in made, timeout=30000)
+    assert len(asked) < 200
+    thumbnails.shutdown()
