@@ -225,6 +225,7 @@ class MainWindow(QMainWindow):
         w.retry_pending.connect(self._on_retry_pending)
         self.watcher.folder_unavailable.connect(self._on_folder_unavailable)
         self.watcher.folder_available.connect(self._on_folder_available)
+        self.watcher.folder_unreadable.connect(self._on_folder_unreadable)
         self.thread_.start()
 
     @Slot(str)
@@ -246,6 +247,11 @@ class MainWindow(QMainWindow):
             return
         self.tell(f"{folder} is not available (drive unplugged, or the folder moved or "
                   "removed?). Its photos are kept; it is checked again when it is back.")
+
+    @Slot(str, str)
+    def _on_folder_unreadable(self, folder: str, cause: str) -> None:
+        self.tell(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
+                  "access to the folder again; it is then checked for changes.")
 
     @Slot(str)
     def _on_folder_available(self, folder: str) -> None:

@@ -17,6 +17,10 @@ another watched folder that is still there and saw it deleted or moved away (the
 that folder saw are reported: its photos leave the library with it). When it is back it
 is watched again, `folder_available(folder)` is emitted, then `paths_changed([folder])` asks for
 a reconcile of the whole folder (what changed while it was away).
+
+The checker also opens each watched folder: one that is there but cannot be read (its
+permissions were changed) gives `folder_unreadable(folder, cause)` once, nothing is reported
+removed, and when it can be read again `paths_changed([folder])` reconciles it.
 """
 
 from __future__ import annotations
@@ -103,9 +107,13 @@ class FolderWatcher(QObject):
     # A folder that was unavailable is back and watched again; paths_changed([folder]) follows
     # (after the debounce) so the indexer reconciles what changed while it was away.
     folder_available = Signal(str)
+    # A watched folder is there but cannot be read now (its permissions were changed): (folder,
+    # cause). Nothing under it is reported removed; once readable again it is reconciled.
+    folder_unreadable = Signal(str, str)
     _poke = Signal()
     _root_went_away = Signal(str, int)  # from an observer thread: (folder, generation)
     _presence = Signal(list, list)  # from the checker thread: [(folder, generation)] gone, [back]
+    _readability = Signal(list, list)  # from the checker thread: [(folder, cause)], [readable]
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -122,6 +130,7 @@ class FolderWatcher(QObject):
         self._poke.connect(self._on_poke)  # queued: emitted from the observer thread
         self._root_went_away.connect(self._on_root_went_away)  # queued, as _poke
         self._presence.connect(self._on_presence)  # queued: emitted from the checker thread
+        self._readability.connect(self._on_readability)  # queued, as _presence
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
@@ -130,6 +139,7 @@ class FolderWatcher(QObject):
         # to come back (folder -> the _Root they had, or one made up if never watched).
         self._roots: dict[str, _Root] = {}
         self._waiting: dict[str, _Root] = {}
+        self._unreadable: set[str] = set()  # watched folders that could not be opened
         self._generation = 0
         self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
         self._checker: _Checker | None = None
@@ -188,6 +198,7 @@ class FolderWatcher(QObject):
         with self._lock:
             self._roots.clear()
             self._waiting.clear()
+            self._unreadable.clear()
 
     def _schedule(self, folder: str, polling: bool) -> bool:
         observer = self._observer(polling)
@@ -203,14 +214,20 @@ class FolderWatcher(QObject):
                         "or use polling for this folder", folder, exc)
             return False
         self._watches[folder] = (observer, handle)
+        unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
         with self._lock:
             self._roots[folder] = _Root(polling, identity, mount_point, self._generation)
+            if unreadable:
+                self._unreadable.add(folder)
+            else:
+                self._unreadable.discard(folder)
         return True
 
     def _unschedule(self, folder: str) -> _Root | None:
         entry = self._watches.pop(folder, None)
         with self._lock:
             root = self._roots.pop(folder, None)
+            self._unreadable.discard(folder)
         if entry:
             observer, handle = entry
             try:
@@ -253,6 +270,18 @@ class FolderWatcher(QObject):
                 self._presence.emit(gone, back)
             except RuntimeError:  # the watcher was deleted
                 return False
+        gone_now = {f for f, _g in gone}
+        causes = {f: _unreadable_because(f) for f in roots if f not in gone_now}
+        with self._lock:
+            denied = [(f, c) for f, c in causes.items() if c and f not in self._unreadable]
+            readable = [f for f, c in causes.items() if not c and f in self._unreadable]
+            self._unreadable.difference_update(readable)
+            self._unreadable.update(f for f, _c in denied)
+        if denied or readable:
+            try:
+                self._readability.emit(denied, readable)
+            except RuntimeError:
+                return False
         return True
 
     @Slot(list, list)
@@ -262,6 +291,18 @@ class FolderWatcher(QObject):
         for folder in back:
             if folder in self._waiting:
                 self._come_back(folder)
+
+    @Slot(list, list)
+    def _on_readability(self, denied: list, readable: list) -> None:
+        for folder, cause in denied:
+            if folder in self._watches:
+                log.warning("%s: the folder cannot be read (%s); its photos are kept", folder,
+                            cause)
+                self.folder_unreadable.emit(folder, cause)
+        for folder in readable:
+            if folder in self._watches:  # changes made meanwhile may not have been seen
+                log.info("%s: the folder can be read again; indexing what changed", folder)
+                self._record([(folder, CHANGED)])
 
     @Slot(str, int)
     def _on_root_went_away(self, folder: str, generation: int) -> None:
@@ -406,6 +447,18 @@ def _present(folder: str, root: _Root) -> bool:
         return os.path.isdir(folder) and (not root.mount_point or os.path.ismount(folder))
     except OSError:
         return False
+
+
+def _unreadable_because(folder: str) -> str | None:
+    """Why the folder cannot be opened (its permissions), or None when it can be. Other errors
+    (not there, a dead drive) are for _present and the indexer's scan to tell."""
+    try:
+        with os.scandir(folder):
+            return None
+    except PermissionError as exc:
+        return exc.strerror or str(exc)
+    except OSError:
+        return None
 
 
 def _same_folder(folder: str, root: _Root, mounts: list[tuple[str, int]] | None) -> bool:

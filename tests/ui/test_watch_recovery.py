@@ -4,9 +4,11 @@ folders, the real watcher (inotify), and the real window and library for the end
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from photos import make_photo
@@ -236,3 +238,95 @@ def test_deleting_a_watched_folder_inside_another_removes_its_photos(qtbot, make
     assert "photos leave the library" in window.statusBar().currentMessage()
     make_photo(trip / "hubble.jpg", "hubble_deep_field", size=(180, 180))  # made again
     wait_rows(qtbot, window, 2, timeout=20000)
+
+
+def test_a_watched_folder_made_unreadable_is_said_once_and_its_photos_are_kept(
+        qtbot, make_window, library_photos, monkeypatch):
+    monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    folder = str(library_photos)
+    checks = []
+    real_check = window.watcher._check
+    monkeypatch.setattr(window.watcher, "_check", lambda: checks.append(1) or real_check())
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    real_scandir = os.scandir
+
+    def denied_scandir(path="."):
+        # Root reads any folder whatever its mode: the denial a user would get, simulated.
+        if os.fspath(path) == folder:
+            raise PermissionError(errno.EACCES, "Permission denied", folder)
+        return real_scandir(path)
+
+    def said() -> list[str]:
+        return [m for m in messages if "cannot be read" in m]
+
+    os.chmod(folder, 0)
+    try:
+        monkeypatch.setattr(os, "scandir", denied_scandir)
+        qtbot.waitUntil(lambda: bool(said()), timeout=10000)
+        assert said() == [(f"{folder} cannot be read (Permission denied). Its photos are kept. "
+                           "Give your user read access to the folder again; it is then checked "
+                           "for changes.")]
+        # A rescan while it cannot be read removes nothing.
+        with qtbot.waitSignal(window.worker.finished_job, timeout=20000):
+            window.watcher.paths_changed.emit([folder])
+        wait_idle(qtbot, window)
+        qtbot.wait(200)  # any photos_changed applied to the grid
+        assert window.photos_model.rowCount() == 6
+        seen = len(checks)
+        qtbot.waitUntil(lambda: len(checks) >= seen + 3, timeout=10000)
+        assert len(said()) == 1  # once, not at every check
+    finally:
+        os.chmod(folder, 0o755)
+        monkeypatch.setattr(os, "scandir", real_scandir)
+    # Readable again: the folder is checked for what changed meanwhile.
+    with qtbot.waitSignal(window.watcher.paths_changed, timeout=10000,
+                          check_params_cb=lambda paths: paths == [folder]):
+        pass
+    wait_idle(qtbot, window)
+    assert window.photos_model.rowCount() == 6
+
+
+WATCH_AND_CHMOD = """
+import os, sys
+from PySide6.QtCore import QCoreApplication, QTimer
+from desktop_app.watch import FolderWatcher
+app = QCoreApplication([])
+folder = sys.argv[1]
+watcher = FolderWatcher(recheck_s=0.1)
+assert watcher.watch(folder)
+seen = []
+watcher.folder_unreadable.connect(lambda f, cause: seen.append(f"unreadable {f} {cause}"))
+watcher.paths_changed.connect(lambda paths: (seen.append(f"changed {paths}"), app.quit()))
+QTimer.singleShot(200, lambda: os.chmod(folder, 0))
+watcher.folder_unreadable.connect(lambda *_: os.chmod(folder, 0o755))
+QTimer.singleShot(20000, app.quit)
+app.exec()
+watcher.stop()
+print(seen)
+"""
+
+
+def test_a_folder_really_made_unreadable_is_reported_then_reconciled(tmp_path):
+    """The real permission check, without simulation: as root, in a process that has dropped
+    the capabilities that let root read any folder (setpriv)."""
+    folder = tmp_path / "photos"
+    make_photo(folder / "a.jpg", "coffee", size=(32, 32))
+    cmd = [sys.executable, "-c", WATCH_AND_CHMOD, str(folder)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: root reads any folder")
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
+                              timeout=60)
+    finally:
+        os.chmod(folder, 0o755)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str([f"unreadable {folder} Permission denied",
+                                       f"changed {[str(folder)]}"])
