@@ -116,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and every photo that could not be read, with the reason.")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
-    # The usage is spelled out: argparse would show the optional ACTION as required.
     p = sub.add_parser("forget", help="remove folders and their photos from the library",
                        description="Remove each FOLDER (as `status` lists it) and its photos, "
                                    "with their codes, from the library. The files on disk are "
@@ -125,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
+    # The usage is spelled out: argparse would show the optional ACTION as required.
     p = sub.add_parser("models", help="list, import and activate models",
                        usage="%(prog)s [-h] [--json] [list | import DIR [--activate] | "
                              "activate NAME|DIR]",

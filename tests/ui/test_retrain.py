@@ -326,6 +326,17 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     assert load_encoder(dialog.new_model_dir).bits == 12
 
 
+def retraining_from_the_window(qtbot, window, python: str, albums) -> RetrainDialog:
+    """The window's retrain dialog, started on the stand-in trainer `python` (which says
+    `start` for 12 photos), once it shows that training began."""
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, python
+    dialog.albums_edit.setText(str(albums))
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    return dialog
+
+
 def test_closing_the_window_lets_a_running_trainer_save_its_checkpoint(qtbot, make_window,
                                                                        tmp_path, albums):
     saved = tmp_path / "checkpoint-saved"
@@ -341,11 +352,7 @@ def test_closing_the_window_lets_a_running_trainer_save_its_checkpoint(qtbot, ma
         time.sleep(60)
     """)
     window = make_window()
-    dialog = window.open_retrain()
-    dialog.readiness, dialog.process.python = READY, python
-    dialog.albums_edit.setText(str(albums))
-    dialog.start()
-    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    dialog = retraining_from_the_window(qtbot, window, python, albums)
     window.close()
     assert not dialog.process.is_running()
     assert saved.read_text() == "saved"
@@ -360,11 +367,7 @@ def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_p
         time.sleep(60)
     """)
     window = make_window()
-    dialog = window.open_retrain()
-    dialog.readiness, dialog.process.python = READY, python
-    dialog.albums_edit.setText(str(albums))
-    dialog.start()
-    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    dialog = retraining_from_the_window(qtbot, window, python, albums)
     # Pressing "Retrain on my albums…" again must not offer a second, concurrent run (it would
     # continue the same unfinished run, in the same folder).
     window.model_panel.retrain_button.click()
