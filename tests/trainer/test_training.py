@@ -278,3 +278,28 @@ def test_finetune_batchnorm_statistics_frozen_or_updated(mode):
     with pytest.raises(ValueError, match="batchnorm"):
         FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
                         build_backbone(pretrained=False), spec, batchnorm="sync")
+
+
+@pytest.mark.parametrize("bfloat16", [False, True])
+def test_finetune_on_a_cpu_runs_the_network_in_bfloat16_only_when_asked(bfloat16):
+    from trainer.backbones import build_backbone
+    from trainer.features import input_spec_for
+    from trainer.finetune import FinetuneTrainer
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(40) % 4
+    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
+    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+    torch.manual_seed(0)
+    trainer = FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                              build_backbone(pretrained=False), spec, cpu_bfloat16=bfloat16)
+    seen = []
+    conv = next(m for m in trainer.backbone.modules() if isinstance(m, torch.nn.Conv2d))
+    conv.register_forward_hook(lambda _m, _i, out: seen.append(out.dtype))
+    losses = [trainer.train_step() for _ in range(2)]
+    codes = trainer.outputs(np.arange(30, 40))
+    want = torch.bfloat16 if bfloat16 else torch.float32
+    assert seen and set(seen) == {want}  # training steps and validation outputs alike
+    assert all(np.isfinite(losses)) and codes.dtype == np.float32 and np.isfinite(codes).all()
+    assert all(p.dtype == torch.float32 for p in trainer.backbone.parameters())  # kept in fp32
