@@ -209,19 +209,26 @@ def test_mixup_and_cutmix_blend_each_photo_with_another_and_report_its_share():
     assert same is x and none is None
 
 
-def test_finetune_with_cutmix_trains_and_its_settings_are_part_of_the_checkpoint_identity():
-    from trainer.backbones import build_backbone
-    from trainer.config_rules import CHOICES
+def tiny_finetune_inputs():
+    """40 random 32-px photos in 4 classes, a 12-bit head config and Lite0's input at 32 px:
+    enough for a FinetuneTrainer to take real steps in a second."""
     from trainer.features import input_spec_for
-    from trainer.finetune import MIX_KINDS, FinetuneTrainer, finetune_identity
-
-    assert CHOICES["finetune.mix"] == MIX_KINDS
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
     labels = np.arange(40) % 4
     cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
-    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+    return images, labels, cfg, input_spec_for("efficientnet_lite0", size=32, crop="none")
+
+
+def test_finetune_with_cutmix_trains_and_its_settings_are_part_of_the_checkpoint_identity():
+    from trainer.backbones import build_backbone
+    from trainer.config_rules import CHOICES
+    from trainer.finetune import MIX_KINDS, FinetuneTrainer, finetune_identity
+
+    assert CHOICES["finetune.mix"] == MIX_KINDS
+
+    images, labels, cfg, spec = tiny_finetune_inputs()
 
     def make(mix):
         torch.manual_seed(0)
@@ -260,14 +267,9 @@ def test_val_database_is_a_setting_and_sizes_the_validation_database():
 @pytest.mark.parametrize("mode", ["frozen", "train"])
 def test_finetune_batchnorm_statistics_frozen_or_updated(mode):
     from trainer.backbones import build_backbone
-    from trainer.features import input_spec_for
     from trainer.finetune import FinetuneTrainer
 
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(40) % 4
-    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
-    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+    images, labels, cfg, spec = tiny_finetune_inputs()
     trainer = FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
                               build_backbone(pretrained=False), spec, batchnorm=mode)
     bn = next(m for m in trainer.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d))
@@ -283,14 +285,9 @@ def test_finetune_batchnorm_statistics_frozen_or_updated(mode):
 @pytest.mark.parametrize("bfloat16", [False, True])
 def test_finetune_on_a_cpu_runs_the_network_in_bfloat16_only_when_asked(bfloat16):
     from trainer.backbones import build_backbone
-    from trainer.features import input_spec_for
     from trainer.finetune import FinetuneTrainer
 
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(40) % 4
-    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
-    spec = input_spec_for("efficientnet_lite0", size=32, crop="none")
+    images, labels, cfg, spec = tiny_finetune_inputs()
     torch.manual_seed(0)
     trainer = FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
                               build_backbone(pretrained=False), spec, cpu_bfloat16=bfloat16)
