@@ -1,7 +1,7 @@
 """Can fine-tuning go faster on this CPU? One training step of EfficientNet-Lite0 (batch 64, the
 trainer's fine-tuning step: BatchNorm frozen, channels-last, Adam over backbone and a 128-bit
-head) in float32 (what `FinetuneTrainer` does on a CPU), under bfloat16 autocast (the CPU has
-AMX tiles for bfloat16) and through torch.compile:
+head) in float32 (what `FinetuneTrainer` does on a CPU by default), under bfloat16 autocast
+(its `cpu_bfloat16=True`; the CPU has AMX tiles for bfloat16) and through torch.compile:
 
     nice -n 5 .venv/bin/python bench/finetune_step_speed.py [--sizes 160 224] [--steps 5]
 

@@ -183,12 +183,10 @@ class FinetuneTrainer(HeadTrainer):
         return x.contiguous(memory_format=torch.channels_last)
 
     def _autocast(self) -> torch.autocast:
-        """float16 on CUDA (amp), bfloat16 on a CPU (cpu_bfloat16), else off. Read with getattr:
-        __init__ extracts the starting features before it has set both."""
+        """float16 on CUDA (amp), bfloat16 on a CPU (cpu_bfloat16), else off."""
         if self._device_for_pixels.type == "cuda":
-            return torch.autocast("cuda", dtype=torch.float16, enabled=getattr(self, "amp", False))
-        return torch.autocast("cpu", dtype=torch.bfloat16,
-                              enabled=getattr(self, "cpu_bfloat16", False))
+            return torch.autocast("cuda", dtype=torch.float16, enabled=self.amp)
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bfloat16)
 
     def _backbone_features(self, idx: np.ndarray, train: bool) -> torch.Tensor:
         with self._autocast():
