@@ -103,12 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     p = sub.add_parser("duplicates", help="groups of near-identical photos",
-                       description="Groups of photos whose codes are within D bits of each "
-                                   "other (0 = identical codes). Distances are to the first "
-                                   "photo of each group.")
+                       description="Groups of photos whose codes are within D bits of "
+                                   "another photo of the group (0 = identical codes), so two "
+                                   "photos of one group may be further apart. Distances are to "
+                                   "the first photo of each group.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
-                   help="largest Hamming distance inside a group (default: one bit in eight "
-                        "of the model's code, 12 for the 96-bit default model)")
+                   help="two photos within this Hamming distance are in one group (default: "
+                        "one bit in eight of the model's code, 12 for the 96-bit default "
+                        "model)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     p = sub.add_parser("status", help="photo counts, active model, photos that failed and why",
