@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "activate NAME|DIR]",
                        description="Without an action, lists the models (like `models list`).")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
-    msub = p.add_subparsers(dest="action", metavar="ACTION")
+    msub = p.add_subparsers(dest="action", metavar="ACTION", prog="lookalike models")
     # SUPPRESS: an action's own --json default must not undo `models --json ACTION`.
     m = msub.add_parser("list", help="the models this library knows, the active one marked")
     m.add_argument("--json", action="store_true", help="print JSON on stdout",

@@ -275,6 +275,15 @@ def test_models_help_shows_the_action_as_optional(capsys):
     assert " ACTION" not in usage
 
 
+def test_models_actions_help_shows_their_own_usage(capsys):
+    """Not the `models` usage (with every action spelled out) followed by the action's own."""
+    for action, usage in (("list", "lookalike models list [-h] [--json]\n"),
+                          ("import", "lookalike models import [-h] [--activate] [--json] DIR\n"),
+                          ("activate", "lookalike models activate [-h] [--json] NAME|DIR\n")):
+        code, out, _ = run(capsys, "models", action, "--help")
+        assert code == 0 and out.startswith("usage: " + usage), out
+
+
 def test_counts_of_one_say_photo_not_photos(capsys, tmp_path, photo_factory, tiny_model_dir):
     photo_factory("one/only.jpg", "chelsea")
     run(capsys, "models", "import", tiny_model_dir)
