@@ -201,6 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder = argv[command_at]
         if os.path.isdir(folder) and command_at == len(argv) - 1:
             return run_app(folder)
+        if os.path.isdir(folder):
+            print(f"lookalike: '{folder}' is a folder, but `lookalike FOLDER` (open the app on "
+                  "it) takes nothing after it; to index folders use `lookalike index "
+                  "FOLDER...`. See `lookalike --help`.", file=sys.stderr)
+            return EXIT_USAGE
         print(f"lookalike: '{folder}' is neither a command ({', '.join(COMMANDS)}) nor a "
               "folder. See `lookalike --help`.", file=sys.stderr)
         return EXIT_USAGE

@@ -132,6 +132,12 @@ def test_usage_errors(capsys, tmp_path, tiny_model_dir):
     assert code == cli.EXIT_USAGE and "does not exist" in err
     code, _, err = run(capsys, "nonsense-word")
     assert code == cli.EXIT_USAGE and "neither a command" in err
+    # A folder followed by more words is still a folder: the message must not say otherwise.
+    (tmp_path / "photos").mkdir()
+    for extra in ("-v", str(tmp_path)):
+        code, _, err = run(capsys, tmp_path / "photos", extra)
+        assert code == cli.EXIT_USAGE and "neither" not in err, err
+        assert "nothing after it" in err and "lookalike index FOLDER..." in err
     code, _, err = run(capsys, "similar", "x.jpg", "-k", "0")
     assert code == cli.EXIT_USAGE
     code, _, err = run(capsys, "--model", tiny_model_dir, "similar", tmp_path / "nope.jpg")
