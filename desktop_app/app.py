@@ -17,7 +17,9 @@ from . import paths
 log = logging.getLogger("desktop_app")
 
 
-def setup_logging() -> None:
+def setup_logging(verbose: int = 0) -> None:
+    """Info by default (the app's log is for bug reports); `lookalike -v` adds debug output,
+    LOOKALIKE_LOG=LEVEL overrides both."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     try:
         paths.log_dir().mkdir(parents=True, exist_ok=True)
@@ -26,7 +28,8 @@ def setup_logging() -> None:
             encoding="utf-8"))
     except OSError as exc:  # a read-only home must not stop the app
         print(f"lookalike: cannot write logs to {paths.log_dir()} ({exc})", file=sys.stderr)
-    logging.basicConfig(level=os.environ.get("LOOKALIKE_LOG", "INFO").upper(),
+    level = os.environ.get("LOOKALIKE_LOG") or ("DEBUG" if verbose else "INFO")
+    logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
 
@@ -69,8 +72,8 @@ def configure_runtime() -> None:
     sys.setswitchinterval(0.001)
 
 
-def main(folder: str | None = None) -> int:
-    setup_logging()
+def main(folder: str | None = None, verbose: int = 0) -> int:
+    setup_logging(verbose)
     install_excepthook()
     configure_runtime()
     from PySide6.QtCore import Qt

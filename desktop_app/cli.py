@@ -194,13 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command_at = _first_command(argv)
     if command_at is not None and argv[command_at] == "train":
-        return run_train(argv[command_at + 1:])
+        return _hand_over_to_trainer(argv[:command_at], argv[command_at + 1:])
     if command_at is None and not {"-h", "--help", "--version"} & set(argv):
-        return run_app(None)
+        return _open_app(argv, None)
     if command_at is not None and argv[command_at] not in COMMANDS:
         folder = argv[command_at]
         if os.path.isdir(folder) and command_at == len(argv) - 1:
-            return run_app(folder)
+            return _open_app(argv[:command_at], folder)
         if os.path.isdir(folder):
             print(f"lookalike: '{folder}' is a folder, but `lookalike FOLDER` (open the app on "
                   "it) takes nothing after it; to index folders use `lookalike index "
@@ -297,7 +297,46 @@ def _stop_on_sigint() -> Iterator:
         signal.signal(signal.SIGINT, previous)
 
 
-def run_app(folder: str | None) -> int:
+def _global_options(before: list[str], what: str) -> argparse.Namespace | int:
+    """The global options given before the app or `train`, or an exit code when they cannot
+    apply there: --model and the progress switches belong to lookalike's own commands, and
+    silently dropping them would leave the user believing they took effect."""
+    try:
+        options = build_parser().parse_args(before)
+    except SystemExit as exc:  # an unknown option: argparse has said so
+        return int(exc.code or 0)
+    given = [name for name, on in (("--model", options.model), ("--progress", options.progress),
+                                   ("--no-progress", options.no_progress)) if on]
+    if given:
+        print(f"lookalike: {given[0]} applies to lookalike's commands (index, similar, ...), "
+              f"not to {what}. " + (
+                  "The app uses the library's active model: switch it in the app's Model tab "
+                  "or with `lookalike models activate DIR`." if what == "the desktop app"
+                  else "Give the trainer's own options after `train` (see `lookalike train "
+                       "--help`)."), file=sys.stderr)
+        return EXIT_USAGE
+    return options
+
+
+def _open_app(before: list[str], folder: str | None) -> int:
+    options = _global_options(before, "the desktop app")
+    if isinstance(options, int):
+        return options
+    return run_app(folder, options.verbose)
+
+
+def _hand_over_to_trainer(before: list[str], argv: list[str]) -> int:
+    options = _global_options(before, "`lookalike train`")
+    if isinstance(options, int):
+        return options
+    if options.verbose:  # the trainer's own -v goes after its sub-command, if one is named
+        at = 1 if argv and argv[0] in ("prepare", "train", "evaluate", "export", "run",
+                                       "inspect") else 0
+        argv = [*argv[:at], "--verbose", *argv[at:]]
+    return run_train(argv)
+
+
+def run_app(folder: str | None, verbose: int = 0) -> int:
     try:
         from . import app
     except ImportError as exc:
@@ -305,7 +344,7 @@ def run_app(folder: str | None) -> int:
               "GUI dependencies (`pip install -e '.[cpu]'`), or use the commands in "
               "`lookalike --help`.", file=sys.stderr)
         return EXIT_MISSING_PART
-    return int(app.main(folder) or 0)
+    return int(app.main(folder, verbose=verbose) or 0)
 
 
 def run_train(argv: list[str]) -> int:

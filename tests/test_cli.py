@@ -127,6 +127,32 @@ def test_damaged_model_is_refused(capsys, album, tiny_model_dir, tmp_path):
     assert code == cli.EXIT_MODEL and "sha256" in err
 
 
+def test_global_options_before_the_app_or_train_are_honoured_or_refused(capsys, tmp_path,
+                                                                         monkeypatch):
+    """`lookalike --model DIR` (the app) and `lookalike --model DIR train ...` used to drop the
+    option without a word; -v now reaches the app and the trainer, the rest is refused."""
+    opened, trained = [], []
+    monkeypatch.setattr(cli, "run_app", lambda folder, verbose=0: opened.append((folder,
+                                                                                 verbose)) or 0)
+    monkeypatch.setattr(cli, "run_train", lambda argv: trained.append(argv) or 0)
+    for argv in (["--model", tmp_path], ["--no-progress", tmp_path], ["--progress"]):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE and "not to the desktop app" in err, (argv, err)
+    code, _, err = run(capsys, "--bogus")
+    assert code == cli.EXIT_USAGE and "--bogus" in err
+    code, _, err = run(capsys, "--model", tmp_path, "train", "albums", "--out", "m")
+    assert code == cli.EXIT_USAGE and "after `train`" in err
+    assert opened == [] and trained == []
+
+    assert run(capsys, "-vv", tmp_path)[0] == 0
+    assert run(capsys, "-v", "train", "albums", "--out", "m")[0] == 0
+    assert run(capsys, "-v", "train", "prepare", "albums")[0] == 0
+    assert run(capsys, "train", "albums", "--out", "m")[0] == 0
+    assert opened == [(str(tmp_path), 2)]
+    assert trained == [["--verbose", "albums", "--out", "m"], ["prepare", "--verbose", "albums"],
+                       ["albums", "--out", "m"]]
+
+
 def test_usage_errors(capsys, tmp_path, tiny_model_dir):
     code, _, err = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "missing")
     assert code == cli.EXIT_USAGE and "does not exist" in err
