@@ -274,6 +274,13 @@ class RetrainDialog(QDialog):
             self.process.cancel()
         super().closeEvent(event)
 
+    def reject(self) -> None:
+        # Escape: QDialog would only hide the dialog, leaving the run going unseen; it stops the
+        # trainer (checkpoint kept) like closing the dialog does.
+        if self.process.is_running():
+            self.process.cancel()
+        super().reject()
+
     @Slot(dict)
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")

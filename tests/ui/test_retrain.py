@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from photos import make_photo
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from tiny_model import make_tiny_model
 
@@ -163,6 +163,19 @@ def test_cancel_stops_the_trainer_and_says_the_checkpoint_was_kept(qtbot, tmp_pa
     assert (Path(out) / "training" / "checkpoint.pt").is_file()
     assert "cancelled" in dialog.status_label.text().lower()
     assert f"checkpoint was kept in {out}" in dialog.status_label.text()
+
+
+def test_escape_stops_the_trainer_like_closing_the_dialog(qtbot, tmp_path, albums):
+    """Escape used to hide the dialog and leave the trainer running unseen."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
+        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert done.args[0] == 130 and not dialog.isVisible()
+    assert (Path(dialog.new_model_dir) / "training" / "checkpoint.pt").is_file()
 
 
 def test_cancel_before_a_checkpoint_does_not_promise_one(qtbot, tmp_path, albums):
