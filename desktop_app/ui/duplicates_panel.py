@@ -51,7 +51,9 @@ class DuplicatesPanel(QWidget):
         self.distance_spin = QSpinBox()
         self.distance_spin.setRange(0, 64)
         self.distance_spin.setValue(distance)
-        self.distance_spin.setToolTip("Photos whose codes differ in at most this many bits")
+        self.distance_spin.setToolTip(
+            "Two photos whose codes differ in at most this many bits go in one group; a group "
+            "joins such pairs, so two of its photos may differ in more")
         self.find_button = QPushButton("Find duplicates")
         self.find_button.clicked.connect(
             lambda: self.find_requested.emit(self.distance_spin.value()))
