@@ -1,5 +1,6 @@
-"""PySide6 6.12.0's emit() steals a reference to True (and dict/list payloads one to None); the
-app must survive many thousands of emits and exit cleanly."""
+"""PySide6 6.12.0's emit() steals a reference to True (and dict/list payloads one to None);
+pyproject.toml excludes that release, and with the binding installed the app must survive many
+thousands of emits and exit cleanly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import textwrap
 
 def test_many_emits_then_a_clean_exit():
     code = textwrap.dedent("""
-        import desktop_app.ui  # applies the workaround
+        import desktop_app.ui  # the app's Qt package first, as the app imports it
         from PySide6.QtCore import QObject, Signal
         class E(QObject):
             d = Signal(dict)
