@@ -109,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the first photo of each group.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
                    help="two photos within this Hamming distance are in one group (default: "
-                        "one bit in eight of the model's code, 12 for the 96-bit default "
-                        "model)")
+                        "one bit in eight of the model's code and at least 2, 12 for the "
+                        "96-bit default model)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     p = sub.add_parser("status", help="photo counts, active model, photos that failed and why",
