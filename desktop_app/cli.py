@@ -355,8 +355,10 @@ def run_train(argv: list[str]) -> int:
             raise ImportError("No module named 'torch'")
         from trainer import cli as trainer_cli
     except (ImportError, ValueError) as exc:  # ValueError: find_spec on a half-imported module
+        from .install_hint import train_install_hint
+
         print(f"lookalike: training needs the `train` extra, which is not installed ({exc}). "
-              "Install it with `pip install -e '.[cpu,train]'`.", file=sys.stderr)
+              f"Install it with {train_install_hint()}.", file=sys.stderr)
         return EXIT_MISSING_PART
     return int(trainer_cli.main(argv, prog="lookalike train") or 0)
 

@@ -4,6 +4,7 @@ PyInstaller bundle built from packaging/lookalike.spec runs the same command lin
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -81,6 +82,23 @@ def test_an_install_from_the_wheel_indexes_with_its_default_model(wheel, tmp_pat
     status = subprocess.run([sys.executable, "-m", "desktop_app", "status"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, check=False, timeout=120)
     assert "Active model: default" in status.stdout, status.stdout + status.stderr
+
+
+def test_train_without_torch_names_the_wheel_it_was_installed_from(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel[0]).extractall(site)
+    # What pip records when it installs the wheel (PEP 610); the hint is built from it.
+    (dist_info,) = site.glob("lookalike-*.dist-info")
+    (dist_info / "direct_url.json").write_text(
+        json.dumps({"url": wheel[0].as_uri(), "archive_info": {}}), encoding="utf-8")
+    code = ("import sys; sys.modules['torch'] = None; "  # as without the `train` extra
+            "from desktop_app.cli import main; sys.exit(main(['train', 'albums']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(site)},
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 6, done.stderr[-2000:]
+    assert f"{sys.executable} -m pip install '{wheel[0]}[train]'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
 
 
 @pytest.mark.slow

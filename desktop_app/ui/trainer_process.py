@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
+from ..install_hint import train_install_hint
+
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = ("pip install 'lookalike[train]'  (in a source checkout: "
-                ".venv/bin/pip install -e '.[train]')")
 CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoint
 
 
@@ -32,10 +32,11 @@ def trainer_readiness(find_spec: Callable = importlib.util.find_spec) -> Readine
     """Whether `python -m trainer` can run here, checked without importing torch."""
     if find_spec("trainer") is None:
         return Readiness(False, "The Lookalike trainer is not part of this installation, so "
-                         f"training is not available. Install it with: {INSTALL_HINT}", False)
+                         "training is not available. Install it with "
+                         f"{train_install_hint()}.", False)
     if find_spec("torch") is None or find_spec("torchvision") is None:
         return Readiness(False, "Training needs the trainer extra (PyTorch), which is not "
-                         f"installed. Install it with: {INSTALL_HINT}", False)
+                         f"installed. Install it with {train_install_hint()}.", False)
     gpu = bool(shutil.which("nvidia-smi")) or os.path.exists("/proc/driver/nvidia/version")
     message = "" if gpu else ("No NVIDIA GPU was found: training will run on the CPU, which "
                               "works but is much slower (expect minutes for a few hundred "
@@ -148,7 +149,8 @@ class TrainerProcess(QObject):
     def _on_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self.failed.emit(f"Could not start the trainer ({self.python} -m trainer): "
-                             f"{self._proc.errorString()}. Install it with: {INSTALL_HINT}")
+                             f"{self._proc.errorString()}. Install it with "
+                             f"{train_install_hint()}.")
             self._proc = None
 
     @Slot(int, QProcess.ExitStatus)

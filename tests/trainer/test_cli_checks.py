@@ -14,6 +14,7 @@ import pytest
 from photos import make_photo
 from unwritable import unwritable_prefix
 
+from desktop_app.install_hint import train_install_hint
 from trainer.cli import main
 
 
@@ -143,7 +144,7 @@ def test_without_torch_the_error_is_one_line_with_the_install_hint(albums, tmp_p
     assert "Traceback" not in done.stderr
     run = events(done.stdout)
     assert run[-1]["event"] == "error"
-    assert "pip install -e '.[cpu,train]'" in run[-1]["message"]
+    assert train_install_hint() in run[-1]["message"]
     assert "No module named 'torch'" in run[-1]["message"]
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "pip install" in errors[0]

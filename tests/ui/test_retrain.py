@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from tiny_model import make_tiny_model
 
+from desktop_app.install_hint import train_install_hint
 from desktop_app.ui import unfinished_runs
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.trainer_process import Readiness, trainer_readiness
@@ -39,12 +40,13 @@ def test_missing_trainer_extra_names_the_install_command(qtbot):
         return None if name in ("torch", "torchvision") else importlib.util.find_spec(name)
 
     readiness = trainer_readiness(find_spec=no_torch)
-    assert not readiness.can_train and "pip install 'lookalike[train]'" in readiness.message
+    assert not readiness.can_train and train_install_hint() in readiness.message
+    assert "lookalike[train]" not in readiness.message  # not on PyPI
     dialog = RetrainDialog(None, readiness=readiness)
     qtbot.addWidget(dialog)
     dialog.show()
     assert "Training is not available" in dialog.readiness_label.text()
-    assert "lookalike[train]" in dialog.readiness_label.text()
+    assert "pip install" in dialog.readiness_label.text()
     assert not dialog.inspect_button.isEnabled() and not dialog.start_button.isEnabled()
 
 
