@@ -101,6 +101,34 @@ def test_train_without_torch_names_the_wheel_it_was_installed_from(wheel, tmp_pa
     assert "Traceback" not in done.stderr
 
 
+def desktop_entry() -> dict[str, str]:
+    lines = (ROOT / "packaging" / "lookalike.desktop").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_the_desktop_entry_opens_what_it_claims(monkeypatch, tmp_path, photo_factory):
+    from desktop_app import cli
+
+    entry = desktop_entry()
+    program, field = entry["Exec"].split()
+    assert f'{program} = "desktop_app.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
+    assert field == "%f"  # one path: `lookalike FOLDER`, or `lookalike` alone
+    opened = []
+    monkeypatch.setattr(cli, "run_app", lambda folder, verbose=0: opened.append(folder) or 0)
+    samples = {"image/jpeg": "chelsea.jpg", "image/png": "coffee.png", "image/webp": "a.webp",
+               "image/heif": "cat.heic", "image/tiff": "scan.tif"}
+    for mime in filter(None, entry["MimeType"].split(";")):
+        if mime == "inode/directory":
+            target = tmp_path / "album"
+            target.mkdir()
+        else:  # a file manager's "Open with Lookalike" on a photo
+            target = photo_factory(f"photos/{samples[mime]}", "chelsea")
+        assert cli.main([str(target)]) == 0, f"{mime}: `lookalike {target.name}` is refused"
+        assert opened[-1] == str(target)
+    assert cli.main([]) == 0 and opened[-1] is None  # %f empty: the app on its own
+
+
 @pytest.mark.slow
 def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     build = subprocess.run(
