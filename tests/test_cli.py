@@ -184,12 +184,13 @@ def test_no_command_or_lone_folder_opens_the_app(monkeypatch, album):
 
     calls = []
     fake_app = types.ModuleType("desktop_app.app")
-    fake_app.main = lambda folder=None: calls.append(folder) or 0
+    fake_app.main = lambda folder=None, verbose=0: calls.append((folder, verbose)) or 0
     monkeypatch.setitem(sys.modules, "desktop_app.app", fake_app)
     monkeypatch.setattr("desktop_app.app", fake_app, raising=False)
     assert cli.main([]) == 0
     assert cli.main([str(album)]) == 0
-    assert calls == [None, str(album)]
+    assert cli.main(["-v"]) == 0
+    assert calls == [(None, 0), (str(album), 0), (None, 1)]
 
 
 def test_train_without_torch_says_how_to_install(capsys, monkeypatch):
