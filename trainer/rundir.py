@@ -56,8 +56,9 @@ def clear_learnt(run_dir: Path) -> None:
 
 
 def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) -> bool:
-    """Whether `run` may skip prepare (reading every photo): only to resume an unfinished run on
-    the same albums folder, its files unchanged since (names, sizes, times), same split settings."""
+    """Whether `run` may skip prepare (reading every photo): only to resume a run (finished or
+    not) on the same albums folder, its files unchanged since (names, sizes, times), same split
+    settings."""
     old = load_manifest(run_dir)
     if old is None or not old.listing or not any(run_dir.glob("*" + CHECKPOINT)):
         return False
