@@ -167,8 +167,9 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
     def progress(done: int, total: int) -> None:
         if reporter:
             reporter.progress("features", done, total)
-        if should_stop and should_stop():
-            raise Stopped()
+        if should_stop and should_stop():  # before training: maybe no checkpoint to claim
+            raise Stopped("stopped while extracting the backbone features, which are saved "
+                          "only once all are extracted; run the same command again to go on")
 
     from .backbones import weights_tag
 

@@ -215,6 +215,26 @@ def test_a_stop_while_the_albums_are_read_stops_at_once(albums, tmp_path, capsys
     assert not (tmp_path / "run" / "manifest.json").exists()
 
 
+def test_a_stop_while_the_features_are_extracted_claims_no_checkpoint(albums, tmp_path, capsys,
+                                                                     monkeypatch):
+    from trainer import features
+
+    original = features.photo_tensors
+
+    def read_then_terminate(*args, **kwargs):  # as a Ctrl-C during the features phase would
+        os.kill(os.getpid(), signal.SIGTERM)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(features, "photo_tensors", read_then_terminate)
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 130
+    last = events(capsys.readouterr().out)[-1]
+    assert last["event"] == "error"
+    assert not list((out / "training").glob("*checkpoint.pt"))  # so none may be claimed
+    assert "checkpoint" not in last["message"]
+    assert "features" in last["message"] and "run the same command again" in last["message"]
+
+
 def test_a_damaged_heads_file_is_named_and_training_again_mends_it(albums, tmp_path, capsys):
     run_dir = tmp_path / "run"
     prepare_and_train(albums, run_dir)
