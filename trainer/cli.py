@@ -2,7 +2,8 @@
 
 `lookalike train ALBUMS --out DIR` arrives here as ["ALBUMS", "--out", "DIR"]: an argument list
 that does not start with a subcommand means `run`. Exit codes: 0 done, 2 bad input, 130 stopped
-(a resumable checkpoint is on disk), 1 anything else. `inspect` never imports torch.
+(once training has begun, a resumable checkpoint is on disk), 1 anything else. `inspect` never
+imports torch.
 """
 
 from __future__ import annotations
