@@ -297,7 +297,14 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     from .backbones import backbone_from_config
     from .errors import Stopped
     from .pipeline import input_spec
-    from .rundir import BACKBONE, checkpoint_identity, load_checkpoint, save_state
+    from .rundir import (
+        BACKBONE,
+        TUNED_FROM,
+        checkpoint_identity,
+        load_checkpoint,
+        record_tuned_from,
+        save_state,
+    )
     from .training import Stopped as HeadStopped
 
     spec = input_spec(cfg)
@@ -334,5 +341,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     target = run_dir / BACKBONE
     if rank0:
         state = {k: v.detach().cpu() for k, v in trainer.backbone.state_dict().items()}
+        (run_dir / TUNED_FROM).unlink(missing_ok=True)  # never a record of the old backbone.pt
         save_state(state, target)
+        record_tuned_from(run_dir, cfg)
     return target

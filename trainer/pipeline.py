@@ -28,7 +28,6 @@ from .albums import AlbumError, Manifest, count_loose_photos, loose_photos_warni
 from .errors import Stopped, WorkerDone
 from .progress import Reporter
 from .rundir import (
-    BACKBONE,
     CHECKPOINT,
     CONFIG,
     HEADS,
@@ -42,6 +41,7 @@ from .rundir import (
     load_manifest,
     require_trained,
     save_state,
+    tuned_backbone,
 )
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,10 @@ def load_backbone(run_dir: Path, cfg: dict[str, Any]):
 
     from .backbones import backbone_from_config
 
-    tuned = run_dir / BACKBONE
+    tuned = tuned_backbone(run_dir, cfg)
     # A tuned backbone replaces every pretrained weight: the ImageNet file is not needed then.
-    model = backbone_from_config(cfg, pretrained=not tuned.is_file())
-    if tuned.is_file():
+    model = backbone_from_config(cfg, pretrained=tuned is None)
+    if tuned is not None:
         model.load_state_dict(torch.load(tuned, map_location="cpu", weights_only=True))
     return model.eval()
 
@@ -141,7 +141,7 @@ def check_backbone_weights(run_dir: Path, cfg: dict[str, Any], mode: str) -> Non
     """Raise the backbone's missing-weights error now, not after minutes of reading photos."""
     from .backbones import pretrained_weights_file
 
-    if mode == "frozen" and (run_dir / BACKBONE).is_file():
+    if mode == "frozen" and tuned_backbone(run_dir, cfg) is not None:
         return  # load_backbone uses the tuned backbone, which replaces every pretrained weight
     pretrained_weights_file(cfg["backbone"]["name"], cfg["backbone"].get("weights"))
 
@@ -173,14 +173,14 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
 
     from .backbones import weights_tag
 
-    tuned = run_dir / BACKBONE
+    tuned = tuned_backbone(run_dir, cfg)
     model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
     with photos_as_prepared():
         return extract_features(
             manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
             cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
             device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
-            model=model, model_tag=_file_tag(tuned) or weights_tag(cfg))
+            model=model, model_tag=(_file_tag(tuned) if tuned else "") or weights_tag(cfg))
 
 
 # -- prepare -----------------------------------------------------------------------------------
@@ -274,8 +274,9 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
                           manifest.indices("val"), hcfg, device="cpu")
     ckpt_path = run_dir / CHECKPOINT
+    tuned = tuned_backbone(run_dir, cfg)
     identity = {**checkpoint_identity(manifest, cfg), "head": hcfg.to_dict(),
-                "tuned_backbone": _file_tag(run_dir / BACKBONE)}
+                "tuned_backbone": _file_tag(tuned) if tuned else ""}
     saved = load_checkpoint(ckpt_path, identity, resume)
     if saved is not None:
         trainer.load_state(saved["trainer"])

@@ -7,6 +7,7 @@ checkpoint identity whether training resumes, and files learnt from old albums a
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -22,11 +23,12 @@ CHECKPOINT = "checkpoint.pt"
 FINETUNE_CHECKPOINT = "finetune-checkpoint.pt"
 HEADS = "heads.pt"
 BACKBONE = "backbone.pt"
+TUNED_FROM = "backbone.json"  # the backbone settings backbone.pt was fine-tuned from
 CONFIG = "config.toml"
 TRAINING = "training.json"
 # Learnt from one manifest's photos: stale once the albums change.
-LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TRAINING, "evaluation-[0-9]*.json",
-          "evaluation-[0-9]*-*.png")
+LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TUNED_FROM, TRAINING,
+          "evaluation-[0-9]*.json", "evaluation-[0-9]*-*.png")
 
 
 def load_manifest(run_dir: Path) -> Manifest | None:
@@ -76,11 +78,49 @@ def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) ->
 def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, Any]:
     """What a checkpoint was trained on; one made from anything else is not resumed. The
     backbone section is in it: heads trained on 96-px features mean nothing at 224 px."""
+    return {"manifest": manifest.fingerprint, "split": manifest.split_digest(),
+            "backbone": backbone_identity(cfg)}
+
+
+def backbone_identity(cfg: dict[str, Any]) -> dict[str, Any]:
     # An empty backbone.weights (the default) is left out: checkpoints saved before the
     # setting existed still resume.
-    backbone = {k: v for k, v in cfg["backbone"].items() if k != "weights" or v}
-    return {"manifest": manifest.fingerprint, "split": manifest.split_digest(),
-            "backbone": backbone}
+    return {k: v for k, v in cfg["backbone"].items() if k != "weights" or v}
+
+
+def record_tuned_from(run_dir: Path, cfg: dict[str, Any]) -> None:
+    """Written right after backbone.pt, whole or not at all."""
+    target = run_dir / TUNED_FROM
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(backbone_identity(cfg), sort_keys=True), encoding="utf-8")
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def tuned_backbone(run_dir: Path, cfg: dict[str, Any]) -> Path | None:
+    """run_dir/backbone.pt when it was fine-tuned from this configuration's backbone settings.
+    Another network's weights would fail to load, and the same network at another size or from
+    other pretrained weights is not what the settings ask for: frozen training then starts from
+    the pretrained backbone, and the log says why."""
+    tuned = run_dir / BACKBONE
+    if not tuned.is_file():
+        return None
+    try:
+        recorded = json.loads((run_dir / TUNED_FROM).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return tuned  # fine-tuned before the record existed: used, as it always was
+    except (OSError, ValueError):
+        recorded = None
+    wanted = json.loads(json.dumps(backbone_identity(cfg), sort_keys=True))
+    if recorded == wanted:
+        return tuned
+    log.warning("%s was fine-tuned from other backbone settings (%s, now %s): it is not used; "
+                "training starts from the pretrained backbone (--mode finetune tunes it again)",
+                tuned, recorded, wanted)
+    return None
 
 
 IDENTITY_WORDS = {"manifest": "other photos", "split": "another split",

@@ -235,6 +235,35 @@ def test_a_stop_while_the_features_are_extracted_claims_no_checkpoint(albums, tm
     assert "features" in last["message"] and "run the same command again" in last["message"]
 
 
+def test_a_backbone_tuned_from_other_settings_is_not_used_by_frozen_training(albums, tmp_path,
+                                                                            capsys, caplog):
+    """backbone.pt from an earlier fine-tuning of another network used to be loaded into this
+    one ('training failed unexpectedly (RuntimeError: Error(s) in loading state_dict ...')."""
+    import torch
+
+    from trainer.rundir import record_tuned_from, tuned_backbone
+
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    other = {"backbone": {"name": "resnet18", "size": 224}}
+    torch.save({"net.conv1.weight": torch.zeros(64, 3, 7, 7)}, run_dir / "backbone.pt")
+    record_tuned_from(run_dir, other)
+    capsys.readouterr()
+    with caplog.at_level(logging.WARNING):
+        assert main(["train", str(run_dir), "--bits", "12", "--mode", "frozen",
+                     "--progress", "json"]) == 0
+    assert "fine-tuned from other backbone settings" in caplog.text
+    assert events(capsys.readouterr().out)[-1]["event"] == "done"
+
+    # The record decides: the same settings use the file; a file older than records is used.
+    cfg = {"backbone": {"name": "efficientnet_lite0", "size": 32, "weights": ""}}
+    assert tuned_backbone(run_dir, cfg) is None
+    record_tuned_from(run_dir, cfg)
+    assert tuned_backbone(run_dir, cfg) == run_dir / "backbone.pt"
+    (run_dir / "backbone.json").unlink()
+    assert tuned_backbone(run_dir, cfg) == run_dir / "backbone.pt"
+
+
 def test_a_damaged_heads_file_is_named_and_training_again_mends_it(albums, tmp_path, capsys):
     run_dir = tmp_path / "run"
     prepare_and_train(albums, run_dir)
