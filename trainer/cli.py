@@ -108,6 +108,9 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
                                    "does)")
     p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("--no-resume", action="store_true",
+                   help="train afresh, ignoring the checkpoints in MODEL_DIR/training (unchanged "
+                        "albums are still not read again)")
     _train_flags(p)
     _common(p)
     # Set after the sub-commands exist: their usage lines are built from the prog, not this.
@@ -231,7 +234,8 @@ def run_command(args, reporter, stop) -> int:
     elif args.command == "run":
         run_dir = Path(args.out) / "training"
         cfg = _config(args, run_dir)
-        out, evaluation = pipeline.run_all(args.albums, args.out, cfg, reporter, stop)
+        out, evaluation = pipeline.run_all(args.albums, args.out, cfg, reporter, stop,
+                                           resume=not args.no_resume)
         reporter.done(str(Path(out).resolve()), evaluation)
     return EXIT_OK
 

@@ -406,8 +406,8 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
 # -- run: albums -> model folder ---------------------------------------------------------------
 def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str, Any],
-            reporter: Reporter, should_stop: Callable[[], bool] | None = None
-            ) -> tuple[Path, dict[str, Any]]:
+            reporter: Reporter, should_stop: Callable[[], bool] | None = None,
+            resume: bool = True) -> tuple[Path, dict[str, Any]]:
     """Prepare, train, evaluate and export. One length: the model goes in out_dir; several:
     out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
     out_dir = Path(out_dir)
@@ -429,7 +429,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
         torch.distributed.barrier()
     if failure is not None:
         raise failure
-    run_train(run_dir, cfg, reporter, should_stop)
+    run_train(run_dir, cfg, reporter, should_stop, resume=resume)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
     evaluation: dict[str, Any] = {}
     written = out_dir

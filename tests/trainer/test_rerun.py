@@ -145,6 +145,25 @@ def test_a_finished_run_run_again_reads_no_photo(albums, tmp_path, capsys, monke
     assert read_card(out).bits == 12
 
 
+def test_run_no_resume_trains_afresh_without_reading_the_albums_again(albums, tmp_path, capsys,
+                                                                       caplog, monkeypatch):
+    """`lookalike train` had no way to train afresh into the same folder but deleting it."""
+    from trainer import pipeline
+
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(pipeline, "run_prepare", lambda *a, **k: pytest.fail("albums read"))
+    assert main(run(albums, out)) == 0
+    assert train_events(capsys)[0] == []  # resumed the finished checkpoint: no step to take
+    with caplog.at_level(logging.INFO):
+        assert main(run(albums, out, "--no-resume")) == 0
+    afresh, _ = train_events(capsys)
+    assert afresh and afresh[0]["step"] < afresh[0]["steps"]
+    assert "is ignored (--no-resume)" in caplog.text
+    assert read_card(out).bits == 12
+
+
 def test_a_run_folder_saved_with_other_lengths_still_trains_with_valid_bits(albums, tmp_path):
     run_dir = tmp_path / "run"
     prepare_and_train(albums, run_dir)
