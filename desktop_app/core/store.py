@@ -97,7 +97,10 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 def store_error(path: Path, exc: BaseException) -> StoreError:
     """Translate an sqlite3 error into one sentence that says what to do."""
     text = str(exc).lower()
-    if "disk is full" in text or "database or disk is full" in text:
+    if "disk is full" in text or "database or disk is full" in text or (
+            "disk i/o error" in text and _disk_full(path)):
+        # SQLite says "disk I/O error", not "disk is full", when it cannot grow the -shm or
+        # -wal file: e.g. opening a library on a disk with no space left at all.
         return StoreError(path, "the disk is full, so the library could not be saved (nothing "
                           "already saved was lost)", "Free some disk space and run it again")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
@@ -122,6 +125,18 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
     return StoreError(path, f"a database error happened ({exc})")
 
 
+DISK_FULL_BYTES = 1 << 20  # less free than this: a write error is taken for a full disk
+
+
+def _disk_full(path: Path) -> bool:
+    """Is (almost) no space left on the disk that holds `path`?"""
+    try:
+        st = os.statvfs(path.parent)
+    except (OSError, AttributeError):  # statvfs: not on Windows
+        return False
+    return st.f_bavail * st.f_frsize < DISK_FULL_BYTES
+
+
 def _why_unwritable(path: Path) -> str:
     """The likely reason SQLite could not write `path`, in words."""
     folder = path.parent
@@ -143,12 +158,26 @@ def _read_only_uri(path: Path) -> str:
     cannot create in a folder it may not write (a read-only mount): then, if no other process
     is writing it (no -wal file with data), it is opened as immutable."""
     uri = path.resolve().as_uri() + "?mode=ro"
-    wal = path.with_name(path.name + "-wal")
     shm_missing = not path.with_name(path.name + "-shm").exists()
-    no_writer = not wal.exists() or wal.stat().st_size == 0
-    if shm_missing and no_writer and not os.access(path.parent, os.W_OK | os.X_OK):
+    if shm_missing and _no_writer(path) and not os.access(path.parent, os.W_OK | os.X_OK):
         uri += "&immutable=1"
     return uri
+
+
+def _no_writer(path: Path) -> bool:
+    """No process is writing the library, or was when it stopped: its -wal holds nothing, so
+    the database file alone is the whole library."""
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _shm_failed(exc: sqlite3.Error) -> bool:
+    """SQLite could not create or grow the -shm file of a WAL library (a full disk, a file size
+    limit): SQLITE_IOERR_SHMOPEN, _SHMSIZE or _SHMMAP."""
+    return (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_IOERR_SHM")
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
@@ -202,9 +231,7 @@ class Store:
                 if not self.path.is_file():
                     raise StoreError(self.path, "there is no library database here yet",
                                      "Index a folder first with `lookalike index FOLDER`")
-                conn = sqlite3.connect(_read_only_uri(self.path), uri=True,
-                                       isolation_level=None, timeout=BUSY_TIMEOUT_S,
-                                       check_same_thread=False)
+                conn = self._connect_read_only(_read_only_uri(self.path))
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
@@ -223,6 +250,23 @@ class Store:
                              "Check the path and your permissions") from exc
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
+
+    def _connect_read_only(self, uri: str) -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                               check_same_thread=False)
+        if "immutable=1" in uri:
+            return conn
+        try:  # the first read of a WAL library makes its 32 KiB -shm file
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            return conn
+        except sqlite3.Error as exc:
+            conn.close()
+            # A full disk (or a file size limit) has no room for the -shm file. Reading needs
+            # none when no process is writing: read the database file alone, as on a
+            # read-only mount.
+            if not (_shm_failed(exc) and _no_writer(self.path)):
+                raise
+        return self._connect_read_only(uri + "&immutable=1")
 
     def _read_version(self) -> int:
         try:

@@ -79,6 +79,28 @@ def test_disk_full_is_a_clear_store_error_and_loses_nothing(store):
     assert store.integrity_check() == "ok"
 
 
+def test_a_disk_io_error_with_no_space_left_is_called_a_full_disk(tmp_path, monkeypatch):
+    """SQLite says "disk I/O error" when it cannot make its -shm or -wal file on a disk with no
+    space left at all (seen on a full tmpfs; tests/test_full_disk.py does it for real). Here
+    statvfs is made to report no free block."""
+    import os
+
+    from desktop_app.core.store import store_error
+
+    path = tmp_path / "lib.sqlite3"
+    error = sqlite3.OperationalError("disk I/O error")
+    assert "the disk is full" not in str(store_error(path, error))  # there is space here
+    real = os.statvfs
+
+    def no_space(folder):
+        st = real(folder)
+        return os.statvfs_result((st.f_bsize, st.f_frsize, st.f_blocks, 0, 0, *st[5:10]))
+
+    monkeypatch.setattr(os, "statvfs", no_space)
+    message = str(store_error(path, error))
+    assert message.startswith(f"{path}: the disk is full") and "Free some disk space" in message
+
+
 def test_non_utf8_paths_round_trip(store):
     name = b"/photos/caf\xe9.jpg".decode("utf-8", "surrogateescape")
     assert isinstance(encode_path(name), bytes)

@@ -1,0 +1,72 @@
+"""A full disk under LOOKALIKE_HOME: the commands that only read still work, and those that must
+write say, in one line, that the disk is full and what to do. The CLI runs in a subprocess on a
+real full disk (a full tmpfs in a private mount namespace, see full_disk.py), or with a file size
+limit (ulimit -f), which fails SQLite's writes the same way and needs no mount."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+from full_disk import full_disk_prefix
+
+from desktop_app import paths
+
+HOW = ["full disk", "file size limit"]
+
+
+@pytest.fixture
+def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
+    photo_factory("album/coffee.jpg", "coffee")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    for argv in (["models", "import", str(tiny_model_dir), "--activate"],
+                 ["index", str(tmp_path / "album")]):
+        done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
+                              capture_output=True, text=True, env=env, check=False)
+        assert done.returncode == 0, done.stderr
+    # The last writer closed the library cleanly: SQLite removed its -wal and -shm files, so
+    # the next command to open it must make a new -shm (32 KiB) first.
+    assert [p.name for p in paths.database_path().parent.glob("*-shm")] == []
+    return tmp_path / "album", env
+
+
+def lookalike_on(how: str, env: dict):
+    prefix = full_disk_prefix(env["LOOKALIKE_HOME"]) if how == "full disk" else []
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY))
+
+    def lookalike(*argv):
+        return subprocess.run([*prefix, sys.executable, "-m", "desktop_app", "--no-progress",
+                               *map(str, argv)], capture_output=True, text=True, env=env,
+                              timeout=120, check=False,
+                              preexec_fn=limit_file_size if how == "file size limit" else None)
+
+    return lookalike
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_read_commands_work_when_the_disk_is_full(indexed_library, how):
+    album, env = indexed_library
+    lookalike = lookalike_on(how, env)
+    for argv in (("status",), ("similar", album / "chelsea.jpg", "-k", "1"),
+                 ("duplicates",), ("models", "list")):
+        done = lookalike(*argv)
+        assert (done.returncode, done.stderr) == (0, ""), argv
+    assert json.loads(lookalike("status", "--json").stdout)["photos"] == 3
+    assert "chelsea-copy.jpg" in lookalike("similar", album / "chelsea.jpg", "-k", "1").stdout
+
+
+def test_index_on_a_full_disk_says_the_disk_is_full(indexed_library):
+    album, env = indexed_library
+    done = lookalike_on("full disk", env)("index", album)
+    assert done.returncode == 5
+    (line,) = done.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith(f"lookalike: {paths.database_path()}: the disk is full"), line
+    assert "Free some disk space" in line
