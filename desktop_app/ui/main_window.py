@@ -9,6 +9,7 @@ updates widgets.
 from __future__ import annotations
 
 import errno
+import html
 import logging
 import os
 from collections import deque
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.card = None
         self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
         self._model_problem = ""
+        self._library_problem = ""  # why the library database could not be opened, if so
         self._opened = False
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
@@ -210,6 +212,7 @@ class MainWindow(QMainWindow):
         w = self.worker
         w.opened.connect(self._on_opened)
         w.model_problem.connect(self._on_model_problem)
+        w.library_problem.connect(self._on_library_problem)
         w.progress.connect(self.folders_panel.show_progress)
         w.activity.connect(self._on_activity)
         w.paused_changed.connect(lambda _p: self._on_activity(self.folders_panel.activity.text()))
@@ -303,8 +306,12 @@ class MainWindow(QMainWindow):
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
         self.search.set_model(model_dir if card else None)
-        self.model_panel.show_card(card, model_dir, self._model_problem)
-        if card is not None:
+        self.model_panel.show_card(card, model_dir, self._model_problem, self._library_problem)
+        if card is None and self._library_problem:  # the model was not even tried
+            self.banner.setText(f"<b>The library cannot be opened.</b> "
+                                f"{html.escape(self._library_problem)} Then restart Lookalike.")
+            self.banner.setVisible(True)
+        elif card is not None:
             settings = self.settings
             if card.bits != settings.max_distance_bits:  # keep the same strictness
                 scale = card.bits / max(settings.max_distance_bits, 1)
@@ -328,6 +335,10 @@ class MainWindow(QMainWindow):
                         else "No model is installed.")
             self.banner.setText(f"<b>{headline}</b> {self._model_problem}")
             self.banner.setVisible(True)
+
+    @Slot(str)
+    def _on_library_problem(self, message: str) -> None:
+        self._library_problem = message
 
     @Slot(str)
     def _on_model_problem(self, message: str) -> None:

@@ -23,7 +23,11 @@ from ..core.model_card import ModelCard, read_card
 from .workers import model_folder_missing
 
 
-def card_html(card: ModelCard | None, folder: str, problem: str = "") -> str:
+def card_html(card: ModelCard | None, folder: str, problem: str = "",
+              library_problem: str = "") -> str:
+    if card is None and library_problem:  # the model was not loaded: no word on it
+        return (f"<h3>The library cannot be opened</h3><p>{html.escape(library_problem)}</p>"
+                "<p>Then restart Lookalike; the model is loaded with the library.</p>")
     if card is None and folder and ((Path(folder) / "model.json").exists()
                                     or (Path(folder) / "model.onnx").exists()):
         return (f"<h3>The active model is damaged</h3><p>{html.escape(folder)}</p>"
@@ -125,9 +129,10 @@ class ModelPanel(QWidget):
         layout.addWidget(self.note)
         self.show_card(None, "")
 
-    def show_card(self, card: ModelCard | None, folder: str, problem: str = "") -> None:
+    def show_card(self, card: ModelCard | None, folder: str, problem: str = "",
+                  library_problem: str = "") -> None:
         self.card, self.folder = card, folder
-        self.card_view.setHtml(card_html(card, folder, problem))
+        self.card_view.setHtml(card_html(card, folder, problem, library_problem))
         self.refresh_models()
 
     def refresh_models(self) -> None:

@@ -61,6 +61,9 @@ def model_folder_missing(model_dir: str | Path) -> bool:
 class IndexerWorker(QObject):
     opened = Signal(object, str)  # (ModelCard of the active model or None, its folder)
     model_problem = Signal(str)  # why no model could be loaded (one sentence, with the remedy)
+    # Why the library database could not be opened (disk full, newer version, damaged...); sent
+    # before opened(None, ...), whose None is then no verdict on the model.
+    library_problem = Signal(str)
     progress = Signal(int, int, float, float)  # done, total, photos/s, seconds left (-1: unknown)
     activity = Signal(str)  # what runs now; "" when idle
     photos_changed = Signal(list, list)  # changed or new Photo records, removed photo ids
@@ -137,6 +140,7 @@ class IndexerWorker(QObject):
             self._store = Store(Path(self._database) if self._database else None)
         except LookalikeError as exc:
             self.error.emit(str(exc))
+            self.library_problem.emit(str(exc))
             self.opened.emit(None, self.model_dir)
             return
         encoder = None

@@ -255,6 +255,34 @@ def test_a_full_disk_is_said_clearly_and_the_folder_is_still_indexed(qtbot, make
     assert not window.thread_.isRunning()
 
 
+def test_a_library_that_cannot_be_opened_on_a_full_disk_is_not_called_a_damaged_model(
+        qtbot, make_window, monkeypatch):
+    """On a full disk SQLite cannot even open the library (no room for its -shm file; seen for
+    real on a full tmpfs). The window said "The active model is damaged", with "Reinstall
+    Lookalike" for the default model, and the real cause flashed by in the status bar. Here
+    the Store raises the error it raises then."""
+    import sqlite3
+
+    from desktop_app.core import store as store_module
+
+    database = paths.database_path()
+
+    def full_disk(*args, **kwargs):
+        raise store_module.store_error(database, sqlite3.OperationalError(
+            "database or disk is full"))
+
+    monkeypatch.setattr(store_module, "Store", full_disk)
+    window = make_window()
+    banner = window.banner.text()
+    assert window.banner.isVisible()
+    assert "damaged" not in banner and "Reinstall" not in banner, banner
+    assert "The library cannot be opened" in banner
+    assert str(database) in banner and "the disk is full" in banner
+    assert "Free some disk space" in banner and "restart Lookalike" in banner
+    card = window.model_panel.card_view.toPlainText()
+    assert "damaged" not in card and "the disk is full" in card, card
+
+
 # -- 6. shortcuts ---------------------------------------------------------------------------------
 def test_ctrl_l_and_ctrl_r_show_the_library_tab(qtbot, make_window):
     window = make_window()
