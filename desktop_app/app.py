@@ -7,12 +7,12 @@ dialog (and logs them) instead of crashing, loads the settings, and opens the ma
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 import traceback
 
 from . import paths
+from .log import LogFile
 
 log = logging.getLogger("desktop_app")
 
@@ -23,7 +23,7 @@ def setup_logging(verbose: int = 0) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     try:
         paths.log_dir().mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(
+        handlers.append(LogFile(
             paths.log_dir() / "lookalike.log", maxBytes=2_000_000, backupCount=3,
             encoding="utf-8"))
     except OSError as exc:  # a read-only home must not stop the app

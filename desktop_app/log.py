@@ -12,6 +12,24 @@ from . import paths
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file. A write that fails (a full disk) is said once on stderr, in one
+    line; logging's default prints '--- Logging error ---' and a traceback for every record."""
+
+    _said = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._said and logging.raiseExceptions:
+            self._said = True
+            print(f"lookalike: cannot write the log file {self.baseFilename} "
+                  f"({exc.strerror or exc}); log messages only go to stderr until it can be "
+                  "written again. Free some disk space.", file=sys.stderr)
+
+
 def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
     """verbosity 0: warnings, 1: info, 2+: debug. Safe to call more than once."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
@@ -28,7 +46,7 @@ def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
     if log_file:
         try:
             paths.log_dir().mkdir(parents=True, exist_ok=True)
-            file_handler = logging.handlers.RotatingFileHandler(
+            file_handler = LogFile(
                 paths.log_dir() / "lookalike.log", maxBytes=2_000_000, backupCount=3,
                 encoding="utf-8")
         except OSError:  # a read-only home must not stop the app

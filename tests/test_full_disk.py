@@ -70,3 +70,23 @@ def test_index_on_a_full_disk_says_the_disk_is_full(indexed_library):
     (line,) = done.stderr.strip().splitlines()  # one line, no traceback
     assert line.startswith(f"lookalike: {paths.database_path()}: the disk is full"), line
     assert "Free some disk space" in line
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_log_file_on_a_full_disk_is_said_once_not_as_a_traceback_per_line(lookalike_home):
+    """The app logs to a file; every write there failed on a full disk, and logging printed
+    '--- Logging error ---' and a traceback on stderr for each line logged. The log file is
+    /dev/full here: each write fails with ENOSPC, as on a full disk."""
+    log_file = lookalike_home / "logs" / "lookalike.log"
+    log_file.parent.mkdir()
+    log_file.symlink_to("/dev/full")
+    code = ("import logging; from desktop_app import app; app.setup_logging(); "
+            "[logging.getLogger('desktop_app').info('line %d', i) for i in range(3)]")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "LOOKALIKE_HOME": str(lookalike_home)},
+                          timeout=60, check=False)
+    assert done.returncode == 0
+    assert "Traceback" not in done.stderr and "Logging error" not in done.stderr, done.stderr
+    said = [line for line in done.stderr.splitlines() if str(log_file) in line]
+    assert len(said) == 1 and "No space left on device" in said[0], done.stderr
+    assert "line 2" in done.stderr  # still shown on stderr
