@@ -16,6 +16,7 @@ Exit codes are listed in EXIT_CODES (and `lookalike --help`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -243,19 +244,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose or saved is None:
             traceback.print_exc()
         print(f"lookalike: unexpected error ({type(exc).__name__}: {exc}). This is a bug in "
-              "Lookalike; nothing already saved is lost. Please report it"
-              + (f" with the details in {saved}" if saved else "") + ".", file=sys.stderr)
+              "Lookalike; nothing already saved is lost. Please report it with the details "
+              + (f"in {saved}" if saved else "above") + ".", file=sys.stderr)
         return EXIT_ERROR
 
 
 def _save_traceback() -> Path | None:
-    """The current exception's traceback in a file in the log folder, for a bug report."""
+    """The current exception's traceback in a file in the log folder, for a bug report. None
+    when it cannot be saved (a full disk: no empty or cut-short file is left behind)."""
+    target = None
     try:
         paths.log_dir().mkdir(parents=True, exist_ok=True)
         target = paths.log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
         target.write_text(traceback.format_exc(), encoding="utf-8")
         return target
     except OSError:
+        if target is not None:
+            with contextlib.suppress(OSError):
+                target.unlink()
         return None
 
 

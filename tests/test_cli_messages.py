@@ -27,6 +27,30 @@ def test_a_bug_is_one_line_with_the_details_saved(capsys, monkeypatch):
     assert str(saved) in line and "something impossible" in saved.read_text()
 
 
+def test_a_bug_on_a_full_disk_leaves_no_empty_crash_file(capsys, monkeypatch):
+    """The crash report cannot be saved on a full disk: the file is made, its write fails with
+    ENOSPC (simulated here). No empty crash-*.txt may stay, and the details are printed."""
+    import errno
+    from pathlib import Path
+
+    def broken(args):
+        raise RuntimeError("something impossible")
+
+    real_open = Path.open
+
+    def full_disk_write_text(self, data, *args, **kwargs):
+        real_open(self, "w").close()  # made, then nothing fits in it
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setitem(cli.COMMAND_FUNCS, "status", broken)
+    monkeypatch.setattr(Path, "write_text", full_disk_write_text)
+    code, _, err = run(capsys, "status")
+    assert code == cli.EXIT_ERROR
+    assert list(paths.log_dir().glob("crash-*.txt")) == []
+    assert "Traceback" in err and "something impossible" in err
+    assert err.strip().splitlines()[-1].endswith("Please report it with the details above.")
+
+
 def test_similar_on_a_library_photo_that_failed_says_so(capsys, tmp_path, photo_factory,
                                                          tiny_model_dir):
     photo_factory("a/one.jpg", "chelsea")
