@@ -3,6 +3,7 @@ the library database; the shipped default is the fallback."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -79,6 +80,7 @@ def import_model(source: str | os.PathLike) -> Path:
     tmp = target.with_name(target.name + ".importing")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
+    wanted: list[str] = []
     try:
         # Only what the app loads (and small notes beside it): a trainer's out folder also
         # holds training/ with checkpoints and cached features, often 100+ MB.
@@ -94,12 +96,24 @@ def import_model(source: str | os.PathLike) -> Path:
         tmp.replace(target)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            needed = sum(_size(Path(source) / n) for n in dict.fromkeys(wanted))
+            raise ModelError(target, "the disk is full, so the model was not imported"
+                             + (f" (it needs {needed / 1e6:.1f} MB)" if needed else ""),
+                             "Free some disk space and import it again") from exc
         raise ModelError(target, f"cannot copy the model here ({exc.strerror or exc})",
                          "Check free space and permissions") from exc
     except BaseException:  # e.g. the copy fails its check: leave no half-made folder behind
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def find_model(store: Store, name_or_dir: str) -> Path:

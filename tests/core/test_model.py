@@ -82,6 +82,35 @@ def test_importing_again_repairs_a_damaged_imported_copy(tmp_path, tiny_model_di
     assert open_model_folder(copy).card.model_id == open_model_folder(tiny_model_dir).card.model_id
 
 
+def test_importing_onto_a_full_disk_says_so_and_leaves_nothing_half_copied(tmp_path,
+                                                                          tiny_model_dir,
+                                                                          monkeypatch):
+    """It used to say only "cannot copy the model here (No space left on device). Check free
+    space and permissions"."""
+    import errno
+    import shutil
+
+    from desktop_app import paths
+    from desktop_app.core import model_registry
+
+    copied = []
+
+    def copy_until_full(src, dst):  # the disk fills up at the second file
+        if copied:
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        copied.append(dst)
+        return shutil.copy2(src, dst)
+
+    monkeypatch.setattr(model_registry.shutil, "copy2", copy_until_full)
+    with pytest.raises(ModelError) as refused:
+        model_registry.import_model(tiny_model_dir)
+    size = sum(p.stat().st_size for p in tiny_model_dir.iterdir() if p.is_file())
+    assert "the disk is full, so the model was not imported" in str(refused.value)
+    assert f"it needs {size / 1e6:.1f} MB" in str(refused.value)
+    assert "Free some disk space and import it again" in str(refused.value)
+    assert [p.name for p in paths.models_dir().iterdir()] == []  # no half-made folder
+
+
 def test_refused_model_leaves_the_library_untouched(capsys, tmp_path, tiny_model_dir,
                                                    model_copy, photo_factory):
     photo_factory("album/a.jpg", "chelsea")
