@@ -217,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     setup_logging(args.verbose)
     if args.command == "app":
-        return run_app(args.folder)
+        refused = _refuse_command_options(args, "the desktop app")
+        return refused if refused is not None else run_app(args.folder, args.verbose)
     try:
         with _stop_on_sigint() as stop:
             args.should_stop = stop
@@ -311,17 +312,24 @@ def _global_options(before: list[str], what: str) -> argparse.Namespace | int:
         options = build_parser().parse_args(before)
     except SystemExit as exc:  # an unknown option: argparse has said so
         return int(exc.code or 0)
+    refused = _refuse_command_options(options, what)
+    return refused if refused is not None else options
+
+
+def _refuse_command_options(options: argparse.Namespace, what: str) -> int | None:
+    """EXIT_USAGE, said, when --model or a progress switch was given for `what` (the app or
+    `train`), where it cannot apply; None when none was."""
     given = [name for name, on in (("--model", options.model), ("--progress", options.progress),
                                    ("--no-progress", options.no_progress)) if on]
-    if given:
-        print(f"lookalike: {given[0]} applies to lookalike's commands (index, similar, ...), "
-              f"not to {what}. " + (
-                  "The app uses the library's active model: switch it in the app's Model tab "
-                  "or with `lookalike models activate DIR`." if what == "the desktop app"
-                  else "Give the trainer's own options after `train` (see `lookalike train "
-                       "--help`)."), file=sys.stderr)
-        return EXIT_USAGE
-    return options
+    if not given:
+        return None
+    print(f"lookalike: {given[0]} applies to lookalike's commands (index, similar, ...), "
+          f"not to {what}. " + (
+              "The app uses the library's active model: switch it in the app's Model tab "
+              "or with `lookalike models activate DIR`." if what == "the desktop app"
+              else "Give the trainer's own options after `train` (see `lookalike train "
+                   "--help`)."), file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _open_app(before: list[str], folder: str | None) -> int:
@@ -335,9 +343,11 @@ def _hand_over_to_trainer(before: list[str], argv: list[str]) -> int:
     options = _global_options(before, "`lookalike train`")
     if isinstance(options, int):
         return options
-    if options.verbose:  # the trainer's own -v goes after its sub-command, if one is named
-        at = 1 if argv and argv[0] in ("prepare", "train", "evaluate", "export", "run",
-                                       "inspect") else 0
+    # The trainer's own -v goes after its sub-command, if one is named. `inspect` takes none
+    # (and logs nothing more with it), and before a lone --help it would turn the trainer's
+    # help into run's.
+    if options.verbose and not (argv and argv[0] in ("inspect", "-h", "--help")):
+        at = 1 if argv and argv[0] in ("prepare", "train", "evaluate", "export", "run") else 0
         argv = [*argv[:at], "--verbose", *argv[at:]]
     return run_train(argv)
 

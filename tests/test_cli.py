@@ -153,6 +153,36 @@ def test_global_options_before_the_app_or_train_are_honoured_or_refused(capsys, 
                        ["albums", "--out", "m"]]
 
 
+def test_global_options_before_the_app_command_are_honoured_or_refused(capsys, tmp_path,
+                                                                        monkeypatch):
+    """`lookalike app` is the app too: -v reaches it and --model is refused, as for
+    `lookalike [FOLDER]` (the `app` command dropped both without a word)."""
+    opened = []
+    monkeypatch.setattr(cli, "run_app", lambda folder, verbose=0: opened.append((folder,
+                                                                                 verbose)) or 0)
+    for argv in (["--model", tmp_path, "app"], ["--no-progress", "app", tmp_path]):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE and "not to the desktop app" in err, (argv, err)
+    assert opened == []
+    assert run(capsys, "-v", "app", tmp_path)[0] == 0
+    assert run(capsys, "app")[0] == 0
+    assert opened == [(str(tmp_path), 1), (None, 0)]
+
+
+def test_verbose_before_train_never_breaks_a_trainer_command(monkeypatch):
+    """The trainer's `inspect` takes no --verbose: `lookalike -v train inspect ALBUMS` was
+    refused (exit 2, 'unrecognized arguments: --verbose'); and `lookalike -v train --help`
+    showed run's help instead of the trainer's."""
+    trained = []
+    monkeypatch.setattr(cli, "run_train", lambda argv: trained.append(argv) or 0)
+    assert cli.main(["-v", "train", "inspect", "albums", "--json"]) == 0
+    assert cli.main(["-v", "train", "--help"]) == 0
+    assert trained == [["inspect", "albums", "--json"], ["--help"]]
+    from trainer.cli import build_parser
+
+    build_parser("lookalike train").parse_args(trained[0])  # the trainer accepts it
+
+
 def test_usage_errors(capsys, tmp_path, tiny_model_dir):
     code, _, err = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "missing")
     assert code == cli.EXIT_USAGE and "does not exist" in err
