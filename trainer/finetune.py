@@ -341,7 +341,11 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     target = run_dir / BACKBONE
     if rank0:
         state = {k: v.detach().cpu() for k, v in trainer.backbone.state_dict().items()}
-        (run_dir / TUNED_FROM).unlink(missing_ok=True)  # never a record of the old backbone.pt
+        # The old backbone.pt goes with its record: were it left without one (this save fails
+        # on a full disk), it would pass for one tuned before records and be used whatever
+        # network it holds. A backbone.pt without a record is then only this one.
+        (run_dir / TUNED_FROM).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         save_state(state, target)
         record_tuned_from(run_dir, cfg)
     return target

@@ -283,6 +283,41 @@ def test_a_backbone_tuned_from_other_settings_is_not_used_by_frozen_training(alb
     assert tuned_backbone(run_dir, cfg) == run_dir / "backbone.pt"
 
 
+def test_a_fine_tuning_that_cannot_save_its_backbone_leaves_no_unrecorded_old_one(
+        albums, tmp_path, capsys, monkeypatch):
+    """Fine-tuning deleted backbone.json before saving backbone.pt: when that save failed (a
+    full disk), the old backbone.pt of other settings stayed without its record, so it passed
+    for one from before records and frozen training loaded it into another network."""
+    import errno
+
+    import torch
+
+    from trainer import rundir
+    from trainer.rundir import record_tuned_from
+
+    run_dir = tmp_path / "run"
+    prepare_and_train(albums, run_dir)
+    torch.save({"net.conv1.weight": torch.zeros(64, 3, 7, 7)}, run_dir / "backbone.pt")
+    record_tuned_from(run_dir, {"backbone": {"name": "resnet18", "size": 224}})
+    real_save = rundir.save_state
+
+    def disk_full_at_the_backbone(obj, path):
+        if path.name == "backbone.pt":
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_save(obj, path)
+
+    monkeypatch.setattr(rundir, "save_state", disk_full_at_the_backbone)
+    tiny = ["--set", "finetune.long_steps=2", "--set", "finetune.active_steps=2", "--set",
+            "finetune.frozen_steps=2", "--set", "finetune.eval_every=2", "--set",
+            "finetune.batch_size=4", "--device", "cpu"]
+    assert main(["train", str(run_dir), "--progress", "json", "--mode", "finetune",
+                 *tiny]) == 1
+    assert "the disk is full" in events(capsys.readouterr().out)[-1]["message"]
+    monkeypatch.setattr(rundir, "save_state", real_save)
+    assert main(["train", str(run_dir), "--progress", "json", "--mode", "frozen"]) == 0
+    assert events(capsys.readouterr().out)[-1]["event"] == "done"
+
+
 def test_a_damaged_heads_file_is_named_and_training_again_mends_it(albums, tmp_path, capsys):
     run_dir = tmp_path / "run"
     prepare_and_train(albums, run_dir)
