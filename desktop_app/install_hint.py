@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -50,6 +51,13 @@ def train_install_hint(read_direct_url=_read_direct_url, python: str | None = No
     if source is None:
         return SOURCE_HINT
     path, editable = source
-    target = shlex.quote(f"{path}[train]")
-    command = f"{shlex.quote(python or sys.executable)} -m pip install {'-e ' if editable else ''}"
-    return f"`{command}{target}`"
+    words = [python or sys.executable, "-m", "pip", "install", *(["-e"] if editable else []),
+             f"{path}[train]"]
+    # cmd.exe knows double quotes only: shlex's single quotes would stay in the program name.
+    return f"`{_command_line(words)}`"
+
+
+def _command_line(words: list[str]) -> str:
+    if sys.platform == "win32":
+        return subprocess.list2cmdline(words)
+    return shlex.join(words)

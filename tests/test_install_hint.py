@@ -45,3 +45,17 @@ def test_a_bundle_says_it_cannot_train():
 def test_no_hint_names_a_project_on_pypi():
     for frozen in (True, False):
         assert "lookalike[" not in train_install_hint(lambda: None, frozen=frozen)
+
+
+def test_on_windows_the_command_is_quoted_for_its_shell(monkeypatch):
+    """shlex.quote's single quotes are POSIX shell syntax: cmd.exe passes them on as part of
+    the program name and the path ('C:\\...\\python.exe' is not a program)."""
+    import sys
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    hint = train_install_hint(lambda: record("file:///home/me/My%20Code/lookalike",
+                                             dir_info={"editable": True}),
+                              python="C:\\Program Files\\Python311\\python.exe", frozen=False)
+    assert "'" not in hint
+    assert hint == ('`"C:\\Program Files\\Python311\\python.exe" -m pip install -e '
+                    '"/home/me/My Code/lookalike[train]"`')
