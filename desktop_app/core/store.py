@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -130,11 +131,10 @@ DISK_FULL_BYTES = 1 << 20  # less free than this: a write error is taken for a f
 
 def _disk_full(path: Path) -> bool:
     """Is (almost) no space left on the disk that holds `path`?"""
-    try:
-        st = os.statvfs(path.parent)
-    except (OSError, AttributeError):  # statvfs: not on Windows
+    try:  # statvfs on POSIX (f_bavail * f_frsize), GetDiskFreeSpaceExW on Windows
+        return shutil.disk_usage(path.parent).free < DISK_FULL_BYTES
+    except OSError:
         return False
-    return st.f_bavail * st.f_frsize < DISK_FULL_BYTES
 
 
 def _why_unwritable(path: Path) -> str:

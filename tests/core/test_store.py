@@ -101,6 +101,20 @@ def test_a_disk_io_error_with_no_space_left_is_called_a_full_disk(tmp_path, monk
     assert message.startswith(f"{path}: the disk is full") and "Free some disk space" in message
 
 
+def test_a_full_disk_is_recognised_without_statvfs(tmp_path, monkeypatch):
+    """Windows has no os.statvfs: the free space comes from shutil.disk_usage there."""
+    import os
+    import shutil
+
+    from desktop_app.core.store import store_error
+
+    monkeypatch.delattr(os, "statvfs", raising=False)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(
+        10 << 30, 10 << 30, 0))
+    message = str(store_error(tmp_path / "lib.sqlite3", sqlite3.OperationalError("disk I/O error")))
+    assert "the disk is full" in message
+
+
 def test_non_utf8_paths_round_trip(store):
     name = b"/photos/caf\xe9.jpg".decode("utf-8", "surrogateescape")
     assert isinstance(encode_path(name), bytes)
