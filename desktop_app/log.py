@@ -3,6 +3,7 @@ rotating log file in the platform's log folder (paths.log_dir())."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import logging.handlers
 import sys
@@ -25,9 +26,12 @@ class LogFile(logging.handlers.RotatingFileHandler):
             return
         if not self._said and logging.raiseExceptions:
             self._said = True
+            full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
             print(f"lookalike: cannot write the log file {self.baseFilename} "
                   f"({exc.strerror or exc}); log messages only go to stderr until it can be "
-                  "written again. Free some disk space.", file=sys.stderr)
+                  "written again. " + ("Free some disk space." if full else
+                                       "Check that you may write to its folder."),
+                  file=sys.stderr)
 
 
 def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:

@@ -123,3 +123,26 @@ def test_similar_json_calls_a_library_photo_that_failed_in_the_library(capsys, t
     code, out, err = run(capsys, "--model", tiny_model_dir, "similar", broken)
     assert "(in the library; could not be read when indexed)" in out
     assert "not an image" in err and "lookalike index --retry-failed" in err
+
+
+def test_a_log_file_that_may_not_be_written_is_not_blamed_on_the_disk(tmp_path, capsys):
+    """Only a full disk is remedied by freeing space; a rotation refused for permissions was
+    told 'Free some disk space.' too."""
+    import errno
+    import logging
+    import os
+
+    from desktop_app.log import LogFile
+
+    handler = LogFile(tmp_path / "lookalike.log", maxBytes=10, backupCount=1, encoding="utf-8")
+    record = logging.LogRecord("desktop_app", logging.INFO, __file__, 1, "x", None, None)
+    for code in (errno.EACCES, errno.ENOSPC):
+        handler._said = False
+        try:
+            raise OSError(code, os.strerror(code))
+        except OSError:
+            handler.handleError(record)
+    handler.close()
+    refused, full = capsys.readouterr().err.strip().splitlines()
+    assert "Permission denied" in refused and "disk space" not in refused, refused
+    assert "No space left" in full and "Free some disk space." in full, full
