@@ -117,10 +117,16 @@ def tuned_backbone(run_dir: Path, cfg: dict[str, Any]) -> Path | None:
     wanted = json.loads(json.dumps(backbone_identity(cfg), sort_keys=True))
     if recorded == wanted:
         return tuned
-    log.warning("%s was fine-tuned from other backbone settings (%s, now %s): it is not used; "
-                "training starts from the pretrained backbone (--mode finetune tunes it again)",
-                tuned, recorded, wanted)
+    said = (str(tuned), json.dumps(recorded, sort_keys=True), json.dumps(wanted, sort_keys=True))
+    if said not in _SAID:  # asked several times a run (check, features, train, export)
+        _SAID.add(said)
+        log.warning("%s was fine-tuned from other backbone settings (%s, now %s): it is not "
+                    "used; training starts from the pretrained backbone (--mode finetune tunes "
+                    "it again)", tuned, recorded, wanted)
     return None
+
+
+_SAID: set[tuple[str, str, str]] = set()
 
 
 IDENTITY_WORDS = {"manifest": "other photos", "split": "another split",
