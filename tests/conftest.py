@@ -36,3 +36,21 @@ def photo_factory(tmp_path):
         return make_photo(tmp_path / relpath, name=name, **kwargs)
 
     return factory
+
+
+@pytest.fixture
+def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    """Three photos (two of one cat) indexed by the real CLI in a subprocess with the tiny
+    model: (album folder, environment for later `python -m desktop_app` runs)."""
+    import subprocess
+
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
+    photo_factory("album/coffee.jpg", "coffee")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    for argv in (["models", "import", str(tiny_model_dir), "--activate"],
+                 ["index", str(tmp_path / "album")]):
+        done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
+                              capture_output=True, text=True, env=env, check=False)
+        assert done.returncode == 0, done.stderr
+    return tmp_path / "album", env

@@ -5,7 +5,6 @@ line. The CLI runs in a subprocess so the mount or the dropped rights stay with 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -13,20 +12,6 @@ import pytest
 from unwritable import unwritable_prefix
 
 from desktop_app import paths
-
-
-@pytest.fixture
-def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
-    photo_factory("album/chelsea.jpg", "chelsea")
-    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
-    photo_factory("album/coffee.jpg", "coffee")
-    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
-    for argv in (["models", "import", str(tiny_model_dir), "--activate"],
-                 ["index", str(tmp_path / "album")]):
-        done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
-                              capture_output=True, text=True, env=env, check=False)
-        assert done.returncode == 0, done.stderr
-    return tmp_path / "album", env
 
 
 @pytest.mark.parametrize("how", ["read-only mount", "no write permission"])

@@ -20,20 +20,11 @@ HOW = ["full disk", "file size limit"]
 
 
 @pytest.fixture
-def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
-    photo_factory("album/chelsea.jpg", "chelsea")
-    photo_factory("album/chelsea-copy.jpg", "chelsea", quality=70)
-    photo_factory("album/coffee.jpg", "coffee")
-    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
-    for argv in (["models", "import", str(tiny_model_dir), "--activate"],
-                 ["index", str(tmp_path / "album")]):
-        done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
-                              capture_output=True, text=True, env=env, check=False)
-        assert done.returncode == 0, done.stderr
+def closed_library(indexed_library):
     # The last writer closed the library cleanly: SQLite removed its -wal and -shm files, so
     # the next command to open it must make a new -shm (32 KiB) first.
     assert [p.name for p in paths.database_path().parent.glob("*-shm")] == []
-    return tmp_path / "album", env
+    return indexed_library
 
 
 def lookalike_on(how: str, env: dict):
@@ -52,8 +43,8 @@ def lookalike_on(how: str, env: dict):
 
 
 @pytest.mark.parametrize("how", HOW)
-def test_read_commands_work_when_the_disk_is_full(indexed_library, how):
-    album, env = indexed_library
+def test_read_commands_work_when_the_disk_is_full(closed_library, how):
+    album, env = closed_library
     lookalike = lookalike_on(how, env)
     for argv in (("status",), ("similar", album / "chelsea.jpg", "-k", "1"),
                  ("duplicates",), ("models", "list")):
@@ -63,8 +54,8 @@ def test_read_commands_work_when_the_disk_is_full(indexed_library, how):
     assert "chelsea-copy.jpg" in lookalike("similar", album / "chelsea.jpg", "-k", "1").stdout
 
 
-def test_index_on_a_full_disk_says_the_disk_is_full(indexed_library):
-    album, env = indexed_library
+def test_index_on_a_full_disk_says_the_disk_is_full(closed_library):
+    album, env = closed_library
     done = lookalike_on("full disk", env)("index", album)
     assert done.returncode == 5
     (line,) = done.stderr.strip().splitlines()  # one line, no traceback

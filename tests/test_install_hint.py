@@ -12,12 +12,11 @@ def record(url: str, **extra) -> str:
     return json.dumps({"url": url, **extra})
 
 
-def test_a_wheel_install_names_its_wheel_and_this_python():
-    hint = train_install_hint(
-        lambda: record("file:///tmp/dist/lookalike-0.1.0-py3-none-any.whl",
-                       archive_info={}), python="/opt/venv/bin/python", frozen=False)
-    assert hint == ("`/opt/venv/bin/python -m pip install "
-                    "'/tmp/dist/lookalike-0.1.0-py3-none-any.whl[train]'`")
+def test_a_wheel_install_names_its_wheel_and_this_python(tmp_path):
+    wheel = tmp_path / "dist" / "lookalike-0.1.0-py3-none-any.whl"
+    hint = train_install_hint(lambda: record(wheel.as_uri(), archive_info={}),
+                              python="/opt/venv/bin/python", frozen=False)
+    assert hint == f"`/opt/venv/bin/python -m pip install '{wheel}[train]'`"
 
 
 def test_an_editable_install_names_its_folder():
