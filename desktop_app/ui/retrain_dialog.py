@@ -269,14 +269,9 @@ class RetrainDialog(QDialog):
         self.status_label.setText("Stopping the trainer (it saves a checkpoint first)…")
         self.process.cancel()
 
-    def closeEvent(self, event) -> None:
-        if self.process.is_running():
-            self.process.cancel()
-        super().closeEvent(event)
-
     def reject(self) -> None:
-        # Escape: QDialog would only hide the dialog, leaving the run going unseen; it stops the
-        # trainer (checkpoint kept) like closing the dialog does.
+        # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
+        # leave the run going unseen, so the trainer stops (its checkpoint kept).
         if self.process.is_running():
             self.process.cancel()
         super().reject()

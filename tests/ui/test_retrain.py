@@ -167,7 +167,8 @@ def test_cancel_stops_the_trainer_and_says_the_checkpoint_was_kept(qtbot, tmp_pa
     assert f"checkpoint was kept in {out}" in dialog.status_label.text()
 
 
-def test_escape_stops_the_trainer_like_closing_the_dialog(qtbot, tmp_path, albums):
+@pytest.mark.parametrize("how", ["Escape", "close"])
+def test_escape_or_closing_the_dialog_stops_the_trainer(qtbot, tmp_path, albums, how):
     """Escape used to hide the dialog and leave the trainer running unseen."""
     dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
     qtbot.addWidget(dialog)
@@ -175,7 +176,10 @@ def test_escape_stops_the_trainer_like_closing_the_dialog(qtbot, tmp_path, album
     dialog.start()
     qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
     with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
-        qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        if how == "Escape":
+            qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+        else:
+            dialog.close()
     assert done.args[0] == 130 and not dialog.isVisible()
     assert (Path(dialog.new_model_dir) / "training" / "checkpoint.pt").is_file()
 
