@@ -339,6 +339,11 @@ def _open_app(before: list[str], folder: str | None) -> int:
     return run_app(folder, options.verbose)
 
 
+# trainer.cli.SUBCOMMANDS, spelled out: the app never imports the trainer (a test checks they
+# agree).
+TRAINER_SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
+
+
 def _hand_over_to_trainer(before: list[str], argv: list[str]) -> int:
     options = _global_options(before, "`lookalike train`")
     if isinstance(options, int):
@@ -347,7 +352,7 @@ def _hand_over_to_trainer(before: list[str], argv: list[str]) -> int:
     # (and logs nothing more with it), and before a lone --help it would turn the trainer's
     # help into run's.
     if options.verbose and not (argv and argv[0] in ("inspect", "-h", "--help")):
-        at = 1 if argv and argv[0] in ("prepare", "train", "evaluate", "export", "run") else 0
+        at = 1 if argv and argv[0] in TRAINER_SUBCOMMANDS else 0
         argv = [*argv[:at], "--verbose", *argv[at:]]
     return run_train(argv)
 

@@ -183,6 +183,12 @@ def test_verbose_before_train_never_breaks_a_trainer_command(monkeypatch):
     build_parser("lookalike train").parse_args(trained[0])  # the trainer accepts it
 
 
+def test_the_trainer_sub_commands_the_cli_knows_are_the_trainers():
+    from trainer.cli import SUBCOMMANDS
+
+    assert set(cli.TRAINER_SUBCOMMANDS) == set(SUBCOMMANDS)
+
+
 def test_usage_errors(capsys, tmp_path, tiny_model_dir):
     code, _, err = run(capsys, "--model", tiny_model_dir, "index", tmp_path / "missing")
     assert code == cli.EXIT_USAGE and "does not exist" in err
