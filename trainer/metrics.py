@@ -1,7 +1,8 @@
 """Retrieval metrics on binary codes, in numpy (no torch): pure functions, no side effects.
 
 Ranking is by Hamming distance with ties broken by database order (stable sort), as protocol 1
-specifies. Relevant = shares at least one label with the query (multi-hot labels).
+specifies; tie_aware_map gives the order-free mAP@all beside it. Relevant = shares at least
+one label with the query (multi-hot labels).
 """
 
 from __future__ import annotations
@@ -84,6 +85,42 @@ def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int 
                        where=n_rel > 0)
         total += float(ap.sum())
         count += n
+    return total / max(1, count)
+
+
+def tie_aware_map(query_bits, query_labels, db_bits, db_labels, chunk: int = 256) -> float:
+    """mAP@all averaged over every order of the items a Hamming distance ties (McSherry and
+    Najork, ECIR 2008; He et al., CVPR 2018): the same number whatever order the database is in.
+
+    Exact, without sorting: in a tie group of n items, r of them relevant, behind N items of
+    which R are relevant, position t of the group holds a relevant item with probability r / n,
+    and given that, E[hits up to t] = R + 1 + (t - 1)(r - 1)/(n - 1). Summed over t this is
+    (a - b (N + 1)) (H(N + n) - H(N)) + b n with a = R + 1, b = (r - 1)/(n - 1) and H the
+    harmonic numbers, times r / n.
+    """
+    qb, db = as_bits(query_bits), as_bits(db_bits)
+    levels = qb.shape[1] + 1
+    harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, len(db) + 1))])
+    total, count = 0.0, 0
+    for start in range(0, len(qb), chunk):
+        dist = hamming_matrix(qb[start:start + chunk], db).astype(np.int64)
+        rel = relevance(np.asarray(query_labels)[start:start + chunk], db_labels)
+        rows = len(dist)
+        flat = dist + levels * np.arange(rows)[:, None]
+        n = np.bincount(flat.ravel(), minlength=rows * levels).reshape(rows, levels)
+        r = np.bincount(flat.ravel(), weights=rel.ravel(), minlength=rows * levels
+                        ).reshape(rows, levels)
+        before_n = np.cumsum(n, axis=1) - n
+        before_r = np.cumsum(r, axis=1) - r
+        a = before_r + 1
+        b = np.divide(r - 1, n - 1, out=np.zeros_like(r), where=n > 1)
+        group = ((a - b * (before_n + 1)) * (harmonic[before_n + n] - harmonic[before_n])
+                 + b * n)
+        group = np.divide(r * group, n, out=np.zeros_like(group), where=n > 0)
+        relevant = r.sum(axis=1)
+        ap = np.divide(group.sum(axis=1), relevant, out=np.zeros(rows), where=relevant > 0)
+        total += float(ap.sum())
+        count += rows
     return total / max(1, count)
 
 

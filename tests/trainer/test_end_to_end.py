@@ -72,6 +72,7 @@ def test_run_interrupted_resumed_exported_and_loaded_by_the_app(albums, tmp_path
     # 3. Evaluation report and plots.
     report = json.loads((out / "training" / "evaluation-12.json").read_text())
     assert len(report["bit_importance"]) == 12 and len(report["pr_curve"]["precision"]) == 13
+    assert 0.0 <= report["map_all_tie_aware"] <= 1.0
     assert (out / "training" / "evaluation-12-pr.png").stat().st_size > 1000
     assert (out / "training" / "evaluation-12-importance.png").is_file()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 import torch
 
+from trainer.evaluate import evaluate_codes
 from trainer.losses import (
     Mix,
     classification,
@@ -24,6 +26,7 @@ from trainer.metrics import (
     mean_average_precision,
     pr_curve,
     precision_at_k,
+    tie_aware_map,
 )
 
 
@@ -122,6 +125,56 @@ def test_map_by_hand_with_ties_in_database_order():
     # mAP@2: only rank 2 is relevant in the top 2 -> (1/2) / 1
     assert mean_average_precision(q, ql, db, dl, k=2) == pytest.approx(0.5)
     assert precision_at_k(q, ql, db, dl, ks=(1, 2, 4)) == pytest.approx({1: 0, 2: .5, 4: .75})
+
+
+
+def test_tie_aware_map_by_hand():
+    # the case above: distance 0 ties db1 (irrelevant) and db3 (relevant); both orders equally
+    # likely: relevant first -> 1/1 + 2/3 + 3/4, second -> 1/2 + 2/3 + 3/4
+    q = np.array([[0, 0]], bool)
+    db = np.array([[1, 1], [0, 0], [0, 1], [0, 0]], bool)
+    ql, dl = np.array([0]), np.array([0, 1, 0, 0])
+    expected = ((1 + 2 / 3 + 3 / 4) + (1 / 2 + 2 / 3 + 3 / 4)) / 2 / 3
+    assert tie_aware_map(q, ql, db, dl) == pytest.approx(expected)
+
+
+def test_evaluation_report_gives_both_maps():
+    q = np.array([[0, 0]], bool)
+    db = np.array([[1, 1], [0, 0], [0, 1], [0, 0]], bool)
+    ql, dl = np.array([0]), np.array([0, 1, 0, 0])
+    report = evaluate_codes(q, ql, db, dl, importance=False)
+    assert report["map_all"] == pytest.approx((1 / 2 + 2 / 3 + 3 / 4) / 3)
+    assert report["map_all_tie_aware"] == pytest.approx(tie_aware_map(q, ql, db, dl))
+
+
+def _mean_map_over_tie_orders(q, ql, db, dl):
+    """The definition: mAP with ties broken by database order, averaged over every order."""
+    return float(np.mean([mean_average_precision(q, ql, db[list(p)], dl[list(p)])
+                          for p in itertools.permutations(range(len(db)))]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tie_aware_map_is_the_mean_over_every_database_order(seed):
+    rng = np.random.default_rng(seed)
+    q = rng.random((3, 3)) > 0.5
+    db = rng.random((7, 3)) > 0.5  # 3 bits, 7 items: ties in most distances
+    ql = np.eye(3, dtype=int)[rng.integers(0, 3, 3)]
+    dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
+    dl[0] = [1, 1, 0]  # one item with two labels
+    assert tie_aware_map(q, ql, db, dl) == pytest.approx(_mean_map_over_tie_orders(q, ql, db, dl))
+
+
+def test_tie_aware_map_equals_map_without_ties():
+    rng = np.random.default_rng(0)
+    db = np.unique(rng.random((60, 8)) > 0.5, axis=0)
+    q = np.zeros((1, 8), bool)
+    db = db[np.argsort((db != q).sum(1), kind="stable")]
+    keep = np.concatenate([[True], np.diff((db != q).sum(1)) > 0])  # one item per distance
+    db = db[keep]
+    dl = rng.integers(0, 2, len(db))
+    dl[0] = 1
+    assert len(db) > 3
+    assert tie_aware_map(q, [1], db, dl) == pytest.approx(mean_average_precision(q, [1], db, dl))
 
 
 def test_map_multi_hot_labels_and_no_relevant():
