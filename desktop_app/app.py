@@ -73,6 +73,8 @@ def configure_runtime() -> None:
 
 
 def main(folder: str | None = None, verbose: int = 0) -> int:
+    """The desktop app; `folder` is added to the library, or, when it is a file, searched
+    with (`lookalike PHOTO`, a file manager's "Open with Lookalike")."""
     setup_logging(verbose)
     install_excepthook()
     configure_runtime()
@@ -81,7 +83,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .settings import Settings
-    from .ui.main_window import MainWindow, not_a_folder_message
+    from .ui.main_window import MainWindow
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -95,15 +97,18 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     style = paths.resources_dir() / "style" / "app.qss"
     if style.is_file():  # small additions only; colours come from the system theme
         app.setStyleSheet(style.read_text(encoding="utf-8"))
-    if folder and not os.path.isdir(folder):
+    if folder and not os.path.exists(folder):
         # Said before the window (and its indexer thread) exists, so the exit is clean.
-        print(f"lookalike: {not_a_folder_message(os.path.abspath(folder))}", file=sys.stderr)
+        print(f"lookalike: {os.path.abspath(folder)}: there is no folder or photo here. Check "
+              "the path (is the drive connected?).", file=sys.stderr)
         return 2
     settings = Settings.load()
     window = MainWindow(settings)
     window.show()
-    if folder:
+    if folder and os.path.isdir(folder):
         window.add_folder(folder)
+    elif folder:
+        window.search_when_ready(os.path.abspath(folder))
     log.info("Lookalike started (data in %s)", paths.data_dir())
     return app.exec()
 

@@ -2,6 +2,7 @@
 
     lookalike                       open the desktop app
     lookalike FOLDER                open the desktop app on FOLDER
+    lookalike PHOTO                 open the desktop app and search with PHOTO
     lookalike index FOLDER...       add folders to the library and index them
     lookalike similar PHOTO...      the most similar photos to each PHOTO (in the library or not)
     lookalike duplicates            groups of near-identical photos
@@ -68,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
         description="Find the photos that look like this one, in your own library. With no "
-                    "command, or with just a FOLDER, opens the desktop app.")
+                    "command, or with just a FOLDER, opens the desktop app (on that folder); "
+                    "with just a PHOTO, opens it and searches with that photo.")
     parser.add_argument("--model", metavar="DIR",
                         help="use this model folder for this command only (the library's "
                              "active model is not changed)")
@@ -157,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("train", help="train a model on your albums (needs the `train` extra); "
                                  "`lookalike train --help` for its options", add_help=False)
     p = sub.add_parser("app", help="open the desktop app (the same as no command)")
-    p.add_argument("folder", nargs="?", metavar="FOLDER")
+    p.add_argument("folder", nargs="?", metavar="FOLDER|PHOTO",
+                   help="add FOLDER to the library, or search with PHOTO")
     return parser
 
 
@@ -199,16 +202,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command_at is None and not {"-h", "--help", "--version"} & set(argv):
         return _open_app(argv, None)
     if command_at is not None and argv[command_at] not in COMMANDS:
-        folder = argv[command_at]
-        if os.path.isdir(folder) and command_at == len(argv) - 1:
+        folder = argv[command_at]  # or a photo: the app searches with it
+        if os.path.exists(folder) and command_at == len(argv) - 1:
             return _open_app(argv[:command_at], folder)
         if os.path.isdir(folder):
             print(f"lookalike: '{folder}' is a folder, but `lookalike FOLDER` (open the app on "
                   "it) takes nothing after it; to index folders use `lookalike index "
                   "FOLDER...`. See `lookalike --help`.", file=sys.stderr)
             return EXIT_USAGE
+        if os.path.exists(folder):
+            print(f"lookalike: '{folder}' is a file, but `lookalike PHOTO` (open the app and "
+                  "search with it) takes nothing after it; to list similar photos use "
+                  "`lookalike similar PHOTO...`. See `lookalike --help`.", file=sys.stderr)
+            return EXIT_USAGE
         print(f"lookalike: '{folder}' is neither a command ({', '.join(COMMANDS)}) nor a "
-              "folder. See `lookalike --help`.", file=sys.stderr)
+              "folder or photo. See `lookalike --help`.", file=sys.stderr)
         return EXIT_USAGE
     parser = build_parser()
     try:

@@ -200,6 +200,11 @@ def test_usage_errors(capsys, tmp_path, tiny_model_dir):
         code, _, err = run(capsys, tmp_path / "photos", extra)
         assert code == cli.EXIT_USAGE and "neither" not in err, err
         assert "nothing after it" in err and "lookalike index FOLDER..." in err
+    photo = tmp_path / "photos" / "a.jpg"
+    photo.write_bytes(b"not looked at here")
+    code, _, err = run(capsys, photo, "-v")
+    assert code == cli.EXIT_USAGE and "nothing after it" in err
+    assert "lookalike similar PHOTO..." in err
     code, _, err = run(capsys, "similar", "x.jpg", "-k", "0")
     assert code == cli.EXIT_USAGE
     code, _, err = run(capsys, "--model", tiny_model_dir, "similar", tmp_path / "nope.jpg")
@@ -223,10 +228,12 @@ def test_no_command_or_lone_folder_opens_the_app(monkeypatch, album):
     fake_app.main = lambda folder=None, verbose=0: calls.append((folder, verbose)) or 0
     monkeypatch.setitem(sys.modules, "desktop_app.app", fake_app)
     monkeypatch.setattr("desktop_app.app", fake_app, raising=False)
+    photo = album / "chelsea.jpg"
     assert cli.main([]) == 0
     assert cli.main([str(album)]) == 0
     assert cli.main(["-v"]) == 0
-    assert calls == [(None, 0), (str(album), 0), (None, 1)]
+    assert cli.main([str(photo)]) == 0  # the app searches with it
+    assert calls == [(None, 0), (str(album), 0), (None, 1), (str(photo), 0)]
 
 
 def test_train_without_torch_says_how_to_install(capsys, monkeypatch):

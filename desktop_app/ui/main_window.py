@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._model_problem = ""
         self._library_problem = ""  # why the library database could not be opened, if so
         self._opened = False
+        self._pending_search = ""  # a photo to search with once the library is open
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self.retrain_dialog = None  # made on first use, then shown again
@@ -302,6 +303,9 @@ class MainWindow(QMainWindow):
                 self._switch_model.emit(pending)
         if not self.settings.first_run_done and not self.settings.watched_folders:
             self.first_run.setVisible(True)
+        if self._pending_search:
+            path, self._pending_search = self._pending_search, ""
+            self.search_file(path)
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
@@ -559,6 +563,13 @@ class MainWindow(QMainWindow):
 
     def search_file(self, path: str) -> None:
         self.search.search_file(path)
+
+    def search_when_ready(self, path: str) -> None:
+        """Search with `path` (`lookalike PHOTO`) as soon as the library and model are open."""
+        if self._opened:
+            self.search_file(path)
+        else:
+            self._pending_search = path
 
     # -- drop and paste -------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -443,21 +443,35 @@ def test_app_main_on_a_missing_folder_exits_cleanly(tmp_path, tiny_model_dir):
                              str(tmp_path / "nonexistent")],
                             capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 2, result.stderr[-3000:]
-    assert "does not exist" in result.stderr
+    assert f"{tmp_path / 'nonexistent'}: there is no folder or photo here" in result.stderr
     assert "QThread" not in result.stderr
 
 
-def test_app_main_on_a_photo_instead_of_a_folder_says_so(tmp_path, tiny_model_dir):
-    import subprocess
-    import sys
-
-    photo = make_photo(tmp_path / "cat.jpg", "chelsea", size=(120, 90))
-    Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
-    result = subprocess.run([sys.executable, "-m", "desktop_app.app", str(photo)],
-                            capture_output=True, text=True, check=False, timeout=120)
-    assert result.returncode == 2, result.stderr[-3000:]
-    assert f"{photo}: this is a file, not a folder" in result.stderr
-    assert "does not exist" not in result.stderr
+def test_a_photo_given_at_start_is_searched_once_the_library_is_open(qtbot, tmp_path,
+                                                                     tiny_model_dir,
+                                                                     library_photos):
+    """`lookalike PHOTO` (and "Open with Lookalike" on a photo): app.main asks for the search
+    before the library and model are open; it runs when they are, and follows the indexing."""
+    settings = Settings(model_dir=str(tiny_model_dir), first_run_done=True,
+                        watched_folders=[str(library_photos)])
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    outside = make_photo(tmp_path / "elsewhere" / "cat.jpg", "chelsea", size=(200, 133))
+    assert not window._opened
+    window.search_when_ready(str(outside))
+    window.show()
+    try:
+        qtbot.waitUntil(lambda: window.photos_model.rowCount() == 6, timeout=60000)
+        qtbot.waitUntil(lambda: window.results_model.rowCount() > 0, timeout=20000)
+        top = window.results_model.index(0).data(PathRole)
+        assert os.path.basename(top).startswith("chelsea"), top
+        assert window.settings.watched_folders == [str(library_photos)]  # not added
+        coffee = str(library_photos / "coffee.jpg")
+        with qtbot.waitSignal(window.results_shown, timeout=20000) as shown:
+            window.search_when_ready(coffee)  # open now: searched at once, as itself
+        assert shown.args[0] and coffee not in [m.path for m in shown.args[0]]
+    finally:
+        window.shutdown()
 
 
 def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
