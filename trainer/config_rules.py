@@ -43,6 +43,8 @@ BOUNDS = {
     "head.hidden": _at_least(0), "head.lr": POSITIVE, "head.weight_decay": _at_least(0),
     "head.batch_size": _at_least(1), "head.alpha": POSITIVE, "head.eta": _at_least(0),
     "head.cls_weight": _at_least(0), "head.long_steps": _at_least(1),
+    "head.feature_mix": ((lambda v: 0 <= v <= 1), "from 0 to 1"),
+    "head.feature_mix_alpha": POSITIVE,
     "head.active_steps": _at_least(0), "head.merge_rounds": _at_least(1),
     "head.frozen_steps": _at_least(1), "head.eval_every": _at_least(1),
     "head.patience": _at_least(1), "head.val_database": _at_least(1), "head.seed": _at_least(0),

@@ -6,8 +6,9 @@ mean(log(1 + exp(Theta_ij)) - S_ij * Theta_ij) (DPSH). Quantisation pulls u towa
 An optional classification term (cross-entropy of a linear classifier on u against the labels,
 as DSDH pairs with the pairwise loss) is the "stronger modern loss" the method notes allow.
 
-Mixed batches (mixup / CutMix in fine-tuning: photo i blended with photo perm[i], weight lam on
-its own) get the expected targets of the blend: the classification target mixes the two label
+Mixed batches (mixup / CutMix of photos in fine-tuning, or of cached features in head training:
+photo i blended with photo perm[i], weight lam on its own, one lam for the batch or one per photo)
+get the expected targets of the blend: the classification target mixes the two label
 distributions, and S becomes the probability that the components of i and j share a label.
 """
 
@@ -20,10 +21,11 @@ import torch.nn.functional as F
 
 
 class Mix(NamedTuple):
-    """How a batch was blended: row i = lam * photo i + (1 - lam) * photo perm[i]."""
+    """How a batch was blended: row i = lam_i * photo i + (1 - lam_i) * photo perm[i]; lam is
+    one number for the whole batch or a tensor [B], one per photo."""
 
     perm: torch.Tensor
-    lam: float
+    lam: float | torch.Tensor
 
 
 def similarity(labels_a: torch.Tensor, labels_b: torch.Tensor | None = None) -> torch.Tensor:
@@ -33,11 +35,14 @@ def similarity(labels_a: torch.Tensor, labels_b: torch.Tensor | None = None) -> 
 
 
 def mixed_similarity(S: torch.Tensor, mix: Mix) -> torch.Tensor:
-    """E[S] over the components of two blended photos: lam^2 S(i, j) + lam (1 - lam)
-    (S(i, perm j) + S(perm i, j)) + (1 - lam)^2 S(perm i, perm j); in [0, 1]."""
-    p, lam = mix.perm, mix.lam
-    return (lam * lam * S + lam * (1 - lam) * (S[:, p] + S[p, :])
-            + (1 - lam) ** 2 * S[p][:, p])
+    """E[S] over the components of two blended photos i and j: lam_i lam_j S(i, j)
+    + lam_i (1 - lam_j) S(i, perm j) + (1 - lam_i) lam_j S(perm i, j)
+    + (1 - lam_i) (1 - lam_j) S(perm i, perm j); in [0, 1]."""
+    p = mix.perm
+    lam = torch.as_tensor(mix.lam, dtype=S.dtype, device=S.device)
+    li, lj = (lam[:, None], lam[None, :]) if lam.ndim else (lam, lam)
+    return (li * lj * S + li * (1 - lj) * S[:, p] + (1 - li) * lj * S[p, :]
+            + (1 - li) * (1 - lj) * S[p][:, p])
 
 
 def pairwise_likelihood(u: torch.Tensor, S: torch.Tensor, alpha: float = 1.0,
@@ -60,7 +65,9 @@ def classification(logits: torch.Tensor, labels: torch.Tensor, mix: Mix | None =
     the two photos' targets mixed by its weights)."""
     target = labels.float() / labels.float().sum(dim=1, keepdim=True).clamp_min(1.0)
     if mix is not None:
-        target = mix.lam * target + (1 - mix.lam) * target[mix.perm]
+        lam = torch.as_tensor(mix.lam, dtype=target.dtype, device=target.device)
+        lam = lam[:, None] if lam.ndim else lam
+        target = lam * target + (1 - lam) * target[mix.perm]
     return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 

@@ -42,6 +42,11 @@ class HeadConfig:
     alpha: float = 1.0  # Theta = alpha/2 u.u
     eta: float = 0.1  # quantisation weight
     cls_weight: float = 0.0  # weight of the classification term on the relaxed code; 0 = off
+    # Share of training photos whose cached features are blended with another photo's of the
+    # batch (targets blended too): codes learn to sit between classes for photos that do, which
+    # the binary ranking of unseen photos needs. Head training on cached features only.
+    feature_mix: float = 0.0
+    feature_mix_alpha: float = 0.4  # each blend's own share is drawn from Beta(alpha, alpha)
     long_steps: int = 600  # frozen phase of the long code (stage 0)
     active_steps: int = 200  # per stage, spread over the merge rounds
     merge_rounds: int = 4  # per stage; = (M - target) reproduces one merge at a time
@@ -99,6 +104,18 @@ class HeadResult:
         if bits not in self.heads:
             raise KeyError(f"no {bits}-bit head was trained (have {sorted(self.heads)})")
         return self.heads[bits]
+
+
+def blend_features(x: torch.Tensor, rng: np.random.Generator, share: float, alpha: float
+                   ) -> tuple[torch.Tensor, Mix]:
+    """Blend `share` of the rows with another row of the batch, each with its own weight from
+    Beta(alpha, alpha); the other rows keep weight 1 (unchanged)."""
+    n = len(x)
+    lam = rng.beta(alpha, alpha, n)
+    lam[rng.random(n) >= share] = 1.0
+    lam_t = torch.as_tensor(lam, dtype=x.dtype)
+    perm = torch.as_tensor(rng.permutation(n))
+    return lam_t[:, None] * x + (1 - lam_t[:, None]) * x[perm], Mix(perm, lam_t)
 
 
 def plan(cfg: HeadConfig) -> list[tuple[str, int, int]]:
@@ -260,7 +277,14 @@ class HeadTrainer:
     def train_step(self) -> float:
         batch = self.batch_indices()
         y = self.labels[batch].to(self.device)
-        loss = self.batch_loss(self.batch_outputs(batch), y)
+        if self.cfg.feature_mix:
+            # seeded by the step, so a resumed run blends as it would have
+            x, mix = blend_features(self.features[batch],
+                                    np.random.default_rng((self.cfg.seed, self.step, 13)),
+                                    self.cfg.feature_mix, self.cfg.feature_mix_alpha)
+            loss = self.batch_loss(self._forward_module()(x.to(self.device)), y, mix)
+        else:
+            loss = self.batch_loss(self.batch_outputs(batch), y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

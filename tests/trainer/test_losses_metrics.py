@@ -105,6 +105,22 @@ def test_mixed_targets_by_hand():
         pytest.approx(float(hashing_loss(z, y, logits=logits, cls_weight=1)[0]))
 
 
+def test_mixed_targets_with_a_weight_per_photo_by_hand():
+    # as above, but photo 0 keeps all of itself, 1 keeps 3/4, 2 keeps 1/2
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    mix = Mix(torch.tensor([1, 2, 0]), torch.tensor([1.0, 0.75, 0.5]))
+    t = torch.tensor([[1.0, 0.0], [0.75, 0.25], [0.5, 0.5]])  # label distributions of the blends
+    assert torch.allclose(mixed_similarity(similarity(y), mix), t @ t.T)
+    logits = torch.tensor([[0.0, 0.0], [0.0, math.log(3.0)], [0.0, 0.0]])
+    # row 1: target (3/4, 1/4) on (1/4, 3/4); rows 0 and 2 on (1/2, 1/2)
+    expected = (2 * math.log(2) - 0.75 * math.log(0.25) - 0.25 * math.log(0.75)) / 3
+    assert float(classification(logits, y, mix)) == pytest.approx(expected, rel=1e-6)
+    # one weight for all photos, given per photo, is the batch-wide blend
+    same = Mix(torch.tensor([1, 2, 0]), torch.full((3,), 0.75))
+    assert torch.allclose(mixed_similarity(similarity(y), same),
+                          mixed_similarity(similarity(y), Mix(torch.tensor([1, 2, 0]), 0.75)))
+
+
 def test_mixed_similarity_of_multi_hot_labels_is_the_expected_similarity():
     # photo 1 holds labels a and b: blended with photo 2 (label b) it shares b whatever is drawn
     y = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])

@@ -13,11 +13,19 @@ import torch
 from trainer import config as config_mod
 from trainer.albums import AlbumError
 from trainer.pipeline import head_config
-from trainer.training import HeadConfig, HeadTrainer, Stopped, plan, total_steps
+from trainer.training import (
+    HeadConfig,
+    HeadTrainer,
+    Stopped,
+    blend_features,
+    plan,
+    total_steps,
+)
 
 CFG = HeadConfig(long_bits=24, stages=(16, 12), long_steps=30, active_steps=12, merge_rounds=3,
                  frozen_steps=30, eval_every=10, patience=2, batch_size=32)
 CFG_CLS = dataclasses.replace(CFG, cls_weight=1.0)  # with the classification term
+CFG_MIX = dataclasses.replace(CFG_CLS, feature_mix=1.0)  # and features blended in pairs
 
 
 def clusters(n=300, classes=4, dim=32, seed=0):
@@ -61,7 +69,8 @@ def test_classification_term_trains_a_classifier_through_the_merges():
     assert result.net.folded().bits == 12  # the classifier is not exported
 
 
-@pytest.mark.parametrize("cfg", [CFG, CFG_CLS], ids=["pairwise", "with-classification"])
+@pytest.mark.parametrize("cfg", [CFG, CFG_CLS, CFG_MIX],
+                         ids=["pairwise", "with-classification", "features-blended"])
 def test_resume_after_interruption_gives_the_same_model(tmp_path, cfg):
     x, y = clusters(seed=1)
     args = (x, y, np.arange(240), np.arange(240, 300), cfg)
@@ -88,6 +97,27 @@ def test_resume_after_interruption_gives_the_same_model(tmp_path, cfg):
         for key in a:
             assert torch.equal(a[key], b[key]), (bits, key)
     assert [s.val_map for s in result.stages] == [s.val_map for s in reference.stages]
+
+
+def test_blend_features_mixes_the_share_asked_for():
+    x = torch.arange(40, dtype=torch.float32).reshape(20, 2)
+    same, mix = blend_features(x, np.random.default_rng(0), 0.0, 0.4)
+    assert torch.equal(same, x) and bool((mix.lam == 1).all())
+    blended, mix = blend_features(x, np.random.default_rng(0), 1.0, 0.4)
+    assert bool((mix.lam < 1).all()) and sorted(mix.perm.tolist()) == list(range(20))
+    lam = mix.lam[:, None]
+    assert torch.allclose(blended, lam * x + (1 - lam) * x[mix.perm])
+    half = blend_features(x, np.random.default_rng(1), 0.5, 0.4)[1].lam
+    assert 0 < int((half == 1).sum()) < 20
+
+
+def test_blended_features_train_another_head_that_still_learns():
+    x, y = clusters(seed=2)
+    args = (x, y, np.arange(240), np.arange(240, 300))
+    plain = HeadTrainer(*args, CFG_CLS).run()
+    mixed = HeadTrainer(*args, CFG_MIX).run()
+    assert not torch.equal(plain.head(12).state()["weight"], mixed.head(12).state()["weight"])
+    assert mixed.stages[-1].val_map > 0.8  # 4 separable clusters
 
 
 def test_checkpoint_for_another_configuration_is_refused():
