@@ -26,7 +26,7 @@ from _common import cpu_model, home_to_tilde, nice_prefix
 from cifar_data import features, load_images, protocol1
 from paired import describe, paired_comparison
 
-from trainer.metrics import code_health, mean_average_precision
+from trainer.metrics import code_health, mean_average_precision, tie_aware_map
 from trainer.training import HeadConfig, HeadTrainer, total_steps
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,14 +42,23 @@ def encode(result_net, feats):
         return result_net(torch.from_numpy(feats)).numpy() > 0
 
 
-def query_map(head, feats, labels, split) -> tuple[float, dict]:
+def query_scores(head, feats, labels, split) -> dict:
+    """mAP@all of a head's codes on the queries, with ties in database order (the protocol; our
+    database is stored class by class) and averaged over every order of the tied items (the same
+    whatever the database's order), and the database codes' health."""
     import torch
 
     with torch.no_grad():
         q = head(torch.from_numpy(feats[split.query])).numpy() > 0
         db = head(torch.from_numpy(feats[split.database])).numpy() > 0
-    m = mean_average_precision(q, labels[split.query], db, labels[split.database])
-    return m, code_health(db)
+    ql, dl = labels[split.query], labels[split.database]
+    return {"map_all": mean_average_precision(q, ql, db, dl),
+            "map_all_tie_aware": tie_aware_map(q, ql, db, dl), "health": code_health(db)}
+
+
+def query_map(head, feats, labels, split) -> tuple[float, dict]:
+    scores = query_scores(head, feats, labels, split)
+    return scores["map_all"], scores["health"]
 
 
 def float_cosine_map(feats, labels, split) -> float:
@@ -85,9 +94,9 @@ def compare_heads(feats, labels, split, base: dict, seed: int, merge: str = "sum
                            s.importance_spread, "importance": s.importance,
                            "health": s.health} for s in res_b.stages]
     for L in LENGTHS:
-        m, health = query_map(res_b.head(L), feats, labels, split)
-        run["B"][str(L)] = {"map_all": m, "health": health}
-        print(f"seed {seed} B {L:2d} bits: mAP@all {m:.4f}", flush=True)
+        run["B"][str(L)] = scores = query_scores(res_b.head(L), feats, labels, split)
+        print(f"seed {seed} B {L:2d} bits: mAP@all {scores['map_all']:.4f} (tie-aware "
+              f"{scores['map_all_tie_aware']:.4f})", flush=True)
     if reuse is not None:
         assert reuse["budget_steps"] == budget, "the reused A runs had another budget"
         run["A"] = reuse["A"]
@@ -97,27 +106,30 @@ def compare_heads(feats, labels, split, base: dict, seed: int, merge: str = "sum
                            seed=seed)
         t0 = time.time()
         res_a = HeadTrainer(feats, labels, split.fit, split.val, cfg_a).run()
-        m, health = query_map(res_a.head(L), feats, labels, split)
+        scores = query_scores(res_a.head(L), feats, labels, split)
         st = res_a.stages[-1]
-        run["A"][str(L)] = {"map_all": m, "health": health, "val_map": st.val_map,
+        run["A"][str(L)] = {**scores, "val_map": st.val_map,
                             "spread": st.importance_spread, "importance": st.importance,
                             "steps": res_a.steps, "seconds": time.time() - t0}
-        print(f"seed {seed} A {L:2d} bits: mAP@all {m:.4f} (val {st.val_map:.4f}, "
+        print(f"seed {seed} A {L:2d} bits: mAP@all {scores['map_all']:.4f} (tie-aware "
+              f"{scores['map_all_tie_aware']:.4f}; val {st.val_map:.4f}, "
               f"spread {st.importance_spread:.3f})", flush=True)
     return run
 
 
-def chain_from_head(feats, labels, split, base: dict, seed: int, net_state: dict) -> dict:
+def chain_from_head(feats, labels, split, base: dict, seed: int, net_state: dict,
+                    merge: str = "sum") -> dict:
     """B started from a trained long-code head (e.g. the one fine-tuned with the backbone)
     instead of a fresh one: stage 0 is skipped, the NMLayer stages run as in compare_heads."""
     from trainer.model import HashNet
 
-    cfg = HeadConfig(**{**base, "long_steps": 0}, seed=seed)
+    cfg = HeadConfig(**{**base, "long_steps": 0}, seed=seed, merge=merge)
     trainer = HeadTrainer(feats, labels, split.fit, split.val, cfg)
     net = HashNet.from_state(net_state)
     if (net.long_bits, net.hidden, net.classes, len(net.nm_layers)) != (
             cfg.long_bits, cfg.hidden, trainer.net.classes, 0):
         raise ValueError("the given head does not match the chain's configuration")
+    net.merge = merge  # no stage yet: the chain's merges are still to come
     trainer.net = net  # keeps its own centre: the one it was trained with
     trainer.opt = trainer._optimizer()
     t0 = time.time()
@@ -127,9 +139,10 @@ def chain_from_head(feats, labels, split, base: dict, seed: int, net_state: dict
            "stages": [{"bits": s.bits, "val_map": s.val_map, "spread": s.importance_spread,
                        "importance": s.importance, "health": s.health} for s in res.stages]}
     for L in LENGTHS:
-        m, health = query_map(res.head(L), feats, labels, split)
-        run[str(L)] = {"map_all": m, "health": health}
-        print(f"seed {seed} B from the trained head, {L:2d} bits: mAP@all {m:.4f}", flush=True)
+        run[str(L)] = scores = query_scores(res.head(L), feats, labels, split)
+        print(f"seed {seed} B from the trained head, {L:2d} bits: mAP@all "
+              f"{scores['map_all']:.4f} (tie-aware {scores['map_all_tie_aware']:.4f})",
+              flush=True)
     return run
 
 
@@ -161,6 +174,14 @@ def main() -> int:
     ap.add_argument("--cls-weight", type=float, default=0.0,
                     help="weight of the classification term (head.cls_weight) in A and B, as "
                          "bench/cifar_finetune_cpu.py --cls-weight uses for its heads")
+    ap.add_argument("--feature-mix", type=float, default=0.0,
+                    help="share of training photos whose features are blended with another's "
+                         "(head.feature_mix) in A and B")
+    ap.add_argument("--feature-mix-alpha", type=float, default=0.4,
+                    help="Beta(alpha, alpha) of a blend's weight (head.feature_mix_alpha)")
+    ap.add_argument("--tuned-head", help="also run B from this trained 128-bit head (the "
+                    "*.head.pt bench/cifar_finetune_cpu.py saves beside its features): that "
+                    "script's headline chain, per seed")
     ap.add_argument("--from-json", nargs="+",
                     help="only rewrite the report and plots from a results file; several files "
                          "(seeds run in separate processes, same settings) are joined and "
@@ -203,6 +224,10 @@ def main() -> int:
         previous = (next(r for r in reuse["runs"] if r["seed"] == seed) if reuse is not None
                     else None)
         run = compare_heads(feats, labels, split, base, seed, merge=args.merge, reuse=previous)
+        if args.tuned_head:
+            state = torch.load(args.tuned_head, weights_only=True)
+            run["B_tuned"] = chain_from_head(feats, labels, split, base, seed, state,
+                                             merge=args.merge)
         out["runs"].append(run)
     out["wall_seconds"] = time.time() - t_start
     out["machine"] = MACHINE
@@ -220,7 +245,9 @@ def head_settings(args) -> dict:
     return {**HEAD_BASE, "long_bits": args.long_bits,
             "hidden": args.hidden, "active_steps": args.active_steps,
             "merge_rounds": args.merge_rounds, "cls_weight": args.cls_weight,
-            "frozen_steps": args.frozen_steps, "patience": args.patience}
+            "frozen_steps": args.frozen_steps, "patience": args.patience,
+            **({"feature_mix": args.feature_mix, "feature_mix_alpha": args.feature_mix_alpha}
+               if args.feature_mix else {})}
 
 
 def as_recorded(base: dict) -> dict:
@@ -255,6 +282,7 @@ def write_report(out: dict, tag: str, args) -> None:
               "cached beforehand by bench/cifar_data.py")
     files = args.features or []
     changed = lambda key: getattr(args, key) != HEAD_BASE[key]  # flags the command needs
+    mix_alpha_changed = args.feature_mix and args.feature_mix_alpha != 0.4
     what = (f"features from {' + '.join(Path(f).name for f in files)}" if files else
             f"frozen EfficientNet-Lite0 features ({args.size} px)")
     lines = [f"# CIFAR-10 protocol 1 ablation, {what}",
@@ -269,6 +297,9 @@ def write_report(out: dict, tag: str, args) -> None:
              f"{f' --patience {args.patience}' if changed('patience') else ''}"
              f"{' --a-from ' + args.a_from if args.a_from else ''}"
              f"{f' --cls-weight {args.cls_weight:g}' if args.cls_weight else ''}"
+             f"{f' --feature-mix {args.feature_mix:g}' if args.feature_mix else ''}"
+             f"{f' --feature-mix-alpha {args.feature_mix_alpha:g}' if mix_alpha_changed else ''}"
+             f"{' --tuned-head ' + home_to_tilde(args.tuned_head) if args.tuned_head else ''}"
              f"{' --features ' + ' '.join(map(home_to_tilde, files)) if files else ''}`"),
              (f"Machine: {out['machine']}. Wall time {out['wall_seconds'] / 60:.1f} min"
               + (f", summed over {out['processes']} processes"
@@ -297,6 +328,7 @@ def write_report(out: dict, tag: str, args) -> None:
             c = paired_comparison([r["A"][str(L)]["map_all"] for r in runs],
                                   [r["B"][str(L)]["map_all"] for r in runs])
             lines.append(f"| {L} | {describe(c)} |")
+    lines += order_free_table(runs)
     long = runs[0]["B"]["stages"][0]
     lines += ["", (f"B's long code ({long['bits']} bits, seed {runs[0]['seed']}) before merging: "
                    "validation mAP "
@@ -307,6 +339,35 @@ def write_report(out: dict, tag: str, args) -> None:
                "gain."), ""]
     (RESULTS / f"cifar-ablation{tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
+
+
+def order_free_table(runs: list[dict]) -> list[str]:
+    """Report lines: mAP@all averaged over every order of tied items, beside the goal (results
+    files written before it was measured have none: no lines)."""
+    if any("map_all_tie_aware" not in r["B"][str(L)] for r in runs for L in LENGTHS):
+        return []
+    tuned = all("B_tuned" in r for r in runs)
+
+    def cell(key, L):
+        xs = [r[key][str(L)].get("map_all_tie_aware") for r in runs]
+        return "n/a" if None in xs else f"{np.mean(xs):.4f} +- {np.std(xs):.4f}"
+
+    lines = ["", ("Order-free mAP@all (mean over seeds, +- std): the mean over every order of the "
+                  "photos a Hamming distance ties (trainer.metrics.tie_aware_map). The table "
+                  "above breaks ties in database order, as the protocol says, and this database "
+                  "is stored class by class (train, then test, each class by class), so a tie "
+                  "group's photos of one class sit together; here the order does not matter."),
+             "", "| bits | A direct | B NMLayer | " + ("B from the tuned head | " if tuned else "")
+             + "same, ties in database order (" + ("B from the tuned head" if tuned else "B")
+             + ") | goal |", "|---|---|---|" + ("---|" if tuned else "") + "---|---|"]
+    goal = {48: 0.85, 32: 0.84, 24: 0.83, 12: 0.80}
+    for L in LENGTHS:
+        key = "B_tuned" if tuned else "B"
+        ordered = np.mean([r[key][str(L)]["map_all"] for r in runs])
+        lines.append(f"| {L} | {cell('A', L)} | {cell('B', L)} | "
+                     + (f"{cell('B_tuned', L)} | " if tuned else "")
+                     + f"{ordered:.4f} | {goal[L]:.2f} |")
+    return lines
 
 
 def _f(x) -> str:
