@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
         self.model_panel.show_card(card, model_dir, self._model_problem, self._library_problem)
         if card is None and self._library_problem:  # the model was not even tried
             self.banner.setText(f"<b>The library cannot be opened.</b> "
-                                f"{html.escape(self._library_problem)} Then restart Lookalike.")
+                                f"{html.escape(self._library_problem)}")
             self.banner.setVisible(True)
         elif card is not None:
             settings = self.settings

@@ -27,7 +27,7 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "",
               library_problem: str = "") -> str:
     if card is None and library_problem:  # the model was not loaded: no word on it
         return (f"<h3>The library cannot be opened</h3><p>{html.escape(library_problem)}</p>"
-                "<p>Then restart Lookalike; the model is loaded with the library.</p>")
+                "<p>The model is loaded with the library.</p>")
     if card is None and folder and ((Path(folder) / "model.json").exists()
                                     or (Path(folder) / "model.onnx").exists()):
         return (f"<h3>The active model is damaged</h3><p>{html.escape(folder)}</p>"

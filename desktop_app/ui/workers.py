@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -140,7 +141,7 @@ class IndexerWorker(QObject):
             self._store = Store(Path(self._database) if self._database else None)
         except LookalikeError as exc:
             self.error.emit(str(exc))
-            self.library_problem.emit(str(exc))
+            self.library_problem.emit(restart_remedy(exc))
             self.opened.emit(None, self.model_dir)
             return
         encoder = None
@@ -499,3 +500,11 @@ def _merged(reports: list[IndexReport]) -> IndexReport:
     for report in reports:
         total.merge(report)
     return total
+
+
+def restart_remedy(exc: LookalikeError) -> str:
+    """The error as one sentence for the window: the library is opened at start only, so the
+    command-line remedy "... and run it again" becomes "..., then restart Lookalike"."""
+    hint = re.sub(r",? (?:and|then) (?:run it again|retry)$", "", exc.hint)
+    hint = f"{hint}, then restart Lookalike" if hint else "Restart Lookalike once it is fixed"
+    return str(LookalikeError(exc.path, exc.reason, hint))

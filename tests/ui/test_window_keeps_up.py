@@ -278,7 +278,8 @@ def test_a_library_that_cannot_be_opened_on_a_full_disk_is_not_called_a_damaged_
     assert "damaged" not in banner and "Reinstall" not in banner, banner
     assert "The library cannot be opened" in banner
     assert str(database) in banner and "the disk is full" in banner
-    assert "Free some disk space" in banner and "restart Lookalike" in banner
+    assert "Free some disk space, then restart Lookalike." in banner
+    assert "run it again" not in banner and banner.count("restart Lookalike") == 1, banner
     card = window.model_panel.card_view.toPlainText()
     assert "damaged" not in card and "the disk is full" in card, card
 
@@ -492,3 +493,27 @@ def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
     assert "The active model is missing" in again.model_panel.card_view.toPlainText()
     combo = again.model_panel.models_combo
     assert combo.findData(str(paths.default_model_dir())) >= 0  # the remedy is at hand
+
+
+def test_library_errors_name_a_restart_in_the_window(tmp_path):
+    """The window opens the library at start only: the command line's "run it again" would
+    send the user nowhere."""
+    import sqlite3
+
+    from desktop_app.core import store as store_module
+    from desktop_app.core.errors import StoreError
+    from desktop_app.ui.workers import restart_remedy
+
+    database = tmp_path / "library.sqlite3"
+    full = store_module.store_error(database, sqlite3.OperationalError("database or disk is full"))
+    assert str(full).endswith("Free some disk space and run it again.")  # the CLI's wording
+    assert restart_remedy(full) == str(full).replace(
+        "Free some disk space and run it again.", "Free some disk space, then restart Lookalike.")
+    locked = store_module.store_error(database, sqlite3.OperationalError("database is locked"))
+    assert restart_remedy(locked).endswith("Close the other one, then restart Lookalike.")
+    newer = StoreError(database, "this library was saved by a newer version", "Update Lookalike")
+    assert restart_remedy(newer) == (f"{database}: this library was saved by a newer version. "
+                                     "Update Lookalike, then restart Lookalike.")
+    bare = StoreError(database, "a database error happened (x)")
+    assert restart_remedy(bare).endswith("x). Restart Lookalike once it is fixed.")
+
