@@ -140,8 +140,9 @@ class IndexerWorker(QObject):
         try:
             self._store = Store(Path(self._database) if self._database else None)
         except LookalikeError as exc:
-            self.error.emit(str(exc))
-            self.library_problem.emit(restart_remedy(exc))
+            message = restart_remedy(exc)  # the status bar and the banner say the same
+            self.error.emit(message)
+            self.library_problem.emit(message)
             self.opened.emit(None, self.model_dir)
             return
         encoder = None
