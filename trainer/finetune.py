@@ -279,6 +279,10 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
     ft = cfg["finetune"]
     overrides = {k: ft[k] for k in ("long_steps", "active_steps", "frozen_steps", "eval_every",
                                      "batch_size") if k in ft}
+    if hcfg.feature_mix:  # fine-tuning sees photos, not cached features: say so, not ignore it
+        log.warning("head.feature_mix blends cached features, which fine-tuning does not use: "
+                    "it is off for this run (finetune.mix blends the photos instead)")
+        overrides["feature_mix"] = 0.0
     return HeadConfig.from_dict({**hcfg.to_dict(), **overrides})
 
 

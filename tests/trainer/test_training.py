@@ -120,6 +120,17 @@ def test_blended_features_train_another_head_that_still_learns():
     assert mixed.stages[-1].val_map > 0.8  # 4 separable clusters
 
 
+def test_fine_tuning_turns_feature_blending_off_with_a_warning(caplog):
+    from trainer.finetune import finetune_config
+
+    cfg = {"finetune": {"long_steps": 5}}
+    assert finetune_config(cfg, CFG_MIX).feature_mix == 0.0
+    assert "head.feature_mix" in caplog.text and "finetune.mix" in caplog.text
+    caplog.clear()
+    assert finetune_config(cfg, CFG_CLS) == dataclasses.replace(CFG_CLS, long_steps=5)
+    assert caplog.text == ""
+
+
 def test_checkpoint_for_another_configuration_is_refused():
     x, y = clusters()
     t = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG)
