@@ -81,3 +81,61 @@ def test_a_log_file_on_a_full_disk_is_said_once_not_as_a_traceback_per_line(look
     said = [line for line in done.stderr.splitlines() if str(log_file) in line]
     assert len(said) == 1 and "No space left on device" in said[0], done.stderr
     assert "line 2" in done.stderr  # still shown on stderr
+
+
+# The app's indexer, run on the full disk in a subprocess: what it shows and says, as JSON.
+WORKER_ON_FULL_DISK = r"""
+import json, os, sys
+from PySide6.QtCore import QCoreApplication
+from desktop_app.ui.workers import IndexerWorker
+
+app = QCoreApplication([])
+album, new_folder = sys.argv[1:3]
+worker = IndexerWorker(None)
+seen = {"read_only": [], "problem": [], "error": [], "opened": [], "snapshot": None}
+worker.library_read_only.connect(seen["read_only"].append)
+worker.library_problem.connect(seen["problem"].append)
+worker.error.connect(seen["error"].append)
+worker.opened.connect(lambda card, _dir: seen["opened"].append(card is not None))
+worker.snapshot_ready.connect(lambda snap: seen.__setitem__("snapshot", snap))
+worker.open()
+errors_at_open = len(seen["error"])
+worker.add_folder(album)  # the window asks for its folders at start: nothing to say
+worker.index_paths([os.path.join(album, "chelsea.jpg")])  # the watcher: dropped quietly
+quiet = len(seen["error"]) == errors_at_open
+worker.add_folder(new_folder)  # asked for by the user: refused, saying why
+snap = seen["snapshot"]
+by_name = {os.path.basename(p): i for i, p in snap.paths.items()}
+nearest = snap.similar(by_name["chelsea.jpg"], k=1)
+print(json.dumps({**{k: v for k, v in seen.items() if k != "snapshot"}, "quiet": quiet,
+                  "photos": len(snap), "nearest": os.path.basename(nearest[0].path)}))
+worker.close()
+"""
+
+
+def test_the_app_shows_and_searches_a_library_on_a_full_disk_read_only(closed_library,
+                                                                      tmp_path):
+    """No room for the -shm file the app's read-write open needs: the app used to show its
+    banner and no photos at all. It opens the library read-only instead, says why, searches it,
+    and refuses only what would change it."""
+    album, env = closed_library
+    database = paths.database_path()
+    before = database.read_bytes()
+    new_folder = tmp_path / "more-photos"
+    new_folder.mkdir()
+    done = subprocess.run([*full_disk_prefix(env["LOOKALIKE_HOME"]), sys.executable, "-c",
+                           WORKER_ON_FULL_DISK, str(album), str(new_folder)],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**env, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["opened"] == [True] and seen["problem"] == []
+    (reason,) = seen["read_only"]
+    assert reason.startswith(f"{database}: the disk is full"), reason
+    assert reason.endswith("Free some disk space, then restart Lookalike."), reason
+    assert (seen["photos"], seen["nearest"]) == (3, "chelsea-copy.jpg")
+    assert seen["quiet"], seen["error"]
+    (refused,) = seen["error"]
+    assert refused.startswith(f"Read-only library: {new_folder} was not added. {database}: "
+                              "the disk is full"), refused
+    assert database.read_bytes() == before

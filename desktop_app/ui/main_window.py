@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
         self._model_problem = ""
         self._library_problem = ""  # why the library database could not be opened, if so
+        self._read_only_reason = ""  # why it could only be opened to read, if so
         self._opened = False
         self._pending_search = ""  # a photo to search with once the library is open
         self._removed_folders: set[str] = set()  # removed this session (real paths)
@@ -214,6 +215,7 @@ class MainWindow(QMainWindow):
         w.opened.connect(self._on_opened)
         w.model_problem.connect(self._on_model_problem)
         w.library_problem.connect(self._on_library_problem)
+        w.library_read_only.connect(self._on_library_read_only)
         w.progress.connect(self.folders_panel.show_progress)
         w.activity.connect(self._on_activity)
         w.paused_changed.connect(lambda _p: self._on_activity(self.folders_panel.activity.text()))
@@ -282,7 +284,7 @@ class MainWindow(QMainWindow):
         self._opened = True
         self._set_model(card, model_dir)
         self.statusBar().showMessage("Ready", 3000)  # first: a notice below must not be hidden
-        if card is not None:
+        if card is not None and not self._read_only_reason:
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).
             for folder in self.settings.removed_folders:
@@ -324,7 +326,12 @@ class MainWindow(QMainWindow):
                 settings.max_distance_bits = card.bits
             self.results_panel.set_bits(card.bits, settings.max_distance)
             self.duplicates_panel.distance_spin.setValue(settings.duplicate_distance)
-            self.banner.setVisible(False)
+            if self._read_only_reason:
+                self.banner.setText(
+                    "<b>The library is open read-only.</b> The photos indexed so far are shown "
+                    "and can be searched, but nothing new is indexed and nothing is changed. "
+                    f"{html.escape(self._read_only_reason)}")
+            self.banner.setVisible(bool(self._read_only_reason))
         elif (Path(model_dir) / "model.json").exists() or (Path(model_dir) / "model.onnx").exists():
             default = str(paths.default_model_dir())
             remedy = ("Switch to the default model in the Model tab, or import this model "
@@ -343,6 +350,16 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_library_problem(self, message: str) -> None:
         self._library_problem = message
+
+    @Slot(str)
+    def _on_library_read_only(self, message: str) -> None:
+        self._read_only_reason = message
+
+    def _refused_read_only(self, what: str) -> bool:
+        """A read-only library is not changed: say so (True) instead of doing `what`."""
+        if self._read_only_reason:
+            self.tell(f"Read-only library: {what}. {self._read_only_reason}")
+        return bool(self._read_only_reason)
 
     @Slot(str)
     def _on_model_problem(self, message: str) -> None:
@@ -475,6 +492,8 @@ class MainWindow(QMainWindow):
         if not os.path.isdir(folder):
             self.tell(not_a_folder_message(folder))
             return
+        if self._refused_read_only(f"{folder} was not added"):
+            return
         self._first_run_done()
         self._removed_folders.discard(os.path.realpath(folder))
         self.worker.abandon_folder(folder, False)
@@ -486,6 +505,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def remove_folder(self, folder: str) -> None:
+        if self._refused_read_only(f"{folder} was not removed"):
+            return
         self._removed_folders.add(os.path.realpath(os.path.abspath(folder)))
         self.settings.remove_folder(folder)
         self.save_settings()

@@ -10,6 +10,8 @@ resumed from where it stopped. Results go back to the GUI as queued signals: pro
 A job that fails because the library cannot be saved for now (disk full, database locked by
 another process) is kept and retried by itself after a while (RETRY_FIRST_S, doubling up to
 RETRY_MAX_S); the jobs after it wait, so they still run in the order they were asked for.
+A library that can be read but not opened for writing (a full disk, a read-only mount) is
+opened read-only: shown and searched, never changed; the jobs the user asked for say so.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class IndexerWorker(QObject):
     # Why the library database could not be opened (disk full, newer version, damaged...); sent
     # before opened(None, ...), whose None is then no verdict on the model.
     library_problem = Signal(str)
+    # The library could not be opened for writing (a full disk, a read-only mount...) but could
+    # be read: its photos are shown and searched, nothing is indexed or changed. The sentence
+    # says why and what to do; sent before opened().
+    library_read_only = Signal(str)
     progress = Signal(int, int, float, float)  # done, total, photos/s, seconds left (-1: unknown)
     activity = Signal(str)  # what runs now; "" when idle
     photos_changed = Signal(list, list)  # changed or new Photo records, removed photo ids
@@ -88,6 +94,7 @@ class IndexerWorker(QObject):
         self._database = database
         self._store = None
         self._library = None
+        self.read_only_reason = ""  # set when the library could only be opened to read
         self._queue: deque[tuple[str, object]] = deque()
         self._pause = threading.Event()
         self._quit = threading.Event()
@@ -137,14 +144,20 @@ class IndexerWorker(QObject):
         from ..core.store import Store
 
         lower_this_thread()  # and the decode / onnxruntime threads it starts
+        database = Path(self._database) if self._database else None
         try:
-            self._store = Store(Path(self._database) if self._database else None)
+            self._store = Store(database)
         except LookalikeError as exc:
             message = restart_remedy(exc)  # the status bar and the banner say the same
-            self.error.emit(message)
-            self.library_problem.emit(message)
-            self.opened.emit(None, self.model_dir)
-            return
+            self._store = _open_to_read(database)
+            if self._store is None:
+                self.error.emit(message)
+                self.library_problem.emit(message)
+                self.opened.emit(None, self.model_dir)
+                return
+            log.warning("library opened read-only: %s", exc)
+            self.read_only_reason = message
+            self.library_read_only.emit(message)
         encoder = None
         recorded = self._recorded_model_dir()
         if recorded and recorded != self.model_dir:
@@ -277,6 +290,9 @@ class IndexerWorker(QObject):
         if kind == "import_model":
             self._import_model(str(arg))
             return False
+        if self.read_only_reason:
+            self._refuse_read_only(kind, arg)
+            return False
         if kind == "switch_model":
             return self._switch_model(str(arg))
         if self._library is None:
@@ -330,6 +346,20 @@ class IndexerWorker(QObject):
             return False  # stopped because it was removed: nothing to report or resume
         self.finished_job.emit(label, report)
         return bool(getattr(report, "stopped", False)) and self._pause.is_set()
+
+    def _refuse_read_only(self, kind: str, arg: object) -> None:
+        """A read-only library changes nothing. What the user asked for says so; the checks the
+        window makes by itself (folders at start, the watcher's changes) are dropped quietly:
+        the banner already says that nothing is indexed."""
+        known = self._library is not None and kind == "add_folder" and any(
+            os.path.realpath(f.path) == os.path.realpath(str(arg))
+            for f in self._library.folders())
+        if kind in ("index_folder", "index_folders", "index_paths", "remove_paths") or known:
+            return
+        what = {"add_folder": f"{arg} was not added", "remove_folder": f"{arg} was not removed",
+                "switch_model": f"the model in {arg} was not switched to",
+                "retry_failed": "unreadable photos were not retried"}.get(kind, f"{kind} not done")
+        self._fail(f"Read-only library: {what}. {self.read_only_reason}")
 
     def _with_progress(self, label: str, call, folder: object = None) -> IndexReport:
         self.activity.emit(label)
@@ -494,6 +524,21 @@ def _retryable(exc: BaseException) -> bool:
         return cause.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
     reason = exc.reason.lower()
     return "disk is full" in reason or "locked" in reason
+
+
+def _open_to_read(database: Path | None):
+    """The library opened read-only, or None. Used when it cannot be opened for writing: an
+    existing library that can still be read is shown and searched instead of nothing."""
+    from ..core.store import Store
+
+    path = database or paths.database_path()
+    if not path.is_file():
+        return None
+    try:
+        return Store(path, readonly=True)
+    except LookalikeError as exc:  # damaged, newer, older schema...: the first error is said
+        log.warning("library cannot be read either: %s", exc)
+        return None
 
 
 def _merged(reports: list[IndexReport]) -> IndexReport:

@@ -284,6 +284,54 @@ def test_a_library_that_cannot_be_opened_on_a_full_disk_is_not_called_a_damaged_
     assert "damaged" not in card and "the disk is full" in card, card
 
 
+def test_a_library_that_can_only_be_read_is_shown_and_searched_not_changed(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """Opened for writing, the library fails (here the Store raises what a full disk makes it
+    raise; tests/test_full_disk.py does it on a real full disk); opened read-only it works. The
+    window shows the photos, searches them, says why nothing is indexed, and does not take in
+    folders it could not add."""
+    import sqlite3
+
+    from desktop_app.core import store as store_module
+
+    indexed_window(qtbot, make_window, library_photos, 6).close()
+    database = paths.database_path()
+    real_store = store_module.Store
+
+    def full_disk(path=None, readonly=False):
+        if not readonly:
+            raise store_module.store_error(database, sqlite3.OperationalError(
+                "database or disk is full"))
+        return real_store(path, readonly=True)
+
+    monkeypatch.setattr(store_module, "Store", full_disk)
+    before = database.read_bytes()
+    window = make_window(watched_folders=[str(library_photos)])
+    banner = window.banner.text()
+    assert window.banner.isVisible() and "The library is open read-only" in banner, banner
+    assert "the disk is full" in banner and banner.endswith(
+        "Free some disk space, then restart Lookalike."), banner
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    names = [os.path.basename(m.path) for m in search_library_photo(
+        qtbot, window, library_photos / "chelsea.jpg")]
+    assert names[0] == "chelsea-small.jpg", names
+    other = tmp_path / "other-photos"
+    make_photo(other / "cat.jpg", "chelsea")
+    window.add_folder(str(other))
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Read-only library: {other} was not added."), message
+    assert window.settings.watched_folders == [str(library_photos)]
+    window.remove_folder(str(library_photos))
+    assert window.settings.watched_folders == [str(library_photos)]
+    assert "was not removed" in window.statusBar().currentMessage()
+    make_photo(library_photos / "new.jpg", "coffee")  # the watcher sees it; nothing is indexed
+    qtbot.wait(1500)
+    assert window.photos_model.rowCount() == 6
+    assert "Read-only library" in window.statusBar().currentMessage()  # no indexing error said
+    assert database.read_bytes() == before
+
+
 # -- 6. shortcuts ---------------------------------------------------------------------------------
 def test_ctrl_l_and_ctrl_r_show_the_library_tab(qtbot, make_window):
     window = make_window()
