@@ -1,5 +1,6 @@
-"""A full disk under LOOKALIKE_HOME: the commands that only read still work, and those that must
-write say, in one line, that the disk is full and what to do. The CLI runs in a subprocess on a
+"""A full disk under LOOKALIKE_HOME: the commands that only read still work, those that must
+write say, in one line, that the disk is full and what to do, and the app shows the library
+read-only (also on a read-only mount). The CLI runs in a subprocess on a
 real full disk (a full tmpfs in a private mount namespace, see full_disk.py), or with a file size
 limit (ulimit -f), which fails SQLite's writes the same way and needs no mount."""
 
@@ -13,6 +14,7 @@ import sys
 
 import pytest
 from full_disk import full_disk_prefix
+from unwritable import unwritable_prefix
 
 from desktop_app import paths
 
@@ -83,7 +85,8 @@ def test_a_log_file_on_a_full_disk_is_said_once_not_as_a_traceback_per_line(look
     assert "line 2" in done.stderr  # still shown on stderr
 
 
-# The app's indexer, run on the full disk in a subprocess: what it shows and says, as JSON.
+# The app's indexer on the full disk (or a read-only mount), in a subprocess: what it shows and
+# says, as JSON.
 WORKER_ON_FULL_DISK = r"""
 import json, os, sys
 from PySide6.QtCore import QCoreApplication
@@ -113,17 +116,24 @@ worker.close()
 """
 
 
-def test_the_app_shows_and_searches_a_library_on_a_full_disk_read_only(closed_library,
-                                                                      tmp_path):
-    """No room for the -shm file the app's read-write open needs: the app used to show its
-    banner and no photos at all. It opens the library read-only instead, says why, searches it,
-    and refuses only what would change it."""
+@pytest.mark.parametrize("how", ["full disk", "read-only mount"])
+def test_the_app_shows_and_searches_a_library_it_cannot_write(closed_library, tmp_path, how):
+    """No room for the -shm file the app's read-write open needs, or a read-only mount: the app
+    used to show its banner and no photos at all. It opens the library read-only instead, says
+    why, searches it, and refuses only what would change it."""
     album, env = closed_library
+    home = env["LOOKALIKE_HOME"]
+    prefix = (full_disk_prefix(home) if how == "full disk"
+              else unwritable_prefix("read-only mount", home))
+    cause = ("the disk is full" if how == "full disk"
+             else "the library database cannot be written: it is on a read-only file system")
+    remedy = ("Free some disk space" if how == "full disk" else
+              "Make it writable, or set LOOKALIKE_HOME to a folder you may write to")
     database = paths.database_path()
     before = database.read_bytes()
     new_folder = tmp_path / "more-photos"
     new_folder.mkdir()
-    done = subprocess.run([*full_disk_prefix(env["LOOKALIKE_HOME"]), sys.executable, "-c",
+    done = subprocess.run([*prefix, sys.executable, "-c",
                            WORKER_ON_FULL_DISK, str(album), str(new_folder)],
                           capture_output=True, text=True, timeout=120, check=False,
                           env={**env, "QT_QPA_PLATFORM": "offscreen"})
@@ -131,11 +141,11 @@ def test_the_app_shows_and_searches_a_library_on_a_full_disk_read_only(closed_li
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["opened"] == [True] and seen["problem"] == []
     (reason,) = seen["read_only"]
-    assert reason.startswith(f"{database}: the disk is full"), reason
-    assert reason.endswith("Free some disk space, then restart Lookalike."), reason
+    assert reason.startswith(f"{database}: {cause}"), reason
+    assert remedy in reason and reason.endswith(", then restart Lookalike."), reason
     assert (seen["photos"], seen["nearest"]) == (3, "chelsea-copy.jpg")
     assert seen["quiet"], seen["error"]
     (refused,) = seen["error"]
     assert refused.startswith(f"Read-only library: {new_folder} was not added. {database}: "
-                              "the disk is full"), refused
+                              f"{cause}"), refused
     assert database.read_bytes() == before
