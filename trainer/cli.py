@@ -91,7 +91,9 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     _common(p)
     p = sub.add_parser("train", help="train the hash head and NMLayer chain of a prepared run")
     p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+    p.add_argument("--no-resume", action="store_true",
+                   help="ignore an existing checkpoint (a backbone fine-tuned in RUN_DIR is "
+                        "still used in frozen mode)")
     _train_flags(p)
     _common(p)
     p = sub.add_parser("evaluate", help="mAP, precision@k, PR curve, bit importance (JSON+PNG)")
@@ -110,7 +112,8 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
     p.add_argument("--no-resume", action="store_true",
                    help="train afresh, ignoring the checkpoints in MODEL_DIR/training (unchanged "
-                        "albums are still not read again)")
+                        "albums are still not read again; a backbone fine-tuned there is still "
+                        "used in frozen mode)")
     _train_flags(p)
     _common(p)
     # Set after the sub-commands exist: their usage lines are built from the prog, not this.

@@ -269,6 +269,11 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
         torch.distributed.destroy_process_group()
         if rank != 0:
             raise WorkerDone()
+    if mode == "frozen" and (tuned := tuned_backbone(run_dir, cfg)) is not None:
+        # --no-resume restarts the heads, not the fine-tuning kept in the run folder: say so
+        _say(reporter, f"Frozen training uses the backbone fine-tuned earlier in this run folder "
+             f"({tuned}); `--mode finetune --no-resume` tunes it again from the pretrained "
+             "weights")
     feats = run_features(run_dir, manifest, cfg, device, reporter, should_stop)
     torch.set_num_threads(int(cfg["train"].get("head_threads", 1)) or 1)
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),

@@ -126,6 +126,13 @@ def test_no_resume_fine_tunes_again(albums, tmp_path, capsys):
     assert main(["train", str(run_dir), "--progress", "json", "--no-resume", *tiny]) == 0
     fine_tuning = [e for e in train_events(capsys)[0] if e["steps"] == ft_steps]
     assert fine_tuning and fine_tuning[0]["step"] <= 2  # tuned again from the start
+    # Frozen training afresh keeps the tuned backbone of the folder, and says so (it did not).
+    assert main(["train", str(run_dir), "--progress", "json", "--no-resume", "--mode",
+                 "frozen"]) == 0
+    steps, err = train_events(capsys)
+    assert all(e["steps"] != ft_steps for e in steps) and steps[0]["step"] == 1
+    assert err.count("Frozen training uses the backbone fine-tuned earlier in this run "
+                     f"folder ({run_dir / 'backbone.pt'})") == 1, err
 
 
 def test_a_finished_run_run_again_reads_no_photo(albums, tmp_path, capsys, monkeypatch):
