@@ -8,7 +8,9 @@ it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only v
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import itertools
 import logging
 import os
@@ -51,13 +53,19 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
         return QImage()
     pil.thumbnail((edge, edge))
     if cached is not None:
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            pil.save(tmp, "JPEG", quality=85)
+            # Encoded in memory, then written by Python: Pillow writing to a file ignores a
+            # short write (a disk filling up), and left a cut-off JPEG that later runs showed.
+            encoded = io.BytesIO()
+            pil.save(encoded, "JPEG", quality=85)
+            tmp.write_bytes(encoded.getbuffer())
             os.replace(tmp, cached)
         except OSError as exc:  # a full or read-only cache disk costs speed, not thumbnails
             log.debug("thumbnail cache not written (%s)", exc)
+            with contextlib.suppress(OSError):  # a half-written file would pile up, unused
+                tmp.unlink(missing_ok=True)
     data = pil.tobytes()
     image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: `data` goes away with this frame

@@ -96,6 +96,44 @@ def test_thumbnails_load_off_the_gui_thread_and_reach_the_model(qtbot, tmp_path)
 
 
 
+THUMBNAIL_ON_FULL_CACHE = """
+import sys
+from pathlib import Path
+from desktop_app.ui.thumbnails import make_thumbnail
+image = make_thumbnail(sys.argv[1], 256, Path(sys.argv[2]))
+print(image.width(), image.height())
+"""
+
+
+def test_a_thumbnail_that_cannot_be_cached_is_shown_and_leaves_no_cut_off_file(tmp_path):
+    """The cache disk fills up mid-write (here a 1 KiB file size limit, which fails the write
+    the same way): the thumbnail is still made, and nothing is left in the cache. Pillow
+    saving to the file took the short write for success, and the cut-off JPEG was cached as
+    the photo's thumbnail for every later run."""
+    import resource
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    big = tmp_path / "big.jpg"  # noise: its thumbnail cannot compress below the limit
+    noise = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(big, quality=90)
+    cache_root = tmp_path / "thumbnails"
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, resource.RLIM_INFINITY))
+
+    done = subprocess.run([sys.executable, "-c", THUMBNAIL_ON_FULL_CACHE, str(big),
+                           str(cache_root)], capture_output=True, text=True, timeout=60,
+                          check=False, preexec_fn=limit_file_size,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["256", "256"]
+    assert [p.name for p in cache_root.rglob("*") if p.is_file()] == []
+
+
 HIDPI_PROBE = """
 import sys
 from PySide6.QtCore import QCoreApplication
