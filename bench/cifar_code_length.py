@@ -1,0 +1,124 @@
+"""How much do longer binary codes keep? On one set of fine-tuned CIFAR-10 features, heads
+trained directly (A: the ablation's budget, schedule and loss) at 12 to 128 bits, several
+seeds, each scored on the queries as binary codes (mAP@all, ties in database order as the
+protocol says) and as float outputs (tanh(z) ranked by inner product), beside the features'
+float ceiling (softmax classifier, ranking by class probabilities; bench/cifar_head_ceiling.py).
+If the binary mAP stops rising well below the ceiling as the code grows, what is short at 48
+bits is not the number of bits but what binary codes of these features can keep.
+
+    nice -n 5 .venv/bin/python bench/cifar_code_length.py --features FILE.npy [--feature-mix 1]
+        [--seeds 0 1 2] [--tag TAG]
+
+Writes bench/results/cifar-code-length[-TAG].md / .json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cpu_model, home_to_tilde, nice_prefix
+from cifar_ablation import HEAD_BASE
+from cifar_data import RESULTS_DIR, load_images, protocol1
+from cifar_head_ceiling import probability_ceiling, ranking_map
+
+from trainer.metrics import mean_average_precision
+from trainer.training import HeadConfig, HeadTrainer, total_steps
+
+LENGTHS = (128, 64, 48, 32, 24, 12)
+
+
+def score(feats, labels, split, bits: int, seed: int, feature_mix: float) -> dict:
+    import torch
+
+    cfg = HeadConfig(**{**HEAD_BASE, "long_bits": bits, "stages": (), "cls_weight": 1.0,
+                        "feature_mix": feature_mix,
+                        "long_steps": total_steps(HeadConfig(**HEAD_BASE))}, seed=seed)
+    res = HeadTrainer(feats, labels, split.fit, split.val, cfg).run()
+    with torch.no_grad():
+        zq = res.head(bits)(torch.from_numpy(feats[split.query])).numpy()
+        zd = res.head(bits)(torch.from_numpy(feats[split.database])).numpy()
+    ql, dl = labels[split.query], labels[split.database]
+    return {"val_map": res.stages[-1].val_map,
+            "float_map": ranking_map(np.tanh(zq) @ np.tanh(zd).T, ql, dl),
+            "map_all": mean_average_precision(zq > 0, ql, zd > 0, dl),
+            "distinct_codes": len(np.unique(np.packbits(zd > 0, axis=1), axis=0))}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--features", required=True, help="features [60000, D] (.npy)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--feature-mix", type=float, default=0.0,
+                    help="head.feature_mix of the heads (share of blended training photos)")
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    t0 = time.time()
+    _, labels, is_test = load_images()
+    split = protocol1(labels, is_test, seed=0)
+    feats = np.load(args.features).astype(np.float32)
+    out = {"features": home_to_tilde(args.features), "seeds": args.seeds,
+           "feature_mix": args.feature_mix,
+           "ceiling": probability_ceiling(feats, labels, split), "heads": {}}
+    print(f"ceiling: {out['ceiling']}", flush=True)
+    for bits in LENGTHS:
+        out["heads"][str(bits)] = []
+        for seed in args.seeds:
+            r = score(feats, labels, split, bits, seed, args.feature_mix)
+            out["heads"][str(bits)].append(r)
+            print(f"{bits} bits, seed {seed}: {r}", flush=True)
+    out.update(wall_seconds=time.time() - t0, python=platform.python_version(),
+               machine=f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB")
+    tag = f"-{args.tag}" if args.tag else ""
+    (RESULTS_DIR / f"cifar-code-length{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_report(out, args)
+    return 0
+
+
+def write_report(out: dict, args) -> None:
+    c = out["ceiling"]
+    seeds = " ".join(map(str, out["seeds"]))
+    command = (f"{nice_prefix()}.venv/bin/python bench/cifar_code_length.py --features "
+               f"{out['features']} --seeds {seeds}"
+               + (f" --feature-mix {out['feature_mix']:g}" if out["feature_mix"] else "")
+               + (f" --tag {args.tag}" if args.tag else ""))
+    lines = ["# CIFAR-10 protocol 1: what binary codes of one set of features keep, by length", "",
+             f"Command: `{command}`",
+             (f"Machine: {out['machine']} (Python {out['python']}). Wall time "
+              f"{out['wall_seconds'] / 60:.1f} min. Heads trained directly at each length (A: "
+              "budget, schedule and loss of bench/cifar_ablation.py, classification weight 1, "
+              f"head.feature_mix {out['feature_mix']:g}), seeds {seeds}; 1,000 queries against "
+              "the 59,000-image database."), "",
+             (f"Float ceiling of these features: mAP@all **{c['map_all']:.4f}** (softmax "
+              f"classifier, {c['query_accuracy']:.1%} of the queries classified right, database "
+              "ranked by the dot product of class probabilities)."), "",
+             ("binary: mAP@all of the codes, ties in database order (the protocol); float: the "
+              "same heads' tanh outputs ranked by inner product; val: validation mAP; distinct: "
+              "distinct codes in the database (first seed). Mean over seeds, +- std."), "",
+             "| bits | binary | float | val | distinct codes |", "|---|---|---|---|---|"]
+    for bits in LENGTHS:
+        runs = out["heads"][str(bits)]
+
+        def stat(key: str, runs=runs) -> str:
+            v = np.array([r[key] for r in runs])
+            return f"{v.mean():.4f} +- {v.std():.4f}"
+
+        lines.append(f"| {bits} | {stat('map_all')} | {stat('float_map')} | {stat('val_map')} | "
+                     f"{runs[0]['distinct_codes']} |")
+    (RESULTS_DIR / f"cifar-code-length{('-' + args.tag) if args.tag else ''}.md").write_text(
+        "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
