@@ -24,32 +24,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cpu_model, home_to_tilde, nice_prefix
-from cifar_ablation import HEAD_BASE
-from cifar_data import RESULTS_DIR, load_images, protocol1
-from cifar_head_ceiling import probability_ceiling, ranking_map
-
-from trainer.metrics import mean_average_precision
-from trainer.training import HeadConfig, HeadTrainer, total_steps
+from _common import cpu_model, nice_prefix
+from cifar_data import RESULTS_DIR
+from cifar_head_ceiling import features_and_ceiling, score_head
 
 LENGTHS = (128, 64, 48, 32, 24, 12)
-
-
-def score(feats, labels, split, bits: int, seed: int, feature_mix: float) -> dict:
-    import torch
-
-    cfg = HeadConfig(**{**HEAD_BASE, "long_bits": bits, "stages": (), "cls_weight": 1.0,
-                        "feature_mix": feature_mix,
-                        "long_steps": total_steps(HeadConfig(**HEAD_BASE))}, seed=seed)
-    res = HeadTrainer(feats, labels, split.fit, split.val, cfg).run()
-    with torch.no_grad():
-        zq = res.head(bits)(torch.from_numpy(feats[split.query])).numpy()
-        zd = res.head(bits)(torch.from_numpy(feats[split.database])).numpy()
-    ql, dl = labels[split.query], labels[split.database]
-    return {"val_map": res.stages[-1].val_map,
-            "float_map": ranking_map(np.tanh(zq) @ np.tanh(zd).T, ql, dl),
-            "map_all": mean_average_precision(zq > 0, ql, zd > 0, dl),
-            "distinct_codes": len(np.unique(np.packbits(zd > 0, axis=1), axis=0))}
 
 
 def main() -> int:
@@ -60,21 +39,14 @@ def main() -> int:
                     help="head.feature_mix of the heads (share of blended training photos)")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
     t0 = time.time()
-    _, labels, is_test = load_images()
-    split = protocol1(labels, is_test, seed=0)
-    feats = np.load(args.features).astype(np.float32)
-    out = {"features": home_to_tilde(args.features), "seeds": args.seeds,
-           "feature_mix": args.feature_mix,
-           "ceiling": probability_ceiling(feats, labels, split), "heads": {}}
-    print(f"ceiling: {out['ceiling']}", flush=True)
+    feats, labels, split, out = features_and_ceiling(args.features)
+    out.update(seeds=args.seeds, feature_mix=args.feature_mix)
     for bits in LENGTHS:
         out["heads"][str(bits)] = []
         for seed in args.seeds:
-            r = score(feats, labels, split, bits, seed, args.feature_mix)
+            # the headline's loss: classification weight 1, no straight-through sign
+            r = score_head(feats, labels, split, 1.0, False, bits, seed, args.feature_mix)
             out["heads"][str(bits)].append(r)
             print(f"{bits} bits, seed {seed}: {r}", flush=True)
     out.update(wall_seconds=time.time() - t0, python=platform.python_version(),

@@ -112,11 +112,14 @@ class StraightThroughHead(HeadTrainer):
         return loss
 
 
-def score_head(feats, labels, split, cls_weight: float, straight: bool, bits: int) -> dict:
+def score_head(feats, labels, split, cls_weight: float, straight: bool, bits: int,
+               seed: int = 0, feature_mix: float = 0.0) -> dict:
+    """A head trained directly at `bits` (A's budget and schedule), scored on the queries."""
     import torch
 
     cfg = HeadConfig(**{**HEAD_BASE, "long_bits": bits, "stages": (), "cls_weight": cls_weight,
-                        "long_steps": total_steps(HeadConfig(**HEAD_BASE))}, seed=0)
+                        "feature_mix": feature_mix,
+                        "long_steps": total_steps(HeadConfig(**HEAD_BASE))}, seed=seed)
     res = (StraightThroughHead if straight else HeadTrainer)(
         feats, labels, split.fit, split.val, cfg).run()
     with torch.no_grad():
@@ -126,7 +129,23 @@ def score_head(feats, labels, split, cls_weight: float, straight: bool, bits: in
     return {"val_map": res.stages[-1].val_map,
             "float_map": ranking_map(np.tanh(zq) @ np.tanh(zd).T, ql, dl),
             "map_all": mean_average_precision(zq > 0, ql, zd > 0, dl),
-            "map_all_tie_aware": tie_aware_map(zq > 0, ql, zd > 0, dl)}
+            "map_all_tie_aware": tie_aware_map(zq > 0, ql, zd > 0, dl),
+            "distinct_codes": len(np.unique(np.packbits(zd > 0, axis=1), axis=0))}
+
+
+def features_and_ceiling(features: str) -> tuple[np.ndarray, np.ndarray, object, dict]:
+    """(features, labels, protocol-1 split, results dict with the float ceiling), one thread
+    for torch (the benchmarks' heads run on one core)."""
+    import torch
+
+    torch.set_num_threads(1)
+    _, labels, is_test = load_images()
+    split = protocol1(labels, is_test, seed=0)
+    feats = np.load(features).astype(np.float32)
+    out = {"features": home_to_tilde(features), "ceiling": probability_ceiling(
+        feats, labels, split), "heads": {}}
+    print(f"ceiling: {out['ceiling']}", flush=True)
+    return feats, labels, split, out
 
 
 def main() -> int:
@@ -134,16 +153,8 @@ def main() -> int:
     ap.add_argument("--features", required=True, help="features [60000, D] (.npy)")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
-    import torch
-
-    torch.set_num_threads(1)
     t0 = time.time()
-    _, labels, is_test = load_images()
-    split = protocol1(labels, is_test, seed=0)
-    feats = np.load(args.features).astype(np.float32)
-    out = {"features": home_to_tilde(args.features), "ceiling": probability_ceiling(
-        feats, labels, split), "heads": {}}
-    print(f"ceiling: {out['ceiling']}", flush=True)
+    feats, labels, split, out = features_and_ceiling(args.features)
     for name, (cls_weight, straight) in VARIANTS.items():
         out["heads"][name] = {}
         for bits in LENGTHS:
