@@ -68,6 +68,12 @@ class QueryEncoder:
 
     def encode_file(self, path: str) -> np.ndarray:
         from ..core import images
+
+        return self.encode_bytes(images.read_bytes(path), path)
+
+    def encode_bytes(self, data: bytes, path: str) -> np.ndarray:
+        """The code of a photo file's bytes (`path` names it in errors)."""
+        from ..core import images
         from ..core.encoder import load_encoder
         from ..core.errors import ModelError
         from ..core.preprocess import draft_target, preprocess
@@ -80,8 +86,8 @@ class QueryEncoder:
                 self._encoder = load_encoder(self.model_dir)
             encoder = self._encoder
         spec = encoder.card.input
-        loaded = images.load_photo(path, min_size=draft_target(spec))
-        return encoder.encode_pixels(preprocess(loaded.image, spec)[None])[0]
+        image, _, _ = images.decode(data, path, min_size=draft_target(spec))
+        return encoder.encode_pixels(preprocess(image, spec)[None])[0]
 
 
 def keeper_first(group: list[Match], snapshot: SearchSnapshot) -> list[Match]:

@@ -6,6 +6,8 @@ files or codes of a model no longer active."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ from .results_panel import ResultsPanel
 from .search import QueryEncoder, SearchSnapshot, empty_snapshot, keeper_first
 from .tasks import TaskRunner
 from .thumbnails import ThumbnailCache
+
+log = logging.getLogger(__name__)
 
 PASTED_KEPT = 5  # pasted images kept in cache/pasted (the newest); older ones are deleted
 _STALE = object()  # a search answer computed for another model than the snapshot's: not shown
@@ -166,15 +170,19 @@ class SearchController(QObject):
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 
             def job():
-                if pasted is not None and not os.path.exists(path):
-                    os.makedirs(os.path.dirname(path), exist_ok=True)
-                    pasted.save(path, "PNG")
-                    prune_pasted(os.path.dirname(path), keep=path)
                 cached = query.code
                 if cached is not None and cached[0] is encoder:
                     code = cached[1]
                 else:
-                    code = encoder.encode_file(path)
+                    if pasted is not None:
+                        # Encoded from memory: the copy kept for the results header is a
+                        # nicety that a full or read-only disk must not turn into a failed search.
+                        data = png_bytes(pasted)
+                        if not os.path.exists(path):
+                            save_pasted(path, data)
+                        code = encoder.encode_bytes(data, path)
+                    else:
+                        code = encoder.encode_file(path)
                     query.code = (encoder, code)  # the slider reuses it: no re-encoding
                 if len(code) != snap.index.codes.shape[1]:
                     return _STALE  # the model changed; the matching snapshot follows
@@ -306,6 +314,36 @@ def not_a_photo_message(mime) -> str:
         return (f"{os.path.basename(local[0])} is not a photo Lookalike can search with: drop "
                 "or paste a photo file (JPEG, PNG, HEIC…).")
     return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
+
+
+def png_bytes(image: QImage) -> bytes:
+    """The image as PNG file bytes (QImage may be used off the GUI thread)."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def save_pasted(path: str, data: bytes) -> None:
+    """Keep a pasted image in the cache (the results header shows it), whole or not at all;
+    if it cannot be written the search goes on without it, and the log says why."""
+    tmp = f"{path}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("pasted image not kept in %s (%s); searching with it all the same",
+                    os.path.dirname(path), exc.strerror or exc)
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        return
+    prune_pasted(os.path.dirname(path), keep=path)
 
 
 def prune_pasted(folder: str, keep: str, kept: int = PASTED_KEPT) -> None:

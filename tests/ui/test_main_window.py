@@ -209,6 +209,31 @@ def test_a_pasted_image_gives_results(qtbot, make_window, library_photos):
     assert blocker.args[0][0].path == str(library_photos / "rocket.jpg")
 
 
+def test_a_pasted_image_is_searched_even_where_it_cannot_be_kept(qtbot, make_window,
+                                                                 library_photos):
+    """The pasted image is kept in the cache for the results header. Where it cannot be
+    written (a full or read-only disk; here a file stands where its folder should be) the
+    search failed with "Search failed: [Errno 17] File exists". It is encoded from memory."""
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    from desktop_app import paths
+
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    blocked = paths.cache_dir() / "pasted"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("not a folder")
+    image = QImage(str(library_photos / "rocket.jpg")).scaledToWidth(200)
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.results_shown, timeout=10000) as blocker:
+        window.paste()
+    assert blocker.args[0] and blocker.args[0][0].path == str(library_photos / "rocket.jpg")
+    assert blocked.read_text() == "not a folder"
+    assert list(blocked.parent.glob("pasted*")) == [blocked]  # no half-written file beside it
+
+
 def test_the_results_header_shows_a_name_with_html_characters_as_it_is(qtbot, make_window,
                                                                        tmp_path):
     folder = tmp_path / "odd names"
