@@ -97,9 +97,11 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                      "history": [h for h in result.history if "val_map" in h]}
 
 
-def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int) -> np.ndarray:
+def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int, mirrored: bool = False
+                       ) -> np.ndarray:
     """The tuned backbone's features for all images, through onnxruntime (faster than torch here);
-    pixels are made by the trainer's own `_pixels`, so they match what it was tuned on."""
+    pixels are made by the trainer's own `_pixels`, so they match what it was tuned on.
+    `mirrored`: of every photo flipped left-right."""
     trainer.backbone.eval()
     extractor = FeatureExtractor(model=trainer.backbone, size=tuple(trainer.spec.size),
                                  threads=threads, engine="onnx")
@@ -108,7 +110,10 @@ def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int) -> np.nda
     with torch.no_grad():
         for i in range(0, n, 256):
             idx = np.arange(i, min(n, i + 256))
-            out[idx] = extractor(trainer._pixels(idx, False).float().contiguous().numpy())
+            pixels = trainer._pixels(idx, False).float()
+            if mirrored:
+                pixels = pixels.flip(-1)
+            out[idx] = extractor(pixels.contiguous().numpy())
             if i % 10240 == 0:
                 log(f"features {i}/{n} ({i / max(1e-9, time.time() - t0):.0f} img/s)")
     return out
@@ -152,6 +157,11 @@ def main() -> int:
                     help="fine-tune the backbone on all 5,000 training photos (fit + validation) "
                          "and keep its final weights, no selection; the heads still fit on the "
                          "4,000 and select on the 1,000, which the backbone has then seen")
+    ap.add_argument("--flip-features", action="store_true",
+                    help="also extract the features of every photo mirrored left-right and save "
+                         "their mean with the plain ones beside the features file (*-flipavg.npy; "
+                         "test-time flip averaging, for head experiments only: the exported "
+                         "encoder does not do it); the results here use the plain features")
     ap.add_argument("--tag", default="", help="appended to the results' file names, so a run "
                     "with other settings keeps an earlier one's results (e.g. 1200s)")
     ap.add_argument("--smoke", action="store_true", help="a few steps of everything, to check "
@@ -171,6 +181,8 @@ def main() -> int:
     net_state = trainer.net.state()  # the tuned long-code head, where B_tuned starts
     log(f"fine-tuned: validation mAP {out['finetune']['val_map_128']:.4f} at 128 bits")
     feats = finetuned_features(trainer, len(images), args.threads)
+    mirrored = (finetuned_features(trainer, len(images), args.threads, mirrored=True)
+                if args.flip_features else None)
     if not args.smoke:  # kept for further head experiments on the same features
         run = result_name(args, tag=False).removeprefix("cifar-finetune-cpu-")  # e.g. 128px-cls
         # e.g. finetuned-lite0-160px-cls-cosine-600s, finetuned-160px-lite2-cls-cosine-600s
@@ -179,6 +191,8 @@ def main() -> int:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
         torch.save(net_state, cache.with_suffix(".head.pt"))
+        if mirrored is not None:
+            np.save(cache.with_name(cache.stem + "-flipavg.npy"), (feats + mirrored) / 2)
     # The fine-tuned 128-bit model itself, for context (its head was selected on validation).
     m128, _ = query_map(head128, feats, labels, split)
     out["finetuned_128_map_all"] = m128
