@@ -266,7 +266,7 @@ def write_report(out: dict, args) -> None:
          + (" --fit-all" if args.fit_all else "")
          + (" --bf16" if args.bf16 else "")
          + (f" --seed {args.seed}" if args.seed else "")
-         + (" --flip-features" if getattr(args, "flip_features", False) else "")
+         + (" --flip-features" if args.flip_features else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
