@@ -10,13 +10,23 @@ from pathlib import Path
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Raises OSError (disk full, read-only folder...) with the old file left as it was."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes | memoryview, durable: bool = True) -> None:
+    """Raises OSError (disk full, read-only folder...) with the old file left as it was and no
+    temporary file left behind. `durable=False` skips the fsync, for caches: a power cut may
+    then lose the file (or leave it empty), which costs a cache only a miss."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        # Python's own writes: a short write (a disk filling up) is retried and then raises,
+        # where some writers (Pillow saving to a file) take it for success.
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:

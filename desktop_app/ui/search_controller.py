@@ -6,16 +6,17 @@ files or codes of a model no longer active."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QImage
 
 from .. import paths
+from ..atomic_file import write_bytes_atomic
 from ..core.errors import PhotoReadError
 from ..core.images import is_photo
 from ..settings import Settings
@@ -331,17 +332,11 @@ def png_bytes(image: QImage) -> bytes:
 def save_pasted(path: str, data: bytes) -> None:
     """Keep a pasted image in the cache (the results header shows it), whole or not at all;
     if it cannot be written the search goes on without it, and the log says why."""
-    tmp = f"{path}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_bytes_atomic(Path(path), data, durable=False)
     except OSError as exc:
         log.warning("pasted image not kept in %s (%s); searching with it all the same",
                     os.path.dirname(path), exc.strerror or exc)
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
         return
     prune_pasted(os.path.dirname(path), keep=path)
 

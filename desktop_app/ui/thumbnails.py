@@ -8,7 +8,6 @@ it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only v
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import itertools
@@ -21,6 +20,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 
 from .. import paths
+from ..atomic_file import write_bytes_atomic
 from ..core.errors import PhotoReadError
 from ..core.images import decode, read_bytes
 from .background import lower_this_thread
@@ -53,19 +53,14 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
         return QImage()
     pil.thumbnail((edge, edge))
     if cached is not None:
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            # Encoded in memory, then written by Python: Pillow writing to a file ignores a
-            # short write (a disk filling up), and left a cut-off JPEG that later runs showed.
+            # Encoded in memory, then written whole or not at all: Pillow writing to a file
+            # ignores a short write (a disk filling up), and left a cut-off JPEG in the cache.
             encoded = io.BytesIO()
             pil.save(encoded, "JPEG", quality=85)
-            tmp.write_bytes(encoded.getbuffer())
-            os.replace(tmp, cached)
+            write_bytes_atomic(cached, encoded.getbuffer(), durable=False)
         except OSError as exc:  # a full or read-only cache disk costs speed, not thumbnails
             log.debug("thumbnail cache not written (%s)", exc)
-            with contextlib.suppress(OSError):  # a half-written file would pile up, unused
-                tmp.unlink(missing_ok=True)
     data = pil.tobytes()
     image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: `data` goes away with this frame
