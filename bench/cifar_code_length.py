@@ -51,13 +51,13 @@ def main() -> int:
             print(f"{bits} bits, seed {seed}: {r}", flush=True)
     out.update(wall_seconds=time.time() - t0, python=platform.python_version(),
                machine=f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB")
-    tag = f"-{args.tag}" if args.tag else ""
-    (RESULTS_DIR / f"cifar-code-length{tag}.json").write_text(json.dumps(out, indent=1) + "\n")
-    write_report(out, args)
+    name = f"cifar-code-length{'-' + args.tag if args.tag else ''}"
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
+    write_report(out, args, name)
     return 0
 
 
-def write_report(out: dict, args) -> None:
+def write_report(out: dict, args, name: str) -> None:
     c = out["ceiling"]
     seeds = " ".join(map(str, out["seeds"]))
     command = (f"{nice_prefix()}.venv/bin/python bench/cifar_code_length.py --features "
@@ -87,8 +87,7 @@ def write_report(out: dict, args) -> None:
 
         lines.append(f"| {bits} | {stat('map_all')} | {stat('float_map')} | {stat('val_map')} | "
                      f"{runs[0]['distinct_codes']} |")
-    (RESULTS_DIR / f"cifar-code-length{('-' + args.tag) if args.tag else ''}.md").write_text(
-        "\n".join(lines) + "\n")
+    (RESULTS_DIR / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
