@@ -53,7 +53,7 @@ from cifar_data import RESULTS_DIR, cache_root, load_images, protocol1
 # trainer.export is imported up front: an edit to the tree during an hour-long run must not break
 # its late, lazy import (it did once).
 import trainer.export  # noqa: F401
-from trainer.backbones import build_backbone
+from trainer.backbones import FlipAveraged, build_backbone
 from trainer.features import FeatureExtractor, input_spec_for
 from trainer.finetune import MIX_KINDS, FinetuneTrainer
 from trainer.training import HeadConfig
@@ -81,7 +81,7 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                               augment=True if args.augment == "shift" else args.augment,
                               lr_schedule=args.lr_schedule, batchnorm=args.batchnorm,
                               mix=args.mix, mix_alpha=args.mix_alpha,
-                              cpu_bfloat16=args.bf16)
+                              cpu_bfloat16=args.bf16, flip_average=args.flip_average)
     t0 = time.time()
 
     def progress(p):
@@ -97,13 +97,15 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                      "history": [h for h in result.history if "val_map" in h]}
 
 
-def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int, mirrored: bool = False
-                       ) -> np.ndarray:
+def finetuned_features(trainer: FinetuneTrainer, n: int, threads: int, mirrored: bool = False,
+                       flip_average: bool = False) -> np.ndarray:
     """The tuned backbone's features for all images, through onnxruntime (faster than torch here);
     pixels are made by the trainer's own `_pixels`, so they match what it was tuned on.
-    `mirrored`: of every photo flipped left-right."""
+    `mirrored`: of every photo flipped left-right; `flip_average`: the mean of both, as the
+    trainer's backbone.flip_average exports them (one graph)."""
     trainer.backbone.eval()
-    extractor = FeatureExtractor(model=trainer.backbone, size=tuple(trainer.spec.size),
+    model = FlipAveraged(trainer.backbone) if flip_average else trainer.backbone
+    extractor = FeatureExtractor(model=model, size=tuple(trainer.spec.size),
                                  threads=threads, engine="onnx")
     out = np.zeros((n, trainer.backbone.feature_dim), np.float32)
     t0 = time.time()
@@ -160,13 +162,21 @@ def main() -> int:
     ap.add_argument("--flip-features", action="store_true",
                     help="also extract the features of every photo mirrored left-right and save "
                          "their mean with the plain ones beside the features file (*-flipavg.npy; "
-                         "test-time flip averaging, for head experiments only: the exported "
-                         "encoder does not do it); the results here use the plain features")
+                         "for head experiments; --flip-average uses them throughout instead); "
+                         "the results here use the plain features")
+    ap.add_argument("--flip-average", action="store_true",
+                    help="the trainer's backbone.flip_average: every photo's features are the "
+                         "mean of its own and its mirror image's, in fine-tuning's validation, "
+                         "in the features the heads train on and in the results (the encoder "
+                         "the trainer would export)")
     ap.add_argument("--tag", default="", help="appended to the results' file names, so a run "
                     "with other settings keeps an earlier one's results (e.g. 1200s)")
     ap.add_argument("--smoke", action="store_true", help="a few steps of everything, to check "
                     "the script (results go to cifar-finetune-cpu-smoke.*)")
     args = ap.parse_args()
+    if args.flip_average and args.flip_features:
+        ap.error("--flip-features saves flip-averaged features beside plain ones; with "
+                 "--flip-average every feature is flip-averaged already: give one of them")
     if args.smoke:
         args.size, args.steps, args.eval_every = 32, 4, 2
     torch.manual_seed(args.seed)
@@ -180,7 +190,8 @@ def main() -> int:
     trainer, head128, out["finetune"] = finetune(images, labels, split, args)
     net_state = trainer.net.state()  # the tuned long-code head, where B_tuned starts
     log(f"fine-tuned: validation mAP {out['finetune']['val_map_128']:.4f} at 128 bits")
-    feats = finetuned_features(trainer, len(images), args.threads)
+    feats = finetuned_features(trainer, len(images), args.threads,
+                               flip_average=args.flip_average)
     mirrored = (finetuned_features(trainer, len(images), args.threads, mirrored=True)
                 if args.flip_features else None)
     if not args.smoke:  # kept for further head experiments on the same features
@@ -241,6 +252,7 @@ def result_name(args, tag: bool = True) -> str:
             + ("-fitall" if args.fit_all else "")
             + ("-bf16" if args.bf16 else "")
             + (f"-seed{args.seed}" if args.seed else "")  # keeps seed 0's cached features
+            + ("-flipavg" if args.flip_average else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -267,6 +279,7 @@ def write_report(out: dict, args) -> None:
          + (" --bf16" if args.bf16 else "")
          + (f" --seed {args.seed}" if args.seed else "")
          + (" --flip-features" if args.flip_features else "")
+         + (" --flip-average" if args.flip_average else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
@@ -281,6 +294,9 @@ def write_report(out: dict, args) -> None:
          + ("on batch statistics, running statistics updated" if args.batchnorm == "train" else
             "statistics frozen at ImageNet's")
          + ("; forward passes under bfloat16 autocast, weights in float32" if args.bf16 else "")
+         + ("; validation on flip-averaged features, each photo's averaged with its mirror "
+            "image's (backbone.flip_average), as the features the heads train on"
+            if args.flip_average else "")
          + "), then frozen; the NMLayer chain "
          "(B) and directly trained heads (A, same step budget) run on its features. The "
          "headline chain starts from the tuned 128-bit head itself (its stage 0 is that head, "

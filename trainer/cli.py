@@ -49,6 +49,11 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="the backbone's pretrained weights (a state dict); default: the "
                         "packaged ones, or for torchvision networks torchvision's file in the "
                         "torch cache. Nothing is downloaded")
+    p.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
+                   help="average each photo's features with its mirror image's, in training "
+                        "and in the exported model: better codes (+0.006-0.008 mAP on "
+                        "CIFAR-10), twice the time to index a photo (backbone.flip_average; "
+                        "default off)")
 
 
 class UsageError(Exception):
@@ -142,6 +147,8 @@ def _config(args, run_dir: Path | None = None):
         named["backbone_name"] = args.backbone
     if getattr(args, "backbone_weights", None):
         named["backbone_weights"] = args.backbone_weights
+    if getattr(args, "flip_average", None) is not None:
+        named["backbone_flip_average"] = args.flip_average
     return config_mod.resolve(args.config or base, args.overrides,
                               check_lengths=args.command in ("train", "run"), **named)
 

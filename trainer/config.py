@@ -51,7 +51,8 @@ def parse_override(text: str) -> tuple[str, str, Any]:
 
 
 # The command-line flag of a named setting, where it is not "--" + the key.
-FLAGS = {"backbone_name": "--backbone", "backbone_weights": "--backbone-weights"}
+FLAGS = {"backbone_name": "--backbone", "backbone_weights": "--backbone-weights",
+         "backbone_flip_average": "--flip-average"}
 
 
 def resolve(config_file: str | Path | None = None, overrides: list[str] = (),

@@ -29,6 +29,7 @@ from desktop_app.core.images import load_photo
 from desktop_app.core.model_card import InputSpec
 from desktop_app.core.preprocess import draft_target, resize_for_input
 
+from .backbones import FlipAveraged
 from .losses import Mix
 from .training import HeadConfig, HeadTrainer
 
@@ -121,7 +122,7 @@ class FinetuneTrainer(HeadTrainer):
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
                  augment: bool | str = True, lr_schedule: str = "constant",
                  batchnorm: str = "frozen", mix: str = "none", mix_alpha: float = 1.0,
-                 cpu_bfloat16: bool = False) -> None:
+                 cpu_bfloat16: bool = False, flip_average: bool = False) -> None:
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
         if batchnorm not in ("frozen", "train"):
@@ -129,6 +130,8 @@ class FinetuneTrainer(HeadTrainer):
         if mix not in MIX_KINDS:
             raise ValueError(f"mix must be one of {MIX_KINDS}, not {mix!r}")
         self.mix, self.mix_alpha = mix, mix_alpha  # blending (mixup / CutMix), "none" = off
+        # Validation sees the photos as the exported encoder will: flip-averaged when it is.
+        self.flip_average = flip_average
         self.lr_schedule = lr_schedule
         # "train": batch statistics in training and running statistics updated (what a plain
         # fine-tune does); "frozen": the ImageNet statistics throughout (the default)
@@ -252,10 +255,13 @@ class FinetuneTrainer(HeadTrainer):
     def outputs(self, idx: np.ndarray) -> np.ndarray:
         self.backbone.eval()
         self.net.eval()
+        backbone = FlipAveraged(self.backbone) if self.flip_average else self.backbone
         outs = []
         with torch.no_grad():
             for i in range(0, len(idx), 128):
-                outs.append(self.net(self._backbone_features(idx[i:i + 128], False)).cpu())
+                with self._autocast():
+                    feats = backbone(self._pixels(idx[i:i + 128], False)).float()
+                outs.append(self.net(feats).cpu())
         self.net.train()
         return torch.cat(outs).float().numpy()
 
@@ -319,7 +325,8 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                               manifest.indices("val"), fcfg, backbone_from_config(cfg),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
                               ft["augment"], str(ft["lr_schedule"]), mix=str(ft["mix"]),
-                              mix_alpha=float(ft["mix_alpha"]))
+                              mix_alpha=float(ft["mix_alpha"]),
+                              flip_average=bool(cfg["backbone"].get("flip_average")))
     ckpt = run_dir / checkpoint_name
     identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
                 "finetune": finetune_identity(ft)}

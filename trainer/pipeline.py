@@ -124,17 +124,18 @@ def _file_tag(path: Path) -> str:
 
 
 def load_backbone(run_dir: Path, cfg: dict[str, Any]):
-    """The pretrained backbone, or the fine-tuned one when this run fine-tuned it."""
+    """The pretrained backbone, or the fine-tuned one when this run fine-tuned it, as the
+    exported encoder runs it (flip-averaged when backbone.flip_average is set)."""
     import torch
 
-    from .backbones import backbone_from_config
+    from .backbones import backbone_from_config, encoder_backbone
 
     tuned = tuned_backbone(run_dir, cfg)
     # A tuned backbone replaces every pretrained weight: the ImageNet file is not needed then.
     model = backbone_from_config(cfg, pretrained=tuned is None)
     if tuned is not None:
         model.load_state_dict(torch.load(tuned, map_location="cpu", weights_only=True))
-    return model.eval()
+    return encoder_backbone(model, cfg).eval()
 
 
 def check_backbone_weights(run_dir: Path, cfg: dict[str, Any], mode: str) -> None:
@@ -180,7 +181,8 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
             manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
             cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
             device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
-            model=model, model_tag=(_file_tag(tuned) if tuned else "") or weights_tag(cfg))
+            model=model, model_tag=((_file_tag(tuned) if tuned else "") or weights_tag(cfg))
+            + ("+flip" if cfg["backbone"].get("flip_average") else ""))
 
 
 # -- prepare -----------------------------------------------------------------------------------
@@ -301,8 +303,10 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
         raise Stopped() from exc
     summary = {
         "mode": mode, "device": device, "backbone": cfg["backbone"]["name"],
-        "input_size": int(cfg["backbone"]["size"]), "method": "NMLayer progressive (frozen "
-        "backbone)" if mode == "frozen" else "NMLayer progressive (fine-tuned backbone)",
+        "input_size": int(cfg["backbone"]["size"]),
+        "flip_average": bool(cfg["backbone"].get("flip_average")),
+        "method": "NMLayer progressive (frozen backbone)" if mode == "frozen" else
+        "NMLayer progressive (fine-tuned backbone)",
         "dataset_fingerprint": manifest.fingerprint, "labels": manifest.labels,
         "splits": manifest.counts(), "steps": result.steps, "seconds": round(result.seconds, 1),
         "head": hcfg.to_dict(),

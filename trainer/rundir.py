@@ -82,10 +82,20 @@ def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, An
             "backbone": backbone_identity(cfg)}
 
 
+# [backbone] settings left out of identities at their default value: checkpoints saved before
+# the setting existed still resume.
+OMITTED_AT_DEFAULT = {"weights": "", "flip_average": False}
+
+
 def backbone_identity(cfg: dict[str, Any]) -> dict[str, Any]:
-    # An empty backbone.weights (the default) is left out: checkpoints saved before the
-    # setting existed still resume.
-    return {k: v for k, v in cfg["backbone"].items() if k != "weights" or v}
+    return {k: v for k, v in cfg["backbone"].items()
+            if k not in OMITTED_AT_DEFAULT or v != OMITTED_AT_DEFAULT[k]}
+
+
+def tuned_from_identity(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The settings a fine-tuned backbone.pt is valid for. Flip averaging is left out: it
+    changes how the tuned weights are used, not the weights."""
+    return {k: v for k, v in backbone_identity(cfg).items() if k != "flip_average"}
 
 
 def record_tuned_from(run_dir: Path, cfg: dict[str, Any]) -> None:
@@ -93,7 +103,7 @@ def record_tuned_from(run_dir: Path, cfg: dict[str, Any]) -> None:
     target = run_dir / TUNED_FROM
     tmp = target.with_name(target.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(backbone_identity(cfg), sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps(tuned_from_identity(cfg), sort_keys=True), encoding="utf-8")
         tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -114,7 +124,7 @@ def tuned_backbone(run_dir: Path, cfg: dict[str, Any]) -> Path | None:
         return tuned  # fine-tuned before the record existed: used, as it always was
     except (OSError, ValueError):
         recorded = None
-    wanted = json.loads(json.dumps(backbone_identity(cfg), sort_keys=True))
+    wanted = json.loads(json.dumps(tuned_from_identity(cfg), sort_keys=True))
     if recorded == wanted:
         return tuned
     said = (str(tuned), json.dumps(recorded, sort_keys=True), json.dumps(wanted, sort_keys=True))
@@ -166,12 +176,22 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
         if old.get(key) != now:
             words = IDENTITY_WORDS.get(key, key)
             if key == "backbone" and isinstance(old.get(key), dict):
-                words += " (" + ", ".join(f"{k} {old[key].get(k)} -> {v}" for k, v in now.items()
-                                          if old[key].get(k) != v) + ")"
+                words += " (" + ", ".join(_changes(old[key], now)) + ")"
             why.append(words)
     log.warning("%s was made with %s; training starts afresh", path,
                 " and ".join(why) or "another version of the trainer")
     return None
+
+
+def _changes(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """'size 32 -> 40' for every backbone setting that differs, a setting left out of an
+    identity read as its default."""
+    def value(d: dict[str, Any], k: str) -> Any:
+        return d.get(k, OMITTED_AT_DEFAULT.get(k))
+
+    keys = list(now) + [k for k in old if k not in now]
+    return [f"{k} {value(old, k)} -> {value(now, k)}" for k in keys
+            if value(old, k) != value(now, k)]
 
 
 def save_state(obj: Any, path: Path) -> None:
