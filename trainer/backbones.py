@@ -249,7 +249,7 @@ def backbone_from_config(cfg: dict, pretrained: bool = True) -> nn.Module:
 class FlipAveraged(nn.Module):
     """A backbone whose features are the mean of the photo's and its mirror image's
     (`backbone.flip_average`): a photo and its mirror image get one code, and on CIFAR-10 the
-    codes gain 0.006-0.008 mAP (docs/trainer.md). Both run as one doubled batch, which the
+    codes gain up to 0.010 mAP (docs/trainer.md). Both run as one doubled batch, which the
     exported graph does too: twice the work per photo."""
 
     def __init__(self, backbone: nn.Module) -> None:

@@ -51,8 +51,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                         "torch cache. Nothing is downloaded")
     p.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
                    help="average each photo's features with its mirror image's, in training "
-                        "and in the exported model: better codes (+0.006-0.008 mAP on "
-                        "CIFAR-10), twice the time to index a photo (backbone.flip_average; "
+                        "and in the exported model: better codes (up to +0.010 mAP on "
+                        "CIFAR-10), twice the backbone's work per photo (backbone.flip_average; "
                         "default off)")
 
 
