@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -107,6 +108,14 @@ class RetrainDialog(QDialog):
         self.bits_spin.setRange(12, 64)
         self.bits_spin.setValue(self.current_card.bits if self.current_card else 48)
         form.addRow("Code length (bits)", self.bits_spin)
+        # The trainer's --flip-average: the model itself averages each photo with its mirror
+        # image, so the app needs nothing new to use it.
+        self.flip_check = QCheckBox("Treat a photo and its mirror image as the same")
+        self.flip_check.setToolTip(
+            "The new model looks at every photo twice, as it is and mirrored left to right, "
+            "and averages what it sees: slightly better matches, but indexing runs the network "
+            "twice per photo.")
+        form.addRow("Mirror images", self.flip_check)
         layout.addLayout(form)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -218,7 +227,7 @@ class RetrainDialog(QDialog):
         self.progress_bar.setRange(0, 0)  # busy until the first progress event
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.process.run(albums, str(out), self.bits_spin.value())
+        self.process.run(albums, str(out), self.bits_spin.value(), self.flip_check.isChecked())
         if resuming:
             self._append_log(f"Continuing the unfinished training in {out}.")
 

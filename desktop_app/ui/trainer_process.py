@@ -70,10 +70,14 @@ class TrainerProcess(QObject):
     def inspect(self, albums: str) -> None:
         self._start("inspect", ["-m", "trainer", "inspect", albums, "--json"])
 
-    def run(self, albums: str, out_dir: str, bits: int | None = None) -> None:
+    def run(self, albums: str, out_dir: str, bits: int | None = None,
+            flip_average: bool | None = None) -> None:
+        """flip_average None: what the run folder's settings say (off for a new one)."""
         args = ["-m", "trainer", "run", albums, "--out", out_dir, "--progress", "json"]
         if bits:
             args += ["--bits", str(bits)]
+        if flip_average is not None:
+            args.append("--flip-average" if flip_average else "--no-flip-average")
         self._start("run", args)
 
     def cancel(self) -> None:

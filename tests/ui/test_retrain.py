@@ -5,6 +5,7 @@ cancelling, and (slow) a real tiny training run."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import stat
 import sys
 import textwrap
@@ -118,6 +119,33 @@ def test_progress_and_result_are_shown_and_switch_is_offered(qtbot, tmp_path, al
     with qtbot.waitSignal(dialog.switch_requested) as switch:
         dialog.switch_button.click()
     assert switch.args[0] == str(new_model)
+
+
+@pytest.mark.parametrize("checked, flag, not_flag", [
+    (True, "--flip-average", "--no-flip-average"),
+    (False, "--no-flip-average", "--flip-average")])
+def test_the_mirror_image_choice_reaches_the_trainer(qtbot, tmp_path, albums, checked, flag,
+                                                     not_flag):
+    """Said either way: a run folder keeps the setting it was last given, so leaving the flag
+    out would let an earlier run's choice override the box."""
+    argv_file = tmp_path / "argv.json"
+    python = stand_in_trainer(tmp_path, f"""
+        import json, sys
+        open({str(argv_file)!r}, "w").write(json.dumps(sys.argv[1:]))
+        print(json.dumps({{"event": "error", "message": "the stand-in stops here"}}), flush=True)
+        sys.exit(2)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert not dialog.flip_check.isChecked()  # off unless asked: indexing costs twice as much
+    dialog.flip_check.setChecked(checked)
+    with qtbot.waitSignal(dialog.process.finished, timeout=20000):
+        dialog.start()
+    argv = json.loads(argv_file.read_text())
+    assert argv[:3] == ["-m", "trainer", "run"]
+    assert flag in argv and not_flag not in argv
+    assert "the stand-in stops here" in dialog.status_label.text()
 
 
 # Like the real trainer: `run ALBUMS --out DIR` resumes from DIR/training/checkpoint.pt when it
@@ -318,6 +346,7 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.bits_spin.setValue(12)
+    dialog.flip_check.setChecked(True)
 
     def cancel_once_training(event):
         if event.get("phase") == "train" and dialog.cancel_button.isEnabled():
@@ -343,6 +372,7 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     assert any(e["event"] == "progress" for e in events)
     assert dialog.switch_button.isVisible()
     assert load_encoder(dialog.new_model_dir).bits == 12
+    assert read_card(dialog.new_model_dir).training["flip_average"] is True
 
 
 def retraining_from_the_window(qtbot, window, python: str, albums) -> RetrainDialog:
