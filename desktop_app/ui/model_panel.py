@@ -58,6 +58,10 @@ def card_html(card: ModelCard | None, folder: str, problem: str = "",
     return f"<h3>Active model</h3><table cellspacing='6'>{body}</table>"
 
 
+MIRROR_NOTE = ("each photo is averaged with its mirror image (the same code for both; twice "
+               "the work per photo)")
+
+
 def training_rows(training: dict) -> list[tuple[str, str]]:
     """How the model was trained, from the card's free-form `training` section: short scalar
     values as they are, album labels counted, NMLayer stages as bits -> validation mAP."""
@@ -70,6 +74,8 @@ def training_rows(training: dict) -> list[tuple[str, str]]:
         elif key == "labels" and isinstance(value, list):
             shown = ", ".join(map(str, value[:6])) + (" …" if len(value) > 6 else "")
             rows.append((label, f"{len(value)}: {shown}"))
+        elif key == "flip_average" and value is True:  # the trainer's --flip-average
+            rows.append(("Mirror images", MIRROR_NOTE))
         elif key == "stages" and isinstance(value, list):
             stages = [f"{st.get('bits')} bits: mAP {st.get('val_map')}" for st in value
                       if isinstance(st, dict)]

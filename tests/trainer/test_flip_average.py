@@ -48,6 +48,11 @@ def test_a_flip_averaged_run_exports_a_graph_that_codes_a_photo_like_its_mirror_
     card = read_card(flip_dir)
     assert card.training["flip_average"] is True
     assert read_card(plain_dir).training["flip_average"] is False
+    # The Model tab says so (the card's training section, as the app shows it).
+    from desktop_app.ui.model_panel import card_html
+
+    assert "Mirror images" in card_html(card, str(flip_dir))
+    assert "Mirror images" not in card_html(read_card(plain_dir), str(plain_dir))
     pixels = photo_tensors(photos, card.input)  # the app's load_photo + preprocess
     # The app's encoder (onnxruntime) on each photo and on its mirror image: the same outputs
     # from the flip-averaged graph, different ones from the plain graph of the same settings.
