@@ -202,6 +202,9 @@ def main() -> int:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
         torch.save(net_state, cache.with_suffix(".head.pt"))
+        # The tuned weights too (17 MB for Lite0): other feature experiments (another test-time
+        # view, another input size) then need no second fine-tuning.
+        torch.save(trainer.backbone.state_dict(), cache.with_suffix(".backbone.pt"))
         if mirrored is not None:
             np.save(cache.with_name(cache.stem + "-flipavg.npy"), (feats + mirrored) / 2)
     # The fine-tuned 128-bit model itself, for context (its head was selected on validation).
