@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import header
 
 CAMERA = (4000, 3000)
+FLIPPED = ", flip-averaged (the backbone runs on each photo and on its mirror image)"
 
 
 def make_camera_jpegs(folder: Path, count: int) -> list[Path]:
@@ -53,7 +54,8 @@ def make_camera_jpegs(folder: Path, count: int) -> list[Path]:
     return paths
 
 
-def export_lite0_model(folder: Path, bits: int = 48, graph: str = "simplified") -> Path:
+def export_lite0_model(folder: Path, bits: int = 48, graph: str = "simplified",
+                       flip_average: bool = False) -> Path:
     import torch
 
     from desktop_app.core.encoder import Encoder, ModelFolder, probe_inputs
@@ -66,12 +68,14 @@ def export_lite0_model(folder: Path, bits: int = 48, graph: str = "simplified") 
         file_sha256,
         write_card,
     )
-    from trainer.backbones import INPUT_SCALING, build_backbone
+    from trainer.backbones import INPUT_SCALING, FlipAveraged, build_backbone
     from trainer.export import export_onnx
 
     torch.manual_seed(0)
     torch.set_num_threads(2)
     backbone = build_backbone("efficientnet_lite0")
+    if flip_average:  # the graph a model trained with --flip-average ships
+        backbone = FlipAveraged(backbone)
     head = torch.nn.Linear(1280, bits)
 
     class Hasher(torch.nn.Module):
@@ -164,6 +168,9 @@ def main() -> None:
     parser.add_argument("--graph", choices=("simplified", "plain"), default="simplified",
                         help="the encoder graph: as the trainer exports it, or torch's plain "
                              "export (for a before/after comparison)")
+    parser.add_argument("--flip-average", action="store_true",
+                        help="the encoder averages each photo with its mirror image, as a model "
+                             "trained with --flip-average does (the backbone runs twice)")
     parser.add_argument("--out", default="bench/results/core-index-speed.md")
     args = parser.parse_args()
 
@@ -183,11 +190,13 @@ def main() -> None:
 def run(args, paths: list[Path], size_mb: float, photo_dir: Path, work: Path) -> None:
     from desktop_app.core.model_card import read_card
 
-    model_dir = export_lite0_model(work / "model", graph=args.graph)
+    model_dir = export_lite0_model(work / "model", graph=args.graph,
+                                   flip_average=args.flip_average)
     spec = read_card(model_dir).input
     lines = [header("Indexing speed: 12 MP camera JPEGs, EfficientNet-Lite0 48-bit at 224 px"),
              (f"- photos: {len(paths)} JPEGs, {CAMERA[0]}x{CAMERA[1]}, EXIF orientation 1-8, "
-              f"mean {size_mb:.1f} MB; encoder graph {args.graph}; encoder batch "
+              f"mean {size_mb:.1f} MB; encoder graph {args.graph}{FLIPPED * args.flip_average}; "
+              f"encoder batch "
               f"{args.batch or 'library default (1 on CPU)'}; best of {args.repeats} runs\n"),
              ("| decode threads | encoder threads | decode only (s) | decode photos/s | "
               "end to end (s) | end-to-end photos/s | ratio e2e/decode | decode CPU ms/photo | "
