@@ -69,6 +69,9 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=3000)
     ap.add_argument("--bits", type=int, default=48)
     ap.add_argument("--work", default=str(Path.home() / ".cache" / "lookalike-bench" / "speed"))
+    ap.add_argument("--flip-average", action="store_true",
+                    help="train with --flip-average (each photo's features averaged with its "
+                         "mirror image's: the backbone runs twice); results: train-speed-flipavg.*")
     args = ap.parse_args()
     work = Path(args.work)
     albums = work / f"albums-{args.photos}"
@@ -81,7 +84,7 @@ def main() -> int:
     subprocess.run(["rm", "-rf", str(out), str(home)], check=True)
     env = {**os.environ, "LOOKALIKE_HOME": str(home)}
     cmd = [sys.executable, "-m", "trainer", "run", str(albums), "--out", str(out), "--bits",
-           str(args.bits), "--progress", "json"]
+           str(args.bits), "--progress", "json"] + (["--flip-average"] if args.flip_average else [])
     t0 = time.time()
     phases: dict[str, float] = {}
     last_phase, last_t = None, t0
@@ -108,12 +111,15 @@ def main() -> int:
     res.mkdir(exist_ok=True)
     # Committed results name no machine's home folder (the done event carries the model path).
     text = json.dumps(result, indent=1).replace(str(Path.home()), "~")
-    (res / "train-speed.json").write_text(text + "\n")
+    name = "train-speed-flipavg" if args.flip_average else "train-speed"
+    (res / f"{name}.json").write_text(text + "\n")
     ev = (done or {}).get("evaluation", {})
-    (res / "train-speed.md").write_text(
+    flag = " --flip-average" if args.flip_average else ""
+    (res / f"{name}.md").write_text(
         f"# `lookalike train`: {args.photos} photos to a {args.bits}-bit model\n\n"
-        f"Command: `nice -n 10 .venv/bin/python bench/train_speed.py --photos {args.photos}` "
-        f"(runs `python -m trainer run ALBUMS --out MODEL --bits {args.bits} --progress json` "
+        f"Command: `nice -n 10 .venv/bin/python bench/train_speed.py --photos {args.photos}"
+        f"{flag}` (runs `python -m trainer run ALBUMS --out MODEL --bits {args.bits} "
+        f"--progress json{flag}` "
         f"with an empty feature cache).\nMachine: {MACHINE}.\n\n"
         f"Total: **{total / 60:.1f} min** (goal: under 10). Phases (s): "
         f"{', '.join(f'{k} {v:.0f}' for k, v in phases.items())}.\n"
