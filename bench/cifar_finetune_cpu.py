@@ -202,7 +202,7 @@ def main() -> int:
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, feats)
         torch.save(net_state, cache.with_suffix(".head.pt"))
-        # The tuned weights too (17 MB for Lite0): other feature experiments (another test-time
+        # The tuned weights too (19 MB for Lite0): other feature experiments (another test-time
         # view, another input size) then need no second fine-tuning.
         torch.save(trainer.backbone.state_dict(), cache.with_suffix(".backbone.pt"))
         if mirrored is not None:
