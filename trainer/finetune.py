@@ -191,9 +191,11 @@ class FinetuneTrainer(HeadTrainer):
             return torch.autocast("cuda", dtype=torch.float16, enabled=self.amp)
         return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bfloat16)
 
-    def _backbone_features(self, idx: np.ndarray, train: bool) -> torch.Tensor:
+    def _backbone_features(self, idx: np.ndarray, train: bool, flip_average: bool = False
+                           ) -> torch.Tensor:
+        backbone = FlipAveraged(self.backbone) if flip_average else self.backbone
         with self._autocast():
-            return self.backbone(self._pixels(idx, train)).float()
+            return backbone(self._pixels(idx, train)).float()
 
     def snapshot(self) -> dict[str, Any]:
         return {**super().snapshot(), "backbone": {k: v.detach().cpu().clone() for k, v in
@@ -255,12 +257,10 @@ class FinetuneTrainer(HeadTrainer):
     def outputs(self, idx: np.ndarray) -> np.ndarray:
         self.backbone.eval()
         self.net.eval()
-        backbone = FlipAveraged(self.backbone) if self.flip_average else self.backbone
         outs = []
         with torch.no_grad():
             for i in range(0, len(idx), 128):
-                with self._autocast():
-                    feats = backbone(self._pixels(idx[i:i + 128], False)).float()
+                feats = self._backbone_features(idx[i:i + 128], False, self.flip_average)
                 outs.append(self.net(feats).cpu())
         self.net.train()
         return torch.cat(outs).float().numpy()
