@@ -42,8 +42,7 @@ def machine() -> str:
     except OSError:
         load = "?"
     return (f"{cores}-core {platform.machine()} CPU ({cpu_model()}), no GPU, {mem_gib:.0f} GiB "
-            f"(Python {platform.python_version()}; load average at start {load}; the 2 cores "
-            "are shared with three other engineers' work)")
+            f"(Python {platform.python_version()}; load average at start {load})")
 
 
 def nice_prefix() -> str:

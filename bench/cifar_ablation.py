@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cpu_model, home_to_tilde, nice_prefix
+from _common import home_to_tilde, machine, nice_prefix
 from cifar_data import features, load_images, protocol1
 from paired import describe, paired_comparison
 
@@ -31,8 +31,6 @@ from trainer.training import HeadConfig, HeadTrainer, total_steps
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LENGTHS = (48, 32, 24, 12)
-MACHINE = (f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB (shared with three other "
-           "engineers' jobs)")
 
 
 def encode(result_net, feats):
@@ -230,7 +228,7 @@ def main() -> int:
                                              merge=args.merge)
         out["runs"].append(run)
     out["wall_seconds"] = time.time() - t_start
-    out["machine"] = MACHINE
+    out["machine"] = machine()
     out["python"] = platform.python_version()
     tag = f"-{args.tag}" if args.tag else ""
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cifar_ablation import HEAD_BASE, LENGTHS, MACHINE, RESULTS, query_map
+from _common import machine
+from cifar_ablation import HEAD_BASE, LENGTHS, RESULTS, query_map
 from cifar_data import features, load_images, protocol1
 
 from trainer.training import HeadConfig, HeadTrainer
@@ -48,7 +49,7 @@ def main() -> int:
     t_start = time.time()
     _, labels, is_test = load_images()
     split = protocol1(labels, is_test, seed=0)
-    out: dict = {"machine": MACHINE, "python": platform.python_version(), "seed": args.seed,
+    out: dict = {"machine": machine(), "python": platform.python_version(), "seed": args.seed,
                  "runs": []}
     for name in args.features:
         feats = load_features(name)

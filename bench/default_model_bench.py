@@ -169,7 +169,7 @@ def run(model_dir: Path, threads: int) -> dict:
 def machine() -> str:
     return (f"{os.cpu_count()}-core {platform.machine()} CPU, no GPU, "
             f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB "
-            "(shared with three other engineers' jobs while measured)")
+            f"(load average at start {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
 
 def overall(rows: dict[str, dict[str, float]], who: str) -> float:

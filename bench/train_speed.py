@@ -24,10 +24,8 @@ from PIL import Image, ImageEnhance
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
-from _common import cpu_model
+from _common import machine
 
-MACHINE = (f"2-core x86_64 CPU ({cpu_model()}), no GPU, 24 GiB (shared with three other "
-           "engineers' jobs)")
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "retina",
            "hubble_deep_field", "colorwheel")
 
@@ -105,7 +103,7 @@ def main() -> int:
         phases[last_phase] = phases.get(last_phase, 0) + time.time() - last_t
     result = {"photos": args.photos, "bits": args.bits, "seconds": round(total, 1),
               "phases_s": {k: round(v, 1) for k, v in phases.items()}, "final_event": done,
-              "exit_code": proc.returncode, "machine": MACHINE}
+              "exit_code": proc.returncode, "machine": machine()}
     print(json.dumps(result, indent=1))
     res = REPO / "bench" / "results"
     res.mkdir(exist_ok=True)
@@ -120,7 +118,7 @@ def main() -> int:
         f"Command: `nice -n 10 .venv/bin/python bench/train_speed.py --photos {args.photos}"
         f"{flag}` (runs `python -m trainer run ALBUMS --out MODEL --bits {args.bits} "
         f"--progress json{flag}` "
-        f"with an empty feature cache).\nMachine: {MACHINE}.\n\n"
+        f"with an empty feature cache).\nMachine: {machine()}.\n\n"
         f"Total: **{total / 60:.1f} min** (goal: under 10). Phases (s): "
         f"{', '.join(f'{k} {v:.0f}' for k, v in phases.items())}.\n"
         f"Exit code {proc.returncode}; query mAP@all of the exported model: "
