@@ -73,7 +73,8 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
     eval_every = args.steps if args.fit_all else args.eval_every
     cfg = HeadConfig(long_bits=128, stages=(), long_steps=args.steps, eval_every=eval_every,
                      patience=args.patience, batch_size=args.batch_size, lr=1e-3,
-                     seed=args.seed, val_database=2000, cls_weight=args.cls_weight)
+                     seed=args.seed, val_database=2000, cls_weight=args.cls_weight,
+                     feature_mix=args.feature_mix)
     spec = input_spec_for(args.backbone, size=args.size, crop="none")
     trainer = FinetuneTrainer(images, labels, fit, split.val, cfg,
                               build_backbone(args.backbone), spec,
@@ -169,6 +170,11 @@ def main() -> int:
                          "mean of its own and its mirror image's, in fine-tuning's validation, "
                          "in the features the heads train on and in the results (the encoder "
                          "the trainer would export)")
+    ap.add_argument("--feature-mix", type=float, default=0.0,
+                    help="in fine-tuning, the share of training photos whose backbone features "
+                         "are blended with another's before the head (head.feature_mix, "
+                         "weights from Beta(0.4, 0.4)); the heads trained afterwards on the "
+                         "frozen features keep the headline's settings (no blending)")
     ap.add_argument("--tag", default="", help="appended to the results' file names, so a run "
                     "with other settings keeps an earlier one's results (e.g. 1200s)")
     ap.add_argument("--smoke", action="store_true", help="a few steps of everything, to check "
@@ -250,6 +256,7 @@ def result_name(args, tag: bool = True) -> str:
             + ("-crop" if args.augment == "crop" else "")
             + ("-bntrain" if args.batchnorm == "train" else "")
             + ("" if args.mix == "none" else f"-{args.mix}")
+            + (f"-ftfmix{args.feature_mix:g}" if args.feature_mix else "")
             + (f"-alpha{args.mix_alpha:g}" if args.mix != "none" and args.mix_alpha != 1 else "")
             + (f"-blr{args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
             + ("-fitall" if args.fit_all else "")
@@ -275,6 +282,7 @@ def write_report(out: dict, args) -> None:
          + (" --augment crop" if args.augment == "crop" else "")
          + (" --batchnorm train" if args.batchnorm == "train" else "")
          + ("" if args.mix == "none" else f" --mix {args.mix}")
+         + (f" --feature-mix {args.feature_mix:g}" if args.feature_mix else "")
          + (f" --mix-alpha {args.mix_alpha:g}" if args.mix != "none" and args.mix_alpha != 1
             else "")
          + (f" --backbone-lr {args.backbone_lr:g}" if args.backbone_lr != 1e-4 else "")
@@ -300,6 +308,9 @@ def write_report(out: dict, args) -> None:
          + ("; validation on flip-averaged features, each photo's averaged with its mirror "
             "image's (backbone.flip_average), as the features the heads train on"
             if args.flip_average else "")
+         + (f"; {args.feature_mix:g} of the training photos' backbone features blended in "
+            "pairs before the head (head.feature_mix; the photos stay whole)"
+            if args.feature_mix else "")
          + "), then frozen; the NMLayer chain "
          "(B) and directly trained heads (A, same step budget) run on its features. The "
          "headline chain starts from the tuned 128-bit head itself (its stage 0 is that head, "

@@ -4,7 +4,8 @@ For GPUs (mixed precision there; several GPUs through torchrun + DistributedData
 a CPU too, slowly, which is how the tests exercise it. Photos are decoded once with the app's
 reader and resized as the model card says (uint8 in memory), then normalised and augmented
 (flip and small shifts of the batch, or with augment="crop" every photo its own random
-crop, shift and flip; with mix="mixup"/"cutmix" photos also blended in pairs) on the device.
+crop, shift and flip; with mix="mixup"/"cutmix" photos also blended in pairs, or with
+head.feature_mix their backbone features) on the device.
 BatchNorm statistics stay frozen at their ImageNet values: batches of 32-64 would make them
 noisy, and the exported graph uses the running statistics.
 Measured on CIFAR at 160 px: fine-tuning on batch statistics instead (batchnorm="train") lost
@@ -29,9 +30,10 @@ from desktop_app.core.images import load_photo
 from desktop_app.core.model_card import InputSpec
 from desktop_app.core.preprocess import draft_target, resize_for_input
 
+from .albums import AlbumError
 from .backbones import FlipAveraged
 from .losses import Mix
-from .training import HeadConfig, HeadTrainer
+from .training import HeadConfig, HeadTrainer, blend_features
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,16 @@ class Encoder(nn.Module):
         super().__init__()
         self.backbone, self.net = backbone, net
 
-    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        return self.net(self.backbone(pixels).float())
+    def forward(self, pixels: torch.Tensor,
+                blend: Callable[[torch.Tensor], tuple[torch.Tensor, Mix]] | None = None
+                ) -> torch.Tensor | tuple[torch.Tensor, Mix]:
+        """`blend`: blends the backbone's outputs before the head (head.feature_mix); inside
+        forward, so that DDP sees one pass."""
+        features = self.backbone(pixels).float()
+        if blend is None:
+            return self.net(features)
+        features, mix = blend(features)
+        return self.net(features), mix
 
 
 def freeze_batchnorm(module: nn.Module) -> None:
@@ -129,6 +139,9 @@ class FinetuneTrainer(HeadTrainer):
             raise ValueError(f"batchnorm must be 'frozen' or 'train', not {batchnorm!r}")
         if mix not in MIX_KINDS:
             raise ValueError(f"mix must be one of {MIX_KINDS}, not {mix!r}")
+        if mix != "none" and cfg.feature_mix:
+            raise ValueError(f"blend either the photos (mix={mix!r}) or their features "
+                             f"(feature_mix={cfg.feature_mix}), not both")
         self.mix, self.mix_alpha = mix, mix_alpha  # blending (mixup / CutMix), "none" = off
         # Validation sees the photos as the exported encoder will: flip-averaged when it is.
         self.flip_average = flip_average
@@ -226,6 +239,12 @@ class FinetuneTrainer(HeadTrainer):
         x, blend = mix_batch(self._pixels(batch, train=True),
                              np.random.default_rng((self.cfg.seed, self.step, 11)),
                              self.mix, self.mix_alpha)
+        if self.cfg.feature_mix:  # the photos stay whole; their features are blended
+            rng = np.random.default_rng((self.cfg.seed, self.step, 13))
+            with self._autocast():
+                z, blend = module(x, blend=lambda f: blend_features(
+                    f, rng, self.cfg.feature_mix, self.cfg.feature_mix_alpha))
+            return z.float(), blend
         with self._autocast():
             return module(x).float(), blend
 
@@ -285,10 +304,11 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
     ft = cfg["finetune"]
     overrides = {k: ft[k] for k in ("long_steps", "active_steps", "frozen_steps", "eval_every",
                                      "batch_size") if k in ft}
-    if hcfg.feature_mix:  # fine-tuning sees photos, not cached features: say so, not ignore it
-        log.warning("head.feature_mix blends cached features, which fine-tuning does not use: "
-                    "it is off for this run (finetune.mix blends the photos instead)")
-        overrides["feature_mix"] = 0.0
+    if hcfg.feature_mix and ft.get("mix", "none") != "none":  # the loss takes one blend
+        raise AlbumError(
+            None, f"head.feature_mix = {hcfg.feature_mix:g} and finetune.mix = \"{ft['mix']}\" "
+            "both blend the training photos, and fine-tuning takes one blend",
+            "Set one of them off: --set head.feature_mix=0 or --set finetune.mix=none")
     return HeadConfig.from_dict({**hcfg.to_dict(), **overrides})
 
 
@@ -319,8 +339,8 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
 
     spec = input_spec(cfg)
     ft = cfg["finetune"]
+    fcfg = finetune_config(cfg, hcfg)  # before decoding every photo: it may refuse the settings
     images = load_uint8(manifest.paths(), spec)
-    fcfg = finetune_config(cfg, hcfg)
     trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
                               manifest.indices("val"), fcfg, backbone_from_config(cfg),
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),

@@ -113,8 +113,8 @@ def blend_features(x: torch.Tensor, rng: np.random.Generator, share: float, alph
     n = len(x)
     lam = rng.beta(alpha, alpha, n)
     lam[rng.random(n) >= share] = 1.0
-    lam_t = torch.as_tensor(lam, dtype=x.dtype)
-    perm = torch.as_tensor(rng.permutation(n))
+    lam_t = torch.as_tensor(lam, dtype=x.dtype, device=x.device)
+    perm = torch.as_tensor(rng.permutation(n), device=x.device)
     return lam_t[:, None] * x + (1 - lam_t[:, None]) * x[perm], Mix(perm, lam_t)
 
 

@@ -120,15 +120,16 @@ def test_blended_features_train_another_head_that_still_learns():
     assert mixed.stages[-1].val_map > 0.8  # 4 separable clusters
 
 
-def test_fine_tuning_turns_feature_blending_off_with_a_warning(caplog):
+def test_fine_tuning_keeps_feature_blending_but_refuses_it_beside_photo_blending():
     from trainer.finetune import finetune_config
 
-    cfg = {"finetune": {"long_steps": 5}}
-    assert finetune_config(cfg, CFG_MIX).feature_mix == 0.0
-    assert "head.feature_mix" in caplog.text and "finetune.mix" in caplog.text
-    caplog.clear()
+    cfg = {"finetune": {"long_steps": 5, "mix": "none"}}
+    assert finetune_config(cfg, CFG_MIX) == dataclasses.replace(CFG_MIX, long_steps=5)
     assert finetune_config(cfg, CFG_CLS) == dataclasses.replace(CFG_CLS, long_steps=5)
-    assert caplog.text == ""
+    both = {"finetune": {"mix": "cutmix"}}
+    with pytest.raises(AlbumError, match="head.feature_mix.*finetune.mix.*Set one of them off"):
+        finetune_config(both, CFG_MIX)
+    assert finetune_config(both, CFG_CLS).feature_mix == 0.0  # photo blending alone is fine
 
 
 def test_checkpoint_for_another_configuration_is_refused():
@@ -303,6 +304,39 @@ def test_val_database_is_a_setting_and_sizes_the_validation_database():
     assert len(q) == 60 and len(db) == 100 and set(q) <= set(db)
     with pytest.raises(AlbumError, match="head.val_database = 0"):
         config_mod.resolve(overrides=["head.val_database=0"])
+
+
+def test_finetune_with_feature_blending_blends_the_backbone_outputs_not_the_photos():
+    from trainer.backbones import build_backbone
+    from trainer.finetune import FinetuneTrainer
+
+    images, labels, cfg, spec = tiny_finetune_inputs()
+    cfg = dataclasses.replace(cfg, cls_weight=1.0, feature_mix=1.0)
+    torch.manual_seed(0)
+    # ImageNet weights: a random backbone gives nearly one feature vector for every photo
+    trainer = FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                              build_backbone(), spec)
+    trainer.backbone.eval()  # no dropout: the same photos must give the same features twice
+    trainer.augment = False  # nor random flips: the same photos twice
+    batch = trainer.batch_indices()
+    seen = []
+    trainer.backbone.register_forward_hook(lambda _m, inputs, _o: seen.append(inputs[0]))
+    z, mix = trainer.train_forward(batch)
+    assert mix is not None and len(mix.perm) == len(batch)
+    assert bool((mix.lam < 1).any())  # share 1: every photo blended, weights from Beta
+    assert torch.equal(seen[0], trainer._pixels(batch, train=True))  # the photos stay whole
+    with torch.no_grad():
+        f = trainer.backbone(seen[0]).float()
+        lam = mix.lam[:, None]
+        want = trainer.net(lam * f + (1 - lam) * f[mix.perm])
+        unblended = trainer.net(f)
+    off_blend, off_plain = ((z.detach() - w).abs().max().item() for w in (want, unblended))
+    assert off_blend < 1e-6 < 1e-3 * off_plain  # the head saw the blended features
+    loss = trainer.train_step()  # and the loss takes the blend's targets
+    assert np.isfinite(loss)
+    with pytest.raises(ValueError, match="not both"):
+        FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                        build_backbone(pretrained=False), spec, mix="mixup")
 
 
 @pytest.mark.parametrize("mode", ["frozen", "train"])
