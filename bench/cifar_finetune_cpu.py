@@ -308,8 +308,9 @@ def write_report(out: dict, args) -> None:
          + ("; validation on flip-averaged features, each photo's averaged with its mirror "
             "image's (backbone.flip_average), as the features the heads train on"
             if args.flip_average else "")
-         + (f"; {args.feature_mix:g} of the training photos' backbone features blended in "
-            "pairs before the head (head.feature_mix; the photos stay whole)"
+         + ("; the training photos' backbone features blended in pairs before the head "
+            f"(head.feature_mix = {args.feature_mix:g}, the share of photos blended; the photos "
+            "stay whole)"
             if args.feature_mix else "")
          + "), then frozen; the NMLayer chain "
          "(B) and directly trained heads (A, same step budget) run on its features. The "
