@@ -82,7 +82,8 @@ def finetune(images, labels, split, args) -> tuple[FinetuneTrainer, torch.nn.Mod
                               augment=True if args.augment == "shift" else args.augment,
                               lr_schedule=args.lr_schedule, batchnorm=args.batchnorm,
                               mix=args.mix, mix_alpha=args.mix_alpha,
-                              cpu_bfloat16=args.bf16, flip_average=args.flip_average)
+                              cpu_bfloat16=args.bf16, flip_average=args.flip_average,
+                              ema_decay=args.ema_decay)
     t0 = time.time()
 
     def progress(p):
@@ -175,6 +176,10 @@ def main() -> int:
                          "are blended with another's before the head (head.feature_mix, "
                          "weights from Beta(0.4, 0.4)); the heads trained afterwards on the "
                          "frozen features keep the headline's settings (no blending)")
+    ap.add_argument("--ema-decay", type=float, default=0.0,
+                    help="validate and keep an exponential moving average of the weights with "
+                         "this decay (finetune.ema_decay, e.g. 0.995) instead of the last "
+                         "step's; 0 = off")
     ap.add_argument("--tag", default="", help="appended to the results' file names, so a run "
                     "with other settings keeps an earlier one's results (e.g. 1200s)")
     ap.add_argument("--smoke", action="store_true", help="a few steps of everything, to check "
@@ -263,6 +268,7 @@ def result_name(args, tag: bool = True) -> str:
             + ("-bf16" if args.bf16 else "")
             + (f"-seed{args.seed}" if args.seed else "")  # keeps seed 0's cached features
             + ("-flipavg" if args.flip_average else "")
+            + (f"-ema{args.ema_decay:g}" if args.ema_decay else "")
             + (f"-{args.tag}" if tag and args.tag else ""))
 
 
@@ -291,6 +297,7 @@ def write_report(out: dict, args) -> None:
          + (f" --seed {args.seed}" if args.seed else "")
          + (" --flip-features" if args.flip_features else "")
          + (" --flip-average" if args.flip_average else "")
+         + (f" --ema-decay {args.ema_decay:g}" if args.ema_decay else "")
          + (f" --tag {args.tag}" if args.tag else "") + "`"),
         (f"Machine: {out['machine']} (Python {out['python']}, torch {out['torch']}). "
          f"Wall time {out['wall_seconds'] / 60:.1f} min, of which fine-tuning "
@@ -312,6 +319,9 @@ def write_report(out: dict, args) -> None:
             f"(head.feature_mix = {args.feature_mix:g}, the share of photos blended; the photos "
             "stay whole)"
             if args.feature_mix else "")
+         + (f"; validated and kept: a moving average of the weights, backbone and head "
+            f"(finetune.ema_decay = {args.ema_decay:g}), not the last step's"
+            if args.ema_decay else "")
          + "), then frozen; the NMLayer chain "
          "(B) and directly trained heads (A, same step budget) run on its features. The "
          "headline chain starts from the tuned 128-bit head itself (its stage 0 is that head, "

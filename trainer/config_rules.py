@@ -51,7 +51,7 @@ BOUNDS = {
     "finetune.batch_size": _at_least(1), "finetune.backbone_lr": POSITIVE,
     "finetune.long_steps": _at_least(1), "finetune.active_steps": _at_least(0),
     "finetune.frozen_steps": _at_least(1), "finetune.eval_every": _at_least(1),
-    "finetune.mix_alpha": POSITIVE,
+    "finetune.mix_alpha": POSITIVE, "finetune.ema_decay": FRACTION,
 }
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 

@@ -14,10 +14,11 @@ Measured on CIFAR at 160 px: fine-tuning on batch statistics instead (batchnorm=
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,10 @@ class FinetuneTrainer(HeadTrainer):
                  device: str = "cpu", backbone_lr: float = 1e-4, amp: bool = True,
                  augment: bool | str = True, lr_schedule: str = "constant",
                  batchnorm: str = "frozen", mix: str = "none", mix_alpha: float = 1.0,
-                 cpu_bfloat16: bool = False, flip_average: bool = False) -> None:
+                 cpu_bfloat16: bool = False, flip_average: bool = False,
+                 ema_decay: float = 0.0) -> None:
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), not {ema_decay}")
         if lr_schedule not in ("constant", "cosine"):
             raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {lr_schedule!r}")
         if batchnorm not in ("frozen", "train"):
@@ -145,6 +149,10 @@ class FinetuneTrainer(HeadTrainer):
         self.mix, self.mix_alpha = mix, mix_alpha  # blending (mixup / CutMix), "none" = off
         # Validation sees the photos as the exported encoder will: flip-averaged when it is.
         self.flip_average = flip_average
+        # Weight averaging: validation and model selection see an exponential moving average
+        # of the weights (backbone and head) instead of the last step's; 0 = off.
+        self.ema_decay = ema_decay
+        self._ema: dict[str, torch.Tensor] = {}
         self.lr_schedule = lr_schedule
         # "train": batch statistics in training and running statistics updated (what a plain
         # fine-tune does); "frozen": the ImageNet statistics throughout (the default)
@@ -217,6 +225,45 @@ class FinetuneTrainer(HeadTrainer):
     def restore(self, snap: dict[str, Any]) -> None:
         super().restore(snap)
         self.backbone.load_state_dict(snap["backbone"])
+        self._ema = {}  # the average starts again from the weights training goes on from
+
+    # -- weight averaging ---------------------------------------------------------------------
+    def _averaged_parameters(self) -> list[tuple[str, torch.nn.Parameter]]:
+        return ([("backbone." + n, p) for n, p in self.backbone.named_parameters()]
+                + [("net." + n, p) for n, p in self.net.named_parameters()])
+
+    def _update_average(self) -> None:
+        with torch.no_grad():
+            for name, p in self._averaged_parameters():
+                avg = self._ema.get(name)
+                if avg is None or avg.shape != p.shape:  # new, or reshaped by a merge
+                    self._ema[name] = p.detach().clone()
+                else:
+                    avg.lerp_(p.detach(), 1.0 - self.ema_decay)
+
+    @contextlib.contextmanager
+    def _averaged_weights(self) -> Iterator[None]:
+        """The averaged weights in place of the live ones, put back afterwards."""
+        live = []
+        with torch.no_grad():
+            for name, p in self._averaged_parameters():
+                live.append((p, p.detach().clone()))
+                if name in self._ema and self._ema[name].shape == p.shape:
+                    p.copy_(self._ema[name])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, value in live:
+                    p.copy_(value)
+
+    def _select(self, stage: int) -> float:
+        if not self.ema_decay:
+            return super()._select(stage)
+        # Validated and, when best, kept: the averaged weights. The stage's end restores the
+        # best, so the model written is an average too.
+        with self._averaged_weights():
+            return super()._select(stage)
 
     def stage_finished(self, bits: int) -> None:
         # Later stages keep tuning the backbone: the model at `bits` is this backbone + head.
@@ -261,6 +308,8 @@ class FinetuneTrainer(HeadTrainer):
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt)
         self.scaler.update()
+        if self.ema_decay:
+            self._update_average()
         self.step += 1
         return float(loss.detach())
 
@@ -289,6 +338,7 @@ class FinetuneTrainer(HeadTrainer):
         out["backbone"] = {k: v.detach().cpu() for k, v in self.backbone.state_dict().items()}
         out["scaler"] = self.scaler.state_dict()
         out["stage_backbones"] = {str(b): sd for b, sd in getattr(self, "backbones", {}).items()}
+        out["averaged_weights"] = {k: v.detach().cpu() for k, v in self._ema.items()}
         return out
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -298,6 +348,8 @@ class FinetuneTrainer(HeadTrainer):
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
         self.backbones = {int(b): sd for b, sd in state.get("stage_backbones", {}).items()}
+        self._ema = {k: v.to(self._device_for_pixels)
+                     for k, v in state.get("averaged_weights", {}).items()}
 
 
 def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
@@ -313,10 +365,12 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
 
 
 def finetune_identity(ft: dict[str, Any]) -> dict[str, Any]:
-    """The fine-tuning settings a checkpoint must match to resume. Without blending, the mix
-    settings are left out: checkpoints saved before they existed still resume."""
+    """The fine-tuning settings a checkpoint must match to resume. Settings at their "off"
+    value (no blending, no weight averaging) are left out: checkpoints saved before those
+    settings existed still resume."""
     blend = ft.get("mix", "none") != "none"
-    return {k: v for k, v in ft.items() if blend or k not in ("mix", "mix_alpha")}
+    return {k: v for k, v in ft.items()
+            if not (k in ("mix", "mix_alpha") and not blend or k == "ema_decay" and not v)}
 
 
 def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
@@ -346,7 +400,8 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                               spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
                               ft["augment"], str(ft["lr_schedule"]), mix=str(ft["mix"]),
                               mix_alpha=float(ft["mix_alpha"]),
-                              flip_average=bool(cfg["backbone"].get("flip_average")))
+                              flip_average=bool(cfg["backbone"].get("flip_average")),
+                              ema_decay=float(ft.get("ema_decay", 0.0)))
     ckpt = run_dir / checkpoint_name
     identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
                 "finetune": finetune_identity(ft)}

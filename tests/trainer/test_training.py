@@ -375,3 +375,60 @@ def test_finetune_on_a_cpu_runs_the_network_in_bfloat16_only_when_asked(bfloat16
     assert seen and set(seen) == {want}  # training steps and validation outputs alike
     assert all(np.isfinite(losses)) and codes.dtype == np.float32 and np.isfinite(codes).all()
     assert all(p.dtype == torch.float32 for p in trainer.backbone.parameters())  # kept in fp32
+
+
+def test_finetune_weight_averaging_validates_and_keeps_the_moving_average():
+    from trainer.backbones import build_backbone
+    from trainer.finetune import FinetuneTrainer, finetune_identity
+
+    images, labels, cfg, spec = tiny_finetune_inputs()
+    decay = 0.5  # large steps of the average, so it is far from the live weights
+
+    def make(ema_decay):
+        torch.manual_seed(0)
+        return FinetuneTrainer(images, labels, np.arange(30), np.arange(30, 40), cfg,
+                               build_backbone(pretrained=False), spec, ema_decay=ema_decay)
+
+    trainer = make(decay)
+    params = dict(trainer._averaged_parameters())
+    want = None
+    for _ in range(3):  # the average, by hand: a_0 = w_1, a_t = d a_(t-1) + (1 - d) w_t
+        trainer.train_step()
+        live = {k: p.detach().clone() for k, p in params.items()}
+        want = live if want is None else {k: decay * want[k] + (1 - decay) * live[k]
+                                          for k in live}
+    name = "backbone._conv_stem.weight"
+    assert name in want and any(k.startswith("net.") for k in want)
+    for k in want:
+        assert torch.allclose(trainer._ema[k], want[k], atol=1e-6), k
+    assert not torch.allclose(want[name], live[name])  # the average is not the last step
+
+    # Validation and the kept best see the average; training goes on with the live weights.
+    val = trainer._select(stage=0)
+    kept = trainer.best["weights"]
+    assert torch.allclose(kept["backbone"][name.removeprefix("backbone.")], want[name])
+    for k, p in params.items():
+        assert torch.equal(p.detach(), live[k]), k
+    with trainer._averaged_weights():
+        assert trainer.val_map() == pytest.approx(val)
+
+    # A resumed run goes on with the same average.
+    again = make(decay)
+    again.load_state(trainer.state())
+    assert all(torch.equal(again._ema[k], trainer._ema[k]) for k in trainer._ema)
+    trainer.train_step()
+    again.train_step()
+    assert all(torch.allclose(again._ema[k], trainer._ema[k], atol=1e-6) for k in trainer._ema)
+
+    # Off (the default): no average is kept, and old checkpoints keep resuming.
+    plain = make(0.0)
+    plain.train_step()
+    assert plain._ema == {}
+    ft = config_mod.resolve()["finetune"]
+    assert ft["ema_decay"] == 0 and "ema_decay" not in finetune_identity(ft)
+    ft = config_mod.resolve(overrides=["finetune.ema_decay=0.995"])["finetune"]
+    assert finetune_identity(ft)["ema_decay"] == 0.995
+    with pytest.raises(ValueError, match="ema_decay"):
+        make(1.0)
+    with pytest.raises(AlbumError, match="finetune.ema_decay = 1"):
+        config_mod.resolve(overrides=["finetune.ema_decay=1"])
