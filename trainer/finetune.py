@@ -368,9 +368,10 @@ def finetune_identity(ft: dict[str, Any]) -> dict[str, Any]:
     """The fine-tuning settings a checkpoint must match to resume. Settings at their "off"
     value (no blending, no weight averaging) are left out: checkpoints saved before those
     settings existed still resume."""
-    blend = ft.get("mix", "none") != "none"
-    return {k: v for k, v in ft.items()
-            if not (k in ("mix", "mix_alpha") and not blend or k == "ema_decay" and not v)}
+    off = set() if ft.get("mix", "none") != "none" else {"mix", "mix_alpha"}
+    if not ft.get("ema_decay"):
+        off.add("ema_decay")
+    return {k: v for k, v in ft.items() if k not in off}
 
 
 def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
