@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import default_model_data as data
+from bench._common import machine
 from bench.default_model_features import features, phashes
 from bench.default_model_metrics import map_all, map_at_k, recall_at_1
 from desktop_app import paths as app_paths
@@ -164,12 +164,6 @@ def run(model_dir: Path, threads: int) -> dict:
     result["speed"] = encoding_speed(enc, data.sample_photo_paths())
     result["seconds"] = time.time() - t0
     return result
-
-
-def machine() -> str:
-    return (f"{os.cpu_count()}-core {platform.machine()} CPU, no GPU, "
-            f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB "
-            f"(load average at start {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
 
 
 def overall(rows: dict[str, dict[str, float]], who: str) -> float:
