@@ -326,7 +326,7 @@ class PhotoLibrary:
         for raw in paths:
             path = os.path.abspath(os.fspath(raw))
             for p, row in self._rows_under(path).items():
-                if not os.path.lexists(p):
+                if stat_entry(p) is None:  # gone, or a folder now holds its name
                     doomed.append(row.id)
         count = self.store.delete_photos(sorted(set(doomed)))
         return count
@@ -500,8 +500,10 @@ class PhotoLibrary:
                 f"SELECT id, path FROM photos WHERE id IN ({','.join('?' * len(chunk))})",
                 chunk))
         present = self._root_checker()
+        # stat_entry is None: nothing there, or no longer a file (a folder or other thing now
+        # holds the name); a broken link or an unreadable file is still there and is kept.
         doomed = [pid for pid, path in gone.items()
-                  if current.get(pid) == path and not os.path.lexists(path) and present(path)]
+                  if current.get(pid) == path and stat_entry(path) is None and present(path)]
         return self.store.delete_photos(doomed)
 
     def _root_of(self, path: str, folders: list[Folder] | None = None) -> str:

@@ -286,3 +286,22 @@ def test_activate_model_handles_deleted_and_broken_files(library, album, tmp_pat
     assert "empty (0 bytes)" in report.errors[0][1]
     assert library.model_id == other.model_id and len(library.search_index()) == 3
     assert [os.path.basename(p.path) for p in library.failed()] == ["astronaut.png"]
+
+
+def test_photo_replaced_by_a_folder_of_the_same_name_is_removed(library, album, photo_factory):
+    """The name still exists on disk, but as a folder: the photo is gone and must not stay in
+    the library (searches would list a folder), whether found by a full index or the watcher."""
+    library.index_folder(album)
+    os.remove(album / "chelsea.jpg")
+    photo_factory("album/chelsea.jpg/inside.jpg", "rocket")
+    report = library.index_folder(album)
+    assert (report.added, report.removed) == (1, 1)
+    assert library.photo_by_path(album / "chelsea.jpg") is None
+    assert library.photo_by_path(album / "chelsea.jpg" / "inside.jpg") is not None
+
+    os.remove(album / "astronaut.png")
+    photo_factory("album/astronaut.png/inside.png", "coffee")
+    report = library.index_paths([album / "astronaut.png"])
+    assert (report.added, report.removed) == (1, 1)
+    assert library.photo_by_path(album / "astronaut.png") is None
+    assert all(os.path.isfile(p.path) for p in library.photos())
