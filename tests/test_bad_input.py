@@ -377,6 +377,63 @@ def test_unreadable_file_and_folder(tmp_path, photo_factory, tiny_model_dir, loo
         os.chmod(folder / "closed", 0o755)
 
 
+def test_a_linked_folder_that_cannot_be_opened_is_reported_and_kept(
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    """A link to a folder elsewhere that the user may not open any more: its photos' records
+    stay (as for a folder that cannot be listed) and the run says why, instead of silently
+    skipping the link and then sweeping everything behind it."""
+    folder = tmp_path / "album"
+    photo_factory("album/ok.jpg", "chelsea")
+    photo_factory("outside/photos/a.jpg", "coffee")
+    photo_factory("outside/photos/b.jpg", "rocket")
+    os.symlink(tmp_path / "outside" / "photos", folder / "linked")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    args = ["--model", str(tiny_model_dir), "index", str(folder), "--json"]
+    done = _run_cli_without_root_privileges(args, env)
+    if done is None:
+        pytest.skip("running as root without setpriv: permission errors cannot happen here")
+    assert json.loads(done.stdout)["folders"][0]["added"] == 3, done.stderr
+    os.chmod(tmp_path / "outside", 0)
+    try:
+        done = _run_cli_without_root_privileges(args, env)
+    finally:
+        os.chmod(tmp_path / "outside", 0o755)
+    assert done.returncode == 3, done.stderr
+    report = json.loads(done.stdout)["folders"][0]
+    assert report["removed"] == 0
+    expected = (f"{folder / 'linked'}: cannot open this folder (Permission denied); the photos "
+                "already indexed from it are kept. Give your user read access, then index again.")
+    assert [e["message"] for e in report["errors"]] == [expected]
+    assert json.loads(done.stdout)["library"]["photos"] == 3
+
+
+def test_a_folder_too_deep_to_open_is_reported_not_skipped(lib, tmp_path):
+    """A folder whose path is longer than the system allows (PATH_MAX) cannot be opened: the
+    run says so and which folder, rather than finding nothing there without a word."""
+    root = tmp_path / "deep"
+    root.mkdir()
+    name = "d" * 250
+    fd = os.open(root, os.O_RDONLY)
+    try:  # built one level at a time through descriptors: the whole path is too long to use
+        for _ in range(18):
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        photo = os.open("p.jpg", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(photo, b"\xff\xd8")  # never read: the folder cannot be opened
+        os.close(photo)
+    finally:
+        os.close(fd)
+    report = lib.index_folder(root)
+    assert report.added == 0 and len(report.errors) == 1
+    path, message = report.errors[0]
+    assert len(path) > 4096 and path.startswith(str(root / name))
+    assert message.endswith("cannot open this folder (File name too long); the photos already "
+                            "indexed from it are kept. Give it a shorter path, then index "
+                            "again.")
+
+
 def test_every_supported_format_indexes(lib, tmp_path, photo_factory):
     """JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC, and AVIF where Pillow supports it."""
     for suffix in ("jpg", "png", "webp", "tiff", "bmp", "gif", "heic"):

@@ -35,6 +35,15 @@ class ScanResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     root_missing: bool = False
 
+    def cannot_open(self, folder: str, exc: OSError) -> None:
+        """A folder that could not be listed: its records are kept, and the user is told."""
+        self.incomplete.append(folder)
+        hint = ("Give it a shorter path, then index again" if exc.errno == errno.ENAMETOOLONG
+                else "Give your user read access, then index again")
+        self.problems.append((folder, _sentence(
+            folder, f"cannot open this folder ({exc.strerror}); the photos already indexed "
+            "from it are kept", hint)))
+
     def covers(self, path: str) -> bool:
         """True when a file at `path` would have been seen if it existed (safe to sweep)."""
         if self.root_missing:
@@ -118,10 +127,7 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             result.incomplete.append(folder)  # vanished while we walked
             continue
         except OSError as exc:
-            result.incomplete.append(folder)
-            result.problems.append((folder, _sentence(
-                folder, f"cannot open this folder ({exc.strerror}); the photos already indexed "
-                "from it are kept", "Give your user read access, then index again")))
+            result.cannot_open(folder, exc)
             continue
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
@@ -129,13 +135,21 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             path = entry.path
             try:
                 is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:
-                is_dir = False
+            except OSError as exc:
+                if not is_photo(path):
+                    # A link whose target cannot be looked at (a folder we may not open):
+                    # what is behind it is unknown, so nothing under it may be swept.
+                    result.cannot_open(path, exc)
+                    continue
+                is_dir = False  # a photo's name: recorded below with the reason
             if is_dir:
                 try:
                     st = os.stat(path)
-                except OSError:
-                    result.incomplete.append(path)
+                except FileNotFoundError:
+                    result.incomplete.append(path)  # vanished while we walked
+                    continue
+                except OSError as exc:  # e.g. a path too long to open: said, not skipped
+                    result.cannot_open(path, exc)
                     continue
                 key = (st.st_dev, st.st_ino)
                 if key in visited:  # a link back up the tree, or a second link to one folder
