@@ -108,6 +108,22 @@ def test_failed_file_is_skipped_until_it_changes_then_retried(lib, tmp_path, pho
     assert lib.failed() == []
 
 
+def test_a_renamed_folder_leaves_no_stale_failure_behind(lib, tmp_path, photo_factory):
+    """A folder renamed while the app was closed, holding an unreadable file: indexing the new
+    name must not keep listing the file under the old name (a photo that no longer exists),
+    nor keep the old folder in the library."""
+    photo_factory("before/good.jpg", "coffee")
+    (tmp_path / "before" / "broken.jpg").write_text("not a photo")
+    assert lib.index_folder(tmp_path / "before").failed == 1
+    os.rename(tmp_path / "before", tmp_path / "after")
+    report = lib.index_folder(tmp_path / "after")
+    assert (report.moved, report.failed) == (1, 1)
+    assert [p.path for p in lib.failed()] == [str(tmp_path / "after" / "broken.jpg")]
+    assert "/after/broken.jpg: " in lib.failed()[0].error
+    assert [f.path for f in lib.folders()] == [str(tmp_path / "after")]
+    assert len(lib.photos()) == 2
+
+
 def test_retry_failed_reads_again_even_unchanged(lib, tmp_path):
     folder = tmp_path / "r"
     folder.mkdir()

@@ -453,6 +453,11 @@ class PhotoLibrary:
                         # just now: keep the record and every model's codes.
                         pass
                     else:
+                        if row is None and prepared.fingerprint is not None:
+                            # The same unreadable file, moved here (e.g. its folder renamed):
+                            # its old record goes, as a readable photo's record would move.
+                            for old_id in self._failed_copies_gone(prepared.fingerprint):
+                                writer.delete_photo(old_id)
                         writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,
                                             prepared.error)
                         writer.set_codes(None, {}, path=path)
@@ -564,6 +569,12 @@ class PhotoLibrary:
                 report.updated += 1
             else:
                 report.added += 1
+
+    def _failed_copies_gone(self, fingerprint: str) -> list[int]:
+        """Records of photos that failed with this content and whose file is gone."""
+        return [pid for pid, path in self.store.query(
+            "SELECT id, path FROM photos WHERE fingerprint = ? AND status = ?",
+            (fingerprint, STATUS_FAILED)) if stat_entry(decode_path(path)) is None]
 
     def _donor_exists(self, photo_id: int) -> bool:
         found = self.store.query("SELECT path FROM photos WHERE id = ?", (photo_id,))
