@@ -366,9 +366,13 @@ class PhotoLibrary:
 
     def _rows_under(self, path: str) -> dict[str, _Row]:
         prefix = path.rstrip(os.sep) + os.sep
+        low, high = prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+        if isinstance(encode_path(prefix), bytes):
+            # A folder whose name is not UTF-8: SQLite cannot take it as text, and every path
+            # under it is stored as bytes, which the blob clause finds.
+            low = high = ""
         rows = self._rows("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) "
-                          "OR typeof(p.path) = 'blob'",
-                          (encode_path(path), prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+                          "OR typeof(p.path) = 'blob'", (encode_path(path), low, high))
         return {p: r for p, r in rows.items() if is_under(p, path)}
 
     def _known_content(self) -> dict[str, list[int]]:

@@ -31,6 +31,25 @@ def test_bad_file_with_a_non_utf8_name_is_recorded_and_the_rest_indexed(library,
     assert library.index_folder(album).unchanged == 6  # nothing redone, nothing lost
 
 
+def test_a_deleted_photo_or_folder_with_a_non_utf8_name_is_removed(library, album,
+                                                                   photo_factory):
+    # What the folder watcher asks when such a photo, or its whole folder, is deleted.
+    latin1 = os.fsdecode(b"caf\xe9")
+    photo = os.path.join(os.fsdecode(album), latin1 + ".jpg")
+    shutil.copy(album / "chelsea.jpg", photo)
+    inner = os.path.join(os.fsdecode(album), latin1)
+    os.mkdir(inner)
+    shutil.copy(album / "sub" / "coffee.jpg", os.path.join(inner, "coffee.jpg"))
+    library.index_folder(album)
+    assert library.counts()["indexed"] == 7
+    os.remove(photo)
+    assert library.remove_paths([photo]) == 1
+    shutil.rmtree(inner)
+    assert library.remove_paths([inner]) == 1
+    assert sorted(_ids(library)) == ["astronaut.png", "chelsea-copy.jpg", "chelsea.jpg",
+                                     "coffee.jpg", "rocket.webp"]
+
+
 def test_photo_moved_between_two_folders_keeps_its_record(library, tmp_path, photo_factory):
     photo_factory("a/one.jpg", "chelsea")
     photo_factory("a/two.jpg", "coffee")
