@@ -34,8 +34,9 @@ class _TrashReply(QObject):
 
 class DuplicatesPanel(QWidget):
     find_requested = Signal(int)  # max distance
-    trashed = Signal(list)  # paths moved to the trash
-    restored = Signal(list)  # paths put back
+    # Paths as `object`, not list: Qt strings drop a file name's bytes that are not UTF-8.
+    trashed = Signal(object)  # paths moved to the trash
+    restored = Signal(object)  # paths put back
 
     def __init__(self, thumbnails: ThumbnailCache | None, distance: int = 6, parent=None) -> None:
         super().__init__(parent)

@@ -56,8 +56,8 @@ class MainWindow(QMainWindow):
     # Requests to the indexer thread (queued: the worker lives there).
     _add_folder = Signal(str)
     _remove_folder = Signal(str)
-    _index_paths = Signal(list)
-    _remove_paths = Signal(list)
+    _index_paths = Signal(object)  # lists of paths: not Signal(list), see FolderWatcher
+    _remove_paths = Signal(object)
     _retry_failed = Signal()
     _switch_model = Signal(str)
     _import_model = Signal(str)

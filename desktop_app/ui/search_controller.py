@@ -256,7 +256,7 @@ class SearchController(QObject):
         self.settings.max_distance = value
         self.rerun()
 
-    @Slot(str)
+    @Slot(object)
     def _on_thumbnail(self, path: str) -> None:
         if self._query is not None and self._query.path == path:
             self.results_panel.set_query_picture(self.thumbnails.pixmap(path))

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 
 def disk_key(path: str, mtime: float, size: int, edge: int) -> str:
-    return hashlib.blake2b(f"{path}\0{mtime!r}\0{size}\0{edge}".encode(),
-                           digest_size=16).hexdigest()
+    # surrogateescape: a file name that is not UTF-8 keeps its bytes (and gets a thumbnail)
+    key = f"{path}\0{mtime!r}\0{size}\0{edge}".encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
 def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
@@ -69,7 +70,7 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
 class _Reply(QObject):
     """Lives on the GUI thread; pool threads emit on it (queued across threads)."""
 
-    done = Signal(str, QImage)
+    done = Signal(object, QImage)  # the path as `object`: a Qt string drops non-UTF-8 bytes
 
 
 class _ThumbnailJob(QRunnable):
@@ -92,7 +93,7 @@ class ThumbnailCache(QObject):
     says a thumbnail arrived. Unreadable photos are remembered so they are not retried on
     every repaint until `forget(path)`."""
 
-    ready = Signal(str)
+    ready = Signal(object)  # the path (not str: see _Reply.done)
 
     def __init__(self, edge: int = 160, memory_items: int = 3000, threads: int | None = None,
                  disk_cache: bool = True, parent: QObject | None = None,
@@ -156,7 +157,7 @@ class ThumbnailCache(QObject):
         pix.setDevicePixelRatio(self.scale)  # shown at `edge` logical pixels, sharp
         return pix
 
-    @Slot(str, QImage)
+    @Slot(object, QImage)
     def _on_done(self, path: str, image: QImage) -> None:
         self._loading.discard(path)
         if image.isNull():

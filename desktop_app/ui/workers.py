@@ -203,11 +203,11 @@ class IndexerWorker(QObject):
             if folders:
                 self._submit("index_folders", folders)
 
-    @Slot(list)
+    @Slot(object)  # a list of paths (FolderWatcher.paths_changed says why not list)
     def index_paths(self, paths_: list) -> None:
         self._submit("index_paths", list(paths_))
 
-    @Slot(list)
+    @Slot(object)
     def remove_paths(self, paths_: list) -> None:
         self._submit("remove_paths", list(paths_))
 

@@ -98,8 +98,11 @@ class _Recorder(FileSystemEventHandler):
 
 
 class FolderWatcher(QObject):
-    paths_changed = Signal(list)
-    paths_removed = Signal(list)
+    # Lists of paths as `object`: Signal(list) makes them Qt strings, which drop the bytes of
+    # a file name that is not UTF-8 (kept by Python as surrogate escapes), and such a photo
+    # would never be indexed or removed while the app runs.
+    paths_changed = Signal(object)
+    paths_removed = Signal(object)
     # A watched folder is not there (drive unplugged, folder deleted or moved, or missing when
     # watch() was called); its photos are kept (unless a watched folder around it saw it go:
     # see flush) and it is watched again when it is back.

@@ -311,3 +311,26 @@ def test_trying_unreadable_photos_again_can_be_paused(qtbot, make_window, tmp_pa
     qtbot.waitUntil(lambda: len(finished) == 2, timeout=30000)
     assert finished[1] == (label, False)
     assert window.failed_model.rowCount() == 40
+
+
+def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make_window,
+                                                                      library_photos):
+    """A Latin-1 name (an old archive, a FAT drive): Python keeps its bytes as surrogate
+    escapes, which Qt string signals dropped, so the watcher's new photo was never indexed and
+    its thumbnail failed."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    latin1 = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9.jpg")
+    shutil.copy(library_photos / "coffee.jpg", latin1)
+    wait_rows(qtbot, window, 7)
+    assert window.photos_model.photo_at(row_of_path(window, latin1)).path == latin1
+    renamed = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9-2.jpg")
+    os.rename(latin1, renamed)
+    qtbot.waitUntil(lambda: any(window.photos_model.photo_at(r).path == renamed
+                                for r in range(window.photos_model.rowCount())), timeout=20000)
+    assert window.photos_model.rowCount() == 7
+    window.thumbnails.pixmap(renamed)  # asked for, as a repaint would
+    qtbot.waitUntil(lambda: window.thumbnails.pixmap(renamed) is not None, timeout=20000)
+    assert not window.thumbnails.is_broken(renamed)
