@@ -15,7 +15,16 @@ import os
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QMetaObject, QModelIndex, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QMetaObject,
+    QMimeData,
+    QModelIndex,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -76,6 +85,7 @@ class MainWindow(QMainWindow):
         self._read_only_reason = ""  # why it could only be opened to read, if so
         self._opened = False
         self._pending_search = ""  # a photo to search with once the library is open
+        self._pending_drop: QMimeData | None = None  # dropped or pasted before that
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self.retrain_dialog = None  # made on first use, then shown again
@@ -308,6 +318,9 @@ class MainWindow(QMainWindow):
         if self._pending_search:
             path, self._pending_search = self._pending_search, ""
             self.search_file(path)
+        if self._pending_drop is not None:  # after the command line's photo: dropped later
+            mime, self._pending_drop = self._pending_drop, None
+            self.search.search_mime(mime)
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
@@ -601,12 +614,28 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self.search.search_mime(event.mimeData())
+        self._search_mime(event.mimeData())
         event.acceptProposedAction()
 
     @Slot()
     def paste(self) -> None:
-        self.search.search_mime(QGuiApplication.clipboard().mimeData())
+        self._search_mime(QGuiApplication.clipboard().mimeData())
+
+    def _search_mime(self, mime) -> None:
+        if self._opened:
+            self.search.search_mime(mime)
+            return
+        # The model is still loading: searching now would say that none is installed. A copy
+        # is kept (the drag's own data goes with the drag) and searched once the library is open.
+        copy = QMimeData()
+        if mime.hasUrls():
+            copy.setUrls(mime.urls())
+        if mime.hasText():
+            copy.setText(mime.text())
+        if mime.hasImage():
+            copy.setImageData(mime.imageData())
+        self._pending_drop = copy
+        self.tell("Opening the library; the photo is searched as soon as it is open.")
 
     # -- retraining -----------------------------------------------------------------------------
     @Slot()

@@ -523,6 +523,29 @@ def test_a_photo_given_at_start_is_searched_once_the_library_is_open(qtbot, tmp_
         window.shutdown()
 
 
+def test_a_photo_dropped_while_the_library_opens_is_searched_once_it_is_open(
+        qtbot, tmp_path, tiny_model_dir, library_photos):
+    """A drop (or paste) before the model was loaded used to be answered "No model is
+    installed" (with one installed) and forgotten."""
+    settings = Settings(model_dir=str(tiny_model_dir), first_run_done=True,
+                        watched_folders=[str(library_photos)])
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    outside = make_photo(tmp_path / "elsewhere" / "cat.jpg", "chelsea", size=(200, 133))
+    try:
+        assert not window._opened
+        drop_on_window(window, url_mime(outside))
+        assert "No model" not in window.statusBar().currentMessage()
+        window.show()
+        qtbot.waitUntil(lambda: window.photos_model.rowCount() == 6, timeout=60000)
+        qtbot.waitUntil(lambda: window.results_model.rowCount() > 0, timeout=20000)
+        top = window.results_model.index(0).data(PathRole)
+        assert os.path.basename(top).startswith("chelsea"), top
+        assert "cat.jpg" in window.results_panel.query_label.text()
+    finally:
+        window.shutdown()
+
+
 def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
         qtbot, make_window, tmp_path, tiny_model_dir, library_photos):
     imported = tmp_path / "imported-model"
