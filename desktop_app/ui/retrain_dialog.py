@@ -174,6 +174,13 @@ class RetrainDialog(QDialog):
         albums = self.albums_edit.text().strip()
         if not self.readiness.can_train:
             return
+        if self.process.is_running():
+            # Refused here, not by the process: its "failed" answer would disable Cancel (and
+            # Start) while a training run goes on. A look inside under way answers by itself.
+            if self.process.mode == "run":
+                self.found_label.setText("The trainer is running: cancel it first to look "
+                                         "inside other albums.")
+            return
         if not albums or not Path(albums).is_dir():
             self.found_label.setText(f"{albums or 'No folder chosen'}: not a folder. Choose the "
                                      "folder that holds your albums.")

@@ -64,6 +64,11 @@ class TrainerProcess(QObject):
         self._kill_timer.setInterval(CANCEL_GRACE_MS)
         self._kill_timer.timeout.connect(self._kill)
 
+    @property
+    def mode(self) -> str:
+        """"inspect" or "run": what the process started last does."""
+        return self._mode
+
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
 

@@ -212,6 +212,21 @@ def test_escape_or_closing_the_dialog_stops_the_trainer(qtbot, tmp_path, albums,
     assert (Path(dialog.new_model_dir) / "training" / "checkpoint.pt").is_file()
 
 
+def test_looking_inside_during_a_run_leaves_cancel_working(qtbot, tmp_path, albums):
+    """"Look inside" while training used to disable Cancel with the run still going."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    dialog.inspect_button.click()
+    assert "cancel it first" in dialog.found_label.text()
+    assert dialog.process.is_running() and dialog.cancel_button.isEnabled()
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
+        dialog.cancel_button.click()
+    assert done.args[0] == 130
+
+
 def test_cancel_before_a_checkpoint_does_not_promise_one(qtbot, tmp_path, albums):
     python = stand_in_trainer(tmp_path, """
         import json, signal, sys, time
