@@ -48,7 +48,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backbone-weights", metavar="FILE",
                    help="the backbone's pretrained weights (a state dict); default: the "
                         "packaged ones, or for torchvision networks torchvision's file in the "
-                        "torch cache. Nothing is downloaded")
+                        "torch cache (--backbone-weights \"\" goes back to them). Nothing "
+                        "is downloaded")
     p.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None,
                    help="average each photo's features with its mirror image's, in training "
                         "and in the exported model: better codes (up to +0.010 mAP on "
@@ -145,7 +146,7 @@ def _config(args, run_dir: Path | None = None):
         named["train_device"] = args.device
     if getattr(args, "backbone", None):
         named["backbone_name"] = args.backbone
-    if getattr(args, "backbone_weights", None):
+    if getattr(args, "backbone_weights", None) is not None:  # "" goes back to the default
         named["backbone_weights"] = args.backbone_weights
     if getattr(args, "flip_average", None) is not None:
         named["backbone_flip_average"] = args.flip_average
@@ -179,6 +180,13 @@ def cmd_inspect(args) -> int:
 
 def check_out(args) -> None:
     """--out must be a folder or a new path: found now, not after every photo was read."""
+    run_dir = getattr(args, "run_dir", None)
+    if args.command in ("train", "evaluate") and Path(run_dir).is_dir() and not os.access(
+            run_dir, os.W_OK | os.X_OK):  # they write config.toml, heads, reports there
+        raise LookalikeError(run_dir, "this run folder cannot be written to (read-only or no "
+                             "permission), and this step saves its results there",
+                             "Make it writable, or copy it to a folder you can write to and "
+                             "give that")
     out = getattr(args, "out", None)
     if out is None:
         return

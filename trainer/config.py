@@ -68,6 +68,12 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
             raise AlbumError(path, "the configuration file does not exist",
                              "Give --config an existing TOML file (trainer/configs/default.toml "
                              "lists every setting)")
+        except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not text
+            raise AlbumError(path, f"the configuration file cannot be read as text "
+                             f"({exc.strerror if isinstance(exc, OSError) else exc.reason})",
+                             "Give a TOML file of UTF-8 text (trainer/configs/default.toml "
+                             "lists every setting); a run folder's config.toml may instead be "
+                             "deleted") from exc
         except tomllib.TOMLDecodeError as exc:
             # A run folder's own config.toml is read here too: deleting it is a way out.
             raise AlbumError(path, f"the configuration file is not valid TOML ({exc})",

@@ -140,10 +140,15 @@ def load_backbone(run_dir: Path, cfg: dict[str, Any]):
 
 def check_backbone_weights(run_dir: Path, cfg: dict[str, Any], mode: str) -> None:
     """Raise the backbone's missing-weights error now, not after minutes of reading photos."""
-    from .backbones import pretrained_weights_file
+    from .backbones import backbone_from_config, pretrained_weights_file
 
     if mode == "frozen" and tuned_backbone(run_dir, cfg) is not None:
         return  # load_backbone uses the tuned backbone, which replaces every pretrained weight
+    if cfg["backbone"].get("weights"):
+        # A file the user named is loaded now: config.toml keeps the setting for later runs,
+        # so one that is not this network's weights must be refused before it is saved.
+        backbone_from_config(cfg)
+        return
     pretrained_weights_file(cfg["backbone"]["name"], cfg["backbone"].get("weights"))
 
 

@@ -223,3 +223,66 @@ def test_a_run_folder_whose_config_is_damaged_says_what_to_do(albums, tmp_path, 
     saved.unlink()
     assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none",
                  *FAST]) == 0
+
+
+@pytest.mark.parametrize("config", ["a folder", "not text"])
+def test_a_config_file_that_cannot_be_read_as_text_is_bad_input(albums, tmp_path, capsys, config):
+    path = tmp_path / "settings.toml"
+    if config == "a folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"\xff\xfe[head]\n")  # UTF-16, as some editors save
+    code = main(["run", str(albums), "--out", str(tmp_path / "m"), "--config", str(path),
+                 "--progress", "json"])
+    run = events(capsys.readouterr().out)
+    assert code == 2 and [e["event"] for e in run] == ["error"]
+    assert run[0]["message"].startswith(f"{path}: the configuration file cannot be read")
+    assert "failed unexpectedly" not in run[0]["message"]
+
+
+def test_a_weights_file_of_another_network_is_refused_before_it_is_saved(albums, tmp_path,
+                                                                          capsys):
+    import torch
+
+    wrong = tmp_path / "wrong.pt"
+    torch.save({"fc.weight": torch.zeros(2, 2)}, wrong)
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--backbone-weights", str(wrong),
+                 "--progress", "json"]) == 2
+    run = events(capsys.readouterr().out)
+    assert [e["event"] for e in run] == ["error"]  # before the albums are read
+    assert run[0]["message"].startswith(f"{wrong}: does not hold weights")
+    assert not out.exists()  # else config.toml would repeat it on every later run
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
+    assert main(["train", str(run_dir), "--backbone-weights", str(wrong),
+                 "--progress", "none"]) == 2
+    assert "wrong.pt" not in (run_dir / "config.toml").read_text()
+
+
+def test_backbone_weights_given_empty_go_back_to_the_default(tmp_path):
+    from trainer import config as config_mod
+    from trainer.cli import _config, build_parser
+
+    weights = tmp_path / "lite0.pt"
+    weights.write_bytes(b"")
+    run_dir = tmp_path / "model" / "training"
+    run_dir.mkdir(parents=True)
+    config_mod.save(config_mod.resolve(backbone_weights=str(weights)), run_dir / "config.toml")
+    args = build_parser().parse_args(["run", "albums", "--out", str(tmp_path / "model")])
+    assert _config(args, run_dir)["backbone"]["weights"] == str(weights)  # kept from the run
+    args = build_parser().parse_args(["run", "albums", "--out", str(tmp_path / "model"),
+                                      "--backbone-weights", ""])
+    assert _config(args, run_dir)["backbone"]["weights"] == ""
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_run_folder_that_cannot_be_written_is_refused_up_front(albums, tmp_path, command):
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
+    done = subprocess.run([*unwritable_prefix("read-only mount", run_dir), sys.executable, "-m",
+                           "trainer", command, str(run_dir), "--bits", "12", "--progress",
+                           "json"], capture_output=True, text=True, timeout=120, check=False)
+    run = events(done.stdout)
+    assert done.returncode == 2 and [e["event"] for e in run] == ["error"], done.stderr
+    assert run[0]["message"].startswith(f"{run_dir}: this run folder cannot be written to")
