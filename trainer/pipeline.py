@@ -34,6 +34,8 @@ from .rundir import (
     MANIFEST,
     TRAINING,
     albums_change,
+    backbone_changes,
+    backbone_identity,
     can_resume,
     checkpoint_identity,
     clear_learnt,
@@ -321,6 +323,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
                    for s in result.stages],
     }
     save_state({"heads": {str(b): h.state() for b, h in result.heads.items()},
+                "backbone": identity["backbone"],  # what evaluate and export must use
                 "importance": {str(s.bits): s.importance for s in result.stages},
                 "summary_json": json.dumps(summary)}, run_dir / HEADS)
     (run_dir / TRAINING).write_text(json.dumps(summary, indent=1) + "\n")
@@ -345,10 +348,22 @@ def load_heads(run_dir: Path) -> dict[str, Any]:
     return heads
 
 
-def folded_head(run_dir: Path, bits: int):
+def folded_head(run_dir: Path, bits: int, cfg: dict[str, Any] | None = None):
+    """The `bits`-bit head; with `cfg`, refused unless cfg's backbone settings are those the head
+    was trained on (heads of 32-px features on 224-px ones give wrong codes, and no check of
+    the export would notice: each runs the same wrong backbone)."""
     from .model import FoldedHead
 
-    heads = load_heads(run_dir)["heads"]
+    saved = load_heads(run_dir)
+    trained = saved.get("backbone")  # not in the heads.pt of older trainers: not checked
+    if cfg and isinstance(trained, dict) and trained != backbone_identity(cfg):
+        changes = ", ".join(backbone_changes(trained, backbone_identity(cfg)))
+        raise AlbumError(run_dir / HEADS, "its heads were trained on the features of other "
+                         f"backbone settings ({changes})",
+                         "Leave the [backbone] settings out of --config and --set (without "
+                         "--config the run's own config.toml is used), or train again with "
+                         "the new ones")
+    heads = saved["heads"]
     if str(bits) not in heads:
         raise AlbumError(run_dir, f"this run has no {bits}-bit head (it has "
                          f"{', '.join(sorted(heads, key=int))})",
@@ -366,7 +381,7 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
-    head = folded_head(run_dir, bits)  # before the features: it may not exist
+    head = folded_head(run_dir, bits, cfg)  # before the features: it may not exist
     feats = run_features(run_dir, manifest, cfg, "cpu", reporter)
     with torch.no_grad():
         codes = head(torch.from_numpy(feats)).numpy() > 0
@@ -396,7 +411,7 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
-    head = folded_head(run_dir, bits)  # says so when the run is not trained (yet)
+    head = folded_head(run_dir, bits, cfg)  # says so when the run is not trained (yet)
     if reporter:
         reporter.progress("export", 0, 1, bits=bits)
     training = json.loads((run_dir / TRAINING).read_text())

@@ -176,14 +176,14 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
         if old.get(key) != now:
             words = IDENTITY_WORDS.get(key, key)
             if key == "backbone" and isinstance(old.get(key), dict):
-                words += " (" + ", ".join(_changes(old[key], now)) + ")"
+                words += " (" + ", ".join(backbone_changes(old[key], now)) + ")"
             why.append(words)
     log.warning("%s was made with %s; training starts afresh", path,
                 " and ".join(why) or "another version of the trainer")
     return None
 
 
-def _changes(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
+def backbone_changes(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """'size 32 -> 40' for every backbone setting that differs, a setting left out of an
     identity read as its default."""
     def value(d: dict[str, Any], k: str) -> Any:

@@ -276,6 +276,30 @@ def test_backbone_weights_given_empty_go_back_to_the_default(tmp_path):
     assert _config(args, run_dir)["backbone"]["weights"] == ""
 
 
+def test_evaluate_and_export_refuse_backbone_settings_the_heads_were_not_trained_on(
+        albums, tmp_path, capsys):
+    from fast_settings import FAST
+
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none",
+                 *FAST]) == 0
+    run_dir = out / "training"
+    report = (run_dir / "evaluation-12.json").read_text()
+    capsys.readouterr()
+    assert main(["evaluate", str(run_dir), "--bits", "12", "--set", "backbone.size=64",
+                 "--progress", "json"]) == 2
+    run = events(capsys.readouterr().out)
+    assert [e["event"] for e in run] == ["error"]  # no feature extracted
+    assert run[0]["message"].startswith(f"{run_dir / 'heads.pt'}: its heads were trained")
+    assert "size 32 -> 64" in run[0]["message"]
+    assert (run_dir / "evaluation-12.json").read_text() == report  # the true report is kept
+    assert main(["export", str(run_dir), "--bits", "12", "--out", str(tmp_path / "other"),
+                 "--set", "backbone.flip_average=true", "--progress", "json"]) == 2
+    assert "flip_average False -> True" in events(capsys.readouterr().out)[0]["message"]
+    assert not (tmp_path / "other").exists()
+    assert main(["evaluate", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+
+
 @pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_a_run_folder_that_cannot_be_written_is_refused_up_front(albums, tmp_path, command):
     run_dir = tmp_path / "run"
