@@ -4,6 +4,7 @@ current model before switching to it."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -69,6 +70,7 @@ class RetrainDialog(QDialog):
         self.new_model_dir: str | None = None
         self.new_card: ModelCard | None = None
         self._run_albums = ""  # the albums of the run in progress (or last run)
+        self._inspected = ""  # the albums of the last look inside
         self._build(albums_dir)
         self.process.inspected.connect(self._on_inspected)
         self.process.event.connect(self._on_event)
@@ -187,6 +189,7 @@ class RetrainDialog(QDialog):
             return
         self.found_label.setText("Looking inside the albums…")
         self.start_button.setEnabled(False)
+        self._inspected = albums
         self.process.inspect(albums)
 
     @Slot(dict)
@@ -194,6 +197,17 @@ class RetrainDialog(QDialog):
         photos, labels = int(info.get("photos", 0)), int(info.get("labels", 0))
         per_label = info.get("per_label") or {}
         unreadable = info.get("unreadable") or []
+        if photos == 0:  # no list to show: say why, and what to do
+            files = (f"none of its {len(unreadable)} photo files can" if len(unreadable) > 1
+                     else "its only photo file cannot")
+            why = (f"{files} be read (damaged, or a format Lookalike cannot open)" if unreadable
+                   else "its sub-folders hold no photos")
+            self.found_label.setText(
+                f"<b>No photo in {html.escape(self._inspected)} can be used:</b> {why}. Put "
+                "readable photos (JPEG, PNG, HEIC, WebP…) in one sub-folder per album, then "
+                "look inside again.")
+            self.start_button.setEnabled(False)
+            return
         shown = ", ".join(f"{k} ({v})" for k, v in sorted(per_label.items())[:12])
         more = f" and {len(per_label) - 12} more" if len(per_label) > 12 else ""
         text = f"Found <b>{photos}</b> photos in <b>{labels}</b> albums: {shown}{more}."
@@ -321,7 +335,12 @@ class RetrainDialog(QDialog):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
-        self.found_label.setText(message)
+        if self.process.mode == "run":
+            # The trainer could not start (found by the look inside, gone now...): the albums
+            # found stay on screen, and Start can be pressed again, as after any other run.
+            self.start_button.setEnabled(self.readiness.can_train)
+        else:
+            self.found_label.setText(message)
         self.status_label.setText(message)
         self.progress_bar.setRange(0, 1)
         self.cancel_button.setEnabled(False)

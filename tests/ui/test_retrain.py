@@ -439,3 +439,36 @@ def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_p
     assert len(window.findChildren(RetrainDialog)) == 1
     with qtbot.waitSignal(dialog.process.finished, timeout=20000):
         dialog.cancel()
+
+
+def test_a_trainer_that_could_not_start_can_be_started_again(qtbot, tmp_path, albums):
+    """Start stayed disabled after "Could not start the trainer" until Look inside was pressed."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
+        dialog.inspect_button.click()
+    found = dialog.found_label.text()
+    dialog.process.python = str(tmp_path / "no-python-here")  # gone since the look inside
+    with qtbot.waitSignal(dialog.process.failed, timeout=10000):
+        dialog.start_button.click()
+    assert "Could not start the trainer" in dialog.status_label.text()
+    assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    assert dialog.found_label.text() == found  # the albums found are still shown
+
+
+def test_albums_where_no_photo_can_be_read_say_so_and_what_to_do(qtbot, tmp_path):
+    root = tmp_path / "albums"
+    for label in ("cats", "cups"):
+        (root / label).mkdir(parents=True)
+        (root / label / "0.jpg").write_bytes(b"not a photo")
+    dialog = RetrainDialog(None, str(root), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
+        dialog.inspect_button.click()
+    text = dialog.found_label.text()
+    assert "Found" not in text and ": ." not in text  # was "Found 0 photos in 0 albums: ."
+    assert "No photo" in text and str(root) in text and "2 photo files" in text
+    assert "one sub-folder per album" in text
+    assert not dialog.start_button.isEnabled()
