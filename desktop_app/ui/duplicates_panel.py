@@ -29,7 +29,7 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 class _TrashReply(QObject):
     """Lives on the GUI thread; the trash thread emits on it (queued across threads)."""
 
-    done = Signal(list, list)  # Trashed items, problems
+    done = Signal(list, list, list)  # Trashed items, (path, message) already gone, problems
 
 
 class DuplicatesPanel(QWidget):
@@ -163,13 +163,15 @@ class DuplicatesPanel(QWidget):
         self.status.setText(f"Moving {len(paths)} photo(s) to the {file_actions.trash_name()}…")
 
         def work() -> None:
-            done, problems = [], []
+            done, gone, problems = [], [], []
             for path in paths:
                 try:
                     done.append(file_actions.move_to_trash(path))
+                except file_actions.AlreadyGone as exc:
+                    gone.append((path, str(exc)))
                 except OSError as exc:
                     problems.append(str(exc))
-            self._reply.done.emit(done, problems)
+            self._reply.done.emit(done, gone, problems)
 
         # Not a daemon: quitting waits for the photo being moved, never leaves one half-moved.
         self._trashing = threading.Thread(target=work, name="trash")
@@ -180,15 +182,20 @@ class DuplicatesPanel(QWidget):
         if self._trashing is not None:
             self._trashing.join(seconds)
 
-    def _on_trashed(self, done: list, problems: list) -> None:
+    def _on_trashed(self, done: list, gone: list, problems: list) -> None:
         self._trashing = None
         self.trash_button.setEnabled(True)
         self._undo.extend(done)
         moved = [item.original for item in done]
-        self._remove_photos(moved)
+        # Files deleted or moved by another program since the groups were made leave them too.
+        self._remove_photos(moved + [path for path, _ in gone])
         text = f"Moved {len(moved)} photo(s) to the {file_actions.trash_name()}."
         if moved and not file_actions.undo_supported():
             text += " " + file_actions.UNDO_UNSUPPORTED.format(bin=file_actions.trash_name())
+        if gone:
+            text += (" " + "; ".join(message for _, message in gone)
+                     + (", so it left its group." if len(gone) == 1
+                        else ", so they left their groups."))
         if problems:
             text += " Problems: " + " ".join(problems)
         self.status.setText(text)

@@ -44,6 +44,10 @@ UNDO_UNSUPPORTED = ("Undo is not possible on this platform: restore the file fro
                     "system {bin} yourself.")
 
 
+class AlreadyGone(OSError):
+    """The file to trash is not there any more: deleted or moved by another program."""
+
+
 @dataclass(frozen=True)
 class Trashed:
     original: str
@@ -61,7 +65,8 @@ def trash_name() -> str:
 
 
 def move_to_trash(path: str) -> Trashed:
-    """Move one file to the system trash. Raises OSError with a readable message."""
+    """Move one file to the system trash. Raises OSError with a readable message
+    (AlreadyGone if the file is not there)."""
     from send2trash import send2trash
     from send2trash.exceptions import TrashPermissionError
 
@@ -71,6 +76,9 @@ def move_to_trash(path: str) -> Trashed:
         raise OSError(f"{path}: this disk has no trash Lookalike may use ({exc}); the file "
                       "was left where it is. Delete it yourself if you are sure") from exc
     except OSError as exc:
+        if not os.path.lexists(path):  # not "left where it is": there is nothing left
+            raise AlreadyGone(f"{path}: already gone (deleted or moved outside "
+                              "Lookalike)") from exc
         raise OSError(f"{path}: could not be moved to the {trash_name()} "
                       f"({exc.strerror or exc}); the file was left where it is") from exc
     if not undo_supported():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from photos import make_photo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
@@ -53,6 +55,26 @@ def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbo
     assert panel.checked_paths() == []
     assert panel.status.text().startswith("Moved 4 photo(s)")
 
+
+
+def test_a_photo_deleted_outside_the_app_is_said_gone_and_leaves_its_group(qtbot, tmp_path,
+                                                                          monkeypatch):
+    """Trashing it said "could not be moved to the trash (File not found ...); the file was
+    left where it is", and the group kept it."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    three = photo_copies(tmp_path / "copies", "three", 3)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group(three, 0)])
+    os.remove(three[2])  # by another program, while the groups are shown
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    assert trashed.args == [[three[1]]]  # only what really went to the trash
+    assert panel.groups_shown() == []  # one photo left: no duplicate any more
+    text = panel.status.text()
+    assert text.startswith("Moved 1 photo(s)")
+    assert f"{three[2]}: already gone" in text
+    assert "left where it is" not in text and "could not be moved" not in text
 
 def test_thumbnails_are_made_only_for_the_photos_in_view(qtbot, tmp_path):
     from desktop_app.ui.thumbnails import ThumbnailCache
