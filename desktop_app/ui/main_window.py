@@ -505,6 +505,15 @@ class MainWindow(QMainWindow):
         if not os.path.isdir(folder):
             self.tell(not_a_folder_message(folder))
             return
+        around = self._watched_around(folder)
+        if around is not None:
+            if os.path.realpath(folder) == os.path.realpath(around):
+                self.tell(f"{folder} is already in the library as {around} (the same folder "
+                          "by another name); nothing was added.")
+            else:
+                self.tell(f"{folder} is inside {around}, which is already in the library: its "
+                          "photos are indexed and watched with it; nothing was added.")
+            return
         if self._refused_read_only(f"{folder} was not added"):
             return
         self._first_run_done()
@@ -515,6 +524,15 @@ class MainWindow(QMainWindow):
         self.watcher.watch(folder, polling=polling)
         self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
         self._add_folder.emit(folder)
+
+    def _watched_around(self, folder: str) -> str | None:
+        """The watched folder that `folder` is by another name (a symlink) or lies inside, as
+        the library sees it: it has one folder there already (PhotoLibrary.add_folder returns
+        it), so a second entry would share its photos, and removing that entry would forget
+        them all. The same path again is not one: adding it only checks it for changes."""
+        real = os.path.realpath(folder)
+        return next((w for w in self.settings.watched_folders
+                     if w != folder and is_under(real, os.path.realpath(w))), None)
 
     @Slot(str)
     def remove_folder(self, folder: str) -> None:

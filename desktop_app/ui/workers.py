@@ -344,6 +344,8 @@ class IndexerWorker(QObject):
         self._publish(force=True)
         if kind == "index_folder" and self._is_abandoned(arg):
             return False  # stopped because it was removed: nothing to report or resume
+        if kind == "index_folder" and not os.path.isdir(str(arg)):
+            _say_folder_went_away(report, str(arg))
         self.finished_job.emit(label, report)
         return bool(getattr(report, "stopped", False)) and self._pause.is_set()
 
@@ -539,6 +541,18 @@ def _open_to_read(database: Path | None):
     except LookalikeError as exc:  # damaged, newer, older schema...: the first error is said
         log.warning("library cannot be read either: %s", exc)
         return None
+
+
+def _say_folder_went_away(report: IndexReport, folder: str) -> None:
+    """`folder` went away while it was indexed (drive unplugged, folder moved): the photos not
+    read yet were simply gone, so the run ended as if complete. Its summary replaces the
+    watcher's "not available" in the status bar, so it says so itself, first."""
+    # The library's own note on it ("... then index it again") goes: the app does that itself.
+    report.errors[:] = [e for e in report.errors if e[0] not in (folder, os.path.realpath(folder))]
+    report.errors.insert(0, (folder, str(LookalikeError(
+        folder, "this folder is not available (drive unplugged, or the folder moved or "
+        "removed?), so its indexing stopped; its photos are kept",
+        "It is indexed as soon as it is back"))))
 
 
 def _merged(reports: list[IndexReport]) -> IndexReport:

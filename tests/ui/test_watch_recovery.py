@@ -9,9 +9,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 from photos import make_photo
+from PySide6.QtCore import Qt
 from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
 
 from desktop_app.watch import FolderWatcher
@@ -330,3 +332,30 @@ def test_a_folder_really_made_unreadable_is_reported_then_reconciled(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str([f"unreadable {folder} Permission denied",
                                        f"changed {[str(folder)]}"])
+
+
+def test_a_folder_moved_away_while_it_is_indexed_is_still_said_not_available(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """The job's summary ("0 added, ..., 0 failed", not even "stopped early") replaced the
+    watcher's "not available" in the status bar."""
+    monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
+    window = make_window()
+    away = tmp_path / "unplugged"
+    said = threading.Event()
+    window.watcher.folder_unavailable.connect(lambda _folder: said.set())
+
+    def move_away(done, total, rate, eta):  # on the indexer's thread, before a photo is read
+        if not said.is_set() and not away.exists():
+            os.rename(library_photos, away)
+            said.wait(10)  # the watcher says so while the job still runs
+
+    window.worker.progress.connect(move_away, Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(window.worker.finished_job, timeout=30000):
+        window.add_folder(str(library_photos))
+    assert said.is_set()
+    qtbot.wait(100)  # the summary is shown
+    message = window.statusBar().currentMessage()
+    assert f"{library_photos}: this folder is not available" in message, message
+    assert "indexed as soon as it is back" in message
+    os.rename(away, library_photos)
+    wait_rows(qtbot, window, 6, timeout=20000)

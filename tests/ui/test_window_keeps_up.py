@@ -224,6 +224,30 @@ def test_removing_a_folder_keeps_a_watched_folder_inside_it(qtbot, make_window, 
     assert "Unreadable photos" not in window.statusBar().currentMessage()
 
 
+
+def test_a_folder_already_in_the_library_by_another_name_or_inside_one_is_not_added(
+        qtbot, make_window, library_photos, tmp_path):
+    """A symlink to a watched folder made a second entry; removing it forgot all the real
+    folder's photos, which were then encoded again."""
+    window = indexed_window(qtbot, make_window, library_photos, 6)
+    link = tmp_path / "link"
+    link.symlink_to(library_photos)
+    inner = library_photos / "inner"
+    inner.mkdir()
+    for folder, says in ((link, "the same folder by another name"),
+                         (inner, "which is already in the library")):
+        window.add_folder(str(folder))
+        message = window.statusBar().currentMessage()
+        assert message.startswith(str(folder)) and str(library_photos) in message, message
+        assert says in message and "nothing was added" in message
+    assert window.settings.watched_folders == [str(library_photos)]
+    assert window.folders_panel.folders() == [str(library_photos)]
+    assert window.watcher.watched() == [str(library_photos)]
+    window.remove_folder(str(link))  # not watched: nothing to forget
+    qtbot.wait(500)
+    wait_idle(qtbot, window)
+    assert window.photos_model.rowCount() == 6
+
 def test_a_problem_that_is_not_a_photo_is_said_in_the_status_bar(qtbot, make_window, tmp_path):
     window = make_window()
     outside = make_photo(tmp_path / "not-watched" / "coffee.jpg", "coffee", size=(120, 90))
