@@ -146,3 +146,57 @@ def test_a_log_file_that_may_not_be_written_is_not_blamed_on_the_disk(tmp_path, 
     refused, full = capsys.readouterr().err.strip().splitlines()
     assert "Permission denied" in refused and "disk space" not in refused, refused
     assert "No space left" in full and "Free some disk space." in full, full
+
+
+def test_similar_refuses_special_files_instead_of_waiting_forever(tmp_path, photo_factory,
+                                                                  tiny_model_dir,
+                                                                  lookalike_home):
+    """A FIFO with no writer blocked `similar` for ever; a device or a socket is no photo
+    either. Each gets one line naming it; the other photos are still answered. (A process
+    with a time limit: were the FIFO opened, the test would hang, not fail.)"""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    photo = photo_factory("a/one.jpg", "chelsea")
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    sock_path = tmp_path / "sock.jpg"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--model", str(tiny_model_dir), "similar",
+             str(fifo), "/dev/null", str(sock_path), str(photo)],
+            capture_output=True, text=True, env=env, timeout=60, check=False)
+    finally:
+        sock.close()
+    assert done.returncode == cli.EXIT_USAGE
+    assert done.stderr.splitlines() == [
+        f"  ! {fifo}: this is a named pipe (FIFO), not a photo file. Give a photo file.",
+        "  ! /dev/null: this is a device, not a photo file. Give a photo file.",
+        f"  ! {sock_path}: this is a socket, not a photo file. Give a photo file."]
+    assert f"{photo}  (not in the library)" in done.stdout
+
+
+def test_similar_reads_a_photo_given_on_standard_input(tmp_path, photo_factory, tiny_model_dir,
+                                                       lookalike_home):
+    """`similar /dev/stdin < photo.jpg` (a file) and `cat photo.jpg | similar /dev/stdin` (this
+    program's own pipe, which has a writer) still work; the refusal is for other pipes."""
+    import os
+    import subprocess
+    import sys
+
+    photo = photo_factory("a/one.jpg", "chelsea")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    argv = [sys.executable, "-m", "desktop_app", "--model", str(tiny_model_dir), "similar",
+            "/dev/stdin", "--json"]
+    with open(photo, "rb") as f:
+        from_file = subprocess.run(argv, stdin=f, capture_output=True, env=env, check=False)
+    from_pipe = subprocess.run(argv, input=photo.read_bytes(), capture_output=True, env=env,
+                               check=False)
+    for done in (from_file, from_pipe):
+        assert done.returncode == cli.EXIT_OK, done.stderr
+        assert json.loads(done.stdout)["results"][0]["error"] is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,30 @@ class LoadedPhoto:
     size: int  # bytes on disk
 
 
+def _special_kind(st: os.stat_result) -> str | None:
+    """What a file that is not a regular file (nor a folder) is: reading a named pipe or a
+    device may wait forever or never end. A pipe that is this program's own standard input
+    (`cat photo.jpg | lookalike similar /dev/stdin`) has a writer, so it is read."""
+    if stat.S_ISFIFO(st.st_mode):
+        try:
+            own = os.fstat(0)
+        except OSError:  # no standard input at all
+            own = None
+        if own is not None and (own.st_dev, own.st_ino) == (st.st_dev, st.st_ino):
+            return None
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        return "a device"
+    if stat.S_ISSOCK(st.st_mode):
+        return "a socket"
+    return None
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
     try:
+        kind = _special_kind(os.stat(path))  # checked first: opening a FIFO alone can block
+        if kind is not None:
+            raise PhotoReadError(path, f"this is {kind}, not a photo file", "Give a photo file")
         return Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise PhotoReadError(path, "the file no longer exists (deleted or moved while reading)",
