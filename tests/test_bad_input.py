@@ -423,6 +423,43 @@ def test_a_linked_folder_that_cannot_be_opened_is_reported_and_kept(
     assert json.loads(done.stdout)["library"]["photos"] == 3
 
 
+def test_a_folder_link_to_an_unplugged_drive_keeps_its_photos(lib, tmp_path, photo_factory):
+    """A link to a folder on a drive that is unplugged now (its target is gone): the photos
+    indexed through it keep their records and codes, and the run says why. A broken link with
+    a photo's name is still a failed photo, and deleting the folder link removes its photos."""
+    folder = tmp_path / "album"
+    photo_factory("album/ok.jpg", "chelsea")
+    photo_factory("drive/photos/a.jpg", "coffee")
+    photo_factory("drive/photos/b.jpg", "rocket")
+    os.symlink(tmp_path / "drive" / "photos", folder / "linked")
+    os.symlink(tmp_path / "drive" / "photos" / "a.jpg", folder / "alias.jpg")
+    os.symlink(tmp_path / "nowhere", folder / "notes")  # dangling, nothing indexed through it
+    first = lib.index_folder(folder)
+    assert (first.added, first.errors) == (4, [])
+    kept = {p.id for p in lib.photos() if "linked" in p.path}
+    assert len(kept) == 2
+    (tmp_path / "drive").rename(tmp_path / "drive-unplugged")
+    report = lib.index_folder(folder)
+    assert report.removed == 0 and report.failed == 1
+    said = (f"{folder / 'linked'}: this link's target '{tmp_path / 'drive' / 'photos'}' is "
+            "missing (is a drive unplugged?); the photos already indexed through it are kept. "
+            "Connect the drive and index again, or delete the link to remove its photos from "
+            "the library.")
+    assert report.errors == [(str(folder / "linked"), said), (str(folder / "alias.jpg"),
+                                                              report.errors[1][1])]
+    assert "which does not exist" in by_name(lib)["alias.jpg"].error
+    assert all(lib.search_index().code_of(pid) is not None for pid in kept)
+    (tmp_path / "drive-unplugged").rename(tmp_path / "drive")
+    report = lib.index_folder(folder)
+    assert (report.removed, report.added, report.errors) == (0, 0, [])
+    assert (report.updated, report.unchanged) == (1, 3)  # only alias.jpg is read again
+    assert {p.id for p in lib.photos() if "linked" in p.path} == kept
+    (tmp_path / "drive").rename(tmp_path / "drive-unplugged")
+    os.remove(folder / "linked")  # the link itself deleted: its photos go
+    assert lib.index_folder(folder).removed == 2
+    assert sorted(by_name(lib)) == ["alias.jpg", "ok.jpg"]
+
+
 def test_a_folder_too_deep_to_open_is_reported_not_skipped(lib, tmp_path):
     """A folder whose path is longer than the system allows (PATH_MAX) cannot be opened: the
     run says so and which folder, rather than finding nothing there without a word."""

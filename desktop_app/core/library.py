@@ -34,7 +34,15 @@ from .records import (
     Progress,
     ShouldStop,
 )
-from .scan import FileEntry, ScanResult, is_under, normalise_folder, scan_folder, stat_entry
+from .scan import (
+    FileEntry,
+    ScanResult,
+    dangling_link_problem,
+    is_under,
+    normalise_folder,
+    scan_folder,
+    stat_entry,
+)
 from .store import Store, decode_path, encode_path
 
 log = logging.getLogger(__name__)
@@ -274,6 +282,7 @@ class PhotoLibrary:
         rows = self._rows("WHERE p.folder_id = ?", (folder.id,))
         if folder.path != root:  # indexing a subfolder of a library folder
             rows = {p: r for p, r in rows.items() if is_under(p, root)}
+        report.errors.extend(_dangling_links_holding(scan, rows))
         return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
                                progress, should_stop, sweep, retry_failed)
 
@@ -301,9 +310,12 @@ class PhotoLibrary:
                 report.errors.extend(scan.problems)
                 entries.extend(scan.files)
                 rows.update(self._rows_under(path))
+                report.errors.extend(_dangling_links_holding(scan, rows))
             elif os.path.lexists(path):
                 entry = stat_entry(path)
-                if entry is not None and (entry.error or images.is_photo(path)):
+                # Only photo names, as scan_folder: a folder link whose drive is unplugged
+                # (a dangling link) is not a failed photo.
+                if entry is not None and images.is_photo(path):
                     entries.append(entry)
                     rows.update(self._rows("WHERE p.path = ?", (encode_path(path),)))
             else:
@@ -802,3 +814,10 @@ class _PendingId:
     def __init__(self, path: str) -> None:
         self.path = path
         self.value: int | None = None
+
+
+def _dangling_links_holding(scan: ScanResult, rows: dict[str, _Row]) -> list[tuple[str, str]]:
+    """The scan's dangling links that photos were indexed through: said, as their photos are
+    kept (scan_folder marked them incomplete)."""
+    return [dangling_link_problem(link) for link in scan.dangling_links
+            if any(is_under(p, link) for p in rows)]

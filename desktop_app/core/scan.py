@@ -34,6 +34,7 @@ class ScanResult:
     incomplete: list[str] = field(default_factory=list)  # folders not fully listed
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     root_missing: bool = False
+    dangling_links: list[str] = field(default_factory=list)  # not named like photos, target gone
 
     def cannot_open(self, folder: str, exc: OSError) -> None:
         """A folder that could not be listed: its records are kept, and the user is told."""
@@ -43,6 +44,14 @@ class ScanResult:
         self.problems.append((folder, _sentence(
             folder, f"cannot open this folder ({exc.strerror}); the photos already indexed "
             "from it are kept", hint)))
+
+    def link_target_missing(self, link: str) -> None:
+        """A link whose target is gone (not named like a photo, so maybe a folder on an
+        unplugged drive): like a missing library folder, nothing indexed through it is removed.
+        The library says so when photos were indexed through it (dangling_link_problem); a
+        dangling link to some other file is no news."""
+        self.incomplete.append(link)
+        self.dangling_links.append(link)
 
     def covers(self, path: str) -> bool:
         """True when a file at `path` would have been seen if it existed (safe to sweep)."""
@@ -61,6 +70,18 @@ def normalise_folder(path: str | os.PathLike) -> str:
 
 def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def dangling_link_problem(link: str) -> tuple[str, str]:
+    """(link, message) for a link that photos were indexed through and whose target is gone."""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        target = "?"
+    return link, _sentence(
+        link, f"this link's target '{target}' is missing (is a drive unplugged?); the photos "
+        "already indexed through it are kept", "Connect the drive and index again, or delete "
+        "the link to remove its photos from the library")
 
 
 def stat_entry(path: str) -> FileEntry | None:
@@ -158,6 +179,10 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
                 stack.append(path)
                 continue
             if not is_photo(path):
+                # is_dir() is False for a broken link, which may be a folder link to a drive
+                # that is unplugged: keep what was indexed through it.
+                if os.path.islink(path) and not os.path.exists(path):
+                    result.link_target_missing(path)
                 continue
             found = stat_entry(path)
             if found is not None:
