@@ -164,6 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _empty_argument(args: argparse.Namespace) -> str | None:
+    """The name of a path argument given as "" (e.g. an unset shell variable), or None. Left
+    through, "" would be taken as the current folder, or reported as missing without a name."""
+    for dest, name in (("model", "--model"), ("photos", "PHOTO"), ("folders", "FOLDER"),
+                       ("dir", "DIR"), ("target", "NAME|DIR"), ("folder", "FOLDER|PHOTO")):
+        value = getattr(args, dest, None)
+        if value == "" or (isinstance(value, list) and "" in value):
+            return name
+    return None
+
+
 def _whole_number(text: str, least: int) -> int:
     # argparse names the option; a bare ValueError would print "invalid _positive value".
     try:
@@ -224,6 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error
         return int(exc.code or 0)
     setup_logging(args.verbose)
+    empty = _empty_argument(args)
+    if empty is not None:
+        print(f'lookalike: an empty path ("") was given for {empty}. Check the command line '
+              "(an unset shell variable?).", file=sys.stderr)
+        return EXIT_USAGE
     if args.command == "app":
         refused = _refuse_command_options(args, "the desktop app")
         return refused if refused is not None else run_app(args.folder, args.verbose)

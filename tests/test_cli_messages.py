@@ -200,3 +200,16 @@ def test_similar_reads_a_photo_given_on_standard_input(tmp_path, photo_factory, 
     for done in (from_file, from_pipe):
         assert done.returncode == cli.EXIT_OK, done.stderr
         assert json.loads(done.stdout)["results"][0]["error"] is None
+
+
+def test_an_empty_path_is_called_empty(capsys, tmp_path, photo_factory, tiny_model_dir):
+    """"" (an unset shell variable, say) was "this file does not exist" naming nothing, and
+    for `forget` or `models import` it meant the current folder."""
+    photo = photo_factory("a/one.jpg", "chelsea")
+    for argv, name in ((["similar", ""], "PHOTO"), (["similar", photo, ""], "PHOTO"),
+                       (["index", ""], "FOLDER"), (["forget", ""], "FOLDER"),
+                       (["models", "import", ""], "DIR"), (["--model", "", "status"], "--model")):
+        code, out, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE and out == ""
+        assert err == (f'lookalike: an empty path ("") was given for {name}. Check the command '
+                       "line (an unset shell variable?).\n")
