@@ -111,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "photos of one group may be further apart. Distances are to "
                                    "the first photo of each group.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
-                   help="two photos within this Hamming distance are in one group (default: "
-                        "one bit in eight of the model's code and at least 2, 12 for the "
-                        "96-bit default model)")
+                   help="two photos within this Hamming distance (0 to the code's bits) are "
+                        "in one group (default: one bit in eight of the model's code and at "
+                        "least 2, 12 for the 96-bit default model)")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
     p = sub.add_parser("status", help="photo counts, active model, photos that failed and why",
@@ -617,6 +617,10 @@ def cmd_duplicates(args) -> int:
             from .core.duplicates import default_duplicate_distance
 
             args.max_distance = default_duplicate_distance(library.bits)
+        if args.max_distance > library.bits:  # no two codes differ in more bits: one group
+            raise CommandError(f"--max-distance {args.max_distance} is more than the "
+                               f"{library.bits} bits of {library.encoder.card.name}'s codes. "
+                               f"Give a distance from 0 to {library.bits}.")
         groups = library.duplicates(max_distance=args.max_distance)
         if args.json:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,

@@ -213,3 +213,19 @@ def test_an_empty_path_is_called_empty(capsys, tmp_path, photo_factory, tiny_mod
         assert code == cli.EXIT_USAGE and out == ""
         assert err == (f'lookalike: an empty path ("") was given for {name}. Check the command '
                        "line (an unset shell variable?).\n")
+
+
+def test_duplicates_refuses_a_distance_over_the_code_length(capsys, tmp_path, photo_factory,
+                                                            tiny_model_dir):
+    """Over the code's bits every photo is in one group; 10**23 was taken too."""
+    photo_factory("a/one.jpg", "chelsea")
+    photo_factory("a/two.jpg", "coffee")
+    assert run(capsys, "--model", tiny_model_dir, "index", tmp_path / "a")[0] == cli.EXIT_OK
+    for distance in (49, 10**23):
+        code, out, err = run(capsys, "--model", tiny_model_dir, "duplicates",
+                             "--max-distance", distance)
+        assert code == cli.EXIT_USAGE and out == ""
+        assert err == (f"lookalike: --max-distance {distance} is more than the 48 bits of "
+                       "tiny-48's codes. Give a distance from 0 to 48.\n")
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "duplicates", "--max-distance", 48)
+    assert code == cli.EXIT_OK and "Group 1 (2 photos)" in out
