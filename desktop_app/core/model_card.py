@@ -248,7 +248,8 @@ def _section(raw: Any, where: Path, key: str):
 def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     """Validate a card dict. `where` names the file in messages."""
     if not isinstance(raw, dict):
-        raise ModelError(where, "the model card is not a JSON object")
+        raise ModelError(where, "the model card is not a JSON object",
+                         "Re-export the model with `python -m trainer export`")
     version = raw.get("format_version")
     if isinstance(version, bool) or version not in SUPPORTED_FORMAT_VERSIONS:
         raise ModelError(

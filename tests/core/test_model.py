@@ -200,3 +200,12 @@ def test_a_card_that_is_not_utf8_is_a_model_error(tmp_path):
     (tmp_path / "model.json").write_bytes(b'{"name": "\xff"}')
     with pytest.raises(ModelError, match="not UTF-8"):
         read_card(tmp_path)
+
+
+@pytest.mark.parametrize("text", ["[]", "null", '"model"', "48"])
+def test_a_card_that_is_json_but_not_an_object_says_what_to_do(model_copy, text):
+    (model_copy / "model.json").write_text(text)
+    with pytest.raises(ModelError) as caught:
+        load_encoder(model_copy)
+    assert str(caught.value) == (f"{model_copy / 'model.json'}: the model card is not a JSON "
+                                 "object. Re-export the model with `python -m trainer export`.")
