@@ -135,7 +135,11 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         try:
             loaded = load_photo(f, min_size=(64, 64))
         except PhotoReadError as exc:
-            unreadable.append({"path": str(f), "message": str(exc)})
+            # The reader's own remedy speaks of the app's indexing ("it will be retried"),
+            # which does not hold here: the trainer skips the photo until it is fixed.
+            message = LookalikeError(exc.path, f"{exc.reason}; this photo is skipped",
+                                     "Fix or remove the file, then run the trainer again")
+            unreadable.append({"path": str(f), "message": str(message)})
         else:
             photo = by_fingerprint.get(loaded.fingerprint)
             if photo is None:

@@ -231,7 +231,7 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
              "training is reused where the settings match")
     manifest.save(run_dir / MANIFEST)
     for item in manifest.unreadable:
-        log.warning("skipped: %s", item["message"])
+        log.warning("%s", item["message"])  # the message says it is skipped
     for folder in manifest.empty_albums:  # else an album would drop out of the labels unsaid
         log.warning("skipped album (no readable photos, so it is not a label): %s", folder)
     return manifest

@@ -25,6 +25,23 @@ def test_scan_counts_labels_and_lists_unreadable(albums):
     assert "broken.jpg" in scan.unreadable[0]["message"]
 
 
+def test_unreadable_photos_are_said_to_be_skipped_with_what_to_do(albums):
+    """The reader's own remedy ("If it is still being copied it will be retried") is the app's
+    indexing; the trainer skips such a photo until it is fixed or removed."""
+    whole = (albums / "cats" / "chelsea-0.jpg").read_bytes()
+    (albums / "cats" / "cut.jpg").write_bytes(whole[:len(whole) // 2])
+    (albums / "space" / "empty.jpg").write_bytes(b"")
+    scan = scan_albums(albums)
+    messages = {os.path.basename(u["path"]): u["message"] for u in scan.unreadable}
+    assert sorted(messages) == ["cut.jpg", "empty.jpg"]
+    assert messages["empty.jpg"] == (f"{albums / 'space' / 'empty.jpg'}: the file is empty (0 "
+                                     "bytes); this photo is skipped. Fix or remove the file, "
+                                     "then run the trainer again.")
+    assert "truncated" in messages["cut.jpg"] and "retried" not in messages["cut.jpg"]
+    assert messages["cut.jpg"].endswith("; this photo is skipped. Fix or remove the file, then "
+                                        "run the trainer again.")
+
+
 def test_photo_in_two_albums_gets_two_labels(albums):
     data = (albums / "cats" / "chelsea-0.jpg").read_bytes()
     (albums / "space" / "also-a-cat.jpg").write_bytes(data)
