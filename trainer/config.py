@@ -60,6 +60,7 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
     """Defaults < config file < --set overrides < named flags (e.g. train_bits=[32]). Every
     value is checked; check_lengths: train.bits against head.long_bits (commands that train)."""
     cfg = load_defaults()
+    bits_from = "--bits"  # where train.bits was last set, to name it if its range is wrong
     if config_file:
         path = Path(config_file)
         try:
@@ -81,15 +82,21 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
                              "deleted: the defaults and the command line are used then)"
                              ) from exc
         cfg = merge(cfg, user, str(path))
+        if "bits" in user.get("train", {}):
+            bits_from = str(path)
     for text in overrides:
         section, key, value = parse_override(text)
         cfg = merge(cfg, {section: {key: value}}, "--set " + text)
+        if (section, key) == ("train", "bits"):
+            bits_from = "--set " + text
     for name, value in named.items():
         if value is not None:
             section, key = name.split("_", 1)
             flag = FLAGS.get(name, "--" + key)
             cfg = merge(cfg, {section: {key: value}}, flag)
-    check_together(cfg, check_lengths)
+            if name == "train_bits":
+                bits_from = flag
+    check_together(cfg, check_lengths, bits_from)
     return cfg
 
 

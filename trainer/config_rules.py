@@ -111,18 +111,23 @@ def check_bits(value: Any, where: str, lengths: bool = True) -> list[int]:
     low, high = BITS_RANGE
     for b in values:
         if not _is_int(b) or (lengths and not low <= b <= high):
-            raise AlbumError(where, f"{b!r} bits is not a code length Lookalike makes (it "
-                             f"makes {low}- to {high}-bit codes)",
-                             f"Choose --bits from {low} to {high}, e.g. 48")
+            reason = (f"{b!r} bits is not a code length Lookalike makes (it makes {low}- to "
+                      f"{high}-bit codes)")
+            if not (where.startswith("--") or where == "train.bits"):  # a file: name it there
+                raise AlbumError(where, f"train.bits: {reason}", "Correct it there, or "
+                                 "override it with --bits, e.g. --bits 48")
+            raise AlbumError(where, reason, f"Choose --bits from {low} to {high}, e.g. 48")
     if not values:
         raise AlbumError(where, "train.bits is empty", "Give at least one length, e.g. --bits 48")
     return list(values)
 
 
-def check_together(cfg: dict[str, Any], lengths: bool = True) -> None:
+def check_together(cfg: dict[str, Any], lengths: bool = True,
+                   bits_from: str = "--bits") -> None:
     """Rules between settings, once every layer is merged. `lengths`: the code lengths must be
     shorter than the long code (only for commands that train: prepare saves train.bits too,
-    and `train --bits` may replace them). Stages not shorter than it are simply not used."""
+    and `train --bits` may replace them). Stages not shorter than it are simply not used.
+    `bits_from`: where train.bits was set (a file, --set or --bits), named if it is wrong."""
     d = cfg["data"]
     if d["val_fraction"] + d["query_fraction"] >= 1:
         raise AlbumError(None, f"data.val_fraction + data.query_fraction = "
@@ -130,7 +135,7 @@ def check_together(cfg: dict[str, Any], lengths: bool = True) -> None:
                          "Keep their sum below 1 (the defaults are 0.1 each)")
     long_bits = cfg["head"]["long_bits"]
     if lengths:
-        check_bits(cfg["train"]["bits"], "--bits")
+        check_bits(cfg["train"]["bits"], bits_from)
     for b in cfg["train"]["bits"] if lengths else ():
         if b >= long_bits:
             raise AlbumError(None, f"{b} bits is not shorter than the long code ({long_bits} "

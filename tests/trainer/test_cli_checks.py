@@ -310,3 +310,21 @@ def test_a_run_folder_that_cannot_be_written_is_refused_up_front(albums, tmp_pat
     run = events(done.stdout)
     assert done.returncode == 2 and [e["event"] for e in run] == ["error"], done.stderr
     assert run[0]["message"].startswith(f"{run_dir}: this run folder cannot be written to")
+
+
+def test_bits_out_of_range_name_where_they_were_set(albums, tmp_path, capsys):
+    """train.bits = 300 in a --config file was blamed on --bits, a flag never given."""
+    config = tmp_path / "my.toml"
+    config.write_text("[train]\nbits = 300\n")
+    wrong = "300 bits is not a code length Lookalike makes (it makes 12- to 64-bit codes)."
+    flag_hint = " Choose --bits from 12 to 64, e.g. 48."
+    file_hint = " Correct it there, or override it with --bits, e.g. --bits 48."
+    for extra, expected in (
+            (["--config", str(config)], f"{config}: train.bits: {wrong}{file_hint}"),
+            (["--set", "train.bits=300"], f"--set train.bits=300: {wrong}{flag_hint}"),
+            (["--config", str(config), "--bits", "300"], f"--bits: {wrong}{flag_hint}")):
+        code = main(["run", str(albums), "--out", str(tmp_path / "m"), "--progress", "json",
+                     *extra])
+        run = events(capsys.readouterr().out)
+        assert code == 2 and [e["event"] for e in run] == ["error"]
+        assert run[0]["message"] == expected
