@@ -58,12 +58,18 @@ def test_no_gpu_means_cpu_training_with_a_clear_note():
         assert "CPU" in readiness.message and "slower" in readiness.message
 
 
-def test_inspect_shows_photos_and_albums_from_the_real_trainer(qtbot, albums):
+def looked_inside(qtbot, albums) -> RetrainDialog:
+    """A dialog on `albums` shown, after the real trainer's look inside answered."""
     dialog = RetrainDialog(None, str(albums), readiness=READY)
     qtbot.addWidget(dialog)
     dialog.show()
     with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
         dialog.inspect_button.click()
+    return dialog
+
+
+def test_inspect_shows_photos_and_albums_from_the_real_trainer(qtbot, albums):
+    dialog = looked_inside(qtbot, albums)
     text = dialog.found_label.text()
     assert "<b>12</b> photos in <b>3</b> albums" in text
     assert "cats (4)" in text and "1 file(s) cannot be read" in text
@@ -443,11 +449,7 @@ def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_p
 
 def test_a_trainer_that_could_not_start_can_be_started_again(qtbot, tmp_path, albums):
     """Start stayed disabled after "Could not start the trainer" until Look inside was pressed."""
-    dialog = RetrainDialog(None, str(albums), readiness=READY)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
-        dialog.inspect_button.click()
+    dialog = looked_inside(qtbot, albums)
     found = dialog.found_label.text()
     dialog.process.python = str(tmp_path / "no-python-here")  # gone since the look inside
     with qtbot.waitSignal(dialog.process.failed, timeout=10000):
@@ -462,11 +464,7 @@ def test_albums_where_no_photo_can_be_read_say_so_and_what_to_do(qtbot, tmp_path
     for label in ("cats", "cups"):
         (root / label).mkdir(parents=True)
         (root / label / "0.jpg").write_bytes(b"not a photo")
-    dialog = RetrainDialog(None, str(root), readiness=READY)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
-        dialog.inspect_button.click()
+    dialog = looked_inside(qtbot, root)
     text = dialog.found_label.text()
     assert "Found" not in text and ": ." not in text  # was "Found 0 photos in 0 albums: ."
     assert "No photo" in text and str(root) in text and "2 photo files" in text
