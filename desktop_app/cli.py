@@ -510,12 +510,20 @@ def cmd_index(args) -> int:
                       f"in {seconds:.1f} s.")
             for path, message in report.errors:
                 print(f"  ! {_show(message)}", file=sys.stderr)
+        # `models activate` in another process may have switched the active model while this
+        # ran: the photos encoded here have only the old model's codes, so say what to run.
+        switched = (args.model is None and any(r.encoded for r in reports)
+                    and store.active_model_id() not in (None, library.model_id))
+        if switched:
+            print("lookalike: the active model was switched (`lookalike models activate`) while "
+                  "this ran, so the photos just indexed have no code from it yet. Run the same "
+                  "`lookalike index` again to encode them.", file=sys.stderr)
         if args.json:
             _print_json({"model": library.encoder.card.name, "folders": results,
                          "library": library.counts()})
     if total.stopped:
         return EXIT_INTERRUPTED
-    return EXIT_PARTIAL if total.failed or total.errors else EXIT_OK
+    return EXIT_PARTIAL if total.failed or total.errors or switched else EXIT_OK
 
 
 def _report_json(report) -> dict:
@@ -657,15 +665,23 @@ def cmd_status(args) -> int:
         indexed = store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?",
                               (counted_id,))[0][0] if counted_id else \
             store.query("SELECT COUNT(DISTINCT photo_id) FROM codes")[0][0]
+        # Readable photos with no code from that model: left out of searches until encoded
+        # (e.g. indexed by another process during `models activate`, or on an unplugged drive).
+        not_encoded = store.query(
+            "SELECT COUNT(*) FROM photos p WHERE p.status != ? AND NOT EXISTS (SELECT 1 FROM "
+            "codes c WHERE c.photo_id = p.id AND c.model_id = ?)",
+            (STATUS_FAILED, counted_id))[0][0] if counted_id else 0
+        # "missing": gone from the disk now (an unplugged drive?); its photos are kept.
         folders = [{"path": _show(path), "photos": store.query(
-            "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0]}
+            "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0],
+            "missing": not os.path.isdir(path)}
             for fid, path, _added in store.folder_rows()]
         failures = [{"path": _show(r[1]), "error": _show(r[8] or "")}
                     for r in store.photo_rows("WHERE status = ? ORDER BY path", (STATUS_FAILED,))]
         data = {
             "database": _show(str(store.path)),
             "folders": folders,
-            "photos": photos, "indexed": indexed, "failed": failed,
+            "photos": photos, "indexed": indexed, "failed": failed, "not_encoded": not_encoded,
             "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],
                               "path": model["path"]} if model else None),
             "model_dir": model_dir, "model_problem": model_problem,
@@ -679,10 +695,18 @@ def cmd_status(args) -> int:
     print(f"Library: {data['database']}")
     print(f"Folders: {len(folders)}")
     for f in folders:
-        print(f"  {f['path']}  ({_photos(f['photos'])})")
+        missing = "; not on disk now" if f["missing"] else ""
+        print(f"  {f['path']}  ({_photos(f['photos'])}{missing})")
     counted_with = f" with {chosen.name}" if chosen else " with the active model" if model else ""
     print(f"Photos: {photos} ({indexed} indexed{counted_with}, "
           f"{failed} failed)")
+    if not_encoded:
+        name = chosen.name if chosen else model["name"] if model else "the active model"
+        fix = _how_to_encode(args) if chosen else (
+            "Run `lookalike index FOLDER` for their folders, or `lookalike models activate "
+            f"{shlex.quote(name)}` again.")
+        print(f"Not encoded with {name} yet: {_photos(not_encoded)}, left out of similar and "
+              f"duplicates. {fix}")
     if model:
         print(f"Active model: {model['name']} ({model['bits']} bits, id {model['id'][:12]})")
     elif model_dir:

@@ -58,6 +58,8 @@ def default_batch_size(encoder: Encoder) -> int:
 
 COMMIT_ROWS = 256  # rows per transaction at most...
 COMMIT_SECONDS = 2.0  # ...and at least this often, so a stop or crash loses little
+# Rounds of a model switch that encode photos another process added meanwhile, at most.
+ACTIVATE_ROUNDS = 5
 
 
 @dataclass
@@ -114,30 +116,73 @@ class PhotoLibrary:
     def activate_model(self, encoder: Encoder, progress: Progress | None = None,
                        should_stop: ShouldStop | None = None) -> IndexReport:
         """Encode every photo with `encoder` beside the old codes, then make it the active model.
-        Stopped early, the old model stays active and the codes made so far are kept."""
+        Stopped early, the old model stays active and the codes made so far are kept.
+        Photos another process adds meanwhile (an index still using the old model) are encoded
+        too before the switch: one round per batch of newcomers, ACTIVATE_ROUNDS at most."""
         self._register(encoder)
+        report = IndexReport()
+        report.unchanged = self.store.query(
+            "SELECT COUNT(*) FROM codes WHERE model_id = ?", (encoder.model_id,))[0][0]
+        tried: set[int] = set()  # read this run: one that failed is not read again each round
+        done = 0
+        for _ in range(ACTIVATE_ROUNDS):
+            rows = self._lacking_codes(encoder.model_id, tried)
+            tried.update(r[0] for r in rows)
+            done = self._encode_for_activation(encoder, rows, report, progress, should_stop,
+                                               done)
+            if report.stopped:
+                return report
+            with self.store.transaction():
+                # Checked again with the write lock held: no photo can be added between this
+                # check and the switch.
+                if not self._lacking_codes(encoder.model_id, tried):
+                    self.store.set_active_model(encoder.model_id)
+                    break
+        else:  # photos kept coming: switch anyway, and say which are left to encode
+            left = len(self._lacking_codes(encoder.model_id, tried))
+            report.failed += left
+            report.errors.append(("", str(LookalikeError(
+                None, f"{left} photos added by another Lookalike process while the library was "
+                f"being encoded with {encoder.card.name} have no code from it yet",
+                "Run `lookalike index FOLDER` for their folders"))))
+            self.store.set_active_model(encoder.model_id)
+        self.encoder = encoder
+        self._index = None
+        return report
+
+    def _lacking_codes(self, model_id: str, tried: set[int]) -> list[tuple]:
+        """(id, path, size, mtime, fingerprint) of readable photos with no code from this model,
+        but those in `tried`."""
         rows = self.store.query(
             "SELECT p.id, p.path, p.size, p.mtime, p.fingerprint FROM photos p "
             "WHERE p.status = ? AND NOT "
             "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
-            "ORDER BY p.id", (STATUS_OK, encoder.model_id))
-        report = IndexReport()
-        report.unchanged = self.store.query(
-            "SELECT COUNT(*) FROM codes WHERE model_id = ?", (encoder.model_id,))[0][0]
+            "ORDER BY p.id", (STATUS_OK, model_id))
+        return [r for r in rows if r[0] not in tried]
+
+    def _encode_for_activation(self, encoder: Encoder, rows: list[tuple], report: IndexReport,
+                               progress: Progress | None, should_stop: ShouldStop | None,
+                               done: int) -> int:
+        """One round of activate_model: encode `rows`. Returns the photos done so far."""
         entries = {decode_path(r[1]): r[0] for r in rows}
         fingerprints = {r[0]: r[4] for r in rows}
         root_present = self._root_checker(remember=False)
+        folders = self.folders()
+        lost_roots: dict[str, int] = {}
         spec = encoder.card.input
         writer = _Writer(self.store)
         batch: list[tuple[int, Prepared]] = []
-        total, done = len(rows), 0
-        _tell(progress, 0, total)
+        total = done + len(rows)
+        _tell(progress, done, total)
 
         def encode_batch() -> None:
             codes = encoder.encode_pixels(np.stack([p.pixels for _, p in batch]))
             for (photo_id, _), code in zip(batch, codes):
+                # Only if the photo is still there: `forget` in another process may have
+                # removed it meanwhile (its code would break a foreign key).
                 writer.add("INSERT OR REPLACE INTO codes(photo_id, model_id, code) "
-                           "VALUES (?, ?, ?)", (photo_id, encoder.model_id, code.tobytes()))
+                           "SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM photos WHERE id = ?)",
+                           (photo_id, encoder.model_id, code.tobytes(), photo_id))
             report.updated += len(batch)
             batch.clear()
 
@@ -151,6 +196,10 @@ class PhotoLibrary:
                     if root_present(prepared.entry.path):  # not an unplugged drive
                         writer.add("DELETE FROM photos WHERE id = ?", (photo_id,))
                         report.removed += 1
+                    else:  # its folder is missing: said below, and the photo counts as failed
+                        root = self._root_of(prepared.entry.path, folders)
+                        lost_roots[root] = lost_roots.get(root, 0) + 1
+                        report.failed += 1
                 elif prepared.error:
                     report.failed += 1
                     report.errors.append((prepared.entry.path, prepared.error))
@@ -177,11 +226,13 @@ class PhotoLibrary:
         if batch:
             encode_batch()
         writer.flush()
-        if not report.stopped:
-            self.store.set_active_model(encoder.model_id)
-            self.encoder = encoder
-            self._index = None
-        return report
+        for root, count in sorted(lost_roots.items()):
+            report.errors.append((root, str(LookalikeError(
+                root, f"the folder is not there (an unplugged drive?), so its {count} photos "
+                f"were not encoded with {encoder.card.name} and keep their old codes",
+                f"Reconnect the drive or restore the folder, then activate {encoder.card.name} "
+                "again (or index the folder)"))))
+        return done
 
     # -- folders --------------------------------------------------------------------------
     def folders(self) -> list[Folder]:
@@ -437,8 +488,9 @@ class PhotoLibrary:
                 photo_id = writer.upsert_photo(prepared, folder_of(prepared.entry.path),
                                                STATUS_OK, None)
                 # Same content (only this model's code was missing): keep other models' codes.
-                same_content = row is not None and row.fingerprint == prepared.fingerprint
-                writer.set_codes(photo_id, {model_id: code.tobytes()}, replace=not same_content)
+                # Judged when written, not from `rows`: another process may have added the
+                # photo and its codes since.
+                writer.set_codes(photo_id, {model_id: code.tobytes()}, replace=None)
                 if row is not None:
                     report.updated += 1
                 else:
@@ -497,6 +549,11 @@ class PhotoLibrary:
         if batch:
             encode_batch()  # already decoded: cheaper to finish than to redo
         writer.flush()
+        if writer.forgotten:
+            report.errors.append((writer.forgotten[0], str(LookalikeError(
+                None, f"{len(writer.forgotten)} photos were not saved: another Lookalike process "
+                "removed their folder from the library (`lookalike forget`) while this one ran",
+                "Index the folder again if you want it back"))))
         for root in sorted(lost_roots):
             report.errors.append((root, str(LookalikeError(
                 root, "the folder disappeared while it was being indexed; its photos are kept",
@@ -722,6 +779,7 @@ class _Writer:
         self.store = store
         self.ops: list = []
         self.last_flush = time.monotonic()
+        self.forgotten: list[str] = []  # photos not written: their folder was forgotten
 
     def add(self, sql: str, params: tuple) -> None:
         self.ops.append((sql, params))
@@ -752,6 +810,12 @@ class _Writer:
                   time.time())
 
         def op(conn) -> None:
+            if not _folder_exists(conn, folder_id):
+                self.forgotten.append(entry.path)
+                return
+            before = conn.execute("SELECT fingerprint FROM photos WHERE path = ?",
+                                  (params[0],)).fetchone()
+            pending.same_content = before is not None and before[0] == prepared.fingerprint
             # On conflict keep width/height when this write has none (a touched file).
             pending.value = conn.execute(
                 "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, error, "
@@ -767,14 +831,19 @@ class _Writer:
         return pending
 
     def set_codes(self, photo_id: _PendingId | None, codes: dict[str, bytes],
-                  path: str | None = None, replace: bool = True) -> None:
+                  path: str | None = None, replace: bool | None = True) -> None:
         """Store codes of a photo. `replace` drops its other codes first: when its content
-        changed, codes from other models describe the old picture."""
+        changed, codes from other models describe the old picture. `replace=None`: only if the
+        record held other content just before `photo_id`'s upsert (decided when written: another
+        process may have added the record, with its codes, since this run read the table)."""
 
         def op(conn) -> None:
-            pid = photo_id.value if photo_id is not None else conn.execute(
-                "SELECT id FROM photos WHERE path = ?", (encode_path(path),)).fetchone()[0]
-            if replace:
+            found = (photo_id.value,) if photo_id is not None else conn.execute(
+                "SELECT id FROM photos WHERE path = ?", (encode_path(path),)).fetchone()
+            pid = found[0] if found else None
+            if pid is None:  # not written: its folder was forgotten meanwhile
+                return
+            if replace or (replace is None and not getattr(photo_id, "same_content", False)):
                 conn.execute("DELETE FROM codes WHERE photo_id = ?", (pid,))
             conn.executemany("INSERT OR REPLACE INTO codes(photo_id, model_id, code) "
                              "VALUES (?, ?, ?)", [(pid, m, c) for m, c in codes.items()])
@@ -787,6 +856,9 @@ class _Writer:
         entry = prepared.entry
 
         def op(conn) -> None:
+            if not _folder_exists(conn, folder_id):
+                self.forgotten.append(entry.path)
+                return
             new_path = encode_path(entry.path)
             conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
             moved = conn.execute(
@@ -813,7 +885,14 @@ class _PendingId:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.value: int | None = None
+        self.value: int | None = None  # stays None if not written (its folder was forgotten)
+        self.same_content = False  # the record held this content before (see set_codes)
+
+
+def _folder_exists(conn, folder_id: int) -> bool:
+    """Is the library folder still there? `forget` in another process may have removed it
+    since this run started: its photos are then not written (a foreign key would fail)."""
+    return conn.execute("SELECT 1 FROM folders WHERE id = ?", (folder_id,)).fetchone() is not None
 
 
 def _dangling_links_holding(scan: ScanResult, rows: dict[str, _Row]) -> list[tuple[str, str]]:

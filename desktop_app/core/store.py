@@ -120,6 +120,11 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
         return StoreError(path, f"the library database could not be written ({exc}; nothing "
                           "already saved was lost)", "Check the free disk space, any file size "
                           "limit (ulimit -f) and the disk itself, then run it again")
+    if "foreign key constraint failed" in text:
+        # A write referring to a folder or photo that `forget` in another process removed.
+        return StoreError(path, "another Lookalike process removed a folder or photo from the "
+                          "library (`lookalike forget`) that this one was writing (nothing "
+                          "already saved was lost)", "Run the command again")
     if _is_busy(exc):
         return StoreError(path, "the library database stayed locked by another Lookalike "
                           f"process for {BUSY_TIMEOUT_S:.0f} s", "Close the other one and retry")
