@@ -784,21 +784,24 @@ def _models_list(args) -> int:
 
 def _models_import(args) -> int:
     from .core.encoder import load_encoder
-    from .core.model_registry import import_model
+    from .core.model_registry import import_model, models_matching
 
-    folder = import_model(args.dir)
-    encoder = load_encoder(folder)
     with _open_store() as store:
+        folder = import_model(args.dir, store)
+        encoder = load_encoder(folder)
         store.register_model(encoder.model_id, encoder.card.name, encoder.bits, str(folder),
                              encoder.card.to_json())
+        # The hint must be something `models activate` finds: the name, unless another model
+        # has it too, then the id prefix `models list` shows.
+        unique = len(models_matching(store, encoder.card.name)) == 1
+        hint = encoder.card.name if unique else encoder.model_id[:12]
     if not args.activate:
         if args.json:
             _print_json({"imported": str(folder), "id": encoder.model_id,
                          "name": encoder.card.name, "bits": encoder.bits, "activated": False})
         else:
             print(f"Imported {encoder.card.name} ({encoder.bits} bits) into {folder}. "
-                  "Activate it with "
-                  f"`lookalike models activate {shlex.quote(encoder.card.name)}`.")
+                  f"Activate it with `lookalike models activate {shlex.quote(hint)}`.")
         return EXIT_OK
     return _models_activate(args, str(folder))
 
@@ -806,18 +809,23 @@ def _models_import(args) -> int:
 def _models_activate(args, name_or_dir: str) -> int:
     from .core.encoder import load_encoder
     from .core.library import PhotoLibrary
-    from .core.model_registry import find_model, import_model, open_encoder
+    from .core.model_registry import find_model, import_model, is_kept_by_app, open_encoder
 
     with _open_store() as store:
         folder = find_model(store, name_or_dir)
-        if Path(name_or_dir).is_dir():
-            folder = import_model(folder)
+        # A name may point at the user's own folder (a model only used with --model): copy it
+        # in too, or the active model would be lost with that folder.
+        if Path(name_or_dir).is_dir() or not is_kept_by_app(folder):
+            folder = import_model(folder, store)
         new = load_encoder(folder)
         try:
-            current = open_encoder(store, None)  # the library's active model
-        except ModelError:  # no model yet: the new one simply becomes active
+            # With none active, not the shipped default: opening it would register it and
+            # make it active, and it would stay so if the encoding is stopped.
+            current = open_encoder(store, None) if store.active_model_id() else new
+        except ModelError:  # the active model is unusable: the new one simply replaces it
             current = new
-        library = PhotoLibrary(store, current)
+        # Only activate_model, once every photo is encoded, makes the new model active.
+        library = PhotoLibrary(store, current, activate_if_none=False)
         bar = ProgressBar(f"Encoding with {new.card.name}", _progress_enabled(args))
         try:
             report = library.activate_model(new, progress=bar, should_stop=args.should_stop)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -81,6 +81,14 @@ class ModelCard:
     @property
     def bits(self) -> int:
         return self.output.bits
+
+    def settings_differing_from(self, other: ModelCard) -> list[str]:
+        """The input/output settings ("input.mean", ...) in which the two cards differ: with
+        the same graph, cards that differ here give one photo two different codes."""
+        return [f"{section}.{f.name}" for section in ("input", "output")
+                for f in fields(getattr(self, section))
+                if getattr(getattr(self, section), f.name)
+                != getattr(getattr(other, section), f.name)]
 
     @property
     def code_bytes(self) -> int:

@@ -4,6 +4,7 @@ the library database; the shipped default is the fallback."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from .. import paths
 from .encoder import Encoder, load_encoder, open_model_folder
 from .errors import ModelError
-from .model_card import read_card
+from .model_card import ModelCard, parse_card, read_card
 from .store import Store
 
 
@@ -43,12 +44,24 @@ def active_model_dir(store: Store) -> Path:
     raise no_model_error()
 
 
-def _same_model_elsewhere(model_id: str) -> Path | None:
-    """The shipped default or an imported copy holding the same model (same ONNX hash)."""
+def _app_model_folders() -> list[Path]:
+    """The shipped default and the imported copies."""
     candidates = [paths.default_model_dir()]
     if paths.models_dir().is_dir():
         candidates += sorted(p for p in paths.models_dir().iterdir() if p.is_dir())
-    for folder in candidates:
+    return candidates
+
+
+def is_kept_by_app(folder: str | os.PathLike) -> bool:
+    """The shipped default or an imported copy, unlike a user's own folder (which may go)."""
+    folder = Path(folder).resolve()
+    return (folder == paths.default_model_dir().resolve()
+            or paths.models_dir().resolve() in folder.parents)
+
+
+def _same_model_elsewhere(model_id: str) -> Path | None:
+    """The shipped default or an imported copy holding the same model (same ONNX hash)."""
+    for folder in _app_model_folders():
         try:
             if read_card(folder).model_id == model_id:
                 return folder
@@ -59,22 +72,64 @@ def _same_model_elsewhere(model_id: str) -> Path | None:
 
 def open_encoder(store: Store, model_dir: str | os.PathLike | None = None, **kwargs) -> Encoder:
     """The encoder for `model_dir` if given (one command's --model), else the active model."""
-    return load_encoder(Path(model_dir) if model_dir else active_model_dir(store), **kwargs)
+    if not model_dir:
+        return load_encoder(active_model_dir(store), **kwargs)
+    encoder = load_encoder(model_dir, **kwargs)
+    refuse_other_settings(encoder.card, model_dir, store)
+    return encoder
 
 
-def import_model(source: str | os.PathLike) -> Path:
-    """Check a model folder (hash + self-test) and copy it into the models folder.
+def refuse_other_settings(card: ModelCard, source: str | os.PathLike,
+                          store: Store | None = None) -> None:
+    """Raise ModelError if the library or the app's model folders know this graph with other
+    input/output settings. Codes are keyed by the model id, the graph's hash, so the two cards
+    would mix two kinds of codes under one id. Refusing keeps every existing model's id (and so
+    its codes) as it is; giving such a card an id of its own would need the id to come from
+    more than the graph, which would change the ids existing libraries hold."""
+    known: list[tuple[str, str | None, ModelCard]] = []  # (name, folder, card)
+    record = store.model(card.model_id) if store is not None else None
+    if record is not None:
+        rows = store.query("SELECT card FROM models WHERE id = ?", (card.model_id,))
+        try:
+            known.append((record["name"], record["path"],
+                          parse_card(json.loads(rows[0][0]), Path(record["path"] or "."))))
+        except (TypeError, ValueError, IndexError, ModelError):
+            pass  # no readable card recorded: nothing to compare with
+    for folder in _app_model_folders():
+        try:
+            other = read_card(folder)
+        except ModelError:
+            continue
+        if other.model_id == card.model_id:
+            known.append((other.name, str(folder), other))
+    for name, folder, other in known:
+        differ = other.settings_differing_from(card)
+        if differ:
+            raise ModelError(
+                Path(source) / "model.json",
+                f"this card ('{card.name}') is for the graph of the model '{name}' (id "
+                f"{card.model_id[:12]}" + (f", {folder}" if folder else "") + ") but with "
+                f"other {', '.join(differ)}, so it would give other codes under the same id",
+                f"Keep using '{name}' as it is; other settings need a model trained for them "
+                "(`lookalike train`), which has a graph of its own")
+
+
+def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
+    """Check a model folder (hash + self-test, and that `store`'s library and the imported
+    copies know its graph with no other settings) and copy it into the models folder.
     Returns the copy's folder; importing the same model twice returns the same folder."""
     encoder = load_encoder(source, intra_op_threads=1)
     card = encoder.card
+    refuse_other_settings(card, source, store)
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name) or "model"
     target = paths.models_dir() / f"{safe_name}-{card.model_id[:12]}"
     if target.resolve() == Path(source).resolve():
         return target
     if (target / "model.json").is_file():
         try:
-            open_model_folder(target)
-            return target
+            if open_model_folder(target).card == card:
+                return target
+            # Else only a note changed (description, version...): the copy takes the new card.
         except ModelError:  # the earlier copy was damaged since: replace it with this one
             pass
     tmp = target.with_name(target.name + ".importing")
@@ -116,13 +171,17 @@ def _size(path: Path) -> int:
         return 0
 
 
+def models_matching(store: Store, name_or_id: str) -> list[dict]:
+    """The library's models with this name or id prefix (what `models activate NAME` finds)."""
+    wanted = name_or_id.lower()
+    return [m for m in store.models() if m["name"].lower() == wanted or m["id"].startswith(wanted)]
+
+
 def find_model(store: Store, name_or_dir: str) -> Path:
     """A model folder by path, by name, or by id prefix among the models the library knows."""
     if Path(name_or_dir).is_dir():
         return Path(name_or_dir)
-    wanted = name_or_dir.lower()
-    matches = [m for m in store.models()
-               if m["name"].lower() == wanted or m["id"].startswith(wanted)]
+    matches = models_matching(store, name_or_dir)
     if not matches:
         raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
                          "See `lookalike models list`, or give the model's folder")
@@ -130,6 +189,10 @@ def find_model(store: Store, name_or_dir: str) -> Path:
         raise ModelError(None, f"'{name_or_dir}' matches {len(matches)} models",
                          "Use more of the model id (see `lookalike models list`)")
     if not matches[0]["path"] or not Path(matches[0]["path"]).is_dir():
-        raise ModelError(matches[0]["path"], f"the folder of model '{matches[0]['name']}' is gone",
-                         "Import it again with `lookalike models import DIR`")
+        # A model only used with --model is recorded at the user's own folder, never copied.
+        imported = matches[0]["path"] and is_kept_by_app(matches[0]["path"])
+        raise ModelError(matches[0]["path"], f"the folder of model '{matches[0]['name']}' is gone"
+                         + ("" if imported else " (it was only used with --model, never imported)"),
+                         f"Import {'it again' if imported else 'its folder'} with "
+                         "`lookalike models import DIR`")
     return Path(matches[0]["path"])

@@ -20,7 +20,6 @@ import errno
 import logging
 import os
 import re
-import shutil
 import sqlite3
 import threading
 import time
@@ -32,6 +31,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError, StoreError
+from ..core.model_registry import import_model
 from ..core.records import IndexReport, Photo
 from .background import lower_this_thread
 from .search import SearchSnapshot
@@ -462,14 +462,12 @@ class IndexerWorker(QObject):
     def _import_model(self, source_dir: str) -> None:
         self.activity.emit(f"Importing model from {source_dir}")
         try:
-            folder = open_model_folder(source_dir)  # hash checked before anything is copied
-            target = paths.models_dir() / f"{folder.card.name}-{folder.card.model_id[:12]}"
-            if not target.exists():
-                tmp = target.with_name(target.name + ".partial")
-                shutil.rmtree(tmp, ignore_errors=True)
-                shutil.copytree(source_dir, tmp)
-                os.replace(tmp, target)
-            load_encoder(target)  # the self-test runs before the user can switch to it
+            # The command line's import: hash and self-test before copying, only the files the
+            # app loads, and a card that would reuse a known graph's codes under other
+            # settings refused.
+            store = self._library.store if self._library is not None else None
+            target = import_model(source_dir, store)
+            card = open_model_folder(target).card
         except LookalikeError as exc:
             self._fail(str(exc))
             return
@@ -479,7 +477,7 @@ class IndexerWorker(QObject):
             return
         finally:
             self.activity.emit("")
-        self.model_imported.emit(str(target), folder.card)
+        self.model_imported.emit(str(target), card)
 
     # -- publishing -----------------------------------------------------------------------------
     def _publish(self, force: bool = False) -> None:

@@ -4,6 +4,7 @@ switching models while the old codes stay searchable."""
 from __future__ import annotations
 
 import json
+import shutil
 
 from photos import make_photo
 from tiny_model import make_tiny_model
@@ -124,6 +125,27 @@ def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_
     assert window.results_panel.max_distance() == 11 == window.settings.max_distance
     assert Settings.load().model_dir == imported_dir
     assert "tiny-32" in window.model_panel.card_view.toPlainText()
+
+
+def test_importing_a_known_graph_with_other_preprocessing_is_refused(qtbot, make_window,
+                                                                     library_photos,
+                                                                     tiny_model_dir):
+    """The window's import is the command line's: a card that would put other codes under the
+    active model's id (same model.onnx, other input.std) is refused, and nothing is copied."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    other = paths.data_dir() / "incoming"
+    shutil.copytree(tiny_model_dir, other)
+    card = json.loads((other / "model.json").read_text())
+    card["input"]["std"] = [1.0, 2.0, 3.0]
+    (other / "model.json").write_text(json.dumps(card))
+    window.model_panel.import_requested.emit(str(other))
+    qtbot.waitUntil(lambda: "input.std" in window.statusBar().currentMessage(), timeout=20000)
+    assert str(other / "model.json") in window.statusBar().currentMessage()
+    assert not paths.models_dir().is_dir() or not any(paths.models_dir().iterdir())
+    assert window.card.bits == 48
 
 
 def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(tmp_path, tiny_model_dir):

@@ -1,0 +1,146 @@
+"""`lookalike models import|activate`, run for real against a real SQLite library: what becomes
+the active model, where its folder is, and which model cards may share a graph's codes."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from tiny_model import make_tiny_model
+
+from desktop_app import cli, paths
+from desktop_app.core.store import Store
+
+
+@pytest.fixture
+def album(tmp_path, photo_factory):
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/coffee.jpg", "coffee")
+    photo_factory("album/astronaut.png", "astronaut")
+    return tmp_path / "album"
+
+
+def run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def card_copy(source, target, **input_changes):
+    """A copy of a model folder (same model.onnx) whose card has other input settings."""
+    shutil.copytree(source, target)
+    card = json.loads((target / "model.json").read_text())
+    card["input"].update(input_changes)
+    (target / "model.json").write_text(json.dumps(card))
+    return target
+
+
+def library_state():
+    with Store() as store:
+        return (store.active_model_id(), [m["name"] for m in store.models()],
+                store.query("SELECT * FROM codes ORDER BY photo_id, model_id"))
+
+
+def test_activating_by_name_a_model_only_used_with_model_imports_it(capsys, album, tmp_path):
+    """It used to make the user's own folder the active model: once that folder was deleted,
+    every command failed with "no longer in its folder"."""
+    own = make_tiny_model(tmp_path / "mC", bits=32, seed=7, name="tiny C")
+    assert run(capsys, "--model", own, "index", album)[0] == cli.EXIT_OK
+    code, out, err = run(capsys, "models", "activate", "tiny C", "--json")
+    assert code == cli.EXIT_OK, err
+    assert paths.models_dir() in Path(json.loads(out)["path"]).parents
+    shutil.rmtree(own)
+    code, out, err = run(capsys, "index", album)
+    assert code == cli.EXIT_OK, err
+    code, out, _ = run(capsys, "models", "list")
+    assert "* tiny C" in out and str(own) not in out
+
+
+def test_activating_by_name_a_model_whose_own_folder_is_gone_says_so(capsys, album, tmp_path):
+    own = make_tiny_model(tmp_path / "mC", bits=32, seed=7, name="tiny C")
+    run(capsys, "--model", own, "index", album)
+    shutil.rmtree(own)
+    code, _, err = run(capsys, "models", "activate", "tiny C")
+    assert code == cli.EXIT_MODEL
+    assert (f"{own}: the folder of model 'tiny C' is gone (it was only used with --model, never "
+            "imported). Import its folder with `lookalike models import DIR`.") in err
+
+
+def test_a_new_card_for_a_known_graph_with_other_preprocessing_is_refused(capsys, album,
+                                                                         tiny_model_dir,
+                                                                         tmp_path):
+    """Codes are keyed by the graph's hash: the same graph with another mean (same name) or
+    std (another name) was taken as the same model, its codes reused for other preprocessing,
+    or its new card silently dropped."""
+    assert run(capsys, "models", "import", tiny_model_dir, "--activate")[0] == cli.EXIT_OK
+    assert run(capsys, "index", album)[0] == cli.EXIT_OK
+    before = library_state()
+    copy = next(paths.models_dir().iterdir())
+    card_before = (copy / "model.json").read_text()
+    same_name = card_copy(tiny_model_dir, tmp_path / "v2", mean=[100.0, 100.0, 100.0])
+    other = card_copy(tiny_model_dir, tmp_path / "other", std=[64.0, 64.0, 64.0])
+    card = json.loads((other / "model.json").read_text())
+    (other / "model.json").write_text(json.dumps({**card, "name": "tinyB"}))
+    for argv, changed, name in ((("models", "import", same_name), "input.mean", "tiny-48"),
+                                (("models", "activate", other), "input.std", "tinyB"),
+                                (("--model", other, "index", album), "input.std", "tinyB")):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_MODEL, argv
+        assert (f"this card ('{name}') is for the graph of the model 'tiny-48' (id "
+                f"{card['onnx_sha256'][:12]}, {copy}) but with other {changed}") in err, argv
+        assert "Keep using 'tiny-48'" in err
+    assert library_state() == before
+    assert (copy / "model.json").read_text() == card_before
+    assert [p.name for p in paths.models_dir().iterdir()] == [copy.name]
+
+
+def test_importing_a_card_with_only_a_new_description_updates_the_copy(capsys, tiny_model_dir,
+                                                                      tmp_path):
+    run(capsys, "models", "import", tiny_model_dir)
+    newer = shutil.copytree(tiny_model_dir, tmp_path / "newer")
+    card = json.loads((newer / "model.json").read_text())
+    (newer / "model.json").write_text(json.dumps({**card, "description": "better notes"}))
+    code, out, err = run(capsys, "models", "import", newer, "--json")
+    assert code == cli.EXIT_OK, err
+    imported = json.loads(out)["imported"]
+    assert json.loads((Path(imported) / "model.json").read_text())["description"] == "better notes"
+
+
+def test_import_suggests_the_id_when_another_model_has_the_name(capsys, tiny_model_dir,
+                                                                tmp_path):
+    """It suggested `models activate tiny-48`, which then failed: "matches 2 models"."""
+    run(capsys, "models", "import", tiny_model_dir)
+    second = make_tiny_model(tmp_path / "second", bits=48, seed=9, name="tiny-48")
+    code, out, err = run(capsys, "models", "import", second)
+    assert code == cli.EXIT_OK, err
+    suggested = out.split("`")[1]
+    second_id = json.loads((second / "model.json").read_text())["onnx_sha256"]
+    assert suggested == f"lookalike models activate {second_id[:12]}"
+    code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
+    assert code == cli.EXIT_OK, err
+    assert json.loads(out)["id"] == second_id
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_activating_with_no_active_model_leaves_the_default_alone(capsys, album, tiny_model_dir,
+                                                                 tmp_path, monkeypatch, stopped):
+    """It registered the shipped default and made it active before switching: `models list`
+    gained a "default, 0 photos encoded" row, and a stopped activation left the default active."""
+    assert (paths.default_model_dir() / "model.json").is_file()
+    run(capsys, "--model", tiny_model_dir, "index", album)  # photos, but no active model
+    if stopped:
+        @contextmanager
+        def stop_at_once():
+            yield lambda: True  # as if Ctrl-C came during the first photo
+        monkeypatch.setattr(cli, "_stop_on_sigint", stop_at_once)
+    other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other-32")
+    code, _, err = run(capsys, "models", "activate", other)
+    assert code == (cli.EXIT_INTERRUPTED if stopped else cli.EXIT_OK), err
+    active, names, _ = library_state()
+    assert "default" not in names
+    assert active == (None if stopped else json.loads((other / "model.json").read_text())
+                      ["onnx_sha256"])
