@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_run import run
 
 from desktop_app import cli
 
@@ -23,12 +24,6 @@ def album(tmp_path, photo_factory):
     photo_factory("album/astronaut.png", "astronaut")
     photo_factory("album/sub/coffee.jpg", "coffee")
     return tmp_path / "album"
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_help_everywhere(capsys):

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import shutil
 
+from cli_run import run
+
 from desktop_app import cli
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_photo_moved_between_folders_of_one_run_is_a_move(capsys, tmp_path, photo_factory,

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import json
 
+from cli_run import run
+
 from desktop_app import cli, paths
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_a_bug_is_one_line_with_the_details_saved(capsys, monkeypatch):

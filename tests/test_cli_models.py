@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from cli_run import run
 from tiny_model import make_tiny_model
 
 from desktop_app import cli, paths
@@ -22,12 +23,6 @@ def album(tmp_path, photo_factory):
     photo_factory("album/coffee.jpg", "coffee")
     photo_factory("album/astronaut.png", "astronaut")
     return tmp_path / "album"
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def card_copy(source, target, **input_changes):

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import json
 
+from cli_run import run
 from tiny_model import make_tiny_model
 
 from desktop_app import cli
-
-
-def run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_activate_with_a_folder_missing_says_so_and_exits_partial(capsys, tmp_path,
