@@ -19,6 +19,15 @@ log = logging.getLogger(__name__)
 
 SETTINGS_FILE = "settings.json"
 SETTINGS_VERSION = 1
+# The numbers a hand-edited settings.json may hold (inclusive); others give the default.
+NUMBER_RANGES = {"max_distance": (0, 4096), "max_distance_bits": (1, 4096),
+                 "results_count": (1, 100_000), "duplicate_distance": (0, 4096),
+                 "thumbnail_size": (16, 1024)}
+
+
+def _in_range(value: object, low: int, high: int) -> bool:
+    # bool is an int in Python: `true` in the file is no number.
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 @dataclass
@@ -69,11 +78,19 @@ class Settings:
             if key in known and isinstance(value, type(getattr(defaults, key))) or (
                     key == "model_dir" and (value is None or isinstance(value, str))):
                 if isinstance(value, list):  # the folder lists: paths only
-                    kept = [v for v in value if isinstance(v, str)]
+                    # Absolute ones: "" or a relative path would be taken from the current
+                    # folder ("" watches all of it, recursively).
+                    kept = [v for v in value if isinstance(v, str) and os.path.isabs(v)]
                     if len(kept) != len(value):
-                        log.warning("%s: %s holds things that are not paths; they are "
-                                    "ignored", path, key)
+                        log.warning("%s: %s holds things that are not absolute paths; they "
+                                    "are ignored", path, key)
                     value = kept
+                if key in NUMBER_RANGES and not _in_range(value, *NUMBER_RANGES[key]):
+                    # Qt's widgets raise OverflowError beyond 32 bits (the window would not
+                    # open), 0 bits divides by zero, a count below 1 shows no results.
+                    log.warning("%s: %s = %r is out of range; using the default %r", path,
+                                key, value, getattr(defaults, key))
+                    continue
                 values[key] = value
         values["version"] = SETTINGS_VERSION
         return cls(**values)

@@ -3,6 +3,8 @@ pause/resume."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -70,10 +72,14 @@ class FoldersPanel(QWidget):
         self.pause_button.clicked.connect(self.pause_toggled)
         layout.addWidget(self.pause_button)
 
-    def set_folders(self, folders: list[str], polling: list[str]) -> None:
+    def set_folders(self, folders: list[str], polling: list[str],
+                    unavailable: Collection[str] = ()) -> None:
+        """`unavailable`: folders not there now (their photos are kept). Marked here because
+        the status bar's notice is soon replaced by the next job's summary."""
         self.list.clear()
         for folder in folders:
-            item = QListWidgetItem(folder + ("  (polled)" if folder in polling else ""))
+            item = QListWidgetItem(folder + ("  (polled)" if folder in polling else "")
+                                   + ("  (not available)" if folder in unavailable else ""))
             item.setData(256, folder)
             item.setToolTip(folder)
             self.list.addItem(item)

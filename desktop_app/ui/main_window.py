@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_folder_unavailable(self, folder: str) -> None:
+        self._show_folders()
         around = [w for w in self.watcher.watched() if w != folder and is_under(folder, w)]
         if around and not os.path.lexists(folder):
             # Deleted or moved away inside a folder still watched: that folder saw it go, and
@@ -261,8 +262,14 @@ class MainWindow(QMainWindow):
             self.tell(f"{folder} was deleted or moved out of {around[0]}; its photos leave "
                       "the library. It is watched again if it comes back.")
             return
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            # A file by that name (a hand-edited settings.json): there is no drive to wait for.
+            self.tell(f"{folder} is a file, not a folder: nothing there can be watched. Select "
+                      "it in the watched folders and press Remove.")
+            return
         self.tell(f"{folder} is not available (drive unplugged, or the folder moved or "
-                  "removed?). Its photos are kept; it is checked again when it is back.")
+                  "removed?). Its photos are kept; it is checked again when it is back. If it "
+                  "was deleted for good, select it and press Remove to forget its photos.")
 
     @Slot(str, str)
     def _on_folder_unreadable(self, folder: str, cause: str) -> None:
@@ -271,6 +278,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_folder_available(self, folder: str) -> None:
+        self._show_folders()
         self.tell(f"{folder} is back; checking it for changes.")
         if self.card is not None and self._is_watched(folder):
             # Added again: a folder missing at start (or when a folder around it was removed)
@@ -278,6 +286,10 @@ class MainWindow(QMainWindow):
             # be refused as outside it. Adding is safe to repeat, and indexes the whole folder
             # (the paths_changed then only checks what changed since).
             self._add_folder.emit(folder)
+
+    def _show_folders(self) -> None:
+        self.folders_panel.set_folders(self.settings.watched_folders,
+                                       self.settings.polling_folders, self.watcher.unavailable())
 
     def _is_watched(self, folder: str) -> bool:
         real = os.path.realpath(folder)
@@ -303,7 +315,7 @@ class MainWindow(QMainWindow):
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if card is not None:
                 self._add_and_index(folder)  # reconciles changes made while we were closed
-        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._show_folders()
         pending = self.settings.switching_to_model
         if card is not None and pending:
             if os.path.realpath(pending) == os.path.realpath(model_dir):
@@ -440,7 +452,7 @@ class MainWindow(QMainWindow):
         if still != self.settings.removed_folders:  # the library confirmed these removals
             self.settings.removed_folders = still
             changed = True
-        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._show_folders()
         if changed:
             self.save_settings()
 
@@ -522,7 +534,7 @@ class MainWindow(QMainWindow):
         self.settings.add_folder(folder, polling)
         self.save_settings()  # if it cannot be saved, the folder is still watched and indexed
         self.watcher.watch(folder, polling=polling)
-        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._show_folders()
         self._add_folder.emit(folder)
 
     def _watched_around(self, folder: str) -> str | None:
@@ -542,7 +554,7 @@ class MainWindow(QMainWindow):
         self.settings.remove_folder(folder)
         self.save_settings()
         self.watcher.unwatch(folder)
-        self.folders_panel.set_folders(self.settings.watched_folders, self.settings.polling_folders)
+        self._show_folders()
         self.worker.abandon_folder(folder)  # stop indexing it now, not after the last photo
         self._remove_folder.emit(folder)
         # The library merged watched folders inside this one into it, so their photos went
@@ -713,6 +725,8 @@ def settings_save_problem(exc: OSError) -> str:
     cause = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         remedy = f"Make {where.parent} writable"
+    elif exc.errno in (errno.EISDIR, errno.ENOTDIR):  # a folder where the file (or its) goes
+        remedy = f"Move the folder at {where} aside"
     else:
         remedy = "Free some disk space"
     return (f"Could not save your settings to {where} ({cause}). {remedy}; until then, changes "
