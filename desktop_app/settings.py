@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -52,6 +53,8 @@ class Settings:
     window_geometry: str = ""  # QWidget.saveGeometry() as hex
     window_state: str = ""  # QMainWindow.saveState() as hex
     last_albums_dir: str = ""
+    # Set by load() when settings.json was damaged (a plain attribute, not a field: not saved).
+    load_problem = ""
 
     @staticmethod
     def path() -> Path:
@@ -65,11 +68,10 @@ class Settings:
         except FileNotFoundError:
             return cls()
         except (OSError, ValueError) as exc:
-            log.warning("%s: cannot read the settings (%s); starting with defaults", path, exc)
-            return cls()
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return cls._damaged(path, f"it cannot be read ({cause})")
         if not isinstance(raw, dict):
-            log.warning("%s: the settings file is not a JSON object; starting with defaults", path)
-            return cls()
+            return cls._damaged(path, "it is not a JSON object")
         known = {f.name: f for f in fields(cls)}
         values = {}
         defaults = cls()
@@ -94,6 +96,25 @@ class Settings:
                 values[key] = value
         values["version"] = SETTINGS_VERSION
         return cls(**values)
+
+    @classmethod
+    def _damaged(cls, path: Path, cause: str) -> Settings:
+        """Defaults, with a copy of the damaged file kept: the next save replaces it, and the
+        options in it (polled folders, window layout...) may be worth putting back by hand."""
+        copy = path.with_name(path.name + ".damaged")
+        try:
+            shutil.copyfile(path, copy)
+            kept = f"the damaged file is kept as {copy}"
+        except OSError as exc:
+            kept = f"the damaged file could not be kept ({exc.strerror or exc})"
+        settings = cls()
+        # Not a field: never saved. The window says it once (MainWindow._on_opened).
+        settings.load_problem = (
+            f"{path}: your settings could not be read ({cause}), so Lookalike started with the "
+            f"defaults; {kept}. Your watched folders come back from the library; set other "
+            "options again (or copy them back from the kept file).")
+        log.warning("%s", settings.load_problem)
+        return settings
 
     def save(self, path: Path | None = None) -> None:
         path = path or self.path()

@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
         self._opened = True
         self._set_model(card, model_dir)
         self.statusBar().showMessage("Ready", 3000)  # first: a notice below must not be hidden
+        if self.settings.load_problem:
+            self.tell(self.settings.load_problem)
         if card is not None and not self._read_only_reason:
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).

@@ -162,3 +162,28 @@ def test_a_folder_in_place_of_the_settings_file_is_said_with_the_right_remedy(qt
         assert "disk space" not in message  # the disk is not full
     finally:
         window.shutdown()
+
+
+def test_a_damaged_settings_file_is_kept_aside_and_said_once(qtbot, make_window, tmp_path):
+    """Defaults are used, as before, but the next save would have replaced the damaged file
+    without a word: a copy is kept and the window says so, naming both files."""
+    album = tmp_path / "album"
+    make_photo(album / "a.jpg", "chelsea", size=(120, 100))
+    window = make_window()
+    window.add_folder(str(album))
+    wait_rows(qtbot, window, 1)
+    wait_idle(qtbot, window)
+    window.close()
+    damaged = Settings.path().read_text(encoding="utf-8")[:40]  # cut short, as by a crash
+    Settings.path().write_text(damaged, encoding="utf-8")
+    again = open_again(qtbot)
+    try:
+        copy = Settings.path().with_name("settings.json.damaged")
+        assert copy.read_text(encoding="utf-8") == damaged
+        message = again.statusBar().currentMessage()
+        assert str(Settings.path()) in message and str(copy) in message
+        assert "could not be read" in message and "defaults" in message
+        again.save_settings()
+        assert "load_problem" not in json.loads(Settings.path().read_text(encoding="utf-8"))
+    finally:
+        again.shutdown()
