@@ -79,6 +79,15 @@ class HammingIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def replaced(self, drop: Iterable[int], ids: Iterable[int] | np.ndarray,
+                 codes: np.ndarray) -> HammingIndex:
+        """A new index without the codes of the `drop` photo ids, plus (ids, codes): a few
+        changed photos cost a few vectorised passes, not a reload of every code."""
+        keep = ~np.isin(self.ids, np.fromiter(drop, dtype=np.int64))
+        codes = np.asarray(codes, dtype=np.uint8).reshape(-1, self.codes.shape[1])
+        return HammingIndex(np.concatenate([self.ids[keep], np.asarray(ids, dtype=np.int64)]),
+                            np.concatenate([self.codes[keep], codes]), self.bits)
+
     def code_of(self, photo_id: int) -> np.ndarray | None:
         pos = self.position_of(photo_id)
         return None if pos is None else self.codes[pos]

@@ -460,6 +460,22 @@ class Store:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         return ids, b"".join([r[1] for r in rows])
 
+    def photo_rows_by_id(self, photo_ids: Sequence[int]) -> list[tuple]:
+        """photo_rows of these photos (those still there), a few hundred ids per query."""
+        return [row for chunk, marks in _chunks(photo_ids)
+                for row in self.photo_rows(f"WHERE id IN ({marks})", chunk)]
+
+    def codes_of(self, model_id: str, photo_ids: Sequence[int]) -> list[tuple[int, bytes]]:
+        """(photo id, packed code) of these photos for one model (those that have one)."""
+        return [row for chunk, marks in _chunks(photo_ids) for row in self.query(
+            f"SELECT photo_id, code FROM codes WHERE model_id = ? AND photo_id IN ({marks})",
+            (model_id, *chunk))]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) has committed to the library
+        since this one last looked; this connection's own commits leave it as it is."""
+        return self.query("PRAGMA data_version")[0][0]
+
     def delete_photos(self, photo_ids: Iterable[int]) -> int:
         ids = [(int(i),) for i in photo_ids]
         if not ids:
@@ -467,3 +483,10 @@ class Store:
         with self.transaction() as conn:
             conn.executemany("DELETE FROM photos WHERE id = ?", ids)
         return len(ids)
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[tuple[list[int], str]]:
+    """(ids, "?,?,...") slices of `ids`, each small enough for one IN (...) query."""
+    for start in range(0, len(ids), size):
+        chunk = [int(i) for i in ids[start:start + size]]
+        yield chunk, ",".join("?" * len(chunk))

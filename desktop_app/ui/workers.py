@@ -26,6 +26,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from .. import paths
@@ -103,6 +104,13 @@ class IndexerWorker(QObject):
         # now instead of running to the end first. Set from the GUI thread.
         self._abandoned: set[str] = set()
         self._failed_ids: frozenset[int] = frozenset()
+        # What the last publish sent (see _read_changes): readable photos' paths, the index...
+        self._ok_paths: dict[int, str] = {}
+        self._index = None
+        self._index_model: str | None = None
+        self._snapshot: SearchSnapshot | None = None
+        self._data_version: int | None = None  # ...and the library as other processes left it
+        self._changes: _ChangeLog | None = None  # what this worker's connection wrote since
         self._last_publish = 0.0
         self._publish_interval = PUBLISH_INTERVAL_S
         self._draining = False
@@ -487,24 +495,109 @@ class IndexerWorker(QObject):
         now = time.monotonic()
         if not force and now - self._last_publish < self._publish_interval:
             return
-        photos = self._library.photos()
-        current = {p.id: p for p in photos}
-        changed = [p for p in photos if self._known.get(p.id) != p]
-        removed = [i for i in self._known if i not in current]
-        self._known = current
+        changed, removed = self._read_changes()
         if changed or removed:
             self.photos_changed.emit(changed, removed)
-        failed = [p for p in photos if p.status != "ok"]
-        failed_ids = frozenset(p.id for p in failed)
+        failed_ids = ((self._failed_ids - set(removed) - {p.id for p in changed})
+                      | {p.id for p in changed if p.status != "ok"})
         if failed_ids != self._failed_ids or any(p.status != "ok" for p in changed):
-            self._failed_ids = failed_ids
-            self.failed_changed.emit(failed)
-        index = self._library.search_index()
-        ok_paths = {p.id: p.path for p in photos if p.status == "ok"}
-        self.snapshot_ready.emit(SearchSnapshot(index, ok_paths))
+            self._failed_ids = frozenset(failed_ids)
+            self.failed_changed.emit(sorted((self._known[i] for i in failed_ids),
+                                            key=lambda p: p.path))
+        if changed or removed or self._snapshot is None or self._snapshot.index is not self._index:
+            # A copy of the paths: ours change with the next publish, the snapshot must not.
+            self._snapshot = SearchSnapshot(self._index, dict(self._ok_paths))
+        self.snapshot_ready.emit(self._snapshot)
         self._last_publish = time.monotonic()
         # Publishing must stay a small share of the work, even for a huge library.
         self._publish_interval = max(PUBLISH_INTERVAL_S, 5 * (self._last_publish - now))
+
+    def _read_changes(self) -> tuple[list[Photo], list[int]]:
+        """(changed or new photos, removed ids) since the last call; keeps self._known, the
+        paths of readable photos and the search index up to date. Only the photos this worker
+        wrote meanwhile are read again (reading and comparing all 200,000 photos of a big
+        library took 1.5 s, once a second while indexing), unless another process (the command
+        line) wrote to the library or the model changed: then everything is read again."""
+        lib, store = self._library, self._library.store
+        version = store.data_version()
+        if self._changes is None or self._changes.conn is not store.conn:
+            self._changes = _ChangeLog(store)
+        ids = self._changes.take()
+        # Many changes (a folder removed): reading everything costs no more.
+        if (version != self._data_version or self._index is None or ids is None
+                or self._index_model != lib.model_id
+                or len(ids) > max(500, len(self._known) // 4)):
+            self._data_version, self._index_model = version, lib.model_id
+            photos = lib.photos()
+            current = {p.id: p for p in photos}
+            changed = [p for p in photos if self._known.get(p.id) != p]
+            removed = [i for i in self._known if i not in current]
+            self._known = current
+            self._ok_paths = {p.id: p.path for p in photos if p.status == "ok"}
+            self._index = lib.search_index()
+            return changed, removed
+        if not ids:
+            return [], []
+        photos = sorted(map(_photo, store.photo_rows_by_id(ids)), key=lambda p: p.path)
+        current = {p.id: p for p in photos}
+        changed = [p for p in photos if self._known.get(p.id) != p]
+        removed = [i for i in ids if i in self._known and i not in current]
+        for photo_id in removed:
+            del self._known[photo_id]
+            self._ok_paths.pop(photo_id, None)
+        for photo in changed:
+            self._known[photo.id] = photo
+            if photo.status == "ok":
+                self._ok_paths[photo.id] = photo.path
+            else:
+                self._ok_paths.pop(photo.id, None)
+        codes = store.codes_of(lib.model_id, ids)
+        self._index = self._index.replaced(
+            ids, [c[0] for c in codes],
+            np.frombuffer(b"".join(c[1] for c in codes), dtype=np.uint8))
+        return changed, removed
+
+
+def _photo(row: tuple) -> Photo:
+    """A Store.photo_rows row as a Photo (the row ends with the fingerprint, which it lacks)."""
+    return Photo(*row[:-1])
+
+
+class _ChangeLog:
+    """The ids of the photos this connection wrote (added, changed, removed, or their codes)
+    since the last take(). Temporary triggers log them: they live on this connection only and
+    see none of another process's writes (Store.data_version tells about those)."""
+
+    def __init__(self, store) -> None:
+        self.conn = store.conn
+        try:
+            # No key and a plain INSERT: a conflict clause in a trigger gives way to the
+            # writing statement's own (an upsert's), which could then fail the library's write.
+            # In memory: a temp file could fail on a full disk, and the trigger with the write.
+            self.conn.execute("PRAGMA temp_store = MEMORY")
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS changed_photos (id INTEGER)")
+            for table, column in (("photos", "id"), ("codes", "photo_id")):
+                for event, row in (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old")):
+                    self.conn.execute(
+                        f"CREATE TEMP TRIGGER IF NOT EXISTS {table}_{event.lower()}_logged "
+                        f"AFTER {event} ON main.{table} BEGIN INSERT INTO "
+                        f"changed_photos VALUES ({row}.{column}); END")
+            self.ok = True
+        except sqlite3.Error as exc:  # the publish then reads every photo, as it always can
+            log.warning("photo changes are not logged: %s", exc)
+            self.ok = False
+
+    def take(self) -> list[int] | None:
+        """The ids logged since the last call (and forget them); None if nothing is logged."""
+        if not self.ok:
+            return None
+        try:
+            ids = [r[0] for r in self.conn.execute("SELECT DISTINCT id FROM temp.changed_photos")]
+            self.conn.execute("DELETE FROM temp.changed_photos")
+        except sqlite3.Error as exc:
+            log.warning("photo changes could not be read: %s", exc)
+            return None
+        return ids
 
 
 _SQLITE_RETRYABLE = {getattr(sqlite3, "SQLITE_BUSY", 5), getattr(sqlite3, "SQLITE_LOCKED", 6),

@@ -50,3 +50,25 @@ def test_pack_unpack_and_distances():
     assert (unpack_bits(packed, 48) == bits).all()
     dist = hamming_distances(packed[0], packed)
     assert dist.tolist() == (bits != bits[0]).sum(axis=1).tolist()
+
+
+@pytest.mark.parametrize("bits", [12, 96])
+def test_replaced_is_the_index_built_from_scratch(bits):
+    """A few changed photos patched into an index (as the app's indexer does once a second)
+    give the same index as building it again; the old one is left as it was."""
+    rng = np.random.default_rng(bits)
+    width = (bits + 7) // 8
+    codes = {i: rng.integers(0, 256, size=width, dtype=np.uint8) for i in range(1, 200)}
+    old = HammingIndex(list(codes), np.stack(list(codes.values())), bits)
+    changed = {5: rng.integers(0, 256, size=width, dtype=np.uint8),  # re-encoded
+               500: rng.integers(0, 256, size=width, dtype=np.uint8)}  # new
+    new = old.replaced([5, 7, 500, 9999], list(changed), np.stack(list(changed.values())))
+    del codes[7]  # removed (9999 was never there)
+    codes.update(changed)
+    ids = sorted(codes)
+    expected = HammingIndex(ids, np.stack([codes[i] for i in ids]), bits)
+    assert np.array_equal(new.ids, expected.ids) and np.array_equal(new.codes, expected.codes)
+    query = codes[5]
+    assert new.search(query, k=5) == expected.search(query, k=5)
+    assert len(old) == 199 and old.code_of(7) is not None
+    assert len(old.replaced([], [], np.zeros((0, width), np.uint8))) == 199
