@@ -60,6 +60,10 @@ COMMIT_ROWS = 256  # rows per transaction at most...
 COMMIT_SECONDS = 2.0  # ...and at least this often, so a stop or crash loses little
 # Rounds of a model switch that encode photos another process added meanwhile, at most.
 ACTIVATE_ROUNDS = 5
+# Up to this many files to read, their content is looked up one by one once read, instead of
+# loading every fingerprint of the library first (0.6 s for one watcher event at 200,000
+# photos, bench/results/library-scale.md); more, and one query for all costs less.
+LOOK_UP_CONTENT_UP_TO = 256
 
 
 @dataclass
@@ -448,6 +452,18 @@ class PhotoLibrary:
             known.setdefault(fp, []).append(photo_id)
         return known
 
+    def _content_known(self, prepared: Prepared, known: dict[str, list[int]]) -> bool:
+        """Does a photo with this content have codes from this model (a move, a copy, or the
+        file touched)? Looked up once per content, and remembered in `known`."""
+        fp = prepared.fingerprint
+        if fp is None:
+            return False
+        if fp not in known:
+            known[fp] = [pid for (pid,) in self.store.query(
+                "SELECT p.id FROM photos p JOIN codes c ON c.photo_id = p.id AND c.model_id = ? "
+                "WHERE p.status = ? AND p.fingerprint = ?", (self.model_id, STATUS_OK, fp))]
+        return bool(known[fp])
+
     def _reconcile(self, entries: list[FileEntry], rows: dict[str, _Row], scan, folder_of,
                    report: IndexReport, progress: Progress | None,
                    should_stop: ShouldStop | None,
@@ -473,7 +489,10 @@ class PhotoLibrary:
                 report.unchanged += 1
             else:
                 work.append(entry)
-        known = self._known_content()
+        # fingerprint -> photo ids with codes from this model: all of them now, or (few files)
+        # each read file's content looked up when it is read (_content_known).
+        one_by_one = len(work) <= LOOK_UP_CONTENT_UP_TO
+        known = {} if one_by_one else self._known_content()
         vanished_ids = {r.id: p for p, r in vanished.items()}
         writer = _Writer(self.store)
         batch: list[Prepared] = []
@@ -497,7 +516,9 @@ class PhotoLibrary:
                     report.added += 1
             batch.clear()
 
-        results = ordered_map(lambda e: prepare(e, self.encoder.card.input, known), work,
+        # One by one, nothing is known before reading (and `known` fills up meanwhile).
+        skip_decoding = () if one_by_one else known
+        results = ordered_map(lambda e: prepare(e, self.encoder.card.input, skip_decoding), work,
                               self.decode_threads, window=self._window())
         try:
             for prepared in results:
@@ -529,7 +550,7 @@ class PhotoLibrary:
                         writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,
                                             prepared.error)
                         writer.set_codes(None, {}, path=path)
-                elif prepared.known:
+                elif prepared.known or (one_by_one and self._content_known(prepared, known)):
                     self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
                                       folder_of(path), report)
                 else:

@@ -5,12 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 
+import pytest
+
+from desktop_app.core import library as library_module
 from desktop_app.core.library import PhotoLibrary
 from desktop_app.core.store import Store
 
 
 def paths_of(library):
     return sorted(os.path.basename(p.path) for p in library.photos())
+
+
+# Known content is looked up per file read for a few files, loaded whole for many: both ways.
+BOTH_LOOKUPS = pytest.mark.parametrize("look_up_up_to", [library_module.LOOK_UP_CONTENT_UP_TO, 0],
+                                       ids=["one by one", "all at once"])
 
 
 def test_index_folder_adds_every_photo_once(library, album):
@@ -40,7 +48,10 @@ def test_changed_file_is_re_encoded(library, album, photo_factory):
     assert (library.search_index().code_of(photo.id) != before).any()
 
 
-def test_move_and_rename_keep_the_record_without_encoding(library, album, monkeypatch):
+@BOTH_LOOKUPS
+def test_move_and_rename_keep_the_record_without_encoding(library, album, monkeypatch,
+                                                          look_up_up_to):
+    monkeypatch.setattr(library_module, "LOOK_UP_CONTENT_UP_TO", look_up_up_to)
     library.index_folder(album)
     old = library.photo_by_path(album / "sub" / "coffee.jpg")
     code = library.search_index().code_of(old.id).copy()
@@ -59,7 +70,10 @@ def test_move_and_rename_keep_the_record_without_encoding(library, album, monkey
     assert library.photo_by_path(album / "sub" / "coffee.jpg") is None
 
 
-def test_copy_reuses_codes_and_deleted_files_are_swept(library, album):
+@BOTH_LOOKUPS
+def test_copy_reuses_codes_and_deleted_files_are_swept(library, album, monkeypatch,
+                                                       look_up_up_to):
+    monkeypatch.setattr(library_module, "LOOK_UP_CONTENT_UP_TO", look_up_up_to)
     library.index_folder(album)
     shutil.copy(album / "astronaut.png", album / "astronaut-2.png")
     os.remove(album / "sub" / "rocket.webp")
@@ -70,6 +84,22 @@ def test_copy_reuses_codes_and_deleted_files_are_swept(library, album):
     assert [m.photo_id for m in library.similar(a.id, k=1)] == [b.id]
     assert library.similar(a.id, k=1)[0].distance == 0
     assert "rocket.webp" not in paths_of(library)
+
+
+def test_a_few_changed_files_do_not_load_every_fingerprint(library, album, monkeypatch):
+    """One watcher event in a big library read every fingerprint with a code (0.6 s at
+    200,000 photos); a few files now look up only their own content."""
+    library.index_folder(album)
+    os.rename(album / "chelsea.jpg", album / "chelsea-renamed.jpg")
+    loads = []
+    real = library._known_content
+    monkeypatch.setattr(library, "_known_content", lambda: loads.append(1) or real())
+    report = library.index_paths([album / "chelsea.jpg", album / "chelsea-renamed.jpg"])
+    assert (report.moved, report.added, report.removed) == (1, 0, 0) and loads == []
+    monkeypatch.setattr(library_module, "LOOK_UP_CONTENT_UP_TO", 0)
+    os.rename(album / "chelsea-renamed.jpg", album / "chelsea.jpg")
+    report = library.index_paths([album / "chelsea.jpg", album / "chelsea-renamed.jpg"])
+    assert (report.moved, report.added, report.removed) == (1, 0, 0) and loads == [1]
 
 
 def test_similar_ranks_near_duplicate_first_and_excludes_itself(library, album):
