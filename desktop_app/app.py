@@ -1,7 +1,8 @@
-"""The desktop app's entry point: `lookalike` (no arguments) or `lookalike FOLDER`.
+"""The desktop app's entry point: `lookalike`, `lookalike FOLDER` or `lookalike PHOTO`.
 
 Sets up logging to a file in paths.log_dir(), an excepthook that shows unexpected errors in a
-dialog (and logs them) instead of crashing, loads the settings, and opens the main window.
+dialog (and logs them) instead of crashing, loads the settings, and opens the main window, or
+hands the argument to the app already running on this LOOKALIKE_HOME (single_instance).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def configure_runtime() -> None:
 
 def main(folder: str | None = None, verbose: int = 0) -> int:
     """The desktop app; `folder` is added to the library, or, when it is a file, searched
-    with (`lookalike PHOTO`, a file manager's "Open with Lookalike")."""
+    with (`lookalike PHOTO`, a file manager's "Open with Lookalike"). One app runs per
+    LOOKALIKE_HOME: if one is running already, `folder` is handed to it (see single_instance)."""
     setup_logging(verbose)
     install_excepthook()
     configure_runtime()
@@ -82,6 +84,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
 
+    from . import single_instance
     from .settings import Settings
     from .ui.main_window import MainWindow
 
@@ -91,26 +94,65 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     app.setApplicationName("Lookalike")
     app.setOrganizationName("Lookalike")
     app.setDesktopFileName("lookalike")
-    icon = paths.resources_dir() / "icons" / "lookalike.svg"
-    if icon.is_file():
-        app.setWindowIcon(QIcon(str(icon)))
-    style = paths.resources_dir() / "style" / "app.qss"
-    if style.is_file():  # small additions only; colours come from the system theme
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
     if folder and not os.path.exists(folder):
         # Said before the window (and its indexer thread) exists, so the exit is clean.
         print(f"lookalike: {os.path.abspath(folder)}: there is no folder or photo here. Check "
               "the path (is the drive connected?).", file=sys.stderr)
         return 2
-    settings = Settings.load()
-    window = MainWindow(settings)
+    target = os.path.abspath(folder) if folder else None
+    claim = single_instance.claim(paths.config_dir(), target)
+    if claim.handed_over:
+        print(f"Lookalike is already running; {handed_over_what(target)}.", file=sys.stderr)
+        return 0
+    if not claim.first:
+        from .cli import EXIT_APP_NOT_ANSWERING
+
+        print(claim.no_answer_message(single_instance.HANDOVER_TIMEOUT_S), file=sys.stderr)
+        return EXIT_APP_NOT_ANSWERING
+    try:
+        icon = paths.resources_dir() / "icons" / "lookalike.svg"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
+        style = paths.resources_dir() / "style" / "app.qss"
+        if style.is_file():  # small additions only; colours come from the system theme
+            app.setStyleSheet(style.read_text(encoding="utf-8"))
+        settings = Settings.load()
+        window = MainWindow(settings)
+        window.show()
+        open_argument(window, target)
+        if claim.server is not None:
+            claim.server.set_handler(lambda argument: handed_over(window, argument))
+        log.info("Lookalike started (data in %s)", paths.data_dir())
+        return app.exec()
+    finally:
+        claim.release()
+
+
+def open_argument(window, target: str | None) -> None:
+    """`lookalike FOLDER` adds the folder, `lookalike PHOTO` searches with the photo."""
+    if target and os.path.isdir(target):
+        window.add_folder(target)
+    elif target:
+        window.search_when_ready(target)
+
+
+def handed_over(window, target: str | None) -> None:
+    """A later start's argument: the window comes to the front, then takes it."""
+    from PySide6.QtCore import Qt
+
+    if window.isMinimized():
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     window.show()
-    if folder and os.path.isdir(folder):
-        window.add_folder(folder)
-    elif folder:
-        window.search_when_ready(os.path.abspath(folder))
-    log.info("Lookalike started (data in %s)", paths.data_dir())
-    return app.exec()
+    window.raise_()
+    window.activateWindow()
+    open_argument(window, target)
+
+
+def handed_over_what(target: str | None) -> str:
+    """The end of the note a later start prints."""
+    if target is None:
+        return "its window was brought to the front"
+    return f"the {'folder' if os.path.isdir(target) else 'photo'} was handed to it"
 
 
 if __name__ == "__main__":

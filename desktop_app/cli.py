@@ -41,6 +41,7 @@ EXIT_PARTIAL = 3  # finished, but some photos could not be read (see `lookalike 
 EXIT_MODEL = 4  # no usable model (missing, damaged, fails its self-test)
 EXIT_STORE = 5  # the library database cannot be opened or written (newer version, disk full)
 EXIT_MISSING_PART = 6  # an optional part is not installed (the desktop app, the trainer)
+EXIT_APP_NOT_ANSWERING = 7  # the desktop app already running on this library does not answer
 EXIT_INTERRUPTED = 130  # stopped with Ctrl-C; work done so far is kept, run again to resume
 
 EXIT_CODES = {
@@ -51,6 +52,7 @@ EXIT_CODES = {
     EXIT_MODEL: "no usable model (missing, damaged or failing its self-test)",
     EXIT_STORE: "the library database cannot be opened or written",
     EXIT_MISSING_PART: "an optional part (desktop app or trainer) is not installed",
+    EXIT_APP_NOT_ANSWERING: "the desktop app already running on this library did not answer",
     EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
 }
 
