@@ -21,32 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 from _common import header
-
-
-def build(db: Path, folder: Path, model_dir: Path, count: int) -> None:
-    from desktop_app.core.encoder import load_encoder
-    from desktop_app.core.library import PhotoLibrary
-    from desktop_app.core.store import Store
-
-    with Store(db) as store:
-        lib = PhotoLibrary(store, load_encoder(model_dir))
-        folder_id = store.insert_folder(str(folder))
-        codes = np.random.default_rng(0).integers(0, 256, size=(count, 6), dtype=np.uint8)
-        now = time.time()
-        with store.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO photos(id, path, folder_id, size, mtime, fingerprint, status, "
-                "width, height, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                ((i + 1, f"{folder}/{i // 1000:03d}/IMG_{i:06d}.jpg", folder_id, 3_000_000,
-                  now, f"{i:032x}", "ok", 4000, 3000, now) for i in range(count)))
-            conn.executemany("INSERT INTO codes(photo_id, model_id, code) VALUES (?,?,?)",
-                             ((i + 1, lib.model_id, codes[i].tobytes()) for i in range(count)))
+from open_library import build_library
 
 
 def timed(call, repeats: int, before=None) -> float:
@@ -70,7 +49,7 @@ def measure(count: int, repeats: int, duplicates: bool, work: Path) -> dict[str,
 
     model_dir = make_tiny_model(work / "model", bits=48)
     folder, db = work / "photos", work / "library.sqlite3"
-    build(db, folder, model_dir, count)
+    build_library(db, model_dir, count, str(folder))
     worker = IndexerWorker(str(model_dir), str(db))
     ms: dict[str, float] = {}
     start = time.perf_counter()

@@ -48,14 +48,16 @@ print(json.dumps({"imports": t1 - t0, "open_store": t2 - t1, "load_encoder": t3 
 """
 
 
-def build_library(db: Path, model_dir: Path, count: int) -> None:
+def build_library(db: Path, model_dir: Path, count: int, folder: str = "/bench/photos") -> None:
+    """A library file with `count` synthetic photo rows under `folder`, each with a random
+    48-bit code from the model in `model_dir` (also used by bench/library_scale.py)."""
     from desktop_app.core.encoder import load_encoder
     from desktop_app.core.library import PhotoLibrary
     from desktop_app.core.store import Store
 
     store = Store(db)
     lib = PhotoLibrary(store, load_encoder(model_dir))
-    folder_id = store.insert_folder("/bench/photos")
+    folder_id = store.insert_folder(folder)
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 256, size=(count, 6), dtype=np.uint8)
     now = time.time()
@@ -63,7 +65,7 @@ def build_library(db: Path, model_dir: Path, count: int) -> None:
         conn.executemany(
             "INSERT INTO photos(id, path, folder_id, size, mtime, fingerprint, status, width, "
             "height, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            ((i + 1, f"/bench/photos/{i // 1000:03d}/IMG_{i:06d}.jpg", folder_id, 3_000_000,
+            ((i + 1, f"{folder}/{i // 1000:03d}/IMG_{i:06d}.jpg", folder_id, 3_000_000,
               now, f"{i:032x}", "ok", 4000, 3000, now) for i in range(count)))
         conn.executemany("INSERT INTO codes(photo_id, model_id, code) VALUES (?,?,?)",
                          ((i + 1, lib.model_id, codes[i].tobytes()) for i in range(count)))
