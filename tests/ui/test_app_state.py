@@ -8,7 +8,7 @@ import shutil
 
 from photos import make_photo
 from tiny_model import make_tiny_model
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import app_main_until_indexed, wait_idle, wait_rows
 
 from desktop_app import paths
 from desktop_app.settings import Settings
@@ -153,29 +153,11 @@ def test_app_main_opens_the_window_on_a_folder_and_quits_cleanly(tmp_path, tiny_
     cannot share the test process's QApplication)."""
     import subprocess
     import sys
-    import textwrap
 
     Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
     folder = tmp_path / "photos"
     make_photo(folder / "a.jpg", "coffee", size=(120, 90))
-    code = textwrap.dedent(f"""
-        import sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from desktop_app import app
-        from desktop_app.ui.main_window import MainWindow
-        qt = QApplication([])
-        def close_when_indexed():
-            window = next(w for w in qt.topLevelWidgets() if isinstance(w, MainWindow))
-            if window.photos_model.rowCount() == 1:
-                print("title:", window.windowTitle())
-                window.close()
-                qt.quit()
-            else:
-                QTimer.singleShot(100, close_when_indexed)
-        QTimer.singleShot(100, close_when_indexed)
-        sys.exit(app.main({str(folder)!r}))
-    """)
+    code = app_main_until_indexed(folder, 'print("title:", window.windowTitle())')
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

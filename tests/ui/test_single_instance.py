@@ -12,6 +12,7 @@ import time
 
 import pytest
 from photos import make_photo
+from ui_helpers import app_main_until_indexed
 
 from desktop_app import app, paths, single_instance
 from desktop_app.settings import Settings
@@ -252,23 +253,7 @@ def test_a_lock_left_by_a_killed_app_does_not_block_a_new_start(tmp_path, tiny_m
     Settings(model_dir=str(tiny_model_dir), first_run_done=True).save()
     folder = tmp_path / "photos"
     make_photo(folder / "a.jpg", "coffee", size=(120, 90))
-    result = run_python(f"""
-        import sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from desktop_app import app
-        from desktop_app.ui.main_window import MainWindow
-        qt = QApplication([])
-        def close_when_indexed():
-            window = next(w for w in qt.topLevelWidgets() if isinstance(w, MainWindow))
-            if window.photos_model.rowCount() == 1:
-                window.close()
-                qt.quit()
-            else:
-                QTimer.singleShot(50, close_when_indexed)
-        QTimer.singleShot(50, close_when_indexed)
-        sys.exit(app.main({str(folder)!r}))
-    """)
+    result = run_python(app_main_until_indexed(folder))
     assert result.returncode == 0, result.stderr[-3000:]
     assert Settings.load().watched_folders == [str(folder)]
 

@@ -42,3 +42,27 @@ def use_own_trash(monkeypatch, folder: Path) -> Path:
     monkeypatch.setattr(plat_other, "HOMETRASH_B", os.fsencode(folder / "Trash"))
     monkeypatch.setattr(plat_other, "HOMETRASH", str(folder / "Trash"))
     return folder / "Trash"
+
+
+def app_main_until_indexed(folder: Path, before_close: str = "") -> str:
+    """Python code for a real process: app.main(folder) (`lookalike FOLDER`), its window
+    closed once one photo is in the grid; `before_close` runs then, with `window` in scope."""
+    return f"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from desktop_app import app
+from desktop_app.ui.main_window import MainWindow
+qt = QApplication([])
+def close_when_indexed():
+    window = next(w for w in qt.topLevelWidgets() if isinstance(w, MainWindow))
+    if window.photos_model.rowCount() == 1:
+        {before_close or "pass"}
+        window.close()
+        qt.quit()
+    else:
+        QTimer.singleShot(50, close_when_indexed)
+QTimer.singleShot(50, close_when_indexed)
+sys.exit(app.main({str(folder)!r}))
+"""
+
