@@ -144,7 +144,9 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     try:
-        if min_size is not None and image.format == "JPEG":
+        # MPO is a JPEG with more pictures after it (phones' Ultra HDR gain maps, 3D cameras):
+        # its first picture is an ordinary JPEG, and is decoded small the same way.
+        if min_size is not None and image.format in ("JPEG", "MPO"):
             # Orientation 5-8 swaps axes, so ask for the larger side in both directions.
             side = max(min_size)
             small = _decode_jpeg_small(data, image.mode, side)

@@ -82,6 +82,24 @@ def test_gray_and_cmyk_jpegs_decode_small_to_rgb(tmp_path):
         assert diff.mean() < 1.5, path.name
 
 
+def test_multi_picture_jpegs_are_draft_decoded_like_jpegs(tmp_path):
+    """Phones' Ultra HDR JPEGs (a gain map after the photo) and 3D/bracketed camera JPEGs are
+    MPO to Pillow: still JPEGs, decoded small, first picture, turned per EXIF."""
+    from photos import exif_bytes
+
+    upright = sample_image("astronaut").resize((2400, 1800))
+    path = tmp_path / "mpo.jpg"
+    upright.transpose(Image.Transpose.ROTATE_90).save(
+        path, "MPO", quality=90, exif=exif_bytes(6), save_all=True,
+        append_images=[Image.new("RGB", (1800, 2400), (0, 0, 255))])
+    assert Image.open(path).format == "MPO"
+    loaded = images.load_photo(path, min_size=(224, 224))
+    assert (loaded.width, loaded.height) == (2400, 1800)
+    assert loaded.image.size == (300, 225)  # DCT scaling 1/8, as for any JPEG
+    reference = upright.resize((300, 225), Image.Resampling.BOX)
+    assert np.abs(np.asarray(loaded.image, np.int16) - np.asarray(reference, np.int16)).mean() < 4
+
+
 def test_truncated_jpeg_is_refused_on_the_fast_path_too(photo_factory):
     path = photo_factory("t.jpg", "astronaut", size=(1600, 1200))
     path.write_bytes(path.read_bytes()[:20000])
