@@ -52,3 +52,16 @@ def make_photo(path: Path, name: str = "chelsea", fmt: str | None = None, orient
     image.save(buf, format=fmt, **kwargs)
     path.write_bytes(buf.getvalue())
     return path
+
+
+# How a camera stores a picture it shows upright under EXIF orientation 1-8: the inverse turn.
+_STORED_TURN = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_270}
+
+
+def stored_turned(upright: Image.Image, orientation: int) -> Image.Image:
+    """The pixels to store with EXIF `orientation` so that a viewer shows `upright`."""
+    turn = _STORED_TURN.get(orientation)
+    return upright.transpose(turn) if turn is not None else upright.copy()

@@ -130,7 +130,10 @@ class PhotoListModel(_ThumbnailRows):
             if old.path != photo.path:
                 self._row_of_path.pop(old.path, None)
                 self._row_of_path[photo.path] = row
-            if self._thumbnails is not None and (old.mtime, old.size) != (photo.mtime, photo.size):
+            # Another picture at this path now (the file changed, or this photo was renamed
+            # over another): the thumbnail kept for the path is stale.
+            if self._thumbnails is not None and (old.path, old.mtime, old.size) != (
+                    photo.path, photo.mtime, photo.size):
                 self._thumbnails.forget(photo.path)
             index = self.index(row)
             self.dataChanged.emit(index, index)
@@ -138,6 +141,8 @@ class PhotoListModel(_ThumbnailRows):
             first = len(self._photos)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for offset, photo in enumerate(new):
+                if self._thumbnails is not None:  # a path may have shown another photo before
+                    self._thumbnails.forget(photo.path)
                 self._photos.append(photo)
                 self._row_of_id[photo.id] = first + offset
                 self._row_of_path[photo.path] = first + offset
@@ -163,6 +168,8 @@ class PhotoListModel(_ThumbnailRows):
             for photo in self._photos[first:last + 1]:
                 self._row_of_id.pop(photo.id, None)
                 self._row_of_path.pop(photo.path, None)
+                if self._thumbnails is not None:  # a new photo may come to this path
+                    self._thumbnails.forget(photo.path)
             self.beginRemoveRows(QModelIndex(), first, last)
             del self._photos[first:last + 1]
             self.endRemoveRows()

@@ -141,6 +141,8 @@ class SearchController(QObject):
             self.message.emit("No model is installed, so photos cannot be searched yet.")
             return
         self._query = Query("file", path, pasted=image)
+        # Read afresh: the file may have changed since it was last dropped (same path).
+        self.thumbnails.forget(path)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
         self.rerun()
 
