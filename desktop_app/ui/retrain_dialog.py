@@ -4,6 +4,7 @@ current model before switching to it."""
 
 from __future__ import annotations
 
+import errno
 import html
 from pathlib import Path
 
@@ -55,6 +56,16 @@ def _is_gpu(device) -> bool:
     return isinstance(device, str) and device.strip().lower().startswith("cuda")
 
 
+def models_folder_problem(folder: Path, exc: OSError) -> str:
+    """One sentence: the folder, the cause and the remedy."""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        remedy = "Free some disk space there"
+    else:
+        remedy = f"Make {folder} writable"
+    return (f"Training cannot start: the new model goes in {folder}, which cannot be written "
+            f"to ({exc.strerror or exc}). {remedy}, then start training again.")
+
+
 class RetrainDialog(QDialog):
     switch_requested = Signal(str)  # the new model folder
 
@@ -71,6 +82,7 @@ class RetrainDialog(QDialog):
         self.new_card: ModelCard | None = None
         self._run_albums = ""  # the albums of the run in progress (or last run)
         self._inspected = ""  # the albums of the last look inside
+        self._cancelled = False  # the run in progress (or last run) was asked to stop
         self._build(albums_dir)
         self.process.inspected.connect(self._on_inspected)
         self.process.event.connect(self._on_event)
@@ -235,11 +247,16 @@ class RetrainDialog(QDialog):
             out = Path(previous)
         else:
             out = unfinished_runs.new_output_dir()
-            out.parent.mkdir(parents=True, exist_ok=True)
-            # Remembered before the trainer starts, so a run cut short in any way (cancel,
-            # failure, the app closed or killed) is continued the next time.
-            unfinished_runs.remember(albums, out)
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                # Remembered before the trainer starts, so a run cut short in any way (cancel,
+                # failure, the app closed or killed) is continued the next time.
+                unfinished_runs.remember(albums, out)
+            except OSError as exc:  # the trainer could not write its model there either
+                self.status_label.setText(models_folder_problem(out.parent, exc))
+                return
         self._run_albums = albums
+        self._cancelled = False
         self.new_model_dir = str(out)
         self.comparison.setVisible(False)
         self.switch_button.setVisible(False)
@@ -297,12 +314,14 @@ class RetrainDialog(QDialog):
     @Slot()
     def cancel(self) -> None:
         self.status_label.setText("Stopping the trainer (it saves a checkpoint first)…")
+        self._cancelled = True
         self.process.cancel()
 
     def reject(self) -> None:
         # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
         # leave the run going unseen, so the trainer stops (its checkpoint kept).
         if self.process.is_running():
+            self._cancelled = True
             self.process.cancel()
         super().reject()
 
@@ -355,7 +374,8 @@ class RetrainDialog(QDialog):
             self.progress_bar.setValue(1)
             self.new_model_dir = str(done.get("model_dir") or self.new_model_dir)
             self._show_comparison(done.get("evaluation") or {})
-        elif code == 130:
+        elif code == 130 or (self.process.crashed and self._cancelled):
+            # (killed: it did not stop within the grace time after Cancel)
             if self.new_model_dir and unfinished_runs.has_checkpoint(self.new_model_dir):
                 self.status_label.setText(
                     f"Training was cancelled. Its checkpoint was kept in {self.new_model_dir}; "
@@ -363,9 +383,19 @@ class RetrainDialog(QDialog):
             else:
                 self.status_label.setText("Training was cancelled before it saved a "
                                           "checkpoint; starting again begins from the start.")
+        elif self.process.crashed:
+            # Killed by a signal (out of memory, another program): its exit code is the
+            # signal's number, and the trainer had no chance to log anything.
+            kept = (f"Its last checkpoint was kept in {self.new_model_dir}: start training "
+                    "again with the same albums and code length to continue from it."
+                    if self.new_model_dir and unfinished_runs.has_checkpoint(self.new_model_dir)
+                    else "Start training again to begin anew.")
+            self.status_label.setText(
+                "<b>The trainer was stopped from outside</b> (killed by the system, for "
+                f"example when memory ran out, or by another program). {html.escape(kept)}")
         elif "failed" not in self.status_label.text():
             self.status_label.setText(f"The trainer stopped with exit code {code}; see the log "
-                                      "above for what went wrong.")
+                                      "below for what went wrong.")
 
     def _show_comparison(self, evaluation: dict) -> None:
         try:

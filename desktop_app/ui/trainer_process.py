@@ -59,6 +59,7 @@ class TrainerProcess(QObject):
         self._buffer = b""
         self._done: dict | None = None
         self._error: str | None = None
+        self._crashed = False
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.setInterval(CANCEL_GRACE_MS)
@@ -68,6 +69,12 @@ class TrainerProcess(QObject):
     def mode(self) -> str:
         """"inspect" or "run": what the process started last does."""
         return self._mode
+
+    @property
+    def crashed(self) -> bool:
+        """The process that finished last was killed by a signal (SIGKILL: out of memory, ended
+        by another program...): its exit code then says nothing about why."""
+        return self._crashed
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
@@ -105,6 +112,7 @@ class TrainerProcess(QObject):
             self.failed.emit("The trainer is already running; cancel it first.")
             return
         self._mode, self._buffer, self._done, self._error = mode, b"", None, None
+        self._crashed = False
         proc = QProcess(self)
         proc.setProgram(self.python)
         proc.setArguments(args)
@@ -165,6 +173,7 @@ class TrainerProcess(QObject):
     @Slot(int, QProcess.ExitStatus)
     def _on_finished(self, code: int, status) -> None:
         self._kill_timer.stop()
+        self._crashed = status == QProcess.ExitStatus.CrashExit
         self._on_stdout()
         if self._mode == "inspect":
             self._finish_inspect(code)

@@ -71,9 +71,15 @@ def remember(albums: str, out_dir: str | os.PathLike) -> None:
 
 
 def forget(albums: str) -> None:
+    """Never raises: a finished run still remembered does no harm (it is not resumable, so the
+    next start makes a new folder), where raising would hide the model just trained."""
     runs = load()
     if runs.pop(albums_key(albums), None) is not None:
-        _save(runs)
+        try:
+            _save(runs)
+        except OSError as exc:
+            log.warning("%s: cannot forget the finished training of %s (%s)", runs_path(),
+                        albums, exc)
 
 
 def new_output_dir() -> Path:

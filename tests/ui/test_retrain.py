@@ -4,8 +4,11 @@ cancelling, and (slow) a real tiny training run."""
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
+import os
+import signal
 import stat
 import sys
 import textwrap
@@ -470,3 +473,86 @@ def test_albums_where_no_photo_can_be_read_say_so_and_what_to_do(qtbot, tmp_path
     assert "No photo" in text and str(root) in text and "2 photo files" in text
     assert "one sub-folder per album" in text
     assert not dialog.start_button.isEnabled()
+
+
+def test_a_trainer_killed_from_outside_says_so_and_can_continue(qtbot, tmp_path, albums):
+    """SIGKILL (out of memory, another program) used to read "stopped with exit code 9; see the
+    log above", with nothing in the log (below) and no word of the checkpoint kept."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000):
+        os.kill(dialog.process._proc.processId(), signal.SIGKILL)
+    text = dialog.status_label.text()
+    assert "stopped from outside" in text and "exit code" not in text
+    assert f"checkpoint was kept in {dialog.new_model_dir}" in text
+    assert dialog.start_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000) as done:
+        dialog.start()
+    assert done.args[0] == 0 and "resumed from" in dialog.log_view.toPlainText()
+
+
+def test_a_trainer_killed_after_cancel_reads_as_cancelled(qtbot, tmp_path, albums):
+    python = stand_in_trainer(tmp_path, """
+        import json, signal, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stuck: killed after the grace time
+        print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
+              flush=True)
+        time.sleep(60)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.process._kill_timer.setInterval(300)
+    dialog.start()
+    qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000):
+        dialog.cancel_button.click()
+    start_and_cancel_status = dialog.status_label.text()
+    assert "Training was cancelled" in start_and_cancel_status
+    assert "from outside" not in start_and_cancel_status
+
+
+def test_an_unwritable_models_folder_is_said_before_the_trainer_starts(qtbot, tmp_path, albums,
+                                                                      monkeypatch):
+    """It raised PermissionError out of Start (a "Something went wrong" box, nothing else)."""
+    def read_only(path, text):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(unfinished_runs, "write_text_atomic", read_only)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=resuming_trainer(tmp_path))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    text = dialog.status_label.text()
+    models = unfinished_runs.runs_path().parent
+    assert f"Make {models} writable" in text and "Permission denied" in text
+    assert not dialog.process.is_running() and not dialog.cancel_button.isEnabled()
+
+
+def test_a_finished_run_is_shown_even_when_it_cannot_be_forgotten(qtbot, tmp_path, albums,
+                                                                  monkeypatch):
+    other = tmp_path / "other-run"
+    (other / "training").mkdir(parents=True)
+    (other / "training" / "checkpoint.pt").write_bytes(b"state")  # kept: forgetting rewrites
+    unfinished_runs.remember(str(tmp_path / "other-albums"), other)
+    python = stand_in_trainer(tmp_path, f"""
+        import json
+        print(json.dumps({{"event": "done", "model_dir": {str(make_tiny_model(
+            tmp_path / "new", bits=32))!r}, "evaluation": {{"bits": 32}}}}), flush=True)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+
+    def disk_full(path, text):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    answer_question("Keep", [])
+    with qtbot.waitSignal(dialog.process.finished, timeout=10000):
+        dialog.start()
+        monkeypatch.setattr(unfinished_runs, "write_text_atomic", disk_full)
+    assert dialog.switch_button.isVisible()
+    assert "Training finished" in dialog.status_label.text()
