@@ -678,8 +678,9 @@ class MainWindow(QMainWindow):
         if dialog is None:  # one dialog: two could train into the same run folder at once
             dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
             dialog.switch_requested.connect(self.switch_model)
-            dialog.albums_edit.editingFinished.connect(
-                lambda: setattr(self.settings, "last_albums_dir", dialog.albums_edit.text()))
+            # textChanged, not editingFinished: a folder chosen with Browse… counts too.
+            dialog.albums_edit.textChanged.connect(
+                lambda text: setattr(self.settings, "last_albums_dir", text))
             self.retrain_dialog = dialog
         dialog.current_card = self.card  # compared with the model in use now
         dialog.show()

@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 from photos import make_photo
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from tiny_model import make_tiny_model
 
 from desktop_app.install_hint import train_install_hint
+from desktop_app.settings import Settings
 from desktop_app.ui import unfinished_runs
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.trainer_process import Readiness, trainer_readiness
@@ -556,3 +557,15 @@ def test_a_finished_run_is_shown_even_when_it_cannot_be_forgotten(qtbot, tmp_pat
         monkeypatch.setattr(unfinished_runs, "write_text_atomic", disk_full)
     assert dialog.switch_button.isVisible()
     assert "Training finished" in dialog.status_label.text()
+
+
+def test_albums_chosen_with_browse_are_remembered(qtbot, make_window, tmp_path, albums,
+                                                  monkeypatch):
+    """The folder was saved only when the text field was edited by hand."""
+    window = make_window()
+    dialog = window.open_retrain()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(albums))
+    dialog._browse()
+    window.close()  # saves the settings, as quitting does
+    assert Settings.load().last_albums_dir == str(albums)
+
