@@ -305,9 +305,12 @@ def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
             reporter.error(missing_package_message(exc))
             return EXIT_ERROR
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
-            reporter.error(str(LookalikeError(exc.filename, f"the disk is full ({exc.strerror})",
-                                              "Free some space there and run the same command "
-                                              "again: what was saved so far is kept")))
+            # A write that names no file (numpy, torch) still happened in the run's folder.
+            where = exc.filename or getattr(args, "out", None) or getattr(args, "run_dir", None)
+            reporter.error(str(LookalikeError(where, f"the disk is full ({exc.strerror})",
+                                              "Free some space there and start again (the "
+                                              "same command, or Start training in the app): "
+                                              "what was saved so far is kept")))
             return EXIT_ERROR
         logging.getLogger(__name__).debug("failure", exc_info=True)
         reporter.error(str(exc) if isinstance(exc, ExportError) else

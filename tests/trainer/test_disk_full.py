@@ -52,3 +52,22 @@ def test_a_full_disk_while_exporting_keeps_the_previous_model(albums, tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == ["model.json", "model.onnx", "training"]
     assert {name: (out / name).read_bytes() for name in before} == before
     load_encoder(out, providers=["CPUExecutionProvider"])
+
+
+def test_a_full_disk_error_that_names_no_file_names_the_output_folder(albums, tmp_path, capsys,
+                                                                      monkeypatch):
+    """Some writers (numpy, torch) raise ENOSPC without a file name: the message named nothing."""
+    import errno
+
+    from trainer import pipeline
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pipeline, "run_train", full)
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 1
+    error = last_event(capsys.readouterr().out)
+    assert error["message"].startswith(f"{out}: the disk is full (No space left on device)")
+    assert "Free some space there" in error["message"]
+
