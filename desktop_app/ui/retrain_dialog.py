@@ -229,6 +229,12 @@ class RetrainDialog(QDialog):
         if not enough:
             text += (" Training needs at least two albums with a few photos each; add more "
                      "albums or photos, then look again.")
+        previous = unfinished_runs.load().get(unfinished_runs.albums_key(self._inspected))
+        if enough and previous and unfinished_runs.resumable(previous) and \
+                unfinished_runs.has_checkpoint(previous):
+            # Said now, not only once Start is pressed: the user may rather begin anew.
+            text += (f" An unfinished training of these albums is kept in "
+                     f"{html.escape(previous)}: <i>Start training</i> continues it.")
         self.found_label.setText(text)
         self.start_button.setEnabled(enough and self.readiness.can_train)
 

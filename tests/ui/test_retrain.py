@@ -569,3 +569,15 @@ def test_albums_chosen_with_browse_are_remembered(qtbot, make_window, tmp_path, 
     window.close()  # saves the settings, as quitting does
     assert Settings.load().last_albums_dir == str(albums)
 
+
+def test_looking_inside_says_an_unfinished_run_will_be_continued(qtbot, albums):
+    """It was said only once Start was pressed ("Continuing the unfinished training in ...")."""
+    out = unfinished_runs.new_output_dir()
+    (out / "training").mkdir(parents=True)
+    (out / "training" / "checkpoint.pt").write_bytes(b"a checkpoint")
+    unfinished_runs.remember(str(albums), out)
+    dialog = looked_inside(qtbot, albums)
+    text = dialog.found_label.text()
+    assert f"An unfinished training of these albums is kept in {out}" in text
+    assert "continues it" in text
+
