@@ -181,6 +181,17 @@ RESUMING_TRAINER = """
 """
 
 
+def waiting_trainer(tmp_path, on_sigterm: str) -> str:
+    """A stand-in trainer that says it started, then waits; `on_sigterm`: its SIGTERM handler."""
+    return stand_in_trainer(tmp_path, f"""
+        import json, signal, sys, time
+        signal.signal(signal.SIGTERM, {on_sigterm})
+        print(json.dumps({{"event": "start", "photos": 12, "labels": 3, "device": "cpu"}}),
+              flush=True)
+        time.sleep(60)
+    """)
+
+
 def resuming_trainer(tmp_path, device: str = "cpu") -> str:
     return stand_in_trainer(tmp_path, RESUMING_TRAINER.replace("DEVICE", repr(device)))
 
@@ -238,13 +249,7 @@ def test_looking_inside_during_a_run_leaves_cancel_working(qtbot, tmp_path, albu
 
 
 def test_cancel_before_a_checkpoint_does_not_promise_one(qtbot, tmp_path, albums):
-    python = stand_in_trainer(tmp_path, """
-        import json, signal, sys, time
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-        print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
-              flush=True)
-        time.sleep(60)
-    """)
+    python = waiting_trainer(tmp_path, "lambda *_: sys.exit(130)")
     dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -433,13 +438,7 @@ def test_closing_the_window_lets_a_running_trainer_save_its_checkpoint(qtbot, ma
 
 
 def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_path, albums):
-    python = stand_in_trainer(tmp_path, """
-        import json, signal, sys, time
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
-        print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
-              flush=True)
-        time.sleep(60)
-    """)
+    python = waiting_trainer(tmp_path, "lambda *_: sys.exit(130)")
     window = make_window()
     dialog = retraining_from_the_window(qtbot, window, python, albums)
     # Pressing "Retrain on my albums…" again must not offer a second, concurrent run (it would
@@ -496,13 +495,7 @@ def test_a_trainer_killed_from_outside_says_so_and_can_continue(qtbot, tmp_path,
 
 
 def test_a_trainer_killed_after_cancel_reads_as_cancelled(qtbot, tmp_path, albums):
-    python = stand_in_trainer(tmp_path, """
-        import json, signal, time
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stuck: killed after the grace time
-        print(json.dumps({"event": "start", "photos": 12, "labels": 3, "device": "cpu"}),
-              flush=True)
-        time.sleep(60)
-    """)
+    python = waiting_trainer(tmp_path, "signal.SIG_IGN")  # stuck: killed after the grace time
     dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
     qtbot.addWidget(dialog)
     dialog.show()

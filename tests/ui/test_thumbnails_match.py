@@ -145,16 +145,26 @@ def test_every_kind_of_photo_is_shown_upright_and_searched_as_shown(qtbot, make_
         assert int(hamming_distances(upright, codes[name][None])[0]) <= 4, name
 
 
+def two_photos(folder, first: str, second: str):
+    """a.jpg and b.jpg in `folder`: two sample pictures, 300x200."""
+    return (make_photo(folder / "a.jpg", first, size=(300, 200)),
+            make_photo(folder / "b.jpg", second, size=(300, 200)))
+
+
+def window_on(qtbot, make_window, folder, rows: int):
+    """A window with `folder` added and its `rows` photos indexed."""
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, rows)
+    wait_idle(qtbot, window)
+    return window
+
+
 def test_an_edited_photo_gets_a_new_thumbnail_not_the_cached_one(qtbot, make_window, tmp_path):
     from desktop_app.ui.thumbnails import ThumbnailCache
 
-    folder = tmp_path / "library"
-    photo = make_photo(folder / "a.jpg", "chelsea", size=(300, 200))
-    make_photo(folder / "b.jpg", "rocket", size=(300, 200))
-    window = make_window()
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 2)
-    wait_idle(qtbot, window)
+    photo, _ = two_photos(tmp_path / "library", "chelsea", "rocket")
+    window = window_on(qtbot, make_window, photo.parent, 2)
     thumbnail_of(qtbot, window, photo)
     before = os.stat(photo).st_mtime_ns
     make_photo(photo, "coffee", size=(300, 200))  # edited in place: new content, new mtime
@@ -174,17 +184,12 @@ def test_an_edited_photo_gets_a_new_thumbnail_not_the_cached_one(qtbot, make_win
     again.shutdown()
 
 
-# The grid and the results header take thumbnails from ThumbnailCache's memory, keyed by path;
-# only PhotoListModel.upsert's "same photo id, new mtime or size" drops one (forget). A path
-# that comes to hold another photo keeps showing the old picture while the new one is searched.
+# The grid and the results header take thumbnails from ThumbnailCache's memory, keyed by path.
+# A path that came to hold another photo kept showing the old picture while the new one was
+# searched (only "same photo id, new mtime or size" dropped it); these check that it does not.
 def test_a_photo_renamed_over_another_shows_its_own_thumbnail(qtbot, make_window, tmp_path):
-    folder = tmp_path / "library"
-    cat = make_photo(folder / "a.jpg", "chelsea", size=(300, 200))
-    coffee = make_photo(folder / "b.jpg", "coffee", size=(300, 200))
-    window = make_window()
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 2)
-    wait_idle(qtbot, window)
+    cat, coffee = two_photos(tmp_path / "library", "chelsea", "coffee")
+    window = window_on(qtbot, make_window, cat.parent, 2)
     thumbnail_of(qtbot, window, cat)
     os.replace(coffee, cat)  # `mv b.jpg a.jpg`: the library sees coffee move onto a.jpg
     qtbot.waitUntil(lambda: window.photos_model.rowCount() == 1
@@ -193,13 +198,8 @@ def test_a_photo_renamed_over_another_shows_its_own_thumbnail(qtbot, make_window
 
 
 def test_a_photo_deleted_then_replaced_shows_the_new_thumbnail(qtbot, make_window, tmp_path):
-    folder = tmp_path / "library"
-    photo = make_photo(folder / "a.jpg", "chelsea", size=(300, 200))
-    make_photo(folder / "b.jpg", "rocket", size=(300, 200))
-    window = make_window()
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 2)
-    wait_idle(qtbot, window)
+    photo, _ = two_photos(tmp_path / "library", "chelsea", "rocket")
+    window = window_on(qtbot, make_window, photo.parent, 2)
     thumbnail_of(qtbot, window, photo)
     photo.unlink()
     wait_rows(qtbot, window, 1)
