@@ -105,6 +105,7 @@ class RetrainDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.inspect_button = QPushButton("Look inside")
         self.inspect_button.clicked.connect(self.inspect)
+        self.albums_edit.textChanged.connect(self._albums_edited)
         row.addWidget(self.albums_edit, 1)
         row.addWidget(browse)
         row.addWidget(self.inspect_button)
@@ -358,12 +359,25 @@ class RetrainDialog(QDialog):
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
 
+    def _albums_unchanged(self) -> bool:
+        """Start trains the albums Look inside found (or the last run trained): not others
+        typed in since."""
+        text = self.albums_edit.text().strip()
+        return bool(text) and text in (self._inspected, self._run_albums)
+
+    @Slot(str)
+    def _albums_edited(self, _text: str) -> None:
+        if not self.process.is_running() and not self._albums_unchanged():
+            self.start_button.setEnabled(False)
+            self.found_label.setText("Press <i>Look inside</i> to check these albums before "
+                                     "training.")
+
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         if self.process.mode == "run":
             # The trainer could not start (found by the look inside, gone now...): the albums
             # found stay on screen, and Start can be pressed again, as after any other run.
-            self.start_button.setEnabled(self.readiness.can_train)
+            self.start_button.setEnabled(self.readiness.can_train and self._albums_unchanged())
         else:
             self.found_label.setText(message)
         self.status_label.setText(message)
@@ -373,7 +387,7 @@ class RetrainDialog(QDialog):
     @Slot(int, object)
     def _on_finished(self, code: int, done: dict | None) -> None:
         self.cancel_button.setEnabled(False)
-        self.start_button.setEnabled(self.readiness.can_train)
+        self.start_button.setEnabled(self.readiness.can_train and self._albums_unchanged())
         self.progress_bar.setRange(0, 1)
         if code == 0 and done:
             unfinished_runs.forget(self._run_albums)  # finished: nothing left to continue

@@ -574,3 +574,19 @@ def test_looking_inside_says_an_unfinished_run_will_be_continued(qtbot, albums):
     assert f"An unfinished training of these albums is kept in {out}" in text
     assert "continues it" in text
 
+
+def test_albums_typed_in_after_looking_inside_must_be_looked_at_before_training(qtbot, albums,
+                                                                             tmp_path):
+    """Start stayed enabled for the albums found before, and trained the new path unchecked."""
+    dialog = looked_inside(qtbot, albums)
+    assert dialog.start_button.isEnabled()
+    dialog.albums_edit.setText(str(tmp_path / "nope"))
+    assert not dialog.start_button.isEnabled()
+    assert "Look inside" in dialog.found_label.text()
+    dialog.albums_edit.setText("")
+    assert not dialog.start_button.isEnabled()
+    dialog.albums_edit.setText(str(albums))  # back to what was looked at
+    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
+        dialog.inspect_button.click()
+    assert dialog.start_button.isEnabled()
+
