@@ -12,6 +12,7 @@ import errno
 import html
 import logging
 import os
+import time
 from collections import deque
 from pathlib import Path
 
@@ -57,6 +58,8 @@ from .trainer_process import TrainerProcess
 from .workers import IndexerWorker, model_folder_missing
 
 log = logging.getLogger(__name__)
+# How long a notice (tell) stays in the status bar before a routine job summary may replace it.
+NOTICE_HOLD_S = 8.0
 
 ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms with layout)
 
@@ -88,6 +91,7 @@ class MainWindow(QMainWindow):
         self._pending_drop: QMimeData | None = None  # dropped or pasted before that
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
+        self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         self.retrain_dialog = None  # made on first use, then shown again
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
         self.tasks = TaskRunner(threads=1, parent=self)
@@ -472,6 +476,11 @@ class MainWindow(QMainWindow):
             text += f". {others[0]}"
             if len(others) > 1:
                 text += f" (and {len(others) - 1} more problem(s), listed in the log)"
+        if not report.errors and time.monotonic() < self._notice_until:
+            # A notice told a moment ago (a damaged settings file, a model switch continued)
+            # would be gone before it could be read; this summary has nothing wrong to say.
+            log.info("%s", text)
+            return
         self.statusBar().showMessage(text, 15000)
 
     @Slot(str, object)
@@ -512,6 +521,7 @@ class MainWindow(QMainWindow):
     def tell(self, message: str) -> None:
         log.info("%s", message)
         self.statusBar().showMessage(message, 20000)
+        self._notice_until = time.monotonic() + NOTICE_HOLD_S
 
     @Slot(str, bool)
     def add_folder(self, folder: str, polling: bool = False) -> None:

@@ -334,3 +334,18 @@ def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make
     window.thumbnails.pixmap(renamed)  # asked for, as a repaint would
     qtbot.waitUntil(lambda: window.thumbnails.pixmap(renamed) is not None, timeout=20000)
     assert not window.thumbnails.is_broken(renamed)
+
+
+def test_a_notice_is_not_replaced_at_once_by_a_routine_summary(qtbot, make_window):
+    """A notice told at start (a damaged settings file, a model switch continued) was replaced
+    within milliseconds by the first indexing summary ("0 added, ... 6 unchanged")."""
+    from desktop_app.core.records import IndexReport
+
+    window = make_window()
+    wait_idle(qtbot, window)
+    window.tell("Something the user should read.")
+    window._on_finished_job("Indexing /photos", IndexReport(unchanged=6))
+    assert window.statusBar().currentMessage() == "Something the user should read."
+    trouble = IndexReport(errors=[("/photos", "/photos: the folder disappeared.")])
+    window._on_finished_job("Indexing /photos", trouble)  # something wrong: said at once
+    assert "the folder disappeared" in window.statusBar().currentMessage()
