@@ -114,6 +114,13 @@ class DuplicatesPanel(QWidget):
         self.status.setText(f"{len(groups)} group(s) of near-identical photos." if groups
                             else "No near-identical photos at this distance.")
 
+    def drop_gone(self, paths: list[str]) -> None:
+        """Photos that left the library (deleted or moved by another program): out of their
+        groups, as if trashed here, so a group never offers a file that is not there."""
+        shown = [path for path in paths if path in self._items]
+        if shown:
+            self._remove_photos(shown)
+
     def _remove_photos(self, paths: list[str]) -> None:
         """Take photos out of their groups. A group left with fewer than two is no duplicate any
         more, so it goes; the others are numbered again and show their new counts. The groups

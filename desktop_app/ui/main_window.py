@@ -419,7 +419,9 @@ class MainWindow(QMainWindow):
             if kind == "upsert":
                 self.photos_model.upsert(items)
             else:
+                gone = [photo.path for photo in map(self.photos_model.photo, items) if photo]
                 self.photos_model.remove_ids(items)
+                self.duplicates_panel.drop_gone(gone)
             self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
         if not self._row_updates:
             self._row_timer.stop()

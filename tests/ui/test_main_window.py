@@ -155,6 +155,24 @@ def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_phot
     wait_rows(qtbot, window, 6)
 
 
+def test_the_duplicate_groups_follow_a_photo_deleted_by_another_program(qtbot, make_window,
+                                                                       library_photos):
+    """The groups kept offering a file deleted outside the app until Find duplicates was
+    pressed again."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    panel = window.duplicates_panel
+    panel.distance_spin.setValue(3)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
+        qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
+    assert len(panel.groups_shown()) == 1
+    os.remove(library_photos / "chelsea-small.jpg")  # the watcher sees it go
+    wait_rows(qtbot, window, 5)
+    qtbot.waitUntil(lambda: panel.groups_shown() == [], timeout=5000)  # one left: no group
+
+
 def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make_window,
                                                                      library_photos):
     (library_photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
