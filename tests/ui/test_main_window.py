@@ -127,10 +127,8 @@ def test_a_dropped_photo_from_outside_gives_results_and_is_not_added(qtbot, make
     assert window.photos_model.rowCount() == 6
 
 
-def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_photos, tmp_path,
-                                                monkeypatch):
-    use_own_trash(monkeypatch, tmp_path / "xdg")
-    window = make_window()
+def duplicates_found(qtbot, window, library_photos):
+    """The library photos indexed, and Find duplicates pressed at distance 3."""
     window.add_folder(str(library_photos))
     wait_rows(qtbot, window, 6)
     qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
@@ -138,6 +136,14 @@ def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_phot
     panel.distance_spin.setValue(3)
     with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
         qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
+    return panel
+
+
+def test_duplicates_view_groups_the_near_copies(qtbot, make_window, library_photos, tmp_path,
+                                                monkeypatch):
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
     (group,) = panel.groups_shown()
     assert sorted(group) == [str(library_photos / "chelsea-small.jpg"),
                              str(library_photos / "chelsea.jpg")]
@@ -160,13 +166,7 @@ def test_the_duplicate_groups_follow_a_photo_deleted_by_another_program(qtbot, m
     """The groups kept offering a file deleted outside the app until Find duplicates was
     pressed again."""
     window = make_window()
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
-    panel = window.duplicates_panel
-    panel.distance_spin.setValue(3)
-    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
-        qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
+    panel = duplicates_found(qtbot, window, library_photos)
     assert len(panel.groups_shown()) == 1
     os.remove(library_photos / "chelsea-small.jpg")  # the watcher sees it go
     wait_rows(qtbot, window, 5)
