@@ -22,7 +22,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QObject
@@ -251,7 +251,7 @@ class Claim:
     lock: InstanceLock | None = None
     server: InstanceServer | None = None
     lock_path: Path | None = None
-    owner_pid: int | None = field(default=None)
+    owner_pid: int | None = None
 
     def no_answer_message(self, timeout: float) -> str:
         owner = f" (process {self.owner_pid})" if self.owner_pid else ""

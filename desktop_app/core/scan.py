@@ -181,7 +181,7 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             if not is_photo(path):
                 # is_dir() is False for a broken link, which may be a folder link to a drive
                 # that is unplugged: keep what was indexed through it.
-                if os.path.islink(path) and not os.path.exists(path):
+                if entry.is_symlink() and not os.path.exists(path):  # is_symlink: no syscall
                     result.link_target_missing(path)
                 continue
             found = stat_entry(path)

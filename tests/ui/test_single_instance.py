@@ -49,7 +49,7 @@ def start_python(code: str) -> subprocess.Popen:
 
 
 # -- the message ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("argument", [None, "/home/me/Pictures", "/tmp/a\nb c.jpg", NOT_UTF8,
+@pytest.mark.parametrize("argument", [None, "/photos/Pictures", "/photos/a\nb c.jpg", NOT_UTF8,
                                       "C:\\Users\\me\\Été.heic"])
 def test_a_request_decodes_to_what_was_encoded(argument):
     frame = encode_request(argument)
