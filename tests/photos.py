@@ -4,6 +4,8 @@ download), written as JPEG with EXIF, PNG, HEIC..., plus edited copies."""
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +67,35 @@ def stored_turned(upright: Image.Image, orientation: int) -> Image.Image:
     """The pixels to store with EXIF `orientation` so that a viewer shows `upright`."""
     turn = _STORED_TURN.get(orientation)
     return upright.transpose(turn) if turn is not None else upright.copy()
+
+
+def pad_to_same_size(*jpegs: Path) -> int:
+    """Give JPEG files one size by appending zero bytes to the smaller ones (decoders stop at
+    the end-of-image marker), so one can be rewritten over another keeping the file's size.
+    Returns the size."""
+    size = max(Path(p).stat().st_size for p in jpegs)
+    for p in jpegs:
+        with open(p, "ab") as f:
+            f.write(b"\0" * (size - Path(p).stat().st_size))
+    return size
+
+
+def rewrite_keeping_size_and_time(path: Path, data: bytes) -> None:
+    """Write `data` over `path` in place and set its times back, as exiftool -P, `cp -p` or
+    `touch -r` do: only the inode change time tells that the file changed."""
+    before = os.stat(path)
+    assert len(data) == before.st_size
+    wait_past_change_time(path)
+    with open(path, "r+b") as f:
+        f.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert after.st_ctime_ns != before.st_ctime_ns
+
+
+def wait_past_change_time(path: Path) -> None:
+    """File times come from a clock that ticks once a jiffy (up to 10 ms): wait until a change
+    made now gets a later change time than the file has."""
+    while time.time_ns() < os.stat(path).st_ctime_ns + 20_000_000:
+        time.sleep(0.005)

@@ -1,10 +1,12 @@
 """PhotoLibrary: index folders into codes, keep the index true to the disk, answer searches.
 
-Indexing is a reconcile (mark and sweep): walk the folder, skip files whose size and mtime are
-unchanged, read the rest (fingerprint first: content that already has codes is a move, rename or
-copy and is not decoded or encoded again), encode new content in batches, record failures per
-file, then remove records of files that are gone. Writes are committed in transactions of many
-rows, so stopping or crashing loses at most the last uncommitted batch, and running again resumes.
+Indexing is a reconcile (mark and sweep): walk the folder, skip files whose size, mtime and
+inode change time are unchanged (scan.change_time: a rewrite that keeps size and mtime still
+changes it), read the rest (fingerprint first: content that already has codes is a move, rename,
+copy or the same file touched, and is not decoded or encoded again), encode new content in
+batches, record failures per file, then remove records of files that are gone. Writes are
+committed in transactions of many rows, so stopping or crashing loses at most the last
+uncommitted batch, and running again resumes.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class _Row:
     folder_id: int
     size: int
     mtime: float
+    ctime_ns: int | None  # None: not known (indexed before it was kept, or on Windows)
     status: str
     fingerprint: str | None
     has_code: bool
@@ -424,12 +427,13 @@ class PhotoLibrary:
                                progress, should_stop)
 
     def _rows(self, where: str, params=()) -> dict[str, _Row]:
-        sql = ("SELECT p.id, p.path, p.folder_id, p.size, p.mtime, p.status, p.fingerprint, "
+        sql = ("SELECT p.id, p.path, p.folder_id, p.size, p.mtime, p.ctime_ns, p.status, "
+               "p.fingerprint, "
                "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
                f"FROM photos p {where}")
         found = self.store.query(sql, (self.model_id, *params))
-        return {decode_path(r[1]): _Row(r[0], decode_path(r[1]), r[2], r[3], r[4], r[5], r[6],
-                                        bool(r[7])) for r in found}
+        return {decode_path(r[1]): _Row(r[0], decode_path(r[1]), *r[2:8], bool(r[8]))
+                for r in found}
 
     def _rows_under(self, path: str) -> dict[str, _Row]:
         prefix = path.rstrip(os.sep) + os.sep
@@ -478,15 +482,17 @@ class PhotoLibrary:
 
         vanished = {p: r for p, r in rows.items()
                     if p not in seen and scan is not None and scan.covers(p)}
+        writer = _Writer(self.store)
         work: list[FileEntry] = []
         for entry in entries:
             row = rows.get(entry.path)
-            # A failed photo whose bytes were never read (no fingerprint: permission denied, an
-            # I/O error) is tried again: giving access back changes neither size nor mtime.
-            if (row is not None and row.size == entry.size and row.mtime == entry.mtime
-                    and (row.has_code or (row.status == STATUS_FAILED and not retry_failed
-                                          and row.fingerprint is not None))):
+            if _unchanged(row, entry, retry_failed):
                 report.unchanged += 1
+                if row.ctime_ns is None and entry.ctime_ns is not None:
+                    # Indexed before change times were kept: trusted on size and mtime, as
+                    # then (reading a whole library again after an upgrade would take hours).
+                    writer.note_change_time(row.id, entry.ctime_ns)
+                    writer.maybe_flush()
             else:
                 work.append(entry)
         # fingerprint -> photo ids with codes from this model: all of them now, or (few files)
@@ -494,7 +500,6 @@ class PhotoLibrary:
         one_by_one = len(work) <= LOOK_UP_CONTENT_UP_TO
         known = {} if one_by_one else self._known_content()
         vanished_ids = {r.id: p for p, r in vanished.items()}
-        writer = _Writer(self.store)
         batch: list[Prepared] = []
         total, done = len(work), 0
         _tell(progress, 0, total)
@@ -516,10 +521,13 @@ class PhotoLibrary:
                     report.added += 1
             batch.clear()
 
-        # One by one, nothing is known before reading (and `known` fills up meanwhile).
-        skip_decoding = () if one_by_one else known
-        results = ordered_map(lambda e: prepare(e, self.encoder.card.input, skip_decoding), work,
-                              self.decode_threads, window=self._window())
+        # One by one, nothing is known before reading (and `known` fills up meanwhile) but each
+        # file's own record: one only renamed back, chmod-ed or touched is not decoded either.
+        def skip_decoding(entry: FileEntry):
+            return known if not one_by_one else _own_content(rows.get(entry.path))
+
+        results = ordered_map(lambda e: prepare(e, self.encoder.card.input, skip_decoding(e)),
+                              work, self.decode_threads, window=self._window())
         try:
             for prepared in results:
                 path = prepared.entry.path
@@ -627,7 +635,8 @@ class PhotoLibrary:
     def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
                      vanished: dict[str, _Row], vanished_ids: dict[int, str],
                      writer: _Writer, folder_id: int, report: IndexReport) -> None:
-        """Content that already has codes: the same file touched, a move/rename, or a copy."""
+        """Content that already has codes: the same file touched (or only its change time is
+        new: chmod, renamed back), a move/rename, or a copy."""
         fp = prepared.fingerprint
         if row is not None and row.fingerprint == fp and row.has_code:
             writer.upsert_photo(prepared, folder_id, STATUS_OK, None, keep_size=True)
@@ -784,8 +793,25 @@ class _Coverage:
 
 
 def _photo(row: tuple) -> Photo:
-    pid, path, folder_id, size, mtime, width, height, status, error, _fp = row
-    return Photo(pid, path, folder_id, size, mtime, width, height, status, error)
+    return Photo(*row[:-1])  # all but the fingerprint (Store.PHOTO_COLUMNS)
+
+
+def _unchanged(row: _Row | None, entry: FileEntry, retry_failed: bool) -> bool:
+    """May the file be skipped? Same size, mtime and change time (where both are known) as its
+    record, and the record is done: it has a code, or the file failed on content it read."""
+    if row is None or row.size != entry.size or row.mtime != entry.mtime:
+        return False
+    if None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
+        return False  # rewritten in place, or only chmod-ed or renamed back: its content says
+    # A failed photo whose bytes were never read (no fingerprint: permission denied, an
+    # I/O error) is tried again: giving access back changes neither size nor mtime.
+    return row.has_code or (row.status == STATUS_FAILED and not retry_failed
+                            and row.fingerprint is not None)
+
+
+def _own_content(row: _Row | None) -> tuple[str, ...]:
+    """The content a file's record has a code for (reading it again, none is needed)."""
+    return (row.fingerprint,) if row is not None and row.has_code and row.fingerprint else ()
 
 
 def _tell(progress: Progress | None, done: int, total: int) -> None:
@@ -826,9 +852,9 @@ class _Writer:
         entry = prepared.entry
         size = entry.size if keep_size or not prepared.size else prepared.size
         pending = _PendingId(entry.path)
-        params = (encode_path(entry.path), folder_id, size, entry.mtime, prepared.fingerprint,
-                  status, printable(error) if error else None, prepared.width, prepared.height,
-                  time.time())
+        params = (encode_path(entry.path), folder_id, size, entry.mtime, entry.ctime_ns,
+                  prepared.fingerprint, status, printable(error) if error else None,
+                  prepared.width, prepared.height, time.time())
 
         def op(conn) -> None:
             if not _folder_exists(conn, folder_id):
@@ -839,10 +865,10 @@ class _Writer:
             pending.same_content = before is not None and before[0] == prepared.fingerprint
             # On conflict keep width/height when this write has none (a touched file).
             pending.value = conn.execute(
-                "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, error, "
-                "width, height, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                "INSERT INTO photos(path, folder_id, size, mtime, ctime_ns, fingerprint, status, "
+                "error, width, height, indexed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT(path) DO UPDATE SET folder_id = excluded.folder_id, "
-                "size = excluded.size, mtime = excluded.mtime, "
+                "size = excluded.size, mtime = excluded.mtime, ctime_ns = excluded.ctime_ns, "
                 "fingerprint = excluded.fingerprint, status = excluded.status, "
                 "error = excluded.error, width = COALESCE(excluded.width, width), "
                 "height = COALESCE(excluded.height, height), indexed_at = excluded.indexed_at "
@@ -883,15 +909,16 @@ class _Writer:
             new_path = encode_path(entry.path)
             conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
             moved = conn.execute(
-                "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime = ?, "
+                "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime = ?, ctime_ns = ?, "
                 "indexed_at = ? WHERE id = ?",
-                (new_path, folder_id, prepared.size, entry.mtime, time.time(), photo_id)).rowcount
+                (new_path, folder_id, prepared.size, entry.mtime, entry.ctime_ns, time.time(),
+                 photo_id)).rowcount
             if not moved:  # another process removed it meanwhile: make a new record
                 pid = conn.execute(
-                    "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, "
-                    "indexed_at) VALUES (?,?,?,?,?,?,?) RETURNING id",
-                    (new_path, folder_id, prepared.size, entry.mtime, prepared.fingerprint,
-                     STATUS_OK, time.time())).fetchone()[0]
+                    "INSERT INTO photos(path, folder_id, size, mtime, ctime_ns, fingerprint, "
+                    "status, indexed_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+                    (new_path, folder_id, prepared.size, entry.mtime, entry.ctime_ns,
+                     prepared.fingerprint, STATUS_OK, time.time())).fetchone()[0]
                 conn.executemany("INSERT INTO codes VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(pid, m, c) for m, c in codes.items()])
 
@@ -899,6 +926,12 @@ class _Writer:
 
     def delete_photo(self, photo_id: int) -> None:
         self.ops.append(("DELETE FROM photos WHERE id = ?", (photo_id,)))
+
+    def note_change_time(self, photo_id: int, ctime_ns: int) -> None:
+        """Keep the change time of an unchanged photo whose record has none yet (unless another
+        process wrote one meanwhile: that one is newer)."""
+        self.ops.append(("UPDATE photos SET ctime_ns = ? WHERE id = ? AND ctime_ns IS NULL",
+                         (ctime_ns, photo_id)))
 
 
 class _PendingId:

@@ -30,6 +30,7 @@ class Photo:
     height: int | None
     status: str  # "ok" | "failed"
     error: str | None  # the one-sentence message for failed photos
+    ctime_ns: int | None = None  # the inode change time when indexed (None: not known)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,14 @@ class FileEntry:
     size: int
     mtime: float
     error: str | None = None  # e.g. a broken symbolic link: recorded as a failed photo
+    ctime_ns: int | None = None  # see change_time
+
+
+def change_time(st: os.stat_result) -> int | None:
+    """The inode change time (ns): set by every write or chmod (and a rename, on most file
+    systems), and no tool can set it back, so a rewrite that keeps the size and mtime
+    (exiftool -P, cp -p, touch -r) still shows. None on Windows: st_ctime is the creation time."""
+    return None if os.name == "nt" else st.st_ctime_ns
 
 
 @dataclass
@@ -108,7 +116,7 @@ def stat_entry(path: str) -> FileEntry | None:
                          "check the disk and your permissions, then rescan")
     if not stat.S_ISREG(st.st_mode):
         return None
-    return FileEntry(path, st.st_size, st.st_mtime)
+    return FileEntry(path, st.st_size, st.st_mtime, ctime_ns=change_time(st))
 
 
 def broken_link_message(path: str) -> str:

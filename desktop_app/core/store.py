@@ -1,9 +1,9 @@
 """The library database: one SQLite file (WAL) with named, versioned migrations.
 
-Tables: folders, photos (path, folder, size, mtime, content fingerprint, status, error, width,
-height), models, and codes keyed by (photo, model) so a new model can be encoded beside the old
-one. Every write goes through `transaction()` (BEGIN IMMEDIATE, retried while another process
-holds the lock), and SQLite errors come out as one clear StoreError.
+Tables: folders, photos (path, folder, size, mtime, inode change time, content fingerprint,
+status, error, width, height), models, and codes keyed by (photo, model) so a new model can be
+encoded beside the old one. Every write goes through `transaction()` (BEGIN IMMEDIATE, retried
+while another process holds the lock), and SQLite errors come out as one clear StoreError.
 
 Paths are stored as TEXT; a name that is not valid UTF-8 (possible on Linux) is stored as the raw
 file-system bytes in the same column (SQLite columns are dynamically typed), so it round-trips.
@@ -84,8 +84,15 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         db.execute(sql)
 
 
+def _m002_photo_ctime(db: sqlite_utils.Database) -> None:
+    # The inode change time in ns (scan.change_time); NULL: not known yet (a photo indexed
+    # before this column, or on Windows), then size and mtime alone say a file is unchanged.
+    db.execute("ALTER TABLE photos ADD COLUMN ctime_ns INTEGER")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "001_initial", _m001_initial),
+    (2, "002_photo_ctime", _m002_photo_ctime),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -444,7 +451,9 @@ class Store:
             return n
 
     # -- photos and codes -------------------------------------------------------------------
-    PHOTO_COLUMNS = "id, path, folder_id, size, mtime, width, height, status, error, fingerprint"
+    # The fingerprint last: a Photo record is the row without it.
+    PHOTO_COLUMNS = ("id, path, folder_id, size, mtime, width, height, status, error, ctime_ns, "
+                     "fingerprint")
 
     def photo_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple]:
         sql = f"SELECT {self.PHOTO_COLUMNS} FROM photos {where}"

@@ -130,10 +130,10 @@ class PhotoListModel(_ThumbnailRows):
             if old.path != photo.path:
                 self._row_of_path.pop(old.path, None)
                 self._row_of_path[photo.path] = row
-            # Another picture at this path now (the file changed, or this photo was renamed
-            # over another): the thumbnail kept for the path is stale.
-            if self._thumbnails is not None and (old.path, old.mtime, old.size) != (
-                    photo.path, photo.mtime, photo.size):
+            # Another picture at this path now (the file changed, even keeping its size and
+            # mtime, or this photo was renamed over another): the kept thumbnail is stale.
+            if self._thumbnails is not None and (old.path, old.mtime, old.size, old.ctime_ns) != (
+                    photo.path, photo.mtime, photo.size, photo.ctime_ns):
                 self._thumbnails.forget(photo.path)
             index = self.index(row)
             self.dataChanged.emit(index, index)

@@ -1,9 +1,10 @@
 """Thumbnails made off the GUI thread, cached in memory (LRU of QPixmaps) and on disk.
 
 A QRunnable on a small dedicated pool stats the file, looks for a cached JPEG keyed by
-(path, mtime, size, edge) in paths.cache_dir(), or else decodes the photo (reduced-size JPEG
-decode, EXIF orientation) and writes one. It hands back a QImage; only the GUI thread turns
-it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only visible photos load.
+(path, mtime, size, change time, edge) in paths.cache_dir(), or else decodes the photo
+(reduced-size JPEG decode, EXIF orientation) and writes one. It hands back a QImage; only the
+GUI thread turns it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only
+visible photos load.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.errors import PhotoReadError
 from ..core.images import decode, read_bytes
+from ..core.scan import change_time
 from .background import lower_this_thread
 
 log = logging.getLogger(__name__)
 
 
-def disk_key(path: str, mtime: float, size: int, edge: int) -> str:
+def disk_key(path: str, st: os.stat_result, edge: int) -> str:
+    # The change time too, as the library's index: a photo rewritten with the same size and
+    # mtime (exiftool -P, cp -p) is a new picture (a chmod only costs one thumbnail made again).
+    stamp = f"{st.st_mtime!r}\0{st.st_size}\0{change_time(st)}"
     # surrogateescape: a file name that is not UTF-8 keeps its bytes (and gets a thumbnail)
-    key = f"{path}\0{mtime!r}\0{size}\0{edge}".encode("utf-8", "surrogateescape")
+    key = f"{path}\0{stamp}\0{edge}".encode("utf-8", "surrogateescape")
     return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
@@ -42,7 +47,7 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
         return QImage()
     cached = None
     if cache_root is not None:
-        key = disk_key(path, st.st_mtime, st.st_size, edge)
+        key = disk_key(path, st, edge)
         cached = cache_root / key[:2] / f"{key}.jpg"
         image = QImage(str(cached))
         if not image.isNull():

@@ -22,12 +22,12 @@ def test_new_database_is_wal_and_migrated(tmp_path):
     with Store(tmp_path / "lib.sqlite3") as store:
         assert store.query("PRAGMA journal_mode")[0][0] == "wal"
         assert store.schema_version == SCHEMA_VERSION
-        assert store.applied_migrations() == ["001_initial"]
+        assert store.applied_migrations() == ["001_initial", "002_photo_ctime"]
         tables = {r[0] for r in store.query("SELECT name FROM sqlite_master WHERE type='table'")}
         assert {"folders", "photos", "models", "codes", "meta", "migrations"} <= tables
     # Opening again migrates nothing and keeps the data.
     with Store(tmp_path / "lib.sqlite3") as store:
-        assert store.applied_migrations() == ["001_initial"]
+        assert store.applied_migrations() == ["001_initial", "002_photo_ctime"]
 
 
 def test_newer_schema_is_refused_with_update_hint(tmp_path):

@@ -6,7 +6,7 @@ import os
 import shutil
 
 import pytest
-from photos import make_photo
+from photos import make_photo, pad_to_same_size, rewrite_keeping_size_and_time
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
@@ -97,6 +97,31 @@ def test_a_moved_photo_keeps_its_code(qtbot, make_window, library_photos):
     assert window.photos_model.rowCount() == 6
     assert sum(r.added + r.updated for r in reports) == 0  # nothing was encoded again
     assert sum(r.moved for r in reports) == 1
+
+
+def test_a_photo_rewritten_in_place_keeping_its_size_and_time_gets_its_new_code(
+        qtbot, make_window, library_photos, tmp_path):
+    """exiftool -P, `cp -p` over the file, an editor that keeps the file's date: the watcher
+    sees the write, and the inode change time tells the library that the content is new."""
+    path = library_photos / "chelsea.jpg"
+    outside = make_photo(tmp_path / "outside" / "retina.jpg", "retina", size=(451, 300))
+    pad_to_same_size(path, outside)
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    photo = window.photos_model.photo_at(row_of_path(window, path))
+    code = bytes(window.snapshot.index.code_of(photo.id))
+    reports = []
+    window.worker.finished_job.connect(lambda label, report: reports.append(report))
+    rewrite_keeping_size_and_time(path, outside.read_bytes())
+    qtbot.waitUntil(lambda: bytes(window.snapshot.index.code_of(photo.id)) != code,
+                    timeout=20000)
+    wait_idle(qtbot, window)
+    assert sum(r.updated for r in reports) == 1 and window.photos_model.rowCount() == 6
+    # The grid's record follows too (its change time: the picture at the path is new).
+    assert window.photos_model.photo(photo.id).ctime_ns == os.stat(path).st_ctime_ns
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint) in PySide

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import threading
 
-from photos import make_photo
+from photos import make_photo, pad_to_same_size, rewrite_keeping_size_and_time
 from PySide6.QtCore import Qt
 from ui_helpers import use_own_trash
 
@@ -24,7 +25,7 @@ from desktop_app.ui.models import (
     SimilarityRole,
 )
 from desktop_app.ui.tasks import TaskRunner
-from desktop_app.ui.thumbnails import ThumbnailCache
+from desktop_app.ui.thumbnails import ThumbnailCache, make_thumbnail
 
 
 def photo(i: int, path: str | None = None, status: str = "ok", mtime: float = 1.0) -> Photo:
@@ -94,6 +95,47 @@ def test_thumbnails_load_off_the_gui_thread_and_reach_the_model(qtbot, tmp_path)
     cache.shutdown()
     again.shutdown()
 
+
+
+def test_a_photo_rewritten_keeping_its_size_and_time_gets_a_new_thumbnail(qtbot, tmp_path):
+    """The disk cache is keyed by the inode change time too: a photo rewritten in place with
+    the same size and mtime (exiftool -P, cp -p) shows its new picture, as it is searched."""
+    shown = make_photo(tmp_path / "shown.jpg", "chelsea", size=(400, 300))
+    other = make_photo(tmp_path / "other.jpg", "rocket", size=(400, 300))
+    pad_to_same_size(shown, other)
+    cache_root = tmp_path / "thumbnails"
+    old = make_thumbnail(str(shown), 64, cache_root)
+    rewrite_keeping_size_and_time(shown, other.read_bytes())
+    new = make_thumbnail(str(shown), 64, cache_root)
+    assert new != old and new == make_thumbnail(str(other), 64, None)
+    assert len(list(cache_root.glob("*/*.jpg"))) == 2
+
+
+def test_the_grid_forgets_the_thumbnail_of_a_photo_rewritten_keeping_its_size_and_time(
+        qtbot, tmp_path):
+    """The record the indexer sends differs only in its change time: the picture shown must
+    be the new one, not the one kept in memory."""
+    path = make_photo(tmp_path / "shown.jpg", "chelsea", size=(400, 300))
+    other = make_photo(tmp_path / "other.jpg", "rocket", size=(400, 300))
+    pad_to_same_size(path, other)
+    cache = ThumbnailCache(edge=64)
+    model = PhotoListModel(cache)
+    before = os.stat(path)
+    record = Photo(1, str(path), 1, before.st_size, before.st_mtime, 400, 300, "ok", None,
+                   before.st_ctime_ns)
+    model.set_photos([record])
+    with qtbot.waitSignal(cache.ready, timeout=5000):
+        model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    old = model.data(model.index(0), Qt.ItemDataRole.DecorationRole).toImage()
+    rewrite_keeping_size_and_time(path, other.read_bytes())
+    after = os.stat(path)
+    assert (after.st_size, after.st_mtime) == (before.st_size, before.st_mtime)
+    with qtbot.waitSignal(cache.ready, timeout=5000):
+        model.upsert([dataclasses.replace(record, ctime_ns=after.st_ctime_ns)])
+        model.data(model.index(0), Qt.ItemDataRole.DecorationRole)
+    new = model.data(model.index(0), Qt.ItemDataRole.DecorationRole).toImage()
+    assert new != old
+    cache.shutdown()
 
 
 THUMBNAIL_ON_FULL_CACHE = """
