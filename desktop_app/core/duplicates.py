@@ -1,11 +1,16 @@
 """Near-duplicate groups over a Hamming index: candidate pairs found by the generalised
-pigeonhole principle and checked, then joined into groups (union-find). Used by the library,
-the command line and the app alike."""
+pigeonhole principle and checked, then joined into groups (connected components). Used by the
+library, the command line and the app alike.
+
+Pairs come in batches and are folded into the groups as they come, so a large distance (every
+photo near many others) costs time, not memory; a caller can stop a long search between two
+batches (`should_stop`)."""
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -17,10 +22,22 @@ _SORT_COST = 50e-9
 _CANDIDATE_COST = 12e-9
 _BLOCK_PAIR_COST = 12e-9
 _MOST_KEYS = 5000  # sets of chunks to sort on; more is never the cheaper plan in practice
+_BATCH_PAIRS = 1 << 20  # pairs handed on at once by the chunks (~16 MB)
+_BLOCK_CELLS = 1 << 22  # pairs compared at once when every pair is (an XOR table of 32 MB)
+
+
+class SearchStopped(Exception):
+    """The duplicates search was stopped by its caller's should_stop."""
 
 
 def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
-    """All pairs (i < j) of packed codes within max_distance, as int64 [P, 2], sorted.
+    """All pairs (i < j) of packed codes within max_distance, as int64 [P, 2], sorted."""
+    return _sorted(list(near_pair_batches(codes, bits, max_distance)))
+
+
+def near_pair_batches(codes: np.ndarray, bits: int, max_distance: int,
+                      should_stop: Callable[[], bool] | None = None) -> Iterator[np.ndarray]:
+    """The pairs (i < j) of packed codes within max_distance, each once, in int64 [P, 2] batches.
 
     Generalised pigeonhole: split the bits into m = max_distance + k chunks. Two codes within
     the distance differ in at most max_distance chunks, so they agree exactly on k or more. For
@@ -28,27 +45,40 @@ def near_pairs(codes: np.ndarray, bits: int, max_distance: int) -> np.ndarray:
     are compared; a pair counts for the first k chunks it agrees on, so it is found once. The
     plain pigeonhole (k = 1) made buckets of ~1,500 random codes at 200,000 photos and compared
     them all; k is chosen by a cost estimate (_plan), comparing every pair when that is cheaper.
+    Raises SearchStopped once should_stop() is true.
     """
     max_distance = max(0, min(int(max_distance), bits))
     words = to_words(codes)
     agree = _plan(len(words), bits, max_distance, words.shape[1])
     if agree is None:
-        return _all_pairs_within(words, max_distance)
-    return pairs_by_chunks(codes, bits, max_distance, agree)
+        return _all_pairs_within(words, max_distance, should_stop or _never)
+    return pair_batches_by_chunks(codes, bits, max_distance, agree, should_stop)
 
 
 def pairs_by_chunks(codes: np.ndarray, bits: int, max_distance: int, agree: int) -> np.ndarray:
     """near_pairs with the bits split into max_distance + agree chunks (see there)."""
+    return _sorted(list(pair_batches_by_chunks(codes, bits, max_distance, agree)))
+
+
+def pair_batches_by_chunks(codes: np.ndarray, bits: int, max_distance: int, agree: int,
+                           should_stop: Callable[[], bool] | None = None) -> Iterator[np.ndarray]:
     words = to_words(codes)
     chunks = np.array_split(np.arange(bits), max_distance + agree)
     if len(chunks[0]) > 64:
         raise ValueError(f"{bits} bits in {len(chunks)} chunks: a chunk must fit 64 bits")
     values = _chunk_values(np.unpackbits(codes, axis=1, count=bits), chunks)
     widths = [len(chunk) for chunk in chunks]
-    found = [np.zeros((0, 2), dtype=np.int64)]
     for chosen in itertools.combinations(range(len(chunks)), agree):
-        found.extend(_pairs_agreeing_on(chosen, values, widths, words, max_distance))
-    pairs = np.concatenate(found)
+        yield from _pairs_agreeing_on(chosen, values, widths, words, max_distance,
+                                      should_stop or _never)
+
+
+def _never() -> bool:
+    return False
+
+
+def _sorted(batches: list[np.ndarray]) -> np.ndarray:
+    pairs = np.concatenate([np.zeros((0, 2), dtype=np.int64), *batches])
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
@@ -81,7 +111,8 @@ def _chunk_values(unpacked: np.ndarray, chunks: list[np.ndarray]) -> np.ndarray:
 
 
 def _pairs_agreeing_on(chosen: tuple[int, ...], values: np.ndarray, widths: list[int],
-                       words: np.ndarray, max_distance: int) -> list[np.ndarray]:
+                       words: np.ndarray, max_distance: int,
+                       should_stop: Callable[[], bool]) -> Iterator[np.ndarray]:
     """Pairs within max_distance whose first `len(chosen)` agreeing chunks are `chosen`."""
     key = values[chosen[0]].copy()
     key_bits = sum(widths[c] for c in chosen)
@@ -103,48 +134,56 @@ def _pairs_agreeing_on(chosen: tuple[int, ...], values: np.ndarray, widths: list
     sizes = np.diff(np.append(starts, len(key)))
     later = np.repeat(starts + sizes, sizes) - np.arange(len(key)) - 1  # run-mates after it
     # Compare each code with the one `step` places on in its run, for step = 1, 2, ...: no
-    # pair list is built, and the codes still in a run shrink fast (runs are short).
+    # candidate list is built, and the codes still in a run shrink fast (runs are short).
     # The first 64 bits filter (for longer codes, the rest is checked on what passes).
     ordered = words[order, 0]
     active = np.flatnonzero(later)
-    first, second = [], []
+    first, second, held = [], [], 0
     step = 1
     while len(active):
+        if should_stop():
+            raise SearchStopped
         partner = active + step
         near = np.bitwise_count(ordered[active] ^ ordered[partner]) <= max_distance
         if near.any():
             first.append(order[active[near]])
             second.append(order[partner[near]])
+            held += len(first[-1])
         step += 1
         active = active[later[active] >= step]
-    if not first:
-        return []
-    a, b = np.concatenate(first), np.concatenate(second)
+        if held >= _BATCH_PAIRS or (held and not len(active)):
+            yield _owned(np.concatenate(first), np.concatenate(second), chosen, values, words,
+                         max_distance)
+            first, second, held = [], [], 0
+
+
+def _owned(a: np.ndarray, b: np.ndarray, chosen: tuple[int, ...], values: np.ndarray,
+           words: np.ndarray, max_distance: int) -> np.ndarray:
+    """Of the candidate pairs (a, b) that passed the first 64 bits, those within max_distance
+    that belong to `chosen`: the first len(chosen) chunks they agree on (so each pair is given
+    once, and a mixed key's collision not at all)."""
     if words.shape[1] > 1:
         near = np.bitwise_count(words[a] ^ words[b]).sum(axis=1) <= max_distance
         a, b = a[near], b[near]
-    # Keep a pair only here, at the first `len(chosen)` chunks it agrees on (and not for a
-    # mixed key's collision).
     same = values[:chosen[-1] + 1, a] == values[:chosen[-1] + 1, b]
     owned = same[list(chosen)].all(axis=0) & (same.sum(axis=0) == len(chosen))
     a, b = a[owned], b[owned]
-    return [np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)]
+    return np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1).astype(np.int64)
 
 
-def _all_pairs_within(words: np.ndarray, max_distance: int) -> np.ndarray:
-    """Every pair (i < j) within max_distance, comparing rows block by block against the rest
-    (blocks sized to keep each XOR table near 32 MB)."""
-    block = max(1, (1 << 22) // max(1, words.shape[0] * words.shape[1]))
-    found = []
+def _all_pairs_within(words: np.ndarray, max_distance: int,
+                      should_stop: Callable[[], bool]) -> Iterator[np.ndarray]:
+    """Every pair (i < j) within max_distance, comparing rows block by block against the rest,
+    a batch per block."""
+    block = max(1, _BLOCK_CELLS // max(1, words.shape[0] * words.shape[1]))
     for start in range(0, len(words), block):
+        if should_stop():
+            raise SearchStopped
         rows = words[start:start + block]
         dist = np.bitwise_count(rows[:, None, :] ^ words[None, start:, :]).sum(axis=2)
         a, b = np.nonzero(np.triu(dist <= max_distance, k=1))
         if len(a):
-            found.append(np.stack([a + start, b + start], axis=1))
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    return np.concatenate(found).astype(np.int64)
+            yield np.stack([a + start, b + start], axis=1).astype(np.int64)
 
 
 def default_duplicate_distance(bits: int) -> int:
@@ -154,9 +193,11 @@ def default_duplicate_distance(bits: int) -> int:
     return max(2, bits // 8)
 
 
-def duplicate_groups(index: HammingIndex, max_distance: int | None = None) -> list[list[Hit]]:
+def duplicate_groups(index: HammingIndex, max_distance: int | None = None,
+                     should_stop: Callable[[], bool] | None = None) -> list[list[Hit]]:
     """Groups of photos each within max_distance of another member. In a group the first hit is
-    the lowest photo id and distances are to it; groups come largest first, then by first id."""
+    the lowest photo id and distances are to it; groups come largest first, then by first id.
+    Raises SearchStopped once should_stop() is true (checked between short steps)."""
     if len(index) < 2:
         return []
     if max_distance is None:
@@ -168,8 +209,10 @@ def duplicate_groups(index: HammingIndex, max_distance: int | None = None) -> li
         _, first, code_of = np.unique(words[:, 0], return_index=True, return_inverse=True)
     else:
         _, first, code_of = np.unique(words, axis=0, return_index=True, return_inverse=True)
-    pairs = near_pairs(index.codes[first], index.bits, max_distance)
-    group_of = connected_components(len(first), pairs)[code_of.reshape(-1)]
+    label = np.arange(len(first))
+    for pairs in near_pair_batches(index.codes[first], index.bits, max_distance, should_stop):
+        label = connected_components(len(first), pairs, label)
+    group_of = label[code_of.reshape(-1)]
     grouped = np.flatnonzero(np.bincount(group_of, minlength=len(first))[group_of] > 1)
     if not len(grouped):
         return []
@@ -188,13 +231,19 @@ def duplicate_groups(index: HammingIndex, max_distance: int | None = None) -> li
     return groups
 
 
-def connected_components(count: int, pairs: np.ndarray) -> np.ndarray:
+def connected_components(count: int, pairs: np.ndarray,
+                         label: np.ndarray | None = None) -> np.ndarray:
     """For each of `count` nodes, the lowest node of its component, with `pairs` [P, 2] as the
     edges: roots hooked to the lower root, then pointer jumping, until no edge joins two roots
-    (a few vectorised rounds where a Python union-find took a second per million pairs)."""
-    label = np.arange(count)
+    (a few vectorised rounds where a Python union-find took a second per million pairs).
+    `label`, a result of this function, adds the pairs to the components found before."""
+    label = np.arange(count) if label is None else label
     a, b = pairs[:, 0], pairs[:, 1]
     while True:
+        apart = label[a] != label[b]  # every label is a root here
+        if not apart.any():
+            return label
+        a, b = a[apart], b[apart]
         low = np.minimum(label[a], label[b])
         np.minimum.at(label, label[a], low)
         np.minimum.at(label, label[b], low)
@@ -203,5 +252,3 @@ def connected_components(count: int, pairs: np.ndarray) -> np.ndarray:
             if np.array_equal(jumped, label):
                 break
             label = jumped
-        if np.array_equal(label[a], label[b]):
-            return label

@@ -122,3 +122,50 @@ def test_duplicate_groups_match_the_components_of_the_near_pairs_graph():
             for hit in group:
                 assert hit.photo_id == index.ids[hit.position]
                 assert hit.distance == int((as_bits[hit.position] != first).sum())
+
+
+def test_pairs_come_in_batches_each_once(monkeypatch):
+    """Pairs are handed on in bounded batches (a large distance costs time, not memory): with
+    batches of 64 pairs, on both paths, they still make every pair exactly once."""
+    from desktop_app.core import duplicates
+
+    monkeypatch.setattr(duplicates, "_BATCH_PAIRS", 64)
+    monkeypatch.setattr(duplicates, "_BLOCK_CELLS", 600 * 10)  # every pair: 10 rows at once
+    codes = _clustered(600, 48, seed=7)
+    for max_distance, agree in ((3, 1), (3, 2), (20, None)):
+        if agree is None:
+            assert duplicates._plan(len(codes), 48, max_distance, 1) is None  # every pair
+            batches = list(duplicates.near_pair_batches(pack_bits(codes), 48, max_distance))
+        else:
+            batches = list(duplicates.pair_batches_by_chunks(pack_bits(codes), 48,
+                                                             max_distance, agree))
+        assert len(batches) > 3 and all(len(b) < 64 + 10 * 600 for b in batches)
+        got = [(int(a), int(b)) for batch in batches for a, b in batch]
+        assert len(got) == len(set(got)) and set(got) == _brute_force(codes, max_distance)
+
+
+def test_components_added_batch_by_batch_are_those_of_all_the_pairs():
+    rng = np.random.default_rng(11)
+    pairs = rng.integers(0, 500, size=(700, 2))
+    label = np.arange(500)
+    for batch in np.array_split(pairs, 9):
+        label = connected_components(500, batch, label)
+    assert np.array_equal(label, connected_components(500, pairs))
+
+
+@pytest.mark.parametrize("max_distance", [6, 40])  # chunks / every pair compared
+def test_a_duplicates_search_stops_when_asked(max_distance):
+    from desktop_app.core.duplicates import SearchStopped
+
+    rng = np.random.default_rng(2)
+    index = HammingIndex(np.arange(4000), pack_bits(rng.integers(0, 2, size=(4000, 48))), 48)
+    asked = []
+
+    def stop_on_the_third_check() -> bool:
+        asked.append(1)
+        return len(asked) >= 3
+
+    with pytest.raises(SearchStopped):
+        duplicate_groups(index, max_distance, stop_on_the_third_check)
+    assert len(asked) == 3
+    assert duplicate_groups(index, 6, lambda: False) == duplicate_groups(index, 6)
