@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,11 +37,13 @@ class SearchSnapshot:
         return [Match(h.photo_id, self.paths.get(h.photo_id, ""), h.distance, self.index.bits)
                 for h in hits if h.photo_id in self.paths]
 
-    def duplicates(self, max_distance: int | None = None) -> list[list[Match]]:
+    def duplicates(self, max_distance: int | None = None,
+                   should_stop: Callable[[], bool] | None = None) -> list[list[Match]]:
         """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
-        = lowest id, distances to it, largest groups first), computed without SQLite."""
+        = lowest id, distances to it, largest groups first), computed without SQLite. Raises
+        duplicates.SearchStopped once should_stop() is true."""
         groups = []
-        for hits in duplicate_groups(self.index, max_distance):
+        for hits in duplicate_groups(self.index, max_distance, should_stop):
             group = [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
                      for h in hits if h.photo_id in self.paths]
             if len(group) > 1:

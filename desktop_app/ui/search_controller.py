@@ -199,11 +199,14 @@ class SearchController(QObject):
         snap = self.snapshot
         self.duplicates_panel.status.setText("Looking for near-identical photos…")
 
-        def job() -> list:
-            return [keeper_first(group, snap) for group in snap.duplicates(max_distance)]
+        # Stoppable: a new search, clear_duplicates or closing the window ends this one early
+        # (at a large distance on a big library it can take minutes).
+        def job(should_stop) -> list:
+            return [keeper_first(group, snap)
+                    for group in snap.duplicates(max_distance, should_stop)]
 
         self.tasks.run_task(job, self._show_duplicates, self._duplicates_failed,
-                            key="duplicates")
+                            key="duplicates", stoppable=True)
 
     def clear_duplicates(self, why: str) -> None:
         """Forget the groups shown (and any search for them still running)."""

@@ -1,7 +1,10 @@
-"""run_task: short jobs (a top-k search, encoding one dropped photo) on a thread pool, with the
-answer delivered on the GUI thread. Each job carries a generation number per key; an answer to an
-older request than the latest for its key is dropped, so results always follow the last click.
-Pool jobs never touch SQLite (Picard's run_task, with Lookalike's late-answer rule)."""
+"""run_task: jobs (a top-k search, encoding one dropped photo, the duplicates search) on thread
+pools, with the answer delivered on the GUI thread. Each job carries a generation number per key;
+an answer to an older request than the latest for its key is dropped, so results always follow
+the last click. Each key has its own pool, so a long duplicates search never holds up a click's
+search; a long job can ask `should_stop()` and end early once its answer would be dropped or the
+window closes. Pool jobs never touch SQLite (Picard's run_task, with Lookalike's late-answer
+rule)."""
 
 from __future__ import annotations
 
@@ -34,21 +37,37 @@ class _Job(QRunnable):
 
 class TaskRunner(QObject):
     def __init__(self, threads: int = 1, parent: QObject | None = None) -> None:
+        """`threads`: for each key."""
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(threads)
+        self._threads = threads
+        self._pools: dict[str, QThreadPool] = {}
+        self._closing = False
         self._latest: dict[str, int] = {}
         self._callbacks: dict[tuple[str, int], tuple[Callable, Callable | None]] = {}
         self._reply = _Reply(self)
         self._reply.done.connect(self._on_done)
         self.dropped = 0  # late answers thrown away (for tests and logs)
 
-    def run_task(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
-                 on_error: Callable[[Exception], None] | None = None, key: str = "default") -> int:
+    def run_task(self, fn: Callable[..., Any], on_done: Callable[[Any], None],
+                 on_error: Callable[[Exception], None] | None = None, key: str = "default",
+                 stoppable: bool = False) -> int:
+        """Run fn() on the key's pool; stoppable: fn(should_stop), should_stop() being true
+        once a newer job for the key was asked, forget(key) was called or the runner shut down
+        (what fn raises then is dropped with its answer)."""
         generation = self._latest.get(key, 0) + 1
         self._latest[key] = generation
         self._callbacks[(key, generation)] = (on_done, on_error)
-        self._pool.start(_Job(key, generation, fn, self._reply))
+        call = fn
+        if stoppable:
+            def should_stop() -> bool:
+                return self._closing or self._latest.get(key) != generation
+
+            def call() -> Any:
+                return fn(should_stop)
+        if key not in self._pools:
+            self._pools[key] = QThreadPool(self)
+            self._pools[key].setMaxThreadCount(self._threads)
+        self._pools[key].start(_Job(key, generation, call, self._reply))
         return generation
 
     def forget(self, key: str = "default") -> None:
@@ -59,11 +78,15 @@ class TaskRunner(QObject):
         return self._latest.get(key, 0)
 
     def wait(self, msecs: int = 5000) -> bool:
-        return self._pool.waitForDone(msecs)
+        done = [pool.waitForDone(msecs) for pool in self._pools.values()]  # each, not the first
+        return all(done)
 
     def shutdown(self) -> None:
-        self._pool.clear()
-        self._pool.waitForDone(3000)
+        self._closing = True  # stoppable jobs end at their next check
+        for pool in self._pools.values():
+            pool.clear()
+        for pool in self._pools.values():
+            pool.waitForDone(3000)
         self._callbacks.clear()
 
     @Slot(str, int, object, object)

@@ -240,6 +240,38 @@ def test_run_task_drops_late_answers_to_older_requests(qtbot):
     runner.shutdown()
 
 
+def test_a_long_job_holds_up_no_other_key_and_stops_when_superseded(qtbot):
+    """The duplicates search (minutes at a large distance on a big library) runs on its own
+    pool: a click's search answers meanwhile. A stoppable job sees should_stop() once a newer
+    job for its key is asked, once forget(key) is called, and when the runner shuts down."""
+    runner = TaskRunner(threads=1)
+    started, answers, seen = threading.Event(), [], []
+
+    def long_job(should_stop):
+        started.set()
+        while not should_stop():
+            threading.Event().wait(0.005)
+        seen.append("stopped")
+        return "late"
+
+    runner.run_task(long_job, answers.append, key="duplicates", stoppable=True)
+    assert started.wait(5)
+    runner.run_task(lambda: "search answer", answers.append, key="search")
+    qtbot.waitUntil(lambda: answers == ["search answer"], timeout=3000)
+    assert seen == []  # still running, not stopped by another key's job
+    runner.run_task(lambda should_stop: "newer", answers.append, key="duplicates",
+                    stoppable=True)
+    qtbot.waitUntil(lambda: answers == ["search answer", "newer"], timeout=3000)
+    assert seen == ["stopped"] and runner.dropped == 1
+    for stops, stop in ((2, lambda: runner.forget("duplicates")), (3, runner.shutdown)):
+        started.clear()
+        runner.run_task(long_job, answers.append, key="duplicates", stoppable=True)
+        assert started.wait(5)
+        stop()
+        qtbot.waitUntil(lambda: len(seen) == stops, timeout=3000)  # noqa: B023 - this turn's
+    assert answers == ["search answer", "newer"]
+
+
 def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
     from dataclasses import replace
 
