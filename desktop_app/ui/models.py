@@ -126,6 +126,8 @@ class PhotoListModel(_ThumbnailRows):
                 new.append(photo)
                 continue
             old = self._photos[row]
+            if old == photo:  # a full read sends every photo again: nothing to repaint
+                continue
             self._photos[row] = photo
             if old.path != photo.path:
                 self._row_of_path.pop(old.path, None)

@@ -40,9 +40,9 @@ def test_photo_list_upsert_inserts_updates_and_drops_failed(qtbot):
     inserted, changed = [], []
     model.rowsInserted.connect(lambda *a: inserted.append(a[1:]))
     model.dataChanged.connect(lambda a, b, roles=(): changed.append(a.row()))
-    model.upsert([photo(2, "/p/renamed.jpg"), photo(4), photo(5)])
+    model.upsert([photo(1), photo(2, "/p/renamed.jpg"), photo(4), photo(5)])
     assert inserted == [(2, 3)]
-    assert changed == [1]
+    assert changed == [1]  # photo 1 came again unchanged (a full read): no repaint
     assert model.data(model.index(1), PathRole) == "/p/renamed.jpg"
     assert model.data(model.index(1), Qt.ItemDataRole.DisplayRole) == "renamed.jpg"
     assert [model.data(model.index(r), PhotoIdRole) for r in range(4)] == [1, 2, 4, 5]
