@@ -53,6 +53,7 @@ from .results_panel import ResultsPanel
 from .search import SearchSnapshot
 from .search_controller import SearchController, dropped_photo
 from .tasks import TaskRunner
+from .thumbnail_housekeeping import start_housekeeping
 from .thumbnails import ThumbnailCache
 from .trainer_process import TrainerProcess
 from .workers import IndexerWorker, model_folder_missing
@@ -94,6 +95,8 @@ class MainWindow(QMainWindow):
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         self.retrain_dialog = None  # made on first use, then shown again
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
+        # Old and surplus thumbnails leave the disk cache on a daemon thread (once a day).
+        self.housekeeping = start_housekeeping(self.thumbnails.cache_root)
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
         self.photos_model = PhotoListModel(self.thumbnails, self)
@@ -712,6 +715,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop a running trainer (letting it save its checkpoint) and the watcher, let the
         indexer finish its current batch, close its database."""
+        if self.housekeeping is not None:
+            self.housekeeping.stop()  # never waited for
         for trainer in self.findChildren(TrainerProcess):  # a retraining run in a dialog
             trainer.stop_and_wait()
         self.duplicates_panel.wait_trashed()  # photos being moved to the trash get there

@@ -4,7 +4,8 @@ A QRunnable on a small dedicated pool stats the file, looks for a cached JPEG ke
 (path, mtime, size, change time, edge) in paths.cache_dir(), or else decodes the photo
 (reduced-size JPEG decode, EXIF orientation) and writes one. It hands back a QImage; only the
 GUI thread turns it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only
-visible photos load.
+visible photos load. A cached JPEG used gets its mtime refreshed (at most once a day), so that
+thumbnail_housekeeping can remove the ones unused for long, least recently used first.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..core.errors import PhotoReadError
 from ..core.images import decode, read_bytes
 from ..core.scan import change_time
 from .background import lower_this_thread
+from .thumbnail_housekeeping import note_used
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,8 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
     if cache_root is not None:
         key = disk_key(path, st, edge)
         cached = cache_root / key[:2] / f"{key}.jpg"
-        image = QImage(str(cached))
-        if not image.isNull():
+        image = _cached_image(str(cached))
+        if image is not None:
             return image
     try:
         pil, _, _ = decode(read_bytes(path), path, min_size=(edge, edge))
@@ -70,6 +72,19 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
     data = pil.tobytes()
     image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: `data` goes away with this frame
+
+
+def _cached_image(name: str) -> QImage | None:
+    """The thumbnail cached in file `name`, marked as used; None if there is none to read."""
+    try:
+        st = os.lstat(name)  # no more than Qt's failed open on a miss; the mtime on a hit
+    except OSError:
+        return None
+    image = QImage(name)
+    if image.isNull():
+        return None
+    note_used(name, st)
+    return image
 
 
 class _Reply(QObject):
@@ -121,6 +136,11 @@ class ThumbnailCache(QObject):
         self._priority = itertools.count()
         self._reply = _Reply(self)
         self._reply.done.connect(self._on_done)
+
+    @property
+    def cache_root(self) -> Path | None:
+        """The disk cache's folder (None: no disk cache)."""
+        return self._cache_root
 
     def pixmap(self, path: str) -> QPixmap | None:
         pix = self._memory.get(path)
