@@ -22,8 +22,9 @@ demo: setup
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike similar -k 5 resources/sample-photos/flower-marigold.jpg
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike duplicates
 
+# The app on the sample photos, with the demo's library (not the user's own).
 app: setup
-	$(BIN)/lookalike resources/sample-photos
+	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike resources/sample-photos
 
 # pytest exits 5 when it collects no test; make would turn that into its own exit 2, so map it here.
 test: setup

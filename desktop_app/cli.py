@@ -71,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
         description="Find the photos that look like this one, in your own library. With no "
-                    "command, or with just a FOLDER, opens the desktop app (on that folder); "
-                    "with just a PHOTO, opens it and searches with that photo.")
+                    "command, opens the desktop app; with just a FOLDER, opens it and adds "
+                    "that folder to the library; with just a PHOTO, opens it and searches "
+                    "with that photo. Global options go before the command.")
     parser.add_argument("--model", metavar="DIR",
                         help="use this model folder for this command only (the library's "
                              "active model is not changed)")

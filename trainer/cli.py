@@ -30,8 +30,9 @@ def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
                    metavar="SECTION.KEY=VALUE", help="override one setting, e.g. head.lr=0.002")
     if progress:
         p.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
-                       help="json: one JSON object per line on stdout (for the desktop app)")
-    p.add_argument("-v", "--verbose", action="store_true")
+                       help="bar (default): progress bars on stderr; json: one JSON object "
+                            "per line on stdout (for the desktop app); none")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug log on stderr")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
@@ -39,7 +40,10 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="code length(s) to produce, 12 to 64 (default 48, or what the run "
                         "folder's saved config.toml holds: like --set, a value given once "
                         "stays for later runs into the same folder)")
-    p.add_argument("--mode", choices=("auto", "frozen", "finetune"))
+    p.add_argument("--mode", choices=("auto", "frozen", "finetune"),
+                   help="frozen: train on cached backbone features; finetune: train the "
+                        "backbone too; auto: finetune on CUDA, else frozen (default auto, "
+                        "or what the run folder's saved config.toml holds)")
     p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--backbone", metavar="NAME",
                    help="efficientnet_lite0 (default), _lite1 or _lite2 (weights packaged), or a "
@@ -90,7 +94,8 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("inspect", help="count photos per album and list unreadable ones")
     p.add_argument("albums", metavar="ALBUMS")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the counts as one JSON object "
+                   "on stdout")
     p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
     p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
@@ -110,7 +115,8 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--bits", type=int, required=True)
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
-    p.add_argument("--name")
+    p.add_argument("--name", help="the model's name in the app (default: the albums folder's "
+                                  "name and the length, e.g. albums-48bit)")
     _common(p)
     p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
                                    "does)")
