@@ -66,9 +66,28 @@ class CommandError(Exception):
 
 
 # -- argument parsing -----------------------------------------------------------------------------
+GLOBAL_OPTIONS = ("--model", "--progress", "--no-progress", "-v", "-vv", "--verbose")
+
+
+class _Parser(argparse.ArgumentParser):
+    """lookalike's parser: a global option given after the command (`lookalike index
+    --no-progress F`) is refused, as argparse does, but with the way to give it."""
+
+    def error(self, message: str):
+        if "unrecognized arguments" in message:
+            misplaced = [a for a in message.split(":", 1)[-1].split()
+                         if a.split("=", 1)[0] in GLOBAL_OPTIONS]
+            if misplaced:
+                option = misplaced[0].split("=", 1)[0]
+                shown = "--model DIR" if option == "--model" else option
+                message += (f". {option} is one of lookalike's global options, which go before "
+                            f"the command: `lookalike {shown} COMMAND ...`")
+        super().error(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
     epilog = "exit codes:\n" + "\n".join(f"  {k:>3}  {v}" for k, v in EXIT_CODES.items())
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
         description="Find the photos that look like this one, in your own library. With no "
                     "command, opens the desktop app; with just a FOLDER, opens it and adds "
@@ -350,12 +369,15 @@ def _refuse_command_options(options: argparse.Namespace, what: str) -> int | Non
                                    ("--no-progress", options.no_progress)) if on]
     if not given:
         return None
+    if what != "the desktop app":
+        remedy = "Give the trainer's own options after `train` (see `lookalike train --help`)."
+    elif given[0] == "--model":
+        remedy = ("The app uses the library's active model: switch it in the app's Model tab "
+                  "or with `lookalike models activate DIR`.")
+    else:
+        remedy = "The app shows its progress in its window: leave the option out."
     print(f"lookalike: {given[0]} applies to lookalike's commands (index, similar, ...), "
-          f"not to {what}. " + (
-              "The app uses the library's active model: switch it in the app's Model tab "
-              "or with `lookalike models activate DIR`." if what == "the desktop app"
-              else "Give the trainer's own options after `train` (see `lookalike train "
-                   "--help`)."), file=sys.stderr)
+          f"not to {what}. {remedy}", file=sys.stderr)
     return EXIT_USAGE
 
 

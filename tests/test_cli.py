@@ -133,6 +133,8 @@ def test_global_options_before_the_app_or_train_are_honoured_or_refused(capsys, 
     for argv in (["--model", tmp_path], ["--no-progress", tmp_path], ["--progress"]):
         code, _, err = run(capsys, *argv)
         assert code == cli.EXIT_USAGE and "not to the desktop app" in err, (argv, err)
+        # The remedy fits the option: progress is not about models.
+        assert ("Model tab" in err) == (argv[0] == "--model"), err
     code, _, err = run(capsys, "--bogus")
     assert code == cli.EXIT_USAGE and "--bogus" in err
     code, _, err = run(capsys, "--model", tmp_path, "train", "albums", "--out", "m")
@@ -146,6 +148,21 @@ def test_global_options_before_the_app_or_train_are_honoured_or_refused(capsys, 
     assert opened == [(str(tmp_path), 2)]
     assert trained == [["--verbose", "albums", "--out", "m"], ["prepare", "--verbose", "albums"],
                        ["albums", "--out", "m"]]
+
+
+def test_a_global_option_after_the_command_is_refused_with_where_it_goes(capsys, album,
+                                                                         tiny_model_dir):
+    for argv, option in ((["index", "--no-progress", album], "--no-progress"),
+                         (["status", "-v"], "-v"),
+                         (["similar", album / "coffee.jpg", "--model", tiny_model_dir], "--model"),
+                         (["similar", album / "coffee.jpg", f"--model={tiny_model_dir}"],
+                          "--model")):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_USAGE, err
+        assert f"{option} is one of lookalike's global options" in err, err
+        assert "go before the command: `lookalike " + option in err, err
+    code, _, err = run(capsys, "status", "--bogus")
+    assert code == cli.EXIT_USAGE and "--bogus" in err and "global options" not in err
 
 
 def test_global_options_before_the_app_command_are_honoured_or_refused(capsys, tmp_path,
