@@ -139,3 +139,33 @@ def test_activating_with_no_active_model_leaves_the_default_alone(capsys, album,
     assert "default" not in names
     assert active == (None if stopped else json.loads((other / "model.json").read_text())
                       ["onnx_sha256"])
+
+
+def test_reimporting_a_model_under_another_name_takes_its_copy_over(capsys, tiny_model_dir,
+                                                                     tmp_path):
+    """`export --name "My model"` of the same run, then import: a second copy of the whole model
+    was made, and the first stayed behind, never used again."""
+    code, out, err = run(capsys, "models", "import", tiny_model_dir, "--json")
+    assert code == cli.EXIT_OK, err
+    first = Path(json.loads(out)["imported"])
+    renamed = shutil.copytree(tiny_model_dir, tmp_path / "renamed")
+    card = json.loads((renamed / "model.json").read_text())
+    (renamed / "model.json").write_text(json.dumps({**card, "name": "My model"}))
+    code, out, err = run(capsys, "models", "activate", renamed, "--json")
+    assert code == cli.EXIT_OK, err
+    assert Path(json.loads(out)["path"]) == first
+    assert [p for p in paths.models_dir().iterdir()] == [first]
+    assert json.loads((first / "model.json").read_text())["name"] == "My model"
+    with Store() as store:
+        assert [(m["name"], Path(m["path"])) for m in store.models()] == [("My model", first)]
+
+
+def test_a_folder_with_one_model_per_length_names_them(capsys, tiny_model_dir, tmp_path):
+    """`lookalike train --bits 24 48` writes MODEL_DIR/24bit/ and 48bit/; activating MODEL_DIR
+    said it has no model card and to choose a folder made by `lookalike train`, which it was."""
+    made = tmp_path / "made"
+    make_tiny_model(made / "24bit", bits=24, seed=2)
+    shutil.copytree(tiny_model_dir, made / "48bit")
+    code, _, err = run(capsys, "models", "activate", made)
+    assert code == cli.EXIT_MODEL
+    assert "one in each of 24bit/, 48bit/" in err and str(made / "48bit") in err, err

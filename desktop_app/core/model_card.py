@@ -286,12 +286,26 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     return card
 
 
+def _models_inside(folder: Path) -> list[str]:
+    """Names of the sub-folders of `folder` that hold a model card, in name order."""
+    try:
+        return sorted(p.name for p in folder.iterdir() if (p / CARD_FILE).is_file())
+    except OSError:
+        return []
+
+
 def read_card(model_dir: str | Path) -> ModelCard:
     """Read and validate `model_dir/model.json` (no hashing, no ONNX yet)."""
     path = Path(model_dir) / CARD_FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        inside = _models_inside(Path(model_dir))
+        if inside:  # `lookalike train --bits 24 48` makes one folder per length
+            shown = ", ".join(f"{name}/" for name in inside)
+            raise ModelError(model_dir, f"this folder holds no model of its own but one in each "
+                             f"of {shown}", "Choose one of those folders, e.g. "
+                             f"{Path(model_dir) / inside[-1]}") from None
         raise ModelError(model_dir, f"this folder has no {CARD_FILE} model card",
                          "Choose a folder made by `lookalike train` or `python -m trainer export`")
     except OSError as exc:

@@ -122,7 +122,8 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     card = encoder.card
     refuse_other_settings(card, source, store)
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name) or "model"
-    target = paths.models_dir() / f"{safe_name}-{card.model_id[:12]}"
+    target = (_imported_copy(card.model_id, store)
+              or paths.models_dir() / f"{safe_name}-{card.model_id[:12]}")
     if target.resolve() == Path(source).resolve():
         return target
     if (target / "model.json").is_file():
@@ -162,6 +163,24 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _imported_copy(model_id: str, store: Store | None) -> Path | None:
+    """The copy of this model already in the models folder (the one the library records first):
+    importing it again under another name takes that folder, with the new card, instead of
+    leaving the old copy behind (a whole model's size, never used again)."""
+    folders = [p for p in _app_model_folders()[1:] if not p.name.endswith(".importing")]
+    record = store.model(model_id) if store is not None else None
+    if record is not None and record["path"]:
+        recorded = Path(record["path"])
+        folders = [p for p in folders if p == recorded] + [p for p in folders if p != recorded]
+    for folder in folders:
+        try:
+            if read_card(folder).model_id == model_id:
+                return folder
+        except ModelError:  # a damaged copy: a new one is made beside it
+            continue
+    return None
 
 
 def _size(path: Path) -> int:
