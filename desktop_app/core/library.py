@@ -427,8 +427,8 @@ class PhotoLibrary:
                                progress, should_stop)
 
     def _rows(self, where: str, params=()) -> dict[str, _Row]:
-        sql = ("SELECT p.id, p.path, p.folder_id, p.size, p.mtime, p.ctime_ns, p.status, "
-               "p.fingerprint, "
+        sql = (f"SELECT p.id, p.path, p.folder_id, p.size, p.mtime, {self.store.ctime_column}, "
+               "p.status, p.fingerprint, "
                "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
                f"FROM photos p {where}")
         found = self.store.query(sql, (self.model_id, *params))
@@ -793,7 +793,7 @@ class _Coverage:
 
 
 def _photo(row: tuple) -> Photo:
-    return Photo(*row[:-1])  # all but the fingerprint (Store.PHOTO_COLUMNS)
+    return Photo(*row[:-1])  # all but the fingerprint (Store.photo_columns)
 
 
 def _unchanged(row: _Row | None, entry: FileEntry, retry_failed: bool) -> bool:

@@ -95,6 +95,10 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (2, "002_photo_ctime", _m002_photo_ctime),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+# The oldest schema a read-only open still reads: the later migrations only add nullable
+# columns, read as NULL. (A library on a read-only disk cannot be upgraded; refusing it would
+# hide every photo of a library the previous version showed.)
+READABLE_FROM = 1
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -217,6 +221,7 @@ class Store:
         self._in_transaction = False
         self.conn = self._connect()
         self._db = None
+        self._ctime_column: str | None = None
         try:
             if readonly:
                 self._check_version(self._read_version(), readonly=True)
@@ -297,7 +302,7 @@ class Store:
             raise StoreError(self.path, f"this library was saved by a newer version of Lookalike "
                              f"(database schema {version}; this version knows up to "
                              f"{SCHEMA_VERSION})", "Update Lookalike to open it")
-        if readonly and version < SCHEMA_VERSION:
+        if readonly and version < READABLE_FROM:
             raise OutdatedSchemaError(self.path, "this library uses an older database schema "
                                       f"({version})", "Open it once without read-only mode to "
                                       "upgrade it")
@@ -451,12 +456,22 @@ class Store:
             return n
 
     # -- photos and codes -------------------------------------------------------------------
+    @property
+    def ctime_column(self) -> str:
+        """photos.ctime_ns, or NULL in a library of schema 1 read as it is (read-only)."""
+        if self._ctime_column is None:
+            known = {row[1] for row in self.conn.execute("PRAGMA table_info(photos)")}
+            self._ctime_column = "ctime_ns" if "ctime_ns" in known else "NULL"
+        return self._ctime_column
+
     # The fingerprint last: a Photo record is the row without it.
-    PHOTO_COLUMNS = ("id, path, folder_id, size, mtime, width, height, status, error, ctime_ns, "
-                     "fingerprint")
+    @property
+    def photo_columns(self) -> str:
+        return ("id, path, folder_id, size, mtime, width, height, status, error, "
+                f"{self.ctime_column}, fingerprint")
 
     def photo_rows(self, where: str = "", params: Sequence[Any] = ()) -> list[tuple]:
-        sql = f"SELECT {self.PHOTO_COLUMNS} FROM photos {where}"
+        sql = f"SELECT {self.photo_columns} FROM photos {where}"
         return [(r[0], decode_path(r[1]), *r[2:]) for r in self.query(sql, params)]
 
     def codes_for_model(self, model_id: str) -> tuple[np.ndarray, bytes]:

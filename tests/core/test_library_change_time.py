@@ -20,7 +20,7 @@ from photos import (
 from desktop_app.core import images, scan
 from desktop_app.core import library as library_module
 from desktop_app.core.library import PhotoLibrary
-from desktop_app.core.store import OutdatedSchemaError, Store
+from desktop_app.core.store import Store
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="st_ctime is the creation time there")
 
@@ -154,8 +154,13 @@ def test_a_library_from_before_change_times_is_upgraded_without_reading_its_phot
     codes = codes_by_id(library)
     store.close()
     library_from_before_change_times(store.path)
-    with pytest.raises(OutdatedSchemaError):
-        Store(store.path, readonly=True)
+    # Read-only (a read-only disk, where it cannot be upgraded) it is read as it is.
+    with Store(store.path, readonly=True) as as_it_is:
+        assert as_it_is.schema_version == 1
+        reader = PhotoLibrary(as_it_is, tiny_encoder)
+        assert codes_by_id(reader) == codes
+        assert len(reader.photos()) == 5 and all(p.ctime_ns is None for p in reader.photos())
+        assert reader.photo_by_path(path).ctime_ns is None
 
     with Store(store.path) as upgraded:
         assert upgraded.applied_migrations() == ["001_initial", "002_photo_ctime"]
