@@ -717,6 +717,7 @@ class MainWindow(QMainWindow):
         indexer finish its current batch, close its database."""
         if self.housekeeping is not None:
             self.housekeeping.stop()  # never waited for
+        self.tasks.stop()  # a duplicates search ends now, not after the indexer's last batch
         for trainer in self.findChildren(TrainerProcess):  # a retraining run in a dialog
             trainer.stop_and_wait()
         self.duplicates_panel.wait_trashed()  # photos being moved to the trash get there

@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage
 
 from .. import paths
 from ..atomic_file import write_bytes_atomic
+from ..core.duplicates import SearchStopped
 from ..core.errors import PhotoReadError
 from ..core.images import is_photo
 from ..settings import Settings
@@ -202,8 +203,12 @@ class SearchController(QObject):
         # Stoppable: a new search, clear_duplicates or closing the window ends this one early
         # (at a large distance on a big library it can take minutes).
         def job(should_stop) -> list:
-            return [keeper_first(group, snap)
-                    for group in snap.duplicates(max_distance, should_stop)]
+            groups = []
+            for group in snap.duplicates(max_distance, should_stop):
+                if should_stop():  # keeper_first reads each photo's size: long for big groups
+                    raise SearchStopped
+                groups.append(keeper_first(group, snap))
+            return groups
 
         self.tasks.run_task(job, self._show_duplicates, self._duplicates_failed,
                             key="duplicates", stoppable=True)

@@ -44,7 +44,10 @@ class TaskRunner(QObject):
         self._closing = False
         self._latest: dict[str, int] = {}
         self._callbacks: dict[tuple[str, int], tuple[Callable, Callable | None]] = {}
-        self._reply = _Reply(self)
+        # Not a child of the runner: Qt deletes children in the order they were made, so the
+        # reply went before the pools, whose deletion waits for a job still running, which then
+        # emitted on a deleted object. The runner and each job keep it alive.
+        self._reply = _Reply()
         self._reply.done.connect(self._on_done)
         self.dropped = 0  # late answers thrown away (for tests and logs)
 
@@ -81,12 +84,16 @@ class TaskRunner(QObject):
         done = [pool.waitForDone(msecs) for pool in self._pools.values()]  # each, not the first
         return all(done)
 
-    def shutdown(self) -> None:
-        self._closing = True  # stoppable jobs end at their next check
+    def stop(self) -> None:
+        """Stoppable jobs end at their next check (closing: before the longer goodbyes)."""
+        self._closing = True
+
+    def shutdown(self, wait_ms: int = 3000) -> None:
+        self.stop()
         for pool in self._pools.values():
             pool.clear()
         for pool in self._pools.values():
-            pool.waitForDone(3000)
+            pool.waitForDone(wait_ms)
         self._callbacks.clear()
 
     @Slot(str, int, object, object)

@@ -272,6 +272,24 @@ def test_a_long_job_holds_up_no_other_key_and_stops_when_superseded(qtbot):
     assert answers == ["search answer", "newer"]
 
 
+def test_a_job_outliving_the_runner_ends_without_an_error(qtbot, capfd):
+    """A job still running after shutdown's wait, its runner then deleted: its answer was
+    emitted on a reply object Qt had already deleted ('Signal source has been deleted')."""
+    from PySide6.QtCore import QObject
+
+    parent = QObject()
+    runner = TaskRunner(threads=1, parent=parent)
+    release, finished = threading.Event(), threading.Event()
+    runner.run_task(lambda: (release.wait(5), finished.set()), lambda _: None, key="slow")
+    runner.shutdown(wait_ms=50)
+    threading.Timer(0.3, release.set).start()  # the pools' deletion waits for the job
+    parent.deleteLater()
+    qtbot.wait(50)
+    assert finished.wait(5)
+    qtbot.wait(200)
+    assert "has been deleted" not in capfd.readouterr().err
+
+
 def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
     from dataclasses import replace
 
