@@ -22,6 +22,8 @@ import numpy as np
 from desktop_app.core.errors import LookalikeError, PhotoReadError
 from desktop_app.core.images import is_photo, load_photo
 
+from .wording import command, plural
+
 MANIFEST_VERSION = 1
 SPLITS = ("train", "val", "query")
 
@@ -46,6 +48,8 @@ class AlbumScan:
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"path", "message"}
     empty_albums: list[str] = field(default_factory=list)
     loose_photos: int = 0  # photo files directly in root, which no album labels
+    copies: int = 0  # readable files whose content another file read before holds
+    same_album_copies: int = 0  # of those, copies within one album (they add no label)
 
     def per_label(self) -> dict[str, int]:
         counts = {name: 0 for name in self.labels}
@@ -59,7 +63,27 @@ class AlbumScan:
         return {"photos": len(self.photos), "labels": len(self.labels),
                 "per_label": self.per_label(), "unreadable": self.unreadable,
                 "empty_albums": self.empty_albums, "loose_photos": self.loose_photos,
-                "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1)}
+                "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1),
+                "copies": self.copies}
+
+    def copies_note(self) -> str:
+        """Why fewer photos are counted than readable files were found ("" without copies)."""
+        return copies_note(self.photos, self.same_album_copies)
+
+
+def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0) -> str:
+    """'3 photos are copies found in several albums (each counts once, with several labels)':
+    said with the photo count, else 6 files in 2 albums read as 3 photos leave people puzzled."""
+    several = sum(1 for p in photos if len(p.labels) > 1)
+    parts = []
+    if several:
+        parts.append(f"{plural(several, 'photo')} {'is a copy' if several == 1 else 'are copies'}"
+                     " found in several albums (each counts once, with several labels)")
+    if same_album_copies:
+        parts.append(f"{plural(same_album_copies, 'file')} "
+                     f"{'is a copy' if same_album_copies == 1 else 'are copies'} of another "
+                     "photo in the same album (counted once)")
+    return "; ".join(parts)
 
 
 def _album_files(folder: Path) -> list[Path]:
@@ -131,6 +155,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     files = [(name_index, f) for name_index, d in enumerate(albums) for f in _album_files(d)]
     by_fingerprint: dict[str, AlbumPhoto] = {}
     unreadable, used = [], set()
+    copies = same_album_copies = 0
     for i, (label, f) in enumerate(files):
         try:
             loaded = load_photo(f, min_size=(64, 64))
@@ -145,8 +170,12 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
             if photo is None:
                 by_fingerprint[loaded.fingerprint] = AlbumPhoto(str(f.resolve()),
                                                                 loaded.fingerprint, [label])
-            elif label not in photo.labels:
-                photo.labels.append(label)
+            else:
+                copies += 1
+                if label in photo.labels:
+                    same_album_copies += 1
+                else:
+                    photo.labels.append(label)
             used.add(label)
         if progress:
             progress(i + 1, len(files))
@@ -158,7 +187,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     for p in photos:
         p.labels = sorted(remap[lab] for lab in p.labels)
     return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
-                     empty, count_loose_photos(root))
+                     empty, count_loose_photos(root), copies, same_album_copies)
 
 
 def check_trainable(scan: AlbumScan) -> None:
@@ -173,8 +202,10 @@ def check_trainable(scan: AlbumScan) -> None:
                          "what makes photos similar needs at least two labels",
                          "Add a second sub-folder with photos of something else")
     if len(scan.photos) < 6:
-        raise AlbumError(root, f"only {len(scan.photos)} readable photos; training needs at "
-                         "least 6 (a few per label)", "Add more photos to the albums")
+        note = scan.copies_note()
+        raise AlbumError(root, f"only {plural(len(scan.photos), 'readable photo')}"
+                         f"{f', as {note}' if note else ''}; training needs at least 6 (a few "
+                         "per label)", "Add more photos to the albums")
 
 
 def assign_splits(scan: AlbumScan, seed: int = 0, val_fraction: float = 0.1,
@@ -240,6 +271,10 @@ class Manifest:
     empty_albums: list[str] = field(default_factory=list)
     created: float = 0.0
     listing: str = ""  # listing_digest of the root when the manifest was made
+    same_album_copies: int = 0  # files left out as copies of a photo in the same album
+
+    def copies_note(self) -> str:
+        return copies_note(self.photos, self.same_album_copies)
 
     def paths(self, split: str | None = None) -> list[str]:
         return [p.path for p in self.photos if split is None or p.split == split]
@@ -269,6 +304,7 @@ class Manifest:
                 "seed": self.seed, "fingerprint": self.fingerprint, "created": self.created,
                 "splits": self.counts(), "unreadable": self.unreadable,
                 "empty_albums": self.empty_albums, "listing": self.listing,
+                "same_album_copies": self.same_album_copies,
                 "photos": [{"path": p.path, "fingerprint": p.fingerprint, "labels": p.labels,
                             "split": p.split} for p in self.photos]}
 
@@ -286,26 +322,26 @@ class Manifest:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise AlbumError(path, "the manifest does not exist",
-                             "Run `python -m trainer prepare ALBUMS --out RUN_DIR` first")
+                             f"Run `{command()} prepare ALBUMS --out RUN_DIR` first")
         except (OSError, json.JSONDecodeError) as exc:
             raise AlbumError(path, f"the manifest cannot be read ({exc})",
-                             "Run `python -m trainer prepare` again") from exc
+                             f"Run `{command()} prepare` again") from exc
         if not isinstance(raw, dict):
             raise AlbumError(path, "the manifest is not a manifest (not a JSON object)",
-                             "Run `python -m trainer prepare` again")
+                             f"Run `{command()} prepare` again")
         if raw.get("version") != MANIFEST_VERSION:
             raise AlbumError(path, f"manifest version {raw.get('version')!r} is not supported",
-                             "Run `python -m trainer prepare` again")
+                             f"Run `{command()} prepare` again")
         try:
             photos = [AlbumPhoto(p["path"], p["fingerprint"], list(p["labels"]), p["split"])
                       for p in raw["photos"]]
             return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
                        raw["fingerprint"], list(raw.get("unreadable", [])),
                        list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
-                       str(raw.get("listing", "")))
+                       str(raw.get("listing", "")), int(raw.get("same_album_copies", 0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise AlbumError(path, f"the manifest is damaged ({type(exc).__name__}: {exc})",
-                             "Run `python -m trainer prepare` again") from exc
+                             f"Run `{command()} prepare` again") from exc
 
 
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
@@ -317,4 +353,5 @@ def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
     assign_splits(scan, seed, val_fraction, query_fraction)
     check_splits(scan)
     return Manifest(scan.root, scan.labels, scan.photos, seed, dataset_fingerprint(scan),
-                    scan.unreadable, scan.empty_albums, time.time(), listing)
+                    scan.unreadable, scan.empty_albums, time.time(), listing,
+                    scan.same_album_copies)

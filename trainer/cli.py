@@ -19,6 +19,8 @@ from pathlib import Path
 
 from desktop_app.core.errors import LookalikeError
 
+from .wording import fmt3, plural, set_command
+
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
@@ -160,10 +162,6 @@ def _config(args, run_dir: Path | None = None):
                               check_lengths=args.command in ("train", "run"), **named)
 
 
-def _fmt(x) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
-
-
 def cmd_inspect(args) -> int:
     from .albums import loose_photos_warning, scan_albums
 
@@ -172,9 +170,11 @@ def cmd_inspect(args) -> int:
     if args.json:
         print(json.dumps(summary))
         return EXIT_OK
-    print(f"{summary['photos']} photos in {summary['labels']} albums")
+    print(f"{plural(summary['photos'], 'photo')} in {plural(summary['labels'], 'album')}")
     for name, n in summary["per_label"].items():
         print(f"  {n:6d}  {name}")
+    if note := scan.copies_note():  # else the albums' counts add up to more than the photos
+        print(note)
     for item in summary["unreadable"]:
         print(f"unreadable: {item['message']}")
     for folder in summary["empty_albums"]:
@@ -230,8 +230,9 @@ def run_command(args, reporter, stop) -> int:
         m = pipeline.run_prepare(args.albums, args.out, cfg, reporter, stop)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
         manifest = Path(args.out) / pipeline.MANIFEST
-        reporter.log(f"{len(m.photos)} photos, {len(m.labels)} labels, split {m.counts()}, "
-                     f"{len(m.unreadable)} unreadable; manifest in {manifest}")
+        reporter.log(f"{plural(len(m.photos), 'photo')}, {plural(len(m.labels), 'label')}, "
+                     f"split {m.counts()}, {len(m.unreadable)} unreadable; manifest in "
+                     f"{manifest}")
         reporter.done(manifest=str(manifest.resolve()))
     elif args.command == "train":
         run_dir = Path(args.run_dir)
@@ -239,7 +240,7 @@ def run_command(args, reporter, stop) -> int:
                                      resume=not args.no_resume)
         for s in summary["stages"]:
             reporter.log(f"{s['bits']:4d} bits: validation mAP {s['val_map']:.4f}, importance "
-                         f"spread {_fmt(s['importance_spread'])}")
+                         f"spread {fmt3(s['importance_spread'])}")
         reporter.done(training=str((run_dir / pipeline.TRAINING).resolve()))
     elif args.command == "evaluate":
         run_dir = Path(args.run_dir)
@@ -265,9 +266,21 @@ def run_command(args, reporter, stop) -> int:
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
-    """`prog` names the command in help and usage texts (`lookalike train` when handed over)."""
+    """`prog` names the command in help and usage texts, and in the remedies of messages
+    (`lookalike train` when handed over)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
+    previous = set_command(prog)
+    try:
+        return _main(argv, prog)
+    finally:
+        set_command(previous)
+
+
+def _main(argv: list[str], prog: str) -> int:
+    if not argv:  # argparse would say only "the following arguments are required: COMMAND"
+        build_parser(prog).print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    if argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help"):
         argv = ["run", *argv]
     try:
         args = build_parser(prog).parse_args(argv)

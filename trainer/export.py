@@ -38,6 +38,7 @@ from desktop_app.core.model_card import (
 from .backbones import static_same_padding
 from .errors import ExportError  # defined without torch, so the CLI can catch it
 from .onnx_simplify import simplify_onnx
+from .rundir import MODEL_FILES
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLik
         # The app's own loader, self-test included, must accept the folder.
         load_encoder(stage, providers=["CPUExecutionProvider"])
         out_dir.mkdir(parents=True, exist_ok=True)
-        _install(stage, out_dir, ("model.onnx", "model.json"))
+        _install(stage, out_dir, MODEL_FILES)
     log.info("exported %d-bit model to %s", bits, out_dir)
     return out_dir
 

@@ -374,6 +374,15 @@ def finetune_identity(ft: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ft.items() if k not in off}
 
 
+def finetune_checkpoint_identity(manifest, cfg: dict[str, Any], fcfg: HeadConfig
+                                 ) -> dict[str, Any]:
+    """What a fine-tuning checkpoint must have been made from to resume (fcfg: finetune_config)."""
+    from .rundir import checkpoint_identity
+
+    return {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
+            "finetune": finetune_identity(cfg["finetune"])}
+
+
 def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig, device: str,
                  reporter=None, should_stop: Callable[[], bool] | None = None,
                  checkpoint_name: str = "finetune-checkpoint.pt", resume: bool = True) -> Path:
@@ -385,7 +394,6 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     from .rundir import (
         BACKBONE,
         TUNED_FROM,
-        checkpoint_identity,
         load_checkpoint,
         record_tuned_from,
         save_state,
@@ -404,8 +412,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                               flip_average=bool(cfg["backbone"].get("flip_average")),
                               ema_decay=float(ft.get("ema_decay", 0.0)))
     ckpt = run_dir / checkpoint_name
-    identity = {**checkpoint_identity(manifest, cfg), "head": fcfg.to_dict(),
-                "finetune": finetune_identity(ft)}
+    identity = finetune_checkpoint_identity(manifest, cfg, fcfg)
     rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
     saved = load_checkpoint(ckpt, identity, resume)
     if saved is not None:

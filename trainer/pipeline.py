@@ -25,13 +25,17 @@ from desktop_app.core.errors import PhotoReadError
 
 from . import config as config_mod
 from .albums import AlbumError, Manifest, count_loose_photos, loose_photos_warning, prepare
+from .config_rules import BITS_RANGE
 from .errors import Stopped, WorkerDone
 from .progress import Reporter
 from .rundir import (
     CHECKPOINT,
     CONFIG,
+    FINETUNE_CHECKPOINT,
     HEADS,
+    LENGTH_FOLDER,
     MANIFEST,
+    MODEL_FILES,
     TRAINING,
     albums_change,
     backbone_changes,
@@ -44,7 +48,9 @@ from .rundir import (
     require_trained,
     save_state,
     tuned_backbone,
+    will_resume,
 )
+from .wording import command, plural
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +88,29 @@ def choose_device(pref: str = "auto") -> str:
         return "cpu"
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise AlbumError(None, "training on CUDA was asked for but no CUDA GPU is available",
-                         "Use --device cpu (or auto)")
+                         f"Use --device {_available_devices()} (or auto)")
+    if pref == "mps" and not _mps_available():
+        # torch would not fail here: every step would quietly run on the CPU instead.
+        raise AlbumError(None, "training on MPS (an Apple silicon GPU) was asked for but MPS is "
+                         "not available on this machine",
+                         f"Use --device {_available_devices()} (or auto)")
     return pref
+
+
+def _mps_available() -> bool:
+    import torch
+
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
+
+
+def _available_devices() -> str:
+    """'cpu', 'cpu or cuda', 'cpu or mps': the --device values that work on this machine."""
+    import torch
+
+    found = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (
+        ["mps"] if _mps_available() else [])
+    return " or ".join(found)
 
 
 def choose_mode(cfg: dict[str, Any], device: str) -> str:
@@ -164,7 +191,8 @@ def photos_as_prepared():
     except PhotoReadError as exc:
         raise AlbumError(exc.path, f"{exc.reason}, though it was in the albums when they "
                          "were prepared", "Prepare the albums again (the `prepare` step; "
-                         "`lookalike train ALBUMS` run again does it by itself)") from exc
+                         f"`{command()} ALBUMS --out MODEL_DIR` run again does it by itself)"
+                         ) from exc
 
 
 def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device: str,
@@ -234,6 +262,8 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
         log.warning("%s", item["message"])  # the message says it is skipped
     for folder in manifest.empty_albums:  # else an album would drop out of the labels unsaid
         log.warning("skipped album (no readable photos, so it is not a label): %s", folder)
+    if note := manifest.copies_note():  # the start event counted files, not photos
+        _say(reporter, f"{plural(len(manifest.photos), 'photo')} to train on: {note}")
     return manifest
 
 
@@ -288,9 +318,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     trainer = HeadTrainer(feats, manifest.multi_hot(), manifest.indices("train"),
                           manifest.indices("val"), hcfg, device="cpu")
     ckpt_path = run_dir / CHECKPOINT
-    tuned = tuned_backbone(run_dir, cfg)
-    identity = {**checkpoint_identity(manifest, cfg), "head": hcfg.to_dict(),
-                "tuned_backbone": _file_tag(tuned) if tuned else ""}
+    identity = head_checkpoint_identity(run_dir, manifest, cfg, hcfg)
     saved = load_checkpoint(ckpt_path, identity, resume)
     if saved is not None:
         trainer.load_state(saved["trainer"])
@@ -330,6 +358,30 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     return summary
 
 
+def head_checkpoint_identity(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], hcfg
+                             ) -> dict[str, Any]:
+    """What checkpoint.pt must have been made from to resume (hcfg: head_config(cfg))."""
+    tuned = tuned_backbone(run_dir, cfg)
+    return {**checkpoint_identity(manifest, cfg), "head": hcfg.to_dict(),
+            "tuned_backbone": _file_tag(tuned) if tuned else ""}
+
+
+def training_resumes(run_dir: Path, cfg: dict[str, Any], resume: bool = True) -> bool:
+    """Whether run_train(run_dir, cfg) will resume a checkpoint (the fine-tuning one in finetune
+    mode), decided as run_train decides it, before anything is said about it."""
+    manifest = load_manifest(run_dir)
+    if manifest is None or not resume:
+        return False
+    hcfg = head_config(cfg)
+    if choose_mode(cfg, choose_device(cfg["train"]["device"])) == "finetune":
+        from .finetune import finetune_checkpoint_identity, finetune_config
+
+        return will_resume(run_dir / FINETUNE_CHECKPOINT, finetune_checkpoint_identity(
+            manifest, cfg, finetune_config(cfg, hcfg)))
+    return will_resume(run_dir / CHECKPOINT, head_checkpoint_identity(run_dir, manifest, cfg,
+                                                                      hcfg))
+
+
 def load_heads(run_dir: Path) -> dict[str, Any]:
     import torch
 
@@ -340,11 +392,11 @@ def load_heads(run_dir: Path) -> dict[str, Any]:
         raise
     except Exception as exc:  # torn (a copy cut short) or not a heads file
         raise AlbumError(run_dir / HEADS, f"this file is damaged ({type(exc).__name__})",
-                         f"Run `python -m trainer train {run_dir}` again to write it "
+                         f"Run `{command()} train {run_dir}` again to write it "
                          "again") from exc
     if not isinstance(heads, dict) or not isinstance(heads.get("heads"), dict):
         raise AlbumError(run_dir / HEADS, "this is not a heads file of the trainer",
-                         f"Run `python -m trainer train {run_dir}` again to write it again")
+                         f"Run `{command()} train {run_dir}` again to write it again")
     return heads
 
 
@@ -365,9 +417,14 @@ def folded_head(run_dir: Path, bits: int, cfg: dict[str, Any] | None = None):
                          "the new ones")
     heads = saved["heads"]
     if str(bits) not in heads:
-        raise AlbumError(run_dir, f"this run has no {bits}-bit head (it has "
-                         f"{', '.join(sorted(heads, key=int))})",
-                         "Train again with --bits including it")
+        has = ", ".join(sorted(heads, key=int))
+        low, high = BITS_RANGE
+        if not low <= bits <= high:  # no training makes it: say what --bits may be
+            raise AlbumError(run_dir, f"there is no {bits}-bit code: code lengths are {low} to "
+                             f"{high} bits", f"Give --bits one of this run's lengths ({has})")
+        raise AlbumError(run_dir, f"this run has no {bits}-bit head (it has {has})",
+                         f"Give --bits one of those, or train again with --bits including "
+                         f"{bits} (`{command()} train {run_dir} --bits ...`)")
     return FoldedHead.from_state(heads[str(bits)])
 
 
@@ -449,7 +506,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     failure: BaseException | None = None
     try:
         if _rank() == 0:
-            _prepare_unless_resumable(albums, run_dir, cfg, reporter, should_stop)
+            _prepare_unless_resumable(albums, run_dir, cfg, reporter, should_stop, resume)
     except BaseException as exc:  # noqa: BLE001 - re-raised once the other ranks are released
         failure = exc
     if distributed:
@@ -461,7 +518,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     run_train(run_dir, cfg, reporter, should_stop, resume=resume)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
     evaluation: dict[str, Any] = {}
-    written = out_dir
+    targets = []
     for bits in bits_list:
         report = run_evaluate(run_dir, cfg, bits, reporter)
         target = out_dir if len(bits_list) == 1 else out_dir / f"{bits}bit"
@@ -469,16 +526,54 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
         from .evaluate import summary
 
         evaluation = summary(report)
-        written = target
-    return written, evaluation
+        targets.append(target)
+    # Once every new model is in place: a model of the other layout (or of a length no longer
+    # asked for) left next to them would be what `lookalike models activate out_dir` picks.
+    removed = remove_earlier_models(out_dir, targets)
+    if removed:
+        _say(reporter, "removed the model files of the previous run: "
+             + ", ".join(str(f) for f in removed))
+    return targets[-1], evaluation
+
+
+def remove_earlier_models(out_dir: Path, written: list[Path]) -> list[Path]:
+    """Delete the model files an earlier `run` exported into out_dir (model.onnx and model.json
+    in out_dir or in a <bits>bit/ folder) that are not in `written`; return them. Nothing else
+    is touched: training/ and the user's own files stay, and so does a <bits>bit/ folder that
+    holds any (an emptied one is removed)."""
+    folders = [out_dir] + sorted(d for d in out_dir.iterdir()
+                                 if LENGTH_FOLDER.fullmatch(d.name) and d.is_dir()
+                                 and not d.is_symlink())
+    removed = []
+    for folder in folders:
+        if any(folder == w for w in written):
+            continue
+        for name in MODEL_FILES:
+            f = folder / name
+            if f.is_file() or f.is_symlink():
+                try:
+                    f.unlink()
+                except OSError as exc:  # the new models are in place: not worth failing the run
+                    log.warning("%s: this model file of the previous run could not be removed "
+                                "(%s); delete it by hand", f, exc.strerror)
+                else:
+                    removed.append(f)
+        if folder != out_dir and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any],
                               reporter: Reporter,
-                              should_stop: Callable[[], bool] | None = None) -> None:
+                              should_stop: Callable[[], bool] | None = None,
+                              resume: bool = True) -> None:
     if can_resume(albums, run_dir, cfg):
+        # A checkpoint of other settings is not resumed: decided now, and said only if so
+        # (run_train then says why it starts afresh).
+        resumes = training_resumes(run_dir, cfg, resume)
         _say(reporter, f"the albums are unchanged since {run_dir} was prepared: its photos "
-             "are not read again, and its training resumes where it stopped")
+             "are not read again" + (", and its training resumes where it stopped" if resumes
+                                     else ""))
         return
     announce_albums(albums, reporter, choose_device(cfg["train"]["device"]))
     run_prepare(albums, run_dir, cfg, reporter, should_stop)

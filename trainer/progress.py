@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Any, TextIO
 
+from .wording import plural
+
 
 def _finite(obj: Any) -> Any:
     """NaN/inf have no JSON spelling: report them as null."""
@@ -47,7 +49,8 @@ class Reporter:
         self._started = True
         self._emit({"event": "start", "photos": photos, "labels": labels, "device": device})
         if self.mode == "bar":
-            print(f"{photos} photos, {labels} labels, on {device}", file=sys.stderr)
+            print(f"{plural(photos, 'photo')}, {plural(labels, 'label')}, on {device}",
+                  file=sys.stderr)
 
     def progress(self, phase: str, step: int, steps: int, stage: int | None = None,
                  bits: int | None = None, loss: float | None = None,

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from . import config as config_mod
 from .albums import AlbumError, Manifest, listing_digest
+from .wording import command
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,10 @@ BACKBONE = "backbone.pt"
 TUNED_FROM = "backbone.json"  # the backbone settings backbone.pt was fine-tuned from
 CONFIG = "config.toml"
 TRAINING = "training.json"
+# What an export writes into a model folder (export.export_model), and the folders `run` puts
+# one model a length in when it makes several (MODEL_DIR/48bit/...).
+MODEL_FILES = ("model.onnx", "model.json")
+LENGTH_FOLDER = re.compile(r"[0-9]+bit")
 # Learnt from one manifest's photos: stale once the albums change.
 LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TUNED_FROM, TRAINING,
           "evaluation-[0-9]*.json", "evaluation-[0-9]*-*.png")
@@ -148,29 +154,48 @@ IDENTITY_WORDS = {"manifest": "other photos", "split": "another split",
 def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
                     ) -> dict[str, Any] | None:
     """The checkpoint at `path` when it may be resumed; else None, and the log says why."""
+    saved, why = checkpoint_verdict(path, identity, resume)
+    if why:
+        log.log(logging.INFO if not resume else logging.WARNING, "%s", why)
+    return saved
+
+
+def will_resume(path: Path, identity: dict[str, Any], resume: bool = True) -> bool:
+    """Whether load_checkpoint will resume `path`, found without logging (and with the file's
+    tensors mapped, not read): a message about the run says so before training starts."""
+    return checkpoint_verdict(path, identity, resume, peek=True)[0] is not None
+
+
+def checkpoint_verdict(path: Path, identity: dict[str, Any], resume: bool = True,
+                       peek: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """(the checkpoint, "") when it may be resumed, else (None, why not: "" when there is no
+    checkpoint)."""
     import torch
 
     if not path.is_file():
-        return None
+        return None, ""
     if not resume:
-        log.info("%s is ignored (--no-resume): training starts afresh", path)
-        return None
+        return None, f"{path} is ignored (--no-resume): training starts afresh"
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True, mmap=peek)
+        except (OSError, RuntimeError):
+            if not peek:
+                raise
+            # mmap needs the zip format of torch.save; an older file is read whole
+            saved = torch.load(path, map_location="cpu", weights_only=True)
     except OSError:
         raise
     except Exception as exc:  # noqa: BLE001 - torn or foreign file: only a resume is lost
         # Not torch's text: for a foreign pickle it advises weights_only=False.
-        log.warning("%s is damaged and cannot be resumed (not a complete checkpoint: %s); "
-                    "training starts afresh", path, type(exc).__name__)
-        return None
+        return None, (f"{path} is damaged and cannot be resumed (not a complete checkpoint: "
+                      f"{type(exc).__name__}); training starts afresh")
     old = saved.get("identity") if isinstance(saved, dict) else None
     if old == identity:
-        return saved
+        return saved, ""
     if not isinstance(old, dict) or "split" not in old:
-        log.warning("%s was made by an earlier version of the trainer; training starts afresh",
-                    path)
-        return None
+        return None, (f"{path} was made by an earlier version of the trainer; training starts "
+                      "afresh")
     why = []
     for key, now in identity.items():
         if old.get(key) != now:
@@ -178,9 +203,9 @@ def load_checkpoint(path: Path, identity: dict[str, Any], resume: bool = True
             if key == "backbone" and isinstance(old.get(key), dict):
                 words += " (" + ", ".join(backbone_changes(old[key], now)) + ")"
             why.append(words)
-    log.warning("%s was made with %s; training starts afresh", path,
-                " and ".join(why) or "another version of the trainer")
-    return None
+    return None, (f"{path} was made with "
+                  f"{' and '.join(why) or 'another version of the trainer'}; training starts "
+                  "afresh")
 
 
 def backbone_changes(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -217,4 +242,4 @@ def require_trained(run_dir: Path) -> None:
     """Checked before any feature is extracted: a prepared run may not be trained yet."""
     if not ((run_dir / HEADS).is_file() and (run_dir / TRAINING).is_file()):
         raise AlbumError(run_dir, "this run has no trained model yet",
-                         f"Run `python -m trainer train {run_dir}` first")
+                         f"Run `{command()} train {run_dir}` first")

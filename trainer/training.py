@@ -27,6 +27,7 @@ from .metrics import bit_importance, code_health, importance_spread, mean_averag
 from .metrics_torch import bit_importance_torch, mean_average_precision_torch
 from .model import FoldedHead, HashNet
 from .nmlayer import apply_merges, binary_correlation, plan_merges
+from .wording import fmt3
 
 log = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ class HeadTrainer:
         self.stage_finished(self.net.bits)
         self.best, self.evals_since_best = None, 0
         log.info("stage %d: %d bits, validation mAP %.4f, importance spread %s", stage,
-                 self.net.bits, val, importance_spread(imp))
+                 self.net.bits, val, fmt3(self.stages[-1].importance_spread))
 
     def stage_finished(self, bits: int) -> None:
         """Hook: the model at `bits` is final (fine-tuning snapshots its backbone here)."""

@@ -166,3 +166,41 @@ def test_photos_lying_loose_in_the_albums_folder_are_named_as_ignored(albums, tm
     assert main(["prepare", str(albums), "--out", str(tmp_path / "run"),
                  "--progress", "none"]) == 0  # what `run` does first
     assert warning in caplog.text
+
+
+def test_photos_that_are_copies_in_several_albums_are_said_to_count_once(tmp_path, capsys):
+    """Albums a/ and c/ holding the same 3 files: the log said "6 photos, 2 labels", then "only
+    3 readable photos" without the cause, and `inspect` showed a 3, c 3 without a word."""
+    root = tmp_path / "albums"
+    for k, name in enumerate(("chelsea", "coffee", "rocket")):
+        make_photo(root / "a" / f"{name}.jpg", name, size=(80 + 8 * k, 80))
+        (root / "c").mkdir(exist_ok=True)
+        (root / "c" / f"{name}.jpg").write_bytes((root / "a" / f"{name}.jpg").read_bytes())
+    note = "3 photos are copies found in several albums (each counts once, with several labels)"
+    assert main(["prepare", str(root), "--out", str(tmp_path / "run"), "--progress",
+                 "json"]) == 2
+    message = json.loads(capsys.readouterr().out.splitlines()[-1])["message"]
+    assert f"only 3 readable photos, as {note}; training needs at least 6" in message
+    assert main(["inspect", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "3 photos in 2 albums" and note in lines
+    assert main(["inspect", str(root), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["copies"] == 3 and report["multi_label_photos"] == 3
+    # A copy within one album adds no label: it is named apart.
+    (root / "a" / "chelsea-again.jpg").write_bytes((root / "a" / "chelsea.jpg").read_bytes())
+    scan = scan_albums(root)
+    assert scan.copies == 4 and scan.copies_note() == (
+        f"{note}; 1 file is a copy of another photo in the same album (counted once)")
+
+
+def test_copies_in_several_albums_are_named_in_the_log_of_a_prepare_that_trains(albums, tmp_path,
+                                                                              capsys):
+    (albums / "space" / "also-a-cat.jpg").write_bytes((albums / "cats" / "chelsea-0.jpg")
+                                                      .read_bytes())
+    assert main(["prepare", str(albums), "--out", str(tmp_path / "run"), "--progress",
+                 "none"]) == 0
+    err = capsys.readouterr().err
+    assert ("15 photos to train on: 1 photo is a copy found in several albums (each counts once, "
+            "with several labels)") in err
+    assert "15 photos, 3 labels, split" in err

@@ -4,7 +4,9 @@ and albums paths, too few validation photos, a run that is not trained yet, a mi
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -328,3 +330,116 @@ def test_bits_out_of_range_name_where_they_were_set(albums, tmp_path, capsys):
         run = events(capsys.readouterr().out)
         assert code == 2 and [e["event"] for e in run] == ["error"]
         assert run[0]["message"] == expected
+
+
+def test_remedies_name_the_command_that_was_run(albums, tmp_path, capsys):
+    """Under `lookalike train` the messages said "Run `python -m trainer train RUN` first"."""
+    from trainer.wording import command
+
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"],
+                prog="lookalike train") == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run_dir), "--bits", "48", "--progress", "json"],
+                prog="lookalike train") == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert f"Run `lookalike train train {run_dir}` first" in message
+    assert "python -m trainer" not in message
+    assert main(["train", str(tmp_path / "nothing"), "--progress", "json"],
+                prog="lookalike train") == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert "Run `lookalike train prepare ALBUMS --out RUN_DIR` first" in message
+    assert command() == "python -m trainer"  # back for the next caller
+    assert main(["evaluate", str(run_dir), "--bits", "48", "--progress", "json"]) == 2
+    assert f"Run `python -m trainer train {run_dir}` first" in \
+        events(capsys.readouterr().out)[-1]["message"]
+
+
+def test_the_stage_log_shows_the_importance_spread_as_the_summary_does(albums, tmp_path, caplog,
+                                                                      monkeypatch):
+    """It printed "importance spread None" and "4.2498241348169925" where the summary says n/a
+    and 4.250."""
+    from fast_settings import FAST
+
+    from trainer import training
+
+    spreads = {24: 4.2498241348169925, 16: None, 12: 0.5}  # by length (the importance's)
+    monkeypatch.setattr(training, "importance_spread", lambda imp: spreads[len(imp)])
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none", *FAST]) == 0
+    with caplog.at_level(logging.INFO):
+        assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    logged = re.findall(r"stage \d+: \d+ bits, validation mAP \d\.\d{4}, importance spread "
+                        r"(\S+)$", caplog.text, re.MULTILINE)
+    assert logged == ["4.250", "n/a", "0.500"]
+
+
+def test_a_length_no_training_makes_is_named_with_the_valid_range(albums, tmp_path, capsys):
+    from fast_settings import FAST
+
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none", *FAST]) == 0
+    assert main(["train", str(run_dir), "--bits", "12", "--progress", "none"]) == 0
+    capsys.readouterr()
+    for command in (["evaluate", str(run_dir), "--bits", "5"],
+                    ["export", str(run_dir), "--bits", "5", "--out", str(tmp_path / "m")]):
+        assert main([*command, "--progress", "json"], prog="lookalike train") == 2
+        message = events(capsys.readouterr().out)[-1]["message"]
+        assert "there is no 5-bit code: code lengths are 12 to 64 bits" in message
+        assert "Give --bits one of this run's lengths (12, 16, 24)" in message
+        assert "Train again" not in message
+    assert main(["evaluate", str(run_dir), "--bits", "48", "--progress", "json"],
+                prog="lookalike train") == 2
+    message = events(capsys.readouterr().out)[-1]["message"]
+    assert "this run has no 48-bit head (it has 12, 16, 24)" in message
+    assert f"`lookalike train train {run_dir} --bits ...`" in message
+
+
+@pytest.mark.parametrize("device", ["mps", "cuda"])
+def test_a_device_this_machine_lacks_is_refused_naming_the_ones_it_has(albums, tmp_path, capsys,
+                                                                       monkeypatch, device):
+    """--device mps ran on the CPU on Linux, and saved device = "mps" for later runs."""
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--device", device,
+                 "--progress", "json"]) == 2
+    run = events(capsys.readouterr().out)
+    assert [e["event"] for e in run] == ["error"]  # before the albums are read
+    assert "was asked for but" in run[0]["message"] and device.upper() in run[0]["message"]
+    assert "Use --device cpu (or auto)" in run[0]["message"]
+    assert not out.exists()
+    run_dir = tmp_path / "run"
+    assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
+    saved = (run_dir / "config.toml").read_text()
+    assert main(["train", str(run_dir), "--device", device, "--progress", "none"]) == 2
+    assert (run_dir / "config.toml").read_text() == saved  # not kept for later runs
+    if device == "cuda":  # on a machine with MPS, the remedy names it too
+        monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+        assert main(["run", str(albums), "--out", str(out), "--device", "cuda",
+                     "--progress", "json"]) == 2
+        message = events(capsys.readouterr().out)[-1]["message"]
+        assert "Use --device cpu or mps (or auto)" in message
+
+
+def test_plural_words_agree_with_their_counts(tmp_path, capsys):
+    root = tmp_path / "albums"
+    for k in range(2):
+        make_photo(root / "only" / f"{k}.jpg", "chelsea", size=(80 + 8 * k, 80))
+    assert main(["inspect", str(root)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "2 photos in 1 album"
+    assert main(["prepare", str(root), "--out", str(tmp_path / "run"), "--progress",
+                 "bar"]) == 2  # one label: refused, after the start line
+    assert "2 photos, 1 label, on cpu" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("prog", ["python -m trainer", "lookalike train"])
+def test_no_arguments_print_the_help_with_the_commands(capsys, prog):
+    assert main([], prog=prog) == 2
+    captured = capsys.readouterr()
+    assert "required" not in captured.err and captured.out == ""
+    assert f"usage: {prog} ALBUMS --out MODEL_DIR" in captured.err
+    for command in ("inspect", "prepare", "train", "evaluate", "export", "run"):
+        assert re.search(rf"^\s+{command}\s+\S", captured.err, re.MULTILINE), command

@@ -351,3 +351,65 @@ def test_run_again_keeps_the_settings_saved_in_the_folder_as_its_help_says(album
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "stays for later runs" in " ".join(capsys.readouterr().out.split())
+
+
+def test_run_again_with_other_lengths_leaves_only_the_new_models(albums, tmp_path, capsys):
+    """One length writes MODEL_DIR/model.*, several MODEL_DIR/<bits>bit/: the other layout's
+    model from the run before stayed, and `lookalike models activate MODEL_DIR` took the old
+    one. Only the exported files go; the user's own files and training/ stay."""
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(run(albums, out)) == 0  # --bits 12: out/model.onnx + model.json
+    assert read_card(out).bits == 12
+    capsys.readouterr()
+
+    assert main(run(albums, out, "--bits", "16", "12")) == 0  # several: out/16bit/, out/12bit/
+    err = capsys.readouterr().err
+    assert not (out / "model.onnx").exists() and not (out / "model.json").exists()
+    assert read_card(out / "16bit").bits == 16 and read_card(out / "12bit").bits == 12
+    assert ("removed the model files of the previous run: "
+            f"{out / 'model.onnx'}, {out / 'model.json'}") in err
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "training" / "manifest.json").is_file()
+
+    (out / "16bit" / "keep.txt").write_text("mine too")
+    assert main(run(albums, out, "--bits", "16")) == 0  # one length again: out/model.*
+    err = capsys.readouterr().err
+    assert read_card(out).bits == 16
+    assert not (out / "12bit").exists()  # emptied, so removed
+    assert sorted(p.name for p in (out / "16bit").iterdir()) == ["keep.txt"]
+    assert ("removed the model files of the previous run: "
+            f"{out / '12bit' / 'model.onnx'}, {out / '12bit' / 'model.json'}, "
+            f"{out / '16bit' / 'model.onnx'}, {out / '16bit' / 'model.json'}") in err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "16bit", "model.json", "model.onnx", "notes.txt", "training"]
+
+    assert main(run(albums, out, "--bits", "16")) == 0  # the same layout: nothing to remove
+    assert "removed the model files" not in capsys.readouterr().err
+
+
+def test_a_run_whose_checkpoint_will_not_resume_does_not_say_it_resumes(albums, tmp_path, capsys,
+                                                                       caplog):
+    """Another --bits makes other head settings: the log said "its training resumes where it
+    stopped" and, right after, that the checkpoint was made with other head settings."""
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0
+    capsys.readouterr()
+    assert main(run(albums, out)) == 0  # the same settings: it does resume
+    assert "its photos are not read again, and its training resumes where it stopped" \
+        in capsys.readouterr().err
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main(run(albums, out, "--bits", "16")) == 0
+    steps, err = train_events(capsys)
+    assert "its photos are not read again" in err
+    assert "resumes" not in err and "resumed" not in caplog.text
+    assert "checkpoint.pt was made with other head settings; training starts afresh" \
+        in caplog.text
+    assert steps and steps[0]["step"] <= 8
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main(run(albums, out, "--bits", "16", "--no-resume")) == 0
+    err = capsys.readouterr().err
+    assert "resumes" not in err and "is ignored (--no-resume)" in caplog.text
