@@ -223,7 +223,8 @@ class RetrainDialog(QDialog):
             return
         shown = ", ".join(f"{k} ({v})" for k, v in sorted(per_label.items())[:12])
         more = f" and {len(per_label) - 12} more" if len(per_label) > 12 else ""
-        text = f"Found <b>{photos}</b> photos in <b>{labels}</b> albums: {shown}{more}."
+        text = (f"Found <b>{photos}</b> {_noun(photos, 'photo')} in <b>{labels}</b> "
+                f"{_noun(labels, 'album')}: {shown}{more}.")
         if unreadable:
             text += f" {len(unreadable)} file(s) cannot be read and will be skipped."
         enough = labels >= 2 and photos >= 2 * labels
@@ -337,7 +338,8 @@ class RetrainDialog(QDialog):
         kind = event.get("event")
         if kind == "start":
             self.status_label.setText(
-                f"Training on {event.get('photos')} photos in {event.get('labels')} albums, "
+                f"Training on {event.get('photos')} {_noun(event.get('photos'), 'photo')} in "
+                f"{event.get('labels')} {_noun(event.get('labels'), 'album')}, "
                 f"on the {'GPU' if _is_gpu(event.get('device')) else 'CPU'}.")
         elif kind == "progress":
             steps = max(int(event.get("steps") or 0), 1)
@@ -441,3 +443,8 @@ class RetrainDialog(QDialog):
         if self.new_model_dir:
             self.switch_requested.emit(self.new_model_dir)
             self.switch_button.setEnabled(False)
+
+
+def _noun(count, noun: str) -> str:
+    """'photo' for 1, else 'photos' ('1 albums' read wrong)."""
+    return noun if count == 1 else noun + "s"

@@ -80,6 +80,15 @@ def test_inspect_shows_photos_and_albums_from_the_real_trainer(qtbot, albums):
     assert dialog.start_button.isEnabled()
 
 
+def test_one_album_is_called_one_album(qtbot, tmp_path):
+    """'Found 3 photos in 1 albums' (the trainer's look inside, then refused: one label)."""
+    for i in range(3):
+        make_photo(tmp_path / "one" / "cats" / f"{i}.jpg", "chelsea", size=(120 + 8 * i, 100))
+    dialog = looked_inside(qtbot, tmp_path / "one")
+    assert "<b>3</b> photos in <b>1</b> album:" in dialog.found_label.text()
+    assert not dialog.start_button.isEnabled()
+
+
 def stand_in_trainer(tmp_path, body: str):
     """An executable used in place of `python`: it speaks the trainer's protocol."""
     script = tmp_path / "stand-in-python"
