@@ -1,7 +1,7 @@
 """The `lookalike` command: index folders and search them without a screen.
 
     lookalike                       open the desktop app
-    lookalike FOLDER                open the desktop app on FOLDER
+    lookalike FOLDER                open the desktop app and add FOLDER to the library
     lookalike PHOTO                 open the desktop app and search with PHOTO
     lookalike index FOLDER...       add folders to the library and index them
     lookalike similar PHOTO...      the most similar photos to each PHOTO (in the library or not)
