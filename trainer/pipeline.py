@@ -33,7 +33,6 @@ from .rundir import (
     CONFIG,
     FINETUNE_CHECKPOINT,
     HEADS,
-    LENGTH_FOLDER,
     MANIFEST,
     MODEL_FILES,
     TRAINING,
@@ -529,38 +528,75 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
         targets.append(target)
     # Once every new model is in place: a model of the other layout (or of a length no longer
     # asked for) left next to them would be what `lookalike models activate out_dir` picks.
-    removed = remove_earlier_models(out_dir, targets)
+    removed, left = remove_earlier_models(out_dir, run_dir, targets)
     if removed:
-        _say(reporter, "removed the model files of the previous run: "
+        _say(reporter, "removed the model files this folder's earlier runs exported: "
              + ", ".join(str(f) for f in removed))
+    if left:
+        log.warning("%s: a model this run did not make, left as it is; `lookalike models "
+                    "activate %s` would take it, not the new one(s) (%s)", left, out_dir,
+                    ", ".join(str(t) for t in targets))
+    record_exports(run_dir, out_dir, targets)
     return targets[-1], evaluation
 
 
-def remove_earlier_models(out_dir: Path, written: list[Path]) -> list[Path]:
-    """Delete the model files an earlier `run` exported into out_dir (model.onnx and model.json
-    in out_dir or in a <bits>bit/ folder) that are not in `written`; return them. Nothing else
-    is touched: training/ and the user's own files stay, and so does a <bits>bit/ folder that
-    holds any (an emptied one is removed)."""
-    folders = [out_dir] + sorted(d for d in out_dir.iterdir()
-                                 if LENGTH_FOLDER.fullmatch(d.name) and d.is_dir()
-                                 and not d.is_symlink())
-    removed = []
-    for folder in folders:
-        if any(folder == w for w in written):
+EXPORTS = "exports.json"  # in the run folder: the model files `run` exported, with their hashes
+
+
+def record_exports(run_dir: Path, out_dir: Path, written: list[Path]) -> None:
+    """Keep in run_dir which model files this run exported (path in out_dir, sha256), so a
+    later run into out_dir removes those, and only those, that it does not write again."""
+    from desktop_app.atomic_file import write_bytes_atomic
+    from desktop_app.core.model_card import file_sha256
+
+    files = {str((folder / name).relative_to(out_dir)): file_sha256(folder / name)
+             for folder in written for name in MODEL_FILES if (folder / name).is_file()}
+    try:
+        write_bytes_atomic(run_dir / EXPORTS, json.dumps({"files": files}, indent=1).encode())
+    except OSError as exc:  # only a later clean-up is lost
+        log.warning("%s: not written (%s); a later run will leave these models in place",
+                    run_dir / EXPORTS, exc.strerror)
+
+
+def remove_earlier_models(out_dir: Path, run_dir: Path, written: list[Path]
+                          ) -> tuple[list[Path], Path | None]:
+    """Delete the model files (model.onnx, model.json) that earlier runs of run_dir exported
+    into out_dir (run_dir/exports.json), that this run did not write again and that are as they
+    were exported; then an emptied <bits>bit/ folder. Nothing else: not another run's model in a
+    sub-folder, not a model put there by hand or changed since. Returns (the files removed, a
+    model.json left in out_dir by something else, which `models activate out_dir` would take)."""
+    from desktop_app.core.model_card import file_sha256
+
+    try:
+        recorded = json.loads((run_dir / EXPORTS).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        recorded = {}  # no record (a run before it was kept): nothing is known to be ours
+    keep = {(folder / name).resolve() for folder in written for name in MODEL_FILES}
+    removed, folders = [], set()
+    for relative, digest in (recorded.items() if isinstance(recorded, dict) else ()):
+        path = out_dir / relative
+        if (path.resolve() in keep or path.is_symlink() or not path.is_file()
+                or out_dir.resolve() not in path.resolve().parents):
             continue
-        for name in MODEL_FILES:
-            f = folder / name
-            if f.is_file() or f.is_symlink():
-                try:
-                    f.unlink()
-                except OSError as exc:  # the new models are in place: not worth failing the run
-                    log.warning("%s: this model file of the previous run could not be removed "
-                                "(%s); delete it by hand", f, exc.strerror)
-                else:
-                    removed.append(f)
-        if folder != out_dir and not any(folder.iterdir()):
-            folder.rmdir()
-    return removed
+        try:
+            if file_sha256(path) != digest:
+                continue  # changed since it was exported: no longer only ours
+            path.unlink()
+        except OSError as exc:  # the new models are in place: not worth failing the run
+            log.warning("%s: this model file of an earlier run could not be removed (%s); "
+                        "delete it by hand", path, exc.strerror)
+            continue
+        removed.append(path)
+        if path.parent != out_dir:
+            folders.add(path.parent)
+    for folder in folders:
+        try:
+            folder.rmdir()  # only if that left it empty
+        except OSError:
+            pass
+    stray = out_dir / "model.json"
+    left = stray if out_dir not in written and stray.is_file() else None
+    return removed, left
 
 
 def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any],

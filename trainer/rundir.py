@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +27,8 @@ BACKBONE = "backbone.pt"
 TUNED_FROM = "backbone.json"  # the backbone settings backbone.pt was fine-tuned from
 CONFIG = "config.toml"
 TRAINING = "training.json"
-# What an export writes into a model folder (export.export_model), and the folders `run` puts
-# one model a length in when it makes several (MODEL_DIR/48bit/...).
+# What an export writes into a model folder (export.export_model).
 MODEL_FILES = ("model.onnx", "model.json")
-LENGTH_FOLDER = re.compile(r"[0-9]+bit")
 # Learnt from one manifest's photos: stale once the albums change.
 LEARNT = (CHECKPOINT, FINETUNE_CHECKPOINT, HEADS, BACKBONE, TUNED_FROM, TRAINING,
           "evaluation-[0-9]*.json", "evaluation-[0-9]*-*.png")

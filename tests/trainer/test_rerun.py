@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 
 import pytest
@@ -356,7 +357,8 @@ def test_run_again_keeps_the_settings_saved_in_the_folder_as_its_help_says(album
 def test_run_again_with_other_lengths_leaves_only_the_new_models(albums, tmp_path, capsys):
     """One length writes MODEL_DIR/model.*, several MODEL_DIR/<bits>bit/: the other layout's
     model from the run before stayed, and `lookalike models activate MODEL_DIR` took the old
-    one. Only the exported files go; the user's own files and training/ stay."""
+    one. Only the files this folder's runs exported go; the user's own files and training/
+    stay."""
     out = tmp_path / "model"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
@@ -368,7 +370,7 @@ def test_run_again_with_other_lengths_leaves_only_the_new_models(albums, tmp_pat
     err = capsys.readouterr().err
     assert not (out / "model.onnx").exists() and not (out / "model.json").exists()
     assert read_card(out / "16bit").bits == 16 and read_card(out / "12bit").bits == 12
-    assert ("removed the model files of the previous run: "
+    assert ("removed the model files this folder's earlier runs exported: "
             f"{out / 'model.onnx'}, {out / 'model.json'}") in err
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "training" / "manifest.json").is_file()
@@ -379,14 +381,47 @@ def test_run_again_with_other_lengths_leaves_only_the_new_models(albums, tmp_pat
     assert read_card(out).bits == 16
     assert not (out / "12bit").exists()  # emptied, so removed
     assert sorted(p.name for p in (out / "16bit").iterdir()) == ["keep.txt"]
-    assert ("removed the model files of the previous run: "
-            f"{out / '12bit' / 'model.onnx'}, {out / '12bit' / 'model.json'}, "
-            f"{out / '16bit' / 'model.onnx'}, {out / '16bit' / 'model.json'}") in err
+    assert ("removed the model files this folder's earlier runs exported: "
+            f"{out / '16bit' / 'model.onnx'}, {out / '16bit' / 'model.json'}, "
+            f"{out / '12bit' / 'model.onnx'}, {out / '12bit' / 'model.json'}") in err
     assert sorted(p.name for p in out.iterdir()) == [
         "16bit", "model.json", "model.onnx", "notes.txt", "training"]
 
     assert main(run(albums, out, "--bits", "16")) == 0  # the same layout: nothing to remove
     assert "removed the model files" not in capsys.readouterr().err
+
+
+def test_run_removes_no_model_it_did_not_export(albums, tmp_path, capsys, caplog):
+    """A folder with one run per length in sub-folders (--out M/16bit, --out M/12bit), then a
+    run into M itself: the removal took the other runs' models (found by review). A model put
+    in by hand, or changed since it was exported, stays too."""
+    top = tmp_path / "models"
+    assert main(run(albums, top / "16bit", "--bits", "16")) == 0
+    assert main(run(albums, top / "12bit", "--bits", "12")) == 0
+    theirs = {p: p.read_bytes() for p in top.glob("*bit/model.*")}
+    capsys.readouterr()
+    assert main(run(albums, top, "--bits", "12")) == 0  # one length: top/model.*
+    assert len(theirs) == 4 and all(p.read_bytes() == data for p, data in theirs.items())
+    assert "removed the model files" not in capsys.readouterr().err
+
+    mine = tmp_path / "mine"
+    assert main(run(albums, mine, "--bits", "12")) == 0  # records mine/model.*
+    shutil.copy2(top / "16bit" / "model.onnx", mine / "model.onnx")  # changed by hand since
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert main(run(albums, mine, "--bits", "16", "12")) == 0
+    err = capsys.readouterr().err
+    assert (mine / "model.onnx").read_bytes() == (top / "16bit" / "model.onnx").read_bytes()
+    assert not (mine / "model.json").exists()  # as exported: removed, and said
+    assert f"earlier runs exported: {mine / 'model.json'}\n" in err
+
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(top / "16bit", elsewhere, ignore=shutil.ignore_patterns("training"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert main(run(albums, elsewhere, "--bits", "16", "12")) == 0
+    assert read_card(elsewhere).bits == 16  # a model this run did not make: left, and said
+    assert "a model this run did not make, left as it is" in caplog.text
 
 
 def test_a_run_whose_checkpoint_will_not_resume_does_not_say_it_resumes(albums, tmp_path, capsys,
