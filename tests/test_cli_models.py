@@ -169,3 +169,27 @@ def test_a_folder_with_one_model_per_length_names_them(capsys, tiny_model_dir, t
     code, _, err = run(capsys, "models", "activate", made)
     assert code == cli.EXIT_MODEL
     assert "one in each of 24bit/, 48bit/" in err and str(made / "48bit") in err, err
+
+
+def test_reimporting_leaves_a_retrained_run_and_a_linked_folder_alone(capsys, tiny_model_dir,
+                                                                      tmp_path):
+    """The retrain dialog trains into the models folder (trained-<stamp>/ with training/), and a
+    user may link their own folder there: an import of the same graph under another name took
+    such a folder over and deleted its training files, or failed on the link (review)."""
+    models = paths.models_dir()
+    models.mkdir(parents=True)
+    run_folder = shutil.copytree(tiny_model_dir, models / "trained-20261201-091500")
+    (run_folder / "training").mkdir()
+    (run_folder / "training" / "heads.pt").write_bytes(b"heads")
+    own = shutil.copytree(tiny_model_dir, tmp_path / "own")
+    (models / "linked").symlink_to(own, target_is_directory=True)
+    renamed = shutil.copytree(tiny_model_dir, tmp_path / "renamed")
+    card = json.loads((renamed / "model.json").read_text())
+    (renamed / "model.json").write_text(json.dumps({**card, "name": "My model"}))
+    code, out, err = run(capsys, "models", "import", renamed, "--json")
+    assert code == cli.EXIT_OK, err
+    copy = Path(json.loads(out)["imported"])
+    assert copy.parent == models and copy not in (run_folder, models / "linked")
+    assert (run_folder / "training" / "heads.pt").read_bytes() == b"heads"
+    assert json.loads((run_folder / "model.json").read_text())["name"] == card["name"]
+    assert (own / "model.json").read_text() == (tiny_model_dir / "model.json").read_text()

@@ -166,10 +166,14 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
 
 
 def _imported_copy(model_id: str, store: Store | None) -> Path | None:
-    """The copy of this model already in the models folder (the one the library records first):
-    importing it again under another name takes that folder, with the new card, instead of
-    leaving the old copy behind (a whole model's size, never used again)."""
-    folders = [p for p in _app_model_folders()[1:] if not p.name.endswith(".importing")]
+    """The copy of this model that an import made in the models folder (the one the library
+    records first): importing it again under another name takes that folder, with the new card,
+    instead of leaving the old copy behind (a whole model's size, never used again). Only a
+    folder an import made, named `<name>-<id[:12]>`, not a link, with no training/ inside: the
+    retrain dialog trains into the models folder too, and that run's files must stay."""
+    folders = [p for p in _app_model_folders()[1:]
+               if p.name.endswith(f"-{model_id[:12]}") and not p.is_symlink()
+               and not (p / "training").exists()]
     record = store.model(model_id) if store is not None else None
     if record is not None and record["path"]:
         recorded = Path(record["path"])
