@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -66,18 +67,27 @@ class CommandError(Exception):
 
 
 # -- argument parsing -----------------------------------------------------------------------------
-GLOBAL_OPTIONS = ("--model", "--progress", "--no-progress", "-v", "-vv", "--verbose")
+GLOBAL_OPTIONS = ("--model", "--progress", "--no-progress", "--verbose")
 
 
 class _Parser(argparse.ArgumentParser):
     """lookalike's parser: a global option given after the command (`lookalike index
     --no-progress F`) is refused, as argparse does, but with the way to give it."""
 
+    command: str | None = None  # set by parse_args: the command given, if any
+
+    def parse_args(self, args=None, namespace=None):
+        given = list(sys.argv[1:] if args is None else args)
+        self.command = next((a for a in given if a in COMMANDS), None)
+        return super().parse_args(given, namespace)
+
     def error(self, message: str):
         if "unrecognized arguments" in message:
             misplaced = [a for a in message.split(":", 1)[-1].split()
-                         if a.split("=", 1)[0] in GLOBAL_OPTIONS]
-            if misplaced:
+                         if a.split("=", 1)[0] in GLOBAL_OPTIONS or re.fullmatch(r"-v+", a)]
+            if misplaced and self.command == "app":  # before it, they are refused too
+                message += ". `lookalike app` takes only a FOLDER or a PHOTO"
+            elif misplaced:
                 option = misplaced[0].split("=", 1)[0]
                 shown = "--model DIR" if option == "--model" else option
                 message += (f". {option} is one of lookalike's global options, which go before "
@@ -448,8 +458,8 @@ def _open_store():
 
 def _open_store_to_read():
     """For commands that only read: an existing library is opened read-only, so they work on a
-    read-only mount or file. A new library, or one that must be upgraded first, is opened for
-    writing (as before)."""
+    read-only mount or file; one of an older schema is read as it is (store.READABLE_FROM). A
+    new library, or one too old to read so, is opened for writing (as before)."""
     from .core.store import OutdatedSchemaError, Store
 
     if paths.database_path().is_file():

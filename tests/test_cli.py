@@ -161,8 +161,15 @@ def test_a_global_option_after_the_command_is_refused_with_where_it_goes(capsys,
         assert code == cli.EXIT_USAGE, err
         assert f"{option} is one of lookalike's global options" in err, err
         assert "go before the command: `lookalike " + option in err, err
+    code, _, err = run(capsys, "status", "-vvv")
+    assert code == cli.EXIT_USAGE and "-vvv is one of lookalike's global options" in err
     code, _, err = run(capsys, "status", "--bogus")
     assert code == cli.EXIT_USAGE and "--bogus" in err and "global options" not in err
+    # The app takes none of them, before or after: not sent from one refusal to the other.
+    for option in ("--no-progress", "--model"):
+        code, _, err = run(capsys, "app", option, album)
+        assert code == cli.EXIT_USAGE and "`lookalike app` takes only a FOLDER or a PHOTO" in err
+        assert "go before the command" not in err
 
 
 def test_global_options_before_the_app_command_are_honoured_or_refused(capsys, tmp_path,
