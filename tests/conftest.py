@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,21 @@ def lookalike_home(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("LOOKALIKE_HOME", str(home))
     monkeypatch.setenv("LOOKALIKE_PROVIDER", "cpu")
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_log_handlers_left_behind():
+    """The command line's setup_logging puts a handler on the root logger that writes to the
+    sys.stderr of that moment, a test's captured stream: left there, a later test's warning went
+    to that closed stream and printed a 'Logging error' traceback into the later test's stderr."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if getattr(handler, "_lookalike", False):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
