@@ -121,6 +121,19 @@ class DuplicatesPanel(QWidget):
         if shown:
             self._remove_photos(shown)
 
+    def follow_moves(self, moves: dict[str, str]) -> None:
+        """Photos renamed or moved (old path -> new path) stay in their groups, shown and
+        trashed under their new paths."""
+        for old, new in moves.items():
+            items = self._items.pop(old, [])
+            for item in items:
+                item.setData(0, PathRole, new)
+                item.setToolTip(0, new)
+                item.setText(0, os.path.basename(new))
+                item.setText(2, os.path.dirname(new))
+            if items:
+                self._items.setdefault(new, []).extend(items)
+
     def _remove_photos(self, paths: list[str]) -> None:
         """Take photos out of their groups. A group left with fewer than two is no duplicate any
         more, so it goes; the others are numbered again and show their new counts. The groups

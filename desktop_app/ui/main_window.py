@@ -420,6 +420,7 @@ class MainWindow(QMainWindow):
         if self._row_updates:
             kind, items = self._row_updates.popleft()
             if kind == "upsert":
+                self._follow_in_duplicates(items)  # before the grid forgets the old records
                 self.photos_model.upsert(items)
             else:
                 gone = [photo.path for photo in map(self.photos_model.photo, items) if photo]
@@ -428,6 +429,25 @@ class MainWindow(QMainWindow):
             self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
         if not self._row_updates:
             self._row_timer.stop()
+
+    def _follow_in_duplicates(self, photos: list) -> None:
+        """Duplicate groups on screen follow changed records: a photo renamed or moved keeps its
+        place under its new path; one whose file now holds another picture (rewritten, or
+        another file renamed over it) leaves its group, since it is no longer known to be a
+        copy. Else trashing the checked photos offered a path that was gone or another picture."""
+        moves, changed = {}, []
+        for photo in photos:
+            old = self.photos_model.photo(photo.id)
+            if old is None:
+                changed.append(photo.path)  # a new record at a path a group may show
+            elif old.path != photo.path:
+                moves[old.path] = photo.path
+            elif (old.size, old.mtime, old.ctime_ns) != (photo.size, photo.mtime, photo.ctime_ns):
+                changed.append(photo.path)
+        if moves:
+            self.duplicates_panel.follow_moves(moves)
+        if changed:
+            self.duplicates_panel.drop_gone(changed)
 
     @Slot(list)
     def _on_failed_changed(self, failed: list) -> None:

@@ -198,6 +198,28 @@ def test_the_duplicate_groups_follow_a_photo_deleted_by_another_program(qtbot, m
     qtbot.waitUntil(lambda: panel.groups_shown() == [], timeout=5000)  # one left: no group
 
 
+def test_the_duplicate_groups_follow_a_photo_renamed_then_rewritten(qtbot, make_window,
+                                                                   library_photos, tmp_path):
+    """A renamed copy kept its old path in its group (trashing it then said 'already gone' and
+    left the file), and a copy whose file came to hold another picture stayed ticked."""
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
+    small = library_photos / "chelsea-small.jpg"
+    assert sorted(map(sorted, panel.groups_shown())) == [
+        sorted([str(library_photos / "chelsea.jpg"), str(small)])]
+    renamed = library_photos / "chelsea-renamed.jpg"
+    small.rename(renamed)
+    qtbot.waitUntil(lambda: str(renamed) in panel.groups_shown()[0], timeout=10000)
+    assert str(small) not in panel.groups_shown()[0]
+    assert panel.checked_paths() == [str(renamed)]
+    # Another picture written over it (to a temporary name, then renamed over: as editors do).
+    make_photo(tmp_path / "other.jpg", "rocket", size=(320, 427))
+    shutil.copy2(tmp_path / "other.jpg", library_photos / "incoming.tmp")
+    (library_photos / "incoming.tmp").replace(renamed)
+    qtbot.waitUntil(lambda: panel.groups_shown() == [], timeout=10000)
+    assert panel.checked_paths() == []
+
+
 def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make_window,
                                                                      library_photos):
     (library_photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
