@@ -68,6 +68,7 @@ ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms w
 class MainWindow(QMainWindow):
     # Requests to the indexer thread (queued: the worker lives there).
     _add_folder = Signal(str)
+    _add_folders = Signal(object)  # a list of folders (a Qt string list drops non-UTF-8 bytes)
     _remove_folder = Signal(str)
     _index_paths = Signal(object)  # lists of paths: not Signal(list), see FolderWatcher
     _remove_paths = Signal(object)
@@ -218,6 +219,7 @@ class MainWindow(QMainWindow):
         self.thread_.started.connect(self.worker.open)
         self.thread_.finished.connect(self.worker.deleteLater)
         for signal, slot in ((self._add_folder, self.worker.add_folder),
+                             (self._add_folders, self.worker.add_folders),
                              (self._remove_folder, self.worker.remove_folder),
                              (self._index_paths, self.worker.index_paths),
                              (self._remove_paths, self.worker.remove_paths),
@@ -322,8 +324,11 @@ class MainWindow(QMainWindow):
                 self._remove_folder.emit(folder)
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
-            if card is not None:
-                self._add_and_index(folder)  # reconciles changes made while we were closed
+        # Changes made while we were closed, all folders in one job (a photo moved between two
+        # keeps its codes); a missing one (an unplugged drive) is added when it is back.
+        present = [f for f in self.settings.watched_folders if os.path.isdir(f)]
+        if card is not None and present:
+            self._add_folders.emit(present)
         self._show_folders()
         pending = self.settings.switching_to_model
         if card is not None and pending:

@@ -202,6 +202,13 @@ class IndexerWorker(QObject):
     def index_folder(self, folder: str) -> None:
         self._submit("index_folder", folder)
 
+    @Slot(object)  # a list of folders
+    def add_folders(self, folders: list) -> None:
+        """The watched folders at start: added (if new) and indexed in one job, so that a photo
+        moved from one to another while the app was closed keeps its codes and its id (folder
+        by folder, it was removed from the first and encoded again in the second)."""
+        self._submit("add_folders", list(folders))
+
     @Slot()
     def reconcile_all(self) -> None:
         """Catch changes made while the app was closed (and finish a run that was cut short)."""
@@ -304,7 +311,7 @@ class IndexerWorker(QObject):
         if kind == "switch_model":
             return self._switch_model(str(arg))
         if self._library is None:
-            if kind == "add_folder":
+            if kind in ("add_folder", "add_folders"):
                 self._fail(no_model_message(self.model_dir))
             return False
         lib = self._library
@@ -313,6 +320,12 @@ class IndexerWorker(QObject):
                 lib.add_folder(str(arg))
                 self.folders_changed.emit(lib.folders())
                 self._queue.appendleft(("index_folder", arg))
+                return False
+            if kind == "add_folders":
+                for folder in arg:
+                    lib.add_folder(str(folder))
+                self.folders_changed.emit(lib.folders())
+                self._queue.appendleft(("index_folders", list(arg)))
                 return False
             if kind == "remove_folder":
                 self._abandoned.discard(os.path.realpath(str(arg)))
@@ -330,6 +343,9 @@ class IndexerWorker(QObject):
                 label = f"Indexing {arg}"
                 call = lambda p, s: lib.index_folder(str(arg), p, s)
             elif kind == "index_folders":
+                arg = [f for f in arg if not self._is_abandoned(f)]  # removed meanwhile
+                if not arg:
+                    return False
                 label = f"Checking {len(arg)} folder(s) for changes"
                 call = lambda p, s: _merged(lib.index_folders(list(arg), p, s))
             elif kind == "index_paths":
@@ -361,6 +377,10 @@ class IndexerWorker(QObject):
         """A read-only library changes nothing. What the user asked for says so; the checks the
         window makes by itself (folders at start, the watcher's changes) are dropped quietly:
         the banner already says that nothing is indexed."""
+        if kind == "add_folders":
+            for folder in arg:
+                self._refuse_read_only("add_folder", folder)
+            return
         known = self._library is not None and kind == "add_folder" and any(
             os.path.realpath(f.path) == os.path.realpath(str(arg))
             for f in self._library.folders())

@@ -122,6 +122,37 @@ def test_a_watched_folder_in_the_settings_that_is_a_file_says_so(qtbot, make_win
     assert "drive unplugged" not in message  # no drive to wait for
 
 
+def test_a_photo_moved_between_watched_folders_while_closed_keeps_its_code(qtbot, make_window,
+                                                                          tmp_path):
+    """At start each folder was checked in a job of its own: a photo moved from one watched
+    folder to another while the app was closed was removed from the first, then encoded again
+    in the second under a new id. Checked in one job, it is a move."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    make_photo(first / "p0.jpg", "chelsea", size=(160, 120))
+    make_photo(first / "p1.jpg", "coffee", size=(160, 120))
+    make_photo(second / "q0.jpg", "rocket", size=(160, 120))
+    window = make_window()
+    window.add_folder(str(first))
+    window.add_folder(str(second))
+    wait_rows(qtbot, window, 3)
+    wait_idle(qtbot, window)
+    before = {p.path: p.id for p in map(window.photos_model.photo_at, range(3))}
+    window.close()
+    shutil.move(str(first / "p0.jpg"), str(second / "p0.jpg"))
+    reports = []
+    again = open_again(qtbot, reports)
+    try:
+        qtbot.waitUntil(lambda: bool(reports), timeout=60000)
+        wait_idle(qtbot, again)
+        qtbot.waitUntil(lambda: grid_paths(again) == photos_on_disk(tmp_path), timeout=10000)
+        assert sum(r.moved for r in reports) == 1 and sum(r.added for r in reports) == 0
+        assert sum(r.removed for r in reports) == 0, [r.summary() for r in reports]
+        row = again.photos_model.row_of(before[str(first / "p0.jpg")])
+        assert again.photos_model.photo_at(row).path == str(second / "p0.jpg")
+    finally:
+        again.shutdown()
+
+
 def test_a_watched_folder_gone_while_closed_is_marked_in_the_folder_list(qtbot, make_window,
                                                                          tmp_path):
     album, gone = tmp_path / "album", tmp_path / "gone"
