@@ -67,8 +67,9 @@ class IndexReport:
         self.stopped = self.stopped or other.stopped
         return self
 
-    def summary(self) -> str:
+    def summary(self, stopped_note: str = "stopped early; run again to continue") -> str:
+        """The counts; `stopped_note` in brackets if the run stopped early (the app's says how
+        to go on there)."""
         parts = [f"{self.added} added", f"{self.updated} updated", f"{self.moved} moved",
                  f"{self.removed} removed", f"{self.unchanged} unchanged", f"{self.failed} failed"]
-        return ", ".join(parts) + (" (stopped early; run again to continue)"
-                                   if self.stopped else "")
+        return ", ".join(parts) + (f" ({stopped_note})" if self.stopped else "")

@@ -101,6 +101,18 @@ def test_pause_keeps_progress_and_resume_finishes(qtbot, make_window, tmp_path):
     wait_idle(qtbot, window)
 
 
+def test_a_paused_run_says_how_to_go_on_in_the_app(qtbot, make_window):
+    """The status bar said '(stopped early; run again to continue)', the command line's
+    remedy; in the app it is the Resume button."""
+    from desktop_app.core.records import IndexReport
+
+    window = make_window()
+    window._on_finished_job("Indexing /photos", IndexReport(added=3, stopped=True))
+    shown = window.statusBar().currentMessage()
+    assert "3 added" in shown and "paused: Resume indexing continues it" in shown
+    assert "run again" not in shown
+
+
 def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_window,
                                                                     library_photos):
     window = make_window()
