@@ -364,6 +364,8 @@ class MainWindow(QMainWindow):
                 settings.duplicate_distance = round(settings.duplicate_distance * scale)
                 settings.max_distance_bits = card.bits
             self.results_panel.set_bits(card.bits, settings.max_distance)
+            # Up to the code's length (it stopped at 64, short of the bundled model's 96 bits).
+            self.duplicates_panel.distance_spin.setMaximum(card.bits)
             self.duplicates_panel.distance_spin.setValue(settings.duplicate_distance)
             if self._read_only_reason:
                 self.banner.setText(

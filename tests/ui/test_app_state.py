@@ -133,6 +133,7 @@ def test_switching_model_reencodes_then_searches_with_the_new_codes(qtbot, make_
     qtbot.waitUntil(lambda: window.snapshot.bits == 32 and len(window.snapshot) == 6
                     and window.card.bits == 32, timeout=30000)
     assert window.results_panel.slider.maximum() == 32
+    assert window.duplicates_panel.distance_spin.maximum() == 32  # the code's length
     # The max-distance slider keeps its strictness: 16 of 48 bits becomes 11 of 32.
     assert window.results_panel.max_distance() == 11 == window.settings.max_distance
     assert Settings.load().model_dir == imported_dir
