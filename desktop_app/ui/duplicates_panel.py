@@ -89,7 +89,10 @@ class DuplicatesPanel(QWidget):
         if thumbnails is not None:
             thumbnails.ready.connect(self._on_thumbnail)
 
-    def set_groups(self, groups: list[list[Match]]) -> None:
+    def set_groups(self, groups: list[list[Match]], max_distance: int | None = None) -> None:
+        """Show `groups` (the photo to keep first, distances to it). All but the first are
+        ticked for the trash, but those further than `max_distance` from it: a group joins
+        pairs, so a chain of them can hold photos that are not copies of the one kept."""
         self.tree.clear()
         self._items.clear()
         # All items are built first, then added and expanded at once: per item, adding and
@@ -105,14 +108,21 @@ class DuplicatesPanel(QWidget):
                                   self._thumbnails, self._placeholders)
                 item.setData(0, PathRole, match.path)
                 item.setToolTip(0, match.path)
-                # Keep the first of each group (the biggest file), offer the others.
-                item.setCheckState(0, Qt.CheckState.Unchecked if i == 0 else Qt.CheckState.Checked)
+                # Keep the first of each group (the biggest file), offer the others that are
+                # near it.
+                offered = i > 0 and (max_distance is None or match.distance <= max_distance)
+                item.setCheckState(0, Qt.CheckState.Checked if offered
+                                   else Qt.CheckState.Unchecked)
                 top.addChild(item)
                 self._items.setdefault(match.path, []).append(item)
         self.tree.addTopLevelItems(tops)
         self.tree.expandAll()
-        self.status.setText(f"{len(groups)} group(s) of near-identical photos." if groups
-                            else "No near-identical photos at this distance.")
+        far = max_distance is not None and any(m.distance > max_distance
+                                               for group in groups for m in group[1:])
+        self.status.setText((f"{len(groups)} group(s) of near-identical photos."
+                             + (f" Photos more than {max_distance} bits from the one kept are "
+                                "not ticked: look at them first." if far else ""))
+                            if groups else "No near-identical photos at this distance.")
 
     def drop_gone(self, paths: list[str]) -> None:
         """Photos that left the library (deleted or moved by another program): out of their

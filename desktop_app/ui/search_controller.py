@@ -210,8 +210,8 @@ class SearchController(QObject):
                 groups.append(keeper_first(group, snap))
             return groups
 
-        self.tasks.run_task(job, self._show_duplicates, self._duplicates_failed,
-                            key="duplicates", stoppable=True)
+        self.tasks.run_task(job, lambda groups: self._show_duplicates(groups, max_distance),
+                            self._duplicates_failed, key="duplicates", stoppable=True)
 
     def clear_duplicates(self, why: str) -> None:
         """Forget the groups shown (and any search for them still running)."""
@@ -254,8 +254,8 @@ class SearchController(QObject):
             self.message.emit(f"Search failed: {error}")
         self.results_shown.emit([])
 
-    def _show_duplicates(self, groups: list) -> None:
-        self.duplicates_panel.set_groups(groups)
+    def _show_duplicates(self, groups: list, max_distance: int | None = None) -> None:
+        self.duplicates_panel.set_groups(groups, max_distance)
         self.duplicates_shown.emit(groups)
 
     def _duplicates_failed(self, error: Exception) -> None:

@@ -100,3 +100,19 @@ def test_thumbnails_are_made_only_for_the_photos_in_view(qtbot, tmp_path):
     qtbot.waitUntil(lambda: paths[-1] in made, timeout=30000)
     assert len(asked) < 200
     thumbnails.shutdown()
+
+
+def test_photos_far_from_the_one_kept_are_shown_but_not_ticked(qtbot, tmp_path):
+    """A group joins pairs, so a chain of them held photos 17-23 bits from the one kept at a
+    distance of 12 (different trucks, found by an audit), all ticked for the trash."""
+    paths = photo_copies(tmp_path, "truck", 4)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    group = [Match(1, paths[0], 0, 96), Match(2, paths[1], 8, 96), Match(3, paths[2], 12, 96),
+             Match(4, paths[3], 19, 96)]
+    panel.set_groups([group], max_distance=12)
+    assert sorted(panel.checked_paths()) == sorted(paths[1:3])
+    assert panel.groups_shown() == [paths]
+    assert "more than 12 bits from the one kept are not ticked" in panel.status.text()
+    panel.set_groups([group[:3]], max_distance=12)
+    assert "not ticked" not in panel.status.text()
