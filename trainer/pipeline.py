@@ -558,6 +558,24 @@ def record_exports(run_dir: Path, out_dir: Path, written: list[Path]) -> None:
                     run_dir / EXPORTS, exc.strerror)
 
 
+def _library_model_folders() -> set[Path] | None:
+    """The folders of the models the library (at LOOKALIKE_HOME) knows; None if it cannot be
+    read (then nothing is removed: any folder might be one of them)."""
+    from desktop_app import paths
+    from desktop_app.core.errors import LookalikeError
+    from desktop_app.core.store import Store
+
+    if not paths.database_path().is_file():
+        return set()
+    try:
+        with Store(readonly=True) as store:
+            return {Path(m["path"]).resolve() for m in store.models() if m["path"]}
+    except (LookalikeError, OSError) as exc:
+        log.warning("the library's models could not be read (%s): no earlier model file is "
+                    "removed", exc)
+        return None
+
+
 def remove_earlier_models(out_dir: Path, run_dir: Path, written: list[Path]
                           ) -> tuple[list[Path], Path | None]:
     """Delete the model files (model.onnx, model.json) that earlier runs of run_dir exported
@@ -572,11 +590,17 @@ def remove_earlier_models(out_dir: Path, run_dir: Path, written: list[Path]
     except (OSError, ValueError, KeyError, TypeError):
         recorded = {}  # no record (a run before it was kept): nothing is known to be ours
     keep = {(folder / name).resolve() for folder in written for name in MODEL_FILES}
+    in_use = _library_model_folders()
     removed, folders = [], set()
     for relative, digest in (recorded.items() if isinstance(recorded, dict) else ()):
         path = out_dir / relative
         if (path.resolve() in keep or path.is_symlink() or not path.is_file()
                 or out_dir.resolve() not in path.resolve().parents):
+            continue
+        if in_use is None or path.parent.resolve() in in_use:
+            # The library's model (its active one, maybe: the app trains into its models
+            # folder): deleting it would leave the library with no usable model.
+            log.warning("%s: kept, since the library uses the model in %s", path, path.parent)
             continue
         try:
             if file_sha256(path) != digest:

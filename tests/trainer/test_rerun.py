@@ -448,3 +448,24 @@ def test_a_run_whose_checkpoint_will_not_resume_does_not_say_it_resumes(albums, 
         assert main(run(albums, out, "--bits", "16", "--no-resume")) == 0
     err = capsys.readouterr().err
     assert "its training resumes" not in err and "is ignored (--no-resume)" in caplog.text
+
+
+def test_run_keeps_an_earlier_model_the_library_uses(albums, tmp_path, capsys, caplog):
+    """`lookalike train` into a folder the app trained its active model in, with another
+    layout: the clean-up removed the library's active model (the app then said no model is
+    installed; found by an audit)."""
+    from desktop_app.core.store import Store
+
+    out = tmp_path / "model"
+    assert main(run(albums, out)) == 0  # out/model.*
+    card = read_card(out)
+    with Store() as store:
+        store.register_model(card.model_id, card.name, card.bits, str(out),
+                             (out / "model.json").read_text())
+        store.set_active_model(card.model_id)
+    capsys.readouterr()
+    with caplog.at_level(logging.WARNING):
+        assert main(run(albums, out, "--bits", "16", "12")) == 0
+    assert read_card(out).model_id == card.model_id  # still there, as exported
+    assert "removed the model files" not in capsys.readouterr().err
+    assert "kept, since the library uses the model in" in caplog.text
