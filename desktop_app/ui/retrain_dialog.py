@@ -236,7 +236,8 @@ class RetrainDialog(QDialog):
                 unfinished_runs.has_checkpoint(previous):
             # Said now, not only once Start is pressed: the user may rather begin anew.
             text += (f" An unfinished training of these albums is kept in "
-                     f"{html.escape(previous)}: <i>Start training</i> continues it.")
+                     f"{html.escape(previous)}: <i>Start training</i> continues it (from its "
+                     "checkpoint if the albums and settings are as then, else afresh there).")
         self.found_label.setText(text)
         self.start_button.setEnabled(enough and self.readiness.can_train)
 
@@ -347,14 +348,18 @@ class RetrainDialog(QDialog):
             self.progress_bar.setValue(min(int(event.get("step") or 0), steps))
             phase = PHASES.get(event.get("phase"), str(event.get("phase", "")))
             parts = [f"{phase}: step {event.get('step')} of {event.get('steps')}"]
-            if event.get("bits"):
+            if event.get("bits") and event.get("stage") is not None:
                 parts.append(f"stage {event.get('stage')} ({event.get('bits')} bits)")
+            elif event.get("bits"):  # evaluating or exporting one length
+                parts.append(f"{event.get('bits')} bits")
             if event.get("loss") is not None:
                 parts.append(f"loss {_fmt(event['loss'])}")
             if event.get("val_map") is not None:
                 parts.append(f"validation mAP {_fmt(event['val_map'])}")
             self.status_label.setText(", ".join(parts) + _eta(event.get("eta_s")))
-        elif kind == "error":
+        elif kind == "error" and not self._cancelled:
+            # (After Cancel the trainer's own 'stopped' error is no failure: the end of the
+            # run says it was cancelled.)
             self.status_label.setText(f"<b>Training failed:</b> {event.get('message')}")
 
     @Slot(str)

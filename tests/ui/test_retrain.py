@@ -89,6 +89,21 @@ def test_one_album_is_called_one_album(qtbot, tmp_path):
     assert not dialog.start_button.isEnabled()
 
 
+def test_progress_without_a_stage_and_the_stop_after_cancel_read_right(qtbot, albums):
+    """Evaluating and exporting showed 'stage None (16 bits)'; after Cancel the trainer's
+    'training was stopped' error flashed up as 'Training failed' (an audit of retraining)."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog._on_event({"event": "progress", "phase": "evaluate", "step": 0, "steps": 1,
+                      "bits": 16})
+    assert "None" not in dialog.status_label.text()
+    assert "16 bits" in dialog.status_label.text()
+    dialog._cancelled = True
+    dialog._on_event({"event": "error", "message": "training was stopped; a checkpoint was "
+                      "saved, run the same command again to resume"})
+    assert "failed" not in dialog.status_label.text()
+
+
 def stand_in_trainer(tmp_path, body: str):
     """An executable used in place of `python`: it speaks the trainer's protocol."""
     script = tmp_path / "stand-in-python"
