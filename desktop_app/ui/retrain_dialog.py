@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import html
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -225,8 +226,9 @@ class RetrainDialog(QDialog):
         more = f" and {len(per_label) - 12} more" if len(per_label) > 12 else ""
         text = (f"Found <b>{photos}</b> {_noun(photos, 'photo')} in <b>{labels}</b> "
                 f"{_noun(labels, 'album')}: {shown}{more}.")
-        if unreadable:
-            text += f" {len(unreadable)} file(s) cannot be read and will be skipped."
+        text += _what_else_was_found(info, unreadable)
+        for item in unreadable:  # why each one cannot be read
+            self._append_log(str(item.get("message") or item.get("path", "")))
         enough = labels >= 2 and photos >= 2 * labels
         if not enough:
             text += (" Training needs at least two albums with a few photos each; add more "
@@ -453,3 +455,28 @@ class RetrainDialog(QDialog):
 def _noun(count, noun: str) -> str:
     """'photo' for 1, else 'photos' ('1 albums' read wrong)."""
     return noun if count == 1 else noun + "s"
+
+
+def _what_else_was_found(info: dict, unreadable: list) -> str:
+    """What the trainer's look inside found beside the albums' counts, as `inspect` says it:
+    photos in several albums (so the counts add up to more than the photos), albums skipped,
+    loose photos, and which files cannot be read."""
+    text = ""
+    several = int(info.get("multi_label_photos") or 0)
+    if several:
+        text += (f" {several} {_noun(several, 'photo')} {'is' if several == 1 else 'are'} in "
+                 "several albums: counted once, with each album as a label.")
+    empty = [os.path.basename(str(f)) for f in info.get("empty_albums") or []]
+    if empty:
+        text += (f" Skipped, no readable photo in {len(empty)} {_noun(len(empty), 'album')}: "
+                 f"{html.escape(', '.join(empty[:5]))}{'…' if len(empty) > 5 else ''}.")
+    loose = int(info.get("loose_photos") or 0)
+    if loose:
+        text += (f" {loose} {_noun(loose, 'photo')} directly in the folder, in no album, "
+                 f"{'is' if loose == 1 else 'are'} left out.")
+    if unreadable:
+        names = [os.path.basename(str(u.get("path", ""))) for u in unreadable[:3]]
+        text += (f" {len(unreadable)} file(s) cannot be read and will be skipped: "
+                 f"{html.escape(', '.join(names))}{'…' if len(unreadable) > 3 else ''} (the log "
+                 "below says why).")
+    return text

@@ -8,6 +8,7 @@ import errno
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import stat
 import sys
@@ -76,8 +77,25 @@ def test_inspect_shows_photos_and_albums_from_the_real_trainer(qtbot, albums):
     dialog = looked_inside(qtbot, albums)
     text = dialog.found_label.text()
     assert "<b>12</b> photos in <b>3</b> albums" in text
-    assert "cats (4)" in text and "1 file(s) cannot be read" in text
+    assert "cats (4)" in text and "1 file(s) cannot be read and will be skipped: broken.jpg" \
+        in text
+    assert "broken.jpg" in dialog.log_view.toPlainText()  # and why
     assert dialog.start_button.isEnabled()
+
+
+def test_inspect_says_what_else_it_found_as_the_trainer_does(qtbot, albums):
+    """Look inside showed 'Found 120 photos in 3 albums: cat (40), frog (40), ship (45)' (125)
+    and nothing of the copies, the empty album or the loose photo that `inspect` reports."""
+    for i in range(2):
+        shutil.copy2(albums / "cats" / f"{i}.jpg", albums / "space" / f"cat-copy{i}.jpg")
+    (albums / "junk").mkdir()
+    (albums / "junk" / "x.jpg").write_bytes(b"not a photo")
+    make_photo(albums / "loose.jpg", "coffee", size=(120, 100))
+    dialog = looked_inside(qtbot, albums)
+    text = dialog.found_label.text()
+    assert "2 photos are in several albums: counted once" in text
+    assert "Skipped, no readable photo in 1 album: junk." in text
+    assert "1 photo directly in the folder, in no album, is left out." in text
 
 
 def test_one_album_is_called_one_album(qtbot, tmp_path):
