@@ -46,6 +46,10 @@ RETRY_MAX_S = 60.0  # ... doubling each time it fails again, up to this
 
 
 def no_model_message(model_dir: str | Path) -> str:
+    if model_folder_missing(model_dir) and Path(model_dir).is_dir():
+        return (f"{model_dir}: the active model's folder holds no model any more (its "
+                "model.onnx and model.json were deleted or moved). Your library is kept: "
+                "switch to the default model in the Model tab, or import this model again.")
     if model_folder_missing(model_dir):
         return (f"{model_dir}: the active model's folder is missing (deleted, moved, or on a "
                 "drive that is not connected). Your library is kept: switch to the default "
@@ -56,9 +60,13 @@ def no_model_message(model_dir: str | Path) -> str:
 
 
 def model_folder_missing(model_dir: str | Path) -> bool:
-    """The active model's folder is gone while the default model is there to switch to."""
+    """The active model's folder is gone, or holds no model files any more (a training run
+    into it removed them, say), while the default model is there to switch to."""
     default = paths.default_model_dir()
-    return (not Path(model_dir).exists() and (default / "model.json").is_file()
+    folder = Path(model_dir)
+    gone = not folder.exists() or (folder.is_dir() and not (folder / "model.json").exists()
+                                   and not (folder / "model.onnx").exists())
+    return (gone and (default / "model.json").is_file()
             and os.path.realpath(model_dir) != os.path.realpath(default))
 
 

@@ -579,6 +579,16 @@ def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
     wait_rows(qtbot, window, 6)
     wait_idle(qtbot, window)
     window.close()
+    # Its model files removed (a training run into the folder, say: the banner said "No model
+    # is installed. No model is installed (...)"), then the folder deleted.
+    for name in ("model.onnx", "model.json"):
+        (imported / name).unlink()
+    (imported / "16bit").mkdir()
+    emptied = make_window(model_dir=str(imported), watched_folders=[str(library_photos)])
+    banner = emptied.banner.text()
+    assert "The active model is missing" in banner and "No model is installed" not in banner
+    assert "holds no model any more" in banner and "switch to the default model" in banner
+    emptied.close()
     shutil.rmtree(imported)  # the user deleted the imported model's folder
     again = make_window(model_dir=str(imported), watched_folders=[str(library_photos)])
     assert again.card is None
