@@ -29,6 +29,18 @@ def open_again(qtbot, reports: list | None = None) -> MainWindow:
     return window
 
 
+def index_then_close(qtbot, window, folders, rows: int) -> dict[str, int]:
+    """`folders` added and indexed in `window`, then the window closed (its settings saved, as
+    quitting does); returns each photo's id by path."""
+    for folder in folders:
+        window.add_folder(str(folder))
+    wait_rows(qtbot, window, rows)
+    wait_idle(qtbot, window)
+    ids = {p.path: p.id for p in map(window.photos_model.photo_at, range(rows))}
+    window.close()
+    return ids
+
+
 def grid_paths(window) -> set[str]:
     model = window.photos_model
     return {model.index(row, 0).data(PathRole) for row in range(model.rowCount())}
@@ -131,13 +143,7 @@ def test_a_photo_moved_between_watched_folders_while_closed_keeps_its_code(qtbot
     make_photo(first / "p0.jpg", "chelsea", size=(160, 120))
     make_photo(first / "p1.jpg", "coffee", size=(160, 120))
     make_photo(second / "q0.jpg", "rocket", size=(160, 120))
-    window = make_window()
-    window.add_folder(str(first))
-    window.add_folder(str(second))
-    wait_rows(qtbot, window, 3)
-    wait_idle(qtbot, window)
-    before = {p.path: p.id for p in map(window.photos_model.photo_at, range(3))}
-    window.close()
+    before = index_then_close(qtbot, make_window(), [first, second], 3)
     shutil.move(str(first / "p0.jpg"), str(second / "p0.jpg"))
     reports = []
     again = open_again(qtbot, reports)
@@ -158,12 +164,7 @@ def test_a_watched_folder_gone_while_closed_is_marked_in_the_folder_list(qtbot, 
     album, gone = tmp_path / "album", tmp_path / "gone"
     make_photo(album / "a.jpg", "chelsea", size=(100, 100))
     make_photo(gone / "g.jpg", "coffee", size=(100, 100))
-    window = make_window()
-    window.add_folder(str(album))
-    window.add_folder(str(gone))
-    wait_rows(qtbot, window, 2)
-    wait_idle(qtbot, window)
-    window.close()
+    index_then_close(qtbot, make_window(), [album, gone], 2)
     shutil.rmtree(gone)  # or its drive unplugged: its photos are kept
     again = open_again(qtbot)
     try:
