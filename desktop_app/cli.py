@@ -798,14 +798,20 @@ def cmd_models(args) -> int:
 
 
 def _models_list(args) -> int:
+    from .core.model_registry import folders_not_in_library
+
     with _open_store_to_read() as store:
         models = store.models()
+        unused = folders_not_in_library(store)
     default = paths.default_model_dir()
     if args.json:
         _print_json({"models": models, "default_model_dir": str(default),
-                     "default_model_present": (default / "model.json").is_file()})
+                     "default_model_present": (default / "model.json").is_file(),
+                     "not_used_yet": [{"id": card.model_id, "name": card.name,
+                                       "bits": card.bits, "path": str(folder)}
+                                      for folder, card in unused]})
         return EXIT_OK
-    if not models:
+    if not models and not unused:
         print("No models in this library yet." + (
             f" The default model ({default}) will be used when you index."
             if (default / "model.json").is_file() else
@@ -814,6 +820,9 @@ def _models_list(args) -> int:
         mark = "*" if m["active"] else " "
         print(f"{mark} {m['name']:<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
               f"{_photos(m['codes'])} encoded  {m['path'] or ''}")
+    for folder, card in unused:  # the app lists them too: trained or copied in, never used
+        print(f"  {card.name:<24} {card.bits:3d} bits  id {card.model_id[:12]}  not used by this "
+              f"library yet  {folder}")
     return EXIT_OK
 
 

@@ -193,3 +193,31 @@ def test_reimporting_leaves_a_retrained_run_and_a_linked_folder_alone(capsys, ti
     assert (run_folder / "training" / "heads.pt").read_bytes() == b"heads"
     assert json.loads((run_folder / "model.json").read_text())["name"] == card["name"]
     assert (own / "model.json").read_text() == (tiny_model_dir / "model.json").read_text()
+
+
+def test_models_the_app_made_in_the_models_folder_are_listed_and_activated_by_name(
+        capsys, album, tiny_model_dir, tmp_path):
+    """The app's model list showed a model the retrain dialog made (models/trained-<stamp>/),
+    `lookalike models list` did not, and `models activate` by its name said no such model is
+    known (an audit of retraining). Two of one name are refused, naming both folders."""
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    made = make_tiny_model(paths.models_dir() / "trained-20261201-094738", bits=32, seed=4,
+                           name="albums-32bit")
+    code, out, err = run(capsys, "models", "list")
+    assert code == cli.EXIT_OK, err
+    assert "albums-32bit" in out and "not used by this library yet" in out and str(made) in out
+    code, out, _ = run(capsys, "models", "list", "--json")
+    assert [m["path"] for m in json.loads(out)["not_used_yet"]] == [str(made)]
+
+    twin = make_tiny_model(paths.models_dir() / "trained-20261201-101500", bits=32, seed=5,
+                           name="albums-32bit")
+    code, _, err = run(capsys, "models", "activate", "albums-32bit")
+    assert code == cli.EXIT_MODEL and str(made) in err and str(twin) in err, err
+    shutil.rmtree(twin)
+    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
+    assert code == cli.EXIT_OK, err
+    assert Path(json.loads(out)["path"]) == made
+    with Store() as store:
+        assert store.model(store.active_model_id())["name"] == "albums-32bit"
+    code, out, _ = run(capsys, "models", "list")
+    assert "not used by this library yet" not in out

@@ -200,17 +200,44 @@ def models_matching(store: Store, name_or_id: str) -> list[dict]:
     return [m for m in store.models() if m["name"].lower() == wanted or m["id"].startswith(wanted)]
 
 
+def folders_not_in_library(store: Store) -> list[tuple[Path, ModelCard]]:
+    """Model folders in the models folder whose model the library has not recorded yet (a
+    model the retrain dialog or `lookalike train --out` made there): the app lists them, so
+    `models list` and `models activate NAME` know them too."""
+    known = {m["id"] for m in store.models()}
+    found = []
+    for folder in _app_model_folders()[1:]:
+        if folder.name.endswith(".importing"):  # an import being copied
+            continue
+        try:
+            card = read_card(folder)
+        except ModelError:  # a run still training, or not a model
+            continue
+        if card.model_id not in known:
+            found.append((folder, card))
+    return found
+
+
 def find_model(store: Store, name_or_dir: str) -> Path:
-    """A model folder by path, by name, or by id prefix among the models the library knows."""
+    """A model folder by path, or by name or id prefix among the models the library knows and
+    the model folders in the models folder it has not used yet."""
     if Path(name_or_dir).is_dir():
         return Path(name_or_dir)
     matches = models_matching(store, name_or_dir)
+    wanted = name_or_dir.lower()
+    unused = [folder for folder, card in folders_not_in_library(store)
+              if card.name.lower() == wanted or card.model_id.startswith(wanted)]
+    if len(matches) + len(unused) > 1:
+        where = [str(m["path"] or m["id"][:12]) for m in matches] + [str(f) for f in unused]
+        raise ModelError(None, f"'{name_or_dir}' matches {len(where)} models: "
+                         + ", ".join(where),
+                         "Give the model's folder, or more of its id (see `lookalike models "
+                         "list`)")
+    if unused:
+        return unused[0]
     if not matches:
         raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
                          "See `lookalike models list`, or give the model's folder")
-    if len(matches) > 1:
-        raise ModelError(None, f"'{name_or_dir}' matches {len(matches)} models",
-                         "Use more of the model id (see `lookalike models list`)")
     if not matches[0]["path"] or not Path(matches[0]["path"]).is_dir():
         # A model only used with --model is recorded at the user's own folder, never copied.
         imported = matches[0]["path"] and is_kept_by_app(matches[0]["path"])
