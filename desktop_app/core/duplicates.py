@@ -50,10 +50,9 @@ def near_pair_batches(codes: np.ndarray, bits: int, max_distance: int,
     Raises SearchStopped once should_stop() is true.
     """
     max_distance = max(0, min(int(max_distance), bits))
-    words = to_words(codes)
     agree = _plan(codes, bits, max_distance)
     if agree is None:
-        return _all_pairs_within(words, max_distance, should_stop or _never)
+        return _all_pairs_within(to_words(codes), max_distance, should_stop or _never)
     return pair_batches_by_chunks(codes, bits, max_distance, agree, should_stop)
 
 
@@ -65,12 +64,11 @@ def pairs_by_chunks(codes: np.ndarray, bits: int, max_distance: int, agree: int)
 def pair_batches_by_chunks(codes: np.ndarray, bits: int, max_distance: int, agree: int,
                            should_stop: Callable[[], bool] | None = None) -> Iterator[np.ndarray]:
     words = to_words(codes)
-    chunks = np.array_split(np.arange(bits), max_distance + agree)
-    if len(chunks[0]) > 64:
-        raise ValueError(f"{bits} bits in {len(chunks)} chunks: a chunk must fit 64 bits")
-    values = _chunk_values(np.unpackbits(codes, axis=1, count=bits), chunks)
-    widths = [len(chunk) for chunk in chunks]
-    for chosen in itertools.combinations(range(len(chunks)), agree):
+    parts = max_distance + agree
+    if -(-bits // parts) > 64:
+        raise ValueError(f"{bits} bits in {parts} chunks: a chunk must fit 64 bits")
+    values, widths = _chunk_values(np.unpackbits(codes, axis=1, count=bits), parts)
+    for chosen in itertools.combinations(range(parts), agree):
         yield from _pairs_agreeing_on(chosen, values, widths, words, max_distance,
                                       should_stop or _never)
 
@@ -109,19 +107,17 @@ def _plan(codes: np.ndarray, bits: int, max_distance: int) -> int | None:
         sorting = keys * _SORT_COST * count
         if sorting + keys * _CANDIDATE_COST * count * count / 2 / 2 ** key_bits >= best_cost:
             continue  # even evenly spread codes would cost more
-        candidates = _sampled_candidates(unpacked, bits, parts, agree) * scale
+        candidates = _sampled_candidates(unpacked, parts, agree) * scale
         cost = sorting + keys * _CANDIDATE_COST * candidates
         if cost < best_cost:
             best, best_cost = agree, cost
     return best
 
 
-def _sampled_candidates(unpacked: np.ndarray, bits: int, parts: int, agree: int) -> float:
+def _sampled_candidates(unpacked: np.ndarray, parts: int, agree: int) -> float:
     """Mean candidate pairs per set of `agree` of `parts` chunks, in the sample `unpacked`
     (up to _SAMPLED_KEYS sets, spread over all of them)."""
-    chunks = np.array_split(np.arange(bits), parts)
-    values = _chunk_values(unpacked, chunks)
-    widths = [len(chunk) for chunk in chunks]
+    values, widths = _chunk_values(unpacked, parts)
     every = list(itertools.combinations(range(parts), agree))
     picked = [every[i] for i in np.linspace(0, len(every) - 1, min(len(every), _SAMPLED_KEYS),
                                             dtype=int)]
@@ -145,14 +141,16 @@ def _key(chosen: tuple[int, ...], values: np.ndarray, widths: list[int]) -> np.n
     return key
 
 
-def _chunk_values(unpacked: np.ndarray, chunks: list[np.ndarray]) -> np.ndarray:
-    """uint64 [chunks, N]: each code's bits in each chunk, as a number (a row per chunk, so
-    that building a key reads contiguous memory)."""
+def _chunk_values(unpacked: np.ndarray, parts: int) -> tuple[np.ndarray, list[int]]:
+    """The bits [N, bits] split into `parts` chunks of (nearly) equal width: uint64
+    [parts, N], each code's bits in each chunk as a number (a row per chunk, so that building a
+    key reads contiguous memory), and the chunks' widths."""
+    chunks = np.array_split(np.arange(unpacked.shape[1]), parts)
     values = np.zeros((len(chunks), len(unpacked)), dtype=np.uint64)
     for row, chunk in enumerate(chunks):
         for bit in chunk:
             values[row] = (values[row] << np.uint64(1)) | unpacked[:, bit]
-    return values
+    return values, [len(chunk) for chunk in chunks]
 
 
 def _pairs_agreeing_on(chosen: tuple[int, ...], values: np.ndarray, widths: list[int],

@@ -44,12 +44,22 @@ def active_model_dir(store: Store) -> Path:
     raise no_model_error()
 
 
-def _app_model_folders() -> list[Path]:
-    """The shipped default and the imported copies."""
-    candidates = [paths.default_model_dir()]
+def app_model_cards(with_default: bool = True) -> list[tuple[Path, ModelCard]]:
+    """(folder, card) of every model the app keeps: the shipped default first (unless
+    with_default is false), then the folders of the models folder (imported copies, trained
+    models); folders being written (an import's `.importing`, a `.partial`) and folders with no
+    readable card are left out."""
+    candidates = [paths.default_model_dir()] if with_default else []
     if paths.models_dir().is_dir():
-        candidates += sorted(p for p in paths.models_dir().iterdir() if p.is_dir())
-    return candidates
+        candidates += sorted(p for p in paths.models_dir().iterdir() if p.is_dir()
+                             and not p.name.endswith((".importing", ".partial")))
+    found = []
+    for folder in candidates:
+        try:
+            found.append((folder, read_card(folder)))
+        except ModelError:  # a run still training, a damaged copy, not a model
+            continue
+    return found
 
 
 def is_kept_by_app(folder: str | os.PathLike) -> bool:
@@ -61,13 +71,8 @@ def is_kept_by_app(folder: str | os.PathLike) -> bool:
 
 def _same_model_elsewhere(model_id: str) -> Path | None:
     """The shipped default or an imported copy holding the same model (same ONNX hash)."""
-    for folder in _app_model_folders():
-        try:
-            if read_card(folder).model_id == model_id:
-                return folder
-        except ModelError:
-            continue
-    return None
+    return next((folder for folder, card in app_model_cards() if card.model_id == model_id),
+                None)
 
 
 def open_encoder(store: Store, model_dir: str | os.PathLike | None = None, **kwargs) -> Encoder:
@@ -95,13 +100,8 @@ def refuse_other_settings(card: ModelCard, source: str | os.PathLike,
                           parse_card(json.loads(rows[0][0]), Path(record["path"] or "."))))
         except (TypeError, ValueError, IndexError, ModelError):
             pass  # no readable card recorded: nothing to compare with
-    for folder in _app_model_folders():
-        try:
-            other = read_card(folder)
-        except ModelError:
-            continue
-        if other.model_id == card.model_id:
-            known.append((other.name, str(folder), other))
+    known += [(other.name, str(folder), other) for folder, other in app_model_cards()
+              if other.model_id == card.model_id]
     for name, folder, other in known:
         differ = other.settings_differing_from(card)
         if differ:
@@ -171,20 +171,12 @@ def _imported_copy(model_id: str, store: Store | None) -> Path | None:
     instead of leaving the old copy behind (a whole model's size, never used again). Only a
     folder an import made, named `<name>-<id[:12]>`, not a link, with no training/ inside: the
     retrain dialog trains into the models folder too, and that run's files must stay."""
-    folders = [p for p in _app_model_folders()[1:]
-               if p.name.endswith(f"-{model_id[:12]}") and not p.is_symlink()
-               and not (p / "training").exists()]
+    folders = [p for p, card in app_model_cards(with_default=False)
+               if card.model_id == model_id and p.name.endswith(f"-{model_id[:12]}")
+               and not p.is_symlink() and not (p / "training").exists()]
     record = store.model(model_id) if store is not None else None
-    if record is not None and record["path"]:
-        recorded = Path(record["path"])
-        folders = [p for p in folders if p == recorded] + [p for p in folders if p != recorded]
-    for folder in folders:
-        try:
-            if read_card(folder).model_id == model_id:
-                return folder
-        except ModelError:  # a damaged copy: a new one is made beside it
-            continue
-    return None
+    recorded = Path(record["path"]) if record is not None and record["path"] else None
+    return next((p for p in folders if p == recorded), folders[0] if folders else None)
 
 
 def _size(path: Path) -> int:
@@ -205,17 +197,8 @@ def folders_not_in_library(store: Store) -> list[tuple[Path, ModelCard]]:
     model the retrain dialog or `lookalike train --out` made there): the app lists them, so
     `models list` and `models activate NAME` know them too."""
     known = {m["id"] for m in store.models()}
-    found = []
-    for folder in _app_model_folders()[1:]:
-        if folder.name.endswith(".importing"):  # an import being copied
-            continue
-        try:
-            card = read_card(folder)
-        except ModelError:  # a run still training, or not a model
-            continue
-        if card.model_id not in known:
-            found.append((folder, card))
-    return found
+    return [(folder, card) for folder, card in app_model_cards(with_default=False)
+            if card.model_id not in known]
 
 
 def find_model(store: Store, name_or_dir: str) -> Path:

@@ -32,6 +32,12 @@ class Photo:
     error: str | None  # the one-sentence message for failed photos
     ctime_ns: int | None = None  # the inode change time when indexed (None: not known)
 
+    @property
+    def stamp(self) -> tuple[int, float, int | None]:
+        """What the index tells one content of the file from another by (size, mtime, change
+        time): a record whose stamp changed may show another picture at its path."""
+        return self.size, self.mtime, self.ctime_ns
+
 
 @dataclass(frozen=True)
 class Match:

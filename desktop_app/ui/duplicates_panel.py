@@ -124,6 +124,9 @@ class DuplicatesPanel(QWidget):
                                 "not ticked: look at them first." if far else ""))
                             if groups else "No near-identical photos at this distance.")
 
+    def shows_groups(self) -> bool:
+        return bool(self._items)
+
     def drop_gone(self, paths: list[str]) -> None:
         """Photos that left the library (deleted or moved by another program): out of their
         groups, as if trashed here, so a group never offers a file that is not there."""

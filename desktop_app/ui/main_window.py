@@ -442,6 +442,8 @@ class MainWindow(QMainWindow):
         place under its new path; one whose file now holds another picture (rewritten, or
         another file renamed over it) leaves its group, since it is no longer known to be a
         copy. Else trashing the checked photos offered a path that was gone or another picture."""
+        if not self.duplicates_panel.shows_groups():  # the usual case: no work per photo
+            return
         moves, changed = {}, []
         for photo in photos:
             old = self.photos_model.photo(photo.id)
@@ -449,7 +451,7 @@ class MainWindow(QMainWindow):
                 changed.append(photo.path)  # a new record at a path a group may show
             elif old.path != photo.path:
                 moves[old.path] = photo.path
-            elif (old.size, old.mtime, old.ctime_ns) != (photo.size, photo.mtime, photo.ctime_ns):
+            elif old.stamp != photo.stamp:
                 changed.append(photo.path)
         if moves:
             self.duplicates_panel.follow_moves(moves)

@@ -17,9 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import paths
-from ..core.errors import ModelError
-from ..core.model_card import ModelCard, read_card
+from ..core.model_card import ModelCard
+from ..core.model_registry import app_model_cards
 from .workers import model_folder_missing
 
 
@@ -85,18 +84,8 @@ def training_rows(training: dict) -> list[tuple[str, str]]:
 
 def available_models() -> list[tuple[str, str]]:
     """(label, folder) of every model folder we know: the default one and imported/trained ones."""
-    found = []
-    candidates = [paths.default_model_dir()]
-    if paths.models_dir().is_dir():
-        candidates += sorted(p for p in paths.models_dir().iterdir()
-                             if p.is_dir() and not p.name.endswith(".partial"))
-    for folder in candidates:
-        try:
-            card = read_card(folder)
-        except ModelError:
-            continue
-        found.append((f"{card.name} ({card.bits} bits) — {folder.name}", str(folder)))
-    return found
+    return [(f"{card.name} ({card.bits} bits) — {folder.name}", str(folder))
+            for folder, card in app_model_cards()]
 
 
 class ModelPanel(QWidget):

@@ -134,8 +134,8 @@ class PhotoListModel(_ThumbnailRows):
                 self._row_of_path[photo.path] = row
             # Another picture at this path now (the file changed, even keeping its size and
             # mtime, or this photo was renamed over another): the kept thumbnail is stale.
-            if self._thumbnails is not None and (old.path, old.mtime, old.size, old.ctime_ns) != (
-                    photo.path, photo.mtime, photo.size, photo.ctime_ns):
+            if self._thumbnails is not None and (old.path, old.stamp) != (photo.path,
+                                                                          photo.stamp):
                 self._thumbnails.forget(photo.path)
             index = self.index(row)
             self.dataChanged.emit(index, index)
