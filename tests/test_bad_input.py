@@ -225,6 +225,50 @@ def test_broken_symlinks_and_symlink_loops(lib, tmp_path, photo_factory):
     assert report.failed == 3
 
 
+def test_a_folder_link_back_to_a_folder_holding_it_is_not_followed(lib, tmp_path,
+                                                                    photo_factory):
+    """A loop made inside a watched folder while the app runs: the watcher's change is a scan
+    of the new folder alone, which followed its link up into the whole library and indexed
+    every photo again under the loop's name. A link above the folder indexed (to the home
+    folder, say) walked everything beside it. A link that loops on itself says so."""
+    folder = tmp_path / "album"
+    photo_factory("album/a.jpg", "chelsea")
+    photo_factory("album/sub/b.jpg", "coffee")
+    photo_factory("elsewhere/c.jpg", "rocket")  # beside the album, not in it
+    os.symlink("..", folder / "sub" / "up")
+    os.symlink("../..", folder / "sub" / "above")  # tmp_path: holds the album and elsewhere/
+    os.symlink("myself", folder / "myself")
+    report = lib.index_folder(folder)
+    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg"]
+    assert report.errors == [(str(folder / "myself"), (
+        f"{folder / 'myself'}: this link leads back to itself through other links (the links "
+        "form a loop), so nothing can be found through it; the photos already indexed through "
+        "it are kept. Fix or delete the link."))]
+    (folder / "new").mkdir()  # as the watcher reports a new folder: the folder alone
+    photo_factory("album/new/d.jpg", "astronaut")
+    os.symlink(folder, folder / "new" / "back")
+    report = lib.index_paths([folder / "new"])
+    assert (report.added, report.errors) == (1, [])
+    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg", "d.jpg"]
+
+
+def test_changes_in_hidden_folders_are_skipped_as_the_walk_skips_them(lib, tmp_path,
+                                                                      photo_factory):
+    """A photo moved into a drive's own trash folder is gone from the library, not indexed
+    there (a full index skips hidden folders, so the two disagreed until the next one)."""
+    folder = tmp_path / "drive"
+    photo_factory("drive/IMG_1.jpg", "chelsea")
+    lib.index_folder(folder)
+    trashed = folder / ".Trash-1000" / "files" / "IMG_1.jpg"
+    trashed.parent.mkdir(parents=True)
+    (folder / "IMG_1.jpg").rename(trashed)
+    photo_factory("drive/.cache/thumbnails/ab/thumb.jpg", "coffee")
+    report = lib.index_paths([trashed, folder / ".cache" / "thumbnails" / "ab",
+                              folder / "IMG_1.jpg"])
+    assert (report.added, report.moved, report.removed) == (0, 0, 1)
+    assert lib.photos() == []
+
+
 def test_non_utf8_file_names(lib, tmp_path, photo_factory, capsys, tiny_model_dir):
     folder = tmp_path / "names"
     photo_factory("names/plain.jpg", "coffee")
@@ -253,8 +297,8 @@ def test_file_deleted_between_scan_and_read(lib, tmp_path, photo_factory, monkey
         photo_factory(f"vanish/{name}.jpg", "rocket", quality=70 + ord(name))
     real_scan = library_module.scan_folder
 
-    def scan_then_delete(root):
-        result = real_scan(root)
+    def scan_then_delete(root, **options):
+        result = real_scan(root, **options)
         os.remove(folder / "b.jpg")  # gone after the walk saw it
         return result
 
@@ -271,8 +315,8 @@ def test_folder_vanishing_mid_index(lib, tmp_path, photo_factory, monkeypatch):
         photo_factory(f"v/going/g{i}.jpg", "cat", quality=60 + i)
     real_scan = library_module.scan_folder
 
-    def scan_then_remove(root):
-        result = real_scan(root)
+    def scan_then_remove(root, **options):
+        result = real_scan(root, **options)
         shutil.rmtree(folder / "going")  # unplugged while indexing
         return result
 

@@ -11,9 +11,11 @@ uncommitted batch, and running again resumes.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -40,6 +42,7 @@ from .scan import (
     FileEntry,
     ScanResult,
     dangling_link_problem,
+    hidden_below,
     is_under,
     normalise_folder,
     scan_folder,
@@ -66,6 +69,12 @@ ACTIVATE_ROUNDS = 5
 # loading every fingerprint of the library first (0.6 s for one watcher event at 200,000
 # photos, bench/results/library-scale.md); more, and one query for all costs less.
 LOOK_UP_CONTENT_UP_TO = 256
+# The meta key of the folders seen holding a mounted drive (a JSON list): once that drive is
+# unmounted, the empty folder left behind must not read as "every photo deleted".
+MOUNT_POINTS_KEY = "mount_points"
+# Codes of photos the watcher reported deleted, kept in memory by content (at most this many):
+# put back (the trash's undo) or moved back into a folder, they are not decoded and encoded again.
+FORGOTTEN_KEPT = 20_000
 
 
 @dataclass
@@ -94,6 +103,9 @@ class PhotoLibrary:
         self.decode_threads = decode_threads or default_decode_threads()
         self._index: HammingIndex | None = None
         self._index_key: tuple | None = None
+        # fingerprint -> ({model id: code}, width, height) of photos forgotten by remove_paths
+        self._forgotten: OrderedDict[str, tuple[dict[str, bytes], int | None, int | None]] = (
+            OrderedDict())
         if not store.readonly:
             self._register(encoder, move=False)
             if activate_if_none and store.active_model_id() is None:
@@ -332,7 +344,7 @@ class PhotoLibrary:
                    retry_failed: bool = False) -> IndexReport:
         root = normalise_folder(path)
         report = IndexReport()
-        scan = scan_folder(root)
+        scan = self._scan(root)
         report.errors.extend(scan.problems)
         if scan.root_missing:
             return report
@@ -355,13 +367,17 @@ class PhotoLibrary:
         gone: list[str] = []
         for raw in paths:
             path = os.path.abspath(os.fspath(raw))
-            folder = self._folder_for(path) or self._folder_for(normalise_folder(path))
+            folder = self._folder_for(path)
+            real = path if folder is not None else normalise_folder(path)
+            folder = folder or self._folder_for(real)
             if folder is None:
                 report.errors.append((path, (f"{path}: is not inside a library folder. Add "
                                              "its folder to the library first.")))
                 continue
+            if hidden_below(real, folder.path) and os.path.lexists(path):
+                continue  # skipped, as scan_folder skips it (a drive's trash folder, .cache)
             if os.path.isdir(path):
-                scan = scan_folder(path)
+                scan = self._scan(path, library_folder=normalise_folder(path) == folder.path)
                 # Keep the path as given so rows (stored under the folder's name) still match.
                 scan.root = path
                 scans.append(scan)
@@ -398,8 +414,36 @@ class PhotoLibrary:
             for p, row in self._rows_under(path).items():
                 if stat_entry(p) is None:  # gone, or a folder now holds its name
                     doomed.append(row.id)
-        count = self.store.delete_photos(sorted(set(doomed)))
+        doomed = sorted(set(doomed))
+        self._keep_codes(doomed)
+        count = self.store.delete_photos(doomed)
         return count
+
+    def _keep_codes(self, photo_ids: list[int]) -> None:
+        """Remember the codes of photos about to be forgotten, by content (see FORGOTTEN_KEPT)."""
+        kept: dict[str, tuple[dict[str, bytes], int | None, int | None]] = {}
+        for start in range(0, len(photo_ids), 500):
+            chunk = photo_ids[start:start + 500]
+            for fp, width, height, model_id, code in self.store.query(
+                    "SELECT p.fingerprint, p.width, p.height, c.model_id, c.code FROM photos p "
+                    "JOIN codes c ON c.photo_id = p.id WHERE p.status = ? AND p.fingerprint "
+                    f"IS NOT NULL AND p.id IN ({','.join('?' * len(chunk))})",
+                    (STATUS_OK, *chunk)):
+                kept.setdefault(fp, ({}, width, height))[0][model_id] = code
+        for fp, entry in kept.items():
+            self._forgotten[fp] = entry
+            self._forgotten.move_to_end(fp)
+        while len(self._forgotten) > FORGOTTEN_KEPT:
+            self._forgotten.popitem(last=False)
+
+    def _forgotten_codes(self, fingerprint: str | None) -> dict[str, bytes] | None:
+        """The codes kept of a forgotten photo with this content, if one of them is the active
+        model's (and only those of models the library still has)."""
+        entry = self._forgotten.get(fingerprint) if fingerprint else None
+        if entry is None or self.model_id not in entry[0]:
+            return None
+        models = {m for (m,) in self.store.query("SELECT id FROM models")}
+        return {m: c for m, c in entry[0].items() if m in models}
 
     def retry_failed(self, progress: Progress | None = None,
                      under: str | os.PathLike | None = None,
@@ -426,6 +470,27 @@ class PhotoLibrary:
         return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
                                progress, should_stop)
 
+    def _scan(self, folder: str, library_folder: bool = True) -> ScanResult:
+        """scan_folder, with the mount points seen before; those it sees (or no longer sees)
+        under `folder` are remembered for the next scans."""
+        known = self._mount_points()
+        scan = scan_folder(folder, was_mounted=known, library_folder=library_folder)
+        # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
+        # a folder it could not open); a folder found plain and not empty is one no longer.
+        now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}
+        now.update(scan.mount_points)
+        if now != known and not self.store.readonly:
+            self.store.set_meta(MOUNT_POINTS_KEY, json.dumps(sorted(now)) if now else None)
+        return scan
+
+    def _mount_points(self) -> set[str]:
+        """The folders seen holding a mounted drive (see _scan)."""
+        try:
+            found = json.loads(self.store.get_meta(MOUNT_POINTS_KEY) or "[]")
+        except ValueError:
+            return set()
+        return {m for m in found if isinstance(m, str)} if isinstance(found, list) else set()
+
     def _rows(self, where: str, params=()) -> dict[str, _Row]:
         sql = (f"SELECT p.id, p.path, p.folder_id, p.size, p.mtime, {self.store.ctime_column}, "
                "p.status, p.fingerprint, "
@@ -442,8 +507,11 @@ class PhotoLibrary:
             # A folder whose name is not UTF-8: SQLite cannot take it as text, and every path
             # under it is stored as bytes, which the blob clause finds.
             low = high = ""
+        # The blob clause: paths that are not UTF-8 (stored as bytes, which sort after all
+        # text). As a range it is looked up in the index, as the others: typeof() read the
+        # whole table, 43 ms a deleted photo at 200,000 (bench/results/library-scale.md).
         rows = self._rows("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) "
-                          "OR typeof(p.path) = 'blob'", (encode_path(path), low, high))
+                          "OR p.path >= X''", (encode_path(path), low, high))
         return {p: r for p, r in rows.items() if is_under(p, path)}
 
     def _known_content(self) -> dict[str, list[int]]:
@@ -523,8 +591,10 @@ class PhotoLibrary:
 
         # One by one, nothing is known before reading (and `known` fills up meanwhile) but each
         # file's own record: one only renamed back, chmod-ed or touched is not decoded either.
+        # Nor, either way, a photo forgotten a while ago and back (see _keep_codes).
         def skip_decoding(entry: FileEntry):
-            return known if not one_by_one else _own_content(rows.get(entry.path))
+            return _Either(known if not one_by_one else _own_content(rows.get(entry.path)),
+                           self._forgotten)
 
         results = ordered_map(lambda e: prepare(e, self.encoder.card.input, skip_decoding(e)),
                               work, self.decode_threads, window=self._window())
@@ -558,6 +628,10 @@ class PhotoLibrary:
                         writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,
                                             prepared.error)
                         writer.set_codes(None, {}, path=path)
+                elif (prepared.fingerprint in self._forgotten
+                      and not self._content_known(prepared, known)
+                      and self._restore_codes(prepared, row, writer, folder_of(path), report)):
+                    pass
                 elif prepared.known or (one_by_one and self._content_known(prepared, known)):
                     self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
                                       folder_of(path), report)
@@ -619,16 +693,21 @@ class PhotoLibrary:
         return folder.path if folder is not None else os.path.dirname(path)
 
     def _root_checker(self, remember: bool = True):
-        """path -> is its library folder still there? If not, its drive is unplugged or the
-        folder was removed: nothing under it may be deleted on the strength of its absence.
-        `remember=False` looks again every time (during a run the drive may go any moment)."""
+        """path -> is its library folder still there, and the drive it was indexed on mounted?
+        If not, its drive is unplugged or unmounted, or the folder was removed: nothing under it
+        may be deleted on the strength of its absence. `remember=False` looks again every time
+        (during a run the drive may go any moment)."""
         folders, seen = self.folders(), {}
+        mount_points = self._mount_points()
+
+        def there(folder: str, mount_point: bool) -> bool:
+            if folder not in seen or not remember:
+                seen[folder] = os.path.ismount(folder) if mount_point else os.path.isdir(folder)
+            return seen[folder]
 
         def present(path: str) -> bool:
-            root = self._root_of(path, folders)
-            if root not in seen or not remember:
-                seen[root] = os.path.isdir(root)
-            return seen[root]
+            return there(self._root_of(path, folders), False) and all(
+                there(m, True) for m in mount_points if is_under(path, m))
 
         return present
 
@@ -672,6 +751,23 @@ class PhotoLibrary:
                 report.updated += 1
             else:
                 report.added += 1
+
+    def _restore_codes(self, prepared: Prepared, row: _Row | None, writer: _Writer,
+                       folder_id: int, report: IndexReport) -> bool:
+        """A photo forgotten while the app ran is back (the trash's undo, moved back in): its
+        kept codes are its codes again. False if none is kept for the active model."""
+        codes = self._forgotten_codes(prepared.fingerprint)
+        if not codes:
+            return False
+        _, width, height = self._forgotten.pop(prepared.fingerprint)
+        if prepared.width is None:
+            prepared.width, prepared.height = width, height
+        writer.set_codes(writer.upsert_photo(prepared, folder_id, STATUS_OK, None), codes)
+        if row is not None:
+            report.updated += 1
+        else:
+            report.added += 1
+        return True
 
     def _failed_copies_gone(self, fingerprint: str) -> list[int]:
         """Records of photos that failed with this content and whose file is gone."""
@@ -777,6 +873,16 @@ class PhotoLibrary:
                     f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
                 found[photo_id] = decode_path(path)
         return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
+
+
+class _Either:
+    """`fingerprint in` either of two collections (what prepare() may skip decoding)."""
+
+    def __init__(self, first, second) -> None:
+        self.first, self.second = first, second
+
+    def __contains__(self, item: object) -> bool:
+        return item in self.first or item in self.second
 
 
 class _Coverage:

@@ -1,4 +1,5 @@
-"""Walking photo folders safely: symlink loops, broken links, unreadable or vanishing folders.
+"""Walking photo folders safely: symlink loops, broken links, unreadable or vanishing folders,
+drives that are not mounted.
 
 The walk never raises for one bad entry. It returns what it found plus the folders it could not
 list completely, so the library never deletes records for photos it simply could not see.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .errors import LookalikeError
@@ -43,15 +45,42 @@ class ScanResult:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     root_missing: bool = False
     dangling_links: list[str] = field(default_factory=list)  # not named like photos, target gone
+    # Folders (the root too) on another file system than the folder holding them: drives
+    # mounted there. The library remembers them (see `was_mounted` in scan_folder).
+    mount_points: list[str] = field(default_factory=list)
+    library_folder: bool = True  # the root is a library folder (not a folder inside one)
 
     def cannot_open(self, folder: str, exc: OSError) -> None:
         """A folder that could not be listed: its records are kept, and the user is told."""
         self.incomplete.append(folder)
+        if exc.errno == errno.ELOOP:
+            self.problems.append((folder, _sentence(
+                folder, "this link leads back to itself through other links (the links form "
+                "a loop), so nothing can be found through it; the photos already indexed "
+                "through it are kept", "Fix or delete the link")))
+            return
         hint = ("Give it a shorter path, then index again" if exc.errno == errno.ENAMETOOLONG
                 else "Give your user read access, then index again")
         self.problems.append((folder, _sentence(
             folder, f"cannot open this folder ({exc.strerror}); the photos already indexed "
             "from it are kept", hint)))
+
+    def not_mounted(self, folder: str) -> None:
+        """An empty folder that held a mounted drive when it was last indexed: the drive is not
+        mounted now (an unmounted drive leaves its empty mount point behind). Nothing under it
+        is swept."""
+        self.incomplete.append(folder)
+        if folder == self.root:
+            self.root_missing = True
+        if folder == self.root and self.library_folder:
+            hint = ("Mount the drive again, then index again; if the drive is gone for good, "
+                    "remove the folder from the library")
+        else:
+            hint = ("Mount the drive again, then index again; if the drive is gone for good, "
+                    "delete this empty folder to remove its photos from the library")
+        self.problems.append((folder, _sentence(
+            folder, "no drive is mounted on this folder now (one was when it was indexed); "
+            "the photos indexed from it are kept", hint)))
 
     def link_target_missing(self, link: str) -> None:
         """A link whose target is gone (not named like a photo, so maybe a folder on an
@@ -78,6 +107,14 @@ def normalise_folder(path: str | os.PathLike) -> str:
 
 def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def hidden_below(path: str, folder: str) -> bool:
+    """Is `path` in a hidden folder (or itself hidden) below `folder`? scan_folder skips those
+    (a drive's .Trash-1000, .cache, .git), so the watcher's changes there are no photos either."""
+    if not is_under(path, folder):
+        return False
+    return any(part.startswith(".") for part in path[len(folder):].split(os.sep))
 
 
 def dangling_link_problem(link: str) -> tuple[str, str]:
@@ -128,10 +165,32 @@ def broken_link_message(path: str) -> str:
             "fix or delete the link")
 
 
-def scan_folder(root: str | os.PathLike) -> ScanResult:
-    """Every photo file under `root` (following folder links once each, skipping hidden ones)."""
+def _is_empty(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as it:
+            return next(it, None) is None
+    except OSError:
+        return False
+
+
+def _leads_back(folder: str, link: str) -> bool:
+    """Does folder link `link`, inside `folder`, lead to `folder` or a folder holding it (a
+    loop: following it would walk everything again, and all beside it)?"""
+    try:
+        return is_under(os.path.realpath(folder), os.path.realpath(link))
+    except (OSError, ValueError):
+        return False
+
+
+def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
+                library_folder: bool = True) -> ScanResult:
+    """Every photo file under `root` (following folder links once each, but never one back to
+    a folder holding it; skipping hidden ones). `was_mounted`: folders that held a mounted drive
+    before (ScanResult.mount_points of earlier scans); one of them found empty and not a mount
+    point now is a drive not mounted, and nothing under it is swept. `library_folder`: False
+    for a folder inside a library folder (the watcher's changes), for the words of that."""
     root = normalise_folder(root)
-    result = ScanResult(root)
+    result = ScanResult(root, library_folder=library_folder)
     try:
         root_stat = os.stat(root)
     except OSError:
@@ -145,10 +204,16 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
         result.problems.append((root, _sentence(root, "this is not a folder",
                                                 "Give the folder that holds your photos")))
         return result
+    if os.path.ismount(root):
+        result.mount_points.append(root)
+    elif root in was_mounted and _is_empty(root):
+        result.not_mounted(root)
+        return result
     visited = {(root_stat.st_dev, root_stat.st_ino)}
-    stack = [root]
+    # (folder, its device, may it be a drive's mount point left empty?)
+    stack = [(root, root_stat.st_dev, False)]
     while stack:
-        folder = stack.pop()
+        folder, device, maybe_unmounted = stack.pop()
         try:
             with os.scandir(folder) as it:
                 entries = list(it)
@@ -157,6 +222,9 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
             continue
         except OSError as exc:
             result.cannot_open(folder, exc)
+            continue
+        if maybe_unmounted and not entries:
+            result.not_mounted(folder)
             continue
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
@@ -183,8 +251,14 @@ def scan_folder(root: str | os.PathLike) -> ScanResult:
                 key = (st.st_dev, st.st_ino)
                 if key in visited:  # a link back up the tree, or a second link to one folder
                     continue
+                link = entry.is_symlink()
+                if link and _leads_back(folder, path):  # a loop through a folder above the root
+                    continue
                 visited.add(key)
-                stack.append(path)
+                if not link and st.st_dev != device:
+                    result.mount_points.append(path)
+                stack.append((path, st.st_dev, not link and st.st_dev == device
+                              and path in was_mounted))
                 continue
             if not is_photo(path):
                 # is_dir() is False for a broken link, which may be a folder link to a drive

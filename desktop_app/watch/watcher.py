@@ -20,7 +20,12 @@ a reconcile of the whole folder (what changed while it was away).
 
 The checker also opens each watched folder: one that is there but cannot be read (its
 permissions were changed) gives `folder_unreadable(folder, cause)` once, nothing is reported
-removed, and when it can be read again `paths_changed([folder])` reconciles it.
+removed, and when it can be read again `paths_changed([folder])` reconciles it. inotify needs read
+access, so a folder unreadable when its watch started has none: once readable it is watched
+afresh, and so is a watched folder when the permissions of a folder inside it change, or (Linux)
+a drive is mounted or unmounted inside it (that folder is reported changed: the library keeps
+the photos of a drive not mounted). Events in hidden folders below a watched folder are dropped,
+as the library's walk skips those folders.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ..core.images import is_photo
+from ..core.scan import hidden_below
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,11 @@ class _Recorder(FileSystemEventHandler):
         self._root = root
         self._generation = generation
 
+    def _seen(self, path: str) -> bool:
+        """Not in a hidden folder below the watched one (the library skips those: a drive's
+        .Trash-1000, .cache; a photo deleted into such a trash folder is gone)."""
+        return bool(path) and not hidden_below(path, self._root)
+
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
         src = os.fsdecode(event.src_path)
@@ -77,22 +88,31 @@ class _Recorder(FileSystemEventHandler):
             # A folder moved in or out carries its photos; created/modified folders are empty
             # or their files send their own events.
             if kind == "moved":
-                self._watcher._record([(src, REMOVED), (dest, CHANGED)])
-            elif kind == "deleted":
+                self._watcher._record([(path, changed) for path, changed in
+                                       ((src, REMOVED), (dest, CHANGED)) if self._seen(path)])
+            elif kind == "deleted" and self._seen(src):
                 self._watcher._record([(src, REMOVED)])
-            elif kind == "created" and not os.path.basename(src).startswith("."):
+            elif kind == "created" and self._seen(src):
                 self._watcher._record([(src, CHANGED)])
+            elif kind == "attrib" and src != self._root and self._seen(src):
+                # Its permissions changed (chmod): checked again, and re-watched, as a folder
+                # that could not be read when the watch started has no watch inside it.
+                self._watcher._record([(src, CHANGED)], rewatch=self._root)
             return
         if kind == "moved":
             items = []
-            if is_photo(src):
+            if is_photo(src) and self._seen(src):
                 items.append((src, REMOVED))
-            if is_photo(dest):  # includes "photo.jpg.part" -> "photo.jpg" at download end
+            # Includes "photo.jpg.part" -> "photo.jpg" at download end.
+            if is_photo(dest) and self._seen(dest):
                 items.append((dest, CHANGED))
             self._watcher._record(items)
-        elif kind == "deleted" and is_photo(src):
+        elif kind == "deleted" and is_photo(src) and self._seen(src):
             self._watcher._record([(src, REMOVED)])
-        elif kind in ("created", "modified", "closed") and is_photo(src):
+        elif (kind in ("created", "modified", "closed", "attrib") and is_photo(src)
+              and self._seen(src)):
+            # "attrib": a chmod giving read access back (the photo failed before), or a
+            # rewrite that kept the mtime (cp -p); an unchanged file is only fingerprinted.
             self._watcher._record([(src, CHANGED)])
         # "opened" and "closed_no_write" change nothing.
 
@@ -117,6 +137,7 @@ class FolderWatcher(QObject):
     _root_went_away = Signal(str, int)  # from an observer thread: (folder, generation)
     _presence = Signal(list, list)  # from the checker thread: [(folder, generation)] gone, [back]
     _readability = Signal(list, list)  # from the checker thread: [(folder, cause)], [readable]
+    _inner_mounts_changed = Signal(list)  # from the checker thread: [(folder, [mount points])]
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -134,6 +155,7 @@ class FolderWatcher(QObject):
         self._root_went_away.connect(self._on_root_went_away)  # queued, as _poke
         self._presence.connect(self._on_presence)  # queued: emitted from the checker thread
         self._readability.connect(self._on_readability)  # queued, as _presence
+        self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
@@ -143,6 +165,9 @@ class FolderWatcher(QObject):
         self._roots: dict[str, _Root] = {}
         self._waiting: dict[str, _Root] = {}
         self._unreadable: set[str] = set()  # watched folders that could not be opened
+        self._rewatch: set[str] = set()  # watched folders to watch afresh at the next flush
+        # Watched folder -> the drives mounted inside it (not polled ones), as last seen.
+        self._inner_mounts: dict[str, frozenset[str]] = {}
         self._generation = 0
         self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
         self._checker: _Checker | None = None
@@ -202,12 +227,15 @@ class FolderWatcher(QObject):
             self._roots.clear()
             self._waiting.clear()
             self._unreadable.clear()
+            self._inner_mounts.clear()
+            self._rewatch.clear()
 
     def _schedule(self, folder: str, polling: bool) -> bool:
         observer = self._observer(polling)
         self._generation += 1
+        mounts = _mounts()
         try:
-            identity = _identity(folder, _mounts())
+            identity = _identity(folder, mounts)
             mount_point = os.path.ismount(folder)
             handle = observer.schedule(_Recorder(self, folder, self._generation), folder,
                                        recursive=True)
@@ -220,6 +248,8 @@ class FolderWatcher(QObject):
         unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
         with self._lock:
             self._roots[folder] = _Root(polling, identity, mount_point, self._generation)
+            if not polling:
+                self._inner_mounts[folder] = _mounted_inside(folder, mounts)
             if unreadable:
                 self._unreadable.add(folder)
             else:
@@ -231,6 +261,7 @@ class FolderWatcher(QObject):
         with self._lock:
             root = self._roots.pop(folder, None)
             self._unreadable.discard(folder)
+            self._inner_mounts.pop(folder, None)
         if entry:
             observer, handle = entry
             try:
@@ -274,6 +305,9 @@ class FolderWatcher(QObject):
             except RuntimeError:  # the watcher was deleted
                 return False
         gone_now = {f for f, _g in gone}
+        if mounts is not None:
+            self._check_inner_mounts({f: _mounted_inside(f, mounts) for f, r in roots.items()
+                                      if f not in gone_now and not r.polling})
         causes = {f: _unreadable_because(f) for f in roots if f not in gone_now}
         with self._lock:
             denied = [(f, c) for f, c in causes.items() if c and f not in self._unreadable]
@@ -286,6 +320,28 @@ class FolderWatcher(QObject):
             except RuntimeError:
                 return False
         return True
+
+    def _check_inner_mounts(self, inside: dict[str, frozenset[str]]) -> None:
+        """Checker thread: a drive mounted or unmounted inside a watched folder. Its old watches
+        died with the unmount, and the drive mounted has none: the folder is watched afresh and
+        the mount point checked (the library keeps the photos of a drive not mounted)."""
+        changes = []
+        with self._lock:
+            for folder, points in inside.items():
+                before = self._inner_mounts.get(folder)
+                if before is not None and folder in self._roots and before != points:
+                    self._inner_mounts[folder] = points
+                    changes.append((folder, sorted(before ^ points)))
+        if changes:
+            self._inner_mounts_changed.emit(changes)
+
+    @Slot(list)
+    def _on_inner_mounts_changed(self, changes: list) -> None:
+        for folder, points in changes:
+            if folder in self._watches:
+                log.info("%s: a drive was mounted or unmounted inside it (%s); indexing what "
+                         "changed", folder, ", ".join(points))
+                self._record([(p, CHANGED) for p in points], rewatch=folder)
 
     @Slot(list, list)
     def _on_presence(self, gone: list, back: list) -> None:
@@ -305,7 +361,18 @@ class FolderWatcher(QObject):
         for folder in readable:
             if folder in self._watches:  # changes made meanwhile may not have been seen
                 log.info("%s: the folder can be read again; indexing what changed", folder)
+                # Unreadable when its watch started, it has none (the watch failed quietly).
+                self._watch_afresh(folder)
                 self._record([(folder, CHANGED)])
+
+    def _watch_afresh(self, folder: str) -> None:
+        """Watch `folder` again from scratch: folders inside it that could not be read when its
+        watch started have no watch (inotify needs read access), and would never report."""
+        root = self._roots.get(folder)
+        if root is None or root.polling:  # polling looks at every folder each time anyway
+            return
+        self._unschedule(folder)
+        self._schedule(folder, root.polling)  # if it fails, it says why (and what to do)
 
     @Slot(str, int)
     def _on_root_went_away(self, folder: str, generation: int) -> None:
@@ -341,7 +408,8 @@ class FolderWatcher(QObject):
         self._record([(folder, CHANGED)])
 
     # -- observer thread ------------------------------------------------------------------------
-    def _record(self, items: list[tuple[str, bool]]) -> None:
+    def _record(self, items: list[tuple[str, bool]], rewatch: str = "") -> None:
+        """`rewatch`: a watched folder to watch afresh at the next flush (see _watch_afresh)."""
         if not items:
             return
         with self._lock:
@@ -349,6 +417,8 @@ class FolderWatcher(QObject):
                 self._first_pending_at = time.monotonic()
             for path, changed in items:
                 self._pending[path] = changed
+            if rewatch:
+                self._rewatch.add(rewatch)
         self._poke.emit()
 
     # -- GUI thread -----------------------------------------------------------------------------
@@ -362,6 +432,11 @@ class FolderWatcher(QObject):
 
     @Slot()
     def flush(self) -> None:
+        with self._lock:
+            rewatch, self._rewatch = self._rewatch, set()
+        for folder in sorted(rewatch):  # first: the changes below are then read once watched
+            if folder in self._watches:
+                self._watch_afresh(folder)
         with self._lock:
             pending, self._pending = self._pending, {}
             away = list(self._waiting)
@@ -506,6 +581,15 @@ def _mount_id(path: str, mounts: list[tuple[str, int]] | None) -> int | None:
         if _is_under(path, point) and len(point) >= best_len:
             best, best_len = mount_id, len(point)
     return best
+
+
+def _mounted_inside(folder: str, mounts: list[tuple[str, int]] | None) -> frozenset[str]:
+    """The mount points below `folder` (by the name it is watched under), hidden ones left out
+    (the library skips those)."""
+    real = os.path.realpath(folder)
+    return frozenset(folder + point[len(real):] for point, _id in mounts or ()
+                     if point != real and _is_under(point, real)
+                     and not hidden_below(point, real))
 
 
 def _deletion_seen(folder: str, pending: dict[str, bool], present: list[str]) -> bool:

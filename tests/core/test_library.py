@@ -86,6 +86,50 @@ def test_copy_reuses_codes_and_deleted_files_are_swept(library, album, monkeypat
     assert "rocket.webp" not in paths_of(library)
 
 
+@BOTH_LOOKUPS
+def test_photos_deleted_then_put_back_are_not_decoded_or_encoded_again(library, album, tmp_path,
+                                                                     monkeypatch, store,
+                                                                     look_up_up_to):
+    """Photos moved to the trash (the watcher's remove_paths), then put back by the trash's
+    undo, or a photo moved out of the library and back: their content has not changed, and
+    was decoded and encoded all over again (a minute for 1,000 camera photos)."""
+    from desktop_app.core import pipeline
+
+    monkeypatch.setattr(library_module, "LOOK_UP_CONTENT_UP_TO", look_up_up_to)
+    library.index_folder(album)
+    before = {p.path: (library.search_index().code_of(p.id).tobytes(), p.width, p.height)
+              for p in library.photos()}
+    other = library.encoder.model_id + "-other"  # a second model's codes come back too
+    store.register_model(other, "other", 8, None, "{}")
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO codes SELECT id, ?, x'2a' FROM photos", (other,))
+    trash = tmp_path / "Trash"
+    shutil.move(album / "sub", trash / "sub")
+    trash.joinpath("chelsea.jpg").write_bytes((album / "chelsea.jpg").read_bytes())
+    os.remove(album / "chelsea.jpg")
+    assert library.remove_paths([album / "sub", album / "chelsea.jpg"]) == 3
+    encoded, decoded = [], []
+    real_encode, real_decode = library.encoder.encode_pixels, pipeline.images.decode
+    monkeypatch.setattr(library.encoder, "encode_pixels",
+                        lambda px: encoded.append(len(px)) or real_encode(px))
+    monkeypatch.setattr(pipeline.images, "decode",
+                        lambda *a, **k: decoded.append(a[1]) or real_decode(*a, **k))
+    shutil.move(trash / "sub", album / "sub")  # the undo
+    shutil.move(trash / "chelsea.jpg", album / "chelsea.jpg")
+    report = library.index_paths([album / "sub", album / "chelsea.jpg"])
+    assert (report.added, report.failed, encoded, decoded) == (3, 0, [], [])
+    assert {p.path: (library.search_index().code_of(p.id).tobytes(), p.width, p.height)
+            for p in library.photos()} == before
+    assert store.query("SELECT COUNT(*) FROM codes WHERE model_id = ?", (other,))[0][0] == 5
+    replaced = album / "chelsea-copy.jpg"  # deleted, then another picture by its name
+    os.remove(replaced)
+    library.remove_paths([replaced])
+    shutil.copy(album / "sub" / "coffee.jpg", replaced)
+    assert library.index_paths([replaced]).added == 1
+    assert library.search_index().code_of(library.photo_by_path(replaced).id).tobytes() \
+        == before[str(album / "sub" / "coffee.jpg")][0]
+
+
 def test_a_few_changed_files_do_not_load_every_fingerprint(library, album, monkeypatch):
     """One watcher event in a big library read every fingerprint with a code (0.6 s at
     200,000 photos); a few files now look up only their own content."""
@@ -181,6 +225,31 @@ def test_remove_folder_and_remove_paths(library, album):
     assert paths_of(library) == ["astronaut.png", "chelsea-copy.jpg"]
     assert library.remove_folder(album) == 2
     assert library.photos() == [] and library.folders() == []
+
+
+def test_forgetting_deleted_photos_does_not_read_the_whole_library_for_each(library, album,
+                                                                             store):
+    """The watcher reports 1,000 photos moved to the trash: each was looked up by reading every
+    row (a query that could not use the path index), 50 ms a photo at 200,000 photos, so a
+    minute of the indexer's time before the trash's undo could be indexed."""
+    library.index_folder(album)
+    folder_id = library.folders()[0].id
+    with store.transaction() as conn:  # a bigger library: rows the lookups must not walk
+        conn.executemany(
+            "INSERT INTO photos(path, folder_id, size, mtime, fingerprint, status, indexed_at) "
+            "VALUES (?, ?, 1, 1.0, ?, 'ok', 0)",
+            ((f"{album}/old/{i:05d}.jpg", folder_id, f"{i:032x}") for i in range(20_000)))
+    gone = [album / "chelsea.jpg", album / "sub" / "coffee.jpg", album / "not-there.jpg"]
+    for path in gone[:2]:
+        os.remove(path)
+    steps = []
+    store.conn.set_progress_handler(lambda: steps.append(1), 1000)
+    try:
+        assert library.remove_paths(gone) == 2
+        library.index_paths([album / "sub" / "coffee.jpg"])  # reported deleted again
+    finally:
+        store.conn.set_progress_handler(None, 0)
+    assert len(steps) < 100, len(steps)  # a walk of the 20,000 rows takes several hundred
 
 
 def test_index_paths_from_watcher(library, album, photo_factory):

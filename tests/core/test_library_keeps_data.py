@@ -1,10 +1,15 @@
 """Nothing is lost when folders, files or models misbehave: moves between library folders,
-unplugged folders, one-off models that cannot read the photos, file names that are not UTF-8."""
+unplugged folders, drives unmounted from their folders, one-off models that cannot read the
+photos, file names that are not UTF-8."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import time
+
+import pytest
 
 from desktop_app import paths
 from desktop_app.core import library as library_module
@@ -225,3 +230,100 @@ def test_a_photo_that_could_not_be_opened_is_read_on_the_next_index(library, alb
     report = library.index_folder(album)
     assert (report.added + report.updated, report.failed) == (1, 0)
     assert library.photo_by_path(victim).status == "ok" and not library.failed()
+
+
+def _mount_tmpfs(folder) -> None:
+    """A real drive mounted on `folder` (a tmpfs: needs root), or the test is skipped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("needs root to mount a tmpfs")
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
+                      capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+
+
+def _unmount(folder) -> None:
+    for _ in range(50):  # "target is busy" for a moment while a file is still open
+        if not os.path.ismount(folder):
+            return
+        subprocess.run(["umount", str(folder)], capture_output=True, check=False)
+        time.sleep(0.1)
+    raise AssertionError(f"{folder} could not be unmounted")
+
+
+@pytest.fixture
+def drive(tmp_path):
+    """A tmpfs mounted on tmp_path/drive (unmounted again at the end)."""
+    folder = tmp_path / "drive"
+    _mount_tmpfs(folder)
+    yield folder
+    _unmount(folder)
+
+
+def test_a_drive_unmounted_from_its_library_folder_keeps_its_photos(library, drive, tmp_path,
+                                                                     photo_factory):
+    """The library folder is a drive's mount point (an fstab mount, sshfs, rclone): unmounted,
+    it leaves an empty folder, which must read as "drive not there", not as "every photo
+    deleted" (the next index, a model switch or a retry removed them all)."""
+    for name in ("chelsea", "coffee", "rocket"):
+        photo_factory(f"drive/{name}.jpg", name)
+    assert library.index_folder(drive).added == 3
+    codes = {p.path: library.search_index().code_of(p.id).tobytes() for p in library.photos()}
+    shutil.copytree(drive, tmp_path / "backup")
+    _unmount(drive)
+    assert drive.is_dir() and not any(drive.iterdir())
+    report = library.index_folder(drive)
+    assert report.removed == 0 and len(library.photos()) == 3
+    said = (f"{drive}: no drive is mounted on this folder now (one was when it was indexed); "
+            "the photos indexed from it are kept. Mount the drive again, then index again; if "
+            "the drive is gone for good, remove the folder from the library.")
+    assert report.errors == [(str(drive), said)]
+    assert library.index_paths([drive]).removed == 0
+    assert library.retry_failed().removed == 0
+    from tiny_model import make_tiny_model
+
+    other = load_encoder(make_tiny_model(tmp_path / "m2", bits=16, seed=3, name="m2"))
+    assert PhotoLibrary(library.store, other, activate_if_none=False).activate_model(
+        other).removed == 0
+    library.store.set_active_model(library.model_id)
+    assert {p.path: library.search_index().code_of(p.id).tobytes()
+            for p in library.photos()} == codes
+    _mount_tmpfs(drive)  # mounted again, with one photo deleted meanwhile
+    for name in ("chelsea", "coffee"):
+        shutil.copy2(tmp_path / "backup" / f"{name}.jpg", drive)
+    report = library.index_folder(drive)
+    assert (report.added, report.removed, report.errors) == (0, 1, [])
+    assert sorted(os.path.basename(p.path) for p in library.photos()) == ["chelsea.jpg",
+                                                                          "coffee.jpg"]
+
+
+def test_a_drive_unmounted_inside_a_library_folder_keeps_its_photos_until_its_folder_goes(
+        library, tmp_path, photo_factory):
+    photo_factory("album/home.jpg", "astronaut")
+    usb = tmp_path / "album" / "usb"
+    _mount_tmpfs(usb)
+    try:
+        photo_factory("album/usb/coffee.jpg", "coffee")
+        photo_factory("album/usb/trip/rocket.jpg", "rocket")
+        photo_factory("album/plain/chelsea.jpg", "chelsea")
+        assert library.index_folder(tmp_path / "album").added == 4
+    finally:
+        _unmount(usb)
+    os.remove(tmp_path / "album" / "plain" / "chelsea.jpg")  # a plain folder emptied
+    report = library.index_folder(tmp_path / "album")
+    assert report.removed == 1  # ...loses its photos; the unmounted drive keeps them
+    assert [e[0] for e in report.errors] == [str(usb)]
+    assert "no drive is mounted on this folder now" in report.errors[0][1]
+    assert "delete this empty folder to remove its photos" in report.errors[0][1]
+    assert sorted(os.path.basename(p.path) for p in library.photos()) == [
+        "coffee.jpg", "home.jpg", "rocket.jpg"]
+    report = library.index_paths([usb])  # as the watcher asks when the drive is unmounted
+    assert report.removed == 0 and len(library.photos()) == 3
+    assert [e[0] for e in report.errors] == [str(usb)]
+    assert "delete this empty folder to remove its photos" in report.errors[0][1]
+    usb.rmdir()  # the drive is gone for good, as the message says
+    report = library.index_folder(tmp_path / "album")
+    assert (report.removed, report.errors) == (2, [])
+    usb.mkdir()  # a plain folder by that name again is indexed as any other
+    photo_factory("album/usb/new.jpg", "retina")
+    assert library.index_folder(tmp_path / "album").added == 1

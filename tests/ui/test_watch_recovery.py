@@ -334,6 +334,64 @@ def test_a_folder_really_made_unreadable_is_reported_then_reconciled(tmp_path):
                                        f"changed {[str(folder)]}"])
 
 
+WATCH_WHILE_UNREADABLE = """
+import os, sys
+from PySide6.QtCore import QCoreApplication, QTimer
+from desktop_app.watch import FolderWatcher
+app = QCoreApplication([])
+top, inner = sys.argv[1], sys.argv[2]  # both unreadable when they are watched
+watcher = FolderWatcher(debounce_ms=100, recheck_s=0.1)
+assert watcher.watch(top) and watcher.watch(inner)
+seen = set()
+def changed(paths):
+    seen.update(paths)
+    if {os.path.join(top, "sub", "new.jpg"), os.path.join(inner, "new.jpg")} <= seen:
+        app.quit()
+watcher.paths_changed.connect(changed)
+def readable_again():
+    os.chmod(os.path.join(top, "sub"), 0o755)
+    os.chmod(inner, 0o755)
+    QTimer.singleShot(1000, write_photos)
+def write_photos():
+    for path in (os.path.join(top, "sub", "new.jpg"), os.path.join(inner, "new.jpg")):
+        with open(path, "wb") as f:
+            f.write(b"photo")
+QTimer.singleShot(300, readable_again)
+QTimer.singleShot(20000, app.quit)
+app.exec()
+watcher.stop()
+print(sorted(seen))
+"""
+
+
+def test_folders_unreadable_when_watched_are_watched_once_they_can_be_read(tmp_path):
+    """inotify needs read access: a folder that could not be read when its watch started (at
+    app start, say) had no watch, and its photos were never seen, even once it could be read
+    again; the same for a subfolder, whose chmod back was not even noticed."""
+    top, inner = tmp_path / "photos", tmp_path / "other"
+    make_photo(top / "sub" / "a.jpg", "coffee", size=(32, 32))
+    make_photo(inner / "b.jpg", "rocket", size=(32, 32))
+    os.chmod(top / "sub", 0)
+    os.chmod(inner, 0)
+    cmd = [sys.executable, "-c", WATCH_WHILE_UNREADABLE, str(top), str(inner)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: root reads any folder")
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    try:
+        done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
+                              timeout=60)
+    finally:
+        os.chmod(top / "sub", 0o755)
+        os.chmod(inner, 0o755)
+    assert done.returncode == 0, done.stderr
+    # Each folder checked once readable (what changed meanwhile), then its new photo seen.
+    assert done.stdout.strip() == str(sorted([str(top / "sub"), str(inner),
+                                              str(top / "sub" / "new.jpg"),
+                                              str(inner / "new.jpg")]))
+
+
 def test_a_folder_moved_away_while_it_is_indexed_is_still_said_not_available(
         qtbot, make_window, library_photos, tmp_path, monkeypatch):
     """The job's summary ("0 added, ..., 0 failed", not even "stopped early") replaced the
@@ -359,3 +417,40 @@ def test_a_folder_moved_away_while_it_is_indexed_is_still_said_not_available(
     assert "indexed as soon as it is back" in message
     os.rename(away, library_photos)
     wait_rows(qtbot, window, 6, timeout=20000)
+
+
+def test_a_drive_mounted_inside_a_watched_folder_is_watched_and_checked(qtbot, tmp_path):
+    """A drive mounted on a folder inside a watched one: its watches die when it is unmounted,
+    and a drive mounted there has none, so nothing on it was seen until the next start. Now
+    the mount point is checked at each change (the library keeps the photos of a drive that
+    is not mounted) and the folder watched afresh."""
+    root = tmp_path / "photos"
+    usb = root / "usb"
+    usb.mkdir(parents=True)
+    make_photo(root / "a.jpg", "coffee", size=(32, 32))
+    w = FolderWatcher(debounce_ms=100)
+    w.recheck_s = 60  # the mount table wakes the checker, not the periodic check
+    try:
+        assert w.watch(str(root))
+        events = recorder(w)
+        if not _mount_tmpfs(usb):
+            pytest.skip("needs root to mount a tmpfs")
+        qtbot.waitUntil(lambda: ("paths_changed", [str(usb)]) in events, timeout=5000)
+        make_photo(usb / "on-the-drive.jpg", "rocket", size=(32, 32))
+        qtbot.waitUntil(lambda: ("paths_changed", [str(usb / "on-the-drive.jpg")]) in events,
+                        timeout=5000)
+        events.clear()
+        for _ in range(50):  # "target is busy" while the photo is still being closed
+            if subprocess.run(["umount", str(usb)], capture_output=True,
+                              check=False).returncode == 0:
+                break
+            qtbot.wait(100)
+        qtbot.waitUntil(lambda: ("paths_changed", [str(usb)]) in events, timeout=5000)
+        assert not [e for e in events if e[0] == "paths_removed"]
+        make_photo(usb / "on-the-folder.jpg", "chelsea", size=(32, 32))
+        qtbot.waitUntil(lambda: ("paths_changed", [str(usb / "on-the-folder.jpg")]) in events,
+                        timeout=5000)
+    finally:
+        w.stop()
+        while os.path.ismount(usb):
+            subprocess.run(["umount", str(usb)], capture_output=True, check=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -87,3 +88,38 @@ def test_unwatched_folder_is_quiet_and_missing_folder_refused(qtbot, tmp_path, w
     assert watcher.watched() == []
     with qtbot.assertNotEmitted(watcher.paths_changed, wait=600):
         make_photo(tmp_path / "late.jpg", "coffee", size=(32, 32))
+
+
+def test_hidden_folders_inside_are_ignored_and_a_photo_trashed_into_one_is_removed(
+        qtbot, tmp_path, watcher):
+    """The library skips hidden folders (a drive's .Trash-1000, .cache, .git): their photos
+    were indexed while the app ran (and swept at the next start), and a photo deleted on a
+    drive, moved into the drive's own trash folder, stayed in the library under that path.
+    Watching the home folder, every thumbnail Lookalike wrote to ~/.cache became a photo."""
+    photo = make_photo(tmp_path / "IMG_1.jpg", "rocket", size=(64, 64))
+    trash = tmp_path / ".Trash-1000" / "files"
+    trash.mkdir(parents=True)
+    (tmp_path / ".cache" / "thumbnails").mkdir(parents=True)
+    watcher.watch(str(tmp_path))
+    events = []
+    watcher.paths_changed.connect(lambda p: events.append(("changed", p)))
+    watcher.paths_removed.connect(lambda p: events.append(("removed", p)))
+    with qtbot.waitSignal(watcher.paths_removed, timeout=5000):
+        make_photo(tmp_path / ".cache" / "thumbnails" / "ab" / "thumb.jpg", "coffee",
+                   size=(32, 32))
+        shutil.move(photo, trash / "IMG_1.jpg")
+    qtbot.wait(400)  # past the debounce: nothing else comes
+    assert events == [("removed", [str(photo)])]
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000) as blocker:
+        shutil.move(trash / "IMG_1.jpg", photo)  # restored from the trash
+    assert blocker.args[0] == [str(photo)]
+
+
+def test_a_photo_whose_permissions_change_is_reported_changed(qtbot, tmp_path, watcher):
+    """A chmod giving read access back to a photo that failed ("permission denied") is its only
+    change (no write, no new size or mtime): it must be read again."""
+    photo = make_photo(tmp_path / "locked.jpg", "rocket", size=(64, 64))
+    watcher.watch(str(tmp_path))
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000) as blocker:
+        os.chmod(photo, 0o600)
+    assert blocker.args[0] == [str(photo)]
