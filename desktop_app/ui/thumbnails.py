@@ -129,6 +129,7 @@ class ThumbnailCache(QObject):
         # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
         self._memory_items = max(1, round(memory_items / self.scale ** 2))
         self._loading: set[str] = set()
+        self._outdated: set[str] = set()  # forgotten while loading: what comes is not used
         self._broken: set[str] = set()
         self._cache_root = paths.cache_dir() / "thumbnails" if disk_cache else None
         self._pool = QThreadPool(self)
@@ -159,9 +160,12 @@ class ThumbnailCache(QObject):
         return path in self._broken
 
     def forget(self, path: str) -> None:
-        """The file changed: drop what is cached in memory (the disk key changes by itself)."""
+        """The file changed: drop what is cached in memory (the disk key changes by itself).
+        A thumbnail being made now may show the picture before the change: it is made again."""
         self._memory.pop(path, None)
         self._broken.discard(path)
+        if path in self._loading:
+            self._outdated.add(path)
 
     def pending(self) -> int:
         return len(self._loading)
@@ -185,7 +189,9 @@ class ThumbnailCache(QObject):
     @Slot(object, QImage)
     def _on_done(self, path: str, image: QImage) -> None:
         self._loading.discard(path)
-        if image.isNull():
+        if path in self._outdated:  # read before the file changed: views ask again (ready)
+            self._outdated.discard(path)
+        elif image.isNull():
             self._broken.add(path)
         else:
             self._memory[path] = self._square(image)

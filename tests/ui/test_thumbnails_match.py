@@ -225,3 +225,44 @@ def test_a_photo_dropped_again_after_it_changed_shows_what_is_searched(qtbot, ma
     make_photo(dropped, "coffee", size=(300, 200))  # saved over, then dropped again
     assert drop(qtbot, window, dropped)[0].path == str(folder / "b.jpg")  # searched: coffee
     assert mean_difference(thumbnail_of(qtbot, window, dropped), Image.open(dropped)) < 12
+
+
+def test_a_thumbnail_made_while_the_photo_changed_is_made_again(qtbot, tmp_path, monkeypatch):
+    """A photo rewritten (or a copy finished) while its thumbnail was being made: the grid
+    forgets the old thumbnail, but the job in flight then stored the old picture (or "cannot
+    be read", for a half-copied file) under the path, and it was shown until the cache let it
+    go."""
+    import threading
+
+    from desktop_app.ui import thumbnails as thumbnails_module
+
+    photo = make_photo(tmp_path / "photo.jpg", "chelsea", size=(300, 200))
+    real = thumbnails_module.make_thumbnail
+    read, go_on = threading.Event(), threading.Event()
+
+    def slow_first(path, edge, cache_root):
+        image = real(path, edge, cache_root)
+        if not read.is_set():
+            read.set()
+            go_on.wait(10)
+        return image
+
+    monkeypatch.setattr(thumbnails_module, "make_thumbnail", slow_first)
+    cache = thumbnails_module.ThumbnailCache(edge=160, disk_cache=False)
+    try:
+        assert cache.pixmap(str(photo)) is None
+        assert read.wait(10)  # the old picture is read...
+        make_photo(photo, "coffee", size=(300, 200))  # ...the photo changes...
+        cache.forget(str(photo))  # ...and the grid forgets its thumbnail (PhotoListModel.upsert)
+        assert cache.pixmap(str(photo)) is None
+        go_on.set()
+        edited = Image.open(photo).convert("RGB")
+
+        def shows_the_new_picture() -> bool:
+            pixmap = cache.pixmap(str(photo))
+            return pixmap is not None and mean_difference(on_screen(pixmap), edited) < 12
+
+        qtbot.waitUntil(shows_the_new_picture, timeout=10000)
+    finally:
+        go_on.set()
+        cache.shutdown()
