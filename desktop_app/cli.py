@@ -637,11 +637,32 @@ def _answer_similar(args, library, query: str, entry: dict) -> None:
         matches = library.similar_to_file(query, k=args.k, max_distance=args.max_distance)
     except PhotoReadError as exc:
         if own is None or own.status == "ok":
-            raise
+            raise _query_read_error(exc) from exc
         folder = next((f.path for f in library.folders() if f.id == own.folder_id), "FOLDER")
         raise PhotoReadError(None, str(exc), "Once it is fixed or replaced, run `lookalike "
                              f"index --retry-failed {shlex.quote(_show(folder))}`") from exc
     entry["matches"] = [_match_json(m) for m in matches]
+
+
+# What indexing says of a photo it cannot read (it is tried again when the file changes, or at
+# the next scan) does not hold for a photo given to `similar`: that one is read once, now.
+_INDEXING_PROMISES = ("retried", "rescan", "picked up")
+
+
+def _query_read_error(exc: PhotoReadError) -> PhotoReadError:
+    """The error for a photo given to `similar` that cannot be read, with advice that holds."""
+    if not any(word in exc.hint for word in _INDEXING_PROMISES):
+        return exc
+    if exc.reason == "permission denied":
+        hint = "Give your user read access to the file, then run the command again"
+    elif exc.reason.startswith("cannot read the file"):
+        hint = "Check the disk or network share, then run the command again"
+    elif "no longer exists" in exc.reason:
+        hint = "Check the path"
+    else:
+        hint = ("If it is still being copied, run the command again once the copy is complete; "
+                "otherwise check it in an image viewer, or give another photo")
+    return PhotoReadError(exc.path, exc.reason, hint)
 
 
 def _how_to_encode(args) -> str:

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
                                        self.results_model, self.results_panel,
                                        self.duplicates_panel, self)
         self.search.message.connect(self.tell)
+        self.search.searching.connect(self._on_searching)
         self._start_worker()
         if not self._restore_geometry(self.settings.window_geometry):
             self.resize(1280, 800)
@@ -664,6 +665,15 @@ class MainWindow(QMainWindow):
     @property
     def duplicates_shown(self):
         return self.search.duplicates_shown
+
+    @Slot()
+    def _on_searching(self) -> None:
+        """A new search: its results are on the Library tab (a photo dropped, pasted or handed
+        over while another tab showed would be searched out of sight), and what the status bar
+        said about the search before (a photo that could not be read) no longer applies."""
+        self.tabs.setCurrentIndex(0)
+        if self.search.said and self.statusBar().currentMessage() == self.search.said:
+            self.statusBar().clearMessage()
 
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:

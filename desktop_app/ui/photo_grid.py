@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
@@ -9,7 +10,7 @@ from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from . import file_actions
-from .models import PathRole
+from .models import PathRole, PhotoIdRole
 
 
 class PhotoGrid(QListView):
@@ -45,6 +46,20 @@ class PhotoGrid(QListView):
             return
         super().keyPressEvent(event)
 
+    def _search_photo_at(self, row: int, photo_id: int, path: str) -> None:
+        """Search with the photo a menu was opened on, found again by its id: the rows may
+        have changed while the menu was open (the results follow the library every second
+        while it is indexed), and its row may hold another photo by now."""
+        model = self.model()
+        count = model.rowCount()
+        for r in itertools.chain([row] if row < count else [], range(count)):
+            index = model.index(r, 0)
+            if index.data(PhotoIdRole) == photo_id:
+                self.search_requested.emit(index)
+                return
+        self.message.emit(f"{path} is no longer shown here (it left the library or the results "
+                          "while the menu was open). Pick another photo.")
+
     def current_path(self) -> str | None:
         index = self.currentIndex()
         return index.data(PathRole) if index.isValid() else None
@@ -53,9 +68,10 @@ class PhotoGrid(QListView):
         index = self.indexAt(pos)
         if not index.isValid():
             return
-        path = index.data(PathRole)
+        path, photo_id, row = index.data(PathRole), index.data(PhotoIdRole), index.row()
         menu = QMenu(self)
-        for text, handler in photo_actions(path, lambda: self.search_requested.emit(index),
+        for text, handler in photo_actions(path,
+                                           lambda: self._search_photo_at(row, photo_id, path),
                                            self.message.emit):
             action = QAction(text, menu)
             action.triggered.connect(handler)

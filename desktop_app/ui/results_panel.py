@@ -119,7 +119,15 @@ class ResultsPanel(QWidget):
         grid.executeDelayedItemsLayout()  # the scroll range of the new rows
         grid.verticalScrollBar().setValue(scroll)  # not where picking the current one scrolled
 
-    def show_count(self, count: int) -> None:
+    def show_count(self, count: int, others: int | None = None, limit: int | None = None) -> None:
+        """`others`: how many other photos the search looked at; `limit`: the most shown."""
         text = self.query_label.text().split("<br>")[0]
-        found = f"{count} found" if count else "none within this distance; move the slider right"
+        if others == 0:  # an empty library, or this photo alone in it: no slider helps
+            found = "nothing in the library to compare it with yet"
+        elif not count:
+            found = "none within this distance; move the slider right"
+        elif limit is not None and count >= limit and (others is None or others > count):
+            found = f"the {count} closest shown; there may be more within this distance"
+        else:
+            found = f"{count} found"
         self.query_label.setText(f"{text}<br>{found}")

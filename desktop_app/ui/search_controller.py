@@ -48,6 +48,7 @@ class SearchController(QObject):
     results_shown = Signal(list)  # the matches now on screen (for tests and scripts)
     duplicates_shown = Signal(list)
     message = Signal(str)
+    searching = Signal()  # a new search was asked (a click, Enter, a drop, a paste, a PHOTO)
 
     def __init__(self, settings: Settings, tasks: TaskRunner, thumbnails: ThumbnailCache,
                  results_model: ResultsModel, results_panel: ResultsPanel,
@@ -61,6 +62,7 @@ class SearchController(QObject):
         self.query_encoder = QueryEncoder(None)
         self.has_model = False
         self._query: Query | None = None
+        self.said = ""  # the last message about a search: a newer search makes it outdated
         thumbnails.ready.connect(self._on_thumbnail)
         results_panel.max_distance_changed.connect(self._on_max_distance)
         duplicates_panel.find_requested.connect(self.find_duplicates)
@@ -105,6 +107,12 @@ class SearchController(QObject):
             if path is not None and path != query.path:  # renamed or moved
                 query.path = path
                 self.results_panel.show_query(path, self.thumbnails.pixmap(path))
+            elif path is not None and _code_changed(old, snapshot, query.photo_id):
+                # Another picture in the same file (edited, or another photo saved over it):
+                # the results follow its new code, and the header shows what they are like,
+                # not the picture kept from before (asked for afresh, shown once it is made).
+                self.thumbnails.forget(path)
+                self.results_panel.set_query_picture(self.thumbnails.pixmap(path))
         self.rerun(quiet=True)
 
     def _query_gone(self, query: Query) -> None:
@@ -121,10 +129,15 @@ class SearchController(QObject):
         found = self._ids_by_path.get(path)
         if found is None:
             found = self._ids_by_path.get(os.path.normpath(os.path.abspath(path)))
+        if found is None and self._ids_by_path:
+            # The library keeps real paths: a folder added through a symbolic link (a Pictures
+            # link to another drive) has its photos dropped by the link's path.
+            found = self._ids_by_path.get(os.path.realpath(path))
         return found
 
     # -- asking ---------------------------------------------------------------------------------
     def search_photo(self, photo_id: int, path: str) -> None:
+        self._asked()
         self._query = Query("photo", path, photo_id)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path))
         self.rerun()
@@ -139,8 +152,9 @@ class SearchController(QObject):
                 self.search_photo(photo_id, self.snapshot.paths[photo_id])
                 return
         if not self.has_model:
-            self.message.emit("No model is installed, so photos cannot be searched yet.")
+            self._tell("No model is installed, so photos cannot be searched yet.")
             return
+        self._asked()
         self._query = Query("file", path, pasted=image)
         # Read afresh: the file may have changed since it was last dropped (same path).
         self.thumbnails.forget(path)
@@ -156,7 +170,17 @@ class SearchController(QObject):
             target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
             self.search_file(str(target), QImage(mime.imageData()))
         else:
-            self.message.emit(not_a_photo_message(mime))
+            self._tell(not_a_photo_message(mime))
+
+    def _asked(self) -> None:
+        """A new search: its results are shown (the window brings them into view), and what
+        was said about an earlier one no longer applies."""
+        self.searching.emit()
+        self.said = ""
+
+    def _tell(self, message: str) -> None:
+        self.said = message
+        self.message.emit(message)
 
     def rerun(self, quiet: bool = False) -> None:
         query = self._query
@@ -168,8 +192,8 @@ class SearchController(QObject):
             photo_id = query.photo_id
 
             def job():
-                return (snap.similar(photo_id, k, max_distance),
-                        snap.index.code_of(photo_id) is not None)
+                known = snap.index.code_of(photo_id) is not None
+                return snap.similar(photo_id, k, max_distance), known, len(snap) - known
         else:
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 
@@ -190,8 +214,8 @@ class SearchController(QObject):
                     query.code = (encoder, code)  # the slider reuses it: no re-encoding
                 if len(code) != snap.index.codes.shape[1]:
                     return _STALE  # the model changed; the matching snapshot follows
-                return snap.similar_to_code(code, k, max_distance), True
-        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet),
+                return snap.similar_to_code(code, k, max_distance), True, len(snap)
+        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet, k),
                             lambda e: self._search_failed(query, e), key="search")
 
     @Slot(int)
@@ -221,10 +245,11 @@ class SearchController(QObject):
         self.duplicates_shown.emit([])
 
     # -- answers --------------------------------------------------------------------------------
-    def _show_results(self, query: Query, result, quiet: bool = False) -> None:
+    def _show_results(self, query: Query, result, quiet: bool = False,
+                      limit: int | None = None) -> None:
         if result is _STALE or query is not self._query:
             return
-        matches, known = result
+        matches, known, others = result
         if not quiet:
             self.results_model.set_results(matches)
         elif matches != self.results_model.matches():  # unchanged: nothing to do
@@ -233,10 +258,9 @@ class SearchController(QObject):
             view = self.results_panel.view_state()
             self.results_model.set_results(matches)
             self.results_panel.restore_view_state(view)
-        self.results_panel.show_count(len(matches))
+        self.results_panel.show_count(len(matches), others, limit)
         if not known and not quiet:
-            self.message.emit("This photo has not been indexed yet; its look-alikes appear "
-                              "once it is.")
+            self._tell("This photo has not been indexed yet; its look-alikes appear once it is.")
         self.results_shown.emit(matches)
 
     def _search_failed(self, query: Query, error: Exception) -> None:
@@ -248,10 +272,9 @@ class SearchController(QObject):
             shown = "the pasted image" if query.pasted is not None else error.path or query.path
             self.results_panel.show_problem(query.path, "cannot be read: drop or paste another "
                                                         "photo.")
-            self.message.emit(f"Drop or paste another photo; {shown} cannot be read: "
-                              f"{error.reason}.")
+            self._tell(f"Drop or paste another photo; {shown} cannot be read: {error.reason}.")
         else:
-            self.message.emit(f"Search failed: {error}")
+            self._tell(f"Search failed: {error}")
         self.results_shown.emit([])
 
     def _show_duplicates(self, groups: list, max_distance: int | None = None) -> None:
@@ -273,6 +296,13 @@ class SearchController(QObject):
 
     def _query_path(self) -> str | None:
         return self._query.path if self._query is not None else None
+
+
+def _code_changed(old: SearchSnapshot, new: SearchSnapshot, photo_id: int) -> bool:
+    """Whether the photo has another code in `new` than in `old` (same model: same width)."""
+    before, after = old.index.code_of(photo_id), new.index.code_of(photo_id)
+    return (before is not None and after is not None and before.shape == after.shape
+            and bytes(before) != bytes(after))
 
 
 def dropped_photo(mime) -> str | None:
@@ -297,6 +327,9 @@ def _text_path(mime) -> str | None:
     text = mime.text().strip()
     if not text or "\n" in text:
         return None
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":
+        # Quoted, as Windows' "Copy as path" and a terminal's dragged file give it.
+        text = text[1:-1]
     if text.startswith("file:"):
         text = QUrl(text).toLocalFile()
     path = os.path.expanduser(text)
