@@ -22,13 +22,14 @@ import numpy as np
 from desktop_app.core.errors import LookalikeError, PhotoReadError
 from desktop_app.core.images import is_photo, load_photo
 
+from .errors import TrainerError
 from .wording import command, plural
 
 MANIFEST_VERSION = 1
 SPLITS = ("train", "val", "query")
 
 
-class AlbumError(LookalikeError):
+class AlbumError(TrainerError):
     """The albums cannot be trained on (no photos, a single label...): exit code 2."""
 
 

@@ -12,11 +12,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from desktop_app.core.errors import LookalikeError
+from .errors import TrainerError
 
 
-class BackboneWeightsError(LookalikeError):
-    """The backbone's pretrained weights are missing, unreadable or for another network."""
+class BackboneWeightsError(TrainerError):
+    """The backbone's pretrained weights are missing, unreadable or for another network. Its
+    remedy concerns --backbone-weights (or backbone.weights) unless `option` says otherwise."""
+
+    def __init__(self, path, reason: str, hint: str = "", *,
+                 option: str | None = "--backbone-weights") -> None:
+        super().__init__(path, reason, hint, option=option)
 
 
 def named_weights_file(weights_file: str | Path, arch: str) -> Path:

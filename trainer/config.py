@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .albums import AlbumError
-from .config_rules import check_together, check_value
+from .config_rules import check_together, check_value, option_of
 
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.toml"
 
@@ -26,11 +26,12 @@ def merge(base: dict[str, Any], extra: dict[str, Any], where: str) -> dict[str, 
     for section, values in extra.items():
         if section not in out or not isinstance(values, dict):
             raise AlbumError(where, f"unknown configuration section [{section}]",
-                             f"Known sections: {', '.join(out)}")
+                             f"Known sections: {', '.join(out)}", option=option_of(where))
         for key, value in values.items():
             if key not in out[section]:
                 raise AlbumError(where, f"unknown setting {section}.{key}",
-                                 f"Known in [{section}]: {', '.join(out[section])}")
+                                 f"Known in [{section}]: {', '.join(out[section])}",
+                                 option=option_of(where))
             out[section][key] = check_value(f"{section}.{key}", value,
                                             defaults[section][key], where)
     return out
@@ -40,7 +41,7 @@ def parse_override(text: str) -> tuple[str, str, Any]:
     """'head.lr=0.002' -> ('head', 'lr', 0.002); values parse as TOML, else as strings."""
     if "=" not in text or "." not in text.split("=", 1)[0]:
         raise AlbumError(None, f"cannot understand the override '{text}'",
-                         "Write it as section.key=value, e.g. head.lr=0.002")
+                         "Write it as section.key=value, e.g. head.lr=0.002", option="--set")
     dotted, raw = text.split("=", 1)
     section, key = dotted.strip().split(".", 1)
     try:
@@ -68,19 +69,19 @@ def resolve(config_file: str | Path | None = None, overrides: list[str] = (),
         except FileNotFoundError:
             raise AlbumError(path, "the configuration file does not exist",
                              "Give --config an existing TOML file (trainer/configs/default.toml "
-                             "lists every setting)")
+                             "lists every setting)", option="--config")
         except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not text
             raise AlbumError(path, f"the configuration file cannot be read as text "
                              f"({exc.strerror if isinstance(exc, OSError) else exc.reason})",
                              "Give a TOML file of UTF-8 text (trainer/configs/default.toml "
                              "lists every setting); a run folder's config.toml may instead be "
-                             "deleted") from exc
+                             "deleted", option="--config") from exc
         except tomllib.TOMLDecodeError as exc:
             # A run folder's own config.toml is read here too: deleting it is a way out.
             raise AlbumError(path, f"the configuration file is not valid TOML ({exc})",
                              "Correct it there (a run folder's config.toml may instead be "
-                             "deleted: the defaults and the command line are used then)"
-                             ) from exc
+                             "deleted: the defaults and the command line are used then)",
+                             option="--config") from exc
         cfg = merge(cfg, user, str(path))
         if "bits" in user.get("train", {}):
             bits_from = str(path)

@@ -56,11 +56,21 @@ BOUNDS = {
 DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
+def option_of(where: str) -> str:
+    """The option behind a setting's source, for TrainerError.option: the flag that gave it
+    ("--bits", "--set head.lr=1" -> "--set"), else --config: a file (a run folder's own
+    config.toml too). "train.bits": the configuration itself, whose lengths --bits gives."""
+    if where == "train.bits":
+        return "--bits"
+    return where.split()[0] if where.startswith("--") else "--config"
+
+
 def _bad(where: str, key: str, value: Any, allowed: str) -> AlbumError:
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
     hint = "" if where.startswith("--") else \
         f"Correct it there, or override it with --set {key}=VALUE"
-    return AlbumError(where, f"{key} = {shown} is not allowed: it must be {allowed}", hint)
+    return AlbumError(where, f"{key} = {shown} is not allowed: it must be {allowed}", hint,
+                      option=option_of(where))
 
 
 def check_value(key: str, value: Any, default: Any, where: str) -> Any:
@@ -115,10 +125,12 @@ def check_bits(value: Any, where: str, lengths: bool = True) -> list[int]:
                       f"{high}-bit codes)")
             if not (where.startswith("--") or where == "train.bits"):  # a file: name it there
                 raise AlbumError(where, f"train.bits: {reason}", "Correct it there, or "
-                                 "override it with --bits, e.g. --bits 48")
-            raise AlbumError(where, reason, f"Choose --bits from {low} to {high}, e.g. 48")
+                                 "override it with --bits, e.g. --bits 48", option="--config")
+            raise AlbumError(where, reason, f"Choose --bits from {low} to {high}, e.g. 48",
+                             option=option_of(where))
     if not values:
-        raise AlbumError(where, "train.bits is empty", "Give at least one length, e.g. --bits 48")
+        raise AlbumError(where, "train.bits is empty", "Give at least one length, e.g. --bits 48",
+                         option=option_of(where))
     return list(values)
 
 
@@ -132,7 +144,7 @@ def check_together(cfg: dict[str, Any], lengths: bool = True,
     if d["val_fraction"] + d["query_fraction"] >= 1:
         raise AlbumError(None, f"data.val_fraction + data.query_fraction = "
                          f"{d['val_fraction'] + d['query_fraction']:g} leaves no training photos",
-                         "Keep their sum below 1 (the defaults are 0.1 each)")
+                         "Keep their sum below 1 (the defaults are 0.1 each)", option="--set")
     long_bits = cfg["head"]["long_bits"]
     if lengths:
         check_bits(cfg["train"]["bits"], bits_from)
@@ -140,7 +152,8 @@ def check_together(cfg: dict[str, Any], lengths: bool = True,
         if b >= long_bits:
             raise AlbumError(None, f"{b} bits is not shorter than the long code ({long_bits} "
                              "bits) that the NMLayer chain merges down from",
-                             f"Raise head.long_bits (e.g. --set head.long_bits={2 * b})")
+                             f"Raise head.long_bits (e.g. --set head.long_bits={2 * b})",
+                             option="--set")
 
 
 def _is_int(v: Any) -> bool:

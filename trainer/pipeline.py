@@ -87,12 +87,12 @@ def choose_device(pref: str = "auto") -> str:
         return "cpu"
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise AlbumError(None, "training on CUDA was asked for but no CUDA GPU is available",
-                         f"Use --device {_available_devices()} (or auto)")
+                         f"Use --device {_available_devices()} (or auto)", option="--device")
     if pref == "mps" and not _mps_available():
         # torch would not fail here: every step would quietly run on the CPU instead.
         raise AlbumError(None, "training on MPS (an Apple silicon GPU) was asked for but MPS is "
                          "not available on this machine",
-                         f"Use --device {_available_devices()} (or auto)")
+                         f"Use --device {_available_devices()} (or auto)", option="--device")
     return pref
 
 
@@ -190,8 +190,8 @@ def photos_as_prepared():
     except PhotoReadError as exc:
         raise AlbumError(exc.path, f"{exc.reason}, though it was in the albums when they "
                          "were prepared", "Prepare the albums again (the `prepare` step; "
-                         f"`{command()} ALBUMS --out MODEL_DIR` run again does it by itself)"
-                         ) from exc
+                         f"`{command()} ALBUMS --out MODEL_DIR` run again does it by itself)",
+                         problem="albums-changed") from exc
 
 
 def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device: str,
@@ -413,17 +413,18 @@ def folded_head(run_dir: Path, bits: int, cfg: dict[str, Any] | None = None):
                          f"backbone settings ({changes})",
                          "Leave the [backbone] settings out of --config and --set (without "
                          "--config the run's own config.toml is used), or train again with "
-                         "the new ones")
+                         "the new ones", option="--set")
     heads = saved["heads"]
     if str(bits) not in heads:
         has = ", ".join(sorted(heads, key=int))
         low, high = BITS_RANGE
         if not low <= bits <= high:  # no training makes it: say what --bits may be
             raise AlbumError(run_dir, f"there is no {bits}-bit code: code lengths are {low} to "
-                             f"{high} bits", f"Give --bits one of this run's lengths ({has})")
+                             f"{high} bits", f"Give --bits one of this run's lengths ({has})",
+                             option="--bits")
         raise AlbumError(run_dir, f"this run has no {bits}-bit head (it has {has})",
                          f"Give --bits one of those, or train again with --bits including "
-                         f"{bits} (`{command()} train {run_dir} --bits ...`)")
+                         f"{bits} (`{command()} train {run_dir} --bits ...`)", option="--bits")
     return FoldedHead.from_state(heads[str(bits)])
 
 

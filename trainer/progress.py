@@ -112,9 +112,11 @@ class Reporter:
         if self.mode == "bar" and model_dir is not None:
             print(f"model written to {model_dir}", file=sys.stderr)
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, **details: str) -> None:
+        """details: what an app words itself (trainer.errors.error_details: path, reason,
+        option, problem)."""
         self._close_bar()
-        self._emit({"event": "error", "message": message})
+        self._emit({"event": "error", "message": message, **details})
         print(f"error: {message}", file=sys.stderr)
 
     def log(self, message: str) -> None:

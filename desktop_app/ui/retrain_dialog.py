@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import ModelError
 from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
+from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, trainer_readiness
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
@@ -361,8 +362,9 @@ class RetrainDialog(QDialog):
             self.status_label.setText(", ".join(parts) + _eta(event.get("eta_s")))
         elif kind == "error" and not self._cancelled:
             # (After Cancel the trainer's own 'stopped' error is no failure: the end of the
-            # run says it was cancelled.)
-            self.status_label.setText(f"<b>Training failed:</b> {event.get('message')}")
+            # run says it was cancelled.) Its remedy in the dialog's words, not the CLI's.
+            failure = html.escape(failure_text(event, self.new_model_dir), quote=False)
+            self.status_label.setText(f"<b>Training failed:</b> {failure}")
 
     @Slot(str)
     def _append_log(self, line: str) -> None:

@@ -19,6 +19,9 @@ from ..install_hint import train_install_hint
 log = logging.getLogger(__name__)
 
 CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoint
+# The trainer prints its `error` event's message on stderr too, after this, for a person at a
+# terminal: in its command line's words (its options), which the dialog words in its own.
+ERROR_ECHO = "error: "
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class TrainerProcess(QObject):
         self._done: dict | None = None
         self._error: str | None = None
         self._crashed = False
+        self._echoes: list[str] = []  # stderr's copies of the error event (ERROR_ECHO)
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.setInterval(CANCEL_GRACE_MS)
@@ -112,7 +116,7 @@ class TrainerProcess(QObject):
             self.failed.emit("The trainer is already running; cancel it first.")
             return
         self._mode, self._buffer, self._done, self._error = mode, b"", None, None
-        self._crashed = False
+        self._crashed, self._echoes = False, []
         proc = QProcess(self)
         proc.setProgram(self.python)
         proc.setArguments(args)
@@ -159,7 +163,9 @@ class TrainerProcess(QObject):
     def _on_stderr(self) -> None:
         text = bytes(self._proc.readAllStandardError()).decode("utf-8", "replace")
         for line in text.splitlines():
-            if line.strip():
+            if self._mode == "run" and line.startswith(ERROR_ECHO):
+                self._echoes.append(line)  # the `error` event says it
+            elif line.strip():
                 self.log_line.emit(line)
 
     @Slot(QProcess.ProcessError)
@@ -181,6 +187,9 @@ class TrainerProcess(QObject):
             if self._buffer.strip():
                 self._handle_line(self._buffer)
             self._buffer = b""
+            if self._error is None:  # no event said it: the copy is all there is
+                for line in self._echoes:
+                    self.log_line.emit(line)
             self.finished.emit(code, self._done)
         self._proc = None
 
