@@ -25,6 +25,9 @@ from .wording import fmt3, plural, set_command
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
+NAME_HELP = ("the model's name in the app, kept as it is given (default: the albums folder's "
+             "name and the length, e.g. albums-48bit, numbered as in 'albums-48bit (2)' when "
+             "the library has another model of that name)")
 
 
 def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
@@ -62,6 +65,16 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                         "and in the exported model: better codes (up to +0.010 mAP on "
                         "CIFAR-10), twice the backbone's work per photo (backbone.flip_average; "
                         "default off)")
+
+
+def _compare_flag(p: argparse.ArgumentParser, run_dir: str) -> None:
+    p.add_argument("--compare-with", metavar="CURRENT_MODEL_DIR",
+                   help="also measure the app model in this folder (model.json + model.onnx, "
+                        "e.g. the one in use) on the same held-out photos with the same "
+                        "measures, encoding them as the app does, so that its numbers and the "
+                        f"new model's compare; written to {run_dir}/comparison.json and sent in "
+                        "the done event. A model that cannot be measured is named with the "
+                        "cause, and the step still succeeds")
 
 
 class UsageError(Exception):
@@ -113,23 +126,26 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="mAP, precision@k, PR curve, bit importance (JSON+PNG)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--bits", type=int, required=True)
+    _compare_flag(p, "RUN_DIR")
     _common(p)
     p = sub.add_parser("export", help="write model.onnx + model.json, checked against the app")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--bits", type=int, required=True)
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
-    p.add_argument("--name", help="the model's name in the app (default: the albums folder's "
-                                  "name and the length, e.g. albums-48bit)")
+    p.add_argument("--name", help=NAME_HELP)
     _common(p)
     p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
                                    "does)")
     p.add_argument("albums", metavar="ALBUMS")
     p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("--name", help=NAME_HELP + "; with several --bits each model is called "
+                   "NAME-<bits>bit")
     p.add_argument("--no-resume", action="store_true",
                    help="train afresh, ignoring the checkpoints in MODEL_DIR/training (unchanged "
                         "albums are still not read again; a backbone fine-tuned there is still "
                         "used in frozen mode)")
     _train_flags(p)
+    _compare_flag(p, "MODEL_DIR/training")
     _common(p)
     # Set after the sub-commands exist: their usage lines are built from the prog, not this.
     ap.usage = (f"{prog} ALBUMS --out MODEL_DIR [options]   (the `run` command)\n"
@@ -247,11 +263,13 @@ def run_command(args, reporter, stop) -> int:
         reporter.done(training=str((run_dir / pipeline.TRAINING).resolve()))
     elif args.command == "evaluate":
         run_dir = Path(args.run_dir)
-        report = pipeline.run_evaluate(run_dir, _config(args, run_dir), args.bits, reporter)
+        cfg = _config(args, run_dir)
+        report = pipeline.run_evaluate(run_dir, cfg, args.bits, reporter)
+        compared = _compare(args, run_dir, cfg, reporter)
         from .evaluate import summary
 
         path = run_dir / f"evaluation-{args.bits}.json"
-        reporter.done(None, summary(report), report=str(path.resolve()))
+        reporter.done(None, summary(report), report=str(path.resolve()), **compared)
         if args.progress != "json":
             print(f"{args.bits} bits: mAP@all {report['map_all']:.4f} (report in {path})")
     elif args.command == "export":  # export_model logs where the model went
@@ -262,10 +280,22 @@ def run_command(args, reporter, stop) -> int:
     elif args.command == "run":
         run_dir = Path(args.out) / "training"
         cfg = _config(args, run_dir)
-        out, evaluation = pipeline.run_all(args.albums, args.out, cfg, reporter, stop,
-                                           resume=not args.no_resume)
-        reporter.done(str(Path(out).resolve()), evaluation)
+        out, evaluation, compared = pipeline.run_all(args.albums, args.out, cfg, reporter, stop,
+                                                     resume=not args.no_resume,
+                                                     compare_with=args.compare_with,
+                                                     name=args.name)
+        reporter.done(str(Path(out).resolve()), evaluation,
+                      **({"compared": compared} if compared else {}))
     return EXIT_OK
+
+
+def _compare(args, run_dir: Path, cfg, reporter) -> dict:
+    """{"compared": ...} for the done event when --compare-with was given, else {}."""
+    if not args.compare_with:
+        return {}
+    from .compare import compare_on_run
+
+    return {"compared": compare_on_run(args.compare_with, run_dir, cfg, reporter)}
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:

@@ -482,7 +482,7 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
         out = export_model(
             load_backbone(run_dir, cfg), head, out_dir,
             input_spec=input_spec(cfg), bits=bits,
-            name=name or f"{Path(manifest.root).name}-{bits}bit",
+            name=model_name(manifest.root, bits, out_dir, name, reporter),
             check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
             description=description, training={**training, "bits": bits}, evaluation=evaluation)
     if reporter:
@@ -490,12 +490,37 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     return out
 
 
+def model_name(albums_root: str, bits: int, out_dir: str | os.PathLike, given: str | None,
+               reporter: Reporter | None = None) -> str:
+    """The exported model's name: `given` (--name) as it is; else the albums folder's name and
+    the length ("holiday-48bit"), numbered when another model of the library has that name
+    already ("holiday-48bit (2)": model_registry.distinct_model_name)."""
+    from desktop_app.core.model_registry import distinct_model_name, model_names_in_use
+
+    if given:
+        if given.lower() in model_names_in_use(besides=out_dir):
+            log.warning("another model of this library is called '%s' too: `lookalike models "
+                        "activate` will need its folder or id to tell them apart", given)
+        return given
+    base = f"{Path(albums_root).name}-{bits}bit"
+    name = distinct_model_name(base, out_dir)
+    if name != base:
+        _say(reporter, f"this library has a model called '{base}' already: the new one is "
+             f"called '{name}'")
+    return name
+
+
 # -- run: albums -> model folder ---------------------------------------------------------------
 def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str, Any],
             reporter: Reporter, should_stop: Callable[[], bool] | None = None,
-            resume: bool = True) -> tuple[Path, dict[str, Any]]:
+            resume: bool = True, compare_with: str | os.PathLike | None = None,
+            name: str | None = None) -> tuple[Path, dict[str, Any], dict[str, Any] | None]:
     """Prepare, train, evaluate and export. One length: the model goes in out_dir; several:
-    out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable)."""
+    out_dir/<bits>bit/. Training files stay in out_dir/training/ (resumable). compare_with: an
+    app model folder measured on the same held-out photos (trainer.compare), before the export
+    so that it is the model out_dir held before this run if it names out_dir. Returns the last
+    model folder, its evaluation summary and that comparison (None if not asked for). name:
+    --name (several lengths: NAME-<bits>bit each); None: model_name's default."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
     device = choose_device(cfg["train"]["device"])
@@ -516,13 +541,19 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     if failure is not None:
         raise failure
     run_train(run_dir, cfg, reporter, should_stop, resume=resume)
+    compared = None
+    if compare_with:
+        from .compare import compare_on_run
+
+        compared = compare_on_run(compare_with, run_dir, cfg, reporter, should_stop)
     bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
     evaluation: dict[str, Any] = {}
     targets = []
     for bits in bits_list:
         report = run_evaluate(run_dir, cfg, bits, reporter)
         target = out_dir if len(bits_list) == 1 else out_dir / f"{bits}bit"
-        run_export(run_dir, cfg, bits, target, reporter=reporter)
+        run_export(run_dir, cfg, bits, target, reporter=reporter,
+                   name=f"{name}-{bits}bit" if name and len(bits_list) > 1 else name)
         from .evaluate import summary
 
         evaluation = summary(report)
@@ -538,7 +569,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
                     "activate %s` would take it, not the new one(s) (%s)", left, out_dir,
                     ", ".join(str(t) for t in targets))
     record_exports(run_dir, out_dir, targets)
-    return targets[-1], evaluation
+    return targets[-1], evaluation, compared
 
 
 EXPORTS = "exports.json"  # in the run folder: the model files `run` exported, with their hashes

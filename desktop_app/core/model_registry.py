@@ -4,16 +4,21 @@ the library database; the shipped default is the fallback."""
 from __future__ import annotations
 
 import errno
+import itertools
 import json
+import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
 from .. import paths
 from .encoder import Encoder, load_encoder, open_model_folder
-from .errors import ModelError
+from .errors import LookalikeError, ModelError
 from .model_card import ModelCard, parse_card, read_card
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 def no_model_error() -> ModelError:
@@ -60,6 +65,54 @@ def app_model_cards(with_default: bool = True) -> list[tuple[Path, ModelCard]]:
         except ModelError:  # a run still training, a damaged copy, not a model
             continue
     return found
+
+
+def model_names_in_use(besides: str | os.PathLike | None = None) -> set[str]:
+    """The names (lower case, as `models activate NAME` compares them) of the models this
+    library knows: those its database records and those of app_model_cards(), the shipped
+    default included. The model in the folder `besides` is left out: an export into that folder
+    replaces it, so its name is free for the new one."""
+    besides = Path(besides).resolve() if besides else None
+    names = [card.name for folder, card in app_model_cards() if folder.resolve() != besides]
+    names += [m["name"] for m in _recorded_models()
+              if not m["path"] or Path(m["path"]).resolve() != besides]
+    return {name.lower() for name in names}
+
+
+def _recorded_models() -> list[dict]:
+    """The models in the library's database; none when there is no library yet, or when it
+    cannot be read (a warning says so: a name may then be one it knows)."""
+    if not paths.database_path().is_file():
+        return []
+    try:
+        with Store(readonly=True) as store:
+            return store.models()
+    except (LookalikeError, OSError) as exc:
+        log.warning("the library's models could not be read (%s): a new model's name is "
+                    "checked against the models folder only", exc)
+        return []
+
+
+def distinct_model_name(base: str, folder: str | os.PathLike) -> str:
+    """The name for a model about to be written into `folder`: `base` (e.g. "holiday-48bit"),
+    or else the first of "holiday-48bit (2)", "(3)"... that no other model of the library has,
+    so that the Model tab and `models list` tell them apart and `models activate NAME` finds
+    one. The model `folder` holds now (an earlier export of the same run) keeps its name while
+    it is one of these and still no other model's: running again does not climb the numbers."""
+    taken = model_names_in_use(besides=folder)
+    current = _card_name(folder)
+    if current is not None and current.lower() not in taken and \
+            re.fullmatch(re.escape(base) + r"( \(\d+\))?", current):
+        return current
+    numbered = (base if n == 1 else f"{base} ({n})" for n in itertools.count(1))
+    return next(name for name in numbered if name.lower() not in taken)
+
+
+def _card_name(folder: str | os.PathLike) -> str | None:
+    try:
+        return read_card(folder).name
+    except ModelError:  # no model there yet, or a damaged one: nothing to keep
+        return None
 
 
 def is_kept_by_app(folder: str | os.PathLike) -> bool:

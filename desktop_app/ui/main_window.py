@@ -737,6 +737,7 @@ class MainWindow(QMainWindow):
                 lambda text: setattr(self.settings, "last_albums_dir", text))
             self.retrain_dialog = dialog
         dialog.current_card = self.card  # compared with the model in use now
+        dialog.current_model_dir = self.model_dir  # measured by the trainer on the same photos
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

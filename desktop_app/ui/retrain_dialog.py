@@ -35,7 +35,8 @@ from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, trainer_readiness
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
-          "evaluate": "Evaluating", "export": "Exporting the model"}
+          "evaluate": "Evaluating", "export": "Exporting the model",
+          "compare": "Measuring the current model on the same photos"}
 MAX_LOG_LINES = 500
 
 
@@ -73,11 +74,13 @@ class RetrainDialog(QDialog):
 
     def __init__(self, current_card: ModelCard | None, albums_dir: str = "",
                  readiness: Readiness | None = None, python: str | None = None,
-                 parent=None) -> None:
+                 parent=None, current_model_dir: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Retrain on my albums")
         self.resize(640, 560)
         self.current_card = current_card
+        # The trainer measures the model in this folder on the new model's held-out photos.
+        self.current_model_dir = current_model_dir
         self.readiness = readiness or trainer_readiness()
         self.process = TrainerProcess(python, self)
         self.new_model_dir: str | None = None
@@ -151,6 +154,13 @@ class RetrainDialog(QDialog):
         self.comparison.horizontalHeader().setStretchLastSection(True)
         self.comparison.setVisible(False)
         layout.addWidget(self.comparison)
+        self.comparison_note = QLabel("")  # what the numbers measure, or why some are missing
+        self.comparison_note.setWordWrap(True)
+        self.comparison_note.setTextFormat(Qt.TextFormat.PlainText)  # paths may hold "<"
+        self.comparison_note.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.comparison_note.setVisible(False)
+        layout.addWidget(self.comparison_note)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self.start)
@@ -271,13 +281,15 @@ class RetrainDialog(QDialog):
         self._cancelled = False
         self.new_model_dir = str(out)
         self.comparison.setVisible(False)
+        self.comparison_note.setVisible(False)
         self.switch_button.setVisible(False)
         self.status_label.setText(f"Continuing the unfinished training in {out}…" if resuming
                                   else "Starting the trainer…")
         self.progress_bar.setRange(0, 0)  # busy until the first progress event
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.process.run(albums, str(out), self.bits_spin.value(), self.flip_check.isChecked())
+        self.process.run(albums, str(out), self.bits_spin.value(), self.flip_check.isChecked(),
+                         compare_with=self.current_model_dir)
         if resuming:
             self._append_log(f"Continuing the unfinished training in {out}.")
 
@@ -404,7 +416,7 @@ class RetrainDialog(QDialog):
             unfinished_runs.forget(self._run_albums)  # finished: nothing left to continue
             self.progress_bar.setValue(1)
             self.new_model_dir = str(done.get("model_dir") or self.new_model_dir)
-            self._show_comparison(done.get("evaluation") or {})
+            self._show_comparison(done.get("evaluation") or {}, done.get("compared"))
         elif code == 130 or (self.process.crashed and self._cancelled):
             # (killed: it did not stop within the grace time after Cancel)
             if self.new_model_dir and unfinished_runs.has_checkpoint(self.new_model_dir):
@@ -428,22 +440,24 @@ class RetrainDialog(QDialog):
             self.status_label.setText(f"The trainer stopped with exit code {code}; see the log "
                                       "below for what went wrong.")
 
-    def _show_comparison(self, evaluation: dict) -> None:
+    def _show_comparison(self, evaluation: dict, compared: dict | None = None) -> None:
+        """compared: the trainer's measure of the current model on the same held-out photos
+        (its `done` event's "compared"), or None when it was not asked for."""
         try:
             self.new_card = read_card(self.new_model_dir)
             evaluation = evaluation or self.new_card.evaluation
         except ModelError as exc:
             self.status_label.setText(f"Training finished, but the new model cannot be used: {exc}")
             return
-        current = dict(self.current_card.evaluation) if self.current_card else {}
-        current.setdefault("bits", self.current_card.bits if self.current_card else None)
-        keys = list(dict.fromkeys(list(evaluation) + list(current)))
-        keys = [k for k in keys if not isinstance(evaluation.get(k, current.get(k)), (dict, list))]
-        self.comparison.setRowCount(len(keys))
-        for row, key in enumerate(keys):
-            for col, value in enumerate((key, _fmt(current.get(key)), _fmt(evaluation.get(key)))):
-                self.comparison.setItem(row, col, QTableWidgetItem(value))
+        current_bits = self.current_card.bits if self.current_card else None
+        rows = comparison_rows(current_bits, compared, evaluation)
+        self.comparison.setRowCount(len(rows))
+        for row, cells in enumerate(rows):
+            for col, text in enumerate(cells):
+                self.comparison.setItem(row, col, QTableWidgetItem(text))
         self.comparison.setVisible(True)
+        self.comparison_note.setText(comparison_note(compared, self.current_card is not None))
+        self.comparison_note.setVisible(True)
         self.switch_button.setVisible(True)
         self.status_label.setText(f"Training finished: {self.new_model_dir}. Compare it with the "
                                   "current model below, then switch if it is better.")
@@ -452,6 +466,43 @@ class RetrainDialog(QDialog):
         if self.new_model_dir:
             self.switch_requested.emit(self.new_model_dir)
             self.switch_button.setEnabled(False)
+
+
+def comparison_rows(current_bits: int | None, compared: dict | None,
+                    evaluation: dict) -> list[tuple[str, str, str]]:
+    """(measure, current model, new model). Besides the code lengths, only measures the trainer
+    took of both models on the same held-out photos: the current model's card holds numbers
+    from other photos (the bundled model's, another dataset), which would compare unlike
+    things. A side not measured shows "—"; a measure only one side has is left out."""
+    current = (compared or {}).get("evaluation") or {}
+    bits = (compared or {}).get("bits") or current_bits
+    measures = [("mAP on your albums' held-out photos", current.get("map_all"),
+                 evaluation.get("map_all"))]
+    for k in sorted(evaluation.get("precision_at_k") or {}, key=int):
+        measures.append((f"Precision of the first {k} matches",
+                         (current.get("precision_at_k") or {}).get(k),
+                         evaluation["precision_at_k"][k]))
+    measures += [("Held-out photos searched for", current.get("queries"),
+                  evaluation.get("queries")),
+                 ("Photos searched among", current.get("database"), evaluation.get("database"))]
+    return [("Code length (bits)", _fmt(bits), _fmt(evaluation.get("bits")))] + [
+        (name, _fmt(old), _fmt(new)) for name, old, new in measures if new is not None]
+
+
+def comparison_note(compared: dict | None, has_current: bool) -> str:
+    """Under the table: how both models were measured, or why the current one has no numbers."""
+    if compared and compared.get("problem"):
+        return f"The current model has no numbers on your albums: {compared['problem']}"
+    if compared and compared.get("evaluation"):
+        ev = compared["evaluation"]
+        return (f"Both models were measured the same way: each of the {ev.get('queries')} "
+                "held-out photos (not used in training) was searched for among the albums' "
+                f"other {ev.get('database')} photos; a match is right when it shares an album "
+                "with the photo. Higher mAP and precision are better.")
+    if has_current:
+        return ("The current model was not measured on your albums' photos, so only the new "
+                "model's numbers are shown.")
+    return "There is no current model to compare with."
 
 
 def _noun(count, noun: str) -> str:

@@ -87,13 +87,16 @@ class TrainerProcess(QObject):
         self._start("inspect", ["-m", "trainer", "inspect", albums, "--json"])
 
     def run(self, albums: str, out_dir: str, bits: int | None = None,
-            flip_average: bool | None = None) -> None:
-        """flip_average None: what the run folder's settings say (off for a new one)."""
+            flip_average: bool | None = None, compare_with: str | None = None) -> None:
+        """flip_average None: what the run folder's settings say (off for a new one).
+        compare_with: a model folder (the one in use) measured on the same held-out photos."""
         args = ["-m", "trainer", "run", albums, "--out", out_dir, "--progress", "json"]
         if bits:
             args += ["--bits", str(bits)]
         if flip_average is not None:
             args.append("--flip-average" if flip_average else "--no-flip-average")
+        if compare_with:
+            args += ["--compare-with", compare_with]
         self._start("run", args)
 
     def cancel(self) -> None:

@@ -166,11 +166,93 @@ def test_progress_and_result_are_shown_and_switch_is_offered(qtbot, tmp_path, al
     table = dialog.comparison
     rows = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
             for r in range(table.rowCount())}
-    assert rows["map_all"][1] == "0.830" and rows["bits"] == ("48", "32")
+    assert rows["Code length (bits)"] == ("48", "32")
+    # the trainer was not asked to measure the current model: no number of it is shown
+    assert rows["mAP on your albums' held-out photos"] == ("—", "0.830")
+    assert "only the new model's numbers" in dialog.comparison_note.text()
     assert dialog.switch_button.isVisible()
     with qtbot.waitSignal(dialog.switch_requested) as switch:
         dialog.switch_button.click()
     assert switch.args[0] == str(new_model)
+
+
+NEW_EVALUATION = {"bits": 32, "map_all": 0.83, "map_at_k": {"10": 0.9},
+                  "precision_at_k": {"10": 0.7}, "importance_spread": 1.2, "queries": 6,
+                  "database": 30}
+
+
+def finish_with(qtbot, tmp_path, albums, current_dir, compared) -> tuple[RetrainDialog, list]:
+    """The dialog, its current model in current_dir, run on a stand-in trainer whose `done`
+    event carries `compared`; the stand-in's arguments."""
+    from dataclasses import replace
+
+    from desktop_app.core.model_card import read_card
+
+    new_model = make_tiny_model(tmp_path / "new-model", bits=32, seed=5, name="retrained")
+    argv_file = tmp_path / "argv.json"
+    python = stand_in_trainer(tmp_path, f"""
+        import json, sys
+        open({str(argv_file)!r}, "w").write(json.dumps(sys.argv[1:]))
+        def say(**e): print(json.dumps(e), flush=True)
+        say(event="progress", phase="compare", step=15, steps=15)
+        say(event="done", model_dir={str(new_model)!r}, evaluation={NEW_EVALUATION!r},
+            compared={compared!r})
+    """)
+    # Its card's own numbers were measured on other photos: they must not be compared.
+    current = replace(read_card(current_dir), evaluation={"map_all": 0.95, "bits": 48})
+    dialog = RetrainDialog(current, str(albums), readiness=READY, python=python,
+                           current_model_dir=str(current_dir))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.finished, timeout=20000) as done:
+        dialog.start()
+    assert done.args[0] == 0
+    return dialog, json.loads(argv_file.read_text())
+
+
+def table_rows(dialog) -> dict[str, tuple[str, str]]:
+    table = dialog.comparison
+    return {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+            for r in range(table.rowCount())}
+
+
+def test_the_current_model_measured_on_the_same_photos_is_shown_beside_the_new_one(
+        qtbot, tmp_path, albums, tiny_model_dir):
+    compared = {"model_dir": str(tiny_model_dir), "name": "tiny-48", "bits": 48,
+                "evaluation": {"bits": 48, "map_all": 0.61, "map_at_k": {"10": 0.66},
+                               "precision_at_k": {"10": 0.5}, "queries": 6, "database": 30}}
+    dialog, argv = finish_with(qtbot, tmp_path, albums, tiny_model_dir, compared)
+    # the dialog asked the trainer to measure the model in use
+    assert argv[argv.index("--compare-with") + 1] == str(tiny_model_dir)
+    rows = table_rows(dialog)
+    assert rows == {"Code length (bits)": ("48", "32"),
+                    "mAP on your albums' held-out photos": ("0.610", "0.830"),
+                    "Precision of the first 10 matches": ("0.500", "0.700"),
+                    "Held-out photos searched for": ("6", "6"),
+                    "Photos searched among": ("30", "30")}
+    # nothing the current model's card says (another dataset), no measure of one side only
+    assert "0.950" not in str(rows) and "1.200" not in str(rows)
+    assert "each of the 6 held-out photos" in dialog.comparison_note.text()
+    assert dialog.comparison_note.isVisible() and dialog.switch_button.isVisible()
+    dialog._on_event({"event": "progress", "phase": "compare", "step": 3, "steps": 15})
+    assert dialog.status_label.text().startswith(
+        "Measuring the current model on the same photos: step 3 of 15")
+
+
+def test_a_current_model_that_could_not_be_measured_says_why(qtbot, tmp_path, albums,
+                                                              tiny_model_dir):
+    problem = (f"{tiny_model_dir / 'model.onnx'}: the ONNX file does not match the sha256 in "
+               "its model card (the file is damaged or belongs to another card). Copy the "
+               "whole model folder again or re-export it.")
+    dialog, _ = finish_with(qtbot, tmp_path, albums, tiny_model_dir,
+                            {"model_dir": str(tiny_model_dir), "problem": problem})
+    rows = table_rows(dialog)
+    assert rows["mAP on your albums' held-out photos"] == ("—", "0.830")
+    assert rows["Code length (bits)"] == ("48", "32")
+    assert dialog.comparison_note.text() == \
+        f"The current model has no numbers on your albums: {problem}"
+    assert "Training finished" in dialog.status_label.text()
+    assert dialog.switch_button.isVisible()
 
 
 @pytest.mark.parametrize("checked, flag, not_flag", [
@@ -414,7 +496,8 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     from desktop_app.core.encoder import load_encoder
     from desktop_app.core.model_card import read_card
 
-    dialog = RetrainDialog(read_card(tiny_model_dir), str(albums), readiness=READY)
+    dialog = RetrainDialog(read_card(tiny_model_dir), str(albums), readiness=READY,
+                           current_model_dir=str(tiny_model_dir))
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.bits_spin.setValue(12)
@@ -445,6 +528,9 @@ def test_a_real_tiny_training_run_from_the_dialog(qtbot, albums, tiny_model_dir)
     assert dialog.switch_button.isVisible()
     assert load_encoder(dialog.new_model_dir).bits == 12
     assert read_card(dialog.new_model_dir).training["flip_average"] is True
+    # the model in use, measured by the trainer on the same held-out photos, on the same row
+    current_map, new_map = table_rows(dialog)["mAP on your albums' held-out photos"]
+    assert "—" not in (current_map, new_map) and 0 <= float(current_map) <= 1
 
 
 def retraining_from_the_window(qtbot, window, python: str, albums) -> RetrainDialog:
@@ -490,6 +576,24 @@ def test_asking_to_retrain_again_shows_the_same_dialog(qtbot, make_window, tmp_p
     assert len(window.findChildren(RetrainDialog)) == 1
     with qtbot.waitSignal(dialog.process.finished, timeout=20000):
         dialog.cancel()
+
+
+def test_the_window_has_the_trainer_measure_the_model_in_use(qtbot, make_window, tmp_path,
+                                                             albums, tiny_model_dir):
+    argv_file = tmp_path / "argv.json"
+    python = stand_in_trainer(tmp_path, f"""
+        import json, sys
+        open({str(argv_file)!r}, "w").write(json.dumps(sys.argv[1:]))
+        sys.exit(2)
+    """)
+    window = make_window()
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, python
+    dialog.albums_edit.setText(str(albums))
+    with qtbot.waitSignal(dialog.process.finished, timeout=20000):
+        dialog.start()
+    argv = json.loads(argv_file.read_text())
+    assert argv[argv.index("--compare-with") + 1] == str(tiny_model_dir)
 
 
 def test_a_trainer_that_could_not_start_can_be_started_again(qtbot, tmp_path, albums):

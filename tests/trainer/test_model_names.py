@@ -1,0 +1,54 @@
+"""Every retrain of the same albums used to be called `<albums>-<bits>bit`: the Model tab and
+`lookalike models list` showed several models of one name, and `models activate NAME` refused
+it as ambiguous. A new model's name is now one no other model of the library has; running again
+into the same folder keeps the name its model has; a name given with --name is kept."""
+
+from __future__ import annotations
+
+import logging
+
+from fast_settings import FAST
+
+from desktop_app import paths
+from desktop_app.core.model_card import read_card
+from desktop_app.core.model_registry import find_model
+from desktop_app.core.store import Store
+from trainer.cli import main
+
+
+def run(albums, out, *extra) -> list[str]:
+    return ["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none", *FAST,
+            *extra]
+
+
+def test_retraining_the_same_albums_gives_each_model_a_name_of_its_own(albums, capsys, caplog):
+    # As the retrain dialog does: each run in a folder of its own in the app's models folder.
+    first, second = paths.models_dir() / "trained-1", paths.models_dir() / "trained-2"
+    assert main(run(albums, first)) == 0
+    assert main(run(albums, second), prog="lookalike train") == 0
+    assert read_card(first).name == "albums-12bit"
+    assert read_card(second).name == "albums-12bit (2)"
+    assert "has a model called 'albums-12bit' already" in capsys.readouterr().err
+    with Store() as store:  # what `lookalike models activate NAME` finds: one model each
+        assert find_model(store, "albums-12bit") == first
+        assert find_model(store, "albums-12bit (2)") == second
+
+    # Running again into the same folder replaces its model: no clash, no "(3)".
+    assert main(run(albums, second)) == 0
+    assert read_card(second).name == "albums-12bit (2)"
+    # A name given is kept as it is, even one another model has (a warning says so).
+    caplog.set_level(logging.WARNING)
+    assert main(run(albums, second, "--name", "albums-12bit")) == 0
+    assert read_card(second).name == "albums-12bit"
+    assert "another model of this library is called 'albums-12bit' too" in caplog.text
+
+
+def test_a_model_the_library_has_used_elsewhere_counts_too(albums, tmp_path, tiny_model_dir):
+    """`lookalike train ALBUMS --out DIR` outside the models folder, after the library used a
+    model of that name (recorded in its database, its folder anywhere)."""
+    card = read_card(tiny_model_dir)
+    with Store() as store:
+        store.register_model("0" * 64, "Albums-12bit", 12, str(tmp_path / "elsewhere"),
+                             card.to_json())
+    assert main(run(albums, tmp_path / "mine"), prog="lookalike train") == 0
+    assert read_card(tmp_path / "mine").name == "albums-12bit (2)"  # names match in any case
