@@ -674,6 +674,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         if self.search.said and self.statusBar().currentMessage() == self.search.said:
             self.statusBar().clearMessage()
+            self._notice_until = 0.0  # nothing left to read: the next summary may show
 
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:

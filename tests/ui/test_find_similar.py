@@ -157,6 +157,12 @@ def test_a_new_search_takes_down_what_was_said_about_the_last_one(qtbot, make_wi
         window.search_index(window.photos_model.index(0))
     assert blocker.args[0]
     assert window.statusBar().currentMessage() == ""
+    # The message taken down no longer holds the status bar: the next summary is shown (it
+    # was only logged for 8 s, as if the message were still there to be read).
+    from desktop_app.core.records import IndexReport
+
+    window._on_finished_job("Indexing the album", IndexReport(unchanged=6))
+    assert window.statusBar().currentMessage().startswith("Indexing the album: ")
     # A message that is not about the search (another notice since) is left alone.
     window.tell("Imported the model x.")
     with qtbot.waitSignal(window.results_shown, timeout=10000):
