@@ -849,7 +849,7 @@ def _models_list(args) -> int:
 
 def _models_import(args) -> int:
     from .core.encoder import load_encoder
-    from .core.model_registry import import_model, models_matching
+    from .core.model_registry import find_model, import_model
 
     with _open_store() as store:
         folder = import_model(args.dir, store)
@@ -857,8 +857,12 @@ def _models_import(args) -> int:
         store.register_model(encoder.model_id, encoder.card.name, encoder.bits, str(folder),
                              encoder.card.to_json())
         # The hint must be something `models activate` finds: the name, unless another model
-        # has it too, then the id prefix `models list` shows.
-        unique = len(models_matching(store, encoder.card.name)) == 1
+        # has it too (recorded, or a model folder of the app's), then the id prefix `models
+        # list` shows.
+        try:
+            unique = find_model(store, encoder.card.name).resolve() == folder.resolve()
+        except ModelError:
+            unique = False
         hint = encoder.card.name if unique else encoder.model_id[:12]
     if not args.activate:
         if args.json:

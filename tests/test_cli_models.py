@@ -221,3 +221,43 @@ def test_models_the_app_made_in_the_models_folder_are_listed_and_activated_by_na
         assert store.model(store.active_model_id())["name"] == "albums-32bit"
     code, out, _ = run(capsys, "models", "list")
     assert "not used by this library yet" not in out
+
+
+def test_a_model_exported_again_into_a_folder_the_library_knows_is_found_by_name(
+        capsys, album, tiny_model_dir):
+    """`lookalike train ALBUMS --out` into a model's folder in the models folder, after the
+    library used the model there: the folder holds a new model of the same name, and
+    `models activate NAME` said the name matches 2 models, naming that folder twice."""
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
+                             name="albums-32bit")
+    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
+    assert code == cli.EXIT_OK, err
+    old_id = json.loads(out)["id"]
+    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
+    assert code == cli.EXIT_OK, err
+    new = json.loads(out)
+    assert Path(new["path"]) == folder and new["id"] != old_id and new["activated"]
+    # The model recorded there before is not there any more: its id no longer finds the
+    # folder (it would activate the other model), and says where it went.
+    code, _, err = run(capsys, "models", "activate", old_id[:12])
+    assert code == cli.EXIT_MODEL, err
+    assert f"now holds another model, 'albums-32bit' (id {new['id'][:12]})" in err, err
+
+
+def test_import_suggests_the_id_when_a_model_folder_of_the_app_has_the_name(capsys, tmp_path):
+    """Two runs of `lookalike train` outside the models folder get the same default name (the
+    library knows neither); with a model of that name in the models folder, not used yet (the
+    retrain dialog's), importing one suggested `models activate albums-12bit`, which failed:
+    "matches 2 models"."""
+    make_tiny_model(paths.models_dir() / "trained-1", bits=32, seed=4, name="albums-12bit")
+    mine = make_tiny_model(tmp_path / "run-a", bits=32, seed=6, name="albums-12bit")
+    code, out, err = run(capsys, "models", "import", mine)
+    assert code == cli.EXIT_OK, err
+    suggested = out.split("`")[1]
+    mine_id = json.loads((mine / "model.json").read_text())["onnx_sha256"]
+    assert suggested == f"lookalike models activate {mine_id[:12]}"
+    code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
+    assert code == cli.EXIT_OK, err
+    assert json.loads(out)["id"] == mine_id

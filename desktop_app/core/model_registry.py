@@ -254,12 +254,25 @@ def folders_not_in_library(store: Store) -> list[tuple[Path, ModelCard]]:
             if card.model_id not in known]
 
 
+def _other_model_in(record: dict) -> ModelCard | None:
+    """The card of the model in a recorded model's folder when it is another model."""
+    try:
+        card = read_card(record["path"]) if record["path"] else None
+    except ModelError:  # gone or damaged: find_model says so
+        return None
+    return card if card is not None and card.model_id != record["id"] else None
+
+
 def find_model(store: Store, name_or_dir: str) -> Path:
     """A model folder by path, or by name or id prefix among the models the library knows and
     the model folders in the models folder it has not used yet."""
     if Path(name_or_dir).is_dir():
         return Path(name_or_dir)
-    matches = models_matching(store, name_or_dir)
+    # A recorded model whose folder holds another model now (exported again into it) is no
+    # longer there: that folder is the other model's, found as such (or it would count twice).
+    replaced = [(m, _other_model_in(m)) for m in models_matching(store, name_or_dir)]
+    matches = [m for m, other in replaced if other is None]
+    replaced = [(m, other) for m, other in replaced if other is not None]
     wanted = name_or_dir.lower()
     unused = [folder for folder, card in folders_not_in_library(store)
               if card.name.lower() == wanted or card.model_id.startswith(wanted)]
@@ -271,6 +284,12 @@ def find_model(store: Store, name_or_dir: str) -> Path:
                          "list`)")
     if unused:
         return unused[0]
+    if not matches and replaced:
+        m, other = replaced[0]
+        raise ModelError(m["path"], f"the folder of model '{m['name']}' now holds another "
+                         f"model, '{other.name}' (id {other.model_id[:12]})",
+                         f"Activate '{other.name}' by its name, or import '{m['name']}' again "
+                         "from where it was made with `lookalike models import DIR`")
     if not matches:
         raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
                          "See `lookalike models list`, or give the model's folder")
