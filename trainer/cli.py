@@ -73,8 +73,9 @@ def _compare_flag(p: argparse.ArgumentParser, run_dir: str) -> None:
                         "e.g. the one in use) on the same held-out photos with the same "
                         "measures, encoding them as the app does, so that its numbers and the "
                         f"new model's compare; written to {run_dir}/comparison.json and sent in "
-                        "the done event. A model that cannot be measured is named with the "
-                        "cause, and the step still succeeds")
+                        "the done event (taken from that file again while the model and the "
+                        "photos are unchanged). A model that cannot be measured is named with "
+                        "the cause, and the step still succeeds")
 
 
 class UsageError(Exception):

@@ -1,10 +1,13 @@
 """Measure an app model (the one in use, say) on a run's held-out photos, as `evaluate` measures
 the new model: the same query and database photos, their labels from the run's manifest, the same
 metric code. Its codes come from the app's own reader, preprocessing and onnxruntime Encoder, so
-the numbers are those the app would get with that model. No torch."""
+the numbers are those the app would get with that model. The numbers are kept in the run folder
+with what they were measured on (measured_inputs) and reused while that is unchanged: a resumed
+run does not encode every photo again. No torch."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -17,6 +20,7 @@ import numpy as np
 
 from desktop_app.core.encoder import Encoder, open_model_folder
 from desktop_app.core.errors import LookalikeError
+from desktop_app.core.model_card import CARD_FILE, file_sha256, read_card
 from desktop_app.core.pipeline import default_decode_threads, ordered_map
 
 from .albums import Manifest
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 
 COMPARISON = "comparison.json"  # in the run folder: the compared model's numbers, or why none
 BATCH = 32  # photos per onnxruntime call
+# Raised when what a measure holds changes: numbers saved by an older trainer are not reused.
+MEASURE_VERSION = 1
 
 
 def encode_photos(encoder: Encoder, paths: Sequence[str], threads: int | None = None,
@@ -84,6 +90,16 @@ def compare_on_run(model_dir: str | os.PathLike, run_dir: str | os.PathLike,
                           "run the same command again to go on")
 
     manifest = Manifest.load(run_dir / MANIFEST)
+    inputs = measured_inputs(model_dir, manifest)
+    saved = _load(run_dir / COMPARISON)
+    if inputs is not None and saved.pop("inputs", None) == inputs and "evaluation" in saved:
+        # The same model on the same photos, labels and split (a run resumed, or run again on
+        # unchanged albums): encoding every photo again would give the same numbers.
+        result = {**saved, "model_dir": str(Path(model_dir).resolve())}
+        log.info("%s: the same model was measured on the same photos before; its numbers are "
+                 "taken from %s", model_dir, run_dir / COMPARISON)
+        _tell(result, reporter)
+        return result
     try:
         result = measure_model(model_dir, manifest, int(cfg["train"]["threads"]) or None,
                                progress)
@@ -95,9 +111,36 @@ def compare_on_run(model_dir: str | os.PathLike, run_dir: str | os.PathLike,
         log.debug("measuring %s failed", model_dir, exc_info=True)
         result = {"model_dir": str(model_dir), "problem": f"{model_dir}: measuring this model "
                   f"failed unexpectedly ({type(exc).__name__}: {exc})"}
-    _save(run_dir / COMPARISON, result)
+    _save(run_dir / COMPARISON, {**result, "inputs": inputs} if inputs and "evaluation" in result
+          else result)
     _tell(result, reporter)
     return result
+
+
+def measured_inputs(model_dir: str | os.PathLike, manifest: Manifest) -> dict[str, Any] | None:
+    """What a measure depends on: the model's card and ONNX file (their sha256), the photos in
+    their order with their content fingerprints, labels and split. None when the model cannot
+    be read (measuring it says why)."""
+    folder = Path(model_dir)
+    try:
+        card = read_card(folder)
+        model = {"card_sha256": file_sha256(folder / CARD_FILE),
+                 "onnx_sha256": file_sha256(folder / card.onnx_file)}
+    except (LookalikeError, OSError):
+        return None
+    photos = json.dumps([manifest.labels] + [[p.path, p.fingerprint, p.labels, p.split]
+                                             for p in manifest.photos])
+    return {"version": MEASURE_VERSION, **model,
+            "photos_sha256": hashlib.sha256(photos.encode()).hexdigest()}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """What comparison.json holds, or {} (none yet, or not readable)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def _save(path: Path, result: dict[str, Any]) -> None:

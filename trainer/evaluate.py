@@ -1,6 +1,6 @@
-"""Evaluation report of binary codes: mAP@all (ties in database order, and averaged over every
-order of tied photos), mAP@k, precision@k, precision-recall curve, bit importance distribution,
-code health; JSON + PNG plots. Pure: never saves or selects models."""
+"""Evaluation report of binary codes: mAP@all and precision@k (ties in database order, and
+averaged over every order of tied photos), mAP@k, precision-recall curve, bit importance
+distribution, code health; JSON + PNG plots. Pure: never saves or selects models."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .metrics import (
     pr_curve,
     precision_at_k,
     tie_aware_map,
+    tie_aware_precision_at_k,
 )
 
 
@@ -35,6 +36,8 @@ def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np
                                                     db_labels, k=k) for k in ks},
         "precision_at_k": {str(k): v for k, v in precision_at_k(
             query_bits, query_labels, db_bits, db_labels, ks).items()},
+        "precision_at_k_tie_aware": {str(k): v for k, v in tie_aware_precision_at_k(
+            query_bits, query_labels, db_bits, db_labels, ks).items()},
         "pr_curve": pr_curve(query_bits, query_labels, db_bits, db_labels),
         "code_health": code_health(db_bits),
     }
@@ -47,13 +50,13 @@ def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The short form that goes into the model card and the `done` event."""
-    keys = ("bits", "map_all", "map_at_k", "precision_at_k", "importance_spread", "queries",
-            "database")
+    keys = ("bits", "map_all", "map_all_tie_aware", "map_at_k", "precision_at_k",
+            "precision_at_k_tie_aware", "importance_spread", "queries", "database")
     out = {k: report[k] for k in keys if k in report}
-    for k in ("map_all", "importance_spread"):
+    for k in ("map_all", "map_all_tie_aware", "importance_spread"):
         if isinstance(out.get(k), float):
             out[k] = round(out[k], 4)
-    for k in ("map_at_k", "precision_at_k"):
+    for k in ("map_at_k", "precision_at_k", "precision_at_k_tie_aware"):
         if k in out:
             out[k] = {kk: round(v, 4) for kk, v in out[k].items()}
     return out

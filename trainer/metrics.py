@@ -1,7 +1,8 @@
 """Retrieval metrics on binary codes, in numpy (no torch): pure functions, no side effects.
 
 Ranking is by Hamming distance with ties broken by database order (stable sort), as protocol 1
-specifies; tie_aware_map gives the order-free mAP@all beside it. Relevant = shares at least
+specifies; tie_aware_map and tie_aware_precision_at_k give the order-free mAP@all and
+precision@k beside them. Relevant = shares at least
 one label with the query (multi-hot labels).
 """
 
@@ -133,6 +134,39 @@ def precision_at_k(query_bits, query_labels, db_bits, db_labels, ks=(1, 10, 100,
             kk = min(k, ranked.shape[1])
             sums[k] += float(ranked[:, :kk].mean(axis=1).sum())
         count += n
+    return {k: v / max(1, count) for k, v in sums.items()}
+
+
+def tie_aware_precision_at_k(query_bits, query_labels, db_bits, db_labels,
+                             ks=(1, 10, 100, 1000), chunk: int = 256) -> dict[int, float]:
+    """precision@k averaged over every order of the items a Hamming distance ties: the same
+    number whatever order the database is in. Exact: the top k hold every item closer than the
+    k-th one's distance, and of the n items at that distance (r relevant) k - N, N the items
+    closer; each of them is relevant with probability r / n."""
+    qb, db = as_bits(query_bits), as_bits(db_bits)
+    levels = qb.shape[1] + 1
+    sums = {k: 0.0 for k in ks}
+    count = 0
+    for start in range(0, len(qb), chunk):
+        dist = hamming_matrix(qb[start:start + chunk], db).astype(np.int64)
+        rel = relevance(np.asarray(query_labels)[start:start + chunk], db_labels)
+        rows = len(dist)
+        flat = dist + levels * np.arange(rows)[:, None]
+        n = np.bincount(flat.ravel(), minlength=rows * levels).reshape(rows, levels)
+        r = np.bincount(flat.ravel(), weights=rel.ravel(), minlength=rows * levels
+                        ).reshape(rows, levels)
+        upto_n, upto_r = np.cumsum(n, axis=1), np.cumsum(r, axis=1)
+        for k in ks:
+            kk = min(k, len(db))
+            level = np.argmax(upto_n >= kk, axis=1)[:, None]  # the k-th item's distance
+            n_at = np.take_along_axis(n, level, axis=1)[:, 0]
+            r_at = np.take_along_axis(r, level, axis=1)[:, 0]
+            before_n = np.take_along_axis(upto_n, level, axis=1)[:, 0] - n_at
+            before_r = np.take_along_axis(upto_r, level, axis=1)[:, 0] - r_at
+            hits = before_r + np.divide((kk - before_n) * r_at, n_at,
+                                        out=np.zeros(rows), where=n_at > 0)
+            sums[k] += float((hits / max(1, kk)).sum())
+        count += rows
     return {k: v / max(1, count) for k, v in sums.items()}
 
 

@@ -456,7 +456,8 @@ class RetrainDialog(QDialog):
             for col, text in enumerate(cells):
                 self.comparison.setItem(row, col, QTableWidgetItem(text))
         self.comparison.setVisible(True)
-        self.comparison_note.setText(comparison_note(compared, self.current_card is not None))
+        self.comparison_note.setText(comparison_note(compared, self.current_card is not None,
+                                                     evaluation))
         self.comparison_note.setVisible(True)
         self.switch_button.setVisible(True)
         self.status_label.setText(f"Training finished: {self.new_model_dir}. Compare it with the "
@@ -473,15 +474,17 @@ def comparison_rows(current_bits: int | None, compared: dict | None,
     """(measure, current model, new model). Besides the code lengths, only measures the trainer
     took of both models on the same held-out photos: the current model's card holds numbers
     from other photos (the bundled model's, another dataset), which would compare unlike
-    things. A side not measured shows "—"; a measure only one side has is left out."""
+    things. A side not measured shows "—"; a measure only one side has is left out. Both sides
+    show the order-free mAP and precision when both have them (order_free)."""
     current = (compared or {}).get("evaluation") or {}
     bits = (compared or {}).get("bits") or current_bits
-    measures = [("mAP on your albums' held-out photos", current.get("map_all"),
-                 evaluation.get("map_all"))]
-    for k in sorted(evaluation.get("precision_at_k") or {}, key=int):
+    suffix = "_tie_aware" if order_free(compared, evaluation) else ""
+    measures = [("mAP on your albums' held-out photos", current.get("map_all" + suffix),
+                 evaluation.get("map_all" + suffix))]
+    precision = "precision_at_k" + suffix
+    for k in sorted(evaluation.get(precision) or {}, key=int):
         measures.append((f"Precision of the first {k} matches",
-                         (current.get("precision_at_k") or {}).get(k),
-                         evaluation["precision_at_k"][k]))
+                         (current.get(precision) or {}).get(k), evaluation[precision][k]))
     measures += [("Held-out photos searched for", current.get("queries"),
                   evaluation.get("queries")),
                  ("Photos searched among", current.get("database"), evaluation.get("database"))]
@@ -489,16 +492,31 @@ def comparison_rows(current_bits: int | None, compared: dict | None,
         (name, _fmt(old), _fmt(new)) for name, old, new in measures if new is not None]
 
 
-def comparison_note(compared: dict | None, has_current: bool) -> str:
+def order_free(compared: dict | None, evaluation: dict) -> bool:
+    """Whether the table shows the trainer's order-free mAP and precision (photos at one
+    distance from the photo searched for counted in every order alike) rather than those that
+    take such photos in the order the albums were read: album by album, which favours the first
+    albums' photos, and the more so the shorter the code (more photos at one distance). Only
+    when both sides have them: an older trainer's numbers have not."""
+    current = (compared or {}).get("evaluation")
+    return "map_all_tie_aware" in evaluation and (not current or "map_all_tie_aware" in current)
+
+
+def comparison_note(compared: dict | None, has_current: bool, evaluation: dict | None = None
+                    ) -> str:
     """Under the table: how both models were measured, or why the current one has no numbers."""
     if compared and compared.get("problem"):
         return f"The current model has no numbers on your albums: {compared['problem']}"
     if compared and compared.get("evaluation"):
         ev = compared["evaluation"]
+        ties = (" Where photos are at the same distance from the photo searched for, the "
+                "numbers are the average over every order of them, so the order the albums "
+                "were read in favours neither model, whatever its code length."
+                if order_free(compared, evaluation or {}) else "")
         return (f"Both models were measured the same way: each of the {ev.get('queries')} "
                 "held-out photos (not used in training) was searched for among the albums' "
                 f"other {ev.get('database')} photos; a match is right when it shares an album "
-                "with the photo. Higher mAP and precision are better.")
+                f"with the photo.{ties} Higher mAP and precision are better.")
     if has_current:
         return ("The current model was not measured on your albums' photos, so only the new "
                 "model's numbers are shown.")

@@ -63,7 +63,7 @@ class TrainerProcess(QObject):
         self._done: dict | None = None
         self._error: str | None = None
         self._crashed = False
-        self._echoes: list[str] = []  # stderr's copies of the error event (ERROR_ECHO)
+        self._echoes: list[str] = []  # stderr lines that may copy the error event (ERROR_ECHO)
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.setInterval(CANCEL_GRACE_MS)
@@ -167,7 +167,7 @@ class TrainerProcess(QObject):
         text = bytes(self._proc.readAllStandardError()).decode("utf-8", "replace")
         for line in text.splitlines():
             if self._mode == "run" and line.startswith(ERROR_ECHO):
-                self._echoes.append(line)  # the `error` event says it
+                self._echoes.append(line)  # held: the `error` event may say it
             elif line.strip():
                 self.log_line.emit(line)
 
@@ -190,8 +190,11 @@ class TrainerProcess(QObject):
             if self._buffer.strip():
                 self._handle_line(self._buffer)
             self._buffer = b""
-            if self._error is None:  # no event said it: the copy is all there is
-                for line in self._echoes:
+            # Only the copy of what the event said is left out: another line that begins
+            # with "error: " (a library's, say) is the log's.
+            echo = f"{ERROR_ECHO}{self._error}".splitlines()[0] if self._error else None
+            for line in self._echoes:
+                if line != echo:
                     self.log_line.emit(line)
             self.finished.emit(code, self._done)
         self._proc = None

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from fast_settings import FAST
 from photos import SAMPLE_NAMES, make_photo
+from tiny_model import make_tiny_model
 
 from desktop_app.core.encoder import Encoder, load_encoder
 from trainer.albums import Manifest
 from trainer.cli import main
 from trainer.features import photo_tensors
-from trainer.metrics import mean_average_precision
+from trainer.metrics import mean_average_precision, tie_aware_map
 
 # A larger query split than the default: more held-out photos to measure on.
 QUERIES = ["--set", "data.query_fraction=0.3"]
@@ -40,14 +41,14 @@ def mixed_albums(tmp_path):
     return root
 
 
-def app_map(model_dir, manifest: Manifest) -> float:
+def app_map(model_dir, manifest: Manifest, metric=mean_average_precision) -> float:
     """mAP@all of the app's codes for the manifest's query photos against its database."""
     encoder = load_encoder(model_dir)
     packed = encoder.encode_pixels(photo_tensors(manifest.paths(), encoder.card.input))
     codes = np.unpackbits(packed, axis=1)[:, :encoder.bits].astype(bool)
     labels = manifest.multi_hot()
     q, db = manifest.indices("query"), manifest.indices("database")
-    return mean_average_precision(codes[q], labels[q], codes[db], labels[db])
+    return metric(codes[q], labels[q], codes[db], labels[db])
 
 
 def test_the_current_model_is_measured_on_the_new_models_held_out_photos(
@@ -69,11 +70,16 @@ def test_the_current_model_is_measured_on_the_new_models_held_out_photos(
     assert "importance_spread" not in current  # not measured: nothing to compare it with
     # ...and the number the app's own encoder gives on that split
     assert current["map_all"] == pytest.approx(app_map(tiny_model_dir, manifest), abs=1e-4)
+    # and the order-free numbers the dialog compares (photos at one distance in any order)
+    assert current["map_all_tie_aware"] == pytest.approx(
+        app_map(tiny_model_dir, manifest, tie_aware_map), abs=1e-4)
+    assert current["precision_at_k_tie_aware"].keys() == new["precision_at_k_tie_aware"].keys()
     # reported like the other stages, one step per photo, before the new model is exported
     phases = [e["phase"] for e in run if e["event"] == "progress"]
     assert phases.index("compare") < phases.index("export")
     assert max(e["step"] for e in run if e.get("phase") == "compare") == len(manifest.photos)
-    assert json.loads((out / "training" / "comparison.json").read_text()) == compared
+    saved = json.loads((out / "training" / "comparison.json").read_text())
+    assert saved.pop("inputs")["onnx_sha256"] and saved == compared
 
     # The new model compared with itself (its exported ONNX, through the app's encoder) gives
     # its own evaluation: the same photos, labels and metric on both sides.
@@ -85,6 +91,47 @@ def test_the_current_model_is_measured_on_the_new_models_held_out_photos(
     assert itself["map_all"] == pytest.approx(own["map_all"], abs=0.01)
     assert itself["precision_at_k"] == pytest.approx(own["precision_at_k"], abs=0.01)
     assert (itself["queries"], itself["database"]) == (own["queries"], own["database"])
+
+
+def test_the_current_models_numbers_are_reused_while_it_and_the_photos_are_the_same(
+        albums, tmp_path, capsys, tiny_model_dir, monkeypatch):
+    """Every run encoded every photo of the albums with the current model again, a resumed one
+    too (thousands of photos: minutes). The numbers in comparison.json are reused while the
+    model's files and the run's photos, labels and split are those they were measured on."""
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--compare-with",
+                 str(tiny_model_dir), "--progress", "json", *FAST]) == 0
+    first = events(capsys.readouterr().out)[-1]["compared"]
+    encoded = []
+    real = Encoder.encode_pixels
+
+    def counted(self, pixels):
+        encoded.append(self.card.name)
+        return real(self, pixels)
+
+    monkeypatch.setattr(Encoder, "encode_pixels", counted)
+
+    def compared_with(model_dir) -> dict:
+        encoded.clear()
+        assert main(["evaluate", str(out / "training"), "--bits", "12", "--compare-with",
+                     str(model_dir), "--progress", "json"]) == 0
+        run = events(capsys.readouterr().out)
+        assert any(e.get("phase") == "compare" for e in run) == bool(encoded)
+        return run[-1]["compared"]
+
+    assert compared_with(tiny_model_dir) == first and not encoded
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "copy")  # the same model elsewhere
+    assert compared_with(copy) == {**first, "model_dir": str(copy.resolve())} and not encoded
+    other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other")
+    assert compared_with(other)["name"] == "other" and encoded == ["other"] * len(encoded)
+    assert compared_with(other)["name"] == "other" and not encoded
+    # The photos split otherwise (albums changed): measured again.
+    manifest = json.loads((out / "training" / "manifest.json").read_text())
+    query = next(p for p in manifest["photos"] if p["split"] == "query")
+    query["split"] = "train"
+    (out / "training" / "manifest.json").write_text(json.dumps(manifest))
+    again = compared_with(other)
+    assert encoded and again["evaluation"]["queries"] == first["evaluation"]["queries"] - 1
 
 
 def test_a_broken_current_model_is_named_and_the_training_still_finishes(

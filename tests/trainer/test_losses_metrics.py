@@ -27,6 +27,7 @@ from trainer.metrics import (
     pr_curve,
     precision_at_k,
     tie_aware_map,
+    tie_aware_precision_at_k,
 )
 
 
@@ -178,6 +179,51 @@ def test_tie_aware_map_is_the_mean_over_every_database_order(seed):
     dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
     dl[0] = [1, 1, 0]  # one item with two labels
     assert tie_aware_map(q, ql, db, dl) == pytest.approx(_mean_map_over_tie_orders(q, ql, db, dl))
+
+
+def test_tie_aware_precision_by_hand():
+    # the case above: db1 (irrelevant) and db3 (relevant) tie at distance 0; database order
+    # puts db1 first (precision@1 0), either order is as likely (0.5)
+    q = np.array([[0, 0]], bool)
+    db = np.array([[1, 1], [0, 0], [0, 1], [0, 0]], bool)
+    ql, dl = np.array([0]), np.array([0, 1, 0, 0])
+    assert tie_aware_precision_at_k(q, ql, db, dl, ks=(1, 2, 3, 4, 10)) == pytest.approx(
+        {1: .5, 2: .5, 3: 2 / 3, 4: .75, 10: .75})
+    report = evaluate_codes(q, ql, db, dl, ks=(1, 2), importance=False)
+    assert report["precision_at_k"] == pytest.approx({"1": 0, "2": .5})
+    assert report["precision_at_k_tie_aware"] == pytest.approx({"1": .5, "2": .5})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tie_aware_precision_is_the_mean_over_every_database_order(seed):
+    rng = np.random.default_rng(seed)
+    q = rng.random((3, 3)) > 0.5
+    db = rng.random((7, 3)) > 0.5  # 3 bits, 7 items: ties in most distances
+    ql = np.eye(3, dtype=int)[rng.integers(0, 3, 3)]
+    dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
+    dl[0] = [1, 1, 0]  # one item with two labels
+    ks = (1, 2, 3, 5, 7)
+    orders = [list(p) for p in itertools.permutations(range(len(db)))]
+    mean = {k: float(np.mean([precision_at_k(q, ql, db[p], dl[p], ks)[k] for p in orders]))
+            for k in ks}
+    assert tie_aware_precision_at_k(q, ql, db, dl, ks) == pytest.approx(mean)
+
+
+def test_ties_in_database_order_favour_a_code_that_tells_nothing_apart():
+    """The albums' photos are listed album by album: a model that gives every photo the same
+    code (all ties) got every match right for the first album's query in database order, and a
+    mAP@all well above that of any order; order-free, each query gets the same numbers."""
+    labels = np.repeat(np.arange(3), 10)  # three albums of 10, in a row
+    codes = np.zeros((30, 12), bool)
+    per_query = [evaluate_codes(codes[q:q + 1], labels[q:q + 1], codes, labels, ks=(10,),
+                                importance=False) for q in (0, 10, 20)]
+    assert [r["precision_at_k"]["10"] for r in per_query] == [1, 0, 0]
+    assert per_query[0]["map_all"] == 1 and per_query[2]["map_all"] < 0.25
+    assert [r["map_all_tie_aware"] for r in per_query] == pytest.approx([0.4022] * 3, abs=1e-4)
+    assert [r["precision_at_k_tie_aware"]["10"] for r in per_query] == pytest.approx([1 / 3] * 3)
+    q = np.array([0, 10, 20])
+    report = evaluate_codes(codes[q], labels[q], codes, labels, importance=False)
+    assert report["map_all"] > report["map_all_tie_aware"] + 0.1
 
 
 def test_tie_aware_map_equals_map_without_ties():

@@ -181,9 +181,10 @@ NEW_EVALUATION = {"bits": 32, "map_all": 0.83, "map_at_k": {"10": 0.9},
                   "database": 30}
 
 
-def finish_with(qtbot, tmp_path, albums, current_dir, compared) -> tuple[RetrainDialog, list]:
+def finish_with(qtbot, tmp_path, albums, current_dir, compared,
+                evaluation=NEW_EVALUATION) -> tuple[RetrainDialog, list]:
     """The dialog, its current model in current_dir, run on a stand-in trainer whose `done`
-    event carries `compared`; the stand-in's arguments."""
+    event carries `evaluation` and `compared`; the stand-in's arguments."""
     from dataclasses import replace
 
     from desktop_app.core.model_card import read_card
@@ -195,7 +196,7 @@ def finish_with(qtbot, tmp_path, albums, current_dir, compared) -> tuple[Retrain
         open({str(argv_file)!r}, "w").write(json.dumps(sys.argv[1:]))
         def say(**e): print(json.dumps(e), flush=True)
         say(event="progress", phase="compare", step=15, steps=15)
-        say(event="done", model_dir={str(new_model)!r}, evaluation={NEW_EVALUATION!r},
+        say(event="done", model_dir={str(new_model)!r}, evaluation={evaluation!r},
             compared={compared!r})
     """)
     # Its card's own numbers were measured on other photos: they must not be compared.
@@ -237,6 +238,36 @@ def test_the_current_model_measured_on_the_same_photos_is_shown_beside_the_new_o
     dialog._on_event({"event": "progress", "phase": "compare", "step": 3, "steps": 15})
     assert dialog.status_label.text().startswith(
         "Measuring the current model on the same photos: step 3 of 15")
+
+
+def test_both_models_are_compared_whatever_order_the_albums_were_read_in(
+        qtbot, tmp_path, albums, tiny_model_dir):
+    """The table showed mAP and precision with photos at one distance taken in the order the
+    albums were read (album by album): that favours the first albums' photos, the more so the
+    shorter the code (a 12-bit model puts many photos at one distance, the 48-bit one few). The
+    trainer's order-free numbers are shown for both models when both have them."""
+    evaluation = {**NEW_EVALUATION, "bits": 12, "map_all": 0.83, "map_all_tie_aware": 0.71,
+                  "precision_at_k_tie_aware": {"10": 0.64}}
+    compared = {"model_dir": str(tiny_model_dir), "name": "tiny-48", "bits": 48,
+                "evaluation": {"bits": 48, "map_all": 0.61, "map_all_tie_aware": 0.6,
+                               "map_at_k": {"10": 0.66}, "precision_at_k": {"10": 0.5},
+                               "precision_at_k_tie_aware": {"10": 0.49}, "queries": 6,
+                               "database": 30}}
+    dialog, _ = finish_with(qtbot, tmp_path, albums, tiny_model_dir, compared, evaluation)
+    rows = table_rows(dialog)
+    assert rows["Code length (bits)"] == ("48", "12")
+    assert rows["mAP on your albums' held-out photos"] == ("0.600", "0.710")
+    assert rows["Precision of the first 10 matches"] == ("0.490", "0.640")
+    assert "the average over every order of them" in dialog.comparison_note.text()
+    # A current model measured by an older trainer (no order-free numbers): both sides show
+    # the same measure, the one both have.
+    older = {**compared, "evaluation": {k: v for k, v in compared["evaluation"].items()
+                                        if "tie_aware" not in k}}
+    dialog._show_comparison(evaluation, older)
+    rows = table_rows(dialog)
+    assert rows["mAP on your albums' held-out photos"] == ("0.610", "0.830")
+    assert rows["Precision of the first 10 matches"] == ("0.500", "0.700")
+    assert "every order" not in dialog.comparison_note.text()
 
 
 def test_a_current_model_that_could_not_be_measured_says_why(qtbot, tmp_path, albums,
@@ -477,6 +508,30 @@ def test_the_device_is_named(qtbot, tmp_path, albums, device, shown):
         else None)
     start_and_cancel(qtbot, dialog)
     assert shown_at_start == [f"Training on 12 photos in 3 albums, on the {shown}."]
+
+
+def test_only_the_trainers_copy_of_its_error_is_left_out_of_the_log(qtbot, tmp_path, albums):
+    """The trainer prints its `error` event's message on stderr too, after "error: ", in its
+    command line's words: the dialog leaves that copy out. Every other stderr line that happens
+    to start with "error: " (a library's, a photo's log line) was left out with it."""
+    python = stand_in_trainer(tmp_path, """
+        import json, sys
+        print("error: libpng could not read a colour profile (ignored)", file=sys.stderr,
+              flush=True)
+        message = "/out: this folder cannot be written to. Give --out a folder you can write to."
+        print(json.dumps({"event": "error", "message": message}), flush=True)
+        print("error: " + message, file=sys.stderr, flush=True)
+        sys.exit(2)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.finished, timeout=20000) as done:
+        dialog.start()
+    assert done.args[0] == 2
+    log = dialog.log_view.toPlainText()
+    assert "error: libpng could not read a colour profile (ignored)" in log
+    assert "Give --out" not in log
 
 
 def test_a_trainer_that_cannot_start_gives_a_message(qtbot, tmp_path, albums):
