@@ -269,6 +269,26 @@ def test_changes_in_hidden_folders_are_skipped_as_the_walk_skips_them(lib, tmp_p
     assert lib.photos() == []
 
 
+def test_a_hidden_folder_watched_by_name_inside_another_keeps_up(lib, tmp_path, photo_factory):
+    """~/.photos watched, then the home folder too (the window allows a folder around one
+    already watched): the library merges them into one folder, the start indexes each watched
+    folder, so .photos's photos are in, and its own watcher reports its changes; index_paths
+    dropped them as "in a hidden folder of the home folder", so a new photo there was not
+    indexed, nor a changed one read, until the next start."""
+    home = tmp_path / "home"
+    photo_factory("home/.photos/a.jpg", "chelsea")
+    photo_factory("home/b.jpg", "coffee")
+    lib.index_folders([home / ".photos", home])
+    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg"] and len(lib.folders()) == 1
+    new = photo_factory("home/.photos/trip/new.jpg", "rocket")
+    (home / ".photos" / "a.jpg").write_bytes((home / "b.jpg").read_bytes())  # changed
+    photo_factory("home/.cache/thumb.jpg", "astronaut")  # still skipped: nothing indexed there
+    report = lib.index_paths([new.parent, home / ".photos" / "a.jpg", home / ".cache"])
+    assert (report.added, report.updated) == (1, 1)
+    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg", "new.jpg"]
+    assert lib.similar(lib.photo_by_path(home / ".photos" / "a.jpg").id, k=1)[0].distance == 0
+
+
 def test_non_utf8_file_names(lib, tmp_path, photo_factory, capsys, tiny_model_dir):
     folder = tmp_path / "names"
     photo_factory("names/plain.jpg", "coffee")

@@ -42,9 +42,9 @@ from .scan import (
     FileEntry,
     ScanResult,
     dangling_link_problem,
-    hidden_below,
     is_under,
     normalise_folder,
+    outermost_hidden,
     scan_folder,
     stat_entry,
 )
@@ -374,8 +374,12 @@ class PhotoLibrary:
                 report.errors.append((path, (f"{path}: is not inside a library folder. Add "
                                              "its folder to the library first.")))
                 continue
-            if hidden_below(real, folder.path) and os.path.lexists(path):
-                continue  # skipped, as scan_folder skips it (a drive's trash folder, .cache)
+            hidden = outermost_hidden(real, folder.path)
+            if hidden is not None and os.path.lexists(path) and not self._holds_photos(hidden):
+                # Skipped, as scan_folder skips it (a drive's trash folder, .cache); unless
+                # photos were indexed there: a hidden folder watched by name (a folder
+                # around it added later merged it) is walked from itself, and indexed.
+                continue
             if os.path.isdir(path):
                 scan = self._scan(path, library_folder=normalise_folder(path) == folder.path)
                 # Keep the path as given so rows (stored under the folder's name) still match.
@@ -513,6 +517,16 @@ class PhotoLibrary:
         rows = self._rows("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) "
                           "OR p.path >= X''", (encode_path(path), low, high))
         return {p: r for p, r in rows.items() if is_under(p, path)}
+
+    def _holds_photos(self, folder: str) -> bool:
+        """Has the library a photo under `folder`? (A lookup in the path index.)"""
+        prefix = folder.rstrip(os.sep) + os.sep
+        raw = os.fsencode(prefix)
+        ranges = [(raw, raw[:-1] + bytes([raw[-1] + 1]))]  # names not UTF-8: stored as bytes
+        if isinstance(encode_path(prefix), str):
+            ranges.append((prefix, prefix[:-1] + chr(ord(os.sep) + 1)))
+        return any(self.store.query("SELECT 1 FROM photos WHERE path >= ? AND path < ? LIMIT 1",
+                                    bounds) for bounds in ranges)
 
     def _known_content(self) -> dict[str, list[int]]:
         """fingerprint -> photo ids whose codes for the current model exist."""

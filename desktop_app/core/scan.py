@@ -112,9 +112,16 @@ def is_under(path: str, folder: str) -> bool:
 def hidden_below(path: str, folder: str) -> bool:
     """Is `path` in a hidden folder (or itself hidden) below `folder`? scan_folder skips those
     (a drive's .Trash-1000, .cache, .git), so the watcher's changes there are no photos either."""
+    return outermost_hidden(path, folder) is not None
+
+
+def outermost_hidden(path: str, folder: str) -> str | None:
+    """The outermost hidden folder (or file) that `path` is or lies in below `folder`."""
     if not is_under(path, folder):
-        return False
-    return any(part.startswith(".") for part in path[len(folder):].split(os.sep))
+        return None
+    parts = path[len(folder):].split(os.sep)
+    hidden = next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+    return None if hidden is None else folder + os.sep.join(parts[:hidden + 1])
 
 
 def dangling_link_problem(link: str) -> tuple[str, str]:
@@ -255,7 +262,9 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 if link and _leads_back(folder, path):  # a loop through a folder above the root
                     continue
                 visited.add(key)
-                if not link and st.st_dev != device:
+                # Only what os.path.ismount calls one, as the library checks them (a Windows
+                # junction to another drive is not, and would keep its deleted photos forever).
+                if not link and st.st_dev != device and os.path.ismount(path):
                     result.mount_points.append(path)
                 stack.append((path, st.st_dev, not link and st.st_dev == device
                               and path in was_mounted))

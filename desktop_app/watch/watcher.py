@@ -22,10 +22,11 @@ The checker also opens each watched folder: one that is there but cannot be read
 permissions were changed) gives `folder_unreadable(folder, cause)` once, nothing is reported
 removed, and when it can be read again `paths_changed([folder])` reconciles it. inotify needs read
 access, so a folder unreadable when its watch started has none: once readable it is watched
-afresh, and so is a watched folder when the permissions of a folder inside it change, or (Linux)
-a drive is mounted or unmounted inside it (that folder is reported changed: the library keeps
-the photos of a drive not mounted). Events in hidden folders below a watched folder are dropped,
-as the library's walk skips those folders.
+afresh, and so is a watched folder when the permissions of a folder inside it change (and it
+can be read), or (Linux) a drive is mounted or unmounted inside it (the library keeps the photos
+of a drive not mounted). A folder watched afresh is reported changed whole: what changed between
+the old watch's end and the new one's start was not seen. Events in hidden folders below a
+watched folder are dropped, as the library's walk skips those folders.
 """
 
 from __future__ import annotations
@@ -96,8 +97,10 @@ class _Recorder(FileSystemEventHandler):
                 self._watcher._record([(src, CHANGED)])
             elif kind == "attrib" and src != self._root and self._seen(src):
                 # Its permissions changed (chmod): checked again, and re-watched, as a folder
-                # that could not be read when the watch started has no watch inside it.
-                self._watcher._record([(src, CHANGED)], rewatch=self._root)
+                # that could not be read when the watch started has no watch inside it (one
+                # that cannot be read now would not get one: its old watch, if any, still works).
+                readable = _unreadable_because(src) is None
+                self._watcher._record([(src, CHANGED)], rewatch=self._root if readable else "")
             return
         if kind == "moved":
             items = []
@@ -324,7 +327,7 @@ class FolderWatcher(QObject):
     def _check_inner_mounts(self, inside: dict[str, frozenset[str]]) -> None:
         """Checker thread: a drive mounted or unmounted inside a watched folder. Its old watches
         died with the unmount, and the drive mounted has none: the folder is watched afresh and
-        the mount point checked (the library keeps the photos of a drive not mounted)."""
+        checked, the mount point with it (the library keeps the photos of a drive not mounted)."""
         changes = []
         with self._lock:
             for folder, points in inside.items():
@@ -437,6 +440,10 @@ class FolderWatcher(QObject):
         for folder in sorted(rewatch):  # first: the changes below are then read once watched
             if folder in self._watches:
                 self._watch_afresh(folder)
+                # Changes made between the old watch's end and the new one's start (its walk
+                # of the tree) were not seen: the whole folder is checked.
+                with self._lock:
+                    self._pending[folder] = CHANGED
         with self._lock:
             pending, self._pending = self._pending, {}
             away = list(self._waiting)

@@ -327,3 +327,30 @@ def test_a_drive_unmounted_inside_a_library_folder_keeps_its_photos_until_its_fo
     usb.mkdir()  # a plain folder by that name again is indexed as any other
     photo_factory("album/usb/new.jpg", "retina")
     assert library.index_folder(tmp_path / "album").added == 1
+
+
+def test_a_folder_on_another_drive_that_is_no_mount_point_to_ismount_is_swept(
+        library, tmp_path, photo_factory, monkeypatch):
+    """A folder whose files are on another drive but that os.path.ismount does not call a mount
+    point (on Windows a junction to a folder of another drive: os.stat follows it to that drive,
+    GetVolumePathName answers the drive's root): it was remembered as a mount point, and every
+    check that may delete records asks os.path.ismount, so its deleted photos were never removed
+    from the library, at any index."""
+    photo_factory("album/home.jpg", "astronaut")
+    linked = tmp_path / "album" / "linked"
+    _mount_tmpfs(linked)  # on Linux the other drive needs a mount (st_dev differs)
+    try:
+        ismount = os.path.ismount
+        monkeypatch.setattr(os.path, "ismount", lambda p: ismount(p) and str(p) != str(linked))
+        photo_factory("album/linked/coffee.jpg", "coffee")
+        photo_factory("album/linked/rocket.jpg", "rocket")
+        assert library.index_folder(tmp_path / "album").added == 3
+        os.remove(linked / "coffee.jpg")
+        report = library.index_folder(tmp_path / "album")
+        assert (report.removed, report.errors) == (1, [])
+        os.remove(linked / "rocket.jpg")
+        assert library.index_paths([linked / "rocket.jpg"]).removed == 1
+        assert [os.path.basename(p.path) for p in library.photos()] == ["home.jpg"]
+    finally:
+        monkeypatch.undo()  # _unmount asks os.path.ismount
+        _unmount(linked)
