@@ -124,7 +124,10 @@ class Settings:
         folder = os.path.abspath(folder)
         if folder not in self.watched_folders:
             self.watched_folders.append(folder)
-        self.removed_folders = [f for f in self.removed_folders if f != folder]
+        # Also a removal by another name (a symbolic link to it): finished at the next start,
+        # it would forget the folder just added, and its photos be encoded all over again.
+        real = os.path.realpath(folder)
+        self.removed_folders = [f for f in self.removed_folders if os.path.realpath(f) != real]
         if polling and folder not in self.polling_folders:
             self.polling_folders.append(folder)
 

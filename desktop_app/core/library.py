@@ -287,12 +287,26 @@ class PhotoLibrary:
                     conn.execute("DELETE FROM folders WHERE id = ?", (f.id,))
         return next(f for f in self.folders() if f.id == folder_id)
 
-    def remove_folder(self, path: str | os.PathLike) -> int:
-        """Forget a folder and its photos (the files are untouched). Returns photos removed."""
+    def remove_folder(self, path: str | os.PathLike,
+                      keep: Iterable[str | os.PathLike] = ()) -> int:
+        """Forget a folder and its photos (the files are untouched). Returns photos removed.
+        `keep`: folders inside it that stay (the app's watched folders that add_folder merged
+        into it): each becomes a library folder again, its photos keep their ids and codes."""
         wanted = normalise_folder(path)
         for folder in self.folders():
             if folder.path in (wanted, os.fspath(path)):
-                return self.store.delete_folder(folder.id)
+                kept: list[str] = []
+                for inner in sorted({normalise_folder(k) for k in keep}, key=len):
+                    if (inner != folder.path and is_under(inner, folder.path)
+                            and not any(is_under(inner, k) for k in kept)):
+                        kept.append(inner)
+                with self.store.transaction() as conn:  # all or nothing
+                    for inner in kept:
+                        inner_id = self.store.insert_folder(inner)
+                        conn.executemany("UPDATE photos SET folder_id = ? WHERE id = ?", [
+                            (inner_id, row.id) for row in self._rows_under(inner).values()
+                            if row.folder_id == folder.id])
+                    return self.store.delete_folder(folder.id)
         return 0
 
     # -- indexing -------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import printable
+
 
 def format_eta(seconds: float) -> str:
     if seconds < 0:
@@ -31,8 +33,10 @@ def format_eta(seconds: float) -> str:
 
 
 class FoldersPanel(QWidget):
-    add_requested = Signal(str, bool)  # folder, polling (network share)
-    remove_requested = Signal(str)
+    # Folders as `object`: a Qt string drops the bytes of a name that is not UTF-8 (kept by
+    # Python as surrogate escapes), and another folder, or none, would be added or removed.
+    add_requested = Signal(object, bool)  # folder, polling (network share)
+    remove_requested = Signal(object)
     pause_toggled = Signal()
 
     def __init__(self, parent=None) -> None:
@@ -71,21 +75,23 @@ class FoldersPanel(QWidget):
         self.pause_button.setVisible(False)
         self.pause_button.clicked.connect(self.pause_toggled)
         layout.addWidget(self.pause_button)
+        self._folders: list[str] = []  # the rows' folders, as given (not kept in the items)
 
     def set_folders(self, folders: list[str], polling: list[str],
                     unavailable: Collection[str] = ()) -> None:
         """`unavailable`: folders not there now (their photos are kept). Marked here because
         the status bar's notice is soon replaced by the next job's summary."""
         self.list.clear()
+        self._folders = list(folders)
         for folder in folders:
-            item = QListWidgetItem(folder + ("  (polled)" if folder in polling else "")
+            shown = printable(folder)  # a name that is not UTF-8 shows its bytes as \xNN
+            item = QListWidgetItem(shown + ("  (polled)" if folder in polling else "")
                                    + ("  (not available)" if folder in unavailable else ""))
-            item.setData(256, folder)
-            item.setToolTip(folder)
+            item.setToolTip(shown)
             self.list.addItem(item)
 
     def folders(self) -> list[str]:
-        return [self.list.item(i).data(256) for i in range(self.list.count())]
+        return list(self._folders)
 
     def show_activity(self, text: str, paused: bool) -> None:
         self.activity.setText("Indexing paused." if paused and text else text)
@@ -97,6 +103,12 @@ class FoldersPanel(QWidget):
 
     def show_progress(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setVisible(True)
+        if total <= 0:
+            # A job starting (a big folder is walked first): not the last job's "6 of 6 photos
+            # · 0 s left", which stood there until the first photo was read.
+            self.progress.setRange(0, 0)  # busy
+            self.progress_label.setText("Looking for photos…")
+            return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
         self.progress_label.setText(f"{done:,} of {total:,} photos · {rate:.0f} photos/s · "
@@ -108,6 +120,6 @@ class FoldersPanel(QWidget):
             self.add_requested.emit(folder, polling)
 
     def _remove(self) -> None:
-        item = self.list.currentItem()
-        if item is not None:
-            self.remove_requested.emit(item.data(256))
+        row = self.list.currentRow()
+        if 0 <= row < len(self._folders):
+            self.remove_requested.emit(self._folders[row])

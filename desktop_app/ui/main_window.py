@@ -67,9 +67,10 @@ ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms w
 
 class MainWindow(QMainWindow):
     # Requests to the indexer thread (queued: the worker lives there).
-    _add_folder = Signal(str)
+    # Folders as `object`: a Qt string drops the bytes of a name that is not UTF-8.
+    _add_folder = Signal(object)
     _add_folders = Signal(object)  # a list of folders (a Qt string list drops non-UTF-8 bytes)
-    _remove_folder = Signal(str)
+    _remove_folder = Signal(object, object)  # the folder, the watched folders inside it
     _index_paths = Signal(object)  # lists of paths: not Signal(list), see FolderWatcher
     _remove_paths = Signal(object)
     _retry_failed = Signal()
@@ -227,10 +228,10 @@ class MainWindow(QMainWindow):
                              (self._retry_failed, self.worker.retry_failed),
                              (self._switch_model, self.worker.switch_model),
                              (self._import_model, self.worker.import_model),
-                             (self._resume, self.worker.resume),
-                             (self.watcher.paths_changed, self.worker.index_paths),
-                             (self.watcher.paths_removed, self.worker.remove_paths)):
+                             (self._resume, self.worker.resume)):
             signal.connect(slot)
+        self.watcher.paths_changed.connect(self._on_paths_changed)
+        self.watcher.paths_removed.connect(self._on_paths_removed)
         w = self.worker
         w.opened.connect(self._on_opened)
         w.model_problem.connect(self._on_model_problem)
@@ -297,6 +298,25 @@ class MainWindow(QMainWindow):
             # (the paths_changed then only checks what changed since).
             self._add_folder.emit(folder)
 
+    @Slot(object)
+    def _on_paths_changed(self, paths_: list) -> None:
+        kept = self._in_watched_folders(paths_)
+        if kept:
+            self._index_paths.emit(kept)
+
+    @Slot(object)
+    def _on_paths_removed(self, paths_: list) -> None:
+        kept = self._in_watched_folders(paths_)
+        if kept:
+            self._remove_paths.emit(kept)
+
+    def _in_watched_folders(self, paths_: list) -> list:
+        """The watcher's paths that lie in a folder still watched. A change made just before
+        its folder was removed is reported after (the watcher waits for a burst to end): it
+        would fail as "not inside a library folder. Add its folder to the library first"."""
+        folders = self.settings.watched_folders
+        return [p for p in paths_ if any(is_under(p, f) for f in folders)]
+
     def _show_folders(self) -> None:
         self.folders_panel.set_folders(self.settings.watched_folders,
                                        self.settings.polling_folders, self.watcher.unavailable())
@@ -322,7 +342,7 @@ class MainWindow(QMainWindow):
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).
             for folder in self.settings.removed_folders:
-                self._remove_folder.emit(folder)
+                self._remove_folder.emit(folder, self._watched_inside(folder))
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
         # Changes made while we were closed, all folders in one job (a photo moved between two
@@ -558,7 +578,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 20000)
         self._notice_until = time.monotonic() + NOTICE_HOLD_S
 
-    @Slot(str, bool)
+    @Slot(object, bool)
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(os.path.expanduser(folder))
         if not os.path.isdir(folder):
@@ -593,7 +613,7 @@ class MainWindow(QMainWindow):
         return next((w for w in self.settings.watched_folders
                      if w != folder and is_under(real, os.path.realpath(w))), None)
 
-    @Slot(str)
+    @Slot(object)
     def remove_folder(self, folder: str) -> None:
         if self._refused_read_only(f"{folder} was not removed"):
             return
@@ -603,15 +623,20 @@ class MainWindow(QMainWindow):
         self.watcher.unwatch(folder)
         self._show_folders()
         self.worker.abandon_folder(folder)  # stop indexing it now, not after the last photo
-        self._remove_folder.emit(folder)
-        # The library merged watched folders inside this one into it, so their photos went
-        # with it: add those back (they are indexed again) and keep watching them.
+        # The library merged watched folders inside this one into it: they stay, with their
+        # photos and codes (not encoded again), and are watched and checked on their own.
+        inner = self._watched_inside(folder)
+        self._remove_folder.emit(folder, inner)
+        for kept in inner:
+            self.watcher.watch(kept, polling=kept in self.settings.polling_folders)
+            if self.card is not None:
+                self._add_and_index(kept)
+
+    def _watched_inside(self, folder: str) -> list[str]:
+        """The watched folders inside `folder` (removed, so not one of them)."""
         removed = os.path.realpath(os.path.abspath(folder))
-        for inner in self.settings.watched_folders:
-            if is_under(os.path.realpath(inner), removed):
-                self.watcher.watch(inner, polling=inner in self.settings.polling_folders)
-                if self.card is not None:
-                    self._add_and_index(inner)
+        return [inner for inner in self.settings.watched_folders
+                if is_under(os.path.realpath(inner), removed)]
 
     def _first_run_done(self) -> None:
         self.first_run.setVisible(False)

@@ -34,6 +34,7 @@ from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError, StoreError
 from ..core.model_registry import import_model
 from ..core.records import IndexReport, Photo
+from ..core.scan import is_under
 from .background import lower_this_thread
 from .search import SearchSnapshot
 
@@ -43,6 +44,8 @@ PROGRESS_INTERVAL_S = 0.1
 PUBLISH_INTERVAL_S = 1.0
 RETRY_FIRST_S = 10.0  # a job that could not be saved (disk full, locked) runs again after this
 RETRY_MAX_S = 60.0  # ... doubling each time it fails again, up to this
+# How often an idle worker looks for what another process wrote (`lookalike index FOLDER`).
+OTHERS_CHECK_S = 3.0
 
 
 def no_model_message(model_dir: str | Path) -> str:
@@ -130,6 +133,9 @@ class IndexerWorker(QObject):
         self._retry_timer = QTimer(self)  # a child: it moves to the worker's thread with it
         self._retry_timer.setSingleShot(True)
         self._retry_timer.timeout.connect(self._drain)
+        self._others_timer = QTimer(self)  # see _check_others
+        self._others_timer.setInterval(int(OTHERS_CHECK_S * 1000))
+        self._others_timer.timeout.connect(self._check_others)
 
     # -- called from the GUI thread (thread-safe: flags only) ---------------------------------
     def pause(self) -> None:
@@ -189,6 +195,22 @@ class IndexerWorker(QObject):
             self.folders_changed.emit(self._library.folders())
         self.opened.emit(encoder.card if encoder else None, self.model_dir)
         self._publish(force=True)
+        self._others_timer.start()
+
+    @Slot()
+    def _check_others(self) -> None:
+        """While idle: another process wrote to the library (`lookalike index FOLDER` while the
+        app runs)? Its photos are shown, and its folders taken into the window's list (watched
+        and checked), now instead of at the next start. One cheap pragma when nothing changed."""
+        if self._library is None or self._queue or self._store is None:
+            return  # a job running or waiting publishes what others wrote anyway
+        try:
+            if self._store.data_version() == self._data_version:
+                return
+            self._publish(force=True)
+            self.folders_changed.emit(self._library.folders())
+        except LookalikeError as exc:  # a damaged or vanished file: the next job says so
+            log.warning("could not look for changes by other processes: %s", exc)
 
     def _recorded_model_dir(self) -> str | None:
         """The model the library was last switched to (the database records it)."""
@@ -202,11 +224,11 @@ class IndexerWorker(QObject):
         self.paused_changed.emit(False)
         self._drain()
 
-    @Slot(str)
+    @Slot(object)  # a folder: a Qt string would drop the bytes of a name not in UTF-8
     def add_folder(self, folder: str) -> None:
         self._submit("add_folder", folder)
 
-    @Slot(str)
+    @Slot(object)  # a folder: a Qt string would drop the bytes of a name not in UTF-8
     def index_folder(self, folder: str) -> None:
         self._submit("index_folder", folder)
 
@@ -234,9 +256,11 @@ class IndexerWorker(QObject):
     def remove_paths(self, paths_: list) -> None:
         self._submit("remove_paths", list(paths_))
 
-    @Slot(str)
-    def remove_folder(self, folder: str) -> None:
-        self._submit("remove_folder", folder)
+    @Slot(object, object)  # a folder (not a Qt string, see index_folder), folders to keep
+    def remove_folder(self, folder: str, keep: list | tuple = ()) -> None:
+        """Forget `folder`; `keep`: watched folders inside it, which stay with their photos.
+        Runs even while indexing is paused (see _remove_while_paused)."""
+        self._submit("remove_folder", (folder, tuple(keep)))
 
     @Slot()
     def retry_failed(self) -> None:
@@ -253,6 +277,7 @@ class IndexerWorker(QObject):
     @Slot()
     def close(self) -> None:
         self._retry_timer.stop()
+        self._others_timer.stop()
         self._queue.clear()
         if self._store is not None:
             self._store.close()
@@ -273,8 +298,12 @@ class IndexerWorker(QObject):
             return
         self._draining = True
         try:
-            while (self._queue and not self._pause.is_set() and not self._quit.is_set()
+            while (self._queue and not self._quit.is_set()
                    and not self._retry_timer.isActive()):
+                if self._pause.is_set():
+                    if not self._remove_while_paused():
+                        break
+                    continue
                 kind, arg = self._queue.popleft()
                 stopped = self._run(kind, arg)
                 if stopped:
@@ -288,6 +317,26 @@ class IndexerWorker(QObject):
                 self.activity.emit(self._retry_note)
             elif not self._queue:
                 self.activity.emit("")
+
+    def _remove_while_paused(self) -> bool:
+        """Paused: a folder removal queued runs all the same (it reads no photo, and its photos
+        must leave the grid and the searches now, not at Resume). What was queued before it for
+        that folder goes (its paused indexing, an add). False if no removal is queued, or it
+        must wait for a retry."""
+        jobs = list(self._queue)
+        at = next((i for i, (kind, _arg) in enumerate(jobs) if kind == "remove_folder"), None)
+        if at is None:
+            return False
+        kind, arg = jobs[at]
+        ahead = [job for job in (_without_folder(job, *arg) for job in jobs[:at]) if job]
+        self._queue = deque(ahead + jobs[at + 1:])
+        if self._run(kind, arg):  # could not be saved now: first when the retry timer fires
+            self._queue.appendleft((kind, arg))
+            return False
+        if not self._queue:  # nothing is left paused: the next job runs at once
+            self._pause.clear()
+            self.paused_changed.emit(False)
+        return True
 
     def _run(self, kind: str, arg: object) -> bool:
         """Run one request; True if it stopped early (paused, or failed to save and waits to be
@@ -336,8 +385,9 @@ class IndexerWorker(QObject):
                 self._queue.appendleft(("index_folders", list(arg)))
                 return False
             if kind == "remove_folder":
-                self._abandoned.discard(os.path.realpath(str(arg)))
-                lib.remove_folder(str(arg))
+                folder, keep = arg
+                self._abandoned.discard(os.path.realpath(str(folder)))
+                lib.remove_folder(str(folder), keep)
                 self.folders_changed.emit(lib.folders())
                 self._publish(force=True)
                 return False
@@ -394,6 +444,8 @@ class IndexerWorker(QObject):
             for f in self._library.folders())
         if kind in ("index_folder", "index_folders", "index_paths", "remove_paths") or known:
             return
+        if kind == "remove_folder":
+            arg = arg[0]
         what = {"add_folder": f"{arg} was not added", "remove_folder": f"{arg} was not removed",
                 "switch_model": f"the model in {arg} was not switched to",
                 "retry_failed": "unreadable photos were not retried"}.get(kind, f"{kind} not done")
@@ -401,6 +453,7 @@ class IndexerWorker(QObject):
 
     def _with_progress(self, label: str, call, folder: object = None) -> IndexReport:
         self.activity.emit(label)
+        self.progress.emit(0, 0, 0.0, -1.0)  # nothing counted yet (not the last job's count)
         started = time.monotonic()
         last = [0.0]
 
@@ -672,6 +725,27 @@ def _say_folder_went_away(report: IndexReport, folder: str) -> None:
         folder, "this folder is not available (drive unplugged, or the folder moved or "
         "removed?), so its indexing stopped; its photos are kept",
         "It is indexed as soon as it is back"))))
+
+
+def _without_folder(job: tuple[str, object], folder: str,
+                    keep: tuple = ()) -> tuple[str, object] | None:
+    """A queued job less what concerns `folder`, removed before the job runs (the folders in
+    `keep`, inside it, stay); None if nothing is left of it. Run later, its indexing or adding
+    would bring the folder back, and its paths would be "not inside a library folder"."""
+    kind, arg = job
+    real = os.path.realpath(folder)
+    names = (folder, real)
+    kept = [k for inner in keep for k in (inner, os.path.realpath(inner))]
+    if kind in ("add_folder", "index_folder"):
+        return None if os.path.realpath(str(arg)) == real else job
+    if kind in ("add_folders", "index_folders"):
+        left = [f for f in arg if os.path.realpath(str(f)) != real]
+    elif kind in ("index_paths", "remove_paths"):
+        left = [p for p in arg if not any(is_under(p, n) for n in names)
+                or any(is_under(p, k) for k in kept)]
+    else:
+        return job
+    return (kind, left) if left else None
 
 
 def _merged(reports: list[IndexReport]) -> IndexReport:

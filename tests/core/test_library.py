@@ -227,6 +227,30 @@ def test_remove_folder_and_remove_paths(library, album):
     assert library.photos() == [] and library.folders() == []
 
 
+def test_removing_a_folder_can_keep_folders_inside_it_with_their_codes(library, album,
+                                                                       tmp_path):
+    """The app's watched folders inside a removed one (merged into it when it was added) stay,
+    each a library folder again, their photos with the same ids and codes: nothing to encode."""
+    library.index_folder(album / "sub")
+    library.index_folder(album)  # merges sub into album
+    assert [f.path for f in library.folders()] == [str(album)]
+    before = {p.path: p.id for p in library.photos()}
+    codes = {i: library.search_index().code_of(i).tobytes() for i in before.values()}
+    link = tmp_path / "link-to-sub"
+    link.symlink_to(album / "sub")
+    # A kept folder is taken once (by any name), folders not inside the removed one are not
+    # added, and one inside a kept one stays part of it.
+    keep = [str(link), str(album / "sub"), str(tmp_path / "elsewhere"), str(album / "sub" / "x")]
+    assert library.remove_folder(album, keep=keep) == 3
+    assert [f.path for f in library.folders()] == [str(album / "sub")]
+    kept = {p.path: p.id for p in library.photos()}
+    assert kept == {p: i for p, i in before.items() if p.startswith(str(album / "sub") + "/")}
+    assert {i: library.search_index().code_of(i).tobytes() for i in kept.values()} == {
+        i: codes[i] for i in kept.values()}
+    report = library.index_folder(album / "sub")
+    assert (report.added, report.unchanged) == (0, 2)
+
+
 def test_forgetting_deleted_photos_does_not_read_the_whole_library_for_each(library, album,
                                                                              store):
     """The watcher reports 1,000 photos moved to the trash: each was looked up by reading every

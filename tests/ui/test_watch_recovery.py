@@ -217,15 +217,20 @@ def test_a_watched_folder_away_when_the_folder_around_it_is_removed_is_indexed_w
     qtbot.waitUntil(lambda: window.watcher.unavailable() == [str(inner)], timeout=5000)
     said = []
     window.statusBar().messageChanged.connect(said.append)
-    window.remove_folder(str(root))  # the inner one is added again: not there, so not yet
-    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=20000)
+    window.remove_folder(str(root))  # the inner one keeps its photos while it is away
+    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 2, timeout=20000)
     wait_idle(qtbot, window)
     assert window.settings.watched_folders == [str(inner)]
+    kept = {window.photos_model.photo_at(r).id for r in range(2)}
     os.rename(away, inner)  # plugged in again
-    wait_rows(qtbot, window, 2, timeout=20000)
+    qtbot.waitUntil(lambda: not window.watcher.unavailable(), timeout=20000)
     wait_idle(qtbot, window)
-    assert {window.photos_model.photo_at(r).path for r in range(2)} == {
-        str(inner / "rocket.jpg"), str(inner / "astronaut.png")}
+    make_photo(inner / "later.jpg", "chelsea", size=(200, 150))  # and it is watched
+    wait_rows(qtbot, window, 3, timeout=20000)
+    wait_idle(qtbot, window)
+    assert kept <= {window.photos_model.photo_at(r).id for r in range(3)}
+    assert {window.photos_model.photo_at(r).path for r in range(3)} == {
+        str(inner / "rocket.jpg"), str(inner / "astronaut.png"), str(inner / "later.jpg")}
     assert not [m for m in said if "does not exist" in m or "not inside a library" in m], said
 
 

@@ -150,24 +150,32 @@ def test_a_photo_search_and_the_duplicates_follow_a_model_switch(qtbot, make_win
 
 # -- 3. a folder removed while indexing stays removed -------------------------------------------
 def test_a_folder_removed_while_its_indexing_is_queued_does_not_come_back(qtbot, make_window,
-                                                                          library_photos):
+                                                                          library_photos,
+                                                                          tmp_path):
     window = make_window()
     reports = []
     window.worker.folders_changed.connect(lambda folders: reports.append(folders),
                                           Qt.ConnectionType.DirectConnection)
-    window.worker.pause()  # as if a big folder were indexing: both requests wait in the queue
+    other = tmp_path / "other"
+    make_photo(other / "retina.jpg", "retina", size=(200, 200))
+    window.worker.pause()  # as if a big folder were indexing: the requests wait in the queue
+    window.add_folder(str(other))
     window.add_folder(str(library_photos))
-    window.remove_folder(str(library_photos))
-    assert window.folders_panel.folders() == []
+    window.remove_folder(str(library_photos))  # runs while paused; the add queued goes
+    assert window.folders_panel.folders() == [str(other)]
+    qtbot.waitUntil(lambda: len(reports) == 1, timeout=30000)
+    assert window.worker.is_paused()  # the other folder still waits
     window.toggle_pause()
-    qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)  # added, then removed
+    qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)  # the other one added
     wait_idle(qtbot, window)
+    wait_rows(qtbot, window, 1)
     qtbot.wait(200)  # the GUI handles the last report
-    assert window.folders_panel.folders() == []
-    assert window.settings.watched_folders == [] and window.watcher.watched() == []
+    assert window.folders_panel.folders() == [str(other)]
+    assert window.settings.watched_folders == [str(other)]
+    assert window.watcher.watched() == [str(other)]
     saved = Settings.load()
-    assert saved.watched_folders == [] and saved.removed_folders == []
-    qtbot.waitUntil(lambda: window.photos_model.rowCount() == 0, timeout=10000)
+    assert saved.watched_folders == [str(other)] and saved.removed_folders == []
+    assert [f.path for f in reports[-1]] == [str(other)]
 
 
 
