@@ -691,7 +691,11 @@ def cmd_duplicates(args) -> int:
                          "max_distance": args.max_distance,
                          "groups": [[_match_json(m) for m in g] for g in groups]})
         else:
-            if not groups:
+            if not groups and len(library.search_index()) == 0:
+                # Not "none found": nothing was compared (as `similar` says it).
+                print("No near-identical photos: no photo in the library is encoded with "
+                      f"{library.encoder.card.name} yet. " + _how_to_encode(args))
+            elif not groups:
                 print(f"No near-identical photos (within {args.max_distance} bits).")
             for number, group in enumerate(groups, 1):
                 print(f"Group {number} ({len(group)} photos):")

@@ -261,3 +261,37 @@ def test_import_suggests_the_id_when_a_model_folder_of_the_app_has_the_name(caps
     code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
     assert code == cli.EXIT_OK, err
     assert json.loads(out)["id"] == mine_id
+
+
+def test_duplicates_with_a_model_the_library_was_not_encoded_with_says_so(capsys, album,
+                                                                          tiny_model_dir,
+                                                                          tmp_path):
+    """It said "No near-identical photos", as if the photos had been compared: none had a code
+    from that model (`similar` and `status` say so, with what to run)."""
+    assert run(capsys, "--model", tiny_model_dir, "index", album)[0] == cli.EXIT_OK
+    other = make_tiny_model(tmp_path / "m32", bits=32, seed=3, name="tiny-32")
+    code, out, err = run(capsys, "--model", other, "duplicates")
+    assert code == cli.EXIT_OK, err
+    assert "no photo in the library is encoded with tiny-32 yet" in out
+    assert f"lookalike --model {other} index FOLDER" in out
+    # Encoded with it, the answer is about the photos again.
+    assert run(capsys, "--model", other, "index", album)[0] == cli.EXIT_OK
+    code, out, _ = run(capsys, "--model", other, "duplicates", "--max-distance", "0")
+    assert out.startswith("No near-identical photos (within 0 bits)")
+
+
+def test_import_copies_the_model_not_everything_that_shares_its_folder(capsys, tiny_model_dir,
+                                                                        tmp_path):
+    """A model downloaded into ~/Downloads and imported from there: every file of the folder
+    was copied into the models folder, a video and an installer too."""
+    downloads = tmp_path / "Downloads"
+    shutil.copytree(tiny_model_dir, downloads)
+    (downloads / "README.md").write_text("How this model was trained.\n")
+    (downloads / "holiday.mp4").write_bytes(b"\0" * (3 << 20))
+    (downloads / "setup.iso").write_bytes(b"\1" * (2 << 20))
+    code, out, err = run(capsys, "models", "import", downloads, "--json")
+    assert code == cli.EXIT_OK, err
+    copy = Path(json.loads(out)["imported"])
+    assert sorted(p.name for p in copy.iterdir()) == ["README.md", "model.json", "model.onnx"]
+    code, _, err = run(capsys, "models", "activate", copy)
+    assert code == cli.EXIT_OK, err

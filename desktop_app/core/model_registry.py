@@ -15,10 +15,14 @@ from pathlib import Path
 from .. import paths
 from .encoder import Encoder, load_encoder, open_model_folder
 from .errors import LookalikeError, ModelError
-from .model_card import ModelCard, parse_card, read_card
+from .model_card import CARD_FILE, ModelCard, parse_card, read_card
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+# Files beside a model that an import copies besides its own (a README, evaluation notes):
+# small ones only.
+NOTE_MAX_BYTES = 1 << 20
 
 
 def no_model_error() -> ModelError:
@@ -191,12 +195,9 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     tmp.parent.mkdir(parents=True, exist_ok=True)
     wanted: list[str] = []
     try:
-        # Only what the app loads (and small notes beside it): a trainer's out folder also
-        # holds training/ with checkpoints and cached features, often 100+ MB.
         tmp.mkdir()
-        wanted = [p.name for p in Path(source).iterdir()
-                  if p.is_file() and not p.name.startswith(".")] + [card.onnx_file]
-        for name in dict.fromkeys(wanted):
+        wanted = _model_files(Path(source), card)
+        for name in wanted:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(Path(source) / name, tmp / name)
         open_model_folder(tmp)  # the copy hashes the same as what we checked
@@ -206,7 +207,7 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-            needed = sum(_size(Path(source) / n) for n in dict.fromkeys(wanted))
+            needed = sum(_size(Path(source) / n) for n in wanted)
             raise ModelError(target, "the disk is full, so the model was not imported"
                              + (f" (it needs {needed / 1e6:.1f} MB)" if needed else ""),
                              "Free some disk space and import it again") from exc
@@ -216,6 +217,23 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _model_files(source: Path, card: ModelCard) -> list[str]:
+    """The files an import copies: the card, the graph (and ONNX external data beside it, such
+    as model.onnx.data) and small notes. Only what the app loads: a trainer's out folder also
+    holds training/ (checkpoints, cached features, often 100+ MB), and a model downloaded into
+    a Downloads folder sits among videos and installers, which must not be copied with it."""
+    names = [CARD_FILE, card.onnx_file]
+    for p in sorted(source.iterdir()):
+        if not p.is_file() or p.name.startswith(".") or p.name in names:
+            continue
+        if (p.name.startswith(card.onnx_file) or p.suffix == ".data"
+                or _size(p) <= NOTE_MAX_BYTES):
+            names.append(p.name)
+        else:
+            log.info("%s: not a model file, left out of the import", p)
+    return names
 
 
 def _imported_copy(model_id: str, store: Store | None) -> Path | None:

@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
             else:  # cut short when Lookalike was closed: the codes made so far are kept
                 self.tell(f"Continuing the switch to the model in {pending}, cut short when "
                           "Lookalike was closed.")
+                self.worker.want_model(pending)
                 self._switch_model.emit(pending)
         if not self.settings.first_run_done and not self.settings.watched_folders:
             self.first_run.setVisible(True)
@@ -377,6 +378,8 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"<b>The library cannot be opened.</b> "
                                 f"{html.escape(self._library_problem)}")
             self.banner.setVisible(True)
+            self.search.no_model_message = ("The library cannot be opened, so photos cannot be "
+                                            "searched: see the message at the top of the window.")
         elif card is not None:
             settings = self.settings
             if card.bits != settings.max_distance_bits:  # keep the same strictness
@@ -403,11 +406,17 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"<b>The active model is damaged</b> ({model_dir}). "
                                 f"{self._model_problem} {remedy}")
             self.banner.setVisible(True)
+            self.search.no_model_message = (f"The active model ({model_dir}) is damaged, so "
+                                            f"photos cannot be searched. {remedy}")
         else:
-            headline = ("The active model is missing." if model_folder_missing(model_dir)
-                        else "No model is installed.")
+            missing = model_folder_missing(model_dir)
+            headline = "The active model is missing." if missing else "No model is installed."
             self.banner.setText(f"<b>{headline}</b> {self._model_problem}")
             self.banner.setVisible(True)
+            self.search.no_model_message = (
+                f"The active model ({model_dir}) is missing, so photos cannot be searched. "
+                "Switch to the default model in the Model tab, or import this model again."
+                if missing else "No model is installed, so photos cannot be searched yet.")
 
     @Slot(str)
     def _on_library_problem(self, message: str) -> None:
@@ -542,14 +551,17 @@ class MainWindow(QMainWindow):
     def _on_model_switched(self, model_dir: str, card) -> None:
         self._model_problem = ""
         was_missing = self.card is None
+        # The active model chosen again (to cancel a switch): its codes and groups stand.
+        same = not was_missing and self.card.model_id == card.model_id
         self.settings.model_dir = model_dir
         self.settings.switching_to_model = ""
         self.save_settings()
         self._set_model(card, model_dir)
-        if self.tasks.latest("duplicates"):  # groups were looked for (maybe still running)
+        if self.tasks.latest("duplicates") and not same:  # groups were looked for
             self.search.clear_duplicates("The model changed: press Find duplicates to look "
                                          "again with the new codes.")
-        self.tell(f"Now using the model {card.name} ({card.bits} bits).")
+        if not same:  # else what switch_model said stands ("Keeping the model ...")
+            self.tell(f"Now using the model {card.name} ({card.bits} bits).")
         for folder in self.settings.watched_folders:
             self.watcher.watch(folder, polling=folder in self.settings.polling_folders)
             if was_missing:  # folders chosen while there was no model: index them now
@@ -672,10 +684,23 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def switch_model(self, model_dir: str) -> None:
-        self.tell("Switching model: the library is re-encoded in the background; searches use "
-                  "the current model until it is done.")
+        """Re-encode the library with the model in `model_dir`, then use it. A switch to another
+        model still under way stops (its codes so far are kept): choosing the active model
+        again cancels it."""
+        pending = self.settings.switching_to_model
+        active = (self.card is not None
+                  and os.path.realpath(model_dir) == os.path.realpath(self.model_dir))
+        if active and pending and pending != model_dir:
+            self.tell(f"Keeping the model {self.card.name}: the switch to the model in {pending} "
+                      "is stopped (the codes it made so far are kept for a later switch).")
+        elif active:
+            self.tell(f"{self.card.name} is the active model already.")
+        else:
+            self.tell("Switching model: the library is re-encoded in the background; searches "
+                      "use the current model until it is done.")
         self.settings.switching_to_model = model_dir  # continued at the next start if cut short
         self.save_settings()
+        self.worker.want_model(model_dir)  # a switch to another model under way stops now
         self._switch_model.emit(model_dir)
 
     # -- search ---------------------------------------------------------------------------------

@@ -119,7 +119,8 @@ class ModelPanel(QWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.note = QLabel("Switching re-encodes the library in the background; searches keep "
-                           "using the current model until it is done.")
+                           "using the current model until it is done. Choosing the active model "
+                           "again stops a switch under way (the codes made so far are kept).")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         self.show_card(None, "")

@@ -17,6 +17,7 @@ class SearchSnapshot:
     index: HammingIndex
     paths: Mapping[int, str] = field(default_factory=dict)
     model_name: str = ""
+    model_id: str = ""  # the model whose codes these are ("" for none yet)
 
     @property
     def bits(self) -> int:
@@ -65,6 +66,7 @@ class QueryEncoder:
         import threading
 
         self.model_dir = model_dir
+        self.model_id = ""  # known once the model is loaded
         self._encoder = None
         self._lock = threading.Lock()
 
@@ -85,8 +87,15 @@ class QueryEncoder:
                 if not self.model_dir:
                     raise ModelError(None, "no model is installed, so photos cannot be searched",
                                      "Import a model folder in the Model tab")
-                self._encoder = load_encoder(self.model_dir)
+                try:
+                    self._encoder = load_encoder(self.model_dir)
+                except ModelError as exc:  # deleted or damaged since the library loaded it
+                    raise ModelError(exc.path, "the active model cannot be loaded to encode this "
+                                     f"photo ({exc.reason})", "Photos of the library can still "
+                                     "be searched; for others, switch to another model in the "
+                                     "Model tab, or import this one again") from exc
             encoder = self._encoder
+        self.model_id = encoder.model_id
         spec = encoder.card.input
         image, _, _ = images.decode(data, path, min_size=draft_target(spec))
         return encoder.encode_pixels(preprocess(image, spec)[None])[0]

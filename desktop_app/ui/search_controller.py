@@ -61,6 +61,9 @@ class SearchController(QObject):
         self._ids_by_path: dict[str, int] | None = None  # the snapshot's paths, inverted lazily
         self.query_encoder = QueryEncoder(None)
         self.has_model = False
+        # What a photo dropped or pasted while no model is loaded is answered (the window says
+        # why none is: none installed, the active one missing or damaged...).
+        self.no_model_message = "No model is installed, so photos cannot be searched yet."
         self._query: Query | None = None
         self.said = ""  # the last message about a search: a newer search makes it outdated
         thumbnails.ready.connect(self._on_thumbnail)
@@ -152,7 +155,7 @@ class SearchController(QObject):
                 self.search_photo(photo_id, self.snapshot.paths[photo_id])
                 return
         if not self.has_model:
-            self._tell("No model is installed, so photos cannot be searched yet.")
+            self._tell(self.no_model_message)
             return
         self._asked()
         self._query = Query("file", path, pasted=image)
@@ -212,8 +215,11 @@ class SearchController(QObject):
                     else:
                         code = encoder.encode_file(path)
                     query.code = (encoder, code)  # the slider reuses it: no re-encoding
-                if len(code) != snap.index.codes.shape[1]:
-                    return _STALE  # the model changed; the matching snapshot follows
+                if len(code) != snap.index.codes.shape[1] or (
+                        snap.model_id and encoder.model_id != snap.model_id):
+                    # The model changed (the new codes come a moment before the new model):
+                    # never one model's code among another's, even of the same length.
+                    return _STALE
                 return snap.similar_to_code(code, k, max_distance), True, len(snap)
         self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet, k),
                             lambda e: self._search_failed(query, e), key="search")

@@ -115,6 +115,9 @@ class IndexerWorker(QObject):
         # now instead of running to the end first. Set from the GUI thread.
         self._abandoned: set[str] = set()
         self._failed_ids: frozenset[int] = frozenset()
+        # The model the user chose last (set from the GUI thread by want_model): a switch to
+        # another one, queued or under way, gives way to it.
+        self._wanted_model: str | None = None
         # What the last publish sent (see _read_changes): readable photos' paths, the index...
         self._ok_paths: dict[int, str] = {}
         self._index = None
@@ -160,6 +163,15 @@ class IndexerWorker(QObject):
     def _is_abandoned(self, folder: object) -> bool:
         return os.path.realpath(str(folder)) in self._abandoned
 
+    def want_model(self, model_dir: str) -> None:
+        """The user chose `model_dir` (its switch_model request follows): a switch to another
+        model stops now, keeping the codes it made, instead of re-encoding the whole library
+        first (choosing the active model again is how a switch is cancelled)."""
+        self._wanted_model = model_dir
+
+    def _superseded(self, model_dir: str) -> bool:
+        return self._wanted_model is not None and self._wanted_model != model_dir
+
     # -- slots, run on the worker thread --------------------------------------------------------
     @Slot()
     def open(self) -> None:
@@ -186,6 +198,14 @@ class IndexerWorker(QObject):
             encoder = self._load_encoder(recorded, quiet=True)
             if encoder is not None:
                 self.model_dir = recorded
+            else:
+                # The library's active model cannot be loaded (its folder deleted or damaged).
+                # The settings' model (the default, say) stands in only if it is the same model
+                # (Lookalike reinstalled elsewhere): another one would be shown as the active
+                # model, with nothing said, and would re-encode the whole library.
+                encoder = self._load_encoder(self.model_dir, quiet=True)
+                if encoder is None or encoder.model_id != self._store.active_model_id():
+                    encoder, self.model_dir = None, recorded  # said missing or damaged below
         if encoder is None:
             encoder = self._load_encoder(self.model_dir)
         if encoder is not None:
@@ -498,7 +518,7 @@ class IndexerWorker(QObject):
             return load_encoder(model_dir)
         except ModelError as exc:
             if quiet:
-                log.warning("recorded model not usable, falling back: %s", exc)
+                log.warning("model not usable: %s", exc)
                 return None
             missing = not (Path(model_dir) / "model.json").exists()
             self.model_problem.emit(no_model_message(model_dir) if missing else str(exc))
@@ -510,6 +530,9 @@ class IndexerWorker(QObject):
         self._library = PhotoLibrary(self._store, encoder)
 
     def _switch_model(self, model_dir: str) -> bool:
+        if self._superseded(model_dir):  # another model was chosen since: its switch follows
+            log.info("the switch to %s was replaced by one to %s", model_dir, self._wanted_model)
+            return False
         if self._library is not None:
             try:
                 encoder = load_encoder(model_dir)
@@ -522,7 +545,16 @@ class IndexerWorker(QObject):
             self._failed = True  # model_problem said why
             return False
         if self._library is None:
-            self._make_library(encoder)
+            try:
+                self._make_library(encoder)
+                # Chosen by the user: active even over a library's model that is missing.
+                self._store.set_active_model(encoder.model_id)
+            except LookalikeError as exc:
+                self._library = None
+                if _retryable(exc):
+                    return self._retry_later(exc)
+                self._fail(str(exc))
+                return False
             self.model_dir = model_dir
             self._publish(force=True)  # before model_switched, as below
             self.model_switched.emit(model_dir, encoder.card)
@@ -532,7 +564,8 @@ class IndexerWorker(QObject):
         try:
             report = self._with_progress(
                 f"Re-encoding the library with {encoder.card.name}",
-                lambda p, s: lib.activate_model(encoder, p, s))
+                lambda p, s: lib.activate_model(
+                    encoder, p, lambda: s() or self._superseded(model_dir)))
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
@@ -587,7 +620,8 @@ class IndexerWorker(QObject):
                                             key=lambda p: p.path))
         if changed or removed or self._snapshot is None or self._snapshot.index is not self._index:
             # A copy of the paths: ours change with the next publish, the snapshot must not.
-            self._snapshot = SearchSnapshot(self._index, dict(self._ok_paths))
+            self._snapshot = SearchSnapshot(self._index, dict(self._ok_paths),
+                                            model_id=self._index_model or "")
         self.snapshot_ready.emit(self._snapshot)
         self._last_publish = time.monotonic()
         # Publishing must stay a small share of the work, even for a huge library.
