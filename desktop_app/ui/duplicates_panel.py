@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import printable
 from ..core.records import Match
 from . import file_actions
 from .models import thumbnail_or_placeholder
@@ -29,7 +31,8 @@ PathRole = Qt.ItemDataRole.UserRole + 1
 class _TrashReply(QObject):
     """Lives on the GUI thread; the trash thread emits on it (queued across threads)."""
 
-    done = Signal(list, list, list)  # Trashed items, (path, message) already gone, problems
+    # Trashed items, (path, message) already gone, (path, message) left alone, problems
+    done = Signal(list, list, list, list)
 
 
 class DuplicatesPanel(QWidget):
@@ -45,6 +48,9 @@ class DuplicatesPanel(QWidget):
         self._placeholders: dict = {}  # shared by the rows: one pixmap, not one per row
         self._undo: list[file_actions.Trashed] = []
         self._trashing: threading.Thread | None = None
+        # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
+        # a ticked file that differs now may hold another picture, and is not trashed.
+        self.indexed_stamp: Callable[[str], tuple | None] = lambda path: None
         self._reply = _TrashReply(self)
         self._reply.done.connect(self._on_trashed)
         layout = QVBoxLayout(self)
@@ -103,11 +109,12 @@ class DuplicatesPanel(QWidget):
             top = QTreeWidgetItem([group_title(n, len(group)), "", ""])
             tops.append(top)
             for i, match in enumerate(group):
-                item = _PhotoItem([os.path.basename(match.path), str(match.distance),
-                                   os.path.dirname(match.path)],
+                shown = printable(match.path)  # a name not UTF-8: its odd bytes as \xNN
+                item = _PhotoItem(match.path, [os.path.basename(shown), str(match.distance),
+                                               os.path.dirname(shown)],
                                   self._thumbnails, self._placeholders)
                 item.setData(0, PathRole, match.path)
-                item.setToolTip(0, match.path)
+                item.setToolTip(0, shown)
                 # Keep the first of each group (the biggest file), offer the others that are
                 # near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
@@ -140,10 +147,12 @@ class DuplicatesPanel(QWidget):
         for old, new in moves.items():
             items = self._items.pop(old, [])
             for item in items:
+                item.path = new
                 item.setData(0, PathRole, new)
-                item.setToolTip(0, new)
-                item.setText(0, os.path.basename(new))
-                item.setText(2, os.path.dirname(new))
+                shown = printable(new)
+                item.setToolTip(0, shown)
+                item.setText(0, os.path.basename(shown))
+                item.setText(2, os.path.dirname(shown))
             if items:
                 self._items.setdefault(new, []).extend(items)
 
@@ -171,14 +180,14 @@ class DuplicatesPanel(QWidget):
             top.setExpanded(was_expanded)
         tree.verticalScrollBar().setValue(scroll)
 
-    def _forget(self, item: QTreeWidgetItem) -> None:
-        path = item.data(0, PathRole)
+    def _forget(self, item: _PhotoItem) -> None:
+        path = item.path
         others = [it for it in self._items.pop(path, []) if it is not item]
         if others:  # the same photo in another group
             self._items[path] = others
 
     def groups_shown(self) -> list[list[str]]:
-        return [[top.child(j).data(0, PathRole) for j in range(top.childCount())]
+        return [[top.child(j).path for j in range(top.childCount())]
                 for top in (self.tree.topLevelItem(i)
                             for i in range(self.tree.topLevelItemCount()))]
 
@@ -192,19 +201,32 @@ class DuplicatesPanel(QWidget):
         paths = self.checked_paths()
         if not paths or self._trashing is not None:
             return
+        stamps = {path: self.indexed_stamp(path) for path in paths}
+        kept: dict[str, list[str]] = {}  # a ticked photo -> the photos of its group that stay
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            items = [top.child(j) for j in range(top.childCount())]
+            stay = [it.path for it in items if it.checkState(0) != Qt.CheckState.Checked]
+            for it in items:
+                if it.checkState(0) == Qt.CheckState.Checked:
+                    kept.setdefault(it.path, []).extend(stay)
         self.trash_button.setEnabled(False)
         self.status.setText(f"Moving {len(paths)} photo(s) to the {file_actions.trash_name()}…")
 
         def work() -> None:
-            done, gone, problems = [], [], []
+            done, gone, left, problems = [], [], [], []
             for path in paths:
+                reason = file_actions.reason_to_keep(path, stamps[path], kept.get(path, ()))
+                if reason:
+                    left.append((path, reason))
+                    continue
                 try:
                     done.append(file_actions.move_to_trash(path))
                 except file_actions.AlreadyGone as exc:
                     gone.append((path, str(exc)))
                 except OSError as exc:
                     problems.append(str(exc))
-            self._reply.done.emit(done, gone, problems)
+            self._reply.done.emit(done, gone, left, problems)
 
         # Not a daemon: quitting waits for the photo being moved, never leaves one half-moved.
         self._trashing = threading.Thread(target=work, name="trash")
@@ -215,13 +237,14 @@ class DuplicatesPanel(QWidget):
         if self._trashing is not None:
             self._trashing.join(seconds)
 
-    def _on_trashed(self, done: list, gone: list, problems: list) -> None:
+    def _on_trashed(self, done: list, gone: list, left: list, problems: list) -> None:
         self._trashing = None
         self.trash_button.setEnabled(True)
         self._undo.extend(done)
         moved = [item.original for item in done]
-        # Files deleted or moved by another program since the groups were made leave them too.
-        self._remove_photos(moved + [path for path, _ in gone])
+        # Files deleted or moved by another program since the groups were made leave them too,
+        # and so do those not known to be copies any more (changed, or a kept photo's link).
+        self._remove_photos(moved + [path for path, _ in gone + left])
         text = f"Moved {len(moved)} photo(s) to the {file_actions.trash_name()}."
         if moved and not file_actions.undo_supported():
             text += " " + file_actions.UNDO_UNSUPPORTED.format(bin=file_actions.trash_name())
@@ -229,6 +252,10 @@ class DuplicatesPanel(QWidget):
             text += (" " + "; ".join(message for _, message in gone)
                      + (", so it left its group." if len(gone) == 1
                         else ", so they left their groups."))
+        if left:
+            text += (" Left where " + ("it is" if len(left) == 1 else "they are")
+                     + " and out of the groups: " + "; ".join(reason for _, reason in left)
+                     + ".")
         if problems:
             text += " Problems: " + " ".join(problems)
         self.status.setText(text)
@@ -262,16 +289,18 @@ class _PhotoItem(QTreeWidgetItem):
     """A photo row whose thumbnail is asked for only when the view needs it (a row in view),
     as the library grid does: thousands of groups start no more jobs than a screenful."""
 
-    def __init__(self, texts: list[str], thumbnails: ThumbnailCache | None,
+    def __init__(self, path: str, texts: list[str], thumbnails: ThumbnailCache | None,
                  placeholders: dict) -> None:
         super().__init__(texts)
+        # The path as Python holds it: PathRole's Qt string loses the bytes of a name that is
+        # not UTF-8 (that path then named another file, or none).
+        self.path = path
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
     def data(self, column: int, role: int):
         if (column == 0 and role == Qt.ItemDataRole.DecorationRole
                 and self._thumbnails is not None):
-            return thumbnail_or_placeholder(self._thumbnails, super().data(0, PathRole),
-                                            self._placeholders)
+            return thumbnail_or_placeholder(self._thumbnails, self.path, self._placeholders)
         return super().data(column, role)
 
 

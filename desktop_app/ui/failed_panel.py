@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .models import FailedPhotosModel, PathRole
+from .models import FailedPhotosModel, PathRole, RecordRole
 from .photo_grid import photo_actions
 
 
@@ -56,6 +56,7 @@ class FailedPanel(QWidget):
         self.retry_button.setEnabled(n > 0)
 
     def _open(self, index) -> None:
-        path = index.data(PathRole)
+        record = index.data(RecordRole)  # not PathRole: a Qt string loses non-UTF-8 bytes
+        path = record.path if record is not None else index.data(PathRole)
         if path:
             dict(photo_actions(path, lambda: None, self.message.emit))["Open with default viewer"]()

@@ -6,37 +6,134 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import shlex
+import shutil
 import sys
 import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QUrl
+from PySide6.QtCore import QByteArray, QCoreApplication, QMimeData, QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+from ..core.errors import printable
+from ..core.scan import change_time
 
 log = logging.getLogger(__name__)
 
 
+def is_utf8(path: str) -> bool:
+    """False for a name whose bytes are not UTF-8 (surrogate escapes in Python): Qt strings
+    cannot hold it, and drop those bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def file_url(path: str) -> QUrl:
+    """The file's URL, exact whatever bytes its name holds (QUrl.fromLocalFile goes through a
+    Qt string, which loses the bytes of a name that is not UTF-8: another file's URL)."""
+    if is_utf8(path) or sys.platform == "win32":
+        return QUrl.fromLocalFile(path)
+    return QUrl.fromEncoded(QByteArray(b"file://" + urllib.parse.quote(os.fsencode(path))
+                                       .encode("ascii")))
+
+
 def open_with_default_viewer(path: str) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+    return QDesktopServices.openUrl(file_url(path))
 
 
-def reveal_in_file_manager(path: str) -> bool:
-    """Show the file selected in the platform's file manager (its folder, at least)."""
+def no_viewer_reason() -> str:
+    """Why a photo could not be opened with the default program, with what to do."""
+    if sys.platform not in ("darwin", "win32") and not shutil.which("xdg-open"):
+        return ("nothing here opens files with their default program (xdg-open, from the "
+                "xdg-utils package, is not installed). Open it from your file manager, or "
+                "install xdg-utils")
+    return "no program is set up to open this kind of file"
+
+
+def reveal_in_file_manager(path: str, failed: Callable[[], None]) -> bool:
+    """Show the file selected in the platform's file manager (its folder, at least). False if
+    nothing could be started; on Linux and BSD the file manager is asked over D-Bus and answers
+    later: if it does not show the file (no desktop session, no file manager that offers it)
+    the folder is opened instead, and `failed()` is called if that does not work either."""
     if sys.platform == "darwin":
         return QProcess.startDetached("open", ["-R", path])[0]
     if sys.platform == "win32":
         return QProcess.startDetached("explorer", ["/select,", os.path.normpath(path)])[0]
-    uri = QUrl.fromLocalFile(path).toString()
-    ok = QProcess.startDetached("dbus-send", [
-        "--session", "--dest=org.freedesktop.FileManager1", "--type=method_call",
+    folder = file_url(os.path.dirname(path))
+    # --print-reply: dbus-send waits for the answer and fails when nobody shows the file.
+    # Without it, it always succeeded, and with no file manager on the bus nothing happened.
+    process = QProcess(QCoreApplication.instance())
+    done = []
+    uri = file_url(path).toString(QUrl.ComponentFormattingOption.FullyEncoded)
+    uri = uri.replace(",", "%2C")  # dbus-send splits an array at commas: two URIs, else
+
+    def finished(*_args) -> None:
+        if done:  # FailedToStart then no finished, or finished alone: once either way
+            return
+        done.append(True)
+        answered = (process.error() != QProcess.ProcessError.FailedToStart
+                    and process.exitStatus() == QProcess.ExitStatus.NormalExit
+                    and process.exitCode() == 0)
+        if not answered:
+            log.info("the file manager did not show %s (%s); opening its folder",
+                     path, bytes(process.readAllStandardError()).decode(errors="replace").strip()
+                     or process.errorString())
+            if not QDesktopServices.openUrl(folder):
+                failed()
+        process.deleteLater()
+
+    process.finished.connect(finished)
+    process.errorOccurred.connect(
+        lambda error: error == QProcess.ProcessError.FailedToStart and finished())
+    process.start("dbus-send", [
+        "--session", "--print-reply", "--reply-timeout=20000",
+        "--dest=org.freedesktop.FileManager1", "--type=method_call",
         "/org/freedesktop/FileManager1", "org.freedesktop.FileManager1.ShowItems",
-        f"array:string:{uri}", "string:"])[0]
-    return ok or QDesktopServices.openUrl(QUrl.fromLocalFile(os.path.dirname(path)))
+        f"array:string:{uri}", "string:"])
+    return True
 
 
-def copy_path(path: str) -> None:
-    QGuiApplication.clipboard().setText(path)
+def copy_path(path: str) -> str:
+    """Put the path on the clipboard; returns the text put there. A name that is not UTF-8
+    cannot be clipboard text as it is, and one with a line break would run as two commands
+    pasted in a terminal: such a path is copied quoted for a shell ($'...\\xe9...'), and as the
+    file's exact URL for programs that take files (a file manager)."""
+    if is_utf8(path) and not _has_control(path):
+        QGuiApplication.clipboard().setText(path)
+        return path
+    text = shell_quoted(path)
+    data = QMimeData()
+    data.setText(text)
+    data.setUrls([file_url(path)])
+    QGuiApplication.clipboard().setMimeData(data)
+    return text
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def shell_quoted(path: str) -> str:
+    """`path` as one POSIX shell word: as it is if nothing in it needs quoting, else $'...'
+    (bash, zsh, ksh) with \\xNN for control characters and bytes that are not UTF-8."""
+    if is_utf8(path) and not _has_control(path):
+        return shlex.quote(path)
+    out = []
+    for char in path:
+        if "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8 (surrogate escape)
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif char in "\\'":
+            out.append("\\" + char)
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "$'" + "".join(out) + "'"
 
 
 # -- trash -------------------------------------------------------------------------------------
@@ -70,16 +167,17 @@ def move_to_trash(path: str) -> Trashed:
     from send2trash import send2trash
     from send2trash.exceptions import TrashPermissionError
 
+    shown = printable(path)  # a name that is not UTF-8 with its odd bytes as \xNN
     try:
         send2trash(path)
     except TrashPermissionError as exc:
-        raise OSError(f"{path}: this disk has no trash Lookalike may use ({exc}); the file "
+        raise OSError(f"{shown}: this disk has no trash Lookalike may use ({exc}); the file "
                       "was left where it is. Delete it yourself if you are sure") from exc
     except OSError as exc:
         if not os.path.lexists(path):  # not "left where it is": there is nothing left
-            raise AlreadyGone(f"{path}: already gone (deleted or moved outside "
+            raise AlreadyGone(f"{shown}: already gone (deleted or moved outside "
                               "Lookalike)") from exc
-        raise OSError(f"{path}: could not be moved to the {trash_name()} "
+        raise OSError(f"{shown}: could not be moved to the {trash_name()} "
                       f"({exc.strerror or exc}); the file was left where it is") from exc
     if not undo_supported():
         return Trashed(path, None, None)
@@ -87,16 +185,44 @@ def move_to_trash(path: str) -> Trashed:
     return Trashed(path, *(found or (None, None)))
 
 
+def reason_to_keep(path: str, indexed: tuple | None, kept: Iterable[str] = ()) -> str | None:
+    """Why a photo ticked as a copy must not go to the trash, or None. `indexed`: the (size,
+    mtime, change time) it was indexed with, whose code put it in its group; `kept`: the photos
+    of its group that stay. A file that changed since may hold another picture now; one that
+    is a kept photo by another name (a link to it, or it a link to this one) would take that
+    photo with it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None  # gone, or not readable: moving it to the trash says what is wrong
+    if indexed is not None:
+        size, mtime, ctime_ns = indexed
+        now = change_time(st)
+        if (st.st_size, st.st_mtime) != (size, mtime) or (
+                None not in (ctime_ns, now) and now != ctime_ns):
+            return (f"{printable(path)} changed since it was indexed (it may hold another "
+                    "picture now); find duplicates again once it is indexed")
+    for other in kept:
+        try:
+            same = os.path.samestat(st, os.stat(other))
+        except OSError:
+            continue
+        if same:
+            return (f"{printable(path)} is the same file as {printable(other)}, which is kept "
+                    "(one is a link to the other)")
+    return None
+
+
 def restore_from_trash(item: Trashed) -> None:
     """Put a trashed file back. Raises OSError saying why not."""
     if not undo_supported():
         raise OSError(UNDO_UNSUPPORTED.format(bin=trash_name()))
     if not item.trashed_file or not os.path.exists(item.trashed_file):
-        raise OSError(f"{item.original}: the file is no longer in the trash (emptied or "
+        raise OSError(f"{printable(item.original)}: the file is no longer in the trash (emptied or "
                       "restored already), so it cannot be put back")
     if os.path.exists(item.original):
-        raise OSError(f"{item.original}: another file now has this name; restore it from "
-                      "the trash by hand")
+        raise OSError(f"{printable(item.original)}: another file now has this name; restore "
+                      "it from the trash by hand")
     os.makedirs(os.path.dirname(item.original), exist_ok=True)
     os.replace(item.trashed_file, item.original)
     if item.info_file:
@@ -107,9 +233,9 @@ def restore_from_trash(item: Trashed) -> None:
 
 
 def _trash_dirs(path: str) -> list[tuple[Path, Path]]:
-    """(trash folder, the folder its relative Path= entries start from)."""
-    home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "Trash"
-    dirs = [(home, Path("/"))]
+    """(trash folder, the folder its relative Path= entries start from: the one it is in)."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    dirs = [(data_home / "Trash", data_home)]
     # Files on other disks go to $topdir/.Trash/$uid or $topdir/.Trash-$uid.
     mount = Path(path).resolve().parent
     while not os.path.ismount(mount) and mount != mount.parent:
@@ -138,7 +264,8 @@ def _find_in_freedesktop_trash(path: str) -> tuple[str, str] | None:
                 continue
             for line in text.splitlines():
                 if line.startswith("Path="):
-                    recorded = urllib.parse.unquote(line[5:])
+                    # The name's bytes, escaped as in URLs: not always UTF-8.
+                    recorded = os.fsdecode(urllib.parse.unquote_to_bytes(line[5:]))
                     if not os.path.isabs(recorded):
                         recorded = str(topdir / recorded)
                     if recorded == wanted:

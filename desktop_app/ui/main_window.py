@@ -175,7 +175,9 @@ class MainWindow(QMainWindow):
         self.folders_panel.remove_requested.connect(self.remove_folder)
         self.folders_panel.pause_toggled.connect(self.toggle_pause)
         self.duplicates_panel.trashed.connect(self._remove_paths)
-        self.duplicates_panel.restored.connect(self._index_paths)
+        # Put back into a folder still watched (one removed meanwhile is not the library's).
+        self.duplicates_panel.restored.connect(self._on_paths_changed)
+        self.duplicates_panel.indexed_stamp = self.photos_model.stamp_of_path
         self.failed_panel.retry_requested.connect(self._retry_failed)
         self.failed_panel.message.connect(self.tell)
         self.model_panel.import_requested.connect(self._import_model)

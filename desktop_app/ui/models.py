@@ -196,6 +196,12 @@ class PhotoListModel(_ThumbnailRows):
         row = self._row_of_id.get(photo_id)
         return None if row is None else self._photos[row]
 
+    def stamp_of_path(self, path: str) -> tuple | None:
+        """The (size, mtime, change time) the photo at `path` was indexed with (see
+        Photo.stamp), or None if the grid has no photo there."""
+        row = self._row_of_path.get(path)
+        return None if row is None else self._photos[row].stamp
+
     def ids(self) -> list[int]:
         return [p.id for p in self._photos]
 
@@ -289,6 +295,8 @@ class FailedPhotosModel(QAbstractTableModel):
             return photo.path if index.column() == 0 else (photo.error or "unknown reason")
         if role == PathRole:
             return photo.path
+        if role == RecordRole:
+            return photo
         if role == ErrorRole:
             return photo.error
         if role == PhotoIdRole:

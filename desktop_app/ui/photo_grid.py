@@ -9,8 +9,9 @@ from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
+from ..core.errors import printable
 from . import file_actions
-from .models import PathRole, PhotoIdRole
+from .models import PathRole, PhotoIdRole, RecordRole
 
 
 class PhotoGrid(QListView):
@@ -57,8 +58,8 @@ class PhotoGrid(QListView):
             if index.data(PhotoIdRole) == photo_id:
                 self.search_requested.emit(index)
                 return
-        self.message.emit(f"{path} is no longer shown here (it left the library or the results "
-                          "while the menu was open). Pick another photo.")
+        self.message.emit(f"{printable(path)} is no longer shown here (it left the library or "
+                          "the results while the menu was open). Pick another photo.")
 
     def current_path(self) -> str | None:
         index = self.currentIndex()
@@ -68,39 +69,53 @@ class PhotoGrid(QListView):
         index = self.indexAt(pos)
         if not index.isValid():
             return
-        path, photo_id, row = index.data(PathRole), index.data(PhotoIdRole), index.row()
         menu = QMenu(self)
-        for text, handler in photo_actions(path,
-                                           lambda: self._search_photo_at(row, photo_id, path),
-                                           self.message.emit):
+        for text, handler in self.actions_for(index):
             action = QAction(text, menu)
             action.triggered.connect(handler)
             menu.addAction(action)
         menu.exec(self.viewport().mapToGlobal(pos))
 
+    def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
+        """The photo menu's (label, handler) for the photo at `index`."""
+        # The record's path: a Qt string (PathRole) loses the bytes of a name that is not
+        # UTF-8, and then named another file, or none.
+        record = index.data(RecordRole)
+        path = record.path if record is not None else index.data(PathRole)
+        photo_id, row = index.data(PhotoIdRole), index.row()
+        return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
+                             self.message.emit)
+
 
 def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
     """(label, handler) for the things one can do with a photo; `tell` reports a problem."""
+    shown = printable(path)  # a name that is not UTF-8 with its odd bytes as \xNN
 
     def missing() -> bool:
         # A photo kept in the library while its drive is unplugged (or deleted just now).
         if os.path.exists(path):
             return False
-        tell(f"{path}: the file is not there (deleted, moved, or on a drive that is not "
+        tell(f"{shown}: the file is not there (deleted, moved, or on a drive that is not "
              "connected). Connect the drive, or pick another photo.")
         return True
 
     def opened() -> None:
         if not missing() and not file_actions.open_with_default_viewer(path):
-            tell(f"{path}: no program is set up to open this kind of file.")
+            tell(f"{shown}: {file_actions.no_viewer_reason()}.")
 
     def revealed() -> None:
-        if not missing() and not file_actions.reveal_in_file_manager(path):
-            tell(f"{path}: could not open the file manager.")
+        def failed() -> None:
+            tell(f"{shown}: no file manager could be opened (is a desktop session running?). "
+                 f"The photo is in {printable(os.path.dirname(path))}.")
+
+        if not missing() and not file_actions.reveal_in_file_manager(path, failed):
+            failed()
 
     def copied() -> None:
-        file_actions.copy_path(path)
-        tell(f"Copied {path}")
+        text = file_actions.copy_path(path)
+        tell(f"Copied {text}" if text == path else
+             f"Copied {text} (quoted for a terminal: the name is not plain UTF-8 text; pasted "
+             "in a file manager it is the file itself)")
 
     return [("Find similar photos", search), ("Open with default viewer", opened),
             ("Show in file manager", revealed), ("Copy path", copied)]

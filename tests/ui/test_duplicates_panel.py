@@ -116,3 +116,37 @@ def test_photos_far_from_the_one_kept_are_shown_but_not_ticked(qtbot, tmp_path):
     assert "more than 12 bits from the one kept are not ticked" in panel.status.text()
     panel.set_groups([group[:3]], max_distance=12)
     assert "not ticked" not in panel.status.text()
+
+
+def test_photos_whose_names_are_not_utf8_are_trashed_put_back_and_leave_their_groups(
+        qtbot, tmp_path, monkeypatch):
+    """A Latin-1 name (an old archive, a FAT drive). Undo said "the file is no longer in the
+    trash (emptied or restored already)" while it was there: the trash entry's Path= was read
+    as UTF-8. And a group's rows kept their paths as Qt strings, which drop such bytes: a copy
+    left alone in its group (the kept photo deleted by another program) stayed ticked, unseen,
+    and went to the trash with the next move."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    keep, copy = photo_copies(folder, "cat", 2)
+    latin1 = os.fsdecode(os.fsencode(folder) + b"/caf\xe9.jpg")
+    os.rename(copy, latin1)
+    other_keep, other_copy = photo_copies(folder, "dog", 2)
+    other_latin1 = os.fsdecode(os.fsencode(folder) + b"/chien-\xe9t\xe9.jpg")
+    os.rename(other_copy, other_latin1)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group([keep, latin1], 0), as_group([other_keep, other_latin1], 10)])
+    assert sorted(panel.checked_paths()) == sorted([latin1, other_latin1])
+    os.remove(other_keep)  # by another program: the copy is the only one left
+    panel.drop_gone([other_keep])
+    assert panel.groups_shown() == [[keep, latin1]]
+    assert panel.checked_paths() == [latin1]
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    assert trashed.args == [[latin1]]
+    assert os.path.exists(other_latin1) and not os.path.exists(latin1)
+    with qtbot.waitSignal(panel.restored, timeout=20000) as restored:
+        panel.undo_button.click()
+    assert restored.args == [[latin1]]
+    assert os.path.exists(latin1)
+    assert panel.status.text() == "Put back 1 photo(s)."

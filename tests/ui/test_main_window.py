@@ -8,7 +8,7 @@ import shutil
 import pytest
 from photos import make_photo, pad_to_same_size, rewrite_keeping_size_and_time
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 from ui_helpers import use_own_trash, wait_idle, wait_rows
 
@@ -220,6 +220,88 @@ def test_the_duplicate_groups_follow_a_photo_renamed_then_rewritten(qtbot, make_
     assert panel.checked_paths() == []
 
 
+def trash_and_wait(qtbot, panel) -> str:
+    """Press *Move checked to the trash* and wait for the status line that ends the move."""
+    panel.trash_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Moved "), timeout=20000)
+    return panel.status.text()
+
+
+def test_a_ticked_copy_that_changed_since_it_was_indexed_is_left_where_it_is(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """The ticked path was trashed whatever it held by then: with indexing paused (or before
+    the library saw the change) another picture written over the copy went to the trash as a
+    "duplicate"."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
+    wait_idle(qtbot, window)
+    small = library_photos / "chelsea-small.jpg"
+    assert panel.checked_paths() == [str(small)]
+    window.toggle_pause()  # the change is not indexed: the group still offers the path
+    other = make_photo(tmp_path / "other.jpg", "rocket", size=(320, 427))
+    shutil.copy2(other, library_photos / "incoming.tmp")
+    (library_photos / "incoming.tmp").replace(small)  # as editors save
+    text = trash_and_wait(qtbot, panel)
+    assert small.read_bytes() == other.read_bytes()  # the other picture is still there
+    assert not (tmp_path / "xdg" / "Trash" / "files").exists()
+    assert text.startswith("Moved 0 photo(s)")
+    assert f"{small} changed since it was indexed" in text
+    assert panel.groups_shown() == []  # no longer known to be a copy
+
+
+def test_a_ticked_photo_that_is_the_kept_one_by_another_name_is_left_where_it_is(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """A link and the file it points to are two photos of one group, at distance 0. The link
+    was kept (first indexed: same size) and the file itself ticked and trashed: the kept photo
+    was then a broken link, and the picture only in the trash."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "photos"
+    original = make_photo(folder / "z-original.jpg", "chelsea", size=(300, 200))
+    make_photo(folder / "coffee.jpg", "coffee", size=(300, 200))
+    link = folder / "a-link.jpg"
+    link.symlink_to(original.name)
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, 3)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 3, timeout=20000)
+    panel = window.duplicates_panel
+    panel.distance_spin.setValue(0)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
+        panel.find_button.click()
+    assert panel.groups_shown() == [[str(link), str(original)]]
+    assert panel.checked_paths() == [str(original)]
+    text = trash_and_wait(qtbot, panel)
+    assert original.exists() and link.exists()
+    assert text.startswith("Moved 0 photo(s)")
+    assert f"{original} is the same file as {link}, which is kept" in text
+
+
+def test_undo_into_a_folder_removed_from_the_library_does_not_ask_to_add_it(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """The photo put back was sent to the indexer, which answered in the status bar that it
+    "is not inside a library folder. Add its folder to the library first."."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_button.click()
+    wait_rows(qtbot, window, 5)
+    window.remove_folder(str(library_photos))
+    wait_rows(qtbot, window, 0)
+    wait_idle(qtbot, window)
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    with qtbot.waitSignal(panel.restored, timeout=5000):
+        panel.undo_button.click()
+    assert (library_photos / "chelsea-small.jpg").exists()
+    qtbot.wait(2000)  # what the indexer would answer, and the watcher (not watching it) see
+    wait_idle(qtbot, window)
+    assert not [text for text in said if "not inside a library folder" in text]
+    assert window.photos_model.rowCount() == 0
+    assert panel.status.text() == "Put back 1 photo(s)."
+
+
 def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make_window,
                                                                      library_photos):
     (library_photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
@@ -399,6 +481,39 @@ def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make
     window.thumbnails.pixmap(renamed)  # asked for, as a repaint would
     qtbot.waitUntil(lambda: window.thumbnails.pixmap(renamed) is not None, timeout=20000)
     assert not window.thumbnails.is_broken(renamed)
+
+
+def test_the_photo_menu_acts_on_a_photo_whose_name_is_not_utf8(qtbot, make_window,
+                                                               library_photos, monkeypatch):
+    """The menu took the path from the grid as a Qt string, which drops the bytes that are not
+    UTF-8: "caf\\xe9.jpg" became "caf.jpg", the menu said the photo was not there (or opened
+    and copied another file's name)."""
+    from PySide6.QtGui import QGuiApplication
+
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    latin1 = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9.jpg")
+    shutil.copy(library_photos / "coffee.jpg", latin1)
+    wait_rows(qtbot, window, 7)
+    told = []
+    window.grid.message.connect(told.append)
+    actions = dict(window.grid.actions_for(window.photos_model.index(row_of_path(window,
+                                                                                 latin1))))
+    actions["Copy path"]()
+    clipboard = QGuiApplication.clipboard()
+    # As a shell word with the byte as \\xe9 (bash, zsh), and as the file's exact URL.
+    assert clipboard.text() == f"$'{library_photos}/caf\\xe9.jpg'"
+    assert [bytes(u.toEncoded()) for u in clipboard.mimeData().urls()] == [
+        b"file://" + os.fsencode(library_photos) + b"/caf%E9.jpg"]
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        lambda url: opened.append(bytes(url.toEncoded())) or True)
+    actions["Open with default viewer"]()
+    assert opened == [b"file://" + os.fsencode(library_photos) + b"/caf%E9.jpg"]
+    assert len(told) == 1 and "not there" not in told[0]
+    assert told[0].startswith(f"Copied $'{library_photos}/caf\\xe9.jpg' (quoted for a terminal")
 
 
 def test_a_notice_is_not_replaced_at_once_by_a_routine_summary(qtbot, make_window):

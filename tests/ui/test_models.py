@@ -323,6 +323,18 @@ def test_photo_actions_copy_the_path(qtbot):
     assert told == ["Copied /photos/a b.jpg"]
 
 
+def test_a_path_with_a_line_break_is_copied_quoted(qtbot):
+    """Copied as it was, pasted in a terminal it ran as two commands."""
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop_app.ui.photo_grid import photo_actions
+
+    told = []
+    dict(photo_actions("/photos/it's\nme.jpg", lambda: None, told.append))["Copy path"]()
+    assert QGuiApplication.clipboard().text() == "$'/photos/it\\'s\\x0ame.jpg'"
+    assert told[0].startswith("Copied $'/photos/it\\'s\\x0ame.jpg' (quoted for a terminal")
+
+
 def test_opening_a_photo_that_is_not_there_says_so(qtbot):
     from desktop_app.ui.photo_grid import photo_actions
 
@@ -355,6 +367,70 @@ def test_trashing_reads_only_the_trash_entries_named_like_the_file(tmp_path, mon
     assert first.trashed_file != second.trashed_file
     file_actions.restore_from_trash(second)
     assert photos[0].exists()
+
+
+def test_a_photo_trashed_from_inside_the_data_folder_can_be_put_back(tmp_path, monkeypatch):
+    """The home trash records such a photo's path relative to XDG_DATA_HOME (Steam keeps its
+    screenshots in ~/.local/share/Steam): it was read as relative to /, and Undo said the file
+    was no longer in the trash."""
+    data_home = tmp_path / "xdg"
+    use_own_trash(monkeypatch, data_home)
+    photo = make_photo(data_home / "Steam" / "screenshots" / "shot.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    assert "Path=Steam/screenshots/shot.jpg" in (data_home / "Trash" / "info" /
+                                                 "shot.jpg.trashinfo").read_text()
+    assert item.trashed_file == str(data_home / "Trash" / "files" / "shot.jpg")
+    file_actions.restore_from_trash(item)
+    assert photo.exists()
+
+
+def test_show_in_file_manager_without_a_desktop_session_says_so(qtbot, tmp_path, monkeypatch):
+    """dbus-send was started without waiting for an answer: with no session bus (or no file
+    manager on it) it failed where nobody saw, and the menu did nothing at all."""
+    from desktop_app.ui.photo_grid import photo_actions
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={tmp_path}/no-bus")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    told = []
+    actions = dict(photo_actions(str(photo), lambda: None, told.append))
+    actions["Show in file manager"]()
+    qtbot.waitUntil(lambda: bool(told), timeout=20000)
+    assert told == [(f"{photo}: no file manager could be opened (is a desktop session "
+                     f"running?). The photo is in {photo.parent}.")]
+
+
+def test_show_in_file_manager_asks_for_a_name_with_a_comma_as_one_file(qtbot, tmp_path,
+                                                                        monkeypatch):
+    """dbus-send splits an array argument at commas: "a,b.jpg" was asked for as two files."""
+    from desktop_app.ui.photo_grid import photo_actions
+
+    bin_dir, asked = tmp_path / "bin", tmp_path / "asked"
+    bin_dir.mkdir()
+    fake = bin_dir / "dbus-send"  # a file manager that answers
+    fake.write_text(f'#!/bin/sh\nfor a in "$@"; do echo "$a"; done > {asked}\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    photo = make_photo(tmp_path / "photos" / "a,b.jpg", "rocket", size=(60, 40))
+    told = []
+    dict(photo_actions(str(photo), lambda: None, told.append))["Show in file manager"]()
+    qtbot.waitUntil(asked.exists, timeout=20000)
+    qtbot.wait(200)
+    args = asked.read_text().splitlines()
+    assert f"array:string:file://{photo.parent}/a%2Cb.jpg" in args
+    assert "--print-reply" in args
+    assert told == []  # it answered: nothing to say
+
+
+def test_open_without_xdg_open_names_what_is_missing(qtbot, tmp_path, monkeypatch):
+    from desktop_app.ui.photo_grid import photo_actions
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    told = []
+    dict(photo_actions(str(photo), lambda: None, told.append))["Open with default viewer"]()
+    assert len(told) == 1 and told[0].startswith(f"{photo}: nothing here opens files")
+    assert "xdg-utils" in told[0]
 
 
 def test_many_duplicate_groups_are_added_in_one_go(qtbot):
