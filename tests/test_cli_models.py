@@ -295,3 +295,35 @@ def test_import_copies_the_model_not_everything_that_shares_its_folder(capsys, t
     assert sorted(p.name for p in copy.iterdir()) == ["README.md", "model.json", "model.onnx"]
     code, _, err = run(capsys, "models", "activate", copy)
     assert code == cli.EXIT_OK, err
+
+
+@pytest.mark.parametrize("location", ["weights.bin", "weights/encoder.bin"])
+def test_import_copies_the_external_data_the_graph_names_whatever_its_name(
+        capsys, tiny_model_dir, tmp_path, monkeypatch, location):
+    """A graph keeping its weights in a file not named like a model file (ONNX external data
+    in weights.bin, or in a folder beside it: each tensor names its file): the import left it
+    out as a big note, and the copy could not be loaded at all."""
+    import onnx
+
+    from desktop_app.core import model_registry
+    from desktop_app.core.model_card import file_sha256
+
+    monkeypatch.setattr(model_registry, "NOTE_MAX_BYTES", 1000)  # the weights are "big"
+    source = tmp_path / "Downloads"
+    shutil.copytree(tiny_model_dir, source)
+    graph = onnx.load(str(source / "model.onnx"))
+    (source / location).parent.mkdir(parents=True, exist_ok=True)
+    onnx.save_model(graph, str(source / "model.onnx"), save_as_external_data=True,
+                    all_tensors_to_one_file=True, location=location, size_threshold=0)
+    assert (source / location).stat().st_size > 1000
+    card = json.loads((source / "model.json").read_text())
+    card["onnx_sha256"] = file_sha256(source / "model.onnx")
+    (source / "model.json").write_text(json.dumps(card))
+    (source / "holiday.mp4").write_bytes(b"\0" * 2000)  # still left out
+    code, out, err = run(capsys, "models", "import", source, "--json")
+    assert code == cli.EXIT_OK, err
+    copy = Path(json.loads(out)["imported"])
+    assert (copy / location).read_bytes() == (source / location).read_bytes()
+    assert not (copy / "holiday.mp4").exists()
+    code, _, err = run(capsys, "models", "activate", copy)
+    assert code == cli.EXIT_OK, err

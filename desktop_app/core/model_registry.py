@@ -7,6 +7,7 @@ import errno
 import itertools
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -220,11 +221,19 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
 
 
 def _model_files(source: Path, card: ModelCard) -> list[str]:
-    """The files an import copies: the card, the graph (and ONNX external data beside it, such
-    as model.onnx.data) and small notes. Only what the app loads: a trainer's out folder also
-    holds training/ (checkpoints, cached features, often 100+ MB), and a model downloaded into
-    a Downloads folder sits among videos and installers, which must not be copied with it."""
+    """The files an import copies: the card, the graph, the ONNX external data files the graph
+    names (read from it: weights.bin, one file per tensor...) and small notes. Only what the
+    app loads: a trainer's out folder also holds training/ (checkpoints, cached features, often
+    100+ MB), and a model downloaded into a Downloads folder sits among videos and installers,
+    which must not be copied with it."""
     names = [CARD_FILE, card.onnx_file]
+    # The external data the graph names, whatever the name (weights.bin, a file per tensor, in
+    # a folder beside it): left out, the copy cannot be loaded.
+    root = source.resolve()
+    for location in _external_data(source / card.onnx_file):
+        if (location not in names and (source / location).is_file()
+                and (source / location).resolve().is_relative_to(root)):
+            names.append(location)
     for p in sorted(source.iterdir()):
         if not p.is_file() or p.name.startswith(".") or p.name in names:
             continue
@@ -234,6 +243,36 @@ def _model_files(source: Path, card: ModelCard) -> list[str]:
         else:
             log.info("%s: not a model file, left out of the import", p)
     return names
+
+
+# An ONNX tensor's external_data entry whose key is "location" (protobuf writes the key, field
+# 1, then the value, field 2: a path relative to the graph's folder).
+_LOCATION_ENTRY = b"\x0a\x08location\x12"
+
+
+def _external_data(onnx_path: Path) -> list[str]:
+    """The files the ONNX graph keeps tensors in (ONNX external data), as the graph names them,
+    read from the file (the onnx package is not installed with the app)."""
+    found: list[str] = []
+    try:
+        with open(onnx_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            at = data.find(_LOCATION_ENTRY)
+            while at >= 0:
+                pos, length, shift = at + len(_LOCATION_ENTRY), 0, 0
+                while pos < len(data) and shift < 35:  # the value's length, a varint
+                    byte = data[pos]
+                    pos += 1
+                    length |= (byte & 0x7F) << shift
+                    shift += 7
+                    if byte < 0x80:
+                        break
+                location = data[pos:pos + length].decode("utf-8", "surrogateescape")
+                if location and not os.path.isabs(location):
+                    found.append(os.path.normpath(location))
+                at = data.find(_LOCATION_ENTRY, pos)
+    except (OSError, ValueError):  # unreadable or empty: loading the model says what is wrong
+        return []
+    return list(dict.fromkeys(found))
 
 
 def _imported_copy(model_id: str, store: Store | None) -> Path | None:

@@ -416,8 +416,9 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"<b>{headline}</b> {self._model_problem}")
             self.banner.setVisible(True)
             self.search.no_model_message = (
-                f"The active model ({model_dir}) is missing, so photos cannot be searched. "
-                "Switch to the default model in the Model tab, or import this model again."
+                f"The active model ({model_dir}) is missing, so photos cannot be searched. If "
+                "it is on a drive, connect the drive and restart Lookalike; else switch to the "
+                "default model in the Model tab, or import this model again."
                 if missing else "No model is installed, so photos cannot be searched yet.")
 
     @Slot(str)

@@ -11,10 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from contextlib import closing
 
 from photos import make_photo
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QMetaObject, Qt, QTimer
 from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
 
 from desktop_app import paths
@@ -224,3 +225,141 @@ def test_a_folder_indexed_on_the_command_line_while_the_app_runs_shows_up(
     wait_idle(qtbot, window)
     make_photo(other / "coffee.jpg", "coffee", size=(200, 150))  # watched now
     wait_rows(qtbot, window, 8, timeout=20000)
+
+
+def on_worker(target, method: str) -> None:
+    """Call a slot of the indexer's thread (its timer, the worker itself) there, and wait."""
+    QMetaObject.invokeMethod(target, method, Qt.ConnectionType.BlockingQueuedConnection)
+
+
+def index_on_the_command_line(folder) -> None:
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", "index",
+                           str(folder)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_folder_indexed_on_the_command_line_while_the_app_was_busy_joins_its_folders(
+        qtbot, make_window, library_photos, tmp_path):
+    """A job of the app's own (a photo changed in a watched folder) read the command line's
+    photos first; the idle check then saw nothing new, and the folder stayed unwatched (and
+    out of the list) until the next start."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    timer = window.worker._others_timer
+    on_worker(timer, "stop")  # the app is busy while the command runs (no idle check)
+    other = tmp_path / "other"
+    make_photo(other / "retina.jpg", "retina", size=(200, 200))
+    index_on_the_command_line(other)
+    make_photo(library_photos / "later.jpg", "coffee", size=(200, 150))  # the app's own job
+    wait_rows(qtbot, window, 8, timeout=20000)
+    wait_idle(qtbot, window)
+    on_worker(timer, "start")  # idle again
+    qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos), str(other)],
+                    timeout=20000)
+    assert str(other) in window.watcher.watched()
+
+
+def test_the_command_lines_photos_show_while_indexing_is_paused(qtbot, make_window,
+                                                               library_photos, tmp_path):
+    """Paused with a folder still to index, the window showed nothing of what `lookalike
+    index` added until Resume was pressed."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    window.toggle_pause()
+    later = tmp_path / "later"
+    make_photo(later / "rocket.jpg", "rocket", size=(150, 200))
+    window.add_folder(str(later))  # waits: paused
+    qtbot.waitUntil(lambda: window.folders_panel.activity.text() == "Indexing paused.",
+                    timeout=20000)
+    other = tmp_path / "other"
+    make_photo(other / "retina.jpg", "retina", size=(200, 200))
+    index_on_the_command_line(other)
+    wait_rows(qtbot, window, 7, timeout=20000)
+    assert str(other / "retina.jpg") in photo_ids(window)
+    qtbot.waitUntil(lambda: str(other) in window.folders_panel.folders(), timeout=20000)
+    assert window.worker.is_paused()  # the folder added waits still
+    window.toggle_pause()
+    wait_rows(qtbot, window, 8, timeout=20000)
+    wait_idle(qtbot, window)
+
+
+def test_a_folder_another_process_is_indexing_is_not_indexed_by_the_app_at_the_same_time(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """`lookalike index BIG` with the app open: 3 s in, the app took the folder in and indexed
+    it too, reading and encoding every photo the command had not saved yet (twice the work
+    on the same cores, for the whole folder)."""
+    from desktop_app.core.encoder import load_encoder
+    from desktop_app.core.errors import LookalikeError
+    from desktop_app.core.library import PhotoLibrary
+    from desktop_app.core.store import Store
+
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    encoded = []
+    encoder = window.worker._library.encoder
+    encode = encoder.encode_pixels
+    encoder.encode_pixels = lambda pixels: encoded.append(len(pixels)) or encode(pixels)
+    other = tmp_path / "other"
+    names = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina")
+    for i in range(16):  # each of another size: no two share their content
+        make_photo(other / f"{i:02d}.jpg", names[i % len(names)], size=(96 + i, 80 + i % 5))
+    model_dir = window.worker.model_dir
+    monkeypatch.setattr(library, "COMMIT_SECONDS", 0.5)  # it saves often: a busy machine too
+    failed = []
+
+    def another_process() -> None:  # its own connection: to SQLite, another process
+        try:
+            with Store() as store:
+                PhotoLibrary(store, load_encoder(model_dir)).index_folder(
+                    str(other), progress=lambda done, total: time.sleep(0.5))  # 8 s
+        except LookalikeError as exc:  # shown by the assert below
+            failed.append(exc)
+
+    thread = threading.Thread(target=another_process)
+    thread.start()
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=60000)
+    assert not failed, failed
+    qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos), str(other)],
+                    timeout=20000)
+    wait_rows(qtbot, window, 22, timeout=20000)
+    wait_idle(qtbot, window)
+    qtbot.wait(500)
+    assert encoded == []  # the other process encoded them; the app only checked the folder
+    assert str(other) in window.watcher.watched()
+
+
+def test_another_process_writing_is_not_read_in_full_more_often_than_publishing_allows(
+        qtbot, make_window, library_photos, tmp_path):
+    """Each idle check after another process wrote read every photo again (1.8 s at 200,000
+    photos) every 3 s, all through a long `lookalike index`, past the adaptive interval that
+    keeps publishing a small share of the worker's time."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    worker = window.worker
+    on_worker(worker._others_timer, "stop")  # the checks are made by hand below
+    other = tmp_path / "other"
+    make_photo(other / "retina.jpg", "retina", size=(200, 200))
+    index_on_the_command_line(other)
+    worker._publish_interval = 3600.0  # as after a full read of a big library
+    reads = []
+    library_ = worker._library
+    photos = library_.photos
+    library_.photos = lambda: reads.append(1) or photos()
+    on_worker(worker, "_check_others")  # it wrote since the last look: it may write on
+    assert reads == []
+    on_worker(worker, "_check_others")  # nothing new since: it is done, all is read once
+    assert reads == [1]
+    wait_rows(qtbot, window, 7, timeout=20000)
+    qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos), str(other)],
+                    timeout=20000)
+    on_worker(worker, "_check_others")
+    assert reads == [1]
+    wait_idle(qtbot, window)

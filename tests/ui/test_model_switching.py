@@ -238,3 +238,37 @@ def test_a_dropped_photo_is_never_searched_with_one_model_among_another_models_c
             expected = [(m.photo_id, m.distance) for m in snap.similar_to_code(code, k, limit)]
             assert matches == expected
 
+
+
+def test_an_active_model_on_a_drive_not_connected_says_to_connect_it(
+        qtbot, make_window, tmp_path, tiny_model_dir, library_photos, monkeypatch):
+    """The active model's folder on a drive that is unplugged: the banner named that cause but
+    offered only re-encoding the whole library with the default model or importing the model
+    again (from the drive that is not there), not to connect the drive and restart."""
+    default = make_tiny_model(tmp_path / "resources" / "default", bits=40, seed=9,
+                              name="default-tiny")
+    monkeypatch.setattr(paths, "default_model_dir", lambda: default)
+    drive = tmp_path / "drive"
+    model = shutil.copytree(tiny_model_dir, drive / "models" / "mine")
+    window = make_window(model_dir=str(model))
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    window.close()
+    drive.rename(tmp_path / "unplugged")
+
+    again = make_window(model_dir=str(model), watched_folders=[str(library_photos)])
+    assert again.card is None
+    banner = again.banner.text()
+    assert "The active model is missing" in banner and str(model) in banner
+    assert "connect the drive" in banner and "restart Lookalike" in banner
+    outside = make_photo(tmp_path / "outside.jpg", "coffee", size=(90, 90))
+    again.search_file(str(outside))
+    message = again.statusBar().currentMessage()
+    assert "connect the drive" in message and "restart Lookalike" in message
+    again.close()
+
+    (tmp_path / "unplugged").rename(drive)  # the remedy: connected, Lookalike started again
+    third = make_window(model_dir=str(model), watched_folders=[str(library_photos)])
+    assert third.card is not None and not third.banner.isVisible()
+    wait_rows(qtbot, third, 6)
