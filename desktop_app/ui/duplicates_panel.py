@@ -215,10 +215,13 @@ class DuplicatesPanel(QWidget):
 
         def work() -> None:
             done, gone, left, problems = [], [], [], []
+            # All checked before any is moved: moving one hard link changes the change time
+            # of its other names (the link count), which then looked changed since indexed.
+            reasons = {path: file_actions.reason_to_keep(path, stamps[path], kept.get(path, ()))
+                       for path in paths}
             for path in paths:
-                reason = file_actions.reason_to_keep(path, stamps[path], kept.get(path, ()))
-                if reason:
-                    left.append((path, reason))
+                if reasons[path]:
+                    left.append((path, reasons[path]))
                     continue
                 try:
                     done.append(file_actions.move_to_trash(path))

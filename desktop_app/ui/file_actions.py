@@ -207,7 +207,10 @@ def reason_to_keep(path: str, indexed: tuple | None, kept: Iterable[str] = ()) -
             same = os.path.samestat(st, os.stat(other))
         except OSError:
             continue
-        if same:
+        # Two hard links are two names of one file, each as real as the other: trashing one
+        # leaves the picture under the other. Only a name that leads to the kept one's (a
+        # symbolic link, either way) would take it along.
+        if same and os.path.realpath(path) == os.path.realpath(other):
             return (f"{printable(path)} is the same file as {printable(other)}, which is kept "
                     "(one is a link to the other)")
     return None
@@ -220,7 +223,7 @@ def restore_from_trash(item: Trashed) -> None:
     if not item.trashed_file or not os.path.exists(item.trashed_file):
         raise OSError(f"{printable(item.original)}: the file is no longer in the trash (emptied or "
                       "restored already), so it cannot be put back")
-    if os.path.exists(item.original):
+    if os.path.lexists(item.original):  # a link whose target is gone is the user's too
         raise OSError(f"{printable(item.original)}: another file now has this name; restore "
                       "it from the trash by hand")
     os.makedirs(os.path.dirname(item.original), exist_ok=True)
@@ -267,7 +270,9 @@ def _find_in_freedesktop_trash(path: str) -> tuple[str, str] | None:
                     # The name's bytes, escaped as in URLs: not always UTF-8.
                     recorded = os.fsdecode(urllib.parse.unquote_to_bytes(line[5:]))
                     if not os.path.isabs(recorded):
-                        recorded = str(topdir / recorded)
+                        # send2trash writes it relative to the name given, whose folders may
+                        # be links to the drive: "../../home/me/Pictures/usb/x.jpg".
+                        recorded = os.path.normpath(os.path.join(topdir, recorded))
                     if recorded == wanted:
                         mtime = info.stat().st_mtime
                         if best is None or mtime > best[0]:

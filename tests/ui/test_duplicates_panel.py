@@ -150,3 +150,27 @@ def test_photos_whose_names_are_not_utf8_are_trashed_put_back_and_leave_their_gr
     assert restored.args == [[latin1]]
     assert os.path.exists(latin1)
     assert panel.status.text() == "Put back 1 photo(s)."
+
+
+def test_two_ticked_names_of_one_file_both_go_to_the_trash(qtbot, tmp_path, monkeypatch):
+    """copy1.jpg and copy2.jpg are hard links of one file, a copy of the kept photo: moving the
+    first to the trash changes the file's change time (its link count), so the second was
+    then said to have "changed since it was indexed" and left, although nobody touched it."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    keep, copy = photo_copies(tmp_path / "copies", "cat", 2)
+    link = str(tmp_path / "copies" / "cat1-link.jpg")
+    os.link(copy, link)
+    indexed = {}
+    for path in (keep, copy, link):  # as the library saw them
+        st = os.stat(path)
+        indexed[path] = (st.st_size, st.st_mtime, st.st_ctime_ns)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.indexed_stamp = indexed.get
+    panel.set_groups([as_group([keep, copy, link], 0)])
+    assert sorted(panel.checked_paths()) == sorted([copy, link])
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    assert sorted(trashed.args[0]) == sorted([copy, link])
+    assert not os.path.exists(copy) and not os.path.exists(link) and os.path.exists(keep)
+    assert panel.status.text() == "Moved 2 photo(s) to the trash."

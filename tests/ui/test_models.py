@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from photos import make_photo, pad_to_same_size, rewrite_keeping_size_and_time
 from PySide6.QtCore import Qt
 from ui_helpers import use_own_trash
@@ -382,6 +383,65 @@ def test_a_photo_trashed_from_inside_the_data_folder_can_be_put_back(tmp_path, m
     assert item.trashed_file == str(data_home / "Trash" / "files" / "shot.jpg")
     file_actions.restore_from_trash(item)
     assert photo.exists()
+
+
+def test_a_photo_reached_through_a_folder_link_to_another_drive_can_be_put_back(
+        tmp_path, monkeypatch):
+    """The library follows folder links: ~/Pictures/usb -> /media/disk/photos. The drive's
+    .Trash-UID records the photo relative to the drive's top folder as send2trash writes it,
+    "../../Pictures/usb/x.jpg" (relative to the link's name, not the drive's folder): joined to
+    the top folder without resolving the "..", Undo said the photo was no longer in the trash."""
+    from send2trash import plat_other
+
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    drive = tmp_path / "media" / "disk"
+    photo_in_drive = make_photo(drive / "photos" / "x.jpg", "rocket", size=(60, 40))
+    (tmp_path / "home" / "Pictures").mkdir(parents=True)
+    (tmp_path / "home" / "Pictures" / "usb").symlink_to(drive / "photos")
+    photo = tmp_path / "home" / "Pictures" / "usb" / "x.jpg"
+    real_ismount = os.path.ismount
+    # The drive is mounted there, and is another device than the home folder.
+    monkeypatch.setattr(os.path, "ismount",
+                        lambda p: os.fsdecode(p) == str(drive) or real_ismount(p))
+    monkeypatch.setattr(plat_other, "get_dev", lambda p: 2 if os.path.realpath(
+        os.fsdecode(p)).startswith(str(drive)) else 1)
+    item = file_actions.move_to_trash(str(photo))
+    uid = os.getuid()
+    info = drive / f".Trash-{uid}" / "info" / "x.jpg.trashinfo"
+    assert "Path=../../home/Pictures/usb/x.jpg" in info.read_text()
+    assert not photo_in_drive.exists()
+    assert item.trashed_file == str(drive / f".Trash-{uid}" / "files" / "x.jpg")
+    file_actions.restore_from_trash(item)
+    assert photo_in_drive.exists() and not info.exists()
+
+
+def test_undo_never_replaces_a_link_now_at_the_photos_name(tmp_path, monkeypatch):
+    """The name was checked with os.path.exists, which is False for a link whose target is
+    gone: os.replace then put the photo over the user's link."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    photo.symlink_to(tmp_path / "unplugged" / "a.jpg")
+    with pytest.raises(OSError, match="another file now has this name"):
+        file_actions.restore_from_trash(item)
+    assert photo.is_symlink() and os.readlink(photo) == str(tmp_path / "unplugged" / "a.jpg")
+    assert os.path.exists(item.trashed_file)
+
+
+def test_a_hard_link_to_a_kept_photo_may_go_but_a_symbolic_link_may_not(tmp_path):
+    """Two hard links are two names of one file, each as real as the other: trashing one loses
+    nothing (the kept name still holds the picture), yet it was refused as "the same file as"
+    the kept one. A symbolic link and its target are still kept together."""
+    kept = make_photo(tmp_path / "a.jpg", "rocket", size=(60, 40))
+    os.link(kept, tmp_path / "b.jpg")
+    (tmp_path / "c.jpg").symlink_to(kept.name)
+    stamp = os.stat(kept)
+    indexed = (stamp.st_size, stamp.st_mtime, stamp.st_ctime_ns)
+    assert file_actions.reason_to_keep(str(tmp_path / "b.jpg"), indexed, [str(kept)]) is None
+    assert "is the same file as" in file_actions.reason_to_keep(
+        str(tmp_path / "c.jpg"), indexed, [str(kept)])
+    assert "is the same file as" in file_actions.reason_to_keep(
+        str(kept), indexed, [str(tmp_path / "c.jpg")])
 
 
 def test_show_in_file_manager_without_a_desktop_session_says_so(qtbot, tmp_path, monkeypatch):
