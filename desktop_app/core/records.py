@@ -39,6 +39,14 @@ class Photo:
         return self.size, self.mtime, self.ctime_ns
 
 
+def same_content_stamps(old: tuple, new: tuple) -> bool:
+    """Do two (size, mtime, change time) stamps of one path tell of the same content? Size and
+    mtime equal, and the change times too where both are known: a record without one (indexed
+    before change times were kept) is given the current one unread, the library trusting size
+    and mtime then, so its first change time is no sign of another picture."""
+    return old[:2] == new[:2] and (None in (old[2], new[2]) or old[2] == new[2])
+
+
 @dataclass(frozen=True)
 class Match:
     photo_id: int

@@ -18,6 +18,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QMimeData, QProcess, QU
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from ..core.errors import printable
+from ..core.records import same_content_stamps
 from ..core.scan import change_time
 
 log = logging.getLogger(__name__)
@@ -195,13 +196,10 @@ def reason_to_keep(path: str, indexed: tuple | None, kept: Iterable[str] = ()) -
         st = os.stat(path)
     except OSError:
         return None  # gone, or not readable: moving it to the trash says what is wrong
-    if indexed is not None:
-        size, mtime, ctime_ns = indexed
-        now = change_time(st)
-        if (st.st_size, st.st_mtime) != (size, mtime) or (
-                None not in (ctime_ns, now) and now != ctime_ns):
-            return (f"{printable(path)} changed since it was indexed (it may hold another "
-                    "picture now); find duplicates again once it is indexed")
+    if indexed is not None and not same_content_stamps(
+            indexed, (st.st_size, st.st_mtime, change_time(st))):
+        return (f"{printable(path)} changed since it was indexed (it may hold another "
+                "picture now); find duplicates again once it is indexed")
     for other in kept:
         try:
             same = os.path.samestat(st, os.stat(other))

@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..core.records import Folder
+from ..core.records import Folder, same_content_stamps
 from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
                 changed.append(photo.path)  # a new record at a path a group may show
             elif old.path != photo.path:
                 moves[old.path] = photo.path
-            elif old.stamp != photo.stamp:
+            elif not same_content_stamps(old.stamp, photo.stamp):
                 changed.append(photo.path)
         if moves:
             self.duplicates_panel.follow_moves(moves)

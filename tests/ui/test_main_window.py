@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 
@@ -218,6 +219,27 @@ def test_the_duplicate_groups_follow_a_photo_renamed_then_rewritten(qtbot, make_
     (library_photos / "incoming.tmp").replace(renamed)
     qtbot.waitUntil(lambda: panel.groups_shown() == [], timeout=10000)
     assert panel.checked_paths() == []
+
+
+def test_a_copy_given_its_first_change_time_stays_in_its_group(qtbot, make_window,
+                                                                library_photos):
+    """A library indexed before change times were kept has none; the first scan after the
+    upgrade gives each unchanged photo its change time, unread. The groups on screen took that
+    new record for another picture and dropped the copy from its group."""
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
+    small = str(library_photos / "chelsea-small.jpg")
+    row = window.photos_model._row_of_path[small]
+    now = window.photos_model.photo_at(row)
+    assert now.ctime_ns is not None
+    before = dataclasses.replace(now, ctime_ns=None)  # as an old library's record
+    window.photos_model.upsert([before])
+    window._follow_in_duplicates([now])
+    assert small in panel.groups_shown()[0]
+    assert panel.checked_paths() == [small]
+    # Another size or time is another picture, whatever the change times say.
+    window._follow_in_duplicates([dataclasses.replace(now, mtime=now.mtime + 60)])
+    assert panel.groups_shown() == []
 
 
 def trash_and_wait(qtbot, panel) -> str:
