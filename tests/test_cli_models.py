@@ -40,6 +40,19 @@ def library_state():
                 store.query("SELECT * FROM codes ORDER BY photo_id, model_id"))
 
 
+def import_and_follow_its_suggestion(capsys, model_dir) -> None:
+    """Import the model in model_dir, whose name another model has too: the command import
+    suggests names it by its id, and activates it."""
+    code, out, err = run(capsys, "models", "import", model_dir)
+    assert code == cli.EXIT_OK, err
+    suggested = out.split("`")[1]
+    model_id = json.loads((model_dir / "model.json").read_text())["onnx_sha256"]
+    assert suggested == f"lookalike models activate {model_id[:12]}"
+    code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
+    assert code == cli.EXIT_OK, err
+    assert json.loads(out)["id"] == model_id
+
+
 def test_activating_by_name_a_model_only_used_with_model_imports_it(capsys, album, tmp_path):
     """It used to make the user's own folder the active model: once that folder was deleted,
     every command failed with "no longer in its folder"."""
@@ -110,14 +123,7 @@ def test_import_suggests_the_id_when_another_model_has_the_name(capsys, tiny_mod
     """It suggested `models activate tiny-48`, which then failed: "matches 2 models"."""
     run(capsys, "models", "import", tiny_model_dir)
     second = make_tiny_model(tmp_path / "second", bits=48, seed=9, name="tiny-48")
-    code, out, err = run(capsys, "models", "import", second)
-    assert code == cli.EXIT_OK, err
-    suggested = out.split("`")[1]
-    second_id = json.loads((second / "model.json").read_text())["onnx_sha256"]
-    assert suggested == f"lookalike models activate {second_id[:12]}"
-    code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
-    assert code == cli.EXIT_OK, err
-    assert json.loads(out)["id"] == second_id
+    import_and_follow_its_suggestion(capsys, second)
 
 
 @pytest.mark.parametrize("stopped", [False, True])
@@ -253,14 +259,7 @@ def test_import_suggests_the_id_when_a_model_folder_of_the_app_has_the_name(caps
     "matches 2 models"."""
     make_tiny_model(paths.models_dir() / "trained-1", bits=32, seed=4, name="albums-12bit")
     mine = make_tiny_model(tmp_path / "run-a", bits=32, seed=6, name="albums-12bit")
-    code, out, err = run(capsys, "models", "import", mine)
-    assert code == cli.EXIT_OK, err
-    suggested = out.split("`")[1]
-    mine_id = json.loads((mine / "model.json").read_text())["onnx_sha256"]
-    assert suggested == f"lookalike models activate {mine_id[:12]}"
-    code, out, err = run(capsys, *shlex.split(suggested)[1:], "--json")
-    assert code == cli.EXIT_OK, err
-    assert json.loads(out)["id"] == mine_id
+    import_and_follow_its_suggestion(capsys, mine)
 
 
 def test_duplicates_with_a_model_the_library_was_not_encoded_with_says_so(capsys, album,

@@ -27,7 +27,7 @@ from .albums import Manifest
 from .errors import Stopped
 from .evaluate import evaluate_codes, summary
 from .features import photo_tensor
-from .progress import Reporter
+from .progress import Reporter, stoppable_progress
 from .rundir import MANIFEST
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,10 @@ def compare_on_run(model_dir: str | os.PathLike, run_dir: str | os.PathLike,
     measured never fails the training. Written to run_dir/comparison.json and logged."""
     run_dir = Path(run_dir)
 
-    def progress(done: int, total: int) -> None:
-        if reporter:
-            reporter.progress("compare", done, total)
-        if should_stop and should_stop():  # thousands of photos take a while
-            raise Stopped("stopped while measuring the current model on the held-out photos; "
-                          "run the same command again to go on")
+    # Stoppable: thousands of photos take a while.
+    progress = stoppable_progress(
+        reporter, should_stop, "compare", "stopped while measuring the current model on the "
+        "held-out photos; run the same command again to go on")
 
     manifest = Manifest.load(run_dir / MANIFEST)
     inputs = measured_inputs(model_dir, manifest)

@@ -89,6 +89,22 @@ def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int 
     return total / max(1, count)
 
 
+def _counts_by_distance(query_bits, query_labels, db_bits, db_labels, chunk: int = 256):
+    """Yield per chunk of queries n (int) and r (float), [queries, bits + 1]: how many database
+    items are at each Hamming distance from each query, and how many of them are relevant."""
+    qb, db = as_bits(query_bits), as_bits(db_bits)
+    levels = qb.shape[1] + 1
+    for start in range(0, len(qb), chunk):
+        dist = hamming_matrix(qb[start:start + chunk], db).astype(np.int64)
+        rel = relevance(np.asarray(query_labels)[start:start + chunk], db_labels)
+        rows = len(dist)
+        flat = dist + levels * np.arange(rows)[:, None]
+        n = np.bincount(flat.ravel(), minlength=rows * levels).reshape(rows, levels)
+        r = np.bincount(flat.ravel(), weights=rel.ravel(), minlength=rows * levels
+                        ).reshape(rows, levels)
+        yield n, r
+
+
 def tie_aware_map(query_bits, query_labels, db_bits, db_labels, chunk: int = 256) -> float:
     """mAP@all averaged over every order of the items a Hamming distance ties (McSherry and
     Najork, ECIR 2008; He et al., CVPR 2018): the same number whatever order the database is in.
@@ -99,18 +115,10 @@ def tie_aware_map(query_bits, query_labels, db_bits, db_labels, chunk: int = 256
     (a - b (N + 1)) (H(N + n) - H(N)) + b n with a = R + 1, b = (r - 1)/(n - 1) and H the
     harmonic numbers, times r / n.
     """
-    qb, db = as_bits(query_bits), as_bits(db_bits)
-    levels = qb.shape[1] + 1
-    harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, len(db) + 1))])
+    harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, len(db_bits) + 1))])
     total, count = 0.0, 0
-    for start in range(0, len(qb), chunk):
-        dist = hamming_matrix(qb[start:start + chunk], db).astype(np.int64)
-        rel = relevance(np.asarray(query_labels)[start:start + chunk], db_labels)
-        rows = len(dist)
-        flat = dist + levels * np.arange(rows)[:, None]
-        n = np.bincount(flat.ravel(), minlength=rows * levels).reshape(rows, levels)
-        r = np.bincount(flat.ravel(), weights=rel.ravel(), minlength=rows * levels
-                        ).reshape(rows, levels)
+    for n, r in _counts_by_distance(query_bits, query_labels, db_bits, db_labels, chunk):
+        rows = len(n)
         before_n = np.cumsum(n, axis=1) - n
         before_r = np.cumsum(r, axis=1) - r
         a = before_r + 1
@@ -143,21 +151,13 @@ def tie_aware_precision_at_k(query_bits, query_labels, db_bits, db_labels,
     number whatever order the database is in. Exact: the top k hold every item closer than the
     k-th one's distance, and of the n items at that distance (r relevant) k - N, N the items
     closer; each of them is relevant with probability r / n."""
-    qb, db = as_bits(query_bits), as_bits(db_bits)
-    levels = qb.shape[1] + 1
     sums = {k: 0.0 for k in ks}
     count = 0
-    for start in range(0, len(qb), chunk):
-        dist = hamming_matrix(qb[start:start + chunk], db).astype(np.int64)
-        rel = relevance(np.asarray(query_labels)[start:start + chunk], db_labels)
-        rows = len(dist)
-        flat = dist + levels * np.arange(rows)[:, None]
-        n = np.bincount(flat.ravel(), minlength=rows * levels).reshape(rows, levels)
-        r = np.bincount(flat.ravel(), weights=rel.ravel(), minlength=rows * levels
-                        ).reshape(rows, levels)
+    for n, r in _counts_by_distance(query_bits, query_labels, db_bits, db_labels, chunk):
+        rows = len(n)
         upto_n, upto_r = np.cumsum(n, axis=1), np.cumsum(r, axis=1)
         for k in ks:
-            kk = min(k, len(db))
+            kk = min(k, len(db_bits))
             level = np.argmax(upto_n >= kk, axis=1)[:, None]  # the k-th item's distance
             n_at = np.take_along_axis(n, level, axis=1)[:, 0]
             r_at = np.take_along_axis(r, level, axis=1)[:, 0]

@@ -27,7 +27,7 @@ from . import config as config_mod
 from .albums import AlbumError, Manifest, count_loose_photos, loose_photos_warning, prepare
 from .config_rules import BITS_RANGE
 from .errors import Stopped, WorkerDone
-from .progress import Reporter
+from .progress import Reporter, stoppable_progress
 from .rundir import (
     CHECKPOINT,
     CONFIG,
@@ -199,12 +199,10 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
                  should_stop: Callable[[], bool] | None = None) -> np.ndarray:
     from .features import extract_features
 
-    def progress(done: int, total: int) -> None:
-        if reporter:
-            reporter.progress("features", done, total)
-        if should_stop and should_stop():  # before training: maybe no checkpoint to claim
-            raise Stopped("stopped while extracting the backbone features, which are saved "
-                          "only once all are extracted; run the same command again to go on")
+    # Stoppable before training: there may be no checkpoint to claim yet.
+    progress = stoppable_progress(
+        reporter, should_stop, "features", "stopped while extracting the backbone features, "
+        "which are saved only once all are extracted; run the same command again to go on")
 
     from .backbones import weights_tag
 
@@ -234,12 +232,10 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     other photos or another split), what it learnt from them is deleted and the user told."""
     run_dir = Path(run_dir)
 
-    def progress(done: int, total: int) -> None:
-        if reporter:
-            reporter.progress("prepare", done, total)
-        if should_stop and should_stop():  # reading thousands of photos takes minutes
-            raise Stopped("stopped while reading the albums, before anything was saved; run "
-                          "the same command again to start")
+    # Stoppable: reading thousands of photos takes minutes.
+    progress = stoppable_progress(
+        reporter, should_stop, "prepare", "stopped while reading the albums, before anything "
+        "was saved; run the same command again to start")
 
     loose = count_loose_photos(albums)
     if loose:  # before reading: it may be why the albums then hold too few photos

@@ -8,8 +8,10 @@ import math
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from .errors import Stopped
 from .wording import plural
 
 
@@ -122,6 +124,20 @@ class Reporter:
     def log(self, message: str) -> None:
         self._close_bar()
         print(message, file=sys.stderr)
+
+
+def stoppable_progress(reporter: Reporter | None, should_stop: Callable[[], bool] | None,
+                       phase: str, stopped: str) -> Callable[[int, int], None]:
+    """A progress(done, total) callback for a long phase: reports it as `phase`, then raises
+    Stopped(stopped) once should_stop() says so (`stopped` tells where the run stopped)."""
+
+    def progress(done: int, total: int) -> None:
+        if reporter:
+            reporter.progress(phase, done, total)
+        if should_stop and should_stop():
+            raise Stopped(stopped)
+
+    return progress
 
 
 class StopFlag:

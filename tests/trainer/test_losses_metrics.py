@@ -164,6 +164,17 @@ def test_evaluation_report_gives_both_maps():
     assert report["map_all_tie_aware"] == pytest.approx(tie_aware_map(q, ql, db, dl))
 
 
+def _codes_with_ties(seed: int):
+    """Random codes and labels of 3 queries and 7 database items: q, ql, db, dl."""
+    rng = np.random.default_rng(seed)
+    q = rng.random((3, 3)) > 0.5
+    db = rng.random((7, 3)) > 0.5  # 3 bits, 7 items: ties in most distances
+    ql = np.eye(3, dtype=int)[rng.integers(0, 3, 3)]
+    dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
+    dl[0] = [1, 1, 0]  # one item with two labels
+    return q, ql, db, dl
+
+
 def _mean_map_over_tie_orders(q, ql, db, dl):
     """The definition: mAP with ties broken by database order, averaged over every order."""
     return float(np.mean([mean_average_precision(q, ql, db[list(p)], dl[list(p)])
@@ -172,12 +183,7 @@ def _mean_map_over_tie_orders(q, ql, db, dl):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_tie_aware_map_is_the_mean_over_every_database_order(seed):
-    rng = np.random.default_rng(seed)
-    q = rng.random((3, 3)) > 0.5
-    db = rng.random((7, 3)) > 0.5  # 3 bits, 7 items: ties in most distances
-    ql = np.eye(3, dtype=int)[rng.integers(0, 3, 3)]
-    dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
-    dl[0] = [1, 1, 0]  # one item with two labels
+    q, ql, db, dl = _codes_with_ties(seed)
     assert tie_aware_map(q, ql, db, dl) == pytest.approx(_mean_map_over_tie_orders(q, ql, db, dl))
 
 
@@ -196,12 +202,7 @@ def test_tie_aware_precision_by_hand():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_tie_aware_precision_is_the_mean_over_every_database_order(seed):
-    rng = np.random.default_rng(seed)
-    q = rng.random((3, 3)) > 0.5
-    db = rng.random((7, 3)) > 0.5  # 3 bits, 7 items: ties in most distances
-    ql = np.eye(3, dtype=int)[rng.integers(0, 3, 3)]
-    dl = np.eye(3, dtype=int)[rng.integers(0, 3, 7)]
-    dl[0] = [1, 1, 0]  # one item with two labels
+    q, ql, db, dl = _codes_with_ties(seed)
     ks = (1, 2, 3, 5, 7)
     orders = [list(p) for p in itertools.permutations(range(len(db)))]
     mean = {k: float(np.mean([precision_at_k(q, ql, db[p], dl[p], ks)[k] for p in orders]))

@@ -153,13 +153,14 @@ def test_a_dropped_photo_from_outside_gives_results_and_is_not_added(qtbot, make
     assert window.photos_model.rowCount() == 6
 
 
-def duplicates_found(qtbot, window, library_photos):
-    """The library photos indexed, and Find duplicates pressed at distance 3."""
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+def duplicates_found(qtbot, window, folder, photos: int = 6, distance: int = 3):
+    """The folder's photos (the library photos: 6) indexed, and Find duplicates pressed at
+    `distance`."""
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, photos)
+    qtbot.waitUntil(lambda: len(window.snapshot) == photos, timeout=20000)
     panel = window.duplicates_panel
-    panel.distance_spin.setValue(3)
+    panel.distance_spin.setValue(distance)
     with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
         qtbot.mouseClick(panel.find_button, Qt.MouseButton.LeftButton)
     return panel
@@ -283,14 +284,7 @@ def test_a_ticked_photo_that_is_the_kept_one_by_another_name_is_left_where_it_is
     make_photo(folder / "coffee.jpg", "coffee", size=(300, 200))
     link = folder / "a-link.jpg"
     link.symlink_to(original.name)
-    window = make_window()
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 3)
-    qtbot.waitUntil(lambda: len(window.snapshot) == 3, timeout=20000)
-    panel = window.duplicates_panel
-    panel.distance_spin.setValue(0)
-    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
-        panel.find_button.click()
+    panel = duplicates_found(qtbot, make_window(), folder, photos=3, distance=0)
     assert panel.groups_shown() == [[str(link), str(original)]]
     assert panel.checked_paths() == [str(original)]
     text = trash_and_wait(qtbot, panel)
@@ -482,11 +476,9 @@ def test_trying_unreadable_photos_again_can_be_paused(qtbot, make_window, tmp_pa
     assert window.failed_model.rowCount() == 40
 
 
-def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make_window,
-                                                                      library_photos):
-    """A Latin-1 name (an old archive, a FAT drive): Python keeps its bytes as surrogate
-    escapes, which Qt string signals dropped, so the watcher's new photo was never indexed and
-    its thumbnail failed."""
+def window_with_a_latin1_named_photo(qtbot, make_window, library_photos):
+    """A window on library_photos, to which a photo named "caf\\xe9.jpg" in Latin-1 (not
+    UTF-8) was then added and indexed: the window, and the photo's path."""
     window = make_window()
     window.add_folder(str(library_photos))
     wait_rows(qtbot, window, 6)
@@ -494,6 +486,15 @@ def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make
     latin1 = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9.jpg")
     shutil.copy(library_photos / "coffee.jpg", latin1)
     wait_rows(qtbot, window, 7)
+    return window, latin1
+
+
+def test_a_photo_whose_name_is_not_utf8_is_indexed_renamed_and_shown(qtbot, make_window,
+                                                                      library_photos):
+    """A Latin-1 name (an old archive, a FAT drive): Python keeps its bytes as surrogate
+    escapes, which Qt string signals dropped, so the watcher's new photo was never indexed and
+    its thumbnail failed."""
+    window, latin1 = window_with_a_latin1_named_photo(qtbot, make_window, library_photos)
     assert window.photos_model.photo_at(row_of_path(window, latin1)).path == latin1
     renamed = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9-2.jpg")
     os.rename(latin1, renamed)
@@ -512,13 +513,7 @@ def test_the_photo_menu_acts_on_a_photo_whose_name_is_not_utf8(qtbot, make_windo
     and copied another file's name)."""
     from PySide6.QtGui import QGuiApplication
 
-    window = make_window()
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
-    latin1 = os.fsdecode(os.fsencode(library_photos) + b"/caf\xe9.jpg")
-    shutil.copy(library_photos / "coffee.jpg", latin1)
-    wait_rows(qtbot, window, 7)
+    window, latin1 = window_with_a_latin1_named_photo(qtbot, make_window, library_photos)
     told = []
     window.grid.message.connect(told.append)
     actions = dict(window.grid.actions_for(window.photos_model.index(row_of_path(window,

@@ -59,6 +59,23 @@ def slow_for(monkeypatch, bits: int, seconds: float) -> None:
     monkeypatch.setattr(encoder_module.Encoder, "encode_pixels", encode_pixels)
 
 
+def indexed_window(qtbot, make_window, folder, photos: int, **settings):
+    """make_window(**settings) with folder, of `photos` photos, added and indexed."""
+    window = make_window(**settings)
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, photos)
+    wait_idle(qtbot, window)
+    return window
+
+
+def models_switched_to(window) -> list[str]:
+    """The names of the models the window switches to from now on, as the worker emits them."""
+    activated = []
+    window.worker.model_switched.connect(lambda _dir, card: activated.append(card.name),
+                                         Qt.ConnectionType.DirectConnection)
+    return activated
+
+
 def test_a_switch_under_way_gives_way_to_the_model_chosen_next(qtbot, make_window, tmp_path,
                                                                tiny_model_dir, monkeypatch):
     """The switch asked for first re-encoded the whole library and became the active model
@@ -68,13 +85,8 @@ def test_a_switch_under_way_gives_way_to_the_model_chosen_next(qtbot, make_windo
     first = import_model(tiny_model_dir)
     slow = import_model(make_tiny_model(tmp_path / "in-32", bits=32, seed=3, name="slow-32"))
     other = import_model(make_tiny_model(tmp_path / "in-40", bits=40, seed=5, name="tiny-40"))
-    window = make_window(model_dir=str(first))
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 30)
-    wait_idle(qtbot, window)
-    activated = []
-    window.worker.model_switched.connect(lambda _dir, card: activated.append(card.name),
-                                         Qt.ConnectionType.DirectConnection)  # as emitted
+    window = indexed_window(qtbot, make_window, folder, 30, model_dir=str(first))
+    activated = models_switched_to(window)
     slow_for(monkeypatch, 32, 0.3)  # 9 s for the library
 
     choose(qtbot, window, slow)
@@ -108,13 +120,8 @@ def test_a_switch_asked_while_paused_gives_way_too(qtbot, make_window, tmp_path,
     folder = many_photos(tmp_path / "photos", 12)
     first = import_model(tiny_model_dir)
     other = import_model(make_tiny_model(tmp_path / "in-32", bits=32, seed=3, name="tiny-32"))
-    window = make_window(model_dir=str(first))
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 12)
-    wait_idle(qtbot, window)
-    activated = []
-    window.worker.model_switched.connect(lambda _dir, card: activated.append(card.name),
-                                         Qt.ConnectionType.DirectConnection)  # as emitted
+    window = indexed_window(qtbot, make_window, folder, 12, model_dir=str(first))
+    activated = models_switched_to(window)
     window.folders_panel.pause_button.click()
     choose(qtbot, window, other)
     choose(qtbot, window, first)  # cancelled before it started
@@ -134,10 +141,7 @@ def test_a_library_whose_active_model_is_gone_is_not_quietly_re_encoded_with_ano
                               name="default-tiny")
     monkeypatch.setattr(paths, "default_model_dir", lambda: default)
     imported = import_model(tiny_model_dir)
-    window = make_window(model_dir=str(imported))
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
+    window = indexed_window(qtbot, make_window, library_photos, 6, model_dir=str(imported))
     window.close()
     shutil.rmtree(imported)  # the user cleaned up the models folder
 
@@ -175,10 +179,7 @@ def test_a_photo_dropped_after_the_active_model_folder_went_says_what_to_do(
     """It said "this model folder does not exist. Choose a folder that holds model.onnx and
     model.json": no folder was being chosen."""
     imported = import_model(tiny_model_dir)
-    window = make_window(model_dir=str(imported))
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
+    window = indexed_window(qtbot, make_window, library_photos, 6, model_dir=str(imported))
     shutil.rmtree(imported)
     outside = make_photo(tmp_path / "outside.jpg", "coffee", size=(90, 90))
     window.search_file(str(outside))
@@ -204,10 +205,7 @@ def test_a_dropped_photo_is_never_searched_with_one_model_among_another_models_c
     from desktop_app.ui.search import QueryEncoder
 
     other = import_model(make_tiny_model(tmp_path / "in", bits=48, seed=3, name="other-48"))
-    window = make_window()
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
+    window = indexed_window(qtbot, make_window, library_photos, 6)
     outside = make_photo(tmp_path / "outside.jpg", "chelsea", size=(240, 160))
     with qtbot.waitSignal(window.search.results_shown, timeout=20000):
         window.search_file(str(outside))
@@ -250,10 +248,7 @@ def test_an_active_model_on_a_drive_not_connected_says_to_connect_it(
     monkeypatch.setattr(paths, "default_model_dir", lambda: default)
     drive = tmp_path / "drive"
     model = shutil.copytree(tiny_model_dir, drive / "models" / "mine")
-    window = make_window(model_dir=str(model))
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
+    window = indexed_window(qtbot, make_window, library_photos, 6, model_dir=str(model))
     window.close()
     drive.rename(tmp_path / "unplugged")
 

@@ -298,6 +298,18 @@ def test_a_watched_folder_made_unreadable_is_said_once_and_its_photos_are_kept(
     assert window.photos_model.rowCount() == 6
 
 
+def run_unable_to_read_any_folder(script: str, *args) -> subprocess.CompletedProcess:
+    """Run script with args in another Python, refused the folders it may not read even as
+    root: setpriv drops root's capabilities to read any folder (skipped as root without it)."""
+    cmd = [sys.executable, "-c", script, *map(str, args)]
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: root reads any folder")
+        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, env=env, timeout=60)
+
+
 WATCH_AND_CHMOD = """
 import os, sys
 from PySide6.QtCore import QCoreApplication, QTimer
@@ -323,15 +335,8 @@ def test_a_folder_really_made_unreadable_is_reported_then_reconciled(tmp_path):
     the capabilities that let root read any folder (setpriv)."""
     folder = tmp_path / "photos"
     make_photo(folder / "a.jpg", "coffee", size=(32, 32))
-    cmd = [sys.executable, "-c", WATCH_AND_CHMOD, str(folder)]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: root reads any folder")
-        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
-                              timeout=60)
+        done = run_unable_to_read_any_folder(WATCH_AND_CHMOD, folder)
     finally:
         os.chmod(folder, 0o755)
     assert done.returncode == 0, done.stderr
@@ -378,15 +383,8 @@ def test_folders_unreadable_when_watched_are_watched_once_they_can_be_read(tmp_p
     make_photo(inner / "b.jpg", "rocket", size=(32, 32))
     os.chmod(top / "sub", 0)
     os.chmod(inner, 0)
-    cmd = [sys.executable, "-c", WATCH_WHILE_UNREADABLE, str(top), str(inner)]
-    if os.geteuid() == 0:
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: root reads any folder")
-        cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     try:
-        done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env,
-                              timeout=60)
+        done = run_unable_to_read_any_folder(WATCH_WHILE_UNREADABLE, top, inner)
     finally:
         os.chmod(top / "sub", 0o755)
         os.chmod(inner, 0o755)
