@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QMimeData, QProcess, QUrl
+from PySide6.QtCore import QByteArray, QCoreApplication, QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from ..core.errors import printable
@@ -102,16 +102,12 @@ def reveal_in_file_manager(path: str, failed: Callable[[], None]) -> bool:
 def copy_path(path: str) -> str:
     """Put the path on the clipboard; returns the text put there. A name that is not UTF-8
     cannot be clipboard text as it is, and one with a line break would run as two commands
-    pasted in a terminal: such a path is copied quoted for a shell ($'...\\xe9...'), and as the
-    file's exact URL for programs that take files (a file manager)."""
-    if is_utf8(path) and not _has_control(path):
-        QGuiApplication.clipboard().setText(path)
-        return path
-    text = shell_quoted(path)
-    data = QMimeData()
-    data.setText(text)
-    data.setUrls([file_url(path)])
-    QGuiApplication.clipboard().setMimeData(data)
+    pasted in a terminal: such a path is copied quoted for a shell ($'...\\xe9...').
+    Text only: with PySide6 6.12 a QMimeData set on the clipboard (to add the file's URL)
+    crashes the app when it exits (a segmentation fault; seen with the offscreen and minimal
+    platform plugins, tests/ui/test_models.py)."""
+    text = path if is_utf8(path) and not _has_control(path) else shell_quoted(path)
+    QGuiApplication.clipboard().setText(text)
     return text
 
 

@@ -114,8 +114,7 @@ def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
     def copied() -> None:
         text = file_actions.copy_path(path)
         tell(f"Copied {text}" if text == path else
-             f"Copied {text} (quoted for a terminal: the name is not plain UTF-8 text; pasted "
-             "in a file manager it is the file itself)")
+             f"Copied {text} (quoted for a terminal: the name is not plain UTF-8 text)")
 
     return [("Find similar photos", search), ("Open with default viewer", opened),
             ("Show in file manager", revealed), ("Copy path", copied)]

@@ -520,10 +520,8 @@ def test_the_photo_menu_acts_on_a_photo_whose_name_is_not_utf8(qtbot, make_windo
                                                                                  latin1))))
     actions["Copy path"]()
     clipboard = QGuiApplication.clipboard()
-    # As a shell word with the byte as \\xe9 (bash, zsh), and as the file's exact URL.
+    # As a shell word with the byte as \\xe9 (bash, zsh).
     assert clipboard.text() == f"$'{library_photos}/caf\\xe9.jpg'"
-    assert [bytes(u.toEncoded()) for u in clipboard.mimeData().urls()] == [
-        b"file://" + os.fsencode(library_photos) + b"/caf%E9.jpg"]
     opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl",
                         lambda url: opened.append(bytes(url.toEncoded())) or True)

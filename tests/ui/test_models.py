@@ -336,6 +336,23 @@ def test_a_path_with_a_line_break_is_copied_quoted(qtbot):
     assert told[0].startswith("Copied $'/photos/it\\'s\\x0ame.jpg' (quoted for a terminal")
 
 
+def test_the_app_exits_cleanly_after_copying_a_path_that_is_not_utf8(tmp_path):
+    """The path was also put on the clipboard as the file's URL, in a QMimeData: with PySide6
+    6.12 the process then died at exit (segmentation fault, exit code 139)."""
+    script = tmp_path / "copy_and_exit.py"
+    script.write_text(
+        "import os, sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from desktop_app.ui.file_actions import copy_path\n"
+        "app = QApplication(sys.argv)\n"
+        "print(copy_path(os.fsdecode(b'/photos/caf\\xe9.jpg')))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          check=False, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "$'/photos/caf\\xe9.jpg'"
+
+
 def test_opening_a_photo_that_is_not_there_says_so(qtbot):
     from desktop_app.ui.photo_grid import photo_actions
 
