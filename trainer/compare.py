@@ -20,6 +20,7 @@ import numpy as np
 
 from desktop_app.core.encoder import Encoder, open_model_folder
 from desktop_app.core.errors import LookalikeError
+from desktop_app.core.hashing import unpack_bits
 from desktop_app.core.model_card import CARD_FILE, file_sha256, read_card
 from desktop_app.core.pipeline import default_decode_threads, ordered_map
 
@@ -56,7 +57,7 @@ def encode_photos(encoder: Encoder, paths: Sequence[str], threads: int | None = 
                 if progress:
                     progress(done, total)
     codes = np.concatenate(packed) if packed else np.zeros((0, encoder.card.code_bytes), np.uint8)
-    return np.unpackbits(codes, axis=1)[:, :encoder.bits].astype(bool)
+    return unpack_bits(codes, encoder.bits)
 
 
 def measure_model(model_dir: str | os.PathLike, manifest: Manifest, threads: int | None = None,

@@ -456,12 +456,10 @@ class PhotoLibrary:
 
     def _forgotten_codes(self, fingerprint: str | None) -> dict[str, bytes] | None:
         """The codes kept of a forgotten photo with this content, if one of them is the active
-        model's (and only those of models the library still has)."""
+        model's. (All are of models the library has: codes reference models, and no model
+        record is ever deleted.)"""
         entry = self._forgotten.get(fingerprint) if fingerprint else None
-        if entry is None or self.model_id not in entry[0]:
-            return None
-        models = {m for (m,) in self.store.query("SELECT id FROM models")}
-        return {m: c for m, c in entry[0].items() if m in models}
+        return entry[0] if entry is not None and self.model_id in entry[0] else None
 
     def retry_failed(self, progress: Progress | None = None,
                      under: str | os.PathLike | None = None,

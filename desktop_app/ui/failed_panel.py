@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .models import FailedPhotosModel, PathRole, RecordRole
+from .models import FailedPhotosModel, exact_path
 from .photo_grid import photo_actions
 
 
@@ -56,7 +56,6 @@ class FailedPanel(QWidget):
         self.retry_button.setEnabled(n > 0)
 
     def _open(self, index) -> None:
-        record = index.data(RecordRole)  # not PathRole: a Qt string loses non-UTF-8 bytes
-        path = record.path if record is not None else index.data(PathRole)
+        path = exact_path(index)
         if path:
             dict(photo_actions(path, lambda: None, self.message.emit))["Open with default viewer"]()

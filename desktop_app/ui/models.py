@@ -31,6 +31,13 @@ def _placeholder(edge: int, broken: bool) -> QPixmap:
     return pix
 
 
+def exact_path(index: QModelIndex) -> str | None:
+    """The path of the photo at `index` as Python holds it (its record's): PathRole's Qt string
+    loses the bytes of a name that is not UTF-8, and then names another file, or none."""
+    record = index.data(RecordRole)
+    return record.path if record is not None else index.data(PathRole)
+
+
 def thumbnail_or_placeholder(thumbnails: ThumbnailCache, path: str,
                              placeholders: dict[bool, QPixmap]) -> QPixmap:
     """The thumbnail, asked for now (so only for rows a view shows), or a placeholder of the same

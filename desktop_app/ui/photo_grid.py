@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from ..core.errors import printable
 from . import file_actions
-from .models import PathRole, PhotoIdRole, RecordRole
+from .models import PathRole, PhotoIdRole, exact_path
 
 
 class PhotoGrid(QListView):
@@ -78,10 +78,7 @@ class PhotoGrid(QListView):
 
     def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
         """The photo menu's (label, handler) for the photo at `index`."""
-        # The record's path: a Qt string (PathRole) loses the bytes of a name that is not
-        # UTF-8, and then named another file, or none.
-        record = index.data(RecordRole)
-        path = record.path if record is not None else index.data(PathRole)
+        path = exact_path(index)
         photo_id, row = index.data(PhotoIdRole), index.row()
         return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
                              self.message.emit)

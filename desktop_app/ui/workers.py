@@ -49,11 +49,12 @@ OTHERS_CHECK_S = 3.0
 
 
 def no_model_message(model_dir: str | Path) -> str:
-    if model_folder_missing(model_dir) and Path(model_dir).is_dir():
+    missing = model_folder_missing(model_dir)
+    if missing and Path(model_dir).is_dir():
         return (f"{model_dir}: the active model's folder holds no model any more (its "
                 "model.onnx and model.json were deleted or moved). Your library is kept: "
                 "switch to the default model in the Model tab, or import this model again.")
-    if model_folder_missing(model_dir):
+    if missing:
         return (f"{model_dir}: the active model's folder is missing (deleted, moved, or on a "
                 "drive that is not connected). Your library is kept: if it is on a drive, "
                 "connect the drive and restart Lookalike; else switch to the default model in "
