@@ -106,6 +106,9 @@ def test_a_switch_under_way_gives_way_to_the_model_chosen_next(qtbot, make_windo
     choose(qtbot, window, other)
     assert "Keeping the model tiny-40" in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: len(activated) == 2, timeout=20000)
+    # `activated` is filled on the worker's thread; the window handles the switch a moment
+    # later, on its own (a queued call), and saves the settings then.
+    qtbot.waitUntil(lambda: not window.settings.switching_to_model, timeout=20000)
     wait_idle(qtbot, window)
     assert activated == ["tiny-40", "tiny-40"] and window.card.name == "tiny-40"
     assert codes_of("slow-32") < 30
