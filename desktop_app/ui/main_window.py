@@ -47,7 +47,7 @@ from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
 from .model_panel import ModelPanel
-from .models import FailedPhotosModel, PathRole, PhotoIdRole, PhotoListModel, ResultsModel
+from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
 from .search import SearchSnapshot
@@ -731,7 +731,8 @@ class MainWindow(QMainWindow):
 
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:
-        photo_id, path = index.data(PhotoIdRole), index.data(PathRole)
+        # exact_path: a name that is not UTF-8 keeps its bytes (the header shows its picture).
+        photo_id, path = index.data(PhotoIdRole), exact_path(index)
         if photo_id is not None:
             self.search.search_photo(int(photo_id), path)
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from ..core.errors import printable
 from . import file_actions
-from .models import PathRole, PhotoIdRole, exact_path
+from .models import PhotoIdRole, exact_path
 
 
 class PhotoGrid(QListView):
@@ -63,7 +63,7 @@ class PhotoGrid(QListView):
 
     def current_path(self) -> str | None:
         index = self.currentIndex()
-        return index.data(PathRole) if index.isValid() else None
+        return exact_path(index) if index.isValid() else None
 
     def _menu(self, pos) -> None:
         index = self.indexAt(pos)

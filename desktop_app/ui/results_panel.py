@@ -10,7 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
-from .models import PathRole, ResultsModel
+from .models import ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 
 
@@ -100,7 +100,7 @@ class ResultsPanel(QWidget):
         """What the user chose in the results: the current photo, the selected ones (by path:
         rows move when the results change) and the scroll position."""
         grid = self.grid
-        selected = [i.data(PathRole) for i in grid.selectionModel().selectedIndexes()]
+        selected = [exact_path(i) for i in grid.selectionModel().selectedIndexes()]
         return grid.current_path(), selected, grid.verticalScrollBar().value()
 
     def restore_view_state(self, state: tuple[str | None, list[str], int]) -> None:
@@ -108,7 +108,7 @@ class ResultsPanel(QWidget):
         still results, and scroll back to where the list was (as far as it goes now)."""
         current, selected, scroll = state
         grid, model = self.grid, self.model
-        rows = {model.index(r).data(PathRole): r for r in range(model.rowCount())}
+        rows = {exact_path(model.index(r)): r for r in range(model.rowCount())}
         chosen = grid.selectionModel()
         flags = QItemSelectionModel.SelectionFlag
         if current in rows:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from ui_helpers import use_own_trash, wait_idle, wait_rows
 
 from desktop_app.settings import Settings
+from desktop_app.ui.models import RecordRole
 
 
 def row_of_path(window, path) -> int:
@@ -529,6 +530,37 @@ def test_the_photo_menu_acts_on_a_photo_whose_name_is_not_utf8(qtbot, make_windo
     assert opened == [b"file://" + os.fsencode(library_photos) + b"/caf%E9.jpg"]
     assert len(told) == 1 and "not there" not in told[0]
     assert told[0].startswith(f"Copied $'{library_photos}/caf\\xe9.jpg' (quoted for a terminal")
+
+
+def test_clicking_a_photo_whose_name_is_not_utf8_shows_it_in_the_results_header(
+        qtbot, make_window, library_photos):
+    """The click took the path from the grid as a Qt string: the header named "caf.jpg" and
+    showed no picture (the thumbnail of a file that is not there)."""
+    window, latin1 = window_with_a_latin1_named_photo(qtbot, make_window, library_photos)
+    window.search_index(window.photos_model.index(row_of_path(window, latin1)))
+    panel = window.results_panel
+    assert window.search._query.path == latin1
+    qtbot.waitUntil(lambda: not panel.query_image.pixmap().isNull(), timeout=20000)
+
+
+def test_a_result_whose_name_is_not_utf8_stays_picked_when_the_results_change(
+        qtbot, make_window, library_photos):
+    """The results kept what the user picked by Qt string paths: a name that is not UTF-8 lost
+    its bytes and was no longer picked after the results were refreshed."""
+    window, latin1 = window_with_a_latin1_named_photo(qtbot, make_window, library_photos)
+    coffee = row_of_path(window, library_photos / "coffee.jpg")
+    window.search_index(window.photos_model.index(coffee))
+    model, grid = window.results_model, window.results_panel.grid
+    qtbot.waitUntil(lambda: any(model.index(r).data(RecordRole).path == latin1
+                                for r in range(model.rowCount())), timeout=20000)
+    row = next(r for r in range(model.rowCount()) if model.index(r).data(RecordRole).path == latin1)
+    grid.setCurrentIndex(model.index(row))
+    assert grid.current_path() == latin1
+    state = window.results_panel.view_state()
+    grid.clearSelection()
+    window.results_panel.restore_view_state(state)
+    assert grid.current_path() == latin1
+    assert [i.row() for i in grid.selectionModel().selectedIndexes()] == [row]
 
 
 def test_a_notice_is_not_replaced_at_once_by_a_routine_summary(qtbot, make_window):
