@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
+from ..core.errors import printable
 from ..core.records import Folder, same_content_stamps
 from ..core.scan import is_under
 from ..settings import Settings
@@ -265,7 +266,7 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("The library is saved again.", 5000)
 
-    @Slot(str)
+    @Slot(object)
     def _on_folder_unavailable(self, folder: str) -> None:
         self._show_folders()
         around = [w for w in self.watcher.watched() if w != folder and is_under(folder, w)]
@@ -284,12 +285,12 @@ class MainWindow(QMainWindow):
                   "removed?). Its photos are kept; it is checked again when it is back. If it "
                   "was deleted for good, select it and press Remove to forget its photos.")
 
-    @Slot(str, str)
+    @Slot(object, str)
     def _on_folder_unreadable(self, folder: str, cause: str) -> None:
         self.tell(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
                   "access to the folder again; it is then checked for changes.")
 
-    @Slot(str)
+    @Slot(object)
     def _on_folder_available(self, folder: str) -> None:
         self._show_folders()
         self.tell(f"{folder} is back; checking it for changes.")
@@ -589,6 +590,7 @@ class MainWindow(QMainWindow):
     # -- user actions ---------------------------------------------------------------------------
     @Slot(str)
     def tell(self, message: str) -> None:
+        message = printable(message)  # a folder or photo named in bytes that are not UTF-8
         log.info("%s", message)
         self.statusBar().showMessage(message, 20000)
         self._notice_until = time.monotonic() + NOTICE_HOLD_S

@@ -121,26 +121,26 @@ class _Recorder(FileSystemEventHandler):
 
 
 class FolderWatcher(QObject):
-    # Lists of paths as `object`: Signal(list) makes them Qt strings, which drop the bytes of
-    # a file name that is not UTF-8 (kept by Python as surrogate escapes), and such a photo
-    # would never be indexed or removed while the app runs.
+    # Paths as `object`, alone or in lists: Signal(str) and Signal(list) make them Qt strings,
+    # which drop the bytes of a name that is not UTF-8 (kept by Python as surrogate escapes);
+    # such a photo would never be indexed or removed, such a folder never watched again.
     paths_changed = Signal(object)
     paths_removed = Signal(object)
     # A watched folder is not there (drive unplugged, folder deleted or moved, or missing when
     # watch() was called); its photos are kept (unless a watched folder around it saw it go:
     # see flush) and it is watched again when it is back.
-    folder_unavailable = Signal(str)
+    folder_unavailable = Signal(object)
     # A folder that was unavailable is back and watched again; paths_changed([folder]) follows
     # (after the debounce) so the indexer reconciles what changed while it was away.
-    folder_available = Signal(str)
+    folder_available = Signal(object)
     # A watched folder is there but cannot be read now (its permissions were changed): (folder,
     # cause). Nothing under it is reported removed; once readable again it is reconciled.
-    folder_unreadable = Signal(str, str)
+    folder_unreadable = Signal(object, str)
     _poke = Signal()
-    _root_went_away = Signal(str, int)  # from an observer thread: (folder, generation)
-    _presence = Signal(list, list)  # from the checker thread: [(folder, generation)] gone, [back]
-    _readability = Signal(list, list)  # from the checker thread: [(folder, cause)], [readable]
-    _inner_mounts_changed = Signal(list)  # from the checker thread: [(folder, [mount points])]
+    _root_went_away = Signal(object, int)  # from an observer thread: (folder, generation)
+    _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
+    _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
+    _inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -338,7 +338,7 @@ class FolderWatcher(QObject):
         if changes:
             self._inner_mounts_changed.emit(changes)
 
-    @Slot(list)
+    @Slot(object)
     def _on_inner_mounts_changed(self, changes: list) -> None:
         for folder, points in changes:
             if folder in self._watches:
@@ -346,7 +346,7 @@ class FolderWatcher(QObject):
                          "changed", folder, ", ".join(points))
                 self._record([(p, CHANGED) for p in points], rewatch=folder)
 
-    @Slot(list, list)
+    @Slot(object, object)
     def _on_presence(self, gone: list, back: list) -> None:
         for folder, generation in gone:
             self._went_away(folder, generation)
@@ -354,7 +354,7 @@ class FolderWatcher(QObject):
             if folder in self._waiting:
                 self._come_back(folder)
 
-    @Slot(list, list)
+    @Slot(object, object)
     def _on_readability(self, denied: list, readable: list) -> None:
         for folder, cause in denied:
             if folder in self._watches:
@@ -377,7 +377,7 @@ class FolderWatcher(QObject):
         self._unschedule(folder)
         self._schedule(folder, root.polling)  # if it fails, it says why (and what to do)
 
-    @Slot(str, int)
+    @Slot(object, int)
     def _on_root_went_away(self, folder: str, generation: int) -> None:
         if self._went_away(folder, generation) and _present(folder, self._waiting[folder]):
             self._come_back(folder)  # deleted and made again already

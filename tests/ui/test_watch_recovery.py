@@ -56,6 +56,24 @@ def test_a_folder_moved_away_and_brought_back_is_watched_again(qtbot, tmp_path, 
     assert not [e for e in events if e[0] == "paths_removed"]  # its photos were kept
 
 
+def test_a_folder_whose_name_is_not_utf8_moved_away_and_back_is_watched_again(qtbot, tmp_path,
+                                                                              watcher):
+    """The folder signals were Qt strings, which drop the bytes that are not UTF-8: the window
+    was told of "caf" (not the watched folder) and never added it again when it came back."""
+    root = os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9")
+    make_photo(os.path.join(root, "a.jpg"), "coffee", size=(32, 32))
+    assert watcher.watch(root)
+    events = recorder(watcher)
+    away = tmp_path / "away"
+    os.rename(root, away)
+    qtbot.waitUntil(lambda: ("folder_unavailable", root) in events, timeout=5000)
+    assert watcher.unavailable() == [root]
+    os.rename(away, root)
+    qtbot.waitUntil(lambda: ("folder_available", root) in events, timeout=5000)
+    assert watcher.watched() == [root]
+    assert all(isinstance(arg, list) or arg == root for _name, arg in events)
+
+
 def test_a_folder_missing_at_start_is_watched_once_it_appears(qtbot, tmp_path, watcher):
     root = tmp_path / "drive" / "photos"
     events = recorder(watcher)
@@ -204,6 +222,20 @@ def test_a_watched_folder_missing_at_start_and_not_in_the_library_is_indexed_whe
     assert not [m for m in said if "does not exist" in m or "not inside a library" in m], said
     make_photo(drive / "later.jpg", "chelsea", size=(200, 150))  # and it is watched
     wait_rows(qtbot, window, 3, timeout=20000)
+
+
+def test_a_watched_folder_whose_name_is_not_utf8_is_indexed_when_it_appears(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """Told of the folder as a Qt string ("caf"), the window found it not watched and never
+    added it: its photos stayed out of the library until the next start."""
+    monkeypatch.setattr(watcher_module, "RECHECK_S", 0.2, raising=False)
+    drive = os.fsdecode(os.fsencode(tmp_path) + b"/drive/caf\xe9")
+    window = make_window(watched_folders=[drive])
+    assert "caf\\xe9 is not available" in window.statusBar().currentMessage()
+    make_photo(os.path.join(drive, "coffee.jpg"), "coffee", size=(200, 150))
+    wait_rows(qtbot, window, 1, timeout=20000)
+    assert window.photos_model.photo_at(0).path == os.path.join(drive, "coffee.jpg")
+    assert "caf\\xe9 is back" in window.statusBar().currentMessage()
 
 
 def test_a_watched_folder_away_when_the_folder_around_it_is_removed_is_indexed_when_back(
