@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
         self.watcher.folder_unavailable.connect(self._on_folder_unavailable)
         self.watcher.folder_available.connect(self._on_folder_available)
         self.watcher.folder_unreadable.connect(self._on_folder_unreadable)
+        self.watcher.events_lost.connect(self._on_events_lost)
         self.thread_.start()
 
     @Slot(str)
@@ -289,6 +290,11 @@ class MainWindow(QMainWindow):
     def _on_folder_unreadable(self, folder: str, cause: str) -> None:
         self.tell(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
                   "access to the folder again; it is then checked for changes.")
+
+    @Slot(object)
+    def _on_events_lost(self, folders: list) -> None:
+        self.tell(f"More files changed at once than the system could report one by one; "
+                  f"checking {', '.join(folders)} for changes.")
 
     @Slot(object)
     def _on_folder_available(self, folder: str) -> None:

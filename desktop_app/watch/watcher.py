@@ -26,7 +26,9 @@ afresh, and so is a watched folder when the permissions of a folder inside it ch
 can be read), or (Linux) a drive is mounted or unmounted inside it (the library keeps the photos
 of a drive not mounted). A folder watched afresh is reported changed whole: what changed between
 the old watch's end and the new one's start was not seen. Events in hidden folders below a
-watched folder are dropped, as the library's walk skips those folders.
+watched folder are dropped, as the library's walk skips those folders. When the system drops
+events (a burst larger than its queue: see lost_events), every natively watched folder is reported
+changed whole, and `events_lost(folders)` says so.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from watchdog.observers.polling import PollingObserver
 
 from ..core.images import is_photo
 from ..core.scan import hidden_below
+from .lost_events import listen_for_overflow
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,11 @@ class FolderWatcher(QObject):
     # A watched folder is there but cannot be read now (its permissions were changed): (folder,
     # cause). Nothing under it is reported removed; once readable again it is reconciled.
     folder_unreadable = Signal(object, str)
+    # The system dropped file events (a burst larger than its queue): the watched folders listed
+    # were reported changed whole, so that what changed in the burst is found.
+    events_lost = Signal(object)
     _poke = Signal()
+    _overflowed = Signal()  # from watchdog's reader thread
     _root_went_away = Signal(object, int)  # from an observer thread: (folder, generation)
     _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
     _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
@@ -159,6 +166,8 @@ class FolderWatcher(QObject):
         self._presence.connect(self._on_presence)  # queued: emitted from the checker thread
         self._readability.connect(self._on_readability)  # queued, as _presence
         self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
+        self._overflowed.connect(self._on_overflowed)  # queued, as _poke
+        self._stop_listening = None
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
@@ -224,6 +233,9 @@ class FolderWatcher(QObject):
         if self._checker is not None and self._checker.is_alive():
             self._checker.join(timeout=2)
         self._checker = None
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
         self._native = self._polling = None
         self._watches.clear()
         with self._lock:
@@ -281,6 +293,7 @@ class FolderWatcher(QObject):
                 self._polling.start()
             return self._polling
         if self._native is None:
+            self._stop_listening = listen_for_overflow(self._overflowed.emit)
             self._native = Observer()
             self._native.daemon = True
             self._native.start()
@@ -409,6 +422,17 @@ class FolderWatcher(QObject):
         log.info("%s: the folder is back; indexing what changed while it was away", folder)
         self.folder_available.emit(folder)
         self._record([(folder, CHANGED)])
+
+    @Slot()
+    def _on_overflowed(self) -> None:
+        with self._lock:
+            native = sorted(folder for folder, root in self._roots.items() if not root.polling)
+        if not native:
+            return
+        log.warning("The system dropped file events (too many changes at once); checking %s "
+                    "for changes", ", ".join(native))
+        self.events_lost.emit(native)
+        self._record([(folder, CHANGED) for folder in native])
 
     # -- observer thread ------------------------------------------------------------------------
     def _record(self, items: list[tuple[str, bool]], rewatch: str = "") -> None:

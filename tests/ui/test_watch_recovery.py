@@ -12,6 +12,7 @@ import sys
 import threading
 
 import pytest
+from dropped_events import overflow, reader_held_back
 from photos import make_photo
 from PySide6.QtCore import Qt
 from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
@@ -490,3 +491,25 @@ def test_a_drive_mounted_inside_a_watched_folder_is_watched_and_checked(qtbot, t
         w.stop()
         while os.path.ismount(usb):
             subprocess.run(["umount", str(usb)], capture_output=True, check=True)
+
+
+def test_the_window_indexes_a_photo_whose_event_the_system_dropped_and_says_why(
+        qtbot, make_window, library_photos, monkeypatch):
+    """A burst larger than the kernel's event queue (a big copy): the photo added in it was not
+    in the library until the next start, and nothing said so."""
+    junk = library_photos / "junk"
+    junk.mkdir()
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    with reader_held_back(monkeypatch, library_photos / "wake.txt"):
+        overflow(junk)
+        make_photo(library_photos / "lost.jpg", "rocket", size=(200, 150))
+    wait_rows(qtbot, window, 7, timeout=30000)
+    assert str(library_photos / "lost.jpg") in {window.photos_model.photo_at(r).path
+                                                 for r in range(7)}
+    assert [m for m in said if m.startswith("More files changed at once than the system could "
+                                            f"report one by one; checking {library_photos} ")]

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from dropped_events import overflow, reader_held_back
 from photos import make_photo
 
 from desktop_app.watch import FolderWatcher
@@ -149,3 +150,24 @@ def test_what_changes_while_the_folder_is_watched_afresh_is_not_lost(qtbot, tmp_
     os.chmod(tmp_path / "album", 0o700)
     qtbot.waitUntil(lambda: any(late == p or late.is_relative_to(p) for p in map(Path, seen)),
                     timeout=5000)
+
+
+
+def test_a_photo_whose_event_the_system_dropped_is_still_found(qtbot, tmp_path, watcher,
+                                                              monkeypatch):
+    """More events at once than the kernel's queue holds: the kernel drops the rest and
+    watchdog only logs it, so a photo added in that burst was never reported (until the next
+    start)."""
+    root = tmp_path / "photos"
+    junk = root / "junk"
+    junk.mkdir(parents=True)
+    assert watcher.watch(str(root))
+    lost, changed = [], []
+    watcher.events_lost.connect(lost.append)
+    watcher.paths_changed.connect(changed.append)
+    with reader_held_back(monkeypatch, root / "wake.txt"):
+        overflow(junk)
+        make_photo(root / "lost.jpg", "coffee", size=(64, 48))  # past the queue's end
+    qtbot.waitUntil(lambda: [str(root)] in changed, timeout=20000)
+    assert lost == [[str(root)]]
+    assert not any(str(root / "lost.jpg") in paths for paths in changed)  # dropped: not seen
