@@ -358,7 +358,10 @@ class PhotoLibrary:
                    retry_failed: bool = False) -> IndexReport:
         root = normalise_folder(path)
         report = IndexReport()
-        scan = self._scan(root)
+        scan = self._scan(root, should_stop=should_stop)
+        if scan.stopped:  # nothing written: running again walks the folder again
+            report.stopped = True
+            return report
         report.errors.extend(scan.problems)
         if scan.root_missing:
             return report
@@ -395,7 +398,11 @@ class PhotoLibrary:
                 # around it added later merged it) is walked from itself, and indexed.
                 continue
             if os.path.isdir(path):
-                scan = self._scan(path, library_folder=normalise_folder(path) == folder.path)
+                scan = self._scan(path, library_folder=normalise_folder(path) == folder.path,
+                                  should_stop=should_stop)
+                if scan.stopped:  # nothing written yet: running again reads every path again
+                    report.stopped = True
+                    return report
                 # Keep the path as given so rows (stored under the folder's name) still match.
                 scan.root = path
                 scans.append(scan)
@@ -486,11 +493,14 @@ class PhotoLibrary:
         return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
                                progress, should_stop)
 
-    def _scan(self, folder: str, library_folder: bool = True) -> ScanResult:
+    def _scan(self, folder: str, library_folder: bool = True,
+              should_stop: ShouldStop | None = None) -> ScanResult:
         """scan_folder, with the mount points seen before; those it sees (or no longer sees)
-        under `folder` are remembered for the next scans."""
+        under `folder` are remembered for the next scans (a stopped scan covers nothing, so
+        it forgets none)."""
         known = self._mount_points()
-        scan = scan_folder(folder, was_mounted=known, library_folder=library_folder)
+        scan = scan_folder(folder, was_mounted=known, library_folder=library_folder,
+                           should_stop=should_stop)
         # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
         # a folder it could not open); a folder found plain and not empty is one no longer.
         now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}

@@ -2,7 +2,8 @@
 drives that are not mounted.
 
 The walk never raises for one bad entry. It returns what it found plus the folders it could not
-list completely, so the library never deletes records for photos it simply could not see.
+list completely, so the library never deletes records for photos it simply could not see. It
+can be stopped (pause, quit, the folder removed): a stopped walk covers nothing.
 """
 
 from __future__ import annotations
@@ -10,11 +11,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from .errors import LookalikeError
 from .images import is_photo
+
+# should_stop is asked before each folder is listed and every this many entries: a folder of
+# thousands of photos on a slow network drive (one stat each) still stops within a second.
+STOP_CHECK_ENTRIES = 32
 
 
 def _sentence(path: str, reason: str, hint: str) -> str:
@@ -49,6 +54,7 @@ class ScanResult:
     # mounted there. The library remembers them (see `was_mounted` in scan_folder).
     mount_points: list[str] = field(default_factory=list)
     library_folder: bool = True  # the root is a library folder (not a folder inside one)
+    stopped: bool = False  # should_stop ended the walk: what was not seen may still be there
 
     def cannot_open(self, folder: str, exc: OSError) -> None:
         """A folder that could not be listed: its records are kept, and the user is told."""
@@ -92,7 +98,7 @@ class ScanResult:
 
     def covers(self, path: str) -> bool:
         """True when a file at `path` would have been seen if it existed (safe to sweep)."""
-        if self.root_missing:
+        if self.root_missing or self.stopped:
             return False
         for folder in self.incomplete:
             if path == folder or path.startswith(folder.rstrip(os.sep) + os.sep):
@@ -190,12 +196,14 @@ def _leads_back(folder: str, link: str) -> bool:
 
 
 def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
-                library_folder: bool = True) -> ScanResult:
+                library_folder: bool = True,
+                should_stop: Callable[[], bool] | None = None) -> ScanResult:
     """Every photo file under `root` (following folder links once each, but never one back to
     a folder holding it; skipping hidden ones). `was_mounted`: folders that held a mounted drive
     before (ScanResult.mount_points of earlier scans); one of them found empty and not a mount
     point now is a drive not mounted, and nothing under it is swept. `library_folder`: False
-    for a folder inside a library folder (the watcher's changes), for the words of that."""
+    for a folder inside a library folder (the watcher's changes), for the words of that.
+    `should_stop`: once true the walk ends with `stopped` set (see STOP_CHECK_ENTRIES)."""
     root = normalise_folder(root)
     result = ScanResult(root, library_folder=library_folder)
     try:
@@ -220,6 +228,9 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
     # (folder, its device, may it be a drive's mount point left empty?)
     stack = [(root, root_stat.st_dev, False)]
     while stack:
+        if should_stop is not None and should_stop():
+            result.stopped = True
+            return result
         folder, device, maybe_unmounted = stack.pop()
         try:
             with os.scandir(folder) as it:
@@ -233,7 +244,10 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
         if maybe_unmounted and not entries:
             result.not_mounted(folder)
             continue
-        for entry in sorted(entries, key=lambda e: e.name):
+        for count, entry in enumerate(sorted(entries, key=lambda e: e.name), 1):
+            if should_stop is not None and count % STOP_CHECK_ENTRIES == 0 and should_stop():
+                result.stopped = True
+                return result
             if entry.name.startswith("."):
                 continue
             path = entry.path

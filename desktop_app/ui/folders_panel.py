@@ -20,6 +20,10 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import printable
 
+LOOKING = "Looking for photos…"
+# Paused during a folder's walk: the walk has stopped, and Resume walks the folder again.
+LOOKING_PAUSED = "Paused while looking for photos; Resume looks through the folder again."
+
 
 def format_eta(seconds: float) -> str:
     if seconds < 0:
@@ -100,6 +104,11 @@ class FoldersPanel(QWidget):
         self.progress_label.setVisible(busy)
         self.pause_button.setVisible(busy)
         self.pause_button.setText("Resume indexing" if paused else "Pause indexing")
+        if paused and busy and self.progress.maximum() == 0:
+            self.progress.setRange(0, 1)  # no busy bar: nothing is looked for now
+            self.progress_label.setText(LOOKING_PAUSED)
+        elif not paused and busy and self.progress_label.text() == LOOKING_PAUSED:
+            self.show_progress(0, 0, 0.0, -1.0)  # the walk starts again
 
     def show_progress(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setVisible(True)
@@ -107,7 +116,7 @@ class FoldersPanel(QWidget):
             # A job starting (a big folder is walked first): not the last job's "6 of 6 photos
             # · 0 s left", which stood there until the first photo was read.
             self.progress.setRange(0, 0)  # busy
-            self.progress_label.setText("Looking for photos…")
+            self.progress_label.setText(LOOKING)
             return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))

@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -440,15 +441,16 @@ class IndexerWorker(QObject):
                 if not arg:
                     return False
                 label = f"Checking {len(arg)} folder(s) for changes"
-                call = lambda p, s: _merged(lib.index_folders(list(arg), p, s))
+                call = lambda p, s: _merged(lib.index_folders(
+                    list(arg), should_stop=s, progress_for=self._looking_each(p)))
             elif kind == "index_paths":
                 label = f"Indexing {len(arg)} changed item(s)"
                 call = lambda p, s: lib.index_paths(list(arg), p, s)
             else:
                 label = "Retrying photos that could not be read"
                 call = lambda p, s: lib.retry_failed(p, should_stop=s)
-            report = self._with_progress(label, call,
-                                         arg if kind == "index_folder" else None)
+            report = self._with_progress(label, call, {"index_folder": [arg],
+                                                       "index_folders": arg}.get(kind, ()))
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
@@ -461,6 +463,11 @@ class IndexerWorker(QObject):
         self._publish(force=True)
         if kind == "index_folder" and self._is_abandoned(arg):
             return False  # stopped because it was removed: nothing to report or resume
+        if (kind == "index_folders" and report.stopped and not self._pause.is_set()
+                and not self._quit.is_set()):
+            # Stopped because one was removed (its removal is queued): check the others again.
+            self._queue.appendleft((kind, arg))
+            return False
         if kind == "index_folder" and not os.path.isdir(str(arg)):
             _say_folder_went_away(report, str(arg))
         self.finished_job.emit(label, report)
@@ -486,28 +493,42 @@ class IndexerWorker(QObject):
                 "retry_failed": "unreadable photos were not retried"}.get(kind, f"{kind} not done")
         self._fail(f"Read-only library: {what}. {self.read_only_reason}")
 
-    def _with_progress(self, label: str, call, folder: object = None) -> IndexReport:
+    def _with_progress(self, label: str, call, folders: Iterable = ()) -> IndexReport:
+        """`folders`: those the job indexes; removing one (abandon_folder) stops it."""
         self.activity.emit(label)
         self.progress.emit(0, 0, 0.0, -1.0)  # nothing counted yet (not the last job's count)
-        started = time.monotonic()
+        started = [time.monotonic()]
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
             now = time.monotonic()
+            if done == 0:  # a count starts (after a walk, or a job's next folder): rate from now
+                started[0] = now
             if now - last[0] >= PROGRESS_INTERVAL_S or done >= total:
                 last[0] = now
-                elapsed = max(now - started, 1e-6)
+                elapsed = max(now - started[0], 1e-6)
                 rate = done / elapsed
                 eta = (total - done) / rate if rate > 0 else -1.0
                 self.progress.emit(done, total, rate, eta)
             if now - self._last_publish >= self._publish_interval:
                 self._publish()
 
+        # Real names once: a walk asks should_stop every few entries.
+        reals = [os.path.realpath(str(f)) for f in folders]
+
         def should_stop() -> bool:
             return (self._pause.is_set() or self._quit.is_set()
-                    or (folder is not None and self._is_abandoned(folder)))
+                    or any(real in self._abandoned for real in reals))
 
         return call(progress, should_stop)
+
+    def _looking_each(self, progress):
+        """index_folders' progress_for: each folder's walk shows "Looking for photos…", not
+        the last folder's "6 of 6 photos · 0 s left"."""
+        def start(_folder: str):
+            self.progress.emit(0, 0, 0.0, -1.0)
+            return progress
+        return start
 
     def _retry_later(self, exc: StoreError) -> bool:
         """Keep the job that could not be saved; run it (and those after it) again later."""
