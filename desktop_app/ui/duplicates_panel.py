@@ -46,7 +46,8 @@ class DuplicatesPanel(QWidget):
         self._thumbnails = thumbnails
         self._items: dict[str, list[QTreeWidgetItem]] = {}
         self._placeholders: dict = {}  # shared by the rows: one pixmap, not one per row
-        self._undo: list[file_actions.Trashed] = []
+        # One entry per move to the trash: Undo puts back the last, then the one before.
+        self._undo: list[list[file_actions.Trashed]] = []
         self._trashing: threading.Thread | None = None
         # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
         # a ticked file that differs now may hold another picture, and is not trashed.
@@ -243,7 +244,8 @@ class DuplicatesPanel(QWidget):
     def _on_trashed(self, done: list, gone: list, left: list, problems: list) -> None:
         self._trashing = None
         self.trash_button.setEnabled(True)
-        self._undo.extend(done)
+        if done and file_actions.undo_supported():
+            self._undo.append(done)
         moved = [item.original for item in done]
         # Files deleted or moved by another program since the groups were made leave them too,
         # and so do those not known to be copies any more (changed, or a kept photo's link).
@@ -262,24 +264,35 @@ class DuplicatesPanel(QWidget):
         if problems:
             text += " Problems: " + " ".join(problems)
         self.status.setText(text)
-        self.undo_button.setEnabled(bool(self._undo) and file_actions.undo_supported())
+        self._show_undo()
         if moved:
             self.trashed.emit(moved)
 
     def undo(self) -> None:
+        """Put back the photos of the last move to the trash. One that cannot be (a file now
+        has its name, the trash was emptied) stays where it is, and Undo moves on to the move
+        before: trying again would meet the same obstacle."""
+        if not self._undo:
+            return
         restored, problems = [], []
-        while self._undo:
-            item = self._undo.pop()
+        move = self._undo.pop()
+        for item in move:
             try:
                 file_actions.restore_from_trash(item)
                 restored.append(item.original)
             except OSError as exc:
                 problems.append(str(exc))
-        self.undo_button.setEnabled(False)
+        self._show_undo()
         self.status.setText(f"Put back {len(restored)} photo(s)." +
                             (" " + " ".join(problems) if problems else ""))
         if restored:
             self.restored.emit(restored)
+
+    def _show_undo(self) -> None:
+        """The Undo button says how many photos it puts back."""
+        count = len(self._undo[-1]) if self._undo else 0
+        self.undo_button.setText(f"Undo: put back {count} photo(s)" if count else "Undo")
+        self.undo_button.setEnabled(bool(count))
 
     def _on_thumbnail(self, path: str) -> None:
         # A repaint asks the rows in view for their thumbnails again. Not emitDataChanged: the

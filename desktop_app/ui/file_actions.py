@@ -214,7 +214,8 @@ def restore_from_trash(item: Trashed) -> None:
     """Put a trashed file back. Raises OSError saying why not."""
     if not undo_supported():
         raise OSError(UNDO_UNSUPPORTED.format(bin=trash_name()))
-    if not item.trashed_file or not os.path.exists(item.trashed_file):
+    # lexists: a trashed symbolic link may point nowhere from the trash folder.
+    if not item.trashed_file or not os.path.lexists(item.trashed_file):
         raise OSError(f"{printable(item.original)}: the file is no longer in the trash (emptied or "
                       "restored already), so it cannot be put back")
     if os.path.lexists(item.original):  # a link whose target is gone is the user's too

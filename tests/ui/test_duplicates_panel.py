@@ -174,3 +174,88 @@ def test_two_ticked_names_of_one_file_both_go_to_the_trash(qtbot, tmp_path, monk
     assert sorted(trashed.args[0]) == sorted([copy, link])
     assert not os.path.exists(copy) and not os.path.exists(link) and os.path.exists(keep)
     assert panel.status.text() == "Moved 2 photo(s) to the trash."
+
+
+def item_of(panel, path):
+    tree = panel.tree
+    return next(top.child(j) for top in (tree.topLevelItem(i)
+                                         for i in range(tree.topLevelItemCount()))
+                for j in range(top.childCount()) if top.child(j).path == path)
+
+
+def trash_ticked(qtbot, panel) -> list[str]:
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    return sorted(trashed.args[0])
+
+
+def undo_and_wait(qtbot, panel) -> list[str]:
+    with qtbot.waitSignal(panel.restored, timeout=20000) as restored:
+        panel.undo_button.click()
+    return sorted(restored.args[0])
+
+
+def test_undo_puts_back_only_the_last_move_to_the_trash_then_the_one_before(
+        qtbot, tmp_path, monkeypatch):
+    """Undo put back every photo trashed since the app started: copies trashed in one group,
+    then in another, all came back at the first press."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    group_a, group_b = photo_copies(folder, "a", 2), photo_copies(folder, "b", 3)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group(group_a, 0), as_group(group_b, 10)])
+    for path in group_b[1:]:
+        item_of(panel, path).setCheckState(0, Qt.CheckState.Unchecked)
+    assert trash_ticked(qtbot, panel) == group_a[1:]
+    assert panel.undo_button.text() == "Undo: put back 1 photo(s)"
+    for path in group_b[1:]:
+        item_of(panel, path).setCheckState(0, Qt.CheckState.Checked)
+    assert trash_ticked(qtbot, panel) == group_b[1:]
+    assert panel.undo_button.text() == "Undo: put back 2 photo(s)"
+    assert undo_and_wait(qtbot, panel) == group_b[1:]
+    assert all(os.path.exists(path) for path in group_b)
+    assert not os.path.exists(group_a[1])
+    assert panel.status.text() == "Put back 2 photo(s)."
+    assert panel.undo_button.isEnabled()
+    assert panel.undo_button.text() == "Undo: put back 1 photo(s)"
+    assert undo_and_wait(qtbot, panel) == group_a[1:]
+    assert os.path.exists(group_a[1])
+    assert not panel.undo_button.isEnabled() and panel.undo_button.text() == "Undo"
+
+
+def test_undo_never_puts_a_photo_over_a_file_now_at_its_name(qtbot, tmp_path, monkeypatch):
+    """The rule kept with the undo stack: a name taken meanwhile (even by a broken link) is
+    the user's; that photo stays in the trash, the others come back."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    keep, copy1, copy2 = photo_copies(tmp_path / "copies", "cat", 3)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group([keep, copy1, copy2], 0)])
+    assert trash_ticked(qtbot, panel) == [copy1, copy2]
+    os.symlink("nowhere.jpg", copy1)  # a new file by that name, here a link to nothing
+    assert undo_and_wait(qtbot, panel) == [copy2]
+    assert os.readlink(copy1) == "nowhere.jpg"
+    assert f"{copy1}: another file now has this name" in panel.status.text()
+    assert not panel.undo_button.isEnabled()
+
+
+def test_undo_puts_back_a_trashed_link_whose_target_it_no_longer_reaches(
+        qtbot, tmp_path, monkeypatch):
+    """A copy that is a relative symbolic link to a photo elsewhere goes to the trash as a
+    link, which the trash folder leaves pointing nowhere: Undo took it for a file no longer
+    in the trash (its check followed the link) and left it there."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    keep, elsewhere = photo_copies(folder, "cat", 2)
+    link = str(folder / "shown" / "cat-link.jpg")
+    os.makedirs(os.path.dirname(link))
+    os.symlink(os.path.join("..", os.path.basename(elsewhere)), link)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group([keep, link], 0)])
+    assert trash_ticked(qtbot, panel) == [link]
+    assert not os.path.lexists(link) and os.path.exists(elsewhere)
+    assert undo_and_wait(qtbot, panel) == [link]
+    assert os.readlink(link) == os.path.join("..", os.path.basename(elsewhere))
+    assert os.path.exists(link)
