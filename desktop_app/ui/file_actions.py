@@ -9,6 +9,7 @@ import os
 import shlex
 import shutil
 import sys
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -101,24 +102,33 @@ def reveal_in_file_manager(path: str, failed: Callable[[], None]) -> bool:
 
 def copy_path(path: str) -> str:
     """Put the path on the clipboard; returns the text put there. A name that is not UTF-8
-    cannot be clipboard text as it is, and one with a line break would run as two commands
-    pasted in a terminal: such a path is copied quoted for a shell ($'...\\xe9...').
+    cannot be clipboard text as it is, and one with a line break or another invisible
+    character would be acted on (or hidden) by the terminal it is pasted in: such a path is
+    copied quoted for a shell ($'...\\xe9...').
     Text only: with PySide6 6.12 a QMimeData set on the clipboard (to add the file's URL)
     crashes the app when it exits (a segmentation fault; seen with the offscreen and minimal
     platform plugins, tests/ui/test_models.py)."""
-    text = path if is_utf8(path) and not _has_control(path) else shell_quoted(path)
+    text = path if is_utf8(path) and not _has_unprintable(path) else shell_quoted(path)
     QGuiApplication.clipboard().setText(text)
     return text
 
 
-def _has_control(text: str) -> bool:
-    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+def _unprintable(char: str) -> bool:
+    """Control characters (C0, DEL, C1), format characters (a right-to-left override, a zero
+    width space), line and paragraph separators, private and unassigned code points. Spaces
+    of any width are printable here: they show as spaces and are harmless unquoted."""
+    return not char.isprintable() and unicodedata.category(char) != "Zs"
+
+
+def _has_unprintable(text: str) -> bool:
+    return any(map(_unprintable, text))
 
 
 def shell_quoted(path: str) -> str:
     """`path` as one POSIX shell word: as it is if nothing in it needs quoting, else $'...'
-    (bash, zsh, ksh) with \\xNN for control characters and bytes that are not UTF-8."""
-    if is_utf8(path) and not _has_control(path):
+    (bash, zsh, ksh; POSIX 2024) with \\xNN for bytes that are not UTF-8 and for each byte
+    of an unprintable character: \\xNN, unlike \\uNNNN, gives these bytes in any locale."""
+    if is_utf8(path) and not _has_unprintable(path):
         return shlex.quote(path)
     out = []
     for char in path:
@@ -126,8 +136,8 @@ def shell_quoted(path: str) -> str:
             out.append(f"\\x{ord(char) - 0xDC00:02x}")
         elif char in "\\'":
             out.append("\\" + char)
-        elif ord(char) < 32 or ord(char) == 127:
-            out.append(f"\\x{ord(char):02x}")
+        elif _unprintable(char):
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8"))
         else:
             out.append(char)
     return "$'" + "".join(out) + "'"

@@ -111,7 +111,8 @@ def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
     def copied() -> None:
         text = file_actions.copy_path(path)
         tell(f"Copied {text}" if text == path else
-             f"Copied {text} (quoted for a terminal: the name is not plain UTF-8 text)")
+             f"Copied {text} (quoted for a terminal: the name holds bytes that are not UTF-8 "
+             "or characters a terminal would not show as they are)")
 
     return [("Find similar photos", search), ("Open with default viewer", opened),
             ("Show in file manager", revealed), ("Copy path", copied)]

@@ -532,6 +532,31 @@ def test_the_photo_menu_acts_on_a_photo_whose_name_is_not_utf8(qtbot, make_windo
     assert told[0].startswith(f"Copied $'{library_photos}/caf\\xe9.jpg' (quoted for a terminal")
 
 
+@pytest.mark.parametrize("odd", ["\u0085", "\u009b31m", "\u202e", "\u200b", "\u2028"])
+def test_copy_path_quotes_a_name_with_an_invisible_character(qtbot, tmp_path, odd):
+    """Only ASCII control characters were quoted: a C1 control (U+0085 next line, U+009B the
+    terminal's command introducer) or another invisible one (a right-to-left override, a zero
+    width space, a line separator) went to the clipboard as it was, unseen in the status bar
+    and acted on by the terminal it was pasted in."""
+    import subprocess
+
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop_app.ui.photo_grid import photo_actions
+
+    photo = str(make_photo(tmp_path / f"it's{odd}me.jpg", "chelsea", size=(60, 40)))
+    told = []
+    dict(photo_actions(photo, lambda: None, told.append))["Copy path"]()
+    text = QGuiApplication.clipboard().text()
+    assert text.startswith("$'") and text.isprintable()
+    assert told[0].startswith(f"Copied {text} (quoted for a terminal")
+    # Pasted in bash (whatever its locale), it names the photo.
+    shell = subprocess.run(["bash", "-c", f"printf %s {text}"], capture_output=True,
+                           check=True, env={"PATH": os.environ["PATH"], "LC_ALL": "C"})
+    assert shell.stdout == os.fsencode(photo)
+    assert os.path.exists(os.fsdecode(shell.stdout))
+
+
 def test_clicking_a_photo_whose_name_is_not_utf8_shows_it_in_the_results_header(
         qtbot, make_window, library_photos):
     """The click took the path from the grid as a Qt string: the header named "caf.jpg" and
