@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import printable
-from ..core.records import Match
+from ..core.records import Match, same_content_stamps
 from . import file_actions
 from .models import thumbnail_or_placeholder
 from .thumbnails import ThumbnailCache
@@ -33,6 +34,14 @@ class _TrashReply(QObject):
 
     # Trashed items, (path, message) already gone, (path, message) left alone, problems
     done = Signal(list, list, list, list)
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """A photo of a group, as shown when photos of that group went to the trash."""
+    path: str
+    distance: str  # the distance column's text
+    stamp: tuple | None  # the (size, mtime, change time) it was indexed with then
 
 
 class DuplicatesPanel(QWidget):
@@ -48,6 +57,11 @@ class DuplicatesPanel(QWidget):
         self._placeholders: dict = {}  # shared by the rows: one pixmap, not one per row
         # One entry per move to the trash: Undo puts back the last, then the one before.
         self._undo: list[list[file_actions.Trashed]] = []
+        # The group each photo in the trash was taken from: Undo puts it back there.
+        self._taken_from: dict[file_actions.Trashed, list[_Shown]] = {}
+        # Put back by Undo and not indexed since: the library forgets the trashed photo's
+        # record and makes a new one, which is that photo, not another picture.
+        self._returning: set[str] = set()
         self._trashing: threading.Thread | None = None
         # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
         # a ticked file that differs now may hold another picture, and is not trashed.
@@ -102,6 +116,7 @@ class DuplicatesPanel(QWidget):
         pairs, so a chain of them can hold photos that are not copies of the one kept."""
         self.tree.clear()
         self._items.clear()
+        self._returning.clear()
         # All items are built first, then added and expanded at once: per item, adding and
         # expanding (and spanning the group title over the columns) cost time in proportion to
         # the rows already there, and 5,000 groups froze the window for 14 s.
@@ -110,12 +125,7 @@ class DuplicatesPanel(QWidget):
             top = QTreeWidgetItem([group_title(n, len(group)), "", ""])
             tops.append(top)
             for i, match in enumerate(group):
-                shown = printable(match.path)  # a name not UTF-8: its odd bytes as \xNN
-                item = _PhotoItem(match.path, [os.path.basename(shown), str(match.distance),
-                                               os.path.dirname(shown)],
-                                  self._thumbnails, self._placeholders)
-                item.setData(0, PathRole, match.path)
-                item.setToolTip(0, shown)
+                item = self._row(match.path, str(match.distance))
                 # Keep the first of each group (the biggest file), offer the others that are
                 # near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
@@ -132,13 +142,23 @@ class DuplicatesPanel(QWidget):
                                 "not ticked: look at them first." if far else ""))
                             if groups else "No near-identical photos at this distance.")
 
+    def _row(self, path: str, distance: str) -> _PhotoItem:
+        shown = printable(path)  # a name not UTF-8: its odd bytes as \xNN
+        item = _PhotoItem(path, [os.path.basename(shown), distance, os.path.dirname(shown)],
+                          self._thumbnails, self._placeholders)
+        item.setData(0, PathRole, path)
+        item.setToolTip(0, shown)
+        return item
+
     def shows_groups(self) -> bool:
         return bool(self._items)
 
     def drop_gone(self, paths: list[str]) -> None:
         """Photos that left the library (deleted or moved by another program): out of their
-        groups, as if trashed here, so a group never offers a file that is not there."""
-        shown = [path for path in paths if path in self._items]
+        groups, as if trashed here, so a group never offers a file that is not there. A photo
+        put back by Undo is there: its old record leaving the library says nothing."""
+        shown = [path for path in paths if path in self._items
+                 and not (path in self._returning and os.path.lexists(path))]
         if shown:
             self._remove_photos(shown)
 
@@ -156,29 +176,48 @@ class DuplicatesPanel(QWidget):
                 item.setText(2, os.path.dirname(shown))
             if items:
                 self._items.setdefault(new, []).extend(items)
+            if old in self._returning:
+                self._returning.discard(old)
+                self._returning.add(new)
+
+    def take_returned(self, path: str) -> bool:
+        """True, once, if Undo put the photo at `path` back in its group and the library has
+        not indexed it since: its new record is that photo (see _returning)."""
+        returned = path in self._returning
+        self._returning.discard(path)
+        return returned
 
     def _remove_photos(self, paths: list[str]) -> None:
         """Take photos out of their groups. A group left with fewer than two is no duplicate any
-        more, so it goes; the others are numbered again and show their new counts. The groups
-        are taken out, changed and put back in one go: one by one, 5,000 took 8 s."""
+        more, so it goes; the others are numbered again and show their new counts."""
+        def change(tops: list[QTreeWidgetItem]) -> list[QTreeWidgetItem]:
+            for path in paths:
+                self._returning.discard(path)
+                for item in self._items.pop(path, []):
+                    item.parent().removeChild(item)
+            for top in tops:
+                if top.childCount() < 2:
+                    for j in range(top.childCount()):
+                        self._forget(top.child(j))
+            return [top for top in tops if top.childCount() >= 2]
+
+        self._regroup(change)
+
+    def _regroup(self, change: Callable[[list[QTreeWidgetItem]], list[QTreeWidgetItem]]) -> None:
+        """Take the groups out of the tree, `change` them (it returns the groups to show; a new
+        one is expanded), and put them back numbered in one go, as they were expanded and
+        scrolled: changed in the tree one by one, 5,000 groups took 3-8 s."""
         tree = self.tree
         scroll = tree.verticalScrollBar().value()
         expanded = [tree.topLevelItem(i).isExpanded() for i in range(tree.topLevelItemCount())]
         tops = tree.invisibleRootItem().takeChildren()
-        for path in paths:
-            for item in self._items.pop(path, []):
-                item.parent().removeChild(item)
-        kept = []
-        for top, was_expanded in zip(tops, expanded, strict=True):
-            if top.childCount() < 2:
-                for j in range(top.childCount()):
-                    self._forget(top.child(j))
-                continue
-            top.setText(0, group_title(len(kept) + 1, top.childCount()))
-            kept.append((top, was_expanded))
-        tree.addTopLevelItems([top for top, _ in kept])
-        for top, was_expanded in kept:
-            top.setExpanded(was_expanded)
+        was_expanded = {id(top): flag for top, flag in zip(tops, expanded, strict=True)}
+        shown = change(tops)
+        for number, top in enumerate(shown, 1):
+            top.setText(0, group_title(number, top.childCount()))
+        tree.addTopLevelItems(shown)
+        for top in shown:
+            top.setExpanded(was_expanded.get(id(top), True))
         tree.verticalScrollBar().setValue(scroll)
 
     def _forget(self, item: _PhotoItem) -> None:
@@ -186,6 +225,8 @@ class DuplicatesPanel(QWidget):
         others = [it for it in self._items.pop(path, []) if it is not item]
         if others:  # the same photo in another group
             self._items[path] = others
+        else:
+            self._returning.discard(path)
 
     def groups_shown(self) -> list[list[str]]:
         return [[top.child(j).path for j in range(top.childCount())]
@@ -246,6 +287,10 @@ class DuplicatesPanel(QWidget):
         self.trash_button.setEnabled(True)
         if done and file_actions.undo_supported():
             self._undo.append(done)
+            groups = self._groups_now([item.original for item in done],
+                                      {path for path, _ in gone + left})
+            self._taken_from.update((item, groups[item.original]) for item in done
+                                    if item.original in groups)
         moved = [item.original for item in done]
         # Files deleted or moved by another program since the groups were made leave them too,
         # and so do those not known to be copies any more (changed, or a kept photo's link).
@@ -268,6 +313,24 @@ class DuplicatesPanel(QWidget):
         if moved:
             self.trashed.emit(moved)
 
+    def _groups_now(self, paths: list[str], leaving: set[str]) -> dict[str, list[_Shown]]:
+        """Each photo's group as shown now, less the photos in `leaving` (gone, or no longer
+        known to be copies): what Undo puts it back into."""
+        by_top: dict[int, list[_Shown]] = {}
+        groups = {}
+        for path in paths:
+            items = self._items.get(path)
+            if not items:
+                continue
+            top = items[0].parent()
+            key = self.tree.indexOfTopLevelItem(top)
+            if key not in by_top:
+                by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path))
+                               for it in map(top.child, range(top.childCount()))
+                               if it.path not in leaving]
+            groups[path] = by_top[key]
+        return groups
+
     def undo(self) -> None:
         """Put back the photos of the last move to the trash. One that cannot be (a file now
         has its name, the trash was emptied) stays where it is, and Undo moves on to the move
@@ -282,11 +345,64 @@ class DuplicatesPanel(QWidget):
                 restored.append(item.original)
             except OSError as exc:
                 problems.append(str(exc))
+        groups = {item: self._taken_from.pop(item, None) for item in move}
+        self._put_back([groups[item] for item in move
+                        if item.original in restored and groups[item] is not None],
+                       set(restored), {item.original for item in move} - set(restored))
         self._show_undo()
         self.status.setText(f"Put back {len(restored)} photo(s)." +
                             (" " + " ".join(problems) if problems else ""))
         if restored:
             self.restored.emit(restored)
+
+    def _put_back(self, groups: Iterable[list[_Shown]], restored: set[str],
+                  not_restored: set[str]) -> None:
+        """Photos put back by Undo join the groups they were taken from, unticked (the user
+        wants them): the group shown that holds another of its photos then (a new search may
+        have shown it since), else that group again with those of its photos still in the
+        library as they were, if that makes two or more. `not_restored`: photos left in the
+        trash (whatever has their names now is not them)."""
+        def change(tops: list[QTreeWidgetItem]) -> list[QTreeWidgetItem]:
+            done = set()
+            for group in groups:
+                if id(group) in done:  # shared by the photos of one group
+                    continue
+                done.add(id(group))
+                shown = next((s.path for s in group if s.path in self._items), None)
+                if shown is not None:
+                    top = self._items[shown][0].parent()
+                    back = [s for s in group if s.path in restored and s.path not in self._items]
+                else:
+                    back = [s for s in group if s.path in restored
+                            or (s.path not in not_restored and self._as_it_was(s))]
+                    if len(back) < 2:
+                        continue
+                    top = QTreeWidgetItem(["", "", ""])
+                    tops.append(top)
+                self._insert_rows(top, back, group)
+                self._returning.update(s.path for s in back if s.path in restored)
+            return tops
+
+        self._regroup(change)
+
+    def _insert_rows(self, top: QTreeWidgetItem, photos: list[_Shown],
+                     group: list[_Shown]) -> None:
+        """Unticked rows for `photos` in `top`, in their places in `group`."""
+        order = {s.path: i for i, s in enumerate(group)}
+        for s in photos:
+            row = self._row(s.path, s.distance)
+            row.setCheckState(0, Qt.CheckState.Unchecked)
+            before = sum(order.get(top.child(j).path, len(group)) < order[s.path]
+                         for j in range(top.childCount()))
+            top.insertChild(before, row)
+            self._items.setdefault(s.path, []).append(row)
+
+    def _as_it_was(self, photo: _Shown) -> bool:
+        """Is the photo there, indexed as it was when its group was shown?"""
+        now = self.indexed_stamp(photo.path)
+        same = (now is None and photo.stamp is None) or (
+            None not in (now, photo.stamp) and same_content_stamps(photo.stamp, now))
+        return same and os.path.lexists(photo.path)
 
     def _show_undo(self) -> None:
         """The Undo button says how many photos it puts back."""

@@ -486,6 +486,8 @@ class MainWindow(QMainWindow):
             return
         moves, changed = {}, []
         for photo in photos:
+            if self.duplicates_panel.take_returned(photo.path):
+                continue  # put back by Undo: that photo, indexed anew
             old = self.photos_model.photo(photo.id)
             if old is None:
                 changed.append(photo.path)  # a new record at a path a group may show

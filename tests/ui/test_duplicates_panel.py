@@ -259,3 +259,47 @@ def test_undo_puts_back_a_trashed_link_whose_target_it_no_longer_reaches(
     assert undo_and_wait(qtbot, panel) == [link]
     assert os.readlink(link) == os.path.join("..", os.path.basename(elsewhere))
     assert os.path.exists(link)
+
+
+def test_photos_put_back_by_undo_return_to_the_groups_they_were_taken_from(
+        qtbot, tmp_path, monkeypatch):
+    """Undo put the files back, but not in their groups: the user had to find duplicates all
+    over again to see them. A group still shown takes its photo back where it was; one gone
+    for want of two photos is shown again; one whose other photo is gone meanwhile is not."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    three, pair, lone = (photo_copies(folder, "three", 3), photo_copies(folder, "pair", 2),
+                         photo_copies(folder, "lone", 2))
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([[Match(0, three[0], 0, 48), Match(1, three[1], 2, 48),
+                       Match(2, three[2], 3, 48)], as_group(pair, 10), as_group(lone, 20)])
+    item_of(panel, three[2]).setCheckState(0, Qt.CheckState.Unchecked)
+    assert trash_ticked(qtbot, panel) == sorted([three[1], pair[1], lone[1]])
+    assert panel.groups_shown() == [[three[0], three[2]]]
+    os.remove(lone[0])  # by another program: the copy put back has no group left
+    assert undo_and_wait(qtbot, panel) == sorted([three[1], pair[1], lone[1]])
+    assert panel.groups_shown() == [three, pair]
+    tree = panel.tree
+    assert [tree.topLevelItem(i).text(0) for i in range(2)] == ["Group 1: 3 photos",
+                                                                "Group 2: 2 photos"]
+    assert tree.topLevelItem(1).isExpanded()
+    assert item_of(panel, three[1]).text(1) == "2"  # its distance to the photo kept
+    assert panel.checked_paths() == []  # wanted back: not offered to the trash again at once
+    item_of(panel, pair[1]).setCheckState(0, Qt.CheckState.Checked)
+    assert trash_ticked(qtbot, panel) == [pair[1]]  # and can go again
+    assert panel.groups_shown() == [three]
+
+
+def test_a_file_that_took_a_trashed_photos_name_does_not_join_its_group(qtbot, tmp_path,
+                                                                      monkeypatch):
+    """The photo stays in the trash (its name is taken); what has the name now is not it."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    keep, copy1, copy2 = photo_copies(tmp_path / "copies", "cat", 3)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups([as_group([keep, copy1, copy2], 0)])
+    assert trash_ticked(qtbot, panel) == [copy1, copy2]
+    os.symlink("nowhere.jpg", copy1)
+    assert undo_and_wait(qtbot, panel) == [copy2]
+    assert panel.groups_shown() == [[keep, copy2]]

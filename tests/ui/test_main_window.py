@@ -319,6 +319,51 @@ def test_undo_into_a_folder_removed_from_the_library_does_not_ask_to_add_it(
     assert panel.status.text() == "Put back 1 photo(s)."
 
 
+def test_a_photo_put_back_by_undo_returns_to_its_group_with_its_code(
+        qtbot, make_window, library_photos, tmp_path, monkeypatch):
+    """Undo put the copy back and the library took it in again, but the groups did not show
+    it until Find duplicates was pressed again (and its new record, had the view kept it,
+    read as another picture at that path and took it out)."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    window = make_window()
+    panel = duplicates_found(qtbot, window, library_photos)
+    keep, copy = panel.groups_shown()[0]
+    search = window.search
+
+    def code_of(path):
+        return bytes(search.snapshot.index.code_of(search.library_id(path)))
+
+    code = code_of(copy)
+    searched = []
+    window.duplicates_shown.connect(searched.append)
+    for wait_for_the_library in (True, False):  # Undo after the library forgot it, or before
+        item = panel.tree.topLevelItem(0).child(1)
+        item.setCheckState(0, Qt.CheckState.Checked)
+        assert panel.checked_paths() == [copy]
+        with qtbot.waitSignal(panel.trashed, timeout=20000):
+            panel.trash_button.click()
+        assert panel.groups_shown() == []
+        if wait_for_the_library:
+            wait_rows(qtbot, window, 5)
+        with qtbot.waitSignal(panel.restored, timeout=5000):
+            panel.undo_button.click()
+        assert panel.groups_shown() == [[keep, copy]]
+        assert panel.checked_paths() == []
+        qtbot.waitUntil(lambda: search.library_id(copy) is not None
+                        and window.photos_model.stamp_of_path(copy) is not None,
+                        timeout=20000)
+        wait_idle(qtbot, window)
+        qtbot.wait(300)  # the grid's last updates
+        assert panel.groups_shown() == [[keep, copy]]
+        assert code_of(copy) == code
+    assert searched == []  # no new search for duplicates
+    # Back in the library, it is followed as any photo: another picture saved over it leaves.
+    make_photo(tmp_path / "other.jpg", "rocket", size=(320, 427))
+    shutil.copy2(tmp_path / "other.jpg", library_photos / "incoming.tmp")
+    (library_photos / "incoming.tmp").replace(copy)
+    qtbot.waitUntil(lambda: panel.groups_shown() == [], timeout=10000)
+
+
 def test_the_unreadable_photos_panel_lists_a_broken_file_and_retries(qtbot, make_window,
                                                                      library_photos):
     (library_photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
