@@ -3,6 +3,7 @@ move it to the system trash (never delete outright) and, where the platform allo
 
 from __future__ import annotations
 
+import errno
 import glob
 import logging
 import os
@@ -228,16 +229,52 @@ def restore_from_trash(item: Trashed) -> None:
     if not item.trashed_file or not os.path.lexists(item.trashed_file):
         raise OSError(f"{printable(item.original)}: the file is no longer in the trash (emptied or "
                       "restored already), so it cannot be put back")
+    if item.info_file and not _still_records(item.info_file, item.original):
+        # Restored by hand (the entry went with it), and the name in the trash taken since by
+        # another file trashed from elsewhere: that file is not this photo.
+        raise OSError(f"{printable(item.original)}: the trash no longer holds it under the "
+                      "name it was moved there with (restored by hand, or the trash emptied); "
+                      "look for it in the trash by hand")
     if os.path.lexists(item.original):  # a link whose target is gone is the user's too
-        raise OSError(f"{printable(item.original)}: another file now has this name; restore "
-                      "it from the trash by hand")
+        raise OSError(_name_taken(item.original))
     os.makedirs(os.path.dirname(item.original), exist_ok=True)
-    os.replace(item.trashed_file, item.original)
+    _move_without_replacing(item.trashed_file, item.original)
     if item.info_file:
         try:
             os.unlink(item.info_file)
         except OSError:
             pass
+
+
+def _name_taken(path: str) -> str:
+    return (f"{printable(path)}: another file now has this name; restore it from the trash by "
+            "hand")
+
+
+def _move_without_replacing(source: str, target: str) -> None:
+    """Move `source` to `target`, never over a file made there since it was checked: a hard
+    link fails if the name is taken (os.replace would put the photo over it). Where hard links
+    cannot be made (FAT drives, another device), a plain move."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError as exc:
+        raise OSError(_name_taken(target)) from exc
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP,
+                             errno.EOPNOTSUPP, errno.ENOSYS):
+            raise
+        os.replace(source, target)
+        return
+    os.unlink(source)
+
+
+def _still_records(info_file: str, original: str) -> bool:
+    """Does the trash entry `info_file` still record the file trashed from `original`?"""
+    info = Path(info_file)
+    trash = info.parent.parent
+    topdir = next((top for folder, top in _trash_dirs(original) if folder == trash),
+                  trash.parent)
+    return _recorded_path(info, topdir) == os.path.abspath(original)
 
 
 def _trash_dirs(path: str) -> list[tuple[Path, Path]]:
@@ -266,20 +303,29 @@ def _find_in_freedesktop_trash(path: str) -> tuple[str, str] | None:
         if not info_dir.is_dir():
             continue
         for info in info_dir.glob(named_like):
-            try:
-                text = info.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith("Path="):
-                    # The name's bytes, escaped as in URLs: not always UTF-8.
-                    recorded = os.fsdecode(urllib.parse.unquote_to_bytes(line[5:]))
-                    if not os.path.isabs(recorded):
-                        # send2trash writes it relative to the name given, whose folders may
-                        # be links to the drive: "../../home/me/Pictures/usb/x.jpg".
-                        recorded = os.path.normpath(os.path.join(topdir, recorded))
-                    if recorded == wanted:
-                        mtime = info.stat().st_mtime
-                        if best is None or mtime > best[0]:
-                            best = (mtime, str(trash / "files" / info.stem), str(info))
+            if _recorded_path(info, topdir) == wanted:
+                try:
+                    mtime = info.stat().st_mtime
+                except OSError:
+                    continue
+                if best is None or mtime > best[0]:
+                    best = (mtime, str(trash / "files" / info.stem), str(info))
     return (best[1], best[2]) if best else None
+
+
+def _recorded_path(info: Path, topdir: Path) -> str | None:
+    """The absolute path a .trashinfo file records (None if it cannot be read)."""
+    try:
+        text = info.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("Path="):
+            # The name's bytes, escaped as in URLs: not always UTF-8.
+            recorded = os.fsdecode(urllib.parse.unquote_to_bytes(line[5:]))
+            if not os.path.isabs(recorded):
+                # send2trash writes it relative to the name given, whose folders may be
+                # links to the drive: "../../home/me/Pictures/usb/x.jpg".
+                recorded = os.path.normpath(os.path.join(topdir, recorded))
+            return recorded
+    return None

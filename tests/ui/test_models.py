@@ -445,6 +445,49 @@ def test_undo_never_replaces_a_link_now_at_the_photos_name(tmp_path, monkeypatch
     assert os.path.exists(item.trashed_file)
 
 
+def test_undo_does_not_put_back_another_file_trashed_under_the_photos_trash_name(
+        tmp_path, monkeypatch):
+    """The photo was restored from the trash by hand (its entry went with it) and moved
+    elsewhere; another "a.jpg" was trashed from another folder and took the free name in the
+    trash. Undo put that other file at the photo's name."""
+    trash = use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    os.rename(item.trashed_file, tmp_path / "kept-elsewhere.jpg")  # restored by hand, moved
+    os.unlink(item.info_file)
+    other = make_photo(tmp_path / "downloads" / "a.jpg", "coffee", size=(60, 40))
+    other_item = file_actions.move_to_trash(str(other))
+    assert other_item.trashed_file == item.trashed_file  # the same name in the trash
+    with pytest.raises(OSError, match="the trash no longer holds it"):
+        file_actions.restore_from_trash(item)
+    assert not photo.exists() and os.path.exists(other_item.trashed_file)
+    assert "downloads" in (trash / "info" / "a.jpg.trashinfo").read_text()
+    file_actions.restore_from_trash(other_item)  # its own entry still puts it back
+    assert other.exists()
+
+
+def test_undo_never_replaces_a_file_made_at_the_photos_name_after_the_check(tmp_path,
+                                                                           monkeypatch):
+    """The name was checked, then the photo moved there with os.replace: a file saved at that
+    name in between (a camera import, a sync) was replaced, and lost."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    real_lexists = os.path.lexists
+
+    def checked_then_saved(path):
+        taken = real_lexists(path)
+        if os.fsdecode(path) == str(photo) and not taken:
+            photo.write_bytes(b"saved meanwhile")  # lands just after the check
+        return taken
+
+    monkeypatch.setattr(file_actions.os.path, "lexists", checked_then_saved)
+    with pytest.raises(OSError, match="another file now has this name"):
+        file_actions.restore_from_trash(item)
+    assert photo.read_bytes() == b"saved meanwhile"
+    assert real_lexists(item.trashed_file) and real_lexists(item.info_file)
+
+
 def test_a_hard_link_to_a_kept_photo_may_go_but_a_symbolic_link_may_not(tmp_path):
     """Two hard links are two names of one file, each as real as the other: trashing one loses
     nothing (the kept name still holds the picture), yet it was refused as "the same file as"
