@@ -823,10 +823,11 @@ def cmd_models(args) -> int:
 
 
 def _models_list(args) -> int:
-    from .core.model_registry import folders_not_in_library
+    from .core.model_registry import folders_not_in_library, split_replaced
 
     with _open_store_to_read() as store:
-        models = store.models()
+        # One row per folder: a model exported into a folder since replaces the one there.
+        models, replaced = split_replaced(store.models())
         unused = folders_not_in_library(store)
     default = paths.default_model_dir()
     if args.json:
@@ -834,7 +835,8 @@ def _models_list(args) -> int:
                      "default_model_present": (default / "model.json").is_file(),
                      "not_used_yet": [{"id": card.model_id, "name": card.name,
                                        "bits": card.bits, "path": str(folder)}
-                                      for folder, card in unused]})
+                                      for folder, card in unused],
+                     "replaced": [{**m, "replaced_by": card.model_id} for m, card in replaced]})
         return EXIT_OK
     if not models and not unused:
         print("No models in this library yet." + (
@@ -848,6 +850,11 @@ def _models_list(args) -> int:
     for folder, card in unused:  # the app lists them too: trained or copied in, never used
         print(f"  {card.name:<24} {card.bits:3d} bits  id {card.model_id[:12]}  not used by this "
               f"library yet  {folder}")
+    for m, card in replaced:
+        if m["active"]:  # else its row would be gone with no word
+            print(f"The active model {m['name']} (id {m['id'][:12]}) is no longer in {m['path']}: "
+                  f"'{card.name}' was exported there since. Activate a model with `lookalike "
+                  "models activate NAME`.")
     return EXIT_OK
 
 

@@ -252,6 +252,38 @@ def test_a_model_exported_again_into_a_folder_the_library_knows_is_found_by_name
     assert f"now holds another model, 'albums-32bit' (id {new['id'][:12]})" in err, err
 
 
+def test_models_list_shows_a_folder_exported_into_again_once_as_its_new_model(
+        capsys, album, tiny_model_dir):
+    """`models list` kept the row of the model recorded in a folder another model was exported
+    into since, beside the new model's: two rows for one folder, the old one with its id."""
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
+                             name="albums-32bit")
+    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
+    assert code == cli.EXIT_OK, err
+    old_id = json.loads(out)["id"]
+    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    new_id = json.loads((folder / "model.json").read_text())["onnx_sha256"]
+
+    def rows_of_folder():
+        code, out, err = run(capsys, "models", "list")
+        assert code == cli.EXIT_OK, err
+        return [line for line in out.splitlines() if line.endswith(str(folder))], out
+
+    rows, out = rows_of_folder()
+    assert len(rows) == 1 and new_id[:12] in rows[0] and "not used by this library yet" in rows[0]
+    assert f"The active model albums-32bit (id {old_id[:12]}) is no longer in {folder}" in out
+    code, out, _ = run(capsys, "models", "list", "--json")
+    listed = json.loads(out)
+    assert [m["path"] for m in listed["models"] + listed["not_used_yet"]].count(str(folder)) == 1
+    assert [(m["id"], m["replaced_by"]) for m in listed["replaced"]] == [(old_id, new_id)]
+
+    assert run(capsys, "models", "activate", "albums-32bit")[0] == cli.EXIT_OK
+    rows, out = rows_of_folder()
+    assert len(rows) == 1 and rows[0].startswith("* albums-32bit") and new_id[:12] in rows[0]
+    assert "no longer in" not in out
+
+
 def test_import_suggests_the_id_when_a_model_folder_of_the_app_has_the_name(capsys, tmp_path):
     """Two runs of `lookalike train` outside the models folder get the same default name (the
     library knows neither); with a model of that name in the models folder, not used yet (the

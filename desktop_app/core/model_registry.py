@@ -311,6 +311,21 @@ def folders_not_in_library(store: Store) -> list[tuple[Path, ModelCard]]:
             if card.model_id not in known]
 
 
+def split_replaced(records: list[dict]) -> tuple[list[dict], list[tuple[dict, ModelCard]]]:
+    """(the recorded models, [(recorded model, card of the model its folder holds now)]) with
+    those whose folder another model was exported into since in the second list: the model
+    recorded there before is not there any more, so `models activate NAME` and `models list`
+    count that folder once, as the new model's."""
+    current, replaced = [], []
+    for record in records:
+        other = _other_model_in(record)
+        if other is None:
+            current.append(record)
+        else:
+            replaced.append((record, other))
+    return current, replaced
+
+
 def _other_model_in(record: dict) -> ModelCard | None:
     """The card of the model in a recorded model's folder when it is another model."""
     try:
@@ -325,11 +340,7 @@ def find_model(store: Store, name_or_dir: str) -> Path:
     the model folders in the models folder it has not used yet."""
     if Path(name_or_dir).is_dir():
         return Path(name_or_dir)
-    # A recorded model whose folder holds another model now (exported again into it) is no
-    # longer there: that folder is the other model's, found as such (or it would count twice).
-    replaced = [(m, _other_model_in(m)) for m in models_matching(store, name_or_dir)]
-    matches = [m for m, other in replaced if other is None]
-    replaced = [(m, other) for m, other in replaced if other is not None]
+    matches, replaced = split_replaced(models_matching(store, name_or_dir))
     wanted = name_or_dir.lower()
     unused = [folder for folder, card in folders_not_in_library(store)
               if card.name.lower() == wanted or card.model_id.startswith(wanted)]
