@@ -173,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--json", action="store_true", help="print JSON on stdout",
                    default=argparse.SUPPRESS)
     m = msub.add_parser("import", help="check a model folder and copy it into Lookalike's data",
-                        description="Check DIR (hash and self-test) and copy it into the models "
+                        description="Check DIR (hash, self-test, and codes that vary from "
+                                    "picture to picture) and copy it into the models "
                                     "folder. Add --activate to switch the library to it.")
     m.add_argument("dir", metavar="DIR")
     m.add_argument("--activate", action="store_true", help="also activate it (re-encodes)")

@@ -20,14 +20,17 @@ from desktop_app.core.model_card import (
 )
 
 
-def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0) -> None:
+def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0,
+                    final: str | None = None, scale: float = 1.0) -> None:
+    """`final`: an ONNX op put after the projection ("Sigmoid", "Relu": what a wrong export
+    ends in); `scale` multiplies the weights (0: outputs that ignore the photo)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     grid = 8
     feats = 3 * grid * grid
     rng = np.random.default_rng(seed)
-    weight = rng.standard_normal((feats, bits)).astype(np.float32)
+    weight = (rng.standard_normal((feats, bits)) * scale).astype(np.float32)
     pool = size // grid
     nodes = [
         helper.make_node("AveragePool", ["pixels"], ["pooled"], kernel_shape=[pool, pool],
@@ -36,8 +39,10 @@ def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0) -
         # Centre each photo's features so the bits are balanced rather than all one sign.
         helper.make_node("ReduceMean", ["flat"], ["mean"], axes=[1], keepdims=1),
         helper.make_node("Sub", ["flat", "mean"], ["centred"]),
-        helper.make_node("MatMul", ["centred", "W"], ["codes"]),
+        helper.make_node("MatMul", ["centred", "W"], ["projected" if final else "codes"]),
     ]
+    if final:
+        nodes.append(helper.make_node(final, ["projected"], ["codes"]))
     graph = helper.make_graph(
         nodes, "tiny_hash",
         [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, size, size])],
@@ -51,12 +56,13 @@ def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0) -
 
 
 def make_tiny_model(folder: Path, bits: int = 48, size: int = 32, seed: int = 0,
-                    name: str | None = None) -> Path:
-    """Write model.onnx + a valid model.json (hash and probe filled in) into `folder`."""
+                    name: str | None = None, **graph) -> Path:
+    """Write model.onnx + a valid model.json (hash and probe filled in) into `folder`;
+    `graph`: build_tiny_onnx's final and scale."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     onnx_path = folder / "model.onnx"
-    build_tiny_onnx(onnx_path, bits=bits, size=size, seed=seed)
+    build_tiny_onnx(onnx_path, bits=bits, size=size, seed=seed, **graph)
     card = ModelCard(
         name=name or f"tiny-{bits}",
         onnx_sha256=file_sha256(onnx_path),

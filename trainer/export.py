@@ -4,7 +4,8 @@ The export refuses to finish (raises ExportError, writes nothing final) unless
 (a) onnxruntime and torch agree on the real-valued outputs within tolerance,
 (b) the codes agree bit for bit on the card's probe set, and
 (c) the app's own `load_photo` + `preprocess` + `Encoder` give, on real photo files, the same codes
-    as the trainer's torch pipeline.
+    as the trainer's torch pipeline, and
+(d) the codes vary from picture to picture, as the app's import checks (code_variety).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from desktop_app.core.code_variety import check_codes_vary
 from desktop_app.core.encoder import Encoder, ModelFolder, load_encoder, probe_inputs
+from desktop_app.core.errors import ModelError
 from desktop_app.core.hashing import pack_bits
 from desktop_app.core.model_card import (
     InputSpec,
@@ -144,12 +147,21 @@ def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLik
             checks["photos"] = {"count": len(check_photos)}
         card = replace(card, training={**card.training, "export_checks": checks})
         write_card(card, stage)
-        # The app's own loader, self-test included, must accept the folder.
-        load_encoder(stage, providers=["CPUExecutionProvider"])
+        # The app's own loader, self-test included, must accept the folder, and so must its
+        # import: codes that vary from photo to photo.
+        _check_codes_vary(load_encoder(stage, providers=["CPUExecutionProvider"]), out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         _install(stage, out_dir, MODEL_FILES)
     log.info("exported %d-bit model to %s", bits, out_dir)
     return out_dir
+
+
+def _check_codes_vary(encoder: Encoder, out_dir: Path) -> None:
+    try:
+        check_codes_vary(encoder, out_dir / encoder.card.onnx_file)
+    except ModelError as exc:  # said as the export's other refusals are
+        raise ExportError(f"{exc.path}: {exc.reason}; the model was not exported. "
+                          f"{exc.hint}.") from exc
 
 
 def _install(stage: Path, out_dir: Path, names: Sequence[str]) -> None:

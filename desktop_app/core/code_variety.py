@@ -1,0 +1,92 @@
+"""Do a model's codes tell photos apart? Checked when a model is imported and before the trainer
+writes one: a model whose outputs never go below zero (it ends in a sigmoid, softmax...) or do
+not depend on the photo passes its card's self-test, yet gives every photo the same code.
+
+The check encodes a few distinct pictures made here (gradients, patterns, colour patches,
+noise; deterministic, nothing downloaded) through the card's own preprocessing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image
+
+from .encoder import Encoder
+from .errors import ModelError
+from .preprocess import preprocess
+
+PROBE_SIDE = 96  # the card's preprocessing resizes them to the model's input size
+REMEDY = ("Export the model's outputs before the sign (the raw linear layer, or a tanh), not "
+          "squashed by a sigmoid or ReLU")
+
+
+def probe_images(side: int = PROBE_SIDE) -> list[Image.Image]:
+    """Twelve pictures unlike one another: flat colours, ramps, patterns and noise."""
+    y, x = np.mgrid[0:1:side * 1j, 0:1:side * 1j]
+    radius = np.hypot(x - 0.5, y - 0.5)
+    quadrants = np.zeros((side, side, 3))
+    half = side // 2
+    quadrants[:half, :half] = (1, 0, 0)
+    quadrants[:half, half:] = (0, 1, 0)
+    quadrants[half:, :half] = (0, 0, 1)
+    quadrants[half:, half:] = (1, 1, 0)
+    grey = lambda a: np.repeat(a[..., None], 3, axis=2)
+    flat = lambda rgb: np.broadcast_to(np.array(rgb) / 255, (side, side, 3))
+    pictures = [
+        flat((0, 0, 0)), flat((255, 255, 255)), flat((90, 160, 230)), flat((200, 120, 40)),
+        grey(x), grey(y), np.stack([x, y, 1 - x], axis=2), quadrants,
+        grey(((x * 8).astype(int) + (y * 8).astype(int)) % 2),  # checkerboard
+        grey(0.5 + 0.5 * np.sin(radius * 40)),  # rings
+        np.stack([0.5 + 0.5 * np.sin((x + y) * 20), y, 1 - y], axis=2),  # diagonal stripes
+        np.random.default_rng(0).random((side, side, 3)),
+    ]
+    return [Image.fromarray(np.round(np.asarray(p) * 255).astype(np.uint8))
+            for p in pictures]
+
+
+def check_codes_vary(encoder: Encoder, where: str | os.PathLike | None = None) -> None:
+    """Raise ModelError (naming `where`, else the model's ONNX file) unless the model's codes
+    vary over the probe pictures.
+
+    Refused: (1) every picture gets the same code; (2) no output is ever negative and some bit
+    never changes. Why (2) needs both: the app keeps the sign of each output, and a model
+    exported right gives values centred on zero, so both signs turn up over pictures this
+    different; outputs never below zero mean a final sigmoid or ReLU squashed them, and a stuck
+    bit is then its doing. A stuck bit alone is no fault: 14 of the bundled default model's 96
+    bits stay put over these pictures."""
+    spec = encoder.card.input
+    pixels = np.stack([preprocess(image, spec) for image in probe_images()])
+    cause = useless_codes_cause(encoder.raw_outputs(pixels))
+    if cause:
+        raise ModelError(where or encoder.model.onnx_path, cause, REMEDY)
+
+
+def useless_codes_cause(outputs: np.ndarray) -> str | None:
+    """Why a model's outputs for the probe pictures ([pictures, bits]) make useless codes (see
+    check_codes_vary); None if they do not."""
+    bits = outputs > 0
+    if not np.isfinite(outputs).all():
+        return ("the model gives outputs that are not numbers (NaN or infinite) for some of "
+                "the probe pictures")
+    same_code = (bits == bits[0]).all()
+    never_negative = bool((outputs >= 0).all())
+    if same_code and (outputs == outputs[0]).all():
+        return ("every probe picture got the same code: the model's outputs do not change "
+                "with the picture, so every photo would get the same code")
+    if same_code and never_negative:
+        return ("every probe picture got the same code: the model's outputs are never "
+                "negative (it ends in a sigmoid, softmax or similar) and the app takes the "
+                "sign of each output, so every photo would get the same code")
+    if same_code:
+        return ("every probe picture got the same code, so every photo would get the same "
+                "code and search could not tell photos apart")
+    stuck = np.flatnonzero((bits == bits[0]).all(axis=0))
+    if never_negative and len(stuck):
+        more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
+        return (f"bit {stuck[0]}{more} of the {bits.shape[1]}-bit code (counting from 0) never "
+                "changes over the probe pictures and the model's outputs are never negative "
+                "(it ends in a sigmoid or ReLU); the app takes the sign of each output, so "
+                "those bits say nothing about a photo")
+    return None
