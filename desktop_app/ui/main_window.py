@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         w.model_switched.connect(self._on_model_switched)
         w.switch_failed.connect(self._on_switch_failed)
         w.model_imported.connect(self._on_model_imported)
+        w.encoded_counts.connect(self.model_panel.set_encoded_counts)
         w.error.connect(self.tell)
         w.retry_pending.connect(self._on_retry_pending)
         self.watcher.folder_unavailable.connect(self._on_folder_unavailable)

@@ -82,10 +82,13 @@ def training_rows(training: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def available_models() -> list[tuple[str, str]]:
-    """(label, folder) of every model folder we know: the default one and imported/trained ones."""
-    return [(f"{card.name} ({card.bits} bits) — {folder.name}", str(folder))
-            for folder, card in app_model_cards()]
+def encoded_text(model_id: str, encoded: dict[str, int] | None, readable: int) -> str:
+    """" — 1,234 of 1,500 photos encoded": how much of the library already has codes from the
+    model, so switching to it is instant when all are; "" until the library was counted."""
+    if encoded is None or not readable:
+        return ""
+    # min: another process may add codes between the two counts
+    return f" — {min(encoded.get(model_id, 0), readable):,} of {readable:,} photos encoded"
 
 
 class ModelPanel(QWidget):
@@ -97,6 +100,10 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.card: ModelCard | None = None
         self.folder = ""
+        # (label without the count, model id, active?) per entry of models_combo, in its order.
+        self._entries: list[tuple[str, str, bool]] = []
+        self._encoded: dict[str, int] | None = None  # see set_encoded_counts
+        self._readable = 0
         layout = QVBoxLayout(self)
         self.card_view = QTextBrowser()
         self.card_view.setOpenExternalLinks(False)
@@ -118,9 +125,11 @@ class ModelPanel(QWidget):
         buttons.addWidget(self.retrain_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.note = QLabel("Switching re-encodes the library in the background; searches keep "
-                           "using the current model until it is done. Choosing the active model "
-                           "again stops a switch under way (the codes made so far are kept).")
+        self.note = QLabel("Switching encodes in the background the photos the chosen model "
+                           "has no code for yet (with every photo encoded, it is instant); "
+                           "searches keep using the current model until it is done. Choosing "
+                           "the active model again stops a switch under way (the codes made so "
+                           "far are kept).")
         self.note.setWordWrap(True)
         layout.addWidget(self.note)
         self.show_card(None, "")
@@ -132,17 +141,34 @@ class ModelPanel(QWidget):
         self.refresh_models()
 
     def refresh_models(self) -> None:
+        """List every model folder we know: the default one and imported/trained ones."""
         self.models_combo.clear()
-        models = available_models()
-        known = {Path(folder).resolve() for _, folder in models}
+        models = [(card, str(folder), folder.name) for folder, card in app_model_cards()]
+        known = {Path(folder).resolve() for _, folder, _ in models}
         if self.card is not None and self.folder and Path(self.folder).resolve() not in known:
-            models.insert(0, (f"{self.card.name} ({self.card.bits} bits) — {self.folder}",
-                              self.folder))  # the active model may live anywhere
-        for label, folder in models:
+            # The active model may live anywhere: named by its whole folder.
+            models.insert(0, (self.card, self.folder, self.folder))
+        self._entries = []
+        for card, folder, shown in models:
             current = (Path(folder).resolve() == Path(self.folder).resolve() if self.folder
                        else False)
-            self.models_combo.addItem(label + ("  (active)" if current else ""), folder)
+            label = f"{card.name} ({card.bits} bits) — {shown}"
+            self._entries.append((label, card.model_id, current))
+            self.models_combo.addItem(self._label(len(self._entries) - 1), folder)
         self.switch_button.setEnabled(self.models_combo.count() > 0)
+
+    def set_encoded_counts(self, encoded: dict[str, int], readable: int) -> None:
+        """The library's photos with codes per model id, of its `readable` photos (from the
+        indexer thread, after each job and switch): the labels change in place, the choice
+        stays."""
+        self._encoded, self._readable = dict(encoded), readable
+        for row in range(min(self.models_combo.count(), len(self._entries))):
+            self.models_combo.setItemText(row, self._label(row))
+
+    def _label(self, row: int) -> str:
+        label, model_id, current = self._entries[row]
+        return (label + encoded_text(model_id, self._encoded, self._readable)
+                + ("  (active)" if current else ""))
 
     def _switch(self) -> None:
         folder = self.models_combo.currentData()
