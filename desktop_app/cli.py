@@ -476,8 +476,12 @@ def _open_library(args, store):
     from .core.model_registry import open_encoder
 
     # --model is for this command only: it never becomes the library's active model.
-    return PhotoLibrary(store, open_encoder(store, args.model),
-                        activate_if_none=args.model is None)
+    library = PhotoLibrary(store, open_encoder(store, args.model),
+                           activate_if_none=args.model is None)
+    replaced = library.replaced_active_message()
+    if replaced:  # another model exported into the active model's folder
+        print(replaced, file=sys.stderr)
+    return library
 
 
 def _print_json(data) -> None:
@@ -854,8 +858,9 @@ def _models_list(args) -> int:
     for m, card in replaced:
         if m["active"]:  # else its row would be gone with no word
             print(f"The active model {m['name']} (id {m['id'][:12]}) is no longer in {m['path']}: "
-                  f"'{card.name}' was exported there since. Activate a model with `lookalike "
-                  "models activate NAME`.")
+                  f"'{card.name}' was exported there since, and becomes the active model when "
+                  "the app or `lookalike index` next opens the library (or now: `lookalike "
+                  f"models activate {card.model_id[:12]}`).")
     return EXIT_OK
 
 

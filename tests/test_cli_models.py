@@ -284,6 +284,30 @@ def test_models_list_shows_a_folder_exported_into_again_once_as_its_new_model(
     assert "no longer in" not in out
 
 
+def test_indexing_after_a_model_was_exported_into_the_active_folder_makes_it_active(
+        capsys, album, tiny_model_dir):
+    """The library loaded the new model from the active model's folder but kept the old id as
+    active: it encoded every photo with a model `models list` did not call active, silently."""
+    run(capsys, "--model", tiny_model_dir, "index", album)
+    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
+                             name="albums-32bit")
+    assert run(capsys, "models", "activate", "albums-32bit")[0] == cli.EXIT_OK
+    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    new_id = json.loads((folder / "model.json").read_text())["onnx_sha256"]
+    code, out, err = run(capsys, "models", "list")
+    assert f"`lookalike models activate {new_id[:12]}`" in out
+    code, out, err = run(capsys, "index", album)
+    assert code == cli.EXIT_OK, err
+    assert f"{folder} now holds the model 'albums-32bit'" in err
+    with Store() as store:
+        assert store.active_model_id() == new_id
+        assert store.codes_per_model()[new_id] == 3
+    code, out, err = run(capsys, "models", "list")
+    rows = [line for line in out.splitlines() if line.endswith(str(folder))]
+    assert len(rows) == 1 and rows[0].startswith("* albums-32bit") and new_id[:12] in rows[0]
+    assert "now holds" not in run(capsys, "index", album)[2]  # said once
+
+
 def test_import_suggests_the_id_when_a_model_folder_of_the_app_has_the_name(capsys, tmp_path):
     """Two runs of `lookalike train` outside the models folder get the same default name (the
     library knows neither); with a model of that name in the models folder, not used yet (the

@@ -106,10 +106,38 @@ class PhotoLibrary:
         # fingerprint -> ({model id: code}, width, height) of photos forgotten by remove_paths
         self._forgotten: OrderedDict[str, tuple[dict[str, bytes], int | None, int | None]] = (
             OrderedDict())
+        # The active model's record when another model was exported into its folder since
+        # (`lookalike train --out` into it): the one found there is used, and made active.
+        self.replaced_active: dict | None = None
         if not store.readonly:
+            replaced = self._exported_over() if activate_if_none else None
             self._register(encoder, move=False)
-            if activate_if_none and store.active_model_id() is None:
+            if activate_if_none and (store.active_model_id() is None or replaced):
                 store.set_active_model(encoder.model_id)
+                self.replaced_active = replaced
+
+    def _exported_over(self) -> dict | None:
+        """The active model's record, if `encoder` is another model loaded from its folder."""
+        active = self.store.active_model_id()
+        record = self.store.model(active) if active else None
+        if (record is None or active == self.encoder.model_id or not record["path"]
+                or not os.path.isdir(record["path"])):
+            return None
+        try:
+            same = os.path.samefile(record["path"], self.encoder.model.path)
+        except OSError:
+            return None
+        return record if same else None
+
+    def replaced_active_message(self) -> str | None:
+        """One sentence for the user when the active model was replaced in its folder."""
+        old = self.replaced_active
+        if old is None:
+            return None
+        return (f"{printable(old['path'])} now holds the model '{self.encoder.card.name}' "
+                f"(exported there since '{old['name']}' was made active): the library uses it "
+                "now, and its photos are encoded with it as they are indexed (searches find "
+                "more of them as they are). The old model's codes are kept.")
 
     def _window(self) -> int:
         """Photos decoded ahead of the encoder: enough to keep every decoder thread busy."""

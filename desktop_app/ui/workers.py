@@ -224,6 +224,10 @@ class IndexerWorker(QObject):
             # and checks every folder of its list.
             self.folders_changed.emit(self._library.folders())
         self.opened.emit(encoder.card if encoder else None, self.model_dir)
+        replaced = self._library.replaced_active_message() if self._library else None
+        if replaced:  # after `opened` (its "Ready" would hide it): a model exported over it
+            log.warning("%s", replaced)
+            self.error.emit(replaced)
         self._publish(force=True)
         self._others_seen = self._folders_seen = self._data_version
         self._others_timer.start()

@@ -270,3 +270,25 @@ def test_an_active_model_on_a_drive_not_connected_says_to_connect_it(
     third = make_window(model_dir=str(model), watched_folders=[str(library_photos)])
     assert third.card is not None and not third.banner.isVisible()
     wait_rows(qtbot, third, 6)
+
+
+def test_a_model_exported_into_the_active_models_folder_is_made_active_and_said(
+        qtbot, make_window, tmp_path, library_photos):
+    """`lookalike train --out` into the active model's folder while the app was closed: the
+    window opened on the new model but the library kept the old one's id as active (so the
+    Model tab's active model and `lookalike status` disagreed), and nothing said why every
+    photo was encoded again."""
+    folder = make_tiny_model(tmp_path / "models" / "holiday", bits=32, seed=1, name="holiday")
+    window = indexed_window(qtbot, make_window, library_photos, 6, model_dir=str(folder))
+    window.close()
+    make_tiny_model(folder, bits=32, seed=2, name="holiday-2")  # exported over it
+
+    again = make_window(model_dir=str(folder), watched_folders=[str(library_photos)])
+    assert again.card is not None and again.card.name == "holiday-2"
+    qtbot.waitUntil(lambda: codes_of("holiday-2") == 6, timeout=20000)
+    with Store(readonly=True) as store:
+        assert store.model(store.active_model_id())["name"] == "holiday-2"
+    assert codes_of("holiday") == 6  # kept
+    qtbot.waitUntil(lambda: again.statusBar().currentMessage().startswith(
+        f"{folder} now holds the model 'holiday-2'"), timeout=5000)
+    assert "holiday-2" in again.model_panel.card_view.toPlainText()
