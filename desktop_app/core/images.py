@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import os
 import stat
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +143,19 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         raise PhotoReadError(path, f"the image is {width}x{height} pixels, over the "
                              f"{max_pixels // 1_000_000}-megapixel safety limit",
                              "This guards against decompression bombs; skip or shrink the file")
-    orientation = _orientation(image)
+    # DCT-scaled JPEGs decode small; anything else is made whole (a progressive JPEG keeps all
+    # its coefficients while scaling), so big ones wait their turn.
+    scaled = (min_size is not None and image.format in ("JPEG", "MPO")
+              and not image.info.get("progressive"))
+    with _one_big_at_a_time(0 if scaled else width * height):
+        return _load(image, data, path, min_size, width, height)
+
+
+def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
+          min_size: tuple[int, int] | None, width: int, height: int,
+          ) -> tuple[Image.Image, int, int]:
+    """The pixels of an opened image: decoded (small where it can), in RGB, turned upright."""
+    orientation = _orientation(image)  # a PNG is decoded here already (its EXIF may trail)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     try:
@@ -162,7 +177,8 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                 # undrafted size is the full oriented size; turning it again would undo it.
                 orientation = 1
                 width, height = image.size
-            image = _apply_orientation(_to_rgb(image), orientation)
+            image = _to_rgb(image)  # rebound first: the source is freed before the turn
+            image = _apply_orientation(image, orientation)
     except PhotoReadError:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -172,6 +188,22 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     except MemoryError as exc:
         raise PhotoReadError(path, "not enough memory to decode this image") from exc
     return image, width, height
+
+
+# Images made whole above this size are decoded one at a time across all threads (indexer,
+# thumbnails, search): each takes up to about 10 bytes a pixel, 2 GB at the pixel limit, and a
+# folder of panoramas in view had every thumbnail thread decoding one at once.
+BIG_PIXELS = 64_000_000  # above 48-50 MP phone photos: those still decode side by side
+_big_decode = threading.Lock()
+
+
+@contextmanager
+def _one_big_at_a_time(pixels: int) -> Iterator[None]:
+    if pixels <= BIG_PIXELS:
+        yield
+        return
+    with _big_decode:
+        yield
 
 
 def _orientation(image: Image.Image) -> int:
@@ -203,27 +235,62 @@ def _decode_jpeg_small(data: bytes, mode: str, side: int) -> Image.Image | None:
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """Any mode (16-bit, CMYK, palette+alpha, LA...) -> RGB, transparent areas on white."""
+    """Any mode (16-bit, CMYK, palette+alpha, LA...) -> RGB, transparent areas on white.
+
+    Memory stays near the source plus the RGB result (a few bytes a pixel): a 200-megapixel
+    16-bit or RGBA image took 4-6 GB through float64 arrays and whole-image RGBA copies.
+    """
     if image.mode == "RGB":
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if arr.max() > 255 else 255.0
-        image = Image.fromarray((arr * (255.0 / peak)).round().astype("uint8"), "L")
+        image = _deep_gray_to_l(image)
     elif image.mode == "F":
-        # Float TIFFs (scientific, HDR exports) are usually 0..1; Pillow's convert would clip
-        # those to black. Anything brighter is taken as 0..255.
-        arr = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=255.0,
-                            neginf=0.0)
-        if arr.size and arr.max() <= 1.0:
-            arr = arr * 255.0
-        image = Image.fromarray(np.clip(arr, 0, 255).round().astype("uint8"), "L")
+        image = _float_to_l(image)
     if image.mode == "P" or image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        out = Image.alpha_composite(background, rgba).convert("RGB")
-    else:
-        out = image.convert("RGB")
+        return _on_white(image)
+    return image.convert("RGB")
+
+
+# round(v * 255 / 65535) for every 16-bit value v, as one table (no float arrays).
+_SIXTEEN_TO_EIGHT = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _deep_gray_to_l(image: Image.Image) -> Image.Image:
+    """16/32-bit gray -> L. Files holding only 0..255 (8-bit values in a 16-bit file, as some
+    tools write) are taken as they are rather than shown black."""
+    arr = np.asarray(image)
+    if image.mode == "I":  # signed 32-bit: out-of-range values clip instead of wrapping
+        arr = np.clip(arr, 0, 65535)
+    if arr.size and arr.max() <= 255:
+        return Image.fromarray(arr.astype(np.uint8), "L")
+    return Image.fromarray(_SIXTEEN_TO_EIGHT[arr], "L")
+
+
+def _float_to_l(image: Image.Image) -> Image.Image:
+    """Float TIFFs (scientific, HDR exports) are usually 0..1; Pillow's convert would clip those
+    to black. Anything brighter is taken as 0..255. One float32 copy, changed in place."""
+    arr = np.array(image, dtype=np.float32)
+    np.nan_to_num(arr, copy=False, nan=0.0, posinf=255.0, neginf=0.0)
+    if arr.size and arr.max() <= 1.0:
+        arr *= 255.0
+    np.clip(arr, 0, 255, out=arr)
+    np.rint(arr, out=arr)
+    return Image.fromarray(arr.astype(np.uint8), "L")
+
+
+_BAND_PIXELS = 1 << 20  # composited a band of rows at a time: about 4 MB of RGBA each
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """Transparent and translucent pixels composited on white, band by band (the same
+    per-pixel arithmetic as the whole image at once, without its RGBA copies)."""
+    width, height = image.size
+    out = Image.new("RGB", image.size, (255, 255, 255))
+    rows = max(1, _BAND_PIXELS // max(1, width))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(height, top + rows))).convert("RGBA")
+        white = Image.new("RGBA", band.size, (255, 255, 255, 255))
+        out.paste(Image.alpha_composite(white, band).convert("RGB"), (0, top))
     return out
 
 
