@@ -242,12 +242,31 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     """
     if image.mode == "RGB":
         return image
+    if image.mode == "CMYK":
+        return _cmyk_to_rgb(image)
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = _deep_gray_to_l(image)
     elif image.mode == "F":
         image = _float_to_l(image)
     if image.mode == "P" or image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         return _on_white(image)
+    return image.convert("RGB")
+
+
+def _cmyk_to_rgb(image: Image.Image) -> Image.Image:
+    """Print files (CMYK JPEG/TIFF) through their embedded ICC profile, as viewers show them:
+    the plain formula takes inks for ideal ones and turns a real separation dark and off-hue."""
+    profile = image.info.get("icc_profile")
+    if profile:
+        try:
+            from PIL import ImageCms
+        except ImportError:  # a Pillow built without littlecms: the plain formula
+            return image.convert("RGB")
+        try:
+            return ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+                                             ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+            pass  # a broken profile must not cost the photo: the plain formula then
     return image.convert("RGB")
 
 
