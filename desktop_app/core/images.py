@@ -132,8 +132,7 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
             warnings.simplefilter("ignore")
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
-        raise PhotoReadError(path, "this is not an image Lookalike can read (unknown or damaged "
-                             "format)", "Open it in an image viewer to check it") from exc
+        raise _unidentified(data, path) from exc
     except Exception as exc:
         raise PhotoReadError(path, f"the image header is damaged ({exc})",
                              "Open it in an image viewer to check it; it is retried when the "
@@ -204,6 +203,43 @@ def _one_big_at_a_time(pixels: int) -> Iterator[None]:
         return
     with _big_decode:
         yield
+
+
+def _unidentified(data: bytes, path: str | os.PathLike) -> PhotoReadError:
+    """The error for a file no image decoder recognises, saying what it is where that is
+    plain: "unknown format, open it in a viewer" does not help with a saved error page."""
+    start = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html")) or (start[:1] == b"<"
+                                                          and b"<html" in start):
+        return PhotoReadError(path, "this is a web page (HTML), not an image: probably a "
+                              "download that saved an error or sign-in page instead of the photo",
+                              "Download the photo again, or delete this file")
+    if start[:1] == b"<" and b"<svg" in start:
+        return PhotoReadError(path, "this is an SVG drawing, which Lookalike does not read",
+                              "Export it as PNG or JPEG to have it found")
+    if _is_text(data):
+        return PhotoReadError(path, "this is a text file, not an image",
+                              "Move it out of the photo folder, or name it for what it is "
+                              "(such as .txt)")
+    if data.count(0) == len(data):
+        return PhotoReadError(path, "the file holds only zero bytes, not an image: its contents "
+                              "were lost (a crash or an unfinished copy)",
+                              "If it is still being copied it will be retried; otherwise "
+                              "restore it from a backup or copy it again")
+    return PhotoReadError(path, "this is not an image Lookalike can read (unknown or damaged "
+                          "format)", "Open it in an image viewer to check it")
+
+
+def _is_text(data: bytes, sample: int = 4096) -> bool:
+    """UTF-8 (or ASCII) with no control characters but line breaks and tabs."""
+    head = data[:sample]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if len(data) <= sample or exc.start < sample - 3:  # not a character cut by the sample
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return bool(text.strip()) and all(c.isprintable() or c in "\t\r\n\f" for c in text)
 
 
 def _orientation(image: Image.Image) -> int:
