@@ -75,6 +75,7 @@ def test_broken_files_are_recorded_with_reasons_and_nothing_else_is_lost(lib, tm
     assert "not an image" in reasons["random.jpg"]
     assert "not an image" in reasons["text.png"]
     assert "safety limit" in reasons["bomb.png"] and "30000x30000" in reasons["bomb.png"]
+    assert "save a copy at a smaller size" in reasons["bomb.png"]  # words a user knows
     for name, message in reasons.items():
         assert message.startswith(str(folder / name)), message  # names the file
         assert message.count(". ") >= 1 and message.endswith(".")  # cause, then remedy

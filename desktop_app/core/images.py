@@ -141,7 +141,9 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     if width * height > max_pixels:
         raise PhotoReadError(path, f"the image is {width}x{height} pixels, over the "
                              f"{max_pixels // 1_000_000}-megapixel safety limit",
-                             "This guards against decompression bombs; skip or shrink the file")
+                             "Lookalike leaves images this large out (reading one would take "
+                             "gigabytes of memory); to have it found, save a copy at a smaller "
+                             "size beside it")
     # DCT-scaled JPEGs decode small; anything else is made whole (a progressive JPEG keeps all
     # its coefficients while scaling), so big ones wait their turn.
     scaled = (min_size is not None and image.format in ("JPEG", "MPO")
