@@ -1,6 +1,7 @@
 """Do a model's codes tell photos apart? Checked when a model is imported and before the trainer
 writes one: a model whose outputs never go below zero (it ends in a sigmoid, softmax...) or do
-not depend on the photo passes its card's self-test, yet gives every photo the same code.
+not depend on the photo passes its card's self-test, yet gives every photo the same code. (A
+final ReLU does no harm: relu(x) > 0 exactly when x > 0, so the codes are the same.)
 
 The check encodes a few distinct pictures made here (gradients, patterns, colour patches,
 noise; deterministic, nothing downloaded) through the card's own preprocessing.
@@ -19,7 +20,7 @@ from .preprocess import preprocess
 
 PROBE_SIDE = 96  # the card's preprocessing resizes them to the model's input size
 REMEDY = ("Export the model's outputs before the sign (the raw linear layer, or a tanh), not "
-          "squashed by a sigmoid or ReLU")
+          "squashed by a sigmoid or softmax")
 
 
 def probe_images(side: int = PROBE_SIDE) -> list[Image.Image]:
@@ -50,12 +51,13 @@ def check_codes_vary(encoder: Encoder, where: str | os.PathLike | None = None) -
     """Raise ModelError (naming `where`, else the model's ONNX file) unless the model's codes
     vary over the probe pictures.
 
-    Refused: (1) every picture gets the same code; (2) no output is ever negative and some bit
+    Refused: (1) every picture gets the same code; (2) every output lies in [0, 1] and some bit
     never changes. Why (2) needs both: the app keeps the sign of each output, and a model
     exported right gives values centred on zero, so both signs turn up over pictures this
-    different; outputs never below zero mean a final sigmoid or ReLU squashed them, and a stuck
-    bit is then its doing. A stuck bit alone is no fault: 14 of the bundled default model's 96
-    bits stay put over these pictures."""
+    different; outputs squashed into [0, 1] mean a final sigmoid or softmax (0 only where its
+    input was far below zero), and a stuck bit is then its doing. A stuck bit alone is no
+    fault: 14 of the bundled default model's 96 bits stay put over these pictures, and so they
+    do after a final ReLU, which changes no bit (its outputs, never negative, go above 1)."""
     spec = encoder.card.input
     pixels = np.stack([preprocess(image, spec) for image in probe_images()])
     cause = useless_codes_cause(encoder.raw_outputs(pixels))
@@ -83,10 +85,10 @@ def useless_codes_cause(outputs: np.ndarray) -> str | None:
         return ("every probe picture got the same code, so every photo would get the same "
                 "code and search could not tell photos apart")
     stuck = np.flatnonzero((bits == bits[0]).all(axis=0))
-    if never_negative and len(stuck):
+    if never_negative and outputs.max() <= 1 and len(stuck):  # a sigmoid's range, not a ReLU's
         more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
         return (f"bit {stuck[0]}{more} of the {bits.shape[1]}-bit code (counting from 0) never "
-                "changes over the probe pictures and the model's outputs are never negative "
-                "(it ends in a sigmoid or ReLU); the app takes the sign of each output, so "
-                "those bits say nothing about a photo")
+                "changes over the probe pictures and the model's outputs all lie between 0 "
+                "and 1 (it ends in a sigmoid or softmax); the app takes the sign of each "
+                "output, so those bits say nothing about a photo")
     return None

@@ -68,9 +68,46 @@ def test_the_rule_on_outputs():
     # has some) ...
     trained[:, [5, 7]] = np.abs(trained[:, [5, 7]]) + 0.1
     assert useless_codes_cause(trained) is None
-    # ... but with every output squashed to >= 0 (a final ReLU) they are its doing.
-    assert useless_codes_cause(np.maximum(trained, 0)).startswith(
-        "bit 5 (and 1 more) of the 48-bit code (counting from 0) never changes")
+    # ... nor after a final ReLU: relu(x) > 0 exactly when x > 0, the same codes ...
+    assert useless_codes_cause(np.maximum(trained, 0)) is None
     assert useless_codes_cause(np.maximum(rng.standard_normal((12, 48)), 0)) is None
+    # ... but with every output squashed into [0, 1] (a sigmoid whose large negative inputs
+    # give exactly 0) they are its doing.
+    squashed = 1 / (1 + np.exp(-30 * trained))
+    squashed[30 * trained < -20] = 0
+    cause = useless_codes_cause(squashed)
+    assert cause.startswith("bit 5 (and ") and "lie between 0 and 1" in cause, cause
     assert "never negative" in useless_codes_cause(1 / (1 + np.exp(-trained)))
     assert "not numbers" in useless_codes_cause(np.where(trained > 2, np.nan, trained))
+
+
+def test_a_model_ending_in_a_relu_is_imported_since_its_codes_are_the_same(tmp_path):
+    """relu(x) > 0 exactly when x > 0: a final ReLU changes no bit. The bundled default model
+    with a ReLU after its output was refused (outputs never negative, and the 14 bits that
+    stay put over the probe pictures, as they do for the default model itself)."""
+    import json
+    import shutil
+
+    import onnx
+    from onnx import helper
+
+    from desktop_app.core.model_card import file_sha256
+
+    default = paths.default_model_dir()
+    folder = tmp_path / "default-relu"
+    folder.mkdir()
+    model = onnx.load(str(default / "model.onnx"))
+    output = model.graph.output[0]
+    for node in model.graph.node:
+        node.output[:] = ["pre_relu" if name == output.name else name for name in node.output]
+    model.graph.node.append(helper.make_node("Relu", ["pre_relu"], [output.name]))
+    onnx.save(model, str(folder / "model.onnx"))
+    card = json.loads((default / "model.json").read_text())
+    card.update(name="default-relu", onnx_sha256=file_sha256(folder / "model.onnx"))
+    (folder / "model.json").write_text(json.dumps(card))
+    relu, plain = load_encoder(folder), load_encoder(default)
+    pixels = np.stack([np.zeros((3, 224, 224), np.float32), np.ones((3, 224, 224), np.float32)])
+    assert (relu.raw_outputs(pixels) >= 0).all()
+    assert np.array_equal(relu.encode_pixels(pixels), plain.encode_pixels(pixels))
+    assert import_model(folder).is_dir()
+    shutil.rmtree(folder)
