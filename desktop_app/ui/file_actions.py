@@ -253,19 +253,52 @@ def _name_taken(path: str) -> str:
 
 def _move_without_replacing(source: str, target: str) -> None:
     """Move `source` to `target`, never over a file made there since it was checked: a hard
-    link fails if the name is taken (os.replace would put the photo over it). Where hard links
-    cannot be made (FAT drives, another device), a plain move."""
+    link fails if the name is taken (os.replace would put the photo over it). From another
+    device (send2trash copies a file to the home trash when the drive's own cannot take it), a
+    copy to a name that must be new. Where hard links cannot be made (FAT drives), a plain
+    move. The photo never ends under two names: if the trash's cannot be removed, the new one
+    goes and OSError says why."""
     try:
         os.link(source, target, follow_symlinks=False)
     except FileExistsError as exc:
         raise OSError(_name_taken(target)) from exc
     except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOTSUP,
-                             errno.EOPNOTSUPP, errno.ENOSYS):
+        if exc.errno == errno.EXDEV:  # os.replace cannot cross devices either
+            _copy_to_new_name(source, target)
+        elif exc.errno in (errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP,
+                           errno.ENOSYS):
+            os.replace(source, target)
+            return
+        else:
             raise
-        os.replace(source, target)
-        return
-    os.unlink(source)
+    try:
+        os.unlink(source)
+    except OSError as exc:
+        os.unlink(target)  # made just now, by us
+        raise OSError(f"{printable(target)}: could not be taken out of the trash "
+                      f"({exc.strerror or exc}); it stays there") from exc
+
+
+def _copy_to_new_name(source: str, target: str) -> None:
+    """Copy `source` (a symbolic link as a link) to `target`, which must not exist: a file
+    saved there meanwhile is never written over. A copy cut short is removed."""
+    try:
+        if os.path.islink(source):
+            os.symlink(os.readlink(source), target)
+            return
+        with open(source, "rb") as src, open(target, "xb") as dst:
+            try:
+                shutil.copyfileobj(src, dst)
+            except BaseException:
+                dst.close()
+                os.unlink(target)
+                raise
+        try:
+            shutil.copystat(source, target)
+        except OSError as exc:  # the picture is back; only its times or mode are not
+            log.warning("%s: its times and mode could not be copied: %s", printable(target), exc)
+    except FileExistsError as exc:
+        raise OSError(_name_taken(target)) from exc
 
 
 def _still_records(info_file: str, original: str) -> bool:

@@ -488,6 +488,88 @@ def test_undo_never_replaces_a_file_made_at_the_photos_name_after_the_check(tmp_
     assert real_lexists(item.trashed_file) and real_lexists(item.info_file)
 
 
+def test_undo_that_cannot_empty_the_trash_entry_leaves_the_photo_under_one_name(
+        tmp_path, monkeypatch):
+    """The photo was hard-linked back to its name, then taking it out of the trash failed: it
+    stayed under two names, its trash entry still there, and Undo said it was not put back
+    (the window neither took it in again nor showed it in its group)."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    real_unlink = os.unlink
+
+    def refused(path, *args, **kwargs):
+        if os.fsdecode(path) == item.trashed_file:
+            raise PermissionError(13, "Permission denied", path)
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(file_actions.os, "unlink", refused)
+    with pytest.raises(OSError, match="could not be taken out of the trash"):
+        file_actions.restore_from_trash(item)
+    assert not os.path.lexists(photo)  # one name: the trash's, whose entry still says so
+    assert os.path.exists(item.trashed_file) and os.path.exists(item.info_file)
+    monkeypatch.setattr(file_actions.os, "unlink", real_unlink)
+    file_actions.restore_from_trash(item)  # and it can still be put back
+    assert photo.exists() and not os.path.lexists(item.trashed_file)
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_undo_puts_back_a_photo_from_a_trash_on_another_device(tmp_path, monkeypatch, link):
+    """send2trash falls back to the home trash, copying, when the move into the drive's trash
+    fails across devices (EXDEV): neither a hard link nor a rename works on the way back, and
+    Undo failed with "Invalid cross-device link" where its fallback was said to be a plain
+    move. The way back is an exclusive copy (never over a file saved meanwhile)."""
+    import errno
+
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = tmp_path / "photos" / "a.jpg"
+    if link:
+        (tmp_path / "elsewhere").mkdir()
+        target = make_photo(tmp_path / "elsewhere" / "b.jpg", "rocket", size=(60, 40))
+        photo.parent.mkdir()
+        os.symlink(target, photo)
+    else:
+        make_photo(photo, "rocket", size=(60, 40))
+    data = photo.read_bytes()
+    item = file_actions.move_to_trash(str(photo))
+
+    def cross_device(*args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    for name in ("link", "rename", "replace"):
+        monkeypatch.setattr(file_actions.os, name, cross_device)
+    file_actions.restore_from_trash(item)
+    assert photo.read_bytes() == data and os.path.islink(photo) == link
+    assert not os.path.lexists(item.trashed_file) and not os.path.exists(item.info_file)
+
+
+def test_undo_from_a_trash_on_another_device_never_copies_over_a_file_saved_meanwhile(
+        tmp_path, monkeypatch):
+    import errno
+
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
+    item = file_actions.move_to_trash(str(photo))
+    real_lexists = os.path.lexists
+
+    def checked_then_saved(path):
+        taken = real_lexists(path)
+        if os.fsdecode(path) == str(photo) and not taken:
+            photo.write_bytes(b"saved meanwhile")  # lands just after the check
+        return taken
+
+    def cross_device(*args, **kwargs):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(file_actions.os.path, "lexists", checked_then_saved)
+    for name in ("link", "rename", "replace"):
+        monkeypatch.setattr(file_actions.os, name, cross_device)
+    with pytest.raises(OSError, match="another file now has this name"):
+        file_actions.restore_from_trash(item)
+    assert photo.read_bytes() == b"saved meanwhile"
+    assert real_lexists(item.trashed_file) and real_lexists(item.info_file)
+
+
 def test_a_hard_link_to_a_kept_photo_may_go_but_a_symbolic_link_may_not(tmp_path):
     """Two hard links are two names of one file, each as real as the other: trashing one loses
     nothing (the kept name still holds the picture), yet it was refused as "the same file as"
