@@ -358,8 +358,9 @@ class DuplicatesPanel(QWidget):
     def _put_back(self, groups: Iterable[list[_Shown]], restored: set[str],
                   not_restored: set[str]) -> None:
         """Photos put back by Undo join the groups they were taken from, unticked (the user
-        wants them): the group shown that holds another of its photos then (a new search may
-        have shown it since), else that group again with those of its photos still in the
+        wants them): the group shown that holds another of its photos then, still indexed as
+        it was (a new search may have shown it since, and another picture saved at its path
+        is no copy of them), else that group again with those of its photos still in the
         library as they were, if that makes two or more. `not_restored`: photos left in the
         trash (whatever has their names now is not them)."""
         def change(tops: list[QTreeWidgetItem]) -> list[QTreeWidgetItem]:
@@ -368,7 +369,8 @@ class DuplicatesPanel(QWidget):
                 if id(group) in done:  # shared by the photos of one group
                     continue
                 done.add(id(group))
-                shown = next((s.path for s in group if s.path in self._items), None)
+                shown = next((s.path for s in group
+                              if s.path in self._items and self._as_it_was(s)), None)
                 if shown is not None:
                     top = self._items[shown][0].parent()
                     back = [s for s in group if s.path in restored and s.path not in self._items]

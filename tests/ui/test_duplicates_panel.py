@@ -303,3 +303,34 @@ def test_a_file_that_took_a_trashed_photos_name_does_not_join_its_group(qtbot, t
     os.symlink("nowhere.jpg", copy1)
     assert undo_and_wait(qtbot, panel) == [copy2]
     assert panel.groups_shown() == [[keep, copy2]]
+
+
+def test_undo_after_a_new_search_does_not_put_a_photo_with_a_picture_it_does_not_copy(
+        qtbot, tmp_path, monkeypatch):
+    """The photo kept from a copy's group was edited meanwhile (another picture now) and a new
+    search showed it in a group with copies of that picture: Undo put the copy into that group,
+    among pictures it is no copy of, because the kept photo's path was shown there."""
+    from desktop_app.core.scan import change_time
+
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "copies"
+    keep, copy = photo_copies(folder, "cat", 2)
+    other = str(make_photo(folder / "rocket.jpg", "rocket", size=(60, 40)))
+
+    def stamp(path):
+        st = os.stat(path)
+        return (st.st_size, st.st_mtime, change_time(st))
+
+    stamps = {path: stamp(path) for path in (keep, copy, other)}
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.indexed_stamp = stamps.get
+    panel.set_groups([as_group([keep, copy], 0)])
+    assert trash_ticked(qtbot, panel) == [copy]
+    with open(other, "rb") as source, open(keep, "wb") as edited:  # saved over by an editor
+        edited.write(source.read())
+    stamps[keep] = stamp(keep)  # indexed again: a copy of the rocket now
+    panel.set_groups([as_group([keep, other], 10)])  # Find duplicates again
+    assert undo_and_wait(qtbot, panel) == [copy]
+    assert os.path.exists(copy)
+    assert panel.groups_shown() == [[keep, other]]
