@@ -24,7 +24,6 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -439,26 +438,30 @@ class IndexerWorker(QObject):
                 lib.remove_paths(list(arg))
                 self._publish(force=True)
                 return False
+            now: list[str] = []  # the folder indexed now (real path): its removal stops the job
             if kind == "index_folder":
                 if self._is_abandoned(arg):
                     return False  # removed meanwhile: its removal is queued
                 label = f"Indexing {arg}"
                 call = lambda p, s: lib.index_folder(str(arg), p, s)
+                now.append(os.path.realpath(str(arg)))
             elif kind == "index_folders":
                 arg = [f for f in arg if not self._is_abandoned(f)]  # removed meanwhile
                 if not arg:
                     return False
                 label = f"Checking {len(arg)} folder(s) for changes"
+                # Removing a folder stops the job only while that folder is indexed (`now`);
+                # one removed before its turn is skipped (the others' walks go on).
                 call = lambda p, s: _merged(lib.index_folders(
-                    list(arg), should_stop=s, progress_for=self._looking_each(p)))
+                    (f for f in arg if not self._is_abandoned(f)), should_stop=s,
+                    progress_for=self._looking_each(p, now)))
             elif kind == "index_paths":
                 label = f"Indexing {len(arg)} changed item(s)"
                 call = lambda p, s: lib.index_paths(list(arg), p, s)
             else:
                 label = "Retrying photos that could not be read"
                 call = lambda p, s: lib.retry_failed(p, should_stop=s)
-            report = self._with_progress(label, call, {"index_folder": [arg],
-                                                       "index_folders": arg}.get(kind, ()))
+            report = self._with_progress(label, call, now)
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
@@ -501,8 +504,9 @@ class IndexerWorker(QObject):
                 "retry_failed": "unreadable photos were not retried"}.get(kind, f"{kind} not done")
         self._fail(f"Read-only library: {what}. {self.read_only_reason}")
 
-    def _with_progress(self, label: str, call, folders: Iterable = ()) -> IndexReport:
-        """`folders`: those the job indexes; removing one (abandon_folder) stops it."""
+    def _with_progress(self, label: str, call, folders: list[str] | tuple = ()) -> IndexReport:
+        """`folders`: the real paths of those the job indexes now (index_folders' progress_for
+        changes it from folder to folder); removing one (abandon_folder) stops it."""
         self.activity.emit(label)
         self.progress.emit(0, 0, 0.0, -1.0)  # nothing counted yet (not the last job's count)
         started = [time.monotonic()]
@@ -521,19 +525,17 @@ class IndexerWorker(QObject):
             if now - self._last_publish >= self._publish_interval:
                 self._publish()
 
-        # Real names once: a walk asks should_stop every few entries.
-        reals = [os.path.realpath(str(f)) for f in folders]
-
-        def should_stop() -> bool:
+        def should_stop() -> bool:  # real names given: a walk asks every few entries
             return (self._pause.is_set() or self._quit.is_set()
-                    or any(real in self._abandoned for real in reals))
+                    or any(real in self._abandoned for real in folders))
 
         return call(progress, should_stop)
 
-    def _looking_each(self, progress):
+    def _looking_each(self, progress, now: list[str]):
         """index_folders' progress_for: each folder's walk shows "Looking for photos…", not
-        the last folder's "6 of 6 photos · 0 s left"."""
-        def start(_folder: str):
+        the last folder's "6 of 6 photos · 0 s left"; `now` becomes [its real path]."""
+        def start(folder: str):
+            now[:] = [os.path.realpath(folder)]
             self.progress.emit(0, 0, 0.0, -1.0)
             return progress
         return start

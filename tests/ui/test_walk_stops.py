@@ -154,3 +154,22 @@ def test_quitting_during_the_walk_stops_it_and_the_next_start_indexes_it(
     wait_rows(qtbot, again, 20)
     wait_idle(qtbot, again)
     assert photo_count() == 20
+
+
+def test_removing_another_folder_during_the_start_check_lets_the_walk_go_on(
+        qtbot, make_window, tmp_path, monkeypatch, library_photos):
+    """Removing any folder of the start check stopped the walk under way, whichever folder it
+    was: the huge folder's walk began again from the start (and the removal, which arrives
+    behind the job, still waited for all of it)."""
+    home = home_folder(tmp_path)
+    walk = EndlessWalk(monkeypatch, home)
+    window = make_window(watched_folders=[str(home), str(library_photos)])
+    qtbot.waitUntil(walk.walking.is_set, timeout=60000)
+    window.remove_folder(str(library_photos))  # not reached yet: it is skipped, not indexed
+    qtbot.wait(1000)  # the stop came within 10 ms (EndlessWalk asks every 10 ms)
+    assert not walk.walks  # still walking
+    walk.endless = False
+    wait_rows(qtbot, window, 20)
+    wait_idle(qtbot, window)
+    assert len(walk.walks) == 1 and not walk.walks[0].stopped
+    assert library_folders() == [str(home)] and photo_count() == 20
