@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+# Lone surrogates that no file name's byte gave (those are U+DC80..U+DCFF), e.g. a JSON "\ud83d"
+# (half an emoji, in a model card's name): os.fsencode cannot encode them on Linux and macOS.
+_NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
 def printable(text: str) -> str:
     """Text that can be printed and stored in SQLite whatever bytes a file name held: the bytes
-    of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later."""
-    return os.fsencode(text).decode("utf-8", "backslashreplace")
+    of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later,
+    any other lone surrogate \\uXXXX."""
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:
+        raw = os.fsencode(_NOT_A_BYTE.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
+    return raw.decode("utf-8", "backslashreplace")
 
 
 class LookalikeError(Exception):
