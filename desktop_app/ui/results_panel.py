@@ -10,6 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from ..core.errors import printable
 from .models import ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 
@@ -70,9 +71,10 @@ class ResultsPanel(QWidget):
 
     def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False) -> None:
         where = " (not in the library)" if external else ""
-        self.query_label.setText(f"Photos like <b>{html.escape(os.path.basename(path))}</b>"
+        shown = printable(path)  # a name that is not UTF-8 with its bytes as \xNN (not "caf")
+        self.query_label.setText(f"Photos like <b>{html.escape(os.path.basename(shown))}</b>"
                                  f"{where}")
-        self.query_label.setToolTip(path)
+        self.query_label.setToolTip(shown)
         self.set_query_picture(pixmap)
 
     def show_gone(self, path: str) -> None:
@@ -81,8 +83,9 @@ class ResultsPanel(QWidget):
                                 "look-alikes.")
 
     def show_problem(self, path: str, sentence: str) -> None:
-        self.query_label.setText(f"<b>{html.escape(os.path.basename(path))}</b> {sentence}")
-        self.query_label.setToolTip(path)
+        shown = printable(path)
+        self.query_label.setText(f"<b>{html.escape(os.path.basename(shown))}</b> {sentence}")
+        self.query_label.setToolTip(shown)
         self.set_query_picture(None)
 
     def set_query_picture(self, pixmap: QPixmap | None) -> None:

@@ -611,6 +611,9 @@ def test_clicking_a_photo_whose_name_is_not_utf8_shows_it_in_the_results_header(
     panel = window.results_panel
     assert window.search._query.path == latin1
     qtbot.waitUntil(lambda: not panel.query_image.pixmap().isNull(), timeout=20000)
+    # Named with its bytes (as the folder list and notices do), not "caf.jpg".
+    assert panel.query_label.text().startswith("Photos like <b>caf\\xe9.jpg</b>")
+    assert panel.query_label.toolTip() == f"{library_photos}/caf\\xe9.jpg"
 
 
 def test_a_result_whose_name_is_not_utf8_stays_picked_when_the_results_change(
