@@ -6,6 +6,7 @@ record is the only sign it gives, so that is what is listened to."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -25,7 +26,10 @@ class _OverflowHandler(logging.Handler):
         except (TypeError, ValueError):  # a record whose arguments do not fit its message
             return
         if overflowed:
-            self._on_overflow()
+            # A watcher deleted unstopped ("Signal source has been deleted"): raised here, in
+            # watchdog's reader thread, it would end that reader (no event read any more).
+            with contextlib.suppress(RuntimeError):
+                self._on_overflow()
 
 
 def listen_for_overflow(on_overflow: Callable[[], None]) -> Callable[[], None]:

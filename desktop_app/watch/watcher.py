@@ -293,10 +293,11 @@ class FolderWatcher(QObject):
                 self._polling.start()
             return self._polling
         if self._native is None:
-            self._stop_listening = listen_for_overflow(self._overflowed.emit)
-            self._native = Observer()
+            self._native = Observer()  # may raise (the inotify instance limit)
             self._native.daemon = True
             self._native.start()
+            # Only once it runs: a listener added before a failed try was never removed.
+            self._stop_listening = listen_for_overflow(self._overflowed.emit)
         return self._native
 
     # -- folders that go away and come back -----------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -9,8 +12,11 @@ from pathlib import Path
 import pytest
 from dropped_events import overflow, reader_held_back
 from photos import make_photo
+from watchdog.observers import Observer
 
 from desktop_app.watch import FolderWatcher
+from desktop_app.watch import watcher as watcher_module
+from desktop_app.watch.lost_events import WATCHDOG_INOTIFY_LOGGER
 
 
 @pytest.fixture
@@ -171,3 +177,50 @@ def test_a_photo_whose_event_the_system_dropped_is_still_found(qtbot, tmp_path, 
     qtbot.waitUntil(lambda: [str(root)] in changed, timeout=20000)
     assert lost == [[str(root)]]
     assert not any(str(root / "lost.jpg") in paths for paths in changed)  # dropped: not seen
+
+
+def test_a_watch_that_could_not_start_watchdog_leaves_no_overflow_listener(tmp_path, qtbot,
+                                                                         monkeypatch):
+    """The overflow listener was added to watchdog's (process-wide) logger before watchdog's
+    observer was made: each time that failed (the inotify instance limit) a handler was left
+    that stop() did not remove: it held the watcher, and emitted on it once deleted."""
+    logger = logging.getLogger(WATCHDOG_INOTIFY_LOGGER)
+    before = list(logger.handlers)
+    made = []
+
+    def observer():
+        made.append(1)
+        if len(made) == 1:
+            raise OSError(errno.EMFILE, "inotify instance limit reached")
+        return Observer()
+
+    monkeypatch.setattr(watcher_module, "Observer", observer)
+    w = FolderWatcher(debounce_ms=100)
+    try:
+        with contextlib.suppress(OSError):
+            w.watch(str(tmp_path))
+        assert w.watch(str(tmp_path))
+    finally:
+        w.stop()
+    assert logger.handlers == before
+
+
+def test_an_overflow_heard_for_a_deleted_watcher_does_not_end_watchdogs_reader(tmp_path, qtbot):
+    """The overflow is heard in watchdog's reader thread, in its logging call: the listener of
+    a watcher deleted without stop() raised there ("Signal source has been deleted"), which
+    ends that reader: no event was read any more, and the watches were not rebuilt."""
+    import shiboken6
+
+    logger = logging.getLogger(WATCHDOG_INOTIFY_LOGGER)
+    before = list(logger.handlers)
+    w = FolderWatcher(debounce_ms=100)
+    assert w.watch(str(tmp_path))
+    native = w._native
+    shiboken6.delete(w)  # as when its window is destroyed without closing
+    try:
+        logger.warning("Inotify queue overflowed; filesystem events were lost")
+    finally:
+        native.stop()
+        native.join(2)
+        for handler in set(logger.handlers) - set(before):
+            logger.removeHandler(handler)
