@@ -159,7 +159,7 @@ class ModelPanel(QWidget):
 
     def set_encoded_counts(self, encoded: dict[str, int], readable: int) -> None:
         """The library's photos with codes per model id, of its `readable` photos (from the
-        indexer thread, after each job and switch): the labels change in place, the choice
+        indexer thread, after jobs and switches): the labels change in place, the choice
         stays."""
         self._encoded, self._readable = dict(encoded), readable
         for row in range(min(self.models_combo.count(), len(self._entries))):
