@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.watcher.folder_available.connect(self._on_folder_available)
         self.watcher.folder_unreadable.connect(self._on_folder_unreadable)
         self.watcher.events_lost.connect(self._on_events_lost)
+        self.watcher.folder_unwatchable.connect(self._on_folder_unwatchable)
         self.thread_.start()
 
     @Slot(str)
@@ -291,6 +292,11 @@ class MainWindow(QMainWindow):
     def _on_folder_unreadable(self, folder: str, cause: str) -> None:
         self.tell(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
                   "access to the folder again; it is then checked for changes.")
+
+    @Slot(object, str)
+    def _on_folder_unwatchable(self, folder: str, cause: str) -> None:
+        self.tell(f"{folder} cannot be watched for changes: {cause}. Its photos are indexed and "
+                  "searched; what changes there while Lookalike runs is found at the next start.")
 
     @Slot(object)
     def _on_events_lost(self, folders: list) -> None:

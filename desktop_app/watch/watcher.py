@@ -33,6 +33,7 @@ changed whole, and `events_lost(folders)` says so.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -139,6 +140,9 @@ class FolderWatcher(QObject):
     # A watched folder is there but cannot be read now (its permissions were changed): (folder,
     # cause). Nothing under it is reported removed; once readable again it is reconciled.
     folder_unreadable = Signal(object, str)
+    # A folder the system cannot watch now (its limit of watched folders reached): (folder,
+    # cause). Its changes while the app runs are found at the next start.
+    folder_unwatchable = Signal(object, str)
     # The system dropped file events (a burst larger than its queue): the watched folders listed
     # were reported changed whole, so that what changed in the burst is found.
     events_lost = Signal(object)
@@ -246,18 +250,20 @@ class FolderWatcher(QObject):
             self._rewatch.clear()
 
     def _schedule(self, folder: str, polling: bool) -> bool:
-        observer = self._observer(polling)
         self._generation += 1
         mounts = _mounts()
         try:
+            observer = self._observer(polling)
             identity = _identity(folder, mounts)
             mount_point = os.path.ismount(folder)
             handle = observer.schedule(_Recorder(self, folder, self._generation), folder,
                                        recursive=True)
         except OSError as exc:  # e.g. the inotify watch limit
+            cause = _unwatchable_because(exc)
             log.warning("%s: cannot watch this folder (%s); changes will be found on the "
-                        "next start or rescan. On Linux raise fs.inotify.max_user_watches, "
-                        "or use polling for this folder", folder, exc)
+                        "next start", folder, cause)
+            if os.path.isdir(folder):  # one gone meanwhile is said by the checker
+                self.folder_unwatchable.emit(folder, cause)
             return False
         self._watches[folder] = (observer, handle)
         unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
@@ -293,9 +299,10 @@ class FolderWatcher(QObject):
                 self._polling.start()
             return self._polling
         if self._native is None:
-            self._native = Observer()  # may raise (the inotify instance limit)
-            self._native.daemon = True
-            self._native.start()
+            native = Observer()  # may raise (the inotify instance limit)
+            native.daemon = True
+            native.start()
+            self._native = native  # only once it runs: a later call tries again
             # Only once it runs: a listener added before a failed try was never removed.
             self._stop_listening = listen_for_overflow(self._overflowed.emit)
         return self._native
@@ -589,6 +596,18 @@ def _identity(folder: str, mounts: list[tuple[str, int]] | None) -> tuple:
     st = os.stat(folder)
     return st.st_dev, st.st_ino, _mount_id(os.path.realpath(folder), mounts)
 
+
+
+def _unwatchable_because(exc: OSError) -> str:
+    """Why the system would not watch a folder, in words a user can act on (Linux limits)."""
+    if exc.errno == errno.ENOSPC:
+        return ("the system's limit of watched folders is reached (Linux: raise "
+                "fs.inotify.max_user_watches, e.g. to 524288, in /etc/sysctl.d/)")
+    if exc.errno == errno.EMFILE:
+        return ("the system's limit of change watchers is reached (Linux: raise "
+                "fs.inotify.max_user_instances in /etc/sysctl.d/, or close programs that watch "
+                "many folders)")
+    return exc.strerror or str(exc)
 
 def _mounts() -> list[tuple[str, int]] | None:
     """(mount point, mount id) of each mount, in mount order (Linux); None elsewhere."""

@@ -513,3 +513,21 @@ def test_the_window_indexes_a_photo_whose_event_the_system_dropped_and_says_why(
                                                  for r in range(7)}
     assert [m for m in said if m.startswith("More files changed at once than the system could "
                                             f"report one by one; checking {library_photos} ")]
+
+
+def test_a_folder_the_system_cannot_watch_is_indexed_and_said(qtbot, make_window, library_photos,
+                                                              monkeypatch):
+    """Over the system's limit of watched folders the folder was indexed but its changes were
+    quietly not followed while the app ran: the window now says so, with the remedy."""
+    def over_the_limit(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module.Observer, "schedule", over_the_limit)
+    window = make_window()
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    assert any(m.startswith(f"{library_photos} cannot be watched for changes: the system's "
+                            "limit of watched folders is reached") and "next start" in m
+               for m in said), said

@@ -224,3 +224,51 @@ def test_an_overflow_heard_for_a_deleted_watcher_does_not_end_watchdogs_reader(t
         native.join(2)
         for handler in set(logger.handlers) - set(before):
             logger.removeHandler(handler)
+
+
+def test_a_folder_over_the_systems_watch_limit_is_said_not_watched(qtbot, tmp_path, watcher,
+                                                                   monkeypatch):
+    """A home folder with more folders than fs.inotify.max_user_watches: watchdog raised
+    ENOSPC, the watcher only logged it, and the user never learnt that changes there were not
+    followed while the app ran."""
+    import errno
+
+    from desktop_app.watch import watcher as watcher_module
+
+    said = []
+    watcher.folder_unwatchable.connect(lambda folder, cause: said.append((folder, cause)))
+
+    def over_the_limit(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module.Observer, "schedule", over_the_limit)
+    assert not watcher.watch(str(tmp_path))
+    assert said == [(str(tmp_path), said[0][1])]
+    assert "limit of watched folders" in said[0][1] and "max_user_watches" in said[0][1]
+
+
+def test_an_observer_that_cannot_start_is_said_and_tried_again(qtbot, tmp_path, watcher,
+                                                               monkeypatch):
+    """Observer() raising (the limit of inotify instances) escaped watch(), whose caller (the
+    window's start) then stopped halfway; and the broken observer was kept for later folders."""
+    import errno
+
+    from desktop_app.watch import watcher as watcher_module
+
+    real = watcher_module.Observer
+    said = []
+    watcher.folder_unwatchable.connect(lambda folder, cause: said.append(cause))
+
+    def no_more_instances():
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(watcher_module, "Observer", no_more_instances)
+    assert not watcher.watch(str(tmp_path / "a"))  # missing: waits, no observer needed
+    (tmp_path / "b").mkdir()
+    assert not watcher.watch(str(tmp_path / "b"))
+    assert len(said) == 1 and "max_user_instances" in said[0]
+    monkeypatch.setattr(watcher_module, "Observer", real)
+    (tmp_path / "c").mkdir()
+    assert watcher.watch(str(tmp_path / "c"))
+    with qtbot.waitSignal(watcher.paths_changed, timeout=5000):
+        make_photo(tmp_path / "c" / "new.jpg", "coffee", size=(64, 48))
