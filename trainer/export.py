@@ -160,8 +160,12 @@ def _check_codes_vary(encoder: Encoder, out_dir: Path) -> None:
     try:
         check_codes_vary(encoder, out_dir / encoder.card.onnx_file)
     except ModelError as exc:  # said as the export's other refusals are
+        # The trainer's own heads end in no squashing: for them the cause is the features
+        # (untrained or wrong backbone weights, too few photos), which the hint names too.
         raise ExportError(f"{exc.path}: {exc.reason}; the model was not exported. "
-                          f"{exc.hint}.") from exc
+                          f"{exc.hint}. For a model the trainer made: its backbone's features "
+                          "do not tell these pictures apart; check the backbone weights "
+                          "(--backbone-weights) and give each album more photos.") from exc
 
 
 def _install(stage: Path, out_dir: Path, names: Sequence[str]) -> None:

@@ -196,6 +196,25 @@ def test_run_on_a_torchvision_backbone_exports_a_model_the_app_encodes_alike(
     assert np.array_equal(load_encoder(out).encode_pixels(pixels), torch_codes)
 
 
+def test_a_run_whose_features_do_not_tell_photos_apart_exports_nothing_and_says_why(
+        albums, tmp_path, torch_home, capsys):
+    """Weights whose features are the same for every picture (here a random MobileNet with
+    untouched batch-norm statistics: about 1e-8 whatever the picture) make a model that gives
+    every photo the same code: nothing is exported, and the message points at the weights."""
+    torch.manual_seed(5)
+    weights = tmp_path / "mobilenet.pth"
+    torch.save(torchvision.models.get_model("mobilenet_v3_small", weights=None).state_dict(),
+               weights)
+    out = tmp_path / "model"
+    code = main(["run", str(albums), "--out", str(out), "--bits", "12", "--backbone",
+                 "mobilenet_v3_small", "--backbone-weights", str(weights),
+                 "--progress", "none", *FAST])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "the same code" in err and "--backbone-weights" in err, err
+    assert not (out / "model.onnx").exists()
+
+
 def test_run_without_the_weights_stops_with_one_clear_message(albums, tmp_path, torch_home,
                                                               capsys):
     out = tmp_path / "model"
