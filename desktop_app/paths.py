@@ -42,6 +42,13 @@ def log_dir() -> Path:
     return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The file standing where a folder of `path` should be (LOOKALIKE_HOME set to a file, a
+    file named `data`...), or None: what a message should name instead of "File exists"."""
+    existing = next((p for p in path.parents if p.exists()), None)
+    return existing if existing is not None and not existing.is_dir() else None
+
+
 def database_path() -> Path:
     return data_dir() / "library.sqlite3"
 

@@ -2,16 +2,22 @@
 
 Saved atomically (write a temporary file, then rename), so a crash mid-save never leaves a
 half-written file. A missing or damaged file gives defaults and a logged warning, never a crash.
+Nothing the user had is lost by saving: keys written by a newer Lookalike are written back, a
+damaged file is copied aside first, and one that cannot be read at all is never saved over.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
+from typing import ClassVar
 
 from . import paths
 from .atomic_file import write_text_atomic
@@ -55,6 +61,10 @@ class Settings:
     last_albums_dir: str = ""
     # Set by load() when settings.json was damaged (a plain attribute, not a field: not saved).
     load_problem = ""
+    # Set by load(), not fields either (ClassVar): keys it does not know (a newer version's),
+    # saved back as they were; and the file it could not read at all, never saved over.
+    unknown_keys: ClassVar[Mapping[str, object]] = MappingProxyType({})
+    unreadable: ClassVar[Path | None] = None
 
     @staticmethod
     def path() -> Path:
@@ -64,12 +74,18 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError) as exc:
-            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            return cls._damaged(path, f"it cannot be read ({cause})")
+        except OSError as exc:  # there, but not readable: the user's file, not damaged
+            return cls._unreadable(path, exc)
+        except ValueError:
+            return cls._damaged(path, "it is not UTF-8 text")
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            return cls._damaged(path, f"it is not valid JSON ({exc})" if text.strip()
+                                else "it is empty")
         if not isinstance(raw, dict):
             return cls._damaged(path, "it is not a JSON object")
         known = {f.name: f for f in fields(cls)}
@@ -94,8 +110,26 @@ class Settings:
                                 key, value, getattr(defaults, key))
                     continue
                 values[key] = value
-        values["version"] = SETTINGS_VERSION
-        return cls(**values)
+        version = raw.get("version")
+        newer = (isinstance(version, int) and not isinstance(version, bool)
+                 and version > SETTINGS_VERSION)
+        values["version"] = version if newer else SETTINGS_VERSION
+        settings = cls(**values)
+        settings.unknown_keys = {k: v for k, v in raw.items() if k not in known}
+        return settings
+
+    @classmethod
+    def _unreadable(cls, path: Path, exc: OSError) -> Settings:
+        """Defaults for this session, and the file left alone: saving over it would lose the
+        user's folders and options for want of a permission or a disk that answers."""
+        settings = cls()
+        settings.unreadable = path
+        settings.load_problem = (
+            f"{path}: your settings cannot be read ({exc.strerror or exc}), so Lookalike "
+            f"started with the defaults and will not save over that file. {_remedy(path, exc)}, "
+            "then restart Lookalike; until then, changes apply only until it is closed.")
+        log.warning("%s", settings.load_problem)
+        return settings
 
     @classmethod
     def _damaged(cls, path: Path, cause: str) -> Settings:
@@ -118,7 +152,12 @@ class Settings:
 
     def save(self, path: Path | None = None) -> None:
         path = path or self.path()
-        write_text_atomic(path, json.dumps(asdict(self), indent=2) + "\n")
+        if self.unreadable is not None and path == self.unreadable:
+            log.debug("settings not saved: %s could not be read at start", path)
+            return
+        data = asdict(self)
+        data.update((k, v) for k, v in self.unknown_keys.items() if k not in data)
+        write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(folder)
@@ -137,3 +176,15 @@ class Settings:
         self.polling_folders = [f for f in self.polling_folders if f != folder]
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
+
+
+def _remedy(path: Path, exc: OSError) -> str:
+    """What to do about a settings file that exists but cannot be read."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "Make it readable to you (another user owns it, or its permissions keep you out)"
+    if exc.errno == errno.EISDIR:
+        return "A folder is in its place: move that folder aside"
+    blocker = paths.file_in_the_way(path)
+    if blocker is not None:
+        return f"{blocker} is a file, where Lookalike keeps a folder: move that file aside"
+    return "Check the disk it is on (the system log may say more)"

@@ -1,0 +1,132 @@
+"""settings.json as users meet it: written by a newer Lookalike, or there but unreadable. Nothing
+in it may be lost when the window saves (adding a folder, closing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from photos import make_photo
+
+from desktop_app.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+
+
+def open_window(qtbot) -> MainWindow:
+    window = MainWindow(Settings.load())  # as app.main does
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._opened, timeout=60000)
+    return window
+
+
+def test_keys_from_a_newer_version_are_kept_when_the_window_saves(qtbot, tmp_path,
+                                                                  tiny_model_dir):
+    newer = {"version": 2, "watched_folders": [], "model_dir": str(tiny_model_dir),
+             "first_run_done": True, "theme": "dark",
+             "sync": {"cloud": True, "every_s": [60, None], "note": "caf\u00e9"}}
+    Settings.path().parent.mkdir(parents=True)
+    Settings.path().write_text(json.dumps(newer), encoding="utf-8")
+    album = tmp_path / "album"
+    make_photo(album / "a.jpg", "coffee", size=(120, 90))
+    window = open_window(qtbot)
+    try:
+        window.add_folder(str(album))  # saves
+        window.close()  # saves again
+    finally:
+        window.shutdown()
+    saved = json.loads(Settings.path().read_text(encoding="utf-8"))
+    assert saved["theme"] == "dark" and saved["sync"] == newer["sync"]
+    assert saved["version"] == 2  # the newer version's file stays its file
+    assert saved["watched_folders"] == [str(album)]
+    assert "unknown_keys" not in saved and "unreadable" not in saved
+
+
+def test_an_empty_settings_file_is_called_empty(tmp_path):
+    Settings.path().parent.mkdir(parents=True)
+    Settings.path().write_text("", encoding="utf-8")
+    problem = Settings.load().load_problem
+    assert "(it is empty)" in problem and "cannot be read (it cannot be read" not in problem
+
+
+def _without_read_permission(path) -> list[str]:
+    """A command prefix under which `path` (mode 0) cannot be read, also as root."""
+    prefix = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv(1) to drop root's rights")
+        prefix = [shutil.which("setpriv"), "--bounding-set=-dac_override,-dac_read_search"]
+    probe = subprocess.run([*prefix, sys.executable, "-c",
+                            f"import os, sys; sys.exit(os.access({str(path)!r}, os.R_OK))"],
+                           check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make {path} unreadable here")
+    return prefix
+
+
+# The window opened on Settings.load(), a folder added, the window closed: two saves.
+ADD_AND_CLOSE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from desktop_app.settings import Settings
+from desktop_app.ui.main_window import MainWindow
+qt = QApplication([])
+window = MainWindow(Settings.load())
+window.show()
+def step():
+    if not window._opened:
+        QTimer.singleShot(50, step)
+        return
+    print("NOTICE:", window.statusBar().currentMessage())
+    window.add_folder({album!r})
+    window.close()
+    qt.quit()
+QTimer.singleShot(50, step)
+qt.exec()
+"""
+
+
+def test_a_settings_file_that_cannot_be_read_is_never_saved_over(tmp_path, tiny_model_dir):
+    """Without read permission (another user's file, a bad chmod) settings.json is no damaged
+    file: it holds the user's folders, and they come back once the permission is fixed."""
+    album = tmp_path / "album"
+    make_photo(album / "a.jpg", "coffee", size=(120, 90))
+    theirs = json.dumps({"watched_folders": [str(tmp_path / "Pictures")],
+                         "polling_folders": [str(tmp_path / "Pictures")],
+                         "model_dir": str(tiny_model_dir), "results_count": 77})
+    path = Settings.path()
+    path.parent.mkdir(parents=True)
+    path.write_text(theirs, encoding="utf-8")
+    path.chmod(0)
+    try:
+        done = subprocess.run(
+            [*_without_read_permission(path), sys.executable, "-c",
+             textwrap.dedent(ADD_AND_CLOSE.format(album=str(album)))],
+            capture_output=True, text=True, check=False, timeout=120)
+    finally:
+        path.chmod(0o600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert path.read_text(encoding="utf-8") == theirs  # not replaced by the defaults
+    notice = done.stdout.split("NOTICE:", 1)[1]
+    assert f"{path}: your settings cannot be read (Permission denied)" in notice
+    assert "will not save over that file" in notice and "Make it readable" in notice
+    assert "then restart Lookalike" in notice
+    assert not list(path.parent.glob("*.damaged")) and not list(path.parent.glob("*.tmp"))
+
+
+def test_a_file_in_place_of_the_config_folder_is_named_and_left_alone(tmp_path, monkeypatch):
+    home = tmp_path / "lookalike-home"
+    home.write_text("LOOKALIKE_HOME was set to this file by mistake\n")
+    monkeypatch.setenv("LOOKALIKE_HOME", str(home))
+    settings = Settings.load()
+    assert (f"{home} is a file, where Lookalike keeps a folder: move that file aside, then "
+            "restart Lookalike") in settings.load_problem
+    settings.add_folder(str(tmp_path / "Pictures"))
+    settings.save()  # nothing to save over, and nothing said twice
+    assert home.read_text() == "LOOKALIKE_HOME was set to this file by mistake\n"
