@@ -1,5 +1,6 @@
 """Write a small file so that a crash or a full disk leaves either the old or the new version,
-never a half-written one: write a temporary file beside it, fsync, then rename over it."""
+never a half-written one: write a temporary file beside it, fsync, then rename over it. A
+symbolic link is written through (to the file it points to), as editors do, not replaced."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ def write_bytes_atomic(path: Path, data: bytes | memoryview, durable: bool = Tru
     """Raises OSError (disk full, read-only folder...) with the old file left as it was and no
     temporary file left behind. `durable=False` skips the fsync, for caches: a power cut may
     then lose the file (or leave it empty), which costs a cache only a miss."""
+    if os.path.islink(path):  # a dotfiles manager's link: renamed over, it would be cut
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     try:
