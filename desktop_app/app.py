@@ -29,10 +29,16 @@ def setup_logging(verbose: int = 0) -> None:
             encoding="utf-8"))
     except OSError as exc:  # a read-only home must not stop the app
         print(f"lookalike: cannot write logs to {paths.log_dir()} ({exc})", file=sys.stderr)
-    level = os.environ.get("LOOKALIKE_LOG") or ("DEBUG" if verbose else "INFO")
-    logging.basicConfig(level=level.upper(),
+    wanted = os.environ.get("LOOKALIKE_LOG", "").strip().upper()
+    # A name logging does not know (a typo) would stop the app with a traceback.
+    known = isinstance(logging.getLevelName(wanted), int)
+    level = wanted if known else "DEBUG" if verbose else "INFO"
+    logging.basicConfig(level=level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
+    if wanted and not known:
+        log.warning("LOOKALIKE_LOG=%s is not a log level (DEBUG, INFO, WARNING or ERROR); "
+                    "logging at %s", os.environ["LOOKALIKE_LOG"], level)
 
 
 def install_excepthook() -> None:

@@ -15,9 +15,15 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 class LogFile(logging.handlers.RotatingFileHandler):
     """The rotating log file. A write that fails (a full disk) is said once on stderr, in one
-    line; logging's default prints '--- Logging error ---' and a traceback for every record."""
+    line; logging's default prints '--- Logging error ---' and a traceback for every record.
+    A path that is not UTF-8 (its bytes kept as surrogates) is written as \\udcXX: strict
+    UTF-8 would drop the whole record, and print that traceback."""
 
     _said = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("errors", "backslashreplace")
+        super().__init__(*args, **kwargs)
 
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
