@@ -79,6 +79,23 @@ def configure_runtime() -> None:
     sys.setswitchinterval(0.001)
 
 
+def no_display(environ=os.environ, platform: str = sys.platform) -> str:
+    """Why Qt would find no display server to open the window on, or "" (one is there, or
+    QT_QPA_PLATFORM names a platform that needs none: offscreen, vnc, eglfs...). Qt's own
+    failure aborts the process, blaming plugins and suggesting a reinstall."""
+    if platform in ("win32", "darwin", "cygwin"):
+        return ""
+    names = [n.split(":", 1)[0].strip() for n in environ.get("QT_QPA_PLATFORM", "").split(";")]
+    if any(n and not n.startswith(("xcb", "wayland")) for n in names):
+        return ""
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return ""
+    runtime = environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.exists(os.path.join(runtime, "wayland-0")):  # Wayland's default
+        return ""
+    return "neither DISPLAY nor WAYLAND_DISPLAY is set"
+
+
 def main(folder: str | None = None, verbose: int = 0) -> int:
     """The desktop app; `folder` is added to the library, or, when it is a file, searched
     with (`lookalike PHOTO`, a file manager's "Open with Lookalike"). One app runs per
@@ -86,6 +103,21 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     setup_logging(verbose)
     install_excepthook()
     configure_runtime()
+    # Both said before Qt starts: without a display it aborts the process, and before the
+    # window (and its indexer thread) exists the exit is clean.
+    if folder and not os.path.exists(folder):
+        print(f"lookalike: {os.path.abspath(folder)}: there is no folder or photo here. Check "
+              "the path (is the drive connected?).", file=sys.stderr)
+        return 2
+    why = no_display()
+    if why:
+        from .cli import EXIT_NO_DISPLAY
+
+        print(f"lookalike: the desktop app has no display to open its window on ({why}: "
+              "started over ssh, or from a service?). Start it in your desktop session, or "
+              "over `ssh -X`; the commands (index, similar, duplicates...) need no display: "
+              "see `lookalike --help`.", file=sys.stderr)
+        return EXIT_NO_DISPLAY
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
@@ -100,11 +132,6 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     app.setApplicationName("Lookalike")
     app.setOrganizationName("Lookalike")
     app.setDesktopFileName("lookalike")
-    if folder and not os.path.exists(folder):
-        # Said before the window (and its indexer thread) exists, so the exit is clean.
-        print(f"lookalike: {os.path.abspath(folder)}: there is no folder or photo here. Check "
-              "the path (is the drive connected?).", file=sys.stderr)
-        return 2
     target = os.path.abspath(folder) if folder else None
     claim = single_instance.claim(paths.config_dir(), target)
     if claim.handed_over:

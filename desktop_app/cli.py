@@ -43,6 +43,7 @@ EXIT_MODEL = 4  # no usable model (missing, damaged, fails its self-test)
 EXIT_STORE = 5  # the library database cannot be opened or written (newer version, disk full)
 EXIT_MISSING_PART = 6  # an optional part is not installed (the desktop app, the trainer)
 EXIT_APP_NOT_ANSWERING = 7  # the desktop app already running on this library does not answer
+EXIT_NO_DISPLAY = 8  # the desktop app has no display to open on (DISPLAY, WAYLAND_DISPLAY unset)
 EXIT_INTERRUPTED = 130  # stopped with Ctrl-C; work done so far is kept, run again to resume
 
 EXIT_CODES = {
@@ -54,6 +55,7 @@ EXIT_CODES = {
     EXIT_STORE: "the library database cannot be opened or written",
     EXIT_MISSING_PART: "an optional part (desktop app or trainer) is not installed",
     EXIT_APP_NOT_ANSWERING: "the desktop app already running on this library did not answer",
+    EXIT_NO_DISPLAY: "the desktop app found no display to open its window on",
     EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
 }
 
