@@ -261,6 +261,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "search with it) takes nothing after it; to list similar photos use "
                   "`lookalike similar PHOTO...`. See `lookalike --help`.", file=sys.stderr)
             return EXIT_USAGE
+        if _looks_like_a_path(folder):  # "neither a command nor a photo" reads as "not a photo"
+            print(f"lookalike: {os.path.abspath(folder)}: there is no folder or photo here. "
+                  "Check the path (is the drive connected?).", file=sys.stderr)
+            return EXIT_USAGE
         print(f"lookalike: '{folder}' is neither a command ({', '.join(COMMANDS)}) nor a "
               "folder or photo. See `lookalike --help`.", file=sys.stderr)
         return EXIT_USAGE
@@ -307,6 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Lookalike; nothing already saved is lost. Please report it with the details "
               + (f"in {saved}" if saved else "above") + ".", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _looks_like_a_path(word: str) -> bool:
+    """A folder or file name (holiday.jpg, ~/Pictures, ./x), not a mistyped command."""
+    seps = tuple(s for s in (os.sep, os.altsep) if s)
+    return any(s in word for s in seps) or word.startswith("~") or bool(Path(word).suffix)
 
 
 def _save_traceback() -> Path | None:
