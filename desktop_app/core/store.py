@@ -263,6 +263,10 @@ class Store:
         except StoreError:
             raise
         except OSError as exc:
+            blocker = paths.file_in_the_way(self.path)
+            if blocker is not None:  # "File exists" would name the database, not the file
+                raise StoreError(self.path, f"{blocker} is a file, where Lookalike keeps the "
+                                 "library's folder", "Move that file aside") from exc
             raise StoreError(self.path, f"cannot create the library folder ({exc.strerror})",
                              "Check the path and your permissions") from exc
         except sqlite3.Error as exc:

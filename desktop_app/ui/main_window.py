@@ -856,11 +856,16 @@ def settings_save_problem(exc: OSError) -> str:
     """One sentence: the file, the cause and the remedy."""
     where = Settings.path()
     cause = exc.strerror or str(exc)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    blocker = paths.file_in_the_way(where)  # "File exists" or "Not a directory"
+    if blocker is not None:
+        remedy = f"{blocker} is a file, where Lookalike keeps a folder: move that file aside"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         remedy = f"Make {where.parent} writable"
-    elif exc.errno in (errno.EISDIR, errno.ENOTDIR):  # a folder where the file (or its) goes
+    elif exc.errno == errno.EISDIR:  # a folder where the file goes
         remedy = f"Move the folder at {where} aside"
-    else:
+    elif exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         remedy = "Free some disk space"
+    else:
+        remedy = f"Check {where.parent} and the disk it is on"
     return (f"Could not save your settings to {where} ({cause}). {remedy}; until then, changes "
             "apply only until Lookalike is closed.")
