@@ -2,11 +2,12 @@
 
 Two windows on one home would both index the same changes, and the last one closed would
 overwrite the other's settings.json. So the app takes a lock file in the config folder
-(QLockFile: a lock left by a crashed app, whose process is gone, is taken over) and listens on a
-local socket named after that folder (QLocalServer). A later start that finds the lock held
-sends its argument there (nothing, a folder or a photo, as an absolute path) and exits once the
-running app has answered; if no answer comes within HANDOVER_TIMEOUT_S it says so instead of
-opening a second window. Only the desktop app does this; the `lookalike` commands do not.
+(lock_path; QLockFile: a lock left by a crashed app, whose process is gone, is taken over)
+and listens on a local socket named after that folder (QLocalServer). A later start that finds
+the lock held sends its argument there (nothing, a folder or a photo, as an absolute path) and
+exits once the running app has answered; if no answer comes within HANDOVER_TIMEOUT_S it says
+so instead of opening a second window. Only the desktop app does this; the `lookalike` commands
+do not.
 
 The parts: the message (encode_request/decode_request), the lock (InstanceLock), the running
 app's side (InstanceServer), a later start's side (send_request), and claim() that puts them
@@ -20,6 +21,7 @@ import hashlib
 import logging
 import os
 import struct
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,11 +90,23 @@ def server_name(config_dir: Path) -> str:
 
 
 # -- the lock -------------------------------------------------------------------------------------
+def lock_path(config_dir: Path) -> Path:
+    """The lock file: in the config folder, unless Qt cannot name that folder (its name is not
+    UTF-8, e.g. a Latin-1 home): then in the user's runtime folder, named after the server."""
+    path = Path(config_dir) / LOCK_NAME
+    try:
+        str(path).encode("utf-8")  # how Qt names files on Linux
+        return path
+    except UnicodeEncodeError:
+        where = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+        return Path(where) / f"{server_name(config_dir)}.lock"
+
+
 class InstanceLock:
     """The lock file in the config folder, held as long as the app runs."""
 
     def __init__(self, config_dir: Path) -> None:
-        self.path = Path(config_dir) / LOCK_NAME
+        self.path = lock_path(config_dir)
         self._lock = QLockFile(str(self.path))
         # Never stale by age (the app runs for days), only when its process is gone.
         self._lock.setStaleLockTime(0)
