@@ -20,6 +20,7 @@ from pathlib import Path
 from desktop_app.core.errors import LookalikeError
 
 from .errors import TrainerError, error_details
+from .outdir import check_not_foreign
 from .wording import fmt3, plural, set_command
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
@@ -343,6 +344,7 @@ def _main(argv: list[str], prog: str) -> int:
     stop = StopFlag().install()
     try:
         check_out(args)
+        check_not_foreign(args)
         return run_command(args, reporter, stop)
     except WorkerDone:
         return EXIT_OK
