@@ -153,34 +153,76 @@ class FeatureExtractor:
 
 def _run_batches(n: int, make_batch: Callable[[int, int], np.ndarray],
                  extractor: FeatureExtractor, batch_size: int,
-                 progress: FeatureProgress | None) -> np.ndarray:
-    out: np.ndarray | None = None
-    for start in range(0, n, batch_size):
-        stop = min(n, start + batch_size)
-        feats = extractor(make_batch(start, stop))
-        if out is None:
-            out = np.zeros((n, feats.shape[1]), np.float32)
-        out[start:stop] = feats
-        if progress:
-            progress(stop, n)
+                 progress: FeatureProgress | None, partial: Path | None = None) -> np.ndarray:
+    """Features of rows 0..n. `partial`: where the rows done so far are kept when the run is
+    stopped (Ctrl-C: thousands of photos are minutes of work), and taken up again from."""
+    out = _load_partial(partial, n)
+    done = 0 if out is None else int(out.shape[0])
+    if out is not None:
+        log.info("going on from the %d of %d features extracted before a stop", done, n)
+        out = np.concatenate([out, np.zeros((n - done, out.shape[1]), np.float32)])
+    try:
+        if progress and done:
+            progress(done, n)
+        for start in range(done, n, batch_size):
+            stop = min(n, start + batch_size)
+            feats = extractor(make_batch(start, stop))
+            if out is None:
+                out = np.zeros((n, feats.shape[1]), np.float32)
+            out[start:stop] = feats
+            done = stop
+            if progress:
+                progress(stop, n)
+    except BaseException:  # Stopped, KeyboardInterrupt, an unreadable photo...
+        if partial is not None and out is not None and done:
+            try:
+                _save_npy(partial, out[:done])
+            except OSError as exc:  # a full disk: the stop (or error) is what to report
+                log.warning("%s: the features extracted so far were not kept (%s)", partial,
+                            exc.strerror)
+        raise
     return out if out is not None else np.zeros((0, 0), np.float32)
 
 
+def _load_partial(partial: Path | None, n: int) -> np.ndarray | None:
+    if partial is None or not partial.is_file():
+        return None
+    try:
+        rows = np.load(partial)
+    except (OSError, ValueError):
+        rows = None
+    if rows is None or rows.ndim != 2 or not 0 < rows.shape[0] <= n:
+        log.warning("%s is damaged; extracting those features again", partial)
+        return None
+    return rows.astype(np.float32, copy=False)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """Whole or not at all: a file torn by a full disk is never taken for features."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.npy")
+    try:
+        np.save(tmp, array)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _cached(cache_dir: str | os.PathLike | None, key: str,
-            compute: Callable[[], np.ndarray]) -> np.ndarray:
+            compute: Callable[[Path | None], np.ndarray]) -> np.ndarray:
+    """compute(partial): the features, keeping the rows done at a stop in `partial`."""
     if cache_dir is None:
-        return compute()
+        return compute(None)
     path = Path(cache_dir) / f"features-{key}.npy"
     if path.is_file():
         try:
             return np.load(path)
         except (OSError, ValueError):
             log.warning("feature cache %s is damaged; extracting again", path)
-    feats = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npy")
-    np.save(tmp, feats)
-    tmp.replace(path)
+    partial = path.with_name(f"features-{key}.partial.npy")
+    feats = compute(partial)
+    _save_npy(path, feats)
+    partial.unlink(missing_ok=True)
     return feats
 
 
@@ -200,13 +242,13 @@ def extract_features(paths: Sequence[str | os.PathLike], backbone: str = "effici
     spec = spec or input_spec_for(backbone)
     paths = [os.fspath(p) for p in paths]
 
-    def compute() -> np.ndarray:
+    def compute(partial: Path | None) -> np.ndarray:
         ext = extractor or FeatureExtractor(backbone, device=device, threads=threads,
                                            size=spec.size, model=model,
                                            engine="auto" if len(paths) >= SMALL_JOB else "torch")
         t0 = time.perf_counter()
         feats = _run_batches(len(paths), lambda a, b: photo_tensors(paths[a:b], spec), ext,
-                             batch_size, progress)
+                             batch_size, progress, partial)
         log.info("extracted %d features in %.1f s", len(paths), time.perf_counter() - t0)
         return feats
 
@@ -222,11 +264,11 @@ def extract_array_features(images: np.ndarray, backbone: str = "efficientnet_lit
     """Features for in-memory uint8 images [N,h,w,3] (the CIFAR benchmark)."""
     spec = spec or input_spec_for(backbone)
 
-    def compute() -> np.ndarray:
+    def compute(partial: Path | None) -> np.ndarray:
         ext = extractor or FeatureExtractor(backbone, device=device, threads=threads,
                                            size=spec.size)
         return _run_batches(len(images), lambda a, b: array_tensors(images[a:b], spec), ext,
-                            batch_size, progress)
+                            batch_size, progress, partial)
 
     return _cached(cache_dir, array_key(images, backbone, spec), compute)
 

@@ -201,8 +201,8 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
 
     # Stoppable before training: there may be no checkpoint to claim yet.
     progress = stoppable_progress(
-        reporter, should_stop, "features", "stopped while extracting the backbone features, "
-        "which are saved only once all are extracted; run the same command again to go on")
+        reporter, should_stop, "features", "stopped while extracting the backbone features; "
+        "those extracted so far are kept: run the same command again to go on from there")
 
     from .backbones import weights_tag
 
