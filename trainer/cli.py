@@ -19,6 +19,7 @@ from pathlib import Path
 
 from desktop_app.core.errors import LookalikeError
 
+from . import cli_help
 from .errors import TrainerError, error_details
 from .outdir import check_not_foreign
 from .wording import fmt3, plural, set_command
@@ -32,7 +33,8 @@ NAME_HELP = ("the model's name in the app, kept as it is given (default: the alb
 
 
 def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
-    p.add_argument("--config", help="a TOML file of settings (see trainer/configs/default.toml)")
+    p.add_argument("--config", metavar="FILE",
+                   help="a TOML file of settings (see trainer/configs/default.toml)")
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=VALUE", help="override one setting, e.g. head.lr=0.002")
     if progress:
@@ -51,7 +53,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="frozen: train on cached backbone features; finetune: train the "
                         "backbone too; auto: finetune on CUDA, else frozen (default auto, "
                         "or what the run folder's saved config.toml holds)")
-    p.add_argument("--device", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--device", help=cli_help.DEVICE)
     p.add_argument("--backbone", metavar="NAME",
                    help="efficientnet_lite0 (default), _lite1 or _lite2 (weights packaged), or a "
                         "torchvision network (resnet50, convnext_tiny, ...: see "
@@ -111,35 +113,35 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
         "progressive NMLayer deep hashing, evaluate it, and export it for the app."))
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("inspect", help="count photos per album and list unreadable ones")
-    p.add_argument("albums", metavar="ALBUMS")
+    p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
     p.add_argument("--json", action="store_true", help="print the counts as one JSON object "
                    "on stdout")
     p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
-    p.add_argument("albums", metavar="ALBUMS")
-    p.add_argument("--out", required=True, metavar="RUN_DIR")
+    p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help=cli_help.NEW_RUN_DIR)
     _common(p)
     p = sub.add_parser("train", help="train the hash head and NMLayer chain of a prepared run")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=cli_help.RUN_DIR)
     p.add_argument("--no-resume", action="store_true",
                    help="ignore an existing checkpoint (a backbone fine-tuned in RUN_DIR is "
                         "still used in frozen mode)")
     _train_flags(p)
     _common(p)
     p = sub.add_parser("evaluate", help="mAP, precision@k, PR curve, bit importance (JSON+PNG)")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--bits", type=int, required=True)
+    p.add_argument("run_dir", metavar="RUN_DIR", help=cli_help.RUN_DIR)
+    p.add_argument("--bits", type=int, required=True, help=cli_help.EVALUATE_BITS)
     _compare_flag(p, "RUN_DIR")
     _common(p)
     p = sub.add_parser("export", help="write model.onnx + model.json, checked against the app")
-    p.add_argument("run_dir", metavar="RUN_DIR")
-    p.add_argument("--bits", type=int, required=True)
-    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help=cli_help.RUN_DIR)
+    p.add_argument("--bits", type=int, required=True, help=cli_help.EXPORT_BITS)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help=cli_help.EXPORT_MODEL_DIR)
     p.add_argument("--name", help=NAME_HELP)
     _common(p)
     p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
                                    "does)")
-    p.add_argument("albums", metavar="ALBUMS")
-    p.add_argument("--out", required=True, metavar="MODEL_DIR")
+    p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
+    p.add_argument("--out", required=True, metavar="MODEL_DIR", help=cli_help.RUN_MODEL_DIR)
     p.add_argument("--name", help=NAME_HELP + "; with several --bits each model is called "
                    "NAME-<bits>bit")
     p.add_argument("--no-resume", action="store_true",
@@ -154,7 +156,8 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
                 f"       {prog} COMMAND ...")
     ap.epilog = (f"ALBUMS --out MODEL_DIR reads the albums (one sub-folder per label), trains, "
                  f"evaluates and exports the model in one go; `{prog} run --help` lists its "
-                 f"options. `{prog} COMMAND --help` describes each step.")
+                 f"options. `{prog} COMMAND --help` describes each step. "
+                 + cli_help.STOPPING)
     return ap
 
 
@@ -279,6 +282,7 @@ def run_command(args, reporter, stop) -> int:
         out = pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out,
                                   args.name, reporter)
         reporter.done(str(Path(out).resolve()))
+        _closing_words(args, [out])
     elif args.command == "run":
         run_dir = Path(args.out) / "training"
         cfg = _config(args, run_dir)
@@ -288,7 +292,18 @@ def run_command(args, reporter, stop) -> int:
                                                      name=args.name)
         reporter.done(str(Path(out).resolve()), evaluation,
                       **({"compared": compared} if compared else {}))
+        bits = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
+        _closing_words(args, [out] if len(bits) == 1 else
+                       [Path(args.out) / f"{b}bit" for b in bits])
     return EXIT_OK
+
+
+def _closing_words(args, model_dirs: list) -> None:
+    """Where the model is, its held-out mAP and how to use it; the app words its own."""
+    if args.progress != "json":
+        from .closing import closing_words
+
+        print(closing_words(model_dirs), file=sys.stderr)
 
 
 def _compare(args, run_dir: Path, cfg, reporter) -> dict:

@@ -16,6 +16,7 @@ from .metrics import (
     mean_average_precision,
     pr_curve,
     precision_at_k,
+    random_ranking_map,
     tie_aware_map,
     tie_aware_precision_at_k,
 )
@@ -32,6 +33,8 @@ def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np
         # the same, averaged over every order of the photos a distance ties: albums are read
         # folder by folder, so database order would otherwise weigh on the number
         "map_all_tie_aware": tie_aware_map(query_bits, query_labels, db_bits, db_labels),
+        # what codes that carry nothing would score: mAP means something only above it
+        "map_all_random": random_ranking_map(query_labels, db_labels),
         "map_at_k": {str(k): mean_average_precision(query_bits, query_labels, db_bits,
                                                     db_labels, k=k) for k in ks},
         "precision_at_k": {str(k): v for k, v in precision_at_k(
@@ -50,10 +53,11 @@ def evaluate_codes(query_bits: np.ndarray, query_labels: np.ndarray, db_bits: np
 
 def summary(report: dict[str, Any]) -> dict[str, Any]:
     """The short form that goes into the model card and the `done` event."""
-    keys = ("bits", "map_all", "map_all_tie_aware", "map_at_k", "precision_at_k",
-            "precision_at_k_tie_aware", "importance_spread", "queries", "database")
+    keys = ("bits", "map_all", "map_all_tie_aware", "map_all_random", "map_at_k",
+            "precision_at_k", "precision_at_k_tie_aware", "importance_spread", "queries",
+            "database")
     out = {k: report[k] for k in keys if k in report}
-    for k in ("map_all", "map_all_tie_aware", "importance_spread"):
+    for k in ("map_all", "map_all_tie_aware", "map_all_random", "importance_spread"):
         if isinstance(out.get(k), float):
             out[k] = round(out[k], 4)
     for k in ("map_at_k", "precision_at_k", "precision_at_k_tie_aware"):

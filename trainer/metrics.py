@@ -89,6 +89,23 @@ def mean_average_precision(query_bits, query_labels, db_bits, db_labels, k: int 
     return total / max(1, count)
 
 
+def random_ranking_map(query_labels, db_labels, chunk: int = 256) -> float:
+    """mAP@all that codes carrying nothing would score in expectation (a random ranking): the
+    floor a model is measured against, high when one album holds most photos. For R relevant
+    items among N, E[AP] = ((R - 1) / (N - 1) * (N - H_N) + H_N) / N, H_N the N-th harmonic
+    number (Bestgen 2015); a query with nothing relevant scores 0, as in mean_average_precision."""
+    n = len(db_labels)
+    if n == 0 or len(query_labels) == 0:
+        return 0.0
+    harmonic = float(np.sum(1.0 / np.arange(1, n + 1)))
+    total = 0.0
+    for start in range(0, len(query_labels), chunk):
+        r = relevance(np.asarray(query_labels)[start:start + chunk], db_labels).sum(1)
+        ap = ((r - 1) / max(1, n - 1) * (n - harmonic) + harmonic) / n
+        total += float(np.where(r > 0, ap, 0.0).sum())
+    return total / len(query_labels)
+
+
 def _counts_by_distance(query_bits, query_labels, db_bits, db_labels, chunk: int = 256):
     """Yield per chunk of queries n (int) and r (float), [queries, bits + 1]: how many database
     items are at each Hamming distance from each query, and how many of them are relevant."""

@@ -81,8 +81,10 @@ class Reporter:
         from tqdm import tqdm
 
         if self._bar is None:
-            self._bar = tqdm(total=steps, desc=phase, file=sys.stderr, leave=True,
-                             dynamic_ncols=True, mininterval=0.5)
+            # initial: the steps done before this bar (a resumed run) took none of its time;
+            # counted as its own they made the time left read 00:00
+            self._bar = tqdm(total=steps, initial=step, desc=phase, file=sys.stderr,
+                             leave=True, dynamic_ncols=True, mininterval=0.5)
         self._bar.n = step
         post = {}
         if bits is not None:
@@ -111,8 +113,6 @@ class Reporter:
         if evaluation is not None:
             event["evaluation"] = evaluation
         self._emit({**event, **extra})
-        if self.mode == "bar" and model_dir is not None:
-            print(f"model written to {model_dir}", file=sys.stderr)
 
     def error(self, message: str, **details: str) -> None:
         """details: what an app words itself (trainer.errors.error_details: path, reason,

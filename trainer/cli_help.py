@@ -1,0 +1,23 @@
+"""--help texts of the trainer's arguments (no torch): what each folder must be and gets."""
+
+ALBUMS = ("a folder with one sub-folder of photos per label (a person, a place, a subject...); "
+          "photos in folders inside an album count for that album; hidden folders, the "
+          "thumbnail and recycle folders of NAS systems (@eaDir, #recycle) and photos lying "
+          "directly in ALBUMS are left out (`inspect ALBUMS` shows what is read)")
+RUN_MODEL_DIR = ("the folder the model goes to (model.onnx + model.json; with several --bits "
+                 "one MODEL_DIR/<bits>bit/ each), outside ALBUMS; the training files stay in "
+                 "MODEL_DIR/training, where the same command run again goes on from a stop. A "
+                 "file there of a name the trainer writes, which it did not write, is never "
+                 "replaced: the command is refused")
+EXPORT_MODEL_DIR = ("the folder model.onnx and model.json go to (replacing a model exported "
+                    "there before; a file of those names that is not a Lookalike model is "
+                    "never replaced: the command is refused)")
+NEW_RUN_DIR = ("the run folder to make or to reuse (manifest.json, config.toml; the later steps "
+               "add their files), outside ALBUMS")
+RUN_DIR = "a run folder made by `prepare` (or the MODEL_DIR/training folder of `run`)"
+EVALUATE_BITS = "the code length to evaluate, one of those the run trained"
+EXPORT_BITS = "the code length to export, one of those the run trained"
+DEVICE = ("auto (default: a CUDA GPU when there is one, else the CPU), cpu, cuda, cuda:N or "
+          "mps (Apple silicon)")
+STOPPING = ("Ctrl-C stops a command (exit code 130); the same command run again goes on from "
+            "the features extracted and the training checkpoint saved before the stop.")
