@@ -1,6 +1,7 @@
 """Labelled albums -> a manifest (no torch: `inspect` runs in the app's process budget).
 
-An albums root holds one sub-folder per label (photos in nested folders count for the top one).
+An albums root holds one sub-folder per label (photos in nested folders count for the top one;
+hidden and system folders are skipped: album_files.py).
 A photo present in several albums (same content fingerprint) is one photo with several labels.
 Unreadable photos are listed with the reason and skipped. The manifest records a seeded
 train / validation / query split (database = every non-query photo) and a dataset fingerprint.
@@ -12,6 +13,7 @@ import hashlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ import numpy as np
 from desktop_app.core.errors import LookalikeError, PhotoReadError
 from desktop_app.core.images import is_photo, load_photo
 
+from .album_files import SYSTEM_FOLDERS_WORDS, album_folders, folder_entries, list_album
 from .errors import TrainerError
 from .wording import command, plural
 
@@ -48,6 +51,8 @@ class AlbumScan:
     photos: list[AlbumPhoto]
     unreadable: list[dict[str, str]] = field(default_factory=list)  # {"path", "message"}
     empty_albums: list[str] = field(default_factory=list)
+    empty_reasons: dict[str, str] = field(default_factory=dict)  # album -> why it is empty
+    skipped_folders: list[str] = field(default_factory=list)  # system folders (album_files)
     loose_photos: int = 0  # photo files directly in root, which no album labels
     copies: int = 0  # readable files whose content another file read before holds
     same_album_copies: int = 0  # of those, copies within one album (they add no label)
@@ -65,7 +70,7 @@ class AlbumScan:
                 "per_label": self.per_label(), "unreadable": self.unreadable,
                 "empty_albums": self.empty_albums, "loose_photos": self.loose_photos,
                 "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1),
-                "copies": self.copies}
+                "copies": self.copies, "skipped_folders": self.skipped_folders}
 
     def copies_note(self) -> str:
         """Why fewer photos are counted than readable files were found ("" without copies)."""
@@ -87,20 +92,12 @@ def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0) -> str:
     return "; ".join(parts)
 
 
-def _album_files(folder: Path) -> list[Path]:
-    files = []
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        files.extend(Path(dirpath) / f for f in sorted(filenames) if is_photo(f))
-    return files
-
-
 def count_loose_photos(root: str | os.PathLike) -> int:
     """Photo files lying directly in the albums folder: no sub-folder names their label."""
     root = Path(root).expanduser()
     if not root.is_dir():
         return 0
-    return sum(1 for f in root.iterdir() if is_photo(f.name) and f.is_file())
+    return sum(1 for f in folder_entries(root) if is_photo(f.name) and f.is_file())
 
 
 def loose_photos_warning(root: str | os.PathLike, count: int) -> str:
@@ -116,8 +113,8 @@ def count_candidates(root: str | os.PathLike) -> tuple[int, int]:
     root = Path(root).expanduser()
     if not root.is_dir():
         return 0, 0
-    albums = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")]
-    return sum(len(_album_files(d)) for d in albums), len(albums)
+    albums = album_folders(root)[0]
+    return sum(len(list_album(d).photos) for d in albums), len(albums)
 
 
 def listing_digest(root: str | os.PathLike) -> str:
@@ -127,8 +124,8 @@ def listing_digest(root: str | os.PathLike) -> str:
     if not root.is_dir():
         return ""
     h = hashlib.sha256()
-    for d in sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")):
-        for f in _album_files(d):
+    for d in album_folders(root)[0]:
+        for f in list_album(d).photos:
             try:
                 st = f.stat()
             except OSError:
@@ -148,14 +145,23 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     if not root.is_dir():
         raise AlbumError(root, "this albums folder does not exist",
                          "Give a folder with one sub-folder of photos per label")
-    albums = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    albums, skipped = album_folders(root)
     if not albums:
         raise AlbumError(root, "this folder has no sub-folders, so there are no labels",
                          "Put the photos of each label (person, place, subject...) in their "
                          "own sub-folder")
-    files = [(name_index, f) for name_index, d in enumerate(albums) for f in _album_files(d)]
+    listings = [list_album(d) for d in albums]
+    files = [(i, f) for i, listing in enumerate(listings) for f in listing.photos]
     by_fingerprint: dict[str, AlbumPhoto] = {}
-    unreadable, used = [], set()
+    unreadable, used, failed = [], set(), Counter()
+    for listing in listings:
+        skipped += listing.skipped
+        for folder, why in listing.unopened:
+            if folder not in map(str, albums):  # an album itself is said to be empty
+                message = LookalikeError(folder, f"this folder cannot be opened ({why}); the "
+                                         "photos in it are skipped", "Make it readable, then "
+                                         "run the trainer again")
+                unreadable.append({"path": folder, "message": str(message)})
     copies = same_album_copies = 0
     for i, (label, f) in enumerate(files):
         try:
@@ -163,9 +169,14 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         except PhotoReadError as exc:
             # The reader's own remedy speaks of the app's indexing ("it will be retried"),
             # which does not hold here: the trainer skips the photo until it is fixed.
-            message = LookalikeError(exc.path, f"{exc.reason}; this photo is skipped",
+            reason = exc.reason
+            if f.is_symlink() and not f.exists():  # the reader says "deleted while reading"
+                reason = (f"this is a link to {os.readlink(f)}, which does not exist (moved, "
+                          "deleted, or on a drive that is not connected)")
+            message = LookalikeError(exc.path, f"{reason}; this photo is skipped",
                                      "Fix or remove the file, then run the trainer again")
             unreadable.append({"path": str(f), "message": str(message)})
+            failed[label] += 1
         else:
             photo = by_fingerprint.get(loaded.fingerprint)
             if photo is None:
@@ -181,6 +192,8 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         if progress:
             progress(i + 1, len(files))
     empty = [str(albums[i]) for i in range(len(albums)) if i not in used]
+    reasons = {str(albums[i]): listings[i].empty_reason(albums[i], failed[i])
+               for i in range(len(albums)) if i not in used}
     # Labels are the albums that hold at least one readable photo; renumber densely.
     keep = [i for i in range(len(albums)) if i in used]
     remap = {old: new for new, old in enumerate(keep)}
@@ -188,19 +201,33 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     for p in photos:
         p.labels = sorted(remap[lab] for lab in p.labels)
     return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
-                     empty, count_loose_photos(root), copies, same_album_copies)
+                     empty, reasons, skipped, count_loose_photos(root), copies,
+                     same_album_copies)
+
+
+def empty_album_line(folder: str, reason: str) -> str:
+    """How `inspect` and the log of `prepare` name an album left out of the labels."""
+    return f"skipped album (no readable photos, so it is not a label): {folder}: {reason}"
+
+
+def skipped_folders_line(folders: list[str]) -> str:
+    return f"skipped {plural(len(folders), 'folder')} of {SYSTEM_FOLDERS_WORDS}: " + \
+        ", ".join(folders)
 
 
 def check_trainable(scan: AlbumScan) -> None:
     """Raise AlbumError with one clear sentence when these albums cannot train a model."""
     root = scan.root
+    # Else the albums the user counted on vanish unexplained: the log saying why comes later.
+    why = "".join(f"; '{Path(folder).name}' gave none: {reason}"
+                  for folder, reason in scan.empty_reasons.items())
     if not scan.photos:
         extra = f" ({len(scan.unreadable)} files could not be read)" if scan.unreadable else ""
-        raise AlbumError(root, f"the albums hold no readable photos{extra}",
+        raise AlbumError(root, f"the albums hold no readable photos{extra}{why}",
                          "Add photos (JPEG, PNG, HEIC, WebP...) to one sub-folder per label")
     if len(scan.labels) < 2:
         raise AlbumError(root, f"only one album ('{scan.labels[0]}') has photos, and learning "
-                         "what makes photos similar needs at least two labels",
+                         f"what makes photos similar needs at least two labels{why}",
                          "Add a second sub-folder with photos of something else")
     if len(scan.photos) < 6:
         note = scan.copies_note()
@@ -273,6 +300,8 @@ class Manifest:
     created: float = 0.0
     listing: str = ""  # listing_digest of the root when the manifest was made
     same_album_copies: int = 0  # files left out as copies of a photo in the same album
+    empty_reasons: dict[str, str] = field(default_factory=dict)
+    skipped_folders: list[str] = field(default_factory=list)
 
     def copies_note(self) -> str:
         return copies_note(self.photos, self.same_album_copies)
@@ -306,6 +335,8 @@ class Manifest:
                 "splits": self.counts(), "unreadable": self.unreadable,
                 "empty_albums": self.empty_albums, "listing": self.listing,
                 "same_album_copies": self.same_album_copies,
+                "empty_album_reasons": self.empty_reasons,
+                "skipped_folders": self.skipped_folders,
                 "photos": [{"path": p.path, "fingerprint": p.fingerprint, "labels": p.labels,
                             "split": p.split} for p in self.photos]}
 
@@ -339,7 +370,9 @@ class Manifest:
             return cls(raw["root"], list(raw["labels"]), photos, int(raw["seed"]),
                        raw["fingerprint"], list(raw.get("unreadable", [])),
                        list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
-                       str(raw.get("listing", "")), int(raw.get("same_album_copies", 0)))
+                       str(raw.get("listing", "")), int(raw.get("same_album_copies", 0)),
+                       dict(raw.get("empty_album_reasons", {})),
+                       list(raw.get("skipped_folders", [])))
         except (KeyError, TypeError, ValueError) as exc:
             raise AlbumError(path, f"the manifest is damaged ({type(exc).__name__}: {exc})",
                              f"Run `{command()} prepare` again") from exc
@@ -355,4 +388,4 @@ def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
     check_splits(scan)
     return Manifest(scan.root, scan.labels, scan.photos, seed, dataset_fingerprint(scan),
                     scan.unreadable, scan.empty_albums, time.time(), listing,
-                    scan.same_album_copies)
+                    scan.same_album_copies, scan.empty_reasons, scan.skipped_folders)

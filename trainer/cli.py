@@ -185,7 +185,7 @@ def _config(args, run_dir: Path | None = None):
 
 
 def cmd_inspect(args) -> int:
-    from .albums import loose_photos_warning, scan_albums
+    from .albums import empty_album_line, loose_photos_warning, scan_albums, skipped_folders_line
 
     scan = scan_albums(args.albums)
     summary = scan.summary()
@@ -200,7 +200,9 @@ def cmd_inspect(args) -> int:
     for item in summary["unreadable"]:
         print(f"unreadable: {item['message']}")
     for folder in summary["empty_albums"]:
-        print(f"empty album (no readable photos): {folder}")
+        print(empty_album_line(folder, scan.empty_reasons[folder]))
+    if scan.skipped_folders:
+        print(skipped_folders_line(scan.skipped_folders))
     if scan.loose_photos:
         print(loose_photos_warning(args.albums, scan.loose_photos))
     return EXIT_OK

@@ -24,7 +24,16 @@ from desktop_app import paths as app_paths
 from desktop_app.core.errors import PhotoReadError
 
 from . import config as config_mod
-from .albums import AlbumError, Manifest, count_loose_photos, loose_photos_warning, prepare
+from .album_notes import unbalanced_note, untested_albums_note
+from .albums import (
+    AlbumError,
+    Manifest,
+    count_loose_photos,
+    empty_album_line,
+    loose_photos_warning,
+    prepare,
+    skipped_folders_line,
+)
 from .config_rules import BITS_RANGE
 from .errors import Stopped, WorkerDone
 from .progress import Reporter, stoppable_progress
@@ -256,9 +265,14 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     for item in manifest.unreadable:
         log.warning("%s", item["message"])  # the message says it is skipped
     for folder in manifest.empty_albums:  # else an album would drop out of the labels unsaid
-        log.warning("skipped album (no readable photos, so it is not a label): %s", folder)
+        log.warning("%s", empty_album_line(folder, manifest.empty_reasons.get(folder, "")))
+    if manifest.skipped_folders:
+        _say(reporter, skipped_folders_line(manifest.skipped_folders))
     if note := manifest.copies_note():  # the start event counted files, not photos
         _say(reporter, f"{plural(len(manifest.photos), 'photo')} to train on: {note}")
+    for note in (untested_albums_note(manifest), unbalanced_note(manifest)):
+        if note:
+            log.warning("%s", note)
     return manifest
 
 
