@@ -14,21 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.images import is_photo
+from desktop_app.core.scan import left_out
 
 from .wording import plural
 
-# Lower-case names: thumbnails, versions and recycle bins of NAS systems, Windows and Linux.
-SYSTEM_FOLDERS = frozenset({
-    "@eadir", "@recycle", "#recycle", "#snapshot", "@tmp", "@sharebin", "#recycle.bin",
-    "$recycle.bin", "system volume information", "lost+found",
-})
+# The app's walk leaves out the same folders: one list (desktop_app.core.scan.SYSTEM_FOLDERS).
 SYSTEM_FOLDERS_WORDS = "thumbnails and recycle bins that file servers and systems make"
 # Files Windows leaves in picture folders: not the user's, so not named as files left out.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 
 
 def is_skipped_folder(name: str) -> bool:
-    return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
+    return left_out(name)
 
 
 @dataclass

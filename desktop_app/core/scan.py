@@ -115,9 +115,24 @@ def is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+# Lower-case names of the folders that file servers and systems make among photos: thumbnails,
+# versions and recycle bins (a Synology NAS keeps a thumbnail of every photo in @eaDir). Their
+# pictures are copies of the user's, which searches and duplicate groups would show twice.
+SYSTEM_FOLDERS = frozenset({
+    "@eadir", "@recycle", "#recycle", "#snapshot", "@tmp", "@sharebin", "#recycle.bin",
+    "$recycle.bin", "system volume information", "lost+found",
+})
+
+
+def left_out(name: str) -> bool:
+    """A name the walk skips: hidden, or one of SYSTEM_FOLDERS."""
+    return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
+
+
 def hidden_below(path: str, folder: str) -> bool:
-    """Is `path` in a hidden folder (or itself hidden) below `folder`? scan_folder skips those
-    (a drive's .Trash-1000, .cache, .git), so the watcher's changes there are no photos either."""
+    """Is `path` in a hidden or system folder (or itself hidden) below `folder`? scan_folder
+    skips those (a drive's .Trash-1000, .cache, .git, a NAS's @eaDir), so the watcher's changes
+    there are no photos either."""
     return outermost_hidden(path, folder) is not None
 
 
@@ -126,7 +141,7 @@ def outermost_hidden(path: str, folder: str) -> str | None:
     if not is_under(path, folder):
         return None
     parts = path[len(folder):].split(os.sep)
-    hidden = next((i for i, part in enumerate(parts) if part.startswith(".")), None)
+    hidden = next((i for i, part in enumerate(parts) if left_out(part)), None)
     return None if hidden is None else folder + os.sep.join(parts[:hidden + 1])
 
 
@@ -248,7 +263,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
             if should_stop is not None and count % STOP_CHECK_ENTRIES == 0 and should_stop():
                 result.stopped = True
                 return result
-            if entry.name.startswith("."):
+            if left_out(entry.name):
                 continue
             path = entry.path
             try:
