@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import stat
 from pathlib import Path
 
 import platformdirs
@@ -44,9 +45,18 @@ def log_dir() -> Path:
 
 def file_in_the_way(path: Path) -> Path | None:
     """The file standing where a folder of `path` should be (LOOKALIKE_HOME set to a file, a
-    file named `data`...), or None: what a message should name instead of "File exists"."""
-    existing = next((p for p in path.parents if p.exists()), None)
-    return existing if existing is not None and not existing.is_dir() else None
+    file named `data`...), or None: what a message should name instead of "File exists".
+    None also when a folder on the way cannot be looked into (no permission): Path.exists()
+    raises there, and this is called while handling the error it caused."""
+    for parent in path.parents:
+        try:
+            st = parent.stat()
+        except (FileNotFoundError, NotADirectoryError):  # not there: look further up
+            continue
+        except OSError:  # cannot be looked into: not known to be a file
+            return None
+        return None if stat.S_ISDIR(st.st_mode) else parent
+    return None
 
 
 def database_path() -> Path:
