@@ -181,6 +181,10 @@ class FolderWatcher(QObject):
         self._roots: dict[str, _Root] = {}
         self._waiting: dict[str, _Root] = {}
         self._unreadable: set[str] = set()  # watched folders that could not be opened
+        # Folders said unwatchable (folder_unwatchable), once until a watch of them works: the
+        # window watches every folder again after a model switch, which would say it again
+        # over its "Now using the model".
+        self._unwatchable: set[str] = set()
         self._rewatch: set[str] = set()  # watched folders to watch afresh at the next flush
         # Watched folder -> the drives mounted inside it (not polled ones), as last seen.
         self._inner_mounts: dict[str, frozenset[str]] = {}
@@ -211,6 +215,7 @@ class FolderWatcher(QObject):
 
     def unwatch(self, folder: str) -> None:
         folder = os.path.abspath(folder)
+        self._unwatchable.discard(folder)
         with self._lock:
             self._waiting.pop(folder, None)
         self._unschedule(folder)
@@ -242,6 +247,7 @@ class FolderWatcher(QObject):
             self._stop_listening = None
         self._native = self._polling = None
         self._watches.clear()
+        self._unwatchable.clear()
         with self._lock:
             self._roots.clear()
             self._waiting.clear()
@@ -262,9 +268,12 @@ class FolderWatcher(QObject):
             cause = _unwatchable_because(exc)
             log.warning("%s: cannot watch this folder (%s); changes will be found on the "
                         "next start", folder, cause)
-            if os.path.isdir(folder):  # one gone meanwhile is said by the checker
+            # One gone meanwhile is said by the checker; one said already is not said again.
+            if os.path.isdir(folder) and folder not in self._unwatchable:
+                self._unwatchable.add(folder)
                 self.folder_unwatchable.emit(folder, cause)
             return False
+        self._unwatchable.discard(folder)
         self._watches[folder] = (observer, handle)
         unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
         with self._lock:

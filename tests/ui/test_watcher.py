@@ -272,3 +272,30 @@ def test_an_observer_that_cannot_start_is_said_and_tried_again(qtbot, tmp_path, 
     assert watcher.watch(str(tmp_path / "c"))
     with qtbot.waitSignal(watcher.paths_changed, timeout=5000):
         make_photo(tmp_path / "c" / "new.jpg", "coffee", size=(64, 48))
+
+
+def test_a_folder_the_system_cannot_watch_is_said_once_not_at_each_try(qtbot, tmp_path, watcher,
+                                                                      monkeypatch):
+    """The window watches every folder again after a model switch (and the folders inside one
+    removed): each try said the same folder again, over the window's "Now using the model"."""
+    import errno
+
+    from desktop_app.watch import watcher as watcher_module
+
+    said = []
+    watcher.folder_unwatchable.connect(lambda folder, cause: said.append(folder))
+    real = watcher_module.Observer.schedule
+
+    def over_the_limit(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher_module.Observer, "schedule", over_the_limit)
+    for _ in range(3):
+        assert not watcher.watch(str(tmp_path))
+    assert said == [str(tmp_path)]
+    monkeypatch.setattr(watcher_module.Observer, "schedule", real)  # the limit was raised
+    assert watcher.watch(str(tmp_path))
+    watcher.unwatch(str(tmp_path))
+    monkeypatch.setattr(watcher_module.Observer, "schedule", over_the_limit)
+    assert not watcher.watch(str(tmp_path))  # reached again: said again
+    assert said == [str(tmp_path)] * 2
