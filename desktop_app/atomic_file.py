@@ -1,10 +1,12 @@
 """Write a small file so that a crash or a full disk leaves either the old or the new version,
 never a half-written one: write a temporary file beside it, fsync, then rename over it. A
-symbolic link is written through (to the file it points to), as editors do, not replaced."""
+symbolic link is written through (to the file it points to), as editors do, not replaced; the
+file replaced keeps its permissions (mkstemp makes the new one 0600)."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ def write_bytes_atomic(path: Path, data: bytes | memoryview, durable: bool = Tru
         # Python's own writes: a short write (a disk filling up) is retried and then raises,
         # where some writers (Pillow saving to a file) take it for success.
         with os.fdopen(fd, "wb") as f:
+            _keep_mode(path, f.fileno())
             f.write(data)
             f.flush()
             if durable:
@@ -37,3 +40,15 @@ def write_bytes_atomic(path: Path, data: bytes | memoryview, durable: bool = Tru
         except OSError:
             pass
         raise
+
+
+def _keep_mode(path: Path, fd: int) -> None:
+    """Give the temporary file the permissions of the file it replaces (a 0644 file, or one
+    shared with a group, stays so). POSIX only: on Windows a read-only mode would keep the
+    temporary file from being removed if the rename fails."""
+    if os.name != "posix":
+        return
+    try:
+        os.fchmod(fd, stat.S_IMODE(os.stat(path).st_mode))
+    except OSError:  # a new file (mkstemp's 0600), or a file system without modes (FAT)
+        pass
