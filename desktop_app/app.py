@@ -88,7 +88,8 @@ def no_display(environ=os.environ, platform: str = sys.platform) -> str:
     names = [n.split(":", 1)[0].strip() for n in environ.get("QT_QPA_PLATFORM", "").split(";")]
     if any(n and not n.startswith(("xcb", "wayland")) for n in names):
         return ""
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+    # WAYLAND_SOCKET: a connection the compositor handed over (libwayland takes it first).
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY") or environ.get("WAYLAND_SOCKET"):
         return ""
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.exists(os.path.join(runtime, "wayland-0")):  # Wayland's default

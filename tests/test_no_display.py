@@ -47,6 +47,7 @@ def test_a_photo_that_is_not_there_is_said_first_also_without_a_display(tmp_path
     ({"QT_QPA_PLATFORM": "wayland;xcb"}, "linux", True),
     ({"DISPLAY": ":0"}, "linux", False),
     ({"WAYLAND_DISPLAY": "wayland-1"}, "linux", False),
+    ({"WAYLAND_SOCKET": "3", "XDG_SESSION_TYPE": "wayland"}, "linux", False),
     ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
     ({"QT_QPA_PLATFORM": "vnc:size=1280x800"}, "freebsd14", False),
     ({}, "darwin", False),
