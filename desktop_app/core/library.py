@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import paths
 from . import images
 from .duplicates import duplicate_groups
 from .encoder import Encoder
@@ -134,8 +135,14 @@ class PhotoLibrary:
         old = self.replaced_active
         if old is None:
             return None
+        try:  # the shipped default's folder: a new version of Lookalike came with another
+            shipped = os.path.samefile(old["path"], paths.default_model_dir())
+        except OSError:
+            shipped = False
+        how = (f"shipped with this version of Lookalike in place of '{old['name']}'" if shipped
+               else f"exported there since '{old['name']}' was made active")
         return (f"{printable(old['path'])} now holds the model '{self.encoder.card.name}' "
-                f"(exported there since '{old['name']}' was made active): the library uses it "
+                f"({how}): the library uses it "
                 "now, and its photos are encoded with it as they are indexed (searches find "
                 "more of them as they are). The old model's codes are kept.")
 

@@ -39,3 +39,20 @@ def test_a_one_off_model_from_the_active_folder_changes_nothing(store, album, tm
                            activate_if_none=False)  # the command line's --model
     assert one_off.replaced_active is None
     assert store.active_model_id() == first.model_id
+
+
+def test_a_new_shipped_default_model_is_not_said_to_be_exported(store, tmp_path, monkeypatch):
+    """A new version of Lookalike (pip upgrade, a new app bundle in the same place) ships
+    another default model in the same folder: it is made active, but nobody exported it there."""
+    resources = tmp_path / "resources"
+    monkeypatch.setenv("LOOKALIKE_RESOURCES", str(resources))
+    default = make_tiny_model(resources / "models" / "default", bits=32, seed=1, name="default")
+    first = PhotoLibrary(store, open_encoder(store), batch_size=4, decode_threads=2)
+    assert store.active_model_id() == first.model_id
+    make_tiny_model(default, bits=32, seed=2, name="default-2")  # the upgrade
+    library = PhotoLibrary(store, open_encoder(store), batch_size=4, decode_threads=2)
+    assert store.active_model_id() == library.model_id != first.model_id
+    message = library.replaced_active_message()
+    assert message.startswith(f"{default} now holds the model 'default-2' (shipped with this "
+                              "version of Lookalike in place of 'default'): the library uses")
+    assert "exported" not in message
