@@ -74,7 +74,9 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         try:
-            text = path.read_text(encoding="utf-8")
+            # -sig: a BOM (Notepad's "UTF-8 with BOM", PowerShell 5) made a hand-edited file
+            # "damaged", and the next save replaced it with the defaults.
+            text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             return cls()
         except OSError as exc:  # there, but not readable: the user's file, not damaged

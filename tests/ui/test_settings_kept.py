@@ -130,3 +130,17 @@ def test_a_file_in_place_of_the_config_folder_is_named_and_left_alone(tmp_path, 
     settings.add_folder(str(tmp_path / "Pictures"))
     settings.save()  # nothing to save over, and nothing said twice
     assert home.read_text() == "LOOKALIKE_HOME was set to this file by mistake\n"
+
+
+def test_a_settings_file_saved_with_a_bom_is_read(tmp_path):
+    """Windows editors (Notepad's "UTF-8 with BOM", PowerShell 5's Set-Content) put a BOM before
+    the JSON: the file was called damaged, and the next save replaced the user's folders and
+    options with the defaults."""
+    pictures = str(tmp_path / "Pictures")
+    mine = {"watched_folders": [pictures], "polling_folders": [pictures], "results_count": 77}
+    Settings.path().parent.mkdir(parents=True)
+    Settings.path().write_bytes(b"\xef\xbb\xbf" + json.dumps(mine).encode("utf-8"))
+    settings = Settings.load()
+    assert not settings.load_problem
+    assert settings.watched_folders == settings.polling_folders == [pictures]
+    assert settings.results_count == 77
