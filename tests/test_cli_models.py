@@ -229,18 +229,25 @@ def test_models_the_app_made_in_the_models_folder_are_listed_and_activated_by_na
     assert "not used by this library yet" not in out
 
 
-def test_a_model_exported_again_into_a_folder_the_library_knows_is_found_by_name(
-        capsys, album, tiny_model_dir):
-    """`lookalike train ALBUMS --out` into a model's folder in the models folder, after the
-    library used the model there: the folder holds a new model of the same name, and
-    `models activate NAME` said the name matches 2 models, naming that folder twice."""
+def active_then_exported_over(capsys, album, tiny_model_dir):
+    """The album indexed, the model "albums-32bit" of the models folder made active, then
+    another model of that name exported into its folder (`lookalike train --out` there):
+    (that folder, the id of the model active before)."""
     run(capsys, "--model", tiny_model_dir, "index", album)
     folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
                              name="albums-32bit")
     code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
     assert code == cli.EXIT_OK, err
-    old_id = json.loads(out)["id"]
-    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")
+    return folder, json.loads(out)["id"]
+
+
+def test_a_model_exported_again_into_a_folder_the_library_knows_is_found_by_name(
+        capsys, album, tiny_model_dir):
+    """`lookalike train ALBUMS --out` into a model's folder in the models folder, after the
+    library used the model there: the folder holds a new model of the same name, and
+    `models activate NAME` said the name matches 2 models, naming that folder twice."""
+    folder, old_id = active_then_exported_over(capsys, album, tiny_model_dir)
     code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
     assert code == cli.EXIT_OK, err
     new = json.loads(out)
@@ -256,13 +263,7 @@ def test_models_list_shows_a_folder_exported_into_again_once_as_its_new_model(
         capsys, album, tiny_model_dir):
     """`models list` kept the row of the model recorded in a folder another model was exported
     into since, beside the new model's: two rows for one folder, the old one with its id."""
-    run(capsys, "--model", tiny_model_dir, "index", album)
-    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
-                             name="albums-32bit")
-    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
-    assert code == cli.EXIT_OK, err
-    old_id = json.loads(out)["id"]
-    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    folder, old_id = active_then_exported_over(capsys, album, tiny_model_dir)
     new_id = json.loads((folder / "model.json").read_text())["onnx_sha256"]
 
     def rows_of_folder():
@@ -273,7 +274,7 @@ def test_models_list_shows_a_folder_exported_into_again_once_as_its_new_model(
     rows, out = rows_of_folder()
     assert len(rows) == 1 and new_id[:12] in rows[0] and "not used by this library yet" in rows[0]
     assert f"The active model albums-32bit (id {old_id[:12]}) is no longer in {folder}" in out
-    code, out, _ = run(capsys, "models", "list", "--json")
+    out = run(capsys, "models", "list", "--json")[1]
     listed = json.loads(out)
     assert [m["path"] for m in listed["models"] + listed["not_used_yet"]].count(str(folder)) == 1
     assert [(m["id"], m["replaced_by"]) for m in listed["replaced"]] == [(old_id, new_id)]
@@ -288,11 +289,7 @@ def test_indexing_after_a_model_was_exported_into_the_active_folder_makes_it_act
         capsys, album, tiny_model_dir):
     """The library loaded the new model from the active model's folder but kept the old id as
     active: it encoded every photo with a model `models list` did not call active, silently."""
-    run(capsys, "--model", tiny_model_dir, "index", album)
-    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
-                             name="albums-32bit")
-    assert run(capsys, "models", "activate", "albums-32bit")[0] == cli.EXIT_OK
-    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")  # exported again there
+    folder, _old_id = active_then_exported_over(capsys, album, tiny_model_dir)
     new_id = json.loads((folder / "model.json").read_text())["onnx_sha256"]
     code, out, err = run(capsys, "models", "list")
     assert f"`lookalike models activate {new_id[:12]}`" in out

@@ -466,6 +466,20 @@ def test_undo_does_not_put_back_another_file_trashed_under_the_photos_trash_name
     assert other.exists()
 
 
+def saved_right_after_the_check(monkeypatch, photo) -> None:
+    """A file is saved at `photo`'s name just after Undo checked that the name is free (a
+    camera import, a sync), the race a check-then-move loses."""
+    real_lexists = os.path.lexists
+
+    def checked_then_saved(path):
+        taken = real_lexists(path)
+        if os.fsdecode(path) == str(photo) and not taken:
+            photo.write_bytes(b"saved meanwhile")
+        return taken
+
+    monkeypatch.setattr(file_actions.os.path, "lexists", checked_then_saved)
+
+
 def test_undo_never_replaces_a_file_made_at_the_photos_name_after_the_check(tmp_path,
                                                                            monkeypatch):
     """The name was checked, then the photo moved there with os.replace: a file saved at that
@@ -473,19 +487,11 @@ def test_undo_never_replaces_a_file_made_at_the_photos_name_after_the_check(tmp_
     use_own_trash(monkeypatch, tmp_path / "xdg")
     photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
     item = file_actions.move_to_trash(str(photo))
-    real_lexists = os.path.lexists
-
-    def checked_then_saved(path):
-        taken = real_lexists(path)
-        if os.fsdecode(path) == str(photo) and not taken:
-            photo.write_bytes(b"saved meanwhile")  # lands just after the check
-        return taken
-
-    monkeypatch.setattr(file_actions.os.path, "lexists", checked_then_saved)
+    saved_right_after_the_check(monkeypatch, photo)
     with pytest.raises(OSError, match="another file now has this name"):
         file_actions.restore_from_trash(item)
     assert photo.read_bytes() == b"saved meanwhile"
-    assert real_lexists(item.trashed_file) and real_lexists(item.info_file)
+    assert os.path.lexists(item.trashed_file) and os.path.lexists(item.info_file)
 
 
 def test_undo_that_cannot_empty_the_trash_entry_leaves_the_photo_under_one_name(
@@ -550,24 +556,17 @@ def test_undo_from_a_trash_on_another_device_never_copies_over_a_file_saved_mean
     use_own_trash(monkeypatch, tmp_path / "xdg")
     photo = make_photo(tmp_path / "photos" / "a.jpg", "rocket", size=(60, 40))
     item = file_actions.move_to_trash(str(photo))
-    real_lexists = os.path.lexists
-
-    def checked_then_saved(path):
-        taken = real_lexists(path)
-        if os.fsdecode(path) == str(photo) and not taken:
-            photo.write_bytes(b"saved meanwhile")  # lands just after the check
-        return taken
 
     def cross_device(*args, **kwargs):
         raise OSError(errno.EXDEV, "Invalid cross-device link")
 
-    monkeypatch.setattr(file_actions.os.path, "lexists", checked_then_saved)
+    saved_right_after_the_check(monkeypatch, photo)
     for name in ("link", "rename", "replace"):
         monkeypatch.setattr(file_actions.os, name, cross_device)
     with pytest.raises(OSError, match="another file now has this name"):
         file_actions.restore_from_trash(item)
     assert photo.read_bytes() == b"saved meanwhile"
-    assert real_lexists(item.trashed_file) and real_lexists(item.info_file)
+    assert os.path.lexists(item.trashed_file) and os.path.lexists(item.info_file)
 
 
 def test_a_hard_link_to_a_kept_photo_may_go_but_a_symbolic_link_may_not(tmp_path):
