@@ -19,7 +19,12 @@ from .rundir import CONFIG, LEARNT, MANIFEST, MODEL_FILES, TRAINING
 
 # What a step writes whole into a run folder, beside the files of LEARNT.
 RUN_FILES = (MANIFEST, CONFIG, TRAINING, "comparison.json", "exports.json")
+# The trainer saves the whole resolved configuration: every one of these sections, always. A
+# TOML of only some of them ([train] batch_size and device, [data] seed) is as likely another
+# project's, and the step would read it as settings and then write over it.
 CONFIG_SECTIONS = {"data", "backbone", "train", "head", "finetune"}
+# Keys every manifest the trainer wrote holds (albums.Manifest.to_dict, every version).
+MANIFEST_KEYS = {"version", "root", "labels", "seed", "fingerprint", "photos"}
 
 
 def _json_object(path: Path) -> dict | None:
@@ -35,7 +40,7 @@ def _trainers_config(path: Path) -> bool:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return bool(raw) and set(raw) <= CONFIG_SECTIONS
+    return set(raw) == CONFIG_SECTIONS and all(isinstance(v, dict) for v in raw.values())
 
 
 def foreign_model_file(folder: Path) -> Path | None:
@@ -56,7 +61,7 @@ def foreign_run_file(folder: Path) -> Path | None:
     if not present:
         return None
     manifest = _json_object(folder / MANIFEST)
-    if (manifest is not None and {"photos", "fingerprint"} <= set(manifest)) or \
+    if (manifest is not None and MANIFEST_KEYS <= set(manifest)) or \
             _trainers_config(folder / CONFIG):
         return None
     return present[0]

@@ -61,6 +61,9 @@ def _output_folder_remedy(problem: str | None, path: str | None) -> str:
                "not contain it"
     if problem == "not-a-folder":
         return f"The app keeps its models in {models}: move or rename that file, then {AGAIN}"
+    if problem == "not-ours":  # a file the trainer would write over (trainer/outdir.py)
+        return f"The app keeps its models in {models}: move that file out of that folder, " \
+               f"then {AGAIN}"
     return f"The app keeps its models in {models}: make {path or 'it'} writable, then {AGAIN}"
 
 

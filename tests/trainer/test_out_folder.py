@@ -26,6 +26,12 @@ def contents(folder) -> dict:
     ({"model.onnx": os.urandom(500)}, "model.onnx"),
     ({"training/config.toml": b'[tool]\nname = "mine"\n'}, "training/config.toml"),
     ({"48bit/model.json": b"{}", "48bit/model.onnx": b"mine"}, "48bit/model.json"),
+    # Settings another project could hold: only some of the trainer's sections, keys it knows.
+    # Taken for the trainer's, they were read as settings and written over, with the checkpoint.
+    ({"training/config.toml": b'[train]\nbatch_size = 64\ndevice = "cpu"\n',
+      "training/checkpoint.pt": b"my own checkpoint"}, "training/checkpoint.pt"),
+    ({"training/manifest.json": b'{"photos": ["a.jpg"], "fingerprint": "ab12"}',
+      "training/training.json": b'{"epochs": 3}'}, "training/manifest.json"),
 ])
 def test_run_never_writes_over_a_file_of_the_users_in_out(albums, tmp_path, capsys, files,
                                                           named):

@@ -112,12 +112,32 @@ def test_a_run_folder_that_cannot_be_written(qtbot, albums, tmp_path):
     assert "Give --out a folder you can write to" in cli
 
 
-def saved_settings(text: str):
-    return lambda folder: (folder / "training" / "config.toml").write_text(text)
+def test_a_file_in_the_run_folder_that_the_trainer_did_not_write(qtbot, albums):
+    """The trainer refuses to write over it (problem not-ours): the remedy is to move it, not
+    to make the folder writable."""
+    mine = "training/checkpoint.pt"
+    folder = unfinished_run(albums, lambda f: (f / mine).write_bytes(b"not the trainer's"))
+    dialog = failed_in_dialog(qtbot, albums)
+    status = dialog.status_label.text()
+    assert f"{folder / mine}: this file was not written by the Lookalike trainer" in status
+    assert "move that file out of that folder, then press Start training again" in status
+    assert "writable" not in status
+    assert (folder / mine).read_bytes() == b"not the trainer's"
+
+
+def saved_settings(section: str, key: str, value):
+    """The run's saved settings as the trainer writes them (every section: a file of only some
+    is not taken for the trainer's), with one value as a hand edit or an older trainer left it."""
+    from trainer import config as config_mod
+
+    cfg = config_mod.load_defaults()
+    cfg[section][key] = value
+    return lambda folder: (folder / "training" / "config.toml").write_text(
+        config_mod.to_toml(cfg))
 
 
 def test_a_bad_value_in_the_runs_saved_settings(qtbot, albums):
-    folder = unfinished_run(albums, saved_settings('[head]\nlr = "fast"\n'))
+    folder = unfinished_run(albums, saved_settings("head", "lr", "fast"))
     dialog = failed_in_dialog(qtbot, albums)
     status = dialog.status_label.text()
     assert 'head.lr = "fast" is not allowed' in status
@@ -130,7 +150,7 @@ def test_a_device_the_runs_saved_settings_ask_for(qtbot, albums):
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here: the setting is no failure")
-    folder = unfinished_run(albums, saved_settings('[train]\ndevice = "cuda"\n'))
+    folder = unfinished_run(albums, saved_settings("train", "device", "cuda"))
     dialog = failed_in_dialog(qtbot, albums)
     status = dialog.status_label.text()
     assert "no CUDA GPU is available" in status
