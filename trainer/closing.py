@@ -44,7 +44,9 @@ def quality_words(evaluation: dict[str, Any]) -> str:
     if isinstance(floor, (int, float)):
         words += f" and random codes would score about {floor:.2f} with these albums"
         if floor >= 0.5:
-            words += " (most photos are in one album, so most photos found are right anyway)"
+            # Two albums of the same size put it above 0.5 too: not only one album holding most.
+            words += (" (with few albums, or one that holds most photos, many of the photos "
+                      "found are right anyway)")
     if isinstance(queries, int) and queries < FEW_QUERIES:
         words += "; with so few photos, a rough figure"
     if isinstance(floor, (int, float)) and floor < 1 and \

@@ -12,6 +12,7 @@ import pytest
 from fast_settings import FAST
 
 from trainer.cli import main
+from trainer.closing import quality_words
 from trainer.metrics import mean_average_precision, random_ranking_map
 
 
@@ -26,6 +27,18 @@ def test_the_random_codes_floor_is_the_mean_ap_over_every_ranking(n, relevant):
         aps.append(mean_average_precision(np.zeros((1, n), bool), np.array([1]), codes,
                                           db_labels))
     assert random_ranking_map(np.array([1]), db_labels) == pytest.approx(np.mean(aps))
+
+
+def test_two_albums_of_one_size_are_not_said_to_hold_most_photos_in_one():
+    """Random codes score above 0.5 with two albums of the same size (a photo's album is half
+    of the others, and the first right photo comes early): that is no album holding most."""
+    query, database = np.repeat([0, 1], 10), np.repeat([0, 1], 90)
+    floor = random_ranking_map(query, database)
+    assert floor > 0.5
+    words = quality_words({"map_all_tie_aware": 0.9, "map_all_random": floor, "queries": 20,
+                           "database": 180})
+    assert "most photos are in one album" not in words
+    assert f"random codes would score about {floor:.2f} with these albums (with few albums" in words
 
 
 def test_run_ends_saying_where_the_model_is_how_good_and_how_to_use_it(albums, tmp_path,
