@@ -161,11 +161,16 @@ def _check_codes_vary(encoder: Encoder, out_dir: Path) -> None:
         check_codes_vary(encoder, out_dir / encoder.card.onnx_file)
     except ModelError as exc:  # said as the export's other refusals are
         # The trainer's own heads end in no squashing: for them the cause is the features
-        # (untrained or wrong backbone weights, too few photos), which the hint names too.
+        # (untrained or wrong backbone weights, too few photos), or training that diverged.
+        if "not numbers" in exc.reason:
+            trained = ("For a model the trainer made: its training diverged; run it again "
+                       "with a lower learning rate (--set head.lr=...)")
+        else:
+            trained = ("For a model the trainer made: its backbone's features do not tell "
+                       "these pictures apart; check the backbone weights (--backbone-weights) "
+                       "and give each album more photos")
         raise ExportError(f"{exc.path}: {exc.reason}; the model was not exported. "
-                          f"{exc.hint}. For a model the trainer made: its backbone's features "
-                          "do not tell these pictures apart; check the backbone weights "
-                          "(--backbone-weights) and give each album more photos.") from exc
+                          f"{exc.hint}. {trained}.") from exc
 
 
 def _install(stage: Path, out_dir: Path, names: Sequence[str]) -> None:

@@ -43,3 +43,17 @@ def test_the_trainers_own_head_is_exported_and_imported(tmp_path):
                        name="plain-16")
     assert import_model(out) != out
     load_encoder(out)
+
+
+def test_a_head_that_gives_nan_is_refused_as_diverged_training(tmp_path):
+    """Outputs that are not numbers come from training that diverged, not from features that
+    do not tell pictures apart: the remedy said to check the backbone weights."""
+    head = folded_head()
+    with torch.no_grad():
+        head.linear.weight[0, 0] = float("nan")
+    with pytest.raises(ExportError) as refused:
+        export_model(backbone(), head, tmp_path / "model", input_spec=SPEC, bits=16,
+                     name="nan-16")
+    message = str(refused.value)
+    assert "not numbers" in message and "diverged" in message, message
+    assert "--backbone-weights" not in message
