@@ -93,31 +93,40 @@ class Settings:
         known = {f.name: f for f in fields(cls)}
         values = {}
         defaults = cls()
+        unusable: list[str] = []  # keys (partly) left at their defaults: said, file kept
         for key, value in raw.items():
-            # Unknown keys (from a newer version) are ignored; wrong types fall back to defaults.
-            if key in known and isinstance(value, type(getattr(defaults, key))) or (
-                    key == "model_dir" and (value is None or isinstance(value, str))):
-                if isinstance(value, list):  # the folder lists: paths only
-                    # Absolute ones: "" or a relative path would be taken from the current
-                    # folder ("" watches all of it, recursively).
-                    kept = [v for v in value if isinstance(v, str) and os.path.isabs(v)]
-                    if len(kept) != len(value):
-                        log.warning("%s: %s holds things that are not absolute paths; they "
-                                    "are ignored", path, key)
-                    value = kept
-                if key in NUMBER_RANGES and not _in_range(value, *NUMBER_RANGES[key]):
-                    # Qt's widgets raise OverflowError beyond 32 bits (the window would not
-                    # open), 0 bits divides by zero, a count below 1 shows no results.
-                    log.warning("%s: %s = %r is out of range; using the default %r", path,
-                                key, value, getattr(defaults, key))
-                    continue
-                values[key] = value
+            if key not in known:
+                continue  # a newer version's: kept in unknown_keys, saved back
+            if not (isinstance(value, type(getattr(defaults, key))) or (
+                    key == "model_dir" and (value is None or isinstance(value, str)))):
+                unusable.append(f"{key} (not a {_kind(getattr(defaults, key))})")
+                continue
+            if isinstance(value, list):  # the folder lists: paths only
+                # Absolute ones: "" or a relative path would be taken from the current
+                # folder ("" watches all of it, recursively).
+                kept = [v for v in value if isinstance(v, str) and os.path.isabs(v)]
+                if len(kept) != len(value):
+                    unusable.append(f"{key} (entries that are not absolute paths)")
+                value = kept
+            if key in NUMBER_RANGES and not _in_range(value, *NUMBER_RANGES[key]):
+                # Qt's widgets raise OverflowError beyond 32 bits (the window would not
+                # open), 0 bits divides by zero, a count below 1 shows no results.
+                unusable.append(f"{key} (out of range)")
+                continue
+            values[key] = value
         version = raw.get("version")
         newer = (isinstance(version, int) and not isinstance(version, bool)
                  and version > SETTINGS_VERSION)
         values["version"] = version if newer else SETTINGS_VERSION
         settings = cls(**values)
         settings.unknown_keys = {k: v for k, v in raw.items() if k not in known}
+        if unusable:
+            # The next save writes the defaults for these: the user's values (a hand edit)
+            # are kept in a copy and said, not dropped without a word.
+            settings.load_problem = (
+                f"{path}: {', '.join(unusable)} could not be used, so Lookalike uses the "
+                f"default for {'it' if len(unusable) == 1 else 'them'}; {_keep_copy(path)}.")
+            log.warning("%s", settings.load_problem)
         return settings
 
     @classmethod
@@ -137,12 +146,7 @@ class Settings:
     def _damaged(cls, path: Path, cause: str) -> Settings:
         """Defaults, with a copy of the damaged file kept: the next save replaces it, and the
         options in it (polled folders, window layout...) may be worth putting back by hand."""
-        copy = path.with_name(path.name + ".damaged")
-        try:
-            shutil.copyfile(path, copy)
-            kept = f"the damaged file is kept as {copy}"
-        except OSError as exc:
-            kept = f"the damaged file could not be kept ({exc.strerror or exc})"
+        kept = _keep_copy(path)
         settings = cls()
         # Not a field: never saved. The window says it once (MainWindow._on_opened).
         settings.load_problem = (
@@ -178,6 +182,21 @@ class Settings:
         self.polling_folders = [f for f in self.polling_folders if f != folder]
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
+
+
+def _keep_copy(path: Path) -> str:
+    """Copy the settings file aside (the next save replaces it); says where, for a message."""
+    copy = path.with_name(path.name + ".damaged")
+    try:
+        shutil.copyfile(path, copy)
+        return f"the file as it was is kept as {copy}"
+    except OSError as exc:
+        return f"the file as it was could not be kept ({exc.strerror or exc})"
+
+
+def _kind(default: object) -> str:
+    return {bool: "true or false", int: "whole number", str: "text",
+            list: "list of folders"}.get(type(default), type(default).__name__)
 
 
 def _remedy(path: Path, exc: OSError) -> str:

@@ -144,3 +144,24 @@ def test_a_settings_file_saved_with_a_bom_is_read(tmp_path):
     assert not settings.load_problem
     assert settings.watched_folders == settings.polling_folders == [pictures]
     assert settings.results_count == 77
+
+
+def test_values_of_the_wrong_kind_are_said_and_the_file_is_kept(qtbot, tmp_path,
+                                                                  tiny_model_dir):
+    """A hand edit that gave a folder as text instead of a list, or a size out of range: the
+    value was dropped without a word and the next save wrote the defaults over the file."""
+    path = Settings.path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    original = json.dumps({"version": 1, "watched_folders": str(tmp_path / "photos"),
+                           "thumbnail_size": 5000, "results_count": 25,
+                           "model_dir": str(tiny_model_dir), "first_run_done": True})
+    path.write_text(original, encoding="utf-8")
+    window = open_window(qtbot)
+    said = window.settings.load_problem
+    assert said.startswith(f"{path}: watched_folders (not a list of folders), thumbnail_size "
+                           "(out of range) could not be used"), said
+    assert f"kept as {path}.damaged" in said
+    assert window.settings.results_count == 25  # the rest is used
+    qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=5000)
+    window.close()  # saves
+    assert path.with_name("settings.json.damaged").read_text(encoding="utf-8") == original
