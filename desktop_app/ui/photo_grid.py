@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from ..core.errors import printable
@@ -40,12 +40,35 @@ class PhotoGrid(QListView):
         self.customContextMenuRequested.connect(self._menu)
         self.clicked.connect(self.search_requested)
         self.setSpacing(4)
+        self.setAccessibleDescription("Enter shows the photos that look like the current one; "
+                                      "Shift+F10 or the Menu key opens its menu.")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.search_requested.emit(self.currentIndex())
             return
+        # Shift+F10 opens the menu where there is no Menu key (most laptops); Qt on Linux
+        # does not turn it into a context-menu event as Windows does.
+        if (event.key() == Qt.Key.Key_F10
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier):
+            self._keyboard_menu()
+            return
         super().keyPressEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # The Menu key (and Shift+F10 on Windows) arrive as a keyboard context-menu event:
+        # its menu is the current photo's, shown by it even when it is scrolled out of view.
+        if (event.type() == QEvent.Type.ContextMenu
+                and event.reason() == QContextMenuEvent.Reason.Keyboard):
+            self._keyboard_menu()
+            return True
+        return super().event(event)
+
+    def _keyboard_menu(self) -> None:
+        index = self.currentIndex()
+        if index.isValid():
+            self.scrollTo(index)
+            self._menu(self.visualRect(index).center())
 
     def _search_photo_at(self, row: int, photo_id: int, path: str) -> None:
         """Search with the photo a menu was opened on, found again by its id: the rows may
