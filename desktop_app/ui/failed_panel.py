@@ -36,7 +36,8 @@ class FailedPanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(True)
         self.table.setAccessibleName("Photos that could not be read")
-        self.table.doubleClicked.connect(self._open)
+        # activated: a double-click, and Enter too (a double-click alone left the keyboard out).
+        self.table.activated.connect(self._open)
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.retry_button = QPushButton("Try these photos again")
@@ -52,7 +53,8 @@ class FailedPanel(QWidget):
         self.summary.setText(
             "Every photo could be read." if n == 0 else
             f"{n} file(s) could not be read. Fix or replace them, then try again; a file still "
-            "being copied is retried by itself when it changes. Double-click to open one.")
+            "being copied is retried by itself when it changes. Double-click one (or press "
+            "Enter) to open it.")
         self.retry_button.setEnabled(n > 0)
 
     def _open(self, index) -> None:
