@@ -258,6 +258,11 @@ class SearchController(QObject):
         matches, known, others = result
         if not quiet:
             self.results_model.set_results(matches)
+            grid = self.results_panel.grid
+            if grid.hasFocus() and matches:
+                # Enter on a result replaced the list under the focus, leaving no current row:
+                # no focus shown, nothing for a screen reader to say, arrows from the top.
+                grid.setCurrentIndex(self.results_model.index(0))
         elif matches != self.results_model.matches():  # unchanged: nothing to do
             # The same search on a new snapshot: the photo the user picked among the results
             # (and where the list was scrolled to) stays picked, if it is still a result.
