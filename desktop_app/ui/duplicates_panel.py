@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import printable
 from ..core.records import Match, same_content_stamps
 from . import file_actions
+from .announce import announce
 from .models import thumbnail_or_placeholder
 from .thumbnails import ThumbnailCache
 
@@ -73,6 +75,7 @@ class DuplicatesPanel(QWidget):
         self.distance_spin = QSpinBox()
         self.distance_spin.setRange(0, 64)
         self.distance_spin.setValue(distance)
+        self.distance_spin.setAccessibleName("Max distance")  # its label is a separate QLabel
         self.distance_spin.setToolTip(
             "Two photos whose codes differ in at most this many bits go in one group; a group "
             "joins such pairs, so two of its photos may differ in more")
@@ -90,6 +93,9 @@ class DuplicatesPanel(QWidget):
         self.tree.setColumnWidth(0, 96 + 320)  # check box, thumbnail and file name
         self.tree.setColumnWidth(1, 80)
         self.tree.setAccessibleName("Duplicate groups")
+        self.tree.setAccessibleDescription(
+            "Space ticks a photo; Delete moves the ticked photos to the "
+            f"{file_actions.trash_name()}; Ctrl+Z puts them back.")
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
         self.trash_button = QPushButton(f"Move checked to the {file_actions.trash_name()}")
@@ -109,6 +115,11 @@ class DuplicatesPanel(QWidget):
         layout.addWidget(self.status)
         if thumbnails is not None:
             thumbnails.ready.connect(self._on_thumbnail)
+        # A file manager's keys, while the focus is in this tab: Delete moves the ticked
+        # photos to the trash (as the button does, with its checks), Ctrl+Z puts them back.
+        within = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        QShortcut(QKeySequence.StandardKey.Delete, self, self.trash_checked, within)
+        QShortcut(QKeySequence.StandardKey.Undo, self, self.undo, within)
 
     def set_groups(self, groups: list[list[Match]], max_distance: int | None = None) -> None:
         """Show `groups` (the photo to keep first, distances to it). All but the first are
@@ -209,6 +220,7 @@ class DuplicatesPanel(QWidget):
         scrolled: changed in the tree one by one, 5,000 groups took 3-8 s."""
         tree = self.tree
         scroll = tree.verticalScrollBar().value()
+        place = _place_of(tree.currentItem())
         expanded = [tree.topLevelItem(i).isExpanded() for i in range(tree.topLevelItemCount())]
         tops = tree.invisibleRootItem().takeChildren()
         was_expanded = {id(top): flag for top, flag in zip(tops, expanded, strict=True)}
@@ -219,6 +231,30 @@ class DuplicatesPanel(QWidget):
         for top in shown:
             top.setExpanded(was_expanded.get(id(top), True))
         tree.verticalScrollBar().setValue(scroll)
+        self._set_current_near(place)
+
+    def _set_current_near(self, place: tuple | None) -> None:
+        """After the groups changed: the row that was current, or the photo that took its
+        place in its group, or the group now where its group was. Else a keyboard (and a
+        screen reader) was left on no row at all. The tree is not scrolled to it."""
+        tree = self.tree
+        if place is None or not tree.topLevelItemCount():
+            return
+        item, top, group_row, row = place
+        if item.treeWidget() is not tree:
+            if top.treeWidget() is tree and top.childCount():
+                item = top.child(min(row, top.childCount() - 1))
+            else:
+                item = tree.topLevelItem(min(group_row, tree.topLevelItemCount() - 1))
+        tree.setAutoScroll(False)
+        tree.setCurrentItem(item)
+        tree.setAutoScroll(True)
+
+    def _keep_focus_off(self, button: QPushButton) -> None:
+        """A focused button about to be disabled hands the focus on to the next control, out
+        of this tab (the watched folders): the groups keep it instead."""
+        if button.hasFocus():
+            self.tree.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _forget(self, item: _PhotoItem) -> None:
         path = item.path
@@ -252,6 +288,7 @@ class DuplicatesPanel(QWidget):
             for it in items:
                 if it.checkState(0) == Qt.CheckState.Checked:
                     kept.setdefault(it.path, []).extend(stay)
+        self._keep_focus_off(self.trash_button)
         self.trash_button.setEnabled(False)
         self.status.setText(f"Moving {len(paths)} photo(s) to the {file_actions.trash_name()}…")
 
@@ -309,6 +346,7 @@ class DuplicatesPanel(QWidget):
         if problems:
             text += " Problems: " + " ".join(problems)
         self.status.setText(text)
+        announce(self.status, text)  # the focus is on the groups, not on this line
         self._show_undo()
         if moved:
             self.trashed.emit(moved)
@@ -352,6 +390,7 @@ class DuplicatesPanel(QWidget):
         self._show_undo()
         self.status.setText(f"Put back {len(restored)} photo(s)." +
                             (" " + " ".join(problems) if problems else ""))
+        announce(self.status, self.status.text())
         if restored:
             self.restored.emit(restored)
 
@@ -409,6 +448,8 @@ class DuplicatesPanel(QWidget):
     def _show_undo(self) -> None:
         """The Undo button says how many photos it puts back."""
         count = len(self._undo[-1]) if self._undo else 0
+        if not count:
+            self._keep_focus_off(self.undo_button)
         self.undo_button.setText(f"Undo: put back {count} photo(s)" if count else "Undo")
         self.undo_button.setEnabled(bool(count))
 
@@ -436,6 +477,15 @@ class _PhotoItem(QTreeWidgetItem):
                 and self._thumbnails is not None):
             return thumbnail_or_placeholder(self._thumbnails, self.path, self._placeholders)
         return super().data(column, role)
+
+
+def _place_of(item: QTreeWidgetItem | None) -> tuple | None:
+    """(item, its group, the group's row, its row in the group) of the current row."""
+    if item is None:
+        return None
+    top = item.parent() or item
+    tree = item.treeWidget()
+    return item, top, tree.indexOfTopLevelItem(top), top.indexOfChild(item)
 
 
 def group_title(number: int, photos: int) -> str:

@@ -44,9 +44,11 @@ from ..core.records import Folder, same_content_stamps
 from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
+from .announce import announce
 from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
+from .keys_help import show_keys
 from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
 from .photo_grid import PhotoGrid
@@ -190,6 +192,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence("Ctrl+R"), self,
                   lambda: self._focus_library(self.results_panel.grid))
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))
+        QShortcut(QKeySequence.StandardKey.HelpContents, self, lambda: show_keys(self))
+        QShortcut(QKeySequence.StandardKey.Quit, self, self.close)  # none on Windows: Alt+F4
 
     def _build_first_run(self) -> QWidget:
         box = QWidget()
@@ -608,6 +612,7 @@ class MainWindow(QMainWindow):
         message = printable(message)  # a folder or photo named in bytes that are not UTF-8
         log.info("%s", message)
         self.statusBar().showMessage(message, 20000)
+        announce(self.statusBar(), message)  # read out: the focus is elsewhere
         self._notice_until = time.monotonic() + NOTICE_HOLD_S
 
     @Slot(object, bool)

@@ -39,6 +39,8 @@ class ResultsPanel(QWidget):
         self.slider.setRange(0, 48)
         self.slider.setValue(max_distance)
         self.slider.setToolTip("Largest Hamming distance shown: smaller is stricter")
+        # Its label is a separate QLabel: a screen reader would say only "slider, 12".
+        self.slider.setAccessibleName("Max distance")
         self.slider_label = QLabel()
         slider_row.addWidget(QLabel("Max distance"))
         slider_row.addWidget(self.slider, 1)
@@ -65,7 +67,11 @@ class ResultsPanel(QWidget):
 
     def _on_slider(self, value: int, emit: bool = True) -> None:
         bits = max(self.slider.maximum(), 1)
-        self.slider_label.setText(f"{value} ({(1 - value / bits) * 100:.0f}% similar or more)")
+        similar = f"{(1 - value / bits) * 100:.0f}% similar or more"
+        self.slider_label.setText(f"{value} ({similar})")
+        # Said with the number: what it lets through now, not just the rule of the tooltip.
+        self.slider.setAccessibleDescription(f"{value} of {bits} bits: photos {similar} are "
+                                             "shown; smaller is stricter")
         if emit:
             self.max_distance_changed.emit(value)
 

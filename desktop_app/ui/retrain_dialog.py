@@ -106,6 +106,7 @@ class RetrainDialog(QDialog):
         row = QHBoxLayout()
         self.albums_edit = QLineEdit(albums_dir)
         self.albums_edit.setPlaceholderText("Folder of albums")
+        self.albums_edit.setAccessibleName("Folder of albums")  # a placeholder is not a name
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.inspect_button = QPushButton("Look inside")

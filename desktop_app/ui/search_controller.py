@@ -21,6 +21,7 @@ from ..core.duplicates import SearchStopped
 from ..core.errors import PhotoReadError
 from ..core.images import is_photo
 from ..settings import Settings
+from .announce import announce
 from .duplicates_panel import DuplicatesPanel
 from .models import ResultsModel
 from .results_panel import ResultsPanel
@@ -270,6 +271,9 @@ class SearchController(QObject):
             self.results_model.set_results(matches)
             self.results_panel.restore_view_state(view)
         self.results_panel.show_count(len(matches), others, limit)
+        if not quiet:  # a re-run on a new snapshot is not news
+            announce(self.results_panel, self.results_panel.query_label.text(),
+                     rich=True)
         if not known and not quiet:
             self._tell("This photo has not been indexed yet; its look-alikes appear once it is.")
         self.results_shown.emit(matches)
@@ -290,6 +294,7 @@ class SearchController(QObject):
 
     def _show_duplicates(self, groups: list, max_distance: int | None = None) -> None:
         self.duplicates_panel.set_groups(groups, max_distance)
+        announce(self.duplicates_panel.status, self.duplicates_panel.status.text())
         self.duplicates_shown.emit(groups)
 
     def _duplicates_failed(self, error: Exception) -> None:

@@ -7,25 +7,10 @@ import os
 from photos import make_photo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from ui_helpers import use_own_trash
+from ui_helpers import as_group, photo_copies, use_own_trash
 
 from desktop_app.core.records import Match
 from desktop_app.ui.duplicates_panel import DuplicatesPanel, PathRole
-
-
-def photo_copies(folder, name: str, count: int) -> list[str]:
-    """`count` files with the same photo in them."""
-    first = make_photo(folder / f"{name}0.jpg", "chelsea", size=(60, 40))
-    paths = [first]
-    for i in range(1, count):
-        copy = folder / f"{name}{i}.jpg"
-        copy.write_bytes(first.read_bytes())
-        paths.append(copy)
-    return [str(p) for p in paths]
-
-
-def as_group(paths: list[str], first_id: int) -> list[Match]:
-    return [Match(first_id + i, path, 0, 48) for i, path in enumerate(paths)]
 
 
 def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbot, tmp_path,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from photos import make_photo
 
+from desktop_app.core.records import Match
+
 
 def wait_rows(qtbot, window, count: int, timeout: int = 60000) -> None:
     qtbot.waitUntil(lambda: window.photos_model.rowCount() == count, timeout=timeout)
@@ -30,6 +32,21 @@ def window_on_nested_folders(qtbot, make_window, root: Path, inner: Path):
     wait_rows(qtbot, window, 3)
     wait_idle(qtbot, window)
     return window
+
+
+def photo_copies(folder, name: str, count: int) -> list[str]:
+    """`count` files with the same photo in them."""
+    first = make_photo(folder / f"{name}0.jpg", "chelsea", size=(60, 40))
+    paths = [first]
+    for i in range(1, count):
+        copy = folder / f"{name}{i}.jpg"
+        copy.write_bytes(first.read_bytes())
+        paths.append(copy)
+    return [str(p) for p in paths]
+
+
+def as_group(paths: list[str], first_id: int) -> list[Match]:
+    return [Match(first_id + i, path, 0, 48) for i, path in enumerate(paths)]
 
 
 def use_own_trash(monkeypatch, folder: Path) -> Path:

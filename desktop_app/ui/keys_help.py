@@ -1,0 +1,56 @@
+"""F1: every key the app answers, in one list. There is no menu bar to find them in, and
+several belong to a view (the grids, the duplicate groups) rather than to the window."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+Std = QKeySequence.StandardKey
+
+# (keys, what they do): a standard key is named as this platform names it (Cmd on a Mac).
+KEYS = [
+    (Std.Open, "Add a folder to the library"),
+    (Std.Paste, "Search with the photo (or its path) on the clipboard"),
+    ("Ctrl+L", "Go to the library grid"),
+    ("Ctrl+R", "Go to the results"),
+    ("Ctrl+D", "Show the duplicates"),
+    ("Ctrl+Tab, Ctrl+Shift+Tab", "Next or previous tab (from inside the tabs)"),
+    ("Arrow keys, Home, End, Page Up, Page Down", "Move among the photos"),
+    ("Enter", "Show the photos that look like the current one (in the results too)"),
+    ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),
+    ("Space", "Duplicates: tick or untick the current photo"),
+    (Std.Delete, "Duplicates: move the ticked photos to the trash"),
+    (Std.Undo, "Duplicates: put back the photos last moved to the trash"),
+    (Std.HelpContents, "This list"),
+    (Std.Quit, "Quit Lookalike"),
+]
+
+
+def key_text(keys) -> str:
+    if isinstance(keys, str):
+        return keys
+    return QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def show_keys(parent: QWidget) -> QMessageBox:
+    """The list in a message box that does not block the window (Escape closes it); F1
+    again while it is open brings it to the front."""
+    shown = parent.findChild(QMessageBox, "keyboard-shortcuts")
+    if shown is not None and shown.isVisible():
+        shown.raise_()
+        shown.activateWindow()
+        return shown
+    rows = "".join(f"<tr><td><b>{html.escape(key_text(keys))}</b></td>"
+                   f"<td>{html.escape(what)}</td></tr>"
+                   for keys, what in KEYS if key_text(keys))  # Quit has no key on Windows
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
+                      f"<table cellspacing='4'>{rows}</table>", QMessageBox.StandardButton.Close,
+                      parent)
+    box.setObjectName("keyboard-shortcuts")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box

@@ -1,0 +1,61 @@
+"""What changes away from the focus (the status bar, the results header, the duplicates'
+status line) is said to a screen reader as it appears."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtGui
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAccessible
+from ui_helpers import use_own_trash, wait_idle, wait_rows
+
+QAccessibleAnnouncementEvent = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
+pytestmark = pytest.mark.skipif(QAccessibleAnnouncementEvent is None,
+                                reason="Qt before 6.8 has no announcements")
+
+
+@pytest.fixture
+def announced(monkeypatch) -> list[str]:
+    """The announcements sent to the accessibility bridge (none listens offscreen)."""
+    said: list[str] = []
+    send = QAccessible.updateAccessibility
+
+    def record(event) -> None:
+        if isinstance(event, QAccessibleAnnouncementEvent):
+            said.append(event.message())
+        send(event)
+
+    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
+    return said
+
+
+def test_results_notices_and_duplicates_are_announced(qtbot, make_window, library_photos,
+                                                      tmp_path, monkeypatch, announced):
+    """A screen reader user pressed Enter on a photo and heard nothing: the results and
+    their count showed on the right, the focus stayed on the library."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    grid = window.grid
+    grid.setFocus()
+    chelsea = next(r for r in range(6)
+                   if window.photos_model.photo_at(r).path.endswith("/chelsea.jpg"))
+    grid.setCurrentIndex(window.photos_model.index(chelsea))
+    with qtbot.waitSignal(window.results_shown, timeout=5000) as shown:
+        qtbot.keyClick(grid, Qt.Key.Key_Return)
+    assert announced[-1] == f"Photos like chelsea.jpg\n{len(shown.args[0])} found"
+    window.add_folder(str(tmp_path / "nowhere"))  # a notice in the status bar
+    assert announced[-1] == window.statusBar().currentMessage()
+    assert "does not exist" in announced[-1]
+    panel = window.duplicates_panel
+    with qtbot.waitSignal(window.duplicates_shown, timeout=10000):
+        panel.find_button.click()
+    assert announced[-1] == "1 group(s) of near-identical photos."
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_checked()
+    assert announced[-1] == "Moved 1 photo(s) to the trash."
+    panel.undo()
+    assert announced[-1] == "Put back 1 photo(s)."
