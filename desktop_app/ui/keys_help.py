@@ -25,6 +25,7 @@ KEYS = [
     ("Space", "Duplicates: tick or untick the current photo"),
     (Std.Delete, "Duplicates: move the ticked photos to the trash"),
     (Std.Undo, "Duplicates: put back the photos last moved to the trash"),
+    ("Enter", "Unreadable photos: open the photo"),
     (Std.HelpContents, "This list"),
     (Std.Quit, "Quit Lookalike"),
 ]
@@ -52,5 +53,7 @@ def show_keys(parent: QWidget) -> QMessageBox:
                       parent)
     box.setObjectName("keyboard-shortcuts")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
+    # show(), not open(): open() makes it window-modal, and the window then took no key.
+    box.setWindowModality(Qt.WindowModality.NonModal)
+    box.show()
     return box

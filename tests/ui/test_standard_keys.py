@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.settings import Settings
 
@@ -25,6 +25,11 @@ def test_f1_lists_the_keys_and_escape_closes_the_list(qtbot, make_window):
     assert box is not None and box.isVisible()
     for named in ("Ctrl+O", "Ctrl+V", "Shift+F10", "Del", "Ctrl+Z", "F1"):
         assert f"<b>{named}" in box.text(), named
+    assert "Unreadable photos: open the photo" in box.text()  # every key the app answers
+    # The list stays open beside the window, which it does not block: open() made it
+    # window-modal, so the window took no key (F1 again, Ctrl+L) until it was closed.
+    assert box.windowModality() == Qt.WindowModality.NonModal
+    assert QApplication.activeModalWidget() is None
     qtbot.keyClick(window, Qt.Key.Key_F1)  # again: the same list, not a second one
     assert window.findChildren(QMessageBox) == [box]
     qtbot.keyClick(box, Qt.Key.Key_Escape)
