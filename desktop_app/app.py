@@ -126,6 +126,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     from . import single_instance
     from .settings import Settings
     from .ui.main_window import MainWindow
+    from .ui.quit_signals import quit_on_signals
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -143,6 +144,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
 
         print(claim.no_answer_message(single_instance.HANDOVER_TIMEOUT_S), file=sys.stderr)
         return EXIT_APP_NOT_ANSWERING
+    stop_listening = None
     try:
         icon = paths.resources_dir() / "icons" / "lookalike.svg"
         if icon.is_file():
@@ -152,6 +154,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
             app.setStyleSheet(style.read_text(encoding="utf-8"))
         settings = Settings.load()
         window = MainWindow(settings)
+        stop_listening = quit_on_signals(app, window.close)  # Ctrl-C, SIGTERM: a clean close
         window.show()
         open_argument(window, target)
         if claim.server is not None:
@@ -159,6 +162,8 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
         log.info("Lookalike started (data in %s)", paths.data_dir())
         return app.exec()
     finally:
+        if stop_listening is not None:
+            stop_listening()
         claim.release()
 
 
