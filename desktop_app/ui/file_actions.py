@@ -106,9 +106,10 @@ def copy_path(path: str) -> str:
     cannot be clipboard text as it is, and one with a line break or another invisible
     character would be acted on (or hidden) by the terminal it is pasted in: such a path is
     copied quoted for a shell ($'...\\xe9...').
-    Text only: with PySide6 6.12 a QMimeData set on the clipboard (to add the file's URL)
-    crashes the app when it exits (a segmentation fault; seen with the offscreen and minimal
-    platform plugins, tests/ui/test_models.py)."""
+    Text only: a QMimeData set on the clipboard (to add the file's URL) crashes the app when it
+    exits (a segmentation fault; seen with PySide6 6.7.0 and 6.11.3, the lowest and the newest
+    release pyproject.toml allows, with the offscreen and minimal platform plugins;
+    tests/ui/test_models.py)."""
     text = path if is_utf8(path) and not _has_unprintable(path) else shell_quoted(path)
     QGuiApplication.clipboard().setText(text)
     return text
