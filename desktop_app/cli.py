@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import paths
+from . import __version__, paths
 from .cli_progress import ProgressBar
 from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError, printable
 from .log import setup_logging
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-progress", action="store_true", help="never show progress")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log output on stderr (-vv for debug)")
-    parser.add_argument("--version", action="version", version=f"lookalike {_version()}")
+    parser.add_argument("--version", action="version", version=f"lookalike {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("index", help="add folders to the library and index their photos",
@@ -228,15 +228,6 @@ def _positive(text: str) -> int:
 
 def _non_negative(text: str) -> int:
     return _whole_number(text, 0)
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("lookalike")
-    except Exception:  # noqa: BLE001 - not installed as a distribution (source tree)
-        return "unknown"
 
 
 # -- entry point ---------------------------------------------------------------------------------
