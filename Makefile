@@ -3,27 +3,31 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 EXTRAS ?= cpu,train,dev
+# The demo and the app need no PyTorch: a newcomer's first command installs about 0.5 GB, not
+# the 6 GB of the train extra (which `make test` adds to the same venv).
+APP_EXTRAS := cpu
 
 .PHONY: setup demo test test-all app lint
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed-$(EXTRAS)
 
-$(VENV)/.installed: pyproject.toml
-	$(PY) -m venv $(VENV)
+# One stamp per set of extras: the app's venv is completed, not rebuilt, for the tests.
+$(VENV)/.installed-%: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
+	$(BIN)/pip install --quiet -e '.[$*]'
 	touch $@
 
 # Index the bundled sample photos with the bundled default model, ask for the photos most like
 # one of them, then list the groups of near-identical photos. State goes to .cache/demo-home.
 DEMO_HOME ?= .cache/demo-home
-demo: setup
+demo: $(VENV)/.installed-$(APP_EXTRAS)
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike index resources/sample-photos
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike similar -k 5 resources/sample-photos/flower-marigold.jpg
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike duplicates
 
 # The app on the sample photos, with the demo's library (not the user's own).
-app: setup
+app: $(VENV)/.installed-$(APP_EXTRAS)
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike resources/sample-photos
 
 # pytest exits 5 when it collects no test; make would turn that into its own exit 2, so map it here.
