@@ -25,6 +25,8 @@ demo: $(VENV)/.installed-$(APP_EXTRAS)
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike index resources/sample-photos
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike similar -k 5 resources/sample-photos/flower-marigold.jpg
 	LOOKALIKE_HOME=$(DEMO_HOME) $(BIN)/lookalike duplicates
+	@echo "A distance is how many bits of two photos' codes differ (0: the same code; the default"
+	@echo "model's codes have 96 bits). Next: 'make app' opens the app on these photos."
 
 # The app on the sample photos, with the demo's library (not the user's own).
 app: $(VENV)/.installed-$(APP_EXTRAS)
