@@ -186,12 +186,25 @@ class Settings:
 
 def _keep_copy(path: Path) -> str:
     """Copy the settings file aside (the next save replaces it); says where, for a message."""
-    copy = path.with_name(path.name + ".damaged")
     try:
+        copy = _free_copy_name(path)
         shutil.copyfile(path, copy)
         return f"the file as it was is kept as {copy}"
     except OSError as exc:
         return f"the file as it was could not be kept ({exc.strerror or exc})"
+
+
+def _free_copy_name(path: Path) -> Path:
+    """settings.json.damaged, else .damaged-2, -3...: a copy kept before (the user may not
+    have put its options back yet) is never written over; the same contents are kept once."""
+    data = path.read_bytes()
+    for n in range(1, 1000):
+        copy = path.with_name(path.name + (".damaged" if n == 1 else f".damaged-{n}"))
+        if not copy.exists():
+            return copy
+        if copy.read_bytes() == data:
+            return copy
+    raise OSError(f"{path.parent} already holds 999 kept copies")
 
 
 def _kind(default: object) -> str:

@@ -165,3 +165,21 @@ def test_values_of_the_wrong_kind_are_said_and_the_file_is_kept(qtbot, tmp_path,
     qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=5000)
     window.close()  # saves
     assert path.with_name("settings.json.damaged").read_text(encoding="utf-8") == original
+
+
+def test_a_copy_kept_before_is_not_written_over(tmp_path):
+    """The second time the file was found damaged its copy replaced the first one's, whose
+    options the user may not have put back yet."""
+    path = Settings.path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"watched_folders": ["/photos/a"', encoding="utf-8")  # cut short
+    first = Settings.load()
+    assert f"kept as {path}.damaged" in first.load_problem
+    path.write_text("", encoding="utf-8")  # damaged again, otherwise
+    second = Settings.load()
+    assert f"kept as {path}.damaged-2" in second.load_problem
+    assert path.with_name("settings.json.damaged").read_text() == '{"watched_folders": ["/photos/a"'
+    assert Settings.load().load_problem.endswith(f"kept as {path}.damaged-2. Your watched "
+                                                 "folders come back from the library; set other "
+                                                 "options again (or copy them back from the kept "
+                                                 "file).")  # the same contents: kept once
