@@ -7,15 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible
-from ui_helpers import as_group, photo_copies, use_own_trash
+from ui_helpers import as_group, duplicates_panel, photo_copies, use_own_trash
 
 from desktop_app.ui.duplicates_panel import DuplicatesPanel
 
 
 def shown_panel(qtbot, groups) -> DuplicatesPanel:
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups(groups)
+    panel = duplicates_panel(qtbot, groups)
     panel.show()
     panel.activateWindow()
     qtbot.waitUntil(panel.isActiveWindow, timeout=5000)

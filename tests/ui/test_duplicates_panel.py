@@ -7,7 +7,7 @@ import os
 from photos import make_photo
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon
-from ui_helpers import as_group, photo_copies, use_own_trash
+from ui_helpers import as_group, duplicates_panel, photo_copies, use_own_trash
 
 from desktop_app.core.records import Match
 from desktop_app.ui.duplicates_panel import DuplicatesPanel, PathRole
@@ -19,9 +19,7 @@ def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbo
     folder = tmp_path / "copies"
     three, two, pair = (photo_copies(folder, "three", 3), photo_copies(folder, "two", 2),
                         photo_copies(folder, "pair", 2))
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group(three, 0), as_group(two, 10), as_group(pair, 20)])
+    panel = duplicates_panel(qtbot, [as_group(three, 0), as_group(two, 10), as_group(pair, 20)])
     tree = panel.tree
 
     def item_of(path):
@@ -48,9 +46,7 @@ def test_a_photo_deleted_outside_the_app_is_said_gone_and_leaves_its_group(qtbot
     left where it is", and the group kept it."""
     use_own_trash(monkeypatch, tmp_path / "xdg")
     three = photo_copies(tmp_path / "copies", "three", 3)
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group(three, 0)])
+    panel = duplicates_panel(qtbot, [as_group(three, 0)])
     os.remove(three[2])  # by another program, while the groups are shown
     with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
         panel.trash_button.click()
@@ -118,9 +114,8 @@ def test_photos_whose_names_are_not_utf8_are_trashed_put_back_and_leave_their_gr
     other_keep, other_copy = photo_copies(folder, "dog", 2)
     other_latin1 = os.fsdecode(os.fsencode(folder) + b"/chien-\xe9t\xe9.jpg")
     os.rename(other_copy, other_latin1)
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group([keep, latin1], 0), as_group([other_keep, other_latin1], 10)])
+    panel = duplicates_panel(qtbot, [as_group([keep, latin1], 0),
+                                     as_group([other_keep, other_latin1], 10)])
     assert sorted(panel.checked_paths()) == sorted([latin1, other_latin1])
     os.remove(other_keep)  # by another program: the copy is the only one left
     panel.drop_gone([other_keep])
@@ -187,9 +182,7 @@ def test_undo_puts_back_only_the_last_move_to_the_trash_then_the_one_before(
     use_own_trash(monkeypatch, tmp_path / "xdg")
     folder = tmp_path / "copies"
     group_a, group_b = photo_copies(folder, "a", 2), photo_copies(folder, "b", 3)
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group(group_a, 0), as_group(group_b, 10)])
+    panel = duplicates_panel(qtbot, [as_group(group_a, 0), as_group(group_b, 10)])
     for path in group_b[1:]:
         item_of(panel, path).setCheckState(0, Qt.CheckState.Unchecked)
     assert trash_ticked(qtbot, panel) == group_a[1:]
@@ -215,9 +208,7 @@ def test_undo_never_puts_a_photo_over_a_file_now_at_its_name(qtbot, tmp_path, mo
     does not join the group (it is not the photo)."""
     use_own_trash(monkeypatch, tmp_path / "xdg")
     keep, copy1, copy2 = photo_copies(tmp_path / "copies", "cat", 3)
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group([keep, copy1, copy2], 0)])
+    panel = duplicates_panel(qtbot, [as_group([keep, copy1, copy2], 0)])
     assert trash_ticked(qtbot, panel) == [copy1, copy2]
     os.symlink("nowhere.jpg", copy1)  # a new file by that name, here a link to nothing
     assert undo_and_wait(qtbot, panel) == [copy2]
@@ -238,9 +229,7 @@ def test_undo_puts_back_a_trashed_link_whose_target_it_no_longer_reaches(
     link = str(folder / "shown" / "cat-link.jpg")
     os.makedirs(os.path.dirname(link))
     os.symlink(os.path.join("..", os.path.basename(elsewhere)), link)
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([as_group([keep, link], 0)])
+    panel = duplicates_panel(qtbot, [as_group([keep, link], 0)])
     assert trash_ticked(qtbot, panel) == [link]
     assert not os.path.lexists(link) and os.path.exists(elsewhere)
     assert undo_and_wait(qtbot, panel) == [link]
@@ -257,9 +246,7 @@ def test_photos_put_back_by_undo_return_to_the_groups_they_were_taken_from(
     folder = tmp_path / "copies"
     three, pair, lone = (photo_copies(folder, "three", 3), photo_copies(folder, "pair", 2),
                          photo_copies(folder, "lone", 2))
-    panel = DuplicatesPanel(None)
-    qtbot.addWidget(panel)
-    panel.set_groups([[Match(0, three[0], 0, 48), Match(1, three[1], 2, 48),
+    panel = duplicates_panel(qtbot, [[Match(0, three[0], 0, 48), Match(1, three[1], 2, 48),
                        Match(2, three[2], 3, 48)], as_group(pair, 10), as_group(lone, 20)])
     item_of(panel, three[2]).setCheckState(0, Qt.CheckState.Unchecked)
     assert trash_ticked(qtbot, panel) == sorted([three[1], pair[1], lone[1]])

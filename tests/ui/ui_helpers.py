@@ -49,6 +49,16 @@ def as_group(paths: list[str], first_id: int) -> list[Match]:
     return [Match(first_id + i, path, 0, 48) for i, path in enumerate(paths)]
 
 
+def duplicates_panel(qtbot, groups: list[list[Match]]):
+    """A DuplicatesPanel (no thumbnails) showing `groups`, closed with the test."""
+    from desktop_app.ui.duplicates_panel import DuplicatesPanel
+
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.set_groups(groups)
+    return panel
+
+
 def use_own_trash(monkeypatch, folder: Path) -> Path:
     """Send the test's trashed files to `folder`/Trash. send2trash reads XDG_DATA_HOME once,
     when it is first imported, so its copy is patched too (whichever test imported it first)."""
