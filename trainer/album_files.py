@@ -24,10 +24,6 @@ SYSTEM_FOLDERS_WORDS = "thumbnails and recycle bins that file servers and system
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 
 
-def is_skipped_folder(name: str) -> bool:
-    return left_out(name)
-
-
 @dataclass
 class AlbumListing:
     photos: list[Path] = field(default_factory=list)
@@ -72,7 +68,7 @@ def album_folders(root: Path) -> tuple[list[Path], list[str]]:
     albums, skipped = [], []
     for d in folder_entries(root):
         if d.is_dir() and not d.name.startswith("."):
-            (skipped.append(str(d)) if is_skipped_folder(d.name) else albums.append(d))
+            (skipped.append(str(d)) if left_out(d.name) else albums.append(d))
     return albums, skipped
 
 
@@ -85,8 +81,8 @@ def list_album(folder: Path) -> AlbumListing:
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=False):
         listing.skipped.extend(os.path.join(dirpath, d) for d in dirnames
-                               if is_skipped_folder(d) and not d.startswith("."))
-        dirnames[:] = sorted(d for d in dirnames if not is_skipped_folder(d))
+                               if left_out(d) and not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not left_out(d))
         for name in sorted(filenames):
             if is_photo(name):
                 listing.photos.append(Path(dirpath) / name)

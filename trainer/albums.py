@@ -154,10 +154,11 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     files = [(i, f) for i, listing in enumerate(listings) for f in listing.photos]
     by_fingerprint: dict[str, AlbumPhoto] = {}
     unreadable, used, failed = [], set(), Counter()
+    album_paths = {str(d) for d in albums}
     for listing in listings:
         skipped += listing.skipped
         for folder, why in listing.unopened:
-            if folder not in map(str, albums):  # an album itself is said to be empty
+            if folder not in album_paths:  # an album itself is said to be empty
                 message = LookalikeError(folder, f"this folder cannot be opened ({why}); the "
                                          "photos in it are skipped", "Make it readable, then "
                                          "run the trainer again")

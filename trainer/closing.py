@@ -3,11 +3,12 @@ it is on photos it never saw and what that number means, and how to use it (no t
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 from pathlib import Path
 from typing import Any
+
+from .outdir import json_object
 
 # Below this share of the way from random codes to a perfect ranking, a model is said to be
 # little better than random codes.
@@ -24,11 +25,7 @@ def _quoted(path: Path) -> str:
 
 
 def _card(model_dir: Path) -> dict[str, Any]:
-    try:
-        card = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return card if isinstance(card, dict) else {}
+    return json_object(model_dir / "model.json") or {}
 
 
 def quality_words(evaluation: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ CONFIG_SECTIONS = {"data", "backbone", "train", "head", "finetune"}
 MANIFEST_KEYS = {"version", "root", "labels", "seed", "fingerprint", "photos"}
 
 
-def _json_object(path: Path) -> dict | None:
+def json_object(path: Path) -> dict | None:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -47,7 +47,7 @@ def foreign_model_file(folder: Path) -> Path | None:
     """A model.json or model.onnx in `folder` that an export would replace, when no Lookalike
     model card is there (a card the trainer wrote has these keys whatever its version)."""
     present = [folder / name for name in MODEL_FILES if (folder / name).exists()]
-    card = _json_object(folder / "model.json")
+    card = json_object(folder / "model.json")
     if not present or (card is not None and {"format_version", "onnx_sha256"} <= set(card)):
         return None
     return next((p for p in present if p.name == "model.json"), present[0])
@@ -60,7 +60,7 @@ def foreign_run_file(folder: Path) -> Path | None:
     present = sorted({p for name in names for p in folder.glob(name) if p.is_file()})
     if not present:
         return None
-    manifest = _json_object(folder / MANIFEST)
+    manifest = json_object(folder / MANIFEST)
     if (manifest is not None and MANIFEST_KEYS <= set(manifest)) or \
             _trainers_config(folder / CONFIG):
         return None

@@ -361,7 +361,7 @@ class DuplicatesPanel(QWidget):
             if not items:
                 continue
             top = items[0].parent()
-            key = self.tree.indexOfTopLevelItem(top)
+            key = id(top)  # not indexOfTopLevelItem: a search through every group each time
             if key not in by_top:
                 by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path))
                                for it in map(top.child, range(top.childCount()))
