@@ -72,7 +72,8 @@ def useless_codes_cause(outputs: np.ndarray) -> str | None:
     if not np.isfinite(outputs).all():
         return ("the model gives outputs that are not numbers (NaN or infinite) for some of "
                 "the probe pictures")
-    same_code = (bits == bits[0]).all()
+    stuck_mask = (bits == bits[0]).all(axis=0)  # bits no probe picture changes
+    same_code = bool(stuck_mask.all())
     never_negative = bool((outputs >= 0).all())
     if same_code and (outputs == outputs[0]).all():
         return ("every probe picture got the same code: the model's outputs do not change "
@@ -84,7 +85,7 @@ def useless_codes_cause(outputs: np.ndarray) -> str | None:
     if same_code:
         return ("every probe picture got the same code, so every photo would get the same "
                 "code and search could not tell photos apart")
-    stuck = np.flatnonzero((bits == bits[0]).all(axis=0))
+    stuck = np.flatnonzero(stuck_mask)
     if never_negative and outputs.max() <= 1 and len(stuck):  # a sigmoid's range, not a ReLU's
         more = f" (and {len(stuck) - 1} more)" if len(stuck) > 1 else ""
         return (f"bit {stuck[0]}{more} of the {bits.shape[1]}-bit code (counting from 0) never "

@@ -120,11 +120,12 @@ class PhotoLibrary:
     def _exported_over(self) -> dict | None:
         """The active model's record, if `encoder` is another model loaded from its folder."""
         active = self.store.active_model_id()
-        record = self.store.model(active) if active else None
-        if (record is None or active == self.encoder.model_id or not record["path"]
-                or not os.path.isdir(record["path"])):
+        if not active or active == self.encoder.model_id:  # the usual case: no query
             return None
-        try:
+        record = self.store.model(active)
+        if record is None or not record["path"]:
+            return None
+        try:  # a folder gone raises: not replaced
             same = os.path.samefile(record["path"], self.encoder.model.path)
         except OSError:
             return None
