@@ -17,7 +17,6 @@ Exit codes are listed in EXIT_CODES (and `lookalike --help`).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import re
@@ -33,7 +32,7 @@ from pathlib import Path
 from . import __version__, paths
 from .cli_progress import ProgressBar
 from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError, printable
-from .log import setup_logging
+from .log import save_crash_report, setup_logging
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # unexpected error (a bug: please report it)
@@ -311,19 +310,9 @@ def _looks_like_a_path(word: str) -> bool:
 
 
 def _save_traceback() -> Path | None:
-    """The current exception's traceback in a file in the log folder, for a bug report. None
-    when it cannot be saved (a full disk: no empty or cut-short file is left behind)."""
-    target = None
-    try:
-        paths.log_dir().mkdir(parents=True, exist_ok=True)
-        target = paths.log_dir() / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        target.write_text(traceback.format_exc(), encoding="utf-8")
-        return target
-    except OSError:
-        if target is not None:
-            with contextlib.suppress(OSError):
-                target.unlink()
-        return None
+    """The current exception's traceback in a file in the log folder, for a bug report (None
+    when it cannot be saved)."""
+    return save_crash_report(traceback.format_exc())
 
 
 def _first_command(argv: list[str]) -> int | None:

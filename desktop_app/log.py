@@ -1,16 +1,25 @@
 """Logging setup shared by the command line and the app: messages to stderr, and optionally a
-rotating log file in the platform's log folder (paths.log_dir())."""
+rotating log file in the platform's log folder (paths.log_dir()); the crash reports kept there."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import logging.handlers
+import os
+import re
 import sys
+import time
+from pathlib import Path
 
 from . import paths
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Crash reports kept in the log folder, newest first: a command that fails at every run (a
+# script in a loop, a cron job) would otherwise fill the folder with copies of one traceback.
+KEEP_CRASH_REPORTS = 20
+_CRASH_REPORT = re.compile(r"crash-\d{8}-\d{6}-\d+\.txt")  # save_crash_report's names only
 
 
 class LogFile(logging.handlers.RotatingFileHandler):
@@ -65,3 +74,46 @@ def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
         file_handler.setLevel(logging.INFO)
         file_handler._lookalike = True  # type: ignore[attr-defined]
         root.addHandler(file_handler)
+
+
+def save_crash_report(text: str, folder: Path | None = None,
+                      keep: int = KEEP_CRASH_REPORTS) -> Path | None:
+    """`text` (a traceback) as crash-<date>-<time>-<pid>.txt in the log folder, for a bug report,
+    the older ones beyond the newest `keep` removed. None when it cannot be saved (a full disk:
+    no empty or cut-short file is left behind)."""
+    folder = paths.log_dir() if folder is None else folder
+    target = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        target.write_text(text, encoding="utf-8")
+    except OSError:
+        if target is not None:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        return None
+    prune_crash_reports(folder, keep, just_saved=target.name)
+    return target
+
+
+def prune_crash_reports(folder: Path, keep: int = KEEP_CRASH_REPORTS,
+                        just_saved: str = "") -> int:
+    """Remove all but the newest `keep` crash reports in `folder` (by the time in their names;
+    `just_saved` is one of those kept, also after the clock was set back); returns how many
+    went. Only files named as save_crash_report names them go: the log, a copy the user made
+    (crash-...-copy.txt) and symbolic links stay. Never raises OSError."""
+    try:
+        with os.scandir(folder) as entries:
+            older = [e for e in entries if _CRASH_REPORT.fullmatch(e.name)
+                     and e.name != just_saved and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return 0
+    older.sort(key=lambda e: e.name, reverse=True)  # crash-YYYYmmdd-HHMMSS-...: newest first
+    removed = 0
+    for entry in older[max(0, keep - bool(just_saved)):]:
+        try:
+            os.remove(entry.path)
+            removed += 1
+        except OSError:  # gone meanwhile, or not ours to remove: left
+            continue
+    return removed

@@ -1,4 +1,5 @@
-"""The log file as users meet it: paths that are not UTF-8 in it, and LOOKALIKE_LOG mistyped."""
+"""The log file as users meet it: paths that are not UTF-8 in it, LOOKALIKE_LOG mistyped, and
+the crash reports kept beside it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import subprocess
 import sys
 
 from desktop_app import paths
-from desktop_app.log import setup_logging
+from desktop_app.log import (
+    KEEP_CRASH_REPORTS,
+    prune_crash_reports,
+    save_crash_report,
+    setup_logging,
+)
 
 NOT_UTF8 = os.fsdecode(b"/photos/caf\xe9/\xff.jpg")  # a Latin-1 name, as os.listdir gives it
 
@@ -53,3 +59,52 @@ def test_a_mistyped_log_level_is_said_and_the_app_logs_at_info():
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=False, env={**os.environ, "LOOKALIKE_LOG": "debug"}, timeout=60)
     assert again.stdout.strip() == "DEBUG" and "not a log level" not in again.stderr
+
+
+def _crash_names(folder) -> list[str]:
+    return sorted(p.name for p in folder.glob("crash-*.txt"))
+
+
+def test_crash_reports_are_bounded_to_the_newest_and_nothing_else_goes(tmp_path):
+    """A command that fails at every run (a script in a loop, a cron job) saved one crash-*.txt
+    per run, for ever. The newest KEEP_CRASH_REPORTS stay; the log, files the user named and
+    symbolic links are never removed."""
+    folder = paths.log_dir()
+    folder.mkdir(parents=True)
+    old = [f"crash-202401{day:02d}-120000-{100 + day}.txt" for day in range(1, 26)]
+    for name in old:
+        (folder / name).write_text(f"Traceback of {name}\n", encoding="utf-8")
+    theirs = ["lookalike.log", "crash-notes.txt", "crash-20230101-120000-1-sent.txt"]
+    for name in theirs:
+        (folder / name).write_text("mine\n", encoding="utf-8")
+    elsewhere = tmp_path / "kept-elsewhere.txt"
+    elsewhere.write_text("a report the user keeps\n", encoding="utf-8")
+    link = folder / "crash-20200101-120000-7.txt"  # the oldest name of all, but a link
+    link.symlink_to(elsewhere)
+    saved = save_crash_report("Traceback (most recent call last):\nRuntimeError: again\n")
+    assert saved is not None and saved.parent == folder
+    assert saved.read_text(encoding="utf-8").endswith("RuntimeError: again\n")
+    reports = [n for n in _crash_names(folder) if n not in theirs and n != link.name]
+    assert len(reports) == KEEP_CRASH_REPORTS == 20
+    assert saved.name in reports and reports[:-1] == old[-19:]  # the newest 19 before it
+    for name in theirs:
+        assert (folder / name).read_text(encoding="utf-8") == "mine\n"
+    assert link.is_symlink() and elsewhere.read_text() == "a report the user keeps\n"
+
+
+def test_the_report_just_saved_stays_also_after_the_clock_was_set_back():
+    """Reports dated later than now (a clock that was wrong, then set right) sort as the
+    newest: the one just saved, the one the user is told about, must not be the one to go."""
+    folder = paths.log_dir()
+    folder.mkdir(parents=True)
+    for n in range(25):
+        (folder / f"crash-20990101-1200{n:02d}-1.txt").write_text("future\n")
+    saved = save_crash_report("Traceback: now\n")
+    assert saved is not None and saved.exists()
+    assert len(_crash_names(folder)) == KEEP_CRASH_REPORTS
+    assert prune_crash_reports(folder, keep=3) == KEEP_CRASH_REPORTS - 3
+    assert not saved.exists()  # a later prune goes by the names alone
+
+
+def test_a_log_folder_that_cannot_be_listed_costs_no_crash_report(tmp_path):
+    assert prune_crash_reports(tmp_path / "not-there") == 0
