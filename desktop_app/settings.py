@@ -4,6 +4,7 @@ Saved atomically (write a temporary file, then rename), so a crash mid-save neve
 half-written file. A missing or damaged file gives defaults and a logged warning, never a crash.
 Nothing the user had is lost by saving: keys written by a newer Lookalike are written back, a
 damaged file is copied aside first, and one that cannot be read at all is never saved over.
+A settings.json the user made read-only is never written: it holds their settings, locked.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -65,6 +67,8 @@ class Settings:
     # saved back as they were; and the file it could not read at all, never saved over.
     unknown_keys: ClassVar[Mapping[str, object]] = MappingProxyType({})
     unreadable: ClassVar[Path | None] = None
+    # Not a field: set once "settings.json is read-only" has been said (by load or save).
+    read_only_said = False
 
     @staticmethod
     def path() -> Path:
@@ -82,7 +86,11 @@ class Settings:
         except OSError as exc:  # there, but not readable: the user's file, not damaged
             return cls._unreadable(path, exc)
         except ValueError:
-            return cls._damaged(path, "it is not UTF-8 text")
+            return cls._read_only_said(path, cls._damaged(path, "it is not UTF-8 text"))
+        return cls._read_only_said(path, cls._parse(path, text))
+
+    @classmethod
+    def _parse(cls, path: Path, text: str) -> Settings:
         try:
             raw = json.loads(text)
         except ValueError as exc:
@@ -129,6 +137,17 @@ class Settings:
             log.warning("%s", settings.load_problem)
         return settings
 
+    @staticmethod
+    def _read_only_said(path: Path, settings: Settings) -> Settings:
+        """A file the user made read-only is used as it is and never saved over: said once, in
+        the notice the window shows at start (after any other problem with the file)."""
+        if _read_only(path):
+            settings.read_only_said = True
+            note = read_only_message(path)
+            settings.load_problem = f"{settings.load_problem} {note}".strip()
+            log.warning("%s", note)
+        return settings
+
     @classmethod
     def _unreadable(cls, path: Path, exc: OSError) -> Settings:
         """Defaults for this session, and the file left alone: saving over it would lose the
@@ -161,6 +180,12 @@ class Settings:
         if self.unreadable is not None and path == self.unreadable:
             log.debug("settings not saved: %s could not be read at start", path)
             return
+        if _read_only(path):  # also when made read-only while the app runs
+            if not self.read_only_said:
+                self.read_only_said = True
+                log.warning("%s", read_only_message(path))
+            log.debug("settings not saved: %s is read-only", path)
+            return
         data = asdict(self)
         data.update((k, v) for k, v in self.unknown_keys.items() if k not in data)
         write_text_atomic(path, json.dumps(data, indent=2) + "\n")
@@ -182,6 +207,25 @@ class Settings:
         self.polling_folders = [f for f in self.polling_folders if f != folder]
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
+
+
+def _read_only(path: Path) -> bool:
+    """The user took the write permission away (chmod a-w; Windows' Read-only attribute). The
+    owner's write bit, not os.access: root may write anything, and the atomic save renames over
+    the file whatever its mode, so only the bit says what the user meant."""
+    try:
+        mode = os.stat(path).st_mode  # through a symbolic link: its file
+    except OSError:  # not there (yet): nothing locked
+        return False
+    return stat.S_ISREG(mode) and not mode & stat.S_IWUSR
+
+
+def read_only_message(path: Path) -> str:
+    how = (f"chmod u+w {path}" if os.name == "posix"
+           else "untick Read-only in its Properties")
+    return (f"{path} is read-only, so Lookalike does not save changes to your settings: "
+            "folders added or removed and options changed apply only until it is closed. To "
+            f"have them saved, make the file writable ({how}).")
 
 
 def _keep_copy(path: Path) -> str:

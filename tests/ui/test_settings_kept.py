@@ -1,11 +1,13 @@
-"""settings.json as users meet it: written by a newer Lookalike, or there but unreadable. Nothing
-in it may be lost when the window saves (adding a folder, closing)."""
+"""settings.json as users meet it: written by a newer Lookalike, there but unreadable, or made
+read-only. Nothing in it may be lost when the window saves (adding a folder, closing)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import textwrap
@@ -183,3 +185,69 @@ def test_a_copy_kept_before_is_not_written_over(tmp_path):
                                                  "folders come back from the library; set other "
                                                  "options again (or copy them back from the kept "
                                                  "file).")  # the same contents: kept once
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_read_only_settings_file_is_used_and_never_written(qtbot, tmp_path, tiny_model_dir,
+                                                             caplog):
+    """A user who locks settings.json (chmod 0444) means "do not change them": the atomic save
+    renamed a new file over it all the same (a rename ignores the file's mode). The app opens
+    with those settings, says once that changes are not saved and how to unlock the file, and
+    writes nothing (also as root, who may write any file: the mode is what the user meant)."""
+    album, other = tmp_path / "album", tmp_path / "other"
+    make_photo(album / "a.jpg", "coffee", size=(120, 90))
+    make_photo(other / "b.jpg", "chelsea", size=(120, 90))
+    path = Settings.path()
+    path.parent.mkdir(parents=True)
+    locked = json.dumps({"watched_folders": [str(album)], "model_dir": str(tiny_model_dir),
+                         "results_count": 77, "first_run_done": True})
+    path.write_text(locked, encoding="utf-8")
+    path.chmod(0o444)
+    window = open_window(qtbot)
+    try:
+        assert window.settings.results_count == 77
+        said = (f"{path} is read-only, so Lookalike does not save changes to your settings: "
+                "folders added or removed and options changed apply only until it is closed. "
+                f"To have them saved, make the file writable (chmod u+w {path}).")
+        qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=5000)
+        window.add_folder(str(other))  # saves
+        assert str(other) in window.settings.watched_folders  # in use all the same
+        window.close()  # saves again
+    finally:
+        window.shutdown()
+    assert path.read_text(encoding="utf-8") == locked
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
+    assert not list(path.parent.glob(".*.tmp")) and not list(path.parent.glob("*.damaged"))
+    warnings = [r for r in caplog.records
+                if r.levelno == logging.WARNING and "is read-only" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not at every save
+
+
+def test_settings_locked_while_the_app_runs_are_kept_and_unlocked_are_saved(caplog):
+    path = Settings.path()
+    path.parent.mkdir(parents=True)
+    path.write_text('{"results_count": 12}', encoding="utf-8")
+    settings = Settings.load()
+    assert not settings.load_problem
+    path.chmod(0o400)  # locked after the start
+    settings.results_count = 30
+    settings.save()
+    settings.save()
+    assert path.read_text(encoding="utf-8") == '{"results_count": 12}'
+    assert sum("is read-only" in r.getMessage() for r in caplog.records) == 1
+    path.chmod(0o600)  # unlocked: the next save writes
+    settings.save()
+    assert json.loads(path.read_text(encoding="utf-8"))["results_count"] == 30
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_a_damaged_read_only_settings_file_says_both(tmp_path):
+    path = Settings.path()
+    path.parent.mkdir(parents=True)
+    path.write_text('{"results_count": ', encoding="utf-8")
+    path.chmod(0o444)
+    settings = Settings.load()
+    assert settings.load_problem.startswith(f"{path}: your settings could not be read")
+    assert settings.load_problem.endswith(f"make the file writable (chmod u+w {path}).")
+    settings.save()
+    assert path.read_text(encoding="utf-8") == '{"results_count": '
