@@ -4,7 +4,8 @@ Every photo deleted, renamed or edited, every change of the thumbnail size, leav
 that nothing will ask for again. A cache hit sets the file's mtime to now (at most once a day:
 `note_used`), so the mtime says when a thumbnail was last used (atime is no use: noatime and
 relatime mounts). At most once a day (a stamp file in the cache folder), a daemon thread started
-with the window (`start_housekeeping`) removes thumbnails unused for MAX_AGE_DAYS, then the least
+with the window (`start_housekeeping`; it looks again every hour while the window stays open, and
+waits while a job needs the disk) removes thumbnails unused for MAX_AGE_DAYS, then the least
 recently used ones while the cache is over BUDGET_BYTES, temporary files left by an interrupted
 atomic write (atomic_file.py) older than TEMP_AGE_S, and empty sub-folders. It says what it did in
 the log, never in the window.
@@ -24,6 +25,7 @@ import re
 import stat
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,9 @@ INTERVAL_S = DAY_S
 TOUCH_AFTER_S = DAY_S
 # After the window opens: the first thumbnails and the library's own start come first.
 START_DELAY_S = 10.0
+# While the window stays open (for weeks), the thread wakes this often and runs tidy() when it
+# is due: the stamp, not this clock, keeps it to once a day (also across windows and restarts).
+RECHECK_S = 3600.0
 STAMP_NAME = ".housekeeping"  # holds the time of the last complete run
 
 _SUBFOLDER = re.compile(r"[0-9a-f]{2}")
@@ -248,14 +253,22 @@ def tidy(root: str | os.PathLike, now: float | None = None, max_age_s: float = M
 
 
 class Housekeeping:
-    """`tidy(root)` on a daemon thread after `delay_s`; `stop()` never waits (closing the window
-    is never held up: a run cut short is done again at the next start)."""
+    """`tidy(root)` on a daemon thread after `delay_s`, then again every `recheck_s` while the
+    window stays open (tidy itself runs at most once a day); a wake while `busy()` is true (a
+    job reading or writing much of the disk: called on this thread, so it must only read a
+    flag) is skipped, until the next one. `stop()` never waits (closing the window is never
+    held up: a run cut short is done again at the next start)."""
 
-    def __init__(self, root: Path, delay_s: float | None = None) -> None:
+    def __init__(self, root: Path, delay_s: float | None = None, recheck_s: float | None = None,
+                 busy: Callable[[], bool] | None = None) -> None:
         self.root = root
         self.delay_s = START_DELAY_S if delay_s is None else delay_s
-        self.report: Report | None = None
+        self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
+        self.busy = busy
+        self.report: Report | None = None  # of the last tidy() call
+        self.runs = 0  # tidy() calls so far (each may find it not due yet: report.ran)
         self._stop = threading.Event()
+        self._ran = threading.Event()
         self._thread = threading.Thread(target=self._run, name="thumbnail-housekeeping",
                                         daemon=True)
 
@@ -266,24 +279,32 @@ class Housekeeping:
         self._stop.set()
 
     def wait(self, seconds: float) -> bool:
-        """For tests: True once the thread has ended."""
-        self._thread.join(seconds)
-        return not self._thread.is_alive()
+        """For tests: True once a tidy() call has ended (or the thread has, being stopped)."""
+        return self._ran.wait(seconds)
 
     def _run(self) -> None:
         lower_this_thread()
-        if self._stop.wait(self.delay_s):
-            return
-        try:
-            self.report = tidy(self.root, stop=self._stop)
-        except Exception:  # a bug here must not go unseen, nor take anything else down
-            log.exception("thumbnail cache housekeeping failed")
+        delay = self.delay_s
+        while not self._stop.wait(delay):
+            delay = self.recheck_s
+            try:
+                if self.busy is not None and self.busy():
+                    log.debug("thumbnail cache housekeeping: a job needs the disk; later")
+                    continue
+                self.report = tidy(self.root, stop=self._stop)
+            except Exception:  # a bug here must not go unseen, nor take anything else down
+                log.exception("thumbnail cache housekeeping failed")
+            self.runs += 1
+            self._ran.set()
+        self._ran.set()
 
 
-def start_housekeeping(root: Path | None) -> Housekeeping | None:
-    """Start housekeeping of the thumbnail cache at `root` (None: no disk cache, nothing)."""
+def start_housekeeping(root: Path | None,
+                       busy: Callable[[], bool] | None = None) -> Housekeeping | None:
+    """Start housekeeping of the thumbnail cache at `root` (None: no disk cache, nothing);
+    `busy` says when a job needs the disk (see Housekeeping)."""
     if root is None:
         return None
-    housekeeping = Housekeeping(root)
+    housekeeping = Housekeeping(root, busy=busy)
     housekeeping.start()
     return housekeeping

@@ -189,6 +189,61 @@ def test_a_run_stopped_by_closing_leaves_no_stamp(tmp_path):
     assert tidy(root, now=NOW).ran and not old.exists()  # done at the next start
 
 
+@pytest.fixture
+def running():
+    """Start a Housekeeping (the test sets its clock: a start delay of 0 and a short recheck
+    interval instead of an hour); stopped at the end."""
+    started = []
+
+    def start(root, **kwargs):
+        kwargs.setdefault("delay_s", 0.0)
+        kwargs.setdefault("recheck_s", 0.01)
+        started.append(housekeeping.Housekeeping(root, **kwargs))
+        started[-1].start()
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+        assert each.wait(10)
+
+
+def test_an_app_left_open_tidies_again_once_a_day(qtbot, tmp_path, running):
+    """Housekeeping ran only when the window opened: an app left open for weeks never tidied.
+    The thread wakes every `recheck_s` (an hour) and tidies when the stamp says a day passed."""
+    root = tmp_path / "thumbnails"
+    first = thumb(root, 400, key=new_key("aa"))
+    keeper = running(root)
+    qtbot.waitUntil(lambda: not first.exists() and keeper.runs >= 1, timeout=10000)
+    assert keeper.report.ran
+    second = thumb(root, 400, key=new_key("bb"))  # old and unused, after the first run
+    runs = keeper.runs
+    qtbot.waitUntil(lambda: keeper.runs >= runs + 3, timeout=10000)
+    assert second.exists() and not keeper.report.ran  # woken, but not a day since the last run
+    day_ago = time.time() - DAY_S - 60
+    (root / STAMP_NAME).write_text(f"{day_ago!r}\n", encoding="ascii")  # a day passes
+    qtbot.waitUntil(lambda: not second.exists(), timeout=10000)
+    assert float((root / STAMP_NAME).read_text()) > day_ago  # and the next day counts from now
+
+
+def test_housekeeping_waits_while_a_job_needs_the_disk(qtbot, tmp_path, running):
+    root = tmp_path / "thumbnails"
+    old = thumb(root, 400)
+    busy, asked = [True], []
+
+    def job_running() -> bool:
+        asked.append(threading.current_thread())
+        return busy[0]
+
+    keeper = running(root, busy=job_running)
+    qtbot.waitUntil(lambda: len(asked) >= 3, timeout=10000)  # three wakes, all during the job
+    assert old.exists() and keeper.runs == 0 and not (root / STAMP_NAME).exists()
+    assert threading.main_thread() not in asked
+    busy[0] = False  # the job ended: the next wake tidies
+    qtbot.waitUntil(lambda: not old.exists(), timeout=10000)
+    assert keeper.wait(10) and keeper.report.ran
+
+
 def test_a_cache_hit_marks_an_old_thumbnail_as_used_at_most_once_a_day(qtbot, tmp_path):
     photo = make_photo(tmp_path / "chelsea.jpg", "chelsea", size=(400, 300))
     root = tmp_path / "thumbnails"
