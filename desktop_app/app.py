@@ -7,8 +7,10 @@ hands the argument to the app already running on this LOOKALIKE_HOME (single_ins
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import re
 import sys
 import traceback
 
@@ -97,6 +99,68 @@ def no_display(environ=os.environ, platform: str = sys.platform) -> str:
     return "neither DISPLAY nor WAYLAND_DISPLAY is set"
 
 
+# What the system's loader says when a library a plugin needs is not installed.
+_NOT_INSTALLED = re.compile(r"([^\s:/]+\.so(?:\.\d+)*): cannot open shared object file")
+
+
+def _load_library(path: str) -> None:
+    """dlopen `path` and the libraries it needs (those Qt loads anyway, a moment later)."""
+    import ctypes
+
+    ctypes.CDLL(path)
+
+
+def xcb_plugin_path() -> str:
+    """The pip wheel's xcb platform plugin ("" when PySide6 is not a wheel that holds one: a
+    distribution's PySide6 comes with its dependencies, as packages)."""
+    spec = importlib.util.find_spec("PySide6")  # found, not imported
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        plugin = os.path.join(folder, "Qt", "plugins", "platforms", "libqxcb.so")
+        if os.path.isfile(plugin):
+            return plugin
+    return ""
+
+
+def missing_xcb_library(environ=os.environ, platform: str = sys.platform,
+                        plugin: str | None = None, load=None) -> tuple[str, str]:
+    """(the library, the plugin) when Qt would open the window on X11 but its xcb plugin
+    cannot be loaded for want of a system library (libxcb-cursor0 on Debian and Ubuntu, and a
+    few more that pip cannot install), else ("", ""). Qt aborts the process there (exit 134),
+    suggesting a reinstall and sometimes naming a library that is there. Said only when sure:
+    X11 the one choice, the wheel's own plugin, and the system's loader naming the library."""
+    if not platform.startswith("linux") or not environ.get("DISPLAY"):
+        return "", ""
+    if environ.get("QT_PLUGIN_PATH") or environ.get("QT_QPA_PLATFORM_PLUGIN_PATH"):
+        return "", ""  # another plugin may be the one loaded
+    names = [n.split(":", 1)[0].strip() for n in environ.get("QT_QPA_PLATFORM", "").split(";")]
+    names = [n for n in names if n]
+    if names != ["xcb"]:
+        if names or environ.get("WAYLAND_DISPLAY") or environ.get("WAYLAND_SOCKET"):
+            return "", ""  # another platform chosen, or Wayland tried first
+        runtime = environ.get("XDG_RUNTIME_DIR")
+        if runtime and os.path.exists(os.path.join(runtime, "wayland-0")):
+            return "", ""
+    plugin = xcb_plugin_path() if plugin is None else plugin
+    if not plugin:
+        return "", ""
+    try:
+        (load or _load_library)(plugin)
+    except OSError as exc:
+        found = _NOT_INSTALLED.search(str(exc))
+        # A Qt library of the wheel itself missing is a broken install: Qt says it.
+        if found and not found.group(1).startswith("libQt"):
+            return found.group(1), plugin
+    return "", ""
+
+
+def debian_package(library: str) -> str:
+    """Debian's name for the package of `library` (libxcb-cursor.so.0 -> libxcb-cursor0,
+    libxkbcommon-x11.so.0 -> libxkbcommon-x11-0): its soname, lower case."""
+    stem, _, version = library.partition(".so")
+    version = version.lstrip(".").split(".", 1)[0]
+    return (stem + ("-" if stem[-1:].isdigit() else "") + version).lower()
+
+
 def main(folder: str | None = None, verbose: int = 0) -> int:
     """The desktop app; `folder` is added to the library, or, when it is a file, searched
     with (`lookalike PHOTO`, a file manager's "Open with Lookalike"). One app runs per
@@ -119,6 +183,17 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
               "over `ssh -X`; the commands (index, similar, duplicates...) need no display: "
               "see `lookalike --help`.", file=sys.stderr)
         return EXIT_NO_DISPLAY
+    library, plugin = missing_xcb_library()
+    if library:
+        from .cli import EXIT_MISSING_PART
+
+        print(f"lookalike: the desktop app cannot open its window: Qt's X11 plugin needs the "
+              f"system library {library}, which is not installed. Install it (Debian, Ubuntu: "
+              f"`sudo apt install {debian_package(library)}`; elsewhere the package that "
+              f"provides {library}; `ldd {plugin} | grep 'not found'` lists any other library "
+              "missing), then start Lookalike again. The commands (index, similar, "
+              "duplicates...) need none: see `lookalike --help`.", file=sys.stderr)
+        return EXIT_MISSING_PART
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication
