@@ -527,7 +527,8 @@ def cmd_index(args) -> int:
             # Failed photos are retried in the same pass, so each photo is counted once.
             reports = library.index_folders(args.folders, should_stop=args.should_stop,
                                             progress_for=progress_for,
-                                            retry_failed=args.retry_failed)
+                                            retry_failed=args.retry_failed,
+                                            looking=lambda found: bars[-1].looking(found))
         finally:
             if bars:
                 bars[-1].close()

@@ -1,11 +1,15 @@
 """A small progress bar for the command line: on stderr, only when stderr is a terminal (or when
-asked with --progress), redrawn at most 10 times a second."""
+asked with --progress), redrawn at most 10 times a second. While a folder is walked, before any
+photo is counted, it shows how many photos the walk has found so far."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import TextIO
+
+REDRAW_S = 0.1  # on a terminal
+LINE_S = 2.0  # in a log file or pipe: one line per update, at most this often
 
 
 class ProgressBar:
@@ -17,14 +21,36 @@ class ProgressBar:
         self.unit = unit
         self.started = time.monotonic()
         self.last_draw = 0.0
+        self._last_line = 0.0
         self.drawn = False
         self.is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._found: int | None = None  # photos found by the walk under way, not said in full
+
+    def looking(self, found: int) -> None:
+        """A folder's walk has found `found` photos so far (scan_folder's `looking`)."""
+        if not self.enabled:
+            return
+        self._found = found
+        now = time.monotonic()
+        if found and now - self.last_draw < REDRAW_S:
+            return
+        self.last_draw = now
+        count = f" {found:,} found" if found else ""
+        self._write(f"{self.label}: looking for photos...{count}", now, last=False)
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
-        if done < total and now - self.last_draw < 0.1:
+        if self._found is not None:  # the walk is over: its whole count, on a line of its own
+            found, self._found = self._found, None
+            self._write(f"{self.label}: {found:,} photos found", now, last=True)
+            if self.is_tty:
+                self.stream.write("\n")
+            self.last_draw = 0.0
+        if done == 0:  # a count starts (after the walk): the rate is of photos read, from now
+            self.started = now
+        if done < total and now - self.last_draw < REDRAW_S:
             return
         self.last_draw = now
         elapsed = max(now - self.started, 1e-6)
@@ -36,10 +62,13 @@ class ProgressBar:
         line = (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
                 f"{fraction:4.0%} {rate:5.1f} {self.unit}/s "
                 f"ETA {int(eta) // 60}:{int(eta) % 60:02d}")
+        self._write(line, now, last=done >= total)
+
+    def _write(self, line: str, now: float, last: bool) -> None:
         if self.is_tty:
             self.stream.write("\r" + line + "\x1b[K")
-        else:  # a log file or pipe: one line per update, and only every ~2 s
-            if done < total and now - getattr(self, "_last_line", 0.0) < 2.0:
+        else:  # a log file or pipe: one line per update, and only every LINE_S
+            if not last and now - self._last_line < LINE_S:
                 return
             self._last_line = now
             self.stream.write(line + "\n")

@@ -41,6 +41,7 @@ from .records import (
 )
 from .scan import (
     FileEntry,
+    Looking,
     ScanResult,
     dangling_link_problem,
     is_under,
@@ -347,28 +348,32 @@ class PhotoLibrary:
 
     # -- indexing -------------------------------------------------------------------------
     def index_folder(self, path: str | os.PathLike, progress: Progress | None = None,
-                     should_stop: ShouldStop | None = None) -> IndexReport:
-        """Reconcile one folder (added if new) with the disk. See the module docstring."""
-        return self.index_folders([path], progress, should_stop)[0]
+                     should_stop: ShouldStop | None = None,
+                     looking: Looking | None = None) -> IndexReport:
+        """Reconcile one folder (added if new) with the disk. See the module docstring.
+        `looking`: told the photos found so far while the folder is walked (scan_folder)."""
+        return self.index_folders([path], progress, should_stop, looking=looking)[0]
 
     def index_folders(self, paths: Iterable[str | os.PathLike],
                       progress: Progress | None = None,
                       should_stop: ShouldStop | None = None,
                       progress_for: Callable[[str], Progress | None] | None = None,
-                      retry_failed: bool = False) -> list[IndexReport]:
+                      retry_failed: bool = False,
+                      looking: Looking | None = None) -> list[IndexReport]:
         """Reconcile several folders, one report each (fewer if stopped early). Records of
         missing files are swept only after every folder has been read, so a photo moved from
         one of them to another keeps its record and codes. Then library folders gone from the
         disk with no photo left (renamed or moved) are forgotten. `progress_for(folder)`, if given,
         makes the progress callback of each folder in turn (one progress bar per folder).
-        `retry_failed`: read the photos that failed before again, changed or not."""
+        `retry_failed`: read the photos that failed before again, changed or not. `looking`:
+        told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
         pending: list[tuple[IndexReport, dict[int, str]]] = []
         for path in paths:
             gone: dict[int, str] = {}
             if progress_for is not None:
                 progress = progress_for(os.fspath(path))
-            report = self._index_one(path, progress, should_stop, gone, retry_failed)
+            report = self._index_one(path, progress, should_stop, gone, retry_failed, looking)
             reports.append(report)
             pending.append((report, gone))
             if report.stopped:
@@ -391,10 +396,10 @@ class PhotoLibrary:
 
     def _index_one(self, path: str | os.PathLike, progress: Progress | None,
                    should_stop: ShouldStop | None, sweep: dict[int, str],
-                   retry_failed: bool = False) -> IndexReport:
+                   retry_failed: bool = False, looking: Looking | None = None) -> IndexReport:
         root = normalise_folder(path)
         report = IndexReport()
-        scan = self._scan(root, should_stop=should_stop)
+        scan = self._scan(root, should_stop=should_stop, looking=looking)
         if scan.stopped:  # nothing written: running again walks the folder again
             report.stopped = True
             return report
@@ -410,9 +415,11 @@ class PhotoLibrary:
                                progress, should_stop, sweep, retry_failed)
 
     def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
-                    should_stop: ShouldStop | None = None) -> IndexReport:
+                    should_stop: ShouldStop | None = None,
+                    looking: Looking | None = None) -> IndexReport:
         """Index changed files and folders (from the watcher); paths that no longer exist are
-        removed. Each path must be inside a library folder."""
+        removed. Each path must be inside a library folder. `looking`: told the photos found
+        so far by the walk of each folder among the paths."""
         report = IndexReport()
         entries: list[FileEntry] = []
         rows: dict[str, _Row] = {}
@@ -435,7 +442,7 @@ class PhotoLibrary:
                 continue
             if os.path.isdir(path):
                 scan = self._scan(path, library_folder=normalise_folder(path) == folder.path,
-                                  should_stop=should_stop)
+                                  should_stop=should_stop, looking=looking)
                 if scan.stopped:  # nothing written yet: running again reads every path again
                     report.stopped = True
                     return report
@@ -530,13 +537,14 @@ class PhotoLibrary:
                                progress, should_stop)
 
     def _scan(self, folder: str, library_folder: bool = True,
-              should_stop: ShouldStop | None = None) -> ScanResult:
+              should_stop: ShouldStop | None = None,
+              looking: Looking | None = None) -> ScanResult:
         """scan_folder, with the mount points seen before; those it sees (or no longer sees)
         under `folder` are remembered for the next scans (a stopped scan covers nothing, so
         it forgets none)."""
         known = self._mount_points()
         scan = scan_folder(folder, was_mounted=known, library_folder=library_folder,
-                           should_stop=should_stop)
+                           should_stop=should_stop, looking=looking)
         # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
         # a folder it could not open); a folder found plain and not empty is one no longer.
         now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}

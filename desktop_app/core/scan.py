@@ -21,6 +21,10 @@ from .images import is_photo
 # thousands of photos on a slow network drive (one stat each) still stops within a second.
 STOP_CHECK_ENTRIES = 32
 
+# Told the number of photos a walk has found so far (see scan_folder): a walk of a home folder
+# or a NAS share takes minutes, and "Looking for photos…" alone looks stuck.
+Looking = Callable[[int], None]
+
 
 def _sentence(path: str, reason: str, hint: str) -> str:
     return str(LookalikeError(path, reason, hint))
@@ -212,13 +216,16 @@ def _leads_back(folder: str, link: str) -> bool:
 
 def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 library_folder: bool = True,
-                should_stop: Callable[[], bool] | None = None) -> ScanResult:
+                should_stop: Callable[[], bool] | None = None,
+                looking: Looking | None = None) -> ScanResult:
     """Every photo file under `root` (following folder links once each, but never one back to
     a folder holding it; skipping hidden ones). `was_mounted`: folders that held a mounted drive
     before (ScanResult.mount_points of earlier scans); one of them found empty and not a mount
     point now is a drive not mounted, and nothing under it is swept. `library_folder`: False
     for a folder inside a library folder (the watcher's changes), for the words of that.
-    `should_stop`: once true the walk ends with `stopped` set (see STOP_CHECK_ENTRIES)."""
+    `should_stop`: once true the walk ends with `stopped` set (see STOP_CHECK_ENTRIES).
+    `looking`: told the photos found so far: 0 as the walk starts, then where should_stop is
+    asked (when the count has changed), and the whole count once the walk is done."""
     root = normalise_folder(root)
     result = ScanResult(root, library_folder=library_folder)
     try:
@@ -239,10 +246,18 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
     elif root in was_mounted and _is_empty(root):
         result.not_mounted(root)
         return result
+    told = [-1]
+
+    def tell() -> None:  # cheap enough to call where should_stop is asked
+        if looking is not None and len(result.files) != told[0]:
+            told[0] = len(result.files)
+            looking(told[0])
+
     visited = {(root_stat.st_dev, root_stat.st_ino)}
     # (folder, its device, may it be a drive's mount point left empty?)
     stack = [(root, root_stat.st_dev, False)]
     while stack:
+        tell()
         if should_stop is not None and should_stop():
             result.stopped = True
             return result
@@ -260,9 +275,11 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
             result.not_mounted(folder)
             continue
         for count, entry in enumerate(sorted(entries, key=lambda e: e.name), 1):
-            if should_stop is not None and count % STOP_CHECK_ENTRIES == 0 and should_stop():
-                result.stopped = True
-                return result
+            if count % STOP_CHECK_ENTRIES == 0:
+                tell()
+                if should_stop is not None and should_stop():
+                    result.stopped = True
+                    return result
             if left_out(entry.name):
                 continue
             path = entry.path
@@ -307,5 +324,6 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
             found = stat_entry(path)
             if found is not None:
                 result.files.append(found)
+    tell()
     result.files.sort(key=lambda f: f.path)
     return result

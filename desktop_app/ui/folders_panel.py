@@ -23,6 +23,13 @@ from ..core.errors import printable
 LOOKING = "Looking for photos…"
 # Paused during a folder's walk: the walk has stopped, and Resume walks the folder again.
 LOOKING_PAUSED = "Paused while looking for photos; Resume looks through the folder again."
+# The worker's progress (0, 0, 0.0, 0.0): a walk found nothing new or changed to read.
+NOTHING_TO_READ = "No new or changed photos to read"
+
+
+def looking_text(found: int) -> str:
+    """"Looking for photos… 12,345 found" while a folder is walked (before any is counted)."""
+    return f"{LOOKING} {found:,} found" if found > 0 else LOOKING
 
 
 def format_eta(seconds: float) -> str:
@@ -80,6 +87,10 @@ class FoldersPanel(QWidget):
         self.pause_button.clicked.connect(self.pause_toggled)
         layout.addWidget(self.pause_button)
         self._folders: list[str] = []  # the rows' folders, as given (not kept in the items)
+        # A folder's walk is under way (or was, when indexing was paused): the last word from
+        # the worker was "nothing counted yet" or a walk's found count, not a count of photos.
+        self._walking = False
+        self._paused = False
 
     def set_folders(self, folders: list[str], polling: list[str],
                     unavailable: Collection[str] = ()) -> None:
@@ -98,20 +109,40 @@ class FoldersPanel(QWidget):
         return list(self._folders)
 
     def show_activity(self, text: str, paused: bool) -> None:
+        self._paused = paused
         self.activity.setText("Indexing paused." if paused and text else text)
         busy = bool(text)
         self.progress.setVisible(busy)
         self.progress_label.setVisible(busy)
         self.pause_button.setVisible(busy)
         self.pause_button.setText("Resume indexing" if paused else "Pause indexing")
-        if paused and busy and self.progress.maximum() == 0:
+        # Only a walk cut short says so: not a job that ended (a check with no change) while
+        # the pause was asked for, the next one waiting.
+        if paused and busy and self._walking:
             self.progress.setRange(0, 1)  # no busy bar: nothing is looked for now
             self.progress_label.setText(LOOKING_PAUSED)
+        elif paused and busy and self.progress_label.text() == NOTHING_TO_READ:
+            self.progress_label.setText("")  # said of the job that ended
         elif not paused and busy and self.progress_label.text() == LOOKING_PAUSED:
             self.show_progress(0, 0, 0.0, -1.0)  # the walk starts again
 
+    def show_looking(self, found: int) -> None:
+        """The worker's `looking`: a folder's walk has found `found` photos so far."""
+        self._walking = True
+        if self._paused and self.progress_label.text() == LOOKING_PAUSED:
+            return  # a count sent just before the walk stopped
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)  # busy
+        self.progress_label.setText(looking_text(found))
+
     def show_progress(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setVisible(True)
+        self._walking = total <= 0 and eta < 0
+        if total <= 0 and not self._walking:
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)  # done: no busy bar
+            self.progress_label.setText(NOTHING_TO_READ)
+            return
         if total <= 0:
             # A job starting (a big folder is walked first): not the last job's "6 of 6 photos
             # · 0 s left", which stood there until the first photo was read.

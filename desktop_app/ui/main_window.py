@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         w.library_problem.connect(self._on_library_problem)
         w.library_read_only.connect(self._on_library_read_only)
         w.progress.connect(self.folders_panel.show_progress)
+        w.looking.connect(self.folders_panel.show_looking)
         w.activity.connect(self._on_activity)
         w.paused_changed.connect(lambda _p: self._on_activity(self.folders_panel.activity.text()))
         w.photos_changed.connect(self._on_photos_changed)

@@ -5,8 +5,10 @@ belongs to the thread that made it), and serves requests queued from the GUI one
 add/index a folder, index or remove paths from the watcher, retry failed photos, switch model,
 import a model folder. Long jobs can be paused (`pause()` is called straight from the GUI thread
 and only sets a flag that the library's should_stop reads); a paused job keeps what it did and is
-resumed from where it stopped. Results go back to the GUI as queued signals: progress at most
-~10 times a second, and the changed photos plus a fresh search snapshot about once a second.
+run again at Resume: its folder is walked again from the start, and the photos it already read
+are skipped as unchanged. Results go back to the GUI as queued signals: progress (and the photos
+a walk has found so far) at most ~10 times a second, and the changed photos plus a fresh search
+snapshot about once a second.
 A job that fails because the library cannot be saved for now (disk full, database locked by
 another process) is kept and retried by itself after a while (RETRY_FIRST_S, doubling up to
 RETRY_MAX_S); the jobs after it wait, so they still run in the order they were asked for.
@@ -89,7 +91,13 @@ class IndexerWorker(QObject):
     # be read: its photos are shown and searched, nothing is indexed or changed. The sentence
     # says why and what to do; sent before opened().
     library_read_only = Signal(str)
-    progress = Signal(int, int, float, float)  # done, total, photos/s, seconds left (-1: unknown)
+    # done, total, photos/s, seconds left (-1: unknown). (0, 0, 0.0, -1.0): nothing counted yet
+    # (a job or a folder's walk starts); (0, 0, 0.0, 0.0): the walk is done and found nothing to
+    # read (a check with no change).
+    progress = Signal(int, int, float, float)
+    # A folder's walk is under way and has found this many photos so far (0 as it starts; at
+    # most ~10 times a second, and its whole count before the count of photos read starts).
+    looking = Signal(int)
     activity = Signal(str)  # what runs now; "" when idle
     photos_changed = Signal(list, list)  # changed or new Photo records, removed photo ids
     failed_changed = Signal(list)  # every failed Photo
@@ -453,7 +461,7 @@ class IndexerWorker(QObject):
                 if self._is_abandoned(arg):
                     return False  # removed meanwhile: its removal is queued
                 label = f"Indexing {arg}"
-                call = lambda p, s: lib.index_folder(str(arg), p, s)
+                call = lambda p, s, f: lib.index_folder(str(arg), p, s, looking=f)
                 now.append(os.path.realpath(str(arg)))
             elif kind == "index_folders":
                 arg = [f for f in arg if not self._is_abandoned(f)]  # removed meanwhile
@@ -462,15 +470,15 @@ class IndexerWorker(QObject):
                 label = f"Checking {len(arg)} folder(s) for changes"
                 # Removing a folder stops the job only while that folder is indexed (`now`);
                 # one removed before its turn is skipped (the others' walks go on).
-                call = lambda p, s: _merged(lib.index_folders(
+                call = lambda p, s, found: _merged(lib.index_folders(
                     (f for f in arg if not self._is_abandoned(f)), should_stop=s,
-                    progress_for=self._looking_each(p, now)))
+                    progress_for=self._looking_each(p, now), looking=found))
             elif kind == "index_paths":
                 label = f"Indexing {len(arg)} changed item(s)"
-                call = lambda p, s: lib.index_paths(list(arg), p, s)
+                call = lambda p, s, f: lib.index_paths(list(arg), p, s, looking=f)
             else:
                 label = "Retrying photos that could not be read"
-                call = lambda p, s: lib.retry_failed(p, should_stop=s)
+                call = lambda p, s, _f: lib.retry_failed(p, should_stop=s)
             report = self._with_progress(label, call, now)
         except LookalikeError as exc:
             if _retryable(exc):
@@ -515,14 +523,28 @@ class IndexerWorker(QObject):
         self._fail(f"Read-only library: {what}. {self.read_only_reason}")
 
     def _with_progress(self, label: str, call, folders: list[str] | tuple = ()) -> IndexReport:
-        """`folders`: the real paths of those the job indexes now (index_folders' progress_for
-        changes it from folder to folder); removing one (abandon_folder) stops it."""
+        """`call(progress, should_stop, looking)` runs the job. `folders`: the real paths of
+        those the job indexes now (index_folders' progress_for changes it from folder to
+        folder); removing one (abandon_folder) stops it."""
         self.activity.emit(label)
         self.progress.emit(0, 0, 0.0, -1.0)  # nothing counted yet (not the last job's count)
         started = [time.monotonic()]
         last = [0.0]
+        last_found = [0.0]
+        held: list[int] = []  # a found count not sent yet (too soon after the last one)
+
+        def looking(found: int) -> None:
+            now = time.monotonic()
+            held[:] = []
+            if found == 0 or now - last_found[0] >= PROGRESS_INTERVAL_S:
+                last_found[0] = now
+                self.looking.emit(found)
+            else:
+                held.append(found)
 
         def progress(done: int, total: int) -> None:
+            if held:  # the walk's whole count, before the count of photos read replaces it
+                self.looking.emit(held.pop())
             now = time.monotonic()
             if done == 0:  # a count starts (after a walk, or a job's next folder): rate from now
                 started[0] = now
@@ -530,7 +552,10 @@ class IndexerWorker(QObject):
                 last[0] = now
                 elapsed = max(now - started[0], 1e-6)
                 rate = done / elapsed
-                eta = (total - done) / rate if rate > 0 else -1.0
+                if done >= total:
+                    eta = 0.0  # also for nothing to read: not "working out the time left"
+                else:
+                    eta = (total - done) / rate if rate > 0 else -1.0
                 self.progress.emit(done, total, rate, eta)
             if now - self._last_publish >= self._publish_interval:
                 self._publish()
@@ -539,7 +564,7 @@ class IndexerWorker(QObject):
             return (self._pause.is_set() or self._quit.is_set()
                     or any(real in self._abandoned for real in folders))
 
-        return call(progress, should_stop)
+        return call(progress, should_stop, looking)
 
     def _looking_each(self, progress, now: list[str]):
         """index_folders' progress_for: each folder's walk shows "Looking for photos…", not
@@ -621,7 +646,7 @@ class IndexerWorker(QObject):
         try:
             report = self._with_progress(
                 f"Re-encoding the library with {encoder.card.name}",
-                lambda p, s: lib.activate_model(
+                lambda p, s, _f: lib.activate_model(
                     encoder, p, lambda: s() or self._superseded(model_dir)))
         except LookalikeError as exc:
             if _retryable(exc):
