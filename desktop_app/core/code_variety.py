@@ -1,26 +1,44 @@
-"""Do a model's codes tell photos apart? Checked when a model is imported and before the trainer
-writes one: a model whose outputs never go below zero (it ends in a sigmoid, softmax...) or do
-not depend on the photo passes its card's self-test, yet gives every photo the same code. (A
-final ReLU does no harm: relu(x) > 0 exactly when x > 0, so the codes are the same.)
+"""Do a model's codes tell photos apart? Checked whenever a model is loaded (the Encoder's
+self-test: import, activate, --model, a folder copied into the models folder by hand, the app's
+start) and before the trainer writes one: a model whose outputs never go below zero (it ends in
+a sigmoid, softmax...) or do not depend on the photo passes its card's self-test, yet gives
+every photo the same code. (A final ReLU does no harm: relu(x) > 0 exactly when x > 0, so the
+codes are the same.)
 
 The check encodes a few distinct pictures made here (gradients, patterns, colour patches,
-noise; deterministic, nothing downloaded) through the card's own preprocessing.
+noise; deterministic, nothing downloaded) through the card's own preprocessing. That takes
+about 0.2 s with the default model, so a pass is remembered in the cache folder, keyed by the
+graph's sha256 (checked against the card on every load) and the card's input settings.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from .encoder import Encoder
+from .. import paths
+from ..atomic_file import write_text_atomic
 from .errors import ModelError
 from .preprocess import preprocess
+
+if TYPE_CHECKING:  # the encoder runs this check on loading: no import loop at run time
+    from .encoder import Encoder
+
+log = logging.getLogger(__name__)
 
 PROBE_SIDE = 96  # the card's preprocessing resizes them to the model's input size
 REMEDY = ("Export the model's outputs before the sign (the raw linear layer, or a tanh), not "
           "squashed by a sigmoid or softmax")
+PASSED_FILE = "models-checked.json"  # in paths.cache_dir()
+CHECK_VERSION = 1  # raise when the check changes, so models are checked again
+KEEP_PASSED = 200  # remembered passes (a few bytes each); the oldest go first
 
 
 def probe_images(side: int = PROBE_SIDE) -> list[Image.Image]:
@@ -63,6 +81,41 @@ def check_codes_vary(encoder: Encoder, where: str | os.PathLike | None = None) -
     cause = useless_codes_cause(encoder.raw_outputs(pixels))
     if cause:
         raise ModelError(where or encoder.model.onnx_path, cause, REMEDY)
+
+
+def check_codes_vary_once(encoder: Encoder) -> None:
+    """check_codes_vary, skipped for a model (graph + input settings) that passed before: the
+    result is remembered in the cache folder. Only passes are kept, so a refused model says
+    why at every load."""
+    key = _passed_key(encoder)
+    passed = _read_passed()
+    if key in passed:
+        return
+    check_codes_vary(encoder)
+    passed = [k for k in _read_passed() if k != key] + [key]  # another process may have added
+    try:
+        write_text_atomic(paths.cache_dir() / PASSED_FILE,
+                          json.dumps({"passed": passed[-KEEP_PASSED:]}))
+    except OSError as exc:  # a read-only cache: the check runs again next time, no harm
+        log.debug("could not remember that %s passed the code check: %s", encoder.model_id, exc)
+
+
+def _passed_key(encoder: Encoder) -> str:
+    """The graph's sha256 is the card's, which loading checked against the file; the input
+    settings decide the pictures the graph sees, the output name which values are read."""
+    card = encoder.card
+    what = {"check": CHECK_VERSION, "onnx_sha256": card.onnx_sha256,
+            "input": asdict(card.input), "output": card.output.name}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+
+def _read_passed() -> list[str]:
+    try:
+        raw = json.loads((paths.cache_dir() / PASSED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or damaged: check again, and write it anew
+        return []
+    passed = raw.get("passed") if isinstance(raw, dict) else None
+    return [k for k in passed if isinstance(k, str)] if isinstance(passed, list) else []
 
 
 def useless_codes_cause(outputs: np.ndarray) -> str | None:

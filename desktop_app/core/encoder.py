@@ -1,7 +1,9 @@
 """Encoder: one onnxruntime session that turns preprocessed photos into packed binary codes.
 
-Loading a model folder checks the ONNX file's sha256 against its card and runs the card's probe
-self-test, so a damaged or mismatched model is refused before it can write a single code.
+Loading a model folder checks the ONNX file's sha256 against its card, runs the card's probe
+self-test and checks that its codes vary from picture to picture (code_variety), so a damaged,
+mismatched or useless model is refused before it can write a single code, whichever way it came
+(imported, copied into the models folder by hand, given with --model).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .code_variety import check_codes_vary_once
 from .errors import ModelError
 from .hashing import pack_bits
 from .model_card import CARD_FILE, ModelCard, file_sha256, read_card
@@ -78,7 +81,11 @@ class Encoder:
     """Runs the graph. Thread-safe for `encode_*` calls (onnxruntime sessions are)."""
 
     def __init__(self, model: ModelFolder, providers: Sequence[str] | None = None,
-                 intra_op_threads: int | None = None, self_test: bool = True) -> None:
+                 intra_op_threads: int | None = None, self_test: bool = True,
+                 check_variety: bool = True) -> None:
+        """self_test: the card's preprocessing and probe codes, then (check_variety) codes that
+        vary over a dozen pictures; the trainer's export checks that last one itself, to word
+        its refusal as its own."""
         import onnxruntime as ort
 
         self.model = model
@@ -101,6 +108,8 @@ class Encoder:
         if self_test:
             self.check_preprocessing()
             self.run_probe()
+            if check_variety:  # after the probe: a damaged model is said to be damaged
+                check_codes_vary_once(self)
 
     # -- setup checks -------------------------------------------------------------------------
     def _check_io(self) -> None:

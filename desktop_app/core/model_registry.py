@@ -14,7 +14,6 @@ import shutil
 from pathlib import Path
 
 from .. import paths
-from .code_variety import check_codes_vary
 from .encoder import Encoder, load_encoder, open_model_folder
 from .errors import LookalikeError, ModelError
 from .model_card import CARD_FILE, ModelCard, parse_card, read_card
@@ -178,8 +177,7 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     `store`'s library and the imported copies know its graph with no other settings) and copy
     it into the models folder. Returns the copy's folder; importing the same model twice
     returns the same folder."""
-    encoder = load_encoder(source, intra_op_threads=1)
-    check_codes_vary(encoder)
+    encoder = load_encoder(source, intra_op_threads=1)  # codes that vary included
     card = encoder.card
     refuse_other_settings(card, source, store)
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name) or "model"
