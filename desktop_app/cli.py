@@ -821,15 +821,24 @@ def cmd_models(args) -> int:
 
 
 def _models_list(args) -> int:
-    from .core.model_registry import folders_not_in_library, split_replaced
+    from .core.model_registry import (
+        encoded_counts,
+        folders_not_in_library,
+        readable_photos,
+        split_replaced,
+    )
 
     with _open_store_to_read() as store:
         # One row per folder: a model exported into a folder since replaces the one there.
         models, replaced = split_replaced(store.models())
         unused = folders_not_in_library(store)
+        # Counted as the Model tab counts them: unreadable photos' codes are not searched.
+        encoded, readable = encoded_counts(store), readable_photos(store)
+    for m in models:
+        m["codes"] = encoded.get(m["id"], 0)
     default = paths.default_model_dir()
     if args.json:
-        _print_json({"models": models, "default_model_dir": str(default),
+        _print_json({"models": models, "photos": readable, "default_model_dir": str(default),
                      "default_model_present": (default / "model.json").is_file(),
                      "not_used_yet": [{"id": card.model_id, "name": card.name,
                                        "bits": card.bits, "path": str(folder)}
@@ -844,7 +853,7 @@ def _models_list(args) -> int:
     for m in models:
         mark = "*" if m["active"] else " "
         print(f"{mark} {m['name']:<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
-              f"{_photos(m['codes'])} encoded  {m['path'] or ''}")
+              f"{m['codes']} of {_photos(readable)} encoded  {m['path'] or ''}")
     for folder, card in unused:  # the app lists them too: trained or copied in, never used
         print(f"  {card.name:<24} {card.bits:3d} bits  id {card.model_id[:12]}  not used by this "
               f"library yet  {folder}")

@@ -11,12 +11,14 @@ import mmap
 import os
 import re
 import shutil
+from collections.abc import Collection
 from pathlib import Path
 
 from .. import paths
 from .encoder import Encoder, load_encoder, open_model_folder
 from .errors import LookalikeError, ModelError
 from .model_card import CARD_FILE, ModelCard, parse_card, read_card
+from .records import STATUS_OK
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -295,6 +297,26 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def encoded_counts(store: Store, unreadable_ids: Collection[int] | None = None
+                   ) -> dict[str, int]:
+    """Model id -> the readable photos with a code from it: what `models list` prints and the
+    Model tab shows ("1,234 of 1,500 photos encoded"). An unreadable photo keeps its codes (its
+    content may be read again) but is not searched, so it is not counted. unreadable_ids: those
+    photos' ids when the caller keeps them (the app's indexer does), else read here."""
+    if unreadable_ids is None:
+        unreadable_ids = [r[0] for r in store.query("SELECT id FROM photos WHERE status != ?",
+                                                    (STATUS_OK,))]
+    counts = store.codes_per_model()
+    for model_id, kept in store.codes_per_model(unreadable_ids).items():
+        counts[model_id] -= kept
+    return counts
+
+
+def readable_photos(store: Store) -> int:
+    """The photos searched, of which encoded_counts counts those each model encoded."""
+    return store.query("SELECT COUNT(*) FROM photos WHERE status = ?", (STATUS_OK,))[0][0]
 
 
 def models_matching(store: Store, name_or_id: str) -> list[dict]:
