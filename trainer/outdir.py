@@ -10,7 +10,6 @@ a config.toml of the trainer's sections.
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from pathlib import Path
 
@@ -67,38 +66,65 @@ def foreign_run_file(folder: Path) -> Path | None:
     return present[0]
 
 
-def _refuse(path: Path, option: str | None, model: bool) -> TrainerError:
-    what = "the model this step exports would replace it" if model else \
-        "this step writes a file of that name there"
+def model_folders(out: Path, lengths) -> dict[int, Path]:
+    """Where `run` exports each code length, longest first: one length into `out` itself,
+    several each into out/<bits>bit/."""
+    lengths = sorted({int(b) for b in lengths}, reverse=True)
+    return {b: out if len(lengths) == 1 else out / f"{b}bit" for b in lengths}
+
+
+def _refuse(path: Path, option: str | None, what: str) -> TrainerError:
     if option:
-        hint = f"Give {option} another folder, e.g. a new one (nothing in this one was changed)"
+        hint = (f"Give {option} another folder, e.g. a new one, or move this file out of "
+                f"{path.parent} (nothing in this one was changed)")
     else:
         hint = "Give the run folder that the `prepare` step (or `run`, in MODEL_DIR/training) made"
     return TrainerError(path, f"this file was not written by the Lookalike trainer, and {what}",
                         hint, option=option, problem="not-ours" if option else None)
 
 
+RUN_FILE = "this step writes a file of that name there"
+
+
+def _run_lengths(args) -> list[int]:
+    """The code lengths `run` will export: --bits, else the config (--config, --set, the run
+    folder's saved config.toml), as the run itself resolves them."""
+    from .cli import _config  # the run's own resolution, so the folders checked are its own
+
+    return _config(args, Path(args.out) / "training")["train"]["bits"]
+
+
 def check_not_foreign(args) -> None:
     """Raise TrainerError naming the first file of the user's that this command would write
-    over (`--out` of run, prepare and export; RUN_DIR of train and evaluate)."""
+    over (`--out` of run, prepare and export; RUN_DIR of train and evaluate). For `run`, only
+    the model folders of the lengths it exports: another model of the user's in --out (in
+    out/model.onnx when it writes out/48bit/ and out/32bit/, say) is left as it is."""
     command = args.command
     if command in ("train", "evaluate"):
-        folders = [(Path(args.run_dir).expanduser(), None, False)]
+        folders = [(Path(args.run_dir).expanduser(), None, None)]
     elif command == "prepare":
-        folders = [(Path(args.out).expanduser(), "--out", False)]
+        folders = [(Path(args.out).expanduser(), "--out", None)]
     elif command == "export":
-        folders = [(Path(args.out).expanduser(), "--out", True)]
+        folders = [(Path(args.out).expanduser(), "--out",
+                    "the model this step exports would replace it")]
     elif command == "run":
         out = Path(args.out).expanduser()
-        lengths = [d for d in out.glob("*bit") if re.fullmatch(r"\d+bit", d.name)] \
-            if out.is_dir() else []
-        folders = [(out / "training", "--out", False), (out, "--out", True),
-                   *((d, "--out", True) for d in sorted(lengths))]
+        _check_folder(out / "training", "--out", None)  # first: its config.toml is read next
+        lengths = model_folders(out, _run_lengths(args))
+        each = (f" (with several lengths, each goes in a <bits>bit folder of {out})"
+                if len(lengths) > 1 else "")
+        folders = [(folder, "--out", f"this run would write its {bits}-bit model over it{each}")
+                   for bits, folder in lengths.items()]
     else:
         return
     for folder, option, model in folders:
-        if not folder.is_dir():
-            continue
-        found = foreign_model_file(folder) if model else foreign_run_file(folder)
-        if found is not None:
-            raise _refuse(found, option, model)
+        _check_folder(folder, option, model)
+
+
+def _check_folder(folder: Path, option: str | None, model: str | None) -> None:
+    """model: what the step writes over a model file there; None: a run folder."""
+    if not folder.is_dir():
+        return
+    found = foreign_model_file(folder) if model else foreign_run_file(folder)
+    if found is not None:
+        raise _refuse(found, option, model or RUN_FILE)

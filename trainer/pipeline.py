@@ -36,6 +36,7 @@ from .albums import (
 )
 from .config_rules import BITS_RANGE
 from .errors import Stopped, WorkerDone
+from .outdir import model_folders
 from .progress import Reporter, stoppable_progress
 from .rundir import (
     CHECKPOINT,
@@ -556,14 +557,14 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
         from .compare import compare_on_run
 
         compared = compare_on_run(compare_with, run_dir, cfg, reporter, should_stop)
-    bits_list = sorted({int(b) for b in cfg["train"]["bits"]}, reverse=True)
+    # The folders the out-folder check (outdir.check_not_foreign) looked into.
+    folders = model_folders(out_dir, cfg["train"]["bits"])
     evaluation: dict[str, Any] = {}
     targets = []
-    for bits in bits_list:
+    for bits, target in folders.items():
         report = run_evaluate(run_dir, cfg, bits, reporter)
-        target = out_dir if len(bits_list) == 1 else out_dir / f"{bits}bit"
         run_export(run_dir, cfg, bits, target, reporter=reporter,
-                   name=f"{name}-{bits}bit" if name and len(bits_list) > 1 else name)
+                   name=f"{name}-{bits}bit" if name and len(folders) > 1 else name)
         from .evaluate import summary
 
         evaluation = summary(report)
