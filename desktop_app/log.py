@@ -86,7 +86,9 @@ def save_crash_report(text: str, folder: Path | None = None,
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        target.write_text(text, encoding="utf-8")
+        # backslashreplace: a path that is not UTF-8 in the traceback (a file name, the venv's
+        # folder) made the write raise, out of the handler that was saving the report.
+        target.write_text(text, encoding="utf-8", errors="backslashreplace")
     except OSError:
         if target is not None:
             with contextlib.suppress(OSError):

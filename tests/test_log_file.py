@@ -108,3 +108,22 @@ def test_the_report_just_saved_stays_also_after_the_clock_was_set_back():
 
 def test_a_log_folder_that_cannot_be_listed_costs_no_crash_report(tmp_path):
     assert prune_crash_reports(tmp_path / "not-there") == 0
+
+
+def test_a_traceback_with_a_path_that_is_not_utf8_is_saved_and_said():
+    """An unexpected error whose message (or a file in its traceback) holds a name that is not
+    UTF-8: saving the report raised UnicodeEncodeError out of the CLI's handler (a Python
+    traceback, no 'unexpected error' line, an empty crash-*.txt left)."""
+    code = ("import sys\nfrom desktop_app import cli\n"
+            "def fails(args):\n"
+            f"    raise RuntimeError('cannot read ' + {NOT_UTF8!r})\n"
+            "cli.COMMAND_FUNCS['status'] = fails\nsys.exit(cli.main(['status']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          errors="backslashreplace", check=False, timeout=60)
+    (report,) = paths.log_dir().glob("crash-*.txt")
+    assert done.returncode == 1, done.stderr
+    assert report.read_text(encoding="utf-8").endswith(
+        "RuntimeError: cannot read /photos/caf\\udce9/\\udcff.jpg\n")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("lookalike: unexpected error (RuntimeError: cannot read /photos/caf")
+    assert line.endswith(f"Please report it with the details in {report}.")
