@@ -223,9 +223,12 @@ def _read_only(path: Path) -> bool:
 def read_only_message(path: Path) -> str:
     how = (f"chmod u+w {path}" if os.name == "posix"
            else "untick Read-only in its Properties")
+    # Not "folders added": the library keeps an added folder, and the next start takes it
+    # back from there. A removed one is still in the file: watched and indexed again.
     return (f"{path} is read-only, so Lookalike does not save changes to your settings: "
-            "folders added or removed and options changed apply only until it is closed. To "
-            f"have them saved, make the file writable ({how}).")
+            "options changed apply only until it is closed, and a folder removed comes back "
+            f"(indexed again) at the next start. To have them saved, make the file writable "
+            f"({how}).")
 
 
 def _keep_copy(path: Path) -> str:

@@ -14,6 +14,7 @@ import textwrap
 
 import pytest
 from photos import make_photo
+from ui_helpers import wait_idle, wait_rows
 
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
@@ -207,8 +208,9 @@ def test_a_read_only_settings_file_is_used_and_never_written(qtbot, tmp_path, ti
     try:
         assert window.settings.results_count == 77
         said = (f"{path} is read-only, so Lookalike does not save changes to your settings: "
-                "folders added or removed and options changed apply only until it is closed. "
-                f"To have them saved, make the file writable (chmod u+w {path}).")
+                "options changed apply only until it is closed, and a folder removed comes "
+                "back (indexed again) at the next start. To have them saved, make the file "
+                f"writable (chmod u+w {path}).")
         qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=5000)
         window.add_folder(str(other))  # saves
         assert str(other) in window.settings.watched_folders  # in use all the same
@@ -221,6 +223,46 @@ def test_a_read_only_settings_file_is_used_and_never_written(qtbot, tmp_path, ti
     warnings = [r for r in caplog.records
                 if r.levelno == logging.WARNING and "is read-only" in r.getMessage()]
     assert len(warnings) == 1  # said once, not at every save
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_what_the_read_only_notice_says_is_what_the_next_start_does(qtbot, tmp_path,
+                                                                     tiny_model_dir):
+    """The notice said "folders added or removed ... apply only until it is closed", but the
+    library keeps a folder added (the next start takes it back from there), and a folder
+    removed, still in the locked file, is watched and indexed again."""
+    album, other = tmp_path / "album", tmp_path / "other"
+    make_photo(album / "a.jpg", "coffee", size=(120, 90))
+    make_photo(other / "b.jpg", "chelsea", size=(120, 90))
+    path = Settings.path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"watched_folders": [str(album)], "first_run_done": True,
+                                "model_dir": str(tiny_model_dir)}), encoding="utf-8")
+    path.chmod(0o444)
+    window = open_window(qtbot)
+    try:
+        qtbot.waitUntil(lambda: "read-only" in window.statusBar().currentMessage(),
+                        timeout=5000)
+        notice = window.statusBar().currentMessage()
+        wait_rows(qtbot, window, 1)
+        window.add_folder(str(other))
+        wait_rows(qtbot, window, 2)
+        window.remove_folder(str(album))
+        wait_rows(qtbot, window, 1)
+        wait_idle(qtbot, window)
+        window.close()
+    finally:
+        window.shutdown()
+    window = open_window(qtbot)
+    try:
+        qtbot.waitUntil(lambda: set(window.settings.watched_folders) == {str(album), str(other)},
+                        timeout=10000)
+        wait_rows(qtbot, window, 2)  # the removed folder's photo, indexed again
+        window.close()
+    finally:
+        window.shutdown()
+    assert "folders added" not in notice
+    assert "a folder removed comes back (indexed again) at the next start" in notice
 
 
 def test_settings_locked_while_the_app_runs_are_kept_and_unlocked_are_saved(caplog):
