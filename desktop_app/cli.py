@@ -52,7 +52,8 @@ EXIT_CODES = {
     EXIT_PARTIAL: "finished, but some photos could not be read (see `lookalike status`)",
     EXIT_MODEL: "no usable model (missing, damaged or failing its self-test)",
     EXIT_STORE: "the library database cannot be opened or written",
-    EXIT_MISSING_PART: "an optional part (desktop app or trainer) is not installed",
+    EXIT_MISSING_PART: "an optional part (desktop app or trainer), or a system library the "
+                       "desktop app needs, is not installed",
     EXIT_APP_NOT_ANSWERING: "the desktop app already running on this library did not answer",
     EXIT_NO_DISPLAY: "the desktop app found no display to open its window on",
     EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
