@@ -835,7 +835,7 @@ def _models_list(args) -> int:
         unused = folders_not_in_library(store)
         # Counted as the Model tab counts them: unreadable photos' codes are not searched.
         encoded, readable = encoded_counts(store), readable_photos(store)
-    for m in models:
+    for m in [*models, *(m for m, _card in replaced)]:  # JSON "replaced" has them too
         m["codes"] = encoded.get(m["id"], 0)
     default = paths.default_model_dir()
     if args.json:
