@@ -103,3 +103,15 @@ def test_a_cache_that_cannot_be_written_only_costs_the_check_again(tmp_path, mon
     paths.cache_dir().parent.mkdir(parents=True, exist_ok=True)
     paths.cache_dir().write_text("a file where the cache folder should be")
     assert load_encoder(make_tiny_model(tmp_path / "good")).bits == 48
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00" * 64, b"\xff\xfe not text", b'{"passed": 5}',
+                                     b"[1, 2]", b"[" * 100_000])
+def test_a_damaged_record_of_passes_only_costs_the_check_again(tmp_path, content):
+    """Whatever the file holds (a power cut's zeros, another program's text, brackets nested
+    deeper than the JSON reader recurses), the model loads and the file is written anew."""
+    record = paths.cache_dir() / code_variety.PASSED_FILE
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_bytes(content)
+    assert load_encoder(make_tiny_model(tmp_path / "good")).bits == 48
+    assert len(json.loads(record.read_text())["passed"]) == 1

@@ -112,7 +112,9 @@ def _passed_key(encoder: Encoder) -> str:
 def _read_passed() -> list[str]:
     try:
         raw = json.loads((paths.cache_dir() / PASSED_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # none yet, or damaged: check again, and write it anew
+    # None yet, or damaged (RecursionError: brackets nested past the JSON reader's depth):
+    # check again, and write it anew.
+    except (OSError, ValueError, RecursionError):
         return []
     passed = raw.get("passed") if isinstance(raw, dict) else None
     return [k for k in passed if isinstance(k, str)] if isinstance(passed, list) else []
