@@ -21,9 +21,11 @@ from desktop_app.core.model_card import (
 
 
 def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0,
-                    final: str | None = None, scale: float = 1.0) -> None:
+                    final: str | None = None, scale: float = 1.0,
+                    batch: int | str = "batch") -> None:
     """`final`: an ONNX op put after the projection ("Sigmoid", "Relu": what a wrong export
-    ends in); `scale` multiplies the weights (0: outputs that ignore the photo)."""
+    ends in); `scale` multiplies the weights (0: outputs that ignore the photo); `batch`: a
+    number fixes the batch size (an export without a dynamic batch axis)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -45,8 +47,8 @@ def build_tiny_onnx(path: Path, bits: int = 48, size: int = 32, seed: int = 0,
         nodes.append(helper.make_node(final, ["projected"], ["codes"]))
     graph = helper.make_graph(
         nodes, "tiny_hash",
-        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, size, size])],
-        [helper.make_tensor_value_info("codes", TensorProto.FLOAT, ["batch", bits])],
+        [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, [batch, 3, size, size])],
+        [helper.make_tensor_value_info("codes", TensorProto.FLOAT, [batch, bits])],
         initializer=[numpy_helper.from_array(weight, "W")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

@@ -126,6 +126,16 @@ class Encoder:
                              f"the graph has no output named '{spec_out.name}' "
                              f"(it has {', '.join(outputs)})",
                              "The card and graph do not belong together")
+        # Photos go in batches of any size: a graph exported with a fixed one would pass its
+        # probe (as many pictures) and fail on the first other batch.
+        batch = (inputs[spec_in.name].shape or [None])[0]
+        if isinstance(batch, int) and batch > 0:
+            raise ModelError(self.model.onnx_path,
+                             f"the graph takes exactly {batch} picture{'s'[:batch != 1]} at a "
+                             "time (its batch size is fixed)",
+                             "Re-export it with a dynamic batch axis (torch.onnx.export's "
+                             f"dynamic_axes={{'{spec_in.name}': {{0: 'batch'}}}}), or with "
+                             "`python -m trainer export`")
         last = outputs[spec_out.name].shape[-1]
         if isinstance(last, int) and last != spec_out.bits:
             raise ModelError(self.model.onnx_path, f"the graph gives {last} outputs but the card "

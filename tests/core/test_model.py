@@ -193,6 +193,22 @@ def test_card_size_the_graph_refuses_is_a_model_error(model_copy):
         load_encoder(model_copy)
 
 
+def test_a_graph_with_a_fixed_batch_size_is_refused_at_load(tmp_path):
+    """Exported without a dynamic batch axis, a graph takes only as many pictures at a time as
+    its card's probe has (4): it passed the self-test, then failed with onnxruntime's own error
+    as "a bug" when 12 pictures (the check of its codes, a batch of photos) went in."""
+    from tiny_model import build_tiny_onnx, make_tiny_model
+
+    from desktop_app.core.model_card import file_sha256
+
+    folder = make_tiny_model(tmp_path / "fixed")  # its probe: 4 pictures
+    build_tiny_onnx(folder / "model.onnx", batch=4)  # the same weights, a fixed batch
+    edit_card(folder, onnx_sha256=file_sha256(folder / "model.onnx"))
+    with pytest.raises(ModelError, match=r"model\.onnx.*exactly 4 pictures at a time.*dynamic "
+                       r"batch axis"):
+        load_encoder(folder)
+
+
 def test_a_card_that_is_not_utf8_is_a_model_error(tmp_path):
     from desktop_app.core.errors import ModelError
     from desktop_app.core.model_card import read_card
