@@ -25,25 +25,30 @@ class ProgressBar:
         self.drawn = False
         self.is_tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._found: int | None = None  # photos found by the walk under way, not said in full
+        self._said: int | None = None  # the found count on the line now
 
     def looking(self, found: int) -> None:
-        """A folder's walk has found `found` photos so far (scan_folder's `looking`)."""
+        """A folder's walk has found `found` photos so far (scan_folder's `looking`: told again
+        and again, also when it has not changed)."""
         if not self.enabled:
             return
         self._found = found
+        if found == self._said:
+            return  # on the line already
         now = time.monotonic()
         if found and now - self.last_draw < REDRAW_S:
             return
         self.last_draw = now
         count = f" {found:,} found" if found else ""
-        self._write(f"{self.label}: looking for photos...{count}", now, last=False)
+        if self._write(f"{self.label}: looking for photos...{count}", now, last=False):
+            self._said = found
 
     def __call__(self, done: int, total: int) -> None:
         if not self.enabled:
             return
         now = time.monotonic()
         if self._found is not None:  # the walk is over: its whole count, on a line of its own
-            found, self._found = self._found, None
+            found, self._found, self._said = self._found, None, None
             self._write(f"{self.label}: {found:,} photos found", now, last=True)
             if self.is_tty:
                 self.stream.write("\n")
@@ -64,16 +69,18 @@ class ProgressBar:
                 f"ETA {int(eta) // 60}:{int(eta) % 60:02d}")
         self._write(line, now, last=done >= total)
 
-    def _write(self, line: str, now: float, last: bool) -> None:
+    def _write(self, line: str, now: float, last: bool) -> bool:
+        """False if not written (a log file or pipe written to too recently)."""
         if self.is_tty:
             self.stream.write("\r" + line + "\x1b[K")
         else:  # a log file or pipe: one line per update, and only every LINE_S
             if not last and now - self._last_line < LINE_S:
-                return
+                return False
             self._last_line = now
             self.stream.write(line + "\n")
         self.drawn = True
         self.stream.flush()
+        return True
 
     def close(self) -> None:
         if self.enabled and self.drawn and self.is_tty:

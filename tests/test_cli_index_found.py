@@ -5,6 +5,7 @@ photo was read. The real command line, a real SQLite library, the tiny real mode
 from __future__ import annotations
 
 import io
+import time
 
 from cli_run import run
 
@@ -54,3 +55,49 @@ def test_on_a_terminal_the_count_is_redrawn_in_place_and_kept_on_its_own_line():
     assert text.startswith("\rIndexing home: looking for photos...\x1b[K")
     assert "\rIndexing home: 12,345 photos found\x1b[K\n\rIndexing home [" in text
     assert text.endswith("\n") and " 2/2 " in text
+
+
+def test_the_count_drawn_catches_up_while_the_walk_goes_on_finding_nothing(tmp_path):
+    """Photos found in a burst (faster than the bar redraws), then a long stretch of folders
+    without photos: the line said "looking for photos..." with no number (or a count long
+    passed) until the walk ended. The real scan_folder on real files; the stretch is slowed by
+    its should_stop (a slow drive), so the test does not depend on how fast the disk is."""
+    from desktop_app.core.scan import scan_folder
+
+    folder = tmp_path / "home"
+    folder.mkdir()
+    for i in range(45):  # in the folder itself: all found before its subfolders are walked
+        (folder / f"p{i:03d}.jpg").write_bytes(b"not read: only counted")
+    for d in range(12):
+        (folder / f"d{d:02d}").mkdir()
+        (folder / f"d{d:02d}" / "notes.txt").write_text("not a photo")
+    stream = Terminal()
+    bar = ProgressBar("Indexing home", True, stream)
+
+    def slow() -> bool:
+        if "45 found" not in stream.getvalue():
+            time.sleep(0.03)  # 12 folders: well over a redraw's interval in all
+        return False
+
+    scan = scan_folder(folder, should_stop=slow, looking=bar.looking)
+    assert len(scan.files) == 45
+    assert "\rIndexing home: looking for photos... 45 found\x1b[K" in stream.getvalue()
+
+
+def test_a_count_told_again_is_written_once(monkeypatch):
+    """scan_folder tells the count at every folder, also when it has not changed: a log got
+    the same line every few seconds, a terminal the same line redrawn at every folder."""
+    from desktop_app import cli_progress
+
+    monkeypatch.setattr(cli_progress, "LINE_S", 0.0)  # as if seconds passed between them
+    monkeypatch.setattr(cli_progress, "REDRAW_S", 0.0)
+    for stream in (io.StringIO(), Terminal()):  # a pipe or log file; a terminal
+        bar = ProgressBar("Indexing home", True, stream)
+        for found in (0, 0, 0, 3, 3, 3):
+            bar.looking(found)
+        bar(0, 0)
+        said = stream.getvalue().replace("\x1b[K", "").replace("\r", "\n").split("\n")
+        assert [line for line in said if line] == [
+            "Indexing home: looking for photos...", "Indexing home: looking for photos... 3 found",
+            "Indexing home: 3 photos found",
+            "Indexing home [########################] 0/0 100%   0.0 photos/s ETA 0:00"]

@@ -224,8 +224,10 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
     point now is a drive not mounted, and nothing under it is swept. `library_folder`: False
     for a folder inside a library folder (the watcher's changes), for the words of that.
     `should_stop`: once true the walk ends with `stopped` set (see STOP_CHECK_ENTRIES).
-    `looking`: told the photos found so far: 0 as the walk starts, then where should_stop is
-    asked (when the count has changed), and the whole count once the walk is done."""
+    `looking`: told the photos found so far: 0 as the walk starts, then wherever should_stop
+    is asked, and the whole count once the walk is done. The same count is told again while
+    no photo is found: a caller that shows it less often than told (skipping some) shows the
+    latest one that way, not one long passed through a stretch of folders without photos."""
     root = normalise_folder(root)
     result = ScanResult(root, library_folder=library_folder)
     try:
@@ -246,12 +248,9 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
     elif root in was_mounted and _is_empty(root):
         result.not_mounted(root)
         return result
-    told = [-1]
-
     def tell() -> None:  # cheap enough to call where should_stop is asked
-        if looking is not None and len(result.files) != told[0]:
-            told[0] = len(result.files)
-            looking(told[0])
+        if looking is not None:
+            looking(len(result.files))
 
     visited = {(root_stat.st_dev, root_stat.st_ino)}
     # (folder, its device, may it be a drive's mount point left empty?)

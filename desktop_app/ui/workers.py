@@ -531,13 +531,17 @@ class IndexerWorker(QObject):
         started = [time.monotonic()]
         last = [0.0]
         last_found = [0.0]
+        sent = [-1]  # the found count last sent (-1: none since the last count of photos read)
         held: list[int] = []  # a found count not sent yet (too soon after the last one)
 
-        def looking(found: int) -> None:
-            now = time.monotonic()
+        def looking(found: int) -> None:  # told again and again: sent when it has changed
             held[:] = []
+            if found == sent[0]:
+                return
+            now = time.monotonic()
             if found == 0 or now - last_found[0] >= PROGRESS_INTERVAL_S:
                 last_found[0] = now
+                sent[0] = found
                 self.looking.emit(found)
             else:
                 held.append(found)
@@ -545,6 +549,7 @@ class IndexerWorker(QObject):
         def progress(done: int, total: int) -> None:
             if held:  # the walk's whole count, before the count of photos read replaces it
                 self.looking.emit(held.pop())
+            sent[0] = -1  # the next walk's counts are sent again
             now = time.monotonic()
             if done == 0:  # a count starts (after a walk, or a job's next folder): rate from now
                 started[0] = now

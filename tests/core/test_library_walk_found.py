@@ -23,7 +23,7 @@ def test_a_walk_tells_its_count_from_zero_to_all_it_found(tmp_path, photo_factor
     scan = scan_folder(tmp_path / "home", looking=told.append)
     assert len(scan.files) == 3 * STOP_CHECK_ENTRIES + 2
     assert told[0] == 0 and told[-1] == len(scan.files)
-    assert told == sorted(set(told))  # each count once, growing
+    assert told == sorted(told)  # growing (told again where it did not change)
     assert any(STOP_CHECK_ENTRIES < n < len(scan.files) for n in told)  # inside "big"
 
 
@@ -45,8 +45,9 @@ def test_indexing_tells_each_walks_count(library, album, tmp_path, photo_factory
     reports = library.index_folders([album, other], looking=told.append)
     assert [r.added for r in reports] == [5, 1]
     assert told[0] == 0 and told[-1] == 1
-    walks = told.index(0, 1)  # the second walk starts again from 0
-    assert told[walks - 1] == 5 and told[walks:] == [0, 1]
+    walks = told.index(0, told.index(5))  # the second walk starts again from 0
+    assert set(told[:walks]) <= set(range(6)) and told[walks - 1] == 5
+    assert told[walks:] == sorted(told[walks:]) and set(told[walks:]) == {0, 1}
     told.clear()
     library.index_folder(album, looking=told.append)
     assert told[0] == 0 and told[-1] == 5
@@ -56,4 +57,4 @@ def test_indexing_a_folder_from_the_watcher_tells_its_walks_count(library, album
     library.index_folder(album)
     told: list[int] = []
     library.index_paths([album / "sub", album / "chelsea.jpg"], looking=told.append)
-    assert told == [0, 2]  # the folder is walked; the single photo is not
+    assert told[0] == 0 and set(told) == {0, 2}  # the folder is walked; the single photo not

@@ -112,3 +112,45 @@ def test_the_count_shows_thousands_separated(qtbot):
     panel.show_looking(12345)
     assert panel.progress_label.text() == "Looking for photos… 12,345 found"
     assert panel.progress.maximum() == 0  # busy: how many there are to read is not known yet
+
+
+def test_the_count_shown_catches_up_while_the_walk_goes_on_finding_nothing(qtbot, tmp_path):
+    """Photos found in a burst (faster than the ~10 counts a second shown), then a long stretch
+    of folders without photos (a home folder's program files, a slow share): the panel said
+    "Looking for photos…" with no number, or a count long passed, until the walk ended. The
+    real scan_folder on real files, through the worker's throttle; the stretch is slowed by its
+    should_stop (a slow drive), so the test does not depend on how fast the disk is."""
+    from desktop_app.core.scan import scan_folder
+
+    folder = tmp_path / "home"
+    folder.mkdir()
+    for i in range(FOUND):  # in the folder itself: all found before its subfolders are walked
+        (folder / f"p{i:03d}.jpg").write_bytes(b"not read: only counted")
+    for d in range(12):
+        (folder / f"d{d:02d}").mkdir()
+        (folder / f"d{d:02d}" / "notes.txt").write_text("not a photo")
+    worker = IndexerWorker(None, str(tmp_path / "library.db"))  # not opened: no library needed
+    events: list = []
+    worker.looking.connect(events.append)  # same thread: at once
+
+    def slow(should_stop):
+        def asked() -> bool:
+            events.append("asked")
+            if FOUND not in events:
+                QThread.msleep(30)  # 12 folders: well over PROGRESS_INTERVAL_S in all
+            return should_stop()
+        return asked
+
+    def job(progress, should_stop, looking):
+        scan = scan_folder(folder, should_stop=slow(should_stop), looking=looking)
+        events.append("walked")
+        progress(0, len(scan.files))
+        return scan
+
+    worker._with_progress("Indexing home", job)
+    walk = events[:events.index("walked")]
+    last_asked = len(walk) - 1 - walk[::-1].index("asked")
+    assert FOUND in walk[:last_asked]  # shown while the walk still went on
+    sent = [n for n in events if isinstance(n, int)]
+    assert sent[0] == 0 and sent[-1] == FOUND
+    assert sent == sorted(set(sent))  # each once: the walk tells the count at every folder
