@@ -34,7 +34,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError, StoreError
-from ..core.model_registry import import_model
+from ..core.model_registry import encoded_counts, import_model
 from ..core.records import IndexReport, Photo
 from ..core.scan import is_under
 from .background import lower_this_thread
@@ -730,10 +730,7 @@ class IndexerWorker(QObject):
             if started < self._count_after:  # watcher jobs in a row: one count for them all
                 self._count_pending = True
                 return
-            counts = store.codes_per_model()
-            # Unreadable photos keep their codes (same content) but are not searched.
-            for model_id, kept in store.codes_per_model(self._failed_ids).items():
-                counts[model_id] -= kept
+            counts = encoded_counts(store, self._failed_ids)  # as `models list` counts
         except LookalikeError as exc:  # only a count on the Model tab: not worth a job
             log.warning("could not count the photos encoded per model: %s", exc)
             return
