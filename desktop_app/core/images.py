@@ -1,7 +1,8 @@
 """Reading photos: every format people have, EXIF orientation applied, big JPEGs decoded small.
 
 Files are read into memory once; the same bytes give the content fingerprint and the decode, so a
-photo is never read from disk twice.
+photo is never read from disk twice. Of a file over 16 MiB, only the start is read until it looks
+like an image: a video or disk image with a photo's name costs 64 KiB, not its whole size.
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         kind = _special_kind(os.stat(path))  # checked first: opening a FIFO alone can block
         if kind is not None:
             raise PhotoReadError(path, f"this is {kind}, not a photo file", "Give a photo file")
-        return Path(path).read_bytes()
+        with open(path, "rb", buffering=0) as file:
+            if os.fstat(file.fileno()).st_size <= READ_WHOLE_BYTES:  # (a pipe's size is 0)
+                return file.read()
+            return _read_if_image(file, path)
     except FileNotFoundError as exc:
         raise PhotoReadError(path, "the file no longer exists (deleted or moved while reading)",
                              "Nothing to do; it will be picked up where it went") from exc
@@ -115,6 +119,81 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     except OSError as exc:
         raise PhotoReadError(path, f"cannot read the file ({exc.strerror or exc})",
                              "Check the disk or network share, then rescan") from exc
+
+
+# Files up to this size are read whole at once (16 MiB a decode thread at worst, for a file that
+# is no image): the fingerprint of even a file that fails is kept, so the library recognises it
+# moved. Beyond it, the start is read first: enough for every decoder to know its format
+# (Pillow looks at 16 bytes, pillow-heif at 12).
+READ_WHOLE_BYTES = 16 * 1024 * 1024
+HEAD_BYTES = 64 * 1024
+
+
+def _read_if_image(file: io.RawIOBase, path: str | os.PathLike) -> bytes:
+    """The whole (regular) file, read only once its start looks like an image: a multi-GB video
+    or disk image named .jpg was read whole (per decode thread) just to be refused."""
+    head = _read_head(file)
+    if len(head) < HEAD_BYTES:  # shrunk meanwhile: all of it, and decode says what it is
+        return head
+    if not _looks_like_image(head):
+        error = _unidentified(head, path, only_zeros=_only_zeros(head, file))
+        # Known by its start and size instead of its whole contents (which would mean reading
+        # it all): the library still knows it when it is moved, as a failure (it has no code).
+        error.fingerprint = head_fingerprint(head, os.fstat(file.fileno()).st_size)
+        raise error
+    # Read again from the start (the head is in the page cache now), not head + rest: joining
+    # would hold the file twice at once; this is one buffer of its size.
+    file.seek(0)
+    return file.read()
+
+
+def _read_head(file: io.RawIOBase) -> bytes:
+    parts, size = [], 0
+    while size < HEAD_BYTES and (part := file.read(HEAD_BYTES - size)):  # reads may come short
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _looks_like_image(head: bytes) -> bool:
+    """Whether some decoder may take the file: the same test Image.open makes (a format's
+    signature), and Image.open itself for the few formats without one. Lenient on purpose: a
+    file let through is read whole and judged by the full decode, as before."""
+    Image.init()  # every format, as Image.open loads them for a file it does not know
+    prefix = head[:16]
+    for _, accept in list(Image.OPEN.values()):  # a copy: another thread may register one
+        try:
+            if accept is not None and accept(prefix):
+                return True
+        except Exception:  # noqa: BLE001, S112 - a plugin's check failing means "not mine"
+            continue
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Image.open(io.BytesIO(head)).close()
+    except UnidentifiedImageError:
+        return False
+    except Exception:  # noqa: BLE001 - recognised, but cut short or damaged: decode will say
+        return True
+    return True
+
+
+def head_fingerprint(head: bytes, size: int) -> str:
+    """The identity of a big file refused from its start: its start and size. Marked with a
+    leading "h", it never equals the fingerprint of a photo's whole contents."""
+    return "h" + xxhash.xxh3_128_hexdigest(head + size.to_bytes(8, "little"))
+
+
+def _only_zeros(head: bytes, file: io.RawIOBase) -> bool:
+    """Whether the file holds nothing but zero bytes (a crash-zeroed photo), read a chunk at a
+    time past the head, and only when the head is all zeros: stops at the first other byte."""
+    if head.count(0) != len(head):
+        return False
+    chunk = bytearray(1 << 20)
+    while size := file.readinto(chunk):
+        if chunk.count(0, 0, size) != size:
+            return False
+    return True
 
 
 def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None = None,
@@ -207,9 +286,11 @@ def _one_big_at_a_time(pixels: int) -> Iterator[None]:
         yield
 
 
-def _unidentified(data: bytes, path: str | os.PathLike) -> PhotoReadError:
+def _unidentified(data: bytes, path: str | os.PathLike,
+                  only_zeros: bool | None = None) -> PhotoReadError:
     """The error for a file no image decoder recognises, saying what it is where that is
-    plain: "unknown format, open it in a viewer" does not help with a saved error page."""
+    plain: "unknown format, open it in a viewer" does not help with a saved error page.
+    `data` may be the file's start only; `only_zeros` then says whether the rest is zeros too."""
     start = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith((b"<!doctype html", b"<html")) or (start[:1] == b"<"
                                                           and b"<html" in start):
@@ -223,7 +304,9 @@ def _unidentified(data: bytes, path: str | os.PathLike) -> PhotoReadError:
         return PhotoReadError(path, "this is a text file, not an image",
                               "Move it out of the photo folder, or name it for what it is "
                               "(such as .txt)")
-    if data.count(0) == len(data):
+    if only_zeros is None:
+        only_zeros = data.count(0) == len(data)
+    if only_zeros:
         return PhotoReadError(path, "the file holds only zero bytes, not an image: its contents "
                               "were lost (a crash or an unfinished copy)",
                               "If it is still being copied it will be retried; otherwise "
