@@ -197,11 +197,14 @@ def _only_zeros(head: bytes, file: io.RawIOBase) -> bool:
 
 
 def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None = None,
-           max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, int, int]:
+           max_pixels: int = MAX_PIXELS, display_edge: int | None = None,
+           ) -> tuple[Image.Image, int, int]:
     """Bytes -> (RGB image with EXIF orientation applied, full width, full height).
 
     With `min_size`, JPEGs are decoded by DCT scaling (Pillow's draft mode) to the smallest size
     that is still at least `min_size` in both directions: 4-6x faster for camera photos.
+    `display_edge` is for pictures shown, never for codes: an HEIC's embedded thumbnail that
+    still fills a display_edge square once fitted in it is decoded instead of the photo.
     """
     if not data:
         raise PhotoReadError(path, "the file is empty (0 bytes)",
@@ -223,12 +226,29 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                              "Lookalike leaves images this large out (reading one would take "
                              "gigabytes of memory); to have it found, save a copy at a smaller "
                              "size beside it")
+    if display_edge is not None and image.format == "HEIF":
+        _draft_embedded_thumbnail(image, display_edge)
     # DCT-scaled JPEGs decode small; anything else is made whole (a progressive JPEG keeps all
     # its coefficients while scaling), so big ones wait their turn.
     scaled = (min_size is not None and image.format in ("JPEG", "MPO")
               and not image.info.get("progressive"))
-    with _one_big_at_a_time(0 if scaled else width * height):
+    with _one_big_at_a_time(0 if scaled else image.width * image.height):
         return _load(image, data, path, min_size, width, height)
+
+
+def _draft_embedded_thumbnail(image: Image.Image, edge: int) -> None:
+    """Have pillow-heif decode the photo's embedded thumbnail (a few hundred pixels wide)
+    instead of the photo: 15-30 ms instead of about a second for a 12 MP HEIC here. It takes
+    only a thumbnail at least the size the photo is shown at and that is a scaled copy of it
+    (same rotation, mirroring, crop and colour profile); otherwise the photo is decoded."""
+    width, height = image.size  # upright already: libheif applies the photo's rotation
+    scale = edge / max(width, height)
+    if scale >= 1:
+        return
+    try:
+        image.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
+    except Exception:  # noqa: BLE001, S110 - a broken thumbnail must not cost the photo
+        pass
 
 
 def _load(image: Image.Image, data: bytes, path: str | os.PathLike,

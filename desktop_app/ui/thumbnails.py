@@ -2,10 +2,11 @@
 
 A QRunnable on a small dedicated pool stats the file, looks for a cached JPEG keyed by
 (path, mtime, size, change time, edge) in paths.cache_dir(), or else decodes the photo
-(reduced-size JPEG decode, EXIF orientation) and writes one. It hands back a QImage; only the
-GUI thread turns it into a QPixmap. Views ask for pixmaps only for the rows they paint, so only
-visible photos load. A cached JPEG used gets its mtime refreshed (at most once a day), so that
-thumbnail_housekeeping can remove the ones unused for long, least recently used first.
+(reduced-size JPEG decode, an HEIC's embedded thumbnail when it is big enough, EXIF orientation)
+and writes one. It hands back a QImage; only the GUI thread turns it into a QPixmap. Views ask
+for pixmaps only for the rows they paint, so only visible photos load. A cached JPEG used gets
+its mtime refreshed (at most once a day), so that thumbnail_housekeeping can remove the ones
+unused for long, least recently used first.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
         if image is not None:
             return image
     try:
-        pil, _, _ = decode(read_bytes(path), path, min_size=(edge, edge))
+        pil, _, _ = decode(read_bytes(path), path, min_size=(edge, edge), display_edge=edge)
     except PhotoReadError as exc:
         log.debug("no thumbnail: %s", exc)
         return QImage()
