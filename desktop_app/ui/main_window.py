@@ -28,6 +28,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -748,9 +749,38 @@ class MainWindow(QMainWindow):
         over while another tab showed would be searched out of sight), and what the status bar
         said about the search before (a photo that could not be read) no longer applies."""
         self.tabs.setCurrentIndex(0)
+        self._drop_search_notice()
+
+    def _drop_search_notice(self) -> None:
         if self.search.said and self.statusBar().currentMessage() == self.search.said:
             self.statusBar().clearMessage()
             self._notice_until = 0.0  # nothing left to read: the next summary may show
+
+    def keyPressEvent(self, event) -> None:
+        # Escape reaches the window when the widget with the focus has no use for it (the
+        # grids, the slider); a menu, a dialog or the keys list closes with its own.
+        if (event.key() == Qt.Key.Key_Escape
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier and self._escape()):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _escape(self) -> bool:
+        """A step back, as in a file manager: from the results to the library grid, on the
+        photo searched for; in the library grid, the search is cleared. Nothing else: a job
+        goes on, and what is ticked or typed elsewhere is kept. False if it did nothing."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.results_panel.isAncestorOf(focus):
+            row = self.photos_model.row_of(self.search.searched_photo_id)
+            if row is not None:
+                self.grid.setCurrentIndex(self.photos_model.index(row))
+                self.grid.scrollTo(self.photos_model.index(row))
+            self._focus_library(self.grid)
+            return True
+        if focus is self.grid and self.search.clear():
+            self._drop_search_notice()
+            return True
+        return False
 
     @Slot(QModelIndex)
     def search_index(self, index: QModelIndex) -> None:

@@ -14,6 +14,9 @@ from ..core.errors import printable
 from .models import ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 
+HINT = ("Click a photo (or press Enter on it) to see the photos that look like it. You can "
+        "also drop or paste a photo here.")
+
 
 class ResultsPanel(QWidget):
     max_distance_changed = Signal(int)
@@ -28,8 +31,7 @@ class ResultsPanel(QWidget):
         self.query_image = QLabel()
         self.query_image.setFixedSize(72, 72)
         self.query_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.query_label = QLabel("Click a photo (or press Enter on it) to see the photos that "
-                                  "look like it. You can also drop or paste a photo here.")
+        self.query_label = QLabel(HINT)
         self.query_label.setWordWrap(True)
         header.addWidget(self.query_image)
         header.addWidget(self.query_label, 1)
@@ -82,6 +84,15 @@ class ResultsPanel(QWidget):
                                  f"{where}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(pixmap)
+
+    def show_hint(self) -> None:
+        """No search: the header says how to make one."""
+        self.query_label.setText(HINT)
+        self.query_label.setToolTip("")
+        self.set_query_picture(None)
+
+    def shows_hint(self) -> bool:
+        return self.query_label.text() == HINT
 
     def show_gone(self, path: str) -> None:
         """The photo searched for left the library (deleted, moved out, or now unreadable)."""

@@ -251,6 +251,26 @@ class SearchController(QObject):
         self.duplicates_panel.status.setText(why)
         self.duplicates_shown.emit([])
 
+    def clear(self) -> bool:
+        """Forget the search shown (Escape): no results, the header back to its hint. False if
+        there was none. Nothing is lost: Enter on the photo searches with it again."""
+        if (self._query is None and not self.results_model.rowCount()
+                and self.results_panel.shows_hint()):
+            return False
+        self._query = None
+        self.tasks.forget("search")  # an answer still to come is not shown
+        self.results_model.set_results([])
+        self.results_panel.show_hint()
+        announce(self.results_panel, "Search cleared.")
+        self.results_shown.emit([])
+        return True
+
+    @property
+    def searched_photo_id(self) -> int | None:
+        """The library photo whose look-alikes are shown, if the search is one."""
+        query = self._query
+        return query.photo_id if query is not None and query.kind == "photo" else None
+
     # -- answers --------------------------------------------------------------------------------
     def _show_results(self, query: Query, result, quiet: bool = False,
                       limit: int | None = None) -> None:
