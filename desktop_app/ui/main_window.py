@@ -570,7 +570,13 @@ class MainWindow(QMainWindow):
             # would be gone before it could be read; this summary has nothing wrong to say.
             log.info("%s", text)
             return
+        text = printable(text)  # a folder's or photo's name in the problems said
         self.statusBar().showMessage(text, 15000)
+        # Read out as notices are (the focus is elsewhere), but not each batch of files that
+        # changed in a watched folder with nothing wrong: a camera import would be one long
+        # string of "Indexing 3 changed item(s): 3 added..." (workers.py names those jobs).
+        if report.errors or not label.endswith(" changed item(s)"):
+            announce(self.statusBar(), text)
 
     @Slot(str, object)
     def _on_model_switched(self, model_dir: str, card) -> None:

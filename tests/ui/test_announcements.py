@@ -3,6 +3,8 @@ status line) is said to a screen reader as it appears."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import Qt
@@ -59,3 +61,29 @@ def test_results_notices_and_duplicates_are_announced(qtbot, make_window, librar
     assert announced[-1] == "Moved 1 photo(s) to the trash."
     panel.undo()
     assert announced[-1] == "Put back 1 photo(s)."
+
+
+def test_a_job_summary_is_announced(qtbot, make_window, library_photos, tmp_path, announced):
+    """What indexing found ("6 added ... failed") showed in the status bar, but a screen
+    reader user heard nothing when a job ended. The folder's name is escaped there as in the
+    notices: a right-to-left override would turn the rest of the sentence round."""
+    folder = tmp_path / "trip\u202egpj.exe"
+    library_photos.rename(folder)
+    window = make_window()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Indexing "),
+                    timeout=60000)
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"Indexing {tmp_path}/trip\\u202egpj.exe: 6 added")
+    assert announced[-1] == said
+    # A photo saved into the watched folder: its batch is shown, not read out (a camera
+    # import would be one long string of them)...
+    shutil.copy(folder / "rocket.jpg", folder / "rocket-copy.jpg")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+        "Indexing 1 changed item(s): 1 added"), timeout=20000)
+    assert announced == [said]
+    # ...unless something went wrong in it.
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")
+    qtbot.waitUntil(lambda: "could not be read" in window.statusBar().currentMessage(),
+                    timeout=20000)
+    assert announced[-1] == window.statusBar().currentMessage()
