@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Sequence
 
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, Qt
-from PySide6.QtGui import QColor, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
 
 from ..core.records import Match, Photo
 from .thumbnails import ThumbnailCache
@@ -25,9 +25,24 @@ ErrorRole = Qt.ItemDataRole.UserRole + 6
 _ROOT = QModelIndex()  # the invisible root: list and table models have no children
 
 
-def _placeholder(edge: int, broken: bool) -> QPixmap:
+def _mixed(a: QColor, b: QColor, share: float) -> QColor:
+    """`a` with `share` of `b` in it."""
+    return QColor.fromRgbF(*(x + (y - x) * share for x, y in zip(a.getRgbF()[:3],
+                                                                  b.getRgbF()[:3])))
+
+
+def placeholder_color(palette: QPalette, broken: bool) -> QColor:
+    """A fifth of the way from the background to the text: the two are made to contrast in any
+    theme, so the square shows on a dark one too (a fixed translucent grey hardly did). A
+    photo that cannot be read is redder."""
+    roles = QPalette.ColorRole
+    fill = _mixed(palette.color(roles.Base), palette.color(roles.Text), 0.2)
+    return _mixed(fill, QColor(220, 50, 50), 0.5) if broken else fill
+
+
+def _placeholder(edge: int, color: QColor) -> QPixmap:
     pix = QPixmap(edge, edge)
-    pix.fill(QColor(200, 80, 80, 60) if broken else QColor(128, 128, 128, 40))
+    pix.fill(color)
     return pix
 
 
@@ -39,16 +54,19 @@ def exact_path(index: QModelIndex) -> str | None:
 
 
 def thumbnail_or_placeholder(thumbnails: ThumbnailCache, path: str,
-                             placeholders: dict[bool, QPixmap]) -> QPixmap:
+                             placeholders: dict[int, QPixmap]) -> QPixmap:
     """The thumbnail, asked for now (so only for rows a view shows), or a placeholder of the same
-    size until it arrives (made once per `placeholders` dict)."""
+    size until it arrives (made once per `placeholders` dict and colour). Its colour follows
+    the application's palette, the views' own (none sets another), also when the theme changes
+    while the app runs: the views repaint then, and ask again."""
     pix = thumbnails.pixmap(path)
     if pix is not None:
         return pix
-    broken = thumbnails.is_broken(path)
-    if broken not in placeholders:
-        placeholders[broken] = _placeholder(thumbnails.edge, broken)
-    return placeholders[broken]
+    color = placeholder_color(QGuiApplication.palette(), thumbnails.is_broken(path))
+    key = color.rgba()
+    if key not in placeholders:
+        placeholders[key] = _placeholder(thumbnails.edge, color)
+    return placeholders[key]
 
 
 class _ThumbnailRows(QAbstractListModel):
@@ -58,7 +76,7 @@ class _ThumbnailRows(QAbstractListModel):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._thumbnails = thumbnails
-        self._placeholders: dict[bool, QPixmap] = {}
+        self._placeholders: dict[int, QPixmap] = {}  # by colour
         if thumbnails is not None:
             thumbnails.ready.connect(self._on_thumbnail)
 
