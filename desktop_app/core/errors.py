@@ -9,17 +9,27 @@ from pathlib import Path
 # Lone surrogates that no file name's byte gave (those are U+DC80..U+DCFF), e.g. a JSON "\ud83d"
 # (half an emoji, in a model card's name): os.fsencode cannot encode them on Linux and macOS.
 _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+# Bidirectional controls (marks, embeddings, overrides, isolates): in a name they reorder
+# what is shown after them, so "photo\u202egpj.exe" would read as a .jpg.
+_BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """Text that can be printed and stored in SQLite whatever bytes a file name held: the bytes
     of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later,
-    any other lone surrogate \\uXXXX."""
+    any other lone surrogate \\uXXXX, and so does a bidirectional control, which would show
+    the rest of the name in another order (Copy path quotes it too, as bytes for a shell)."""
+    if text.isascii():  # most names and messages: nothing to escape (grid labels ask often)
+        return text
     try:
         raw = os.fsencode(text)
     except UnicodeEncodeError:
-        raw = os.fsencode(_NOT_A_BYTE.sub(lambda m: f"\\u{ord(m[0]):04x}", text))
-    return raw.decode("utf-8", "backslashreplace")
+        raw = os.fsencode(_NOT_A_BYTE.sub(_escaped, text))
+    return _BIDI_CONTROL.sub(_escaped, raw.decode("utf-8", "backslashreplace"))
+
+
+def _escaped(match: re.Match) -> str:
+    return f"\\u{ord(match[0]):04x}"
 
 
 class LookalikeError(Exception):

@@ -1,6 +1,7 @@
 """Item models for the views: the library grid, search results and unreadable photos.
 
 Plain QAbstractItemModels over typed records (Photo, Match), testable without any widget.
+Names are shown through printable(): odd bytes as \\xNN, bidirectional controls as \\u202e.
 Thumbnails come from a ThumbnailCache and are requested only when a view asks for a row's
 decoration, i.e. only for rows on screen.
 """
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
 
+from ..core.errors import printable
 from ..core.records import Match, Photo
 from .thumbnails import ThumbnailCache
 
@@ -116,12 +118,12 @@ class PhotoListModel(_ThumbnailRows):
             return None
         photo = self._photos[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return os.path.basename(photo.path)
+            return printable(os.path.basename(photo.path))
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(photo.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             size = f"{photo.width}x{photo.height}, " if photo.width else ""
-            return f"{photo.path}\n{size}{photo.size // 1024} KiB"
+            return f"{printable(photo.path)}\n{size}{photo.size // 1024} KiB"
         if role == PhotoIdRole:
             return photo.id
         if role == PathRole:
@@ -258,13 +260,13 @@ class ResultsModel(_ThumbnailRows):
             return None
         match = self._matches[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return (f"{os.path.basename(match.path)}\n"
+            return (f"{printable(os.path.basename(match.path))}\n"
                     f"distance {match.distance} · {similarity_text(match)}")
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(match.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{match.path}\nHamming distance {match.distance} of {match.bits} bits, "
-                    f"{similarity_text(match)} similar")
+            return (f"{printable(match.path)}\nHamming distance {match.distance} of "
+                    f"{match.bits} bits, {similarity_text(match)} similar")
         if role == PhotoIdRole:
             return match.photo_id
         if role == PathRole:
@@ -317,7 +319,8 @@ class FailedPhotosModel(QAbstractTableModel):
             return None
         photo = self._photos[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return photo.path if index.column() == 0 else (photo.error or "unknown reason")
+            return (printable(photo.path) if index.column() == 0
+                    else photo.error or "unknown reason")
         if role == PathRole:
             return photo.path
         if role == RecordRole:

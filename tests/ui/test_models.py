@@ -63,6 +63,28 @@ def test_results_model_shows_distance_and_similarity(qtbot):
     assert "distance 12 · 75%" in model.data(second, Qt.ItemDataRole.DisplayRole)
 
 
+def test_names_show_bidi_controls_and_odd_bytes_escaped(qtbot):
+    """A right-to-left override in a name turned the rest of its label round: the grid showed
+    "holiday\u202egnp.jpg" as "holidaygpj.png". The record keeps the exact path."""
+    display, tip = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole
+    odd = "/p/holiday\u202egnp.jpg"
+    latin = "/p/caf" + os.fsdecode(b"\xe9") + ".jpg"
+    grid = PhotoListModel()
+    grid.set_photos([photo(1, odd), photo(2, latin)])
+    assert grid.data(grid.index(0), display) == "holiday\\u202egnp.jpg"
+    assert grid.data(grid.index(0), tip).startswith("/p/holiday\\u202egnp.jpg\n")
+    assert grid.data(grid.index(1), display) == "caf\\xe9.jpg"
+    assert grid.photo_at(0).path == odd
+    results = ResultsModel()
+    results.set_results([Match(1, odd, 3, 48)])
+    assert results.data(results.index(0), display).startswith("holiday\\u202egnp.jpg\n")
+    assert results.data(results.index(0), tip).startswith("/p/holiday\\u202egnp.jpg\n")
+    failed = FailedPhotosModel()
+    failed.set_photos([photo(3, odd, status="failed")])
+    assert failed.data(failed.index(0, 0)) == "/p/holiday\\u202egnp.jpg"
+    assert failed.photos()[0].path == odd
+
+
 def test_failed_model_lists_file_and_reason(qtbot):
     model = FailedPhotosModel()
     model.set_photos([photo(2, "/p/z.jpg", status="failed"), photo(1, "/p/a.jpg", "failed")])
