@@ -101,8 +101,11 @@ class MainWindow(QMainWindow):
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         self.retrain_dialog = None  # made on first use, then shown again
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
-        # Old and surplus thumbnails leave the disk cache on a daemon thread (once a day).
-        self.housekeeping = start_housekeeping(self.thumbnails.cache_root)
+        # Old and surplus thumbnails leave the disk cache on a daemon thread (once a day), not
+        # while a job needs the disk: its thread only reads the activity line's last text.
+        self._activity = ""
+        self.housekeeping = start_housekeeping(self.thumbnails.cache_root,
+                                               busy=lambda: bool(self._activity))
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
         self.photos_model = PhotoListModel(self.thumbnails, self)
@@ -463,6 +466,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_activity(self, text: str) -> None:
+        self._activity = text
         self.folders_panel.show_activity(text, self.worker.is_paused())
 
     @Slot(list, list)
