@@ -17,6 +17,7 @@ Exit codes are listed in EXIT_CODES (and `lookalike --help`).
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import re
@@ -25,6 +26,7 @@ import signal
 import sys
 import time
 import traceback
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -478,13 +480,59 @@ def _open_library(args, store):
 
 
 def _print_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")
+    """`data` as one JSON document on stdout, written at once (never half of one). Paths go in
+    exact: a byte of a name that is not UTF-8 (a lone surrogate in Python) and any character a
+    terminal would not show as itself are written as \\uXXXX escapes, which a parser reads back
+    as the same text (os.fsencode gives the name's bytes back)."""
+    # Written through an encoding other than UTF-8 (a pipe on Windows), only ASCII is safe.
+    try:
+        utf8 = codecs.lookup(sys.stdout.encoding).name == "utf-8"
+    except (AttributeError, LookupError, TypeError):  # a stream with no (known) encoding
+        utf8 = False
+    text = json.dumps(data, indent=2, ensure_ascii=not utf8, default=str)
+    sys.stdout.write(_IN_JSON.sub(_json_escaped, text) + "\n")
+    sys.stdout.flush()
+
+
+# Candidates for escaping: DEL and everything beyond ASCII, of which only the unprintable (in
+# JSON text the C0 controls left are its own layout: JSON escapes those within strings).
+_IN_JSON = re.compile(r"[^\x00-\x7e]")
+_IN_TEXT = re.compile(r"[^\x20-\x7e]")
+
+
+def _unshown(char: str) -> bool:
+    """Not shown as itself on a terminal: a control, a format character (zero-width, a
+    bidirectional override), a line separator, a lone surrogate. A no-break space is shown."""
+    return not char.isprintable() and unicodedata.category(char) != "Zs"
+
+
+def _json_escaped(match: re.Match) -> str:
+    char = match[0]
+    if not _unshown(char):
+        return char
+    units = char.encode("utf-16-le", "surrogatepass")  # two units beyond U+FFFF
+    return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'little'):04x}"
+                   for i in range(0, len(units), 2))
 
 
 def _show(path: str) -> str:
-    """A path as it can be printed, whatever bytes its name holds."""
-    return printable(path)
+    """A path (or a message naming one) as it can be printed on one line, whatever its name
+    holds: a byte that is not UTF-8 as \\xNN, a bidirectional control as \\uXXXX (printable's
+    doing), and so any other character a terminal would not show as itself: a line break or
+    another control as \\xNN, a zero-width or other format character as \\uXXXX."""
+    text = printable(path)
+    if text.isascii() and text.isprintable():
+        return text
+    return _IN_TEXT.sub(_text_escaped, text)
+
+
+def _text_escaped(match: re.Match) -> str:
+    char = match[0]
+    if not _unshown(char):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else \
+        f"\\U{code:08x}"
 
 
 def _photos(count: int) -> str:
@@ -493,7 +541,7 @@ def _photos(count: int) -> str:
 
 
 def _match_json(match) -> dict:
-    return {"photo_id": match.photo_id, "path": _show(match.path), "distance": match.distance,
+    return {"photo_id": match.photo_id, "path": match.path, "distance": match.distance,
             "similarity": round(match.similarity, 4)}
 
 
@@ -537,7 +585,7 @@ def cmd_index(args) -> int:
         for i, (folder, report) in enumerate(zip(args.folders, reports)):
             total.merge(report)
             seconds = started[i + 1] - started[i]
-            results.append({"folder": _show(os.path.abspath(folder)), "seconds": round(seconds, 3),
+            results.append({"folder": os.path.abspath(folder), "seconds": round(seconds, 3),
                             **_report_json(report)})
             if not args.json:
                 print(f"{_show(os.path.abspath(folder))}: {report.summary()} "
@@ -564,7 +612,7 @@ def _report_json(report) -> dict:
     return {"added": report.added, "updated": report.updated, "moved": report.moved,
             "removed": report.removed, "unchanged": report.unchanged, "failed": report.failed,
             "stopped": report.stopped,
-            "errors": [{"path": _show(p), "message": _show(m)} for p, m in report.errors]}
+            "errors": [{"path": p, "message": _show(m)} for p, m in report.errors]}
 
 
 def cmd_similar(args) -> int:
@@ -577,7 +625,7 @@ def cmd_similar(args) -> int:
             if args.should_stop():  # Ctrl-C: show the answers so far, skip the other photos
                 stopped = True
                 break
-            entry = {"query": _show(query), "in_library": False, "encoded": False,
+            entry = {"query": query, "in_library": False, "encoded": False,
                      "matches": [], "error": None, "note": "  (not in the library)"}
             try:
                 _answer_similar(args, library, query, entry)
@@ -589,21 +637,22 @@ def cmd_similar(args) -> int:
             for entry in answers:
                 del entry["note"]
             _print_json({"model": model, "bits": library.bits,
-                         "library_photos": len(library.search_index()), "results": answers})
+                         "library_photos": len(library.search_index()), "results": answers,
+                         "stopped": stopped})
         else:
             empty = len(library.search_index()) == 0
             for entry in answers:
-                print(entry["query"] + entry["note"])
+                print(_show(entry["query"]) + entry["note"])
                 if entry["error"]:  # on stderr only, in its place under the query
                     sys.stdout.flush()
                     print(f"  ! {entry['error']}", file=sys.stderr)
                 elif not entry["matches"]:
                     print("  no matches" + (
-                        f": no photo in the library is encoded with {model} yet. "
+                        f": no photo in the library is encoded with {_show(model)} yet. "
                         + _how_to_encode(args) if empty else
                         " within that distance" if args.max_distance is not None else ""))
                 for rank, m in enumerate(entry["matches"], 1):
-                    print(f"  {rank:3d}. distance {m['distance']:3d}  {m['path']}")
+                    print(f"  {rank:3d}. distance {m['distance']:3d}  {_show(m['path'])}")
         if args.json:  # the JSON holds the errors too, but a person reads stderr
             for entry in answers:
                 if entry["error"]:
@@ -629,7 +678,8 @@ def _answer_similar(args, library, query: str, entry: dict) -> None:
     if own is not None and own.status != "ok":
         entry["note"] = "  (in the library; could not be read when indexed)"
     elif own is not None:
-        entry["note"] = f"  (in the library, not encoded with {library.encoder.card.name} yet)"
+        entry["note"] = (f"  (in the library, not encoded with {_show(library.encoder.card.name)} "
+                         "yet)")
     if not os.path.exists(query):
         raise PhotoReadError(query, "this file does not exist", "Check the path")
     try:  # encoded on the fly, not stored
@@ -693,7 +743,7 @@ def cmd_duplicates(args) -> int:
             if not groups and len(library.search_index()) == 0:
                 # Not "none found": nothing was compared (as `similar` says it).
                 print("No near-identical photos: no photo in the library is encoded with "
-                      f"{library.encoder.card.name} yet. " + _how_to_encode(args))
+                      f"{_show(library.encoder.card.name)} yet. " + _how_to_encode(args))
             elif not groups:
                 print(f"No near-identical photos (within {args.max_distance} bits).")
             for number, group in enumerate(groups, 1):
@@ -731,32 +781,33 @@ def cmd_status(args) -> int:
             "codes c WHERE c.photo_id = p.id AND c.model_id = ?)",
             (STATUS_FAILED, counted_id))[0][0] if counted_id else 0
         # "missing": gone from the disk now (an unplugged drive?); its photos are kept.
-        folders = [{"path": _show(path), "photos": store.query(
+        folders = [{"path": path, "photos": store.query(
             "SELECT COUNT(*) FROM photos WHERE folder_id = ?", (fid,))[0][0],
             "missing": not os.path.isdir(path)}
             for fid, path, _added in store.folder_rows()]
-        failures = [{"path": _show(r[1]), "error": _show(r[8] or "")}
+        failures = [{"path": r[1], "error": _show(r[8] or "")}
                     for r in store.photo_rows("WHERE status = ? ORDER BY path", (STATUS_FAILED,))]
         data = {
-            "database": _show(str(store.path)),
+            "database": str(store.path),
             "folders": folders,
             "photos": photos, "indexed": indexed, "failed": failed, "not_encoded": not_encoded,
             "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],
                               "path": model["path"]} if model else None),
             "model_dir": model_dir, "model_problem": model_problem,
             "model": ({"id": chosen.model_id, "name": chosen.name, "bits": chosen.bits,
-                       "path": _show(os.path.abspath(args.model))} if chosen else None),
+                       "path": os.path.abspath(args.model)} if chosen else None),
             "failures": failures,
         }
     if args.json:
         _print_json(data)
         return EXIT_OK
-    print(f"Library: {data['database']}")
+    print(f"Library: {_show(data['database'])}")
     print(f"Folders: {len(folders)}")
     for f in folders:
         missing = "; not on disk now" if f["missing"] else ""
-        print(f"  {f['path']}  ({_photos(f['photos'])}{missing})")
-    counted_with = f" with {chosen.name}" if chosen else " with the active model" if model else ""
+        print(f"  {_show(f['path'])}  ({_photos(f['photos'])}{missing})")
+    counted_with = (f" with {_show(chosen.name)}" if chosen else
+                    " with the active model" if model else "")
     print(f"Photos: {photos} ({indexed} indexed{counted_with}, "
           f"{failed} failed)")
     if not_encoded:
@@ -764,16 +815,17 @@ def cmd_status(args) -> int:
         fix = _how_to_encode(args) if chosen else (
             "Run `lookalike index FOLDER` for their folders, or `lookalike models activate "
             f"{shlex.quote(name)}` again.")
-        print(f"Not encoded with {name} yet: {_photos(not_encoded)}, left out of similar and "
-              f"duplicates. {fix}")
+        print(f"Not encoded with {_show(name)} yet: {_photos(not_encoded)}, left out of similar "
+              f"and duplicates. {fix}")
     if model:
-        print(f"Active model: {model['name']} ({model['bits']} bits, id {model['id'][:12]})")
+        print(f"Active model: {_show(model['name'])} ({model['bits']} bits, id "
+              f"{model['id'][:12]})")
     elif model_dir:
-        print(f"Active model: none yet; the default model will be used ({model_dir})")
+        print(f"Active model: none yet; the default model will be used ({_show(model_dir)})")
     if model_problem:
         print(f"Model problem: {model_problem}")
     if chosen:
-        print(f"Model for this command: {chosen.name} ({chosen.bits} bits, id "
+        print(f"Model for this command: {_show(chosen.name)} ({chosen.bits} bits, id "
               f"{chosen.model_id[:12]})")
     if failures:
         print("Photos that could not be read:")
@@ -802,13 +854,14 @@ def cmd_forget(args) -> int:
                                    "or index it again after moving the photos out.")
             raise CommandError(f"{_show(given)}: this is not a library folder. `lookalike "
                                "status` lists them.")
-        forgotten = [{"folder": _show(path), "photos": store.delete_folder(known[path])}
+        forgotten = [{"folder": path, "photos": store.delete_folder(known[path])}
                      for path in dict.fromkeys(chosen)]
     if args.json:
         _print_json({"forgotten": forgotten})
     else:
         for f in forgotten:
-            print(f"Forgot {f['folder']} ({_photos(f['photos'])}; the files are untouched).")
+            print(f"Forgot {_show(f['folder'])} ({_photos(f['photos'])}; the files are "
+                  "untouched).")
     return EXIT_OK
 
 
@@ -848,22 +901,22 @@ def _models_list(args) -> int:
         return EXIT_OK
     if not models and not unused:
         print("No models in this library yet." + (
-            f" The default model ({default}) will be used when you index."
+            f" The default model ({_show(str(default))}) will be used when you index."
             if (default / "model.json").is_file() else
             " Import one with `lookalike models import DIR` or train one with `lookalike train`."))
     for m in models:
         mark = "*" if m["active"] else " "
-        print(f"{mark} {m['name']:<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
-              f"{m['codes']} of {_photos(readable)} encoded  {m['path'] or ''}")
+        print(f"{mark} {_show(m['name']):<24} {m['bits']:3d} bits  id {m['id'][:12]}  "
+              f"{m['codes']} of {_photos(readable)} encoded  {_show(m['path'] or '')}")
     for folder, card in unused:  # the app lists them too: trained or copied in, never used
-        print(f"  {card.name:<24} {card.bits:3d} bits  id {card.model_id[:12]}  not used by this "
-              f"library yet  {folder}")
+        print(f"  {_show(card.name):<24} {card.bits:3d} bits  id {card.model_id[:12]}  not used "
+              f"by this library yet  {_show(str(folder))}")
     for m, card in replaced:
         if m["active"]:  # else its row would be gone with no word
-            print(f"The active model {m['name']} (id {m['id'][:12]}) is no longer in {m['path']}: "
-                  f"'{card.name}' was exported there since, and becomes the active model when "
-                  "the app or `lookalike index` next opens the library (or now: `lookalike "
-                  f"models activate {card.model_id[:12]}`).")
+            print(f"The active model {_show(m['name'])} (id {m['id'][:12]}) is no longer in "
+                  f"{_show(m['path'] or '')}: '{_show(card.name)}' was exported there since, and "
+                  "becomes the active model when the app or `lookalike index` next opens the "
+                  f"library (or now: `lookalike models activate {card.model_id[:12]}`).")
     return EXIT_OK
 
 
@@ -883,13 +936,16 @@ def _models_import(args) -> int:
             unique = find_model(store, encoder.card.name).resolve() == folder.resolve()
         except ModelError:
             unique = False
-        hint = encoder.card.name if unique else encoder.model_id[:12]
+        # A name that cannot be printed as it is cannot be typed back either: the id then.
+        name = encoder.card.name
+        hint = name if unique and _show(name) == name else encoder.model_id[:12]
     if not args.activate:
         if args.json:
             _print_json({"imported": str(folder), "id": encoder.model_id,
                          "name": encoder.card.name, "bits": encoder.bits, "activated": False})
         else:
-            print(f"Imported {encoder.card.name} ({encoder.bits} bits) into {folder}. "
+            print(f"Imported {_show(encoder.card.name)} ({encoder.bits} bits) into "
+                  f"{_show(str(folder))}. "
                   f"Activate it with `lookalike models activate {shlex.quote(hint)}`.")
         return EXIT_OK
     return _models_activate(args, str(folder))
@@ -915,7 +971,7 @@ def _models_activate(args, name_or_dir: str) -> int:
             current = new
         # Only activate_model, once every photo is encoded, makes the new model active.
         library = PhotoLibrary(store, current, activate_if_none=False)
-        bar = ProgressBar(f"Encoding with {new.card.name}", _progress_enabled(args))
+        bar = ProgressBar(f"Encoding with {_show(new.card.name)}", _progress_enabled(args))
         try:
             report = library.activate_model(new, progress=bar, should_stop=args.should_stop)
         finally:
@@ -924,14 +980,15 @@ def _models_activate(args, name_or_dir: str) -> int:
             _print_json({"model": new.card.name, "id": new.model_id, "path": str(folder),
                          "activated": not report.stopped, "encoded": report.updated,
                          "already_encoded": report.unchanged, "failed": report.failed,
-                         "errors": [{"path": _show(p), "message": _show(m)}
+                         "errors": [{"path": p, "message": _show(m)}
                                     for p, m in report.errors]})
         elif report.stopped:
-            print(f"Stopped; {_photos(report.updated)} encoded with {new.card.name} so far. The "
-                  "previous model stays active; run the same command again to continue.")
+            print(f"Stopped; {_photos(report.updated)} encoded with {_show(new.card.name)} so "
+                  "far. The previous model stays active; run the same command again to "
+                  "continue.")
         else:
-            print(f"{new.card.name} is now the active model ({_photos(report.updated)} encoded, "
-                  f"{report.unchanged} already were, {report.failed} failed).")
+            print(f"{_show(new.card.name)} is now the active model ({_photos(report.updated)} "
+                  f"encoded, {report.unchanged} already were, {report.failed} failed).")
         for _path, message in report.errors:
             print(f"  ! {_show(message)}", file=sys.stderr)
     if report.stopped:
