@@ -270,7 +270,11 @@ def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
             image.draft("RGB", (side, side))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            image.seek(0)  # first frame of animations
+            # First frame of animations. Not for HEIF: pillow-heif opens at the primary image,
+            # the picture viewers show, which is not always its first (and the size said above,
+            # and the embedded thumbnail drafted, are the primary's).
+            if image.format != "HEIF":
+                image.seek(0)
             image.load()
             if orientation != 1 and _orientation(image) == 1:
                 # Pillow turned it while loading (TIFF does, and drops the tag): the loaded,
