@@ -258,6 +258,13 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     if not isinstance(raw, dict):
         raise ModelError(where, "the model card is not a JSON object",
                          "Re-export the model with `python -m trainer export`")
+    try:  # "\ud83d" (half an emoji) is valid JSON but no text: SQLite and printing refuse it
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ModelError(where, f"the model card holds a character that is not valid Unicode "
+                         f"(a lone surrogate escape, \\u{ord(exc.object[exc.start]):04x})",
+                         "Correct that text in model.json (e.g. the name), or re-export the "
+                         "model") from exc
     version = raw.get("format_version")
     if isinstance(version, bool) or version not in SUPPORTED_FORMAT_VERSIONS:
         raise ModelError(

@@ -225,3 +225,16 @@ def test_a_card_that_is_json_but_not_an_object_says_what_to_do(model_copy, text)
         load_encoder(model_copy)
     assert str(caught.value) == (f"{model_copy / 'model.json'}: the model card is not a JSON "
                                  "object. Re-export the model with `python -m trainer export`.")
+
+
+def test_a_card_holding_half_an_emoji_is_a_model_error_not_a_crash(model_copy, capsys):
+    """"\\ud83d" is valid JSON but no text: registering the model crashed SQLite's encoding
+    (UnicodeEncodeError, "a bug") during `models import`."""
+    card = json.loads((model_copy / "model.json").read_text())
+    (model_copy / "model.json").write_text(json.dumps(card).replace(
+        f'"name": "{card["name"]}"', '"name": "holiday \\ud83d"'))
+    with pytest.raises(ModelError, match=r"model\.json: the model card holds a character that "
+                       r"is not valid Unicode \(a lone surrogate escape, \\ud83d\)"):
+        load_encoder(model_copy)
+    assert cli.main(["models", "import", str(model_copy)]) == cli.EXIT_MODEL
+    assert "lone surrogate" in capsys.readouterr().err
