@@ -98,7 +98,7 @@ class Encoder:
         opts.log_severity_level = 3
         try:
             self.session = ort.InferenceSession(
-                str(model.onnx_path), sess_options=opts,
+                _graph_source(model.onnx_path), sess_options=opts,
                 providers=list(providers or default_providers()))
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
             raise ModelError(model.onnx_path, f"onnxruntime cannot load this file ({exc})",
@@ -205,6 +205,30 @@ class Encoder:
         if len(pixels) == 0:
             return np.zeros((0, self.card.code_bytes), dtype=np.uint8)
         return pack_bits(self.raw_outputs(pixels) > 0)
+
+
+def _graph_source(onnx_path: Path) -> str | bytes:
+    """What onnxruntime opens: the file's path, or its bytes when the path is not UTF-8 text
+    (onnxruntime takes only that; a model folder named in Latin-1 on Linux)."""
+    path = str(onnx_path)
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        pass
+    from .model_registry import _external_data  # import-time cycle: the registry loads models
+
+    if _external_data(onnx_path):  # read from bytes, its weight files would not be found
+        raise ModelError(onnx_path, "onnxruntime cannot open a model whose weights are in "
+                         "separate files from a folder whose name is not UTF-8 text",
+                         "Rename the folder (or one above it) to a name in UTF-8, or import "
+                         "the model: `lookalike models import` copies it into Lookalike's "
+                         "models folder")
+    try:
+        return onnx_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(onnx_path, f"cannot read the model ({exc.strerror or exc})",
+                         "Check the file's permissions and the disk") from exc
 
 
 def load_encoder(model_dir: str | Path, **kwargs) -> Encoder:

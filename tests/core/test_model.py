@@ -238,3 +238,40 @@ def test_a_card_holding_half_an_emoji_is_a_model_error_not_a_crash(model_copy, c
         load_encoder(model_copy)
     assert cli.main(["models", "import", str(model_copy)]) == cli.EXIT_MODEL
     assert "lone surrogate" in capsys.readouterr().err
+
+
+def test_a_model_in_a_folder_named_in_latin1_loads(tmp_path, tiny_model_dir):
+    """onnxruntime takes only UTF-8 paths: a model folder named in Latin-1 (b"mod\\xe9le") gave
+    "incompatible constructor arguments"; its graph is now given as bytes."""
+    import os
+
+    import numpy as np
+
+    from desktop_app.core.encoder import probe_inputs
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/mod\xe9le")
+    shutil.copytree(tiny_model_dir, folder)
+    moved, original = load_encoder(folder), load_encoder(tiny_model_dir)
+    pixels = probe_inputs(original.card)
+    assert np.array_equal(moved.encode_pixels(pixels), original.encode_pixels(pixels))
+
+
+def test_weights_in_separate_files_in_a_latin1_folder_say_what_to_do(tmp_path, tiny_model_dir):
+    import os
+
+    import onnx
+
+    from desktop_app.core.model_card import file_sha256
+
+    made = tmp_path / "made"  # onnx itself writes only to UTF-8 paths: renamed after
+    shutil.copytree(tiny_model_dir, made)
+    onnx.save_model(onnx.load(str(made / "model.onnx")), str(made / "model.onnx"),
+                    save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="weights.bin", size_threshold=0)
+    edit_card(made, onnx_sha256=file_sha256(made / "model.onnx"))
+    load_encoder(made)  # loads where its folder's name is UTF-8
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/mod\xe9le")
+    os.rename(made, folder)
+    with pytest.raises(ModelError, match=r"model\.onnx: onnxruntime cannot open a model whose "
+                       r"weights are in separate files .*not UTF-8 text.*models import"):
+        load_encoder(folder)
