@@ -319,8 +319,10 @@ class FailedPhotosModel(QAbstractTableModel):
             return None
         photo = self._photos[index.row()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return (printable(photo.path) if index.column() == 0
-                    else photo.error or "unknown reason")
+            # The reason too: it names the file, and one stored before printable escaped
+            # bidirectional controls (an older library) holds them as they are.
+            return printable(photo.path if index.column() == 0
+                             else photo.error or "unknown reason")
         if role == PathRole:
             return photo.path
         if role == RecordRole:

@@ -80,8 +80,10 @@ class ResultsPanel(QWidget):
     def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False) -> None:
         where = " (not in the library)" if external else ""
         shown = printable(path)  # a name that is not UTF-8 with its bytes as \xNN (not "caf")
-        self.query_label.setText(f"Photos like <b>{html.escape(os.path.basename(shown))}</b>"
-                                 f"{where}")
+        # The name cut from the exact path: on Windows the \ of an escape (\u202e) would be
+        # taken for a separator, leaving "u202egpj.exe".
+        name = printable(os.path.basename(path))
+        self.query_label.setText(f"Photos like <b>{html.escape(name)}</b>{where}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(pixmap)
 
@@ -101,7 +103,8 @@ class ResultsPanel(QWidget):
 
     def show_problem(self, path: str, sentence: str) -> None:
         shown = printable(path)
-        self.query_label.setText(f"<b>{html.escape(os.path.basename(shown))}</b> {sentence}")
+        name = printable(os.path.basename(path))  # not basename(shown): see show_query
+        self.query_label.setText(f"<b>{html.escape(name)}</b> {sentence}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(None)
 

@@ -1,0 +1,39 @@
+"""Names holding bidirectional controls are shown escaped everywhere, whole."""
+
+from __future__ import annotations
+
+import ntpath
+import types
+
+from PySide6.QtCore import Qt
+
+from desktop_app.core.records import Photo
+from desktop_app.ui import results_panel as results_panel_module
+from desktop_app.ui.models import FailedPhotosModel, ResultsModel
+from desktop_app.ui.results_panel import ResultsPanel
+
+
+def test_the_results_header_shows_the_whole_name_on_windows(qtbot, monkeypatch):
+    """The name was cut from the escaped path: on Windows the backslash of \\u202e is a
+    separator, so the header read "Photos like u202egpj.exe", hiding "photo"."""
+    panel = ResultsPanel(ResultsModel(), 96, 12)
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(results_panel_module, "os", types.SimpleNamespace(path=ntpath))
+    path = "C:\\Pictures\\photo\u202egpj.exe"
+    panel.show_query(path, None)
+    assert "<b>photo\\u202egpj.exe</b>" in panel.query_label.text()
+    assert panel.query_label.toolTip() == "C:\\Pictures\\photo\\u202egpj.exe"
+    panel.show_gone(path)
+    assert panel.query_label.text().startswith("<b>photo\\u202egpj.exe</b> is no longer")
+
+
+def test_an_unreadable_photos_reason_stored_before_escaping_shows_escaped(qtbot):
+    """A reason saved by an older version names the file with its override as it is: the
+    Unreadable photos tab showed it obeyed, beside the escaped name."""
+    path = "/p/photo\u202egpj.exe"
+    model = FailedPhotosModel()
+    model.set_photos([Photo(1, path, 1, 100, 1.0, 0, 0, "failed",
+                            f"{path}: cannot identify image file.")])
+    reason = model.data(model.index(0, 1), Qt.ItemDataRole.DisplayRole)
+    assert reason == "/p/photo\\u202egpj.exe: cannot identify image file."
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.DisplayRole) == "/p/photo\\u202egpj.exe"
