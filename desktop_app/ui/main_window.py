@@ -762,7 +762,9 @@ class MainWindow(QMainWindow):
         self._drop_search_notice()
 
     def _drop_search_notice(self) -> None:
-        if self.search.said and self.statusBar().currentMessage() == self.search.said:
+        # As tell() showed it: a name's bidirectional control or odd byte escaped.
+        said = printable(self.search.said)
+        if said and self.statusBar().currentMessage() == said:
             self.statusBar().clearMessage()
             self._notice_until = 0.0  # nothing left to read: the next summary may show
 

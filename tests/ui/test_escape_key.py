@@ -96,3 +96,20 @@ def test_escape_is_in_the_keys_list(qtbot, make_window):
     qtbot.keyClick(window, Qt.Key.Key_F1)
     box = window.findChild(QMessageBox, "keyboard-shortcuts")
     assert "<b>Esc</b></td><td>From the results: back to the library grid" in box.text()
+
+
+def test_escape_clears_what_was_said_about_a_photo_named_with_an_override(qtbot, make_window,
+                                                                          library_photos,
+                                                                          tmp_path):
+    """The status bar shows the notice escaped (\\u202e), the search kept it as said: the two
+    never matched, so the notice about a photo that could not be read stayed after Escape."""
+    window = indexed_window(qtbot, make_window, library_photos)
+    bad = tmp_path / "scan\u202egpj.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not a real jpeg")
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        window.search_file(str(bad))
+    assert "scan\\u202egpj.jpg cannot be read" in window.statusBar().currentMessage()
+    window.grid.setFocus()
+    qtbot.keyClick(window.grid, Qt.Key.Key_Escape)
+    assert window.results_panel.query_label.text() == HINT
+    assert window.statusBar().currentMessage() == ""
