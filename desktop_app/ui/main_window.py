@@ -65,6 +65,9 @@ from .workers import IndexerWorker, model_folder_missing
 log = logging.getLogger(__name__)
 # How long a notice (tell) stays in the status bar before a routine job summary may replace it.
 NOTICE_HOLD_S = 8.0
+# How long after a batch of watched changes its unreadable photos must still be unreadable to be
+# read out: the watcher sends a burst's changes at least every 5 s (FolderWatcher max_wait_ms).
+UNREADABLE_SETTLE_MS = 10000
 
 ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms with layout)
 
@@ -579,7 +582,19 @@ class MainWindow(QMainWindow):
         # Read out as notices are (the focus is elsewhere), but not each batch of files that
         # changed in a watched folder with nothing wrong: a camera import would be one long
         # string of "Indexing 3 changed item(s): 3 added..." (workers.py names those jobs).
-        if report.errors or not label.endswith(" changed item(s)"):
+        if others or not label.endswith(" changed item(s)"):
+            announce(self.statusBar(), text)
+        elif photos:
+            # A photo still being copied in fails (truncated) and is indexed again once written:
+            # during an import, nearly every batch (one each 5 s) caught one. Said only if one
+            # of them is still unreadable when the next batch has had time to come.
+            unreadable = [path for path, _message in report.errors if path in failed]
+            QTimer.singleShot(UNREADABLE_SETTLE_MS, self,
+                              lambda: self._announce_if_unreadable(text, unreadable))
+
+    def _announce_if_unreadable(self, text: str, paths_: list) -> None:
+        failed = {p.path for p in self.failed_model.photos()}
+        if any(path in failed for path in paths_):
             announce(self.statusBar(), text)
 
     @Slot(str, object)
