@@ -154,8 +154,11 @@ class DuplicatesPanel(QWidget):
                             if groups else "No near-identical photos at this distance.")
 
     def _row(self, path: str, distance: str) -> _PhotoItem:
-        shown = printable(path)  # a name not UTF-8: its odd bytes as \xNN
-        item = _PhotoItem(path, [os.path.basename(shown), distance, os.path.dirname(shown)],
+        # Cut from the exact path, then escaped (odd bytes as \xNN, bidi controls as \u202e):
+        # on Windows the \ of an escape would be taken for a folder separator.
+        shown = printable(path)
+        item = _PhotoItem(path, [printable(os.path.basename(path)), distance,
+                                 printable(os.path.dirname(path))],
                           self._thumbnails, self._placeholders)
         item.setData(0, PathRole, path)
         item.setToolTip(0, shown)
@@ -183,8 +186,8 @@ class DuplicatesPanel(QWidget):
                 item.setData(0, PathRole, new)
                 shown = printable(new)
                 item.setToolTip(0, shown)
-                item.setText(0, os.path.basename(shown))
-                item.setText(2, os.path.dirname(shown))
+                item.setText(0, printable(os.path.basename(new)))
+                item.setText(2, printable(os.path.dirname(new)))
             if items:
                 self._items.setdefault(new, []).extend(items)
             if old in self._returning:

@@ -37,3 +37,20 @@ def test_an_unreadable_photos_reason_stored_before_escaping_shows_escaped(qtbot)
     reason = model.data(model.index(0, 1), Qt.ItemDataRole.DisplayRole)
     assert reason == "/p/photo\\u202egpj.exe: cannot identify image file."
     assert model.data(model.index(0, 0), Qt.ItemDataRole.DisplayRole) == "/p/photo\\u202egpj.exe"
+
+
+def test_the_duplicates_tree_shows_the_whole_name_and_folder_on_windows(qtbot, monkeypatch):
+    """As the results header: name and folder were cut from the escaped path."""
+    from ui_helpers import duplicates_panel
+
+    from desktop_app.core.records import Match
+    from desktop_app.ui import duplicates_panel as duplicates_module
+
+    monkeypatch.setattr(duplicates_module, "os", types.SimpleNamespace(path=ntpath))
+    kept, odd = "C:\\Pictures\\kept.jpg", "C:\\Pictures\\photo\u202egpj.exe"
+    panel = duplicates_panel(qtbot, [[Match(1, kept, 0, 96), Match(2, odd, 3, 96)]])
+    row = panel.tree.topLevelItem(0).child(1)
+    assert (row.text(0), row.text(2)) == ("photo\\u202egpj.exe", "C:\\Pictures")
+    moved = "C:\\Moved\\photo\u202egpj.exe"
+    panel.follow_moves({odd: moved})
+    assert (row.text(0), row.text(2)) == ("photo\\u202egpj.exe", "C:\\Moved")
