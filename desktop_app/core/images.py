@@ -7,6 +7,7 @@ like an image: a video or disk image with a photo's name costs 64 KiB, not its w
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -233,7 +234,32 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     scaled = (min_size is not None and image.format in ("JPEG", "MPO")
               and not image.info.get("progressive"))
     with _one_big_at_a_time(0 if scaled else image.width * image.height):
-        return _load(image, data, path, min_size, width, height)
+        try:
+            return _load(image, data, path, min_size, width, height)
+        except RuntimeError as exc:  # libheif's own: no decoder for this compression here
+            avif = _avif_by_pillow(image, data)
+            if avif is not None:
+                with contextlib.suppress(RuntimeError):
+                    return _load(avif, data, path, min_size, width, height)
+            raise PhotoReadError(path, f"this image cannot be decoded here ({exc})",
+                                 "Convert it to JPEG or PNG to have it found") from exc
+
+
+def _avif_by_pillow(image: Image.Image, data: bytes) -> Image.Image | None:
+    """An AVIF file whose main brand is the generic "mif1" is taken by pillow-heif, whose
+    libheif may lack an AV1 decoder; Pillow's own AVIF plugin (libavif), which reads AVIF
+    files branded "avif", reads it. None if it is no AVIF or that plugin is missing."""
+    size = int.from_bytes(data[:4], "big")
+    brands = {data[i:i + 4] for i in range(8, min(size, 256), 4)} if data[4:8] == b"ftyp" \
+        else set()
+    if image.format != "HEIF" or not brands & {b"avif", b"avis"}:
+        return None
+    try:
+        from PIL import AvifImagePlugin
+
+        return AvifImagePlugin.AvifImageFile(io.BytesIO(data))
+    except Exception:  # noqa: BLE001 - no libavif in this Pillow, or it refuses the file too
+        return None
 
 
 def _draft_embedded_thumbnail(image: Image.Image, edge: int) -> None:
