@@ -234,6 +234,7 @@ def _non_negative(text: str) -> int:
 
 # -- entry point ---------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
+    _escape_what_cannot_be_printed()
     argv = list(sys.argv[1:] if argv is None else argv)
     command_at = _first_command(argv)
     if command_at is not None and argv[command_at] == "train":
@@ -304,6 +305,18 @@ def main(argv: Sequence[str] | None = None) -> int:
               "Lookalike; nothing already saved is lost. Please report it with the details "
               + (f"in {saved}" if saved else "above") + ".", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _escape_what_cannot_be_printed() -> None:
+    """Text that stdout's or stderr's encoding cannot hold (写真 through a Windows pipe's code
+    page, a name that is not UTF-8 left in a message) is written as \\uXXXX or \\xNN escapes:
+    it raised UnicodeEncodeError, taken for a bug, with the work done but unsaid."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.errors == "strict":
+                stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):  # not a text stream we may change
+            continue
 
 
 def _looks_like_a_path(word: str) -> bool:

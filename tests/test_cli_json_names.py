@@ -116,6 +116,22 @@ def test_json_through_a_stdout_that_is_not_utf8(tmp_path, photo_factory, tiny_mo
     assert report["folder"] == str(tmp_path / "写真")
 
 
+def test_text_through_a_stdout_that_is_not_utf8(tmp_path, photo_factory, tiny_model_dir):
+    """The text output of a name its encoding cannot hold (写真 through cp1252) crashed with
+    UnicodeEncodeError, as "a bug"; it is written as \\uXXXX escapes."""
+    photo_factory("写真/cat.jpg", "chelsea")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    command = [sys.executable, "-m", "desktop_app", "--no-progress", "--model",
+               str(tiny_model_dir)]
+    done = subprocess.run([*command, "index", str(tmp_path / "写真")], capture_output=True,
+                          env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"{tmp_path}/\\u5199\\u771f: " in done.stdout.decode("cp1252")
+    done = subprocess.run([*command, "status"], capture_output=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"  {tmp_path}/\\u5199\\u771f  (1 photo" in done.stdout.decode("cp1252")
+
+
 def test_importing_a_model_with_a_line_break_in_its_name(capsys, tmp_path):
     """Its name is shown escaped, on one line, and the command offered to activate it names its
     id: the name as shown (`\\x0a`) is not its name, so could not be typed back."""
