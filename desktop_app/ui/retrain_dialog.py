@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import errno
 import html
+import math
 import os
+import signal
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -32,12 +34,15 @@ from ..core.errors import ModelError
 from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
 from .trainer_failure import failure_text
-from .trainer_process import Readiness, TrainerProcess, trainer_readiness
+from .trainer_process import Readiness, TrainerProcess, signal_name, trainer_readiness
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
           "evaluate": "Evaluating", "export": "Exporting the model",
           "compare": "Measuring the current model on the same photos"}
 MAX_LOG_LINES = 500
+# Signals sent by someone (the system out of memory, another program, a logout): any other
+# signal is the trainer's own crash (SIGSEGV, SIGABRT... in PyTorch or a library it uses).
+STOPPED_FROM_OUTSIDE = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
 def _fmt(value) -> str:
@@ -46,10 +51,21 @@ def _fmt(value) -> str:
     return "—" if value is None else str(value)
 
 
+def _count(value) -> int | None:
+    """A whole number from the trainer's event, or None for anything else (it is another
+    program's output: garbage must not raise in a slot)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            not math.isfinite(value):  # json.loads reads NaN and Infinity
+        return None
+    return int(value)
+
+
 def _eta(seconds) -> str:
-    if not isinstance(seconds, (int, float)) or seconds < 0:
+    seconds = _count(seconds)
+    if seconds is None or seconds < 1:  # "about 0 s left" at the end of every phase
         return ""
-    seconds = int(seconds)
+    if seconds >= 3600:  # a big albums folder on the CPU: "754 min 12 s" reads badly
+        return f", about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
     return f", about {seconds // 60} min {seconds % 60:02d} s left" if seconds >= 60 \
         else f", about {seconds} s left"
 
@@ -71,6 +87,7 @@ def models_folder_problem(folder: Path, exc: OSError) -> str:
 
 class RetrainDialog(QDialog):
     switch_requested = Signal(str)  # the new model folder
+    model_made = Signal(str)  # a run finished: its model folder, now in the models folder
 
     def __init__(self, current_card: ModelCard | None, albums_dir: str = "",
                  readiness: Readiness | None = None, python: str | None = None,
@@ -88,6 +105,7 @@ class RetrainDialog(QDialog):
         self._run_albums = ""  # the albums of the run in progress (or last run)
         self._inspected = ""  # the albums of the last look inside
         self._cancelled = False  # the run in progress (or last run) was asked to stop
+        self._phase = ""  # the phase of the run's last progress event
         self._build(albums_dir)
         self.process.inspected.connect(self._on_inspected)
         self.process.event.connect(self._on_event)
@@ -209,9 +227,13 @@ class RetrainDialog(QDialog):
                 self.found_label.setText("The trainer is running: cancel it first to look "
                                          "inside other albums.")
             return
-        if not albums or not Path(albums).is_dir():
-            self.found_label.setText(f"{albums or 'No folder chosen'}: not a folder. Choose the "
-                                     "folder that holds your albums.")
+        if not albums:
+            self.found_label.setText("No folder of albums is chosen yet: press <i>Browse…</i> "
+                                     "and choose the folder that holds your albums.")
+            return
+        if not Path(albums).is_dir():
+            self.found_label.setText(f"{html.escape(albums)}: not a folder. Choose the folder "
+                                     "that holds your albums.")
             return
         self.found_label.setText("Looking inside the albums…")
         self.start_button.setEnabled(False)
@@ -279,7 +301,7 @@ class RetrainDialog(QDialog):
                 self.status_label.setText(models_folder_problem(out.parent, exc))
                 return
         self._run_albums = albums
-        self._cancelled = False
+        self._cancelled, self._phase = False, ""
         self.new_model_dir = str(out)
         self.comparison.setVisible(False)
         self.comparison_note.setVisible(False)
@@ -332,8 +354,13 @@ class RetrainDialog(QDialog):
             except OSError as exc:
                 self._append_log(f"Could not delete the unfinished training in {folder}: {exc}")
             else:
-                if existed:
+                if existed and not Path(folder).exists():
                     self._append_log(f"Deleted the unfinished training of {other} in {folder}.")
+                elif existed:  # not a folder the dialog made: never deleted from here
+                    self._append_log(f"The unfinished training of {other} in {folder} is no "
+                                     "longer continued; that folder is not in the app's models "
+                                     "folder, so it was left as it is (delete it yourself if "
+                                     "you no longer need it).")
         return True
 
     @Slot()
@@ -354,23 +381,31 @@ class RetrainDialog(QDialog):
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if kind == "start":
+            photos, labels = _count(event.get("photos")), _count(event.get("labels"))
+            found = (f" on {photos} {_noun(photos, 'photo')} in {labels} "
+                     f"{_noun(labels, 'album')}," if photos is not None and labels is not None
+                     else "")
             self.status_label.setText(
-                f"Training on {event.get('photos')} {_noun(event.get('photos'), 'photo')} in "
-                f"{event.get('labels')} {_noun(event.get('labels'), 'album')}, "
-                f"on the {'GPU' if _is_gpu(event.get('device')) else 'CPU'}.")
+                f"Training{found} on the {'GPU' if _is_gpu(event.get('device')) else 'CPU'}.")
         elif kind == "progress":
-            steps = max(int(event.get("steps") or 0), 1)
-            self.progress_bar.setRange(0, steps)
-            self.progress_bar.setValue(min(int(event.get("step") or 0), steps))
-            phase = PHASES.get(event.get("phase"), str(event.get("phase", "")))
-            parts = [f"{phase}: step {event.get('step')} of {event.get('steps')}"]
+            self._phase = str(event.get("phase") or "")
+            step, steps = _count(event.get("step")), _count(event.get("steps"))
+            if step is None or steps is None or steps < 1:
+                self.progress_bar.setRange(0, 0)  # busy: no count to show
+                counted = ""
+            else:
+                self.progress_bar.setRange(0, steps)
+                self.progress_bar.setValue(max(0, min(step, steps)))
+                counted = f": step {step} of {steps}"
+            phase = PHASES.get(self._phase, html.escape(self._phase))  # (a str: hashable)
+            parts = [f"{phase}{counted}"]
             if event.get("bits") and event.get("stage") is not None:
                 parts.append(f"stage {event.get('stage')} ({event.get('bits')} bits)")
             elif event.get("bits"):  # evaluating or exporting one length
                 parts.append(f"{event.get('bits')} bits")
-            if event.get("loss") is not None:
+            if isinstance(event.get("loss"), (int, float)):
                 parts.append(f"loss {_fmt(event['loss'])}")
-            if event.get("val_map") is not None:
+            if isinstance(event.get("val_map"), (int, float)):
                 parts.append(f"validation mAP {_fmt(event['val_map'])}")
             self.status_label.setText(", ".join(parts) + _eta(event.get("eta_s")))
         elif kind == "error" and not self._cancelled:
@@ -424,22 +459,32 @@ class RetrainDialog(QDialog):
                 self.status_label.setText(
                     f"Training was cancelled. Its checkpoint was kept in {self.new_model_dir}; "
                     "start again with the same albums and code length to continue from it.")
-            else:
+            elif self._phase in ("", "prepare"):
                 self.status_label.setText("Training was cancelled before it saved a "
                                           "checkpoint; starting again begins from the start.")
+            else:  # the trainer keeps the features computed so far in the app's cache folder
+                self.status_label.setText(
+                    "Training was cancelled before its first checkpoint. The photos' features "
+                    "computed so far are kept: starting again with the same albums does not "
+                    "compute them again.")
         elif self.process.crashed:
-            # Killed by a signal (out of memory, another program): its exit code is the
-            # signal's number, and the trainer had no chance to log anything.
+            # Killed by a signal: its exit code is the signal's number.
             kept = (f"Its last checkpoint was kept in {self.new_model_dir}: start training "
                     "again with the same albums and code length to continue from it."
                     if self.new_model_dir and unfinished_runs.has_checkpoint(self.new_model_dir)
                     else "Start training again to begin anew.")
-            self.status_label.setText(
-                "<b>The trainer was stopped from outside</b> (killed by the system, for "
-                f"example when memory ran out, or by another program). {html.escape(kept)}")
+            if code in STOPPED_FROM_OUTSIDE:  # the trainer had no chance to log anything
+                self.status_label.setText(
+                    "<b>The trainer was stopped from outside</b> (killed by the system, for "
+                    f"example when memory ran out, or by another program). {html.escape(kept)}")
+            else:
+                self.status_label.setText("<b>The trainer crashed</b> " + html.escape(
+                    f"({signal_name(code)}, in PyTorch or a library it uses); "
+                    f"{self.process.see_log()}. {kept} If it crashes again at the same point, "
+                    "report it with that log."))
         elif "failed" not in self.status_label.text():
-            self.status_label.setText(f"The trainer stopped with exit code {code}; see the log "
-                                      "below for what went wrong.")
+            self.status_label.setText(html.escape(
+                f"The trainer stopped with exit code {code}; {self.process.see_log()}."))
 
     def _show_comparison(self, evaluation: dict, compared: dict | None = None) -> None:
         """compared: the trainer's measure of the current model on the same held-out photos
@@ -463,6 +508,7 @@ class RetrainDialog(QDialog):
         self.switch_button.setVisible(True)
         self.status_label.setText(f"Training finished: {self.new_model_dir}. Compare it with the "
                                   "current model below, then switch if it is better.")
+        self.model_made.emit(self.new_model_dir)
 
     def _switch(self) -> None:
         if self.new_model_dir:

@@ -8,12 +8,16 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
+from .. import paths
 from ..install_hint import train_install_hint
 
 log = logging.getLogger(__name__)
@@ -22,6 +26,8 @@ CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoi
 # The trainer prints its `error` event's message on stderr too, after this, for a person at a
 # terminal: in its command line's words (its options), which the dialog words in its own.
 ERROR_ECHO = "error: "
+TRAINER_LOG = "trainer.log"  # in paths.log_dir(), beside the app's own log
+TRAINER_LOG_MAX = 2_000_000  # bytes; past this the log is moved to trainer.log.1 at a start
 
 
 @dataclass(frozen=True)
@@ -36,15 +42,70 @@ def trainer_readiness(find_spec: Callable = importlib.util.find_spec) -> Readine
     if find_spec("trainer") is None:
         return Readiness(False, "The Lookalike trainer is not part of this installation, so "
                          "training is not available. Install it with "
-                         f"{train_install_hint()}.", False)
+                         f"{train_install_hint()}, then restart Lookalike.", False)
     if find_spec("torch") is None or find_spec("torchvision") is None:
         return Readiness(False, "Training needs the trainer extra (PyTorch), which is not "
-                         f"installed. Install it with {train_install_hint()}.", False)
+                         f"installed. Install it with {train_install_hint()}, then restart "
+                         "Lookalike.", False)
     gpu = bool(shutil.which("nvidia-smi")) or os.path.exists("/proc/driver/nvidia/version")
     message = "" if gpu else ("No NVIDIA GPU was found: training will run on the CPU, which "
                               "works but is much slower (expect minutes for a few hundred "
                               "photos, hours for many thousands).")
     return Readiness(True, message, gpu)
+
+
+def trainer_log_path() -> Path:
+    return paths.log_dir() / TRAINER_LOG
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class OutputLog:
+    """What the trainer prints, bar its progress lines, kept in a file: the dialog shows only the
+    last lines of one run, and nothing of it once the app is closed, so a failure's message can
+    name this file. A file that cannot be written is no reason to stop training."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self._file = None
+
+    def open(self, header: str) -> None:
+        self.close()
+        self.path, path = None, trainer_log_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_file() and path.stat().st_size > TRAINER_LOG_MAX:
+                os.replace(path, path.with_name(path.name + ".1"))
+            # Open for the whole run, closed at its end (no `with`: it spans many slots).
+            self._file = open(path, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+        except OSError as exc:
+            log.warning("%s: cannot keep the trainer's output there (%s)", path, exc)
+            return
+        self.path = path
+        self.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {header}")
+
+    def write(self, line: str) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.write(line.rstrip("\n") + "\n")
+            self._file.flush()  # read while the trainer runs, or after the app was killed
+        except OSError as exc:  # a full disk: the dialog still shows every line
+            log.warning("%s: cannot write the trainer's output (%s)", self.path, exc)
+            self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+            self._file = None
 
 
 class TrainerProcess(QObject):
@@ -63,7 +124,9 @@ class TrainerProcess(QObject):
         self._done: dict | None = None
         self._error: str | None = None
         self._crashed = False
+        self._stopping = False  # cancel() was called for the process running now
         self._echoes: list[str] = []  # stderr lines that may copy the error event (ERROR_ECHO)
+        self.output_log = OutputLog()
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.setInterval(CANCEL_GRACE_MS)
@@ -79,6 +142,16 @@ class TrainerProcess(QObject):
         """The process that finished last was killed by a signal (SIGKILL: out of memory, ended
         by another program...): its exit code then says nothing about why."""
         return self._crashed
+
+    @property
+    def log_path(self) -> Path | None:
+        """The file that holds what the last process printed (None: it could not be written)."""
+        return self.output_log.path
+
+    def see_log(self) -> str:
+        """Where a message sends the reader for the trainer's own words."""
+        where = f" and in {self.log_path}" if self.log_path else ""
+        return f"what it printed is in the log below{where}"
 
     def is_running(self) -> bool:
         return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
@@ -101,6 +174,7 @@ class TrainerProcess(QObject):
 
     def cancel(self) -> None:
         if self.is_running():
+            self._stopping = True
             self._proc.terminate()  # SIGTERM: the trainer stops cleanly (exit 130)
             self._kill_timer.start()
 
@@ -109,6 +183,7 @@ class TrainerProcess(QObject):
         (destroying the QProcess would SIGKILL it at once); killed if it takes too long."""
         if not self.is_running():
             return
+        self._stopping = True
         self._proc.terminate()
         if not self._proc.waitForFinished(msecs):
             self._proc.kill()
@@ -119,7 +194,8 @@ class TrainerProcess(QObject):
             self.failed.emit("The trainer is already running; cancel it first.")
             return
         self._mode, self._buffer, self._done, self._error = mode, b"", None, None
-        self._crashed, self._echoes = False, []
+        self._crashed, self._stopping, self._echoes = False, False, []
+        self.output_log.open(" ".join([self.python, *args]))
         proc = QProcess(self)
         proc.setProgram(self.python)
         proc.setArguments(args)
@@ -152,10 +228,13 @@ class TrainerProcess(QObject):
         try:
             event = json.loads(text)
         except json.JSONDecodeError:
-            self.log_line.emit(text)  # not protocol: show it as log
+            event = None
+        if not isinstance(event, dict):  # not protocol: show it as log
+            self.output_log.write(text)
+            self.log_line.emit(text)
             return
-        if not isinstance(event, dict):
-            return
+        if event.get("event") != "progress":  # start, error, done: the file says how it went
+            self.output_log.write(text)
         if event.get("event") == "done":
             self._done = event
         elif event.get("event") == "error":
@@ -166,6 +245,7 @@ class TrainerProcess(QObject):
     def _on_stderr(self) -> None:
         text = bytes(self._proc.readAllStandardError()).decode("utf-8", "replace")
         for line in text.splitlines():
+            self.output_log.write(line)
             if self._mode == "run" and line.startswith(ERROR_ECHO):
                 self._echoes.append(line)  # held: the `error` event may say it
             elif line.strip():
@@ -174,6 +254,8 @@ class TrainerProcess(QObject):
     @Slot(QProcess.ProcessError)
     def _on_error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:
+            self.output_log.write(f"--- could not start: {self._proc.errorString()}")
+            self.output_log.close()
             self.failed.emit(f"Could not start the trainer ({self.python} -m trainer): "
                              f"{self._proc.errorString()}. Install it with "
                              f"{train_install_hint()}.")
@@ -184,12 +266,15 @@ class TrainerProcess(QObject):
         self._kill_timer.stop()
         self._crashed = status == QProcess.ExitStatus.CrashExit
         self._on_stdout()
+        if self._mode == "run" and self._buffer.strip():
+            self._handle_line(self._buffer)
+            self._buffer = b""
+        self.output_log.write(f"--- killed by {signal_name(code)}" if self._crashed
+                              else f"--- exit code {code}")
+        self.output_log.close()
         if self._mode == "inspect":
             self._finish_inspect(code)
         else:
-            if self._buffer.strip():
-                self._handle_line(self._buffer)
-            self._buffer = b""
             # Only the copy of what the event said is left out: another line that begins
             # with "error: " (a library's, say) is the log's.
             echo = f"{ERROR_ECHO}{self._error}".splitlines()[0] if self._error else None
@@ -211,12 +296,15 @@ class TrainerProcess(QObject):
             error = info.get("error") or (info.get("message") if code != 0 else None)
         if code == 0 and isinstance(info, dict) and not error:
             self.inspected.emit(info)
-            return
-        if error:
+        elif self._stopping:  # the dialog was closed: no failure of the albums or the trainer
+            self.failed.emit("Looking inside the albums was stopped. Press Look inside to "
+                             "look again.")
+        elif error:
             self.failed.emit(str(error))
         else:
-            self.failed.emit(f"The trainer could not inspect the albums (exit code {code}). "
-                             "See the log below for details.")
+            how = f"killed by {signal_name(code)}" if self._crashed else f"exit code {code}"
+            self.failed.emit(f"The trainer could not look inside the albums ({how}); "
+                             f"{self.see_log()}.")
 
     @Slot()
     def _kill(self) -> None:
