@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROWS = {"library, imported models": paths.data_dir,
         "`settings.json`, the app's lock file": paths.config_dir,
         "thumbnails and other caches (made again if deleted)": paths.cache_dir,
-        "`lookalike.log`, `crash-*.txt`": paths.log_dir}
+        "`lookalike.log`, `trainer.log`, `crash-*.txt`": paths.log_dir}
 
 
 def table(doc: str) -> dict[str, list[str]]:

@@ -867,6 +867,8 @@ class MainWindow(QMainWindow):
         if dialog is None:  # one dialog: two could train into the same run folder at once
             dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
             dialog.switch_requested.connect(self.switch_model)
+            # Listed in the Model tab at once, before it is switched to (or later).
+            dialog.model_made.connect(lambda _folder: self.model_panel.refresh_models())
             # textChanged, not editingFinished: a folder chosen with Browse… counts too.
             dialog.albums_edit.textChanged.connect(
                 lambda text: setattr(self.settings, "last_albums_dir", text))

@@ -651,6 +651,21 @@ def test_the_window_has_the_trainer_measure_the_model_in_use(qtbot, make_window,
     assert argv[argv.index("--compare-with") + 1] == str(tiny_model_dir)
 
 
+def test_a_model_just_trained_is_listed_in_the_model_tab(qtbot, make_window, tmp_path):
+    """The new model was missing from the Model tab's list until the app was started again."""
+    from tiny_model import make_tiny_model
+
+    from desktop_app import paths
+
+    window = make_window()
+    dialog = window.open_retrain()
+    folder = make_tiny_model(paths.models_dir() / "trained-albums", bits=32, name="albums")
+    combo = window.model_panel.models_combo
+    assert str(folder) not in [combo.itemData(i) for i in range(combo.count())]
+    dialog.model_made.emit(str(folder))
+    assert str(folder) in [combo.itemData(i) for i in range(combo.count())]
+
+
 def test_a_trainer_that_could_not_start_can_be_started_again(qtbot, tmp_path, albums):
     """Start stayed disabled after "Could not start the trainer" until Look inside was pressed."""
     dialog = looked_inside(qtbot, albums)
