@@ -42,7 +42,10 @@ PHASES = {"prepare": "Preparing photos", "features": "Computing features", "trai
 MAX_LOG_LINES = 500
 # Signals sent by someone (the system out of memory, another program, a logout): any other
 # signal is the trainer's own crash (SIGSEGV, SIGABRT... in PyTorch or a library it uses).
-STOPPED_FROM_OUTSIDE = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+# (Windows has no SIGKILL nor SIGHUP, and a crash's exit code there is an exception code.)
+STOPPED_FROM_OUTSIDE = {getattr(signal, name) for name in ("SIGKILL", "SIGTERM", "SIGINT", "SIGHUP")
+                        if hasattr(signal, name)}
+QT_INT_MAX = 2**31 - 1  # a progress bar's range is a C int: past it, setRange raises
 
 
 def _fmt(value) -> str:
@@ -390,7 +393,7 @@ class RetrainDialog(QDialog):
         elif kind == "progress":
             self._phase = str(event.get("phase") or "")
             step, steps = _count(event.get("step")), _count(event.get("steps"))
-            if step is None or steps is None or steps < 1:
+            if step is None or steps is None or not 1 <= steps <= QT_INT_MAX:
                 self.progress_bar.setRange(0, 0)  # busy: no count to show
                 counted = ""
             else:

@@ -27,7 +27,9 @@ CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoi
 # terminal: in its command line's words (its options), which the dialog words in its own.
 ERROR_ECHO = "error: "
 TRAINER_LOG = "trainer.log"  # in paths.log_dir(), beside the app's own log
-TRAINER_LOG_MAX = 2_000_000  # bytes; past this the log is moved to trainer.log.1 at a start
+# bytes; past this the log is moved to trainer.log.1, at a start and during a run (one that
+# prints a warning in a loop for hours would fill the disk)
+TRAINER_LOG_MAX = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ def trainer_log_path() -> Path:
 
 
 def signal_name(number: int) -> str:
+    """What ended a process QProcess says crashed: on POSIX its exit code is the signal's
+    number; Windows has no such signals, its exit code is then an exception code (NTSTATUS:
+    0xC0000005, an access violation), negative as QProcess gives it."""
+    if sys.platform == "win32":
+        return f"exception code 0x{number & 0xFFFFFFFF:08X}"
     try:
         return signal.Signals(number).name
     except ValueError:
@@ -73,21 +80,25 @@ class OutputLog:
     def __init__(self) -> None:
         self.path: Path | None = None
         self._file = None
+        self._header = ""
 
     def open(self, header: str) -> None:
         self.close()
         self.path, path = None, trainer_log_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_file() and path.stat().st_size > TRAINER_LOG_MAX:
-                os.replace(path, path.with_name(path.name + ".1"))
-            # Open for the whole run, closed at its end (no `with`: it spans many slots).
-            self._file = open(path, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
+            self._open(path)
         except OSError as exc:
             log.warning("%s: cannot keep the trainer's output there (%s)", path, exc)
             return
-        self.path = path
+        self.path, self._header = path, header
         self.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {header}")
+
+    def _open(self, path: Path) -> None:
+        if path.is_file() and path.stat().st_size > TRAINER_LOG_MAX:
+            os.replace(path, path.with_name(path.name + ".1"))
+        # Open for the whole run, closed at its end (no `with`: it spans many slots).
+        self._file = open(path, "a", encoding="utf-8", errors="backslashreplace")  # noqa: SIM115
 
     def write(self, line: str) -> None:
         if self._file is None:
@@ -95,6 +106,14 @@ class OutputLog:
         try:
             self._file.write(line.rstrip("\n") + "\n")
             self._file.flush()  # read while the trainer runs, or after the app was killed
+            if self._file.tell() > TRAINER_LOG_MAX:  # the run's earlier lines go to .1
+                self._file.close()
+                self._file = None
+                self._open(self.path)
+                self._file.write(f"=== {time.strftime('%Y-%m-%d %H:%M:%S')} {self._header} "
+                                 "(continued: its earlier output is in "
+                                 f"{self.path.name}.1)\n")
+                self._file.flush()
         except OSError as exc:  # a full disk: the dialog still shows every line
             log.warning("%s: cannot write the trainer's output (%s)", self.path, exc)
             self.close()

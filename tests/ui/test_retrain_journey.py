@@ -275,3 +275,61 @@ def test_deleting_an_unfinished_run_never_touches_a_folder_the_app_did_not_make(
     assert "Deleted" not in log and f"{mine} is no longer continued" in log
     assert "left as it is" in log
     assert unfinished_runs.albums_key(tmp_path / "other-albums") not in unfinished_runs.load()
+
+
+def test_the_dialog_opens_where_there_is_no_sigkill(tmp_path):
+    """Windows has no signal.SIGKILL nor SIGHUP: the dialog's module raised AttributeError
+    when it was imported, so "Retrain on my albums" failed there every time."""
+    import os
+    import subprocess
+
+    code = ("import signal; del signal.SIGKILL, signal.SIGHUP; "
+            "import desktop_app.ui.retrain_dialog as d; "
+            "print(sorted(map(int, d.STOPPED_FROM_OUTSIDE)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).resolve().parents[2], timeout=60,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[2, 15]"
+
+
+def test_a_crash_on_windows_is_named_by_its_exception_code(qtbot, albums, monkeypatch):
+    """QProcess there says CrashExit for an exit code that is an exception code (0xC0000005,
+    an access violation, is -1073741819): it read "crashed (signal -1073741819, ...)"."""
+    dialog = dialog_on(qtbot, albums)
+    monkeypatch.setattr(sys, "platform", "win32")
+    dialog.process._crashed = True
+    dialog._on_finished(-1073741819, None)
+    text = dialog.status_label.text()
+    assert "The trainer crashed" in text and "(exception code 0xC0000005," in text
+    assert "signal" not in text
+
+
+def test_a_count_past_what_a_progress_bar_holds_raises_nothing(qtbot, albums):
+    """A progress bar's range is a C int: setRange raised OverflowError in the slot."""
+    dialog = dialog_on(qtbot, albums)
+    dialog._on_event({"event": "progress", "phase": "train", "step": 5, "steps": 10**12})
+    assert dialog.status_label.text() == "Training"
+    assert dialog.progress_bar.maximum() == 0  # busy
+
+
+def test_a_run_that_prints_in_a_loop_keeps_the_log_bounded(qtbot, tmp_path, albums,
+                                                            monkeypatch):
+    """The log was moved aside only when a run started: a run printing a warning in a loop
+    for hours grew it without end."""
+    monkeypatch.setattr(trainer_process, "TRAINER_LOG_MAX", 1000)
+    python = stand_in(tmp_path, """
+        for i in range(300):
+            print(f"UserWarning: the same warning again, number {i}", file=sys.stderr)
+        print("RuntimeError: the last words", file=sys.stderr, flush=True)
+        sys.exit(1)
+    """)
+    dialog = dialog_on(qtbot, albums, python)
+    assert run_to_the_end(qtbot, dialog)[0] == 1
+    log, before = trainer_log_path(), trainer_log_path().with_name("trainer.log.1")
+    assert log.stat().st_size < 1500 and before.stat().st_size < 1500
+    kept = log.read_text()
+    assert "RuntimeError: the last words" in kept and "--- exit code 1" in kept
+    assert "(continued: its earlier output is in trainer.log.1)" in kept
+    assert "number 299" in kept and "number 298" in kept + before.read_text()
+    assert str(log) in dialog.status_label.text()
