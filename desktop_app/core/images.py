@@ -237,10 +237,14 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         try:
             return _load(image, data, path, min_size, width, height)
         except RuntimeError as exc:  # libheif's own: no decoder for this compression here
+            if image.format != "HEIF":  # none of libheif's: a fault of ours, to be reported
+                raise
             avif = _avif_by_pillow(image, data)
             if avif is not None:
                 with contextlib.suppress(RuntimeError):
-                    return _load(avif, data, path, min_size, width, height)
+                    # Its own size: libheif's is turned upright already, Pillow's turns by the
+                    # orientation it reads from the file's irot/imir (as EXIF), as _load does.
+                    return _load(avif, data, path, min_size, *avif.size)
             raise PhotoReadError(path, f"this image cannot be decoded here ({exc})",
                                  "Convert it to JPEG or PNG to have it found") from exc
 

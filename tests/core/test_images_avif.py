@@ -44,3 +44,34 @@ def test_a_picture_no_decoder_here_reads_is_said_so(tmp_path, monkeypatch):
     with pytest.raises(images.PhotoReadError, match=r"mif1\.avif: this image cannot be decoded "
                        r"here \(Support for this compression.*\)\. Convert it to JPEG or PNG"):
         images.load_photo(path)
+
+
+def test_a_turned_avif_branded_mif1_says_its_upright_size(tmp_path):
+    """libheif gives the size turned upright already, Pillow's AVIF plugin the stored one and
+    the turn (irot) as EXIF orientation: the fallback said 40x30 of a picture it gave as 30x40."""
+    picture = Image.fromarray(np.random.default_rng(0).integers(0, 256, (30, 40, 3), np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # written as irot/imir
+    out = io.BytesIO()
+    picture.save(out, "AVIF", exif=exif.tobytes())
+    data = out.getvalue()
+    (tmp_path / "avif.avif").write_bytes(data)
+    (tmp_path / "mif1.avif").write_bytes(data[:8] + b"mif1" + data[12:])
+    plain = images.load_photo(tmp_path / "avif.avif", min_size=(16, 16))
+    generic = images.load_photo(tmp_path / "mif1.avif", min_size=(16, 16))
+    assert generic.image.size == plain.image.size == (30, 40)
+    assert (generic.width, generic.height) == (plain.width, plain.height) == (30, 40)
+
+
+def test_a_runtime_error_outside_libheif_is_not_said_undecodable(tmp_path, monkeypatch):
+    """Only libheif's RuntimeError means 'no decoder here': one from another format is a fault
+    of ours, reported as one (the indexer's 'unexpected error, please report this file')."""
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(path)
+
+    def broken(*_args):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(images, "_load", broken)
+    with pytest.raises(RuntimeError, match="a bug of ours"):
+        images.load_photo(path)
