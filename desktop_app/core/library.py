@@ -703,8 +703,9 @@ class PhotoLibrary:
                         if row is None and prepared.fingerprint is not None:
                             # The same unreadable file, moved here (e.g. its folder renamed):
                             # its old record goes, as a readable photo's record would move.
-                            for old_id in self._failed_copies_gone(prepared.fingerprint):
-                                writer.delete_photo(old_id)
+                            for old_id, old_path in self._failed_copies_gone(
+                                    prepared.fingerprint):
+                                writer.delete_photo(old_id, old_path)
                         writer.upsert_photo(prepared, folder_of(path), STATUS_FAILED,
                                             prepared.error)
                         writer.set_codes(None, {}, path=path)
@@ -849,9 +850,11 @@ class PhotoLibrary:
             report.added += 1
         return True
 
-    def _failed_copies_gone(self, fingerprint: str) -> list[int]:
-        """Records of photos that failed with this content and whose file is gone."""
-        return [pid for pid, path in self.store.query(
+    def _failed_copies_gone(self, fingerprint: str) -> list[tuple[int, str | bytes]]:
+        """Records (id, path as stored) of photos that failed with this content and whose file
+        is gone. Read from what is committed: a record deleted by a write not flushed yet is
+        found again, its id perhaps given to a new record meanwhile (hence the path)."""
+        return [(pid, path) for pid, path in self.store.query(
             "SELECT id, path FROM photos WHERE fingerprint = ? AND status = ?",
             (fingerprint, STATUS_FAILED)) if stat_entry(decode_path(path)) is None]
 
@@ -1110,8 +1113,13 @@ class _Writer:
 
         self.ops.append(op)
 
-    def delete_photo(self, photo_id: int) -> None:
-        self.ops.append(("DELETE FROM photos WHERE id = ?", (photo_id,)))
+    def delete_photo(self, photo_id: int, path: str | bytes | None = None) -> None:
+        """`path` (as stored): only if the id is still that path's (SQLite gives the id of a
+        deleted last row to the next new one)."""
+        if path is None:
+            self.ops.append(("DELETE FROM photos WHERE id = ?", (photo_id,)))
+        else:
+            self.ops.append(("DELETE FROM photos WHERE id = ? AND path = ?", (photo_id, path)))
 
     def note_change_time(self, photo_id: int, ctime_ns: int) -> None:
         """Keep the change time of an unchanged photo whose record has none yet (unless another
