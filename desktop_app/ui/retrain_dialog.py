@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.errors import ModelError
+from ..core.errors import ModelError, printable
 from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
 from .trainer_failure import failure_text
@@ -587,7 +587,7 @@ def _what_else_was_found(info: dict, unreadable: list) -> str:
     if several:
         text += (f" {several} {_noun(several, 'photo')} {'is' if several == 1 else 'are'} in "
                  "several albums: counted once, with each album as a label.")
-    empty = [os.path.basename(str(f)) for f in info.get("empty_albums") or []]
+    empty = [printable(os.path.basename(str(f))) for f in info.get("empty_albums") or []]
     if empty:
         text += (f" Skipped, no readable photo in {len(empty)} {_noun(len(empty), 'album')}: "
                  f"{html.escape(', '.join(empty[:5]))}{'…' if len(empty) > 5 else ''}.")
@@ -596,7 +596,7 @@ def _what_else_was_found(info: dict, unreadable: list) -> str:
         text += (f" {loose} {_noun(loose, 'photo')} directly in the folder, in no album, "
                  f"{'is' if loose == 1 else 'are'} left out.")
     if unreadable:
-        names = [os.path.basename(str(u.get("path", ""))) for u in unreadable[:3]]
+        names = [printable(os.path.basename(str(u.get("path", "")))) for u in unreadable[:3]]
         text += (f" {len(unreadable)} file(s) cannot be read and will be skipped: "
                  f"{html.escape(', '.join(names))}{'…' if len(unreadable) > 3 else ''} (the log "
                  "below says why).")

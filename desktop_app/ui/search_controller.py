@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.duplicates import SearchStopped
-from ..core.errors import PhotoReadError
+from ..core.errors import PhotoReadError, printable
 from ..core.images import is_photo
 from ..settings import Settings
 from .announce import announce
@@ -391,7 +391,8 @@ def not_a_photo_message(mime) -> str:
     if urls and not local:
         return "Only photos on this computer can be searched: save it first, then drop the file."
     if local:
-        return (f"{os.path.basename(local[0])} is not a photo Lookalike can search with: drop "
+        return (f"{printable(os.path.basename(local[0]))} is not a photo Lookalike can search "
+                "with: drop "
                 "or paste a photo file (JPEG, PNG, HEIC…).")
     return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
 

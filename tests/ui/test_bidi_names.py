@@ -54,3 +54,12 @@ def test_the_duplicates_tree_shows_the_whole_name_and_folder_on_windows(qtbot, m
     moved = "C:\\Moved\\photo\u202egpj.exe"
     panel.follow_moves({odd: moved})
     assert (row.text(0), row.text(2)) == ("photo\\u202egpj.exe", "C:\\Moved")
+
+
+def test_the_retrain_dialog_shows_album_and_photo_names_escaped():
+    """What Look inside found named empty albums and unreadable photos as they are."""
+    from desktop_app.ui.retrain_dialog import _what_else_was_found
+
+    text = _what_else_was_found({"empty_albums": ["/albums/cat\u202egpj"]},
+                                [{"path": "/albums/dog/x\u202egpj.exe"}])
+    assert "cat\\u202egpj" in text and "x\\u202egpj.exe" in text and "\u202e" not in text
