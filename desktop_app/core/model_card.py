@@ -258,11 +258,17 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     if not isinstance(raw, dict):
         raise ModelError(where, "the model card is not a JSON object",
                          "Re-export the model with `python -m trainer export`")
-    try:  # "\ud83d" (half an emoji) is valid JSON but no text: SQLite and printing refuse it
-        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    # A name holding "\ud83d" (half an emoji: valid JSON, no text) cannot be stored in SQLite.
+    # Only the name: the description and the training section name the albums trained on, and
+    # an album whose folder name is not UTF-8 ("Caf\udce9") is one the trainer reads and the app
+    # shows (its card is stored as JSON escapes).
+    name = raw.get("name")
+    try:
+        if isinstance(name, str):
+            name.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ModelError(where, f"the model card holds a character that is not valid Unicode "
-                         f"(a lone surrogate escape, \\u{ord(exc.object[exc.start]):04x})",
+                         f"(a lone surrogate escape, \\u{ord(name[exc.start]):04x})",
                          "Correct that text in model.json (e.g. the name), or re-export the "
                          "model") from exc
     version = raw.get("format_version")

@@ -275,3 +275,21 @@ def test_weights_in_separate_files_in_a_latin1_folder_say_what_to_do(tmp_path, t
     with pytest.raises(ModelError, match=r"model\.onnx: onnxruntime cannot open a model whose "
                        r"weights are in separate files .*not UTF-8 text.*models import"):
         load_encoder(folder)
+
+
+def test_a_card_naming_an_album_that_is_not_utf8_is_used(model_copy, capsys):
+    """The trainer writes the album names (folder names, "Caf\\udce9" for the bytes Caf\\xe9)
+    into the description and training.labels, and may name the model with an emoji (JSON:
+    a surrogate pair, whole): such a card is valid, not refused as holding half an emoji."""
+    album = "Caf\udce9"
+    edit_card(model_copy, name="Ferien 2024 \u2014 Strand \U0001f3d6",
+              description=f"Trained on 12 photos in 2 albums ({album}, beach)",
+              training={"labels": [album, "beach"], "bits": 48})
+    assert '"Caf\\udce9' in (model_copy / "model.json").read_text()
+    card = load_encoder(model_copy).card
+    assert card.name == "Ferien 2024 \u2014 Strand \U0001f3d6"
+    assert card.training["labels"] == [album, "beach"]
+    assert cli.main(["models", "import", str(model_copy), "--activate"]) == cli.EXIT_OK, \
+        capsys.readouterr().err
+    assert "Ferien 2024 \u2014 Strand \U0001f3d6 is now the active model" in \
+        capsys.readouterr().out
