@@ -281,16 +281,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.should_stop = stop
             return COMMAND_FUNCS[args.command](args)
     except CommandError as exc:
-        print(f"lookalike: {exc}", file=sys.stderr)
+        print(f"lookalike: {_show(str(exc))}", file=sys.stderr)
         return exc.code
     except ModelError as exc:
-        print(f"lookalike: {exc}", file=sys.stderr)
+        print(f"lookalike: {_show(str(exc))}", file=sys.stderr)
         return EXIT_MODEL
     except StoreError as exc:
-        print(f"lookalike: {exc}", file=sys.stderr)
+        print(f"lookalike: {_show(str(exc))}", file=sys.stderr)
         return EXIT_STORE
     except LookalikeError as exc:
-        print(f"lookalike: {exc}", file=sys.stderr)
+        print(f"lookalike: {_show(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("lookalike: interrupted.", file=sys.stderr)
@@ -836,7 +836,7 @@ def cmd_status(args) -> int:
     elif model_dir:
         print(f"Active model: none yet; the default model will be used ({_show(model_dir)})")
     if model_problem:
-        print(f"Model problem: {model_problem}")
+        print(f"Model problem: {_show(model_problem)}")
     if chosen:
         print(f"Model for this command: {_show(chosen.name)} ({chosen.bits} bits, id "
               f"{chosen.model_id[:12]})")

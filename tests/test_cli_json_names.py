@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -144,3 +145,22 @@ def test_importing_a_model_with_a_line_break_in_its_name(capsys, tmp_path):
     assert out.endswith(f"`lookalike models activate {model_id[:12]}`.\n")
     code, out, err = run(capsys, "models", "activate", model_id[:12], "--json")
     assert (code, json.loads(out)["model"]) == (0, "cat\nnight")
+
+
+def test_a_model_problem_naming_an_odd_name_is_shown_escaped(capsys, tmp_path):
+    """The active model 'cat<ESC>night' gone from its folder: `status` escapes its name in the
+    line saying so, as elsewhere; a command that cannot run for a model folder named with a line
+    break says so on one line of stderr."""
+    folder = make_tiny_model(tmp_path / "model", bits=32, name="cat\x1bnight")
+    code, out, err = run(capsys, "models", "import", folder, "--activate", "--json")
+    assert code == 0, err
+    shutil.rmtree(json.loads(out)["path"])
+    code, out, err = run(capsys, "status")
+    assert code == 0, err
+    assert "the active model 'cat\\x1bnight' is no longer in its folder" in out and shown(out)
+    odd = tmp_path / "new\nline"
+    odd.mkdir()
+    code, out, err = run(capsys, "--model", odd, "index", tmp_path / "none")
+    assert code == cli.EXIT_MODEL and out == ""
+    assert err == f"lookalike: {tmp_path}/new\\x0aline: this folder has no model.json model " \
+        "card. Choose a folder made by `lookalike train` or `python -m trainer export`.\n"
