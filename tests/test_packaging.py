@@ -193,34 +193,6 @@ def test_train_without_torch_names_the_wheel_it_was_installed_from(wheel, tmp_pa
     assert "Traceback" not in done.stderr
 
 
-def desktop_entry() -> dict[str, str]:
-    lines = (ROOT / "packaging" / "lookalike.desktop").read_text(encoding="utf-8").splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
-def test_the_desktop_entry_opens_what_it_claims(monkeypatch, tmp_path, photo_factory):
-    from desktop_app import cli
-
-    entry = desktop_entry()
-    program, field = entry["Exec"].split()
-    assert f'{program} = "desktop_app.cli:main"' in (ROOT / "pyproject.toml").read_text()
-    assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
-    assert field == "%f"  # one path: `lookalike FOLDER`, or `lookalike` alone
-    opened = []
-    monkeypatch.setattr(cli, "run_app", lambda folder, verbose=0: opened.append(folder) or 0)
-    samples = {"image/jpeg": "chelsea.jpg", "image/png": "coffee.png", "image/webp": "a.webp",
-               "image/heif": "cat.heic", "image/tiff": "scan.tif"}
-    for mime in filter(None, entry["MimeType"].split(";")):
-        if mime == "inode/directory":
-            target = tmp_path / "album"
-            target.mkdir()
-        else:  # a file manager's "Open with Lookalike" on a photo
-            target = photo_factory(f"photos/{samples[mime]}", "chelsea")
-        assert cli.main([str(target)]) == 0, f"{mime}: `lookalike {target.name}` is refused"
-        assert opened[-1] == str(target)
-    assert cli.main([]) == 0 and opened[-1] is None  # %f empty: the app on its own
-
-
 @pytest.mark.slow
 def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     build = subprocess.run(
@@ -239,9 +211,24 @@ def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     version = subprocess.run([str(program), "--version"], capture_output=True, text=True,
                              check=False, timeout=120)
     assert version.stdout.strip() == f"lookalike {desktop_app.__version__}", version.stderr
-    assert (tmp_path / "dist" / "lookalike" / "_internal" / "LICENSE").is_file()
-    assert (tmp_path / "dist" / "lookalike" / "_internal" / "resources" / "models" / "default"
-            / "NOTICE").is_file()
+    internal = tmp_path / "dist" / "lookalike" / "_internal"
+    assert (internal / "LICENSE").is_file()
+    assert (internal / "resources" / "models" / "default" / "NOTICE").is_file()
+    # The licence texts of the packages in it: Qt's LGPL (PySide6's wheels carry none), and
+    # one folder of texts for each package the build collected (packaging/bundle_licences.py).
+    licences = internal / "licenses"
+    lgpl = (licences / "pyside6-essentials" / "LGPL-3.0.txt").read_text(encoding="utf-8")
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in lgpl
+    assert (licences / "shiboken6" / "GPL-3.0.txt").is_file()
+    assert (licences / "pillow-heif" / "LICENSES_bundled.txt").is_file()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for requirement in [*project["dependencies"], *project["optional-dependencies"]["cpu"]]:
+        folder = licences / canonicalize_name(Requirement(requirement).name)
+        assert folder.is_dir() and any(folder.iterdir()), f"{folder.name}: no licence text"
+    # The window icon is the SVG: Qt's SVG reader and icon engine must travel.
+    plugins = internal / "PySide6" / "Qt" / "plugins"
+    assert list(plugins.glob("imageformats/*qsvg*")) and list(plugins.glob("iconengines/*svg*"))
+    assert (internal / "resources" / "icons" / "lookalike-256.png").is_file()
     similar = subprocess.run(
         [str(program), "similar", "-k", "1", str(SAMPLES / "flower-marigold.jpg")],
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)

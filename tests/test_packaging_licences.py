@@ -1,0 +1,136 @@
+"""The PyInstaller bundle carries the licence texts of the packages in it: Qt's LGPL above all
+(PySide6's wheels carry no licence file), and whatever each other wheel installed. The slow
+test in test_packaging.py checks the built bundle; these check the spec's helper and wiring."""
+
+from __future__ import annotations
+
+import importlib.util
+import runpy
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "packaging" / "lookalike.spec"
+
+
+def load_helper():
+    """packaging/bundle_licences.py (packaging/ is no Python package: `packaging` is taken)."""
+    spec = importlib.util.spec_from_file_location("bundle_licences",
+                                                  ROOT / "packaging" / "bundle_licences.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def runtime_distributions() -> list[str]:
+    """What the app needs at run time: pyproject's dependencies and the cpu extra, and shiboken6,
+    which PySide6 imports. (Not their whole closure: sqlite-utils requires pip, and onnxruntime
+    flatbuffers, which the app never imports; the slow test checks what a build collects.)"""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    direct = [*project["dependencies"], *project["optional-dependencies"]["cpu"], "shiboken6"]
+    return sorted({load_helper().canonical(Requirement(r).name) for r in direct})
+
+
+def test_every_runtime_dependency_brings_its_licence_texts():
+    helper = load_helper()
+    dists = runtime_distributions()
+    assert {"pyside6-essentials", "shiboken6", "onnxruntime", "numpy", "pillow", "pillow-heif",
+            "simplejpeg", "xxhash", "watchdog", "send2trash", "sqlite-utils"} <= set(dists)
+    files = helper.licence_files(dists)
+    folders = {dest.split("/")[1] for dest, _ in files if dest.count("/") > 1}
+    assert [d for d in dists if d not in folders] == []
+    assert [src for _, src in files if not src.is_file()] == []
+    assert len({dest for dest, _ in files}) == len(files)  # no two texts at one place
+    text = {dest: src for dest, src in files}
+    for qt in ("pyside6-essentials", "shiboken6"):
+        lgpl = text[f"licenses/{qt}/LGPL-3.0.txt"].read_text(encoding="utf-8")
+        assert "GNU LESSER GENERAL PUBLIC LICENSE" in lgpl and "Version 3" in lgpl
+        assert "GNU GENERAL PUBLIC LICENSE" in text[f"licenses/{qt}/GPL-3.0.txt"].read_text()
+    assert "GNU GENERAL PUBLIC LICENSE" in text["licenses/pillow-heif/GPL-2.0.txt"].read_text()
+    assert "libheif" in text["licenses/pillow-heif/LICENSES_bundled.txt"].read_text()
+    # Read from the installed metadata, wherever the wheel put them.
+    assert "licenses/onnxruntime/ThirdPartyNotices.txt" in text
+    assert "licenses/numpy/LICENSE.txt" in text
+    assert "LGPL-3.0" in text["licenses/README.md"].read_text(encoding="utf-8")
+
+
+def test_the_collected_modules_name_their_distributions():
+    helper = load_helper()
+    found = helper.bundled_distributions([
+        "PySide6.QtCore", "json", "desktop_app.cli",  # PyInstaller's a.pure: dotted names
+        "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",  # a.binaries: paths
+        "_pillow_heif.cpython-311-x86_64-linux-gnu.so", "libQt6Core.so.6"])
+    assert found == ["numpy", "pillow-heif", "pyside6-essentials"]
+
+
+def test_a_package_without_a_licence_text_stops_the_build(tmp_path, monkeypatch):
+    info = tmp_path / "bare_package-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bare-package\nVersion: 1.0\n"
+                                   "License: Apache-2.0\n", encoding="utf-8")
+    (tmp_path / "bare_package.py").write_text("", encoding="utf-8")
+    (info / "RECORD").write_text("bare_package.py,,\nbare_package-1.0.dist-info/METADATA,,\n",
+                                 encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    helper = load_helper()
+    assert helper.bundled_distributions(["bare_package"]) == ["bare-package"]
+    with pytest.raises(LookupError) as refused:
+        helper.licence_files(["bare-package"])
+    message = str(refused.value)
+    assert "bare-package 1.0" in message and "Apache-2.0" in message
+    assert "packaging/licenses/" in message and "EXTRA_TEXTS" in message
+
+
+class _Recorder:
+    """Stand-ins for PyInstaller's spec classes, recording how the spec calls them."""
+
+    def __init__(self, modules: list[str]):
+        self.calls: dict[str, tuple] = {}
+        recorder = self
+
+        class Analysis:
+            def __init__(self, scripts, **options):
+                recorder.calls["Analysis"] = (scripts, options)
+                self.pure = [(name, f"/site/{name}.py", "PYMODULE") for name in modules]
+                self.binaries = [("numpy/_core/_umath.so", "/site/x.so", "EXTENSION"),
+                                 ("libQt6Core.so.6", "/site/libQt6Core.so.6", "BINARY")]
+                self.datas, self.scripts = [], []
+
+        def record(name):
+            return lambda *args, **options: recorder.calls.setdefault(name, (args, options))
+
+        self.namespace = {"Analysis": Analysis, "PYZ": record("PYZ"), "EXE": record("EXE"),
+                          "COLLECT": record("COLLECT"), "BUNDLE": record("BUNDLE"),
+                          "SPECPATH": str(SPEC.parent), "workpath": "/tmp/unused"}
+
+    def run(self):
+        runpy.run_path(str(SPEC), init_globals=self.namespace)  # as PyInstaller runs it
+        return self.calls
+
+
+@pytest.mark.parametrize("platform, icon", [("win32", "lookalike.ico"),
+                                            ("darwin", "lookalike.icns")])
+def test_the_spec_bundles_the_licence_texts_and_the_platform_icon(monkeypatch, platform, icon):
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the spec puts packaging/ on it
+    monkeypatch.setattr(sys, "platform", platform)
+    calls = _Recorder(["PySide6", "PySide6.QtCore", "shiboken6", "onnxruntime",
+                       "desktop_app.cli", "json"]).run()
+    args, _ = calls["COLLECT"]
+    datas = {dest: (source, kind) for dest, source, kind in args[2]}
+    for dest in ("licenses/README.md", "licenses/pyside6-essentials/LGPL-3.0.txt",
+                 "licenses/pyside6-essentials/GPL-3.0.txt", "licenses/shiboken6/LGPL-3.0.txt",
+                 "licenses/onnxruntime/LICENSE", "licenses/numpy/LICENSE.txt"):
+        assert dest in datas and datas[dest][1] == "DATA", dest
+        assert Path(datas[dest][0]).is_file()
+    assert not [d for d in datas if d.startswith("licenses/lookalike/")]  # LICENSE is ours
+    _, exe = calls["EXE"]
+    assert Path(exe["icon"]) == ROOT / "resources" / "icons" / icon
+    assert Path(exe["icon"]).is_file()
+    if platform == "darwin":
+        assert Path(calls["BUNDLE"][1]["icon"]).name == "lookalike.icns"
+    else:
+        assert "BUNDLE" not in calls
