@@ -25,6 +25,7 @@ from desktop_app.core.errors import LookalikeError, PhotoReadError
 from desktop_app.core.images import is_photo, load_photo
 
 from .album_files import SYSTEM_FOLDERS_WORDS, album_folders, folder_entries, list_album
+from .album_reads import AlbumReads
 from .errors import TrainerError
 from .wording import command, plural
 
@@ -135,9 +136,52 @@ def listing_digest(root: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None
-                ) -> AlbumScan:
-    """Read every photo once (fingerprint + a small draft decode to prove it is readable)."""
+def read_photo(f: Path) -> str | dict[str, str]:
+    """The photo's fingerprint, or {"path", "message"} saying why it cannot be read (a small
+    draft decode proves it is readable)."""
+    try:
+        return load_photo(f, min_size=(64, 64)).fingerprint
+    except PhotoReadError as exc:
+        # The reader's own remedy speaks of the app's indexing ("it will be retried"),
+        # which does not hold here: the trainer skips the photo until it is fixed.
+        reason = exc.reason
+        if f.is_symlink() and not f.exists():  # the reader says "deleted while reading"
+            reason = (f"this is a link to {os.readlink(f)}, which does not exist (moved, "
+                      "deleted, or on a drive that is not connected)")
+        message = LookalikeError(exc.path, f"{reason}; this photo is skipped",
+                                 "Fix or remove the file, then run the trainer again")
+        return {"path": str(f), "message": str(message)}
+
+
+def read_photos(root: Path, files: list[Path], progress: Callable[[int, int], None] | None,
+                reads: AlbumReads | None = None) -> list[str | dict[str, str]]:
+    """read_photo of each file, in order. `reads`: fingerprints read before a stop, taken for
+    the files unchanged since and not read again; what is read now is added to it, so that a
+    stop (raised by `progress`) keeps it. Progress counts those taken as done at once, and its
+    time left comes from the photos read now."""
+    looked = [reads.lookup(root, f) if reads else (None, None) for f in files]
+    done = sum(known is not None for _, known in looked)
+    if reads:
+        reads.files, reads.kept = len(files), done
+    if progress and done:
+        progress(done, len(files))
+    out: list[str | dict[str, str]] = []
+    for f, (key, known) in zip(files, looked, strict=True):
+        if known is None:
+            known = read_photo(f)
+            if reads and isinstance(known, str):
+                reads.add(root, f, key, known)
+                reads.kept += 1
+            done += 1
+            if progress:
+                progress(done, len(files))
+        out.append(known)
+    return out
+
+
+def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None,
+                reads: AlbumReads | None = None) -> AlbumScan:
+    """Read every photo once (read_photos; `reads`: what a stopped reading kept)."""
     root = Path(root).expanduser()
     if root.exists() and not root.is_dir():
         raise AlbumError(root, "this is a file, not a folder of albums",
@@ -164,34 +208,22 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
                                          "run the trainer again")
                 unreadable.append({"path": folder, "message": str(message)})
     copies = same_album_copies = 0
-    for i, (label, f) in enumerate(files):
-        try:
-            loaded = load_photo(f, min_size=(64, 64))
-        except PhotoReadError as exc:
-            # The reader's own remedy speaks of the app's indexing ("it will be retried"),
-            # which does not hold here: the trainer skips the photo until it is fixed.
-            reason = exc.reason
-            if f.is_symlink() and not f.exists():  # the reader says "deleted while reading"
-                reason = (f"this is a link to {os.readlink(f)}, which does not exist (moved, "
-                          "deleted, or on a drive that is not connected)")
-            message = LookalikeError(exc.path, f"{reason}; this photo is skipped",
-                                     "Fix or remove the file, then run the trainer again")
-            unreadable.append({"path": str(f), "message": str(message)})
+    outcomes = read_photos(root, [f for _, f in files], progress, reads)
+    for (label, f), outcome in zip(files, outcomes, strict=True):
+        if isinstance(outcome, dict):  # could not be read: {"path", "message"}
+            unreadable.append(outcome)
             failed[label] += 1
+            continue
+        photo = by_fingerprint.get(outcome)
+        if photo is None:
+            by_fingerprint[outcome] = AlbumPhoto(str(f.resolve()), outcome, [label])
         else:
-            photo = by_fingerprint.get(loaded.fingerprint)
-            if photo is None:
-                by_fingerprint[loaded.fingerprint] = AlbumPhoto(str(f.resolve()),
-                                                                loaded.fingerprint, [label])
+            copies += 1
+            if label in photo.labels:
+                same_album_copies += 1
             else:
-                copies += 1
-                if label in photo.labels:
-                    same_album_copies += 1
-                else:
-                    photo.labels.append(label)
-            used.add(label)
-        if progress:
-            progress(i + 1, len(files))
+                photo.labels.append(label)
+        used.add(label)
     empty = [str(albums[i]) for i in range(len(albums)) if i not in used]
     reasons = {str(albums[i]): listings[i].empty_reason(albums[i], failed[i])
                for i in range(len(albums)) if i not in used}
@@ -380,10 +412,10 @@ class Manifest:
 
 
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
-            query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None
-            ) -> Manifest:
+            query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None,
+            reads: AlbumReads | None = None) -> Manifest:
     listing = listing_digest(root)  # before reading: a file added meanwhile makes it stale
-    scan = scan_albums(root, progress)
+    scan = scan_albums(root, progress, reads)
     check_trainable(scan)
     assign_splits(scan, seed, val_fraction, query_fraction)
     check_splits(scan)

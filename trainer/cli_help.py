@@ -20,4 +20,5 @@ EXPORT_BITS = "the code length to export, one of those the run trained"
 DEVICE = ("auto (default: a CUDA GPU when there is one, else the CPU), cpu, cuda, cuda:N or "
           "mps (Apple silicon)")
 STOPPING = ("Ctrl-C stops a command (exit code 130); the same command run again goes on from "
-            "the features extracted and the training checkpoint saved before the stop.")
+            "the photos read, the features extracted and the training checkpoint saved "
+            "before the stop.")

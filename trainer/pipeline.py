@@ -25,6 +25,7 @@ from desktop_app.core.errors import PhotoReadError
 
 from . import config as config_mod
 from .album_notes import unbalanced_note, untested_albums_note
+from .album_reads import READS, AlbumReads
 from .albums import (
     AlbumError,
     Manifest,
@@ -242,18 +243,26 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     other photos or another split), what it learnt from them is deleted and the user told."""
     run_dir = Path(run_dir)
 
-    # Stoppable: reading thousands of photos takes minutes.
-    progress = stoppable_progress(
-        reporter, should_stop, "prepare", "stopped while reading the albums, before anything "
-        "was saved; run the same command again to start")
+    # Stoppable: reading thousands of photos takes minutes (what was read is then kept).
+    progress = stoppable_progress(reporter, should_stop, "prepare",
+                                  "stopped while reading the albums")
 
     loose = count_loose_photos(albums)
     if loose:  # before reading: it may be why the albums then hold too few photos
         log.warning("%s", loose_photos_warning(albums, loose))
     d = cfg["data"]
     old = load_manifest(run_dir)
-    manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),
-                       query_fraction=float(d["query_fraction"]), progress=progress)
+    reads = AlbumReads.load(run_dir / READS, albums)
+    if reads.entries:
+        _say(reporter, f"going on with the albums read before a stop: the photos read then "
+             f"({len(reads.entries)}, kept in {run_dir / READS}) are not read again unless "
+             "they changed since")
+    try:
+        manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),
+                           query_fraction=float(d["query_fraction"]), progress=progress,
+                           reads=reads)
+    except (Stopped, KeyboardInterrupt) as exc:
+        raise Stopped(keep_reads(reads, run_dir / READS)) from exc
     run_dir.mkdir(parents=True, exist_ok=True)
     change = albums_change(old, manifest) if old is not None else ""
     if change:
@@ -263,6 +272,7 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
         _say(reporter, f"the albums have not changed since {run_dir} was prepared: its "
              "training is reused where the settings match")
     manifest.save(run_dir / MANIFEST)
+    (run_dir / READS).unlink(missing_ok=True)  # the manifest holds what was read
     for item in manifest.unreadable:
         log.warning("%s", item["message"])  # the message says it is skipped
     for folder in manifest.empty_albums:  # else an album would drop out of the labels unsaid
@@ -275,6 +285,22 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
         if note:
             log.warning("%s", note)
     return manifest
+
+
+def keep_reads(reads: AlbumReads, path: Path) -> str:
+    """Save what a stopped reading of the albums read; the stop's message says what was kept
+    and what the same command run again will read."""
+    if not reads.kept:
+        return ("stopped while reading the albums, before any photo was read; run the same "
+                "command again to start")
+    try:
+        reads.save(path)
+    except OSError as exc:  # a full disk: the stop is still what to report
+        return (f"stopped while reading the albums; the photos read so far could not be kept "
+                f"({path}: {exc.strerror}): run the same command again to read them all")
+    return (f"stopped while reading the albums; the photos read so far ({reads.kept} of "
+            f"{reads.files} files) are kept in {path}: run the same command again to read only "
+            f"the other {reads.files - reads.kept}")
 
 
 # -- train -------------------------------------------------------------------------------------
