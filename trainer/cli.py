@@ -271,7 +271,7 @@ def run_command(args, reporter, stop) -> int:
     elif args.command == "evaluate":
         run_dir = Path(args.run_dir)
         cfg = _config(args, run_dir)
-        report = pipeline.run_evaluate(run_dir, cfg, args.bits, reporter)
+        report = pipeline.run_evaluate(run_dir, cfg, args.bits, reporter, should_stop=stop)
         compared = _compare(args, run_dir, cfg, reporter)
         from .evaluate import summary
 

@@ -467,7 +467,8 @@ def folded_head(run_dir: Path, bits: int, cfg: dict[str, Any] | None = None):
 
 # -- evaluate ----------------------------------------------------------------------------------
 def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
-                 reporter: Reporter | None = None, plots: bool = True) -> dict[str, Any]:
+                 reporter: Reporter | None = None, plots: bool = True,
+                 should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Query split against the database (every non-query photo). Pure: selects nothing."""
     import torch
 
@@ -476,7 +477,7 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
     head = folded_head(run_dir, bits, cfg)  # before the features: it may not exist
-    feats = run_features(run_dir, manifest, cfg, "cpu", reporter)
+    feats = run_features(run_dir, manifest, cfg, "cpu", reporter, should_stop)
     with torch.no_grad():
         codes = head(torch.from_numpy(feats)).numpy() > 0
     labels = manifest.multi_hot()
@@ -484,15 +485,16 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     if len(q) == 0:
         raise AlbumError(run_dir, "the query split is empty, so there is nothing to evaluate",
                          "Use more photos per label or a larger data.query_fraction")
-    if reporter:
-        reporter.progress("evaluate", 0, 1, bits=bits)
-    report = ev.evaluate_codes(codes[q], labels[q], codes[db], labels[db])
+    # Stoppable: the bit importance alone is minutes for tens of thousands of photos.
+    progress = stoppable_progress(
+        reporter, should_stop, "evaluate", f"stopped while evaluating the {bits}-bit model, "
+        "whose training is finished and kept: run the same command again to go on from there",
+        bits=bits)
+    report = ev.evaluate_codes(codes[q], labels[q], codes[db], labels[db], progress=progress)
     report["bits"] = bits
     (run_dir / f"evaluation-{bits}.json").write_text(json.dumps(report, indent=1) + "\n")
     if plots:
         ev.plot_report(report, run_dir / f"evaluation-{bits}")
-    if reporter:
-        reporter.progress("evaluate", 1, 1, bits=bits)
     return report
 
 
@@ -588,7 +590,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     evaluation: dict[str, Any] = {}
     targets = []
     for bits, target in folders.items():
-        report = run_evaluate(run_dir, cfg, bits, reporter)
+        report = run_evaluate(run_dir, cfg, bits, reporter, should_stop=should_stop)
         run_export(run_dir, cfg, bits, target, reporter=reporter,
                    name=f"{name}-{bits}bit" if name and len(folders) > 1 else name)
         from .evaluate import summary

@@ -127,13 +127,15 @@ class Reporter:
 
 
 def stoppable_progress(reporter: Reporter | None, should_stop: Callable[[], bool] | None,
-                       phase: str, stopped: str) -> Callable[[int, int], None]:
-    """A progress(done, total) callback for a long phase: reports it as `phase`, then raises
-    Stopped(stopped) once should_stop() says so (`stopped` tells where the run stopped)."""
+                       phase: str, stopped: str, bits: int | None = None
+                       ) -> Callable[[int, int], None]:
+    """A progress(done, total) callback for a long phase: reports it as `phase` (of the
+    `bits`-bit model, if given), then raises Stopped(stopped) once should_stop() says so
+    (`stopped` tells where the run stopped)."""
 
     def progress(done: int, total: int) -> None:
         if reporter:
-            reporter.progress(phase, done, total)
+            reporter.progress(phase, done, total, bits=bits)
         if should_stop and should_stop():
             raise Stopped(stopped)
 

@@ -71,7 +71,8 @@ class HeadConfig:
         return cls(**known)
 
 
-# (stage, bits, step, steps, loss, val_map) after every step; steps is the plan's total.
+# (stage, bits, step, steps, loss, val_map) after every step; steps is the plan's total and
+# step the plan's steps behind (plan_position: those a phase stopped early skipped count).
 TrainProgress = Callable[[dict[str, Any]], None]
 
 
@@ -186,6 +187,12 @@ class HeadTrainer:
     @property
     def steps_total(self) -> int:
         return total_steps(self.cfg)
+
+    def plan_position(self) -> int:
+        """The plan's steps behind: a frozen phase stopped early counts whole, so that progress
+        ends at steps_total and its time left counts only steps still to run."""
+        return self.task_step + sum(n for kind, _, n in self.tasks[:self.task_index]
+                                    if kind in ("train", "frozen"))
 
     # -- evaluation on the validation split ---------------------------------------------------
     def outputs(self, idx: np.ndarray) -> np.ndarray:
@@ -324,8 +331,9 @@ class HeadTrainer:
                                          "bits": self.net.bits, "loss": loss,
                                          **({"val_map": val} if val is not None else {})})
                     if progress:
-                        progress({"stage": stage, "bits": self.net.bits, "step": self.step,
-                                  "steps": self.steps_total, "loss": loss, "val_map": val})
+                        progress({"stage": stage, "bits": self.net.bits,
+                                  "step": self.plan_position(), "steps": self.steps_total,
+                                  "loss": loss, "val_map": val})
                     if checkpoint and self.step % checkpoint_every == 0:
                         self.seconds = time.perf_counter() - t0
                         checkpoint(self)

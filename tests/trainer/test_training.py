@@ -57,6 +57,19 @@ def test_progressive_training_learns_and_records_every_stage():
     assert result.stages[-1].health["distinct_codes"] > 1
 
 
+def test_progress_ends_at_the_plans_total_when_a_frozen_phase_stops_early():
+    """Steps skipped by an early stop count as done: else the bar ended at 64% and its time
+    left counted steps that never ran."""
+    x, y = clusters()
+    cfg = dataclasses.replace(CFG, frozen_steps=300, long_steps=300, patience=1)
+    reported = []
+    result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), cfg).run(reported.append)
+    assert result.steps < total_steps(cfg)  # some phase stopped early
+    steps = [p["step"] for p in reported]
+    assert steps == sorted(steps) and len(steps) == result.steps
+    assert steps[-1] == reported[-1]["steps"] == total_steps(cfg)
+
+
 def test_classification_term_trains_a_classifier_through_the_merges():
     x, y = clusters(seed=3)
     result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG_CLS).run()
