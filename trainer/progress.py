@@ -39,6 +39,7 @@ class Reporter:
         self._phase_start = time.monotonic()
         self._phase_first_step = 0
         self._bar = None
+        self._drawn = 0.0
 
     def _emit(self, obj: dict[str, Any]) -> None:
         if self.mode == "json":
@@ -66,7 +67,12 @@ class Reporter:
         elapsed = now - self._phase_start
         eta = (elapsed / done * (steps - step)) if done > 0 and elapsed > 0.5 else None
         if self.mode == "bar":
-            self._update_bar(phase, step, steps, stage, bits, loss, val_map)
+            # drawn at most 4 times a second, as JSON lines are sent: a draw for each of
+            # thousands of steps a second filled a log of stderr (110 kB for a 15 s run)
+            draw = step >= steps or self._bar is None or now - self._drawn >= self.min_interval
+            self._update_bar(phase, step, steps, stage, bits, loss, val_map, draw)
+            if draw:
+                self._drawn = now
         last = step >= steps
         if self.mode == "json" and (last or val_map is not None
                                     or now - self._last_emit >= self.min_interval):
@@ -77,7 +83,7 @@ class Reporter:
                         "val_map": None if val_map is None else round(float(val_map), 5),
                         "eta_s": None if eta is None else round(eta, 1)})
 
-    def _update_bar(self, phase, step, steps, stage, bits, loss, val_map) -> None:
+    def _update_bar(self, phase, step, steps, stage, bits, loss, val_map, draw=True) -> None:
         from tqdm import tqdm
 
         if self._bar is None:
@@ -95,7 +101,8 @@ class Reporter:
             post["val_mAP"] = f"{val_map:.4f}"
         if post:
             self._bar.set_postfix(post, refresh=False)
-        self._bar.refresh()
+        if draw:  # else the next draw, or closing the bar, shows this step
+            self._bar.refresh()
 
     def _close_bar(self) -> None:
         if self._bar is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
+from types import SimpleNamespace
 
+from trainer import progress as progress_mod
 from trainer.progress import Reporter
 
 
@@ -24,3 +27,16 @@ def test_a_resumed_phase_tells_the_time_left_from_the_steps_made_since(capsys):
     reporter.progress("train", 5010, 6000)  # 10 steps in 0.3 s or more: 990 take 30 s or more
     reporter.done()
     assert time_left(capsys.readouterr().err, "5010/6000") >= 20
+
+
+def test_a_fast_phase_is_drawn_a_few_times_a_second_not_at_every_step(capsys, monkeypatch):
+    """Training makes hundreds of steps a second: a draw for each filled a log of stderr."""
+    clock = (i * 0.001 for i in itertools.count())  # each step takes 1 ms
+    monkeypatch.setattr(progress_mod, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    reporter = Reporter("bar")
+    for step in range(1, 2001):
+        reporter.progress("train", step, 2000, loss=0.5)
+    reporter.done()
+    drawn = [part for part in re.split(r"[\r\n]", capsys.readouterr().err) if "/2000" in part]
+    assert len(drawn) < 20  # 2 s of steps: about 8 draws, not 2000
+    assert "2000/2000" in drawn[-1]
