@@ -498,7 +498,10 @@ _KEEP_TRANSFORMS = 32
 
 
 def _srgb_transform(profile: bytes) -> ImageCms.ImageCmsTransform | None:
-    key = xxhash.xxh3_128_hexdigest(profile)
+    # Keyed without the header's creation date (bytes 24-36) and profile ID (84-100): profiles
+    # made by LittleCMS (GIMP, darktable exports) differ in those alone, one per session.
+    key = xxhash.xxh3_128_hexdigest(profile[:24] + bytes(12) + profile[36:84] + bytes(16)
+                                    + profile[100:])
     with _transforms_lock:
         if key not in _transforms:
             if len(_transforms) >= _KEEP_TRANSFORMS:

@@ -239,3 +239,26 @@ def test_decoding_for_codes_keeps_no_profile_and_converts_nothing(tmp_path):
     assert shown.info["icc_profile"] == P3
     assert np.array_equal(np.asarray(shown), np.asarray(coded))  # converted only when asked
     assert images.to_srgb_for_display(shown) is not shown
+
+
+def test_profiles_differing_only_in_their_date_share_one_transform(monkeypatch):
+    """LittleCMS-made profiles (GIMP, darktable exports) differ in creation date and profile ID
+    only: one transform is built for them, not one per export session."""
+    built = []
+    real_build = images._build_srgb_transform
+    monkeypatch.setattr(images, "_transforms", {})
+    monkeypatch.setattr(images, "_build_srgb_transform",
+                        lambda profile: built.append(profile) or real_build(profile))
+    dated = [P3[:24] + bytes([7, 234, 0, 1, 0, day, 0, 12, 0, 0, 0, 0]) + P3[36:84]
+             + bytes([day]) * 16 + P3[100:] for day in (1, 2, 3)]
+    picture = Image.new("RGB", (4, 4), (128, 200, 64))
+    shown = [np.asarray(images.to_srgb_for_display(_with(picture, p))) for p in dated]
+    assert len(built) == 1
+    assert all(np.array_equal(shown[0], s) for s in shown)
+    assert not np.array_equal(shown[0], np.asarray(picture))  # converted all the same
+
+
+def _with(picture: Image.Image, profile: bytes) -> Image.Image:
+    copy = picture.copy()
+    copy.info["icc_profile"] = profile
+    return copy
