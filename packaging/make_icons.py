@@ -6,7 +6,7 @@ Writes lookalike-<size>.png for the hicolor sizes (Linux menus and docks look th
 size), lookalike.ico (Windows: PyInstaller's EXE icon, several sizes in one file) and
 lookalike.icns (macOS). The outputs are committed beside the SVG (about 140 KB in all), so a
 build needs neither this script nor a display; rerun it whenever the SVG changes
-(tests/test_packaging.py fails while the committed PNGs no longer match the SVG).
+(tests/test_packaging_icons.py fails while the committed icons no longer match the SVG).
 """
 
 from __future__ import annotations
