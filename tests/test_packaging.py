@@ -4,6 +4,7 @@ PyInstaller bundle built from packaging/lookalike.spec runs the same command lin
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -222,8 +223,10 @@ def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     assert (licences / "shiboken6" / "GPL-3.0.txt").is_file()
     assert (licences / "pillow-heif" / "LICENSES_bundled.txt").is_file()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    for requirement in [*project["dependencies"], *project["optional-dependencies"]["cpu"]]:
-        folder = licences / canonicalize_name(Requirement(requirement).name)
+    # onnxruntime: the distribution installed here (the cpu extra's, or onnxruntime-gpu).
+    onnxruntime = importlib.metadata.packages_distributions()["onnxruntime"]
+    for name in [*(Requirement(r).name for r in project["dependencies"]), *onnxruntime]:
+        folder = licences / canonicalize_name(name)
         assert folder.is_dir() and any(folder.iterdir()), f"{folder.name}: no licence text"
     # The window icon is the SVG: Qt's SVG reader and icon engine must travel.
     plugins = internal / "PySide6" / "Qt" / "plugins"

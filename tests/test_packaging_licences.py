@@ -26,19 +26,29 @@ def load_helper():
     return module
 
 
+def onnxruntime_distribution() -> str:
+    """The installed distribution of the onnxruntime module: onnxruntime (the cpu extra) or
+    onnxruntime-gpu (the gpu extra, README); a bundle built in either venv ships its texts."""
+    (name,) = load_helper().bundled_distributions(["onnxruntime"])
+    return name
+
+
 def runtime_distributions() -> list[str]:
-    """What the app needs at run time: pyproject's dependencies and the cpu extra, and shiboken6,
-    which PySide6 imports. (Not their whole closure: sqlite-utils requires pip, and onnxruntime
-    flatbuffers, which the app never imports; the slow test checks what a build collects.)"""
+    """What the app needs at run time: pyproject's dependencies, the installed onnxruntime
+    (cpu or gpu extra), and shiboken6, which PySide6 imports. (Not their whole closure:
+    sqlite-utils requires pip, and onnxruntime flatbuffers, which the app never imports; the slow
+    test checks what a build collects.)"""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    direct = [*project["dependencies"], *project["optional-dependencies"]["cpu"], "shiboken6"]
-    return sorted({load_helper().canonical(Requirement(r).name) for r in direct})
+    direct = [*project["dependencies"], "shiboken6"]
+    return sorted({load_helper().canonical(Requirement(r).name) for r in direct}
+                  | {onnxruntime_distribution()})
 
 
 def test_every_runtime_dependency_brings_its_licence_texts():
     helper = load_helper()
     dists = runtime_distributions()
-    assert {"pyside6-essentials", "shiboken6", "onnxruntime", "numpy", "pillow", "pillow-heif",
+    onnxruntime = onnxruntime_distribution()
+    assert {"pyside6-essentials", "shiboken6", onnxruntime, "numpy", "pillow", "pillow-heif",
             "simplejpeg", "xxhash", "watchdog", "send2trash", "sqlite-utils"} <= set(dists)
     files = helper.licence_files(dists)
     folders = {dest.split("/")[1] for dest, _ in files if dest.count("/") > 1}
@@ -53,7 +63,7 @@ def test_every_runtime_dependency_brings_its_licence_texts():
     assert "GNU GENERAL PUBLIC LICENSE" in text["licenses/pillow-heif/GPL-2.0.txt"].read_text()
     assert "libheif" in text["licenses/pillow-heif/LICENSES_bundled.txt"].read_text()
     # Read from the installed metadata, wherever the wheel put them.
-    assert "licenses/onnxruntime/ThirdPartyNotices.txt" in text
+    assert f"licenses/{onnxruntime}/ThirdPartyNotices.txt" in text
     assert "licenses/numpy/LICENSE.txt" in text
     assert "LGPL-3.0" in text["licenses/README.md"].read_text(encoding="utf-8")
 
@@ -123,7 +133,7 @@ def test_the_spec_bundles_the_licence_texts_and_the_platform_icon(monkeypatch, p
     datas = {dest: (source, kind) for dest, source, kind in args[2]}
     for dest in ("licenses/README.md", "licenses/pyside6-essentials/LGPL-3.0.txt",
                  "licenses/pyside6-essentials/GPL-3.0.txt", "licenses/shiboken6/LGPL-3.0.txt",
-                 "licenses/onnxruntime/LICENSE", "licenses/numpy/LICENSE.txt"):
+                 f"licenses/{onnxruntime_distribution()}/LICENSE", "licenses/numpy/LICENSE.txt"):
         assert dest in datas and datas[dest][1] == "DATA", dest
         assert Path(datas[dest][0]).is_file()
     assert not [d for d in datas if d.startswith("licenses/lookalike/")]  # LICENSE is ours
