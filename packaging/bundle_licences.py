@@ -9,6 +9,7 @@ build (below) instead of shipping without them.
 from __future__ import annotations
 
 import re
+import sysconfig
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
@@ -75,6 +76,10 @@ def licence_files(distributions: list[str]) -> list[tuple[str, Path]]:
     """(path inside the bundle, source file) for every licence text of `distributions`, after
     licenses/README.md. Raises LookupError for a distribution with no text to ship."""
     files = [("licenses/README.md", TEXTS / "README.md")]
+    # The interpreter and standard library the bundle holds (PSF licence), where installed.
+    python = Path(sysconfig.get_path("stdlib")) / "LICENSE.txt"
+    if python.is_file():
+        files.append(("licenses/python/LICENSE.txt", python))
     for name in distributions:
         dist = metadata.distribution(name)
         texts = _own_texts(dist) + [(text, TEXTS / text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import runpy
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -66,6 +67,12 @@ def test_every_runtime_dependency_brings_its_licence_texts():
     assert f"licenses/{onnxruntime}/ThirdPartyNotices.txt" in text
     assert "licenses/numpy/LICENSE.txt" in text
     assert "LGPL-3.0" in text["licenses/README.md"].read_text(encoding="utf-8")
+    # The interpreter's own licence, wherever the building Python installed it.
+    python = Path(sysconfig.get_path("stdlib")) / "LICENSE.txt"
+    assert ("licenses/python/LICENSE.txt" in text) == python.is_file()
+    if python.is_file():
+        assert "PYTHON SOFTWARE FOUNDATION LICENSE" in text["licenses/python/LICENSE.txt"] \
+            .read_text(encoding="utf-8", errors="replace")
 
 
 def test_the_collected_modules_name_their_distributions():
