@@ -68,8 +68,10 @@ class Reporter:
         eta = (elapsed / done * (steps - step)) if done > 0 and elapsed > 0.5 else None
         if self.mode == "bar":
             # drawn at most 4 times a second, as JSON lines are sent: a draw for each of
-            # thousands of steps a second filled a log of stderr (110 kB for a 15 s run)
-            draw = step >= steps or self._bar is None or now - self._drawn >= self.min_interval
+            # thousands of steps a second filled a log of stderr (110 kB for a 15 s run); a
+            # validation mAP always (the next step's postfix holds none, so it would go unseen)
+            draw = (step >= steps or val_map is not None or self._bar is None
+                    or now - self._drawn >= self.min_interval)
             self._update_bar(phase, step, steps, stage, bits, loss, val_map, draw)
             if draw:
                 self._drawn = now

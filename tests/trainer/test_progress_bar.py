@@ -40,3 +40,16 @@ def test_a_fast_phase_is_drawn_a_few_times_a_second_not_at_every_step(capsys, mo
     drawn = [part for part in re.split(r"[\r\n]", capsys.readouterr().err) if "/2000" in part]
     assert len(drawn) < 20  # 2 s of steps: about 8 draws, not 2000
     assert "2000/2000" in drawn[-1]
+
+
+def test_every_validation_map_is_drawn_however_fast_the_steps(capsys, monkeypatch):
+    """The step after a validation carries no mAP: one not drawn at once was never shown."""
+    clock = (i * 0.001 for i in itertools.count())  # each step takes 1 ms
+    monkeypatch.setattr(progress_mod, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    reporter = Reporter("bar")
+    for step in range(1, 2001):
+        val = 0.5 + step / 10_000 if step % 50 == 0 else None
+        reporter.progress("train", step, 2000, stage=0, bits=24, loss=0.5, val_map=val)
+    reporter.done()
+    shown = set(re.findall(r"val_mAP=(\d\.\d{4})", capsys.readouterr().err))
+    assert shown == {f"{0.5 + step / 10_000:.4f}" for step in range(50, 2001, 50)}
