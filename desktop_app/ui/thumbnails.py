@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 # In every disk key: raised when the pictures made change, so that those made before are made
 # again once (the old files, never shown again, go with the housekeeping's 90 days).
-# 2: converted to sRGB through the photo's colour profile (P3, Adobe RGB photos looked dull).
+# 2: converted to sRGB through the photo's colour profile or a HEIC's or AVIF's nclx colour
+#    description (P3, Adobe RGB, BT.2020 photos looked dull).
 DISK_FORMAT = 2
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 
 import numpy as np
 import pillow_heif
@@ -48,33 +47,9 @@ def _rgb_to_xyz(primaries, white) -> np.ndarray:
 
 def icc_profile(name: str, primaries, white, curve) -> bytes:
     """An ICC v4 matrix/TRC RGB display profile, as phones and cameras embed (about 600 bytes).
-    `curve`: a gamma, or SRGB_CURVE."""
-    def s15(*values):
-        return b"".join(struct.pack(">i", round(v * 65536)) for v in values)
-
-    def mluc(text):
-        utf16 = text.encode("utf-16-be")
-        return b"mluc\0\0\0\0" + struct.pack(">II4sII", 1, 12, b"enUS", len(utf16), 28) + utf16
-
-    def xyz_tag(v):
-        return b"XYZ \0\0\0\0" + s15(*v)
-
-    colorants = _adapt(white, D50) @ _rgb_to_xyz(primaries, white)  # the PCS is D50
-    params = (curve,) if isinstance(curve, float) else curve
-    trc = b"para\0\0\0\0" + struct.pack(">HH", 0 if len(params) == 1 else 3, 0) + s15(*params)
-    tags = [(b"desc", mluc(name)), (b"cprt", mluc("No copyright, use freely")),
-            (b"wtpt", xyz_tag(_xyz(D50))), (b"rXYZ", xyz_tag(colorants[:, 0])),
-            (b"gXYZ", xyz_tag(colorants[:, 1])), (b"bXYZ", xyz_tag(colorants[:, 2])),
-            (b"rTRC", trc), (b"gTRC", trc), (b"bTRC", trc)]
-    table, body = b"", b""
-    start = 128 + 4 + 12 * len(tags)
-    for signature, data in tags:
-        table += signature + struct.pack(">II", start + len(body), len(data))
-        body += data + b"\0" * (-len(data) % 4)
-    header = (struct.pack(">I", start + len(body)) + b"\0" * 4 + bytes([4, 0x30, 0, 0])
-              + b"mntrRGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(*_xyz(D50)))
-    header += b"\0" * (128 - len(header))
-    return header + struct.pack(">I", len(tags)) + table + body
+    `curve`: a gamma, or SRGB_CURVE. The app's own builder, which also makes the profiles of
+    nclx colour descriptions: checked here against the textbook formulas of expected_srgb."""
+    return images.rgb_icc_profile(name, primaries, white, curve)
 
 
 P3 = icc_profile("Display P3 (test)", P3_PRIMARIES, D65, SRGB_CURVE)
