@@ -25,8 +25,9 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 
 from .. import paths
 from ..atomic_file import write_bytes_atomic
+from ..core.display_colour import to_srgb_for_display
 from ..core.errors import PhotoReadError
-from ..core.images import decode, read_bytes, to_srgb_for_display
+from ..core.images import decode, read_bytes
 from ..core.scan import change_time
 from .background import lower_this_thread
 from .thumbnail_housekeeping import note_used

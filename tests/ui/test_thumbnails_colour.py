@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageCms
 from PySide6.QtGui import QImage
 
-from desktop_app.core import images
+from desktop_app.core import display_colour, images
 from desktop_app.core.scan import change_time
 from desktop_app.ui.thumbnails import ThumbnailCache, disk_key, make_thumbnail
 
@@ -49,7 +49,7 @@ def icc_profile(name: str, primaries, white, curve) -> bytes:
     """An ICC v4 matrix/TRC RGB display profile, as phones and cameras embed (about 600 bytes).
     `curve`: a gamma, or SRGB_CURVE. The app's own builder, which also makes the profiles of
     nclx colour descriptions: checked here against the textbook formulas of expected_srgb."""
-    return images.rgb_icc_profile(name, primaries, white, curve)
+    return display_colour.rgb_icc_profile(name, primaries, white, curve)
 
 
 P3 = icc_profile("Display P3 (test)", P3_PRIMARIES, D65, SRGB_CURVE)
@@ -209,25 +209,25 @@ def test_the_grid_shows_a_p3_photo_in_srgb(qtbot, tmp_path):
 def test_decoding_for_codes_keeps_no_profile_and_converts_nothing(tmp_path):
     data = write(tmp_path / "p3.jpg", P3).read_bytes()
     coded, _, _ = images.decode(data, "p3.jpg", min_size=(64, 64))
-    assert images.to_srgb_for_display(coded) is coded  # the fast JPEG path drops the profile
+    assert display_colour.to_srgb_for_display(coded) is coded  # the fast JPEG path: no profile
     shown, _, _ = images.decode(data, "p3.jpg", min_size=(64, 64), display_edge=64)
     assert shown.info["icc_profile"] == P3
     assert np.array_equal(np.asarray(shown), np.asarray(coded))  # converted only when asked
-    assert images.to_srgb_for_display(shown) is not shown
+    assert display_colour.to_srgb_for_display(shown) is not shown
 
 
 def test_profiles_differing_only_in_their_date_share_one_transform(monkeypatch):
     """LittleCMS-made profiles (GIMP, darktable exports) differ in creation date and profile ID
     only: one transform is built for them, not one per export session."""
     built = []
-    real_build = images._build_srgb_transform
-    monkeypatch.setattr(images, "_transforms", {})
-    monkeypatch.setattr(images, "_build_srgb_transform",
+    real_build = display_colour._build_srgb_transform
+    monkeypatch.setattr(display_colour, "_transforms", {})
+    monkeypatch.setattr(display_colour, "_build_srgb_transform",
                         lambda profile: built.append(profile) or real_build(profile))
     dated = [P3[:24] + bytes([7, 234, 0, 1, 0, day, 0, 12, 0, 0, 0, 0]) + P3[36:84]
              + bytes([day]) * 16 + P3[100:] for day in (1, 2, 3)]
     picture = Image.new("RGB", (4, 4), (128, 200, 64))
-    shown = [np.asarray(images.to_srgb_for_display(_with(picture, p))) for p in dated]
+    shown = [np.asarray(display_colour.to_srgb_for_display(_with(picture, p))) for p in dated]
     assert len(built) == 1
     assert all(np.array_equal(shown[0], s) for s in shown)
     assert not np.array_equal(shown[0], np.asarray(picture))  # converted all the same

@@ -24,7 +24,7 @@ from test_thumbnails_colour import (
     patches,
 )
 
-from desktop_app.core import images
+from desktop_app.core import display_colour, images
 from desktop_app.core.scan import change_time
 from desktop_app.ui.thumbnails import disk_key, make_thumbnail
 
@@ -153,15 +153,15 @@ def test_the_nclx_box_is_read_from_an_avif_files_primary_image_only():
         return box(b"ftyp", b"avif\0\0\0\0avifmif1") + meta + box(b"mdat", b"\0" * 64)
 
     for wide in (False, True):
-        assert images._avif_nclx(file(1, wide)) == {
+        assert display_colour._avif_nclx(file(1, wide)) == {
             "color_primaries": 12, "transfer_characteristics": 13, "matrix_coefficients": 6,
             "full_range_flag": 1}
-        assert images._avif_nclx(file(2, wide))["color_primaries"] == 9
-        assert images._avif_nclx(file(3, wide)) is None  # no colours of its own
-        assert images._avif_nclx(file(4, wide)) is None  # no such item
+        assert display_colour._avif_nclx(file(2, wide))["color_primaries"] == 9
+        assert display_colour._avif_nclx(file(3, wide)) is None  # no colours of its own
+        assert display_colour._avif_nclx(file(4, wide)) is None  # no such item
     whole = file(1, False)
     for end in range(0, len(whole), 7):  # cut anywhere: no colours, no error
-        assert images._avif_nclx(whole[:end]) in (None, images._avif_nclx(whole))
+        assert display_colour._avif_nclx(whole[:end]) in (None, display_colour._avif_nclx(whole))
 
 
 def test_nclx_as_pillow_heif_gives_it_maps_to_one_cached_profile():
@@ -170,16 +170,16 @@ def test_nclx_as_pillow_heif_gives_it_maps_to_one_cached_profile():
     (one transform); HDR and BT.709 get none."""
     p3 = {"color_primaries": 12, "transfer_characteristics": 13, "matrix_coefficients": 6,
           "full_range_flag": 1, "color_primary_red_x": 0.68, "color_primary_red_y": 0.32}
-    profile = images.nclx_icc_profile(p3)
-    assert profile is images.nclx_icc_profile({**p3, "matrix_coefficients": 1,
+    profile = display_colour.nclx_icc_profile(p3)
+    assert profile is display_colour.nclx_icc_profile({**p3, "matrix_coefficients": 1,
                                                "full_range_flag": 0})
     assert profile[16:20] == b"RGB "
     for other in ({**p3, "color_primaries": 1}, {**p3, "transfer_characteristics": 16},
                   {**p3, "transfer_characteristics": 18}, {"color_primaries": 12}, None, b"x"):
-        assert images.nclx_icc_profile(other) is None
+        assert display_colour.nclx_icc_profile(other) is None
     picture = Image.new("RGB", (4, 4), PATCHES[0])
     picture.info["icc_profile"] = profile
-    converted = np.asarray(images.to_srgb_for_display(picture))[0, 0]
+    converted = np.asarray(display_colour.to_srgb_for_display(picture))[0, 0]
     assert np.abs(converted - expected_srgb(PATCHES[0], P3_PRIMARIES, 13)).max() <= 2
 
 
