@@ -160,7 +160,7 @@ def _avif_nclx(data: bytes) -> dict[str, int] | None:
         if ipco is None or ipma is None:
             return None
         properties = list(_boxes(data, *ipco))
-        for index in _associations(data, ipma[0], primary):
+        for index in _associations(data, *ipma, primary):
             if not 0 < index <= len(properties):  # 1-based; 0 means none
                 continue
             kind, body, _ = properties[index - 1]
@@ -193,16 +193,22 @@ def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | 
                  if found == kind), None)
 
 
-def _associations(data: bytes, ipma: int, item: int) -> list[int]:
-    """The property indexes the ipma box at `ipma` (its body) gives `item`."""
+def _associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
+    """The property indexes the ipma box data[ipma:end] (its body) gives `item`; none once
+    an entry would pass its end (a count too big must not read the picture's bytes as
+    entries, nor walk a 10 MB file: seconds)."""
     version, wide = data[ipma], data[ipma + 3] & 1
     count = int.from_bytes(data[ipma + 4:ipma + 8])
     at = ipma + 8
     for _ in range(count):
         id_size = 2 if version < 1 else 4
+        if at + id_size + 1 > end:
+            return []
         found = int.from_bytes(data[at:at + id_size])
         n, at = data[at + id_size], at + id_size + 1
         step = 2 if wide else 1
+        if at + n * step > end:
+            return []
         indexes = [int.from_bytes(data[at + i * step:at + (i + 1) * step]) & (0x7FFF if wide
                                                                               else 0x7F)
                    for i in range(n)]

@@ -164,6 +164,26 @@ def test_the_nclx_box_is_read_from_an_avif_files_primary_image_only():
         assert display_colour._avif_nclx(whole[:end]) in (None, display_colour._avif_nclx(whole))
 
 
+def test_an_ipma_box_is_read_to_its_end_only():
+    """An ipma box whose entry count says more than it holds: the entries are not read on
+    into the boxes after it (the picture's bytes, read as entries, gave colours from nowhere,
+    and walking a 10 MB AVIF that way took seconds)."""
+    def box(kind, body):
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    colr = box(b"colr", b"nclx" + (12).to_bytes(2, "big") + (13).to_bytes(2, "big")
+               + b"\0\x06\x80")
+    # Item 2 -> property 1 only; what follows it looks like "item 1 -> property 1".
+    stray = (1).to_bytes(2, "big") + b"\x01\x81"
+    for count in (2, 0xFFFFFFFF):
+        ipma = box(b"ipma", b"\0" * 4 + count.to_bytes(4, "big")
+                   + (2).to_bytes(2, "big") + b"\x01\x81")
+        meta = box(b"meta", b"\0" * 4 + box(b"pitm", b"\0" * 4 + (1).to_bytes(2, "big"))
+                   + box(b"iprp", box(b"ipco", colr) + ipma + stray))
+        data = box(b"ftyp", b"avif\0\0\0\0avifmif1") + meta + box(b"mdat", stray * 1000)
+        assert display_colour._avif_nclx(data) is None
+
+
 def test_nclx_as_pillow_heif_gives_it_maps_to_one_cached_profile():
     """pillow-heif's info["nclx_profile"]: a dict of the code points and the primaries' float
     coordinates. Two P3 pictures differing in their YCbCr matrix or range share one profile
