@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.images import is_photo
 from desktop_app.core.scan import left_out
 
+from .errors import Stopped
 from .wording import plural
 
 # The app's walk leaves out the same folders: one list (desktop_app.core.scan.SYSTEM_FOLDERS).
@@ -52,6 +54,17 @@ class AlbumListing:
         return "it holds no photos"
 
 
+LISTING_STOPPED = ("stopped while listing the albums, before any photo was read; run the same "
+                   "command again to start")
+
+
+def check_stop(should_stop: Callable[[], bool] | None) -> None:
+    """Raise Stopped when asked to: listing tens of thousands of files on a NAS takes a while
+    before the first photo is read (and the first progress, which checks it too)."""
+    if should_stop and should_stop():
+        raise Stopped(LISTING_STOPPED)
+
+
 def folder_entries(root: Path) -> list[Path]:
     """The entries of the albums folder, sorted; AlbumError when it cannot be opened."""
     from .albums import AlbumError
@@ -72,14 +85,16 @@ def album_folders(root: Path) -> tuple[list[Path], list[str]]:
     return albums, skipped
 
 
-def list_album(folder: Path) -> AlbumListing:
-    """The photo files below `folder` (links to folders not followed), in a stable order."""
+def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> AlbumListing:
+    """The photo files below `folder` (links to folders not followed), in a stable order;
+    Stopped (check_stop) between its folders."""
     listing = AlbumListing()
 
     def unopened(exc: OSError) -> None:  # os.walk skips such a folder without a word
         listing.unopened.append((str(exc.filename), exc.strerror or type(exc).__name__))
 
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=False):
+        check_stop(should_stop)
         listing.skipped.extend(os.path.join(dirpath, d) for d in dirnames
                                if left_out(d) and not d.startswith("."))
         dirnames[:] = sorted(d for d in dirnames if not left_out(d))

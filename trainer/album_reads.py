@@ -54,13 +54,20 @@ class AlbumReads:
                          and isinstance(entry[2], str)}
         return reads
 
-    def lookup(self, root: Path, f: Path) -> tuple[Key | None, str | None]:
-        """(the file's key now, its fingerprint when the record holds it for that key)."""
+    @staticmethod
+    def key(f: Path) -> Key | None:
+        """The file's (size, mtime_ns) now; None when it is gone (the reading says why)."""
         try:
             st = f.stat()
-        except OSError:  # gone, or a broken link: the reading says why
+        except OSError:  # gone, or a broken link
+            return None
+        return st.st_size, st.st_mtime_ns
+
+    def lookup(self, root: Path, f: Path) -> tuple[Key | None, str | None]:
+        """(the file's key now, its fingerprint when the record holds it for that key)."""
+        key = self.key(f)
+        if key is None:
             return None, None
-        key = (st.st_size, st.st_mtime_ns)
         entry = self.entries.get(self._name(root, f))
         return key, (entry[2] if entry is not None and tuple(entry[:2]) == key else None)
 

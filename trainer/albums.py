@@ -24,7 +24,13 @@ import numpy as np
 from desktop_app.core.errors import LookalikeError, PhotoReadError
 from desktop_app.core.images import is_photo, load_photo
 
-from .album_files import SYSTEM_FOLDERS_WORDS, album_folders, folder_entries, list_album
+from .album_files import (
+    SYSTEM_FOLDERS_WORDS,
+    album_folders,
+    check_stop,
+    folder_entries,
+    list_album,
+)
 from .album_reads import AlbumReads
 from .errors import TrainerError
 from .wording import command, plural
@@ -109,16 +115,20 @@ def loose_photos_warning(root: str | os.PathLike, count: int) -> str:
             "label")
 
 
-def count_candidates(root: str | os.PathLike) -> tuple[int, int]:
+StopCheck = Callable[[], bool] | None  # should_stop: the listings raise Stopped when it says so
+
+
+def count_candidates(root: str | os.PathLike, should_stop: StopCheck = None
+                     ) -> tuple[int, int]:
     """(photo files, albums) found without reading any photo: for an early progress report."""
     root = Path(root).expanduser()
     if not root.is_dir():
         return 0, 0
     albums = album_folders(root)[0]
-    return sum(len(list_album(d).photos) for d in albums), len(albums)
+    return sum(len(list_album(d, should_stop).photos) for d in albums), len(albums)
 
 
-def listing_digest(root: str | os.PathLike) -> str:
+def listing_digest(root: str | os.PathLike, should_stop: StopCheck = None) -> str:
     """sha256 over (album, file, size, mtime) of every photo file, without reading any: tells in
     a moment whether the albums changed since a manifest was made (a resume reuses it then)."""
     root = Path(root).expanduser()
@@ -126,7 +136,8 @@ def listing_digest(root: str | os.PathLike) -> str:
         return ""
     h = hashlib.sha256()
     for d in album_folders(root)[0]:
-        for f in list_album(d).photos:
+        for f in list_album(d, should_stop).photos:
+            check_stop(should_stop)
             try:
                 st = f.stat()
             except OSError:
@@ -154,20 +165,28 @@ def read_photo(f: Path) -> str | dict[str, str]:
 
 
 def read_photos(root: Path, files: list[Path], progress: Callable[[int, int], None] | None,
-                reads: AlbumReads | None = None) -> list[str | dict[str, str]]:
+                reads: AlbumReads | None = None, should_stop: StopCheck = None
+                ) -> list[str | dict[str, str]]:
     """read_photo of each file, in order. `reads`: fingerprints read before a stop, taken for
     the files unchanged since and not read again; what is read now is added to it, so that a
     stop (raised by `progress`) keeps it. Progress counts those taken as done at once, and its
     time left comes from the photos read now."""
-    looked = [reads.lookup(root, f) if reads else (None, None) for f in files]
-    done = sum(known is not None for _, known in looked)
+    looked: list[tuple | None] = [None] * len(files)  # (key, fingerprint) looked up before
+    if reads and reads.entries:  # else nothing is known: each file's key is taken as it is read
+        for i, f in enumerate(files):
+            check_stop(should_stop)
+            looked[i] = reads.lookup(root, f)
+    done = sum(entry is not None and entry[1] is not None for entry in looked)
     if reads:
         reads.files, reads.kept = len(files), done
     if progress and done:
         progress(done, len(files))
     out: list[str | dict[str, str]] = []
-    for f, (key, known) in zip(files, looked, strict=True):
+    for f, entry in zip(files, looked, strict=True):
+        key, known = entry or (None, None)
         if known is None:
+            if reads and entry is None:
+                key = reads.key(f)  # before reading: a change while it is read shows later
             known = read_photo(f)
             if reads and isinstance(known, str):
                 reads.add(root, f, key, known)
@@ -180,7 +199,7 @@ def read_photos(root: Path, files: list[Path], progress: Callable[[int, int], No
 
 
 def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None,
-                reads: AlbumReads | None = None) -> AlbumScan:
+                reads: AlbumReads | None = None, should_stop: StopCheck = None) -> AlbumScan:
     """Read every photo once (read_photos; `reads`: what a stopped reading kept)."""
     root = Path(root).expanduser()
     if root.exists() and not root.is_dir():
@@ -194,7 +213,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         raise AlbumError(root, "this folder has no sub-folders, so there are no labels",
                          "Put the photos of each label (person, place, subject...) in their "
                          "own sub-folder")
-    listings = [list_album(d) for d in albums]
+    listings = [list_album(d, should_stop) for d in albums]
     files = [(i, f) for i, listing in enumerate(listings) for f in listing.photos]
     by_fingerprint: dict[str, AlbumPhoto] = {}
     unreadable, used, failed = [], set(), Counter()
@@ -208,7 +227,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
                                          "run the trainer again")
                 unreadable.append({"path": folder, "message": str(message)})
     copies = same_album_copies = 0
-    outcomes = read_photos(root, [f for _, f in files], progress, reads)
+    outcomes = read_photos(root, [f for _, f in files], progress, reads, should_stop)
     for (label, f), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, dict):  # could not be read: {"path", "message"}
             unreadable.append(outcome)
@@ -413,9 +432,10 @@ class Manifest:
 
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
             query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None,
-            reads: AlbumReads | None = None) -> Manifest:
-    listing = listing_digest(root)  # before reading: a file added meanwhile makes it stale
-    scan = scan_albums(root, progress, reads)
+            reads: AlbumReads | None = None, should_stop: StopCheck = None) -> Manifest:
+    # before reading: a file added meanwhile makes it stale
+    listing = listing_digest(root, should_stop)
+    scan = scan_albums(root, progress, reads, should_stop)
     check_trainable(scan)
     assign_splits(scan, seed, val_fraction, query_fraction)
     check_splits(scan)

@@ -252,7 +252,7 @@ def run_command(args, reporter, stop) -> int:
     if args.command == "prepare":
         cfg = _config(args)
         # Reading photos is CPU work whatever device training will use (maybe another machine).
-        pipeline.announce_albums(args.albums, reporter, "cpu")
+        pipeline.announce_albums(args.albums, reporter, "cpu", stop)
         m = pipeline.run_prepare(args.albums, args.out, cfg, reporter, stop)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
         manifest = Path(args.out) / pipeline.MANIFEST
@@ -272,7 +272,7 @@ def run_command(args, reporter, stop) -> int:
         run_dir = Path(args.run_dir)
         cfg = _config(args, run_dir)
         report = pipeline.run_evaluate(run_dir, cfg, args.bits, reporter, should_stop=stop)
-        compared = _compare(args, run_dir, cfg, reporter)
+        compared = _compare(args, run_dir, cfg, reporter, stop)
         from .evaluate import summary
 
         path = run_dir / f"evaluation-{args.bits}.json"
@@ -282,7 +282,7 @@ def run_command(args, reporter, stop) -> int:
     elif args.command == "export":  # export_model logs where the model went
         run_dir = Path(args.run_dir)
         out = pipeline.run_export(run_dir, _config(args, run_dir), args.bits, args.out,
-                                  args.name, reporter)
+                                  args.name, reporter, stop)
         reporter.done(str(Path(out).resolve()))
         _closing_words(args, [out])
     elif args.command == "run":
@@ -308,13 +308,13 @@ def _closing_words(args, model_dirs: list) -> None:
         print(closing_words(model_dirs), file=sys.stderr)
 
 
-def _compare(args, run_dir: Path, cfg, reporter) -> dict:
+def _compare(args, run_dir: Path, cfg, reporter, stop) -> dict:
     """{"compared": ...} for the done event when --compare-with was given, else {}."""
     if not args.compare_with:
         return {}
     from .compare import compare_on_run
 
-    return {"compared": compare_on_run(args.compare_with, run_dir, cfg, reporter)}
+    return {"compared": compare_on_run(args.compare_with, run_dir, cfg, reporter, stop)}
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m trainer") -> int:
@@ -359,6 +359,8 @@ def _main(argv: list[str], prog: str) -> int:
     # Under torchrun only rank 0 reports.
     reporter = Reporter(args.progress if os.environ.get("RANK", "0") == "0" else "none")
     stop = StopFlag().install()
+    if getattr(args, "progress", None) == "json":  # the app's way to stop it on Windows too
+        stop.watch_stdin()
     try:
         check_out(args)
         check_not_foreign(args)

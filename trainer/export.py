@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from desktop_app.core.model_card import (
 )
 
 from .backbones import static_same_padding
-from .errors import ExportError  # defined without torch, so the CLI can catch it
+from .errors import ExportError, Stopped  # defined without torch: the CLI catches them
 from .onnx_simplify import simplify_onnx
 from .rundir import MODEL_FILES
 
@@ -105,19 +105,28 @@ def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLik
                  check_photos: Sequence[str | os.PathLike] = (), description: str = "",
                  training: dict[str, Any] | None = None,
                  evaluation: dict[str, Any] | None = None, model_version: str = "1",
-                 probe_count: int = 4, probe_seed: int = 0) -> Path:
+                 probe_count: int = 4, probe_seed: int = 0,
+                 should_stop: Callable[[], bool] | None = None, stopped: str = "") -> Path:
     """Write `out_dir/model.onnx` and `out_dir/model.json`; return out_dir.
 
     `head` maps backbone features to `bits` real values (a FoldedHead). `check_photos` are real
-    photo files for check (c); give a few from the training data.
+    photo files for check (c); give a few from the training data. `should_stop`: looked at
+    between the steps, before anything is written to out_dir (Stopped(stopped) then); once the
+    files are being put in place the export finishes.
     """
     from .features import photo_tensors
 
+    def check_stop() -> None:
+        if should_stop and should_stop():
+            raise Stopped(stopped)
+
     out_dir = Path(out_dir)
     module = Encoder2Codes(backbone, head).eval().cpu()
+    check_stop()
     with tempfile.TemporaryDirectory(prefix="lookalike-export-") as tmp:
         stage = Path(tmp)
         onnx_path = export_onnx(module, stage / "model.onnx", input_spec.size)
+        check_stop()  # the ONNX export and its simplification: the long part
         card = ModelCard(name=name, onnx_sha256=file_sha256(onnx_path), input=input_spec,
                          output=OutputSpec(bits=bits), probe=ProbeSpec(seed=probe_seed,
                                                                        count=probe_count),
@@ -151,6 +160,7 @@ def export_model(backbone: nn.Module, head: nn.Module, out_dir: str | os.PathLik
         # import: codes that vary from photo to photo.
         _check_codes_vary(load_encoder(stage, providers=["CPUExecutionProvider"],
                                        check_variety=False), out_dir)
+        check_stop()
         out_dir.mkdir(parents=True, exist_ok=True)
         _install(stage, out_dir, MODEL_FILES)
     log.info("exported %d-bit model to %s", bits, out_dir)

@@ -427,7 +427,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     def progress(p: dict[str, Any]) -> None:
         if reporter and rank0:
             reporter.progress("train", p["step"], p["steps"], p["stage"], p["bits"], p["loss"],
-                              p["val_map"])
+                              p["val_map"], ran=p["ran"])
 
     try:
         trainer.run(progress, should_stop, save, checkpoint_every=100)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from desktop_app import paths as app_paths
-from desktop_app.core.errors import PhotoReadError
+from desktop_app.core.errors import PhotoReadError, printable
 
 from . import config as config_mod
 from .album_notes import unbalanced_note, untested_albums_note
@@ -218,6 +218,8 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
     from .backbones import weights_tag
 
     tuned = tuned_backbone(run_dir, cfg)
+    if reporter:  # loading it and building its ONNX graph take seconds before the first photo
+        reporter.progress("features", 0, len(manifest.photos), doing="loading the backbone")
     model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
     with photos_as_prepared():
         return extract_features(
@@ -260,7 +262,7 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     try:
         manifest = prepare(albums, seed=int(d["seed"]), val_fraction=float(d["val_fraction"]),
                            query_fraction=float(d["query_fraction"]), progress=progress,
-                           reads=reads)
+                           reads=reads, should_stop=should_stop)
     except (Stopped, KeyboardInterrupt) as exc:
         raise Stopped(keep_reads(reads, run_dir / READS)) from exc
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -366,7 +368,7 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     def progress(p: dict[str, Any]) -> None:
         if reporter:
             reporter.progress("train", p["step"], p["steps"], p["stage"], p["bits"], p["loss"],
-                              p["val_map"])
+                              p["val_map"], ran=p["ran"])
 
     try:
         result = trainer.run(progress, should_stop, save_checkpoint)
@@ -492,7 +494,11 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
         bits=bits)
     report = ev.evaluate_codes(codes[q], labels[q], codes[db], labels[db], progress=progress)
     report["bits"] = bits
-    (run_dir / f"evaluation-{bits}.json").write_text(json.dumps(report, indent=1) + "\n")
+    report["head"] = head_digest(head)  # export takes these numbers only for this very head
+    from desktop_app.atomic_file import write_bytes_atomic
+
+    write_bytes_atomic(run_dir / f"evaluation-{bits}.json",
+                       (json.dumps(report, indent=1) + "\n").encode())
     if plots:
         ev.plot_report(report, run_dir / f"evaluation-{bits}")
     return report
@@ -501,7 +507,10 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 # -- export ------------------------------------------------------------------------------------
 def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
                out_dir: str | os.PathLike, name: str | None = None,
-               reporter: Reporter | None = None) -> Path:
+               reporter: Reporter | None = None,
+               should_stop: Callable[[], bool] | None = None) -> Path:
+    """Export the bits-bit model to out_dir. Stopped (should_stop) before anything is written
+    there; once its files are being put in place, it finishes."""
     from .evaluate import summary as eval_summary
     from .export import export_model
 
@@ -511,22 +520,54 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     if reporter:
         reporter.progress("export", 0, 1, bits=bits)
     training = json.loads((run_dir / TRAINING).read_text())
-    eval_path = run_dir / f"evaluation-{bits}.json"
-    evaluation = eval_summary(json.loads(eval_path.read_text())) if eval_path.is_file() else {}
+    evaluation = eval_summary(report) if (report := evaluation_of(run_dir, head, bits)) else {}
     train_paths = manifest.paths("train")
-    description = (f"Trained on {len(manifest.photos)} photos in {len(manifest.labels)} albums "
-                   f"({', '.join(manifest.labels[:8])}"
-                   f"{'...' if len(manifest.labels) > 8 else ''})")
+    # Album names as text: a folder name that is not UTF-8 (b"M\xe4use") would put a lone
+    # surrogate in the card, which strict JSON readers refuse and Qt cannot show.
+    labels = [printable(label) for label in manifest.labels]
+    description = (f"Trained on {len(manifest.photos)} photos in {len(labels)} albums "
+                   f"({', '.join(labels[:8])}{'...' if len(labels) > 8 else ''})")
     with photos_as_prepared():
         out = export_model(
             load_backbone(run_dir, cfg), head, out_dir,
             input_spec=input_spec(cfg), bits=bits,
             name=model_name(manifest.root, bits, out_dir, name, reporter),
             check_photos=train_paths[:: max(1, len(train_paths) // 6)][:6],
-            description=description, training={**training, "bits": bits}, evaluation=evaluation)
+            description=description, training={**training, "labels": labels, "bits": bits},
+            evaluation=evaluation, should_stop=should_stop,
+            stopped=f"stopped while exporting the {bits}-bit model, before writing it ({out_dir} "
+            "is as it was); its training is finished and kept: run the same command again to "
+            "export it")
     if reporter:
         reporter.progress("export", 1, 1, bits=bits)
     return out
+
+
+def head_digest(head) -> str:
+    """sha256 of a folded head's weights: what an evaluation was measured on."""
+    digest = hashlib.sha256()
+    for key, tensor in sorted(head.state().items()):
+        digest.update(f"{key}{tuple(tensor.shape)}".encode())
+        digest.update(tensor.contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def evaluation_of(run_dir: Path, head, bits: int) -> dict[str, Any] | None:
+    """run_dir's evaluation-<bits>.json if it measured `head`, else None (said in the log): a
+    retraining stopped before its evaluation leaves the previous heads' numbers there, which
+    must not go into the new model's card."""
+    path = run_dir / f"evaluation-{bits}.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # none yet (or torn): the card has no evaluation, as before `evaluate`
+    if isinstance(report, dict) and report.get("head") == head_digest(head):
+        return report
+    log.warning("%s: this evaluation is not of the %d-bit head now in %s (trained again "
+                "since, or measured by an older trainer), so the model card gets no evaluation; "
+                "run `%s evaluate %s --bits %d` before the export to add it", path, bits,
+                run_dir / HEADS, command(), run_dir, bits)
+    return None
 
 
 def model_name(albums_root: str, bits: int, out_dir: str | os.PathLike, given: str | None,
@@ -537,16 +578,28 @@ def model_name(albums_root: str, bits: int, out_dir: str | os.PathLike, given: s
     from desktop_app.core.model_registry import distinct_model_name, model_names_in_use
 
     if given:
+        given = _unicode(given)  # --name from a command line of non-UTF-8 bytes
         if given.lower() in model_names_in_use(besides=out_dir):
             log.warning("another model of this library is called '%s' too: `lookalike models "
                         "activate` will need its folder or id to tell them apart", given)
         return given
-    base = f"{Path(albums_root).name}-{bits}bit"
+    # printable: the app refuses a card whose name holds a lone surrogate, which a folder name
+    # that is not UTF-8 gives ("Ferien M\udce4use"), and the export's own check loads the card.
+    base = f"{printable(Path(albums_root).name)}-{bits}bit"
     name = distinct_model_name(base, out_dir)
     if name != base:
         _say(reporter, f"this library has a model called '{base}' already: the new one is "
              f"called '{name}'")
     return name
+
+
+def _unicode(text: str) -> str:
+    """text, or printable(text) when it holds a lone surrogate (bytes that are not UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return printable(text)
+    return text
 
 
 # -- run: albums -> model folder ---------------------------------------------------------------
@@ -592,7 +645,8 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     for bits, target in folders.items():
         report = run_evaluate(run_dir, cfg, bits, reporter, should_stop=should_stop)
         run_export(run_dir, cfg, bits, target, reporter=reporter,
-                   name=f"{name}-{bits}bit" if name and len(folders) > 1 else name)
+                   name=f"{name}-{bits}bit" if name and len(folders) > 1 else name,
+                   should_stop=should_stop)
         from .evaluate import summary
 
         evaluation = summary(report)
@@ -698,7 +752,7 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
                               reporter: Reporter,
                               should_stop: Callable[[], bool] | None = None,
                               resume: bool = True) -> None:
-    if can_resume(albums, run_dir, cfg):
+    if can_resume(albums, run_dir, cfg, should_stop):
         # A checkpoint of other settings is not resumed: decided now, and said only if so
         # (run_train then says why it starts afresh).
         resumes = training_resumes(run_dir, cfg, resume)
@@ -706,15 +760,16 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
              "are not read again" + (", and its training resumes where it stopped" if resumes
                                      else ""))
         return
-    announce_albums(albums, reporter, choose_device(cfg["train"]["device"]))
+    announce_albums(albums, reporter, choose_device(cfg["train"]["device"]), should_stop)
     run_prepare(albums, run_dir, cfg, reporter, should_stop)
 
 
-def announce_albums(albums: str | os.PathLike, reporter: Reporter, device: str) -> None:
+def announce_albums(albums: str | os.PathLike, reporter: Reporter, device: str,
+                    should_stop: Callable[[], bool] | None = None) -> None:
     """The protocol starts with `start`: report the photo files found before reading them."""
     from .albums import count_candidates
 
-    files, labels = count_candidates(albums)
+    files, labels = count_candidates(albums, should_stop)
     if files:  # else prepare raises its clear message without a misleading start
         reporter.start(files, labels, device)
 

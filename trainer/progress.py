@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -38,6 +40,7 @@ class Reporter:
         self._phase: tuple | None = None
         self._phase_start = time.monotonic()
         self._phase_first_step = 0
+        self._phase_first_ran = 0
         self._bar = None
         self._drawn = 0.0
 
@@ -57,13 +60,23 @@ class Reporter:
 
     def progress(self, phase: str, step: int, steps: int, stage: int | None = None,
                  bits: int | None = None, loss: float | None = None,
-                 val_map: float | None = None) -> None:
+                 val_map: float | None = None, ran: int | None = None,
+                 doing: str | None = None) -> None:
+        """ran: the steps actually run so far, when `step` also counts steps skipped (a
+        training phase stopped early counts whole): the time left comes from the steps run.
+        doing: what the phase does before its first step ("loading the backbone"), said at
+        once; the phase's time is then measured from its first step, not from this."""
+        if doing:
+            self._announce(phase, step, steps, doing)
+            return
         now = time.monotonic()
+        ran = step if ran is None else ran
         key = (phase, stage if phase != "train" else None)
         if key != self._phase:
             self._close_bar()
             self._phase, self._phase_start, self._phase_first_step = key, now, step
-        done = step - self._phase_first_step
+            self._phase_first_ran = ran
+        done = ran - self._phase_first_ran
         elapsed = now - self._phase_start
         eta = (elapsed / done * (steps - step)) if done > 0 and elapsed > 0.5 else None
         if self.mode == "bar":
@@ -73,6 +86,8 @@ class Reporter:
             draw = (step >= steps or val_map is not None or self._bar is None
                     or now - self._drawn >= self.min_interval)
             self._update_bar(phase, step, steps, stage, bits, loss, val_map, draw)
+            # tqdm's rate is (n - initial) / elapsed: the steps skipped count as initial ones
+            self._bar.initial = step - done
             if draw:
                 self._drawn = now
         last = step >= steps
@@ -84,6 +99,14 @@ class Reporter:
                         "loss": None if loss is None else round(float(loss), 5),
                         "val_map": None if val_map is None else round(float(val_map), 5),
                         "eta_s": None if eta is None else round(eta, 1)})
+
+    def _announce(self, phase: str, step: int, steps: int, doing: str) -> None:
+        if self.mode == "bar":
+            self.log(f"{phase}: {doing}...")
+        # (not counted as the last line sent: the phase's first step is sent at once too)
+        self._emit({"event": "progress", "phase": phase, "stage": None, "bits": None,
+                    "step": step, "steps": steps, "loss": None, "val_map": None, "eta_s": None,
+                    "doing": doing})
 
     def _update_bar(self, phase, step, steps, stage, bits, loss, val_map, draw=True) -> None:
         from tqdm import tqdm
@@ -152,11 +175,13 @@ def stoppable_progress(reporter: Reporter | None, should_stop: Callable[[], bool
 
 
 class StopFlag:
-    """SIGINT / SIGTERM set a flag that the training loop polls, so it can checkpoint and exit."""
+    """SIGINT / SIGTERM (and with watch_stdin, a "stop" line on stdin) set a flag that the long
+    loops poll, so that training can checkpoint and exit."""
 
     def __init__(self) -> None:
         self.stopped = False
         self._previous: dict[int, Any] = {}
+        self.reader: threading.Thread | None = None  # watch_stdin's
 
     def __call__(self) -> bool:
         return self.stopped
@@ -171,6 +196,35 @@ class StopFlag:
             except ValueError:  # not the main thread (tests): polling still works
                 pass
         return self
+
+    def watch_stdin(self, stream: Any = None) -> StopFlag:
+        """A line "stop" on stdin sets the flag too: the desktop app's stop request, the one a
+        console program gets on Windows (QProcess.terminate() posts WM_CLOSE there, which a
+        console program never sees). Read on a daemon thread, from the file descriptor (a
+        thread blocked in sys.stdin's buffered reader can abort the interpreter's exit)."""
+        try:
+            fd = (stream or sys.stdin).fileno()
+        except (AttributeError, OSError, ValueError):  # no stdin (pythonw), or a test's capture
+            return self
+        self.reader = threading.Thread(target=self._read_stop, args=(fd,), daemon=True,
+                                       name="stop-request")
+        self.reader.start()
+        return self
+
+    def _read_stop(self, fd: int) -> None:
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(fd, 512)
+            except OSError:
+                return
+            if not chunk:  # end of input (`< /dev/null`, a closed pipe): no request
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            if any(line.strip() == b"stop" for line in lines):
+                self.stopped = True
+                return
+            pending = pending[-64:]  # a stream without newlines: only its end can matter
 
     def uninstall(self) -> None:
         for sig, handler in self._previous.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,8 @@ def clear_learnt(run_dir: Path) -> None:
                 stale.unlink()
 
 
-def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) -> bool:
+def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any],
+               should_stop: Callable[[], bool] | None = None) -> bool:
     """Whether `run` may skip prepare (reading every photo): only to resume a run (finished or
     not) on the same albums folder, its files unchanged since (names, sizes, times), same split
     settings."""
@@ -75,7 +77,7 @@ def can_resume(albums: str | os.PathLike, run_dir: Path, cfg: dict[str, Any]) ->
         same_data = False
     # A finished run qualifies too: training then finds its final checkpoint and has nothing
     # left to do, instead of every photo being read again.
-    return same_data and listing_digest(albums) == old.listing
+    return same_data and listing_digest(albums, should_stop) == old.listing
 
 
 def checkpoint_identity(manifest: Manifest, cfg: dict[str, Any]) -> dict[str, Any]:

@@ -71,8 +71,9 @@ class HeadConfig:
         return cls(**known)
 
 
-# (stage, bits, step, steps, loss, val_map) after every step; steps is the plan's total and
-# step the plan's steps behind (plan_position: those a phase stopped early skipped count).
+# (stage, bits, step, steps, ran, loss, val_map) after every step; steps is the plan's total,
+# step the plan's steps behind (plan_position: those a phase stopped early skipped count) and
+# ran the steps actually run (what the time left is measured on).
 TrainProgress = Callable[[dict[str, Any]], None]
 
 
@@ -333,7 +334,7 @@ class HeadTrainer:
                     if progress:
                         progress({"stage": stage, "bits": self.net.bits,
                                   "step": self.plan_position(), "steps": self.steps_total,
-                                  "loss": loss, "val_map": val})
+                                  "ran": self.step, "loss": loss, "val_map": val})
                     if checkpoint and self.step % checkpoint_every == 0:
                         self.seconds = time.perf_counter() - t0
                         checkpoint(self)

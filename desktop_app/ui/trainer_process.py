@@ -22,7 +22,11 @@ from ..install_hint import train_install_hint
 
 log = logging.getLogger(__name__)
 
-CANCEL_GRACE_MS = 15000  # SIGTERM first: the trainer saves a resumable checkpoint
+CANCEL_GRACE_MS = 15000  # asked to stop first: the trainer saves a resumable checkpoint
+# Written to the trainer's stdin to stop it (`--progress json` watches for it): on Windows
+# QProcess.terminate() posts WM_CLOSE, which a console program never sees; on POSIX SIGTERM
+# is sent as well.
+STOP_REQUEST = b"stop\n"
 # The trainer prints its `error` event's message on stderr too, after this, for a person at a
 # terminal: in its command line's words (its options), which the dialog words in its own.
 ERROR_ECHO = "error: "
@@ -194,19 +198,26 @@ class TrainerProcess(QObject):
     def cancel(self) -> None:
         if self.is_running():
             self._stopping = True
-            self._proc.terminate()  # SIGTERM: the trainer stops cleanly (exit 130)
-            self._kill_timer.start()
+            self._ask_to_stop()  # the trainer stops cleanly (exit 130)
+            if not self._kill_timer.isActive():  # pressed again: no new grace time
+                self._kill_timer.start()
 
     def stop_and_wait(self, msecs: int = CANCEL_GRACE_MS) -> None:
-        """The app is closing: SIGTERM, then wait for the trainer to write its checkpoint
-        (destroying the QProcess would SIGKILL it at once); killed if it takes too long."""
+        """The app is closing: ask the trainer to stop, then wait for it to write its
+        checkpoint (destroying the QProcess would kill it at once); killed if it takes too
+        long."""
         if not self.is_running():
             return
         self._stopping = True
-        self._proc.terminate()
+        self._ask_to_stop()
+        self._proc.waitForBytesWritten(1000)  # no event loop runs to write the request
         if not self._proc.waitForFinished(msecs):
             self._proc.kill()
             self._proc.waitForFinished(3000)
+
+    def _ask_to_stop(self) -> None:
+        self._proc.write(STOP_REQUEST)  # unread by `inspect`, which has nothing to save
+        self._proc.terminate()  # SIGTERM on POSIX; on Windows a WM_CLOSE that goes unseen
 
     def _start(self, mode: str, args: list[str]) -> None:
         if self.is_running():
@@ -328,6 +339,6 @@ class TrainerProcess(QObject):
     @Slot()
     def _kill(self) -> None:
         if self.is_running():
-            log.warning("trainer did not stop within %d s of SIGTERM; killing it",
+            log.warning("trainer did not stop within %d s of being asked to; killing it",
                         CANCEL_GRACE_MS // 1000)
             self._proc.kill()

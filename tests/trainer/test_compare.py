@@ -179,3 +179,24 @@ def test_stopping_while_the_current_model_is_measured_stops_the_run(
         "again to go on")
     assert (out / "training" / "checkpoint.pt").is_file()
     assert not (out / "model.onnx").exists()
+
+
+def test_stopping_while_evaluate_measures_the_current_model_stops_it(
+        albums, tmp_path, capsys, tiny_model_dir, monkeypatch):
+    """`evaluate --compare-with` went on measuring every photo after Ctrl-C."""
+    out = tmp_path / "model"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "--progress", "none",
+                 *FAST]) == 0
+    real = Encoder.encode_pixels
+
+    def encode_then_terminate(self, pixels):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+        return real(self, pixels)
+
+    monkeypatch.setattr(Encoder, "encode_pixels", encode_then_terminate)
+    capsys.readouterr()
+    assert main(["evaluate", str(out / "training"), "--bits", "12", "--compare-with",
+                 str(tiny_model_dir), "--progress", "json"]) == 130
+    last = events(capsys.readouterr().out)[-1]
+    assert last["event"] == "error" and last["message"].startswith(
+        "stopped while measuring the current model on the held-out photos")

@@ -52,3 +52,12 @@ def test_a_model_the_library_has_used_elsewhere_counts_too(albums, tmp_path, tin
                              card.to_json())
     assert main(run(albums, tmp_path / "mine"), prog="lookalike train") == 0
     assert read_card(tmp_path / "mine").name == "albums-12bit (2)"  # names match in any case
+
+
+def test_a_name_given_in_bytes_that_are_not_utf8_becomes_text(tmp_path):
+    """`--name` from a Latin-1 command line holds a lone surrogate, which the app refuses in a
+    card (the export's own check loads it): its bytes are written as \\xNN instead."""
+    from trainer.pipeline import model_name
+
+    assert model_name("/albums", 12, tmp_path / "m", "Caf\udce9") == "Caf\\xe9"
+    assert model_name("/albums", 12, tmp_path / "m", "Café ☕") == "Café ☕"  # text as given

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import re
 import time
 from types import SimpleNamespace
@@ -53,3 +55,35 @@ def test_every_validation_map_is_drawn_however_fast_the_steps(capsys, monkeypatc
     reporter.done()
     shown = set(re.findall(r"val_mAP=(\d\.\d{4})", capsys.readouterr().err))
     assert shown == {f"{0.5 + step / 10_000:.4f}" for step in range(50, 2001, 50)}
+
+
+def early_stop_at(reporter: Reporter, monkeypatch) -> None:
+    """A phase of 600 steps that stops early at step 40 (1 s per step), then 10 steps of the
+    next phase: the plan is at 610 of 1000 steps, 50 of them run, in 50 s."""
+    import tqdm.std
+
+    now = [0.0]
+    monkeypatch.setattr(progress_mod, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(tqdm.std, "time", lambda: now[0])  # the bar's own clock
+    reporter.progress("train", 0, 1000, ran=0)
+    for ran in range(1, 51):
+        now[0] = float(ran)
+        step = ran if ran <= 40 else 560 + ran  # the 560 skipped steps count as done
+        reporter.progress("train", step, 1000, loss=0.5, ran=ran)
+
+
+def test_the_time_left_after_a_phase_stopped_early_comes_from_the_steps_run(monkeypatch):
+    """Skipped steps counted as run made the rate 12x too fast: 390 steps at 1 s each were
+    said to take about 32 s."""
+    stream = io.StringIO()
+    early_stop_at(Reporter("json", stream, min_interval=0), monkeypatch)
+    last = json.loads(stream.getvalue().splitlines()[-1])
+    assert (last["step"], last["eta_s"]) == (610, 390.0)
+
+
+def test_the_bar_after_a_phase_stopped_early_tells_the_time_from_the_steps_run(capsys,
+                                                                              monkeypatch):
+    reporter = Reporter("bar", min_interval=0)
+    early_stop_at(reporter, monkeypatch)
+    reporter.done()
+    assert time_left(capsys.readouterr().err, "610/1000") == 390

@@ -99,3 +99,53 @@ def test_a_stopped_reading_of_other_albums_is_not_taken(albums, tmp_path, capsys
                  *FAST]) == 0
     assert len(read) == 15
     capsys.readouterr()
+
+
+def test_a_stop_while_the_albums_are_listed_ends_before_any_photo_is_read(
+        albums, tmp_path, capsys, monkeypatch):
+    """Listing tens of thousands of files on a NAS takes a while: the stop flag was first
+    looked at once a photo had been read."""
+    from trainer import album_files
+
+    original_is_photo, original_load = album_files.is_photo, albums_mod.load_photo
+    read = []
+
+    def list_then_stop(name):  # Ctrl-C as the first file is listed
+        if not read:
+            os.kill(os.getpid(), signal.SIGINT)
+            read.append("listed")
+        return original_is_photo(name)
+
+    monkeypatch.setattr(album_files, "is_photo", list_then_stop)
+    monkeypatch.setattr(albums_mod, "load_photo", lambda path, **kw: (
+        read.append(os.fspath(path)), original_load(path, **kw))[1])
+    assert main(["run", str(albums), "--out", str(tmp_path / "m"), "--bits", "12",
+                 "--progress", "json", *FAST]) == 130
+    last = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert last["message"] == ("stopped while listing the albums, before any photo was read; "
+                               "run the same command again to start")
+    assert read == ["listed"]
+
+
+def test_without_a_record_of_a_stopped_reading_each_file_is_looked_at_once_before_reading(
+        albums, tmp_path, monkeypatch):
+    """Its size and time were taken for every file before the first photo was read, after the
+    listing had taken them all too: twice the work on a NAS before anything showed."""
+    original_stat, original_load = Path.stat, albums_mod.load_photo
+    stats: list[str] = []
+    reading = []
+
+    def counted_stat(self, *args, **kwargs):
+        if not reading and self.suffix == ".jpg":
+            stats.append(str(self))
+        return original_stat(self, *args, **kwargs)
+
+    def load(path, **kwargs):
+        reading.append(path)
+        return original_load(path, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", counted_stat)
+    monkeypatch.setattr(albums_mod, "load_photo", load)
+    assert main(["prepare", str(albums), "--out", str(tmp_path / "run"), "--progress", "none",
+                 *FAST]) == 0
+    assert len(stats) <= len(set(stats)) + 1  # the listing's, and the first photo's own

@@ -68,6 +68,8 @@ def test_progress_ends_at_the_plans_total_when_a_frozen_phase_stops_early():
     steps = [p["step"] for p in reported]
     assert steps == sorted(steps) and len(steps) == result.steps
     assert steps[-1] == reported[-1]["steps"] == total_steps(cfg)
+    # and the steps run, which the time left is measured on (trainer.progress.Reporter)
+    assert [p["ran"] for p in reported] == list(range(1, result.steps + 1))
 
 
 def test_classification_term_trains_a_classifier_through_the_merges():

@@ -1,0 +1,54 @@
+"""`--progress json` also stops on a line "stop" on stdin: the desktop app's stop request, which
+reaches a console program on Windows, where QProcess.terminate() posts a WM_CLOSE it never
+sees (tests/ui/test_retrain_stop_request.py stops a real run that way)."""
+
+from __future__ import annotations
+
+import os
+
+from trainer.progress import StopFlag
+
+
+class Pipe:
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+
+    def fileno(self) -> int:
+        return self.read_fd
+
+    def send(self, data: bytes) -> None:
+        os.write(self.write_fd, data)
+
+    def close(self) -> None:
+        os.close(self.write_fd)
+
+
+def test_a_stop_line_on_stdin_sets_the_stop_flag():
+    pipe, flag = Pipe(), StopFlag()
+    flag.watch_stdin(pipe)
+    pipe.send(b"progress please\nst")  # other lines are no request; a line may come in parts
+    pipe.send(b"op\r\n")  # Windows line ends too
+    flag.reader.join(10)
+    assert flag()
+    pipe.close()
+    os.close(pipe.read_fd)
+
+
+def test_the_end_of_stdin_is_no_stop_request():
+    """`--progress json < /dev/null`, or a closed pipe, must not stop a run at once."""
+    pipe, flag = Pipe(), StopFlag()
+    flag.watch_stdin(pipe)
+    pipe.send(b"stopping soon\n")
+    pipe.close()
+    flag.reader.join(10)
+    assert not flag()
+    os.close(pipe.read_fd)
+
+
+def test_no_stdin_is_no_error():
+    class Closed:
+        def fileno(self) -> int:
+            raise ValueError("I/O operation on closed file")
+
+    flag = StopFlag().watch_stdin(Closed())
+    assert flag.reader is None and not flag()
