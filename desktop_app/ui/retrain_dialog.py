@@ -401,6 +401,11 @@ class RetrainDialog(QDialog):
                 self.progress_bar.setValue(max(0, min(step, steps)))
                 counted = f": step {step} of {steps}"
             phase = PHASES.get(self._phase, html.escape(self._phase))  # (a str: hashable)
+            doing = event.get("doing")
+            if isinstance(doing, str) and doing:  # what the phase does before its first step
+                self.progress_bar.setRange(0, 0)
+                self.status_label.setText(f"{phase}: {html.escape(doing)}…")
+                return
             parts = [f"{phase}{counted}"]
             if event.get("bits") and event.get("stage") is not None:
                 parts.append(f"stage {event.get('stage')} ({event.get('bits')} bits)")

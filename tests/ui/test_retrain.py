@@ -122,6 +122,20 @@ def test_progress_without_a_stage_and_the_stop_after_cancel_read_right(qtbot, al
     assert "failed" not in dialog.status_label.text()
 
 
+def test_what_a_phase_does_before_its_first_step_is_shown(qtbot, albums):
+    """The trainer says 'loading the backbone' (doing) for the seconds before the first
+    features: the dialog showed 'Computing features: step 0 of 120' meanwhile."""
+    dialog = RetrainDialog(None, str(albums), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog._on_event({"event": "progress", "phase": "features", "step": 0, "steps": 120,
+                      "doing": "loading the backbone"})
+    assert dialog.status_label.text().endswith(": loading the backbone…")
+    assert "step 0" not in dialog.status_label.text()
+    assert (dialog.progress_bar.minimum(), dialog.progress_bar.maximum()) == (0, 0)  # busy
+    dialog._on_event({"event": "progress", "phase": "features", "step": 3, "steps": 120})
+    assert "step 3 of 120" in dialog.status_label.text()
+
+
 def stand_in_trainer(tmp_path, body: str):
     """An executable used in place of `python`: it speaks the trainer's protocol."""
     script = tmp_path / "stand-in-python"
