@@ -206,6 +206,10 @@ class StopFlag:
             fd = (stream or sys.stdin).fileno()
         except (AttributeError, OSError, ValueError):  # no stdin (pythonw), or a test's capture
             return self
+        if os.isatty(fd):
+            # A person at a terminal stops it with Ctrl-C: reading the terminal would take
+            # what they type for the shell, and stop a background job (`&`) on SIGTTIN.
+            return self
         self.reader = threading.Thread(target=self._read_stop, args=(fd,), daemon=True,
                                        name="stop-request")
         self.reader.start()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from trainer.progress import StopFlag
 
 
@@ -52,3 +54,22 @@ def test_no_stdin_is_no_error():
 
     flag = StopFlag().watch_stdin(Closed())
     assert flag.reader is None and not flag()
+
+
+def test_a_terminal_is_not_watched():
+    """`--progress json` typed at a terminal: reading it took what the person typed for the
+    shell, and a run put in the background (`&`) was stopped by SIGTTIN at once ("Stopped (tty
+    input)"), its training frozen until brought back. Ctrl-C stops it there."""
+    pty = pytest.importorskip("pty")  # POSIX terminals
+
+    controller, terminal = pty.openpty()
+    try:
+        class Terminal:
+            def fileno(self) -> int:
+                return terminal
+
+        flag = StopFlag().watch_stdin(Terminal())
+        assert flag.reader is None
+    finally:
+        os.close(controller)  # (a reader blocked on it gets EIO and ends)
+        os.close(terminal)
