@@ -29,6 +29,13 @@ def albums(tmp_path) -> Path:
     return make_albums(tmp_path / "albums")
 
 
+@pytest.fixture
+def albums_at():
+    """make_albums, for albums at a path a test chooses (`from conftest import` may find
+    another folder's conftest module when the whole suite runs)."""
+    return make_albums
+
+
 @pytest.fixture(autouse=True)
 def one_torch_thread():
     """Heads here are tiny: one thread avoids OpenMP spin-waiting on a shared 2-core machine."""

@@ -207,17 +207,15 @@ def test_copies_in_several_albums_are_named_in_the_log_of_a_prepare_that_trains(
 
 
 def test_an_albums_folder_whose_own_name_is_not_utf8_trains_to_a_model_the_app_loads(
-        tmp_path):
+        tmp_path, albums_at):
     """The model's default name comes from the albums folder's name: "Ferien M\\udce4use" (a
     Latin-1 name) held a lone surrogate, which the app's card check refuses, so the export's
     own final load failed at the end of the whole run. The card's other text from folder names
     (the description and the training section's album names) is written as text too."""
-    from conftest import make_albums
-
     from desktop_app.core.model_card import read_card
 
     try:
-        root = make_albums(tmp_path / os.fsdecode(b"Ferien M\xe4use"), per_photo=2)
+        root = albums_at(tmp_path / os.fsdecode(b"Ferien M\xe4use"), per_photo=2)
         (root / "cats").rename(root / os.fsdecode(b"K\xe4tzchen"))
     except (OSError, UnicodeError):
         pytest.skip("this file system refuses names that are not UTF-8")
