@@ -361,6 +361,8 @@ def _main(argv: list[str], prog: str) -> int:
     stop = StopFlag().install()
     if getattr(args, "progress", None) == "json":  # the app's way to stop it on Windows too
         stop.watch_stdin()
+    # The app that started the run crashed (or was killed): save the checkpoint and stop.
+    reporter.on_reader_gone = stop.request
     try:
         check_out(args)
         check_not_foreign(args)

@@ -1,8 +1,10 @@
 """Progress reporting: a tqdm bar on stderr for people, or one JSON object per line on stdout
-for the desktop app (the protocol in docs/design.md / api.md), plus clean stop on signals."""
+for the desktop app (the protocol in docs/design.md / api.md), plus clean stop on signals and
+when the reader of that output is gone."""
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -28,6 +30,12 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
+def reader_gone(exc: OSError) -> bool:
+    """A write failed because nothing reads the other end of the pipe any more (the desktop app
+    that started the trainer crashed or was killed). Windows says EINVAL for a closed pipe."""
+    return exc.errno == errno.EPIPE or (sys.platform == "win32" and exc.errno == errno.EINVAL)
+
+
 class Reporter:
     """mode: "json" (stdout, one object per line), "bar" (tqdm on stderr) or "none"."""
 
@@ -43,11 +51,48 @@ class Reporter:
         self._phase_first_ran = 0
         self._bar = None
         self._drawn = 0.0
+        # Called once when a reader is gone (reader_gone): the CLI's StopFlag.request, so that
+        # the run saves its checkpoint as on Ctrl-C instead of dying of a BrokenPipeError.
+        self.on_reader_gone: Callable[[], None] | None = None
+        self._gone: set[int] = set()  # id() of the streams nothing reads any more
+
+    def _write(self, stream: TextIO, write: Callable[[], Any]) -> None:
+        """write() to `stream`, unless its reader is gone (then nothing is written to it)."""
+        if id(stream) in self._gone:
+            return
+        try:
+            write()
+        except OSError as exc:
+            if not reader_gone(exc):
+                raise
+            self._lose(stream)
+
+    def _lose(self, stream: TextIO) -> None:
+        first = not self._gone
+        self._gone.add(id(stream))
+        if stream is sys.stderr and self._bar is not None:
+            self._bar.disable = True  # else its close (or __del__) writes there again
+            self._bar = None
+        try:
+            # What is still buffered for it, and Python's flush of it at exit, go nowhere
+            # instead of failing again ("Exception ignored ... BrokenPipeError").
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, stream.fileno())
+            finally:
+                os.close(null)
+        except (AttributeError, OSError, ValueError):  # no file descriptor (a test's capture)
+            pass
+        if first and self.on_reader_gone:
+            self.on_reader_gone()
+
+    def _say(self, message: str) -> None:
+        self._write(sys.stderr, lambda: print(message, file=sys.stderr))
 
     def _emit(self, obj: dict[str, Any]) -> None:
         if self.mode == "json":
-            self.stream.write(json.dumps(_finite(obj), allow_nan=False) + "\n")
-            self.stream.flush()
+            line = json.dumps(_finite(obj), allow_nan=False) + "\n"
+            self._write(self.stream, lambda: (self.stream.write(line), self.stream.flush()))
 
     def start(self, photos: int, labels: int, device: str) -> None:
         if getattr(self, "_started", False):  # once per run, before any progress event
@@ -55,8 +100,7 @@ class Reporter:
         self._started = True
         self._emit({"event": "start", "photos": photos, "labels": labels, "device": device})
         if self.mode == "bar":
-            print(f"{plural(photos, 'photo')}, {plural(labels, 'label')}, on {device}",
-                  file=sys.stderr)
+            self._say(f"{plural(photos, 'photo')}, {plural(labels, 'label')}, on {device}")
 
     def progress(self, phase: str, step: int, steps: int, stage: int | None = None,
                  bits: int | None = None, loss: float | None = None,
@@ -85,9 +129,8 @@ class Reporter:
             # validation mAP always (the next step's postfix holds none, so it would go unseen)
             draw = (step >= steps or val_map is not None or self._bar is None
                     or now - self._drawn >= self.min_interval)
-            self._update_bar(phase, step, steps, stage, bits, loss, val_map, draw)
-            # tqdm's rate is (n - initial) / elapsed: the steps skipped count as initial ones
-            self._bar.initial = step - done
+            self._write(sys.stderr, lambda: self._update_bar(phase, step, steps, stage, bits,
+                                                             loss, val_map, draw, step - done))
             if draw:
                 self._drawn = now
         last = step >= steps
@@ -108,7 +151,8 @@ class Reporter:
                     "step": step, "steps": steps, "loss": None, "val_map": None, "eta_s": None,
                     "doing": doing})
 
-    def _update_bar(self, phase, step, steps, stage, bits, loss, val_map, draw=True) -> None:
+    def _update_bar(self, phase, step, steps, stage, bits, loss, val_map, draw=True,
+                    skipped=0) -> None:
         from tqdm import tqdm
 
         if self._bar is None:
@@ -126,13 +170,15 @@ class Reporter:
             post["val_mAP"] = f"{val_map:.4f}"
         if post:
             self._bar.set_postfix(post, refresh=False)
+        # tqdm's rate is (n - initial) / elapsed: the steps skipped count as initial ones
+        self._bar.initial = skipped
         if draw:  # else the next draw, or closing the bar, shows this step
             self._bar.refresh()
 
     def _close_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        bar, self._bar = self._bar, None
+        if bar is not None:
+            self._write(sys.stderr, bar.close)
 
     def done(self, model_dir: str | None = None, evaluation: dict[str, Any] | None = None,
              **extra: Any) -> None:
@@ -151,11 +197,11 @@ class Reporter:
         option, problem)."""
         self._close_bar()
         self._emit({"event": "error", "message": message, **details})
-        print(f"error: {message}", file=sys.stderr)
+        self._say(f"error: {message}")
 
     def log(self, message: str) -> None:
         self._close_bar()
-        print(message, file=sys.stderr)
+        self._say(message)
 
 
 def stoppable_progress(reporter: Reporter | None, should_stop: Callable[[], bool] | None,
@@ -185,6 +231,10 @@ class StopFlag:
 
     def __call__(self) -> bool:
         return self.stopped
+
+    def request(self) -> None:
+        """Stop as on a signal (Reporter.on_reader_gone: nobody reads the progress any more)."""
+        self.stopped = True
 
     def _handle(self, signum, frame) -> None:
         self.stopped = True
