@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from desktop_app.core.errors import LookalikeError
+from desktop_app.core.errors import LookalikeError, printable
 
 from . import cli_help
 from .errors import TrainerError, error_details
@@ -186,8 +186,21 @@ def _config(args, run_dir: Path | None = None):
 
 def cmd_inspect(args) -> int:
     from .albums import empty_album_line, loose_photos_warning, scan_albums, skipped_folders_line
+    from .errors import Stopped
+    from .progress import StopFlag, stoppable_progress
 
-    scan = scan_albums(args.albums)
+    stopped = (f"stopped while looking inside the albums in {printable(args.albums)}; run the "
+               "same command again to look inside them")
+    # The app's look inside is stopped by a "stop" line too: on Windows its terminate() is a
+    # WM_CLOSE that a console program never sees, so it was killed after the grace time.
+    stop = StopFlag().watch_stdin() if args.json else None
+    try:
+        scan = scan_albums(args.albums, stoppable_progress(None, stop, "inspect", stopped),
+                           should_stop=stop)
+    except Stopped:
+        print(json.dumps({"error": stopped}))
+        print(f"error: {stopped}", file=sys.stderr)
+        return EXIT_STOPPED
     summary = scan.summary()
     if args.json:
         print(json.dumps(summary))
