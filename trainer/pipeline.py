@@ -752,7 +752,13 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
                               reporter: Reporter,
                               should_stop: Callable[[], bool] | None = None,
                               resume: bool = True) -> None:
-    if can_resume(albums, run_dir, cfg, should_stop):
+    try:
+        resumable = can_resume(albums, run_dir, cfg, should_stop)
+    except Stopped as exc:  # its listing's own words ("... again to start") are untrue here
+        raise Stopped(f"stopped while checking whether the albums changed since {run_dir} was "
+                      "prepared, before any photo was read; what was trained there is kept: "
+                      "run the same command again to go on") from exc
+    if resumable:
         # A checkpoint of other settings is not resumed: decided now, and said only if so
         # (run_train then says why it starts afresh).
         resumes = training_resumes(run_dir, cfg, resume)
