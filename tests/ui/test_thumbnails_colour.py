@@ -174,11 +174,10 @@ def test_a_broken_or_foreign_profile_leaves_the_picture_as_stored(tmp_path):
         assert np.array_equal(np.asarray(_pil(make_thumbnail(str(path), 64, None))), plain), name
 
 
-def test_thumbnails_cached_on_disk_in_the_old_colours_are_made_again(tmp_path):
-    path = write(tmp_path / "p3.jpg", P3)
-    root = tmp_path / "thumbnails"
+def cached_before_colours(path, root) -> Image.Image:
+    """The 64 px thumbnail a version before colour management cached for `path`, where it
+    kept it (its disk key had no format), as stored; checks the key is another now."""
     st = os.stat(path)
-    # Where a version before colour management kept this photo's thumbnail, as stored.
     stamp = f"{st.st_mtime!r}\0{st.st_size}\0{change_time(st)}"
     old_key = hashlib.blake2b(f"{path}\0{stamp}\0{64}".encode(), digest_size=16).hexdigest()
     old = root / old_key[:2] / f"{old_key}.jpg"
@@ -187,6 +186,13 @@ def test_thumbnails_cached_on_disk_in_the_old_colours_are_made_again(tmp_path):
     stale.thumbnail((64, 64))
     stale.save(old, quality=95)
     assert disk_key(str(path), st, 64) != old_key
+    return stale
+
+
+def test_thumbnails_cached_on_disk_in_the_old_colours_are_made_again(tmp_path):
+    path = write(tmp_path / "p3.jpg", P3)
+    root = tmp_path / "thumbnails"
+    stale = cached_before_colours(path, root)
     shown = patch_colours(_pil(make_thumbnail(str(path), 64, root)))
     assert np.abs(shown - patch_colours(stale)).max() > 20
     # The new one is cached, in sRGB: read back the same.

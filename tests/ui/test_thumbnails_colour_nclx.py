@@ -6,9 +6,6 @@ pillow-heif (HEIC) and Pillow (AVIF, its nclx box then set to the code points te
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 import numpy as np
 import pillow_heif
 import pytest
@@ -20,13 +17,13 @@ from test_thumbnails_colour import (
     SRGB_PRIMARIES,
     _pil,
     _rgb_to_xyz,
+    cached_before_colours,
     patch_colours,
     patches,
 )
 
 from desktop_app.core import display_colour, images
-from desktop_app.core.scan import change_time
-from desktop_app.ui.thumbnails import disk_key, make_thumbnail
+from desktop_app.ui.thumbnails import make_thumbnail
 
 BT2020_PRIMARIES = ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046))
 
@@ -206,15 +203,6 @@ def test_nclx_as_pillow_heif_gives_it_maps_to_one_cached_profile():
 def test_thumbnails_cached_before_nclx_colours_are_made_again(tmp_path):
     path = heic(tmp_path / "phone.heic", 12, 13)
     root = tmp_path / "thumbnails"
-    st = os.stat(path)
-    # Where a version before colour management kept it, as stored.
-    stamp = f"{st.st_mtime!r}\0{st.st_size}\0{change_time(st)}"
-    old_key = hashlib.blake2b(f"{path}\0{stamp}\0{64}".encode(), digest_size=16).hexdigest()
-    old = root / old_key[:2] / f"{old_key}.jpg"
-    old.parent.mkdir(parents=True)
-    stale = patches()
-    stale.thumbnail((64, 64))
-    stale.save(old, quality=95)
-    assert disk_key(str(path), st, 64) != old_key
+    stale = cached_before_colours(path, root)
     assert np.abs(patch_colours(_pil(make_thumbnail(str(path), 64, root)))
                   - patch_colours(stale)).max() > 20
