@@ -51,8 +51,9 @@ class Reporter:
         self._phase_first_ran = 0
         self._bar = None
         self._drawn = 0.0
-        # Called once when a reader is gone (reader_gone): the CLI's StopFlag.request, so that
-        # the run saves its checkpoint as on Ctrl-C instead of dying of a BrokenPipeError.
+        # Called once when the reader of the progress is gone (reader_gone): the CLI's
+        # StopFlag.request, so that the run saves its checkpoint as on Ctrl-C instead of dying
+        # of a BrokenPipeError.
         self.on_reader_gone: Callable[[], None] | None = None
         self._gone: set[int] = set()  # id() of the streams nothing reads any more
 
@@ -68,8 +69,7 @@ class Reporter:
             self._lose(stream)
 
     def _lose(self, stream: TextIO) -> None:
-        first = not self._gone
-        self._gone.add(id(stream))
+        self._gone.add(id(stream))  # (so _write loses each stream once)
         if stream is sys.stderr and self._bar is not None:
             self._bar.disable = True  # else its close (or __del__) writes there again
             self._bar = None
@@ -83,7 +83,10 @@ class Reporter:
                 os.close(null)
         except (AttributeError, OSError, ValueError):  # no file descriptor (a test's capture)
             pass
-        if first and self.on_reader_gone:
+        # Only the progress' reader is the one that started the run: stderr beside JSON
+        # progress that is still read (its log lines) is no stop request, it is just not heard.
+        progress = {"json": self.stream, "bar": sys.stderr}.get(self.mode)
+        if stream is progress and self.on_reader_gone:
             self.on_reader_gone()
 
     def _say(self, message: str) -> None:

@@ -60,6 +60,23 @@ def test_a_bar_without_a_reader_is_a_stop_request(monkeypatch):
     assert stream.tries == 1
 
 
+def test_a_broken_stderr_beside_json_progress_still_read_is_no_stop_request(monkeypatch):
+    """With --progress json the progress is stdout: a log line that finds stderr's pipe broken
+    stopped the run ("stopped while evaluating...", exit 130) though stdout was still read."""
+    stderr, stream, flag = GonePipe(), io.StringIO(), StopFlag()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    reporter = Reporter("json", stream, min_interval=0)
+    reporter.on_reader_gone = flag.request
+    reporter.log("the albums are unchanged: its photos are not read again")
+    assert not flag() and stderr.tries == 1
+    reporter.progress("train", 1, 10, loss=0.5)
+    reporter.log("12 bits: validation mAP 0.5")
+    reporter.done()
+    assert stderr.tries == 1  # no longer written
+    events = [json.loads(line)["event"] for line in stream.getvalue().splitlines()]
+    assert events == ["progress", "done"]
+
+
 def test_the_broken_pipe_is_pointed_at_nothing(tmp_path):
     """What is still buffered for it, and later writes, go to the null device, so that Python's
     own flush at exit does not fail again."""
