@@ -216,7 +216,7 @@ class TrainerProcess(QObject):
             self._proc.waitForFinished(3000)
 
     def _ask_to_stop(self) -> None:
-        self._proc.write(STOP_REQUEST)  # unread by `inspect`, which has nothing to save
+        self._proc.write(STOP_REQUEST)  # `inspect` stops on it too (nothing to save)
         self._proc.terminate()  # SIGTERM on POSIX; on Windows a WM_CLOSE that goes unseen
 
     def _start(self, mode: str, args: list[str]) -> None:
