@@ -105,7 +105,7 @@ def test_a_package_without_a_licence_text_stops_the_build(tmp_path, monkeypatch)
 class _Recorder:
     """Stand-ins for PyInstaller's spec classes, recording how the spec calls them."""
 
-    def __init__(self, modules: list[str]):
+    def __init__(self, modules: list[str], workpath: Path):
         self.calls: dict[str, tuple] = {}
         recorder = self
 
@@ -122,7 +122,7 @@ class _Recorder:
 
         self.namespace = {"Analysis": Analysis, "PYZ": record("PYZ"), "EXE": record("EXE"),
                           "COLLECT": record("COLLECT"), "BUNDLE": record("BUNDLE"),
-                          "SPECPATH": str(SPEC.parent), "workpath": "/tmp/unused"}
+                          "SPECPATH": str(SPEC.parent), "workpath": str(workpath)}
 
     def run(self):
         runpy.run_path(str(SPEC), init_globals=self.namespace)  # as PyInstaller runs it
@@ -131,11 +131,12 @@ class _Recorder:
 
 @pytest.mark.parametrize("platform, icon", [("win32", "lookalike.ico"),
                                             ("darwin", "lookalike.icns")])
-def test_the_spec_bundles_the_licence_texts_and_the_platform_icon(monkeypatch, platform, icon):
+def test_the_spec_bundles_the_licence_texts_and_the_platform_icon(monkeypatch, tmp_path,
+                                                                 platform, icon):
     monkeypatch.setattr(sys, "path", list(sys.path))  # the spec puts packaging/ on it
     monkeypatch.setattr(sys, "platform", platform)
     calls = _Recorder(["PySide6", "PySide6.QtCore", "shiboken6", "onnxruntime",
-                       "desktop_app.cli", "json"]).run()
+                       "desktop_app.cli", "json"], tmp_path).run()
     args, _ = calls["COLLECT"]
     datas = {dest: (source, kind) for dest, source, kind in args[2]}
     for dest in ("licenses/README.md", "licenses/pyside6-essentials/LGPL-3.0.txt",
