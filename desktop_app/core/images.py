@@ -244,7 +244,7 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         except RuntimeError as exc:  # libheif's own: no decoder for this compression here
             if image.format != "HEIF":  # none of libheif's: a fault of ours, to be reported
                 raise
-            avif = _avif_by_pillow(image, data)
+            avif = _avif_by_pillow(data)
             if avif is not None:
                 with contextlib.suppress(RuntimeError):
                     # Its own size: libheif's is turned upright already, Pillow's turns by the
@@ -256,14 +256,14 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                                  "Convert it to JPEG or PNG to have it found") from exc
 
 
-def _avif_by_pillow(image: Image.Image, data: bytes) -> Image.Image | None:
+def _avif_by_pillow(data: bytes) -> Image.Image | None:
     """An AVIF file whose main brand is the generic "mif1" is taken by pillow-heif, whose
     libheif may lack an AV1 decoder; Pillow's own AVIF plugin (libavif), which reads AVIF
     files branded "avif", reads it. None if it is no AVIF or that plugin is missing."""
     size = int.from_bytes(data[:4], "big")
     brands = {data[i:i + 4] for i in range(8, min(size, 256), 4)} if data[4:8] == b"ftyp" \
         else set()
-    if image.format != "HEIF" or not brands & {b"avif", b"avis"}:
+    if not brands & {b"avif", b"avis"}:
         return None
     try:
         from PIL import AvifImagePlugin
