@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `lookalike similar ... | head`
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - a bug: one line for the user, the details kept
-        saved = _save_traceback()
+        saved = save_crash_report(traceback.format_exc())  # None if it cannot be saved
         if args.verbose or saved is None:
             traceback.print_exc()
         print(f"lookalike: unexpected error ({type(exc).__name__}: {exc}). This is a bug in "
@@ -323,12 +323,6 @@ def _looks_like_a_path(word: str) -> bool:
     """A folder or file name (holiday.jpg, ~/Pictures, ./x), not a mistyped command."""
     seps = tuple(s for s in (os.sep, os.altsep) if s)
     return any(s in word for s in seps) or word.startswith("~") or bool(Path(word).suffix)
-
-
-def _save_traceback() -> Path | None:
-    """The current exception's traceback in a file in the log folder, for a bug report (None
-    when it cannot be saved)."""
-    return save_crash_report(traceback.format_exc())
 
 
 def _first_command(argv: list[str]) -> int | None:
