@@ -56,6 +56,9 @@ class LookalikeError(Exception):
 class PhotoReadError(LookalikeError):
     """A photo could not be read or decoded; the file is skipped and recorded, never fatal."""
 
+    # What a big file refused from its start is known by (images.head_fingerprint), if so.
+    fingerprint: str | None = None
+
 
 class ModelError(LookalikeError):
     """A model folder is missing, damaged, of an unknown version, or fails its self-test."""

@@ -92,7 +92,7 @@ def prepare(entry: FileEntry, spec: InputSpec,
         out.error = str(exc)
         # A big file refused from its start is known by it (images.head_fingerprint): moved,
         # it keeps one record.
-        out.fingerprint = out.fingerprint or getattr(exc, "fingerprint", None)
+        out.fingerprint = out.fingerprint or exc.fingerprint
         out.gone = isinstance(exc.__cause__, FileNotFoundError)
     except Exception as exc:  # noqa: BLE001 - one odd file must never end the whole run
         out.error = str(PhotoReadError(entry.path, f"unexpected error while reading it "
