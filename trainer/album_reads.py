@@ -16,6 +16,8 @@ import logging
 import os
 from pathlib import Path
 
+from desktop_app.atomic_file import write_bytes_atomic
+
 log = logging.getLogger(__name__)
 
 READS = "albums-read.partial.json"  # in the run folder
@@ -80,12 +82,8 @@ class AlbumReads:
         return f.relative_to(root).as_posix()
 
     def save(self, path: Path) -> None:
-        """Whole or not at all (OSError when it cannot be written)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        try:  # ensure_ascii: a file name that is not UTF-8 survives as an escape
-            tmp.write_text(json.dumps({"version": VERSION, "root": self.root,
-                                       "photos": self.entries}) + "\n", encoding="utf-8")
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        """Whole or not at all (OSError when it cannot be written). Not fsynced: a power cut
+        costs only reading those photos again."""
+        # ensure_ascii: a file name that is not UTF-8 survives as an escape
+        data = json.dumps({"version": VERSION, "root": self.root, "photos": self.entries})
+        write_bytes_atomic(path, (data + "\n").encode("ascii"), durable=False)
