@@ -17,6 +17,22 @@ from trainer import albums as albums_mod
 from trainer.album_reads import READS
 from trainer.cli import main
 
+LOAD_PHOTO = albums_mod.load_photo  # the real reader (record_reads patches it)
+
+
+def record_reads(monkeypatch, stop_at: int | None = None) -> list[str]:
+    """The photos read from now on, in order; Ctrl-C as the `stop_at`-th is read."""
+    read: list[str] = []
+
+    def load(path, **kwargs):
+        read.append(os.fspath(path))
+        if len(read) == stop_at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return LOAD_PHOTO(path, **kwargs)
+
+    monkeypatch.setattr(albums_mod, "load_photo", load)
+    return read
+
 
 def manifest_of(run_dir) -> dict:
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -26,16 +42,7 @@ def manifest_of(run_dir) -> dict:
 
 def test_a_prepare_stopped_while_reading_the_albums_reads_only_the_rest(
         albums, tmp_path, capsys, monkeypatch):
-    original = albums_mod.load_photo
-    read = []
-
-    def read_then_stop(path, **kwargs):  # Ctrl-C as the fifth photo is read
-        read.append(os.fspath(path))
-        if len(read) == 5:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(path, **kwargs)
-
-    monkeypatch.setattr(albums_mod, "load_photo", read_then_stop)
+    read = record_reads(monkeypatch, stop_at=5)
     run_dir = tmp_path / "run"
     argv = ["prepare", str(albums), "--out", str(run_dir), "--progress", "json", *FAST]
     assert main(argv) == 130
@@ -45,14 +52,12 @@ def test_a_prepare_stopped_while_reading_the_albums_reads_only_the_rest(
         f"stopped while reading the albums; the photos read so far (5 of 15 files) are kept in "
         f"{run_dir / READS}: run the same command again to read only the other 10")
     assert not (run_dir / "manifest.json").exists()
-    first = list(read)
+    first = read
 
     # A photo read before the stop is replaced by another picture: it is read again.
     changed = first[1]
     make_photo(changed, "rocket", size=(120, 96))
-    read.clear()
-    monkeypatch.setattr(albums_mod, "load_photo", lambda path, **kw: (
-        read.append(os.fspath(path)), original(path, **kw))[1])
+    read = record_reads(monkeypatch)
     assert main(argv) == 0
     run = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert read == [changed] + first_unread(albums, first)
@@ -61,7 +66,7 @@ def test_a_prepare_stopped_while_reading_the_albums_reads_only_the_rest(
     assert not (run_dir / READS).exists()
 
     # The same as a reading that was never stopped.
-    monkeypatch.setattr(albums_mod, "load_photo", original)
+    monkeypatch.setattr(albums_mod, "load_photo", LOAD_PHOTO)
     whole = tmp_path / "whole"
     assert main(["prepare", str(albums), "--out", str(whole), "--progress", "none", *FAST]) == 0
     assert manifest_of(run_dir) == manifest_of(whole)
@@ -76,25 +81,14 @@ def first_unread(albums, first: list[str]) -> list[str]:
 
 def test_a_stopped_reading_of_other_albums_is_not_taken(albums, tmp_path, capsys, monkeypatch):
     """The record belongs to one albums folder: a run folder given other albums reads them all."""
-    original = albums_mod.load_photo
-    read = []
-
-    def read_then_stop(path, **kwargs):
-        read.append(os.fspath(path))
-        if len(read) == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(path, **kwargs)
-
-    monkeypatch.setattr(albums_mod, "load_photo", read_then_stop)
+    record_reads(monkeypatch, stop_at=3)
     run_dir = tmp_path / "run"
     assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none",
                  *FAST]) == 130
     assert (run_dir / READS).is_file()
     other = tmp_path / "other"
     shutil.copytree(albums, other)  # the same names, sizes and times in another folder
-    read.clear()
-    monkeypatch.setattr(albums_mod, "load_photo", lambda path, **kw: (
-        read.append(os.fspath(path)), original(path, **kw))[1])
+    read = record_reads(monkeypatch)
     assert main(["prepare", str(other), "--out", str(run_dir), "--progress", "none",
                  *FAST]) == 0
     assert len(read) == 15
