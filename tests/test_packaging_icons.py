@@ -4,23 +4,15 @@ PyInstaller wants, all in step with the SVG, which the running app still uses.""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
+from packaging_scripts import packaging_script
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 ICONS = ROOT / "resources" / "icons"
-
-
-def load_make_icons():
-    spec = importlib.util.spec_from_file_location("make_icons",
-                                                  ROOT / "packaging" / "make_icons.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def difference(a: Image.Image, b: Image.Image) -> float:
@@ -35,12 +27,12 @@ def test_each_png_is_the_svg_drawn_at_its_size(qapp, size):
     assert committed.format == "PNG" and committed.size == (size, size)
     assert committed.mode == "RGBA" and committed.getextrema()[3][0] == 0  # transparent corners
     # A PNG left behind after the SVG changed: rerun packaging/make_icons.py.
-    drawn = load_make_icons().render(ICONS / "lookalike.svg", size)
+    drawn = packaging_script("make_icons").render(ICONS / "lookalike.svg", size)
     assert difference(committed.convert("RGBA"), drawn) < 1.0, f"{path.name} is stale"
 
 
 def test_the_ico_and_icns_hold_every_size_drawn_from_the_svg(qapp):
-    make_icons = load_make_icons()
+    make_icons = packaging_script("make_icons")
     ico = Image.open(ICONS / "lookalike.ico")
     assert ico.format == "ICO"
     assert sorted(ico.info["sizes"]) == [(s, s) for s in make_icons.ICO_SIZES]
@@ -59,7 +51,7 @@ def test_the_ico_and_icns_hold_every_size_drawn_from_the_svg(qapp):
 
 
 def test_make_icons_writes_every_icon(qapp, tmp_path):
-    written = load_make_icons().make_icons(tmp_path)
+    written = packaging_script("make_icons").make_icons(tmp_path)
     assert sorted(p.name for p in written) == sorted(
         [f"lookalike-{s}.png" for s in (16, 24, 32, 48, 64, 128, 256)]
         + ["lookalike.ico", "lookalike.icns"])

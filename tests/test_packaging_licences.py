@@ -4,7 +4,6 @@ test in test_packaging.py checks the built bundle; these check the spec's helper
 
 from __future__ import annotations
 
-import importlib.util
 import runpy
 import sys
 import sysconfig
@@ -13,24 +12,16 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging_scripts import packaging_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "packaging" / "lookalike.spec"
 
 
-def load_helper():
-    """packaging/bundle_licences.py (packaging/ is no Python package: `packaging` is taken)."""
-    spec = importlib.util.spec_from_file_location("bundle_licences",
-                                                  ROOT / "packaging" / "bundle_licences.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def onnxruntime_distribution() -> str:
     """The installed distribution of the onnxruntime module: onnxruntime (the cpu extra) or
     onnxruntime-gpu (the gpu extra, README); a bundle built in either venv ships its texts."""
-    (name,) = load_helper().bundled_distributions(["onnxruntime"])
+    (name,) = packaging_script("bundle_licences").bundled_distributions(["onnxruntime"])
     return name
 
 
@@ -41,12 +32,13 @@ def runtime_distributions() -> list[str]:
     test checks what a build collects.)"""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     direct = [*project["dependencies"], "shiboken6"]
-    return sorted({load_helper().canonical(Requirement(r).name) for r in direct}
+    canonical = packaging_script("bundle_licences").canonical
+    return sorted({canonical(Requirement(r).name) for r in direct}
                   | {onnxruntime_distribution()})
 
 
 def test_every_runtime_dependency_brings_its_licence_texts():
-    helper = load_helper()
+    helper = packaging_script("bundle_licences")
     dists = runtime_distributions()
     onnxruntime = onnxruntime_distribution()
     assert {"pyside6-essentials", "shiboken6", onnxruntime, "numpy", "pillow", "pillow-heif",
@@ -76,7 +68,7 @@ def test_every_runtime_dependency_brings_its_licence_texts():
 
 
 def test_the_collected_modules_name_their_distributions():
-    helper = load_helper()
+    helper = packaging_script("bundle_licences")
     found = helper.bundled_distributions([
         "PySide6.QtCore", "json", "desktop_app.cli",  # PyInstaller's a.pure: dotted names
         "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",  # a.binaries: paths
@@ -93,7 +85,7 @@ def test_a_package_without_a_licence_text_stops_the_build(tmp_path, monkeypatch)
     (info / "RECORD").write_text("bare_package.py,,\nbare_package-1.0.dist-info/METADATA,,\n",
                                  encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    helper = load_helper()
+    helper = packaging_script("bundle_licences")
     assert helper.bundled_distributions(["bare_package"]) == ["bare-package"]
     with pytest.raises(LookupError) as refused:
         helper.licence_files(["bare-package"])
