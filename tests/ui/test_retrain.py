@@ -10,9 +10,6 @@ import json
 import os
 import shutil
 import signal
-import stat
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from photos import make_photo
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from tiny_model import make_tiny_model
+from ui_helpers import stand_in_trainer, three_albums
 
 from desktop_app.install_hint import train_install_hint
 from desktop_app.settings import Settings
@@ -32,11 +30,7 @@ READY = Readiness(True, "", False)
 
 @pytest.fixture
 def albums(tmp_path):
-    root = tmp_path / "albums"
-    for label, names in {"cats": ["chelsea", "cat"], "space": ["rocket", "hubble_deep_field"],
-                         "cups": ["coffee", "colorwheel"]}.items():
-        for i in range(4):
-            make_photo(root / label / f"{i}.jpg", names[i % 2], size=(120 + 8 * i, 100))
+    root = three_albums(tmp_path / "albums")
     (root / "cats" / "broken.jpg").write_bytes(b"nope")
     return root
 
@@ -134,14 +128,6 @@ def test_what_a_phase_does_before_its_first_step_is_shown(qtbot, albums):
     assert (dialog.progress_bar.minimum(), dialog.progress_bar.maximum()) == (0, 0)  # busy
     dialog._on_event({"event": "progress", "phase": "features", "step": 3, "steps": 120})
     assert "step 3 of 120" in dialog.status_label.text()
-
-
-def stand_in_trainer(tmp_path, body: str):
-    """An executable used in place of `python`: it speaks the trainer's protocol."""
-    script = tmp_path / "stand-in-python"
-    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
 
 
 def test_progress_and_result_are_shown_and_switch_is_offered(qtbot, tmp_path, albums,

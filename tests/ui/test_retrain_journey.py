@@ -7,7 +7,6 @@ folder the app did not make. Real dialogs offscreen, real QProcesses running sta
 
 from __future__ import annotations
 
-import stat
 import sys
 import textwrap
 from pathlib import Path
@@ -17,6 +16,7 @@ from photos import make_photo
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from tiny_model import make_tiny_model
+from ui_helpers import stand_in_trainer
 
 from desktop_app import paths
 from desktop_app.ui import trainer_process, unfinished_runs
@@ -38,12 +38,9 @@ def albums(tmp_path):
 
 
 def stand_in(tmp_path, body: str) -> str:
-    """An executable used in place of `python`: it speaks the trainer's protocol."""
-    script = tmp_path / "stand-in-python"
-    script.write_text(f"#!{sys.executable}\nimport json, os, signal, sys, time\n"
-                      + textwrap.dedent(body).replace("STARTED", STARTED))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
+    """stand_in_trainer with the modules it uses imported, and STARTED for its start event."""
+    return stand_in_trainer(tmp_path, "import json, os, signal, sys, time\n"
+                            + textwrap.dedent(body).replace("STARTED", STARTED))
 
 
 def dialog_on(qtbot, albums, python=None) -> RetrainDialog:

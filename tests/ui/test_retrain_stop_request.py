@@ -5,13 +5,12 @@ on Windows, and the real trainer must still stop with its checkpoint kept."""
 
 from __future__ import annotations
 
-import stat
 import sys
 from pathlib import Path
 
 import pytest
-from photos import make_photo
 from PySide6.QtCore import QProcess, QTimer
+from ui_helpers import stand_in_trainer, three_albums
 
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.trainer_process import Readiness
@@ -26,21 +25,13 @@ TINY = ["--set", "backbone.size=32", "--set", "head.long_bits=24", "--set", "hea
 
 @pytest.fixture
 def albums(tmp_path):
-    root = tmp_path / "albums"
-    for label, names in {"cats": ["chelsea", "cat"], "space": ["rocket", "hubble_deep_field"],
-                         "cups": ["coffee", "colorwheel"]}.items():
-        for i in range(4):
-            make_photo(root / label / f"{i}.jpg", names[i % 2], size=(120 + 8 * i, 100))
-    return root
+    return three_albums(tmp_path / "albums")
 
 
 def tiny_trainer(tmp_path) -> str:
     """Used in place of `python`: the real trainer, with the tiny settings added."""
-    script = tmp_path / "tiny-python"
-    script.write_text(f"#!{sys.executable}\nimport os, sys\n"
-                      f"os.execv(sys.executable, [sys.executable, *sys.argv[1:], *{TINY!r}])\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return str(script)
+    return stand_in_trainer(tmp_path, "import os, sys\nos.execv(sys.executable, "
+                            f"[sys.executable, *sys.argv[1:], *{TINY!r}])\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
@@ -70,12 +61,10 @@ def test_cancel_stops_a_real_run_by_its_stop_request_alone(qtbot, tmp_path, albu
 def test_pressing_cancel_again_does_not_put_off_killing_a_stuck_trainer(qtbot, tmp_path):
     """Each press restarted the 15 s grace time: one pressed every few seconds was never
     killed."""
-    script = tmp_path / "stuck-python"  # ignores SIGTERM and reads no stop request
-    script.write_text(f"#!{sys.executable}\nimport signal, time\n"
-                      "signal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    stuck = stand_in_trainer(tmp_path, "import signal, time\n"  # reads no stop request
+                             "signal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n")
     dialog = RetrainDialog(None, str(tmp_path), readiness=Readiness(True, "", False),
-                           python=str(script))
+                           python=stuck)
     qtbot.addWidget(dialog)
     timer = dialog.process._kill_timer
     starts = []
@@ -94,16 +83,14 @@ def test_closing_the_app_asks_the_trainer_to_stop_without_a_signal(qtbot, tmp_pa
     """stop_and_wait (the app closing) sends the same request, with no event loop to write it."""
     monkeypatch.setattr(QProcess, "terminate", lambda self: None)
     saved = tmp_path / "checkpoint-saved"
-    script = tmp_path / "listening-python"
-    script.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                      "print(json.dumps({'event': 'start', 'photos': 12, 'labels': 3, "
-                      "'device': 'cpu'}), flush=True)\n"
-                      "if sys.stdin.readline().strip() == 'stop':\n"
-                      f"    open({str(saved)!r}, 'w').write('saved')\n"
-                      "    sys.exit(130)\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    listening = stand_in_trainer(tmp_path, "import json, sys\n"
+                                 "print(json.dumps({'event': 'start', 'photos': 12, "
+                                 "'labels': 3, 'device': 'cpu'}), flush=True)\n"
+                                 "if sys.stdin.readline().strip() == 'stop':\n"
+                                 f"    open({str(saved)!r}, 'w').write('saved')\n"
+                                 "    sys.exit(130)\n")
     dialog = RetrainDialog(None, str(albums), readiness=Readiness(True, "", False),
-                           python=str(script))
+                           python=listening)
     qtbot.addWidget(dialog)
     dialog.start()
     qtbot.waitUntil(lambda: "Training on 12 photos" in dialog.status_label.text(), timeout=10000)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import stat
+import sys
+import textwrap
 from pathlib import Path
 
 from photos import make_photo
@@ -57,6 +60,24 @@ def duplicates_panel(qtbot, groups: list[list[Match]]):
     qtbot.addWidget(panel)
     panel.set_groups(groups)
     return panel
+
+
+def three_albums(root: Path) -> Path:
+    """The retrain tests' albums: cats, space and cups, four photos each in several sizes."""
+    for label, names in {"cats": ["chelsea", "cat"], "space": ["rocket", "hubble_deep_field"],
+                         "cups": ["coffee", "colorwheel"]}.items():
+        for i in range(4):
+            make_photo(root / label / f"{i}.jpg", names[i % 2], size=(120 + 8 * i, 100))
+    return root
+
+
+def stand_in_trainer(tmp_path: Path, body: str) -> str:
+    """An executable used in place of `python` (the retrain dialog's): the Python code `body`
+    (dedented), run by this Python; it speaks the trainer's protocol."""
+    script = tmp_path / "stand-in-python"
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent(body))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
 
 
 def use_own_trash(monkeypatch, folder: Path) -> Path:
