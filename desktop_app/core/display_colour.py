@@ -1,6 +1,7 @@
-"""Colours of the pictures shown: a photo's colour profile (embedded ICC, or one made from a
-HEIC's or AVIF's nclx colour description) carried through images.decode(display_edge=...), and
-the conversion of the small picture shown to sRGB, as screens and Qt take its numbers.
+"""Colours of the pictures shown: a photo's colour profile (embedded ICC, one made from a
+HEIC's or AVIF's nclx colour description or a PNG's cICP chunk, or Adobe RGB for a camera JPEG
+that says so in its EXIF) carried through images.decode(display_edge=...), and the conversion
+of the small picture shown to sRGB, as screens and Qt take its numbers.
 
 Display only: codes are made from a file's numbers as stored, whatever its profile (converting
 those would change the codes of every library already indexed).
@@ -24,19 +25,30 @@ if TYPE_CHECKING:  # imported when a profile is met: a Pillow without littlecms 
 
 
 def display_profile(image: Image.Image, data: bytes) -> bytes | None:
-    """The ICC profile an RGB or palette picture's file embeds, or else the one its nclx colour
-    description stands for (HEIC, AVIF); None for any other picture (a CMYK file's profile is
-    used by images._cmyk_to_rgb already, a gray one's changes little)."""
+    """The ICC profile for showing an RGB or palette picture: the one its file embeds, or else
+    the one its colour description stands for (a HEIC's or AVIF's nclx, a PNG's cICP, which
+    comes before an embedded profile), or Adobe RGB for a camera JPEG whose EXIF says so; None
+    for any other picture (a CMYK file's profile is used by images._cmyk_to_rgb already, a
+    gray one's changes little)."""
     if image.mode not in ("RGB", "RGBA", "RGBX", "P", "PA"):
         return None
+    if image.format == "PNG":
+        cicp = _png_cicp(data)
+        if cicp is not None:  # before iCCP, as the PNG 3rd edition says
+            # Narrow-range RGB (0): its levels would need stretching first; as stored.
+            return nclx_icc_profile(cicp) if cicp["full_range_flag"] else None
     profile = image.info.get("icc_profile")
-    if not isinstance(profile, bytes):
-        # pillow-heif gives the nclx box; Pillow's own AVIF plugin drops it: read from the file.
-        nclx = image.info.get("nclx_profile")
-        if nclx is None and image.format == "AVIF":
-            nclx = _avif_nclx(data)
+    if isinstance(profile, bytes):
+        return profile if profile[16:20] == b"RGB " else None  # the header's colour space
+    # pillow-heif gives the nclx box; Pillow's own AVIF plugin drops it: read from the file.
+    nclx = image.info.get("nclx_profile")
+    if nclx is None and image.format == "AVIF":
+        nclx = _avif_nclx(data)
+    if nclx is not None:
         return nclx_icc_profile(nclx)
-    return profile if profile[16:20] == b"RGB " else None  # the header's colour space
+    if image.format in ("JPEG", "MPO") and _exif_says_adobe_rgb(image):
+        return adobe_rgb_profile()
+    return None
 
 
 def with_display_profile(result: tuple[Image.Image, int, int], display_edge: int | None,
@@ -106,16 +118,16 @@ def _build_srgb_transform(profile: bytes) -> ImageCms.ImageCmsTransform | None:
 
 # -- profiles for nclx colour descriptions ---------------------------------------------------
 # HEIC and AVIF files may describe their colours by ITU-T H.273 code points (an "nclx" box,
-# which pillow-heif gives as info["nclx_profile"], a dict) instead of an ICC profile: phones and
-# exporters write Display P3 or BT.2020 that way. The matching ICC profile is made here, so
-# those pictures go through the same transforms as embedded profiles.
+# which pillow-heif gives as info["nclx_profile"], a dict) instead of an ICC profile, and PNG
+# files by the same code points in a cICP chunk: phones and exporters write Display P3 or
+# BT.2020 that way. The matching ICC profile is made here, so those pictures go through the
+# same transforms as embedded profiles.
 
 D65, D50 = (0.3127, 0.3290), (0.3457, 0.3585)
 _BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367],
                       [0.0389, -0.0685, 1.0296]])
 # ICC parametric curves (type 3: g, a, b, c, d), from stored value to linear light.
 SRGB_CURVE = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
-BT709_CURVE = (1 / 0.45, 1 / 1.099, 0.099 / 1.099, 1 / 4.5, 0.081)  # the camera curve, inverted
 
 # colour_primaries -> red, green, blue (x, y), all with a D65 white. 1 (BT.709) has the sRGB
 # primaries: shown as stored, as before. Others (BT.601, DCI white...) are rare in photos.
@@ -124,11 +136,15 @@ _NCLX_PRIMARIES = {
     12: ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),  # Display P3 (SMPTE EG 432-1)
 }
 # transfer_characteristics -> curve, SDR ones only. HDR (16 PQ, 18 HLG) needs tone mapping to
-# fit an SDR screen, which a profile cannot do: those pictures are shown as stored.
-_NCLX_CURVES: dict[int, float | tuple[float, ...]] = {
-    1: BT709_CURVE, 6: BT709_CURVE, 14: BT709_CURVE, 15: BT709_CURVE,  # BT.709/601/2020
-    13: SRGB_CURVE, 4: 2.2, 5: 2.8,
-}
+# fit an SDR screen, which a profile cannot do: those pictures are shown as stored. BT.709's,
+# BT.601's and BT.2020's (1, 6, 14, 15), camera curves, are shown with sRGB's whatever the
+# primaries, as Chrome does (ui/gfx/color_space.cc): that is how they look on the screens they
+# are made on, and BT.709 with BT.709 primaries stays exactly as stored. The inverted camera
+# curve lifted dark tones by up to 16 levels (32 shown as 48).
+_NCLX_CURVES: dict[int, str] = {13: "sRGB", 1: "sRGB", 6: "sRGB", 14: "sRGB", 15: "sRGB",
+                                4: "gamma 2.2", 5: "gamma 2.8"}
+_CURVES: dict[str, float | tuple[float, ...]] = {"sRGB": SRGB_CURVE, "gamma 2.2": 2.2,
+                                                 "gamma 2.8": 2.8}
 
 
 def nclx_icc_profile(nclx: object) -> bytes | None:
@@ -140,7 +156,59 @@ def nclx_icc_profile(nclx: object) -> bytes | None:
     primaries, transfer = nclx.get("color_primaries"), nclx.get("transfer_characteristics")
     if primaries not in _NCLX_PRIMARIES or transfer not in _NCLX_CURVES:
         return None
-    return _nclx_profile(primaries, transfer)
+    return _nclx_profile(primaries, _NCLX_CURVES[transfer])
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_cicp(data: bytes) -> dict[str, int] | None:
+    """A PNG's cICP chunk (H.273 code points, 4 bytes) in pillow-heif's nclx keys; Pillow does
+    not read it (and refuses a file whose chunks' CRCs are wrong). Walks the chunks before the
+    picture's (IDAT) only, where cICP must be. None when there is none, or it is in error (its
+    matrix must be 0, RGB): the file's other colour chunks then stand."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return None
+    at = len(_PNG_SIGNATURE)
+    while at + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        if kind in (b"IDAT", b"IEND"):
+            return None
+        if kind == b"cICP":
+            body = data[at + 8:at + 12]
+            if length != 4 or body[2] != 0 or body[3] > 1:
+                return None
+            return {"color_primaries": body[0], "transfer_characteristics": body[1],
+                    "matrix_coefficients": body[2], "full_range_flag": body[3]}
+        at += 12 + length
+    return None
+
+
+# -- Adobe RGB said in EXIF --------------------------------------------------------------------
+# Cameras set to Adobe RGB often embed no profile: by the DCF convention their EXIF ColorSpace
+# says "uncalibrated" (0xFFFF) and its Interoperability IFD's index "R03"; some write the
+# unofficial ColorSpace 2 instead (read as Adobe RGB by darktable and Geeqie too).
+ADOBE_RGB_PRIMARIES = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))
+ADOBE_RGB_GAMMA = 563 / 256  # 2.19921875, as Adobe RGB (1998) specifies it
+_EXIF_IFD, _INTEROP_IFD, _COLOR_SPACE, _INTEROP_INDEX = 0x8769, 0xA005, 0xA001, 0x0001
+
+
+def _exif_says_adobe_rgb(image: Image.Image) -> bool:
+    if "exif" not in image.info:
+        return False
+    try:
+        exif = image.getexif()  # kept by Pillow: the orientation read next costs nothing more
+        colour_space = exif.get_ifd(_EXIF_IFD).get(_COLOR_SPACE)
+        index = exif.get_ifd(_INTEROP_IFD).get(_INTEROP_INDEX) if colour_space == 0xFFFF else ""
+    except Exception:  # noqa: BLE001 - broken EXIF must not cost the picture: shown as stored
+        return False
+    return colour_space == 2 or (isinstance(index, str) and index.rstrip("\0 ") == "R03")
+
+
+@functools.cache
+def adobe_rgb_profile() -> bytes:
+    return rgb_icc_profile("Adobe RGB (1998), from EXIF", ADOBE_RGB_PRIMARIES, D65,
+                           ADOBE_RGB_GAMMA)
 
 
 def _avif_nclx(data: bytes) -> dict[str, int] | None:
@@ -219,10 +287,10 @@ def _associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
 
 
 @functools.lru_cache(maxsize=32)
-def _nclx_profile(primaries: int, transfer: int) -> bytes:
+def _nclx_profile(primaries: int, curve: str) -> bytes:
     # Made once per pair (about 0.1 ms); the same bytes each time, so one transform is kept.
-    return rgb_icc_profile(f"nclx {primaries}/{transfer}", _NCLX_PRIMARIES[primaries], D65,
-                           _NCLX_CURVES[transfer])
+    return rgb_icc_profile(f"nclx {primaries}, {curve} curve", _NCLX_PRIMARIES[primaries], D65,
+                           _CURVES[curve])
 
 
 def _xyz(xy: tuple[float, float]) -> np.ndarray:

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 # again once (the old files, never shown again, go with the housekeeping's 90 days).
 # 2: converted to sRGB through the photo's colour profile or a HEIC's or AVIF's nclx colour
 #    description (P3, Adobe RGB, BT.2020 photos looked dull).
-DISK_FORMAT = 2
+DISK_FORMAT = 3
 
 
 def disk_key(path: str, st: os.stat_result, edge: int) -> str:

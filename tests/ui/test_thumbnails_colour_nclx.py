@@ -29,12 +29,10 @@ BT2020_PRIMARIES = ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046))
 
 
 def _linear(v, transfer: int) -> np.ndarray:
-    """H.273's transfer characteristics, from stored value to linear light (textbook forms)."""
+    """H.273's transfer characteristics, from stored value to linear light, as shown."""
     v = np.asarray(v, float) / 255
-    if transfer == 13:  # sRGB
+    if transfer in (13, 1, 6, 14, 15):  # sRGB; BT.709/601/2020 shown as sRGB, as Chrome does
         return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-    if transfer in (1, 6, 14, 15):  # BT.709's camera curve, inverted
-        return np.where(v < 0.081, v / 4.5, ((v + 0.099) / 1.099) ** (1 / 0.45))
     return v ** {4: 2.2, 5: 2.8}[transfer]
 
 
