@@ -11,25 +11,30 @@ from pathlib import Path
 _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 # Bidirectional controls (marks, embeddings, overrides, isolates): in a name they reorder
 # what is shown after them, so "photo\u202egpj.exe" would read as a .jpg.
-_BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Line and paragraph breaks (as the CLI escapes them): a name holding one showed on two
+# lines in the grid, and only its first line in the one-line status bar.
+_SHOWN_AS_CODE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                            "\n\x0b\x0c\r\x85\u2028\u2029]")
 
 
 def printable(text: str) -> str:
     """Text that can be printed and stored in SQLite whatever bytes a file name held: the bytes
     of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later,
     any other lone surrogate \\uXXXX, and so does a bidirectional control, which would show
-    the rest of the name in another order (Copy path quotes it too, as bytes for a shell)."""
-    if text.isascii():  # most names and messages: nothing to escape (grid labels ask often)
+    the rest of the name in another order (Copy path quotes it too, as bytes for a shell), and
+    a line break, \\xNN below U+0080 as the CLI writes it (\\x0a, \\u2028)."""
+    if text.isascii() and text.isprintable():  # most names and messages (grid labels ask often)
         return text
     try:
         raw = os.fsencode(text)
     except UnicodeEncodeError:
         raw = os.fsencode(_NOT_A_BYTE.sub(_escaped, text))
-    return _BIDI_CONTROL.sub(_escaped, raw.decode("utf-8", "backslashreplace"))
+    return _SHOWN_AS_CODE.sub(_escaped, raw.decode("utf-8", "backslashreplace"))
 
 
 def _escaped(match: re.Match) -> str:
-    return f"\\u{ord(match[0]):04x}"
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}"
 
 
 class LookalikeError(Exception):
