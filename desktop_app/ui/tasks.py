@@ -8,11 +8,12 @@ rule)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +22,17 @@ class _Reply(QObject):
     done = Signal(str, int, object, object)  # key, generation, result, error
 
 
-class _Job(QRunnable):
-    def __init__(self, key: str, generation: int, fn: Callable[[], Any], reply: _Reply) -> None:
-        super().__init__()
-        self.key, self.generation, self.fn, self.reply = key, generation, fn, reply
-
-    def run(self) -> None:
-        try:
-            result, error = self.fn(), None
-        except Exception as exc:  # handed to the caller's on_error on the GUI thread
-            log.debug("task %s failed", self.key, exc_info=True)
-            result, error = None, exc
-        self.reply.done.emit(self.key, self.generation, result, error)
+def _run_job(key: str, generation: int, fn: Callable[[], Any], reply: _Reply) -> None:
+    """Runs on a pool thread. Given to the pool as a plain callable, not a QRunnable subclass:
+    PySide keeps such a runnable's Python object (and all its job holds: a search snapshot of
+    the whole library) for good when it finishes while the GUI thread runs Python, nearly
+    every time (tests/ui/test_job_leaks.py)."""
+    try:
+        result, error = fn(), None
+    except Exception as exc:  # handed to the caller's on_error on the GUI thread
+        log.debug("task %s failed", key, exc_info=True)
+        result, error = None, exc
+    reply.done.emit(key, generation, result, error)
 
 
 class TaskRunner(QObject):
@@ -70,7 +70,7 @@ class TaskRunner(QObject):
         if key not in self._pools:
             self._pools[key] = QThreadPool(self)
             self._pools[key].setMaxThreadCount(self._threads)
-        self._pools[key].start(_Job(key, generation, call, self._reply))
+        self._pools[key].start(functools.partial(_run_job, key, generation, call, self._reply))
         return generation
 
     def forget(self, key: str = "default") -> None:

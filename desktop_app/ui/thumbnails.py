@@ -1,6 +1,6 @@
 """Thumbnails made off the GUI thread, cached in memory (LRU of QPixmaps) and on disk.
 
-A QRunnable on a small dedicated pool stats the file, looks for a cached JPEG keyed by
+A job on a small dedicated pool stats the file, looks for a cached JPEG keyed by
 (path, mtime, size, change time, edge, DISK_FORMAT) in paths.cache_dir(), or else decodes the
 photo (reduced-size JPEG decode, an HEIC's embedded thumbnail when it is big enough, EXIF
 orientation, colours turned to sRGB through the photo's colour profile) and writes one. It hands
@@ -12,6 +12,7 @@ recently used first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -20,7 +21,7 @@ import os
 from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 
 from .. import paths
@@ -104,19 +105,17 @@ class _Reply(QObject):
     done = Signal(object, QImage)  # the path as `object`: a Qt string drops non-UTF-8 bytes
 
 
-class _ThumbnailJob(QRunnable):
-    def __init__(self, path: str, edge: int, cache_root: Path | None, reply: _Reply) -> None:
-        super().__init__()
-        self.path, self.edge, self.cache_root, self.reply = path, edge, cache_root, reply
-
-    def run(self) -> None:
-        lower_this_thread()
-        try:
-            image = make_thumbnail(self.path, self.edge, self.cache_root)
-        except Exception:  # never let a pool thread die silently with a request pending
-            log.exception("thumbnail failed for %s", self.path)
-            image = QImage()
-        self.reply.done.emit(self.path, image)
+def _thumbnail_job(path: str, edge: int, cache_root: Path | None, reply: _Reply) -> None:
+    """Runs on a pool thread. A plain callable, not a QRunnable subclass: PySide keeps such a
+    runnable's Python object for good when it ends while the GUI thread runs Python (see
+    tasks._run_job)."""
+    lower_this_thread()
+    try:
+        image = make_thumbnail(path, edge, cache_root)
+    except Exception:  # never let a pool thread die silently with a request pending
+        log.exception("thumbnail failed for %s", path)
+        image = QImage()
+    reply.done.emit(path, image)
 
 
 class ThumbnailCache(QObject):
@@ -162,9 +161,9 @@ class ThumbnailCache(QObject):
         if path not in self._loading and path not in self._broken:
             self._loading.add(path)
             # Newest requests first: what is on screen now beats what scrolled past.
-            self._pool.start(_ThumbnailJob(path, self._pixel_edge, self._cache_root,
-                                           self._reply),
-                             next(self._priority) % 1_000_000_000)
+            job = functools.partial(_thumbnail_job, path, self._pixel_edge, self._cache_root,
+                                    self._reply)
+            self._pool.start(job, next(self._priority) % 1_000_000_000)
         return None
 
     def is_broken(self, path: str) -> bool:
