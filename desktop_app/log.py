@@ -56,6 +56,7 @@ def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "_lookalike", False):
             root.removeHandler(handler)
+            handler.close()  # the log file's descriptor (a stderr handler leaves stderr open)
     console = logging.StreamHandler(sys.stderr)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     console.setLevel(level)

@@ -30,6 +30,15 @@ def test_a_path_that_is_not_utf8_is_logged_not_dropped():
     assert "next record" in text  # (stderr: see the next test; pytest's capture is strict)
 
 
+def test_setting_up_logging_again_closes_the_log_file_it_replaces():
+    setup_logging(0, log_file=True)
+    first = [h for h in logging.getLogger().handlers
+             if isinstance(h, logging.FileHandler) and getattr(h, "_lookalike", False)]
+    setup_logging(0, log_file=True)
+    assert len(first) == 1 and first[0].stream is None  # closed, its descriptor released
+    assert first[0] not in logging.getLogger().handlers
+
+
 def test_the_app_log_in_a_home_whose_name_is_not_utf8_keeps_its_records(tmp_path):
     """LOOKALIKE_HOME (or HOME) named in Latin-1: every record naming a file in it was lost,
     'Lookalike started' included, each with a traceback on stderr."""
