@@ -46,6 +46,7 @@ from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
 from .announce import announce
+from .dropped import dropped_photo
 from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
@@ -55,7 +56,7 @@ from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
 from .search import SearchSnapshot
-from .search_controller import SearchController, dropped_photo
+from .search_controller import SearchController
 from .tasks import TaskRunner
 from .thumbnail_housekeeping import start_housekeeping
 from .thumbnails import ThumbnailCache
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         self._read_only_reason = ""  # why it could only be opened to read, if so
         self._opened = False
         self._pending_search = ""  # a photo to search with once the library is open
-        self._pending_drop: QMimeData | None = None  # dropped or pasted before that
+        self._pending_drop: tuple[QMimeData, str] | None = None  # dropped or pasted before that
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
@@ -395,8 +396,8 @@ class MainWindow(QMainWindow):
             path, self._pending_search = self._pending_search, ""
             self.search_file(path)
         if self._pending_drop is not None:  # after the command line's photo: dropped later
-            mime, self._pending_drop = self._pending_drop, None
-            self.search.search_mime(mime)
+            (mime, how), self._pending_drop = self._pending_drop, None
+            self.search.search_mime(mime, how)
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
@@ -835,16 +836,16 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
-        self._search_mime(event.mimeData())
+        self._search_mime(event.mimeData(), "dropped")
         event.acceptProposedAction()
 
     @Slot()
     def paste(self) -> None:
-        self._search_mime(QGuiApplication.clipboard().mimeData())
+        self._search_mime(QGuiApplication.clipboard().mimeData(), "pasted")
 
-    def _search_mime(self, mime) -> None:
+    def _search_mime(self, mime, how: str) -> None:
         if self._opened:
-            self.search.search_mime(mime)
+            self.search.search_mime(mime, how)
             return
         # The model is still loading: searching now would say that none is installed. A copy
         # is kept (the drag's own data goes with the drag) and searched once the library is open.
@@ -855,7 +856,7 @@ class MainWindow(QMainWindow):
             copy.setText(mime.text())
         if mime.hasImage():
             copy.setImageData(mime.imageData())
-        self._pending_drop = copy
+        self._pending_drop = (copy, how)
         self.tell("Opening the library; the photo is searched as soon as it is open.")
 
     # -- retraining -----------------------------------------------------------------------------

@@ -77,12 +77,14 @@ class ResultsPanel(QWidget):
         if emit:
             self.max_distance_changed.emit(value)
 
-    def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False) -> None:
+    def show_query(self, path: str, pixmap: QPixmap | None, external: bool = False,
+                   name: str | None = None) -> None:
+        """`name`: said instead of the file's name (pasted image data: "the pasted image")."""
         where = " (not in the library)" if external else ""
         shown = printable(path)  # a name that is not UTF-8 with its bytes as \xNN (not "caf")
         # The name cut from the exact path: on Windows the \ of an escape (\u202e) would be
         # taken for a separator, leaving "u202egpj.exe".
-        name = printable(os.path.basename(path))
+        name = name or printable(os.path.basename(path))
         self.query_label.setText(f"Photos like <b>{html.escape(name)}</b>{where}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(pixmap)
@@ -101,9 +103,9 @@ class ResultsPanel(QWidget):
         self.show_problem(path, "is no longer in the library. Click another photo to see its "
                                 "look-alikes.")
 
-    def show_problem(self, path: str, sentence: str) -> None:
+    def show_problem(self, path: str, sentence: str, name: str | None = None) -> None:
         shown = printable(path)
-        name = printable(os.path.basename(path))  # not basename(shown): see show_query
+        name = name or printable(os.path.basename(path))  # not basename(shown): see show_query
         self.query_label.setText(f"<b>{html.escape(name)}</b> {sentence}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(None)

@@ -12,16 +12,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QImage
 
 from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.duplicates import SearchStopped
-from ..core.errors import PhotoReadError, printable
-from ..core.images import is_photo
+from ..core.errors import PhotoReadError
 from ..settings import Settings
 from .announce import announce
+from .dropped import not_a_photo_message, photo_file, several_message, text_paths, url_paths
 from .duplicates_panel import DuplicatesPanel
 from .models import ResultsModel
 from .results_panel import ResultsPanel
@@ -43,6 +43,7 @@ class Query:
     photo_id: int | None = None
     pasted: QImage | None = None  # pasted image data, saved to `path` on the pool when searched
     code: tuple | None = None  # (QueryEncoder, packed code): reused while that encoder is active
+    name: str | None = None  # shown for it instead of the file's name ("the pasted image")
 
 
 class SearchController(QObject):
@@ -146,10 +147,10 @@ class SearchController(QObject):
         self.results_panel.show_query(path, self.thumbnails.pixmap(path))
         self.rerun()
 
-    def search_file(self, path: str, image: QImage | None = None) -> None:
+    def search_file(self, path: str, image: QImage | None = None, name: str | None = None) -> None:
         """Search with a photo from anywhere; it is encoded on the fly and not added. A photo
         that is in the library is searched as one (its own code, itself left out). Pasted image
-        data (`image`) is first written to `path`, on the task pool."""
+        data (`image`) is first written to `path`, on the task pool, and shown as `name`."""
         if image is None:
             photo_id = self.library_id(path)
             if photo_id is not None:
@@ -159,20 +160,29 @@ class SearchController(QObject):
             self._tell(self.no_model_message)
             return
         self._asked()
-        self._query = Query("file", path, pasted=image)
+        self._query = Query("file", path, pasted=image, name=name)
         # Read afresh: the file may have changed since it was last dropped (same path).
         self.thumbnails.forget(path)
-        self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True)
+        self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True,
+                                      name=name)
         self.rerun()
 
-    def search_mime(self, mime) -> None:
-        """A drop or a paste: a photo file, image data, or the path of a photo as text."""
-        path = dropped_photo(mime) or pasted_path(mime)
-        if path:
-            self.search_file(path)
+    def search_mime(self, mime, how: str = "pasted") -> None:
+        """A drop or a paste (`how`): a photo file, image data, or the path of a photo as text.
+        Of several files the first photo is searched, and the status bar says which."""
+        given = url_paths(mime)
+        photos = [p for p in given if photo_file(p)]
+        if not photos:  # a browser's drag holds a web address: its text may name a file
+            given = text_paths(mime)
+            photos = [p for p in given if photo_file(p)]
+        if photos:
+            self.search_file(photos[0])
+            if len(given) > 1 and not self.said:  # (said: no model to search with)
+                self._tell(several_message(photos[0], len(photos), len(given)))
         elif mime is not None and mime.hasImage() and not QImage(mime.imageData()).isNull():
+            # Not named after the file it is kept in: "pasted-1796158145854896511.png".
             target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
-            self.search_file(str(target), QImage(mime.imageData()))
+            self.search_file(str(target), QImage(mime.imageData()), f"the {how} image")
         else:
             self._tell(not_a_photo_message(mime))
 
@@ -304,9 +314,9 @@ class SearchController(QObject):
         self.results_model.set_results([])
         if query.kind == "file" and isinstance(error, PhotoReadError):
             self._query = None  # the slider would only fail again
-            shown = "the pasted image" if query.pasted is not None else error.path or query.path
+            shown = query.name or error.path or query.path
             self.results_panel.show_problem(query.path, "cannot be read: drop or paste another "
-                                                        "photo.")
+                                                        "photo.", name=query.name)
             self._tell(f"Drop or paste another photo; {shown} cannot be read: {error.reason}.")
         else:
             self._tell(f"Search failed: {error}")
@@ -339,62 +349,6 @@ def _code_changed(old: SearchSnapshot, new: SearchSnapshot, photo_id: int) -> bo
     before, after = old.index.code_of(photo_id), new.index.code_of(photo_id)
     return (before is not None and after is not None and before.shape == after.shape
             and bytes(before) != bytes(after))
-
-
-def dropped_photo(mime) -> str | None:
-    """The first local photo file among dragged or pasted URLs."""
-    for url in mime.urls() if mime is not None and mime.hasUrls() else []:
-        if url.isLocalFile() and is_photo(url.toLocalFile()):
-            return url.toLocalFile()
-    return None
-
-
-def pasted_path(mime) -> str | None:
-    """A photo file named as plain text (a path or a file:// URL), as copied from a terminal
-    or a file manager's "copy path"."""
-    path = _text_path(mime)
-    return path if path and is_photo(path) and os.path.isfile(path) else None
-
-
-def _text_path(mime) -> str | None:
-    """The absolute path that pasted plain text names (a path or a file:// URL), if any."""
-    if mime is None or not mime.hasText():
-        return None
-    text = mime.text().strip()
-    if not text or "\n" in text:
-        return None
-    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":
-        # Quoted, as Windows' "Copy as path" and a terminal's dragged file give it.
-        text = text[1:-1]
-    if text.startswith("file:"):
-        text = QUrl(text).toLocalFile()
-    path = os.path.expanduser(text)
-    return path if os.path.isabs(path) else None
-
-
-def not_a_photo_message(mime) -> str:
-    """One short sentence: why this drop or paste is not searched, and what to do instead."""
-    urls = mime.urls() if mime is not None and mime.hasUrls() else []
-    local = [u.toLocalFile() for u in urls if u.isLocalFile()]
-    text = mime.text().strip() if mime is not None and mime.hasText() else ""
-    if not urls and text.lower().startswith(("http://", "https://")) and "\n" not in text:
-        urls = [QUrl(text)]  # a web address pasted as text
-    named = _text_path(mime) if not urls else None
-    if named and is_photo(named) and not os.path.exists(named):
-        return (f"{named}: there is no such file (moved, renamed or deleted?). Check the "
-                "path, or drop the photo itself.")
-    if named and os.path.exists(named):
-        local = [named]
-    if any(os.path.isdir(p) for p in local):
-        return ("That is a folder: drop a single photo to search with it, or add the folder "
-                "under Watched folders to index its photos.")
-    if urls and not local:
-        return "Only photos on this computer can be searched: save it first, then drop the file."
-    if local:
-        return (f"{printable(os.path.basename(local[0]))} is not a photo Lookalike can search "
-                "with: drop "
-                "or paste a photo file (JPEG, PNG, HEIC…).")
-    return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
 
 
 def png_bytes(image: QImage) -> bytes:

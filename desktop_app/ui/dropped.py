@@ -1,0 +1,138 @@
+"""What a drop or a paste names: the local files of its URLs, or the paths its text gives one a
+line (as a terminal, a file manager's "copy path" or Lookalike's own Copy path writes them),
+and one sentence for what cannot be searched. Nothing here downloads or reads a photo."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from urllib.parse import unquote_to_bytes
+
+from PySide6.QtCore import QUrl
+
+from ..core.errors import printable
+from ..core.images import is_photo
+
+
+def photo_file(path: str) -> bool:
+    return is_photo(path) and os.path.isfile(path)
+
+
+def dropped_photo(mime) -> str | None:
+    """The first local photo file among dragged or pasted URLs."""
+    return next(filter(photo_file, url_paths(mime)), None)
+
+
+def url_paths(mime) -> list[str]:
+    """The local files of a drop's (or a copied file's) URLs, in their order."""
+    urls = mime.urls() if mime is not None and mime.hasUrls() else []
+    return [local_path(url) for url in urls if url.isLocalFile()]
+
+
+def text_paths(mime) -> list[str]:
+    """The absolute paths pasted plain text names, one a line (a path or a file:// URL)."""
+    if mime is None or not mime.hasText():
+        return []
+    return [path for path in map(_text_path, mime.text().splitlines()) if path]
+
+
+def local_path(url: QUrl) -> str:
+    """The path of a file:// URL. A file manager percent-encodes the bytes of a name that is
+    not UTF-8 (caf%E9.jpg): toLocalFile turns them into U+FFFD, a name no file has; they are
+    kept here as Python keeps such bytes."""
+    raw = unquote_to_bytes(url.path(QUrl.ComponentFormattingOption.FullyEncoded))
+    if os.name != "nt" and not url.host():
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return os.fsdecode(raw)
+    return url.toLocalFile()
+
+
+def _text_path(line: str) -> str | None:
+    text = line.strip()
+    if not text:
+        return None
+    if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":
+        # Quoted, as Windows' "Copy as path" and a terminal's dragged file give it.
+        text = text[1:-1]
+    if text.startswith("file:"):
+        text = local_path(QUrl(text))
+    path = os.path.expanduser(text)
+    if not os.path.exists(path):
+        # Quoted for a shell: a\ b from a terminal's completion, $'caf\xe9.jpg' from Copy path.
+        word = shell_unquoted(line.strip())
+        if word is not None and os.path.exists(os.path.expanduser(word)):
+            path = os.path.expanduser(word)
+    return path if os.path.isabs(path) else None
+
+
+# $'...' (bash, zsh, ksh; POSIX 2024), which shlex does not read: file_actions.shell_quoted's
+# quoting of a name that is not UTF-8 or holds an unprintable character, and GNU ls's.
+_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.DOTALL)
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
+_NAMED = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "e": b"\x1b",
+          "E": b"\x1b", "f": b"\f", "v": b"\v"}
+
+
+def shell_unquoted(text: str) -> str | None:
+    """The name that `text`, one POSIX shell word, stands for ('a b', a\\ b, $'caf\\xe9.jpg');
+    None if it is not one word (two words, an unclosed quote)."""
+    def single_quoted(match: re.Match) -> str:
+        name = os.fsdecode(_ansi_c_bytes(match[1]))
+        return "'" + name.replace("'", "'\"'\"'") + "'"
+
+    try:
+        words = shlex.split(_ANSI_C.sub(single_quoted, text))
+    except ValueError:
+        return None
+    return words[0] if len(words) == 1 else None
+
+
+def _ansi_c_bytes(body: str) -> bytes:
+    out, start = bytearray(), 0
+    for match in _ESCAPE.finditer(body):
+        out += os.fsencode(body[start:match.start()])
+        code = match[1]
+        if code[0] == "x":
+            out.append(int(code[1:], 16))
+        elif code[0] in "01234567":
+            out.append(int(code, 8) & 0xFF)
+        else:
+            out += _NAMED.get(code, os.fsencode(code))
+        start = match.end()
+    return bytes(out + os.fsencode(body[start:]))
+
+
+def several_message(photo: str, photos: int, given: int) -> str:
+    """Said when a drop or paste names more than one file: which one is searched."""
+    name = printable(os.path.basename(photo))
+    if photos > 1:
+        return (f"Searching with {name}, the first of the {photos} photos given: Lookalike "
+                "searches with one photo at a time.")
+    return f"Searching with {name}, the only photo among the {given} files given."
+
+
+def not_a_photo_message(mime) -> str:
+    """One short sentence: why this drop or paste is not searched, and what to do instead."""
+    urls = mime.urls() if mime is not None and mime.hasUrls() else []
+    text = mime.text().strip() if mime is not None and mime.hasText() else ""
+    if not urls and text.lower().startswith(("http://", "https://")) and "\n" not in text:
+        urls = [QUrl(text)]  # a web address pasted as text
+    named = url_paths(mime) if urls else text_paths(mime)
+    missing = [p for p in named if is_photo(p) and not os.path.exists(p)]
+    if missing:
+        return (f"{missing[0]}: there is no such file (moved, renamed or deleted?). Check the "
+                "path, or drop the photo itself.")
+    local = [p for p in named if os.path.exists(p)]
+    if any(os.path.isdir(p) for p in local):
+        return ("That is a folder: drop a single photo to search with it, or add the folder "
+                "under Watched folders to index its photos.")
+    if urls and not named:
+        return ("Only photos on this computer can be searched (Lookalike downloads nothing): "
+                "save the photo first, then drop the saved file.")
+    if local:
+        return (f"{printable(os.path.basename(local[0]))} is not a photo Lookalike can search "
+                "with: drop or paste a photo file (JPEG, PNG, HEIC…).")
+    return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
