@@ -24,6 +24,9 @@ from .wording import plural
 SYSTEM_FOLDERS_WORDS = "thumbnails and recycle bins that file servers and systems make"
 # Files Windows leaves in picture folders: not the user's, so not named as files left out.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
+# Sidecars that describe a photo (Lightroom's .xmp, an iPhone's edits in .aae, Google Takeout's
+# .json): not pictures, so not counted among the files to "save as JPEG".
+SIDECARS = frozenset({".xmp", ".aae", ".json"})
 
 
 @dataclass
@@ -40,8 +43,8 @@ class AlbumListing:
             if path == os.fspath(folder):
                 return f"it cannot be opened ({why}): make it readable"
         if unreadable:
-            return f"{'its photo' if unreadable == 1 else f'none of its {unreadable} photos'} " \
-                   "could be read (named above)"
+            return ("its photo could not be read" if unreadable == 1 else
+                    f"none of its {unreadable} photos could be read") + " (named above)"
         if self.unopened:
             return f"{plural(len(self.unopened), 'folder')} in it cannot be opened (named above)"
         if self.other_files:
@@ -76,31 +79,85 @@ def folder_entries(root: Path) -> list[Path]:
                          "Make it readable, or give a folder you can read") from exc
 
 
-def album_folders(root: Path) -> tuple[list[Path], list[str]]:
-    """(the albums of `root`, sorted; the system folders left out)."""
-    albums, skipped = [], []
-    for d in folder_entries(root):
-        if d.is_dir() and not d.name.startswith("."):
-            (skipped.append(str(d)) if left_out(d.name) else albums.append(d))
-    return albums, skipped
+class AlbumsFolder(os.PathLike):
+    """An albums folder listed once, when first needed, for a whole command: `run` checks
+    whether the albums changed since its run folder was made, counts their photos for its start
+    report, fingerprints the listing and reads the photos, and each walked the folder anew (four
+    walks of tens of thousands of files on a NAS). It stands for the folder (os.PathLike)
+    wherever one is taken; `should_stop` is looked at while it lists (check_stop)."""
+
+    def __init__(self, root: str | os.PathLike,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        self.given = os.fspath(root)  # as given: what messages name
+        self.root = Path(root).expanduser()
+        self.should_stop = should_stop
+        self.digest: str | None = None  # albums.listing_digest, taken once
+        self._top: tuple[list[Path], list[str], int] | None = None
+        self._listings: list[AlbumListing] | None = None
+
+    def __fspath__(self) -> str:
+        return self.given
+
+    def top(self) -> tuple[list[Path], list[str], int]:
+        """(its albums, sorted; the system folders left out; the photo files lying in it)."""
+        if self._top is None:
+            albums, skipped, loose = [], [], 0
+            for d in folder_entries(self.root):
+                if d.is_dir():
+                    if not d.name.startswith("."):
+                        (skipped.append(str(d)) if left_out(d.name) else albums.append(d))
+                elif is_photo(d.name) and d.is_file():
+                    loose += 1
+            self._top = albums, skipped, loose
+        return self._top
+
+    def listings(self) -> list[AlbumListing]:
+        """list_album of each album, in the order of top()."""
+        if self._listings is None:
+            self._listings = [list_album(d, self.should_stop) for d in self.top()[0]]
+        return self._listings
+
+
+def albums_folder(root: str | os.PathLike,
+                  should_stop: Callable[[], bool] | None = None) -> AlbumsFolder:
+    """`root` when it is listed already, else an AlbumsFolder of it."""
+    return root if isinstance(root, AlbumsFolder) else AlbumsFolder(root, should_stop)
 
 
 def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> AlbumListing:
-    """The photo files below `folder` (links to folders not followed), in a stable order;
-    Stopped (check_stop) between its folders."""
+    """The photo files below `folder`, in a stable order; Stopped (check_stop) between its
+    folders. A link to a folder is followed, as the app's walk follows it (a sub-folder linked
+    in was left out unsaid), but each folder is walked once, and never a link to the album or a
+    folder above it (the albums folder: every album's photos would get this album's label)."""
     listing = AlbumListing()
+    album = Path(os.path.realpath(folder))
+    walked = set()
 
     def unopened(exc: OSError) -> None:  # os.walk skips such a folder without a word
         listing.unopened.append((str(exc.filename), exc.strerror or type(exc).__name__))
 
-    for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=False):
+    def first_walk(path: str) -> bool:
+        try:
+            st = os.stat(path)
+        except OSError:  # gone since it was listed: os.walk says so if it cannot open it
+            return True
+        if (st.st_dev, st.st_ino) in walked:
+            return False
+        walked.add((st.st_dev, st.st_ino))
+        return not (os.path.islink(path) and album.is_relative_to(os.path.realpath(path)))
+
+    first_walk(os.fspath(folder))
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=True):
         check_stop(should_stop)
         listing.skipped.extend(os.path.join(dirpath, d) for d in dirnames
                                if left_out(d) and not d.startswith("."))
-        dirnames[:] = sorted(d for d in dirnames if not left_out(d))
+        dirnames[:] = [d for d in sorted(dirnames)
+                       if not left_out(d) and first_walk(os.path.join(dirpath, d))]
         for name in sorted(filenames):
             if is_photo(name):
                 listing.photos.append(Path(dirpath) / name)
             elif not name.startswith(".") and name.lower() not in SYSTEM_FILES:
-                listing.other_files[os.path.splitext(name)[1].lower()] += 1
+                suffix = os.path.splitext(name)[1].lower()
+                if suffix not in SIDECARS:
+                    listing.other_files[suffix] += 1
     return listing

@@ -1,8 +1,11 @@
 """What the split of the albums means for the model and its numbers, said when they are
-prepared (no torch): small albums are left out of the test, and one album much larger than
-another weighs on what the model learns and on its mAP."""
+prepared (no torch): small albums are left out of the test, one album much larger than
+another weighs on what the model learns and on its mAP, and two albums of one name to the eye
+are two labels."""
 
 from __future__ import annotations
+
+import unicodedata
 
 from .albums import Manifest
 from .wording import plural
@@ -43,3 +46,28 @@ def unbalanced_note(manifest: Manifest) -> str:
             f"{sizes[small]}: training sees {sizes[large] // max(1, sizes[small])} times more "
             f"of '{large}', so it learns less of what sets '{small}' apart; adding photos to "
             "the small albums helps")
+
+
+def similar_names_note(manifest: Manifest) -> str:
+    """Albums whose names differ only in case or in how their accents are written ("" if
+    none): 'Café' from a Mac (e + a combining accent, NFD) beside a 'Café' made elsewhere (NFC)
+    looks like one album, yet is two labels whose photos the model learns to set apart."""
+    groups: dict[str, list[str]] = {}
+    for name in manifest.labels:
+        groups.setdefault(unicodedata.normalize("NFC", name).casefold(), []).append(name)
+    notes = []
+    for names in (names for names in groups.values() if len(names) > 1):
+        same_case = len({unicodedata.normalize("NFC", n) for n in names}) == 1
+        how = ("are one name in two Unicode forms" if same_case else
+               "differ only in upper and lower case" if all(
+                   unicodedata.is_normalized("NFC", n) for n in names) else
+               "differ only in case and in how their accents are written")
+        shown = " and ".join(f"'{n}'" + ("" if unicodedata.is_normalized("NFC", n) else
+                                         " (accents written apart, as macOS writes names)")
+                             for n in names)
+        notes.append(f"albums {shown} {how}")
+    if not notes:
+        return ""
+    return (f"{'; '.join(notes)}: each is a label of its own, so the model learns to set their "
+            "photos apart; if they are one subject, move the photos of one into the other (in "
+            f"{manifest.root})")

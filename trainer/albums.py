@@ -22,15 +22,9 @@ from typing import Any
 import numpy as np
 
 from desktop_app.core.errors import LookalikeError, PhotoReadError
-from desktop_app.core.images import is_photo, load_photo
+from desktop_app.core.images import load_photo
 
-from .album_files import (
-    SYSTEM_FOLDERS_WORDS,
-    album_folders,
-    check_stop,
-    folder_entries,
-    list_album,
-)
+from .album_files import SYSTEM_FOLDERS_WORDS, albums_folder, check_stop
 from .album_reads import AlbumReads
 from .errors import TrainerError
 from .wording import command, plural
@@ -101,10 +95,8 @@ def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0) -> str:
 
 def count_loose_photos(root: str | os.PathLike) -> int:
     """Photo files lying directly in the albums folder: no sub-folder names their label."""
-    root = Path(root).expanduser()
-    if not root.is_dir():
-        return 0
-    return sum(1 for f in folder_entries(root) if is_photo(f.name) and f.is_file())
+    folder = albums_folder(root)
+    return folder.top()[2] if folder.root.is_dir() else 0
 
 
 def loose_photos_warning(root: str | os.PathLike, count: int) -> str:
@@ -121,30 +113,32 @@ StopCheck = Callable[[], bool] | None  # should_stop: the listings raise Stopped
 def count_candidates(root: str | os.PathLike, should_stop: StopCheck = None
                      ) -> tuple[int, int]:
     """(photo files, albums) found without reading any photo: for an early progress report."""
-    root = Path(root).expanduser()
-    if not root.is_dir():
+    folder = albums_folder(root, should_stop)
+    if not folder.root.is_dir():
         return 0, 0
-    albums = album_folders(root)[0]
-    return sum(len(list_album(d, should_stop).photos) for d in albums), len(albums)
+    return sum(len(listing.photos) for listing in folder.listings()), len(folder.top()[0])
 
 
 def listing_digest(root: str | os.PathLike, should_stop: StopCheck = None) -> str:
     """sha256 over (album, file, size, mtime) of every photo file, without reading any: tells in
-    a moment whether the albums changed since a manifest was made (a resume reuses it then)."""
-    root = Path(root).expanduser()
-    if not root.is_dir():
+    a moment whether the albums changed since a manifest was made (a resume reuses it then).
+    Taken once per AlbumsFolder, before any photo is read: a file changed later makes it stale."""
+    folder = albums_folder(root, should_stop)
+    if not folder.root.is_dir():
         return ""
-    h = hashlib.sha256()
-    for d in album_folders(root)[0]:
-        for f in list_album(d, should_stop).photos:
-            check_stop(should_stop)
-            try:
-                st = f.stat()
-            except OSError:
-                continue
-            h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode(
-                "utf-8", "surrogateescape"))
-    return h.hexdigest()
+    if folder.digest is None:
+        h = hashlib.sha256()
+        for listing in folder.listings():
+            for f in listing.photos:
+                check_stop(folder.should_stop)
+                try:
+                    st = f.stat()
+                except OSError:
+                    continue
+                h.update(f"{f.relative_to(folder.root)}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                         .encode("utf-8", "surrogateescape"))
+        folder.digest = h.hexdigest()
+    return folder.digest
 
 
 def read_photo(f: Path) -> str | dict[str, str]:
@@ -200,23 +194,26 @@ def read_photos(root: Path, files: list[Path], progress: Callable[[int, int], No
 
 def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | None = None,
                 reads: AlbumReads | None = None, should_stop: StopCheck = None) -> AlbumScan:
-    """Read every photo once (read_photos; `reads`: what a stopped reading kept)."""
-    root = Path(root).expanduser()
+    """Read every photo once (read_photos; `reads`: what a stopped reading kept). `root` may be
+    an AlbumsFolder listed already: its listing is the one read."""
+    folder = albums_folder(root, should_stop)
+    root = folder.root
     if root.exists() and not root.is_dir():
         raise AlbumError(root, "this is a file, not a folder of albums",
                          "Give a folder that holds one sub-folder of photos per label")
     if not root.is_dir():
         raise AlbumError(root, "this albums folder does not exist",
                          "Give a folder with one sub-folder of photos per label")
-    albums, skipped = album_folders(root)
+    albums, top_skipped, loose = folder.top()
     if not albums:
         raise AlbumError(root, "this folder has no sub-folders, so there are no labels",
                          "Put the photos of each label (person, place, subject...) in their "
                          "own sub-folder")
-    listings = [list_album(d, should_stop) for d in albums]
+    listings = folder.listings()
     files = [(i, f) for i, listing in enumerate(listings) for f in listing.photos]
     by_fingerprint: dict[str, AlbumPhoto] = {}
     unreadable, used, failed = [], set(), Counter()
+    skipped = list(top_skipped)  # the listing's own stays as it is
     album_paths = {str(d) for d in albums}
     for listing in listings:
         skipped += listing.skipped
@@ -253,7 +250,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
     for p in photos:
         p.labels = sorted(remap[lab] for lab in p.labels)
     return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
-                     empty, reasons, skipped, count_loose_photos(root), copies,
+                     empty, reasons, skipped, loose, copies,
                      same_album_copies)
 
 
@@ -433,8 +430,9 @@ class Manifest:
 def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
             query_fraction: float = 0.1, progress: Callable[[int, int], None] | None = None,
             reads: AlbumReads | None = None, should_stop: StopCheck = None) -> Manifest:
+    root = albums_folder(root, should_stop)  # one listing serves the digest and the reading
     # before reading: a file added meanwhile makes it stale
-    listing = listing_digest(root, should_stop)
+    listing = listing_digest(root)
     scan = scan_albums(root, progress, reads, should_stop)
     check_trainable(scan)
     assign_splits(scan, seed, val_fraction, query_fraction)

@@ -264,9 +264,10 @@ def run_command(args, reporter, stop) -> int:
 
     if args.command == "prepare":
         cfg = _config(args)
+        albums = pipeline.AlbumsFolder(args.albums, stop)  # one listing for both
         # Reading photos is CPU work whatever device training will use (maybe another machine).
-        pipeline.announce_albums(args.albums, reporter, "cpu", stop)
-        m = pipeline.run_prepare(args.albums, args.out, cfg, reporter, stop)
+        pipeline.announce_albums(albums, reporter, "cpu", stop)
+        m = pipeline.run_prepare(albums, args.out, cfg, reporter, stop)
         pipeline.config_mod.save(cfg, Path(args.out) / pipeline.CONFIG)
         manifest = Path(args.out) / pipeline.MANIFEST
         reporter.log(f"{plural(len(m.photos), 'photo')}, {plural(len(m.labels), 'label')}, "

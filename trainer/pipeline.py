@@ -24,7 +24,8 @@ from desktop_app import paths as app_paths
 from desktop_app.core.errors import PhotoReadError, printable
 
 from . import config as config_mod
-from .album_notes import unbalanced_note, untested_albums_note
+from .album_files import AlbumsFolder, albums_folder
+from .album_notes import similar_names_note, unbalanced_note, untested_albums_note
 from .album_reads import READS, AlbumReads
 from .albums import (
     AlbumError,
@@ -242,8 +243,10 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
                 reporter: Reporter | None = None,
                 should_stop: Callable[[], bool] | None = None) -> Manifest:
     """Write run_dir/manifest.json. When run_dir was made from other albums (another folder,
-    other photos or another split), what it learnt from them is deleted and the user told."""
+    other photos or another split), what it learnt from them is deleted and the user told.
+    `albums` may be an AlbumsFolder that announce_albums listed: it is not listed again."""
     run_dir = Path(run_dir)
+    albums = albums_folder(albums, should_stop)
 
     # Stoppable: reading thousands of photos takes minutes (what was read is then kept).
     progress = stoppable_progress(reporter, should_stop, "prepare",
@@ -283,7 +286,8 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
         _say(reporter, skipped_folders_line(manifest.skipped_folders))
     if note := manifest.copies_note():  # the start event counted files, not photos
         _say(reporter, f"{plural(len(manifest.photos), 'photo')} to train on: {note}")
-    for note in (untested_albums_note(manifest), unbalanced_note(manifest)):
+    for note in (untested_albums_note(manifest), unbalanced_note(manifest),
+                 similar_names_note(manifest)):
         if note:
             log.warning("%s", note)
     return manifest
@@ -752,6 +756,8 @@ def _prepare_unless_resumable(albums: str | os.PathLike, run_dir: Path, cfg: dic
                               reporter: Reporter,
                               should_stop: Callable[[], bool] | None = None,
                               resume: bool = True) -> None:
+    # Listed once, when first needed: by the check for changes, else by the start report.
+    albums = AlbumsFolder(albums, should_stop)
     try:
         resumable = can_resume(albums, run_dir, cfg, should_stop)
     except Stopped as exc:  # its listing's own words ("... again to start") are untrue here
