@@ -27,16 +27,15 @@ if TYPE_CHECKING:  # imported when a profile is met: a Pillow without littlecms 
 def display_profile(image: Image.Image, data: bytes) -> bytes | None:
     """The ICC profile for showing an RGB or palette picture: the one its file embeds, or else
     the one its colour description stands for (a HEIC's or AVIF's nclx, a PNG's cICP, which
-    comes before an embedded profile), or Adobe RGB for a camera JPEG whose EXIF says so; None
-    for any other picture (a CMYK file's profile is used by images._cmyk_to_rgb already, a
-    gray one's changes little)."""
+    comes before an embedded profile when understood), or Adobe RGB for a camera JPEG whose
+    EXIF says so; None for any other picture (a CMYK file's profile is used by
+    images._cmyk_to_rgb already, a gray one's changes little)."""
     if image.mode not in ("RGB", "RGBA", "RGBX", "P", "PA"):
         return None
     if image.format == "PNG":
         cicp = _png_cicp(data)
-        if cicp is not None:  # before iCCP, as the PNG 3rd edition says
-            # Narrow-range RGB (0): its levels would need stretching first; as stored.
-            return nclx_icc_profile(cicp) if cicp["full_range_flag"] else None
+        if cicp is not None and _cicp_understood(cicp):  # before iCCP, as PNG 3rd edition says
+            return nclx_icc_profile(cicp)
     profile = image.info.get("icc_profile")
     if isinstance(profile, bytes):
         return profile if profile[16:20] == b"RGB " else None  # the header's colour space
@@ -182,6 +181,18 @@ def _png_cicp(data: bytes) -> dict[str, int] | None:
                     "matrix_coefficients": body[2], "full_range_flag": body[3]}
         at += 12 + length
     return None
+
+
+_HDR_CURVES = (16, 18)  # PQ, HLG: known, and shown as stored (no tone mapping here)
+
+
+def _cicp_understood(cicp: dict[str, int]) -> bool:
+    """Whether a cICP chunk says what this module knows how to show: "if understood by the
+    decoder", the PNG 3rd edition says, it comes before the other colour chunks. Narrow-range
+    RGB (its levels would need stretching first) and code points not known here leave the
+    embedded profile standing, as in Chrome (Skia's PNG decoder)."""
+    return (cicp["full_range_flag"] == 1 and cicp["color_primaries"] in (1, *_NCLX_PRIMARIES)
+            and cicp["transfer_characteristics"] in (*_NCLX_CURVES, *_HDR_CURVES))
 
 
 # -- Adobe RGB said in EXIF --------------------------------------------------------------------

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # again once (the old files, never shown again, go with the housekeeping's 90 days).
 # 2: converted to sRGB through the photo's colour profile or a HEIC's or AVIF's nclx colour
 #    description (P3, Adobe RGB, BT.2020 photos looked dull).
+# 3: a PNG's cICP chunk, Adobe RGB said by a camera JPEG's EXIF, BT.709-like curves as sRGB's.
 DISK_FORMAT = 3
 
 

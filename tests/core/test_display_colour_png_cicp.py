@@ -1,7 +1,8 @@
 """A PNG may describe its colours by ITU-T H.273 code points in a cICP chunk (PNG 3rd edition),
 which Pillow does not read: a Display P3 or BT.2020 one is shown in sRGB, as viewers show it,
-through the profile made for a HEIC's nclx box. cICP comes before an embedded profile (iCCP);
-HDR ones (PQ, HLG) and unknown ones are shown as stored, and the codes never change.
+through the profile made for a HEIC's nclx box. cICP comes before an embedded profile (iCCP)
+when understood; HDR ones (PQ, HLG) are shown as stored, unknown and narrow-range ones leave
+the embedded profile to stand, and the codes never change.
 
 Also home of the textbook maths (no LittleCMS) the other display-colour tests check against.
 """
@@ -125,16 +126,30 @@ def test_cicp_comes_before_an_embedded_profile(tmp_path):
     assert same_codes(srgb, p3)
 
 
-@pytest.mark.parametrize("cicp", [bytes([9, 16, 0, 1]), bytes([9, 18, 0, 1]),
-                                  bytes([11, 13, 0, 1]), bytes([12, 2, 0, 1]),
-                                  bytes([12, 13, 0, 0])],
-                         ids=["hdr-pq", "hdr-hlg", "dci-p3", "unspecified-curve",
-                              "narrow-range"])
-def test_hdr_unknown_and_narrow_range_cicp_pngs_are_shown_as_stored(tmp_path, cicp):
+@pytest.mark.parametrize("cicp", [bytes([9, 16, 0, 1]), bytes([9, 18, 0, 1])],
+                         ids=["hdr-pq", "hdr-hlg"])
+def test_hdr_cicp_pngs_are_shown_as_stored(tmp_path, cicp):
     """Even with a profile embedded: cICP comes first, and says what is not shown otherwise."""
     plain = np.asarray(shown(png(tmp_path / "plain.png")))
     for icc in (None, P3_ICC):
         assert np.array_equal(np.asarray(shown(png(tmp_path / "tagged.png", cicp, icc))), plain)
+
+
+@pytest.mark.parametrize("cicp", [bytes([11, 13, 0, 1]), bytes([12, 2, 0, 1]),
+                                  bytes([2, 13, 0, 1]), bytes([12, 13, 0, 0])],
+                         ids=["dci-p3", "unspecified-curve", "unspecified-primaries",
+                              "narrow-range"])
+def test_a_cicp_chunk_not_understood_leaves_the_embedded_profile(tmp_path, cicp):
+    """cICP comes first only "if understood by the decoder" (PNG 3rd edition), as in Chrome:
+    narrow range and code points not known here are shown as stored without a profile, and
+    through the embedded one with it (they were shown as stored, dull, with a P3 profile)."""
+    plain = np.asarray(shown(png(tmp_path / "plain.png")))
+    assert np.array_equal(np.asarray(shown(png(tmp_path / "bare.png", cicp))), plain)
+    p3 = patch_colours(shown(png(tmp_path / "p3.png", icc=P3_ICC)))
+    assert np.abs(p3 - np.array(PATCHES)).max() > 20
+    tagged = png(tmp_path / "tagged.png", cicp, P3_ICC)
+    assert np.array_equal(patch_colours(shown(tagged)), p3)
+    assert same_codes(tagged, tmp_path / "plain.png")
 
 
 def test_a_cicp_chunk_in_error_or_after_the_pixels_is_not_taken(tmp_path):
