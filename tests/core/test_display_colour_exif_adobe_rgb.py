@@ -93,8 +93,11 @@ def test_broken_exif_leaves_the_picture_as_stored(tmp_path):
     tiff = data.index(b"Exif\0\0") + 6
     pointer = data.index(b"\x87\x69\0\x04\0\0\0\x01", tiff) + 8  # IFD0's to the Exif IFD
     broken = tmp_path / "broken.jpg"
+    # Pillow reads a pointer typed signed as negative, and raises seeking to it.
+    signed = data[:pointer - 6] + b"\0\x09" + data[pointer - 4:pointer] + b"\xff\xff\xff\xf0"
     for damaged in (data[:tiff] + b"XX" + data[tiff + 2:],  # no byte order
-                    data[:pointer] + b"\x7f\xff\xff\xff" + data[pointer + 4:]):  # nowhere
+                    data[:pointer] + b"\x7f\xff\xff\xff" + data[pointer + 4:],  # nowhere
+                    signed + data[pointer + 4:]):  # before the start
         broken.write_bytes(damaged)
         assert np.array_equal(np.asarray(shown(broken)), plain)
 
