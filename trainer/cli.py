@@ -116,6 +116,10 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
     p.add_argument("--json", action="store_true", help="print the counts as one JSON object "
                    "on stdout")
+    p.add_argument("--progress", choices=("bar", "json", "none"), default="bar",
+                   help="bar (default): a progress bar on stderr while the photos are read; "
+                        "json: one JSON object per line on stdout (for the desktop app), the "
+                        "counts in the last one, the done event (--json is then not needed)")
     p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
     p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
     p.add_argument("--out", required=True, metavar="RUN_DIR", help=cli_help.NEW_RUN_DIR)
@@ -187,21 +191,38 @@ def _config(args, run_dir: Path | None = None):
 def cmd_inspect(args) -> int:
     from .albums import empty_album_line, loose_photos_warning, scan_albums, skipped_folders_line
     from .errors import Stopped
-    from .progress import StopFlag, stoppable_progress
+    from .progress import Reporter, StopFlag, stoppable_progress
 
     stopped = (f"stopped while looking inside the albums in {printable(args.albums)}; run the "
                "same command again to look inside them")
+    protocol = args.progress == "json"  # the app's: progress, then done (the counts) or error
+    reporter = Reporter(args.progress)
     # The app's look inside is stopped by a "stop" line too: on Windows its terminate() is a
     # WM_CLOSE that a console program never sees, so it was killed after the grace time.
-    stop = StopFlag().watch_stdin() if args.json else None
+    stop = StopFlag().watch_stdin() if args.json or protocol else None
     try:
-        scan = scan_albums(args.albums, stoppable_progress(None, stop, "inspect", stopped),
+        # Said at once: listing thousands of photos on a NAS takes a while before the first
+        # photo is read (and counted).
+        reporter.progress("inspect", 0, 0, doing="listing the albums")
+        scan = scan_albums(args.albums, stoppable_progress(reporter, stop, "inspect", stopped),
                            should_stop=stop)
     except Stopped:
-        print(json.dumps({"error": stopped}))
-        print(f"error: {stopped}", file=sys.stderr)
+        if protocol:
+            reporter.error(stopped, problem="stopped")
+        else:
+            print(json.dumps({"error": stopped}))
+            reporter.log(f"error: {stopped}")  # (after the bar, closed)
         return EXIT_STOPPED
+    except LookalikeError as exc:
+        if not protocol:
+            raise
+        reporter.error(str(exc), **error_details(exc))
+        return EXIT_BAD_INPUT
     summary = scan.summary()
+    if protocol:
+        reporter.done(**summary)
+        return EXIT_OK
+    reporter.done()  # (the bar closed before the counts are printed)
     if args.json:
         print(json.dumps(summary))
         return EXIT_OK
