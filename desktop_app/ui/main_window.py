@@ -380,6 +380,7 @@ class MainWindow(QMainWindow):
         if card is not None and present:
             self._add_folders.emit(present)
         self._show_folders()
+        self._offer_unfinished_training()
         pending = self.settings.switching_to_model
         if card is not None and pending:
             if os.path.realpath(pending) == os.path.realpath(model_dir):
@@ -880,6 +881,31 @@ class MainWindow(QMainWindow):
         dialog.raise_()
         dialog.activateWindow()
         return dialog
+
+    def _offer_unfinished_training(self) -> None:
+        """Training cut short when Lookalike was closed (or failed) can be continued: said at
+        start-up, with a button in the status bar that opens the dialog on those albums."""
+        from . import unfinished_runs
+
+        runs = unfinished_runs.to_continue()
+        if not runs:
+            return
+        albums, folder = runs[0]  # the latest; the dialog asks about the others
+        more = f" ({len(runs) - 1} more unfinished)" if len(runs) > 1 else ""
+        text = (f"Training on the albums in {albums} was not finished{more}; what it did is "
+                f"kept in {folder}. Press 'Continue training…' at the bottom right to go on.")
+        button = QPushButton("Continue training…")
+        button.setToolTip(text)
+        button.setAccessibleName(f"Continue training on {albums}")
+
+        def open_it() -> None:
+            self.statusBar().removeWidget(button)  # once: the dialog offers it from now on
+            button.deleteLater()
+            self.open_retrain().look_at(albums)
+
+        button.clicked.connect(open_it)
+        self.statusBar().addPermanentWidget(button)
+        self.tell(text)
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -159,6 +161,16 @@ class RetrainDialog(QDialog):
             "twice per photo.")
         form.addRow("Mirror images", self.flip_check)
         layout.addLayout(form)
+        # Shown when the albums have an unfinished run with a checkpoint (_offer_resume).
+        self.resume_choice = QGroupBox("These albums have an unfinished training")
+        choice = QVBoxLayout(self.resume_choice)
+        self.resume_radio = QRadioButton("Continue it from where it stopped")
+        self.afresh_radio = QRadioButton("Start over (deletes the unfinished training)")
+        self.resume_radio.setChecked(True)
+        choice.addWidget(self.resume_radio)
+        choice.addWidget(self.afresh_radio)
+        self.resume_choice.setVisible(False)
+        layout.addWidget(self.resume_choice)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
@@ -239,12 +251,15 @@ class RetrainDialog(QDialog):
                                      "that holds your albums.")
             return
         self.found_label.setText("Looking inside the albums…")
+        self.progress_bar.setRange(0, 0)  # busy until the trainer counts the photos read
         self.start_button.setEnabled(False)
         self._inspected = albums
         self.process.inspect(albums)
 
     @Slot(dict)
     def _on_inspected(self, info: dict) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
         photos, labels = int(info.get("photos", 0)), int(info.get("labels", 0))
         per_label = info.get("per_label") or {}
         unreadable = info.get("unreadable") or []
@@ -270,13 +285,13 @@ class RetrainDialog(QDialog):
         if not enough:
             text += (" Training needs at least two albums with a few photos each; add more "
                      "albums or photos, then look again.")
-        previous = unfinished_runs.load().get(unfinished_runs.albums_key(self._inspected))
-        if enough and previous and unfinished_runs.resumable(previous) and \
-                unfinished_runs.has_checkpoint(previous):
+        previous = self._offer_resume(self._inspected if enough else "")
+        if previous:
             # Said now, not only once Start is pressed: the user may rather begin anew.
             text += (f" An unfinished training of these albums is kept in "
                      f"{html.escape(previous)}: <i>Start training</i> continues it (from its "
-                     "checkpoint if the albums and settings are as then, else afresh there).")
+                     "checkpoint if the albums and settings are as then, else afresh there), "
+                     "unless you choose to start over below.")
         self.found_label.setText(text)
         self.start_button.setEnabled(enough and self.readiness.can_train)
 
@@ -287,10 +302,15 @@ class RetrainDialog(QDialog):
             self.status_label.setText("The trainer is already running; cancel it first.")
             return
         self.log_view.clear()
-        if not self._settle_other_runs(albums):
-            return
         previous = unfinished_runs.load().get(unfinished_runs.albums_key(albums))
         resuming = bool(previous) and unfinished_runs.resumable(previous)
+        if resuming and self.resume_choice.isVisibleTo(self) and self.afresh_radio.isChecked():
+            if not self._start_over(albums, previous):
+                return
+            resuming = False
+        if not self._settle_other_runs(albums):
+            return
+        self.resume_choice.setVisible(False)  # offered again if this run is cut short
         if resuming:
             out = Path(previous)
         else:
@@ -318,6 +338,49 @@ class RetrainDialog(QDialog):
                          compare_with=self.current_model_dir)
         if resuming:
             self._append_log(f"Continuing the unfinished training in {out}.")
+
+    def _offer_resume(self, albums: str) -> str | None:
+        """Offer to continue (the default) or start over when `albums` have an unfinished run
+        with a checkpoint (none for ""); its folder, or None."""
+        previous = unfinished_runs.load().get(unfinished_runs.albums_key(albums)) \
+            if albums else None
+        offer = bool(previous) and unfinished_runs.resumable(previous) and \
+            unfinished_runs.has_checkpoint(previous)
+        self.resume_radio.setChecked(True)  # each time: deleting is never what was left chosen
+        self.resume_choice.setVisible(offer)
+        return previous if offer else None
+
+    def _start_over(self, albums: str, folder: str) -> bool:
+        """Delete the unfinished run of `albums` (only a folder the dialog made), once the user
+        agrees to lose it. False: do not start."""
+        ours = unfinished_runs.is_ours(folder)
+        lost = ("It is deleted with all it learnt so far (its checkpoints), and cannot be "
+                "continued afterwards." if ours else
+                "It is no longer continued; that folder is not in the app's models folder, so "
+                "it is left as it is (delete it yourself if you no longer need it).")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Start over",
+            f"Start the training on {albums} over from the beginning?\n\nThe unfinished "
+            f"training in {folder} is not used. {lost}", parent=self)
+        confirm = box.addButton("Delete it and start over" if ours else "Start over",
+                                QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        if box.clickedButton() is not confirm:
+            return False
+        try:
+            unfinished_runs.discard(unfinished_runs.albums_key(albums), folder)
+        except OSError as exc:
+            self.status_label.setText(html.escape(
+                f"Could not delete the unfinished training in {folder} "
+                f"({exc.strerror or exc}). Close any program that uses it, or delete it "
+                "yourself, then start again."))
+            return False
+        if ours:
+            self._append_log(f"Deleted the unfinished training of {albums} in {folder}; "
+                             "starting over.")
+        return True
 
     def _settle_other_runs(self, albums: str) -> bool:
         """Unfinished runs of other albums: one with a checkpoint is the user's to delete or
@@ -366,6 +429,13 @@ class RetrainDialog(QDialog):
                                      "you no longer need it).")
         return True
 
+    def look_at(self, albums: str) -> None:
+        """Show these albums and look inside them (the start-up notice of their unfinished
+        training), unless the trainer is running."""
+        if not self.process.is_running():
+            self.albums_edit.setText(albums)
+            self.inspect()
+
     @Slot()
     def cancel(self) -> None:
         self.status_label.setText("Stopping the trainer (it saves a checkpoint first)…")
@@ -383,6 +453,10 @@ class RetrainDialog(QDialog):
     @Slot(dict)
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
+        if self.process.mode == "inspect":  # its end comes as inspected or failed
+            if kind == "progress":
+                self._show_inspect_progress(event)
+            return
         if kind == "start":
             photos, labels = _count(event.get("photos")), _count(event.get("labels"))
             found = (f" on {photos} {_noun(photos, 'photo')} in {labels} "
@@ -422,6 +496,18 @@ class RetrainDialog(QDialog):
             failure = html.escape(failure_text(event, self.new_model_dir), quote=False)
             self.status_label.setText(f"<b>Training failed:</b> {failure}")
 
+    def _show_inspect_progress(self, event: dict) -> None:
+        """The photos read so far of those found; a busy bar while the albums are listed."""
+        step, steps = _count(event.get("step")), _count(event.get("steps"))
+        if step is None or steps is None or not 1 <= steps <= QT_INT_MAX or event.get("doing"):
+            self.progress_bar.setRange(0, 0)
+            self.found_label.setText("Looking inside the albums: listing their photos…")
+            return
+        self.progress_bar.setRange(0, steps)
+        self.progress_bar.setValue(max(0, min(step, steps)))
+        self.found_label.setText(f"Looking inside the albums: {step} of {steps} "
+                                 f"{_noun(steps, 'photo')} read{_eta(event.get('eta_s'))}…")
+
     @Slot(str)
     def _append_log(self, line: str) -> None:
         self.log_view.appendPlainText(line)
@@ -436,6 +522,7 @@ class RetrainDialog(QDialog):
     def _albums_edited(self, _text: str) -> None:
         if not self.process.is_running() and not self._albums_unchanged():
             self.start_button.setEnabled(False)
+            self.resume_choice.setVisible(False)  # another folder's run is not this one's
             self.found_label.setText("Press <i>Look inside</i> to check these albums before "
                                      "training.")
 
@@ -493,6 +580,8 @@ class RetrainDialog(QDialog):
         elif "failed" not in self.status_label.text():
             self.status_label.setText(html.escape(
                 f"The trainer stopped with exit code {code}; {self.process.see_log()}."))
+        if self.albums_edit.text().strip() == self._run_albums:
+            self._offer_resume(self._run_albums)  # cut short: continue it, or start over
 
     def _show_comparison(self, evaluation: dict, compared: dict | None = None) -> None:
         """compared: the trainer's measure of the current model on the same held-out photos

@@ -133,7 +133,8 @@ class OutputLog:
 
 class TrainerProcess(QObject):
     inspected = Signal(dict)  # {"photos", "labels", "per_label", "unreadable"}
-    event = Signal(dict)  # one protocol event: start / progress / done / error
+    event = Signal(dict)  # one protocol event: start / progress / done / error (a look inside
+    # sends progress events too: its mode is "inspect")
     log_line = Signal(str)  # free-form stderr
     failed = Signal(str)  # could not start, or bad output
     finished = Signal(int, object)  # exit code, the "done" event (or None)
@@ -180,7 +181,9 @@ class TrainerProcess(QObject):
         return self._proc is not None and self._proc.state() != QProcess.ProcessState.NotRunning
 
     def inspect(self, albums: str) -> None:
-        self._start("inspect", ["-m", "trainer", "inspect", albums, "--json"])
+        # The protocol: its progress events say how far it got (thousands of photos on a NAS
+        # take minutes), its done event holds what `inspect --json` prints.
+        self._start("inspect", ["-m", "trainer", "inspect", albums, "--progress", "json"])
 
     def run(self, albums: str, out_dir: str, bits: int | None = None,
             flip_average: bool | None = None, compare_with: str | None = None) -> None:
@@ -245,8 +248,6 @@ class TrainerProcess(QObject):
     @Slot()
     def _on_stdout(self) -> None:
         self._buffer += bytes(self._proc.readAllStandardOutput())
-        if self._mode != "run":
-            return
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
             self._handle_line(line)
@@ -296,7 +297,7 @@ class TrainerProcess(QObject):
         self._kill_timer.stop()
         self._crashed = status == QProcess.ExitStatus.CrashExit
         self._on_stdout()
-        if self._mode == "run" and self._buffer.strip():
+        if self._buffer.strip():
             self._handle_line(self._buffer)
             self._buffer = b""
         self.output_log.write(f"--- killed by {signal_name(code)}" if self._crashed
@@ -315,22 +316,15 @@ class TrainerProcess(QObject):
         self._proc = None
 
     def _finish_inspect(self, code: int) -> None:
-        text = self._buffer.decode("utf-8", "replace").strip()
-        try:
-            info = json.loads(text) if text else None
-        except json.JSONDecodeError:
-            info = None
-        # `trainer inspect --json` reports bad albums as {"error": "..."} (exit code 2).
-        error = None
-        if isinstance(info, dict):
-            error = info.get("error") or (info.get("message") if code != 0 else None)
-        if code == 0 and isinstance(info, dict) and not error:
-            self.inspected.emit(info)
+        # `trainer inspect --progress json` ends with a done event holding the counts, or an
+        # error event (bad albums: exit code 2; stopped: 130).
+        if code == 0 and self._done is not None and not self._error:
+            self.inspected.emit({k: v for k, v in self._done.items() if k != "event"})
         elif self._stopping:  # the dialog was closed: no failure of the albums or the trainer
             self.failed.emit("Looking inside the albums was stopped. Press Look inside to "
                              "look again.")
-        elif error:
-            self.failed.emit(str(error))
+        elif self._error:
+            self.failed.emit(self._error)
         else:
             how = f"killed by {signal_name(code)}" if self._crashed else f"exit code {code}"
             self.failed.emit(f"The trainer could not look inside the albums ({how}); "

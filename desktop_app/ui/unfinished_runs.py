@@ -128,3 +128,25 @@ def discard(albums_key_: str, out_dir: str) -> None:
     runs = load()
     if runs.pop(albums_key_, None) is not None:
         _save(runs)
+
+
+def to_continue() -> list[tuple[str, str]]:
+    """The remembered runs that can be continued, (albums folder, output folder), the most
+    recently changed first. Runs whose folder is gone or holds a finished model are forgotten:
+    nothing is left of them to continue (a finished model stays where it is)."""
+    runs = load()
+    kept = {k: v for k, v in runs.items() if resumable(v)}
+    if len(kept) < len(runs):
+        try:
+            _save(kept)
+        except OSError as exc:  # said again at the next start; nothing else depends on it
+            log.warning("%s: cannot forget the training runs left nothing to continue (%s)",
+                        runs_path(), exc)
+
+    def changed(item: tuple[str, str]) -> float:
+        try:
+            return Path(item[1]).stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(kept.items(), key=changed, reverse=True)
