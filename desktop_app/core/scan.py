@@ -122,9 +122,11 @@ def is_under(path: str, folder: str) -> bool:
 # Lower-case names of the folders that file servers and systems make among photos: thumbnails,
 # versions and recycle bins (a Synology NAS keeps a thumbnail of every photo in @eaDir). Their
 # pictures are copies of the user's, which searches and duplicate groups would show twice.
+# __MACOSX: a zip made on a Mac, unpacked elsewhere, holds one beside its folders, with a ._
+# resource fork per file (no picture); the trainer took it for an album of no photos.
 SYSTEM_FOLDERS = frozenset({
     "@eadir", "@recycle", "#recycle", "#snapshot", "@tmp", "@sharebin", "#recycle.bin",
-    "$recycle.bin", "system volume information", "lost+found",
+    "$recycle.bin", "system volume information", "lost+found", "__macosx",
 })
 
 

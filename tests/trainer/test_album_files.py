@@ -43,6 +43,17 @@ def test_nas_thumbnail_and_recycle_folders_are_neither_albums_nor_photos(albums,
     assert "skipped 3 folders of thumbnails and recycle bins" in capsys.readouterr().err
 
 
+def test_the_macosx_folder_of_an_unzipped_mac_archive_is_not_an_album(albums, capsys):
+    # Unzipped elsewhere, a zip made on a Mac has __MACOSX/<album>/._<photo> resource forks.
+    (albums / "__MACOSX" / "cats").mkdir(parents=True)
+    (albums / "__MACOSX" / "cats" / "._chelsea-0.jpg").write_bytes(b"\0\5\26\7" + bytes(80))
+    report = inspect_json(albums, capsys)
+    assert report["per_label"] == {"cats": 3, "microscopy": 6, "space": 6}
+    assert report["skipped_folders"] == [str(albums / "__MACOSX")]
+    assert main(["inspect", str(albums)]) == 0
+    assert "skipped album" not in capsys.readouterr().out
+
+
 def test_an_album_of_raw_or_video_files_is_named_with_why_it_gives_no_photo(albums, tmp_path,
                                                                            capsys):
     raw = albums / "trip"
