@@ -31,10 +31,11 @@ def url_paths(mime) -> list[str]:
 
 
 def text_paths(mime) -> list[str]:
-    """The absolute paths pasted plain text names, one a line (a path or a file:// URL)."""
+    """The absolute paths pasted plain text names, one a line (a path or a file:// URL), or
+    several on a line as shell words."""
     if mime is None or not mime.hasText():
         return []
-    return [path for path in map(_text_path, mime.text().splitlines()) if path]
+    return [path for line in mime.text().splitlines() for path in _line_paths(line)]
 
 
 def local_path(url: QUrl) -> str:
@@ -50,10 +51,12 @@ def local_path(url: QUrl) -> str:
     return url.toLocalFile()
 
 
-def _text_path(line: str) -> str | None:
+def _line_paths(line: str) -> list[str]:
+    """The absolute paths one line names: one path, or several shell words, as a terminal
+    writes the files dragged onto it ('/p/a.jpg' '/p/b.jpg')."""
     text = line.strip()
     if not text:
-        return None
+        return []
     if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":
         # Quoted, as Windows' "Copy as path" and a terminal's dragged file give it.
         text = text[1:-1]
@@ -62,15 +65,19 @@ def _text_path(line: str) -> str | None:
     path = os.path.expanduser(text)
     if not os.path.exists(path):
         # Quoted for a shell: a\ b from a terminal's completion, $'caf\xe9.jpg' from Copy path.
-        word = shell_unquoted(line.strip())
-        if word is not None and os.path.exists(os.path.expanduser(word)):
-            path = os.path.expanduser(word)
-    return path if os.path.isabs(path) else None
+        words = [os.path.expanduser(word) for word in shell_words(line.strip()) or []]
+        if len(words) == 1 and os.path.exists(words[0]):
+            path = words[0]
+        elif len(words) > 1 and all(map(os.path.isabs, words)):
+            return words  # not "'/p/a.jpg' '/p/b.jpg': there is no such file"
+    return [path] if os.path.isabs(path) else []
 
 
 # $'...' (bash, zsh, ksh; POSIX 2024), which shlex does not read: file_actions.shell_quoted's
-# quoting of a name that is not UTF-8 or holds an unprintable character, and GNU ls's.
-_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.DOTALL)
+# quoting of a name that is not UTF-8 or holds an unprintable character, and GNU ls's. Only
+# outside other quotes: in '/p/a$'\''b.jpg' (a name holding $') the $ is a plain character,
+# so quoted strings and backslash escapes are matched too, and left as they are.
+_ANSI_C = re.compile(r"""\$'((?:[^'\\]|\\.)*)'|'[^']*'|"(?:[^"\\]|\\.)*"|\\.""", re.DOTALL)
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.DOTALL)
 _NAMED = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "e": b"\x1b",
           "E": b"\x1b", "f": b"\f", "v": b"\v"}
@@ -79,15 +86,22 @@ _NAMED = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "e": b"\x1
 def shell_unquoted(text: str) -> str | None:
     """The name that `text`, one POSIX shell word, stands for ('a b', a\\ b, $'caf\\xe9.jpg');
     None if it is not one word (two words, an unclosed quote)."""
+    words = shell_words(text)
+    return words[0] if words is not None and len(words) == 1 else None
+
+
+def shell_words(text: str) -> list[str] | None:
+    """The names that `text`, POSIX shell words, stand for; None for an unclosed quote."""
     def single_quoted(match: re.Match) -> str:
+        if match[1] is None:  # a quoted string or an escape: shlex reads it
+            return match[0]
         name = os.fsdecode(_ansi_c_bytes(match[1]))
         return "'" + name.replace("'", "'\"'\"'") + "'"
 
     try:
-        words = shlex.split(_ANSI_C.sub(single_quoted, text))
+        return shlex.split(_ANSI_C.sub(single_quoted, text))
     except ValueError:
         return None
-    return words[0] if len(words) == 1 else None
 
 
 def _ansi_c_bytes(body: str) -> bytes:

@@ -5,6 +5,7 @@ in the real window offscreen with real photos, SQLite and the tiny real ONNX mod
 from __future__ import annotations
 
 import os
+import shlex
 from urllib.parse import quote_from_bytes
 
 import pytest
@@ -112,6 +113,25 @@ def test_lookalikes_own_copy_path_and_a_terminals_escapes_paste_back(qtbot, wind
     assert matches[0].path == str(library_photos / "coffee.jpg")
 
 
+def test_a_terminals_line_of_several_quoted_paths_searches_the_first(qtbot, window,
+                                                                      library_photos, tmp_path):
+    """Files dragged onto a terminal are written on one line, each quoted: pasted back, the
+    quotes at both ends were taken off as if it were one path, "/p/rocket.jpg' '/p/coffee.jpg:
+    there is no such file", of two files that are there. A name holding $' was misread too
+    (its $ inside the quotes taken for $'...')."""
+    rocket = make_photo(tmp_path / "out" / "my rocket.jpg", "rocket", size=(300, 400))
+    coffee = library_photos / "coffee.jpg"
+    matches = searched(qtbot, window, pasted_text(f"'{rocket}' '{coffee}' "), paste=True)
+    assert matches[0].path == str(library_photos / "rocket.jpg")
+    assert window.statusBar().currentMessage().startswith(
+        "Searching with my rocket.jpg, the first of the 2 photos given")
+    dollar = make_photo(tmp_path / "out" / "cost $'5'.jpg", "coffee", size=(300, 200))
+    quoted = "'" + str(dollar).replace("'", "'\\''") + "'"  # as GNU ls and a terminal write it
+    matches = searched(qtbot, window, pasted_text(quoted), paste=True)
+    assert matches[0].path == str(coffee)
+    assert header(window).startswith("Photos like cost $'5'.jpg (not in the library)")
+
+
 @pytest.mark.parametrize("how", ["dropped", "pasted"])
 def test_image_data_is_named_as_such_in_the_header(qtbot, window, library_photos, how):
     """A browser's image, a screenshot: the header said "Photos like
@@ -160,3 +180,8 @@ def test_shell_unquoted_reads_a_terminals_words_and_refuses_two():
     assert shell_unquoted("/p/'caf'$'\\351''.jpg'") == os.fsdecode(b"/p/caf\xe9.jpg")  # GNU ls
     assert shell_unquoted("/p/a.jpg /p/b.jpg") is None
     assert shell_unquoted("'/p/unclosed.jpg") is None
+    # $' inside other quotes is two plain characters, not the start of $'...'.
+    assert shell_unquoted("'/p/a$'\\''b.jpg'") == "/p/a$'b.jpg"
+    assert shell_unquoted(shlex.quote("/p/cost $'5'.jpg")) == "/p/cost $'5'.jpg"
+    assert shell_unquoted("\"/p/a$'b'.jpg\"") == "/p/a$'b'.jpg"
+    assert shell_unquoted("/p/a\\$'b'.jpg") == "/p/a$b.jpg"
