@@ -130,8 +130,18 @@ def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> A
     in was left out unsaid), but each folder is walked once, and never a link to the album or a
     folder above it (the albums folder: every album's photos would get this album's label)."""
     listing = AlbumListing()
-    album = Path(os.path.realpath(folder))
     walked = set()
+    # The album and every folder above it, as it is named (the albums folder among them, also
+    # when the album is a link to a folder elsewhere) and as it is on disk: a folder that is one
+    # of them is a loop, whatever led to it (os.path.islink says False of a Windows junction).
+    above = set()
+    for path in {Path(os.path.abspath(folder)), Path(os.path.realpath(folder))}:
+        for p in (path, *path.parents):
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            above.add((st.st_dev, st.st_ino))
 
     def unopened(exc: OSError) -> None:  # os.walk skips such a folder without a word
         listing.unopened.append((str(exc.filename), exc.strerror or type(exc).__name__))
@@ -141,12 +151,11 @@ def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> A
             st = os.stat(path)
         except OSError:  # gone since it was listed: os.walk says so if it cannot open it
             return True
-        if (st.st_dev, st.st_ino) in walked:
+        if (st.st_dev, st.st_ino) in walked or (st.st_dev, st.st_ino) in above:
             return False
         walked.add((st.st_dev, st.st_ino))
-        return not (os.path.islink(path) and album.is_relative_to(os.path.realpath(path)))
+        return True
 
-    first_walk(os.fspath(folder))
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=True):
         check_stop(should_stop)
         listing.skipped.extend(os.path.join(dirpath, d) for d in dirnames

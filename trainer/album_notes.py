@@ -54,7 +54,8 @@ def similar_names_note(manifest: Manifest) -> str:
     looks like one album, yet is two labels whose photos the model learns to set apart."""
     groups: dict[str, list[str]] = {}
     for name in manifest.labels:
-        groups.setdefault(unicodedata.normalize("NFC", name).casefold(), []).append(name)
+        # lower(), not casefold(): that makes 'Straße' 'strasse', which differs in spelling
+        groups.setdefault(unicodedata.normalize("NFC", name).lower(), []).append(name)
     notes = []
     for names in (names for names in groups.values() if len(names) > 1):
         same_case = len({unicodedata.normalize("NFC", n) for n in names}) == 1

@@ -11,7 +11,8 @@ import unicodedata
 
 from photos import make_photo
 
-from trainer.albums import prepare, scan_albums
+from trainer.album_notes import similar_names_note
+from trainer.albums import Manifest, prepare, scan_albums
 from trainer.cli import main
 
 
@@ -43,6 +44,27 @@ def test_a_folder_linked_into_an_album_is_read_and_a_link_round_a_loop_is_not(al
     assert scan.per_label() == {"cats": 5, "microscopy": 6, "space": 6}
     assert scan.copies == 0
     assert str((trip / "t0.jpg").resolve()) in [p.path for p in scan.photos]
+
+
+def test_a_link_back_to_the_albums_folder_is_a_loop_also_from_a_linked_album(albums,
+                                                                           tmp_path):
+    """An album that is a link to a folder elsewhere: a link in it to the albums folder is not
+    below the album on disk, yet walking it gives every album's photos this album's label."""
+    trips = tmp_path / "elsewhere" / "trips"
+    make_photo(trips / "t0.jpg", "coffee", size=(96, 80))
+    (trips / "all").symlink_to(albums)
+    (albums / "trips").symlink_to(trips)
+    scan = scan_albums(albums)
+    assert scan.per_label() == {"cats": 3, "microscopy": 6, "space": 6, "trips": 1}
+
+
+def test_a_junction_round_a_loop_is_not_walked(albums, monkeypatch):
+    """On Windows os.path.islink says False of a junction (mklink /J), which os.walk and
+    os.stat follow: a junction to the albums folder is a loop all the same."""
+    (albums / "space" / "everything").symlink_to(albums)
+    monkeypatch.setattr(os.path, "islink", lambda path: False)  # as of a junction
+    scan = scan_albums(albums)
+    assert scan.per_label() == {"cats": 3, "microscopy": 6, "space": 6}
 
 
 def test_an_album_whose_one_photo_cannot_be_read_says_it_could_not(albums, capsys):
@@ -95,3 +117,13 @@ def test_albums_of_one_name_in_two_unicode_forms_are_named(albums, tmp_path, cap
     nfd = unicodedata.normalize("NFD", "Café")  # sorts first: e before é
     assert (f"albums '{nfd}' (accents written apart, as macOS writes names) and 'Café' are one "
             "name in two Unicode forms: each is a label of its own") in caplog.text
+
+
+def test_names_that_differ_in_spelling_are_not_said_to_differ_only_in_case():
+    """casefold() makes 'ß' 'ss' and 'ﬁ' 'fi': 'Straße' and 'Strasse' are two spellings."""
+    manifest = Manifest(root="/albums", labels=["Strasse", "Straße", "fish", "ﬁsh", "STRASSE"],
+                        photos=[], seed=0, fingerprint="")
+    assert similar_names_note(manifest) == (
+        "albums 'Strasse' and 'STRASSE' differ only in upper and lower case: each is a label "
+        "of its own, so the model learns to set their photos apart; if they are one subject, "
+        "move the photos of one into the other (in /albums)")
