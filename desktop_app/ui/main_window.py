@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         self.retrain_dialog = None  # made on first use, then shown again
+        # The start-up notice's 'Continue training…' button and the albums it is for
+        self._continue_button: tuple[str, QPushButton] | None = None
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
         # Old and surplus thumbnails leave the disk cache on a daemon thread (once a day), not
         # while a job needs the disk: its thread only reads the activity line's last text.
@@ -869,6 +871,8 @@ class MainWindow(QMainWindow):
         if dialog is None:  # one dialog: two could train into the same run folder at once
             dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
             dialog.switch_requested.connect(self.switch_model)
+            # (after the dialog's own slot, which forgets a finished run)
+            dialog.process.finished.connect(lambda *_: self._drop_stale_continue_button())
             # Listed in the Model tab at once, before it is switched to (or later).
             dialog.model_made.connect(lambda _folder: self.model_panel.refresh_models())
             # textChanged, not editingFinished: a folder chosen with Browse… counts too.
@@ -899,13 +903,29 @@ class MainWindow(QMainWindow):
         button.setAccessibleName(f"Continue training on {albums}")
 
         def open_it() -> None:
-            self.statusBar().removeWidget(button)  # once: the dialog offers it from now on
-            button.deleteLater()
+            self._remove_continue_button()  # once: the dialog offers it from now on
             self.open_retrain().look_at(albums)
 
         button.clicked.connect(open_it)
         self.statusBar().addPermanentWidget(button)
+        self._continue_button = (albums, button)
         self.tell(text)
+
+    def _remove_continue_button(self) -> None:
+        if self._continue_button is not None:
+            _albums, button = self._continue_button
+            self._continue_button = None
+            self.statusBar().removeWidget(button)
+            button.deleteLater()
+
+    def _drop_stale_continue_button(self) -> None:
+        """A run of the dialog ended: the button goes when its albums have nothing left to
+        continue (that run finished, or was started over or deleted from the dialog)."""
+        from . import unfinished_runs
+
+        if self._continue_button is not None and self._continue_button[0] not in {
+                albums for albums, _folder in unfinished_runs.to_continue()}:
+            self._remove_continue_button()
 
     # -- shutdown -------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:

@@ -304,12 +304,17 @@ class RetrainDialog(QDialog):
         self.log_view.clear()
         previous = unfinished_runs.load().get(unfinished_runs.albums_key(albums))
         resuming = bool(previous) and unfinished_runs.resumable(previous)
-        if resuming and self.resume_choice.isVisibleTo(self) and self.afresh_radio.isChecked():
+        start_over = resuming and self.resume_choice.isVisibleTo(self) and \
+            self.afresh_radio.isChecked()
+        # Both questions before anything is deleted: a Cancel at the second calls it all off.
+        if start_over and not self._confirm_start_over(albums, previous):
+            return
+        if not self._settle_other_runs(albums):
+            return
+        if start_over:
             if not self._start_over(albums, previous):
                 return
             resuming = False
-        if not self._settle_other_runs(albums):
-            return
         self.resume_choice.setVisible(False)  # offered again if this run is cut short
         if resuming:
             out = Path(previous)
@@ -350,9 +355,8 @@ class RetrainDialog(QDialog):
         self.resume_choice.setVisible(offer)
         return previous if offer else None
 
-    def _start_over(self, albums: str, folder: str) -> bool:
-        """Delete the unfinished run of `albums` (only a folder the dialog made), once the user
-        agrees to lose it. False: do not start."""
+    def _confirm_start_over(self, albums: str, folder: str) -> bool:
+        """Whether the user agrees to lose the unfinished run of `albums` in `folder`."""
         ours = unfinished_runs.is_ours(folder)
         lost = ("It is deleted with all it learnt so far (its checkpoints), and cannot be "
                 "continued afterwards." if ours else
@@ -367,8 +371,12 @@ class RetrainDialog(QDialog):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
-        if box.clickedButton() is not confirm:
-            return False
+        return box.clickedButton() is confirm
+
+    def _start_over(self, albums: str, folder: str) -> bool:
+        """Delete the unfinished run of `albums` (only a folder the dialog made), once the user
+        has agreed to lose it (_confirm_start_over). False: do not start."""
+        ours = unfinished_runs.is_ours(folder)
         try:
             unfinished_runs.discard(unfinished_runs.albums_key(albums), folder)
         except OSError as exc:

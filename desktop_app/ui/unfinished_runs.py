@@ -132,10 +132,24 @@ def discard(albums_key_: str, out_dir: str) -> None:
 
 def to_continue() -> list[tuple[str, str]]:
     """The remembered runs that can be continued, (albums folder, output folder), the most
-    recently changed first. Runs whose folder is gone or holds a finished model are forgotten:
-    nothing is left of them to continue (a finished model stays where it is)."""
+    recently changed first: those with a checkpoint, as the dialog offers them (one cut short
+    before its first checkpoint has nothing to continue from; it stays remembered). Runs whose
+    folder is gone or holds a finished model are forgotten: nothing is left of them to continue
+    (a finished model stays where it is). One whose folder cannot be looked at (no permission)
+    is neither offered nor forgotten."""
     runs = load()
-    kept = {k: v for k, v in runs.items() if resumable(v)}
+    kept: dict[str, str] = {}
+    offered: dict[str, str] = {}
+    for albums, folder in runs.items():
+        try:
+            if not resumable(folder):
+                continue
+            kept[albums] = folder
+            if has_checkpoint(folder):
+                offered[albums] = folder
+        except OSError as exc:  # Path.is_file raises on EACCES: at start-up, in a slot
+            log.warning("%s: cannot look at the unfinished training there (%s)", folder, exc)
+            kept[albums] = folder
     if len(kept) < len(runs):
         try:
             _save(kept)
@@ -149,4 +163,4 @@ def to_continue() -> list[tuple[str, str]]:
         except OSError:
             return 0.0
 
-    return sorted(kept.items(), key=changed, reverse=True)
+    return sorted(offered.items(), key=changed, reverse=True)
