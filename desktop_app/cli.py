@@ -885,6 +885,7 @@ def _models_list(args) -> int:
     from .core.model_registry import (
         encoded_counts,
         folders_not_in_library,
+        is_shipped_default,
         readable_photos,
         split_replaced,
     )
@@ -920,8 +921,10 @@ def _models_list(args) -> int:
               f"by this library yet  {_show(str(folder))}")
     for m, card in replaced:
         if m["active"]:  # else its row would be gone with no word
+            how = ("shipped with this version of Lookalike in its place" if is_shipped_default(m)
+                   else "was exported there since")
             print(f"The active model {_show(m['name'])} (id {m['id'][:12]}) is no longer in "
-                  f"{_show(m['path'] or '')}: '{_show(card.name)}' was exported there since, and "
+                  f"{_show(m['path'] or '')}: '{_show(card.name)}' {how}, and "
                   "becomes the active model when the app or `lookalike index` next opens the "
                   f"library (or now: `lookalike models activate {card.model_id[:12]}`).")
     return EXIT_OK

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import paths
 from . import images
 from .duplicates import duplicate_groups
 from .encoder import Encoder
 from .errors import LookalikeError, PhotoReadError, printable
 from .hashing import HammingIndex
+from .model_registry import is_shipped_default, shipped_in_place_of
 from .pipeline import Prepared, default_decode_threads, ordered_map, prepare
 from .preprocess import draft_target, preprocess
 from .records import (
@@ -126,8 +126,11 @@ class PhotoLibrary:
         record = self.store.model(active)
         if record is None or not record["path"]:
             return None
-        try:  # a folder gone raises: not replaced
-            same = os.path.samefile(record["path"], self.encoder.model.path)
+        # A folder gone is not replaced, unless it was the default an earlier installation
+        # shipped and `encoder` is the one this installation ships in its place.
+        folder = shipped_in_place_of(record) or record["path"]
+        try:
+            same = os.path.samefile(folder, self.encoder.model.path)
         except OSError:
             return None
         return record if same else None
@@ -137,14 +140,17 @@ class PhotoLibrary:
         old = self.replaced_active
         if old is None:
             return None
-        try:  # the shipped default's folder: a new version of Lookalike came with another
-            shipped = os.path.samefile(old["path"], paths.default_model_dir())
-        except OSError:
-            shipped = False
-        how = (f"shipped with this version of Lookalike in place of '{old['name']}'" if shipped
-               else f"exported there since '{old['name']}' was made active")
-        return (f"{printable(old['path'])} now holds the model '{self.encoder.card.name}' "
-                f"({how}): the library uses it "
+        if not os.path.isdir(old["path"]):  # an earlier installation's default, gone with it
+            where = (f"{printable(str(self.encoder.model.path))} holds the model "
+                     f"'{self.encoder.card.name}' (shipped with this version of Lookalike in "
+                     f"place of '{old['name']}', which was in {printable(old['path'])})")
+        else:  # the shipped default's folder: a new version of Lookalike came with another
+            how = (f"shipped with this version of Lookalike in place of '{old['name']}'"
+                   if is_shipped_default(old)
+                   else f"exported there since '{old['name']}' was made active")
+            where = (f"{printable(old['path'])} now holds the model "
+                     f"'{self.encoder.card.name}' ({how})")
+        return (f"{where}: the library uses it "
                 "now, and its photos are encoded with it as they are indexed (searches find "
                 "more of them as they are). The old model's codes are kept.")
 

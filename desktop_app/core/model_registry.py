@@ -44,8 +44,10 @@ def active_model_dir(store: Store) -> Path:
             folder = Path(model["path"])
             if folder.is_dir():
                 return folder
-            found = _same_model_elsewhere(model_id)
-            if found is not None:  # e.g. the app was reinstalled elsewhere
+            # Lookalike reinstalled elsewhere: the same model among the app's, else the default
+            # this version ships in place of the earlier version's (gone with it).
+            found = _same_model_elsewhere(model_id) or shipped_in_place_of(model)
+            if found is not None:
                 return found
             raise ModelError(folder, f"the active model '{model['name']}' is no longer in its "
                              "folder", "Import it again with `lookalike models import DIR`, or "
@@ -127,6 +129,33 @@ def is_kept_by_app(folder: str | os.PathLike) -> bool:
     folder = Path(folder).resolve()
     return (folder == paths.default_model_dir().resolve()
             or paths.models_dir().resolve() in folder.parents)
+
+
+def shipped_in_place_of(record: dict | None) -> Path | None:
+    """This installation's default model folder when `record` is the default model an earlier
+    installation shipped and its folder went with it (Lookalike reinstalled elsewhere: a new
+    Python's site-packages, an app bundle unpacked in another folder). Only a folder named
+    like a shipped default (.../models/default), never an imported copy: a user's own model
+    that is gone is said missing, not replaced without a word."""
+    if not record or not record["path"]:
+        return None
+    old = Path(record["path"])
+    if (old.name != paths.DEFAULT_MODEL_NAME or old.parent.name != "models" or old.exists()
+            or is_kept_by_app(old)):
+        return None
+    default = paths.default_model_dir()
+    return default if (default / CARD_FILE).is_file() else None
+
+
+def is_shipped_default(record: dict) -> bool:
+    """The recorded model's folder is this installation's default folder, or was an earlier
+    installation's (gone with it): a model found in its place came with this version."""
+    try:
+        if os.path.samefile(record["path"], paths.default_model_dir()):
+            return True
+    except (OSError, TypeError):  # a folder gone (or none recorded)
+        pass
+    return shipped_in_place_of(record) is not None
 
 
 def _same_model_elsewhere(model_id: str) -> Path | None:
@@ -350,9 +379,13 @@ def split_replaced(records: list[dict]) -> tuple[list[dict], list[tuple[dict, Mo
 
 
 def _other_model_in(record: dict) -> ModelCard | None:
-    """The card of the model in a recorded model's folder when it is another model."""
+    """The card of the model in a recorded model's folder when it is another model (for an
+    earlier installation's default, gone, the default this one ships in its place)."""
+    folder = record["path"]
+    if folder and not os.path.isdir(folder) and _same_model_elsewhere(record["id"]) is None:
+        folder = shipped_in_place_of(record) or folder
     try:
-        card = read_card(record["path"]) if record["path"] else None
+        card = read_card(folder) if folder else None
     except ModelError:  # gone or damaged: find_model says so
         return None
     return card if card is not None and card.model_id != record["id"] else None
@@ -377,6 +410,8 @@ def find_model(store: Store, name_or_dir: str) -> Path:
         return unused[0]
     if not matches and replaced:
         m, other = replaced[0]
+        if other.name.lower() == wanted:  # what its folder holds now has that name too
+            return shipped_in_place_of(m) or Path(m["path"])
         raise ModelError(m["path"], f"the folder of model '{m['name']}' now holds another "
                          f"model, '{other.name}' (id {other.model_id[:12]})",
                          f"Activate '{other.name}' by its name, or import '{m['name']}' again "
@@ -385,6 +420,9 @@ def find_model(store: Store, name_or_dir: str) -> Path:
         raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
                          "See `lookalike models list`, or give the model's folder")
     if not matches[0]["path"] or not Path(matches[0]["path"]).is_dir():
+        found = _same_model_elsewhere(matches[0]["id"])
+        if found is not None:  # Lookalike reinstalled elsewhere: its default, or a copy
+            return found
         # A model only used with --model is recorded at the user's own folder, never copied.
         imported = matches[0]["path"] and is_kept_by_app(matches[0]["path"])
         raise ModelError(matches[0]["path"], f"the folder of model '{matches[0]['name']}' is gone"
