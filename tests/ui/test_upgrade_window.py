@@ -1,0 +1,51 @@
+"""The window after Lookalike was updated into another folder (a new Python's site-packages, an
+app bundle unpacked elsewhere) that ships another default model: the library records the
+earlier installation's default, gone with it. The window said "The active model is missing...
+connect the drive" with no remedy the user could follow; the CLI already took the new default."""
+
+from __future__ import annotations
+
+import shutil
+
+from tiny_model import make_tiny_model
+from ui_helpers import wait_idle
+
+from desktop_app.core.store import Store
+
+
+def installation(root, monkeypatch, seed: int):
+    """An installation of Lookalike in `root`, with its shipped default model."""
+    monkeypatch.setenv("LOOKALIKE_RESOURCES", str(root / "resources"))
+    return make_tiny_model(root / "resources" / "models" / "default", bits=32, seed=seed,
+                           name="default")
+
+
+def codes_per_model() -> dict[str, int]:
+    with Store(readonly=True) as store:
+        return store.codes_per_model()
+
+
+def test_the_window_takes_the_default_an_update_shipped_in_another_folder(
+        qtbot, make_window, tmp_path, library_photos, monkeypatch):
+    old_default = installation(tmp_path / "old", monkeypatch, seed=1)
+    window = make_window(model_dir=None, watched_folders=[str(library_photos)])
+    qtbot.waitUntil(lambda: sum(codes_per_model().values()) == 6, timeout=30000)
+    wait_idle(qtbot, window)
+    with Store(readonly=True) as store:
+        old_id = store.active_model_id()
+    window.close()
+    shutil.rmtree(tmp_path / "old")  # the update removed the earlier installation
+    new_default = installation(tmp_path / "new", monkeypatch, seed=2)  # another graph
+
+    again = make_window(model_dir=None, watched_folders=[str(library_photos)])
+    assert again.card is not None and again.card.name == "default"
+    assert not again.banner.isVisible()
+    qtbot.waitUntil(lambda: again.statusBar().currentMessage().startswith(
+        f"{new_default} holds the model 'default' (shipped with this version of Lookalike in "
+        f"place of 'default', which was in {old_default})"), timeout=10000)
+    qtbot.waitUntil(lambda: len(codes_per_model()) == 2, timeout=30000)
+    with Store(readonly=True) as store:
+        new_id = store.active_model_id()
+        assert new_id != old_id and store.model(new_id)["path"] == str(new_default)
+    qtbot.waitUntil(lambda: codes_per_model()[new_id] == 6, timeout=30000)
+    assert codes_per_model()[old_id] == 6  # kept, as the message says
