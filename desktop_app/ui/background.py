@@ -8,17 +8,19 @@ import sys
 import threading
 
 BACKGROUND_NICENESS = int(os.environ.get("LOOKALIKE_BACKGROUND_NICENESS", "5"))
-_done = threading.local()
 
 
 def lower_this_thread(niceness: int = BACKGROUND_NICENESS) -> None:
-    """Make the calling thread `niceness` steps nicer (once per thread; never raises)."""
-    if getattr(_done, "value", False) or not sys.platform.startswith("linux") or niceness <= 0:
+    """Make the calling thread `niceness` steps nicer than the process (never raises). Safe to
+    call at every job: the value is set from the process's, not added to the thread's own (a
+    threading.local cannot remember it was done: PySide gives a pool thread a fresh Python
+    thread state per job, so thumbnail threads went 5 steps nicer per job, to 19)."""
+    if not sys.platform.startswith("linux") or niceness <= 0:
         return
-    _done.value = True
     try:
         tid = threading.get_native_id()
-        current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + niceness))
+        wanted = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + niceness)
+        if os.getpriority(os.PRIO_PROCESS, tid) < wanted:  # never back up: that needs rights
+            os.setpriority(os.PRIO_PROCESS, tid, wanted)
     except (OSError, AttributeError):
         pass
