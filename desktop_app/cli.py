@@ -907,7 +907,8 @@ def _models_list(args) -> int:
                                       for folder, card in unused],
                      "replaced": [{**m, "replaced_by": card.model_id} for m, card in replaced]})
         return EXIT_OK
-    if not models and not unused:
+    # Not with the active model's line below: the library has a model, replaced in its folder.
+    if not models and not unused and not any(m["active"] for m, _card in replaced):
         print("No models in this library yet." + (
             f" The default model ({_show(str(default))}) will be used when you index."
             if (default / "model.json").is_file() else

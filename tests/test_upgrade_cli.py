@@ -4,6 +4,7 @@ earlier installation gone with its default model)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -55,5 +56,26 @@ def test_models_list_says_a_new_default_came_with_the_update(capsys, tmp_path, a
     assert code == 0
     assert "'default' shipped with this version of Lookalike in its place" in out
     assert "exported" not in out
+    assert "No models in this library yet" not in out  # it has one, with codes
     code, out, err = run(capsys, "--no-progress", "models", "activate", "default")
     assert code == 0, err
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["same-folder", "other-folder"])
+def test_the_activate_command_models_list_gives_after_an_update_works(
+        capsys, tmp_path, album, monkeypatch, elsewhere):
+    """`models list` says "(or now: `lookalike models activate <id>`)" with the new default's
+    id, which the library has not recorded yet: it answered "no model called '<id>' is known
+    to this library"."""
+    install(tmp_path / "old", monkeypatch, seed=1)
+    assert run(capsys, "--no-progress", "index", album)[0] == 0
+    if elsewhere:
+        shutil.rmtree(tmp_path / "old")
+    new_default = install(tmp_path / ("new" if elsewhere else "old"), monkeypatch, seed=2)
+    code, out, _ = run(capsys, "models", "list")
+    hint = re.search(r"`lookalike models activate ([0-9a-f]{12})`", out)
+    assert code == 0 and hint, out
+    code, out, err = run(capsys, "--no-progress", "models", "activate", hint[1])
+    assert code == 0, err
+    with Store() as store:
+        assert store.model(store.active_model_id())["path"] == str(new_default)

@@ -134,14 +134,16 @@ def is_kept_by_app(folder: str | os.PathLike) -> bool:
 def shipped_in_place_of(record: dict | None) -> Path | None:
     """This installation's default model folder when `record` is the default model an earlier
     installation shipped and its folder went with it (Lookalike reinstalled elsewhere: a new
-    Python's site-packages, an app bundle unpacked in another folder). Only a folder named
-    like a shipped default (.../models/default), never an imported copy: a user's own model
-    that is gone is said missing, not replaced without a word."""
+    Python's site-packages, an app bundle unpacked in another folder). Only a model named
+    like the shipped defaults ("default") in a folder named like theirs (.../models/default),
+    never an imported copy: a user's own model that is gone (its folder may be called
+    models/default too, on a drive not connected now) is said missing, not replaced without a
+    word (the whole library would be encoded again with another model)."""
     if not record or not record["path"]:
         return None
     old = Path(record["path"])
-    if (old.name != paths.DEFAULT_MODEL_NAME or old.parent.name != "models" or old.exists()
-            or is_kept_by_app(old)):
+    if (record["name"] != paths.DEFAULT_MODEL_NAME or old.name != paths.DEFAULT_MODEL_NAME
+            or old.parent.name != "models" or old.exists() or is_kept_by_app(old)):
         return None
     default = paths.default_model_dir()
     return default if (default / CARD_FILE).is_file() else None
@@ -417,6 +419,12 @@ def find_model(store: Store, name_or_dir: str) -> Path:
                          f"Activate '{other.name}' by its name, or import '{m['name']}' again "
                          "from where it was made with `lookalike models import DIR`")
     if not matches:
+        # The model a recorded one's folder holds now (shipped in place of an earlier
+        # version's default, or exported there since), by its own id or name: what `models
+        # list` says to activate.
+        for m, other in split_replaced(store.models())[1]:
+            if other.model_id.startswith(wanted) or other.name.lower() == wanted:
+                return shipped_in_place_of(m) or Path(m["path"])
         raise ModelError(None, f"no model called '{name_or_dir}' is known to this library",
                          "See `lookalike models list`, or give the model's folder")
     if not matches[0]["path"] or not Path(matches[0]["path"]).is_dir():

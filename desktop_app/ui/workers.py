@@ -34,7 +34,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError, StoreError
-from ..core.model_registry import encoded_counts, import_model, shipped_in_place_of
+from ..core.model_registry import active_model_dir, encoded_counts, import_model
 from ..core.records import IndexReport, Photo
 from ..core.scan import is_under
 from .background import lower_this_thread
@@ -274,15 +274,19 @@ class IndexerWorker(QObject):
             log.warning("could not look for changes by other processes: %s", exc)
 
     def _recorded_model_dir(self) -> str | None:
-        """The model the library was last switched to (the database records it); for the
-        default an earlier installation shipped, gone with it (Lookalike updated into another
-        folder), the default this one ships in its place, as the CLI takes it."""
+        """The model the library was last switched to (the database records it); its folder
+        gone, found as the CLI finds it (active_model_dir): the same model among the app's
+        folders (the shipped default, an imported copy), else, for the default an earlier
+        installation shipped, gone with it (Lookalike updated into another folder), the
+        default this one ships in its place."""
         active = self._store.active_model_id()
         model = self._store.model(active) if active else None
         if not model or not model.get("path"):
             return None
-        stand_in = shipped_in_place_of(model)
-        return str(stand_in) if stand_in is not None else model["path"]
+        try:
+            return str(active_model_dir(self._store))
+        except ModelError:  # gone: said missing (or the settings' model, if the same, stands in)
+            return model["path"]
 
     @Slot()
     def resume(self) -> None:

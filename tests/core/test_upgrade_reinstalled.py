@@ -12,7 +12,13 @@ from tiny_model import make_tiny_model
 
 from desktop_app.core.errors import ModelError
 from desktop_app.core.library import PhotoLibrary
-from desktop_app.core.model_registry import active_model_dir, find_model, open_encoder
+from desktop_app.core.model_registry import (
+    active_model_dir,
+    find_model,
+    open_encoder,
+    shipped_in_place_of,
+    split_replaced,
+)
 
 
 def installation(root, monkeypatch, seed: int):
@@ -80,3 +86,24 @@ def test_a_users_own_model_that_is_gone_is_still_said_missing(store, album, tmp_
     shutil.rmtree(own)
     with pytest.raises(ModelError, match="the active model 'holiday' is no longer in its"):
         active_model_dir(store)
+
+
+def test_a_users_own_model_in_a_folder_named_models_default_is_not_replaced(
+        store, album, tmp_path, monkeypatch):
+    """A model the user trained into ~/stuff/models/default (a folder named like a shipped
+    default), on a drive not connected now: it was taken for an earlier installation's default,
+    and the library was switched to this version's default and encoded again, with a message
+    saying 'holiday' had been shipped with an earlier Lookalike."""
+    installation(tmp_path / "app", monkeypatch, seed=1)
+    own = make_tiny_model(tmp_path / "usb" / "stuff" / "models" / "default", bits=32, seed=3,
+                          name="holiday")
+    library = PhotoLibrary(store, open_encoder(store, own), batch_size=4, decode_threads=2)
+    store.set_active_model(library.model_id)  # as `models activate NAME` did before 5b63da2
+    library.index_folder(album)
+    shutil.move(tmp_path / "usb", tmp_path / "unplugged")  # the drive is not connected
+    with pytest.raises(ModelError, match="the active model 'holiday' is no longer in its"):
+        active_model_dir(store)
+    assert shipped_in_place_of(store.model(library.model_id)) is None
+    with pytest.raises(ModelError, match="the folder of model 'holiday' is gone"):
+        find_model(store, "holiday")
+    assert split_replaced(store.models())[1] == []  # `models list` shows it, not the default

@@ -49,3 +49,30 @@ def test_the_window_takes_the_default_an_update_shipped_in_another_folder(
         assert new_id != old_id and store.model(new_id)["path"] == str(new_default)
     qtbot.waitUntil(lambda: codes_per_model()[new_id] == 6, timeout=30000)
     assert codes_per_model()[old_id] == 6  # kept, as the message says
+
+
+def test_the_window_keeps_an_imported_copy_of_the_earlier_default(
+        qtbot, make_window, tmp_path, library_photos, monkeypatch):
+    """As the command line does (active_model_dir): the same model among the app's folders (a
+    copy of the earlier default the user imported) goes before the new default, which would
+    re-encode the whole library."""
+    from desktop_app.core.model_registry import import_model
+
+    old_default = installation(tmp_path / "old", monkeypatch, seed=1)
+    copy = import_model(old_default)
+    window = make_window(model_dir=None, watched_folders=[str(library_photos)])
+    qtbot.waitUntil(lambda: sum(codes_per_model().values()) == 6, timeout=30000)
+    wait_idle(qtbot, window)
+    with Store(readonly=True) as store:
+        old_id = store.active_model_id()
+    window.close()
+    shutil.rmtree(tmp_path / "old")
+    installation(tmp_path / "new", monkeypatch, seed=2)  # another graph
+
+    again = make_window(model_dir=None, watched_folders=[str(library_photos)])
+    wait_idle(qtbot, again)
+    assert again.worker.model_dir == str(copy)
+    assert not again.banner.isVisible()
+    with Store(readonly=True) as store:
+        assert store.active_model_id() == old_id
+    assert list(codes_per_model()) == [old_id]  # nothing encoded again
