@@ -123,9 +123,9 @@ def several_message(photo: str, photos: int, given: int) -> str:
     """Said when a drop or paste names more than one file: which one is searched."""
     name = printable(os.path.basename(photo))
     if photos > 1:
-        return (f"Searching with {name}, the first of the {photos} photos given: Lookalike "
+        return (f"Searching with {name}, the first of the {photos:,} photos given: Lookalike "
                 "searches with one photo at a time.")
-    return f"Searching with {name}, the only photo among the {given} files given."
+    return f"Searching with {name}, the only photo among the {given:,} files given."
 
 
 def not_a_photo_message(mime) -> str:

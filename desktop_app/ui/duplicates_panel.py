@@ -27,6 +27,7 @@ from . import file_actions
 from .announce import announce
 from .models import thumbnail_or_placeholder
 from .thumbnails import ThumbnailCache
+from .wording import count_of
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -65,6 +66,8 @@ class DuplicatesPanel(QWidget):
         # record and makes a new one, which is that photo, not another picture.
         self._returning: set[str] = set()
         self._trashing: threading.Thread | None = None
+        self._far_note = ""  # the groups hold photos too far from the one kept to be ticked
+        self._count_said = ""  # the status line as set_groups left it (the groups counted)
         # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
         # a ticked file that differs now may hold another picture, and is not trashed.
         self.indexed_stamp: Callable[[str], tuple | None] = lambda path: None
@@ -98,7 +101,9 @@ class DuplicatesPanel(QWidget):
             f"{file_actions.trash_name()}; Ctrl+Z puts them back.")
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
-        self.trash_button = QPushButton(f"Move checked to the {file_actions.trash_name()}")
+        # "ticked", as the status line, the keys list and the screen reader's description say
+        self.trash_button = QPushButton(
+            f"Move ticked photos to the {file_actions.trash_name()}")
         self.trash_button.clicked.connect(self.trash_checked)
         self.undo_button = QPushButton("Undo")
         self.undo_button.clicked.connect(self.undo)
@@ -148,10 +153,15 @@ class DuplicatesPanel(QWidget):
         self.tree.expandAll()
         far = max_distance is not None and any(m.distance > max_distance
                                                for group in groups for m in group[1:])
-        self.status.setText((f"{len(groups)} group(s) of near-identical photos."
-                             + (f" Photos more than {max_distance} bits from the one kept are "
-                                "not ticked: look at them first." if far else ""))
-                            if groups else "No near-identical photos at this distance.")
+        self._far_note = (f" Photos more than {max_distance} bits from the one kept are not "
+                          "ticked: look at them first." if far else "")
+        self.status.setText(self._groups_text(len(groups)))
+        self._count_said = self.status.text()
+
+    def _groups_text(self, count: int) -> str:
+        if not count:
+            return "No near-identical photos at this distance."
+        return f"{count_of(count, 'group')} of near-identical photos.{self._far_note}"
 
     def _row(self, path: str, distance: str) -> _PhotoItem:
         # Cut from the exact path, then escaped (odd bytes as \xNN, bidi controls as \u202e):
@@ -175,6 +185,11 @@ class DuplicatesPanel(QWidget):
                  and not (path in self._returning and os.path.lexists(path))]
         if shown:
             self._remove_photos(shown)
+            if self.status.text() == self._count_said:  # else it says what happened since
+                left = self.tree.topLevelItemCount()
+                self.status.setText(self._groups_text(left) if left else
+                                    "No groups left: their photos left the library.")
+                self._count_said = self.status.text()
 
     def follow_moves(self, moves: dict[str, str]) -> None:
         """Photos renamed or moved (old path -> new path) stay in their groups, shown and
@@ -293,7 +308,8 @@ class DuplicatesPanel(QWidget):
                     kept.setdefault(it.path, []).extend(stay)
         self._keep_focus_off(self.trash_button)
         self.trash_button.setEnabled(False)
-        self.status.setText(f"Moving {len(paths)} photo(s) to the {file_actions.trash_name()}…")
+        self.status.setText(f"Moving {count_of(len(paths), 'photo')} to the "
+                            f"{file_actions.trash_name()}…")
 
         def work() -> None:
             done, gone, left, problems = [], [], [], []
@@ -335,7 +351,7 @@ class DuplicatesPanel(QWidget):
         # Files deleted or moved by another program since the groups were made leave them too,
         # and so do those not known to be copies any more (changed, or a kept photo's link).
         self._remove_photos(moved + [path for path, _ in gone + left])
-        text = f"Moved {len(moved)} photo(s) to the {file_actions.trash_name()}."
+        text = f"Moved {count_of(len(moved), 'photo')} to the {file_actions.trash_name()}."
         if moved and not file_actions.undo_supported():
             text += " " + file_actions.UNDO_UNSUPPORTED.format(bin=file_actions.trash_name())
         if gone:
@@ -391,7 +407,7 @@ class DuplicatesPanel(QWidget):
                         if item.original in restored and groups[item] is not None],
                        set(restored), {item.original for item in move} - set(restored))
         self._show_undo()
-        self.status.setText(f"Put back {len(restored)} photo(s)." +
+        self.status.setText(f"Put back {count_of(len(restored), 'photo')}." +
                             (" " + " ".join(problems) if problems else ""))
         announce(self.status, self.status.text())
         if restored:
@@ -453,7 +469,8 @@ class DuplicatesPanel(QWidget):
         count = len(self._undo[-1]) if self._undo else 0
         if not count:
             self._keep_focus_off(self.undo_button)
-        self.undo_button.setText(f"Undo: put back {count} photo(s)" if count else "Undo")
+        self.undo_button.setText(f"Undo: put back {count_of(count, 'photo')}" if count
+                                 else "Undo")
         self.undo_button.setEnabled(bool(count))
 
     def _on_thumbnail(self, path: str) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from .models import FailedPhotosModel, exact_path
 from .photo_grid import photo_actions
+from .wording import count_of
 
 
 class FailedPanel(QWidget):
@@ -50,11 +51,13 @@ class FailedPanel(QWidget):
 
     def _update_summary(self) -> None:
         n = self.model.rowCount()
+        them = "it" if n == 1 else "them"
+        # "photos", as the tab and the button name them (not "file(s)")
         self.summary.setText(
             "Every photo could be read." if n == 0 else
-            f"{n} file(s) could not be read. Fix or replace them, then try again; a file still "
-            "being copied is retried by itself when it changes. Double-click one (or press "
-            "Enter) to open it.")
+            f"{count_of(n, 'photo')} could not be read. Fix or replace {them}, then press "
+            "Try these photos again; a photo still being copied is read again by itself when "
+            "it changes. Double-click a photo (or press Enter) to open it.")
         self.retry_button.setEnabled(n > 0)
 
     def _open(self, index) -> None:

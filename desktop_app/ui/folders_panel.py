@@ -67,7 +67,8 @@ class FoldersPanel(QWidget):
                                          "arrive: the folder is checked every few seconds")
         self.add_share_button.clicked.connect(lambda: self._choose(True))
         self.remove_button = QPushButton("Remove")
-        self.remove_button.setToolTip("Forget this folder (the photos themselves stay)")
+        self.remove_button.setToolTip("Remove the selected folder from the library (its photo "
+                                      "files stay on disk)")
         self.remove_button.clicked.connect(self._remove)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
@@ -100,7 +101,8 @@ class FoldersPanel(QWidget):
         self._folders = list(folders)
         for folder in folders:
             shown = printable(folder)  # a name that is not UTF-8 shows its bytes as \xNN
-            item = QListWidgetItem(shown + ("  (polled)" if folder in polling else "")
+            # "network folder", as the button that added it says ("polled" is our word)
+            item = QListWidgetItem(shown + ("  (network folder)" if folder in polling else "")
                                    + ("  (not available)" if folder in unavailable else ""))
             item.setToolTip(shown)
             self.list.addItem(item)

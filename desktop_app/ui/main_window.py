@@ -61,7 +61,8 @@ from .tasks import TaskRunner
 from .thumbnail_housekeeping import start_housekeeping
 from .thumbnails import ThumbnailCache
 from .trainer_process import TrainerProcess
-from .workers import IndexerWorker, model_folder_missing
+from .wording import count_of
+from .workers import CHANGES_LABEL, IndexerWorker, model_folder_missing
 
 log = logging.getLogger(__name__)
 # How long a notice (tell) stays in the status bar before a routine job summary may replace it.
@@ -449,7 +450,9 @@ class MainWindow(QMainWindow):
                 f"The active model ({model_dir}) is missing, so photos cannot be searched. If "
                 "it is on a drive, connect the drive and restart Lookalike; else switch to the "
                 "default model in the Model tab, or import this model again."
-                if missing else "No model is installed, so photos cannot be searched yet.")
+                if missing else "No model is installed, so photos cannot be searched yet: in "
+                "the Model tab, press Import model folder…, or Retrain on my albums… to train "
+                "one.")
 
     @Slot(str)
     def _on_library_problem(self, message: str) -> None:
@@ -527,7 +530,7 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _on_failed_changed(self, failed: list) -> None:
         self.failed_model.set_photos(failed)
-        self.tabs.setTabText(2, f"Unreadable photos ({len(failed)})" if failed
+        self.tabs.setTabText(2, f"Unreadable photos ({len(failed):,})" if failed
                              else "Unreadable photos")
 
     @Slot(object)
@@ -571,11 +574,12 @@ class MainWindow(QMainWindow):
         for message in others:
             log.warning("%s", message)
         if photos:
-            text += f". {photos} photo(s) could not be read: see Unreadable photos"
+            text += (f". {count_of(photos, 'photo')} could not be read: see the Unreadable "
+                     "photos tab")
         if others:  # a folder that vanished, a path outside the library...: say what it was
             text += f". {others[0]}"
             if len(others) > 1:
-                text += f" (and {len(others) - 1} more problem(s), listed in the log)"
+                text += f" (and {count_of(len(others) - 1, 'more problem')}, listed in the log)"
         if not report.errors and time.monotonic() < self._notice_until:
             # A notice told a moment ago (a damaged settings file, a model switch continued)
             # would be gone before it could be read; this summary has nothing wrong to say.
@@ -585,8 +589,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         # Read out as notices are (the focus is elsewhere), but not each batch of files that
         # changed in a watched folder with nothing wrong: a camera import would be one long
-        # string of "Indexing 3 changed item(s): 3 added..." (workers.py names those jobs).
-        if others or not label.endswith(" changed item(s)"):
+        # string of "Indexing 3 changes: 3 added..." (workers.py names those jobs).
+        if others or not CHANGES_LABEL.fullmatch(label):
             announce(self.statusBar(), text)
         elif photos:
             # A photo still being copied in fails (truncated) and is indexed again once written:

@@ -123,7 +123,7 @@ class PhotoListModel(_ThumbnailRows):
             return self._decoration(photo.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             size = f"{photo.width}x{photo.height}, " if photo.width else ""
-            return f"{printable(photo.path)}\n{size}{photo.size // 1024} KiB"
+            return f"{printable(photo.path)}\n{size}{photo.size // 1024:,} KiB"
         if role == PhotoIdRole:
             return photo.id
         if role == PathRole:

@@ -40,7 +40,9 @@ class ResultsPanel(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 48)
         self.slider.setValue(max_distance)
-        self.slider.setToolTip("Largest Hamming distance shown: smaller is stricter")
+        # Plain words: "distance" is what the results and this slider's label show.
+        self.slider.setToolTip("Photos further than this from the one searched for are "
+                               "hidden: smaller is stricter")
         # Its label is a separate QLabel: a screen reader would say only "slider, 12".
         self.slider.setAccessibleName("Max distance")
         self.slider_label = QLabel()

@@ -37,6 +37,7 @@ from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
 from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, signal_name, trainer_readiness
+from .wording import count_of
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
           "evaluate": "Evaluating", "export": "Exporting the model",
@@ -53,6 +54,8 @@ QT_INT_MAX = 2**31 - 1  # a progress bar's range is a C int: past it, setRange r
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"  # "12,345 photos", as the main window counts them
     return "—" if value is None else str(value)
 
 
@@ -264,7 +267,7 @@ class RetrainDialog(QDialog):
         per_label = info.get("per_label") or {}
         unreadable = info.get("unreadable") or []
         if photos == 0:  # no list to show: say why, and what to do
-            files = (f"none of its {len(unreadable)} photo files can" if len(unreadable) > 1
+            files = (f"none of its {len(unreadable):,} photo files can" if len(unreadable) > 1
                      else "its only photo file cannot")
             why = (f"{files} be read (damaged, or a format Lookalike cannot open)" if unreadable
                    else "its sub-folders hold no photos")
@@ -274,9 +277,10 @@ class RetrainDialog(QDialog):
                 "look inside again.")
             self.start_button.setEnabled(False)
             return
-        shown = ", ".join(f"{k} ({v})" for k, v in sorted(per_label.items())[:12])
-        more = f" and {len(per_label) - 12} more" if len(per_label) > 12 else ""
-        text = (f"Found <b>{photos}</b> {_noun(photos, 'photo')} in <b>{labels}</b> "
+        shown = ", ".join(f"{html.escape(str(k))} ({_fmt(v)})"
+                          for k, v in sorted(per_label.items())[:12])
+        more = f" and {len(per_label) - 12:,} more" if len(per_label) > 12 else ""
+        text = (f"Found <b>{photos:,}</b> {_noun(photos, 'photo')} in <b>{labels:,}</b> "
                 f"{_noun(labels, 'album')}: {shown}{more}.")
         text += _what_else_was_found(info, unreadable)
         for item in unreadable:  # why each one cannot be read
@@ -467,9 +471,8 @@ class RetrainDialog(QDialog):
             return
         if kind == "start":
             photos, labels = _count(event.get("photos")), _count(event.get("labels"))
-            found = (f" on {photos} {_noun(photos, 'photo')} in {labels} "
-                     f"{_noun(labels, 'album')}," if photos is not None and labels is not None
-                     else "")
+            found = (f" on {count_of(photos, 'photo')} in {count_of(labels, 'album')},"
+                     if photos is not None and labels is not None else "")
             self.status_label.setText(
                 f"Training{found} on the {'GPU' if _is_gpu(event.get('device')) else 'CPU'}.")
         elif kind == "progress":
@@ -481,7 +484,7 @@ class RetrainDialog(QDialog):
             else:
                 self.progress_bar.setRange(0, steps)
                 self.progress_bar.setValue(max(0, min(step, steps)))
-                counted = f": step {step} of {steps}"
+                counted = f": step {step:,} of {steps:,}"
             phase = PHASES.get(self._phase, html.escape(self._phase))  # (a str: hashable)
             doing = event.get("doing")
             if isinstance(doing, str) and doing:  # what the phase does before its first step
@@ -513,8 +516,8 @@ class RetrainDialog(QDialog):
             return
         self.progress_bar.setRange(0, steps)
         self.progress_bar.setValue(max(0, min(step, steps)))
-        self.found_label.setText(f"Looking inside the albums: {step} of {steps} "
-                                 f"{_noun(steps, 'photo')} read{_eta(event.get('eta_s'))}…")
+        self.found_label.setText(f"Looking inside the albums: {step:,} of "
+                                 f"{count_of(steps, 'photo')} read{_eta(event.get('eta_s'))}…")
 
     @Slot(str)
     def _append_log(self, line: str) -> None:
@@ -665,10 +668,11 @@ def comparison_note(compared: dict | None, has_current: bool, evaluation: dict |
                 "numbers are the average over every order of them, so the order the albums "
                 "were read in favours neither model, whatever its code length."
                 if order_free(compared, evaluation or {}) else "")
-        return (f"Both models were measured the same way: each of the {ev.get('queries')} "
-                "held-out photos (not used in training) was searched for among the albums' "
-                f"other {ev.get('database')} photos; a match is right when it shares an album "
-                f"with the photo.{ties} Higher mAP and precision are better.")
+        queries, database = _fmt(ev.get("queries")), _fmt(ev.get("database"))
+        return (f"Both models were measured the same way: each of the {queries} held-out "
+                "photos (not used in training) was searched for among the albums' other "
+                f"{database} photos; a match is right when it shares an album with the "
+                f"photo.{ties} Higher mAP and precision are better.")
     if has_current:
         return ("The current model was not measured on your albums' photos, so only the new "
                 "model's numbers are shown.")
@@ -687,19 +691,20 @@ def _what_else_was_found(info: dict, unreadable: list) -> str:
     text = ""
     several = int(info.get("multi_label_photos") or 0)
     if several:
-        text += (f" {several} {_noun(several, 'photo')} {'is' if several == 1 else 'are'} in "
+        text += (f" {count_of(several, 'photo')} {'is' if several == 1 else 'are'} in "
                  "several albums: counted once, with each album as a label.")
     empty = [printable(os.path.basename(str(f))) for f in info.get("empty_albums") or []]
     if empty:
-        text += (f" Skipped, no readable photo in {len(empty)} {_noun(len(empty), 'album')}: "
+        text += (f" Skipped, no readable photo in {count_of(len(empty), 'album')}: "
                  f"{html.escape(', '.join(empty[:5]))}{'…' if len(empty) > 5 else ''}.")
     loose = int(info.get("loose_photos") or 0)
     if loose:
-        text += (f" {loose} {_noun(loose, 'photo')} directly in the folder, in no album, "
+        text += (f" {count_of(loose, 'photo')} directly in the folder, in no album, "
                  f"{'is' if loose == 1 else 'are'} left out.")
     if unreadable:
         names = [printable(os.path.basename(str(u.get("path", "")))) for u in unreadable[:3]]
-        text += (f" {len(unreadable)} file(s) cannot be read and will be skipped: "
+        text += (f" {count_of(len(unreadable), 'photo file')} cannot be read and will be "
+                 "skipped: "
                  f"{html.escape(', '.join(names))}{'…' if len(unreadable) > 3 else ''} (the log "
                  "below says why).")
     return text

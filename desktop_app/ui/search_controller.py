@@ -317,7 +317,7 @@ class SearchController(QObject):
             shown = query.name or error.path or query.path
             self.results_panel.show_problem(query.path, "cannot be read: drop or paste another "
                                                         "photo.", name=query.name)
-            self._tell(f"Drop or paste another photo; {shown} cannot be read: {error.reason}.")
+            self._tell(f"{shown} cannot be read: {error.reason}. Drop or paste another photo.")
         else:
             self._tell(f"Search failed: {error}")
         self.results_shown.emit([])

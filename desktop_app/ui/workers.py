@@ -39,6 +39,7 @@ from ..core.records import IndexReport, Photo
 from ..core.scan import is_under
 from .background import lower_this_thread
 from .search import SearchSnapshot
+from .wording import count_of
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,34 @@ def no_model_message(model_dir: str | Path) -> str:
                 "drive that is not connected). Your library is kept: if it is on a drive, "
                 "connect the drive and restart Lookalike; else switch to the default model in "
                 "the Model tab, or import this model again.")
-    return (f"No model is installed ({model_dir} has no usable model). Photos can't be indexed "
-            "or searched until one is: use Model > Import model folder..., or train one with "
-            "Model > Retrain on my albums.")
+    # Not "No model is installed" first: the banner's headline says that, just before it.
+    return (f"{model_dir} holds no usable model, so photos cannot be indexed or searched until "
+            "a model is installed: in the Model tab, press Import model folder…, or Retrain on "
+            "my albums… to train one.")
+
+
+# The label of a job for changes the watcher reported: its summary is not read out unless
+# something went wrong (the window tells it by this label).
+CHANGES_LABEL = re.compile(r"Indexing [\d,]+ changes?")
+
+
+def changes_label(count: int) -> str:
+    """"Indexing 3 changes": the paths the watcher reported (photos, or a folder as a whole)."""
+    return f"Indexing {count_of(count, 'change')}"
+
+
+def unexpected_failure(kind: str, arg: object, exc: Exception) -> str:
+    """A job that failed on an error nobody foresaw, in the user's words (not "index paths
+    failed"), with what to do and where the details are."""
+    what = {"add_folder": f"Adding {arg}", "index_folder": f"Indexing {arg}",
+            "add_folders": "Checking the watched folders for changes",
+            "index_folders": "Checking the watched folders for changes",
+            "remove_folder": f"Removing {arg[0] if isinstance(arg, tuple) else arg}",
+            "index_paths": "Indexing the photos that changed",
+            "remove_paths": "Removing deleted photos from the library",
+            "retry_failed": "Retrying photos that could not be read"}.get(kind, "A job")
+    return (f"{what} failed on an unexpected error: {exc}. Restart Lookalike to try again; "
+            f"the details are in {paths.log_dir() / 'lookalike.log'}.")
 
 
 def model_folder_missing(model_dir: str | Path) -> bool:
@@ -476,14 +502,14 @@ class IndexerWorker(QObject):
                 arg = [f for f in arg if not self._is_abandoned(f)]  # removed meanwhile
                 if not arg:
                     return False
-                label = f"Checking {len(arg)} folder(s) for changes"
+                label = f"Checking {count_of(len(arg), 'folder')} for changes"
                 # Removing a folder stops the job only while that folder is indexed (`now`);
                 # one removed before its turn is skipped (the others' walks go on).
                 call = lambda p, s, found: _merged(lib.index_folders(
                     (f for f in arg if not self._is_abandoned(f)), should_stop=s,
                     progress_for=self._looking_each(p, now), looking=found))
             elif kind == "index_paths":
-                label = f"Indexing {len(arg)} changed item(s)"
+                label = changes_label(len(arg))
                 call = lambda p, s, f: lib.index_paths(list(arg), p, s, looking=f)
             else:
                 label = "Retrying photos that could not be read"
@@ -496,7 +522,7 @@ class IndexerWorker(QObject):
             return False
         except Exception as exc:  # keep the worker alive; the user sees what failed
             log.exception("%s failed", kind)
-            self._fail(f"{kind.replace('_', ' ')} failed: {exc}")
+            self._fail(unexpected_failure(kind, arg, exc))
             return False
         self._publish(force=True)
         if kind == "index_folder" and self._is_abandoned(arg):

@@ -57,12 +57,12 @@ def test_results_notices_and_duplicates_are_announced(qtbot, make_window, librar
     panel = window.duplicates_panel
     with qtbot.waitSignal(window.duplicates_shown, timeout=10000):
         panel.find_button.click()
-    assert announced[-1] == "1 group(s) of near-identical photos."
+    assert announced[-1] == "1 group of near-identical photos."
     with qtbot.waitSignal(panel.trashed, timeout=20000):
         panel.trash_checked()
-    assert announced[-1] == "Moved 1 photo(s) to the trash."
+    assert announced[-1] == "Moved 1 photo to the trash."
     panel.undo()
-    assert announced[-1] == "Put back 1 photo(s)."
+    assert announced[-1] == "Put back 1 photo."
 
 
 def test_a_job_summary_is_announced(qtbot, make_window, library_photos, tmp_path, announced,
@@ -84,7 +84,7 @@ def test_a_job_summary_is_announced(qtbot, make_window, library_photos, tmp_path
     # import would be one long string of them)...
     shutil.copy(folder / "rocket.jpg", folder / "rocket-copy.jpg")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
-        "Indexing 1 changed item(s): 1 added"), timeout=20000)
+        "Indexing 1 change: 1 added"), timeout=20000)
     assert announced == [said]
     # ...unless something went wrong in it.
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")

@@ -36,7 +36,7 @@ def test_trashing_updates_the_headers_and_drops_groups_no_longer_duplicates(qtbo
     assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == \
         ["Group 1: 2 photos"]
     assert panel.checked_paths() == []
-    assert panel.status.text().startswith("Moved 4 photo(s)")
+    assert panel.status.text().startswith("Moved 4 photos")
 
 
 
@@ -53,7 +53,7 @@ def test_a_photo_deleted_outside_the_app_is_said_gone_and_leaves_its_group(qtbot
     assert trashed.args == [[three[1]]]  # only what really went to the trash
     assert panel.groups_shown() == []  # one photo left: no duplicate any more
     text = panel.status.text()
-    assert text.startswith("Moved 1 photo(s)")
+    assert text.startswith("Moved 1 photo ")
     assert f"{three[2]}: already gone" in text
     assert "left where it is" not in text and "could not be moved" not in text
 
@@ -129,7 +129,7 @@ def test_photos_whose_names_are_not_utf8_are_trashed_put_back_and_leave_their_gr
         panel.undo_button.click()
     assert restored.args == [[latin1]]
     assert os.path.exists(latin1)
-    assert panel.status.text() == "Put back 1 photo(s)."
+    assert panel.status.text() == "Put back 1 photo."
 
 
 def test_two_ticked_names_of_one_file_both_go_to_the_trash(qtbot, tmp_path, monkeypatch):
@@ -153,7 +153,7 @@ def test_two_ticked_names_of_one_file_both_go_to_the_trash(qtbot, tmp_path, monk
         panel.trash_button.click()
     assert sorted(trashed.args[0]) == sorted([copy, link])
     assert not os.path.exists(copy) and not os.path.exists(link) and os.path.exists(keep)
-    assert panel.status.text() == "Moved 2 photo(s) to the trash."
+    assert panel.status.text() == "Moved 2 photos to the trash."
 
 
 def item_of(panel, path):
@@ -186,17 +186,17 @@ def test_undo_puts_back_only_the_last_move_to_the_trash_then_the_one_before(
     for path in group_b[1:]:
         item_of(panel, path).setCheckState(0, Qt.CheckState.Unchecked)
     assert trash_ticked(qtbot, panel) == group_a[1:]
-    assert panel.undo_button.text() == "Undo: put back 1 photo(s)"
+    assert panel.undo_button.text() == "Undo: put back 1 photo"
     for path in group_b[1:]:
         item_of(panel, path).setCheckState(0, Qt.CheckState.Checked)
     assert trash_ticked(qtbot, panel) == group_b[1:]
-    assert panel.undo_button.text() == "Undo: put back 2 photo(s)"
+    assert panel.undo_button.text() == "Undo: put back 2 photos"
     assert undo_and_wait(qtbot, panel) == group_b[1:]
     assert all(os.path.exists(path) for path in group_b)
     assert not os.path.exists(group_a[1])
-    assert panel.status.text() == "Put back 2 photo(s)."
+    assert panel.status.text() == "Put back 2 photos."
     assert panel.undo_button.isEnabled()
-    assert panel.undo_button.text() == "Undo: put back 1 photo(s)"
+    assert panel.undo_button.text() == "Undo: put back 1 photo"
     assert undo_and_wait(qtbot, panel) == group_a[1:]
     assert os.path.exists(group_a[1])
     assert not panel.undo_button.isEnabled() and panel.undo_button.text() == "Undo"

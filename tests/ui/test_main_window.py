@@ -245,7 +245,7 @@ def test_a_copy_given_its_first_change_time_stays_in_its_group(qtbot, make_windo
 
 
 def trash_and_wait(qtbot, panel) -> str:
-    """Press *Move checked to the trash* and wait for the status line that ends the move."""
+    """Press *Move ticked photos to the trash* and wait for the status line that ends the move."""
     panel.trash_button.click()
     qtbot.waitUntil(lambda: panel.status.text().startswith("Moved "), timeout=20000)
     return panel.status.text()
@@ -269,7 +269,7 @@ def test_a_ticked_copy_that_changed_since_it_was_indexed_is_left_where_it_is(
     text = trash_and_wait(qtbot, panel)
     assert small.read_bytes() == other.read_bytes()  # the other picture is still there
     assert not (tmp_path / "xdg" / "Trash" / "files").exists()
-    assert text.startswith("Moved 0 photo(s)")
+    assert text.startswith("Moved 0 photos")
     assert f"{small} changed since it was indexed" in text
     assert panel.groups_shown() == []  # no longer known to be a copy
 
@@ -290,7 +290,7 @@ def test_a_ticked_photo_that_is_the_kept_one_by_another_name_is_left_where_it_is
     assert panel.checked_paths() == [str(original)]
     text = trash_and_wait(qtbot, panel)
     assert original.exists() and link.exists()
-    assert text.startswith("Moved 0 photo(s)")
+    assert text.startswith("Moved 0 photos")
     assert f"{original} is the same file as {link}, which is kept" in text
 
 
@@ -316,7 +316,7 @@ def test_undo_into_a_folder_removed_from_the_library_does_not_ask_to_add_it(
     wait_idle(qtbot, window)
     assert not [text for text in said if "not inside a library folder" in text]
     assert window.photos_model.rowCount() == 0
-    assert panel.status.text() == "Put back 1 photo(s)."
+    assert panel.status.text() == "Put back 1 photo."
 
 
 def test_a_photo_put_back_by_undo_returns_to_its_group_with_its_code(
@@ -483,11 +483,11 @@ def test_photos_go_to_the_trash_off_the_gui_thread(qtbot, make_window, tmp_path,
     panel.set_groups(groups)
     with qtbot.waitSignal(panel.trashed, timeout=60000) as blocker:
         panel.trash_button.click()
-        assert "Moving 50 photo(s)" in panel.status.text()
+        assert "Moving 50 photos" in panel.status.text()
     assert threading.main_thread() not in moved_on  # the window kept responding meanwhile
     assert sorted(blocker.args[0]) == sorted(g[1].path for g in groups)
     assert not any(os.path.exists(g[1].path) for g in groups)
-    assert panel.status.text().startswith("Moved 50 photo(s)")
+    assert panel.status.text().startswith("Moved 50 photos")
     assert panel.undo_button.isEnabled() and panel.trash_button.isEnabled()
     with qtbot.waitSignal(panel.restored, timeout=20000):
         panel.undo_button.click()

@@ -71,7 +71,7 @@ def test_inspect_shows_photos_and_albums_from_the_real_trainer(qtbot, albums):
     dialog = looked_inside(qtbot, albums)
     text = dialog.found_label.text()
     assert "<b>12</b> photos in <b>3</b> albums" in text
-    assert "cats (4)" in text and "1 file(s) cannot be read and will be skipped: broken.jpg" \
+    assert "cats (4)" in text and "1 photo file cannot be read and will be skipped: broken.jpg" \
         in text
     assert "broken.jpg" in dialog.log_view.toPlainText()  # and why
     assert dialog.start_button.isEnabled()

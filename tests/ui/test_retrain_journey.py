@@ -196,7 +196,7 @@ def test_time_left_reads_well_from_seconds_to_hours(qtbot, albums, eta, shown):
     dialog._on_event({"event": "progress", "phase": "features", "step": 5, "steps": 30000,
                       "eta_s": eta})
     text = dialog.status_label.text()
-    assert text.startswith("Computing features: step 5 of 30000")
+    assert text.startswith("Computing features: step 5 of 30,000")
     assert ("left" not in text) if shown is None else text.endswith(", " + shown)
 
 
