@@ -1,7 +1,8 @@
 """Colours of the pictures shown: a photo's colour profile (embedded ICC, one made from a
 HEIC's or AVIF's nclx colour description or a PNG's cICP chunk, or Adobe RGB for a camera JPEG
 that says so in its EXIF) carried through images.decode(display_edge=...), and the conversion
-of the small picture shown to sRGB, as screens and Qt take its numbers.
+of the small picture shown to sRGB, as screens and Qt take its numbers; an HDR picture's (PQ,
+HLG) is tone-mapped to SDR instead, which a profile cannot do.
 
 Display only: codes are made from a file's numbers as stored, whatever its profile (converting
 those would change the codes of every library already indexed).
@@ -14,6 +15,7 @@ import io
 import struct
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,18 +26,31 @@ if TYPE_CHECKING:  # imported when a profile is met: a Pillow without littlecms 
     from PIL import ImageCms
 
 
-def display_profile(image: Image.Image, data: bytes) -> bytes | None:
+@dataclass(frozen=True)
+class HdrColours:
+    """An HDR picture's colour description (H.273 code points): primaries 1, 9 or 12 and
+    transfer 16 (PQ) or 18 (HLG). Carried in info[HDR_KEY] on the display path."""
+
+    primaries: int
+    transfer: int
+
+
+HDR_KEY = "lookalike_hdr_colours"
+
+
+def display_profile(image: Image.Image, data: bytes) -> bytes | HdrColours | None:
     """The ICC profile for showing an RGB or palette picture: the one its file embeds, or else
     the one its colour description stands for (a HEIC's or AVIF's nclx, a PNG's cICP, which
     comes before an embedded profile when understood), or Adobe RGB for a camera JPEG whose
-    EXIF says so; None for any other picture (a CMYK file's profile is used by
-    images._cmyk_to_rgb already, a gray one's changes little)."""
+    EXIF says so; HdrColours when that description says PQ or HLG; None for any other
+    picture (a CMYK file's profile is used by images._cmyk_to_rgb already, a gray one's
+    changes little)."""
     if image.mode not in ("RGB", "RGBA", "RGBX", "P", "PA"):
         return None
     if image.format == "PNG":
         cicp = _png_cicp(data)
         if cicp is not None and _cicp_understood(cicp):  # before iCCP, as PNG 3rd edition says
-            return nclx_icc_profile(cicp)
+            return _nclx_colours(cicp)
     profile = image.info.get("icc_profile")
     if isinstance(profile, bytes):
         return profile if profile[16:20] == b"RGB " else None  # the header's colour space
@@ -44,18 +59,22 @@ def display_profile(image: Image.Image, data: bytes) -> bytes | None:
     if nclx is None and image.format == "AVIF":
         nclx = _avif_nclx(data)
     if nclx is not None:
-        return nclx_icc_profile(nclx)
+        return _nclx_colours(nclx)
     if image.format in ("JPEG", "MPO") and _exif_says_adobe_rgb(image):
         return adobe_rgb_profile()
     return None
 
 
 def with_display_profile(result: tuple[Image.Image, int, int], display_edge: int | None,
-                         profile: bytes | None) -> tuple[Image.Image, int, int]:
-    """On the display path, the picture carries the file's RGB profile (or none) in its info."""
+                         profile: bytes | HdrColours | None) -> tuple[Image.Image, int, int]:
+    """On the display path, the picture carries the file's RGB profile (or none) in its info,
+    or an HDR picture its HdrColours."""
     if display_edge is not None:
         result[0].info.pop("icc_profile", None)  # convert() copies a gray or CMYK one
-        if profile is not None:
+        result[0].info.pop(HDR_KEY, None)
+        if isinstance(profile, HdrColours):
+            result[0].info[HDR_KEY] = profile
+        elif profile is not None:
             result[0].info["icc_profile"] = profile
     return result
 
@@ -65,8 +84,12 @@ def to_srgb_for_display(image: Image.Image) -> Image.Image:
     Display P3 (phones), Adobe RGB (cameras) or ProPhoto (Lightroom) photo shown as stored looks
     dull or off-hue. Meant for the small picture shown: about 17 ns a pixel here, 0.3 ms for a
     160-pixel thumbnail. The profile is the file's own or one made from its nclx colour
-    description (decode puts either in info["icc_profile"]). The same picture is returned when
-    it has no RGB profile, an sRGB one, or a broken one."""
+    description (decode puts either in info["icc_profile"]); an HDR picture (info[HDR_KEY]) is
+    tone-mapped instead. The same picture is returned when it has no RGB profile, an sRGB one,
+    or a broken one."""
+    hdr = image.info.get(HDR_KEY)
+    if isinstance(hdr, HdrColours) and image.mode == "RGB":
+        return tone_map_to_srgb(image, hdr)
     profile = image.info.get("icc_profile")
     if image.mode != "RGB" or not isinstance(profile, bytes) or profile[16:20] != b"RGB ":
         return image
@@ -135,7 +158,7 @@ _NCLX_PRIMARIES = {
     12: ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)),  # Display P3 (SMPTE EG 432-1)
 }
 # transfer_characteristics -> curve, SDR ones only. HDR (16 PQ, 18 HLG) needs tone mapping to
-# fit an SDR screen, which a profile cannot do: those pictures are shown as stored. BT.709's,
+# fit an SDR screen, which a profile cannot do: tone_map_to_srgb does it. BT.709's,
 # BT.601's and BT.2020's (1, 6, 14, 15), camera curves, are shown with sRGB's whatever the
 # primaries, as Chrome does (ui/gfx/color_space.cc): that is how they look on the screens they
 # are made on, and BT.709 with BT.709 primaries stays exactly as stored. The inverted camera
@@ -156,6 +179,15 @@ def nclx_icc_profile(nclx: object) -> bytes | None:
     if primaries not in _NCLX_PRIMARIES or transfer not in _NCLX_CURVES:
         return None
     return _nclx_profile(primaries, _NCLX_CURVES[transfer])
+
+
+def _nclx_colours(nclx: object) -> bytes | HdrColours | None:
+    """What an nclx colour description is shown by: HdrColours for PQ or HLG with primaries
+    known here, else the profile nclx_icc_profile makes (or None)."""
+    if isinstance(nclx, dict) and nclx.get("transfer_characteristics") in _HDR_CURVES \
+            and nclx.get("color_primaries") in _HDR_PRIMARIES:
+        return HdrColours(nclx["color_primaries"], nclx["transfer_characteristics"])
+    return nclx_icc_profile(nclx)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -183,7 +215,7 @@ def _png_cicp(data: bytes) -> dict[str, int] | None:
     return None
 
 
-_HDR_CURVES = (16, 18)  # PQ, HLG: known, and shown as stored (no tone mapping here)
+_HDR_CURVES = (16, 18)  # PQ, HLG: tone-mapped by tone_map_to_srgb
 
 
 def _cicp_understood(cicp: dict[str, int]) -> bool:
@@ -352,3 +384,102 @@ def rgb_icc_profile(name: str, primaries, white: tuple[float, float],
               + b"mntrRGB XYZ " + b"\0" * 12 + b"acsp" + b"\0" * 28 + s15(*_xyz(D50)))
     header += b"\0" * (128 - len(header))
     return header + struct.pack(">I", len(tags)) + table + body
+
+
+# -- HDR pictures tone-mapped to SDR -----------------------------------------------------------
+# A PQ (SMPTE ST 2084) or HLG (ARIB STD-B67) picture shown as stored looks washed out and flat.
+# Its numbers are decoded to display light (cd/m2), converted to BT.709/sRGB primaries, and the
+# brightness fitted to an SDR screen by the BT.2390 EETF with HDR reference white (203 cd/m2,
+# BT.2408) as the SDR screen's white: tones up to about 90 cd/m2 (shadows, mid-tones, skin) stay
+# as BT.2408 puts them and only highlights roll off, where a Reinhard curve would dim the whole
+# picture (reference white shown at half). Numpy on the small picture shown only: the decoders
+# give 8 bits (pillow-heif and Pillow's AVIF plugin scale 10-bit files down, Pillow keeps a
+# 16-bit PNG's high bytes), so smooth gradients show steps of up to 3 levels (2 for HLG): fine
+# for thumbnails; a 16-bit decode for display would cost a second decode of the file.
+
+REFERENCE_WHITE = 203.0  # cd/m2: HDR's diffuse white (BT.2408), shown as the screen's white
+# The brightest the tone curve keeps apart: HLG's reference display, and what PQ photos are
+# mostly graded for (their mastering boxes are not read); brighter PQ highlights clip to white.
+SOURCE_PEAK = 1000.0
+HLG_GAMMA = 1.2  # BT.2100's reference OOTF for a 1000 cd/m2 display (no black level lift)
+
+BT709_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
+_HDR_PRIMARIES = {1: BT709_PRIMARIES, **_NCLX_PRIMARIES}
+
+_PQ_M1, _PQ_M2 = 2610 / 16384, 2523 / 4096 * 128
+_PQ_C1, _PQ_C2, _PQ_C3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+_HLG_A = 0.17883277
+_HLG_B, _HLG_C = 1 - 4 * _HLG_A, 0.5 - _HLG_A * float(np.log(4 * _HLG_A))
+
+
+def pq_to_nits(signal: np.ndarray) -> np.ndarray:
+    """The PQ EOTF: signal 0..1 -> display light, 0..10000 cd/m2."""
+    p = np.power(signal, 1 / _PQ_M2)
+    return 10000 * np.power(np.maximum(p - _PQ_C1, 0) / (_PQ_C2 - _PQ_C3 * p), 1 / _PQ_M1)
+
+
+def nits_to_pq(nits: np.ndarray) -> np.ndarray:
+    y = np.power(np.asarray(nits) / 10000, _PQ_M1)
+    return np.power((_PQ_C1 + _PQ_C2 * y) / (1 + _PQ_C3 * y), _PQ_M2)
+
+
+def hlg_to_scene(signal: np.ndarray) -> np.ndarray:
+    """The HLG inverse OETF: signal 0..1 -> scene light 0..1."""
+    high = (np.exp((np.maximum(signal, 0.5) - _HLG_C) / _HLG_A) + _HLG_B) / 12
+    return np.where(signal <= 0.5, signal * signal / 3, high)
+
+
+_LEVELS_256 = np.arange(256) / 255
+_DECODE = {16: pq_to_nits(_LEVELS_256).astype(np.float32),  # stored 8-bit value -> light
+           18: hlg_to_scene(_LEVELS_256).astype(np.float32)}
+
+# The EETF in PQ signal, the source's black (0) to peak spanning 0..1 (BT.2390, 5.4).
+_PEAK_PQ = float(nits_to_pq(SOURCE_PEAK))
+_MAX_LUM = float(nits_to_pq(REFERENCE_WHITE)) / _PEAK_PQ
+_KNEE = 1.5 * _MAX_LUM - 0.5
+
+
+def eetf(nits: np.ndarray) -> np.ndarray:
+    """Display light (cd/m2) -> display light at most REFERENCE_WHITE: unchanged up to the
+    knee, then a Hermite spline to SOURCE_PEAK; brighter clips."""
+    e = np.minimum(nits_to_pq(nits) / _PEAK_PQ, 1)
+    t = (e - _KNEE) / (1 - _KNEE)
+    t2 = t * t  # products, not t**3: a power of a negative float is 30 times slower
+    t3 = t2 * t
+    spline = ((2 * t3 - 3 * t2 + 1) * _KNEE + (t3 - 2 * t2 + t) * (1 - _KNEE)
+              + (3 * t2 - 2 * t3) * _MAX_LUM)
+    return pq_to_nits(np.where(e < _KNEE, e, spline) * _PEAK_PQ)
+
+
+@functools.cache
+def _hdr_matrices(primaries: int) -> tuple[np.ndarray, np.ndarray]:
+    """(linear RGB -> BT.709 linear RGB, transposed; the luminance row), same D65 white."""
+    to_xyz = _rgb_to_xyz(_HDR_PRIMARIES[primaries], D65)
+    to_bt709 = np.linalg.inv(_rgb_to_xyz(BT709_PRIMARIES, D65)) @ to_xyz
+    return to_bt709.T.astype(np.float32), to_xyz[1].astype(np.float32)
+
+
+@functools.cache
+def _srgb_encode_table() -> np.ndarray:
+    """Linear 0..1 in 65536 steps -> 8-bit sRGB: a lookup, finer than one level anywhere."""
+    v = np.linspace(0, 1, 65536)
+    encoded = np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+    return np.rint(encoded * 255).astype(np.uint8)
+
+
+def tone_map_to_srgb(image: Image.Image, hdr: HdrColours) -> Image.Image:
+    """An 8-bit RGB picture stored in PQ or HLG with `hdr`'s primaries, in SDR sRGB: light
+    by the curve (PQ absolute; HLG through BT.2100's reference OOTF for a 1000 cd/m2 display),
+    BT.709 primaries, the EETF on max(R, G, B) (hues kept), out-of-gamut clipped."""
+    to_bt709, luminance = _hdr_matrices(hdr.primaries)
+    light = np.take(_DECODE[hdr.transfer], np.asarray(image))  # H x W x 3, float32
+    if hdr.transfer == 18:  # scene light -> display light: Lw * Ys^(gamma - 1) * E
+        light *= SOURCE_PEAK * np.power(light @ luminance, HLG_GAMMA - 1)[..., None]
+    light = light @ to_bt709
+    # max(R, G, B) pairwise: max(axis=-1) over 3 values is 40 times slower
+    peak = np.maximum(np.maximum(light[..., 0], light[..., 1]), np.maximum(light[..., 2], 0))
+    light *= (eetf(peak) / (np.maximum(peak, 1e-6) * REFERENCE_WHITE))[..., None]  # 0 stays 0
+    np.clip(light, 0, 1, out=light)
+    # np.take: a third faster than indexing with the array
+    return Image.fromarray(np.take(_srgb_encode_table(), np.rint(light * 65535).astype(np.uint16)),
+                           "RGB")

@@ -209,7 +209,8 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     still fills a display_edge square once fitted in it is decoded instead of the photo, and the
     file's RGB colour profile (or one made from its nclx colour description or PNG cICP chunk,
     or Adobe RGB said by a camera JPEG's EXIF) is kept in the result's info["icc_profile"]
-    (decoding small drops it) for `display_colour.to_srgb_for_display`.
+    (decoding small drops it; a PQ or HLG picture's colours in info[display_colour.HDR_KEY],
+    for tone mapping) for `display_colour.to_srgb_for_display`.
     """
     if not data:
         raise PhotoReadError(path, "the file is empty (0 bytes)",

@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 # 2: converted to sRGB through the photo's colour profile or a HEIC's or AVIF's nclx colour
 #    description (P3, Adobe RGB, BT.2020 photos looked dull).
 # 3: a PNG's cICP chunk, Adobe RGB said by a camera JPEG's EXIF, BT.709-like curves as sRGB's.
-DISK_FORMAT = 3
+# 4: HDR pictures (PQ, HLG) tone-mapped to SDR; they were shown as stored, washed out.
+DISK_FORMAT = 4
 
 
 def disk_key(path: str, st: os.stat_result, edge: int) -> str:

@@ -1,8 +1,8 @@
 """A PNG may describe its colours by ITU-T H.273 code points in a cICP chunk (PNG 3rd edition),
 which Pillow does not read: a Display P3 or BT.2020 one is shown in sRGB, as viewers show it,
 through the profile made for a HEIC's nclx box. cICP comes before an embedded profile (iCCP)
-when understood; HDR ones (PQ, HLG) are shown as stored, unknown and narrow-range ones leave
-the embedded profile to stand, and the codes never change.
+when understood; HDR ones (PQ, HLG) are tone-mapped (test_display_colour_hdr.py), unknown and
+narrow-range ones leave the embedded profile to stand, and the codes never change.
 
 Also home of the textbook maths (no LittleCMS) the other display-colour tests check against.
 """
@@ -124,15 +124,6 @@ def test_cicp_comes_before_an_embedded_profile(tmp_path):
     expected = np.array([expected_srgb(c, P3_PRIMARIES) for c in PATCHES])
     assert np.abs(patch_colours(shown(p3)) - expected).max() <= 2
     assert same_codes(srgb, p3)
-
-
-@pytest.mark.parametrize("cicp", [bytes([9, 16, 0, 1]), bytes([9, 18, 0, 1])],
-                         ids=["hdr-pq", "hdr-hlg"])
-def test_hdr_cicp_pngs_are_shown_as_stored(tmp_path, cicp):
-    """Even with a profile embedded: cICP comes first, and says what is not shown otherwise."""
-    plain = np.asarray(shown(png(tmp_path / "plain.png")))
-    for icc in (None, P3_ICC):
-        assert np.array_equal(np.asarray(shown(png(tmp_path / "tagged.png", cicp, icc))), plain)
 
 
 @pytest.mark.parametrize("cicp", [bytes([11, 13, 0, 1]), bytes([12, 2, 0, 1]),
