@@ -42,27 +42,38 @@ def display_profile(image: Image.Image, data: bytes) -> bytes | HdrColours | Non
     """The ICC profile for showing an RGB or palette picture: the one its file embeds, or else
     the one its colour description stands for (a HEIC's or AVIF's nclx, a PNG's cICP, which
     comes before an embedded profile when understood), or Adobe RGB for a camera JPEG whose
-    EXIF says so; HdrColours when that description says PQ or HLG; None for any other
+    EXIF says so; HdrColours when that description says PQ or HLG, a gray picture's too (a
+    gray PNG, a monochrome HEIC: as stored, it looks washed out); None for any other
     picture (a CMYK file's profile is used by images._cmyk_to_rgb already, a gray one's
     changes little)."""
-    if image.mode not in ("RGB", "RGBA", "RGBX", "P", "PA"):
+    gray = image.mode in _GRAY_MODES  # only an HDR description matters: made RGB as it is
+    if image.mode not in ("RGB", "RGBA", "RGBX", "P", "PA") and not gray:
         return None
     if image.format == "PNG":
         cicp = _png_cicp(data)
         if cicp is not None and _cicp_understood(cicp):  # before iCCP, as PNG 3rd edition says
-            return _nclx_colours(cicp)
+            return _hdr_only(_nclx_colours(cicp)) if gray else _nclx_colours(cicp)
     profile = image.info.get("icc_profile")
-    if isinstance(profile, bytes):
-        return profile if profile[16:20] == b"RGB " else None  # the header's colour space
+    if isinstance(profile, bytes):  # the header's colour space
+        return profile if profile[16:20] == b"RGB " and not gray else None
     # pillow-heif gives the nclx box; Pillow's own AVIF plugin drops it: read from the file.
     nclx = image.info.get("nclx_profile")
     if nclx is None and image.format == "AVIF":
         nclx = _avif_nclx(data)
     if nclx is not None:
-        return _nclx_colours(nclx)
+        return _hdr_only(_nclx_colours(nclx)) if gray else _nclx_colours(nclx)
+    if gray:
+        return None
     if image.format in ("JPEG", "MPO") and _exif_says_adobe_rgb(image):
         return adobe_rgb_profile()
     return None
+
+
+_GRAY_MODES = ("L", "LA", "La", "I", "I;16", "I;16B", "I;16L")
+
+
+def _hdr_only(colours: bytes | HdrColours | None) -> HdrColours | None:
+    return colours if isinstance(colours, HdrColours) else None
 
 
 def with_display_profile(result: tuple[Image.Image, int, int], display_edge: int | None,

@@ -244,3 +244,60 @@ def test_thumbnails_cached_as_stored_are_made_again(tmp_path):
     rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(image.height(), -1)
     made = Image.fromarray(rows[:, :3 * image.width()].reshape(image.height(), -1, 3).copy())
     assert np.abs(patch_colours(made) - expected(16)).max() <= 3
+
+
+# A gray picture's colours were left alone (its profile changes little), and so was its HDR
+# curve: a 16-bit gray PQ PNG or a monochrome HLG HEIC was shown washed out, as stored.
+GRAY_NITS = (203, 26, 0, 1000)  # reference white, 18% grey, black, the peak
+
+
+def gray_png(path, depth: int, cicp: bytes | None):
+    values = pq_signal(GRAY_NITS) * (2**depth - 1)
+    pixels = np.repeat(np.repeat(np.rint(values)[None, :], 160, 0), 80, 1)
+    pixels = pixels.astype(">u2" if depth == 16 else np.uint8)
+    rows = b"".join(b"\0" + row.tobytes() for row in pixels)
+    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", pixels.shape[1], 160, depth, 0, 0, 0, 0))]
+    if cicp is not None:
+        chunks.append(_chunk(b"cICP", cicp))
+    chunks += [_chunk(b"IDAT", zlib.compress(rows)), _chunk(b"IEND", b"")]
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"".join(chunks))
+    return path
+
+
+def gray_colours(picture: Image.Image) -> np.ndarray:
+    arr = np.asarray(picture, float)
+    w, h = picture.width / len(GRAY_NITS), picture.height
+    return np.array([arr[h // 4:3 * h // 4, round(w * (i + 0.3)):round(w * (i + 0.7))]
+                     .mean(axis=(0, 1)) for i in range(len(GRAY_NITS))])
+
+
+def gray_expected() -> np.ndarray:
+    return np.array([expected_srgb(np.full(3, n, float)) for n in GRAY_NITS])
+
+
+@pytest.mark.parametrize("depth", [8, 16], ids=["8-bit", "16-bit"])
+def test_a_gray_hdr_png_with_cicp_is_tone_mapped(tmp_path, depth):
+    path = gray_png(tmp_path / "hdr.png", depth, bytes([9, 16, 0, 1]))
+    assert Image.open(path).mode == ("L" if depth == 8 else "I;16")
+    colours = gray_colours(shown(path))
+    assert np.abs(colours - gray_expected()).max() <= 3, (colours.round(), gray_expected())
+    plain = gray_png(tmp_path / "plain.png", depth, None)
+    assert np.abs(colours - gray_colours(shown(plain))).max() > 40
+    assert same_codes(path, plain)
+    sdr = gray_png(tmp_path / "p3.png", depth, bytes([12, 13, 0, 1]))  # an SDR one: as before
+    assert np.array_equal(np.asarray(shown(sdr)), np.asarray(shown(plain)))
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16"], ids=["8-bit", "10-bit"])
+def test_a_monochrome_hdr_heic_is_tone_mapped(tmp_path, mode):
+    pillow_heif.register_heif_opener()
+    values = pq_signal(GRAY_NITS) * (255 if mode == "L" else 65535)
+    pixels = np.repeat(np.repeat(np.rint(values)[None, :], 160, 0), 80, 1)
+    pixels = pixels.astype(np.uint8 if mode == "L" else np.uint16)
+    heif = pillow_heif.from_bytes(mode=mode, size=pixels.shape[::-1], data=pixels.tobytes())
+    path = tmp_path / "mono.heic"
+    heif.save(path, quality=-1, full_range_flag=1, color_primaries=9,
+              transfer_characteristics=16, matrix_coefficients=0)
+    assert Image.open(path).mode == mode
+    colours = gray_colours(shown(path))
+    assert np.abs(colours - gray_expected()).max() <= 3, (colours.round(), gray_expected())
