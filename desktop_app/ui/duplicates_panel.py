@@ -67,6 +67,7 @@ class DuplicatesPanel(QWidget):
         self._returning: set[str] = set()
         self._trashing: threading.Thread | None = None
         self._far_note = ""  # the groups hold photos too far from the one kept to be ticked
+        self._max_distance: int | None = None  # what set_groups ticked up to
         self._count_said = ""  # the status line as set_groups left it (the groups counted)
         # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
         # a ticked file that differs now may hold another picture, and is not trashed.
@@ -153,6 +154,7 @@ class DuplicatesPanel(QWidget):
         self.tree.expandAll()
         far = max_distance is not None and any(m.distance > max_distance
                                                for group in groups for m in group[1:])
+        self._max_distance = max_distance
         self._far_note = (f" Photos more than {max_distance} bits from the one kept are not "
                           "ticked: look at them first." if far else "")
         self.status.setText(self._groups_text(len(groups)))
@@ -186,10 +188,24 @@ class DuplicatesPanel(QWidget):
         if shown:
             self._remove_photos(shown)
             if self.status.text() == self._count_said:  # else it says what happened since
+                if self._far_note and not self._far_shown():
+                    self._far_note = ""  # those photos are gone: nothing to look at first
                 left = self.tree.topLevelItemCount()
+                # Not "left the library": a copy that came to hold another picture leaves
+                # its group too (the window's _follow_in_duplicates), and is still there.
                 self.status.setText(self._groups_text(left) if left else
-                                    "No groups left: their photos left the library.")
+                                    "No groups left: photos in them were deleted or changed "
+                                    "since they were found.")
                 self._count_said = self.status.text()
+
+    def _far_shown(self) -> bool:
+        """Does a group still show a photo further than set_groups' max distance from the one
+        kept (its distance column), which it left unticked?"""
+        limit, tree = self._max_distance, self.tree
+        return limit is not None and any(
+            int(top.child(j).text(1)) > limit
+            for top in map(tree.topLevelItem, range(tree.topLevelItemCount()))
+            for j in range(1, top.childCount()))
 
     def follow_moves(self, moves: dict[str, str]) -> None:
         """Photos renamed or moved (old path -> new path) stay in their groups, shown and

@@ -500,7 +500,7 @@ class MainWindow(QMainWindow):
                 gone = [photo.path for photo in map(self.photos_model.photo, items) if photo]
                 self.photos_model.remove_ids(items)
                 self.duplicates_panel.drop_gone(gone)
-            self.count_label.setText(f"{self.photos_model.rowCount():,} photos")
+            self.count_label.setText(count_of(self.photos_model.rowCount(), "photo"))
         if not self._row_updates:
             self._row_timer.stop()
 

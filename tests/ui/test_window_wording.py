@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from ui_helpers import as_group, duplicates_panel, photo_copies, wait_idle, wait_rows
 
 from desktop_app import paths
-from desktop_app.core.records import Photo
+from desktop_app.core.records import Match, Photo
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models import PhotoListModel
@@ -133,7 +133,8 @@ def test_the_group_count_follows_photos_that_leave_the_library(qtbot, tmp_path):
     assert panel.status.text() == "1 group of near-identical photos."
     panel.drop_gone([second[0]])
     assert panel.groups_shown() == []
-    assert panel.status.text() == "No groups left: their photos left the library."
+    assert panel.status.text() == ("No groups left: photos in them were deleted or changed "
+                                   "since they were found.")
 
 
 def test_a_status_line_about_something_else_is_left_as_it_is(qtbot, tmp_path):
@@ -208,3 +209,55 @@ def test_the_retrain_dialog_counts_big_albums_with_separators(qtbot, tmp_path):
     dialog.process._mode = "run"  # as once Start training is pressed
     dialog._on_event({"event": "start", "photos": 12345, "labels": 2, "device": "cpu"})
     assert dialog.status_label.text() == "Training on 12,345 photos in 2 albums, on the CPU."
+
+
+def test_a_group_that_goes_because_its_copy_changed_is_not_said_to_have_left_the_library(
+        qtbot, make_window, library_photos):
+    """A copy whose file came to hold another picture leaves its group, though it is still in
+    the library: with no group left, the status line said 'their photos left the library'."""
+    import dataclasses
+
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    qtbot.waitUntil(lambda: len(window.snapshot) == 6, timeout=20000)
+    panel = window.duplicates_panel
+    panel.distance_spin.setValue(3)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=5000):
+        panel.find_button.click()
+    assert panel.status.text() == "1 group of near-identical photos."
+    small = str(library_photos / "chelsea-small.jpg")
+    now = window.photos_model.photo_at(window.photos_model._row_of_path[small])
+    window._follow_in_duplicates([dataclasses.replace(now, mtime=now.mtime + 60)])  # rewritten
+    assert panel.groups_shown() == []
+    assert window.photos_model.rowCount() == 6  # still in the library
+    assert "left the library" not in panel.status.text()
+    assert panel.status.text() == ("No groups left: photos in them were deleted or changed "
+                                   "since they were found.")
+
+
+def test_the_window_counts_one_photo_as_one_photo(qtbot, make_window, tmp_path):
+    folder = tmp_path / "one"
+    make_photo(folder / "coffee.jpg", "coffee", size=(64, 48))
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, 1)
+    qtbot.waitUntil(lambda: window.count_label.text() != "", timeout=5000)
+    assert window.count_label.text() == "1 photo"
+
+
+def test_the_note_on_photos_left_unticked_goes_once_they_have_left(qtbot, tmp_path):
+    """The status line said again "Photos more than 6 bits from the one kept are not ticked:
+    look at them first" after those photos had left the library."""
+    first, second = photo_copies(tmp_path, "a", 3), photo_copies(tmp_path, "b", 2)
+    near, far = as_group(first[:2], 1), Match(3, first[2], 10, 48)
+    panel = duplicates_panel(qtbot, [])
+    panel.set_groups([near + [far], as_group(second, 5)], max_distance=6)
+    assert panel.status.text() == ("2 groups of near-identical photos. Photos more than 6 bits "
+                                   "from the one kept are not ticked: look at them first.")
+    panel.drop_gone([second[1]])  # a group goes; the photo not ticked is still shown
+    assert panel.status.text() == ("1 group of near-identical photos. Photos more than 6 bits "
+                                   "from the one kept are not ticked: look at them first.")
+    panel.drop_gone([first[2]])  # the photo not ticked goes; its group stays
+    assert panel.groups_shown() == [first[:2]]
+    assert panel.status.text() == "1 group of near-identical photos."
