@@ -81,9 +81,16 @@ class IndexReport:
         self.stopped = self.stopped or other.stopped
         return self
 
-    def summary(self, stopped_note: str = "stopped early; run again to continue") -> str:
+    def summary(self, stopped_note: str = "stopped early; run again to continue",
+                brief: bool = False) -> str:
         """The counts; `stopped_note` in brackets if the run stopped early (the app's says how
-        to go on there)."""
-        parts = [f"{self.added} added", f"{self.updated} updated", f"{self.moved} moved",
-                 f"{self.removed} removed", f"{self.unchanged} unchanged", f"{self.failed} failed"]
+        to go on there). `brief` (the window's status bar): only the counts that are not 0, with
+        thousands separators ("12,345 added, 2 failed"); the command line lists all six."""
+        counts = [(self.added, "added"), (self.updated, "updated"), (self.moved, "moved"),
+                  (self.removed, "removed"), (self.unchanged, "unchanged"),
+                  (self.failed, "failed")]
+        if brief:
+            parts = [f"{n:,} {word}" for n, word in counts if n] or ["nothing changed"]
+        else:
+            parts = [f"{n} {word}" for n, word in counts]
         return ", ".join(parts) + (f" ({stopped_note})" if self.stopped else "")

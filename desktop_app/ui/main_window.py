@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
-        text = f"{label}: {report.summary('paused: Resume indexing continues it')}"
+        text = f"{label}: {report.summary('paused: Resume indexing continues it', brief=True)}"
         failed = {p.path for p in self.failed_model.photos()}
         others = [message for path, message in report.errors if path not in failed]
         photos = len(report.errors) - len(others)
