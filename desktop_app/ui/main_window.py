@@ -907,13 +907,18 @@ class MainWindow(QMainWindow):
         button.setAccessibleName(f"Continue training on {albums}")
 
         def open_it() -> None:
-            self._remove_continue_button()  # once: the dialog offers it from now on
-            self.open_retrain().look_at(albums)
+            # Once: the dialog offers it from now on; unless the dialog is busy with another
+            # run (the press did nothing, so the button stays).
+            if self.open_retrain().look_at(albums):
+                self._remove_continue_button()
 
         button.clicked.connect(open_it)
         self.statusBar().addPermanentWidget(button)
         self._continue_button = (albums, button)
-        self.tell(text)
+        if self.settings.load_problem:  # said just before: this one must not hide it
+            log.info("%s", text)
+        else:
+            self.tell(text)
 
     def _remove_continue_button(self) -> None:
         if self._continue_button is not None:

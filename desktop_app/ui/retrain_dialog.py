@@ -441,12 +441,14 @@ class RetrainDialog(QDialog):
                                      "you no longer need it).")
         return True
 
-    def look_at(self, albums: str) -> None:
+    def look_at(self, albums: str) -> bool:
         """Show these albums and look inside them (the start-up notice of their unfinished
-        training), unless the trainer is running."""
-        if not self.process.is_running():
-            self.albums_edit.setText(albums)
-            self.inspect()
+        training), unless the trainer is running (False: nothing done)."""
+        if self.process.is_running():
+            return False
+        self.albums_edit.setText(albums)
+        self.inspect()
+        return True
 
     @Slot()
     def cancel(self) -> None:

@@ -21,8 +21,8 @@ from desktop_app.ui.trainer_process import Readiness
 
 
 def continue_buttons(window) -> list[QPushButton]:
-    return [b for b in window.statusBar().findChildren(QPushButton)
-            if b.text().startswith("Continue training")]
+    return [b for b in window.statusBar().findChildren(QPushButton)  # removeWidget hides
+            if b.text().startswith("Continue training") and b.isVisible()]
 
 
 def remembered_run(albums, checkpoint: bool = True):
@@ -86,6 +86,35 @@ def test_the_button_goes_once_the_run_is_finished_from_the_model_tab(qtbot, make
         dialog.start()  # continues the unfinished run, to its end
     assert finished.args[0] == 0 and unfinished_runs.load() == {}
     assert (out / "model.json").is_file()
+    qtbot.waitUntil(lambda: not continue_buttons(window), timeout=5000)
+
+
+def test_a_settings_problem_said_at_start_is_not_hidden_by_the_notice(make_window, tmp_path):
+    """The notice was told just after the settings file's problem, which it replaced in the
+    status bar at once; the button still offers the run."""
+    albums = three_albums(tmp_path / "albums")
+    remembered_run(albums)
+    problem = "settings.json could not be read: kept aside; restart Lookalike"
+    window = make_window(load_problem=problem)
+    assert window.statusBar().currentMessage() == problem
+    assert len(continue_buttons(window)) == 1
+
+
+def test_a_press_while_the_dialog_runs_the_trainer_keeps_the_button(qtbot, make_window,
+                                                                    tmp_path, monkeypatch):
+    """The press did nothing (the dialog was busy with another run) yet the button went."""
+    albums = three_albums(tmp_path / "albums")
+    remembered_run(albums)
+    window = make_window()
+    dialog = window.open_retrain()
+    monkeypatch.setattr(dialog.process, "is_running", lambda: True)
+    [button] = continue_buttons(window)
+    button.click()
+    assert continue_buttons(window) == [button]
+    assert dialog.albums_edit.text() != str(albums)
+    monkeypatch.setattr(dialog.process, "is_running", lambda: False)
+    button.click()
+    assert dialog.albums_edit.text() == str(albums)
     qtbot.waitUntil(lambda: not continue_buttons(window), timeout=5000)
 
 
