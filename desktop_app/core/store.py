@@ -2,8 +2,10 @@
 
 Tables: folders, photos (path, folder, size, mtime, inode change time, content fingerprint,
 status, error, width, height), models, and codes keyed by (photo, model) so a new model can be
-encoded beside the old one. Every write goes through `transaction()` (BEGIN IMMEDIATE, retried
-while another process holds the lock), and SQLite errors come out as one clear StoreError.
+encoded beside the old one. Before a migration changes an existing library, a copy of it is
+kept beside it (upgrade_copy.py), so an earlier version can still open it. Every write goes
+through `transaction()` (BEGIN IMMEDIATE, retried while another process holds the lock), and
+SQLite errors come out as one clear StoreError.
 
 Paths are stored as TEXT; a name that is not valid UTF-8 (possible on Linux) is stored as the raw
 file-system bytes in the same column (SQLite columns are dynamically typed), so it round-trips.
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .. import paths
+from . import upgrade_copy
 from .errors import StoreError
 
 BUSY_TIMEOUT_S = 30.0
@@ -303,9 +306,14 @@ class Store:
 
     def _check_version(self, version: int, readonly: bool = False) -> None:
         if version > SCHEMA_VERSION:
+            hint = "Update Lookalike to open it"
+            copy = upgrade_copy.copy_path(self.path, SCHEMA_VERSION)
+            if copy.is_file():  # the newer version kept it before upgrading this one
+                hint += (", or, to go back to the library as it was before that upgrade, move "
+                         f"it aside and put a copy of {copy.name} (beside it) in its place")
             raise StoreError(self.path, f"this library was saved by a newer version of Lookalike "
                              f"(database schema {version}; this version knows up to "
-                             f"{SCHEMA_VERSION})", "Update Lookalike to open it")
+                             f"{SCHEMA_VERSION})", hint)
         if readonly and version < READABLE_FROM:
             raise OutdatedSchemaError(self.path, "this library uses an older database schema "
                                       f"({version})", "Open it once without read-only mode to "
@@ -319,6 +327,8 @@ class Store:
         with self.transaction():
             version = self._read_version()  # another process may have migrated meanwhile
             self._check_version(version)
+            if 1 <= version < SCHEMA_VERSION:  # an existing library: keep it as it is first
+                upgrade_copy.keep_copy(self.path, version, SCHEMA_VERSION)
             for number, name, step in MIGRATIONS:
                 if number <= version:
                     continue
