@@ -7,7 +7,7 @@ EXTRAS ?= cpu,train,dev
 # the 6 GB of the train extra (which `make test` adds to the same venv).
 APP_EXTRAS := cpu
 
-.PHONY: setup demo test test-all app lint
+.PHONY: setup demo test test-all test-gpu app lint
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -34,11 +34,15 @@ app: $(VENV)/.installed-$(APP_EXTRAS)
 
 # pytest exits 5 when it collects no test; make would turn that into its own exit 2, so map it here.
 test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow"; rc=$$?; \
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not slow and not gpu"; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests (exit 5)"; exit 0; fi; exit $$rc
 
 test-all: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "not gpu"
+
+# On a machine with a CUDA GPU: the trainer's GPU-only paths (tests/trainer/test_device_paths.py).
+test-gpu: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m gpu
 
 lint: setup
 	$(BIN)/ruff check desktop_app trainer tests bench

@@ -17,8 +17,8 @@ NEW_RUN_DIR = ("the run folder to make or to reuse (manifest.json, config.toml; 
 RUN_DIR = "a run folder made by `prepare` (or the MODEL_DIR/training folder of `run`)"
 EVALUATE_BITS = "the code length to evaluate, one of those the run trained"
 EXPORT_BITS = "the code length to export, one of those the run trained"
-DEVICE = ("auto (default: a CUDA GPU when there is one, else the CPU), cpu, cuda, cuda:N or "
-          "mps (Apple silicon)")
+DEVICE = ("auto (default: a CUDA GPU when there is one that works, else the CPU), cpu, cuda, "
+          "cuda:N or mps (Apple silicon)")
 STOPPING = ("Ctrl-C stops a command (exit code 130); the same command run again goes on from "
             "the photos read, the features extracted and the training checkpoint saved "
             "before the stop.")

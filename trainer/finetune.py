@@ -391,6 +391,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     features by the caller, so both modes end in the same heads.pt / export path."""
     from .backbones import backbone_from_config
     from .errors import Stopped
+    from .out_of_memory import SayOutOfMemory
     from .pipeline import input_spec
     from .rundir import (
         BACKBONE,
@@ -405,13 +406,18 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     ft = cfg["finetune"]
     fcfg = finetune_config(cfg, hcfg)  # before decoding every photo: it may refuse the settings
     images = load_uint8(manifest.paths(), spec)
-    trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
-                              manifest.indices("val"), fcfg, backbone_from_config(cfg),
-                              spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
-                              ft["augment"], str(ft["lr_schedule"]), mix=str(ft["mix"]),
-                              mix_alpha=float(ft["mix_alpha"]),
-                              flip_average=bool(cfg["backbone"].get("flip_average")),
-                              ema_decay=float(ft.get("ema_decay", 0.0)))
+    # A smaller batch changes the checkpoint's identity: fine-tuning then starts afresh.
+    out_of_memory = SayOutOfMemory(
+        run_dir, device, "fine-tuning the backbone", fcfg.batch_size, "finetune.batch_size",
+        "; fine-tuning then starts afresh")
+    with out_of_memory:
+        trainer = FinetuneTrainer(images, manifest.multi_hot(), manifest.indices("train"),
+                                  manifest.indices("val"), fcfg, backbone_from_config(cfg),
+                                  spec, device, float(ft["backbone_lr"]), bool(ft["amp"]),
+                                  ft["augment"], str(ft["lr_schedule"]), mix=str(ft["mix"]),
+                                  mix_alpha=float(ft["mix_alpha"]),
+                                  flip_average=bool(cfg["backbone"].get("flip_average")),
+                                  ema_decay=float(ft.get("ema_decay", 0.0)))
     ckpt = run_dir / checkpoint_name
     identity = finetune_checkpoint_identity(manifest, cfg, fcfg)
     rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
@@ -430,7 +436,8 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                               p["val_map"], ran=p["ran"])
 
     try:
-        trainer.run(progress, should_stop, save, checkpoint_every=100)
+        with out_of_memory:
+            trainer.run(progress, should_stop, save, checkpoint_every=100)
     except HeadStopped as exc:
         raise Stopped() from exc
     target = run_dir / BACKBONE

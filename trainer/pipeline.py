@@ -38,6 +38,7 @@ from .albums import (
 )
 from .config_rules import BITS_RANGE
 from .errors import Stopped, WorkerDone
+from .out_of_memory import SayOutOfMemory
 from .outdir import model_folders
 from .progress import Reporter, stoppable_progress
 from .rundir import (
@@ -92,19 +93,50 @@ def _rank() -> int:
 def choose_device(pref: str = "auto") -> str:
     import torch
 
+    from .devices import cuda_problem, say_cpu_instead
+
     local = os.environ.get("LOCAL_RANK")  # under torchrun: one GPU per process
     if pref == "auto":
         if torch.cuda.is_available():
-            return f"cuda:{local}" if local is not None else "cuda"
+            device = f"cuda:{local}" if local is not None else "cuda"
+            if not (problem := cuda_problem(device)):
+                return device
+            say_cpu_instead(device, problem)
         return "cpu"
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise AlbumError(None, "training on CUDA was asked for but no CUDA GPU is available",
                          f"Use --device {_available_devices()} (or auto)", option="--device")
+    if pref.startswith("cuda"):
+        return _working_cuda(pref, local)
     if pref == "mps" and not _mps_available():
         # torch would not fail here: every step would quietly run on the CPU instead.
         raise AlbumError(None, "training on MPS (an Apple silicon GPU) was asked for but MPS is "
                          "not available on this machine",
                          f"Use --device {_available_devices()} (or auto)", option="--device")
+    return pref
+
+
+def _working_cuda(pref: str, local: str | None) -> str:
+    """`pref` ("cuda" or "cuda:N") as the device to use, refused when it cannot run."""
+    import torch
+
+    from .devices import cuda_problem
+
+    if pref == "cuda" and local is not None:
+        # Under torchrun every process takes its own GPU, as with auto: "cuda" would put all
+        # of them on the first one, and torch.cuda.set_device refuses a device without index.
+        pref = f"cuda:{local}"
+    count = torch.cuda.device_count()
+    index = torch.device(pref).index
+    if index is not None and index >= count:
+        have = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        raise AlbumError(None, f"training on {pref} was asked for but this machine has "
+                         f"{plural(count, 'CUDA GPU')} ({have})",
+                         f"Use --device {have}, cuda or auto", option="--device")
+    if problem := cuda_problem(pref):
+        raise AlbumError(None, f"the CUDA GPU {pref} cannot run ({problem})",
+                         "Update its NVIDIA driver or install a torch build made for this card, "
+                         "or train on the CPU with --device cpu", option="--device")
     return pref
 
 
@@ -222,10 +254,13 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
     if reporter:  # loading it and building its ONNX graph take seconds before the first photo
         reporter.progress("features", 0, len(manifest.photos), doing="loading the backbone")
     model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
-    with photos_as_prepared():
+    batch = int(cfg["train"]["batch_size"])
+    with photos_as_prepared(), SayOutOfMemory(
+            run_dir, device, "extracting the backbone features", batch, "train.batch_size",
+            "; it goes on from the features extracted so far"):
         return extract_features(
             manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
-            cache_dir=features_cache_dir(), batch_size=int(cfg["train"]["batch_size"]),
+            cache_dir=features_cache_dir(), batch_size=batch,
             device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
             model=model, model_tag=((_file_tag(tuned) if tuned else "") or weights_tag(cfg))
             + ("+flip" if cfg["backbone"].get("flip_average") else ""))

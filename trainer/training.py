@@ -363,6 +363,12 @@ class HeadTrainer:
 
     def _select(self, stage: int) -> float:
         val = self.val_map()
+        if self.distributed:
+            # Rank 0's number on every rank: a last-bit difference between two GPUs would
+            # make ranks keep different weights, or stop a phase apart and wait for each other.
+            box = [val]
+            torch.distributed.broadcast_object_list(box, src=0)
+            val = box[0]
         self.last_val_map = val
         if self.best is None or val > self.best["val_map"]:
             self.best = {"val_map": val, "weights": self.snapshot(), "step": self.step}
