@@ -47,6 +47,10 @@ def _remedy(event: dict, out_dir: str | None) -> str | None:
     return {
         "disk-full": f"Free some space there, then {AGAIN}: it goes on from what was saved",
         "albums-changed": "Press Start training again: the albums are read anew",
+        # The trainer's remedy names --set and --device, which the dialog does not give.
+        "out-of-memory": f"Close other programs that use the GPU, then {AGAIN}: it goes on "
+                         "from what was saved (the trainer's command line, python -m trainer, "
+                         "can also train with smaller batches or on the CPU)",
         "stopped": f"Training was stopped before it finished; {AGAIN} to go on",
         "usage": "The trainer installed is not the one this app was made for: install the "
                  "app and the trainer from the same version of Lookalike",

@@ -187,3 +187,34 @@ def test_a_full_disk_says_to_start_training_again(qtbot, albums, tmp_path, monke
         f"<b>Training failed:</b> {tmp_path / 'm' / 'x.npy'}: the disk is full (No space left "
         "on device). Free some space there, then press Start training again: it goes on from "
         "what was saved.")
+
+
+def test_out_of_gpu_memory_says_what_to_do_in_the_app(qtbot, albums, tmp_path, monkeypatch,
+                                                      capsys):
+    """The trainer's remedy names its --set and --device options, which the dialog's user
+    never typed and cannot give there."""
+    import torch
+
+    from trainer import pipeline
+    from trainer.cli import main
+    from trainer.out_of_memory import SayOutOfMemory
+
+    def out_of_memory(*_args, **_kwargs):
+        with SayOutOfMemory(tmp_path / "m" / "training", "cuda", "fine-tuning the backbone",
+                            64, "finetune.batch_size"):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(pipeline, "run_all", out_of_memory)
+    assert main(["run", str(albums), "--out", str(tmp_path / "m"), "--progress", "json"]) == 2
+    event = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert event["problem"] == "out-of-memory" and "--device cpu" in event["message"]
+    dialog = RetrainDialog(None, str(albums), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog._on_event(event)
+    shown = dialog.status_label.text()
+    assert shown == (
+        f"<b>Training failed:</b> {tmp_path / 'm' / 'training'}: cuda ran out of memory while "
+        "fine-tuning the backbone on batches of 64 photos. Close other programs that use the "
+        "GPU, then press Start training again: it goes on from what was saved (the trainer's "
+        "command line, python -m trainer, can also train with smaller batches or on the CPU).")
+    assert not OPTION.search(shown)
