@@ -85,12 +85,15 @@ class IndexReport:
                 brief: bool = False) -> str:
         """The counts; `stopped_note` in brackets if the run stopped early (the app's says how
         to go on there). `brief` (the window's status bar): only the counts that are not 0, with
-        thousands separators ("12,345 added, 2 failed"); the command line lists all six."""
+        thousands separators ("12,345 added, 2 failed"), "nothing changed" when all are 0, but
+        "no photo checked yet" for a run stopped before any was (a pause during the walk: the
+        folder's photos were not looked at); the command line lists all six."""
         counts = [(self.added, "added"), (self.updated, "updated"), (self.moved, "moved"),
                   (self.removed, "removed"), (self.unchanged, "unchanged"),
                   (self.failed, "failed")]
         if brief:
-            parts = [f"{n:,} {word}" for n, word in counts if n] or ["nothing changed"]
+            parts = [f"{n:,} {word}" for n, word in counts if n] or [
+                "no photo checked yet" if self.stopped else "nothing changed"]
         else:
             parts = [f"{n} {word}" for n, word in counts]
         return ", ".join(parts) + (f" ({stopped_note})" if self.stopped else "")
