@@ -11,7 +11,7 @@ import os
 import signal
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -112,6 +112,7 @@ class RetrainDialog(QDialog):
         self.new_card: ModelCard | None = None
         self._run_albums = ""  # the albums of the run in progress (or last run)
         self._inspected = ""  # the albums of the last look inside
+        self._look_next = ""  # albums to look inside once the look inside under way stops
         self._cancelled = False  # the run in progress (or last run) was asked to stop
         self._phase = ""  # the phase of the run's last progress event
         self._build(albums_dir)
@@ -261,6 +262,8 @@ class RetrainDialog(QDialog):
 
     @Slot(dict)
     def _on_inspected(self, info: dict) -> None:
+        if self._look_at_next():  # done before it could stop: other albums are asked for
+            return
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         photos, labels = int(info.get("photos", 0)), int(info.get("labels", 0))
@@ -443,12 +446,36 @@ class RetrainDialog(QDialog):
 
     def look_at(self, albums: str) -> bool:
         """Show these albums and look inside them (the start-up notice of their unfinished
-        training), unless the trainer is running (False: nothing done)."""
+        training), unless the trainer is running (False: nothing done). A look inside other
+        albums (minutes on a NAS) is stopped first: these are looked inside once it has."""
         if self.process.is_running():
-            return False
+            if self.process.mode != "inspect":
+                return False
+            if albums != self._inspected:
+                self._look_next = albums
+                self.albums_edit.setText(albums)  # (not taken as an edit while it runs)
+                self.found_label.setText("Looking inside the albums…")
+                self.process.cancel()
+            return True
         self.albums_edit.setText(albums)
         self.inspect()
         return True
+
+    def _look_at_next(self) -> bool:
+        """A look inside has ended (stopped for look_at): look inside the albums asked for. Run
+        once the process has let go of the one that ended (it starts no other while in its
+        own finished signal)."""
+        albums, self._look_next = self._look_next, ""
+        if not albums:
+            return False
+        QTimer.singleShot(0, self, lambda: self._still_shown() and self.look_at(albums))
+        return True
+
+    def _still_shown(self) -> bool:
+        """Neither this dialog nor the window was closed meanwhile (the window stops the
+        trainer as it closes: nothing is to start then)."""
+        parent = self.parentWidget()
+        return self.isVisible() and (parent is None or parent.isVisible())
 
     @Slot()
     def cancel(self) -> None:
@@ -459,6 +486,7 @@ class RetrainDialog(QDialog):
     def reject(self) -> None:
         # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
         # leave the run going unseen, so the trainer stops (its checkpoint kept).
+        self._look_next = ""  # closed: no look inside after the one under way stops
         if self.process.is_running():
             self._cancelled = True
             self.process.cancel()
@@ -468,7 +496,7 @@ class RetrainDialog(QDialog):
     def _on_event(self, event: dict) -> None:
         kind = event.get("event")
         if self.process.mode == "inspect":  # its end comes as inspected or failed
-            if kind == "progress":
+            if kind == "progress" and not self._look_next:  # (not of albums being left)
                 self._show_inspect_progress(event)
             return
         if kind == "start":
@@ -541,6 +569,8 @@ class RetrainDialog(QDialog):
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
+        if self.process.mode == "inspect" and self._look_at_next():
+            return  # stopped for other albums, looked inside now: no failure to tell
         if self.process.mode == "run":
             # The trainer could not start (found by the look inside, gone now...): the albums
             # found stay on screen, and Start can be pressed again, as after any other run.

@@ -164,3 +164,36 @@ def test_calling_off_the_start_after_choosing_to_start_over_deletes_nothing(qtbo
     assert unfinished_runs.load() == {unfinished_runs.albums_key(albums): str(first),
                                       unfinished_runs.albums_key(other): str(kept)}
     assert "Deleted" not in dialog.log_view.toPlainText()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
+def test_a_press_while_the_dialog_looks_inside_other_albums_looks_inside_these(
+        qtbot, make_window, tmp_path):
+    """The dialog was looking inside other albums (minutes on a NAS): the press did nothing and
+    said nothing; the look inside those is stopped, and these albums are looked inside."""
+    albums = three_albums(tmp_path / "albums")
+    other = three_albums(tmp_path / "other albums")
+    remembered_run(albums)
+    python = stand_in_trainer(tmp_path, f"""
+        import json, os, sys, time
+        assert sys.argv[3] == "inspect", sys.argv
+        if sys.argv[4] == {str(albums)!r}:
+            os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+        print(json.dumps({{"event": "progress", "phase": "inspect", "step": 0, "steps": 0,
+                          "doing": "listing the albums"}}), flush=True)
+        time.sleep(60)  # a large albums folder
+    """)
+    window = make_window(last_albums_dir=str(other))
+    dialog = window.open_retrain()
+    dialog.process.python = python
+    dialog.inspect_button.click()
+    qtbot.waitUntil(lambda: "listing" in dialog.found_label.text(), timeout=10000)
+    [button] = continue_buttons(window)
+    with qtbot.waitSignal(dialog.process.inspected, timeout=30000) as inspected:
+        button.click()
+    assert inspected.args[0]["labels"] == 3
+    assert dialog.albums_edit.text() == str(albums)
+    assert "Found <b>" in dialog.found_label.text()
+    assert "stopped" not in dialog.status_label.text()  # the look inside replaced, not failed
+    assert dialog.start_button.isEnabled()
+    assert not continue_buttons(window)
