@@ -3,11 +3,25 @@ value, and threads it starts (decode pool, onnxruntime's) inherit it. Elsewhere 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
 
-BACKGROUND_NICENESS = int(os.environ.get("LOOKALIKE_BACKGROUND_NICENESS", "5"))
+
+def _niceness_from_env(default: int = 5) -> int:
+    """LOOKALIKE_BACKGROUND_NICENESS, or `default` when unset or not a whole number (a typo
+    there stopped the app at start with a traceback)."""
+    text = os.environ.get("LOOKALIKE_BACKGROUND_NICENESS", "").strip()
+    try:
+        return int(text) if text else default
+    except ValueError:
+        logging.getLogger(__name__).warning(
+            "LOOKALIKE_BACKGROUND_NICENESS=%r is not a whole number; using %d", text, default)
+        return default
+
+
+BACKGROUND_NICENESS = _niceness_from_env()
 
 
 def lower_this_thread(niceness: int = BACKGROUND_NICENESS) -> None:

@@ -29,3 +29,14 @@ def test_a_pool_thread_is_as_nice_after_many_jobs_as_after_one(qtbot):
         pool.start(job)
     assert pool.waitForDone(10000)
     assert seen == [min(19, base + 5)] * 4
+
+
+def test_a_niceness_setting_that_is_not_a_number_is_said_and_the_default_used(monkeypatch,
+                                                                              caplog):
+    from desktop_app.ui import background
+
+    monkeypatch.setenv("LOOKALIKE_BACKGROUND_NICENESS", "five")
+    assert background._niceness_from_env() == 5
+    assert "LOOKALIKE_BACKGROUND_NICENESS='five' is not a whole number; using 5" in caplog.text
+    monkeypatch.setenv("LOOKALIKE_BACKGROUND_NICENESS", " 3 ")
+    assert background._niceness_from_env() == 3
