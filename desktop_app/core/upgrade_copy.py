@@ -24,6 +24,10 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+# Room needed beyond the copy's own size: its rollback journal while it is written, then the
+# migration's WAL (with only the copy's size free, the copy failed and the message said
+# "needs 0.1 MB, and 0.1 MB is free").
+ROOM_TO_SPARE = 1 << 20
 
 
 def copy_path(database: Path, version: int) -> Path:
@@ -41,14 +45,18 @@ def keep_copy(database: Path, version: int, to_version: int) -> Path:
     target = copy_path(database, version)
     partial = target.with_name(target.name + ".partial")
     start = time.perf_counter()
-    source = sqlite3.connect(database.resolve().as_uri() + "?mode=ro", uri=True)
+    # Opened by its path as the library's own connection is, not by the file: URI of its resolved
+    # path: on Windows a mapped network drive resolves to \\server\share, whose URI has an
+    # authority SQLite refuses ("invalid uri authority"). query_only: it only reads.
+    source = sqlite3.connect(database)
     try:
+        source.execute("PRAGMA query_only = ON")
         page_count, page_size = (source.execute(f"PRAGMA {name}").fetchone()[0]
                                  for name in ("page_count", "page_size"))
         size = page_count * page_size
         free = _free_space(database.parent)
-        if free is not None and free < size:
-            raise _no_space(database, target, size, free, to_version)
+        if free is not None and free < size + ROOM_TO_SPARE:
+            raise _no_space(database, target, size + ROOM_TO_SPARE, free, to_version)
         try:
             with open(partial, "wb"):  # an unwritable folder is said in the system's words
                 pass
@@ -64,8 +72,9 @@ def keep_copy(database: Path, version: int, to_version: int) -> Path:
             with contextlib.suppress(OSError):
                 partial.unlink()
             free = _free_space(database.parent)
-            if _is_no_space(exc) or (free is not None and free < size):
-                raise _no_space(database, target, size, free, to_version) from exc
+            if _is_no_space(exc) or (free is not None and free < size + ROOM_TO_SPARE):
+                raise _no_space(database, target, size + ROOM_TO_SPARE, free,
+                                to_version) from exc
             cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise StoreError(database, f"the library was not upgraded to database schema "
                              f"{to_version}: a copy of it as it is ({target.name}, "
@@ -82,13 +91,18 @@ def keep_copy(database: Path, version: int, to_version: int) -> Path:
     return target
 
 
-def _no_space(database: Path, target: Path, size: int, free: int | None,
+def _no_space(database: Path, target: Path, needed: int, free: int | None,
               to_version: int) -> StoreError:
-    left = f", and {_mb(free)} is free" if free is not None else ""
+    needs, has = _mb(needed), None
+    if free is not None:  # said precisely enough to differ ("needs 1.1 MB, and 1.1 MB is free")
+        needs, has = next(((_mb(needed, d), _mb(free, d)) for d in (1, 2, 3)
+                           if _mb(needed, d) != _mb(free, d)),
+                          (f"{needed:,} bytes", f"{free:,} bytes"))
+    left = f", and {has} is free" if has is not None else ""
     return StoreError(database, f"the disk is full, so the library was not upgraded to "
                       f"database schema {to_version}: a copy of it as it is ({target.name}) is "
-                      f"made beside it first, which needs {_mb(size)}{left} (nothing was "
-                      "changed)", f"Free at least {_mb(size)} of disk space and run it again")
+                      f"made beside it first, which needs {needs}{left} (nothing was "
+                      "changed)", f"Free at least {needs} of disk space and run it again")
 
 
 def _is_no_space(exc: BaseException) -> bool:
@@ -104,20 +118,27 @@ def _free_space(folder: Path) -> int | None:
         return None
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
+def _mb(size: int, digits: int = 1) -> str:
+    return f"{size / 1e6:.{digits}f} MB"
 
 
 def _sync(path: Path) -> None:
     """Flush a file, or a folder's entries (the rename), to the disk: the migration that
-    follows must not reach the disk before the copy does. Folders cannot be opened on Windows."""
+    follows must not reach the disk before the copy does. A file is opened for writing: on
+    Windows fsync (FlushFileBuffers) refuses a read-only handle (EBADF). Folders cannot be
+    opened on Windows, and some file systems cannot flush one (EINVAL: a CIFS share on Linux
+    before 4.17, sshfs): the copy is then as safe as that disk makes any rename."""
+    folder = path.is_dir()
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY if folder else os.O_RDWR)
     except OSError:
-        if path.is_dir():
+        if folder:
             return
         raise
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if not (folder and exc.errno == errno.EINVAL):
+            raise
     finally:
         os.close(fd)

@@ -3,11 +3,16 @@ SQLite files of database schema 1 (what the first migration made), opened by the
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import pathlib
+import re
 import resource
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 
@@ -122,13 +127,99 @@ def test_no_room_for_the_copy_stops_the_upgrade_and_changes_nothing(tmp_path, mo
     with pytest.raises(StoreError) as err:
         Store(path)
     message = str(err.value)
-    needs = f"{len(before) / 1e6:.1f} MB"
+    needs = f"{(len(before) + upgrade_copy.ROOM_TO_SPARE) / 1e6:.1f} MB"
     assert message.startswith(f"{path}: the disk is full, so the library was not upgraded"), \
         message
     assert "library.sqlite3.schema-1.bak" in message and f"needs {needs}" in message
     assert f"Free at least {needs} of disk space and run it again" in message
     assert path.read_bytes() == before and schema(path) == 1
     assert copies(tmp_path) == []
+
+
+def test_no_room_says_two_sizes_that_differ(tmp_path, monkeypatch):
+    """A little short of room: "needs 1.1 MB, and 1.1 MB is free" said nothing; the two are
+    said precisely enough to differ."""
+    path = tmp_path / "library.sqlite3"
+    schema_1_library(path)
+    needed = path.stat().st_size + upgrade_copy.ROOM_TO_SPARE
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(
+        10 << 30, 10 << 30, needed - 4096))
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    said = re.search(r"which needs ([\d.]+) MB, and ([\d.]+) MB is free", str(err.value))
+    assert said, str(err.value)
+    assert float(said[1]) > float(said[2]), str(err.value)
+    assert f"Free at least {said[1]} MB of disk space" in str(err.value)
+    assert schema(path) == 1 and copies(tmp_path) == []
+
+
+def test_room_for_the_copy_alone_is_not_enough(tmp_path, monkeypatch):
+    """The copy's journal and then the migration need room too: with only the copy's size free
+    it failed midway (a real full tmpfs said "needs 61,440 bytes, and 61,440 bytes is free").
+    The room is asked for first; here the disk has it all, so only the check can refuse."""
+    path = tmp_path / "library.sqlite3"
+    schema_1_library(path)
+    size = path.stat().st_size
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(
+        10 << 30, 10 << 30, size + 64 * 1024))
+    with pytest.raises(StoreError, match="the disk is full, so the library was not upgraded"):
+        Store(path)
+    assert schema(path) == 1 and copies(tmp_path) == []
+
+
+def test_the_copy_is_flushed_through_a_handle_that_may_write(tmp_path, monkeypatch):
+    """On Windows fsync (FlushFileBuffers) fails on a file opened read-only (EBADF): the copy
+    was flushed so, and no library was ever upgraded there. Windows' rule, played here."""
+    fsync = os.fsync
+
+    def windows_fsync(fd):
+        if stat.S_ISREG(os.fstat(fd).st_mode) and \
+                fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        fsync(fd)
+
+    path = tmp_path / "library.sqlite3"
+    schema_1_library(path)
+    before = rows(path)
+    monkeypatch.setattr(os, "fsync", windows_fsync)
+    Store(path).close()
+    monkeypatch.undo()
+    assert schema(path) == SCHEMA_VERSION
+    assert rows(tmp_path / "library.sqlite3.schema-1.bak") == before
+
+
+def test_a_folder_its_file_system_cannot_flush_does_not_stop_the_upgrade(tmp_path, monkeypatch):
+    """fsync of a folder is EINVAL on file systems that cannot flush one (a CIFS share on
+    Linux before 4.17, sshfs): the library there was never upgraded."""
+    fsync = os.fsync
+
+    def no_folder_fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        fsync(fd)
+
+    path = tmp_path / "library.sqlite3"
+    schema_1_library(path)
+    monkeypatch.setattr(os, "fsync", no_folder_fsync)
+    Store(path).close()
+    monkeypatch.undo()
+    assert schema(path) == SCHEMA_VERSION
+    assert copies(tmp_path) == ["library.sqlite3.schema-1.bak"]
+
+
+def test_a_library_on_a_mapped_network_drive_is_copied(tmp_path, monkeypatch):
+    """On Windows a mapped drive (Z:) resolves to \\\\server\\share, whose file: URI has an
+    authority ("file://server/share/...") that SQLite refuses: the copy must not be opened by
+    such a URI. Played here by giving every path that URI."""
+    path = tmp_path / "library.sqlite3"
+    schema_1_library(path)
+    before = rows(path)
+    monkeypatch.setattr(pathlib.PurePath, "as_uri",
+                        lambda self: "file://server/share" + self.as_posix())
+    Store(path).close()
+    monkeypatch.undo()
+    assert schema(path) == SCHEMA_VERSION
+    assert rows(tmp_path / "library.sqlite3.schema-1.bak") == before
 
 
 # The current Store opening a library in a subprocess: its StoreError, or "upgraded".
@@ -208,8 +299,9 @@ def test_an_earlier_version_names_the_copy_a_newer_one_kept(tmp_path):
         with pytest.raises(StoreError) as err:
             Store(path, readonly=readonly)
         assert "Update Lookalike to open it, or, to go back to the library as it was before " \
-               f"that upgrade, move it aside and put a copy of {copy} (beside it) in its " \
-               "place" in str(err.value)
+               "that upgrade, close every Lookalike, move it aside with any library.sqlite3-wal " \
+               f"and library.sqlite3-shm files beside it, and put a copy of {copy} (beside it) " \
+               "in its place" in str(err.value)
     assert schema(tmp_path / copy) == SCHEMA_VERSION
 
 
