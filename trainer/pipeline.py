@@ -98,6 +98,10 @@ def choose_device(pref: str = "auto") -> str:
     local = os.environ.get("LOCAL_RANK")  # under torchrun: one GPU per process
     if pref == "auto":
         if torch.cuda.is_available():
+            if local is not None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+                # Every rank on its own GPU, or a refusal: a rank whose GPU cannot run, gone
+                # to the CPU alone, would join the others' NCCL group with gloo and wait there.
+                return _working_cuda("cuda", local)
             device = f"cuda:{local}" if local is not None else "cuda"
             if not (problem := cuda_problem(device)):
                 return device
@@ -122,7 +126,8 @@ def _working_cuda(pref: str, local: str | None) -> str:
 
     from .devices import cuda_problem
 
-    if pref == "cuda" and local is not None:
+    per_rank = pref == "cuda" and local is not None
+    if per_rank:
         # Under torchrun every process takes its own GPU, as with auto: "cuda" would put all
         # of them on the first one, and torch.cuda.set_device refuses a device without index.
         pref = f"cuda:{local}"
@@ -130,6 +135,13 @@ def _working_cuda(pref: str, local: str | None) -> str:
     index = torch.device(pref).index
     if index is not None and index >= count:
         have = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        if per_rank:  # --device cuda:N, cuda and auto would all be wrong for the ranks
+            raise AlbumError(None, f"torchrun started the process of LOCAL_RANK {local}, whose "
+                             f"GPU is {pref}, but this process sees "
+                             f"{plural(count, 'CUDA GPU')} ({have})",
+                             f"Start at most {plural(count, 'process', 'processes')} per machine "
+                             f"(torchrun --nproc_per_node {count}), or let each process see "
+                             "every GPU (CUDA_VISIBLE_DEVICES)", option="--device")
         raise AlbumError(None, f"training on {pref} was asked for but this machine has "
                          f"{plural(count, 'CUDA GPU')} ({have})",
                          f"Use --device {have}, cuda or auto", option="--device")

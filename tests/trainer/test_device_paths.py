@@ -116,6 +116,36 @@ def test_cuda_under_torchrun_takes_the_gpu_of_its_process(working_cuda, monkeypa
     assert choose_device("cuda") == "cuda"
 
 
+def test_auto_under_torchrun_refuses_a_gpu_that_cannot_run(cuda_that_cannot_run, monkeypatch):
+    """A rank on the CPU alone would join the others' NCCL group with gloo and wait there."""
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(AlbumError) as caught:
+        choose_device("auto")
+    assert str(caught.value).startswith(
+        "the CUDA GPU cuda:0 cannot run (RuntimeError: CUDA error: no kernel image is available")
+    assert caught.value.option == "--device"
+    monkeypatch.setenv("WORLD_SIZE", "1")  # torchrun with one process: nobody waits for it
+    assert choose_device("auto") == "cpu"
+
+
+def test_a_local_rank_beyond_the_gpus_the_process_sees_is_refused_naming_torchrun(
+        working_cuda, monkeypatch):
+    """One GPU visible to each process (CUDA_VISIBLE_DEVICES), two processes: rank 1's cuda:1
+    does not exist; --device cuda or auto, as the other message says, would be the same."""
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for pref in ("auto", "cuda"):
+        with pytest.raises(AlbumError) as caught:
+            choose_device(pref)
+        assert str(caught.value) == (
+            "torchrun started the process of LOCAL_RANK 1, whose GPU is cuda:1, but this "
+            "process sees 1 CUDA GPU (cuda:0). Start at most 1 process per machine (torchrun "
+            "--nproc_per_node 1), or let each process see every GPU (CUDA_VISIBLE_DEVICES).")
+        assert caught.value.option == "--device"
+
+
 # -- out of memory ------------------------------------------------------------------------------
 def test_only_out_of_memory_errors_are_reworded(tmp_path):
     assert is_out_of_memory(torch.cuda.OutOfMemoryError(OOM))
@@ -254,7 +284,7 @@ cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CU
 @pytest.mark.gpu
 @cuda_only
 def test_cuda_fine_tuning_with_amp_exports_and_its_checkpoint_resumes_on_the_cpu(
-        albums, tmp_path, capsys):
+        albums, tmp_path, capsys, caplog):
     """float16 autocast + GradScaler, metrics in torch on the GPU, the export of a model
     tuned on the GPU (on the CPU), then the CUDA-written checkpoint read on the CPU."""
     out = tmp_path / "model"
@@ -262,9 +292,13 @@ def test_cuda_fine_tuning_with_amp_exports_and_its_checkpoint_resumes_on_the_cpu
            "--progress", "json", *FAST, *FINETUNE_STEPS]
     assert main([*run, "--device", "cuda"]) == 0, capsys.readouterr().out
     assert events(capsys.readouterr().out)[0]["device"] == "cuda"
-    assert main(["train", str(out / "training"), "--mode", "finetune", "--device", "cpu",
-                 "--bits", "12", "--progress", "json", *FAST, *FINETUNE_STEPS]) == 0
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert main(["train", str(out / "training"), "--mode", "finetune", "--device", "cpu",
+                     "--bits", "12", "--progress", "json", *FAST, *FINETUNE_STEPS]) == 0
     assert "training failed" not in capsys.readouterr().out
+    # read and resumed, not set aside for a fine-tuning started afresh on the CPU
+    assert "resumed fine-tuning from" in caplog.text
 
 
 @pytest.mark.gpu
