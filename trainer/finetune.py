@@ -195,16 +195,24 @@ class FinetuneTrainer(HeadTrainer):
                               align_corners=False)
         x = (x * self.spec.scale - self._mean) / self._std
         if train and self.augment == "crop":
-            x = random_crops(x, np.random.default_rng((self.cfg.seed, self.step, 7)))
+            x = random_crops(x, self._step_rng(7))
         elif train and self.augment:
-            flip = torch.rand(len(x), device=x.device) < 0.5
-            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
+            rng = self._step_rng(7)
             h, w = x.shape[-2:]
             pad = max(1, h // 8)
+            dy, dx = rng.integers(0, 2 * pad, 2)  # before the flips: shifts drawn as before
+            flip = torch.from_numpy(rng.random(len(x)) < 0.5).to(x.device)
+            x = torch.where(flip.view(-1, 1, 1, 1), x.flip(3), x)
             x = F.pad(x, (pad, pad, pad, pad), mode="reflect")
-            dy, dx = np.random.default_rng((self.cfg.seed, self.step, 7)).integers(0, 2 * pad, 2)
             x = x[..., dy:dy + h, dx:dx + w]
         return x.contiguous(memory_format=torch.channels_last)
+
+    def _step_rng(self, purpose: int) -> np.random.Generator:
+        """The generator of one kind of draw (`purpose`) at this step, from (seed, step): a
+        resumed run draws what an unstopped one drew. Each rank but 0 adds its rank (its own
+        draws, as it has its own batches); rank 0 draws what a run on one device draws."""
+        rank = torch.distributed.get_rank() if self.distributed else 0
+        return np.random.default_rng((self.cfg.seed, self.step, purpose, *([rank] if rank else [])))
 
     def _autocast(self) -> torch.autocast:
         """float16 on CUDA (amp), bfloat16 on a CPU (cpu_bfloat16), else off."""
@@ -283,11 +291,13 @@ class FinetuneTrainer(HeadTrainer):
         """The training forward pass of a batch (photos, not cached features), blended as
         `mix` says (seeded by the step, so a resumed run blends as it would have)."""
         module = self._forward_module()
-        x, blend = mix_batch(self._pixels(batch, train=True),
-                             np.random.default_rng((self.cfg.seed, self.step, 11)),
-                             self.mix, self.mix_alpha)
+        # Draws inside the network (torchvision's stochastic depth in EfficientNet and
+        # ConvNeXt) use torch's global generator, which no checkpoint holds: seeded by the step.
+        torch.manual_seed(int(self._step_rng(17).integers(2**63)))
+        x, blend = mix_batch(self._pixels(batch, train=True), self._step_rng(11), self.mix,
+                             self.mix_alpha)
         if self.cfg.feature_mix:  # the photos stay whole; their features are blended
-            rng = np.random.default_rng((self.cfg.seed, self.step, 13))
+            rng = self._step_rng(13)
             with self._autocast():
                 z, blend = module(x, blend=lambda f: blend_features(
                     f, rng, self.cfg.feature_mix, self.cfg.feature_mix_alpha))

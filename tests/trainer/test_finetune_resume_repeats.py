@@ -1,0 +1,109 @@
+"""A fine-tuning stopped and resumed draws the flips, shifts, crops and in-network random draws
+(stochastic depth) that one run straight through draws, and so ends with the same weights."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torchvision.ops import StochasticDepth
+
+from trainer.features import input_spec_for
+from trainer.finetune import FinetuneTrainer
+from trainer.training import HeadConfig, Stopped
+
+
+class TinyBackbone(nn.Module):
+    """A conv (its random kernels see a flip) and a residual branch dropped at random in
+    training, as torchvision's EfficientNet and ConvNeXt blocks are: draws from torch's global
+    generator inside the network. Seconds for a whole fine-tuning, and no weights file."""
+
+    feature_dim = 16
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(3, 16, 5, stride=2)
+        self.branch = nn.Conv2d(16, 16, 3, padding=1)
+        self.drop = StochasticDepth(0.5, "row")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.relu(self.stem(x))
+        y = y + self.drop(self.branch(y))
+        return y.mean(dim=(2, 3))
+
+
+CFG = HeadConfig(long_bits=12, stages=(), long_steps=8, eval_every=4, patience=2, batch_size=8)
+
+
+def make(augment: bool | str) -> FinetuneTrainer:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    torch.manual_seed(0)
+    return FinetuneTrainer(images, np.arange(40) % 4, np.arange(30), np.arange(30, 40), CFG,
+                           TinyBackbone(), input_spec_for("efficientnet_lite0", size=32,
+                                                          crop="none"),
+                           backbone_lr=1e-2, augment=augment)
+
+
+def weights(trainer: FinetuneTrainer) -> dict[str, torch.Tensor]:
+    return {**{"backbone." + k: v for k, v in trainer.backbone.state_dict().items()},
+            **{"net." + k: v for k, v in trainer.net.state_dict().items()}}
+
+
+@pytest.mark.parametrize("augment", [True, "crop"], ids=["flip-shift", "crop"])
+def test_a_resumed_fine_tuning_ends_with_the_weights_of_one_run_straight_through(augment):
+    straight = make(augment)
+    straight.run()
+
+    saved = io.BytesIO()
+    calls = {"n": 0}
+
+    def stop_after_three_steps() -> bool:
+        calls["n"] += 1
+        return calls["n"] == 4
+
+    def save(t) -> None:
+        saved.seek(0)
+        saved.truncate()
+        torch.save(t.state(), saved)
+
+    with pytest.raises(Stopped):
+        make(augment).run(should_stop=stop_after_three_steps, checkpoint=save)
+    saved.seek(0)
+    resumed = make(augment)
+    torch.manual_seed(123)  # a new process: its global generator is no help
+    resumed.load_state(torch.load(saved, weights_only=True))
+    assert resumed.step == 3
+    resumed.run()
+
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in straight.history]
+    want = weights(straight)
+    for name, value in weights(resumed).items():
+        assert torch.equal(value, want[name]), name
+
+
+def test_every_rank_draws_its_own_augmentation_and_rank_0_those_of_one_device(monkeypatch):
+    trainer = make(True)
+    trainer.step = 5
+    alone = trainer._step_rng(7).random(4)
+    assert np.array_equal(alone, np.random.default_rng((CFG.seed, 5, 7)).random(4))
+    monkeypatch.setattr(FinetuneTrainer, "distributed", property(lambda self: True))
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda: 0)
+    assert np.array_equal(trainer._step_rng(7).random(4), alone)
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda: 1)
+    assert not np.array_equal(trainer._step_rng(7).random(4), alone)
+
+
+def test_the_flips_and_shift_of_a_step_leave_torchs_global_generator_out():
+    trainer = make(True)
+    trainer.step = 5
+    photos = np.arange(8)
+    torch.manual_seed(1)
+    one = trainer._pixels(photos, train=True)
+    torch.manual_seed(2)
+    assert torch.equal(trainer._pixels(photos, train=True), one)
+    plain = trainer._pixels(photos, train=False)
+    assert not torch.equal(one, plain)  # augmented all the same
