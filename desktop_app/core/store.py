@@ -1,4 +1,9 @@
-"""The library database: one SQLite file (WAL) with named, versioned migrations.
+"""The library database: one SQLite file with named, versioned migrations.
+
+WAL mode on a local disk; on a network file system (file_system.py) a rollback journal
+(journal_mode DELETE) instead, since WAL's shared-memory index needs every process on one
+computer: the mode is chosen at each open for writing, so a library moved between a local and
+a network folder follows (a switch out of WAL waits until no other process has it open).
 
 Tables: folders, photos (path, folder, size, mtime, inode change time, content fingerprint,
 status, error, width, height), models, and codes keyed by (photo, model) so a new model can be
@@ -14,12 +19,14 @@ file-system bytes in the same column (SQLite columns are dynamically typed), so 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
@@ -27,8 +34,10 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .. import paths
-from . import upgrade_copy
+from . import file_system, upgrade_copy
 from .errors import StoreError
+
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -131,6 +140,13 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
                           f"incompatible version of Lookalike ({exc})",
                           "Move the file aside and index your folders again")
     if "disk i/o error" in text:  # e.g. a file size limit (ulimit -f), a failing disk
+        network = file_system.network_file_system(path.parent)
+        if network is not None:  # a share gone away, or its locks or shared memory refused
+            return StoreError(path, f"the library database could not be read or written on "
+                              f"this network file system ({network}: {exc}; nothing already "
+                              "saved was lost)", "Check that the share is still connected, "
+                              f"then run it again; if this comes back, set {paths.HOME_ENV} to "
+                              "a folder on a local disk")
         return StoreError(path, f"the library database could not be written ({exc}; nothing "
                           "already saved was lost)", "Check the free disk space, any file size "
                           "limit (ulimit -f) and the disk itself, then run it again")
@@ -140,8 +156,14 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
                           "library (`lookalike forget`) that this one was writing (nothing "
                           "already saved was lost)", "Run the command again")
     if _is_busy(exc):
+        network = file_system.network_file_system(path.parent)
+        hint = "Close the other one and retry"
+        if network is not None:  # file locks that never free are a known fault of some shares
+            hint += (f"; the library is on a network file system ({network}), whose file locks "
+                     "may not work: if no other Lookalike is running, on this or another "
+                     f"computer, set {paths.HOME_ENV} to a folder on a local disk")
         return StoreError(path, "the library database stayed locked by another Lookalike "
-                          f"process for {BUSY_TIMEOUT_S:.0f} s", "Close the other one and retry")
+                          f"process for {BUSY_TIMEOUT_S:.0f} s", hint)
     return StoreError(path, f"a database error happened ({exc})")
 
 
@@ -175,12 +197,38 @@ def _why_unwritable(path: Path) -> str:
 def _read_only_uri(path: Path) -> str:
     """The URI that opens `path` read-only. A WAL database needs its -shm file, which SQLite
     cannot create in a folder it may not write (a read-only mount): then, if no other process
-    is writing it (no -wal file with data), it is opened as immutable."""
-    uri = path.resolve().as_uri() + "?mode=ro"
+    is writing it (no -wal file with data), it is opened as immutable. A library with a
+    rollback journal (on a network file system) needs no -shm, and keeps SQLite's locks: a
+    writer on another computer may be writing it."""
+    uri = sqlite_uri(Path(os.path.abspath(path))) + "?mode=ro"
     shm_missing = not path.with_name(path.name + "-shm").exists()
-    if shm_missing and _no_writer(path) and not os.access(path.parent, os.W_OK | os.X_OK):
+    if (shm_missing and _is_wal(path) and _no_writer(path)
+            and not os.access(path.parent, os.W_OK | os.X_OK)):
         uri += "&immutable=1"
     return uri
+
+
+def sqlite_uri(path: PurePath) -> str:
+    """The file: URI SQLite opens for the absolute `path`. Not Path.as_uri(): it writes a
+    Windows share (//server/share/..., what a mapped network drive resolves to) as
+    file://server/share/..., whose authority SQLite refuses ("invalid uri authority"); SQLite
+    reads file:////server/share/... as that share (an empty authority)."""
+    text = path.as_posix()
+    if not text.startswith("/"):  # C:/... -> file:///C:/... (SQLite drops the / before C:)
+        text = "/" + text
+    # Kept as they are: the path's separators, and the colon of a drive letter. The file
+    # system's bytes: a name that is not UTF-8 (Linux) reaches SQLite as it is on the disk.
+    return "file://" + urllib.parse.quote_from_bytes(os.fsencode(text), safe="/:")
+
+
+def _is_wal(path: Path) -> bool:
+    """Does the database file's header say WAL (file format versions 2 at bytes 18 and 19)?"""
+    try:
+        with open(path, "rb") as f:
+            f.seek(18)
+            return f.read(2) == b"\x02\x02"
+    except OSError:
+        return True  # not known: as before
 
 
 def _no_writer(path: Path) -> bool:
@@ -214,13 +262,37 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+def _leave_wal(conn: sqlite3.Connection, path: Path, network: str) -> None:
+    """Use a rollback journal, for a library on a network file system. A WAL library another
+    connection has open stays in WAL for now: SQLite then answers "locked" at once, and waiting
+    could take as long as that app runs; the next open once all are closed switches."""
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        if not _is_busy(exc):
+            raise
+        mode = "wal"
+    if mode == "delete":  # SQLite answers with the mode it has now
+        log.info("%s is on a network file system (%s): it uses a rollback journal, not WAL, "
+                 "whose shared-memory index needs every process on one computer", path, network)
+        return
+    log.warning("%s is on a network file system (%s), where SQLite's WAL mode is not safe, but "
+                "it stays in WAL mode for now because another Lookalike process has it open. "
+                "Close every Lookalike using it (on this and other computers), then start it "
+                "again: it then switches to a rollback journal. Or set %s to a folder on a "
+                "local disk", path, network, paths.HOME_ENV)
+
+
 class Store:
     """One connection to the library database. Use a Store on one thread; each thread or
-    process opens its own on the same file (WAL lets readers and one writer work together)."""
+    process opens its own on the same file (WAL lets readers and one writer work together; with
+    the rollback journal of a network file system, a reader waits while a write commits)."""
 
     def __init__(self, path: str | Path | None = None, readonly: bool = False) -> None:
         self.path = Path(path) if path is not None else paths.database_path()
         self.readonly = readonly
+        # The network file system holding the library, when opened for writing on one.
+        self.network: str | None = None
         self._in_transaction = False
         self.conn = self._connect()
         self._db = None
@@ -259,9 +331,16 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self.readonly:
-                _enable_wal(conn)
-                # WAL + NORMAL: a crash never corrupts; power loss may drop the last commit.
-                conn.execute("PRAGMA synchronous = NORMAL")
+                self.network = file_system.network_file_system(self.path.parent)
+                if self.network is None:
+                    _enable_wal(conn)
+                    # WAL + NORMAL: a crash never corrupts; power loss may drop the last commit.
+                    conn.execute("PRAGMA synchronous = NORMAL")
+                else:
+                    _leave_wal(conn, self.path, self.network)
+                    # SQLite's own default with a rollback journal: NORMAL there may corrupt
+                    # the file on power loss.
+                    conn.execute("PRAGMA synchronous = FULL")
             return conn
         except StoreError:
             raise
