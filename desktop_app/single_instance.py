@@ -6,8 +6,9 @@ overwrite the other's settings.json. So the app takes a lock file in the config 
 and listens on a local socket named after that folder (QLocalServer). A later start that finds
 the lock held sends its argument there (nothing, a folder or a photo, as an absolute path) and
 exits once the running app has answered; if no answer comes within HANDOVER_TIMEOUT_S it says
-so instead of opening a second window. Only the desktop app does this; the `lookalike` commands
-do not.
+so instead of opening a second window. A lock held by the app on another computer (a config
+folder on a network share: its socket cannot be reached from here) is said at once, naming that
+computer. Only the desktop app does this; the `lookalike` commands do not.
 
 The parts: the message (encode_request/decode_request), the lock (InstanceLock), the running
 app's side (InstanceServer), a later start's side (send_request), and claim() that puts them
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile, QObject
+from PySide6.QtCore import QLockFile, QObject, QSysInfo
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,14 @@ class InstanceLock:
         info = self._lock.getLockInfo()  # (pid, hostname, appname); pid 0 when unreadable
         pid = info[0] if isinstance(info, tuple) and info else 0
         return int(pid) or None
+
+    def owner_elsewhere(self) -> str | None:
+        """The other computer whose app holds the lock (a config folder on a network share),
+        or None: this one's, or not known. Qt never takes over such a lock: it cannot tell
+        whether that process still runs."""
+        info = self._lock.getLockInfo()
+        host = str(info[1]) if isinstance(info, tuple) and len(info) > 1 and info[0] else ""
+        return host if host and host != QSysInfo.machineHostName() else None
 
     def _age(self) -> float:
         try:
@@ -266,9 +275,15 @@ class Claim:
     server: InstanceServer | None = None
     lock_path: Path | None = None
     owner_pid: int | None = None
+    owner_host: str | None = None  # the app holding the lock runs on that other computer
 
     def no_answer_message(self, timeout: float) -> str:
         owner = f" (process {self.owner_pid})" if self.owner_pid else ""
+        if self.owner_host:  # its process cannot be seen from here, nor asked to answer
+            return (f"lookalike: Lookalike is already running on the computer "
+                    f"{self.owner_host}{owner} with this library (its folder is shared, on a "
+                    f"network), so no second window was opened. Close it there first. If it no "
+                    f"longer runs there, delete the lock file {self.lock_path} and start again.")
         return (f"lookalike: Lookalike is already running{owner} but did not answer within "
                 f"{timeout:g} s, so no second window was opened. If it is closing, try again in "
                 f"a moment; if it is stuck, end that process. If no Lookalike is running, "
@@ -300,8 +315,11 @@ def claim(config_dir: Path, argument: str | None, timeout: float | None = None) 
             server.listen()  # if it cannot, later starts say that this one does not answer
             return Claim(first=True, lock=lock, server=server, lock_path=lock.path)
         answered = send_request(name, argument, deadline)
-        if answered:
+        if answered:  # also one whose computer was renamed since it took the lock
             return Claim(handed_over=True, lock_path=lock.path)
+        elsewhere = lock.owner_elsewhere()
+        if elsewhere is not None:  # its socket is on that computer: nothing to wait for
+            return Claim(lock_path=lock.path, owner_pid=lock.owner_pid(), owner_host=elsewhere)
         if answered is None or time.monotonic() >= deadline:
             return Claim(lock_path=lock.path, owner_pid=lock.owner_pid())
         time.sleep(0.05)
