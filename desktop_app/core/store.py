@@ -127,6 +127,13 @@ def store_error(path: Path, exc: BaseException) -> StoreError:
         # -wal file: e.g. opening a library on a disk with no space left at all.
         return StoreError(path, "the disk is full, so the library could not be saved (nothing "
                           "already saved was lost)", "Free some disk space and run it again")
+    if _hot_journal(exc):  # and it could not be played back from here
+        return StoreError(path, "a Lookalike that was writing the library stopped before it "
+                          f"finished (its journal, {path.name}-journal, is beside it), and it can "
+                          "only be read once that journal is played back, which needs a "
+                          f"folder that may be written: {_why_unwritable(path)}", "Run any "
+                          "`lookalike` command once where this folder can be written (nothing "
+                          "already saved was lost), then run it again")
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError(path, f"the library database cannot be written: {_why_unwritable(path)}",
                           "Make it writable, or set LOOKALIKE_HOME to a folder you may write to "
@@ -247,6 +254,31 @@ def _shm_failed(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorname", "") or "").startswith("SQLITE_IOERR_SHM")
 
 
+def _hot_journal(exc: BaseException) -> bool:
+    """A library with a rollback journal (on a network file system) that a writer left in the
+    middle of a transaction (killed, crashed, its share or power gone): its -journal must be
+    played back before anyone reads it, which a read-only connection may not do."""
+    return getattr(exc, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK"
+
+
+def _roll_back_journal(path: Path) -> bool:
+    """Play back the journal a stopped writer left, as any connection that may write does on
+    its first read (the library as it was at its last commit); False where it may not write."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        log.info("%s: played back the journal a Lookalike that stopped while writing left",
+                 path)
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
 def _enable_wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL, waiting like any other write. SQLite answers "database is locked" at once,
     without its busy handler, when another process is opening the same new library at that
@@ -354,7 +386,7 @@ class Store:
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
 
-    def _connect_read_only(self, uri: str) -> sqlite3.Connection:
+    def _connect_read_only(self, uri: str, rolled_back: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S,
                                check_same_thread=False)
         if "immutable=1" in uri:
@@ -364,6 +396,8 @@ class Store:
             return conn
         except sqlite3.Error as exc:
             conn.close()
+            if _hot_journal(exc) and not rolled_back and _roll_back_journal(self.path):
+                return self._connect_read_only(uri, rolled_back=True)
             # A full disk (or a file size limit) has no room for the -shm file. Reading needs
             # none when no process is writing: read the database file alone, as on a
             # read-only mount.

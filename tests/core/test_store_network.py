@@ -224,3 +224,53 @@ def test_only_a_wal_library_is_read_as_immutable_from_an_unwritable_folder(remot
     monkeypatch.setattr(store.os, "access", lambda *args, **kwargs: False)
     assert store._read_only_uri(wal).endswith("?mode=ro&immutable=1")
     assert store._read_only_uri(remote / "library.sqlite3").endswith("?mode=ro")
+
+
+# -- a writer stopped mid-transaction -------------------------------------------------------------
+def leave_a_hot_journal(path: Path) -> None:
+    """A writer killed in the middle of a transaction (a crash, a share or the power gone): its
+    changes half in the file, the -journal that undoes them beside it."""
+    code = ("import os, sqlite3, sys\n"
+            "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "conn.execute('PRAGMA cache_size = 1')  # the changes reach the file before COMMIT\n"
+            "conn.execute('BEGIN IMMEDIATE')\n"
+            "conn.executemany('INSERT INTO photos(path, folder_id, size, mtime, status, "
+            "indexed_at) VALUES (?, 1, 1, 0, \\'ok\\', 0)', "
+            "[(f'/p/new-{i:05}-' + 'x' * 200,) for i in range(3000)])\n"
+            "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    assert path.with_name(path.name + "-journal").stat().st_size > 0
+
+
+def test_a_read_only_open_after_a_writer_stopped_mid_transaction_reads_the_last_commit(remote):
+    """WAL let a reader recover what a stopped writer left; a rollback journal must be played
+    back first, which SQLite refuses a read-only connection ("attempt to write a readonly
+    database": the commands that read said the library could not be written)."""
+    path = remote / "library.sqlite3"
+    with Store(path) as s:
+        add_photo_rows(s, 7)
+    leave_a_hot_journal(path)
+    with Store(path, readonly=True) as s:
+        assert s.query("SELECT COUNT(*) FROM photos")[0][0] == 7
+    assert not path.with_name("library.sqlite3-journal").exists()
+    assert journal(path) == ("delete", b"\x01\x01")
+    with Store(path) as s:
+        assert s.query("PRAGMA integrity_check")[0][0] == "ok"
+
+
+def test_a_journal_that_cannot_be_played_back_here_is_said(remote, monkeypatch):
+    """A folder this computer may not write (a share mounted read-only): the message says
+    what happened and where to fix it, not to make a file writable that may well be."""
+    path = remote / "library.sqlite3"
+    with Store(path) as s:
+        add_photo_rows(s, 3)
+    leave_a_hot_journal(path)
+    real = store._roll_back_journal
+    monkeypatch.setattr(store, "_roll_back_journal", lambda path: False)  # a read-only mount
+    with pytest.raises(store.StoreError) as raised:
+        Store(path, readonly=True)
+    message = str(raised.value)
+    assert "stopped before it finished" in message and "library.sqlite3-journal" in message
+    assert "Run any `lookalike` command once where this folder can be written" in message
+    monkeypatch.setattr(store, "_roll_back_journal", real)
+    assert photo_count(path) == 3  # played back by the next open that may write
