@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import struct
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -137,10 +138,27 @@ class InstanceLock:
     def owner_elsewhere(self) -> str | None:
         """The other computer whose app holds the lock (a config folder on a network share),
         or None: this one's, or not known. Qt never takes over such a lock: it cannot tell
-        whether that process still runs."""
+        whether that process still runs. Told as Qt tells it: by the machine id the lock file
+        records when both are known (a computer renamed, or a Mac whose host name follows the
+        network, is still this one; two computers named alike are not), else by the host name
+        Qt writes (on Windows %COMPUTERNAME%, which QSysInfo.machineHostName() is not: that is
+        the DNS name, "Johns-Laptop" for "JOHNS-LAPTOP")."""
         info = self._lock.getLockInfo()
         host = str(info[1]) if isinstance(info, tuple) and len(info) > 1 and info[0] else ""
-        return host if host and host != QSysInfo.machineHostName() else None
+        if not host:
+            return None
+        try:  # pid, app name, host name, machine id (Qt 5.10 and later), boot id
+            lines = self.path.read_bytes().split(b"\n")
+        except OSError:
+            lines = []
+        host_id = lines[3].strip() if len(lines) > 3 else b""
+        ours = bytes(QSysInfo.machineUniqueId()).strip()
+        if host_id and ours:
+            return None if host_id == ours else host
+        names = {QSysInfo.machineHostName()}
+        if sys.platform == "win32":
+            names.add(os.environ.get("COMPUTERNAME", ""))
+        return None if host.casefold() in {n.casefold() for n in names if n} else host
 
     def _age(self) -> float:
         try:

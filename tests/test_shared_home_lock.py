@@ -4,6 +4,12 @@ of asking this one to end a process it does not have."""
 
 from __future__ import annotations
 
+import os
+import time
+
+import pytest
+from PySide6.QtCore import QLockFile, QSysInfo
+
 from desktop_app import paths, single_instance
 from desktop_app.single_instance import InstanceLock, claim
 
@@ -44,3 +50,59 @@ def test_a_lock_of_this_computer_is_not_taken_for_another_ones():
         assert lock.owner_elsewhere() is None
     finally:
         lock.unlock()
+
+
+def this_computers_lock(host: str, host_id: bytes) -> tuple:
+    """The lock file of an app running here (this process: its pid, the app name and boot id
+    Qt writes), recorded under `host` and `host_id`; the app is not listening (still starting,
+    or closing)."""
+    config = paths.config_dir()
+    config.mkdir(parents=True)
+    probe = QLockFile(str(config / "probe.lock"))
+    assert probe.tryLock(0)
+    pid, app_name, *_ = (config / "probe.lock").read_bytes().split(b"\n")
+    probe.unlock()
+    lock_file = config / single_instance.LOCK_NAME
+    lock_file.write_bytes(b"\n".join([pid, app_name, host.encode(), host_id,
+                                      bytes(QSysInfo.bootUniqueId()), b""]))
+    return config, lock_file
+
+
+def test_this_computer_renamed_since_its_app_took_the_lock_is_still_this_one(tmp_path):
+    """The machine id Qt records tells the computer (as Qt's own stale-lock test does): a host
+    name that changed since (a renamed computer, a Mac named by the network it joined) is not
+    another computer, so the start waits for the app as for any other here."""
+    ours = bytes(QSysInfo.machineUniqueId())
+    if not ours:
+        pytest.skip("this system has no machine id")
+    config, lock_file = this_computers_lock("name-before-renaming", ours)
+    lock = InstanceLock(config)
+    assert not lock.try_lock()
+    assert lock.owner_elsewhere() is None
+    started = time.monotonic()
+    found = claim(config, str(tmp_path), timeout=0.5)
+    assert time.monotonic() - started >= 0.5  # waited for it to answer, as for any app here
+    assert found.owner_host is None and found.owner_pid == os.getpid()
+    message = found.no_answer_message(0.5)
+    assert "did not answer within 0.5 s" in message and "on the computer" not in message
+    # Another computer of the same name (two "raspberrypi"s sharing a home folder) is not this.
+    lock_file.write_bytes(lock_file.read_bytes().replace(b"name-before-renaming",
+                                                         QSysInfo.machineHostName().encode())
+                          .replace(ours, b"0" * len(ours)))
+    assert lock.owner_elsewhere() == QSysInfo.machineHostName()
+
+
+def test_a_host_name_is_compared_as_qt_writes_it(monkeypatch):
+    """Without machine ids, the host names: in any case (DNS names are not case-sensitive), and
+    on Windows the name Qt writes in the lock (%COMPUTERNAME%, the NetBIOS name, upper case
+    and at most 15 characters) is not QSysInfo.machineHostName() (the DNS host name)."""
+    here = QSysInfo.machineHostName()
+    config, _ = this_computers_lock(here.swapcase(), b"")
+    lock = InstanceLock(config)
+    assert lock.owner_elsewhere() is None
+    (config / single_instance.LOCK_NAME).write_text(
+        f"{os.getpid()}\nlookalike\nJOHNS-LAPTOP-WOR\n", encoding="utf-8")
+    assert lock.owner_elsewhere() == "JOHNS-LAPTOP-WOR"
+    monkeypatch.setattr(single_instance.sys, "platform", "win32")
+    monkeypatch.setenv("COMPUTERNAME", "JOHNS-LAPTOP-WOR")
+    assert lock.owner_elsewhere() is None
