@@ -5,16 +5,15 @@ same paths on a real CUDA device (`pytest tests/trainer/test_device_paths.py -m 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
-import os
 
 import numpy as np
 import pytest
 import torch
 from fast_settings import FAST
+from two_ranks import on_two_ranks
 
 from trainer import devices
 from trainer.albums import AlbumError
@@ -246,33 +245,20 @@ SELECT = HeadConfig(long_bits=24, stages=(16, 12), long_steps=30, active_steps=1
                     merge_rounds=3, frozen_steps=30, eval_every=10, patience=1000, batch_size=32)
 
 
-def _ranks_measure_apart(rank: int, world: int, port: int, out_dir: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
-    torch.set_num_threads(1)
+def _ranks_measure_apart(rank: int) -> dict:
     if rank == 1:  # as two GPUs may round apart: here, always best at the last evaluation
         HeadTrainer.val_map = lambda self: float(self.step)
     rng = np.random.default_rng(2)
     y = rng.integers(0, 4, 300)
     x = (3 * rng.standard_normal((4, 32))[y] + rng.standard_normal((300, 32)) + 10.0)
     result = HeadTrainer(x.astype(np.float32), y, np.arange(240), np.arange(240, 300),
-                         dataclasses.replace(SELECT)).run()
-    torch.save({"head": result.head(12).state()}, os.path.join(out_dir, f"rank{rank}.pt"))
-    torch.distributed.destroy_process_group()
+                         SELECT).run()
+    return {"head": result.head(12).state()}
 
 
 @pytest.mark.slow  # two processes importing torch: 10-20 s on the shared CI machine
 def test_ranks_keep_the_weights_rank_0_selects(tmp_path):
-    import socket
-
-    import torch.multiprocessing as mp
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ranks_measure_apart, args=(2, port, str(tmp_path)), nprocs=2, join=True)
-    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    r0, r1 = on_two_ranks(_ranks_measure_apart, tmp_path)
     for key in r0["head"]:
         torch.testing.assert_close(r0["head"][key], r1["head"][key], atol=1e-6, rtol=0)
 

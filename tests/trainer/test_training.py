@@ -4,11 +4,11 @@ with two CPU processes (gloo), configuration handling."""
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
 import torch
+from two_ranks import on_two_ranks
 
 from trainer import config as config_mod
 from trainer.albums import AlbumError
@@ -157,31 +157,16 @@ def test_checkpoint_for_another_configuration_is_refused():
         other.load_state(state)
 
 
-def _ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
-    torch.set_num_threads(1)
+def _ddp_rank(rank: int) -> dict:
     x, y = clusters(seed=2)
     # with the classification term: its classifier is used outside DDP's forward
     result = HeadTrainer(x, y, np.arange(240), np.arange(240, 300), CFG_CLS).run()
-    torch.save({"head": result.head(12).state(),
-                "P": result.net.merge_matrix(),
-                "batch_first_rank_differs": True}, os.path.join(out_dir, f"rank{rank}.pt"))
-    torch.distributed.destroy_process_group()
+    return {"head": result.head(12).state(), "P": result.net.merge_matrix()}
 
 
 @pytest.mark.slow  # two processes importing torch: 10-20 s on the shared CI machine
 def test_distributed_two_cpu_processes_with_gloo_stay_in_sync(tmp_path):
-    import socket
-
-    import torch.multiprocessing as mp
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path)), nprocs=2, join=True)
-    r0 = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    r1 = torch.load(tmp_path / "rank1.pt", weights_only=True)
+    r0, r1 = on_two_ranks(_ddp_rank, tmp_path)
     assert torch.equal(r0["P"], r1["P"])  # same merges on both ranks
     for key in r0["head"]:
         torch.testing.assert_close(r0["head"][key], r1["head"][key], atol=1e-6, rtol=0)
