@@ -34,7 +34,7 @@ class SayOutOfMemory:
         return None
 
     def __exit__(self, kind, exc, tb) -> None:
-        if exc is None or not isinstance(exc, Exception) or not is_out_of_memory(exc):
+        if exc is None or not is_out_of_memory(exc):
             return  # not ours: raised on as it is
         n = self.batch_size
         smaller = (f"with a smaller batch (--set {self.setting}={n // 2}{self.after}) or "
