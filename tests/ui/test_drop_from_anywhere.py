@@ -12,7 +12,7 @@ import pytest
 from photos import make_photo
 from PySide6.QtCore import QByteArray, QMimeData, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
-from test_find_similar import drop_on, dropped_files, header, indexed
+from ui_helpers import drop_on, dropped_files, header, indexed
 
 from desktop_app.ui import file_actions
 from desktop_app.ui.dropped import shell_unquoted

@@ -9,50 +9,19 @@ import shutil
 
 import pytest
 from photos import make_photo
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QTextDocument
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMenu
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import drop_on, dropped_files, header, indexed, wait_rows
 
 from desktop_app.ui.models import PathRole
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint)
 
 
-def indexed(qtbot, make_window, folder, count: int, **settings):
-    window = make_window(**settings)
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, count)
-    qtbot.waitUntil(lambda: len(window.snapshot) == count, timeout=20000)
-    wait_idle(qtbot, window)
-    return window
-
-
-def header(window) -> str:
-    shown = QTextDocument()
-    shown.setHtml(window.results_panel.query_label.text())
-    return shown.toPlainText()
-
-
 def row_of(model, path) -> int:
     return next(r for r in range(model.rowCount())
                 if model.index(r).data(PathRole) == str(path))
-
-
-def drop_on(widget, mime) -> None:
-    """Drag `mime` over `widget` and drop it there (the window takes drops from any child)."""
-    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
-                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, enter)
-    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
-                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(widget, drop)
-
-
-def dropped_files(*paths) -> QMimeData:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return mime
 
 
 def test_a_photo_dropped_on_another_tab_shows_its_results(qtbot, make_window, library_photos,

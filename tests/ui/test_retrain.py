@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 from photos import make_photo
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
 from tiny_model import make_tiny_model
-from ui_helpers import stand_in_trainer, three_albums
+from ui_helpers import answer_question, stand_in_trainer, three_albums
 
 from desktop_app.install_hint import train_install_hint
 from desktop_app.settings import Settings
@@ -437,22 +437,6 @@ def test_starting_again_after_cancel_continues_in_the_same_folder(qtbot, tmp_pat
     second = start_and_cancel(qtbot, dialog)
     assert second != first and Path(first).is_dir()
     assert unfinished_runs.load() == {unfinished_runs.albums_key(albums): second}
-
-
-def answer_question(button_prefix: str, seen: list) -> None:
-    """Click the button of the next modal message box whose text starts with button_prefix."""
-    def click(tries_left: int = 100):
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            for button in box.buttons():
-                if button.text().startswith(button_prefix):
-                    seen.append(box.text())
-                    button.click()
-                    return
-        if tries_left:
-            QTimer.singleShot(20, lambda: click(tries_left - 1))
-
-    QTimer.singleShot(0, click)
 
 
 @pytest.mark.parametrize("answer", ["Delete", "Keep"])

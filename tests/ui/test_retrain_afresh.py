@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
-from ui_helpers import stand_in_trainer, three_albums
+from ui_helpers import answer_question, stand_in_trainer, three_albums
 
 from desktop_app.ui import unfinished_runs
 from desktop_app.ui.retrain_dialog import RetrainDialog
@@ -62,22 +60,6 @@ def looked_inside(qtbot, albums, python) -> RetrainDialog:
     return dialog
 
 
-def answer(button_prefix: str, seen: list) -> None:
-    """Click the button of the next modal message box whose text starts with button_prefix."""
-    def click(tries_left: int = 100):
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            for button in box.buttons():
-                if button.text().startswith(button_prefix):
-                    seen.append(box.text())
-                    button.click()
-                    return
-        if tries_left:
-            QTimer.singleShot(20, lambda: click(tries_left - 1))
-
-    QTimer.singleShot(0, click)
-
-
 def start_and_stop(qtbot, dialog, given: Path) -> str:
     """Start (the trainer notes its folder), then cancel; the folder it was given."""
     dialog.start()
@@ -103,7 +85,7 @@ def test_starting_over_deletes_the_unfinished_run_once_confirmed(qtbot, tmp_path
     dialog = looked_inside(qtbot, albums, python)
     dialog.afresh_radio.setChecked(True)
     asked: list[str] = []
-    answer("Delete it and start over", asked)
+    answer_question("Delete it and start over", asked)
     second = start_and_stop(qtbot, dialog, given)
     assert str(first) in asked[0] and "cannot be continued" in asked[0]  # what is lost
     # (the new folder may get the deleted one's name, within the same second)
@@ -120,7 +102,7 @@ def test_starting_over_can_be_called_off(qtbot, tmp_path, albums):
     dialog = looked_inside(qtbot, albums, python)
     dialog.afresh_radio.setChecked(True)
     asked: list[str] = []
-    answer("Cancel", asked)
+    answer_question("Cancel", asked)
     dialog.start()
     assert asked and not dialog.process.is_running() and not given.exists()
     assert (first / "training" / "checkpoint.pt").read_bytes() == b"what was learnt"

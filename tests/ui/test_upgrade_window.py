@@ -25,15 +25,21 @@ def codes_per_model() -> dict[str, int]:
         return store.codes_per_model()
 
 
-def test_the_window_takes_the_default_an_update_shipped_in_another_folder(
-        qtbot, make_window, tmp_path, library_photos, monkeypatch):
-    old_default = installation(tmp_path / "old", monkeypatch, seed=1)
+def indexed_with_the_default(qtbot, make_window, library_photos) -> str:
+    """Index the photos with the installed default model, then close the window; the model's id."""
     window = make_window(model_dir=None, watched_folders=[str(library_photos)])
     qtbot.waitUntil(lambda: sum(codes_per_model().values()) == 6, timeout=30000)
     wait_idle(qtbot, window)
     with Store(readonly=True) as store:
         old_id = store.active_model_id()
     window.close()
+    return old_id
+
+
+def test_the_window_takes_the_default_an_update_shipped_in_another_folder(
+        qtbot, make_window, tmp_path, library_photos, monkeypatch):
+    old_default = installation(tmp_path / "old", monkeypatch, seed=1)
+    old_id = indexed_with_the_default(qtbot, make_window, library_photos)
     shutil.rmtree(tmp_path / "old")  # the update removed the earlier installation
     new_default = installation(tmp_path / "new", monkeypatch, seed=2)  # another graph
 
@@ -60,12 +66,7 @@ def test_the_window_keeps_an_imported_copy_of_the_earlier_default(
 
     old_default = installation(tmp_path / "old", monkeypatch, seed=1)
     copy = import_model(old_default)
-    window = make_window(model_dir=None, watched_folders=[str(library_photos)])
-    qtbot.waitUntil(lambda: sum(codes_per_model().values()) == 6, timeout=30000)
-    wait_idle(qtbot, window)
-    with Store(readonly=True) as store:
-        old_id = store.active_model_id()
-    window.close()
+    old_id = indexed_with_the_default(qtbot, make_window, library_photos)
     shutil.rmtree(tmp_path / "old")
     installation(tmp_path / "new", monkeypatch, seed=2)  # another graph
 

@@ -8,12 +8,10 @@ import re
 
 from photos import make_photo
 from PySide6.QtCore import Qt
-from ui_helpers import as_group, duplicates_panel, photo_copies, wait_idle, wait_rows
+from ui_helpers import as_group, duplicates_panel, indexed, photo_copies, wait_idle, wait_rows
 
 from desktop_app import paths
 from desktop_app.core.records import Match, Photo
-from desktop_app.settings import Settings
-from desktop_app.ui.main_window import MainWindow
 from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.retrain_dialog import _what_else_was_found, comparison_note
 from desktop_app.ui.wording import count_of
@@ -75,10 +73,7 @@ def test_a_photo_that_cannot_be_read_says_why_first_then_what_to_do(qtbot, make_
 
 def test_a_job_that_fails_unexpectedly_is_said_in_the_users_words(qtbot, make_window,
                                                                   library_photos, monkeypatch):
-    window = make_window()
-    window.add_folder(str(library_photos))
-    wait_rows(qtbot, window, 6)
-    wait_idle(qtbot, window)
+    window = indexed(qtbot, make_window, library_photos, 6)
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("something nobody foresaw")
@@ -94,25 +89,20 @@ def test_a_job_that_fails_unexpectedly_is_said_in_the_users_words(qtbot, make_wi
     assert said.endswith("lookalike.log.") and "index paths" not in said
 
 
-def test_no_model_is_said_once_with_the_remedy_in_the_tabs_words(qtbot, tmp_path, monkeypatch):
+def test_no_model_is_said_once_with_the_remedy_in_the_tabs_words(qtbot, make_window, tmp_path,
+                                                                 monkeypatch):
     monkeypatch.setattr(paths, "default_model_dir", lambda: tmp_path / "no-default-model")
-    window = MainWindow(Settings(model_dir=str(tmp_path / "no-model-here")))
-    qtbot.addWidget(window)
-    window.show()
-    try:
-        qtbot.waitUntil(lambda: window._opened, timeout=10000)
-        qtbot.waitUntil(window.banner.isVisible, timeout=5000)
-        banner = window.banner.text()
-        assert banner.count("No model is installed") == 1  # the headline, not said again
-        # There is no menu bar: "Model > Import model folder..." named a menu that is not there.
-        assert "Model >" not in banner and "can't" not in banner
-        assert "in the Model tab, press Import model folder…" in banner
-        window.search_file(str(make_photo(tmp_path / "x.jpg", "coffee", size=(64, 64))))
-        said = window.statusBar().currentMessage()
-        assert said.startswith("No model is installed, so photos cannot be searched yet: in the "
-                               "Model tab, press Import model folder…")
-    finally:
-        window.shutdown()
+    window = make_window(model_dir=str(tmp_path / "no-model-here"), first_run_done=False)
+    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    banner = window.banner.text()
+    assert banner.count("No model is installed") == 1  # the headline, not said again
+    # There is no menu bar: "Model > Import model folder..." named a menu that is not there.
+    assert "Model >" not in banner and "can't" not in banner
+    assert "in the Model tab, press Import model folder…" in banner
+    window.search_file(str(make_photo(tmp_path / "x.jpg", "coffee", size=(64, 64))))
+    said = window.statusBar().currentMessage()
+    assert said.startswith("No model is installed, so photos cannot be searched yet: in the "
+                           "Model tab, press Import model folder…")
 
 
 def test_duplicate_counts_agree_and_the_trash_button_says_ticked(qtbot, tmp_path):

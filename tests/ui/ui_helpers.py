@@ -1,4 +1,5 @@
-"""Waiting helpers and a shared library layout for the app tests."""
+"""Helpers for the app tests: waiting, dropping, answering a message box, and shared library
+layouts."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import textwrap
 from pathlib import Path
 
 from photos import make_photo
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.records import Match
 
@@ -19,6 +23,57 @@ def wait_rows(qtbot, window, count: int, timeout: int = 60000) -> None:
 
 def wait_idle(qtbot, window, timeout: int = 60000) -> None:
     qtbot.waitUntil(lambda: window.folders_panel.activity.text() == "", timeout=timeout)
+
+
+def indexed(qtbot, make_window, folder, count: int, **settings):
+    """A window (make_window's) with `folder` added, its `count` photos indexed and searchable."""
+    window = make_window(**settings)
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, count)
+    qtbot.waitUntil(lambda: len(window.snapshot) == count, timeout=20000)
+    wait_idle(qtbot, window)
+    return window
+
+
+def header(window) -> str:
+    """The results header as plain text."""
+    shown = QTextDocument()
+    shown.setHtml(window.results_panel.query_label.text())
+    return shown.toPlainText()
+
+
+def drop_on(widget, mime) -> None:
+    """Drag `mime` over `widget` and drop it there (the window takes drops from any child)."""
+    enter = QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, drop)
+
+
+def dropped_files(*paths) -> QMimeData:
+    """A drag's data naming these local files, as a file manager gives it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime
+
+
+def answer_question(button_prefix: str, seen: list) -> None:
+    """Click the button of the next modal message box whose text starts with button_prefix;
+    the box's text is added to `seen`."""
+    def click(tries_left: int = 100):
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            for button in box.buttons():
+                if button.text().startswith(button_prefix):
+                    seen.append(box.text())
+                    button.click()
+                    return
+        if tries_left:
+            QTimer.singleShot(20, lambda: click(tries_left - 1))
+
+    QTimer.singleShot(0, click)
 
 
 def window_on_nested_folders(qtbot, make_window, root: Path, inner: Path):
