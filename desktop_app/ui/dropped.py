@@ -19,11 +19,6 @@ def photo_file(path: str) -> bool:
     return is_photo(path) and os.path.isfile(path)
 
 
-def dropped_photo(mime) -> str | None:
-    """The first local photo file among dragged or pasted URLs."""
-    return next(filter(photo_file, url_paths(mime)), None)
-
-
 def url_paths(mime) -> list[str]:
     """The local files of a drop's (or a copied file's) URLs, in their order."""
     urls = mime.urls() if mime is not None and mime.hasUrls() else []

@@ -46,7 +46,6 @@ from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
 from .announce import announce
-from .dropped import dropped_photo
 from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
@@ -839,7 +838,7 @@ class MainWindow(QMainWindow):
         mime = event.mimeData()
         # Anything file-like or text is taken, so that a drop that is not a photo is answered
         # with a message instead of being refused silently.
-        if dropped_photo(mime) or mime.hasImage() or mime.hasUrls() or mime.hasText():
+        if mime.hasImage() or mime.hasUrls() or mime.hasText():
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:
