@@ -94,8 +94,9 @@ def to_srgb_for_display(image: Image.Image) -> Image.Image:
     """A picture from decode(display_edge=...) in sRGB, as screens and Qt take its numbers: a
     Display P3 (phones), Adobe RGB (cameras) or ProPhoto (Lightroom) photo shown as stored looks
     dull or off-hue. Meant for the small picture shown: about 17 ns a pixel here, 0.3 ms for a
-    160-pixel thumbnail. The profile is the file's own or one made from its nclx colour
-    description (decode puts either in info["icc_profile"]); an HDR picture (info[HDR_KEY]) is
+    160-pixel thumbnail. The profile is the one display_profile gives: the file's own, one made
+    from its nclx or cICP colour description, or Adobe RGB said by a camera JPEG's EXIF (decode
+    puts it in info["icc_profile"]); an HDR picture (info[HDR_KEY]) is
     tone-mapped instead. The same picture is returned when it has no RGB profile, an sRGB one,
     or a broken one."""
     hdr = image.info.get(HDR_KEY)
