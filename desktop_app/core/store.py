@@ -425,8 +425,8 @@ class Store:
                 # The -wal of a Lookalike still running (or stopped short) would be read
                 # into the copy put in place: it belongs to the library moved aside.
                 hint += (", or, to go back to the library as it was before that upgrade, close "
-                         f"every Lookalike, move it aside with any {self.path.name}-wal and "
-                         f"{self.path.name}-shm files beside it, and put a copy of {copy.name} "
+                         f"every Lookalike, move it aside with any {self.path.name}-wal, "
+                         f"-shm or -journal files beside it, and put a copy of {copy.name} "
                          "(beside it) in its place")
             raise StoreError(self.path, f"this library was saved by a newer version of Lookalike "
                              f"(database schema {version}; this version knows up to "

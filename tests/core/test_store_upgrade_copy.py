@@ -299,8 +299,8 @@ def test_an_earlier_version_names_the_copy_a_newer_one_kept(tmp_path):
         with pytest.raises(StoreError) as err:
             Store(path, readonly=readonly)
         assert "Update Lookalike to open it, or, to go back to the library as it was before " \
-               "that upgrade, close every Lookalike, move it aside with any library.sqlite3-wal " \
-               f"and library.sqlite3-shm files beside it, and put a copy of {copy} (beside it) " \
+               "that upgrade, close every Lookalike, move it aside with any library.sqlite3-wal, " \
+               f"-shm or -journal files beside it, and put a copy of {copy} (beside it) " \
                "in its place" in str(err.value)
     assert schema(tmp_path / copy) == SCHEMA_VERSION
 
