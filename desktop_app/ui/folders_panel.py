@@ -70,6 +70,9 @@ class FoldersPanel(QWidget):
         self.remove_button.setToolTip("Remove the selected folder from the library (its photo "
                                       "files stay on disk)")
         self.remove_button.clicked.connect(self._remove)
+        # Only with a folder chosen in the list: pressed without one it did nothing, silently.
+        self.remove_button.setEnabled(False)
+        self.list.currentRowChanged.connect(lambda row: self.remove_button.setEnabled(row >= 0))
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         layout.addLayout(row)

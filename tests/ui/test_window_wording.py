@@ -255,3 +255,19 @@ def test_the_note_on_photos_left_unticked_goes_once_they_have_left(qtbot, tmp_pa
     panel.drop_gone([first[2]])  # the photo not ticked goes; its group stays
     assert panel.groups_shown() == [first[:2]]
     assert panel.status.text() == "1 group of near-identical photos."
+
+
+def test_remove_is_offered_only_with_a_folder_chosen(qtbot, make_window, tmp_path):
+    """Remove pressed with no folder chosen in the list did nothing and said nothing."""
+    folder = tmp_path / "trip"
+    make_photo(folder / "coffee.jpg", "coffee", size=(64, 48))
+    window = make_window()
+    window.add_folder(str(folder))
+    wait_rows(qtbot, window, 1)
+    panel = window.folders_panel
+    assert panel.folders() == [str(folder)] and not panel.remove_button.isEnabled()
+    panel.list.setCurrentRow(0)
+    assert panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    qtbot.waitUntil(lambda: panel.folders() == [], timeout=20000)
+    assert not panel.remove_button.isEnabled()  # the list is empty again
