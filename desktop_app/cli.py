@@ -762,13 +762,15 @@ def cmd_duplicates(args) -> int:
 
 def cmd_status(args) -> int:
     from .core.library import STATUS_FAILED
-    from .core.model_registry import active_model_dir, open_encoder
+    from .core.model_registry import active_model_dir, open_encoder, split_replaced
 
     with _open_store_to_read() as store:
         # --model is checked as every command checks it, and the counts are for that model.
         chosen = open_encoder(store, args.model).card if args.model else None
         active_id = store.active_model_id()
         model = store.model(active_id) if active_id else None
+        # Its folder holds another model now (an update shipped another default): said below.
+        replaced = split_replaced([model])[1] if model else []
         try:
             model_dir = str(active_model_dir(store))
             model_problem = None
@@ -827,6 +829,8 @@ def cmd_status(args) -> int:
     if model:
         print(f"Active model: {_show(model['name'])} ({model['bits']} bits, id "
               f"{model['id'][:12]})")
+        for m, card in replaced:
+            print(_replaced_active_line(m, card))
     elif model_dir:
         print(f"Active model: none yet; the default model will be used ({_show(model_dir)})")
     if model_problem:
@@ -885,7 +889,6 @@ def _models_list(args) -> int:
     from .core.model_registry import (
         encoded_counts,
         folders_not_in_library,
-        is_shipped_default,
         readable_photos,
         split_replaced,
     )
@@ -922,13 +925,21 @@ def _models_list(args) -> int:
               f"by this library yet  {_show(str(folder))}")
     for m, card in replaced:
         if m["active"]:  # else its row would be gone with no word
-            how = ("shipped with this version of Lookalike in its place" if is_shipped_default(m)
-                   else "was exported there since")
-            print(f"The active model {_show(m['name'])} (id {m['id'][:12]}) is no longer in "
-                  f"{_show(m['path'] or '')}: '{_show(card.name)}' {how}, and "
-                  "becomes the active model when the app or `lookalike index` next opens the "
-                  f"library (or now: `lookalike models activate {card.model_id[:12]}`).")
+            print(_replaced_active_line(m, card))
     return EXIT_OK
+
+
+def _replaced_active_line(m: dict, card) -> str:
+    """The active model's folder holds another model now (exported there since, or shipped by
+    an update): what `models list` and `status` say of it."""
+    from .core.model_registry import is_shipped_default
+
+    how = ("shipped with this version of Lookalike in its place" if is_shipped_default(m)
+           else "was exported there since")
+    return (f"The active model {_show(m['name'])} (id {m['id'][:12]}) is no longer in "
+            f"{_show(m['path'] or '')}: '{_show(card.name)}' {how}, and "
+            "becomes the active model when the app or `lookalike index` next opens the "
+            f"library (or now: `lookalike models activate {card.model_id[:12]}`).")
 
 
 def _models_import(args) -> int:

@@ -37,6 +37,10 @@ def test_index_after_an_update_into_another_folder_uses_its_default(
     new_default = install(tmp_path / "new", monkeypatch, seed=2)
     code, out, err = run(capsys, "--no-progress", "status")
     assert code == 0 and "Model problem" not in out
+    # The library still records the earlier default as active until it is next opened to
+    # index: status named it with no word of the change to come.
+    assert "'default' shipped with this version of Lookalike in its place, and becomes the " \
+           "active model when the app or `lookalike index` next opens the library" in out
     code, out, err = run(capsys, "--no-progress", "index", album)
     assert code == 0, err
     assert f"{new_default} holds the model 'default' (shipped with this version" in out + err
