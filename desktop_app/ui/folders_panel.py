@@ -70,9 +70,12 @@ class FoldersPanel(QWidget):
         self.remove_button.setToolTip("Remove the selected folder from the library (its photo "
                                       "files stay on disk)")
         self.remove_button.clicked.connect(self._remove)
-        # Only with a folder chosen in the list: pressed without one it did nothing, silently.
+        # Only with a folder chosen (selected) in the list: pressed without one it did nothing,
+        # silently. Not the current row alone: one unselected (a Ctrl+click) was removed.
         self.remove_button.setEnabled(False)
-        self.list.currentRowChanged.connect(lambda row: self.remove_button.setEnabled(row >= 0))
+        self.list.currentRowChanged.connect(self._select_current)
+        self.list.itemSelectionChanged.connect(
+            lambda: self.remove_button.setEnabled(bool(self.list.selectedItems())))
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         layout.addLayout(row)
@@ -164,7 +167,14 @@ class FoldersPanel(QWidget):
         if folder:
             self.add_requested.emit(folder, polling)
 
+    def _select_current(self, row: int) -> None:
+        """Tabbing into the list makes its first row current but not selected (Qt's way):
+        selected here, so Remove can be reached by keyboard and shows which folder it removes."""
+        if row >= 0 and not self.list.selectedItems():
+            self.list.item(row).setSelected(True)
+
     def _remove(self) -> None:
-        row = self.list.currentRow()
+        chosen = self.list.selectedItems()
+        row = self.list.row(chosen[0]) if chosen else -1
         if 0 <= row < len(self._folders):
             self.remove_requested.emit(self._folders[row])

@@ -8,10 +8,12 @@ import re
 
 from photos import make_photo
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 from ui_helpers import as_group, duplicates_panel, indexed, photo_copies, wait_idle, wait_rows
 
 from desktop_app import paths
 from desktop_app.core.records import Match, Photo
+from desktop_app.ui.folders_panel import FoldersPanel
 from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.retrain_dialog import _what_else_was_found, comparison_note
 from desktop_app.ui.wording import count_of
@@ -271,3 +273,39 @@ def test_remove_is_offered_only_with_a_folder_chosen(qtbot, make_window, tmp_pat
     panel.remove_button.click()
     qtbot.waitUntil(lambda: panel.folders() == [], timeout=20000)
     assert not panel.remove_button.isEnabled()  # the list is empty again
+
+
+def test_remove_follows_the_folder_shown_chosen_by_mouse_and_keyboard(qtbot):
+    """Remove followed the list's current row, not its selection: a folder unselected with
+    Ctrl+click kept it offered, and pressing it removed that folder, shown as not chosen.
+    Tabbing into the list selects its first row, so Remove is reached by keyboard."""
+    before = QPushButton("before")
+    panel = FoldersPanel()
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.addWidget(before)
+    layout.addWidget(panel)
+    qtbot.addWidget(holder)
+    with qtbot.waitActive(holder):
+        holder.show()
+        holder.activateWindow()
+    panel.set_folders(["/photos/a", "/photos/b"], [])
+    removed = []
+    panel.remove_requested.connect(removed.append)
+    before.setFocus()
+    qtbot.keyClick(before, Qt.Key.Key_Tab)  # Qt makes the first row current, not selected
+    assert panel.list.hasFocus() and panel.list.currentRow() == 0
+    assert [i.text() for i in panel.list.selectedItems()] == ["/photos/a"]
+    assert panel.remove_button.isEnabled()
+    second = panel.list.visualItemRect(panel.list.item(1)).center()
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=second)
+    assert [i.text() for i in panel.list.selectedItems()] == ["/photos/b"]
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ControlModifier, second)
+    assert panel.list.selectedItems() == [] and not panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    assert removed == []
+    qtbot.keyClick(panel.list, Qt.Key.Key_Space)  # chosen again by keyboard
+    assert panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    assert removed == ["/photos/b"]
