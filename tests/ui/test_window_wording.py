@@ -232,12 +232,17 @@ def test_a_group_that_goes_because_its_copy_changed_is_not_said_to_have_left_the
                                    "since they were found.")
 
 
-def test_the_window_counts_one_photo_as_one_photo(qtbot, make_window, tmp_path):
-    folder = tmp_path / "one"
+def window_on_one_photo(qtbot, make_window, folder):
+    """A window with `folder`, holding one photo, added and in the grid."""
     make_photo(folder / "coffee.jpg", "coffee", size=(64, 48))
     window = make_window()
     window.add_folder(str(folder))
     wait_rows(qtbot, window, 1)
+    return window
+
+
+def test_the_window_counts_one_photo_as_one_photo(qtbot, make_window, tmp_path):
+    window = window_on_one_photo(qtbot, make_window, tmp_path / "one")
     qtbot.waitUntil(lambda: window.count_label.text() != "", timeout=5000)
     assert window.count_label.text() == "1 photo"
 
@@ -262,11 +267,7 @@ def test_the_note_on_photos_left_unticked_goes_once_they_have_left(qtbot, tmp_pa
 def test_remove_is_offered_only_with_a_folder_chosen(qtbot, make_window, tmp_path):
     """Remove pressed with no folder chosen in the list did nothing and said nothing."""
     folder = tmp_path / "trip"
-    make_photo(folder / "coffee.jpg", "coffee", size=(64, 48))
-    window = make_window()
-    window.add_folder(str(folder))
-    wait_rows(qtbot, window, 1)
-    panel = window.folders_panel
+    panel = window_on_one_photo(qtbot, make_window, folder).folders_panel
     assert panel.folders() == [str(folder)] and not panel.remove_button.isEnabled()
     panel.list.setCurrentRow(0)
     assert panel.remove_button.isEnabled()
