@@ -61,6 +61,9 @@ class Settings:
     window_geometry: str = ""  # QWidget.saveGeometry() as hex
     window_state: str = ""  # QMainWindow.saveState() as hex
     last_albums_dir: str = ""
+    # Unfinished training runs whose start-up notice the user dismissed: {output folder: its
+    # checkpoints' state then} (ui.unfinished_runs.run_state); said again once that changes.
+    dismissed_training: dict[str, str] = field(default_factory=dict)
     # Set by load() when settings.json was damaged (a plain attribute, not a field: not saved).
     load_problem = ""
     # Set by load(), not fields either (ClassVar): keys it does not know (a newer version's),

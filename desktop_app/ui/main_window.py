@@ -104,8 +104,8 @@ class MainWindow(QMainWindow):
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         self.retrain_dialog = None  # made on first use, then shown again
-        # The start-up notice's 'Continue training…' button and the albums it is for
-        self._continue_button: tuple[str, QPushButton] | None = None
+        # The start-up notice's 'Continue training…' and 'Dismiss' buttons and the albums
+        self._continue_button: tuple[str, QWidget] | None = None
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
         # Old and surplus thumbnails leave the disk cache on a daemon thread (once a day), not
         # while a job needs the disk: its thread only reads the activity line's last text.
@@ -891,13 +891,16 @@ class MainWindow(QMainWindow):
 
     def _offer_unfinished_training(self) -> None:
         """Training cut short when Lookalike was closed (or failed) can be continued: said at
-        start-up, with a button in the status bar that opens the dialog on those albums."""
+        start-up, with a button in the status bar that opens the dialog on those albums, and
+        one that dismisses the notice until a run is trained further or another is left."""
         from . import unfinished_runs
 
         runs = unfinished_runs.to_continue()
-        if not runs:
+        new, self.settings.dismissed_training = unfinished_runs.not_dismissed(
+            runs, self.settings.dismissed_training)
+        if not new:
             return
-        albums, folder = runs[0]  # the latest; the dialog asks about the others
+        albums, folder = new[0]  # the latest not dismissed; the dialog asks about the others
         more = f" ({len(runs) - 1} more unfinished)" if len(runs) > 1 else ""
         text = (f"Training on the albums in {albums} was not finished{more}; what it did is "
                 f"kept in {folder}. Press 'Continue training…' at the bottom right to go on.")
@@ -912,8 +915,28 @@ class MainWindow(QMainWindow):
                 self._remove_continue_button()
 
         button.clicked.connect(open_it)
-        self.statusBar().addPermanentWidget(button)
-        self._continue_button = (albums, button)
+        dismiss = QPushButton("Dismiss")
+        dismiss.setToolTip("Stop mentioning this unfinished training at start-up until it is "
+                           "trained further. It is kept: Retrain on my albums… still offers "
+                           "to continue it.")
+        dismiss.setAccessibleName(f"Dismiss the notice about the training on {albums}")
+        shown = unfinished_runs.states(runs)  # all of them: the notice speaks of them all
+
+        def dismiss_it() -> None:
+            self.settings.dismissed_training.update(shown)
+            self.save_settings()
+            self._remove_continue_button()
+            if self.statusBar().currentMessage() == printable(text):
+                self.statusBar().clearMessage()
+
+        dismiss.clicked.connect(dismiss_it)
+        notice = QWidget()
+        row = QHBoxLayout(notice)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(button)
+        row.addWidget(dismiss)
+        self.statusBar().addPermanentWidget(notice)
+        self._continue_button = (albums, notice)
         if self.settings.load_problem:  # said just before: this one must not hide it
             log.info("%s", text)
         else:
@@ -921,10 +944,10 @@ class MainWindow(QMainWindow):
 
     def _remove_continue_button(self) -> None:
         if self._continue_button is not None:
-            _albums, button = self._continue_button
+            _albums, notice = self._continue_button
             self._continue_button = None
-            self.statusBar().removeWidget(button)
-            button.deleteLater()
+            self.statusBar().removeWidget(notice)
+            notice.deleteLater()
 
     def _drop_stale_continue_button(self) -> None:
         """A run of the dialog ended: the button goes when its albums have nothing left to

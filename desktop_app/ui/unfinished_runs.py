@@ -5,7 +5,8 @@ starting over in a new folder and leaving the old one behind.
 
 Kept as JSON in paths.models_dir() / RUNS_FILE (a file: the model lists look at folders only).
 Saved atomically; a missing or damaged file means that no run is remembered. Only `trained-*`
-folders directly in the models folder are ever deleted from here.
+folders directly in the models folder are ever deleted from here. Which of these runs the
+window's start-up notice mentions (those not dismissed as they are now) is decided here too.
 """
 
 from __future__ import annotations
@@ -164,3 +165,36 @@ def to_continue() -> list[tuple[str, str]]:
             return 0.0
 
     return sorted(offered.items(), key=changed, reverse=True)
+
+
+# -- the start-up notice, dismissed ------------------------------------------------------------
+# Settings.dismissed_training holds {output folder: run_state(folder)} as they were when the user
+# dismissed the notice: it comes back only for a run trained further since, or a new one.
+
+def run_state(out_dir: str | os.PathLike) -> str:
+    """Its checkpoints' names, times and sizes: a run trained further (or cut short again) saves
+    a checkpoint, which changes this. "" when they cannot be looked at (never taken as
+    dismissed)."""
+    try:
+        found = sorted((Path(out_dir) / "training").glob("*checkpoint.pt"))
+        stats = [(p.name, p.stat()) for p in found]
+    except OSError:
+        return ""
+    return ";".join(f"{name}:{st.st_mtime_ns}:{st.st_size}" for name, st in stats)
+
+
+def states(runs: list[tuple[str, str]]) -> dict[str, str]:
+    """{output folder: run_state} of to_continue()'s runs, as a dismissal remembers them."""
+    found = {folder: run_state(folder) for _albums, folder in runs}
+    return {folder: state for folder, state in found.items() if state}
+
+
+def not_dismissed(runs: list[tuple[str, str]], dismissed: dict
+                  ) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The runs to mention at start-up (in the same order), and the dismissals still true: one
+    whose run was trained further, finished or deleted since is dropped (so a hand-edited or
+    stale settings entry does no harm)."""
+    now = states(runs)
+    kept = {folder: state for folder, state in dismissed.items()
+            if isinstance(state, str) and state and now.get(folder) == state}
+    return [run for run in runs if run[1] not in kept], kept
