@@ -9,9 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from .file_actions import trash_name
+
 Std = QKeySequence.StandardKey
 
-# (keys, what they do): a standard key is named as this platform names it (Cmd on a Mac).
+# (keys, what they do): a standard key is named as this platform names it (Cmd on a Mac), and
+# {bin} as the Trash button does (Trash, Recycle Bin or trash).
 KEYS = [
     (Std.Open, "Add a folder to the library"),
     (Std.Paste, "Search with the photo (or its path) on the clipboard"),
@@ -24,8 +27,8 @@ KEYS = [
     ("Esc", "From the results: back to the library grid; in the library grid: clear the search"),
     ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),
     ("Space", "Duplicates: tick or untick the current photo"),
-    (Std.Delete, "Duplicates: move the ticked photos to the trash"),
-    (Std.Undo, "Duplicates: put back the photos last moved to the trash"),
+    (Std.Delete, "Duplicates: move the ticked photos to the {bin}"),
+    (Std.Undo, "Duplicates: put back the photos last moved to the {bin}"),
     ("Enter", "Unreadable photos: open the photo"),
     (Std.HelpContents, "This list"),
     (Std.Quit, "Quit Lookalike"),
@@ -47,7 +50,7 @@ def show_keys(parent: QWidget) -> QMessageBox:
         shown.activateWindow()
         return shown
     rows = "".join(f"<tr><td><b>{html.escape(key_text(keys))}</b></td>"
-                   f"<td>{html.escape(what)}</td></tr>"
+                   f"<td>{html.escape(what.format(bin=trash_name()))}</td></tr>"
                    for keys, what in KEYS if key_text(keys))  # Quit has no key on Windows
     box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
                       f"<table cellspacing='4'>{rows}</table>", QMessageBox.StandardButton.Close,
