@@ -1,18 +1,22 @@
 """What a drop or a paste names: the local files of its URLs, or the paths its text gives one a
 line (as a terminal, a file manager's "copy path" or Lookalike's own Copy path writes them),
-and one sentence for what cannot be searched. Nothing here downloads or reads a photo."""
+the picture a data: URL holds, and one sentence for what cannot be searched. Nothing here
+downloads anything or reads a photo file."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 import shlex
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QBuffer, QByteArray, QMimeData, QUrl
+from PySide6.QtGui import QImage, QImageReader
 
 from ..core.errors import printable
-from ..core.images import is_photo
+from ..core.images import MAX_PIXELS, is_photo
 
 
 def photo_file(path: str) -> bool:
@@ -28,9 +32,15 @@ def url_paths(mime) -> list[str]:
 def text_paths(mime) -> list[str]:
     """The absolute paths pasted plain text names, one a line (a path or a file:// URL), or
     several on a line as shell words."""
-    if mime is None or not mime.hasText():
-        return []
+    if mime is None or not mime.hasText() or _is_data_url(mime.text()):
+        return []  # (a data: URL is no path, and megabytes long: not split into shell words)
     return [path for line in mime.text().splitlines() for path in _line_paths(line)]
+
+
+def given_paths(mime) -> list[str]:
+    """What a drop or paste names: its URLs' local files, or else the paths its text gives
+    (each absolute, without a trailing separator)."""
+    return [os.path.abspath(p) for p in url_paths(mime) or text_paths(mime)]
 
 
 def local_path(url: QUrl) -> str:
@@ -121,6 +131,125 @@ def several_message(photo: str, photos: int, given: int) -> str:
         return (f"Searching with {name}, the first of the {photos:,} photos given: Lookalike "
                 "searches with one photo at a time.")
     return f"Searching with {name}, the only photo among the {given:,} files given."
+
+
+def watch_question(folders: list[str]) -> tuple[str, str]:
+    """The question asked when folders are dropped or pasted, and its details."""
+    if len(folders) == 1:
+        return (f"Watch {printable(folders[0])} and index its photos?",
+                ("Its photos are indexed and then watched for changes, as with Add… under "
+                 "Watched folders. To search with one photo, drop the photo itself."))
+    shown = [printable(f) for f in folders[:5]]
+    if len(folders) > 5:
+        shown.append(f"and {len(folders) - 5:,} more")
+    return (f"Watch these {len(folders):,} folders and index their photos?",
+            "\n".join(shown))
+
+
+def already_watched_message(folder: str, watched: str) -> str:
+    """Said for a folder dropped that the library already watches (as `watched`, itself or a
+    folder around it): there is nothing to ask."""
+    if os.path.realpath(folder) != os.path.realpath(watched):
+        where = f"inside {watched}, which is already watched"
+    elif folder != watched:
+        where = f"already watched as {watched}"
+    else:
+        where = "already watched"
+    return f"{folder} is {where}: its photos are in the library. Drop one photo to search with it."
+
+
+def with_folders_message(photo: str, photos: int, folders: list[str]) -> str:
+    """Said when photos and folders are dropped together: the photo searched, the folders
+    left alone (watching them is asked only when they are dropped on their own)."""
+    name = printable(os.path.basename(photo))
+    which = (f"the first of the {photos:,} photos given" if photos > 1
+             else "the only photo given")
+    left = (f"the folder {printable(os.path.basename(folders[0]) or folders[0])} was"
+            if len(folders) == 1 else f"the {len(folders):,} folders were")
+    return (f"Searching with {name}, {which}; {left} not added (drop a folder on its own to "
+            "watch it).")
+
+
+def image_mime(image: QImage) -> QMimeData:
+    """Drop data holding only `image`, searched as any dropped image data is."""
+    mime = QMimeData()
+    mime.setImageData(image)
+    return mime
+
+
+def _is_data_url(text: str) -> bool:
+    return text.lstrip()[:5].lower() == "data:"
+
+
+def _data_url(mime) -> str | None:
+    """The data: URL a drop or paste holds instead of files (a web page's inline picture), as
+    its URL or as pasted text."""
+    if mime is None or url_paths(mime):
+        return None
+    for url in mime.urls() if mime.hasUrls() else []:
+        if url.scheme().lower() == "data":
+            return bytes(url.toEncoded()).decode("ascii")
+    text = mime.text().strip() if mime.hasText() else ""
+    return text if _is_data_url(text) else None
+
+
+def image_limits() -> tuple[int, int]:
+    """The most bytes and pixels of dropped image data read: as Qt reads a browser's image data
+    (its allocation limit, 256 MB by default, 4 bytes a pixel), and no more than the encoder
+    reads of any photo (MAX_PIXELS)."""
+    limit_mb = QImageReader.allocationLimit()
+    if limit_mb <= 0:  # no limit set for Qt: the encoder's alone
+        return MAX_PIXELS * 4, MAX_PIXELS
+    return limit_mb * 2**20, min(MAX_PIXELS, limit_mb * 2**20 // 4)
+
+
+def data_url_image(mime, how: str) -> tuple[QImage | None, str]:
+    """The picture of the data: URL a drop or paste (`how`) holds, or why it cannot be searched
+    with; (None, "") when it holds none. Decoded from memory: nothing is downloaded."""
+    url = _data_url(mime)
+    if url is None:
+        return None, ""
+    header, comma, payload = url[5:].partition(",")
+    params = [p.strip().lower() for p in unquote(header).split(";")]
+    media = params[0] or "text/plain"  # what a data: URL without a type holds (RFC 2397)
+    if not comma:
+        return None, (f"The {how} data: URL is damaged (no comma before its data): drop or "
+                      "paste a photo file or an image to search with it.")
+    if not media.startswith("image/"):
+        return None, (f"The {how} data: URL holds {printable(media)}, not an image: drop or "
+                      "paste a photo file or an image to search with it.")
+    most_bytes, most_pixels = image_limits()
+    is_base64 = "base64" in params[1:]
+    raw = unquote_to_bytes(payload)
+    if is_base64:
+        raw = b"".join(raw.split())  # base64 text may be wrapped
+    size = len(raw) * 3 // 4 if is_base64 else len(raw)
+    if size > most_bytes:  # told before it is decoded
+        return None, (f"The {how} image (a data: URL of {size / 2**20:,.3g} MB) is larger than "
+                      f"the {most_bytes / 2**20:,.3g} MB Lookalike takes as image data: save it "
+                      "as a file, then drop or paste the saved file.")
+    data = raw
+    if is_base64:
+        try:
+            data = base64.b64decode(raw + b"=" * (-len(raw) % 4), validate=True)
+        except binascii.Error:
+            return None, (f"The {how} image's data: URL is damaged (its base64 text does not "
+                          "decode): save the image as a file, then drop or paste the saved file.")
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)  # a JPEG's EXIF orientation, as the browser showed it
+    shape = reader.size()
+    if shape.isValid() and shape.width() * shape.height() > most_pixels:
+        return None, (f"The {how} image (a data: URL) is {shape.width()}x{shape.height()} "
+                      f"pixels, over the {most_pixels / 1e6:,.3g}-megapixel limit for image data: "
+                      "save it as a file, then drop or paste the saved file.")
+    image = reader.read()
+    if image.isNull():
+        return None, (f"The {how} image ({printable(media)} in a data: URL) could not be read "
+                      f"({reader.errorString()}): save it as a file, then drop or paste the "
+                      "saved file.")
+    return image, ""
 
 
 def not_a_photo_message(mime) -> str:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -46,6 +47,15 @@ from ..core.scan import is_under
 from ..settings import Settings
 from ..watch import FolderWatcher
 from .announce import announce
+from .dropped import (
+    already_watched_message,
+    data_url_image,
+    given_paths,
+    image_mime,
+    photo_file,
+    watch_question,
+    with_folders_message,
+)
 from .duplicates_panel import DuplicatesPanel
 from .failed_panel import FailedPanel
 from .folders_panel import FoldersPanel
@@ -850,6 +860,27 @@ class MainWindow(QMainWindow):
         self._search_mime(QGuiApplication.clipboard().mimeData(), "pasted")
 
     def _search_mime(self, mime, how: str) -> None:
+        mime = mime if mime is not None else QMimeData()  # an empty clipboard may have none
+        given = given_paths(mime)
+        folders = [p for p in given if os.path.isdir(p)]
+        photos = [p for p in given if photo_file(p)]
+        if folders and not photos:
+            self._offer_to_watch(folders)
+            return
+        if not photos and not mime.hasImage():  # a web page's picture may come as a data: URL
+            image, problem = data_url_image(mime, how)
+            if problem:
+                self.tell(problem)
+                return
+            if image is not None:
+                mime = image_mime(image)  # then searched as a browser's image data is
+        if self._opened and folders:
+            self.search.search_file(photos[0])
+            if not self.search.said:  # (said: no model to search with)
+                # As the search's own notes: taken down by the next search.
+                self.search.said = with_folders_message(photos[0], len(photos), folders)
+                self.tell(self.search.said)
+            return
         if self._opened:
             self.search.search_mime(mime, how)
             return
@@ -864,6 +895,31 @@ class MainWindow(QMainWindow):
             copy.setImageData(mime.imageData())
         self._pending_drop = (copy, how)
         self.tell("Opening the library; the photo is searched as soon as it is open.")
+
+    def _offer_to_watch(self, folders: list[str]) -> None:
+        """Folders dropped or pasted: asked whether to watch them, then added as Add… under
+        Watched folders adds one (its checks, its messages). Not blocking (open(), not exec()):
+        the program a drop comes from waits for the drop to end."""
+        new = [f for f in folders if self._watching(f) is None]
+        if not new:
+            self.tell(already_watched_message(folders[0], self._watching(folders[0])))
+            return
+        text, details = watch_question(new)
+        box = QMessageBox(QMessageBox.Icon.Question, "Watch folders" if len(new) > 1 else
+                          "Watch folder", text, QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a folder named <b> is no markup
+        box.setInformativeText("<p>" + "<br>".join(map(html.escape, details.split("\n")))
+                               + "</p>")
+        watch = box.addButton("Watch", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(watch)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        watch.clicked.connect(lambda: [self.folders_panel.add_requested.emit(f, False)
+                                       for f in new])
+        box.open()
+
+    def _watching(self, folder: str) -> str | None:
+        """The watched folder that is `folder` (by any name) or holds it, if any."""
+        return folder if folder in self.settings.watched_folders else self._watched_around(folder)
 
     # -- retraining -----------------------------------------------------------------------------
     @Slot()

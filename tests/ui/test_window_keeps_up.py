@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 from tiny_model import make_tiny_model
-from ui_helpers import wait_idle, wait_rows, window_on_nested_folders
+from ui_helpers import answer_question, wait_idle, wait_rows, window_on_nested_folders
 
 from desktop_app import paths
 from desktop_app.settings import Settings
@@ -441,8 +441,13 @@ def test_drops_that_cannot_be_searched_say_why(qtbot, make_window, library_photo
     notes.write_text("hello")
     assert drop_on_window(window, url_mime(notes))
     assert "notes.txt is not a photo" in window.statusBar().currentMessage()
+    asked: list[str] = []
+    answer_question("Cancel", asked)  # a folder dropped is offered to be watched
     assert drop_on_window(window, url_mime(elsewhere))
-    assert "folder" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: bool(asked), timeout=5000)
+    assert asked == [f"Watch {elsewhere} and index its photos?"]
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=5000)
+    assert str(elsewhere) not in window.settings.watched_folders
     assert drop_on_window(window, url_mime("https://example.com/cat.jpg"))
     assert "on this computer" in window.statusBar().currentMessage()
     plain = QMimeData()
@@ -479,7 +484,7 @@ def test_pasted_text_that_cannot_be_searched_says_why(qtbot, make_window, librar
     missing = library_photos / "renamed-since.jpg"
     for text, expected in ((str(missing), f"{missing}: there is no such file"),
                            (missing.as_uri(), f"{missing}: there is no such file"),
-                           (str(library_photos), "That is a folder"),
+                           (str(library_photos), "is already watched"),
                            ("https://example.com/cat.jpg", "on this computer"),
                            ("hello", "Drop or paste a photo")):
         clipboard.setText(text)
