@@ -259,7 +259,8 @@ def _free_copy_name(path: Path) -> Path:
 
 def _kind(default: object) -> str:
     return {bool: "true or false", int: "whole number", str: "text",
-            list: "list of folders"}.get(type(default), type(default).__name__)
+            list: "list of folders", dict: "JSON object of folders"}.get(
+                type(default), type(default).__name__)
 
 
 def _remedy(path: Path, exc: OSError) -> str:

@@ -976,14 +976,16 @@ class MainWindow(QMainWindow):
                            "trained further. It is kept: Retrain on my albums… still offers "
                            "to continue it.")
         dismiss.setAccessibleName(f"Dismiss the notice about the training on {albums}")
-        shown = unfinished_runs.states(runs)  # all of them: the notice speaks of them all
 
         def dismiss_it() -> None:
-            self.settings.dismissed_training.update(shown)
+            # All of them (the notice speaks of them all), as they are now: one trained further
+            # from the dialog since start-up, then dismissed, stays dismissed.
+            self.settings.dismissed_training.update(unfinished_runs.states(runs))
             self.save_settings()
             self._remove_continue_button()
             if self.statusBar().currentMessage() == printable(text):
                 self.statusBar().clearMessage()
+                self._notice_until = 0.0  # nothing left to read: the next summary may show
 
         dismiss.clicked.connect(dismiss_it)
         notice = QWidget()

@@ -125,3 +125,44 @@ def test_a_dismissal_goes_with_its_run(tmp_path):
     (out / "model.json").write_text("{}")  # finished
     runs = unfinished_runs.to_continue()
     assert unfinished_runs.not_dismissed(runs, dismissed) == ([], {})
+
+
+def test_a_run_trained_further_before_dismiss_stays_dismissed(start_app, tmp_path):
+    """Dismiss remembers the runs as they are when it is pressed: one continued from Retrain
+    on my albums… (and cut short again) after start-up, then dismissed, is not said again at
+    the next start (it was remembered as it was at start-up, so it came back at once)."""
+    albums = three_albums(tmp_path / "albums")
+    out = remembered_run(albums)
+    window = start_app()
+    assert "was not finished" in window.statusBar().currentMessage()
+    checkpoint = out / "training" / "checkpoint.pt"  # trained further in this session
+    checkpoint.write_bytes(b"a later checkpoint")
+    later = checkpoint.stat().st_mtime_ns + 10**9
+    os.utime(checkpoint, ns=(later, later))
+    dismiss(window)
+    window = start_app()
+    assert "was not finished" not in window.statusBar().currentMessage()
+    assert not notice_buttons(window, "Continue training")
+
+
+def test_dismiss_lets_the_next_summary_show(start_app, tmp_path):
+    """The notice taken down by Dismiss no longer holds the status bar: a job summary coming
+    just after is shown, not only logged as if the notice were still there to be read."""
+    from desktop_app.core.records import IndexReport
+
+    remembered_run(three_albums(tmp_path / "albums"))
+    window = start_app()
+    dismiss(window)
+    assert window.statusBar().currentMessage() == ""
+    window._on_finished_job("Indexing the album", IndexReport(unchanged=6))
+    assert window.statusBar().currentMessage().startswith("Indexing the album: ")
+
+
+def test_dismissals_of_the_wrong_kind_are_said_in_plain_words(tmp_path):
+    """A hand-edited settings.json whose dismissed_training is not {folder: ...} is said as
+    the other settings of the wrong kind are, in the file's terms (it said 'not a dict')."""
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"dismissed_training": []}), encoding="utf-8")
+    settings = Settings.load(path)
+    assert settings.dismissed_training == {}
+    assert "dismissed_training (not a JSON object of folders)" in settings.load_problem
