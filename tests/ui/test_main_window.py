@@ -231,7 +231,7 @@ def test_a_copy_given_its_first_change_time_stays_in_its_group(qtbot, make_windo
     window = make_window()
     panel = duplicates_found(qtbot, window, library_photos)
     small = str(library_photos / "chelsea-small.jpg")
-    row = window.photos_model._row_of_path[small]
+    row = window.photos_model.row_of_path(small)
     now = window.photos_model.photo_at(row)
     assert now.ctime_ns is not None
     before = dataclasses.replace(now, ctime_ns=None)  # as an old library's record

@@ -223,7 +223,7 @@ def test_a_group_that_goes_because_its_copy_changed_is_not_said_to_have_left_the
         panel.find_button.click()
     assert panel.status.text() == "1 group of near-identical photos."
     small = str(library_photos / "chelsea-small.jpg")
-    now = window.photos_model.photo_at(window.photos_model._row_of_path[small])
+    now = window.photos_model.photo_at(window.photos_model.row_of_path(small))
     window._follow_in_duplicates([dataclasses.replace(now, mtime=now.mtime + 60)])  # rewritten
     assert panel.groups_shown() == []
     assert window.photos_model.rowCount() == 6  # still in the library
