@@ -22,7 +22,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap, QScreen
 
 from .. import paths
 from ..atomic_file import write_bytes_atomic
@@ -132,14 +132,8 @@ class ThumbnailCache(QObject):
                  scale: float | None = None) -> None:
         super().__init__(parent)
         self.edge = edge  # logical pixels, as views lay them out
-        # On a HiDPI screen (device pixel ratio 2) a thumbnail made at `edge` pixels would be
-        # stretched to twice its size and look blurred: make it with the screen's pixels.
-        app = QGuiApplication.instance()
-        self.scale = scale or (app.devicePixelRatio() if app is not None else 1.0)
-        self._pixel_edge = max(1, round(edge * self.scale))
+        self._memory_budget = memory_items
         self._memory: OrderedDict[str, QPixmap] = OrderedDict()
-        # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
-        self._memory_items = max(1, round(memory_items / self.scale ** 2))
         self._loading: set[str] = set()
         self._outdated: set[str] = set()  # forgotten while loading: what comes is not used
         self._broken: set[str] = set()
@@ -149,6 +143,49 @@ class ThumbnailCache(QObject):
         self._priority = itertools.count()
         self._reply = _Reply(self)
         self._reply.done.connect(self._on_done)
+        self._set_pixel_size(scale or screens_ratio())
+        if scale is None and QGuiApplication.instance() is not None:
+            # A screen plugged in (a 4K monitor docked to a laptop), unplugged, or given another
+            # scale while the app runs: thumbnails made for the screens at start would be
+            # blurred on the new one (or needlessly big). Qt says so per screen: the logical
+            # DPI (Windows, Wayland), or the geometry when a new scale changes it.
+            app = QGuiApplication.instance()
+            for screen in app.screens():
+                self._watch(screen)
+            app.screenAdded.connect(self._on_screen_added)
+            app.screenRemoved.connect(self._check_screens)
+
+    def _set_pixel_size(self, scale: float) -> None:
+        # On a HiDPI screen (device pixel ratio 2) a thumbnail made at `edge` pixels would be
+        # stretched to twice its size and look blurred: make it with the screen's pixels.
+        self.scale = scale
+        self._pixel_edge = max(1, round(self.edge * scale))
+        # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
+        self._memory_items = max(1, round(self._memory_budget / scale ** 2))
+
+    def set_scale(self, scale: float) -> None:
+        """Make thumbnails for screens of this device pixel ratio from now on. Those made for
+        another are dropped, and `ready` is emitted for each, so that views ask again: the rows
+        on screen load anew (the others when they are shown), sharp and at their size."""
+        if scale == self.scale:
+            return
+        self._set_pixel_size(scale)
+        remade = list(self._memory)
+        self._memory.clear()
+        self._outdated |= self._loading  # made at the old size: not kept when they come
+        for path in remade:
+            self.ready.emit(path)
+
+    def _watch(self, screen: QScreen) -> None:
+        screen.logicalDotsPerInchChanged.connect(self._check_screens)
+        screen.geometryChanged.connect(self._check_screens)
+
+    def _on_screen_added(self, screen: QScreen) -> None:
+        self._watch(screen)
+        self._check_screens()
+
+    def _check_screens(self, *_) -> None:
+        self.set_scale(screens_ratio())
 
     @property
     def cache_root(self) -> Path | None:
@@ -210,3 +247,11 @@ class ThumbnailCache(QObject):
             while len(self._memory) > self._memory_items:
                 self._memory.popitem(last=False)
         self.ready.emit(path)
+
+
+def screens_ratio() -> float:
+    """The highest device pixel ratio of the screens now: thumbnails made for it are sharp on
+    that screen, and scaled down smoothly on the others (Qt's icons do that)."""
+    app = QGuiApplication.instance()
+    return app.devicePixelRatio() if app is not None else 1.0
+
