@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -93,9 +94,7 @@ class DuplicatesPanel(QWidget):
         layout.addLayout(row)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Photo", "Distance", "Folder"])
-        self.tree.setIconSize(QSize(96, 96))
-        self.tree.setColumnWidth(0, 96 + 320)  # check box, thumbnail and file name
-        self.tree.setColumnWidth(1, 80)
+        self._size_columns(thumbnails.edge if thumbnails is not None else 96)
         self.tree.setAccessibleName("Duplicate groups")
         self.tree.setAccessibleDescription(
             "Space ticks a photo; Delete moves the ticked photos to the "
@@ -126,6 +125,18 @@ class DuplicatesPanel(QWidget):
         within = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence.StandardKey.Delete, self, self.trash_checked, within)
         QShortcut(QKeySequence.StandardKey.Undo, self, self.undo, within)
+
+    def _size_columns(self, edge: int) -> None:
+        """Widths in the font's measure: fixed pixels (80 for Distance) cut the header off in a
+        large font (16 pt: "Distanc"), and left room for fewer letters of the names."""
+        tree = self.tree
+        # The rows show the thumbnails' pixmaps at their own size (a pixmap, unlike an icon, is
+        # not scaled to iconSize): the edge the cache makes, not the 96 set here before.
+        tree.setIconSize(QSize(edge, edge))
+        box = tree.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth)
+        letters = tree.fontMetrics().averageCharWidth()
+        tree.setColumnWidth(0, tree.indentation() + box + edge + 12 + 40 * letters)  # 40: a name
+        tree.setColumnWidth(1, max(tree.header().sectionSizeHint(1), 6 * letters))
 
     def set_groups(self, groups: list[list[Match]], max_distance: int | None = None) -> None:
         """Show `groups` (the photo to keep first, distances to it). All but the first are

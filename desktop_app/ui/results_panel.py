@@ -46,10 +46,13 @@ class ResultsPanel(QWidget):
         # Its label is a separate QLabel: a screen reader would say only "slider, 12".
         self.slider.setAccessibleName("Max distance")
         self.slider_label = QLabel()
+        self.slider_label.setWordWrap(True)  # a narrow panel in a large font: two lines
+        # The slider on a line of its own: beside its label and value, a large font left it
+        # 15 pixels wide (16 pt), too short to drag, and made the panel at least 437 wide.
         slider_row.addWidget(QLabel("Max distance"))
-        slider_row.addWidget(self.slider, 1)
-        slider_row.addWidget(self.slider_label)
+        slider_row.addWidget(self.slider_label, 1)  # all the room left: wraps only if short
         layout.addLayout(slider_row)
+        layout.addWidget(self.slider)
         self.grid = PhotoGrid(edge, text_lines=3)  # name (may wrap) + distance and similarity
         self.grid.setUniformItemSizes(False)  # a few dozen results: each row sized for its text
         self.grid.setModel(model)
