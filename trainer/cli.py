@@ -389,10 +389,12 @@ def _main(argv: list[str], prog: str) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
     from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
-    from .progress import Reporter, StopFlag
+    from .progress import RankReporter, Reporter, StopFlag
 
-    # Under torchrun only rank 0 reports.
-    reporter = Reporter(args.progress if os.environ.get("RANK", "0") == "0" else "none")
+    # Under torchrun rank 0 reports; the other ranks say only their own failure.
+    rank = os.environ.get("RANK", "0")
+    reporter = (RankReporter(int(rank), args.progress) if rank.isdigit() and int(rank)
+                else Reporter(args.progress))
     stop = StopFlag().install()
     if getattr(args, "progress", None) == "json":  # the app's way to stop it on Windows too
         stop.watch_stdin()

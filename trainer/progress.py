@@ -94,8 +94,11 @@ class Reporter:
 
     def _emit(self, obj: dict[str, Any]) -> None:
         if self.mode == "json":
-            line = json.dumps(_finite(obj), allow_nan=False) + "\n"
-            self._write(self.stream, lambda: (self.stream.write(line), self.stream.flush()))
+            self._send(obj)
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        line = json.dumps(_finite(obj), allow_nan=False) + "\n"
+        self._write(self.stream, lambda: (self.stream.write(line), self.stream.flush()))
 
     def start(self, photos: int, labels: int, device: str) -> None:
         if getattr(self, "_started", False):  # once per run, before any progress event
@@ -205,6 +208,23 @@ class Reporter:
     def log(self, message: str) -> None:
         self._close_bar()
         self._say(message)
+
+
+class RankReporter(Reporter):
+    """The reporter of a torchrun process other than rank 0. Rank 0 reports the run's progress;
+    this one sends none, but says its own failure as rank 0 would, after "rank N: " (the other
+    ranks' messages do not say it, and torchrun's exit code alone says nothing). `mode` "json"
+    sends it as an `error` event too, with its details and "rank", for the app to word."""
+
+    def __init__(self, rank: int, mode: str = "bar", stream: TextIO | None = None) -> None:
+        super().__init__("none", stream)
+        self.rank, self.error_mode = rank, mode
+
+    def error(self, message: str, **details: str) -> None:
+        message = f"rank {self.rank}: {message}"
+        if self.error_mode == "json":
+            self._send({"event": "error", "message": message, "rank": self.rank, **details})
+        self._say(f"error: {message}")
 
 
 def stoppable_progress(reporter: Reporter | None, should_stop: Callable[[], bool] | None,

@@ -236,6 +236,11 @@ class HeadTrainer:
     def distributed(self) -> bool:
         return torch.distributed.is_available() and torch.distributed.is_initialized()
 
+    @property
+    def rank(self) -> int:
+        """This process's rank under torchrun (0 when not distributed)."""
+        return torch.distributed.get_rank() if self.distributed else 0
+
     def _forward_module(self) -> torch.nn.Module:
         """The net, wrapped in DistributedDataParallel under torchrun (gradients averaged).
 
@@ -268,8 +273,7 @@ class HeadTrainer:
 
     def batch_indices(self) -> np.ndarray:
         """Seeded by (seed, step, rank): a resumed run draws the same batches it would have."""
-        rank = torch.distributed.get_rank() if self.distributed else 0
-        g = np.random.default_rng((self.cfg.seed, self.step, rank))
+        g = np.random.default_rng((self.cfg.seed, self.step, self.rank))
         return g.choice(self.fit_idx, size=min(self.cfg.batch_size, len(self.fit_idx)),
                         replace=False)
 
@@ -349,10 +353,14 @@ class HeadTrainer:
                           self.seconds)
 
     def _merge(self, count: int) -> None:
-        importance = self.importance()
-        corr = binary_correlation(self.outputs(self.val_idx))
-        merges = plan_merges(importance, corr, count)
-        if self.distributed:  # every rank applies rank 0's decision
+        merges = None
+        # Measured on rank 0 alone (the other ranks would repeat its work, on data of their
+        # own): every rank then applies rank 0's decision, so all merge the same outputs.
+        if self.rank == 0:
+            importance = self.importance()
+            corr = binary_correlation(self.outputs(self.val_idx))
+            merges = plan_merges(importance, corr, count)
+        if self.distributed:
             box = [merges]
             torch.distributed.broadcast_object_list(box, src=0)
             merges = box[0]
