@@ -251,7 +251,12 @@ class ThumbnailCache(QObject):
 
 def screens_ratio() -> float:
     """The highest device pixel ratio of the screens now: thumbnails made for it are sharp on
-    that screen, and scaled down smoothly on the others (Qt's icons do that)."""
+    that screen, and scaled down smoothly on the others (Qt's icons do that). Asked of each
+    screen, not of the application: Qt emits a screen's geometryChanged and
+    logicalDotsPerInchChanged for a new scale before it drops the application's cached highest
+    ratio, which then still said the old one there (thumbnails stayed blurred)."""
     app = QGuiApplication.instance()
-    return app.devicePixelRatio() if app is not None else 1.0
+    if app is None:
+        return 1.0
+    return max([1.0, *(screen.devicePixelRatio() for screen in app.screens())])  # as Qt's
 

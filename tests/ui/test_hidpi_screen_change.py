@@ -4,9 +4,13 @@ were at start, stretched (blurred) or shrunk."""
 
 from __future__ import annotations
 
+import ctypes
 import threading
+from pathlib import Path
 
+import PySide6
 import pytest
+import shiboken6
 from photos import make_photo
 from PySide6.QtGui import QGuiApplication
 
@@ -89,3 +93,52 @@ def test_a_scale_given_is_kept(qtbot, monkeypatch):
     QGuiApplication.instance().screenAdded.emit(QGuiApplication.primaryScreen())
     assert cache.scale == 1.0
     cache.shutdown()
+
+
+def _qt_gui_function(name: str, *argtypes):
+    """A function of Qt's own GUI library (its private platform API), or None if not there."""
+    library = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6Gui.so.6"
+    try:
+        function = getattr(ctypes.CDLL(str(library)), name)
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = list(argtypes)
+    function.restype = None
+    return function
+
+
+@pytest.fixture
+def rescale_screen(qapp):
+    """Gives the screen another scale as Qt does when a platform says so (Windows' display
+    settings, a Wayland output's scale): the screen's signals come first, and only then does
+    Qt drop the application's cached highest ratio (processScreenGeometryChange and
+    processScreenLogicalDotsPerInchChange in qguiapplication.cpp)."""
+    set_factor = _qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
+                                  ctypes.c_void_p, ctypes.c_double)
+    reset = _qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
+    if set_factor is None or reset is None:
+        pytest.skip("this Qt build has not its private high-DPI functions")
+    screen = QGuiApplication.primaryScreen()
+    pointer = shiboken6.getCppPointer(screen)[0]
+
+    def rescale(factor: float) -> None:
+        set_factor(pointer, factor)  # emits geometryChanged: the old ratio still cached
+        reset()
+
+    qapp.devicePixelRatio()  # cached, as in an app that has asked it at start
+    yield rescale
+    rescale(1.0)
+
+
+def test_a_screen_rescaled_while_the_app_runs(qtbot, photo, request, rescale_screen):
+    """The real signal, from Qt's real order: the ratio asked of the application in the
+    screen's signal was the one from before (1), and the thumbnails stayed blurred."""
+    cache = ThumbnailCache(edge=EDGE, threads=1, disk_cache=False)
+    request.addfinalizer(cache.shutdown)
+    assert cache.scale == 1.0
+    assert loaded(qtbot, cache, photo).width() == EDGE
+    rescale_screen(2.0)
+    assert QGuiApplication.primaryScreen().devicePixelRatio() == 2.0
+    assert cache.scale == 2.0
+    pix = loaded(qtbot, cache, photo)
+    assert (pix.width(), pix.devicePixelRatio()) == (2 * EDGE, 2.0)
