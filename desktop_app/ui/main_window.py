@@ -900,7 +900,11 @@ class MainWindow(QMainWindow):
         """Folders dropped or pasted: asked whether to watch them, then added as Add… under
         Watched folders adds one (its checks, its messages). Not blocking (open(), not exec()):
         the program a drop comes from waits for the drop to end."""
-        new = [f for f in folders if self._watching(f) is None]
+        # One folder given twice ("/p/Trip" and "/p/Trip/", or a link to it) is asked once.
+        first: dict[str, str] = {}  # the first name given of each
+        for folder in folders:
+            first.setdefault(os.path.realpath(folder), folder)
+        new = [f for f in first.values() if self._watching(f) is None]
         if not new:
             self.tell(already_watched_message(folders[0], self._watching(folders[0])))
             return
