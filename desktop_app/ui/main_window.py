@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
             self.search_file(path)
         if self._pending_drop is not None:  # after the command line's photo: dropped later
             (mime, how), self._pending_drop = self._pending_drop, None
-            self.search.search_mime(mime, how)
+            self._search_mime(mime, how)  # as a drop now: folders with photos said too
 
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir

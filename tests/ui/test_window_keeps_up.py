@@ -583,6 +583,30 @@ def test_a_photo_dropped_while_the_library_opens_is_searched_once_it_is_open(
         window.shutdown()
 
 
+def test_photos_and_a_folder_dropped_while_the_library_opens_say_the_folder_once_open(
+        qtbot, tmp_path, tiny_model_dir, library_photos):
+    """Replayed once the library is open as a drop then is: the photo searched and the folder
+    said not added (it was counted among the 'files given')."""
+    settings = Settings(model_dir=str(tiny_model_dir), first_run_done=True,
+                        watched_folders=[str(library_photos)])
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    outside = make_photo(tmp_path / "elsewhere" / "cat.jpg", "chelsea", size=(200, 133))
+    trip = tmp_path / "Trip"
+    trip.mkdir()
+    try:
+        assert not window._opened
+        drop_on_window(window, url_mime(outside, trip))
+        window.show()
+        qtbot.waitUntil(lambda: window.results_model.rowCount() > 0, timeout=60000)
+        assert "cat.jpg" in window.results_panel.query_label.text()
+        message = window.statusBar().currentMessage()
+        assert "the folder Trip was not added" in message, message
+        assert str(trip) not in window.settings.watched_folders
+    finally:
+        window.shutdown()
+
+
 def test_a_deleted_active_model_is_called_missing_and_the_default_can_be_chosen(
         qtbot, make_window, tmp_path, tiny_model_dir, library_photos):
     imported = tmp_path / "imported-model"
