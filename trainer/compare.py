@@ -28,6 +28,7 @@ from .albums import Manifest
 from .errors import Stopped
 from .evaluate import evaluate_codes, summary
 from .features import photo_tensor
+from .pipeline import photos_as_prepared
 from .progress import Reporter, stoppable_progress
 from .rundir import MANIFEST
 
@@ -64,9 +65,11 @@ def measure_model(model_dir: str | os.PathLike, manifest: Manifest, threads: int
                   progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """The model in model_dir evaluated on the manifest's query photos against its database
     photos: its name, length and evaluation summary. Raises ModelError for a model the app would
-    refuse (missing, damaged, failing its self-test)."""
+    refuse (missing, damaged, failing its self-test), AlbumError (problem "albums-changed") for a
+    photo gone or changed since `prepare`."""
     encoder = Encoder(open_model_folder(model_dir), intra_op_threads=threads)
-    codes = encode_photos(encoder, manifest.paths(), threads, progress)
+    with photos_as_prepared():  # the app's remedy ("retried when it changes") is not ours
+        codes = encode_photos(encoder, manifest.paths(), threads, progress)
     labels = manifest.multi_hot()
     q, db = manifest.indices("query"), manifest.indices("database")
     # No bit importance: one mAP per bit, and the new model's card has no counterpart to it.

@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def load_uint8(paths: Sequence[str | os.PathLike], spec: InputSpec) -> np.ndarray:
-    """Photos -> uint8 [N,H,W,3], resized and cropped exactly as the app does before scaling."""
+    """Photos -> uint8 [N,H,W,3], resized and cropped exactly as the app does before scaling.
+
+    Raises PhotoReadError for an unreadable photo: callers pass only the photos `prepare` read
+    and say it with photos_as_prepared."""
     out = np.zeros((len(paths), *spec.size, 3), np.uint8)
     for i, p in enumerate(paths):
         out[i] = np.asarray(resize_for_input(load_photo(p, min_size=draft_target(spec)).image,
@@ -402,7 +405,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     from .backbones import backbone_from_config
     from .errors import Stopped
     from .out_of_memory import SayOutOfMemory
-    from .pipeline import input_spec
+    from .pipeline import input_spec, photos_as_prepared
     from .rundir import (
         BACKBONE,
         TUNED_FROM,
@@ -415,7 +418,8 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
     spec = input_spec(cfg)
     ft = cfg["finetune"]
     fcfg = finetune_config(cfg, hcfg)  # before decoding every photo: it may refuse the settings
-    images = load_uint8(manifest.paths(), spec)
+    with photos_as_prepared():  # the app's remedy ("retried when it changes") is not ours
+        images = load_uint8(manifest.paths(), spec)
     # A smaller batch changes the checkpoint's identity: fine-tuning then starts afresh.
     out_of_memory = SayOutOfMemory(
         run_dir, device, "fine-tuning the backbone", fcfg.batch_size, "finetune.batch_size",
