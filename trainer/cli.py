@@ -391,10 +391,13 @@ def _main(argv: list[str], prog: str) -> int:
     from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
     from .progress import RankReporter, Reporter, StopFlag
 
-    # Under torchrun rank 0 reports; the other ranks say only their own failure.
-    rank = os.environ.get("RANK", "0")
-    reporter = (RankReporter(int(rank), args.progress) if rank.isdigit() and int(rank)
-                else Reporter(args.progress))
+    # Under torchrun rank 0 reports; the other ranks say only their own failure. RANK read as
+    # torch reads it (int()); one it cannot read ("²" passes isdigit()) is no rank: rank 0's.
+    try:
+        rank = int(os.environ.get("RANK", "0"))
+    except ValueError:
+        rank = 0
+    reporter = RankReporter(rank, args.progress) if rank > 0 else Reporter(args.progress)
     stop = StopFlag().install()
     if getattr(args, "progress", None) == "json":  # the app's way to stop it on Windows too
         stop.watch_stdin()

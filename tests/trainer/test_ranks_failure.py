@@ -75,3 +75,15 @@ def test_a_rank_reporter_sends_no_progress_but_says_its_failure(capsys):
         assert [json.loads(line) for line in out.splitlines()] == (
             [{"event": "error", "message": "rank 3: cuda:3 ran out of memory", "rank": 3,
               "problem": "out-of-memory"}] if mode == "json" else [])
+
+
+@pytest.mark.parametrize(("value", "said"), [("1", "rank 1: "), (" 2", "rank 2: "), ("0", ""),
+                                              ("-1", ""), ("x", ""), ("²", "")])
+def test_rank_is_read_as_torch_reads_it(value, said, tmp_path, monkeypatch, capsys):
+    # torch's env:// reads int(RANK); "²" passes str.isdigit() but not int(): no traceback
+    monkeypatch.setenv("RANK", value)
+    code = main(["evaluate", str(tmp_path / "nothing"), "--bits", "12", "--progress", "json"])
+    out, err = capsys.readouterr()
+    (event,) = [json.loads(line) for line in out.splitlines()]
+    assert code != 0 and event["message"].startswith(f"{said}{tmp_path / 'nothing'}")
+    assert err.startswith(f"error: {said}{tmp_path / 'nothing'}")
