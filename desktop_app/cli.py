@@ -802,6 +802,9 @@ def cmd_status(args) -> int:
             "photos": photos, "indexed": indexed, "failed": failed, "not_encoded": not_encoded,
             "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],
                               "path": model["path"]} if model else None),
+            # What the plain output says of it (an update shipped another default, or a model
+            # was exported into its folder): a script sees the switch to come, too.
+            "active_model_replacement": _replacement_json(*replaced[0]) if replaced else None,
             "model_dir": model_dir, "model_problem": model_problem,
             "model": ({"id": chosen.model_id, "name": chosen.name, "bits": chosen.bits,
                        "path": os.path.abspath(args.model)} if chosen else None),
@@ -940,6 +943,16 @@ def _replaced_active_line(m: dict, card) -> str:
             f"{_show(m['path'] or '')}: '{_show(card.name)}' {how}, and "
             "becomes the active model when the app or `lookalike index` next opens the "
             f"library (or now: `lookalike models activate {card.model_id[:12]}`).")
+
+
+def _replacement_json(m: dict, card) -> dict:
+    """The model taking the active model's place, as `status --json` gives it: where it is now
+    and whether this version of Lookalike shipped it (else it was exported there since)."""
+    from .core.model_registry import is_shipped_default, shipped_in_place_of
+
+    # Reinstalled elsewhere: the new default is in this installation's folder, not the recorded one.
+    return {"id": card.model_id, "name": card.name, "bits": card.bits,
+            "path": str(shipped_in_place_of(m) or m["path"]), "shipped": is_shipped_default(m)}
 
 
 def _models_import(args) -> int:
