@@ -180,6 +180,15 @@ class PhotoListModel(_ThumbnailRows, QStringListModel):
             self._key_of_path[photo.path] = key
 
     def _drop_rows(self, parent: QModelIndex, first: int, last: int) -> None:
+        # Their ids and paths go here, whoever removed the rows: a stale key would bisect to
+        # the next photo's row.
+        for key, photo in zip(self._keys[first:last + 1], self._photos[first:last + 1]):
+            if self._key_of_id.get(photo.id) == key:
+                del self._key_of_id[photo.id]
+            if self._key_of_path.get(photo.path) == key:  # not another photo's path now
+                del self._key_of_path[photo.path]
+            if self._thumbnails is not None:  # a new photo may come to this path
+                self._thumbnails.forget(photo.path)
         del self._photos[first:last + 1]
         del self._keys[first:last + 1]
 
@@ -245,13 +254,7 @@ class PhotoListModel(_ThumbnailRows, QStringListModel):
                 start = end = row
         runs.append((start, end))
         for first, last in runs:
-            for key, photo in zip(self._keys[first:last + 1], self._photos[first:last + 1]):
-                del self._key_of_id[photo.id]
-                if self._key_of_path.get(photo.path) == key:  # not another photo's path now
-                    del self._key_of_path[photo.path]
-                if self._thumbnails is not None:  # a new photo may come to this path
-                    self._thumbnails.forget(photo.path)
-            self.removeRows(first, last - first + 1)
+            self.removeRows(first, last - first + 1)  # _drop_rows forgets their ids and paths
 
     # -- lookups ----------------------------------------------------------------------------------
     def photo_at(self, row: int) -> Photo:

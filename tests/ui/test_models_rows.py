@@ -112,3 +112,17 @@ def test_a_grid_scrolled_down_keeps_its_place_when_a_photo_comes_or_goes(qtbot):
         QApplication.processEvents()
         qtbot.waitUntil(laid_out)
         assert bar.value() == place
+
+
+def test_rows_removed_by_qt_calls_forget_their_ids_and_paths(qtbot):
+    """Whoever removes rows (removeRows is public), their photos are forgotten: a stale key
+    would bisect to the next photo's row, and an update of the gone photo would overwrite it."""
+    model = PhotoListModel()
+    model.set_photos([photo(i) for i in range(5)])
+    assert model.removeRows(1, 2)
+    assert model.row_of(1) is None and model.row_of(2) is None
+    assert model.row_of_path("/p/2.jpg") is None and model.stamp_of_path("/p/2.jpg") is None
+    assert [model.row_of(i) for i in (0, 3, 4)] == [0, 1, 2]
+    model.upsert([photo(2, "/p/back.jpg")])  # comes back: a new row, photo 3 untouched
+    assert [model.photo_at(r).id for r in range(model.rowCount())] == [0, 3, 4, 2]
+    assert model.photo_at(1).path == "/p/3.jpg"
