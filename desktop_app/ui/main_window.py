@@ -13,7 +13,6 @@ import html
 import logging
 import os
 import time
-from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -64,6 +63,7 @@ from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
+from .row_feeder import RowFeeder
 from .search import SearchSnapshot
 from .search_controller import SearchController
 from .tasks import TaskRunner
@@ -80,7 +80,6 @@ NOTICE_HOLD_S = 8.0
 # read out: the watcher sends a burst's changes at least every 5 s (FolderWatcher max_wait_ms).
 UNREADABLE_SETTLE_MS = 10000
 
-ROWS_PER_TURN = 2000  # photos added to the grid per event-loop turn (a few ms with layout)
 
 
 class MainWindow(QMainWindow):
@@ -125,13 +124,14 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(threads=1, parent=self)
         self.watcher = FolderWatcher(parent=self)
         self.photos_model = PhotoListModel(self.thumbnails, self)
-        self._row_updates: deque[tuple[str, list]] = deque()
-        self._row_timer = QTimer(self)
-        self._row_timer.setInterval(0)
-        self._row_timer.timeout.connect(self._apply_row_updates)
         self.results_model = ResultsModel(self.thumbnails, self)
         self.failed_model = FailedPhotosModel(self)
         self._build()
+        self.row_feeder = RowFeeder(
+            self.photos_model,
+            before_upsert=self._follow_in_duplicates,  # before the grid forgets old records
+            after_remove=self.duplicates_panel.drop_gone,
+            after_turn=self._show_count, parent=self)
         self.search = SearchController(self.settings, self.tasks, self.thumbnails,
                                        self.results_model, self.results_panel,
                                        self.duplicates_panel, self)
@@ -490,28 +490,11 @@ class MainWindow(QMainWindow):
 
     @Slot(list, list)
     def _on_photos_changed(self, changed: list, removed: list) -> None:
-        # A big library arrives as one long list: apply it in slices, one per event-loop turn,
-        # so the first load of 100,000 photos never freezes the window.
-        for start in range(0, len(changed), ROWS_PER_TURN):
-            self._row_updates.append(("upsert", changed[start:start + ROWS_PER_TURN]))
-        if removed:
-            self._row_updates.append(("remove", removed))
-        if not self._row_timer.isActive():
-            self._row_timer.start()
+        # A big library arrives as one long list: given to the grid in bounded turns.
+        self.row_feeder.add(changed, removed)
 
-    def _apply_row_updates(self) -> None:
-        if self._row_updates:
-            kind, items = self._row_updates.popleft()
-            if kind == "upsert":
-                self._follow_in_duplicates(items)  # before the grid forgets the old records
-                self.photos_model.upsert(items)
-            else:
-                gone = [photo.path for photo in map(self.photos_model.photo, items) if photo]
-                self.photos_model.remove_ids(items)
-                self.duplicates_panel.drop_gone(gone)
-            self.count_label.setText(count_of(self.photos_model.rowCount(), "photo"))
-        if not self._row_updates:
-            self._row_timer.stop()
+    def _show_count(self) -> None:
+        self.count_label.setText(count_of(self.photos_model.rowCount(), "photo"))
 
     def _follow_in_duplicates(self, photos: list) -> None:
         """Duplicate groups on screen follow changed records: a photo renamed or moved keeps its
