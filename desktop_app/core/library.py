@@ -77,6 +77,14 @@ MOUNT_POINTS_KEY = "mount_points"
 # Codes of photos the watcher reported deleted, kept in memory by content (at most this many):
 # put back (the trash's undo) or moved back into a folder, they are not decoded and encoded again.
 FORGOTTEN_KEPT = 20_000
+# Some file systems keep times in whole seconds: FAT32 in 2 s steps (SD cards, USB sticks),
+# HFS+, ext3, some network shares; and on FAT the change time is the mtime. There a
+# photo rewritten with the same size in the same step as the read that indexed it keeps size,
+# mtime and change time (git's "racily clean" files). So a record whose whole-second mtime is
+# this close to when it was written is not trusted: the next run reads the file again (one read
+# and hash; decoded only if the content differs). 2 s is FAT's step; the rest covers the time
+# between reading a photo and writing its record.
+RACY_S = 10.0
 
 
 @dataclass
@@ -90,6 +98,7 @@ class _Row:
     status: str
     fingerprint: str | None
     has_code: bool
+    indexed_at: float = 0.0  # when the record was written (wall clock; see RACY_S)
 
 
 class PhotoLibrary:
@@ -540,7 +549,7 @@ class PhotoLibrary:
                 entries.append(entry)
                 row.size = -1  # force a fresh read
         return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
-                               progress, should_stop)
+                               progress, should_stop, retry_failed=True)
 
     def _scan(self, folder: str, library_folder: bool = True,
               should_stop: ShouldStop | None = None,
@@ -570,10 +579,10 @@ class PhotoLibrary:
     def _rows(self, where: str, params=()) -> dict[str, _Row]:
         sql = (f"SELECT p.id, p.path, p.folder_id, p.size, p.mtime, {self.store.ctime_column}, "
                "p.status, p.fingerprint, "
-               "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?) "
-               f"FROM photos p {where}")
+               "EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = p.id AND c.model_id = ?), "
+               f"p.indexed_at FROM photos p {where}")
         found = self.store.query(sql, (self.model_id, *params))
-        return {decode_path(r[1]): _Row(r[0], decode_path(r[1]), *r[2:8], bool(r[8]))
+        return {decode_path(r[1]): _Row(r[0], decode_path(r[1]), *r[2:8], bool(r[8]), r[9])
                 for r in found}
 
     def _rows_under(self, path: str) -> dict[str, _Row]:
@@ -695,8 +704,16 @@ class PhotoLibrary:
                     elif row is not None:
                         lost_roots.add(self._root_of(path, folders))
                 elif prepared.error:
-                    report.failed += 1
-                    report.errors.append((path, prepared.error))
+                    if (not retry_failed and row is not None and row.status == STATUS_FAILED
+                            and prepared.fingerprint is not None
+                            and row.fingerprint == prepared.fingerprint):
+                        # The content that failed before, only its times new (touched; a FAT
+                        # drive's times moved by an hour, see docs/cli.md): unchanged, as when
+                        # skipped. Its times are recorded, so it is not read again.
+                        report.unchanged += 1
+                    else:
+                        report.failed += 1
+                        report.errors.append((path, prepared.error))
                     if row is not None and row.status == STATUS_OK and (
                             row.fingerprint == prepared.fingerprint
                             or (prepared.fingerprint is None and row.size == prepared.entry.size
@@ -998,6 +1015,8 @@ def _unchanged(row: _Row | None, entry: FileEntry, retry_failed: bool) -> bool:
         return False
     if None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
         return False  # rewritten in place, or only chmod-ed or renamed back: its content says
+    if float(row.mtime).is_integer() and abs(row.indexed_at - row.mtime) < RACY_S:
+        return False  # whole-second times, read as it was written: a rewrite may not show
     # A failed photo whose bytes were never read (no fingerprint: permission denied, an
     # I/O error) is tried again: giving access back changes neither size nor mtime.
     return row.has_code or (row.status == STATUS_FAILED and not retry_failed
