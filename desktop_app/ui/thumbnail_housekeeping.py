@@ -66,9 +66,11 @@ _TEMPORARY = re.compile(r"\.[0-9a-f]{32}-[a-z0-9_]+\.tmp")  # tempfile.mkstemp i
 
 
 def note_used(path: str, st: os.stat_result, now: float | None = None) -> None:
-    """A cache hit on `path` (lstat `st`): mark it used, if its mtime is older than a day."""
+    """A cache hit on `path` (lstat `st`): mark it used, if its mtime is older than a day, or
+    in the future (made while the clock was ahead: left so, it would outlast every thumbnail
+    used since, as the most recently used, for as long as the clock was wrong)."""
     now = time.time() if now is None else now
-    if now - st.st_mtime <= TOUCH_AFTER_S or not stat.S_ISREG(st.st_mode):
+    if 0 <= now - st.st_mtime <= TOUCH_AFTER_S or not stat.S_ISREG(st.st_mode):
         return
     try:
         os.utime(path)
@@ -194,7 +196,9 @@ def tidy(root: str | os.PathLike, now: float | None = None, max_age_s: float = M
                     if temporary and age <= temp_age_s:
                         continue
                     if not temporary and age <= max_age_s:
-                        kept.append((st.st_mtime, _usage(st), name))
+                        # In the future: made while the clock was ahead and not used since it
+                        # came back (note_used stamps a hit with now), so least recently used.
+                        kept.append((st.st_mtime if age >= 0 else 0.0, _usage(st), name))
                         continue
                     outcome = _remove(entry.path)
                     if outcome == KEPT:  # it still takes space
