@@ -180,6 +180,21 @@ def test_an_unreadable_lock_file_is_stale_once_it_is_not_new(tmp_path):
     lock.unlock()
 
 
+def test_an_unreadable_lock_file_dated_in_the_future_is_stale(tmp_path):
+    """Written before the clock was set back an hour: without this it stayed 'new' (not
+    taken over) for that hour, and the app would not start."""
+    config = paths.config_dir()
+    config.mkdir(parents=True)
+    lock_file = config / "lookalike.lock"
+    lock_file.write_bytes(b"")
+    ahead = time.time() + 3600
+    os.utime(lock_file, (ahead, ahead))
+    lock = InstanceLock(config)
+    assert lock.try_lock()
+    assert lock.owner_pid() == os.getpid()
+    lock.unlock()
+
+
 # -- between processes ----------------------------------------------------------------------------
 FIRST_APP = """
     import sys
