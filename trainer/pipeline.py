@@ -678,9 +678,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     except BaseException as exc:  # noqa: BLE001 - re-raised once the other ranks are released
         failure = exc
     if distributed:
-        import torch
-
-        torch.distributed.barrier()
+        _hand_over_prepared(failure)
     if failure is not None:
         raise failure
     run_train(run_dir, cfg, reporter, should_stop, resume=resume)
@@ -714,6 +712,26 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
                     ", ".join(str(t) for t in targets))
     record_exports(run_dir, out_dir, targets)
     return targets[-1], evaluation, compared
+
+
+class RankZeroFailed(SystemExit):
+    """Ends a torchrun rank other than 0 whose run rank 0 could not prepare: with status 1 and
+    no message (rank 0 says why; a second error event would be the one a reader keeps)."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+
+def _hand_over_prepared(failure: BaseException | None) -> None:
+    """Under torchrun: the other ranks wait here for rank 0's preparing, and learn whether it
+    succeeded; if not, they end (RankZeroFailed) rather than look for a manifest that is not
+    there. Rank 0 gets here on failure too, so no rank is left waiting."""
+    import torch
+
+    outcome = [failure is None]
+    torch.distributed.broadcast_object_list(outcome, src=0)
+    if not outcome[0] and _rank() != 0:
+        raise RankZeroFailed()
 
 
 EXPORTS = "exports.json"  # in the run folder: the model files `run` exported, with their hashes

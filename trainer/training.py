@@ -388,16 +388,25 @@ class HeadTrainer:
     def _finish_stage(self, stage: int) -> None:
         if self.best is not None:
             self.restore(self.best["weights"])
-        val = self.val_map()
-        imp = self.importance()
-        health = code_health(self.outputs(self.val_idx))
-        self.stages.append(StageRecord(stage, self.net.bits, val, imp.tolist(),
-                                       importance_spread(imp), health, self.step))
+        record = None
+        # Measured on rank 0 alone, as _merge does (only its record is written; the others
+        # would repeat the work, fine-tuning's backbone pass included): every rank keeps it.
+        if self.rank == 0:
+            val = self.val_map()
+            imp = self.importance()
+            health = code_health(self.outputs(self.val_idx))
+            record = StageRecord(stage, self.net.bits, val, imp.tolist(),
+                                 importance_spread(imp), health, self.step)
+        if self.distributed:
+            box = [record]
+            torch.distributed.broadcast_object_list(box, src=0)
+            record = box[0]
+        self.stages.append(record)
         self.heads[self.net.bits] = self.net.folded()
         self.stage_finished(self.net.bits)
         self.best, self.evals_since_best = None, 0
         log.info("stage %d: %d bits, validation mAP %.4f, importance spread %s", stage,
-                 self.net.bits, val, fmt3(self.stages[-1].importance_spread))
+                 self.net.bits, record.val_map, fmt3(record.importance_spread))
 
     def stage_finished(self, bits: int) -> None:
         """Hook: the model at `bits` is final (fine-tuning snapshots its backbone here)."""
