@@ -124,9 +124,11 @@ class InstanceLock:
                           f"({self._lock.error().name})")
         # Qt takes over a lock whose process is gone, but not one it cannot read (emptied by a
         # crash while it was written, or a full disk): that one is stale once it is not new,
-        # or dated in the future (the clock set back since: it would stay "new" till then).
+        # or dated further in the future (the clock set back since: it would stay "new" till
+        # then). A little ahead is new: one being written on a network share whose server's
+        # clock is ahead of this computer's.
         age = self._age()
-        if self.owner_pid() is None and (age < 0 or age > UNREADABLE_LOCK_AGE_S):
+        if self.owner_pid() is None and abs(age) > UNREADABLE_LOCK_AGE_S:
             log.warning("removing the unreadable lock file %s", self.path)
             self._lock.removeStaleLockFile()
             return bool(self._lock.tryLock(0))

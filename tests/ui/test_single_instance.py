@@ -195,6 +195,19 @@ def test_an_unreadable_lock_file_dated_in_the_future_is_stale(tmp_path):
     lock.unlock()
 
 
+def test_an_unreadable_lock_file_a_little_in_the_future_is_new(tmp_path):
+    """Being written just now on a network share whose server's clock is a second ahead of
+    this computer's: not taken over (two windows on one home)."""
+    config = paths.config_dir()
+    config.mkdir(parents=True)
+    lock_file = config / "lookalike.lock"
+    lock_file.write_bytes(b"")
+    ahead = time.time() + 1
+    os.utime(lock_file, (ahead, ahead))
+    assert not InstanceLock(config).try_lock()
+    assert lock_file.read_bytes() == b""
+
+
 # -- between processes ----------------------------------------------------------------------------
 FIRST_APP = """
     import sys
