@@ -120,3 +120,26 @@ def test_whole_second_times_long_before_the_read_are_trusted(library, tmp_path, 
     work = count_work(monkeypatch, library)
     assert library.index_folder(folder).unchanged == 2
     assert work["read"] == 0
+
+
+@pytest.mark.parametrize("how", ["index_paths", "index_folder"])
+def test_a_photo_read_again_for_its_whole_second_time_is_then_trusted(
+        library, tmp_path, fat_times, monkeypatch, how):
+    """Read once more, and found the same, its record is dated anew: not read at every run."""
+    folder = tmp_path / "card"
+    paths = [make_photo(folder / "DSC0001.jpg", "chelsea"), folder / "DSC0002.jpg"]
+    paths[1].write_bytes(b"\xff\xd8\xff not a whole photo")
+    now = time.time()
+    for path in paths:
+        to_fat_step(path, int(now) // 2 * 2)
+    library.index_folder(folder)  # read as it was written
+    work = count_work(monkeypatch, library)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 60)  # the next run, a minute later
+    for reads in (2, 0, 0):
+        work.update(read=0)
+        report = (library.index_paths(paths) if how == "index_paths"
+                  else library.index_folder(folder))
+        assert (report.unchanged, report.failed, report.errors) == (2, 0, [])
+        assert work["read"] == reads and work["encode"] == 0
+    assert [p.status for p in library.photos()] == ["ok", "failed"]
