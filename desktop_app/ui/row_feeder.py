@@ -14,7 +14,7 @@ from .models import PhotoListModel
 ROWS_PER_SLICE = 2000  # photos given to the model in one call (a few ms)
 # Slices applied in one turn, up to this long. The grid lays out all its rows again in the turn
 # after any came (30 ms at 200,000 photos): one slice a turn laid them out 100 times in the first
-# load of 200,000 photos (4 s, turns up to 130 ms), a budget of slices about 10 times.
+# load of 200,000 photos, a budget of slices about 10 times (bench/results/grid-first-load.md).
 TURN_BUDGET_S = 0.025
 
 
@@ -51,17 +51,24 @@ class RowFeeder(QObject):
     def _apply(self) -> None:
         deadline = time.perf_counter() + TURN_BUDGET_S
         changed = False
-        while self._queue and (not changed or time.perf_counter() < deadline):
-            kind, items = self._queue.popleft()
-            if kind == "upsert":
-                self._before_upsert(items)
-                self.model.upsert(items)
-            else:
-                gone = [photo.path for photo in map(self.model.photo, items) if photo]
-                self.model.remove_ids(items)
-                self._after_remove(gone)
-            changed = True
-        if changed:
-            self._after_turn()
-        if not self._queue:
-            self._timer.stop()
+        # A callback that raises (said by the excepthook) ends the turn early, but the model
+        # still takes its slice and the turn is still closed: else those photos never reached
+        # the grid, and the count went unsaid for the slices applied before it in the turn.
+        try:
+            while self._queue and (not changed or time.perf_counter() < deadline):
+                kind, items = self._queue.popleft()
+                changed = True
+                if kind == "upsert":
+                    try:
+                        self._before_upsert(items)
+                    finally:
+                        self.model.upsert(items)
+                else:
+                    gone = [photo.path for photo in map(self.model.photo, items) if photo]
+                    self.model.remove_ids(items)
+                    self._after_remove(gone)
+        finally:
+            if changed:
+                self._after_turn()
+            if not self._queue:
+                self._timer.stop()
