@@ -153,7 +153,9 @@ def first_load(count: int, budget_s: float, app) -> dict[str, float]:
     grid.close()
     return {"until shown and laid out, ms": total_ms, "busy turns": len(busy),
             "longest turn, ms": max(busy),
-            "90th percentile turn, ms": statistics.quantiles(busy, n=10)[-1]
+            # Inclusive: of 3 or 4 busy turns, the default (exclusive) method extrapolated past
+            # the longest one.
+            "90th percentile turn, ms": statistics.quantiles(busy, n=10, method="inclusive")[-1]
             if len(busy) > 1 else busy[0]}
 
 
