@@ -14,6 +14,7 @@ from ..core.errors import printable
 from .models import ResultsModel, exact_path
 from .photo_grid import PhotoGrid
 
+WIDEST_DETAIL = "distance 99 · 100%"  # about the widest second line of a ResultsModel row
 HINT = ("Click a photo (or press Enter on it) to see the photos that look like it. You can "
         "also drop or paste a photo here.")
 
@@ -53,7 +54,8 @@ class ResultsPanel(QWidget):
         slider_row.addWidget(self.slider_label, 1)  # all the room left: wraps only if short
         layout.addLayout(slider_row)
         layout.addWidget(self.slider)
-        self.grid = PhotoGrid(edge, text_lines=3)  # name (may wrap) + distance and similarity
+        # The name (on the lines left) and the distance and similarity, kept on one line.
+        self.grid = PhotoGrid(edge, text_lines=3, widest_line=WIDEST_DETAIL)
         self.grid.setUniformItemSizes(False)  # a few dozen results: each row sized for its text
         self.grid.setModel(model)
         self.grid.setAccessibleName("Similar photos")
