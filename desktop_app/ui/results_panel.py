@@ -32,6 +32,9 @@ class ResultsPanel(QWidget):
         self.query_image = QLabel()
         self.query_image.setFixedSize(72, 72)
         self.query_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # The picture given to it: the label hands back a copy made for its own screen's
+        # pixel ratio, not the one it was given.
+        self.query_picture: QPixmap | None = None
         self.query_label = QLabel(HINT)
         self.query_label.setWordWrap(True)
         header.addWidget(self.query_image)
@@ -125,8 +128,10 @@ class ResultsPanel(QWidget):
                                   Qt.TransformationMode.SmoothTransformation)
             small.setDevicePixelRatio(ratio)
             self.query_image.setPixmap(small)
+            self.query_picture = small
         else:
             self.query_image.clear()
+            self.query_picture = None
 
     def view_state(self) -> tuple[str | None, list[str], int]:
         """What the user chose in the results: the current photo, the selected ones (by path:

@@ -69,6 +69,7 @@ class SearchController(QObject):
         self._query: Query | None = None
         self.said = ""  # the last message about a search: a newer search makes it outdated
         thumbnails.ready.connect(self._on_thumbnail)
+        thumbnails.rescaled.connect(self._on_rescaled)
         results_panel.max_distance_changed.connect(self._on_max_distance)
         duplicates_panel.find_requested.connect(self.find_duplicates)
 
@@ -338,7 +339,19 @@ class SearchController(QObject):
     @Slot(object)
     def _on_thumbnail(self, path: str) -> None:
         if self._query is not None and self._query.path == path:
-            self.results_panel.set_query_picture(self.thumbnails.pixmap(path))
+            pix = self.thumbnails.pixmap(path)
+            # None while it is made again (at a new scale): the picture shown stays till then.
+            if pix is not None or self.thumbnails.is_broken(path):
+                self.results_panel.set_query_picture(pix)
+
+    @Slot()
+    def _on_rescaled(self) -> None:
+        # The header's picture was made for the old scale (blurred on a sharper screen). Its
+        # thumbnail may have left the cache's memory, and then no `ready` came for it: it is
+        # asked for again, and shown when it comes.
+        path = self._query_path()
+        if path is not None:
+            self._on_thumbnail(path)
 
     def _query_path(self) -> str | None:
         return self._query.path if self._query is not None else None

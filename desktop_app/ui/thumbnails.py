@@ -126,6 +126,9 @@ class ThumbnailCache(QObject):
     every repaint until `forget(path)`."""
 
     ready = Signal(object)  # the path (not str: see _Reply.done)
+    # Thumbnails are made for another device pixel ratio now: a copy kept outside the cache
+    # (the results header's) is to be asked for again, even if its path had left the memory.
+    rescaled = Signal()
 
     def __init__(self, edge: int = 160, memory_items: int = 3000, threads: int | None = None,
                  disk_cache: bool = True, parent: QObject | None = None,
@@ -166,7 +169,8 @@ class ThumbnailCache(QObject):
     def set_scale(self, scale: float) -> None:
         """Make thumbnails for screens of this device pixel ratio from now on. Those made for
         another are dropped, and `ready` is emitted for each, so that views ask again: the rows
-        on screen load anew (the others when they are shown), sharp and at their size."""
+        on screen load anew (the others when they are shown), sharp and at their size; then
+        `rescaled`."""
         if scale == self.scale:
             return
         self._set_pixel_size(scale)
@@ -175,6 +179,7 @@ class ThumbnailCache(QObject):
         self._outdated |= self._loading  # made at the old size: not kept when they come
         for path in remade:
             self.ready.emit(path)
+        self.rescaled.emit()
 
     def _watch(self, screen: QScreen) -> None:
         screen.logicalDotsPerInchChanged.connect(self._check_screens)
