@@ -730,8 +730,13 @@ def _hand_over_prepared(failure: BaseException | None) -> None:
 
     outcome = [failure is None]
     torch.distributed.broadcast_object_list(outcome, src=0)
-    if not outcome[0] and _rank() != 0:
-        raise RankZeroFailed()
+    if not outcome[0]:
+        # No rank goes on: all leave the group now, together, as a finished run does (a group
+        # left to the exit is, with NCCL, a destroy_process_group warning on every stderr).
+        rank = torch.distributed.get_rank()
+        torch.distributed.destroy_process_group()
+        if rank != 0:
+            raise RankZeroFailed()
 
 
 EXPORTS = "exports.json"  # in the run folder: the model files `run` exported, with their hashes
