@@ -93,12 +93,16 @@ def _laid_out(text: str, font: QFont, width: int) -> tuple[list[str], float]:
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
+    # Qt counts a line's start and length in UTF-16 units: an emoji or a rare CJK character
+    # is two of them, one Python character (sliced by those, lines broke mid-word).
+    units = text.encode("utf-16-le", "surrogatepass")
     lines, height = [], 0.0
     layout.beginLayout()
     while (line := layout.createLine()).isValid():
         line.setLineWidth(width)
         height += line.height()
-        lines.append(text[line.textStart():line.textStart() + line.textLength()])
+        start, end = 2 * line.textStart(), 2 * (line.textStart() + line.textLength())
+        lines.append(units[start:end].decode("utf-16-le", "surrogatepass"))
     layout.endLayout()
     return [line.rstrip(" \n") for line in lines], height
 

@@ -77,9 +77,9 @@ def assert_texts_fit(grid: PhotoGrid) -> list[list[str]]:
     return rows
 
 
-def results_grid(qtbot, cache) -> PhotoGrid:
+def results_grid(qtbot, cache, names: list[str] = NAMES) -> PhotoGrid:
     model = ResultsModel(cache)
-    model.set_results([Match(i + 1, f"/p/{name}", 13, 48) for i, name in enumerate(NAMES)])
+    model.set_results([Match(i + 1, f"/p/{name}", 13, 48) for i, name in enumerate(names)])
     panel = ResultsPanel(model, EDGE)
     qtbot.addWidget(panel)
     panel.resize(420, 800)
@@ -123,6 +123,19 @@ def test_a_long_name_uses_the_lines_it_has(qtbot, cache, font_size):
     grid = results_grid(qtbot, cache)
     lines = assert_texts_fit(grid)[0]
     assert len(lines) == 3 and lines[0].startswith("IMG_2024"), lines
+
+
+def test_names_with_characters_beyond_the_bmp_are_broken_between_words(qtbot, cache,
+                                                                      font_size):
+    """Emoji and rare CJK characters are two UTF-16 units each (Qt's count), one Python
+    character: the lines were cut at Qt's offsets in the Python text, a word and the distance
+    line broken in two ("lake h" "ouse.jpg", "d" "istance 13 · 73%"), a line left empty."""
+    names = ["🎉 party at the lake house.jpg", "𠀀𠀁𠀂𠀃𠀄.jpg"]
+    grid = results_grid(qtbot, cache, names)
+    rows = assert_texts_fit(grid)
+    for name, lines in zip(names, rows):
+        assert lines[-1] == DISTANCE, lines
+        assert " ".join(lines[:-1]) == name, lines
 
 
 @pytest.mark.parametrize("last", NAMES)
