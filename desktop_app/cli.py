@@ -995,7 +995,7 @@ def _models_activate(args, name_or_dir: str) -> int:
         folder = find_model(store, name_or_dir)
         # A name may point at the user's own folder (a model only used with --model): copy it
         # in too, or the active model would be lost with that folder.
-        if Path(name_or_dir).is_dir() or not is_kept_by_app(folder):
+        if os.path.isdir(name_or_dir) or not is_kept_by_app(folder):  # a long name: False
             folder = import_model(folder, store)
         new = load_encoder(folder)
         try:

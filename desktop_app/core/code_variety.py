@@ -78,7 +78,16 @@ def check_codes_vary(encoder: Encoder, where: str | os.PathLike | None = None) -
     do after a final ReLU, which changes no bit (its outputs, never negative, go above 1)."""
     spec = encoder.card.input
     pixels = np.stack([preprocess(image, spec) for image in probe_images()])
-    cause = useless_codes_cause(encoder.raw_outputs(pixels))
+    try:
+        outputs = encoder.raw_outputs(pixels)
+    except ModelError:
+        raise
+    except Exception as exc:  # onnxruntime's own types: e.g. a batch size fixed inside the graph
+        raise ModelError(where or encoder.model.onnx_path, f"the model cannot encode "
+                         f"{len(pixels)} pictures at once ({exc})",
+                         "Re-export it so that it takes batches of any size (a dynamic batch "
+                         "axis, and no fixed batch size inside the graph)") from exc
+    cause = useless_codes_cause(outputs)
     if cause:
         raise ModelError(where or encoder.model.onnx_path, cause, REMEDY)
 

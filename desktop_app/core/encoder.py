@@ -9,10 +9,13 @@ mismatched or useless model is refused before it can write a single code, whiche
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+import tarfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
@@ -25,6 +28,9 @@ log = logging.getLogger(__name__)
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
+# Protobuf's limit for one message: onnxruntime reads a bigger file whole, then refuses it.
+MAX_ONNX_BYTES = 2**31 - 1
+_REAL_TYPES = ("tensor(float)", "tensor(double)", "tensor(float16)")  # numpy gives each
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelF
     """Read the card and check the graph's hash. Raises ModelError with a clear message."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
+        archive = _archive_kind(model_dir)
+        if archive:
+            raise ModelError(model_dir, f"this is a {archive}, not a model folder",
+                             "Unpack it first, then choose the folder inside it that holds "
+                             "model.onnx and model.json")
         reason = ("this is a file, not a model folder" if model_dir.exists()
                   else "this model folder does not exist")
         raise ModelError(model_dir, reason, "Choose a folder that holds model.onnx and model.json")
@@ -51,6 +62,12 @@ def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelF
     if not onnx_path.is_file():
         raise ModelError(onnx_path, "the model's ONNX file is missing",
                          "Copy the whole model folder again")
+    if onnx_path.stat().st_size > MAX_ONNX_BYTES:  # before hashing it (seconds) for nothing
+        raise ModelError(onnx_path, f"the ONNX file is {onnx_path.stat().st_size / 1e9:.1f} GB, "
+                         "but an ONNX file can hold at most 2 GB (bigger models keep their "
+                         "weights in external data files beside it), so it is damaged or not "
+                         "an ONNX model", "Copy the whole model folder again or re-export it")
+    _refuse_external_data_outside(onnx_path, model_dir)
     if verify_hash:
         actual = file_sha256(onnx_path)
         if actual != card.onnx_sha256:
@@ -58,6 +75,68 @@ def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelF
                              "(the file is damaged or belongs to another card)",
                              "Copy the whole model folder again or re-export it")
     return ModelFolder(model_dir, card)
+
+
+def _archive_kind(path: Path) -> str | None:
+    """"zip archive" or "tar archive" when `path` is one (a model shared as one file)."""
+    try:
+        if zipfile.is_zipfile(path):
+            return "zip archive"
+        if tarfile.is_tarfile(path):  # .tar, .tar.gz, .tgz, .tar.xz, .tar.bz2
+            return "tar archive"
+    except OSError:  # missing or unreadable: said as before
+        pass
+    return None
+
+
+# An ONNX tensor's external_data entry whose key is "location" (protobuf writes the key, field
+# 1, then the value, field 2: a path relative to the graph's folder).
+_LOCATION_ENTRY = b"\x0a\x08location\x12"
+
+
+def external_data_locations(onnx_path: Path) -> list[str]:
+    """The files the ONNX graph keeps tensors in (ONNX external data), exactly as the graph
+    names them, read from the file (the onnx package is not installed with the app)."""
+    found: list[str] = []
+    try:
+        with open(onnx_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            at = data.find(_LOCATION_ENTRY)
+            while at >= 0:
+                pos, length, shift = at + len(_LOCATION_ENTRY), 0, 0
+                while pos < len(data) and shift < 35:  # the value's length, a varint
+                    byte = data[pos]
+                    pos += 1
+                    length |= (byte & 0x7F) << shift
+                    shift += 7
+                    if byte < 0x80:
+                        break
+                location = data[pos:pos + length].decode("utf-8", "surrogateescape")
+                if location:
+                    found.append(location)
+                at = data.find(_LOCATION_ENTRY, pos)
+    except (OSError, ValueError):  # unreadable or empty: loading the model says what is wrong
+        return []
+    return list(dict.fromkeys(found))
+
+
+def _refuse_external_data_outside(onnx_path: Path, model_dir: Path) -> None:
+    """A graph from someone else may name any file as a tensor's data ("../../.ssh/id_rsa",
+    "/etc/passwd"): only files inside the model folder are read. onnxruntime 1.32 refuses
+    them too, but not every build the app runs with need."""
+    root = model_dir.resolve()
+    for location in external_data_locations(onnx_path):
+        outside = any(pure.is_absolute() or pure.anchor
+                      for pure in (PurePosixPath(location), PureWindowsPath(location)))
+        if not outside:  # "../../x", or a link inside that leads out
+            try:
+                outside = not (onnx_path.parent / location).resolve().is_relative_to(root)
+            except (OSError, RuntimeError):  # a link loop: not a file the model may use
+                outside = True
+        if outside:
+            raise ModelError(onnx_path, f"the graph keeps weights in a file outside its model "
+                             f"folder ('{location}'), which Lookalike does not read",
+                             "Use a model whose weight files are all inside its folder "
+                             "(re-export it, or ask whoever made it)")
 
 
 def probe_inputs(card: ModelCard) -> np.ndarray:
@@ -136,10 +215,37 @@ class Encoder:
                              "Re-export it with a dynamic batch axis (torch.onnx.export's "
                              f"dynamic_axes={{'{spec_in.name}': {{0: 'batch'}}}}), or with "
                              "`python -m trainer export`")
-        last = outputs[spec_out.name].shape[-1]
-        if isinstance(last, int) and last != spec_out.bits:
-            raise ModelError(self.model.onnx_path, f"the graph gives {last} outputs but the card "
-                             f"says {spec_out.bits} bits",
+        self._check_input(inputs[spec_in.name])
+        self._check_output(outputs[spec_out.name])
+
+    def _check_input(self, graph_input) -> None:
+        """float32 [batch, 3, H, W] with the card's H and W, where the graph fixes them: a card
+        asking for another size is refused before the probe allocates pictures of that size."""
+        shape, (h, w) = graph_input.shape, self.card.input.size
+        wanted = ["batch", 3, h, w]
+        if graph_input.type != "tensor(float)" or shape is not None and (len(shape) != 4 or any(
+                isinstance(got, int) and i > 0 and got != want
+                for i, (got, want) in enumerate(zip(shape, wanted)))):
+            shown = [d if isinstance(d, int) else "?" for d in shape or []]
+            raise ModelError(self.model.onnx_path, f"the graph's input '{graph_input.name}' "
+                             f"is {graph_input.type} {shown}, but Lookalike gives it float32 "
+                             f"[batch, 3, {h}, {w}] (the card's 'input.size')",
+                             "The card and graph do not belong together")
+
+    def _check_output(self, graph_output) -> None:
+        """Real numbers [batch, bits], whose sign the app keeps: an int or bool output is
+        already rounded, and so not what the card's binarize: gt0 means."""
+        shape, bits = graph_output.shape, self.card.output.bits
+        if graph_output.type not in _REAL_TYPES or shape is not None and len(shape) != 2:
+            shown = [d if isinstance(d, int) else "?" for d in shape or []]
+            raise ModelError(self.model.onnx_path, f"the graph's output '{graph_output.name}' "
+                             f"is {graph_output.type} {shown}, but Lookalike needs float32 "
+                             f"[batch, {bits}]: the real values before the sign",
+                             "Re-export the model's outputs before the sign (the raw linear "
+                             "layer, or a tanh)")
+        if shape and isinstance(shape[-1], int) and shape[-1] != bits:
+            raise ModelError(self.model.onnx_path, f"the graph gives {shape[-1]} outputs but "
+                             f"the card says {bits} bits",
                              "The card and graph do not belong together")
 
     def check_preprocessing(self) -> None:
@@ -167,6 +273,8 @@ class Encoder:
                              "Re-export the model with `python -m trainer export`")
         try:
             got = self.encode_pixels(probe_inputs(self.card))
+        except ModelError:  # raw_outputs' own, which names the file and the shapes
+            raise
         except Exception as exc:  # onnxruntime's own types, e.g. an input size the graph refuses
             raise ModelError(self.model.path, f"the model cannot encode its own probe ({exc})",
                              "The card and graph do not belong together; re-export the "
@@ -198,6 +306,14 @@ class Encoder:
         """Real-valued outputs before binarisation, float32 [N, bits]."""
         pixels = np.ascontiguousarray(pixels, dtype=np.float32)
         (out,) = self.session.run([self.card.output.name], {self.card.input.name: pixels})
+        # A graph whose output shape onnxruntime cannot tell ahead may give another number of
+        # bits, or of rows, than asked: packed, 50 bits look like the card's 52.
+        if out.shape != (len(pixels), self.card.output.bits):
+            raise ModelError(self.model.onnx_path, f"the graph gives outputs of shape "
+                             f"{list(out.shape)} for {len(pixels)} pictures, but the card "
+                             f"says [{len(pixels)}, {self.card.output.bits}] (one code of "
+                             f"{self.card.output.bits} bits per picture)",
+                             "The card and graph do not belong together")
         return out
 
     def encode_pixels(self, pixels: np.ndarray) -> np.ndarray:
@@ -216,9 +332,7 @@ def _graph_source(onnx_path: Path) -> str | bytes:
         return path
     except UnicodeEncodeError:
         pass
-    from .model_registry import _external_data  # import-time cycle: the registry loads models
-
-    if _external_data(onnx_path):  # read from bytes, its weight files would not be found
+    if external_data_locations(onnx_path):  # read from bytes, its weight files would not be found
         raise ModelError(onnx_path, "onnxruntime cannot open a model whose weights are in "
                          "separate files from a folder whose name is not UTF-8 text",
                          "Rename the folder (or one above it) to a name in UTF-8, or import "

@@ -13,12 +13,25 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import numpy as np
+
 from .errors import ModelError
 
 CARD_FILE = "model.json"
 FORMAT_VERSION = 1
 SUPPORTED_FORMAT_VERSIONS = (1,)
 INTERPOLATIONS = ("bilinear", "bicubic", "nearest", "lanczos")  # preprocess maps each to Pillow's
+# A model may come from anyone (a forum, a colleague): its card's values are bounded so that
+# none can exhaust memory. A card is a few KB (the default's is 7 KB; the album names of a
+# trained model's labels add some): a bigger model.json is not read whole.
+MAX_CARD_BYTES = 16 << 20
+# Each photo becomes a float32 [3, H, W] tensor, 12 bytes a pixel, and a few dozen are in flight
+# while indexing: 1024 x 1024 is 12.6 MB each (8192 x 8192 was 805 MB, so the probe alone
+# asked for gigabytes). Photo encoders take 224-518 px.
+MAX_INPUT_SIDE = 1024
+# A trained model is named after its albums folder (up to 255 characters) and its length.
+MAX_NAME_CHARS = 300
+MAX_NOTE_DEPTH = 32  # nesting of the free-form training/evaluation notes (JSON readers recurse)
 
 
 @dataclass(frozen=True)
@@ -149,13 +162,25 @@ def _numbers(n: int, nonzero: bool = False):
 
 
 def _size(v) -> tuple[int, int]:
-    side = _int(1, 8192)
+    side = _int(1, MAX_INPUT_SIDE)
     try:
         if isinstance(v, (list, tuple)) and len(v) == 2:
             return side(v[0]), side(v[1])
     except _Bad:
         pass
-    raise _Bad("[height, width]: 2 whole numbers from 1 to 8192")
+    raise _Bad(f"[height, width]: 2 whole numbers from 1 to {MAX_INPUT_SIDE}")
+
+
+def _name(v) -> str:
+    """Text for one line of the Model tab and `models list`, and the argument of `models
+    activate NAME|DIR`, which takes a folder first (so "." and ".." would name one). Control
+    characters stay allowed: they are shown escaped, and a trained model's name holds its album
+    folder's, which may have them."""
+    if (not isinstance(v, str) or not v.strip() or len(v) > MAX_NAME_CHARS
+            or v.strip() in (".", "..")):
+        raise _Bad(f"a name of 1 to {MAX_NAME_CHARS} characters, not only spaces, and not "
+                   "'.' or '..'")
+    return v
 
 
 def _positive(v) -> float:
@@ -204,7 +229,22 @@ def _mapping(v) -> dict[str, Any]:
         return {}
     if not isinstance(v, dict):
         raise _Bad("an object")
+    if _depth(v) > MAX_NOTE_DEPTH:  # writing it back (SQLite, the Model tab) would recurse
+        raise _Bad(f"an object nested at most {MAX_NOTE_DEPTH} levels deep")
     return dict(v)
+
+
+def _depth(v) -> int:
+    """How deeply lists and objects nest in v (without recursing: v may nest deeply)."""
+    deepest, todo = 0, [(v, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_NOTE_DEPTH:
+                todo += [(x, depth + 1) for x in (item.values() if isinstance(item, dict)
+                                                  else item)]
+    return deepest
 
 
 # Each section's fields and how each is checked and converted; unknown keys are ignored so a
@@ -223,7 +263,7 @@ _SECTIONS = {
         "expected_codes_hex": _hex_codes, "max_flipped_bits": _int(0, 256)}),
 }
 _TOP_FIELDS = {
-    "name": _text(nonempty=True), "onnx_sha256": _sha256, "model_version": _version,
+    "name": _name, "onnx_sha256": _sha256, "model_version": _version,
     "onnx_file": _onnx_file, "opset": _int(1, 1000), "description": _text(),
     "training": _mapping, "evaluation": _mapping,
 }
@@ -296,7 +336,23 @@ def parse_card(raw: dict[str, Any], where: Path) -> ModelCard:
     if card.input.layout != "NCHW" or card.input.dtype != "float32" or card.input.color != "RGB":
         raise ModelError(where, "the model card asks for an input layout other than float32 "
                          "RGB NCHW", "Re-export the model with `python -m trainer export`")
+    if not _pixels_stay_finite(card.input):
+        raise ModelError(where, "the model card's 'input.scale', 'input.mean' and 'input.std' "
+                         "turn pixel values 0-255 into numbers beyond float32's range, but "
+                         "(value * scale - mean) / std must stay a finite number",
+                         "Correct them in model.json, or re-export the model with "
+                         "`python -m trainer export`")
     return card
+
+
+def _pixels_stay_finite(spec: InputSpec) -> bool:
+    """Whether preprocessing (float32, in to_tensor's order) keeps 0 and 255 finite: a std of
+    1e-45 or a scale of 1e300 gives infinities, so NaN codes, for every photo."""
+    with np.errstate(all="ignore"):
+        values = np.array([[0.0], [255.0]], dtype=np.float32) * np.float32(spec.scale)
+        values = (values - np.asarray(spec.mean, dtype=np.float32)) / np.asarray(
+            spec.std, dtype=np.float32)
+    return bool(np.isfinite(values).all())
 
 
 def _models_inside(folder: Path) -> list[str]:
@@ -311,7 +367,13 @@ def read_card(model_dir: str | Path) -> ModelCard:
     """Read and validate `model_dir/model.json` (no hashing, no ONNX yet)."""
     path = Path(model_dir) / CARD_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:  # at most MAX_CARD_BYTES + 1: a card of 500 MB is refused
+            data = f.read(MAX_CARD_BYTES + 1)
+        if len(data) > MAX_CARD_BYTES:
+            raise ModelError(path, f"the model card is over {MAX_CARD_BYTES >> 20} MB, but a "
+                             "model card is a few KB of text (this is not one, or it is "
+                             "damaged)", "Re-export the model with `python -m trainer export`")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         inside = _models_inside(Path(model_dir))
         if inside:  # `lookalike train --bits 24 48` makes one folder per length
@@ -331,6 +393,11 @@ def read_card(model_dir: str | Path) -> ModelCard:
     except json.JSONDecodeError as exc:
         raise ModelError(path, f"the model card is not valid JSON (line {exc.lineno})",
                          "Re-export the model") from exc
+    # Valid JSON that Python's reader refuses: brackets nested past its recursion limit, or a
+    # number of over 4,300 digits.
+    except (RecursionError, ValueError) as exc:
+        raise ModelError(path, "the model card nests lists or objects too deeply, or holds a "
+                         "number too long to read", "Re-export the model") from exc
     return parse_card(raw, path)
 
 

@@ -7,7 +7,6 @@ import errno
 import itertools
 import json
 import logging
-import mmap
 import os
 import re
 import shutil
@@ -15,7 +14,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .. import paths
-from .encoder import Encoder, load_encoder, open_model_folder
+from .encoder import Encoder, external_data_locations, load_encoder, open_model_folder
 from .errors import LookalikeError, ModelError
 from .model_card import CARD_FILE, ModelCard, parse_card, read_card
 from .records import STATUS_OK
@@ -213,7 +212,8 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     encoder = load_encoder(source, intra_op_threads=1)  # codes that vary included
     card = encoder.card
     refuse_other_settings(card, source, store)
-    safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name) or "model"
+    # At most 64 characters: with the id, well inside any file system's 255 for a name.
+    safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in card.name)[:64] or "model"
     target = (_imported_copy(card.model_id, store)
               or paths.models_dir() / f"{safe_name}-{card.model_id[:12]}")
     if target.resolve() == Path(source).resolve():
@@ -279,34 +279,12 @@ def _model_files(source: Path, card: ModelCard) -> list[str]:
     return names
 
 
-# An ONNX tensor's external_data entry whose key is "location" (protobuf writes the key, field
-# 1, then the value, field 2: a path relative to the graph's folder).
-_LOCATION_ENTRY = b"\x0a\x08location\x12"
-
-
 def _external_data(onnx_path: Path) -> list[str]:
-    """The files the ONNX graph keeps tensors in (ONNX external data), as the graph names them,
-    read from the file (the onnx package is not installed with the app)."""
-    found: list[str] = []
-    try:
-        with open(onnx_path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            at = data.find(_LOCATION_ENTRY)
-            while at >= 0:
-                pos, length, shift = at + len(_LOCATION_ENTRY), 0, 0
-                while pos < len(data) and shift < 35:  # the value's length, a varint
-                    byte = data[pos]
-                    pos += 1
-                    length |= (byte & 0x7F) << shift
-                    shift += 7
-                    if byte < 0x80:
-                        break
-                location = data[pos:pos + length].decode("utf-8", "surrogateescape")
-                if location and not os.path.isabs(location):
-                    found.append(os.path.normpath(location))
-                at = data.find(_LOCATION_ENTRY, pos)
-    except (OSError, ValueError):  # unreadable or empty: loading the model says what is wrong
-        return []
-    return list(dict.fromkeys(found))
+    """The files inside the model folder that the ONNX graph keeps tensors in (ONNX external
+    data), as the graph names them: loading refuses a graph naming others."""
+    return list(dict.fromkeys(os.path.normpath(location)
+                              for location in external_data_locations(onnx_path)
+                              if not os.path.isabs(location)))
 
 
 def _imported_copy(model_id: str, store: Store | None) -> Path | None:
@@ -396,7 +374,8 @@ def _other_model_in(record: dict) -> ModelCard | None:
 def find_model(store: Store, name_or_dir: str) -> Path:
     """A model folder by path, or by name or id prefix among the models the library knows and
     the model folders in the models folder it has not used yet."""
-    if Path(name_or_dir).is_dir():
+    # os.path.isdir: a name of 300 characters is no file name (Path.is_dir raises for it)
+    if os.path.isdir(name_or_dir):
         return Path(name_or_dir)
     matches, replaced = split_replaced(models_matching(store, name_or_dir))
     wanted = name_or_dir.lower()

@@ -189,7 +189,9 @@ def test_card_whose_preprocessing_cannot_work_is_refused_at_load(model_copy):
 
 def test_card_size_the_graph_refuses_is_a_model_error(model_copy):
     edit_card(model_copy, input__size=[64, 64], input__resize_shorter=64)  # the graph takes 32
-    with pytest.raises(ModelError, match="cannot encode its own probe"):
+    # Refused from the graph's declared input, before the probe makes pictures of that size.
+    with pytest.raises(ModelError, match=r"input 'pixels' is .* 32, 32\], but Lookalike "
+                       r"gives it float32 \[batch, 3, 64, 64\] \(the card's 'input.size'\)"):
         load_encoder(model_copy)
 
 
