@@ -19,6 +19,7 @@ file-system bytes in the same column (SQLite columns are dynamically typed), so 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
@@ -327,6 +328,10 @@ class Store:
         self.network: str | None = None
         self._in_transaction = False
         self.conn = self._connect()
+        # The library file this connection has open ((device, inode)), to notice it deleted or
+        # replaced by another program while it runs (see _check_file). None: not known.
+        self._identity = None if readonly else _identity(self.path)
+        self._lost: StoreError | None = None  # set once writing stopped for good (_put_back)
         self._db = None
         self._ctime_column: str | None = None
         try:
@@ -473,6 +478,7 @@ class Store:
             return
         if self.readonly:
             raise StoreError(self.path, "the library was opened read-only")
+        self._check_file()
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while True:
             try:
@@ -495,6 +501,80 @@ class Store:
             raise
         finally:
             self._in_transaction = False
+
+    # -- the file changed under the open connection --------------------------------------------
+    def _check_file(self) -> None:
+        """Before each write: is the library file still the one this connection has open? A disk
+        cleaner (or the user) that deletes it leaves the connection writing to a deleted file on
+        POSIX, silently, and all that is written is lost when the app closes. Deleted: the library
+        as this connection has it is put back in its place (nothing lost). Replaced by another
+        file (a backup restore, a sync tool): that file is the user's now, never written over;
+        writing stops, said with the remedy. One stat (microseconds) per transaction."""
+        if self._lost is not None:
+            raise self._lost
+        if self._identity is None:
+            return
+        try:
+            now = _identity(self.path, missing_ok=False)
+        except FileNotFoundError:
+            self._put_back()
+            return
+        if now is None or now == self._identity:  # not known now (a share gone): as before
+            return
+        raise StoreError(self.path, "another program replaced the library file while Lookalike "
+                         "had it open (a backup restored, a sync tool?), so Lookalike saves "
+                         "nothing more into it: the file now there is left as it is",
+                         "Restart Lookalike to use the library now in that file (your folders "
+                         "are checked again at start)")
+
+    def _put_back(self) -> None:
+        """The library file was deleted: copy the library this connection still has (SQLite's
+        backup, the -wal's commits included) to a new file beside it, put that in its place if
+        nothing else is there, and reopen it. Otherwise the copy is kept aside and the user told
+        where. Once it fails, every later write says why."""
+        if self._lost is not None:
+            raise self._lost
+        deleted = "another program deleted the library file while Lookalike had it open"
+        target = Path(os.path.realpath(self.path))  # a symbolic link: its file (as SQLite's)
+        copy = target.with_name(f"{target.name}.rescued-{os.getpid()}")
+        try:
+            with contextlib.closing(sqlite3.connect(copy)) as dest:
+                self.conn.backup(dest)
+        except (OSError, sqlite3.Error) as exc:
+            with contextlib.suppress(OSError):
+                copy.unlink()
+            self._lost = StoreError(self.path, f"{deleted}, and it could not be written back "
+                                    f"({getattr(exc, 'strerror', None) or exc}), so Lookalike "
+                                    "saves nothing more", "Restart Lookalike (it indexes your "
+                                    "folders again)")
+            raise self._lost from None  # not retried: the text says what failed
+        self.conn.close()
+        try:
+            # The deleted library's -wal and -shm, if still at its name (only the file itself
+            # deleted; SQLite leaves them when its file is gone): a new file there would read
+            # them as its own. Their commits are in the copy; a process that has them open
+            # keeps them (POSIX) and is told at its next write that the file was replaced.
+            for end in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target.with_name(target.name + end))
+            _move_unless_taken(copy, target)
+        except OSError as exc:
+            self._lost = StoreError(self.path, f"{deleted} and put another file in its place (or "
+                                    f"the folder refused a new one: {exc.strerror or exc}); the "
+                                    f"library as Lookalike had it is kept as {copy}", "Restart "
+                                    "Lookalike to use the file now there, or close it and move "
+                                    f"{copy.name} to {target.name} to use the kept one")
+        if self._lost is not None:
+            # Read on from the copy (the window keeps its photos and searches); write nothing.
+            self.conn = sqlite3.connect(copy, isolation_level=None, check_same_thread=False)
+            self._db = None
+            raise self._lost
+        log.warning("%s was deleted by another program while Lookalike had it open; it was "
+                    "written back from the library Lookalike had open (nothing was lost)",
+                    self.path)
+        self.conn = self._connect()
+        self._db = None
+        self._identity = _identity(self.path)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         try:
@@ -651,6 +731,36 @@ class Store:
         with self.transaction() as conn:
             conn.executemany("DELETE FROM photos WHERE id = ?", ids)
         return len(ids)
+
+
+def _move_unless_taken(source: Path, target: Path) -> None:
+    """Rename `source` to `target`, never over a file another program put there meanwhile
+    (FileExistsError): a hard link then the source removed, or where the file system has no
+    hard links (FAT, some shares) a rename after a last look."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+        os.replace(source, target)
+        return
+    os.unlink(source)
+
+
+def _identity(path: Path, missing_ok: bool = True) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None where not known (no inode numbers: some
+    Windows file systems; a stat that fails otherwise). FileNotFoundError unless missing_ok."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError) as exc:  # a file where its folder was too
+        if missing_ok:
+            return None
+        raise FileNotFoundError(exc.errno, exc.strerror, str(path)) from exc
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st.st_ino else None
 
 
 def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[tuple[list[int], str]]:

@@ -783,6 +783,8 @@ class IndexerWorker(QObject):
         lib, store = self._library, self._library.store
         version = store.data_version()
         if self._changes is None or self._changes.conn is not store.conn:
+            if self._changes is not None:  # reopened (its file put back): its log is new
+                self._data_version = None  # so read everything once
             self._changes = _ChangeLog(store)
         ids = self._changes.take()
         # Many changes (a folder removed): reading everything costs no more.
