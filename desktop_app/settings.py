@@ -5,10 +5,13 @@ half-written file. A missing or damaged file gives defaults and a logged warning
 Nothing the user had is lost by saving: keys written by a newer Lookalike are written back, a
 damaged file is copied aside first, and one that cannot be read at all is never saved over.
 A settings.json the user made read-only is never written: it holds their settings, locked.
+One edited by hand (or restored, or synced) while the app runs is merged at the next save, not
+saved over: what the app did not change since it loaded or saved keeps the file's new value.
 """
 
 from __future__ import annotations
 
+import copy
 import errno
 import json
 import logging
@@ -72,6 +75,10 @@ class Settings:
     unreadable: ClassVar[Path | None] = None
     # Not a field: set once "settings.json is read-only" has been said (by load or save).
     read_only_said = False
+    # Not a field: the values as last loaded or saved (asdict), to tell the app's changes from
+    # those made to the file meanwhile (see save). None: not loaded (nothing to merge with).
+    synced: ClassVar[dict | None] = None
+    synced_text: ClassVar[str | None] = None  # the file's text then: unchanged, nothing to merge
 
     @staticmethod
     def path() -> Path:
@@ -80,6 +87,13 @@ class Settings:
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
+        settings = cls._load(path)
+        settings.synced = copy.deepcopy(asdict(settings))
+        settings.synced_text = _text(path)
+        return settings
+
+    @classmethod
+    def _load(cls, path: Path) -> Settings:
         try:
             # -sig: a BOM (Notepad's "UTF-8 with BOM", PowerShell 5) made a hand-edited file
             # "damaged", and the next save replaced it with the defaults.
@@ -101,36 +115,9 @@ class Settings:
                                 else "it is empty")
         if not isinstance(raw, dict):
             return cls._damaged(path, "it is not a JSON object")
-        known = {f.name: f for f in fields(cls)}
-        values = {}
-        defaults = cls()
-        unusable: list[str] = []  # keys (partly) left at their defaults: said, file kept
-        for key, value in raw.items():
-            if key not in known:
-                continue  # a newer version's: kept in unknown_keys, saved back
-            if not (isinstance(value, type(getattr(defaults, key))) or (
-                    key == "model_dir" and (value is None or isinstance(value, str)))):
-                unusable.append(f"{key} (not a {_kind(getattr(defaults, key))})")
-                continue
-            if isinstance(value, list):  # the folder lists: paths only
-                # Absolute ones: "" or a relative path would be taken from the current
-                # folder ("" watches all of it, recursively).
-                kept = [v for v in value if isinstance(v, str) and os.path.isabs(v)]
-                if len(kept) != len(value):
-                    unusable.append(f"{key} (entries that are not absolute paths)")
-                value = kept
-            if key in NUMBER_RANGES and not _in_range(value, *NUMBER_RANGES[key]):
-                # Qt's widgets raise OverflowError beyond 32 bits (the window would not
-                # open), 0 bits divides by zero, a count below 1 shows no results.
-                unusable.append(f"{key} (out of range)")
-                continue
-            values[key] = value
-        version = raw.get("version")
-        newer = (isinstance(version, int) and not isinstance(version, bool)
-                 and version > SETTINGS_VERSION)
-        values["version"] = version if newer else SETTINGS_VERSION
+        values, unusable = _usable(raw)
         settings = cls(**values)
-        settings.unknown_keys = {k: v for k, v in raw.items() if k not in known}
+        settings.unknown_keys = _unknown(raw)
         if unusable:
             # The next save writes the defaults for these: the user's values (a hand edit)
             # are kept in a copy and said, not dropped without a word.
@@ -189,9 +176,58 @@ class Settings:
                 log.warning("%s", read_only_message(path))
             log.debug("settings not saved: %s is read-only", path)
             return
-        data = asdict(self)
-        data.update((k, v) for k, v in self.unknown_keys.items() if k not in data)
-        write_text_atomic(path, json.dumps(data, indent=2) + "\n")
+        data, unknown = self._merged(path, asdict(self))
+        data.update((k, v) for k, v in unknown.items() if k not in data)
+        text = json.dumps(data, indent=2) + "\n"
+        write_text_atomic(path, text)
+        self.synced, self.synced_text = copy.deepcopy(asdict(self)), text
+
+    def _merged(self, path: Path, mine: dict) -> tuple[dict, Mapping[str, object]]:
+        """What to write: the app's values, except those it did not change since it last loaded
+        or saved, whose value in the file now is kept (edited by hand, restored from a backup,
+        synced from another computer while the app ran: used from the next start); a folder
+        list both changed gets the folders the file gained or lost as well. And the unknown
+        keys the file has now. A file that cannot be used now is copied aside first."""
+        base = self.synced
+        text = _text(path)
+        if base is None or text is None:  # not loaded from a file, or deleted (written anew)
+            return mine, self.unknown_keys
+        # Unchanged since the last load or save: merged again (an edit kept by an earlier save
+        # must stay), but what was said then is not said again.
+        quiet = text == self.synced_text
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
+            raw = None
+            cause = str(exc)
+        else:
+            cause = "it is not a JSON object"
+        if not isinstance(raw, dict):
+            if not quiet:  # (damaged at load: said then, and copied aside)
+                log.warning("%s was changed while Lookalike ran and cannot be read now (%s), "
+                            "so it is saved anew; %s.", path, cause, _keep_copy(path))
+            return mine, self.unknown_keys
+        theirs, unusable = _usable(raw)
+        if unusable and not quiet:
+            log.warning("%s was changed while Lookalike ran: %s could not be used, so it is "
+                        "saved with Lookalike's values for them; %s.", path,
+                        ", ".join(unusable), _keep_copy(path))
+        merged = dict(mine)
+        kept = []
+        for key, value in theirs.items():
+            if value == base.get(key, value) or value == mine[key]:
+                continue  # not changed in the file, or changed to the app's value
+            if mine[key] == base[key]:  # only the file changed it
+                merged[key] = value
+            elif isinstance(value, list):  # both: the app's list, with the file's changes
+                merged[key] = _merged_list(base[key], mine[key], value)
+            else:  # both changed it: the app's (newer) value wins
+                continue
+            kept.append(key)
+        if kept and not quiet:
+            log.warning("%s was changed while Lookalike ran: its %s kept (used from the next "
+                        "start)", path, ", ".join(kept))
+        return merged, _unknown(raw)
 
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(folder)
@@ -210,6 +246,60 @@ class Settings:
         self.polling_folders = [f for f in self.polling_folders if f != folder]
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
+
+
+def _text(path: Path) -> str | None:
+    """The settings file's text now; None if it is not there or cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, ValueError):
+        return None
+
+
+def _usable(raw: dict) -> tuple[dict, list[str]]:
+    """The known keys of a settings.json object whose values can be used, and a description of
+    each that cannot (of the wrong kind, out of range)."""
+    known = {f.name: f for f in fields(Settings)}
+    values = {}
+    defaults = Settings()
+    unusable: list[str] = []  # keys (partly) left at their defaults: said, file kept
+    for key, value in raw.items():
+        if key not in known:
+            continue  # a newer version's: kept in unknown_keys, saved back
+        if not (isinstance(value, type(getattr(defaults, key))) or (
+                key == "model_dir" and (value is None or isinstance(value, str)))):
+            unusable.append(f"{key} (not a {_kind(getattr(defaults, key))})")
+            continue
+        if isinstance(value, list):  # the folder lists: paths only
+            # Absolute ones: "" or a relative path would be taken from the current
+            # folder ("" watches all of it, recursively).
+            kept = [v for v in value if isinstance(v, str) and os.path.isabs(v)]
+            if len(kept) != len(value):
+                unusable.append(f"{key} (entries that are not absolute paths)")
+            value = kept
+        if key in NUMBER_RANGES and not _in_range(value, *NUMBER_RANGES[key]):
+            # Qt's widgets raise OverflowError beyond 32 bits (the window would not
+            # open), 0 bits divides by zero, a count below 1 shows no results.
+            unusable.append(f"{key} (out of range)")
+            continue
+        values[key] = value
+    version = raw.get("version")
+    newer = (isinstance(version, int) and not isinstance(version, bool)
+             and version > SETTINGS_VERSION)
+    values["version"] = version if newer else SETTINGS_VERSION
+    return values, unusable
+
+
+def _unknown(raw: dict) -> dict[str, object]:
+    known = {f.name for f in fields(Settings)}
+    return {k: v for k, v in raw.items() if k not in known}
+
+
+def _merged_list(base: list, mine: list, theirs: list) -> list:
+    """The app's list (`mine`) less what the file dropped since `base`, plus what it added."""
+    dropped = set(base) - set(theirs)
+    return ([v for v in mine if v not in dropped]
+            + [v for v in theirs if v not in base and v not in mine])
 
 
 def _read_only(path: Path) -> bool:
