@@ -23,16 +23,43 @@ _CRASH_REPORT = re.compile(r"crash-\d{8}-\d{6}-\d+\.txt")  # save_crash_report's
 
 
 class LogFile(logging.handlers.RotatingFileHandler):
-    """The rotating log file. A write that fails (a full disk) is said once on stderr, in one
-    line; logging's default prints '--- Logging error ---' and a traceback for every record.
-    A path that is not UTF-8 (its bytes kept as surrogates) is written as \\udcXX: strict
-    UTF-8 would drop the whole record, and print that traceback."""
+    """The rotating log file, opened again when it was deleted or moved away while the app
+    runs. A write that fails (a full disk) is said once on stderr, in one line; logging's
+    default prints '--- Logging error ---' and a traceback for every record. A path that is
+    not UTF-8 (its bytes kept as surrogates) is written as \\udcXX: strict UTF-8 would drop
+    the whole record, and print that traceback."""
 
     _said = False
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("errors", "backslashreplace")
         super().__init__(*args, **kwargs)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._reopen_if_gone()
+        super().emit(record)
+
+    def _reopen_if_gone(self) -> None:
+        """The file this handler writes was deleted or moved (a disk cleaner emptying ~/.cache
+        or the logs folder, the user): on POSIX the open descriptor would take every record
+        after that into a deleted file, for as long as the app runs. Reopened at its name (its
+        folder made again), as logging's WatchedFileHandler does; one stat per record."""
+        if self.stream is None:
+            return
+        try:
+            now = os.stat(self.baseFilename)
+            still = os.fstat(self.stream.fileno())
+            if (now.st_dev, now.st_ino) == (still.st_dev, still.st_ino):
+                return
+        except (FileNotFoundError, NotADirectoryError):  # gone, or a file where its folder was
+            pass
+        except (OSError, ValueError):  # not known (a share gone; a closed stream): as it was
+            return
+        with contextlib.suppress(OSError):  # its last buffered bytes cannot reach it anyway
+            self.stream.close()
+        self.stream = None  # the next write opens it again (a failure is said once)
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
 
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]
