@@ -658,7 +658,16 @@ class IndexerWorker(QObject):
             try:
                 encoder = load_encoder(model_dir)
             except ModelError as exc:  # the active model stays: say why it was not switched
-                self._fail(f"{exc} Lookalike keeps using {self._library.encoder.card.name}.")
+                keeps = f"Lookalike keeps using {self._library.encoder.card.name}."
+                if not os.path.lexists(model_dir):
+                    # Chosen from the Model tab's list, its folder deleted since (a cleaner,
+                    # the user tidying up): "Choose a folder that holds..." named no remedy.
+                    self._fail(f"{model_dir}: this model's folder is gone (deleted or moved "
+                               "while Lookalike ran?), so it was not switched to. To use it, "
+                               f"import its model folder again (Import model folder… in the "
+                               f"Model tab). {keeps}")
+                else:
+                    self._fail(f"{exc} {keeps}")
                 return False
         else:
             encoder = self._load_encoder(model_dir)
