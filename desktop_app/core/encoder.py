@@ -119,22 +119,35 @@ def external_data_locations(onnx_path: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def external_data_inside(onnx_path: Path, model_dir: Path, location: str) -> bool:
+    """Whether the graph's weight file `location` is one the app may read: inside the model
+    folder, or inside the folder the graph file itself really lies in, which is what
+    onnxruntime allows. A downloaded model's folder may hold only links into one store (the
+    Hugging Face cache: snapshots/REV/model.onnx_data -> ../../blobs/HASH, model.onnx too):
+    its weights are where its graph is. A link that leads anywhere else is not followed."""
+    if any(pure.is_absolute() or pure.anchor
+           for pure in (PurePosixPath(location), PureWindowsPath(location))):
+        return False
+    try:
+        target = (onnx_path.parent / location).resolve()
+        return any(target.is_relative_to(root)
+                   for root in (model_dir.resolve(), onnx_path.resolve().parent))
+    except (OSError, RuntimeError):  # a link loop: not a file the model may use
+        return False
+
+
 def _refuse_external_data_outside(onnx_path: Path, model_dir: Path) -> None:
     """A graph from someone else may name any file as a tensor's data ("../../.ssh/id_rsa",
     "/etc/passwd"): only files inside the model folder are read. onnxruntime 1.32 refuses
     them too, but not every build the app runs with need."""
-    root = model_dir.resolve()
     for location in external_data_locations(onnx_path):
-        outside = any(pure.is_absolute() or pure.anchor
-                      for pure in (PurePosixPath(location), PureWindowsPath(location)))
-        if not outside:  # "../../x", or a link inside that leads out
-            try:
-                outside = not (onnx_path.parent / location).resolve().is_relative_to(root)
-            except (OSError, RuntimeError):  # a link loop: not a file the model may use
-                outside = True
-        if outside:
+        if not external_data_inside(onnx_path, model_dir, location):
+            # "weights.bin" is in the folder: say that it is a link, and where it leads.
+            target = os.path.realpath(onnx_path.parent / location)
+            named = os.path.normpath(os.path.join(os.path.realpath(onnx_path.parent), location))
+            shown = f"'{location}', a link to {target}" if target != named else f"'{location}'"
             raise ModelError(onnx_path, f"the graph keeps weights in a file outside its model "
-                             f"folder ('{location}'), which Lookalike does not read",
+                             f"folder ({shown}), which Lookalike does not read",
                              "Use a model whose weight files are all inside its folder "
                              "(re-export it, or ask whoever made it)")
 

@@ -14,7 +14,13 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .. import paths
-from .encoder import Encoder, external_data_locations, load_encoder, open_model_folder
+from .encoder import (
+    Encoder,
+    external_data_inside,
+    external_data_locations,
+    load_encoder,
+    open_model_folder,
+)
 from .errors import LookalikeError, ModelError
 from .model_card import CARD_FILE, ModelCard, parse_card, read_card
 from .records import STATUS_OK
@@ -263,10 +269,10 @@ def _model_files(source: Path, card: ModelCard) -> list[str]:
     names = [CARD_FILE, card.onnx_file]
     # The external data the graph names, whatever the name (weights.bin, a file per tensor, in
     # a folder beside it): left out, the copy cannot be loaded.
-    root = source.resolve()
-    for location in _external_data(source / card.onnx_file):
+    onnx_path = source / card.onnx_file
+    for location in _external_data(onnx_path):
         if (location not in names and (source / location).is_file()
-                and (source / location).resolve().is_relative_to(root)):
+                and external_data_inside(onnx_path, source, location)):
             names.append(location)
     for p in sorted(source.iterdir()):
         if not p.is_file() or p.name.startswith(".") or p.name in names:

@@ -28,6 +28,7 @@ from desktop_app.core.model_card import (
     file_sha256,
     write_card,
 )
+from desktop_app.core.model_registry import import_model
 
 
 @pytest.fixture
@@ -182,14 +183,40 @@ def test_weights_outside_the_model_folder_are_refused_naming_the_file(tmp_path, 
         os.symlink(secret, folder / "weights.bin")
     with pytest.raises(ModelError) as err:
         load_encoder(folder)
+    # A link inside the folder is said to be one: 'weights.bin' alone reads as inside it.
+    shown = f"'{location}'"
+    if where == "link inside":
+        shown += f", a link to {os.path.realpath(secret)}"
     assert str(err.value).startswith(f"{folder / 'model.onnx'}: the graph keeps weights in a "
-                                     f"file outside its model folder ('{location}')")
+                                     f"file outside its model folder ({shown}), which")
 
 
 def test_weights_inside_the_model_folder_still_load(tmp_path, secret):
     folder = model_folder(tmp_path / "model", *projection(),
                           save=weights_in("weights.bin", copy_from=secret))
     assert load_encoder(folder).bits == 48
+
+
+def test_a_hugging_face_cache_snapshot_loads_and_imports(tmp_path, secret):
+    """snapshot_download's folder holds only links into the cache's blobs (named by hash),
+    model.onnx's as well: its weights lie beside the graph, which onnxruntime reads, and the
+    app did before it refused links leading out of the folder ("outside its model folder
+    ('weights.bin')"). The import copies the weights, a file over the 1 MB of a note."""
+    with open(secret, "ab") as f:  # past the tensor's bytes: a big weights file
+        f.write(bytes(2 << 20))
+    made = model_folder(tmp_path / "made", *projection(),
+                        save=weights_in("weights.bin", copy_from=secret))
+    snapshot, blobs = tmp_path / "hub" / "snapshots" / "abc", tmp_path / "hub" / "blobs"
+    snapshot.mkdir(parents=True)
+    blobs.mkdir()
+    for file in made.iterdir():
+        blob = file_sha256(file)
+        shutil.copy(file, blobs / blob)
+        os.symlink(os.path.join("..", "..", "blobs", blob), snapshot / file.name)
+    assert load_encoder(snapshot).bits == 48
+    copy = import_model(snapshot)
+    assert (copy / "weights.bin").is_file() and not (copy / "weights.bin").is_symlink()
+    assert load_encoder(copy).bits == 48
 
 
 def test_an_onnx_file_over_2_gb_is_refused_before_hashing(model_copy):
