@@ -79,6 +79,8 @@ def open_model_folder(model_dir: str | Path, verify_hash: bool = True) -> ModelF
 
 def _archive_kind(path: Path) -> str | None:
     """"zip archive" or "tar archive" when `path` is one (a model shared as one file)."""
+    if not path.is_file():  # opening a named pipe (FIFO) would wait for a writer for good
+        return None
     try:
         if zipfile.is_zipfile(path):
             return "zip archive"

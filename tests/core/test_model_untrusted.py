@@ -299,3 +299,12 @@ def test_nan_outputs_are_refused(tmp_path):
     with pytest.raises(ModelError, match="model.onnx: the model gives outputs that are not "
                        "numbers"):
         load_encoder(folder)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_named_pipe_given_as_the_model_folder_is_refused_at_once(tmp_path):
+    """Looking at it for an archive opened it, which waits for a writer for good."""
+    pipe = tmp_path / "model-pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(ModelError, match="this is a file, not a model folder"):
+        load_encoder(pipe)
