@@ -26,7 +26,7 @@ from .wording import fmt3, plural, set_command
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
 DISK_FULL = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
-SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
+SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect", "estimate")
 NAME_HELP = ("the model's name in the app, kept as it is given (default: the albums folder's "
              "name and the length, e.g. albums-48bit, numbered as in 'albums-48bit (2)' when "
              "the library has another model of that name)")
@@ -120,6 +120,13 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
                    help="bar (default): a progress bar on stderr while the photos are read; "
                         "json: one JSON object per line on stdout (for the desktop app), the "
                         "counts in the last one, the done event (--json is then not needed)")
+    p = sub.add_parser("estimate", help="measure on this computer how long `run` would take "
+                       "on ALBUMS (seconds of probing; writes nothing)")
+    p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
+    p.add_argument("--out", metavar="MODEL_DIR", help=cli_help.ESTIMATE_OUT)
+    p.add_argument("--read-seconds", type=float, metavar="S", help=cli_help.READ_SECONDS)
+    _train_flags(p)
+    _common(p)
     p = sub.add_parser("prepare", help="albums -> RUN_DIR/manifest.json with a seeded split")
     p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
     p.add_argument("--out", required=True, metavar="RUN_DIR", help=cli_help.NEW_RUN_DIR)
@@ -172,7 +179,7 @@ def _config(args, run_dir: Path | None = None):
     if run_dir is not None and (run_dir / "config.toml").is_file() and not args.config:
         base = run_dir / "config.toml"
     named = {}
-    if getattr(args, "bits", None) and args.command in ("train", "run"):
+    if getattr(args, "bits", None) and args.command in ("train", "run", "estimate"):
         named["train_bits"] = list(args.bits)
     if getattr(args, "mode", None):
         named["train_mode"] = args.mode
@@ -185,7 +192,8 @@ def _config(args, run_dir: Path | None = None):
     if getattr(args, "flip_average", None) is not None:
         named["backbone_flip_average"] = args.flip_average
     return config_mod.resolve(args.config or base, args.overrides,
-                              check_lengths=args.command in ("train", "run"), **named)
+                              check_lengths=args.command in ("train", "run", "estimate"),
+                              **named)
 
 
 def cmd_inspect(args) -> int:
@@ -295,6 +303,18 @@ def run_command(args, reporter, stop) -> int:
                      f"split {m.counts()}, {len(m.unreadable)} unreadable; manifest in "
                      f"{manifest}")
         reporter.done(manifest=str(manifest.resolve()))
+    elif args.command == "estimate":
+        from .estimate import estimate_run
+
+        run_dir = Path(args.out) / "training" if args.out else None
+        found = estimate_run(args.albums, args.out, _config(args, run_dir), args.read_seconds,
+                             stop)
+        reporter.estimate(**found)
+        reporter.done()
+        if args.progress != "json":
+            from .estimate import estimate_words
+
+            print(estimate_words(found))
     elif args.command == "train":
         run_dir = Path(args.run_dir)
         summary = pipeline.run_train(run_dir, _config(args, run_dir), reporter, stop,
@@ -404,8 +424,9 @@ def _main(argv: list[str], prog: str) -> int:
     # The app that started the run crashed (or was killed): save the checkpoint and stop.
     reporter.on_reader_gone = stop.request
     try:
-        check_out(args)
-        check_not_foreign(args)
+        if args.command != "estimate":  # it writes nothing
+            check_out(args)
+            check_not_foreign(args)
         return run_command(args, reporter, stop)
     except WorkerDone:
         return EXIT_OK

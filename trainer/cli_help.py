@@ -22,3 +22,8 @@ DEVICE = ("auto (default: a CUDA GPU when there is one that works, else the CPU)
 STOPPING = ("Ctrl-C stops a command (exit code 130); the same command run again goes on from "
             "the photos read, the features extracted and the training checkpoint saved "
             "before the stop.")
+ESTIMATE_OUT = ("the MODEL_DIR the run would go to: a run there that would resume is measured as "
+                "it would go on (no photo read again, the features in the cache and the "
+                "training steps of its checkpoint counted as done)")
+READ_SECONDS = ("how long reading the albums took (the app's Look inside measures it); default: "
+                "the probe's reading of a few photos, scaled to all of them")

@@ -186,6 +186,10 @@ class Reporter:
         if bar is not None:
             self._write(sys.stderr, bar.close)
 
+    def estimate(self, **found: Any) -> None:
+        """`estimate`'s measure of how long a run would take (docs/trainer.md)."""
+        self._emit({"event": "estimate", **found})
+
     def done(self, model_dir: str | None = None, evaluation: dict[str, Any] | None = None,
              **extra: Any) -> None:
         """The last event of every command: `run` and `export` name the model folder, `run` and
