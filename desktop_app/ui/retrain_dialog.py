@@ -9,6 +9,7 @@ import html
 import math
 import os
 import signal
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -108,6 +109,9 @@ class RetrainDialog(QDialog):
         self.current_model_dir = current_model_dir
         self.readiness = readiness or trainer_readiness()
         self.process = TrainerProcess(python, self)
+        # Its own process: Start stays usable while it measures (and stops it).
+        self.estimator = TrainerProcess(python, self)
+        self._look_started = 0.0  # time.monotonic() when the last look inside began
         self.new_model_dir: str | None = None
         self.new_card: ModelCard | None = None
         self._run_albums = ""  # the albums of the run in progress (or last run)
@@ -121,6 +125,8 @@ class RetrainDialog(QDialog):
         self.process.log_line.connect(self._append_log)
         self.process.failed.connect(self._on_failed)
         self.process.finished.connect(self._on_finished)
+        self.estimator.estimated.connect(self._on_estimated)
+        self.estimator.failed.connect(self._on_estimate_failed)
         self._show_readiness()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -147,6 +153,11 @@ class RetrainDialog(QDialog):
         self.found_label.setWordWrap(True)
         self.found_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.found_label)
+        self.estimate_label = QLabel("")  # how long training would take, measured here
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.estimate_label.setVisible(False)
+        layout.addWidget(self.estimate_label)
         self.readiness_label = QLabel("")
         self.readiness_label.setWordWrap(True)
         self.readiness_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -255,9 +266,11 @@ class RetrainDialog(QDialog):
                                      "that holds your albums.")
             return
         self.found_label.setText("Looking inside the albums…")
+        self._forget_estimate()
         self.progress_bar.setRange(0, 0)  # busy until the trainer counts the photos read
         self.start_button.setEnabled(False)
         self._inspected = albums
+        self._look_started = time.monotonic()
         self.process.inspect(albums)
 
     @Slot(dict)
@@ -301,6 +314,34 @@ class RetrainDialog(QDialog):
                      "unless you choose to start over below.")
         self.found_label.setText(text)
         self.start_button.setEnabled(enough and self.readiness.can_train)
+        if enough:
+            self._measure(previous, time.monotonic() - self._look_started)
+
+    def _measure(self, previous: str | None, read_seconds: float) -> None:
+        """How long training would take, measured by the trainer in the background (seconds);
+        the look inside's own time is the reading's."""
+        if self.estimator.is_running():  # a look inside again at once: the last one stops
+            return
+        self.estimate_label.setText("Measuring how long training would take on this "
+                                    "computer…")
+        self.estimate_label.setVisible(True)
+        self.estimator.estimate(self._inspected, previous, self.bits_spin.value(),
+                                self.flip_check.isChecked(), read_seconds)
+
+    def _forget_estimate(self) -> None:
+        self.estimator.cancel()  # (its end is then no failure)
+        self.estimate_label.setVisible(False)
+
+    @Slot(dict)
+    def _on_estimated(self, found: dict) -> None:
+        text = estimate_text(found)
+        self.estimate_label.setText(text)
+        self.estimate_label.setVisible(bool(text))
+
+    @Slot(str)
+    def _on_estimate_failed(self, message: str) -> None:
+        self.estimate_label.setVisible(False)  # training works without it: a line in the log
+        self._append_log(message)
 
     @Slot()
     def start(self) -> None:
@@ -335,6 +376,8 @@ class RetrainDialog(QDialog):
             except OSError as exc:  # the trainer could not write its model there either
                 self.status_label.setText(models_folder_problem(out.parent, exc))
                 return
+        if self.estimator.is_running():  # it would slow the run down, and is moot now
+            self._forget_estimate()
         self._run_albums = albums
         self._cancelled, self._phase = False, ""
         self.new_model_dir = str(out)
@@ -487,6 +530,7 @@ class RetrainDialog(QDialog):
         # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
         # leave the run going unseen, so the trainer stops (its checkpoint kept).
         self._look_next = ""  # closed: no look inside after the one under way stops
+        self.estimator.cancel()
         if self.process.is_running():
             self._cancelled = True
             self.process.cancel()
@@ -564,6 +608,7 @@ class RetrainDialog(QDialog):
         if not self.process.is_running() and not self._albums_unchanged():
             self.start_button.setEnabled(False)
             self.resume_choice.setVisible(False)  # another folder's run is not this one's
+            self._forget_estimate()
             self.found_label.setText("Press <i>Look inside</i> to check these albums before "
                                      "training.")
 
@@ -709,6 +754,32 @@ def comparison_note(compared: dict | None, has_current: bool, evaluation: dict |
         return ("The current model was not measured on your albums' photos, so only the new "
                 "model's numbers are shown.")
     return "There is no current model to compare with."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return "under a minute" if seconds < 45 else "about a minute"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate_text(found: dict) -> str:
+    """The trainer's `estimate` event in words: the range, what it covers and leaves out; ""
+    when its numbers cannot be read (it is another program's output)."""
+    parts = [_count(found.get(k)) for k in ("low_s", "seconds", "high_s", "read_s",
+                                             "features_s", "train_s")]
+    if any(p is None or p < 0 for p in parts):
+        return ""
+    low, mid, high, read, features, train = parts
+    span = _duration(low), _duration(high)
+    how_long = f"about {_duration(mid)}" if span[0] == span[1] else f"{span[0]} to {span[1]}"
+    how_long = how_long.replace("about about", "about").replace("about under", "under")
+    verb = "Continuing this training" if found.get("resumes") else "Training"
+    return (f"{verb} would take {how_long} on this computer (measured here: reading the "
+            f"photos {_duration(read)}, computing features {_duration(features)}, training "
+            f"{_duration(train)}); evaluating, measuring the current model and exporting the "
+            "new one come on top.")
 
 
 def _noun(count, noun: str) -> str:

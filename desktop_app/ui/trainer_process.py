@@ -133,6 +133,7 @@ class OutputLog:
 
 class TrainerProcess(QObject):
     inspected = Signal(dict)  # {"photos", "labels", "per_label", "unreadable"}
+    estimated = Signal(dict)  # the `estimate` event's fields (mode "estimate")
     event = Signal(dict)  # one protocol event: start / progress / done / error (a look inside
     # sends progress events too: its mode is "inspect")
     log_line = Signal(str)  # free-form stderr
@@ -146,6 +147,7 @@ class TrainerProcess(QObject):
         self._mode = ""
         self._buffer = b""
         self._done: dict | None = None
+        self._estimate: dict | None = None
         self._error: str | None = None
         self._crashed = False
         self._stopping = False  # cancel() was called for the process running now
@@ -158,7 +160,7 @@ class TrainerProcess(QObject):
 
     @property
     def mode(self) -> str:
-        """"inspect" or "run": what the process started last does."""
+        """"inspect", "estimate" or "run": what the process started last does."""
         return self._mode
 
     @property
@@ -198,6 +200,21 @@ class TrainerProcess(QObject):
             args += ["--compare-with", compare_with]
         self._start("run", args)
 
+    def estimate(self, albums: str, out_dir: str | None, bits: int | None = None,
+                 flip_average: bool | None = None, read_seconds: float | None = None) -> None:
+        """Measure how long `run` would take (seconds of probing; docs/trainer.md): out_dir, a
+        run that would resume; read_seconds, what reading the albums took (the look inside)."""
+        args = ["-m", "trainer", "estimate", albums, "--progress", "json"]
+        if out_dir:
+            args += ["--out", out_dir]
+        if bits:
+            args += ["--bits", str(bits)]
+        if flip_average is not None:
+            args.append("--flip-average" if flip_average else "--no-flip-average")
+        if read_seconds is not None:
+            args += ["--read-seconds", f"{read_seconds:.1f}"]
+        self._start("estimate", args)
+
     def cancel(self) -> None:
         if self.is_running():
             self._stopping = True
@@ -227,6 +244,7 @@ class TrainerProcess(QObject):
             self.failed.emit("The trainer is already running; cancel it first.")
             return
         self._mode, self._buffer, self._done, self._error = mode, b"", None, None
+        self._estimate = None
         self._crashed, self._stopping, self._echoes = False, False, []
         self.output_log.open(" ".join([self.python, *args]))
         proc = QProcess(self)
@@ -268,6 +286,8 @@ class TrainerProcess(QObject):
             self.output_log.write(text)
         if event.get("event") == "done":
             self._done = event
+        elif event.get("event") == "estimate":
+            self._estimate = event
         elif event.get("event") == "error":
             self._error = str(event.get("message", "the trainer reported an error"))
         self.event.emit(event)
@@ -305,6 +325,15 @@ class TrainerProcess(QObject):
         self.output_log.close()
         if self._mode == "inspect":
             self._finish_inspect(code)
+        elif self._mode == "estimate":
+            if code == 0 and self._estimate is not None:
+                self.estimated.emit({k: v for k, v in self._estimate.items() if k != "event"})
+            elif not self._stopping:
+                how = self._error or (f"killed by {signal_name(code)}" if self._crashed
+                                      else f"exit code {code}")
+                where = f"; what it printed is in {self.log_path}" if self.log_path else ""
+                self.failed.emit(f"How long training would take could not be measured "
+                                 f"({how}){where}.")
         else:
             # Only the copy of what the event said is left out: another line that begins
             # with "error: " (a library's, say) is the log's.

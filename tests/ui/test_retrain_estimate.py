@@ -1,0 +1,68 @@
+"""After a look inside, the retrain dialog says how long training would take, measured on this
+computer by the trainer's `estimate` in the background (it gave no idea before Start whether a
+run takes minutes or hours); when that measure fails, only a line in the log says so."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from ui_helpers import stand_in_trainer, three_albums
+
+from desktop_app.ui.retrain_dialog import RetrainDialog, estimate_text
+from desktop_app.ui.trainer_process import Readiness
+
+READY = Readiness(True, "", False)
+
+
+@pytest.fixture
+def albums(tmp_path):
+    return three_albums(tmp_path / "albums")
+
+
+def test_a_real_look_inside_is_followed_by_the_measured_estimate(qtbot, albums):
+    dialog = RetrainDialog(None, str(albums), readiness=READY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.process.inspected, timeout=30000):
+        dialog.inspect_button.click()
+    assert "Measuring how long training would take" in dialog.estimate_label.text()
+    assert dialog.start_button.isEnabled()  # not held up by the measure
+    with qtbot.waitSignal(dialog.estimator.estimated, timeout=120000) as got:
+        pass
+    found = got.args[0]
+    assert found["photos"] == 12 and found["read_s"] > 0  # the look inside's own time
+    text = dialog.estimate_label.text()
+    assert text.startswith("Training would take ") and "on this computer" in text
+    assert "reading the photos" in text and "exporting" in text
+    assert dialog.estimate_label.isVisibleTo(dialog)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
+def test_a_failed_measure_shows_nothing_but_a_log_line(qtbot, tmp_path, albums):
+    python = stand_in_trainer(tmp_path, """
+        import json, sys
+        if sys.argv[3] == "inspect":
+            print(json.dumps({"event": "done", "photos": 12, "labels": 3,
+                              "per_label": {"cats": 4, "cups": 4, "space": 4}}))
+            sys.exit(0)
+        print(json.dumps({"event": "error", "message": "no torch here"}), flush=True)
+        sys.exit(1)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.estimator.failed, timeout=30000):
+        dialog.inspect_button.click()
+    assert not dialog.estimate_label.isVisibleTo(dialog)
+    assert "could not be measured (no torch here)" in dialog.log_view.toPlainText()
+    assert dialog.start_button.isEnabled()
+
+
+def test_the_words_say_the_range_and_a_resumed_run():
+    found = {"low_s": 240, "seconds": 300, "high_s": 420, "read_s": 60, "features_s": 180,
+             "train_s": 60, "resumes": False}
+    assert estimate_text(found).startswith("Training would take 4 min to 7 min on this computer")
+    resumed = estimate_text({**found, "resumes": True, "low_s": 300, "high_s": 300})
+    assert resumed.startswith("Continuing this training would take about 5 min")
+    assert estimate_text({**found, "seconds": "soon"}) == ""  # another program's garbage
