@@ -35,6 +35,9 @@ SETTINGS_VERSION = 1
 NUMBER_RANGES = {"max_distance": (0, 4096), "max_distance_bits": (1, 4096),
                  "results_count": (1, 100_000), "duplicate_distance": (0, 4096),
                  "thumbnail_size": (16, 1024)}
+# The distances are of max_distance_bits, so merged as one (see Settings._merged): one side's
+# bits with the other's distance would be scaled wrongly at the next start.
+DISTANCE_KEYS = ("max_distance", "max_distance_bits", "duplicate_distance")
 
 
 def _in_range(value: object, low: int, high: int) -> bool:
@@ -78,7 +81,8 @@ class Settings:
     # Not a field: the values as last loaded or saved (asdict), to tell the app's changes from
     # those made to the file meanwhile (see save). None: not loaded (nothing to merge with).
     synced: ClassVar[dict | None] = None
-    synced_text: ClassVar[str | None] = None  # the file's text then: unchanged, nothing to merge
+    # The file's text then (its bytes if not UTF-8): unchanged, nothing new to say.
+    synced_text: ClassVar[str | bytes | None] = None
 
     @staticmethod
     def path() -> Path:
@@ -195,13 +199,16 @@ class Settings:
         # Unchanged since the last load or save: merged again (an edit kept by an earlier save
         # must stay), but what was said then is not said again.
         quiet = text == self.synced_text
-        try:
-            raw = json.loads(text)
-        except ValueError as exc:
-            raw = None
-            cause = str(exc)
+        if isinstance(text, bytes):  # saved in another encoding (Notepad's ANSI, Latin-1)
+            raw, cause = None, "it is not UTF-8 text"
         else:
-            cause = "it is not a JSON object"
+            try:
+                raw = json.loads(text)
+            except ValueError as exc:
+                raw = None
+                cause = str(exc)
+            else:
+                cause = "it is not a JSON object"
         if not isinstance(raw, dict):
             if not quiet:  # (damaged at load: said then, and copied aside)
                 log.warning("%s was changed while Lookalike ran and cannot be read now (%s), "
@@ -212,6 +219,14 @@ class Settings:
             log.warning("%s was changed while Lookalike ran: %s could not be used, so it is "
                         "saved with Lookalike's values for them; %s.", path,
                         ", ".join(unusable), _keep_copy(path))
+        bits = theirs.get("max_distance_bits", mine["max_distance_bits"])
+        if bits != mine["max_distance_bits"] and (
+                any(mine[k] != base[k] for k in DISTANCE_KEYS)
+                or not all(k in theirs for k in DISTANCE_KEYS)):
+            # Of another code length in the file (a backup from another model's time), and the
+            # app moved a slider or switched model: all three the app's, never 20 of its 96
+            # bits written as 20 of the file's 48 (doubled at the next start).
+            theirs = {k: v for k, v in theirs.items() if k not in DISTANCE_KEYS}
         merged = dict(mine)
         kept = []
         for key, value in theirs.items():
@@ -248,12 +263,18 @@ class Settings:
             self.removed_folders.append(folder)
 
 
-def _text(path: Path) -> str | None:
-    """The settings file's text now; None if it is not there or cannot be read."""
+def _text(path: Path) -> str | bytes | None:
+    """The settings file's text now, its bytes if it is not UTF-8 (a hand edit saved in another
+    encoding: copied aside before it is saved over, as at load); None if it is not there or
+    cannot be read."""
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, ValueError):
+        data = path.read_bytes()
+    except OSError:
         return None
+    try:
+        return data.decode("utf-8-sig")
+    except ValueError:
+        return data
 
 
 def _usable(raw: dict) -> tuple[dict, list[str]]:

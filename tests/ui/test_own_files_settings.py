@@ -106,3 +106,34 @@ def test_a_file_unchanged_since_its_load_problem_is_not_said_again(tmp_path, cap
     settings.save(path)
     assert not [r for r in caplog.records if "changed while Lookalike ran" in r.getMessage()]
     assert json.loads(path.read_text(encoding="utf-8"))["watched_folders"] == ["/photos/a"]
+
+
+def test_a_hand_edit_saved_in_another_encoding_is_copied_aside(tmp_path, caplog):
+    path = tmp_path / "settings.json"
+    Settings(watched_folders=["/photos/a"]).save(path)
+    settings = Settings.load(path)
+    edited = '{"watched_folders": ["/photos/a", "/photos/\xc9t\xe9"]}'.encode("latin-1")
+    path.write_bytes(edited)  # Notepad's ANSI: not UTF-8
+    settings.first_run_done = True
+    settings.save(path)
+    assert json.loads(path.read_text(encoding="utf-8"))["first_run_done"] is True
+    assert path.with_name("settings.json.damaged").read_bytes() == edited
+    assert "it is not UTF-8 text" in caplog.text
+
+
+def test_distances_are_merged_with_the_code_length_they_are_of(tmp_path):
+    path = tmp_path / "settings.json"
+    Settings(max_distance=32, max_distance_bits=96, duplicate_distance=12).save(path)
+    backup = {"max_distance": 8, "max_distance_bits": 48, "duplicate_distance": 6}
+    settings = Settings.load(path)
+    _edit(path, **backup)  # a backup from a 48-bit model's time, put back while it runs
+    settings.max_distance = 20  # the results slider: 20 of 96 bits (never 20 of 48)
+    settings.save(path)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert [saved[k] for k in backup] == [20, 96, 12]
+    settings = Settings.load(path)
+    _edit(path, **backup)  # the app changes none of them: the backup's, all three
+    settings.first_run_done = True
+    settings.save(path)
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert [saved[k] for k in backup] == [8, 48, 6]
