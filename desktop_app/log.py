@@ -58,8 +58,13 @@ class LogFile(logging.handlers.RotatingFileHandler):
         with contextlib.suppress(OSError):  # its last buffered bytes cannot reach it anyway
             self.stream.close()
         self.stream = None  # the next write opens it again (a failure is said once)
+
+    def _open(self):
+        """Its folder made again first: at every try while it cannot be written, so the log
+        comes back once the cause is gone (a file put where the folder was, moved aside)."""
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(self.baseFilename), exist_ok=True)
+        return super()._open()
 
     def handleError(self, record: logging.LogRecord) -> None:
         exc = sys.exc_info()[1]

@@ -61,3 +61,17 @@ def test_a_log_that_cannot_be_made_again_is_said_once(capfd):
     err = capfd.readouterr().err
     assert err.count("cannot write the log file") == 1
     assert "Logging error" not in err
+
+
+def test_the_log_comes_back_once_what_stood_in_its_way_is_moved_aside(capfd):
+    setup_logging(0, log_file=True)
+    logging.getLogger("desktop_app.test").warning("first")
+    _flush()
+    shutil.rmtree(paths.log_dir())
+    paths.log_dir().write_text("a file where the logs folder was")
+    logging.getLogger("desktop_app.test").warning("while it is in the way")
+    os.remove(paths.log_dir())  # as stderr said: "until it can be written again"
+    logging.getLogger("desktop_app.test").warning("after it was moved aside")
+    _flush()
+    assert "after it was moved aside" in _log_text()
+    assert capfd.readouterr().err.count("cannot write the log file") == 1
