@@ -531,23 +531,46 @@ class Store:
         """The library file was deleted: copy the library this connection still has (SQLite's
         backup, the -wal's commits included) to a new file beside it, put that in its place if
         nothing else is there, and reopen it. Otherwise the copy is kept aside and the user told
-        where. Once it fails, every later write says why."""
+        where, and every later write says why. A copy that cannot be made (a full disk) is tried
+        again at the next write: the connection still has everything."""
         if self._lost is not None:
             raise self._lost
         deleted = "another program deleted the library file while Lookalike had it open"
         target = Path(os.path.realpath(self.path))  # a symbolic link: its file (as SQLite's)
         copy = target.with_name(f"{target.name}.rescued-{os.getpid()}")
+        made = False
         try:
+            try:  # its folder deleted too (`rm -rf`): made again, never the folders above it
+                target.parent.mkdir()
+                made = True
+            except FileExistsError:
+                pass
             with contextlib.closing(sqlite3.connect(copy)) as dest:
+                # Not on the library's disk any more: its drive unplugged or its share
+                # disconnected, the folder that stays is the empty mount point's.
+                if os.stat(copy).st_dev != self._identity[0]:
+                    raise FileNotFoundError(errno.ENOENT, "not on its disk", str(copy))
                 self.conn.backup(dest)
         except (OSError, sqlite3.Error) as exc:
             with contextlib.suppress(OSError):
                 copy.unlink()
-            self._lost = StoreError(self.path, f"{deleted}, and it could not be written back "
-                                    f"({getattr(exc, 'strerror', None) or exc}), so Lookalike "
-                                    "saves nothing more", "Restart Lookalike (it indexes your "
-                                    "folders again)")
-            raise self._lost from None  # not retried: the text says what failed
+            if made:
+                with contextlib.suppress(OSError):
+                    target.parent.rmdir()
+            if isinstance(exc, FileNotFoundError):
+                raise StoreError(self.path, "the library file is gone, and its folder is not on "
+                                 "the disk it was on (its drive unplugged or its network share "
+                                 "disconnected?), so Lookalike saves nothing more for now",
+                                 "Plug the drive in again (or reconnect the share), then "
+                                 "restart Lookalike") from None
+            # Not for good: the same write tries again (the job retried once disk space is
+            # freed), and the cause stays the exception's cause for the worker to tell a full
+            # disk.
+            raise StoreError(self.path, f"{deleted}, and it could not be written back yet "
+                             f"({getattr(exc, 'strerror', None) or exc}), so nothing more is "
+                             "saved until it is", "Free some disk space or check its folder's "
+                             "permissions: it is written back at the next save; or restart "
+                             "Lookalike (it then indexes your folders again)") from exc
         self.conn.close()
         try:
             # The deleted library's -wal and -shm, if still at its name (only the file itself

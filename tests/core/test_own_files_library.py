@@ -139,3 +139,52 @@ def test_a_library_reached_by_a_symbolic_link_is_put_back_at_its_file(tmp_path):
     store.insert_folder("/photos/after")
     store.close()
     assert path.is_symlink() and _folders_in_file(real) == ["/photos/after", "/photos/before"]
+
+
+def test_library_folder_deleted_with_it_is_made_again(tmp_path):
+    path = tmp_path / "Lookalike" / "library.sqlite3"
+    store = Store(path)
+    store.insert_folder("/photos/before")
+    shutil.rmtree(path.parent)  # `rm -rf ~/.local/share/Lookalike` while the app runs
+    store.insert_folder("/photos/after")
+    store.close()
+    assert _folders_in_file(path) == ["/photos/after", "/photos/before"]
+    assert not list(path.parent.glob("*.rescued-*"))
+
+
+def test_a_library_whose_drive_went_is_not_put_on_another_disk(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    store = Store(path)
+    store.insert_folder("/photos/before")
+    # Its drive unplugged (unmounted): the mount point left is a folder of another disk,
+    # played by a library recorded on another device than the folder now is.
+    store._identity = (store._identity[0] + 1, store._identity[1])
+    _remove_library(path)
+    with pytest.raises(StoreError) as caught:
+        store.insert_folder("/photos/after")
+    assert "drive unplugged" in str(caught.value) and "deleted" not in str(caught.value)
+    assert not path.exists() and not list(tmp_path.glob("*.rescued-*"))
+    store.close()
+
+
+def test_a_put_back_that_failed_is_tried_again_at_the_next_write(tmp_path, monkeypatch):
+    path = tmp_path / "library.sqlite3"
+    store = Store(path)
+    store.insert_folder("/photos/before")
+    _remove_library(path)
+    real_connect = sqlite3.connect
+
+    def full_disk(*args, **kwargs):
+        exc = sqlite3.OperationalError("database or disk is full")
+        exc.sqlite_errorcode = sqlite3.SQLITE_FULL
+        raise exc
+
+    monkeypatch.setattr(sqlite3, "connect", full_disk)
+    with pytest.raises(StoreError, match="could not be written back") as caught:
+        store.insert_folder("/photos/after")
+    assert caught.value.__cause__.sqlite_errorcode == sqlite3.SQLITE_FULL  # retried by the app
+    monkeypatch.setattr(sqlite3, "connect", real_connect)  # disk space freed
+    store.insert_folder("/photos/after")
+    store.close()
+    assert _folders_in_file(path) == ["/photos/after", "/photos/before"]
+    assert not list(tmp_path.glob("*.rescued-*"))
