@@ -925,7 +925,9 @@ class PhotoLibrary:
     def search_index(self) -> HammingIndex:
         """The current model's codes as an immutable snapshot, rebuilt only after changes (ours
         or another connection's)."""
-        key = (self.model_id, self.store.query("PRAGMA data_version")[0][0],
+        # The connection too: both counts are its own, and start again with a new one (the
+        # library file put back after a disk cleaner deleted it: Store._put_back).
+        key = (self.model_id, self.store.conn, self.store.query("PRAGMA data_version")[0][0],
                self.store.conn.total_changes)
         if self._index is None or key != self._index_key:
             ids, blob = self.store.codes_for_model(self.model_id)
