@@ -32,6 +32,17 @@ NAME_HELP = ("the model's name in the app, kept as it is given (default: the alb
              "the library has another model of that name)")
 
 
+def _model_name(text: str) -> str:
+    """--name, refused before a run as the model's card would refuse it at the run's end."""
+    from desktop_app.core.model_card import name_problem
+
+    problem = name_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}{'...' if len(text) > 40 else ''} is "
+                                         f"not a model name: give {problem}")
+    return text
+
+
 def _common(p: argparse.ArgumentParser, progress: bool = True) -> None:
     p.add_argument("--config", metavar="FILE",
                    help="a TOML file of settings (see trainer/configs/default.toml)")
@@ -147,13 +158,14 @@ def build_parser(prog: str = "python -m trainer") -> argparse.ArgumentParser:
     p.add_argument("run_dir", metavar="RUN_DIR", help=cli_help.RUN_DIR)
     p.add_argument("--bits", type=int, required=True, help=cli_help.EXPORT_BITS)
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help=cli_help.EXPORT_MODEL_DIR)
-    p.add_argument("--name", help=NAME_HELP)
+    p.add_argument("--name", type=_model_name, help=NAME_HELP)
     _common(p)
     p = sub.add_parser("run", help="albums -> model folder in one go (what `lookalike train` "
                                    "does)")
     p.add_argument("albums", metavar="ALBUMS", help=cli_help.ALBUMS)
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help=cli_help.RUN_MODEL_DIR)
-    p.add_argument("--name", help=NAME_HELP + "; with several --bits each model is called "
+    p.add_argument("--name", type=_model_name, help=NAME_HELP + "; with several --bits each "
+                   "model is called "
                    "NAME-<bits>bit")
     p.add_argument("--no-resume", action="store_true",
                    help="train afresh, ignoring the checkpoints in MODEL_DIR/training (unchanged "

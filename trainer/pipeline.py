@@ -626,6 +626,7 @@ def model_name(albums_root: str, bits: int, out_dir: str | os.PathLike, given: s
     """The exported model's name: `given` (--name) as it is; else the albums folder's name and
     the length ("holiday-48bit"), numbered when another model of the library has that name
     already ("holiday-48bit (2)": model_registry.distinct_model_name)."""
+    from desktop_app.core.model_card import MAX_NAME_CHARS
     from desktop_app.core.model_registry import distinct_model_name, model_names_in_use
 
     if given:
@@ -636,7 +637,10 @@ def model_name(albums_root: str, bits: int, out_dir: str | os.PathLike, given: s
         return given
     # printable: the app refuses a card whose name holds a lone surrogate, which a folder name
     # that is not UTF-8 gives ("Ferien M\udce4use"), and the export's own check loads the card.
-    base = f"{printable(Path(albums_root).name)}-{bits}bit"
+    # Cut to the card's limit: a long folder name that is not UTF-8 shows each byte as 4
+    # characters (255 bytes: 1,020), and the card would be refused at export; 8 left for " (2)".
+    suffix = f"-{bits}bit"
+    base = printable(Path(albums_root).name)[:MAX_NAME_CHARS - len(suffix) - 8] + suffix
     name = distinct_model_name(base, out_dir)
     if name != base:
         _say(reporter, f"this library has a model called '{base}' already: the new one is "

@@ -183,6 +183,16 @@ def _name(v) -> str:
     return v
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with `name` as a model's name (one the card would refuse), or None: for
+    the trainer's --name, checked before a run rather than at its export."""
+    try:
+        _name(name)
+    except _Bad as exc:
+        return str(exc)
+    return None
+
+
 def _positive(v) -> float:
     if _number(v) <= 0:
         raise _Bad("a number above 0")

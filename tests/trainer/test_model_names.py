@@ -61,3 +61,26 @@ def test_a_name_given_in_bytes_that_are_not_utf8_becomes_text(tmp_path):
 
     assert model_name("/albums", 12, tmp_path / "m", "Caf\udce9") == "Caf\\xe9"
     assert model_name("/albums", 12, tmp_path / "m", "Café ☕") == "Café ☕"  # text as given
+
+
+def test_a_name_the_card_would_refuse_is_refused_before_the_run(albums, tmp_path, capsys):
+    """It trained for the whole run, then failed at export with the staging folder named."""
+    for bad in ("..", "   ", "x" * 301):
+        try:
+            main(run(albums, tmp_path / "m", "--name", bad))
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"--name {bad[:10]!r} was taken")
+        assert "is not a model name: give a name of 1 to 300 characters" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()  # refused before anything was read or written
+
+
+def test_the_name_of_a_long_albums_folder_that_is_not_utf8_fits_a_card(tmp_path):
+    """255 bytes that are not UTF-8 show as 1,020 characters: the card refused the name."""
+    from desktop_app.core.model_card import MAX_NAME_CHARS, name_problem
+    from trainer.pipeline import model_name
+
+    name = model_name("/albums/" + "\udce9" * 255, 48, tmp_path / "m", None)
+    assert len(name) <= MAX_NAME_CHARS - 8 and name.endswith("-48bit")
+    assert name.startswith("\\xe9\\xe9") and name_problem(name) is None
