@@ -48,16 +48,25 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
-def probe_photos(albums: AlbumsFolder, count: int = PROBE_PHOTOS) -> list[Path]:
-    """Up to `count` photo files taken in turn from each album (photos differ most across
-    albums: sizes, formats)."""
+def probe_photos(albums: AlbumsFolder, count: int = PROBE_PHOTOS,
+                 should_stop: Callable[[], bool] | None = None) -> tuple[list[Path], list[float]]:
+    """Up to `count` readable photo files taken in turn from each album (photos differ most
+    across albums: sizes, formats), and the seconds each took to read. Unreadable ones are
+    passed over for the next (a run skips them): a few of them first in every album must not
+    leave nothing to measure."""
     queues = [list(listing.photos) for listing in albums.listings()]
     picked: list[Path] = []
+    seconds: list[float] = []
     while len(picked) < count and any(queues):
         for queue in queues:
             if queue and len(picked) < count:
-                picked.append(queue.pop(0))
-    return picked
+                _check(should_stop)
+                photo = queue.pop(0)
+                took, read = _timed(lambda p=photo: read_photo(p))
+                if isinstance(read, str):
+                    picked.append(photo)
+                    seconds.append(took)
+    return picked, seconds
 
 
 def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
@@ -80,12 +89,11 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
     hcfg = head_config(cfg)
-    probe = [p for p in probe_photos(folder) if isinstance(read_photo(p), str)]
+    probe, read_times = probe_photos(folder, should_stop=should_stop)
     if not probe:
         raise AlbumError(folder.given, "no photo of these albums could be read, so there is "
                          "nothing to measure", "Look inside them (`inspect ALBUMS`) to see why")
-    _check(should_stop)
-    read_each = Span.of([_timed(lambda p=p: read_photo(p))[0] for p in probe])
+    read_each = Span.of(read_times)  # the first reading of each, as a run's is
     reading = ZERO if resumes else (Span.exactly(read_seconds)
                                     if read_seconds is not None else read_each.times(photos))
     cached = _cached_photos(run_dir, manifest, cfg) if manifest is not None else 0

@@ -76,3 +76,14 @@ def test_fine_tuning_is_estimated_with_its_own_steps(albums, capsys):
     assert all(found[p] > 0 for p in ("features_s", "train_s", "per_photo_s", "per_step_s"))
     assert found["seconds"] == pytest.approx(sum(found[p] for p in PARTS), abs=0.05)
     assert found["low_s"] <= found["seconds"] <= found["high_s"]
+
+
+def test_unreadable_photos_first_in_every_album_leave_the_readable_ones_to_measure(
+        albums, capsys):
+    # Each album's first four files (in the order the probe picks them) cannot be read: the
+    # probe takes the readable ones after them, not "no photo of these albums could be read".
+    for album in albums.iterdir():
+        for k in range(4):
+            (album / f"0000-broken-{k}.jpg").write_bytes(b"not a photo")
+    found = estimate(capsys, str(albums))
+    assert found["probe_photos"] == 12 and found["photos"] == 27
