@@ -112,6 +112,9 @@ class RetrainDialog(QDialog):
         # Its own process: Start stays usable while it measures (and stops it).
         self.estimator = TrainerProcess(python, self)
         self._look_started = 0.0  # time.monotonic() when the last look inside began
+        # (albums, previous run, read seconds): a measure asked for while the last one stopped
+        self._measure_next: tuple[str, str | None, float] | None = None
+        self._measured: tuple[str, str | None, float] | None = None  # the last one asked for
         self.new_model_dir: str | None = None
         self.new_card: ModelCard | None = None
         self._run_albums = ""  # the albums of the run in progress (or last run)
@@ -127,6 +130,10 @@ class RetrainDialog(QDialog):
         self.process.finished.connect(self._on_finished)
         self.estimator.estimated.connect(self._on_estimated)
         self.estimator.failed.connect(self._on_estimate_failed)
+        self.estimator.finished.connect(self._on_estimator_ended)
+        # The code length and the mirror setting change the time: measured again with them.
+        self.bits_spin.valueChanged.connect(self._measure_again)
+        self.flip_check.toggled.connect(self._measure_again)
         self._show_readiness()
 
     # -- layout ---------------------------------------------------------------------------------
@@ -320,15 +327,42 @@ class RetrainDialog(QDialog):
     def _measure(self, previous: str | None, read_seconds: float) -> None:
         """How long training would take, measured by the trainer in the background (seconds);
         the look inside's own time is the reading's."""
-        if self.estimator.is_running():  # a look inside again at once: the last one stops
-            return
         self.estimate_label.setText("Measuring how long training would take on this "
                                     "computer…")
         self.estimate_label.setVisible(True)
+        self._measured = (self._inspected, previous, read_seconds)
+        if self.estimator.is_running():
+            # A look inside again at once: the last measure is still stopping (it stops
+            # between batches); this one starts once it has ended.
+            self._measure_next = (self._inspected, previous, read_seconds)
+            self.estimator.cancel()
+            return
         self.estimator.estimate(self._inspected, previous, self.bits_spin.value(),
                                 self.flip_check.isChecked(), read_seconds)
 
+    @Slot(int, object)
+    def _on_estimator_ended(self, _code: int, _done: object) -> None:
+        asked, self._measure_next = self._measure_next, None
+        if asked is not None:  # (started once the process has let go of the one that ended)
+            QTimer.singleShot(0, self, lambda: self._measure_asked(*asked))
+
+    def _measure_asked(self, albums: str, previous: str | None, read_seconds: float) -> None:
+        # Not when the dialog was closed, a run or another look inside began, or other albums
+        # were typed in meanwhile.
+        if self._still_shown() and not self.process.is_running() and \
+                albums == self._inspected and self._albums_unchanged():
+            self._measure(previous, read_seconds)
+
+    @Slot()
+    def _measure_again(self) -> None:
+        """The code length or mirror setting changed after the measure of the albums looked
+        inside: measured again (not once a run has started, nor for albums left since)."""
+        if self._measured is not None and self._measured[0] == self._inspected and \
+                not self.process.is_running() and self._albums_unchanged():
+            self._measure(*self._measured[1:])
+
     def _forget_estimate(self) -> None:
+        self._measure_next = self._measured = None
         self.estimator.cancel()  # (its end is then no failure)
         self.estimate_label.setVisible(False)
 
@@ -378,6 +412,7 @@ class RetrainDialog(QDialog):
                 return
         if self.estimator.is_running():  # it would slow the run down, and is moot now
             self._forget_estimate()
+        self._measured = None  # (the settings changed during the run measure nothing)
         self._run_albums = albums
         self._cancelled, self._phase = False, ""
         self.new_model_dir = str(out)
@@ -530,6 +565,7 @@ class RetrainDialog(QDialog):
         # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
         # leave the run going unseen, so the trainer stops (its checkpoint kept).
         self._look_next = ""  # closed: no look inside after the one under way stops
+        self._measure_next = None  # nor a measure
         self.estimator.cancel()
         if self.process.is_running():
             self._cancelled = True

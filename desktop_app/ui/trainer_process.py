@@ -138,7 +138,7 @@ class TrainerProcess(QObject):
     # sends progress events too: its mode is "inspect")
     log_line = Signal(str)  # free-form stderr
     failed = Signal(str)  # could not start, or bad output
-    finished = Signal(int, object)  # exit code, the "done" event (or None)
+    finished = Signal(int, object)  # exit code, the "done" event (or None); not for inspect
 
     def __init__(self, python: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -326,7 +326,9 @@ class TrainerProcess(QObject):
         if self._mode == "inspect":
             self._finish_inspect(code)
         elif self._mode == "estimate":
-            if code == 0 and self._estimate is not None:
+            # Stopped (another look inside, other albums, Start, closing), what it measured
+            # is no longer asked for, even when it had sent it before it ended.
+            if code == 0 and self._estimate is not None and not self._stopping:
                 self.estimated.emit({k: v for k, v in self._estimate.items() if k != "event"})
             elif not self._stopping:
                 how = self._error or (f"killed by {signal_name(code)}" if self._crashed
@@ -334,6 +336,7 @@ class TrainerProcess(QObject):
                 where = f"; what it printed is in {self.log_path}" if self.log_path else ""
                 self.failed.emit(f"How long training would take could not be measured "
                                  f"({how}){where}.")
+            self.finished.emit(code, self._done)  # (a measure asked for meanwhile may start)
         else:
             # Only the copy of what the event said is left out: another line that begins
             # with "error: " (a library's, say) is the log's.

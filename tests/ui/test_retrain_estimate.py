@@ -66,3 +66,90 @@ def test_the_words_say_the_range_and_a_resumed_run():
     resumed = estimate_text({**found, "resumes": True, "low_s": 300, "high_s": 300})
     assert resumed.startswith("Continuing this training would take about 5 min")
     assert estimate_text({**found, "seconds": "soon"}) == ""  # another program's garbage
+
+
+# A stand-in whose measure takes 2 s and is slow to stop (1.5 s after it is asked), as a real
+# one is in the middle of a batch; its look inside answers at once.
+SLOW_TO_STOP = """
+    import json, signal, sys, time
+    if sys.argv[3] == "inspect":
+        print(json.dumps({"event": "done", "photos": 12, "labels": 3,
+                          "per_label": {"cats": 4, "cups": 4, "space": 4}}))
+        sys.exit(0)
+    def stop(*_):
+        time.sleep(1.5)
+        sys.exit(130)
+    signal.signal(signal.SIGTERM, stop)
+    print("measuring", flush=True)
+    time.sleep(2)
+    print(json.dumps({"event": "estimate", "low_s": 240, "seconds": 300, "high_s": 420,
+                      "read_s": 60, "features_s": 180, "train_s": 60, "resumes": False,
+                      "args": sys.argv[4:]}), flush=True)
+    print(json.dumps({"event": "done"}), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
+def test_a_second_look_inside_while_the_last_measure_stops_is_measured_too(qtbot, tmp_path,
+                                                                           albums):
+    dialog = RetrainDialog(None, str(albums), readiness=READY,
+                           python=stand_in_trainer(tmp_path, SLOW_TO_STOP))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.estimator.log_line, timeout=10000):  # measuring
+        dialog.inspect_button.click()
+    with qtbot.waitSignal(dialog.process.inspected, timeout=10000):
+        dialog.inspect_button.click()  # the measure under way is asked to stop
+    with qtbot.waitSignal(dialog.estimator.estimated, timeout=10000):
+        pass
+    assert dialog.estimate_label.text().startswith("Training would take 4 min to 7 min")
+    assert dialog.estimate_label.isVisibleTo(dialog)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
+def test_a_measure_that_ends_after_it_was_stopped_is_not_shown(qtbot, tmp_path, albums):
+    # It had sent its estimate and was exiting when another folder was typed in: what it
+    # measured was the other albums', so nothing is shown.
+    python = stand_in_trainer(tmp_path, """
+        import json, signal, sys, time
+        if sys.argv[3] == "inspect":
+            print(json.dumps({"event": "done", "photos": 12, "labels": 3,
+                              "per_label": {"cats": 4, "cups": 4, "space": 4}}))
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print(json.dumps({"event": "estimate", "low_s": 240, "seconds": 300, "high_s": 420,
+                          "read_s": 60, "features_s": 180, "train_s": 60}), flush=True)
+        print(json.dumps({"event": "done"}), flush=True)
+        time.sleep(1)
+        sys.exit(0)
+    """)
+    dialog = RetrainDialog(None, str(albums), readiness=READY, python=python)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    with qtbot.waitSignal(dialog.estimator.event, timeout=10000,
+                          check_params_cb=lambda e: e.get("event") == "done"):
+        dialog.inspect_button.click()
+    dialog.albums_edit.setText(str(tmp_path / "other albums"))
+    qtbot.waitUntil(lambda: not dialog.estimator.is_running(), timeout=10000)
+    qtbot.wait(50)
+    assert not dialog.estimate_label.isVisibleTo(dialog)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is a POSIX script")
+def test_a_code_length_or_mirror_setting_changed_after_the_measure_is_measured_again(
+        qtbot, tmp_path, albums):
+    # 12 or 64 bits, with or without the mirror images: another time (the plan's stages, the
+    # backbone run twice); the one measured with the settings left is not shown for the new.
+    dialog = RetrainDialog(None, str(albums), readiness=READY,
+                           python=stand_in_trainer(tmp_path, SLOW_TO_STOP))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.bits_spin.setValue(48)
+    with qtbot.waitSignal(dialog.estimator.estimated, timeout=10000) as first:
+        dialog.inspect_button.click()
+    assert "48" in first.args[0]["args"] and "--no-flip-average" in first.args[0]["args"]
+    with qtbot.waitSignal(dialog.estimator.estimated, timeout=10000) as again:
+        dialog.bits_spin.setValue(16)
+        dialog.flip_check.setChecked(True)  # (while the measure for 16 bits stops)
+    assert "16" in again.args[0]["args"] and "--flip-average" in again.args[0]["args"]
+    assert dialog.estimate_label.text().startswith("Training would take")
