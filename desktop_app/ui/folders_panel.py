@@ -98,6 +98,7 @@ class FoldersPanel(QWidget):
         # the worker was "nothing counted yet" or a walk's found count, not a count of photos.
         self._walking = False
         self._paused = False
+        self._counted: tuple[int, int] | None = None  # the last (done, total) shown, if any
 
     def set_folders(self, folders: list[str], polling: list[str],
                     unavailable: Collection[str] = ()) -> None:
@@ -131,12 +132,17 @@ class FoldersPanel(QWidget):
             self.progress_label.setText(LOOKING_PAUSED)
         elif paused and busy and self.progress_label.text() == NOTHING_TO_READ:
             self.progress_label.setText("")  # said of the job that ended
+        elif paused and busy and self._counted is not None:
+            # Not the rate and "3 s left" of a job that is not running.
+            done, total = self._counted
+            self.progress_label.setText(f"{done:,} of {total:,} photos · paused")
         elif not paused and busy and self.progress_label.text() == LOOKING_PAUSED:
             self.show_progress(0, 0, 0.0, -1.0)  # the walk starts again
 
     def show_looking(self, found: int) -> None:
         """The worker's `looking`: a folder's walk has found `found` photos so far."""
         self._walking = True
+        self._counted = None
         if self._paused and self.progress_label.text() == LOOKING_PAUSED:
             return  # a count sent just before the walk stopped
         self.progress.setVisible(True)
@@ -146,6 +152,7 @@ class FoldersPanel(QWidget):
     def show_progress(self, done: int, total: int, rate: float, eta: float) -> None:
         self.progress.setVisible(True)
         self._walking = total <= 0 and eta < 0
+        self._counted = (done, total) if total > 0 else None
         if total <= 0 and not self._walking:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)  # done: no busy bar
@@ -159,6 +166,9 @@ class FoldersPanel(QWidget):
             return
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, max(total, 1)))
+        if self._paused:  # the last photos of a batch, read after Pause was pressed
+            self.progress_label.setText(f"{done:,} of {total:,} photos · paused")
+            return
         self.progress_label.setText(f"{done:,} of {total:,} photos · {rate:.0f} photos/s · "
                                     f"{format_eta(eta)}")
 

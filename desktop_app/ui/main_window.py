@@ -61,6 +61,7 @@ from .folders_panel import FoldersPanel
 from .keys_help import show_keys
 from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
+from .notice_bar import NoticeBar
 from .photo_grid import PhotoGrid
 from .results_panel import ResultsPanel
 from .row_feeder import RowFeeder
@@ -79,6 +80,11 @@ NOTICE_HOLD_S = 8.0
 # How long after a batch of watched changes its unreadable photos must still be unreadable to be
 # read out: the watcher sends a burst's changes at least every 5 s (FolderWatcher max_wait_ms).
 UNREADABLE_SETTLE_MS = 10000
+# The library grid with no photo in it.
+EMPTY_LIBRARY = ("No photos yet. Add a folder of photos under Watched folders (Add…, Ctrl+O, or "
+                 "drop the folder here): its photos show here as they are indexed.")
+# How a job summary says it was cut short by Pause (taken down on Resume: no longer true).
+PAUSED_NOTE = "paused: Resume indexing continues it"
 
 
 
@@ -170,6 +176,7 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(edge)
         self.grid.setModel(self.photos_model)
         self.grid.setAccessibleName("Library")
+        self.grid.empty_text = EMPTY_LIBRARY
         browse.addWidget(self.grid)
         self.results_panel = ResultsPanel(self.results_model, edge, self.settings.max_distance)
         browse.addWidget(self.results_panel)
@@ -186,6 +193,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
+        self.setStatusBar(NoticeBar())
         self.statusBar().showMessage("Starting…")
         self.count_label = QLabel("")
         self.statusBar().addPermanentWidget(self.count_label)
@@ -559,7 +567,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
-        text = f"{label}: {report.summary('paused: Resume indexing continues it', brief=True)}"
+        text = f"{label}: {report.summary(PAUSED_NOTE, brief=True)}"
         failed = {p.path for p in self.failed_model.photos()}
         others = [message for path, message in report.errors if path not in failed]
         photos = len(report.errors) - len(others)
@@ -731,6 +739,8 @@ class MainWindow(QMainWindow):
     def toggle_pause(self) -> None:
         if self.worker.is_paused():
             self._resume.emit()
+            if f"({PAUSED_NOTE})" in self.statusBar().currentMessage():
+                self.statusBar().clearMessage()  # it said "paused" while indexing runs again
         else:
             self.worker.pause()
 

@@ -12,6 +12,8 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QKeyEvent,
+    QPainter,
+    QPalette,
     QTextLayout,
     QTextOption,
 )
@@ -175,6 +177,20 @@ class PhotoGrid(QListView):
         self.setSpacing(4)
         self.setAccessibleDescription("Enter shows the photos that look like the current one; "
                                       "Shift+F10 or the Menu key opens its menu.")
+        # Said in the middle of the grid while it has no photo: a blank white area gave a new
+        # user no hint (the window's own hint for the results is beside it).
+        self.empty_text = ""
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if self.empty_text and (model is None or model.rowCount() == 0):
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.empty_text)
+            painter.end()
 
     def _fit_cell(self) -> None:
         """A cell: the thumbnail and `text_lines` lines of the grid's font under it."""

@@ -37,6 +37,9 @@ class ResultsPanel(QWidget):
         self.query_picture: QPixmap | None = None
         self.query_label = QLabel(HINT)
         self.query_label.setWordWrap(True)
+        # No search, no picture: an empty 72-pixel square pushed the hint in from the left edge
+        # the slider's label starts at.
+        self.query_image.setVisible(False)
         header.addWidget(self.query_image)
         header.addWidget(self.query_label, 1)
         layout.addLayout(header)
@@ -98,12 +101,14 @@ class ResultsPanel(QWidget):
         self.query_label.setText(f"Photos like <b>{html.escape(name)}</b>{where}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(pixmap)
+        self.query_image.setVisible(True)  # its place kept while the thumbnail is made
 
     def show_hint(self) -> None:
         """No search: the header says how to make one."""
         self.query_label.setText(HINT)
         self.query_label.setToolTip("")
         self.set_query_picture(None)
+        self.query_image.setVisible(False)
 
     def shows_hint(self) -> bool:
         return self.query_label.text() == HINT
@@ -119,6 +124,7 @@ class ResultsPanel(QWidget):
         self.query_label.setText(f"<b>{html.escape(name)}</b> {sentence}")
         self.query_label.setToolTip(shown)
         self.set_query_picture(None)
+        self.query_image.setVisible(False)
 
     def set_query_picture(self, pixmap: QPixmap | None) -> None:
         if pixmap is not None and not pixmap.isNull():
@@ -129,6 +135,7 @@ class ResultsPanel(QWidget):
             small.setDevicePixelRatio(ratio)
             self.query_image.setPixmap(small)
             self.query_picture = small
+            self.query_image.setVisible(True)
         else:
             self.query_image.clear()
             self.query_picture = None

@@ -1,0 +1,46 @@
+"""The indexing panel and the status bar agree while indexing is paused and resumed."""
+
+from __future__ import annotations
+
+from desktop_app.core.records import IndexReport
+from desktop_app.ui.folders_panel import FoldersPanel
+
+
+def test_a_paused_job_shows_no_rate_or_time_left(qtbot):
+    """Paused at 65 of 208 photos, the panel said "Indexing paused." above
+    "65 of 208 photos · 42 photos/s · 3 s left"."""
+    panel = FoldersPanel()
+    qtbot.addWidget(panel)
+    panel.show_activity("Indexing /photos", paused=False)
+    panel.show_progress(65, 208, 42.0, 3.0)
+    assert panel.progress_label.text() == "65 of 208 photos · 42 photos/s · 3 s left"
+    panel.show_activity("Indexing /photos", paused=True)
+    assert panel.activity.text() == "Indexing paused."
+    assert panel.progress_label.text() == "65 of 208 photos · paused"
+    panel.show_progress(66, 208, 40.0, 3.0)  # the batch's last photos, read after the pause
+    assert panel.progress_label.text() == "66 of 208 photos · paused"
+    panel.show_activity("Indexing /photos", paused=False)
+    panel.show_progress(67, 208, 41.0, 3.0)
+    assert panel.progress_label.text() == "67 of 208 photos · 41 photos/s · 3 s left"
+
+
+def test_resume_takes_down_the_summary_that_says_paused(qtbot, make_window):
+    """The summary of a job cut short by Pause ("... (paused: Resume indexing continues it)")
+    stood in the status bar for 15 s after Resume, beside a panel saying "Indexing"."""
+    window = make_window()
+    window.worker.pause()
+    qtbot.waitUntil(window.worker.is_paused, timeout=5000)
+    window._on_finished_job("Indexing /photos", IndexReport(added=62, stopped=True))
+    assert "paused: Resume indexing continues it" in window.statusBar().currentMessage()
+    window.toggle_pause()
+    assert window.statusBar().currentMessage() == ""
+    qtbot.waitUntil(lambda: not window.worker.is_paused(), timeout=5000)
+
+
+def test_resume_keeps_another_notice(qtbot, make_window):
+    window = make_window()
+    window.worker.pause()
+    qtbot.waitUntil(window.worker.is_paused, timeout=5000)
+    window.tell("Something else to read.")
+    window.toggle_pause()
+    assert window.statusBar().currentMessage() == "Something else to read."
