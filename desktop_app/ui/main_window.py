@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
         w.looking.connect(self.folders_panel.show_looking)
         w.activity.connect(self._on_activity)
         w.paused_changed.connect(lambda _p: self._on_activity(self.folders_panel.activity.text()))
+        w.paused_changed.connect(self._on_paused_changed)
         w.photos_changed.connect(self._on_photos_changed)
         w.failed_changed.connect(self._on_failed_changed)
         w.snapshot_ready.connect(self._on_snapshot)
@@ -739,10 +740,16 @@ class MainWindow(QMainWindow):
     def toggle_pause(self) -> None:
         if self.worker.is_paused():
             self._resume.emit()
-            if f"({PAUSED_NOTE})" in self.statusBar().currentMessage():
-                self.statusBar().clearMessage()  # it said "paused" while indexing runs again
+            self._on_paused_changed(False)
         else:
             self.worker.pause()
+
+    @Slot(bool)
+    def _on_paused_changed(self, paused: bool) -> None:
+        # Also when the worker takes the Resume: the summary of a job stopped by Pause, sent
+        # before (its batch still being read when Resume was pressed), comes after the press.
+        if not paused and f"({PAUSED_NOTE})" in self.statusBar().currentMessage():
+            self.statusBar().clearMessage()  # it said "paused" while indexing runs again
 
     @Slot(str)
     def switch_model(self, model_dir: str) -> None:

@@ -44,3 +44,17 @@ def test_resume_keeps_another_notice(qtbot, make_window):
     window.tell("Something else to read.")
     window.toggle_pause()
     assert window.statusBar().currentMessage() == "Something else to read."
+
+
+def test_a_summary_sent_just_before_resume_is_taken_down_too(qtbot, make_window):
+    """Resume pressed while the job stopped by Pause was still reading its batch: its summary,
+    sent before the worker took the Resume, came after the press and said "paused" for 15 s
+    beside a panel saying "Indexing"."""
+    window = make_window()
+    window.worker.pause()
+    qtbot.waitUntil(window.worker.is_paused, timeout=5000)
+    window.toggle_pause()
+    # The worker's summary, on its way before its resume: shown after the press.
+    window._on_finished_job("Indexing /photos", IndexReport(added=62, stopped=True))
+    qtbot.waitUntil(lambda: not window.worker.is_paused(), timeout=5000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=2000)
