@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(edge)
         self.grid.setModel(self.photos_model)
         self.grid.setAccessibleName("Library")
-        self.grid.empty_text = EMPTY_LIBRARY
+        self._show_empty_hint()
         browse.addWidget(self.grid)
         self.results_panel = ResultsPanel(self.results_model, edge, self.settings.max_distance)
         browse.addWidget(self.results_panel)
@@ -370,6 +370,13 @@ class MainWindow(QMainWindow):
     def _show_folders(self) -> None:
         self.folders_panel.set_folders(self.settings.watched_folders,
                                        self.settings.polling_folders, self.watcher.unavailable())
+        self._show_empty_hint()
+
+    def _show_empty_hint(self) -> None:
+        # Only with no folder: a library still opening, or a folder still walked, has photos
+        # to come (at start it said "No photos yet. Add a folder…" to a library of 200,000).
+        self.grid.empty_text = "" if self.settings.watched_folders else EMPTY_LIBRARY
+        self.grid.viewport().update()
 
     def _is_watched(self, folder: str) -> bool:
         real = os.path.realpath(folder)

@@ -30,6 +30,21 @@ def test_an_empty_library_grid_says_what_to_do(qtbot, make_window):
     assert room.contains(needed)
 
 
+def test_a_library_with_folders_gets_no_hint_while_its_photos_come(qtbot, make_window,
+                                                                   tmp_path):
+    """At start the grid is empty until the library's photos are read (seconds at 200,000),
+    and while a folder is walked: it said "No photos yet. Add a folder…" to such a library."""
+    window = make_window()
+    assert window.grid.empty_text == EMPTY_LIBRARY
+    folder = tmp_path / "still-empty"
+    folder.mkdir()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.grid.empty_text == "", timeout=5000)
+    window.shutdown()
+    again = make_window()  # started with a watched folder: no hint from the start
+    assert again.grid.empty_text == ""
+
+
 def test_the_grid_with_photos_shows_no_hint(qtbot, make_window, library_photos):
     window = indexed(qtbot, make_window, library_photos, 6)
     window.grid.clearSelection()
