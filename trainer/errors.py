@@ -48,7 +48,8 @@ class Stopped(Exception):
 
 
 class WorkerDone(Exception):
-    """A torchrun worker other than rank 0 finished its share of fine-tuning."""
+    """A torchrun worker other than rank 0 is done: its share of fine-tuning finished, or a step
+    that rank 0 does alone (prepare, frozen-mode train, evaluate, export)."""
 
 
 def missing_package(exc: ImportError) -> str | None:

@@ -81,12 +81,27 @@ def init_distributed(device: str) -> bool:
 
 
 def _rank() -> int:
-    """This process's rank under torchrun (0 when not distributed)."""
+    """This process's rank under torchrun: in its process group once it joined one, else the
+    RANK torchrun gave it (read with int(), as torch and the CLI read it); 0 when not
+    distributed. `train`, `evaluate` and `export` run alone join no group."""
     import torch
 
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
-    return 0
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
+
+
+def rank_0_alone() -> None:
+    """Under torchrun, work that rank 0 does alone: any other rank ends here (WorkerDone: status
+    0, nothing said), as `run` ends them; run by themselves, those steps would all write the
+    same files at once."""
+    if _rank() != 0:
+        raise WorkerDone()
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -292,6 +307,7 @@ def run_prepare(albums: str | os.PathLike, run_dir: str | os.PathLike, cfg: dict
     """Write run_dir/manifest.json. When run_dir was made from other albums (another folder,
     other photos or another split), what it learnt from them is deleted and the user told.
     `albums` may be an AlbumsFolder that announce_albums listed: it is not listed again."""
+    rank_0_alone()  # `prepare` under torchrun: one reader, one manifest.json
     run_dir = Path(run_dir)
     albums = albums_folder(albums, should_stop)
 
@@ -368,9 +384,18 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
     from .training import Stopped as HeadStopped
 
     run_dir = Path(run_dir)
-    manifest = Manifest.load(run_dir / MANIFEST)
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
+    if mode == "frozen":
+        # Frozen mode is minutes on one CPU: under torchrun rank 0 does it alone; the others
+        # would only race it on the same feature cache and checkpoint files. `run` joined the
+        # process group; nothing here waits on it any more.
+        rank = _rank()
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+        if rank != 0:
+            raise WorkerDone()
+    manifest = Manifest.load(run_dir / MANIFEST)
     check_backbone_weights(run_dir, cfg, mode)  # fine-tuning reads every photo before the model
     hcfg = head_config(cfg)
     if _rank() == 0:  # one writer under torchrun
@@ -390,13 +415,6 @@ def run_train(run_dir: str | os.PathLike, cfg: dict[str, Any], reporter: Reporte
             torch.distributed.destroy_process_group()
             if rank != 0:  # rank 0 refits the heads, evaluates and exports
                 raise WorkerDone()
-    elif torch.distributed.is_available() and torch.distributed.is_initialized():
-        # Frozen mode is minutes on one CPU: rank 0 does it alone; the others would only race
-        # it on the same feature cache and checkpoint files.
-        rank = torch.distributed.get_rank()
-        torch.distributed.destroy_process_group()
-        if rank != 0:
-            raise WorkerDone()
     if mode == "frozen" and (tuned := tuned_backbone(run_dir, cfg)) is not None:
         # --no-resume restarts the heads, not the fine-tuning kept in the run folder: say so
         _say(reporter, f"Frozen training uses the backbone fine-tuned earlier in this run folder "
@@ -527,6 +545,7 @@ def run_evaluate(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
 
     from . import evaluate as ev
 
+    rank_0_alone()  # `evaluate` under torchrun: one evaluation-<bits>.json, said once
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
     head = folded_head(run_dir, bits, cfg)  # before the features: it may not exist
@@ -565,6 +584,7 @@ def run_export(run_dir: str | os.PathLike, cfg: dict[str, Any], bits: int,
     from .evaluate import summary as eval_summary
     from .export import export_model
 
+    rank_0_alone()  # `export` under torchrun: one writer of the model folder
     run_dir = Path(run_dir)
     manifest = Manifest.load(run_dir / MANIFEST)
     head = folded_head(run_dir, bits, cfg)  # says so when the run is not trained (yet)
