@@ -678,6 +678,24 @@ def _unicode(text: str) -> str:
 
 
 # -- run: albums -> model folder ---------------------------------------------------------------
+def _check_names(name: str | None, lengths: list[int]) -> None:
+    """--name with several lengths names each model NAME-<bits>bit: the CLI checked NAME, and
+    a NAME near the card's limit made names the card refuses, found at the run's export."""
+    from desktop_app.core.model_card import name_problem
+
+    from .errors import TrainerError
+
+    if not name or len(set(lengths)) < 2:
+        return
+    for bits in sorted(set(lengths)):
+        problem = name_problem(f"{name}-{bits}bit")
+        if problem:
+            raise TrainerError(None, f"with several --bits each model is called NAME-<bits>bit, "
+                               f"and '{name[:40]}…-{bits}bit' is not a model name",
+                               f"Give --name {problem}, the '-{bits}bit' included",
+                               option="--name", problem="usage")
+
+
 def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str, Any],
             reporter: Reporter, should_stop: Callable[[], bool] | None = None,
             resume: bool = True, compare_with: str | os.PathLike | None = None,
@@ -690,6 +708,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     --name (several lengths: NAME-<bits>bit each); None: model_name's default."""
     out_dir = Path(out_dir)
     run_dir = out_dir / "training"
+    _check_names(name, cfg["train"]["bits"])  # before the run, not at its export
     device = choose_device(cfg["train"]["device"])
     check_backbone_weights(run_dir, cfg, choose_mode(cfg, device))  # before the albums are read
     # Under torchrun every rank runs this: only rank 0 reads the albums and writes the run

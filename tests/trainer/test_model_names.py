@@ -84,3 +84,14 @@ def test_the_name_of_a_long_albums_folder_that_is_not_utf8_fits_a_card(tmp_path)
     name = model_name("/albums/" + "\udce9" * 255, 48, tmp_path / "m", None)
     assert len(name) <= MAX_NAME_CHARS - 8 and name.endswith("-48bit")
     assert name.startswith("\\xe9\\xe9") and name_problem(name) is None
+
+
+def test_a_name_too_long_for_its_lengths_is_refused_before_the_run(albums, tmp_path, capsys):
+    """With several --bits each model is NAME-<bits>bit: 296 characters passed the check of
+    NAME, trained the whole run, then failed at export naming a temporary model.json."""
+    out = tmp_path / "m"
+    assert main(["run", str(albums), "--out", str(out), "--bits", "12", "16", "--progress",
+                 "none", *FAST, "--name", "x" * 296]) == 2
+    err = capsys.readouterr().err
+    assert "each model is called NAME-<bits>bit" in err and "-12bit" in err
+    assert not (out / "training" / "manifest.json").exists()  # nothing read
