@@ -1,4 +1,5 @@
-"""`python -m trainer` / `lookalike train`: prepare | train | evaluate | export | run | inspect.
+"""`python -m trainer` / `lookalike train`: prepare | train | evaluate | export | run | inspect |
+estimate.
 
 `lookalike train ALBUMS --out DIR` arrives here as ["ALBUMS", "--out", "DIR"]: an argument list
 that does not start with a subcommand means `run`. Exit codes: 0 done, 2 bad input, 130 stopped

@@ -1,4 +1,4 @@
-"""The Neurons Merging Layer (Fu et al., IJCAI 2019), as read in docs/nmlayer-method.md.
+"""The Neurons Merging Layer (Fu et al., IJCAI 2019), as read in ../shared/docs/nmlayer-method.md.
 
 A signed merge graph over K input neurons. Its connected components are the M output groups;
 output m is z_m = sum over i in group m of s_i * h_i, i.e. z = P h with P an M x K matrix of

@@ -1,5 +1,5 @@
 """Progress reporting: a tqdm bar on stderr for people, or one JSON object per line on stdout
-for the desktop app (the protocol in docs/design.md / api.md), plus clean stop on signals and
+for the desktop app (the protocol: docs/trainer.md, "Command line"), plus clean stop on signals and
 when the reader of that output is gone."""
 
 from __future__ import annotations
