@@ -83,12 +83,15 @@ def init_distributed(device: str) -> bool:
 def _rank() -> int:
     """This process's rank under torchrun: in its process group once it joined one, else the
     RANK torchrun gave it (read with int(), as torch and the CLI read it); 0 when not
-    distributed. `train`, `evaluate` and `export` run alone join no group."""
+    distributed. `train`, `evaluate` and `export` run alone join no group. RANK and WORLD_SIZE
+    alone are not torchrun's word (a SLURM script, a notebook or a shell may have set them):
+    without torchrun's own TORCHELASTIC_RUN_ID they are no rank, else a step would end at once
+    with status 0 and nothing done."""
     import torch
 
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+    if "TORCHELASTIC_RUN_ID" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return 0
     try:
         return int(os.environ.get("RANK", "0"))

@@ -255,6 +255,13 @@ class TrainerProcess(QObject):
             from PySide6.QtCore import QProcessEnvironment
             env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")  # progress lines arrive as they are printed
+        # The app's trainer is one process, never a torchrun rank: started where these are set
+        # (inside a torchrun job, by a SLURM script, from a shell), it would fail to join their
+        # process group or wait there for the other ranks, and a RANK other than 0 sends none
+        # of the progress or `done` events.
+        for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "GROUP_RANK",
+                     "ROLE_RANK", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID"):
+            env.remove(name)
         proc.setProcessEnvironment(env)
         proc.readyReadStandardOutput.connect(self._on_stdout)
         proc.readyReadStandardError.connect(self._on_stderr)

@@ -18,6 +18,7 @@ import torch
 from fast_settings import FAST
 from two_ranks import on_two_ranks
 
+from desktop_app.ui.trainer_process import TrainerProcess
 from trainer.cli import main
 
 WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
@@ -61,7 +62,8 @@ def _steps_on_rank(albums: str, run_dir: str, model_dir: str, home: str, store: 
     # torchrun gives each process its environment and no process group: that is what these
     # steps see (the helper's group is left until they are done).
     torch.distributed.destroy_process_group()
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOOKALIKE_HOME=home)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", LOOKALIKE_HOME=home,
+                      TORCHELASTIC_RUN_ID="none")  # torchrun's own mark (its default --rdzv-id)
     written = ["watching"]
     _watch_writes(str(Path(store).parent), written)
     codes, stdout, stderr = [], io.StringIO(), io.StringIO()
@@ -128,3 +130,41 @@ def test_under_torchrun_the_steps_run_on_rank_0_alone_and_the_others_end_quietly
         assert main([*argv, "--progress", "none", *FAST]) == 0
     ours, alone = outcome(two, work / "model"), outcome(tmp_path / "run", tmp_path / "model")
     assert [key for key in ours if not same(ours[key], alone[key])] == []
+
+
+# What torchrun sets and others set too: a SLURM script for its own job, a notebook, a shell.
+NOT_TORCHRUN = {"RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1",
+                "MASTER_PORT": "29500"}
+
+
+def test_rank_and_world_size_without_torchrun_are_no_rank(tmp_path, albums, monkeypatch):
+    """RANK and WORLD_SIZE that torchrun did not set (no TORCHELASTIC_RUN_ID): the steps run in
+    full, as in any one process; they ended at once with status 0, nothing done, nothing said."""
+    for name, value in NOT_TORCHRUN.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    run_dir, model_dir = tmp_path / "run", tmp_path / "model"
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        codes = [main([*argv, "--progress", "none", *FAST])
+                 for argv in steps(str(albums), str(run_dir), str(model_dir))]
+    assert codes == [0, 0, 0, 0], stderr.getvalue()
+    for made in (run_dir / "manifest.json", run_dir / "heads.pt", run_dir / "evaluation-12.json",
+                 model_dir / "model.onnx"):
+        assert made.is_file(), made
+
+
+def test_the_app_starts_its_trainer_as_no_rank(qtbot, tmp_path, monkeypatch):
+    """The app started inside a torchrun job (or where a script set RANK/WORLD_SIZE) starts its
+    one trainer process without them: none of it is a rank to end as or a group to join."""
+    for name, value in {**NOT_TORCHRUN, "TORCHELASTIC_RUN_ID": "job"}.items():
+        monkeypatch.setenv(name, value)
+    names = [*NOT_TORCHRUN, "TORCHELASTIC_RUN_ID"]
+    python = tmp_path / "stand-in-python"  # in place of the app's python: says what it got
+    python.write_text(f"#!{sys.executable}\nimport json, os\nprint(json.dumps({{'event': "
+                      f"'done', 'env': [n for n in {names!r} if n in os.environ]}}))\n")
+    python.chmod(0o755)
+    process = TrainerProcess(python=str(python))
+    with qtbot.waitSignal(process.finished, timeout=20000) as ended:
+        process.run(str(tmp_path / "albums"), str(tmp_path / "out"))
+    assert ended.args[0] == 0 and ended.args[1]["env"] == []
