@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -43,6 +44,33 @@ def format_eta(seconds: float) -> str:
     return f"{seconds} s left"
 
 
+class FolderList(QListWidget):
+    """The watched folders. Tabbing into the list makes its first row current but not
+    selected (Qt's way): it is selected here, so Remove can be reached by keyboard and shows
+    which folder it removes. Only for a Tab or Backtab pressed in a widget still shown: Qt
+    also gives the focus with that reason when the focused widget is hidden (another tab
+    chosen, the first-run buttons gone), and then a folder was chosen for Remove that the user
+    never chose (a stray click forgot its photos)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._tabbed_in = False
+        # Sent right after the focus-in, with the widget that had the focus (the event has not).
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)  # makes the first row current (when none is yet)
+        self._tabbed_in = event.reason() in (Qt.FocusReason.TabFocusReason,
+                                             Qt.FocusReason.BacktabFocusReason)
+
+    @Slot(object, object)
+    def _focus_changed(self, old, now) -> None:
+        tabbed_in, self._tabbed_in = self._tabbed_in, False
+        if (now is self and tabbed_in and old is not None and old.isVisible()
+                and self.currentRow() >= 0 and not self.selectedItems()):
+            self.currentItem().setSelected(True)
+
+
 class FoldersPanel(QWidget):
     # Folders as `object`: a Qt string drops the bytes of a name that is not UTF-8 (kept by
     # Python as surrogate escapes), and another folder, or none, would be added or removed.
@@ -55,7 +83,7 @@ class FoldersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(QLabel("<b>Watched folders</b>"))
-        self.list = QListWidget()
+        self.list = FolderList()
         self.list.setAccessibleName("Watched folders")
         layout.addWidget(self.list, 1)
         row = QHBoxLayout()
@@ -73,7 +101,6 @@ class FoldersPanel(QWidget):
         # Only with a folder chosen (selected) in the list: pressed without one it did nothing,
         # silently. Not the current row alone: one unselected (a Ctrl+click) was removed.
         self.remove_button.setEnabled(False)
-        self.list.currentRowChanged.connect(self._select_current)
         self.list.itemSelectionChanged.connect(
             lambda: self.remove_button.setEnabled(bool(self.list.selectedItems())))
         row.addWidget(self.add_button)
@@ -176,12 +203,6 @@ class FoldersPanel(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Folder of photos")
         if folder:
             self.add_requested.emit(folder, polling)
-
-    def _select_current(self, row: int) -> None:
-        """Tabbing into the list makes its first row current but not selected (Qt's way):
-        selected here, so Remove can be reached by keyboard and shows which folder it removes."""
-        if row >= 0 and not self.list.selectedItems():
-            self.list.item(row).setSelected(True)
 
     def _remove(self) -> None:
         chosen = self.list.selectedItems()
