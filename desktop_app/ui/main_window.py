@@ -799,6 +799,10 @@ class MainWindow(QMainWindow):
         said about the search before (a photo that could not be read) no longer applies."""
         self.tabs.setCurrentIndex(0)
         self._drop_search_notice()
+        if self.search.searched_photo_id is None:
+            # A photo from outside the library: the grid's photo picked earlier (selected, or
+            # current) is not what the results are for.
+            self.grid.selectionModel().clear()
 
     def _drop_search_notice(self) -> None:
         # As tell() showed it: a name's bidirectional control or odd byte escaped.

@@ -143,8 +143,7 @@ class SearchController(QObject):
 
     # -- asking ---------------------------------------------------------------------------------
     def search_photo(self, photo_id: int, path: str) -> None:
-        self._asked()
-        self._query = Query("photo", path, photo_id)
+        self._asked(Query("photo", path, photo_id))
         self.results_panel.show_query(path, self.thumbnails.pixmap(path))
         self.rerun()
 
@@ -160,8 +159,7 @@ class SearchController(QObject):
         if not self.has_model:
             self._tell(self.no_model_message)
             return
-        self._asked()
-        self._query = Query("file", path, pasted=image, name=name)
+        self._asked(Query("file", path, pasted=image, name=name))
         # Read afresh: the file may have changed since it was last dropped (same path).
         self.thumbnails.forget(path)
         self.results_panel.show_query(path, self.thumbnails.pixmap(path), external=True,
@@ -187,9 +185,11 @@ class SearchController(QObject):
         else:
             self._tell(not_a_photo_message(mime))
 
-    def _asked(self) -> None:
+    def _asked(self, query: Query) -> None:
         """A new search: its results are shown (the window brings them into view), and what
-        was said about an earlier one no longer applies."""
+        was said about an earlier one no longer applies. The query is set first: the window
+        asks `searched_photo_id` whether the grid's photo picked is still the one searched."""
+        self._query = query
         self.searching.emit()
         self.said = ""
 
