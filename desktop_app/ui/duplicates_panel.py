@@ -166,8 +166,9 @@ class DuplicatesPanel(QWidget):
         far = max_distance is not None and any(m.distance > max_distance
                                                for group in groups for m in group[1:])
         self._max_distance = max_distance
-        self._far_note = (f" Photos more than {max_distance} bits from the one kept are not "
-                          "ticked: look at them first." if far else "")
+        # "distance", as the spin box and the Distance column say (not "bits")
+        self._far_note = (f" Photos at a distance of more than {max_distance} from the one "
+                          "kept are not ticked: look at them first." if far else "")
         self.status.setText(self._groups_text(len(groups)))
         self._count_said = self.status.text()
 

@@ -94,7 +94,7 @@ def test_photos_far_from_the_one_kept_are_shown_but_not_ticked(qtbot, tmp_path):
     panel.set_groups([group], max_distance=12)
     assert sorted(panel.checked_paths()) == sorted(paths[1:3])
     assert panel.groups_shown() == [paths]
-    assert "more than 12 bits from the one kept are not ticked" in panel.status.text()
+    assert "at a distance of more than 12 from the one kept are not ticked" in panel.status.text()
     panel.set_groups([group[:3]], max_distance=12)
     assert "not ticked" not in panel.status.text()
 

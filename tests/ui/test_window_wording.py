@@ -248,17 +248,19 @@ def test_the_window_counts_one_photo_as_one_photo(qtbot, make_window, tmp_path):
 
 
 def test_the_note_on_photos_left_unticked_goes_once_they_have_left(qtbot, tmp_path):
-    """The status line said again "Photos more than 6 bits from the one kept are not ticked:
-    look at them first" after those photos had left the library."""
+    """The status line said again "Photos at a distance of more than 6 from the one kept are not
+    ticked: look at them first" after those photos had left the library."""
     first, second = photo_copies(tmp_path, "a", 3), photo_copies(tmp_path, "b", 2)
     near, far = as_group(first[:2], 1), Match(3, first[2], 10, 48)
     panel = duplicates_panel(qtbot, [])
     panel.set_groups([near + [far], as_group(second, 5)], max_distance=6)
-    assert panel.status.text() == ("2 groups of near-identical photos. Photos more than 6 bits "
-                                   "from the one kept are not ticked: look at them first.")
+    assert panel.status.text() == ("2 groups of near-identical photos. Photos at a distance of "
+                                   "more than 6 from the one kept are not ticked: look at them "
+                                   "first.")
     panel.drop_gone([second[1]])  # a group goes; the photo not ticked is still shown
-    assert panel.status.text() == ("1 group of near-identical photos. Photos more than 6 bits "
-                                   "from the one kept are not ticked: look at them first.")
+    assert panel.status.text() == ("1 group of near-identical photos. Photos at a distance of "
+                                   "more than 6 from the one kept are not ticked: look at them "
+                                   "first.")
     panel.drop_gone([first[2]])  # the photo not ticked goes; its group stays
     assert panel.groups_shown() == [first[:2]]
     assert panel.status.text() == "1 group of near-identical photos."
