@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -83,12 +84,42 @@ def training_rows(training: dict) -> list[tuple[str, str]]:
 
 
 def encoded_text(model_id: str, encoded: dict[str, int] | None, readable: int) -> str:
-    """" — 1,234 of 1,500 photos encoded": how much of the library already has codes from the
-    model, so switching to it is instant when all are; "" until the library was counted."""
+    """"1,234 of 1,500": how much of the library already has codes from the model, so switching
+    to it is instant when all are; "" until the library was counted."""
     if encoded is None or not readable:
         return ""
     # min: another process may add codes between the two counts
-    return f" — {min(encoded.get(model_id, 0), readable):,} of {readable:,} photos encoded"
+    return f"{min(encoded.get(model_id, 0), readable):,} of {readable:,}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A model listed in the combo box."""
+    card: ModelCard
+    folder: str
+    shown: str  # the folder's name, or the whole folder for one outside the models folder
+    active: bool
+    same_name: bool  # another entry has its name: the folder tells them apart
+
+
+def entry_label(entry: _Entry, counted: str) -> str:
+    """"default · 96 bits · 233 of 233 encoded (active)": short, so it fits an 800-pixel
+    window; the folder only where another model has the same name (entry_tooltip says all)."""
+    parts = [entry.card.name, f"{entry.card.bits} bits"]
+    if entry.same_name:
+        parts.append(entry.shown)
+    if counted:
+        parts.append(f"{counted} encoded")
+    return " · ".join(parts) + (" (active)" if entry.active else "")
+
+
+def entry_tooltip(entry: _Entry, counted: str) -> str:
+    lines = [f"{entry.card.name}: {entry.card.bits}-bit codes", f"Folder: {entry.folder}"]
+    if counted:
+        lines.append(f"{counted} photos of the library encoded with it")
+    if entry.active:
+        lines.append("The active model: searches use it")
+    return "\n".join(lines)
 
 
 class ModelPanel(QWidget):
@@ -100,8 +131,7 @@ class ModelPanel(QWidget):
         super().__init__(parent)
         self.card: ModelCard | None = None
         self.folder = ""
-        # (label without the count, model id, active?) per entry of models_combo, in its order.
-        self._entries: list[tuple[str, str, bool]] = []
+        self._entries: list[_Entry] = []  # per entry of models_combo, in its order
         self._encoded: dict[str, int] | None = None  # see set_encoded_counts
         self._readable = 0
         layout = QVBoxLayout(self)
@@ -111,6 +141,10 @@ class ModelPanel(QWidget):
         layout.addWidget(self.card_view, 1)
         row = QHBoxLayout()
         self.models_combo = QComboBox()
+        # The entry's whole text, also when the window is too narrow for it.
+        self.models_combo.currentIndexChanged.connect(
+            lambda row: self.models_combo.setToolTip(self.models_combo.itemData(
+                row, Qt.ItemDataRole.ToolTipRole) or ""))
         self.switch_button = QPushButton("Switch to this model")
         self.switch_button.clicked.connect(self._switch)
         label = QLabel("Models")
@@ -152,13 +186,15 @@ class ModelPanel(QWidget):
         if self.card is not None and self.folder and Path(self.folder).resolve() not in known:
             # The active model may live anywhere: named by its whole folder.
             models.insert(0, (self.card, self.folder, self.folder))
+        names = [card.name.casefold() for card, _, _ in models]
         self._entries = []
         for card, folder, shown in models:
             current = (Path(folder).resolve() == Path(self.folder).resolve() if self.folder
                        else False)
-            label = f"{card.name} ({card.bits} bits) — {shown}"
-            self._entries.append((label, card.model_id, current))
-            self.models_combo.addItem(self._label(len(self._entries) - 1), folder)
+            self._entries.append(_Entry(card, folder, shown, current,
+                                        names.count(card.name.casefold()) > 1))
+            self.models_combo.addItem("", folder)
+            self._relabel(len(self._entries) - 1)
         self.switch_button.setEnabled(self.models_combo.count() > 0)
 
     def set_encoded_counts(self, encoded: dict[str, int], readable: int) -> None:
@@ -167,12 +203,16 @@ class ModelPanel(QWidget):
         stays."""
         self._encoded, self._readable = dict(encoded), readable
         for row in range(min(self.models_combo.count(), len(self._entries))):
-            self.models_combo.setItemText(row, self._label(row))
+            self._relabel(row)
 
-    def _label(self, row: int) -> str:
-        label, model_id, current = self._entries[row]
-        return (label + encoded_text(model_id, self._encoded, self._readable)
-                + ("  (active)" if current else ""))
+    def _relabel(self, row: int) -> None:
+        entry = self._entries[row]
+        counted = encoded_text(entry.card.model_id, self._encoded, self._readable)
+        self.models_combo.setItemText(row, entry_label(entry, counted))
+        tip = entry_tooltip(entry, counted)
+        self.models_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+        if row == self.models_combo.currentIndex():
+            self.models_combo.setToolTip(tip)
 
     def _switch(self) -> None:
         folder = self.models_combo.currentData()

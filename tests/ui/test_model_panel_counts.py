@@ -28,13 +28,13 @@ def test_counts_relabel_the_models_in_place_keeping_the_choice(qtbot, tiny_model
     qtbot.addWidget(panel)
     combo = panel.models_combo
     combo.setCurrentIndex(combo.findData(str(copy)))
-    assert "photos encoded" not in combo.currentText()  # not counted yet: no guess
+    assert "encoded" not in combo.currentText()  # not counted yet: no guess
     panel.set_encoded_counts({open_model_folder(copy).card.model_id: 1234}, 1500)
     assert combo.currentData() == str(copy)
-    assert combo.currentText().endswith("— 1,234 of 1,500 photos encoded")
-    assert label_of(panel, paths.default_model_dir()).endswith("— 0 of 1,500 photos encoded")
+    assert combo.currentText().endswith(" · 1,234 of 1,500 encoded")
+    assert label_of(panel, paths.default_model_dir()).endswith(" · 0 of 1,500 encoded")
     panel.refresh_models()  # an import lists the models again: the counts stay
-    assert label_of(panel, copy).endswith("— 1,234 of 1,500 photos encoded")
+    assert label_of(panel, copy).endswith(" · 1,234 of 1,500 encoded")
 
 
 def test_each_model_says_how_many_photos_it_encoded(qtbot, make_window, library_photos,
@@ -45,24 +45,24 @@ def test_each_model_says_how_many_photos_it_encoded(qtbot, make_window, library_
     window.add_folder(str(library_photos))
     wait_rows(qtbot, window, 6)
     wait_idle(qtbot, window)
-    qtbot.waitUntil(lambda: label_of(panel, first).endswith("6 of 6 photos encoded  (active)"),
+    qtbot.waitUntil(lambda: label_of(panel, first).endswith("6 of 6 encoded (active)"),
                     timeout=20000)
     other = make_tiny_model(paths.data_dir() / "incoming", bits=32, seed=3, name="tiny-32")
     panel.import_requested.emit(str(other))
     qtbot.waitUntil(lambda: "tiny-32" in panel.models_combo.currentText(), timeout=20000)
     imported = panel.models_combo.currentData()
-    assert panel.models_combo.currentText().endswith("— 0 of 6 photos encoded")
+    assert panel.models_combo.currentText().endswith(" · 0 of 6 encoded")
     panel.switch_button.click()
     qtbot.waitUntil(lambda: window.card.bits == 32, timeout=30000)
-    qtbot.waitUntil(lambda: label_of(panel, imported).endswith("6 of 6 photos encoded  (active)"),
+    qtbot.waitUntil(lambda: label_of(panel, imported).endswith("6 of 6 encoded (active)"),
                     timeout=20000)
-    assert label_of(panel, first).endswith("— 6 of 6 photos encoded")  # back to it: instant
+    assert label_of(panel, first).endswith(" · 6 of 6 encoded")  # back to it: instant
     # A new photo is encoded by the active model only.
     make_photo(library_photos / "coffee-again.jpg", "coffee", size=(200, 133))
     wait_rows(qtbot, window, 7)
-    qtbot.waitUntil(lambda: label_of(panel, imported).endswith("7 of 7 photos encoded  (active)"),
+    qtbot.waitUntil(lambda: label_of(panel, imported).endswith("7 of 7 encoded (active)"),
                     timeout=20000)
-    assert label_of(panel, first).endswith("— 6 of 7 photos encoded")
+    assert label_of(panel, first).endswith(" · 6 of 7 encoded")
 
 
 def test_the_worker_counts_readable_photos_and_only_after_a_change(qtbot, tiny_model_dir,
