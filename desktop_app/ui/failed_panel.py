@@ -2,21 +2,97 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import os
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from .models import FailedPhotosModel, exact_path
+from ..core.errors import printable
+from .models import ErrorRole, FailedPhotosModel, exact_path
 from .photo_grid import photo_actions
 from .wording import count_of
+
+NAME_LETTERS = 32  # the File column's width at first, in average letters: most names whole
+
+
+def cell_text(path: str, reason: str | None, column: int) -> str:
+    """What a row shows: the file's name (its whole path, elided at the folder, never showed
+    the name), and the reason without the path it starts with (shown beside it). The cells'
+    tooltips and the menu's Copy path keep the whole path."""
+    if column == 0:
+        # Cut from the exact path, then escaped: on Windows the \ of an escape would be taken
+        # for a folder separator.
+        return printable(os.path.basename(path) or path)
+    text = printable(reason or "unknown reason")
+    start = printable(path) + ": "
+    if text.startswith(start) and len(text) > len(start):
+        text = text[len(start):]
+        text = text[0].upper() + text[1:]
+    return text
+
+
+class _ShortTexts(QStyledItemDelegate):
+    def initStyleOption(self, option, index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        path = exact_path(index)
+        if path:
+            option.text = cell_text(path, index.data(ErrorRole), index.column())
+        # A name too long for its column keeps its start and its extension; a reason reads on.
+        option.textElideMode = (Qt.TextElideMode.ElideMiddle if index.column() == 0
+                                else Qt.TextElideMode.ElideRight)
+
+
+class FailedTable(QTableView):
+    """The unreadable photos, with a menu (right click, the Menu key or Shift+F10) to open one,
+    show it in the file manager or copy its path."""
+
+    message = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Shift+F10 where there is no Menu key, as in the library grid (Qt on Linux does not
+        # turn it into a context-menu event).
+        if (event.key() == Qt.Key.Key_F10
+                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier):
+            self._menu(self.currentIndex(), keyboard=True)
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        keyboard = event.reason() == QContextMenuEvent.Reason.Keyboard
+        # From the keyboard: the current row's, wherever the pointer is.
+        self._menu(self.currentIndex() if keyboard else self.indexAt(event.pos()), keyboard,
+                   event.pos())
+
+    def _menu(self, index: QModelIndex, keyboard: bool, pos: QPoint | None = None) -> None:
+        if not index.isValid():
+            return
+        if keyboard:
+            self.scrollTo(index)
+        menu = QMenu(self)
+        for text, handler in self.actions_for(index):
+            action = QAction(text, menu)
+            action.triggered.connect(handler)
+            menu.addAction(action)
+        menu.exec(self.viewport().mapToGlobal(self.visualRect(index).center() if keyboard
+                                              else pos))
+
+    def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
+        path = exact_path(index)
+        # Not "Find similar photos": a photo that cannot be read has no code to search with.
+        return [(text, handler) for text, handler in
+                photo_actions(path, lambda: None, self.message.emit)[1:]] if path else []
 
 
 class FailedPanel(QWidget):
@@ -30,11 +106,14 @@ class FailedPanel(QWidget):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
-        self.table = QTableView()
+        self.table = FailedTable()
         self.table.setModel(model)
+        self.table.setItemDelegate(_ShortTexts(self.table))
+        self.table.message.connect(self.message)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, NAME_LETTERS * self.table.fontMetrics().averageCharWidth())
         self.table.setWordWrap(True)
         self.table.setAccessibleName("Photos that could not be read")
         # activated: a double-click, and Enter too (a double-click alone left the keyboard out).
@@ -57,7 +136,8 @@ class FailedPanel(QWidget):
             "Every photo could be read." if n == 0 else
             f"{count_of(n, 'photo')} could not be read. Fix or replace {them}, then press "
             "Try these photos again; a photo still being copied is read again by itself when "
-            "it changes. Double-click a photo (or press Enter) to open it.")
+            "it changes. Double-click a photo (or press Enter) to open it; right-click it to "
+            "show it in the file manager or copy its path.")
         self.retry_button.setEnabled(n > 0)
 
     def _open(self, index) -> None:
