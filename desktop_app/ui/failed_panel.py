@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QContextMenuEvent, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMenu,
     QPushButton,
     QStyledItemDelegate,
     QTableView,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import printable
 from .models import ErrorRole, FailedPhotosModel, exact_path
-from .photo_grid import photo_actions
+from .photo_grid import is_shift_f10, photo_actions, show_menu
 from .wording import count_of
 
 NAME_LETTERS = 32  # the File column's width at first, in average letters: most names whole
@@ -61,10 +60,7 @@ class FailedTable(QTableView):
     message = Signal(str)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        # Shift+F10 where there is no Menu key, as in the library grid (Qt on Linux does not
-        # turn it into a context-menu event).
-        if (event.key() == Qt.Key.Key_F10
-                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier):
+        if is_shift_f10(event):  # as in the library grid
             self._menu(self.currentIndex(), keyboard=True)
             return
         super().keyPressEvent(event)
@@ -80,13 +76,8 @@ class FailedTable(QTableView):
             return
         if keyboard:
             self.scrollTo(index)
-        menu = QMenu(self)
-        for text, handler in self.actions_for(index):
-            action = QAction(text, menu)
-            action.triggered.connect(handler)
-            menu.addAction(action)
-        menu.exec(self.viewport().mapToGlobal(self.visualRect(index).center() if keyboard
-                                              else pos))
+        show_menu(self, self.actions_for(index),
+                  self.visualRect(index).center() if keyboard else pos)
 
     def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
         path = exact_path(index)

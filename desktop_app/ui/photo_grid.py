@@ -64,9 +64,7 @@ class CellTextDelegate(QStyledItemDelegate):
     def _fit(self, option: QStyleOptionViewItem) -> str:
         cell, font = self._grid.gridSize(), option.font
         # The width Qt wraps a cell's text to: the cell's, less the style's margin either side.
-        margin = self._grid.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None,
-                                                self._grid) + 1
-        width = cell.width() - 2 * margin
+        width = cell.width() - 2 * text_margin(self._grid)
         where = (width, cell.height(), option.decorationSize.height(), font.key())
         fitted = self._fitted.get((option.text, where))
         if fitted is None:
@@ -87,6 +85,12 @@ class CellTextDelegate(QStyledItemDelegate):
         size = self._grid.style().sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, probe,
                                                    QSize(), self._grid)
         return size.height() - _laid_out("x", option.font, width)[1]
+
+
+def text_margin(view: QAbstractItemView) -> int:
+    """The margin the style leaves either side of a cell's text (Qt wraps the text to the
+    cell's width less twice this)."""
+    return view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
 
 
 def _laid_out(text: str, font: QFont, width: int) -> tuple[list[str], float]:
@@ -199,8 +203,8 @@ class PhotoGrid(QListView):
         # (negative leading): 26 pixels a line in a 16-point font spaced 24 apart.
         line = max(metrics.lineSpacing(), metrics.height())
         # Wider for `widest_line` in a large font: on two lines it left the name one.
-        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
-        width = max(edge + 16, metrics.horizontalAdvance(self._widest_line) + 2 * margin + 2)
+        width = max(edge + 16,
+                    metrics.horizontalAdvance(self._widest_line) + 2 * text_margin(self) + 2)
         self.setGridSize(QSize(width, edge + 12 + self._text_lines * line))
 
     def changeEvent(self, event: QEvent) -> None:
@@ -214,10 +218,7 @@ class PhotoGrid(QListView):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.search_requested.emit(self.currentIndex())
             return
-        # Shift+F10 opens the menu where there is no Menu key (most laptops); Qt on Linux
-        # does not turn it into a context-menu event as Windows does.
-        if (event.key() == Qt.Key.Key_F10
-                and event.modifiers() == Qt.KeyboardModifier.ShiftModifier):
+        if is_shift_f10(event):  # no Menu key (most laptops)
             self._keyboard_menu()
             return
         super().keyPressEvent(event)
@@ -257,14 +258,8 @@ class PhotoGrid(QListView):
 
     def _menu(self, pos) -> None:
         index = self.indexAt(pos)
-        if not index.isValid():
-            return
-        menu = QMenu(self)
-        for text, handler in self.actions_for(index):
-            action = QAction(text, menu)
-            action.triggered.connect(handler)
-            menu.addAction(action)
-        menu.exec(self.viewport().mapToGlobal(pos))
+        if index.isValid():
+            show_menu(self, self.actions_for(index), pos)
 
     def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
         """The photo menu's (label, handler) for the photo at `index`."""
@@ -272,6 +267,24 @@ class PhotoGrid(QListView):
         photo_id, row = index.data(PhotoIdRole), index.row()
         return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
                              self.message.emit)
+
+
+def is_shift_f10(event: QKeyEvent) -> bool:
+    """Shift+F10, the menu key where there is no Menu key (most laptops); Qt on Linux does not
+    turn it into a context-menu event as Windows does."""
+    return (event.key() == Qt.Key.Key_F10
+            and event.modifiers() == Qt.KeyboardModifier.ShiftModifier)
+
+
+def show_menu(view: QAbstractItemView, actions: list[tuple[str, object]], pos) -> None:
+    """A menu of `actions` ((label, handler), as photo_actions gives them), shown at `pos` in
+    `view`'s viewport."""
+    menu = QMenu(view)
+    for text, handler in actions:
+        action = QAction(text, menu)
+        action.triggered.connect(handler)
+        menu.addAction(action)
+    menu.exec(view.viewport().mapToGlobal(pos))
 
 
 def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:

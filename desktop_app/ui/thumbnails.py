@@ -264,4 +264,3 @@ def screens_ratio() -> float:
     if app is None:
         return 1.0
     return max([1.0, *(screen.devicePixelRatio() for screen in app.screens())])  # as Qt's
-
