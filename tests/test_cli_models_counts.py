@@ -35,7 +35,7 @@ def test_models_list_counts_as_the_model_tab_with_an_unreadable_photo(qtbot, cap
     worker._publish(force=True)
     worker.close()
     model_id = open_model_folder(tiny_model_dir).card.model_id
-    assert tab[-1] == ({model_id: 2}, 2)  # the Model tab: "2 of 2 photos encoded"
+    assert tab[-1] == ({model_id: 2}, 2)  # the Model tab: "2 of 2 encoded"
     with Store(readonly=True) as store:
         assert store.models()[0]["codes"] == 3  # every code is kept
         assert (encoded_counts(store), readable_photos(store)) == tab[-1]

@@ -1,5 +1,5 @@
-"""Store.codes_per_model: the Model tab's "1,234 of 1,500 photos encoded", counted per model
-on the indexer thread after the library changed: one scan of an index."""
+"""Store.codes_per_model: the Model tab's "233 of 233 encoded", counted per model on the
+indexer thread after the library changed: one scan of an index."""
 
 from __future__ import annotations
 
