@@ -11,29 +11,13 @@ import time
 import pytest
 from photos import make_photo, pad_to_same_size
 from tiny_model import make_tiny_model
+from work_counts import count_work
 
-from desktop_app.core import images, scan
+from desktop_app.core import scan
 from desktop_app.core.encoder import load_encoder
 from desktop_app.core.library import PhotoLibrary
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="st_ctime is the creation time there")
-
-
-def count_work(monkeypatch, library) -> dict[str, int]:
-    """How many files are read and decoded, and photos encoded, from now on."""
-    calls = {"read": 0, "decode": 0, "encode": 0}
-
-    def counting(name, real):
-        def counted(*args, **kwargs):
-            calls[name] += len(args[0]) if name == "encode" else 1
-            return real(*args, **kwargs)
-
-        return counted
-
-    for name, owner, attribute in (("read", images, "read_bytes"), ("decode", images, "decode"),
-                                   ("encode", library.encoder, "encode_pixels")):
-        monkeypatch.setattr(owner, attribute, counting(name, getattr(owner, attribute)))
-    return calls
 
 
 def shift_times(folder, seconds: int) -> None:

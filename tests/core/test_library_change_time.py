@@ -16,9 +16,10 @@ from photos import (
     rewrite_keeping_size_and_time,
     wait_past_change_time,
 )
+from work_counts import count_work
 
-from desktop_app.core import images, scan
 from desktop_app.core import library as library_module
+from desktop_app.core import scan
 from desktop_app.core.library import PhotoLibrary
 from desktop_app.core.store import Store
 
@@ -43,23 +44,6 @@ def stored_code(library, path):
 
 def codes_by_id(library) -> dict[int, bytes]:
     return {p.id: bytes(library.search_index().code_of(p.id)) for p in library.photos()}
-
-
-def count_work(monkeypatch, library) -> dict[str, int]:
-    """How many files are read and decoded, and photos encoded, from now on."""
-    calls = {"read": 0, "decode": 0, "encode": 0}
-
-    def counting(name, real):
-        def counted(*args, **kwargs):
-            calls[name] += len(args[0]) if name == "encode" else 1  # photos, for the encoder
-            return real(*args, **kwargs)
-
-        return counted
-
-    for name, owner, attribute in (("read", images, "read_bytes"), ("decode", images, "decode"),
-                                   ("encode", library.encoder, "encode_pixels")):
-        monkeypatch.setattr(owner, attribute, counting(name, getattr(owner, attribute)))
-    return calls
 
 
 @BOTH_LOOKUPS
