@@ -10,70 +10,12 @@ import signal
 from pathlib import Path
 
 import pytest
-from cli_run import run
+from cli_run import SHAPES, json_of, run
 from tiny_model import make_tiny_model
 
 from desktop_app import cli, paths
 
 DOCS = (Path(__file__).parent.parent / "docs" / "cli.md").read_text(encoding="utf-8")
-
-ERROR = {"path": str, "message": str}
-MATCH = {"photo_id": int, "path": str, "distance": int, "similarity": float}
-MODEL = {"id": str, "name": str, "bits": int, "path": str}
-RECORDED_MODEL = {"id": str, "name": str, "bits": int, "path": (str, None), "added_at": float,
-                  "codes": int, "active": bool}
-# command (as docs/cli.md heads its section) -> the shape of its JSON: a type (or a tuple of
-# them, None for null), a dict of exactly these fields, or a list of one shape.
-SHAPES = {
-    "index": {"model": str, "library": {"folders": int, "photos": int, "indexed": int,
-                                        "failed": int},
-              "folders": [{"folder": str, "seconds": float, "added": int, "updated": int,
-                           "moved": int, "removed": int, "unchanged": int, "failed": int,
-                           "stopped": bool, "errors": [ERROR]}]},
-    "similar": {"model": str, "bits": int, "library_photos": int, "stopped": bool,
-                "results": [{"query": str, "in_library": bool, "encoded": bool,
-                             "error": (str, None), "matches": [MATCH]}]},
-    "duplicates": {"model": str, "bits": int, "max_distance": int, "groups": [[MATCH]]},
-    "status": {"database": str, "folders": [{"path": str, "photos": int, "missing": bool}],
-               "photos": int, "indexed": int, "failed": int, "not_encoded": int,
-               "active_model": (MODEL, None),
-               "active_model_replacement": ({**MODEL, "shipped": bool}, None),
-               "model_dir": (str, None),
-               "model_problem": (str, None), "model": (MODEL, None),
-               "failures": [{"path": str, "error": str}]},
-    "forget": {"forgotten": [{"folder": str, "photos": int}]},
-    "models list": {"models": [RECORDED_MODEL], "photos": int, "default_model_dir": str,
-                    "default_model_present": bool,
-                    "not_used_yet": [{"id": str, "name": str, "bits": int, "path": str}],
-                    "replaced": [{**RECORDED_MODEL, "replaced_by": str}]},
-    "models import": {"imported": str, "id": str, "name": str, "bits": int, "activated": bool},
-    "models activate": {"model": str, "id": str, "path": str, "activated": bool, "encoded": int,
-                        "already_encoded": int, "failed": int, "errors": [ERROR]},
-}
-
-
-def check_shape(value, shape, where: str = "") -> None:
-    if isinstance(shape, tuple):  # one of these
-        errors = []
-        for option in shape:
-            try:
-                return check_shape(value, option, where)
-            except AssertionError as exc:
-                errors.append(str(exc))
-        raise AssertionError(" or ".join(errors))
-    if shape is None:
-        assert value is None, f"{where}: {value!r} is not null"
-    elif isinstance(shape, dict):
-        assert isinstance(value, dict), f"{where}: {value!r} is not an object"
-        assert set(value) == set(shape), f"{where}: fields {sorted(value)}, not {sorted(shape)}"
-        for key, inner in shape.items():
-            check_shape(value[key], inner, f"{where}.{key}")
-    elif isinstance(shape, list):
-        assert isinstance(value, list), f"{where}: {value!r} is not a list"
-        for i, item in enumerate(value):
-            check_shape(item, shape[0], f"{where}[{i}]")
-    else:  # exact: a bool is no count, a count no float
-        assert type(value) is shape, f"{where}: {value!r} is not a {shape.__name__}"
 
 
 def field_names(shape) -> set[str]:
@@ -95,16 +37,6 @@ def test_every_json_field_is_documented_in_its_section(command):
     section = docs_section(command)
     missing = sorted(n for n in field_names(SHAPES[command]) if f'"{n}"' not in section)
     assert not missing, f"docs/cli.md, ## {command.split()[0]}: {missing} not named"
-
-
-def json_of(capsys, command: str, *argv, code: int = cli.EXIT_OK):
-    """Run `lookalike COMMAND ARGV... --json`: its JSON, checked to be the one document on
-    stdout with the documented shape."""
-    got, out, err = run(capsys, "--no-progress", *command.split(), *argv, "--json")
-    assert got == code, err
-    data = json.loads(out)  # the whole of stdout: one document, nothing else
-    check_shape(data, SHAPES[command], command)
-    return data
 
 
 def test_every_command_prints_the_documented_json(capsys, tmp_path, photo_factory,

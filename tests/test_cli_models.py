@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cli_run import run
+from cli_run import active_then_exported_over, run
 from tiny_model import make_tiny_model
 
 from desktop_app import cli, paths
@@ -227,19 +227,6 @@ def test_models_the_app_made_in_the_models_folder_are_listed_and_activated_by_na
         assert store.model(store.active_model_id())["name"] == "albums-32bit"
     code, out, _ = run(capsys, "models", "list")
     assert "not used by this library yet" not in out
-
-
-def active_then_exported_over(capsys, album, tiny_model_dir):
-    """The album indexed, the model "albums-32bit" of the models folder made active, then
-    another model of that name exported into its folder (`lookalike train --out` there):
-    (that folder, the id of the model active before)."""
-    run(capsys, "--model", tiny_model_dir, "index", album)
-    folder = make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4,
-                             name="albums-32bit")
-    code, out, err = run(capsys, "models", "activate", "albums-32bit", "--json")
-    assert code == cli.EXIT_OK, err
-    make_tiny_model(folder, bits=32, seed=5, name="albums-32bit")
-    return folder, json.loads(out)["id"]
 
 
 def test_a_model_exported_again_into_a_folder_the_library_knows_is_found_by_name(

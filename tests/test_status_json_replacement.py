@@ -1,6 +1,7 @@
 """`status --json` says what the plain `status` says of an active model whose folder holds
 another model now (a default shipped by an update, or a model exported there): the JSON had no
-word of the switch to come. The libraries are made as the update and models tests make them."""
+word of the switch to come. The libraries are made as the update and models tests make them
+(cli_run's install and active_then_exported_over)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import shutil
 
 import pytest
-import test_upgrade_cli
-from test_cli_json import json_of
-from test_cli_models import active_then_exported_over
-from test_upgrade_cli import install
+from cli_run import active_then_exported_over, install, json_of
 
-album = test_upgrade_cli.album  # that file's fixture, found here by its name
+
+@pytest.fixture
+def album(tmp_path, photo_factory):
+    photo_factory("album/chelsea.jpg", "chelsea")
+    photo_factory("album/coffee.jpg", "coffee")
+    return tmp_path / "album"
 
 
 def card_id(folder) -> str:

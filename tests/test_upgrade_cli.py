@@ -8,8 +8,7 @@ import re
 import shutil
 
 import pytest
-from cli_run import run
-from tiny_model import make_tiny_model
+from cli_run import install, run
 
 from desktop_app.core.store import Store
 
@@ -19,13 +18,6 @@ def album(tmp_path, photo_factory):
     photo_factory("album/chelsea.jpg", "chelsea")
     photo_factory("album/coffee.jpg", "coffee")
     return tmp_path / "album"
-
-
-def install(root, monkeypatch, seed: int):
-    """Lookalike installed in `root`: its shipped default model, in use from now on."""
-    monkeypatch.setenv("LOOKALIKE_RESOURCES", str(root / "resources"))
-    return make_tiny_model(root / "resources" / "models" / "default", bits=32, seed=seed,
-                           name="default")
 
 
 def test_index_after_an_update_into_another_folder_uses_its_default(
