@@ -317,7 +317,7 @@ def _size(path: Path) -> int:
 def encoded_counts(store: Store, unreadable_ids: Collection[int] | None = None
                    ) -> dict[str, int]:
     """Model id -> the readable photos with a code from it: what `models list` prints and the
-    Model tab shows ("1,234 of 1,500 photos encoded"). An unreadable photo keeps its codes (its
+    Model tab shows ("1,234 of 1,500 encoded"). An unreadable photo keeps its codes (its
     content may be read again) but is not searched, so it is not counted. unreadable_ids: those
     photos' ids when the caller keeps them (the app's indexer does), else read here."""
     if unreadable_ids is None:

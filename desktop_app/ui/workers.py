@@ -134,7 +134,7 @@ class IndexerWorker(QObject):
     switch_failed = Signal(str)  # the model folder that could not be switched to (said why)
     model_imported = Signal(str, object)  # (copied folder, ModelCard)
     # ({model id: readable photos with a code from it}, readable photos): the Model tab's
-    # "1,234 of 1,500 photos encoded"; after jobs (see COUNT_COST_FACTOR), switches, and
+    # "1,234 of 1,500 encoded"; after jobs (see COUNT_COST_FACTOR), switches, and
     # other processes' writes.
     encoded_counts = Signal(object, int)
     error = Signal(str)  # one clear sentence for the status bar
