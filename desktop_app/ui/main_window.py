@@ -799,9 +799,11 @@ class MainWindow(QMainWindow):
         said about the search before (a photo that could not be read) no longer applies."""
         self.tabs.setCurrentIndex(0)
         self._drop_search_notice()
-        if self.search.searched_photo_id is None:
-            # A photo from outside the library: the grid's photo picked earlier (selected, or
-            # current) is not what the results are for.
+        searched = self.search.searched_photo_id
+        if searched is None or self.grid.currentIndex().data(PhotoIdRole) != searched:
+            # A photo from outside the library, or another library photo (dropped, pasted as
+            # a path, handed over, or a result clicked): the grid's photo picked earlier
+            # (selected, or current) is not what the results are for.
             self.grid.selectionModel().clear()
 
     def _drop_search_notice(self) -> None:

@@ -10,6 +10,8 @@ from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication, QImage
 from ui_helpers import drop_on, dropped_files, header, indexed
 
+from desktop_app.ui.models import PhotoIdRole
+
 
 def click_photo(qtbot, window, row: int):
     grid = window.grid
@@ -56,3 +58,38 @@ def test_a_library_photo_searched_keeps_the_grids_choice(qtbot, make_window, lib
         drop_on(grid.viewport(), dropped_files(library_photos / "coffee.jpg"))
     assert window.search.searched_photo_id is not None
     assert grid.selectionModel().selectedIndexes() == [index] and grid.currentIndex() == index
+
+
+def row_named(window, name: str) -> int:
+    model = window.photos_model
+    return next(r for r in range(model.rowCount())
+                if model.photo_at(r).path.endswith(f"/{name}"))
+
+
+def test_another_library_photo_searched_clears_the_grids_choice(qtbot, make_window,
+                                                                library_photos):
+    """Found in review: a library photo dropped (from a file manager) that is not the one
+    picked, or a look-alike clicked in the results, left the photo clicked before picked beside
+    results that were not its. Escape from the results still goes to the photo searched."""
+    window = indexed(qtbot, make_window, library_photos, 6)
+    grid, results = window.grid, window.results_panel.grid
+    click_photo(qtbot, window, row_named(window, "chelsea.jpg"))
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        drop_on(grid.viewport(), dropped_files(library_photos / "rocket.jpg"))
+    assert "rocket.jpg" in header(window)
+    assert grid.selectionModel().selectedIndexes() == [] and not grid.currentIndex().isValid()
+    # A look-alike clicked in the results: the grid's photo is not the one searched either.
+    click_photo(qtbot, window, row_named(window, "chelsea.jpg"))
+    window.results_panel.slider.setValue(window.results_panel.slider.maximum())
+    qtbot.waitUntil(lambda: window.results_model.rowCount() == 5, timeout=10000)
+    result = window.results_model.index(0)
+    searched = result.data(PhotoIdRole)
+    with qtbot.waitSignal(window.results_shown, timeout=10000):
+        qtbot.mouseClick(results.viewport(), Qt.MouseButton.LeftButton,
+                         pos=results.visualRect(result).center())
+    assert window.search.searched_photo_id == searched
+    assert grid.selectionModel().selectedIndexes() == [] and not grid.currentIndex().isValid()
+    results.setFocus()
+    qtbot.keyClick(results, Qt.Key.Key_Escape)  # back to the grid, on the photo searched
+    assert grid.hasFocus()
+    assert grid.currentIndex().data(PhotoIdRole) == searched
