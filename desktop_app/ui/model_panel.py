@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.errors import printable
 from ..core.model_card import ModelCard
 from ..core.model_registry import app_model_cards
 from .workers import model_folder_missing
@@ -107,14 +108,17 @@ def entry_label(entry: _Entry, counted: str) -> str:
     window; the folder only where another model has the same name (entry_tooltip says all)."""
     parts = [entry.card.name, f"{entry.card.bits} bits"]
     if entry.same_name:
-        parts.append(entry.shown)
+        parts.append(printable(entry.shown))
     if counted:
         parts.append(f"{counted} encoded")
     return " · ".join(parts) + (" (active)" if entry.active else "")
 
 
 def entry_tooltip(entry: _Entry, counted: str) -> str:
-    lines = [f"{entry.card.name}: {entry.card.bits}-bit codes", f"Folder: {entry.folder}"]
+    # printable: a Qt string drops the bytes of a folder name that is not UTF-8 (another
+    # folder named), as the folder list shows them (\xNN).
+    lines = [f"{entry.card.name}: {entry.card.bits}-bit codes",
+             f"Folder: {printable(entry.folder)}"]
     if counted:
         lines.append(f"{counted} photos of the library encoded with it")
     if entry.active:

@@ -79,3 +79,18 @@ def test_the_active_entry_fits_an_800_pixel_window(qtbot, make_window, library_p
     room = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
     assert combo.fontMetrics().horizontalAdvance(combo.currentText()) <= room.width()
+
+
+def test_a_folder_name_that_is_not_utf8_keeps_its_bytes_in_the_entry(qtbot, tmp_path):
+    """Found in review: the tooltip's Folder line (and the folder told apart in the entry) went
+    through a Qt string, which drops the bytes of a name that is not UTF-8: "Folder: .../m"
+    named another folder. Shown as \\xNN, as the folder list shows them."""
+    odd = make_tiny_model(tmp_path / "m\udce9", bits=32, seed=3, name="holiday")
+    make_tiny_model(paths.models_dir() / "holiday-a", bits=32, seed=1, name="holiday")
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.show_card(open_model_folder(odd).card, str(odd))
+    combo = panel.models_combo
+    row = next(r for r in range(combo.count()) if "(active)" in combo.itemText(r))
+    assert combo.itemText(row) == f"holiday · 32 bits · {tmp_path}/m\\xe9 (active)"
+    assert f"\nFolder: {tmp_path}/m\\xe9\n" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
