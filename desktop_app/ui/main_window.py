@@ -97,8 +97,8 @@ class MainWindow(QMainWindow):
     _index_paths = Signal(object)  # lists of paths: not Signal(list), see FolderWatcher
     _remove_paths = Signal(object)
     _retry_failed = Signal()
-    _switch_model = Signal(str)
-    _import_model = Signal(str)
+    _switch_model = Signal(object)  # model folders: a Qt string drops non-UTF-8 bytes
+    _import_model = Signal(object)
     _resume = Signal()
 
     def __init__(self, settings: Settings | None = None, model_dir: str | None = None,
@@ -613,7 +613,7 @@ class MainWindow(QMainWindow):
         if any(path in failed for path in paths_):
             announce(self.statusBar(), text)
 
-    @Slot(str, object)
+    @Slot(object, object)
     def _on_model_switched(self, model_dir: str, card) -> None:
         self._model_problem = ""
         was_missing = self.card is None

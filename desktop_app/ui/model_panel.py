@@ -127,8 +127,8 @@ def entry_tooltip(entry: _Entry, counted: str) -> str:
 
 
 class ModelPanel(QWidget):
-    import_requested = Signal(str)  # a folder to import
-    switch_requested = Signal(str)  # a model folder to switch to
+    import_requested = Signal(object)  # a folder to import
+    switch_requested = Signal(object)  # a model folder to switch to (a Python str: its bytes kept)
     retrain_requested = Signal()
 
     def __init__(self, parent=None) -> None:
@@ -219,9 +219,11 @@ class ModelPanel(QWidget):
             self.models_combo.setToolTip(tip)
 
     def _switch(self) -> None:
-        folder = self.models_combo.currentData()
-        if folder:
-            self.switch_requested.emit(folder)
+        # From the entry, not the combo's item data: a Qt string drops the bytes of a folder
+        # name that is not UTF-8, and named another folder (or none).
+        row = self.models_combo.currentIndex()
+        if 0 <= row < len(self._entries):
+            self.switch_requested.emit(self._entries[row].folder)
 
     def _import(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Model folder (model.onnx + model.json)")

@@ -130,7 +130,7 @@ class IndexerWorker(QObject):
     snapshot_ready = Signal(object)  # SearchSnapshot of the active model's codes
     folders_changed = Signal(list)  # Folder records
     finished_job = Signal(str, object)  # (description, IndexReport)
-    model_switched = Signal(str, object)  # (model folder, ModelCard)
+    model_switched = Signal(object, object)  # (model folder: a Python str, bytes kept; ModelCard)
     switch_failed = Signal(str)  # the model folder that could not be switched to (said why)
     model_imported = Signal(str, object)  # (copied folder, ModelCard)
     # ({model id: readable photos with a code from it}, readable photos): the Model tab's
@@ -362,11 +362,11 @@ class IndexerWorker(QObject):
     def retry_failed(self) -> None:
         self._submit("retry_failed", None)
 
-    @Slot(str)
+    @Slot(object)
     def switch_model(self, model_dir: str) -> None:
         self._submit("switch_model", model_dir)
 
-    @Slot(str)
+    @Slot(object)
     def import_model(self, source_dir: str) -> None:
         self._submit("import_model", source_dir)
 

@@ -292,3 +292,16 @@ def test_a_model_exported_into_the_active_models_folder_is_made_active_and_said(
     qtbot.waitUntil(lambda: again.statusBar().currentMessage().startswith(
         f"{folder} now holds the model 'holiday-2'"), timeout=5000)
     assert "holiday-2" in again.model_panel.card_view.toPlainText()
+
+
+def test_a_model_in_a_folder_not_utf8_is_switched_to(qtbot, make_window, tmp_path):
+    """The folder went from the Model tab to the window and on to the indexer as Qt strings,
+    which drop the bytes of a name that is not UTF-8: the switch asked for another folder."""
+    folder = tmp_path / "photos"
+    make_photo(folder / "cat.jpg", "chelsea", size=(120, 90))
+    window = indexed_window(qtbot, make_window, folder, 1)
+    odd = make_tiny_model(tmp_path / "m\udce9", bits=32, seed=3, name="odd")
+    activated = models_switched_to(window)
+    window.switch_model(str(odd))
+    qtbot.waitUntil(lambda: window.model_dir == str(odd), timeout=30000)
+    assert activated == ["odd"] and codes_of("odd") == 1

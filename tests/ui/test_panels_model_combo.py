@@ -94,3 +94,19 @@ def test_a_folder_name_that_is_not_utf8_keeps_its_bytes_in_the_entry(qtbot, tmp_
     row = next(r for r in range(combo.count()) if "(active)" in combo.itemText(r))
     assert combo.itemText(row) == f"holiday · 32 bits · {tmp_path}/m\\xe9 (active)"
     assert f"\nFolder: {tmp_path}/m\\xe9\n" in combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_switching_to_a_model_in_a_folder_not_utf8_asks_for_that_folder(qtbot, tmp_path):
+    """The switch read the folder from the combo's item data, a Qt string that drops the
+    bytes of a name that is not UTF-8: it asked for another folder, or none."""
+    odd = make_tiny_model(tmp_path / "m\udce9", bits=32, seed=3, name="odd")
+    make_tiny_model(paths.models_dir() / "other", bits=32, seed=1, name="other")
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.show_card(open_model_folder(odd).card, str(odd))
+    combo = panel.models_combo
+    combo.setCurrentIndex(next(r for r in range(combo.count()) if "odd" in combo.itemText(r)))
+    asked: list[str] = []
+    panel.switch_requested.connect(asked.append)
+    panel._switch()
+    assert asked == [str(odd)]
