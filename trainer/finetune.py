@@ -214,7 +214,7 @@ class FinetuneTrainer(HeadTrainer):
         """The generator of one kind of draw (`purpose`) at this step, from (seed, step): a
         resumed run draws what an unstopped one drew. Each rank but 0 adds its rank (its own
         draws, as it has its own batches); rank 0 draws what a run on one device draws."""
-        rank = torch.distributed.get_rank() if self.distributed else 0
+        rank = self.rank
         return np.random.default_rng((self.cfg.seed, self.step, purpose, *([rank] if rank else [])))
 
     def _autocast(self) -> torch.autocast:
@@ -434,7 +434,7 @@ def finetune_run(run_dir: Path, manifest, cfg: dict[str, Any], hcfg: HeadConfig,
                                   ema_decay=float(ft.get("ema_decay", 0.0)))
     ckpt = run_dir / checkpoint_name
     identity = finetune_checkpoint_identity(manifest, cfg, fcfg)
-    rank0 = not trainer.distributed or torch.distributed.get_rank() == 0
+    rank0 = trainer.rank == 0
     saved = load_checkpoint(ckpt, identity, resume)
     if saved is not None:
         trainer.load_state(saved["trainer"])

@@ -241,6 +241,14 @@ class HeadTrainer:
         """This process's rank under torchrun (0 when not distributed)."""
         return torch.distributed.get_rank() if self.distributed else 0
 
+    def _rank_0s(self, value: Any) -> Any:
+        """`value` as rank 0 has it, on every rank under torchrun (as it is otherwise)."""
+        if self.distributed:
+            box = [value]
+            torch.distributed.broadcast_object_list(box, src=0)
+            value = box[0]
+        return value
+
     def _forward_module(self) -> torch.nn.Module:
         """The net, wrapped in DistributedDataParallel under torchrun (gradients averaged).
 
@@ -360,23 +368,16 @@ class HeadTrainer:
             importance = self.importance()
             corr = binary_correlation(self.outputs(self.val_idx))
             merges = plan_merges(importance, corr, count)
-        if self.distributed:
-            box = [merges]
-            torch.distributed.broadcast_object_list(box, src=0)
-            merges = box[0]
+        merges = self._rank_0s(merges)
         apply_merges(self.net.nm_layers[-1], merges)
         self._ddp = None
         self.best, self.evals_since_best = None, 0
         log.debug("merged %s -> %d bits", merges, self.net.bits)
 
     def _select(self, stage: int) -> float:
-        val = self.val_map()
-        if self.distributed:
-            # Rank 0's number on every rank: a last-bit difference between two GPUs would
-            # make ranks keep different weights, or stop a phase apart and wait for each other.
-            box = [val]
-            torch.distributed.broadcast_object_list(box, src=0)
-            val = box[0]
+        # Rank 0's number on every rank: a last-bit difference between two GPUs would make
+        # ranks keep different weights, or stop a phase apart and wait for each other.
+        val = self._rank_0s(self.val_map())
         self.last_val_map = val
         if self.best is None or val > self.best["val_map"]:
             self.best = {"val_map": val, "weights": self.snapshot(), "step": self.step}
@@ -397,10 +398,7 @@ class HeadTrainer:
             health = code_health(self.outputs(self.val_idx))
             record = StageRecord(stage, self.net.bits, val, imp.tolist(),
                                  importance_spread(imp), health, self.step)
-        if self.distributed:
-            box = [record]
-            torch.distributed.broadcast_object_list(box, src=0)
-            record = box[0]
+        record = self._rank_0s(record)
         self.stages.append(record)
         self.heads[self.net.bits] = self.net.folded()
         self.stage_finished(self.net.bits)
