@@ -73,7 +73,7 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
                  cfg: dict[str, Any], read_seconds: float | None = None,
                  should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
     """The `estimate` event's fields (docs/trainer.md). Raises Stopped on should_stop()."""
-    from .pipeline import choose_device, choose_mode, head_config, training_resumes
+    from .pipeline import choose_device, choose_mode, head_config
     from .rundir import can_resume, load_manifest
 
     t_start = time.perf_counter()
@@ -97,8 +97,8 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     reading = ZERO if resumes else (Span.exactly(read_seconds)
                                     if read_seconds is not None else read_each.times(photos))
     cached = _cached_photos(run_dir, manifest, cfg) if manifest is not None else 0
-    steps_done = _steps_done(run_dir, manifest, cfg, hcfg) \
-        if manifest is not None and mode == "frozen" and training_resumes(run_dir, cfg) else 0
+    steps_done = (_steps_done(run_dir, manifest, cfg, hcfg)
+                  if manifest is not None and mode == "frozen" else 0)
     feat = _time_features(probe, cfg, device, photos, should_stop, run_dir)
     features = (feat["load"] if cached >= photos else feat["setup"]) + \
         feat["per_photo"].times(photos - cached)
@@ -131,22 +131,17 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
 def _cached_photos(run_dir: Path, manifest, cfg: dict[str, Any]) -> int:
     """How many of the run's photos have their features in the cache (all, or the rows a
     stopped extraction kept), found as pipeline.run_features keys them."""
-    from .backbones import weights_tag
-    from .features import cache_key
-    from .pipeline import _file_tag, features_cache_dir, input_spec
-    from .rundir import tuned_backbone
+    from .features import cache_files, cache_key
+    from .pipeline import features_cache_dir, features_tag, input_spec
 
-    tuned = tuned_backbone(run_dir, cfg)
     try:
-        tag = ((_file_tag(tuned) if tuned else "") or weights_tag(cfg)) + (
-            "+flip" if cfg["backbone"].get("flip_average") else "")
+        tag = features_tag(run_dir, cfg)
     except OSError:  # the weights file is gone: the run will say so
         return 0
     key = cache_key(manifest.paths(), cfg["backbone"]["name"], input_spec(cfg), tag)
-    whole = features_cache_dir() / f"features-{key}.npy"
+    whole, partial = cache_files(features_cache_dir(), key)
     if whole.is_file():
         return len(manifest.photos)
-    partial = whole.with_name(f"features-{key}.partial.npy")
     try:
         return int(np.load(partial, mmap_mode="r").shape[0]) if partial.is_file() else 0
     except (OSError, ValueError):  # damaged: the run extracts those again
@@ -154,7 +149,7 @@ def _cached_photos(run_dir: Path, manifest, cfg: dict[str, Any]) -> int:
 
 
 def _steps_done(run_dir: Path, manifest, cfg: dict[str, Any], hcfg) -> int:
-    """The training plan's position in the checkpoint the run would resume."""
+    """The training plan's position in the checkpoint the run would resume (0: none would)."""
     from .pipeline import head_checkpoint_identity
     from .rundir import CHECKPOINT, checkpoint_verdict
     from .training import plan

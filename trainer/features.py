@@ -208,18 +208,24 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def cache_files(cache_dir: str | os.PathLike, key: str) -> tuple[Path, Path]:
+    """The cache's file of the features of `key`, and that of the rows a stopped extraction
+    kept."""
+    path = Path(cache_dir) / f"features-{key}.npy"
+    return path, path.with_name(f"features-{key}.partial.npy")
+
+
 def _cached(cache_dir: str | os.PathLike | None, key: str,
             compute: Callable[[Path | None], np.ndarray]) -> np.ndarray:
     """compute(partial): the features, keeping the rows done at a stop in `partial`."""
     if cache_dir is None:
         return compute(None)
-    path = Path(cache_dir) / f"features-{key}.npy"
+    path, partial = cache_files(cache_dir, key)
     if path.is_file():
         try:
             return np.load(path)
         except (OSError, ValueError):
             log.warning("feature cache %s is damaged; extracting again", path)
-    partial = path.with_name(f"features-{key}.partial.npy")
     feats = compute(partial)
     _save_npy(path, feats)
     partial.unlink(missing_ok=True)

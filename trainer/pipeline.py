@@ -278,9 +278,6 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
         reporter, should_stop, "features", "stopped while extracting the backbone features; "
         "those extracted so far are kept: run the same command again to go on from there")
 
-    from .backbones import weights_tag
-
-    tuned = tuned_backbone(run_dir, cfg)
     if reporter:  # loading it and building its ONNX graph take seconds before the first photo
         reporter.progress("features", 0, len(manifest.photos), doing="loading the backbone")
     model = load_backbone(run_dir, cfg)  # first: a missing weights file is named here
@@ -292,7 +289,17 @@ def run_features(run_dir: Path, manifest: Manifest, cfg: dict[str, Any], device:
             manifest.paths(), backbone=cfg["backbone"]["name"], spec=input_spec(cfg),
             cache_dir=features_cache_dir(), batch_size=batch,
             device=device, threads=int(cfg["train"]["threads"]) or None, progress=progress,
-            model=model, model_tag=((_file_tag(tuned) if tuned else "") or weights_tag(cfg))
+            model=model, model_tag=features_tag(run_dir, cfg))
+
+
+def features_tag(run_dir: Path, cfg: dict[str, Any]) -> str:
+    """What names the backbone's weights in the feature cache's key: the run's fine-tuned
+    backbone (its file's hash), else the pretrained weights (weights_tag: after the backbone was
+    loaded, its file exists), and whether the mirror image is averaged in."""
+    from .backbones import weights_tag
+
+    tuned = tuned_backbone(run_dir, cfg)
+    return (((_file_tag(tuned) if tuned else "") or weights_tag(cfg))
             + ("+flip" if cfg["backbone"].get("flip_average") else ""))
 
 
