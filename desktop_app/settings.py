@@ -11,7 +11,6 @@ saved over: what the app did not change since it loaded or saved keeps the file'
 
 from __future__ import annotations
 
-import copy
 import errno
 import json
 import logging
@@ -92,7 +91,7 @@ class Settings:
     def load(cls, path: Path | None = None) -> Settings:
         path = path or cls.path()
         settings = cls._load(path)
-        settings.synced = copy.deepcopy(asdict(settings))
+        settings.synced = asdict(settings)  # copied deeply: later changes do not reach it
         settings.synced_text = _text(path)
         return settings
 
@@ -184,7 +183,7 @@ class Settings:
         data.update((k, v) for k, v in unknown.items() if k not in data)
         text = json.dumps(data, indent=2) + "\n"
         write_text_atomic(path, text)
-        self.synced, self.synced_text = copy.deepcopy(asdict(self)), text
+        self.synced, self.synced_text = asdict(self), text
 
     def _merged(self, path: Path, mine: dict) -> tuple[dict, Mapping[str, object]]:
         """What to write: the app's values, except those it did not change since it last loaded
