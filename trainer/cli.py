@@ -423,13 +423,10 @@ def _main(argv: list[str], prog: str) -> int:
             return EXIT_BAD_INPUT
     from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
     from .progress import RankReporter, Reporter, StopFlag
+    from .torchrun_env import launched_rank
 
-    # Under torchrun rank 0 reports; the other ranks say only their own failure. RANK read as
-    # torch reads it (int()); one it cannot read ("²" passes isdigit()) is no rank: rank 0's.
-    try:
-        rank = int(os.environ.get("RANK", "0"))
-    except ValueError:
-        rank = 0
+    # Under torchrun rank 0 reports; the other ranks say only their own failure.
+    rank = launched_rank()
     reporter = RankReporter(rank, args.progress) if rank > 0 else Reporter(args.progress)
     stop = StopFlag().install()
     if getattr(args, "progress", None) == "json":  # the app's way to stop it on Windows too

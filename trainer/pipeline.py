@@ -91,12 +91,9 @@ def _rank() -> int:
 
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
-    if "TORCHELASTIC_RUN_ID" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return 0
-    try:
-        return int(os.environ.get("RANK", "0"))
-    except ValueError:
-        return 0
+    from .torchrun_env import launched_rank
+
+    return launched_rank()
 
 
 def rank_0_alone() -> None:

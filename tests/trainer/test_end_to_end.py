@@ -162,7 +162,8 @@ def test_finetune_mode_on_cpu_exports_a_model_with_the_tuned_backbone(albums, tm
 def _finetune_rank(rank: int, port: int, albums: str, out: str, steps: list) -> None:
     # What torchrun gives each process; the trainer joins the group from these.
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      LOCAL_RANK=str(rank), WORLD_SIZE="2")
+                      LOCAL_RANK=str(rank), WORLD_SIZE="2",
+                      TORCHELASTIC_RUN_ID="none")  # torchrun's own mark (its default --rdzv-id)
     torch.set_num_threads(1)
     code = main(["run", albums, "--out", out, "--bits", "12", "--mode", "finetune", "--device",
                  "cpu", "--progress", "none", *steps])

@@ -15,6 +15,7 @@ from photos import make_photo
 from two_ranks import on_two_ranks
 
 from trainer.cli import main
+from trainer.torchrun_env import launched_rank
 
 STEPS = ["--set", "finetune.long_steps=2", "--set", "finetune.active_steps=2", "--set",
          "finetune.frozen_steps=2", "--set", "finetune.eval_every=2", "--set",
@@ -23,7 +24,8 @@ STEPS = ["--set", "finetune.long_steps=2", "--set", "finetune.active_steps=2", "
 
 def _run_where_rank_1_meets_a_bad_photo(albums: str, out: str, bad: str, rank: int) -> dict:
     # What torchrun gives each process (the helper has joined the group already).
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2")
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
+                      TORCHELASTIC_RUN_ID="none")  # torchrun's own mark (its default --rdzv-id)
     if rank == 1:  # a photo that only this rank reads is damaged (as on a node of its own)
         from trainer import finetune
 
@@ -77,13 +79,34 @@ def test_a_rank_reporter_sends_no_progress_but_says_its_failure(capsys):
               "problem": "out-of-memory"}] if mode == "json" else [])
 
 
-@pytest.mark.parametrize(("value", "said"), [("1", "rank 1: "), (" 2", "rank 2: "), ("0", ""),
-                                              ("-1", ""), ("x", ""), ("²", "")])
-def test_rank_is_read_as_torch_reads_it(value, said, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(("value", "rank"), [("1", 1), (" 2", 2), ("0", 0), ("-1", 0),
+                                              ("x", 0), ("²", 0)])
+def test_rank_is_read_as_torch_reads_it(value, rank, tmp_path, monkeypatch, capsys):
     # torch's env:// reads int(RANK); "²" passes str.isdigit() but not int(): no traceback
     monkeypatch.setenv("RANK", value)
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "test")  # torchrun's own mark on its workers
+    assert launched_rank() == rank
+    code = main(["evaluate", str(tmp_path / "nothing"), "--bits", "12", "--progress", "json"])
+    out, err = capsys.readouterr()
+    if rank:  # evaluate is rank 0's alone: another rank ends at once, saying nothing
+        assert (code, out) == (0, "") and "error" not in err
+        return
+    (event,) = [json.loads(line) for line in out.splitlines()]
+    assert code != 0 and event["message"].startswith(str(tmp_path / "nothing"))
+    assert err.startswith(f"error: {tmp_path / 'nothing'}")
+
+
+def test_rank_and_world_size_without_torchrun_report_as_one_process(tmp_path, monkeypatch,
+                                                                      capsys):
+    """A SLURM script, a notebook or a shell may set RANK: the CLI took it for a torchrun rank
+    and sent no progress, while the pipeline (which asks for torchrun's mark) did rank 0's work,
+    its failure said as 'rank 1: ...'."""
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
     code = main(["evaluate", str(tmp_path / "nothing"), "--bits", "12", "--progress", "json"])
     out, err = capsys.readouterr()
     (event,) = [json.loads(line) for line in out.splitlines()]
-    assert code != 0 and event["message"].startswith(f"{said}{tmp_path / 'nothing'}")
-    assert err.startswith(f"error: {said}{tmp_path / 'nothing'}")
+    assert code != 0 and event["message"].startswith(str(tmp_path / "nothing"))
+    assert "rank" not in event and err.startswith(f"error: {tmp_path / 'nothing'}")

@@ -20,7 +20,8 @@ from trainer.cli import main
 
 def _run(albums: str, out: str, store: str, rank: int) -> dict:
     # What torchrun gives each process (the helper has joined the group already).
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2")
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
+                      TORCHELASTIC_RUN_ID="none")  # torchrun's own mark (its default --rdzv-id)
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
