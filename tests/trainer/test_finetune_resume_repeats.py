@@ -9,32 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-from torchvision.ops import StochasticDepth
+from tiny_backbone import TinyBackbone
 
 from trainer.features import input_spec_for
 from trainer.finetune import FinetuneTrainer
 from trainer.training import HeadConfig, Stopped
-
-
-class TinyBackbone(nn.Module):
-    """A conv (its random kernels see a flip) and a residual branch dropped at random in
-    training, as torchvision's EfficientNet and ConvNeXt blocks are: draws from torch's global
-    generator inside the network. Seconds for a whole fine-tuning, and no weights file."""
-
-    feature_dim = 16
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stem = nn.Conv2d(3, 16, 5, stride=2)
-        self.branch = nn.Conv2d(16, 16, 3, padding=1)
-        self.drop = StochasticDepth(0.5, "row")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.stem(x))
-        y = y + self.drop(self.branch(y))
-        return y.mean(dim=(2, 3))
-
 
 CFG = HeadConfig(long_bits=12, stages=(), long_steps=8, eval_every=4, patience=2, batch_size=8)
 

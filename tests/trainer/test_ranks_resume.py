@@ -9,8 +9,7 @@ from functools import partial
 import numpy as np
 import pytest
 import torch
-from torch import nn
-from torchvision.ops import StochasticDepth
+from tiny_backbone import TinyBackbone
 from two_ranks import on_two_ranks
 
 from trainer.features import input_spec_for
@@ -20,22 +19,6 @@ from trainer.training import HeadConfig, Stopped
 # A merge stage, so that the stop falls after merges and within a frozen phase's selection.
 CFG = HeadConfig(long_bits=12, stages=(10,), long_steps=8, active_steps=4, merge_rounds=2,
                  frozen_steps=8, eval_every=4, patience=2, batch_size=8)
-
-
-class TinyBackbone(nn.Module):
-    """A conv and a residual branch dropped at random, as in test_finetune_resume_repeats."""
-
-    feature_dim = 16
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stem = nn.Conv2d(3, 16, 5, stride=2)
-        self.branch = nn.Conv2d(16, 16, 3, padding=1)
-        self.drop = StochasticDepth(0.5, "row")
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.stem(x))
-        return (y + self.drop(self.branch(y))).mean(dim=(2, 3))
 
 
 def make() -> FinetuneTrainer:
