@@ -403,7 +403,7 @@ def _open_app(before: list[str], folder: str | None) -> int:
 
 # trainer.cli.SUBCOMMANDS, spelled out: the app never imports the trainer (a test checks they
 # agree).
-TRAINER_SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect")
+TRAINER_SUBCOMMANDS = ("prepare", "train", "evaluate", "export", "run", "inspect", "estimate")
 
 
 def _hand_over_to_trainer(before: list[str], argv: list[str]) -> int:
