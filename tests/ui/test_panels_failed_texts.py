@@ -1,5 +1,5 @@
 """The Unreadable photos tab shows each file's name, and the reason without the path: the File
-column was elided at the folder ("/tmp/shots/gen/broken/…"), so no name ever showed, and the
+column was elided at the folder ("…/photos/broken/…"), so no name ever showed, and the
 Reason column began with the whole path again. The whole path stays in the tooltip and the
 row's menu (Copy path). Real FailedPanel (offscreen), real broken files, real clipboard."""
 
