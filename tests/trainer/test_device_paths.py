@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from fast_settings import FAST
+from tiny_finetune import stop_fine_tuning_after
 from two_ranks import on_two_ranks
 
 from trainer import devices
@@ -175,16 +176,7 @@ def test_fine_tuning_out_of_memory_is_one_sentence_and_keeps_the_checkpoint(
     assert main(["prepare", str(albums), "--out", str(run_dir), "--progress", "none"]) == 0
     train = ["train", str(run_dir), "--mode", "finetune", "--device", "cpu", "--progress",
              "json", "--bits", "12", *FAST, *FINETUNE_STEPS]
-    real_step = FinetuneTrainer.train_step
-    steps = []
-
-    def counted(self):
-        steps.append(self.step)
-        return real_step(self)
-
-    # Stopped after two steps: a checkpoint of step 2 is on disk.
-    monkeypatch.setattr(FinetuneTrainer, "train_step", counted)
-    monkeypatch.setattr(StopFlag, "__call__", lambda self: len(steps) >= 2)
+    stop_fine_tuning_after(monkeypatch, 2)  # a checkpoint of step 2 is on disk
     assert main(train) == 130
     checkpoint = run_dir / "finetune-checkpoint.pt"
     before = sha(checkpoint)

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from tiny_backbone import TinyBackbone
+from tiny_finetune import tiny_finetuner
 
-from trainer.features import input_spec_for
 from trainer.finetune import FinetuneTrainer
 from trainer.training import HeadConfig, Stopped
 
@@ -19,13 +18,7 @@ CFG = HeadConfig(long_bits=12, stages=(), long_steps=8, eval_every=4, patience=2
 
 
 def make(augment: bool | str) -> FinetuneTrainer:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
-    torch.manual_seed(0)
-    return FinetuneTrainer(images, np.arange(40) % 4, np.arange(30), np.arange(30, 40), CFG,
-                           TinyBackbone(), input_spec_for("efficientnet_lite0", size=32,
-                                                          crop="none"),
-                           backbone_lr=1e-2, augment=augment)
+    return tiny_finetuner(CFG, augment)
 
 
 def weights(trainer: FinetuneTrainer) -> dict[str, torch.Tensor]:

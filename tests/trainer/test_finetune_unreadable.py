@@ -10,12 +10,11 @@ import json
 
 import pytest
 from fast_settings import FAST
+from tiny_finetune import stop_fine_tuning_after
 
 from trainer import config as config_mod
 from trainer.cli import main
 from trainer.compare import compare_on_run
-from trainer.finetune import FinetuneTrainer
-from trainer.progress import StopFlag
 
 FINETUNE = ["--mode", "finetune", "--device", "cpu", "--bits", "12", *FAST,
             "--set", "finetune.long_steps=4", "--set", "finetune.active_steps=2",
@@ -68,15 +67,7 @@ def test_fine_tuning_says_a_photo_changed_since_prepare_as_the_frozen_path(
 def test_the_fine_tuning_checkpoint_is_kept_when_a_photo_changed_since_prepare(
         albums, tmp_path, capsys, monkeypatch):
     run_dir, photo = prepared(albums, tmp_path)
-    real_step = FinetuneTrainer.train_step
-    steps = []
-
-    def counted(self):
-        steps.append(self.step)
-        return real_step(self)
-
-    monkeypatch.setattr(FinetuneTrainer, "train_step", counted)
-    monkeypatch.setattr(StopFlag, "__call__", lambda self: len(steps) >= 2)
+    stop_fine_tuning_after(monkeypatch, 2)
     train = ["train", str(run_dir), "--progress", "json", *FINETUNE]
     assert main(train) == 130
     checkpoint = run_dir / "finetune-checkpoint.pt"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import numpy as np
 import pytest
 import torch
-from tiny_backbone import TinyBackbone
+from tiny_finetune import tiny_finetuner
 from two_ranks import on_two_ranks
 
-from trainer.features import input_spec_for
 from trainer.finetune import FinetuneTrainer
 from trainer.training import HeadConfig, Stopped
 
@@ -22,13 +20,7 @@ CFG = HeadConfig(long_bits=12, stages=(10,), long_steps=8, active_steps=4, merge
 
 
 def make() -> FinetuneTrainer:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
-    torch.manual_seed(0)
-    return FinetuneTrainer(images, np.arange(40) % 4, np.arange(30), np.arange(30, 40), CFG,
-                           TinyBackbone(), input_spec_for("efficientnet_lite0", size=32,
-                                                          crop="none"),
-                           backbone_lr=1e-2, augment=True)
+    return tiny_finetuner(CFG, augment=True)
 
 
 def _fine_tune_on_rank(stop_after: int, checkpoint: str, rank: int) -> dict:
