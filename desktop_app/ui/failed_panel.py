@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QIdentityProxyModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QContextMenuEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,12 +49,30 @@ def cell_text(path: str, reason: str | None, column: int) -> str:
     return text
 
 
+class _ShownTexts(QIdentityProxyModel):
+    """The rows as shown (cell_text): Qt's type-to-find matches the display text, which was the
+    whole path, so typing a name's first letters found nothing. A screen reader still reads
+    the whole path and reason (AccessibleTextRole), as before."""
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return super().data(index, Qt.ItemDataRole.DisplayRole)
+        path = exact_path(index) if role == Qt.ItemDataRole.DisplayRole else None
+        if path:
+            return cell_text(path, index.data(ErrorRole), index.column())
+        return super().data(index, role)
+
+    def match(self, start: QModelIndex, role: int, value, hits: int = 1,
+              flags=Qt.MatchFlag.MatchStartsWith | Qt.MatchFlag.MatchWrap) -> list:
+        # Qt's own, on the texts above (the identity proxy's asks the source model's), and in
+        # the names whichever cell is current: the rows are selected whole.
+        return QAbstractItemModel.match(self, start.siblingAtColumn(0), role, value, hits,
+                                        flags)
+
+
 class _ShortTexts(QStyledItemDelegate):
     def initStyleOption(self, option, index: QModelIndex) -> None:
         super().initStyleOption(option, index)
-        path = exact_path(index)
-        if path:
-            option.text = cell_text(path, index.data(ErrorRole), index.column())
         # A name too long for its column keeps its start and its extension; a reason reads on.
         option.textElideMode = (Qt.TextElideMode.ElideMiddle if index.column() == 0
                                 else Qt.TextElideMode.ElideRight)
@@ -98,7 +123,9 @@ class FailedPanel(QWidget):
         self.summary.setWordWrap(True)
         layout.addWidget(self.summary)
         self.table = FailedTable()
-        self.table.setModel(model)
+        shown = _ShownTexts(self.table)
+        shown.setSourceModel(model)
+        self.table.setModel(shown)
         self.table.setItemDelegate(_ShortTexts(self.table))
         self.table.message.connect(self.message)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -24,10 +24,10 @@ def test_enter_opens_an_unreadable_photo_as_a_double_click_does(qtbot, tmp_path,
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     table = panel.table
     table.setFocus()
-    table.setCurrentIndex(model.index(0, 1))  # on the reason: the row's photo all the same
+    table.setCurrentIndex(table.model().index(0, 1))  # the reason: the row's photo all the same
     qtbot.keyClick(table, Qt.Key.Key_Return)
     assert opened == [QUrl.fromLocalFile(str(broken))]
-    cell = table.visualRect(model.index(0, 0)).center()
+    cell = table.visualRect(table.model().index(0, 0)).center()
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # as a mouse
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)  # does it
     assert len(opened) == 2  # once per double-click
