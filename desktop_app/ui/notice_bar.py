@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRect, Qt
+from PySide6.QtCore import QEvent, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 # The most lines a notice takes: one naming a path of 4,000 characters filled the window.
 MAX_LINES = 4
+
+
+def _mixed(a: QColor, b: QColor, share: float) -> QColor:
+    """`a` with `share` of `b` in it."""
+    return QColor.fromRgbF(*(x + (y - x) * share for x, y in zip(a.getRgbF()[:3],
+                                                                  b.getRgbF()[:3])))
+
+
+class _Notice(QLabel):
+    """The message in a frame tinted with the palette's highlight (as KDE's KMessageWidget):
+    plain text on the window's background read as part of the window, not as something said.
+    The colours are taken when painted, so they follow a theme changed while the app runs."""
+
+    def paintEvent(self, event) -> None:
+        if self.text():
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            window = self.palette().color(QPalette.ColorRole.Window)
+            highlight = self.palette().color(QPalette.ColorRole.Highlight)
+            painter.setPen(QPen(_mixed(window, highlight, 0.6), 1))
+            painter.setBrush(_mixed(window, highlight, 0.15))
+            painter.drawRoundedRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+            painter.end()
+        super().paintEvent(event)
 
 
 class NoticeBar(QStatusBar):
@@ -18,10 +43,10 @@ class NoticeBar(QStatusBar):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.notice = QLabel()
+        self.notice = _Notice()
         self.notice.setWordWrap(True)
         self.notice.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < or &
-        self.notice.setContentsMargins(4, 0, 0, 0)  # where Qt's own line started
+        self.notice.setContentsMargins(6, 2, 6, 2)  # the text clear of its frame
         # As wide as the bar leaves it, whatever it says: a name with no space to wrap at (a
         # file name of 255 bytes not in UTF-8 shows as 1,020 characters) made its width the
         # window's least, thousands of pixels, kept after the notice went.
