@@ -118,6 +118,8 @@ class MainWindow(QMainWindow):
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
+        # The summary of a job cut short by Pause, as shown, and what of it Resume leaves shown.
+        self._paused_summary = ("", "")
         self.retrain_dialog = None  # made on first use, then shown again
         # The start-up notice's 'Continue training…' and 'Dismiss' buttons and the albums
         self._continue_button: tuple[str, QWidget] | None = None
@@ -576,18 +578,21 @@ class MainWindow(QMainWindow):
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
         text = f"{label}: {report.summary(PAUSED_NOTE, brief=True)}"
+        problems = ""  # still true once Resume takes down "paused"
         failed = {p.path for p in self.failed_model.photos()}
         others = [message for path, message in report.errors if path not in failed]
         photos = len(report.errors) - len(others)
         for message in others:
             log.warning("%s", message)
         if photos:
-            text += (f". {count_of(photos, 'photo')} could not be read: see the Unreadable "
-                     "photos tab")
+            problems += (f". {count_of(photos, 'photo')} could not be read: see the Unreadable "
+                         "photos tab")
         if others:  # a folder that vanished, a path outside the library...: say what it was
-            text += f". {others[0]}"
+            problems += f". {others[0]}"
             if len(others) > 1:
-                text += f" (and {count_of(len(others) - 1, 'more problem')}, listed in the log)"
+                problems += (f" (and {count_of(len(others) - 1, 'more problem')}, listed in "
+                             "the log)")
+        text += problems
         if not report.errors and time.monotonic() < self._notice_until:
             # A notice told a moment ago (a damaged settings file, a model switch continued)
             # would be gone before it could be read; this summary has nothing wrong to say.
@@ -595,6 +600,9 @@ class MainWindow(QMainWindow):
             return
         text = printable(text)  # a folder's or photo's name in the problems said
         self.statusBar().showMessage(text, 15000)
+        if report.stopped:
+            self._paused_summary = (text, printable(f"{label}: {problems[2:]}")
+                                    if problems else "")
         # Read out as notices are (the focus is elsewhere), but not each batch of files that
         # changed in a watched folder with nothing wrong: a camera import would be one long
         # string of "Indexing 3 changes: 3 added..." (workers.py names those jobs).
@@ -755,8 +763,13 @@ class MainWindow(QMainWindow):
     def _on_paused_changed(self, paused: bool) -> None:
         # Also when the worker takes the Resume: the summary of a job stopped by Pause, sent
         # before (its batch still being read when Resume was pressed), comes after the press.
-        if not paused and f"({PAUSED_NOTE})" in self.statusBar().currentMessage():
-            self.statusBar().clearMessage()  # it said "paused" while indexing runs again
+        message = self.statusBar().currentMessage()
+        if not paused and f"({PAUSED_NOTE})" in message:
+            shown, problems = self._paused_summary
+            if problems and message == shown:  # the photos unreadable, the folder gone: still so
+                self.statusBar().showMessage(problems, 15000)
+            else:
+                self.statusBar().clearMessage()  # it said "paused" while indexing runs again
 
     @Slot(str)
     def switch_model(self, model_dir: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.core.records import IndexReport
+from desktop_app.core.records import IndexReport, Photo
 from desktop_app.ui.folders_panel import FoldersPanel
 
 
@@ -58,3 +58,29 @@ def test_a_summary_sent_just_before_resume_is_taken_down_too(qtbot, make_window)
     window._on_finished_job("Indexing /photos", IndexReport(added=62, stopped=True))
     qtbot.waitUntil(lambda: not window.worker.is_paused(), timeout=5000)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == "", timeout=2000)
+
+
+def test_resume_keeps_what_went_wrong_before_the_pause(qtbot, make_window, tmp_path):
+    """The summary of a job cut short by Pause also named a photo that could not be read and a
+    folder gone: Resume took them down with "paused", though they were still so."""
+    window = make_window()
+    broken = tmp_path / "photos" / "broken.jpg"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a real jpeg")
+    window.failed_model.set_photos([Photo(1, str(broken), 1, 20, 0.0, None, None, "failed",
+                                          f"{broken}: cannot identify image file.")])
+    gone = tmp_path / "gone"
+    window.worker.pause()
+    qtbot.waitUntil(window.worker.is_paused, timeout=5000)
+    window._on_finished_job("Indexing /photos", IndexReport(
+        added=62, failed=1, stopped=True,
+        errors=[(str(broken), f"{broken}: cannot identify image file."),
+                (str(gone), f"{gone}: the folder is gone; press Remove to forget it")]))
+    assert "paused: Resume indexing continues it" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.worker.paused_changed, timeout=5000):
+        window.toggle_pause()
+        assert window.statusBar().currentMessage() == (
+            "Indexing /photos: 1 photo could not be read: see the Unreadable photos tab. "
+            f"{gone}: the folder is gone; press Remove to forget it")
+    # The worker's own word that it resumed (handled before the wait's) takes nothing more down.
+    assert "the folder is gone" in window.statusBar().currentMessage()
