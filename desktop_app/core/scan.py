@@ -130,25 +130,53 @@ SYSTEM_FOLDERS = frozenset({
 })
 
 
-def left_out(name: str) -> bool:
-    """A name the walk skips: hidden, or one of SYSTEM_FOLDERS."""
-    return name.startswith(".") or name.lower() in SYSTEM_FOLDERS
+# Photo apps keep their library in one folder (a Mac shows it as one file, a "package"), named
+# with the app's suffix: the originals, and thumbnails, previews and proxies of each as JPEGs
+# (Photos makes 3 to 5 a photo). Only the originals' folders (named here in lower case) are
+# walked, so each photo is found once; the rest is cache and database. Edited versions (Photos'
+# resources/renders, iPhoto's Modified) are left out too: an edit is the same photo to "photos
+# like this" and would show it twice in every search and duplicate group; its original is there.
+# Only libraries whose originals surely lie right inside are listed: a wrong guess would hide
+# every photo of one (Lightroom's .lrlibrary, Capture One's .cocatalog: their caches are no
+# photo files anyway).
+APP_LIBRARIES = {
+    ".photoslibrary": frozenset({"originals", "masters"}),  # Photos 5 and later; Photos 1-4
+    ".photolibrary": frozenset({"masters", "originals"}),  # iPhoto 9 and later; iPhoto 8
+    ".aplibrary": frozenset({"masters"}),  # Aperture
+    ".lrdata": frozenset(),  # Lightroom Classic's (smart) previews: all copies
+}
+
+
+def left_out(name: str, holder: str = "") -> bool:
+    """A name the walk skips in the folder `holder` (its path or name): hidden, one of
+    SYSTEM_FOLDERS, or in a photo app's library but not its originals (APP_LIBRARIES)."""
+    lower = name.lower()
+    if lower.startswith(".") or lower in SYSTEM_FOLDERS:
+        return True
+    suffix = os.path.splitext(os.path.basename(holder.rstrip("/" + os.sep)))[1].lower()
+    originals = APP_LIBRARIES.get(suffix)
+    return originals is not None and lower not in originals
 
 
 def hidden_below(path: str, folder: str) -> bool:
-    """Is `path` in a hidden or system folder (or itself hidden) below `folder`? scan_folder
-    skips those (a drive's .Trash-1000, .cache, .git, a NAS's @eaDir), so the watcher's changes
-    there are no photos either."""
+    """Is `path` in a folder the walk of `folder` skips (or itself skipped)? scan_folder skips
+    those (a drive's .Trash-1000, .cache, .git, a NAS's @eaDir, a Photos library's thumbnails),
+    so the watcher's changes there are no photos either. `folder` itself is never skipped: one
+    watched on purpose (a library's previews folder) is walked."""
     return outermost_hidden(path, folder) is not None
 
 
 def outermost_hidden(path: str, folder: str) -> str | None:
-    """The outermost hidden folder (or file) that `path` is or lies in below `folder`."""
+    """The outermost skipped folder (or file) that `path` is or lies in below `folder`."""
     if not is_under(path, folder):
         return None
     parts = path[len(folder):].split(os.sep)
-    hidden = next((i for i, part in enumerate(parts) if left_out(part)), None)
-    return None if hidden is None else folder + os.sep.join(parts[:hidden + 1])
+    holder = folder
+    for i, part in enumerate(parts):
+        if part and left_out(part, holder):
+            return folder + os.sep.join(parts[:i + 1])
+        holder = part or holder
+    return None
 
 
 def dangling_link_problem(link: str) -> tuple[str, str]:
@@ -281,7 +309,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 if should_stop is not None and should_stop():
                     result.stopped = True
                     return result
-            if left_out(entry.name):
+            if left_out(entry.name, folder):
                 continue
             path = entry.path
             try:
