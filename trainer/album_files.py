@@ -2,8 +2,9 @@
 
 An album is a sub-folder of the albums folder; its photos are the photo files below it. Hidden
 folders are skipped, and so are the folders that file servers and systems make among photos
-(a Synology NAS puts a thumbnail of every photo in @eaDir): their pictures are copies, and read
-as an album or as photos of one they would teach the model a label that is not the user's.
+(a Synology NAS puts a thumbnail of every photo in @eaDir) and all but the originals of a photo
+app's library (a Photos library's previews): their pictures are copies, and read as an album or
+as photos of one they would teach the model a label that is not the user's.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from desktop_app.core.scan import left_out
 from .errors import Stopped
 from .wording import plural
 
-# The app's walk leaves out the same folders: one list (desktop_app.core.scan.SYSTEM_FOLDERS).
-SYSTEM_FOLDERS_WORDS = "thumbnails and recycle bins that file servers and systems make"
+# The app's walk leaves out the same folders: one rule (desktop_app.core.scan.left_out).
+SYSTEM_FOLDERS_WORDS = ("thumbnails and recycle bins that file servers and systems make, or "
+                        "photo apps' previews and caches")
 # Files Windows leaves in picture folders: not the user's, so not named as files left out.
 SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 # Sidecars that describe a photo (Lightroom's .xmp, an iPhone's edits in .aae, Google Takeout's
@@ -105,8 +107,9 @@ class AlbumsFolder(os.PathLike):
             for d in folder_entries(self.root):
                 if d.is_dir():
                     if not d.name.startswith("."):
-                        (skipped.append(str(d)) if left_out(d.name) else albums.append(d))
-                elif is_photo(d.name) and d.is_file():
+                        (skipped.append(str(d)) if left_out(d.name, str(self.root))
+                         else albums.append(d))
+                elif is_photo(d.name) and not left_out(d.name, str(self.root)) and d.is_file():
                     loose += 1
             self._top = albums, skipped, loose
         return self._top
@@ -159,10 +162,12 @@ def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> A
     for dirpath, dirnames, filenames in os.walk(folder, onerror=unopened, followlinks=True):
         check_stop(should_stop)
         listing.skipped.extend(os.path.join(dirpath, d) for d in dirnames
-                               if left_out(d) and not d.startswith("."))
+                               if left_out(d, dirpath) and not d.startswith("."))
         dirnames[:] = [d for d in sorted(dirnames)
-                       if not left_out(d) and first_walk(os.path.join(dirpath, d))]
+                       if not left_out(d, dirpath) and first_walk(os.path.join(dirpath, d))]
         for name in sorted(filenames):
+            if left_out(name, dirpath):  # a file lying in a photo app's library, as the app
+                continue
             if is_photo(name):
                 listing.photos.append(Path(dirpath) / name)
             elif not name.startswith(".") and name.lower() not in SYSTEM_FILES:
