@@ -25,8 +25,9 @@ access, so a folder unreadable when its watch started has none: once readable it
 afresh, and so is a watched folder when the permissions of a folder inside it change (and it
 can be read), or (Linux) a drive is mounted or unmounted inside it (the library keeps the photos
 of a drive not mounted). A folder watched afresh is reported changed whole: what changed between
-the old watch's end and the new one's start was not seen. Events in hidden folders below a
-watched folder are dropped, as the library's walk skips those folders. When the system drops
+the old watch's end and the new one's start was not seen. Events in the folders below a watched
+folder that the library's walk skips (hidden and system folders, all but a photo app library's
+originals: scan.hidden_below) are dropped. When the system drops
 events (a burst larger than its queue: see lost_events), every natively watched folder is reported
 changed whole, and `events_lost(folders)` says so.
 """
