@@ -81,9 +81,10 @@ FORGOTTEN_KEPT = 20_000
 # HFS+, ext3, some network shares; and on FAT the change time is the mtime. There a
 # photo rewritten with the same size in the same step as the read that indexed it keeps size,
 # mtime and change time (git's "racily clean" files). So a record whose whole-second mtime is
-# this close to when it was written is not trusted: the next run reads the file again (one read
-# and hash; decoded only if the content differs). 2 s is FAT's step; the rest covers the time
-# between reading a photo and writing its record.
+# this close to when the file was read (indexed_at, stamped as its bytes began to be read, not
+# when the record was written: slow decodes or a long batch put seconds between them) is not
+# trusted: the next run reads the file again (one read and hash; decoded only if the content
+# differs). 2 s is FAT's step; the rest covers a share's clock ahead of or behind this one.
 RACY_S = 10.0
 
 
@@ -98,7 +99,7 @@ class _Row:
     status: str
     fingerprint: str | None
     has_code: bool
-    indexed_at: float = 0.0  # when the record was written (wall clock; see RACY_S)
+    indexed_at: float = 0.0  # when the file was read for the record (wall clock; RACY_S)
 
 
 class PhotoLibrary:
@@ -1070,7 +1071,7 @@ class _Writer:
         pending = _PendingId(entry.path)
         params = (encode_path(entry.path), folder_id, size, entry.mtime, entry.ctime_ns,
                   prepared.fingerprint, status, printable(error) if error else None,
-                  prepared.width, prepared.height, time.time())
+                  prepared.width, prepared.height, prepared.read_at)
 
         def op(conn) -> None:
             if not _folder_exists(conn, folder_id):
@@ -1127,14 +1128,14 @@ class _Writer:
             moved = conn.execute(
                 "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime = ?, ctime_ns = ?, "
                 "indexed_at = ? WHERE id = ?",
-                (new_path, folder_id, prepared.size, entry.mtime, entry.ctime_ns, time.time(),
-                 photo_id)).rowcount
+                (new_path, folder_id, prepared.size, entry.mtime, entry.ctime_ns,
+                 prepared.read_at, photo_id)).rowcount
             if not moved:  # another process removed it meanwhile: make a new record
                 pid = conn.execute(
                     "INSERT INTO photos(path, folder_id, size, mtime, ctime_ns, fingerprint, "
                     "status, indexed_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                     (new_path, folder_id, prepared.size, entry.mtime, entry.ctime_ns,
-                     prepared.fingerprint, STATUS_OK, time.time())).fetchone()[0]
+                     prepared.fingerprint, STATUS_OK, prepared.read_at)).fetchone()[0]
                 conn.executemany("INSERT INTO codes VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                  [(pid, m, c) for m, c in codes.items()])
 

@@ -8,6 +8,7 @@ photos wait at once, and results come back in input order so the writes stay det
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,12 +70,15 @@ class Prepared:
     error: str | None = None
     gone: bool = False  # the file vanished between the scan and the read
     known: bool = False  # its content already has codes: no need to decode it
+    # When its bytes began to be read (wall clock): the record's indexed_at. A rewrite after
+    # it in the same step of a whole-second mtime keeps size and mtime (library.RACY_S).
+    read_at: float = 0.0
 
 
 def prepare(entry: FileEntry, spec: InputSpec,
             known_fingerprints: Collection[str] = ()) -> Prepared:
     """Read, fingerprint and (unless its content is already encoded) decode one file."""
-    out = Prepared(entry)
+    out = Prepared(entry, read_at=time.time())
     if entry.error:
         out.error = printable(f"{entry.path}: {entry.error}.")
         return out
