@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .. import paths
-from . import file_system, upgrade_copy
+from . import file_system, rescued_copy, upgrade_copy
 from .errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -327,6 +327,9 @@ class Store:
         # The network file system holding the library, when opened for writing on one.
         self.network: str | None = None
         self._in_transaction = False
+        # What the user must hear of this open (a copy of the library a crash left beside it):
+        # logged as warnings too (which `lookalike` commands print), kept for the window.
+        self.notices = rescued_copy.take_in(self.path, may_write=not readonly)
         self.conn = self._connect()
         # The library file this connection has open ((device, inode)), to notice it deleted or
         # replaced by another program while it runs (see _check_file). None: not known.
@@ -537,7 +540,7 @@ class Store:
             raise self._lost
         deleted = "another program deleted the library file while Lookalike had it open"
         target = Path(os.path.realpath(self.path))  # a symbolic link: its file (as SQLite's)
-        copy = target.with_name(f"{target.name}.rescued-{os.getpid()}")
+        copy = rescued_copy.copy_path(target, os.getpid())
         made = False
         try:
             try:  # its folder deleted too (`rm -rf`): made again, never the folders above it
@@ -580,7 +583,7 @@ class Store:
             for end in ("-wal", "-shm"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(target.with_name(target.name + end))
-            _move_unless_taken(copy, target)
+            rescued_copy.move_unless_taken(copy, target)
         except OSError as exc:
             self._lost = StoreError(self.path, f"{deleted} and put another file in its place (or "
                                     f"the folder refused a new one: {exc.strerror or exc}); the "
@@ -754,22 +757,6 @@ class Store:
         with self.transaction() as conn:
             conn.executemany("DELETE FROM photos WHERE id = ?", ids)
         return len(ids)
-
-
-def _move_unless_taken(source: Path, target: Path) -> None:
-    """Rename `source` to `target`, never over a file another program put there meanwhile
-    (FileExistsError): a hard link then the source removed, or where the file system has no
-    hard links (FAT, some shares) a rename after a last look."""
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        raise
-    except OSError:
-        if os.path.lexists(target):
-            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
-        os.replace(source, target)
-        return
-    os.unlink(source)
 
 
 def _identity(path: Path, missing_ok: bool = True) -> tuple[int, int] | None:
