@@ -269,6 +269,8 @@ class IndexerWorker(QObject):
         if replaced:  # after `opened` (its "Ready" would hide it): a model exported over it
             log.warning("%s", replaced)
             self.error.emit(replaced)
+        for notice in self._store.notices:  # a copy a crash left beside the library (logged)
+            self.error.emit(notice)
         self._publish(force=True)
         self._others_seen = self._folders_seen = self._data_version
         self._others_timer.start()
