@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from .album_files import AlbumsFolder
-from .albums import AlbumError, read_photo
+from .albums import AlbumError, Manifest, read_photo
 from .errors import Stopped
 from .estimate_plan import ZERO, Span, StepCosts, plan_seconds, plan_steps, split_sizes
+from .wording import duration, duration_range
 
 PROBE_PHOTOS = 12  # read and run through the backbone
 TIMED = 2  # batches and steps timed after a first, untimed one (first-call costs)
@@ -80,12 +81,16 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     folder = AlbumsFolder(albums, should_stop)
     run_dir = Path(out_dir) / "training" if out_dir else None
     resumes = bool(run_dir and can_resume(folder, run_dir, cfg, should_stop))
-    manifest = load_manifest(run_dir) if resumes else None
+    files = sum(len(listing.photos) for listing in folder.listings())
+    # The photos a prepare of these albums found readable (copies once), when it is known;
+    # else every photo file found: unreadable ones and copies are counted, and said to be.
+    manifest = load_manifest(run_dir) if resumes else _prepared(folder, run_dir, should_stop)
     if manifest is not None:
-        photos, labels = len(manifest.photos), len(manifest.labels)
+        photos, labels, paths = len(manifest.photos), len(manifest.labels), manifest.paths()
     else:
-        photos = sum(len(listing.photos) for listing in folder.listings())
-        labels = len(folder.top()[0])
+        photos, labels = files, len(folder.top()[0])
+        # As a prepare would list them: the cache knows them when none was unreadable or a copy
+        paths = [str(f.resolve()) for listing in folder.listings() for f in listing.photos]
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
     hcfg = head_config(cfg)
@@ -95,10 +100,12 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
                          "nothing to measure", "Look inside them (`inspect ALBUMS`) to see why")
     read_each = Span.of(read_times)  # the first reading of each, as a run's is
     reading = ZERO if resumes else (Span.exactly(read_seconds)
-                                    if read_seconds is not None else read_each.times(photos))
-    cached = _cached_photos(run_dir, manifest, cfg) if manifest is not None else 0
-    steps_done = (_steps_done(run_dir, manifest, cfg, hcfg)
-                  if manifest is not None and mode == "frozen" else 0)
+                                    if read_seconds is not None else read_each.times(files))
+    # The feature cache is the computer's, not the run folder's: a new run folder on albums
+    # another one extracted has them too.
+    cached = _cached_photos(run_dir or Path(os.devnull), paths, cfg)
+    steps_done = _steps_done(run_dir, manifest, cfg, hcfg) if resumes and mode == "frozen" \
+        else 0
     feat = _time_features(probe, cfg, device, photos, should_stop, run_dir)
     features = (feat["load"] if cached >= photos else feat["setup"]) + \
         feat["per_photo"].times(photos - cached)
@@ -107,7 +114,8 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     head = _time_head(hcfg, cfg, n_fit, n_val, labels, feat["dim"], should_stop)
     training = plan_seconds(hcfg, head, steps_done)
     event: dict[str, Any] = {
-        "photos": photos, "cached_photos": cached, "labels": labels, "device": device,
+        "photos": photos, "photos_read": manifest is not None, "files": files,
+        "cached_photos": cached, "labels": labels, "device": device,
         "mode": mode, "resumes": resumes, "covers": COVERS, "not_covered": LEFT_OUT,
         "steps": plan_steps(hcfg), "steps_done": steps_done,
         "per_photo_s": round(feat["per_photo"].mid, 4), "per_step_s": round(head.step.mid, 5),
@@ -128,9 +136,23 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     return event
 
 
-def _cached_photos(run_dir: Path, manifest, cfg: dict[str, Any]) -> int:
-    """How many of the run's photos have their features in the cache (all, or the rows a
-    stopped extraction kept), found as pipeline.run_features keys them."""
+def _prepared(folder: AlbumsFolder, run_dir: Path | None, should_stop) -> Manifest | None:
+    """run_dir's manifest when it was made from these albums as they are now (same files,
+    sizes and times): a prepare now would find the same photos readable, in the same order."""
+    from .albums import listing_digest
+    from .rundir import load_manifest
+
+    manifest = load_manifest(run_dir) if run_dir else None
+    if manifest is None or not manifest.listing or \
+            manifest.root != str(folder.root.resolve()):
+        return None
+    return manifest if listing_digest(folder, should_stop) == manifest.listing else None
+
+
+def _cached_photos(run_dir: Path, paths: list[str], cfg: dict[str, Any]) -> int:
+    """How many of the run's photos (`paths`, as its manifest lists them) have their features
+    in the cache (all, or the rows a stopped extraction kept), found as pipeline.run_features
+    keys them."""
     from .features import cache_files, cache_key
     from .pipeline import features_cache_dir, features_tag, input_spec
 
@@ -138,10 +160,10 @@ def _cached_photos(run_dir: Path, manifest, cfg: dict[str, Any]) -> int:
         tag = features_tag(run_dir, cfg)
     except OSError:  # the weights file is gone: the run will say so
         return 0
-    key = cache_key(manifest.paths(), cfg["backbone"]["name"], input_spec(cfg), tag)
+    key = cache_key(paths, cfg["backbone"]["name"], input_spec(cfg), tag)
     whole, partial = cache_files(features_cache_dir(), key)
     if whole.is_file():
-        return len(manifest.photos)
+        return len(paths)
     try:
         return int(np.load(partial, mmap_mode="r").shape[0]) if partial.is_file() else 0
     except (OSError, ValueError):  # damaged: the run extracts those again
@@ -261,19 +283,17 @@ def _time_finetune(probe: list[Path], cfg: dict[str, Any], hcfg, device: str, ph
             "steps": plan_steps(fcfg), "step": costs.step}
 
 
-def _minutes(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 def estimate_words(found: dict[str, Any]) -> str:
     """The estimate event as one sentence for a person at a terminal."""
-    low, high = _minutes(found["low_s"]), _minutes(found["high_s"])
-    span = f"about {_minutes(found['seconds'])}" if low == high else f"{low} to {high}"
+    span = duration_range(found["low_s"], found["seconds"], found["high_s"])
     return (f"{span} on {found['device']} ({found['mode']} backbone, "
-            f"{found['photos']} photos): reading the photos {_minutes(found['read_s'])}, "
-            f"features {_minutes(found['features_s'])}, training {_minutes(found['train_s'])}; "
+            f"{_photos(found)}): reading the photos {duration(found['read_s'])}, "
+            f"features {duration(found['features_s'])}, training {duration(found['train_s'])}; "
             f"not counted: {found['not_covered']} (measured in {found['probe_s']} s)")
+
+
+def _photos(found: dict[str, Any]) -> str:
+    if found.get("photos_read", True):
+        return f"{found['photos']} photos"
+    return (f"{found['photos']} photo files, not read yet: any that cannot be read or are "
+            "copies are counted")

@@ -793,11 +793,17 @@ def comparison_note(compared: dict | None, has_current: bool, evaluation: dict |
 
 
 def _duration(seconds: float) -> str:
+    """As trainer.wording.duration reads past a minute ("1 h 40 min", as _eta says time left;
+    "1.7 h" made one count), which the app cannot import."""
     if seconds < 90:
         return "under a minute" if seconds < 45 else "about a minute"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+    days, hours = divmod(round(seconds / 3600), 24)
+    return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
 
 
 def estimate_text(found: dict) -> str:

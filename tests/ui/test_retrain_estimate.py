@@ -68,6 +68,20 @@ def test_the_words_say_the_range_and_a_resumed_run():
     assert estimate_text({**found, "seconds": "soon"}) == ""  # another program's garbage
 
 
+@pytest.mark.parametrize(("low", "high", "said"), [
+    (20, 80, "under a minute to about a minute"),
+    (3000, 5400, "50 min to 1 h 30 min"),
+    (6000, 9000, "1 h 40 min to 2 h 30 min"),  # not "1.7 h to 2.5 h"
+    (7200, 7210, "about 2 h"),
+    (20 * 3600, 50 * 3600, "20 h to 2 days 2 h"),
+])
+def test_long_runs_read_in_hours_and_minutes(low, high, said):
+    found = {"low_s": low, "seconds": (low + high) / 2, "high_s": high, "read_s": 60,
+             "features_s": 6000, "train_s": 60, "resumes": False}
+    assert estimate_text(found).startswith(f"Training would take {said} on this computer")
+    assert "computing features 1 h 40 min," in estimate_text(found)
+
+
 # A stand-in whose measure takes 2 s and is slow to stop (1.5 s after it is asked), as a real
 # one is in the middle of a batch; its look inside answers at once.
 SLOW_TO_STOP = """
