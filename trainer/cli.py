@@ -413,6 +413,12 @@ def _main(argv: list[str], prog: str) -> int:
         exc.exit()
     logging.basicConfig(level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
                         format="%(message)s", stream=sys.stderr)
+    from .torchrun_env import launched_rank
+
+    # Under torchrun these look and measure for a person: rank 0 alone, or every rank reads
+    # the albums again and the person gets one copy of the answer per rank.
+    if args.command in ("inspect", "estimate") and launched_rank() > 0:
+        return EXIT_OK
     if args.command == "inspect":  # no torch on this path
         try:
             return cmd_inspect(args)
@@ -423,7 +429,6 @@ def _main(argv: list[str], prog: str) -> int:
             return EXIT_BAD_INPUT
     from .errors import ExportError, Stopped, WorkerDone, missing_package, missing_package_message
     from .progress import RankReporter, Reporter, StopFlag
-    from .torchrun_env import launched_rank
 
     # Under torchrun rank 0 reports; the other ranks say only their own failure.
     rank = launched_rank()
