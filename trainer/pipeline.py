@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -721,6 +722,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     # Under torchrun every rank runs this: only rank 0 reads the albums and writes the run
     # folder, the others wait for it (two writers would race on manifest.json).
     distributed = init_distributed(device)
+    waiting = _prepare_wait_group() if distributed else None
     failure: BaseException | None = None
     try:
         if _rank() == 0:
@@ -728,7 +730,7 @@ def run_all(albums: str | os.PathLike, out_dir: str | os.PathLike, cfg: dict[str
     except BaseException as exc:  # noqa: BLE001 - re-raised once the other ranks are released
         failure = exc
     if distributed:
-        _hand_over_prepared(failure)
+        _hand_over_prepared(failure, waiting)
     if failure is not None:
         raise failure
     run_train(run_dir, cfg, reporter, should_stop, resume=resume)
@@ -772,14 +774,32 @@ class RankZeroFailed(SystemExit):
         super().__init__(1)
 
 
-def _hand_over_prepared(failure: BaseException | None) -> None:
-    """Under torchrun: the other ranks wait here for rank 0's preparing, and learn whether it
-    succeeded; if not, they end (RankZeroFailed) rather than look for a manifest that is not
-    there. Rank 0 gets here on failure too, so no rank is left waiting."""
+# How long the other ranks wait for rank 0 to read the albums: a first reading of a large
+# albums folder on a NAS takes hours, past the process group's timeout (10 min with NCCL, 30
+# with gloo), and they would die of it. Rank 0 failing ends them at once (and torchrun ends
+# them when it dies), so this bounds only a rank 0 that hangs.
+PREPARE_WAIT = timedelta(hours=24)
+
+
+def _prepare_wait_group():
+    """A gloo group of every rank for that wait alone, with its own timeout (the training's
+    collectives keep theirs); made by every rank together, before rank 0 prepares."""
+    import torch
+
+    return torch.distributed.new_group(backend="gloo", timeout=PREPARE_WAIT)
+
+
+def _hand_over_prepared(failure: BaseException | None, waiting=None) -> None:
+    """Under torchrun: the other ranks wait here (in the `waiting` group) for rank 0's
+    preparing, and learn whether it succeeded; if not, they end (RankZeroFailed) rather than
+    look for a manifest that is not there. Rank 0 gets here on failure too, so no rank is left
+    waiting."""
     import torch
 
     outcome = [failure is None]
-    torch.distributed.broadcast_object_list(outcome, src=0)
+    torch.distributed.broadcast_object_list(outcome, src=0, group=waiting)
+    if waiting is not None:
+        torch.distributed.destroy_process_group(waiting)
     if not outcome[0]:
         # No rank goes on: all leave the group now, together, as a finished run does (a group
         # left to the exit is, with NCCL, a destroy_process_group warning on every stderr).
