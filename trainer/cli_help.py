@@ -2,7 +2,8 @@
 
 ALBUMS = ("a folder with one sub-folder of photos per label (a person, a place, a subject...); "
           "photos in folders inside an album count for that album; hidden folders, the "
-          "thumbnail and recycle folders of NAS systems (@eaDir, #recycle) and photos lying "
+          "thumbnail and recycle folders of NAS systems (@eaDir, #recycle), all but the "
+          "originals of a photo app's library (Photos, iPhoto, Aperture) and photos lying "
           "directly in ALBUMS are left out (`inspect ALBUMS` shows what is read)")
 RUN_MODEL_DIR = ("the folder the model goes to (model.onnx + model.json; with several --bits "
                  "one MODEL_DIR/<bits>bit/ each), outside ALBUMS; the training files stay in "
