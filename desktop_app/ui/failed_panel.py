@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QContextMenuEvent, QKeyEvent
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -87,6 +87,12 @@ class FailedTable(QTableView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if is_shift_f10(event):  # as in the library grid
             self._menu(self.currentIndex(), keyboard=True)
+            return
+        index = self.currentIndex()
+        if event.matches(QKeySequence.StandardKey.Copy) and index.isValid():
+            # Qt's own copies the cell's text as shown, now the name alone (or the reason
+            # without its path): the whole path, or the whole reason, as before.
+            QGuiApplication.clipboard().setText(self.model().mapToSource(index).data())
             return
         super().keyPressEvent(event)
 
