@@ -118,8 +118,9 @@ class MainWindow(QMainWindow):
         self._removed_folders: set[str] = set()  # removed this session (real paths)
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
-        # The summary of a job cut short by Pause, as shown, and what of it Resume leaves shown.
-        self._paused_summary = ("", "")
+        # The summary of a job cut short by Pause, as shown, what of it Resume leaves shown, and
+        # the paths its problems name (a folder removed while paused takes them with it).
+        self._paused_summary: tuple[str, str, list[str]] = ("", "", [])
         self.retrain_dialog = None  # made on first use, then shown again
         # The start-up notice's 'Continue training…' and 'Dismiss' buttons and the albums
         self._continue_button: tuple[str, QWidget] | None = None
@@ -602,7 +603,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         if report.stopped:
             self._paused_summary = (text, printable(f"{label}: {problems[2:]}")
-                                    if problems else "")
+                                    if problems else "", [path for path, _m in report.errors])
         # Read out as notices are (the focus is elsewhere), but not each batch of files that
         # changed in a watched folder with nothing wrong: a camera import would be one long
         # string of "Indexing 3 changes: 3 added..." (workers.py names those jobs).
@@ -705,7 +706,14 @@ class MainWindow(QMainWindow):
     def remove_folder(self, folder: str) -> None:
         if self._refused_read_only(f"{folder} was not removed"):
             return
-        self._removed_folders.add(os.path.realpath(os.path.abspath(folder)))
+        real = os.path.realpath(os.path.abspath(folder))
+        self._removed_folders.add(real)
+        shown, _problems, named = self._paused_summary
+        if any(is_under(path, real) or is_under(path, os.path.abspath(folder)) for path in named):
+            # Its photos leave the Unreadable photos tab, and a folder gone is gone: the paused
+            # summary's problems are no longer so, and are not said again on Resume (nor when
+            # this removal, the last job paused, ends the pause).
+            self._paused_summary = (shown, "", [])
         self.settings.remove_folder(folder)
         self.save_settings()
         self.watcher.unwatch(folder)
@@ -765,7 +773,7 @@ class MainWindow(QMainWindow):
         # before (its batch still being read when Resume was pressed), comes after the press.
         message = self.statusBar().currentMessage()
         if not paused and f"({PAUSED_NOTE})" in message:
-            shown, problems = self._paused_summary
+            shown, problems, _named = self._paused_summary
             if problems and message == shown:  # the photos unreadable, the folder gone: still so
                 self.statusBar().showMessage(problems, 15000)
             else:

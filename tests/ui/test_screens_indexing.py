@@ -84,3 +84,29 @@ def test_resume_keeps_what_went_wrong_before_the_pause(qtbot, make_window, tmp_p
             f"{gone}: the folder is gone; press Remove to forget it")
     # The worker's own word that it resumed (handled before the wait's) takes nothing more down.
     assert "the folder is gone" in window.statusBar().currentMessage()
+
+
+def test_a_folder_removed_while_paused_takes_its_problems_with_it(qtbot, make_window,
+                                                                   library_photos):
+    """Removed while paused, the folder's indexing (the last job paused) went and the pause
+    ended: its summary's "1 photo could not be read: see the Unreadable photos tab" was shown
+    again for 15 s, beside a tab saying "Every photo could be read."."""
+    broken = library_photos / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a real jpeg")
+    window = make_window()
+    window.add_folder(str(library_photos))
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 1, timeout=20000)
+    qtbot.waitUntil(lambda: window.folders_panel.activity.text() == "", timeout=20000)
+    window.worker.pause()
+    qtbot.waitUntil(window.worker.is_paused, timeout=5000)
+    window._on_finished_job(f"Indexing {library_photos}", IndexReport(
+        added=3, failed=1, stopped=True,
+        errors=[(str(broken), f"{broken}: cannot identify image file.")]))
+    assert "1 photo could not be read" in window.statusBar().currentMessage()
+    window.remove_folder(str(library_photos))
+    qtbot.waitUntil(lambda: not window.worker.is_paused(), timeout=10000)
+    qtbot.waitUntil(lambda: window.failed_model.rowCount() == 0, timeout=10000)
+    assert window.failed_panel.summary.text() == "Every photo could be read."
+    # The pause ended with the removal: its summary goes, problems and all.
+    qtbot.waitUntil(lambda: "paused" not in window.statusBar().currentMessage(), timeout=5000)
+    assert "could not be read" not in window.statusBar().currentMessage()
