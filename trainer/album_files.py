@@ -56,6 +56,10 @@ class AlbumListing:
                     f"{'is' if sum(self.other_files.values()) == 1 else 'are'} not photos "
                     f"Lookalike reads ({kinds}): save them as JPEG, PNG, HEIC or WebP to train "
                     "on them")
+        if self.skipped:  # e.g. a Photos library whose originals are in iCloud: only previews
+            return (f"it holds no photos outside {plural(len(self.skipped), 'folder')} of "
+                    f"{SYSTEM_FOLDERS_WORDS}, left out (listed among the skipped folders): put "
+                    "the original photos in it to train on them")
         return "it holds no photos"
 
 
@@ -104,12 +108,15 @@ class AlbumsFolder(os.PathLike):
         """(its albums, sorted; the system folders left out; the photo files lying in it)."""
         if self._top is None:
             albums, skipped, loose = [], [], 0
+            # By its name on disk, as the app's walk judges its root: "." or ".." given inside
+            # a photo app's library is one too.
+            holder = os.path.realpath(self.root)
             for d in folder_entries(self.root):
                 if d.is_dir():
                     if not d.name.startswith("."):
-                        (skipped.append(str(d)) if left_out(d.name, str(self.root))
+                        (skipped.append(str(d)) if left_out(d.name, holder)
                          else albums.append(d))
-                elif is_photo(d.name) and not left_out(d.name, str(self.root)) and d.is_file():
+                elif is_photo(d.name) and not left_out(d.name, holder) and d.is_file():
                     loose += 1
             self._top = albums, skipped, loose
         return self._top
