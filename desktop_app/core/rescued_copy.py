@@ -7,6 +7,8 @@ the next start would make a new, empty library: the user's index would look lost
 open looks for such copies of processes not running now (take_in): with no library file, the
 newest whole one is put in place; with one, each copy is said, with what to do (the copy may
 hold photos the library now there lacks, or be an old copy nobody needs: only the user knows).
+Two opens at once (the window and a `lookalike` command) take a copy in one after the other (a
+lock on its file): the second finds it gone, put in place by the first, and says nothing of it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ import stat
 from pathlib import Path
 
 from .errors import LookalikeError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +46,9 @@ def take_in(database: Path, may_write: bool) -> list[str]:
     target = Path(os.path.realpath(database))  # a symbolic link: its file, as _put_back copies
     notices = []
     for copy, pid in _left_behind(target):
+        release = _hold(copy, may_write)
+        if release is None:  # put in place (or removed) meanwhile by another Lookalike
+            continue
         try:
             if may_write and _same_file(copy, target):
                 # Stopped between the hard link that put it in place and the removal of its
@@ -83,6 +93,8 @@ def take_in(database: Path, may_write: bool) -> list[str]:
                 "another program deleted the library file while it ran, could not be put in "
                 f"place ({exc.strerror or exc})", f"Close every Lookalike and rename it to "
                 f"{target.name} yourself")))
+        finally:
+            release()
     for notice in notices:
         log.warning("%s", notice)
     return notices
@@ -110,6 +122,41 @@ def _left_behind(target: Path) -> list[tuple[Path, int]]:
         if stat.S_ISREG(st.st_mode):
             found.append((st.st_mtime_ns, copy, int(number)))
     return [(copy, pid) for _, copy, pid in sorted(found, reverse=True)]
+
+
+def _hold(copy: Path, may_write: bool):
+    """Wait until no other Lookalike is taking `copy` in, and keep them out until the returned
+    release() is called: an exclusive lock on its file (flock; the hard link and unlink that put
+    it in place keep it, being the file's). None: `copy` is no longer at its name (another
+    Lookalike put it in place or removed it while this one waited: that one said so). Opened
+    to write only where `may_write` (and then only to lock it: nothing is written)."""
+    if fcntl is None:  # Windows: a file held open there could not be renamed nor removed
+        return lambda: None
+    fd = None
+    # An exclusive lock on NFS needs the file open for writing (flock is fcntl's there).
+    for flags in (os.O_RDWR, os.O_RDONLY) if may_write else (os.O_RDONLY,):
+        try:
+            fd = os.open(copy, flags)
+            break
+        except FileNotFoundError:
+            return None
+        except OSError:
+            continue
+    if fd is None:  # cannot be opened (permissions): looked at unlocked, as it can be
+        return lambda: None
+    try:
+        with contextlib.suppress(OSError):  # no locks on this file system: looked at unlocked
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        held, now = os.fstat(fd), os.stat(copy)
+    except FileNotFoundError:
+        os.close(fd)
+        return None
+    except OSError:
+        return lambda: os.close(fd)
+    if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):  # another file by that name
+        os.close(fd)
+        return None
+    return lambda: os.close(fd)
 
 
 def _running(pid: int) -> bool:

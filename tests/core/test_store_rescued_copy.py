@@ -12,6 +12,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 from cli_run import run
@@ -150,3 +152,40 @@ def test_a_copy_left_with_no_library_opened_read_only_is_said_and_left(tmp_path)
     [notice] = rescued_copy.take_in(path, may_write=False)
     assert notice.startswith(f"{copy}: ") and f"rename {copy.name} to library.sqlite3" in notice
     assert copy.exists() and not path.exists()
+
+
+def test_two_opens_at_once_put_a_copy_in_place_once_and_say_nothing_of_it(tmp_path,
+                                                                           monkeypatch):
+    """The window and a `lookalike` command started together (or two commands): one puts the
+    copy in place while the other waits for it, then opens that library. Neither may tell the
+    user of a copy that is gone (to rename it, or that it is unfinished)."""
+    path = tmp_path / "library.sqlite3"
+    crash_while_putting_back(path)
+    checked = rescued_copy._not_whole
+
+    def slow(copy):  # a large library: its quick_check takes a while
+        why_not = checked(copy)
+        time.sleep(0.5)
+        return why_not
+
+    monkeypatch.setattr(rescued_copy, "_not_whole", slow)
+    together = threading.Barrier(2)
+    notices, failures = [], []
+
+    def start() -> None:
+        together.wait()
+        try:
+            with Store(path) as store:
+                notices.extend(store.notices)
+                store.insert_folder(f"/photos/{threading.current_thread().name}")
+        except Exception as exc:  # noqa: BLE001 - said by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, name=name) for name in ("window", "command")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == [] and notices == []
+    assert folders_in(path) == ["/photos/command", "/photos/indexed", "/photos/window"]
+    assert sorted(p.name for p in tmp_path.iterdir() if ".rescued-" in p.name) == []
