@@ -112,7 +112,11 @@ def _left_behind(target: Path) -> list[tuple[Path, int]]:
     found = []
     for name in names:
         number = name[len(prefix):]
-        if not (number.isascii() and number.isdigit()) or _running(int(number)):
+        # A process number fits 32 bits (a longer one, made by hand, overflowed os.kill and
+        # failed every open of the library).
+        if not (number.isascii() and number.isdigit() and int(number) < 1 << 32):
+            continue
+        if _running(int(number)):
             continue
         copy = target.with_name(name)
         try:
@@ -179,7 +183,7 @@ def _running(pid: int) -> bool:
             kernel32.CloseHandle(handle)
     try:
         os.kill(pid, 0)  # signal 0: only asks whether it exists
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # beyond pid_t: no process has it
         return False
     except PermissionError:  # another user's process
         return True

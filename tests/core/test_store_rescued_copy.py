@@ -189,3 +189,16 @@ def test_two_opens_at_once_put_a_copy_in_place_once_and_say_nothing_of_it(tmp_pa
     assert failures == [] and notices == []
     assert folders_in(path) == ["/photos/command", "/photos/indexed", "/photos/window"]
     assert sorted(p.name for p in tmp_path.iterdir() if ".rescued-" in p.name) == []
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "4294967295"])
+def test_a_name_whose_number_no_process_has_does_not_stop_the_library_opening(tmp_path, number):
+    """A file named like a copy by hand, with a number os.kill cannot take (OverflowError)."""
+    path = tmp_path / "library.sqlite3"
+    with Store(path) as store:
+        store.insert_folder("/photos/indexed")
+    odd = path.with_name(f"{path.name}.rescued-{number}")
+    odd.write_bytes(b"not a library")
+    with Store(path) as store:
+        assert [f[1] for f in store.folder_rows()] == ["/photos/indexed"]
+    assert odd.read_bytes() == b"not a library"  # never put in place, never deleted
