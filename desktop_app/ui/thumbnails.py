@@ -44,6 +44,15 @@ log = logging.getLogger(__name__)
 # 4: HDR pictures (PQ, HLG) tone-mapped to SDR; they were shown as stored, washed out.
 DISK_FORMAT = 4
 
+# What the thumbnails kept in memory may take: 1,310 of 160 pixels at ratio 1 (more than 30
+# screens of 1280x800), fewer as each gets bigger (a larger thumbnail_size or a HiDPI screen).
+# A count alone (3,000 were kept) grew with the size: about 300 MB at 160 pixels, 12 GB at 1024.
+MEMORY_BYTES = 128 * 2**20
+# ...but never fewer than this many (at 1024 pixels on a HiDPI screen, 512 MB), so that the
+# rows on screen in both grids fit: fewer, and each one painted would push out another, and
+# the views would ask for them again and again.
+MIN_MEMORY_ITEMS = 32
+
 
 def disk_key(path: str, st: os.stat_result, edge: int) -> str:
     # The change time too, as the library's index: a photo rewritten with the same size and
@@ -130,9 +139,10 @@ class ThumbnailCache(QObject):
     # (the results header's) is to be asked for again, even if its path had left the memory.
     rescaled = Signal()
 
-    def __init__(self, edge: int = 160, memory_items: int = 3000, threads: int | None = None,
-                 disk_cache: bool = True, parent: QObject | None = None,
-                 scale: float | None = None) -> None:
+    def __init__(self, edge: int = 160, memory_items: int | None = None,
+                 threads: int | None = None, disk_cache: bool = True,
+                 parent: QObject | None = None, scale: float | None = None) -> None:
+        """`memory_items` (tests): keep this many thumbnails at ratio 1, not MEMORY_BYTES."""
         super().__init__(parent)
         self.edge = edge  # logical pixels, as views lay them out
         self._memory_budget = memory_items
@@ -163,8 +173,12 @@ class ThumbnailCache(QObject):
         # stretched to twice its size and look blurred: make it with the screen's pixels.
         self.scale = scale
         self._pixel_edge = max(1, round(self.edge * scale))
-        # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
-        self._memory_items = max(1, round(self._memory_budget / scale ** 2))
+        if self._memory_budget is not None:
+            # The same memory on any screen: a thumbnail in screen pixels is scale² times bigger.
+            self._memory_items = max(1, round(self._memory_budget / scale ** 2))
+        else:  # a square of ARGB pixels each (see _square)
+            self._memory_items = max(MIN_MEMORY_ITEMS,
+                                     MEMORY_BYTES // (4 * self._pixel_edge ** 2))
 
     def set_scale(self, scale: float) -> None:
         """Make thumbnails for screens of this device pixel ratio from now on. Those made for
