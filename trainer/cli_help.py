@@ -26,7 +26,8 @@ STOPPING = ("Ctrl-C stops a command (exit code 130); the same command run again 
 ESTIMATE_OUT = ("the MODEL_DIR the run would go to: a run there that would resume is measured as "
                 "it would go on (no photo read again, the training steps of its checkpoint "
                 "counted as done), and albums prepared there, unchanged since, count only the "
-                "photos found readable then (without it: every photo file found). Features "
-                "this computer's cache holds count as done, whichever run extracted them")
+                "photos found readable then (without it: every photo file found). With a "
+                "frozen backbone, features this computer's cache holds count as done, whichever "
+                "run extracted them (fine-tuning extracts every one again)")
 READ_SECONDS = ("how long reading the albums took (the app's Look inside measures it); default: "
                 "the probe's reading of a few photos, scaled to all of them")

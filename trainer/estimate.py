@@ -90,7 +90,7 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     else:
         photos, labels = files, len(folder.top()[0])
         # As a prepare would list them: the cache knows them when none was unreadable or a copy
-        paths = [str(f.resolve()) for listing in folder.listings() for f in listing.photos]
+        paths = [_resolved(f) for listing in folder.listings() for f in listing.photos]
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
     hcfg = head_config(cfg)
@@ -147,6 +147,16 @@ def _prepared(folder: AlbumsFolder, run_dir: Path | None, should_stop) -> Manife
             manifest.root != str(folder.root.resolve()):
         return None
     return manifest if listing_digest(folder, should_stop) == manifest.listing else None
+
+
+def _resolved(photo: Path) -> str:
+    """The photo's path as a prepare lists it (resolved), or as found when it cannot be
+    resolved: a link in a loop (resolve() raises RuntimeError before Python 3.13), which a
+    prepare leaves out as unreadable, so no cached list holds it anyway."""
+    try:
+        return str(photo.resolve())
+    except (OSError, RuntimeError):
+        return str(photo)
 
 
 def _cached_photos(run_dir: Path, paths: list[str], cfg: dict[str, Any]) -> int:

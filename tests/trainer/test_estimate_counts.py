@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fast_settings import FAST
 
-from trainer.cli import main
+from trainer.cli import build_parser, main
 from trainer.estimate import estimate_words
 
 
@@ -58,3 +59,22 @@ def test_a_new_run_folder_has_the_features_another_one_extracted(albums, tmp_pat
         found = estimate(capsys, str(albums), *out)
         assert found["resumes"] is False  # its photos are read again, their features are not
         assert found["cached_photos"] == found["photos"] == 15
+
+
+def test_a_link_in_a_loop_is_counted_not_a_crash(albums, capsys):
+    # resolve() raises on it (RuntimeError before Python 3.13); inspect and prepare say it is
+    # unreadable, and the estimate counted it until looking for cached features crashed on it.
+    (albums / "cats" / "loop.jpg").symlink_to("loop.jpg")
+    found = estimate(capsys, str(albums))
+    assert (found["photos"], found["files"], found["photos_read"]) == (16, 16, False)
+    assert found["cached_photos"] == 0
+
+
+def test_the_help_says_cached_features_count_only_with_a_frozen_backbone(capsys):
+    # Fine-tuning (--mode finetune, or auto on CUDA) extracts every feature again with the tuned
+    # backbone, and the estimate counts them all: --help said the cached ones counted as done.
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["estimate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("With a frozen backbone, features this computer's cache holds count as done, "
+            "whichever run extracted them (fine-tuning extracts every one again)") in text
