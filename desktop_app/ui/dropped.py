@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage, QImageReader
 
 from ..core.errors import printable
 from ..core.images import MAX_PIXELS, is_photo
+from ..core.scan import APP_LIBRARIES, SYSTEM_FOLDERS, outermost_hidden
 
 
 def photo_file(path: str) -> bool:
@@ -146,9 +147,37 @@ def watch_question(folders: list[str]) -> tuple[str, str]:
             "\n".join(shown))
 
 
+def left_out_message(folder: str, watched: str, held: str, then: str = "") -> str | None:
+    """Said for `folder` inside the watched folder `watched` when that folder's walk and watcher
+    skip it (scan.left_out): its photos are not in the library, though it lies inside a folder
+    that is. None when they are. `held`: how `watched` is in the library ("which is ...");
+    `then`: what was done about it (", and nothing was added")."""
+    skipped = outermost_hidden(os.path.realpath(folder), os.path.realpath(watched))
+    if skipped is None:
+        return None
+    name = os.path.basename(skipped)
+    holding = "" if os.path.realpath(folder) == skipped else ", which holds it"
+    if name.startswith("."):
+        left = f"{name} (a hidden folder){holding}"
+    elif name.lower() in SYSTEM_FOLDERS:
+        left = f"{name} (a system folder of thumbnails, versions or deleted files){holding}"
+    else:  # as in scan.left_out, what is left is a part of a photo app's library
+        app = os.path.basename(os.path.dirname(skipped))
+        left = (f"all of the photo app library {app} but its originals"
+                if APP_LIBRARIES.get(os.path.splitext(app)[1].lower())
+                else f"the photo app previews {app}")
+    return (f"{folder} is inside {watched}, {held}, but the library leaves out {left}: its "
+            f"photos are not indexed{then}. To index them, copy them to a folder that is not "
+            f"left out, or watch this folder on its own instead of {watched} (remove that "
+            "first).")
+
+
 def already_watched_message(folder: str, watched: str) -> str:
     """Said for a folder dropped that the library already watches (as `watched`, itself or a
     folder around it): there is nothing to ask."""
+    left_out = left_out_message(folder, watched, "which is already watched")
+    if left_out is not None:
+        return left_out
     if os.path.realpath(folder) != os.path.realpath(watched):
         where = f"inside {watched}, which is already watched"
     elif folder != watched:

@@ -51,6 +51,7 @@ from .dropped import (
     data_url_image,
     given_paths,
     image_mime,
+    left_out_message,
     photo_file,
     watch_question,
     with_folders_message,
@@ -679,8 +680,12 @@ class MainWindow(QMainWindow):
                 self.tell(f"{folder} is already in the library as {around} (the same folder "
                           "by another name); nothing was added.")
             else:
-                self.tell(f"{folder} is inside {around}, which is already in the library: its "
-                          "photos are indexed and watched with it; nothing was added.")
+                # Nested watched folders are refused (the library holds it as part of `around`)
+                # but the walk of `around` may skip it: then its photos are not indexed.
+                held = "which is already in the library"
+                self.tell(left_out_message(folder, around, held, ", and nothing was added")
+                          or f"{folder} is inside {around}, {held}: its photos are indexed "
+                          "and watched with it; nothing was added.")
             return
         if self._refused_read_only(f"{folder} was not added"):
             return
@@ -698,9 +703,13 @@ class MainWindow(QMainWindow):
         the library sees it: it has one folder there already (PhotoLibrary.add_folder returns
         it), so a second entry would share its photos, and removing that entry would forget
         them all. The same path again is not one: adding it only checks it for changes."""
+        if folder in self.settings.watched_folders:
+            return None  # watched itself (before a folder around it was): walked on its own
         real = os.path.realpath(folder)
-        return next((w for w in self.settings.watched_folders
-                     if w != folder and is_under(real, os.path.realpath(w))), None)
+        # The deepest: of a folder watched inside another (watched first), its own walk counts.
+        return max((w for w in self.settings.watched_folders
+                    if w != folder and is_under(real, os.path.realpath(w))),
+                   key=lambda w: len(os.path.realpath(w)), default=None)
 
     @Slot(object)
     def remove_folder(self, folder: str) -> None:
