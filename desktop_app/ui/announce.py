@@ -12,9 +12,12 @@ except ImportError:  # Qt before 6.8: the text can still be read where it is sho
     QAccessibleAnnouncementEvent = None
 
 
-def announce(widget, text: str, rich: bool = False) -> None:
-    """Politely (after what is being read). `rich`: `text` is a QLabel's rich text."""
+def announce(widget, text: str, rich: bool = False, problem: bool = False) -> None:
+    """Politely (after what is being read). `rich`: `text` is a QLabel's rich text. A
+    `problem` is said as one: its warning look is not seen."""
     plain = QTextDocumentFragment.fromHtml(text).toPlainText() if rich and text else text
     plain = plain.strip()
+    if plain and problem:
+        plain = f"Problem: {plain}"
     if plain and QAccessibleAnnouncementEvent is not None:
         QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(widget, plain))

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(edge)
         self.grid.setModel(self.photos_model)
         self.grid.setAccessibleName("Library")
+        self._grid_description = self.grid.accessibleDescription()  # its keys
         self._show_empty_hint()
         browse.addWidget(self.grid)
         self.results_panel = ResultsPanel(self.results_model, edge, self.settings.max_distance)
@@ -290,7 +291,7 @@ class MainWindow(QMainWindow):
         w.switch_failed.connect(self._on_switch_failed)
         w.model_imported.connect(self._on_model_imported)
         w.encoded_counts.connect(self.model_panel.set_encoded_counts)
-        w.error.connect(self.tell)
+        w.error.connect(self.warn)
         w.retry_pending.connect(self._on_retry_pending)
         self.watcher.folder_unavailable.connect(self._on_folder_unavailable)
         self.watcher.folder_available.connect(self._on_folder_available)
@@ -303,7 +304,7 @@ class MainWindow(QMainWindow):
     def _on_retry_pending(self, message: str) -> None:
         # Stays up (no timeout) until the retry works: the user has something to fix.
         if message:
-            self.statusBar().showMessage(message)
+            self.statusBar().show_problem(message)
         else:
             self.statusBar().showMessage("The library is saved again.", 5000)
 
@@ -314,26 +315,26 @@ class MainWindow(QMainWindow):
         if around and not os.path.lexists(folder):
             # Deleted or moved away inside a folder still watched: that folder saw it go, and
             # its photos leave the library with it (see FolderWatcher.flush).
-            self.tell(f"{folder} was deleted or moved out of {around[0]}; its photos leave "
+            self.warn(f"{folder} was deleted or moved out of {around[0]}; its photos leave "
                       "the library. It is watched again if it comes back.")
             return
         if os.path.exists(folder) and not os.path.isdir(folder):
             # A file by that name (a hand-edited settings.json): there is no drive to wait for.
-            self.tell(f"{folder} is a file, not a folder: nothing there can be watched. Select "
+            self.warn(f"{folder} is a file, not a folder: nothing there can be watched. Select "
                       "it in the watched folders and press Remove.")
             return
-        self.tell(f"{folder} is not available (drive unplugged, or the folder moved or "
+        self.warn(f"{folder} is not available (drive unplugged, or the folder moved or "
                   "removed?). Its photos are kept; it is checked again when it is back. If it "
                   "was deleted for good, select it and press Remove to forget its photos.")
 
     @Slot(object, str)
     def _on_folder_unreadable(self, folder: str, cause: str) -> None:
-        self.tell(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
+        self.warn(f"{folder} cannot be read ({cause}). Its photos are kept. Give your user read "
                   "access to the folder again; it is then checked for changes.")
 
     @Slot(object, str)
     def _on_folder_unwatchable(self, folder: str, cause: str) -> None:
-        self.tell(f"{folder} cannot be watched for changes: {cause}. Its photos are indexed and "
+        self.warn(f"{folder} cannot be watched for changes: {cause}. Its photos are indexed and "
                   "searched; what changes there while Lookalike runs is found at the next start.")
 
     @Slot(object)
@@ -381,6 +382,9 @@ class MainWindow(QMainWindow):
         # to come (at start it said "No photos yet. Add a folder…" to a library of 200,000).
         self.grid.empty_text = "" if self.settings.watched_folders else EMPTY_LIBRARY
         self.grid.viewport().update()
+        # Painted text is not read by a screen reader: the grid's description says it first.
+        self.grid.setAccessibleDescription(
+            " ".join(filter(None, (self.grid.empty_text, self._grid_description))))
 
     def _is_watched(self, folder: str) -> bool:
         real = os.path.realpath(folder)
@@ -398,7 +402,7 @@ class MainWindow(QMainWindow):
         self._set_model(card, model_dir)
         self.statusBar().showMessage("Ready", 3000)  # first: a notice below must not be hidden
         if self.settings.load_problem:
-            self.tell(self.settings.load_problem)
+            self.warn(self.settings.load_problem)
         if card is not None and not self._read_only_reason:
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).
@@ -494,7 +498,7 @@ class MainWindow(QMainWindow):
     def _refused_read_only(self, what: str) -> bool:
         """A read-only library is not changed: say so (True) instead of doing `what`."""
         if self._read_only_reason:
-            self.tell(f"Read-only library: {what}. {self._read_only_reason}")
+            self.warn(f"Read-only library: {what}. {self._read_only_reason}")
         return bool(self._read_only_reason)
 
     @Slot(str)
@@ -601,7 +605,8 @@ class MainWindow(QMainWindow):
             log.info("%s", text)
             return
         text = printable(text)  # a folder's or photo's name in the problems said
-        self.statusBar().showMessage(text, 15000)
+        bar = self.statusBar()
+        (bar.show_problem if problems else bar.showMessage)(text, 15000)
         if report.stopped:
             self._paused_summary = (text, printable(f"{label}: {problems[2:]}")
                                     if problems else "", [path for path, _m in report.errors])
@@ -609,7 +614,7 @@ class MainWindow(QMainWindow):
         # changed in a watched folder with nothing wrong: a camera import would be one long
         # string of "Indexing 3 changes: 3 added..." (workers.py names those jobs).
         if others or not CHANGES_LABEL.fullmatch(label):
-            announce(self.statusBar(), text)
+            announce(bar, text, problem=bool(problems))
         elif photos:
             # A photo still being copied in fails (truncated) and is indexed again once written:
             # during an import, nearly every batch (one each 5 s) caught one. Said only if one
@@ -621,7 +626,7 @@ class MainWindow(QMainWindow):
     def _announce_if_unreadable(self, text: str, paths_: list) -> None:
         failed = {p.path for p in self.failed_model.photos()}
         if any(path in failed for path in paths_):
-            announce(self.statusBar(), text)
+            announce(self.statusBar(), text, problem=True)
 
     @Slot(object, object)
     def _on_model_switched(self, model_dir: str, card) -> None:
@@ -661,18 +666,25 @@ class MainWindow(QMainWindow):
 
     # -- user actions ---------------------------------------------------------------------------
     @Slot(str)
-    def tell(self, message: str) -> None:
+    def tell(self, message: str, problem: bool = False) -> None:
+        """Say `message` in the status bar (and to a screen reader); a `problem` (something
+        went wrong that the user must act on) in the warning look, said as one."""
         message = printable(message)  # a folder or photo named in bytes that are not UTF-8
         log.info("%s", message)
-        self.statusBar().showMessage(message, 20000)
-        announce(self.statusBar(), message)  # read out: the focus is elsewhere
+        bar = self.statusBar()
+        (bar.show_problem if problem else bar.showMessage)(message, 20000)
+        announce(bar, message, problem=problem)  # read out: the focus is elsewhere
         self._notice_until = time.monotonic() + NOTICE_HOLD_S
+
+    @Slot(str)
+    def warn(self, message: str) -> None:
+        self.tell(message, problem=True)
 
     @Slot(object, bool)
     def add_folder(self, folder: str, polling: bool = False) -> None:
         folder = os.path.abspath(os.path.expanduser(folder))
         if not os.path.isdir(folder):
-            self.tell(not_a_folder_message(folder))
+            self.warn(not_a_folder_message(folder))
             return
         around = self._watched_around(folder)
         if around is not None:
@@ -683,9 +695,12 @@ class MainWindow(QMainWindow):
                 # Nested watched folders are refused (the library holds it as part of `around`)
                 # but the walk of `around` may skip it: then its photos are not indexed.
                 held = "which is already in the library"
-                self.tell(left_out_message(folder, around, held, ", and nothing was added")
-                          or f"{folder} is inside {around}, {held}: its photos are indexed "
-                          "and watched with it; nothing was added.")
+                left_out = left_out_message(folder, around, held, ", and nothing was added")
+                if left_out:  # its photos are not indexed: the user has something to do
+                    self.warn(left_out)
+                else:
+                    self.tell(f"{folder} is inside {around}, {held}: its photos are indexed "
+                              "and watched with it; nothing was added.")
             return
         if self._refused_read_only(f"{folder} was not added"):
             return
@@ -759,7 +774,7 @@ class MainWindow(QMainWindow):
             log.error("%s", message)
             if message != self._settings_problem:
                 self._settings_problem = message
-                self.tell(message)
+                self.warn(message)
             return False
         self._settings_problem = ""
         return True
@@ -784,7 +799,7 @@ class MainWindow(QMainWindow):
         if not paused and f"({PAUSED_NOTE})" in message:
             shown, problems, _named = self._paused_summary
             if problems and message == shown:  # the photos unreadable, the folder gone: still so
-                self.statusBar().showMessage(problems, 15000)
+                self.statusBar().show_problem(problems, 15000)
             else:
                 self.statusBar().clearMessage()  # it said "paused" while indexing runs again
 
@@ -913,7 +928,7 @@ class MainWindow(QMainWindow):
         if not photos and not mime.hasImage():  # a web page's picture may come as a data: URL
             image, problem = data_url_image(mime, how)
             if problem:
-                self.tell(problem)
+                self.warn(problem)
                 return
             if image is not None:
                 mime = image_mime(image)  # then searched as a browser's image data is
@@ -949,7 +964,10 @@ class MainWindow(QMainWindow):
             first.setdefault(os.path.realpath(folder), folder)
         new = [f for f in first.values() if self._watching(f) is None]
         if not new:
-            self.tell(already_watched_message(folders[0], self._watching(folders[0])))
+            watched = self._watching(folders[0])
+            # Left out of its walk: its photos are not indexed, and the user has to act.
+            left_out = left_out_message(folders[0], watched, "which is already watched")
+            self.tell(already_watched_message(folders[0], watched), problem=bool(left_out))
             return
         text, details = watch_question(new)
         box = QMessageBox(QMessageBox.Icon.Question, "Watch folders" if len(new) > 1 else
@@ -1009,6 +1027,7 @@ class MainWindow(QMainWindow):
                 f"kept in {folder}. Press 'Continue training…' at the bottom right to go on.")
         button = QPushButton("Continue training…")
         button.setToolTip(text)
+        button.setAutoDefault(True)  # Enter presses it, as in a dialog (else only Space did)
         button.setAccessibleName(f"Continue training on {albums}")
 
         def open_it() -> None:
@@ -1019,6 +1038,7 @@ class MainWindow(QMainWindow):
 
         button.clicked.connect(open_it)
         dismiss = QPushButton("Dismiss")
+        dismiss.setAutoDefault(True)
         dismiss.setToolTip("Stop mentioning this unfinished training at start-up until it is "
                            "trained further. It is kept: Retrain on my albums… still offers "
                            "to continue it.")
@@ -1051,6 +1071,11 @@ class MainWindow(QMainWindow):
         if self._continue_button is not None:
             _albums, notice = self._continue_button
             self._continue_button = None
+            if notice.isAncestorOf(self.focusWidget()):
+                # Pressed by keyboard: Qt would hand the focus to the next widget in the chain,
+                # the first of the window (the watched folders); the library is what is used.
+                target = self.grid if self.grid.isVisible() else self.tabs
+                target.setFocus(Qt.FocusReason.OtherFocusReason)
             self.statusBar().removeWidget(notice)
             notice.deleteLater()
 

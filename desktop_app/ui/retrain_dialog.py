@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import ModelError, printable
 from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
+from .announce import announce
 from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, signal_name, trainer_readiness
 from .wording import count_of
@@ -151,6 +152,9 @@ class RetrainDialog(QDialog):
         browse.clicked.connect(self._browse)
         self.inspect_button = QPushButton("Look inside")
         self.inspect_button.clicked.connect(self.inspect)
+        # Enter in the folder field looks inside (Qt made Browse…, the next button, the one
+        # Enter pressed: a typed folder opened a folder chooser).
+        self.inspect_button.setDefault(True)
         self.albums_edit.textChanged.connect(self._albums_edited)
         row.addWidget(self.albums_edit, 1)
         row.addWidget(browse)
@@ -261,18 +265,18 @@ class RetrainDialog(QDialog):
             # Refused here, not by the process: its "failed" answer would disable Cancel (and
             # Start) while a training run goes on. A look inside under way answers by itself.
             if self.process.mode == "run":
-                self.found_label.setText("The trainer is running: cancel it first to look "
-                                         "inside other albums.")
+                self._say_found("The trainer is running: cancel it first to look inside "
+                                "other albums.")
             return
         if not albums:
-            self.found_label.setText("No folder of albums is chosen yet: press <i>Browse…</i> "
-                                     "and choose the folder that holds your albums.")
+            self._say_found("No folder of albums is chosen yet: press <i>Browse…</i> and "
+                            "choose the folder that holds your albums.")
             return
         if not Path(albums).is_dir():
-            self.found_label.setText(f"{html.escape(albums)}: not a folder. Choose the folder "
-                                     "that holds your albums.")
+            self._say_found(f"{html.escape(albums)}: not a folder. Choose the folder that "
+                            "holds your albums.")
             return
-        self.found_label.setText("Looking inside the albums…")
+        self._say_found("Looking inside the albums…")
         self._forget_estimate()
         self.progress_bar.setRange(0, 0)  # busy until the trainer counts the photos read
         self.start_button.setEnabled(False)
@@ -294,7 +298,7 @@ class RetrainDialog(QDialog):
                      else "its only photo file cannot")
             why = (f"{files} be read (damaged, or a format Lookalike cannot open)" if unreadable
                    else "its sub-folders hold no photos")
-            self.found_label.setText(
+            self._say_found(
                 f"<b>No photo in {html.escape(self._inspected)} can be used:</b> {why}. Put "
                 "readable photos (JPEG, PNG, HEIC, WebP…) in one sub-folder per album, then "
                 "look inside again.")
@@ -319,7 +323,7 @@ class RetrainDialog(QDialog):
                      f"{html.escape(previous)}: <i>Start training</i> continues it (from its "
                      "checkpoint if the albums and settings are as then, else afresh there), "
                      "unless you choose to start over below.")
-        self.found_label.setText(text)
+        self._say_found(text)
         self.start_button.setEnabled(enough and self.readiness.can_train)
         if enough:
             self._measure(previous, time.monotonic() - self._look_started)
@@ -366,11 +370,18 @@ class RetrainDialog(QDialog):
         self.estimator.cancel()  # (its end is then no failure)
         self.estimate_label.setVisible(False)
 
+    def _say_found(self, text: str) -> None:
+        """What a look inside found (or why it could not look): shown, and said to a screen
+        reader, which reads the focus (the button pressed), not this line."""
+        self.found_label.setText(text)
+        announce(self.found_label, text, rich=True)
+
     @Slot(dict)
     def _on_estimated(self, found: dict) -> None:
         text = estimate_text(found)
         self.estimate_label.setText(text)
         self.estimate_label.setVisible(bool(text))
+        announce(self.estimate_label, text)  # it comes a minute after the look inside
 
     @Slot(str)
     def _on_estimate_failed(self, message: str) -> None:
@@ -657,7 +668,7 @@ class RetrainDialog(QDialog):
             # found stay on screen, and Start can be pressed again, as after any other run.
             self.start_button.setEnabled(self.readiness.can_train and self._albums_unchanged())
         else:
-            self.found_label.setText(message)
+            self._say_found(message)
         self.status_label.setText(message)
         self.progress_bar.setRange(0, 1)
         self.cancel_button.setEnabled(False)

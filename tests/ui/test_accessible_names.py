@@ -30,3 +30,19 @@ def test_unlabelled_controls_have_names_and_the_slider_says_what_it_shows(qtbot,
     assert said(panel.slider, QAccessible.Text.Value) == "12"
     assert said(panel.slider, QAccessible.Text.Description).startswith(
         "12 of 48 bits: photos 75% similar or more are shown")
+
+
+def test_the_empty_library_grids_hint_is_said_with_the_grid(qtbot, make_window, tmp_path):
+    """'No photos yet. Add a folder…' is painted in the grid: a screen reader heard only
+    "Library, list, empty" and its keys."""
+    from desktop_app.ui.main_window import EMPTY_LIBRARY
+
+    window = make_window()
+    keys = "Enter shows the photos that look like the current one"
+    description = said(window.grid, QAccessible.Text.Description)
+    assert description.startswith(EMPTY_LIBRARY) and keys in description
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: window.grid.empty_text == "", timeout=5000)
+    assert said(window.grid, QAccessible.Text.Description).startswith(keys)
