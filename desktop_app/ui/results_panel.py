@@ -62,7 +62,6 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.slider)
         # The name (on the lines left) and the distance and similarity, kept on one line.
         self.grid = PhotoGrid(edge, text_lines=3, widest_line=WIDEST_DETAIL)
-        self.grid.setUniformItemSizes(False)  # a few dozen results: each row sized for its text
         self.grid.setModel(model)
         self.grid.setAccessibleName("Similar photos")
         layout.addWidget(self.grid, 1)
