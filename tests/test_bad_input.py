@@ -272,15 +272,16 @@ def test_changes_in_hidden_folders_are_skipped_as_the_walk_skips_them(lib, tmp_p
 
 def test_a_hidden_folder_watched_by_name_inside_another_keeps_up(lib, tmp_path, photo_factory):
     """~/.photos watched, then the home folder too (the window allows a folder around one
-    already watched): the library merges them into one folder, the start indexes each watched
-    folder, so .photos's photos are in, and its own watcher reports its changes; index_paths
+    already watched): .photos stays a library folder of its own (the home folder's walk skips
+    it), the start indexes each watched folder, so .photos's photos are in, and its own watcher
+    reports its changes; index_paths
     dropped them as "in a hidden folder of the home folder", so a new photo there was not
     indexed, nor a changed one read, until the next start."""
     home = tmp_path / "home"
     photo_factory("home/.photos/a.jpg", "chelsea")
     photo_factory("home/b.jpg", "coffee")
     lib.index_folders([home / ".photos", home])
-    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg"] and len(lib.folders()) == 1
+    assert sorted(by_name(lib)) == ["a.jpg", "b.jpg"] and len(lib.folders()) == 2
     new = photo_factory("home/.photos/trip/new.jpg", "rocket")
     (home / ".photos" / "a.jpg").write_bytes((home / "b.jpg").read_bytes())  # changed
     photo_factory("home/.cache/thumb.jpg", "astronaut")  # still skipped: nothing indexed there

@@ -4,9 +4,10 @@ Indexing is a reconcile (mark and sweep): walk the folder, skip files whose size
 inode change time are unchanged (scan.change_time: a rewrite that keeps size and mtime still
 changes it), read the rest (fingerprint first: content that already has codes is a move, rename,
 copy or the same file touched, and is not decoded or encoded again), encode new content in
-batches, record failures per file, then remove records of files that are gone. Writes are
-committed in transactions of many rows, so stopping or crashing loses at most the last
-uncommitted batch, and running again resumes.
+batches, record failures per file, then remove records of files that are gone (and of files in
+folders the walk skips, which an earlier version indexed). Writes are committed in transactions
+of many rows, so stopping or crashing loses at most the last uncommitted batch, and running
+again resumes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,9 @@ from .scan import (
     Looking,
     ScanResult,
     dangling_link_problem,
+    hidden_below,
     is_under,
+    left_out,
     normalise_folder,
     outermost_hidden,
     scan_folder,
@@ -321,23 +324,34 @@ class PhotoLibrary:
 
     def add_folder(self, path: str | os.PathLike) -> Folder:
         """Add a folder to the library (not indexed yet). A folder inside one already in the
-        library is covered by it and returns that folder."""
+        library is covered by it and returns that folder, unless that folder's walk skips it
+        (scan.hidden_below: a hidden folder, a Photos library's previews): then it is a library
+        folder of its own, walked on its own (the check of the folder around it removes the
+        photos it skips: see _skipped)."""
         path = normalise_folder(path)
         if not os.path.isdir(path):
             raise LookalikeError(path, "this folder does not exist or is not a folder",
                                  "Check the path (is the drive connected?)")
         parent = self._folder_for(path)
-        if parent is not None:
+        if parent is not None and not hidden_below(path, parent.path):
             return parent
         folder_id = self.store.insert_folder(path)
-        # Folders already in the library that sit inside the new one become part of it.
-        inner = [f for f in self.folders() if f.id != folder_id and is_under(f.path, path)]
-        if inner:
+        # Folders already in the library that sit inside the new one become part of it, but
+        # those its walk skips.
+        inner = [f for f in self.folders() if f.id != folder_id and is_under(f.path, path)
+                 and not hidden_below(f.path, path)]
+        # Its photos that the folder around it held (a version before this rule merged it
+        # into that folder, and `lookalike index` of it too) are its own now.
+        held = [r.id for r in self._rows_under(path).values()
+                if r.folder_id == parent.id] if parent is not None else []
+        if inner or held:
             with self.store.transaction() as conn:
                 for f in inner:
                     conn.execute("UPDATE photos SET folder_id = ? WHERE folder_id = ?",
                                  (folder_id, f.id))
                     conn.execute("DELETE FROM folders WHERE id = ?", (f.id,))
+                conn.executemany("UPDATE photos SET folder_id = ? WHERE id = ?",
+                                 [(folder_id, pid) for pid in held])
         return next(f for f in self.folders() if f.id == folder_id)
 
     def remove_folder(self, path: str | os.PathLike,
@@ -379,8 +393,10 @@ class PhotoLibrary:
         """Reconcile several folders, one report each (fewer if stopped early). Records of
         missing files are swept only after every folder has been read, so a photo moved from
         one of them to another keeps its record and codes. Then library folders gone from the
-        disk with no photo left (renamed or moved) are forgotten. `progress_for(folder)`, if given,
-        makes the progress callback of each folder in turn (one progress bar per folder).
+        disk with no photo left (renamed or moved) are forgotten. Records in folders the walks
+        skip (indexed by a version before that rule) are swept with them, files there or not.
+        `progress_for(folder)`, if given, makes the progress callback of each folder in turn
+        (one progress bar per folder).
         `retry_failed`: read the photos that failed before again, changed or not. `looking`:
         told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
@@ -395,7 +411,8 @@ class PhotoLibrary:
             if report.stopped:
                 return reports  # sweep nothing: the folders not read yet may hold the moves
         for report, gone in pending:
-            report.removed += self._sweep(gone)
+            # Judged now, every folder added: one inside a skipped part is walked on its own.
+            report.removed += self._sweep(gone, self._skipped(gone.values()))
         self._drop_vanished_empty_folders()
         return reports
 
@@ -493,8 +510,21 @@ class PhotoLibrary:
         """Forget deleted files, or everything under a deleted folder. Records whose file is
         still on disk are kept (a late or wrong event must not lose anything)."""
         doomed: list[int] = []
+        folders = self.folders()
+        # The watcher reports removals in folders the walk skips too (a version before that
+        # rule indexed photos there): one lookup a skipped folder, not one a path, as a cache's
+        # clean-up (~/.cache/thumbnails, in a watched home folder) removes thousands at once.
+        holding: dict[str, bool] = {}
         for raw in paths:
             path = os.path.abspath(os.fspath(raw))
+            folder = self._folder_for(path, folders)
+            hidden = outermost_hidden(path, folder.path) if folder is not None else None
+            if hidden is not None:
+                if hidden not in holding:
+                    holding[hidden] = self._holds_photos(hidden) or bool(self.store.query(
+                        "SELECT 1 FROM photos WHERE path = ?", (encode_path(hidden),)))
+                if not holding[hidden]:
+                    continue
             for p, row in self._rows_under(path).items():
                 if stat_entry(p) is None:  # gone, or a folder now holds its name
                     doomed.append(row.id)
@@ -774,8 +804,9 @@ class PhotoLibrary:
                 sweep.update(gone)  # the caller sweeps once every folder has been read
         return report
 
-    def _sweep(self, gone: dict[int, str]) -> int:
-        """Delete records of files that are gone. A record that has moved meanwhile (another
+    def _sweep(self, gone: dict[int, str], skipped: Collection[str] = ()) -> int:
+        """Delete records of files that are gone, and those of `skipped` (paths the walk
+        skips) whether their files are there or not. A record that has moved meanwhile (another
         folder's run gave it a new path) or whose library folder is missing (an unplugged
         drive) is kept."""
         ids = list(gone)
@@ -789,8 +820,26 @@ class PhotoLibrary:
         # stat_entry is None: nothing there, or no longer a file (a folder or other thing now
         # holds the name); a broken link or an unreadable file is still there and is kept.
         doomed = [pid for pid, path in gone.items()
-                  if current.get(pid) == path and stat_entry(path) is None and present(path)]
+                  if current.get(pid) == path and present(path)
+                  and (path in skipped or stat_entry(path) is None)]
         return self.store.delete_photos(doomed)
+
+    def _skipped(self, paths: Iterable[str]) -> set[str]:
+        """The paths that the walk of the library folder holding them skips (scan.hidden_below):
+        an earlier version indexed the thumbnails and previews there (a Photos library 3 to 5
+        times a photo), which would stay in every search as long as their files. (A folder
+        watched inside such a part is a library folder of its own: see add_folder.) Judged once
+        a folder: photos share folders, and a check took 5 µs a photo."""
+        folders = self.folders()
+        hidden: dict[str, bool] = {}
+        found = set()
+        for path in paths:
+            head, name = os.path.split(path)
+            if head not in hidden:
+                hidden[head] = hidden_below(head, self._root_of(path, folders))
+            if hidden[head] or left_out(name, head):
+                found.add(path)
+        return found
 
     def _root_of(self, path: str, folders: list[Folder] | None = None) -> str:
         """The library folder holding `path` (the deepest if nested), else its directory."""

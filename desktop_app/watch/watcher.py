@@ -27,7 +27,8 @@ can be read), or (Linux) a drive is mounted or unmounted inside it (the library 
 of a drive not mounted). A folder watched afresh is reported changed whole: what changed between
 the old watch's end and the new one's start was not seen. Events in the folders below a watched
 folder that the library's walk skips (hidden and system folders, all but a photo app library's
-originals: scan.hidden_below) are dropped. When the system drops
+originals: scan.hidden_below) are dropped, except removals: an earlier version indexed photos
+there, which the library keeps until the folder's next full check. When the system drops
 events (a burst larger than its queue: see lost_events), every natively watched folder is reported
 changed whole, and `events_lost(folders)` says so.
 """
@@ -78,8 +79,16 @@ class _Recorder(FileSystemEventHandler):
 
     def _seen(self, path: str) -> bool:
         """Not in a hidden folder below the watched one (the library skips those: a drive's
-        .Trash-1000, .cache; a photo deleted into such a trash folder is gone)."""
+        .Trash-1000, .cache; a photo deleted into such a trash folder is gone). Only for what
+        may add photos: a removal anywhere is let through (see _gone)."""
         return bool(path) and not hidden_below(path, self._root)
+
+    @staticmethod
+    def _gone(path: str) -> bool:
+        """A path removed (deleted, moved away) is reported even in a folder the walk skips: it
+        can only remove records, and an earlier version indexed photos there (they stay until
+        the folder's next full check, so their files' deletions must not be lost meanwhile)."""
+        return bool(path)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
@@ -95,8 +104,9 @@ class _Recorder(FileSystemEventHandler):
             # or their files send their own events.
             if kind == "moved":
                 self._watcher._record([(path, changed) for path, changed in
-                                       ((src, REMOVED), (dest, CHANGED)) if self._seen(path)])
-            elif kind == "deleted" and self._seen(src):
+                                       ((src, REMOVED), (dest, CHANGED))
+                                       if (self._seen if changed else self._gone)(path)])
+            elif kind == "deleted" and self._gone(src):
                 self._watcher._record([(src, REMOVED)])
             elif kind == "created" and self._seen(src):
                 self._watcher._record([(src, CHANGED)])
@@ -109,13 +119,13 @@ class _Recorder(FileSystemEventHandler):
             return
         if kind == "moved":
             items = []
-            if is_photo(src) and self._seen(src):
+            if is_photo(src) and self._gone(src):
                 items.append((src, REMOVED))
             # Includes "photo.jpg.part" -> "photo.jpg" at download end.
             if is_photo(dest) and self._seen(dest):
                 items.append((dest, CHANGED))
             self._watcher._record(items)
-        elif kind == "deleted" and is_photo(src) and self._seen(src):
+        elif kind == "deleted" and is_photo(src) and self._gone(src):
             self._watcher._record([(src, REMOVED)])
         elif (kind in ("created", "modified", "closed", "attrib") and is_photo(src)
               and self._seen(src)):
