@@ -4,7 +4,8 @@ When another program deletes the library file while a Lookalike has it open, Sto
 copies the library that Lookalike still has to `library.sqlite3.rescued-PID` beside it, then
 renames the copy into place. A crash or power loss between the two leaves only the copy, and
 the next start would make a new, empty library: the user's index would look lost. So every
-open looks for such copies of processes not running now (take_in): with no library file, the
+open looks for such copies of processes not running now (take_in; a process that has the
+number now but started after the copy was written is another one): with no library file, the
 newest whole one is put in place; with one, each copy is said, with what to do (the copy may
 hold photos the library now there lacks, or be an old copy nobody needs: only the user knows).
 Two opens at once (the window and a `lookalike` command) take a copy in one after the other (a
@@ -31,6 +32,11 @@ except ImportError:  # Windows
 log = logging.getLogger(__name__)
 
 _MARK = ".rescued-"
+# A process started this long after a copy was last written cannot be the one that wrote it:
+# the margin covers mtimes kept in 2 s steps (FAT) and a boot time read in whole seconds.
+STARTED_AFTER_S = 3.0
+# FILETIME (Windows: 100 ns steps since 1601-01-01) of the Unix epoch.
+_EPOCH_AS_FILETIME = 116_444_736_000_000_000
 
 
 def copy_path(database: Path, pid: int) -> Path:
@@ -103,7 +109,8 @@ def take_in(database: Path, may_write: bool) -> list[str]:
 def _left_behind(target: Path) -> list[tuple[Path, int]]:
     """(copy, pid) of each copy of `target` made by a process not running now, newest
     first. A process on another computer (a library on a share) may hold a number running
-    here or not: it is judged as one of this computer's."""
+    here or not: it is judged as one of this computer's (and the copy's mtime, from the
+    share's clock, against this one's)."""
     prefix = target.name + _MARK
     try:
         names = [n for n in os.listdir(target.parent) if n.startswith(prefix)]
@@ -116,14 +123,12 @@ def _left_behind(target: Path) -> list[tuple[Path, int]]:
         # failed every open of the library).
         if not (number.isascii() and number.isdigit() and int(number) < 1 << 32):
             continue
-        if _running(int(number)):
-            continue
         copy = target.with_name(name)
         try:
             st = os.stat(copy)
         except OSError:
             continue
-        if stat.S_ISREG(st.st_mode):
+        if stat.S_ISREG(st.st_mode) and not _writer_running(int(number), st.st_mtime):
             found.append((st.st_mtime_ns, copy, int(number)))
     return [(copy, pid) for _, copy, pid in sorted(found, reverse=True)]
 
@@ -163,9 +168,60 @@ def _hold(copy: Path, may_write: bool):
     return lambda: os.close(fd)
 
 
+def _writer_running(pid: int, written: float) -> bool:
+    """May the process that wrote a copy last at `written` (its mtime), number `pid`, be
+    running now? Not when no process has that number, nor when the one that has it started
+    after that: the number was taken again (soon after a reboot, where numbers start again
+    low, and on Windows, which reuses them quickly), and the copy would be passed over for as
+    long as that process runs, the user given a new empty library meanwhile."""
+    if not _running(pid):
+        return False
+    started = _started_at(pid)
+    return started is None or started <= written + STARTED_AFTER_S
+
+
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), or None where not known. Linux:
+    /proc; Windows: GetProcessTimes. macOS would need sysctl's kinfo_proc through ctypes or a
+    `ps` run at each open: not done, so there a running number is taken as the writer's."""
+    if os.name == "nt":
+        return _started_at_windows(pid)
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read()
+        with open("/proc/stat", "rb") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith(b"btime "))
+        # The name (field 2) is in brackets and may hold spaces and ")": count after the last.
+        ticks = int(fields[fields.rindex(b")") + 2:].split()[19])  # field 22, starttime
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):  # not Linux, or the process ended
+        return None
+
+
+def _started_at_windows(pid: int) -> float | None:
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return None
+    try:
+        times = [wintypes.FILETIME() for _ in range(4)]  # creation, exit, kernel, user
+        if not kernel32.GetProcessTimes(handle, *(ctypes.byref(t) for t in times)):
+            return None
+        return filetime_to_epoch(times[0].dwHighDateTime << 32 | times[0].dwLowDateTime)
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def filetime_to_epoch(filetime: int) -> float:
+    """A Windows FILETIME (100 ns steps since 1601) as seconds since the Unix epoch."""
+    return (filetime - _EPOCH_AS_FILETIME) / 10_000_000
+
+
 def _running(pid: int) -> bool:
-    """Is process `pid` running now? (A number taken again by another process since reads
-    as running: its copy is then looked at from a later start on.)"""
+    """Is there a process `pid` now? (Which one: see _writer_running.)"""
     if pid == os.getpid():
         return True
     if os.name == "nt":

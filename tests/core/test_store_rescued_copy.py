@@ -108,7 +108,8 @@ def test_a_copy_of_a_process_still_running_is_left_alone(tmp_path):
     path = tmp_path / "library.sqlite3"
     copy = rescued_copy.copy_path(path, crash_while_putting_back(path))
     running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:  # a Lookalike that is putting it back this moment
+    try:  # a Lookalike that is putting it back this moment (it wrote the copy as it ran)
+        os.utime(copy)
         copy.rename(rescued_copy.copy_path(path, running.pid))
         with Store(path) as store:
             assert store.folder_rows() == [] and store.notices == []
@@ -202,3 +203,31 @@ def test_a_name_whose_number_no_process_has_does_not_stop_the_library_opening(tm
     with Store(path) as store:
         assert [f[1] for f in store.folder_rows()] == ["/photos/indexed"]
     assert odd.read_bytes() == b"not a library"  # never put in place, never deleted
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="start times from /proc")
+def test_a_copy_whose_number_a_process_started_since_has_is_put_in_place(tmp_path, caplog):
+    """After a reboot (or on Windows) numbers are soon given again: an unrelated process with
+    the crashed Lookalike's number made its copy read as "still being put in place", passed
+    over in silence for as long as that process ran, and a new empty library was opened."""
+    path = tmp_path / "library.sqlite3"
+    copy = rescued_copy.copy_path(path, crash_while_putting_back(path))
+    written = time.time() - 3600  # before the reboot
+    os.utime(copy, (written, written))
+    later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        copy.rename(rescued_copy.copy_path(path, later.pid))
+        with caplog.at_level(logging.WARNING), Store(path) as store:
+            assert [f[1] for f in store.folder_rows()] == ["/photos/indexed"]
+            assert store.notices == []
+        assert f"library.sqlite3.rescued-{later.pid}" in caplog.text and "put back" in caplog.text
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["library.sqlite3"]
+    finally:
+        later.kill()
+        later.wait()
+
+
+def test_a_windows_process_start_time_reads_as_unix_time():
+    """GetProcessTimes gives FILETIMEs (100 ns steps since 1601), compared with an mtime."""
+    assert rescued_copy.filetime_to_epoch(116_444_736_000_000_000) == 0.0  # 1970-01-01
+    assert rescued_copy.filetime_to_epoch(116_444_736_012_345_678) == 1.2345678
