@@ -153,7 +153,7 @@ class RetrainDialog(QDialog):
         self.inspect_button = QPushButton("Look inside")
         self.inspect_button.clicked.connect(self.inspect)
         # Enter in the folder field looks inside (Qt made Browse…, the next button, the one
-        # Enter pressed: a typed folder opened a folder chooser).
+        # Enter pressed: a typed folder opened a folder chooser); see keyPressEvent.
         self.inspect_button.setDefault(True)
         self.albums_edit.textChanged.connect(self._albums_edited)
         row.addWidget(self.albums_edit, 1)
@@ -571,6 +571,18 @@ class RetrainDialog(QDialog):
         self.status_label.setText("Stopping the trainer (it saves a checkpoint first)…")
         self._cancelled = True
         self.process.cancel()
+
+    def keyPressEvent(self, event) -> None:
+        """Enter left over by the focused widget (a line edit, a spin box, the log) presses
+        Look inside only from the albums field. QDialog pressed its default button from any:
+        Enter in the code length looked inside again (minutes on a NAS, the estimate
+        thrown away), and during a run it put "The trainer is running: cancel it first to
+        look inside other albums" in place of what the look inside had found."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.focusWidget() is self.albums_edit:
+                self.inspect_button.click()  # (nothing when disabled: training unavailable)
+            return
+        super().keyPressEvent(event)
 
     def reject(self) -> None:
         # Escape and closing the dialog (QDialog's closeEvent calls reject): hiding it would
