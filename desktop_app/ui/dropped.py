@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QImageReader
 
 from ..core.errors import printable
 from ..core.images import MAX_PIXELS, is_photo
-from ..core.scan import APP_LIBRARIES, SYSTEM_FOLDERS, outermost_hidden
+from ..core.scan import APP_LIBRARIES, SYSTEM_FOLDERS, is_under, outermost_hidden
 
 
 def photo_file(path: str) -> bool:
@@ -154,6 +154,12 @@ def left_out_message(folder: str, watched: str, held: str, then: str = "") -> st
     `then`: what was done about it (", and nothing was added")."""
     skipped = outermost_hidden(os.path.realpath(folder), os.path.realpath(watched))
     if skipped is None:
+        return None
+    # The walk follows folder links by their own names: a folder reached by a link not left
+    # out (Pictures/thumbs -> Pictures/.thumbnails) is indexed under the link's name.
+    named = os.path.abspath(folder)
+    if any(is_under(named, top) and outermost_hidden(named, top) is None
+           for top in (os.path.abspath(watched), os.path.realpath(watched))):
         return None
     name = os.path.basename(skipped)
     holding = "" if os.path.realpath(folder) == skipped else ", which holds it"
