@@ -14,7 +14,6 @@ from PySide6.QtGui import (
     QKeyEvent,
     QPainter,
     QPalette,
-    QPixmap,
     QTextLayout,
     QTextOption,
 )
@@ -46,7 +45,6 @@ class CellTextDelegate(QStyledItemDelegate):
         self._grid = grid
         self._fitted: dict[tuple, str] = {}
         self._rooms: dict[tuple, float] = {}  # the text's height in a cell, by cell and font
-        self._sizes: dict[tuple, QSize] = {}  # a row's size, by what it follows from
 
     def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         super().initStyleOption(option, index)
@@ -61,28 +59,10 @@ class CellTextDelegate(QStyledItemDelegate):
             # Asked once, of the last row (Qt's guess at the largest): the whole cell, whatever
             # that row's name, so that every row's fitted text has the room it was fitted to.
             return cell
-        # Asked of every row at each layout of the results (every search, every snapshot's
-        # re-run) and again as each thumbnail arrives: worked out in full (all the roles, the
-        # fitting, the style's measure) 40 rows took 5-7 ms of the GUI thread. The size
-        # follows from the name, the picture's size, the font and the cell (the models
-        # give no font or alignment of their own).
-        decoration = index.data(Qt.ItemDataRole.DecorationRole)
-        if decoration is not None and not isinstance(decoration, QPixmap):
-            return super().sizeHint(option, index).boundedTo(cell)
-        picture = None if decoration is None else decoration.deviceIndependentSize().toTuple()
-        key = (index.data(Qt.ItemDataRole.DisplayRole), picture, option.font.key(),
-               option.decorationSize.toTuple(), cell.toTuple())
-        size = self._sizes.get(key)
-        if size is None:
-            size = super().sizeHint(option, index).boundedTo(cell)
-            if len(self._sizes) >= self._KEPT:
-                self._sizes.clear()
-            self._sizes[key] = size
-        return QSize(size)
+        return super().sizeHint(option, index).boundedTo(cell)
 
-    def forget_sizes(self) -> None:
-        """The style changed: sizes and text room measured with the old one are stale."""
-        self._sizes.clear()
+    def forget_fitting(self) -> None:
+        """The style changed: text room measured with the old one is stale."""
         self._rooms.clear()
         self._fitted.clear()
 
@@ -237,11 +217,14 @@ class PhotoGrid(QListView):
         """Cells widened so that their columns fill the grid's width: at the least width the
         spare pixels were left as an empty strip on the right, wider or narrower with the
         window. The width is the one Qt lays out in (the viewport, less the scroll bar
-        it always leaves room for, shown or not), less one: it wraps at its last pixel."""
+        it always leaves room for, shown or not, unless the style draws it over the cells, as
+        macOS's overlay scroll bars), less one: it wraps at its last pixel."""
         room = self.maximumViewportSize().width() - 1
-        if self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded:
-            room -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None,
-                                             self.verticalScrollBar())
+        bar = self.verticalScrollBar()
+        if (self.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAsNeeded
+                and not self.style().pixelMetric(
+                    QStyle.PixelMetric.PM_ScrollView_ScrollBarOverlap, None, bar)):
+            room -= self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, bar)
             if self.style().styleHint(QStyle.StyleHint.SH_ScrollView_FrameOnlyAroundContents,
                                       None, self):
                 room -= 2 * self.style().pixelMetric(QStyle.PixelMetric.PM_DefaultFrameWidth)
@@ -266,7 +249,7 @@ class PhotoGrid(QListView):
         elif event.type() == QEvent.Type.StyleChange:  # other margins, other measures
             self._fit_cell()
             if isinstance(self.itemDelegate(), CellTextDelegate):
-                self.itemDelegate().forget_sizes()
+                self.itemDelegate().forget_fitting()
         super().changeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

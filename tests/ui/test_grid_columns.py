@@ -4,6 +4,7 @@ strip on the right, of any width up to a cell's, changing as the window was resi
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QProxyStyle, QStyle
 
 from desktop_app.core.records import Photo
 from desktop_app.ui.models import PhotoListModel
@@ -58,3 +59,24 @@ def test_a_row_added_keeps_the_scroll_position_in_a_spread_grid(grid, qtbot):
     grid.model().upsert([Photo(999, "/p/new.jpg", 1, 2048, 1.0, 30, 20, "ok", None)])
     grid.executeDelayedItemsLayout()
     assert bar.value() == place
+
+
+class _OverlayScrollBars(QProxyStyle):
+    """Scroll bars drawn over the cells, as macOS's overlay ones: Qt leaves them no room."""
+
+    def pixelMetric(self, metric, option=None, widget=None):
+        if metric == QStyle.PixelMetric.PM_ScrollView_ScrollBarOverlap:
+            return 1
+        return super().pixelMetric(metric, option, widget)
+
+
+@pytest.mark.parametrize("width", [700, 1000, 1333])
+def test_overlay_scroll_bars_leave_no_strip(grid, width):
+    """The scroll bar's room was taken off anyway: a strip of its width (15-20 pixels) was
+    left on the right at every width."""
+    style = _OverlayScrollBars("Fusion")
+    grid.setStyle(style)
+    grid.verticalScrollBar().setStyle(style)
+    row = first_row(grid, width)
+    strip = grid.viewport().width() - 1 - row[-1].right()
+    assert 0 <= strip <= len(row) + 1, (width, strip)

@@ -33,3 +33,13 @@ def test_the_default_size_keeps_fewer_thumbnails_than_the_budget_allows(qtbot):
         side = round(160 * scale)
         assert cache._memory_items * 4 * side * side <= MEMORY_BYTES
         assert cache._memory_items > 300  # many screens of 1280x800 (40 cells each)
+
+
+def test_never_fewer_than_the_least_count_are_kept(qtbot):
+    """1024 pixels on a HiDPI screen (2048 in screen pixels, 16 MiB each): the budget holds 8,
+    too few for the rows on screen in both grids (at 1024 pixels at ratio 1 it holds 32, the
+    least count itself, so the test above cannot tell)."""
+    cache = ThumbnailCache(edge=1024, disk_cache=False, scale=2.0)
+    assert MEMORY_BYTES // (4 * 2048 ** 2) < MIN_MEMORY_ITEMS
+    assert cache._memory_items == MIN_MEMORY_ITEMS
+    cache.shutdown()
