@@ -394,7 +394,8 @@ class PhotoLibrary:
         missing files are swept only after every folder has been read, so a photo moved from
         one of them to another keeps its record and codes. Then library folders gone from the
         disk with no photo left (renamed or moved) are forgotten. Records in folders the walks
-        skip (indexed by a version before that rule) are swept with them, files there or not.
+        skip (indexed by a version before that rule; not under a hidden name: see _skipped)
+        are swept with them, files there or not.
         `progress_for(folder)`, if given, makes the progress callback of each folder in turn
         (one progress bar per folder).
         `retry_failed`: read the photos that failed before again, changed or not. `looking`:
@@ -458,16 +459,15 @@ class PhotoLibrary:
         rows: dict[str, _Row] = {}
         scans: list[ScanResult] = []
         gone: list[str] = []
+        folders = self.folders()
         for raw in paths:
-            path = os.path.abspath(os.fspath(raw))
-            folder = self._folder_for(path)
-            real = path if folder is not None else normalise_folder(path)
-            folder = folder or self._folder_for(real)
+            path = self._as_stored(os.path.abspath(os.fspath(raw)), folders)
+            folder = self._folder_for(path, folders)
             if folder is None:
                 report.errors.append((path, (f"{path}: is not inside a library folder. Add "
                                              "its folder to the library first.")))
                 continue
-            hidden = outermost_hidden(real, folder.path)
+            hidden = outermost_hidden(path, folder.path)
             if hidden is not None and os.path.lexists(path) and not self._holds_photos(hidden):
                 # Skipped, as scan_folder skips it (a drive's trash folder, .cache); unless
                 # photos were indexed there: a hidden folder watched by name (a folder
@@ -516,7 +516,7 @@ class PhotoLibrary:
         # clean-up (~/.cache/thumbnails, in a watched home folder) removes thousands at once.
         holding: dict[str, bool] = {}
         for raw in paths:
-            path = os.path.abspath(os.fspath(raw))
+            path = self._as_stored(os.path.abspath(os.fspath(raw)), folders)
             folder = self._folder_for(path, folders)
             hidden = outermost_hidden(path, folder.path) if folder is not None else None
             if hidden is not None:
@@ -828,18 +828,39 @@ class PhotoLibrary:
         """The paths that the walk of the library folder holding them skips (scan.hidden_below):
         an earlier version indexed the thumbnails and previews there (a Photos library 3 to 5
         times a photo), which would stay in every search as long as their files. (A folder
-        watched inside such a part is a library folder of its own: see add_folder.) Judged once
-        a folder: photos share folders, and a check took 5 µs a photo."""
+        watched inside such a part is a library folder of its own: see add_folder.) Not in or
+        under a hidden name: no version's walk went there, so its photos were indexed on
+        purpose (`lookalike index ~/Pictures/.private`, which an earlier version made part of
+        ~/Pictures; a hidden folder watched by name, merged into the folder around it). Judged
+        once a folder: photos share folders, and a check took 5 µs a photo."""
         folders = self.folders()
-        hidden: dict[str, bool] = {}
+        hidden: dict[str, tuple[bool, bool]] = {}  # folder -> (skipped, under a hidden name)
         found = set()
         for path in paths:
             head, name = os.path.split(path)
             if head not in hidden:
-                hidden[head] = hidden_below(head, self._root_of(path, folders))
-            if hidden[head] or left_out(name, head):
+                root = self._root_of(path, folders)
+                hidden[head] = (hidden_below(head, root), any(
+                    part.startswith(".") for part in head[len(root):].split(os.sep)))
+            skipped, dotted = hidden[head]
+            if (skipped or left_out(name, head)) and not (dotted or name.startswith(".")):
                 found.add(path)
         return found
+
+    def _as_stored(self, path: str, folders: list[Folder]) -> str:
+        """`path` in the form the library stores it: the watcher reports paths under the name
+        a folder is watched by, which may be a link to the library folder (stored by its real
+        path): the photos there were neither indexed (their records were made under the link's
+        name, with no library folder, and dropped) nor removed. Only the folders above the
+        last name are resolved: a photo or folder that is a link keeps its own name, as the
+        walk records them; the watched link itself is its folder."""
+        if self._folder_for(path, folders) is not None:
+            return path
+        head, name = os.path.split(path)
+        for form in (os.path.join(os.path.realpath(head), name), os.path.realpath(path)):
+            if self._folder_for(form, folders) is not None:
+                return form
+        return path
 
     def _root_of(self, path: str, folders: list[Folder] | None = None) -> str:
         """The library folder holding `path` (the deepest if nested), else its directory."""

@@ -1,8 +1,9 @@
 """Photos an earlier version indexed in folders the walk now skips (a Photos library's thumbnails,
-previews and renders, 3 to 5 a photo; a NAS's @eaDir; hidden folders) stayed in the library as
+previews and renders, 3 to 5 a photo; a NAS's @eaDir and #snapshot) stayed in the library as
 long as their files: every search and duplicate group showed each photo several times, until the
 user removed the folder and added it again. A folder's full check removes them now, as it removes
 photos whose files are gone; a stopped or partial walk, or a folder not there, removes nothing.
+No walk ever went into a hidden folder: photos there were indexed on purpose, and stay.
 Real SQLite file, tiny real model, real photos."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def pictures(tmp_path, photo_factory):
     photo_factory(f"{DERIVATIVES}/4/4A1B_1_105_c.jpeg", "chelsea", size=(96, 64))
     photo_factory(f"{PHOTOS}/resources/renders/4/4A1B_1_201_a.jpeg", "chelsea", size=(120, 80))
     photo_factory("Pictures/@eaDir/rocket.jpg/SYNOPHOTO_THUMB_M.jpg", "rocket", size=(96, 72))
-    photo_factory("Pictures/.thumbnails/large/rocket.png", "rocket", size=(64, 48))
+    photo_factory("Pictures/#snapshot/daily/rocket.png", "rocket", size=(64, 48))
     broken = tmp_path / "Pictures" / "#recycle" / "broken.jpg"  # a failed record
     broken.parent.mkdir(parents=True)
     broken.write_bytes(b"not a jpeg")
@@ -75,16 +76,16 @@ def test_a_full_check_removes_what_an_earlier_version_indexed_in_skipped_folders
 def test_a_folder_watched_on_purpose_inside_a_skipped_part_keeps_its_photos(
         library, pictures):
     derivatives = pictures.parent / DERIVATIVES
-    thumbnails = pictures / ".thumbnails"
+    snapshot = pictures / "#snapshot"
     # Watched first, then ~/Pictures around them: each stays a folder of its own.
-    library.index_folders([derivatives, thumbnails])
+    library.index_folders([derivatives, snapshot])
     report = library.index_folder(pictures)
     assert (report.added, report.removed) == (2, 0)
     assert sorted(f.path for f in library.folders()) == sorted(
-        map(str, [pictures, derivatives, thumbnails]))
+        map(str, [pictures, derivatives, snapshot]))
     assert len(library.photos()) == 4
     # Checked again all together, in either order: nothing leaves.
-    for order in ([pictures, derivatives, thumbnails], [thumbnails, derivatives, pictures]):
+    for order in ([pictures, derivatives, snapshot], [snapshot, derivatives, pictures]):
         reports = library.index_folders(order)
         assert [r.removed for r in reports] == [0, 0, 0]
     assert len(library.photos()) == 4
@@ -174,3 +175,30 @@ def test_removals_reported_in_skipped_folders_cost_one_lookup_a_folder(
     assert library.remove_paths([str(thumb), *cache]) == 1
     assert looked_under == [str(thumb)]
     assert len(library.photos()) == 6
+
+
+def test_a_hidden_folder_indexed_on_purpose_by_an_earlier_version_keeps_its_photos(
+        library, pictures, photo_factory, monkeypatch):
+    """No version's walk went into a hidden folder: its photos were indexed on purpose, by
+    `lookalike index ~/Pictures/.private` (made part of ~/Pictures, as the docs said then) or a
+    hidden folder watched by name that an earlier version merged into the folder around it. The
+    next check of ~/Pictures (the app's start, `lookalike index ~/Pictures`) removed them all, and
+    their codes; nothing told the user, who had asked for them."""
+    photo_factory("Pictures/.private/x.jpg", "coffee")
+    photo_factory("Pictures/.private/trip/y.jpg", "astronaut")
+    with monkeypatch.context() as old:  # an earlier version: .private made part of ~/Pictures
+        old.setattr(library_module, "hidden_below", lambda path, folder: False)
+        library.index_folders([pictures, pictures / ".private"])
+    assert [f.path for f in library.folders()] == [str(pictures)]
+    assert len(library.photos()) == 4
+    reports = library.index_folders([pictures])
+    assert [r.removed for r in reports] == [0]
+    assert names(library, pictures) == sorted([*WALKED, ".private/trip/y.jpg", ".private/x.jpg"])
+    # Its files deleted, they leave (the watcher reports removals there).
+    (pictures / ".private" / "x.jpg").unlink()
+    assert library.remove_paths([str(pictures / ".private" / "x.jpg")]) == 1
+    # Indexed again by the command, it becomes a library folder of its own.
+    library.index_folder(pictures / ".private")
+    assert sorted(f.path for f in library.folders()) == [str(pictures), str(pictures / ".private")]
+    assert library.index_folder(pictures).removed == 0
+    assert len(library.photos()) == 3
