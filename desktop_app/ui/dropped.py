@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage, QImageReader
 
 from ..core.errors import printable
 from ..core.images import MAX_PIXELS, is_photo
-from ..core.scan import APP_LIBRARIES, SYSTEM_FOLDERS, is_under, outermost_hidden
+from ..core.scan import hidden_below, is_under
 
 
 def photo_file(path: str) -> bool:
@@ -147,43 +147,23 @@ def watch_question(folders: list[str]) -> tuple[str, str]:
             "\n".join(shown))
 
 
-def left_out_message(folder: str, watched: str, held: str, then: str = "") -> str | None:
-    """Said for `folder` inside the watched folder `watched` when that folder's walk and watcher
-    skip it (scan.left_out): its photos are not in the library, though it lies inside a folder
-    that is. None when they are. `held`: how `watched` is in the library ("which is ...");
-    `then`: what was done about it (", and nothing was added")."""
-    skipped = outermost_hidden(os.path.realpath(folder), os.path.realpath(watched))
-    if skipped is None:
-        return None
-    # The walk follows folder links by their own names: a folder reached by a link not left
-    # out (Pictures/thumbs -> Pictures/.thumbnails) is indexed under the link's name.
+def walked_past(folder: str, watched: str) -> bool:
+    """Whether the walk and watcher of the watched folder `watched` skip `folder`, which lies in
+    it (scan.hidden_below: a hidden or system folder, a photo app library's previews). Such a
+    folder, added, is a library folder of its own (PhotoLibrary.add_folder), walked and watched
+    on its own. Not when the walk reaches it by a folder link whose name is not skipped
+    (Pictures/thumbs -> Pictures/.thumbnails): its photos are indexed with `watched`, under
+    the link's name."""
+    if not hidden_below(os.path.realpath(folder), os.path.realpath(watched)):
+        return False
     named = os.path.abspath(folder)
-    if any(is_under(named, top) and outermost_hidden(named, top) is None
-           for top in (os.path.abspath(watched), os.path.realpath(watched))):
-        return None
-    name = os.path.basename(skipped)
-    holding = "" if os.path.realpath(folder) == skipped else ", which holds it"
-    if name.startswith("."):
-        left = f"{name} (a hidden folder){holding}"
-    elif name.lower() in SYSTEM_FOLDERS:
-        left = f"{name} (a system folder of thumbnails, versions or deleted files){holding}"
-    else:  # as in scan.left_out, what is left is a part of a photo app's library
-        app = os.path.basename(os.path.dirname(skipped))
-        left = (f"all of the photo app library {app} but its originals"
-                if APP_LIBRARIES.get(os.path.splitext(app)[1].lower())
-                else f"the photo app previews {app}")
-    return (f"{folder} is inside {watched}, {held}, but the library leaves out {left}: its "
-            f"photos are not indexed{then}. To index them, copy them to a folder that is not "
-            f"left out, or watch this folder on its own instead of {watched} (remove that "
-            "first).")
+    return not any(is_under(named, top) and not hidden_below(named, top)
+                   for top in (os.path.abspath(watched), os.path.realpath(watched)))
 
 
 def already_watched_message(folder: str, watched: str) -> str:
     """Said for a folder dropped that the library already watches (as `watched`, itself or a
-    folder around it): there is nothing to ask."""
-    left_out = left_out_message(folder, watched, "which is already watched")
-    if left_out is not None:
-        return left_out
+    folder around it whose walk finds it): there is nothing to ask."""
     if os.path.realpath(folder) != os.path.realpath(watched):
         where = f"inside {watched}, which is already watched"
     elif folder != watched:

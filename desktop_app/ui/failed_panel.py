@@ -82,7 +82,8 @@ class FailedTable(QTableView):
     """The unreadable photos, with a menu (right click, the Menu key or Shift+F10) to open one,
     show it in the file manager or copy its path."""
 
-    message = Signal(str)
+    message = Signal(str)  # routine news (a path copied)
+    problem = Signal(str)  # an action that failed (the file not there, no viewer)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if is_shift_f10(event):  # as in the library grid
@@ -112,14 +113,20 @@ class FailedTable(QTableView):
 
     def actions_for(self, index: QModelIndex) -> list[tuple[str, object]]:
         path = exact_path(index)
+        if not path:
+            return []
+        # photo_actions tells all through one callback: Copy path's news is routine, what the
+        # others tell is a failure the user must act on.
+        routine = dict(photo_actions(path, lambda: None, self.message.emit))
         # Not "Find similar photos": a photo that cannot be read has no code to search with.
-        return [(text, handler) for text, handler in
-                photo_actions(path, lambda: None, self.message.emit)[1:]] if path else []
+        return [(text, routine[text] if text == "Copy path" else handler) for text, handler in
+                photo_actions(path, lambda: None, self.problem.emit)[1:]]
 
 
 class FailedPanel(QWidget):
     retry_requested = Signal()
     message = Signal(str)
+    problem = Signal(str)  # as FailedTable's
 
     def __init__(self, model: FailedPhotosModel, parent=None) -> None:
         super().__init__(parent)
@@ -134,6 +141,7 @@ class FailedPanel(QWidget):
         self.table.setModel(shown)
         self.table.setItemDelegate(_ShortTexts(self.table))
         self.table.message.connect(self.message)
+        self.table.problem.connect(self.problem)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -167,4 +175,5 @@ class FailedPanel(QWidget):
     def _open(self, index) -> None:
         path = exact_path(index)
         if path:
-            dict(photo_actions(path, lambda: None, self.message.emit))["Open with default viewer"]()
+            # Opening tells only of a failure (the file not there, no viewer).
+            dict(photo_actions(path, lambda: None, self.problem.emit))["Open with default viewer"]()

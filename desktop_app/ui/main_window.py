@@ -51,8 +51,8 @@ from .dropped import (
     data_url_image,
     given_paths,
     image_mime,
-    left_out_message,
     photo_file,
+    walked_past,
     watch_question,
     with_folders_message,
 )
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
                                        self.results_model, self.results_panel,
                                        self.duplicates_panel, self)
         self.search.message.connect(self.tell)
+        self.search.problem.connect(self.warn)
         self.search.searching.connect(self._on_searching)
         self._start_worker()
         if not self._restore_geometry(self.settings.window_geometry):
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
         self.duplicates_panel.indexed_stamp = self.photos_model.stamp_of_path
         self.failed_panel.retry_requested.connect(self._retry_failed)
         self.failed_panel.message.connect(self.tell)
+        self.failed_panel.problem.connect(self.warn)
         self.model_panel.import_requested.connect(self._import_model)
         self.model_panel.switch_requested.connect(self.switch_model)
         self.model_panel.retrain_requested.connect(self.open_retrain)
@@ -691,16 +693,9 @@ class MainWindow(QMainWindow):
             if os.path.realpath(folder) == os.path.realpath(around):
                 self.tell(f"{folder} is already in the library as {around} (the same folder "
                           "by another name); nothing was added.")
-            else:
-                # Nested watched folders are refused (the library holds it as part of `around`)
-                # but the walk of `around` may skip it: then its photos are not indexed.
-                held = "which is already in the library"
-                left_out = left_out_message(folder, around, held, ", and nothing was added")
-                if left_out:  # its photos are not indexed: the user has something to do
-                    self.warn(left_out)
-                else:
-                    self.tell(f"{folder} is inside {around}, {held}: its photos are indexed "
-                              "and watched with it; nothing was added.")
+            else:  # the library holds it as part of `around`: a second entry would share them
+                self.tell(f"{folder} is inside {around}, which is already in the library: its "
+                          "photos are indexed and watched with it; nothing was added.")
             return
         if self._refused_read_only(f"{folder} was not added"):
             return
@@ -717,14 +712,17 @@ class MainWindow(QMainWindow):
         """The watched folder that `folder` is by another name (a symlink) or lies inside, as
         the library sees it: it has one folder there already (PhotoLibrary.add_folder returns
         it), so a second entry would share its photos, and removing that entry would forget
-        them all. The same path again is not one: adding it only checks it for changes."""
+        them all. The same path again is not one: adding it only checks it for changes. Nor
+        is a folder that the walk around it skips (a hidden folder, a photo app library's
+        previews): the library makes it a folder of its own, walked and watched on its own."""
         if folder in self.settings.watched_folders:
             return None  # watched itself (before a folder around it was): walked on its own
         real = os.path.realpath(folder)
         # The deepest: of a folder watched inside another (watched first), its own walk counts.
-        return max((w for w in self.settings.watched_folders
-                    if w != folder and is_under(real, os.path.realpath(w))),
-                   key=lambda w: len(os.path.realpath(w)), default=None)
+        around = max((w for w in self.settings.watched_folders
+                      if w != folder and is_under(real, os.path.realpath(w))),
+                     key=lambda w: len(os.path.realpath(w)), default=None)
+        return None if around is not None and walked_past(folder, around) else around
 
     @Slot(object)
     def remove_folder(self, folder: str) -> None:
@@ -964,10 +962,7 @@ class MainWindow(QMainWindow):
             first.setdefault(os.path.realpath(folder), folder)
         new = [f for f in first.values() if self._watching(f) is None]
         if not new:
-            watched = self._watching(folders[0])
-            # Left out of its walk: its photos are not indexed, and the user has to act.
-            left_out = left_out_message(folders[0], watched, "which is already watched")
-            self.tell(already_watched_message(folders[0], watched), problem=bool(left_out))
+            self.tell(already_watched_message(folders[0], self._watching(folders[0])))
             return
         text, details = watch_question(new)
         box = QMessageBox(QMessageBox.Icon.Question, "Watch folders" if len(new) > 1 else

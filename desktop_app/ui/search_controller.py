@@ -49,7 +49,8 @@ class Query:
 class SearchController(QObject):
     results_shown = Signal(list)  # the matches now on screen (for tests and scripts)
     duplicates_shown = Signal(list)
-    message = Signal(str)
+    message = Signal(str)  # routine news about a search
+    problem = Signal(str)  # a search that could not be made: the user has something to do
     searching = Signal()  # a new search was asked (a click, Enter, a drop, a paste, a PHOTO)
 
     def __init__(self, settings: Settings, tasks: TaskRunner, thumbnails: ThumbnailCache,
@@ -157,7 +158,7 @@ class SearchController(QObject):
                 self.search_photo(photo_id, self.snapshot.paths[photo_id])
                 return
         if not self.has_model:
-            self._tell(self.no_model_message)
+            self._tell(self.no_model_message, problem=True)
             return
         self._asked(Query("file", path, pasted=image, name=name))
         # Read afresh: the file may have changed since it was last dropped (same path).
@@ -183,7 +184,7 @@ class SearchController(QObject):
             target = paths.cache_dir() / "pasted" / f"pasted-{time.time_ns()}.png"
             self.search_file(str(target), QImage(mime.imageData()), f"the {how} image")
         else:
-            self._tell(not_a_photo_message(mime))
+            self._tell(not_a_photo_message(mime), problem=True)
 
     def _asked(self, query: Query) -> None:
         """A new search: its results are shown (the window brings them into view), and what
@@ -193,9 +194,9 @@ class SearchController(QObject):
         self.searching.emit()
         self.said = ""
 
-    def _tell(self, message: str) -> None:
+    def _tell(self, message: str, problem: bool = False) -> None:
         self.said = message
-        self.message.emit(message)
+        (self.problem if problem else self.message).emit(message)
 
     def rerun(self, quiet: bool = False) -> None:
         query = self._query
@@ -318,9 +319,10 @@ class SearchController(QObject):
             shown = query.name or error.path or query.path
             self.results_panel.show_problem(query.path, "cannot be read: drop or paste another "
                                                         "photo.", name=query.name)
-            self._tell(f"{shown} cannot be read: {error.reason}. Drop or paste another photo.")
+            self._tell(f"{shown} cannot be read: {error.reason}. Drop or paste another photo.",
+                       problem=True)
         else:
-            self._tell(f"Search failed: {error}")
+            self._tell(f"Search failed: {error}", problem=True)
         self.results_shown.emit([])
 
     def _show_duplicates(self, groups: list, max_distance: int | None = None) -> None:

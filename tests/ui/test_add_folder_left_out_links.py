@@ -11,7 +11,7 @@ import sys
 
 import pytest
 from photos import make_photo
-from ui_helpers import indexed, wait_idle
+from ui_helpers import indexed, wait_idle, wait_rows
 
 from desktop_app.ui.models import PathRole
 
@@ -36,10 +36,16 @@ def test_a_folder_reached_by_a_link_the_walk_follows_is_said_indexed(qtbot, make
         "indexed and watched with it; nothing was added.")
     assert not bar.is_problem()
 
-    # By its own hidden name it is left out, as before.
+    # By its own hidden name the walk skips it: a library folder of its own, walked by that
+    # name (its photos then in the library under both names, as with any folder linked into
+    # a watched one and watched itself).
     hidden = pictures / ".thumbnails" / "large"
+    bar.clearMessage()
     window.add_folder(str(hidden))
-    assert "its photos are not indexed, and nothing was added" in bar.currentMessage()
-    assert bar.is_problem()
-    assert window.settings.watched_folders == [str(pictures)]
+    assert "nothing was added" not in bar.currentMessage()
+    assert not bar.is_problem()
+    assert window.settings.watched_folders == [str(pictures), str(hidden)]
+    wait_rows(qtbot, window, 3)
     wait_idle(qtbot, window)
+    assert str(hidden / "chelsea.png") in {
+        model.index(row, 0).data(PathRole) for row in range(model.rowCount())}
