@@ -115,12 +115,8 @@ class FailedTable(QTableView):
         path = exact_path(index)
         if not path:
             return []
-        # photo_actions tells all through one callback: Copy path's news is routine, what the
-        # others tell is a failure the user must act on.
-        routine = dict(photo_actions(path, lambda: None, self.message.emit))
         # Not "Find similar photos": a photo that cannot be read has no code to search with.
-        return [(text, routine[text] if text == "Copy path" else handler) for text, handler in
-                photo_actions(path, lambda: None, self.problem.emit)[1:]]
+        return photo_actions(path, lambda: None, self.message.emit, self.problem.emit)[1:]
 
 
 class FailedPanel(QWidget):
@@ -176,4 +172,5 @@ class FailedPanel(QWidget):
         path = exact_path(index)
         if path:
             # Opening tells only of a failure (the file not there, no viewer).
-            dict(photo_actions(path, lambda: None, self.problem.emit))["Open with default viewer"]()
+            dict(photo_actions(path, lambda: None, self.message.emit,
+                               self.problem.emit))["Open with default viewer"]()

@@ -208,6 +208,8 @@ class MainWindow(QMainWindow):
         self.results_panel.grid.search_requested.connect(self.search_index)
         self.grid.message.connect(self.tell)
         self.results_panel.grid.message.connect(self.tell)
+        self.grid.problem.connect(self.warn)
+        self.results_panel.grid.problem.connect(self.warn)
         self.folders_panel.add_requested.connect(self.add_folder)
         self.folders_panel.remove_requested.connect(self.remove_folder)
         self.folders_panel.pause_toggled.connect(self.toggle_pause)

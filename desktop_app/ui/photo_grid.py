@@ -156,7 +156,8 @@ class PhotoGrid(QListView):
     so it stays smooth with 100,000 photos. Enter (or a click) asks for a search."""
 
     search_requested = Signal(QModelIndex)
-    message = Signal(str)
+    message = Signal(str)  # routine news (a path copied)
+    problem = Signal(str)  # what the user must act on (the file not there, no viewer)
 
     def __init__(self, edge: int = 160, text_lines: int = 2, parent=None,
                  widest_line: str = "") -> None:
@@ -287,7 +288,7 @@ class PhotoGrid(QListView):
             if index.data(PhotoIdRole) == photo_id:
                 self.search_requested.emit(index)
                 return
-        self.message.emit(f"{printable(path)} is no longer shown here (it left the library or "
+        self.problem.emit(f"{printable(path)} is no longer shown here (it left the library or "
                           "the results while the menu was open). Pick another photo.")
 
     def current_path(self) -> str | None:
@@ -304,7 +305,7 @@ class PhotoGrid(QListView):
         path = exact_path(index)
         photo_id, row = index.data(PhotoIdRole), index.row()
         return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
-                             self.message.emit)
+                             self.message.emit, self.problem.emit)
 
 
 def is_shift_f10(event: QKeyEvent) -> bool:
@@ -325,25 +326,27 @@ def show_menu(view: QAbstractItemView, actions: list[tuple[str, object]], pos) -
     menu.exec(view.viewport().mapToGlobal(pos))
 
 
-def photo_actions(path: str, search, tell) -> list[tuple[str, object]]:
-    """(label, handler) for the things one can do with a photo; `tell` reports a problem."""
+def photo_actions(path: str, search, tell, warn=None) -> list[tuple[str, object]]:
+    """(label, handler) for the things one can do with a photo; `tell` says routine news (a
+    path copied), `warn` (`tell` if not given) a failure the user must act on."""
+    warn = warn or tell
     shown = printable(path)  # a name that is not UTF-8 with its odd bytes as \xNN
 
     def missing() -> bool:
         # A photo kept in the library while its drive is unplugged (or deleted just now).
         if os.path.exists(path):
             return False
-        tell(f"{shown}: the file is not there (deleted, moved, or on a drive that is not "
+        warn(f"{shown}: the file is not there (deleted, moved, or on a drive that is not "
              "connected). Connect the drive, or pick another photo.")
         return True
 
     def opened() -> None:
         if not missing() and not file_actions.open_with_default_viewer(path):
-            tell(f"{shown}: {file_actions.no_viewer_reason()}.")
+            warn(f"{shown}: {file_actions.no_viewer_reason()}.")
 
     def revealed() -> None:
         def failed() -> None:
-            tell(f"{shown}: no file manager could be opened (is a desktop session running?). "
+            warn(f"{shown}: no file manager could be opened (is a desktop session running?). "
                  f"The photo is in {printable(os.path.dirname(path))}.")
 
         if not missing() and not file_actions.reveal_in_file_manager(path, failed):

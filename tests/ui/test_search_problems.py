@@ -6,12 +6,16 @@ and the tiny real ONNX model."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PySide6 import QtGui
 from PySide6.QtGui import QAccessible
-from ui_helpers import drop_on, dropped_files, wait_idle
+from ui_helpers import drop_on, dropped_files, wait_idle, wait_rows
 
 from desktop_app import paths
+from desktop_app.core.errors import printable
+from desktop_app.ui.models import exact_path
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint)
 
@@ -98,3 +102,20 @@ def test_the_unreadable_photos_menu_says_a_missing_file_as_a_problem(
     window.statusBar().clearMessage()
     table.activated.emit(index)  # Enter, or a double-click: opened
     said_as_a_problem(window, announced, f"{broken}: the file is not there")
+
+
+def test_the_grids_photo_menu_says_a_missing_file_as_a_problem(
+        qtbot, make_window, library_photos, announced):
+    """The library grid's (and the results grid's) menu told its failures as routine news."""
+    window = make_window()
+    window.add_folder(str(library_photos))
+    wait_rows(qtbot, window, 6)
+    wait_idle(qtbot, window)
+    index = window.grid.model().index(0, 0)
+    actions = dict(window.grid.actions_for(index))
+    actions["Copy path"]()  # routine
+    assert window.statusBar().currentMessage().startswith("Copied ")
+    assert not window.statusBar().is_problem()
+    os.unlink(exact_path(index))  # deleted since (or its drive unplugged)
+    actions["Open with default viewer"]()
+    said_as_a_problem(window, announced, printable(exact_path(index)) + ": the file is not there")
