@@ -46,6 +46,7 @@ class _Shown:
     path: str
     distance: str  # the distance column's text
     stamp: tuple | None  # the (size, mtime, change time) it was indexed with then
+    why: str = ""  # why it was the photo kept in its group ("" for the others)
 
 
 class DuplicatesPanel(QWidget):
@@ -139,9 +140,10 @@ class DuplicatesPanel(QWidget):
         tree.setColumnWidth(1, max(tree.header().sectionSizeHint(1), 6 * letters))
 
     def set_groups(self, groups: list[list[Match]], max_distance: int | None = None) -> None:
-        """Show `groups` (the photo to keep first, distances to it). All but the first are
-        ticked for the trash, but those further than `max_distance` from it: a group joins
-        pairs, so a chain of them can hold photos that are not copies of the one kept."""
+        """Show `groups` (the photo to keep first, distances to it; a keeper.Group also says
+        why it is kept, in that row's tooltip). All but the first are ticked for the trash, but
+        those further than `max_distance` from it: a group joins pairs, so a chain of them can
+        hold photos that are not copies of the one kept."""
         self.tree.clear()
         self._items.clear()
         self._returning.clear()
@@ -153,9 +155,10 @@ class DuplicatesPanel(QWidget):
             top = QTreeWidgetItem([group_title(n, len(group)), "", ""])
             tops.append(top)
             for i, match in enumerate(group):
-                item = self._row(match.path, str(match.distance))
-                # Keep the first of each group (the biggest file), offer the others that are
-                # near it.
+                item = self._row(match.path, str(match.distance),
+                                 getattr(group, "why", "") if i == 0 else "")
+                # Keep the first of each group (core/keeper.py chose it), offer the others that
+                # are near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
                 item.setCheckState(0, Qt.CheckState.Checked if offered
                                    else Qt.CheckState.Unchecked)
@@ -177,7 +180,7 @@ class DuplicatesPanel(QWidget):
             return "No near-identical photos at this distance."
         return f"{count_of(count, 'group')} of near-identical photos.{self._far_note}"
 
-    def _row(self, path: str, distance: str) -> _PhotoItem:
+    def _row(self, path: str, distance: str, why: str = "") -> _PhotoItem:
         # Cut from the exact path, then escaped (odd bytes as \xNN, bidi controls as \u202e):
         # on Windows the \ of an escape would be taken for a folder separator.
         shown = printable(path)
@@ -186,6 +189,12 @@ class DuplicatesPanel(QWidget):
                           self._thumbnails, self._placeholders)
         item.setData(0, PathRole, path)
         item.setToolTip(0, shown)
+        if why:  # the photo kept: why this one of its group (a tooltip, not one more column)
+            item.why = why
+            said = f"Kept, not ticked: {why}."
+            item.setToolTip(0, f"{shown}\n{said}")
+            item.setToolTip(1, said)
+            item.setData(0, Qt.ItemDataRole.AccessibleDescriptionRole, said)
         return item
 
     def shows_groups(self) -> bool:
@@ -410,7 +419,7 @@ class DuplicatesPanel(QWidget):
             top = items[0].parent()
             key = id(top)  # not indexOfTopLevelItem: a search through every group each time
             if key not in by_top:
-                by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path))
+                by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path), it.why)
                                for it in map(top.child, range(top.childCount()))
                                if it.path not in leaving]
             groups[path] = by_top[key]
@@ -478,7 +487,7 @@ class DuplicatesPanel(QWidget):
         """Unticked rows for `photos` in `top`, in their places in `group`."""
         order = {s.path: i for i, s in enumerate(group)}
         for s in photos:
-            row = self._row(s.path, s.distance)
+            row = self._row(s.path, s.distance, s.why)
             row.setCheckState(0, Qt.CheckState.Unchecked)
             before = sum(order.get(top.child(j).path, len(group)) < order[s.path]
                          for j in range(top.childCount()))
@@ -518,6 +527,7 @@ class _PhotoItem(QTreeWidgetItem):
         # The path as Python holds it: PathRole's Qt string loses the bytes of a name that is
         # not UTF-8 (that path then named another file, or none).
         self.path = path
+        self.why = ""  # why it is the photo kept in its group (set on that row only)
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
     def data(self, column: int, role: int):

@@ -102,28 +102,9 @@ class QueryEncoder:
 
 
 def keeper_first(group: list[Match], snapshot: SearchSnapshot) -> list[Match]:
-    """Put the copy worth keeping first (the biggest file: usually the original, not a resized
-    or recompressed copy) and give every distance relative to it. Stats files: run it off the
-    GUI thread."""
-    import os
+    """The group with the photo worth keeping first, distances to it, and why it is kept (a
+    keeper.Group; core/keeper.py says how it is chosen). Reads each photo's header: run it off
+    the GUI thread."""
+    from ..core import keeper
 
-    from ..core.hashing import hamming_distances
-
-    def size(match: Match) -> int:
-        try:
-            return os.path.getsize(match.path)
-        except OSError:
-            return -1
-
-    keeper = max(group, key=lambda m: (size(m), -m.photo_id))
-    code = snapshot.index.code_of(keeper.photo_id)
-    rest = [m for m in group if m is not keeper]
-    if code is None:
-        return [keeper, *rest]
-    distances = {m.photo_id: int(hamming_distances(code, snapshot.index.code_of(m.photo_id)
-                                                   [None])[0]) for m in rest
-                 if snapshot.index.code_of(m.photo_id) is not None}
-    rest = [Match(m.photo_id, m.path, distances.get(m.photo_id, m.distance), m.bits)
-            for m in rest]
-    rest.sort(key=lambda m: (m.distance, m.photo_id))
-    return [Match(keeper.photo_id, keeper.path, 0, keeper.bits), *rest]
+    return keeper.keeper_first(group, snapshot.index)

@@ -248,7 +248,7 @@ class SearchController(QObject):
         def job(should_stop) -> list:
             groups = []
             for group in snap.duplicates(max_distance, should_stop):
-                if should_stop():  # keeper_first reads each photo's size: long for big groups
+                if should_stop():  # keeper_first reads each photo's header: long for big groups
                     raise SearchStopped
                 groups.append(keeper_first(group, snap))
             return groups

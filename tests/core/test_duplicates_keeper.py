@@ -1,0 +1,163 @@
+"""Which photo of a duplicate group is kept (left unticked; the others go to the trash), with the
+copies people really have, made for real: an iPhone HEIC and its JPEG conversion, a camera JPEG
+and its PNG export or an editor's re-save, a resized copy, a copy named "IMG_1234 (1).jpg".
+The biggest file, kept before, lost the original in the first three."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pillow_heif
+import pytest
+from photos import sample_image
+from PIL import Image
+
+from desktop_app.core.hashing import HammingIndex
+from desktop_app.core.keeper import copy_marked, keeper_first, look, rank
+from desktop_app.core.records import Match
+
+pillow_heif.register_heif_opener()  # the HEIF writer
+
+TAKEN = "2023:05:01 10:00:00"
+
+
+def camera_exif(date_only: bool = False) -> bytes:
+    """EXIF as a phone or camera writes it: maker and model, and the date taken (in the Exif
+    sub-IFD); `date_only`: the date taken and nothing else."""
+    exif = Image.Exif()
+    if not date_only:
+        exif[0x010F], exif[0x0110] = "Apple", "iPhone 13"
+    exif.get_ifd(0x8769)[0x9003] = TAKEN
+    return exif.tobytes()
+
+
+def save(path: Path, fmt: str, size: tuple[int, int] | None = None, exif: bytes | None = None,
+         **options) -> str:
+    image = sample_image("astronaut")
+    if size:
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    if exif:
+        options["exif"] = exif
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format=fmt, **options)
+    return str(path)
+
+
+def kept(*paths: str) -> tuple[str, str]:
+    """(the photo kept, why), the same whatever order the group comes in."""
+    copies = [look(p) for p in paths]
+    order, why = rank(copies)
+    backwards, why_backwards = rank(copies[::-1])
+    assert copies[order[0]].path == copies[::-1][backwards[0]].path and why == why_backwards
+    return copies[order[0]].path, why
+
+
+def bigger(a: str, b: str) -> bool:
+    return os.path.getsize(a) > os.path.getsize(b)
+
+
+def test_an_iphone_heic_is_kept_over_its_bigger_jpeg_conversion(tmp_path):
+    heic = save(tmp_path / "IMG_0001.HEIC", "HEIF", exif=camera_exif(), quality=50)
+    # A converter that keeps the EXIF (Photos' export), and one that drops it (many websites).
+    jpeg = save(tmp_path / "export" / "IMG_0001.jpg", "JPEG", exif=camera_exif(), quality=92)
+    bare = save(tmp_path / "web" / "IMG_0001.jpg", "JPEG", quality=92)
+    assert bigger(jpeg, heic) and bigger(bare, heic)
+    assert kept(heic, jpeg) == (heic, "the camera's own format (HEIC)")
+    assert kept(heic, bare) == (heic, "has the camera's EXIF (date taken, camera)")
+
+
+def test_a_camera_jpeg_is_kept_over_its_png_export(tmp_path):
+    jpeg = save(tmp_path / "DSC_0042.jpg", "JPEG", exif=camera_exif(), quality=85)
+    png = save(tmp_path / "DSC_0042.png", "PNG")
+    assert os.path.getsize(png) > 4 * os.path.getsize(jpeg)
+    assert kept(jpeg, png) == (jpeg, "has the camera's EXIF (date taken, camera)")
+
+
+def test_a_camera_jpeg_is_kept_over_an_editors_bigger_resave_without_exif(tmp_path):
+    camera = save(tmp_path / "DSC_0042.jpg", "JPEG", exif=camera_exif(), quality=85)
+    edited = save(tmp_path / "edited" / "DSC_0042.jpg", "JPEG", quality=98)
+    assert bigger(edited, camera)
+    assert kept(camera, edited)[0] == camera
+
+
+def test_the_date_taken_alone_is_the_cameras_exif(tmp_path):
+    camera = save(tmp_path / "scan.jpg", "JPEG", exif=camera_exif(date_only=True), quality=80)
+    edited = save(tmp_path / "scan-edit.jpg", "JPEG", quality=95)
+    assert bigger(edited, camera)
+    assert kept(camera, edited) == (camera, "has the camera's EXIF (date taken, camera)")
+
+
+def test_the_full_resolution_original_is_kept_over_a_resized_copy(tmp_path):
+    original = save(tmp_path / "IMG_0001.jpg", "JPEG", exif=camera_exif(), quality=80)
+    # A messenger's copy: smaller, re-encoded at a higher quality, the EXIF kept.
+    mailed = save(tmp_path / "mail" / "IMG_0001.jpg", "JPEG", size=(256, 256),
+                  exif=camera_exif(), quality=95)
+    assert kept(original, mailed) == (original, "most pixels")
+    # More pixels come first even against a HEIC and its EXIF: a copy lost detail.
+    small_heic = save(tmp_path / "small.HEIC", "HEIF", size=(256, 256), exif=camera_exif())
+    bare = save(tmp_path / "bare.png", "PNG")
+    assert kept(small_heic, bare) == (bare, "most pixels")
+
+
+@pytest.mark.parametrize("copy_name", ["IMG_1234 (1).jpg", "IMG_1234(1).jpg", "IMG_1234 copy.jpg",
+                                       "IMG_1234 copy 2.jpg", "IMG_1234 - Copy.jpg",
+                                       "IMG_1234 - Copy (2).jpg", "IMG_1234-2.jpg",
+                                       "Copy of IMG_1234.jpg", "img_1234 (copy).JPG"])
+def test_of_two_identical_files_the_name_without_a_copy_marker_is_kept(tmp_path, copy_name):
+    # Downloaded again: the copy sits at a shorter path, with the original's date.
+    original = save(tmp_path / "Pictures" / "2023" / "Holiday" / "IMG_1234.jpg", "JPEG",
+                    exif=camera_exif())
+    copy = tmp_path / copy_name
+    shutil.copy2(original, copy)
+    assert kept(str(copy), original) == (original, "name without a copy marker")
+
+
+def test_a_numbered_name_is_no_copy_marker_without_the_name_it_would_copy():
+    assert copy_marked(["Walk_12.jpg", "Walk_13.jpg", "x/Walk_1.jpg"]) == [False] * 3
+    assert copy_marked(["IMG_1234 (1).jpg", "IMG_1234 (2).jpg"]) == [False, False]
+    # The original in another format and folder is still the name copied.
+    assert copy_marked(["a/IMG_1234 (1).jpg", "b/IMG_1234.HEIC", "IMG_1234 (1) copy.jpg"]) == \
+        [True, False, True]
+
+
+def test_copies_equal_in_everything_keep_the_older_file_then_the_shorter_path(tmp_path):
+    first = save(tmp_path / "Pictures" / "2023" / "IMG_1.jpg", "JPEG", exif=camera_exif())
+    second = tmp_path / "backup" / "IMG_1.jpg"
+    second.parent.mkdir()
+    shutil.copy2(first, second)
+    assert kept(first, str(second)) == (str(second), "shortest path")
+    stamp = os.stat(first).st_mtime
+    os.utime(second, (stamp + 60, stamp + 60))  # copied later, without -p
+    assert kept(first, str(second)) == (first, "oldest file")
+    third = tmp_path / "backup" / "IMG_2.jpg"  # as long as "second": its name decides
+    shutil.copy2(second, third)
+    assert kept(str(second), str(third)) == (str(second), "first by path")
+
+
+def test_a_bigger_file_is_kept_when_nothing_else_tells_them_apart(tmp_path):
+    small = save(tmp_path / "photo.jpg", "JPEG", quality=60)
+    large = save(tmp_path / "photo-big.jpg", "JPEG", quality=95)
+    assert kept(small, large) == (large, "biggest file")
+
+
+def test_a_photo_gone_or_unreadable_is_ranked_last_without_an_error(tmp_path):
+    good = save(tmp_path / "small.jpg", "JPEG", size=(64, 64), quality=60)
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a picture " * 10_000)  # bigger than the photo
+    assert kept(good, str(text), str(tmp_path / "gone.jpg")) == (good, "most pixels")
+
+
+def test_keeper_first_puts_the_kept_photo_first_and_measures_the_others_from_it(tmp_path):
+    heic = save(tmp_path / "IMG_0001.HEIC", "HEIF", exif=camera_exif())
+    jpeg = save(tmp_path / "IMG_0001.jpg", "JPEG", exif=camera_exif(), quality=95)
+    small = save(tmp_path / "IMG_0001 (1).jpg", "JPEG", size=(128, 128))
+    codes = np.array([[0b0000_0000], [0b0000_0011], [0b0000_0001]], dtype=np.uint8)
+    index = HammingIndex(np.array([1, 2, 3]), codes, 8)
+    # As the search gives it: the lowest id first, distances to it.
+    group = [Match(1, small, 0, 8), Match(2, jpeg, 2, 8), Match(3, heic, 1, 8)]
+    first = keeper_first(group, index)
+    assert first == [Match(3, heic, 0, 8), Match(1, small, 1, 8), Match(2, jpeg, 1, 8)]
+    assert first.why == "the camera's own format (HEIC)"
