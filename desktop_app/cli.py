@@ -144,8 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("duplicates", help="groups of near-identical photos",
                        description="Groups of photos whose codes are within D bits of "
                                    "another photo of the group (0 = identical codes), so two "
-                                   "photos of one group may be further apart. Distances are to "
-                                   "the first photo of each group.")
+                                   "photos of one group may be further apart. The first photo "
+                                   "of each group is the one to keep (most pixels, then the "
+                                   "camera's EXIF, HEIC, a name without a copy marker, the "
+                                   "bigger file, the older file), and distances are to it.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
                    help="two photos within this Hamming distance (0 to the code's bits) are "
                         "in one group (default: one bit in eight of the model's code and at "
@@ -552,6 +554,13 @@ def _match_json(match) -> dict:
             "similarity": round(match.similarity, 4)}
 
 
+def _group_json(group) -> list[dict]:
+    """A duplicate group's photos: the first, the one to keep, says why (keeper.REASONS), the
+    others null."""
+    return [{**_match_json(m), "keep_because": group.why if i == 0 else None}
+            for i, m in enumerate(group)]
+
+
 # -- commands -----------------------------------------------------------------------------------
 def cmd_index(args) -> int:
     from .core.records import IndexReport
@@ -741,11 +750,16 @@ def cmd_duplicates(args) -> int:
             raise CommandError(f"--max-distance {args.max_distance} is more than the "
                                f"{library.bits} bits of {library.encoder.card.name}'s codes. "
                                f"Give a distance from 0 to {library.bits}.")
-        groups = library.duplicates(max_distance=args.max_distance)
+        from .core.keeper import keeper_first
+
+        index = library.search_index()
+        # (A photo deleted by another process meanwhile can leave a group of one.)
+        groups = [keeper_first(g, index)
+                  for g in library.duplicates(max_distance=args.max_distance) if len(g) > 1]
         if args.json:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,
                          "max_distance": args.max_distance,
-                         "groups": [[_match_json(m) for m in g] for g in groups]})
+                         "groups": [_group_json(g) for g in groups]})
         else:
             if not groups and len(library.search_index()) == 0:
                 # Not "none found": nothing was compared (as `similar` says it).
@@ -754,7 +768,7 @@ def cmd_duplicates(args) -> int:
             elif not groups:
                 print(f"No near-identical photos (within {args.max_distance} bits).")
             for number, group in enumerate(groups, 1):
-                print(f"Group {number} ({len(group)} photos):")
+                print(f"Group {number} ({len(group)} photos), keep the first: {group.why}")
                 for m in group:
                     print(f"  distance {m.distance:3d}  {_show(m.path)}")
     return EXIT_OK
