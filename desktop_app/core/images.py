@@ -232,6 +232,11 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                              "Lookalike leaves images this large out (reading one would take "
                              "gigabytes of memory); to have it found, save a copy at a smaller "
                              "size beside it")
+    if _cannot_hold(image.format, data, width, height):
+        raise PhotoReadError(path, f"the image says it is {width}x{height} pixels, more than "
+                             f"its {len(data):,} bytes can hold: the file is damaged or cut "
+                             "short", "If it is still being copied it will be retried; "
+                             "otherwise re-export or remove it")
     shown_profile = display_profile(image, data) if display_edge is not None else None
     if display_edge is not None and image.format == "HEIF":
         _draft_embedded_thumbnail(image, display_edge)
@@ -244,6 +249,10 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
             return with_display_profile(_load(image, data, path, min_size, width, height),
                                         display_edge, shown_profile)
         except RuntimeError as exc:  # libheif's own: no decoder for this compression here
+            if image.format == "AVIF":  # libavif's, through Pillow: its data is damaged
+                raise PhotoReadError(path, f"the image data is damaged ({exc})",
+                                     "Open it in an image viewer to check it; otherwise "
+                                     "re-export or remove it") from exc
             if image.format != "HEIF":  # none of libheif's: a fault of ours, to be reported
                 raise
             avif = _avif_by_pillow(data)
@@ -256,6 +265,28 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                         shown_profile)
             raise PhotoReadError(path, f"this image cannot be decoded here ({exc})",
                                  "Convert it to JPEG or PNG to have it found") from exc
+
+
+# Deflate's best: a 258-byte match in 2 bits. No PNG inflates to more than this times its size.
+DEFLATE_MAX_RATIO = 1032
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by IHDR colour type
+
+
+def _cannot_hold(image_format: str | None, data: bytes, width: int, height: int) -> bool:
+    """Whether a PNG's or an uncompressed BMP's header lies about its size: its rows need more
+    bytes than the file holds (a PNG's, once inflated as much as deflate can). Caught before
+    decoding: Pillow allocated the whole image (up to 2 GB) before finding the data cut short,
+    for a file of a few KB. Other formats can squeeze a plain picture without such a bound."""
+    if image_format == "PNG" and data[12:16] == b"IHDR" and len(data) >= 26:
+        bits = data[24] * _PNG_CHANNELS.get(data[25], 1)
+        rows = height * (1 + (width * bits + 7) // 8)  # a filter byte starts each row
+        return rows > DEFLATE_MAX_RATIO * len(data)
+    if image_format == "BMP" and len(data) >= 34 and data[14] >= 40:  # not an OS/2 header
+        bits, compression = int.from_bytes(data[28:30], "little"), data[30:34]
+        if compression in (b"\0\0\0\0", b"\3\0\0\0", b"\6\0\0\0") and bits:  # raw
+            stride = (width * bits + 31) // 32 * 4
+            return stride * (height - 1) + (width * bits + 7) // 8 > len(data)
+    return False
 
 
 def _avif_by_pillow(data: bytes) -> Image.Image | None:

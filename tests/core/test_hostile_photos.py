@@ -1,0 +1,103 @@
+"""Damaged and lying photos found by bench/fuzz_photos.py: each one gets the app's own message
+naming the file, on the indexer's path and on the thumbnailer's, never a bare decoder exception
+(recorded as "unexpected error, please report this file")."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image, features
+
+from desktop_app.core import images
+from desktop_app.core.errors import PhotoReadError
+
+
+def _both_paths_say_damaged(path) -> None:
+    data = images.read_bytes(path)
+    for kwargs in ({"min_size": (224, 224)}, {"min_size": (160, 160), "display_edge": 160}):
+        with pytest.raises(PhotoReadError) as caught:
+            images.decode(data, path, **kwargs)
+        assert str(path) in str(caught.value)
+        assert "damaged" in caught.value.reason
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+def test_an_avif_whose_picture_data_is_zeroed_is_reported_as_damaged(tmp_path):
+    # libavif's "Decoding of color planes failed" came out of Pillow as a bare RuntimeError.
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(out, "AVIF", quality=60)
+    data = bytearray(out.getvalue())
+    mdat = data.find(b"mdat")
+    assert mdat > 0
+    data[mdat + 4:] = bytes(len(data) - mdat - 4)  # the AV1 payload, all zeros
+    path = tmp_path / "zeroed.avif"
+    path.write_bytes(data)
+    _both_paths_say_damaged(path)
+
+
+def _png_claiming(tmp_path, width: int, height: int):
+    """A real small PNG whose header (with a valid checksum) says it is width x height."""
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, "PNG")
+    data = bytearray(out.getvalue())
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(data[12:29]))
+    path = tmp_path / f"claims-{width}x{height}.png"
+    path.write_bytes(data)
+    return path
+
+
+def _no_decoding(*_args, **_kwargs):
+    raise AssertionError("decoded an image whose header cannot be true")
+
+
+def _refused_before_decoding(path, words: str) -> None:
+    data = images.read_bytes(path)
+    for kwargs in ({"min_size": (224, 224)}, {"min_size": (160, 160), "display_edge": 160}):
+        with pytest.raises(PhotoReadError) as caught:
+            images.decode(data, path, **kwargs)
+        assert str(path) in str(caught.value)
+        assert words in caught.value.reason
+
+
+@pytest.mark.parametrize(("width", "height"), [(10_000, 10_000), (100_000_000, 1)])
+def test_a_png_claiming_more_pixels_than_its_bytes_hold_is_refused_before_decoding(
+        tmp_path, monkeypatch, width, height):
+    # Pillow allocated the whole image (300 MB here, up to 2 GB) before finding the data short.
+    path = _png_claiming(tmp_path, width, height)
+    monkeypatch.setattr(images, "_load", _no_decoding)
+    _refused_before_decoding(path, f"{width}x{height} pixels, more than its")
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "RGBA"])
+def test_a_big_png_that_compresses_well_still_decodes(tmp_path, mode):
+    # The bound is deflate's best ratio: a real file of one colour, squeezed hardest, is within it.
+    path = tmp_path / f"blank-{mode}.png"
+    Image.new(mode, (6000, 4000)).save(path, compress_level=9)
+    assert path.stat().st_size * images.DEFLATE_MAX_RATIO >= 4000 * (1 + 6000 // 8)
+    photo = images.load_photo(path, min_size=(224, 224))
+    assert (photo.width, photo.height) == (6000, 4000)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 100_000_000), (20_000, -10_000)])
+def test_an_uncompressed_bmp_claiming_more_rows_than_it_holds_is_refused_before_decoding(
+        tmp_path, monkeypatch, width, height):
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, "BMP")
+    data = bytearray(out.getvalue())
+    data[18:26] = struct.pack("<ii", width, height)  # a negative height: rows top down
+    path = tmp_path / "claims.bmp"
+    path.write_bytes(data)
+    monkeypatch.setattr(images, "_load", _no_decoding)
+    _refused_before_decoding(path, f"{width}x{abs(height)} pixels, more than its")
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "RGB"])
+def test_a_whole_bmp_still_decodes(tmp_path, mode):
+    path = tmp_path / f"whole-{mode}.bmp"
+    Image.new(mode, (33, 7)).save(path)  # rows padded to 4 bytes
+    photo = images.load_photo(path, min_size=(224, 224))
+    assert (photo.width, photo.height) == (33, 7)
