@@ -101,10 +101,11 @@ class QueryEncoder:
         return encoder.encode_pixels(preprocess(image, spec)[None])[0]
 
 
-def keeper_first(group: list[Match], snapshot: SearchSnapshot) -> list[Match]:
+def keeper_first(group: list[Match], snapshot: SearchSnapshot,
+                 should_stop: Callable[[], bool] | None = None) -> list[Match]:
     """The group with the photo worth keeping first, distances to it, and why it is kept (a
     keeper.Group; core/keeper.py says how it is chosen). Reads each photo's header: run it off
-    the GUI thread."""
+    the GUI thread. Raises duplicates.SearchStopped once should_stop() is true."""
     from ..core import keeper
 
-    return keeper.keeper_first(group, snapshot.index)
+    return keeper.keeper_first(group, snapshot.index, should_stop)

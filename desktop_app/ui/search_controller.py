@@ -250,7 +250,7 @@ class SearchController(QObject):
             for group in snap.duplicates(max_distance, should_stop):
                 if should_stop():  # keeper_first reads each photo's header: long for big groups
                     raise SearchStopped
-                groups.append(keeper_first(group, snap))
+                groups.append(keeper_first(group, snap, should_stop))
             return groups
 
         self.tasks.run_task(job, lambda groups: self._show_duplicates(groups, max_distance),

@@ -161,3 +161,53 @@ def test_keeper_first_puts_the_kept_photo_first_and_measures_the_others_from_it(
     first = keeper_first(group, index)
     assert first == [Match(3, heic, 0, 8), Match(1, small, 1, 8), Match(2, jpeg, 1, 8)]
     assert first.why == "the camera's own format (HEIC)"
+
+
+def camera_exif_at(size: tuple[int, int]) -> bytes:
+    """A camera's EXIF that records the size it took the photo at (PixelXDimension and
+    PixelYDimension, as phones and cameras write them)."""
+    exif = Image.Exif()
+    exif.load(camera_exif())
+    exif.get_ifd(0x8769)[0xA002], exif.get_ifd(0x8769)[0xA003] = size
+    return exif.tobytes()
+
+
+@pytest.mark.parametrize("fmt, name", [("PNG", "IMG_0001_upscayl_2x.png"),
+                                       ("JPEG", "enlarged/IMG_0001.jpg")])
+def test_the_camera_original_is_kept_over_an_enlarged_copy_without_its_exif(
+        tmp_path, fmt, name):
+    """An AI upscaler's output or an editor's enlargement has more pixels than the camera took,
+    not more detail, and no EXIF: the original with its date taken went to the trash."""
+    original = save(tmp_path / "IMG_0001.jpg", "JPEG", exif=camera_exif_at((512, 512)),
+                    quality=90)
+    enlarged = save(tmp_path / name, fmt, size=(1024, 1024), quality=95)
+    assert kept(original, enlarged) == (original, "has the camera's EXIF (date taken, camera)")
+    # Its stale EXIF (the size the camera took) kept: enlarged too.
+    stale = save(tmp_path / "stale" / name, fmt, size=(1024, 1024),
+                 exif=camera_exif_at((512, 512)), quality=95)
+    assert kept(original, stale)[0] == original
+    # A copy resized down still loses to the original, and a bigger photo whose EXIF records no
+    # size, or another size than its own, is not taken for a camera original.
+    small = save(tmp_path / "small" / "IMG_0001.jpg", "JPEG", size=(256, 256),
+                 exif=camera_exif_at((256, 256)))
+    assert kept(original, small, enlarged) == (
+        original, "has the camera's EXIF (date taken, camera)")
+    resized = save(tmp_path / "resized" / "IMG_0001.jpg", "JPEG", size=(256, 256),
+                   exif=camera_exif_at((512, 512)))
+    assert kept(resized, enlarged) == (enlarged, "most pixels")
+
+
+@pytest.mark.parametrize("copy_name", ["IMG_1234 - Kopie.jpg", "IMG_1234 - Kopie (2).jpg",
+                                       "IMG_1234 - Copie.jpg", "IMG_1234 - copia.jpg",
+                                       "IMG_1234 - kopia.jpg", "IMG_1234 Kopie.jpg",
+                                       "IMG_1234 Kopie 2.jpg", "IMG_1234 copie.jpg",
+                                       "Kopie von IMG_1234.jpg", "Copie de IMG_1234.jpg"])
+def test_a_copy_marker_in_the_language_of_the_file_manager_is_one(tmp_path, copy_name):
+    """Windows and macOS name a copy in the system's language ("IMG_1234 - Kopie.jpg" on a
+    German Windows, "IMG_1234 copie.jpg" in a French Finder): such a copy moved to a shorter
+    path, with the original's date as both keep it, was kept and the original trashed."""
+    original = save(tmp_path / "Pictures" / "2023" / "Holiday" / "IMG_1234.jpg", "JPEG",
+                    exif=camera_exif())
+    copy = tmp_path / copy_name
+    shutil.copy2(original, copy)
+    assert kept(str(copy), original) == (original, "name without a copy marker")
