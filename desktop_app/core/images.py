@@ -232,6 +232,12 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                              "Lookalike leaves images this large out (reading one would take "
                              "gigabytes of memory); to have it found, save a copy at a smaller "
                              "size beside it")
+    if width * height > ANIMATED_MAX_PIXELS and _is_animation(image):
+        raise PhotoReadError(path, f"the image is an animation of {width}x{height} pixels, "
+                             f"over the {ANIMATED_MAX_PIXELS // 1_000_000}-megapixel limit for "
+                             "animations", "Lookalike leaves animations this large out (decoding "
+                             "one takes up to 16 bytes a pixel of memory); to have it found, save "
+                             "its first frame as a JPEG or PNG beside it")
     if _cannot_hold(image.format, data, width, height):
         raise PhotoReadError(path, f"the image says it is {width}x{height} pixels, more than "
                              f"its {len(data):,} bytes can hold: the file is damaged or cut "
@@ -267,16 +273,38 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
                                  "Convert it to JPEG or PNG to have it found") from exc
 
 
+# Animations are screen recordings and stickers, 8K video frames (35 MP) at most; cameras make
+# stills. Decoding even the first frame of one costs far more than a still: Pillow's WebP
+# (libwebp's animation decoder) holds the canvas twice and copies it twice, 16 bytes a pixel
+# (3 GB for a 5 KB file claiming a 200 MP canvas), and a GIF's small frame on a big screen is
+# made whole (782 MB). Not HEIF (pillow-heif decodes its primary image alone), TIFF (pages) or
+# MPO (a camera JPEG with a gain map): those are stills.
+ANIMATED_MAX_PIXELS = 40_000_000
+_ANIMATION_FORMATS = ("GIF", "WEBP", "PNG", "AVIF")
+
+
+def _is_animation(image: Image.Image) -> bool:
+    """Whether an opened GIF, WebP, APNG or AVIF sequence has more than one frame: from its
+    header or frame headers, decoding nothing."""
+    if image.format not in _ANIMATION_FORMATS:
+        return False
+    try:
+        return bool(getattr(image, "is_animated", False))
+    except Exception:  # noqa: BLE001 - a damaged later frame: judged by its first, as before
+        return False
+
+
 # Deflate's best: a 258-byte match in 2 bits. No PNG inflates to more than this times its size.
 DEFLATE_MAX_RATIO = 1032
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by IHDR colour type
 
 
 def _cannot_hold(image_format: str | None, data: bytes, width: int, height: int) -> bool:
-    """Whether a PNG's or an uncompressed BMP's header lies about its size: its rows need more
-    bytes than the file holds (a PNG's, once inflated as much as deflate can). Caught before
-    decoding: Pillow allocated the whole image (up to 2 GB) before finding the data cut short,
-    for a file of a few KB. Other formats can squeeze a plain picture without such a bound."""
+    """Whether a PNG's, an uncompressed BMP's or a Huffman JPEG's header lies about its size: its
+    rows need more bytes than the file holds (a PNG's, once inflated as much as deflate can; a
+    JPEG's, a bit a block). Caught before decoding: Pillow allocated the whole image (up to 2 GB)
+    before finding the data cut short, for a file of a few KB. Other formats can squeeze a plain
+    picture without such a bound."""
     if image_format == "PNG" and data[12:16] == b"IHDR" and len(data) >= 26:
         bits = data[24] * _PNG_CHANNELS.get(data[25], 1)
         rows = height * (1 + (width * bits + 7) // 8)  # a filter byte starts each row
@@ -286,7 +314,43 @@ def _cannot_hold(image_format: str | None, data: bytes, width: int, height: int)
         if compression in (b"\0\0\0\0", b"\3\0\0\0", b"\6\0\0\0") and bits:  # raw
             stride = (width * bits + 31) // 32 * 4
             return stride * (height - 1) + (width * bits + 7) // 8 > len(data)
+    if image_format in ("JPEG", "MPO"):
+        return _jpeg_blocks(data) > 8 * len(data)
     return False
+
+
+def _jpeg_blocks(data: bytes) -> int:
+    """The 8x8 blocks of a Huffman-coded JPEG's components, from its frame header (0 if it is
+    arithmetic-coded or not found). Each block takes at least a 1-bit code for its DC value, so a
+    whole file has at least as many bits: a 2 KB progressive JPEG claiming 196 MP was cut
+    short, and libjpeg took 577 MiB of coefficients (draft or not) before filling it blank."""
+    pos = 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3):  # Huffman: baseline, extended, progressive, lossless
+            frame = data[pos + 4:pos + 2 + length]
+            if len(frame) < 6:
+                return 0
+            height, width = int.from_bytes(frame[1:3], "big"), int.from_bytes(frame[3:5], "big")
+            factors = [(b >> 4, b & 15) for b in frame[7:6 + 3 * frame[5]:3]]
+            h_max = max((h for h, _ in factors), default=0)
+            v_max = max((v for _, v in factors), default=0)
+            if not h_max or not v_max:
+                return 0
+            return sum(_ceil(_ceil(width * h, h_max), 8) * _ceil(_ceil(height * v, v_max), 8)
+                       for h, v in factors)
+        if marker in (0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xDA, 0xD9):
+            return 0  # hierarchical or arithmetic-coded, or no frame before the data
+        pos += 2 + length
+    return 0
+
+
+def _ceil(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def _avif_by_pillow(data: bytes) -> Image.Image | None:
