@@ -127,6 +127,13 @@ class DuplicatesPanel(QWidget):
         QShortcut(QKeySequence.StandardKey.Delete, self, self.trash_checked, within)
         QShortcut(QKeySequence.StandardKey.Undo, self, self.undo, within)
 
+    def set_thumbnail_edge(self, edge: int) -> None:
+        """The thumbnails zoomed to `edge` pixels (they are the grids' cache's): the photo
+        column and the rows' height follow (laid out again when next shown), and so do the
+        squares shown until each thumbnail comes (made at the old size)."""
+        self._placeholders.clear()
+        self._size_columns(edge)
+
     def _size_columns(self, edge: int) -> None:
         """Widths in the font's measure: fixed pixels (80 for Distance) cut the header off in a
         large font (16 pt: "Distanc"), and left room for fewer letters of the names."""

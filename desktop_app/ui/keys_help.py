@@ -26,6 +26,8 @@ KEYS = [
     ("Enter", "Show the photos that look like the current one (in the results too)"),
     ("Esc", "From the results: back to the library grid; in the library grid: clear the search"),
     ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),
+    ("Ctrl++, Ctrl+-, Ctrl+wheel", "Bigger or smaller thumbnails (Ctrl+= too)"),
+    ("Ctrl+0", "Thumbnails back to their usual size"),
     ("Space", "Duplicates: tick or untick the current photo"),
     (Std.Delete, "Duplicates: move the ticked photos to the {bin}"),
     (Std.Undo, "Duplicates: put back the photos last moved to the {bin}"),

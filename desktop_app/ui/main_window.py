@@ -70,7 +70,7 @@ from .search import SearchSnapshot
 from .search_controller import SearchController
 from .tasks import TaskRunner
 from .thumbnail_housekeeping import start_housekeeping
-from .thumbnails import ThumbnailCache
+from .thumbnails import ThumbnailCache, zoomed
 from .trainer_process import TrainerProcess
 from .wording import count_of
 from .workers import CHANGES_LABEL, IndexerWorker, model_folder_missing
@@ -230,6 +230,14 @@ class MainWindow(QMainWindow):
                   lambda: self._focus_library(self.results_panel.grid))
         QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))
         QShortcut(QKeySequence.StandardKey.HelpContents, self, lambda: show_keys(self))
+        # Zoom, whatever has the focus (the window's only text field, the duplicates' distance,
+        # has no use for these keys); Ctrl+= is Ctrl++ without Shift on most layouts.
+        for keys, steps in ((("Ctrl++", "Ctrl+="), 1), (("Ctrl+-",), -1), (("Ctrl+0",), 0)):
+            zoom = QShortcut(self)
+            zoom.setKeys([QKeySequence(k) for k in keys])
+            zoom.activated.connect(lambda steps=steps: self.zoom_thumbnails(steps))
+        self.grid.zoom_requested.connect(self.zoom_thumbnails)
+        self.results_panel.grid.zoom_requested.connect(self.zoom_thumbnails)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)  # none on Windows: Alt+F4
 
     def _build_first_run(self) -> QWidget:
@@ -778,6 +786,24 @@ class MainWindow(QMainWindow):
             return False
         self._settings_problem = ""
         return True
+
+    @Slot(int)
+    def zoom_thumbnails(self, steps: int) -> None:
+        """Thumbnails `steps` sizes bigger (fewer than 0: smaller; 0: the usual size) in the
+        grids and the duplicates, and at the next start."""
+        old = self.thumbnails.edge
+        edge = zoomed(old, steps) if steps else Settings.thumbnail_size  # (the default)
+        if edge != old:
+            self.thumbnails.set_edge(edge)  # the thumbnails on screen made again at that size
+            self.grid.set_edge(edge)
+            self.results_panel.set_edge(edge)
+            self.duplicates_panel.set_thumbnail_edge(edge)
+            self.settings.thumbnail_size = edge
+            self.save_settings()
+        limit = (" (the largest)" if steps > 0 and edge == old
+                 else " (the smallest)" if steps < 0 and edge == old else "")
+        # The picture changes, nothing that has the focus: a screen reader would say nothing.
+        announce(QApplication.focusWidget() or self, f"Thumbnails {edge} pixels{limit}")
 
     def _focus_library(self, grid) -> None:
         self.tabs.setCurrentIndex(0)  # the Library tab holds the grid and the results

@@ -64,16 +64,16 @@ def exact_path(index: QModelIndex) -> str | None:
 
 
 def thumbnail_or_placeholder(thumbnails: ThumbnailCache, path: str,
-                             placeholders: dict[int, QPixmap]) -> QPixmap:
+                             placeholders: dict[tuple[int, int], QPixmap]) -> QPixmap:
     """The thumbnail, asked for now (so only for rows a view shows), or a placeholder of the same
-    size until it arrives (made once per `placeholders` dict and colour). Its colour follows
+    size until it arrives (made once per `placeholders` dict, colour and size). Its colour follows
     the application's palette, the views' own (none sets another), also when the theme changes
     while the app runs: the views repaint then, and ask again."""
     pix = thumbnails.pixmap(path)
     if pix is not None:
         return pix
     color = placeholder_color(QGuiApplication.palette(), thumbnails.is_broken(path))
-    key = color.rgba()
+    key = (color.rgba(), thumbnails.edge)  # after a zoom: squares of the new size
     if key not in placeholders:
         placeholders[key] = _placeholder(thumbnails.edge, color)
     return placeholders[key]
@@ -85,7 +85,7 @@ class _ThumbnailRows:
 
     def _init_thumbnails(self, thumbnails: ThumbnailCache | None) -> None:
         self._thumbnails = thumbnails
-        self._placeholders: dict[int, QPixmap] = {}  # by colour
+        self._placeholders: dict[tuple[int, int], QPixmap] = {}  # by colour and size
         if thumbnails is not None:
             thumbnails.ready.connect(self._on_thumbnail)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 
-from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -16,6 +16,7 @@ from PySide6.QtGui import (
     QPalette,
     QTextLayout,
     QTextOption,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -158,6 +159,7 @@ class PhotoGrid(QListView):
     search_requested = Signal(QModelIndex)
     message = Signal(str)  # routine news (a path copied)
     problem = Signal(str)  # what the user must act on (the file not there, no viewer)
+    zoom_requested = Signal(int)  # Ctrl+wheel: steps, more than 0 for bigger thumbnails
 
     def __init__(self, edge: int = 160, text_lines: int = 2, parent=None,
                  widest_line: str = "") -> None:
@@ -190,6 +192,7 @@ class PhotoGrid(QListView):
         # Said in the middle of the grid while it has no photo: a blank white area gave a new
         # user no hint (the window's own hint for the results is beside it).
         self.empty_text = ""
+        self._wheel_zoom = 0  # Ctrl+wheel turned short of a notch (a touchpad's small steps)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -234,6 +237,46 @@ class PhotoGrid(QListView):
         cell = QSize(max(least.width(), room // columns), least.height())
         if cell != self.gridSize():
             self.setGridSize(cell)
+
+    def set_edge(self, edge: int) -> None:
+        """Cells for thumbnails of `edge` pixels (a zoom), laid out once, now: the photo at the
+        top left stays in the top row (the columns change), or the current one, if in view,
+        stays where it was (or as near as its new size lets it)."""
+        if edge == self.iconSize().width():
+            return
+        anchor, top = self._anchor()
+        self.setIconSize(QSize(edge, edge))
+        self._fit_cell()  # both only ask for a layout: this one does it
+        self.executeDelayedItemsLayout()
+        if anchor.isValid():
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.visualRect(anchor).top() - top)
+            self.scrollTo(anchor)  # grown past the bottom: in view again
+
+    def _anchor(self) -> tuple[QModelIndex, int]:
+        """The photo a zoom keeps in view, and the height of its top in the viewport to keep."""
+        current, view = self.currentIndex(), self.viewport().rect()
+        if current.isValid() and self.visualRect(current).intersects(view):
+            return current, self.visualRect(current).top()
+        cell = self.gridSize()
+        for y in (0, cell.height() // 2, cell.height()):  # (0 may be the gap between rows)
+            index = self.indexAt(QPoint(cell.width() // 2, y))
+            if index.isValid():  # whole, at the top, though it was partly scrolled past
+                return index, max(0, self.visualRect(index).top())
+        return QModelIndex(), 0
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        # Ctrl+wheel zooms, as in other photo apps (Qt's own scrolls a page), a step a notch.
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._wheel_zoom += event.angleDelta().y()
+            steps = int(self._wheel_zoom / 120)  # towards 0, either way
+            if steps:
+                self._wheel_zoom -= 120 * steps
+                self.zoom_requested.emit(steps)
+            event.accept()
+            return
+        self._wheel_zoom = 0
+        super().wheelEvent(event)
 
     def doItemsLayout(self) -> None:
         # Here, not on each resize: Qt lays out once a resize is over (a window dragged wider

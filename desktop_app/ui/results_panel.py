@@ -68,6 +68,11 @@ class ResultsPanel(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self._on_slider(self.slider.value(), emit=False)
 
+    def set_edge(self, edge: int) -> None:
+        """Thumbnails of `edge` pixels (a zoom). The header's picture stays 72 pixels: the
+        search controller asks the cache for it again (`rescaled`)."""
+        self.grid.set_edge(edge)
+
     def set_bits(self, bits: int, value: int | None = None) -> None:
         value = min(self.slider.value() if value is None else value, bits)
         self.slider.blockSignals(True)  # a new model is not a new search request

@@ -52,6 +52,22 @@ MEMORY_BYTES = 128 * 2**20
 # rows on screen in both grids fit: fewer, and each one painted would push out another, and
 # the views would ask for them again and again.
 MIN_MEMORY_ITEMS = 32
+# The sizes (logical pixels) the zoom keys step through, each about a quarter bigger than the
+# last, thumbnail_size's default among them. None under 96: the results header's 72-pixel
+# picture is made from the thumbnail (stretched, it blurred); none over 400: wider, a cell
+# left the results panel at its usual width. settings.json may hold any size in between, or
+# beyond, for a start: the keys step from there to the next of these.
+ZOOM_STEPS = (96, 128, 160, 208, 256, 320, 400)
+
+
+def zoomed(edge: int, steps: int) -> int:
+    """The size `steps` zoom steps from `edge` (more than 0: bigger), one of ZOOM_STEPS; `edge`
+    itself when it is already past the last step that way."""
+    if steps > 0:
+        bigger = [s for s in ZOOM_STEPS if s > edge]
+        return bigger[min(steps, len(bigger)) - 1] if bigger else edge
+    smaller = [s for s in ZOOM_STEPS if s < edge]
+    return smaller[max(steps, -len(smaller))] if smaller and steps else edge
 
 
 def disk_key(path: str, st: os.stat_result, edge: int) -> str:
@@ -135,8 +151,8 @@ class ThumbnailCache(QObject):
     every repaint until `forget(path)`."""
 
     ready = Signal(object)  # the path (not str: see _Reply.done)
-    # Thumbnails are made for another device pixel ratio now: a copy kept outside the cache
-    # (the results header's) is to be asked for again, even if its path had left the memory.
+    # Thumbnails are made for another device pixel ratio or size now: a copy kept outside the
+    # cache (the results header's) is to be asked for again, even if its path had left the memory.
     rescaled = Signal()
 
     def __init__(self, edge: int = 160, memory_items: int | None = None,
@@ -185,9 +201,20 @@ class ThumbnailCache(QObject):
         another are dropped, and `ready` is emitted for each, so that views ask again: the rows
         on screen load anew (the others when they are shown), sharp and at their size; then
         `rescaled`."""
-        if scale == self.scale:
-            return
-        self._set_pixel_size(scale)
+        if scale != self.scale:
+            self._remake(scale)
+
+    def set_edge(self, edge: int) -> None:
+        """Make thumbnails of `edge` logical pixels from now on (the grids zoomed), as
+        set_scale does: those on screen are made again at the new size, not stretched. Each
+        size has its own files in the disk cache (the edge is in the key), so one zoomed to
+        before comes back from there; those of a size left go with the housekeeping."""
+        if edge != self.edge:
+            self.edge = edge
+            self._remake(self.scale)
+
+    def _remake(self, scale: float) -> None:
+        self._set_pixel_size(scale)  # and the memory's count for the new size
         remade = list(self._memory)
         self._memory.clear()
         self._outdated |= self._loading  # made at the old size: not kept when they come
