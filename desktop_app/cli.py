@@ -753,8 +753,9 @@ def cmd_duplicates(args) -> int:
         from .core.keeper import keeper_first
 
         index = library.search_index()
+        contents = library.shared_contents()  # copies of one content: one header read for all
         # (A photo deleted by another process meanwhile can leave a group of one.)
-        groups = [keeper_first(g, index)
+        groups = [keeper_first(g, index, contents=contents)
                   for g in library.duplicates(max_distance=args.max_distance) if len(g) > 1]
         if args.json:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,

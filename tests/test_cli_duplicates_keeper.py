@@ -6,11 +6,16 @@ lost the camera's date taken as often as not."""
 from __future__ import annotations
 
 import os
+import shutil
 
+import pillow_heif
 from cli_run import json_of, run
 from photos import exif_bytes, sample_image
 
 from desktop_app import cli
+from desktop_app.core import keeper
+
+pillow_heif.register_heif_opener()  # the HEIF writer
 
 
 def test_duplicates_keep_the_camera_jpeg_first_and_say_why(capsys, tmp_path, tiny_model_dir):
@@ -45,3 +50,25 @@ def test_duplicates_help_says_which_photo_is_first(capsys):
     code, out, _ = run(capsys, "duplicates", "--help")
     assert code == cli.EXIT_OK
     assert "is the one to keep" in " ".join(out.split())
+
+
+def test_duplicates_read_one_header_per_content(capsys, tmp_path, tiny_model_dir, monkeypatch):
+    """Copies of one HEIC (the fingerprints the library stored say which) share its header:
+    read once, not once a copy (pillow-heif reads a HEIC whole: 8 MB each, on a NAS)."""
+    album = tmp_path / "album"
+    album.mkdir()
+    image = sample_image("chelsea")
+    image.save(album / "IMG_0001.HEIC", exif=exif_bytes())
+    for copy in ("IMG_0001 (1).HEIC", "IMG_0001 copy.HEIC"):
+        shutil.copy2(album / "IMG_0001.HEIC", album / copy)
+    image.save(album / "IMG_0001.jpg", quality=95, exif=exif_bytes())  # a conversion
+    for argv in (("models", "import", tiny_model_dir, "--activate"), ("index", album)):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_OK, err
+    read, real_read = [], keeper.read_header
+    monkeypatch.setattr(keeper, "read_header", lambda path: read.append(path) or real_read(path))
+    (group,) = json_of(capsys, "duplicates", "--max-distance", "48")["groups"]
+    assert len(read) == 2  # the HEIC's, the JPEG's
+    assert (group[0]["path"], group[0]["keep_because"]) == (
+        str(album / "IMG_0001.HEIC"), "name without a copy marker")
+    assert len(group) == 4

@@ -1040,6 +1040,15 @@ class PhotoLibrary:
         return [self._matches([(h.photo_id, h.distance) for h in group], keep_order=True)
                 for group in duplicate_groups(self.search_index(), max_distance)]
 
+    def shared_contents(self) -> dict[int, tuple[str, tuple[int, float, int | None]]]:
+        """photo id -> (content fingerprint, (size, mtime, change time) when read) of each photo
+        whose bytes another photo has too: keeper.keeper_first reads one header for all copies."""
+        rows = self.store.query(
+            f"SELECT id, fingerprint, size, mtime, {self.store.ctime_column} FROM photos "
+            "WHERE fingerprint IN (SELECT fingerprint FROM photos WHERE fingerprint IS NOT NULL "
+            "GROUP BY fingerprint HAVING COUNT(*) > 1)")
+        return {photo_id: (fp, (size, mtime, ctime)) for photo_id, fp, size, mtime, ctime in rows}
+
     def _matches(self, hits: list[tuple[int, int]], keep_order: bool = True) -> list[Match]:
         if not hits:
             return []

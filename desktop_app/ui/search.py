@@ -18,6 +18,9 @@ class SearchSnapshot:
     paths: Mapping[int, str] = field(default_factory=dict)
     model_name: str = ""
     model_id: str = ""  # the model whose codes these are ("" for none yet)
+    # photo id -> (fingerprint, stamp) of photos with a byte-identical copy (library.
+    # shared_contents): the duplicates search reads one header for all copies of a content.
+    contents: Mapping[int, tuple] = field(default_factory=dict)
 
     @property
     def bits(self) -> int:
@@ -104,8 +107,9 @@ class QueryEncoder:
 def keeper_first(group: list[Match], snapshot: SearchSnapshot,
                  should_stop: Callable[[], bool] | None = None) -> list[Match]:
     """The group with the photo worth keeping first, distances to it, and why it is kept (a
-    keeper.Group; core/keeper.py says how it is chosen). Reads each photo's header: run it off
-    the GUI thread. Raises duplicates.SearchStopped once should_stop() is true."""
+    keeper.Group; core/keeper.py says how it is chosen). Reads a header per content (the
+    snapshot's `contents` say which photos are copies): run it off the GUI thread. Raises
+    duplicates.SearchStopped once should_stop() is true."""
     from ..core import keeper
 
-    return keeper.keeper_first(group, snapshot.index, should_stop)
+    return keeper.keeper_first(group, snapshot.index, should_stop, snapshot.contents)

@@ -14,7 +14,10 @@ from PIL import Image
 from PySide6.QtCore import Qt
 from ui_helpers import as_group, duplicates_panel, use_own_trash
 
+from desktop_app.core import keeper
 from desktop_app.core.hashing import HammingIndex
+from desktop_app.core.images import fingerprint
+from desktop_app.core.scan import change_time
 from desktop_app.ui.search import SearchSnapshot, keeper_first
 
 pillow_heif.register_heif_opener()  # the HEIF writer
@@ -80,3 +83,28 @@ def test_the_kept_row_says_why_again_when_undo_puts_it_back(qtbot, tmp_path, mon
     back = rows(panel)[0]
     assert back.path == str(original) and back.checkState(0) == Qt.CheckState.Unchecked
     assert back.toolTip(1) == "Kept, not ticked: name without a copy marker."
+
+
+def test_copies_of_one_content_are_kept_without_reading_their_headers(qtbot, tmp_path,
+                                                                      monkeypatch):
+    """The snapshot says which photos are byte-identical copies (their fingerprints, as the
+    library stores them): whole HEICs on a NAS are not read again to tell copies apart."""
+    original = tmp_path / "Pictures" / "IMG_0001.HEIC"
+    original.parent.mkdir()
+    sample_image("astronaut").save(original)
+    paths = [str(tmp_path / "IMG_0001 (1).HEIC"), str(tmp_path / "IMG_0001 copy.HEIC"),
+             str(original)]
+    for copy in paths[:2]:
+        shutil.copy2(original, copy)
+    plain = snapshot_of(paths)
+    contents = {}
+    for photo_id, path in plain.paths.items():
+        st = os.stat(path)
+        contents[photo_id] = (fingerprint(path), (st.st_size, st.st_mtime, change_time(st)))
+    snap = SearchSnapshot(plain.index, plain.paths, contents=contents)
+    read, real_read = [], keeper.read_header
+    monkeypatch.setattr(keeper, "read_header", lambda path: read.append(path) or real_read(path))
+    (group,) = snap.duplicates(0)
+    kept = keeper_first(group, snap)
+    assert read == []
+    assert (kept[0].path, kept.why) == (str(original), "name without a copy marker")

@@ -41,19 +41,22 @@ def controller(qtbot, request):
 def test_a_stopped_search_reads_no_more_headers_of_the_group_it_is_in(
         qtbot, controller, monkeypatch, tmp_path):
     ids = np.arange(1, PHOTOS + 1)
+    paths = {int(i): tmp_path / f"IMG_{i}.HEIC" for i in ids}
+    for i, path in paths.items():
+        path.write_bytes(b"%d" % i)  # each its own content: every header is read
     controller.snapshot = SearchSnapshot(  # one group: every photo with the same code
         HammingIndex(ids, np.zeros((PHOTOS, 1), dtype=np.uint8), 8),
-        {int(i): str(tmp_path / f"IMG_{i}.HEIC") for i in ids})
+        {i: str(path) for i, path in paths.items()})
     read, reading, go_on = [], threading.Event(), threading.Event()
-    real_look = keeper.look
+    real_read = keeper.read_header
 
-    def slow_look(path: str) -> keeper.Copy:  # a whole HEIC over the network
+    def slow_read(path: str) -> keeper.Header:  # a whole HEIC over the network
         read.append(path)
         reading.set()
         go_on.wait(5)
-        return real_look(path)
+        return real_read(path)
 
-    monkeypatch.setattr(keeper, "look", slow_look)
+    monkeypatch.setattr(keeper, "read_header", slow_read)
     controller.find_duplicates(0)
     assert reading.wait(5)
     controller.clear_duplicates("Stopped.")  # as a model switch stops it
