@@ -8,9 +8,10 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -54,6 +55,7 @@ class DuplicatesPanel(QWidget):
     # Paths as `object`, not list: Qt strings drop a file name's bytes that are not UTF-8.
     trashed = Signal(object)  # paths moved to the trash
     restored = Signal(object)  # paths put back
+    zoom_requested = Signal(int)  # Ctrl+wheel over the groups: steps, as PhotoGrid's
 
     def __init__(self, thumbnails: ThumbnailCache | None, distance: int = 6, parent=None) -> None:
         super().__init__(parent)
@@ -100,6 +102,10 @@ class DuplicatesPanel(QWidget):
         self.tree.setAccessibleDescription(
             "Space ticks a photo; Delete moves the ticked photos to the "
             f"{file_actions.trash_name()}; Ctrl+Z puts them back.")
+        # Ctrl+wheel zooms here too, as over the grids (F1 and the keys say so); Qt's own
+        # scrolled a page of groups.
+        self._wheel_zoom = 0  # turned short of a notch (a touchpad's small steps)
+        self.tree.viewport().installEventFilter(self)
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
         # "ticked", as the status line, the keys list and the screen reader's description say
@@ -129,10 +135,40 @@ class DuplicatesPanel(QWidget):
 
     def set_thumbnail_edge(self, edge: int) -> None:
         """The thumbnails zoomed to `edge` pixels (they are the grids' cache's): the photo
-        column and the rows' height follow (laid out again when next shown), and so do the
-        squares shown until each thumbnail comes (made at the old size)."""
+        column and the rows' height follow, and so do the squares shown until each thumbnail
+        comes (made at the old size). The current row, if
+        in view, stays in view, or else the top one stays at the top: the rows' new height
+        moved them away (all the way on a Mac, whose trees scroll by pixels)."""
         self._placeholders.clear()
+        tree, current = self.tree, self.tree.currentItem()
+        top = tree.visualItemRect(current).top() if current is not None else 0
+        kept = current is not None and tree.visualItemRect(current).intersects(
+            tree.viewport().rect())
+        anchor = current if kept else tree.itemAt(0, 0)
         self._size_columns(edge)
+        if anchor is None:
+            return
+        if not kept:
+            tree.scrollToItem(anchor, QAbstractItemView.ScrollHint.PositionAtTop)
+            return
+        if tree.verticalScrollMode() == QAbstractItemView.ScrollMode.ScrollPerPixel:
+            bar = tree.verticalScrollBar()  # (laid out anew by visualItemRect)
+            bar.setValue(bar.value() + tree.visualItemRect(current).top() - top)
+        tree.scrollToItem(current)  # grown past the bottom: whole again, if it fits
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.Wheel and watched is self.tree.viewport()
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self._wheel_zoom += event.angleDelta().y()  # a step a notch, as in PhotoGrid
+            steps = int(self._wheel_zoom / 120)
+            if steps:
+                self._wheel_zoom -= 120 * steps
+                self.zoom_requested.emit(steps)
+            event.accept()
+            return True
+        if event.type() == QEvent.Type.Wheel and watched is self.tree.viewport():
+            self._wheel_zoom = 0
+        return super().eventFilter(watched, event)
 
     def _size_columns(self, edge: int) -> None:
         """Widths in the font's measure: fixed pixels (80 for Distance) cut the header off in a

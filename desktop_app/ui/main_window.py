@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
             zoom.activated.connect(lambda steps=steps: self.zoom_thumbnails(steps))
         self.grid.zoom_requested.connect(self.zoom_thumbnails)
         self.results_panel.grid.zoom_requested.connect(self.zoom_thumbnails)
+        self.duplicates_panel.zoom_requested.connect(self.zoom_thumbnails)
         QShortcut(QKeySequence.StandardKey.Quit, self, self.close)  # none on Windows: Alt+F4
 
     def _build_first_run(self) -> QWidget:
