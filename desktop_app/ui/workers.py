@@ -168,6 +168,7 @@ class IndexerWorker(QObject):
         self._index_model: str | None = None
         self._snapshot: SearchSnapshot | None = None
         self._contents: dict | None = None  # library.shared_contents(), for the duplicates
+        self._contents_stale = False  # photos read since: read it again at the next forced one
         self._data_version: int | None = None  # ...and the library as other processes left it
         # data_version at _check_others' last look, and when it last sent the folder list.
         self._others_seen: int | None = None
@@ -294,6 +295,8 @@ class IndexerWorker(QObject):
                 # Not forced while it writes: a full read (1.8 s at 200,000 photos) waits for
                 # the adaptive interval, as during a job; forced once it is done.
                 self._publish(force=not writing)
+            elif not writing and self._contents_stale:  # its photos read while it wrote
+                self._publish(force=True)  # (which are copies, read at a forced publish)
             if not writing and version == self._data_version and version != self._folders_seen:
                 self._folders_seen = version
                 self.folders_changed.emit(self._library.folders())
@@ -753,11 +756,16 @@ class IndexerWorker(QObject):
             self._failed_ids = frozenset(failed_ids)
             self.failed_changed.emit(sorted((self._known[i] for i in failed_ids),
                                             key=lambda p: p.path))
-        if changed or removed or self._snapshot is None or self._snapshot.index is not self._index:
-            # The copies' contents read again only when a job ends (140 ms at 200,000 photos):
-            # one older by a few publishes only makes the duplicates search read a header more.
-            if force or self._contents is None:
+        # The copies' contents read again only when a job ends (140 ms at 200,000 photos):
+        # one older by a few publishes only makes the duplicates search read a header more.
+        # Also when a publish during the job (or while another process wrote) read its photos.
+        self._contents_stale = self._contents_stale or bool(changed or removed)
+        renew = self._contents is None or (force and self._contents_stale)
+        if (changed or removed or renew or self._snapshot is None
+                or self._snapshot.index is not self._index):
+            if renew:
                 self._contents = self._shared_contents()
+                self._contents_stale = False
             # A copy of the paths: ours change with the next publish, the snapshot must not.
             self._snapshot = SearchSnapshot(self._index, dict(self._ok_paths),
                                             model_id=self._index_model or "",
