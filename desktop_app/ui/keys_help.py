@@ -22,7 +22,7 @@ KEYS = [
     ("Ctrl+R", "Go to the results"),
     ("Ctrl+D", "Show the duplicates"),
     ("Ctrl+Tab, Ctrl+Shift+Tab", "Next or previous tab (from inside the tabs)"),
-    ("Arrow keys, Home, End, Page Up, Page Down", "Move among the photos"),
+    ("Arrow keys, Home, End, Page Up, Page Down", "Move among the photos (past the last result: the next ones)"),
     ("Enter", "Show the photos that look like the current one (in the results too)"),
     ("Esc", "From the results: back to the library grid; in the library grid: clear the search"),
     ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QObject,
     QStringListModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
 
@@ -292,13 +293,29 @@ def similarity_text(match: Match) -> str:
 
 
 class ResultsModel(_ThumbnailRows, QAbstractListModel):
-    """Search results, ranked: distance and similarity per row."""
+    """Search results, ranked: distance and similarity per row. The closest come first; when
+    more may lie within the distance, a view scrolled to the end (Qt's canFetchMore and
+    fetchMore) or the header's Show more asks for the next ones (`more_wanted`), which the
+    search controller appends."""
+
+    more_wanted = Signal()
 
     def __init__(self, thumbnails: ThumbnailCache | None = None,
                  parent: QObject | None = None) -> None:
         QAbstractListModel.__init__(self, parent)
         self._init_thumbnails(thumbnails)
         self._matches: list[Match] = []
+        self._more = False  # more may lie within the distance, and none are asked for yet
+
+    def canFetchMore(self, parent: QModelIndex = _ROOT) -> bool:
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: QModelIndex = _ROOT) -> None:
+        if self.canFetchMore(parent):
+            # One request at a time: a view asks again on every scroll at the end; the
+            # answer says whether more remain.
+            self._more = False
+            self.more_wanted.emit()
 
     def rowCount(self, parent: QModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._matches)
@@ -327,10 +344,25 @@ class ResultsModel(_ThumbnailRows, QAbstractListModel):
             return match.similarity
         return None
 
-    def set_results(self, matches: Sequence[Match]) -> None:
+    def set_results(self, matches: Sequence[Match], more: bool = False) -> None:
+        """`more`: more may lie within the distance (fetchMore then asks for them)."""
         self.beginResetModel()
         self._matches = list(matches)
+        self._more = more
         self.endResetModel()
+
+    def append_results(self, matches: Sequence[Match], more: bool = False) -> None:
+        """The next ones, below those shown: the current and selected rows and the scroll
+        position stay (a reset would lose them)."""
+        self._more = more  # set first: a view asks canFetchMore as the rows come in
+        if matches:
+            first = len(self._matches)
+            self.beginInsertRows(_ROOT, first, first + len(matches) - 1)
+            self._matches.extend(matches)
+            self.endInsertRows()
+
+    def set_more(self, more: bool) -> None:
+        self._more = more
 
     def matches(self) -> list[Match]:
         return list(self._matches)

@@ -1,5 +1,6 @@
 """The results view: what was searched for, the ranked look-alikes with their Hamming distance
-and similarity, and a slider for the largest distance shown."""
+and similarity, a Show more button while more may lie within the distance, and a slider for
+the largest distance shown."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ import os
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.errors import printable
 from .models import ResultsModel, exact_path
@@ -40,8 +49,20 @@ class ResultsPanel(QWidget):
         # No search, no picture: an empty 72-pixel square pushed the hint in from the left edge
         # the slider's label starts at.
         self.query_image.setVisible(False)
+        # The next closest, appended (as scrolling to the end of the results does). Under the
+        # count it belongs to; shown only while more may lie within the distance.
+        self.more_button = QPushButton("Show more")
+        self.more_button.setToolTip("Show the next closest photos within this distance")
+        self.more_button.setAccessibleDescription("Shows the next closest photos within this "
+                                                  "distance, after those already shown")
+        self.more_button.setVisible(False)
+        self.more_button.clicked.connect(self._on_more)
+        self._reveal_row: int | None = None  # the first row Show more asked for
+        text = QVBoxLayout()
+        text.addWidget(self.query_label)
+        text.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignLeft)
         header.addWidget(self.query_image)
-        header.addWidget(self.query_label, 1)
+        header.addLayout(text, 1)
         layout.addLayout(header)
         slider_row = QHBoxLayout()
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -65,6 +86,8 @@ class ResultsPanel(QWidget):
         self.grid.setModel(model)
         self.grid.setAccessibleName("Similar photos")
         layout.addWidget(self.grid, 1)
+        if model is not None:  # (a panel made for its header alone has none)
+            model.rowsInserted.connect(self._on_rows_inserted)  # after the grid's own slot
         self.slider.valueChanged.connect(self._on_slider)
         self._on_slider(self.slider.value(), emit=False)
 
@@ -104,6 +127,7 @@ class ResultsPanel(QWidget):
         name = name or printable(os.path.basename(path))
         self.query_label.setText(f"Photos like <b>{html.escape(name)}</b>{where}")
         self.query_label.setToolTip(shown)
+        self._show_more_button(False)  # until its count comes
         self.set_query_picture(pixmap)
         self.query_image.setVisible(True)  # its place kept while the thumbnail is made
 
@@ -111,6 +135,7 @@ class ResultsPanel(QWidget):
         """No search: the header says how to make one."""
         self.query_label.setText(HINT)
         self.query_label.setToolTip("")
+        self._show_more_button(False)
         self.set_query_picture(None)
         self.query_image.setVisible(False)
 
@@ -127,6 +152,7 @@ class ResultsPanel(QWidget):
         name = name or printable(os.path.basename(path))  # not basename(shown): see show_query
         self.query_label.setText(f"<b>{html.escape(name)}</b> {sentence}")
         self.query_label.setToolTip(shown)
+        self._show_more_button(False)
         self.set_query_picture(None)
         self.query_image.setVisible(False)
 
@@ -167,15 +193,38 @@ class ResultsPanel(QWidget):
         grid.executeDelayedItemsLayout()  # the scroll range of the new rows
         grid.verticalScrollBar().setValue(scroll)  # not where picking the current one scrolled
 
-    def show_count(self, count: int, others: int | None = None, limit: int | None = None) -> None:
-        """`others`: how many other photos the search looked at; `limit`: the most shown."""
+    def show_count(self, count: int, others: int | None = None, more: bool = False) -> None:
+        """`others`: how many other photos the search looked at; `more`: the results were cut
+        at the most asked for, and more may lie within the distance (Show more asks for them)."""
         text = self.query_label.text().split("<br>")[0]
         if others == 0:  # an empty library, or this photo alone in it: no slider helps
             found = "nothing in the library to compare it with yet"
         elif not count:
             found = "none within this distance; move the slider right"
-        elif limit is not None and count >= limit and (others is None or others > count):
+        elif more:
             found = f"the {count} closest shown; there may be more within this distance"
         else:
             found = f"{count} found"
         self.query_label.setText(f"{text}<br>{found}")
+        self._reveal_row = None  # what Show more asked for has come
+        self._show_more_button(more and count > 0)
+
+    def _show_more_button(self, shown: bool) -> None:
+        if not shown and self.more_button.hasFocus():
+            # Pressed for the last ones: the focus goes to them, not on to the slider.
+            self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.more_button.setVisible(shown)
+
+    def _on_more(self) -> None:
+        if self.model.canFetchMore():  # not while the last press is still being answered
+            self._reveal_row = self.model.rowCount()
+            self.model.fetchMore()
+
+    def _on_rows_inserted(self, parent, first: int, last: int) -> None:
+        # Pressed up in the header: the photos it brings are scrolled into view (scrolling
+        # to the end for more leaves the list where it is).
+        if self._reveal_row is not None and first == self._reveal_row:
+            self.grid.executeDelayedItemsLayout()  # where the new rows lie
+            self.grid.scrollTo(self.model.index(first),
+                               QAbstractItemView.ScrollHint.PositionAtTop)
+        self._reveal_row = None

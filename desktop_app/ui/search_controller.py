@@ -2,7 +2,10 @@
 the slider moved, duplicates wanted. Each runs on the task pool over the current immutable
 snapshot; only the answer to the latest request is shown. A new snapshot (files changed, or
 another model) runs the search on screen again, so results never show deleted or renamed
-files or codes of a model no longer active."""
+files or codes of a model no longer active. The closest `results_count` are shown first; each
+"more" (the results scrolled to the end, or Show more) searches again for `results_count` more
+and appends those beyond the ones shown (the order is by distance, then id: the first ones
+stay the same)."""
 
 from __future__ import annotations
 
@@ -68,11 +71,17 @@ class SearchController(QObject):
         # why none is: none installed, the active one missing or damaged...).
         self.no_model_message = "No model is installed, so photos cannot be searched yet."
         self._query: Query | None = None
+        self._limit = settings.results_count  # the most the search on screen asks for
+        self._more_asked = False  # "more" was asked: said when its answer comes
+        # A new search (or distance, or model) is on its way: its answer is news even if a
+        # snapshot's re-run replaces it, and nothing is appended to the list it replaces.
+        self._fresh_pending = False
         self.said = ""  # the last message about a search: a newer search makes it outdated
         thumbnails.ready.connect(self._on_thumbnail)
         thumbnails.rescaled.connect(self._on_rescaled)
         results_panel.max_distance_changed.connect(self._on_max_distance)
         duplicates_panel.find_requested.connect(self.find_duplicates)
+        results_model.more_wanted.connect(self.show_more)
 
     def set_model(self, model_dir: str | None) -> None:
         self.has_model = model_dir is not None
@@ -199,10 +208,17 @@ class SearchController(QObject):
         (self.problem if problem else self.message).emit(message)
 
     def rerun(self, quiet: bool = False) -> None:
+        """`quiet`: the same search again (a new snapshot, more wanted): the photos it shows
+        stay, the user's pick among them too. Else the closest `results_count` afresh."""
         query = self._query
         if query is None:
             return
-        snap, k = self.snapshot, self.settings.results_count
+        quiet = quiet and not self._fresh_pending
+        if not quiet:
+            self._limit = self.settings.results_count
+            self._more_asked = False
+            self._fresh_pending = True
+        snap, k = self.snapshot, self._limit
         max_distance = self.results_panel.max_distance()
         if query.kind == "photo":
             photo_id = query.photo_id
@@ -236,6 +252,15 @@ class SearchController(QObject):
                 return snap.similar_to_code(code, k, max_distance), True, len(snap)
         self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet, k),
                             lambda e: self._search_failed(query, e), key="search")
+
+    @Slot()
+    def show_more(self) -> None:
+        """The next `results_count` closest photos, appended (the model's fetchMore)."""
+        if self._query is None or self._fresh_pending:  # nothing added to a list on its way out
+            return
+        self._limit += self.settings.results_count
+        self._more_asked = True
+        self.rerun(quiet=True)
 
     @Slot(int)
     def find_duplicates(self, max_distance: int) -> None:
@@ -289,30 +314,48 @@ class SearchController(QObject):
         if result is _STALE or query is not self._query:
             return
         matches, known, others = result
+        # As many as asked for, and others not shown: the next ones may lie within the distance.
+        more = limit is not None and len(matches) >= limit and others > len(matches)
+        before = self.results_model.rowCount()
+        more_asked, self._more_asked = self._more_asked, False
+        self._fresh_pending = False
         if not quiet:
-            self.results_model.set_results(matches)
+            self.results_model.set_results(matches, more)
             grid = self.results_panel.grid
+            grid.scrollToTop()  # the closest first: a reset kept the old list's scroll position
             if grid.hasFocus() and matches:
                 # Enter on a result replaced the list under the focus, leaving no current row:
                 # no focus shown, nothing for a screen reader to say, arrows from the top.
                 grid.setCurrentIndex(self.results_model.index(0))
-        elif matches != self.results_model.matches():  # unchanged: nothing to do
-            # The same search on a new snapshot: the photo the user picked among the results
-            # (and where the list was scrolled to) stays picked, if it is still a result.
-            view = self.results_panel.view_state()
-            self.results_model.set_results(matches)
-            self.results_panel.restore_view_state(view)
-        self.results_panel.show_count(len(matches), others, limit)
+        else:
+            self._follow(matches, more)
+        self.results_panel.show_count(len(matches), others, more)
         if not quiet:  # a re-run on a new snapshot is not news
             announce(self.results_panel, self.results_panel.query_label.text(),
                      rich=True)
+        elif more_asked:
+            added = max(len(matches) - before, 0)
+            said = f"{added} more shown" if added else "No more within this distance"
+            announce(self.results_panel, said if more else f"{said}; {len(matches)} found in all")
         if not known and not quiet:
             self._tell("This photo has not been indexed yet; its look-alikes appear once it is.")
         self.results_shown.emit(matches)
 
+    def _follow(self, matches: list, more: bool) -> None:
+        """The same search's new answer (more of it, or on a new snapshot): the photo the user
+        picked among the results, and where the list was scrolled to, stay."""
+        shown = self.results_model.matches()
+        if matches[:len(shown)] == shown:  # the same first ones (or unchanged): appended
+            self.results_model.append_results(matches[len(shown):], more)
+            return
+        view = self.results_panel.view_state()
+        self.results_model.set_results(matches, more)
+        self.results_panel.restore_view_state(view)
+
     def _search_failed(self, query: Query, error: Exception) -> None:
         if query is not self._query:
             return
+        self._fresh_pending = self._more_asked = False
         self.results_model.set_results([])
         if query.kind == "file" and isinstance(error, PhotoReadError):
             self._query = None  # the slider would only fail again
