@@ -5,6 +5,7 @@ The biggest file, kept before, lost the original in the first three."""
 
 from __future__ import annotations
 
+import builtins
 import os
 import shutil
 from pathlib import Path
@@ -310,7 +311,8 @@ def test_a_copy_rewritten_since_it_was_indexed_is_read_again(tmp_path, header_re
     assert sorted(header_reads) == sorted([original, copy])
 
 
-def test_a_copy_that_cannot_be_opened_is_not_given_its_twins_header(tmp_path, header_reads):
+def test_a_copy_that_cannot_be_opened_is_not_given_its_twins_header(tmp_path, header_reads,
+                                                                     monkeypatch):
     """Kept unread, it would be kept over its readable twin (older) and the twin trashed. (A
     chmod sets the change time, which says the file changed; not on Windows: no change time
     there, and a file's access rights set leave its size and mtime as they are.)"""
@@ -324,12 +326,22 @@ def test_a_copy_that_cannot_be_opened_is_not_given_its_twins_header(tmp_path, he
     contents = stored([locked, twin], change_times=False)
     os.chmod(locked, 0)
     try:
-        if _opens(locked):
-            pytest.skip("file permissions do not stop this user (root)")
+        if _opens(locked):  # root: permissions stop no one; the system's refusal, as a user gets
+            for module, name in ((os, "open"), (builtins, "open")):
+                monkeypatch.setattr(module, name, refusing(getattr(module, name), locked))
         kept_group = keeper_first(group, index, contents=contents)
     finally:
         os.chmod(locked, 0o644)
     assert (kept_group[0].path, kept_group.why) == (twin, "most pixels")
+
+
+def refusing(real_open, locked: str):
+    """`real_open`, but for `locked`: permission denied."""
+    def opener(path, *args, **kwargs):
+        if isinstance(path, (str, bytes, os.PathLike)) and os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", locked)
+        return real_open(path, *args, **kwargs)
+    return opener
 
 
 def _opens(path: str) -> bool:
