@@ -58,6 +58,7 @@ class ResultsPanel(QWidget):
         self.more_button.setVisible(False)
         self.more_button.clicked.connect(self._on_more)
         self._reveal_row: int | None = None  # the first row Show more asked for
+        self._revealed: int | None = None  # the first row its answer brought, scrolled to
         text = QVBoxLayout()
         text.addWidget(self.query_label)
         text.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -208,10 +209,16 @@ class ResultsPanel(QWidget):
         self.query_label.setText(f"{text}<br>{found}")
         self._reveal_row = None  # what Show more asked for has come
         self._show_more_button(more and count > 0)
+        self._revealed = None
 
     def _show_more_button(self, shown: bool) -> None:
         if not shown and self.more_button.hasFocus():
-            # Pressed for the last ones: the focus goes to them, not on to the slider.
+            # Pressed for the last ones: the focus goes to them, not on to the slider. The
+            # first of them made current: else the grid made its first result current, scrolled
+            # out of view (a screen reader said it; the next arrow jumped to the top).
+            if self._revealed is not None and self._revealed < self.model.rowCount():
+                self.grid.selectionModel().setCurrentIndex(
+                    self.model.index(self._revealed), QItemSelectionModel.SelectionFlag.NoUpdate)
             self.grid.setFocus(Qt.FocusReason.OtherFocusReason)
         self.more_button.setVisible(shown)
 
@@ -227,4 +234,5 @@ class ResultsPanel(QWidget):
             self.grid.executeDelayedItemsLayout()  # where the new rows lie
             self.grid.scrollTo(self.model.index(first),
                                QAbstractItemView.ScrollHint.PositionAtTop)
+            self._revealed = first
         self._reveal_row = None

@@ -188,3 +188,12 @@ def test_show_more_pressed_for_the_last_ones_leaves_the_focus_on_the_results(
     more(qtbot, window, lambda: qtbot.keyClick(button, Qt.Key.Key_Space))
     assert window.results_model.rowCount() == 94 and button.isHidden()
     assert panel.grid.hasFocus()
+    # On the first of them, in view: not on the first result, scrolled away above (a screen
+    # reader said that one, and the next arrow jumped the list back to the top).
+    grid, bar = panel.grid, panel.grid.verticalScrollBar()
+    assert grid.currentIndex().row() == 80
+    assert grid.viewport().rect().intersects(grid.visualRect(grid.currentIndex()))
+    scrolled = bar.value()
+    assert scrolled > 0
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert grid.currentIndex().row() == 81 and bar.value() == scrolled
