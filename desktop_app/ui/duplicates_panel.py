@@ -28,6 +28,7 @@ from ..core.records import Match, same_content_stamps
 from . import file_actions
 from .announce import announce
 from .models import thumbnail_or_placeholder
+from .photo_grid import WheelZoom
 from .thumbnails import ThumbnailCache
 from .wording import count_of
 
@@ -104,7 +105,7 @@ class DuplicatesPanel(QWidget):
             f"{file_actions.trash_name()}; Ctrl+Z puts them back.")
         # Ctrl+wheel zooms here too, as over the grids (F1 and the keys say so); Qt's own
         # scrolled a page of groups.
-        self._wheel_zoom = 0  # turned short of a notch (a touchpad's small steps)
+        self._wheel_zoom = WheelZoom(self.zoom_requested.emit)
         self.tree.viewport().installEventFilter(self)
         layout.addWidget(self.tree, 1)
         buttons = QHBoxLayout()
@@ -158,16 +159,8 @@ class DuplicatesPanel(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (event.type() == QEvent.Type.Wheel and watched is self.tree.viewport()
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            self._wheel_zoom += event.angleDelta().y()  # a step a notch, as in PhotoGrid
-            steps = int(self._wheel_zoom / 120)
-            if steps:
-                self._wheel_zoom -= 120 * steps
-                self.zoom_requested.emit(steps)
-            event.accept()
+                and self._wheel_zoom.took(event)):
             return True
-        if event.type() == QEvent.Type.Wheel and watched is self.tree.viewport():
-            self._wheel_zoom = 0
         return super().eventFilter(watched, event)
 
     def _size_columns(self, edge: int) -> None:

@@ -152,6 +152,28 @@ def _elided(name: str, keep: int) -> str:
     return f"{name[:head]}…{name[len(name) - (keep - head):]}"
 
 
+class WheelZoom:
+    """Ctrl+wheel as zoom steps, as in other photo apps (Qt's own scrolls a page): a step a
+    notch (120 eighths of a degree), a touchpad's small turns added up until they make one."""
+
+    def __init__(self, zoom) -> None:
+        self._zoom = zoom  # called with the steps, more than 0 for bigger thumbnails
+        self._turned = 0  # short of a notch
+
+    def took(self, event: QWheelEvent) -> bool:
+        """True if `event` was a Ctrl+wheel, taken for the zoom; else it is to scroll."""
+        if not event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._turned = 0
+            return False
+        self._turned += event.angleDelta().y()
+        steps = int(self._turned / 120)  # towards 0, either way
+        if steps:
+            self._turned -= 120 * steps
+            self._zoom(steps)
+        event.accept()
+        return True
+
+
 class PhotoGrid(QListView):
     """Model/view grid: one delegate paints every cell, only visible rows are asked for data,
     so it stays smooth with 100,000 photos. Enter (or a click) asks for a search."""
@@ -192,7 +214,7 @@ class PhotoGrid(QListView):
         # Said in the middle of the grid while it has no photo: a blank white area gave a new
         # user no hint (the window's own hint for the results is beside it).
         self.empty_text = ""
-        self._wheel_zoom = 0  # Ctrl+wheel turned short of a notch (a touchpad's small steps)
+        self._wheel_zoom = WheelZoom(self.zoom_requested.emit)
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -266,17 +288,8 @@ class PhotoGrid(QListView):
         return QModelIndex(), 0
 
     def wheelEvent(self, event: QWheelEvent) -> None:
-        # Ctrl+wheel zooms, as in other photo apps (Qt's own scrolls a page), a step a notch.
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self._wheel_zoom += event.angleDelta().y()
-            steps = int(self._wheel_zoom / 120)  # towards 0, either way
-            if steps:
-                self._wheel_zoom -= 120 * steps
-                self.zoom_requested.emit(steps)
-            event.accept()
-            return
-        self._wheel_zoom = 0
-        super().wheelEvent(event)
+        if not self._wheel_zoom.took(event):
+            super().wheelEvent(event)
 
     def doItemsLayout(self) -> None:
         # Here, not on each resize: Qt lays out once a resize is over (a window dragged wider
