@@ -361,9 +361,6 @@ class ResultsModel(_ThumbnailRows, QAbstractListModel):
             self._matches.extend(matches)
             self.endInsertRows()
 
-    def set_more(self, more: bool) -> None:
-        self._more = more
-
     def matches(self) -> list[Match]:
         return list(self._matches)
 
