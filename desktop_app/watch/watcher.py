@@ -80,15 +80,11 @@ class _Recorder(FileSystemEventHandler):
     def _seen(self, path: str) -> bool:
         """Not in a hidden folder below the watched one (the library skips those: a drive's
         .Trash-1000, .cache; a photo deleted into such a trash folder is gone). Only for what
-        may add photos: a removal anywhere is let through (see _gone)."""
+        may add photos: a path removed (deleted, moved away) is reported even in a folder the
+        walk skips: it can only remove records, and an earlier version indexed photos there
+        (they stay until the folder's next full check, so their files' deletions must not be
+        lost meanwhile)."""
         return bool(path) and not hidden_below(path, self._root)
-
-    @staticmethod
-    def _gone(path: str) -> bool:
-        """A path removed (deleted, moved away) is reported even in a folder the walk skips: it
-        can only remove records, and an earlier version indexed photos there (they stay until
-        the folder's next full check, so their files' deletions must not be lost meanwhile)."""
-        return bool(path)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
@@ -103,10 +99,9 @@ class _Recorder(FileSystemEventHandler):
             # A folder moved in or out carries its photos; created/modified folders are empty
             # or their files send their own events.
             if kind == "moved":
-                self._watcher._record([(path, changed) for path, changed in
-                                       ((src, REMOVED), (dest, CHANGED))
-                                       if (self._seen if changed else self._gone)(path)])
-            elif kind == "deleted" and self._gone(src):
+                self._watcher._record([(src, REMOVED)]
+                                      + ([(dest, CHANGED)] if self._seen(dest) else []))
+            elif kind == "deleted":
                 self._watcher._record([(src, REMOVED)])
             elif kind == "created" and self._seen(src):
                 self._watcher._record([(src, CHANGED)])
@@ -119,13 +114,13 @@ class _Recorder(FileSystemEventHandler):
             return
         if kind == "moved":
             items = []
-            if is_photo(src) and self._gone(src):
+            if is_photo(src):
                 items.append((src, REMOVED))
             # Includes "photo.jpg.part" -> "photo.jpg" at download end.
             if is_photo(dest) and self._seen(dest):
                 items.append((dest, CHANGED))
             self._watcher._record(items)
-        elif kind == "deleted" and is_photo(src) and self._gone(src):
+        elif kind == "deleted" and is_photo(src):
             self._watcher._record([(src, REMOVED)])
         elif (kind in ("created", "modified", "closed", "attrib") and is_photo(src)
               and self._seen(src)):
