@@ -173,11 +173,13 @@ def list_album(folder: Path, should_stop: Callable[[], bool] | None = None) -> A
         dirnames[:] = [d for d in sorted(dirnames)
                        if not left_out(d, dirpath) and first_walk(os.path.join(dirpath, d))]
         for name in sorted(filenames):
-            if left_out(name, dirpath):  # a file lying in a photo app's library, as the app
+            # Skipped as the app's walk skips it: a hidden file (a Mac's ._IMG_1.jpg), or one
+            # lying in a photo app's library.
+            if left_out(name, dirpath):
                 continue
             if is_photo(name):
                 listing.photos.append(Path(dirpath) / name)
-            elif not name.startswith(".") and name.lower() not in SYSTEM_FILES:
+            elif name.lower() not in SYSTEM_FILES:
                 suffix = os.path.splitext(name)[1].lower()
                 if suffix not in SIDECARS:
                     listing.other_files[suffix] += 1
