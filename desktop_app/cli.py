@@ -762,7 +762,7 @@ def cmd_duplicates(args) -> int:
                          "max_distance": args.max_distance,
                          "groups": [_group_json(g) for g in groups]})
         else:
-            if not groups and len(library.search_index()) == 0:
+            if not groups and len(index) == 0:
                 # Not "none found": nothing was compared (as `similar` says it).
                 print("No near-identical photos: no photo in the library is encoded with "
                       f"{_show(library.encoder.card.name)} yet. " + _how_to_encode(args))
