@@ -58,7 +58,7 @@ def take_in(database: Path, may_write: bool) -> list[str]:
         try:
             if may_write and _same_file(copy, target):
                 # Stopped between the hard link that put it in place and the removal of its
-                # old name (store.move_unless_taken): only that name is left to remove.
+                # old name (move_unless_taken): only that name is left to remove.
                 os.unlink(copy)
                 log.info("%s: removed, a second name of the library file left there", copy)
                 continue
