@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from photos import make_photo
+from PySide6 import QtGui
+from PySide6.QtGui import QAccessible
 
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
@@ -21,6 +23,23 @@ def library_photos(tmp_path):
     make_photo(folder / "rocket.jpg", "rocket", size=(320, 427))
     make_photo(folder / "hubble.jpg", "hubble_deep_field", size=(300, 300))
     return folder
+
+
+@pytest.fixture
+def announced(monkeypatch) -> list[str]:
+    """The announcements sent to the accessibility bridge (none listens offscreen; Qt before
+    6.8 has none: the list stays empty)."""
+    announcement = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
+    said: list[str] = []
+    send = QAccessible.updateAccessibility
+
+    def record(event) -> None:
+        if announcement is not None and isinstance(event, announcement):
+            said.append(event.message())
+        send(event)
+
+    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
+    return said
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import shutil
 import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
 from ui_helpers import use_own_trash, wait_idle, wait_rows
 
 from desktop_app.ui import main_window
@@ -16,21 +15,6 @@ from desktop_app.ui import main_window
 QAccessibleAnnouncementEvent = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
 pytestmark = pytest.mark.skipif(QAccessibleAnnouncementEvent is None,
                                 reason="Qt before 6.8 has no announcements")
-
-
-@pytest.fixture
-def announced(monkeypatch) -> list[str]:
-    """The announcements sent to the accessibility bridge (none listens offscreen)."""
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
-    return said
 
 
 def test_results_notices_and_duplicates_are_announced(qtbot, make_window, library_photos,

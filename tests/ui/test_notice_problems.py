@@ -4,29 +4,13 @@ they looked and sounded like 'Indexing …: 12 added'. Real window (offscreen), 
 
 from __future__ import annotations
 
-import pytest
 from PySide6 import QtGui
-from PySide6.QtGui import QAccessible, QColor
+from PySide6.QtGui import QColor
 from ui_helpers import wait_idle, wait_rows
 
 from desktop_app.ui.notice_bar import NoticeBar
 
 QAccessibleAnnouncementEvent = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
-
-
-@pytest.fixture
-def announced(monkeypatch) -> list[str]:
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if QAccessibleAnnouncementEvent is not None and \
-                isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
-    return said
 
 
 def fill(qtbot, bar: NoticeBar) -> QColor:

@@ -9,7 +9,6 @@ import sys
 import pytest
 from PySide6 import QtGui
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QFileDialog
 from ui_helpers import stand_in_trainer, three_albums
 
@@ -31,21 +30,6 @@ QUICK = """
           flush=True)
     print(json.dumps({"event": "done"}), flush=True)
 """
-
-
-@pytest.fixture
-def announced(monkeypatch) -> list[str]:
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if QAccessibleAnnouncementEvent is not None and \
-                isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
-    return said
 
 
 def test_enter_in_the_folder_field_looks_inside(qtbot, tmp_path, monkeypatch):

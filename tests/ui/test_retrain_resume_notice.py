@@ -7,28 +7,12 @@ from __future__ import annotations
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QPushButton
 from ui_helpers import three_albums
 
 from desktop_app.ui import unfinished_runs
 
 QAccessibleAnnouncementEvent = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
-
-
-@pytest.fixture
-def announced(monkeypatch) -> list[str]:
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if QAccessibleAnnouncementEvent is not None and \
-                isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
-    return said
 
 
 def continue_buttons(window) -> list[QPushButton]:

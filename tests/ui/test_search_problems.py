@@ -10,7 +10,6 @@ import os
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtGui import QAccessible
 from ui_helpers import drop_on, dropped_files, wait_idle, wait_rows
 
 from desktop_app import paths
@@ -20,21 +19,6 @@ from desktop_app.ui.models import exact_path
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # QDragEnterEvent(QPoint)
 
 QAccessibleAnnouncementEvent = getattr(QtGui, "QAccessibleAnnouncementEvent", None)
-
-
-@pytest.fixture
-def announced(monkeypatch) -> list[str]:
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if QAccessibleAnnouncementEvent is not None and \
-                isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
-    return said
 
 
 def said_as_a_problem(window, announced: list[str], start: str) -> None:
