@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 from PySide6 import QtGui
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QAccessible, QWheelEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
-from ui_helpers import wait_idle, wait_rows
+from ui_helpers import ctrl_wheel, wait_idle, wait_rows
 
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
@@ -112,14 +111,6 @@ def test_the_size_is_used_at_the_next_start(qtbot, window):
         again.shutdown()
 
 
-def ctrl_wheel(grid, delta: int) -> None:
-    middle = QPointF(grid.viewport().rect().center())
-    event = QWheelEvent(middle, QPointF(grid.viewport().mapToGlobal(middle.toPoint())),
-                        QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton, CTRL,
-                        Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(grid.viewport(), event)
-
-
 def test_ctrl_wheel_over_a_grid_zooms_a_step_a_notch(qtbot, window):
     grid = window.results_panel.grid
     ctrl_wheel(grid, 120)
@@ -142,23 +133,14 @@ def test_the_smallest_and_largest_sizes_stop_the_keys(qtbot, window):
 
 @pytest.mark.skipif(QAccessibleAnnouncementEvent is None,
                     reason="Qt before 6.8 has no announcements")
-def test_a_screen_reader_is_told_the_new_size(qtbot, window, monkeypatch):
-    said: list[str] = []
-    send = QAccessible.updateAccessibility
-
-    def record(event) -> None:
-        if isinstance(event, QAccessibleAnnouncementEvent):
-            said.append(event.message())
-        send(event)
-
-    monkeypatch.setattr(QAccessible, "updateAccessibility", record)
+def test_a_screen_reader_is_told_the_new_size(qtbot, window, announced):
     press(qtbot, window.grid, Qt.Key.Key_Plus)
-    assert said[-1] == "Thumbnails 208 pixels"
+    assert announced[-1] == "Thumbnails 208 pixels"
     press(qtbot, window.grid, Qt.Key.Key_0)
-    assert said[-1] == "Thumbnails 160 pixels"
+    assert announced[-1] == "Thumbnails 160 pixels"
     window.zoom_thumbnails(-10)
     window.zoom_thumbnails(-1)
-    assert said[-1] == "Thumbnails 96 pixels (the smallest)"
+    assert announced[-1] == "Thumbnails 96 pixels (the smallest)"
 
 
 def test_f1_lists_the_zoom_keys(qtbot, window):

@@ -5,23 +5,12 @@ looked at stays in view though every row changed height."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QApplication
+from ui_helpers import ctrl_wheel
 
 from desktop_app.core.records import Match
 from desktop_app.ui.duplicates_panel import DuplicatesPanel
 from desktop_app.ui.thumbnails import ThumbnailCache
-
-CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-def ctrl_wheel(view, delta: int) -> None:
-    middle = QPointF(view.viewport().rect().center())
-    event = QWheelEvent(middle, QPointF(view.viewport().mapToGlobal(middle.toPoint())),
-                        QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton, CTRL,
-                        Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(view.viewport(), event)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app.core.records import Match
@@ -50,6 +50,15 @@ def drop_on(widget, mime) -> None:
     drop = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, drop)
+
+
+def ctrl_wheel(view, delta: int) -> None:
+    """Turn the wheel `delta` eighths of a degree (120: a notch) over `view`'s middle, Ctrl held."""
+    middle = QPointF(view.viewport().rect().center())
+    event = QWheelEvent(middle, QPointF(view.viewport().mapToGlobal(middle.toPoint())),
+                        QPoint(), QPoint(0, delta), Qt.MouseButton.NoButton,
+                        Qt.KeyboardModifier.ControlModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), event)
 
 
 def dropped_files(*paths) -> QMimeData:
