@@ -123,8 +123,10 @@ class NoticeBar(QStatusBar):
 
     def _say(self, message: str, timeout: int, problem: str) -> None:
         self._problem = problem
+        unchanged = message == self.currentMessage()
         super().showMessage(message, timeout)
-        self._show(self.currentMessage())  # the same text again: Qt says no change
+        if unchanged:  # the same text again: Qt says no change (else messageChanged shows it)
+            self._show(message)
 
     def _show(self, message: str) -> None:
         # Compared by text: a message put by Qt itself (a status tip) never says a problem.
