@@ -731,7 +731,7 @@ class MainWindow(QMainWindow):
         real = os.path.realpath(folder)
         # The deepest: of a folder watched inside another (watched first), its own walk counts.
         around = max((w for w in self.settings.watched_folders
-                      if w != folder and is_under(real, os.path.realpath(w))),
+                      if is_under(real, os.path.realpath(w))),
                      key=lambda w: len(os.path.realpath(w)), default=None)
         return None if around is not None and walked_past(folder, around) else around
 
@@ -741,12 +741,12 @@ class MainWindow(QMainWindow):
             return
         real = os.path.realpath(os.path.abspath(folder))
         self._removed_folders.add(real)
-        shown, _problems, named = self._paused_summary
+        _shown, _problems, named = self._paused_summary
         if any(is_under(path, real) or is_under(path, os.path.abspath(folder)) for path in named):
             # Its photos leave the Unreadable photos tab, and a folder gone is gone: the paused
             # summary's problems are no longer so, and are not said again on Resume (nor when
             # this removal, the last job paused, ends the pause).
-            self._paused_summary = (shown, "", [])
+            self._paused_summary = ("", "", [])
         self.settings.remove_folder(folder)
         self.save_settings()
         self.watcher.unwatch(folder)
