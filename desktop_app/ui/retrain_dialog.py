@@ -824,9 +824,10 @@ def _duration(seconds: float) -> str:
     if minutes < 60:
         return f"{minutes} min"
     if minutes < 24 * 60:
-        return f"{minutes // 60} h {minutes % 60} min" if minutes % 60 else f"{minutes // 60} h"
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
     days, hours = divmod(round(seconds / 3600), 24)
-    return f"{days} day{'s' if days > 1 else ''}" + (f" {hours} h" if hours else "")
+    return count_of(days, "day") + (f" {hours} h" if hours else "")
 
 
 def estimate_text(found: dict) -> str:
