@@ -25,6 +25,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .display_colour import display_profile, with_display_profile
 from .errors import PhotoReadError
+from .heif_boxes import av1_size_lie
 
 try:  # HEIC/HEIF (and AVIF on older Pillow) come from pillow-heif.
     import pillow_heif
@@ -242,6 +243,14 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         raise PhotoReadError(path, f"the image says it is {width}x{height} pixels, more than "
                              f"its {len(data):,} bytes can hold: the file is damaged or cut "
                              "short", "If it is still being copied it will be retried; "
+                             "otherwise re-export or remove it")
+    lie = av1_size_lie(data) if image.format in ("AVIF", "HEIF") else None
+    if lie is not None:
+        # libavif made a picture of the claimed size (1.8 GiB for a 1 KB file claiming 200 MP).
+        (claimed_width, claimed_height), (coded_width, coded_height) = lie
+        raise PhotoReadError(path, f"the image says it is {claimed_width}x{claimed_height} "
+                             f"pixels, but its picture data is {coded_width}x{coded_height}: "
+                             "the file is damaged", "Open it in an image viewer to check it; "
                              "otherwise re-export or remove it")
     shown_profile = display_profile(image, data) if display_edge is not None else None
     if display_edge is not None and image.format == "HEIF":

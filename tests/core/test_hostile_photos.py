@@ -8,10 +8,11 @@ import io
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from PIL import Image, features
 
-from desktop_app.core import images
+from desktop_app.core import heif_boxes, images
 from desktop_app.core.errors import PhotoReadError
 
 
@@ -195,3 +196,103 @@ def test_a_big_jpeg_that_compresses_well_still_decodes(tmp_path, mode, save):
     assert path.stat().st_size * 8 >= images._jpeg_blocks(path.read_bytes())
     photo = images.load_photo(path, min_size=(224, 224))
     assert (photo.width, photo.height) == (6000, 4000)
+
+
+def _avif(mode: str = "RGB", size=(96, 60), **save) -> bytes:
+    """A real AVIF with noise in it (a blank one codes too little to tell anything)."""
+    pixels = np.random.default_rng(7).integers(0, 256, (size[1], size[0], len(mode)), np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels if len(mode) > 1 else pixels[..., 0], mode).save(out, "AVIF",
+                                                                            speed=10, **save)
+    return out.getvalue()
+
+
+def _claiming_extent(data: bytes, width: int, height: int) -> bytes:
+    """The AVIF with every ispe property (its picture's, and its alpha's) saying width x height,
+    as in the file the fuzzer made: its AV1 data still codes the small frame."""
+    data = bytearray(data)
+    at = data.find(b"ispe")
+    while at > 0:
+        data[at + 8:at + 16] = struct.pack(">II", width, height)  # past version and flags
+        at = data.find(b"ispe", at + 4)
+    return bytes(data)
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+@pytest.mark.parametrize(("mode", "width", "height"), [("RGB", 14142, 14142), ("RGB", 97, 60),
+                                                       ("RGB", 96, 5000), ("RGBA", 9000, 9000)])
+def test_an_avif_claiming_more_pixels_than_its_av1_data_codes_is_refused_before_decoding(
+        tmp_path, monkeypatch, mode, width, height):
+    # libavif made a picture of the claimed size: 1.8 GiB for a 1 KB file claiming 200 MP.
+    path = tmp_path / "claims.avif"
+    path.write_bytes(_claiming_extent(_avif(mode), width, height))
+    monkeypatch.setattr(images, "_load", _no_decoding)
+    _refused_before_decoding(path, f"says it is {width}x{height} pixels, but its picture data "
+                             "is 96x60: the file is damaged")
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA"])
+@pytest.mark.parametrize("size", [(1, 1), (7, 5), (333, 211), (65, 4097), (1001, 750)])
+def test_a_real_avif_still_decodes_and_its_sizes_are_read(tmp_path, mode, size):
+    path = tmp_path / f"real-{mode}.avif"
+    path.write_bytes(_avif(mode, size, quality=50))
+    # Read, not given up on: the check did run on it, and found the two sizes the same.
+    assert heif_boxes.claimed_and_coded_size(path.read_bytes()) == (size, size)
+    photo = images.load_photo(path, min_size=(224, 224))
+    assert (photo.width, photo.height) == size
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+def test_an_avif_sequence_and_a_turned_avif_still_decode(tmp_path):
+    # A sequence's AV1 header is the long form (operating points), a still's the short one.
+    second = Image.new("RGB", (96, 60), (30, 200, 30))
+    sequence = _avif(save_all=True, append_images=[second], duration=100)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # written as the file's irot: shown turned, coded as stored
+    turned = _avif(exif=exif.tobytes())
+    for name, data, shown in (("sequence", sequence, (96, 60)), ("turned", turned, (60, 96))):
+        assert heif_boxes.claimed_and_coded_size(data) == ((96, 60), (96, 60))
+        path = tmp_path / f"{name}.avif"
+        path.write_bytes(data)
+        photo = images.load_photo(path, min_size=(224, 224))
+        assert (photo.width, photo.height) == shown
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+def test_a_grid_avif_is_not_judged_by_its_tiles(tmp_path):
+    # A grid's ispe is the whole picture, each tile's AV1 data a part of it: never compared.
+    data = _claiming_extent(_avif(), 192, 120)
+    assert heif_boxes.av1_size_lie(data) is not None
+    as_grid = data.replace(b"av01Color", b"gridColor", 1)  # the primary item's infe
+    assert as_grid != data
+    assert heif_boxes.claimed_and_coded_size(as_grid) is None
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow without AVIF")
+def test_an_avif_cut_short_in_its_boxes_is_left_to_the_decoder():
+    # A doubt is no refusal: the decoder says what is wrong. Once the AV1 header is in, the
+    # lie is plain however short the rest.
+    data = _claiming_extent(_avif(), 14142, 14142)
+    header = data.find(b"mdat") + 4 + 2 + 2  # past a temporal delimiter and the OBU's header
+    assert data[header - 2:header] == b"\x0a\x09"  # a sequence header of 9 bytes, as written
+    for cut in range(len(data)):
+        lie = heif_boxes.av1_size_lie(data[:cut])
+        if cut <= header:
+            assert lie is None, cut
+        elif cut >= header + 9:
+            assert lie == ((14142, 14142), (96, 60)), cut
+
+
+@pytest.mark.skipif(not images.HEIF_SUPPORTED, reason="no pillow-heif")
+def test_an_iphone_like_heic_is_not_judged_and_decodes(tmp_path):
+    # HEVC (hvcC) is left alone: only an AV1 item's size is checked.
+    path = tmp_path / "IMG_0001.HEIC"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Apple"
+    pixels = np.random.default_rng(3).integers(0, 256, (300, 400, 3), np.uint8)
+    Image.fromarray(pixels).save(path, "HEIF", quality=80, thumbnails=[128], exif=exif.tobytes())
+    assert heif_boxes.claimed_and_coded_size(path.read_bytes()) is None
+    photo = images.load_photo(path, min_size=(224, 224))
+    assert (photo.width, photo.height) == (300, 400)
