@@ -14,13 +14,14 @@ import functools
 import io
 import struct
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
 from PIL import Image
+
+from .heif_boxes import associations, boxes, child
 
 if TYPE_CHECKING:  # imported when a profile is met: a Pillow without littlecms lacks it
     from PIL import ImageCms
@@ -271,19 +272,19 @@ def _avif_nclx(data: bytes) -> dict[str, int] | None:
     "colr" property (meta > iprp > ipco) that meta > iprp > ipma gives the item meta > pitm
     names. None when it has none, or its boxes cannot be read (shown as stored then)."""
     try:
-        meta = _child(data, 0, len(data), b"meta")
+        meta = child(data, 0, len(data), b"meta")
         if meta is None:
             return None
         start, end = meta[0] + 4, meta[1]  # a full box: version and flags first
-        pitm, iprp = _child(data, start, end, b"pitm"), _child(data, start, end, b"iprp")
+        pitm, iprp = child(data, start, end, b"pitm"), child(data, start, end, b"iprp")
         if pitm is None or iprp is None:
             return None
         primary = int.from_bytes(data[pitm[0] + 4:pitm[0] + (6 if data[pitm[0]] == 0 else 8)])
-        ipco, ipma = _child(data, *iprp, b"ipco"), _child(data, *iprp, b"ipma")
+        ipco, ipma = child(data, *iprp, b"ipco"), child(data, *iprp, b"ipma")
         if ipco is None or ipma is None:
             return None
-        properties = list(_boxes(data, *ipco))
-        for index in _associations(data, *ipma, primary):
+        properties = list(boxes(data, *ipco))
+        for index in associations(data, *ipma, primary):
             if not 0 < index <= len(properties):  # 1-based; 0 means none
                 continue
             kind, body, _ = properties[index - 1]
@@ -294,51 +295,6 @@ def _avif_nclx(data: bytes) -> dict[str, int] | None:
     except (struct.error, IndexError):
         return None
     return None
-
-
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """The ISO-BMFF boxes in data[start:end]: (type, where its body starts, where it ends)."""
-    while start + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, start)
-        body = start + 8
-        if size == 1:  # a 64-bit size follows
-            size, body = struct.unpack_from(">Q", data, body)[0], body + 8
-        elif size == 0:  # to the end
-            size = end - start
-        if size < body - start or start + size > end:
-            return
-        yield kind, body, start + size
-        start += size
-
-
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    return next(((body, stop) for found, body, stop in _boxes(data, start, end)
-                 if found == kind), None)
-
-
-def _associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
-    """The property indexes the ipma box data[ipma:end] (its body) gives `item`; none once
-    an entry would pass its end (a count too big must not read the picture's bytes as
-    entries, nor walk a 10 MB file: seconds)."""
-    version, wide = data[ipma], data[ipma + 3] & 1
-    count = int.from_bytes(data[ipma + 4:ipma + 8])
-    at = ipma + 8
-    for _ in range(count):
-        id_size = 2 if version < 1 else 4
-        if at + id_size + 1 > end:
-            return []
-        found = int.from_bytes(data[at:at + id_size])
-        n, at = data[at + id_size], at + id_size + 1
-        step = 2 if wide else 1
-        if at + n * step > end:
-            return []
-        indexes = [int.from_bytes(data[at + i * step:at + (i + 1) * step]) & (0x7FFF if wide
-                                                                              else 0x7F)
-                   for i in range(n)]
-        if found == item:
-            return indexes
-        at += n * step
-    return []
 
 
 @functools.lru_cache(maxsize=32)

@@ -44,7 +44,7 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
     if meta is None:
         return None
     start, end = meta[0] + 4, meta[1]  # a full box: version and flags first
-    children = {kind: (body, stop) for kind, body, stop in _boxes(data, start, end)}
+    children = {kind: (body, stop) for kind, body, stop in boxes(data, start, end)}
     if not {b"pitm", b"iinf", b"iloc", b"iprp"} <= children.keys():
         return None
     pitm = children[b"pitm"][0]
@@ -53,12 +53,12 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
     if _item_type(data, *children[b"iinf"], primary) != b"av01":
         return None
     claimed = coded = None
-    ipco, ipma = _child(data, *children[b"iprp"], b"ipco"), _child(data, *children[b"iprp"],
+    ipco, ipma = child(data, *children[b"iprp"], b"ipco"), child(data, *children[b"iprp"],
                                                                       b"ipma")
     if ipco is None or ipma is None:
         return None
-    properties = list(_boxes(data, *ipco))
-    for index in _associations(data, *ipma, primary):
+    properties = list(boxes(data, *ipco))
+    for index in associations(data, *ipma, primary):
         if not 0 < index <= len(properties):  # 1-based; 0 means none
             continue
         kind, body, stop = properties[index - 1]
@@ -76,7 +76,7 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
 
 
 def _top_level_meta(data: bytes) -> tuple[int, int] | None:
-    for number, (kind, body, stop) in enumerate(_boxes(data, 0, len(data))):
+    for number, (kind, body, stop) in enumerate(boxes(data, 0, len(data))):
         if number >= MAX_TOP_BOXES:
             return None
         if kind == b"meta":
@@ -84,7 +84,7 @@ def _top_level_meta(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
     """The ISO-BMFF boxes in data[start:end]: (type, where its body starts, where it ends)."""
     while start + 8 <= end:
         size, kind = struct.unpack_from(">I4s", data, start)
@@ -99,15 +99,15 @@ def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]
         start += size
 
 
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    return next(((body, stop) for found, body, stop in _boxes(data, start, end)
+def child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
+    return next(((body, stop) for found, body, stop in boxes(data, start, end)
                  if found == kind), None)
 
 
 def _item_type(data: bytes, iinf: int, end: int, item: int) -> bytes | None:
     """The type of `item` in the iinf box data[iinf:end] (its body), from its infe entry."""
     entries = iinf + (6 if data[iinf] == 0 else 8)  # a 16- or 32-bit count first
-    for kind, body, _ in _boxes(data, entries, end):
+    for kind, body, _ in boxes(data, entries, end):
         if kind != b"infe" or data[body] < 2:  # versions 0 and 1 name no item type
             continue
         wide = data[body] >= 3
@@ -118,7 +118,7 @@ def _item_type(data: bytes, iinf: int, end: int, item: int) -> bytes | None:
     return None
 
 
-def _associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
+def associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
     """The property indexes the ipma box data[ipma:end] (its body) gives `item`; none once an
     entry would pass its end."""
     version, wide = data[ipma], data[ipma + 3] & 1
