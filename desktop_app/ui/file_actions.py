@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QProcess, QUrl
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QMimeData,
+    QProcess,
+    QStringListModel,
+    QUrl,
+)
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from ..core.errors import printable
@@ -113,6 +120,34 @@ def copy_path(path: str) -> str:
     text = path if is_utf8(path) and not _has_unprintable(path) else shell_quoted(path)
     QGuiApplication.clipboard().setText(text)
     return text
+
+
+# What a file manager of GNOME's lineage (Nautilus before GTK 4, Nemo, Caja) pastes files from;
+# "copy" on its first line: a paste copies them, never moves them.
+GNOME_FILES = "x-special/gnome-copied-files"
+
+
+def files_mime(paths: list[str]) -> QMimeData:
+    """The files as a drag or a copy gives them to a file manager, a mail or a chat: their
+    URLs (text/uri-list, exact for a name that is not UTF-8), and their paths as text one a
+    line, each as copy_path writes it, for a document or a terminal.
+    Made by Qt, not by Python: one made in Python and left on the clipboard crashed the app
+    at exit (copy_path); Qt's own, from a throwaway model, is a plain C++ object."""
+    scratch = QStringListModel([""])
+    mime = QStringListModel.mimeData(scratch, [scratch.index(0)])
+    mime.clear()  # the scratch row's data
+    urls = [file_url(path) for path in paths]
+    mime.setUrls(urls)
+    mime.setText("\n".join(path if is_utf8(path) and not _has_unprintable(path)
+                           else shell_quoted(path) for path in paths))
+    mime.setData(GNOME_FILES, QByteArray(b"\n".join([b"copy"] + [bytes(u.toEncoded())
+                                                                   for u in urls])))
+    return mime
+
+
+def copy_files(paths: list[str]) -> None:
+    """Put the files on the clipboard, to paste them in a file manager or a document."""
+    QGuiApplication.clipboard().setMimeData(files_mime(paths))
 
 
 def _unprintable(char: str) -> bool:

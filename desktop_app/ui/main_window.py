@@ -63,7 +63,7 @@ from .keys_help import show_keys
 from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
 from .notice_bar import NoticeBar
-from .photo_grid import PhotoGrid
+from .photo_grid import PhotoGrid, dragged_back
 from .results_panel import ResultsPanel
 from .row_feeder import RowFeeder
 from .search import SearchSnapshot
@@ -936,7 +936,20 @@ class MainWindow(QMainWindow):
         if mime.hasImage() or mime.hasUrls() or mime.hasText():
             event.acceptProposedAction()
 
+    def dragMoveEvent(self, event) -> None:
+        # Over the grid the drag started from: refused (the cursor says so), as its drop is.
+        if dragged_back(event.mimeData(), self.childAt(event.position().toPoint())):
+            event.ignore()
+        else:
+            event.acceptProposedAction()
+
     def dropEvent(self, event) -> None:
+        # A photo dragged from one grid and let go on it: a drag given up, not a search. On
+        # another part of the window (a result on the library, a library photo on the results)
+        # it searches with it, as a photo dropped from elsewhere does.
+        if dragged_back(event.mimeData(), self.childAt(event.position().toPoint())):
+            event.ignore()
+            return
         self._search_mime(event.mimeData(), "dropped")
         event.acceptProposedAction()
 

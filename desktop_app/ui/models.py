@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QMimeData,
     QModelIndex,
     QObject,
     QStringListModel,
@@ -25,6 +26,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
 
 from ..core.errors import printable
 from ..core.records import Match, Photo
+from .file_actions import GNOME_FILES, files_mime
 from .thumbnails import ThumbnailCache
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1
@@ -107,7 +109,49 @@ class _ThumbnailRows:
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-class PhotoListModel(_ThumbnailRows, QStringListModel):
+class _FileRows:
+    """Shared part (a mixin): rows that are photo files, dragged out as files (to a file
+    manager, a mail, a chat, an editor), copied, never moved."""
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        # Not QStringListModel's: no editing, no dropping onto a row.
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flag = Qt.ItemFlag
+        return (flag.ItemIsSelectable | flag.ItemIsEnabled | flag.ItemNeverHasChildren
+                | flag.ItemIsDragEnabled)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        # A file manager offers a move for local files: the user's photo would leave its
+        # folder (and QAbstractItemView removes the rows of a drag that ends in a move).
+        return Qt.DropAction.CopyAction
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.IgnoreAction  # QStringListModel's take rows dropped on them
+
+    def mimeTypes(self) -> list[str]:
+        return ["text/uri-list", "text/plain", GNOME_FILES]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData | None:
+        """The files of `indexes` that are there (file_actions.files_mime), each once, in the
+        order of the rows; None if none is: a drag of nothing is not started."""
+        there = present_paths(indexes)[0]
+        return files_mime(there) if there else None
+
+
+def present_paths(indexes: Iterable[QModelIndex]) -> tuple[list[str], list[str]]:
+    """The paths of the photos at `indexes` (each once, in the order of the rows) whose file
+    is there, and those whose file is not (deleted, moved, on a drive unplugged)."""
+    there: list[str] = []
+    gone: list[str] = []
+    for path in dict.fromkeys(exact_path(i) for i in sorted(indexes, key=QModelIndex.row)
+                              if i.isValid()):
+        if path is not None:
+            (there if os.path.isfile(path) else gone).append(path)
+    return there, gone
+
+
+class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
     """The library grid: one row per indexed photo, in the order they were added.
 
     Built on QStringListModel (one empty string a row) so that rowCount and index() stay in
@@ -136,13 +180,6 @@ class PhotoListModel(_ThumbnailRows, QStringListModel):
         self.modelReset.connect(self._take_reset)
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        # Not QStringListModel's: no editing, no drag and drop.
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        flag = Qt.ItemFlag
-        return flag.ItemIsSelectable | flag.ItemIsEnabled | flag.ItemNeverHasChildren
-
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid() or not 0 <= index.row() < len(self._photos):
             return None
@@ -292,7 +329,7 @@ def similarity_text(match: Match) -> str:
     return f"{match.similarity * 100:.0f}%"
 
 
-class ResultsModel(_ThumbnailRows, QAbstractListModel):
+class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
     """Search results, ranked: distance and similarity per row. The closest come first; when
     more may lie within the distance, a view scrolled to the end (Qt's canFetchMore and
     fetchMore) or the header's Show more asks for the next ones (`more_wanted`), which the

@@ -5,15 +5,19 @@ from __future__ import annotations
 import itertools
 import os
 
-from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
+    QDrag,
     QFont,
     QFontMetricsF,
+    QGuiApplication,
     QKeyEvent,
+    QKeySequence,
     QPainter,
     QPalette,
+    QPixmap,
     QTextLayout,
     QTextOption,
     QWheelEvent,
@@ -29,7 +33,11 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import printable
 from . import file_actions
-from .models import PhotoIdRole, exact_path
+from .models import PhotoIdRole, exact_path, present_paths
+
+# The drag's own format: which grid it started from (this process and that grid), so that a
+# drop back on that grid, a drag let go where it began, searches nothing.
+DRAGGED_FROM = "application/x-lookalike-grid"
 
 
 class CellTextDelegate(QStyledItemDelegate):
@@ -200,17 +208,25 @@ class PhotoGrid(QListView):
         # threw a view scrolled down back to about the thousandth photo.
         self.setLayoutMode(QListView.LayoutMode.SinglePass)
         self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setMovement(QListView.Movement.Static)
+        self.setMovement(QListView.Movement.Static)  # (which turns dragging off: on again)
+        # Photos are dragged out as files (a copy, never a move); nothing is dropped on the
+        # grid itself: a drop goes to the window, which searches with it.
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.drag_mark = f"{os.getpid()}:{id(self)}".encode()
         self.setWordWrap(True)
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several photos picked (Ctrl+click, Shift+click, Shift+arrows) to drag or copy them.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.clicked.connect(self.search_requested)
+        self.clicked.connect(self._clicked)
         self.setSpacing(4)
         self.setAccessibleDescription("Enter shows the photos that look like the current one; "
-                                      "Shift+F10 or the Menu key opens its menu.")
+                                      "Shift+F10 or the Menu key opens its menu; Ctrl+C copies "
+                                      "the selected photos.")
         # Said in the middle of the grid while it has no photo: a blank white area gave a new
         # user no hint (the window's own hint for the results is beside it).
         self.empty_text = ""
@@ -309,7 +325,67 @@ class PhotoGrid(QListView):
                 self.itemDelegate().forget_fitting()
         super().changeEvent(event)
 
+    def _clicked(self, index: QModelIndex) -> None:
+        # A Ctrl+click or Shift+click picks one more photo (to drag or copy them): searching
+        # with each would replace the results at every photo added.
+        held = QGuiApplication.keyboardModifiers()
+        if not held & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            self.search_requested.emit(index)
+
+    # -- photos out as files: drag and Ctrl+C -----------------------------------------------------
+    def _picked(self) -> list[QModelIndex]:
+        # The current photo when none is selected (a search cleared the selection).
+        picked = self.selectedIndexes()
+        return picked or ([self.currentIndex()] if self.currentIndex().isValid() else [])
+
+    def _files(self, doing: str) -> tuple[list[QModelIndex], list[str], bool]:
+        """The picked photos, the paths of those whose file is there, and whether some are
+        not; those are said (`doing`: "dragged", "copied")."""
+        picked = self._picked()
+        there, gone = present_paths(picked)
+        if gone:
+            self.problem.emit(gone_message(gone, doing, bool(there)))
+        return picked, there, bool(gone)
+
+    def drag_mime(self) -> QMimeData | None:
+        """What a drag of the picked photos carries (the model's mimeData, marked with this
+        grid); None if no file of theirs is there: no drag then."""
+        picked, there, _ = self._files("dragged")
+        mime = self.model().mimeData(picked) if there else None
+        if mime is not None:
+            mime.setData(DRAGGED_FROM, self.drag_mark)
+        return mime
+
+    def startDrag(self, supportedActions: Qt.DropAction) -> None:
+        # Not QAbstractItemView's: it removes the rows of a drag the target took as a move.
+        mime = self.drag_mime()
+        if mime is None:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        picture = self.currentIndex().data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(picture, QPixmap) and not picture.isNull():
+            drag.setPixmap(picture.scaled(96, 96, Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
+
+    def copy_files(self) -> None:
+        """Ctrl+C: the picked photos on the clipboard as files, to paste them in a file manager
+        or a document (the menu's Copy path copies one path as text)."""
+        picked, there, gone = self._files("copied")
+        mime = self.model().mimeData(picked) if there else None
+        if mime is None:
+            return
+        QGuiApplication.clipboard().setMimeData(mime)
+        if not gone:  # (else what was left out stays said)
+            self.message.emit(f"Copied {printable(os.path.basename(there[0]))}"
+                              if len(there) == 1 else f"Copied {len(there):,} photos")
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            # Not Qt's: it copied the current photo's shown name as text.
+            self.copy_files()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.search_requested.emit(self.currentIndex())
             return
@@ -362,6 +438,28 @@ class PhotoGrid(QListView):
         photo_id, row = index.data(PhotoIdRole), index.row()
         return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
                              self.message.emit, self.problem.emit)
+
+
+def gone_message(gone: list[str], doing: str, some_there: bool) -> str:
+    """Said when photos dragged or copied (`doing`) are not there: which, and that they were
+    left out (or that nothing was, when none is there)."""
+    what = (f"{printable(gone[0])}: the file is not there" if len(gone) == 1 else
+            f"{len(gone):,} of the photos are not there ({printable(gone[0])} first)")
+    result = (f"left out of the photos {doing}" if some_there
+              else f"nothing was {doing}")
+    return (f"{what} (deleted, moved, or on a drive that is not connected): {result}. "
+            "Connect the drive, or pick other photos.")
+
+
+def dragged_back(mime, widget) -> bool:
+    """Whether `mime`, dropped on `widget`, is a drag let go on the grid it started from:
+    no search then (the user changed their mind, or missed the window's edge)."""
+    mark = bytes(mime.data(DRAGGED_FROM)) if mime is not None else b""
+    while mark and widget is not None:
+        if isinstance(widget, PhotoGrid):
+            return widget.drag_mark == mark
+        widget = widget.parentWidget()
+    return False
 
 
 def is_shift_f10(event: QKeyEvent) -> bool:
