@@ -198,6 +198,9 @@ def _sequence_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
         if sized:
             size, at = _leb128(data, at)
         if kind == _OBU_SEQUENCE_HEADER:
+            # Past the end of its extent (or of the file): other bytes, not a size to trust.
+            if at + size > min(end, len(data)):
+                return None
             return _max_frame_size(data[at:at + size])
         if kind in (_OBU_FRAME_HEADER, _OBU_FRAME):
             return None

@@ -296,3 +296,15 @@ def test_an_iphone_like_heic_is_not_judged_and_decodes(tmp_path):
     assert heif_boxes.claimed_and_coded_size(path.read_bytes()) is None
     photo = images.load_photo(path, min_size=(224, 224))
     assert (photo.width, photo.height) == (300, 400)
+
+
+def test_a_sequence_header_running_past_its_extent_gives_no_size():
+    """Bytes past the end of the item's first extent belong to something else: a size read
+    across it could refuse a good photo."""
+    data = _avif()
+    at = data.index(b"\x12\x00\x0a")  # a temporal delimiter, then a sized sequence header
+    size = data[at + 3]
+    assert size < 0x80  # one leb128 byte
+    whole = at + 4 + size
+    assert heif_boxes._sequence_size(data, at, whole) == (96, 60)
+    assert heif_boxes._sequence_size(data, at, whole - 2) is None
