@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ..core.durations import duration
 from ..core.errors import ModelError, printable
 from ..core.model_card import ModelCard, read_card
 from . import unfinished_runs
@@ -816,18 +817,11 @@ def comparison_note(compared: dict | None, has_current: bool, evaluation: dict |
 
 
 def _duration(seconds: float) -> str:
-    """As trainer.wording.duration reads past a minute ("1 h 40 min", as _eta says time left;
-    "1.7 h" made one count), which the app cannot import."""
+    """As the trainer says a time ("1 h 40 min", as _eta says time left), but for under a
+    minute and a half: an estimate is not that precise."""
     if seconds < 90:
         return "under a minute" if seconds < 45 else "about a minute"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 24 * 60:
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(round(seconds / 3600), 24)
-    return count_of(days, "day") + (f" {hours} h" if hours else "")
+    return duration(seconds)
 
 
 def estimate_text(found: dict) -> str:
