@@ -21,7 +21,7 @@ import numpy as np
 import xxhash
 from PIL import Image
 
-from .heif_boxes import associations, boxes, child
+from .heif_boxes import child, item_properties, primary_item
 
 if TYPE_CHECKING:  # imported when a profile is met: a Pillow without littlecms lacks it
     from PIL import ImageCms
@@ -279,15 +279,10 @@ def _avif_nclx(data: bytes) -> dict[str, int] | None:
         pitm, iprp = child(data, start, end, b"pitm"), child(data, start, end, b"iprp")
         if pitm is None or iprp is None:
             return None
-        primary = int.from_bytes(data[pitm[0] + 4:pitm[0] + (6 if data[pitm[0]] == 0 else 8)])
-        ipco, ipma = child(data, *iprp, b"ipco"), child(data, *iprp, b"ipma")
-        if ipco is None or ipma is None:
+        found = item_properties(data, iprp, primary_item(data, pitm[0]))
+        if found is None:
             return None
-        properties = list(boxes(data, *ipco))
-        for index in associations(data, *ipma, primary):
-            if not 0 < index <= len(properties):  # 1-based; 0 means none
-                continue
-            kind, body, _ = properties[index - 1]
+        for kind, body, _ in found:
             if kind == b"colr" and data[body:body + 4] == b"nclx":
                 colour, transfer, matrix = struct.unpack_from(">HHH", data, body + 4)
                 return {"color_primaries": colour, "transfer_characteristics": transfer,

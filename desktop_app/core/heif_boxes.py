@@ -47,21 +47,15 @@ def _sizes(data: bytes) -> tuple[tuple[int, int], tuple[int, int]] | None:
     children = {kind: (body, stop) for kind, body, stop in boxes(data, start, end)}
     if not {b"pitm", b"iinf", b"iloc", b"iprp"} <= children.keys():
         return None
-    pitm = children[b"pitm"][0]
-    primary = int.from_bytes(data[pitm + 4:pitm + (6 if data[pitm] == 0 else 8)], "big")
+    primary = primary_item(data, children[b"pitm"][0])
     # Grids (tiles each smaller than the whole) and HEVC are not judged: only a lone AV1 frame.
     if _item_type(data, *children[b"iinf"], primary) != b"av01":
         return None
     claimed = coded = None
-    ipco, ipma = child(data, *children[b"iprp"], b"ipco"), child(data, *children[b"iprp"],
-                                                                      b"ipma")
-    if ipco is None or ipma is None:
+    found = item_properties(data, children[b"iprp"], primary)
+    if found is None:
         return None
-    properties = list(boxes(data, *ipco))
-    for index in associations(data, *ipma, primary):
-        if not 0 < index <= len(properties):  # 1-based; 0 means none
-            continue
-        kind, body, stop = properties[index - 1]
+    for kind, body, stop in found:
         if kind == b"ispe" and claimed is None:
             claimed = struct.unpack_from(">II", data, body + 4)
         elif kind == b"av1C" and coded is None:
@@ -102,6 +96,24 @@ def boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]
 def child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
     return next(((body, stop) for found, body, stop in boxes(data, start, end)
                  if found == kind), None)
+
+
+def primary_item(data: bytes, pitm: int) -> int:
+    """The item the pitm box data[pitm:] (its body) names: the picture a viewer shows."""
+    return int.from_bytes(data[pitm + 4:pitm + (6 if data[pitm] == 0 else 8)], "big")
+
+
+def item_properties(data: bytes, iprp: tuple[int, int],
+                    item: int) -> list[tuple[bytes, int, int]] | None:
+    """The properties (type, where its body starts, where it ends) the iprp box data[iprp]
+    (its body) gives `item`, in its order; None when it has no ipco or ipma."""
+    ipco, ipma = child(data, *iprp, b"ipco"), child(data, *iprp, b"ipma")
+    if ipco is None or ipma is None:
+        return None
+    properties = list(boxes(data, *ipco))
+    # 1-based indexes; 0 means none
+    return [properties[i - 1] for i in associations(data, *ipma, item)
+            if 0 < i <= len(properties)]
 
 
 def _item_type(data: bytes, iinf: int, end: int, item: int) -> bytes | None:
