@@ -228,12 +228,15 @@ class TrainerProcess(QObject):
         long."""
         if not self.is_running():
             return
+        proc = self._proc
         self._stopping = True
         self._ask_to_stop()
-        self._proc.waitForBytesWritten(1000)  # no event loop runs to write the request
-        if not self._proc.waitForFinished(msecs):
-            self._proc.kill()
-            self._proc.waitForFinished(3000)
+        proc.waitForBytesWritten(1000)  # no event loop runs to write the request
+        if self._proc is not proc:  # it ended meanwhile: its finished signal came in the wait
+            return
+        if not proc.waitForFinished(msecs):
+            proc.kill()
+            proc.waitForFinished(3000)
 
     def _ask_to_stop(self) -> None:
         self._proc.write(STOP_REQUEST)  # `inspect` stops on it too (nothing to save)
