@@ -99,3 +99,89 @@ def wait_past_change_time(path: Path) -> None:
     made now gets a later change time than the file has."""
     while time.time_ns() < os.stat(path).st_ctime_ns + 20_000_000:
         time.sleep(0.005)
+
+
+def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
+                    preview_side: int | None = 1024, preview_orientation: int | None = None,
+                    make: str = "Test Camera Co", model: str = "Test Raw 1") -> Path:
+    """Write a camera raw file as a DNG (Adobe's documented raw format, which LibRaw reads as it
+    reads a camera's): the sample photo's sensor data as a Bayer mosaic (RGGB, 16-bit, the photo's
+    size) stored as the sensor lies for `orientation`, and, unless `preview_side` is None, the
+    camera's embedded JPEG of the photo at that long side, stored the same way, with EXIF of its
+    own saying `preview_orientation` when given (some cameras write one). Whatever the suffix
+    of `path`: LibRaw knows a raw file by its contents."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = stored_turned(sample_image(name), orientation)
+    rgb = np.asarray(stored, dtype=np.uint16) * 257
+    h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
+    mosaic = np.empty((h, w), np.uint16)
+    mosaic[0::2, 0::2] = rgb[0:h:2, 0:w:2, 0]
+    mosaic[0::2, 1::2] = rgb[0:h:2, 1:w:2, 1]
+    mosaic[1::2, 0::2] = rgb[1:h:2, 0:w:2, 1]
+    mosaic[1::2, 1::2] = rgb[1:h:2, 1:w:2, 2]
+    sensor = mosaic.astype("<u2").tobytes()
+    camera = [(271, 2, make), (272, 2, model), (274, 3, [orientation]),
+              (50706, 1, [1, 4, 0, 0]),  # DNGVersion
+              (50708, 2, f"{make} {model}"),  # UniqueCameraModel
+              (50721, 10, [(1, 1), (0, 1), (0, 1), (0, 1), (1, 1), (0, 1), (0, 1), (0, 1),
+                           (1, 1)]),  # ColorMatrix1 (identity)
+              (50778, 3, [21])]  # CalibrationIlluminant1: D65
+    raw_tags = [(256, 4, [w]), (257, 4, [h]), (258, 3, [16]), (259, 3, [1]),
+                (262, 3, [32803]),  # CFA
+                (277, 3, [1]), (278, 4, [h]), (279, 4, [len(sensor)]), (284, 3, [1]),
+                (33421, 3, [2, 2]), (33422, 1, [0, 1, 1, 2]),  # RGGB
+                (50717, 4, [65535])]  # WhiteLevel
+    if preview_side is None:
+        # The sensor data in the first IFD, no preview at all.
+        first = 8 + len(sensor)
+        ifd = _tiff_ifd(camera + raw_tags + [(254, 4, [0]), (273, 4, [8])], first)
+        path.write_bytes(b"II*\0" + first.to_bytes(4, "little") + sensor + ifd)
+        return path
+    preview = stored.copy()
+    preview.thumbnail((preview_side, preview_side), Image.Resampling.BILINEAR)
+    if max(preview.size) < preview_side:  # thumbnail() only shrinks
+        scale = preview_side / max(preview.size)
+        preview = preview.resize((round(preview.width * scale), round(preview.height * scale)))
+    buf = io.BytesIO()
+    extra = {} if preview_orientation is None else {"exif": exif_bytes(preview_orientation)}
+    preview.save(buf, "JPEG", quality=90, **extra)
+    jpeg = buf.getvalue() + b"\0" * (len(buf.getvalue()) % 2)
+    # Layout: header, preview JPEG, sensor data, IFD0 (the preview), its SubIFD (the sensor).
+    sensor_at, ifd0_at = 8 + len(jpeg), 8 + len(jpeg) + len(sensor)
+    preview_tags = camera + [
+        (254, 4, [1]), (256, 4, [preview.width]), (257, 4, [preview.height]),
+        (258, 3, [8, 8, 8]), (259, 3, [7]), (262, 3, [6]), (273, 4, [8]), (277, 3, [3]),
+        (278, 4, [preview.height]), (279, 4, [len(jpeg)]), (284, 3, [1])]
+    sub_at = ifd0_at + len(_tiff_ifd(preview_tags + [(330, 4, [0])], ifd0_at))
+    ifd0 = _tiff_ifd(preview_tags + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
+    sub = _tiff_ifd(raw_tags + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
+    path.write_bytes(b"II*\0" + ifd0_at.to_bytes(4, "little") + jpeg + sensor + ifd0 + sub)
+    return path
+
+
+_TIFF_FORMATS = {1: "B", 2: "B", 3: "H", 4: "I"}
+
+
+def _tiff_ifd(tags: list, at: int) -> bytes:
+    """A little-endian TIFF IFD written at offset `at`: (tag, type, values) entries, their
+    values longer than 4 bytes after it; no next IFD. Types: 1 BYTE, 2 ASCII, 3 SHORT, 4 LONG,
+    10 SRATIONAL (values as (numerator, denominator))."""
+    import struct
+
+    tags = sorted(tags)
+    values_at = at + 2 + 12 * len(tags) + 4
+    entries, values = [struct.pack("<H", len(tags))], b""
+    for tag, kind, value in tags:
+        if kind == 2:
+            value = list(value.encode() + b"\0")
+        if kind == 10:
+            packed = b"".join(struct.pack("<ii", *pair) for pair in value)
+        else:
+            packed = struct.pack(f"<{len(value)}{_TIFF_FORMATS[kind]}", *value)
+        if len(packed) <= 4:
+            entries.append(struct.pack("<HHI", tag, kind, len(value)) + packed.ljust(4, b"\0"))
+        else:
+            entries.append(struct.pack("<HHII", tag, kind, len(value), values_at + len(values)))
+            values += packed + b"\0" * (len(packed) % 2)
+    return b"".join(entries) + struct.pack("<I", 0) + values

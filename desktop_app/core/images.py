@@ -23,6 +23,7 @@ import simplejpeg
 import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from . import camera_raw
 from .display_colour import display_profile, with_display_profile
 from .errors import PhotoReadError
 from .heif_boxes import av1_size_lie
@@ -43,7 +44,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, reporte
 PHOTO_EXTENSIONS = frozenset({
     ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif",
     ".heic", ".heif", ".hif", ".avif",
-})
+}) | camera_raw.RAW_EXTENSIONS
 
 
 def is_photo(path: str | os.PathLike) -> bool:
@@ -162,6 +163,8 @@ def _looks_like_image(head: bytes) -> bool:
     """Whether some decoder may take the file: the same test Image.open makes (a format's
     signature), and Image.open itself for the few formats without one. Lenient on purpose: a
     file let through is read whole and judged by the full decode, as before."""
+    if camera_raw.looks_like_raw(head):  # most raw files are over 16 MiB; few start as TIFF
+        return True
     Image.init()  # every format, as Image.open loads them for a file it does not know
     prefix = head[:16]
     for _, accept in list(Image.OPEN.values()):  # a copy: another thread may register one
@@ -201,7 +204,7 @@ def _only_zeros(head: bytes, file: io.RawIOBase) -> bool:
 
 def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None = None,
            max_pixels: int = MAX_PIXELS, display_edge: int | None = None,
-           ) -> tuple[Image.Image, int, int]:
+           orientation: int | None = None) -> tuple[Image.Image, int, int]:
     """Bytes -> (RGB image with EXIF orientation applied, full width, full height).
 
     With `min_size`, JPEGs are decoded by DCT scaling (Pillow's draft mode) to the smallest size
@@ -211,11 +214,17 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     file's RGB colour profile (or one made from its nclx colour description or PNG cICP chunk,
     or Adobe RGB said by a camera JPEG's EXIF) is kept in the result's info["icc_profile"]
     (decoding small drops it; a PQ or HLG picture's colours in info[display_colour.HDR_KEY],
-    for tone mapping) for `display_colour.to_srgb_for_display`.
+    for tone mapping) for `display_colour.to_srgb_for_display`. `orientation` turns the
+    picture instead of its EXIF's (a raw file's embedded JPEG: the raw's own says).
+
+    A camera raw file (by its name and first bytes) gives the picture the camera embedded in it,
+    or its sensor data developed (`camera_raw`); the full size is the raw photo's.
     """
     if not data:
         raise PhotoReadError(path, "the file is empty (0 bytes)",
                              "It may still be copying; it will be retried when it changes")
+    if camera_raw.is_raw_name(path) and camera_raw.looks_like_raw(data[:16]):
+        return _decode_raw(data, path, min_size, max_pixels, display_edge)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -261,8 +270,9 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
               and not image.info.get("progressive"))
     with _one_big_at_a_time(0 if scaled else image.width * image.height):
         try:
-            return with_display_profile(_load(image, data, path, min_size, width, height),
-                                        display_edge, shown_profile)
+            return with_display_profile(
+                _load(image, data, path, min_size, width, height, orientation),
+                display_edge, shown_profile)
         except RuntimeError as exc:  # libheif's own: no decoder for this compression here
             if image.format == "AVIF":  # libavif's, through Pillow: its data is damaged
                 raise PhotoReadError(path, f"the image data is damaged ({exc})",
@@ -394,11 +404,26 @@ def _draft_embedded_thumbnail(image: Image.Image, edge: int) -> None:
         pass
 
 
+def _decode_raw(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None,
+                max_pixels: int, display_edge: int | None) -> tuple[Image.Image, int, int]:
+    needed = max(min_size) if min_size is not None else display_edge
+    picture = camera_raw.read(data, path, needed, max_pixels)
+    if picture.jpeg is not None:
+        image, _, _ = decode(picture.jpeg, path, min_size, max_pixels, display_edge,
+                             orientation=picture.orientation)
+    else:
+        image = _apply_orientation(picture.image, picture.orientation)
+    return image, picture.width, picture.height
+
+
 def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
           min_size: tuple[int, int] | None, width: int, height: int,
-          ) -> tuple[Image.Image, int, int]:
-    """The pixels of an opened image: decoded (small where it can), in RGB, turned upright."""
-    orientation = _orientation(image)  # a PNG is decoded here already (its EXIF may trail)
+          orientation: int | None = None) -> tuple[Image.Image, int, int]:
+    """The pixels of an opened image: decoded (small where it can), in RGB, turned upright
+    (by `orientation` when given, else by its EXIF)."""
+    told = orientation is not None
+    if not told:
+        orientation = _orientation(image)  # a PNG is decoded here already (its EXIF may trail)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     try:
@@ -419,7 +444,7 @@ def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
             if image.format != "HEIF":
                 image.seek(0)
             image.load()
-            if orientation != 1 and _orientation(image) == 1:
+            if not told and orientation != 1 and _orientation(image) == 1:
                 # Pillow turned it while loading (TIFF does, and drops the tag): the loaded,
                 # undrafted size is the full oriented size; turning it again would undo it.
                 orientation = 1

@@ -1,0 +1,142 @@
+"""Camera raw files (DNG, CR2, CR3, NEF, ARW, RAF, ORF, RW2, ...): the camera's picture in them.
+
+A raw file holds the sensor's data and, beside it, a JPEG the camera made of the photo (full size
+on most cameras since about 2010). That JPEG is what the camera's screen and other photo viewers
+show, and it decodes in milliseconds through the same checked path as any JPEG; developing the
+sensor data takes LibRaw a second or more for the same photo, in a look of its own (not the
+camera's picture style). So the embedded picture is taken when it is big enough for what is
+asked, and the sensor data is developed (at half size) only when there is none or it is too small
+(old cameras kept a 160x120 thumbnail). LibRaw, through rawpy, reads the containers: hundreds of
+camera models whose ways of storing the picture change with each one, which code of ours could
+not follow.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import rawpy
+from PIL import Image
+
+from .errors import PhotoReadError
+
+# The suffixes cameras give their raw files. Not ".raw" alone: disk images and sound carry it too.
+RAW_EXTENSIONS = frozenset({
+    ".dng",  # Adobe, and the phones' ProRAW / Expert RAW
+    ".cr2", ".cr3", ".crw",  # Canon
+    ".nef", ".nrw",  # Nikon
+    ".arw", ".srf", ".sr2",  # Sony
+    ".raf",  # Fujifilm
+    ".orf",  # Olympus / OM System
+    ".rw2", ".rwl",  # Panasonic, Leica
+    ".pef",  # Pentax
+    ".srw",  # Samsung
+    ".x3f",  # Sigma
+    ".3fr", ".fff",  # Hasselblad
+    ".iiq",  # Phase One
+    ".erf", ".kdc", ".dcr",  # Epson, Kodak
+    ".mrw",  # Minolta
+    ".mos", ".mef",  # Leaf, Mamiya
+})
+
+# How raw files start: TIFF (DNG, CR2, NEF, ARW, PEF, ...) and the containers of their own.
+_SIGNATURES = (b"II*\0", b"MM\0*", b"IIRO", b"IIRS", b"MMOR", b"IIU\0", b"FUJIFILM", b"FOVb",
+               b"\0MRM")
+
+# LibRaw's sizes.flip -> the EXIF Orientation that shows the picture the same way.
+_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+
+# An embedded picture smaller than this on its long side is not taken for a picture asked at no
+# size (a photo viewed whole): old cameras' previews (640x424) look soft; develop instead.
+WHOLE_PICTURE_SIDE = 1024
+
+
+def is_raw_name(path: str | os.PathLike) -> bool:
+    return os.path.splitext(os.fsdecode(path))[1].lower() in RAW_EXTENSIONS
+
+
+def looks_like_raw(head: bytes) -> bool:
+    """Whether a file's first bytes are those of a raw container (as far as they tell)."""
+    return (head.startswith(_SIGNATURES) or head[4:12] == b"ftypcrx "  # CR3: ISO BMFF
+            or head[6:14] == b"HEAPCCDR")  # CRW (Canon's CIFF)
+
+
+@dataclass
+class RawPicture:
+    """What a raw file gives: the camera's embedded JPEG (`jpeg`, decoded as any JPEG) or its
+    pixels (`image`: a bitmap thumbnail, or the developed sensor data), to be turned by
+    `orientation` (the raw's own: an embedded picture is stored as the sensor lies, whatever
+    its own EXIF says); and the photo's full size, upright."""
+    width: int
+    height: int
+    orientation: int = 1
+    jpeg: bytes | None = None
+    image: Image.Image | None = None
+
+
+def read(data: bytes, path: str | os.PathLike, needed_side: int | None,
+         max_pixels: int) -> RawPicture:
+    """The picture of a raw file's bytes: its embedded JPEG when that is at least `needed_side`
+    pixels on its long side (None: a photo asked whole, WHOLE_PICTURE_SIDE), else developed.
+    Raises PhotoReadError naming the file, the cause and what to do."""
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            sizes = raw.sizes
+            orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
+            width, height = sizes.width, sizes.height
+            if orientation in (6, 8):
+                width, height = height, width
+            if width * height > max_pixels:
+                raise PhotoReadError(path, f"the raw photo is {width}x{height} pixels, over "
+                                     f"the {max_pixels // 1_000_000}-megapixel safety limit",
+                                     "Lookalike leaves images this large out; to have it "
+                                     "found, export a JPEG of it beside it")
+            picture = _embedded(raw, needed_side or WHOLE_PICTURE_SIDE)
+            if picture is not None:
+                picture.width, picture.height, picture.orientation = width, height, orientation
+                return picture
+            # Half size: one pixel from each 2x2 block of sensor sites, no interpolation (4x
+            # less work and memory than a full development); enough for codes and thumbnails.
+            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            # LibRaw turned it upright already.
+            return RawPicture(width, height, image=Image.fromarray(np.ascontiguousarray(pixels)))
+    except PhotoReadError:
+        raise
+    except rawpy.LibRawFileUnsupportedError as exc:
+        # LibRaw says the same of a file cut short before its picture's description.
+        raise PhotoReadError(path, f"LibRaw {'.'.join(map(str, rawpy.libraw_version))} cannot "
+                             "read this camera raw file: it is cut short or damaged, or from a "
+                             "camera newer than this Lookalike", "If it is still being copied "
+                             "it will be retried; otherwise export a JPEG of it beside it to "
+                             "have it found, or update Lookalike") from exc
+    except (rawpy.LibRawUnsufficientMemoryError, rawpy.LibRawTooBigError,
+            rawpy.LibRawMemPoolOverflowError, MemoryError) as exc:
+        raise PhotoReadError(path, "not enough memory to read this raw photo",
+                             "Close other programs; it is retried when the file changes"
+                             ) from exc
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise PhotoReadError(path, f"the raw photo's data is damaged or cut short ({exc})",
+                             "If it is still being copied it will be retried; otherwise open "
+                             "it in your raw editor to check it") from exc
+
+
+def _embedded(raw: rawpy.RawPy, needed_side: int) -> RawPicture | None:
+    """The camera's embedded picture when it is big enough, else None."""
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        try:
+            with Image.open(io.BytesIO(thumb.data)) as header:
+                long_side = max(header.size)
+        except Exception:  # noqa: BLE001 - a damaged preview: the sensor data may still be good
+            return None
+        return RawPicture(0, 0, jpeg=thumb.data) if long_side >= needed_side else None
+    pixels = np.ascontiguousarray(thumb.data)  # a bitmap thumbnail: RGB rows
+    if pixels.ndim != 3 or pixels.shape[2] != 3 or max(pixels.shape[:2]) < needed_side:
+        return None
+    return RawPicture(0, 0, image=Image.fromarray(pixels.astype(np.uint8, copy=False)))
