@@ -103,16 +103,20 @@ def wait_past_change_time(path: Path) -> None:
 
 def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
                     preview_side: int | None = 1024, preview_orientation: int | None = None,
-                    make: str = "Test Camera Co", model: str = "Test Raw 1") -> Path:
+                    make: str = "Test Camera Co", model: str = "Test Raw 1",
+                    size: tuple[int, int] | None = None) -> Path:
     """Write a camera raw file as a DNG (Adobe's documented raw format, which LibRaw reads as it
     reads a camera's): the sample photo's sensor data as a Bayer mosaic (RGGB, 16-bit, the photo's
-    size) stored as the sensor lies for `orientation`, and, unless `preview_side` is None, the
-    camera's embedded JPEG of the photo at that long side, stored the same way, with EXIF of its
-    own saying `preview_orientation` when given (some cameras write one). Whatever the suffix
-    of `path`: LibRaw knows a raw file by its contents."""
+    size, or `size` upright) stored as the sensor lies for `orientation`, and, unless
+    `preview_side` is None, the camera's embedded JPEG of the photo at that long side, stored
+    the same way, with EXIF of its own saying `preview_orientation` when given (some cameras
+    write one). Whatever the suffix of `path`: LibRaw knows a raw file by its contents."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    stored = stored_turned(sample_image(name), orientation)
+    upright = sample_image(name)
+    if size is not None:
+        upright = upright.resize(size, Image.Resampling.BICUBIC)
+    stored = stored_turned(upright, orientation)
     rgb = np.asarray(stored, dtype=np.uint16) * 257
     h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
     mosaic = np.empty((h, w), np.uint16)
