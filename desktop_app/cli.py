@@ -145,9 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Groups of photos whose codes are within D bits of "
                                    "another photo of the group (0 = identical codes), so two "
                                    "photos of one group may be further apart. The first photo "
-                                   "of each group is the one to keep (most pixels, then the "
-                                   "camera's EXIF, HEIC, a name without a copy marker, the "
-                                   "bigger file, the older file), and distances are to it.")
+                                   "of each group is the one to keep (the camera's raw "
+                                   "file, then most pixels, the camera's EXIF, HEIC, a name "
+                                   "without a copy marker, the bigger file, the older file), "
+                                   "and distances are to it.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
                    help="two photos within this Hamming distance (0 to the code's bits) are "
                         "in one group (default: one bit in eight of the model's code and at "

@@ -10,7 +10,8 @@ import shutil
 
 import pillow_heif
 from cli_run import json_of, run
-from photos import exif_bytes, sample_image
+from photos import exif_bytes, make_camera_raw, sample_image
+from PIL import Image
 
 from desktop_app import cli
 from desktop_app.core import keeper
@@ -46,10 +47,30 @@ def test_duplicates_keep_the_camera_jpeg_first_and_say_why(capsys, tmp_path, tin
     assert lines[1].endswith(str(album / "DSC_0042.jpg")) and "distance   0" in lines[1]
 
 
+def test_duplicates_keep_the_raw_of_a_raw_plus_jpeg_pair(capsys, tmp_path, tiny_model_dir):
+    """A camera shooting RAW+JPEG: the raw is the original, though its JPEG has more pixels and
+    bytes (Pillow read the raw's embedded preview: the JPEG was first, the raw to delete)."""
+    album = tmp_path / "album"
+    raw = make_camera_raw(album / "IMG_0001.CR2")
+    image = sample_image("chelsea")
+    image.resize((image.width * 5, image.height * 5), Image.Resampling.LANCZOS).save(
+        album / "IMG_0001.JPG", quality=95, exif=exif_bytes())
+    assert os.path.getsize(album / "IMG_0001.JPG") > os.path.getsize(raw)
+    for argv in (("models", "import", tiny_model_dir, "--activate"), ("index", album)):
+        code, _, err = run(capsys, *argv)
+        assert code == cli.EXIT_OK, err
+    (group,) = json_of(capsys, "duplicates", "--max-distance", "48")["groups"]
+    assert [(m["path"], m["keep_because"]) for m in group] == [
+        (str(raw), "the camera's raw file"), (str(album / "IMG_0001.JPG"), None)]
+    code, out, _ = run(capsys, "duplicates", "--max-distance", "48")
+    assert code == cli.EXIT_OK
+    assert out.splitlines()[0] == "Group 1 (2 photos), keep the first: the camera's raw file"
+
+
 def test_duplicates_help_says_which_photo_is_first(capsys):
     code, out, _ = run(capsys, "duplicates", "--help")
     assert code == cli.EXIT_OK
-    assert "is the one to keep" in " ".join(out.split())
+    assert "is the one to keep (the camera's raw file, then most pixels" in " ".join(out.split())
 
 
 def test_duplicates_read_one_header_per_content(capsys, tmp_path, tiny_model_dir, monkeypatch):
