@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from photos import make_camera_raw
 
 import desktop_app
 
@@ -222,6 +223,7 @@ def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
     assert "GNU LESSER GENERAL PUBLIC LICENSE" in lgpl
     assert (licences / "shiboken6" / "GPL-3.0.txt").is_file()
     assert (licences / "pillow-heif" / "LICENSES_bundled.txt").is_file()
+    assert "LESSER GENERAL PUBLIC" in (licences / "rawpy" / "LICENSE.LibRaw").read_text()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     # onnxruntime: the distribution installed here (the cpu extra's, or onnxruntime-gpu).
     onnxruntime = importlib.metadata.packages_distributions()["onnxruntime"]
@@ -237,12 +239,14 @@ def test_the_pyinstaller_bundle_runs_the_command_line(tmp_path, photo_factory):
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
     assert similar.returncode == 0, similar.stderr[-2000:]
     assert "flower-marigold-cropped-copy.jpg" in similar.stdout
-    # Formats whose readers the bundle must carry (pillow-heif is a hidden import in the spec).
+    # Formats whose readers the bundle must carry (pillow-heif is a hidden import in the spec;
+    # a camera raw needs rawpy and the LibRaw library beside it).
     for file_name, sample in (("cat.heic", "chelsea"), ("astronaut.png", "astronaut"),
                               ("coffee.webp", "coffee")):
         photo_factory(f"formats/{file_name}", sample)
+    make_camera_raw(tmp_path / "formats" / "IMG_0001.NEF", "rocket")
     formats = subprocess.run([str(program), "--no-progress", "index", str(tmp_path / "formats")],
                              cwd=tmp_path, capture_output=True, text=True, check=False,
                              timeout=300)
     assert formats.returncode == 0, formats.stderr[-2000:]
-    assert "3 added" in formats.stdout and ", 0 failed" in formats.stdout, formats.stdout
+    assert "4 added" in formats.stdout and ", 0 failed" in formats.stdout, formats.stdout

@@ -1,6 +1,7 @@
 """The PyInstaller bundle carries the licence texts of the packages in it: Qt's LGPL above all
-(PySide6's wheels carry no licence file), and whatever each other wheel installed. The slow
-test in test_packaging.py checks the built bundle; these check the spec's helper and wiring."""
+(PySide6's wheels carry no licence file), LibRaw's (in rawpy's wheel), and whatever each other
+wheel installed. The slow test in test_packaging.py checks the built bundle; these check the
+spec's helper and wiring."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_every_runtime_dependency_brings_its_licence_texts():
     dists = runtime_distributions()
     onnxruntime = onnxruntime_distribution()
     assert {"pyside6-essentials", "shiboken6", onnxruntime, "numpy", "pillow", "pillow-heif",
-            "simplejpeg", "xxhash", "watchdog", "send2trash", "sqlite-utils"} <= set(dists)
+            "simplejpeg", "xxhash", "watchdog", "send2trash", "sqlite-utils", "rawpy"} <= set(dists)
     files = helper.licence_files(dists)
     folders = {dest.split("/")[1] for dest, _ in files if dest.count("/") > 1}
     assert [d for d in dists if d not in folders] == []
@@ -55,10 +56,15 @@ def test_every_runtime_dependency_brings_its_licence_texts():
         assert "GNU GENERAL PUBLIC LICENSE" in text[f"licenses/{qt}/GPL-3.0.txt"].read_text()
     assert "GNU GENERAL PUBLIC LICENSE" in text["licenses/pillow-heif/GPL-2.0.txt"].read_text()
     assert "libheif" in text["licenses/pillow-heif/LICENSES_bundled.txt"].read_text()
+    # rawpy is MIT; the LibRaw library in its wheel is used under the LGPL-2.1 (or CDDL-1.0).
+    assert "MIT License" in text["licenses/rawpy/LICENSE"].read_text(encoding="utf-8")
+    libraw = text["licenses/rawpy/LICENSE.LibRaw"].read_text(encoding="utf-8")
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in libraw and "Version 2.1" in libraw
     # Read from the installed metadata, wherever the wheel put them.
     assert f"licenses/{onnxruntime}/ThirdPartyNotices.txt" in text
     assert "licenses/numpy/LICENSE.txt" in text
-    assert "LGPL-3.0" in text["licenses/README.md"].read_text(encoding="utf-8")
+    readme = text["licenses/README.md"].read_text(encoding="utf-8")
+    assert "LGPL-3.0" in readme and "LibRaw" in readme and "LGPL-2.1" in readme
     # The interpreter's own licence, wherever the building Python installed it.
     python = Path(sysconfig.get_path("stdlib")) / "LICENSE.txt"
     assert ("licenses/python/LICENSE.txt" in text) == python.is_file()
@@ -72,8 +78,9 @@ def test_the_collected_modules_name_their_distributions():
     found = helper.bundled_distributions([
         "PySide6.QtCore", "json", "desktop_app.cli",  # PyInstaller's a.pure: dotted names
         "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",  # a.binaries: paths
-        "_pillow_heif.cpython-311-x86_64-linux-gnu.so", "libQt6Core.so.6"])
-    assert found == ["numpy", "pillow-heif", "pyside6-essentials"]
+        "_pillow_heif.cpython-311-x86_64-linux-gnu.so", "libQt6Core.so.6",
+        "rawpy/_rawpy.cpython-311-x86_64-linux-gnu.so"])
+    assert found == ["numpy", "pillow-heif", "pyside6-essentials", "rawpy"]
 
 
 def test_a_package_without_a_licence_text_stops_the_build(tmp_path, monkeypatch):
@@ -127,13 +134,14 @@ def test_the_spec_bundles_the_licence_texts_and_the_platform_icon(monkeypatch, t
                                                                  platform, icon):
     monkeypatch.setattr(sys, "path", list(sys.path))  # the spec puts packaging/ on it
     monkeypatch.setattr(sys, "platform", platform)
-    calls = _Recorder(["PySide6", "PySide6.QtCore", "shiboken6", "onnxruntime",
+    calls = _Recorder(["PySide6", "PySide6.QtCore", "shiboken6", "onnxruntime", "rawpy",
                        "desktop_app.cli", "json"], tmp_path).run()
     args, _ = calls["COLLECT"]
     datas = {dest: (source, kind) for dest, source, kind in args[2]}
     for dest in ("licenses/README.md", "licenses/pyside6-essentials/LGPL-3.0.txt",
                  "licenses/pyside6-essentials/GPL-3.0.txt", "licenses/shiboken6/LGPL-3.0.txt",
-                 f"licenses/{onnxruntime_distribution()}/LICENSE", "licenses/numpy/LICENSE.txt"):
+                 f"licenses/{onnxruntime_distribution()}/LICENSE", "licenses/numpy/LICENSE.txt",
+                 "licenses/rawpy/LICENSE", "licenses/rawpy/LICENSE.LibRaw"):
         assert dest in datas and datas[dest][1] == "DATA", dest
         assert Path(datas[dest][0]).is_file()
     assert not [d for d in datas if d.startswith("licenses/lookalike/")]  # LICENSE is ours
