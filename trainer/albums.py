@@ -273,7 +273,8 @@ def check_trainable(scan: AlbumScan) -> None:
     if not scan.photos:
         extra = f" ({len(scan.unreadable)} files could not be read)" if scan.unreadable else ""
         raise AlbumError(root, f"the albums hold no readable photos{extra}{why}",
-                         "Add photos (JPEG, PNG, HEIC, WebP...) to one sub-folder per label")
+                         "Add photos (JPEG, PNG, HEIC, WebP, camera raw...) to one sub-folder "
+                         "per label")
     if len(scan.labels) < 2:
         raise AlbumError(root, f"only one album ('{scan.labels[0]}') has photos, and learning "
                          f"what makes photos similar needs at least two labels{why}",

@@ -54,18 +54,18 @@ def test_the_macosx_folder_of_an_unzipped_mac_archive_is_not_an_album(albums, ca
     assert "skipped album" not in capsys.readouterr().out
 
 
-def test_an_album_of_raw_or_video_files_is_named_with_why_it_gives_no_photo(albums, tmp_path,
-                                                                           capsys):
-    raw = albums / "trip"
-    raw.mkdir()
+def test_an_album_of_video_files_is_named_with_why_it_gives_no_photo(albums, tmp_path, capsys):
+    # (Camera raw files are photos the trainer reads: test_albums_camera_raw.py.)
+    videos = albums / "trip"
+    videos.mkdir()
     for k in range(3):
-        (raw / f"IMG_{k}.CR2").write_bytes(os.urandom(2000))
-    (raw / "clip.MOV").write_bytes(os.urandom(2000))
+        (videos / f"MVI_{k}.MP4").write_bytes(os.urandom(2000))
+    (videos / "clip.MOV").write_bytes(os.urandom(2000))
     (albums / "todo").mkdir()
     assert main(["inspect", str(albums)]) == 0
     out = capsys.readouterr().out
-    assert (f"skipped album (no readable photos, so it is not a label): {raw}: it holds only "
-            "4 files that are not photos Lookalike reads (3 .cr2, 1 .mov): save them as JPEG, "
+    assert (f"skipped album (no readable photos, so it is not a label): {videos}: it holds only "
+            "4 files that are not photos Lookalike reads (3 .mp4, 1 .mov): save them as JPEG, "
             "PNG, HEIC or WebP to train on them") in out
     assert f"{albums / 'todo'}: it holds no photos" in out
     # When it leaves a single label, the refusal says so: the log naming it comes later.

@@ -76,14 +76,14 @@ def test_an_album_whose_one_photo_cannot_be_read_says_it_could_not(albums, capsy
 
 
 def test_sidecar_files_are_not_counted_as_pictures_to_save_as_jpeg(albums, capsys):
-    raw = albums / "raw"
-    raw.mkdir()
-    for name in ("IMG_1.CR2", "IMG_1.xmp", "IMG_1.AAE", "IMG_1.CR2.json"):
-        (raw / name).write_bytes(b"...")
+    clips = albums / "clips"  # (a camera raw file is a photo now: test_albums_camera_raw.py)
+    clips.mkdir()
+    for name in ("IMG_1.MOV", "IMG_1.xmp", "IMG_1.AAE", "IMG_1.MOV.json"):
+        (clips / name).write_bytes(b"...")
     (albums / "edits").mkdir()
     (albums / "edits" / "IMG_2.xmp").write_text("<x:xmpmeta/>")
     out = (main(["inspect", str(albums)]), capsys.readouterr().out)[1]
-    assert (f"{raw}: it holds only 1 file that is not photos Lookalike reads (1 .cr2): save "
+    assert (f"{clips}: it holds only 1 file that is not photos Lookalike reads (1 .mov): save "
             "them as JPEG") in out
     assert f"{albums / 'edits'}: it holds no photos" in out
 
