@@ -287,5 +287,6 @@ def not_a_photo_message(mime) -> str:
                 "save the photo first, then drop the saved file.")
     if local:
         return (f"{printable(os.path.basename(local[0]))} is not a photo Lookalike can search "
-                "with: drop or paste a photo file (JPEG, PNG, HEIC…).")
-    return "Drop or paste a photo file (JPEG, PNG, HEIC…) or an image to search with it."
+                "with: drop or paste a photo file (JPEG, PNG, HEIC, camera raw…).")
+    return ("Drop or paste a photo file (JPEG, PNG, HEIC, camera raw…) or an image to search "
+            "with it.")

@@ -301,8 +301,8 @@ class RetrainDialog(QDialog):
                    else "its sub-folders hold no photos")
             self._say_found(
                 f"<b>No photo in {html.escape(self._inspected)} can be used:</b> {why}. Put "
-                "readable photos (JPEG, PNG, HEIC, WebP…) in one sub-folder per album, then "
-                "look inside again.")
+                "readable photos (JPEG, PNG, HEIC, WebP, camera raw…) in one sub-folder per "
+                "album, then look inside again.")
             self.start_button.setEnabled(False)
             return
         shown = ", ".join(f"{html.escape(str(k))} ({_fmt(v)})"

@@ -2,12 +2,12 @@
 
 A job on a small dedicated pool stats the file, looks for a cached JPEG keyed by
 (path, mtime, size, change time, edge, DISK_FORMAT) in paths.cache_dir(), or else decodes the
-photo (reduced-size JPEG decode, an HEIC's embedded thumbnail when it is big enough, EXIF
-orientation, colours turned to sRGB through the photo's colour profile) and writes one. It hands
-back a QImage; only the GUI thread turns it into a QPixmap. Views ask for pixmaps only for the
-rows they paint, so only visible photos load. A cached JPEG used gets its mtime refreshed (at
-most once a day), so that thumbnail_housekeeping can remove the ones unused for long, least
-recently used first.
+photo (reduced-size JPEG decode, an HEIC's embedded thumbnail or a camera raw's embedded JPEG
+when it is big enough, EXIF orientation (a raw's own), colours turned to sRGB through the photo's
+colour profile) and writes one. It hands back a QImage; only the GUI thread turns it into a
+QPixmap. Views ask for pixmaps only for the rows they paint, so only visible photos load. A
+cached JPEG used gets its mtime refreshed (at most once a day), so that thumbnail_housekeeping
+can remove the ones unused for long, least recently used first.
 """
 
 from __future__ import annotations
