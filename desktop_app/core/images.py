@@ -102,14 +102,27 @@ def _special_kind(st: os.stat_result) -> str | None:
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
+    with _reading(path), open(path, "rb", buffering=0) as file:
+        if os.fstat(file.fileno()).st_size <= READ_WHOLE_BYTES:  # (a pipe's size is 0)
+            return file.read()
+        return _read_if_image(file, path)
+
+
+def read_start(path: str | os.PathLike, size: int = 16) -> bytes:
+    """The first `size` bytes of a photo file, with read_bytes' checks and errors."""
+    with _reading(path), open(path, "rb", buffering=0) as file:
+        return file.read(size)
+
+
+@contextmanager
+def _reading(path: str | os.PathLike) -> Iterator[None]:
+    """Reading a photo file: a FIFO or device refused before it is opened (opening a FIFO
+    alone can block), and the system's errors said as PhotoReadError naming the file."""
     try:
-        kind = _special_kind(os.stat(path))  # checked first: opening a FIFO alone can block
+        kind = _special_kind(os.stat(path))
         if kind is not None:
             raise PhotoReadError(path, f"this is {kind}, not a photo file", "Give a photo file")
-        with open(path, "rb", buffering=0) as file:
-            if os.fstat(file.fileno()).st_size <= READ_WHOLE_BYTES:  # (a pipe's size is 0)
-                return file.read()
-            return _read_if_image(file, path)
+        yield
     except FileNotFoundError as exc:
         raise PhotoReadError(path, "the file no longer exists (deleted or moved while reading)",
                              "Nothing to do; it will be picked up where it went") from exc
@@ -404,7 +417,7 @@ def _draft_embedded_thumbnail(image: Image.Image, edge: int) -> None:
         pass
 
 
-def _decode_raw(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None,
+def _decode_raw(data: bytes | None, path: str | os.PathLike, min_size: tuple[int, int] | None,
                 max_pixels: int, display_edge: int | None) -> tuple[Image.Image, int, int]:
     needed = max(min_size) if min_size is not None else display_edge
     picture = camera_raw.read(data, path, needed, max_pixels)
@@ -642,6 +655,16 @@ def _apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     for op in _ORIENTATION_OPS.get(orientation, ()):
         image = image.transpose(op)
     return image
+
+
+def load_picture(path: str | os.PathLike, min_size: tuple[int, int] | None = None,
+                 display_edge: int | None = None) -> tuple[Image.Image, int, int]:
+    """A photo's picture to show (thumbnails, the preview), as decode gives it: of a camera
+    raw, LibRaw reads only the parts of the file it needs (its embedded picture: a few MB of a
+    25-80 MB raw); any other file is read whole, as decode needs it. Raises PhotoReadError."""
+    if camera_raw.is_raw_name(path) and camera_raw.looks_like_raw(read_start(path)):
+        return _decode_raw(None, path, min_size, MAX_PIXELS, display_edge)
+    return decode(read_bytes(path), path, min_size=min_size, display_edge=display_edge)
 
 
 def load_photo(path: str | os.PathLike, min_size: tuple[int, int] | None = None,

@@ -28,7 +28,7 @@ from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.display_colour import to_srgb_for_display
 from ..core.errors import PhotoReadError
-from ..core.images import decode, read_bytes
+from ..core.images import load_picture
 from ..core.scan import change_time
 from .background import lower_this_thread
 from .thumbnail_housekeeping import note_used
@@ -93,7 +93,7 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
         if image is not None:
             return image
     try:
-        pil, _, _ = decode(read_bytes(path), path, min_size=(edge, edge), display_edge=edge)
+        pil, _, _ = load_picture(path, min_size=(edge, edge), display_edge=edge)
     except PhotoReadError as exc:
         log.debug("no thumbnail: %s", exc)
         return QImage()
