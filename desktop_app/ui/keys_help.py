@@ -1,5 +1,6 @@
 """F1: every key the app answers, in one list. There is no menu bar to find them in, and
-several belong to a view (the grids, the duplicate groups) rather than to the window."""
+several belong to a view (the grids, the duplicate groups, the preview) rather than to the
+window."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ KEYS = [
     ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),
     ("Ctrl++, Ctrl+-, Ctrl+wheel", "Bigger or smaller thumbnails (Ctrl+= too)"),
     ("Ctrl+0", "Thumbnails back to their usual size"),
+    ("Space", "The current photo large, in a preview (in the library grid and the results)"),
+    ("Arrow keys, Home, End, Page Up, Page Down",
+     "Preview: the other photos of its grid (the grid's current photo follows)"),
+    ("Enter", "Preview: close it and show the photos that look like the one shown"),
+    ("Space, Esc", "Preview: close it"),
     ("Space", "Duplicates: tick or untick the current photo"),
     (Std.Delete, "Duplicates: move the ticked photos to the {bin}"),
     (Std.Undo, "Duplicates: put back the photos last moved to the {bin}"),

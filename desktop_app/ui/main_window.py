@@ -64,6 +64,7 @@ from .model_panel import ModelPanel
 from .models import FailedPhotosModel, PhotoIdRole, PhotoListModel, ResultsModel, exact_path
 from .notice_bar import NoticeBar
 from .photo_grid import PhotoGrid, dragged_back
+from .photo_preview import PhotoPreview
 from .results_panel import ResultsPanel
 from .row_feeder import RowFeeder
 from .search import SearchSnapshot
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         # the paths its problems name (a folder removed while paused takes them with it).
         self._paused_summary: tuple[str, str, list[str]] = ("", "", [])
         self.retrain_dialog = None  # made on first use, then shown again
+        self.preview: PhotoPreview | None = None  # Space on a photo: made on first use
         # The start-up notice's 'Continue training…' and 'Dismiss' buttons and the albums
         self._continue_button: tuple[str, QWidget] | None = None
         self.thumbnails = ThumbnailCache(edge=self.settings.thumbnail_size, parent=self)
@@ -210,6 +212,9 @@ class MainWindow(QMainWindow):
         self.results_panel.grid.message.connect(self.tell)
         self.grid.problem.connect(self.warn)
         self.results_panel.grid.problem.connect(self.warn)
+        for grid in (self.grid, self.results_panel.grid):
+            grid.preview_requested.connect(
+                lambda index, grid=grid: self.open_preview(grid, index))
         self.folders_panel.add_requested.connect(self.add_folder)
         self.folders_panel.remove_requested.connect(self.remove_folder)
         self.folders_panel.pause_toggled.connect(self.toggle_pause)
@@ -921,6 +926,13 @@ class MainWindow(QMainWindow):
     def search_file(self, path: str) -> None:
         self.search.search_file(path)
 
+    def open_preview(self, grid: PhotoGrid, index: QModelIndex) -> PhotoPreview:
+        """The photo at `index` of `grid` large, in a window over this one (Space)."""
+        if self.preview is None:  # one, shown again: it follows the grid it is opened from
+            self.preview = PhotoPreview(photo_of=self.photos_model.photo, parent=self)
+        self.preview.show_for(grid, index)
+        return self.preview
+
     def search_when_ready(self, path: str) -> None:
         """Search with `path` (`lookalike PHOTO`) as soon as the library and model are open."""
         if self._opened:
@@ -1143,6 +1155,8 @@ class MainWindow(QMainWindow):
         for trainer in self.findChildren(TrainerProcess):  # a retraining run in a dialog
             trainer.stop_and_wait()
         self.duplicates_panel.wait_trashed()  # photos being moved to the trash get there
+        if self.preview is not None:
+            self.preview.shutdown()  # a photo being decoded for it
         if not self.thread_.isRunning():
             return
         self.watcher.stop()

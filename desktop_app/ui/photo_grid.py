@@ -184,9 +184,11 @@ class WheelZoom:
 
 class PhotoGrid(QListView):
     """Model/view grid: one delegate paints every cell, only visible rows are asked for data,
-    so it stays smooth with 100,000 photos. Enter (or a click) asks for a search."""
+    so it stays smooth with 100,000 photos. Enter (or a click) asks for a search, Space for a
+    preview (a window the main window opens)."""
 
     search_requested = Signal(QModelIndex)
+    preview_requested = Signal(QModelIndex)  # Space (or the menu's Preview): the photo large
     message = Signal(str)  # routine news (a path copied)
     problem = Signal(str)  # what the user must act on (the file not there, no viewer)
     zoom_requested = Signal(int)  # Ctrl+wheel: steps, more than 0 for bigger thumbnails
@@ -225,8 +227,8 @@ class PhotoGrid(QListView):
         self.clicked.connect(self._clicked)
         self.setSpacing(4)
         self.setAccessibleDescription("Enter shows the photos that look like the current one; "
-                                      "Shift+F10 or the Menu key opens its menu; Ctrl+C copies "
-                                      "the selected photos.")
+                                      "Space shows it large; Shift+F10 or the Menu key opens its "
+                                      "menu; Ctrl+C copies the selected photos.")
         # Said in the middle of the grid while it has no photo: a blank white area gave a new
         # user no hint (the window's own hint for the results is beside it).
         self.empty_text = ""
@@ -389,6 +391,11 @@ class PhotoGrid(QListView):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.search_requested.emit(self.currentIndex())
             return
+        if (event.key() == Qt.Key.Key_Space and self.currentIndex().isValid()
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            # Qt's selected the current photo (Ctrl+Space still does: picking several).
+            self.preview_requested.emit(self.currentIndex())
+            return
         if is_shift_f10(event):  # no Menu key (most laptops)
             self._keyboard_menu()
             return
@@ -409,19 +416,31 @@ class PhotoGrid(QListView):
             self.scrollTo(index)
             self._menu(self.visualRect(index).center())
 
-    def _search_photo_at(self, row: int, photo_id: int, path: str) -> None:
-        """Search with the photo a menu was opened on, found again by its id: the rows may
-        have changed while the menu was open (the results follow the library every second
-        while it is indexed), and its row may hold another photo by now."""
+    def _photo_at(self, row: int, photo_id: int, path: str) -> QModelIndex | None:
+        """The photo a menu was opened on, found again by its id: the rows may have changed
+        while the menu was open (the results follow the library every second while it is
+        indexed), and its row may hold another photo by now. None (said) if it is gone."""
         model = self.model()
         count = model.rowCount()
         for r in itertools.chain([row] if row < count else [], range(count)):
             index = model.index(r, 0)
             if index.data(PhotoIdRole) == photo_id:
-                self.search_requested.emit(index)
-                return
+                return index
         self.problem.emit(f"{printable(path)} is no longer shown here (it left the library or "
                           "the results while the menu was open). Pick another photo.")
+        return None
+
+    def _search_photo_at(self, row: int, photo_id: int, path: str) -> None:
+        index = self._photo_at(row, photo_id, path)
+        if index is not None:
+            self.search_requested.emit(index)
+
+    def _preview_photo_at(self, row: int, photo_id: int, path: str) -> None:
+        index = self._photo_at(row, photo_id, path)
+        if index is not None:
+            if index != self.currentIndex():  # the preview shows the current photo
+                self.setCurrentIndex(index)
+            self.preview_requested.emit(index)
 
     def current_path(self) -> str | None:
         index = self.currentIndex()
@@ -436,8 +455,11 @@ class PhotoGrid(QListView):
         """The photo menu's (label, handler) for the photo at `index`."""
         path = exact_path(index)
         photo_id, row = index.data(PhotoIdRole), index.row()
-        return photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
-                             self.message.emit, self.problem.emit)
+        actions = photo_actions(path, lambda: self._search_photo_at(row, photo_id, path),
+                                self.message.emit, self.problem.emit)
+        # After Find similar photos (Enter's); the key after a tab, as Qt shows a shortcut.
+        actions.insert(1, ("Preview\tSpace", lambda: self._preview_photo_at(row, photo_id, path)))
+        return actions
 
 
 def gone_message(gone: list[str], doing: str, some_there: bool) -> str:

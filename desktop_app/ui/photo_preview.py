@@ -1,0 +1,476 @@
+"""Space on a photo in the library grid or the results: the photo large, in a window over the main
+window (a quick look, as Finder's or a photo app's loupe). The default viewer of many systems
+opens no camera raw file, and some no HEIC or AVIF: this one reads what the library reads.
+
+The window follows the grid it was opened from: the arrow keys move that grid's current photo
+(with its own rules: Right at the end of a row goes on to the next row) and the window shows it.
+The photo is decoded on a pool thread at the size it takes in the window, in device pixels,
+never more than its own; the grid's thumbnail stands in meanwhile. One decode runs at a time,
+and only the latest photo asked for waits behind it: arrowing fast through a folder of raws
+decodes the first and the last, not all of them, and an answer for a photo no longer shown is
+dropped. Only the picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import (
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QShortcut,
+)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.display_colour import to_srgb_for_display
+from ..core.errors import PhotoReadError, printable
+from ..core.images import load_picture
+from ..core.records import Photo
+from .announce import announce
+from .keys_help import show_keys
+from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
+
+log = logging.getLogger(__name__)
+
+# The share of the main window's width and height the preview takes: nearly all of it, the
+# window's edges left in sight so that it reads as a view over it, not a second window.
+SHARE_OF_WINDOW = 0.94
+KEYS_HINT = ("Space or Escape closes it; the arrow keys show the other photos; Enter shows the "
+             "photos that look like this one.")
+# Keys handed to the grid: it moves its current photo by its own layout, the preview follows.
+GRID_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
+             Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
+
+
+def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """`size` made to fit in `box`, keeping its shape; never made bigger."""
+    width, height = size
+    scale = min(1.0, box[0] / width, box[1] / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    """A photo to decode for the window: at most `box` device pixels, read at least `edge`
+    pixels (the long side it takes there: decode's min_size and display_edge), for screens of
+    device pixel `ratio`."""
+    path: str
+    box: tuple[int, int]
+    edge: int
+    ratio: float = 1.0
+
+
+def preview_image(request: PreviewRequest) -> QImage:
+    """Runs on a pool thread: the photo upright, in sRGB, fitted in the request's box (never
+    bigger than the photo's own pixels). Raises PhotoReadError naming the file, the cause and
+    what to do."""
+    path = request.path
+    if not os.path.exists(path):  # (a link to nothing too)
+        raise PhotoReadError(path, "the file is not there (deleted, moved, or on a drive that is "
+                             "not connected)", "Connect the drive, or pick another photo")
+    pil, width, height = load_picture(path, min_size=(request.edge, request.edge),
+                                      display_edge=request.edge)
+    # The photo's own size caps it: a raw's embedded picture may be bigger than its photo.
+    pil.thumbnail(fitted((width, height), request.box))
+    pil = to_srgb_for_display(pil)  # on the fitted picture, not the decoded one
+    if pil.mode != "RGB":
+        pil = pil.convert("RGB")
+    data = pil.tobytes()
+    image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
+    return image.copy()  # own the pixels: `data` goes away with this frame
+
+
+class _Reply(QObject):
+    """Lives on the GUI thread; the pool's thread emits on it (queued across threads)."""
+
+    done = Signal(object, object, object)  # the request, the QImage or None, the error's text
+
+
+def _preview_job(request: PreviewRequest, reply: _Reply) -> None:
+    """Runs on the pool's thread. A plain callable, not a QRunnable subclass (see
+    tasks._run_job)."""
+    try:
+        image, error = preview_image(request), None
+    except PhotoReadError as exc:
+        image, error = None, str(exc)
+    except Exception as exc:  # a fault of ours: said in the window, never a dead thread
+        log.exception("preview failed for %s", printable(request.path))
+        image, error = None, (f"{printable(request.path)}: this photo could not be shown "
+                              f"({type(exc).__name__}: {exc}). Open it with the default viewer "
+                              "from its menu.")
+    reply.done.emit(request, image, error)
+
+
+class PreviewLoader(QObject):
+    """Decodes one photo at a time on a thread of its own; a request made meanwhile waits, and a
+    newer one takes its place: at most one decode running and one waiting, whatever the number
+    asked for. `loaded` says each answer, the waiting one started first."""
+
+    loaded = Signal(object, object, object)  # the request, the QImage or None, the error's text
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        # Not a child: see tasks.TaskRunner (the job keeps it alive while it runs).
+        self._reply = _Reply()
+        self._reply.done.connect(self._on_done)
+        self._running: PreviewRequest | None = None
+        self._waiting: PreviewRequest | None = None
+        self.started: list[str] = []  # the paths decoded, in order (for tests and logs)
+
+    def request(self, request: PreviewRequest) -> None:
+        if request == self._running:  # back to the photo being decoded: none other after it
+            self._waiting = None
+        elif self._running is None:
+            self._start(request)
+        else:
+            self._waiting = request
+
+    def cancel(self) -> None:
+        """Nothing is wanted any more: the request waiting is not started."""
+        self._waiting = None
+
+    def shutdown(self, wait_ms: int = 3000) -> None:
+        self._waiting = None
+        self._pool.waitForDone(wait_ms)
+
+    def _start(self, request: PreviewRequest) -> None:
+        self._running = request
+        self.started.append(request.path)
+        self._pool.start(functools.partial(_preview_job, request, self._reply))
+
+    @Slot(object, object, object)
+    def _on_done(self, request: PreviewRequest, image, error) -> None:
+        self._running = None
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self._start(waiting)
+        self.loaded.emit(request, image, error)
+
+
+class PictureView(QWidget):
+    """The photo, centred: the decoded picture at its own device pixels (scaled down only while
+    the window is smaller than it was decoded for), or the thumbnail standing in, stretched to
+    the size the photo will take."""
+
+    resized = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._pixmap: QPixmap | None = None
+        self._stand_in_side = 0  # logical pixels: the thumbnail's square drawn this big
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 240)
+
+    def picture(self) -> QPixmap | None:
+        """The decoded picture shown (None while the thumbnail stands in, or none is)."""
+        return None if self._stand_in_side else self._pixmap
+
+    def stand_in(self) -> tuple[QPixmap, int] | None:
+        """The thumbnail standing in and the side it is drawn at, if one does."""
+        return (self._pixmap, self._stand_in_side) if self._stand_in_side else None
+
+    def show_picture(self, pixmap: QPixmap) -> None:
+        self._pixmap, self._stand_in_side = pixmap, 0
+        self.update()
+
+    def show_stand_in(self, thumbnail: QPixmap | None, side: int) -> None:
+        """`thumbnail`: a grid's square (the picture centred in it, the rest transparent),
+        drawn `side` logical pixels wide: the picture inside then takes the photo's place."""
+        valid = thumbnail is not None and not thumbnail.isNull()
+        self._pixmap, self._stand_in_side = (thumbnail, max(1, side)) if valid else (None, 0)
+        self.update()
+
+    def stretch_stand_in(self, side: int) -> None:
+        """The thumbnail standing in, if it does, drawn `side` logical pixels wide now."""
+        if self._stand_in_side:
+            self._stand_in_side = max(1, side)
+            self.update()
+
+    def clear(self) -> None:
+        self._pixmap, self._stand_in_side = None, 0
+        self.update()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
+
+    def box(self) -> tuple[int, int]:
+        """The room for the picture, in device pixels."""
+        ratio = self.devicePixelRatioF()
+        return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+
+    def paintEvent(self, event) -> None:
+        pixmap = self._pixmap
+        if pixmap is None:
+            return
+        if self._stand_in_side:
+            width = height = self._stand_in_side  # its transparent edges may pass the room
+        else:
+            ratio = pixmap.devicePixelRatio()
+            own = (pixmap.width() / ratio, pixmap.height() / ratio)
+            width, height = fitted((max(1, round(own[0])), max(1, round(own[1]))),
+                                   (self.width(), self.height()))
+        area = QRect(QPoint(0, 0), QSize(width, height))
+        area.moveCenter(self.rect().center())
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(area, pixmap)
+        painter.end()
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The photo the window shows."""
+    photo_id: int | None
+    path: str
+    name: str
+    size: tuple[int, int] | None  # full, upright, as the library has it
+    details: str  # the line under the picture
+
+
+class PhotoPreview(QDialog):
+    """The preview window. Not modal: the grid it was opened from stays usable (a click there
+    shows that photo here), and its keys are the grid's, handed on."""
+
+    def __init__(self, photo_of: Callable[[int], Photo | None] | None = None,
+                 parent: QWidget | None = None) -> None:
+        """`photo_of`: the library's record of a photo id (a result's size is there)."""
+        super().__init__(parent)
+        self.setModal(False)
+        self.setSizeGripEnabled(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._photo_of = photo_of
+        self._grid = None
+        self._shown: _Shown | None = None
+        self._index = QPersistentModelIndex()
+        self._wanted: PreviewRequest | None = None
+        self.dropped = 0  # decoded pictures thrown away: their photo was no longer shown
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        self.picture = PictureView()
+        self.picture.resized.connect(self._on_resized)
+        self.message = QLabel()  # in the picture's place when it cannot be read
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # a file named <b> is no markup
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        # One place for both: the picture keeps its size while the message shows, so the
+        # next photo is asked for at the room it will have.
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.picture)
+        self.stack.addWidget(self.message)
+        layout.addWidget(self.stack, 1)
+        self.details = QLabel()
+        self.details.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.details)
+        self.loader = PreviewLoader(self)
+        self.loader.loaded.connect(self._on_loaded)
+        # The main window's F1 does not reach this window.
+        QShortcut(QKeySequence.StandardKey.HelpContents, self,
+                  lambda: show_keys(self.parentWidget() or self))
+
+    # -- opening and following the grid --------------------------------------------------------
+    def show_for(self, grid, index: QModelIndex) -> None:
+        """Show the photo at `index` of `grid`, over the grid's window; from now on the window
+        follows the grid's current photo."""
+        if self._grid is not grid:
+            self._follow(None)
+            self._follow(grid)
+        if not self.isVisible():
+            self._cover(grid.window())
+        self._show_index(index, announced=False)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._ask()  # laid out now: the room is known
+
+    def _cover(self, window: QWidget) -> None:
+        frame = window.geometry()
+        size = QSize(round(frame.width() * SHARE_OF_WINDOW),
+                     round(frame.height() * SHARE_OF_WINDOW))
+        self.resize(size)
+        self.move(frame.center() - QPoint(size.width() // 2, size.height() // 2))
+
+    def _follow(self, grid) -> None:
+        if self._grid is not None:
+            self._grid.selectionModel().currentChanged.disconnect(self._on_current)
+        self._grid = grid
+        if grid is not None:
+            grid.selectionModel().currentChanged.connect(self._on_current)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        # None while a model is reset (the results searched again): the photo shown stays.
+        if current.isValid() and self.isVisible():
+            self._show_index(current, announced=True)
+            self._ask()
+
+    def _show_index(self, index: QModelIndex, announced: bool) -> None:
+        path = exact_path(index)
+        photo_id = index.data(PhotoIdRole)
+        if path is None:
+            return
+        self._index = QPersistentModelIndex(index)
+        if self._shown is not None and (self._shown.photo_id, self._shown.path) == (photo_id,
+                                                                                   path):
+            return
+        name = printable(os.path.basename(path))
+        size = self._size_of(index, photo_id)
+        parts = [name]
+        if size is not None:
+            parts.append(f"{size[0]} x {size[1]} pixels")
+        distance, similarity = index.data(DistanceRole), index.data(SimilarityRole)
+        if distance is not None:
+            parts.append(f"distance {distance}" + (f" · {similarity * 100:.0f}% similar"
+                                                   if similarity is not None else ""))
+        self._shown = _Shown(photo_id, path, name, size, " · ".join(parts))
+        self._wanted = None  # what comes for the photo before is no longer shown
+        self.setWindowTitle(f"{name} – Lookalike")
+        self.setAccessibleName(f"Preview of {name}")
+        self.setAccessibleDescription(f"{self._shown.details}. {KEYS_HINT}")
+        self.picture.setAccessibleName(name)
+        self.details.setText(self._shown.details)
+        self.message.clear()
+        self.stack.setCurrentWidget(self.picture)
+        self.picture.show_stand_in(_thumbnail(index), self._stand_in_side())
+        if announced:
+            announce(self, self._shown.details)
+
+    def _size_of(self, index: QModelIndex, photo_id) -> tuple[int, int] | None:
+        record = index.data(RecordRole)
+        if not isinstance(record, Photo) and photo_id is not None and self._photo_of:
+            record = self._photo_of(int(photo_id))  # a result: the library has its size
+        if isinstance(record, Photo) and record.width and record.height:
+            return record.width, record.height
+        return None
+
+    def _stand_in_side(self) -> int:
+        """The thumbnail's side, in logical pixels, that makes its picture the photo's size."""
+        box = self.picture.box()
+        size = self._shown.size if self._shown is not None else None
+        side = max(fitted(size, box)) if size else min(box)
+        return round(side / self.picture.devicePixelRatioF())
+
+    # -- decoding --------------------------------------------------------------------------------
+    def _ask(self) -> None:
+        """Ask for the photo shown at the room it has now (again after a resize)."""
+        shown = self._shown
+        if shown is None or not self.isVisible():
+            return
+        box = self.picture.box()
+        edge = max(fitted(shown.size, box)) if shown.size else max(box)
+        request = PreviewRequest(shown.path, box, edge, self.picture.devicePixelRatioF())
+        if request != self._wanted:
+            self._wanted = request
+            self.loader.request(request)
+
+    @Slot(object, object, object)
+    def _on_loaded(self, request: PreviewRequest, image, error) -> None:
+        if request != self._wanted:
+            self.dropped += 1  # another photo (or size) is shown now
+            return
+        if error is not None:
+            self.picture.clear()
+            self.message.setText(error)
+            self.stack.setCurrentWidget(self.message)
+            announce(self, error, problem=True)
+            return
+        pixmap = QPixmap.fromImage(image)
+        pixmap.setDevicePixelRatio(request.ratio)  # one picture pixel a screen pixel
+        self.picture.show_picture(pixmap)
+
+    def shown_picture(self) -> QPixmap | None:
+        """The decoded picture on screen (None while the thumbnail stands in)."""
+        return self.picture.picture()
+
+    def shown_path(self) -> str | None:
+        return self._shown.path if self._shown is not None else None
+
+    def _on_resized(self) -> None:
+        # More room (or less): the photo is decoded again for it.
+        self.picture.stretch_stand_in(self._stand_in_side())
+        self._ask()
+
+    # -- keys and closing ------------------------------------------------------------------------
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, plain = event.key(), event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                                        Qt.KeyboardModifier.KeypadModifier)
+        if key == Qt.Key.Key_Space and plain or key == Qt.Key.Key_Escape:
+            self.close()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
+            self._search()
+        elif key in GRID_KEYS and plain and self._grid is not None:
+            # The grid moves its current photo as its own arrows do (and asks for more
+            # results past the last one); the window follows it (_on_current).
+            QApplication.sendEvent(self._grid, QKeyEvent(event.type(), key,
+                                                         Qt.KeyboardModifier.NoModifier))
+        else:
+            super().keyPressEvent(event)
+
+    def _search(self) -> None:
+        """Close, and search with the photo shown (as Enter on it in the grid)."""
+        grid, held = self._grid, QPersistentModelIndex(self._index)
+        self.close()
+        if grid is None:
+            return
+        if held.isValid():
+            grid.search_requested.emit(grid.model().index(held.row(), 0))
+        elif self._shown is not None:
+            grid.problem.emit(f"{self._shown.name} is no longer shown here (it left the library "
+                              "or the results while it was previewed). Pick another photo.")
+
+    def done(self, result: int) -> None:
+        # Closed (every way ends here): nothing is decoded for it any more, no picture is held.
+        super().done(result)
+        self.loader.cancel()
+        self._wanted = None
+        self._shown = None
+        self.picture.clear()
+        grid = self._grid
+        self._follow(None)
+        if grid is not None:  # back where the preview was opened, on the photo it showed
+            grid.window().activateWindow()
+            grid.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def shutdown(self) -> None:
+        self.loader.shutdown()
+
+
+def _thumbnail(index: QModelIndex) -> QPixmap | None:
+    picture = index.data(Qt.ItemDataRole.DecorationRole)
+    return picture if isinstance(picture, QPixmap) else None

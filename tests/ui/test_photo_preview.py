@@ -1,0 +1,261 @@
+"""Space on a photo shows it large in a window over the main window (a quick look): decoded at the
+window's size on a pool thread, a raw turned upright, the arrows moving through the grid it was
+opened from, Enter searching with it, Escape or Space closing it, an unreadable or deleted photo
+said in it, and a decode for a photo no longer shown dropped."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+from photos import make_camera_raw, make_photo, sample_image
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+from ui_helpers import header, indexed
+
+from desktop_app.core.records import Photo
+from desktop_app.ui import photo_preview
+from desktop_app.ui.keys_help import show_keys
+from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.photo_grid import PhotoGrid
+from desktop_app.ui.photo_preview import PhotoPreview, fitted
+from desktop_app.ui.thumbnails import ThumbnailCache
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """A photo bigger than any window, smaller ones, and a camera raw stored turned (its
+    orientation 6: the camera held upright)."""
+    folder = tmp_path / "photos"
+    make_photo(folder / "big.jpg", "coffee", size=(3000, 2000))
+    make_photo(folder / "chelsea.jpg", "chelsea", size=(451, 300))
+    make_photo(folder / "rocket.jpg", "rocket", size=(320, 427))
+    make_camera_raw(folder / "turned.nef", "chelsea", orientation=6)
+    return folder
+
+
+def as_array(pixmap) -> np.ndarray:
+    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
+                                                             image.bytesPerLine())
+    return rows[:, :3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+
+
+def decoded(qtbot, preview, path: str):
+    """The picture the preview shows for `path`, once decoded."""
+    qtbot.waitUntil(lambda: preview.shown_path() == path
+                    and preview.shown_picture() is not None, timeout=20000)
+    return preview.shown_picture()
+
+
+def close_to(size, expected) -> bool:
+    return all(abs(a - b) <= 1 for a, b in zip(size, expected))
+
+
+def open_on(qtbot, window, grid, row: int) -> PhotoPreview:
+    grid.setFocus()
+    grid.setCurrentIndex(grid.model().index(row, 0))
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    preview = window.preview
+    assert preview is not None and preview.isVisible()
+    return preview
+
+
+def test_space_shows_the_photo_decoded_for_the_window(qtbot, make_window, photo_folder,
+                                                      announced):
+    window = indexed(qtbot, make_window, photo_folder, 4)
+    model = window.photos_model
+    big = model.row_of_path(str(photo_folder / "big.jpg"))
+    preview = open_on(qtbot, window, window.grid, big)
+    # Nearly the window's size, over it.
+    assert preview.width() > 0.9 * window.width() and preview.height() > 0.9 * window.height()
+    picture = decoded(qtbot, preview, str(photo_folder / "big.jpg"))
+    box = preview.picture.box()
+    size = (picture.width(), picture.height())
+    # At the room the window has (in device pixels), not the grid's 160-pixel thumbnail.
+    assert close_to(size, fitted((3000, 2000), box))
+    assert size[0] >= box[0] - 1 or size[1] >= box[1] - 1
+    assert "big.jpg · 3000 x 2000 pixels" == preview.details.text()
+    assert "big.jpg" in preview.accessibleName()
+    assert "Escape" in preview.accessibleDescription()
+    # An arrow: the grid's next photo (or the one before, if this is the last), shown at its own
+    # size, smaller than the window (never enlarged); the grid's current photo follows, and a
+    # screen reader hears its name. The arrow back returns to the first.
+    last = big == model.rowCount() - 1
+    there, back = ((Qt.Key.Key_Left, Qt.Key.Key_Right) if last
+                   else (Qt.Key.Key_Right, Qt.Key.Key_Left))
+    qtbot.keyClick(preview, there)
+    moved = big - 1 if last else big + 1
+    assert window.grid.currentIndex().row() == moved
+    photo = model.photo_at(moved)
+    picture = decoded(qtbot, preview, photo.path)
+    assert close_to((picture.width(), picture.height()), (photo.width, photo.height))
+    assert any(os.path.basename(photo.path) in said for said in announced)
+    qtbot.keyClick(preview, back)
+    assert window.grid.currentIndex().row() == big
+    # Escape: closed, the grid on the photo shown last.
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)
+    assert not preview.isVisible()
+    assert preview.shown_picture() is None  # nothing held once closed
+    assert window.grid.currentIndex().row() == big
+    # Space opens it again, and closes it.
+    qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    assert preview.isVisible() and preview.shown_path() == str(photo_folder / "big.jpg")
+    qtbot.keyClick(preview, Qt.Key.Key_Space)
+    assert not preview.isVisible()
+
+
+def test_a_raw_turned_by_its_orientation_is_shown_upright(qtbot, make_window, photo_folder):
+    window = indexed(qtbot, make_window, photo_folder, 4)
+    path = str(photo_folder / "turned.nef")
+    row = window.photos_model.row_of_path(path)
+    photo = window.photos_model.photo_at(row)
+    assert (photo.width, photo.height) == (450, 300)  # its sensor's (an even count), upright
+    preview = open_on(qtbot, window, window.grid, row)
+    shown = as_array(decoded(qtbot, preview, path)).astype(int)
+    # The raw's own size, not its embedded picture's 1024 pixels.
+    height, width = shown.shape[:2]
+    assert close_to((width, height), (450, 300))
+    upright = sample_image("chelsea").resize((width, height), Image.Resampling.BILINEAR)
+    expected = np.asarray(upright, dtype=int)
+    turned_over = np.asarray(upright.transpose(Image.Transpose.ROTATE_180), dtype=int)
+    assert np.abs(shown - expected).mean() < 25
+    assert np.abs(shown - expected).mean() < np.abs(shown - turned_over).mean() / 2
+
+
+def test_enter_searches_with_the_photo_shown(qtbot, make_window, photo_folder):
+    window = indexed(qtbot, make_window, photo_folder, 4)
+    model = window.photos_model
+    preview = open_on(qtbot, window, window.grid, 0)
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    shown = model.photo_at(1)
+    qtbot.keyClick(preview, Qt.Key.Key_Return)
+    assert not preview.isVisible()
+    qtbot.waitUntil(lambda: window.search.searched_photo_id == shown.id, timeout=20000)
+    assert os.path.basename(shown.path) in header(window)
+
+
+def test_a_result_is_previewed_with_its_size_and_distance(qtbot, make_window, photo_folder):
+    window = indexed(qtbot, make_window, photo_folder, 4, max_distance=1000)  # all of them
+    chelsea = window.photos_model.row_of_path(str(photo_folder / "chelsea.jpg"))
+    window.search_index(window.photos_model.index(chelsea))
+    results = window.results_panel.grid
+    qtbot.waitUntil(lambda: results.model().rowCount() == 3, timeout=20000)
+    first = results.model().index(0, 0)
+    match = window.results_model.matches()[0]
+    # From its menu: the entry names the key, as Qt shows a shortcut.
+    actions = dict(results.actions_for(first))
+    assert list(actions)[:2] == ["Find similar photos", "Preview\tSpace"]
+    actions["Preview\tSpace"]()
+    preview = window.preview
+    assert preview.isVisible() and preview.shown_path() == match.path
+    photo = window.photos_model.photo(match.photo_id)
+    assert preview.details.text().endswith(
+        f" · {photo.width} x {photo.height} pixels · distance {match.distance} · "
+        f"{match.similarity * 100:.0f}% similar")
+    decoded(qtbot, preview, match.path)
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)
+    assert not preview.isVisible()
+
+
+def test_the_keys_list_names_the_previews_keys(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    box = show_keys(parent)
+    text = box.text()
+    assert "<b>Space</b></td><td>The current photo large, in a preview" in text
+    assert "<td>Preview: the other photos of its grid" in text
+    assert "<b>Enter</b></td><td>Preview: close it and show the photos" in text
+    assert "<b>Space, Esc</b></td><td>Preview: close it" in text
+    box.close()
+
+
+# -- a grid of its own: photos that cannot be read, decodes overtaken ------------------------------
+@pytest.fixture
+def grid_of(qtbot):
+    """A grid of these photos' records (as the library read them) in a window of its own,
+    and a preview opened by its Space."""
+    hosts = []  # kept for the test: qtbot does not keep them alive
+
+    def make(paths: list, sizes: list, thumbnails=None) -> tuple[PhotoGrid, PhotoPreview]:
+        model = PhotoListModel(thumbnails)
+        model.set_photos([Photo(i, str(path), 1, 1000, 1.0, w, h, "ok", None)
+                          for i, (path, (w, h)) in enumerate(zip(paths, sizes), start=1)])
+        host = QWidget()
+        hosts.append(host)
+        qtbot.addWidget(host)
+        host.resize(1000, 700)
+        grid = PhotoGrid(160, parent=host)
+        grid.setModel(model)
+        grid.resize(1000, 700)
+        host.show()
+        qtbot.waitExposed(host)
+        grid.setCurrentIndex(model.index(0))
+        preview = PhotoPreview(parent=host)
+        grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
+        return grid, preview
+
+    return make
+
+
+def test_an_unreadable_or_deleted_photo_says_why(qtbot, grid_of, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"this is no photo at all, only some text " * 20)
+    deleted = make_photo(tmp_path / "deleted.jpg", "rocket", size=(120, 160))
+    grid, preview = grid_of([broken, deleted], [(400, 300), (120, 160)])
+    deleted.unlink()  # after it was indexed
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert preview.isVisible()
+    qtbot.waitUntil(lambda: preview.message.text() != "", timeout=10000)
+    said = preview.message.text()
+    assert said.startswith(f"{broken}: ") and "photo" in said  # PhotoReadError's sentence
+    assert preview.stack.currentWidget() is preview.message
+    assert preview.shown_picture() is None
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: "not there" in preview.message.text(), timeout=10000)
+    assert preview.message.text().startswith(f"{deleted}: the file is not there")
+    assert grid.currentIndex().row() == 1
+
+
+def test_a_decode_for_a_photo_no_longer_shown_is_dropped(qtbot, grid_of, tmp_path, monkeypatch,
+                                                          request):
+    """Arrowing fast: the photo being decoded finishes, those passed meanwhile are never
+    decoded, and the first one's picture is not shown over the last one's."""
+    sizes = [(300, 200), (200, 300), (240, 240), (180, 320)]
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=size)
+             for i, size in enumerate(sizes)]
+    first_done = threading.Event()
+    real = photo_preview.preview_image
+
+    def slow_first(asked):
+        if asked.path == str(paths[0]):
+            first_done.wait(10)
+        return real(asked)
+
+    monkeypatch.setattr(photo_preview, "preview_image", slow_first)
+    thumbnails = ThumbnailCache(edge=160, threads=1, disk_cache=False, scale=1.0)
+    request.addfinalizer(thumbnails.shutdown)
+    grid, preview = grid_of(paths, sizes, thumbnails)
+    qtbot.waitUntil(lambda: thumbnails.pixmap(str(paths[0])) is not None, timeout=10000)
+    try:
+        qtbot.keyClick(grid, Qt.Key.Key_Space)
+        # Never blank: the grid's thumbnail stands in, drawn as big as the photo will be.
+        thumbnail, side = preview.picture.stand_in()
+        assert thumbnail.cacheKey() == thumbnails.pixmap(str(paths[0])).cacheKey()
+        assert side == max(fitted(sizes[0], preview.picture.box()))
+        for _ in range(3):
+            qtbot.keyClick(preview, Qt.Key.Key_Right)
+        assert preview.shown_path() == str(paths[3]) and grid.currentIndex().row() == 3
+        assert preview.loader.started == [str(paths[0])]  # the others wait, only the last
+    finally:
+        first_done.set()
+    picture = decoded(qtbot, preview, str(paths[3]))
+    assert (picture.width(), picture.height()) == sizes[3]
+    assert preview.loader.started == [str(paths[0]), str(paths[3])]
+    assert preview.dropped == 1
+    qtbot.wait(100)  # nothing else comes
+    assert preview.shown_picture() is picture
