@@ -2,7 +2,8 @@
 
 An albums root holds one sub-folder per label (photos in nested folders count for the top one;
 hidden and system folders are skipped: album_files.py).
-A photo present in several albums (same content fingerprint) is one photo with several labels.
+A photo present in several albums (same content fingerprint) is one photo with several labels,
+and a camera's RAW+JPEG pair is one photo (raw_twins.py).
 Unreadable photos are listed with the reason and skipped. The manifest records a seeded
 train / validation / query split (database = every non-query photo) and a dataset fingerprint.
 """
@@ -27,6 +28,7 @@ from desktop_app.core.images import load_photo
 from .album_files import SYSTEM_FOLDERS_WORDS, albums_folder, check_stop
 from .album_reads import AlbumReads
 from .errors import TrainerError
+from .raw_twins import counted_as
 from .wording import command, plural
 
 MANIFEST_VERSION = 1
@@ -57,6 +59,7 @@ class AlbumScan:
     loose_photos: int = 0  # photo files directly in root, which no album labels
     copies: int = 0  # readable files whose content another file read before holds
     same_album_copies: int = 0  # of those, copies within one album (they add no label)
+    raw_twins: int = 0  # readable files left out as the twin of a photo (raw_twins.py)
 
     def per_label(self) -> dict[str, int]:
         counts = {name: 0 for name in self.labels}
@@ -71,14 +74,15 @@ class AlbumScan:
                 "per_label": self.per_label(), "unreadable": self.unreadable,
                 "empty_albums": self.empty_albums, "loose_photos": self.loose_photos,
                 "multi_label_photos": sum(1 for p in self.photos if len(p.labels) > 1),
-                "copies": self.copies, "skipped_folders": self.skipped_folders}
+                "copies": self.copies, "raw_twins": self.raw_twins,
+                "skipped_folders": self.skipped_folders}
 
     def copies_note(self) -> str:
         """Why fewer photos are counted than readable files were found ("" without copies)."""
-        return copies_note(self.photos, self.same_album_copies)
+        return copies_note(self.photos, self.same_album_copies, self.raw_twins)
 
 
-def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0) -> str:
+def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0, raw_twins: int = 0) -> str:
     """'3 photos are copies found in several albums (each counts once, with several labels)':
     said with the photo count, else 6 files in 2 albums read as 3 photos leave people puzzled."""
     several = sum(1 for p in photos if len(p.labels) > 1)
@@ -90,6 +94,10 @@ def copies_note(photos: list[AlbumPhoto], same_album_copies: int = 0) -> str:
         parts.append(f"{plural(same_album_copies, 'file')} "
                      f"{'is a copy' if same_album_copies == 1 else 'are copies'} of another "
                      "photo in the same album (counted once)")
+    if raw_twins:
+        parts.append(f"{plural(raw_twins, 'file')} {'is' if raw_twins == 1 else 'are'} the "
+                     "RAW+JPEG twin of a photo in the same folder (the same picture, counted "
+                     "once)")
     return "; ".join(parts)
 
 
@@ -223,23 +231,36 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
                                          "photos in it are skipped", "Make it readable, then "
                                          "run the trainer again")
                 unreadable.append({"path": folder, "message": str(message)})
-    copies = same_album_copies = 0
+    copies = same_album_copies = twins = 0
     outcomes = read_photos(root, [f for _, f in files], progress, reads, should_stop)
+    readable = []
     for (label, f), outcome in zip(files, outcomes, strict=True):
         if isinstance(outcome, dict):  # could not be read: {"path", "message"}
             unreadable.append(outcome)
             failed[label] += 1
             continue
-        photo = by_fingerprint.get(outcome)
-        if photo is None:
-            by_fingerprint[outcome] = AlbumPhoto(str(f.resolve()), outcome, [label])
-        else:
-            copies += 1
-            if label in photo.labels:
-                same_album_copies += 1
-            else:
-                photo.labels.append(label)
+        readable.append((label, f, outcome))
         used.add(label)
+    # A RAW+JPEG pair is one photo (raw_twins.py): the twin left out comes after the photos
+    # kept, so that these are made, in their order, as without it.
+    photo_of = counted_as([(f, fp) for _, f, fp in readable])
+    readable.sort(key=lambda item: photo_of.get(item[2], item[2]) != item[2])
+    labels_of: dict[str, set[int]] = {}  # fingerprint -> the albums of its files so far
+    for label, f, fp in readable:
+        photo = by_fingerprint.get(photo_of.get(fp, fp))
+        if photo is None:
+            by_fingerprint[fp] = AlbumPhoto(str(f.resolve()), fp, [label])
+        elif fp in labels_of:
+            copies += 1
+            if label in labels_of[fp]:
+                same_album_copies += 1
+            elif label not in photo.labels:
+                photo.labels.append(label)
+        else:
+            twins += 1
+            if label not in photo.labels:
+                photo.labels.append(label)
+        labels_of.setdefault(fp, set()).add(label)
     empty = [str(albums[i]) for i in range(len(albums)) if i not in used]
     reasons = {str(albums[i]): listings[i].empty_reason(albums[i], failed[i])
                for i in range(len(albums)) if i not in used}
@@ -251,7 +272,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         p.labels = sorted(remap[lab] for lab in p.labels)
     return AlbumScan(str(root.resolve()), [albums[i].name for i in keep], photos, unreadable,
                      empty, reasons, skipped, loose, copies,
-                     same_album_copies)
+                     same_album_copies, twins)
 
 
 def empty_album_line(folder: str, reason: str) -> str:
@@ -288,7 +309,9 @@ def check_trainable(scan: AlbumScan) -> None:
 
 def assign_splits(scan: AlbumScan, seed: int = 0, val_fraction: float = 0.1,
                   query_fraction: float = 0.1) -> None:
-    """Seeded split per label (by a photo's first label); at least one training photo each."""
+    """Seeded split per label (by a photo's first label); at least one training photo each.
+    A RAW+JPEG pair is one photo already (raw_twins.py), so its twins share a split, and albums
+    without twins keep the split they had (run folders and caches go by it)."""
     rng = np.random.default_rng(seed)
     order = sorted(range(len(scan.photos)), key=lambda i: scan.photos[i].fingerprint)
     by_label: dict[int, list[int]] = {}
@@ -352,9 +375,10 @@ class Manifest:
     same_album_copies: int = 0  # files left out as copies of a photo in the same album
     empty_reasons: dict[str, str] = field(default_factory=dict)
     skipped_folders: list[str] = field(default_factory=list)
+    raw_twins: int = 0  # files left out as the twin of a photo (raw_twins.py)
 
     def copies_note(self) -> str:
-        return copies_note(self.photos, self.same_album_copies)
+        return copies_note(self.photos, self.same_album_copies, self.raw_twins)
 
     def paths(self, split: str | None = None) -> list[str]:
         return [p.path for p in self.photos if split is None or p.split == split]
@@ -386,7 +410,7 @@ class Manifest:
                 "empty_albums": self.empty_albums, "listing": self.listing,
                 "same_album_copies": self.same_album_copies,
                 "empty_album_reasons": self.empty_reasons,
-                "skipped_folders": self.skipped_folders,
+                "skipped_folders": self.skipped_folders, "raw_twins": self.raw_twins,
                 "photos": [{"path": p.path, "fingerprint": p.fingerprint, "labels": p.labels,
                             "split": p.split} for p in self.photos]}
 
@@ -422,7 +446,7 @@ class Manifest:
                        list(raw.get("empty_albums", [])), float(raw.get("created", 0)),
                        str(raw.get("listing", "")), int(raw.get("same_album_copies", 0)),
                        dict(raw.get("empty_album_reasons", {})),
-                       list(raw.get("skipped_folders", [])))
+                       list(raw.get("skipped_folders", [])), int(raw.get("raw_twins", 0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise AlbumError(path, f"the manifest is damaged ({type(exc).__name__}: {exc})",
                              f"Run `{command()} prepare` again") from exc
@@ -440,4 +464,5 @@ def prepare(root: str | os.PathLike, seed: int = 0, val_fraction: float = 0.1,
     check_splits(scan)
     return Manifest(scan.root, scan.labels, scan.photos, seed, dataset_fingerprint(scan),
                     scan.unreadable, scan.empty_albums, time.time(), listing,
-                    scan.same_album_copies, scan.empty_reasons, scan.skipped_folders)
+                    scan.same_album_copies, scan.empty_reasons, scan.skipped_folders,
+                    scan.raw_twins)
