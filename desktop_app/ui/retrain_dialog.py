@@ -856,6 +856,11 @@ def _what_else_was_found(info: dict, unreadable: list) -> str:
     if several:
         text += (f" {count_of(several, 'photo')} {'is' if several == 1 else 'are'} in "
                  "several albums: counted once, with each album as a label.")
+    twins = int(info.get("raw_twins") or 0)
+    if twins:
+        text += (f" {count_of(twins, 'camera raw file')} {'has' if twins == 1 else 'have'} a "
+                 "JPEG twin beside {0} (RAW+JPEG): the same picture, counted once, as the "
+                 "JPEG.".format("it" if twins == 1 else "them"))
     empty = [printable(os.path.basename(str(f))) for f in info.get("empty_albums") or []]
     if empty:
         text += (f" Skipped, no readable photo in {count_of(len(empty), 'album')}: "

@@ -109,3 +109,16 @@ def test_the_retrain_dialog_counts_raw_files_as_photos_and_names_them(qtbot, tmp
     text = dialog.found_label.text()
     assert "its sub-folders hold no photos. Put readable photos (JPEG, PNG, HEIC, WebP, " \
         "camera raw…) in one sub-folder per album" in text
+
+
+def test_the_retrain_dialog_says_raw_jpeg_twins_count_once(qtbot, tmp_path):
+    albums = tmp_path / "albums"
+    for label, name in (("cats", "chelsea"), ("cups", "coffee")):
+        for k in range(2):
+            make_camera_raw(albums / label / f"IMG_{k}.CR2", name, model=f"Raw {k}")
+            make_photo(albums / label / f"IMG_{k}.JPG", name, quality=80 + k)
+    dialog = _looked_inside(qtbot, albums)
+    text = dialog.found_label.text()
+    assert "<b>4</b> photos in <b>2</b> albums: cats (2), cups (2)." in text
+    assert "4 camera raw files have a JPEG twin beside them (RAW+JPEG): the same picture, " \
+        "counted once, as the JPEG." in text
