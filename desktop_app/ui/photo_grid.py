@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 
 from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -24,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QListView,
     QMenu,
     QStyle,
@@ -233,6 +235,7 @@ class PhotoGrid(QListView):
         # user no hint (the window's own hint for the results is beside it).
         self.empty_text = ""
         self._wheel_zoom = WheelZoom(self.zoom_requested.emit)
+        self._typed_at = -1e9  # monotonic seconds of the last letter typed to find a name
 
     def paintEvent(self, event) -> None:
         super().paintEvent(event)
@@ -392,14 +395,26 @@ class PhotoGrid(QListView):
             self.search_requested.emit(self.currentIndex())
             return
         if (event.key() == Qt.Key.Key_Space and self.currentIndex().isValid()
-                and event.modifiers() == Qt.KeyboardModifier.NoModifier):
-            # Qt's selected the current photo (Ctrl+Space still does: picking several).
-            self.preview_requested.emit(self.currentIndex())
+                and event.modifiers() == Qt.KeyboardModifier.NoModifier
+                and not self._typing_a_name()):
+            # Qt's selected the current photo (Ctrl+Space still does: picking several). Held
+            # down: once, not again at each repeat (the preview, focused, closed at the next).
+            if not event.isAutoRepeat():
+                self.preview_requested.emit(self.currentIndex())
             return
         if is_shift_f10(event):  # no Menu key (most laptops)
             self._keyboard_menu()
             return
         super().keyPressEvent(event)
+
+    def keyboardSearch(self, search: str) -> None:
+        # Qt's: the letters typed find the photo whose name starts with them. Noted, so that a
+        # space typed among them ("beach d") goes on with the name instead of opening a preview.
+        self._typed_at = time.monotonic()
+        super().keyboardSearch(search)
+
+    def _typing_a_name(self) -> bool:
+        return (time.monotonic() - self._typed_at) * 1000 < QApplication.keyboardInputInterval()
 
     def event(self, event: QEvent) -> bool:
         # The Menu key (and Shift+F10 on Windows) arrive as a keyboard context-menu event:
@@ -416,9 +431,10 @@ class PhotoGrid(QListView):
             self.scrollTo(index)
             self._menu(self.visualRect(index).center())
 
-    def _photo_at(self, row: int, photo_id: int, path: str) -> QModelIndex | None:
-        """The photo a menu was opened on, found again by its id: the rows may have changed
-        while the menu was open (the results follow the library every second while it is
+    def photo_found_again(self, row: int, photo_id: int, path: str,
+                          during: str = "the menu was open") -> QModelIndex | None:
+        """The photo a menu (or the preview) was opened on, found again by its id: the rows may
+        have changed meanwhile (the results follow the library every second while it is
         indexed), and its row may hold another photo by now. None (said) if it is gone."""
         model = self.model()
         count = model.rowCount()
@@ -427,16 +443,16 @@ class PhotoGrid(QListView):
             if index.data(PhotoIdRole) == photo_id:
                 return index
         self.problem.emit(f"{printable(path)} is no longer shown here (it left the library or "
-                          "the results while the menu was open). Pick another photo.")
+                          f"the results while {during}). Pick another photo.")
         return None
 
     def _search_photo_at(self, row: int, photo_id: int, path: str) -> None:
-        index = self._photo_at(row, photo_id, path)
+        index = self.photo_found_again(row, photo_id, path)
         if index is not None:
             self.search_requested.emit(index)
 
     def _preview_photo_at(self, row: int, photo_id: int, path: str) -> None:
-        index = self._photo_at(row, photo_id, path)
+        index = self.photo_found_again(row, photo_id, path)
         if index is not None:
             if index != self.currentIndex():  # the preview shows the current photo
                 self.setCurrentIndex(index)

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
     Slot,
 )
@@ -67,6 +68,9 @@ KEYS_HINT = ("Space or Escape closes it; the arrow keys show the other photos; E
 # Keys handed to the grid: it moves its current photo by its own layout, the preview follows.
 GRID_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
              Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
+# An arrow held down: the photo it stops on is said this long after the last repeat, not each
+# one passed (a polite announcement waits for the one before: 30 a second were read for long).
+SAY_AFTER_REPEAT_MS = 300
 
 
 def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -257,6 +261,7 @@ class _Shown:
     name: str
     size: tuple[int, int] | None  # full, upright, as the library has it
     details: str  # the line under the picture
+    stamp: tuple | None = None  # the library's (size, mtime, change time): another content
 
 
 class PhotoPreview(QDialog):
@@ -276,6 +281,11 @@ class PhotoPreview(QDialog):
         self._index = QPersistentModelIndex()
         self._wanted: PreviewRequest | None = None
         self.dropped = 0  # decoded pictures thrown away: their photo was no longer shown
+        self._repeating = False  # the grid moved by a key held down (its repeats)
+        self._say_later = QTimer(self)
+        self._say_later.setSingleShot(True)
+        self._say_later.setInterval(SAY_AFTER_REPEAT_MS)
+        self._say_later.timeout.connect(self._say_shown)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         self.picture = PictureView()
@@ -329,15 +339,29 @@ class PhotoPreview(QDialog):
     def _follow(self, grid) -> None:
         if self._grid is not None:
             self._grid.selectionModel().currentChanged.disconnect(self._on_current)
+            self._grid.model().dataChanged.disconnect(self._on_changed)
         self._grid = grid
         if grid is not None:
             grid.selectionModel().currentChanged.connect(self._on_current)
+            grid.model().dataChanged.connect(self._on_changed)
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # None while a model is reset (the results searched again): the photo shown stays.
         if current.isValid() and self.isVisible():
-            self._show_index(current, announced=True)
+            self._show_index(current, announced=not self._repeating)
+            if self._repeating:
+                self._say_later.start()
+            self._ask()
+
+    @Slot(QModelIndex, QModelIndex, list)
+    def _on_changed(self, first: QModelIndex, last: QModelIndex, roles) -> None:
+        # The photo shown renamed, or its file changed (the library follows it, the row stays):
+        # its name and size said again, the file read again (the old path is not there now).
+        held = self._index
+        if (self.isVisible() and held.isValid() and first.row() <= held.row() <= last.row()
+                and list(roles) != [Qt.ItemDataRole.DecorationRole]):  # not a thumbnail come
+            self._show_index(held.model().index(held.row(), 0), announced=False)
             self._ask()
 
     def _show_index(self, index: QModelIndex, announced: bool) -> None:
@@ -346,8 +370,10 @@ class PhotoPreview(QDialog):
         if path is None:
             return
         self._index = QPersistentModelIndex(index)
-        if self._shown is not None and (self._shown.photo_id, self._shown.path) == (photo_id,
-                                                                                   path):
+        record = index.data(RecordRole)
+        stamp = record.stamp if isinstance(record, Photo) else None
+        if self._shown is not None and (self._shown.photo_id, self._shown.path,
+                                        self._shown.stamp) == (photo_id, path, stamp):
             return
         name = printable(os.path.basename(path))
         size = self._size_of(index, photo_id)
@@ -358,7 +384,7 @@ class PhotoPreview(QDialog):
         if distance is not None:
             parts.append(f"distance {distance}" + (f" · {similarity * 100:.0f}% similar"
                                                    if similarity is not None else ""))
-        self._shown = _Shown(photo_id, path, name, size, " · ".join(parts))
+        self._shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
         self._wanted = None  # what comes for the photo before is no longer shown
         self.setWindowTitle(f"{name} – Lookalike")
         self.setAccessibleName(f"Preview of {name}")
@@ -369,6 +395,11 @@ class PhotoPreview(QDialog):
         self.stack.setCurrentWidget(self.picture)
         self.picture.show_stand_in(_thumbnail(index), self._stand_in_side())
         if announced:
+            self._say_shown()
+
+    def _say_shown(self) -> None:
+        self._say_later.stop()
+        if self._shown is not None and self.isVisible():
             announce(self, self._shown.details)
 
     def _size_of(self, index: QModelIndex, photo_id) -> tuple[int, int] | None:
@@ -431,33 +462,43 @@ class PhotoPreview(QDialog):
         key, plain = event.key(), event.modifiers() in (Qt.KeyboardModifier.NoModifier,
                                                         Qt.KeyboardModifier.KeypadModifier)
         if key == Qt.Key.Key_Space and plain or key == Qt.Key.Key_Escape:
-            self.close()
+            if not event.isAutoRepeat():  # Space held in the grid opened it: it stays open
+                self.close()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
             self._search()
         elif key in GRID_KEYS and plain and self._grid is not None:
             # The grid moves its current photo as its own arrows do (and asks for more
             # results past the last one); the window follows it (_on_current).
-            QApplication.sendEvent(self._grid, QKeyEvent(event.type(), key,
-                                                         Qt.KeyboardModifier.NoModifier))
+            self._repeating = event.isAutoRepeat()
+            try:
+                QApplication.sendEvent(self._grid, QKeyEvent(event.type(), key,
+                                                             Qt.KeyboardModifier.NoModifier))
+            finally:
+                self._repeating = False
         else:
             super().keyPressEvent(event)
 
     def _search(self) -> None:
         """Close, and search with the photo shown (as Enter on it in the grid)."""
-        grid, held = self._grid, QPersistentModelIndex(self._index)
+        # Taken before closing: done() forgets the photo shown.
+        grid, held, shown = self._grid, QPersistentModelIndex(self._index), self._shown
         self.close()
-        if grid is None:
+        if grid is None or shown is None:
             return
         if held.isValid():
             grid.search_requested.emit(grid.model().index(held.row(), 0))
-        elif self._shown is not None:
-            grid.problem.emit(f"{self._shown.name} is no longer shown here (it left the library "
-                              "or the results while it was previewed). Pick another photo.")
+            return
+        # Its rows replaced meanwhile (the slider moved, the library read again): found again
+        # by its id, or said to be gone.
+        index = grid.photo_found_again(0, shown.photo_id, shown.path, "it was previewed")
+        if index is not None:
+            grid.search_requested.emit(index)
 
     def done(self, result: int) -> None:
         # Closed (every way ends here): nothing is decoded for it any more, no picture is held.
         super().done(result)
         self.loader.cancel()
+        self._say_later.stop()
         self._wanted = None
         self._shown = None
         self.picture.clear()

@@ -5,6 +5,7 @@ said in it, and a decode for a photo no longer shown dropped."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 
@@ -12,15 +13,15 @@ import numpy as np
 import pytest
 from photos import make_camera_raw, make_photo, sample_image
 from PIL import Image
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from ui_helpers import header, indexed
 
 from desktop_app.core.records import Photo
 from desktop_app.ui import photo_preview
 from desktop_app.ui.keys_help import show_keys
-from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.models import PhotoIdRole, PhotoListModel
 from desktop_app.ui.photo_grid import PhotoGrid
 from desktop_app.ui.photo_preview import PhotoPreview, fitted
 from desktop_app.ui.thumbnails import ThumbnailCache
@@ -259,3 +260,113 @@ def test_a_decode_for_a_photo_no_longer_shown_is_dropped(qtbot, grid_of, tmp_pat
     assert preview.dropped == 1
     qtbot.wait(100)  # nothing else comes
     assert preview.shown_picture() is picture
+
+
+def test_enter_after_the_grid_rows_were_replaced(qtbot, grid_of, tmp_path):
+    """The grid's rows replaced while the preview was open (the results' slider moved, the
+    library read again): Enter searches with the photo shown, found again by its id, or says it
+    is gone; it does not close in silence."""
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(300, 200)) for i in range(3)]
+    grid, preview = grid_of(paths, [(300, 200)] * 3)
+    model = grid.model()
+    problems, searched = [], []
+    grid.problem.connect(problems.append)
+    grid.search_requested.connect(searched.append)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    photos = [model.photo_at(row) for row in range(3)]
+    model.set_photos(photos[::-1])  # still there, in another row
+    qtbot.keyClick(preview, Qt.Key.Key_Return)
+    assert not preview.isVisible() and problems == []
+    assert [index.data(PhotoIdRole) for index in searched] == [photos[0].id]
+    grid.setCurrentIndex(model.index(0))  # 2.jpg now
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert preview.isVisible()
+    model.set_photos([])  # gone
+    qtbot.keyClick(preview, Qt.Key.Key_Return)
+    assert not preview.isVisible() and len(searched) == 1
+    assert len(problems) == 1 and problems[0].startswith(f"{paths[2]} is no longer shown here")
+
+
+def test_the_photo_shown_renamed_is_followed(qtbot, grid_of, tmp_path):
+    """Renamed while shown (the library updates its row in place): the window names it anew and
+    reads it at its new path (a resize read the old one: "the file is not there"); its file
+    changed: read again."""
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(300, 200)) for i in range(2)]
+    grid, preview = grid_of(paths, [(300, 200)] * 2)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    decoded(qtbot, preview, str(paths[0]))
+    model = grid.model()
+    renamed = tmp_path / "renamed.jpg"
+    os.rename(paths[0], renamed)
+    model.upsert([dataclasses.replace(model.photo_at(0), path=str(renamed))])
+    assert preview.details.text() == "renamed.jpg · 300 x 200 pixels"
+    assert "renamed.jpg" in preview.windowTitle()
+    picture = decoded(qtbot, preview, str(renamed))
+    preview.resize(preview.width() - 60, preview.height() - 40)  # read again, at its new path
+    qtbot.waitUntil(lambda: preview.shown_picture() not in (None, picture), timeout=10000)
+    assert preview.message.text() == ""
+    # Its file changed (turned in an editor, kept at its path): shown as it is now.
+    make_photo(renamed, "rocket", size=(200, 300))
+    model.upsert([dataclasses.replace(model.photo_at(0), size=renamed.stat().st_size,
+                                      mtime=renamed.stat().st_mtime, width=200, height=300)])
+    assert preview.details.text() == "renamed.jpg · 200 x 300 pixels"
+    qtbot.waitUntil(lambda: (picture := preview.shown_picture()) is not None
+                    and (picture.width(), picture.height()) == (200, 300), timeout=10000)
+
+
+def space(widget, repeat: bool) -> None:
+    QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Space,
+                                             Qt.KeyboardModifier.NoModifier, " ", repeat))
+
+
+def test_space_held_opens_it_once(qtbot, grid_of, tmp_path):
+    """Space held: the key repeats, each repeat going to the window focused. It opened the
+    preview, the next repeat (in the preview) closed it, the next (in the grid) opened it..."""
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(300, 200)) for i in range(2)]
+    grid, preview = grid_of(paths, [(300, 200)] * 2)
+    asked = []
+    grid.preview_requested.connect(asked.append)
+    space(grid, repeat=False)
+    assert preview.isVisible()
+    for _ in range(3):
+        space(preview, repeat=True)
+        space(grid, repeat=True)
+        assert preview.isVisible()
+    assert len(asked) == 1
+    space(preview, repeat=False)  # pressed again: closed, and held down it stays closed
+    assert not preview.isVisible()
+    space(grid, repeat=True)
+    assert not preview.isVisible()
+
+
+def test_a_space_typed_in_a_name_goes_on_with_the_name(qtbot, grid_of, tmp_path):
+    """Typing a name's first letters finds it (Qt's keyboard search); a space among them is
+    part of the name, not a preview. Once typing has paused, Space opens the preview."""
+    names = ["apple.jpg", "beach day.jpg", "beach night.jpg"]
+    paths = [make_photo(tmp_path / name, "chelsea", size=(300, 200)) for name in names]
+    grid, preview = grid_of(paths, [(300, 200)] * 3)
+    qtbot.keyClicks(grid, "beach n")
+    assert not preview.isVisible()
+    assert grid.currentIndex().data() == "beach night.jpg"
+    qtbot.wait(QApplication.keyboardInputInterval() + 50)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert preview.isVisible() and preview.shown_path() == str(paths[2])
+
+
+def test_an_arrow_held_down_says_the_photo_it_stops_on(qtbot, grid_of, tmp_path, announced):
+    """An arrow held down passes a photo at each repeat (30 a second): a screen reader hears
+    the photo it stops on, not each one passed (polite announcements wait for each other)."""
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(300, 200)) for i in range(6)]
+    grid, preview = grid_of(paths, [(300, 200)] * 6)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    qtbot.keyClick(preview, Qt.Key.Key_Right)  # pressed: said at once
+    assert [said.split(" · ")[0] for said in announced] == ["1.jpg"]
+    for _ in range(4):  # held: the repeats
+        QApplication.sendEvent(preview, QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_Right,
+                                                  Qt.KeyboardModifier.NoModifier, "", True))
+    assert grid.currentIndex().row() == 5 and preview.shown_path() == str(paths[5])
+    assert len(announced) == 1
+    qtbot.waitUntil(lambda: len(announced) == 2, timeout=2000)
+    assert announced[1].startswith("5.jpg · ")
+    qtbot.wait(2 * photo_preview.SAY_AFTER_REPEAT_MS)
+    assert len(announced) == 2
