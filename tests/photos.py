@@ -104,13 +104,16 @@ def wait_past_change_time(path: Path) -> None:
 def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
                     preview_side: int | None = 1024, preview_orientation: int | None = None,
                     make: str = "Test Camera Co", model: str = "Test Raw 1",
-                    size: tuple[int, int] | None = None) -> Path:
+                    size: tuple[int, int] | None = None, preview_bitmap: bool = False,
+                    monochrome: bool = False) -> Path:
     """Write a camera raw file as a DNG (Adobe's documented raw format, which LibRaw reads as it
     reads a camera's): the sample photo's sensor data as a Bayer mosaic (RGGB, 16-bit, the photo's
-    size, or `size` upright) stored as the sensor lies for `orientation`, and, unless
-    `preview_side` is None, the camera's embedded JPEG of the photo at that long side, stored
-    the same way, with EXIF of its own saying `preview_orientation` when given (some cameras
-    write one). Whatever the suffix of `path`: LibRaw knows a raw file by its contents."""
+    size, or `size` upright; with `monochrome`, one gray value a pixel, as a monochrome camera's)
+    stored as the sensor lies for `orientation`, and, unless `preview_side` is None, the camera's
+    embedded JPEG of the photo at that long side (with `preview_bitmap`, uncompressed 8-bit RGB
+    instead: a bitmap thumbnail, as old cameras and Leica's M9 keep), stored the same way, with
+    EXIF of its own saying `preview_orientation` when given (some cameras write one). Whatever
+    the suffix of `path`: LibRaw knows a raw file by its contents."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     upright = sample_image(name)
@@ -124,6 +127,8 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
     mosaic[0::2, 1::2] = rgb[0:h:2, 1:w:2, 1]
     mosaic[1::2, 0::2] = rgb[1:h:2, 0:w:2, 1]
     mosaic[1::2, 1::2] = rgb[1:h:2, 1:w:2, 2]
+    if monochrome:
+        mosaic = np.asarray(stored.convert("L"), dtype=np.uint16)[:h, :w] * 257
     sensor = mosaic.astype("<u2").tobytes()
     camera = [(271, 2, make), (272, 2, model), (274, 3, [orientation]),
               (50706, 1, [1, 4, 0, 0]),  # DNGVersion
@@ -136,6 +141,9 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
                 (277, 3, [1]), (278, 4, [h]), (279, 4, [len(sensor)]), (284, 3, [1]),
                 (33421, 3, [2, 2]), (33422, 1, [0, 1, 1, 2]),  # RGGB
                 (50717, 4, [65535])]  # WhiteLevel
+    if monochrome:  # LinearRaw, no colour filter
+        raw_tags = [tag for tag in raw_tags if tag[0] not in (262, 33421, 33422)]
+        raw_tags.append((262, 3, [34892]))
     if preview_side is None:
         # The sensor data in the first IFD, no preview at all.
         first = 8 + len(sensor)
@@ -147,16 +155,22 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
     if max(preview.size) < preview_side:  # thumbnail() only shrinks
         scale = preview_side / max(preview.size)
         preview = preview.resize((round(preview.width * scale), round(preview.height * scale)))
-    buf = io.BytesIO()
-    extra = {} if preview_orientation is None else {"exif": exif_bytes(preview_orientation)}
-    preview.save(buf, "JPEG", quality=90, **extra)
-    jpeg = buf.getvalue() + b"\0" * (len(buf.getvalue()) % 2)
+    if preview_bitmap:
+        preview_data = np.asarray(preview.convert("RGB")).tobytes()
+        compression, photometric = 1, 2  # uncompressed RGB
+    else:
+        buf = io.BytesIO()
+        extra = {} if preview_orientation is None else {"exif": exif_bytes(preview_orientation)}
+        preview.save(buf, "JPEG", quality=90, **extra)
+        preview_data = buf.getvalue()
+        compression, photometric = 7, 6  # JPEG, YCbCr
+    jpeg = preview_data + b"\0" * (len(preview_data) % 2)
     # Layout: header, preview JPEG, sensor data, IFD0 (the preview), its SubIFD (the sensor).
     sensor_at, ifd0_at = 8 + len(jpeg), 8 + len(jpeg) + len(sensor)
     preview_tags = camera + [
         (254, 4, [1]), (256, 4, [preview.width]), (257, 4, [preview.height]),
-        (258, 3, [8, 8, 8]), (259, 3, [7]), (262, 3, [6]), (273, 4, [8]), (277, 3, [3]),
-        (278, 4, [preview.height]), (279, 4, [len(jpeg)]), (284, 3, [1])]
+        (258, 3, [8, 8, 8]), (259, 3, [compression]), (262, 3, [photometric]), (273, 4, [8]),
+        (277, 3, [3]), (278, 4, [preview.height]), (279, 4, [len(jpeg)]), (284, 3, [1])]
     sub_at = ifd0_at + len(_tiff_ifd(preview_tags + [(330, 4, [0])], ifd0_at))
     ifd0 = _tiff_ifd(preview_tags + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
     sub = _tiff_ifd(raw_tags + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)

@@ -13,8 +13,10 @@ change with each one, which code of ours could not follow.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +48,10 @@ RAW_EXTENSIONS = frozenset({
 _SIGNATURES = (b"II*\0", b"MM\0*", b"IIRO", b"IIRS", b"MMOR", b"IIU\0", b"FUJIFILM", b"FOVb",
                b"\0MRM")
 
-# LibRaw's sizes.flip -> the EXIF Orientation that shows the picture the same way.
-_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+# LibRaw's sizes.flip -> the EXIF Orientation that shows the picture the same way (LibRaw reads
+# a raw's Orientation 1-8 as 0, 1, 3, 2, 4, 6, 7, 5: bit 4 swaps the axes). The mirrored ones
+# (2, 4, 5, 7) are rare, but a raw editor's or a phone's DNG may say them.
+_FLIP_TO_ORIENTATION = {0: 1, 1: 2, 2: 4, 3: 3, 4: 5, 5: 8, 6: 6, 7: 7}
 
 # An embedded picture smaller than this on its long side is not taken for a picture asked at no
 # size (a photo viewed whole): old cameras' previews (640x424) look soft; develop instead.
@@ -67,7 +71,7 @@ def looks_like_raw(head: bytes) -> bool:
 @dataclass
 class RawPicture:
     """What a raw file gives: the camera's embedded JPEG (`jpeg`, decoded as any JPEG) or its
-    pixels (`image`: a bitmap thumbnail, or the developed sensor data), to be turned by
+    pixels (`image`: the developed sensor data, upright already), to be turned by
     `orientation` (the raw's own: an embedded picture is stored as the sensor lies, whatever
     its own EXIF says); and the photo's full size, upright."""
     width: int
@@ -78,19 +82,23 @@ class RawPicture:
 
 
 def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
-         max_pixels: int) -> RawPicture:
+         max_pixels: int,
+         one_at_a_time: Callable[[int], contextlib.AbstractContextManager[object]] = (
+             contextlib.nullcontext)) -> RawPicture:
     """The picture of a raw file's bytes: its embedded JPEG when that is at least `needed_side`
     pixels on its long side (None: a photo asked whole, WHOLE_PICTURE_SIDE), else developed.
     With `data` None, LibRaw reads the file at `path` itself, only the parts it needs: a
     thumbnail of a 50 MB raw reads its embedded picture, a few MB (on a network share, the
-    difference between seconds and a blink). Raises PhotoReadError naming the file, the cause
-    and what to do."""
+    difference between seconds and a blink). The development runs inside
+    `one_at_a_time(sensor pixels)` (images: a big one waits for the others; about 5 bytes a
+    sensor pixel, 265 MB for 48 MP). Raises PhotoReadError naming the file, the cause and what
+    to do."""
     try:
         with _opened(data, path) as raw:
             sizes = raw.sizes
             orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
             width, height = sizes.width, sizes.height
-            if orientation in (6, 8):
+            if orientation in (5, 6, 7, 8):
                 width, height = height, width
             if width * height > max_pixels:
                 raise PhotoReadError(path, f"the raw photo is {width}x{height} pixels, over "
@@ -103,9 +111,15 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
                 return picture
             # Half size: one pixel from each 2x2 block of sensor sites, no interpolation (4x
             # less work and memory than a full development); enough for codes and thumbnails.
-            pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
-            # LibRaw turned it upright already.
-            return RawPicture(width, height, image=Image.fromarray(np.ascontiguousarray(pixels)))
+            with one_at_a_time(width * height):
+                pixels = raw.postprocess(half_size=True, use_camera_wb=True, output_bps=8)
+            # LibRaw turned it upright already. A monochrome camera's (Leica M Monochrom, Pentax
+            # K-3 III Monochrome) has one channel.
+            if pixels.shape[2] == 1:
+                image = Image.fromarray(np.ascontiguousarray(pixels[:, :, 0])).convert("RGB")
+            else:
+                image = Image.fromarray(np.ascontiguousarray(pixels))
+            return RawPicture(width, height, image=image)
     except PhotoReadError:
         raise
     except rawpy.LibRawFileUnsupportedError as exc:
@@ -121,9 +135,17 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
                              "Close other programs; it is retried when the file changes"
                              ) from exc
     except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise PhotoReadError(path, f"the raw photo's data is damaged or cut short ({exc})",
-                             "If it is still being copied it will be retried; otherwise open "
-                             "it in your raw editor to check it") from exc
+        raise PhotoReadError(path, f"the raw photo's data is damaged or cut short "
+                             f"({_words(exc)})", "If it is still being copied it will be "
+                             "retried; otherwise open it in your raw editor to check it"
+                             ) from exc
+
+
+def _words(exc: Exception) -> str:
+    """What an error says: LibRaw's words come as bytes, which were shown as b'Input/output
+    error'."""
+    said = exc.args[0] if len(exc.args) == 1 else exc
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
 
 
 def _opened(data: bytes | None, path: str | os.PathLike) -> rawpy.RawPy:
@@ -137,19 +159,20 @@ def _opened(data: bytes | None, path: str | os.PathLike) -> rawpy.RawPy:
 
 
 def _embedded(raw: rawpy.RawPy, needed_side: int) -> RawPicture | None:
-    """The camera's embedded picture when it is big enough, else None."""
+    """The camera's embedded JPEG when it is big enough, else None. Not a bitmap thumbnail
+    (old cameras' 160x120, a Leica M9's 320x240): rawpy gives it as an array of the size its
+    header claims over LibRaw's buffer of the size its data has, unchecked, so a damaged one
+    (a 270 KB DNG whose thumbnail claims 2000x1500 and holds 3 KB) read past the buffer and
+    crashed the app; and LibRaw turns a 16-bit one upright but not an 8-bit one."""
     try:
         thumb = raw.extract_thumb()
     except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
         return None
-    if thumb.format == rawpy.ThumbFormat.JPEG:
-        try:
-            with Image.open(io.BytesIO(thumb.data)) as header:
-                long_side = max(header.size)
-        except Exception:  # noqa: BLE001 - a damaged preview: the sensor data may still be good
-            return None
-        return RawPicture(0, 0, jpeg=thumb.data) if long_side >= needed_side else None
-    pixels = np.ascontiguousarray(thumb.data)  # a bitmap thumbnail: RGB rows
-    if pixels.ndim != 3 or pixels.shape[2] != 3 or max(pixels.shape[:2]) < needed_side:
+    if thumb.format != rawpy.ThumbFormat.JPEG:
+        return None  # its pixels never read: the sensor data is developed instead
+    try:
+        with Image.open(io.BytesIO(thumb.data)) as header:
+            long_side = max(header.size)
+    except Exception:  # noqa: BLE001 - a damaged preview: the sensor data may still be good
         return None
-    return RawPicture(0, 0, image=Image.fromarray(pixels.astype(np.uint8, copy=False)))
+    return RawPicture(0, 0, jpeg=thumb.data) if long_side >= needed_side else None
