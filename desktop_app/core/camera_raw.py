@@ -122,23 +122,34 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
             return RawPicture(width, height, image=image)
     except PhotoReadError:
         raise
-    except rawpy.LibRawFileUnsupportedError as exc:
+    except (rawpy.LibRawError, MemoryError, OSError, ValueError) as exc:
+        error = _said(exc, data, path)
+        raise error from error.__cause__ or exc
+
+
+def _said(exc: Exception, data: bytes | None, path: str | os.PathLike) -> PhotoReadError:
+    """LibRaw's error as one sentence naming the file, the cause and what to do."""
+    if data is None and not os.path.exists(path):
+        # Gone between its first bytes and LibRaw's open, which says "too big" of a file it
+        # cannot open: the cause is FileNotFoundError, as for a read (the indexer's "gone").
+        error = PhotoReadError(path, "the file no longer exists (deleted or moved while "
+                               "reading)", "Nothing to do; it will be picked up where it went")
+        error.__cause__ = FileNotFoundError(path)
+        return error
+    if isinstance(exc, rawpy.LibRawFileUnsupportedError):
         # LibRaw says the same of a file cut short before its picture's description.
-        raise PhotoReadError(path, f"LibRaw {'.'.join(map(str, rawpy.libraw_version))} cannot "
-                             "read this camera raw file: it is cut short or damaged, or from a "
-                             "camera newer than this Lookalike", "If it is still being copied "
-                             "it will be retried; otherwise export a JPEG of it beside it to "
-                             "have it found, or update Lookalike") from exc
-    except (rawpy.LibRawUnsufficientMemoryError, rawpy.LibRawTooBigError,
-            rawpy.LibRawMemPoolOverflowError, MemoryError) as exc:
-        raise PhotoReadError(path, "not enough memory to read this raw photo",
-                             "Close other programs; it is retried when the file changes"
-                             ) from exc
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise PhotoReadError(path, f"the raw photo's data is damaged or cut short "
-                             f"({_words(exc)})", "If it is still being copied it will be "
-                             "retried; otherwise open it in your raw editor to check it"
-                             ) from exc
+        return PhotoReadError(path, f"LibRaw {'.'.join(map(str, rawpy.libraw_version))} cannot "
+                              "read this camera raw file: it is cut short or damaged, or from "
+                              "a camera newer than this Lookalike", "If it is still being "
+                              "copied it will be retried; otherwise export a JPEG of it beside "
+                              "it to have it found, or update Lookalike")
+    if isinstance(exc, (rawpy.LibRawUnsufficientMemoryError, rawpy.LibRawTooBigError,
+                        rawpy.LibRawMemPoolOverflowError, MemoryError)):
+        return PhotoReadError(path, "not enough memory to read this raw photo",
+                              "Close other programs; it is retried when the file changes")
+    return PhotoReadError(path, f"the raw photo's data is damaged or cut short ({_words(exc)})",
+                          "If it is still being copied it will be retried; otherwise open it "
+                          "in your raw editor to check it")
 
 
 def _words(exc: Exception) -> str:

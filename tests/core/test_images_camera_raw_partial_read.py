@@ -52,3 +52,14 @@ def test_other_photos_and_files_named_as_raws_are_shown_as_before(tmp_path):
     with pytest.raises(PhotoReadError, match="cut short") as error:
         images.load_picture(cut, display_edge=160)
     assert str(cut) in str(error.value)
+
+
+def test_a_raw_gone_before_libraw_opens_it_is_said_gone(tmp_path):
+    """Deleted between load_picture's look at its first bytes and LibRaw's own open: LibRaw
+    said "Input/output error", shown as a damaged raw."""
+    from desktop_app.core import camera_raw
+
+    path = tmp_path / "IMG_0003.CR2"
+    with pytest.raises(PhotoReadError, match="no longer exists") as error:
+        camera_raw.read(None, path, 160, images.MAX_PIXELS, images._one_big_at_a_time)
+    assert isinstance(error.value.__cause__, FileNotFoundError)  # the indexer's "gone"
