@@ -87,3 +87,16 @@ def test_unreadable_photos_first_in_every_album_leave_the_readable_ones_to_measu
             (album / f"0000-broken-{k}.jpg").write_bytes(b"not a photo")
     found = estimate(capsys, str(albums))
     assert found["probe_photos"] == 12 and found["photos"] == 27
+
+
+def test_the_typical_figure_stays_inside_the_span_whatever_the_rounding():
+    from trainer.estimate import adds_up
+    from trainer.estimate_plan import Span
+
+    # Parts of 2.5 + 0.14 + 0.14 s, each exact: 2.78 s rounds to 2.8, the rounded parts add up
+    # to 2.7, below the low end; 2.45 + 0.16 + 0.16 = 2.77 -> 2.8, parts 2.5 + 0.2 + 0.2 = 2.9.
+    for read, part in ((2.5, 0.14), (2.45, 0.16), (1.04, 0.05)):
+        total = Span.exactly(read) + Span.exactly(part) + Span.exactly(part)
+        event = adds_up({**total.rounded(), "read_s": round(read, 1),
+                         "features_s": round(part, 1), "train_s": round(part, 1)})
+        assert event["low_s"] <= event["seconds"] <= event["high_s"], event
