@@ -1,28 +1,42 @@
 """Fuzz the app's in-process photo decoding with damaged and lying photos of every format.
 
 The app decodes photos in its own process (core/images.py through Pillow, pillow-heif and
-simplejpeg), so a decoder that crashes, hangs or takes gigabytes on one hostile file would take
-the window and the indexing job with it, with nothing said. This measures it: small real seed
-photos of each supported format are mutated (bit flips, byte runs, truncations, and header fields
-set to lies: dimensions of 65535x65535 or 1x10^8, huge chunk, segment, box and strip lengths),
-and each file goes through the app's two real paths, in a child process per batch:
+simplejpeg; camera raw files through core/camera_raw.py, LibRaw by rawpy), so a decoder that
+crashes, hangs or takes gigabytes on one hostile file would take the window and the indexing job
+with it, with nothing said. This measures it: small real seed photos of each supported format are
+mutated (bit flips, byte runs, truncations, and header fields set to lies: dimensions of
+65535x65535 or 1x10^8, huge chunk, segment, box and strip lengths), and each file goes through
+the app's two real paths, in a child process per batch:
 - the indexer's: pipeline.prepare (images.read_bytes + decode at the model's draft size +
   preprocess), which the search of a dropped photo shares;
 - the thumbnailer's: thumbnails.make_thumbnail at 160 pixels (no disk cache).
 Each file is classed as ok, a clean error (the app's PhotoReadError naming the file), an
 unexpected exception (a bug: any other exception, or prepare's "unexpected error" fallback),
-a crash (the child dies by a signal), a hang (no answer within --timeout seconds) or a memory
-outlier (the peak resident memory it added, VmHWM, over --memory-mib). A crash is confirmed by
-running the file alone in a fresh child. One file of each kind of failure is kept in --keep.
+a crash (the child dies on it), a hang (no answer within --timeout seconds) or a memory outlier
+(the peak resident memory it added, VmHWM, over --memory-mib). A child that dies between files
+is counted as "died", after the file it answered last (a decoder's damage can show later, at a
+free), and the rest of its batch goes to a fresh child. A crash or death is confirmed by running
+the file alone in a fresh child; its stack (faulthandler, on the child's stderr) is reported.
+One file of each kind of failure is kept in --keep.
+
+The raw seeds are DNGs this script writes (write_dng: a TIFF whose IFD0 holds the camera's JPEG
+preview and whose SubIFD holds 16-bit RGGB sensor data; LibRaw reads it as a camera's): with a
+full-size preview (taken as it is), a small one and none (the sensor data developed), and turned
+(orientation 6); some named .nef, .cr2 or .arw, as the app routes a raw by suffix and content.
+Their structural lies: IFD entry counts and links, the SubIFD offset, sensor and preview sizes
+(65535), BitsPerSample, strip offsets and byte counts past the end, the CFA pattern's size and
+colours, DNG tags, and the embedded JPEG's own.
 
     nice -n 10 .venv/bin/python bench/fuzz_photos.py --seconds 900 \
         --out bench/results/fuzz-photos.md
+    nice -n 10 .venv/bin/python bench/fuzz_photos.py --formats raw --seconds 330 --batch 400
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import io
 import itertools
 import json
 import os
@@ -42,7 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-FORMATS = ("jpeg", "png", "webp", "tiff", "gif", "bmp", "heic", "avif")
+FORMATS = ("jpeg", "png", "webp", "tiff", "gif", "bmp", "heic", "avif", "raw")
 THUMB_EDGE = 160  # the grid's thumbnail edge at device pixel ratio 1
 AS_LIMIT = 8 * 2**30  # the child's address space: a runaway allocation fails instead of the machine
 
@@ -99,6 +113,16 @@ def make_seeds(folder: Path) -> dict[str, list[Path]]:
     save("heic", "photo.heic", photo, format="HEIF", quality=60, exif=exif.tobytes())
     save("heic", "alpha.heic", photo.convert("RGBA"), format="HEIF", quality=60)
     save("avif", "photo.avif", photo, format="AVIF", quality=60, exif=exif)
+    # Camera raw: the sensor larger than the index's 224 pixels, so that a full-size preview is
+    # taken as it is, and a small one (under the thumbnail's 160) has the sensor data developed.
+    sensor = Image.open(sample).convert("RGB")
+    sensor.thumbnail((256, 256))  # 256x160: 80 KB of 16-bit sensor data
+    for name, orientation, preview_side in (
+            ("full-preview.dng", 1, 256), ("small-preview.nef", 1, 96),
+            ("no-preview.cr2", 1, None), ("turned.arw", 6, 256),
+            ("turned-developed.dng", 6, 96)):
+        write_dng(folder / name, sensor, orientation, preview_side)
+        out["raw"].append(folder / name)
     return dict(out)
 
 
@@ -109,6 +133,80 @@ def _png_text():
     info.add_text("Comment", "fuzz " * 50, zip=True)
     info.add_itxt("Title", "un titre", lang="fr")
     return info
+
+
+# How a camera stores a picture that EXIF orientation N shows upright: the inverse turn.
+_STORED_TURN = {3: 3, 6: 2, 8: 4}  # Image.Transpose ROTATE_180, ROTATE_90, ROTATE_270
+
+
+def write_dng(path: Path, photo, orientation: int = 1, preview_side: int | None = 256) -> None:
+    """A camera raw file as a DNG, which LibRaw reads as it reads a camera's, whatever its
+    suffix: `photo` as a 16-bit RGGB Bayer mosaic, stored as the sensor lies for `orientation`,
+    and the camera's JPEG of it at `preview_side` (None: no preview). With a preview, IFD0
+    describes the JPEG and its SubIFD the sensor data (as cameras do); without, IFD0 the sensor."""
+    import numpy as np
+    from PIL import Image
+
+    if orientation in _STORED_TURN:
+        photo = photo.transpose(Image.Transpose(_STORED_TURN[orientation]))
+    rgb = np.asarray(photo, dtype=np.uint16) * 257
+    h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
+    mosaic = np.empty((h, w), np.uint16)
+    for dy, dx, channel in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 2)):  # R G / G B
+        mosaic[dy::2, dx::2] = rgb[dy:h:2, dx:w:2, channel]
+    sensor = mosaic.astype("<u2").tobytes()
+    camera = [(271, 2, "Fuzz Camera Co"), (272, 2, "Fuzz Raw 1"), (274, 3, [orientation]),
+              (50706, 1, [1, 4, 0, 0]),  # DNGVersion
+              (50708, 2, "Fuzz Camera Co Fuzz Raw 1"),  # UniqueCameraModel
+              (50721, 10, [(int(i % 4 == 0), 1) for i in range(9)]),  # ColorMatrix1: identity
+              (50778, 3, [21])]  # CalibrationIlluminant1: D65
+    cfa = [(256, 4, [w]), (257, 4, [h]), (258, 3, [16]), (259, 3, [1]),
+           (262, 3, [32803]),  # PhotometricInterpretation: CFA
+           (277, 3, [1]), (278, 4, [h]), (279, 4, [len(sensor)]), (284, 3, [1]),
+           (33421, 3, [2, 2]), (33422, 1, [0, 1, 1, 2]),  # CFARepeatPatternDim, CFAPattern
+           (50717, 4, [65535])]  # WhiteLevel
+    if preview_side is None:
+        ifd_at = 8 + len(sensor)
+        ifd = _tiff_ifd(camera + cfa + [(254, 4, [0]), (273, 4, [8])], ifd_at)
+        path.write_bytes(b"II*\0" + struct.pack("<I", ifd_at) + sensor + ifd)
+        return
+    preview = photo.resize((max(1, round(photo.width * preview_side / max(photo.size))),
+                            max(1, round(photo.height * preview_side / max(photo.size)))))
+    buf = io.BytesIO()
+    preview.save(buf, "JPEG", quality=85)
+    jpeg = buf.getvalue() + b"\0" * (len(buf.getvalue()) % 2)
+    # header, preview JPEG, sensor data, IFD0 (the preview), its SubIFD (the sensor data)
+    sensor_at, ifd0_at = 8 + len(jpeg), 8 + len(jpeg) + len(sensor)
+    shown = camera + [(254, 4, [1]), (256, 4, [preview.width]), (257, 4, [preview.height]),
+                      (258, 3, [8, 8, 8]), (259, 3, [7]), (262, 3, [6]), (273, 4, [8]),
+                      (277, 3, [3]), (278, 4, [preview.height]), (279, 4, [len(jpeg)]),
+                      (284, 3, [1])]
+    sub_at = ifd0_at + len(_tiff_ifd(shown + [(330, 4, [0])], ifd0_at))
+    ifd0 = _tiff_ifd(shown + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
+    sub = _tiff_ifd(cfa + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
+    path.write_bytes(b"II*\0" + struct.pack("<I", ifd0_at) + jpeg + sensor + ifd0 + sub)
+
+
+def _tiff_ifd(tags: list, at: int) -> bytes:
+    """A little-endian TIFF IFD written at offset `at`: (tag, type, values) entries (types 1
+    BYTE, 2 ASCII, 3 SHORT, 4 LONG, 10 SRATIONAL as pairs), the values longer than 4 bytes
+    after it; no next IFD."""
+    tags = sorted(tags)
+    values_at = at + 2 + 12 * len(tags) + 4
+    entries, values = [struct.pack("<H", len(tags))], b""
+    for tag, kind, value in tags:
+        if kind == 2:
+            value = list(value.encode() + b"\0")
+        if kind == 10:
+            packed = b"".join(struct.pack("<ii", *pair) for pair in value)
+        else:
+            packed = struct.pack(f"<{len(value)}{' BBHI'[kind]}", *value)
+        if len(packed) <= 4:
+            entries.append(struct.pack("<HHI", tag, kind, len(value)) + packed.ljust(4, b"\0"))
+        else:
+            entries.append(struct.pack("<HHII", tag, kind, len(value), values_at + len(values)))
+            values += packed + b"\0" * (len(packed) % 2)
+    return b"".join(entries) + struct.pack("<I", 0) + values
 
 
 # ----------------------------------------------------------------------------- mutations
@@ -239,6 +337,14 @@ def _tiff(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
     ifd = struct.unpack(order + "I", b[4:8])[0]
     if ifd + 2 > len(b):
         return _generic(b, rng)
+    entries = _ifd_entries(b, order, ifd)
+    kind = rng.choice(("dims", "dims", "strips", "tiles", "samples", "count"))
+    name = _tiff_entry_lie(b, order, entries, kind, rng)
+    return (b, name) if name else _generic(b, rng)
+
+
+def _ifd_entries(b: bytearray, order: str, ifd: int) -> dict[int, tuple[int, int, int]]:
+    """A TIFF IFD's entries: tag -> (the entry's offset, its type, its value count)."""
     count = struct.unpack(order + "H", b[ifd:ifd + 2])[0]
     entries = {}
     for k in range(count):
@@ -247,17 +353,23 @@ def _tiff(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
             break
         tag, typ, n = struct.unpack(order + "HHI", b[e:e + 8])
         entries[tag] = (e, typ, n)
-    kind = rng.choice(("dims", "dims", "strips", "tiles", "samples", "count"))
+    return entries
+
+
+def _tiff_entry_lie(b: bytearray, order: str, entries: dict, kind: str,
+                    rng: random.Random) -> str | None:
+    """Sets one entry of an IFD to a lie of `kind` (dims, strips, tiles, samples, count), in
+    place; None when the IFD has none of the kind's tags."""
     targets = {"dims": (256, 257), "strips": (273, 279), "tiles": (322, 323, 324, 325),
                "samples": (258, 277, 259, 262), "count": tuple(entries)}[kind]
     present = [t for t in targets if t in entries]
     if not present:
-        return _generic(b, rng)
+        return None
     tag = rng.choice(present)
     e, typ, n = entries[tag]
     if kind == "count":  # the entry's value count
         b[e + 4:e + 8] = struct.pack(order + "I", rng.choice((0, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF)))
-        return b, f"tiff-count-{tag}"
+        return f"tiff-count-{tag}"
     if kind == "dims":
         value = rng.choice(HUGE_DIMS)[rng.randrange(2)]
     elif kind == "samples":
@@ -274,7 +386,105 @@ def _tiff(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
         if off + size <= len(b):
             b[off:off + size] = struct.pack(order + ("H" if size == 2 else "I"),
                                             value & (0xFFFF if size == 2 else 0xFFFFFFFF))
-    return b, f"tiff-{kind}-{tag}"
+    return f"tiff-{kind}-{tag}"
+
+
+RAW_KINDS = ("dims", "dims", "strips", "strips", "samples", "count", "ifd-count", "next-ifd",
+             "subifd", "cfa", "cfa", "dng", "preview")
+
+
+def _raw(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
+    """A DNG's structure: IFD0 (the preview, or the sensor data without one) and its SubIFD
+    (the sensor data), their entry counts and links, the sensor's size, depth, strips and CFA
+    pattern, DNG tags, and the embedded JPEG preview's own structure."""
+    order = "<" if b[:2] == b"II" else ">"
+    ifd0 = struct.unpack(order + "I", b[4:8])[0]
+    if ifd0 + 2 > len(b):
+        return _generic(b, rng)
+    ifds = {ifd0: _ifd_entries(b, order, ifd0)}
+    sub = _value(b, order, ifds[ifd0], 330)  # the SubIFD (one, its offset in the entry)
+    if sub is not None and sub + 2 <= len(b):
+        ifds[sub] = _ifd_entries(b, order, sub)
+    ifd = rng.choice(list(ifds))
+    entries, where = ifds[ifd], "ifd0" if ifd == ifd0 else "sub"
+    kind = rng.choice(RAW_KINDS)
+    name = None
+    if kind == "dims" and rng.random() < 0.5:  # the most a SHORT says: the pixel limit passed
+        tag = rng.choice((256, 257))
+        name = _set_value(b, order, entries, tag, 65535) and f"raw-{where}-{tag}-65535"
+    elif kind in ("dims", "samples", "count"):  # the TIFF mutator's: sizes, depth, counts
+        name = _tiff_entry_lie(b, order, entries, kind, rng)
+        name = name and f"raw-{where}-{name}"
+        if name and kind == "samples" and rng.random() < 0.5:  # a depth a camera might say
+            _set_value(b, order, entries, 258, rng.choice((1, 8, 10, 12, 14, 15, 17, 32)))
+            name += "+bits"
+    elif kind == "strips":  # offsets and byte counts past the end, or just short of it
+        tag = rng.choice((273, 279))
+        name = _set_value(b, order, entries, tag, rng.choice(
+            (0, 1, len(b) - 2, len(b), len(b) + 4096, 0x7FFFFFF0, 0xFFFFFFF0))) \
+            and f"raw-{where}-strips-{tag}"
+    elif kind == "ifd-count":  # the number of entries the IFD says it has
+        b[ifd:ifd + 2] = struct.pack(order + "H", rng.choice(
+            (0, 1, len(entries) - 1, len(entries) + 1, len(entries) + 40, 0x7FFF, 0xFFFF)))
+        name = f"raw-{where}-entries"
+    elif kind == "next-ifd":  # the link after the entries: to itself, IFD0, or past the end
+        at = ifd + 2 + 12 * len(entries)
+        b[at:at + 4] = struct.pack(order + "I", rng.choice(
+            (ifd, ifd0, 8, len(b) - 2, len(b) + 4096, 0xFFFFFFFF)))
+        name = f"raw-{where}-next-ifd"
+    elif kind == "subifd":  # the sensor's IFD: a loop to IFD0, inside another IFD, or nowhere
+        name = _set_value(b, order, ifds[ifd0], 330, rng.choice(
+            (0, 1, 8, ifd0, (sub or 0) + 2, (sub or 0) + 12, len(b) - 2, len(b) + 4096,
+             0xFFFFFFFF))) and "raw-subifd-offset"
+    elif kind == "cfa" and rng.random() < 0.6:  # the CFA pattern's size...
+        name = _set_value(b, order, entries, 33421, rng.choice((0, 1, 3, 8, 16, 65535))) \
+            and _set_value(b, order, entries, 33421, rng.choice((0, 1, 2, 3, 8, 16, 65535)),
+                           index=1) and f"raw-{where}-cfa-dims"
+    elif kind == "cfa":  # ... and its colours (0 red, 1 green, 2 blue: others mean nothing)
+        name = _set_value(b, order, entries, 33422, rng.choice((3, 4, 9, 255)),
+                          index=rng.randrange(4)) and f"raw-{where}-cfa-colours"
+    elif kind == "dng":  # white level, DNG version, colour matrix, orientation
+        tag = rng.choice((50717, 50706, 50721, 274))
+        holder = next((e for e in ifds.values() if tag in e), {})
+        value = rng.choice(INTERESTING32 + (2, 5, 9))
+        # a colour matrix's denominator (the rational's second number) set to zero too
+        name = _set_value(b, order, holder, tag, value, index=int(tag == 50721)) \
+            and f"raw-dng-{tag}"
+    else:  # the JPEG preview's own lies, in place, keeping its length
+        start, size = _value(b, order, ifds[ifd0], 273), _value(b, order, ifds[ifd0], 279)
+        if start is not None and size is not None and b[start:start + 2] == b"\xff\xd8":
+            size = min(size, len(b) - start)  # the length may be a lie already: not past the end
+            jpeg, what = _jpeg(bytearray(b[start:start + size]), rng)
+            b[start:start + size] = bytes(jpeg[:size]).ljust(size, b"\0")
+            name = f"raw-preview-{what}"
+    return (b, name) if name else _generic(b, rng)
+
+
+def _value(b: bytearray, order: str, entries: dict, tag: int) -> int | None:
+    """An entry's first value (a SHORT or LONG), or None when the IFD has no such tag."""
+    if tag not in entries:
+        return None
+    e, typ, _ = entries[tag]
+    return struct.unpack(order + ("H" if typ == 3 else "I"),
+                         b[e + 8:e + (10 if typ == 3 else 12)])[0]
+
+
+def _set_value(b: bytearray, order: str, entries: dict, tag: int, value: int,
+               index: int = 0) -> bool:
+    """Sets an entry's value number `index` (of a rational: its numbers) where it lies: in the
+    entry or at its offset; False when the IFD has no such tag or the value is past the end."""
+    if tag not in entries:
+        return False
+    e, typ, n = entries[tag]
+    size = {1: 1, 2: 1, 3: 2}.get(typ, 4)  # BYTE, ASCII, SHORT; else 4-byte numbers
+    numbers = n * (2 if typ in (5, 10) else 1)
+    at = e + 8 if numbers * size <= 4 else struct.unpack(order + "I", b[e + 8:e + 12])[0]
+    at += index * size
+    if at + size > len(b):
+        return False
+    b[at:at + size] = (value & ((1 << 8 * size) - 1)).to_bytes(
+        size, "little" if order == "<" else "big")
+    return True
 
 
 def _gif(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
@@ -369,7 +579,7 @@ def _isobmff(b: bytearray, rng: random.Random) -> tuple[bytearray, str]:
 
 
 STRUCTURAL = {"png": _png, "jpeg": _jpeg, "tiff": _tiff, "gif": _gif, "bmp": _bmp,
-              "webp": _webp, "heic": _isobmff, "avif": _isobmff}
+              "webp": _webp, "heic": _isobmff, "avif": _isobmff, "raw": _raw}
 
 
 # ----------------------------------------------------------------------------- child
@@ -378,7 +588,10 @@ def child() -> None:
     """Reads file names on stdin, answers one JSON line per file on stdout (and a "start" line
     before each, so that the parent knows which file it was on when this process died)."""
     resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
+    import faulthandler
     import logging
+
+    faulthandler.enable()  # a crash's Python stack on stderr, which the parent keeps
 
     from desktop_app.core.errors import PhotoReadError
     from desktop_app.core.model_card import read_card
@@ -443,42 +656,62 @@ def _clear_peak() -> None:
 
 # ----------------------------------------------------------------------------- parent
 
-def run_batch(paths: list[str], timeout: float) -> tuple[list[dict], list[tuple[str, str]]]:
-    """Results of the files that finished, and (path, "crash:<signal>" | "hang") for the rest."""
+def run_batch(paths: list[str], timeout: float) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Results of the files that finished, and (path, what, the end of the child's stderr) for
+    the others and for the child's deaths between files. what: "crash:<rc>" (it died on this
+    file), "hang", or "died after:<rc>" (it died between files, after answering for this one:
+    damage done by a decoder showing later, at a free or a garbage collection; the file's own
+    result stands) or "died at start:<rc>" (before any file: this one is not decoded)."""
     results, failures = [], []
     todo = list(paths)
     while todo:
-        proc = subprocess.Popen([sys.executable, __file__, "--child"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
-        proc.stdin.write("".join(p + "\n" for p in todo))
-        proc.stdin.close()
-        current, reader = None, proc.stdout
-        while True:
-            ready, _, _ = select.select([reader], [], [], timeout)
-            if not ready:  # no answer for this long on one file
-                proc.kill()
-                proc.wait()
-                failures.append((current or todo[0], "hang"))
-                todo = todo[todo.index(current) + 1:] if current else todo[1:]
-                break
-            line = reader.readline()
-            if not line:
-                rc = proc.wait()
-                if current is None or rc == 0:
-                    todo = []
-                else:
-                    failures.append((current, f"crash:{rc}"))
-                    todo = todo[todo.index(current) + 1:]
-                break
-            answer = json.loads(line)
-            if "start" in answer:
-                current = answer["start"]
-            else:
-                results.append(answer)
-                current = None
-                todo.remove(answer["path"])
+        with tempfile.TemporaryFile() as stderr:
+            todo = _run_child(todo, timeout, stderr, results, failures)
     return results, failures
+
+
+def _run_child(todo: list[str], timeout: float, stderr, results: list,
+               failures: list) -> list[str]:
+    """One child on the files to do, until it ends: the files left for the next one."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=stderr, text=True,
+                            cwd=ROOT, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    proc.stdin.write("".join(p + "\n" for p in todo))
+    proc.stdin.close()
+    current, last, reader = None, None, proc.stdout
+    while True:
+        ready, _, _ = select.select([reader], [], [], timeout)
+        if not ready:  # no answer for this long on one file
+            proc.kill()
+            proc.wait()
+            failures.append((current or todo[0], "hang", ""))
+            return todo[todo.index(current) + 1:] if current else todo[1:]
+        line = reader.readline()
+        if not line:
+            rc = proc.wait()
+            said = _tail(stderr)
+            if current is not None:
+                failures.append((current, f"crash:{rc}", said))
+                return todo[todo.index(current) + 1:]
+            if last is not None and (rc != 0 or todo):  # the rest goes to a fresh child
+                failures.append((last, f"died after:{rc}", said))
+            elif todo:  # died before any file: skip one, so that the batch ends
+                failures.append((todo[0], f"died at start:{rc}", said))
+                return todo[1:]
+            return todo
+        answer = json.loads(line)
+        if "start" in answer:
+            current = answer["start"]
+        else:
+            results.append(answer)
+            current, last = None, answer["path"]
+            todo.remove(last)
+
+
+def _tail(file, size: int = 1500) -> str:
+    """The end of what a child wrote on stderr (faulthandler's stack for a crash)."""
+    file.seek(max(0, file.seek(0, os.SEEK_END) - size))
+    return file.read().decode("utf-8", "replace").strip()
 
 
 def confirm_crash(path: str, timeout: float) -> str:
@@ -545,6 +778,8 @@ def main() -> None:
                             mutation.startswith("none") and outcome != "ok"):
                         _note(kinds, keep, fmt, where, outcome, message, r["path"], name,
                               mutation)
+                counts[fmt]["largest peak (MiB)"] = max(counts[fmt]["largest peak (MiB)"],
+                                                        round(r["peak_mib"]))
                 if r["peak_mib"] > args.memory_mib:
                     counts[fmt]["memory outlier"] += 1
                     peaks.append((r["peak_mib"], r["seconds"], fmt, mutation))
@@ -555,16 +790,16 @@ def main() -> None:
                     counts[fmt]["slow (>2 s)"] += 1
                     _note(kinds, keep, fmt, "both", "slow", f"{r['seconds']:.1f} s",
                           r["path"], name, mutation)
-            for path, what in failures:
+            for path, what, said in failures:
                 fmt, name, mutation = meta[path]
-                if what.startswith("crash"):
+                if what.startswith(("crash", "died after")):
                     what = f"{what} (alone: {confirm_crash(path, args.timeout)})"
                 counts[fmt][what.split(":")[0].split(" ")[0]] += 1
-                _note(kinds, keep, fmt, "both", what, "", path, name, mutation)
+                _note(kinds, keep, fmt, "both", what, said, path, name, mutation)
             for path in batch:
                 Path(path).unlink(missing_ok=True)
             print(f"{time.monotonic() - started:6.0f} s  {n} files  "
-                  f"{sum(len(v) for v in kinds.values())} kept", flush=True)
+                  f"{len(kinds)} kinds of failure kept", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     head = header("Fuzzing the in-process photo decoding").replace(
@@ -606,6 +841,7 @@ def _note(kinds, keep: Path, fmt, where, outcome, message, path, seed, mutation)
 def _report(head, args, formats, seeds, counts, kinds, peaks, n, seconds) -> str:
     import PIL
     import pillow_heif
+    import rawpy
     import simplejpeg
     from PIL import features
 
@@ -614,7 +850,9 @@ def _report(head, args, formats, seeds, counts, kinds, peaks, n, seconds) -> str
                  f"libwebp {features.version('webp')}, libtiff {features.version('libtiff')}, "
                  f"zlib {features.version('zlib')}, libavif {features.version('avif')}), "
                  f"pillow-heif {pillow_heif.__version__} (libheif "
-                 f"{pillow_heif.libheif_info()['libheif']}), simplejpeg {simplejpeg.__version__}")
+                 f"{pillow_heif.libheif_info()['libheif']}), simplejpeg {simplejpeg.__version__}"
+                 f", rawpy {rawpy.__version__} (LibRaw "
+                 f"{'.'.join(map(str, rawpy.libraw_version))})")
     lines.append(f"- {n:,} files in {seconds:.0f} s, seed {args.seed}, batches of {args.batch} "
                  f"per child process, {args.timeout:.0f} s a file before a hang, address space "
                  f"limited to {AS_LIMIT // 2**30} GiB, memory outlier above {args.memory_mib:.0f} "
@@ -623,8 +861,8 @@ def _report(head, args, formats, seeds, counts, kinds, peaks, n, seconds) -> str
                                          for f in formats))
     lines.append("")
     columns = ["index:ok", "index:clean", "index:unexpected", "index:unnamed", "thumb:ok",
-               "thumb:clean", "thumb:unexpected", "thumb:unnamed", "crash", "hang",
-               "memory outlier", "slow (>2 s)"]
+               "thumb:clean", "thumb:unexpected", "thumb:unnamed", "crash", "hang", "died",
+               "memory outlier", "largest peak (MiB)", "slow (>2 s)"]
     lines.append("| format | files | " + " | ".join(columns) + " |")
     lines.append("|---" * (len(columns) + 2) + "|")
     for fmt in formats:
@@ -637,7 +875,9 @@ def _report(head, args, formats, seeds, counts, kinds, peaks, n, seconds) -> str
                  "preprocess); thumb: thumbnails.make_thumbnail at 160 px. clean: the app's "
                  "PhotoReadError naming the file; unexpected: any other exception (prepare's "
                  "'unexpected error ... report this file' fallback); unnamed: an error that does "
-                 "not name the file.")
+                 "not name the file. crash: the child died on the file; died: it died between "
+                 "files, after answering for the file named (a decoder's damage showing later; "
+                 "that file's own result is counted too).")
     lines.append("")
     lines.append("## Failures kept (one reproducer each)")
     lines.append("")
