@@ -24,6 +24,7 @@ from .album_files import AlbumsFolder
 from .albums import AlbumError, Manifest, read_photo
 from .errors import Stopped
 from .estimate_plan import ZERO, Span, StepCosts, plan_seconds, plan_steps, split_sizes
+from .raw_twins import left_out_by_name
 from .wording import duration, duration_range
 
 PROBE_PHOTOS = 12  # read and run through the backbone
@@ -83,14 +84,17 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
     resumes = bool(run_dir and can_resume(folder, run_dir, cfg, should_stop))
     files = sum(len(listing.photos) for listing in folder.listings())
     # The photos a prepare of these albums found readable (copies once), when it is known;
-    # else every photo file found: unreadable ones and copies are counted, and said to be.
+    # else every photo file found but the RAW+JPEG twins a prepare leaves out (known by their
+    # names: raw_twins.py): unreadable ones and copies are counted, and said to be.
     manifest = load_manifest(run_dir) if resumes else _prepared(folder, run_dir, should_stop)
     if manifest is not None:
         photos, labels, paths = len(manifest.photos), len(manifest.labels), manifest.paths()
     else:
-        photos, labels = files, len(folder.top()[0])
+        listed = [f for listing in folder.listings() for f in listing.photos]
+        twins = left_out_by_name(listed)
+        photos, labels = files - len(twins), len(folder.top()[0])
         # As a prepare would list them: the cache knows them when none was unreadable or a copy
-        paths = [_resolved(f) for listing in folder.listings() for f in listing.photos]
+        paths = [_resolved(f) for i, f in enumerate(listed) if i not in twins]
     device = choose_device(cfg["train"]["device"])
     mode = choose_mode(cfg, device)
     hcfg = head_config(cfg)
@@ -313,5 +317,7 @@ def estimate_words(found: dict[str, Any]) -> str:
 def _photos(found: dict[str, Any]) -> str:
     if found.get("photos_read", True):
         return f"{found['photos']} photos"
-    return (f"{found['photos']} photo files, not read yet: any that cannot be read or are "
-            "copies are counted")
+    pairs = (" (RAW+JPEG pairs counted once)" if found.get("files", 0) > found["photos"]
+             else "")
+    return (f"{found['photos']} photo files{pairs}, not read yet: any that cannot be read or "
+            "are copies are counted")

@@ -17,17 +17,20 @@ made then stay valid.
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 
 from desktop_app.core.camera_raw import is_raw_name
 
 
 def twin_groups(files: list[Path]) -> list[list[int]]:
-    """Indices (into `files`) of the twins of each folder, a group per picture, in file order."""
+    """Indices (into `files`) of the twins of each folder, a group per picture, in file order.
+    Names are compared in one Unicode form: a name typed on a Mac (decomposed, NFD) and the same
+    name written by another system (composed, NFC) are one name on screen."""
     by_name: dict[tuple[str, str], list[int]] = {}
     for i, f in enumerate(files):
-        by_name.setdefault((os.fspath(f.parent), os.path.splitext(f.name)[0].casefold()),
-                           []).append(i)
+        stem = unicodedata.normalize("NFC", os.path.splitext(f.name)[0]).casefold()
+        by_name.setdefault((os.fspath(f.parent), stem), []).append(i)
     return [group for group in by_name.values()
             if len(group) > 1 and any(is_raw_name(files[i]) for i in group)]
 
@@ -63,4 +66,15 @@ def counted_as(files: list[tuple[Path, str]]) -> dict[str, str]:
         kept = next((i for i in indices if not is_raw_name(files[i][0])), indices[0])
         for i in indices:
             out[files[i][1]] = files[kept][1]
+    return out
+
+
+def left_out_by_name(files: list[Path]) -> set[int]:
+    """Indices of the twins a prepare would leave out, found by their names alone, before any
+    is read (trainer estimate): all of each group but its first file that is not a raw, else
+    its first. A prepare finds the same when every twin can be read and none is a copy."""
+    out: set[int] = set()
+    for group in twin_groups(files):
+        kept = next((i for i in group if not is_raw_name(files[i])), group[0])
+        out.update(i for i in group if i != kept)
     return out

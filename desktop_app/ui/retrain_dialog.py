@@ -856,11 +856,13 @@ def _what_else_was_found(info: dict, unreadable: list) -> str:
     if several:
         text += (f" {count_of(several, 'photo')} {'is' if several == 1 else 'are'} in "
                  "several albums: counted once, with each album as a label.")
+    # The files left out as the twin of a photo (the raw beside its JPEG, a second JPEG or HEIC
+    # of that name, a raw beside its DNG copy): not all raws, nor all beside a JPEG.
     twins = int(info.get("raw_twins") or 0)
     if twins:
-        text += (f" {count_of(twins, 'camera raw file')} {'has' if twins == 1 else 'have'} a "
-                 "JPEG twin beside {0} (RAW+JPEG): the same picture, counted once, as the "
-                 "JPEG.".format("it" if twins == 1 else "them"))
+        text += (f" {count_of(twins, 'file')} {'is' if twins == 1 else 'are'} the RAW+JPEG "
+                 "twin of a photo in the same folder (a camera's raw and JPEG of one shot): the "
+                 "same picture, counted once.")
     empty = [printable(os.path.basename(str(f))) for f in info.get("empty_albums") or []]
     if empty:
         text += (f" Skipped, no readable photo in {count_of(len(empty), 'album')}: "

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from fast_settings import FAST
+from photos import make_camera_raw, make_photo
 
 from trainer.cli import build_parser, main
 from trainer.estimate import estimate_words
@@ -78,3 +79,24 @@ def test_the_help_says_cached_features_count_only_with_a_frozen_backbone(capsys)
     text = " ".join(capsys.readouterr().out.split())
     assert ("With a frozen backbone, features this computer's cache holds count as done, "
             "whichever run extracted them (fine-tuning extracts every one again)") in text
+
+
+def test_raw_jpeg_pairs_are_counted_once_before_they_are_read(tmp_path, capsys, monkeypatch):
+    """A prepare keeps one photo of a camera's RAW+JPEG pair (the JPEG): counted as two, the
+    features were estimated for twice the photos, and the ones the cache holds were not found
+    (its key lists the JPEGs alone)."""
+    monkeypatch.setenv("LOOKALIKE_HOME", str(tmp_path / "home"))
+    albums = tmp_path / "albums"
+    for label, name in (("cats", "chelsea"), ("cups", "coffee")):
+        for k in range(6):
+            size = (96 + 8 * k, 80 + 4 * k)
+            make_photo(albums / label / f"IMG_{k}.JPG", name, size=size)
+            make_camera_raw(albums / label / f"IMG_{k}.CR2", name, size=size, preview_side=160)
+    found = estimate(capsys, str(albums))
+    assert (found["photos"], found["files"], found["photos_read"]) == (12, 24, False)
+    assert "12 photo files (RAW+JPEG pairs counted once), not read yet" in estimate_words(found)
+    assert main(["run", str(albums), "--out", str(tmp_path / "first"), "--bits", "12",
+                 "--progress", "none", *FAST]) == 0
+    capsys.readouterr()
+    found = estimate(capsys, str(albums), "--out", str(tmp_path / "second"))
+    assert found["cached_photos"] == found["photos"] == 12

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import struct
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -128,6 +129,22 @@ def test_files_alike_by_name_that_are_not_twins_stay_photos_of_their_own(tmp_pat
     names = sorted(Path(p.path).name for p in scan.photos
                    if Path(p.path).stem in ("IMG_0100", "IMG_0200"))
     assert names == ["IMG_0100.CR2", "IMG_0100.JPG", "IMG_0200.JPG", "IMG_0200.png"]
+
+
+def test_twins_named_in_two_unicode_forms_are_twins(tmp_path):
+    """A name typed on a Mac is decomposed (NFD), the same name written elsewhere composed
+    (NFC): one name on screen, and a raw and its JPEG so named are one picture."""
+    albums = tmp_path / "albums"
+    raw_plus_jpeg_albums(albums, pairs_per_album=3)
+    stem = "Fête d'été 1"
+    raw = make_camera_raw(albums / "cats" / f"{unicodedata.normalize('NFD', stem)}.CR2",
+                          "chelsea", size=(120, 90), preview_side=160)
+    jpeg = make_photo(albums / "cats" / f"{unicodedata.normalize('NFC', stem)}.jpg", "chelsea",
+                      size=(120, 90))
+    assert raw.stem != jpeg.stem  # two names to the file system
+    scan = scan_albums(albums)
+    assert len(scan.photos) == 7 and scan.raw_twins == 7
+    assert str(jpeg.resolve()) in [p.path for p in scan.photos]
 
 
 # -- albums without twins keep their split -------------------------------------------------------

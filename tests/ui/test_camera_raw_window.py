@@ -120,5 +120,25 @@ def test_the_retrain_dialog_says_raw_jpeg_twins_count_once(qtbot, tmp_path):
     dialog = _looked_inside(qtbot, albums)
     text = dialog.found_label.text()
     assert "<b>4</b> photos in <b>2</b> albums: cats (2), cups (2)." in text
-    assert "4 camera raw files have a JPEG twin beside them (RAW+JPEG): the same picture, " \
-        "counted once, as the JPEG." in text
+    assert "4 files are the RAW+JPEG twin of a photo in the same folder (a camera's raw and " \
+        "JPEG of one shot): the same picture, counted once." in text
+
+
+def test_the_retrain_dialog_counts_twins_as_files_not_as_raws_beside_a_jpeg(qtbot, tmp_path):
+    """raw_twins counts the files left out: a second JPEG-like twin of a raw (an exported PNG)
+    is one, and a raw beside its DNG copy has no JPEG. They were said to be "camera raw files"
+    with "a JPEG twin"."""
+    albums = tmp_path / "albums"
+    for label, name in (("cats", "chelsea"), ("cups", "coffee")):
+        for k in range(2):
+            make_photo(albums / label / f"P_{k}.JPG", name, quality=80 + k)
+    make_camera_raw(albums / "cats" / "IMG_0.CR2", "chelsea", model="Raw 0")
+    make_photo(albums / "cats" / "IMG_0.JPG", "chelsea", quality=70)
+    make_photo(albums / "cats" / "IMG_0.png", "chelsea")
+    make_camera_raw(albums / "cups" / "IMG_1.CR2", "coffee", model="Raw 1")
+    make_camera_raw(albums / "cups" / "IMG_1.dng", "coffee", model="Raw 2")
+    dialog = _looked_inside(qtbot, albums)
+    text = dialog.found_label.text()
+    assert "<b>6</b> photos in <b>2</b> albums: cats (3), cups (3)." in text
+    assert "3 files are the RAW+JPEG twin of a photo in the same folder" in text
+    assert "camera raw file" not in text and "as the JPEG" not in text
