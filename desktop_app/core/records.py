@@ -53,6 +53,9 @@ class Match:
     path: str
     distance: int
     bits: int
+    # The other files of its picture beside it, left out of the list it is in (a camera's
+    # RAW+JPEG pair, core/raw_twins.py): a result's raw file, a duplicate group's raw's JPEG.
+    twins: tuple[str, ...] = ()
 
     @property
     def similarity(self) -> float:

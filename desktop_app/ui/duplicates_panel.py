@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import printable
+from ..core.raw_twins import kind_name
 from ..core.records import Match, same_content_stamps
 from . import file_actions
 from .announce import announce
@@ -49,6 +50,7 @@ class _Shown:
     distance: str  # the distance column's text
     stamp: tuple | None  # the (size, mtime, change time) it was indexed with then
     why: str = ""  # why it was the photo kept in its group ("" for the others)
+    twins: tuple[str, ...] = ()  # its RAW+JPEG twins, not listed (Match.twins)
 
 
 class DuplicatesPanel(QWidget):
@@ -192,7 +194,7 @@ class DuplicatesPanel(QWidget):
             tops.append(top)
             for i, match in enumerate(group):
                 item = self._row(match.path, str(match.distance),
-                                 getattr(group, "why", "") if i == 0 else "")
+                                 getattr(group, "why", "") if i == 0 else "", match.twins)
                 # Keep the first of each group (core/keeper.py chose it), offer the others that
                 # are near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
@@ -216,7 +218,9 @@ class DuplicatesPanel(QWidget):
             return "No near-identical photos at this distance."
         return f"{count_of(count, 'group')} of near-identical photos.{self._far_note}"
 
-    def _row(self, path: str, distance: str, why: str = "") -> _PhotoItem:
+    def _row(self, path: str, distance: str, why: str = "",
+             twins: tuple[str, ...] = ()) -> _PhotoItem:
+        """`twins`: the photo's RAW+JPEG twins, not listed (they go where it goes)."""
         # Cut from the exact path, then escaped (odd bytes as \xNN, bidi controls as \u202e):
         # on Windows the \ of an escape would be taken for a folder separator.
         shown = printable(path)
@@ -224,12 +228,16 @@ class DuplicatesPanel(QWidget):
                                  printable(os.path.dirname(path))],
                           self._thumbnails, self._placeholders)
         item.setData(0, PathRole, path)
-        item.setToolTip(0, shown)
+        item.twins = twins
+        said = " ".join(
+            ([f"Kept, not ticked: {why}."] if why else [])
+            + [f"With its {kind_name(twin)} twin {printable(os.path.basename(twin))} (shot "
+               f"RAW+{kind_name(twin)}: the same photo), not listed." for twin in twins])
+        item.setToolTip(0, f"{shown}\n{said}" if said else shown)
         if why:  # the photo kept: why this one of its group (a tooltip, not one more column)
             item.why = why
-            said = f"Kept, not ticked: {why}."
-            item.setToolTip(0, f"{shown}\n{said}")
             item.setToolTip(1, said)
+        if said:
             item.setData(0, Qt.ItemDataRole.AccessibleDescriptionRole, said)
         return item
 
@@ -455,7 +463,8 @@ class DuplicatesPanel(QWidget):
             top = items[0].parent()
             key = id(top)  # not indexOfTopLevelItem: a search through every group each time
             if key not in by_top:
-                by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path), it.why)
+                by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path), it.why,
+                                      it.twins)
                                for it in map(top.child, range(top.childCount()))
                                if it.path not in leaving]
             groups[path] = by_top[key]
@@ -523,7 +532,7 @@ class DuplicatesPanel(QWidget):
         """Unticked rows for `photos` in `top`, in their places in `group`."""
         order = {s.path: i for i, s in enumerate(group)}
         for s in photos:
-            row = self._row(s.path, s.distance, s.why)
+            row = self._row(s.path, s.distance, s.why, s.twins)
             row.setCheckState(0, Qt.CheckState.Unchecked)
             before = sum(order.get(top.child(j).path, len(group)) < order[s.path]
                          for j in range(top.childCount()))
@@ -564,6 +573,7 @@ class _PhotoItem(QTreeWidgetItem):
         # not UTF-8 (that path then named another file, or none).
         self.path = path
         self.why = ""  # why it is the photo kept in its group (set on that row only)
+        self.twins: tuple[str, ...] = ()  # its RAW+JPEG twins, not listed
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
     def data(self, column: int, role: int):

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QGuiApplication, QPalette, QPixmap
 
 from ..core.errors import printable
+from ..core.raw_twins import pair_label
 from ..core.records import Match, Photo
 from .file_actions import GNOME_FILES, files_mime
 from .thumbnails import ThumbnailCache
@@ -362,13 +363,20 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
             return None
         match = self._matches[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
+            # A RAW+JPEG pair's mark on a line of its own, under the distance line: the grid
+            # keeps the lines after the name whole, and both fit the cell's width.
+            pair = pair_label(match)
             return (f"{printable(os.path.basename(match.path))}\n"
-                    f"distance {match.distance} · {similarity_text(match)}")
+                    f"distance {match.distance} · {similarity_text(match)}"
+                    + (f"\n{pair}" if pair else ""))
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(match.path)
         if role == Qt.ItemDataRole.ToolTipRole:
             return (f"{printable(match.path)}\nHamming distance {match.distance} of "
-                    f"{match.bits} bits, {similarity_text(match)} similar")
+                    f"{match.bits} bits, {similarity_text(match)} similar"
+                    + "".join(f"\nShot {pair_label(match)}: its raw file "
+                              f"{printable(os.path.basename(raw))} is the same photo"
+                              for raw in match.twins))
         if role == PhotoIdRole:
             return match.photo_id
         if role == PathRole:

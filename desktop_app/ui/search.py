@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..core import raw_twins
 from ..core.duplicates import duplicate_groups
-from ..core.hashing import HammingIndex
+from ..core.hashing import HammingIndex, hamming_distances
 from ..core.records import Match
 
 
@@ -29,30 +30,74 @@ class SearchSnapshot:
     def __len__(self) -> int:
         return len(self.index)
 
-    def similar(self, photo_id: int, k: int = 40, max_distance: int | None = None) -> list[Match]:
+    def similar(self, photo_id: int, k: int = 40, max_distance: int | None = None) -> Found:
         code = self.index.code_of(photo_id)
         if code is None:
-            return []
-        return self.similar_to_code(code, k, max_distance, exclude=(photo_id,))
+            return Found()
+        return self.similar_to_code(code, k, max_distance, exclude=(photo_id,),
+                                    query_path=self.paths.get(photo_id, ""))
 
-    def similar_to_code(self, code: np.ndarray, k: int = 40, max_distance: int | None = None,
-                        exclude=()) -> list[Match]:
-        hits = self.index.search(code, k=k, max_distance=max_distance, exclude=exclude)
-        return [Match(h.photo_id, self.paths.get(h.photo_id, ""), h.distance, self.index.bits)
-                for h in hits if h.photo_id in self.paths]
+    def similar_to_code(self, code: np.ndarray, k: int | None = 40,
+                        max_distance: int | None = None, exclude=(),
+                        query_path: str = "") -> Found:
+        """The `k` closest photos (all within the distance for None), by distance then id, each
+        RAW+JPEG pair once and the twins of the photo at `query_path` left out (raw_twins.
+        OnePerPicture): the results of the closest hits up to the one that would make `k` + 1.
+        So the first 80 (Show more) leave out every raw the first 40 did, its twin being among
+        more hits, and each list holds as many results as it says."""
+        pictures = raw_twins.OnePerPicture(query_path)
+        # Twice the hits at first: a library shot RAW+JPEG has two a result.
+        fetch, seen, full = None if k is None else 2 * k + 1, 0, False
+        while True:
+            hits = self.index.search(code, k=fetch, max_distance=max_distance, exclude=exclude)
+            for hit in hits[seen:]:
+                path = self.paths.get(hit.photo_id)
+                if path is not None and not pictures.add(
+                        Match(hit.photo_id, path, hit.distance, self.index.bits), most=k):
+                    full = True
+                    break
+                seen += 1
+            if fetch is None or full or len(hits) < fetch:
+                break
+            fetch *= 2
+        found = Found(pictures.results())
+        found.own_twins = pictures.own_twins
+        return found
 
     def duplicates(self, max_distance: int | None = None,
                    should_stop: Callable[[], bool] | None = None) -> list[list[Match]]:
         """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
-        = lowest id, distances to it, largest groups first), computed without SQLite. Raises
-        duplicates.SearchStopped once should_stop() is true."""
+        = lowest id, distances to it, largest groups first), computed without SQLite, but for
+        a camera's RAW+JPEG pairs: their JPEG (or HEIC) is not listed beside its raw, named in
+        the raw's `twins` instead, so a pair alone is no group (raw_twins.without_raw_twins).
+        Raises duplicates.SearchStopped once should_stop() is true."""
         groups = []
         for hits in duplicate_groups(self.index, max_distance, should_stop):
-            group = [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
-                     for h in hits if h.photo_id in self.paths]
+            group = raw_twins.without_raw_twins(
+                [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
+                 for h in hits if h.photo_id in self.paths])
             if len(group) > 1:
-                groups.append(group)
+                groups.append(self._distances_to_first(group, hits[0].photo_id))
+        groups.sort(key=len, reverse=True)  # stable: fewer photos left in some
         return groups
+
+    def _distances_to_first(self, group: list[Match], measured_from: int) -> list[Match]:
+        """`group`'s distances to its first photo, which they were measured from unless that
+        photo (`measured_from`) left the group."""
+        first = self.index.code_of(group[0].photo_id)
+        if group[0].photo_id == measured_from or first is None:
+            return group
+        codes = np.stack([self.index.code_of(m.photo_id) for m in group])
+        return [replace(m, distance=int(d))
+                for m, d in zip(group, hamming_distances(first, codes), strict=True)]
+
+
+class Found(list):
+    """Search results (Matches, closest first) and how many twins of the photo searched for
+    (its raw, or its JPEG) were among the hits, left out (a list: what takes results takes
+    it)."""
+
+    own_twins: int = 0
 
 
 def empty_snapshot(bits: int = 48) -> SearchSnapshot:
@@ -107,9 +152,16 @@ class QueryEncoder:
 def keeper_first(group: list[Match], snapshot: SearchSnapshot,
                  should_stop: Callable[[], bool] | None = None) -> list[Match]:
     """The group with the photo worth keeping first, distances to it, and why it is kept (a
-    keeper.Group; core/keeper.py says how it is chosen). Reads a header per content (the
-    snapshot's `contents` say which photos are copies): run it off the GUI thread. Raises
-    duplicates.SearchStopped once should_stop() is true."""
+    keeper.Group; core/keeper.py says how it is chosen), each photo's `twins` kept. Reads a
+    header per content (the snapshot's `contents` say which photos are copies): run it off the
+    GUI thread. Raises duplicates.SearchStopped once should_stop() is true."""
     from ..core import keeper
 
-    return keeper.keeper_first(group, snapshot.index, should_stop, snapshot.contents)
+    kept = keeper.keeper_first(group, snapshot.index, should_stop, snapshot.contents)
+    twins = {m.photo_id: m.twins for m in group if m.twins}
+    if not twins:
+        return kept
+    # (keeper makes Matches anew, with their distances to the photo kept)
+    with_twins = keeper.Group(replace(m, twins=twins.get(m.photo_id, m.twins)) for m in kept)
+    with_twins.why = kept.why
+    return with_twins

@@ -5,7 +5,9 @@ another model) runs the search on screen again, so results never show deleted or
 files or codes of a model no longer active. The closest `results_count` are shown first; each
 "more" (the results scrolled to the end, or Show more) searches again for `results_count` more
 and appends those beyond the ones shown (the order is by distance, then id: the first ones
-stay the same)."""
+stay the same). A camera's RAW+JPEG pair is one result, its JPEG (SearchSnapshot.similar): a
+raw left out of a list stays out of the longer lists "more" asks for, and the photo searched
+for is not compared with its own twin (not counted among the others)."""
 
 from __future__ import annotations
 
@@ -225,7 +227,8 @@ class SearchController(QObject):
 
             def job():
                 known = snap.index.code_of(photo_id) is not None
-                return snap.similar(photo_id, k, max_distance), known, len(snap) - known
+                found = snap.similar(photo_id, k, max_distance)
+                return list(found), known, len(snap) - known - found.own_twins
         else:
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 
@@ -249,7 +252,8 @@ class SearchController(QObject):
                     # The model changed (the new codes come a moment before the new model):
                     # never one model's code among another's, even of the same length.
                     return _STALE
-                return snap.similar_to_code(code, k, max_distance), True, len(snap)
+                found = snap.similar_to_code(code, k, max_distance, query_path=path)
+                return list(found), True, len(snap) - found.own_twins
         self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet, k),
                             lambda e: self._search_failed(query, e), key="search")
 

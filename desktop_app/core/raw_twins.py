@@ -1,0 +1,143 @@
+"""A camera's RAW+JPEG pairs: one picture written twice, shown as one photo (no Qt).
+
+A camera set to RAW+JPEG (or RAW+HEIF) writes IMG_0001.CR2 and IMG_0001.JPG side by side: other
+bytes and codes a bit or two apart, but the same picture. Listed as two photos, every search
+result came twice (the raw at distance 0 of its JPEG) and every pair made a duplicate group
+with its JPEG ticked for the trash. As Apple Photos and Lightroom do, the app shows such a pair
+as one photo: a search lists the JPEG (marked as having a raw), never the raw beside it nor the
+twin of the photo searched for; a duplicate group lists the raw, its JPEG going with it.
+
+Twins are two files of one folder whose names differ only by their suffix (case aside, both in
+NFC: macOS gives names in NFD), one a camera raw by its suffix and the other not. Only paths are
+looked at, no file is read, and only those of one search's hits or one group's photos, never
+the whole library's: 3.4 us a path, 0.5 ms for the 81 hits of a page of 40 (2-core machine).
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .camera_raw import is_raw_name
+from .records import Match
+
+TwinKey = tuple[str, str]  # (folder, name without its suffix, case-folded)
+
+_JPEG_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
+
+
+def twin_key(path: str | os.PathLike) -> TwinKey:
+    """What the files of one picture share: their folder and their name without its suffix,
+    case-folded; both in NFC, so a name macOS gives in NFD matches one typed or copied."""
+    folder, name = os.path.split(os.fsdecode(path))
+    stem = os.path.splitext(name)[0]
+    return _nfc(folder), _nfc(_nfc(stem).casefold())
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def are_twins(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether `a` and `b` are one picture's raw file and its JPEG (or HEIC, ...)."""
+    return is_raw_name(a) != is_raw_name(b) and twin_key(a) == twin_key(b)
+
+
+def twin_groups(paths: Sequence[str | os.PathLike]) -> list[list[int]]:
+    """Indices (into `paths`) of the files of each picture that has twins among `paths`: a group
+    for each folder and name holding a camera raw and a file that is not (two raws of one name
+    are not twins of each other, but both are the JPEG's), in the order of `paths`."""
+    by_key: dict[TwinKey, list[int]] = {}
+    for i, path in enumerate(paths):
+        by_key.setdefault(twin_key(path), []).append(i)
+    return [group for group in by_key.values() if len(group) > 1
+            and len({is_raw_name(paths[i]) for i in group}) == 2]
+
+
+def kind_name(path: str | os.PathLike) -> str:
+    """The kind of file a twin is, as cameras name the setting: "JPEG", "HEIC", "HIF"..."""
+    suffix = os.path.splitext(os.fsdecode(path))[1].lower()
+    return "JPEG" if suffix in _JPEG_SUFFIXES else suffix[1:].upper()
+
+
+def pair_label(match: Match) -> str:
+    """The mark of a match that stands for a RAW+JPEG pair, its `twins` left out ("RAW+JPEG",
+    "RAW+HEIC"...); none ("") for another."""
+    if not match.twins:
+        return ""
+    other = match.twins[0] if is_raw_name(match.path) else match.path
+    return f"RAW+{kind_name(other)}"
+
+
+class OnePerPicture:
+    """Search results with each RAW+JPEG pair once, added as the hits come (closest first): a
+    raw whose twin is among them is left out, that twin's match naming it in `twins`; the
+    twins of the photo searched for (`query_path`) are left out as well."""
+
+    def __init__(self, query_path: str | os.PathLike = "") -> None:
+        self._query = (twin_key(query_path), is_raw_name(query_path)) if query_path else None
+        self._added: list[tuple[Match, TwinKey, bool, bool]] = []  # match, key, raw, own twin
+        self._raws_shown: dict[TwinKey, int] = {}  # raws counted, no twin of theirs added yet
+        self._with_twin: set[TwinKey] = set()  # names of files that are not raws (not own twins)
+        self.count = 0  # the results so far
+        self.own_twins = 0  # twins of the photo searched for, left out
+
+    def add(self, match: Match, most: int | None = None) -> bool:
+        """Add the next hit, unless it would make more than `most` results (False then). A
+        search stops there: its results are those of the closest hits, with every hit after
+        them that adds none (a raw whose JPEG is among them marks it), so a longer list (Show
+        more) holds the same ones, but where a twin comes only after other results."""
+        key, raw = twin_key(match.path), is_raw_name(match.path)
+        own = self._query is not None and key == self._query[0] and raw != self._query[1]
+        if own:
+            gain = 0
+        elif raw:
+            gain = 0 if key in self._with_twin else 1
+        else:  # it takes the place of its raws counted
+            gain = 1 - self._raws_shown.get(key, 0)
+        if most is not None and self.count + gain > most:
+            return False
+        self._added.append((match, key, raw, own))
+        self.count += gain
+        if own:
+            self.own_twins += 1
+        elif raw:
+            if key not in self._with_twin:
+                self._raws_shown[key] = self._raws_shown.get(key, 0) + 1
+        else:
+            self._with_twin.add(key)
+            self._raws_shown.pop(key, None)
+        return True
+
+    def results(self) -> list[Match]:
+        raws: dict[TwinKey, list[str]] = {}
+        for match, key, raw, _ in self._added:
+            if raw:
+                raws.setdefault(key, []).append(match.path)
+        shown = []
+        for match, key, raw, own in self._added:
+            if own or (raw and key in self._with_twin):
+                continue
+            shown.append(replace(match, twins=tuple(raws[key]))
+                         if not raw and key in raws else match)
+        return shown
+
+
+def without_raw_twins(group: Sequence[Match]) -> list[Match]:
+    """A duplicate group with each RAW+JPEG pair once, as its raw (the photo the keeper keeps):
+    a file that is not a raw whose raw twin is in the group leaves it, that raw's match naming
+    it in `twins`, so it is never offered for the trash as a copy of its own raw. A pair alone
+    comes back as one photo: no duplicate group."""
+    paths = [m.path for m in group]
+    twins_of: dict[int, tuple[str, ...]] = {}  # a raw's index -> the twins leaving the group
+    leaving: set[int] = set()
+    for indices in twin_groups(paths):
+        others = [i for i in indices if not is_raw_name(paths[i])]
+        leaving.update(others)
+        for i in indices:
+            if is_raw_name(paths[i]):
+                twins_of[i] = tuple(paths[j] for j in others)
+    return [replace(m, twins=twins_of[i]) if i in twins_of else m
+            for i, m in enumerate(group) if i not in leaving]
