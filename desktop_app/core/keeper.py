@@ -34,7 +34,7 @@ import re
 import stat
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import rawpy
 from PIL import Image
@@ -310,10 +310,11 @@ def keeper_first(group: Sequence[Match], index: HammingIndex,
     rest = [group[i] for i in order[1:]]
     if code is not None:
         codes = {m.photo_id: index.code_of(m.photo_id) for m in rest}
-        rest = [Match(m.photo_id, m.path, m.distance if codes[m.photo_id] is None else
-                      int(hamming_distances(code, codes[m.photo_id][None])[0]), m.bits)
+        # replace(): a Match's other fields (the RAW+JPEG twins it stands for) stay.
+        rest = [replace(m, distance=m.distance if codes[m.photo_id] is None else
+                        int(hamming_distances(code, codes[m.photo_id][None])[0]))
                 for m in rest]
         rest.sort(key=lambda m: (m.distance, m.photo_id))
-    result.extend([Match(keeper.photo_id, keeper.path, 0, keeper.bits), *rest])
+    result.extend([replace(keeper, distance=0), *rest])
     return result
 

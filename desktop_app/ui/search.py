@@ -157,11 +157,4 @@ def keeper_first(group: list[Match], snapshot: SearchSnapshot,
     GUI thread. Raises duplicates.SearchStopped once should_stop() is true."""
     from ..core import keeper
 
-    kept = keeper.keeper_first(group, snapshot.index, should_stop, snapshot.contents)
-    twins = {m.photo_id: m.twins for m in group if m.twins}
-    if not twins:
-        return kept
-    # (keeper makes Matches anew, with their distances to the photo kept)
-    with_twins = keeper.Group(replace(m, twins=twins.get(m.photo_id, m.twins)) for m in kept)
-    with_twins.why = kept.why
-    return with_twins
+    return keeper.keeper_first(group, snapshot.index, should_stop, snapshot.contents)

@@ -142,3 +142,19 @@ def test_a_duplicate_group_lists_the_raw_with_its_twin_and_a_pair_alone_is_no_gr
         ("IMG_1.CR2", (at("IMG_1.JPG"),)), ("IMG_1.DNG", (at("IMG_1.JPG"),))]
     plain = matches("a.jpg", "b.jpg")
     assert without_raw_twins(plain) == plain
+
+
+def test_the_keeper_keeps_the_twins_a_match_stands_for(tmp_path):
+    """keeper_first made each Match anew from four fields: the raw's `twins` (its JPEG, not
+    listed) were lost, and with them the tooltip naming it."""
+    import numpy as np
+
+    from desktop_app.core.hashing import HammingIndex
+    from desktop_app.core.keeper import keeper_first
+    from desktop_app.core.records import Match
+
+    index = HammingIndex(np.array([1, 2]), np.array([[0b1111], [0b1110]], dtype=np.uint8), 8)
+    group = [Match(1, str(tmp_path / "IMG_1.CR2"), 0, 8, twins=(str(tmp_path / "IMG_1.JPG"),)),
+             Match(2, str(tmp_path / "IMG_1 (1).JPG"), 1, 8)]
+    kept = keeper_first(group, index)
+    assert {m.photo_id: m.twins for m in kept} == {1: (str(tmp_path / "IMG_1.JPG"),), 2: ()}
