@@ -16,21 +16,20 @@ made then stay valid.
 
 from __future__ import annotations
 
-import os
-import unicodedata
 from pathlib import Path
 
 from desktop_app.core.camera_raw import is_raw_name
+from desktop_app.core.raw_twins import twin_key
 
 
 def twin_groups(files: list[Path]) -> list[list[int]]:
-    """Indices (into `files`) of the twins of each folder, a group per picture, in file order.
-    Names are compared in one Unicode form: a name typed on a Mac (decomposed, NFD) and the same
-    name written by another system (composed, NFC) are one name on screen."""
+    """Indices (into `files`) of the twins of each folder, a group per picture, in file order:
+    files with the app's twin key (core/raw_twins.py: folder and name but the suffix, case and
+    Unicode form aside), at least one a raw (a CR2 beside its DNG conversion is one picture
+    too, for training)."""
     by_name: dict[tuple[str, str], list[int]] = {}
     for i, f in enumerate(files):
-        stem = unicodedata.normalize("NFC", os.path.splitext(f.name)[0]).casefold()
-        by_name.setdefault((os.fspath(f.parent), stem), []).append(i)
+        by_name.setdefault(twin_key(f), []).append(i)
     return [group for group in by_name.values()
             if len(group) > 1 and any(is_raw_name(files[i]) for i in group)]
 
