@@ -23,7 +23,7 @@ import simplejpeg
 import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from . import camera_raw
+from . import camera_raw, crash_journal
 from .display_colour import display_profile, with_display_profile
 from .errors import PhotoReadError
 from .heif_boxes import av1_size_lie
@@ -215,6 +215,7 @@ def _only_zeros(head: bytes, file: io.RawIOBase) -> bool:
     return True
 
 
+@crash_journal.records_decoding  # a photo that crashes its decoder stops Lookalike once
 def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | None = None,
            max_pixels: int = MAX_PIXELS, display_edge: int | None = None,
            orientation: int | None = None) -> tuple[Image.Image, int, int]:
@@ -658,6 +659,7 @@ def _apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image
 
 
+@crash_journal.records_decoding
 def load_picture(path: str | os.PathLike, min_size: tuple[int, int] | None = None,
                  display_edge: int | None = None) -> tuple[Image.Image, int, int]:
     """A photo's picture to show (thumbnails, the preview), as decode gives it: of a camera
