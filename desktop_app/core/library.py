@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import images
+from .crash_journal import Crash
 from .duplicates import duplicate_groups
 from .encoder import Encoder
 from .errors import LookalikeError, PhotoReadError, printable
@@ -39,6 +40,7 @@ from .records import (
     Photo,
     Progress,
     ShouldStop,
+    same_content_stamps,
 )
 from .scan import (
     FileEntry,
@@ -1061,6 +1063,64 @@ class PhotoLibrary:
                     f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
                 found[photo_id] = decode_path(path)
         return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
+
+
+def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[str, str]],
+                                                                   list[Crash]]:
+    """Record each photo a dead Lookalike was decoding when its decoder crashed it
+    (crash_journal.left_by_crashes) as failed, saying so, with the file's size, times and
+    content as they are now: no index run reads it again until it changes (its failed record
+    is "done", see _unchanged), and its codes go, so neither the grid nor a search shows it (a
+    thumbnail or preview crashed on it too). Trying failed photos again reads it.
+    Returns ((path, message) of each recorded, the crashes not recorded: their file in no
+    library folder, a photo searched with, or their cut path not in the library). A file no
+    longer there is only logged: it cannot stop Lookalike again."""
+    folders = [Folder(*row) for row in store.folder_rows()]
+    now = time.time()
+    writes, unrecorded = [], []
+    for crash in crashes:
+        path = crash.path if not crash.cut else next(
+            (p for (raw,) in store.query("SELECT path FROM photos")
+             if crash.is_path(p := decode_path(raw))), None)
+        row = store.query(f"SELECT folder_id, size, mtime, {store.ctime_column}, fingerprint "
+                          "FROM photos WHERE path = ?", (encode_path(path),)) if path else []
+        holder = max((f for f in folders if is_under(path, f.path)),
+                     key=lambda f: len(f.path), default=None) if path else None
+        folder_id = row[0][0] if row else holder.id if holder else None
+        if folder_id is None:
+            unrecorded.append(crash)
+            continue
+        entry = stat_entry(path)
+        if entry is None or entry.error:
+            log.info("%s was being decoded when Lookalike stopped; it is gone now", path)
+            continue
+        if row and same_content_stamps(row[0][1:4], (entry.size, entry.mtime, entry.ctime_ns)):
+            fingerprint = row[0][4]
+        else:
+            try:
+                fingerprint = images.fingerprint(path)  # read, never decoded
+            except OSError:  # cannot be read now: nor can the indexer, which decodes nothing
+                fingerprint = None
+        writes.append((path, folder_id, entry, fingerprint, crash.error(path)))
+    recorded: list[tuple[str, str]] = []
+    if not writes:
+        return recorded, unrecorded
+    with store.transaction() as conn:
+        for path, folder_id, entry, fingerprint, error in writes:
+            if not _folder_exists(conn, folder_id):  # forgotten meanwhile by another process
+                continue
+            (photo_id,) = conn.execute(
+                "INSERT INTO photos(path, folder_id, size, mtime, ctime_ns, fingerprint, status, "
+                "error, indexed_at) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET "
+                "size = excluded.size, mtime = excluded.mtime, ctime_ns = excluded.ctime_ns, "
+                "fingerprint = excluded.fingerprint, status = excluded.status, "
+                "error = excluded.error, indexed_at = excluded.indexed_at RETURNING id",
+                (encode_path(path), folder_id, entry.size, entry.mtime, entry.ctime_ns,
+                 fingerprint, STATUS_FAILED, error, now)).fetchone()
+            conn.execute("DELETE FROM codes WHERE photo_id = ?", (photo_id,))
+            recorded.append((path, error))
+            log.info("%s", error)
+    return recorded, unrecorded
 
 
 class _Either:
