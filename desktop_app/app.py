@@ -15,6 +15,7 @@ import sys
 import traceback
 
 from . import paths
+from .core import crash_journal
 from .log import LogFile
 
 log = logging.getLogger("desktop_app")
@@ -228,7 +229,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
         if style.is_file():  # small additions only; colours come from the system theme
             app.setStyleSheet(style.read_text(encoding="utf-8"))
         settings = Settings.load()
-        window = MainWindow(settings)
+        window = MainWindow(settings, left_by_crashes=take_in_crashes())
         stop_listening = quit_on_signals(app, window.close)  # Ctrl-C, SIGTERM: a clean close
         window.show()
         open_argument(window, target)
@@ -240,6 +241,29 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
         if stop_listening is not None:
             stop_listening()
         claim.release()
+        crash_journal.uninstall()  # ended on purpose: no photo of its journal is to blame
+
+
+def take_in_crashes() -> tuple[list[tuple[str, str]], list]:
+    """Start this process's journal of the photos it decodes (core/crash_journal), then take in
+    what the journals of Lookalikes that died in a decoder left: each photo recorded as failed
+    in the library (on a connection of its own, before the indexer opens it), so that it cannot
+    stop this one. Returns ((path, message) of each recorded, the crashes not recorded), for
+    the window to say."""
+    crash_journal.install(paths.data_dir())
+    crashes = crash_journal.left_by_crashes(paths.data_dir())
+    if not crashes or not paths.database_path().is_file():  # no library: none of its photos
+        return [], crashes
+    from .core.errors import LookalikeError
+    from .core.library import record_crashes
+    from .core.store import Store
+
+    try:
+        with Store() as store:
+            return record_crashes(store, crashes)
+    except LookalikeError as exc:  # the window says what is wrong with the library
+        log.warning("the photos Lookalike stopped on could not be recorded: %s", exc)
+        return [], crashes
 
 
 def open_argument(window, target: str | None) -> None:

@@ -489,6 +489,59 @@ def _open_library(args, store):
     return library
 
 
+@contextmanager
+def _decoding_journalled() -> Iterator[None]:
+    """For a command that decodes photos: this process's journal of the photos it decodes
+    (core/crash_journal), removed when the command ends, also at SIGTERM (`timeout`, a service
+    manager): a process stopped on purpose did not crash on the photos it was reading."""
+    from .core import crash_journal
+
+    crash_journal.install(paths.data_dir())
+
+    def stopped(signum, frame):
+        crash_journal.discard()  # no lock: this may run inside a decode's journal write
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # ended by the signal, as without this handler
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stopped)
+    except ValueError:  # not the main thread (tests running main() in a thread)
+        previous = stopped
+    try:
+        yield
+    finally:
+        if previous is not stopped and previous is not None:  # None: set outside Python
+            signal.signal(signal.SIGTERM, previous)
+        crash_journal.uninstall()
+
+
+def _say_left_by_crashes(store) -> int:
+    """The photos Lookalikes that died in a decoder were reading (core/crash_journal): recorded
+    as failed in the library (opened to write for it when `store` is read-only), so that they
+    cannot stop this one, and said on stderr, one line each. Returns how many were recorded."""
+    from .core import crash_journal
+    from .core.library import record_crashes
+    from .core.store import Store
+
+    crashes = crash_journal.left_by_crashes(paths.data_dir())
+    if not crashes:
+        return 0
+    try:
+        if store.readonly:
+            with Store() as writable:
+                recorded, unrecorded = record_crashes(writable, crashes)
+        else:
+            recorded, unrecorded = record_crashes(store, crashes)
+    except LookalikeError as exc:  # said, and every photo with it
+        print(f"lookalike: {_show(str(exc))}", file=sys.stderr)
+        recorded, unrecorded = [], crashes
+    for _path, message in recorded:
+        print(f"lookalike: {_show(message)}", file=sys.stderr)
+    for crash in unrecorded:
+        print(f"lookalike: {_show(crash.notice())}", file=sys.stderr)
+    return len(recorded)
+
+
 def _print_json(data) -> None:
     """`data` as one JSON document on stdout, written at once (never half of one). Paths go in
     exact: a byte of a name that is not UTF-8 (a lone surrogate in Python) and any character a
@@ -566,7 +619,8 @@ def _group_json(group) -> list[dict]:
 def cmd_index(args) -> int:
     from .core.records import IndexReport
 
-    with _open_store() as store:
+    with _open_store() as store, _decoding_journalled():
+        crashed = _say_left_by_crashes(store)  # unreadable photos: exit code 3
         library = _open_library(args, store)
         results = []
         total = IndexReport()
@@ -622,7 +676,7 @@ def cmd_index(args) -> int:
                          "library": library.counts()})
     if total.stopped:
         return EXIT_INTERRUPTED
-    return EXIT_PARTIAL if total.failed or total.errors or switched else EXIT_OK
+    return EXIT_PARTIAL if total.failed or total.errors or switched or crashed else EXIT_OK
 
 
 def _report_json(report) -> dict:
@@ -633,7 +687,8 @@ def _report_json(report) -> dict:
 
 
 def cmd_similar(args) -> int:
-    with _open_store_to_read() as store:
+    with _open_store_to_read() as store, _decoding_journalled():
+        _say_left_by_crashes(store)
         library = _open_library(args, store)
         model = library.encoder.card.name
         answers, failed = [], 0
@@ -1007,7 +1062,8 @@ def _models_activate(args, name_or_dir: str) -> int:
     from .core.library import PhotoLibrary
     from .core.model_registry import find_model, import_model, is_kept_by_app, open_encoder
 
-    with _open_store() as store:
+    with _open_store() as store, _decoding_journalled():
+        _say_left_by_crashes(store)
         folder = find_model(store, name_or_dir)
         # A name may point at the user's own folder (a model only used with --model): copy it
         # in too, or the active model would be lost with that folder.

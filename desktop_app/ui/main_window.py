@@ -90,6 +90,22 @@ PAUSED_NOTE = "paused: Resume indexing continues it"
 
 
 
+def crash_notice(recorded: list[tuple[str, str]], unrecorded: list) -> str:
+    """What the window says at start of the photos Lookalike stopped on (their decoder crashed
+    it): (path, message) of those recorded as unreadable, and the crash_journal.Crash of those
+    that could not be (a photo searched with, in no watched folder)."""
+    parts = []
+    if len(recorded) == 1:
+        parts.append(f"{recorded[0][1]} It is listed under Unreadable photos.")
+    elif recorded:
+        parts.append(f"Lookalike stopped while reading {len(recorded)} photos (a decoder "
+                     f"crashed): {', '.join(path for path, _ in recorded)}. They are left out "
+                     "so that they cannot stop Lookalike again, and listed under Unreadable "
+                     "photos with what to do.")
+    parts.extend(crash.notice() for crash in unrecorded)
+    return " ".join(parts)
+
+
 class MainWindow(QMainWindow):
     # Requests to the indexer thread (queued: the worker lives there).
     # Folders as `object`: a Qt string drops the bytes of a name that is not UTF-8.
@@ -104,7 +120,9 @@ class MainWindow(QMainWindow):
     _resume = Signal()
 
     def __init__(self, settings: Settings | None = None, model_dir: str | None = None,
-                 parent=None) -> None:
+                 parent=None, left_by_crashes: tuple[list, list] = ([], [])) -> None:
+        """`left_by_crashes`: the photos Lookalike stopped on last time, as app.take_in_crashes
+        gives them, said once the library is open."""
         super().__init__(parent)
         self.settings = settings or Settings.load()
         self.setWindowTitle("Lookalike")
@@ -113,6 +131,7 @@ class MainWindow(QMainWindow):
         self.model_dir = model_dir or self.settings.model_dir or str(paths.default_model_dir())
         self._model_problem = ""
         self._library_problem = ""  # why the library database could not be opened, if so
+        self._crash_notice = crash_notice(*left_by_crashes)
         self._read_only_reason = ""  # why it could only be opened to read, if so
         self._opened = False
         self._pending_search = ""  # a photo to search with once the library is open
@@ -421,6 +440,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready", 3000)  # first: a notice below must not be hidden
         if self.settings.load_problem:
             self.warn(self.settings.load_problem)
+        if self._crash_notice:
+            self.warn(self._crash_notice)
         if card is not None and not self._read_only_reason:
             # Finish removals cut short last time (quit while the removal was still queued),
             # before the watched folders are reconciled (one may sit inside a removed one).

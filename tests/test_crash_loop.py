@@ -1,0 +1,130 @@
+"""A photo that crashes its decoder stops `lookalike index` once: the next run says which photo
+it was, records it as unreadable and indexes the rest; later runs leave it out until the file
+changes. Real CLI in subprocesses, a real SIGSEGV (in the first run's decoder only, standing for
+a hostile file), real photos, tiny real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+# `lookalike ARGV...` whose decoder reads address 0 (a real SIGSEGV) when given hostile.jpg.
+CRASHING_LOOKALIKE = r"""
+import ctypes, sys
+from desktop_app import cli
+from desktop_app.core import images
+
+load = images._load
+
+def crashing(image, data, path, *args, **kwargs):
+    if str(path).endswith("hostile.jpg"):
+        ctypes.string_at(0)
+    return load(image, data, path, *args, **kwargs)
+
+images._load = crashing
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_photo_that_crashed_the_indexer_crashes_it_once(tmp_path, photo_factory,
+                                                          tiny_model_dir, lookalike_home):
+    album = tmp_path / "album"
+    for name, picture in (("a.jpg", "chelsea"), ("b.jpg", "coffee"), ("hostile.jpg", "rocket"),
+                          ("c.png", "astronaut")):
+        photo_factory(f"album/{name}", picture)
+    hostile = str(album / "hostile.jpg")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    env["LOOKALIKE_HOME"] = str(lookalike_home)
+
+    def lookalike(*argv, crashing=False):
+        start = ["-c", CRASHING_LOOKALIKE] if crashing else ["-m", "desktop_app"]
+        return subprocess.run([sys.executable, *start, "--no-progress", *map(str, argv)],
+                              capture_output=True, text=True, env=env, timeout=300,
+                              check=False)
+
+    def status():
+        done = lookalike("status", "--json")
+        return json.loads(done.stdout)
+
+    done = lookalike("models", "import", tiny_model_dir, "--activate")
+    assert done.returncode == 0, done.stderr
+
+    done = lookalike("index", album, crashing=True)
+    assert done.returncode == -signal.SIGSEGV, done.stderr
+
+    done = lookalike("index", album)
+    assert done.returncode == 3, done.stderr  # finished; a photo could not be read
+    said = [line for line in done.stderr.splitlines() if "Lookalike stopped" in line]
+    assert len(said) == 1
+    assert said[0].startswith(f"lookalike: {hostile}: Lookalike stopped while reading this "
+                              "photo on ")
+    assert "(its decoder crashed); it is left out so that it cannot stop Lookalike again" in (
+        said[0])
+    library = status()
+    assert (library["photos"], library["indexed"], library["failed"]) == (4, 3, 1)
+    assert [f["path"] for f in library["failures"]] == [hostile]
+    assert library["failures"][0]["error"] == said[0].removeprefix("lookalike: ")
+
+    # Not read again: the crashing decoder is never given it.
+    done = lookalike("index", album, crashing=True)
+    assert done.returncode == 0, done.stderr
+    assert "Lookalike stopped" not in done.stderr
+    assert status()["failures"][0]["path"] == hostile
+
+    # Changed (here only touched), it is read again.
+    st = os.stat(hostile)
+    os.utime(hostile, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    done = lookalike("index", album)
+    assert done.returncode == 0, done.stderr
+    library = status()
+    assert (library["photos"], library["indexed"], library["failed"]) == (4, 4, 0)
+
+
+# `lookalike ARGV...` whose decoder, given slow.jpg, says so and takes a minute.
+SLOW_LOOKALIKE = r"""
+import sys, time
+from desktop_app import cli
+from desktop_app.core import images
+
+load = images._load
+
+def slow(image, data, path, *args, **kwargs):
+    if str(path).endswith("slow.jpg"):
+        print("decoding", flush=True)
+        time.sleep(60)
+    return load(image, data, path, *args, **kwargs)
+
+images._load = slow
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_command_stopped_with_sigterm_while_decoding_blames_no_photo(
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+    photo_factory("album/slow.jpg", "chelsea")
+    photo_factory("album/other.jpg", "coffee")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "models", "import",
+                           str(tiny_model_dir), "--activate"], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    child = subprocess.Popen([sys.executable, "-c", SLOW_LOOKALIKE, "--no-progress", "index",
+                              str(tmp_path / "album")], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "decoding\n"
+        child.terminate()  # `timeout`, a service manager
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGTERM
+
+    data = lookalike_home / "data"
+    assert not [n for n in os.listdir(data) if n.startswith("decoding-")]
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", "index",
+                           str(tmp_path / "album")], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0 and "Lookalike stopped" not in done.stderr, done.stderr
