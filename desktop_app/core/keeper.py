@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 import rawpy
 from PIL import Image
 
-from . import camera_raw, images  # noqa: F401  (images: the HEIF opener, no pixel limit)
+from . import camera_raw, crash_journal, images  # noqa: F401  (images: the HEIF opener, no pixel limit)
 from .duplicates import SearchStopped
 from .hashing import HammingIndex, hamming_distances
 from .records import Match, same_content_stamps
@@ -100,6 +100,7 @@ _UNKNOWN = Header()
 Content = tuple[str, tuple[int, float, int | None]]
 
 
+@crash_journal.records_decoding  # native header readers (LibRaw, pillow-heif) can crash too
 def read_header(path: str) -> Header:
     """The header of a plain file (no decoding): the only read of a photo's bytes here. One
     Pillow (or, for a camera raw file, LibRaw) cannot read is all unknown, never an error: the

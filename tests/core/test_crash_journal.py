@@ -233,3 +233,27 @@ def test_without_a_journal_decoding_is_untouched(tmp_path):
 
     assert crash_journal.installed() is None
     assert decode(b"", path="/photos/a.jpg") == "/photos/a.jpg"
+
+
+def test_the_duplicates_keeper_header_read_is_journalled(tmp_path, monkeypatch):
+    """keeper.read_header opens photos with LibRaw and pillow-heif (native code) to rank a
+    duplicate group: a crash there must name the photo too."""
+    from photos import make_camera_raw
+
+    from desktop_app.core import keeper
+
+    raw = make_camera_raw(tmp_path / "IMG_0001.CR2", "chelsea")
+    journal = crash_journal.install(tmp_path / "data")
+    seen = []
+    real_imread = keeper.rawpy.imread
+
+    def imread(source):
+        seen.extend(c.path for c in crash_journal.read_journal(journal.path.read_bytes()))
+        return real_imread(source)
+
+    monkeypatch.setattr(keeper.rawpy, "imread", imread)
+    try:
+        assert keeper.read_header(str(raw)).pixels == 450 * 300
+    finally:
+        crash_journal.uninstall()
+    assert seen == [str(raw)]
