@@ -220,7 +220,7 @@ class DuplicatesPanel(QWidget):
 
     def _row(self, path: str, distance: str, why: str = "",
              twins: tuple[str, ...] = ()) -> _PhotoItem:
-        """`twins`: the photo's RAW+JPEG twins, not listed (they go where it goes)."""
+        """`twins`: the photo's RAW+JPEG twins, not listed (nor trashed with it)."""
         # Cut from the exact path, then escaped (odd bytes as \xNN, bidi controls as \u202e):
         # on Windows the \ of an escape would be taken for a folder separator.
         shown = printable(path)
@@ -229,10 +229,7 @@ class DuplicatesPanel(QWidget):
                           self._thumbnails, self._placeholders)
         item.setData(0, PathRole, path)
         item.twins = twins
-        said = " ".join(
-            ([f"Kept, not ticked: {why}."] if why else [])
-            + [f"With its {kind_name(twin)} twin {printable(os.path.basename(twin))} (shot "
-               f"RAW+{kind_name(twin)}: the same photo), not listed." for twin in twins])
+        said = _notes(why, twins)
         item.setToolTip(0, f"{shown}\n{said}" if said else shown)
         if why:  # the photo kept: why this one of its group (a tooltip, not one more column)
             item.why = why
@@ -280,8 +277,11 @@ class DuplicatesPanel(QWidget):
             for item in items:
                 item.path = new
                 item.setData(0, PathRole, new)
-                shown = printable(new)
-                item.setToolTip(0, shown)
+                # Its twins moved with it (a camera's pair moved together), and what its
+                # tooltip says of them and why it is kept stays.
+                item.twins = tuple(moves.get(twin, twin) for twin in item.twins)
+                shown, said = printable(new), _notes(item.why, item.twins)
+                item.setToolTip(0, f"{shown}\n{said}" if said else shown)
                 item.setText(0, printable(os.path.basename(new)))
                 item.setText(2, printable(os.path.dirname(new)))
             if items:
@@ -560,6 +560,15 @@ class DuplicatesPanel(QWidget):
         # tree then sizes rows far from view too, and their thumbnails are all asked for.
         if path in self._items:
             self.tree.viewport().update()
+
+
+def _notes(why: str, twins: tuple[str, ...]) -> str:
+    """What a row's tooltip says under its path: why it is the photo kept, and its RAW+JPEG
+    twins not listed ("" for neither)."""
+    return " ".join(
+        ([f"Kept, not ticked: {why}."] if why else [])
+        + [f"With its {kind_name(twin)} twin {printable(os.path.basename(twin))} (shot "
+           f"RAW+{kind_name(twin)}: the same photo), not listed." for twin in twins])
 
 
 class _PhotoItem(QTreeWidgetItem):

@@ -406,6 +406,16 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
             self._matches.extend(matches)
             self.endInsertRows()
 
+    def update_results(self, matches: Sequence[Match]) -> None:
+        """The first rows' matches replaced by `matches`, of the same photos in the same order
+        (a RAW+JPEG twin named beside one since), each row changed repainted: the current and
+        selected rows and the scroll position stay."""
+        changed = [row for row, (old, new) in enumerate(zip(self._matches, matches))
+                   if old != new]
+        if changed:
+            self._matches[:len(matches)] = matches
+            self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
+
     def matches(self) -> list[Match]:
         return list(self._matches)
 

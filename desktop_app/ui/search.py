@@ -8,9 +8,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..core import raw_twins
-from ..core.duplicates import duplicate_groups
+from ..core.duplicates import SearchStopped, duplicate_groups
 from ..core.hashing import HammingIndex, hamming_distances
 from ..core.records import Match
+
+# A library of at most this many photos besides the one searched for may hold its own twins
+# alone: they are looked for among all its photos when none is found within the distance.
+_FEW = 8
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,9 @@ class SearchSnapshot:
         RAW+JPEG pair once and the twins of the photo at `query_path` left out (raw_twins.
         OnePerPicture): the results of the closest hits up to the one that would make `k` + 1.
         So the first 80 (Show more) leave out every raw the first 40 did, its twin being among
-        more hits, and each list holds as many results as it says."""
+        more hits, and each list holds as many results as it says. `more` says whether a hit
+        was left that makes one more result: the count of photos cannot tell (two a result in
+        a library shot RAW+JPEG)."""
         pictures = raw_twins.OnePerPicture(query_path)
         # Twice the hits at first: a library shot RAW+JPEG has two a result.
         fetch, seen, full = None if k is None else 2 * k + 1, 0, False
@@ -61,7 +67,12 @@ class SearchSnapshot:
                 break
             fetch *= 2
         found = Found(pictures.results())
-        found.own_twins = pictures.own_twins
+        found.own_twins, found.more = pictures.own_twins, full
+        if not found and query_path and len(self.index) <= len(exclude) + _FEW:
+            # None within the distance, among a few photos: are they all its own twins (the
+            # pair alone in the library)? Then no slider finds another photo.
+            found.own_twins = sum(pictures.is_own_twin(path) for i, path in self.paths.items()
+                                  if i not in exclude and self.index.position_of(i) is not None)
         return found
 
     def duplicates(self, max_distance: int | None = None,
@@ -73,6 +84,8 @@ class SearchSnapshot:
         Raises duplicates.SearchStopped once should_stop() is true."""
         groups = []
         for hits in duplicate_groups(self.index, max_distance, should_stop):
+            if should_stop is not None and should_stop():  # 100,000 pairs take seconds here
+                raise SearchStopped
             group = raw_twins.without_raw_twins(
                 [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
                  for h in hits if h.photo_id in self.paths])
@@ -93,11 +106,13 @@ class SearchSnapshot:
 
 
 class Found(list):
-    """Search results (Matches, closest first) and how many twins of the photo searched for
-    (its raw, or its JPEG) were among the hits, left out (a list: what takes results takes
-    it)."""
+    """Search results (Matches, closest first), how many twins of the photo searched for (its
+    raw, or its JPEG) were among the hits, left out (in a library of a few photos where none
+    was found, among them all), and whether more results lie within the distance (a list: what
+    takes results takes it)."""
 
     own_twins: int = 0
+    more: bool = False
 
 
 def empty_snapshot(bits: int = 48) -> SearchSnapshot:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -24,6 +24,7 @@ from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.duplicates import SearchStopped
 from ..core.errors import PhotoReadError
+from ..core.records import Match
 from ..settings import Settings
 from .announce import announce
 from .dropped import not_a_photo_message, photo_file, several_message, text_paths, url_paths
@@ -228,7 +229,7 @@ class SearchController(QObject):
             def job():
                 known = snap.index.code_of(photo_id) is not None
                 found = snap.similar(photo_id, k, max_distance)
-                return list(found), known, len(snap) - known - found.own_twins
+                return list(found), known, len(snap) - known - found.own_twins, found.more
         else:
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 
@@ -253,8 +254,8 @@ class SearchController(QObject):
                     # never one model's code among another's, even of the same length.
                     return _STALE
                 found = snap.similar_to_code(code, k, max_distance, query_path=path)
-                return list(found), True, len(snap) - found.own_twins
-        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet, k),
+                return list(found), True, len(snap) - found.own_twins, found.more
+        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet),
                             lambda e: self._search_failed(query, e), key="search")
 
     @Slot()
@@ -313,13 +314,12 @@ class SearchController(QObject):
         return query.photo_id if query is not None and query.kind == "photo" else None
 
     # -- answers --------------------------------------------------------------------------------
-    def _show_results(self, query: Query, result, quiet: bool = False,
-                      limit: int | None = None) -> None:
+    def _show_results(self, query: Query, result, quiet: bool = False) -> None:
         if result is _STALE or query is not self._query:
             return
-        matches, known, others = result
-        # As many as asked for, and others not shown: the next ones may lie within the distance.
-        more = limit is not None and len(matches) >= limit and others > len(matches)
+        # `more`: the search left a hit that makes another result within the distance (the
+        # photos not shown cannot tell: a RAW+JPEG pair is two photos and one result).
+        matches, known, others, more = result
         before = self.results_model.rowCount()
         more_asked, self._more_asked = self._more_asked, False
         self._fresh_pending = False
@@ -347,12 +347,17 @@ class SearchController(QObject):
 
     def _follow(self, matches: list, more: bool) -> None:
         """The same search's new answer (more of it, or on a new snapshot): the photo the user
-        picked among the results, and where the list was scrolled to, stay."""
+        picked among the results, and where the list was scrolled to, stay; a picture picked
+        as its raw stays picked as its JPEG that took the raw's place, and the reverse."""
         shown = self.results_model.matches()
-        if matches[:len(shown)] == shown:  # the same first ones (or unchanged): appended
+        if [_unpaired(m) for m in matches[:len(shown)]] == [_unpaired(m) for m in shown]:
+            # The same first ones (or unchanged): appended. A raw found beside one of them
+            # (its twin came after the last result before) is said in its row: no reset, which
+            # took Show more's scrolling to the first new row away.
+            self.results_model.update_results(matches[:len(shown)])
             self.results_model.append_results(matches[len(shown):], more)
             return
-        view = self.results_panel.view_state()
+        view = _twins_followed(self.results_panel.view_state(), shown, matches)
         self.results_model.set_results(matches, more)
         self.results_panel.restore_view_state(view)
 
@@ -404,6 +409,28 @@ class SearchController(QObject):
 
     def _query_path(self) -> str | None:
         return self._query.path if self._query is not None else None
+
+
+def _unpaired(match: Match) -> Match:
+    """`match` without the RAW+JPEG twins it names (the result it is, whatever its mark)."""
+    return replace(match, twins=()) if match.twins else match
+
+
+def _twins_followed(view: tuple, shown: list[Match], matches: list[Match]) -> tuple:
+    """`view` (ResultsPanel.view_state over `shown`) for `matches`: a photo picked that left the
+    results for its RAW+JPEG twin (a raw given way to its JPEG come in, a JPEG gone from the
+    library leaving its raw) is that twin, the same picture."""
+    current, selected, scroll = view
+    now = {m.path for m in matches}
+    twin_in = {twin: m.path for m in matches for twin in m.twins}  # a raw -> its JPEG shown
+    for m in shown:
+        if m.path not in now:  # a JPEG left: its raw shown instead
+            twin_in.setdefault(m.path, next((t for t in m.twins if t in now), m.path))
+
+    def follow(path: str | None) -> str | None:
+        return path if path is None or path in now else twin_in.get(path, path)
+
+    return follow(current), [follow(path) for path in selected], scroll
 
 
 def _code_changed(old: SearchSnapshot, new: SearchSnapshot, photo_id: int) -> bool:

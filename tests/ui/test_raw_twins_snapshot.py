@@ -9,6 +9,7 @@ import itertools
 import os
 
 import numpy as np
+import pytest
 
 from desktop_app.core.camera_raw import is_raw_name
 from desktop_app.core.hashing import HammingIndex
@@ -88,3 +89,24 @@ def test_a_duplicate_group_without_its_jpeg_has_distances_to_its_first_photo():
     assert [[(os.path.basename(m.path), m.distance, m.twins) for m in g] for g in groups] == [
         [("IMG_1.CR2", 0, (os.path.join(CARD, "IMG_1.JPG"),)), ("IMG_1 (1).JPG", 1, ())],
         [("a.jpg", 0, ()), ("b.jpg", 0, ())]]
+
+
+def test_finding_duplicates_stops_between_groups_when_asked(monkeypatch):
+    """Each group's twins are looked for, one group after another: 100,000 RAW+JPEG pairs
+    took seconds after a stop was asked (a new search, the window closed)."""
+    from desktop_app.core import raw_twins
+    from desktop_app.core.duplicates import SearchStopped
+
+    snap = snapshot([(f"IMG_{n}.{suffix}", n) for n in range(3) for suffix in ("JPG", "CR2")])
+    stop, folded = [], []
+    real = raw_twins.without_raw_twins
+
+    def fold(group):
+        folded.append(group)
+        stop.append(True)  # the user asks to stop while the first group is folded
+        return real(group)
+
+    monkeypatch.setattr(raw_twins, "without_raw_twins", fold)
+    with pytest.raises(SearchStopped):
+        snap.duplicates(0, should_stop=lambda: bool(stop))
+    assert len(folded) == 1
