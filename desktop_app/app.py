@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import os
 import re
+import signal
 import sys
 import traceback
 
@@ -220,7 +221,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
 
         print(claim.no_answer_message(single_instance.HANDOVER_TIMEOUT_S), file=sys.stderr)
         return EXIT_APP_NOT_ANSWERING
-    stop_listening = None
+    stop_listening = put_back = None
     try:
         icon = paths.resources_dir() / "icons" / "lookalike.svg"
         if icon.is_file():
@@ -230,7 +231,17 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
             app.setStyleSheet(style.read_text(encoding="utf-8"))
         settings = Settings.load()
         window = MainWindow(settings, left_by_crashes=take_in_crashes())
-        stop_listening = quit_on_signals(app, window.close)  # Ctrl-C, SIGTERM: a clean close
+
+        def close_on_a_signal() -> None:
+            # Ended on purpose: a second Ctrl-C, or the SIGKILL a logout sends after its
+            # SIGTERM, ends the process at once, its decodes too, none of them to blame.
+            crash_journal.discard()
+            window.close()
+
+        stop_listening = quit_on_signals(app, close_on_a_signal)  # Ctrl-C, SIGTERM: a clean close
+        # Its terminal closed (SIGHUP), Ctrl-\ (SIGQUIT): ended at once, as before, on purpose.
+        put_back = crash_journal.discard_on_signals(*(
+            getattr(signal, name) for name in ("SIGHUP", "SIGQUIT") if hasattr(signal, name)))
         window.show()
         open_argument(window, target)
         if claim.server is not None:
@@ -238,6 +249,8 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
         log.info("Lookalike started (data in %s)", paths.data_dir())
         return app.exec()
     finally:
+        if put_back is not None:
+            put_back()
         if stop_listening is not None:
             stop_listening()
         claim.release()

@@ -493,25 +493,18 @@ def _open_library(args, store):
 def _decoding_journalled() -> Iterator[None]:
     """For a command that decodes photos: this process's journal of the photos it decodes
     (core/crash_journal), removed when the command ends, also at SIGTERM (`timeout`, a service
-    manager): a process stopped on purpose did not crash on the photos it was reading."""
+    manager), SIGHUP (its terminal closed, an ssh connection dropped) and SIGQUIT (Ctrl-\\): a
+    process stopped on purpose did not crash on the photos it was reading."""
     from .core import crash_journal
 
     crash_journal.install(paths.data_dir())
-
-    def stopped(signum, frame):
-        crash_journal.discard()  # no lock: this may run inside a decode's journal write
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)  # ended by the signal, as without this handler
-
-    try:
-        previous = signal.signal(signal.SIGTERM, stopped)
-    except ValueError:  # not the main thread (tests running main() in a thread)
-        previous = stopped
+    put_back = crash_journal.discard_on_signals(*(
+        getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGQUIT")
+        if hasattr(signal, name)))  # Windows has only SIGTERM
     try:
         yield
     finally:
-        if previous is not stopped and previous is not None:  # None: set outside Python
-            signal.signal(signal.SIGTERM, previous)
+        put_back()
         crash_journal.uninstall()
 
 
@@ -796,7 +789,9 @@ def _how_to_encode(args) -> str:
 
 
 def cmd_duplicates(args) -> int:
-    with _open_store_to_read() as store:
+    # The keeper reads headers with LibRaw and pillow-heif (native code), journalled too.
+    with _open_store_to_read() as store, _decoding_journalled():
+        _say_left_by_crashes(store)
         library = _open_library(args, store)
         if args.max_distance is None:
             from .core.duplicates import default_duplicate_distance

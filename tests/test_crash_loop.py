@@ -11,6 +11,9 @@ import signal
 import subprocess
 import sys
 
+import pytest
+from photos import make_photo
+
 # `lookalike ARGV...` whose decoder reads address 0 (a real SIGSEGV) when given hostile.jpg.
 CRASHING_LOOKALIKE = r"""
 import ctypes, sys
@@ -102,8 +105,13 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def test_a_command_stopped_with_sigterm_while_decoding_blames_no_photo(
-        tmp_path, photo_factory, tiny_model_dir, lookalike_home):
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_command_stopped_with_a_signal_while_decoding_blames_no_photo(
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signame):
+    # SIGTERM: `timeout`, a service manager; SIGHUP: the terminal closed, an ssh connection
+    # dropped (the photos being decoded were blamed, recorded failed, and `index` exited 3).
+    signum = getattr(signal, signame)
     photo_factory("album/slow.jpg", "chelsea")
     photo_factory("album/other.jpg", "coffee")
     env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
@@ -116,15 +124,67 @@ def test_a_command_stopped_with_sigterm_while_decoding_blames_no_photo(
                              stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline() == "decoding\n"
-        child.terminate()  # `timeout`, a service manager
+        child.send_signal(signum)
         child.communicate(timeout=60)
     finally:
         child.kill()
-    assert child.returncode == -signal.SIGTERM
+    assert child.returncode == -signum
 
     data = lookalike_home / "data"
     assert not [n for n in os.listdir(data) if n.startswith("decoding-")]
     done = subprocess.run([sys.executable, "-m", "desktop_app", "--no-progress", "index",
                            str(tmp_path / "album")], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
+    assert done.returncode == 0 and "Lookalike stopped" not in done.stderr, done.stderr
+
+
+# `lookalike ARGV...` whose header reader (the duplicates' keeper: Pillow here, LibRaw or
+# pillow-heif for raws and HEICs) reads address 0 (a real SIGSEGV) when given hostile.jpg.
+CRASHING_HEADERS = r"""
+import ctypes, sys
+from desktop_app import cli
+from desktop_app.core import keeper
+
+open_image = keeper.Image.open
+
+def crashing(path, *args, **kwargs):
+    if str(path).endswith("hostile.jpg"):
+        ctypes.string_at(0)
+    return open_image(path, *args, **kwargs)
+
+keeper.Image.open = crashing
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_a_photo_that_crashed_duplicates_crashes_it_once(tmp_path, tiny_model_dir,
+                                                         lookalike_home):
+    album = tmp_path / "album"
+    make_photo(album / "chelsea.jpg", "chelsea")
+    make_photo(album / "hostile.jpg", "chelsea", quality=60)  # a near copy: one group
+    make_photo(album / "coffee.jpg", "coffee")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    env["LOOKALIKE_HOME"] = str(lookalike_home)
+
+    def lookalike(*argv, crashing=False):
+        start = ["-c", CRASHING_HEADERS] if crashing else ["-m", "desktop_app"]
+        return subprocess.run([sys.executable, *start, "--no-progress", *map(str, argv)],
+                              capture_output=True, text=True, env=env, timeout=300,
+                              check=False)
+
+    assert lookalike("models", "import", tiny_model_dir, "--activate").returncode == 0
+    assert lookalike("index", album).returncode == 0
+    done = lookalike("duplicates", "--json")
+    assert [sorted(m["path"] for m in g) for g in json.loads(done.stdout)["groups"]] == [
+        [str(album / "chelsea.jpg"), str(album / "hostile.jpg")]], done.stdout
+
+    done = lookalike("duplicates", crashing=True)
+    assert done.returncode == -signal.SIGSEGV, done.stderr
+
+    done = lookalike("duplicates", "--json", crashing=True)  # it was: at every run
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "Lookalike stopped" in line]
+    assert len(said) == 1 and said[0].startswith(f"lookalike: {album / 'hostile.jpg'}: "), said
+    assert json.loads(done.stdout)["groups"] == []  # left out until it changes
+    done = lookalike("duplicates", crashing=True)
     assert done.returncode == 0 and "Lookalike stopped" not in done.stderr, done.stderr

@@ -12,7 +12,10 @@ file system such as btrfs, kills the process with SIGBUS: a full disk crashed `l
 similar`. Windows, which has no pwrite, maps it: its blocks are all written when it is made.)
 A process that ends normally removes its journal. The next start (`left_by_crashes`) reads the
 journals that no process holds (their process died: a process number given again to another
-process changes nothing, as the lock is the file's), then removes them.
+process changes nothing, as the lock is the file's), then removes them. One written before the
+computer last started (Linux: its boot id, kept in the header) with no report of a fatal error
+(below) blames nothing: the computer stopped under it (a power cut, a reset), and its slots
+are whatever the disk had last been given, the photos being decoded then.
 
 Python's faulthandler, when nobody else has turned it on, writes its report of a fatal signal
 (SIGSEGV, SIGABRT, SIGBUS...) after the slots: it names the thread that crashed, so of the photos
@@ -34,6 +37,7 @@ import mmap
 import os
 import re
 import secrets
+import signal
 import struct
 import threading
 import time
@@ -66,6 +70,8 @@ _TAIL = struct.Struct("<QdQ")  # at offset 8
 _PATH_AT = 32
 PATH_ROOM = SLOT_SIZE - _PATH_AT  # longer paths keep their start, their length and digest
 _HEADER = struct.Struct("<32sIIIId")  # magic, slots, slot size, header size, pid, started
+_BOOT_AT, _BOOT_ROOM = 64, 64  # in the header: the computer's boot id (b"" where not known)
+_BOOT_ID = "/proc/sys/kernel/random/boot_id"  # Linux: a random id, new at each start
 # A journal is made under a name readers pass over (.new) until it is locked; one left by a
 # process that died making it is removed once it is this old.
 NEW_KEPT_S = 60.0
@@ -160,6 +166,8 @@ class Journal:
             whole = bytearray(size)
             _HEADER.pack_into(whole, 0, MAGIC, SLOTS, SLOT_SIZE, HEADER_SIZE, os.getpid(),
                               time.time())
+            boot = _boot_id()[:_BOOT_ROOM]
+            whole[_BOOT_AT:_BOOT_AT + len(boot)] = boot
             view = memoryview(whole)
             while view:
                 view = view[os.write(fd, view):]
@@ -322,6 +330,33 @@ def discard() -> None:
         journal.discard()
 
 
+def discard_on_signals(*signums: int) -> Callable[[], None]:
+    """Each of `signums` left to end this process (its default action: not ignored, as under
+    `nohup`, nor handled) removes the journal first, then ends it as before: a terminal closed
+    (SIGHUP), `kill`, Ctrl-\\ stop it on purpose, not a decoder on the photos it was reading.
+    Returns what puts the signals back. Outside the main thread (which alone handles signals)
+    it does nothing."""
+    def ended(signum, frame) -> None:
+        discard()  # no lock: this may run inside a decode's journal write
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)  # ended by the signal, as without this handler
+
+    taken = {}
+    for signum in signums:
+        try:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                taken[signum] = signal.signal(signum, ended)
+        except ValueError:  # not the main thread
+            break
+
+    def undo() -> None:
+        for signum, earlier in taken.items():
+            if signal.getsignal(signum) is ended:
+                signal.signal(signum, earlier)
+
+    return undo
+
+
 def _forget_in_child() -> None:
     global _installed
     journal, _installed = _installed, None
@@ -412,15 +447,17 @@ def _take_dead(path: Path, pid: int) -> bytes | None:
         parts = []
         while part := os.read(fd, 1 << 20):
             parts.append(part)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return None  # another reader took it first
-        except OSError as exc:  # kept: read again next time (said again)
-            log.warning("cannot remove %s (%s)", path, exc)
-        return b"".join(parts)
     finally:
         os.close(fd)
+    # Removed once closed: Windows removes no open file (it was kept, and said at every start).
+    # Of two readers that both read it, the one that removes it takes it.
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return None  # another reader took it first
+    except OSError as exc:  # kept: read again next time (said again)
+        log.warning("cannot remove %s (%s)", path, exc)
+    return b"".join(parts)
 
 
 def read_journal(data: bytes, path: str | os.PathLike = "") -> list[Crash]:
@@ -443,6 +480,8 @@ def read_journal(data: bytes, path: str | os.PathLike = "") -> list[Crash]:
         thread, when, digest = _TAIL.unpack_from(data, at + 8)
         room = slot_size - _PATH_AT
         raw = data[at + _PATH_AT:at + _PATH_AT + min(length, room)]
+        if b"\0" in raw:  # no path holds one: a slot torn or not Lookalike's
+            continue
         cut = length > room
         found.append((thread, Crash(os.fsdecode(raw), when, length if cut else 0,
                                     digest if cut else 0)))
@@ -451,6 +490,13 @@ def read_journal(data: bytes, path: str | os.PathLike = "") -> list[Crash]:
         log.info("%s: the report of the fatal error that ended that Lookalike:\n%s", path,
                  report.decode("utf-8", "replace").strip())
     current = _CURRENT_THREAD.search(report)
+    boot, now = data[_BOOT_AT:_BOOT_AT + _BOOT_ROOM].rstrip(b"\0"), _boot_id()
+    if not report.strip(b"\0") and boot and now and boot != now:
+        # No fatal error, and its process ran when the computer stopped (or on another
+        # computer, a home on a share): a power cut or a reset is no decoder's crash.
+        log.info("%s: left by a Lookalike that was running when the computer stopped; it "
+                 "blames no photo", path)
+        return []
     if current is not None:
         # The crash was in a thread Python knows: only its photo is to blame, if it decoded one.
         crashed = int(current[1], 16)
@@ -474,6 +520,15 @@ def _lock(fd: int) -> bool | None:
             return False
         return None
     return True
+
+
+def _boot_id() -> bytes:
+    """This computer's boot id (Linux), new at each start; b"" where it cannot be told."""
+    try:
+        with open(_BOOT_ID, "rb") as file:
+            return file.read(_BOOT_ROOM).strip()
+    except OSError:
+        return b""
 
 
 def _process_running(pid: int) -> bool:

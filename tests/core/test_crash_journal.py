@@ -257,3 +257,77 @@ def test_the_duplicates_keeper_header_read_is_journalled(tmp_path, monkeypatch):
     finally:
         crash_journal.uninstall()
     assert seen == [str(raw)]
+
+
+def test_a_journal_from_before_the_computer_started_blames_no_photo(tmp_path, monkeypatch):
+    # A power cut or a reset: the process did not crash, and its slots are whatever the disk
+    # was last given (the photos being decoded some seconds before), never to be blamed.
+    if sys.platform.startswith("linux"):
+        assert crash_journal._boot_id()  # the real one is known there
+    monkeypatch.setattr(crash_journal, "_boot_id", lambda: b"the boot it ran in")
+    journal = crash_journal.Journal.create(tmp_path)
+    try:
+        journal.enter("/photos/innocent.jpg")  # never left: the computer stopped
+        data = journal.path.read_bytes()
+    finally:
+        journal.close()
+    assert [c.path for c in crash_journal.read_journal(data)] == ["/photos/innocent.jpg"]
+
+    monkeypatch.setattr(crash_journal, "_boot_id", lambda: b"the boot after")
+
+    assert crash_journal.read_journal(data) == []
+
+
+def test_a_crash_before_the_computer_started_again_still_blames_its_photo(tmp_path,
+                                                                          monkeypatch):
+    # faulthandler's report: the process died of its decoder, whatever came after.
+    done = run_child(tmp_path, "segv", "/photos/innocent.jpg", "/photos/hostile.nef")
+    assert done.returncode == -signal.SIGSEGV, done.stderr
+    monkeypatch.setattr(crash_journal, "_boot_id", lambda: b"the boot after")
+
+    assert [c.path for c in crash_journal.left_by_crashes(tmp_path)] == ["/photos/hostile.nef"]
+
+
+def test_a_slot_holding_what_no_path_holds_is_passed_over(tmp_path):
+    # A torn slot's zeros: a path with a NUL byte would stop the start that records it
+    # (os.stat raises ValueError).
+    journal = crash_journal.Journal.create(tmp_path)
+    try:
+        journal.enter("/photos/a\0.jpg")
+        journal.enter("/photos/b.jpg")
+        found = crash_journal.read_journal(journal.path.read_bytes())
+    finally:
+        journal.close()
+    assert [c.path for c in found] == ["/photos/b.jpg"]
+
+
+def test_a_dead_journal_is_read_once_where_an_open_file_cannot_be_removed(tmp_path,
+                                                                          monkeypatch):
+    # Windows: os.unlink of a file this process holds open fails. The journal was read, kept,
+    # and its photo blamed again at every start (even once re-saved and read again).
+    run_child(tmp_path, "exit", "/photos/a.jpg")
+    held: dict[int, str] = {}
+    real_open, real_close, real_unlink = os.open, os.close, os.unlink
+
+    def opening(path, flags, *args, **kwargs):
+        fd = real_open(path, flags, *args, **kwargs)
+        held[fd] = os.path.abspath(path)
+        return fd
+
+    def closing(fd):
+        held.pop(fd, None)
+        real_close(fd)
+
+    def unlinking(path, *args, **kwargs):
+        if os.path.abspath(path) in held.values():
+            raise PermissionError(13, "The process cannot access the file because it is being "
+                                  "used by another process", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    with monkeypatch.context() as windows:
+        windows.setattr(os, "open", opening)
+        windows.setattr(os, "close", closing)
+        windows.setattr(os, "unlink", unlinking)
+        assert [c.path for c in crash_journal.left_by_crashes(tmp_path)] == ["/photos/a.jpg"]
+        assert journals(tmp_path) == []
+        assert crash_journal.left_by_crashes(tmp_path) == []

@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
+import pytest
 from ui_helpers import wait_idle, wait_rows
 
 from desktop_app import app, paths
@@ -81,3 +83,54 @@ def test_several_photos_and_one_searched_with_are_named_in_one_notice():
     assert dropped.notice().startswith("/downloads/query.jpg: Lookalike stopped while reading "
                                        "this photo on 2023-11-1")
     assert crash_notice([], []) == ""
+
+
+# The desktop app on the folder given, whose decoder, given slow.jpg, says so and takes a minute.
+SLOW_APP = r"""
+import sys, time
+from desktop_app import app
+from desktop_app.core import images
+
+load = images._load
+
+def slow(image, data, path, *args, **kwargs):
+    if str(path).endswith("slow.jpg"):
+        print("decoding", flush=True)
+        time.sleep(60)
+    return load(image, data, path, *args, **kwargs)
+
+images._load = slow
+sys.exit(app.main(sys.argv[1]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("signals", [("SIGINT", "SIGINT"), ("SIGHUP",)],
+                         ids=["second Ctrl-C", "terminal closed"])
+def test_the_app_ended_on_purpose_while_decoding_blames_no_photo(
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signals):
+    """A second Ctrl-C ends the app at once (SIG_DFL), its indexer still finishing its batch,
+    and closing the terminal it was started from (SIGHUP) ends it too: the photos being decoded
+    were blamed, said at the next start and left out as crashing their decoder."""
+    photo_factory("album/slow.jpg", "chelsea")
+    photo_factory("album/other.jpg", "coffee")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "models", "import",
+                           str(tiny_model_dir), "--activate"], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    window = subprocess.Popen([sys.executable, "-c", SLOW_APP, str(tmp_path / "album")],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        assert window.stdout.readline() == "decoding\n"
+        for name in signals:
+            window.send_signal(getattr(signal, name))
+            time.sleep(1)
+        stderr = window.communicate(timeout=60)[1]
+    finally:
+        window.kill()
+    assert window.returncode == -getattr(signal, signals[-1]), stderr[-3000:]
+
+    assert crash_journal.left_by_crashes(paths.data_dir()) == []
