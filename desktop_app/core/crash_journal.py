@@ -42,7 +42,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -89,6 +89,9 @@ class Crash:
     when: float  # when its decode began (seconds since the epoch)
     length: int = 0  # the whole path's length in bytes, when cut
     digest: int = 0  # xxh3-64 of the whole path's bytes, when cut
+    # Blamed by a report of the fatal error naming its thread (a decoder's crash, for sure);
+    # else the process died with no report (killed for want of memory, or ended by force).
+    by_report: bool = False
 
     @property
     def cut(self) -> bool:
@@ -110,17 +113,27 @@ class Crash:
         found in the library, for a cut one), the cause and what to do."""
         return str(PhotoReadError(
             path or self.shown_path(), f"Lookalike stopped while reading this photo on "
-            f"{self.date()} (its decoder crashed); it is left out so that it cannot stop "
+            f"{self.date()} ({self.cause()}); it is left out so that it cannot stop "
             "Lookalike again", "Open it in another viewer to check it; re-save or remove it: "
-            "it is read again when the file changes"))
+            "it is read again when the file changes" + self.if_killed()))
 
     def notice(self) -> str:
         """What is said of a photo that could not be recorded (in no library folder: a photo
         searched with; or the library could not be written)."""
         return str(PhotoReadError(
             self.shown_path(), f"Lookalike stopped while reading this photo on {self.date()} "
-            "(its decoder crashed)", "Open it in another viewer to check it, and re-save it "
+            f"({self.cause()})", "Open it in another viewer to check it, and re-save it "
             "before Lookalike reads it again"))
+
+    def cause(self) -> str:
+        if self.by_report:
+            return "its decoder crashed"
+        return ("its decoder crashed, or Lookalike was ended by force while reading it, for "
+                "want of memory or by a kill")
+
+    def if_killed(self) -> str:
+        return ("" if self.by_report else "; if Lookalike was ended by force, Try these photos "
+                "again (lookalike index --retry-failed) reads it now")
 
     def date(self) -> str:
         try:
@@ -500,7 +513,7 @@ def read_journal(data: bytes, path: str | os.PathLike = "") -> list[Crash]:
     if current is not None:
         # The crash was in a thread Python knows: only its photo is to blame, if it decoded one.
         crashed = int(current[1], 16)
-        return [crash for thread, crash in found if thread == crashed]
+        return [replace(crash, by_report=True) for thread, crash in found if thread == crashed]
     return [crash for _thread, crash in found]
 
 

@@ -83,14 +83,21 @@ def test_a_segfault_in_a_decode_blames_that_photo_alone(tmp_path):
 
     assert [c.path for c in crashes] == ["/photos/hostile.nef"]
     assert "Lookalike stopped while reading this photo" in crashes[0].error()
+    assert "(its decoder crashed);" in crashes[0].error()
+    assert "ended by force" not in crashes[0].error()
 
 
 def test_a_process_killed_without_a_report_blames_every_photo_it_was_decoding(tmp_path):
     done = run_child(tmp_path, "kill", "/photos/a.jpg", "/photos/b.jpg")
     assert done.returncode == -signal.SIGKILL
 
-    assert sorted(c.path for c in crash_journal.left_by_crashes(tmp_path)) == [
-        "/photos/a.jpg", "/photos/b.jpg"]
+    crashes = crash_journal.left_by_crashes(tmp_path)
+    assert sorted(c.path for c in crashes) == ["/photos/a.jpg", "/photos/b.jpg"]
+    # No report of a fatal error: a kill (the out-of-memory killer) is as likely as a crash,
+    # and the message says both, with how to read the photo again at once.
+    assert "(its decoder crashed, or Lookalike was ended by force while reading it" in (
+        crashes[0].error())
+    assert "Try these photos again (lookalike index --retry-failed)" in crashes[0].error()
 
 
 def test_a_live_process_journal_is_left_alone(tmp_path):

@@ -31,7 +31,7 @@ def decoded(monkeypatch) -> list[str]:
 
 
 def crash_on(path) -> crash_journal.Crash:
-    return crash_journal.Crash(os.fspath(path), time.time())
+    return crash_journal.Crash(os.fspath(path), time.time(), by_report=True)
 
 
 def test_an_indexed_photo_that_crashed_its_thumbnail_is_left_out_until_tried_again(
