@@ -5,10 +5,11 @@ opens no camera raw file, and some no HEIC or AVIF: this one reads what the libr
 The window follows the grid it was opened from: the arrow keys move that grid's current photo
 (with its own rules: Right at the end of a row goes on to the next row) and the window shows it.
 The photo is decoded on a pool thread at the size it takes in the window, in device pixels,
-never more than its own; the grid's thumbnail stands in meanwhile. One decode runs at a time,
-and only the latest photo asked for waits behind it: arrowing fast through a folder of raws
-decodes the first and the last, not all of them, and an answer for a photo no longer shown is
-dropped. Only the picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB).
+never more than its own (again when the window is resized, or moved to a screen of another
+scale); the grid's thumbnail stands in meanwhile. One decode runs at a time, and only the latest
+photo asked for waits behind it: arrowing fast through a folder of raws decodes the first and
+the last, not all of them, and an answer for a photo no longer shown is dropped. Only the
+picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
+    QEvent,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -185,7 +187,7 @@ class PictureView(QWidget):
     the window is smaller than it was decoded for), or the thumbnail standing in, stretched to
     the size the photo will take."""
 
-    resized = Signal()
+    room_changed = Signal()  # resized, or its device pixels changed (another screen's scale)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,7 +229,15 @@ class PictureView(QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
-        self.resized.emit()
+        self.room_changed.emit()
+
+    def event(self, event) -> bool:
+        handled = super().event(event)
+        # Its window moved to a screen of another scale (or the screen's scale changed): the
+        # same logical size, other device pixels. No resize comes: the picture stayed blurred.
+        if event.type() == QEvent.Type.DevicePixelRatioChange:
+            self.room_changed.emit()
+        return handled
 
     def box(self) -> tuple[int, int]:
         """The room for the picture, in device pixels."""
@@ -289,7 +299,7 @@ class PhotoPreview(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         self.picture = PictureView()
-        self.picture.resized.connect(self._on_resized)
+        self.picture.room_changed.connect(self._on_room_changed)
         self.message = QLabel()  # in the picture's place when it cannot be read
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -309,9 +319,10 @@ class PhotoPreview(QDialog):
         layout.addWidget(self.details)
         self.loader = PreviewLoader(self)
         self.loader.loaded.connect(self._on_loaded)
-        # The main window's F1 does not reach this window.
+        # The main window's F1 and Quit (Ctrl+Q; none on Windows) do not reach this window.
         QShortcut(QKeySequence.StandardKey.HelpContents, self,
                   lambda: show_keys(self.parentWidget() or self))
+        QShortcut(QKeySequence.StandardKey.Quit, self, self._quit)
 
     # -- opening and following the grid --------------------------------------------------------
     def show_for(self, grid, index: QModelIndex) -> None:
@@ -452,8 +463,8 @@ class PhotoPreview(QDialog):
     def shown_path(self) -> str | None:
         return self._shown.path if self._shown is not None else None
 
-    def _on_resized(self) -> None:
-        # More room (or less): the photo is decoded again for it.
+    def _on_room_changed(self) -> None:
+        # More room (or less), in device pixels: the photo is decoded again for it.
         self.picture.stretch_stand_in(self._stand_in_side())
         self._ask()
 
@@ -477,6 +488,14 @@ class PhotoPreview(QDialog):
                 self._repeating = False
         else:
             super().keyPressEvent(event)
+
+    def _quit(self) -> None:
+        """Quit as the main window's Quit does: by closing the window this one is over (its
+        closeEvent saves the settings and stops the work)."""
+        owner = self.parentWidget()
+        self.close()
+        if owner is not None:
+            owner.window().close()
 
     def _search(self) -> None:
         """Close, and search with the photo shown (as Enter on it in the grid)."""

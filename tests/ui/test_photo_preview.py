@@ -1,24 +1,28 @@
 """Space on a photo shows it large in a window over the main window (a quick look): decoded at the
 window's size on a pool thread, a raw turned upright, the arrows moving through the grid it was
 opened from, Enter searching with it, Escape or Space closing it, an unreadable or deleted photo
-said in it, and a decode for a photo no longer shown dropped."""
+said in it, a decode for a photo no longer shown dropped, the photo decoded again on a screen of
+another scale, and the Quit key quitting from it."""
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import threading
 
 import numpy as np
 import pytest
+import shiboken6
 from photos import make_camera_raw, make_photo, sample_image
 from PIL import Image
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QImage, QKeyEvent
+from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 from ui_helpers import header, indexed
 
 from desktop_app.core.records import Photo
+from desktop_app.settings import Settings
 from desktop_app.ui import photo_preview
 from desktop_app.ui.keys_help import show_keys
 from desktop_app.ui.models import PhotoIdRole, PhotoListModel
@@ -161,6 +165,25 @@ def test_a_result_is_previewed_with_its_size_and_distance(qtbot, make_window, ph
     decoded(qtbot, preview, match.path)
     qtbot.keyClick(preview, Qt.Key.Key_Escape)
     assert not preview.isVisible()
+
+
+def test_the_quit_key_quits_from_the_preview(qtbot, make_window, photo_folder):
+    """Ctrl+Q (Cmd+Q on a Mac) did nothing while the preview had the focus: it is a window of
+    its own, which the main window's keys do not reach. It quits as there: the preview closed,
+    the main window closed through its own shutdown."""
+    window = indexed(qtbot, make_window, photo_folder, 4)
+    preview = open_on(qtbot, window, window.grid, 0)
+    qtbot.waitUntil(preview.isActiveWindow, timeout=5000)
+    assert Settings.load().window_geometry == ""
+    keys = QKeySequence(QKeySequence.StandardKey.Quit)
+    if keys.isEmpty():  # Windows has none (Alt+F4 is the window manager's); nor has offscreen
+        shortcut = next(s for s in preview.findChildren(QShortcut) if s.key() == keys)
+        shortcut.activated.emit()
+    else:
+        qtbot.keyClick(preview, keys[0].key(), keys[0].keyboardModifiers())
+    assert not preview.isVisible() and not window.isVisible()
+    assert Settings.load().window_geometry != ""  # saved by the main window's closeEvent only
+    assert not window.thread_.isRunning()  # the indexer stopped, as when the window is closed
 
 
 def test_the_keys_list_names_the_previews_keys(qtbot):
@@ -370,3 +393,62 @@ def test_an_arrow_held_down_says_the_photo_it_stops_on(qtbot, grid_of, tmp_path,
     assert announced[1].startswith("5.jpg · ")
     qtbot.wait(2 * photo_preview.SAY_AFTER_REPEAT_MS)
     assert len(announced) == 2
+
+
+@pytest.fixture
+def move_to_scale(qapp, qt_gui_function):
+    """Moves a window to a screen of another scale as a platform says so (a window dragged to a
+    HiDPI monitor: Windows, macOS and Wayland tell Qt the window's ratio changed,
+    QWindowSystemInterface::handleWindowDevicePixelRatioChanged): the screen's factor set, then
+    the window told. Offscreen Qt has one screen and no scale of its own to change. The window
+    keeps its size in logical pixels: no resize comes."""
+    set_factor = qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
+                                  ctypes.c_void_p, ctypes.c_double)
+    reset = qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
+    ratio_changed = qt_gui_function(
+        "_ZN22QWindowSystemInterface35handleWindowDevicePixelRatioChangedI"
+        "NS_19SynchronousDeliveryEEEvP7QWindow", ctypes.c_void_p)
+    if None in (set_factor, reset, ratio_changed):
+        pytest.skip("this Qt build has not its private high-DPI functions")
+    screen = shiboken6.getCppPointer(QGuiApplication.primaryScreen())[0]
+    moved = []
+
+    def move(widget: QWidget, factor: float) -> None:
+        set_factor(screen, factor)
+        reset()
+        window = widget.windowHandle()
+        moved.append(window)
+        ratio_changed(shiboken6.getCppPointer(window)[0])
+
+    yield move
+    set_factor(screen, 1.0)
+    reset()
+    for window in moved:
+        if shiboken6.isValid(window):
+            ratio_changed(shiboken6.getCppPointer(window)[0])
+
+
+def test_a_screen_of_another_scale_decodes_the_photo_again(qtbot, grid_of, tmp_path,
+                                                           move_to_scale):
+    """Moved to a screen of scale 2 (or its screen's scale changed), the window kept its size
+    in logical pixels, so no resize asked for the photo again: the picture decoded for scale 1
+    stayed, stretched over twice as many screen pixels (blurred)."""
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    grid, preview = grid_of([path], [(3000, 2000)])
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    before = decoded(qtbot, preview, str(path))
+    box = preview.picture.box()
+    assert before.devicePixelRatio() == 1.0
+    assert close_to((before.width(), before.height()), fitted((3000, 2000), box))
+    logical = preview.picture.size()
+    move_to_scale(preview, 2.0)
+    assert preview.picture.devicePixelRatioF() == 2.0 and preview.picture.size() == logical
+    assert preview.shown_picture() is before  # shown meanwhile, not a blank window
+    qtbot.waitUntil(lambda: (shown := preview.shown_picture()) is not None
+                    and shown.devicePixelRatio() == 2.0, timeout=20000)
+    after = preview.shown_picture()
+    # One picture pixel a screen pixel: twice as many each way, at the same logical size.
+    assert close_to((after.width(), after.height()), fitted((3000, 2000), (2 * box[0],
+                                                                           2 * box[1])))
+    assert close_to((after.width() / 2, after.height() / 2), (before.width(), before.height()))
+    assert preview.loader.started == [str(path)] * 2
