@@ -61,3 +61,25 @@ def make_window(qtbot, tiny_model_dir):
     yield factory
     for window in windows:
         window.shutdown()
+
+
+@pytest.fixture(scope="session")
+def qt_gui_function():
+    """`qt_gui_function(name, *argtypes)`: a function of Qt's own GUI library (its private
+    platform API, for high-DPI screen changes offscreen Qt cannot make), or None if not there."""
+    import ctypes
+    from pathlib import Path
+
+    import PySide6
+
+    def find(name: str, *argtypes):
+        library = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6Gui.so.6"
+        try:
+            function = getattr(ctypes.CDLL(str(library)), name)
+        except (OSError, AttributeError):
+            return None
+        function.argtypes = list(argtypes)
+        function.restype = None
+        return function
+
+    return find

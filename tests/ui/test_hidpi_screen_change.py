@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from pathlib import Path
 
-import PySide6
 import pytest
 import shiboken6
 from photos import make_photo
@@ -95,27 +93,15 @@ def test_a_scale_given_is_kept(qtbot, monkeypatch):
     cache.shutdown()
 
 
-def _qt_gui_function(name: str, *argtypes):
-    """A function of Qt's own GUI library (its private platform API), or None if not there."""
-    library = Path(PySide6.__file__).parent / "Qt" / "lib" / "libQt6Gui.so.6"
-    try:
-        function = getattr(ctypes.CDLL(str(library)), name)
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = list(argtypes)
-    function.restype = None
-    return function
-
-
 @pytest.fixture
-def rescale_screen(qapp):
+def rescale_screen(qapp, qt_gui_function):
     """Gives the screen another scale as Qt does when a platform says so (Windows' display
     settings, a Wayland output's scale): the screen's signals come first, and only then does
     Qt drop the application's cached highest ratio (processScreenGeometryChange and
     processScreenLogicalDotsPerInchChange in qguiapplication.cpp)."""
-    set_factor = _qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
+    set_factor = qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
                                   ctypes.c_void_p, ctypes.c_double)
-    reset = _qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
+    reset = qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
     if set_factor is None or reset is None:
         pytest.skip("this Qt build has not its private high-DPI functions")
     screen = QGuiApplication.primaryScreen()
