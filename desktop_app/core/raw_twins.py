@@ -12,17 +12,22 @@ NFC: macOS gives names in NFD), one a camera raw by its suffix and the other not
 looked at, no file is read, and only those of one search's hits or one group's photos, never
 the whole library's (but for one of a few photos, where a search found none: are they all the
 twins of the photo searched for?): 3.4 us a path, 0.5 ms for the 81 hits of a page of 40 (2-core
-machine).
+machine). The app's results and Duplicates tab and the command line's `similar` and `duplicates`
+go through closest_pictures and duplicate_pictures: one rule for both.
 """
 
 from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 
+import numpy as np
+
 from .camera_raw import is_raw_name
+from .duplicates import SearchStopped
+from .hashing import HammingIndex, hamming_distances
 from .records import Match
 
 TwinKey = tuple[str, str]  # (folder, name without its suffix, case-folded)
@@ -148,3 +153,65 @@ def without_raw_twins(group: Sequence[Match]) -> list[Match]:
                 twins_of[i] = tuple(paths[j] for j in others)
     return [replace(m, twins=twins_of[i]) if i in twins_of else m
             for i, m in enumerate(group) if i not in leaving]
+
+
+def closest_pictures(index: HammingIndex, code: np.ndarray,
+                     paths_of: Callable[[list[int]], Mapping[int, str]], k: int | None,
+                     max_distance: int | None = None, exclude: Collection[int] = (),
+                     query_path: str = "") -> tuple[OnePerPicture, bool]:
+    """The `k` closest pictures to `code` (all within the distance for None), by distance then
+    id, each RAW+JPEG pair once and the twins of the photo at `query_path` left out
+    (OnePerPicture): the results of the closest hits up to the one that would make `k` + 1.
+    So the first 80 leave out every raw the first 40 did, its twin being among more hits, and
+    each list holds as many results as it says. `paths_of(ids)` gives the paths of photo ids
+    (one without a path is passed over). Returns the pictures (their results(), own_twins) and
+    whether a hit was left that makes one more result: the count of photos cannot tell (two a
+    result in a library shot RAW+JPEG)."""
+    pictures = OnePerPicture(query_path)
+    # Twice the hits at first: a library shot RAW+JPEG has two a result.
+    fetch, seen, full = None if k is None else 2 * k + 1, 0, False
+    while True:
+        hits = index.search(code, k=fetch, max_distance=max_distance, exclude=exclude)
+        paths = paths_of([hit.photo_id for hit in hits[seen:]])
+        for hit in hits[seen:]:
+            path = paths.get(hit.photo_id)
+            if path is not None and not pictures.add(
+                    Match(hit.photo_id, path, hit.distance, index.bits), most=k):
+                full = True
+                break
+            seen += 1
+        if fetch is None or full or len(hits) < fetch:
+            break
+        fetch *= 2
+    return pictures, full
+
+
+def duplicate_pictures(groups: Iterable[tuple[Sequence[Match], int]], index: HammingIndex,
+                       should_stop: Callable[[], bool] | None = None) -> list[list[Match]]:
+    """Duplicate groups, each given as its photos and the id of the photo their distances were
+    measured from, with each RAW+JPEG pair once (without_raw_twins): a group left with one photo
+    (a pair alone) goes, and a group whose first photo left it (a JPEG with a lower id than its
+    raw) has its distances measured again, to its new first photo. Largest groups first (a
+    stable sort: some lost photos). Raises SearchStopped once should_stop() is true, asked
+    before each group (100,000 pairs take seconds)."""
+    pictures = []
+    for group, measured_from in groups:
+        if should_stop is not None and should_stop():
+            raise SearchStopped
+        group = without_raw_twins(group)
+        if len(group) > 1:
+            pictures.append(_distances_to_first(group, index, measured_from))
+    pictures.sort(key=len, reverse=True)
+    return pictures
+
+
+def _distances_to_first(group: list[Match], index: HammingIndex,
+                        measured_from: int) -> list[Match]:
+    """`group`'s distances to its first photo, which they were measured from unless that photo
+    (`measured_from`) left the group."""
+    first = index.code_of(group[0].photo_id)
+    if group[0].photo_id == measured_from or first is None:
+        return group
+    codes = np.stack([index.code_of(m.photo_id) for m in group])
+    return [replace(m, distance=int(d))
+            for m, d in zip(group, hamming_distances(first, codes), strict=True)]

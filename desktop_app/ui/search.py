@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..core import raw_twins
-from ..core.duplicates import SearchStopped, duplicate_groups
-from ..core.hashing import HammingIndex, hamming_distances
+from ..core.duplicates import duplicate_groups
+from ..core.hashing import HammingIndex
 from ..core.records import Match
 
 # A library of at most this many photos besides the one searched for may hold its own twins
@@ -46,26 +46,11 @@ class SearchSnapshot:
                         query_path: str = "") -> Found:
         """The `k` closest photos (all within the distance for None), by distance then id, each
         RAW+JPEG pair once and the twins of the photo at `query_path` left out (raw_twins.
-        OnePerPicture): the results of the closest hits up to the one that would make `k` + 1.
-        So the first 80 (Show more) leave out every raw the first 40 did, its twin being among
-        more hits, and each list holds as many results as it says. `more` says whether a hit
-        was left that makes one more result: the count of photos cannot tell (two a result in
-        a library shot RAW+JPEG)."""
-        pictures = raw_twins.OnePerPicture(query_path)
-        # Twice the hits at first: a library shot RAW+JPEG has two a result.
-        fetch, seen, full = None if k is None else 2 * k + 1, 0, False
-        while True:
-            hits = self.index.search(code, k=fetch, max_distance=max_distance, exclude=exclude)
-            for hit in hits[seen:]:
-                path = self.paths.get(hit.photo_id)
-                if path is not None and not pictures.add(
-                        Match(hit.photo_id, path, hit.distance, self.index.bits), most=k):
-                    full = True
-                    break
-                seen += 1
-            if fetch is None or full or len(hits) < fetch:
-                break
-            fetch *= 2
+        closest_pictures, as the command line's `similar` gives them). So the first 80 (Show
+        more) leave out every raw the first 40 did, and each list holds as many results as it
+        says. `more` says whether a hit was left that makes one more result."""
+        pictures, full = raw_twins.closest_pictures(self.index, code, lambda ids: self.paths, k,
+                                                    max_distance, exclude, query_path)
         found = Found(pictures.results())
         found.own_twins, found.more = pictures.own_twins, full
         if not found and query_path and len(self.index) <= len(exclude) + _FEW:
@@ -77,32 +62,15 @@ class SearchSnapshot:
 
     def duplicates(self, max_distance: int | None = None,
                    should_stop: Callable[[], bool] | None = None) -> list[list[Match]]:
-        """Groups of near-identical photos, as PhotoLibrary.duplicates gives them (first photo
-        = lowest id, distances to it, largest groups first), computed without SQLite, but for
-        a camera's RAW+JPEG pairs: their JPEG (or HEIC) is not listed beside its raw, named in
-        the raw's `twins` instead, so a pair alone is no group (raw_twins.without_raw_twins).
-        Raises duplicates.SearchStopped once should_stop() is true."""
-        groups = []
-        for hits in duplicate_groups(self.index, max_distance, should_stop):
-            if should_stop is not None and should_stop():  # 100,000 pairs take seconds here
-                raise SearchStopped
-            group = raw_twins.without_raw_twins(
-                [Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
-                 for h in hits if h.photo_id in self.paths])
-            if len(group) > 1:
-                groups.append(self._distances_to_first(group, hits[0].photo_id))
-        groups.sort(key=len, reverse=True)  # stable: fewer photos left in some
-        return groups
-
-    def _distances_to_first(self, group: list[Match], measured_from: int) -> list[Match]:
-        """`group`'s distances to its first photo, which they were measured from unless that
-        photo (`measured_from`) left the group."""
-        first = self.index.code_of(group[0].photo_id)
-        if group[0].photo_id == measured_from or first is None:
-            return group
-        codes = np.stack([self.index.code_of(m.photo_id) for m in group])
-        return [replace(m, distance=int(d))
-                for m, d in zip(group, hamming_distances(first, codes), strict=True)]
+        """Groups of near-identical photos, as PhotoLibrary.duplicates(one_per_picture=True)
+        gives them (first photo = lowest id, distances to it, largest groups first), computed
+        without SQLite: a camera's RAW+JPEG pair's JPEG (or HEIC) is not listed beside its raw,
+        named in the raw's `twins` instead, so a pair alone is no group (raw_twins.
+        duplicate_pictures). Raises duplicates.SearchStopped once should_stop() is true."""
+        groups = (([Match(h.photo_id, self.paths[h.photo_id], h.distance, self.index.bits)
+                    for h in hits if h.photo_id in self.paths], hits[0].photo_id)
+                  for hits in duplicate_groups(self.index, max_distance, should_stop))
+        return raw_twins.duplicate_pictures(groups, self.index, should_stop)
 
 
 class Found(list):
