@@ -133,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="For each PHOTO (inside the library or not), list the most "
                                    "similar photos in the library, closest first, with their "
                                    "Hamming distance (0 = same code). A photo outside the "
-                                   "library is encoded on the fly and not stored.")
+                                   "library is encoded on the fly and not stored. A camera's "
+                                   "RAW+JPEG pair is one photo: its JPEG is listed, marked "
+                                   "with its raw file.")
     p.add_argument("photos", nargs="+", metavar="PHOTO")
     p.add_argument("-k", type=_positive, default=10, metavar="N",
                    help="how many matches per photo (default 10)")
@@ -148,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "of each group is the one to keep (the camera's raw "
                                    "file, then most pixels, the camera's EXIF, HEIC, a name "
                                    "without a copy marker, the bigger file, the older file), "
-                                   "and distances are to it.")
+                                   "and distances are to it. A camera's RAW+JPEG pair is one "
+                                   "photo: alone it is no group, and in a group its raw "
+                                   "stands for it, its JPEG not listed.")
     p.add_argument("--max-distance", type=_non_negative, default=None, metavar="D",
                    help="two photos within this Hamming distance (0 to the code's bits) are "
                         "in one group (default: one bit in eight of the model's code and at "
@@ -597,8 +601,21 @@ def _photos(count: int) -> str:
 
 
 def _match_json(match) -> dict:
+    """A photo listed; `twins`: the files of its picture not listed (a camera's RAW+JPEG pair
+    is one photo: a result's raw files, a duplicate's JPEG)."""
     return {"photo_id": match.photo_id, "path": match.path, "distance": match.distance,
-            "similarity": round(match.similarity, 4)}
+            "similarity": round(match.similarity, 4), "twins": list(match.twins)}
+
+
+def _twins_note(match, why: str = "") -> str:
+    """The text output's mark of a photo that stands for a camera's RAW+JPEG pair, naming the
+    twins not listed (one folder: their names), and `why`; "" for another photo."""
+    from .core.raw_twins import pair_label
+
+    if not match.twins:
+        return ""
+    names = ", ".join(_show(os.path.basename(twin)) for twin in match.twins)
+    return f"  ({pair_label(match)}: {names}{why})"
 
 
 def _group_json(group) -> list[dict]:
@@ -701,6 +718,7 @@ def cmd_similar(args) -> int:
         if args.json:
             for entry in answers:
                 del entry["note"]
+                entry["matches"] = [_match_json(m) for m in entry["matches"]]
             _print_json({"model": model, "bits": library.bits,
                          "library_photos": len(library.search_index()), "results": answers,
                          "stopped": stopped})
@@ -717,7 +735,8 @@ def cmd_similar(args) -> int:
                         + _how_to_encode(args) if empty else
                         " within that distance" if args.max_distance is not None else ""))
                 for rank, m in enumerate(entry["matches"], 1):
-                    print(f"  {rank:3d}. distance {m['distance']:3d}  {_show(m['path'])}")
+                    print(f"  {rank:3d}. distance {m.distance:3d}  {_show(m.path)}"
+                          + _twins_note(m))
         if args.json:  # the JSON holds the errors too, but a person reads stderr
             for entry in answers:
                 if entry["error"]:
@@ -728,17 +747,18 @@ def cmd_similar(args) -> int:
 
 
 def _answer_similar(args, library, query: str, entry: dict) -> None:
-    """Fill `entry` with the matches of one query photo, and a note on where it stands: in the
-    library with a code from this model, in it without one (failed, or another model), or not
-    in it. Raises PhotoReadError."""
+    """Fill `entry` with the matches (Matches, one per picture) of one query photo, and a note on
+    where it stands: in the library with a code from this model, in it without one (failed, or
+    another model), or not in it. Raises PhotoReadError."""
     own = library.photo_by_path(query)
     if own is not None:
         entry["in_library"] = True
         entry["encoded"] = library.search_index().code_of(own.id) is not None
     if entry["encoded"]:
         entry["note"] = ""
-        matches = library.similar(own.id, k=args.k, max_distance=args.max_distance)
-        entry["matches"] = [_match_json(m) for m in matches]
+        matches = library.similar(own.id, k=args.k, max_distance=args.max_distance,
+                                  one_per_picture=True)
+        entry["matches"] = matches
         return
     if own is not None and own.status != "ok":
         entry["note"] = "  (in the library; could not be read when indexed)"
@@ -748,14 +768,15 @@ def _answer_similar(args, library, query: str, entry: dict) -> None:
     if not os.path.exists(query):
         raise PhotoReadError(query, "this file does not exist", "Check the path")
     try:  # encoded on the fly, not stored
-        matches = library.similar_to_file(query, k=args.k, max_distance=args.max_distance)
+        matches = library.similar_to_file(query, k=args.k, max_distance=args.max_distance,
+                                          one_per_picture=True)
     except PhotoReadError as exc:
         if own is None or own.status == "ok":
             raise _query_read_error(exc) from exc
         folder = next((f.path for f in library.folders() if f.id == own.folder_id), "FOLDER")
         raise PhotoReadError(None, str(exc), "Once it is fixed or replaced, run `lookalike "
                              f"index --retry-failed {shlex.quote(_show(folder))}`") from exc
-    entry["matches"] = [_match_json(m) for m in matches]
+    entry["matches"] = matches
 
 
 # What indexing says of a photo it cannot read (it is tried again when the file changes, or at
@@ -805,9 +826,9 @@ def cmd_duplicates(args) -> int:
 
         index = library.search_index()
         contents = library.shared_contents()  # copies of one content: one header read for all
-        # (A photo deleted by another process meanwhile can leave a group of one.)
-        groups = [keeper_first(g, index, contents=contents)
-                  for g in library.duplicates(max_distance=args.max_distance) if len(g) > 1]
+        # As the app's Duplicates tab: a RAW+JPEG pair is one photo, its raw (no group alone).
+        groups = [keeper_first(g, index, contents=contents) for g in
+                  library.duplicates(max_distance=args.max_distance, one_per_picture=True)]
         if args.json:
             _print_json({"model": library.encoder.card.name, "bits": library.bits,
                          "max_distance": args.max_distance,
@@ -822,7 +843,8 @@ def cmd_duplicates(args) -> int:
             for number, group in enumerate(groups, 1):
                 print(f"Group {number} ({len(group)} photos), keep the first: {group.why}")
                 for m in group:
-                    print(f"  distance {m.distance:3d}  {_show(m.path)}")
+                    print(f"  distance {m.distance:3d}  {_show(m.path)}"
+                          + _twins_note(m, ", the same photo, not listed"))
     return EXIT_OK
 
 

@@ -19,7 +19,8 @@ def run(capsys, *argv):
 
 
 ERROR = {"path": str, "message": str}
-MATCH = {"photo_id": int, "path": str, "distance": int, "similarity": float}
+# twins: the files of its picture left out of the list (a camera's RAW+JPEG pair is one photo).
+MATCH = {"photo_id": int, "path": str, "distance": int, "similarity": float, "twins": [str]}
 MODEL = {"id": str, "name": str, "bits": int, "path": str}
 RECORDED_MODEL = {"id": str, "name": str, "bits": int, "path": (str, None), "added_at": float,
                   "codes": int, "active": bool}

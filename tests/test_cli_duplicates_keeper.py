@@ -48,20 +48,22 @@ def test_duplicates_keep_the_camera_jpeg_first_and_say_why(capsys, tmp_path, tin
 
 
 def test_duplicates_keep_the_raw_of_a_raw_plus_jpeg_pair(capsys, tmp_path, tiny_model_dir):
-    """A camera shooting RAW+JPEG: the raw is the original, though its JPEG has more pixels and
-    bytes (Pillow read the raw's embedded preview: the JPEG was first, the raw to delete)."""
+    """A camera shooting RAW+JPEG, its JPEG copied: the raw is the original, though its JPEG
+    (and so the copy) has more pixels and bytes (Pillow read the raw's embedded preview: the
+    JPEG was first, the raw to delete). The pair is one photo, listed as its raw."""
     album = tmp_path / "album"
     raw = make_camera_raw(album / "IMG_0001.CR2")
     image = sample_image("chelsea")
     image.resize((image.width * 5, image.height * 5), Image.Resampling.LANCZOS).save(
         album / "IMG_0001.JPG", quality=95, exif=exif_bytes())
+    shutil.copy2(album / "IMG_0001.JPG", album / "IMG_0001 (1).JPG")
     assert os.path.getsize(album / "IMG_0001.JPG") > os.path.getsize(raw)
     for argv in (("models", "import", tiny_model_dir, "--activate"), ("index", album)):
         code, _, err = run(capsys, *argv)
         assert code == cli.EXIT_OK, err
     (group,) = json_of(capsys, "duplicates", "--max-distance", "48")["groups"]
     assert [(m["path"], m["keep_because"]) for m in group] == [
-        (str(raw), "the camera's raw file"), (str(album / "IMG_0001.JPG"), None)]
+        (str(raw), "the camera's raw file"), (str(album / "IMG_0001 (1).JPG"), None)]
     code, out, _ = run(capsys, "duplicates", "--max-distance", "48")
     assert code == cli.EXIT_OK
     assert out.splitlines()[0] == "Group 1 (2 photos), keep the first: the camera's raw file"

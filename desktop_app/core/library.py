@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import images
+from . import images, raw_twins
 from .crash_journal import Crash
 from .duplicates import duplicate_groups
 from .encoder import Encoder
@@ -1009,13 +1009,21 @@ class PhotoLibrary:
             self._index_key = key
         return self._index
 
-    def similar(self, photo_id: int, k: int = 20, max_distance: int | None = None) -> list[Match]:
-        """Photos most like this one (itself excluded); [] if it has no code (failed)."""
+    def similar(self, photo_id: int, k: int | None = 20, max_distance: int | None = None, *,
+                one_per_picture: bool = False) -> list[Match]:
+        """Photos most like this one (itself excluded); [] if it has no code (failed).
+        `one_per_picture`: as the app shows them, a camera's RAW+JPEG pair once (the JPEG, its
+        raw named in `twins`), this photo's own twins left out, `k` pictures (raw_twins.
+        closest_pictures); else every file, a raw beside its JPEG."""
         index = self.search_index()
         code = index.code_of(int(photo_id))
         if code is None:
             return []
-        hits = index.search(code, k=k, max_distance=max_distance, exclude=(int(photo_id),))
+        exclude = (int(photo_id),)
+        if one_per_picture:
+            own_path = self._paths_of(exclude).get(int(photo_id), "")
+            return self._pictures(index, code, k, max_distance, exclude, own_path)
+        hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
         return self._matches([(h.photo_id, h.distance) for h in hits])
 
     def encode_file(self, path: str | os.PathLike) -> np.ndarray:
@@ -1024,23 +1032,43 @@ class PhotoLibrary:
         pixels = preprocess(loaded.image, self.encoder.card.input)
         return self.encoder.encode_pixels(pixels[None])[0]
 
-    def similar_to_file(self, path: str | os.PathLike, k: int = 20,
-                        max_distance: int | None = None) -> list[Match]:
+    def similar_to_file(self, path: str | os.PathLike, k: int | None = 20,
+                        max_distance: int | None = None, *,
+                        one_per_picture: bool = False) -> list[Match]:
         """Photos most like a file inside or outside the library; the file is encoded on the
-        fly and not stored (if it is itself in the library, it is left out of the answer)."""
+        fly and not stored (if it is itself in the library, it is left out of the answer).
+        `one_per_picture` as for similar: the file's own twins are those beside it."""
         code = self.encode_file(path)
         own = self.photo_by_path(path)
-        hits = self.search_index().search(code, k=k, max_distance=max_distance,
-                                          exclude=(own.id,) if own else ())
+        exclude = (own.id,) if own else ()
+        index = self.search_index()
+        if one_per_picture:
+            own_path = own.path if own else os.path.abspath(os.fspath(path))
+            return self._pictures(index, code, k, max_distance, exclude, own_path)
+        hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
         return self._matches([(h.photo_id, h.distance) for h in hits])
 
-    def duplicates(self, max_distance: int | None = None) -> list[list[Match]]:
+    def _pictures(self, index: HammingIndex, code: np.ndarray, k: int | None,
+                  max_distance: int | None, exclude: tuple[int, ...],
+                  query_path: str) -> list[Match]:
+        pictures, _ = raw_twins.closest_pictures(index, code, self._paths_of, k, max_distance,
+                                                 exclude, query_path)
+        return pictures.results()
+
+    def duplicates(self, max_distance: int | None = None, *,
+                   one_per_picture: bool = False) -> list[list[Match]]:
         """Groups of near-identical photos (each within max_distance of another in the group;
         default: duplicates.default_duplicate_distance(bits), one bit in eight).
         In each group the first photo is the lowest id; distances are to that first photo.
-        Groups are ordered largest first."""
-        return [self._matches([(h.photo_id, h.distance) for h in group], keep_order=True)
-                for group in duplicate_groups(self.search_index(), max_distance)]
+        Groups are ordered largest first. `one_per_picture`: as the app's Duplicates tab
+        lists them, a camera's RAW+JPEG pair once, as its raw (its JPEG named in `twins`), so a
+        pair alone is no group (raw_twins.duplicate_pictures)."""
+        index = self.search_index()
+        groups = ((self._matches([(h.photo_id, h.distance) for h in hits]), hits[0].photo_id)
+                  for hits in duplicate_groups(index, max_distance))
+        if one_per_picture:
+            return raw_twins.duplicate_pictures(groups, index)
+        return [group for group, _ in groups]
 
     def shared_contents(self) -> dict[int, tuple[str, tuple[int, float, int | None]]]:
         """photo id -> (content fingerprint, (size, mtime, change time) when read) of each photo
@@ -1052,9 +1080,11 @@ class PhotoLibrary:
         return {photo_id: (fp, (size, mtime, ctime)) for photo_id, fp, size, mtime, ctime in rows}
 
     def _matches(self, hits: list[tuple[int, int]], keep_order: bool = True) -> list[Match]:
-        if not hits:
-            return []
-        ids = [h[0] for h in hits]
+        found = self._paths_of([h[0] for h in hits])
+        return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
+
+    def _paths_of(self, ids: list[int] | tuple[int, ...]) -> dict[int, str]:
+        """photo id -> path of each of `ids` still in the library."""
         found: dict[int, str] = {}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
@@ -1062,7 +1092,7 @@ class PhotoLibrary:
             for photo_id, path in self.store.query(
                     f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
                 found[photo_id] = decode_path(path)
-        return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
+        return found
 
 
 def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[str, str]],
