@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 from cli_run import json_of, run
 from photos import make_camera_raw, make_photo
@@ -133,3 +134,25 @@ def test_duplicates_list_the_raw_for_its_pair_beside_a_real_copy(capsys, tmp_pat
         "Group 1 (2 photos), keep the first: the camera's raw file",
         f"  distance   0  {raw}  (RAW+JPEG: IMG_0001.JPG, the same photo, not listed)",
         f"  distance {to_copy:3d}  {copy}"]
+
+
+def test_duplicates_two_raws_of_one_name_both_name_their_jpeg(capsys, tmp_path, tiny_model_dir):
+    """A camera's RAW+JPEG pair and the raw's DNG conversion beside them: the two raws are a
+    group, each naming the one JPEG (the same photo). A script deleting the raw listed after
+    the first with its `twins` deleted the JPEG of the raw kept: docs/cli.md says to delete
+    only the twins the first photo does not name."""
+    album = tmp_path / "album"
+    raw = make_camera_raw(album / "IMG_0001.CR2", "chelsea")
+    dng = make_camera_raw(album / "IMG_0001.DNG", "chelsea", preview_side=800)
+    jpeg = make_photo(album / "IMG_0001.JPG", "chelsea")
+    make_photo(album / "DSC_0002.jpg", "astronaut")
+    index(capsys, album, tiny_model_dir)
+    (group,) = json_of(capsys, "duplicates", "--max-distance", "12")["groups"]
+    assert sorted((m["path"], m["twins"]) for m in group) == [
+        (str(raw), [str(jpeg)]), (str(dng), [str(jpeg)])]
+    # As docs/cli.md says: all but the first, with those of their twins the first does not name.
+    kept = {group[0]["path"], *group[0]["twins"]}
+    deleted = {path for m in group[1:] for path in (m["path"], *m["twins"]) if path not in kept}
+    assert deleted == {group[1]["path"]}
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "cli.md").read_text().split())
+    assert ("delete with it those of its `twins` that the first photo does not name" in docs)

@@ -158,3 +158,43 @@ def test_the_keeper_keeps_the_twins_a_match_stands_for(tmp_path):
              Match(2, str(tmp_path / "IMG_1 (1).JPG"), 1, 8)]
     kept = keeper_first(group, index)
     assert {m.photo_id: m.twins for m in kept} == {1: (str(tmp_path / "IMG_1.JPG"),), 2: ()}
+
+
+def test_a_search_fetches_more_hits_until_it_has_the_pictures_asked_for():
+    """closest_pictures fetches 2k + 1 hits first, then twice as many while they make fewer than
+    k results (the photo's own twins, hits without a path): the results are those of the
+    closest hits, as if every hit had been looked at, with whether one more was left."""
+    import numpy as np
+
+    from desktop_app.core.hashing import HammingIndex
+    from desktop_app.core.raw_twins import closest_pictures
+
+    names = ["IMG_0.JPG", "IMG_0.HEIC", "IMG_0.PNG", "gone.jpg", "IMG_1.CR2", "IMG_1.JPG",
+             "IMG_2.JPG", "IMG_3.NEF"]  # at rising distances, ids 1..8
+    index = HammingIndex(np.arange(1, 9), np.array([[(1 << d) - 1] for d in range(8)],
+                                                    dtype=np.uint8), 8)
+    paths = {i + 1: at(name) for i, name in enumerate(names) if name != "gone.jpg"}
+    asked = []
+
+    def paths_of(ids: list[int]) -> dict[int, str]:
+        asked.append(ids)
+        return {i: paths[i] for i in ids if i in paths}
+
+    query = np.array([0], dtype=np.uint8)
+    pictures, more = closest_pictures(index, query, paths_of, 1, query_path=at("IMG_0.CR2"))
+    assert [(os.path.basename(m.path), m.twins) for m in pictures.results()] == [
+        ("IMG_1.JPG", (at("IMG_1.CR2"),))]
+    assert more and pictures.own_twins == 3
+    # 3 hits, then 6, then 12 (the 8 there are): a hit making one result too many tells that
+    # there is more. A hit is asked for once.
+    assert asked == [[1, 2, 3], [4, 5, 6], [7, 8]]
+    for k in (2, 3, None):
+        pictures, more = closest_pictures(index, query, paths_of, k,
+                                          query_path=at("IMG_0.CR2"))
+        assert [os.path.basename(m.path) for m in pictures.results()] == [
+            "IMG_1.JPG", "IMG_2.JPG", "IMG_3.NEF"][:k]
+        assert more == (k == 2)
+    pictures, more = closest_pictures(index, query, paths_of, 5, max_distance=5,
+                                      query_path=at("IMG_0.CR2"))
+    assert [os.path.basename(m.path) for m in pictures.results()] == ["IMG_1.JPG"]
+    assert not more
