@@ -91,7 +91,7 @@ def estimate_run(albums: str | os.PathLike, out_dir: str | os.PathLike | None,
         photos, labels, paths = len(manifest.photos), len(manifest.labels), manifest.paths()
     else:
         listed = [f for listing in folder.listings() for f in listing.photos]
-        twins = left_out_by_name(listed)
+        twins = left_out_by_name(listed, lambda: _check(should_stop))
         photos, labels = files - len(twins), len(folder.top()[0])
         # As a prepare would list them: the cache knows them when none was unreadable or a copy
         paths = [_resolved(f) for i, f in enumerate(listed) if i not in twins]

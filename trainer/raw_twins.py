@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import rawpy
@@ -51,22 +52,24 @@ SHAPE_TOLERANCE = 0.03
 _ORIENTATION = 0x0112
 
 
-def twin_groups(files: list[Path]) -> list[list[int]]:
+def twin_groups(files: list[Path], check: Callable[[], None] | None = None
+                ) -> list[list[int]]:
     """Indices (into `files`) of the twins of each folder, a group per picture, in file order:
     files with the app's twin key (core/raw_twins.py: folder and name but the suffix, case and
     Unicode form aside), at least one a raw (a CR2 beside its DNG conversion is one picture
     too, for training), of one shape (picture_shape; the headers of these files alone are
-    read)."""
+    read; `check()` before each, which may raise to stop)."""
     by_name: dict[tuple[str, str], list[int]] = {}
     for i, f in enumerate(files):
         by_name.setdefault(twin_key(f), []).append(i)
     return [part for group in by_name.values()
             if len(group) > 1 and any(is_raw_name(files[i]) for i in group)
-            for part in _by_shape(group, files)
+            for part in _by_shape(group, files, check)
             if len(part) > 1 and any(is_raw_name(files[i]) for i in part)]
 
 
-def _by_shape(group: list[int], files: list[Path]) -> list[list[int]]:
+def _by_shape(group: list[int], files: list[Path],
+              check: Callable[[], None] | None = None) -> list[list[int]]:
     """The files of one name split into pictures of one shape each (a file joins the first
     picture whose first file's shape is its own), in file order. A file whose shape is not
     known joins them when they are of one shape (the name is all there is to go by), else
@@ -74,6 +77,8 @@ def _by_shape(group: list[int], files: list[Path]) -> list[list[int]]:
     parts: list[tuple[float, list[int]]] = []
     unknown = []
     for i in group:
+        if check is not None:
+            check()
         shape = picture_shape(files[i])
         if shape is None:
             unknown.append(i)
@@ -162,13 +167,14 @@ def counted_as(files: list[tuple[Path, str]]) -> dict[str, str]:
     return out
 
 
-def left_out_by_name(files: list[Path]) -> set[int]:
+def left_out_by_name(files: list[Path], check: Callable[[], None] | None = None) -> set[int]:
     """Indices of the twins a prepare would leave out, found by their names and the shapes in
     their headers, before any photo is decoded (trainer estimate): all of each group but its
     first file that is not a raw, else its first. A prepare finds the same when every twin can
-    be read and none is a copy."""
+    be read and none is a copy. `check()` runs before each header read (a stop: thousands of
+    pairs on a network share take minutes)."""
     out: set[int] = set()
-    for group in twin_groups(files):
+    for group in twin_groups(files, check):
         kept = next((i for i in group if not is_raw_name(files[i])), group[0])
         out.update(i for i in group if i != kept)
     return out

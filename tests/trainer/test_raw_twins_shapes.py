@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from photos import make_camera_raw, make_photo
 
 from trainer.albums import scan_albums
@@ -106,3 +107,26 @@ def test_a_twin_whose_header_cannot_be_read_goes_with_its_namesake(tmp_path):
     files = listed(tmp_path)
     assert left_out_by_name(files) == {files.index(raw)}
     assert photo_names(tmp_path) == ["IMG_1234.CR2", "other.jpg", "rocket.jpg"]
+
+
+def test_the_estimates_header_reads_can_be_stopped(tmp_path):
+    """Thousands of pairs on a network share take minutes to read: a stop asked meanwhile
+    (the retrain dialog closed) is honoured between two header reads."""
+    files = []
+    for k in range(3):
+        files.append(make_camera_raw(tmp_path / f"IMG_{k}.CR2", "chelsea"))
+        files.append(make_photo(tmp_path / f"IMG_{k}.JPG", "chelsea"))
+    checks = []
+
+    class Stop(Exception):
+        pass
+
+    def check():
+        checks.append(1)
+        if len(checks) == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        left_out_by_name(files, check)
+    assert len(checks) == 3  # no header read after the stop
+    assert left_out_by_name(files) == {0, 2, 4}  # the raws, left out for their JPEGs
