@@ -88,7 +88,9 @@ def test_a_photo_that_crashed_the_indexer_crashes_it_once(tmp_path, photo_factor
 
 # `lookalike ARGV...` whose decoder, given slow.jpg, says so and takes a minute.
 SLOW_LOOKALIKE = r"""
-import sys, time
+import signal, sys, time
+# As a program started from a terminal has it (a test run under nohup ignores SIGHUP).
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from desktop_app import cli
 from desktop_app.core import images
 

@@ -87,7 +87,9 @@ def test_several_photos_and_one_searched_with_are_named_in_one_notice():
 
 # The desktop app on the folder given, whose decoder, given slow.jpg, says so and takes a minute.
 SLOW_APP = r"""
-import sys, time
+import signal, sys, time
+# As a program started from a terminal has it (a test run under nohup ignores SIGHUP).
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from desktop_app import app
 from desktop_app.core import images
 
