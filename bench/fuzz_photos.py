@@ -55,6 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))  # photos.tiff_ifd: the DNG seeds' IFDs
 
 FORMATS = ("jpeg", "png", "webp", "tiff", "gif", "bmp", "heic", "avif", "raw")
 THUMB_EDGE = 160  # the grid's thumbnail edge at device pixel ratio 1
@@ -145,6 +146,7 @@ def write_dng(path: Path, photo, orientation: int = 1, preview_side: int | None 
     and the camera's JPEG of it at `preview_side` (None: no preview). With a preview, IFD0
     describes the JPEG and its SubIFD the sensor data (as cameras do); without, IFD0 the sensor."""
     import numpy as np
+    from photos import tiff_ifd  # written as the tests write theirs (tests/photos.py)
     from PIL import Image
 
     if orientation in _STORED_TURN:
@@ -167,7 +169,7 @@ def write_dng(path: Path, photo, orientation: int = 1, preview_side: int | None 
            (50717, 4, [65535])]  # WhiteLevel
     if preview_side is None:
         ifd_at = 8 + len(sensor)
-        ifd = _tiff_ifd(camera + cfa + [(254, 4, [0]), (273, 4, [8])], ifd_at)
+        ifd = tiff_ifd(camera + cfa + [(254, 4, [0]), (273, 4, [8])], ifd_at)
         path.write_bytes(b"II*\0" + struct.pack("<I", ifd_at) + sensor + ifd)
         return
     preview = photo.resize((max(1, round(photo.width * preview_side / max(photo.size))),
@@ -181,32 +183,10 @@ def write_dng(path: Path, photo, orientation: int = 1, preview_side: int | None 
                       (258, 3, [8, 8, 8]), (259, 3, [7]), (262, 3, [6]), (273, 4, [8]),
                       (277, 3, [3]), (278, 4, [preview.height]), (279, 4, [len(jpeg)]),
                       (284, 3, [1])]
-    sub_at = ifd0_at + len(_tiff_ifd(shown + [(330, 4, [0])], ifd0_at))
-    ifd0 = _tiff_ifd(shown + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
-    sub = _tiff_ifd(cfa + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
+    sub_at = ifd0_at + len(tiff_ifd(shown + [(330, 4, [0])], ifd0_at))
+    ifd0 = tiff_ifd(shown + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
+    sub = tiff_ifd(cfa + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
     path.write_bytes(b"II*\0" + struct.pack("<I", ifd0_at) + jpeg + sensor + ifd0 + sub)
-
-
-def _tiff_ifd(tags: list, at: int) -> bytes:
-    """A little-endian TIFF IFD written at offset `at`: (tag, type, values) entries (types 1
-    BYTE, 2 ASCII, 3 SHORT, 4 LONG, 10 SRATIONAL as pairs), the values longer than 4 bytes
-    after it; no next IFD."""
-    tags = sorted(tags)
-    values_at = at + 2 + 12 * len(tags) + 4
-    entries, values = [struct.pack("<H", len(tags))], b""
-    for tag, kind, value in tags:
-        if kind == 2:
-            value = list(value.encode() + b"\0")
-        if kind == 10:
-            packed = b"".join(struct.pack("<ii", *pair) for pair in value)
-        else:
-            packed = struct.pack(f"<{len(value)}{' BBHI'[kind]}", *value)
-        if len(packed) <= 4:
-            entries.append(struct.pack("<HHI", tag, kind, len(value)) + packed.ljust(4, b"\0"))
-        else:
-            entries.append(struct.pack("<HHII", tag, kind, len(value), values_at + len(values)))
-            values += packed + b"\0" * (len(packed) % 2)
-    return b"".join(entries) + struct.pack("<I", 0) + values
 
 
 # ----------------------------------------------------------------------------- mutations

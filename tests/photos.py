@@ -147,7 +147,7 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
     if preview_side is None:
         # The sensor data in the first IFD, no preview at all.
         first = 8 + len(sensor)
-        ifd = _tiff_ifd(camera + raw_tags + [(254, 4, [0]), (273, 4, [8])], first)
+        ifd = tiff_ifd(camera + raw_tags + [(254, 4, [0]), (273, 4, [8])], first)
         path.write_bytes(b"II*\0" + first.to_bytes(4, "little") + sensor + ifd)
         return path
     preview = stored.copy()
@@ -171,9 +171,9 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
         (254, 4, [1]), (256, 4, [preview.width]), (257, 4, [preview.height]),
         (258, 3, [8, 8, 8]), (259, 3, [compression]), (262, 3, [photometric]), (273, 4, [8]),
         (277, 3, [3]), (278, 4, [preview.height]), (279, 4, [len(jpeg)]), (284, 3, [1])]
-    sub_at = ifd0_at + len(_tiff_ifd(preview_tags + [(330, 4, [0])], ifd0_at))
-    ifd0 = _tiff_ifd(preview_tags + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
-    sub = _tiff_ifd(raw_tags + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
+    sub_at = ifd0_at + len(tiff_ifd(preview_tags + [(330, 4, [0])], ifd0_at))
+    ifd0 = tiff_ifd(preview_tags + [(330, 4, [sub_at])], ifd0_at)  # SubIFDs
+    sub = tiff_ifd(raw_tags + [(254, 4, [0]), (273, 4, [sensor_at])], sub_at)
     path.write_bytes(b"II*\0" + ifd0_at.to_bytes(4, "little") + jpeg + sensor + ifd0 + sub)
     return path
 
@@ -181,7 +181,7 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
 _TIFF_FORMATS = {1: "B", 2: "B", 3: "H", 4: "I"}
 
 
-def _tiff_ifd(tags: list, at: int) -> bytes:
+def tiff_ifd(tags: list, at: int) -> bytes:
     """A little-endian TIFF IFD written at offset `at`: (tag, type, values) entries, their
     values longer than 4 bytes after it; no next IFD. Types: 1 BYTE, 2 ASCII, 3 SHORT, 4 LONG,
     10 SRATIONAL (values as (numerator, denominator))."""
