@@ -70,3 +70,27 @@ def indexed_library(tmp_path, photo_factory, tiny_model_dir, lookalike_home):
                               capture_output=True, text=True, env=env, check=False)
         assert done.returncode == 0, done.stderr
     return tmp_path / "album", env
+
+
+@pytest.fixture
+def slow_decoder_script():
+    """`slow_decoder_script(run)`: a `python -c` script that runs `run` (say "from desktop_app
+    import cli; sys.exit(cli.main(sys.argv[1:]))") with Lookalike's decoder saying "decoding"
+    on stdout and taking a minute when given slow.jpg: a process to end while it decodes.
+    SIGHUP is as a program started from a terminal has it (a run under nohup ignores it)."""
+    head = r"""
+import signal, sys, time
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+from desktop_app.core import images
+
+load = images._load
+
+def slow(image, data, path, *args, **kwargs):
+    if str(path).endswith("slow.jpg"):
+        print("decoding", flush=True)
+        time.sleep(60)
+    return load(image, data, path, *args, **kwargs)
+
+images._load = slow
+"""
+    return lambda run: head + run + "\n"

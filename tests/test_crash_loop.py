@@ -86,31 +86,12 @@ def test_a_photo_that_crashed_the_indexer_crashes_it_once(tmp_path, photo_factor
     assert (library["photos"], library["indexed"], library["failed"]) == (4, 4, 0)
 
 
-# `lookalike ARGV...` whose decoder, given slow.jpg, says so and takes a minute.
-SLOW_LOOKALIKE = r"""
-import signal, sys, time
-# As a program started from a terminal has it (a test run under nohup ignores SIGHUP).
-signal.signal(signal.SIGHUP, signal.SIG_DFL)
-from desktop_app import cli
-from desktop_app.core import images
-
-load = images._load
-
-def slow(image, data, path, *args, **kwargs):
-    if str(path).endswith("slow.jpg"):
-        print("decoding", flush=True)
-        time.sleep(60)
-    return load(image, data, path, *args, **kwargs)
-
-images._load = slow
-sys.exit(cli.main(sys.argv[1:]))
-"""
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
 def test_a_command_stopped_with_a_signal_while_decoding_blames_no_photo(
-        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signame):
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signame, slow_decoder_script):
     # SIGTERM: `timeout`, a service manager; SIGHUP: the terminal closed, an ssh connection
     # dropped (the photos being decoded were blamed, recorded failed, and `index` exited 3).
     signum = getattr(signal, signame)
@@ -121,7 +102,8 @@ def test_a_command_stopped_with_a_signal_while_decoding_blames_no_photo(
                            str(tiny_model_dir), "--activate"], env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    child = subprocess.Popen([sys.executable, "-c", SLOW_LOOKALIKE, "--no-progress", "index",
+    script = slow_decoder_script("from desktop_app import cli; sys.exit(cli.main(sys.argv[1:]))")
+    child = subprocess.Popen([sys.executable, "-c", script, "--no-progress", "index",
                               str(tmp_path / "album")], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:

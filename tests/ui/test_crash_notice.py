@@ -85,32 +85,13 @@ def test_several_photos_and_one_searched_with_are_named_in_one_notice():
     assert crash_notice([], []) == ""
 
 
-# The desktop app on the folder given, whose decoder, given slow.jpg, says so and takes a minute.
-SLOW_APP = r"""
-import signal, sys, time
-# As a program started from a terminal has it (a test run under nohup ignores SIGHUP).
-signal.signal(signal.SIGHUP, signal.SIG_DFL)
-from desktop_app import app
-from desktop_app.core import images
-
-load = images._load
-
-def slow(image, data, path, *args, **kwargs):
-    if str(path).endswith("slow.jpg"):
-        print("decoding", flush=True)
-        time.sleep(60)
-    return load(image, data, path, *args, **kwargs)
-
-images._load = slow
-sys.exit(app.main(sys.argv[1]))
-"""
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("signals", [("SIGINT", "SIGINT"), ("SIGHUP",)],
                          ids=["second Ctrl-C", "terminal closed"])
 def test_the_app_ended_on_purpose_while_decoding_blames_no_photo(
-        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signals):
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home, signals, slow_decoder_script):
     """A second Ctrl-C ends the app at once (SIG_DFL), its indexer still finishing its batch,
     and closing the terminal it was started from (SIGHUP) ends it too: the photos being decoded
     were blamed, said at the next start and left out as crashing their decoder."""
@@ -122,7 +103,8 @@ def test_the_app_ended_on_purpose_while_decoding_blames_no_photo(
                            str(tiny_model_dir), "--activate"], env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    window = subprocess.Popen([sys.executable, "-c", SLOW_APP, str(tmp_path / "album")],
+    script = slow_decoder_script("from desktop_app import app; sys.exit(app.main(sys.argv[1]))")
+    window = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "album")],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)
     try:
