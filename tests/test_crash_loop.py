@@ -122,6 +122,37 @@ def test_a_command_stopped_with_a_signal_while_decoding_blames_no_photo(
     assert done.returncode == 0 and "Lookalike stopped" not in done.stderr, done.stderr
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_command_run_under_nohup_outlives_sighup(
+        tmp_path, photo_factory, tiny_model_dir, lookalike_home, slow_decoder_script):
+    # `nohup lookalike index ...` (started with SIGHUP ignored): its terminal closed, it goes on,
+    # the journal of what it decodes kept; the journal's signal handler keeps SIGHUP ignored.
+    photo_factory("album/slow.jpg", "chelsea")
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    done = subprocess.run([sys.executable, "-m", "desktop_app", "models", "import",
+                           str(tiny_model_dir), "--activate"], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    script = slow_decoder_script("signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup has it\n"
+                                 "from desktop_app import cli; sys.exit(cli.main(sys.argv[1:]))")
+    child = subprocess.Popen([sys.executable, "-c", script, "--no-progress", "index",
+                              str(tmp_path / "album")], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    data = lookalike_home / "data"
+    try:
+        assert child.stdout.readline() == "decoding\n"
+        child.send_signal(signal.SIGHUP)
+        with pytest.raises(subprocess.TimeoutExpired):
+            child.wait(timeout=2)
+        assert [n for n in os.listdir(data) if n.startswith("decoding-")]
+        child.send_signal(signal.SIGTERM)  # ended on purpose: the journal goes with it
+        child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGTERM
+    assert not [n for n in os.listdir(data) if n.startswith("decoding-")]
+
+
 # `lookalike ARGV...` whose header reader (the duplicates' keeper: Pillow here, LibRaw or
 # pillow-heif for raws and HEICs) reads address 0 (a real SIGSEGV) when given hostile.jpg.
 CRASHING_HEADERS = r"""
