@@ -243,7 +243,7 @@ def scan_albums(root: str | os.PathLike, progress: Callable[[int, int], None] | 
         used.add(label)
     # A RAW+JPEG pair is one photo (raw_twins.py): the twin left out comes after the photos
     # kept, so that these are made, in their order, as without it.
-    photo_of = counted_as([(f, fp) for _, f, fp in readable])
+    photo_of = counted_as([(f, fp) for _, f, fp in readable], lambda: check_stop(should_stop))
     readable.sort(key=lambda item: photo_of.get(item[2], item[2]) != item[2])
     labels_of: dict[str, set[int]] = {}  # fingerprint -> the albums of its files so far
     for label, f, fp in readable:

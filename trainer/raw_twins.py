@@ -133,12 +133,14 @@ def _raw_size(path: Path) -> tuple[int, int, bool]:
         return sizes.width, sizes.height, bool(sizes.flip & 4)  # flip 4-7 swap the axes
 
 
-def counted_as(files: list[tuple[Path, str]]) -> dict[str, str]:
+def counted_as(files: list[tuple[Path, str]], check: Callable[[], None] | None = None
+               ) -> dict[str, str]:
     """fingerprint -> the fingerprint of the photo it counts as, for the fingerprints of twins
     (`files`: the readable files with their fingerprints, in listing order; a fingerprint that
     has no twin is absent). Twins are joined through copies too: a raw whose twin JPEG is in
     one album and whose copy is in another is one photo with both labels. The photo kept is the
-    first file that is not a raw, else the first."""
+    first file that is not a raw, else the first. `check()` runs before each header read (a
+    stop)."""
     leader: dict[str, str] = {}
 
     def find(fp: str) -> str:
@@ -146,7 +148,7 @@ def counted_as(files: list[tuple[Path, str]]) -> dict[str, str]:
             fp = leader[fp]
         return fp
 
-    for group in twin_groups([f for f, _ in files]):
+    for group in twin_groups([f for f, _ in files], check):
         first = find(files[group[0]][1])
         for i in group[1:]:
             other = find(files[i][1])

@@ -130,3 +130,29 @@ def test_the_estimates_header_reads_can_be_stopped(tmp_path):
         left_out_by_name(files, check)
     assert len(checks) == 3  # no header read after the stop
     assert left_out_by_name(files) == {0, 2, 4}  # the raws, left out for their JPEGs
+
+
+def test_a_prepares_twin_header_reads_can_be_stopped(tmp_path, monkeypatch):
+    """A prepare reads the headers of its RAW+JPEG twins after the photos (counted_as): a stop
+    asked then is honoured before the next header read, as in the estimate."""
+    from trainer import raw_twins
+    from trainer.album_files import Stopped
+
+    album = tmp_path / "albums" / "cats"
+    for k in range(3):
+        make_camera_raw(album / f"IMG_{k}.CR2", "chelsea")
+        make_photo(album / f"IMG_{k}.JPG", "chelsea")
+    make_photo(tmp_path / "albums" / "cups" / "cup.jpg", "coffee")
+    make_photo(tmp_path / "albums" / "cups" / "cup2.jpg", "coffee", quality=70)
+    reads, stop = [], []
+    real_shape = raw_twins.picture_shape
+
+    def shape(path):
+        reads.append(path)
+        stop.append(True)  # the user stops during the first header read
+        return real_shape(path)
+
+    monkeypatch.setattr(raw_twins, "picture_shape", shape)
+    with pytest.raises(Stopped):
+        scan_albums(tmp_path / "albums", should_stop=lambda: bool(stop))
+    assert len(reads) == 1
