@@ -32,15 +32,13 @@ do; such pairs count as two photos, as every pair did before twins were known.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-import rawpy
 from PIL import Image
 
 from desktop_app.core import images  # noqa: F401  (registers the HEIF opener with Pillow)
-from desktop_app.core.camera_raw import is_raw_name, looks_like_raw
+from desktop_app.core.camera_raw import is_raw_name, looks_like_raw, opened
 from desktop_app.core.raw_twins import twin_key
 
 # How far apart two aspect ratios may be (relative) and still be one picture's: LibRaw's size of
@@ -123,12 +121,7 @@ def picture_shape(path: Path) -> float | None:
 def _raw_size(path: Path) -> tuple[int, int, bool]:
     """A raw's size as its sensor lies and whether it is turned a quarter: LibRaw reads the parts
     that describe the photo, not the sensor data (keeper.py's header read)."""
-    try:
-        raw = rawpy.imread(os.fspath(path))
-    except UnicodeEncodeError:  # a name not in UTF-8 (Linux), which rawpy cannot pass on
-        with open(path, "rb") as file:
-            raw = rawpy.imread(file)
-    with raw:
+    with opened(None, path) as raw:  # as camera_raw.read opens it (a name not in UTF-8 too)
         sizes = raw.sizes
         return sizes.width, sizes.height, bool(sizes.flip & 4)  # flip 4-7 swap the axes
 

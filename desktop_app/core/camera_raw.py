@@ -94,7 +94,7 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
     sensor pixel, 265 MB for 48 MP). Raises PhotoReadError naming the file, the cause and what
     to do."""
     try:
-        with _opened(data, path) as raw:
+        with opened(data, path) as raw:
             sizes = raw.sizes
             orientation = _FLIP_TO_ORIENTATION.get(sizes.flip, 1)
             width, height = sizes.width, sizes.height
@@ -159,7 +159,9 @@ def _words(exc: Exception) -> str:
     return said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
 
 
-def _opened(data: bytes | None, path: str | os.PathLike) -> rawpy.RawPy:
+def opened(data: bytes | None, path: str | os.PathLike) -> rawpy.RawPy:
+    """LibRaw opened on `data`, or with `data` None on the file at `path` (which it reads only
+    in part); a name not in UTF-8 is given as the whole file's bytes. Raises what rawpy does."""
     if data is None:
         try:
             return rawpy.imread(os.fspath(path))

@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import rawpy
 from PIL import Image
 
 from . import camera_raw, crash_journal, images  # noqa: F401  (images: the HEIF opener, no pixel limit)
@@ -140,14 +139,7 @@ def _raw_header(path: str) -> Header:
     with its data. One LibRaw refuses (damaged, cut short) is all unknown, as images.decode
     refuses it, not taken for a JPEG or TIFF by its first picture."""
     try:
-        try:
-            path.encode()
-        except UnicodeEncodeError:  # a name not in UTF-8 (Linux): LibRaw given the whole file
-            with open(path, "rb") as file:
-                raw = rawpy.imread(file)
-        else:
-            raw = rawpy.imread(path)
-        with raw:
+        with camera_raw.opened(None, path) as raw:
             pixels = raw.sizes.width * raw.sizes.height
     except Exception:  # noqa: BLE001 - any file LibRaw cannot read: facts unknown, not fatal
         return _UNKNOWN

@@ -245,6 +245,7 @@ def test_without_a_journal_decoding_is_untouched(tmp_path):
 def test_the_duplicates_keeper_header_read_is_journalled(tmp_path, monkeypatch):
     """keeper.read_header opens photos with LibRaw and pillow-heif (native code) to rank a
     duplicate group: a crash there must name the photo too."""
+    import rawpy
     from photos import make_camera_raw
 
     from desktop_app.core import keeper
@@ -252,13 +253,13 @@ def test_the_duplicates_keeper_header_read_is_journalled(tmp_path, monkeypatch):
     raw = make_camera_raw(tmp_path / "IMG_0001.CR2", "chelsea")
     journal = crash_journal.install(tmp_path / "data")
     seen = []
-    real_imread = keeper.rawpy.imread
+    real_imread = rawpy.imread
 
     def imread(source):
         seen.extend(c.path for c in crash_journal.read_journal(journal.path.read_bytes()))
         return real_imread(source)
 
-    monkeypatch.setattr(keeper.rawpy, "imread", imread)
+    monkeypatch.setattr(rawpy, "imread", imread)  # LibRaw opened by camera_raw for keeper
     try:
         assert keeper.read_header(str(raw)).pixels == 450 * 300
     finally:
