@@ -1079,7 +1079,7 @@ class PhotoLibrary:
             "GROUP BY fingerprint HAVING COUNT(*) > 1)")
         return {photo_id: (fp, (size, mtime, ctime)) for photo_id, fp, size, mtime, ctime in rows}
 
-    def _matches(self, hits: list[tuple[int, int]], keep_order: bool = True) -> list[Match]:
+    def _matches(self, hits: list[tuple[int, int]]) -> list[Match]:
         found = self._paths_of([h[0] for h in hits])
         return [Match(pid, found[pid], dist, self.bits) for pid, dist in hits if pid in found]
 
