@@ -343,22 +343,23 @@ class PhotoGrid(QListView):
         picked = self.selectedIndexes()
         return picked or ([self.currentIndex()] if self.currentIndex().isValid() else [])
 
-    def _files(self, doing: str) -> tuple[list[QModelIndex], list[str], bool]:
-        """The picked photos, the paths of those whose file is there, and whether some are
-        not; those are said (`doing`: "dragged", "copied")."""
-        picked = self._picked()
-        there, gone = present_paths(picked)
+    def _files(self, doing: str) -> tuple[list[str], bool]:
+        """The paths of the picked photos whose file is there, and whether some are not; those
+        are said (`doing`: "dragged", "copied")."""
+        there, gone = present_paths(self._picked())
         if gone:
             self.problem.emit(gone_message(gone, doing, bool(there)))
-        return picked, there, bool(gone)
+        return there, bool(gone)
 
     def drag_mime(self) -> QMimeData | None:
-        """What a drag of the picked photos carries (the model's mimeData, marked with this
-        grid); None if no file of theirs is there: no drag then."""
-        picked, there, _ = self._files("dragged")
-        mime = self.model().mimeData(picked) if there else None
-        if mime is not None:
-            mime.setData(DRAGGED_FROM, self.drag_mark)
+        """What a drag of the picked photos carries (what the model's mimeData gives, from the
+        files already found there, marked with this grid); None if no file of theirs is there:
+        no drag then."""
+        there, _ = self._files("dragged")
+        if not there:
+            return None
+        mime = file_actions.files_mime(there)
+        mime.setData(DRAGGED_FROM, self.drag_mark)
         return mime
 
     def startDrag(self, supportedActions: Qt.DropAction) -> None:
@@ -377,11 +378,10 @@ class PhotoGrid(QListView):
     def copy_files(self) -> None:
         """Ctrl+C: the picked photos on the clipboard as files, to paste them in a file manager
         or a document (the menu's Copy path copies one path as text)."""
-        picked, there, gone = self._files("copied")
-        mime = self.model().mimeData(picked) if there else None
-        if mime is None:
+        there, gone = self._files("copied")
+        if not there:
             return
-        QGuiApplication.clipboard().setMimeData(mime)
+        file_actions.copy_files(there)
         if not gone:  # (else what was left out stays said)
             self.message.emit(f"Copied {printable(os.path.basename(there[0]))}"
                               if len(there) == 1 else f"Copied {len(there):,} photos")

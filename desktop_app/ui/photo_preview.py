@@ -59,6 +59,7 @@ from ..core.records import Photo
 from .announce import announce
 from .keys_help import show_keys
 from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
+from .thumbnails import rgb_qimage
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +106,7 @@ def preview_image(request: PreviewRequest) -> QImage:
                                       display_edge=request.edge)
     # The photo's own size caps it: a raw's embedded picture may be bigger than its photo.
     pil.thumbnail(fitted((width, height), request.box))
-    pil = to_srgb_for_display(pil)  # on the fitted picture, not the decoded one
-    if pil.mode != "RGB":
-        pil = pil.convert("RGB")
-    data = pil.tobytes()
-    image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
-    return image.copy()  # own the pixels: `data` goes away with this frame
+    return rgb_qimage(to_srgb_for_display(pil))  # on the fitted picture, not the decoded one
 
 
 class _Reply(QObject):
@@ -387,7 +383,7 @@ class PhotoPreview(QDialog):
                                         self._shown.stamp) == (photo_id, path, stamp):
             return
         name = printable(os.path.basename(path))
-        size = self._size_of(index, photo_id)
+        size = self._size_of(record, photo_id)
         parts = [name]
         if size is not None:
             parts.append(f"{size[0]} x {size[1]} pixels")
@@ -413,8 +409,8 @@ class PhotoPreview(QDialog):
         if self._shown is not None and self.isVisible():
             announce(self, self._shown.details)
 
-    def _size_of(self, index: QModelIndex, photo_id) -> tuple[int, int] | None:
-        record = index.data(RecordRole)
+    def _size_of(self, record, photo_id) -> tuple[int, int] | None:
+        """Full and upright, from the row's record (a library photo's) or the library's."""
         if not isinstance(record, Photo) and photo_id is not None and self._photo_of:
             record = self._photo_of(int(photo_id))  # a result: the library has its size
         if isinstance(record, Photo) and record.width and record.height:

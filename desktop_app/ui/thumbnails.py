@@ -108,6 +108,13 @@ def make_thumbnail(path: str, edge: int, cache_root: Path | None) -> QImage:
             write_bytes_atomic(cached, encoded.getbuffer(), durable=False)
         except OSError as exc:  # a full or read-only cache disk costs speed, not thumbnails
             log.debug("thumbnail cache not written (%s)", exc)
+    return rgb_qimage(pil)
+
+
+def rgb_qimage(pil) -> QImage:
+    """A decoded picture (load_picture's, made sRGB) as a QImage of its own pixels."""
+    if pil.mode != "RGB":
+        pil = pil.convert("RGB")
     data = pil.tobytes()
     image = QImage(data, pil.width, pil.height, 3 * pil.width, QImage.Format.Format_RGB888)
     return image.copy()  # own the pixels: `data` goes away with this frame
