@@ -32,6 +32,21 @@ sys.exit(cli.main(sys.argv[1:]))
 """
 
 
+def runner(lookalike_home, crashing_script: str):
+    """`lookalike(*argv, crashing=False)`: the command line in a process of its own on
+    `lookalike_home` (`crashing`: run by `crashing_script`), faulthandler left to the journal."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    env["LOOKALIKE_HOME"] = str(lookalike_home)
+
+    def lookalike(*argv, crashing=False):
+        start = ["-c", crashing_script] if crashing else ["-m", "desktop_app"]
+        return subprocess.run([sys.executable, *start, "--no-progress", *map(str, argv)],
+                              capture_output=True, text=True, env=env, timeout=300,
+                              check=False)
+
+    return lookalike
+
+
 def test_a_photo_that_crashed_the_indexer_crashes_it_once(tmp_path, photo_factory,
                                                           tiny_model_dir, lookalike_home):
     album = tmp_path / "album"
@@ -39,14 +54,7 @@ def test_a_photo_that_crashed_the_indexer_crashes_it_once(tmp_path, photo_factor
                           ("c.png", "astronaut")):
         photo_factory(f"album/{name}", picture)
     hostile = str(album / "hostile.jpg")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
-    env["LOOKALIKE_HOME"] = str(lookalike_home)
-
-    def lookalike(*argv, crashing=False):
-        start = ["-c", CRASHING_LOOKALIKE] if crashing else ["-m", "desktop_app"]
-        return subprocess.run([sys.executable, *start, "--no-progress", *map(str, argv)],
-                              capture_output=True, text=True, env=env, timeout=300,
-                              check=False)
+    lookalike = runner(lookalike_home, CRASHING_LOOKALIKE)
 
     def status():
         done = lookalike("status", "--json")
@@ -178,14 +186,7 @@ def test_a_photo_that_crashed_duplicates_crashes_it_once(tmp_path, tiny_model_di
     make_photo(album / "chelsea.jpg", "chelsea")
     make_photo(album / "hostile.jpg", "chelsea", quality=60)  # a near copy: one group
     make_photo(album / "coffee.jpg", "coffee")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
-    env["LOOKALIKE_HOME"] = str(lookalike_home)
-
-    def lookalike(*argv, crashing=False):
-        start = ["-c", CRASHING_HEADERS] if crashing else ["-m", "desktop_app"]
-        return subprocess.run([sys.executable, *start, "--no-progress", *map(str, argv)],
-                              capture_output=True, text=True, env=env, timeout=300,
-                              check=False)
+    lookalike = runner(lookalike_home, CRASHING_HEADERS)
 
     assert lookalike("models", "import", tiny_model_dir, "--activate").returncode == 0
     assert lookalike("index", album).returncode == 0
