@@ -25,14 +25,17 @@ LICENCE_NAME = re.compile(r"^(licen[cs]e|copying|notice|authors|thirdpartynotice
 # Wheels that name a licence without its text. PySide6 and shiboken6 (and the Qt libraries in
 # them) are used under the LGPL-3.0, which adds permissions to the GPL-3.0: both texts must
 # travel. pillow-heif's wheel holds libheif and libde265 (LGPL-3.0) and x265 (GPL-2.0); its
-# LICENSES_bundled.txt names them but links to their texts. licenses/README.md (copied to the
-# top of the bundle's licenses/) says which text covers what.
+# LICENSES_bundled.txt names them but links to their texts. rawpy's Linux wheel holds libgomp
+# (GPL-3.0 with the GCC Runtime Library Exception) and JasPer (JasPer License 2.0) without their
+# texts. licenses/README.md (copied to the top of the bundle's licenses/) says which text covers
+# what.
 EXTRA_TEXTS = {
     "pyside6-essentials": ("LGPL-3.0.txt", "GPL-3.0.txt"),
     "pyside6": ("LGPL-3.0.txt", "GPL-3.0.txt"),  # the full PySide6, when it is installed
     "pyside6-addons": ("LGPL-3.0.txt", "GPL-3.0.txt"),
     "shiboken6": ("LGPL-3.0.txt", "GPL-3.0.txt"),
     "pillow-heif": ("LGPL-3.0.txt", "GPL-3.0.txt", "GPL-2.0.txt"),
+    "rawpy": ("GPL-3.0.txt", "GCC-exception-3.1.txt", "JasPer-2.0.txt"),
 }
 
 

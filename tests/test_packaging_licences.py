@@ -60,6 +60,12 @@ def test_every_runtime_dependency_brings_its_licence_texts():
     assert "MIT License" in text["licenses/rawpy/LICENSE"].read_text(encoding="utf-8")
     libraw = text["licenses/rawpy/LICENSE.LibRaw"].read_text(encoding="utf-8")
     assert "GNU LESSER GENERAL PUBLIC LICENSE" in libraw and "Version 2.1" in libraw
+    # The libraries LibRaw uses that rawpy's Linux wheel carries without their texts.
+    assert "GNU GENERAL PUBLIC LICENSE" in text["licenses/rawpy/GPL-3.0.txt"].read_text()
+    assert "GCC RUNTIME LIBRARY EXCEPTION" in \
+        text["licenses/rawpy/GCC-exception-3.1.txt"].read_text(encoding="utf-8")
+    assert "JasPer License Version 2.0" in \
+        text["licenses/rawpy/JasPer-2.0.txt"].read_text(encoding="utf-8")
     # Read from the installed metadata, wherever the wheel put them.
     assert f"licenses/{onnxruntime}/ThirdPartyNotices.txt" in text
     assert "licenses/numpy/LICENSE.txt" in text
