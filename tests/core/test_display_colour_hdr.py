@@ -16,6 +16,7 @@ import numpy as np
 import pillow_heif
 import pytest
 from PIL import Image, features
+from qt_pictures import rgb_picture
 from test_display_colour_png_cicp import (
     BT2020_PRIMARIES,
     P3_ICC,
@@ -241,8 +242,7 @@ def test_thumbnails_cached_as_stored_are_made_again(tmp_path):
     stale.parent.mkdir(parents=True)
     shown(png16(tmp_path / "plain.png", None, 16)).save(stale, quality=95)
     image = make_thumbnail(str(path), 64, root)
-    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(image.height(), -1)
-    made = Image.fromarray(rows[:, :3 * image.width()].reshape(image.height(), -1, 3).copy())
+    made = rgb_picture(image)
     assert np.abs(patch_colours(made) - expected(16)).max() <= 3
 
 

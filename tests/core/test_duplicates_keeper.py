@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pillow_heif
 import pytest
+from keeper_order import kept
 from photos import pad_to_same_size, rewrite_keeping_size_and_time, sample_image
 from PIL import Image
 
 from desktop_app.core import keeper
 from desktop_app.core.hashing import HammingIndex
 from desktop_app.core.images import fingerprint
-from desktop_app.core.keeper import copy_marked, keeper_first, look, rank
+from desktop_app.core.keeper import copy_marked, keeper_first
 from desktop_app.core.records import Match
 from desktop_app.core.scan import change_time
 
@@ -48,15 +49,6 @@ def save(path: Path, fmt: str, size: tuple[int, int] | None = None, exif: bytes 
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, format=fmt, **options)
     return str(path)
-
-
-def kept(*paths: str) -> tuple[str, str]:
-    """(the photo kept, why), the same whatever order the group comes in."""
-    copies = [look(p) for p in paths]
-    order, why = rank(copies)
-    backwards, why_backwards = rank(copies[::-1])
-    assert copies[order[0]].path == copies[::-1][backwards[0]].path and why == why_backwards
-    return copies[order[0]].path, why
 
 
 def bigger(a: str, b: str) -> bool:

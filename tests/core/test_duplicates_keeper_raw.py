@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from keeper_order import kept
 from photos import exif_bytes, make_camera_raw, sample_image
 from PIL import Image
 
 from desktop_app.core import keeper
 from desktop_app.core.hashing import HammingIndex
 from desktop_app.core.images import fingerprint
-from desktop_app.core.keeper import keeper_first, look, rank
+from desktop_app.core.keeper import keeper_first, look
 from desktop_app.core.records import Match
 from desktop_app.core.scan import change_time
 
@@ -35,15 +36,6 @@ def camera_jpeg(path: Path, side: int = 2400, quality: int = 95, exif: bool = Tr
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, "JPEG", quality=quality, **({"exif": exif_bytes()} if exif else {}))
     return str(path)
-
-
-def kept(*paths: str) -> tuple[str, str]:
-    """(the photo kept, why), the same whatever order the group comes in."""
-    copies = [look(p) for p in paths]
-    order, why = rank(copies)
-    backwards, why_backwards = rank(copies[::-1])
-    assert copies[order[0]].path == copies[::-1][backwards[0]].path and why == why_backwards
-    return copies[order[0]].path, why
 
 
 def pixels(path: str) -> int:

@@ -17,8 +17,9 @@ import shiboken6
 from photos import make_camera_raw, make_photo, sample_image
 from PIL import Image
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QGuiApplication, QImage, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
+from qt_pictures import rgb_picture
 from ui_helpers import header, indexed
 
 from desktop_app.core.records import Photo
@@ -44,10 +45,7 @@ def photo_folder(tmp_path):
 
 
 def as_array(pixmap) -> np.ndarray:
-    image = pixmap.toImage().convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(),
-                                                             image.bytesPerLine())
-    return rows[:, :3 * image.width()].reshape(image.height(), image.width(), 3).copy()
+    return np.asarray(rgb_picture(pixmap.toImage()))
 
 
 def decoded(qtbot, preview, path: str):

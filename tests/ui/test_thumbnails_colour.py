@@ -13,6 +13,7 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageCms
 from PySide6.QtGui import QImage
+from qt_pictures import rgb_picture
 
 from desktop_app.core import display_colour, images
 from desktop_app.core.scan import change_time
@@ -86,12 +87,6 @@ def patches() -> Image.Image:
     return image
 
 
-def _pil(image: QImage) -> Image.Image:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(image.height(), -1)
-    return Image.fromarray(rows[:, :3 * image.width()].reshape(image.height(), -1, 3).copy())
-
-
 def patch_colours(picture: Image.Image) -> np.ndarray:
     """The mean colour of the middle of each patch of a thumbnail of `patches()`."""
     arr = np.asarray(picture, float)
@@ -117,11 +112,11 @@ def write(path, icc: bytes | None, picture: Image.Image | None = None):
 def test_a_display_p3_photo_is_shown_in_srgb_and_its_codes_do_not_change(tmp_path, suffix):
     p3 = write(tmp_path / f"p3.{suffix}", P3)
     plain = write(tmp_path / f"plain.{suffix}", None)
-    shown = patch_colours(_pil(make_thumbnail(str(p3), 64, None)))
+    shown = patch_colours(rgb_picture(make_thumbnail(str(p3), 64, None)))
     expected = np.array([expected_srgb(c, P3_PRIMARIES, D65, SRGB_CURVE) for c in PATCHES])
     assert np.abs(shown - expected).max() <= 4, (shown.round(), expected)
     # The numbers as stored are what was shown before: clearly not the same colours.
-    as_stored = patch_colours(_pil(make_thumbnail(str(plain), 64, None)))
+    as_stored = patch_colours(rgb_picture(make_thumbnail(str(plain), 64, None)))
     assert np.abs(as_stored - np.array(PATCHES)).max() <= 4
     assert np.abs(shown - as_stored).max() > 20
     # The codes are made from the numbers as stored, whatever the profile.
@@ -136,7 +131,7 @@ def test_a_display_p3_photo_is_shown_in_srgb_and_its_codes_do_not_change(tmp_pat
     ids=["adobe-rgb", "prophoto"])
 def test_adobe_rgb_and_prophoto_photos_are_shown_in_srgb(tmp_path, icc, primaries, white, curve):
     path = write(tmp_path / "camera.png", icc)
-    shown = patch_colours(_pil(make_thumbnail(str(path), 64, None)))
+    shown = patch_colours(rgb_picture(make_thumbnail(str(path), 64, None)))
     expected = np.array([expected_srgb(c, primaries, white, curve) for c in PATCHES])
     assert np.abs(shown - expected).max() <= 4, (shown.round(), expected)
     assert np.abs(shown - np.array(PATCHES)).max() > 20
@@ -145,12 +140,13 @@ def test_adobe_rgb_and_prophoto_photos_are_shown_in_srgb(tmp_path, icc, primarie
 @pytest.mark.parametrize("suffix", ["jpg", "png", "heic"])
 def test_photos_in_srgb_or_with_no_profile_are_shown_exactly_as_before(tmp_path, suffix):
     plain = write(tmp_path / f"plain.{suffix}", None)
-    thumbnail = np.asarray(_pil(make_thumbnail(str(plain), 64, None)))
+    thumbnail = np.asarray(rgb_picture(make_thumbnail(str(plain), 64, None)))
     for name, icc in (("own", SRGB), ("littlecms",
                                       ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
                                       .tobytes())):
         srgb = write(tmp_path / f"{name}.{suffix}", icc)
-        assert np.array_equal(np.asarray(_pil(make_thumbnail(str(srgb), 64, None))), thumbnail)
+        made = make_thumbnail(str(srgb), 64, None)
+        assert np.array_equal(np.asarray(rgb_picture(made)), thumbnail)
 
 
 
@@ -161,17 +157,19 @@ def test_an_srgb_profile_with_its_numbers_rounded_otherwise_changes_no_colour(tm
     cube = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(64, 64, 3)
     vendor = icc_profile("sRGB (vendor)", SRGB_PRIMARIES, (0.3129, 0.3292), SRGB_CURVE)
     path = write(tmp_path / "vendor.png", vendor, Image.fromarray(cube))
-    assert np.array_equal(np.asarray(_pil(make_thumbnail(str(path), 64, None))), cube)
+    assert np.array_equal(np.asarray(rgb_picture(make_thumbnail(str(path), 64, None))), cube)
 
 
 def test_a_broken_or_foreign_profile_leaves_the_picture_as_stored(tmp_path):
-    plain = np.asarray(_pil(make_thumbnail(str(write(tmp_path / "plain.png", None)), 64, None)))
+    plain = np.asarray(rgb_picture(
+        make_thumbnail(str(write(tmp_path / "plain.png", None)), 64, None)))
     broken = bytearray(P3)
     broken[200:400] = b"\xff" * 200  # the tag table damaged, the header still says RGB
     lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not an RGB one
     for name, icc in (("broken", bytes(broken)), ("short", P3[:100]), ("lab", lab)):
         path = write(tmp_path / f"{name}.png", icc)
-        assert np.array_equal(np.asarray(_pil(make_thumbnail(str(path), 64, None))), plain), name
+        made = make_thumbnail(str(path), 64, None)
+        assert np.array_equal(np.asarray(rgb_picture(made)), plain), name
 
 
 def cached_before_colours(path, root) -> Image.Image:
@@ -193,10 +191,10 @@ def test_thumbnails_cached_on_disk_in_the_old_colours_are_made_again(tmp_path):
     path = write(tmp_path / "p3.jpg", P3)
     root = tmp_path / "thumbnails"
     stale = cached_before_colours(path, root)
-    shown = patch_colours(_pil(make_thumbnail(str(path), 64, root)))
+    shown = patch_colours(rgb_picture(make_thumbnail(str(path), 64, root)))
     assert np.abs(shown - patch_colours(stale)).max() > 20
     # The new one is cached, in sRGB: read back the same.
-    again = patch_colours(_pil(make_thumbnail(str(path), 64, root)))
+    again = patch_colours(rgb_picture(make_thumbnail(str(path), 64, root)))
     assert np.abs(again - shown).max() <= 3
 
 
@@ -206,7 +204,8 @@ def test_the_grid_shows_a_p3_photo_in_srgb(qtbot, tmp_path):
     with qtbot.waitSignal(cache.ready, timeout=20000):
         assert cache.pixmap(path) is None
     image = cache.pixmap(path).toImage().convertToFormat(QImage.Format.Format_RGB888)
-    shown = patch_colours(_pil(image.copy(0, (64 - 32) // 2, 64, 32)))  # the square's picture
+    # The square's picture.
+    shown = patch_colours(rgb_picture(image.copy(0, (64 - 32) // 2, 64, 32)))
     expected = np.array([expected_srgb(c, P3_PRIMARIES, D65, SRGB_CURVE) for c in PATCHES])
     assert np.abs(shown - expected).max() <= 4
     cache.shutdown()

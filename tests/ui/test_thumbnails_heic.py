@@ -8,7 +8,7 @@ import pillow_heif
 import pytest
 from photos import exif_bytes, sample_image, stored_turned
 from PIL import Image
-from PySide6.QtGui import QImage
+from qt_pictures import rgb_picture
 
 from desktop_app.core import images
 from desktop_app.ui.thumbnails import make_thumbnail
@@ -22,12 +22,6 @@ def _heic(path, orientation: int = 1, thumbnails=(200,)):
     return path
 
 
-def _pil(image: QImage) -> Image.Image:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(image.height(), -1)
-    return Image.fromarray(rows[:, :3 * image.width()].reshape(image.height(), -1, 3).copy())
-
-
 def _difference(seen: Image.Image, expected: Image.Image) -> float:
     expected = expected.resize(seen.size, Image.Resampling.BOX)
     return float(np.abs(np.asarray(seen, np.int16) - np.asarray(expected, np.int16)).mean())
@@ -36,7 +30,7 @@ def _difference(seen: Image.Image, expected: Image.Image) -> float:
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_the_embedded_thumbnail_is_shown_turned_as_the_photo(tmp_path, orientation):
     path = _heic(tmp_path / f"turned{orientation}.heic", orientation)
-    seen = _pil(make_thumbnail(str(path), 150, None))
+    seen = rgb_picture(make_thumbnail(str(path), 150, None))
     # Exactly the embedded picture, fitted to the cell...
     embedded = pillow_heif.open_heif(path)[0].get_thumbnail(0).to_pillow().convert("RGB")
     embedded.thumbnail((150, 150))
@@ -62,4 +56,4 @@ def test_codes_and_too_small_thumbnails_use_the_photo_itself(tmp_path):
     # An embedded thumbnail smaller than the cell would look blurred: the photo is decoded.
     image, width, height = images.decode(data, path, display_edge=250)
     assert image.size == (width, height) == (600, 400)
-    assert _pil(make_thumbnail(str(path), 250, None)).size == (250, 167)
+    assert rgb_picture(make_thumbnail(str(path), 250, None)).size == (250, 167)

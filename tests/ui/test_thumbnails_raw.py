@@ -9,17 +9,11 @@ import pytest
 import rawpy
 from photos import make_camera_raw, sample_image
 from PIL import Image
-from PySide6.QtGui import QImage
+from qt_pictures import rgb_picture
 
 from desktop_app.ui.thumbnails import make_thumbnail
 
 CAT = sample_image("chelsea")  # 451x300: not square and not symmetric
-
-
-def _pil(image: QImage) -> Image.Image:
-    image = image.convertToFormat(QImage.Format.Format_RGB888)
-    rows = np.frombuffer(bytes(image.constBits()), np.uint8).reshape(image.height(), -1)
-    return Image.fromarray(rows[:, :3 * image.width()].reshape(image.height(), -1, 3).copy())
 
 
 def _difference(seen: Image.Image, expected: Image.Image) -> float:
@@ -41,7 +35,7 @@ def test_the_embedded_picture_is_shown_upright(tmp_path, orientation, preview_or
     # though it is stored as the sensor lies: the raw's orientation is the one to follow.
     path = make_camera_raw(tmp_path / f"DSC_000{orientation}.NEF", "chelsea", orientation,
                            preview_side=1024, preview_orientation=preview_orientation)
-    seen = _pil(make_thumbnail(str(path), 160, None))
+    seen = rgb_picture(make_thumbnail(str(path), 160, None))
     assert seen.size == (160, 107)  # upright: the photo is landscape, however the camera lay
     assert _difference(seen, CAT) < 12
     for wrong in (Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.ROTATE_180):
@@ -51,7 +45,7 @@ def test_the_embedded_picture_is_shown_upright(tmp_path, orientation, preview_or
     assert developed.size == (224, 150) or developed.size == (225, 150)
     assert _difference(seen, developed) > 40
     # Bigger than the developed half-size picture: only the embedded one is that big.
-    big = _pil(make_thumbnail(str(path), 400, None))
+    big = rgb_picture(make_thumbnail(str(path), 400, None))
     assert big.size == (400, 266) and _difference(big, CAT) < 12
 
 
@@ -59,7 +53,7 @@ def test_the_embedded_picture_is_shown_upright(tmp_path, orientation, preview_or
 def test_a_raw_without_an_embedded_picture_shows_its_sensor_data_upright(tmp_path,
                                                                          orientation):
     path = make_camera_raw(tmp_path / "IMG_0001.dng", "chelsea", orientation, preview_side=None)
-    seen = _pil(make_thumbnail(str(path), 160, None))
+    seen = rgb_picture(make_thumbnail(str(path), 160, None))
     assert seen.size == (160, 107)
     developed = _developed(path)
     assert _difference(seen, developed) < 8
