@@ -14,8 +14,9 @@ from .file_actions import trash_name
 
 Std = QKeySequence.StandardKey
 
-# (keys, what they do): a standard key is named as this platform names it (Cmd on a Mac), and
-# {bin} as the Trash button does (Trash, Recycle Bin or trash).
+# (keys, what they do): a standard key is named as this platform names it (Cmd on a Mac), as is
+# each of a tuple of keys (listed with commas), and {bin} as the Trash button does (Trash,
+# Recycle Bin or trash).
 KEYS = [
     (Std.Open, "Add a folder to the library"),
     (Std.Paste, "Search with the photo (or its path) on the clipboard"),
@@ -30,13 +31,18 @@ KEYS = [
     ("Shift+arrows, Ctrl+click, Shift+click", "Select several photos (to copy or drag them)"),
     (Std.Copy, "Copy the selected photos, to paste them in a file manager or a document"),
     ("Shift+F10, Menu", "The photo's menu: open it, show it in the file manager, copy its path"),
-    ("Ctrl++, Ctrl+-, Ctrl+wheel", "Bigger or smaller thumbnails (Ctrl+= too)"),
-    ("Ctrl+0", "Thumbnails back to their usual size"),
+    ("Ctrl++, Ctrl+-, Ctrl+wheel",
+     "Bigger or smaller thumbnails (Ctrl+= too; not in the preview)"),
+    ("Ctrl+0", "Thumbnails back to their usual size (not in the preview)"),
     ("Space", "The current photo large, in a preview (in the library grid and the results)"),
     ("Arrow keys, Home, End, Page Up, Page Down",
      "Preview: the other photos of its grid (the grid's current photo follows)"),
     ("Enter", "Preview: close it and show the photos that look like the one shown"),
     ("Space, Esc", "Preview: close it"),
+    (Std.Copy, "Preview: copy the photo shown (not the grid's other selected photos)"),
+    ("Shift+F10, Menu, right-click", "Preview: the menu of the photo shown"),
+    ((Std.Paste, Std.Open, "Ctrl+L", "Ctrl+R", "Ctrl+D", "Ctrl+Tab"),
+     "Preview: close it, then as in the window"),
     ("Space", "Duplicates: tick or untick the current photo"),
     (Std.Delete, "Duplicates: move the ticked photos to the {bin}"),
     (Std.Undo, "Duplicates: put back the photos last moved to the {bin}"),
@@ -49,6 +55,8 @@ KEYS = [
 def key_text(keys) -> str:
     if isinstance(keys, str):
         return keys
+    if isinstance(keys, tuple):
+        return ", ".join(filter(None, map(key_text, keys)))
     return QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
 
 

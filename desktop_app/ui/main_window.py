@@ -247,12 +247,15 @@ class MainWindow(QMainWindow):
         self.model_panel.import_requested.connect(self._import_model)
         self.model_panel.switch_requested.connect(self.switch_model)
         self.model_panel.retrain_requested.connect(self.open_retrain)
-        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste)
-        QShortcut(QKeySequence("Ctrl+O"), self, lambda: self.folders_panel._choose(False))
-        QShortcut(QKeySequence("Ctrl+L"), self, lambda: self._focus_library(self.grid))
-        QShortcut(QKeySequence("Ctrl+R"), self,
-                  lambda: self._focus_library(self.results_panel.grid))
-        QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))
+        # Answered from the preview too, which closes first: a window of its own, which the
+        # window's shortcuts do not reach. (Not the zoom keys: see PhotoPreview.)
+        self.window_keys = [
+            QShortcut(QKeySequence.StandardKey.Paste, self, self.paste),
+            QShortcut(QKeySequence("Ctrl+O"), self, lambda: self.folders_panel._choose(False)),
+            QShortcut(QKeySequence("Ctrl+L"), self, lambda: self._focus_library(self.grid)),
+            QShortcut(QKeySequence("Ctrl+R"), self,
+                      lambda: self._focus_library(self.results_panel.grid)),
+            QShortcut(QKeySequence("Ctrl+D"), self, lambda: self.tabs.setCurrentIndex(1))]
         QShortcut(QKeySequence.StandardKey.HelpContents, self, lambda: show_keys(self))
         # Zoom, whatever has the focus (the window's only text field, the duplicates' distance,
         # has no use for these keys); Ctrl+= is Ctrl++ without Shift on most layouts.
@@ -950,7 +953,8 @@ class MainWindow(QMainWindow):
     def open_preview(self, grid: PhotoGrid, index: QModelIndex) -> PhotoPreview:
         """The photo at `index` of `grid` large, in a window over this one (Space)."""
         if self.preview is None:  # one, shown again: it follows the grid it is opened from
-            self.preview = PhotoPreview(photo_of=self.photos_model.photo, parent=self)
+            self.preview = PhotoPreview(photo_of=self.photos_model.photo,
+                                        window_keys=self.window_keys, parent=self)
         self.preview.show_for(grid, index)
         return self.preview
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import (
@@ -35,6 +35,8 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
     QImage,
     QKeyEvent,
     QKeySequence,
@@ -46,6 +48,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QLabel,
+    QMenu,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -56,9 +59,11 @@ from ..core.display_colour import to_srgb_for_display
 from ..core.errors import PhotoReadError, printable
 from ..core.images import load_picture
 from ..core.records import Photo
+from . import file_actions
 from .announce import announce
 from .keys_help import show_keys
 from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
+from .photo_grid import gone_message, is_shift_f10, photo_actions
 from .thumbnails import rgb_qimage
 
 log = logging.getLogger(__name__)
@@ -67,7 +72,8 @@ log = logging.getLogger(__name__)
 # window's edges left in sight so that it reads as a view over it, not a second window.
 SHARE_OF_WINDOW = 0.94
 KEYS_HINT = ("Space or Escape closes it; the arrow keys show the other photos; Enter shows the "
-             "photos that look like this one.")
+             "photos that look like this one; Ctrl+C copies it; Shift+F10 or the Menu key opens "
+             "its menu.")
 # Keys handed to the grid: it moves its current photo by its own layout, the preview follows.
 GRID_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
              Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
@@ -272,11 +278,13 @@ class _Shown:
 
 class PhotoPreview(QDialog):
     """The preview window. Not modal: the grid it was opened from stays usable (a click there
-    shows that photo here), and its keys are the grid's, handed on."""
+    shows that photo here), and its keys are the grid's, handed on; the main window's own keys
+    close it, then act there."""
 
     def __init__(self, photo_of: Callable[[int], Photo | None] | None = None,
-                 parent: QWidget | None = None) -> None:
-        """`photo_of`: the library's record of a photo id (a result's size is there)."""
+                 window_keys: Iterable[QShortcut] = (), parent: QWidget | None = None) -> None:
+        """`photo_of`: the library's record of a photo id (a result's size is there);
+        `window_keys`: the main window's shortcuts this window answers too (closing first)."""
         super().__init__(parent)
         self.setModal(False)
         self.setSizeGripEnabled(True)
@@ -319,6 +327,17 @@ class PhotoPreview(QDialog):
         QShortcut(QKeySequence.StandardKey.HelpContents, self,
                   lambda: show_keys(self.parentWidget() or self))
         QShortcut(QKeySequence.StandardKey.Quit, self, self._quit)
+        # Nor do its other keys: here they close this window first, as Enter does, then act as
+        # there (each moves the focus to the window, or shows its outcome there). The zoom keys
+        # are not given: they size the grid's thumbnails, behind this window, out of sight (a
+        # zoom of the photo is not there yet); here they do nothing.
+        for theirs in window_keys:
+            ours = QShortcut(self)
+            ours.setKeys(theirs.keys())
+            ours.activated.connect(lambda theirs=theirs: self._close_then(theirs.activated.emit))
+        # The photo shown, not the grid's selected photos: those are out of sight behind this
+        # window (picked before it opened, some perhaps never seen), this is the one looked at.
+        QShortcut(QKeySequence.StandardKey.Copy, self, self._copy)
 
     # -- opening and following the grid --------------------------------------------------------
     def show_for(self, grid, index: QModelIndex) -> None:
@@ -473,6 +492,11 @@ class PhotoPreview(QDialog):
                 self.close()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and plain:
             self._search()
+        elif is_shift_f10(event):  # no Menu key (most laptops); on Windows it comes as one's
+            self._menu(self._over_picture())
+        elif (key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
+              and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self._next_tab(event)
         elif key in GRID_KEYS and plain and self._grid is not None:
             # The grid moves its current photo as its own arrows do (and asks for more
             # results past the last one); the window follows it (_on_current).
@@ -484,6 +508,57 @@ class PhotoPreview(QDialog):
                 self._repeating = False
         else:
             super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # A right-click (on the picture, or anywhere in this window: all of it is the photo's),
+        # or the Menu key: at the pointer, or from the keyboard over the picture (the pointer
+        # may be anywhere, even outside this window).
+        keyboard = event.reason() == QContextMenuEvent.Reason.Keyboard
+        self._menu(self._over_picture() if keyboard else event.globalPos())
+
+    def _over_picture(self) -> QPoint:
+        return self.picture.mapToGlobal(self.picture.rect().center())
+
+    def _menu(self, at: QPoint) -> None:
+        """The grid's menu of a photo (less Preview), for the photo shown; what it says goes
+        out as the grid's (the main window's status bar, and a screen reader)."""
+        shown, grid = self._shown, self._grid
+        if shown is None or grid is None:
+            return
+        menu = QMenu(self)
+        for text, handler in photo_actions(shown.path, self._search, grid.message.emit,
+                                           grid.problem.emit):
+            action = QAction(text, menu)
+            action.triggered.connect(handler)
+            menu.addAction(action)
+        menu.exec(at)
+        menu.deleteLater()
+
+    def _copy(self) -> None:
+        """Ctrl+C: the photo shown on the clipboard as a file, as the grid's Ctrl+C puts its
+        selected photos, and said as it says it (a file that is not there: nothing copied)."""
+        shown, grid = self._shown, self._grid
+        if shown is None or grid is None:
+            return
+        if not os.path.isfile(shown.path):
+            grid.problem.emit(gone_message([shown.path], "copied", False))
+            return
+        file_actions.copy_files([shown.path])
+        grid.message.emit(f"Copied {shown.name}")
+
+    def _close_then(self, act: Callable[[], object]) -> None:
+        """One of the window's keys: this window closed (the grid it was opened from focused
+        again, in the window made active), then the key's action, as from there."""
+        self.close()
+        act()
+
+    def _next_tab(self, event: QKeyEvent) -> None:
+        """Ctrl+Tab, Ctrl+Shift+Tab: the next or previous tab, as from the grid (the tabs answer
+        it from inside them); closed first, since the grid goes out of sight."""
+        grid, key, modifiers = self._grid, event.key(), event.modifiers()
+        self.close()
+        if grid is not None:  # handed on by the grid to the tabs around it
+            QApplication.sendEvent(grid, QKeyEvent(QEvent.Type.KeyPress, key, modifiers))
 
     def _quit(self) -> None:
         """Quit as the main window's Quit does: by closing the window this one is over (its
