@@ -904,9 +904,13 @@ class PhotoLibrary:
             moved_from = next((d for d in donors if d not in vanished_ids
                                and not self._donor_exists(d)), None)
         donor = moved_from if moved_from is not None else (donors[0] if donors else None)
-        codes = dict(self.store.query("SELECT model_id, code FROM codes WHERE photo_id = ?",
-                                      (donor,))) if donor is not None else {}
-        if not codes:  # the donor went away meanwhile: fall back to decoding it now
+        # Only while the donor still holds this content: its record may have been given other
+        # content since `known` was read (files that swapped names, a renumbered folder: this
+        # run's writes of it committed meanwhile), and its codes with it.
+        codes = dict(self.store.query(
+            "SELECT c.model_id, c.code FROM codes c JOIN photos p ON p.id = c.photo_id "
+            "WHERE c.photo_id = ? AND p.fingerprint = ?", (donor, fp))) if donor is not None else {}
+        if not codes:  # the donor went away or changed meanwhile: decode it now instead
             self._decode_now(prepared)
             if prepared.error:
                 writer.upsert_photo(prepared, folder_id, STATUS_FAILED, prepared.error)
