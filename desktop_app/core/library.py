@@ -476,13 +476,13 @@ class PhotoLibrary:
                 # around it added later merged it) is walked from itself, and indexed.
                 continue
             if os.path.isdir(path):
+                # Walked under the path as given, so its photos are named as the records are
+                # (a folder link: as the walk of its library folder names them, through it).
                 scan = self._scan(path, library_folder=normalise_folder(path) == folder.path,
-                                  should_stop=should_stop, looking=looking)
+                                  should_stop=should_stop, looking=looking, as_named=True)
                 if scan.stopped:  # nothing written yet: running again reads every path again
                     report.stopped = True
                     return report
-                # Keep the path as given so rows (stored under the folder's name) still match.
-                scan.root = path
                 scans.append(scan)
                 report.errors.extend(scan.problems)
                 entries.extend(scan.files)
@@ -586,13 +586,13 @@ class PhotoLibrary:
 
     def _scan(self, folder: str, library_folder: bool = True,
               should_stop: ShouldStop | None = None,
-              looking: Looking | None = None) -> ScanResult:
+              looking: Looking | None = None, as_named: bool = False) -> ScanResult:
         """scan_folder, with the mount points seen before; those it sees (or no longer sees)
         under `folder` are remembered for the next scans (a stopped scan covers nothing, so
         it forgets none)."""
         known = self._mount_points()
         scan = scan_folder(folder, was_mounted=known, library_folder=library_folder,
-                           should_stop=should_stop, looking=looking)
+                           should_stop=should_stop, looking=looking, as_named=as_named)
         # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
         # a folder it could not open); a folder found plain and not empty is one no longer.
         now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}

@@ -247,7 +247,7 @@ def _leads_back(folder: str, link: str) -> bool:
 def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 library_folder: bool = True,
                 should_stop: Callable[[], bool] | None = None,
-                looking: Looking | None = None) -> ScanResult:
+                looking: Looking | None = None, as_named: bool = False) -> ScanResult:
     """Every photo file under `root` (following folder links once each, but never one back to
     a folder holding it; skipping hidden ones). `was_mounted`: folders that held a mounted drive
     before (ScanResult.mount_points of earlier scans); one of them found empty and not a mount
@@ -257,8 +257,11 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
     `looking`: told the photos found so far: 0 as the walk starts, then wherever should_stop
     is asked, and the whole count once the walk is done. The same count is told again while
     no photo is found: a caller that shows it less often than told (skipping some) shows the
-    latest one that way, not one long passed through a stretch of folders without photos."""
-    root = normalise_folder(root)
+    latest one that way, not one long passed through a stretch of folders without photos.
+    `as_named`: the photos are named under `root` as given (absolute), not under its resolved
+    path: a folder link inside a library folder, whose photos the walk of that folder names
+    through the link."""
+    root = os.path.abspath(os.fspath(root)) if as_named else normalise_folder(root)
     result = ScanResult(root, library_folder=library_folder)
     try:
         root_stat = os.stat(root)
