@@ -879,7 +879,9 @@ class PhotoLibrary:
 
         def there(folder: str, mount_point: bool) -> bool:
             if folder not in seen or not remember:
-                seen[folder] = os.path.ismount(folder) if mount_point else os.path.isdir(folder)
+                # A mount point may be a link to it (see scan_folder): the drive is its target's.
+                seen[folder] = (os.path.ismount(os.path.realpath(folder)) if mount_point
+                                else os.path.isdir(folder))
             return seen[folder]
 
         def present(path: str) -> bool:

@@ -82,14 +82,19 @@ class ScanResult:
         self.incomplete.append(folder)
         if folder == self.root:
             self.root_missing = True
+        # A link to a mount point (see scan_folder): deleting the empty folder it leads to
+        # would leave a dangling link, which keeps the photos too.
+        link = os.path.islink(folder)
         if folder == self.root and self.library_folder:
             hint = ("Mount the drive again, then index again; if the drive is gone for good, "
                     "remove the folder from the library")
         else:
             hint = ("Mount the drive again, then index again; if the drive is gone for good, "
-                    "delete this empty folder to remove its photos from the library")
+                    f"delete this {'link' if link else 'empty folder'} to remove its photos "
+                    "from the library")
+        where = "the folder this link leads to" if link else "this folder"
         self.problems.append((folder, _sentence(
-            folder, "no drive is mounted on this folder now (one was when it was indexed); "
+            folder, f"no drive is mounted on {where} now (one was when it was indexed); "
             "the photos indexed from it are kept", hint)))
 
     def link_target_missing(self, link: str) -> None:
@@ -276,7 +281,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
         result.problems.append((root, _sentence(root, "this is not a folder",
                                                 "Give the folder that holds your photos")))
         return result
-    if os.path.ismount(root):
+    if os.path.ismount(os.path.realpath(root) if as_named else root):  # a link: its target's
         result.mount_points.append(root)
     elif root in was_mounted and _is_empty(root):
         result.not_mounted(root)
@@ -340,12 +345,15 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 if link and _leads_back(folder, path):  # a loop through a folder above the root
                     continue
                 visited.add(key)
+                # A link to a drive's mount point (~/Pictures/NAS -> /mnt/nas) is one too, by
+                # the link's name: unmounted, its empty folder is no sign of photos deleted.
+                real = os.path.realpath(path) if link else path
                 # Only what os.path.ismount calls one, as the library checks them (a Windows
                 # junction to another drive is not, and would keep its deleted photos forever).
-                if not link and st.st_dev != device and os.path.ismount(path):
+                if st.st_dev != device and os.path.ismount(real):
                     result.mount_points.append(path)
-                stack.append((path, st.st_dev, not link and st.st_dev == device
-                              and path in was_mounted))
+                stack.append((path, st.st_dev, path in was_mounted and (
+                    not os.path.ismount(real) if link else st.st_dev == device)))
                 continue
             if not is_photo(path):
                 # is_dir() is False for a broken link, which may be a folder link to a drive

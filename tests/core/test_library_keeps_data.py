@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 
 import pytest
+from drive_mounts import mount_tmpfs, unmount
 
 from desktop_app import paths
 from desktop_app.core import library as library_module
@@ -232,32 +231,13 @@ def test_a_photo_that_could_not_be_opened_is_read_on_the_next_index(library, alb
     assert library.photo_by_path(victim).status == "ok" and not library.failed()
 
 
-def _mount_tmpfs(folder) -> None:
-    """A real drive mounted on `folder` (a tmpfs: needs root), or the test is skipped."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("needs root to mount a tmpfs")
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(folder)],
-                      capture_output=True, check=False).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-
-
-def _unmount(folder) -> None:
-    for _ in range(50):  # "target is busy" for a moment while a file is still open
-        if not os.path.ismount(folder):
-            return
-        subprocess.run(["umount", str(folder)], capture_output=True, check=False)
-        time.sleep(0.1)
-    raise AssertionError(f"{folder} could not be unmounted")
-
-
 @pytest.fixture
 def drive(tmp_path):
     """A tmpfs mounted on tmp_path/drive (unmounted again at the end)."""
     folder = tmp_path / "drive"
-    _mount_tmpfs(folder)
+    mount_tmpfs(folder)
     yield folder
-    _unmount(folder)
+    unmount(folder)
 
 
 def test_a_drive_unmounted_from_its_library_folder_keeps_its_photos(library, drive, tmp_path,
@@ -270,7 +250,7 @@ def test_a_drive_unmounted_from_its_library_folder_keeps_its_photos(library, dri
     assert library.index_folder(drive).added == 3
     codes = {p.path: library.search_index().code_of(p.id).tobytes() for p in library.photos()}
     shutil.copytree(drive, tmp_path / "backup")
-    _unmount(drive)
+    unmount(drive)
     assert drive.is_dir() and not any(drive.iterdir())
     report = library.index_folder(drive)
     assert report.removed == 0 and len(library.photos()) == 3
@@ -288,7 +268,7 @@ def test_a_drive_unmounted_from_its_library_folder_keeps_its_photos(library, dri
     library.store.set_active_model(library.model_id)
     assert {p.path: library.search_index().code_of(p.id).tobytes()
             for p in library.photos()} == codes
-    _mount_tmpfs(drive)  # mounted again, with one photo deleted meanwhile
+    mount_tmpfs(drive)  # mounted again, with one photo deleted meanwhile
     for name in ("chelsea", "coffee"):
         shutil.copy2(tmp_path / "backup" / f"{name}.jpg", drive)
     report = library.index_folder(drive)
@@ -301,14 +281,14 @@ def test_a_drive_unmounted_inside_a_library_folder_keeps_its_photos_until_its_fo
         library, tmp_path, photo_factory):
     photo_factory("album/home.jpg", "astronaut")
     usb = tmp_path / "album" / "usb"
-    _mount_tmpfs(usb)
+    mount_tmpfs(usb)
     try:
         photo_factory("album/usb/coffee.jpg", "coffee")
         photo_factory("album/usb/trip/rocket.jpg", "rocket")
         photo_factory("album/plain/chelsea.jpg", "chelsea")
         assert library.index_folder(tmp_path / "album").added == 4
     finally:
-        _unmount(usb)
+        unmount(usb)
     os.remove(tmp_path / "album" / "plain" / "chelsea.jpg")  # a plain folder emptied
     report = library.index_folder(tmp_path / "album")
     assert report.removed == 1  # ...loses its photos; the unmounted drive keeps them
@@ -338,7 +318,7 @@ def test_a_folder_on_another_drive_that_is_no_mount_point_to_ismount_is_swept(
     from the library, at any index."""
     photo_factory("album/home.jpg", "astronaut")
     linked = tmp_path / "album" / "linked"
-    _mount_tmpfs(linked)  # on Linux the other drive needs a mount (st_dev differs)
+    mount_tmpfs(linked)  # on Linux the other drive needs a mount (st_dev differs)
     try:
         ismount = os.path.ismount
         monkeypatch.setattr(os.path, "ismount", lambda p: ismount(p) and str(p) != str(linked))
@@ -353,4 +333,4 @@ def test_a_folder_on_another_drive_that_is_no_mount_point_to_ismount_is_swept(
         assert [os.path.basename(p.path) for p in library.photos()] == ["home.jpg"]
     finally:
         monkeypatch.undo()  # _unmount asks os.path.ismount
-        _unmount(linked)
+        unmount(linked)
