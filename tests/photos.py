@@ -178,6 +178,22 @@ def make_camera_raw(path: Path, name: str = "chelsea", orientation: int = 1,
     return path
 
 
+def damage_camera_raw_preview(path: Path, keep: int = 2000) -> Path:
+    """Zero the embedded JPEG of a make_camera_raw file past its first `keep` bytes, as a bad
+    card sector or a faulty copy would: its header still describes the picture, whose data is
+    gone. The sensor data is left whole."""
+    data = bytearray(Path(path).read_bytes())
+    ifd = int.from_bytes(data[4:8], "little")
+    values = {}
+    for entry in range(ifd + 2, ifd + 2 + 12 * int.from_bytes(data[ifd:ifd + 2], "little"), 12):
+        values[int.from_bytes(data[entry:entry + 2], "little")] = int.from_bytes(
+            data[entry + 8:entry + 12], "little")
+    start, length = values[273], values[279]  # the preview's StripOffsets, StripByteCounts
+    data[start + keep:start + length] = bytes(length - keep)
+    Path(path).write_bytes(data)
+    return Path(path)
+
+
 _TIFF_FORMATS = {1: "B", 2: "B", 3: "H", 4: "I"}
 
 

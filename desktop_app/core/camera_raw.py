@@ -6,9 +6,11 @@ show, and it decodes through the same checked path as any JPEG (58 ms for a 24 M
 2-core EPYC, bench/results/raw-read-speed.md); developing the sensor data took LibRaw 378 ms at
 half size, in a look of its own (not the camera's picture style). So the embedded picture is
 taken when it is big enough for what is asked, and the sensor data is developed (at half size)
-only when there is none or it is too small (old cameras kept a 160x120 thumbnail). LibRaw,
-through rawpy, reads the containers: hundreds of camera models whose ways of storing the picture
-change with each one, which code of ours could not follow.
+only when there is none, it is too small (old cameras kept a 160x120 thumbnail) or its JPEG is
+damaged (images asks for the development then). LibRaw, through rawpy, reads the containers:
+hundreds of camera models whose ways of storing the picture change with each one, which code of
+ours could not follow. A plain TIFF named as a raw (an export, a scan) is told apart, to be read
+as the TIFF it is (PlainTiff).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -81,18 +84,24 @@ class RawPicture:
     image: Image.Image | None = None
 
 
+class PlainTiff(Exception):
+    """A file named as a raw that is a plain TIFF (an exported picture, a scan): LibRaw found
+    no raw photo in it, and none of its pictures is sensor data. It is read as the TIFF it is."""
+
+
 def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
          max_pixels: int,
          one_at_a_time: Callable[[int], contextlib.AbstractContextManager[object]] = (
-             contextlib.nullcontext)) -> RawPicture:
+             contextlib.nullcontext), develop: bool = False) -> RawPicture:
     """The picture of a raw file's bytes: its embedded JPEG when that is at least `needed_side`
-    pixels on its long side (None: a photo asked whole, WHOLE_PICTURE_SIDE), else developed.
+    pixels on its long side (None: a photo asked whole, WHOLE_PICTURE_SIDE), else developed;
+    with `develop`, developed whatever it embeds (images: its JPEG turned out damaged).
     With `data` None, LibRaw reads the file at `path` itself, only the parts it needs: a
     thumbnail of a 50 MB raw reads its embedded picture, a few MB (on a network share, the
     difference between seconds and a blink). The development runs inside
     `one_at_a_time(sensor pixels)` (images: a big one waits for the others; about 5 bytes a
-    sensor pixel, 265 MB for 48 MP). Raises PhotoReadError naming the file, the cause and what
-    to do."""
+    sensor pixel, 265 MB for 48 MP). Raises PlainTiff for a plain TIFF named as a raw file, and
+    PhotoReadError naming the file, the cause and what to do."""
     try:
         with opened(data, path) as raw:
             sizes = raw.sizes
@@ -105,7 +114,7 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
                                      f"the {max_pixels // 1_000_000}-megapixel safety limit",
                                      "Lookalike leaves images this large out; to have it "
                                      "found, export a JPEG of it beside it")
-            picture = _embedded(raw, needed_side or WHOLE_PICTURE_SIDE)
+            picture = None if develop else _embedded(raw, needed_side or WHOLE_PICTURE_SIDE)
             if picture is not None:
                 picture.width, picture.height, picture.orientation = width, height, orientation
                 return picture
@@ -122,6 +131,11 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
             return RawPicture(width, height, image=image)
     except PhotoReadError:
         raise
+    except rawpy.LibRawFileUnsupportedError as exc:
+        if is_plain_tiff(data, path):
+            raise PlainTiff(path) from exc
+        error = _said(exc, data, path)
+        raise error from error.__cause__ or exc
     except (rawpy.LibRawError, MemoryError, OSError, ValueError) as exc:
         error = _said(exc, data, path)
         raise error from error.__cause__ or exc
@@ -189,3 +203,62 @@ def _embedded(raw: rawpy.RawPy, needed_side: int) -> RawPicture | None:
     except Exception:  # noqa: BLE001 - a damaged preview: the sensor data may still be good
         return None
     return RawPicture(0, 0, jpeg=thumb.data) if long_side >= needed_side else None
+
+
+# TIFF tags, and the PhotometricInterpretation values of raw sensor data: a colour filter
+# array's mosaic (CFA) and a DNG's LinearRaw (a monochrome camera's, or demosaiced).
+_PHOTOMETRIC, _SUB_IFDS, _DNG_VERSION = 262, 330, 50706
+_SENSOR_DATA = frozenset({32803, 34892})
+_MAX_IFDS, _MAX_ENTRIES = 64, 4096  # past these the file is not taken for a plain TIFF
+
+
+def is_plain_tiff(data: bytes | None, path: str | os.PathLike) -> bool:
+    """Whether a file LibRaw refused as no raw is a plain TIFF: each of its pictures (pages
+    and their SubIFDs) says how its pixels are meant (PhotometricInterpretation), none as
+    sensor data, and it has no DNG version. Asked only of a file LibRaw refused, not instead of
+    LibRaw, since raws of some makers store their sensor data as a plain-looking picture (LibRaw
+    knows them by their camera). One whose pictures cannot all be walked (cut short, damaged)
+    is not: it is the raw LibRaw says it cannot read, not one of its pictures (a DNG's
+    thumbnail) shown as the photo."""
+    try:
+        with (io.BytesIO(data) if data is not None else open(path, "rb")) as file:
+            return _tiff_pictures_are_plain(file)
+    except (OSError, ValueError, struct.error):
+        return False
+
+
+def _tiff_pictures_are_plain(file: io.BufferedIOBase) -> bool:
+    head = file.read(8)
+    order = {b"II": "<", b"MM": ">"}.get(head[:2])
+    if order is None or len(head) < 8 or struct.unpack(order + "H", head[2:4])[0] != 42:
+        return False
+    pending, seen = [struct.unpack(order + "I", head[4:8])[0]], set()
+    while pending:
+        at = pending.pop()
+        if at in seen or len(seen) >= _MAX_IFDS:
+            return False
+        seen.add(at)
+        file.seek(at)
+        count = struct.unpack(order + "H", file.read(2))[0]
+        if not 0 < count <= _MAX_ENTRIES:
+            return False
+        ifd = file.read(12 * count + 4)
+        photometric = None
+        for entry in range(0, 12 * count, 12):
+            tag, kind, n = struct.unpack_from(order + "HHI", ifd, entry)
+            if tag == _DNG_VERSION:
+                return False
+            if tag == _PHOTOMETRIC and kind == 3:  # SHORT
+                photometric = struct.unpack_from(order + "H", ifd, entry + 8)[0]
+            elif tag == _SUB_IFDS and kind in (4, 13) and 0 < n <= _MAX_IFDS:  # LONG, IFD
+                if n > 1:
+                    file.seek(struct.unpack_from(order + "I", ifd, entry + 8)[0])
+                    pending.extend(struct.unpack(f"{order}{n}I", file.read(4 * n)))
+                else:
+                    pending.append(struct.unpack_from(order + "I", ifd, entry + 8)[0])
+        if photometric is None or photometric in _SENSOR_DATA:
+            return False
+        following = struct.unpack_from(order + "I", ifd, 12 * count)[0]
+        if following:
+            pending.append(following)
+    return True

@@ -238,7 +238,10 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
         raise PhotoReadError(path, "the file is empty (0 bytes)",
                              "It may still be copying; it will be retried when it changes")
     if camera_raw.is_raw_name(path) and camera_raw.looks_like_raw(data[:16]):
-        return _decode_raw(data, path, min_size, max_pixels, display_edge)
+        try:
+            return _decode_raw(data, path, min_size, max_pixels, display_edge)
+        except camera_raw.PlainTiff:
+            pass  # an exported or scanned TIFF named as a raw: read as the TIFF it is
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -423,11 +426,30 @@ def _decode_raw(data: bytes | None, path: str | os.PathLike, min_size: tuple[int
     needed = max(min_size) if min_size is not None else display_edge
     picture = camera_raw.read(data, path, needed, max_pixels, _one_big_at_a_time)
     if picture.jpeg is not None:
-        image, _, _ = decode(picture.jpeg, path, min_size, max_pixels, display_edge,
-                             orientation=picture.orientation)
-    else:
-        image = _apply_orientation(picture.image, picture.orientation)
-    return image, picture.width, picture.height
+        try:
+            image, _, _ = decode(picture.jpeg, path, min_size, max_pixels, display_edge,
+                                 orientation=picture.orientation)
+            return image, picture.width, picture.height
+        except PhotoReadError as damaged:
+            # The camera's picture is damaged (a bad card sector, a raw tool's faulty write);
+            # its sensor data may not be: developed, as for a raw without one.
+            picture = _developed_instead(data, path, needed, max_pixels, damaged)
+    return _apply_orientation(picture.image, picture.orientation), picture.width, picture.height
+
+
+def _developed_instead(data: bytes | None, path: str | os.PathLike, needed: int | None,
+                       max_pixels: int, damaged: PhotoReadError) -> camera_raw.RawPicture:
+    """A raw's sensor data developed, its embedded picture found `damaged`; when that fails
+    too, one error saying both."""
+    try:
+        return camera_raw.read(data, path, needed, max_pixels, _one_big_at_a_time,
+                               develop=True)
+    except PhotoReadError as error:
+        if isinstance(error.__cause__, FileNotFoundError):  # gone meanwhile: said as gone
+            raise
+        raise PhotoReadError(path, "the picture embedded in this raw photo is damaged, and its "
+                             f"sensor data cannot be developed either: {error.reason}",
+                             error.hint) from damaged
 
 
 def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
@@ -666,7 +688,10 @@ def load_picture(path: str | os.PathLike, min_size: tuple[int, int] | None = Non
     raw, LibRaw reads only the parts of the file it needs (its embedded picture: a few MB of a
     25-80 MB raw); any other file is read whole, as decode needs it. Raises PhotoReadError."""
     if camera_raw.is_raw_name(path) and camera_raw.looks_like_raw(read_start(path)):
-        return _decode_raw(None, path, min_size, MAX_PIXELS, display_edge)
+        try:
+            return _decode_raw(None, path, min_size, MAX_PIXELS, display_edge)
+        except camera_raw.PlainTiff:
+            pass  # an exported or scanned TIFF named as a raw: read whole, as the TIFF it is
     return decode(read_bytes(path), path, min_size=min_size, display_edge=display_edge)
 
 

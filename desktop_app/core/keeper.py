@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import rawpy
 from PIL import Image
 
 from . import camera_raw, crash_journal, images  # noqa: F401  (images: the HEIF opener, no pixel limit)
@@ -105,7 +106,9 @@ def read_header(path: str) -> Header:
     Pillow (or, for a camera raw file, LibRaw) cannot read is all unknown, never an error: the
     search it serves must go on."""
     if camera_raw.is_raw_name(path) and _starts_like_raw(path):
-        return _raw_header(path)
+        header = _raw_header(path)
+        if header is not None:
+            return header
     try:
         with Image.open(path) as image:
             pixels = image.width * image.height
@@ -131,16 +134,19 @@ def _starts_like_raw(path: str) -> bool:
         return False
 
 
-def _raw_header(path: str) -> Header:
+def _raw_header(path: str) -> Header | None:
     """A camera raw file's header, as LibRaw reads it (Pillow would read a TIFF-based raw's
     first picture, often a 160x120 thumbnail): the sensor's size, which the camera took. LibRaw
     reads the parts that describe the photo, not the sensor data or the embedded JPEG. rawpy
     does not give the camera's make and model: a raw LibRaw reads is the camera's own file,
     with its data. One LibRaw refuses (damaged, cut short) is all unknown, as images.decode
-    refuses it, not taken for a JPEG or TIFF by its first picture."""
+    refuses it, not taken for a JPEG or TIFF by its first picture; None for a plain TIFF
+    named as a raw (camera_raw.is_plain_tiff), which images.decode reads as the TIFF it is."""
     try:
         with camera_raw.opened(None, path) as raw:
             pixels = raw.sizes.width * raw.sizes.height
+    except rawpy.LibRawFileUnsupportedError:
+        return None if camera_raw.is_plain_tiff(None, path) else _UNKNOWN
     except Exception:  # noqa: BLE001 - any file LibRaw cannot read: facts unknown, not fatal
         return _UNKNOWN
     if pixels <= 0:
