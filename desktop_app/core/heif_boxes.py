@@ -1,17 +1,25 @@
-"""An AVIF's claimed size against its coded size, read from its boxes before any decoding.
+"""What a HEIF/AVIF file's boxes say, read before (or instead of) any decoding.
 
-The 'ispe' property says how big the primary image is; libavif (and libheif) make a picture of
-that size whatever the AV1 data codes: a 1 KB file whose ispe claimed 14142x14142 over a
-64x48 frame took 1.8 GiB to decode into a mostly blank picture. The AV1 sequence header at the
-start of the item's data gives the largest frame it can code (max_frame_width/height), so a
-claim beyond it is a lie. Only the meta box and a few bytes of the item's data are read; any
-box this reader does not follow gives no answer, so a file it cannot judge is decoded as before.
+An AVIF's claimed size against its coded size: the 'ispe' property says how big the primary
+image is; libavif (and libheif) make a picture of that size whatever the AV1 data codes: a 1 KB
+file whose ispe claimed 14142x14142 over a 64x48 frame took 1.8 GiB to decode into a mostly
+blank picture. The AV1 sequence header at the start of the item's data gives the largest frame
+it can code (max_frame_width/height), so a claim beyond it is a lie. Only the meta box and a few
+bytes of the item's data are read; any box this reader does not follow gives no answer, so a
+file it cannot judge is decoded as before.
+
+A HEIF file's primary image, its size and EXIF, for the duplicates keeper (read_primary_image):
+from the meta box and the EXIF item's bytes alone, where pillow-heif reads the whole file (all
+20 MB of a 20 MB HEIC, for a header).
 """
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
 
 # Past these the file is not judged (a real meta box is a few KB, 100 KB for a big grid).
 MAX_TOP_BOXES = 16
@@ -118,16 +126,19 @@ def item_properties(data: bytes, iprp: tuple[int, int],
 
 def _item_type(data: bytes, iinf: int, end: int, item: int) -> bytes | None:
     """The type of `item` in the iinf box data[iinf:end] (its body), from its infe entry."""
+    return next((kind for found, kind in _item_types(data, iinf, end) if found == item), None)
+
+
+def _item_types(data: bytes, iinf: int, end: int) -> Iterator[tuple[int, bytes]]:
+    """(item, type) of each infe entry of the iinf box data[iinf:end] (its body) naming one."""
     entries = iinf + (6 if data[iinf] == 0 else 8)  # a 16- or 32-bit count first
     for kind, body, _ in boxes(data, entries, end):
         if kind != b"infe" or data[body] < 2:  # versions 0 and 1 name no item type
             continue
         wide = data[body] >= 3
         found = int.from_bytes(data[body + 4:body + (8 if wide else 6)], "big")
-        if found == item:
-            at = body + (10 if wide else 8)  # past the protection index
-            return bytes(data[at:at + 4])
-    return None
+        at = body + (10 if wide else 8)  # past the protection index
+        yield found, bytes(data[at:at + 4])
 
 
 def associations(data: bytes, ipma: int, end: int, item: int) -> list[int]:
@@ -154,6 +165,24 @@ def _first_extent(data: bytes, iloc: int, end: int, item: int,
                   idat: tuple[int, int] | None) -> tuple[int, int] | None:
     """(start, end) in `data` of the first extent of `item`'s data, from the iloc box
     data[iloc:end] (its body): in the file, or in the meta box's idat."""
+    location = _location(data, iloc, end, item)
+    if location is None:
+        return None
+    method, _, extents = location
+    offset, length = next(extents)
+    if method == 1:  # in the idat box
+        if idat is None:
+            return None
+        offset += idat[0]
+    return offset, (offset + length if length else len(data))  # 0: to the end of the file
+
+
+def _location(data: bytes, iloc: int, end: int,
+              item: int) -> tuple[int, int, Iterator[tuple[int, int]]] | None:
+    """Where `item`'s data is, from the iloc box data[iloc:end] (its body): its construction
+    method (0: in the file, 1: in the meta box's idat), its number of extents and the
+    (offset, length) of each (a length of 0: to the end); None when it names none, or data
+    elsewhere (another file, or derived from other items)."""
     version = data[iloc]
     if version > 2:
         return None
@@ -175,21 +204,147 @@ def _first_extent(data: bytes, iloc: int, end: int, item: int,
         base = int.from_bytes(data[at + 2:at + 2 + base_size], "big")
         extents = int.from_bytes(data[at + 2 + base_size:at + 4 + base_size], "big")
         at += 4 + base_size
-        first = at + index_size
-        at += extents * (index_size + offset_size + length_size)
+        step = index_size + offset_size + length_size
         if found != item:
+            at += extents * step
             continue
         if not extents or reference != 0 or method not in (0, 1):  # elsewhere, or derived
             return None
-        offset = base + int.from_bytes(data[first:first + offset_size], "big")
-        length = int.from_bytes(data[first + offset_size:first + offset_size + length_size],
-                                "big")
-        if method == 1:  # in the idat box
-            if idat is None:
-                return None
-            offset += idat[0]
-        return offset, (offset + length if length else len(data))  # 0: to the end of the file
+        starts = (at + index_size + i * step for i in range(extents))
+        return method, extents, (
+            (base + int.from_bytes(data[e:e + offset_size], "big"),
+             int.from_bytes(data[e + offset_size:e + offset_size + length_size], "big"))
+            for e in starts)
     return None
+
+
+@dataclass(frozen=True)
+class PrimaryImage:
+    """A HEIF file's primary image (the picture viewers show), as its boxes describe it."""
+    width: int  # as stored (its ispe), before any turn its irot says
+    height: int
+    exif: bytes | None  # its EXIF (from the TIFF header), as pillow-heif gives it
+
+
+# The EXIF item's bytes read at most (a camera's EXIF is a few KB, 64 KB in a JPEG at most).
+MAX_EXIF_BYTES = 1 << 20
+MAX_EXIF_EXTENTS = 16
+
+
+def read_primary_image(file: BinaryIO) -> PrimaryImage | None:
+    """The primary image of the HEIF `file` (seekable), read from its meta box, found by the
+    top-level boxes' headers (a meta after a 40 MB mdat costs their few bytes, not the mdat),
+    and its EXIF item's bytes: no picture data. None when its boxes leave any doubt (no ispe; a
+    clap crop, which makes the picture smaller than the ispe; data elsewhere or cut short): to be
+    read whole by pillow-heif then."""
+    try:
+        meta = _top_level_meta_of(file)
+        return None if meta is None else _primary_image(meta, file)
+    except (struct.error, IndexError, ValueError):
+        return None
+
+
+def _top_level_meta_of(file: BinaryIO) -> bytes | None:
+    """The body of the file's top-level meta box."""
+    at = 0
+    for _ in range(MAX_TOP_BOXES):
+        file.seek(at)
+        head = file.read(16)
+        if len(head) < 8:
+            return None
+        size, kind = struct.unpack_from(">I4s", head)
+        header = 8
+        if size == 1:  # a 64-bit size follows
+            size, header = struct.unpack_from(">Q", head, 8)[0], 16
+        elif size == 0:  # to the end
+            size = file.seek(0, io.SEEK_END) - at
+        if size < header:
+            return None
+        if kind == b"meta":
+            if size - header > MAX_META_BYTES:
+                return None
+            file.seek(at + header)
+            body = file.read(size - header)
+            return body if len(body) == size - header else None
+        at += size
+    return None
+
+
+def _primary_image(meta: bytes, file: BinaryIO) -> PrimaryImage | None:
+    children = {kind: (body, stop) for kind, body, stop in boxes(meta, 4, len(meta))}
+    if not {b"pitm", b"iinf", b"iloc", b"iprp"} <= children.keys():
+        return None
+    primary = primary_item(meta, children[b"pitm"][0])
+    properties = item_properties(meta, children[b"iprp"], primary)
+    if properties is None or any(kind == b"clap" for kind, _, _ in properties):
+        return None
+    ispe = next((body for kind, body, _ in properties if kind == b"ispe"), None)
+    if ispe is None:
+        return None
+    width, height = struct.unpack_from(">II", meta, ispe + 4)
+    return PrimaryImage(width, height, _primary_exif(meta, children, primary, file))
+
+
+def _primary_exif(meta: bytes, children: dict[bytes, tuple[int, int]], primary: int,
+                  file: BinaryIO) -> bytes | None:
+    """The EXIF of the primary image as pillow-heif gives it: of the first Exif item (by item
+    number, as libheif lists them) describing it (a cdsc reference), what follows its TIFF
+    header offset. Raises ValueError when its bytes cannot be read here."""
+    if b"iref" not in children:
+        return None
+    described = {source for source, targets in _references(meta, *children[b"iref"], b"cdsc")
+                 if primary in targets}
+    for item in sorted(found for found, kind in _item_types(meta, *children[b"iinf"])
+                       if kind == b"Exif" and found in described):
+        payload = _item_bytes(meta, children, item, file)
+        skip = int.from_bytes(payload[:4], "big") + 4  # past the offset of the TIFF header
+        if len(payload) - skip <= 4:  # a bad offset: pillow-heif takes all but it
+            skip = 4
+        elif skip >= 6 and payload[skip - 6:skip] == b"Exif\0\0":
+            skip -= 6  # Pillow takes EXIF with this mark too
+        if payload[skip:]:
+            return payload[skip:]
+    return None
+
+
+def _references(data: bytes, iref: int, end: int,
+                kind: bytes) -> Iterator[tuple[int, list[int]]]:
+    """(from item, [to items]) of each `kind` reference in the iref box data[iref:end] (its
+    body)."""
+    size = 2 if data[iref] == 0 else 4  # version 1: 32-bit item numbers
+    for found, body, stop in boxes(data, iref + 4, end):
+        if found != kind:
+            continue
+        count = int.from_bytes(data[body + size:body + size + 2], "big")
+        at = body + size + 2
+        yield (int.from_bytes(data[body:body + size], "big"),
+               [int.from_bytes(data[at + i * size:at + (i + 1) * size], "big")
+                for i in range(min(count, (stop - at) // size))])
+
+
+def _item_bytes(meta: bytes, children: dict[bytes, tuple[int, int]], item: int,
+                file: BinaryIO) -> bytes:
+    """`item`'s data, from the file or the meta box's idat. Raises ValueError when it is
+    elsewhere, in more or bigger extents than an EXIF takes, or cut short."""
+    location = _location(meta, *children[b"iloc"], item)
+    if location is None or location[1] > MAX_EXIF_EXTENTS:
+        raise ValueError("item data not read here")
+    method, _, extents = location
+    parts = []
+    for offset, length in extents:
+        if not 0 < length <= MAX_EXIF_BYTES - sum(map(len, parts)):
+            raise ValueError("item data too big, or to the end of the file")
+        if method == 1:
+            idat = children.get(b"idat")
+            if idat is None or offset + length > idat[1] - idat[0]:
+                raise ValueError("item data past its idat")
+            parts.append(meta[idat[0] + offset:idat[0] + offset + length])
+        else:
+            file.seek(offset)
+            parts.append(file.read(length))
+            if len(parts[-1]) != length:
+                raise ValueError("item data cut short")
+    return b"".join(parts)
 
 
 _OBU_SEQUENCE_HEADER, _OBU_FRAME_HEADER, _OBU_FRAME = 1, 3, 6
