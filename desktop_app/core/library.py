@@ -48,6 +48,7 @@ from .scan import (
     ScanResult,
     dangling_link_problem,
     hidden_below,
+    in_loop,
     is_under,
     left_out,
     normalise_folder,
@@ -476,6 +477,11 @@ class PhotoLibrary:
                 # around it added later merged it) is walked from itself, and indexed.
                 continue
             if os.path.isdir(path):
+                if in_loop(path, folder.path):
+                    # A link back to a folder holding it, or a folder in one: walked under
+                    # that name, every photo of the folder it leads to would get a second
+                    # record, which no walk of the library folder (it never follows one) sweeps.
+                    continue
                 # Walked under the path as given, so its photos are named as the records are
                 # (a folder link: as the walk of its library folder names them, through it).
                 scan = self._scan(path, library_folder=normalise_folder(path) == folder.path,

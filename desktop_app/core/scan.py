@@ -249,6 +249,21 @@ def _leads_back(folder: str, link: str) -> bool:
         return False
 
 
+def in_loop(path: str, root: str) -> bool:
+    """Is `path`, below the folder `root`, a folder link that leads back to a folder holding it
+    (`up -> ..`, a link to the home folder in ~/Pictures), or inside one? The walk of `root`
+    never follows such a link, so it names no photo there."""
+    holder = root
+    for part in path[len(root):].split(os.sep):
+        if not part:
+            continue
+        here = os.path.join(holder, part)
+        if os.path.islink(here) and _leads_back(holder, here):
+            return True
+        holder = here
+    return False
+
+
 def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 library_folder: bool = True,
                 should_stop: Callable[[], bool] | None = None,
