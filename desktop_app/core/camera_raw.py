@@ -250,7 +250,9 @@ def _tiff_pictures_are_plain(file: io.BufferedIOBase) -> bool:
                 return False
             if tag == _PHOTOMETRIC and kind == 3:  # SHORT
                 photometric = struct.unpack_from(order + "H", ifd, entry + 8)[0]
-            elif tag == _SUB_IFDS and kind in (4, 13) and 0 < n <= _MAX_IFDS:  # LONG, IFD
+            elif tag == _SUB_IFDS:
+                if kind not in (4, 13) or not 0 < n <= _MAX_IFDS:  # LONG, IFD
+                    return False  # pictures it cannot walk, maybe the sensor data
                 if n > 1:
                     file.seek(struct.unpack_from(order + "I", ifd, entry + 8)[0])
                     pending.extend(struct.unpack(f"{order}{n}I", file.read(4 * n)))
