@@ -35,10 +35,11 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+import rawpy
 from PIL import Image
 
 from desktop_app.core import images  # noqa: F401  (registers the HEIF opener with Pillow)
-from desktop_app.core.camera_raw import is_raw_name, looks_like_raw, opened
+from desktop_app.core.camera_raw import is_plain_tiff, is_raw_name, looks_like_raw, opened
 from desktop_app.core.raw_twins import twin_key
 
 # How far apart two aspect ratios may be (relative) and still be one picture's: LibRaw's size of
@@ -100,13 +101,15 @@ def same_shape(a: float, b: float) -> bool:
 def picture_shape(path: Path) -> float | None:
     """The aspect ratio (width / height) of the picture in `path` once upright, from its header
     (no decoding): a camera raw's as LibRaw reads it (its sensor's size and its flip), as
-    images.decode routes it (a raw's name and a raw container's first bytes); any other's as
-    Pillow opens it, turned by its EXIF orientation. None: the header cannot be read."""
+    images.decode routes it (a raw's name and a raw container's first bytes); any other's, a
+    plain TIFF named as a raw's too, as Pillow opens it, turned by its EXIF orientation. None:
+    the header cannot be read."""
     try:
         with open(path, "rb") as file:
             head = file.read(16)
-        if is_raw_name(path) and looks_like_raw(head):
-            width, height, turned = _raw_size(path)
+        size = _raw_size(path) if is_raw_name(path) and looks_like_raw(head) else None
+        if size is not None:
+            width, height, turned = size
         else:
             with Image.open(path) as image:
                 width, height = image.size
@@ -118,12 +121,18 @@ def picture_shape(path: Path) -> float | None:
     return height / width if turned else width / height
 
 
-def _raw_size(path: Path) -> tuple[int, int, bool]:
+def _raw_size(path: Path) -> tuple[int, int, bool] | None:
     """A raw's size as its sensor lies and whether it is turned a quarter: LibRaw reads the parts
-    that describe the photo, not the sensor data (keeper.py's header read)."""
-    with opened(None, path) as raw:  # as camera_raw.read opens it (a name not in UTF-8 too)
-        sizes = raw.sizes
-        return sizes.width, sizes.height, bool(sizes.flip & 4)  # flip 4-7 swap the axes
+    that describe the photo, not the sensor data (keeper.py's header read). None for a plain
+    TIFF named as a raw (is_plain_tiff), which images.decode reads as the TIFF it is."""
+    try:
+        with opened(None, path) as raw:  # as camera_raw.read opens it (a name not in UTF-8 too)
+            sizes = raw.sizes
+            return sizes.width, sizes.height, bool(sizes.flip & 4)  # flip 4-7 swap the axes
+    except rawpy.LibRawFileUnsupportedError:
+        if is_plain_tiff(None, path):
+            return None
+        raise
 
 
 def counted_as(files: list[tuple[Path, str]], check: Callable[[], None] | None = None
