@@ -31,6 +31,17 @@ originals: scan.hidden_below) are dropped, except removals: an earlier version i
 there, which the library keeps until the folder's next full check. When the system drops
 events (a burst larger than its queue: see lost_events), every natively watched folder is reported
 changed whole, and `events_lost(folders)` says so.
+
+Folder links (symlinks to folders) are followed as the library's walk follows them (see
+folder_links: once each, never back to a folder holding them, never into a folder watched
+already): a link made is reported changed, and one deleted or moved away removed (the library
+forgets only what is gone, so the photos through it leave while its folder stays). inotify
+follows no link, so a link thread finds them (at watch and when one is made) and the folder each
+leads to is watched on its own, its changes reported under the link's name; the checker looks
+whether each still leads to the folder watched (a folder replaced, a drive unplugged or back):
+if not, the link is checked (`paths_changed([link])`) and its new folder watched. A watched
+folder that is itself a link is watched at the folder it leads to, its paths reported under its
+own name. A polled folder's snapshots follow links by the same rule.
 """
 
 from __future__ import annotations
@@ -38,19 +49,24 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import queue
 import re
 import select
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingEmitter
 
 from ..core.images import is_photo
 from ..core.scan import hidden_below
+from .folder_links import LinksOnce, find_folder_links, link_target
 from .lost_events import listen_for_overflow
 
 log = logging.getLogger(__name__)
@@ -67,15 +83,45 @@ class _Root:
     identity: tuple | None  # (st_dev, st_ino, mount id) when the watch started
     mount_point: bool  # the folder was a mount point (once unmounted an empty folder is left)
     generation: int  # which watch of this folder (a later one must not be dropped for an old)
+    real: str = ""  # its real path (it may be a link), as watched natively
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A folder link found below a natively watched folder (see folder_links)."""
+
+    root: str  # the watched folder it was found in
+    generation: int  # that folder's watch it was found for
+    real: str | None  # the real folder it leads to; None: none now (a drive unplugged?)
+    watched: bool  # that folder is watched for it (not: a loop, or a folder watched already)
+    identity: tuple | None = None  # (st_dev, st_ino) of that folder when its watch started
 
 
 class _Recorder(FileSystemEventHandler):
-    """Runs on the observer thread: turn each event into pending (path, changed?) and poke."""
+    """Runs on the observer thread: turn each event into pending (path, changed?) and poke.
 
-    def __init__(self, watcher: FolderWatcher, root: str = "", generation: int = 0) -> None:
+    It hears the watch of the real folder `watched` and reports its paths under `name`: a
+    watched folder that is a link (inotify watches no link, but the folder it leads to), or a
+    folder link below one (see folder_links), whose photos the library names through it."""
+
+    def __init__(self, watcher: FolderWatcher, root: str = "", generation: int = 0,
+                 watched: str = "", name: str = "", polling: bool = False) -> None:
         self._watcher = watcher
         self._root = root
         self._generation = generation
+        self._watched = watched or root
+        self._name = name or root
+        self._polling = polling  # a polled folder's snapshots follow its links themselves
+
+    def _named(self, path: str) -> str | None:
+        """`path` under the name it is reported by; None for a path in a folder that another
+        link's watch reports (a link to a folder inside this link's one: its name wins, as one
+        name a photo must have)."""
+        if not _is_under(path, self._watched):
+            return path
+        if self._name != self._root and self._watcher._claimed_elsewhere(path, self._watched):
+            return None
+        return self._name + path[len(self._watched):]
 
     def _seen(self, path: str) -> bool:
         """Not in a hidden folder below the watched one (the library skips those: a drive's
@@ -88,14 +134,26 @@ class _Recorder(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         kind = event.event_type
-        src = os.fsdecode(event.src_path)
-        dest = os.fsdecode(event.dest_path) if getattr(event, "dest_path", "") else ""
-        if event.is_directory:
-            if src == self._root and kind in ("deleted", "moved"):
+        src = self._named(os.fsdecode(event.src_path))
+        dest = self._named(os.fsdecode(event.dest_path)) if getattr(event, "dest_path", "") else ""
+        if kind == "moved" and (src is None or dest is None):  # one end is another link's
+            kind, src, dest = ("created", dest, "") if src is None else ("deleted", src, "")
+        if not src:
+            return
+        if event.is_directory and src == self._name and kind in ("deleted", "moved"):
+            if self._name == self._root:
                 # The watched folder itself went away (its watch is dead): keep its photos and
                 # watch for it to come back.
                 self._watcher._root_went_away.emit(self._root, self._generation)
-                return
+            else:
+                # A link's folder went away: the link leads to nothing now (its photos are
+                # kept, as the walk keeps them), or to a folder made again there.
+                self._watcher._find_links(self._root, self._generation, self._name,
+                                          reconcile=True)
+            return
+        if not self._polling and self._note_links(kind, src, dest, event.is_directory):
+            return
+        if event.is_directory:
             # A folder moved in or out carries its photos; created/modified folders are empty
             # or their files send their own events.
             if kind == "moved":
@@ -129,6 +187,29 @@ class _Recorder(FileSystemEventHandler):
             self._watcher._record([(src, CHANGED)])
         # "opened" and "closed_no_write" change nothing.
 
+    def _note_links(self, kind: str, src: str, dest: str, folder: bool) -> bool:
+        """A folder link made, moved or deleted (inotify says so as of a file; watchdog's own
+        events for what a new folder holds, as of a folder): what its folder holds is indexed
+        or forgotten under its name, and that folder watched or no longer. True when the event
+        was a link's, which then says nothing more."""
+        items = []
+        gone = src if kind in ("deleted", "moved") else ""
+        if gone and self._watcher._links_at(gone, inside=folder):  # a link, or a folder of some
+            items.append((gone, REMOVED))  # remove_paths forgets only what is gone
+            self._watcher._find_links(self._root, self._generation, gone)
+        new = dest if kind == "moved" else src if kind == "created" else ""
+        # A link to a photo (or one named as a photo, leading nowhere) is a photo, said below.
+        link = (bool(new) and os.path.islink(new)
+                and (os.path.isdir(new) or not is_photo(new)))
+        if link and self._seen(new):
+            if self._watcher._would_follow(new):
+                items.append((new, CHANGED))
+            elif self._watcher._links_at(new, inside=False):  # followed until now: its photos go
+                items.append((new, REMOVED))
+            self._watcher._find_links(self._root, self._generation, new)
+        self._watcher._record(items)
+        return link
+
 
 class FolderWatcher(QObject):
     # Paths as `object`, alone or in lists: Signal(str) and Signal(list) make them Qt strings,
@@ -158,6 +239,9 @@ class FolderWatcher(QObject):
     _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
     _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
     _inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
+    # From the link finder: (watched folder, its generation, where it looked, what it found (see
+    # folder_links.find_folder_links), check that place whole?).
+    _links_found = Signal(object, int, object, object, bool)
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -177,11 +261,13 @@ class FolderWatcher(QObject):
         self._readability.connect(self._on_readability)  # queued, as _presence
         self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
         self._overflowed.connect(self._on_overflowed)  # queued, as _poke
+        self._links_found.connect(self._on_links_found)  # queued: emitted from the link finder
         self._stop_listening = None
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
-        self._watches: dict[str, tuple[object, object]] = {}  # folder -> (observer, watch)
+        # folder -> (observer, watch, its _Recorder)
+        self._watches: dict[str, tuple[object, object, _Recorder]] = {}
         # Shared with the checker thread (under _lock): the folders watched, and those waiting
         # to come back (folder -> the _Root they had, or one made up if never watched).
         self._roots: dict[str, _Root] = {}
@@ -197,6 +283,13 @@ class FolderWatcher(QObject):
         self._generation = 0
         self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
         self._checker: _Checker | None = None
+        # Folder links below natively watched folders (see folder_links), by name: shared with
+        # the observer and checker threads (under _lock). Their folders' watches: GUI thread.
+        self._links: dict[str, _Link] = {}
+        self._link_watches: dict[str, tuple[object, object, _Recorder]] = {}
+        # (link, generation) the checker has the finder look at again
+        self._rechecking: set[tuple[str, int]] = set()
+        self._finder: _LinkFinder | None = None
 
     # -- folders --------------------------------------------------------------------------------
     def watch(self, folder: str, polling: bool = False) -> bool:
@@ -206,6 +299,9 @@ class FolderWatcher(QObject):
         if folder in self._watches:
             return True
         self._start_checker()
+        if self._finder is None:
+            self._finder = _LinkFinder(self)
+            self._finder.start()
         if not os.path.isdir(folder):
             if folder not in self._waiting:
                 log.warning("%s: not available (drive unplugged?); it is watched again, and its "
@@ -235,10 +331,17 @@ class FolderWatcher(QObject):
         with self._lock:
             return sorted(self._waiting)
 
+    def links(self) -> list[str]:
+        """The folder links below the watched folders whose folders are watched for them (their
+        changes reported under the links' names). Found in the background after watch()."""
+        return sorted(self._link_watches)
+
     def stop(self) -> None:
         self._timer.stop()
         if self._checker is not None:
             self._checker.stop()
+        if self._finder is not None:
+            self._finder.stop()
         for observer in (self._native, self._polling):
             if observer is not None:
                 observer.stop()
@@ -248,6 +351,10 @@ class FolderWatcher(QObject):
         if self._checker is not None and self._checker.is_alive():
             self._checker.join(timeout=2)
         self._checker = None
+        if self._finder is not None and self._finder.is_alive():
+            self._finder.join(timeout=2)
+        self._finder = None
+        self._link_watches.clear()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
@@ -260,16 +367,23 @@ class FolderWatcher(QObject):
             self._unreadable.clear()
             self._inner_mounts.clear()
             self._rewatch.clear()
+            self._links.clear()
+            self._rechecking.clear()
 
     def _schedule(self, folder: str, polling: bool) -> bool:
         self._generation += 1
         mounts = _mounts()
+        real = os.path.realpath(folder)
+        # Natively, the folder a link leads to (a watch of the link would hear the link only);
+        # polled, by its name (its snapshots list it through the link).
+        watched = folder if polling else real
+        handler = _Recorder(self, folder, self._generation, watched=watched, polling=polling)
+        self._cover_links(real)
         try:
             observer = self._observer(polling)
             identity = _identity(folder, mounts)
             mount_point = os.path.ismount(folder)
-            handle = observer.schedule(_Recorder(self, folder, self._generation), folder,
-                                       recursive=True)
+            handle = observer.schedule(handler, watched, recursive=True)
         except OSError as exc:  # e.g. the inotify watch limit
             cause = _unwatchable_because(exc)
             log.warning("%s: cannot watch this folder (%s); changes will be found on the "
@@ -280,16 +394,18 @@ class FolderWatcher(QObject):
                 self.folder_unwatchable.emit(folder, cause)
             return False
         self._unwatchable.discard(folder)
-        self._watches[folder] = (observer, handle)
+        self._watches[folder] = (observer, handle, handler)
         unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
         with self._lock:
-            self._roots[folder] = _Root(polling, identity, mount_point, self._generation)
+            self._roots[folder] = _Root(polling, identity, mount_point, self._generation, real)
             if not polling:
                 self._inner_mounts[folder] = _mounted_inside(folder, mounts)
             if unreadable:
                 self._unreadable.add(folder)
             else:
                 self._unreadable.discard(folder)
+        if not polling:
+            self._find_links(folder, self._generation, folder)
         return True
 
     def _unschedule(self, folder: str) -> _Root | None:
@@ -298,18 +414,42 @@ class FolderWatcher(QObject):
             root = self._roots.pop(folder, None)
             self._unreadable.discard(folder)
             self._inner_mounts.pop(folder, None)
+        self._drop_links(folder, root=folder)
         if entry:
-            observer, handle = entry
-            try:
-                observer.unschedule(handle)
-            except (KeyError, OSError, RuntimeError):
-                pass
+            self._let_go(*entry)
+        if root is None:
+            return None
+        self._refind_links_into(root.real)  # links elsewhere that this folder covered
+        if not root.polling:
+            # A watched folder around it or inside it may have had its links found for this
+            # one (one name, one entry): they are found for it again.
+            with self._lock:
+                nested = [(f, r.generation, folder if _is_under(folder, f) else f)
+                          for f, r in self._roots.items() if not r.polling
+                          and (_is_under(folder, f) or _is_under(f, folder))]
+            for other, generation, top in nested:
+                self._find_links(other, generation, top)
         return root
+
+    def _let_go(self, observer, handle, handler: _Recorder) -> None:
+        """Stop `handler` hearing `handle`'s events. The watch ends with its last handler: two
+        watched folders that are one folder by two names (a link and its folder) share it."""
+        shared = any(h == handle for _o, h, _r in
+                     (*self._watches.values(), *self._link_watches.values()))
+        try:
+            if shared:
+                observer.remove_handler_for_watch(handler, handle)
+            else:
+                observer.unschedule(handle)
+        except (KeyError, OSError, RuntimeError):
+            pass
 
     def _observer(self, polling: bool):
         if polling:
             if self._polling is None:
-                self._polling = PollingObserver(timeout=self._poll_interval_s)
+                # Its snapshots follow folder links once each, as the library's walk does.
+                emitter = partial(_PollingEmitter, covered_elsewhere=self._real_roots_but)
+                self._polling = BaseObserver(emitter, timeout=self._poll_interval_s)
                 self._polling.daemon = True
                 self._polling.start()
             return self._polling
@@ -321,6 +461,151 @@ class FolderWatcher(QObject):
             # Only once it runs: a listener added before a failed try was never removed.
             self._stop_listening = listen_for_overflow(self._overflowed.emit)
         return self._native
+
+    # -- folder links (see folder_links) ---------------------------------------------------------
+    def _find_links(self, root: str, generation: int, top: str, reconcile: bool = False) -> None:
+        """Any thread: have the link finder look for folder links at or below `top` (in the
+        watched folder `root`), and watch their folders instead of those known there now;
+        `reconcile`: then report `top` changed (a link's folder replaced, or back)."""
+        finder = self._finder
+        if finder is not None:
+            finder.find((root, generation, top, reconcile))
+
+    def _walk_links(self, root: str, generation: int, top: str, stopping: threading.Event):
+        """Link finder thread: what folder_links finds at `top`, or None (the folder is not
+        watched by that watch any more, or the watcher stops)."""
+        def gone() -> bool:
+            with self._lock:
+                now = self._roots.get(root)
+            return stopping.is_set() or now is None or now.generation != generation
+
+        with self._lock:
+            now = self._roots.get(root)
+        if now is None or now.generation != generation or now.polling:
+            return None
+        return find_folder_links(top, root, self._covered(but=top), should_stop=gone)
+
+    @Slot(object, int, object, object, bool)
+    def _on_links_found(self, root: str, generation: int, top: str, found: list,
+                        reconcile: bool) -> None:
+        now = self._roots.get(root)
+        if now is None or now.generation != generation or now.polling:
+            return
+        self._drop_links(top)
+        covered = self._covered()
+        with self._lock:
+            self._rechecking.discard((top, generation))
+        passed_by: list[str] = []  # followed by the finder, not now: nor the links it found
+        for name, real, followed in found:
+            if any(_is_under(name, p) for p in passed_by):
+                continue
+            identity = None
+            if followed and not any(_is_under(real, c) for c in covered):
+                identity = self._watch_link(root, generation, name, real)
+            if identity is not None:
+                covered.append(real)
+            elif followed:
+                passed_by.append(name)
+            with self._lock:
+                self._links[name] = _Link(root, generation, real, identity is not None,
+                                          identity)
+        if reconcile and os.path.lexists(top):
+            # Followed: what it leads to now is indexed (and what is gone from there swept).
+            # Not (a loop, a folder watched already): what was indexed through it goes, if gone
+            # (a link to nothing now, a drive unplugged: its photos are kept, as the walk keeps
+            # them).
+            link = self._links.get(top)
+            if link is None or link.watched:
+                self._record([(top, CHANGED)])
+            elif link.real is not None:
+                self._record([(top, REMOVED)])
+
+    def _watch_link(self, root: str, generation: int, name: str, real: str) -> tuple | None:
+        """Watch the folder `real` that the link `name` leads to, its changes reported under
+        that name: its identity, or None if it cannot be watched (said once, as for a folder)."""
+        handler = _Recorder(self, root, generation, watched=real, name=name)
+        try:
+            st = os.stat(real)
+            observer = self._observer(False)
+            handle = observer.schedule(handler, real, recursive=True)
+        except OSError as exc:  # e.g. the inotify watch limit
+            if exc.errno in (errno.ENOSPC, errno.EMFILE) and name not in self._unwatchable:
+                cause = _unwatchable_because(exc)
+                log.warning("%s: cannot watch the folder this link leads to (%s); changes there "
+                            "will be found on the next start", name, cause)
+                self._unwatchable.add(name)
+                self.folder_unwatchable.emit(name, cause)
+            return None
+        self._unwatchable.discard(name)
+        self._link_watches[name] = (observer, handle, handler)
+        return st.st_dev, st.st_ino
+
+    def _drop_links(self, prefix: str, root: str | None = None) -> None:
+        """Forget the folder links at or below `prefix` (those found for `root` only, if given)
+        and stop watching their folders; links those folders covered are looked at again."""
+        with self._lock:
+            names = [name for name, link in self._links.items()
+                     if _is_under(name, prefix) and (root is None or link.root == root)]
+            dropped = [self._links.pop(name) for name in names]
+        for name in names:
+            entry = self._link_watches.pop(name, None)
+            if entry is not None:
+                self._let_go(*entry)
+        for link in dropped:
+            if link.watched:
+                self._refind_links_into(link.real, but=prefix)
+
+    def _refind_links_into(self, real: str, but: str = "") -> None:
+        """Links not followed as they lead into `real`, watched until now: looked at again."""
+        with self._lock:
+            again = [(link.root, link.generation, name) for name, link in self._links.items()
+                     if not link.watched and link.real and _is_under(link.real, real)
+                     and not (but and _is_under(name, but))]
+        for root, generation, name in again:  # followed now: indexed under its name
+            self._find_links(root, generation, name, reconcile=True)
+
+    def _cover_links(self, real: str) -> None:
+        """The folder `real`, about to be watched, holds folders watched for links: one watch a
+        folder (and one name a photo), so those links are looked at again (then not followed)."""
+        with self._lock:
+            covered = [(name, link) for name, link in self._links.items()
+                       if link.watched and _is_under(link.real, real)]
+        for name, link in covered:
+            self._drop_links(name)
+            self._find_links(link.root, link.generation, name)
+
+    def _would_follow(self, link: str) -> bool:
+        """Observer thread: is the folder link `link` one to follow (see folder_links), its
+        folder neither holding it nor watched already (by another name: indexed twice)?"""
+        return link_target(os.path.dirname(link), link, self._covered(but=link)) is not None
+
+    def _covered(self, but: str = "") -> list[str]:
+        """Any thread: the real folders watched: the watched folders, and the folders watched for
+        links (but those at or below `but`, and links gone: their watches end soon)."""
+        with self._lock:
+            covered = [r.real for r in self._roots.values() if r.real]
+            links = [(name, link.real) for name, link in self._links.items() if link.watched
+                     and not (but and _is_under(name, but))]
+        return covered + [real for name, real in links if os.path.lexists(name)]
+
+    def _links_at(self, path: str, inside: bool = True) -> bool:
+        """Observer thread: is `path` a folder link known (or, `inside`, a folder holding one)?"""
+        with self._lock:
+            if path in self._links:
+                return True
+            return inside and any(_is_under(name, path) for name in self._links)
+
+    def _claimed_elsewhere(self, path: str, watched: str) -> bool:
+        """Observer thread: does `path`, in the folder `watched` for a link, lie in a folder
+        inside it that is watched for another link (whose name it is reported by)?"""
+        with self._lock:
+            return any(link.watched and link.real != watched and _is_under(link.real, watched)
+                       and _is_under(path, link.real) for link in self._links.values())
+
+    def _real_roots_but(self, folder: str) -> list[str]:
+        """Any thread: the real paths of the watched folders other than `folder`."""
+        with self._lock:
+            return [r.real for f, r in self._roots.items() if f != folder and r.real]
 
     # -- folders that go away and come back -----------------------------------------------------
     def _start_checker(self) -> None:
@@ -358,6 +643,14 @@ class FolderWatcher(QObject):
                 self._readability.emit(denied, readable)
             except RuntimeError:
                 return False
+        with self._lock:
+            links = {n: link for n, link in self._links.items()
+                     if (n, link.generation) not in self._rechecking}
+        for name, link in links.items():  # a link's folder replaced, gone, or there again
+            if _link_changed(name, link):
+                with self._lock:  # once, until the finder has looked (for that watch)
+                    self._rechecking.add((name, link.generation))
+                self._find_links(link.root, link.generation, name, reconcile=True)
         return True
 
     def _check_inner_mounts(self, inside: dict[str, frozenset[str]]) -> None:
@@ -571,6 +864,58 @@ class _Checker(threading.Thread):
                 os.close(self._wake_r)
                 os.close(self._wake_w)
                 self._wake_r = self._wake_w = -1
+
+
+class _LinkFinder(threading.Thread):
+    """Walks for folder links off the GUI thread (a watched home folder is a long walk; see
+    folder_links) and hands what it found to the GUI thread, which watches their folders."""
+
+    def __init__(self, watcher: FolderWatcher) -> None:
+        super().__init__(name="folder-links", daemon=True)
+        self._watcher = watcher
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._stopping = threading.Event()
+
+    def find(self, job: tuple[str, int, str, bool]) -> None:
+        self._jobs.put(job)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._jobs.put(None)
+
+    def run(self) -> None:
+        while (job := self._jobs.get()) is not None and not self._stopping.is_set():
+            root, generation, top, reconcile = job
+            try:
+                found = self._watcher._walk_links(root, generation, top, self._stopping)
+                if found is not None:
+                    self._watcher._links_found.emit(root, generation, top, found, reconcile)
+            except RuntimeError:  # the watcher was deleted
+                return
+            except Exception:  # one odd folder must not end the finding for good
+                log.exception("looking for folder links in %s failed", top)
+
+
+class _PollingEmitter(PollingEmitter):
+    """watchdog's polling, its snapshots following folder links as the library's walk does
+    (folder_links.LinksOnce): watchdog's follow every link, loops too."""
+
+    def __init__(self, event_queue, watch, *,
+                 covered_elsewhere: Callable[[str], list[str]], **kwargs) -> None:
+        links = LinksOnce(watch.path, partial(covered_elsewhere, watch.path))
+        super().__init__(event_queue, watch, stat=links.stat, listdir=links.listdir, **kwargs)
+
+
+def _link_changed(name: str, link: _Link) -> bool:
+    """Checker thread: does the folder link lead elsewhere than when its folder was watched (or,
+    leading to none then, to a folder now)?"""
+    if link.watched:
+        try:
+            st = os.stat(name)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != link.identity
+    return link.real is None and os.path.isdir(name)
 
 
 def _present(folder: str, root: _Root) -> bool:
