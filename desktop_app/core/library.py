@@ -48,10 +48,10 @@ from .scan import (
     ScanResult,
     dangling_link_problem,
     hidden_below,
-    in_loop,
     is_under,
     left_out,
     normalise_folder,
+    not_walked,
     outermost_hidden,
     scan_folder,
     stat_entry,
@@ -405,18 +405,25 @@ class PhotoLibrary:
         told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
         pending: list[tuple[IndexReport, dict[int, str]]] = []
+        # Those not added yet (`lookalike index A B`) are library folders too: no walk follows a
+        # link into one. An iterator is left to be read as it goes: the app's start check skips
+        # a folder removed before its turn (its folders are all added already).
+        alongside = ([normalise_folder(p) for p in paths] if isinstance(paths, Collection)
+                     else [])
         for path in paths:
             gone: dict[int, str] = {}
             if progress_for is not None:
                 progress = progress_for(os.fspath(path))
-            report = self._index_one(path, progress, should_stop, gone, retry_failed, looking)
+            report = self._index_one(path, progress, should_stop, gone, retry_failed, looking,
+                                     alongside)
             reports.append(report)
             pending.append((report, gone))
             if report.stopped:
                 return reports  # sweep nothing: the folders not read yet may hold the moves
         for report, gone in pending:
             # Judged now, every folder added: one inside a skipped part is walked on its own.
-            report.removed += self._sweep(gone, self._skipped(gone.values()))
+            skipped = self._skipped(gone.values()) | self._unreached(gone.values())
+            report.removed += self._sweep(gone, skipped)
         self._drop_vanished_empty_folders()
         return reports
 
@@ -433,10 +440,13 @@ class PhotoLibrary:
 
     def _index_one(self, path: str | os.PathLike, progress: Progress | None,
                    should_stop: ShouldStop | None, sweep: dict[int, str],
-                   retry_failed: bool = False, looking: Looking | None = None) -> IndexReport:
+                   retry_failed: bool = False, looking: Looking | None = None,
+                   alongside: Collection[str] = ()) -> IndexReport:
+        """`alongside`: the folders indexed with it, library folders too (some not added yet)."""
         root = normalise_folder(path)
         report = IndexReport()
-        scan = self._scan(root, should_stop=should_stop, looking=looking)
+        elsewhere = sorted({f.path for f in self.folders()}.union(alongside) - {root})
+        scan = self._scan(root, should_stop=should_stop, looking=looking, elsewhere=elsewhere)
         if scan.stopped:  # nothing written: running again walks the folder again
             report.stopped = True
             return report
@@ -477,15 +487,19 @@ class PhotoLibrary:
                 # around it added later merged it) is walked from itself, and indexed.
                 continue
             if os.path.isdir(path):
-                if in_loop(path, folder.path):
-                    # A link back to a folder holding it, or a folder in one: walked under
-                    # that name, every photo of the folder it leads to would get a second
-                    # record, which no walk of the library folder (it never follows one) sweeps.
+                elsewhere = [f.path for f in folders if f.id != folder.id]
+                if not_walked(path, folder.path, elsewhere):
+                    # A link the walk of its library folder does not follow (back to a folder
+                    # holding it; into that library folder, or another), or a folder in one:
+                    # walked under that name, every photo of the folder it leads to would get
+                    # a second record.
                     continue
                 # Walked under the path as given, so its photos are named as the records are
-                # (a folder link: as the walk of its library folder names them, through it).
+                # (a folder link: as the walk of its library folder names them, through it),
+                # following the links that walk follows.
                 scan = self._scan(path, library_folder=normalise_folder(path) == folder.path,
-                                  should_stop=should_stop, looking=looking, as_named=True)
+                                  should_stop=should_stop, looking=looking, as_named=True,
+                                  elsewhere=[folder.path, *elsewhere])
                 if scan.stopped:  # nothing written yet: running again reads every path again
                     report.stopped = True
                     return report
@@ -592,13 +606,16 @@ class PhotoLibrary:
 
     def _scan(self, folder: str, library_folder: bool = True,
               should_stop: ShouldStop | None = None,
-              looking: Looking | None = None, as_named: bool = False) -> ScanResult:
+              looking: Looking | None = None, as_named: bool = False,
+              elsewhere: Collection[str] = ()) -> ScanResult:
         """scan_folder, with the mount points seen before; those it sees (or no longer sees)
         under `folder` are remembered for the next scans (a stopped scan covers nothing, so
-        it forgets none)."""
+        it forgets none). `elsewhere`: the library folders walked on their own (no link into
+        one is followed)."""
         known = self._mount_points()
         scan = scan_folder(folder, was_mounted=known, library_folder=library_folder,
-                           should_stop=should_stop, looking=looking, as_named=as_named)
+                           should_stop=should_stop, looking=looking, as_named=as_named,
+                           walked_elsewhere=elsewhere)
         # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
         # a folder it could not open); a folder found plain and not empty is one no longer.
         now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}
@@ -852,6 +869,25 @@ class PhotoLibrary:
                     part.startswith(".") for part in head[len(root):].split(os.sep)))
             skipped, dotted = hidden[head]
             if (skipped or left_out(name, head)) and not (dotted or name.startswith(".")):
+                found.add(path)
+        return found
+
+    def _unreached(self, paths: Iterable[str]) -> set[str]:
+        """The paths inside a folder link that the walk of their library folder does not follow
+        (scan.not_walked: into that folder, or another library folder; back to a folder
+        holding it): an earlier version followed them, and named the photos there a second
+        time (or by the link's name, its folder by its own name now). Their files are there
+        (through the link), so only this sweeps them. Judged once a folder."""
+        folders = self.folders()
+        unreached: dict[str, bool] = {}
+        found = set()
+        for path in paths:
+            head = os.path.dirname(path)
+            if head not in unreached:
+                root = self._root_of(path, folders)
+                unreached[head] = not_walked(head, root, [
+                    f.path for f in folders if f.path != root])
+            if unreached[head]:
                 found.add(path)
         return found
 

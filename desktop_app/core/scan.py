@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from .errors import LookalikeError
@@ -249,17 +249,44 @@ def _leads_back(folder: str, link: str) -> bool:
         return False
 
 
-def in_loop(path: str, root: str) -> bool:
-    """Is `path`, below the folder `root`, a folder link that leads back to a folder holding it
-    (`up -> ..`, a link to the home folder in ~/Pictures), or inside one? The walk of `root`
-    never follows such a link, so it names no photo there."""
+def _walked_anyway(real: str, covered: Iterable[str]) -> bool:
+    """Is the real folder `real` in one of the real folders `covered` (walked, or walked on its
+    own), in a part whose walk does not skip it? A link to a hidden folder, a NAS's @eaDir, a
+    Photos library's previews, is the only way in there."""
+    return any(is_under(real, c) and not hidden_below(real, c) for c in covered)
+
+
+def link_followed(folder: str, link: str, covered: Iterable[str]) -> str | None:
+    """The real folder that the folder link `link`, in `folder`, leads to, if the walk follows
+    it: not when it leads back to a folder holding it (a loop), nor into a folder `covered`
+    (scan_folder's: its root, the folders walked on their own, those that links followed
+    already lead to), whose photos are named there (following it would give them a second
+    name, and which name won would hang on the names' order: links sort first)."""
+    try:
+        real = os.path.realpath(link)
+    except (OSError, ValueError):
+        return None
+    if _leads_back(folder, link) or _walked_anyway(real, covered):
+        return None
+    return real
+
+
+def not_walked(path: str, root: str, elsewhere: Collection[str] = ()) -> bool:
+    """Is `path`, below the folder `root`, a folder link that the walk of `root` (with the
+    folders `elsewhere` walked on their own: scan_folder's `walked_elsewhere`) does not follow,
+    or inside one? That walk names no photo there. (Links followed further along its walk,
+    whose folders it then does not enter again, are not known here.)"""
+    covered = [normalise_folder(root), *map(normalise_folder, elsewhere)]
     holder = root
     for part in path[len(root):].split(os.sep):
         if not part:
             continue
         here = os.path.join(holder, part)
-        if os.path.islink(here) and _leads_back(holder, here):
-            return True
+        if os.path.islink(here) and os.path.isdir(here):
+            real = link_followed(holder, here, covered)
+            if real is None:
+                return True
+            covered.append(real)
         holder = here
     return False
 
@@ -267,12 +294,20 @@ def in_loop(path: str, root: str) -> bool:
 def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 library_folder: bool = True,
                 should_stop: Callable[[], bool] | None = None,
-                looking: Looking | None = None, as_named: bool = False) -> ScanResult:
-    """Every photo file under `root` (following folder links once each, but never one back to
-    a folder holding it; skipping hidden ones). `was_mounted`: folders that held a mounted drive
-    before (ScanResult.mount_points of earlier scans); one of them found empty and not a mount
-    point now is a drive not mounted, and nothing under it is swept. `library_folder`: False
-    for a folder inside a library folder (the watcher's changes), for the words of that.
+                looking: Looking | None = None, as_named: bool = False,
+                walked_elsewhere: Collection[str] = ()) -> ScanResult:
+    """Every photo file under `root` (skipping hidden ones), folders in name order, following
+    folder links once each (see link_followed): never one back to a folder holding it, nor one
+    into `root` (that folder is walked by its own name: which name won hung on the names'
+    order, and the watcher, watch/folder_links.py, reports its changes by its own name), into
+    one of the folders `walked_elsewhere`, or into a folder that a link followed before leads
+    to; but a link into a part this walk skips (a hidden folder) is the only way in there, and
+    is followed. `walked_elsewhere`: the library's other folders, walked on their own (for a
+    folder inside a library folder, that one too).
+    `was_mounted`: folders that held a mounted drive before (ScanResult.mount_points of earlier
+    scans); one of them found empty and not a mount point now is a drive not mounted, and
+    nothing under it is swept. `library_folder`: False for a folder inside a library folder
+    (the watcher's changes), for the words of that.
     `should_stop`: once true the walk ends with `stopped` set (see STOP_CHECK_ENTRIES).
     `looking`: told the photos found so far: 0 as the walk starts, then wherever should_stop
     is asked, and the whole count once the walk is done. The same count is told again while
@@ -306,6 +341,8 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
             looking(len(result.files))
 
     visited = {(root_stat.st_dev, root_stat.st_ino)}
+    # The real folders whose photos have their names already: no link into them is followed.
+    covered = [os.path.realpath(root), *map(normalise_folder, walked_elsewhere)]
     # (folder, its device, may it be a drive's mount point left empty?)
     stack = [(root, root_stat.st_dev, False)]
     while stack:
@@ -326,6 +363,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
         if maybe_unmounted and not entries:
             result.not_mounted(folder)
             continue
+        inside = []  # walked in name order, each before the next (as the watcher finds links)
         for count, entry in enumerate(sorted(entries, key=lambda e: e.name), 1):
             if count % STOP_CHECK_ENTRIES == 0:
                 tell()
@@ -357,8 +395,11 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 if key in visited:  # a link back up the tree, or a second link to one folder
                     continue
                 link = entry.is_symlink()
-                if link and _leads_back(folder, path):  # a loop through a folder above the root
-                    continue
+                if link:
+                    real = link_followed(folder, path, covered)
+                    if real is None:
+                        continue
+                    covered.append(real)
                 visited.add(key)
                 # A link to a drive's mount point (~/Pictures/NAS -> /mnt/nas) is one too, by
                 # the link's name: unmounted, its empty folder is no sign of photos deleted.
@@ -367,7 +408,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
                 # junction to another drive is not, and would keep its deleted photos forever).
                 if st.st_dev != device and os.path.ismount(real):
                     result.mount_points.append(path)
-                stack.append((path, st.st_dev, path in was_mounted and (
+                inside.append((path, st.st_dev, path in was_mounted and (
                     not os.path.ismount(real) if link else st.st_dev == device)))
                 continue
             if not is_photo(path):
@@ -379,6 +420,7 @@ def scan_folder(root: str | os.PathLike, was_mounted: Collection[str] = (),
             found = stat_entry(path)
             if found is not None:
                 result.files.append(found)
+        stack.extend(reversed(inside))
     tell()
     result.files.sort(key=lambda f: f.path)
     return result
