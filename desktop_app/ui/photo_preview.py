@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import (
     QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -41,6 +42,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPainter,
+    QPalette,
     QPixmap,
     QShortcut,
 )
@@ -80,6 +82,9 @@ GRID_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
 # An arrow held down: the photo it stops on is said this long after the last repeat, not each
 # one passed (a polite announcement waits for the one before: 30 a second were read for long).
 SAY_AFTER_REPEAT_MS = 300
+# What the photo's keys and menu say (copied, the file not there) stays over the picture this
+# long: the main window's status bar, where it is said too, is under this window.
+NOTE_MS = 8000
 
 
 def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
@@ -321,6 +326,21 @@ class PhotoPreview(QDialog):
         self.details.setWordWrap(True)
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.details)
+        # Over the foot of the picture, not in the layout: the picture keeps its room (a line
+        # more under it would have it decoded again, and again when the note goes).
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setMargin(6)
+        self.note.setAutoFillBackground(True)  # readable over any photo
+        self.note.setBackgroundRole(QPalette.ColorRole.ToolTipBase)
+        self.note.setForegroundRole(QPalette.ColorRole.ToolTipText)
+        self.note.hide()
+        self._note_timer = QTimer(self)
+        self._note_timer.setSingleShot(True)
+        self._note_timer.setInterval(NOTE_MS)
+        self._note_timer.timeout.connect(self.note.hide)
         self.loader = PreviewLoader(self)
         self.loader.loaded.connect(self._on_loaded)
         # The main window's F1 and Quit (Ctrl+Q; none on Windows) do not reach this window.
@@ -366,10 +386,12 @@ class PhotoPreview(QDialog):
         if self._grid is not None:
             self._grid.selectionModel().currentChanged.disconnect(self._on_current)
             self._grid.model().dataChanged.disconnect(self._on_changed)
+            self._grid.model().modelReset.disconnect(self._on_reset)
         self._grid = grid
         if grid is not None:
             grid.selectionModel().currentChanged.connect(self._on_current)
             grid.model().dataChanged.connect(self._on_changed)
+            grid.model().modelReset.connect(self._on_reset)
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -389,6 +411,25 @@ class PhotoPreview(QDialog):
                 and list(roles) != [Qt.ItemDataRole.DecorationRole]):  # not a thumbnail come
             self._show_index(held.model().index(held.row(), 0), announced=False)
             self._ask()
+
+    @Slot()
+    def _on_reset(self) -> None:
+        # The rows replaced: the results searched again on a new snapshot, which is how they
+        # follow a photo renamed or moved (its row's path is new; no dataChanged comes). The
+        # photo shown found again by its id, named anew and read at its new path (Ctrl+C and
+        # its menu said it was not there), and the grid's current again (the reset left none:
+        # the next arrow went to the first photo).
+        shown, grid = self._shown, self._grid
+        if shown is None or shown.photo_id is None or grid is None or not self.isVisible():
+            return
+        index = _index_of(grid.model(), shown.photo_id)
+        if index is None:  # gone from them: still shown (Enter says it has gone)
+            return
+        self._show_index(index, announced=False)
+        if not grid.currentIndex().isValid():  # (_on_current finds it shown already)
+            grid.selectionModel().setCurrentIndex(index,
+                                                  QItemSelectionModel.SelectionFlag.NoUpdate)
+        self._ask()
 
     def _show_index(self, index: QModelIndex, announced: bool) -> None:
         path = exact_path(index)
@@ -412,6 +453,7 @@ class PhotoPreview(QDialog):
                                                    if similarity is not None else ""))
         self._shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
         self._wanted = None  # what comes for the photo before is no longer shown
+        self._clear_note()  # it was of the photo before
         self.setWindowTitle(f"{name} – Lookalike")
         self.setAccessibleName(f"Preview of {name}")
         self.setAccessibleDescription(f"{self._shown.details}. {KEYS_HINT}")
@@ -526,8 +568,8 @@ class PhotoPreview(QDialog):
         if shown is None or grid is None:
             return
         menu = QMenu(self)
-        for text, handler in photo_actions(shown.path, self._search, grid.message.emit,
-                                           grid.problem.emit):
+        for text, handler in photo_actions(shown.path, self._search, self._say,
+                                           functools.partial(self._say, problem=True)):
             action = QAction(text, menu)
             action.triggered.connect(handler)
             menu.addAction(action)
@@ -541,10 +583,38 @@ class PhotoPreview(QDialog):
         if shown is None or grid is None:
             return
         if not os.path.isfile(shown.path):
-            grid.problem.emit(gone_message([shown.path], "copied", False))
+            self._say(gone_message([shown.path], "copied", False), problem=True)
             return
         file_actions.copy_files([shown.path])
-        grid.message.emit(f"Copied {shown.name}")
+        self._say(f"Copied {shown.name}")
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        """Said as the grid says it (the main window's status bar, and a screen reader), and
+        over the picture: that bar is under this window (with a title bar, all of it)."""
+        grid = self._grid
+        if grid is not None:
+            (grid.problem if problem else grid.message).emit(text)
+        self.note.setText(printable(text))  # as the status bar shows it
+        self._place_note()
+        self.note.show()
+        self.note.raise_()
+        self._note_timer.start()
+
+    def _clear_note(self) -> None:
+        self._note_timer.stop()
+        self.note.hide()
+
+    def _place_note(self) -> None:
+        """Across the foot of the picture's place (or of the message shown there), as high as
+        its lines."""
+        area = self.stack.geometry()
+        height = min(self.note.heightForWidth(area.width()), area.height())
+        self.note.setGeometry(area.left(), area.bottom() + 1 - height, area.width(), height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.note.isVisible():  # (the layout has placed the picture: it runs first)
+            self._place_note()
 
     def _close_then(self, act: Callable[[], object]) -> None:
         """One of the window's keys: this window closed (the grid it was opened from focused
@@ -589,6 +659,7 @@ class PhotoPreview(QDialog):
         super().done(result)
         self.loader.cancel()
         self._say_later.stop()
+        self._clear_note()
         self._wanted = None
         self._shown = None
         self.picture.clear()
@@ -600,6 +671,17 @@ class PhotoPreview(QDialog):
 
     def shutdown(self) -> None:
         self.loader.shutdown()
+
+
+def _index_of(model, photo_id: int) -> QModelIndex | None:
+    """The row of the photo `photo_id` in a grid's `model`: the library's own look-up (its
+    rows may be hundreds of thousands), else row by row (the results: hundreds at most)."""
+    row_of = getattr(model, "row_of", None)
+    if row_of is not None:
+        row = row_of(photo_id)
+        return None if row is None else model.index(row, 0)
+    return next((model.index(row, 0) for row in range(model.rowCount())
+                 if model.index(row, 0).data(PhotoIdRole) == photo_id), None)
 
 
 def _thumbnail(index: QModelIndex) -> QPixmap | None:

@@ -1,0 +1,74 @@
+"""A result renamed while the preview shows it: the results follow it by searching again on the
+new snapshot, which replaces their rows (no dataChanged, as the library grid sends). The preview
+kept the old path: Ctrl+C and its menu said the file was not there, and the grid was left with
+no current photo, so the next arrow went to the first result. In the real window offscreen,
+with real photos indexed by the real model and the real watcher."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMenu
+from ui_helpers import indexed
+
+from desktop_app.ui.dropped import local_path
+from desktop_app.ui.models import exact_path
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def names(grid) -> list[str]:
+    model = grid.model()
+    return [os.path.basename(exact_path(model.index(row, 0))) for row in range(model.rowCount())]
+
+
+def copy_path_from_menu(qtbot, preview) -> None:
+    picked = []
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick)
+            return
+        action = next(a for a in menu.actions() if a.text() == "Copy path")
+        menu.close()
+        action.trigger()
+        picked.append(action)
+
+    QTimer.singleShot(20, pick)
+    qtbot.keyClick(preview, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: bool(picked), timeout=5000)
+
+
+def test_a_result_renamed_while_previewed_is_followed(qtbot, make_window, library_photos):
+    window = indexed(qtbot, make_window, library_photos, 6)
+    with qtbot.waitSignal(window.results_shown, timeout=20000):
+        window.search_file(str(library_photos / "chelsea.jpg"))
+    grid = window.results_panel.grid
+    first, *others = names(grid)
+    assert others  # one to arrow to
+    grid.setCurrentIndex(grid.model().index(0, 0))
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    preview = window.preview
+    qtbot.waitUntil(preview.isActiveWindow, timeout=5000)
+    renamed = library_photos / f"renamed {first}"
+    os.rename(library_photos / first, renamed)
+    qtbot.waitUntil(lambda: names(grid)[0] == renamed.name, timeout=20000)  # searched again
+    assert preview.shown_path() == str(renamed)
+    assert preview.windowTitle().startswith(renamed.name)
+    qtbot.waitUntil(lambda: preview.loader.started[-1] == str(renamed), timeout=5000)
+    qtbot.keyClick(preview, Qt.Key.Key_C, CTRL)
+    mime = QGuiApplication.clipboard().mimeData()
+    assert [local_path(u) for u in mime.urls()] == [str(renamed)]
+    assert window.statusBar().currentMessage() == f"Copied {renamed.name}"
+    copy_path_from_menu(qtbot, preview)
+    assert QGuiApplication.clipboard().text() == str(renamed)
+    # The grid's current photo is the one shown again: the arrows go on from it.
+    assert grid.currentIndex().row() == 0
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    assert os.path.basename(preview.shown_path()) == others[0]
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)
+    assert exact_path(grid.currentIndex()) == str(library_photos / others[0])
