@@ -200,8 +200,8 @@ def test_the_keys_list_and_the_preview_name_its_keys(qtbot, make_window, library
     text = box.text()
     assert "<td>Preview: copy the photo shown" in text
     assert "<b>Shift+F10, Menu, right-click</b></td><td>Preview: the menu of the photo" in text
-    assert ("<b>Ctrl+V, Ctrl+O, Ctrl+L, Ctrl+R, Ctrl+D, Ctrl+Tab</b></td><td>Preview: close "
-            "it, then as in the window") in text
+    assert ("<b>Ctrl+V, Ctrl+O, Ctrl+L, Ctrl+R, Ctrl+D, Ctrl+Tab, Ctrl+Shift+Tab</b></td>"
+            "<td>Preview: close it, then as in the window") in text
     box.close()
     window = indexed(qtbot, make_window, library_photos, 6)
     preview = open_preview(qtbot, window, window.grid, "rocket.jpg")
