@@ -417,15 +417,18 @@ def _unpaired(match: Match) -> Match:
 
 
 def _twins_followed(view: tuple, shown: list[Match], matches: list[Match]) -> tuple:
-    """`view` (ResultsPanel.view_state over `shown`) for `matches`: a photo picked that left the
-    results for its RAW+JPEG twin (a raw given way to its JPEG come in, a JPEG gone from the
-    library leaving its raw) is that twin, the same picture."""
+    """`view` (ResultsPanel.view_state over `shown`) for `matches`: a photo picked that was
+    renamed is the same photo by its new name; one that left the results for its RAW+JPEG twin
+    (a raw given way to its JPEG come in, a JPEG gone from the library leaving its raw) is that
+    twin, the same picture."""
     current, selected, scroll = view
     now = {m.path for m in matches}
+    renamed = {m.photo_id: m.path for m in matches}
     twin_in = {twin: m.path for m in matches for twin in m.twins}  # a raw -> its JPEG shown
     for m in shown:
-        if m.path not in now:  # a JPEG left: its raw shown instead
-            twin_in.setdefault(m.path, next((t for t in m.twins if t in now), m.path))
+        if m.path not in now:  # renamed (its id found again), or a JPEG left: its raw instead
+            twin_in.setdefault(m.path, renamed.get(m.photo_id) or next(
+                (t for t in m.twins if t in now), m.path))
 
     def follow(path: str | None) -> str | None:
         return path if path is None or path in now else twin_in.get(path, path)
