@@ -11,12 +11,12 @@ import numpy as np
 import pillow_heif
 import pytest
 from PIL import Image, features
+from qt_pictures import rgb_picture
 from test_thumbnails_colour import (
     D65,
     P3_PRIMARIES,
     PATCHES,
     SRGB_PRIMARIES,
-    _pil,
     _rgb_to_xyz,
     cached_before_colours,
     patch_colours,
@@ -63,7 +63,7 @@ def avif(path, primaries: int, transfer: int):
 
 
 def shown(path) -> np.ndarray:
-    return patch_colours(_pil(make_thumbnail(str(path), 64, None)))
+    return patch_colours(rgb_picture(make_thumbnail(str(path), 64, None)))
 
 
 CONVERTED = [(12, 13, P3_PRIMARIES), (12, 1, P3_PRIMARIES), (12, 4, P3_PRIMARIES),
@@ -105,8 +105,8 @@ def test_srgb_and_unknown_nclx_heics_are_shown_exactly_as_stored(tmp_path, prima
     pillow_heif.register_heif_opener()
     patches().save(plain, quality=95, thumbnails=[128], save_nclx_profile=False)
     path = heic(tmp_path / "tagged.heic", primaries, transfer)
-    assert np.array_equal(np.asarray(_pil(make_thumbnail(str(path), 64, None))),
-                          np.asarray(_pil(make_thumbnail(str(plain), 64, None))))
+    assert np.array_equal(np.asarray(rgb_picture(make_thumbnail(str(path), 64, None))),
+                          np.asarray(rgb_picture(make_thumbnail(str(plain), 64, None))))
 
 
 @pytest.mark.skipif(not features.check("avif"), reason="this Pillow reads no AVIF")
@@ -203,5 +203,5 @@ def test_thumbnails_cached_before_nclx_colours_are_made_again(tmp_path):
     path = heic(tmp_path / "phone.heic", 12, 13)
     root = tmp_path / "thumbnails"
     stale = cached_before_colours(path, root)
-    assert np.abs(patch_colours(_pil(make_thumbnail(str(path), 64, root)))
+    assert np.abs(patch_colours(rgb_picture(make_thumbnail(str(path), 64, root)))
                   - patch_colours(stale)).max() > 20
