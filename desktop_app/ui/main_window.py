@@ -560,7 +560,19 @@ class MainWindow(QMainWindow):
         self.row_feeder.add(changed, removed)
 
     def _show_count(self) -> None:
-        self.count_label.setText(count_of(self.photos_model.rowCount(), "photo"))
+        # The grid's tiles: where a RAW+JPEG pair is one, they are pictures, not files, and
+        # the files are counted beside them (indexing counts files: "65 of 208 photos").
+        shown, raws = self.photos_model.rowCount(), self.photos_model.hidden_raws()
+        if not raws:
+            self.count_label.setText(count_of(shown, "photo"))
+            self.count_label.setToolTip("")
+            return
+        self.count_label.setText(f"{count_of(shown, 'picture')} "
+                                 f"({count_of(shown + raws, 'file')})")
+        self.count_label.setToolTip(
+            "A RAW+JPEG pair (one shot the camera wrote twice) is one picture, shown as its "
+            f"JPEG or HEIF: {count_of(raws, 'raw file')} {'is' if raws == 1 else 'are'} "
+            "counted among the files only.")
 
     def _follow_in_duplicates(self, photos: list) -> None:
         """Duplicate groups on screen follow changed records: a photo renamed or moved keeps its

@@ -98,7 +98,7 @@ def test_a_library_shot_raw_plus_jpeg_shows_one_result_a_picture_marked(qtbot, m
                                                                        tmp_path):
     card = tmp_path / "card"
     raw_plus_jpeg(card, 5)
-    window = indexed(qtbot, make_window, card, 10)
+    window = indexed(qtbot, make_window, card, 10, tiles=5)
     window.results_panel.slider.setValue(window.results_panel.slider.maximum())  # every photo
     matches = search_with(qtbot, window, card / "IMG_0000.JPG")
     # Not its own raw, at distance 0; each other picture once, as its JPEG, with its raw.
@@ -127,7 +127,7 @@ def test_a_library_shot_raw_plus_jpeg_shows_one_result_a_picture_marked(qtbot, m
 def test_a_pair_alone_in_the_library_has_nothing_to_compare_with(qtbot, make_window, tmp_path):
     card = tmp_path / "card"
     raw_plus_jpeg(card, 1)
-    window = indexed(qtbot, make_window, card, 2)
+    window = indexed(qtbot, make_window, card, 2, tiles=1)
     assert search_with(qtbot, window, card / "IMG_0000.JPG") == []
     # Not "move the slider right": the only other photo is its own raw.
     assert header(window).endswith("nothing in the library to compare it with yet")
@@ -136,7 +136,7 @@ def test_a_pair_alone_in_the_library_has_nothing_to_compare_with(qtbot, make_win
 def test_show_more_never_brings_a_raw_left_out_back(qtbot, make_window, tmp_path):
     card = tmp_path / "card"
     raw_plus_jpeg(card, 6)
-    window = indexed(qtbot, make_window, card, 12, results_count=2)
+    window = indexed(qtbot, make_window, card, 12, tiles=6, results_count=2)
     panel, model = window.results_panel, window.results_model
     panel.slider.setValue(panel.slider.maximum())
     shown = [search_with(qtbot, window, card / "IMG_0000.JPG")]
@@ -161,7 +161,7 @@ def test_the_duplicates_tab_takes_a_pair_for_one_photo(qtbot, make_window, tmp_p
     backup.mkdir()
     copy = backup / "IMG_0000 (1).JPG"  # a real copy of the first picture's JPEG
     shutil.copyfile(card / "IMG_0000.JPG", copy)
-    window = indexed(qtbot, make_window, tmp_path, 5)
+    window = indexed(qtbot, make_window, tmp_path, 5, tiles=3)
     panel = window.duplicates_panel
     panel.distance_spin.setValue(6)
     with qtbot.waitSignal(window.duplicates_shown, timeout=20000):

@@ -25,11 +25,12 @@ def wait_idle(qtbot, window, timeout: int = 60000) -> None:
     qtbot.waitUntil(lambda: window.folders_panel.activity.text() == "", timeout=timeout)
 
 
-def indexed(qtbot, make_window, folder, count: int, **settings):
-    """A window (make_window's) with `folder` added, its `count` photos indexed and searchable."""
+def indexed(qtbot, make_window, folder, count: int, tiles: int | None = None, **settings):
+    """A window (make_window's) with `folder` added, its `count` photos indexed and searchable,
+    shown as `tiles` in the grid (a RAW+JPEG pair is one; `count` if not given)."""
     window = make_window(**settings)
     window.add_folder(str(folder))
-    wait_rows(qtbot, window, count)
+    wait_rows(qtbot, window, count if tiles is None else tiles)
     qtbot.waitUntil(lambda: len(window.snapshot) == count, timeout=20000)
     wait_idle(qtbot, window)
     return window
