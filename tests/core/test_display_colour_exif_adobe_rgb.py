@@ -7,17 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from colour_patches import P3_PRIMARIES, PATCHES_WITH_DARK, expected_srgb, patch_colours, patches
+from colour_tagged_files import P3_ICC, same_codes, shown
 from PIL import Image
-from test_display_colour_png_cicp import (
-    P3_ICC,
-    P3_PRIMARIES,
-    PATCHES,
-    expected_srgb,
-    patch_colours,
-    patches,
-    same_codes,
-    shown,
-)
 
 from desktop_app.core import display_colour
 
@@ -41,11 +33,11 @@ def camera_jpeg(path, colour_space: int | None, interop: str | None = None,
             exif_ifd[0xA005] = {0x0001: interop}
         exif[0x8769] = exif_ifd
     options = {"icc_profile": icc} if icc is not None else {}
-    (picture or patches()).save(path, quality=95, exif=exif, **options)
+    (picture or patches(PATCHES_WITH_DARK)).save(path, quality=95, exif=exif, **options)
     return path
 
 
-ADOBE = np.array([expected_srgb(c, ADOBE_PRIMARIES, adobe_linear) for c in PATCHES])
+ADOBE = np.array([expected_srgb(c, ADOBE_PRIMARIES, adobe_linear) for c in PATCHES_WITH_DARK])
 
 
 @pytest.mark.parametrize(("colour_space", "interop"), [(0xFFFF, "R03"), (2, None)],
@@ -56,14 +48,14 @@ def test_a_camera_jpeg_in_adobe_rgb_by_exif_is_shown_in_srgb(tmp_path, colour_sp
     colours = patch_colours(shown(path))
     assert np.abs(colours - ADOBE).max() <= 4, (colours.round(), ADOBE)
     as_stored = patch_colours(shown(plain))
-    assert np.abs(as_stored - np.array(PATCHES)).max() <= 4
+    assert np.abs(as_stored - np.array(PATCHES_WITH_DARK)).max() <= 4
     assert np.abs(colours - as_stored).max() > 20  # what was shown before
     assert same_codes(path, plain)
 
 
 def test_an_adobe_rgb_camera_jpeg_is_still_turned_upright(tmp_path):
     """The EXIF read for the colours is the one the orientation is read from next."""
-    picture = patches()
+    picture = patches(PATCHES_WITH_DARK)
     path = camera_jpeg(tmp_path / "camera.jpg", 0xFFFF, "R03", orientation=6,
                        picture=picture.transpose(Image.Transpose.ROTATE_90))
     upright = shown(path)
@@ -82,7 +74,7 @@ def test_other_camera_jpegs_are_shown_exactly_as_stored(tmp_path, colour_space, 
 
 def test_an_embedded_profile_comes_before_the_exif(tmp_path):
     path = camera_jpeg(tmp_path / "p3.jpg", 0xFFFF, "R03", icc=P3_ICC)
-    expected = np.array([expected_srgb(c, P3_PRIMARIES) for c in PATCHES])
+    expected = np.array([expected_srgb(c, P3_PRIMARIES) for c in PATCHES_WITH_DARK])
     assert np.abs(patch_colours(shown(path)) - expected).max() <= 4
 
 
@@ -106,7 +98,7 @@ def test_the_adobe_rgb_profile_is_made_once_and_reads_as_adobe_rgb():
     profile = display_colour.adobe_rgb_profile()
     assert profile is display_colour.adobe_rgb_profile()
     assert profile[16:20] == b"RGB "
-    picture = Image.new("RGB", (4, 4), PATCHES[0])
+    picture = Image.new("RGB", (4, 4), PATCHES_WITH_DARK[0])
     picture.info["icc_profile"] = profile
     converted = np.asarray(display_colour.to_srgb_for_display(picture))[0, 0]
     assert np.abs(converted - ADOBE[0]).max() <= 2

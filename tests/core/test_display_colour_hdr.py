@@ -15,18 +15,10 @@ import zlib
 import numpy as np
 import pillow_heif
 import pytest
+from colour_patches import BT2020_PRIMARIES, P3_PRIMARIES, SRGB_PRIMARIES, rgb_to_xyz
+from colour_tagged_files import P3_ICC, png_chunk, same_codes, shown
 from PIL import Image, features
 from qt_pictures import rgb_picture
-from test_display_colour_png_cicp import (
-    BT2020_PRIMARIES,
-    P3_ICC,
-    P3_PRIMARIES,
-    SRGB_PRIMARIES,
-    _chunk,
-    _rgb_to_xyz,
-    same_codes,
-    shown,
-)
 
 from desktop_app.core import display_colour
 from desktop_app.core.scan import change_time
@@ -53,7 +45,7 @@ def hlg_nits(signal, primaries) -> np.ndarray:
     b, c = 1 - 4 * a, 0.5 - a * np.log(4 * a)
     e = np.asarray(signal, float)
     scene = np.where(e <= 0.5, e**2 / 3, (np.exp((e - c) / a) + b) / 12)
-    ys = _rgb_to_xyz(primaries)[1] @ scene
+    ys = rgb_to_xyz(primaries)[1] @ scene
     return 1000 * ys**0.2 * scene
 
 
@@ -71,7 +63,7 @@ def bt2390_eetf(nits: float, peak: float = 1000, white: float = 203) -> float:
 
 def expected_srgb(light, primaries=BT2020_PRIMARIES) -> np.ndarray:
     """Display light (cd/m2) in `primaries` -> BT.709 -> EETF on max(R, G, B) -> clip -> sRGB."""
-    rgb = np.linalg.inv(_rgb_to_xyz(SRGB_PRIMARIES)) @ _rgb_to_xyz(primaries) @ light
+    rgb = np.linalg.inv(rgb_to_xyz(SRGB_PRIMARIES)) @ rgb_to_xyz(primaries) @ light
     peak = max(rgb.max(), 0)
     rgb = np.clip(rgb * (bt2390_eetf(peak) / peak / 203 if peak > 0 else 0), 0, 1)
     return np.round(255 * np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * rgb**(1 / 2.4) - 0.055))
@@ -105,12 +97,12 @@ def png16(path, cicp: bytes | None, transfer: int, icc: bytes | None = None):
     pixels = sixteen_bit(transfer).astype(">u2")
     height, width = pixels.shape[:2]
     rows = b"".join(b"\0" + row.tobytes() for row in pixels)
-    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))]
+    chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0))]
     if icc is not None:
-        chunks.append(_chunk(b"iCCP", b"test\0\0" + zlib.compress(icc)))
+        chunks.append(png_chunk(b"iCCP", b"test\0\0" + zlib.compress(icc)))
     if cicp is not None:
-        chunks.append(_chunk(b"cICP", cicp))
-    chunks += [_chunk(b"IDAT", zlib.compress(rows)), _chunk(b"IEND", b"")]
+        chunks.append(png_chunk(b"cICP", cicp))
+    chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"".join(chunks))
     return path
 
@@ -256,10 +248,10 @@ def gray_png(path, depth: int, cicp: bytes | None):
     pixels = np.repeat(np.repeat(np.rint(values)[None, :], 160, 0), 80, 1)
     pixels = pixels.astype(">u2" if depth == 16 else np.uint8)
     rows = b"".join(b"\0" + row.tobytes() for row in pixels)
-    chunks = [_chunk(b"IHDR", struct.pack(">IIBBBBB", pixels.shape[1], 160, depth, 0, 0, 0, 0))]
+    chunks = [png_chunk(b"IHDR", struct.pack(">IIBBBBB", pixels.shape[1], 160, depth, 0, 0, 0, 0))]
     if cicp is not None:
-        chunks.append(_chunk(b"cICP", cicp))
-    chunks += [_chunk(b"IDAT", zlib.compress(rows)), _chunk(b"IEND", b"")]
+        chunks.append(png_chunk(b"cICP", cicp))
+    chunks += [png_chunk(b"IDAT", zlib.compress(rows)), png_chunk(b"IEND", b"")]
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"".join(chunks))
     return path
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pillow_heif
 import pytest
-from test_display_colour_png_cicp import (
+from colour_patches import (
     BT2020_PRIMARIES,
     P3_PRIMARIES,
-    PATCHES,
+    PATCHES_WITH_DARK,
     expected_srgb,
     patch_colours,
     patches,
-    png,
-    shown,
 )
+from colour_tagged_files import png, shown
 
 from desktop_app.core import display_colour
 
@@ -40,11 +39,12 @@ def test_camera_curves_make_the_profile_of_the_srgb_curve_with_every_primaries(p
                          ids=["display-p3", "bt2020"])
 def test_a_png_and_a_heic_with_the_bt709_curve_show_as_with_the_srgb_one(tmp_path, primaries,
                                                                         xy):
-    expected = np.array([expected_srgb(c, xy) for c in PATCHES])  # sRGB's curve
+    expected = np.array([expected_srgb(c, xy) for c in PATCHES_WITH_DARK])  # sRGB's curve
     path = png(tmp_path / "bt709.png", bytes([primaries, 1, 0, 1]))
     assert np.abs(patch_colours(shown(path)) - expected).max() <= 2
     pillow_heif.register_heif_opener()
     heic = tmp_path / "bt709.heic"
-    patches().save(heic, quality=95, thumbnails=[128], color_primaries=primaries,
-                   transfer_characteristics=1, matrix_coefficients=6, full_range_flag=1)
+    patches(PATCHES_WITH_DARK).save(heic, quality=95, thumbnails=[128],
+                                    color_primaries=primaries, transfer_characteristics=1,
+                                    matrix_coefficients=6, full_range_flag=1)
     assert np.abs(patch_colours(shown(heic)) - expected).max() <= 4

@@ -5,23 +5,28 @@ never change. The profiles are made here, byte by byte: no system colour files a
 
 from __future__ import annotations
 
-import hashlib
-import os
-
 import numpy as np
 import pillow_heif
 import pytest
+from colour_patches import (
+    D65,
+    P3_PRIMARIES,
+    PATCHES,
+    SRGB_PRIMARIES,
+    patch_colours,
+    patches,
+    rgb_to_xyz,
+    xyz,
+)
+from old_thumbnails import cached_before_colours
 from PIL import Image, ImageCms
 from PySide6.QtGui import QImage
 from qt_pictures import rgb_picture
 
 from desktop_app.core import display_colour, images
-from desktop_app.core.scan import change_time
-from desktop_app.ui.thumbnails import ThumbnailCache, disk_key, make_thumbnail
+from desktop_app.ui.thumbnails import ThumbnailCache, make_thumbnail
 
-D65, D50 = (0.3127, 0.3290), (0.3457, 0.3585)
-SRGB_PRIMARIES = ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06))
-P3_PRIMARIES = ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060))
+D50 = (0.3457, 0.3585)
 ADOBE_PRIMARIES = ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06))
 PROPHOTO_PRIMARIES = ((0.7347, 0.2653), (0.1596, 0.8404), (0.0366, 0.0001))
 SRGB_CURVE = (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)  # ICC parametric type 3
@@ -29,21 +34,10 @@ BRADFORD = np.array([[0.8951, 0.2664, -0.1614], [-0.7502, 1.7135, 0.0367],
                      [0.0389, -0.0685, 1.0296]])
 
 
-def _xyz(xy) -> np.ndarray:
-    x, y = xy
-    return np.array([x / y, 1.0, (1 - x - y) / y])
-
-
 def _adapt(source_white, target_white) -> np.ndarray:
     """Bradford chromatic adaptation, as ICC profiles and LittleCMS use it."""
-    cone = BRADFORD @ _xyz(target_white) / (BRADFORD @ _xyz(source_white))
+    cone = BRADFORD @ xyz(target_white) / (BRADFORD @ xyz(source_white))
     return np.linalg.inv(BRADFORD) @ np.diag(cone) @ BRADFORD
-
-
-def _rgb_to_xyz(primaries, white) -> np.ndarray:
-    """Linear RGB -> XYZ under the space's own white (white maps to Y = 1)."""
-    columns = np.stack([_xyz(p) for p in primaries], axis=1)
-    return columns * np.linalg.solve(columns, _xyz(white))
 
 
 def icc_profile(name: str, primaries, white, curve) -> bytes:
@@ -69,30 +63,11 @@ def _decode_curve(v, curve):
 def expected_srgb(rgb, primaries, white, curve) -> np.ndarray:
     """The textbook conversion (no LittleCMS): linear values, to XYZ, to sRGB, clipped."""
     linear = _decode_curve(rgb, curve)
-    to_srgb = np.linalg.inv(_rgb_to_xyz(SRGB_PRIMARIES, D65)) @ _adapt(white, D65) \
-        @ _rgb_to_xyz(primaries, white)
+    to_srgb = np.linalg.inv(rgb_to_xyz(SRGB_PRIMARIES, D65)) @ _adapt(white, D65) \
+        @ rgb_to_xyz(primaries, white)
     out = np.clip(to_srgb @ linear, 0, 1)
     out = np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
     return np.round(out * 255)
-
-
-# Flat patches of colours all these spaces hold, mid-saturated as in real photos.
-PATCHES = ((128, 200, 64), (200, 80, 60), (60, 90, 200), (150, 130, 110))
-
-
-def patches() -> Image.Image:
-    image = Image.new("RGB", (320, 160))
-    for i, colour in enumerate(PATCHES):
-        image.paste(colour, (80 * i, 0, 80 * (i + 1), 160))
-    return image
-
-
-def patch_colours(picture: Image.Image) -> np.ndarray:
-    """The mean colour of the middle of each patch of a thumbnail of `patches()`."""
-    arr = np.asarray(picture, float)
-    w, h = picture.width / len(PATCHES), picture.height
-    return np.array([arr[h // 4:3 * h // 4, round(w * (i + 0.3)):round(w * (i + 0.7))]
-                     .mean(axis=(0, 1)) for i in range(len(PATCHES))])
 
 
 FORMATS = {"jpg": {"quality": 95}, "png": {}, "webp": {"lossless": True}, "tif": {},
@@ -170,21 +145,6 @@ def test_a_broken_or_foreign_profile_leaves_the_picture_as_stored(tmp_path):
         path = write(tmp_path / f"{name}.png", icc)
         made = make_thumbnail(str(path), 64, None)
         assert np.array_equal(np.asarray(rgb_picture(made)), plain), name
-
-
-def cached_before_colours(path, root) -> Image.Image:
-    """The 64 px thumbnail a version before colour management cached for `path`, where it
-    kept it (its disk key had no format), as stored; checks the key is another now."""
-    st = os.stat(path)
-    stamp = f"{st.st_mtime!r}\0{st.st_size}\0{change_time(st)}"
-    old_key = hashlib.blake2b(f"{path}\0{stamp}\0{64}".encode(), digest_size=16).hexdigest()
-    old = root / old_key[:2] / f"{old_key}.jpg"
-    old.parent.mkdir(parents=True)
-    stale = patches()
-    stale.thumbnail((64, 64))
-    stale.save(old, quality=95)
-    assert disk_key(str(path), st, 64) != old_key
-    return stale
 
 
 def test_thumbnails_cached_on_disk_in_the_old_colours_are_made_again(tmp_path):

@@ -10,23 +10,22 @@ from __future__ import annotations
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image, features
-from qt_pictures import rgb_picture
-from test_thumbnails_colour import (
+from colour_patches import (
+    BT2020_PRIMARIES,
     D65,
     P3_PRIMARIES,
     PATCHES,
     SRGB_PRIMARIES,
-    _rgb_to_xyz,
-    cached_before_colours,
     patch_colours,
     patches,
+    rgb_to_xyz,
 )
+from old_thumbnails import cached_before_colours
+from PIL import Image, features
+from qt_pictures import rgb_picture
 
 from desktop_app.core import display_colour, images
 from desktop_app.ui.thumbnails import make_thumbnail
-
-BT2020_PRIMARIES = ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046))
 
 
 def _linear(v, transfer: int) -> np.ndarray:
@@ -38,7 +37,7 @@ def _linear(v, transfer: int) -> np.ndarray:
 
 
 def expected_srgb(rgb, primaries, transfer: int) -> np.ndarray:
-    to_srgb = np.linalg.inv(_rgb_to_xyz(SRGB_PRIMARIES, D65)) @ _rgb_to_xyz(primaries, D65)
+    to_srgb = np.linalg.inv(rgb_to_xyz(SRGB_PRIMARIES, D65)) @ rgb_to_xyz(primaries, D65)
     out = np.clip(to_srgb @ _linear(rgb, transfer), 0, 1)
     out = np.where(out <= 0.0031308, out * 12.92, 1.055 * out ** (1 / 2.4) - 0.055)
     return np.round(out * 255)
