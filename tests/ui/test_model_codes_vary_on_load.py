@@ -5,7 +5,7 @@ remedy, and the active model stays."""
 
 from __future__ import annotations
 
-from test_model_switching import choose
+from model_tab import choose
 from tiny_model import make_tiny_model
 
 from desktop_app import paths

@@ -10,6 +10,7 @@ import shutil
 import threading
 import time
 
+from model_tab import choose
 from photos import make_photo
 from PySide6.QtCore import Qt
 from tiny_model import make_tiny_model
@@ -34,16 +35,6 @@ def codes_of(name: str) -> int:
     """The photos with a code from the model called `name` (0 if the library never used it)."""
     with Store(readonly=True) as store:
         return next((m["codes"] for m in store.models() if m["name"] == name), 0)
-
-
-def choose(qtbot, window, folder) -> None:
-    """Pick the model in `folder` in the Model tab and press Switch to this model."""
-    panel = window.model_panel
-    panel.refresh_models()
-    index = panel.models_combo.findData(str(folder))
-    assert index >= 0, [panel.models_combo.itemData(i) for i in range(panel.models_combo.count())]
-    panel.models_combo.setCurrentIndex(index)
-    panel.switch_button.click()
 
 
 def slow_for(monkeypatch, bits: int, seconds: float) -> None:
