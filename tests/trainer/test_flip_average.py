@@ -9,6 +9,7 @@ import logging
 import numpy as np
 import torch
 from fast_settings import FAST
+from tiny_finetune import tiny_finetune_inputs
 
 from desktop_app.core.encoder import load_encoder
 from desktop_app.core.model_card import read_card
@@ -99,8 +100,6 @@ def test_flip_averaging_is_in_the_heads_identity_but_not_in_the_tuned_backbones(
 
 
 def test_fine_tuning_validates_on_flip_averaged_outputs_when_asked():
-    from test_training import tiny_finetune_inputs
-
     from trainer.finetune import FinetuneTrainer
 
     images, labels, cfg, spec = tiny_finetune_inputs()

@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from tiny_finetune import tiny_finetune_inputs
 from two_ranks import on_two_ranks
 
 from trainer import config as config_mod
@@ -249,18 +250,6 @@ def test_mixup_and_cutmix_blend_each_photo_with_another_and_report_its_share():
     assert torch.equal(again, out) and mix_again.lam == mix.lam  # a resume blends alike
     same, none = mix_batch(x, np.random.default_rng(4), "none")
     assert same is x and none is None
-
-
-def tiny_finetune_inputs():
-    """40 random 32-px photos in 4 classes, a 12-bit head config and Lite0's input at 32 px:
-    enough for a FinetuneTrainer to take real steps in a second."""
-    from trainer.features import input_spec_for
-
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
-    labels = np.arange(40) % 4
-    cfg = dataclasses.replace(CFG, batch_size=8, long_bits=12, stages=())
-    return images, labels, cfg, input_spec_for("efficientnet_lite0", size=32, crop="none")
 
 
 def test_finetune_with_cutmix_trains_and_its_settings_are_part_of_the_checkpoint_identity():

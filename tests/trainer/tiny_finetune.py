@@ -1,5 +1,6 @@
 """Whole fine-tunings of seconds in tests: a tiny backbone (no weights file), a trainer on 40
-random pictures, and a stop after a number of steps."""
+random pictures (or those pictures and its settings, for a trainer of another backbone), and a
+stop after a number of steps."""
 
 from __future__ import annotations
 
@@ -31,6 +32,17 @@ class TinyBackbone(nn.Module):
         y = torch.relu(self.stem(x))
         y = y + self.drop(self.branch(y))
         return y.mean(dim=(2, 3))
+
+
+def tiny_finetune_inputs():
+    """40 random 32-px photos in 4 classes, a 12-bit head config and Lite0's input at 32 px:
+    enough for a FinetuneTrainer to take real steps in a second."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(40) % 4
+    cfg = HeadConfig(long_bits=12, stages=(), long_steps=30, active_steps=12, merge_rounds=3,
+                     frozen_steps=30, eval_every=10, patience=2, batch_size=8)
+    return images, labels, cfg, input_spec_for("efficientnet_lite0", size=32, crop="none")
 
 
 def tiny_finetuner(cfg: HeadConfig, augment: bool | str) -> FinetuneTrainer:
