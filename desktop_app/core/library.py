@@ -412,17 +412,19 @@ class PhotoLibrary:
                      else [])
         for path in paths:
             gone: dict[int, str] = {}
+            passed_by: list[str] = []
             if progress_for is not None:
                 progress = progress_for(os.fspath(path))
             report = self._index_one(path, progress, should_stop, gone, retry_failed, looking,
-                                     alongside)
+                                     alongside, passed_by)
             reports.append(report)
-            pending.append((report, gone))
+            pending.append((report, gone, passed_by))
             if report.stopped:
                 return reports  # sweep nothing: the folders not read yet may hold the moves
-        for report, gone in pending:
+        for report, gone, passed_by in pending:
             # Judged now, every folder added: one inside a skipped part is walked on its own.
-            skipped = self._skipped(gone.values()) | self._unreached(gone.values())
+            skipped = (self._skipped(gone.values())
+                       | self._unreached(gone.values(), passed_by))
             report.removed += self._sweep(gone, skipped)
         self._drop_vanished_empty_folders()
         return reports
@@ -441,8 +443,10 @@ class PhotoLibrary:
     def _index_one(self, path: str | os.PathLike, progress: Progress | None,
                    should_stop: ShouldStop | None, sweep: dict[int, str],
                    retry_failed: bool = False, looking: Looking | None = None,
-                   alongside: Collection[str] = ()) -> IndexReport:
-        """`alongside`: the folders indexed with it, library folders too (some not added yet)."""
+                   alongside: Collection[str] = (),
+                   passed_by: list[str] | None = None) -> IndexReport:
+        """`alongside`: the folders indexed with it, library folders too (some not added yet).
+        `passed_by`: given the folders the walk did not enter (ScanResult.passed_by)."""
         root = normalise_folder(path)
         report = IndexReport()
         elsewhere = sorted({f.path for f in self.folders()}.union(alongside) - {root})
@@ -450,6 +454,8 @@ class PhotoLibrary:
         if scan.stopped:  # nothing written: running again walks the folder again
             report.stopped = True
             return report
+        if passed_by is not None:
+            passed_by.extend(scan.passed_by)
         report.errors.extend(scan.problems)
         if scan.root_missing:
             return report
@@ -618,7 +624,10 @@ class PhotoLibrary:
                            walked_elsewhere=elsewhere)
         # Kept: those elsewhere, and those the scan could not look at (not mounted now, or in
         # a folder it could not open); a folder found plain and not empty is one no longer.
-        now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))}
+        # Also one behind a link the walk does not follow, while photos an earlier walk named
+        # there are left (R/a_link -> R/z_mount): its drive not mounted, they are kept.
+        now = {m for m in known if not (is_under(m, scan.root) and scan.covers(m))
+               or (not_walked(m, scan.root, elsewhere) and self._holds_photos(m))}
         now.update(scan.mount_points)
         if now != known and not self.store.readonly:
             self.store.set_meta(MOUNT_POINTS_KEY, json.dumps(sorted(now)) if now else None)
@@ -872,24 +881,59 @@ class PhotoLibrary:
                 found.add(path)
         return found
 
-    def _unreached(self, paths: Iterable[str]) -> set[str]:
+    def _unreached(self, paths: Iterable[str], passed_by: Collection[str] = ()) -> set[str]:
         """The paths inside a folder link that the walk of their library folder does not follow
         (scan.not_walked: into that folder, or another library folder; back to a folder
-        holding it): an earlier version followed them, and named the photos there a second
-        time (or by the link's name, its folder by its own name now). Their files are there
-        (through the link), so only this sweeps them. Judged once a folder."""
+        holding it), or in a folder it passed by (`passed_by`: ScanResult.passed_by, a second
+        name of a folder it names by another, such as a second link to one folder): an
+        earlier version followed them, or the watcher's change to a folder holding one, and
+        named the photos there a second time (or by the link's name, its folder by its own
+        name now). Their files are there (through the link), so only this sweeps them: once
+        the photo has a record under another name (the same file), or when no library folder
+        holds the folder a loop leads to. Not one the walk did not reach this time (a folder it
+        could not open): it would be lost. Judged once a folder."""
         folders = self.folders()
-        unreached: dict[str, bool] = {}
+        # folder -> (its real path, a loop or into a library folder?); None: walked
+        heads: dict[str, tuple[str, bool] | None] = {}
         found = set()
         for path in paths:
-            head = os.path.dirname(path)
-            if head not in unreached:
+            head, name = os.path.split(path)
+            if head not in heads:
                 root = self._root_of(path, folders)
-                unreached[head] = not_walked(head, root, [
-                    f.path for f in folders if f.path != root])
-            if unreached[head]:
+                known = not_walked(head, root, [f.path for f in folders if f.path != root])
+                heads[head] = ((os.path.realpath(head), known)
+                               if known or any(is_under(head, p) for p in passed_by) else None)
+            if heads[head] is None:
+                continue
+            real_head, known = heads[head]
+            own = os.path.join(real_head, name)  # a photo that is a link keeps its name
+            if (known and self._folder_for(own, folders) is None) or self._named_elsewhere(
+                    path, own):
                 found.add(path)
         return found
+
+    def _named_elsewhere(self, path: str, own: str) -> bool:
+        """Has the file at `path` a record under another name: its real path `own` (as the walk
+        names a folder by its own name), or another path to the same file with its content?
+        (`own` is `path` itself for a folder passed by that is no link: a Windows junction's
+        folder, a bind mount.)"""
+        if own != path and self.store.query("SELECT 1 FROM photos WHERE path = ?",
+                                            (encode_path(own),)):
+            return True
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        for (other,) in self.store.query(
+                "SELECT o.path FROM photos p JOIN photos o ON o.fingerprint = p.fingerprint "
+                "AND o.id != p.id WHERE p.path = ?", (encode_path(path),)):
+            try:
+                there = os.stat(decode_path(other))
+            except OSError:
+                continue
+            if (there.st_dev, there.st_ino) == (st.st_dev, st.st_ino):
+                return True
+        return False
 
     def _as_stored(self, path: str, folders: list[Folder]) -> str:
         """`path` in the form the library stores it: the watcher reports paths under the name
