@@ -171,7 +171,8 @@ from desktop_app.core import keeper
 open_image = keeper.Image.open
 
 def crashing(path, *args, **kwargs):
-    if str(path).endswith("hostile.jpg"):
+    # The keeper hands Pillow the file it opened (one open a header), or a path.
+    if str(getattr(path, "name", path)).endswith("hostile.jpg"):
         ctypes.string_at(0)
     return open_image(path, *args, **kwargs)
 
