@@ -408,6 +408,13 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
             self.dataChanged.emit(index, index)
         self._remove_keys(chain.from_iterable(free.values()))  # _drop_rows forgets them
         self._append(new)
+        # A path is the photo's that came to it, not a raw's shown again above from its old
+        # record (a JPEG renamed over its raw: the raw's removal comes next, and took the path).
+        for photo in arrived:
+            if photo.id in self._key_of_id:
+                self._key_of_path[photo.path] = self._key_of_id[photo.id]
+            elif photo.id in hidden:
+                self._hidden_of_path[photo.path] = photo.id
         if self._thumbnails is not None:  # a new photo may come to these paths
             for photo_id in left:
                 self._thumbnails.forget(olds[photo_id].path)
