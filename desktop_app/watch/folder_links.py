@@ -1,10 +1,11 @@
 """Folder links (symbolic links to folders) below a watched folder, followed as the library's walk
-follows them (scan.scan_folder): once each, never back to a folder holding the link (`up -> ..`),
-and never into a folder watched already, by its own name or through another link (its photos
-would be reported under two names, and indexed twice). A folder watch reaches none of them
-(inotify follows no link, and watchdog's `follow_symlink` walks into link loops, a folder under
-ever longer names), so the watcher watches each one's folder on its own, found here, and
-reports its changes under the link's name.
+follows them (scan.scan_folder, scan.link_followed): once each, never back to a folder holding
+the link (`up -> ..`), and never into a folder watched already, by its own name or through
+another link (its photos would be reported under two names, and indexed twice), but into a part
+of it the walk skips (a hidden folder: the link is the only way in). A folder watch reaches none
+of them (inotify follows no link, and watchdog's `follow_symlink` walks into link loops, a
+folder under ever longer names), so the watcher watches each one's folder on its own, found
+here, and reports its changes under the link's name.
 
 `find_folder_links` walks for them (no Qt, no watchdog); `LinksOnce` gives a polled folder's
 snapshots (watchdog's DirectorySnapshot) a listing and a stat that follow them the same way: a
@@ -14,26 +15,26 @@ polled folder followed every link, loops too (`up -> ..` gave each photo 40 name
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from ..core.images import is_photo
-from ..core.scan import hidden_below, is_under, left_out
+from ..core.scan import hidden_below, is_under, left_out, link_followed
 
 
-def link_target(folder: str, link: str, covered: Iterable[str]) -> str | None:
-    """The real folder that `link`, a folder link in `folder`, leads to, if it is followed: not
-    when it leads back to a folder holding it (a loop), nor into one of the real folders
-    `covered` (watched already), nor when it leads to no folder."""
-    try:
-        real = os.path.realpath(link)
-        if not os.path.isdir(real):
-            return None
-        here = os.path.realpath(folder)
-    except (OSError, ValueError):
-        return None
-    if is_under(here, real) or any(is_under(real, c) for c in covered):
-        return None
-    return real
+def link_target(folder: str, link: str, covered: Collection[str]) -> str | None:
+    """The real folder that `link`, a folder link in `folder`, leads to, if it is followed, by
+    the walk's rule (scan.link_followed): not when it leads back to a folder holding it (a
+    loop), nor into one of the real folders `covered` (watched already) unless into a part
+    the walk skips (a hidden folder: the link is the only way in), nor when it leads to no
+    folder."""
+    real = link_followed(folder, link, covered)
+    return real if real is not None and os.path.isdir(real) else None
+
+
+def covers(covered: Iterable[str], real: str) -> bool:
+    """Is the real folder `real` in one of the real folders `covered`, in a part the walk does
+    not skip (link_target's rule)?"""
+    return any(is_under(real, c) and not hidden_below(real, c) for c in covered)
 
 
 Found = tuple[str, str | None, bool]  # (link's name, the real folder it leads to, followed?)
@@ -49,7 +50,7 @@ def find_folder_links(top: str, root: str, covered: Iterable[str],
     skips (hidden ones) are skipped. None when `should_stop` said so."""
     if top != root and hidden_below(top, root):
         return []
-    covered = list(covered)
+    covered = set(covered)  # looked up by each folder holding a link's (link_followed)
     found: list[Found] = []
     if os.path.islink(top) and top != root:
         if not os.path.isdir(top):
@@ -59,7 +60,7 @@ def find_folder_links(top: str, root: str, covered: Iterable[str],
         found.append((top, _real(top), real is not None))
         if real is None:
             return found
-        covered.append(real)
+        covered.add(real)
     stack = [top]
     while stack:
         if should_stop():
@@ -88,7 +89,7 @@ def find_folder_links(top: str, root: str, covered: Iterable[str],
             real = link_target(folder, entry.path, covered)
             found.append((entry.path, _real(entry.path), real is not None))
             if real is not None:
-                covered.append(real)
+                covered.add(real)
                 inside.append(entry.path)
         stack.extend(reversed(inside))  # popped in name order
     return found
@@ -110,13 +111,16 @@ class LinksOnce:
     def __init__(self, root: str, covered_elsewhere: Callable[[], list[str]]) -> None:
         self._root = root
         self._covered_elsewhere = covered_elsewhere  # the real paths of other watched folders
-        self._covered: list[str] = []
+        self._covered: set[str] = set()
         self._not_followed: set[str] = set()
 
     def listdir(self, folder: str):
-        entries = list(os.scandir(folder))  # its errors are the snapshot's to take
+        # In name order, as the walk: the first link to a folder has it (the system's order gave
+        # it to any), and the snapshot walks into them in this order.
+        with os.scandir(folder) as it:  # its errors are the snapshot's to take
+            entries = sorted(it, key=lambda e: e.name)
         if folder == self._root:
-            self._covered = [os.path.realpath(folder), *self._covered_elsewhere()]
+            self._covered = {os.path.realpath(folder), *self._covered_elsewhere()}
             self._not_followed = set()
         for entry in entries:
             try:
@@ -129,7 +133,7 @@ class LinksOnce:
                 if real is None:
                     self._not_followed.add(entry.path)
                 else:
-                    self._covered.append(real)
+                    self._covered.add(real)
         return entries
 
     def stat(self, path: str) -> os.stat_result:

@@ -34,14 +34,15 @@ changed whole, and `events_lost(folders)` says so.
 
 Folder links (symlinks to folders) are followed as the library's walk follows them (see
 folder_links: once each, never back to a folder holding them, never into a folder watched
-already): a link made is reported changed, and one deleted or moved away removed (the library
-forgets only what is gone, so the photos through it leave while its folder stays). inotify
-follows no link, so a link thread finds them (at watch and when one is made) and the folder each
-leads to is watched on its own, its changes reported under the link's name; the checker looks
-whether each still leads to the folder watched (a folder replaced, a drive unplugged or back):
-if not, the link is checked (`paths_changed([link])`) and its new folder watched. A watched
-folder that is itself a link is watched at the folder it leads to, its paths reported under its
-own name. A polled folder's snapshots follow links by the same rule.
+already but into a hidden part of one): a link made is reported changed, and one deleted or
+moved away removed (the library forgets only what is gone, so the photos through it leave while
+its folder stays). inotify follows no link, so a link thread finds them (at watch and when one
+is made) and the folder each leads to is watched on its own, its changes reported under the
+link's name; the checker looks whether each still leads to the folder watched (a folder
+replaced, a drive unplugged or back): if not, the link is checked (`paths_changed([link])`) and
+its new folder watched. A watched folder that is itself a link is watched at the folder it leads
+to, its paths reported under its own name. A polled folder's snapshots follow links by the same
+rule.
 """
 
 from __future__ import annotations
@@ -59,20 +60,43 @@ from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirAttribEvent,
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileAttribEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingEmitter
 
 from ..core.images import is_photo
 from ..core.scan import hidden_below
-from .folder_links import LinksOnce, find_folder_links, link_target
+from .folder_links import LinksOnce, covers, find_folder_links, link_target
 from .lost_events import listen_for_overflow
 
 log = logging.getLogger(__name__)
 
 CHANGED, REMOVED = True, False
 RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone or back
+# The events watched for: all but "opened" and "closed_no_write", which change nothing. The
+# system sends those for every folder a walk opens (four a folder: the folder's own watch and
+# its parent's), so a walk of a watched tree of 5,000 folders (the watch's own start, the link
+# finder's, the indexer's) overflowed the system's queue of 16,384 events, and watchdog's rebuild
+# of its watches after an overflow, a walk itself, overflowed it again, for good: events_lost,
+# and the whole folder checked, every few tenths of a second.
+HEARD = [DirAttribEvent, DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent,
+         FileAttribEvent, FileClosedEvent, FileCreatedEvent, FileDeletedEvent, FileModifiedEvent,
+         FileMovedEvent]
 
 
 @dataclass(frozen=True)
@@ -277,6 +301,9 @@ class FolderWatcher(QObject):
         # window watches every folder again after a model switch, which would say it again
         # over its "Now using the model".
         self._unwatchable: set[str] = set()
+        # Watched folders whose folder links were said unwatchable: once a folder, as past the
+        # system's limit every link after fails (a folder of 200 links gave 200 notices).
+        self._links_unwatchable: set[str] = set()
         self._rewatch: set[str] = set()  # watched folders to watch afresh at the next flush
         # Watched folder -> the drives mounted inside it (not polled ones), as last seen.
         self._inner_mounts: dict[str, frozenset[str]] = {}
@@ -318,6 +345,7 @@ class FolderWatcher(QObject):
     def unwatch(self, folder: str) -> None:
         folder = os.path.abspath(folder)
         self._unwatchable.discard(folder)
+        self._links_unwatchable.discard(folder)
         with self._lock:
             self._waiting.pop(folder, None)
         self._unschedule(folder)
@@ -361,6 +389,7 @@ class FolderWatcher(QObject):
         self._native = self._polling = None
         self._watches.clear()
         self._unwatchable.clear()
+        self._links_unwatchable.clear()
         with self._lock:
             self._roots.clear()
             self._waiting.clear()
@@ -383,7 +412,7 @@ class FolderWatcher(QObject):
             observer = self._observer(polling)
             identity = _identity(folder, mounts)
             mount_point = os.path.ismount(folder)
-            handle = observer.schedule(handler, watched, recursive=True)
+            handle = observer.schedule(handler, watched, recursive=True, event_filter=HEARD)
         except OSError as exc:  # e.g. the inotify watch limit
             cause = _unwatchable_because(exc)
             log.warning("%s: cannot watch this folder (%s); changes will be found on the "
@@ -491,6 +520,7 @@ class FolderWatcher(QObject):
         now = self._roots.get(root)
         if now is None or now.generation != generation or now.polling:
             return
+        known = top in self._links
         self._drop_links(top)
         covered = self._covered()
         with self._lock:
@@ -500,7 +530,7 @@ class FolderWatcher(QObject):
             if any(_is_under(name, p) for p in passed_by):
                 continue
             identity = None
-            if followed and not any(_is_under(real, c) for c in covered):
+            if followed and not covers(covered, real):
                 identity = self._watch_link(root, generation, name, real)
             if identity is not None:
                 covered.append(real)
@@ -519,24 +549,30 @@ class FolderWatcher(QObject):
                 self._record([(top, CHANGED)])
             elif link.real is not None:
                 self._record([(top, REMOVED)])
+        elif reconcile and known:
+            # The link itself is gone (deleted, moved away), seen by the checker before the
+            # observer told of it, which then, the link forgotten here, took it for a file of
+            # no photo and said nothing: its photos leave, as a link deleted's.
+            self._record([(top, REMOVED)])
 
     def _watch_link(self, root: str, generation: int, name: str, real: str) -> tuple | None:
         """Watch the folder `real` that the link `name` leads to, its changes reported under
-        that name: its identity, or None if it cannot be watched (said once, as for a folder)."""
+        that name: its identity, or None if it cannot be watched (said once for the links of
+        the watched folder `root`)."""
         handler = _Recorder(self, root, generation, watched=real, name=name)
         try:
             st = os.stat(real)
             observer = self._observer(False)
-            handle = observer.schedule(handler, real, recursive=True)
+            handle = observer.schedule(handler, real, recursive=True, event_filter=HEARD)
         except OSError as exc:  # e.g. the inotify watch limit
-            if exc.errno in (errno.ENOSPC, errno.EMFILE) and name not in self._unwatchable:
+            if exc.errno in (errno.ENOSPC, errno.EMFILE):
                 cause = _unwatchable_because(exc)
                 log.warning("%s: cannot watch the folder this link leads to (%s); changes there "
                             "will be found on the next start", name, cause)
-                self._unwatchable.add(name)
-                self.folder_unwatchable.emit(name, cause)
+                if root not in self._links_unwatchable:
+                    self._links_unwatchable.add(root)
+                    self.folder_unwatchable.emit(name, cause)
             return None
-        self._unwatchable.discard(name)
         self._link_watches[name] = (observer, handle, handler)
         return st.st_dev, st.st_ino
 
