@@ -204,6 +204,9 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
         self._next_key = 0
         self._incoming: list[Photo] = []  # rows being inserted, or the whole list being reset
         self._pictures: PictureFiles | None = None  # None while the library holds no raw
+        # The rows filed so far for the first raw to come (file_ahead), and how many.
+        self._filing: PictureFiles | None = None
+        self._filed_rows = 0
         self._hidden: dict[int, Photo] = {}  # raws behind their twin's row
         self._hidden_of_path: dict[str, int] = {}
         # A row's photo -> the paths of the raws behind it, joined by NULs (no path holds one):
@@ -294,6 +297,7 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
     def set_photos(self, photos: Sequence[Photo]) -> None:
         ok = [p for p in photos if p.status == "ok"]
         self._pictures, self._hidden, self._hidden_of_path, self._twins = None, {}, {}, {}
+        self._filing = None
         if may_hold_raws(p.path for p in ok):
             ok = self._paired(ok)
         self._incoming = ok
@@ -318,10 +322,10 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
         A RAW+JPEG pair's files share a row (see the class)."""
         photos = list(photos)
         if self._pictures is None and may_hold_raws(p.path for p in photos):
-            self._pictures = PictureFiles()
-            for photo in self._photos:  # every photo so far: none is behind a twin yet
-                self._pictures.add(photo.id, photo.path)
+            self.file_ahead(photos, len(self._photos))  # those left (every photo: no pair yet)
+            self._pictures, self._filing = self._filing, None
         if self._pictures is None:
+            self._filing = None  # its rows may change: filed again from the first
             self._upsert_rows(photos)
             return
         latest = {photo.id: photo for photo in photos}  # (an id sent twice: as it is now)
@@ -331,6 +335,22 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
         left = [photo.id for photo in latest.values()
                 if photo.status != "ok" and olds[photo.id] is not None]
         self._change(arrived, left, olds)
+
+    def file_ahead(self, photos: Sequence[Photo], most: int) -> bool:
+        """Ready the pairing that the first raw among `photos` starts in a library that held
+        none, before they are upserted: up to `most` more of the rows filed (PictureFiles).
+        True while rows are left to file; False if none are, or `photos` hold no raw, or pairs
+        are looked for already. The RowFeeder calls it over turns: 200,000 rows filed at once
+        held one turn 0.2-0.3 s. Any other change to the rows before the upsert drops them."""
+        if self._pictures is not None or not may_hold_raws(p.path for p in photos):
+            return False
+        if self._filing is None:
+            self._filing, self._filed_rows = PictureFiles(), 0
+        end = min(self._filed_rows + most, len(self._photos))
+        for photo in self._photos[self._filed_rows:end]:
+            self._filing.add(photo.id, photo.path)
+        self._filed_rows = end
+        return end < len(self._photos)
 
     def _upsert_rows(self, photos: list[Photo]) -> None:
         """upsert() while the library holds no raw: a photo is a row."""
@@ -359,6 +379,7 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
 
     def remove_ids(self, photo_ids: Iterable[int]) -> None:
         if self._pictures is None:
+            self._filing = None  # its rows change: filed again from the first
             self._remove_keys({self._key_of_id[i] for i in photo_ids if i in self._key_of_id})
             return
         olds = {photo_id: self._record(photo_id) for photo_id in photo_ids}
