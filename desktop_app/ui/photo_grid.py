@@ -438,10 +438,18 @@ class PhotoGrid(QListView):
         indexed), and its row may hold another photo by now. None (said) if it is gone."""
         model = self.model()
         count = model.rowCount()
-        for r in itertools.chain([row] if row < count else [], range(count)):
-            index = model.index(r, 0)
-            if index.data(PhotoIdRole) == photo_id:
-                return index
+        # The library's own look-up: a raw whose JPEG came meanwhile is behind the JPEG's tile
+        # now (row by row, it was said gone), and its rows may be hundreds of thousands.
+        row_of = getattr(model, "row_of", None)
+        if row_of is not None:
+            found = row_of(photo_id)
+            if found is not None:
+                return model.index(found, 0)
+        else:
+            for r in itertools.chain([row] if row < count else [], range(count)):
+                index = model.index(r, 0)
+                if index.data(PhotoIdRole) == photo_id:
+                    return index
         self.problem.emit(f"{printable(path)} is no longer shown here (it left the library or "
                           f"the results while {during}). Pick another photo.")
         return None
