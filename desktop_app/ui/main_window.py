@@ -570,9 +570,10 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{count_of(shown, 'picture')} "
                                  f"({count_of(shown + raws, 'file')})")
         self.count_label.setToolTip(
-            "A RAW+JPEG pair (one shot the camera wrote twice) is one picture, shown as its "
-            f"JPEG or HEIF: {count_of(raws, 'raw file')} {'is' if raws == 1 else 'are'} "
-            "counted among the files only.")
+            "A raw file and the file of its name beside it that is not a raw (its JPEG, HEIF, "
+            "TIFF, PNG...: one shot the camera wrote twice) are one picture, shown as that "
+            f"file: {count_of(raws, 'raw file')} {'is' if raws == 1 else 'are'} counted "
+            "among the files only.")
 
     def _follow_in_duplicates(self, photos: list) -> None:
         """Duplicate groups on screen follow changed records: a photo renamed or moved keeps its
