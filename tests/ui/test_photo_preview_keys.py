@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QWidget
-from ui_helpers import header, indexed
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from ui_helpers import header, indexed, pick_from_menu
 
 from desktop_app.ui.dropped import local_path
 from desktop_app.ui.keys_help import show_keys
@@ -41,26 +41,6 @@ def open_preview(qtbot, window, grid, name: str, also_selected: tuple[str, ...] 
     assert preview.isVisible() and os.path.basename(preview.shown_path()) == name
     qtbot.waitUntil(preview.isActiveWindow, timeout=5000)
     return preview
-
-
-def pick_from_menu(qtbot, open_menu, entry: str) -> list[str]:
-    """Open a menu with `open_menu()` and pick its `entry`; the entries it had."""
-    seen: list[str] = []
-
-    def pick() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            QTimer.singleShot(20, pick)
-            return
-        seen.extend(action.text() for action in menu.actions())
-        action = next(a for a in menu.actions() if a.text() == entry)
-        menu.close()
-        action.trigger()
-
-    QTimer.singleShot(20, pick)
-    open_menu()
-    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
-    return seen
 
 
 def test_ctrl_c_copies_the_photo_shown_not_the_other_selected(qtbot, make_window,

@@ -12,11 +12,10 @@ import dataclasses
 import random
 
 import pytest
-from PySide6.QtTest import QAbstractItemModelTester
+from ui_helpers import checked_model
 
 from desktop_app.core.records import Photo
-from desktop_app.ui.models import PhotoIdRole, PhotoListModel
-from desktop_app.ui.photo_grid import PhotoGrid
+from desktop_app.ui.models import PhotoIdRole
 from desktop_app.ui.row_feeder import RowFeeder
 
 PATHS = [f"/card/DCIM/{stem}.{suffix}" for stem in ("IMG_1", "img_1", "IMG_2")
@@ -53,13 +52,7 @@ def changes(rng: random.Random, files: dict[int, Photo], next_id: int):
 @pytest.mark.parametrize("seed", range(3))
 def test_the_grids_model_stays_sound_and_finds_every_file(qtbot, qtlog, seed):
     rng = random.Random(seed)
-    model = PhotoListModel()
-    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning,
-                             model)
-    grid = PhotoGrid(32)
-    grid.setModel(model)
-    qtbot.addWidget(grid)
-    grid.show()
+    model = checked_model(qtbot)
     feeder = RowFeeder(model)
     files: dict[int, Photo] = {}
     next_id = 1

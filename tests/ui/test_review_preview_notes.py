@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu
-from ui_helpers import indexed
+from ui_helpers import indexed, pick_from_menu
 
 from desktop_app.ui import photo_preview
 from desktop_app.ui.models import exact_path
@@ -31,23 +30,10 @@ def open_preview(qtbot, window, name: str):
     return preview
 
 
-def pick_from_menu(qtbot, preview, entry: str) -> None:
+def pick_from_its_menu(qtbot, preview, entry: str) -> None:
     """The photo's menu opened with Shift+F10, and its `entry` picked."""
-    picked = []
-
-    def pick() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            QTimer.singleShot(20, pick)
-            return
-        action = next(a for a in menu.actions() if a.text() == entry)
-        menu.close()
-        action.trigger()
-        picked.append(entry)
-
-    QTimer.singleShot(20, pick)
-    qtbot.keyClick(preview, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: picked == [entry], timeout=5000)
+    pick_from_menu(qtbot, lambda: qtbot.keyClick(
+        preview, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier), entry)
 
 
 def note_shown(preview) -> str:
@@ -73,13 +59,13 @@ def test_ctrl_c_and_the_menu_say_it_in_the_preview(qtbot, make_window, library_p
     # Over the picture: it keeps its room, and is not decoded again.
     assert preview.picture.geometry() == room and preview.loader.started == decoded
     qtbot.waitUntil(lambda: not preview.note.isVisible(), timeout=3000)  # a while, then gone
-    pick_from_menu(qtbot, preview, "Copy path")
+    pick_from_its_menu(qtbot, preview, "Copy path")
     shown = str(library_photos / "rocket.jpg")
     assert note_shown(preview) == f"Copied {shown}"
     assert QGuiApplication.clipboard().text() == shown
     # A file gone since: the problem, whole, on as many lines as it takes.
     os.remove(shown)
-    pick_from_menu(qtbot, preview, "Open with default viewer")
+    pick_from_its_menu(qtbot, preview, "Open with default viewer")
     gone = (f"{shown}: the file is not there (deleted, moved, or on a drive that is not "
             "connected). Connect the drive, or pick another photo.")
     assert note_shown(preview) == gone == window.statusBar().currentMessage()

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu
-from ui_helpers import indexed
+from ui_helpers import indexed, pick_from_menu
 
 from desktop_app.ui.dropped import local_path
 from desktop_app.ui.models import exact_path
@@ -22,24 +21,6 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 def names(grid) -> list[str]:
     model = grid.model()
     return [os.path.basename(exact_path(model.index(row, 0))) for row in range(model.rowCount())]
-
-
-def copy_path_from_menu(qtbot, preview) -> None:
-    picked = []
-
-    def pick() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            QTimer.singleShot(20, pick)
-            return
-        action = next(a for a in menu.actions() if a.text() == "Copy path")
-        menu.close()
-        action.trigger()
-        picked.append(action)
-
-    QTimer.singleShot(20, pick)
-    qtbot.keyClick(preview, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier)
-    qtbot.waitUntil(lambda: bool(picked), timeout=5000)
 
 
 def test_a_result_renamed_while_previewed_is_followed(qtbot, make_window, library_photos):
@@ -64,7 +45,8 @@ def test_a_result_renamed_while_previewed_is_followed(qtbot, make_window, librar
     mime = QGuiApplication.clipboard().mimeData()
     assert [local_path(u) for u in mime.urls()] == [str(renamed)]
     assert window.statusBar().currentMessage() == f"Copied {renamed.name}"
-    copy_path_from_menu(qtbot, preview)
+    pick_from_menu(qtbot, lambda: qtbot.keyClick(
+        preview, Qt.Key.Key_F10, Qt.KeyboardModifier.ShiftModifier), "Copy path")
     assert QGuiApplication.clipboard().text() == str(renamed)
     # The grid's current photo is the one shown again: the arrows go on from it.
     assert grid.currentIndex().row() == 0

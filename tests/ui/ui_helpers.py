@@ -12,9 +12,12 @@ from pathlib import Path
 from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument, QWheelEvent
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from desktop_app.core.records import Match
+from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.photo_grid import PhotoGrid
 
 
 def wait_rows(qtbot, window, count: int, timeout: int = 60000) -> None:
@@ -41,6 +44,39 @@ def header(window) -> str:
     shown = QTextDocument()
     shown.setHtml(window.results_panel.query_label.text())
     return shown.toPlainText()
+
+
+def pick_from_menu(qtbot, open_menu, entry: str) -> list[str]:
+    """Open a menu with `open_menu()` and pick its `entry`; the entries it had."""
+    seen: list[str] = []
+
+    def pick() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick)
+            return
+        seen.extend(action.text() for action in menu.actions())
+        action = next(a for a in menu.actions() if a.text() == entry)
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(20, pick)
+    open_menu()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    return seen
+
+
+def checked_model(qtbot) -> PhotoListModel:
+    """An empty PhotoListModel under Qt's QAbstractItemModelTester (its failures logged as
+    warnings: assert on qtlog), shown in a real PhotoGrid."""
+    model = PhotoListModel()
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning,
+                             model)
+    grid = PhotoGrid(32)
+    grid.setModel(model)
+    qtbot.addWidget(grid)
+    grid.show()
+    return model
 
 
 def drop_on(widget, mime) -> None:
