@@ -436,20 +436,9 @@ class PhotoGrid(QListView):
         """The photo a menu (or the preview) was opened on, found again by its id: the rows may
         have changed meanwhile (the results follow the library every second while it is
         indexed), and its row may hold another photo by now. None (said) if it is gone."""
-        model = self.model()
-        count = model.rowCount()
-        # The library's own look-up: a raw whose JPEG came meanwhile is behind the JPEG's tile
-        # now (row by row, it was said gone), and its rows may be hundreds of thousands.
-        row_of = getattr(model, "row_of", None)
-        if row_of is not None:
-            found = row_of(photo_id)
-            if found is not None:
-                return model.index(found, 0)
-        else:
-            for r in itertools.chain([row] if row < count else [], range(count)):
-                index = model.index(r, 0)
-                if index.data(PhotoIdRole) == photo_id:
-                    return index
+        index = index_of_photo(self.model(), photo_id, row)
+        if index is not None:
+            return index
         self.problem.emit(f"{printable(path)} is no longer shown here (it left the library or "
                           f"the results while {during}). Pick another photo.")
         return None
@@ -484,6 +473,23 @@ class PhotoGrid(QListView):
         # After Find similar photos (Enter's); the key after a tab, as Qt shows a shortcut.
         actions.insert(1, ("Preview\tSpace", lambda: self._preview_photo_at(row, photo_id, path)))
         return actions
+
+
+def index_of_photo(model, photo_id: int, row: int = 0) -> QModelIndex | None:
+    """The index of the photo `photo_id` in a grid's `model`, or None: the library's own look-up
+    (a raw whose JPEG came meanwhile is behind the JPEG's tile now, which row by row said it
+    gone, and its rows may be hundreds of thousands), else row by row from `row`, where it was
+    (the results: hundreds at most)."""
+    row_of = getattr(model, "row_of", None)
+    if row_of is not None:
+        found = row_of(photo_id)
+        return None if found is None else model.index(found, 0)
+    count = model.rowCount()
+    for r in itertools.chain([row] if row < count else [], range(count)):
+        index = model.index(r, 0)
+        if index.data(PhotoIdRole) == photo_id:
+            return index
+    return None
 
 
 def gone_message(gone: list[str], doing: str, some_there: bool) -> str:

@@ -65,7 +65,7 @@ from . import file_actions
 from .announce import announce
 from .keys_help import show_keys
 from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
-from .photo_grid import gone_message, is_shift_f10, photo_actions
+from .photo_grid import gone_message, index_of_photo, is_shift_f10, photo_actions
 from .thumbnails import rgb_qimage
 
 log = logging.getLogger(__name__)
@@ -422,7 +422,7 @@ class PhotoPreview(QDialog):
         shown, grid = self._shown, self._grid
         if shown is None or shown.photo_id is None or grid is None or not self.isVisible():
             return
-        index = _index_of(grid.model(), shown.photo_id)
+        index = index_of_photo(grid.model(), shown.photo_id)
         if index is None:  # gone from them: still shown (Enter says it has gone)
             return
         self._show_index(index, announced=False)
@@ -671,17 +671,6 @@ class PhotoPreview(QDialog):
 
     def shutdown(self) -> None:
         self.loader.shutdown()
-
-
-def _index_of(model, photo_id: int) -> QModelIndex | None:
-    """The row of the photo `photo_id` in a grid's `model`: the library's own look-up (its
-    rows may be hundreds of thousands), else row by row (the results: hundreds at most)."""
-    row_of = getattr(model, "row_of", None)
-    if row_of is not None:
-        row = row_of(photo_id)
-        return None if row is None else model.index(row, 0)
-    return next((model.index(row, 0) for row in range(model.rowCount())
-                 if model.index(row, 0).data(PhotoIdRole) == photo_id), None)
 
 
 def _thumbnail(index: QModelIndex) -> QPixmap | None:
