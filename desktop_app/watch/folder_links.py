@@ -57,7 +57,7 @@ def find_folder_links(top: str, root: str, covered: Iterable[str],
             # Leading to nothing (not named like a photo): maybe a folder on a drive unplugged.
             return [] if os.path.exists(top) or is_photo(top) else [(top, None, False)]
         real = link_target(os.path.dirname(top), top, covered)
-        found.append((top, _real(top), real is not None))
+        found.append((top, real or _real(top), real is not None))
         if real is None:
             return found
         covered.add(real)
@@ -87,7 +87,7 @@ def find_folder_links(top: str, root: str, covered: Iterable[str],
             except OSError:
                 continue
             real = link_target(folder, entry.path, covered)
-            found.append((entry.path, _real(entry.path), real is not None))
+            found.append((entry.path, real or _real(entry.path), real is not None))
             if real is not None:
                 covered.add(real)
                 inside.append(entry.path)
