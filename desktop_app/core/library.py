@@ -404,7 +404,7 @@ class PhotoLibrary:
         `retry_failed`: read the photos that failed before again, changed or not. `looking`:
         told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
-        pending: list[tuple[IndexReport, dict[int, str]]] = []
+        pending: list[tuple[IndexReport, dict[int, str], list[str]]] = []
         # Those not added yet (`lookalike index A B`) are library folders too: no walk follows a
         # link into one. An iterator is left to be read as it goes: the app's start check skips
         # a folder removed before its turn (its folders are all added already).
