@@ -131,12 +131,9 @@ def read(data: bytes | None, path: str | os.PathLike, needed_side: int | None,
             return RawPicture(width, height, image=image)
     except PhotoReadError:
         raise
-    except rawpy.LibRawFileUnsupportedError as exc:
-        if is_plain_tiff(data, path):
-            raise PlainTiff(path) from exc
-        error = _said(exc, data, path)
-        raise error from error.__cause__ or exc
     except (rawpy.LibRawError, MemoryError, OSError, ValueError) as exc:
+        if isinstance(exc, rawpy.LibRawFileUnsupportedError) and is_plain_tiff(data, path):
+            raise PlainTiff(path) from exc
         error = _said(exc, data, path)
         raise error from error.__cause__ or exc
 
