@@ -10,11 +10,15 @@ view kept its scroll position (a batched layout starts again from the top, and t
 thrown back to about the thousandth photo). Medians of --repeats.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/grid_scale.py --sizes 50000 200000
+
+--first-load times the window's first load instead (grid-first-load.md), --raw-pairs a library
+shot RAW+JPEG against one of JPEGs only (grid-raw-pairs.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -120,43 +124,188 @@ def measure(count: int, repeats: int, app) -> dict[str, dict[str, float]]:
 def first_load(count: int, budget_s: float, app) -> dict[str, float]:
     """The window's first load: every photo given to an empty grid at once through the
     RowFeeder the window uses (slices of ROWS_PER_SLICE, as many a turn as fit in budget_s;
-    0: one slice a turn). Until the feeder is empty and the grid idle: ms, turns that did work,
-    the longest turn and the 90th percentile of the busy turns."""
+    0: one slice a turn). fed()'s measures."""
     from desktop_app.core.records import Photo
     from desktop_app.ui import row_feeder
-    from desktop_app.ui.models import PhotoListModel
-    from desktop_app.ui.photo_grid import PhotoGrid
 
     photos = [Photo(i, f"/photos/album-{i // 500:04d}/photo-{i:07d}.jpg", 1, 2_000_000,
                     1.0 + i, 4000, 3000, "ok", None) for i in range(1, count + 1)]
+    model, grid = shown_grid([], app)
+    saved, row_feeder.TURN_BUDGET_S = row_feeder.TURN_BUDGET_S, budget_s
+    try:
+        return fed(model, grid, photos, [], app)
+    finally:
+        row_feeder.TURN_BUDGET_S = saved
+        grid.close()
+
+
+def shown_grid(photos: list, app, scrolled: bool = False):
+    """The real PhotoListModel holding `photos` in the real PhotoGrid, shown offscreen at
+    1280x800 with 160 px thumbnails, laid out (scrolled to the middle if `scrolled`)."""
+    from desktop_app.ui.models import PhotoListModel
+    from desktop_app.ui.photo_grid import PhotoGrid
+
     model = PhotoListModel()
+    model.set_photos(photos)
     grid = PhotoGrid(160)
     grid.setModel(model)
     grid.resize(1280, 800)
     grid.show()
     settle(app, grid)
-    saved, row_feeder.TURN_BUDGET_S = row_feeder.TURN_BUDGET_S, budget_s
-    try:
-        feeder = row_feeder.RowFeeder(model)
-        busy: list[float] = []
-        start = time.perf_counter()
-        feeder.add(photos, [])
-        while feeder.pending():
-            turn_start = time.perf_counter()
-            app.processEvents()
-            busy.append(time.perf_counter() - turn_start)
-        _, rest_longest_ms = settle(app, grid)  # the layout after the last slice
-        total_ms = (time.perf_counter() - start) * 1000
-    finally:
-        row_feeder.TURN_BUDGET_S = saved
+    if scrolled:
+        bar = grid.verticalScrollBar()
+        bar.setValue(bar.maximum() // 2)
+        settle(app, grid)
+    return model, grid
+
+
+def fed(model, grid, changed: list, removed: list, app) -> dict[str, float]:
+    """`changed` photos and `removed` ids given at once to a RowFeeder on `model`, as the
+    window gives the library's changes. Until the feeder is empty and the grid idle: ms, turns
+    that did work, the longest turn and the 90th percentile of the busy turns."""
+    from desktop_app.ui import row_feeder
+
+    feeder = row_feeder.RowFeeder(model)
+    busy: list[float] = []
+    start = time.perf_counter()
+    feeder.add(changed, removed)
+    while feeder.pending():
+        turn_start = time.perf_counter()
+        app.processEvents()
+        busy.append(time.perf_counter() - turn_start)
+    _, rest_longest_ms = settle(app, grid)  # the layout after the last slice
+    total_ms = (time.perf_counter() - start) * 1000
     busy = [t * 1000 for t in busy if t > BUSY_S] + [rest_longest_ms]
-    grid.close()
     return {"until shown and laid out, ms": total_ms, "busy turns": len(busy),
             "longest turn, ms": max(busy),
             # Inclusive: of 3 or 4 busy turns, the default (exclusive) method extrapolated past
             # the longest one.
             "90th percentile turn, ms": statistics.quantiles(busy, n=10, method="inclusive")[-1]
             if len(busy) > 1 else busy[0]}
+
+
+def library_files(count: int, pairs: bool) -> list:
+    """`count` synthetic files in the library's order, 500 a folder: JPEGs only, or
+    count // 2 pictures shot RAW+JPEG (IMG_0000001.CR2 and IMG_0000001.JPG side by side, the
+    raw first as their names sort; a pair's ids 2k-1 and 2k, never split between folders)."""
+    from desktop_app.core.records import Photo
+
+    def file(i: int, picture: int, suffix: str) -> Photo:
+        return Photo(i, f"/photos/album-{(i - 1) // 500:04d}/IMG_{picture:07d}{suffix}", 1,
+                     25_000_000 if suffix == ".CR2" else 5_000_000, 1.0 + picture, 6000, 4000,
+                     "ok", None)
+
+    if not pairs:
+        return [file(i, i, ".JPG") for i in range(1, count + 1)]
+    return [file(i, (i + 1) // 2, ".CR2" if i % 2 else ".JPG") for i in range(1, count + 1)]
+
+
+def new_shot(count: int, raw: bool) -> list:
+    """A picture indexed into a library of `count` files: its JPEG, with its raw if `raw`."""
+    from desktop_app.core.records import Photo
+
+    name = f"/photos/new/IMG_{count + 1:07d}"
+    jpeg = Photo(count + 1, f"{name}.JPG", 1, 5_000_000, 2.0 + count, 6000, 4000, "ok", None)
+    return [Photo(count + 2, f"{name}.CR2", 1, 25_000_000, 2.0 + count, 6000, 4000, "ok",
+                  None), jpeg] if raw else [jpeg]
+
+
+# Each change timed on a library of RAW+JPEG pairs, and on one of JPEGs only (the baseline):
+# its label, the labels of the baseline's run and of the pairs' run, and (files in the grid
+# before, changed, removed ids, scrolled to the middle, tiles after) for a library of `count`
+# files, pairs or not.
+RAW_PAIR_CHANGES = (
+    ("first load (every file at once into the empty grid)",
+     ("JPEGs only", "RAW+JPEG pairs"),
+     lambda count, pairs: ([], library_files(count, pairs), [], False,
+                           count // 2 if pairs else count)),
+    ("a picture indexed into a library of JPEGs",
+     ("its JPEG alone", "the first raw, with its JPEG"),
+     lambda count, pairs: (library_files(count, False), new_shot(count, pairs), [], True,
+                           count + 1)),
+    ("every file removed at once (their folder dropped)",
+     ("JPEGs only", "RAW+JPEG pairs"),
+     lambda count, pairs: (library_files(count, pairs), [], list(range(1, count + 1)), True,
+                           0)),
+)
+
+
+def raw_pairs_run(count: int, make, pairs: bool, app) -> dict[str, float]:
+    """One change of RAW_PAIR_CHANGES timed through fed(), and the tiles it left (checked:
+    a pair split, or a raw not behind its JPEG, would time another change)."""
+    before, changed, removed, scrolled, tiles = make(count, pairs)
+    model, grid = shown_grid(before, app, scrolled)
+    gc.collect()  # the runs before left garbage: not this run's to collect
+    try:
+        run = fed(model, grid, changed, removed, app)
+    finally:
+        grid.close()
+    if model.rowCount() != tiles:
+        raise RuntimeError(f"{model.rowCount():,} tiles after the change, not {tiles:,}")
+    run["tiles after"] = model.rowCount()
+    return run
+
+
+def suffix_check_ms(count: int, repeats: int) -> float:
+    """may_hold_raws over the paths of `count` JPEGs: what a library without raws pays for
+    its pairs (the median of `repeats`)."""
+    from desktop_app.core.raw_twins import may_hold_raws
+
+    paths = [photo.path for photo in library_files(count, False)]
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        may_hold_raws(paths)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def write_raw_pairs(args, app) -> None:
+    from desktop_app.ui.row_feeder import ROWS_FILED_PER_STEP, ROWS_PER_SLICE, TURN_BUDGET_S
+
+    started = header("The library grid with RAW+JPEG pairs: big changes, the GUI thread's "
+                     "turns")
+    rows, checks = [], []
+    for count in args.sizes:
+        # Repeats outermost, pairs beside their baseline: both see the machine's load alike.
+        runs: dict[tuple[str, bool], list[dict[str, float]]] = {}
+        for _ in range(args.repeats):
+            for change, _labels, make in RAW_PAIR_CHANGES:
+                for pairs in (False, True):
+                    runs.setdefault((change, pairs), []).append(
+                        raw_pairs_run(count, make, pairs, app))
+        for change, labels, _make in RAW_PAIR_CHANGES:
+            for pairs in (False, True):
+                done = runs[(change, pairs)]
+                values = {key: statistics.median(run[key] for run in done) for key in done[0]}
+                longest = [run["longest turn, ms"] for run in done]
+                print(count, change, labels[pairs], values, flush=True)
+                rows.append(f"| {count:,} | {change} | {labels[pairs]} | "
+                            f"{values['tiles after']:,.0f} | "
+                            f"{values['until shown and laid out, ms']:.0f} | "
+                            f"{values['busy turns']:.0f} | {values['longest turn, ms']:.0f} | "
+                            f"{min(longest):.0f}-{max(longest):.0f} | "
+                            f"{values['90th percentile turn, ms']:.0f} |\n")
+        checks.append(f"- the suffix check of a library without raws (may_hold_raws over "
+                      f"{count:,} JPEG paths): {suffix_check_ms(count, args.repeats):.0f} ms\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    text = (started + f"- load average at the end {load}\n"
+            f"- median of {args.repeats} (each change on a fresh grid, pairs and baseline "
+            "alternating); synthetic photos, no thumbnails read; through the window's "
+            f"RowFeeder: slices of {ROWS_PER_SLICE:,} files, as many a turn as fit in "
+            f"{TURN_BUDGET_S * 1000:.0f} ms, the first raw's pairs filed "
+            f"{ROWS_FILED_PER_STEP:,} rows a step (desktop_app/ui/row_feeder.py)\n"
+            "- until shown: from the change given to the feeder until the feeder is empty and "
+            "the grid's layout done; busy turns: turns over 0.3 ms; a picture indexed and the "
+            "removal: the grid scrolled to the middle\n"
+            + "".join(checks) +
+            "\n| files | change | library / what comes | tiles after | until shown, ms | "
+            "busy turns | longest turn, ms | longest turn, range, ms | "
+            "90th percentile turn, ms |\n|---|---|---|---|---|---|---|---|---|\n"
+            + "".join(rows))
+    out = Path(args.out).with_name("grid-raw-pairs.md")
+    out.write_text(text)
+    print(text)
 
 
 def main() -> None:
@@ -168,6 +317,10 @@ def main() -> None:
     parser.add_argument("--first-load", action="store_true",
                         help="measure the window's first load instead (one slice a turn against "
                              "the RowFeeder's budget), written to bench/results/grid-first-load.md")
+    parser.add_argument("--raw-pairs", action="store_true",
+                        help="measure a library shot RAW+JPEG against one of JPEGs only (first "
+                             "load, the first raw, every file removed), written to "
+                             "bench/results/grid-raw-pairs.md")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -175,6 +328,9 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     if args.first_load:
         write_first_load(args, app)
+        return
+    if args.raw_pairs:
+        write_raw_pairs(args, app)
         return
     results = {}
     for count in args.sizes:
