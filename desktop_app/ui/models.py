@@ -179,9 +179,10 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
     tab lists raws). A raw whose twin is not in the library (deleted, not indexed yet, failed)
     has its own row, which its twin takes when it comes: the row stays, so the current and
     selected rows stay on the picture; the raw takes it back when the twin goes. Pairs are
-    looked for once the library holds a raw (PictureFiles): 200,000 files shot RAW+JPEG take
-    0.8 s of the first load's slices (0.17 s as one row a file) and 17 MiB; before, only the
-    suffixes of the photos that come are looked at (35 ms for 200,000).
+    looked for once the library holds a raw (PictureFiles): 200,000 files shot RAW+JPEG took
+    0.6-0.8 s more of the first load's slices than one row a file, and 17 MiB; before, only
+    the suffixes of the photos that come are looked at (28-44 ms for 200,000;
+    bench/results/grid-raw-pairs.md).
 
     Built on QStringListModel (one empty string a row) so that rowCount and index() stay in
     C++: a view re-lays out every row after any insertion or removal and asks both for each
