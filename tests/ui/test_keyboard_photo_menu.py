@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu
-from ui_helpers import wait_idle, wait_rows
+from PySide6.QtWidgets import QApplication
+from ui_helpers import pick_from_menu, wait_idle, wait_rows
 
 from desktop_app.ui.models import PathRole
 
 
 def copy_path_from_the_menu(qtbot, open_menu) -> str:
     """Open the menu with `open_menu()`, pick Copy path, and return what was copied."""
-    opened = []
-
-    def pick() -> None:
-        menu = QApplication.activePopupWidget()
-        if not isinstance(menu, QMenu):
-            QTimer.singleShot(20, pick)
-            return
-        opened.append(menu)
-        action = next(a for a in menu.actions() if a.text() == "Copy path")
-        menu.close()
-        action.trigger()
-
-    QTimer.singleShot(20, pick)
-    open_menu()
-    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    pick_from_menu(qtbot, open_menu, "Copy path")
     return QGuiApplication.clipboard().text()
 
 

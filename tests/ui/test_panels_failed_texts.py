@@ -5,9 +5,10 @@ row's menu (Copy path). Real FailedPanel (offscreen), real broken files, real cl
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QStyleOptionViewItem
+from ui_helpers import pick_from_menu
 
 from desktop_app.core.records import Photo
 from desktop_app.ui.failed_panel import FailedPanel, cell_text
@@ -90,16 +91,7 @@ def test_a_name_that_is_not_utf8_or_holds_an_override_is_cut_then_escaped():
 def copy_path_from_the_menu(qtbot, open_menu) -> str:
     """Open the menu (`open_menu`), choose Copy path in it: the text copied."""
     QGuiApplication.clipboard().clear()
-    seen = []
-
-    def choose():
-        menu = QApplication.activePopupWidget()
-        seen.extend(action.text() for action in menu.actions())
-        next(a for a in menu.actions() if a.text() == "Copy path").trigger()
-        menu.close()
-
-    QTimer.singleShot(0, choose)
-    open_menu()
+    seen = pick_from_menu(qtbot, open_menu, "Copy path")
     assert seen == ["Open with default viewer", "Show in file manager", "Copy path"]
     return QGuiApplication.clipboard().text()
 
