@@ -11,7 +11,7 @@ import os
 import time
 
 import pytest
-from photos import make_photo
+from watcher_reports import photo, reports
 
 from desktop_app.core.scan import scan_folder
 from desktop_app.watch import FolderWatcher
@@ -27,14 +27,7 @@ def watcher(qtbot):
 @pytest.fixture
 def said(watcher):
     """Every path the watcher reported, as ("changed" | "removed", path), in order."""
-    events: list[tuple[str, str]] = []
-    watcher.paths_changed.connect(lambda paths: events.extend(("changed", p) for p in paths))
-    watcher.paths_removed.connect(lambda paths: events.extend(("removed", p) for p in paths))
-    return events
-
-
-def photo(path, name="coffee"):
-    return make_photo(path, name, size=(48, 32))
+    return reports(watcher)
 
 
 def test_a_link_deleted_that_the_checker_sees_first_is_reported_removed(qtbot, tmp_path,

@@ -10,7 +10,7 @@ import os
 import shutil
 
 import pytest
-from photos import make_photo
+from watcher_reports import photo, reports
 
 from desktop_app.watch import FolderWatcher
 
@@ -25,14 +25,7 @@ def watcher(qtbot):
 @pytest.fixture
 def said(watcher):
     """Every path the watcher reported, as ("changed" | "removed", path), in order."""
-    events: list[tuple[str, str]] = []
-    watcher.paths_changed.connect(lambda paths: events.extend(("changed", p) for p in paths))
-    watcher.paths_removed.connect(lambda paths: events.extend(("removed", p) for p in paths))
-    return events
-
-
-def photo(path, name="coffee"):
-    return make_photo(path, name, size=(48, 32))
+    return reports(watcher)
 
 
 def test_a_folder_link_made_then_deleted_is_reported_by_its_name(qtbot, tmp_path, watcher, said):
