@@ -9,14 +9,9 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QItemSelectionModel
-from ui_helpers import indexed
+from ui_helpers import grid_names, indexed
 
 from desktop_app.ui.models import exact_path
-
-
-def names(grid) -> list[str]:
-    model = grid.model()
-    return [os.path.basename(exact_path(model.index(row, 0))) for row in range(model.rowCount())]
 
 
 def test_a_picked_result_renamed_stays_picked(qtbot, make_window, library_photos):
@@ -24,7 +19,7 @@ def test_a_picked_result_renamed_stays_picked(qtbot, make_window, library_photos
     with qtbot.waitSignal(window.results_shown, timeout=20000):
         window.search_file(str(library_photos / "chelsea.jpg"))
     grid = window.results_panel.grid
-    shown = names(grid)
+    shown = grid_names(grid)
     assert len(shown) >= 2
     other, picked = shown[0], shown[1]
     flags = QItemSelectionModel.SelectionFlag
@@ -32,7 +27,7 @@ def test_a_picked_result_renamed_stays_picked(qtbot, make_window, library_photos
     grid.selectionModel().select(grid.model().index(0, 0), flags.Select)
     renamed = library_photos / f"renamed {picked}"
     os.rename(library_photos / picked, renamed)
-    qtbot.waitUntil(lambda: renamed.name in names(grid), timeout=20000)  # searched again
+    qtbot.waitUntil(lambda: renamed.name in grid_names(grid), timeout=20000)  # searched again
     assert exact_path(grid.currentIndex()) == str(renamed)
     chosen = sorted(exact_path(i) for i in grid.selectionModel().selectedIndexes())
     assert chosen == sorted([str(renamed), str(library_photos / other)])

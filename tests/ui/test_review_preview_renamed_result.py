@@ -10,7 +10,7 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from ui_helpers import indexed, pick_from_menu
+from ui_helpers import grid_names, indexed, pick_from_menu
 
 from desktop_app.ui.dropped import local_path
 from desktop_app.ui.models import exact_path
@@ -18,17 +18,12 @@ from desktop_app.ui.models import exact_path
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-def names(grid) -> list[str]:
-    model = grid.model()
-    return [os.path.basename(exact_path(model.index(row, 0))) for row in range(model.rowCount())]
-
-
 def test_a_result_renamed_while_previewed_is_followed(qtbot, make_window, library_photos):
     window = indexed(qtbot, make_window, library_photos, 6)
     with qtbot.waitSignal(window.results_shown, timeout=20000):
         window.search_file(str(library_photos / "chelsea.jpg"))
     grid = window.results_panel.grid
-    first, *others = names(grid)
+    first, *others = grid_names(grid)
     assert others  # one to arrow to
     grid.setCurrentIndex(grid.model().index(0, 0))
     grid.setFocus()
@@ -37,7 +32,7 @@ def test_a_result_renamed_while_previewed_is_followed(qtbot, make_window, librar
     qtbot.waitUntil(preview.isActiveWindow, timeout=5000)
     renamed = library_photos / f"renamed {first}"
     os.rename(library_photos / first, renamed)
-    qtbot.waitUntil(lambda: names(grid)[0] == renamed.name, timeout=20000)  # searched again
+    qtbot.waitUntil(lambda: grid_names(grid)[0] == renamed.name, timeout=20000)  # searched again
     assert preview.shown_path() == str(renamed)
     assert preview.windowTitle().startswith(renamed.name)
     qtbot.waitUntil(lambda: preview.loader.started[-1] == str(renamed), timeout=5000)

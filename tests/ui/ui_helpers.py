@@ -16,7 +16,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 
 from desktop_app.core.records import Match
-from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.models import PhotoListModel, exact_path
 from desktop_app.ui.photo_grid import PhotoGrid
 
 
@@ -44,6 +44,12 @@ def header(window) -> str:
     shown = QTextDocument()
     shown.setHtml(window.results_panel.query_label.text())
     return shown.toPlainText()
+
+
+def grid_names(grid) -> list[str]:
+    """The file names a grid shows, row by row."""
+    model = grid.model()
+    return [os.path.basename(exact_path(model.index(row, 0))) for row in range(model.rowCount())]
 
 
 def pick_from_menu(qtbot, open_menu, entry: str) -> list[str]:
