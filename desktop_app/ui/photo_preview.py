@@ -10,12 +10,21 @@ scale); the grid's thumbnail stands in meanwhile. One decode runs at a time, and
 photo asked for waits behind it: arrowing fast through a folder of raws decodes the first and
 the last, not all of them, and an answer for a photo no longer shown is dropped. Only the
 picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB).
+
+Zoomed (zoomed_picture.PictureView: the keys here, the wheel, a pinch, a double-click), the
+photo is decoded again, the same way, once the zoom needs more pixels than the picture held has
+(the whole photo at the zoom's size, up to its own pixels), the picture held shown enlarged
+meanwhile; never a picture over the image limits (dropped.image_limits: Qt's image memory limit,
+67 MP, within the 200 MP cap), so at most 256 MiB is held (a 24 MP photo at 100%: 96 MB). The
+view says when the picture has fewer pixels than the zoom shows, and why. Another photo is
+shown fitted.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +36,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     QPoint,
-    QRect,
     QSize,
     Qt,
     QThreadPool,
@@ -41,7 +49,6 @@ from PySide6.QtGui import (
     QImage,
     QKeyEvent,
     QKeySequence,
-    QPainter,
     QPalette,
     QPixmap,
     QShortcut,
@@ -63,10 +70,12 @@ from ..core.images import load_picture
 from ..core.records import Photo
 from . import file_actions
 from .announce import announce
+from .dropped import image_limits
 from .keys_help import show_keys
 from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
 from .photo_grid import gone_message, index_of_photo, is_shift_f10, photo_actions
 from .thumbnails import rgb_qimage
+from .zoomed_picture import PictureView, fitted
 
 log = logging.getLogger(__name__)
 
@@ -75,23 +84,50 @@ log = logging.getLogger(__name__)
 SHARE_OF_WINDOW = 0.94
 KEYS_HINT = ("Space or Escape closes it; the arrow keys show the other photos; Enter shows the "
              "photos that look like this one; Ctrl+C copies it; Shift+F10 or the Menu key opens "
-             "its menu.")
+             "its menu. Ctrl+Plus and Ctrl+Minus zoom it, Ctrl+0 fits it again, Z shows it at "
+             "100% and fitted again; zoomed in, the arrow keys move about it.")
 # Keys handed to the grid: it moves its current photo by its own layout, the preview follows.
-GRID_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
-             Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
+ARROW_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down}
+GRID_KEYS = ARROW_KEYS | {Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp,
+                          Qt.Key.Key_PageDown}
 # An arrow held down: the photo it stops on is said this long after the last repeat, not each
 # one passed (a polite announcement waits for the one before: 30 a second were read for long).
 SAY_AFTER_REPEAT_MS = 300
 # What the photo's keys and menu say (copied, the file not there) stays over the picture this
 # long: the main window's status bar, where it is said too, is under this window.
 NOTE_MS = 8000
+# The zoom shows over the picture this long: enough to read, gone before it hides what is looked
+# at. (A screen reader hears it once the zoom stops changing: SAY_AFTER_REPEAT_MS.)
+ZOOM_NOTE_MS = 1500
+# Zoom, as the window's keys for the thumbnails (behind this window, out of sight); Ctrl+= is
+# Ctrl++ without Shift on most layouts.
+ZOOM_IN_KEYS, ZOOM_OUT_KEYS, FIT_KEYS = ("Ctrl++", "Ctrl+="), ("Ctrl+-",), ("Ctrl+0",)
 
 
-def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """`size` made to fit in `box`, keeping its shape; never made bigger."""
-    width, height = size
-    scale = min(1.0, box[0] / width, box[1] / height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
+def allowed_size(needed: tuple[int, int], file_gives: tuple[int, int] | None,
+                 most_pixels: int) -> tuple[tuple[int, int], str]:
+    """The picture to decode for `needed` device pixels, within the most the photo's file
+    gives (a raw's picture: its embedded one or its half-size development) and `most_pixels`;
+    and, when that is less than `needed`, why, as the view says it."""
+    width, height = needed
+    why = ""
+    if file_gives is not None and width > file_gives[0] + 1 and height > file_gives[1] + 1:
+        width, height = fitted(needed, file_gives)
+        why = (f"enlarged from {width} x {height} pixels, the largest picture this file gives "
+               "the preview")
+    if width * height > most_pixels:
+        shrink = math.sqrt(most_pixels / (width * height))
+        width, height = max(1, int(width * shrink)), max(1, int(height * shrink))
+        why = (f"enlarged from {width} x {height} pixels: the preview holds no picture over "
+               f"{most_pixels / 1e6:,.3g} megapixels")
+    return (width, height), why
+
+
+def enough(have: tuple[int, int], need: tuple[int, int]) -> bool:
+    """A picture of `have` device pixels shows `need` sharp, and is not far bigger (drawn at
+    less than half its size it is smoothed poorly, and held for nothing)."""
+    return (have[0] >= need[0] - 1 and have[1] >= need[1] - 1
+            and max(have) <= 2 * max(need))
 
 
 @dataclass(frozen=True)
@@ -189,87 +225,6 @@ class PreviewLoader(QObject):
         self.loaded.emit(request, image, error)
 
 
-class PictureView(QWidget):
-    """The photo, centred: the decoded picture at its own device pixels (scaled down only while
-    the window is smaller than it was decoded for), or the thumbnail standing in, stretched to
-    the size the photo will take."""
-
-    room_changed = Signal()  # resized, or its device pixels changed (another screen's scale)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._pixmap: QPixmap | None = None
-        self._stand_in_side = 0  # logical pixels: the thumbnail's square drawn this big
-
-    def sizeHint(self) -> QSize:
-        return QSize(320, 240)
-
-    def picture(self) -> QPixmap | None:
-        """The decoded picture shown (None while the thumbnail stands in, or none is)."""
-        return None if self._stand_in_side else self._pixmap
-
-    def stand_in(self) -> tuple[QPixmap, int] | None:
-        """The thumbnail standing in and the side it is drawn at, if one does."""
-        return (self._pixmap, self._stand_in_side) if self._stand_in_side else None
-
-    def show_picture(self, pixmap: QPixmap) -> None:
-        self._pixmap, self._stand_in_side = pixmap, 0
-        self.update()
-
-    def show_stand_in(self, thumbnail: QPixmap | None, side: int) -> None:
-        """`thumbnail`: a grid's square (the picture centred in it, the rest transparent),
-        drawn `side` logical pixels wide: the picture inside then takes the photo's place."""
-        valid = thumbnail is not None and not thumbnail.isNull()
-        self._pixmap, self._stand_in_side = (thumbnail, max(1, side)) if valid else (None, 0)
-        self.update()
-
-    def stretch_stand_in(self, side: int) -> None:
-        """The thumbnail standing in, if it does, drawn `side` logical pixels wide now."""
-        if self._stand_in_side:
-            self._stand_in_side = max(1, side)
-            self.update()
-
-    def clear(self) -> None:
-        self._pixmap, self._stand_in_side = None, 0
-        self.update()
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self.room_changed.emit()
-
-    def event(self, event) -> bool:
-        handled = super().event(event)
-        # Its window moved to a screen of another scale (or the screen's scale changed): the
-        # same logical size, other device pixels. No resize comes: the picture stayed blurred.
-        if event.type() == QEvent.Type.DevicePixelRatioChange:
-            self.room_changed.emit()
-        return handled
-
-    def box(self) -> tuple[int, int]:
-        """The room for the picture, in device pixels."""
-        ratio = self.devicePixelRatioF()
-        return max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
-
-    def paintEvent(self, event) -> None:
-        pixmap = self._pixmap
-        if pixmap is None:
-            return
-        if self._stand_in_side:
-            width = height = self._stand_in_side  # its transparent edges may pass the room
-        else:
-            ratio = pixmap.devicePixelRatio()
-            own = (pixmap.width() / ratio, pixmap.height() / ratio)
-            width, height = fitted((max(1, round(own[0])), max(1, round(own[1]))),
-                                   (self.width(), self.height()))
-        area = QRect(QPoint(0, 0), QSize(width, height))
-        area.moveCenter(self.rect().center())
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        painter.drawPixmap(area, pixmap)
-        painter.end()
-
-
 @dataclass(frozen=True)
 class _Shown:
     """The photo the window shows."""
@@ -299,16 +254,24 @@ class PhotoPreview(QDialog):
         self._shown: _Shown | None = None
         self._index = QPersistentModelIndex()
         self._wanted: PreviewRequest | None = None
+        self._asked: tuple[int, int] | None = None  # the size of the picture held or coming
+        self._file_gives: tuple[int, int] | None = None  # all the shown photo's file gave
         self.dropped = 0  # decoded pictures thrown away: their photo was no longer shown
         self._repeating = False  # the grid moved by a key held down (its repeats)
         self._say_later = QTimer(self)
         self._say_later.setSingleShot(True)
         self._say_later.setInterval(SAY_AFTER_REPEAT_MS)
         self._say_later.timeout.connect(self._say_shown)
+        # A zoom said once it stops changing (a wheel turned, a pinch): not each step passed.
+        self._say_zoom_later = QTimer(self)
+        self._say_zoom_later.setSingleShot(True)
+        self._say_zoom_later.setInterval(SAY_AFTER_REPEAT_MS)
+        self._say_zoom_later.timeout.connect(self._say_zoom)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         self.picture = PictureView()
         self.picture.room_changed.connect(self._on_room_changed)
+        self.picture.zoom_changed.connect(self._on_zoom_changed)
         self.message = QLabel()  # in the picture's place when it cannot be read
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -339,7 +302,6 @@ class PhotoPreview(QDialog):
         self.note.hide()
         self._note_timer = QTimer(self)
         self._note_timer.setSingleShot(True)
-        self._note_timer.setInterval(NOTE_MS)
         self._note_timer.timeout.connect(self.note.hide)
         self.loader = PreviewLoader(self)
         self.loader.loaded.connect(self._on_loaded)
@@ -349,8 +311,8 @@ class PhotoPreview(QDialog):
         QShortcut(QKeySequence.StandardKey.Quit, self, self._quit)
         # Nor do its other keys: here they close this window first, as Enter does, then act as
         # there (each moves the focus to the window, or shows its outcome there). The zoom keys
-        # are not given: they size the grid's thumbnails, behind this window, out of sight (a
-        # zoom of the photo is not there yet); here they do nothing.
+        # are not given: they size the grid's thumbnails, behind this window, out of sight;
+        # here they zoom the photo.
         for theirs in window_keys:
             ours = QShortcut(self)
             ours.setKeys(theirs.keys())
@@ -358,6 +320,12 @@ class PhotoPreview(QDialog):
         # The photo shown, not the grid's selected photos: those are out of sight behind this
         # window (picked before it opened, some perhaps never seen), this is the one looked at.
         QShortcut(QKeySequence.StandardKey.Copy, self, self._copy)
+        for keys, act in ((ZOOM_IN_KEYS, lambda: self.picture.zoom_steps(1)),
+                          (ZOOM_OUT_KEYS, lambda: self.picture.zoom_steps(-1)),
+                          (FIT_KEYS, self.picture.fit)):
+            zoom = QShortcut(self)
+            zoom.setKeys([QKeySequence(k) for k in keys])
+            zoom.activated.connect(act)
 
     # -- opening and following the grid --------------------------------------------------------
     def show_for(self, grid, index: QModelIndex) -> None:
@@ -453,6 +421,7 @@ class PhotoPreview(QDialog):
                                                    if similarity is not None else ""))
         self._shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
         self._wanted = None  # what comes for the photo before is no longer shown
+        self._asked = self._file_gives = None
         self._clear_note()  # it was of the photo before
         self.setWindowTitle(f"{name} – Lookalike")
         self.setAccessibleName(f"Preview of {name}")
@@ -461,7 +430,8 @@ class PhotoPreview(QDialog):
         self.details.setText(self._shown.details)
         self.message.clear()
         self.stack.setCurrentWidget(self.picture)
-        self.picture.show_stand_in(_thumbnail(index), self._stand_in_side())
+        self.picture.set_photo(size)  # fitted
+        self.picture.show_stand_in(_thumbnail(index))
         if announced:
             self._say_shown()
 
@@ -478,25 +448,30 @@ class PhotoPreview(QDialog):
             return record.width, record.height
         return None
 
-    def _stand_in_side(self) -> int:
-        """The thumbnail's side, in logical pixels, that makes its picture the photo's size."""
-        box = self.picture.box()
-        size = self._shown.size if self._shown is not None else None
-        side = max(fitted(size, box)) if size else min(box)
-        return round(side / self.picture.devicePixelRatioF())
-
     # -- decoding --------------------------------------------------------------------------------
     def _ask(self) -> None:
-        """Ask for the photo shown at the room it has now (again after a resize)."""
+        """Ask for the photo shown at the room it has now (again after a resize), or, zoomed,
+        at the zoom's size when the picture held (or coming) has too few pixels for it."""
         shown = self._shown
         if shown is None or not self.isVisible():
             return
-        box = self.picture.box()
-        edge = max(fitted(shown.size, box)) if shown.size else max(box)
-        request = PreviewRequest(shown.path, box, edge, self.picture.devicePixelRatioF())
+        view = self.picture
+        needed = view.needed_size()  # None: its size not known
+        allowed = self._allowed(needed)[0] if needed is not None else None
+        if view.is_fitted():
+            box = view.box() if allowed == needed else allowed
+            edge = max(allowed) if allowed is not None else max(box)
+        elif allowed is None or self._asked is not None and enough(self._asked, allowed):
+            return
+        else:
+            box, edge = allowed, max(allowed)
+        request = PreviewRequest(shown.path, box, edge, view.devicePixelRatioF())
         if request != self._wanted:
-            self._wanted = request
+            self._wanted, self._asked = request, allowed
             self.loader.request(request)
+
+    def _allowed(self, needed: tuple[int, int]) -> tuple[tuple[int, int], str]:
+        return allowed_size(needed, self._file_gives, image_limits()[1])
 
     @Slot(object, object, object)
     def _on_loaded(self, request: PreviewRequest, image, error) -> None:
@@ -509,6 +484,18 @@ class PhotoPreview(QDialog):
             self.stack.setCurrentWidget(self.message)
             announce(self, error, problem=True)
             return
+        got, asked = (image.width(), image.height()), self._asked
+        if asked is not None and got[0] < asked[0] - 1 and got[1] < asked[1] - 1:
+            # The file gives no more (a raw's embedded picture, or its sensor developed at half
+            # size): not asked for again at each zoom step, and said. A picture held with more
+            # pixels (a raw's full-size embedded one, fitted) stays.
+            held = self.picture.picture()
+            kept = held is not None and held.width() >= got[0]
+            self._file_gives = self._asked = (held.width(), held.height()) if kept else got
+            if not self.picture.is_fitted():
+                self._show_note(self._zoom_text(), ZOOM_NOTE_MS)
+            if kept:
+                return
         pixmap = QPixmap.fromImage(image)
         pixmap.setDevicePixelRatio(request.ratio)  # one picture pixel a screen pixel
         self.picture.show_picture(pixmap)
@@ -521,9 +508,30 @@ class PhotoPreview(QDialog):
         return self._shown.path if self._shown is not None else None
 
     def _on_room_changed(self) -> None:
-        # More room (or less), in device pixels: the photo is decoded again for it.
-        self.picture.stretch_stand_in(self._stand_in_side())
+        # More room (or less), in device pixels: the photo is decoded again for it (zoomed:
+        # if the zoom needs more pixels now).
         self._ask()
+
+    # -- zoom ------------------------------------------------------------------------------------
+    def _on_zoom_changed(self) -> None:
+        if self._shown is None:
+            return
+        self._ask()
+        self._show_note(self._zoom_text(), ZOOM_NOTE_MS)
+        self._say_zoom_later.start()
+
+    def _zoom_text(self) -> str:
+        """"Zoom 200%", "Fitted, 31%", and why the picture has fewer pixels than it shows."""
+        view = self.picture
+        percent = f"{view.scale() * 100:.0f}%"
+        text = f"Fitted, {percent}" if view.is_fitted() else f"Zoom {percent}"
+        needed = view.needed_size()
+        why = self._allowed(needed)[1] if needed is not None else ""
+        return f"{text} · {why}" if why else text
+
+    def _say_zoom(self) -> None:
+        if self._shown is not None and self.isVisible():
+            announce(self, self._zoom_text())
 
     # -- keys and closing ------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -539,6 +547,12 @@ class PhotoPreview(QDialog):
         elif (key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab)
               and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
             self._next_tab(event)
+        elif key in (Qt.Key.Key_Z, Qt.Key.Key_1) and plain:
+            self.picture.toggle_actual()
+        elif key in ARROW_KEYS and plain and self.picture.can_pan():
+            # Zoomed in past the window, the arrows move about the photo (as in other viewers);
+            # at its edge they stop there, not on the next photo, which would lose the place.
+            self.picture.pan_by_key(key)
         elif key in GRID_KEYS and plain and self._grid is not None:
             # The grid moves its current photo as its own arrows do (and asks for more
             # results past the last one); the window follows it (_on_current).
@@ -594,11 +608,14 @@ class PhotoPreview(QDialog):
         grid = self._grid
         if grid is not None:
             (grid.problem if problem else grid.message).emit(text)
-        self.note.setText(printable(text))  # as the status bar shows it
+        self._show_note(printable(text), NOTE_MS)  # as the status bar shows it
+
+    def _show_note(self, text: str, shown_ms: int) -> None:
+        self.note.setText(text)
         self._place_note()
         self.note.show()
         self.note.raise_()
-        self._note_timer.start()
+        self._note_timer.start(shown_ms)
 
     def _clear_note(self) -> None:
         self._note_timer.stop()
@@ -659,10 +676,11 @@ class PhotoPreview(QDialog):
         super().done(result)
         self.loader.cancel()
         self._say_later.stop()
+        self._say_zoom_later.stop()
         self._clear_note()
-        self._wanted = None
+        self._wanted = self._asked = self._file_gives = None
         self._shown = None
-        self.picture.clear()
+        self.picture.set_photo(None)  # opened again: fitted
         grid = self._grid
         self._follow(None)
         if grid is not None:  # back where the preview was opened, on the photo it showed

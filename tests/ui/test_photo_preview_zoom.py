@@ -1,0 +1,378 @@
+"""The preview zooms the photo, as a photo viewer does: Ctrl+Plus, Ctrl+Minus and Ctrl+0 (not the
+thumbnails behind it any more), Ctrl+wheel and a pinch about the pointer, the zoom said and
+shown over the picture; the photo decoded again only when the zoom needs more pixels than the
+picture held has, never past the image limits; another photo shown fitted; the F1 list naming
+the keys. Real Qt offscreen, real photo files decoded on the preview's thread."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from photos import make_camera_raw, make_photo
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QImageReader, QNativeGestureEvent, QPointingDevice, QWheelEvent
+from PySide6.QtWidgets import QApplication, QWidget
+from qt_pictures import rgb_picture
+
+from desktop_app.core.records import Photo
+from desktop_app.ui import zoomed_picture
+from desktop_app.ui.keys_help import show_keys
+from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.photo_grid import PhotoGrid
+from desktop_app.ui.photo_preview import PhotoPreview, PreviewLoader, fitted
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@pytest.fixture
+def preview_on(qtbot):
+    """A grid of these photos' records (as the library read them) in a window of its own, and
+    its preview opened by Space on the first, its picture decoded (fitted)."""
+    hosts = []  # kept for the test: qtbot does not keep them alive
+
+    def make(paths: list, sizes: list) -> tuple[PhotoGrid, PhotoPreview]:
+        model = PhotoListModel(None)
+        model.set_photos([Photo(i, str(path), 1, 1000, 1.0, w, h, "ok", None)
+                          for i, (path, (w, h)) in enumerate(zip(paths, sizes), start=1)])
+        host = QWidget()
+        hosts.append(host)
+        qtbot.addWidget(host)
+        host.resize(1000, 700)
+        grid = PhotoGrid(160, parent=host)
+        grid.setModel(model)
+        grid.resize(1000, 700)
+        host.show()
+        qtbot.waitExposed(host)
+        grid.setCurrentIndex(model.index(0))
+        preview = PhotoPreview(parent=host)
+        grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
+        grid.setFocus()
+        qtbot.keyClick(grid, Qt.Key.Key_Space)
+        assert preview.isVisible()
+        qtbot.waitUntil(lambda: preview.shown_picture() is not None, timeout=20000)
+        return grid, preview
+
+    return make
+
+
+def wait_for_picture(qtbot, preview, size: tuple[int, int]):
+    """The decoded picture shown once it is `size` device pixels (within one)."""
+    def shown():
+        picture = preview.shown_picture()
+        return picture is not None and all(
+            abs(a - b) <= 1 for a, b in zip((picture.width(), picture.height()), size))
+
+    qtbot.waitUntil(shown, timeout=20000)
+    return preview.shown_picture()
+
+
+def asked_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The boxes the preview asks its loader to decode from now on, in order. (On the class:
+    a function set on the loader, calling its method, would be a reference cycle, which the
+    garbage collector may free on the decoding thread.)"""
+    asked = []
+    real = PreviewLoader.request
+
+    def request(loader, wanted) -> None:
+        asked.append(wanted.box)
+        real(loader, wanted)
+
+    monkeypatch.setattr(PreviewLoader, "request", request)
+    return asked
+
+
+def photo_point(view, at: QPointF, full: tuple[int, int]) -> tuple[float, float]:
+    """The point of a photo of `full` size (in its own pixels) shown at `at` in the view."""
+    area = view.photo_rect()
+    return ((at.x() - area.left()) * full[0] / area.width(),
+            (at.y() - area.top()) * full[1] / area.height())
+
+
+def ctrl_wheel(view, at: QPointF, notches: int) -> None:
+    event = QWheelEvent(at, QPointF(view.mapToGlobal(at.toPoint())), QPoint(),
+                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton, CTRL,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view, event)
+
+
+def test_the_zoom_keys_zoom_the_photo_said_and_shown(qtbot, preview_on, tmp_path, announced):
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    grid, preview = preview_on([path], [(3000, 2000)])
+    view = preview.picture
+    fit = view.scale()
+    assert view.is_fitted() and fit == min(1.0, view.box()[0] / 3000, view.box()[1] / 2000)
+    levels = [z for z in zoomed_picture.ZOOM_LEVELS if z > fit]
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert not view.is_fitted() and view.scale() == levels[0]
+    # Over the foot of the picture at once; a screen reader hears it once the keys stop.
+    assert preview.note.isVisible() and preview.note.text() == f"Zoom {levels[0] * 100:.0f}%"
+    qtbot.keyClick(preview, Qt.Key.Key_Equal, CTRL)  # Ctrl++ without Shift
+    assert view.scale() == levels[1]
+    qtbot.waitUntil(lambda: f"Zoom {levels[1] * 100:.0f}%" in announced, timeout=3000)
+    assert f"Zoom {levels[0] * 100:.0f}%" not in announced  # passed: not said
+    qtbot.keyClick(preview, Qt.Key.Key_Minus, CTRL)
+    assert view.scale() == levels[0]
+    qtbot.keyClick(preview, Qt.Key.Key_Minus, CTRL)  # out past the fitted size: fitted
+    assert view.is_fitted() and preview.note.text() == f"Fitted, {fit * 100:.0f}%"
+    for _ in range(3):
+        qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    assert view.is_fitted() and view.scale() == fit
+    qtbot.waitUntil(lambda: announced[-1] == f"Fitted, {fit * 100:.0f}%", timeout=3000)
+    # Ctrl+wheel over the picture: a step a notch, the photo's point under the pointer kept.
+    at = QPointF(view.width() * 0.3, view.height() * 0.7)
+    before = photo_point(view, at, (3000, 2000))
+    ctrl_wheel(view, at, 2)
+    assert view.scale() == levels[1]
+    assert all(abs(a - b) <= 1 / levels[1] + 0.5
+               for a, b in zip(photo_point(view, at, (3000, 2000)), before))
+    ctrl_wheel(view, at, -5)
+    assert view.is_fitted()
+    assert preview.isVisible() and grid.iconSize().width() == 160  # the grid left alone
+
+
+def test_a_pinch_zooms_about_the_fingers(qtbot, preview_on, tmp_path):
+    """A touchpad's pinch comes as native zoom gestures, each giving its factor less 1."""
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    _, preview = preview_on([path], [(3000, 2000)])
+    view = preview.picture
+    fit = view.scale()
+    at = QPointF(view.width() * 0.75, view.height() * 0.25)
+    before = photo_point(view, at, (3000, 2000))
+    device = QPointingDevice.primaryPointingDevice()
+    where = QPointF(view.mapToGlobal(at.toPoint()))
+    for kind, value in ((Qt.NativeGestureType.BeginNativeGesture, 0.0),
+                        (Qt.NativeGestureType.ZoomNativeGesture, 0.5),
+                        (Qt.NativeGestureType.ZoomNativeGesture, 0.2),
+                        (Qt.NativeGestureType.EndNativeGesture, 0.0)):
+        gesture = QNativeGestureEvent(kind, device, 2, at, at, where, value, QPointF())
+        QApplication.sendEvent(view, gesture)
+        assert gesture.isAccepted()
+    assert not view.is_fitted() and view.scale() == pytest.approx(fit * 1.5 * 1.2)
+    assert all(abs(a - b) <= 1 / view.scale() + 0.5
+               for a, b in zip(photo_point(view, at, (3000, 2000)), before))
+
+
+def pattern(width: int, height: int):
+    """A picture whose every pixel says where it is: red the column's low byte, green the row's,
+    blue their high bytes."""
+    x, y = np.meshgrid(np.arange(width), np.arange(height))
+    rgb = np.stack([x & 255, y & 255, (x >> 8) * 16 + (y >> 8)], axis=-1).astype(np.uint8)
+    return Image.fromarray(rgb, "RGB")
+
+
+def where_shown(rgb) -> tuple[int, int]:
+    red, green, blue = (int(c) for c in rgb)
+    return (blue // 16) * 256 + red, (blue % 16) * 256 + green
+
+
+def test_a_double_click_shows_the_photos_pixels_one_to_one(qtbot, preview_on, tmp_path):
+    """100% is one photo pixel a screen pixel, about the point clicked; the zoom needs all the
+    photo's pixels, so it is decoded again at its own size, and the picture then on screen is
+    the photo's own pixels, none smoothed into another."""
+    path = tmp_path / "pattern.png"
+    pattern(1600, 1200).save(path)
+    _, preview = preview_on([path], [(1600, 1200)])
+    view = preview.picture
+    at = QPoint(round(view.width() * 0.35), round(view.height() * 0.6))
+    before = photo_point(view, QPointF(at), (1600, 1200))
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=at)
+    assert not view.is_fitted() and view.scale() == 1.0
+    assert preview.note.text() == "Zoom 100%"
+    wait_for_picture(qtbot, preview, (1600, 1200))
+    shown = np.asarray(rgb_picture(view.grab().toImage()))
+    x, y = where_shown(shown[at.y(), at.x()])
+    assert abs(x - before[0]) <= 2 and abs(y - before[1]) <= 2  # the point clicked stayed
+    # Each screen pixel of a row and a column is the next photo pixel.
+    assert [where_shown(p) for p in shown[at.y(), at.x() - 40:at.x() + 40]] == [
+        (x + d, y) for d in range(-40, 40)]
+    assert [where_shown(p) for p in shown[at.y() - 40:at.y() + 40, at.x()]] == [
+        (x, y + d) for d in range(-40, 40)]
+    # From 200% on, each photo pixel is a sharp square of four, not smoothed into the next.
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert view.scale() == 2.0
+    area = view.photo_rect()
+    shown = np.asarray(rgb_picture(view.grab().toImage()))
+    left, top = round(area.left()) % 2, round(area.top()) % 2  # a square's corner in sight
+    block = shown[top + 100:top + 180, left + 100:left + 180]
+    assert (block[0::2, 0::2] == block[1::2, 1::2]).all()
+    assert (block[0::2, 0::2] == block[0::2, 1::2]).all()
+    assert len({where_shown(p) for p in block[0]}) == 40
+    # Again: fitted; Z and 1 do the same, about the middle.
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=at)
+    assert view.is_fitted()
+    for key in (Qt.Key.Key_Z, Qt.Key.Key_1):
+        qtbot.keyClick(preview, key)
+        assert view.scale() == 1.0 and not view.is_fitted()
+        qtbot.keyClick(preview, key)
+        assert view.is_fitted()
+
+
+def test_zoomed_in_a_drag_and_the_arrows_move_about_the_photo(qtbot, preview_on, tmp_path):
+    """A drag moves the photo, never past its edges. The arrow keys move the next photo in
+    fitted; zoomed in past the window they move about the photo, and stop at its edge."""
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(1600, 1200)) for i in range(2)]
+    grid, preview = preview_on(paths, [(1600, 1200)] * 2)
+    view = preview.picture
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    assert view.can_pan()
+    middle = view.rect().center()
+
+    def drag(dx: int, dy: int) -> None:
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=middle)
+        for step in range(1, 5):
+            qtbot.mouseMove(view, middle + QPoint(dx * step // 4, dy * step // 4))
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=middle + QPoint(dx, dy))
+
+    area = view.photo_rect()
+    drag(-100, -50)
+    moved = view.photo_rect()
+    assert (moved.left() - area.left(), moved.top() - area.top()) == (-100, -50)
+    drag(3000, 3000)  # far past its top left corner: stopped there
+    area = view.photo_rect()
+    assert (area.left(), area.top()) == (0, 0)
+    assert (area.width(), area.height()) == (1600, 1200)  # still 100%
+    drag(-5000, -5000)
+    area = view.photo_rect()
+    assert (area.right(), area.bottom()) == (view.width(), view.height())
+    qtbot.keyClick(preview, Qt.Key.Key_Right)  # at its right edge: stays, on this photo
+    assert view.photo_rect() == area and grid.currentIndex().row() == 0
+    wheel = QWheelEvent(QPointF(middle), QPointF(view.mapToGlobal(middle)), QPoint(0, 30),
+                        QPoint(0, 60), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.ScrollUpdate, False)
+    QApplication.sendEvent(view, wheel)  # a touchpad's two fingers moved down: its top shown
+    assert view.photo_rect().bottom() == area.bottom() + 30
+    area = view.photo_rect()
+    qtbot.keyClick(preview, Qt.Key.Key_Left)  # more of its left shown
+    assert view.photo_rect().left() == area.left() + round(view.width() * 0.1)
+    qtbot.keyClick(preview, Qt.Key.Key_Up)
+    assert view.photo_rect().bottom() == area.bottom() + round(view.height() * 0.1)
+    assert grid.currentIndex().row() == 0 and preview.shown_path() == str(paths[0])
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    assert grid.currentIndex().row() == 1 and preview.shown_path() == str(paths[1])
+
+
+def test_another_photo_is_shown_fitted(qtbot, preview_on, tmp_path):
+    paths = [make_photo(tmp_path / f"{i}.jpg", "chelsea", size=(1600, 1200)) for i in range(3)]
+    grid, preview = preview_on(paths, [(1600, 1200)] * 3)
+    view = preview.picture
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert not view.is_fitted()
+    qtbot.keyClick(preview, Qt.Key.Key_End)  # the grid's keys go on while zoomed
+    assert grid.currentIndex().row() == 2 and view.is_fitted()
+    wait_for_picture(qtbot, preview, fitted((1600, 1200), view.box()))
+    qtbot.keyClick(preview, Qt.Key.Key_1)
+    qtbot.keyClick(preview, Qt.Key.Key_Escape)  # closed, and opened again: fitted
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    assert preview.isVisible() and view.is_fitted()
+
+
+def test_a_larger_decode_is_asked_only_when_the_zoom_needs_it(qtbot, preview_on, tmp_path,
+                                                               monkeypatch):
+    """Zoomed past the picture held, the photo is decoded again at the zoom's size (never more
+    than its own pixels), the picture held shown enlarged meanwhile; zoomed within it, nothing
+    is decoded; fitted again, it is decoded at the window's size (the big picture let go)."""
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    small = make_photo(tmp_path / "small.jpg", "chelsea", size=(451, 300))
+    _, preview = preview_on([path, small], [(3000, 2000), (451, 300)])
+    view, asked = preview.picture, asked_sizes(monkeypatch)
+    fitted_picture = preview.shown_picture()
+    qtbot.keyClick(preview, Qt.Key.Key_Z)  # 100%: all its pixels
+    assert asked == [(3000, 2000)]
+    assert preview.shown_picture() is fitted_picture  # enlarged meanwhile
+    assert view.photo_rect().width() == 3000
+    wait_for_picture(qtbot, preview, (3000, 2000))
+    for key in (Qt.Key.Key_Plus, Qt.Key.Key_Plus, Qt.Key.Key_Minus, Qt.Key.Key_Minus,
+                Qt.Key.Key_Minus):  # 150%, 200%, back, 67%: the picture held has enough
+        qtbot.keyClick(preview, key, CTRL)
+    assert view.scale() == pytest.approx(2 / 3) and asked == [(3000, 2000)]
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    assert len(asked) == 2 and asked[1] == view.box()
+    wait_for_picture(qtbot, preview, fitted((3000, 2000), view.box()))
+    # A photo smaller than the window: fitted at its own size already.
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    wait_for_picture(qtbot, preview, (451, 300))
+    del asked[:]
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert view.scale() == 1.5 and asked == []
+
+
+def test_the_image_limits_cap_the_decode_and_the_view_says_so(qtbot, preview_on, tmp_path,
+                                                               monkeypatch):
+    """Never a picture over the image limits (Qt's image memory limit here set to 4 MB: a
+    million pixels): zoomed further, the capped picture is enlarged, and the note says why."""
+    before = QImageReader.allocationLimit()
+    QImageReader.setAllocationLimit(4)
+    try:
+        path = make_photo(tmp_path / "wide.jpg", "coffee", size=(2400, 1200))
+        _, preview = preview_on([path], [(2400, 1200)])
+        asked = asked_sizes(monkeypatch)
+        qtbot.keyClick(preview, Qt.Key.Key_Z)
+        (width, height), = asked
+        assert width * height <= 4 * 2**20 // 4 and width / height == pytest.approx(2, 0.01)
+        assert width > fitted((2400, 1200), preview.picture.box())[0]
+        picture = wait_for_picture(qtbot, preview, (width, height))
+        assert picture.width() * picture.height() <= 2**20
+        assert preview.note.text() == (
+            f"Zoom 100% · enlarged from {width} x {height} pixels: the preview holds no "
+            "picture over 1.05 megapixels")
+        qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+        assert asked == [(width, height)]  # no more to be had
+    finally:
+        QImageReader.setAllocationLimit(before)
+
+
+def test_a_raw_and_a_heic_zoom_on_the_same_path(qtbot, preview_on, tmp_path, monkeypatch):
+    """A camera raw gives the picture it holds (its embedded one, or its sensor developed at
+    half size): asked for more once, not again at each step, and said; an HEIC its pixels."""
+    raw = make_camera_raw(tmp_path / "small-preview.nef", "chelsea", size=(1200, 800),
+                          preview_side=300)
+    heic = make_photo(tmp_path / "phone.heic", "rocket", size=(1200, 900))
+    _, preview = preview_on([raw, heic], [(1200, 800), (1200, 900)])
+    view = preview.picture
+    picture = preview.shown_picture()
+    half = (picture.width(), picture.height())
+    assert half == (600, 400)  # its sensor at half size: more than its 300-pixel preview
+    asked = asked_sizes(monkeypatch)
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert asked == [] and preview.shown_picture() is picture
+    assert preview.note.text() == ("Zoom 150% · enlarged from 600 x 400 pixels, the largest "
+                                   "picture this file gives the preview")
+    qtbot.keyClick(preview, Qt.Key.Key_End)  # (the arrows move about the photo now)
+    wait_for_picture(qtbot, preview, fitted((1200, 900), view.box()))
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    wait_for_picture(qtbot, preview, (1200, 900))
+    assert preview.note.text() == "Zoom 100%"
+
+
+def test_the_keys_list_says_the_previews_zoom_keys(qtbot):
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    box = show_keys(parent)
+    text = box.text()
+    assert ("<b>Ctrl++, Ctrl+-, Ctrl+wheel, pinch</b></td><td>Preview: zoom the photo in or "
+            "out") in text
+    assert "<b>Ctrl+0</b></td><td>Preview: the photo fitted in the window again" in text
+    assert "<b>Z, 1, double-click</b></td><td>Preview: the photo at 100%" in text
+    assert "<b>Arrow keys, drag</b></td><td>Preview, zoomed in: move about the photo" in text
+    box.close()
+
+
+def test_the_zoom_size_cap_keeps_the_shape():
+    """The arithmetic the view's note relies on: a 50 MP photo at 100% under the default
+    256 MiB limit is decoded whole; a 100 MP one is cut to 67 MP, its shape kept."""
+    from desktop_app.ui.photo_preview import allowed_size
+
+    most = 256 * 2**20 // 4
+    assert allowed_size((8660, 5773), None, most) == ((8660, 5773), "")
+    (width, height), why = allowed_size((11648, 8736), None, most)
+    assert width * height <= most and math.isclose(width / height, 11648 / 8736, rel_tol=1e-3)
+    assert why.endswith("no picture over 67.1 megapixels")
