@@ -38,15 +38,17 @@ already but into a hidden part of one): a link made is reported changed, and one
 moved away removed (the library forgets only what is gone, so the photos through it leave while
 its folder stays). inotify follows no link, so a link thread finds them (at watch and when one
 is made) and the folder each leads to is watched on its own, its changes reported under the
-link's name; the checker looks whether each still leads to the folder watched (a folder
-replaced, a drive unplugged or back): if not, the link is checked (`paths_changed([link])`) and
-its new folder watched. A watched folder that is itself a link is watched at the folder it leads
-to, its paths reported under its own name. A polled folder's snapshots follow links by the same
-rule.
+link's name; that thread starts and ends those watches too (a start walks the whole folder),
+the GUI thread only deciding; the checker looks whether each still leads to the folder
+watched (a folder replaced, a drive unplugged or back): if not, the link is checked
+(`paths_changed([link])`) and its new folder watched. A watched folder that is itself a link is
+watched at the folder it leads to, its paths reported under its own name. A polled folder's
+snapshots follow links by the same rule.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -55,8 +57,8 @@ import re
 import select
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -91,7 +93,7 @@ RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone o
 # The events watched for: all but "opened" and "closed_no_write", which change nothing. The
 # system sends those for every folder a walk opens (four a folder: the folder's own watch and
 # its parent's), so a walk of a watched tree of 5,000 folders (the watch's own start, the link
-# finder's, the indexer's) overflowed the system's queue of 16,384 events, and watchdog's rebuild
+# worker's, the indexer's) overflowed the system's queue of 16,384 events, and watchdog's rebuild
 # of its watches after an overflow, a walk itself, overflowed it again, for good: events_lost,
 # and the whole folder checked, every few tenths of a second.
 HEARD = [DirAttribEvent, DirCreatedEvent, DirDeletedEvent, DirModifiedEvent, DirMovedEvent,
@@ -117,8 +119,23 @@ class _Link:
     root: str  # the watched folder it was found in
     generation: int  # that folder's watch it was found for
     real: str | None  # the real folder it leads to; None: none now (a drive unplugged?)
-    watched: bool  # that folder is watched for it (not: a loop, or a folder watched already)
+    # That folder is watched for it (not: a loop, or a folder watched already), or its watch is
+    # starting on the link worker (then `identity` is None).
+    watched: bool
     identity: tuple | None = None  # (st_dev, st_ino) of that folder when its watch started
+    # The watch's handler: one no longer a link's hears nothing (its watch ends on the worker).
+    recorder: _Recorder | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class _LinksSeen:
+    """What the link worker saw where it looked for folder links, for the GUI thread to decide
+    on with no file-system call."""
+
+    found: list  # folder_links.find_folder_links's: (link, its real folder, followed?)
+    identities: dict  # link followed -> (st_dev, st_ino) of its folder
+    gone: frozenset  # the links known then (their folders watched) that were gone
+    there: bool  # the place looked at was there
 
 
 class _Recorder(FileSystemEventHandler):
@@ -157,6 +174,8 @@ class _Recorder(FileSystemEventHandler):
         return bool(path) and not hidden_below(path, self._root)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        if self._name != self._root and not self._watcher._hears_for(self._name, self):
+            return  # its link was let go (deleted, moved, pointed elsewhere): its watch ends soon
         kind = event.event_type
         src = self._named(os.fsdecode(event.src_path))
         dest = self._named(os.fsdecode(event.dest_path)) if getattr(event, "dest_path", "") else ""
@@ -263,9 +282,12 @@ class FolderWatcher(QObject):
     _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
     _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
     _inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
-    # From the link finder: (watched folder, its generation, where it looked, what it found (see
-    # folder_links.find_folder_links), check that place whole?).
+    # From the link worker: (watched folder, its generation, where it looked, what it saw there
+    # (a _LinksSeen), check that place whole?).
     _links_found = Signal(object, int, object, object, bool)
+    # From the link worker: (link, its watch's handler, the identity of the folder watched, or
+    # None if it could not be watched, and why: the system's limit, or "" for another cause).
+    _link_watched = Signal(object, object, object, str)
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -285,13 +307,19 @@ class FolderWatcher(QObject):
         self._readability.connect(self._on_readability)  # queued, as _presence
         self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
         self._overflowed.connect(self._on_overflowed)  # queued, as _poke
-        self._links_found.connect(self._on_links_found)  # queued: emitted from the link finder
+        self._links_found.connect(self._on_links_found)  # queued: emitted from the link worker
+        self._link_watched.connect(self._on_link_watched)  # queued, as _links_found
         self._stop_listening = None
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
         # folder -> (observer, watch, its _Recorder)
         self._watches: dict[str, tuple[object, object, _Recorder]] = {}
+        # Watches start and end on the GUI thread (watched folders) and on the link worker (the
+        # folders of their links), one at a time: (observer, watch) -> its handlers (see
+        # _let_go: two names of one folder share a watch).
+        self._watch_lock = threading.Lock()
+        self._watch_users: dict[tuple[object, object], set[_Recorder]] = {}
         # Shared with the checker thread (under _lock): the folders watched, and those waiting
         # to come back (folder -> the _Root they had, or one made up if never watched).
         self._roots: dict[str, _Root] = {}
@@ -311,12 +339,13 @@ class FolderWatcher(QObject):
         self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
         self._checker: _Checker | None = None
         # Folder links below natively watched folders (see folder_links), by name: shared with
-        # the observer and checker threads (under _lock). Their folders' watches: GUI thread.
+        # the observer, checker and link worker threads (under _lock). Decided on the GUI thread;
+        # their folders' watches start and end on the link worker (a start walks the folder).
         self._links: dict[str, _Link] = {}
-        self._link_watches: dict[str, tuple[object, object, _Recorder]] = {}
-        # (link, generation) the checker has the finder look at again
+        self._link_watches: dict[str, _Recorder] = {}  # GUI thread: those whose watch started
+        # (link, generation) the checker has the worker look at again
         self._rechecking: set[tuple[str, int]] = set()
-        self._finder: _LinkFinder | None = None
+        self._link_worker: _LinkWorker | None = None
 
     # -- folders --------------------------------------------------------------------------------
     def watch(self, folder: str, polling: bool = False) -> bool:
@@ -326,9 +355,9 @@ class FolderWatcher(QObject):
         if folder in self._watches:
             return True
         self._start_checker()
-        if self._finder is None:
-            self._finder = _LinkFinder(self)
-            self._finder.start()
+        if self._link_worker is None:
+            self._link_worker = _LinkWorker()
+            self._link_worker.start()
         if not os.path.isdir(folder):
             if folder not in self._waiting:
                 log.warning("%s: not available (drive unplugged?); it is watched again, and its "
@@ -361,27 +390,32 @@ class FolderWatcher(QObject):
 
     def links(self) -> list[str]:
         """The folder links below the watched folders whose folders are watched for them (their
-        changes reported under the links' names). Found in the background after watch()."""
+        changes reported under the links' names). Found, and their folders' watches started,
+        in the background after watch()."""
         return sorted(self._link_watches)
 
     def stop(self) -> None:
         self._timer.stop()
         if self._checker is not None:
             self._checker.stop()
-        if self._finder is not None:
-            self._finder.stop()
-        for observer in (self._native, self._polling):
-            if observer is not None:
-                observer.stop()
+        if self._link_worker is not None:
+            self._link_worker.stop()
+        # Once a link's watch starting on the worker has started (none starts after its stop):
+        # the observers end it with the others.
+        with self._watch_lock:
+            for observer in (self._native, self._polling):
+                if observer is not None:
+                    observer.stop()
+            self._watch_users.clear()
         for observer in (self._native, self._polling):
             if observer is not None and observer.is_alive():
                 observer.join(timeout=2)
         if self._checker is not None and self._checker.is_alive():
             self._checker.join(timeout=2)
         self._checker = None
-        if self._finder is not None and self._finder.is_alive():
-            self._finder.join(timeout=2)
-        self._finder = None
+        if self._link_worker is not None and self._link_worker.is_alive():
+            self._link_worker.join(timeout=2)
+        self._link_worker = None
         self._link_watches.clear()
         if self._stop_listening is not None:
             self._stop_listening()
@@ -412,7 +446,7 @@ class FolderWatcher(QObject):
             observer = self._observer(polling)
             identity = _identity(folder, mounts)
             mount_point = os.path.ismount(folder)
-            handle = observer.schedule(handler, watched, recursive=True, event_filter=HEARD)
+            handle = self._start_watch(observer, handler, watched)
         except OSError as exc:  # e.g. the inotify watch limit
             cause = _unwatchable_because(exc)
             log.warning("%s: cannot watch this folder (%s); changes will be found on the "
@@ -460,18 +494,35 @@ class FolderWatcher(QObject):
                 self._find_links(other, generation, top)
         return root
 
+    def _start_watch(self, observer, handler: _Recorder, path: str,
+                     stopping: threading.Event | None = None):
+        """GUI thread or link worker: watch the real folder `path` for `handler` (a watch of it
+        started already is shared); its watch, or None when the worker stops (none starts
+        after stop())."""
+        with self._watch_lock:
+            if observer is None or (stopping is not None and stopping.is_set()):
+                return None
+            handle = observer.schedule(handler, path, recursive=True, event_filter=HEARD)
+            self._watch_users.setdefault((observer, handle), set()).add(handler)
+            return handle
+
     def _let_go(self, observer, handle, handler: _Recorder) -> None:
-        """Stop `handler` hearing `handle`'s events. The watch ends with its last handler: two
-        watched folders that are one folder by two names (a link and its folder) share it."""
-        shared = any(h == handle for _o, h, _r in
-                     (*self._watches.values(), *self._link_watches.values()))
-        try:
-            if shared:
-                observer.remove_handler_for_watch(handler, handle)
-            else:
-                observer.unschedule(handle)
-        except (KeyError, OSError, RuntimeError):
-            pass
+        """GUI thread or link worker: stop `handler` hearing `handle`'s events. The watch ends
+        with its last handler: two watched folders that are one folder by two names (a link
+        and its folder) share it, and so do a link's folder and that folder watched itself
+        while the link's watch, let go on the worker, has not ended yet."""
+        with self._watch_lock:
+            users = self._watch_users.get((observer, handle), set())
+            users.discard(handler)
+            if not users:
+                self._watch_users.pop((observer, handle), None)
+            try:
+                if users:
+                    observer.remove_handler_for_watch(handler, handle)
+                else:
+                    observer.unschedule(handle)
+            except (KeyError, OSError, RuntimeError):
+                pass
 
     def _observer(self, polling: bool):
         if polling:
@@ -493,16 +544,43 @@ class FolderWatcher(QObject):
 
     # -- folder links (see folder_links) ---------------------------------------------------------
     def _find_links(self, root: str, generation: int, top: str, reconcile: bool = False) -> None:
-        """Any thread: have the link finder look for folder links at or below `top` (in the
+        """Any thread: have the link worker look for folder links at or below `top` (in the
         watched folder `root`), and watch their folders instead of those known there now;
         `reconcile`: then report `top` changed (a link's folder replaced, or back)."""
-        finder = self._finder
-        if finder is not None:
-            finder.find((root, generation, top, reconcile))
+        self._to_link_worker(partial(self._look_for_links, root, generation, top, reconcile))
+
+    def _to_link_worker(self, job: Callable[[_LinkWorker], None]) -> None:
+        worker = self._link_worker
+        if worker is not None:
+            worker.do(job)
+
+    def _look_for_links(self, root: str, generation: int, top: str, reconcile: bool,
+                        worker: _LinkWorker) -> None:
+        """Link worker: walk for the links at `top` and hand them to the GUI thread, with what
+        it needs to decide there without a file-system call: the links known that are gone,
+        and whether `top` is there."""
+        try:
+            found = self._walk_links(root, generation, top, worker.stopping)
+            if found is None:
+                return
+            identities = {}
+            for name, real, followed in found:
+                if followed:
+                    with contextlib.suppress(OSError):
+                        st = os.stat(real)
+                        identities[name] = (st.st_dev, st.st_ino)
+            with self._lock:
+                names = [name for name, link in self._links.items() if link.watched]
+            gone = frozenset(name for name in names if not os.path.lexists(name))
+            seen = _LinksSeen(found, identities, gone, os.path.lexists(top))
+        except Exception:  # one odd folder must not end the looking for good
+            log.exception("looking for folder links in %s failed", top)
+            return
+        self._links_found.emit(root, generation, top, seen, reconcile)
 
     def _walk_links(self, root: str, generation: int, top: str, stopping: threading.Event):
-        """Link finder thread: what folder_links finds at `top`, or None (the folder is not
-        watched by that watch any more, or the watcher stops)."""
+        """Link worker: what folder_links finds at `top`, or None (the folder is not watched by
+        that watch any more, or the watcher stops)."""
         def gone() -> bool:
             with self._lock:
                 now = self._roots.get(root)
@@ -515,31 +593,48 @@ class FolderWatcher(QObject):
         return find_folder_links(top, root, self._covered(but=top), should_stop=gone)
 
     @Slot(object, int, object, object, bool)
-    def _on_links_found(self, root: str, generation: int, top: str, found: list,
+    def _on_links_found(self, root: str, generation: int, top: str, seen: _LinksSeen,
                         reconcile: bool) -> None:
         now = self._roots.get(root)
         if now is None or now.generation != generation or now.polling:
             return
         known = top in self._links
-        self._drop_links(top)
-        covered = self._covered()
-        with self._lock:
+        with self._lock:  # replaced below, never missing meanwhile (the worker looks)
+            before = {name: link for name, link in self._links.items() if _is_under(name, top)}
             self._rechecking.discard((top, generation))
-        passed_by: list[str] = []  # followed by the finder, not now: nor the links it found
-        for name, real, followed in found:
+        covered = self._covered(but=top, gone=seen.gone)
+        passed_by: list[str] = []  # followed by the walk, not now: nor the links it found
+        starts = []
+        for name, real, followed in seen.found:
             if any(_is_under(name, p) for p in passed_by):
                 continue
-            identity = None
+            link = _Link(root, generation, real, False)
             if followed and not covers(covered, real):
-                identity = self._watch_link(root, generation, name, real)
-            if identity is not None:
                 covered.append(real)
+                if _keeps_watch(before.get(name), link, seen.identities.get(name)):
+                    link = before.pop(name)
+                else:
+                    link = replace(link, watched=True, recorder=_Recorder(
+                        self, root, generation, watched=real, name=name))
+                    starts.append(partial(self._start_link_watch, name, real, link.recorder))
             elif followed:
                 passed_by.append(name)
             with self._lock:
-                self._links[name] = _Link(root, generation, real, identity is not None,
-                                          identity)
-        if reconcile and os.path.lexists(top):
+                self._links[name] = link
+        with self._lock:  # those not found again
+            for name, link in before.items():
+                if self._links.get(name) is link:
+                    del self._links[name]
+        for name in before:
+            self._link_watches.pop(name, None)
+        # The old watches end first: a new one of the same folder would share an old one's
+        # (watchdog's: one a folder), dead if the folder was made again.
+        self._end_links(before, but=top)
+        for start in starts:
+            # On the worker: a start walks the whole folder, adding a system watch to each
+            # folder in it (0.4-0.6 s of a frozen window for 20,000 folders).
+            self._to_link_worker(start)
+        if reconcile and seen.there:
             # Followed: what it leads to now is indexed (and what is gone from there swept).
             # Not (a loop, a folder watched already): what was indexed through it goes, if gone
             # (a link to nothing now, a drive unplugged: its photos are kept, as the walk keeps
@@ -555,41 +650,87 @@ class FolderWatcher(QObject):
             # no photo and said nothing: its photos leave, as a link deleted's.
             self._record([(top, REMOVED)])
 
-    def _watch_link(self, root: str, generation: int, name: str, real: str) -> tuple | None:
-        """Watch the folder `real` that the link `name` leads to, its changes reported under
-        that name: its identity, or None if it cannot be watched (said once for the links of
-        the watched folder `root`)."""
-        handler = _Recorder(self, root, generation, watched=real, name=name)
+    def _start_link_watch(self, name: str, real: str, recorder: _Recorder,
+                          worker: _LinkWorker) -> None:
+        """Link worker: watch the folder `real` that the link `name` leads to, its changes
+        reported under that name by `recorder`, and tell the GUI thread how it went. Not if the
+        link was let go meanwhile (the GUI thread forgets it at once)."""
+        if not self._hears_for(name, recorder):
+            return
+        observer = self._native  # links are followed below natively watched folders only
         try:
             st = os.stat(real)
-            observer = self._observer(False)
-            handle = observer.schedule(handler, real, recursive=True, event_filter=HEARD)
-        except OSError as exc:  # e.g. the inotify watch limit
-            if exc.errno in (errno.ENOSPC, errno.EMFILE):
-                cause = _unwatchable_because(exc)
-                log.warning("%s: cannot watch the folder this link leads to (%s); changes there "
-                            "will be found on the next start", name, cause)
-                if root not in self._links_unwatchable:
-                    self._links_unwatchable.add(root)
-                    self.folder_unwatchable.emit(name, cause)
-            return None
-        self._link_watches[name] = (observer, handle, handler)
-        return st.st_dev, st.st_ino
+            handle = self._start_watch(observer, recorder, real, worker.stopping)
+        except (OSError, RuntimeError) as exc:  # e.g. the inotify watch limit; no thread left
+            limit = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EMFILE)
+            self._link_watched.emit(name, recorder, None, _unwatchable_because(exc)
+                                    if limit else "")
+            return
+        if handle is not None:
+            worker.handles[recorder] = (observer, handle)
+            self._link_watched.emit(name, recorder, (st.st_dev, st.st_ino), "")
+
+    def _end_link_watch(self, recorder: _Recorder, worker: _LinkWorker) -> None:
+        """Link worker: end the watch `recorder` had (after its start: the jobs run in order)."""
+        entry = worker.handles.pop(recorder, None)
+        if entry is not None:
+            self._let_go(*entry, recorder)
+
+    @Slot(object, object, object, str)
+    def _on_link_watched(self, name: str, recorder: _Recorder, identity: tuple | None,
+                         cause: str) -> None:
+        inside: list[str] = []
+        with self._lock:
+            link = self._links.get(name)
+            if link is None or link.recorder is not recorder:
+                return  # let go meanwhile: its watch ends on the worker, asked after its start
+            if identity is not None:
+                self._links[name] = replace(link, identity=identity)
+            else:
+                # Not followed after all, nor the links found through it (their watches end);
+                # nothing else is looked at again for it: at the system's limit, a second link
+                # to its folder would fail in turn, and have it looked at again, for ever.
+                self._links[name] = replace(link, watched=False, recorder=None)
+                inside = sorted(n for n in self._links if n != name and _is_under(n, name))
+        if identity is not None:
+            self._link_watches[name] = recorder
+            return
+        if cause:
+            log.warning("%s: cannot watch the folder this link leads to (%s); changes there "
+                        "will be found on the next start", name, cause)
+            if link.root not in self._links_unwatchable:
+                self._links_unwatchable.add(link.root)
+                self.folder_unwatchable.emit(name, cause)
+        for inner in inside:
+            self._drop_links(inner)
+
+    def _hears_for(self, name: str, recorder: _Recorder) -> bool:
+        """Any thread: is `recorder` the handler of the folder link `name` now?"""
+        with self._lock:
+            link = self._links.get(name)
+        return link is not None and link.recorder is recorder
 
     def _drop_links(self, prefix: str, root: str | None = None) -> None:
         """Forget the folder links at or below `prefix` (those found for `root` only, if given)
-        and stop watching their folders; links those folders covered are looked at again."""
+        and have their folders' watches ended; links those folders covered are looked at
+        again."""
         with self._lock:
             names = [name for name, link in self._links.items()
                      if _is_under(name, prefix) and (root is None or link.root == root)]
-            dropped = [self._links.pop(name) for name in names]
-        for name in names:
-            entry = self._link_watches.pop(name, None)
-            if entry is not None:
-                self._let_go(*entry)
-        for link in dropped:
+            dropped = {name: self._links.pop(name) for name in names}
+        for name in dropped:
+            self._link_watches.pop(name, None)
+        self._end_links(dropped, but=prefix)
+
+    def _end_links(self, dropped: dict[str, _Link], but: str) -> None:
+        """Have the watches of the folder links `dropped` (forgotten) ended; links not followed
+        as they led into their folders (but those at or below `but`) are looked at again."""
+        for link in dropped.values():
+            if link.recorder is not None:  # started, or starting: the worker ends it after
+                self._to_link_worker(partial(self._end_link_watch, link.recorder))
+        for link in dropped.values():
             if link.watched:
-                self._refind_links_into(link.real, but=prefix)
+                self._refind_links_into(link.real, but=but)
 
     def _refind_links_into(self, real: str, but: str = "") -> None:
         """Links not followed as they lead into `real`, watched until now: looked at again."""
@@ -615,14 +756,18 @@ class FolderWatcher(QObject):
         folder neither holding it nor watched already (by another name: indexed twice)?"""
         return link_target(os.path.dirname(link), link, self._covered(but=link)) is not None
 
-    def _covered(self, but: str = "") -> list[str]:
-        """Any thread: the real folders watched: the watched folders, and the folders watched for
-        links (but those at or below `but`, and links gone: their watches end soon)."""
+    def _covered(self, but: str = "", gone: Collection[str] | None = None) -> list[str]:
+        """The real folders watched: the watched folders, and the folders watched for links (but
+        those at or below `but`, and links gone: their watches end soon). `gone`: the links
+        known gone (on the GUI thread: as the link worker saw them, no file-system call there);
+        None: each is looked at now (any other thread)."""
         with self._lock:
             covered = [r.real for r in self._roots.values() if r.real]
             links = [(name, link.real) for name, link in self._links.items() if link.watched
                      and not (but and _is_under(name, but))]
-        return covered + [real for name, real in links if os.path.lexists(name)]
+        if gone is None:
+            return covered + [real for name, real in links if os.path.lexists(name)]
+        return covered + [real for name, real in links if name not in gone]
 
     def _links_at(self, path: str, inside: bool = True) -> bool:
         """Observer thread: is `path` a folder link known (or, `inside`, a folder holding one)?"""
@@ -684,7 +829,7 @@ class FolderWatcher(QObject):
                      if (n, link.generation) not in self._rechecking}
         for name, link in links.items():  # a link's folder replaced, gone, or there again
             if _link_changed(name, link):
-                with self._lock:  # once, until the finder has looked (for that watch)
+                with self._lock:  # once, until the link worker has looked (for that watch)
                     self._rechecking.add((name, link.generation))
                 self._find_links(link.root, link.generation, name, reconcile=True)
         return True
@@ -902,34 +1047,35 @@ class _Checker(threading.Thread):
                 self._wake_r = self._wake_w = -1
 
 
-class _LinkFinder(threading.Thread):
-    """Walks for folder links off the GUI thread (a watched home folder is a long walk; see
-    folder_links) and hands what it found to the GUI thread, which watches their folders."""
+class _LinkWorker(threading.Thread):
+    """The folder links' slow work, off the GUI thread, one job at a time in the order asked:
+    walks for links (a watched home folder is a long walk; see folder_links), and starts and
+    ends the watches of the folders they lead to (a start walks the whole folder adding a
+    system watch to each folder in it; an end removes them). Each job is a callable given this
+    worker; what it finds goes to the GUI thread, which decides."""
 
-    def __init__(self, watcher: FolderWatcher) -> None:
+    def __init__(self) -> None:
         super().__init__(name="folder-links", daemon=True)
-        self._watcher = watcher
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._stopping = threading.Event()
+        self.stopping = threading.Event()
+        # The link watches it started: handler -> (observer, watch), until it ends them.
+        self.handles: dict[_Recorder, tuple[object, object]] = {}
 
-    def find(self, job: tuple[str, int, str, bool]) -> None:
+    def do(self, job: Callable[[_LinkWorker], None]) -> None:
         self._jobs.put(job)
 
     def stop(self) -> None:
-        self._stopping.set()
+        self.stopping.set()
         self._jobs.put(None)
 
     def run(self) -> None:
-        while (job := self._jobs.get()) is not None and not self._stopping.is_set():
-            root, generation, top, reconcile = job
+        while (job := self._jobs.get()) is not None and not self.stopping.is_set():
             try:
-                found = self._watcher._walk_links(root, generation, top, self._stopping)
-                if found is not None:
-                    self._watcher._links_found.emit(root, generation, top, found, reconcile)
+                job(self)
             except RuntimeError:  # the watcher was deleted
                 return
-            except Exception:  # one odd folder must not end the finding for good
-                log.exception("looking for folder links in %s failed", top)
+            except Exception:  # one odd folder must not end the link work for good
+                log.exception("folder link work failed")
 
 
 class _PollingEmitter(PollingEmitter):
@@ -942,10 +1088,22 @@ class _PollingEmitter(PollingEmitter):
         super().__init__(event_queue, watch, stat=links.stat, listdir=links.listdir, **kwargs)
 
 
+def _keeps_watch(old: _Link | None, new: _Link, identity: tuple | None) -> bool:
+    """Is the folder link found again (`new`, its folder's identity now `identity`) still
+    watched by the watch it had (`old`): same watched folder's watch, same folder (by identity,
+    once that watch has started: not one made again there)? A watch ended and started again
+    would miss what changed in between, and walk the folder again."""
+    return (old is not None and old.recorder is not None
+            and (old.root, old.generation, old.real) == (new.root, new.generation, new.real)
+            and (old.identity is None or old.identity == identity))
+
+
 def _link_changed(name: str, link: _Link) -> bool:
     """Checker thread: does the folder link lead elsewhere than when its folder was watched (or,
     leading to none then, to a folder now)?"""
     if link.watched:
+        if link.identity is None:
+            return False  # its watch is starting: looked at once it has (see _LinkWorker)
         try:
             st = os.stat(name)
         except OSError:
