@@ -10,6 +10,7 @@ import os
 import shutil
 
 import pytest
+from watched_links import watch_folder_holding_link
 from watcher_reports import photo, reports
 
 from desktop_app.watch import FolderWatcher
@@ -126,14 +127,9 @@ def test_a_link_to_a_watched_folder_adds_nothing_and_its_deletion_is_reported(
 
 def test_a_link_pointed_elsewhere_is_checked_and_its_new_folder_watched(qtbot, tmp_path, watcher,
                                                                        said):
-    root, first, second = tmp_path / "Pictures", tmp_path / "first", tmp_path / "second"
-    photo(first / "a.jpg")
+    first, second = tmp_path / "first", tmp_path / "second"
     photo(second / "b.jpg")
-    root.mkdir()
-    link = root / "current"
-    os.symlink(first, link)
-    assert watcher.watch(str(root))
-    qtbot.waitUntil(lambda: watcher.links() == [str(link)], timeout=5000)
+    root, link = watch_folder_holding_link(qtbot, watcher, tmp_path, first, "current")
     os.symlink(second, root / ".current.new")
     os.replace(root / ".current.new", link)  # as `ln -sfn` does
     qtbot.waitUntil(lambda: ("changed", str(link)) in said, timeout=5000)
@@ -149,13 +145,8 @@ def test_a_link_pointed_elsewhere_is_checked_and_its_new_folder_watched(qtbot, t
 def test_a_links_folder_gone_and_back_is_checked_then_watched(qtbot, tmp_path, watcher, said):
     """A link to a folder on a drive unplugged leads nowhere (its photos are kept, as the walk
     keeps them); when the folder is back the link is checked, and its folder watched again."""
-    root, drive = tmp_path / "Pictures", tmp_path / "media" / "card"
-    photo(drive / "a.jpg")
-    root.mkdir()
-    link = root / "card"
-    os.symlink(drive, link)
-    assert watcher.watch(str(root))
-    qtbot.waitUntil(lambda: watcher.links() == [str(link)], timeout=5000)
+    drive = tmp_path / "media" / "card"
+    _root, link = watch_folder_holding_link(qtbot, watcher, tmp_path, drive, "card")
     os.rename(drive, tmp_path / "media" / "away")
     qtbot.waitUntil(lambda: watcher.links() == [], timeout=5000)
     assert said == []  # nothing removed: kept, as for a drive unplugged
@@ -191,12 +182,8 @@ def test_a_polled_folder_follows_each_link_once(qtbot, tmp_path):
 
 def test_a_link_renamed_is_reported_by_both_names_and_its_folder_stays_watched(
         qtbot, tmp_path, watcher, said):
-    root, trip = tmp_path / "Pictures", tmp_path / "disk" / "trip"
-    photo(trip / "a.jpg")
-    root.mkdir()
-    os.symlink(trip, root / "trip")
-    assert watcher.watch(str(root))
-    qtbot.waitUntil(lambda: watcher.links() == [str(root / "trip")], timeout=5000)
+    trip = tmp_path / "disk" / "trip"
+    root, _link = watch_folder_holding_link(qtbot, watcher, tmp_path, trip, "trip")
     os.rename(root / "trip", root / "2024 trip")
     qtbot.waitUntil(lambda: len(said) >= 2, timeout=5000)
     assert sorted(said) == [("changed", str(root / "2024 trip")),
@@ -209,12 +196,8 @@ def test_a_link_renamed_is_reported_by_both_names_and_its_folder_stays_watched(
 
 def test_a_linked_folder_deleted_removes_its_photos_and_leaves_no_watch(qtbot, tmp_path, watcher,
                                                                        said):
-    root, trip = tmp_path / "Pictures", tmp_path / "disk" / "trip"
-    photo(trip / "a.jpg")
-    root.mkdir()
-    os.symlink(trip, root / "trip")
-    assert watcher.watch(str(root))
-    qtbot.waitUntil(lambda: watcher.links() == [str(root / "trip")], timeout=5000)
+    trip = tmp_path / "disk" / "trip"
+    root, _link = watch_folder_holding_link(qtbot, watcher, tmp_path, trip, "trip")
     shutil.rmtree(trip)
     qtbot.waitUntil(lambda: watcher.links() == [], timeout=5000)
     qtbot.waitUntil(lambda: said == [("removed", str(root / "trip" / "a.jpg"))], timeout=5000)
@@ -228,13 +211,8 @@ def test_a_linked_folder_watched_itself_is_reported_by_its_own_name_only(
     """One name a photo: while the folder a link leads to is watched itself (added to the
     library), its changes are reported under its own name, and under the link's again once
     it is no longer watched (then the link is checked: what it holds is indexed through it)."""
-    root, drive = tmp_path / "Pictures", tmp_path / "Drive"
-    photo(drive / "a.jpg")
-    root.mkdir()
-    link = root / "drive"
-    os.symlink(drive, link)
-    assert watcher.watch(str(root))
-    qtbot.waitUntil(lambda: watcher.links() == [str(link)], timeout=5000)
+    drive = tmp_path / "Drive"
+    _root, link = watch_folder_holding_link(qtbot, watcher, tmp_path, drive, "drive")
     assert watcher.watch(str(drive))
     qtbot.waitUntil(lambda: watcher.links() == [], timeout=5000)
     photo(drive / "b.jpg")
