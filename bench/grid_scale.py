@@ -12,7 +12,9 @@ thrown back to about the thousandth photo). Medians of --repeats.
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/grid_scale.py --sizes 50000 200000
 
 --first-load times the window's first load instead (grid-first-load.md), --raw-pairs a library
-shot RAW+JPEG against one of JPEGs only (grid-raw-pairs.md).
+shot RAW+JPEG against one of JPEGs only (grid-raw-pairs.md), --typing each key of a few names
+typed in the grid (grid-typing.md). --typed has a name typed in the grid before the changes
+timed (the grid's type-ahead then kept through them).
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ def settle(app, grid) -> tuple[float, float]:
     return (last_busy - start) * 1000, longest * 1000
 
 
-def measure(count: int, repeats: int, app) -> dict[str, dict[str, float]]:
+def measure(count: int, repeats: int, app, typed: bool = False) -> dict[str, dict[str, float]]:
+    """`typed`: a photo's name typed in the grid first (the one at the middle, where the grid
+    is scrolled), so that the changes keep the grid's type-ahead up to date."""
     from desktop_app.core.records import Photo
     from desktop_app.ui.models import PhotoListModel
     from desktop_app.ui.photo_grid import PhotoGrid
@@ -85,6 +89,9 @@ def measure(count: int, repeats: int, app) -> dict[str, dict[str, float]]:
     bar = grid.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
     settle(app, grid)
+    if typed:
+        type_name(app, grid, f"photo-{count // 2:07d}")
+        settle(app, grid)
     rng = random.Random(0)
     next_id = [count + 1]
 
@@ -230,11 +237,15 @@ RAW_PAIR_CHANGES = (
 )
 
 
-def raw_pairs_run(count: int, make, pairs: bool, app) -> dict[str, float]:
+def raw_pairs_run(count: int, make, pairs: bool, app, typed: bool = False) -> dict[str, float]:
     """One change of RAW_PAIR_CHANGES timed through fed(), and the tiles it left (checked:
-    a pair split, or a raw not behind its JPEG, would time another change)."""
+    a pair split, or a raw not behind its JPEG, would time another change). `typed`: the
+    name of the grid's middle photo typed first, where the grid holds photos."""
     before, changed, removed, scrolled, tiles = make(count, pairs)
     model, grid = shown_grid(before, app, scrolled)
+    if typed and before:
+        type_name(app, grid, os.path.basename(model.photo_at(model.rowCount() // 2).path))
+        settle(app, grid)
     gc.collect()  # the runs before left garbage: not this run's to collect
     try:
         run = fed(model, grid, changed, removed, app)
@@ -273,7 +284,7 @@ def write_raw_pairs(args, app) -> None:
             for change, _labels, make in RAW_PAIR_CHANGES:
                 for pairs in (False, True):
                     runs.setdefault((change, pairs), []).append(
-                        raw_pairs_run(count, make, pairs, app))
+                        raw_pairs_run(count, make, pairs, app, args.typed))
         for change, labels, _make in RAW_PAIR_CHANGES:
             for pairs in (False, True):
                 done = runs[(change, pairs)]
@@ -308,6 +319,102 @@ def write_raw_pairs(args, app) -> None:
     print(text)
 
 
+def type_name(app, grid, name: str) -> list[float]:
+    """`name` typed in `grid` key by key as a new name, each key given to keyboardSearch (as a
+    key press is): the ms each key held the GUI thread (the model's search, and the current
+    photo moved to the one found), the event loop turned until idle between keys (not
+    timed). Each key goes on with the name, however long the one before took: Qt starts a
+    new name when a key comes keyboardInputInterval (400 ms) after the one before."""
+    from PySide6.QtWidgets import QApplication
+
+    interval = QApplication.keyboardInputInterval()
+    times = []
+    try:
+        QApplication.setKeyboardInputInterval(0)
+        time.sleep(0.002)  # over 0 ms since the last key: a new name
+        for key in name:
+            start = time.perf_counter()
+            grid.keyboardSearch(key)
+            times.append((time.perf_counter() - start) * 1000)
+            QApplication.setKeyboardInputInterval(3_600_000)
+            settle(app, grid)
+    finally:
+        QApplication.setKeyboardInputInterval(interval)
+    return times
+
+
+def typing_names(pictures: int) -> list[tuple[str, str, int]]:
+    """The names --typing types, each from the photo in the middle of the grid: what it is,
+    the name, and the picture it finds. One after the middle, in small letters (Qt compares
+    without case); one before it (the search wraps), with its dot; a raw's, found on its
+    JPEG's tile in a library of pairs (in one of JPEGs only, the JPEG of that name stays
+    found, and the keys after its dot find nothing: each searches every row)."""
+    return [("a name after the current photo", f"img_{pictures * 3 // 4:07d}",
+             pictures * 3 // 4),
+            ("a name before it, with its dot (wraps)", f"IMG_{pictures // 4:07d}.JPG",
+             pictures // 4),
+            ("a raw's name", f"IMG_{pictures // 8:07d}.CR2", pictures // 8)]
+
+
+def typing_run(count: int, pairs: bool, app) -> list[list[float]]:
+    """The ms of each key of typing_names() in a fresh grid of `count` files (library_files),
+    then of the first name again after a photo near the top is removed (as one deleted)."""
+    model, grid = shown_grid(library_files(count, pairs), app, scrolled=True)
+    pictures = count // 2 if pairs else count
+    names = typing_names(pictures)
+    gc.collect()
+    runs = []
+    try:
+        for _what, name, picture in names + [names[0]]:
+            if len(runs) == len(names):
+                model.remove_ids([model.photo_at(10).id])
+                settle(app, grid)
+            grid.setCurrentIndex(model.index(model.rowCount() // 2))
+            settle(app, grid)
+            runs.append(type_name(app, grid, name))
+            found = os.path.basename(model.photo_at(grid.currentIndex().row()).path)
+            if found != f"IMG_{picture:07d}.JPG":
+                raise RuntimeError(f"typing {name} found {found}, not IMG_{picture:07d}.JPG")
+    finally:
+        grid.close()
+    return runs
+
+
+def write_typing(args, app) -> None:
+    started = header("Typing a photo's name in the library grid: each key's time")
+    rows = []
+    for count in args.sizes:
+        for pairs in (False, True):
+            runs = [typing_run(count, pairs, app) for _ in range(args.repeats)]
+            library = "RAW+JPEG pairs" if pairs else "JPEGs only"
+            names = typing_names(count // 2 if pairs else count)
+            labels = [f"{what}: {name}" for what, name, _ in names]
+            labels[0] += " (the first key after the load)"
+            labels.append(f"{names[0][1]} again, after a photo near the top was removed")
+            for i, label in enumerate(labels):
+                keys = [run[i] for run in runs]  # each repeat's times of this name's keys
+                first = statistics.median(k[0] for k in keys)
+                longest = statistics.median(max(k) for k in keys)
+                median = statistics.median(statistics.median(k) for k in keys)
+                total = statistics.median(sum(k) for k in keys)
+                print(count, library, label, first, longest, median, total, flush=True)
+                rows.append(f"| {count:,} | {library} | {label} | {len(keys[0])} | {first:.1f} | "
+                            f"{longest:.1f} | {median:.1f} | {total:.0f} |\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    text = (started + f"- load average at the end {load}\n"
+            f"- median of {args.repeats} (each on a fresh grid, scrolled to the middle); "
+            "synthetic photos named IMG_0000001.JPG... (with IMG_0000001.CR2... in a library of "
+            "pairs: a tile a pair), no thumbnails read; each name typed from the photo in the "
+            "middle, its keys given to the grid's keyboardSearch (as a key press is), the event "
+            "loop idle between keys; a key's time: the search and the current photo moved\n"
+            "\n| files | library | typed | keys | first key, ms | longest key, ms | "
+            "median key, ms | all its keys, ms |\n|---|---|---|---|---|---|---|---|\n"
+            + "".join(rows))
+    out = Path(args.out).with_name("grid-typing.md")
+    out.write_text(text)
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -321,6 +428,12 @@ def main() -> None:
                         help="measure a library shot RAW+JPEG against one of JPEGs only (first "
                              "load, the first raw, every file removed), written to "
                              "bench/results/grid-raw-pairs.md")
+    parser.add_argument("--typing", action="store_true",
+                        help="time each key of a few names typed in the grid (JPEGs only and "
+                             "RAW+JPEG pairs), written to bench/results/grid-typing.md")
+    parser.add_argument("--typed", action="store_true",
+                        help="type a photo's name in the grid before the changes timed (the "
+                             "grid's type-ahead kept through them)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -332,9 +445,12 @@ def main() -> None:
     if args.raw_pairs:
         write_raw_pairs(args, app)
         return
+    if args.typing:
+        write_typing(args, app)
+        return
     results = {}
     for count in args.sizes:
-        results[count] = measure(count, args.repeats, app)
+        results[count] = measure(count, args.repeats, app, args.typed)
         print(count, results[count], flush=True)
     rows = []
     for count in args.sizes:
