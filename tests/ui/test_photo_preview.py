@@ -32,6 +32,22 @@ from desktop_app.ui.photo_preview import PhotoPreview, fitted
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 
+@pytest.fixture(autouse=True)
+def no_decode_left_running(qapp):
+    """After each test (its fixtures' teardowns too), no preview it made is decoding: a decode
+    left running when Python ends has Qt print "Qt Concurrent has caught an exception thrown
+    from a worker thread" (the thread, back in Python, is ended by it), as runs of this file
+    did."""
+    def previews() -> list[PhotoPreview]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, PhotoPreview)]
+
+    before = previews()  # other tests': not this test's to wait for
+    yield
+    running = [preview for preview in previews() if not any(preview is b for b in before)
+               and preview.loader._pool.activeThreadCount()]
+    assert running == [], "a preview still decoding: close it and shut it down"
+
+
 @pytest.fixture
 def photo_folder(tmp_path):
     """A photo bigger than any window, smaller ones, and a camera raw stored turned (its
@@ -200,8 +216,9 @@ def test_the_keys_list_names_the_previews_keys(qtbot):
 @pytest.fixture
 def grid_of(qtbot):
     """A grid of these photos' records (as the library read them) in a window of its own,
-    and a preview opened by its Space."""
-    hosts = []  # kept for the test: qtbot does not keep them alive
+    and a preview opened by its Space; closed afterwards, its decode waited for, as the main
+    window's shutdown does (a screen's scale set back at the end of a test decodes again)."""
+    hosts, previews = [], []  # kept for the test: qtbot does not keep them alive
 
     def make(paths: list, sizes: list, thumbnails=None) -> tuple[PhotoGrid, PhotoPreview]:
         model = PhotoListModel(thumbnails)
@@ -218,10 +235,14 @@ def grid_of(qtbot):
         qtbot.waitExposed(host)
         grid.setCurrentIndex(model.index(0))
         preview = PhotoPreview(parent=host)
+        previews.append(preview)
         grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
         return grid, preview
 
-    return make
+    yield make
+    for preview in previews:
+        preview.close()
+        preview.shutdown()
 
 
 def test_an_unreadable_or_deleted_photo_says_why(qtbot, grid_of, tmp_path):

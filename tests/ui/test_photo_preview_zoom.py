@@ -30,8 +30,10 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 @pytest.fixture
 def preview_on(qtbot):
     """A grid of these photos' records (as the library read them) in a window of its own, and
-    its preview opened by Space on the first, its picture decoded (fitted)."""
-    hosts = []  # kept for the test: qtbot does not keep them alive
+    its preview opened by Space on the first, its picture decoded (fitted); closed afterwards,
+    its decode waited for (as the main window's shutdown does: one left running when Python
+    ends has Qt print "Qt Concurrent has caught an exception thrown from a worker thread")."""
+    hosts, previews = [], []  # kept for the test: qtbot does not keep them alive
 
     def make(paths: list, sizes: list) -> tuple[PhotoGrid, PhotoPreview]:
         model = PhotoListModel(None)
@@ -48,6 +50,7 @@ def preview_on(qtbot):
         qtbot.waitExposed(host)
         grid.setCurrentIndex(model.index(0))
         preview = PhotoPreview(parent=host)
+        previews.append(preview)
         grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
         grid.setFocus()
         qtbot.keyClick(grid, Qt.Key.Key_Space)
@@ -55,7 +58,10 @@ def preview_on(qtbot):
         qtbot.waitUntil(lambda: preview.shown_picture() is not None, timeout=20000)
         return grid, preview
 
-    return make
+    yield make
+    for preview in previews:
+        preview.close()
+        preview.shutdown()
 
 
 def wait_for_picture(qtbot, preview, size: tuple[int, int]):
