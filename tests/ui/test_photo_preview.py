@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import math
 import os
 import threading
 
@@ -302,6 +303,52 @@ def test_a_decode_for_a_photo_no_longer_shown_is_dropped(qtbot, grid_of, tmp_pat
     assert preview.dropped == 1
     qtbot.wait(100)  # nothing else comes
     assert preview.shown_picture() is picture
+
+
+def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size of each picture the preview's decoder gives from now on (turned upright),
+    before it is fitted to the window."""
+    sizes = []
+    real = photo_preview.load_picture
+
+    def load_picture(*args, **kwargs):
+        picture = real(*args, **kwargs)
+        sizes.append(picture[0].size)
+        return picture
+
+    monkeypatch.setattr(photo_preview, "load_picture", load_picture)
+    return sizes
+
+
+def smallest_scaled(size: tuple[int, int], shown: tuple[int, int]) -> tuple[int, int]:
+    """The smallest of a JPEG's DCT-scaled sizes (n/8 of its own: libjpeg's) covering `shown`."""
+    scales = [(math.ceil(size[0] * n / 8), math.ceil(size[1] * n / 8)) for n in range(1, 9)]
+    return next(s for s in scales if s[0] >= shown[0] and s[1] >= shown[1])
+
+
+def test_a_jpeg_is_decoded_no_bigger_than_its_place_needs(qtbot, grid_of, tmp_path,
+                                                            monkeypatch):
+    """A JPEG is decoded at the smallest of its DCT scales that covers its place. The decoder
+    was asked for a square of the long side the photo takes, both of the JPEG's sides at least
+    that: a 3000 x 2000 photo fitted in 924 x 616 was decoded at 1500 x 1000, not 1125 x 750 (a
+    6000 x 4000 one fitted in 2160 x 1440: 3750 x 2500, slower than whole). Turned by its EXIF
+    (stored 3000 x 2000, upright 2000 x 3000: the library's size), the same, the picture still
+    as sharp as its place."""
+    wide = make_photo(tmp_path / "wide.jpg", "coffee", size=(3000, 2000))
+    turned = make_photo(tmp_path / "turned.jpg", "coffee", size=(3000, 2000), orientation=6)
+    grid, preview = grid_of([wide, turned], [(3000, 2000), (2000, 3000)])
+    sizes = decoded_sizes(monkeypatch)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    picture = decoded(qtbot, preview, str(wide))
+    shown = fitted((3000, 2000), preview.picture.box())
+    assert close_to((picture.width(), picture.height()), shown)
+    assert sizes == [smallest_scaled((3000, 2000), shown)]  # 1125 x 750 in 924 x 622
+    qtbot.keyClick(preview, Qt.Key.Key_Right)
+    picture = decoded(qtbot, preview, str(turned))
+    shown = fitted((2000, 3000), preview.picture.box())
+    assert close_to((picture.width(), picture.height()), shown)
+    stored = smallest_scaled((3000, 2000), (shown[1], shown[0]))
+    assert sizes[1:] == [(stored[1], stored[0])]
 
 
 def test_enter_after_the_grid_rows_were_replaced(qtbot, grid_of, tmp_path):
