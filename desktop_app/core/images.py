@@ -282,10 +282,12 @@ def decode(data: bytes, path: str | os.PathLike, min_size: tuple[int, int] | Non
     if display_edge is not None and image.format == "HEIF":
         _draft_embedded_thumbnail(image, display_edge)
     # DCT-scaled JPEGs decode small; anything else is made whole (a progressive JPEG keeps all
-    # its coefficients while scaling), so big ones wait their turn.
+    # its coefficients while scaling), so big ones wait their turn, as does a JPEG scaled to a
+    # picture as big (the preview zoomed to 100% of a 100 MP photo).
     scaled = (min_size is not None and image.format in ("JPEG", "MPO")
               and not image.info.get("progressive"))
-    with _one_big_at_a_time(0 if scaled else image.width * image.height):
+    with _one_big_at_a_time(_jpeg_scaled_pixels(image.size, max(min_size)) if scaled
+                            else image.width * image.height):
         try:
             return with_display_profile(
                 _load(image, data, path, min_size, width, height, orientation),
@@ -504,6 +506,16 @@ def _load(image: Image.Image, data: bytes, path: str | os.PathLike,
 # raws developed from sensor data this big (a 4 KB DNG claiming 196 MP took 700 MB and 5 s).
 BIG_PIXELS = 64_000_000  # above 48-50 MP phone photos: those still decode side by side
 _big_decode = threading.Lock()
+
+
+def _jpeg_scaled_pixels(size: tuple[int, int], side: int) -> int:
+    """The most pixels a JPEG of `size` decoded by DCT scaling to at least `side` both ways
+    has (_load): Pillow's draft, at the smallest of 1/8, 1/4, 1/2 and 1 whose sides are `side`
+    or more; libjpeg-turbo's eighths, tried first, never give more."""
+    width, height = size
+    most = min(width // max(1, side), height // max(1, side))
+    denominator = next(d for d in (8, 4, 2, 1) if d <= most or d == 1)
+    return -(-width // denominator) * -(-height // denominator)
 
 
 @contextmanager
