@@ -27,7 +27,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import (
     QEvent,
@@ -76,7 +76,7 @@ from .keys_help import show_keys
 from .models import DistanceRole, PhotoIdRole, RecordRole, SimilarityRole, exact_path
 from .photo_grid import gone_message, index_of_photo, is_shift_f10, photo_actions
 from .thumbnails import rgb_qimage
-from .zoomed_picture import PictureView, fitted
+from .zoomed_picture import PictureView, fitted, zoom_percent
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,13 @@ class PreviewLoader(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
-        # Not a child: see tasks.TaskRunner (the job keeps it alive while it runs).
-        self._reply = _Reply()
+        # A child made after the pool: Qt deletes children in the order they were made, and
+        # the pool's deletion waits for the decode running, which then emits on it. Made
+        # without a parent (as tasks.TaskRunner's), it was deleted first when the app quit
+        # during a decode longer than shutdown's wait (a big TIFF or PNG, a raw developed):
+        # "RuntimeError: Signal source has been deleted", an unexpected error whose message
+        # box, opened on the decoding thread as the app ended, kept it from ending.
+        self._reply = _Reply(self)
         self._reply.done.connect(self._on_done)
         self._running: PreviewRequest | None = None
         self._waiting: PreviewRequest | None = None
@@ -232,6 +237,10 @@ class PreviewLoader(QObject):
             self._start(request)
         else:
             self._waiting = request
+
+    def is_asked(self, request: PreviewRequest) -> bool:
+        """Is `request` being decoded, or waiting to be?"""
+        return request in (self._running, self._waiting)
 
     def cancel(self) -> None:
         """Nothing is wanted any more: the request waiting is not started."""
@@ -449,21 +458,53 @@ class PhotoPreview(QDialog):
         if distance is not None:
             parts.append(f"distance {distance}" + (f" · {similarity * 100:.0f}% similar"
                                                    if similarity is not None else ""))
-        self._shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
+        shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
+        renamed = self._only_renamed(shown)
+        self._shown = shown
+        self.setWindowTitle(f"{name} – Lookalike")
+        self.setAccessibleName(f"Preview of {name}")
+        self.setAccessibleDescription(f"{shown.details}. {KEYS_HINT}")
+        self.picture.setAccessibleName(name)
+        self.details.setText(shown.details)
+        if renamed:
+            self._follow_rename(path)
+            return
         self._wanted = None  # what comes for the photo before is no longer shown
         self._asked = self._file_gives = None
         self._clear_note()  # it was of the photo before
-        self.setWindowTitle(f"{name} – Lookalike")
-        self.setAccessibleName(f"Preview of {name}")
-        self.setAccessibleDescription(f"{self._shown.details}. {KEYS_HINT}")
-        self.picture.setAccessibleName(name)
-        self.details.setText(self._shown.details)
         self.message.clear()
         self.stack.setCurrentWidget(self.picture)
         self.picture.set_photo(size)  # fitted
         self.picture.show_stand_in(_thumbnail(index))
         if announced:
             self._say_shown()
+
+    def _only_renamed(self, new: _Shown) -> bool:
+        """Is `new` the photo shown at another path only (renamed in a file manager, its folder
+        moved), its file's content the same? The library keeps a photo's id at a new path only
+        for the same content; a rename changes the file's change time, not its size or mtime."""
+        old = self._shown
+        if (old is None or new.photo_id is None or new.photo_id != old.photo_id
+                or new.path == old.path or new.size != old.size):
+            return False
+        if self.stack.currentWidget() is not self.picture:  # said unreadable: read it again
+            return False
+        return None in (old.stamp, new.stamp) or old.stamp[:2] == new.stamp[:2]
+
+    def _follow_rename(self, path: str) -> None:
+        """The photo shown renamed: its zoom and the picture held are kept, the same file's
+        pixels (it went back to fitted, its 100% picture decoded again), and it is read at
+        `path` from now on."""
+        wanted = self._wanted
+        if wanted is None:
+            return
+        if self.loader.is_asked(wanted):
+            # Coming from the old path, not there now: asked again at the new one (_ask).
+            held = self.picture.picture()
+            self._wanted = None
+            self._asked = (held.width(), held.height()) if held is not None else None
+        else:  # what the picture held was decoded from
+            self._wanted = replace(wanted, path=path)
 
     def _say_shown(self) -> None:
         self._say_later.stop()
@@ -561,7 +602,7 @@ class PhotoPreview(QDialog):
     def _zoom_text(self) -> str:
         """"Zoom 200%", "Fitted, 31%", and why the picture has fewer pixels than it shows."""
         view = self.picture
-        percent = f"{view.scale() * 100:.0f}%"
+        percent = zoom_percent(view.scale())
         text = f"Fitted, {percent}" if view.is_fitted() else f"Zoom {percent}"
         needed = view.needed_size()
         why = self._allowed(needed)[1] if needed is not None else ""

@@ -27,6 +27,15 @@ PAN_KEY_SHARE = 0.1
 SHARP_FROM = 2.0
 
 
+def zoom_percent(scale: float) -> str:
+    """`scale` (device pixels a photo pixel) as a user reads it: "12.5%" (the ladder's level,
+    as other viewers say it: Python's rounding made it "12%"), "31%" (a fitted size)."""
+    halves = round(scale * 200)
+    if halves % 2 and abs(scale * 200 - halves) < 1e-6:  # a whole and a half percent
+        return f"{halves / 2:.1f}%"
+    return f"{round(scale * 100)}%"
+
+
 def fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """`size` made to fit in `box`, keeping its shape; never made bigger."""
     width, height = size
@@ -152,8 +161,7 @@ class PictureView(QWidget):
         ratio, box = self.devicePixelRatioF(), self.box()
         at = about if about is not None else QPointF(self.width() / 2, self.height() / 2)
         x, y = at.x() * ratio, at.y() * ratio
-        area, before = self._device_rect(), self.scale()
-        under = ((x - area.left()) / before, (y - area.top()) / before)  # the photo's point
+        under = self._photo_point(x, y)
         self._scale = scale
         self._centre = (under[0] - (x - box[0] / 2) / scale, under[1] - (y - box[1] / 2) / scale)
         self._clamp()
@@ -206,6 +214,20 @@ class PictureView(QWidget):
         ratio = self.devicePixelRatioF()
         return QRectF(area.left() / ratio, area.top() / ratio, area.width() / ratio,
                       area.height() / ratio)
+
+    def _photo_point(self, x: float, y: float) -> tuple[float, float]:
+        """The photo's point (in its pixels) at `x`, `y` (device pixels in this widget). Zoomed,
+        from the exact centre: read back from the picture's place, which is on whole device
+        pixels, each step was off by up to half a pixel, and the steps added up (from fitted to
+        1600%, the point under the pointer moved 20-60 screen pixels). Fitted, from the picture
+        as it is drawn."""
+        if self._scale is not None:
+            box = self.box()
+            return (self._centre[0] + (x - box[0] / 2) / self._scale,
+                    self._centre[1] + (y - box[1] / 2) / self._scale)
+        full, area = self._full_size(), self._device_rect()
+        return ((x - area.left()) * full[0] / area.width(),
+                (y - area.top()) * full[1] / area.height())
 
     def _full_size(self) -> tuple[int, int] | None:
         """The photo's size; not known: the decoded picture's (zoomed, it is enlarged)."""

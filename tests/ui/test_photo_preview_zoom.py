@@ -6,7 +6,11 @@ the keys. Real Qt offscreen, real photo files decoded on the preview's thread.""
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -18,7 +22,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from qt_pictures import rgb_picture
 
 from desktop_app.core.records import Photo
-from desktop_app.ui import zoomed_picture
+from desktop_app.ui import photo_preview, zoomed_picture
 from desktop_app.ui.keys_help import show_keys
 from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.photo_grid import PhotoGrid
@@ -138,6 +142,58 @@ def test_the_zoom_keys_zoom_the_photo_said_and_shown(qtbot, preview_on, tmp_path
     ctrl_wheel(view, at, -5)
     assert view.is_fitted()
     assert preview.isVisible() and grid.iconSize().width() == 160  # the grid left alone
+
+
+def test_the_point_zoomed_about_stays_put_through_every_step(qtbot, preview_on, tmp_path):
+    """The photo's point under the pointer stays under it, to half a screen pixel, from fitted
+    to 1600% (each step was exact to half a pixel, and the halves added up: 23 pixels off at
+    1600%); so does the middle under the keys' steps, and the point double-clicked."""
+    full = (3000, 2000)
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=full)
+    _, preview = preview_on([path], [full])
+    view = preview.picture
+
+    def off(at: QPointF, before: tuple[float, float]) -> float:
+        """How far the photo's point at `at` is from `before`, in screen pixels."""
+        now = photo_point(view, at, full)
+        return max(abs(a - b) for a, b in zip(now, before)) * view.scale()
+
+    at = QPointF(view.width() / 2 + 13.3, view.height() / 2 - 7.7)
+    before, steps = photo_point(view, at, full), []
+    while view.scale() < zoomed_picture.ZOOM_LEVELS[-1]:
+        ctrl_wheel(view, at, 1)
+        steps.append((view.scale(), off(at, before)))
+    assert len(steps) > 8 and all(pixels <= 0.5 + 1e-6 for _, pixels in steps), steps
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    middle = QPointF(view.width() / 2, view.height() / 2)
+    before, steps = photo_point(view, middle, full), []
+    while view.scale() < zoomed_picture.ZOOM_LEVELS[-1]:
+        qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+        steps.append((view.scale(), off(middle, before)))
+    assert all(pixels <= 0.5 + 1e-6 for _, pixels in steps), steps
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    clicked = QPoint(round(view.width() * 0.4), round(view.height() * 0.55))
+    before = photo_point(view, QPointF(clicked), full)
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=clicked)
+    assert view.scale() == 1.0 and off(QPointF(clicked), before) <= 0.5 + 1e-6
+
+
+def test_the_zoom_is_said_as_a_user_reads_it(qtbot, preview_on, tmp_path, announced):
+    """12.5% is said "12.5%", over the picture and to a screen reader alike (Python's rounding,
+    half to even, said "12%"); the other levels and a fitted size in whole percents."""
+    assert [zoomed_picture.zoom_percent(z) for z in zoomed_picture.ZOOM_LEVELS] == [
+        "10%", "12.5%", "17%", "25%", "33%", "50%", "67%", "100%", "150%", "200%", "300%",
+        "400%", "600%", "800%", "1200%", "1600%"]
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    _, preview = preview_on([path], [(3000, 2000)])
+    view = preview.picture
+    preview.resize(360, 300)  # the photo fitted at less than 12.5%
+    qtbot.waitUntil(lambda: view.fit_scale() < 0.125, timeout=3000)
+    qtbot.keyClick(preview, Qt.Key.Key_Plus, CTRL)
+    assert view.scale() == 0.125 and preview.note.text() == "Zoom 12.5%"
+    qtbot.waitUntil(lambda: announced[-1:] == ["Zoom 12.5%"], timeout=3000)
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+    assert preview.note.text() == f"Fitted, {round(view.scale() * 100)}%"
 
 
 def test_a_pinch_zooms_about_the_fingers(qtbot, preview_on, tmp_path):
@@ -407,6 +463,86 @@ def test_a_photo_found_unreadable_when_zoomed_is_shown_fitted(qtbot, preview_on,
     qtbot.keyClick(preview, Qt.Key.Key_Right)
     assert grid.currentIndex().row() == 1 and preview.shown_path() == str(paths[1])
     wait_for_picture(qtbot, preview, fitted((3000, 2000), view.box()))
+
+
+def as_the_library_has_it(model, row: int, path) -> Photo:
+    """The row's photo at `path`, with its file's size, mtime and change time now (the library
+    keeps a photo's id, and gives it the new path and times, when it is renamed or moved)."""
+    stat = os.stat(path)
+    return dataclasses.replace(model.photo_at(row), path=str(path), size=stat.st_size,
+                               mtime=stat.st_mtime, ctime_ns=stat.st_ctime_ns)
+
+
+def test_a_photo_renamed_while_zoomed_keeps_its_zoom_and_picture(qtbot, preview_on, tmp_path):
+    """Renamed in a file manager while zoomed (a new path and change time, the same size and
+    mtime): it is the same file, so the zoom, the place looked at and the picture held stay,
+    only its name changes (it went back to fitted and decoded the 100% picture again); it is
+    read at its new path from then on. Its file rewritten: read again, fitted."""
+    full = (3000, 2000)
+    path = make_photo(tmp_path / "before.jpg", "coffee", size=full)
+    grid, preview = preview_on([path], [full])
+    model, view = grid.model(), preview.picture
+    model.upsert([as_the_library_has_it(model, 0, path)])
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    picture = wait_for_picture(qtbot, preview, full)
+    view.pan(-150, 80)
+    place, started = view.photo_rect(), list(preview.loader.started)
+    time.sleep(0.05)  # (its change time moves on)
+    renamed = tmp_path / "after.jpg"
+    os.rename(path, renamed)
+    record = as_the_library_has_it(model, 0, renamed)
+    assert record.ctime_ns != model.photo_at(0).ctime_ns
+    model.upsert([record])
+    assert preview.shown_path() == str(renamed) and "after.jpg" in preview.windowTitle()
+    assert preview.details.text() == "after.jpg · 3000 x 2000 pixels"
+    assert not view.is_fitted() and view.scale() == 1.0 and view.photo_rect() == place
+    assert preview.shown_picture() is picture
+    qtbot.wait(200)
+    assert preview.loader.started == started and preview.shown_picture() is picture
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)  # fitted: decoded at the new path
+    wait_for_picture(qtbot, preview, fitted(full, view.box()))
+    assert preview.loader.started[-1] == str(renamed) and preview.message.text() == ""
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    wait_for_picture(qtbot, preview, full)
+    started = len(preview.loader.started)
+    make_photo(renamed, "rocket", size=full)  # rewritten at its path: another picture
+    model.upsert([as_the_library_has_it(model, 0, renamed)])
+    assert view.is_fitted()
+    wait_for_picture(qtbot, preview, fitted(full, view.box()))
+    assert preview.loader.started[started:] == [str(renamed)]
+
+
+def test_a_photo_renamed_while_its_zoom_decodes_is_read_at_its_new_path(
+        qtbot, preview_on, tmp_path, monkeypatch):
+    """Renamed while the zoom's picture was being decoded from its old path (not there now):
+    asked again at the new one, the zoom kept; never "the file is not there"."""
+    full = (3000, 2000)
+    path = make_photo(tmp_path / "before.jpg", "coffee", size=full)
+    grid, preview = preview_on([path], [full])
+    model, view = grid.model(), preview.picture
+    model.upsert([as_the_library_has_it(model, 0, path)])
+    wait_for_picture(qtbot, preview, fitted(full, view.box()))
+    renamed, go_on = tmp_path / "after.jpg", threading.Event()
+    real = photo_preview.preview_image
+
+    def held_back(request):
+        if request.path == str(path):
+            go_on.wait(10)
+        return real(request)
+
+    monkeypatch.setattr(photo_preview, "preview_image", held_back)
+    try:
+        qtbot.keyClick(preview, Qt.Key.Key_Z)
+        assert preview.loader.started[-1] == str(path)
+        os.rename(path, renamed)
+        model.upsert([as_the_library_has_it(model, 0, renamed)])
+        assert view.scale() == 1.0 and not view.is_fitted()
+    finally:
+        go_on.set()
+    wait_for_picture(qtbot, preview, full)
+    assert preview.loader.started[-2:] == [str(path), str(renamed)]
+    assert preview.message.text() == "" and preview.stack.currentWidget() is view
+    assert view.scale() == 1.0 and preview.dropped == 1
 
 
 def test_the_keys_list_says_the_previews_zoom_keys(qtbot):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import shiboken6
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication, QWheelEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from qt_pictures import rgb_picture
 
 from desktop_app.core.records import Photo
@@ -98,3 +98,45 @@ def test_100_percent_is_one_photo_pixel_a_device_pixel(qtbot, tmp_path, screen_s
         (first[0] + d, first[1]) for d in range(60)]
     assert [where_shown(p) for p in shown[row:row + 60, column]] == [
         (first[0], first[1] + d) for d in range(60)]
+
+
+def test_the_point_under_the_pointer_stays_put_at_scale_2(qtbot, tmp_path, screen_scale):
+    """Ctrl+wheel from fitted to 1600% on a screen of scale 2: the photo's point under the
+    pointer stays under it to half a device pixel at each step (it moved 6 device pixels by
+    1600%, the rounding of each step to whole device pixels adding up)."""
+    width, height = 2400, 1800
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (width, height), (90, 140, 200)).save(path)
+    model = PhotoListModel(None)
+    model.set_photos([Photo(1, str(path), 1, 1000, 1.0, width, height, "ok", None)])
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(1000, 700)
+    grid = PhotoGrid(160, parent=host)
+    grid.setModel(model)
+    host.show()
+    qtbot.waitExposed(host)
+    preview = PhotoPreview(parent=host)
+    preview.show_for(grid, model.index(0))
+    view = preview.picture
+    screen_scale(preview, 2.0)
+    assert view.devicePixelRatioF() == 2.0
+    try:
+        at = QPointF(view.width() / 2 + 11.3, view.height() / 2 - 6.6)
+
+        def photo_point() -> tuple[float, float]:
+            area = view.photo_rect()
+            return ((at.x() - area.left()) * width / area.width(),
+                    (at.y() - area.top()) * height / area.height())
+
+        before, off = photo_point(), []
+        while view.scale() < 16:
+            QApplication.sendEvent(view, QWheelEvent(
+                at, QPointF(view.mapToGlobal(at.toPoint())), QPoint(), QPoint(0, 120),
+                Qt.MouseButton.NoButton, Qt.KeyboardModifier.ControlModifier,
+                Qt.ScrollPhase.NoScrollPhase, False))
+            off.append(max(abs(a - b) for a, b in zip(photo_point(), before)) * view.scale())
+        assert len(off) > 8 and max(off) <= 0.5 + 1e-6, off
+    finally:
+        preview.close()
+        preview.shutdown()
