@@ -266,55 +266,47 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
     def match(self, start: QModelIndex, role: int, value, hits: int = 1,
               flags: Qt.MatchFlag = _TYPE_AHEAD) -> list[QModelIndex]:
         """Qt's, and for a name typed in a view (keyboardSearch) also the rows whose raws'
-        names start with it: IMG_0001.CR2 typed finds the pair shown as IMG_0001.JPG. Only
-        past a dot: up to the suffix, the raw's name is its twin's. A name typed is looked
-        for in the rows' texts (_typed_row), with the same answer."""
+        names start with it, compared as Qt compares the name shown: IMG_0001.CR2 typed finds
+        the pair shown as IMG_0001.JPG. Only past a dot: up to the suffix, the raw's name is
+        its twin's. A name typed is looked for in the rows' texts (_typed_row), with the
+        same answer."""
         if (role == Qt.ItemDataRole.DisplayRole and hits == 1 and flags == _TYPE_AHEAD
                 and isinstance(value, str) and value and not _NOT_TYPE_AHEAD.search(value)
                 and start.isValid() and start.model() is self):
             row = self._typed_row(start.row(), value)
             return [] if row is None else [self.index(row)]
-        found = super().match(start, role, value, hits, flags)
-        if (role != Qt.ItemDataRole.DisplayRole or hits != 1 or flags != _TYPE_AHEAD
-                or not isinstance(value, str) or "." not in value or not self._twins
-                or not start.isValid()):
-            return found
-        typed = value.casefold()
-        rows = [index.row() for index in found] + [
-            self.row_of(photo_id) for photo_id in self._twins
-            if any(printable(os.path.basename(raw)).casefold().startswith(typed)
-                   for raw in self.twins_of(photo_id))]
-        if not rows:
-            return found
-        first, count = start.row(), len(self._photos)
-        return [self.index(min(rows, key=lambda row: (row - first) % count))]  # as wrapped
+        # Qt's alone, for any other call and for a name typed holding a NUL, a line break or
+        # half a surrogate pair, which no raw's name holds.
+        return super().match(start, role, value, hits, flags)
 
     def _typed_row(self, first: int, typed: str) -> int | None:
         """match's answer for a name typed, from the row `first` on: the first row, wrapping
         round, whose name shown starts with `typed` as Qt's case-insensitive compare has it
         (the line of a pair's mark after it cannot be reached: `typed` holds no line break),
-        or whose raw's name does as casefold() has it, past a dot."""
+        or whose raw's name does, past a dot."""
         texts = self._type_ahead
         texts.catch_up(self._photos, self._search_texts)
-        rows = [texts.first_from(first, ROW_START + qt_fold(typed))]
+        folded = qt_fold(typed)
+        rows = [texts.first_from(first, ROW_START + folded)]
         if "." in typed and self._twins:
-            rows.append(texts.first_from(first, "\n" + typed.casefold()))
+            rows.append(texts.first_from(first, "\n" + folded))
         count = len(self._photos)
         return min((row for row in rows if row is not None),
                    key=lambda row: (row - first) % count, default=None)  # as wrapped
 
     def _search_texts(self, photos: Sequence[Photo]) -> list[str]:
         """What a name typed is looked for in, in the rows of `photos` (RowTexts): the name
-        shown, folded as Qt's case-insensitive compare folds it; then the name of each raw
-        behind it, casefolded, after a line break (printable() leaves none in a name, nor a
-        NUL, RowTexts' mark of a row's start)."""
+        shown, then the name of each raw behind it after a line break (printable() leaves
+        none in a name, nor a NUL, RowTexts' mark of a row's start), folded as Qt's
+        case-insensitive compare folds them. (Casefolded, a raw's name had ß as ss:
+        straße.cr2 typed found Strasse.JPG's tile, where straße.jpg found Straße.JPG's.)"""
         texts = [qt_fold(_shown_name(photo.path)) for photo in photos]
         if self._twins:
             twins = self._twins
             for i, photo in enumerate(photos):
                 raws = twins.get(photo.id)
                 if raws:
-                    texts[i] += "".join(f"\n{_shown_name(raw).casefold()}"
+                    texts[i] += "".join(f"\n{qt_fold(_shown_name(raw))}"
                                         for raw in raws.split("\0"))
         return texts
 
