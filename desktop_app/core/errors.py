@@ -13,16 +13,19 @@ _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 # what is shown after them, so "photo\u202egpj.exe" would read as a .jpg.
 # Line and paragraph breaks (as the CLI escapes them): a name holding one showed on two
 # lines in the grid, and only its first line in the one-line status bar.
+# Also U+FEFF and U+FFFE: Qt (PySide) reads either at the start of a text as a byte order
+# mark, dropping the first and byte-swapping the rest after the second (a grid label in CJK).
 _SHOWN_AS_CODE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-                            "\n\x0b\x0c\r\x85\u2028\u2029]")
+                            "\n\x0b\x0c\r\x85\u2028\u2029\ufeff\ufffe]")
 
 
 def printable(text: str) -> str:
     """Text that can be printed and stored in SQLite whatever bytes a file name held: the bytes
     of a non-UTF-8 name (surrogate escapes in Python) become \\xNN instead of raising later,
     any other lone surrogate \\uXXXX, and so does a bidirectional control, which would show
-    the rest of the name in another order (Copy path quotes it too, as bytes for a shell), and
-    a line break, \\xNN below U+0080 as the CLI writes it (\\x0a, \\u2028)."""
+    the rest of the name in another order (Copy path quotes it too, as bytes for a shell), a
+    line break, \\xNN below U+0080 as the CLI writes it (\\x0a, \\u2028), and a byte order
+    mark (U+FEFF, U+FFFE)."""
     if text.isascii() and text.isprintable():  # most names and messages (grid labels ask often)
         return text
     try:

@@ -37,3 +37,18 @@ def test_bidi_controls_with_bytes_that_are_not_utf8():
 def test_error_messages_escape_them_too():
     error = PhotoReadError("/p/photo\u202egpj.exe", "cannot identify image file")
     assert str(error) == "/p/photo\\u202egpj.exe: cannot identify image file."
+
+
+@pytest.mark.parametrize("mark", ["\ufeff", "\ufffe"])
+def test_a_byte_order_mark_in_a_name_is_escaped(mark):
+    """Qt (PySide) takes either at the start of a text for a byte order mark: "\\ufeffzz.jpg"
+    showed as "zz.jpg", and "\\ufffeab.jpg" byte-swapped, as ideographs, in the grid."""
+    assert printable(f"{mark}zz.jpg") == f"\\u{ord(mark):04x}zz.jpg"
+    assert printable(f"/p/a{mark}b.jpg") == f"/p/a\\u{ord(mark):04x}b.jpg"
+
+
+def test_a_name_starting_with_a_byte_order_mark_shows_whole_in_a_qt_label(qapp):
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel(printable("\ufffeab.jpg"))
+    assert label.text() == "\\ufffeab.jpg"
