@@ -220,7 +220,7 @@ class PreviewLoader(QObject):
         self._pool.setMaxThreadCount(1)
         # A child made after the pool: Qt deletes children in the order they were made, and
         # the pool's deletion waits for the decode running, which then emits on it. Made
-        # without a parent (as tasks.TaskRunner's), it was deleted first when the app quit
+        # without a parent, it was deleted first when the app quit
         # during a decode longer than shutdown's wait (a big TIFF or PNG, a raw developed):
         # "RuntimeError: Signal source has been deleted", an unexpected error whose message
         # box, opened on the decoding thread as the app ended, kept it from ending.

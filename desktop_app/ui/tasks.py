@@ -44,10 +44,14 @@ class TaskRunner(QObject):
         self._closing = False
         self._latest: dict[str, int] = {}
         self._callbacks: dict[tuple[str, int], tuple[Callable, Callable | None]] = {}
-        # Not a child of the runner: Qt deletes children in the order they were made, so the
-        # reply went before the pools, whose deletion waits for a job still running, which then
-        # emitted on a deleted object. The runner and each job keep it alive.
-        self._reply = _Reply()
+        # Qt deletes children in the order they were made, and a pool's deletion waits for its
+        # running job, which then emits on the reply: the pools (made as jobs come) are
+        # children of a holder made before the reply, so the reply outlives their wait. Made
+        # without a parent, the reply was one of the objects Python deletes as it ends, in no
+        # set order: when it went before the window, a job that ran on past shutdown's wait
+        # (a dropped photo encoded, a search) raised "Signal source has been deleted".
+        self._pool_holder = QObject(self)
+        self._reply = _Reply(self)
         self._reply.done.connect(self._on_done)
         self.dropped = 0  # late answers thrown away (for tests and logs)
 
@@ -68,7 +72,7 @@ class TaskRunner(QObject):
             def call() -> Any:
                 return fn(should_stop)
         if key not in self._pools:
-            self._pools[key] = QThreadPool(self)
+            self._pools[key] = QThreadPool(self._pool_holder)
             self._pools[key].setMaxThreadCount(self._threads)
         self._pools[key].start(functools.partial(_run_job, key, generation, call, self._reply))
         return generation
