@@ -52,28 +52,46 @@ def install_excepthook() -> None:
 
     showing = []
 
+    def show(value, text: str) -> None:  # on the GUI thread
+        if showing:  # one dialog at a time; the rest are in the log
+            return
+        showing.append(True)
+        try:
+            from PySide6.QtWidgets import QMessageBox
+
+            box = QMessageBox(QMessageBox.Icon.Warning, "Lookalike",
+                              f"Something went wrong: {value}\n\nLookalike keeps running. "
+                              f"Details are in {paths.log_dir() / 'lookalike.log'}.")
+            box.setDetailedText(text)
+            box.exec()
+        except Exception:  # the hook itself must never raise
+            log.debug("could not show the error dialog", exc_info=True)
+        finally:
+            showing.clear()
+
     def hook(kind, value, tb) -> None:
         text = "".join(traceback.format_exception(kind, value, tb))
         log.error("unexpected error:\n%s", text)
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, value, tb)
             return
-        if showing:  # one dialog at a time; the rest are in the log
-            return
-        showing.append(True)
         try:
-            from PySide6.QtWidgets import QApplication, QMessageBox
+            from PySide6.QtCore import QThread, QTimer
+            from PySide6.QtWidgets import QApplication
 
-            if QApplication.instance() is not None:
-                box = QMessageBox(QMessageBox.Icon.Warning, "Lookalike",
-                                  f"Something went wrong: {value}\n\nLookalike keeps running. "
-                                  f"Details are in {paths.log_dir() / 'lookalike.log'}.")
-                box.setDetailedText(text)
-                box.exec()
+            app = QApplication.instance()
+            if app is None:
+                return
+            if QThread.currentThread() is app.thread():
+                show(value, text)
+            else:
+                # An error in a pool's job: a message box works on the GUI thread only. Opened
+                # on the pool's thread it never answered, and when that came as the app ended,
+                # the app never ended. The GUI thread shows it next time round its loop (never,
+                # once the app has ended: it is in the log).
+                QTimer.singleShot(0, app, lambda: show(value, text))
         except Exception:  # the hook itself must never raise
             log.debug("could not show the error dialog", exc_info=True)
-        finally:
-            showing.clear()
 
     sys.excepthook = hook
 

@@ -1,0 +1,51 @@
+"""An unexpected error in a pool's job (PySide hands it to sys.excepthook on the pool's thread):
+the app's error dialog opens on the GUI thread, and answered, the app goes on and ends. The real
+hook in a process of its own: opened on the pool's thread, the box crashed the process or, as
+the app ended, kept it from ending."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+SCRIPT = r"""
+import sys
+from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+from desktop_app import app as lookalike
+
+lookalike.install_excepthook()
+qt = QApplication(sys.argv[:1])
+
+def fail():
+    raise ValueError("a job's own bug")
+
+def answer():  # the user's OK
+    box = qt.activeModalWidget()
+    if not isinstance(box, QMessageBox):
+        QTimer.singleShot(50, answer)
+        return
+    where = "the GUI thread" if box.thread() is qt.thread() else "another thread"
+    print(f"{box.text().splitlines()[0]} (on {where})", flush=True)
+    box.done(0)
+    qt.quit()
+
+pool = QThreadPool()
+pool.start(fail)
+QTimer.singleShot(50, answer)
+QTimer.singleShot(5000, qt.quit)  # no dialog at all: stdout says nothing
+qt.exec()
+print("pool done" if pool.waitForDone(3000) else "pool still busy", flush=True)
+"""
+
+
+def test_an_error_in_a_pool_job_is_shown_on_the_gui_thread(lookalike_home):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=20, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines() == [
+        "Something went wrong: a job's own bug (on the GUI thread)", "pool done"]
+    assert "different thread" not in done.stderr, done.stderr[-3000:]
+    assert "ValueError: a job's own bug" in done.stderr  # the log says it all the same
