@@ -338,6 +338,7 @@ class MainWindow(QMainWindow):
         self.watcher.folder_unreadable.connect(self._on_folder_unreadable)
         self.watcher.events_lost.connect(self._on_events_lost)
         self.watcher.folder_unwatchable.connect(self._on_folder_unwatchable)
+        self.watcher.folder_partly_unwatchable.connect(self._on_folder_partly_unwatchable)
         self.thread_.start()
 
     @Slot(str)
@@ -376,6 +377,12 @@ class MainWindow(QMainWindow):
     def _on_folder_unwatchable(self, folder: str, cause: str) -> None:
         self.warn(f"{folder} cannot be watched for changes: {cause}. Its photos are indexed and "
                   "searched; what changes there while Lookalike runs is found at the next start.")
+
+    @Slot(object, str)
+    def _on_folder_partly_unwatchable(self, folder: str, cause: str) -> None:
+        self.warn(f"Some folders in {folder} cannot be watched for changes: {cause}. Their "
+                  "photos are indexed and searched; what changes in them while Lookalike runs "
+                  "is found at the next start.")
 
     @Slot(object)
     def _on_events_lost(self, folders: list) -> None:

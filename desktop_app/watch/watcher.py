@@ -6,6 +6,16 @@ On the GUI thread a single-shot timer restarts on each poke; when events have be
 emitted as `paths_changed(list[str])` and `paths_removed(list[str])`. No watchdog type leaves
 this module. Folders on network shares can be polled instead (native events do not arrive there).
 
+Watches start and end on a worker thread, not the GUI thread: watchdog's recursive start walks
+the whole folder adding a system watch to each folder in it (half a second for 20,000 folders),
+a polled folder's first snapshot stats every file in it (far longer on a network share), and an
+end removes them. watch() waits a moment for its start (START_WAIT_S): a small folder is watched
+when it returns, a large one's start goes on in the background; `watched()` lists the folders
+whose watch has started, and what a start meets (the folder gone, the system's limit) is said
+as watch() said it. Past the system's limit of watches, watchdog watches a folder with folders
+missing, silently (see watch_limit): that is found after each start, and when a folder is made
+in a watched one, and said once a watched folder (`folder_partly_unwatchable`).
+
 A watched folder can go away: its drive is unplugged or unmounted, it is deleted or moved. The
 native watch dies with it (and a drive plugged back in is a different folder to the system), so
 a checker thread looks every `recheck_s` seconds, and at once when a file system is mounted or
@@ -36,14 +46,13 @@ Folder links (symlinks to folders) are followed as the library's walk follows th
 folder_links: once each, never back to a folder holding them, never into a folder watched
 already but into a hidden part of one): a link made is reported changed, and one deleted or
 moved away removed (the library forgets only what is gone, so the photos through it leave while
-its folder stays). inotify follows no link, so a link thread finds them (at watch and when one
+its folder stays). inotify follows no link, so the worker finds them (at watch and when one
 is made) and the folder each leads to is watched on its own, its changes reported under the
-link's name; that thread starts and ends those watches too (a start walks the whole folder),
-the GUI thread only deciding; the checker looks whether each still leads to the folder
-watched (a folder replaced, a drive unplugged or back): if not, the link is checked
-(`paths_changed([link])`) and its new folder watched. A watched folder that is itself a link is
-watched at the folder it leads to, its paths reported under its own name. A polled folder's
-snapshots follow links by the same rule.
+link's name (that watch too starts and ends on the worker, the GUI thread only deciding); the
+checker looks whether each still leads to the folder watched (a folder replaced, a drive
+unplugged or back): if not, the link is checked (`paths_changed([link])`) and its new folder
+watched. A watched folder that is itself a link is watched at the folder it leads to, its paths
+reported under its own name. A polled folder's snapshots follow links by the same rule.
 """
 
 from __future__ import annotations
@@ -85,11 +94,16 @@ from ..core.images import is_photo
 from ..core.scan import hidden_below
 from .folder_links import LinksOnce, covers, find_folder_links, link_target
 from .lost_events import listen_for_overflow
+from .watch_limit import watch_limit_reached
 
 log = logging.getLogger(__name__)
 
 CHANGED, REMOVED = True, False
 RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone or back
+# How long watch() waits for its start on the worker: a small folder's takes a millisecond or
+# two, so it is watched when watch() returns (a change made at once is seen); 20,000 folders'
+# takes half a second, which goes on in the background.
+START_WAIT_S = 0.05
 # The events watched for: all but "opened" and "closed_no_write", which change nothing. The
 # system sends those for every folder a walk opens (four a folder: the folder's own watch and
 # its parent's), so a walk of a watched tree of 5,000 folders (the watch's own start, the link
@@ -110,6 +124,32 @@ class _Root:
     mount_point: bool  # the folder was a mount point (once unmounted an empty folder is left)
     generation: int  # which watch of this folder (a later one must not be dropped for an old)
     real: str = ""  # its real path (it may be a link), as watched natively
+    # Its watch has started; not yet: it is starting on the worker (identity and mount_point
+    # unknown until then: the checker looks at it once it has).
+    started: bool = True
+    # The watch's handler: one no longer a watched folder's hears nothing (its watch ends on
+    # the worker).
+    recorder: _Recorder | None = field(default=None, compare=False)
+
+
+@dataclass(eq=False)
+class _RootStart:
+    """A watched folder's watch to start on the worker, asked by the GUI thread, and what the
+    worker found there (filled in before `done` is set), for the GUI thread to decide on."""
+
+    folder: str
+    root: _Root  # as asked (not started)
+    why: str  # "watch" (asked by watch()), "back" (come back) or "afresh" (watched afresh)
+    previous: _Root | None = None  # "back": the folder's root while it was away
+    done: threading.Event = field(default_factory=threading.Event)
+    started: bool = False  # its watch started
+    there: bool = True  # the folder was there (not: gone before its watch started)
+    cause: str = ""  # why it could not be watched (there), or why only in part (started)
+    identity: tuple | None = None
+    mount_point: bool = False
+    inner_mounts: frozenset[str] = frozenset()
+    unreadable: bool = False
+    watch: tuple | None = None  # (observer, its watch) once started
 
 
 @dataclass(frozen=True)
@@ -120,7 +160,7 @@ class _Link:
     generation: int  # that folder's watch it was found for
     real: str | None  # the real folder it leads to; None: none now (a drive unplugged?)
     # That folder is watched for it (not: a loop, or a folder watched already), or its watch is
-    # starting on the link worker (then `identity` is None).
+    # starting on the worker (then `identity` is None).
     watched: bool
     identity: tuple | None = None  # (st_dev, st_ino) of that folder when its watch started
     # The watch's handler: one no longer a link's hears nothing (its watch ends on the worker).
@@ -129,7 +169,7 @@ class _Link:
 
 @dataclass(frozen=True)
 class _LinksSeen:
-    """What the link worker saw where it looked for folder links, for the GUI thread to decide
+    """What the worker saw where it looked for folder links, for the GUI thread to decide
     on with no file-system call."""
 
     found: list  # folder_links.find_folder_links's: (link, its real folder, followed?)
@@ -153,6 +193,7 @@ class _Recorder(FileSystemEventHandler):
         self._watched = watched or root
         self._name = name or root
         self._polling = polling  # a polled folder's snapshots follow its links themselves
+        self._limit_seen = False  # the system's limit of watches found reached (see watch_limit)
 
     def _named(self, path: str) -> str | None:
         """`path` under the name it is reported by; None for a path in a folder that another
@@ -174,9 +215,14 @@ class _Recorder(FileSystemEventHandler):
         return bool(path) and not hidden_below(path, self._root)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if self._name != self._root and not self._watcher._hears_for(self._name, self):
-            return  # its link was let go (deleted, moved, pointed elsewhere): its watch ends soon
+        if not (self._watcher._hears_root(self._root, self) if self._name == self._root
+                else self._watcher._hears_for(self._name, self)):
+            # Its folder was unwatched, or its link let go (deleted, moved, pointed elsewhere):
+            # its watch ends soon, on the worker.
+            return
         kind = event.event_type
+        if event.is_directory and kind in ("created", "moved") and not self._polling:
+            self._look_at_limit()
         src = self._named(os.fsdecode(event.src_path))
         dest = self._named(os.fsdecode(event.dest_path)) if getattr(event, "dest_path", "") else ""
         if kind == "moved" and (src is None or dest is None):  # one end is another link's
@@ -230,6 +276,13 @@ class _Recorder(FileSystemEventHandler):
             self._watcher._record([(src, CHANGED)])
         # "opened" and "closed_no_write" change nothing.
 
+    def _look_at_limit(self) -> None:
+        """A folder made (or moved in): watchdog watched it as it came, quietly not if the
+        system's limit of watches is reached. Once a watch: then it is said."""
+        if not self._limit_seen and watch_limit_reached(self._watched):
+            self._limit_seen = True
+            self._watcher._limit_reached.emit(self._root, self._name, self)
+
     def _note_links(self, kind: str, src: str, dest: str, folder: bool) -> bool:
         """A folder link made, moved or deleted (inotify says so as of a file; watchdog's own
         events for what a new folder holds, as of a folder): what its folder holds is indexed
@@ -273,6 +326,10 @@ class FolderWatcher(QObject):
     # A folder the system cannot watch now (its limit of watched folders reached): (folder,
     # cause). Its changes while the app runs are found at the next start.
     folder_unwatchable = Signal(object, str)
+    # A watched folder (or a folder link's folder) watched only in part: some folders in it
+    # have no watch, the system's limit of watches reached (watchdog says nothing of those):
+    # (folder, cause). Changes in them while the app runs are found at the next start.
+    folder_partly_unwatchable = Signal(object, str)
     # The system dropped file events (a burst larger than its queue): the watched folders listed
     # were reported changed whole, so that what changed in the burst is found.
     events_lost = Signal(object)
@@ -282,12 +339,17 @@ class FolderWatcher(QObject):
     _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
     _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
     _inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
-    # From the link worker: (watched folder, its generation, where it looked, what it saw there
+    # From the worker: (watched folder, its generation, where it looked, what it saw there
     # (a _LinksSeen), check that place whole?).
     _links_found = Signal(object, int, object, object, bool)
-    # From the link worker: (link, its watch's handler, the identity of the folder watched, or
-    # None if it could not be watched, and why: the system's limit, or "" for another cause).
+    # From the worker: (link, its watch's handler, the identity of the folder watched, or None
+    # if it could not be watched, and why: the system's limit, or "" for another cause; with an
+    # identity, a cause says it was watched only in part).
     _link_watched = Signal(object, object, object, str)
+    _root_started = Signal(object)  # from the worker: a _RootStart done
+    # From an observer thread: (watched folder, name, handler) of a watch that found the
+    # system's limit of watches reached when a folder was made in it.
+    _limit_reached = Signal(object, object, object)
 
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
@@ -307,22 +369,25 @@ class FolderWatcher(QObject):
         self._readability.connect(self._on_readability)  # queued, as _presence
         self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
         self._overflowed.connect(self._on_overflowed)  # queued, as _poke
-        self._links_found.connect(self._on_links_found)  # queued: emitted from the link worker
+        self._links_found.connect(self._on_links_found)  # queued: emitted from the worker
         self._link_watched.connect(self._on_link_watched)  # queued, as _links_found
+        self._root_started.connect(self._on_root_started)  # queued, as _links_found
+        self._limit_reached.connect(self._on_limit_reached)  # queued, as _poke
         self._stop_listening = None
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
-        # folder -> (observer, watch, its _Recorder)
+        # GUI thread: the watched folders whose watch started -> (observer, watch, its _Recorder)
         self._watches: dict[str, tuple[object, object, _Recorder]] = {}
-        # Watches start and end on the GUI thread (watched folders) and on the link worker (the
-        # folders of their links), one at a time: (observer, watch) -> its handlers (see
-        # _let_go: two names of one folder share a watch).
+        # Watches start and end on the worker (and all end in stop()), one at a time: (observer,
+        # watch) -> its handlers (see _let_go: two names of one folder share a watch).
         self._watch_lock = threading.Lock()
         self._watch_users: dict[tuple[object, object], set[_Recorder]] = {}
-        # Shared with the checker thread (under _lock): the folders watched, and those waiting
-        # to come back (folder -> the _Root they had, or one made up if never watched).
+        # Shared with the checker thread (under _lock): the folders watched (or whose watch is
+        # starting), and those waiting to come back (folder -> the _Root they had, or one made
+        # up if never watched).
         self._roots: dict[str, _Root] = {}
+        self._starts: dict[str, _RootStart] = {}  # GUI thread: the starts asked, not yet done
         self._waiting: dict[str, _Root] = {}
         self._unreadable: set[str] = set()  # watched folders that could not be opened
         # Folders said unwatchable (folder_unwatchable), once until a watch of them works: the
@@ -332,6 +397,9 @@ class FolderWatcher(QObject):
         # Watched folders whose folder links were said unwatchable: once a folder, as past the
         # system's limit every link after fails (a folder of 200 links gave 200 notices).
         self._links_unwatchable: set[str] = set()
+        # Watched folders said watched in part (folder_partly_unwatchable), once until a watch
+        # of them is whole: past the limit each folder made in one would say it again.
+        self._partly_unwatchable: set[str] = set()
         self._rewatch: set[str] = set()  # watched folders to watch afresh at the next flush
         # Watched folder -> the drives mounted inside it (not polled ones), as last seen.
         self._inner_mounts: dict[str, frozenset[str]] = {}
@@ -339,25 +407,29 @@ class FolderWatcher(QObject):
         self.recheck_s = RECHECK_S if recheck_s is None else recheck_s
         self._checker: _Checker | None = None
         # Folder links below natively watched folders (see folder_links), by name: shared with
-        # the observer, checker and link worker threads (under _lock). Decided on the GUI thread;
-        # their folders' watches start and end on the link worker (a start walks the folder).
+        # the observer, checker and worker threads (under _lock). Decided on the GUI thread;
+        # their folders' watches start and end on the worker (a start walks the folder).
         self._links: dict[str, _Link] = {}
         self._link_watches: dict[str, _Recorder] = {}  # GUI thread: those whose watch started
         # (link, generation) the checker has the worker look at again
         self._rechecking: set[tuple[str, int]] = set()
-        self._link_worker: _LinkWorker | None = None
+        self._worker: _WatchWorker | None = None
 
     # -- folders --------------------------------------------------------------------------------
     def watch(self, folder: str, polling: bool = False) -> bool:
-        """Start watching `folder` recursively. False (and a log line) if it cannot be watched
-        now; a folder that is missing is watched as soon as it is there (folder_available)."""
+        """Start watching `folder` recursively, on the worker. True: it is watched, or its watch
+        is starting (a start that fails then says why: folder_unwatchable, or
+        folder_unavailable for a folder gone meanwhile). False (and a log line): it cannot be
+        watched now, or it is missing: then it is watched as soon as it is there
+        (folder_available). Waits a moment (START_WAIT_S) for the start: a small folder is
+        watched, or said not watchable, when it returns."""
         folder = os.path.abspath(folder)
-        if folder in self._watches:
-            return True
+        if folder in self._roots:
+            return True  # watched, or its watch is starting
         self._start_checker()
-        if self._link_worker is None:
-            self._link_worker = _LinkWorker()
-            self._link_worker.start()
+        if self._worker is None:
+            self._worker = _WatchWorker()
+            self._worker.start()
         if not os.path.isdir(folder):
             if folder not in self._waiting:
                 log.warning("%s: not available (drive unplugged?); it is watched again, and its "
@@ -366,21 +438,26 @@ class FolderWatcher(QObject):
                     self._waiting[folder] = _Root(polling, None, False, 0)
                 self.folder_unavailable.emit(folder)
             return False
-        if folder in self._waiting:
-            self._come_back(folder)
-            return folder in self._watches
-        return self._schedule(folder, polling)
+        start = self._come_back(folder) if folder in self._waiting else self._schedule(folder,
+                                                                                      polling)
+        # Not when queued behind another folder's start (it would wait for that one too).
+        alone = start is not None and list(self._starts.values()) == [start]
+        if alone and start.done.wait(START_WAIT_S):
+            self._on_root_started(start)
+        return folder in self._roots
 
     def unwatch(self, folder: str) -> None:
         folder = os.path.abspath(folder)
         self._unwatchable.discard(folder)
         self._links_unwatchable.discard(folder)
+        self._partly_unwatchable.discard(folder)
         with self._lock:
             self._waiting.pop(folder, None)
         self._unschedule(folder)
 
     def watched(self) -> list[str]:
-        """The folders watched now (not those waiting to come back: see unavailable())."""
+        """The folders watched now: their watch has started (not those whose watch is starting,
+        nor those waiting to come back: see unavailable())."""
         return sorted(self._watches)
 
     def unavailable(self) -> list[str]:
@@ -398,10 +475,10 @@ class FolderWatcher(QObject):
         self._timer.stop()
         if self._checker is not None:
             self._checker.stop()
-        if self._link_worker is not None:
-            self._link_worker.stop()
-        # Once a link's watch starting on the worker has started (none starts after its stop):
-        # the observers end it with the others.
+        if self._worker is not None:
+            self._worker.stop()
+        # Once a watch starting on the worker has started (none starts after its stop): the
+        # observers end it with the others.
         with self._watch_lock:
             for observer in (self._native, self._polling):
                 if observer is not None:
@@ -413,17 +490,19 @@ class FolderWatcher(QObject):
         if self._checker is not None and self._checker.is_alive():
             self._checker.join(timeout=2)
         self._checker = None
-        if self._link_worker is not None and self._link_worker.is_alive():
-            self._link_worker.join(timeout=2)
-        self._link_worker = None
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join(timeout=2)
+        self._worker = None
         self._link_watches.clear()
         if self._stop_listening is not None:
             self._stop_listening()
             self._stop_listening = None
         self._native = self._polling = None
         self._watches.clear()
+        self._starts.clear()
         self._unwatchable.clear()
         self._links_unwatchable.clear()
+        self._partly_unwatchable.clear()
         with self._lock:
             self._roots.clear()
             self._waiting.clear()
@@ -433,55 +512,158 @@ class FolderWatcher(QObject):
             self._links.clear()
             self._rechecking.clear()
 
-    def _schedule(self, folder: str, polling: bool) -> bool:
+    def _schedule(self, folder: str, polling: bool, why: str = "watch",
+                  previous: _Root | None = None) -> _RootStart | None:
+        """Have the worker start watching `folder` (see _start_root_watch), `why` says for what
+        (see _RootStart); the start asked, or None when there is no observer to watch with
+        (said as a start that failed)."""
         self._generation += 1
-        mounts = _mounts()
         real = os.path.realpath(folder)
         # Natively, the folder a link leads to (a watch of the link would hear the link only);
         # polled, by its name (its snapshots list it through the link).
         watched = folder if polling else real
         handler = _Recorder(self, folder, self._generation, watched=watched, polling=polling)
-        self._cover_links(real)
         try:
             observer = self._observer(polling)
-            identity = _identity(folder, mounts)
-            mount_point = os.path.ismount(folder)
-            handle = self._start_watch(observer, handler, watched)
-        except OSError as exc:  # e.g. the inotify watch limit
-            cause = _unwatchable_because(exc)
-            log.warning("%s: cannot watch this folder (%s); changes will be found on the "
-                        "next start", folder, cause)
-            # One gone meanwhile is said by the checker; one said already is not said again.
-            if os.path.isdir(folder) and folder not in self._unwatchable:
-                self._unwatchable.add(folder)
-                self.folder_unwatchable.emit(folder, cause)
-            return False
-        self._unwatchable.discard(folder)
-        self._watches[folder] = (observer, handle, handler)
-        unreadable = _unreadable_because(folder) is not None  # said by the scan that follows
+        except OSError as exc:  # the limit of inotify instances
+            self._not_watched(folder, why, _unwatchable_because(exc))
+            return None
+        # Watched for links until now: those watches end first (the worker's jobs run in order),
+        # and the links are looked at again, then not followed (one watch a folder).
+        self._cover_links(real)
+        root = _Root(polling, None, False, self._generation, real, started=False,
+                     recorder=handler)
+        start = _RootStart(folder, root, why, previous)
         with self._lock:
-            self._roots[folder] = _Root(polling, identity, mount_point, self._generation, real)
-            if not polling:
-                self._inner_mounts[folder] = _mounted_inside(folder, mounts)
-            if unreadable:
+            self._roots[folder] = root
+        self._starts[folder] = start
+        self._to_worker(partial(self._start_root_watch, start, observer))
+        return start
+
+    def _start_root_watch(self, start: _RootStart, observer, worker: _WatchWorker) -> None:
+        """Worker: start the watch `start` asks for (natively a walk of the whole folder adding
+        a system watch to each folder in it, polled the first snapshot of it), and hand what
+        it found to the GUI thread. Not if the folder was unwatched meanwhile (the GUI thread
+        forgets it at once; its watch's end, asked after, finds none)."""
+        try:
+            if not self._hears_root(start.folder, start.root.recorder):
+                return
+            try:
+                self._start_root(start, observer, worker)
+            except Exception as exc:  # one odd folder must not leave its start asked for good
+                log.exception("watching %s failed", start.folder)
+                start.started, start.cause = False, str(exc)
+        finally:
+            start.done.set()
+        self._root_started.emit(start)
+
+    def _start_root(self, start: _RootStart, observer, worker: _WatchWorker) -> None:
+        """Worker: start's part of _start_root_watch: what it finds goes in `start`."""
+        folder, root = start.folder, start.root
+        watched = folder if root.polling else root.real
+        mounts = _mounts()
+        previous = start.previous or root  # back: a mount point must be one again
+        if not _present(folder, previous):
+            start.there = False
+            return
+        try:
+            start.identity = _identity(folder, mounts)
+            start.mount_point = os.path.ismount(folder)
+            handle = self._start_watch(observer, root.recorder, watched, worker.stopping)
+        except (OSError, RuntimeError) as exc:  # e.g. the system's limit; no thread left
+            start.there = _present(folder, previous)
+            start.cause = _unwatchable_because(exc) if isinstance(exc, OSError) else str(exc)
+            return
+        if handle is None:
+            return  # the watcher stops
+        worker.handles[root.recorder] = (observer, handle)
+        start.started, start.watch = True, (observer, handle)
+        start.unreadable = _unreadable_because(folder) is not None  # said by the scan after
+        if not root.polling:
+            start.inner_mounts = _mounted_inside(folder, mounts)
+            if watch_limit_reached(watched):  # folders in it went unwatched, quietly
+                start.cause = _LIMIT_CAUSE
+            self._find_links(folder, root.generation, folder)
+
+    @Slot(object)
+    def _on_root_started(self, start: _RootStart) -> None:
+        folder = start.folder
+        if self._starts.get(folder) is not start:
+            return  # unwatched meanwhile (its watch ends on the worker), or taken by watch()
+        if not start.there:
+            self._went_away(folder, start.root.generation)  # gone before its watch started
+            return
+        del self._starts[folder]
+        if not start.started:
+            self._unschedule(folder)
+            self._not_watched(folder, start.why, start.cause)
+            return
+        with self._lock:
+            self._roots[folder] = replace(start.root, identity=start.identity,
+                                          mount_point=start.mount_point, started=True)
+            if not start.root.polling:
+                self._inner_mounts[folder] = start.inner_mounts
+            if start.unreadable:
                 self._unreadable.add(folder)
             else:
                 self._unreadable.discard(folder)
-        if not polling:
-            self._find_links(folder, self._generation, folder)
-        return True
+        self._watches[folder] = (*start.watch, start.root.recorder)
+        self._unwatchable.discard(folder)
+        if start.cause:
+            self._say_partly_unwatchable(folder, start.cause)
+        else:
+            self._partly_unwatchable.discard(folder)  # whole: said again if it is not later
+        if start.why == "back":
+            log.info("%s: the folder is back; indexing what changed while it was away", folder)
+            self.folder_available.emit(folder)
+        if start.why != "watch":
+            # What changed before its watch started was not seen: the whole folder is checked
+            # (watched afresh: from the old watch's end, its walk of the tree included).
+            self._record([(folder, CHANGED)])
+
+    def _not_watched(self, folder: str, why: str, cause: str) -> None:
+        """`folder` is there, but the system will not watch it (its limit, say): said once."""
+        log.warning("%s: cannot watch this folder (%s); changes will be found on the next "
+                    "start", folder, cause)
+        if folder not in self._unwatchable:  # the window watches each folder again, at times
+            self._unwatchable.add(folder)
+            self.folder_unwatchable.emit(folder, cause)
+        if why == "back":
+            log.warning("%s: the folder is back but cannot be watched; it is indexed now", folder)
+            self.folder_available.emit(folder)
+        if why != "watch":
+            self._record([(folder, CHANGED)])
+
+    def _say_partly_unwatchable(self, folder: str, cause: str) -> None:
+        log.warning("%s: some folders in it cannot be watched (%s); changes there will be found "
+                    "on the next start", folder, cause)
+        if folder not in self._partly_unwatchable:
+            self._partly_unwatchable.add(folder)
+            self.folder_partly_unwatchable.emit(folder, cause)
+
+    @Slot(object, object, object)
+    def _on_limit_reached(self, root: str, name: str, recorder: _Recorder) -> None:
+        if name == root:
+            if self._hears_root(root, recorder):
+                self._say_partly_unwatchable(root, _LIMIT_CAUSE)
+            return
+        with self._lock:
+            link = self._links.get(name)
+        if link is not None and link.recorder is recorder:
+            self._say_link_partly_unwatchable(name, link.root, _LIMIT_CAUSE)
 
     def _unschedule(self, folder: str) -> _Root | None:
-        entry = self._watches.pop(folder, None)
+        self._watches.pop(folder, None)
+        self._starts.pop(folder, None)
         with self._lock:
             root = self._roots.pop(folder, None)
             self._unreadable.discard(folder)
             self._inner_mounts.pop(folder, None)
         self._drop_links(folder, root=folder)
-        if entry:
-            self._let_go(*entry)
         if root is None:
             return None
+        # On the worker, after its start if that has not run yet: the jobs run in order.
+        self._to_worker(partial(self._end_watch, root.recorder))
         self._refind_links_into(root.real)  # links elsewhere that this folder covered
         if not root.polling:
             # A watched folder around it or inside it may have had its links found for this
@@ -496,9 +678,8 @@ class FolderWatcher(QObject):
 
     def _start_watch(self, observer, handler: _Recorder, path: str,
                      stopping: threading.Event | None = None):
-        """GUI thread or link worker: watch the real folder `path` for `handler` (a watch of it
-        started already is shared); its watch, or None when the worker stops (none starts
-        after stop())."""
+        """Worker: watch the real folder `path` for `handler` (a watch of it started already is
+        shared); its watch, or None when the worker stops (none starts after stop())."""
         with self._watch_lock:
             if observer is None or (stopping is not None and stopping.is_set()):
                 return None
@@ -507,10 +688,10 @@ class FolderWatcher(QObject):
             return handle
 
     def _let_go(self, observer, handle, handler: _Recorder) -> None:
-        """GUI thread or link worker: stop `handler` hearing `handle`'s events. The watch ends
-        with its last handler: two watched folders that are one folder by two names (a link
-        and its folder) share it, and so do a link's folder and that folder watched itself
-        while the link's watch, let go on the worker, has not ended yet."""
+        """Worker: stop `handler` hearing `handle`'s events. The watch ends with its last
+        handler: two watched folders that are one folder by two names (a link and its folder)
+        share it, and so do a link's folder and that folder watched itself while the link's
+        watch, let go on the worker, has not ended yet."""
         with self._watch_lock:
             users = self._watch_users.get((observer, handle), set())
             users.discard(handler)
@@ -544,19 +725,19 @@ class FolderWatcher(QObject):
 
     # -- folder links (see folder_links) ---------------------------------------------------------
     def _find_links(self, root: str, generation: int, top: str, reconcile: bool = False) -> None:
-        """Any thread: have the link worker look for folder links at or below `top` (in the
+        """Any thread: have the worker look for folder links at or below `top` (in the
         watched folder `root`), and watch their folders instead of those known there now;
         `reconcile`: then report `top` changed (a link's folder replaced, or back)."""
-        self._to_link_worker(partial(self._look_for_links, root, generation, top, reconcile))
+        self._to_worker(partial(self._look_for_links, root, generation, top, reconcile))
 
-    def _to_link_worker(self, job: Callable[[_LinkWorker], None]) -> None:
-        worker = self._link_worker
+    def _to_worker(self, job: Callable[[_WatchWorker], None]) -> None:
+        worker = self._worker
         if worker is not None:
             worker.do(job)
 
     def _look_for_links(self, root: str, generation: int, top: str, reconcile: bool,
-                        worker: _LinkWorker) -> None:
-        """Link worker: walk for the links at `top` and hand them to the GUI thread, with what
+                        worker: _WatchWorker) -> None:
+        """Worker: walk for the links at `top` and hand them to the GUI thread, with what
         it needs to decide there without a file-system call: the links known that are gone,
         and whether `top` is there."""
         try:
@@ -579,7 +760,7 @@ class FolderWatcher(QObject):
         self._links_found.emit(root, generation, top, seen, reconcile)
 
     def _walk_links(self, root: str, generation: int, top: str, stopping: threading.Event):
-        """Link worker: what folder_links finds at `top`, or None (the folder is not watched by
+        """Worker: what folder_links finds at `top`, or None (the folder is not watched by
         that watch any more, or the watcher stops)."""
         def gone() -> bool:
             with self._lock:
@@ -633,7 +814,7 @@ class FolderWatcher(QObject):
         for start in starts:
             # On the worker: a start walks the whole folder, adding a system watch to each
             # folder in it (0.4-0.6 s of a frozen window for 20,000 folders).
-            self._to_link_worker(start)
+            self._to_worker(start)
         if reconcile and seen.there:
             # Followed: what it leads to now is indexed (and what is gone from there swept).
             # Not (a loop, a folder watched already): what was indexed through it goes, if gone
@@ -651,8 +832,8 @@ class FolderWatcher(QObject):
             self._record([(top, REMOVED)])
 
     def _start_link_watch(self, name: str, real: str, recorder: _Recorder,
-                          worker: _LinkWorker) -> None:
-        """Link worker: watch the folder `real` that the link `name` leads to, its changes
+                          worker: _WatchWorker) -> None:
+        """Worker: watch the folder `real` that the link `name` leads to, its changes
         reported under that name by `recorder`, and tell the GUI thread how it went. Not if the
         link was let go meanwhile (the GUI thread forgets it at once)."""
         if not self._hears_for(name, recorder):
@@ -668,10 +849,13 @@ class FolderWatcher(QObject):
             return
         if handle is not None:
             worker.handles[recorder] = (observer, handle)
-            self._link_watched.emit(name, recorder, (st.st_dev, st.st_ino), "")
+            # Folders in it may have gone unwatched, quietly (see watch_limit).
+            partly = _LIMIT_CAUSE if watch_limit_reached(real) else ""
+            self._link_watched.emit(name, recorder, (st.st_dev, st.st_ino), partly)
 
-    def _end_link_watch(self, recorder: _Recorder, worker: _LinkWorker) -> None:
-        """Link worker: end the watch `recorder` had (after its start: the jobs run in order)."""
+    def _end_watch(self, recorder: _Recorder, worker: _WatchWorker) -> None:
+        """Worker: end the watch `recorder` had, a watched folder's or a link's folder's (after
+        its start: the jobs run in order)."""
         entry = worker.handles.pop(recorder, None)
         if entry is not None:
             self._let_go(*entry, recorder)
@@ -694,6 +878,8 @@ class FolderWatcher(QObject):
                 inside = sorted(n for n in self._links if n != name and _is_under(n, name))
         if identity is not None:
             self._link_watches[name] = recorder
+            if cause:
+                self._say_link_partly_unwatchable(name, link.root, cause)
             return
         if cause:
             log.warning("%s: cannot watch the folder this link leads to (%s); changes there "
@@ -704,11 +890,27 @@ class FolderWatcher(QObject):
         for inner in inside:
             self._drop_links(inner)
 
+    def _say_link_partly_unwatchable(self, name: str, root: str, cause: str) -> None:
+        """Once for the watched folder `root`'s links, and not once it was said in part itself
+        (the link's folders are in it, by their names)."""
+        log.warning("%s: some folders in the folder this link leads to cannot be watched (%s); "
+                    "changes there will be found on the next start", name, cause)
+        if root not in self._links_unwatchable and root not in self._partly_unwatchable:
+            self._links_unwatchable.add(root)
+            self.folder_partly_unwatchable.emit(name, cause)
+
     def _hears_for(self, name: str, recorder: _Recorder) -> bool:
         """Any thread: is `recorder` the handler of the folder link `name` now?"""
         with self._lock:
             link = self._links.get(name)
         return link is not None and link.recorder is recorder
+
+    def _hears_root(self, folder: str, recorder: _Recorder | None) -> bool:
+        """Any thread: is `recorder` the handler of the watched folder `folder` now (its watch
+        started, or starting)?"""
+        with self._lock:
+            root = self._roots.get(folder)
+        return root is not None and root.recorder is recorder
 
     def _drop_links(self, prefix: str, root: str | None = None) -> None:
         """Forget the folder links at or below `prefix` (those found for `root` only, if given)
@@ -727,7 +929,7 @@ class FolderWatcher(QObject):
         as they led into their folders (but those at or below `but`) are looked at again."""
         for link in dropped.values():
             if link.recorder is not None:  # started, or starting: the worker ends it after
-                self._to_link_worker(partial(self._end_link_watch, link.recorder))
+                self._to_worker(partial(self._end_watch, link.recorder))
         for link in dropped.values():
             if link.watched:
                 self._refind_links_into(link.real, but=but)
@@ -759,7 +961,7 @@ class FolderWatcher(QObject):
     def _covered(self, but: str = "", gone: Collection[str] | None = None) -> list[str]:
         """The real folders watched: the watched folders, and the folders watched for links (but
         those at or below `but`, and links gone: their watches end soon). `gone`: the links
-        known gone (on the GUI thread: as the link worker saw them, no file-system call there);
+        known gone (on the GUI thread: as the worker saw them, no file-system call there);
         None: each is looked at now (any other thread)."""
         with self._lock:
             covered = [r.real for r in self._roots.values() if r.real]
@@ -798,8 +1000,9 @@ class FolderWatcher(QObject):
         """Checker thread: stat the folders (a dead network mount may block here, not the GUI)
         and tell the GUI thread which watched ones are gone and which waiting ones are back.
         False once the watcher is deleted."""
-        with self._lock:
-            roots, waiting = dict(self._roots), dict(self._waiting)
+        with self._lock:  # a watch starting is looked at once it has (its start looks first)
+            roots = {f: r for f, r in self._roots.items() if r.started}
+            waiting = dict(self._waiting)
         mounts = _mounts() if roots else None
         gone = [(f, r.generation) for f, r in roots.items() if not _same_folder(f, r, mounts)]
         back = [f for f, r in waiting.items() if _present(f, r)]
@@ -829,7 +1032,7 @@ class FolderWatcher(QObject):
                      if (n, link.generation) not in self._rechecking}
         for name, link in links.items():  # a link's folder replaced, gone, or there again
             if _link_changed(name, link):
-                with self._lock:  # once, until the link worker has looked (for that watch)
+                with self._lock:  # once, until the worker has looked (for that watch)
                     self._rechecking.add((name, link.generation))
                 self._find_links(link.root, link.generation, name, reconcile=True)
         return True
@@ -875,17 +1078,21 @@ class FolderWatcher(QObject):
             if folder in self._watches:  # changes made meanwhile may not have been seen
                 log.info("%s: the folder can be read again; indexing what changed", folder)
                 # Unreadable when its watch started, it has none (the watch failed quietly).
-                self._watch_afresh(folder)
-                self._record([(folder, CHANGED)])
+                if not self._watch_afresh(folder):
+                    self._record([(folder, CHANGED)])
 
-    def _watch_afresh(self, folder: str) -> None:
+    def _watch_afresh(self, folder: str) -> bool:
         """Watch `folder` again from scratch: folders inside it that could not be read when its
-        watch started have no watch (inotify needs read access), and would never report."""
+        watch started have no watch (inotify needs read access), and would never report. True
+        when it is: the whole folder is reported changed once its new watch has started (or
+        failed to: then it says why, and what to do); False for a polled folder (polling looks
+        at every folder each time anyway)."""
         root = self._roots.get(folder)
-        if root is None or root.polling:  # polling looks at every folder each time anyway
-            return
+        if root is None or root.polling:
+            return False
         self._unschedule(folder)
-        self._schedule(folder, root.polling)  # if it fails, it says why (and what to do)
+        self._schedule(folder, root.polling, why="afresh")
+        return True
 
     @Slot(object, int)
     def _on_root_went_away(self, folder: str, generation: int) -> None:
@@ -896,29 +1103,30 @@ class FolderWatcher(QObject):
         root = self._roots.get(folder)
         if root is None or root.generation != generation:
             return False  # unwatched, or watched again since
+        start = self._starts.get(folder)
         self._unschedule(folder)
+        if start is not None and start.why == "back":
+            # Gone again before its watch started: never said back, so not said gone either.
+            with self._lock:
+                self._waiting[folder] = start.previous
+            return True
         with self._lock:
-            self._waiting[folder] = root
+            self._waiting[folder] = replace(root, recorder=None)
         log.warning("%s: the folder is not available any more (drive unplugged, or folder "
                     "moved or deleted); its photos are kept, and it is watched again when it "
                     "is back", folder)
         self.folder_unavailable.emit(folder)
         return True
 
-    def _come_back(self, folder: str) -> None:
+    def _come_back(self, folder: str) -> _RootStart | None:
+        """Watch the folder back: said back (folder_available), and reported changed whole,
+        once its watch has started (or failed to: then it is indexed all the same); gone again
+        before that, it is waited for again without a word. The start asked, if any."""
         with self._lock:
             root = self._waiting.pop(folder, None)
         if root is None:
-            return
-        if not self._schedule(folder, root.polling):
-            if not _present(folder, root):  # gone again already: keep waiting for it
-                with self._lock:
-                    self._waiting[folder] = root
-                return
-            log.warning("%s: the folder is back but cannot be watched; it is indexed now", folder)
-        log.info("%s: the folder is back; indexing what changed while it was away", folder)
-        self.folder_available.emit(folder)
-        self._record([(folder, CHANGED)])
+            return None
+        return self._schedule(folder, root.polling, why="back", previous=root)
 
     @Slot()
     def _on_overflowed(self) -> None:
@@ -958,17 +1166,17 @@ class FolderWatcher(QObject):
     def flush(self) -> None:
         with self._lock:
             rewatch, self._rewatch = self._rewatch, set()
-        for folder in sorted(rewatch):  # first: the changes below are then read once watched
-            if folder in self._watches:
-                self._watch_afresh(folder)
-                # Changes made between the old watch's end and the new one's start (its walk
-                # of the tree) were not seen: the whole folder is checked.
+        for folder in sorted(rewatch):
+            # Changes made between the old watch's end and the new one's start (its walk of the
+            # tree) are not seen: the whole folder is reported changed once that has started.
+            if folder in self._roots and not self._watch_afresh(folder):
                 with self._lock:
                     self._pending[folder] = CHANGED
         with self._lock:
             pending, self._pending = self._pending, {}
             away = list(self._waiting)
             present = list(self._roots)
+        pending = self._hold_for_starts(pending)
         # Nothing is reported under a folder that went away: its photos are kept, and the whole
         # folder is reconciled when it is back. Unless a watched folder around it is still there
         # and saw it deleted or moved away: then it is gone from that folder, and so are its
@@ -987,6 +1195,21 @@ class FolderWatcher(QObject):
             self.paths_changed.emit(changed)
         if removed:
             self.paths_removed.emit(removed)
+
+    def _hold_for_starts(self, pending: dict[str, bool]) -> dict[str, bool]:
+        """Paths in a folder whose new watch is starting (watched afresh) wait for it: once it
+        has started the whole folder is reported changed, and they go with it, in one list
+        (changed first). The rest of `pending`."""
+        afresh = [f for f, start in self._starts.items() if start.why == "afresh"]
+        held = {p: c for p, c in pending.items() if any(_is_under(p, f) for f in afresh)}
+        if not held:
+            return pending
+        with self._lock:
+            if not self._pending:
+                self._first_pending_at = time.monotonic()
+            self._pending = {**held, **self._pending}  # what came meanwhile is newer
+        self._timer.start()  # looked at again (its start may be let go: then they go alone)
+        return {p: c for p, c in pending.items() if p not in held}
 
 
 class _Checker(threading.Thread):
@@ -1047,21 +1270,22 @@ class _Checker(threading.Thread):
                 self._wake_r = self._wake_w = -1
 
 
-class _LinkWorker(threading.Thread):
-    """The folder links' slow work, off the GUI thread, one job at a time in the order asked:
-    walks for links (a watched home folder is a long walk; see folder_links), and starts and
-    ends the watches of the folders they lead to (a start walks the whole folder adding a
-    system watch to each folder in it; an end removes them). Each job is a callable given this
-    worker; what it finds goes to the GUI thread, which decides."""
+class _WatchWorker(threading.Thread):
+    """The watches' slow work, off the GUI thread, one job at a time in the order asked: starts
+    and ends the watches of the watched folders and of the folders their links lead to (a
+    start walks the whole folder adding a system watch to each folder in it, or, polled, takes
+    its first snapshot; an end removes them), and walks for folder links (a watched home folder
+    is a long walk; see folder_links). Each job is a callable given this worker; what it finds
+    goes to the GUI thread, which decides."""
 
     def __init__(self) -> None:
-        super().__init__(name="folder-links", daemon=True)
+        super().__init__(name="folder-watches", daemon=True)
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.stopping = threading.Event()
-        # The link watches it started: handler -> (observer, watch), until it ends them.
+        # The watches it started: handler -> (observer, watch), until it ends them.
         self.handles: dict[_Recorder, tuple[object, object]] = {}
 
-    def do(self, job: Callable[[_LinkWorker], None]) -> None:
+    def do(self, job: Callable[[_WatchWorker], None]) -> None:
         self._jobs.put(job)
 
     def stop(self) -> None:
@@ -1075,7 +1299,7 @@ class _LinkWorker(threading.Thread):
             except RuntimeError:  # the watcher was deleted
                 return
             except Exception:  # one odd folder must not end the link work for good
-                log.exception("folder link work failed")
+                log.exception("folder watch work failed")
 
 
 class _PollingEmitter(PollingEmitter):
@@ -1103,7 +1327,7 @@ def _link_changed(name: str, link: _Link) -> bool:
     leading to none then, to a folder now)?"""
     if link.watched:
         if link.identity is None:
-            return False  # its watch is starting: looked at once it has (see _LinkWorker)
+            return False  # its watch is starting: looked at once it has (see _WatchWorker)
         try:
             st = os.stat(name)
         except OSError:
@@ -1162,6 +1386,10 @@ def _unwatchable_because(exc: OSError) -> str:
                 "fs.inotify.max_user_instances in /etc/sysctl.d/, or close programs that watch "
                 "many folders)")
     return exc.strerror or str(exc)
+
+
+_LIMIT_CAUSE = _unwatchable_because(OSError(errno.ENOSPC, "inotify watch limit reached"))
+
 
 def _mounts() -> list[tuple[str, int]] | None:
     """(mount point, mount id) of each mount, in mount order (Linux); None elsewhere."""

@@ -145,10 +145,10 @@ def test_what_changes_while_the_folder_is_watched_afresh_is_not_lost(qtbot, tmp_
     late = tmp_path / "import" / "late.jpg"
     schedule = watcher._schedule
 
-    def written_meanwhile(folder, polling):  # after the old watch ended, before the new one
+    def written_meanwhile(folder, polling, **kwargs):  # the old watch ended, the new not started
         if not late.exists():
             make_photo(late, "coffee", size=(32, 32))
-        return schedule(folder, polling)
+        return schedule(folder, polling, **kwargs)
 
     monkeypatch.setattr(watcher, "_schedule", written_meanwhile)
     seen = []

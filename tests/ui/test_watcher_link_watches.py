@@ -129,13 +129,13 @@ def test_a_link_found_again_keeps_its_folders_watch(qtbot, tmp_path, watcher, sa
     assert watcher.links() == [str(link)]
 
 
-def test_a_links_folder_watched_itself_before_the_links_watch_ends_stays_watched(
-        qtbot, tmp_path, watcher, said, monkeypatch):
-    """The folder's own watch shares the one the link's had (one watch a folder), which the
-    worker ends after: only the link's part of it ends, and until then that part says
-    nothing (the folder's photos have one name)."""
+def test_a_links_folder_watched_itself_is_watched_once_by_its_own_name(qtbot, tmp_path, watcher,
+                                                                      said, monkeypatch):
+    """The folder's own watch starts on the worker after the link's has ended (the jobs run in
+    order: a watch of the same folder would share the link's, dead if the folder was made
+    again), and until then the link's says nothing (the folder's photos have one name)."""
     drive = tmp_path / "Drive"
-    root, _link = watch_folder_holding_link(qtbot, watcher, tmp_path, drive, "drive")
+    root, link = watch_folder_holding_link(qtbot, watcher, tmp_path, drive, "drive")
     busy, done = threading.Event(), threading.Event()
     find = watcher_module.find_folder_links
 
@@ -149,21 +149,20 @@ def test_a_links_folder_watched_itself_before_the_links_watch_ends_stays_watched
     (tmp_path / "other").mkdir()
     os.symlink(tmp_path / "other", root / "new")
     qtbot.waitUntil(busy.is_set, timeout=5000)
-    assert watcher.watch(str(drive))
-    assert watcher.links() == []
-    assert watches_of(watcher, drive) == 1  # shared
-    photo(drive / "b.jpg")  # heard by the link's handler too, not ended yet: by one name
-    qtbot.waitUntil(lambda: ("changed", str(drive / "b.jpg")) in said, timeout=5000)
+    assert watcher.watch(str(drive))  # its start waits for the worker
+    assert watcher.links() == [] and watcher.watched() == [str(root)]
+    photo(drive / "b.jpg")  # heard by the link's watch, not ended yet: not by its name
     qtbot.wait(400)
     done.set()
-    # Its watch starts after the link's one has ended (the worker's jobs run in order).
     qtbot.waitUntil(lambda: watcher.links() == [str(root / "new")], timeout=5000)
+    qtbot.waitUntil(lambda: watcher.watched() == sorted([str(root), str(drive)]), timeout=5000)
     assert watches_of(watcher, drive) == 1
     photo(drive / "c.jpg")
     qtbot.waitUntil(lambda: ("changed", str(drive / "c.jpg")) in said, timeout=5000)
     qtbot.wait(400)
-    assert [entry for entry in said if entry[1] != str(root / "new")] == [
-        ("changed", str(drive / "b.jpg")), ("changed", str(drive / "c.jpg"))]
+    assert ("changed", str(link / "b.jpg")) not in said
+    assert [entry for entry in said if entry[1] not in (str(root / "new"), str(drive / "b.jpg"))
+            ] == [("changed", str(drive / "c.jpg"))]
 
 
 def test_links_found_through_a_link_whose_folder_cannot_be_watched_are_not_followed(
