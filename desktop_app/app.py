@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import sys
+import threading
 import traceback
 
 from . import paths
@@ -48,7 +49,8 @@ def setup_logging(verbose: int = 0) -> None:
 
 def install_excepthook() -> None:
     """Unexpected errors in slots would otherwise abort the app (PySide6 calls sys.excepthook
-    and carries on). Show them once, with where the log is, and keep running."""
+    and carries on), and a Python thread's went to stderr alone. Show them once, with where
+    the log is, and keep running."""
 
     showing = []
 
@@ -93,7 +95,14 @@ def install_excepthook() -> None:
         except Exception:  # the hook itself must never raise
             log.debug("could not show the error dialog", exc_info=True)
 
+    def thread_hook(args) -> None:
+        # A Python thread's error (the trash's move, the housekeeping, the watcher's threads)
+        # comes here, not to sys.excepthook: it went to stderr alone, neither logged nor shown.
+        if not issubclass(args.exc_type, SystemExit):  # (ends its thread quietly, as before)
+            hook(args.exc_type, args.exc_value, args.exc_traceback)
+
     sys.excepthook = hook
+    threading.excepthook = thread_hook
 
 
 def configure_runtime() -> None:
