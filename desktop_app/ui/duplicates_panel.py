@@ -3,6 +3,7 @@ trash (never deleted outright), with undo where the platform's trash allows it."
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -32,6 +33,8 @@ from .models import thumbnail_or_placeholder
 from .photo_grid import WheelZoom
 from .thumbnails import ThumbnailCache
 from .wording import count_of
+
+log = logging.getLogger(__name__)
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 
@@ -394,21 +397,35 @@ class DuplicatesPanel(QWidget):
 
         def work() -> None:
             done, gone, left, problems = [], [], [], []
-            # All checked before any is moved: moving one hard link changes the change time
-            # of its other names (the link count), which then looked changed since indexed.
-            reasons = {path: file_actions.reason_to_keep(path, stamps[path], kept.get(path, ()))
-                       for path in paths}
-            for path in paths:
-                if reasons[path]:
-                    left.append((path, reasons[path]))
-                    continue
-                try:
-                    done.append(file_actions.move_to_trash(path))
-                except file_actions.AlreadyGone as exc:
-                    gone.append((path, str(exc)))
-                except OSError as exc:
-                    problems.append(str(exc))
-            self._reply.done.emit(done, gone, left, problems)
+            path = None  # the photo being moved, for the message if it stops
+            try:
+                # All checked before any is moved: moving one hard link changes the change
+                # time of its other names (the link count), which then looked changed since
+                # indexed.
+                reasons = {path: file_actions.reason_to_keep(path, stamps[path],
+                                                             kept.get(path, ()))
+                           for path in paths}
+                for path in paths:
+                    if reasons[path]:
+                        left.append((path, reasons[path]))
+                        continue
+                    try:
+                        done.append(file_actions.move_to_trash(path))
+                    except file_actions.AlreadyGone as exc:
+                        gone.append((path, str(exc)))
+                    except OSError as exc:
+                        problems.append(str(exc))
+            except Exception as exc:
+                # A bug, not a file's problem: the rest stay where they are, and what was
+                # moved is still said, kept for Undo and left out of the groups (the button
+                # stayed off, the moved photos still shown, when this thread died silently).
+                log.exception("moving photos to the trash stopped")
+                at = f" at {printable(path)}" if path else ""
+                problems.append(f"Moving stopped{at} by an unexpected error ({exc!r}; details "
+                                "in the log): the photos not said moved were left where they "
+                                "are.")
+            finally:
+                self._reply.done.emit(done, gone, left, problems)
 
         # Not a daemon: quitting waits for the photo being moved, never leaves one half-moved.
         self._trashing = threading.Thread(target=work, name="trash")

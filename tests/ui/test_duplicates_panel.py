@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon
 from ui_helpers import as_group, duplicates_panel, photo_copies, use_own_trash
 
 from desktop_app.core.records import Match
+from desktop_app.ui import file_actions
 from desktop_app.ui.duplicates_panel import DuplicatesPanel, PathRole
 
 
@@ -294,3 +295,31 @@ def test_undo_after_a_new_search_does_not_put_a_photo_with_a_picture_it_does_not
     assert undo_and_wait(qtbot, panel) == [copy]
     assert os.path.exists(copy)
     assert panel.groups_shown() == [[keep, other]]
+
+
+def test_an_unexpected_error_moving_to_the_trash_says_what_was_moved_and_what_stopped(
+        qtbot, tmp_path, monkeypatch):
+    """The trash's thread died on an error no file gives (a bug): nothing was said, the Trash
+    button stayed off, and the photos moved before it stayed in their groups, not kept for
+    Undo."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    three = photo_copies(tmp_path / "copies", "three", 3)
+    panel = duplicates_panel(qtbot, [as_group(three, 0)])
+    real_move = file_actions.move_to_trash
+
+    def move_to_trash(path):
+        if path == three[2]:
+            raise RuntimeError("a bug")
+        return real_move(path)
+
+    monkeypatch.setattr(file_actions, "move_to_trash", move_to_trash)
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    assert trashed.args == [[three[1]]]
+    assert not os.path.exists(three[1]) and os.path.exists(three[2])
+    assert panel.groups_shown() == [[three[0], three[2]]]
+    text = panel.status.text()
+    assert text.startswith("Moved 1 photo ")
+    assert (f"Moving stopped at {three[2]} by an unexpected error (RuntimeError('a bug'); "
+            "details in the log): the photos not said moved were left where they are.") in text
+    assert panel.trash_button.isEnabled()
