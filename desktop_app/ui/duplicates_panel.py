@@ -1,5 +1,7 @@
 """Duplicates: groups of near-identical photos side by side. Unwanted copies go to the system
-trash (never deleted outright), with undo where the platform's trash allows it."""
+trash (never deleted outright), with undo where the platform's trash allows it. Enter or a
+double-click on a photo shows it large in the preview (photo_preview.PhotoPreview), which
+follows the groups as it follows a grid: its arrow keys go from copy to copy."""
 
 from __future__ import annotations
 
@@ -7,10 +9,10 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QStyle,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -29,14 +32,20 @@ from ..core.raw_twins import kind_name
 from ..core.records import Match, same_content_stamps
 from . import file_actions
 from .announce import announce
-from .models import thumbnail_or_placeholder
+from .models import (
+    DistanceRole,
+    PathRole,
+    PhotoIdRole,
+    RecordRole,
+    SimilarityRole,
+    thumbnail_or_placeholder,
+)
 from .photo_grid import WheelZoom
+from .photo_preview import GroupRole, NoteRole
 from .thumbnails import ThumbnailCache
 from .wording import count_of
 
 log = logging.getLogger(__name__)
-
-PathRole = Qt.ItemDataRole.UserRole + 1
 
 
 class _TrashReply(QObject):
@@ -101,7 +110,7 @@ class DuplicatesPanel(QWidget):
         row.addWidget(self.find_button)
         row.addStretch(1)
         layout.addLayout(row)
-        self.tree = QTreeWidget()
+        self.tree = GroupsTree()
         self.tree.setHeaderLabels(["Photo", "Distance", "Folder"])
         self._size_columns(thumbnails.edge if thumbnails is not None else 96)
         self.tree.setAccessibleName("Duplicate groups")
@@ -198,6 +207,7 @@ class DuplicatesPanel(QWidget):
             for i, match in enumerate(group):
                 item = self._row(match.path, str(match.distance),
                                  getattr(group, "why", "") if i == 0 else "", match.twins)
+                item.match = match
                 # Keep the first of each group (core/keeper.py chose it), offer the others that
                 # are near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
@@ -600,13 +610,123 @@ class _PhotoItem(QTreeWidgetItem):
         self.path = path
         self.why = ""  # why it is the photo kept in its group (set on that row only)
         self.twins: tuple[str, ...] = ()  # its RAW+JPEG twins, not listed
+        # As found (set_groups); None for a photo put back by Undo: the library gives it a new
+        # record, and its old id names no photo.
+        self.match: Match | None = None
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
     def data(self, column: int, role: int):
         if (column == 0 and role == Qt.ItemDataRole.DecorationRole
                 and self._thumbnails is not None):
             return thumbnail_or_placeholder(self._thumbnails, self.path, self._placeholders)
+        # The grids' roles, for the preview (and Enter there: a search with the photo).
+        if role == PhotoIdRole:
+            return self.match.photo_id if self.match is not None else None
+        if role == RecordRole:  # its path as Python holds it (models.exact_path)
+            return (replace(self.match, path=self.path, twins=self.twins)
+                    if self.match is not None else None)
+        if role == DistanceRole:
+            return int(self.text(1))
+        if role == SimilarityRole:
+            return self.match.similarity if self.match is not None else None
+        if role == GroupRole:
+            return id(self.parent())
+        if role == NoteRole:
+            return self._note()
         return super().data(column, role)
+
+    def _note(self) -> str:
+        """"Kept (not ticked) · Group 2, 3 of 4", as the preview's details end."""
+        top, tree = self.parent(), self.treeWidget()
+        if top is None or tree is None:
+            return ""
+        ticked = self.checkState(0) == Qt.CheckState.Checked
+        state = f"Ticked for the {file_actions.trash_name()}" if ticked else "Kept (not ticked)"
+        return (f"{state} · Group {tree.indexOfTopLevelItem(top) + 1}, "
+                f"{top.indexOfChild(self) + 1} of {top.childCount()}")
+
+
+class GroupsTree(QTreeWidget):
+    """The groups, each one's photos rows under its row. Enter or a double-click on a photo asks
+    for its preview, which follows this tree's current photo as it follows a grid's: it hands
+    its navigation keys to `preview_key`, and Enter there searches with the photo shown."""
+
+    preview_requested = Signal(QModelIndex)
+    search_requested = Signal(QModelIndex)  # the preview's Enter
+    message = Signal(str)  # what the preview's keys and menu say (a path copied)
+    problem = Signal(str)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        item = self.currentItem()
+        if (event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                          Qt.KeyboardModifier.KeypadModifier)
+                and isinstance(item, _PhotoItem)):
+            self.preview_requested.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        # Did nothing on a photo before (a group's row: folded or unfolded, as still); on its
+        # box, a double-click still ticks it twice.
+        at = event.position().toPoint()
+        item = self.itemAt(at)
+        if (isinstance(item, _PhotoItem) and event.button() == Qt.MouseButton.LeftButton
+                and not self._on_box(item, at)):
+            self.setCurrentItem(item)
+            self.preview_requested.emit(self.currentIndex())
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _on_box(self, item: QTreeWidgetItem, at) -> bool:
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        option.rect = self.visualItemRect(item)
+        option.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+        box = self.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator,
+                                          option, self)
+        return box.contains(at)
+
+    def preview_key(self, key: Qt.Key) -> None:
+        """The preview's navigation keys: the arrows (fitted; zoomed in they move about the
+        photo) and Page Down and Page Up (zoomed in too: flipping between copies at 100%) to
+        the next or previous photo, on into the next or previous group; Home and End to the
+        first (the one kept) and last photo of the group."""
+        item = self.currentItem()
+        if item is None:
+            return
+        top = item.parent() or item
+        if key in (Qt.Key.Key_Home, Qt.Key.Key_End):
+            target = top.child(0 if key == Qt.Key.Key_Home else top.childCount() - 1)
+        else:
+            step = 1 if key in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_PageDown) else -1
+            row = top.indexOfChild(item) if item.parent() else (-1 if step > 0 else 0)
+            target = (top.child(row + step) if 0 <= row + step < top.childCount()
+                      else self._photo_from(self.indexOfTopLevelItem(top) + step, step))
+        if target is not None:
+            self.setCurrentItem(target)
+
+    def _photo_from(self, group: int, step: int) -> QTreeWidgetItem | None:
+        """The first photo (going on, `step` 1) or the last (going back) of the group at
+        `group`, or of the next one that has photos that way."""
+        while 0 <= group < self.topLevelItemCount():
+            top = self.topLevelItem(group)
+            if top.childCount():
+                return top.child(0 if step > 0 else top.childCount() - 1)
+            group += step
+        return None
+
+    def photo_found_again(self, row: int, photo_id: int, path: str,
+                          during: str = "") -> QModelIndex | None:
+        """The preview's photo found again by its id (the groups were shown anew); None, said,
+        if it is in none of them now. (As PhotoGrid's.)"""
+        for top in map(self.topLevelItem, range(self.topLevelItemCount())):
+            for child in map(top.child, range(top.childCount())):
+                if child.data(0, PhotoIdRole) == photo_id:
+                    return self.indexFromItem(child)
+        self.problem.emit(f"{printable(path)} is no longer in the duplicate groups (it left "
+                          f"them while {during or 'it was shown'}). Pick another photo.")
+        return None
 
 
 def _place_of(item: QTreeWidgetItem | None) -> tuple | None:

@@ -52,6 +52,14 @@ KEYS = [
       "Ctrl+Shift+Tab"),
      "Preview: close it, then as in the window"),
     ("Space", "Duplicates: tick or untick the current photo"),
+    ("Enter, double-click",
+     ("Duplicates: the current photo large, in the preview (Space there closes it, as "
+      "everywhere: tick the photo in the groups, where Escape leaves you on it)")),
+    ("Arrow keys, Page Up, Page Down",
+     ("Preview from the duplicates: the next or previous copy, on into the next group; Page Up "
+      "and Page Down zoomed in too, at the same zoom and place within a group")),
+    ("Home, End",
+     "Preview from the duplicates: the first photo of the group (the one kept) or its last"),
     (Std.Delete, "Duplicates: move the ticked photos to the {bin}"),
     (Std.Undo, "Duplicates: put back the photos last moved to the {bin}"),
     ("Enter", "Unreadable photos: open the photo"),

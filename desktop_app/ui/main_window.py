@@ -231,9 +231,14 @@ class MainWindow(QMainWindow):
         self.results_panel.grid.message.connect(self.tell)
         self.grid.problem.connect(self.warn)
         self.results_panel.grid.problem.connect(self.warn)
-        for grid in (self.grid, self.results_panel.grid):
+        # The duplicate groups' tree is followed by the preview as the grids are.
+        groups = self.duplicates_panel.tree
+        for grid in (self.grid, self.results_panel.grid, groups):
             grid.preview_requested.connect(
                 lambda index, grid=grid: self.open_preview(grid, index))
+        groups.search_requested.connect(self.search_index)
+        groups.message.connect(self.tell)
+        groups.problem.connect(self.warn)
         self.folders_panel.add_requested.connect(self.add_folder)
         self.folders_panel.remove_requested.connect(self.remove_folder)
         self.folders_panel.pause_toggled.connect(self.toggle_pause)

@@ -17,7 +17,14 @@ photo is decoded again, the same way, once the zoom needs more pixels than the p
 meanwhile; never a picture over the image limits (dropped.image_limits: Qt's image memory limit,
 67 MP, within the 200 MP cap), so at most 256 MiB is held (a 24 MP photo at 100%: 96 MB). The
 view says when the picture has fewer pixels than the zoom shows, and why. Another photo is
-shown fitted.
+shown fitted, but one of the same group (a view's GroupRole: the duplicate groups') is shown at
+the same zoom and place, in shares of the photo, so that copies of other pixel sizes line up:
+flipping between copies at 100% shows which is sharper.
+
+A tree is followed as a grid is (the duplicate groups: duplicates_panel.GroupsTree): its rows'
+roles are the grids' (models.py), a group's row stands for its first photo, and a view with a
+`preview_key` method moves its current photo by the navigation keys itself (the tree: from photo
+to photo, over the groups' rows).
 """
 
 from __future__ import annotations
@@ -87,6 +94,9 @@ KEYS_HINT = ("Space or Escape closes it; the arrow keys show the other photos; E
              "photos that look like this one; Ctrl+C copies it; Shift+F10 or the Menu key opens "
              "its menu. Ctrl+Plus and Ctrl+Minus zoom it, Ctrl+0 fits it again, Z shows it at "
              "100% and fitted again; zoomed in, the arrow keys move about it.")
+# Roles a followed view's rows may answer besides the grids' (models.py): the duplicate groups'.
+GroupRole = Qt.ItemDataRole.UserRole + 20  # the photo's group: the zoom kept between its photos
+NoteRole = Qt.ItemDataRole.UserRole + 21  # said last in the details ("Kept · Group 2, 3 of 4")
 # Keys handed to the grid: it moves its current photo by its own layout, the preview follows.
 ARROW_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down}
 GRID_KEYS = ARROW_KEYS | {Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_PageUp,
@@ -273,6 +283,7 @@ class _Shown:
     size: tuple[int, int] | None  # full, upright, as the library has it
     details: str  # the line under the picture
     stamp: tuple | None = None  # the library's (size, mtime, change time): another content
+    group: object = None  # its row's GroupRole: shown at the zoom of the photo before in it
 
 
 class PhotoPreview(QDialog):
@@ -404,6 +415,12 @@ class PhotoPreview(QDialog):
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         # None while a model is reset (the results searched again): the photo shown stays.
         if current.isValid() and self.isVisible():
+            model = current.model()
+            if exact_path(current) is None and model.hasChildren(current):
+                # A group's row (the photo shown left its group, or the row was clicked): its
+                # first photo, the tree's current too (Escape leaves it on the photo seen).
+                self._grid.setCurrentIndex(model.index(0, 0, current))
+                return
             self._show_index(current, announced=not self._repeating)
             if self._repeating:
                 self._say_later.start()
@@ -413,10 +430,12 @@ class PhotoPreview(QDialog):
     def _on_changed(self, first: QModelIndex, last: QModelIndex, roles) -> None:
         # The photo shown renamed, or its file changed (the library follows it, the row stays):
         # its name and size said again, the file read again (the old path is not there now).
+        # Ticked or unticked in the duplicate groups: the details say it.
         held = self._index
-        if (self.isVisible() and held.isValid() and first.row() <= held.row() <= last.row()
+        if (self.isVisible() and held.isValid() and first.parent() == held.parent()
+                and first.row() <= held.row() <= last.row()
                 and list(roles) != [Qt.ItemDataRole.DecorationRole]):  # not a thumbnail come
-            self._show_index(held.model().index(held.row(), 0), announced=False)
+            self._show_index(_row_of(held), announced=False)
             self._ask()
 
     @Slot()
@@ -446,9 +465,6 @@ class PhotoPreview(QDialog):
         self._index = QPersistentModelIndex(index)
         record = index.data(RecordRole)
         stamp = record.stamp if isinstance(record, Photo) else None
-        if self._shown is not None and (self._shown.photo_id, self._shown.path,
-                                        self._shown.stamp) == (photo_id, path, stamp):
-            return
         name = printable(os.path.basename(path))
         size = self._size_of(record, photo_id)
         parts = [name]
@@ -458,14 +474,22 @@ class PhotoPreview(QDialog):
         if distance is not None:
             parts.append(f"distance {distance}" + (f" · {similarity * 100:.0f}% similar"
                                                    if similarity is not None else ""))
-        shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp)
+        if note := index.data(NoteRole):
+            parts.append(note)
+        shown = _Shown(photo_id, path, name, size, " · ".join(parts), stamp,
+                       index.data(GroupRole))
+        old = self._shown
+        if old is not None and (old.photo_id, old.path, old.stamp) == (photo_id, path, stamp):
+            if old.details != shown.details:  # ticked, or its group numbered anew
+                self._shown = shown
+                self._name(shown)
+            return
         renamed = self._only_renamed(shown)
+        # Of a photo zoomed in its group: the next copy in it is shown the same way.
+        looked_at = self._place_looked_at() if (
+            old is not None and old.group is not None and old.group == shown.group) else None
         self._shown = shown
-        self.setWindowTitle(f"{name} – Lookalike")
-        self.setAccessibleName(f"Preview of {name}")
-        self.setAccessibleDescription(f"{shown.details}. {KEYS_HINT}")
-        self.picture.setAccessibleName(name)
-        self.details.setText(shown.details)
+        self._name(shown)
         if renamed:
             self._follow_rename(path)
             return
@@ -476,8 +500,39 @@ class PhotoPreview(QDialog):
         self.stack.setCurrentWidget(self.picture)
         self.picture.set_photo(size)  # fitted
         self.picture.show_stand_in(_thumbnail(index))
+        if looked_at is not None:
+            self._look_at(*looked_at)
         if announced:
             self._say_shown()
+
+    def _name(self, shown: _Shown) -> None:
+        name = shown.name
+        self.setWindowTitle(f"{name} – Lookalike")
+        self.setAccessibleName(f"Preview of {name}")
+        self.setAccessibleDescription(f"{shown.details}. {KEYS_HINT}")
+        self.picture.setAccessibleName(name)
+        self.details.setText(shown.details)
+
+    def _place_looked_at(self) -> tuple[float, float, float] | None:
+        """Zoomed: the width the photo takes (logical pixels) and the point at the room's
+        centre, in shares of the photo's width and height. None: fitted."""
+        view = self.picture
+        area = view.photo_rect()
+        if view.is_fitted() or area is None or area.isEmpty():
+            return None
+        return (area.width(), (view.width() / 2 - area.left()) / area.width(),
+                (view.height() / 2 - area.top()) / area.height())
+
+    def _look_at(self, width: float, x: float, y: float) -> None:
+        """The photo just set zoomed to take `width` logical pixels, the point at shares `x`,
+        `y` of it at the room's centre (within its edges). Its size not known: fitted."""
+        view, full = self.picture, self._shown.size
+        if full is None:
+            return
+        view.zoom_to(width * view.devicePixelRatioF() / full[0], keep=True)
+        area = view.photo_rect()
+        view.pan(view.width() / 2 - (area.left() + x * area.width()),
+                 view.height() / 2 - (area.top() + y * area.height()))
 
     def _only_renamed(self, new: _Shown) -> bool:
         """Is `new` the photo shown at another path only (renamed in a file manager, its folder
@@ -634,11 +689,16 @@ class PhotoPreview(QDialog):
             self.picture.pan_by_key(key)
         elif key in GRID_KEYS and plain and self._grid is not None:
             # The grid moves its current photo as its own arrows do (and asks for more
-            # results past the last one); the window follows it (_on_current).
+            # results past the last one); the window follows it (_on_current). The duplicate
+            # groups' tree moves it from photo to photo (its own arrows stop on groups' rows).
             self._repeating = event.isAutoRepeat()
+            move = getattr(self._grid, "preview_key", None)
             try:
-                QApplication.sendEvent(self._grid, QKeyEvent(event.type(), key,
-                                                             Qt.KeyboardModifier.NoModifier))
+                if move is not None:
+                    move(key)
+                else:
+                    QApplication.sendEvent(self._grid, QKeyEvent(event.type(), key,
+                                                                 Qt.KeyboardModifier.NoModifier))
             finally:
                 self._repeating = False
         else:
@@ -742,7 +802,7 @@ class PhotoPreview(QDialog):
         if grid is None or shown is None:
             return
         if held.isValid():
-            grid.search_requested.emit(grid.model().index(held.row(), 0))
+            grid.search_requested.emit(_row_of(held))
             return
         # Its rows replaced meanwhile (the slider moved, the library read again): found again
         # by its id, or said to be gone.
@@ -768,6 +828,11 @@ class PhotoPreview(QDialog):
 
     def shutdown(self) -> None:
         self.loader.shutdown()
+
+
+def _row_of(held: QPersistentModelIndex) -> QModelIndex:
+    """The index `held` stands for, in its first column (a tree's row: under its parent)."""
+    return held.model().index(held.row(), 0, held.parent())
 
 
 def _thumbnail(index: QModelIndex) -> QPixmap | None:
