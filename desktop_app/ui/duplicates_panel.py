@@ -63,6 +63,7 @@ class _Shown:
     stamp: tuple | None  # the (size, mtime, change time) it was indexed with then
     why: str = ""  # why it was the photo kept in its group ("" for the others)
     twins: tuple[str, ...] = ()  # its RAW+JPEG twins, not listed (Match.twins)
+    match: Match | None = None  # as its row had it (_PhotoItem.match)
 
 
 class DuplicatesPanel(QWidget):
@@ -115,7 +116,7 @@ class DuplicatesPanel(QWidget):
         self._size_columns(thumbnails.edge if thumbnails is not None else 96)
         self.tree.setAccessibleName("Duplicate groups")
         self.tree.setAccessibleDescription(
-            "Space ticks a photo; Delete moves the ticked photos to the "
+            "Enter shows a photo large; Space ticks it; Delete moves the ticked photos to the "
             f"{file_actions.trash_name()}; Ctrl+Z puts them back.")
         # Ctrl+wheel zooms here too, as over the grids (F1 and the keys say so); Qt's own
         # scrolled a page of groups.
@@ -193,7 +194,9 @@ class DuplicatesPanel(QWidget):
         """Show `groups` (the photo to keep first, distances to it; a keeper.Group also says
         why it is kept, in that row's tooltip). All but the first are ticked for the trash, but
         those further than `max_distance` from it: a group joins pairs, so a chain of them can
-        hold photos that are not copies of the one kept."""
+        hold photos that are not copies of the one kept. The current photo, in them still,
+        stays current: the preview showing it follows it there (its arrows went nowhere)."""
+        current = getattr(self.tree.currentItem(), "path", None)
         self.tree.clear()
         self._items.clear()
         self._returning.clear()
@@ -217,6 +220,8 @@ class DuplicatesPanel(QWidget):
                 self._items.setdefault(match.path, []).append(item)
         self.tree.addTopLevelItems(tops)
         self.tree.expandAll()
+        if current in self._items:
+            self.tree.setCurrentItem(self._items[current][0])
         far = max_distance is not None and any(m.distance > max_distance
                                                for group in groups for m in group[1:])
         self._max_distance = max_distance
@@ -491,7 +496,7 @@ class DuplicatesPanel(QWidget):
             key = id(top)  # not indexOfTopLevelItem: a search through every group each time
             if key not in by_top:
                 by_top[key] = [_Shown(it.path, it.text(1), self.indexed_stamp(it.path), it.why,
-                                      it.twins)
+                                      it.twins, it.match)
                                for it in map(top.child, range(top.childCount()))
                                if it.path not in leaving]
             groups[path] = by_top[key]
@@ -561,6 +566,8 @@ class DuplicatesPanel(QWidget):
         for s in photos:
             row = self._row(s.path, s.distance, s.why, s.twins)
             row.setCheckState(0, Qt.CheckState.Unchecked)
+            # Its old id names no photo: the library gives it a new record.
+            row.match = replace(s.match, photo_id=None) if s.match is not None else None
             before = sum(order.get(top.child(j).path, len(group)) < order[s.path]
                          for j in range(top.childCount()))
             top.insertChild(before, row)
@@ -610,8 +617,9 @@ class _PhotoItem(QTreeWidgetItem):
         self.path = path
         self.why = ""  # why it is the photo kept in its group (set on that row only)
         self.twins: tuple[str, ...] = ()  # its RAW+JPEG twins, not listed
-        # As found (set_groups); None for a photo put back by Undo: the library gives it a new
-        # record, and its old id names no photo.
+        # As found (set_groups); its photo_id None for a photo put back by Undo: the library
+        # gives it a new record, and its old id names no photo. Its path is still the preview's
+        # (RecordRole): PathRole's Qt string is not.
         self.match: Match | None = None
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
@@ -693,7 +701,10 @@ class GroupsTree(QTreeWidget):
         the next or previous photo, on into the next or previous group; Home and End to the
         first (the one kept) and last photo of the group."""
         item = self.currentItem()
-        if item is None:
+        if item is None:  # the groups found anew without the photo shown: as a grid's keys
+            target = self._photo_from(0, 1)
+            if target is not None:
+                self.setCurrentItem(target)
             return
         top = item.parent() or item
         if key in (Qt.Key.Key_Home, Qt.Key.Key_End):

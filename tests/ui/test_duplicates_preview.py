@@ -7,10 +7,13 @@ Qt offscreen, real photo files decoded on the preview's thread."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from photos import make_photo
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from ui_helpers import use_own_trash
 
 from desktop_app.core.records import Match, Photo
 from desktop_app.ui import file_actions
@@ -79,6 +82,8 @@ def test_enter_and_a_double_click_open_the_preview_on_the_photo(qtbot, groups_pr
                       pos=rect.center())
     assert preview.isVisible() and preview.shown_path() == paths[1]
     assert item.checkState(0) == Qt.CheckState.Checked  # as set_groups ticked it
+    # A screen reader says so, as it says the grids' Space.
+    assert tree.accessibleDescription().startswith("Enter shows a photo large; Space ticks it;")
 
 
 def test_the_arrows_go_from_copy_to_copy_across_the_groups(qtbot, groups_previewed):
@@ -213,3 +218,43 @@ def test_the_keys_list_names_the_duplicates_preview_keys(qtbot):
     assert "<td>Preview from the duplicates: the next or previous copy" in text
     assert "<b>Home, End</b></td><td>Preview from the duplicates: the first photo" in text
     box.close()
+
+
+def test_groups_found_again_keep_the_preview_on_its_photo(qtbot, groups_previewed):
+    """A new search while the preview is open (it can take minutes): the photo shown, in the
+    new groups, stays the tree's current, and the arrows go on from it (they went nowhere: the
+    tree had no current photo any more). Found again without it: the arrows go to the first."""
+    panel, preview, paths = groups_previewed
+    open_on(qtbot, panel, preview, 1, 1)
+    groups = [[Match(3, paths[2], 0, 64), Match(4, paths[3], 1, 64), Match(5, paths[4], 1, 64)],
+              [Match(1, paths[0], 0, 64), Match(2, paths[1], 2, 64)]]
+    panel.set_groups(groups)
+    assert current_path(panel) == paths[3] and preview.shown_path() == paths[3]
+    assert preview.details.text().endswith("Group 1, 2 of 3")  # numbered anew
+    qtbot.keyClick(preview, Qt.Key.Key_Down)
+    assert preview.shown_path() == paths[4] and current_path(panel) == paths[4]
+    panel.set_groups(groups[1:])
+    assert preview.isVisible() and preview.shown_path() == paths[4]  # still shown
+    qtbot.keyClick(preview, Qt.Key.Key_Down)
+    assert preview.shown_path() == paths[0] and current_path(panel) == paths[0]
+
+
+def test_a_photo_put_back_by_undo_is_shown_at_its_exact_path(qtbot, groups_previewed,
+                                                             tmp_path, monkeypatch):
+    """Its row has no library id then, and the preview read its path from PathRole's Qt
+    string, which drops a name's bytes that are not UTF-8: "café.jpg" in Latin-1 was said not
+    to be there."""
+    panel, preview, paths = groups_previewed
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    latin1 = os.fsdecode(os.fsencode(tmp_path / "b") + b"/caf\xe9.jpg")
+    os.rename(paths[3], latin1)
+    panel.set_groups([[Match(3, paths[2], 0, 64), Match(4, latin1, 1, 64)]])
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_checked()
+    with qtbot.waitSignal(panel.restored, timeout=20000):
+        panel.undo()
+    assert panel.groups_shown() == [[paths[2], latin1]]
+    open_on(qtbot, panel, preview, 0, 1)
+    assert preview.shown_path() == latin1
+    assert preview.stack.currentWidget() is preview.picture
+    assert preview.details.text().endswith("Kept (not ticked) · Group 1, 2 of 2")
