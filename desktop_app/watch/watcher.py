@@ -10,11 +10,12 @@ Watches start and end on a worker thread, not the GUI thread: watchdog's recursi
 the whole folder adding a system watch to each folder in it (half a second for 20,000 folders),
 a polled folder's first snapshot stats every file in it (far longer on a network share), and an
 end removes them. watch() waits a moment for its start (START_WAIT_S): a small folder is watched
-when it returns, a large one's start goes on in the background; `watched()` lists the folders
-whose watch has started, and what a start meets (the folder gone, the system's limit) is said
-as watch() said it. Past the system's limit of watches, watchdog watches a folder with folders
-missing, silently (see watch_limit): that is found after each start, and when a folder is made
-in a watched one, and said once a watched folder (`folder_partly_unwatchable`).
+when it returns, a large one's start goes on in the background (and the folder is reported
+changed whole once it has started: a change made before was not heard); `watched()` lists the
+folders whose watch has started, and what a start meets (the folder gone, the system's limit)
+is said as watch() said it. Past the system's limit of watches, watchdog watches a folder with
+folders missing, silently (see watch_limit): that is found after each start, and when a folder
+is made in a watched one, and said once a watched folder (`folder_partly_unwatchable`).
 
 A watched folder can go away: its drive is unplugged or unmounted, it is deleted or moved. The
 native watch dies with it (and a drive plugged back in is a different folder to the system), so
@@ -102,7 +103,7 @@ CHANGED, REMOVED = True, False
 RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone or back
 # How long watch() waits for its start on the worker: a small folder's takes a millisecond or
 # two, so it is watched when watch() returns (a change made at once is seen); 20,000 folders'
-# takes half a second, which goes on in the background.
+# takes half a second, which goes on in the background (then the folder is checked whole).
 START_WAIT_S = 0.05
 # The events watched for: all but "opened" and "closed_no_write", which change nothing. The
 # system sends those for every folder a walk opens (four a folder: the folder's own watch and
@@ -150,6 +151,9 @@ class _RootStart:
     inner_mounts: frozenset[str] = frozenset()
     unreadable: bool = False
     watch: tuple | None = None  # (observer, its watch) once started
+    # watch() returned before it had started (asked by it: "watch"): what changed in the
+    # folder meanwhile was not seen, and the window's walk of it may have run before.
+    late: bool = False
 
 
 @dataclass(frozen=True)
@@ -444,6 +448,8 @@ class FolderWatcher(QObject):
         alone = start is not None and list(self._starts.values()) == [start]
         if alone and start.done.wait(START_WAIT_S):
             self._on_root_started(start)
+        elif start is not None:
+            start.late = True
         return folder in self._roots
 
     def unwatch(self, folder: str) -> None:
@@ -616,9 +622,11 @@ class FolderWatcher(QObject):
         if start.why == "back":
             log.info("%s: the folder is back; indexing what changed while it was away", folder)
             self.folder_available.emit(folder)
-        if start.why != "watch":
+        if start.why != "watch" or start.late:
             # What changed before its watch started was not seen: the whole folder is checked
-            # (watched afresh: from the old watch's end, its walk of the tree included).
+            # (watched afresh: from the old watch's end, its walk of the tree included; started
+            # after watch() returned: from then on, which the window's own walk of the folder,
+            # made at once on another thread, may not cover).
             self._record([(folder, CHANGED)])
 
     def _not_watched(self, folder: str, why: str, cause: str) -> None:
