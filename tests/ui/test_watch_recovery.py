@@ -21,6 +21,14 @@ from desktop_app.watch import FolderWatcher
 from desktop_app.watch import watcher as watcher_module
 
 
+@pytest.fixture(autouse=True)
+def watch_returns_started(monkeypatch):
+    """watch() returns once the watch has started. On a busy machine a start can outlast its
+    50 ms wait: the folder is then reported changed whole once it has started, and a change
+    made before that is not heard; neither is what these tests look at."""
+    monkeypatch.setattr(watcher_module, "START_WAIT_S", 10)
+
+
 @pytest.fixture
 def watcher(qtbot):
     w = FolderWatcher(debounce_ms=100)
@@ -347,6 +355,8 @@ WATCH_AND_CHMOD = """
 import os, sys
 from PySide6.QtCore import QCoreApplication, QTimer
 from desktop_app.watch import FolderWatcher
+from desktop_app.watch import watcher as watcher_module
+watcher_module.START_WAIT_S = 10  # started when watch() returns (see watch_returns_started)
 app = QCoreApplication([])
 folder = sys.argv[1]
 watcher = FolderWatcher(recheck_s=0.1)

@@ -19,6 +19,14 @@ from desktop_app.watch import watcher as watcher_module
 from desktop_app.watch.lost_events import WATCHDOG_INOTIFY_LOGGER
 
 
+@pytest.fixture(autouse=True)
+def watch_returns_started(monkeypatch):
+    """watch() returns once the watch has started. On a busy machine a start can outlast its
+    50 ms wait: the folder is then reported changed whole once it has started, and a change
+    made before that is not heard; neither is what these tests look at."""
+    monkeypatch.setattr(watcher_module, "START_WAIT_S", 10)
+
+
 @pytest.fixture
 def watcher(qtbot):
     w = FolderWatcher(debounce_ms=200)
@@ -216,6 +224,11 @@ def test_an_overflow_heard_for_a_deleted_watcher_does_not_end_watchdogs_reader(t
     w = FolderWatcher(debounce_ms=100)
     assert w.watch(str(tmp_path))
     native = w._native
+    # Its watch's start and look for links ended first: the worker emits on the watcher when
+    # each is done, and an emit as the watcher is deleted crashed the test run (a busy machine:
+    # the start outlasted watch()'s wait).
+    w._worker.stop()
+    w._worker.join(5)
     shiboken6.delete(w)  # as when its window is destroyed without closing
     try:
         logger.warning("Inotify queue overflowed; filesystem events were lost")
