@@ -192,7 +192,8 @@ def test_a_folder_indexed_with_the_cli_is_watched_and_checked_at_start(qtbot, ma
                     timeout=20000)
     wait_rows(qtbot, window, 7)
     assert Settings.load().watched_folders == [str(library_photos)]
-    assert str(library_photos) in window.watcher.watched()
+    # Its watch may start after watch() returned (a busy machine): waited for.
+    qtbot.waitUntil(lambda: str(library_photos) in window.watcher.watched(), timeout=10000)
 
 
 def test_a_damaged_window_geometry_in_the_settings_is_ignored(qtbot, make_window):

@@ -220,7 +220,7 @@ def test_a_folder_indexed_on_the_command_line_while_the_app_runs_shows_up(
     wait_rows(qtbot, window, 7, timeout=20000)
     qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos), str(other)],
                     timeout=20000)
-    assert str(other) in window.watcher.watched()
+    qtbot.waitUntil(lambda: str(other) in window.watcher.watched(), timeout=10000)
     assert Settings.load().watched_folders == [str(library_photos), str(other)]
     wait_idle(qtbot, window)
     make_photo(other / "coffee.jpg", "coffee", size=(200, 150))  # watched now
@@ -258,7 +258,7 @@ def test_a_folder_indexed_on_the_command_line_while_the_app_was_busy_joins_its_f
     on_worker(timer, "start")  # idle again
     qtbot.waitUntil(lambda: window.folders_panel.folders() == [str(library_photos), str(other)],
                     timeout=20000)
-    assert str(other) in window.watcher.watched()
+    qtbot.waitUntil(lambda: str(other) in window.watcher.watched(), timeout=10000)
 
 
 def test_the_command_lines_photos_show_while_indexing_is_paused(qtbot, make_window,
@@ -331,7 +331,7 @@ def test_a_folder_another_process_is_indexing_is_not_indexed_by_the_app_at_the_s
     wait_idle(qtbot, window)
     qtbot.wait(500)
     assert encoded == []  # the other process encoded them; the app only checked the folder
-    assert str(other) in window.watcher.watched()
+    qtbot.waitUntil(lambda: str(other) in window.watcher.watched(), timeout=10000)
 
 
 def test_another_process_writing_is_not_read_in_full_more_often_than_publishing_allows(

@@ -172,7 +172,7 @@ def test_a_folder_removed_while_its_indexing_is_queued_does_not_come_back(qtbot,
     qtbot.wait(200)  # the GUI handles the last report
     assert window.folders_panel.folders() == [str(other)]
     assert window.settings.watched_folders == [str(other)]
-    assert window.watcher.watched() == [str(other)]
+    qtbot.waitUntil(lambda: window.watcher.watched() == [str(other)], timeout=10000)
     saved = Settings.load()
     assert saved.watched_folders == [str(other)] and saved.removed_folders == []
     assert [f.path for f in reports[-1]] == [str(other)]
@@ -250,7 +250,8 @@ def test_a_folder_already_in_the_library_by_another_name_or_inside_one_is_not_ad
         assert says in message and "nothing was added" in message
     assert window.settings.watched_folders == [str(library_photos)]
     assert window.folders_panel.folders() == [str(library_photos)]
-    assert window.watcher.watched() == [str(library_photos)]
+    # Its watch may start after add_folder returned (a busy machine): waited for.
+    qtbot.waitUntil(lambda: window.watcher.watched() == [str(library_photos)], timeout=10000)
     window.remove_folder(str(link))  # not watched: nothing to forget
     qtbot.wait(500)
     wait_idle(qtbot, window)
@@ -279,7 +280,8 @@ def test_a_full_disk_is_said_clearly_and_the_folder_is_still_indexed(qtbot, make
     message = window.statusBar().currentMessage()
     assert "settings.json" in message and "No space left on device" in message
     assert "Free some disk space" in message
-    assert window.watcher.watched() == [str(library_photos)]
+    # Its watch may start after add_folder returned (a busy machine): waited for.
+    qtbot.waitUntil(lambda: window.watcher.watched() == [str(library_photos)], timeout=10000)
     assert window.folders_panel.folders() == [str(library_photos)]
     wait_rows(qtbot, window, 6)
     wait_idle(qtbot, window)
