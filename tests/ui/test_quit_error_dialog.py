@@ -10,17 +10,17 @@ import os
 import subprocess
 import sys
 
-SCRIPT = r"""
-import sys
+# What both scripts share: the app's hook, and the error dialog answered (OK) once it opens,
+# its first line and the thread it opened on printed. Each script starts its failure, then
+# calls answer_the_dialog().
+DIALOG_ANSWERED = r"""
+import sys, threading
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop_app import app as lookalike
 
 lookalike.install_excepthook()
 qt = QApplication(sys.argv[:1])
-
-def fail():
-    raise ValueError("a job's own bug")
 
 def answer():  # the user's OK
     box = qt.activeModalWidget()
@@ -32,19 +32,31 @@ def answer():  # the user's OK
     box.done(0)
     qt.quit()
 
+def answer_the_dialog():
+    QTimer.singleShot(50, answer)
+    QTimer.singleShot(5000, qt.quit)  # no dialog at all: stdout says nothing
+    qt.exec()
+"""
+
+SCRIPT = DIALOG_ANSWERED + r"""
+def fail():
+    raise ValueError("a job's own bug")
+
 pool = QThreadPool()
 pool.start(fail)
-QTimer.singleShot(50, answer)
-QTimer.singleShot(5000, qt.quit)  # no dialog at all: stdout says nothing
-qt.exec()
+answer_the_dialog()
 print("pool done" if pool.waitForDone(3000) else "pool still busy", flush=True)
 """
 
 
-def test_an_error_in_a_pool_job_is_shown_on_the_gui_thread(lookalike_home):
+def run(script: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=20, check=False)
+
+
+def test_an_error_in_a_pool_job_is_shown_on_the_gui_thread(lookalike_home):
+    done = run(SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == [
         "Something went wrong: a job's own bug (on the GUI thread)", "pool done"]
@@ -54,41 +66,19 @@ def test_an_error_in_a_pool_job_is_shown_on_the_gui_thread(lookalike_home):
 
 # The same, from a Python thread (threading.Thread: the trash's move, the thumbnail housekeeping,
 # the watcher's), whose errors Python hands to threading.excepthook, not sys.excepthook.
-THREAD_SCRIPT = r"""
-import sys, threading
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
-from desktop_app import app as lookalike
-
-lookalike.install_excepthook()
-qt = QApplication(sys.argv[:1])
-
+THREAD_SCRIPT = DIALOG_ANSWERED + r"""
 def fail():
     raise ValueError("a thread's own bug")
 
-def answer():  # the user's OK
-    box = qt.activeModalWidget()
-    if not isinstance(box, QMessageBox):
-        QTimer.singleShot(50, answer)
-        return
-    where = "the GUI thread" if box.thread() is qt.thread() else "another thread"
-    print(f"{box.text().splitlines()[0]} (on {where})", flush=True)
-    box.done(0)
-    qt.quit()
-
 threading.Thread(target=fail).start()
-QTimer.singleShot(50, answer)
-QTimer.singleShot(5000, qt.quit)  # no dialog at all: stdout says nothing
-qt.exec()
+answer_the_dialog()
 """
 
 
 def test_an_error_in_a_python_thread_is_logged_and_shown(lookalike_home):
     """It went to stderr alone: not in the log (a desktop app's stderr goes nowhere), and no
     dialog (a move to the trash ended by a bug said nothing)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-c", THREAD_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=20, check=False)
+    done = run(THREAD_SCRIPT)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.splitlines() == [
         "Something went wrong: a thread's own bug (on the GUI thread)"]
