@@ -4,9 +4,7 @@ process of its own (its own quit, its objects deleted as Python ends), the decod
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from app_process import run_app_script
 
 # Started as `lookalike FOLDER`: the folder's photo indexed, then the preview opened on it and
 # Ctrl+Q pressed there (its Quit), while the decode runs on past the main window's 3 s wait.
@@ -47,13 +45,7 @@ def test_quitting_while_the_preview_decodes_says_nothing(tmp_path, photo_factory
     "RuntimeError: Signal source has been deleted", logged as an unexpected error, whose
     message box, opened on the decoding thread as the app ended, never let it end."""
     photo_factory("album/photo.jpg", "chelsea")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "desktop_app", "models", "import",
-                           str(tiny_model_dir), "--activate"], env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "album")], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = run_app_script(SCRIPT, tmp_path / "album", tiny_model_dir, timeout=60)
     assert done.stdout.splitlines() == ["decoding"]
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "deleted" not in done.stderr, done.stderr[-3000:]

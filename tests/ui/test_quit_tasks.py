@@ -4,9 +4,7 @@ process of its own (its own quit, its objects deleted as Python ends), the searc
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+from app_process import run_app_script
 
 # Started as `lookalike FOLDER`: the folder's photo indexed, then a search with it asked and the
 # window closed (Ctrl+Q) while it runs on past the window's 3 s wait for its tasks.
@@ -61,13 +59,7 @@ def test_quitting_while_a_search_runs_says_nothing(tmp_path, photo_factory, tiny
     Python ended: "RuntimeError: Signal source has been deleted", logged as an unexpected
     error, whose message box, opened on the pool's thread as the app ended, never let it end."""
     photo_factory("album/photo.jpg", "chelsea")
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "desktop_app", "models", "import",
-                           str(tiny_model_dir), "--activate"], env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "album")], env=env,
-                          capture_output=True, text=True, timeout=20, check=False)
+    done = run_app_script(SCRIPT, tmp_path / "album", tiny_model_dir, timeout=20)
     assert done.stdout.splitlines() == ["searching"]
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "deleted" not in done.stderr, done.stderr[-3000:]
