@@ -1,15 +1,25 @@
-"""Fixtures for the app tests: a real MainWindow (offscreen) on the tiny real ONNX model, and a
-small library of real photos with one near-copy."""
+"""Fixtures for the app tests: a real MainWindow (offscreen) on the tiny real ONNX model, a small
+library of real photos with one near-copy, a preview on a grid of its own, a window moved to a
+screen of another scale, and the folder watcher's watch() returning once started."""
 
 from __future__ import annotations
 
+import ctypes
+
 import pytest
+import shiboken6
 from photos import make_photo
 from PySide6 import QtGui
-from PySide6.QtGui import QAccessible
+from PySide6.QtGui import QAccessible, QGuiApplication
+from PySide6.QtWidgets import QWidget
 
+from desktop_app.core.records import Photo
 from desktop_app.settings import Settings
 from desktop_app.ui.main_window import MainWindow
+from desktop_app.ui.models import PhotoListModel
+from desktop_app.ui.photo_grid import PhotoGrid
+from desktop_app.ui.photo_preview import PhotoPreview
+from desktop_app.watch import watcher as watcher_module
 
 
 @pytest.fixture
@@ -23,6 +33,15 @@ def library_photos(tmp_path):
     make_photo(folder / "rocket.jpg", "rocket", size=(320, 427))
     make_photo(folder / "hubble.jpg", "hubble_deep_field", size=(300, 300))
     return folder
+
+
+@pytest.fixture
+def watch_returns_started(monkeypatch):
+    """watch() returns once the watch has started. On a busy machine a start can outlast its
+    50 ms wait: the folder is then reported changed whole once it has started, and a change
+    made before that is not heard; neither is what the watcher tests that use this look at.
+    Not for every test: those of a watch still starting when watch() returns go without."""
+    monkeypatch.setattr(watcher_module, "START_WAIT_S", 10)
 
 
 @pytest.fixture
@@ -61,6 +80,73 @@ def make_window(qtbot, tiny_model_dir):
     yield factory
     for window in windows:
         window.shutdown()
+
+
+@pytest.fixture
+def grid_of(qtbot):
+    """`grid_of(paths, sizes)`: a grid of these photos' records (as the library read them) in a
+    window of its own, its first photo current, and a preview its Space opens; closed
+    afterwards, its decode waited for, as the main window's shutdown does (a screen's scale set
+    back at the end of a test decodes again; one left running when Python ends has Qt print
+    "Qt Concurrent has caught an exception thrown from a worker thread")."""
+    hosts, previews = [], []  # kept for the test: qtbot does not keep them alive
+
+    def make(paths: list, sizes: list, thumbnails=None) -> tuple[PhotoGrid, PhotoPreview]:
+        model = PhotoListModel(thumbnails)
+        model.set_photos([Photo(i, str(path), 1, 1000, 1.0, w, h, "ok", None)
+                          for i, (path, (w, h)) in enumerate(zip(paths, sizes), start=1)])
+        host = QWidget()
+        hosts.append(host)
+        qtbot.addWidget(host)
+        host.resize(1000, 700)
+        grid = PhotoGrid(160, parent=host)
+        grid.setModel(model)
+        grid.resize(1000, 700)
+        host.show()
+        qtbot.waitExposed(host)
+        grid.setCurrentIndex(model.index(0))
+        preview = PhotoPreview(parent=host)
+        previews.append(preview)
+        grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
+        return grid, preview
+
+    yield make
+    for preview in previews:
+        preview.close()
+        preview.shutdown()
+
+
+@pytest.fixture
+def move_to_scale(qapp, qt_gui_function):
+    """Moves a window to a screen of another scale as a platform says so (a window dragged to a
+    HiDPI monitor: Windows, macOS and Wayland tell Qt the window's ratio changed,
+    QWindowSystemInterface::handleWindowDevicePixelRatioChanged): the screen's factor set, then
+    the window told. Offscreen Qt has one screen and no scale of its own to change. The window
+    keeps its size in logical pixels: no resize comes."""
+    set_factor = qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
+                                  ctypes.c_void_p, ctypes.c_double)
+    reset = qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
+    ratio_changed = qt_gui_function(
+        "_ZN22QWindowSystemInterface35handleWindowDevicePixelRatioChangedI"
+        "NS_19SynchronousDeliveryEEEvP7QWindow", ctypes.c_void_p)
+    if None in (set_factor, reset, ratio_changed):
+        pytest.skip("this Qt build has not its private high-DPI functions")
+    screen = shiboken6.getCppPointer(QGuiApplication.primaryScreen())[0]
+    moved = []
+
+    def move(widget: QWidget, factor: float) -> None:
+        set_factor(screen, factor)
+        reset()
+        window = widget.windowHandle()
+        moved.append(window)
+        ratio_changed(shiboken6.getCppPointer(window)[0])
+
+    yield move
+    set_factor(screen, 1.0)
+    reset()
+    for window in moved:
+        if shiboken6.isValid(window):
+            ratio_changed(shiboken6.getCppPointer(window)[0])
 
 
 @pytest.fixture(scope="session")

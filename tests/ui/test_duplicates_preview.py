@@ -13,7 +13,7 @@ import pytest
 from photos import make_photo
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
-from ui_helpers import use_own_trash
+from ui_helpers import keys_list_text, use_own_trash
 
 from desktop_app.core.records import Match, Photo
 from desktop_app.ui import file_actions
@@ -208,16 +208,10 @@ def test_the_window_opens_the_preview_from_the_groups(qtbot, make_window, tmp_pa
 
 
 def test_the_keys_list_names_the_duplicates_preview_keys(qtbot):
-    from desktop_app.ui.keys_help import show_keys
-
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    box = show_keys(parent)
-    text = box.text()
+    text = keys_list_text(qtbot)
     assert "<b>Enter, double-click</b></td><td>Duplicates: the current photo large" in text
     assert "<td>Preview from the duplicates: the next or previous copy" in text
     assert "<b>Home, End</b></td><td>Preview from the duplicates: the first photo" in text
-    box.close()
 
 
 def test_groups_found_again_keep_the_preview_on_its_photo(qtbot, groups_previewed):

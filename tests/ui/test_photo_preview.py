@@ -6,7 +6,6 @@ another scale, and the Quit key quitting from it."""
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import math
 import os
@@ -14,21 +13,17 @@ import threading
 
 import numpy as np
 import pytest
-import shiboken6
 from photos import make_camera_raw, make_photo, sample_image
 from PIL import Image
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication
 from qt_pictures import rgb_picture
-from ui_helpers import header, indexed
+from ui_helpers import header, indexed, keys_list_text
 
-from desktop_app.core.records import Photo
 from desktop_app.settings import Settings
 from desktop_app.ui import photo_preview
-from desktop_app.ui.keys_help import show_keys
-from desktop_app.ui.models import PhotoIdRole, PhotoListModel
-from desktop_app.ui.photo_grid import PhotoGrid
+from desktop_app.ui.models import PhotoIdRole
 from desktop_app.ui.photo_preview import PhotoPreview, fitted
 from desktop_app.ui.thumbnails import ThumbnailCache
 
@@ -202,50 +197,14 @@ def test_the_quit_key_quits_from_the_preview(qtbot, make_window, photo_folder):
 
 
 def test_the_keys_list_names_the_previews_keys(qtbot):
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    box = show_keys(parent)
-    text = box.text()
+    text = keys_list_text(qtbot)
     assert "<b>Space</b></td><td>The current photo large, in a preview" in text
     assert "<td>Preview: the other photos of its grid" in text
     assert "<b>Enter</b></td><td>Preview: close it and show the photos" in text
     assert "<b>Space, Esc</b></td><td>Preview: close it" in text
-    box.close()
 
 
 # -- a grid of its own: photos that cannot be read, decodes overtaken ------------------------------
-@pytest.fixture
-def grid_of(qtbot):
-    """A grid of these photos' records (as the library read them) in a window of its own,
-    and a preview opened by its Space; closed afterwards, its decode waited for, as the main
-    window's shutdown does (a screen's scale set back at the end of a test decodes again)."""
-    hosts, previews = [], []  # kept for the test: qtbot does not keep them alive
-
-    def make(paths: list, sizes: list, thumbnails=None) -> tuple[PhotoGrid, PhotoPreview]:
-        model = PhotoListModel(thumbnails)
-        model.set_photos([Photo(i, str(path), 1, 1000, 1.0, w, h, "ok", None)
-                          for i, (path, (w, h)) in enumerate(zip(paths, sizes), start=1)])
-        host = QWidget()
-        hosts.append(host)
-        qtbot.addWidget(host)
-        host.resize(1000, 700)
-        grid = PhotoGrid(160, parent=host)
-        grid.setModel(model)
-        grid.resize(1000, 700)
-        host.show()
-        qtbot.waitExposed(host)
-        grid.setCurrentIndex(model.index(0))
-        preview = PhotoPreview(parent=host)
-        previews.append(preview)
-        grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
-        return grid, preview
-
-    yield make
-    for preview in previews:
-        preview.close()
-        preview.shutdown()
-
-
 def test_an_unreadable_or_deleted_photo_says_why(qtbot, grid_of, tmp_path):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"this is no photo at all, only some text " * 20)
@@ -459,39 +418,6 @@ def test_an_arrow_held_down_says_the_photo_it_stops_on(qtbot, grid_of, tmp_path,
     assert announced[1].startswith("5.jpg · ")
     qtbot.wait(2 * photo_preview.SAY_AFTER_REPEAT_MS)
     assert len(announced) == 2
-
-
-@pytest.fixture
-def move_to_scale(qapp, qt_gui_function):
-    """Moves a window to a screen of another scale as a platform says so (a window dragged to a
-    HiDPI monitor: Windows, macOS and Wayland tell Qt the window's ratio changed,
-    QWindowSystemInterface::handleWindowDevicePixelRatioChanged): the screen's factor set, then
-    the window told. Offscreen Qt has one screen and no scale of its own to change. The window
-    keeps its size in logical pixels: no resize comes."""
-    set_factor = qt_gui_function("_ZN15QHighDpiScaling15setScreenFactorEP7QScreend",
-                                  ctypes.c_void_p, ctypes.c_double)
-    reset = qt_gui_function("_ZN22QGuiApplicationPrivate27resetCachedDevicePixelRatioEv")
-    ratio_changed = qt_gui_function(
-        "_ZN22QWindowSystemInterface35handleWindowDevicePixelRatioChangedI"
-        "NS_19SynchronousDeliveryEEEvP7QWindow", ctypes.c_void_p)
-    if None in (set_factor, reset, ratio_changed):
-        pytest.skip("this Qt build has not its private high-DPI functions")
-    screen = shiboken6.getCppPointer(QGuiApplication.primaryScreen())[0]
-    moved = []
-
-    def move(widget: QWidget, factor: float) -> None:
-        set_factor(screen, factor)
-        reset()
-        window = widget.windowHandle()
-        moved.append(window)
-        ratio_changed(shiboken6.getCppPointer(window)[0])
-
-    yield move
-    set_factor(screen, 1.0)
-    reset()
-    for window in moved:
-        if shiboken6.isValid(window):
-            ratio_changed(shiboken6.getCppPointer(window)[0])
 
 
 def test_a_screen_of_another_scale_decodes_the_photo_again(qtbot, grid_of, tmp_path,

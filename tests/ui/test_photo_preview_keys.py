@@ -11,11 +11,10 @@ import os
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
-from ui_helpers import header, indexed, pick_from_menu
+from PySide6.QtWidgets import QApplication, QFileDialog
+from ui_helpers import header, indexed, keys_list_text, pick_from_menu
 
 from desktop_app.ui.dropped import local_path
-from desktop_app.ui.keys_help import show_keys
 from desktop_app.ui.models import exact_path
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -174,15 +173,11 @@ def test_the_zoom_keys_leave_the_thumbnails_behind_it_alone(qtbot, make_window, 
 
 
 def test_the_keys_list_and_the_preview_name_its_keys(qtbot, make_window, library_photos):
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    box = show_keys(parent)
-    text = box.text()
+    text = keys_list_text(qtbot)
     assert "<td>Preview: copy the photo shown" in text
     assert "<b>Shift+F10, Menu, right-click</b></td><td>Preview: the menu of the photo" in text
     assert ("<b>Ctrl+V, Ctrl+O, Ctrl+L, Ctrl+R, Ctrl+D, Ctrl+Tab, Ctrl+Shift+Tab</b></td>"
             "<td>Preview: close it, then as in the window") in text
-    box.close()
     window = indexed(qtbot, make_window, library_photos, 6)
     preview = open_preview(qtbot, window, window.grid, "rocket.jpg")
     said = preview.accessibleDescription()

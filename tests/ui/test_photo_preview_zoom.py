@@ -15,16 +15,15 @@ import time
 import numpy as np
 import pytest
 from photos import make_camera_raw, make_photo
-from PIL import Image
+from pixel_pattern import pattern, where_shown
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImageReader, QNativeGestureEvent, QPointingDevice, QWheelEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from qt_pictures import rgb_picture
+from ui_helpers import keys_list_text
 
 from desktop_app.core.records import Photo
 from desktop_app.ui import photo_preview, zoomed_picture
-from desktop_app.ui.keys_help import show_keys
-from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.photo_grid import PhotoGrid
 from desktop_app.ui.photo_preview import PhotoPreview, PreviewLoader, fitted
 
@@ -32,40 +31,18 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
-def preview_on(qtbot):
-    """A grid of these photos' records (as the library read them) in a window of its own, and
-    its preview opened by Space on the first, its picture decoded (fitted); closed afterwards,
-    its decode waited for (as the main window's shutdown does: one left running when Python
-    ends has Qt print "Qt Concurrent has caught an exception thrown from a worker thread")."""
-    hosts, previews = [], []  # kept for the test: qtbot does not keep them alive
-
+def preview_on(qtbot, grid_of):
+    """`grid_of`'s grid and preview, the preview opened by Space on the first photo and its
+    picture decoded (fitted)."""
     def make(paths: list, sizes: list) -> tuple[PhotoGrid, PhotoPreview]:
-        model = PhotoListModel(None)
-        model.set_photos([Photo(i, str(path), 1, 1000, 1.0, w, h, "ok", None)
-                          for i, (path, (w, h)) in enumerate(zip(paths, sizes), start=1)])
-        host = QWidget()
-        hosts.append(host)
-        qtbot.addWidget(host)
-        host.resize(1000, 700)
-        grid = PhotoGrid(160, parent=host)
-        grid.setModel(model)
-        grid.resize(1000, 700)
-        host.show()
-        qtbot.waitExposed(host)
-        grid.setCurrentIndex(model.index(0))
-        preview = PhotoPreview(parent=host)
-        previews.append(preview)
-        grid.preview_requested.connect(lambda index: preview.show_for(grid, index))
+        grid, preview = grid_of(paths, sizes)
         grid.setFocus()
         qtbot.keyClick(grid, Qt.Key.Key_Space)
         assert preview.isVisible()
         qtbot.waitUntil(lambda: preview.shown_picture() is not None, timeout=20000)
         return grid, preview
 
-    yield make
-    for preview in previews:
-        preview.close()
-        preview.shutdown()
+    return make
 
 
 def wait_for_picture(qtbot, preview, size: tuple[int, int]):
@@ -216,19 +193,6 @@ def test_a_pinch_zooms_about_the_fingers(qtbot, preview_on, tmp_path):
     assert not view.is_fitted() and view.scale() == pytest.approx(fit * 1.5 * 1.2)
     assert all(abs(a - b) <= 1 / view.scale() + 0.5
                for a, b in zip(photo_point(view, at, (3000, 2000)), before))
-
-
-def pattern(width: int, height: int):
-    """A picture whose every pixel says where it is: red the column's low byte, green the row's,
-    blue their high bytes."""
-    x, y = np.meshgrid(np.arange(width), np.arange(height))
-    rgb = np.stack([x & 255, y & 255, (x >> 8) * 16 + (y >> 8)], axis=-1).astype(np.uint8)
-    return Image.fromarray(rgb, "RGB")
-
-
-def where_shown(rgb) -> tuple[int, int]:
-    red, green, blue = (int(c) for c in rgb)
-    return (blue // 16) * 256 + red, (blue % 16) * 256 + green
 
 
 def test_a_double_click_shows_the_photos_pixels_one_to_one(qtbot, preview_on, tmp_path):
@@ -546,16 +510,12 @@ def test_a_photo_renamed_while_its_zoom_decodes_is_read_at_its_new_path(
 
 
 def test_the_keys_list_says_the_previews_zoom_keys(qtbot):
-    parent = QWidget()
-    qtbot.addWidget(parent)
-    box = show_keys(parent)
-    text = box.text()
+    text = keys_list_text(qtbot)
     assert ("<b>Ctrl++, Ctrl+-, Ctrl+wheel, pinch</b></td><td>Preview: zoom the photo in or "
             "out") in text
     assert "<b>Ctrl+0</b></td><td>Preview: the photo fitted in the window again" in text
     assert "<b>Z, 1, double-click</b></td><td>Preview: the photo at 100%" in text
     assert "<b>Arrow keys, drag</b></td><td>Preview, zoomed in: move about the photo" in text
-    box.close()
 
 
 def test_the_zoom_size_cap_keeps_the_shape():

@@ -17,17 +17,11 @@ from desktop_app.core.encoder import load_encoder
 from desktop_app.core.library import PhotoLibrary
 from desktop_app.core.store import Store
 from desktop_app.watch import FolderWatcher
-from desktop_app.watch import watcher as watcher_module
 
 PHOTOS = "Photos Library.photoslibrary"
 
 
-@pytest.fixture(autouse=True)
-def watch_returns_started(monkeypatch):
-    """watch() returns once the watch has started. On a busy machine a start can outlast its
-    50 ms wait: the folder is then reported changed whole once it has started, and a change
-    made before that is not heard; neither is what these tests look at."""
-    monkeypatch.setattr(watcher_module, "START_WAIT_S", 10)
+pytestmark = pytest.mark.usefixtures("watch_returns_started")
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from watched_links import watch_folder_holding_link
 from watcher_reports import photo, reports
 
 from desktop_app.watch import FolderWatcher
-from desktop_app.watch import watcher as watcher_module
+
+pytestmark = pytest.mark.usefixtures("watch_returns_started")
 
 REMEDY = "fs.inotify.max_user_watches"
 
@@ -66,14 +67,6 @@ class WatchRoom:
 
         monkeypatch.setattr(inotify_c, "inotify_add_watch", add_watch)
         monkeypatch.setattr(inotify_c, "inotify_rm_watch", rm_watch)
-
-
-@pytest.fixture(autouse=True)
-def watch_returns_started(monkeypatch):
-    """watch() returns once the watch has started. On a busy machine a start can outlast its
-    50 ms wait: the folder is then reported changed whole once it has started, and a change
-    made before that is not heard; neither is what these tests look at."""
-    monkeypatch.setattr(watcher_module, "START_WAIT_S", 10)
 
 
 @pytest.fixture

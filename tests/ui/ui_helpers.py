@@ -13,9 +13,10 @@ from photos import make_photo
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextDocument, QWheelEvent
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from desktop_app.core.records import Match
+from desktop_app.ui.keys_help import show_keys
 from desktop_app.ui.models import PhotoListModel, exact_path
 from desktop_app.ui.photo_grid import PhotoGrid
 
@@ -221,3 +222,12 @@ QTimer.singleShot(50, close_when_indexed)
 sys.exit(app.main({str(folder)!r}))
 """
 
+
+def keys_list_text(qtbot) -> str:
+    """The text of the keys list (F1), opened over a window of its own and closed again."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    box = show_keys(parent)
+    text = box.text()
+    box.close()
+    return text
