@@ -971,6 +971,8 @@ class MainWindow(QMainWindow):
         photo_id, path = index.data(PhotoIdRole), exact_path(index)
         if photo_id is not None:
             self.search.search_photo(int(photo_id), path)
+        elif path:  # a row with no library id (Duplicates' put back by Undo): its file
+            self.search_file(path)
 
     def search_file(self, path: str) -> None:
         self.search.search_file(path)

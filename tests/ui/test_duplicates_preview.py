@@ -252,3 +252,29 @@ def test_a_photo_put_back_by_undo_is_shown_at_its_exact_path(qtbot, groups_previ
     assert preview.shown_path() == latin1
     assert preview.stack.currentWidget() is preview.picture
     assert preview.details.text().endswith("Kept (not ticked) · Group 1, 2 of 2")
+
+
+def test_enter_on_a_photo_put_back_by_undo_searches_with_its_file(qtbot, make_window, tmp_path,
+                                                                  monkeypatch):
+    """Its row has no library id: Enter in the preview closed it and searched nothing (the
+    window searched only a row with an id)."""
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    paths = [str(make_photo(tmp_path / f"copy{i}.jpg", "chelsea", size=(300, 200)))
+             for i in range(2)]
+    window = make_window()
+    window.tabs.setCurrentWidget(window.duplicates_panel)
+    panel = window.duplicates_panel
+    panel.set_groups([[Match(1, paths[0], 0, 64), Match(2, paths[1], 1, 64)]])
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_checked()
+    with qtbot.waitSignal(panel.restored, timeout=20000):
+        panel.undo()
+    panel.tree.setCurrentItem(photo_item(panel, 0, 1))
+    panel.tree.setFocus()
+    qtbot.keyClick(panel.tree, Qt.Key.Key_Enter)
+    preview = window.preview
+    assert preview.shown_path() == paths[1]
+    qtbot.waitUntil(preview.isActiveWindow, timeout=5000)
+    qtbot.keyClick(preview, Qt.Key.Key_Enter)
+    assert not preview.isVisible()
+    assert window.results_panel.query_label.toolTip() == paths[1]
