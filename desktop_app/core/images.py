@@ -514,7 +514,7 @@ def _jpeg_scaled_pixels(size: tuple[int, int], side: int) -> int:
     or more; libjpeg-turbo's eighths, tried first, never give more."""
     width, height = size
     most = min(width // max(1, side), height // max(1, side))
-    denominator = next(d for d in (8, 4, 2, 1) if d <= most or d == 1)
+    denominator = next((d for d in (8, 4, 2) if d <= most), 1)
     return -(-width // denominator) * -(-height // denominator)
 
 
