@@ -6,10 +6,14 @@ The window follows the grid it was opened from: the arrow keys move that grid's 
 (with its own rules: Right at the end of a row goes on to the next row) and the window shows it.
 The photo is decoded on a pool thread at the size it takes in the window, in device pixels,
 never more than its own (again when the window is resized, or moved to a screen of another
-scale); the grid's thumbnail stands in meanwhile. One decode runs at a time, and only the latest
+scale); the grid's thumbnail stands in meanwhile (none made yet: the photo's place, "Loading…";
+one made meanwhile takes its place, where the view says it came: the grids, not the duplicate
+groups' tree, which only repaints). One decode runs at a time, and only the latest
 photo asked for waits behind it: arrowing fast through a folder of raws decodes the first and
 the last, not all of them, and an answer for a photo no longer shown is dropped. Only the
-picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB).
+picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB). A photo whose size the
+library does not know (one put back by Undo in the Duplicates tab) has it from its first decode:
+its 100% is then its own pixels, decoded again, not the first picture's enlarged.
 
 Zoomed (zoomed_picture.PictureView: the keys here, the wheel, a pinch, a double-click), the
 photo is decoded again, the same way, once the zoom needs more pixels than the picture held has
@@ -175,10 +179,11 @@ def decode_sides(request: PreviewRequest) -> tuple[int | None, int]:
     return max(1, math.ceil(min(full) * scale - 1e-6)), edge
 
 
-def preview_image(request: PreviewRequest) -> QImage:
+def preview_image(request: PreviewRequest) -> tuple[QImage, tuple[int, int]]:
     """Runs on a pool thread: the photo upright, in sRGB, fitted in the request's box (never
-    bigger than the photo's own pixels), in the format the screen's pixmaps have. Raises
-    PhotoReadError naming the file, the cause and what to do."""
+    bigger than the photo's own pixels), in the format the screen's pixmaps have; and the
+    photo's own size, upright, as its decoder found it. Raises PhotoReadError naming the file,
+    the cause and what to do."""
     path = request.path
     if not os.path.exists(path):  # (a link to nothing too)
         raise PhotoReadError(path, "the file is not there (deleted, moved, or on a drive that is "
@@ -193,28 +198,30 @@ def preview_image(request: PreviewRequest) -> QImage:
     # Made here as a pixmap holds it (0xffRRGGBB), so that the GUI thread's QPixmap.fromImage
     # copies nothing: converted there, a 24 MP picture (100%) held the window 47 ms, a 67 MP
     # one 120 ms.
-    return image.convertToFormat(QImage.Format.Format_RGB32)
+    return image.convertToFormat(QImage.Format.Format_RGB32), (width, height)
 
 
 class _Reply(QObject):
     """Lives on the GUI thread; the pool's thread emits on it (queued across threads)."""
 
-    done = Signal(object, object, object)  # the request, the QImage or None, the error's text
+    # The request, the QImage or None, the error's text, the photo's size its decoder found.
+    done = Signal(object, object, object, object)
 
 
 def _preview_job(request: PreviewRequest, reply: _Reply) -> None:
     """Runs on the pool's thread. A plain callable, not a QRunnable subclass (see
     tasks._run_job)."""
+    image = full = None
     try:
-        image, error = preview_image(request), None
+        (image, full), error = preview_image(request), None
     except PhotoReadError as exc:
-        image, error = None, str(exc)
+        error = str(exc)
     except Exception as exc:  # a fault of ours: said in the window, never a dead thread
         log.exception("preview failed for %s", printable(request.path))
-        image, error = None, (f"{printable(request.path)}: this photo could not be shown "
-                              f"({type(exc).__name__}: {exc}). Open it with the default viewer "
-                              "from its menu.")
-    reply.done.emit(request, image, error)
+        error = (f"{printable(request.path)}: this photo could not be shown "
+                 f"({type(exc).__name__}: {exc}). Open it with the default viewer from its "
+                 "menu.")
+    reply.done.emit(request, image, error, full)
 
 
 class PreviewLoader(QObject):
@@ -222,7 +229,8 @@ class PreviewLoader(QObject):
     newer one takes its place: at most one decode running and one waiting, whatever the number
     asked for. `loaded` says each answer, the waiting one started first."""
 
-    loaded = Signal(object, object, object)  # the request, the QImage or None, the error's text
+    # The request, the QImage or None, the error's text, the photo's size its decoder found.
+    loaded = Signal(object, object, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -265,13 +273,13 @@ class PreviewLoader(QObject):
         self.started.append(request.path)
         self._pool.start(functools.partial(_preview_job, request, self._reply))
 
-    @Slot(object, object, object)
-    def _on_done(self, request: PreviewRequest, image, error) -> None:
+    @Slot(object, object, object, object)
+    def _on_done(self, request: PreviewRequest, image, error, full) -> None:
         self._running = None
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             self._start(waiting)
-        self.loaded.emit(request, image, error)
+        self.loaded.emit(request, image, error, full)
 
 
 @dataclass(frozen=True)
@@ -432,11 +440,22 @@ class PhotoPreview(QDialog):
         # its name and size said again, the file read again (the old path is not there now).
         # Ticked or unticked in the duplicate groups: the details say it.
         held = self._index
-        if (self.isVisible() and held.isValid() and first.parent() == held.parent()
-                and first.row() <= held.row() <= last.row()
-                and list(roles) != [Qt.ItemDataRole.DecorationRole]):  # not a thumbnail come
-            self._show_index(_row_of(held), announced=False)
-            self._ask()
+        if not (self.isVisible() and held.isValid() and first.parent() == held.parent()
+                and first.row() <= held.row() <= last.row()):
+            return
+        if list(roles) == [Qt.ItemDataRole.DecorationRole]:  # a thumbnail come
+            self._thumbnail_came(_row_of(held))
+            return
+        self._show_index(_row_of(held), announced=False)
+        self._ask()
+
+    def _thumbnail_came(self, index: QModelIndex) -> None:
+        """The photo shown still decoding: its thumbnail, made now, stands in for it."""
+        view = self.picture
+        if self.stack.currentWidget() is view and view.picture() is None:
+            thumbnail = _thumbnail(index)
+            if thumbnail is not None:
+                view.show_stand_in(thumbnail)
 
     @Slot()
     def _on_reset(self) -> None:
@@ -525,7 +544,12 @@ class PhotoPreview(QDialog):
 
     def _look_at(self, width: float, x: float, y: float) -> None:
         """The photo just set zoomed to take `width` logical pixels, the point at shares `x`,
-        `y` of it at the room's centre (within its edges). Its size not known: fitted."""
+        `y` of it at the room's centre (within its edges). Its size not known: fitted.
+
+        By width: copies of one shape line up. Of other shapes (one cropped or padded), the
+        sizes cannot tell which rule keeps the scene's scale: a copy narrower than the other is
+        its width cropped (its height to match) or the other's height cropped, or itself
+        padded above and below (its width to match); only their pictures could tell."""
         view, full = self.picture, self._shown.size
         if full is None:
             return
@@ -578,9 +602,16 @@ class PhotoPreview(QDialog):
     def _ask(self) -> None:
         """Ask for the photo shown at the room it has now (again after a resize), or, zoomed,
         at the zoom's size when the picture held (or coming) has too few pixels for it."""
-        shown = self._shown
-        if shown is None or not self.isVisible():
+        if self._shown is None or not self.isVisible():
             return
+        wanted = self._request()
+        if wanted is not None and wanted[0] != self._wanted:
+            self._wanted, self._asked = wanted
+            self.loader.request(self._wanted)
+
+    def _request(self) -> tuple[PreviewRequest, tuple[int, int] | None] | None:
+        """The decode the photo shown needs now, and the picture's size it asks for (None: its
+        size not known); None: zoomed, the picture held (or coming) is enough."""
         view = self.picture
         needed = view.needed_size()  # None: its size not known
         allowed = self._allowed(needed)[0] if needed is not None else None
@@ -588,19 +619,17 @@ class PhotoPreview(QDialog):
             box = view.box() if allowed == needed else allowed
             edge = max(allowed) if allowed is not None else max(box)
         elif allowed is None or self._asked is not None and enough(self._asked, allowed):
-            return
+            return None
         else:
             box, edge = allowed, max(allowed)
-        request = PreviewRequest(shown.path, box, edge, view.devicePixelRatioF(), shown.size)
-        if request != self._wanted:
-            self._wanted, self._asked = request, allowed
-            self.loader.request(request)
+        return PreviewRequest(self._shown.path, box, edge, view.devicePixelRatioF(),
+                              view.photo_size()), allowed
 
     def _allowed(self, needed: tuple[int, int]) -> tuple[tuple[int, int], str]:
         return allowed_size(needed, self._file_gives, image_limits()[1])
 
-    @Slot(object, object, object)
-    def _on_loaded(self, request: PreviewRequest, image, error) -> None:
+    @Slot(object, object, object, object)
+    def _on_loaded(self, request: PreviewRequest, image, error, full) -> None:
         if request != self._wanted:
             self.dropped += 1  # another photo (or size) is shown now
             return
@@ -627,6 +656,13 @@ class PhotoPreview(QDialog):
         pixmap = QPixmap.fromImage(image, Qt.ImageConversionFlag.NoFormatConversion)  # shared
         pixmap.setDevicePixelRatio(request.ratio)  # one picture pixel a screen pixel
         self.picture.show_picture(pixmap)
+        if self.picture.photo_size() is None and full is not None:
+            # Its size not known before (a photo put back by Undo): learnt now, so that its
+            # 100% asks for its own pixels (not the fitted picture's, enlarged). The picture
+            # held answers the fitted decode asked with it (the same picture): not asked again.
+            self.picture.learn_size(full)
+            if (now := self._request()) is not None:
+                self._wanted, self._asked = now
 
     def shown_picture(self) -> QPixmap | None:
         """The decoded picture on screen (None while the thumbnail stands in)."""
@@ -836,5 +872,10 @@ def _row_of(held: QPersistentModelIndex) -> QModelIndex:
 
 
 def _thumbnail(index: QModelIndex) -> QPixmap | None:
+    """The row's thumbnail, if made: a thumbnail is its picture on a transparent square
+    (thumbnails.ThumbnailCache._square); the models' placeholder until it comes is an opaque
+    one (models.thumbnail_or_placeholder), which stood in as a grey square of the wrong shape."""
     picture = index.data(Qt.ItemDataRole.DecorationRole)
-    return picture if isinstance(picture, QPixmap) else None
+    if isinstance(picture, QPixmap) and picture.hasAlphaChannel():
+        return picture
+    return None

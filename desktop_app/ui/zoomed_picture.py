@@ -5,7 +5,9 @@ clicked and back, and a drag moves a photo larger than the room, never past its 
 
 It decodes nothing: it draws the picture it is given (the one decoded, or a thumbnail standing
 in) over the place the whole photo takes at the zoom, enlarged meanwhile when that picture has
-fewer pixels; the preview asks for the pixels the zoom needs (`needed_size`)."""
+fewer pixels; the preview asks for the pixels the zoom needs (`needed_size`). With no thumbnail
+made yet, the photo's place is shown, in the tone of the grids' placeholders, saying "Loading…"
+(its size not known: only the words)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QNativeGestureEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .models import placeholder_color
 from .photo_grid import WheelZoom
 
 # Device pixels a photo pixel, as the zoom keys and the wheel step through them (a pinch goes
@@ -25,6 +28,7 @@ PAN_KEY_SHARE = 0.1
 # The full picture drawn at this many screen pixels a photo pixel or more: each pixel a sharp
 # square (what one zooms in to see: focus, noise), not smoothed into its neighbours.
 SHARP_FROM = 2.0
+LOADING_TEXT = "Loading…"
 
 
 def zoom_percent(scale: float) -> str:
@@ -56,6 +60,7 @@ class PictureView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._pixmap: QPixmap | None = None
         self._is_stand_in = False
+        self._loading = False  # a picture is coming, and no thumbnail stands in for it
         self._full: tuple[int, int] | None = None  # the photo's own size, upright, if known
         self._scale: float | None = None  # device pixels a photo pixel; None: fitted
         self._centre = (0.0, 0.0)  # the photo's point (in its pixels) at the room's centre
@@ -77,6 +82,21 @@ class PictureView(QWidget):
         self._dragged_from = None
         self.clear()
 
+    def photo_size(self) -> tuple[int, int] | None:
+        """The photo's own size, upright, if known (from the library, or learnt)."""
+        return self._full
+
+    def learn_size(self, size: tuple[int, int]) -> None:
+        """The photo's size as its decoder found it, for a photo whose size was not known (the
+        decoded picture was taken for the whole photo: its 100% was the picture's)."""
+        if self._full is None and size[0] > 0 and size[1] > 0:
+            self._full = size
+            self._changed()
+
+    def is_loading(self) -> bool:
+        """Is the photo's place shown, "Loading…", no thumbnail standing in?"""
+        return self._loading
+
     def picture(self) -> QPixmap | None:
         """The decoded picture shown (None while the thumbnail stands in, or none is)."""
         return None if self._is_stand_in else self._pixmap
@@ -91,17 +111,19 @@ class PictureView(QWidget):
         return self._pixmap, max(1, round(side))
 
     def show_picture(self, pixmap: QPixmap) -> None:
-        self._pixmap, self._is_stand_in = pixmap, False
+        self._pixmap, self._is_stand_in, self._loading = pixmap, False, False
         self._changed()
 
     def show_stand_in(self, thumbnail: QPixmap | None) -> None:
-        """`thumbnail`: a grid's square (the picture centred in it, the rest transparent)."""
+        """While the picture is decoded: `thumbnail`, a grid's square (the picture centred in
+        it, the rest transparent); None: none made yet, the photo's place shown loading."""
         valid = thumbnail is not None and not thumbnail.isNull()
         self._pixmap, self._is_stand_in = (thumbnail, True) if valid else (None, False)
+        self._loading = not valid
         self._changed()
 
     def clear(self) -> None:
-        self._pixmap, self._is_stand_in = None, False
+        self._pixmap, self._is_stand_in, self._loading = None, False, False
         self._changed()
 
     def box(self) -> tuple[int, int]:
@@ -356,6 +378,8 @@ class PictureView(QWidget):
     def paintEvent(self, event) -> None:
         pixmap, area = self._pixmap, self.photo_rect()
         if pixmap is None:
+            if self._loading:
+                self._paint_loading(area)
             return
         painter = QPainter(self)
         if self._is_stand_in:
@@ -381,4 +405,18 @@ class PictureView(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
                               not (whole and self.scale() >= SHARP_FROM))
         painter.drawPixmap(seen, pixmap, source)
+        painter.end()
+
+    def _paint_loading(self, area: QRectF | None) -> None:
+        """The photo's place, of its shape, in the grids' placeholder tone (a grey square of
+        the long side stood in before: the wrong shape, past the photo's edges), saying it is
+        coming; its size not known, the words alone."""
+        painter = QPainter(self)
+        palette = self.palette()
+        if area is not None:
+            painter.fillRect(area, placeholder_color(palette, False))
+        painter.setPen(palette.color(palette.ColorRole.Text))
+        where = area.intersected(QRectF(self.rect())) if area is not None else QRectF(self.rect())
+        painter.drawText(where, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextDontClip,
+                         LOADING_TEXT)
         painter.end()

@@ -22,8 +22,8 @@ from qt_pictures import rgb_picture
 from ui_helpers import header, indexed, keys_list_text
 
 from desktop_app.settings import Settings
-from desktop_app.ui import photo_preview
-from desktop_app.ui.models import PhotoIdRole
+from desktop_app.ui import photo_preview, thumbnails
+from desktop_app.ui.models import PhotoIdRole, placeholder_color
 from desktop_app.ui.photo_preview import PhotoPreview, fitted
 from desktop_app.ui.thumbnails import ThumbnailCache
 
@@ -262,6 +262,74 @@ def test_a_decode_for_a_photo_no_longer_shown_is_dropped(qtbot, grid_of, tmp_pat
     assert preview.dropped == 1
     qtbot.wait(100)  # nothing else comes
     assert preview.shown_picture() is picture
+
+
+def held_back(monkeypatch, request) -> tuple[threading.Event, threading.Event, ThumbnailCache]:
+    """Thumbnails made by the cache returned, and the preview's decodes, held back until their
+    event is set (each set at the test's end too)."""
+    thumbnail_go, decode_go = threading.Event(), threading.Event()
+    thumbnail_job, decode = thumbnails._thumbnail_job, photo_preview.preview_image
+
+    def held_thumbnail(*args):
+        thumbnail_go.wait(10)
+        thumbnail_job(*args)
+
+    def held_decode(asked):
+        decode_go.wait(10)
+        return decode(asked)
+
+    monkeypatch.setattr(thumbnails, "_thumbnail_job", held_thumbnail)
+    monkeypatch.setattr(photo_preview, "preview_image", held_decode)
+    cache = ThumbnailCache(edge=160, threads=1, disk_cache=False, scale=1.0)
+    request.addfinalizer(cache.shutdown)
+    request.addfinalizer(decode_go.set)
+    request.addfinalizer(thumbnail_go.set)
+    return thumbnail_go, decode_go, cache
+
+
+def test_a_photo_with_no_thumbnail_yet_shows_its_own_shape_loading(qtbot, grid_of, tmp_path,
+                                                                   monkeypatch, request):
+    """Opened before its thumbnail is made (a big photo, a raw): the grid's placeholder, a
+    grey square as wide as the photo, stood in over and past a wide photo's place. Now its
+    place is shown, of its shape, "Loading…"; the thumbnail made meanwhile stands in then."""
+    path = make_photo(tmp_path / "wide.jpg", "coffee", size=(1500, 500))
+    thumbnail_go, decode_go, cache = held_back(monkeypatch, request)
+    grid, preview = grid_of([path], [(1500, 500)], cache)
+    view = preview.picture
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    shot, area = view.grab().toImage(), view.photo_rect()
+    tone = placeholder_color(view.palette(), False).rgb()
+    assert area.height() < view.height() - 100  # room above and below the photo
+    inside = shot.pixel(round(area.left()) + 5, round(area.center().y()))
+    above = shot.pixel(round(area.center().x()), round(area.top()) - 20)
+    assert inside == tone and above != tone
+    assert view.stand_in() is None and view.is_loading()
+    thumbnail_go.set()
+    qtbot.waitUntil(lambda: view.stand_in() is not None, timeout=10000)
+    assert view.stand_in()[0].cacheKey() == cache.pixmap(str(path)).cacheKey()
+    assert not view.is_loading()
+    decode_go.set()
+    decoded(qtbot, preview, str(path))
+    assert not view.is_loading()
+
+
+def test_a_photo_of_unknown_size_with_no_thumbnail_yet_shows_no_square(qtbot, grid_of,
+                                                                        tmp_path, monkeypatch,
+                                                                        request):
+    """Its shape not known either (a photo put back by Undo in the Duplicates tab): a grey
+    square stood in, across the room's height; now only "Loading…" is shown."""
+    path = make_photo(tmp_path / "wide.jpg", "coffee", size=(1500, 500))
+    _, decode_go, cache = held_back(monkeypatch, request)
+    grid, preview = grid_of([path], [(None, None)], cache)
+    view = preview.picture
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    shot = view.grab().toImage()
+    tone = placeholder_color(view.palette(), False).rgb()
+    centre = view.rect().center()
+    assert [shot.pixel(centre.x() + dx, centre.y() + 60) for dx in (-60, 0, 60)].count(tone) == 0
+    assert view.photo_rect() is None and view.is_loading()
+    decode_go.set()
+    decoded(qtbot, preview, str(path))
 
 
 def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:

@@ -330,6 +330,24 @@ def test_a_larger_decode_is_asked_only_when_the_zoom_needs_it(qtbot, preview_on,
     assert view.scale() == 1.5 and asked == []
 
 
+def test_a_photo_of_unknown_size_is_decoded_at_its_own_pixels_at_100(qtbot, preview_on,
+                                                                     tmp_path):
+    """A photo whose size the library does not know (one put back by Undo in the Duplicates
+    tab): its 100% was the fitted picture's pixels, never decoded larger. Its decoder tells
+    its size: 100% is then its own pixels, decoded, and the fitted picture is not decoded
+    again for it."""
+    path = make_photo(tmp_path / "big.jpg", "coffee", size=(3000, 2000))
+    _, preview = preview_on([path], [(None, None)])
+    view = preview.picture
+    qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)  # fitted already: the picture held will do
+    qtbot.wait(100)
+    assert preview.loader.started == [str(path)]
+    qtbot.keyClick(preview, Qt.Key.Key_Z)
+    assert view.scale() == 1.0 and view.photo_rect().width() == 3000
+    wait_for_picture(qtbot, preview, (3000, 2000))
+    assert preview._zoom_text() == "Zoom 100%"
+
+
 def test_the_image_limits_cap_the_decode_and_the_view_says_so(qtbot, preview_on, tmp_path,
                                                                monkeypatch):
     """Never a picture over the image limits (Qt's image memory limit here set to 4 MB: a
