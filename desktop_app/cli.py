@@ -24,6 +24,7 @@ import re
 import shlex
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import unicodedata
@@ -99,14 +100,26 @@ class _Parser(argparse.ArgumentParser):
         super().error(message)
 
 
+# The top-level help is printed as written (to keep the exit codes' table), so it is wrapped
+# here, to fit an 80-column terminal.
+HELP_WIDTH = 79
+
+
+def _exit_codes_help() -> str:
+    return "exit codes:\n" + "\n".join(
+        textwrap.fill(v, HELP_WIDTH, initial_indent=f"  {k:>3}  ", subsequent_indent=" " * 7)
+        for k, v in EXIT_CODES.items())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    epilog = "exit codes:\n" + "\n".join(f"  {k:>3}  {v}" for k, v in EXIT_CODES.items())
     parser = _Parser(
-        prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=epilog,
-        description="Find the photos that look like this one, in your own library. With no "
-                    "command, opens the desktop app; with just a FOLDER, opens it and adds "
-                    "that folder to the library; with just a PHOTO, opens it and searches "
-                    "with that photo. Global options go before the command.")
+        prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_exit_codes_help(),
+        description=textwrap.fill(
+            "Find the photos that look like this one, in your own library. With no command, "
+            "opens the desktop app; with just a FOLDER, opens it and adds that folder to the "
+            "library; with just a PHOTO, opens it and searches with that photo. Global "
+            "options go before the command.", HELP_WIDTH))
     parser.add_argument("--model", metavar="DIR",
                         help="use this model folder for this command only (the library's "
                              "active model is not changed)")
@@ -172,10 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
-    # The usage is spelled out: argparse would show the optional ACTION as required.
+    # The usage is spelled out: argparse would show the optional ACTION as required. Its
+    # second line lines up under the first's options, as argparse's own usage lines do.
     p = sub.add_parser("models", help="list, import and activate models",
-                       usage="%(prog)s [-h] [--json] [list | import DIR [--activate] | "
-                             "activate NAME|DIR]",
+                       usage="%(prog)s [-h] [--json]\n" + " " * len("usage: lookalike models ")
+                             + "[list | import DIR [--activate] | activate NAME|DIR]",
                        description="Without an action, lists the models (like `models list`).")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     msub = p.add_subparsers(dest="action", metavar="ACTION", prog="lookalike models")
@@ -733,7 +747,8 @@ def cmd_similar(args) -> int:
                     print("  no matches" + (
                         f": no photo in the library is encoded with {_show(model)} yet. "
                         + _how_to_encode(args) if empty else
-                        " within that distance" if args.max_distance is not None else ""))
+                        f" within {args.max_distance} bits" if args.max_distance is not None
+                        else ""))
                 for rank, m in enumerate(entry["matches"], 1):
                     print(f"  {rank:3d}. distance {m.distance:3d}  {_show(m.path)}"
                           + _twins_note(m))

@@ -47,3 +47,14 @@ def test_a_photo_that_cannot_be_read_is_not_promised_a_retry(capsys, tiny_model_
                        *cannot_be_read)
     for entry in json.loads(out)["results"]:
         assert "retried" not in entry["error"] and "give another photo" in entry["error"]
+
+
+def test_no_match_within_max_distance_names_the_distance(capsys, tmp_path, photo_factory,
+                                                         tiny_model_dir):
+    """It said "no matches within that distance": the line names it, as `duplicates` does."""
+    photo_factory("album/chelsea.jpg", "chelsea")
+    run(capsys, "--model", tiny_model_dir, "index", tmp_path / "album")
+    lonely = photo_factory("elsewhere/coffee.jpg", "coffee")
+    code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", lonely, "--max-distance", "0")
+    assert code == cli.EXIT_OK
+    assert out == f"{lonely}  (not in the library)\n  no matches within 0 bits\n"

@@ -1,0 +1,30 @@
+"""`lookalike --help` and each command's --help, as a newcomer reads them in a terminal."""
+
+from __future__ import annotations
+
+import pytest
+from cli_run import run
+
+HELPS = ([], ["index"], ["similar"], ["duplicates"], ["status"], ["forget"], ["models"],
+         ["models", "list"], ["models", "import"], ["models", "activate"], ["app"])
+
+
+@pytest.mark.parametrize("argv", HELPS, ids=lambda argv: " ".join(argv) or "lookalike")
+def test_every_help_fits_an_80_column_terminal(capsys, monkeypatch, argv):
+    """The top-level description and the exit codes were printed as single lines of up to 263
+    characters (the terminal broke them mid-word), and `models`' usage line was 90 wide."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, *argv, "--help")
+    assert code == 0
+    wide = [line for line in out.splitlines() if len(line) > 80]
+    assert not wide, wide
+
+
+def test_the_exit_codes_stay_a_table_when_wrapped(capsys, monkeypatch):
+    """A long meaning goes on under its own column, so each code still starts its own line."""
+    monkeypatch.setenv("COLUMNS", "80")
+    _, out, _ = run(capsys, "--help")
+    table = out.split("exit codes:\n")[1].splitlines()
+    codes = [line.split()[0] for line in table if not line.startswith(" " * 7)]
+    assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130"]
+    assert "       desktop app needs, is not installed" in table
