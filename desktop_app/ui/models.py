@@ -31,7 +31,7 @@ from ..core.raw_twins import PictureFiles, files_pair_label, may_hold_raws, pict
 from ..core.records import Match, Photo
 from .file_actions import GNOME_FILES, files_mime
 from .thumbnails import ThumbnailCache
-from .type_ahead import ROW_START, RowTexts, qt_fold
+from .type_ahead import ROW_START, RowTexts, search_form
 
 PhotoIdRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2
@@ -41,9 +41,9 @@ SimilarityRole = Qt.ItemDataRole.UserRole + 5
 ErrorRole = Qt.ItemDataRole.UserRole + 6
 _ROOT = QModelIndex()  # the invisible root: list and table models have no children
 _TYPE_AHEAD = Qt.MatchFlag.MatchStartsWith | Qt.MatchFlag.MatchWrap  # a view's keyboardSearch
-# Typed text that PhotoListModel's row texts cannot answer for: their markers (a NUL, a line
-# break: the line of a pair's mark starts with one, as Qt's match sees it), half a surrogate
-# pair (Qt cannot be asked how it folds one).
+# Typed text that the rows' texts (_TypeAheadRows) cannot answer for: their markers (a NUL, a
+# line break: the line of a pair's mark starts with one, as Qt's match sees it), half a
+# surrogate pair (Qt cannot be asked how it folds one).
 _NOT_TYPE_AHEAD = re.compile("[\0\n\ud800-\udfff]")
 
 
@@ -185,7 +185,61 @@ def present_paths(indexes: Iterable[QModelIndex]) -> tuple[list[str], list[str]]
     return there, gone
 
 
-class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
+class _TypeAheadRows:
+    """Shared part (a mixin; each model calls _init_type_ahead and notes its rows' changes in
+    `_type_ahead`): a name typed in a view (keyboardSearch, which calls match) is looked for
+    in each row's text kept folded (type_ahead.RowTexts), not through data(): Qt's match asks
+    the data() of every row it passes. Names and what is typed are compared composed (NFC,
+    type_ahead.search_form): a name stored decomposed is found by the same name typed."""
+
+    def _init_type_ahead(self) -> None:
+        self._type_ahead = RowTexts()  # each row's _search_texts once a name is typed
+
+    def _type_ahead_records(self) -> Sequence:
+        """The rows' records, in order (what RowTexts.changed is given)."""
+        raise NotImplementedError
+
+    def _search_texts(self, records: Sequence) -> list[str]:
+        """What a name typed is looked for in, in the rows of `records`: the name shown (in
+        search_form), then maybe other names, each after a line break."""
+        raise NotImplementedError
+
+    def _raws_named(self) -> bool:
+        """Whether a row's text may hold a raw's name after its name (a RAW+JPEG pair)."""
+        return False
+
+    def match(self, start: QModelIndex, role: int, value, hits: int = 1,
+              flags: Qt.MatchFlag = _TYPE_AHEAD) -> list[QModelIndex]:
+        """Qt's, but for a name typed in a view (keyboardSearch): the first row from `start`
+        on, wrapping round, whose name shown starts with it as Qt's case-insensitive compare
+        has it, both composed, or (_raws_named) whose raw's name does, past a dot: up to the
+        suffix, the raw's name is its twin's (_typed_row)."""
+        if (role == Qt.ItemDataRole.DisplayRole and hits == 1 and flags == _TYPE_AHEAD
+                and isinstance(value, str) and value and not _NOT_TYPE_AHEAD.search(value)
+                and start.isValid() and start.model() is self):
+            row = self._typed_row(start.row(), value)
+            return [] if row is None else [self.index(row)]
+        # Qt's alone, for any other call and for a name typed holding a NUL, a line break or
+        # half a surrogate pair, which no raw's name holds.
+        return super().match(start, role, value, hits, flags)
+
+    def _typed_row(self, first: int, typed: str) -> int | None:
+        """match's answer for a name typed, from the row `first` on: the first row, wrapping
+        round, whose name shown starts with `typed` (the lines after it cannot be reached:
+        `typed` holds no line break), or whose raw's name does, past a dot."""
+        records = self._type_ahead_records()
+        texts = self._type_ahead
+        texts.catch_up(records, self._search_texts)
+        folded = search_form(typed)
+        rows = [texts.first_from(first, ROW_START + folded)]
+        if "." in typed and self._raws_named():
+            rows.append(texts.first_from(first, "\n" + folded))
+        count = len(records)
+        return min((row for row in rows if row is not None),
+                   key=lambda row: (row - first) % count, default=None)  # as wrapped
+
+
+class PhotoListModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QStringListModel):
     """The library grid: one row per picture indexed, in the order they were added.
 
     A camera's RAW+JPEG pair (core/raw_twins.py) is one row, as in the results: its JPEG (or
@@ -210,9 +264,10 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
     renumbers nothing (renumbering every later row took 100 ms at 200,000).
 
     A name typed in a view (keyboardSearch, which calls match) is looked for in each row's
-    text kept folded (`_type_ahead`, type_ahead.RowTexts), not through data(): Qt's match
-    asked the data() of every row it passed, up to 0.5-0.6 s a key at 200,000 photos, now
-    under 5 ms. The texts are made at the first name typed (77 ms at 200,000 photos, 140 ms
+    text kept folded (`_type_ahead`, _TypeAheadRows), not through data(): Qt's match asked
+    the data() of every row it passed, up to 0.5-0.6 s a key at 200,000 photos, now under
+    5 ms. A pair is found by its raw's name too (IMG_0001.CR2 typed finds the tile shown as
+    IMG_0001.JPG). The texts are made at the first name typed (77 ms at 200,000 photos, 140 ms
     with RAW+JPEG pairs; 17 MiB), then kept in step by the slots above and `_retext`, a
     change noted in them only (bench/results/grid-typing.md)."""
 
@@ -235,7 +290,7 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
         # A row's photo -> the paths of the raws behind it, joined by NULs (no path holds one):
         # a string, not a tuple, which the garbage collector would go through again and again.
         self._twins: dict[int, str] = {}
-        self._type_ahead = RowTexts()  # each row's _search_texts once a name is typed
+        self._init_type_ahead()
         # Connected before any view, so these run first.
         self.rowsInserted.connect(self._take_incoming)
         self.rowsRemoved.connect(self._drop_rows)
@@ -263,50 +318,26 @@ class PhotoListModel(_FileRows, _ThumbnailRows, QStringListModel):
             return photo
         return None
 
-    def match(self, start: QModelIndex, role: int, value, hits: int = 1,
-              flags: Qt.MatchFlag = _TYPE_AHEAD) -> list[QModelIndex]:
-        """Qt's, and for a name typed in a view (keyboardSearch) also the rows whose raws'
-        names start with it, compared as Qt compares the name shown: IMG_0001.CR2 typed finds
-        the pair shown as IMG_0001.JPG. Only past a dot: up to the suffix, the raw's name is
-        its twin's. A name typed is looked for in the rows' texts (_typed_row), with the
-        same answer."""
-        if (role == Qt.ItemDataRole.DisplayRole and hits == 1 and flags == _TYPE_AHEAD
-                and isinstance(value, str) and value and not _NOT_TYPE_AHEAD.search(value)
-                and start.isValid() and start.model() is self):
-            row = self._typed_row(start.row(), value)
-            return [] if row is None else [self.index(row)]
-        # Qt's alone, for any other call and for a name typed holding a NUL, a line break or
-        # half a surrogate pair, which no raw's name holds.
-        return super().match(start, role, value, hits, flags)
+    def _type_ahead_records(self) -> list[Photo]:
+        return self._photos
 
-    def _typed_row(self, first: int, typed: str) -> int | None:
-        """match's answer for a name typed, from the row `first` on: the first row, wrapping
-        round, whose name shown starts with `typed` as Qt's case-insensitive compare has it
-        (the line of a pair's mark after it cannot be reached: `typed` holds no line break),
-        or whose raw's name does, past a dot."""
-        texts = self._type_ahead
-        texts.catch_up(self._photos, self._search_texts)
-        folded = qt_fold(typed)
-        rows = [texts.first_from(first, ROW_START + folded)]
-        if "." in typed and self._twins:
-            rows.append(texts.first_from(first, "\n" + folded))
-        count = len(self._photos)
-        return min((row for row in rows if row is not None),
-                   key=lambda row: (row - first) % count, default=None)  # as wrapped
+    def _raws_named(self) -> bool:
+        return bool(self._twins)
 
     def _search_texts(self, photos: Sequence[Photo]) -> list[str]:
         """What a name typed is looked for in, in the rows of `photos` (RowTexts): the name
         shown, then the name of each raw behind it after a line break (printable() leaves
-        none in a name, nor a NUL, RowTexts' mark of a row's start), folded as Qt's
-        case-insensitive compare folds them. (Casefolded, a raw's name had ß as ss:
-        straße.cr2 typed found Strasse.JPG's tile, where straße.jpg found Straße.JPG's.)"""
-        texts = [qt_fold(_shown_name(photo.path)) for photo in photos]
+        none in a name, nor a NUL, RowTexts' mark of a row's start), composed and folded as
+        Qt's case-insensitive compare folds them (search_form). (Casefolded, a raw's name had
+        ß as ss: straße.cr2 typed found Strasse.JPG's tile, where straße.jpg found
+        Straße.JPG's.)"""
+        texts = [search_form(_shown_name(photo.path)) for photo in photos]
         if self._twins:
             twins = self._twins
             for i, photo in enumerate(photos):
                 raws = twins.get(photo.id)
                 if raws:
-                    texts[i] += "".join(f"\n{qt_fold(_shown_name(raw))}"
+                    texts[i] += "".join(f"\n{search_form(_shown_name(raw))}"
                                         for raw in raws.split("\0"))
         return texts
 
@@ -679,11 +710,16 @@ def similarity_text(match: Match) -> str:
     return f"{match.similarity * 100:.0f}%"
 
 
-class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
+class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel):
     """Search results, ranked: distance and similarity per row. The closest come first; when
     more may lie within the distance, a view scrolled to the end (Qt's canFetchMore and
     fetchMore) or the header's Show more asks for the next ones (`more_wanted`), which the
-    search controller appends."""
+    search controller appends.
+
+    A name typed in a view is looked for in the rows' names kept folded (_TypeAheadRows), made
+    at the first name typed and kept in step as rows are set, appended and updated: Qt's match
+    asked the data() of every row it passed, up to 0.43 s a key with 100,000 results, now
+    under 2 ms, the texts made at the first key in 37 ms (bench/results/grid-typing.md)."""
 
     more_wanted = Signal()
 
@@ -691,6 +727,7 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
                  parent: QObject | None = None) -> None:
         QAbstractListModel.__init__(self, parent)
         self._init_thumbnails(thumbnails)
+        self._init_type_ahead()
         self._matches: list[Match] = []
         self._more = False  # more may lie within the distance, and none are asked for yet
 
@@ -738,6 +775,7 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
         """`more`: more may lie within the distance (fetchMore then asks for them)."""
         self.beginResetModel()
         self._matches = list(matches)
+        self._type_ahead.forget()  # made again at the next name typed
         self._more = more
         self.endResetModel()
 
@@ -749,6 +787,7 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
             first = len(self._matches)
             self.beginInsertRows(_ROOT, first, first + len(matches) - 1)
             self._matches.extend(matches)
+            self._type_ahead.changed(first, first, self._matches[first:])
             self.endInsertRows()
 
     def update_results(self, matches: Sequence[Match]) -> None:
@@ -759,10 +798,20 @@ class ResultsModel(_FileRows, _ThumbnailRows, QAbstractListModel):
                    if old != new]
         if changed:
             self._matches[:len(matches)] = matches
+            first, end = changed[0], changed[-1] + 1
+            self._type_ahead.changed(first, end, self._matches[first:end])
             self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
 
     def matches(self) -> list[Match]:
         return list(self._matches)
+
+    def _type_ahead_records(self) -> list[Match]:
+        return self._matches
+
+    def _search_texts(self, matches: Sequence[Match]) -> list[str]:
+        """The name shown of each of `matches` (the first line of its text), composed and
+        folded (search_form): a name typed is looked for in it alone, as Qt's match had it."""
+        return [search_form(_shown_name(m.path)) for m in matches]
 
     def _path_at(self, row: int) -> str:
         return self._matches[row].path

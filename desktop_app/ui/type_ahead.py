@@ -3,9 +3,10 @@ calls its model's match, and Qt's match calls the Python data() of every row it 
 0.5-0.6 s a key with 200,000 photos in the library grid). Here each row's text is kept
 folded, the texts of a block of rows joined in one string, and a key is a str.find a block.
 
-QtCaseFolding folds as Qt's case-insensitive compare does; RowTexts keeps the rows' texts and
-finds the first row, from a given one and wrapping round, whose text holds a marker and what
-was typed (PhotoListModel.match).
+QtCaseFolding folds as Qt's case-insensitive compare does; search_form puts a text in the one
+form names and what is typed are compared in (composed, then folded); RowTexts keeps the rows'
+texts and finds the first row, from a given one and wrapping round, whose text holds a marker
+and what was typed (the match of the models' _TypeAheadRows).
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class RowTexts:
         blocks = self._blocks
         first = row // BLOCK_ROWS
         # Where `row`'s text starts in its block: its block is searched from there, and again
-        # up to there at the end.
+        # up to there at the end. Counted in the texts kept, as joined: a name composed (NFC)
+        # is shorter than the name as stored, decomposed.
         start = sum(map(len, self._texts[first * BLOCK_ROWS:row])) + row % BLOCK_ROWS
         at = blocks[first].find(needle, start)
         if at >= 0:
@@ -183,6 +185,16 @@ class RowTexts:
 
     def _joined(self, top: int) -> str:
         return ROW_START + ROW_START.join(self._texts[top:top + BLOCK_ROWS])
+
+
+def search_form(text: str) -> str:
+    """`text` (a name shown, or what was typed) as names and what is typed are compared:
+    composed (NFC), so that a name stored decomposed (macOS writes é as e and U+0301) and the
+    same name typed composed are one (users cannot see the difference), and the reverse; then
+    folded as Qt's case-insensitive compare folds (qt_fold)."""
+    if text.isascii():  # most names: composed already, folded by lower()
+        return text.lower()
+    return qt_fold(unicodedata.normalize("NFC", text))
 
 
 _folding: QtCaseFolding | None = None
