@@ -14,8 +14,12 @@ when it returns, a large one's start goes on in the background (and the folder i
 changed whole once it has started: a change made before was not heard); `watched()` lists the
 folders whose watch has started, and what a start meets (the folder gone, the system's limit)
 is said as watch() said it. Past the system's limit of watches, watchdog watches a folder with
-folders missing, silently (see watch_limit): that is found after each start, and when a folder
-is made in a watched one, and said once a watched folder (`folder_partly_unwatchable`).
+folders missing, silently (see watch_limit): that is found after each start, and after each
+batch of folders made in a watched one, and said once a watched folder
+(`folder_partly_unwatchable`). stop() does not wait for a start still running (a network
+folder that does not answer would hold up quitting): the worker ends the watches once it is
+done. The threads report to the GUI thread through an object of their own (_Reports), so a
+watcher deleted without stop() is never emitted on.
 
 A watched folder can go away: its drive is unplugged or unmounted, it is deleted or moved. The
 native watch dies with it (and a drive plugged back in is a different folder to the system), so
@@ -105,6 +109,9 @@ RECHECK_S = 3.0  # how often the checker thread looks for watched folders gone o
 # two, so it is watched when watch() returns (a change made at once is seen); 20,000 folders'
 # takes half a second, which goes on in the background (then the folder is checked whole).
 START_WAIT_S = 0.05
+# How long stop() waits for the watch lock (a watch ending, or starting, on the worker) before
+# it leaves ending the watches to the worker, once the job is done.
+STOP_WAIT_S = 0.2
 # The events watched for: all but "opened" and "closed_no_write", which change nothing. The
 # system sends those for every folder a walk opens (four a folder: the folder's own watch and
 # its parent's), so a walk of a watched tree of 5,000 folders (the watch's own start, the link
@@ -218,15 +225,20 @@ class _Recorder(FileSystemEventHandler):
         lost meanwhile)."""
         return bool(path) and not hidden_below(path, self._root)
 
+    def current(self) -> bool:
+        """Any thread: is it still the handler of its watched folder (or folder link)?"""
+        if self._name == self._root:
+            return self._watcher._hears_root(self._root, self)
+        return self._watcher._hears_for(self._name, self)
+
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if not (self._watcher._hears_root(self._root, self) if self._name == self._root
-                else self._watcher._hears_for(self._name, self)):
+        if not self.current():
             # Its folder was unwatched, or its link let go (deleted, moved, pointed elsewhere):
             # its watch ends soon, on the worker.
             return
         kind = event.event_type
         if event.is_directory and kind in ("created", "moved") and not self._polling:
-            self._look_at_limit()
+            self._folder_made()
         src = self._named(os.fsdecode(event.src_path))
         dest = self._named(os.fsdecode(event.dest_path)) if getattr(event, "dest_path", "") else ""
         if kind == "moved" and (src is None or dest is None):  # one end is another link's
@@ -237,7 +249,7 @@ class _Recorder(FileSystemEventHandler):
             if self._name == self._root:
                 # The watched folder itself went away (its watch is dead): keep its photos and
                 # watch for it to come back.
-                self._watcher._root_went_away.emit(self._root, self._generation)
+                self._watcher._reports.root_went_away.emit(self._root, self._generation)
             else:
                 # A link's folder went away: the link leads to nothing now (its photos are
                 # kept, as the walk keeps them), or to a folder made again there.
@@ -280,12 +292,21 @@ class _Recorder(FileSystemEventHandler):
             self._watcher._record([(src, CHANGED)])
         # "opened" and "closed_no_write" change nothing.
 
-    def _look_at_limit(self) -> None:
+    def _folder_made(self) -> None:
         """A folder made (or moved in): watchdog watched it as it came, quietly not if the
-        system's limit of watches is reached. Once a watch: then it is said."""
-        if not self._limit_seen and watch_limit_reached(self._watched):
-            self._limit_seen = True
-            self._watcher._limit_reached.emit(self._root, self._name, self)
+        system's limit of watches is reached. Looked at once for a batch of folders made, on
+        the worker after the flush (see look_at_limit): each look costs a watch added and
+        removed, 10,000 folders made at once (an archive unpacked) held this thread 2 s."""
+        if not self._limit_seen:
+            self._watcher._look_at_limit_soon(self)
+
+    def look_at_limit(self) -> bool:
+        """Worker: True the first time folders made in its watch are found past the system's
+        limit of watches (then it is said; once a watch)."""
+        if self._limit_seen or not self.current() or not watch_limit_reached(self._watched):
+            return False
+        self._limit_seen = True
+        return True
 
     def _note_links(self, kind: str, src: str, dest: str, folder: bool) -> bool:
         """A folder link made, moved or deleted (inotify says so as of a file; watchdog's own
@@ -309,6 +330,41 @@ class _Recorder(FileSystemEventHandler):
             self._watcher._find_links(self._root, self._generation, new)
         self._watcher._record(items)
         return link
+
+
+class _Reports(QObject):
+    """What the watcher's threads (observers, checker, worker) tell its GUI thread: signals of
+    an object of their own, not of the watcher, so that a watcher deleted without stop() (its
+    window destroyed) is never emitted on from those threads. Such an emit raised there
+    ("Signal source has been deleted", which ended the observer's thread), or crashed the
+    process when it met the watcher being deleted. This object has no Qt parent: it lives while
+    the threads hold it; a receiver deleted is what Qt handles: what is told after goes nowhere."""
+
+    poke = Signal()  # from an observer thread: paths recorded (see _record)
+    overflowed = Signal()  # from watchdog's reader thread
+    root_went_away = Signal(object, int)  # from an observer thread: (folder, generation)
+    presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
+    readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
+    inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
+    # From the worker: (watched folder, its generation, where it looked, what it saw there
+    # (a _LinksSeen), check that place whole?).
+    links_found = Signal(object, int, object, object, bool)
+    # From the worker: (link, its watch's handler, the identity of the folder watched, or None
+    # if it could not be watched, and why: the system's limit, or "" for another cause; with an
+    # identity, a cause says it was watched only in part).
+    link_watched = Signal(object, object, object, str)
+    root_started = Signal(object)  # from the worker: a _RootStart done
+    # From the worker: (watched folder, name, handler) of a watch found past the system's limit
+    # of watches once folders were made in it.
+    limit_reached = Signal(object, object, object)
+
+    def __init__(self) -> None:
+        super().__init__()  # no parent: the watcher's deletion must not take it along
+        self.watcher_deleted = threading.Event()  # then the checker ends
+
+    @Slot()
+    def on_watcher_destroyed(self) -> None:
+        self.watcher_deleted.set()
 
 
 class FolderWatcher(QObject):
@@ -337,24 +393,6 @@ class FolderWatcher(QObject):
     # The system dropped file events (a burst larger than its queue): the watched folders listed
     # were reported changed whole, so that what changed in the burst is found.
     events_lost = Signal(object)
-    _poke = Signal()
-    _overflowed = Signal()  # from watchdog's reader thread
-    _root_went_away = Signal(object, int)  # from an observer thread: (folder, generation)
-    _presence = Signal(object, object)  # from the checker: [(folder, generation)] gone, [back]
-    _readability = Signal(object, object)  # from the checker thread: [(folder, cause)], [readable]
-    _inner_mounts_changed = Signal(object)  # from the checker thread: [(folder, [mount points])]
-    # From the worker: (watched folder, its generation, where it looked, what it saw there
-    # (a _LinksSeen), check that place whole?).
-    _links_found = Signal(object, int, object, object, bool)
-    # From the worker: (link, its watch's handler, the identity of the folder watched, or None
-    # if it could not be watched, and why: the system's limit, or "" for another cause; with an
-    # identity, a cause says it was watched only in part).
-    _link_watched = Signal(object, object, object, str)
-    _root_started = Signal(object)  # from the worker: a _RootStart done
-    # From an observer thread: (watched folder, name, handler) of a watch that found the
-    # system's limit of watches reached when a folder was made in it.
-    _limit_reached = Signal(object, object, object)
-
     def __init__(self, debounce_ms: int = 750, max_wait_ms: int = 5000,
                  poll_interval_s: float = 5.0, recheck_s: float | None = None,
                  parent: QObject | None = None) -> None:
@@ -367,24 +405,28 @@ class FolderWatcher(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self.flush)
-        self._poke.connect(self._on_poke)  # queued: emitted from the observer thread
-        self._root_went_away.connect(self._on_root_went_away)  # queued, as _poke
-        self._presence.connect(self._on_presence)  # queued: emitted from the checker thread
-        self._readability.connect(self._on_readability)  # queued, as _presence
-        self._inner_mounts_changed.connect(self._on_inner_mounts_changed)  # queued, as _presence
-        self._overflowed.connect(self._on_overflowed)  # queued, as _poke
-        self._links_found.connect(self._on_links_found)  # queued: emitted from the worker
-        self._link_watched.connect(self._on_link_watched)  # queued, as _links_found
-        self._root_started.connect(self._on_root_started)  # queued, as _links_found
-        self._limit_reached.connect(self._on_limit_reached)  # queued, as _poke
+        # Queued: each is emitted on another thread (the observers', the checker, the worker).
+        self._reports = reports = _Reports()
+        self.destroyed.connect(reports.on_watcher_destroyed)
+        reports.poke.connect(self._on_poke)
+        reports.root_went_away.connect(self._on_root_went_away)
+        reports.presence.connect(self._on_presence)
+        reports.readability.connect(self._on_readability)
+        reports.inner_mounts_changed.connect(self._on_inner_mounts_changed)
+        reports.overflowed.connect(self._on_overflowed)
+        reports.links_found.connect(self._on_links_found)
+        reports.link_watched.connect(self._on_link_watched)
+        reports.root_started.connect(self._on_root_started)
+        reports.limit_reached.connect(self._on_limit_reached)
         self._stop_listening = None
         self._native = None
         self._polling = None
         self._poll_interval_s = poll_interval_s
         # GUI thread: the watched folders whose watch started -> (observer, watch, its _Recorder)
         self._watches: dict[str, tuple[object, object, _Recorder]] = {}
-        # Watches start and end on the worker (and all end in stop()), one at a time: (observer,
-        # watch) -> its handlers (see _let_go: two names of one folder share a watch).
+        # Watches start and end on the worker (and all end in stop(), or on the worker after a
+        # start stop() did not wait for), one at a time: (observer, watch) -> its handlers
+        # (see _let_go: two names of one folder share a watch).
         self._watch_lock = threading.Lock()
         self._watch_users: dict[tuple[object, object], set[_Recorder]] = {}
         # Shared with the checker thread (under _lock): the folders watched (or whose watch is
@@ -405,6 +447,8 @@ class FolderWatcher(QObject):
         # of them is whole: past the limit each folder made in one would say it again.
         self._partly_unwatchable: set[str] = set()
         self._rewatch: set[str] = set()  # watched folders to watch afresh at the next flush
+        # The watches folders were made in: the limit of watches looked at after the next flush.
+        self._limit_looks: set[_Recorder] = set()
         # Watched folder -> the drives mounted inside it (not polled ones), as last seen.
         self._inner_mounts: dict[str, frozenset[str]] = {}
         self._generation = 0
@@ -478,27 +522,27 @@ class FolderWatcher(QObject):
         return sorted(self._link_watches)
 
     def stop(self) -> None:
+        """Stop watching every folder; nothing is reported after. A watch starting on the worker
+        (a polled network folder whose first listing hangs, a native start walking 20,000
+        folders) is not waited for, so quitting does not hang: no watch starts after this, and
+        the worker ends every watch once that start is done."""
         self._timer.stop()
         if self._checker is not None:
             self._checker.stop()
-        if self._worker is not None:
-            self._worker.stop()
-        # Once a watch starting on the worker has started (none starts after its stop): the
-        # observers end it with the others.
-        with self._watch_lock:
-            for observer in (self._native, self._polling):
-                if observer is not None:
-                    observer.stop()
-            self._watch_users.clear()
-        for observer in (self._native, self._polling):
-            if observer is not None and observer.is_alive():
-                observer.join(timeout=2)
+        observers = [o for o in (self._native, self._polling) if o is not None]
+        end_watches = partial(_end_observers, self._watch_lock, observers, self._watch_users)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop(then=end_watches)
+        if end_watches(wait_s=STOP_WAIT_S):  # no start held them: ended now, waited for
+            for observer in observers:
+                if observer.is_alive():
+                    observer.join(timeout=2)
+            if worker is not None and worker.is_alive():
+                worker.join(timeout=2)
         if self._checker is not None and self._checker.is_alive():
             self._checker.join(timeout=2)
         self._checker = None
-        if self._worker is not None and self._worker.is_alive():
-            self._worker.join(timeout=2)
-        self._worker = None
         self._link_watches.clear()
         if self._stop_listening is not None:
             self._stop_listening()
@@ -515,6 +559,7 @@ class FolderWatcher(QObject):
             self._unreadable.clear()
             self._inner_mounts.clear()
             self._rewatch.clear()
+            self._limit_looks.clear()
             self._links.clear()
             self._rechecking.clear()
 
@@ -561,7 +606,7 @@ class FolderWatcher(QObject):
                 start.started, start.cause = False, str(exc)
         finally:
             start.done.set()
-        self._root_started.emit(start)
+        worker.report(self._reports.root_started, start)
 
     def _start_root(self, start: _RootStart, observer, worker: _WatchWorker) -> None:
         """Worker: start's part of _start_root_watch: what it finds goes in `start`."""
@@ -649,16 +694,28 @@ class FolderWatcher(QObject):
             self._partly_unwatchable.add(folder)
             self.folder_partly_unwatchable.emit(folder, cause)
 
+    def _look_at_limit_soon(self, recorder: _Recorder) -> None:
+        """Observer thread: folders were made in `recorder`'s watch: have the limit of watches
+        looked at once the batch is flushed."""
+        with self._lock:
+            if recorder in self._limit_looks:
+                return
+            self._limit_looks.add(recorder)
+        self._reports.poke.emit()  # a flush soon, even with nothing recorded (a hidden folder)
+
+    def _look_at_limit_for(self, recorder: _Recorder, worker: _WatchWorker) -> None:
+        """Worker: see _Recorder.look_at_limit."""
+        if recorder.look_at_limit():
+            worker.report(self._reports.limit_reached, recorder._root, recorder._name, recorder)
+
     @Slot(object, object, object)
     def _on_limit_reached(self, root: str, name: str, recorder: _Recorder) -> None:
-        if name == root:
-            if self._hears_root(root, recorder):
-                self._say_partly_unwatchable(root, _LIMIT_CAUSE)
+        if not recorder.current():  # unwatched, or the link let go, meanwhile
             return
-        with self._lock:
-            link = self._links.get(name)
-        if link is not None and link.recorder is recorder:
-            self._say_link_partly_unwatchable(name, link.root, _LIMIT_CAUSE)
+        if name == root:
+            self._say_partly_unwatchable(root, _LIMIT_CAUSE)
+        else:  # a link's recorder: `root` is the watched folder it was found in
+            self._say_link_partly_unwatchable(name, root, _LIMIT_CAUSE)
 
     def _unschedule(self, folder: str) -> _Root | None:
         self._watches.pop(folder, None)
@@ -728,7 +785,7 @@ class FolderWatcher(QObject):
             native.start()
             self._native = native  # only once it runs: a later call tries again
             # Only once it runs: a listener added before a failed try was never removed.
-            self._stop_listening = listen_for_overflow(self._overflowed.emit)
+            self._stop_listening = listen_for_overflow(self._reports.overflowed.emit)
         return self._native
 
     # -- folder links (see folder_links) ---------------------------------------------------------
@@ -765,7 +822,7 @@ class FolderWatcher(QObject):
         except Exception:  # one odd folder must not end the looking for good
             log.exception("looking for folder links in %s failed", top)
             return
-        self._links_found.emit(root, generation, top, seen, reconcile)
+        worker.report(self._reports.links_found, root, generation, top, seen, reconcile)
 
     def _walk_links(self, root: str, generation: int, top: str, stopping: threading.Event):
         """Worker: what folder_links finds at `top`, or None (the folder is not watched by
@@ -852,14 +909,15 @@ class FolderWatcher(QObject):
             handle = self._start_watch(observer, recorder, real, worker.stopping)
         except (OSError, RuntimeError) as exc:  # e.g. the inotify watch limit; no thread left
             limit = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EMFILE)
-            self._link_watched.emit(name, recorder, None, _unwatchable_because(exc)
-                                    if limit else "")
+            worker.report(self._reports.link_watched, name, recorder, None,
+                          _unwatchable_because(exc) if limit else "")
             return
         if handle is not None:
             worker.handles[recorder] = (observer, handle)
             # Folders in it may have gone unwatched, quietly (see watch_limit).
             partly = _LIMIT_CAUSE if watch_limit_reached(real) else ""
-            self._link_watched.emit(name, recorder, (st.st_dev, st.st_ino), partly)
+            worker.report(self._reports.link_watched, name, recorder, (st.st_dev, st.st_ino),
+                          partly)
 
     def _end_watch(self, recorder: _Recorder, worker: _WatchWorker) -> None:
         """Worker: end the watch `recorder` had, a watched folder's or a link's folder's (after
@@ -1008,6 +1066,8 @@ class FolderWatcher(QObject):
         """Checker thread: stat the folders (a dead network mount may block here, not the GUI)
         and tell the GUI thread which watched ones are gone and which waiting ones are back.
         False once the watcher is deleted."""
+        if self._reports.watcher_deleted.is_set():
+            return False
         with self._lock:  # a watch starting is looked at once it has (its start looks first)
             roots = {f: r for f, r in self._roots.items() if r.started}
             waiting = dict(self._waiting)
@@ -1016,10 +1076,7 @@ class FolderWatcher(QObject):
         back = [f for f, r in waiting.items() if _present(f, r)]
         back += [f for f, _g in gone if _present(f, roots[f])]  # replaced: back at once
         if gone or back:
-            try:
-                self._presence.emit(gone, back)
-            except RuntimeError:  # the watcher was deleted
-                return False
+            self._reports.presence.emit(gone, back)
         gone_now = {f for f, _g in gone}
         if mounts is not None:
             self._check_inner_mounts({f: _mounted_inside(f, mounts) for f, r in roots.items()
@@ -1031,10 +1088,7 @@ class FolderWatcher(QObject):
             self._unreadable.difference_update(readable)
             self._unreadable.update(f for f, _c in denied)
         if denied or readable:
-            try:
-                self._readability.emit(denied, readable)
-            except RuntimeError:
-                return False
+            self._reports.readability.emit(denied, readable)
         with self._lock:
             links = {n: link for n, link in self._links.items()
                      if (n, link.generation) not in self._rechecking}
@@ -1057,7 +1111,7 @@ class FolderWatcher(QObject):
                     self._inner_mounts[folder] = points
                     changes.append((folder, sorted(before ^ points)))
         if changes:
-            self._inner_mounts_changed.emit(changes)
+            self._reports.inner_mounts_changed.emit(changes)
 
     @Slot(object)
     def _on_inner_mounts_changed(self, changes: list) -> None:
@@ -1159,7 +1213,7 @@ class FolderWatcher(QObject):
                 self._pending[path] = changed
             if rewatch:
                 self._rewatch.add(rewatch)
-        self._poke.emit()
+        self._reports.poke.emit()
 
     # -- GUI thread -----------------------------------------------------------------------------
     @Slot()
@@ -1174,6 +1228,9 @@ class FolderWatcher(QObject):
     def flush(self) -> None:
         with self._lock:
             rewatch, self._rewatch = self._rewatch, set()
+            limit_looks, self._limit_looks = self._limit_looks, set()
+        for recorder in limit_looks:  # folders made: once a batch (see _Recorder._folder_made)
+            self._to_worker(partial(self._look_at_limit_for, recorder))
         for folder in sorted(rewatch):
             # Changes made between the old watch's end and the new one's start (its walk of the
             # tree) are not seen: the whole folder is reported changed once that has started.
@@ -1290,24 +1347,39 @@ class _WatchWorker(threading.Thread):
         super().__init__(name="folder-watches", daemon=True)
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self.stopping = threading.Event()
+        self._report_lock = threading.Lock()  # nothing is reported once stop() has returned
+        self._then: Callable[[], None] | None = None
         # The watches it started: handler -> (observer, watch), until it ends them.
         self.handles: dict[_Recorder, tuple[object, object]] = {}
 
     def do(self, job: Callable[[_WatchWorker], None]) -> None:
         self._jobs.put(job)
 
-    def stop(self) -> None:
-        self.stopping.set()
+    def stop(self, then: Callable[[], None] | None = None) -> None:
+        """No job starts after this, and no report goes (the one running is not waited for);
+        `then` is called on this thread as it ends."""
+        self._then = then  # before `stopping`: it may end as soon as that is set
+        with self._report_lock:
+            self.stopping.set()
         self._jobs.put(None)
 
+    def report(self, signal, *args) -> None:
+        """Emit `signal` (one of _Reports', to the GUI thread), unless stop() was called: the
+        watcher has forgotten what the job was about."""
+        with self._report_lock:  # a queued emit only posts: never long
+            if not self.stopping.is_set():
+                signal.emit(*args)
+
     def run(self) -> None:
-        while (job := self._jobs.get()) is not None and not self.stopping.is_set():
-            try:
-                job(self)
-            except RuntimeError:  # the watcher was deleted
-                return
-            except Exception:  # one odd folder must not end the link work for good
-                log.exception("folder watch work failed")
+        try:
+            while (job := self._jobs.get()) is not None and not self.stopping.is_set():
+                try:
+                    job(self)
+                except Exception:  # one odd folder must not end the link work for good
+                    log.exception("folder watch work failed")
+        finally:
+            if self._then is not None:
+                self._then()
 
 
 class _PollingEmitter(PollingEmitter):
@@ -1318,6 +1390,23 @@ class _PollingEmitter(PollingEmitter):
                  covered_elsewhere: Callable[[str], list[str]], **kwargs) -> None:
         links = LinksOnce(watch.path, partial(covered_elsewhere, watch.path))
         super().__init__(event_queue, watch, stat=links.stat, listdir=links.listdir, **kwargs)
+
+
+def _end_observers(lock: threading.Lock, observers: list, users: dict,
+                   wait_s: float = -1) -> bool:
+    """End `observers`, and with them every watch (of the watched folders and their links), once
+    no watch is starting or ending (`lock`, the watcher's _watch_lock), and forget their watches'
+    handlers in `users` (its _watch_users). False: that took longer than `wait_s` seconds."""
+    if not lock.acquire(timeout=wait_s):
+        return False
+    try:
+        for observer in observers:
+            observer.stop()
+        for key in [key for key in users if key[0] in observers]:
+            del users[key]
+    finally:
+        lock.release()
+    return True
 
 
 def _keeps_watch(old: _Link | None, new: _Link, identity: tuple | None) -> bool:

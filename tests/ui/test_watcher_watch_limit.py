@@ -26,6 +26,7 @@ from watched_links import watch_folder_holding_link
 from watcher_reports import photo, reports
 
 from desktop_app.watch import FolderWatcher
+from desktop_app.watch import watcher as watcher_module
 
 pytestmark = pytest.mark.usefixtures("watch_returns_started")
 
@@ -174,3 +175,29 @@ def test_the_window_says_a_folder_is_watched_only_in_part(qtbot, make_window, li
         "of watched folders is reached (Linux: raise fs.inotify.max_user_watches, e.g. to "
         "524288, in /etc/sysctl.d/). Their photos are indexed and searched; what changes in "
         "them while Lookalike runs is found at the next start.")]
+
+
+def test_the_limit_is_looked_at_once_for_a_batch_of_folders_made(qtbot, tmp_path, watcher,
+                                                                  monkeypatch):
+    """Each folder made in a watched folder had the system asked whether its limit of watches
+    was reached (a watch added and removed, on watchdog's thread): 10,000 folders made at once,
+    an archive unpacked, held that thread two seconds. Once for the batch now."""
+    looked_at = []
+    probe = watcher_module.watch_limit_reached
+
+    def counted(folder):
+        looked_at.append(folder)
+        return probe(folder)
+
+    monkeypatch.setattr(watcher_module, "watch_limit_reached", counted)
+    root = tmp_path / "Pictures"
+    root.mkdir()
+    assert watcher.watch(str(root))
+    looked_at.clear()  # its start's own look
+    said = reports(watcher)
+    for i in range(50):
+        (root / f"album{i:02d}").mkdir()
+    qtbot.waitUntil(lambda: len(said) == 50, timeout=5000)
+    qtbot.waitUntil(lambda: bool(looked_at), timeout=5000)
+    qtbot.wait(400)
+    assert looked_at == [str(root)]
