@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, paths
-from .cli_progress import ProgressBar
+from .cli_progress import ProgressBar, say
 from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError, printable
 from .log import save_crash_report, setup_logging
 
@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refused = _refuse_command_options(args, "the desktop app")
         return refused if refused is not None else run_app(args.folder, args.verbose)
     try:
-        with _stop_on_sigint() as stop:
+        with _stop_on_sigint() as stop, _lock_waits_said():
             args.should_stop = stop
             return COMMAND_FUNCS[args.command](args)
     except CommandError as exc:
@@ -382,6 +382,27 @@ def _stop_on_sigint() -> Iterator:
         yield stop
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _lock_waits_said() -> Iterator[None]:
+    """A command that waits for another Lookalike's write lock on the library (the app indexing,
+    another `lookalike index`) says so on stderr, once, after a moment (store.LOCK_WAIT_NOTICE_S):
+    it printed nothing until it gave up (exit code 5) and seemed to hang."""
+    from .core.store import lock_waits_told_to
+
+    said = []
+
+    def say_once(path: Path, timeout_s: float) -> None:
+        if said:
+            return
+        said.append(path)
+        say(f"lookalike: waiting for the library database {_show(os.path.abspath(path))}: "
+            "another Lookalike (the app, or a `lookalike` command) is writing to it. This "
+            f"command gives up after {timeout_s:g} s; Ctrl-C twice stops it now.")
+
+    with lock_waits_told_to(say_once):
+        yield
 
 
 def _global_options(before: list[str], what: str) -> argparse.Namespace | int:

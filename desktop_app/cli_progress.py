@@ -1,6 +1,7 @@
 """A small progress bar for the command line: on stderr, only when stderr is a terminal (or when
 asked with --progress), redrawn at most 10 times a second. While a folder is walked, before any
-photo is counted, it shows how many photos the walk has found so far."""
+photo is counted, it shows how many photos the walk has found so far. `say` writes a message
+on a line of its own, not onto a bar's line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,27 @@ from typing import TextIO
 
 REDRAW_S = 0.1  # on a terminal
 LINE_S = 2.0  # in a log file or pipe: one line per update, at most this often
+
+# The terminal on which a bar's line is drawn and not ended yet: a message said meanwhile would
+# be written onto the end of the bar's line.
+_line_open_on: TextIO | None = None
+
+
+def say(message: str, stream: TextIO | None = None) -> None:
+    """`message` on a line of its own on `stream` (stderr), also while a bar is drawn there: the
+    bar's line is ended first, and the bar goes on below the message at its next redraw."""
+    global _line_open_on
+    stream = stream or sys.stderr
+    if _line_open_on is stream:
+        stream.write("\n")
+    _line_open_on = None
+    stream.write(message + "\n")
+    stream.flush()
+
+
+def _line_drawn(stream: TextIO, left_open: bool) -> None:
+    global _line_open_on
+    _line_open_on = stream if left_open else None
 
 
 class ProgressBar:
@@ -52,6 +74,7 @@ class ProgressBar:
             self._write(f"{self.label}: {found:,} photos found", now, last=True)
             if self.is_tty:
                 self.stream.write("\n")
+                _line_drawn(self.stream, left_open=False)
             self.last_draw = 0.0
         if done == 0:  # a count starts (after the walk): the rate is of photos read, from now
             self.started = now
@@ -73,6 +96,7 @@ class ProgressBar:
         """False if not written (a log file or pipe written to too recently)."""
         if self.is_tty:
             self.stream.write("\r" + line + "\x1b[K")
+            _line_drawn(self.stream, left_open=True)
         else:  # a log file or pipe: one line per update, and only every LINE_S
             if not last and now - self._last_line < LINE_S:
                 return False
@@ -86,3 +110,4 @@ class ProgressBar:
         if self.enabled and self.drawn and self.is_tty:
             self.stream.write("\n")
             self.stream.flush()
+            _line_drawn(self.stream, left_open=False)

@@ -9,8 +9,9 @@ Tables: folders, photos (path, folder, size, mtime, inode change time, content f
 status, error, width, height), models, and codes keyed by (photo, model) so a new model can be
 encoded beside the old one. Before a migration changes an existing library, a copy of it is
 kept beside it (upgrade_copy.py), so an earlier version can still open it. Every write goes
-through `transaction()` (BEGIN IMMEDIATE, retried while another process holds the lock), and
-SQLite errors come out as one clear StoreError.
+through `transaction()` (BEGIN IMMEDIATE, retried while another process holds the lock, a wait
+that lasts told to lock_waits_told_to's listener), and SQLite errors come out as one clear
+StoreError.
 
 Paths are stored as TEXT; a name that is not valid UTF-8 (possible on Linux) is stored as the raw
 file-system bytes in the same column (SQLite columns are dynamically typed), so it round-trips.
@@ -41,6 +42,30 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
+# A write that waits for another process's lock on the library waits here, in steps this long,
+# not all of BUSY_TIMEOUT_S inside SQLite's busy handler: between steps Python serves Ctrl-C,
+# and a wait that lasts is told (lock_waits_told_to).
+LOCK_POLL_S = 0.1
+LOCK_WAIT_NOTICE_S = 1.0  # waited this long: told (an ordinary brief lock is not)
+
+# Called once per wait that lasts LOCK_WAIT_NOTICE_S, with the library's path and how long the
+# wait may last in all; None: waits are not told (the store never prints).
+_lock_wait_listener: Callable[[Path, float], None] | None = None
+
+
+@contextlib.contextmanager
+def lock_waits_told_to(listener: Callable[[Path, float], None]) -> Iterator[None]:
+    """Within the block, `listener(path, timeout_s)` hears of every write (on this thread or any
+    other) that has waited LOCK_WAIT_NOTICE_S for another process holding the library's write
+    lock (the app indexing, a `lookalike` command), once per wait; the write then goes on
+    waiting, up to timeout_s in all, before it fails with a StoreError. The command line says it
+    on stderr, so that a command does not seem to hang."""
+    global _lock_wait_listener
+    before, _lock_wait_listener = _lock_wait_listener, listener
+    try:
+        yield
+    finally:
+        _lock_wait_listener = before
 
 
 class OutdatedSchemaError(StoreError):
@@ -280,19 +305,38 @@ def _roll_back_journal(path: Path) -> bool:
         conn.close()
 
 
-def _enable_wal(conn: sqlite3.Connection) -> None:
+def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str) -> None:
+    """Run `statement`, which takes the library's write lock, waiting up to BUSY_TIMEOUT_S while
+    another process holds it; a wait that lasts is told (lock_waits_told_to). Raises the
+    sqlite3 error when the wait is over, or at once for any other error."""
+    started = time.monotonic()
+    told = False
+    conn.execute(f"PRAGMA busy_timeout = {int(LOCK_POLL_S * 1000)}")
+    try:
+        while True:
+            try:
+                conn.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                waited = time.monotonic() - started
+                if not _is_busy(exc) or waited >= BUSY_TIMEOUT_S:
+                    raise
+                listener = _lock_wait_listener
+                if listener is not None and not told and waited >= LOCK_WAIT_NOTICE_S:
+                    told = True
+                    listener(path, BUSY_TIMEOUT_S)
+                # SQLite may answer "locked" at once, without its busy handler (see _enable_wal).
+                time.sleep(0.02)
+    finally:  # the other statements (reads, COMMIT) wait in SQLite's busy handler, as before
+        with contextlib.suppress(sqlite3.Error):  # only a closed connection refuses it
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
     """Switch to WAL, waiting like any other write. SQLite answers "database is locked" at once,
     without its busy handler, when another process is opening the same new library at that
-    moment (seen in 1 of ~10 runs of two processes indexing one new library), so retry here."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
+    moment (seen in 1 of ~10 runs of two processes indexing one new library): retried too."""
+    _wait_for_lock(conn, path, "PRAGMA journal_mode = WAL")
 
 
 def _leave_wal(conn: sqlite3.Connection, path: Path, network: str) -> None:
@@ -373,7 +417,7 @@ class Store:
             if not self.readonly:
                 self.network = file_system.network_file_system(self.path.parent)
                 if self.network is None:
-                    _enable_wal(conn)
+                    _enable_wal(conn, self.path)
                     # WAL + NORMAL: a crash never corrupts; power loss may drop the last commit.
                     conn.execute("PRAGMA synchronous = NORMAL")
                 else:
@@ -482,16 +526,15 @@ class Store:
         if self.readonly:
             raise StoreError(self.path, "the library was opened read-only")
         self._check_file()
-        deadline = time.monotonic() + BUSY_TIMEOUT_S
-        while True:
-            try:
-                self.conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if _is_busy(exc) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                raise store_error(self.path, exc) from exc
+        try:
+            _wait_for_lock(self.conn, self.path, "BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+        except BaseException:  # Ctrl-C as it began: the lock is not kept until the store closes
+            if self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK")
+            raise
         self._in_transaction = True
         try:
             yield self.conn

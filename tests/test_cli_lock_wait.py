@@ -1,0 +1,171 @@
+"""A command run while another process holds the library's write lock (the app indexing, another
+`lookalike index`) waited up to 30 s printing nothing, then exited 5: it seemed to hang. It now
+says on stderr, once, after a moment, what it waits for; a brief lock is waited for silently.
+The real command line, a real SQLite library, and the lock held by a real second process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+from cli_run import SHAPES, check_shape, run
+
+from desktop_app import cli, paths
+from desktop_app.cli_progress import ProgressBar, say
+from desktop_app.core import store
+
+WAITING = "lookalike: waiting for the library database "
+
+# Another process writing to the library: it holds the write lock until told to let go.
+HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+print("held", flush=True)
+sys.stdin.readline()
+conn.execute("COMMIT")
+"""
+
+
+@contextmanager
+def write_lock_held():
+    """The library's write lock, held by a second process: yields the function that lets go."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.database_path())],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "held\n"
+    lock = threading.Lock()
+
+    def release() -> None:
+        with lock:
+            if holder.stdin.closed:
+                return
+            holder.stdin.write("\n")
+            holder.stdin.close()
+            holder.wait(10)
+
+    try:
+        yield release
+    finally:
+        release()
+
+
+def release_after(seconds: float, release) -> threading.Timer:
+    timer = threading.Timer(seconds, release)
+    timer.start()
+    return timer
+
+
+@pytest.fixture
+def library(capsys, photo_factory, tiny_model_dir):
+    """A library with one folder of one photo, indexed: the album folder."""
+    album = photo_factory("album/chelsea.jpg", "chelsea").parent
+    code, _, err = run(capsys, "models", "import", tiny_model_dir, "--activate")
+    assert code == cli.EXIT_OK, err
+    code, _, err = run(capsys, "--no-progress", "index", album)
+    assert code == cli.EXIT_OK, err
+    return album
+
+
+def test_a_wait_that_lasts_is_said_once_on_stderr_and_the_json_stays_pure(capsys, library):
+    with write_lock_held() as release:
+        timer = release_after(2.5, release)
+        started = time.monotonic()
+        code, out, err = run(capsys, "--no-progress", "index", library, "--json")
+        waited = time.monotonic() - started
+        timer.join()
+    assert code == cli.EXIT_OK, err
+    assert waited >= 2.4  # it did wait for the lock
+    check_shape(json.loads(out), SHAPES["index"], "index")  # stdout: the JSON alone
+    assert err.count(WAITING) == 1, err  # said once, not at every try
+    line = next(line for line in err.splitlines() if line.startswith(WAITING))
+    assert str(paths.database_path()) in line
+    assert "another Lookalike (the app, or a `lookalike` command) is writing to it" in line
+    assert "gives up after 30 s" in line and "Ctrl-C twice stops it now" in line
+
+
+def test_a_brief_lock_is_waited_for_silently(capsys, library):
+    with write_lock_held() as release:
+        timer = release_after(0.6, release)
+        started = time.monotonic()
+        code, out, err = run(capsys, "--no-progress", "forget", library)
+        waited = time.monotonic() - started
+        timer.join()
+    assert code == cli.EXIT_OK, err
+    assert waited >= 0.5  # it reached the lock while it was held (forget alone takes ms)
+    assert "Forgot" in out
+    assert "waiting" not in err, err
+
+
+def test_a_lock_held_past_the_timeout_still_ends_with_exit_code_5(capsys, library,
+                                                                  monkeypatch):
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 2.0)  # the default is 30 s
+    with write_lock_held():
+        started = time.monotonic()
+        code, out, err = run(capsys, "--no-progress", "forget", library, "--json")
+        waited = time.monotonic() - started
+    assert code == cli.EXIT_STORE
+    assert 2.0 <= waited < 10
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith(WAITING) and "gives up after 2 s" in lines[0]
+    assert "stayed locked by another Lookalike process for 2 s" in lines[1]
+    assert "Close the other one and retry" in lines[1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a console event on Windows")
+def test_ctrl_c_twice_stops_the_wait(library, lookalike_home):
+    """SQLite's busy handler held the whole wait in C, where Python does not serve Ctrl-C: the
+    command went on waiting until the lock was freed or the 30 s were over."""
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    with write_lock_held():
+        command = subprocess.Popen(
+            [sys.executable, "-m", "desktop_app", "--no-progress", "forget", str(library)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            said = command.stderr.readline()
+            assert said.startswith(WAITING), said
+            command.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            command.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            code = command.wait(20)
+            stopped_in = time.monotonic() - started
+            rest = command.stderr.read()
+        finally:
+            if command.poll() is None:
+                command.kill()
+                command.wait()
+            command.stdout.close()
+            command.stderr.close()
+    assert code == cli.EXIT_INTERRUPTED, rest
+    assert stopped_in < 5, rest  # not when the lock is let go, nor after the 30 s
+    assert "lookalike: interrupted." in rest
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_message_is_not_written_onto_a_progress_bar():
+    """A wait between two writes of `index`: its bar's line is drawn, not ended."""
+    stream = Terminal()
+    bar = ProgressBar("Indexing album", True, stream)
+    bar(0, 4)
+    say("lookalike: waiting for the library database ...", stream)
+    bar(4, 4)
+    bar.close()
+    text = stream.getvalue()
+    assert "ETA 0:00\x1b[K\nlookalike: waiting for the library database ...\n\rIndexing" in text
+    quiet = Terminal()  # no bar drawn: no blank line before it
+    say("lookalike: waiting", quiet)
+    assert quiet.getvalue() == "lookalike: waiting\n"
