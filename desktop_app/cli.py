@@ -44,7 +44,8 @@ EXIT_PARTIAL = 3  # finished, but some photos could not be read (see `lookalike 
 EXIT_MODEL = 4  # no usable model (missing, damaged, fails its self-test)
 EXIT_STORE = 5  # the library database cannot be opened or written (newer version, disk full)
 EXIT_MISSING_PART = 6  # an optional part is not installed (the desktop app, the trainer)
-EXIT_APP_NOT_ANSWERING = 7  # the desktop app already running on this library does not answer
+# the desktop app already running on this library does not answer, or runs on another computer
+EXIT_APP_NOT_ANSWERING = 7
 EXIT_NO_DISPLAY = 8  # the desktop app has no display to open on (DISPLAY, WAYLAND_DISPLAY unset)
 EXIT_INTERRUPTED = 130  # stopped with Ctrl-C; work done so far is kept, run again to resume
 
@@ -57,7 +58,8 @@ EXIT_CODES = {
     EXIT_STORE: "the library database cannot be opened or written",
     EXIT_MISSING_PART: "an optional part (desktop app or trainer), or a system library the "
                        "desktop app needs, is not installed",
-    EXIT_APP_NOT_ANSWERING: "the desktop app already running on this library did not answer",
+    EXIT_APP_NOT_ANSWERING: "the desktop app already running on this library did not answer, "
+                            "or runs on another computer",
     EXIT_NO_DISPLAY: "the desktop app found no display to open its window on",
     EXIT_INTERRUPTED: "interrupted; work done so far is kept, run again to resume",
 }
@@ -921,7 +923,7 @@ def cmd_status(args) -> int:
         failures = [{"path": r[1], "error": _show(r[8] or "")}
                     for r in store.photo_rows("WHERE status = ? ORDER BY path", (STATUS_FAILED,))]
         data = {
-            "database": str(store.path),
+            "database": os.path.abspath(store.path),  # LOOKALIKE_HOME may be relative
             "folders": folders,
             "photos": photos, "indexed": indexed, "failed": failed, "not_encoded": not_encoded,
             "active_model": ({"id": model["id"], "name": model["name"], "bits": model["bits"],

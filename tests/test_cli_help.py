@@ -28,3 +28,15 @@ def test_the_exit_codes_stay_a_table_when_wrapped(capsys, monkeypatch):
     codes = [line.split()[0] for line in table if not line.startswith(" " * 7)]
     assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130"]
     assert "       desktop app needs, is not installed" in table
+
+
+def test_exit_code_7_also_covers_an_app_running_on_another_computer(capsys, monkeypatch):
+    """The app exits 7 too when the lock of the shared config folder is held on another
+    computer (single_instance's owner_host), as docs/cli.md says; the help named only the app
+    that did not answer."""
+    monkeypatch.setenv("COLUMNS", "80")
+    _, out, _ = run(capsys, "--help")
+    table = out.split("exit codes:\n")[1]
+    seven = " ".join(table.split("\n    7  ")[1].split("\n    8  ")[0].split())
+    assert seven == ("the desktop app already running on this library did not answer, or runs "
+                     "on another computer")

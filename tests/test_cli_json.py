@@ -126,3 +126,15 @@ def test_similar_json_says_it_was_stopped(capsys, tmp_path, photo_factory, tiny_
     code, out, _ = run(capsys, "--model", tiny_model_dir, "similar", tmp_path / "album" /
                        "chelsea.jpg", "--json")
     assert (code, json.loads(out)["stopped"]) == (cli.EXIT_OK, False)
+
+
+def test_status_json_names_the_database_by_its_absolute_path(capsys, tmp_path, monkeypatch):
+    """With LOOKALIKE_HOME relative, "database" was relative to wherever the command ran, while
+    index's "folder" is made absolute."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LOOKALIKE_HOME", "home")
+    data = json_of(capsys, "status")
+    assert data["database"] == str(tmp_path / "home" / "data" / "library.sqlite3")
+    code, out, _ = run(capsys, "status")
+    assert code == cli.EXIT_OK
+    assert f"Library: {tmp_path / 'home' / 'data' / 'library.sqlite3'}\n" in out
