@@ -13,7 +13,9 @@ photo asked for waits behind it: arrowing fast through a folder of raws decodes 
 the last, not all of them, and an answer for a photo no longer shown is dropped. Only the
 picture shown is held (a 24 MP photo on a 2560-pixel screen: 17 MB). A photo whose size the
 library does not know (one put back by Undo in the Duplicates tab) has it from its first decode:
-its 100% is then its own pixels, decoded again, not the first picture's enlarged.
+its 100% is then its own pixels, decoded again, not the first picture's enlarged, and in its
+group it takes the zoom kept between copies then; another file of another size put at its path
+while it is shown has its size learnt again (drawn in the old one's shape, it was stretched).
 
 Zoomed (zoomed_picture.PictureView: the keys here, the wheel, a pinch, a double-click), the
 photo is decoded again, the same way, once the zoom needs more pixels than the picture held has
@@ -314,6 +316,9 @@ class PhotoPreview(QDialog):
         self._wanted: PreviewRequest | None = None
         self._asked: tuple[int, int] | None = None  # the size of the picture held or coming
         self._file_gives: tuple[int, int] | None = None  # all the shown photo's file gave
+        # The zoom and place of the group's copy shown before, for one whose size is not known
+        # yet (_look_at's arguments).
+        self._look_later: tuple[float, float, float] | None = None
         self.dropped = 0  # decoded pictures thrown away: their photo was no longer shown
         self._repeating = False  # the grid moved by a key held down (its repeats)
         self._say_later = QTimer(self)
@@ -519,7 +524,10 @@ class PhotoPreview(QDialog):
         self.stack.setCurrentWidget(self.picture)
         self.picture.set_photo(size)  # fitted
         self.picture.show_stand_in(_thumbnail(index))
-        if looked_at is not None:
+        # Its size not known (a copy put back by Undo): looked at so once its first decode
+        # tells it.
+        self._look_later = looked_at if size is None else None
+        if looked_at is not None and size is not None:
             self._look_at(*looked_at)
         if announced:
             self._say_shown()
@@ -550,7 +558,7 @@ class PhotoPreview(QDialog):
         sizes cannot tell which rule keeps the scene's scale: a copy narrower than the other is
         its width cropped (its height to match) or the other's height cropped, or itself
         padded above and below (its width to match); only their pictures could tell."""
-        view, full = self.picture, self._shown.size
+        view, full = self.picture, self.picture.photo_size()
         if full is None:
             return
         view.zoom_to(width * view.devicePixelRatioF() / full[0], keep=True)
@@ -642,6 +650,9 @@ class PhotoPreview(QDialog):
             announce(self, error, problem=True)
             return
         got, asked = (image.width(), image.height()), self._asked
+        replaced = self._replaced(full)
+        if replaced:  # what the old file gave says nothing of this one
+            asked = self._file_gives = None
         if asked is not None and got[0] < asked[0] - 1 and got[1] < asked[1] - 1:
             # The file gives no more (a raw's embedded picture, or its sensor developed at half
             # size): not asked for again at each zoom step, and said. A picture held with more
@@ -656,13 +667,36 @@ class PhotoPreview(QDialog):
         pixmap = QPixmap.fromImage(image, Qt.ImageConversionFlag.NoFormatConversion)  # shared
         pixmap.setDevicePixelRatio(request.ratio)  # one picture pixel a screen pixel
         self.picture.show_picture(pixmap)
-        if self.picture.photo_size() is None and full is not None:
+        if replaced:
+            # Learnt anew, and asked for again at what its size needs (the picture held was
+            # asked for at the old one's).
+            self.picture.learn_size(full)
+            self._asked = got
+            self._ask()
+        elif self.picture.photo_size() is None and full is not None:
             # Its size not known before (a photo put back by Undo): learnt now, so that its
             # 100% asks for its own pixels (not the fitted picture's, enlarged). The picture
-            # held answers the fitted decode asked with it (the same picture): not asked again.
+            # held answers the fitted decode asked with it when it has the pixels that needs
+            # (a JPEG's, decoded for the room's long side): not asked again. A raw's may not
+            # (its embedded picture shorter than that side, it was developed at half size,
+            # enlarged to fill its place): asked again, as a photo of known size is.
             self.picture.learn_size(full)
-            if (now := self._request()) is not None:
+            look, self._look_later = self._look_later, None
+            self._asked = got
+            if look is not None:  # a copy of the group shown before: at its zoom and place
+                self._look_at(*look)
+            elif (now := self._request()) is not None and enough(got, now[1]):
                 self._wanted, self._asked = now
+            else:
+                self._ask()
+
+    def _replaced(self, full: tuple[int, int] | None) -> bool:
+        """Is `full`, the size its decoder found, not the size learnt for the photo shown? Its
+        size not known to the library (a photo put back by Undo, whose file the library does
+        not follow): another file of another size was put at its path meanwhile."""
+        learnt = self.picture.photo_size()
+        return (self._shown.size is None and full is not None and learnt is not None
+                and full != learnt)
 
     def shown_picture(self) -> QPixmap | None:
         """The decoded picture on screen (None while the thumbnail stands in)."""
@@ -680,6 +714,7 @@ class PhotoPreview(QDialog):
     def _on_zoom_changed(self) -> None:
         if self._shown is None:
             return
+        self._look_later = None  # zoomed (or fitted) by hand before its size was known
         self._ask()
         self._show_note(self._zoom_text(), ZOOM_NOTE_MS)
         self._say_zoom_later.start()

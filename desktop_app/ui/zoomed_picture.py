@@ -88,8 +88,10 @@ class PictureView(QWidget):
 
     def learn_size(self, size: tuple[int, int]) -> None:
         """The photo's size as its decoder found it, for a photo whose size was not known (the
-        decoded picture was taken for the whole photo: its 100% was the picture's)."""
-        if self._full is None and size[0] > 0 and size[1] > 0:
+        decoded picture was taken for the whole photo: its 100% was the picture's); learnt
+        anew when another file of another size is put at its path (drawn in the old one's
+        place, it was stretched)."""
+        if size != self._full and size[0] > 0 and size[1] > 0:
             self._full = size
             self._changed()
 

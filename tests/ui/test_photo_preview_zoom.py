@@ -18,12 +18,13 @@ from photos import make_camera_raw, make_photo
 from pixel_pattern import pattern, where_shown
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QImageReader, QNativeGestureEvent, QPointingDevice, QWheelEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from qt_pictures import rgb_picture
-from ui_helpers import keys_list_text
+from ui_helpers import keys_list_text, use_own_trash
 
-from desktop_app.core.records import Photo
+from desktop_app.core.records import Match, Photo
 from desktop_app.ui import photo_preview, zoomed_picture
+from desktop_app.ui.duplicates_panel import DuplicatesPanel
 from desktop_app.ui.photo_grid import PhotoGrid
 from desktop_app.ui.photo_preview import PhotoPreview, PreviewLoader, fitted
 
@@ -346,6 +347,103 @@ def test_a_photo_of_unknown_size_is_decoded_at_its_own_pixels_at_100(qtbot, prev
     assert view.scale() == 1.0 and view.photo_rect().width() == 3000
     wait_for_picture(qtbot, preview, (3000, 2000))
     assert preview._zoom_text() == "Zoom 100%"
+
+
+def test_a_raw_of_unknown_size_is_decoded_again_when_its_first_picture_is_too_small(
+        qtbot, preview_on, tmp_path):
+    """Its size not known (a raw put back by Undo), it was asked for at the room's long side,
+    more than its embedded picture's: developed at half size (600 x 400), then, its size learnt,
+    enlarged to fill its place, and never asked for again, where a raw of known size takes its
+    embedded picture whole (900 x 600)."""
+    raw = make_camera_raw(tmp_path / "put-back.dng", "coffee", size=(1200, 800),
+                          preview_side=900)
+    _, preview = preview_on([raw], [(None, None)])
+    view = preview.picture
+    assert max(view.box()) > 900 and view.is_fitted()  # the room: more than the picture's side
+    wait_for_picture(qtbot, preview, (900, 600))
+    assert view.photo_size() == (1200, 800)
+
+
+def test_a_photo_of_unknown_size_replaced_by_another_shape_is_learnt_again(qtbot, preview_on,
+                                                                         tmp_path):
+    """Its size learnt from its first decode (the library does not follow a photo put back by
+    Undo), then another file of another shape put at its path: decoded again (the window
+    resized, a zoom), its picture was drawn in the old photo's place, stretched, and its 100%
+    was the old photo's size."""
+    path = make_photo(tmp_path / "put-back.jpg", "coffee", size=(1500, 500))
+    _, preview = preview_on([path], [(None, None)])
+    view = preview.picture
+    make_photo(path, "coffee", size=(500, 1500))
+    preview.resize(preview.width() - 100, preview.height() - 50)
+    picture = wait_for_picture(qtbot, preview, fitted((500, 1500), view.box()))
+    area = view.photo_rect()
+    assert view.photo_size() == (500, 1500)
+    assert abs(area.width() - picture.width()) <= 1  # in its own place, of its shape
+    assert abs(area.height() - picture.height()) <= 1
+    make_photo(path, "coffee", size=(1200, 900))
+    qtbot.keyClick(preview, Qt.Key.Key_Z)  # 100% of the old one asked: 1200 x 900 fitted in it
+    wait_for_picture(qtbot, preview, (1200, 900))
+    area = view.photo_rect()
+    assert view.photo_size() == (1200, 900) and (area.width(), area.height()) == (1200, 900)
+
+
+def test_a_copy_put_back_by_undo_is_shown_at_the_zoom_of_its_group(qtbot, tmp_path,
+                                                                    monkeypatch, request):
+    """The Duplicates compare: at 100% on a photo, its half-size copy is shown at 200%. The
+    photos of a group put back by Undo, their sizes not known to the library, were shown
+    fitted (the zoom lost); each is shown at the group's zoom once its first decode tells its
+    size, unless zoomed or fitted by hand meanwhile."""
+    big = make_photo(tmp_path / "a" / "big.jpg", "coffee", size=(1600, 1200))
+    half = make_photo(tmp_path / "a" / "half.jpg", "coffee", size=(800, 600))
+    host = QWidget()
+    qtbot.addWidget(host)
+    panel = DuplicatesPanel(None, parent=host)
+    QVBoxLayout(host).addWidget(panel)
+    host.resize(1000, 700)
+    host.show()
+    qtbot.waitExposed(host)
+    use_own_trash(monkeypatch, tmp_path / "xdg")
+    panel.set_groups([[Match(1, str(big), 0, 64), Match(2, str(half), 2, 64)]])
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_checked()  # the copy, ticked: the group goes, one photo left
+    with qtbot.waitSignal(panel.restored, timeout=20000):
+        panel.undo()  # and comes back whole: neither photo has a library id now
+    preview = PhotoPreview(parent=host)
+    panel.tree.preview_requested.connect(lambda index: preview.show_for(panel.tree, index))
+    try:
+        panel.tree.setCurrentItem(panel.tree.topLevelItem(0).child(0))
+        panel.tree.setFocus()
+        qtbot.keyClick(panel.tree, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: preview.shown_picture() is not None, timeout=20000)
+        view = preview.picture
+        qtbot.keyClick(preview, Qt.Key.Key_Z)  # 100%
+        before = view.photo_rect()
+        qtbot.keyClick(preview, Qt.Key.Key_PageDown)  # the copy
+        assert preview.shown_path() == str(half)
+        qtbot.waitUntil(lambda: view.photo_size() == (800, 600), timeout=20000)
+        assert not view.is_fitted() and view.scale() == pytest.approx(2.0)
+        assert view.photo_rect().width() == pytest.approx(before.width())
+        qtbot.keyClick(preview, Qt.Key.Key_PageUp)  # and back to the photo, put back too
+        qtbot.waitUntil(lambda: view.photo_size() == (1600, 1200), timeout=20000)
+        assert not view.is_fitted() and view.scale() == pytest.approx(1.0)
+        # Fitted by hand before its decode came: left fitted.
+        go_on = threading.Event()
+        request.addfinalizer(go_on.set)
+        decode = photo_preview.preview_image
+
+        def held_back(asked):
+            go_on.wait(10)
+            return decode(asked)
+
+        monkeypatch.setattr(photo_preview, "preview_image", held_back)
+        qtbot.keyClick(preview, Qt.Key.Key_PageDown)
+        qtbot.keyClick(preview, Qt.Key.Key_0, CTRL)
+        go_on.set()
+        qtbot.waitUntil(lambda: view.photo_size() == (800, 600), timeout=20000)
+        assert view.is_fitted()
+    finally:
+        preview.close()
+        preview.shutdown()
 
 
 def test_the_image_limits_cap_the_decode_and_the_view_says_so(qtbot, preview_on, tmp_path,
