@@ -19,7 +19,7 @@ batch of folders made in a watched one, and said once a watched folder
 (`folder_partly_unwatchable`). stop() does not wait for a start still running (a network
 folder that does not answer would hold up quitting): the worker ends the watches once it is
 done. The threads report to the GUI thread through an object of their own (_Reports), so a
-watcher deleted without stop() is never emitted on.
+watcher deleted without stop() is never emitted on; its threads end then, as stop() ends them.
 
 A watched folder can go away: its drive is unplugged or unmounted, it is deleted or moved. The
 native watch dies with it (and a drive plugged back in is a different folder to the system), so
@@ -71,6 +71,7 @@ import re
 import select
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -338,7 +339,8 @@ class _Reports(QObject):
     window destroyed) is never emitted on from those threads. Such an emit raised there
     ("Signal source has been deleted", which ended the observer's thread), or crashed the
     process when it met the watcher being deleted. This object has no Qt parent: it lives while
-    the threads hold it; a receiver deleted is what Qt handles: what is told after goes nowhere."""
+    the threads hold it; a receiver deleted is what Qt handles: what is told after goes nowhere.
+    The watcher deleted, its threads are ended (`let_go`), as stop() ends them, not waited for."""
 
     poke = Signal()  # from an observer thread: paths recorded (see _record)
     overflowed = Signal()  # from watchdog's reader thread
@@ -361,10 +363,13 @@ class _Reports(QObject):
     def __init__(self) -> None:
         super().__init__()  # no parent: the watcher's deletion must not take it along
         self.watcher_deleted = threading.Event()  # then the checker ends
+        self.let_go: Callable[[], None] | None = None  # ends the observers and the worker
 
     @Slot()
     def on_watcher_destroyed(self) -> None:
         self.watcher_deleted.set()
+        if self.let_go is not None:
+            self.let_go()
 
 
 class FolderWatcher(QObject):
@@ -408,6 +413,8 @@ class FolderWatcher(QObject):
         # Queued: each is emitted on another thread (the observers', the checker, the worker).
         self._reports = reports = _Reports()
         self.destroyed.connect(reports.on_watcher_destroyed)
+        # Weakly: a watcher stopped and dropped is freed at once, as before.
+        reports.let_go = partial(_let_threads_go, weakref.ref(self))
         reports.poke.connect(self._on_poke)
         reports.root_went_away.connect(self._on_root_went_away)
         reports.presence.connect(self._on_presence)
@@ -554,6 +561,9 @@ class FolderWatcher(QObject):
         self._links_unwatchable.clear()
         self._partly_unwatchable.clear()
         with self._lock:
+            # Heard, not yet reported: a poke still queued, or the next watch's first flush,
+            # would report it after stop().
+            self._pending.clear()
             self._roots.clear()
             self._waiting.clear()
             self._unreadable.clear()
@@ -562,6 +572,20 @@ class FolderWatcher(QObject):
             self._limit_looks.clear()
             self._links.clear()
             self._rechecking.clear()
+
+    def _let_threads_go(self) -> None:
+        """GUI thread, the watcher being deleted without stop(): its observers (their threads,
+        the system's watches), its worker and its overflow listener would live on, for good.
+        Ended as stop() ends them, not waited for (nothing is told any more)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:  # none: stopped, or never watching (the observers come after)
+            observers = [o for o in (self._native, self._polling) if o is not None]
+            # On the worker, after the job running, if any: this thread never waits here.
+            worker.stop(then=partial(_end_observers, self._watch_lock, observers,
+                                     self._watch_users))
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
 
     def _schedule(self, folder: str, polling: bool, why: str = "watch",
                   previous: _Root | None = None) -> _RootStart | None:
@@ -1390,6 +1414,13 @@ class _PollingEmitter(PollingEmitter):
                  covered_elsewhere: Callable[[str], list[str]], **kwargs) -> None:
         links = LinksOnce(watch.path, partial(covered_elsewhere, watch.path))
         super().__init__(event_queue, watch, stat=links.stat, listdir=links.listdir, **kwargs)
+
+
+def _let_threads_go(watcher: weakref.ref) -> None:
+    """See FolderWatcher._let_threads_go; nothing when the watcher is freed already."""
+    watcher = watcher()
+    if watcher is not None:
+        watcher._let_threads_go()
 
 
 def _end_observers(lock: threading.Lock, observers: list, users: dict,
