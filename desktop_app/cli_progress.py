@@ -22,6 +22,8 @@ def say(message: str, stream: TextIO | None = None) -> None:
     bar's line is ended first, and the bar goes on below the message at its next redraw."""
     global _line_open_on
     stream = stream or sys.stderr
+    if stream is None:  # no stderr (started with it closed, `2>&-`): nowhere to say it
+        return
     if _line_open_on is stream:
         stream.write("\n")
     _line_open_on = None

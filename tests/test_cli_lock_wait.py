@@ -169,3 +169,21 @@ def test_on_a_terminal_the_message_is_not_written_onto_a_progress_bar():
     quiet = Terminal()  # no bar drawn: no blank line before it
     say("lookalike: waiting", quiet)
     assert quiet.getvalue() == "lookalike: waiting\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a child's stderr is POSIX here")
+def test_with_stderr_closed_a_wait_that_lasts_is_waited_for_without_a_word(library,
+                                                                           lookalike_home):
+    """Started with stderr closed (`2>&-`: Python's sys.stderr is None), saying the wait
+    raised AttributeError: taken for a bug, exit code 1, the command undone."""
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    with write_lock_held() as release:
+        timer = release_after(3.0, release)  # a wait of over 1 s, after Python's start-up
+        done = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--no-progress", "forget", str(library)],
+            check=False, stdout=subprocess.PIPE, text=True, env=env, timeout=60,
+            preexec_fn=lambda: os.close(2))
+        timer.join()
+    assert done.returncode == cli.EXIT_OK, done.stdout
+    assert done.stdout.startswith(f"Forgot {library} (1 photo;"), done.stdout
+    assert not list(paths.log_dir().glob("crash-*.txt"))
