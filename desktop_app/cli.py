@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import sys
 import textwrap
@@ -103,25 +104,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 # The top-level help is printed as written (to keep the exit codes' table), so it is wrapped
-# here, to fit an 80-column terminal.
+# here, to fit an 80-column terminal, or a narrower one as argparse wraps the options.
 HELP_WIDTH = 79
 
 
-def _exit_codes_help() -> str:
+def _help_width() -> int:
+    # COLUMNS, else the terminal's width, as argparse reads it; a narrower terminal broke the
+    # description and the exit codes mid-word.
+    return max(min(HELP_WIDTH, shutil.get_terminal_size().columns - 1), 40)
+
+
+def _exit_codes_help(width: int) -> str:
     return "exit codes:\n" + "\n".join(
-        textwrap.fill(v, HELP_WIDTH, initial_indent=f"  {k:>3}  ", subsequent_indent=" " * 7)
+        textwrap.fill(v, width, initial_indent=f"  {k:>3}  ", subsequent_indent=" " * 7)
         for k, v in EXIT_CODES.items())
 
 
 def build_parser() -> argparse.ArgumentParser:
+    width = _help_width()
     parser = _Parser(
         prog="lookalike", formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_exit_codes_help(),
+        epilog=_exit_codes_help(width),
         description=textwrap.fill(
             "Find the photos that look like this one, in your own library. With no command, "
             "opens the desktop app; with just a FOLDER, opens it and adds that folder to the "
             "library; with just a PHOTO, opens it and searches with that photo. Global "
-            "options go before the command.", HELP_WIDTH))
+            "options go before the command.", width))
     parser.add_argument("--model", metavar="DIR",
                         help="use this model folder for this command only (the library's "
                              "active model is not changed)")

@@ -20,6 +20,19 @@ def test_every_help_fits_an_80_column_terminal(capsys, monkeypatch, argv):
     assert not wide, wide
 
 
+def test_the_top_level_help_fits_a_narrower_terminal_as_argparse_wraps_it(capsys, monkeypatch):
+    """The description and the exit codes were wrapped to 79 columns whatever the terminal's
+    width (argparse wraps the options to it): at 60 the terminal broke them mid-word again."""
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    wide = [line for line in out.splitlines() if len(line) > 60]
+    assert not wide, wide
+    table = out.split("exit codes:\n")[1].splitlines()
+    codes = [line.split()[0] for line in table if not line.startswith(" " * 7)]
+    assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "130"]
+
+
 def test_the_exit_codes_stay_a_table_when_wrapped(capsys, monkeypatch):
     """A long meaning goes on under its own column, so each code still starts its own line."""
     monkeypatch.setenv("COLUMNS", "80")
