@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFrame, QLabel, QMessageBox, QScrollArea, QWidget
 
 from .file_actions import trash_name
 
@@ -84,15 +84,47 @@ def show_keys(parent: QWidget) -> QMessageBox:
         shown.raise_()
         shown.activateWindow()
         return shown
-    rows = "".join(f"<tr><td><b>{html.escape(key_text(keys))}</b></td>"
+    rows = "".join(f"<tr><td width='34%'><b>{html.escape(key_text(keys))}</b></td>"
                    f"<td>{html.escape(what.format(bin=trash_name()))}</td></tr>"
                    for keys, what in KEYS if key_text(keys))  # Quit has no key on Windows
-    box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts",
-                      f"<table cellspacing='4'>{rows}</table>", QMessageBox.StandardButton.Close,
-                      parent)
+    table = f"<table cellspacing='4'>{rows}</table>"
+    box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", table,
+                      QMessageBox.StandardButton.Close, parent)
     box.setObjectName("keyboard-shortcuts")
+    _scrolled(box, table)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     # show(), not open(): open() makes it window-modal, and the window then took no key.
     box.setWindowModality(Qt.WindowModality.NonModal)
     box.show()
     return box
+
+
+def _scrolled(box: QMessageBox, table: str) -> None:
+    """The list in a scroll area no taller than the screen: QMessageBox fixes its size to its
+    whole text, and at its narrow width the list was 1,200 to 1,500 pixels tall, its end and the
+    Close button off any laptop's screen. The box's own label keeps the text (text(), Ctrl+C),
+    hidden."""
+    label = box.findChild(QLabel, "qt_msgbox_label")
+    grid = box.layout()
+    if label is None or grid.indexOf(label) < 0:  # not as this Qt lays its boxes out
+        return
+    row, column, rows, columns = grid.getItemPosition(grid.indexOf(label))
+    shown = QLabel(table)
+    shown.setTextFormat(Qt.TextFormat.RichText)
+    shown.setWordWrap(True)
+    shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    scroll = QScrollArea()
+    scroll.setObjectName("keys-list")
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(shown)
+    label.hide()
+    grid.addWidget(scroll, row, column, rows, columns)
+    screen = (box.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+    # Wide enough for most rows to take one line; tall enough for all, or for what the
+    # screen leaves beside the title bar and the Close button.
+    width = min(760, screen.width() - 80)
+    bar = scroll.verticalScrollBar().sizeHint().width()
+    height = min(shown.heightForWidth(width - bar), screen.height() - 200)
+    scroll.setMinimumSize(width, max(height, 100))
