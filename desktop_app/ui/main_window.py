@@ -275,9 +275,13 @@ class MainWindow(QMainWindow):
 
     def _build_first_run(self) -> QWidget:
         box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
+        # The welcome above its buttons, not beside them: in one row they made the window at
+        # least 900 pixels wide (more with a long Pictures path), on a small screen wider than it.
+        lines = QVBoxLayout(box)
+        lines.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
         label = QLabel("<b>Welcome to Lookalike.</b> Choose photos to start with:")
+        label.setWordWrap(True)
         self.use_pictures = QPushButton(f"My Pictures folder ({paths.pictures_dir()})")
         self.use_pictures.clicked.connect(lambda: self.add_folder(str(paths.pictures_dir())))
         self.use_pictures.setEnabled(paths.pictures_dir().is_dir())
@@ -290,10 +294,11 @@ class MainWindow(QMainWindow):
         choose.clicked.connect(lambda: self.folders_panel._choose(False))
         later = QPushButton("Not now")
         later.clicked.connect(self._first_run_done)
-        row.addWidget(label)
+        lines.addWidget(label)
         for b in (self.use_pictures, self.use_samples, choose, later):
             row.addWidget(b)
         row.addStretch(1)
+        lines.addLayout(row)
         box.setVisible(False)
         return box
 
