@@ -506,23 +506,29 @@ def _progress_enabled(args) -> bool:
 
 
 def _open_store():
+    from .core.library import log_store_opened
     from .core.store import Store
 
-    return Store()
+    store = Store()
+    log_store_opened(store)
+    return store
 
 
 def _open_store_to_read():
     """For commands that only read: an existing library is opened read-only, so they work on a
     read-only mount or file; one of an older schema is read as it is (store.READABLE_FROM). A
     new library, or one too old to read so, is opened for writing (as before)."""
+    from .core.library import log_store_opened
     from .core.store import OutdatedSchemaError, Store
 
     if paths.database_path().is_file():
         try:
-            return Store(readonly=True)
+            store = Store(readonly=True)
+            log_store_opened(store)
+            return store
         except OutdatedSchemaError:
             pass
-    return Store()
+    return _open_store()
 
 
 def _open_library(args, store):

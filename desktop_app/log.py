@@ -11,15 +11,48 @@ import os
 import re
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 from . import paths
+from .core.errors import printable
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Crash reports kept in the log folder, newest first: a command that fails at every run (a
 # script in a loop, a cron job) would otherwise fill the folder with copies of one traceback.
 KEEP_CRASH_REPORTS = 20
 _CRASH_REPORT = re.compile(r"crash-\d{8}-\d{6}-\d+\.txt")  # save_crash_report's names only
+
+
+# Characters printable() leaves that a terminal would not show as themselves (a control such as
+# ESC, a zero-width character): as the command line's _show escapes them in its output.
+_UNSHOWN = re.compile(r"[^\x20-\x7e]")
+
+
+class Shown:
+    """A path (or a message naming one) for a log record's arguments, made printable on one
+    line only when the record is written: `log.debug("added %s", Shown(path))`. A name holding
+    a line break, ESC or bytes that are not UTF-8 cannot break the log line or the terminal."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str | os.PathLike) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        text = printable(os.fspath(self.text))
+        if text.isascii() and text.isprintable():
+            return text
+        return _UNSHOWN.sub(_escaped, text)
+
+
+def _escaped(match: re.Match) -> str:
+    char = match[0]
+    if char.isprintable() or unicodedata.category(char) == "Zs":
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else \
+        f"\\U{code:08x}"
 
 
 class LogFile(logging.handlers.RotatingFileHandler):
@@ -94,6 +127,9 @@ def setup_logging(verbosity: int = 0, log_file: bool = False) -> None:
     console.setLevel(level)
     console._lookalike = True  # type: ignore[attr-defined]
     root.addHandler(console)
+    # -vv says what Lookalike does with each photo; Pillow's debug log, a line per PNG chunk
+    # (STREAM b'IDAT'), would bury that.
+    logging.getLogger("PIL").setLevel(logging.INFO)
     root.setLevel(min(level, logging.INFO) if log_file else level)
     if log_file:
         try:

@@ -9,12 +9,15 @@ batches (`should_stop`)."""
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from .hashing import HammingIndex, Hit, to_words
+
+log = logging.getLogger(__name__)
 
 # Cost estimate, in seconds, measured on a 2-core Xeon (bench/duplicates_scale.py): sorting the
 # codes on one key, checking one candidate pair, comparing one pair word by word in the blocks.
@@ -253,8 +256,12 @@ def duplicate_groups(index: HammingIndex, max_distance: int | None = None,
     else:
         _, first, code_of = np.unique(words, axis=0, return_index=True, return_inverse=True)
     label = np.arange(len(first))
+    found = 0
     for pairs in near_pair_batches(index.codes[first], index.bits, max_distance, should_stop):
         label = connected_components(len(first), pairs, label)
+        found += len(pairs)
+    log.debug("duplicates: %d distinct codes of %d photos, %d pairs of them within %d bits",
+              len(first), len(index), found, max_distance)
     group_of = label[code_of.reshape(-1)]
     grouped = np.flatnonzero(np.bincount(group_of, minlength=len(first))[group_of] > 1)
     if not len(grouped):

@@ -12,6 +12,7 @@ import logging
 import mmap
 import os
 import tarfile
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 
+from ..log import Shown
 from .code_variety import check_codes_vary_once
 from .errors import ModelError
 from .hashing import pack_bits
@@ -182,6 +184,7 @@ class Encoder:
         its refusal as its own."""
         import onnxruntime as ort
 
+        started = time.monotonic()
         self.model = model
         self.card = model.card
         opts = ort.SessionOptions()
@@ -204,6 +207,12 @@ class Encoder:
             self.run_probe()
             if check_variety:  # after the probe: a damaged model is said to be damaged
                 check_codes_vary_once(self)
+        # What "which model, on which device" comes down to: the providers the session really
+        # got (CUDA asked for falls back to the CPU without a word).
+        log.info("model %s (id %s, %d bits) from %s: onnxruntime %s on %s, threads: %d; "
+                 "loaded %sin %.2f s", Shown(self.card.name), self.card.model_id[:12], self.bits,
+                 Shown(str(model.path)), ort.__version__, ", ".join(self.providers), threads,
+                 "and checked " if self_test else "", time.monotonic() - started)
 
     # -- setup checks -------------------------------------------------------------------------
     def _check_io(self) -> None:

@@ -30,6 +30,7 @@ it. The order, best first (the first that differs decides):
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -41,11 +42,14 @@ from typing import BinaryIO
 import rawpy
 from PIL import Image
 
+from ..log import Shown
 from . import camera_raw, crash_journal, heif_boxes, images  # noqa: F401  (images: the HEIF opener, no pixel limit)
 from .duplicates import SearchStopped
 from .hashing import HammingIndex, hamming_distances
 from .records import Match, same_content_stamps
 from .scan import change_time
+
+log = logging.getLogger(__name__)
 
 _PHONE_FORMATS = frozenset({"HEIF"})  # Pillow's name for HEIC/HEIF (pillow-heif)
 _EXIF_IFD = 0x8769
@@ -335,6 +339,8 @@ def keeper_first(group: Sequence[Match], index: HammingIndex,
                      should_stop)
     order, why = rank(looks)
     keeper = group[order[0]] if order else None
+    if keeper is not None and log.isEnabledFor(logging.DEBUG):
+        log.debug("keeping %s of %d photos: %s", Shown(keeper.path), len(group), why)
     result = Group()
     result.why = why
     if keeper is None:

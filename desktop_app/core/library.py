@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..log import Shown
 from . import images, raw_twins
 from .crash_journal import Crash
-from .duplicates import duplicate_groups
+from .duplicates import default_duplicate_distance, duplicate_groups
 from .encoder import Encoder
 from .errors import LookalikeError, PhotoReadError, printable
 from .hashing import HammingIndex
@@ -404,7 +405,7 @@ class PhotoLibrary:
         `retry_failed`: read the photos that failed before again, changed or not. `looking`:
         told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
-        pending: list[tuple[IndexReport, dict[int, str], list[str]]] = []
+        pending: list[tuple[str, IndexReport, dict[int, str], list[str]]] = []
         # Those not added yet (`lookalike index A B`) are library folders too: no walk follows a
         # link into one. An iterator is left to be read as it goes: the app's start check skips
         # a folder removed before its turn (its folders are all added already).
@@ -418,14 +419,20 @@ class PhotoLibrary:
             report = self._index_one(path, progress, should_stop, gone, retry_failed, looking,
                                      alongside, passed_by)
             reports.append(report)
-            pending.append((report, gone, passed_by))
+            pending.append((os.fspath(path), report, gone, passed_by))
             if report.stopped:
+                log.info("stopped: nothing swept")
                 return reports  # sweep nothing: the folders not read yet may hold the moves
-        for report, gone, passed_by in pending:
+        for path, report, gone, passed_by in pending:
             # Judged now, every folder added: one inside a skipped part is walked on its own.
             skipped = (self._skipped(gone.values())
                        | self._unreached(gone.values(), passed_by))
-            report.removed += self._sweep(gone, skipped)
+            swept = self._sweep(gone, skipped)
+            report.removed += swept
+            log.info("%s: swept %d records of photos the walk did not find (%d in folders it "
+                     "skips), kept %d (a drive or folder missing, or moved meanwhile); %d "
+                     "moved, %d removed in all", Shown(path), swept, len(skipped),
+                     len(gone) - swept, report.moved, report.removed)
         self._drop_vanished_empty_folders()
         return reports
 
@@ -450,7 +457,13 @@ class PhotoLibrary:
         root = normalise_folder(path)
         report = IndexReport()
         elsewhere = sorted({f.path for f in self.folders()}.union(alongside) - {root})
+        log.info("%s: walking the folder", Shown(root))
+        started = time.monotonic()
         scan = self._scan(root, should_stop=should_stop, looking=looking, elsewhere=elsewhere)
+        log.info("%s: walked in %.2f s: %d photo files, %d folders not fully listed, %d "
+                 "links passed by%s", Shown(root), time.monotonic() - started, len(scan.files),
+                 len(scan.incomplete), len(scan.passed_by),
+                 "; stopped" if scan.stopped else "; missing" if scan.root_missing else "")
         if scan.stopped:  # nothing written: running again walks the folder again
             report.stopped = True
             return report
@@ -465,7 +478,7 @@ class PhotoLibrary:
             rows = {p: r for p, r in rows.items() if is_under(p, root)}
         report.errors.extend(_dangling_links_holding(scan, rows))
         return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
-                               progress, should_stop, sweep, retry_failed)
+                               progress, should_stop, sweep, retry_failed, what=root)
 
     def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
                     should_stop: ShouldStop | None = None,
@@ -532,7 +545,8 @@ class PhotoLibrary:
             return found.id if found else 0
 
         return self._reconcile(entries, rows, _Coverage(scans, gone), folder_of, report,
-                               progress, should_stop)
+                               progress, should_stop, what="changed paths",
+                               level=logging.DEBUG)
 
     def remove_paths(self, paths: Iterable[str | os.PathLike]) -> int:
         """Forget deleted files, or everything under a deleted folder. Records whose file is
@@ -608,7 +622,8 @@ class PhotoLibrary:
                 entries.append(entry)
                 row.size = -1  # force a fresh read
         return self._reconcile(entries, rows, None, lambda p: rows[p].folder_id, report,
-                               progress, should_stop, retry_failed=True)
+                               progress, should_stop, retry_failed=True,
+                               what="failed photos")
 
     def _scan(self, folder: str, library_folder: bool = True,
               should_stop: ShouldStop | None = None,
@@ -700,9 +715,15 @@ class PhotoLibrary:
                    report: IndexReport, progress: Progress | None,
                    should_stop: ShouldStop | None,
                    sweep: dict[int, str] | None = None,
-                   retry_failed: bool = False) -> IndexReport:
+                   retry_failed: bool = False, what: str = "",
+                   level: int = logging.INFO) -> IndexReport:
         """`sweep`: collect the records of vanished files there instead of deleting them now.
-        `retry_failed`: failed photos are read again even when unchanged."""
+        `retry_failed`: failed photos are read again even when unchanged. `what`: the folder
+        (or what else) the log's summary at `level` names; each photo's outcome is logged at
+        DEBUG."""
+        started = time.monotonic()
+        debug = log.isEnabledFor(logging.DEBUG)  # once: each photo's line costs nothing else
+        timing = _Timing()
         seen = {e.path for e in entries}
         lost_roots: set[str] = set()
         root_present = self._root_checker(remember=False)
@@ -734,7 +755,10 @@ class PhotoLibrary:
         model_id = self.model_id
 
         def encode_batch() -> None:
+            began = time.perf_counter()
             codes = self.encoder.encode_pixels(np.stack([p.pixels for p in batch]))
+            timing.encoding += time.perf_counter() - began
+            timing.encoded += len(batch)
             for prepared, code in zip(batch, codes):
                 row = rows.get(prepared.entry.path)
                 photo_id = writer.upsert_photo(prepared, folder_of(prepared.entry.path),
@@ -747,6 +771,10 @@ class PhotoLibrary:
                     report.updated += 1
                 else:
                     report.added += 1
+                if debug:
+                    log.debug("%s %s (%s): encoded", "updated" if row else "added",
+                              Shown(prepared.entry.path),
+                              _why_read(row, prepared.entry, retry_failed))
             batch.clear()
 
         # One by one, nothing is known before reading (and `known` fills up meanwhile) but each
@@ -762,12 +790,19 @@ class PhotoLibrary:
             for prepared in results:
                 path = prepared.entry.path
                 row = rows.get(path)
+                timing.read_bytes += prepared.size
                 if prepared.gone:
-                    if row is not None and root_present(path):
+                    removed = row is not None and root_present(path)
+                    if removed:
                         writer.delete_photo(row.id)
                         report.removed += 1
                     elif row is not None:
                         lost_roots.add(self._root_of(path, folders))
+                    if debug:
+                        log.debug("removed %s: deleted while being indexed" if removed else
+                                  "kept %s: gone while being indexed, with its folder (a "
+                                  "drive unplugged?)" if row is not None else
+                                  "skipped %s: deleted before it could be read", Shown(path))
                 elif prepared.error:
                     if (not retry_failed and row is not None and row.status == STATUS_FAILED
                             and prepared.fingerprint is not None
@@ -776,9 +811,16 @@ class PhotoLibrary:
                         # drive's times moved by an hour, see docs/cli.md): unchanged, as when
                         # skipped. Its times are recorded, so it is not read again.
                         report.unchanged += 1
+                        if debug:
+                            log.debug("unchanged %s (%s): the content that failed before",
+                                      Shown(path), _why_read(row, prepared.entry, retry_failed))
                     else:
                         report.failed += 1
                         report.errors.append((path, prepared.error))
+                        if debug:
+                            log.debug("failed %s (%s): %s", Shown(path),
+                                      _why_read(row, prepared.entry, retry_failed),
+                                      Shown(prepared.error))
                     if row is not None and row.status == STATUS_OK and (
                             row.fingerprint == prepared.fingerprint
                             or (prepared.fingerprint is None and row.size == prepared.entry.size
@@ -800,10 +842,15 @@ class PhotoLibrary:
                 elif (prepared.fingerprint in self._forgotten
                       and not self._content_known(prepared, known)
                       and self._restore_codes(prepared, row, writer, folder_of(path), report)):
-                    pass
+                    if debug:
+                        log.debug("%s %s (%s): the codes kept since it was removed a moment "
+                                  "ago", "updated" if row else "added", Shown(path),
+                                  _why_read(row, prepared.entry, retry_failed))
                 elif prepared.known or (one_by_one and self._content_known(prepared, known)):
                     self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
-                                      folder_of(path), report)
+                                      folder_of(path), report,
+                                      _why_read(row, prepared.entry, retry_failed)
+                                      if debug else "")
                 else:
                     batch.append(prepared)
                     if len(batch) >= self.batch_size:
@@ -836,6 +883,17 @@ class PhotoLibrary:
                 report.removed += self._sweep(gone)
             else:
                 sweep.update(gone)  # the caller sweeps once every folder has been read
+        if log.isEnabledFor(level):
+            seconds = time.monotonic() - started
+            log.log(level, "%s: %d photo files, %d unchanged (not read); read %d (%.1f MB) in "
+                    "%.2f s (%.1f photos/s, %.1f MB/s), %d of them decoded and encoded (%.2f s "
+                    "in the encoder, %.1f photos/s); %d added, %d updated, %d moved, %d "
+                    "failed, %d removed%s", Shown(what), len(entries), len(entries) - total,
+                    done, timing.read_bytes / 1e6, seconds, done / seconds if seconds else 0.0,
+                    timing.read_bytes / 1e6 / seconds if seconds else 0.0, timing.encoded,
+                    timing.encoding, timing.encoded / timing.encoding if timing.encoding else
+                    0.0, report.added, report.updated, report.moved, report.failed,
+                    report.removed, "; stopped early" if report.stopped else "")
         return report
 
     def _sweep(self, gone: dict[int, str], skipped: Collection[str] = ()) -> int:
@@ -856,6 +914,10 @@ class PhotoLibrary:
         doomed = [pid for pid, path in gone.items()
                   if current.get(pid) == path and present(path)
                   and (path in skipped or stat_entry(path) is None)]
+        if log.isEnabledFor(logging.DEBUG):
+            for pid in doomed:
+                log.debug("removed %s: %s", Shown(gone[pid]), "in a folder the walk skips"
+                          if gone[pid] in skipped else "gone from the disk")
         return self.store.delete_photos(doomed)
 
     def _skipped(self, paths: Iterable[str]) -> set[str]:
@@ -978,13 +1040,19 @@ class PhotoLibrary:
 
     def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
                      vanished: dict[str, _Row], vanished_ids: dict[int, str],
-                     writer: _Writer, folder_id: int, report: IndexReport) -> None:
+                     writer: _Writer, folder_id: int, report: IndexReport,
+                     why: str = "") -> None:
         """Content that already has codes: the same file touched (or only its change time is
-        new: chmod, renamed back), a move/rename, or a copy."""
+        new: chmod, renamed back), a move/rename, or a copy. `why`: why it was read, for the
+        debug log ("" when that is off)."""
         fp = prepared.fingerprint
+        path = prepared.entry.path
         if row is not None and row.fingerprint == fp and row.has_code:
             writer.upsert_photo(prepared, folder_id, STATUS_OK, None, keep_size=True)
             report.unchanged += 1
+            if why:
+                log.debug("unchanged %s (%s): the same content, its new times kept",
+                          Shown(path), why)
             return
         donors = known.get(fp, [])
         moved_from = next((d for d in donors if d in vanished_ids), None)
@@ -1004,11 +1072,18 @@ class PhotoLibrary:
                 writer.upsert_photo(prepared, folder_id, STATUS_FAILED, prepared.error)
                 report.failed += 1
                 report.errors.append((prepared.entry.path, prepared.error))
+                if why:
+                    log.debug("failed %s (%s): %s", Shown(path), why, Shown(prepared.error))
                 return
             code = self.encoder.encode_pixels(prepared.pixels[None])[0].tobytes()
             codes = {self.model_id: code}
-            moved_from = None
+            moved_from = donor = None
         if moved_from is not None:
+            if why:
+                old = vanished_ids.get(moved_from) or self._paths_of([moved_from]).get(
+                    moved_from, "a photo gone from the disk")
+                log.debug("moved %s: from %s, its codes kept%s", Shown(path), Shown(old),
+                          "" if row is None else f" ({why})")
             writer.move_photo(moved_from, prepared, folder_id, codes)
             vanished_ids.pop(moved_from, None)
             known[fp] = [d for d in donors if d != moved_from]
@@ -1020,6 +1095,10 @@ class PhotoLibrary:
                 report.updated += 1
             else:
                 report.added += 1
+            if why:
+                log.debug("%s %s (%s): %s", "updated" if row else "added", Shown(path), why,
+                          "encoded" if donor is None
+                          else "a copy of a photo in the library, its codes reused")
 
     def _restore_codes(self, prepared: Prepared, row: _Row | None, writer: _Writer,
                        folder_id: int, report: IndexReport) -> bool:
@@ -1095,10 +1174,15 @@ class PhotoLibrary:
         key = (self.model_id, self.store.conn, self.store.query("PRAGMA data_version")[0][0],
                self.store.conn.total_changes)
         if self._index is None or key != self._index_key:
+            started = time.monotonic()
             ids, blob = self.store.codes_for_model(self.model_id)
             codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(ids), (self.bits + 7) // 8)
             self._index = HammingIndex(ids, codes, self.bits)
             self._index_key = key
+            # Debug: the app reads it again after another process's writes (a `lookalike
+            # index` beside it), and its log file takes INFO.
+            log.debug("search index: %d codes of %s (%d bits) read in %.3f s", len(ids),
+                      Shown(self.encoder.card.name), self.bits, time.monotonic() - started)
         return self._index
 
     def similar(self, photo_id: int, k: int | None = 20, max_distance: int | None = None, *,
@@ -1112,11 +1196,16 @@ class PhotoLibrary:
         if code is None:
             return []
         exclude = (int(photo_id),)
+        started = time.monotonic()
         if one_per_picture:
             own_path = self._paths_of(exclude).get(int(photo_id), "")
-            return self._pictures(index, code, k, max_distance, exclude, own_path)
-        hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
-        return self._matches([(h.photo_id, h.distance) for h in hits])
+            found = self._pictures(index, code, k, max_distance, exclude, own_path)
+        else:
+            own_path = f"photo {photo_id}"
+            hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
+            found = self._matches([(h.photo_id, h.distance) for h in hits])
+        _log_search(own_path, index, found, started)
+        return found
 
     def encode_file(self, path: str | os.PathLike) -> np.ndarray:
         """Packed code of any photo file (not stored). Raises PhotoReadError."""
@@ -1130,15 +1219,22 @@ class PhotoLibrary:
         """Photos most like a file inside or outside the library; the file is encoded on the
         fly and not stored (if it is itself in the library, it is left out of the answer).
         `one_per_picture` as for similar: the file's own twins are those beside it."""
+        started = time.monotonic()
         code = self.encode_file(path)
+        log.info("%s: read and encoded in %.3f s (not stored)", Shown(path),
+                 time.monotonic() - started)
         own = self.photo_by_path(path)
         exclude = (own.id,) if own else ()
         index = self.search_index()
+        started = time.monotonic()
         if one_per_picture:
             own_path = own.path if own else os.path.abspath(os.fspath(path))
-            return self._pictures(index, code, k, max_distance, exclude, own_path)
-        hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
-        return self._matches([(h.photo_id, h.distance) for h in hits])
+            found = self._pictures(index, code, k, max_distance, exclude, own_path)
+        else:
+            hits = index.search(code, k=k, max_distance=max_distance, exclude=exclude)
+            found = self._matches([(h.photo_id, h.distance) for h in hits])
+        _log_search(os.fspath(path), index, found, started)
+        return found
 
     def _pictures(self, index: HammingIndex, code: np.ndarray, k: int | None,
                   max_distance: int | None, exclude: tuple[int, ...],
@@ -1156,11 +1252,16 @@ class PhotoLibrary:
         lists them, a camera's RAW+JPEG pair once, as its raw (its JPEG named in `twins`), so a
         pair alone is no group (raw_twins.duplicate_pictures)."""
         index = self.search_index()
+        started = time.monotonic()
         groups = ((self._matches([(h.photo_id, h.distance) for h in hits]), hits[0].photo_id)
                   for hits in duplicate_groups(index, max_distance))
-        if one_per_picture:
-            return raw_twins.duplicate_pictures(groups, index)
-        return [group for group, _ in groups]
+        found = (raw_twins.duplicate_pictures(groups, index) if one_per_picture
+                 else [group for group, _ in groups])
+        log.info("duplicates: %d codes compared within %s bits in %.3f s: %d groups of %d "
+                 "photos", len(index), max_distance if max_distance is not None else
+                 default_duplicate_distance(self.bits), time.monotonic() - started, len(found),
+                 sum(len(g) for g in found))
+        return found
 
     def shared_contents(self) -> dict[int, tuple[str, tuple[int, float, int | None]]]:
         """photo id -> (content fingerprint, (size, mtime, change time) when read) of each photo
@@ -1185,6 +1286,28 @@ class PhotoLibrary:
                     f"SELECT id, path FROM photos WHERE id IN ({marks})", chunk):
                 found[photo_id] = decode_path(path)
         return found
+
+
+def _log_search(query: str, index: HammingIndex, found: list[Match], started: float) -> None:
+    """-v: how big and how long a search was; -vv: the distances it found."""
+    log.info("%s: searched %d codes in %.1f ms: %d matches", Shown(query), len(index),
+             (time.monotonic() - started) * 1000, len(found))
+    if found and log.isEnabledFor(logging.DEBUG):
+        distances = [m.distance for m in found]
+        log.debug("%s: distances %d to %d (of %d bits)", Shown(query), min(distances),
+                  max(distances), found[0].bits)
+
+
+def log_store_opened(store: Store) -> None:
+    """-v: which library file a command works on, and how SQLite journals it (WAL, or a
+    rollback journal on a network file system)."""
+    if log.isEnabledFor(logging.INFO):
+        try:
+            mode = store.query("PRAGMA journal_mode")[0][0]
+        except LookalikeError as exc:  # -v must not stop a command that works without it
+            mode = f"not known ({exc.reason})"
+        log.info("library %s opened%s, journal mode %s", Shown(str(store.path)),
+                 " read-only" if store.readonly else "", mode)
 
 
 def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[str, str]],
@@ -1285,6 +1408,35 @@ def _unchanged(row: _Row | None, entry: FileEntry, retry_failed: bool) -> bool:
     # I/O error) is tried again: giving access back changes neither size nor mtime.
     return row.has_code or (row.status == STATUS_FAILED and not retry_failed
                             and row.fingerprint is not None)
+
+
+def _why_read(row: _Row | None, entry: FileEntry, retry_failed: bool) -> str:
+    """Why a file was read, not skipped (for the debug log): the first way it differs from its
+    record, in _unchanged's order."""
+    if row is None:
+        return "new"
+    if row.size == -1 or (retry_failed and row.status == STATUS_FAILED):
+        return "failed before, tried again"
+    if row.size != entry.size:
+        return f"size changed from {row.size} to {entry.size} bytes"
+    if row.mtime != entry.mtime:
+        return "modification time changed"
+    if None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
+        return "change time changed (rewritten in place, chmod-ed or renamed)"
+    if float(row.mtime).is_integer() and abs(row.indexed_at - row.mtime) < RACY_S:
+        return "whole-second times too close to when it was last read to trust"
+    if row.status == STATUS_FAILED:
+        return "failed before without its content read"
+    return "no code from this model yet"
+
+
+@dataclass
+class _Timing:
+    """What an index run's log summary says of reading and encoding."""
+
+    read_bytes: int = 0
+    encoded: int = 0
+    encoding: float = 0.0  # seconds in the encoder (decoding overlaps it, on other threads)
 
 
 def _own_content(row: _Row | None) -> tuple[str, ...]:
