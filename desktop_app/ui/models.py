@@ -189,7 +189,7 @@ class _TypeAheadRows:
     """Shared part (a mixin; each model calls _init_type_ahead and notes its rows' changes in
     `_type_ahead`): a name typed in a view (keyboardSearch, which calls match) is looked for
     in each row's text kept folded (type_ahead.RowTexts), not through data(): Qt's match asks
-    the data() of every row it passes. Names and what is typed are compared composed (NFC,
+    the data() of every row it passes. Names and what is typed are compared decomposed (NFD,
     type_ahead.search_form): a name stored decomposed is found by the same name typed."""
 
     def _init_type_ahead(self) -> None:
@@ -212,7 +212,7 @@ class _TypeAheadRows:
               flags: Qt.MatchFlag = _TYPE_AHEAD) -> list[QModelIndex]:
         """Qt's, but for a name typed in a view (keyboardSearch): the first row from `start`
         on, wrapping round, whose name shown starts with it as Qt's case-insensitive compare
-        has it, both composed, or (_raws_named) whose raw's name does, past a dot: up to the
+        has it, both decomposed, or (_raws_named) whose raw's name does, past a dot: up to the
         suffix, the raw's name is its twin's (_typed_row)."""
         if (role == Qt.ItemDataRole.DisplayRole and hits == 1 and flags == _TYPE_AHEAD
                 and isinstance(value, str) and value and not _NOT_TYPE_AHEAD.search(value)
@@ -327,7 +327,7 @@ class PhotoListModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QStringListModel
     def _search_texts(self, photos: Sequence[Photo]) -> list[str]:
         """What a name typed is looked for in, in the rows of `photos` (RowTexts): the name
         shown, then the name of each raw behind it after a line break (printable() leaves
-        none in a name, nor a NUL, RowTexts' mark of a row's start), composed and folded as
+        none in a name, nor a NUL, RowTexts' mark of a row's start), decomposed and folded as
         Qt's case-insensitive compare folds them (search_form). (Casefolded, a raw's name had
         ß as ss: straße.cr2 typed found Strasse.JPG's tile, where straße.jpg found
         Straße.JPG's.)"""
@@ -809,7 +809,7 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
         return self._matches
 
     def _search_texts(self, matches: Sequence[Match]) -> list[str]:
-        """The name shown of each of `matches` (the first line of its text), composed and
+        """The name shown of each of `matches` (the first line of its text), decomposed and
         folded (search_form): a name typed is looked for in it alone, as Qt's match had it."""
         return [search_form(_shown_name(m.path)) for m in matches]
 

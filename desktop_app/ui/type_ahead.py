@@ -4,7 +4,7 @@ calls its model's match, and Qt's match calls the Python data() of every row it 
 folded, the texts of a block of rows joined in one string, and a key is a str.find a block.
 
 QtCaseFolding folds as Qt's case-insensitive compare does; search_form puts a text in the one
-form names and what is typed are compared in (composed, then folded); RowTexts keeps the rows'
+form names and what is typed are compared in (decomposed, then folded); RowTexts keeps the rows'
 texts and finds the first row, from a given one and wrapping round, whose text holds a marker
 and what was typed (the match of the models' _TypeAheadRows).
 """
@@ -166,8 +166,8 @@ class RowTexts:
         blocks = self._blocks
         first = row // BLOCK_ROWS
         # Where `row`'s text starts in its block: its block is searched from there, and again
-        # up to there at the end. Counted in the texts kept, as joined: a name composed (NFC)
-        # is shorter than the name as stored, decomposed.
+        # up to there at the end. Counted in the texts kept, as joined: a name decomposed
+        # (NFD) is longer than the name as stored, composed.
         start = sum(map(len, self._texts[first * BLOCK_ROWS:row])) + row % BLOCK_ROWS
         at = blocks[first].find(needle, start)
         if at >= 0:
@@ -189,12 +189,16 @@ class RowTexts:
 
 def search_form(text: str) -> str:
     """`text` (a name shown, or what was typed) as names and what is typed are compared:
-    composed (NFC), so that a name stored decomposed (macOS writes é as e and U+0301) and the
+    decomposed (NFD), so that a name stored decomposed (macOS writes é as e and U+0301) and the
     same name typed composed are one (users cannot see the difference), and the reverse; then
-    folded as Qt's case-insensitive compare folds (qt_fold)."""
-    if text.isascii():  # most names: composed already, folded by lower()
+    folded as Qt's case-insensitive compare folds (qt_fold). Decomposed, not composed: a letter
+    typed finds the names where it carries an accent, so an accent typed as a key of its own
+    after its letter goes on from there (composed, e found ete past été, and e then U+0301 the
+    été after it); and a capital with no composed form (J and U+030C) folds to the small
+    letter's (ǰ), which composed is one character."""
+    if text.isascii():  # most names: decomposed already, folded by lower()
         return text.lower()
-    return qt_fold(unicodedata.normalize("NFC", text))
+    return qt_fold(unicodedata.normalize("NFD", text))
 
 
 _folding: QtCaseFolding | None = None
