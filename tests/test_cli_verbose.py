@@ -10,8 +10,9 @@ import shutil
 
 from cli_run import run
 from photos import make_photo
+from tiny_model import make_tiny_model
 
-from desktop_app import cli
+from desktop_app import cli, paths
 
 
 def _log_lines(err: str) -> list[str]:
@@ -61,8 +62,8 @@ def test_index_v_says_the_stages_and_vv_each_photo(capsys, tmp_path, tiny_model_
     assert not any("notes.jpg" in line for line in lines if line.startswith("DEBUG: "))
     assert any(line.startswith(f"INFO: {album}: 3 photo files, 1 unchanged (not read)")
                for line in lines)
-    assert any(line.startswith(f"INFO: {album}: swept 1 records") and "1 moved, 1 removed"
-               in line for line in lines)
+    assert any(line.startswith(f"INFO: {album}: swept 1 record of photos ")
+               and "1 moved, 1 removed" in line for line in lines), err
 
 
 def test_vv_says_why_a_photo_failed(capsys, tmp_path, tiny_model_dir):
@@ -149,9 +150,54 @@ def test_duplicates_vv_says_which_photo_is_kept(capsys, tmp_path, tiny_model_dir
     code, _, err = run(capsys, "--model", tiny_model_dir, "-vv", "duplicates")
     assert code == cli.EXIT_OK, err
     lines = _log_lines(err)
-    assert "DEBUG: duplicates: 1 distinct codes of 2 photos, 0 pairs of them within 6 bits" \
+    assert "DEBUG: duplicates: 1 distinct code of 2 photos, 0 pairs of them within 6 bits" \
         in lines, err
     assert any(line.startswith(f"DEBUG: keeping {album / 'cat.jpg'} of 2 photos: ")
                for line in lines), err
     assert any(line.startswith("INFO: duplicates: 2 codes compared within 6 bits in ")
-               and line.endswith(": 1 groups of 2 photos") for line in lines), err
+               and line.endswith(": 1 group of 2 photos") for line in lines), err
+
+
+def test_counts_of_one_are_said_in_the_singular(capsys, tmp_path, tiny_model_dir):
+    album = tmp_path / "album"
+    make_photo(album / "cat.jpg", "chelsea")
+    make_photo(album / "coffee.jpg", "coffee")
+    code, _, err = run(capsys, "--model", tiny_model_dir, "-v", "index", album)
+    assert code == cli.EXIT_OK, err
+    (album / "coffee.jpg").unlink()
+    code, _, err = run(capsys, "--model", tiny_model_dir, "-v", "index", album)
+    assert code == cli.EXIT_OK, err
+    lines = _log_lines(err)
+    assert any(line.startswith(f"INFO: {album}: walked in ") and ": 1 photo file, 0 folders "
+               "not fully listed, 0 links passed by" in line for line in lines), err
+    assert any(line.startswith(f"INFO: {album}: 1 photo file, 1 unchanged") for line in lines)
+    assert any(line.startswith(f"INFO: {album}: swept 1 record of photos ") for line in lines)
+    code, _, err = run(capsys, "--model", tiny_model_dir, "-v", "similar", album / "cat.jpg",
+                       "--max-distance", "48")
+    assert code == cli.EXIT_OK, err
+    assert any(line.startswith(f"INFO: {album / 'cat.jpg'}: searched 1 code in ")
+               and line.endswith(": 0 matches") for line in _log_lines(err)), err
+
+
+def test_models_activate_v_says_what_it_encoded(capsys, tmp_path, tiny_model_dir):
+    album = _album(tmp_path)
+    assert run(capsys, "--model", tiny_model_dir, "index", album)[0] == cli.EXIT_PARTIAL
+    make_tiny_model(paths.models_dir() / "albums-32bit", bits=32, seed=4, name="albums-32bit")
+    code, out, err = run(capsys, "-v", "models", "activate", "albums-32bit", "--json")
+    assert code == cli.EXIT_OK, err
+    json.loads(out)
+    assert any(line.startswith("INFO: albums-32bit: encoded 3 of 3 photos without its codes in ")
+               and line.endswith("; 0 had them already, 0 failed in all")
+               for line in _log_lines(err)), err
+
+
+def test_the_sweep_names_the_folder_as_the_other_lines_do(capsys, tmp_path, tiny_model_dir,
+                                                          monkeypatch):
+    album = _album(tmp_path)
+    monkeypatch.chdir(album)
+    code, _, err = run(capsys, "--model", tiny_model_dir, "-v", "index", ".")
+    assert code == cli.EXIT_PARTIAL, err
+    lines = _log_lines(err)
+    assert f"INFO: {album}: walking the folder" in lines
+    assert any(line.startswith(f"INFO: {album}: swept 0 records of photos ") for line in lines)
+    assert not any(line.startswith("INFO: .:") for line in lines), err

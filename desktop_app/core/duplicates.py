@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..ui.wording import count_of
 from .hashing import HammingIndex, Hit, to_words
 
 log = logging.getLogger(__name__)
@@ -260,8 +261,10 @@ def duplicate_groups(index: HammingIndex, max_distance: int | None = None,
     for pairs in near_pair_batches(index.codes[first], index.bits, max_distance, should_stop):
         label = connected_components(len(first), pairs, label)
         found += len(pairs)
-    log.debug("duplicates: %d distinct codes of %d photos, %d pairs of them within %d bits",
-              len(first), len(index), found, max_distance)
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("duplicates: %s of %s, %s of them within %d bits",
+                  count_of(len(first), "distinct code"), count_of(len(index), "photo"),
+                  count_of(found, "pair"), max_distance)
     group_of = label[code_of.reshape(-1)]
     grouped = np.flatnonzero(np.bincount(group_of, minlength=len(first))[group_of] > 1)
     if not len(grouped):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..log import Shown
+from ..ui.wording import count_of
 from . import images, raw_twins
 from .crash_journal import Crash
 from .duplicates import default_duplicate_distance, duplicate_groups
@@ -207,8 +208,10 @@ class PhotoLibrary:
         for _ in range(ACTIVATE_ROUNDS):
             rows = self._lacking_codes(encoder.model_id, tried)
             tried.update(r[0] for r in rows)
+            started, encoded = time.monotonic(), report.updated
             done = self._encode_for_activation(encoder, rows, report, progress, should_stop,
                                                done)
+            _log_activation_round(encoder, len(rows), report, report.updated - encoded, started)
             if report.stopped:
                 return report
             with self.store.transaction():
@@ -419,7 +422,7 @@ class PhotoLibrary:
             report = self._index_one(path, progress, should_stop, gone, retry_failed, looking,
                                      alongside, passed_by)
             reports.append(report)
-            pending.append((os.fspath(path), report, gone, passed_by))
+            pending.append((normalise_folder(path), report, gone, passed_by))  # as the log names it
             if report.stopped:
                 log.info("stopped: nothing swept")
                 return reports  # sweep nothing: the folders not read yet may hold the moves
@@ -429,10 +432,11 @@ class PhotoLibrary:
                        | self._unreached(gone.values(), passed_by))
             swept = self._sweep(gone, skipped)
             report.removed += swept
-            log.info("%s: swept %d records of photos the walk did not find (%d in folders it "
-                     "skips), kept %d (a drive or folder missing, or moved meanwhile); %d "
-                     "moved, %d removed in all", Shown(path), swept, len(skipped),
-                     len(gone) - swept, report.moved, report.removed)
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s: swept %s of photos the walk did not find (%d in folders it "
+                         "skips), kept %d (a drive or folder missing, or moved meanwhile); %d "
+                         "moved, %d removed in all", Shown(path), count_of(swept, "record"),
+                         len(skipped), len(gone) - swept, report.moved, report.removed)
         self._drop_vanished_empty_folders()
         return reports
 
@@ -460,10 +464,13 @@ class PhotoLibrary:
         log.info("%s: walking the folder", Shown(root))
         started = time.monotonic()
         scan = self._scan(root, should_stop=should_stop, looking=looking, elsewhere=elsewhere)
-        log.info("%s: walked in %.2f s: %d photo files, %d folders not fully listed, %d "
-                 "links passed by%s", Shown(root), time.monotonic() - started, len(scan.files),
-                 len(scan.incomplete), len(scan.passed_by),
-                 "; stopped" if scan.stopped else "; missing" if scan.root_missing else "")
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s: walked in %.2f s: %s, %s not fully listed, %s passed by%s",
+                     Shown(root), time.monotonic() - started,
+                     count_of(len(scan.files), "photo file"),
+                     count_of(len(scan.incomplete), "folder"),
+                     count_of(len(scan.passed_by), "link"),
+                     "; stopped" if scan.stopped else "; missing" if scan.root_missing else "")
         if scan.stopped:  # nothing written: running again walks the folder again
             report.stopped = True
             return report
@@ -885,10 +892,11 @@ class PhotoLibrary:
                 sweep.update(gone)  # the caller sweeps once every folder has been read
         if log.isEnabledFor(level):
             seconds = time.monotonic() - started
-            log.log(level, "%s: %d photo files, %d unchanged (not read); read %d (%.1f MB) in "
+            log.log(level, "%s: %s, %d unchanged (not read); read %d (%.1f MB) in "
                     "%.2f s (%.1f photos/s, %.1f MB/s), %d of them decoded and encoded (%.2f s "
                     "in the encoder, %.1f photos/s); %d added, %d updated, %d moved, %d "
-                    "failed, %d removed%s", Shown(what), len(entries), len(entries) - total,
+                    "failed, %d removed%s", Shown(what), count_of(len(entries), "photo file"),
+                    len(entries) - total,
                     done, timing.read_bytes / 1e6, seconds, done / seconds if seconds else 0.0,
                     timing.read_bytes / 1e6 / seconds if seconds else 0.0, timing.encoded,
                     timing.encoding, timing.encoded / timing.encoding if timing.encoding else
@@ -1181,8 +1189,10 @@ class PhotoLibrary:
             self._index_key = key
             # Debug: the app reads it again after another process's writes (a `lookalike
             # index` beside it), and its log file takes INFO.
-            log.debug("search index: %d codes of %s (%d bits) read in %.3f s", len(ids),
-                      Shown(self.encoder.card.name), self.bits, time.monotonic() - started)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("search index: %s of %s (%d bits) read in %.3f s",
+                          count_of(len(ids), "code"), Shown(self.encoder.card.name), self.bits,
+                          time.monotonic() - started)
         return self._index
 
     def similar(self, photo_id: int, k: int | None = 20, max_distance: int | None = None, *,
@@ -1257,10 +1267,12 @@ class PhotoLibrary:
                   for hits in duplicate_groups(index, max_distance))
         found = (raw_twins.duplicate_pictures(groups, index) if one_per_picture
                  else [group for group, _ in groups])
-        log.info("duplicates: %d codes compared within %s bits in %.3f s: %d groups of %d "
-                 "photos", len(index), max_distance if max_distance is not None else
-                 default_duplicate_distance(self.bits), time.monotonic() - started, len(found),
-                 sum(len(g) for g in found))
+        if log.isEnabledFor(logging.INFO):
+            log.info("duplicates: %s compared within %s bits in %.3f s: %s of %s",
+                     count_of(len(index), "code"), max_distance if max_distance is not None
+                     else default_duplicate_distance(self.bits), time.monotonic() - started,
+                     count_of(len(found), "group"),
+                     count_of(sum(len(g) for g in found), "photo"))
         return found
 
     def shared_contents(self) -> dict[int, tuple[str, tuple[int, float, int | None]]]:
@@ -1288,10 +1300,24 @@ class PhotoLibrary:
         return found
 
 
+def _log_activation_round(encoder: Encoder, lacking: int, report: IndexReport, encoded: int,
+                          started: float) -> None:
+    """-v: what one round of activate_model encoded, and how fast."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    seconds = time.monotonic() - started
+    log.info("%s: encoded %d of %s without its codes in %.2f s (%.1f photos/s); %d had them "
+             "already, %d failed in all%s", Shown(encoder.card.name), encoded,
+             count_of(lacking, "photo"), seconds, encoded / seconds if seconds else 0.0,
+             report.unchanged, report.failed, "; stopped early" if report.stopped else "")
+
+
 def _log_search(query: str, index: HammingIndex, found: list[Match], started: float) -> None:
     """-v: how big and how long a search was; -vv: the distances it found."""
-    log.info("%s: searched %d codes in %.1f ms: %d matches", Shown(query), len(index),
-             (time.monotonic() - started) * 1000, len(found))
+    if not log.isEnabledFor(logging.INFO):
+        return
+    log.info("%s: searched %s in %.1f ms: %s", Shown(query), count_of(len(index), "code"),
+             (time.monotonic() - started) * 1000, count_of(len(found), "match", "matches"))
     if found and log.isEnabledFor(logging.DEBUG):
         distances = [m.distance for m in found]
         log.debug("%s: distances %d to %d (of %d bits)", Shown(query), min(distances),

@@ -228,6 +228,7 @@ class IndexerWorker(QObject):
     # -- slots, run on the worker thread --------------------------------------------------------
     @Slot()
     def open(self) -> None:
+        from ..core.library import log_store_opened
         from ..core.store import Store
 
         lower_this_thread()  # and the decode / onnxruntime threads it starts
@@ -245,6 +246,7 @@ class IndexerWorker(QObject):
             log.warning("library opened read-only: %s", exc)
             self.read_only_reason = message
             self.library_read_only.emit(message)
+        log_store_opened(self._store)  # the log file says which library a bug report is about
         encoder = None
         recorded = self._recorded_model_dir()
         if recorded and recorded != self.model_dir:
