@@ -242,6 +242,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
     from .settings import Settings
     from .ui.main_window import MainWindow
     from .ui.quit_signals import quit_on_signals
+    from .ui.visible_boxes import use_visible_boxes
 
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
         Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -264,6 +265,7 @@ def main(folder: str | None = None, verbose: int = 0) -> int:
         icon = paths.resources_dir() / "icons" / "lookalike.svg"
         if icon.is_file():
             app.setWindowIcon(QIcon(str(icon)))
+        use_visible_boxes(app)  # an unticked box drawn that shows, in a dark palette too
         style = paths.resources_dir() / "style" / "app.qss"
         if style.is_file():  # small additions only; colours come from the system theme
             app.setStyleSheet(style.read_text(encoding="utf-8"))

@@ -11,17 +11,8 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (
-    QColor,
-    QImage,
-    QKeyEvent,
-    QKeySequence,
-    QMouseEvent,
-    QPainter,
-    QPalette,
-    QShortcut,
-)
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -50,8 +41,7 @@ from .models import (
     SimilarityRole,
     thumbnail_or_placeholder,
 )
-from .notice_bar import contrast
-from .photo_grid import WheelZoom
+from .photo_grid import WheelZoom, untinted
 from .photo_preview import GroupRole, NoteRole
 from .thumbnails import ThumbnailCache
 from .wording import count_of
@@ -123,7 +113,7 @@ class DuplicatesPanel(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         self.tree = GroupsTree()
-        self.tree.setItemDelegate(VisibleBoxes(self.tree))
+        self.tree.setItemDelegate(UntintedPhotos(self.tree))
         self.tree.setHeaderLabels(["Photo", "Distance", "Folder"])
         self._size_columns(thumbnails.edge if thumbnails is not None else 96)
         self.tree.setAccessibleName("Duplicate groups")
@@ -666,57 +656,13 @@ class _PhotoItem(QTreeWidgetItem):
                 f"{top.indexOfChild(self) + 1} of {top.childCount()}")
 
 
-class VisibleBoxes(QStyledItemDelegate):
-    """Fusion outlines an unticked box in a list with its window colour made darker: in a dark
-    palette that is about as dark as the list's background (1.1:1), and the photos left
-    unticked (the one kept in each group) showed no box at all; on white it is a pale grey
-    (1.9:1). Where the style's own box does not stand out from the background, it gets an
-    outline in the text's colour, faded; a style whose box shows is left as it draws it."""
+class UntintedPhotos(QStyledItemDelegate):
+    """The selected row's photo as it is, not tinted with the highlight colour: the copies of
+    a group are compared by eye (the row's highlight marks the selection)."""
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._shows: dict[tuple, bool] = {}  # by style and palette: drawn and looked at once
-
-    def paint(self, painter, option, index) -> None:
-        super().paint(painter, option, index)
-        if index.data(Qt.ItemDataRole.CheckStateRole) is None or option.widget is None:
-            return
-        shown = QStyleOptionViewItem(option)
-        self.initStyleOption(shown, index)
-        style = option.widget.style()
-        box = style.subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, shown,
-                                   option.widget)
-        palette = option.palette
-        key = (id(style), palette.cacheKey(), box.width(), box.height())
-        if key not in self._shows:
-            self._shows[key] = _box_shows(style, shown, box, option.widget)
-        if self._shows[key]:
-            return
-        base, text = palette.color(QPalette.ColorRole.Base), palette.color(QPalette.ColorRole.Text)
-        outline = QColor.fromRgbF(*(b + 0.6 * (t - b) for b, t in zip(
-            base.getRgbF()[:3], text.getRgbF()[:3])))
-        painter.save()
-        painter.setPen(outline)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(box.adjusted(0, 0, -1, -1))
-        painter.restore()
-
-
-def _box_shows(style: QStyle, option: QStyleOptionViewItem, box: QRect, widget) -> bool:
-    """Whether the style's unticked box stands out from the list's background at 3:1, the
-    contrast WCAG asks of a control's edge."""
-    base = option.palette.color(QPalette.ColorRole.Base)
-    image = QImage(box.size(), QImage.Format.Format_ARGB32)
-    image.fill(base)
-    drawn = QStyleOptionViewItem(option)
-    drawn.rect = QRect(QPoint(0, 0), box.size())
-    drawn.state = (QStyle.StateFlag.State_Enabled | QStyle.StateFlag.State_Off)
-    painter = QPainter(image)
-    style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck, drawn, painter,
-                        widget)
-    painter.end()
-    return any(contrast(image.pixelColor(x, y), base) >= 3.0
-               for x in range(image.width()) for y in range(image.height()))
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        untinted(option, index)
 
 
 class GroupsTree(QTreeWidget):

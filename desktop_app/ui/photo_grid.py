@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QGuiApplication,
+    QIcon,
     QKeyEvent,
     QKeySequence,
     QPainter,
@@ -63,6 +64,20 @@ class CellTextDelegate(QStyledItemDelegate):
             option.text = self._fit(option)
         # Right under the photo: a cell of the library grid is as tall as the longest name.
         option.displayAlignment = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+        untinted(option, index)  # paint() marks the selection with the cell's background
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex) -> None:
+        if option.state & QStyle.StateFlag.State_Selected:
+            # The whole cell in the highlight colour, the photo on it, as photo apps mark the
+            # selection (the style marks only the name in a grid of icons). Inside the cell,
+            # which is all Qt repaints of it; a pixel short of its sides and bottom, so two
+            # selected cells side by side stay two.
+            group = (QPalette.ColorGroup.Active if option.state & QStyle.StateFlag.State_Active
+                     else QPalette.ColorGroup.Inactive)
+            painter.fillRect(option.rect.adjusted(1, 0, -1, -1),
+                             option.palette.color(group, QPalette.ColorRole.Highlight))
+        super().paint(painter, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:
         cell = self._grid.gridSize()
@@ -101,6 +116,19 @@ class CellTextDelegate(QStyledItemDelegate):
         size = self._grid.style().sizeFromContents(QStyle.ContentsType.CT_ItemViewItem, probe,
                                                    QSize(), self._grid)
         return size.height() - _laid_out("x", option.font, width)[1]
+
+
+def untinted(option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    """A selected row's photo drawn as it is: styles draw a selected icon tinted with the
+    highlight colour (QIcon.Mode.Selected), and the current photo looked washed out, as if
+    disabled. Its selected look is its own pixmap."""
+    if not option.state & QStyle.StateFlag.State_Selected or option.icon.isNull():
+        return
+    pixmap = index.data(Qt.ItemDataRole.DecorationRole)
+    if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+        icon = QIcon(pixmap)
+        icon.addPixmap(pixmap, QIcon.Mode.Selected)
+        option.icon = icon
 
 
 def text_margin(view: QAbstractItemView) -> int:
