@@ -87,7 +87,23 @@ EMPTY_LIBRARY = ("No photos yet. Add a folder of photos under Watched folders (A
                  "drop the folder here): its photos show here as they are indexed.")
 # How a job summary says it was cut short by Pause (taken down on Resume: no longer true).
 PAUSED_NOTE = "paused: Resume indexing continues it"
+# The most of the first start's button the Pictures folder's path takes, in pixels.
+PICTURES_PATH_WIDTH = 260
 
+
+
+# A worker's job label (workers.py: "Indexing /photos", "Checking 2 folders for changes",
+# "Retrying photos that could not be read") and the same job told as done.
+_DONE = {"Indexing ": "Indexed ", "Checking ": "Checked ", "Retrying ": "Retried ",
+         "Adding ": "Added "}
+
+
+def done_label(label: str) -> str:
+    """`label`, a job's label in the words of its progress, in the past: "Indexed /photos"."""
+    for doing, done in _DONE.items():
+        if label.startswith(doing):
+            return done + label[len(doing):]
+    return label
 
 
 def crash_notice(recorded: list[tuple[str, str]], unrecorded: list) -> str:
@@ -282,11 +298,20 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         label = QLabel("<b>Welcome to Lookalike.</b> Choose photos to start with:")
         label.setWordWrap(True)
-        self.use_pictures = QPushButton(f"My Pictures folder ({paths.pictures_dir()})")
+        pictures = printable(str(paths.pictures_dir()))
+        self.use_pictures = QPushButton()
+        # The path shortened in its middle: whole, a long one (OneDrive's, a company's name in
+        # it) made this row, and so the window, wider than a small screen. Whole in the
+        # tooltip and for a screen reader.
+        shown = self.use_pictures.fontMetrics().elidedText(
+            pictures, Qt.TextElideMode.ElideMiddle, PICTURES_PATH_WIDTH)
+        self.use_pictures.setText(f"My Pictures folder ({shown})")
+        self.use_pictures.setAccessibleName(f"My Pictures folder ({pictures})")
+        self.use_pictures.setToolTip(pictures)
         self.use_pictures.clicked.connect(lambda: self.add_folder(str(paths.pictures_dir())))
         self.use_pictures.setEnabled(paths.pictures_dir().is_dir())
         if not self.use_pictures.isEnabled():
-            self.use_pictures.setToolTip(f"{paths.pictures_dir()} does not exist")
+            self.use_pictures.setToolTip(f"{pictures} does not exist")
         self.use_samples = QPushButton("The sample photos")
         self.use_samples.clicked.connect(lambda: self.add_folder(str(paths.sample_photos_dir())))
         self.use_samples.setEnabled(paths.sample_photos_dir().is_dir())
@@ -655,7 +680,10 @@ class MainWindow(QMainWindow):
 
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
-        text = f"{label}: {report.summary(PAUSED_NOTE, brief=True)}"
+        # A job run to its end is told as done ("Indexed /photos: 30 added"): in the words of
+        # its progress ("Indexing ...") it read as work still going on; a paused one keeps them.
+        told = label if report.stopped else done_label(label)
+        text = f"{told}: {report.summary(PAUSED_NOTE, brief=True)}"
         problems = ""  # still true once Resume takes down "paused"
         failed = {p.path for p in self.failed_model.photos()}
         others = [message for path, message in report.errors if path not in failed]

@@ -59,16 +59,16 @@ def test_a_job_summary_is_announced(qtbot, make_window, library_photos, tmp_path
     library_photos.rename(folder)
     window = make_window()
     window.add_folder(str(folder))
-    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Indexing "),
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Indexed "),
                     timeout=60000)
     said = window.statusBar().currentMessage()
-    assert said.startswith(f"Indexing {tmp_path}/trip\\u202egpj.exe: 6 added")
+    assert said.startswith(f"Indexed {tmp_path}/trip\\u202egpj.exe: 6 added")
     assert announced[-1] == said
     # A photo saved into the watched folder: its batch is shown, not read out (a camera
     # import would be one long string of them)...
     shutil.copy(folder / "rocket.jpg", folder / "rocket-copy.jpg")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
-        "Indexing 1 change: 1 added"), timeout=20000)
+        "Indexed 1 change: 1 added"), timeout=20000)
     assert announced == [said]
     # ...unless something went wrong in it.
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a real jpeg")

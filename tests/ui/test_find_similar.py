@@ -131,7 +131,7 @@ def test_a_new_search_takes_down_what_was_said_about_the_last_one(qtbot, make_wi
     from desktop_app.core.records import IndexReport
 
     window._on_finished_job("Indexing the album", IndexReport(unchanged=6))
-    assert window.statusBar().currentMessage().startswith("Indexing the album: ")
+    assert window.statusBar().currentMessage().startswith("Indexed the album: ")
     # A message that is not about the search (another notice since) is left alone.
     window.tell("Imported the model x.")
     with qtbot.waitSignal(window.results_shown, timeout=10000):

@@ -155,7 +155,7 @@ def test_dismiss_lets_the_next_summary_show(start_app, tmp_path):
     dismiss(window)
     assert window.statusBar().currentMessage() == ""
     window._on_finished_job("Indexing the album", IndexReport(unchanged=6))
-    assert window.statusBar().currentMessage().startswith("Indexing the album: ")
+    assert window.statusBar().currentMessage().startswith("Indexed the album: ")
 
 
 def test_dismissals_of_the_wrong_kind_are_said_in_plain_words(tmp_path):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPushButton, QVBoxLayout, QWidget
 from ui_helpers import as_group, duplicates_panel, indexed, photo_copies, wait_idle, wait_rows
 
 from desktop_app import paths
-from desktop_app.core.records import Match, Photo
+from desktop_app.core.records import IndexReport, Match, Photo
 from desktop_app.ui.folders_panel import FoldersPanel
 from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.retrain_dialog import _what_else_was_found, comparison_note
@@ -49,7 +49,7 @@ def test_an_unreadable_photo_is_counted_in_words_and_named_as_the_tab_names_it(
     assert said.endswith(". 1 photo could not be read: see the Unreadable photos tab")
     # Only the counts that are not 0: "6 added, 0 updated, 0 moved, 0 removed, 0 unchanged,
     # 1 failed" was mostly noise.
-    assert said == (f"Indexing {library_photos}: 6 added, 1 failed. 1 photo could not be read: "
+    assert said == (f"Indexed {library_photos}: 6 added, 1 failed. 1 photo could not be read: "
                     "see the Unreadable photos tab")
     assert not NOT_A_NOUN.search(said)
     summary = window.failed_panel.summary.text()
@@ -312,3 +312,17 @@ def test_remove_follows_the_folder_shown_chosen_by_mouse_and_keyboard(qtbot):
     assert panel.remove_button.isEnabled()
     panel.remove_button.click()
     assert removed == ["/photos/b"]
+
+
+def test_a_finished_jobs_summary_reads_as_done_and_a_paused_ones_as_going_on(qtbot, make_window):
+    """After indexing ended the status bar still said "Indexing /photos: 30 added", which read
+    as work in progress."""
+    window = make_window()
+    wait_idle(qtbot, window)
+    window._notice_until = 0  # no notice of the start's held against these summaries
+    window._on_finished_job("Indexing /photos/Indexing 2", IndexReport(added=30))
+    assert window.statusBar().currentMessage() == "Indexed /photos/Indexing 2: 30 added"
+    window._on_finished_job("Checking 2 folders for changes", IndexReport(added=1))
+    assert window.statusBar().currentMessage() == "Checked 2 folders for changes: 1 added"
+    window._on_finished_job("Indexing /photos", IndexReport(added=62, stopped=True))
+    assert window.statusBar().currentMessage().startswith("Indexing /photos: 62 added")
