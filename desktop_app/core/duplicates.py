@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..ui.wording import count_of
 from .hashing import HammingIndex, Hit, to_words
+from .wording import count_of
 
 log = logging.getLogger(__name__)
 

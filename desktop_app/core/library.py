@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..log import Shown
-from ..ui.wording import count_of
 from . import images, raw_twins
 from .crash_journal import Crash
 from .duplicates import default_duplicate_distance, duplicate_groups
@@ -59,6 +58,7 @@ from .scan import (
     stat_entry,
 )
 from .store import Store, decode_path, encode_path
+from .wording import count_of
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import printable
 from ..core.raw_twins import kind_name
 from ..core.records import Match, same_content_stamps
+from ..core.wording import count_of
 from . import file_actions
 from .announce import announce
 from .models import (
@@ -44,7 +45,6 @@ from .models import (
 from .photo_grid import WheelZoom, untinted
 from .photo_preview import GroupRole, NoteRole
 from .thumbnails import ThumbnailCache
-from .wording import count_of
 
 log = logging.getLogger(__name__)
 

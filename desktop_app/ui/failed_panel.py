@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import printable
+from ..core.wording import count_of
 from .models import ErrorRole, FailedPhotosModel, exact_path
 from .photo_grid import is_shift_f10, photo_actions, show_menu
-from .wording import count_of
 
 NAME_LETTERS = 32  # the File column's width at first, in average letters: most names whole
 

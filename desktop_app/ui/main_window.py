@@ -43,6 +43,7 @@ from .. import paths
 from ..core.errors import printable
 from ..core.records import Folder, same_content_stamps
 from ..core.scan import is_under
+from ..core.wording import count_of
 from ..settings import Settings
 from ..watch import FolderWatcher
 from .announce import announce
@@ -73,7 +74,6 @@ from .tasks import TaskRunner
 from .thumbnail_housekeeping import start_housekeeping
 from .thumbnails import ThumbnailCache, zoomed
 from .trainer_process import TrainerProcess
-from .wording import count_of
 from .workers import CHANGES_LABEL, IndexerWorker, model_folder_missing
 
 log = logging.getLogger(__name__)

@@ -36,11 +36,11 @@ from PySide6.QtWidgets import (
 from ..core.durations import duration
 from ..core.errors import ModelError, printable
 from ..core.model_card import ModelCard, read_card
+from ..core.wording import count_of
 from . import unfinished_runs
 from .announce import announce
 from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, signal_name, trainer_readiness
-from .wording import count_of
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
           "evaluate": "Evaluating", "export": "Exporting the model",

@@ -37,9 +37,9 @@ from ..core.errors import LookalikeError, ModelError, StoreError
 from ..core.model_registry import active_model_dir, encoded_counts, import_model
 from ..core.records import IndexReport, Photo
 from ..core.scan import is_under
+from ..core.wording import count_of
 from .background import lower_this_thread
 from .search import SearchSnapshot
-from .wording import count_of
 
 log = logging.getLogger(__name__)
 

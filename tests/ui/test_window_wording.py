@@ -13,10 +13,10 @@ from ui_helpers import as_group, duplicates_panel, indexed, photo_copies, wait_i
 
 from desktop_app import paths
 from desktop_app.core.records import IndexReport, Match, Photo
+from desktop_app.core.wording import count_of
 from desktop_app.ui.folders_panel import FoldersPanel
 from desktop_app.ui.models import PhotoListModel
 from desktop_app.ui.retrain_dialog import _what_else_was_found, comparison_note
-from desktop_app.ui.wording import count_of
 from desktop_app.ui.workers import CHANGES_LABEL, changes_label
 
 NOT_A_NOUN = re.compile(r"\(s\)")  # "photo(s)", "group(s)", "file(s)"...
