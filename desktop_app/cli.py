@@ -28,15 +28,15 @@ import sys
 import textwrap
 import time
 import traceback
-import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, paths
 from .cli_progress import ProgressBar, say
-from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError, printable
-from .log import save_crash_report, setup_logging
+from .core.errors import LookalikeError, ModelError, PhotoReadError, StoreError
+from .log import save_crash_report, setup_logging, unshown
+from .log import shown as _show  # a path or message, printable on one line
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # unexpected error (a bug: please report it)
@@ -608,42 +608,15 @@ def _print_json(data) -> None:
 # Candidates for escaping: DEL and everything beyond ASCII, of which only the unprintable (in
 # JSON text the C0 controls left are its own layout: JSON escapes those within strings).
 _IN_JSON = re.compile(r"[^\x00-\x7e]")
-_IN_TEXT = re.compile(r"[^\x20-\x7e]")
-
-
-def _unshown(char: str) -> bool:
-    """Not shown as itself on a terminal: a control, a format character (zero-width, a
-    bidirectional override), a line separator, a lone surrogate. A no-break space is shown."""
-    return not char.isprintable() and unicodedata.category(char) != "Zs"
 
 
 def _json_escaped(match: re.Match) -> str:
     char = match[0]
-    if not _unshown(char):
+    if not unshown(char):
         return char
     units = char.encode("utf-16-le", "surrogatepass")  # two units beyond U+FFFF
     return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'little'):04x}"
                    for i in range(0, len(units), 2))
-
-
-def _show(path: str) -> str:
-    """A path (or a message naming one) as it can be printed on one line, whatever its name
-    holds: a byte that is not UTF-8 as \\xNN, a bidirectional control as \\uXXXX (printable's
-    doing), and so any other character a terminal would not show as itself: a line break or
-    another control as \\xNN, a zero-width or other format character as \\uXXXX."""
-    text = printable(path)
-    if text.isascii() and text.isprintable():
-        return text
-    return _IN_TEXT.sub(_text_escaped, text)
-
-
-def _text_escaped(match: re.Match) -> str:
-    char = match[0]
-    if not _unshown(char):
-        return char
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else \
-        f"\\U{code:08x}"
 
 
 def _photos(count: int) -> str:

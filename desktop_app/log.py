@@ -25,14 +25,32 @@ _CRASH_REPORT = re.compile(r"crash-\d{8}-\d{6}-\d+\.txt")  # save_crash_report's
 
 
 # Characters printable() leaves that a terminal would not show as themselves (a control such as
-# ESC, a zero-width character): as the command line's _show escapes them in its output.
+# ESC, a zero-width character): escaped by `shown`, in the log and in the command line's output.
 _UNSHOWN = re.compile(r"[^\x20-\x7e]")
+
+
+def shown(text: str | os.PathLike) -> str:
+    """A path (or a message naming one) as it can be printed on one line, whatever its name
+    holds: a byte that is not UTF-8 as \\xNN, a bidirectional control as \\uXXXX (printable's
+    doing), and so any other character a terminal would not show as itself: a line break or
+    another control as \\xNN, a zero-width or other format character as \\uXXXX."""
+    text = printable(os.fspath(text))
+    if text.isascii() and text.isprintable():
+        return text
+    return _UNSHOWN.sub(_escaped, text)
+
+
+def unshown(char: str) -> bool:
+    """Not shown as itself on a terminal: a control, a format character (zero-width, a
+    bidirectional override), a line separator, a lone surrogate. A no-break space is shown."""
+    return not char.isprintable() and unicodedata.category(char) != "Zs"
 
 
 class Shown:
     """A path (or a message naming one) for a log record's arguments, made printable on one
-    line only when the record is written: `log.debug("added %s", Shown(path))`. A name holding
-    a line break, ESC or bytes that are not UTF-8 cannot break the log line or the terminal."""
+    line (`shown`) only when the record is written: `log.debug("added %s", Shown(path))`. A name
+    holding a line break, ESC or bytes that are not UTF-8 cannot break the log line or the
+    terminal."""
 
     __slots__ = ("text",)
 
@@ -40,15 +58,12 @@ class Shown:
         self.text = text
 
     def __str__(self) -> str:
-        text = printable(os.fspath(self.text))
-        if text.isascii() and text.isprintable():
-            return text
-        return _UNSHOWN.sub(_escaped, text)
+        return shown(self.text)
 
 
 def _escaped(match: re.Match) -> str:
     char = match[0]
-    if char.isprintable() or unicodedata.category(char) == "Zs":
+    if not unshown(char):
         return char
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else \
