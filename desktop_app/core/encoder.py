@@ -184,7 +184,7 @@ class Encoder:
         its refusal as its own."""
         import onnxruntime as ort
 
-        started = time.monotonic()
+        started = time.perf_counter()
         self.model = model
         self.card = model.card
         opts = ort.SessionOptions()
@@ -212,7 +212,7 @@ class Encoder:
         log.info("model %s (id %s, %d bits) from %s: onnxruntime %s on %s, threads: %d; "
                  "loaded %sin %.2f s", Shown(self.card.name), self.card.model_id[:12], self.bits,
                  Shown(str(model.path)), ort.__version__, ", ".join(self.providers), threads,
-                 "and checked " if self_test else "", time.monotonic() - started)
+                 "and checked " if self_test else "", time.perf_counter() - started)
 
     # -- setup checks -------------------------------------------------------------------------
     def _check_io(self) -> None:

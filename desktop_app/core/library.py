@@ -208,7 +208,7 @@ class PhotoLibrary:
         for _ in range(ACTIVATE_ROUNDS):
             rows = self._lacking_codes(encoder.model_id, tried)
             tried.update(r[0] for r in rows)
-            started, encoded = time.monotonic(), report.updated
+            started, encoded = time.perf_counter(), report.updated
             done = self._encode_for_activation(encoder, rows, report, progress, should_stop,
                                                done)
             _log_activation_round(encoder, len(rows), report, report.updated - encoded, started)
@@ -462,11 +462,11 @@ class PhotoLibrary:
         report = IndexReport()
         elsewhere = sorted({f.path for f in self.folders()}.union(alongside) - {root})
         log.info("%s: walking the folder", Shown(root))
-        started = time.monotonic()
+        started = time.perf_counter()
         scan = self._scan(root, should_stop=should_stop, looking=looking, elsewhere=elsewhere)
         if log.isEnabledFor(logging.INFO):
             log.info("%s: walked in %.2f s: %s, %s not fully listed, %s passed by%s",
-                     Shown(root), time.monotonic() - started,
+                     Shown(root), time.perf_counter() - started,
                      count_of(len(scan.files), "photo file"),
                      count_of(len(scan.incomplete), "folder"),
                      count_of(len(scan.passed_by), "link"),
@@ -728,7 +728,7 @@ class PhotoLibrary:
         `retry_failed`: failed photos are read again even when unchanged. `what`: the folder
         (or what else) the log's summary at `level` names; each photo's outcome is logged at
         DEBUG."""
-        started = time.monotonic()
+        started = time.perf_counter()
         debug = log.isEnabledFor(logging.DEBUG)  # once: each photo's line costs nothing else
         timing = _Timing()
         seen = {e.path for e in entries}
@@ -891,7 +891,7 @@ class PhotoLibrary:
             else:
                 sweep.update(gone)  # the caller sweeps once every folder has been read
         if log.isEnabledFor(level):
-            seconds = time.monotonic() - started
+            seconds = time.perf_counter() - started
             log.log(level, "%s: %s, %d unchanged (not read); read %d (%.1f MB) in "
                     "%.2f s (%.1f photos/s, %.1f MB/s), %d of them decoded and encoded (%.2f s "
                     "in the encoder, %.1f photos/s); %d added, %d updated, %d moved, %d "
@@ -1182,7 +1182,7 @@ class PhotoLibrary:
         key = (self.model_id, self.store.conn, self.store.query("PRAGMA data_version")[0][0],
                self.store.conn.total_changes)
         if self._index is None or key != self._index_key:
-            started = time.monotonic()
+            started = time.perf_counter()
             ids, blob = self.store.codes_for_model(self.model_id)
             codes = np.frombuffer(blob, dtype=np.uint8).reshape(len(ids), (self.bits + 7) // 8)
             self._index = HammingIndex(ids, codes, self.bits)
@@ -1192,7 +1192,7 @@ class PhotoLibrary:
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("search index: %s of %s (%d bits) read in %.3f s",
                           count_of(len(ids), "code"), Shown(self.encoder.card.name), self.bits,
-                          time.monotonic() - started)
+                          time.perf_counter() - started)
         return self._index
 
     def similar(self, photo_id: int, k: int | None = 20, max_distance: int | None = None, *,
@@ -1206,7 +1206,7 @@ class PhotoLibrary:
         if code is None:
             return []
         exclude = (int(photo_id),)
-        started = time.monotonic()
+        started = time.perf_counter()
         if one_per_picture:
             own_path = self._paths_of(exclude).get(int(photo_id), "")
             found = self._pictures(index, code, k, max_distance, exclude, own_path)
@@ -1229,14 +1229,14 @@ class PhotoLibrary:
         """Photos most like a file inside or outside the library; the file is encoded on the
         fly and not stored (if it is itself in the library, it is left out of the answer).
         `one_per_picture` as for similar: the file's own twins are those beside it."""
-        started = time.monotonic()
+        started = time.perf_counter()
         code = self.encode_file(path)
         log.info("%s: read and encoded in %.3f s (not stored)", Shown(path),
-                 time.monotonic() - started)
+                 time.perf_counter() - started)
         own = self.photo_by_path(path)
         exclude = (own.id,) if own else ()
         index = self.search_index()
-        started = time.monotonic()
+        started = time.perf_counter()
         if one_per_picture:
             own_path = own.path if own else os.path.abspath(os.fspath(path))
             found = self._pictures(index, code, k, max_distance, exclude, own_path)
@@ -1262,7 +1262,7 @@ class PhotoLibrary:
         lists them, a camera's RAW+JPEG pair once, as its raw (its JPEG named in `twins`), so a
         pair alone is no group (raw_twins.duplicate_pictures)."""
         index = self.search_index()
-        started = time.monotonic()
+        started = time.perf_counter()
         groups = ((self._matches([(h.photo_id, h.distance) for h in hits]), hits[0].photo_id)
                   for hits in duplicate_groups(index, max_distance))
         found = (raw_twins.duplicate_pictures(groups, index) if one_per_picture
@@ -1270,7 +1270,7 @@ class PhotoLibrary:
         if log.isEnabledFor(logging.INFO):
             log.info("duplicates: %s compared within %s bits in %.3f s: %s of %s",
                      count_of(len(index), "code"), max_distance if max_distance is not None
-                     else default_duplicate_distance(self.bits), time.monotonic() - started,
+                     else default_duplicate_distance(self.bits), time.perf_counter() - started,
                      count_of(len(found), "group"),
                      count_of(sum(len(g) for g in found), "photo"))
         return found
@@ -1305,7 +1305,7 @@ def _log_activation_round(encoder: Encoder, lacking: int, report: IndexReport, e
     """-v: what one round of activate_model encoded, and how fast."""
     if not log.isEnabledFor(logging.INFO):
         return
-    seconds = time.monotonic() - started
+    seconds = time.perf_counter() - started
     log.info("%s: encoded %d of %s without its codes in %.2f s (%.1f photos/s); %d had them "
              "already, %d failed in all%s", Shown(encoder.card.name), encoded,
              count_of(lacking, "photo"), seconds, encoded / seconds if seconds else 0.0,
@@ -1317,7 +1317,7 @@ def _log_search(query: str, index: HammingIndex, found: list[Match], started: fl
     if not log.isEnabledFor(logging.INFO):
         return
     log.info("%s: searched %s in %.1f ms: %s", Shown(query), count_of(len(index), "code"),
-             (time.monotonic() - started) * 1000, count_of(len(found), "match", "matches"))
+             (time.perf_counter() - started) * 1000, count_of(len(found), "match", "matches"))
     if found and log.isEnabledFor(logging.DEBUG):
         distances = [m.distance for m in found]
         log.debug("%s: distances %d to %d (of %d bits)", Shown(query), min(distances),
