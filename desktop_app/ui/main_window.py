@@ -74,7 +74,7 @@ from .tasks import TaskRunner
 from .thumbnail_housekeeping import start_housekeeping
 from .thumbnails import ThumbnailCache, zoomed
 from .trainer_process import TrainerProcess
-from .workers import CHANGES_LABEL, IndexerWorker, model_folder_missing
+from .workers import CHANGES_LABEL, IndexerWorker, done_label, model_folder_missing
 
 log = logging.getLogger(__name__)
 # How long a notice (tell) stays in the status bar before a routine job summary may replace it.
@@ -90,20 +90,6 @@ PAUSED_NOTE = "paused: Resume indexing continues it"
 # The most of the first start's button the Pictures folder's path takes, in pixels.
 PICTURES_PATH_WIDTH = 260
 
-
-
-# A worker's job label (workers.py: "Indexing /photos", "Checking 2 folders for changes",
-# "Retrying photos that could not be read") and the same job told as done.
-_DONE = {"Indexing ": "Indexed ", "Checking ": "Checked ", "Retrying ": "Retried ",
-         "Adding ": "Added "}
-
-
-def done_label(label: str) -> str:
-    """`label`, a job's label in the words of its progress, in the past: "Indexed /photos"."""
-    for doing, done in _DONE.items():
-        if label.startswith(doing):
-            return done + label[len(doing):]
-    return label
 
 
 def crash_notice(recorded: list[tuple[str, str]], unrecorded: list) -> str:
@@ -712,7 +698,7 @@ class MainWindow(QMainWindow):
                                     if problems else "", [path for path, _m in report.errors])
         # Read out as notices are (the focus is elsewhere), but not each batch of files that
         # changed in a watched folder with nothing wrong: a camera import would be one long
-        # string of "Indexing 3 changes: 3 added..." (workers.py names those jobs).
+        # string of "Indexed 3 changes: 3 added..." (workers.py names those jobs).
         if others or not CHANGES_LABEL.fullmatch(label):
             announce(bar, text, problem=bool(problems))
         elif photos:

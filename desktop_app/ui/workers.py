@@ -82,6 +82,19 @@ def changes_label(count: int) -> str:
     return f"Indexing {count_of(count, 'change')}"
 
 
+# The jobs' labels below ("Indexing /photos", "Checking 2 folders for changes", "Retrying
+# photos that could not be read") and the same job told as done.
+_DONE = {"Indexing ": "Indexed ", "Checking ": "Checked ", "Retrying ": "Retried "}
+
+
+def done_label(label: str) -> str:
+    """`label`, a job's label in the words of its progress, in the past: "Indexed /photos"."""
+    for doing, done in _DONE.items():
+        if label.startswith(doing):
+            return done + label[len(doing):]
+    return label
+
+
 def unexpected_failure(kind: str, arg: object, exc: Exception) -> str:
     """A job that failed on an error nobody foresaw, in the user's words (not "index paths
     failed"), with what to do and where the details are."""
