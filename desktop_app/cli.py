@@ -506,8 +506,7 @@ def _progress_enabled(args) -> bool:
 
 
 def _open_store():
-    from .core.library import log_store_opened
-    from .core.store import Store
+    from .core.store import Store, log_store_opened
 
     store = Store()
     log_store_opened(store)
@@ -518,8 +517,7 @@ def _open_store_to_read():
     """For commands that only read: an existing library is opened read-only, so they work on a
     read-only mount or file; one of an older schema is read as it is (store.READABLE_FROM). A
     new library, or one too old to read so, is opened for writing (as before)."""
-    from .core.library import log_store_opened
-    from .core.store import OutdatedSchemaError, Store
+    from .core.store import OutdatedSchemaError, Store, log_store_opened
 
     if paths.database_path().is_file():
         try:

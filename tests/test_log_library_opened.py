@@ -14,6 +14,6 @@ def test_the_worker_logs_the_library_it_opened(qtbot, caplog, tiny_model_dir):
     worker = IndexerWorker(str(tiny_model_dir), str(paths.database_path()))
     worker.open()
     worker.close()
-    opened = [r.getMessage() for r in caplog.records if r.name == "desktop_app.core.library"
+    opened = [r.getMessage() for r in caplog.records if r.name == "desktop_app.core.store"
               and "opened" in r.getMessage()]
     assert opened == [f"library {paths.database_path()} opened, journal mode wal"]

@@ -742,7 +742,7 @@ class PhotoLibrary:
         work: list[FileEntry] = []
         for entry in entries:
             row = rows.get(entry.path)
-            if _unchanged(row, entry, retry_failed):
+            if _why_read(row, entry, retry_failed) is None:
                 report.unchanged += 1
                 if row.ctime_ns is None and entry.ctime_ns is not None:
                     # Indexed before change times were kept: trusted on size and mtime, as
@@ -1324,24 +1324,12 @@ def _log_search(query: str, index: HammingIndex, found: list[Match], started: fl
                   max(distances), found[0].bits)
 
 
-def log_store_opened(store: Store) -> None:
-    """-v: which library file a command works on, and how SQLite journals it (WAL, or a
-    rollback journal on a network file system)."""
-    if log.isEnabledFor(logging.INFO):
-        try:
-            mode = store.query("PRAGMA journal_mode")[0][0]
-        except LookalikeError as exc:  # -v must not stop a command that works without it
-            mode = f"not known ({exc.reason})"
-        log.info("library %s opened%s, journal mode %s", Shown(str(store.path)),
-                 " read-only" if store.readonly else "", mode)
-
-
 def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[str, str]],
                                                                    list[Crash]]:
     """Record each photo a dead Lookalike was decoding when its decoder crashed it
     (crash_journal.left_by_crashes) as failed, saying so, with the file's size, times and
     content as they are now: no index run reads it again until it changes (its failed record
-    is "done", see _unchanged), and its codes go, so neither the grid nor a search shows it (a
+    is "done", see _why_read), and its codes go, so neither the grid nor a search shows it (a
     thumbnail or preview crashed on it too). Trying failed photos again reads it.
     Returns ((path, message) of each recorded, the crashes not recorded: their file in no
     library folder, a photo searched with, or their cut path not in the library). A file no
@@ -1421,39 +1409,36 @@ def _photo(row: tuple) -> Photo:
     return Photo(*row[:-1])  # all but the fingerprint (Store.photo_columns)
 
 
-def _unchanged(row: _Row | None, entry: FileEntry, retry_failed: bool) -> bool:
-    """May the file be skipped? Same size, mtime and change time (where both are known) as its
-    record, and the record is done: it has a code, or the file failed on content it read."""
-    if row is None or row.size != entry.size or row.mtime != entry.mtime:
-        return False
-    if None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
-        return False  # rewritten in place, or only chmod-ed or renamed back: its content says
-    if float(row.mtime).is_integer() and abs(row.indexed_at - row.mtime) < RACY_S:
-        return False  # whole-second times, read as it was written: a rewrite may not show
-    # A failed photo whose bytes were never read (no fingerprint: permission denied, an
-    # I/O error) is tried again: giving access back changes neither size nor mtime.
-    return row.has_code or (row.status == STATUS_FAILED and not retry_failed
-                            and row.fingerprint is not None)
-
-
-def _why_read(row: _Row | None, entry: FileEntry, retry_failed: bool) -> str:
-    """Why a file was read, not skipped (for the debug log): the first way it differs from its
-    record, in _unchanged's order."""
+def _why_read(row: _Row | None, entry: FileEntry, retry_failed: bool) -> str | None:
+    """Why the file must be read, not skipped (for the debug log): the first way it differs
+    from its record. None: it may be skipped, having the same size, mtime and change time
+    (where both are known) as its record, and the record is done: it has a code, or the file
+    failed on content it read. A skipped file (a re-index's hot path) builds no string."""
     if row is None:
         return "new"
-    if row.size == -1 or (retry_failed and row.status == STATUS_FAILED):
-        return "failed before, tried again"
     if row.size != entry.size:
-        return f"size changed from {row.size} to {entry.size} bytes"
-    if row.mtime != entry.mtime:
-        return "modification time changed"
-    if None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
-        return "change time changed (rewritten in place, chmod-ed or renamed)"
-    if float(row.mtime).is_integer() and abs(row.indexed_at - row.mtime) < RACY_S:
-        return "whole-second times too close to when it was last read to trust"
-    if row.status == STATUS_FAILED:
-        return "failed before without its content read"
-    return "no code from this model yet"
+        changed = f"size changed from {row.size} to {entry.size} bytes"
+    elif row.mtime != entry.mtime:
+        changed = "modification time changed"
+    elif None not in (row.ctime_ns, entry.ctime_ns) and row.ctime_ns != entry.ctime_ns:
+        # Rewritten in place, or only chmod-ed or renamed back: its content says.
+        changed = "change time changed (rewritten in place, chmod-ed or renamed)"
+    elif float(row.mtime).is_integer() and abs(row.indexed_at - row.mtime) < RACY_S:
+        # Whole-second times, read as it was written: a rewrite may not show.
+        changed = "whole-second times too close to when it was last read to trust"
+    # A failed photo whose bytes were never read (no fingerprint: permission denied, an
+    # I/O error) is tried again: giving access back changes neither size nor mtime.
+    elif row.has_code or (row.status == STATUS_FAILED and not retry_failed
+                          and row.fingerprint is not None):
+        return None
+    else:
+        changed = None
+    failed = row.status == STATUS_FAILED
+    if row.size == -1 or (retry_failed and failed):  # retry_failed_reads
+        return "failed before, tried again"
+    if changed is not None:
+        return changed
+    return "failed before without its content read" if failed else "no code from this model yet"
 
 
 @dataclass

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 from .. import paths
+from ..log import Shown
 from . import file_system, rescued_copy, upgrade_copy
 from .errors import StoreError
 
@@ -800,6 +801,18 @@ class Store:
         with self.transaction() as conn:
             conn.executemany("DELETE FROM photos WHERE id = ?", ids)
         return len(ids)
+
+
+def log_store_opened(store: Store) -> None:
+    """-v: which library file a command works on, and how SQLite journals it (WAL, or a
+    rollback journal on a network file system)."""
+    if log.isEnabledFor(logging.INFO):
+        try:
+            mode = store.query("PRAGMA journal_mode")[0][0]
+        except StoreError as exc:  # -v must not stop a command that works without it
+            mode = f"not known ({exc.reason})"
+        log.info("library %s opened%s, journal mode %s", Shown(str(store.path)),
+                 " read-only" if store.readonly else "", mode)
 
 
 def _identity(path: Path, missing_ok: bool = True) -> tuple[int, int] | None:

@@ -241,8 +241,7 @@ class IndexerWorker(QObject):
     # -- slots, run on the worker thread --------------------------------------------------------
     @Slot()
     def open(self) -> None:
-        from ..core.library import log_store_opened
-        from ..core.store import Store
+        from ..core.store import Store, log_store_opened
 
         lower_this_thread()  # and the decode / onnxruntime threads it starts
         database = Path(self._database) if self._database else None
