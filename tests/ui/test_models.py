@@ -325,7 +325,10 @@ def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
                              "stages": [{"bits": 64, "val_map": 0.71},
                                         {"bits": 48, "val_map": 0.69}]},
                    evaluation={"map_all": 0.6789, "bits": 48, "pr_curve": [1, 2]})
-    html = card_html(card, str(tiny_model_dir))
+    shown = card_html(card, str(tiny_model_dir))  # until "Show technical details"
+    assert "3 albums: cats, cups, space" in shown and "mAP 0.679" in shown
+    assert "efficientnet_lite0" not in shown and "mAP 0.71" not in shown
+    html = card_html(card, str(tiny_model_dir), details=True)
     assert "efficientnet_lite0" in html and "3: cats, cups, space" in html
     assert "64 bits: mAP 0.71; 48 bits: mAP 0.69" in html
     assert "0.679" in html and "pr_curve" not in html and "amp" not in html
