@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,19 @@ def _at(notes: Any, *keys: str) -> Any:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A figure that can be shown: not a flag, NaN or infinite, nor an integer too big for a
+    float (a hand-made card may hold any of them; formatting 10**400 raises)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _count(value: Any) -> bool:
+    """A number of photos that can be said: a whole number above 0."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _named(names: list) -> str:
@@ -154,19 +167,20 @@ def trained_on_text(card: ModelCard) -> str:
 def quality_text(card: ModelCard) -> str:
     """How good the model is, in a sentence that says where its figures were measured."""
     evaluation = card.evaluation or {}
-    score = evaluation.get("map_all_tie_aware", evaluation.get("map_all"))
-    if _number(score):  # the trainer's: measured on photos of the albums it learnt from
+    scores = (evaluation.get("map_all_tie_aware"), evaluation.get("map_all"))
+    score = next((score for score in scores if _number(score)), None)
+    if score is not None:  # the trainer's: measured on photos of the albums it learnt from
         queries, database = evaluation.get("queries"), evaluation.get("database")
         text = "Measured by the trainer on " + (
             f"{count_of(queries, 'photo')} of its albums kept out of training"
-            if isinstance(queries, int) else "photos of its albums kept out of training")
-        if isinstance(database, int):
+            if _count(queries) else "photos of its albums kept out of training")
+        if _count(database):
             text += f", each searched for among {database:,} others"
         text += (f": mAP {score:.3f}, where 1 means that the photos of the same album always "
                  "come first")
         if _number(floor := evaluation.get("map_all_random")):
             text += f" and random codes would score about {floor:.2f}"
-        if isinstance(queries, int) and queries < FEW_QUERIES:
+        if _count(queries) and queries < FEW_QUERIES:
             text += "; with so few photos, a rough figure"
         return text + "."
     if found := benchmark_findings(evaluation):
@@ -372,6 +386,7 @@ class ModelPanel(QWidget):
         self._problems = (problem, library_problem)
         self._show_text()
         self.refresh_models()
+        self._choose_active()  # at a start, and when a switch (or a retrain's) is done
 
     def _show_text(self) -> None:
         self.card_view.setHtml(card_html(self.card, self.folder, *self._problems,
@@ -383,7 +398,11 @@ class ModelPanel(QWidget):
             self._show_text()
 
     def refresh_models(self) -> None:
-        """List every model folder we know: the default one and imported/trained ones."""
+        """List every model folder we know: the default one and imported/trained ones. The
+        entry chosen stays chosen (a retrain's new model is listed while one is looked at);
+        else the active model is."""
+        row = self.models_combo.currentIndex()
+        chosen = self._entries[row].folder if 0 <= row < len(self._entries) else None
         self.models_combo.clear()
         models = [(card, str(folder), folder.name) for folder, card in app_model_cards()]
         known = {Path(folder).resolve() for _, folder, _ in models}
@@ -400,6 +419,18 @@ class ModelPanel(QWidget):
             self.models_combo.addItem("", folder)
             self._relabel(len(self._entries) - 1)
         self.switch_button.setEnabled(self.models_combo.count() > 0)
+        folders = [entry.folder for entry in self._entries]
+        if chosen in folders:
+            self.models_combo.setCurrentIndex(folders.index(chosen))
+        else:
+            self._choose_active()
+
+    def _choose_active(self) -> None:
+        """The combo shows the active model (not the first listed, the default)."""
+        for row, entry in enumerate(self._entries):
+            if entry.active:
+                self.models_combo.setCurrentIndex(row)
+                return
 
     def set_encoded_counts(self, encoded: dict[str, int], readable: int) -> None:
         """The library's photos with codes per model id, of its `readable` photos (from the

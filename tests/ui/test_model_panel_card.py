@@ -113,3 +113,41 @@ def test_an_imported_model_and_a_model_used_from_its_own_folder_say_so(
     own = trained_copy(tiny_model_dir, tmp_path / "from a colleague")
     text = shown_panel(qtbot, own).card_view.toPlainText()
     assert f"Used from its own folder, {own}: Lookalike keeps no copy of it" in text
+
+
+def test_a_hand_made_card_with_odd_figures_is_shown_without_them(qtbot, tiny_model_dir,
+                                                                 tmp_path):
+    """A model.json written by hand may hold any JSON number: one too big for a float (Python
+    reads 4,300 digits) raised in the Model tab; NaN, a flag or a negative count is no figure."""
+    folder = trained_copy(tiny_model_dir, tmp_path / "hand-made")
+    raw = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    raw["evaluation"] = {"map_all": 10 ** 400, "queries": -3, "database": True,
+                         "neardup_recall1_cifar": {"model": {"all": float("nan")}},
+                         "encoding_speed": {"end_to_end_photos_per_s": 10 ** 400}}
+    (folder / "model.json").write_text(json.dumps(raw), encoding="utf-8")
+    text = shown_panel(qtbot, folder).card_view.toPlainText()
+    assert "Its card holds no measured figures." in text
+    # A null tie-aware figure leaves the plain mAP; odd counts of photos are not said.
+    raw["evaluation"] = {"map_all_tie_aware": None, "map_all": 0.75, "queries": -3,
+                         "database": True}
+    (folder / "model.json").write_text(json.dumps(raw), encoding="utf-8")
+    text = shown_panel(qtbot, folder).card_view.toPlainText()
+    assert ("Measured by the trainer on photos of its albums kept out of training: mAP 0.750, "
+            "where 1 means") in text, text
+
+
+def test_the_models_list_shows_the_active_model_chosen(qtbot, tiny_model_dir):
+    """At a start with a trained model active, and when a switch is done, the Models list shows
+    the active model, not the first one listed (the default); listing a new model (a retrain's)
+    keeps the entry chosen."""
+    default = str(paths.default_model_dir())
+    trained = str(trained_copy(tiny_model_dir, paths.models_dir() / "trained-20261202-101500"))
+    panel = shown_panel(qtbot, trained)
+    combo = panel.models_combo
+    assert combo.currentData() == trained and combo.currentText().endswith("(active)")
+    combo.setCurrentIndex(combo.findData(default))
+    trained_copy(tiny_model_dir, paths.models_dir() / "trained-20261202-111500")
+    panel.refresh_models()
+    assert combo.count() == 3 and combo.currentData() == default
+    panel.show_card(read_card(trained), trained)  # e.g. a switch to it cancelled: it stays
+    assert combo.currentData() == trained
