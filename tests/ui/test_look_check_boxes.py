@@ -6,38 +6,22 @@ application's style (`visible_boxes`, as app.main sets it) outlines them."""
 from __future__ import annotations
 
 import pytest
+from app_look import DARK, app_look, dark_palette
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
-from desktop_app.paths import resources_dir
 from desktop_app.ui.notice_bar import contrast
 from desktop_app.ui.retrain_dialog import RetrainDialog
 from desktop_app.ui.visible_boxes import use_visible_boxes
-
-DARK = {QPalette.ColorRole.Window: "#353535", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#232323", QPalette.ColorRole.AlternateBase: "#2d2d2d",
-        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
-        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#2a82da",
-        QPalette.ColorRole.HighlightedText: "#ffffff"}
 
 
 @pytest.fixture(params=["light", "dark"])
 def themed_app(request, qapp):
     """The application's style and style sheet as app.main sets them, in Fusion's light
-    palette or a dark one; all taken off again."""
-    kept, style = qapp.palette(), qapp.style().name()
-    if request.param == "dark":
-        palette = QPalette()
-        for role, colour in DARK.items():
-            palette.setColor(role, QColor(colour))
-        qapp.setPalette(palette)
-    use_visible_boxes(qapp)
-    qapp.setStyleSheet((resources_dir() / "style" / "app.qss").read_text(encoding="utf-8"))
-    yield qapp.palette()
-    qapp.setStyleSheet("")
-    qapp.setStyle(style)
-    qapp.setPalette(kept)
+    palette or a dark one."""
+    with app_look(qapp, dark=request.param == "dark", app_style=True) as palette:
+        yield palette
 
 
 def box_edge_contrast(button, element: QStyle.SubElement) -> float:
@@ -108,10 +92,7 @@ def test_a_palette_changed_while_the_app_runs_is_measured_anew(qtbot, qapp):
         qtbot.waitExposed(dialog)
         box = dialog.flip_check
         assert box_edge_contrast(box, QStyle.SubElement.SE_CheckBoxIndicator) >= 3.0
-        dark = QPalette()
-        for role, colour in DARK.items():
-            dark.setColor(role, QColor(colour))
-        qapp.setPalette(dark)
+        qapp.setPalette(dark_palette())
         qtbot.waitUntil(lambda: box.palette().color(QPalette.ColorRole.Window) == QColor(
             DARK[QPalette.ColorRole.Window]), timeout=2000)
         assert box_edge_contrast(box, QStyle.SubElement.SE_CheckBoxIndicator) >= 3.0

@@ -4,48 +4,20 @@ style of its own): an unticked photo's box must show against the list's backgrou
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from app_look import app_look
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 from ui_helpers import as_group, duplicates_panel, photo_copies
 
-from desktop_app.paths import resources_dir
-from desktop_app.ui.visible_boxes import use_visible_boxes
-
-DARK = {QPalette.ColorRole.Window: "#353535", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#232323", QPalette.ColorRole.AlternateBase: "#2d2d2d",
-        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
-        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#2a82da",
-        QPalette.ColorRole.HighlightedText: "#ffffff"}
-
-
-def luminance(colour: QColor) -> float:
-    def linear(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (linear(c) for c in colour.getRgbF()[:3])
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+from desktop_app.ui.notice_bar import contrast
 
 
 @pytest.fixture
 def dark_app(qapp):
     """The application in a dark palette, with the app's style and style sheet as app.main sets
-    them (the style is then Qt's style sheet style over VisibleBoxes over Fusion); all taken
-    off again."""
-    light, style = qapp.palette(), qapp.style().name()
-    palette = QPalette()
-    for role, colour in DARK.items():
-        palette.setColor(role, QColor(colour))
-    qapp.setPalette(palette)
-    use_visible_boxes(qapp)
-    qapp.setStyleSheet((resources_dir() / "style" / "app.qss").read_text(encoding="utf-8"))
-    yield palette
-    qapp.setStyleSheet("")
-    qapp.setStyle(style)
-    qapp.setPalette(light)
+    them (the style is then Qt's style sheet style over VisibleBoxes over Fusion)."""
+    with app_look(qapp, dark=True, app_style=True) as palette:
+        yield palette
 
 
 def test_an_unticked_box_shows_in_a_dark_palette(qtbot, tmp_path, qapp, dark_app):

@@ -5,6 +5,7 @@ current photo looked washed out, as if disabled."""
 from __future__ import annotations
 
 import pytest
+from app_look import app_look
 from PySide6.QtCore import QItemSelectionModel, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
@@ -15,7 +16,7 @@ from PySide6.QtGui import (
     QStandardItem,
     QStandardItemModel,
 )
-from PySide6.QtWidgets import QApplication, QLineEdit, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QLineEdit, QStyle, QStyleOptionViewItem
 from ui_helpers import as_group, photo_copies
 
 from desktop_app.ui.duplicates_panel import DuplicatesPanel
@@ -23,10 +24,6 @@ from desktop_app.ui.photo_grid import PhotoGrid
 from desktop_app.ui.thumbnails import ThumbnailCache
 
 EDGE = 96
-DARK = {QPalette.ColorRole.Window: "#353535", QPalette.ColorRole.WindowText: "#e6e6e6",
-        QPalette.ColorRole.Base: "#232323", QPalette.ColorRole.Text: "#e6e6e6",
-        QPalette.ColorRole.Button: "#353535", QPalette.ColorRole.ButtonText: "#e6e6e6",
-        QPalette.ColorRole.Highlight: "#2a82da", QPalette.ColorRole.HighlightedText: "#ffffff"}
 
 
 def thumbnail() -> QPixmap:
@@ -43,14 +40,8 @@ def thumbnail() -> QPixmap:
 
 @pytest.fixture(params=["light", "dark"])
 def palette(request, qapp):
-    kept = QApplication.palette()
-    if request.param == "dark":
-        dark = QPalette()
-        for role, colour in DARK.items():
-            dark.setColor(role, QColor(colour))
-        QApplication.setPalette(dark)
-    yield QApplication.palette()
-    QApplication.setPalette(kept)
+    with app_look(qapp, dark=request.param == "dark") as palette:
+        yield palette
 
 
 def photo_place(grid: PhotoGrid, index, pixmap: QPixmap) -> QRect:
