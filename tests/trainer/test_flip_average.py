@@ -50,7 +50,7 @@ def test_a_flip_averaged_run_exports_a_graph_that_codes_a_photo_like_its_mirror_
     assert card.training["flip_average"] is True
     assert read_card(plain_dir).training["flip_average"] is False
     # The Model tab says so (the card's training section, as the app shows it).
-    from desktop_app.ui.model_panel import card_html
+    from desktop_app.ui.model_card_html import card_html
 
     assert "Mirror images" in card_html(card, str(flip_dir))
     assert "Mirror images" not in card_html(read_card(plain_dir), str(plain_dir))

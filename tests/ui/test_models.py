@@ -317,7 +317,7 @@ def test_model_card_view_shows_training_and_evaluation(qtbot, tiny_model_dir):
     from dataclasses import replace
 
     from desktop_app.core.model_card import read_card
-    from desktop_app.ui.model_panel import card_html
+    from desktop_app.ui.model_card_html import card_html
 
     card = replace(read_card(tiny_model_dir),
                    training={"backbone": "efficientnet_lite0", "mode": "frozen",
