@@ -331,7 +331,8 @@ def test_import_copies_the_model_not_everything_that_shares_its_folder(capsys, t
     code, out, err = run(capsys, "models", "import", downloads, "--json")
     assert code == cli.EXIT_OK, err
     copy = Path(json.loads(out)["imported"])
-    assert sorted(p.name for p in copy.iterdir()) == ["README.md", "model.json", "model.onnx"]
+    assert sorted(p.name for p in copy.iterdir()) == ["README.md", "imported-from.json",
+                                                      "model.json", "model.onnx"]
     code, _, err = run(capsys, "models", "activate", copy)
     assert code == cli.EXIT_OK, err
 

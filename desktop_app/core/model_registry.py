@@ -11,9 +11,12 @@ import os
 import re
 import shutil
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import paths
+from ..atomic_file import write_text_atomic
 from .encoder import (
     Encoder,
     external_data_inside,
@@ -31,6 +34,14 @@ log = logging.getLogger(__name__)
 # Files beside a model that an import copies besides its own (a README, evaluation notes):
 # small ones only.
 NOTE_MAX_BYTES = 1 << 20
+# Beside model.json in an imported copy: where the copy came from and when (import_origin).
+# A file of its own: the card, and so the model id and the hash checks, stay the source's.
+ORIGIN_FILE = "imported-from.json"
+ORIGIN_MAX_BYTES = 64 << 10  # a record is a few hundred bytes; anything far bigger is not one
+# What the trainer (trainer/rundir.py: MANIFEST, TRAINING) writes into MODEL_DIR/training when
+# it prepares the albums and when it has trained: a training/ folder without either is
+# someone else's (a user's scripts beside a model), not a run of Lookalike's trainer.
+TRAINER_RUN_FILES = ("training.json", "manifest.json")
 
 
 def no_model_error() -> ModelError:
@@ -213,8 +224,10 @@ def refuse_other_settings(card: ModelCard, source: str | os.PathLike,
 def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
     """Check a model folder (hash + self-test, codes that vary from photo to photo, and that
     `store`'s library and the imported copies know its graph with no other settings) and copy
-    it into the models folder. Returns the copy's folder; importing the same model twice
-    returns the same folder."""
+    it into the models folder, with a record of where it came from (import_origin). Returns
+    the copy's folder; importing the same model twice returns the same folder, whose record
+    then stays the first import's unless the copy is replaced (its card changed, or it was
+    damaged)."""
     encoder = load_encoder(source, intra_op_threads=1)  # codes that vary included
     card = encoder.card
     refuse_other_settings(card, source, store)
@@ -241,6 +254,7 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
         for name in wanted:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(Path(source) / name, tmp / name)
+        write_text_atomic(tmp / ORIGIN_FILE, _origin_record(Path(source)))
         open_model_folder(tmp)  # the copy hashes the same as what we checked
         if target.exists():
             shutil.rmtree(target)
@@ -275,7 +289,8 @@ def _model_files(source: Path, card: ModelCard) -> list[str]:
                 and external_data_inside(onnx_path, source, location)):
             names.append(location)
     for p in sorted(source.iterdir()):
-        if not p.is_file() or p.name.startswith(".") or p.name in names:
+        # An imported copy's own record (a copy imported again) is not the new copy's.
+        if not p.is_file() or p.name.startswith(".") or p.name in names or p.name == ORIGIN_FILE:
             continue
         if (p.name.startswith(card.onnx_file) or p.suffix == ".data"
                 or _size(p) <= NOTE_MAX_BYTES):
@@ -283,6 +298,58 @@ def _model_files(source: Path, card: ModelCard) -> list[str]:
         else:
             log.info("%s: not a model file, left out of the import", p)
     return names
+
+
+@dataclass(frozen=True)
+class ImportOrigin:
+    """Where an imported copy came from, as import_model recorded it."""
+    source: str  # the folder imported, absolute, as given (a non-UTF-8 name's bytes escaped)
+    trainer_run: bool  # that folder was a run folder of Lookalike's trainer
+    imported_at: datetime  # in local time
+
+
+def is_trainer_run(folder: str | os.PathLike) -> bool:
+    """A run folder of Lookalike's trainer (`lookalike train --out`, the app's retraining): the
+    model folder whose training/ holds the trainer's own files."""
+    # os.path.isfile: False, not an error, for a folder that cannot be read (the card asks).
+    return any(os.path.isfile(os.path.join(folder, "training", name))
+               for name in TRAINER_RUN_FILES)
+
+
+def _origin_record(source: Path) -> str:
+    # Path.absolute, not resolve: the folder as the user gave it, links and all. json.dumps
+    # escapes a non-UTF-8 name's surrogates (\udce4), which json.loads gives back unchanged.
+    return json.dumps({"version": 1, "source": str(source.absolute()),
+                       "trainer_run": is_trainer_run(source),
+                       "imported_at": datetime.now(UTC).isoformat(timespec="seconds")},
+                      indent=1) + "\n"
+
+
+def import_origin(folder: str | os.PathLike) -> ImportOrigin | None:
+    """The record import_model wrote into its copy; None for a copy an earlier version made,
+    and for a record damaged or edited into something else (whoever shows it says less
+    rather than fail)."""
+    path = Path(folder) / ORIGIN_FILE
+    try:
+        if not path.is_file():  # none, or a folder or a pipe of that name
+            return None
+        with open(path, "rb") as f:
+            data = f.read(ORIGIN_MAX_BYTES + 1)
+        if len(data) > ORIGIN_MAX_BYTES:
+            return None
+        raw = json.loads(data.decode("utf-8"))
+        source, trainer_run, when = raw["source"], raw["trainer_run"], raw["imported_at"]
+        if not (isinstance(source, str) and os.path.isabs(source)
+                and isinstance(trainer_run, bool) and isinstance(when, str)):
+            return None
+        imported_at = datetime.fromisoformat(when)
+        if imported_at.tzinfo is None:  # not what import_model writes: its time is unknown
+            return None
+        return ImportOrigin(source, trainer_run, imported_at.astimezone())
+    # OverflowError: a date at the ends of the calendar, out of range in local time;
+    # RecursionError: JSON nested thousands deep.
+    except (OSError, ValueError, TypeError, KeyError, OverflowError, RecursionError):
+        return None
 
 
 def _external_data(onnx_path: Path) -> list[str]:

@@ -157,8 +157,8 @@ def test_import_copies_the_model_not_the_training_run(tiny_model_dir, tmp_path):
     (out / "training").mkdir()
     (out / "training" / "checkpoint.pt").write_bytes(b"\0" * 100_000)
     copy = import_model(out)
-    assert sorted(p.name for p in copy.iterdir()) == sorted(
-        p.name for p in out.iterdir() if p.is_file())
+    assert sorted(p.name for p in copy.iterdir()) == sorted(  # and the import's record
+        [*(p.name for p in out.iterdir() if p.is_file()), "imported-from.json"])
     assert load_encoder(copy).model_id == load_encoder(out).model_id
     assert not list(paths.models_dir().glob("*.importing"))
 
