@@ -13,6 +13,7 @@ from typing import Any
 from .. import paths
 from ..core.errors import printable
 from ..core.model_card import ModelCard
+from ..core.model_registry import import_origin, is_trainer_run
 from ..core.wording import count_of
 from .workers import model_folder_missing
 
@@ -212,7 +213,11 @@ def origin_text(card: ModelCard, folder: str) -> str:
         resolved = where
     if resolved == paths.default_model_dir().resolve():
         return "It comes with Lookalike: the default model, used until you switch to another."
-    if (where / "training").is_dir():  # the trainer's run folder: Retrain or `lookalike train`
+    # The trainer's run folder (Retrain or `lookalike train`): an import copies no training/,
+    # and a training/ of other files is not the trainer's.
+    if is_trainer_run(where):
+        # The trainer's card records no date; its export writes model.onnx anew, so the file's
+        # time is when it was exported there.
         try:
             made = " on " + time.strftime("%Y-%m-%d", time.localtime(
                 (where / card.onnx_file).stat().st_mtime))
@@ -221,9 +226,20 @@ def origin_text(card: ModelCard, folder: str) -> str:
         return (f"You trained it with Lookalike's trainer{made}; it is in {shown}, with its "
                 "training files.")
     if paths.models_dir().resolve() in resolved.parents:
-        return f"Imported: Lookalike keeps its copy in {shown}."
+        return imported_text(where, shown)
     return (f"Used from its own folder, {shown}: Lookalike keeps no copy of it, so moving or "
             "deleting that folder leaves the library without its model.")
+
+
+def imported_text(copy: Path, shown: str) -> str:
+    """An imported copy's origin: when and from where, as its import recorded it (a copy
+    imported by an earlier version, or whose record was damaged, says only that it is one)."""
+    origin = import_origin(copy)
+    if origin is None:
+        return f"Imported: Lookalike keeps its copy in {shown}."
+    trainer = " (trained with Lookalike's trainer)" if origin.trainer_run else ""
+    return (f"Imported on {origin.imported_at:%Y-%m-%d} from {printable(origin.source)}"
+            f"{trainer}: Lookalike keeps its copy in {shown}.")
 
 
 def technical_rows(card: ModelCard, folder: str) -> list[tuple[str, str]]:

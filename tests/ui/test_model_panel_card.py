@@ -94,6 +94,7 @@ def test_a_trained_model_says_its_albums_its_held_out_figure_and_when_it_was_tra
         qtbot, tiny_model_dir):
     folder = trained_copy(tiny_model_dir, paths.models_dir() / "trained-20261202-101500")
     (folder / "training").mkdir()  # the trainer's run files, which the retrain dialog keeps
+    (folder / "training" / "training.json").write_text('{"mode": "frozen"}', encoding="utf-8")
     text = shown_panel(qtbot, folder).card_view.toPlainText()
     assert "A model trained on photo albums" in text
     assert "15 photos in 3 albums: cats, microscopy, space" in text
