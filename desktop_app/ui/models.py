@@ -239,6 +239,12 @@ class _TypeAheadRows:
                    key=lambda row: (row - first) % count, default=None)  # as wrapped
 
 
+def _raw_lines(raws: Iterable[str]) -> str:
+    """The names of a pair's raws as a row's text holds them after its name shown (RowTexts):
+    each after a line break, in search_form."""
+    return "".join(f"\n{search_form(_shown_name(raw))}" for raw in raws)
+
+
 class PhotoListModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QStringListModel):
     """The library grid: one row per picture indexed, in the order they were added.
 
@@ -337,8 +343,7 @@ class PhotoListModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QStringListModel
             for i, photo in enumerate(photos):
                 raws = twins.get(photo.id)
                 if raws:
-                    texts[i] += "".join(f"\n{search_form(_shown_name(raw))}"
-                                        for raw in raws.split("\0"))
+                    texts[i] += _raw_lines(raws.split("\0"))
         return texts
 
     # -- the Python side of the rows, kept with the C++ row count --------------------------------
@@ -719,7 +724,8 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
     A name typed in a view is looked for in the rows' names kept folded (_TypeAheadRows), made
     at the first name typed and kept in step as rows are set, appended and updated: Qt's match
     asked the data() of every row it passed, up to 0.43 s a key with 100,000 results, now
-    under 2 ms, the texts made at the first key in 37 ms (bench/results/grid-typing.md)."""
+    under 2 ms, the texts made at the first key in 37 ms (bench/results/grid-typing.md). A
+    RAW+JPEG pair's row is found by its raw's name too, as in the library grid."""
 
     more_wanted = Signal()
 
@@ -730,6 +736,9 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
         self._init_type_ahead()
         self._matches: list[Match] = []
         self._more = False  # more may lie within the distance, and none are asked for yet
+        # Whether a row shows a RAW+JPEG pair (a raw named among its twins): only then is a
+        # raw's name looked for too, a second search of the texts for each key.
+        self._paired = False
 
     def canFetchMore(self, parent: QModelIndex = _ROOT) -> bool:
         return not parent.isValid() and self._more
@@ -775,6 +784,7 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
         """`more`: more may lie within the distance (fetchMore then asks for them)."""
         self.beginResetModel()
         self._matches = list(matches)
+        self._paired = any(m.twins for m in self._matches)
         self._type_ahead.forget()  # made again at the next name typed
         self._more = more
         self.endResetModel()
@@ -787,6 +797,7 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
             first = len(self._matches)
             self.beginInsertRows(_ROOT, first, first + len(matches) - 1)
             self._matches.extend(matches)
+            self._paired = self._paired or any(m.twins for m in matches)
             self._type_ahead.changed(first, first, self._matches[first:])
             self.endInsertRows()
 
@@ -799,6 +810,7 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
         if changed:
             self._matches[:len(matches)] = matches
             first, end = changed[0], changed[-1] + 1
+            self._paired = self._paired or any(m.twins for m in self._matches[first:end])
             self._type_ahead.changed(first, end, self._matches[first:end])
             self.dataChanged.emit(self.index(changed[0]), self.index(changed[-1]))
 
@@ -808,10 +820,15 @@ class ResultsModel(_TypeAheadRows, _FileRows, _ThumbnailRows, QAbstractListModel
     def _type_ahead_records(self) -> list[Match]:
         return self._matches
 
+    def _raws_named(self) -> bool:
+        return self._paired
+
     def _search_texts(self, matches: Sequence[Match]) -> list[str]:
-        """The name shown of each of `matches` (the first line of its text), decomposed and
-        folded (search_form): a name typed is looked for in it alone, as Qt's match had it."""
-        return [search_form(_shown_name(m.path)) for m in matches]
+        """The name shown of each of `matches` (the first line of its text), then the name of
+        each raw of a RAW+JPEG pair after a line break, decomposed and folded (search_form):
+        IMG_0001.CR2 typed finds the row shown as IMG_0001.JPG, as in the library grid."""
+        return [search_form(_shown_name(m.path)) + _raw_lines(m.twins) if m.twins
+                else search_form(_shown_name(m.path)) for m in matches]
 
     def _path_at(self, row: int) -> str:
         return self._matches[row].path

@@ -2,8 +2,8 @@
 (keyboardSearch -> match) from its rows' names kept folded, as the library grid does, not by
 asking every row's data() as Qt's match did (with 100,000 results, up to 0.3 s a key): the
 results appended when the view scrolls to their end (fetchMore) are found too, a new search's
-in place of the old, and a name stored decomposed (as macOS writes é: e and U+0301) is found
-typed composed, and the reverse."""
+in place of the old, a camera's RAW+JPEG pair by its raw's name as by its JPEG's, and a name
+stored decomposed (as macOS writes é: e and U+0301) is found typed composed, and the reverse."""
 
 from __future__ import annotations
 
@@ -135,6 +135,58 @@ def test_a_name_typed_finds_the_result_without_asking_rows_for_their_text(
     model.update_results([Match(49, "/elsewhere/renamed.jpg", 0, 48)])
     type_in(grid, "renamed")
     assert grid.currentIndex().row() == 0
+
+
+def pair(i: int, stem: str, raw_suffix: str = ".CR2", folder: str = "/photos") -> Match:
+    """The result of a RAW+JPEG pair, as the search controller makes it (core/raw_twins.py):
+    one row, shown as its JPEG, its raw named in `twins`."""
+    return Match(i, f"{folder}/{stem}.JPG", i * 48 // (FIRST + MORE), 48,
+                 twins=(f"{folder}/{stem}{raw_suffix}",))
+
+
+def test_a_raws_name_typed_finds_its_pairs_row(qtbot, results_grid):
+    """Typing a raw's name finds the row of its RAW+JPEG pair, as in the library grid, in the
+    results of a search, in those appended and in a row that gained its raw since (the search
+    controller's update_results); the JPEG's name still finds it, and a raw's name no more
+    than its name up to the suffix. (Only the name shown was looked for: IMG_0001.CR2 given
+    whole, as an input method gives it, found nothing, and typed key by key went on from the
+    pair's row to a raw of that name shown alone, a copy in another folder.)"""
+    model, grid = results_grid
+    lone_raw = Match(2000, "/card/DSC_0042.NEF", 20, 48)  # a copy, its JPEG not among them
+    model.set_results([*results(0, 1500), pair(1500, "DSC_0042", ".NEF"),
+                       *results(1501, 499), lone_raw, *results(2001, FIRST - 2001)],
+                      more=True)
+    grid.setFocus()
+    for by_keys in (False, True):
+        grid.setCurrentIndex(model.index(0))
+        type_in(grid, "dsc_0042.nef", by_keys)
+        assert grid.currentIndex().row() == 1500, by_keys
+    type_in(grid, "DSC_0042.J")
+    assert grid.currentIndex().row() == 1500
+    grid.setCurrentIndex(model.index(0))
+    type_in(grid, "dsc_0042.cr2", by_keys=False)  # not its raw: not found, the row stays
+    assert grid.currentIndex().row() == 0
+    # A pair among the results appended when the view scrolls to their end.
+    model.more_wanted.disconnect()
+    model.more_wanted.connect(lambda: model.append_results(
+        [*results(model.rowCount(), 10), pair(FIRST + 10, "IMG_7777")]))
+    grid.executeDelayedItemsLayout()
+    bar = grid.verticalScrollBar()
+    bar.setValue(bar.maximum())
+    qtbot.waitUntil(lambda: model.rowCount() == FIRST + 11, timeout=10000)
+    grid.setCurrentIndex(model.index(0))
+    type_in(grid, "IMG_7777.CR", by_keys=False)
+    assert grid.currentIndex().row() == FIRST + 10
+    # A new search whose first result gains its raw afterwards.
+    model.set_results(results(0, 50, "/elsewhere"))
+    grid.setCurrentIndex(model.index(49))
+    type_in(grid, "img_00007.cr2", by_keys=False)
+    assert grid.currentIndex().row() == 49  # no raw yet: not found
+    model.update_results([*results(0, 7, "/elsewhere"), pair(7, "IMG_00007", ".CR2",
+                                                              "/elsewhere")])
+    type_in(grid, "img_00007.cr2", by_keys=False)
+    assert grid.currentIndex().row() == 7
+    assert model.keys_asked == 0  # no row's data() asked
 
 
 @pytest.mark.parametrize(("typed", "by_keys", "expected"), [
