@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QPushButton,
     QStyledItemDelegate,
     QTableView,
@@ -29,6 +28,7 @@ from ..core.errors import printable
 from ..core.wording import count_of
 from .models import ErrorRole, FailedPhotosModel, exact_path
 from .photo_grid import is_shift_f10, photo_actions, show_menu
+from .wrapped_label import WrappedLabel
 
 NAME_LETTERS = 32  # the File column's width at first, in average letters: most names whole
 
@@ -128,8 +128,7 @@ class FailedPanel(QWidget):
         super().__init__(parent)
         self.model = model
         layout = QVBoxLayout(self)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = WrappedLabel()  # its lines whole in a small window too
         layout.addWidget(self.summary)
         self.table = FailedTable()
         shown = _ShownTexts(self.table)

@@ -21,6 +21,7 @@ from ..core.errors import printable
 from ..core.model_card import ModelCard
 from ..core.model_registry import app_model_cards
 from .model_card_html import DETAILS_LINK, card_html
+from .wrapped_label import WrappedLabel
 
 
 def encoded_text(model_id: str, encoded: dict[str, int] | None, readable: int) -> str:
@@ -110,12 +111,12 @@ class ModelPanel(QWidget):
         buttons.addWidget(self.retrain_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
-        self.note = QLabel("Switching encodes in the background the photos the chosen model "
-                           "has no code for yet (with every photo encoded, it is instant); "
-                           "searches keep using the current model until it is done. Choosing "
-                           "the active model again stops a switch under way (the codes made so "
-                           "far are kept).")
-        self.note.setWordWrap(True)
+        # Its lines whole in a small window too: the card above, which scrolls, gives way.
+        self.note = WrappedLabel("Switching encodes in the background the photos the chosen "
+                                 "model has no code for yet (with every photo encoded, it is "
+                                 "instant); searches keep using the current model until it is "
+                                 "done. Choosing the active model again stops a switch under "
+                                 "way (the codes made so far are kept).")
         layout.addWidget(self.note)
         self.show_card(None, "")
 

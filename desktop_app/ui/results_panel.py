@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import printable
 from .models import ResultsModel, exact_path
 from .photo_grid import PhotoGrid
+from .wrapped_label import WrappedLabel
 
 WIDEST_DETAIL = "distance 99 · 100%"  # about the widest second line of a ResultsModel row
 HINT = ("Click a photo (or press Enter on it) to see the photos that look like it. You can "
@@ -44,8 +45,8 @@ class ResultsPanel(QWidget):
         # The picture given to it: the label hands back a copy made for its own screen's
         # pixel ratio, not the one it was given.
         self.query_picture: QPixmap | None = None
-        self.query_label = QLabel(HINT)
-        self.query_label.setWordWrap(True)
+        # Wrapped, and as tall as its lines: a narrow panel in a small window cut them off.
+        self.query_label = WrappedLabel(HINT)
         # No search, no picture: an empty 72-pixel square pushed the hint in from the left edge
         # the slider's label starts at.
         self.query_image.setVisible(False)
@@ -74,8 +75,7 @@ class ResultsPanel(QWidget):
                                "hidden: smaller is stricter")
         # Its label is a separate QLabel: a screen reader would say only "slider, 12".
         self.slider.setAccessibleName("Max distance")
-        self.slider_label = QLabel()
-        self.slider_label.setWordWrap(True)  # a narrow panel in a large font: two lines
+        self.slider_label = WrappedLabel()  # a narrow panel in a large font: two lines
         # The slider on a line of its own: beside its label and value, a large font left it
         # 15 pixels wide (16 pt), too short to drag, and made the panel at least 437 wide.
         slider_row.addWidget(QLabel("Max distance"))

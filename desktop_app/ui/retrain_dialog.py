@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -41,6 +40,7 @@ from . import unfinished_runs
 from .announce import announce
 from .trainer_failure import failure_text
 from .trainer_process import Readiness, TrainerProcess, signal_name, trainer_readiness
+from .wrapped_label import WrappedLabel
 
 PHASES = {"prepare": "Preparing photos", "features": "Computing features", "train": "Training",
           "evaluate": "Evaluating", "export": "Exporting the model",
@@ -141,9 +141,11 @@ class RetrainDialog(QDialog):
     # -- layout ---------------------------------------------------------------------------------
     def _build(self, albums_dir: str) -> None:
         layout = QVBoxLayout(self)
-        intro = QLabel("Choose a folder that holds one sub-folder per album (label). Lookalike "
-                       "learns which photos belong together from them and makes a new model.")
-        intro.setWordWrap(True)
+        # Its wrapped texts as tall as their lines (WrappedLabel): at the dialog's smallest
+        # size their last lines lost their bottom pixels.
+        intro = WrappedLabel("Choose a folder that holds one sub-folder per album (label). "
+                             "Lookalike learns which photos belong together from them and makes "
+                             "a new model.")
         layout.addWidget(intro)
         row = QHBoxLayout()
         self.albums_edit = QLineEdit(albums_dir)
@@ -161,17 +163,14 @@ class RetrainDialog(QDialog):
         row.addWidget(browse)
         row.addWidget(self.inspect_button)
         layout.addLayout(row)
-        self.found_label = QLabel("")
-        self.found_label.setWordWrap(True)
+        self.found_label = WrappedLabel("")
         self.found_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.found_label)
-        self.estimate_label = QLabel("")  # how long training would take, measured here
-        self.estimate_label.setWordWrap(True)
+        self.estimate_label = WrappedLabel("")  # how long training would take, measured here
         self.estimate_label.setTextFormat(Qt.TextFormat.PlainText)
         self.estimate_label.setVisible(False)
         layout.addWidget(self.estimate_label)
-        self.readiness_label = QLabel("")
-        self.readiness_label.setWordWrap(True)
+        self.readiness_label = WrappedLabel("")
         self.readiness_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.readiness_label)
         form = QFormLayout()
@@ -201,8 +200,7 @@ class RetrainDialog(QDialog):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
+        self.status_label = WrappedLabel("")
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
         self.log_view = QPlainTextEdit()
@@ -215,8 +213,8 @@ class RetrainDialog(QDialog):
         self.comparison.horizontalHeader().setStretchLastSection(True)
         self.comparison.setVisible(False)
         layout.addWidget(self.comparison)
-        self.comparison_note = QLabel("")  # what the numbers measure, or why some are missing
-        self.comparison_note.setWordWrap(True)
+        # What the numbers measure, or why some are missing.
+        self.comparison_note = WrappedLabel("")
         self.comparison_note.setTextFormat(Qt.TextFormat.PlainText)  # paths may hold "<"
         self.comparison_note.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
