@@ -195,11 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folders", nargs="+", metavar="FOLDER")
     p.add_argument("--json", action="store_true", help="print a JSON report on stdout")
 
-    # The usage is spelled out: argparse would show the optional ACTION as required. Its
-    # second line lines up under the first's options, as argparse's own usage lines do.
-    p = sub.add_parser("models", help="list, import and activate models",
-                       usage="%(prog)s [-h] [--json]\n" + " " * len("usage: lookalike models ")
-                             + "[list | import DIR [--activate] | activate NAME|DIR]",
+    p = sub.add_parser("models", help="list, import and activate models", usage=_models_usage(),
                        description="Without an action, lists the models (like `models list`).")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
     msub = p.add_subparsers(dest="action", metavar="ACTION", prog="lookalike models")
@@ -230,6 +226,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", metavar="FOLDER|PHOTO",
                    help="add FOLDER to the library, or search with PHOTO")
     return parser
+
+
+def _models_usage() -> str:
+    """`models`' usage, spelled out: argparse would show the optional ACTION as required. Its
+    lines keep within argparse's width for usage lines (the terminal's, less 2: 76 columns did
+    not fit a narrower one), lining up under the first's options as argparse's do, the ACTION's
+    choices broken after a "|" (or lined up under "usage:" when that leaves too little room)."""
+    width = shutil.get_terminal_size().columns - 2  # as argparse.HelpFormatter reads it
+    prefix = "usage: lookalike models "
+    choices = ["list |", "import DIR [--activate] |", "activate NAME|DIR]"]
+    indent = len(prefix) if len(prefix) + 1 + max(map(len, choices)) <= width else len("usage: ")
+    lines = ["%(prog)s [-h] [--json]"]
+    line = " " * indent + "["
+    for choice in choices:
+        if line.strip(" [") and len(line) + 1 + len(choice) > width:
+            lines.append(line)
+            line = " " * (indent + 1)  # inside the bracket
+        line += ("" if line.endswith((" ", "[")) else " ") + choice
+    return "\n".join([*lines, line])
 
 
 def _empty_argument(args: argparse.Namespace) -> str | None:

@@ -20,6 +20,32 @@ def test_every_help_fits_an_80_column_terminal(capsys, monkeypatch, argv):
     assert not wide, wide
 
 
+@pytest.mark.parametrize("columns", [80, 60])
+@pytest.mark.parametrize("argv", HELPS, ids=lambda argv: " ".join(argv) or "lookalike")
+def test_every_usage_keeps_within_argparse_s_width(capsys, monkeypatch, argv, columns):
+    """argparse wraps usage lines to the terminal's width less 2; `models`' spelled-out usage
+    kept its second line 76 wide whatever the width (the terminal broke it at 60 columns)."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, _ = run(capsys, *argv, "--help")
+    assert code == 0
+    usage = out.split("\n\n")[0].splitlines()
+    assert usage[0].startswith("usage: lookalike")
+    wide = [line for line in usage if len(line) > columns - 2]
+    assert not wide, wide
+    wide = [line for line in out.splitlines() if len(line) > columns - 1]
+    assert not wide, wide
+
+
+def test_models_usage_names_every_action_under_its_options(capsys, monkeypatch):
+    """Wrapped, it is still the whole usage: the choices lined up under the options."""
+    monkeypatch.setenv("COLUMNS", "60")
+    _, out, _ = run(capsys, "models", "--help")
+    usage = out.split("\n\n")[0]
+    assert usage == ("usage: lookalike models [-h] [--json]\n"
+                     "                        [list | import DIR [--activate] |\n"
+                     "                         activate NAME|DIR]")
+
+
 def test_the_top_level_help_fits_a_narrower_terminal_as_argparse_wraps_it(capsys, monkeypatch):
     """The description and the exit codes were wrapped to 79 columns whatever the terminal's
     width (argparse wraps the options to it): at 60 the terminal broke them mid-word again."""
