@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         refused = _refuse_command_options(args, "the desktop app")
         return refused if refused is not None else run_app(args.folder, args.verbose)
     try:
-        with _stop_on_sigint() as stop, _lock_waits_said():
+        with _stop_on_sigint(_first_ctrl_c_says(args)) as stop, _lock_waits_said():
             args.should_stop = stop
             return COMMAND_FUNCS[args.command](args)
     except CommandError as exc:
@@ -385,17 +385,34 @@ def _first_command(argv: list[str]) -> int | None:
     return None
 
 
+def _first_ctrl_c_says(args) -> str:
+    """What the first Ctrl-C does to this command, as it says it on stderr. Only `index`,
+    `similar` and `models activate` (`models import --activate`) look at it (args.should_stop);
+    the others go on, and said `index`'s "stopping after the current photos" all the same."""
+    activating = args.command == "models" and (
+        args.action == "activate" or (args.action == "import" and args.activate))
+    if args.command == "index":
+        return "stopping after the current photos; running it again resumes"
+    if activating:
+        return ("stopping after the current photos, and switching models only if no photo is "
+                "left to encode")
+    if args.command == "similar":
+        return "stopping after the current photo; the answers so far are shown"
+    name = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+    return f"`{name}` cannot stop halfway, so it goes on to the end"
+
+
 @contextmanager
-def _stop_on_sigint() -> Iterator:
-    """First Ctrl-C asks the running work to stop cleanly; a second one interrupts at once."""
+def _stop_on_sigint(says: str) -> Iterator:
+    """First Ctrl-C asks the running work to stop cleanly (`says` what that does); a second one
+    interrupts at once."""
     requested = []
 
     def handler(signum, frame):
         if requested:
             raise KeyboardInterrupt
         requested.append(signum)
-        print("\nlookalike: stopping after the current photos (Ctrl-C again to quit now)...",
-              file=sys.stderr)
+        print(f"\nlookalike: {says} (Ctrl-C again to quit now)...", file=sys.stderr)
 
     stop = lambda: bool(requested)
     try:

@@ -344,7 +344,7 @@ def test_ctrl_c_stops_similar_after_the_current_photo(capsys, album, tiny_model_
     code, out, err = run(capsys, "--model", tiny_model_dir, "similar", *queries, "-k", "1")
     assert code == cli.EXIT_INTERRUPTED, err
     assert len(asked) == 1 and out.count("  1. distance") == 1  # the answer it had is shown
-    assert "stopping after the current photos" in err
+    assert "stopping after the current photo; the answers so far are shown" in err
 
 
 def test_index_retry_failed_counts_each_photo_once(capsys, album, tiny_model_dir):

@@ -187,3 +187,42 @@ def test_with_stderr_closed_a_wait_that_lasts_is_waited_for_without_a_word(libra
     assert done.returncode == cli.EXIT_OK, done.stdout
     assert done.stdout.startswith(f"Forgot {library} (1 photo;"), done.stdout
     assert not list(paths.log_dir().glob("crash-*.txt"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a console event on Windows")
+@pytest.mark.parametrize(("command", "says", "code", "then"), [
+    (["forget", "ALBUM"], "`forget` cannot stop halfway, so it goes on to the end",
+     cli.EXIT_OK, "Forgot "),
+    # The one photo is the current batch: encoded, it is the last, so the models are switched.
+    (["models", "activate", "SECOND"], ("stopping after the current photos, and switching "
+                                        "models only if no photo is left to encode"),
+     cli.EXIT_OK, "second-32 is now the active model"),
+], ids=["forget", "models activate"])
+def test_the_first_ctrl_c_during_a_wait_says_what_this_command_will_do(
+        library, lookalike_home, tmp_path, command, says, code, then):
+    """Every command said index's "stopping after the current photos": `forget` stops nowhere
+    (it goes on once the lock is let go); `models activate` switches only once all is encoded."""
+    from tiny_model import make_tiny_model
+
+    second = make_tiny_model(tmp_path / "second", bits=32, seed=3, name="second-32")
+    argv = [{"ALBUM": str(library), "SECOND": str(second)}.get(a, a) for a in command]
+    env = {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}
+    with write_lock_held() as release:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "desktop_app", "--no-progress", *argv],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            said = process.stderr.readline()
+            assert said.startswith(WAITING), said
+            process.send_signal(signal.SIGINT)
+            assert process.stderr.readline() == "\n"  # off the line the terminal echoed ^C on
+            told = process.stderr.readline()
+            release()
+            out, rest = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert told == f"lookalike: {says} (Ctrl-C again to quit now)...\n", told
+    assert process.returncode == code, rest
+    assert then in out, out + rest

@@ -135,7 +135,7 @@ def test_activating_with_no_active_model_leaves_the_default_alone(capsys, album,
     run(capsys, "--model", tiny_model_dir, "index", album)  # photos, but no active model
     if stopped:
         @contextmanager
-        def stop_at_once():
+        def stop_at_once(says):
             yield lambda: True  # as if Ctrl-C came during the first photo
         monkeypatch.setattr(cli, "_stop_on_sigint", stop_at_once)
     other = make_tiny_model(tmp_path / "other", bits=32, seed=3, name="other-32")
