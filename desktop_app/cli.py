@@ -429,8 +429,9 @@ def _stop_on_sigint(says: str) -> Iterator:
 @contextmanager
 def _lock_waits_said() -> Iterator[None]:
     """A command that waits for another Lookalike's write lock on the library (the app indexing,
-    another `lookalike index`) says so on stderr, once, after a moment (store.LOCK_WAIT_NOTICE_S):
-    it printed nothing until it gave up (exit code 5) and seemed to hang."""
+    another `lookalike index`), or reads one with a rollback journal while another commits, says
+    so on stderr, once, after a moment (store.LOCK_WAIT_NOTICE_S): it printed nothing until it
+    gave up (exit code 5) and seemed to hang."""
     from .core.store import lock_waits_told_to
 
     said = []

@@ -10,8 +10,9 @@ status, error, width, height), models, and codes keyed by (photo, model) so a ne
 encoded beside the old one. Before a migration changes an existing library, a copy of it is
 kept beside it (upgrade_copy.py), so an earlier version can still open it. Every write goes
 through `transaction()` (BEGIN IMMEDIATE, retried while another process holds the lock, a wait
-that lasts told to lock_waits_told_to's listener), and SQLite errors come out as one clear
-StoreError.
+that lasts told to lock_waits_told_to's listener), every read through `query()` (waiting so
+too, for another process's commit, with a rollback journal), and SQLite errors come out as one
+clear StoreError.
 
 Paths are stored as TEXT; a name that is not valid UTF-8 (possible on Linux) is stored as the raw
 file-system bytes in the same column (SQLite columns are dynamically typed), so it round-trips.
@@ -43,9 +44,9 @@ from .errors import StoreError
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S = 30.0
-# A write that waits for another process's lock on the library waits here, in steps this long,
-# not all of BUSY_TIMEOUT_S inside SQLite's busy handler: between steps Python serves Ctrl-C,
-# and a wait that lasts is told (lock_waits_told_to).
+# A write (or a read, with a rollback journal) that waits for another process's lock on the
+# library waits here, in steps this long, not all of BUSY_TIMEOUT_S inside SQLite's busy
+# handler: between steps Python serves Ctrl-C, and a wait that lasts is told (lock_waits_told_to).
 LOCK_POLL_S = 0.1
 LOCK_WAIT_NOTICE_S = 1.0  # waited this long: told (an ordinary brief lock is not)
 
@@ -58,9 +59,10 @@ _lock_wait_listener: Callable[[Path, float], None] | None = None
 def lock_waits_told_to(listener: Callable[[Path, float], None]) -> Iterator[None]:
     """Within the block, `listener(path, timeout_s)` hears of every write (on this thread or any
     other) that has waited LOCK_WAIT_NOTICE_S for another process holding the library's write
-    lock (the app indexing, a `lookalike` command), once per wait; the write then goes on
-    waiting, up to timeout_s in all, before it fails with a StoreError. The command line says it
-    on stderr, so that a command does not seem to hang."""
+    lock (the app indexing, a `lookalike` command), and of every read that has waited so long
+    for another process's commit (a library with a rollback journal), once per wait; it then
+    goes on waiting, up to timeout_s in all, before it fails with a StoreError. The command
+    line says it on stderr, so that a command does not seem to hang."""
     global _lock_wait_listener
     before, _lock_wait_listener = _lock_wait_listener, listener
     try:
@@ -306,18 +308,20 @@ def _roll_back_journal(path: Path) -> bool:
         conn.close()
 
 
-def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str) -> None:
-    """Run `statement`, which takes the library's write lock, waiting up to BUSY_TIMEOUT_S while
-    another process holds it; a wait that lasts is told (lock_waits_told_to). Raises the
-    sqlite3 error when the wait is over, or at once for any other error."""
+def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str,
+                   params: Sequence[Any] = ()) -> list[tuple]:
+    """Run `statement` and return its rows, waiting up to BUSY_TIMEOUT_S while another process
+    holds the lock it needs: the write lock (BEGIN IMMEDIATE), or, for a read of a library with
+    a rollback journal (a network folder's), the lock of a commit; a wait that lasts is told
+    (lock_waits_told_to). Raises the sqlite3 error when the wait is over, or at once for any
+    other error. A statement that failed busy is run again whole (its rows were not taken)."""
     started = time.monotonic()
     told = False
     conn.execute(f"PRAGMA busy_timeout = {int(LOCK_POLL_S * 1000)}")
     try:
         while True:
             try:
-                conn.execute(statement)
-                return
+                return conn.execute(statement, params).fetchall()
             except sqlite3.OperationalError as exc:
                 waited = time.monotonic() - started
                 if not _is_busy(exc) or waited >= BUSY_TIMEOUT_S:
@@ -328,7 +332,7 @@ def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str) -> None
                     listener(path, BUSY_TIMEOUT_S)
                 # SQLite may answer "locked" at once, without its busy handler (see _enable_wal).
                 time.sleep(0.02)
-    finally:  # the other statements (reads, COMMIT) wait in SQLite's busy handler, as before
+    finally:  # the other statements (a transaction's, COMMIT) wait in SQLite's busy handler
         with contextlib.suppress(sqlite3.Error):  # only a closed connection refuses it
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
@@ -445,7 +449,7 @@ class Store:
         if "immutable=1" in uri:
             return conn
         try:  # the first read of a WAL library makes its 32 KiB -shm file
-            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+            _wait_for_lock(conn, self.path, "SELECT 1 FROM sqlite_master LIMIT 1")
             return conn
         except sqlite3.Error as exc:
             conn.close()
@@ -460,15 +464,15 @@ class Store:
 
     def _read_version(self) -> int:
         try:
-            row = self.conn.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            rows = _wait_for_lock(self.conn, self.path,
+                                  "SELECT value FROM meta WHERE key = 'schema_version'")
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return 0
             raise store_error(self.path, exc) from exc
         except sqlite3.DatabaseError as exc:
             raise store_error(self.path, exc) from exc
-        return int(row[0]) if row else 0
+        return int(rows[0][0]) if rows else 0
 
     def _check_version(self, version: int, readonly: bool = False) -> None:
         if version > SCHEMA_VERSION:
@@ -647,8 +651,10 @@ class Store:
         self._identity = _identity(self.path)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """The rows of a read; one that waits for another process's commit (a library with a
+        rollback journal) waits as a write does, told and stopped by Ctrl-C."""
         try:
-            return self.conn.execute(sql, params).fetchall()
+            return _wait_for_lock(self.conn, self.path, sql, params)
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
 
@@ -754,7 +760,7 @@ class Store:
     def ctime_column(self) -> str:
         """photos.ctime_ns, or NULL in a library of schema 1 read as it is (read-only)."""
         if self._ctime_column is None:
-            known = {row[1] for row in self.conn.execute("PRAGMA table_info(photos)")}
+            known = {row[1] for row in self.query("PRAGMA table_info(photos)")}
             self._ctime_column = "ctime_ns" if "ctime_ns" in known else "NULL"
         return self._ctime_column
 
