@@ -42,6 +42,9 @@ ORIGIN_MAX_BYTES = 64 << 10  # a record is a few hundred bytes; anything far big
 # it prepares the albums and when it has trained: a training/ folder without either is
 # someone else's (a user's scripts beside a model), not a run of Lookalike's trainer.
 TRAINER_RUN_FILES = ("training.json", "manifest.json")
+# A run of several code lengths exports each into MODEL_DIR/<bits>bit/ (trainer/outdir.py:
+# model_folders), beside the run's MODEL_DIR/training.
+LENGTH_FOLDER = re.compile(r"\d+bit")
 
 
 def no_model_error() -> ModelError:
@@ -254,7 +257,7 @@ def import_model(source: str | os.PathLike, store: Store | None = None) -> Path:
         for name in wanted:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(Path(source) / name, tmp / name)
-        write_text_atomic(tmp / ORIGIN_FILE, _origin_record(Path(source)))
+        write_text_atomic(tmp / ORIGIN_FILE, _origin_record(Path(source), card))
         open_model_folder(tmp)  # the copy hashes the same as what we checked
         if target.exists():
             shutil.rmtree(target)
@@ -306,20 +309,35 @@ class ImportOrigin:
     source: str  # the folder imported, absolute, as given (a non-UTF-8 name's bytes escaped)
     trainer_run: bool  # that folder was a run folder of Lookalike's trainer
     imported_at: datetime  # in local time
+    # The model imported: another model exported into the copy since (`lookalike train export
+    # --out` into it) was not imported from there. None: not recorded (a record edited by hand).
+    model_id: str | None = None
 
 
 def is_trainer_run(folder: str | os.PathLike) -> bool:
-    """A run folder of Lookalike's trainer (`lookalike train --out`, the app's retraining): the
-    model folder whose training/ holds the trainer's own files."""
+    """A model folder of a run of Lookalike's trainer (`lookalike train --out`, the app's
+    retraining): see trainer_run_files."""
+    return trainer_run_files(folder) is not None
+
+
+def trainer_run_files(folder: str | os.PathLike) -> Path | None:
+    """The training/ folder of the trainer's run that exported the model in `folder`, when it
+    holds the trainer's own files: folder/training (one code length), or the one beside a
+    <bits>bit folder (several lengths); else None."""
+    folder = Path(folder)
+    places = [folder / "training"]
+    if LENGTH_FOLDER.fullmatch(folder.name):
+        places.append(folder.parent / "training")
     # os.path.isfile: False, not an error, for a folder that cannot be read (the card asks).
-    return any(os.path.isfile(os.path.join(folder, "training", name))
-               for name in TRAINER_RUN_FILES)
+    return next((place for place in places
+                 if any(os.path.isfile(place / name) for name in TRAINER_RUN_FILES)), None)
 
 
-def _origin_record(source: Path) -> str:
+def _origin_record(source: Path, card: ModelCard) -> str:
     # Path.absolute, not resolve: the folder as the user gave it, links and all. json.dumps
     # escapes a non-UTF-8 name's surrogates (\udce4), which json.loads gives back unchanged.
     return json.dumps({"version": 1, "source": str(source.absolute()),
+                       "model_id": card.model_id,
                        "trainer_run": is_trainer_run(source),
                        "imported_at": datetime.now(UTC).isoformat(timespec="seconds")},
                       indent=1) + "\n"
@@ -339,13 +357,15 @@ def import_origin(folder: str | os.PathLike) -> ImportOrigin | None:
             return None
         raw = json.loads(data.decode("utf-8"))
         source, trainer_run, when = raw["source"], raw["trainer_run"], raw["imported_at"]
+        model_id = raw.get("model_id")
         if not (isinstance(source, str) and os.path.isabs(source)
-                and isinstance(trainer_run, bool) and isinstance(when, str)):
+                and isinstance(trainer_run, bool) and isinstance(when, str)
+                and isinstance(model_id, str | None)):
             return None
         imported_at = datetime.fromisoformat(when)
         if imported_at.tzinfo is None:  # not what import_model writes: its time is unknown
             return None
-        return ImportOrigin(source, trainer_run, imported_at.astimezone())
+        return ImportOrigin(source, trainer_run, imported_at.astimezone(), model_id)
     # OverflowError: a date at the ends of the calendar, out of range in local time;
     # RecursionError: JSON nested thousands deep.
     except (OSError, ValueError, TypeError, KeyError, OverflowError, RecursionError):

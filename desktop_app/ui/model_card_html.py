@@ -13,7 +13,7 @@ from typing import Any
 from .. import paths
 from ..core.errors import printable
 from ..core.model_card import ModelCard
-from ..core.model_registry import import_origin, is_trainer_run
+from ..core.model_registry import import_origin, trainer_run_files
 from ..core.wording import count_of
 from .workers import model_folder_missing
 
@@ -213,9 +213,11 @@ def origin_text(card: ModelCard, folder: str) -> str:
         resolved = where
     if resolved == paths.default_model_dir().resolve():
         return "It comes with Lookalike: the default model, used until you switch to another."
-    # The trainer's run folder (Retrain or `lookalike train`): an import copies no training/,
-    # and a training/ of other files is not the trainer's.
-    if is_trainer_run(where):
+    # The trainer's run folder (Retrain or `lookalike train`), or a <bits>bit folder of a run
+    # of several lengths: an import copies no training/, and a training/ of other files is not
+    # the trainer's.
+    training = trainer_run_files(where)
+    if training is not None:
         # The trainer's card records no date; its export writes model.onnx anew, so the file's
         # time is when it was exported there.
         try:
@@ -223,19 +225,22 @@ def origin_text(card: ModelCard, folder: str) -> str:
                 (where / card.onnx_file).stat().st_mtime))
         except OSError:
             made = ""
-        return (f"You trained it with Lookalike's trainer{made}; it is in {shown}, with its "
-                "training files.")
+        # A run of several code lengths keeps them beside this <bits>bit folder.
+        files = ("with its training files" if training.parent == where
+                 else f"its training files in {printable(str(training))}")
+        return f"You trained it with Lookalike's trainer{made}; it is in {shown}, {files}."
     if paths.models_dir().resolve() in resolved.parents:
-        return imported_text(where, shown)
+        return imported_text(where, shown, card)
     return (f"Used from its own folder, {shown}: Lookalike keeps no copy of it, so moving or "
             "deleting that folder leaves the library without its model.")
 
 
-def imported_text(copy: Path, shown: str) -> str:
+def imported_text(copy: Path, shown: str, card: ModelCard) -> str:
     """An imported copy's origin: when and from where, as its import recorded it (a copy
-    imported by an earlier version, or whose record was damaged, says only that it is one)."""
+    imported by an earlier version, or whose record was damaged or is another model's, says
+    only that it is one)."""
     origin = import_origin(copy)
-    if origin is None:
+    if origin is None or origin.model_id not in (None, card.model_id):
         return f"Imported: Lookalike keeps its copy in {shown}."
     trainer = " (trained with Lookalike's trainer)" if origin.trainer_run else ""
     return (f"Imported on {origin.imported_at:%Y-%m-%d} from {printable(origin.source)}"

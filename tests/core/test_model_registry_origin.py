@@ -19,6 +19,8 @@ from desktop_app.core import model_registry
 from desktop_app.core.encoder import open_model_folder
 from desktop_app.core.errors import ModelError
 from desktop_app.core.model_registry import import_model
+from trainer.outdir import model_folders
+from trainer.rundir import MANIFEST, TRAINING
 
 ORIGIN_FILE = "imported-from.json"  # beside model.json in the copy
 
@@ -48,9 +50,11 @@ def test_an_import_records_the_folder_as_given_and_when_beside_an_unchanged_card
     # Absolute, but as given: not resolved through the link.
     assert record["source"] == str(tmp_path / "link" / "holiday")
     assert record["trainer_run"] is False
+    assert record["model_id"] == open_model_folder(source).card.model_id
     assert before <= datetime.fromisoformat(record["imported_at"]) <= after
     origin = model_registry.import_origin(copy)
     assert (origin.source, origin.trainer_run) == (record["source"], False)
+    assert origin.model_id == record["model_id"]
     assert origin.imported_at == datetime.fromisoformat(record["imported_at"])
     # The card is the source's, byte for byte: same id, and the copy passes its checks.
     assert (copy / "model.json").read_bytes() == (source / "model.json").read_bytes()
@@ -72,6 +76,25 @@ def test_a_trainer_run_folder_is_recorded_as_one_and_a_training_folder_of_other_
     (scripts / "training" / "train.py").write_text("print('hi')\n", encoding="utf-8")
     (scripts / "training" / "config.toml").write_text("[train]\n", encoding="utf-8")
     assert record_of(import_model(scripts))["trainer_run"] is False
+
+
+def test_a_length_folder_of_a_run_of_several_lengths_is_recorded_as_a_trainer_run(
+        tmp_path, tiny_model_dir):
+    """`lookalike train` with several code lengths exports each into MODEL_DIR/<bits>bit/, its
+    training files staying in MODEL_DIR/training: its closing words say to import one."""
+    out = tmp_path / "holiday"
+    folders = model_folders(out, [48, 32])  # the trainer's own layout and file names
+    for folder in folders.values():
+        shutil.copytree(tiny_model_dir, folder)
+    (out / "training").mkdir()
+    (out / "training" / MANIFEST).write_text("{}", encoding="utf-8")
+    (out / "training" / TRAINING).write_text('{"mode": "frozen"}', encoding="utf-8")
+    assert record_of(import_model(folders[32]))["trainer_run"] is True
+    # A folder merely named like one, beside a training/ of other files, is not.
+    other = shutil.copytree(tiny_model_dir, tmp_path / "project" / "48bit")
+    (other.parent / "training").mkdir()
+    (other.parent / "training" / "train.py").write_text("print('hi')\n", encoding="utf-8")
+    assert not model_registry.is_trainer_run(other)
 
 
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"),

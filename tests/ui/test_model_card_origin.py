@@ -10,10 +10,12 @@ import os
 import re
 import shutil
 import sys
+import time
 from datetime import datetime
 
 import pytest
 from PySide6.QtGui import QTextDocument
+from tiny_model import make_tiny_model
 
 from desktop_app import paths
 from desktop_app.core.model_card import read_card
@@ -66,6 +68,59 @@ def test_an_imported_run_of_the_trainer_says_so_but_not_that_you_trained_it(
     assert "You trained it" not in text
 
 
+def test_a_model_of_a_run_of_several_lengths_says_you_trained_it_and_where_its_files_are(
+        qapp, tmp_path, tiny_model_dir):
+    """Several code lengths: each model in MODEL_DIR/<bits>bit/, the run's files in
+    MODEL_DIR/training (trainer/outdir.py: model_folders)."""
+    out = tmp_path / "holiday"
+    length_folder = shutil.copytree(tiny_model_dir, out / "32bit")
+    trainer_run(out)
+    text = card_text(length_folder)
+    assert TRAINED.search(text), text
+    assert f"it is in {length_folder}, its training files in {out / 'training'}." in text
+    copy = import_model(length_folder)
+    assert (f"from {length_folder} (trained with Lookalike's trainer): Lookalike keeps its "
+            f"copy in {copy}.") in card_text(copy)
+
+
+def test_a_model_exported_over_an_imported_copy_is_not_said_imported_from_there(
+        qapp, tmp_path, tiny_model_dir):
+    """`lookalike train export RUN --out COPY` writes another model (a card of the trainer's,
+    so the export allows it) into the copy, beside the earlier import's record."""
+    source = shutil.copytree(tiny_model_dir, tmp_path / "from a colleague")
+    copy = import_model(source)
+    assert f"from {source}: Lookalike keeps its copy" in card_text(copy)
+    make_tiny_model(copy, bits=32, seed=7, name="beach")  # exported over it
+    text = card_text(copy)
+    assert f"Imported: Lookalike keeps its copy in {copy}." in text, text
+    assert str(source) not in text
+
+
+@pytest.mark.skipif(not hasattr(time, "tzset"), reason="time zones set by TZ: POSIX only")
+@pytest.mark.parametrize(("zone", "utc", "day"), [
+    ("UTC-14", "2026-12-02T20:00:00+00:00", "2026-12-03"),  # POSIX's sign: 14 h east of UTC
+    ("UTC+12", "2026-12-02T06:00:00+00:00", "2026-12-01"),
+])
+def test_the_day_of_the_import_is_said_in_local_time(qapp, tiny_model_dir, zone, utc, day):
+    """The record keeps the time in UTC; the card says the day where the user is."""
+    copy = import_model(tiny_model_dir)
+    (copy / ORIGIN_FILE).write_text(json.dumps({
+        "version": 1, "source": "/media/usb/model", "trainer_run": False,
+        "imported_at": utc}), encoding="utf-8")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        text = card_text(copy)
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+    assert f"Imported on {day} from /media/usb/model: Lookalike keeps its copy" in text, text
+
+
 @pytest.mark.parametrize("record", [
     None,  # imported by an earlier version
     b"{not json",
@@ -75,6 +130,8 @@ def test_an_imported_run_of_the_trainer_says_so_but_not_that_you_trained_it(
     b'{"source": 7, "trainer_run": false, "imported_at": "2026-12-02T10:00:00Z"}',
     b'{"source": "/m", "trainer_run": "yes", "imported_at": "2026-12-02T10:00:00Z"}',
     b'{"source": "/m", "trainer_run": false, "imported_at": "yesterday"}',
+    (b'{"source": "/m", "trainer_run": false, "imported_at": "2026-12-02T10:00:00Z", '
+     b'"model_id": 7}'),
     b'{"source": "/m", "trainer_run": false, "imported_at": "2026-12-02T10:00:00"}',
     b'{"source": "/m", "trainer_run": false, "imported_at": "9999-12-31T23:59:59-14:00"}',
     b'{"source": "/m", "trainer_run": false, "imported_at": "0001-01-01T00:00:00+14:00"}',
