@@ -114,3 +114,50 @@ def test_the_retrain_dialogs_texts_are_whole_at_its_smallest(qtbot, readiness, l
     label = label(dialog)
     assert label.text().startswith(("<b>", "Choose a folder"))
     assert not cut_off(label), (label.text(), cut_off(label))
+
+
+def test_a_collapsed_results_pane_leaves_the_windows_height_free(qtbot, make_window):
+    """The results pane dragged shut (its splitter's handle moved all the way): its labels are
+    0 pixels wide, where no height shows their text, and a word a line made the window at
+    least 596 pixels high (230 with the pane open). Opened again, the header is whole."""
+    window = make_window()
+    window.resize(1024, 640)
+    results = window.results_panel
+    results.show_query(LONG_NAME, None)
+    results.show_count(3, others=10, more=True)
+    qtbot.waitUntil(lambda: results.query_label.minimumHeight() > 0, timeout=5000)
+    qtbot.wait(50)
+    open_lowest = window.minimumHeight()
+    browse = window.tabs.widget(0)
+    browse.setSizes([1024, 0])
+    qtbot.waitUntil(lambda: results.query_label.width() == 0, timeout=5000)
+    qtbot.wait(50)
+    assert window.minimumHeight() <= open_lowest
+    browse.setSizes([512, 512])
+    qtbot.waitUntil(lambda: results.query_label.width() > 0, timeout=5000)
+    smallest(qtbot, window)
+    assert not cut_off(results.query_label), cut_off(results.query_label)
+
+
+def test_a_tab_left_keeps_no_height_of_its_texts(qtbot, make_window):
+    """The Model tab's note, made tall in a narrow window, then its tab left and the window
+    widened: hidden, the note is not resized, and its lines at the old width kept the window
+    from being made lower (299 pixels at least, against 230). Its tab shown again, the note
+    is whole at the window's smallest."""
+    window = make_window()
+    tabs = window.tabs
+    window.resize(1280, 640)
+    qtbot.wait(50)
+    library_lowest = window.minimumHeight()
+    tabs.setCurrentWidget(window.model_panel)
+    window.resize(529, 640)
+    note = window.model_panel.note
+    qtbot.waitUntil(lambda: note.minimumHeight() > 0 and window.width() == 529, timeout=5000)
+    tabs.setCurrentIndex(0)
+    window.resize(1280, 640)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=5000)
+    qtbot.wait(50)
+    assert window.minimumHeight() <= library_lowest
+    tabs.setCurrentWidget(window.model_panel)
+    smallest(qtbot, window)
+    assert not cut_off(note), cut_off(note)
