@@ -90,8 +90,13 @@ class DuplicatesPanel(QWidget):
         self._far_note = ""  # the groups hold photos too far from the one kept to be ticked
         self._max_distance: int | None = None  # what set_groups ticked up to
         self._count_said = ""  # the status line as set_groups left it (the groups counted)
-        # The (size, mtime, change time) a photo was indexed with (the window's grid knows):
-        # a ticked file that differs now may hold another picture, and is not trashed.
+        # While a search for groups runs: the library's changes told since it started (what
+        # follow_moves and drop_gone were given, in turn), and the stamps photos changed since
+        # had before (note_indexed). The groups it finds are of the library as it was then.
+        self._since_search: list[tuple[str, object]] | None = None
+        self._stamps_then: dict[str, tuple | None] = {}
+        # The (size, mtime, change time) a photo is indexed with now (the window's grid knows):
+        # what a row was found with (_PhotoItem.found_stamp) when it holds none.
         self.indexed_stamp: Callable[[str], tuple | None] = lambda path: None
         self._reply = _TrashReply(self)
         self._reply.done.connect(self._on_trashed)
@@ -197,7 +202,11 @@ class DuplicatesPanel(QWidget):
         why it is kept, in that row's tooltip). All but the first are ticked for the trash, but
         those further than `max_distance` from it: a group joins pairs, so a chain of them can
         hold photos that are not copies of the one kept. The current photo, in them still,
-        stays current: the preview showing it follows it there (its arrows went nowhere)."""
+        stays current: the preview showing it follows it there (its arrows went nowhere). Each
+        photo keeps the stamp it is indexed with now, or had when a search running started
+        (note_indexed): what its group was found with."""
+        stamps_then, self._stamps_then = self._stamps_then, {}
+        self._since_search = None
         current = getattr(self.tree.currentItem(), "path", None)
         self.tree.clear()
         self._items.clear()
@@ -213,6 +222,8 @@ class DuplicatesPanel(QWidget):
                 item = self._row(match.path, str(match.distance),
                                  getattr(group, "why", "") if i == 0 else "", match.twins)
                 item.match = match
+                item.found_stamp = (stamps_then[match.path] if match.path in stamps_then
+                                    else self.indexed_stamp(match.path))
                 # Keep the first of each group (core/keeper.py chose it), offer the others that
                 # are near it.
                 offered = i > 0 and (max_distance is None or match.distance <= max_distance)
@@ -261,23 +272,69 @@ class DuplicatesPanel(QWidget):
     def shows_groups(self) -> bool:
         return bool(self._items)
 
+    def follows_changes(self) -> bool:
+        """Are groups shown, or a search for them running: is the library's news wanted?"""
+        return bool(self._items) or self._since_search is not None
+
+    def begin_search(self) -> None:
+        """A search for groups starts, on the library as it is now: what changes from now on
+        (follow_moves, drop_gone, note_indexed) is kept for the groups it finds (show_found)."""
+        self._since_search = []
+        self._stamps_then = {}
+
+    def end_search(self) -> None:
+        """The search found nothing to show (it failed): no more news kept for it."""
+        self._since_search = None
+        self._stamps_then = {}
+
+    def note_indexed(self, path: str, stamp: tuple | None) -> None:
+        """The photo at `path` is indexed anew; `stamp` is what it was indexed with before. A
+        search running found it with that one: its row keeps it (found_stamp)."""
+        if self._since_search is not None:
+            self._stamps_then.setdefault(path, stamp)
+
+    def show_found(self, groups: list[list[Match]], max_distance: int | None = None) -> None:
+        """The groups a search found on the library as it was when it started, shown as the
+        library is now: the changes told since are applied to them as they are to groups
+        shown, in turn (a photo gone or changed leaves its group, a renamed one is shown by its
+        new name). Else a file deleted meanwhile was offered, or another picture saved over a
+        copy went to the trash as that copy."""
+        since = self._since_search or []
+        self.set_groups(groups, max_distance)
+        for kind, told in since:
+            if kind == "moves":
+                self.follow_moves(told)
+            else:
+                self.drop_gone(told)
+
+    def shown_matches(self) -> list[list[Match]]:
+        """The groups as shown: each photo's Match at its path now."""
+        return [[top.child(j).data(0, RecordRole) for j in range(top.childCount())]
+                for top in map(self.tree.topLevelItem, range(self.tree.topLevelItemCount()))]
+
     def drop_gone(self, paths: list[str]) -> None:
-        """Photos that left the library (deleted or moved by another program): out of their
-        groups, as if trashed here, so a group never offers a file that is not there. A photo
-        put back by Undo is there: its old record leaving the library says nothing."""
+        """Photos that left the library (deleted or moved by another program) or that no
+        longer hold what they were found with: out of their groups, as if trashed here, so a
+        group never offers a file that is not there, or not known to be a copy. A group whose
+        kept photo (the first) left goes too: its others, ticked as copies of that one, were
+        then all that was left of the picture. A photo put back by Undo is there: its old
+        record leaving the library says nothing."""
+        if self._since_search is not None:
+            self._since_search.append(("gone", list(paths)))
         shown = [path for path in paths if path in self._items
                  and not (path in self._returning and os.path.lexists(path))]
         if shown:
-            self._remove_photos(shown)
+            self._remove_photos(shown, kept_too=True)
             if self.status.text() == self._count_said:  # else it says what happened since
                 if self._far_note and not self._far_shown():
                     self._far_note = ""  # those photos are gone: nothing to look at first
                 left = self.tree.topLevelItemCount()
-                # Not "left the library": a copy that came to hold another picture leaves
-                # its group too (the window's _follow_in_duplicates), and is still there.
+                # Not "deleted": a folder removed from the library takes its photos out of
+                # the groups, and a copy that came to hold another picture leaves its group
+                # (the window's _follow_in_duplicates): both are still there.
                 self.status.setText(self._groups_text(left) if left else
-                                    "No groups left: photos in them were deleted or changed "
-                                    "since they were found.")
+                                    "No groups left: photos in them left the library or "
+                                    "changed since they were found.")
                 self._count_said = self.status.text()
 
     def _far_shown(self) -> bool:
@@ -292,10 +349,15 @@ class DuplicatesPanel(QWidget):
     def follow_moves(self, moves: dict[str, str]) -> None:
         """Photos renamed or moved (old path -> new path) stay in their groups, shown and
         trashed under their new paths."""
+        if self._since_search is not None:
+            self._since_search.append(("moves", dict(moves)))
         for old, new in moves.items():
             items = self._items.pop(old, [])
             for item in items:
                 item.path = new
+                # A rename changes the file's change time: it is checked against the stamp
+                # the library gives it at its new path.
+                item.found_stamp = None
                 item.setData(0, PathRole, new)
                 # Its twins moved with it (a camera's pair moved together), and what its
                 # tooltip says of them and why it is kept stays.
@@ -317,19 +379,22 @@ class DuplicatesPanel(QWidget):
         self._returning.discard(path)
         return returned
 
-    def _remove_photos(self, paths: list[str]) -> None:
+    def _remove_photos(self, paths: list[str], kept_too: bool = False) -> None:
         """Take photos out of their groups. A group left with fewer than two is no duplicate any
-        more, so it goes; the others are numbered again and show their new counts."""
+        more, so it goes, and so does, `kept_too`, one whose first photo (the one kept) is
+        among them; the others are numbered again and show their new counts."""
         def change(tops: list[QTreeWidgetItem]) -> list[QTreeWidgetItem]:
+            void = {id(item.parent()) for path in paths for item in self._items.get(path, ())
+                    if kept_too and item.parent().indexOfChild(item) == 0}
             for path in paths:
                 self._returning.discard(path)
                 for item in self._items.pop(path, []):
                     item.parent().removeChild(item)
             for top in tops:
-                if top.childCount() < 2:
+                if top.childCount() < 2 or id(top) in void:
                     for j in range(top.childCount()):
                         self._forget(top.child(j))
-            return [top for top in tops if top.childCount() >= 2]
+            return [top for top in tops if top.childCount() >= 2 and id(top) not in void]
 
         self._regroup(change)
 
@@ -383,6 +448,15 @@ class DuplicatesPanel(QWidget):
         else:
             self._returning.discard(path)
 
+    def _found_stamp(self, path: str) -> tuple | None:
+        """The stamp the photo at `path` was found with (its group's), else the library's now:
+        a ticked file that differs may hold another picture, and is not trashed. Compared with
+        the library's now only, it went to the trash when the library had indexed the other
+        picture before its group caught up (saved over it while the search ran)."""
+        found = next((item.found_stamp for item in self._items.get(path, ())
+                      if item.found_stamp is not None), None)
+        return found if found is not None else self.indexed_stamp(path)
+
     def groups_shown(self) -> list[list[str]]:
         return [[top.child(j).path for j in range(top.childCount())]
                 for top in (self.tree.topLevelItem(i)
@@ -398,7 +472,7 @@ class DuplicatesPanel(QWidget):
         paths = self.checked_paths()
         if not paths or self._trashing is not None:
             return
-        stamps = {path: self.indexed_stamp(path) for path in paths}
+        stamps = {path: self._found_stamp(path) for path in paths}
         kept: dict[str, list[str]] = {}  # a ticked photo -> the photos of its group that stay
         for i in range(self.tree.topLevelItemCount()):
             top = self.tree.topLevelItem(i)
@@ -623,6 +697,9 @@ class _PhotoItem(QTreeWidgetItem):
         # gives it a new record, and its old id names no photo. Its path is still the preview's
         # (RecordRole): PathRole's Qt string is not.
         self.match: Match | None = None
+        # The (size, mtime, change time) it was indexed with when its group was found; None:
+        # the library's now (put back by Undo, renamed: the library indexes it anew).
+        self.found_stamp: tuple | None = None
         self._thumbnails, self._placeholders = thumbnails, placeholders
 
     def data(self, column: int, role: int):

@@ -607,14 +607,18 @@ class MainWindow(QMainWindow):
         """Duplicate groups on screen follow changed records: a photo renamed or moved keeps its
         place under its new path; one whose file now holds another picture (rewritten, or
         another file renamed over it) leaves its group, since it is no longer known to be a
-        copy. Else trashing the checked photos offered a path that was gone or another picture."""
-        if not self.duplicates_panel.shows_groups():  # the usual case: no work per photo
+        copy. Else trashing the checked photos offered a path that was gone or another picture.
+        While a search for groups runs, its groups are told too, once they come."""
+        panel = self.duplicates_panel
+        if not panel.follows_changes():  # the usual case: no work per photo
             return
         moves, changed = {}, []
         for photo in photos:
-            if self.duplicates_panel.take_returned(photo.path):
+            if panel.take_returned(photo.path):
                 continue  # put back by Undo: that photo, indexed anew
             old = self.photos_model.photo(photo.id)
+            if old is not None:
+                panel.note_indexed(old.path, old.stamp)  # what a search running found it with
             if old is None:
                 changed.append(photo.path)  # a new record at a path a group may show
             elif old.path != photo.path:
@@ -622,9 +626,9 @@ class MainWindow(QMainWindow):
             elif not same_content_stamps(old.stamp, photo.stamp):
                 changed.append(photo.path)
         if moves:
-            self.duplicates_panel.follow_moves(moves)
+            panel.follow_moves(moves)
         if changed:
-            self.duplicates_panel.drop_gone(changed)
+            panel.drop_gone(changed)
 
     @Slot(list)
     def _on_failed_changed(self, failed: list) -> None:

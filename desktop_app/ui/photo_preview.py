@@ -474,6 +474,14 @@ class PhotoPreview(QDialog):
             return
         index = index_of_photo(grid.model(), shown.photo_id)
         if index is None:  # gone from them: still shown (Enter says it has gone)
+            if shown.group is not None:
+                # The duplicate groups cleared (another model) or found anew without it: its
+                # distance, ticked state and place in a group no longer hold. Only the photo's
+                # own details stay (said to a screen reader too).
+                size = [f"{shown.size[0]} x {shown.size[1]} pixels"] if shown.size else []
+                self._shown = replace(shown, details=" · ".join([shown.name, *size]),
+                                      group=None)
+                self._name(self._shown)
             return
         self._show_index(index, announced=False)
         if not grid.currentIndex().isValid():  # (_on_current finds it shown already)

@@ -54,7 +54,7 @@ class Query:
 
 class SearchController(QObject):
     results_shown = Signal(list)  # the matches now on screen (for tests and scripts)
-    duplicates_shown = Signal(list)
+    duplicates_shown = Signal(list)  # the groups shown (Matches at their paths now)
     message = Signal(str)  # routine news about a search
     problem = Signal(str)  # a search that could not be made: the user has something to do
     searching = Signal()  # a new search was asked (a click, Enter, a drop, a paste, a PHOTO)
@@ -272,6 +272,8 @@ class SearchController(QObject):
         self.settings.duplicate_distance = max_distance
         snap = self.snapshot
         self.duplicates_panel.status.setText("Looking for near-identical photos…")
+        # The groups come from this snapshot: what changes meanwhile is applied to them then.
+        self.duplicates_panel.begin_search()
 
         # Stoppable: a new search, clear_duplicates or closing the window ends this one early
         # (at a large distance on a big library it can take minutes).
@@ -378,11 +380,14 @@ class SearchController(QObject):
         self.results_shown.emit([])
 
     def _show_duplicates(self, groups: list, max_distance: int | None = None) -> None:
-        self.duplicates_panel.set_groups(groups, max_distance)
+        # Found on the snapshot of the click, shown as the library is now (the panel follows
+        # the photos deleted, renamed or changed during the search).
+        self.duplicates_panel.show_found(groups, max_distance)
         announce(self.duplicates_panel.status, self.duplicates_panel.status.text())
-        self.duplicates_shown.emit(groups)
+        self.duplicates_shown.emit(self.duplicates_panel.shown_matches())
 
     def _duplicates_failed(self, error: Exception) -> None:
+        self.duplicates_panel.end_search()
         self.duplicates_panel.status.setText(f"Looking for duplicates failed: {error}")
 
     @Slot(int)
