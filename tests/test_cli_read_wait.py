@@ -20,6 +20,7 @@ import pytest
 from cli_run import run
 
 from desktop_app import cli, paths
+from desktop_app.core import file_system, store
 
 WAITING = "lookalike: waiting for the library database "
 
@@ -73,8 +74,16 @@ def journalled_library(capsys, photo_factory, tiny_model_dir, lookalike_home):
     return {**os.environ, "LOOKALIKE_HOME": str(lookalike_home)}, album / "chelsea.jpg"
 
 
-def lookalike(env, *argv) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "desktop_app", "--no-progress", *argv],
+# `lookalike` with every folder taken for an NFS share (no share can be mounted here): a command
+# that opens the library to write then keeps its rollback journal instead of switching to WAL.
+ON_A_SHARE = ("import sys; from desktop_app.core import file_system; "
+              "file_system._probe = lambda folder: 'NFS'; from desktop_app.cli import main; "
+              "sys.exit(main())")
+
+
+def lookalike(env, *argv, on_a_share: bool = False) -> subprocess.Popen:
+    run_it = ["-c", ON_A_SHARE] if on_a_share else ["-m", "desktop_app"]
+    return subprocess.Popen([sys.executable, *run_it, "--no-progress", *argv],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -131,3 +140,86 @@ def test_ctrl_c_twice_stops_a_read_that_waits(journalled_library):
     assert stopped_in < 5, rest  # not when the lock is let go
     assert "`status` cannot stop halfway, so it goes on to the end" in rest
     assert "lookalike: interrupted." in rest
+
+
+def test_a_command_that_writes_waits_so_too_as_it_opens_a_library_on_a_share(journalled_library):
+    """Opening it to write, the store reads its journal mode (to leave WAL on a share): that read
+    waited silently in SQLite's busy handler, deaf to Ctrl-C, and after 30 s warned that the
+    library "stays in WAL mode" (it was not in WAL) and went on waiting."""
+    env, photo = journalled_library
+    album = photo.parent
+    with exclusive_lock_held() as release:
+        guard = threading.Timer(20.0, release)  # without the fix: the command ends after this
+        guard.start()
+        process = lookalike(env, "forget", str(album), on_a_share=True)
+        try:
+            said = process.stderr.readline()
+            release()
+            out, rest = process.communicate(timeout=60)
+        finally:
+            guard.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert said.startswith(WAITING), said + rest
+    assert str(paths.database_path()) in said
+    assert WAITING not in rest, rest
+    assert process.returncode == cli.EXIT_OK, rest
+    assert out.startswith(f"Forgot {album} (1 photo;"), out
+
+
+def test_a_commit_past_the_timeout_on_a_share_ends_with_exit_code_5_not_a_wal_warning(
+        capsys, journalled_library, monkeypatch):
+    """It waited the whole timeout twice, silently (the journal mode's switch, then the next
+    statement, which reads the schema), and in between warned that the library "stays in WAL
+    mode" because another Lookalike has it open."""
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 2.0)  # the default is 30 s
+    monkeypatch.setattr(file_system, "_probe", lambda folder: "NFS")
+    with exclusive_lock_held():
+        started = time.monotonic()
+        code, out, err = run(capsys, "--no-progress", "forget", journalled_library[1].parent)
+        waited = time.monotonic() - started
+    assert code == cli.EXIT_STORE, err
+    assert 2.0 <= waited < 4, err  # not the whole timeout twice
+    assert out == ""
+    assert "stays in WAL mode" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 2, err
+    assert lines[0].startswith(WAITING) and "gives up after 2 s" in lines[0]
+    assert "stayed locked by another Lookalike process for 2 s" in lines[1]
+    assert "the library is on a network file system (NFS)" in lines[1]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a console event on Windows")
+def test_ctrl_c_twice_stops_a_command_that_waits_as_it_opens_a_library_on_a_share(
+        journalled_library):
+    env, photo = journalled_library
+    with exclusive_lock_held() as release:
+        guard = threading.Timer(20.0, release)  # without the fix: the command ends after this
+        guard.start()
+        process = lookalike(env, "forget", str(photo.parent), on_a_share=True)
+        try:
+            said = process.stderr.readline()
+            assert said.startswith(WAITING), said
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            code = process.wait(30)
+            stopped_in = time.monotonic() - started
+            rest = process.stderr.read()
+        finally:
+            guard.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            process.stderr.close()
+    assert code == cli.EXIT_INTERRUPTED, rest
+    assert stopped_in < 5, rest  # not when the lock is let go
+    assert "lookalike: interrupted." in rest
+    conn = sqlite3.connect(paths.database_path())
+    try:  # nothing was forgotten
+        assert conn.execute("SELECT COUNT(*) FROM folders").fetchone()[0] == 1
+    finally:
+        conn.close()

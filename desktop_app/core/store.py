@@ -348,12 +348,18 @@ def _leave_wal(conn: sqlite3.Connection, path: Path, network: str) -> None:
     """Use a rollback journal, for a library on a network file system. A WAL library another
     connection has open stays in WAL for now: SQLite then answers "locked" at once, and waiting
     could take as long as that app runs; the next open once all are closed switches."""
-    try:
-        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
-    except sqlite3.OperationalError as exc:
-        if not _is_busy(exc):
-            raise
-        mode = "wal"
+    # Read first, waiting as any read does for another process's commit (told, Ctrl-C served):
+    # the switch waited in SQLite's busy handler, silent and deaf to Ctrl-C, and a commit that
+    # outlasted it was taken for a WAL library another process has open (a false warning). A
+    # library already on a rollback journal (every open but its first here) needs no switch.
+    mode = _wait_for_lock(conn, path, "PRAGMA journal_mode")[0][0]
+    if mode != "delete":
+        try:
+            mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            mode = "wal"
     if mode == "delete":  # SQLite answers with the mode it has now
         log.info("%s is on a network file system (%s): it uses a rollback journal, not WAL, "
                  "whose shared-memory index needs every process on one computer", path, network)
