@@ -6,9 +6,11 @@ add/index a folder, index or remove paths from the watcher, retry failed photos,
 import a model folder. Long jobs can be paused (`pause()` is called straight from the GUI thread
 and only sets a flag that the library's should_stop reads); a paused job keeps what it did and is
 run again at Resume: its folder is walked again from the start, and the photos it already read
-are skipped as unchanged. Results go back to the GUI as queued signals: progress (and the photos
-a walk has found so far) at most ~10 times a second, and the changed photos plus a fresh search
-snapshot about once a second.
+are skipped as unchanged. Removing a folder stops a job reading its photos at once; the
+watcher's changes or a model switch so stopped run again after the removal, without that folder
+(a switch from the codes it made). Results go back to the GUI as queued signals: progress (and
+the photos a walk has found so far) at most ~10 times a second, and the changed photos plus a
+fresh search snapshot about once a second.
 A job that fails because the library cannot be saved for now (disk full, database locked by
 another process) is kept and retried by itself after a while (RETRY_FIRST_S, doubling up to
 RETRY_MAX_S); the jobs after it wait, so they still run in the order they were asked for.
@@ -26,6 +28,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -171,7 +174,13 @@ class IndexerWorker(QObject):
         # Folders the user removed whose removal is queued (real paths): indexing them stops
         # now instead of running to the end first. Set from the GUI thread.
         self._abandoned: set[str] = set()
+        # Removed folders (real paths) that a job reading them stopped for: their removal runs
+        # first, then that job again, without them (see _drain).
+        self._removal_awaited: set[str] = set()
         self._failed_ids: frozenset[int] = frozenset()
+        # What the Unreadable photos list shows of each photo it holds (path, reason): it is
+        # sent again only when that or the set of photos changes.
+        self._failed_listed: dict[int, tuple[str, str | None]] = {}
         # The model the user chose last (set from the GUI thread by want_model): a switch to
         # another one, queued or under way, gives way to it.
         self._wanted_model: str | None = None
@@ -218,8 +227,8 @@ class IndexerWorker(QObject):
         return self._pause.is_set()
 
     def abandon_folder(self, folder: str, abandoned: bool = True) -> None:
-        """The user removed `folder` (its removal is queued): stop indexing it now. False: it
-        was added again, index it after all."""
+        """The user removed `folder` (its remove_folder request follows): stop indexing it, and
+        re-encoding it for a model switch, now. False: it was added again, index it after all."""
         real = os.path.realpath(folder)
         if abandoned:
             self._abandoned.add(real)
@@ -395,6 +404,7 @@ class IndexerWorker(QObject):
         self._retry_timer.stop()
         self._others_timer.stop()
         self._queue.clear()
+        self._removal_awaited.clear()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -416,15 +426,16 @@ class IndexerWorker(QObject):
         try:
             while (self._queue and not self._quit.is_set()
                    and not self._retry_timer.isActive()):
-                if self._pause.is_set():
-                    if not self._remove_while_paused():
+                if self._pause.is_set() or self._awaits_removal():
+                    if not self._remove_first():
                         break
                     continue
                 kind, arg = self._queue.popleft()
                 stopped = self._run(kind, arg)
                 if stopped:
-                    self._queue.appendleft((kind, arg))  # resumes where it stopped
-                    break
+                    # Resumes where it stopped: at Resume, after a retry's wait, or after the
+                    # removal of a folder it was reading (the loop runs that first).
+                    self._queue.appendleft((kind, arg))
         finally:
             self._draining = False
             if self._queue and self._pause.is_set():
@@ -434,11 +445,19 @@ class IndexerWorker(QObject):
             elif not self._queue:
                 self.activity.emit("")
 
-    def _remove_while_paused(self) -> bool:
-        """Paused: a folder removal queued runs all the same (it reads no photo, and its photos
-        must leave the grid and the searches now, not at Resume). What was queued before it for
-        that folder goes (its paused indexing, an add). False if no removal is queued, or it
-        must wait for a retry."""
+    def _awaits_removal(self) -> bool:
+        """Did a job stop for the removal of a folder it was reading, removal still to run? Not
+        once that folder is added again (then the job simply runs again)."""
+        self._removal_awaited &= self._abandoned
+        return bool(self._removal_awaited)
+
+    def _remove_first(self) -> bool:
+        """Paused, or a job stopped for a folder's removal (_awaits_removal): a folder removal
+        queued runs first all the same (it reads no photo, and its photos must leave the grid
+        and the searches now, not at Resume or after the job). What was queued before it for
+        that folder goes (its paused indexing, an add, the stopped job's paths there). False if
+        no removal is queued (yet: the window queues it just after abandon_folder), or it must
+        wait for a retry."""
         jobs = list(self._queue)
         at = next((i for i, (kind, _arg) in enumerate(jobs) if kind == "remove_folder"), None)
         if at is None:
@@ -449,8 +468,8 @@ class IndexerWorker(QObject):
         if self._run(kind, arg):  # could not be saved now: first when the retry timer fires
             self._queue.appendleft((kind, arg))
             return False
-        if not self._queue:  # nothing is left paused: the next job runs at once
-            self._pause.clear()
+        if not self._queue and self._pause.is_set():  # nothing is left paused: the next job
+            self._pause.clear()  # runs at once
             self.paused_changed.emit(False)
         return True
 
@@ -478,6 +497,8 @@ class IndexerWorker(QObject):
         if kind == "import_model":
             self._import_model(str(arg))
             return False
+        if kind == "remove_folder":  # done or refused: either way no job waits for it now
+            self._abandoned.discard(os.path.realpath(str(arg[0])))
         if self.read_only_reason:
             self._refuse_read_only(kind, arg)
             return False
@@ -502,7 +523,6 @@ class IndexerWorker(QObject):
                 return False
             if kind == "remove_folder":
                 folder, keep = arg
-                self._abandoned.discard(os.path.realpath(str(folder)))
                 lib.remove_folder(str(folder), keep)
                 self.folders_changed.emit(lib.folders())
                 self._publish(force=True)
@@ -512,6 +532,7 @@ class IndexerWorker(QObject):
                 self._publish(force=True)
                 return False
             now: list[str] = []  # the folder indexed now (real path): its removal stops the job
+            removing = None  # index_paths: the folders being removed that hold some of its paths
             if kind == "index_folder":
                 if self._is_abandoned(arg):
                     return False  # removed meanwhile: its removal is queued
@@ -529,8 +550,12 @@ class IndexerWorker(QObject):
                     (f for f in arg if not self._is_abandoned(f)), should_stop=s,
                     progress_for=self._looking_each(p, now), looking=found))
             elif kind == "index_paths":
+                removing = _RemovedHolding(self._abandoned, arg)
+                if self._await_removal(removing()):
+                    return True
                 label = changes_label(len(arg))
-                call = lambda p, s, f: lib.index_paths(list(arg), p, s, looking=f)
+                call = lambda p, s, f: lib.index_paths(
+                    list(arg), p, lambda: bool(s() or removing()), looking=f)
             else:
                 label = "Retrying photos that could not be read"
                 call = lambda p, s, _f: lib.retry_failed(p, should_stop=s)
@@ -544,6 +569,12 @@ class IndexerWorker(QObject):
             log.exception("%s failed", kind)
             self._fail(unexpected_failure(kind, arg, exc))
             return False
+        if removing is not None and (self._await_removal(removing()) or (
+                report.stopped and not self._pause.is_set() and not self._quit.is_set())):
+            # A folder of its paths removed meanwhile (or removed, then added again): no
+            # summary, whose counts would hold that folder's photos; the removal runs first
+            # (its publish takes them out of the grid), then the job on the other paths.
+            return True
         self._publish(force=True)
         if kind == "index_folder" and self._is_abandoned(arg):
             return False  # stopped because it was removed: nothing to report or resume
@@ -556,6 +587,14 @@ class IndexerWorker(QObject):
             _say_folder_went_away(report, str(arg))
         self.finished_job.emit(label, report)
         return bool(getattr(report, "stopped", False)) and self._pause.is_set()
+
+    def _await_removal(self, folders: frozenset[str]) -> bool:
+        """A job reads photos of `folders`, being removed: True (run it again after their
+        removal, see _drain), unless it is paused or quitting (that stopped it)."""
+        if not folders or self._pause.is_set() or self._quit.is_set():
+            return False
+        self._removal_awaited |= folders
+        return True
 
     def _refuse_read_only(self, kind: str, arg: object) -> None:
         """A read-only library changes nothing. What the user asked for says so; the checks the
@@ -713,17 +752,27 @@ class IndexerWorker(QObject):
             return False
         lib = self._library
         try:
+            # A folder removed meanwhile: its photos leave now, not once they are all encoded
+            # for nothing (hours for a big library).
+            removing = _RemovedHolding(self._abandoned, [f.path for f in lib.folders()])
+            if self._await_removal(removing()):
+                return True
             report = self._with_progress(
                 f"Re-encoding the library with {encoder.card.name}",
                 lambda p, s, _f: lib.activate_model(
-                    encoder, p, lambda: s() or self._superseded(model_dir)))
+                    encoder, p, lambda: bool(s() or self._superseded(model_dir) or removing())))
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
             self._fail(str(exc))
             return False
         if report.stopped:
-            return self._pause.is_set()
+            if self._superseded(model_dir) or self._quit.is_set():
+                return self._pause.is_set()
+            # Paused, or a folder removed (its removal runs first): the switch goes on after,
+            # from the codes made so far.
+            self._removal_awaited |= removing()
+            return True
         self.model_dir = model_dir
         self._count_after = 0.0  # a switch is counted at once
         # The new snapshot first: the window reruns its search on model_switched, and must
@@ -766,10 +815,15 @@ class IndexerWorker(QObject):
             self.photos_changed.emit(changed, removed)
         failed_ids = ((self._failed_ids - set(removed) - {p.id for p in changed})
                       | {p.id for p in changed if p.status != "ok"})
-        if failed_ids != self._failed_ids or any(p.status != "ok" for p in changed):
+        # Not sent again for a photo that stays unreadable with the same reason (rewritten by
+        # a copy still in progress, say): the list would be reset for nothing.
+        if failed_ids != self._failed_ids or any(
+                p.status != "ok" and self._failed_listed.get(p.id) != (p.path, p.error)
+                for p in changed):
             self._failed_ids = frozenset(failed_ids)
-            self.failed_changed.emit(sorted((self._known[i] for i in failed_ids),
-                                            key=lambda p: p.path))
+            listed = sorted((self._known[i] for i in failed_ids), key=lambda p: p.path)
+            self._failed_listed = {p.id: (p.path, p.error) for p in listed}
+            self.failed_changed.emit(listed)
         # The copies' contents read again only when a job ends (140 ms at 200,000 photos):
         # one older by a few publishes only makes the duplicates search read a header more.
         # Also when a publish during the job (or while another process wrote) read its photos.
@@ -954,6 +1008,41 @@ def _say_folder_went_away(report: IndexReport, folder: str) -> None:
         folder, "this folder is not available (drive unplugged, or the folder moved or "
         "removed?), so its indexing stopped; its photos are kept",
         "It is indexed as soon as it is back"))))
+
+
+class _RemovedHolding:
+    """Called: which of the folders being removed (the worker's _abandoned, real paths, changed
+    from the GUI thread) hold any of `paths`. A job asks after every photo: worked out again
+    only when that set has changed, and nothing looked up while it is empty."""
+
+    def __init__(self, abandoned: set[str], paths: Iterable[str]) -> None:
+        self._abandoned = abandoned
+        self._given = paths
+        self._paths: set[str] | None = None  # the paths by both names, once needed
+        self._seen: frozenset[str] = frozenset()
+        self._holding: frozenset[str] = frozenset()
+
+    def __call__(self) -> frozenset[str]:
+        now = frozenset(self._abandoned)  # one C call: safe while the GUI thread adds to it
+        if now != self._seen:
+            self._seen = now
+            paths = self._names() if now else set()
+            self._holding = frozenset(folder for folder in now
+                                      if any(is_under(p, folder) for p in paths))
+        return self._holding
+
+    def _names(self) -> set[str]:
+        """The paths as given and by the real path of the folder each is in: the watcher names
+        them by the watched folder's name, which may be a link; a removed folder is real."""
+        if self._paths is None:
+            real_dirs: dict[str, str] = {}
+            self._paths = set()
+            for path in map(str, self._given):
+                head, name = os.path.split(path)
+                if head not in real_dirs:
+                    real_dirs[head] = os.path.realpath(head)
+                self._paths.update((path, os.path.join(real_dirs[head], name)))
+        return self._paths
 
 
 def _without_folder(job: tuple[str, object], folder: str,
