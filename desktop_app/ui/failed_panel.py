@@ -7,6 +7,7 @@ import os
 from PySide6.QtCore import (
     QAbstractItemModel,
     QIdentityProxyModel,
+    QItemSelectionModel,
     QModelIndex,
     QPoint,
     Qt,
@@ -97,6 +98,23 @@ class FailedTable(QTableView):
             return
         super().keyPressEvent(event)
 
+    def rowsAboutToBeRemoved(self, parent: QModelIndex, start: int, end: int) -> None:
+        # The current photo leaving (fixed, or its folder removed): the row that takes its
+        # place is current, and selected if it was, as in a list of files (the one above when
+        # it was the last). Qt's selection model made the row above current, none selected.
+        current = self.currentIndex()
+        super().rowsAboutToBeRemoved(parent, start, end)
+        if not current.isValid() or not start <= current.row() <= end:
+            return
+        row = end + 1 if end + 1 < self.model().rowCount(parent) else start - 1
+        if row < 0:
+            return
+        flags = QItemSelectionModel.SelectionFlag.NoUpdate
+        if self.selectionModel().isRowSelected(current.row(), parent):
+            flags = QItemSelectionModel.SelectionFlag.Select | \
+                QItemSelectionModel.SelectionFlag.Rows
+        self.selectionModel().setCurrentIndex(current.siblingAtRow(row), flags)
+
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         keyboard = event.reason() == QContextMenuEvent.Reason.Keyboard
         # From the keyboard: the current row's, wherever the pointer is.
@@ -152,7 +170,9 @@ class FailedPanel(QWidget):
         row.addWidget(self.retry_button)
         row.addStretch(1)
         layout.addLayout(row)
-        model.modelReset.connect(self._update_summary)
+        # The model changes only the rows that differ (the current row kept): a count each time.
+        for changed in (model.modelReset, model.rowsInserted, model.rowsRemoved):
+            changed.connect(self._update_summary)
         self._update_summary()
 
     def _update_summary(self) -> None:

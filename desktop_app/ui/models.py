@@ -877,9 +877,40 @@ class FailedPhotosModel(QAbstractTableModel):
         return None
 
     def set_photos(self, photos: Sequence[Photo]) -> None:
-        self.beginResetModel()
-        self._photos = sorted(photos, key=lambda p: p.path)
-        self.endResetModel()
+        """The list now (one row a path, by path). Only the rows that differ change: removed,
+        inserted, their texts updated; a view keeps its current row, its selection and where
+        it is scrolled to (a reset lost them: the next arrow key started from the top). The
+        current row removed: FailedTable makes the row that takes its place current."""
+        new = sorted({p.path: p for p in photos}.values(), key=lambda p: p.path)
+        listed = {p.path for p in new}
+        gone = [row for row, p in enumerate(self._photos) if p.path not in listed]
+        for first, last in reversed(self._spans(gone)):  # from the bottom: rows above stay put
+            self.beginRemoveRows(_ROOT, first, last)
+            del self._photos[first:last + 1]
+            self.endRemoveRows()
+        # What is left is in the new list's order: each new span goes where the new list has it.
+        kept = {p.path for p in self._photos}
+        for first, last in self._spans([row for row, p in enumerate(new) if p.path not in kept]):
+            self.beginInsertRows(_ROOT, first, last)
+            self._photos[first:first] = new[first:last + 1]
+            self.endInsertRows()
+        # A photo still listed whose record changed (another reason, the file rewritten).
+        for first, last in self._spans([row for row, p in enumerate(new)
+                                        if p != self._photos[row]]):
+            self._photos[first:last + 1] = new[first:last + 1]
+            self.dataChanged.emit(self.index(first, 0),
+                                  self.index(last, len(self.HEADERS) - 1))
+
+    @staticmethod
+    def _spans(rows: list[int]) -> list[tuple[int, int]]:
+        """Ascending `rows` as (first, last) spans of consecutive rows."""
+        spans: list[tuple[int, int]] = []
+        for row in rows:
+            if spans and spans[-1][1] == row - 1:
+                spans[-1] = (spans[-1][0], row)
+            else:
+                spans.append((row, row))
+        return spans
 
     def photos(self) -> list[Photo]:
         return list(self._photos)
