@@ -748,6 +748,8 @@ class RetrainDialog(QDialog):
         self.comparison_note.setText(comparison_note(compared, self.current_card is not None,
                                                      evaluation))
         self.comparison_note.setVisible(True)
+        # Usable again: pressed for the last run's model, it was left disabled for this one's.
+        self.switch_button.setEnabled(True)
         self.switch_button.setVisible(True)
         self.status_label.setText(f"Training finished: {self.new_model_dir}. Compare it with the "
                                   "current model below, then switch if it is better.")
