@@ -5,9 +5,12 @@ inode change time are unchanged (scan.change_time: a rewrite that keeps size and
 changes it), read the rest (fingerprint first: content that already has codes is a move, rename,
 copy or the same file touched, and is not decoded or encoded again), encode new content in
 batches, record failures per file, then remove records of files that are gone (and of files in
-folders the walk skips, which an earlier version indexed). Writes are committed in transactions
-of many rows, so stopping or crashing loses at most the last uncommitted batch, and running
-again resumes.
+folders the walk skips, which an earlier version indexed). A record follows its file: that of a
+file gone, or of one whose name now holds other content (renamed away, its name taken by
+another: a renaming tool shifting numbers, two names swapped), moves to where its content is
+found. Writes are committed in transactions of many rows, so stopping or crashing loses at most
+the last uncommitted batch (and the few writes that wait for the end of the run, see
+_reconcile), and running again resumes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
@@ -409,6 +412,7 @@ class PhotoLibrary:
         told the photos found so far by each folder's walk (from 0 again for each)."""
         reports: list[IndexReport] = []
         pending: list[tuple[str, IndexReport, dict[int, str], list[str]]] = []
+        quiet: set[int] = set()  # swept without being counted (see _settle)
         # Those not added yet (`lookalike index A B`) are library folders too: no walk follows a
         # link into one. An iterator is left to be read as it goes: the app's start check skips
         # a folder removed before its turn (its folders are all added already).
@@ -420,7 +424,7 @@ class PhotoLibrary:
             if progress_for is not None:
                 progress = progress_for(os.fspath(path))
             report = self._index_one(path, progress, should_stop, gone, retry_failed, looking,
-                                     alongside, passed_by)
+                                     alongside, passed_by, quiet)
             reports.append(report)
             pending.append((normalise_folder(path), report, gone, passed_by))  # as the log names it
             if report.stopped:
@@ -430,7 +434,7 @@ class PhotoLibrary:
             # Judged now, every folder added: one inside a skipped part is walked on its own.
             skipped = (self._skipped(gone.values())
                        | self._unreached(gone.values(), passed_by))
-            swept = self._sweep(gone, skipped)
+            swept = self._sweep(gone, skipped, quiet)
             report.removed += swept
             if log.isEnabledFor(logging.INFO):
                 log.info("%s: swept %s of photos the walk did not find (%d in folders it "
@@ -455,9 +459,11 @@ class PhotoLibrary:
                    should_stop: ShouldStop | None, sweep: dict[int, str],
                    retry_failed: bool = False, looking: Looking | None = None,
                    alongside: Collection[str] = (),
-                   passed_by: list[str] | None = None) -> IndexReport:
+                   passed_by: list[str] | None = None,
+                   quiet: set[int] | None = None) -> IndexReport:
         """`alongside`: the folders indexed with it, library folders too (some not added yet).
-        `passed_by`: given the folders the walk did not enter (ScanResult.passed_by)."""
+        `passed_by`: given the folders the walk did not enter (ScanResult.passed_by). `sweep`
+        and `quiet`: see _reconcile."""
         root = normalise_folder(path)
         report = IndexReport()
         elsewhere = sorted({f.path for f in self.folders()}.union(alongside) - {root})
@@ -485,7 +491,8 @@ class PhotoLibrary:
             rows = {p: r for p, r in rows.items() if is_under(p, root)}
         report.errors.extend(_dangling_links_holding(scan, rows))
         return self._reconcile(scan.files, rows, scan, lambda _p: folder.id, report,
-                               progress, should_stop, sweep, retry_failed, what=root)
+                               progress, should_stop, sweep, retry_failed, what=root,
+                               quiet=quiet)
 
     def index_paths(self, paths: Iterable[str | os.PathLike], progress: Progress | None = None,
                     should_stop: ShouldStop | None = None,
@@ -723,11 +730,18 @@ class PhotoLibrary:
                    should_stop: ShouldStop | None,
                    sweep: dict[int, str] | None = None,
                    retry_failed: bool = False, what: str = "",
-                   level: int = logging.INFO) -> IndexReport:
-        """`sweep`: collect the records of vanished files there instead of deleting them now.
+                   level: int = logging.INFO, quiet: set[int] | None = None) -> IndexReport:
+        """`sweep`: collect the records of vanished files there instead of deleting them now
+        (and in `quiet` the ids of those not to count as removed, see _settle).
         `retry_failed`: failed photos are read again even when unchanged. `what`: the folder
         (or what else) the log's summary at `level` names; each photo's outcome is logged at
-        DEBUG."""
+        DEBUG.
+
+        A file whose record depends on a file not read yet waits for the end of the run
+        (_settle): one whose name's record may follow its own file elsewhere (the name now holds
+        other content), or whose content's record has such a name, or one still to be read. Its
+        new content is encoded meanwhile; at most COMMIT_ROWS of those wait (more, and the
+        oldest is written in place)."""
         started = time.perf_counter()
         debug = log.isEnabledFor(logging.DEBUG)  # once: each photo's line costs nothing else
         timing = _Timing()
@@ -755,7 +769,9 @@ class PhotoLibrary:
         # each read file's content looked up when it is read (_content_known).
         one_by_one = len(work) <= LOOK_UP_CONTENT_UP_TO
         known = {} if one_by_one else self._known_content()
-        vanished_ids = {r.id: p for p, r in vanished.items()}
+        moves = _Moves({r.id: p for p, r in vanished.items()}, rows, {e.path for e in work})
+        waiting: list[_Waiting] = []  # content the library has: which record is decided last
+        waiting_new: deque[_Waiting] = deque()  # new content, in a name whose record may go
         batch: list[Prepared] = []
         total, done = len(work), 0
         _tell(progress, 0, total)
@@ -768,6 +784,11 @@ class PhotoLibrary:
             timing.encoded += len(batch)
             for prepared, code in zip(batch, codes):
                 row = rows.get(prepared.entry.path)
+                if moves.displaced_row(row):
+                    wait(_Waiting(prepared, row, {model_id: code.tobytes()}, replace=None,
+                                  why=_why_read(row, prepared.entry, retry_failed)
+                                  if debug else ""))
+                    continue
                 photo_id = writer.upsert_photo(prepared, folder_of(prepared.entry.path),
                                                STATUS_OK, None)
                 # Same content (only this model's code was missing): keep other models' codes.
@@ -784,6 +805,15 @@ class PhotoLibrary:
                               _why_read(row, prepared.entry, retry_failed))
             batch.clear()
 
+        def wait(item: _Waiting) -> None:
+            item.prepared.pixels = None  # decoded, or not needed: kept only until the end
+            if item.codes is None:
+                waiting.append(item)
+                return
+            waiting_new.append(item)
+            if len(waiting_new) > COMMIT_ROWS:  # many photos edited in place: write the oldest
+                self._overwrite(waiting_new.popleft(), moves, writer, folder_of, report)
+
         # One by one, nothing is known before reading (and `known` fills up meanwhile) but each
         # file's own record: one only renamed back, chmod-ed or touched is not decoded either.
         # Nor, either way, a photo forgotten a while ago and back (see _keep_codes).
@@ -798,6 +828,7 @@ class PhotoLibrary:
                 path = prepared.entry.path
                 row = rows.get(path)
                 timing.read_bytes += prepared.size
+                moves.read(row, prepared)
                 if prepared.gone:
                     removed = row is not None and root_present(path)
                     if removed:
@@ -848,16 +879,28 @@ class PhotoLibrary:
                         writer.set_codes(None, {}, path=path)
                 elif (prepared.fingerprint in self._forgotten
                       and not self._content_known(prepared, known)
-                      and self._restore_codes(prepared, row, writer, folder_of(path), report)):
-                    if debug:
-                        log.debug("%s %s (%s): the codes kept since it was removed a moment "
-                                  "ago", "updated" if row else "added", Shown(path),
-                                  _why_read(row, prepared.entry, retry_failed))
+                      and self._forgotten_codes(prepared.fingerprint)):
+                    why = _why_read(row, prepared.entry, retry_failed) if debug else ""
+                    codes = self._take_forgotten(prepared)
+                    if moves.displaced_row(row):
+                        wait(_Waiting(prepared, row, codes, why=why))
+                    else:
+                        writer.set_codes(writer.upsert_photo(prepared, folder_of(path),
+                                                             STATUS_OK, None), codes)
+                        _count_written(report, row)
+                        if debug:
+                            log.debug("%s %s (%s): the codes kept since it was removed a "
+                                      "moment ago", "updated" if row else "added", Shown(path),
+                                      why)
                 elif prepared.known or (one_by_one and self._content_known(prepared, known)):
-                    self._reuse_codes(prepared, row, known, vanished, vanished_ids, writer,
-                                      folder_of(path), report,
-                                      _why_read(row, prepared.entry, retry_failed)
-                                      if debug else "")
+                    why = _why_read(row, prepared.entry, retry_failed) if debug else ""
+                    if moves.displaced_row(row) or (
+                            not _holds_content(row, prepared.fingerprint)
+                            and moves.undecided(known.get(prepared.fingerprint, []))):
+                        wait(_Waiting(prepared, row, None, why=why))
+                    else:
+                        self._reuse_codes(prepared, row, known, moves, writer, folder_of(path),
+                                          report, why)
                 else:
                     batch.append(prepared)
                     if len(batch) >= self.batch_size:
@@ -874,6 +917,9 @@ class PhotoLibrary:
         # next run redoes it), and a failing flush is not retried on the way out.
         if batch:
             encode_batch()  # already decoded: cheaper to finish than to redo
+        if waiting or waiting_new:
+            writer.flush()  # the donors' codes are read as this run left them
+            self._settle(waiting, waiting_new, moves, known, writer, folder_of, report)
         writer.flush()
         if writer.forgotten:
             report.errors.append((writer.forgotten[0], str(LookalikeError(
@@ -885,11 +931,13 @@ class PhotoLibrary:
                 root, "the folder disappeared while it was being indexed; its photos are kept",
                 "Reconnect the drive or restore the folder, then index it again"))))
         if not report.stopped:
-            gone = {r.id: p for p, r in vanished.items() if r.id in vanished_ids}
+            gone = {**moves.vanished, **moves.parked}  # those no file of this run took
             if sweep is None:
-                report.removed += self._sweep(gone)
+                report.removed += self._sweep(gone, quiet=moves.parked)
             else:
                 sweep.update(gone)  # the caller sweeps once every folder has been read
+                if quiet is not None:
+                    quiet.update(moves.parked)
         if log.isEnabledFor(level):
             seconds = time.perf_counter() - started
             log.log(level, "%s: %s, %d unchanged (not read); read %d (%.1f MB) in "
@@ -904,11 +952,12 @@ class PhotoLibrary:
                     report.removed, "; stopped early" if report.stopped else "")
         return report
 
-    def _sweep(self, gone: dict[int, str], skipped: Collection[str] = ()) -> int:
+    def _sweep(self, gone: dict[int, str], skipped: Collection[str] = (),
+               quiet: Collection[int] = ()) -> int:
         """Delete records of files that are gone, and those of `skipped` (paths the walk
         skips) whether their files are there or not. A record that has moved meanwhile (another
         folder's run gave it a new path) or whose library folder is missing (an unplugged
-        drive) is kept."""
+        drive) is kept. The number deleted, but for those in `quiet` (see _settle)."""
         ids = list(gone)
         current: dict[int, str] = {}
         for start in range(0, len(ids), 500):
@@ -925,8 +974,9 @@ class PhotoLibrary:
         if log.isEnabledFor(logging.DEBUG):
             for pid in doomed:
                 log.debug("removed %s: %s", Shown(gone[pid]), "in a folder the walk skips"
-                          if gone[pid] in skipped else "gone from the disk")
-        return self.store.delete_photos(doomed)
+                          if gone[pid] in skipped else "the record of a photo another file "
+                          "was renamed over" if pid in quiet else "gone from the disk")
+        return self.store.delete_photos(doomed) - sum(pid in quiet for pid in doomed)
 
     def _skipped(self, paths: Iterable[str]) -> set[str]:
         """The paths that the walk of the library folder holding them skips (scan.hidden_below):
@@ -1047,15 +1097,14 @@ class PhotoLibrary:
         return present
 
     def _reuse_codes(self, prepared: Prepared, row: _Row | None, known: dict[str, list[int]],
-                     vanished: dict[str, _Row], vanished_ids: dict[int, str],
-                     writer: _Writer, folder_id: int, report: IndexReport,
+                     moves: _Moves, writer: _Writer, folder_id: int, report: IndexReport,
                      why: str = "") -> None:
         """Content that already has codes: the same file touched (or only its change time is
         new: chmod, renamed back), a move/rename, or a copy. `why`: why it was read, for the
         debug log ("" when that is off)."""
         fp = prepared.fingerprint
         path = prepared.entry.path
-        if row is not None and row.fingerprint == fp and row.has_code:
+        if _holds_content(row, fp):
             writer.upsert_photo(prepared, folder_id, STATUS_OK, None, keep_size=True)
             report.unchanged += 1
             if why:
@@ -1063,67 +1112,199 @@ class PhotoLibrary:
                           Shown(path), why)
             return
         donors = known.get(fp, [])
-        moved_from = next((d for d in donors if d in vanished_ids), None)
-        if moved_from is None:
-            moved_from = next((d for d in donors if d not in vanished_ids
-                               and not self._donor_exists(d)), None)
+        moved_from = self._follower(donors, moves)
         donor = moved_from if moved_from is not None else (donors[0] if donors else None)
-        # Only while the donor still holds this content: its record may have been given other
-        # content since `known` was read (files that swapped names, a renumbered folder: this
-        # run's writes of it committed meanwhile), and its codes with it.
-        codes = dict(self.store.query(
-            "SELECT c.model_id, c.code FROM codes c JOIN photos p ON p.id = c.photo_id "
-            "WHERE c.photo_id = ? AND p.fingerprint = ?", (donor, fp))) if donor is not None else {}
+        codes = self._codes_holding(donor, fp)
         if not codes:  # the donor went away or changed meanwhile: decode it now instead
-            self._decode_now(prepared)
-            if prepared.error:
-                writer.upsert_photo(prepared, folder_id, STATUS_FAILED, prepared.error)
-                report.failed += 1
-                report.errors.append((prepared.entry.path, prepared.error))
-                if why:
-                    log.debug("failed %s (%s): %s", Shown(path), why, Shown(prepared.error))
+            codes = self._encode_now(prepared, writer, folder_id, report, why)
+            if codes is None:
                 return
-            code = self.encoder.encode_pixels(prepared.pixels[None])[0].tobytes()
-            codes = {self.model_id: code}
             moved_from = donor = None
         if moved_from is not None:
             if why:
-                old = vanished_ids.get(moved_from) or self._paths_of([moved_from]).get(
-                    moved_from, "a photo gone from the disk")
+                old = moves.by_id[moved_from].path if moved_from in moves.by_id else (
+                    self._paths_of([moved_from]).get(moved_from, "a photo gone from the disk"))
                 log.debug("moved %s: from %s, its codes kept%s", Shown(path), Shown(old),
                           "" if row is None else f" ({why})")
             writer.move_photo(moved_from, prepared, folder_id, codes)
-            vanished_ids.pop(moved_from, None)
+            moves.claim(moved_from)
             known[fp] = [d for d in donors if d != moved_from]
             report.moved += 1
         else:
             photo_id = writer.upsert_photo(prepared, folder_id, STATUS_OK, None)
             writer.set_codes(photo_id, codes)
-            if row is not None:
-                report.updated += 1
-            else:
-                report.added += 1
+            _count_written(report, row)
             if why:
                 log.debug("%s %s (%s): %s", "updated" if row else "added", Shown(path), why,
                           "encoded" if donor is None
                           else "a copy of a photo in the library, its codes reused")
 
-    def _restore_codes(self, prepared: Prepared, row: _Row | None, writer: _Writer,
-                       folder_id: int, report: IndexReport) -> bool:
-        """A photo forgotten while the app ran is back (the trash's undo, moved back in): its
-        kept codes are its codes again. False if none is kept for the active model."""
-        codes = self._forgotten_codes(prepared.fingerprint)
-        if not codes:
-            return False
-        _, width, height = self._forgotten.pop(prepared.fingerprint)
+    def _follower(self, donors: list[int], moves: _Moves) -> int | None:
+        """The record among `donors` (those with the content read) that moves to the file: one
+        whose file is gone, or holds other content now (renamed away, its name taken: read this
+        run, or a record outside it, see _left_its_content); None if each is still there (the
+        file read is a copy). Each is taken once (`moves.claimed`)."""
+        free = [d for d in donors if d not in moves.claimed]
+        for d in free:
+            if d in moves.vanished:
+                return d
+        for d in free:
+            if d in moves.displaced:
+                return d
+        for d in free:
+            # This run's own records are read (or unchanged) by now; a missing one is gone.
+            if d in moves.by_id:
+                if not self._donor_exists(d):
+                    return d
+            elif self._left_its_content(d, moves):
+                return d
+        return None
+
+    def _left_its_content(self, photo_id: int, moves: _Moves) -> bool:
+        """Is the file of a record this run does not read gone, or holding other content now
+        (renamed away, another file renamed to its name, the watcher's event for that name not
+        handled yet)? Its file is read again only when its size is its record's but its times
+        are not. If so, where it was is told to `moves` (see _settle)."""
+        found = self._rows("WHERE p.id = ?", (photo_id,))
+        if not found:
+            return True  # removed meanwhile: as a gone file (its codes are read next, and fail)
+        (path, row), = found.items()
+        if os.path.lexists(path):
+            entry = stat_entry(path)
+            if entry is None or entry.error or _why_read(row, entry, False) is None:
+                return False  # unchanged, or nothing to tell: a copy is the safe guess
+            if entry.size == row.size and _content_of(path)[0] in (row.fingerprint, None):
+                return False
+        moves.was_at[photo_id] = (path, row.folder_id)
+        return True
+
+    def _codes_holding(self, photo_id: int | None, fingerprint: str | None) -> dict[str, bytes]:
+        """A record's codes, while it still holds this content: it may have been given other
+        content since `known` was read (files that swapped names, a renumbered folder: this
+        run's writes of it committed meanwhile, or another process's), and its codes with it."""
+        if photo_id is None:
+            return {}
+        return dict(self.store.query(
+            "SELECT c.model_id, c.code FROM codes c JOIN photos p ON p.id = c.photo_id "
+            "WHERE c.photo_id = ? AND p.fingerprint = ?", (photo_id, fingerprint)))
+
+    def _encode_now(self, prepared: Prepared, writer: _Writer, folder_id: int,
+                    report: IndexReport, why: str = "") -> dict[str, bytes] | None:
+        """Decode and encode a file whose content's codes went away meanwhile: its codes, or
+        None when it failed (recorded so)."""
+        self._decode_now(prepared)
+        if prepared.error:
+            writer.upsert_photo(prepared, folder_id, STATUS_FAILED, prepared.error)
+            report.failed += 1
+            report.errors.append((prepared.entry.path, prepared.error))
+            if why:
+                log.debug("failed %s (%s): %s", Shown(prepared.entry.path), why,
+                          Shown(prepared.error))
+            return None
+        code = self.encoder.encode_pixels(prepared.pixels[None])[0].tobytes()
+        prepared.pixels = None
+        return {self.model_id: code}
+
+    def _settle(self, waiting: list[_Waiting], waiting_new: Iterable[_Waiting],
+                moves: _Moves, known: dict[str, list[int]], writer: _Writer,
+                folder_of: Callable[[str], int], report: IndexReport) -> None:
+        """Write the records of the files that waited (see _reconcile), every file of the run
+        read. First which record follows which file (one gone, or displaced: its name holds
+        other content now; each taken once), then those moves, all in one transaction (a name
+        may be one move's destination and another's source: a chain of renames, a swap), then
+        the rest: a copy's codes, or new content, in its name's record when no file took that,
+        else in a new one. A displaced record that no file took is overwritten there. One
+        whose name another record takes goes to the name that one left (_push_to) if its file
+        is there (two names swapped across folders: a move too), or waits there for the sweep
+        if that file is gone (a folder read later in the same run may hold its file); else it
+        is dropped (a file renamed over it: not counted as removed, as before). Its codes are
+        kept a while by content (_keep_codes)."""
+        debug = log.isEnabledFor(logging.DEBUG)
+        claims: list[tuple[_Waiting, int, dict[str, bytes]]] = []
+        copies: list[_Waiting] = []
+        for item in waiting:
+            fp = item.prepared.fingerprint
+            donors = known.get(fp, [])
+            if moves.to_read(donors):
+                continue  # stopped before a donor's file was read: read again next time
+            donor = self._follower(donors, moves)
+            codes = self._codes_holding(donor, fp)
+            if codes:
+                moves.claim(donor)
+                claims.append((item, donor, codes))
+            else:
+                copies.append(item)
+        # Those whose name another record takes: dropped (those of the rest: see _overwrite).
+        self._keep_codes([item.row.id for item, _, _ in claims if moves.left_behind(item.row)])
+        writer.take_off_names([donor for _, donor, _ in claims])
+        for item, donor, _codes in claims:
+            path = item.prepared.entry.path
+            push = None
+            if moves.left_behind(item.row) and donor in moves.left:
+                push = self._push_to(item.row, *moves.left[donor])
+                if push is not None and push.entry is None:
+                    moves.parked[item.row.id] = push.path
+                elif push is not None:  # its file is there: a move too
+                    report.moved += 1
+            writer.move_photo(donor, item.prepared, folder_of(path), _codes, push=push)
+            report.moved += 1
+            if debug:
+                old = self._paths_of([donor]).get(donor, "a photo gone from the disk")
+                log.debug("moved %s: from %s, its codes kept (%s)", Shown(path), Shown(old),
+                          item.why)
+        for item in (*copies, *waiting_new):
+            self._overwrite(item, moves, writer, folder_of, report, known)
+
+    def _push_to(self, row: _Row, path: str, folder_id: int) -> _Push | None:
+        """Where a record whose name another record takes goes: the name that one left, if
+        its file is gone (it waits there for the sweep: a folder read later may hold its
+        file), or holds this record's content (two names swapped across folders, or with a
+        name outside the run). None: dropped."""
+        if not os.path.lexists(path):
+            return _Push(row.id, path, folder_id)
+        entry = stat_entry(path)
+        if entry is None or entry.error or entry.size != row.size:
+            return None
+        fingerprint, read_at = _content_of(path)
+        return (_Push(row.id, path, folder_id, entry, read_at)
+                if fingerprint == row.fingerprint else None)
+
+    def _overwrite(self, item: _Waiting, moves: _Moves, writer: _Writer,
+                   folder_of: Callable[[str], int], report: IndexReport,
+                   known: dict[str, list[int]] | None = None) -> None:
+        """Write a waiting file's codes (those of a copy: found in `known`) in its name's
+        record, unless a moving record took that (then in a new record). That record's codes
+        are kept a while by content, should a folder read later hold its file."""
+        prepared, path = item.prepared, item.prepared.entry.path
+        if moves.left_behind(item.row):
+            self._keep_codes([item.row.id])
+            del moves.displaced[item.row.id]  # no file takes it now
+        row = None if item.row is None or item.row.id in moves.claimed else item.row
+        codes, replace, how = item.codes, item.replace, "new content"
+        folder_id = folder_of(path)
+        if codes is None:
+            donors = (known or {}).get(prepared.fingerprint, [])
+            codes = self._codes_holding(donors[0] if donors else None, prepared.fingerprint)
+            how = "a copy of a photo in the library, its codes reused"
+            if not codes:
+                codes = self._encode_now(prepared, writer, folder_id, report, item.why)
+                if codes is None:
+                    return
+                how, replace = "encoded", True
+        writer.set_codes(writer.upsert_photo(prepared, folder_id, STATUS_OK, None), codes,
+                         replace=replace)
+        _count_written(report, row)
+        if item.why:
+            log.debug("%s %s (%s): %s", "updated" if row else "added", Shown(path), item.why,
+                      how)
+
+    def _take_forgotten(self, prepared: Prepared) -> dict[str, bytes]:
+        """A photo forgotten while the app ran is back (the trash's undo, moved back in): the
+        codes kept of it (see _forgotten_codes), no longer kept."""
+        codes, width, height = self._forgotten.pop(prepared.fingerprint)
         if prepared.width is None:
             prepared.width, prepared.height = width, height
-        writer.set_codes(writer.upsert_photo(prepared, folder_id, STATUS_OK, None), codes)
-        if row is not None:
-            report.updated += 1
-        else:
-            report.added += 1
-        return True
+        return codes
 
     def _failed_copies_gone(self, fingerprint: str) -> list[tuple[int, str | bytes]]:
         """Records (id, path as stored) of photos that failed with this content and whose file
@@ -1392,6 +1573,103 @@ class _Either:
         return item in self.first or item in self.second
 
 
+class _Moves:
+    """Which records may follow their file to another name in one run: those of files gone
+    (`vanished`: id -> path, swept at the end unless a file takes one) and those whose name
+    now holds other content (`displaced`: read this run), each taken once (`claimed`)."""
+
+    def __init__(self, vanished: dict[int, str], rows: dict[str, _Row],
+                 unread: set[str]) -> None:
+        self.vanished = vanished
+        self.by_id = {r.id: r for r in rows.values()}  # the run's records
+        self.unread = unread  # the paths of the run still to read
+        self.displaced: dict[int, _Row] = {}
+        self.claimed: set[int] = set()
+        # Taken and gone from their names: id -> (that name, its folder's id) (see _settle).
+        self.left: dict[int, tuple[str, int]] = {}
+        self.was_at: dict[int, tuple[str, int]] = {}  # the same, of records outside the run
+        # Records dropped from a name another record took, waiting for the sweep under the
+        # name that one left (its file gone): id -> that name (see PhotoLibrary._settle).
+        self.parked: dict[int, str] = {}
+
+    def read(self, row: _Row | None, prepared: Prepared) -> None:
+        self.unread.discard(prepared.entry.path)
+        if (row is not None and row.status == STATUS_OK and row.has_code and row.fingerprint
+                and not prepared.error and not prepared.gone
+                and prepared.fingerprint != row.fingerprint):
+            self.displaced[row.id] = row
+
+    def displaced_row(self, row: _Row | None) -> bool:
+        """Is `row` a record whose file is elsewhere, or replaced: is it free to follow it?"""
+        return row is not None and row.id in self.displaced
+
+    def left_behind(self, row: _Row | None) -> bool:
+        """A displaced record that no file took (so far)."""
+        return self.displaced_row(row) and row.id not in self.claimed
+
+    def undecided(self, donors: list[int]) -> bool:
+        """Must a file with this content (these records have it) wait: may a record that has
+        it follow it, once the run has read every file? Not when one of them is gone: it is
+        the one that moves."""
+        free = [d for d in donors if d not in self.claimed]
+        return not any(d in self.vanished for d in free) and any(
+            d in self.displaced or self.to_read([d]) for d in free)
+
+    def to_read(self, donors: list[int]) -> bool:
+        """Is the file of one of these records still to be read in this run?"""
+        return any(d in self.by_id and self.by_id[d].path in self.unread for d in donors)
+
+    def claim(self, photo_id: int) -> None:
+        self.claimed.add(photo_id)
+        if photo_id in self.vanished:
+            self.left[photo_id] = (self.vanished.pop(photo_id), self.by_id[photo_id].folder_id)
+        elif photo_id in self.was_at:
+            self.left[photo_id] = self.was_at[photo_id]
+
+
+@dataclass
+class _Waiting:
+    """A file read whose record is written at the end of the run (see PhotoLibrary._settle)."""
+
+    prepared: Prepared  # without its pixels
+    row: _Row | None  # its name's record when the run began
+    codes: dict[str, bytes] | None  # of its new content; None: content the library has
+    replace: bool | None = True  # set_codes' `replace`
+    why: str = ""  # why it was read (the debug log; "" when that is off)
+
+
+@dataclass
+class _Push:
+    """Where a record goes whose name another record takes (see PhotoLibrary._push_to)."""
+
+    photo_id: int
+    path: str
+    folder_id: int
+    entry: FileEntry | None = None  # its file there, read and holding its content
+    read_at: float = 0.0
+
+
+def _content_of(path: str) -> tuple[str | None, float]:
+    """The fingerprint of a file (None if it cannot be read), and when it was read."""
+    read_at = time.time()
+    try:
+        return images.fingerprint_bytes(images.read_bytes(path)), read_at
+    except PhotoReadError:
+        return None, read_at
+
+
+def _holds_content(row: _Row | None, fingerprint: str | None) -> bool:
+    """Has the record this content, and its code (the file only touched, chmod-ed...)?"""
+    return row is not None and row.fingerprint == fingerprint and row.has_code
+
+
+def _count_written(report: IndexReport, row: _Row | None) -> None:
+    if row is not None:
+        report.updated += 1
+    else:
+        report.added += 1
+
+
 class _Coverage:
     """Several folder scans and deleted paths together: may a record at `path` be swept?"""
 
@@ -1482,6 +1760,8 @@ class _Writer:
                 for op in self.ops:
                     if callable(op):
                         op(conn)
+                    elif isinstance(op[1], list):
+                        conn.executemany(*op)
                     else:
                         conn.execute(*op)
             self.ops.clear()
@@ -1538,16 +1818,37 @@ class _Writer:
 
         self.ops.append(op)
 
+    def take_off_names(self, photo_ids: list[int]) -> None:
+        """Take these records off their names for the moves that follow: a name may be one
+        move's destination and another's source (a chain of renames, a swap). The moves must be
+        written in the same transaction (one flush: a name that is no path, never committed)."""
+        if photo_ids:
+            self.ops.append(("UPDATE photos SET path = ? WHERE id = ?",
+                             [(_parked_path(pid), pid) for pid in photo_ids]))
+
     def move_photo(self, photo_id: int, prepared: Prepared, folder_id: int,
-                   codes: dict[str, bytes]) -> None:
-        """Give an existing record (and its codes) the new path: the photo keeps its id."""
+                   codes: dict[str, bytes], push: _Push | None = None) -> None:
+        """Give an existing record (and its codes) the new path: the photo keeps its id. The
+        record that held the path is dropped, or moved where `push` says."""
         entry = prepared.entry
 
         def op(conn) -> None:
             if not _folder_exists(conn, folder_id):
                 self.forgotten.append(entry.path)
+                # Taken off its name (take_off_names): its file is in the forgotten folder now.
+                conn.execute("DELETE FROM photos WHERE id = ? AND path = ?",
+                             (photo_id, _parked_path(photo_id)))
                 return
             new_path = encode_path(entry.path)
+            if push is not None and _folder_exists(conn, push.folder_id):
+                conn.execute("UPDATE OR IGNORE photos SET path = ?, folder_id = ? "
+                             "WHERE id = ? AND path = ?",
+                             (encode_path(push.path), push.folder_id, push.photo_id, new_path))
+                if push.entry is not None:  # its file, read now: no need to read it again
+                    conn.execute("UPDATE photos SET size = ?, mtime = ?, ctime_ns = ?, "
+                                 "indexed_at = ? WHERE id = ? AND path = ?",
+                                 (push.entry.size, push.entry.mtime, push.entry.ctime_ns,
+                                  push.read_at, push.photo_id, encode_path(push.path)))
             conn.execute("DELETE FROM photos WHERE path = ? AND id != ?", (new_path, photo_id))
             moved = conn.execute(
                 "UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime = ?, ctime_ns = ?, "
@@ -1587,6 +1888,11 @@ class _PendingId:
         self.path = path
         self.value: int | None = None  # stays None if not written (its folder was forgotten)
         self.same_content = False  # the record held this content before (see set_codes)
+
+
+def _parked_path(photo_id: int) -> bytes:
+    """A name no file has (no path holds a NUL), unique to the record (take_off_names)."""
+    return b"\0moving %d" % photo_id
 
 
 def _folder_exists(conn, folder_id: int) -> bool:
