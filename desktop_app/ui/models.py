@@ -841,6 +841,9 @@ class FailedPhotosModel(QAbstractTableModel):
     """Photos that could not be read: file and reason."""
 
     HEADERS = ("File", "Reason")
+    # set_photos done: once a list, after the signals of each span of rows it removed or
+    # inserted (a count follows this: one for each span took 0.9 s for 5,000 spans).
+    photos_set = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -900,6 +903,7 @@ class FailedPhotosModel(QAbstractTableModel):
             self._photos[first:last + 1] = new[first:last + 1]
             self.dataChanged.emit(self.index(first, 0),
                                   self.index(last, len(self.HEADERS) - 1))
+        self.photos_set.emit()
 
     @staticmethod
     def _spans(rows: list[int]) -> list[tuple[int, int]]:

@@ -152,3 +152,39 @@ def test_a_new_reason_is_shown_and_the_table_stays_where_it_was_scrolled(qtbot, 
     assert table.verticalScrollBar().value() == scrolled
     qtbot.keyClick(table, Qt.Key.Key_Down)
     assert picked(table) == ("122.jpg", ["122.jpg"])
+
+
+def test_the_row_picked_leaving_out_of_sight_leaves_the_table_where_it_was_scrolled(qtbot,
+                                                                                    tmp_path):
+    """The user scrolled away from the row picked (the wheel, the scroll bar) and it was fixed:
+    the table jumped back to the row that took its place."""
+    paths = [str(tmp_path / f"{n:03}.jpg") for n in range(200)]
+    records = [record(n, path) for n, path in enumerate(paths)]
+    panel = panel_of(qtbot, records)
+    table = panel.table
+    click_row(qtbot, table, 10)
+    table.scrollTo(table.model().index(150, 0), table.ScrollHint.PositionAtTop)
+    scrolled = table.verticalScrollBar().value()
+    panel.model.set_photos(records[:10] + records[11:])
+    assert picked(table) == ("011.jpg", ["011.jpg"])
+    assert table.verticalScrollBar().value() == scrolled
+    qtbot.keyClick(table, Qt.Key.Key_Down)  # the arrow key brings the row picked in sight
+    assert picked(table) == ("012.jpg", ["012.jpg"])
+    assert table.visualRect(table.currentIndex()).intersects(table.viewport().rect())
+
+
+def test_a_list_changed_in_many_places_is_counted_once(qtbot, tmp_path):
+    """The summary was written again for each span of rows removed or inserted: a wrapped
+    label measures its height at each text, and 5,000 photos fixed one in two (a folder read
+    again) held the window up for 0.9 s."""
+    paths = [str(tmp_path / f"{n:03}.jpg") for n in range(200)]
+    records = [record(n, path) for n, path in enumerate(paths)]
+    panel = panel_of(qtbot, records[::2])
+    written: list[str] = []
+    write = panel.summary.setText
+    panel.summary.setText = lambda text: (written.append(text), write(text))
+    # Photos 2, 6, 10... fixed, 1, 5, 9... new: 50 spans of rows removed, 50 inserted.
+    panel.model.set_photos(records[::4] + records[1::4])
+    assert panel.model.rowCount() == 100
+    assert len(written) == 1 and written[0].startswith("100 photos could not be read.")
+    assert panel.summary.text() == written[0]
