@@ -1119,6 +1119,12 @@ class MainWindow(QMainWindow):
         if dialog is None:  # one dialog: two could train into the same run folder at once
             dialog = RetrainDialog(self.card, self.settings.last_albums_dir, parent=self)
             dialog.switch_requested.connect(self.switch_model)
+            # Asked at each start: the model in use may have changed since the dialog opened
+            # (its last run's model switched to), and a run compares its model with that one.
+            dialog.model_in_use = lambda: (self.card, self.model_dir)
+            # Its Switch button usable again when a switch to its model fails or is undone.
+            self.worker.model_switched.connect(dialog.model_switched)
+            self.worker.switch_failed.connect(dialog.switch_failed)
             # (after the dialog's own slot, which forgets a finished run)
             dialog.process.finished.connect(lambda *_: self._drop_stale_continue_button())
             # Listed in the Model tab at once, before it is switched to (or later).
@@ -1127,8 +1133,6 @@ class MainWindow(QMainWindow):
             dialog.albums_edit.textChanged.connect(
                 lambda text: setattr(self.settings, "last_albums_dir", text))
             self.retrain_dialog = dialog
-        dialog.current_card = self.card  # compared with the model in use now
-        dialog.current_model_dir = self.model_dir  # measured by the trainer on the same photos
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()

@@ -10,6 +10,7 @@ import math
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -109,6 +110,9 @@ class RetrainDialog(QDialog):
         self.current_card = current_card
         # The trainer measures the model in this folder on the new model's held-out photos.
         self.current_model_dir = current_model_dir
+        # The window's (card, folder) of the model in use, asked at each start: a switch made
+        # with the dialog open (to the last run's model) changes what a run is compared with.
+        self.model_in_use: Callable[[], tuple[ModelCard | None, str | None]] | None = None
         self.readiness = readiness or trainer_readiness()
         self.process = TrainerProcess(python, self)
         # Its own process: Start stays usable while it measures (and stops it).
@@ -423,6 +427,8 @@ class RetrainDialog(QDialog):
         if self.estimator.is_running():  # it would slow the run down, and is moot now
             self._forget_estimate()
         self._measured = None  # (the settings changed during the run measure nothing)
+        if self.model_in_use is not None:
+            self.current_card, self.current_model_dir = self.model_in_use()
         self._run_albums = albums
         self._cancelled, self._phase = False, ""
         self.new_model_dir = str(out)
@@ -759,6 +765,20 @@ class RetrainDialog(QDialog):
         if self.new_model_dir:
             self.switch_requested.emit(self.new_model_dir)
             self.switch_button.setEnabled(False)
+
+    @Slot(object, object)
+    def model_switched(self, model_dir: str, _card: ModelCard) -> None:
+        """The window uses the model in `model_dir` now: the run's model, once in use, is not
+        switched to again; another model chosen since (the run's switch stopped, or undone) makes
+        the button usable again."""
+        self.switch_button.setEnabled(model_dir != self.new_model_dir)
+
+    @Slot(str)
+    def switch_failed(self, model_dir: str) -> None:
+        """The switch to `model_dir` failed (the window said why): pressed again once the cause
+        is fixed, as the Model tab's button can be (it stayed disabled, with no word why)."""
+        if model_dir == self.new_model_dir:
+            self.switch_button.setEnabled(True)
 
 
 def comparison_rows(current_bits: int | None, compared: dict | None,

@@ -6,7 +6,9 @@ is to the second model. The real dialog offscreen, a real QProcess running a sta
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 from tiny_model import make_tiny_model
@@ -23,7 +25,8 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the stand-in is
 
 def trainer_of(tmp_path) -> str:
     """A trainer whose run N copies model N into its --out folder and says done with the
-    measures of that model (mAP 0.8N): a model per run, each in the folder the dialog chose."""
+    measures of that model (mAP 0.8N): a model per run, each in the folder the dialog chose.
+    Run N's arguments are kept in argv-N.json."""
     models = [make_tiny_model(tmp_path / "first", bits=32, seed=5, name="first"),
               make_tiny_model(tmp_path / "second", bits=16, seed=7, name="second")]
     runs = tmp_path / "runs"
@@ -33,6 +36,7 @@ def trainer_of(tmp_path) -> str:
         runs = pathlib.Path({str(runs)!r})
         run = int(runs.read_text()) + 1 if runs.exists() else 1
         runs.write_text(str(run))
+        (runs.parent / f"argv-{{run}}.json").write_text(json.dumps(sys.argv[1:]))
         model, bits = {[(str(m), read_card(m).bits) for m in models]!r}[run - 1]
         out = sys.argv[sys.argv.index("--out") + 1]
         print(f"trainer run {{run}}", file=sys.stderr, flush=True)
@@ -103,3 +107,52 @@ def test_the_second_run_switches_to_the_second_model(qtbot, tmp_path, tiny_model
     dialog.switch_button.click()
     assert asked == [first, second]
     assert unfinished_runs.load() == {}
+
+
+def test_a_second_run_is_compared_with_the_model_switched_to(qtbot, make_window, tmp_path,
+                                                             tiny_model_dir):
+    """The window told the dialog the model in use only as it opened it: after a switch to the
+    first run's model, the second run (the dialog left open) had the trainer measure the model
+    used before, and the table's "Current model" column showed that model's code length."""
+    albums = three_albums(tmp_path / "albums")
+    window = make_window()
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, trainer_of(tmp_path)
+    dialog.albums_edit.setText(str(albums))
+    first = run_to_the_end(qtbot, dialog)
+    assert table_rows(dialog)["Code length (bits)"] == ("48", "32")  # the tiny model in use
+    dialog.switch_button.click()
+    qtbot.waitUntil(lambda: window.model_dir == first, timeout=60000)  # the library re-encoded
+
+    run_to_the_end(qtbot, dialog)
+    argv = json.loads((tmp_path / "argv-2.json").read_text())
+    assert argv[argv.index("--compare-with") + 1] == first
+    assert table_rows(dialog)["Code length (bits)"] == ("32", "16")
+    assert argv != json.loads((tmp_path / "argv-1.json").read_text())
+
+
+def test_switch_can_be_pressed_again_after_a_failed_or_undone_switch(qtbot, make_window,
+                                                                     tmp_path, tiny_model_dir):
+    """Pressed once, the button stayed disabled for good: after a switch that failed (the
+    window said why) or one undone from the Model tab, the run's model could be switched to
+    only from the Model tab."""
+    albums = three_albums(tmp_path / "albums")
+    window = make_window()
+    dialog = window.open_retrain()
+    dialog.readiness, dialog.process.python = READY, trainer_of(tmp_path)
+    dialog.albums_edit.setText(str(albums))
+    first = run_to_the_end(qtbot, dialog)
+    graph = Path(first) / "model.onnx"
+    kept = graph.read_bytes()
+    graph.write_bytes(b"not a model")  # damaged since it was measured (a disk error)
+    dialog.switch_button.click()
+    assert not dialog.switch_button.isEnabled()
+    qtbot.waitUntil(dialog.switch_button.isEnabled, timeout=30000)  # the switch failed
+    assert window.model_dir == str(tiny_model_dir)
+    graph.write_bytes(kept)  # mended
+    dialog.switch_button.click()
+    qtbot.waitUntil(lambda: window.model_dir == first, timeout=60000)
+    assert not dialog.switch_button.isEnabled()  # in use: nothing to switch to
+    window.switch_model(str(tiny_model_dir))  # back to the model before, from the Model tab
+    qtbot.waitUntil(lambda: window.model_dir == str(tiny_model_dir), timeout=60000)
+    assert dialog.switch_button.isEnabled()
