@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.errors import printable
 from ..core.raw_twins import kind_name
 from ..core.records import Match, same_content_stamps
+from ..core.scan import change_time
 from ..core.wording import count_of
 from . import file_actions
 from .announce import announce
@@ -351,8 +352,15 @@ class DuplicatesPanel(QWidget):
         trashed under their new paths."""
         if self._since_search is not None:
             self._since_search.append(("moves", dict(moves)))
+        # All taken from their old paths first: the moves are made at once, and one's new path
+        # can be another's old one (a chain of renames, IMG_1 -> IMG_2 -> IMG_3, or a swap).
+        # One at a time, IMG_1's rows joined IMG_2's and went on with them to IMG_3: IMG_2's
+        # picture, ticked there as a copy in IMG_1's group, went to the trash with it.
+        taken = {old: self._items.pop(old, []) for old in moves}
+        returning = {old for old in moves if old in self._returning}
+        self._returning -= returning
         for old, new in moves.items():
-            items = self._items.pop(old, [])
+            items = taken[old]
             for item in items:
                 item.path = new
                 # A rename changes the file's change time: it is checked against the stamp
@@ -368,8 +376,7 @@ class DuplicatesPanel(QWidget):
                 item.setText(2, printable(os.path.dirname(new)))
             if items:
                 self._items.setdefault(new, []).extend(items)
-            if old in self._returning:
-                self._returning.discard(old)
+            if old in returning:
                 self._returning.add(new)
 
     def take_returned(self, path: str) -> bool:
@@ -481,6 +488,8 @@ class DuplicatesPanel(QWidget):
             for it in items:
                 if it.checkState(0) == Qt.CheckState.Checked:
                     kept.setdefault(it.path, []).extend(stay)
+        stamps.update((other, self._found_stamp(other)) for others in kept.values()
+                      for other in others)
         self._keep_focus_off(self.trash_button)
         self.trash_button.setEnabled(False)
         self.status.setText(f"Moving {count_of(len(paths), 'photo')} to the "
@@ -495,6 +504,7 @@ class DuplicatesPanel(QWidget):
                 # indexed.
                 reasons = {path: file_actions.reason_to_keep(path, stamps[path],
                                                              kept.get(path, ()))
+                                 or _nothing_kept(path, kept.get(path, ()), stamps)
                            for path in paths}
                 for path in paths:
                     if reasons[path]:
@@ -670,6 +680,28 @@ class DuplicatesPanel(QWidget):
         # tree then sizes rows far from view too, and their thumbnails are all asked for.
         if path in self._items:
             self.tree.viewport().update()
+
+
+def _nothing_kept(path: str, kept: list[str], stamps: dict[str, tuple | None]) -> str | None:
+    """Why the ticked photo at `path` must stay: the photos of its group that stay (`kept`, as
+    found: `stamps`) are all gone or changed, unseen by the library (indexing paused, a folder
+    polled, or not yet told): trashed, it might take the last copy of its picture with it.
+    None if one is there as found, if none stays (the user ticked them all), or if the photo
+    is gone itself (the move says so)."""
+    def as_found(other: str) -> bool:
+        try:
+            st = os.stat(other)
+        except OSError:
+            return False
+        stamp = stamps.get(other)
+        return stamp is None or same_content_stamps(stamp, (st.st_size, st.st_mtime,
+                                                            change_time(st)))
+
+    if not kept or not os.path.lexists(path) or any(map(as_found, kept)):
+        return None
+    return (f"{printable(path)} is a copy of {printable(kept[0])}, which is gone or changed "
+            "since the group was found (this may be the last copy of the picture); find "
+            "duplicates again once it is indexed")
 
 
 def _notes(why: str, twins: tuple[str, ...]) -> str:

@@ -76,6 +76,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from ..core.camera_raw import is_raw_name
 from ..core.display_colour import to_srgb_for_display
@@ -471,6 +472,10 @@ class PhotoPreview(QDialog):
         # the next arrow went to the first photo).
         shown, grid = self._shown, self._grid
         if shown is None or shown.photo_id is None or grid is None or not self.isVisible():
+            return
+        if not Shiboken.isValid(grid):
+            # The duplicate groups' tree deleted with the main window, this still shown (Ctrl-C
+            # or SIGTERM end the app without closing it): its rows are cleared as it goes.
             return
         index = index_of_photo(grid.model(), shown.photo_id)
         if index is None:  # gone from them: still shown (Enter says it has gone)

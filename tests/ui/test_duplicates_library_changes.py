@@ -1,9 +1,10 @@
 """Duplicate groups and the library changing under them: while Find duplicates runs (it works on
 the library as it was when pressed, and takes minutes on a big library at a large distance) a
 photo is deleted, its folder removed, another picture saved over a copy, a copy renamed; and
-groups shown that lose their kept photo, or whose copy the library indexed anew unseen by them.
-Real window offscreen, real library, real photos and model; the search held in its last step
-(keeper_first, the header reads) until the library has changed."""
+groups shown that lose their kept photo (told, or unseen by the library), whose copy the library
+indexed anew unseen by them, or whose photos are renamed in a chain; the preview of a copy as
+the app ends. Real window offscreen, real library, real photos and model; the search held in
+its last step (keeper_first, the header reads) until the library has changed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import threading
 
 import pytest
 from photos import make_photo
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from shiboken6 import Shiboken
 from ui_helpers import (
     as_group,
     duplicates_panel,
@@ -24,6 +28,7 @@ from ui_helpers import (
 from desktop_app.core.scan import change_time
 from desktop_app.ui import search_controller
 from desktop_app.ui.duplicates_panel import DuplicatesPanel
+from desktop_app.ui.photo_preview import PhotoPreview
 
 NO_GROUPS_LEFT = ("No groups left: photos in them left the library or changed since they were "
                   "found.")
@@ -221,3 +226,123 @@ def test_a_copy_changed_while_the_search_ran_is_checked_against_the_stamp_it_was
     qtbot.waitUntil(lambda: panel.status.text().startswith("Moved "), timeout=10000)
     assert os.path.exists(copy) and not trash.exists()
     assert f"{copy} changed since it was indexed" in panel.status.text()
+
+
+def test_a_chain_of_renames_told_at_once_leaves_each_photo_in_its_own_group(
+        qtbot, tmp_path, monkeypatch):
+    """A renaming tool shifting numbers up (IMG_2 -> IMG_3, then IMG_1 -> IMG_2), the library
+    telling both moves at once, IMG_1's first: IMG_1's row joined IMG_2's and went on with them
+    to IMG_3, so its group's tick sent IMG_3, the photo kept of the other group, to the trash
+    with that group's copy: every file of that picture."""
+    trash = use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "photos"
+    keep = str(make_photo(folder / "chelsea.jpg", "chelsea", size=(60, 40)))
+    img = {n: str(folder / f"IMG_{n}.jpg") for n in (1, 2, 3)}
+    (folder / "IMG_1.jpg").write_bytes((folder / "chelsea.jpg").read_bytes())
+    make_photo(folder / "IMG_2.jpg", "rocket", size=(40, 60))
+    other = str(folder / "rocket.jpg")
+    (folder / "rocket.jpg").write_bytes((folder / "IMG_2.jpg").read_bytes())
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    indexed_now = {path: stamp_of(path) for path in (keep, img[1], img[2], other)}
+    panel.indexed_stamp = indexed_now.get
+    panel.set_groups([as_group([keep, img[1]], 1), as_group([img[2], other], 10)])
+    assert panel.checked_paths() == [img[1], other]
+    os.rename(img[2], img[3])
+    os.rename(img[1], img[2])
+    indexed_now.update({img[2]: stamp_of(img[2]), img[3]: stamp_of(img[3])})
+    del indexed_now[img[1]]
+    panel.follow_moves({img[1]: img[2], img[2]: img[3]})
+    assert panel.groups_shown() == [[keep, img[2]], [img[3], other]]
+    assert sorted(panel.checked_paths()) == [img[2], other]
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_button.click()
+    assert sorted(os.listdir(trash / "files")) == ["IMG_2.jpg", "rocket.jpg"]
+    assert (folder / "IMG_3.jpg").read_bytes() == (trash / "files" / "rocket.jpg").read_bytes()
+
+
+def test_the_window_deleted_with_the_preview_of_a_copy_still_shown_says_nothing(qtbot, tmp_path):
+    """Ctrl-C or SIGTERM (a logout) end the app without closing the preview (app.exit: Quit and
+    the close button close every window). The main window, deleted as Python ends, deletes the
+    groups' tree before the preview, and the tree's rows are cleared as it goes: the preview
+    asked the deleted tree for its model, "RuntimeError: Internal C++ object (GroupsTree)
+    already deleted", said in the unexpected error's dialog, which kept the app from ending."""
+    host = QWidget()  # the main window: not qtbot's to close, it is deleted here
+    panel = DuplicatesPanel(None, parent=host)
+    panel.set_groups([as_group(photo_copies(tmp_path, "cat", 2), 1)])
+    preview = PhotoPreview(parent=host)  # made after the tree, as the window makes it
+    host.show()
+    panel.tree.setCurrentItem(panel.tree.topLevelItem(0).child(1))
+    preview.show_for(panel.tree, panel.tree.currentIndex())
+    qtbot.waitUntil(lambda: preview.shown_picture() is not None, timeout=20000)
+    preview.shutdown()
+    assert preview.isVisible()
+    Shiboken.delete(host)  # (pytest-qt fails the test on an error raised in a slot meanwhile)
+    assert not Shiboken.isValid(preview)
+
+
+@pytest.mark.parametrize("change", ["deleted", "saved over"])
+def test_copies_of_a_kept_photo_gone_unseen_by_the_library_are_left_where_they_are(
+        qtbot, tmp_path, monkeypatch, change):
+    """The photo kept deleted or saved over while indexing is paused (or before the library saw
+    it, or in a folder it polls): its group still shown, Move ticked photos to the trash moved
+    both copies, the last files of the picture. Another photo left to stay, they go."""
+    trash = use_own_trash(monkeypatch, tmp_path / "xdg")
+    keep, *copies = photo_copies(tmp_path / "photos", "cat", 3)
+    panel = DuplicatesPanel(None)
+    qtbot.addWidget(panel)
+    panel.indexed_stamp = {path: stamp_of(path) for path in (keep, *copies)}.get
+    panel.set_groups([as_group([keep, *copies], 1)])
+    if change == "deleted":
+        os.remove(keep)
+    else:
+        make_photo(tmp_path / "photos" / "cat0.jpg", "rocket", size=(60, 40))
+    panel.trash_button.click()
+    panel.wait_trashed()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Moved "), timeout=10000)
+    assert all(map(os.path.exists, copies)) and not trash.exists()
+    assert (f"{copies[0]} is a copy of {keep}, which is gone or changed since the group was "
+            "found") in panel.status.text()
+    assert panel.groups_shown() == []
+    # The user keeping another copy instead: that one stays, the others may go.
+    panel.set_groups([as_group(copies, 1)])
+    first, second = map(panel.tree.topLevelItem(0).child, (0, 1))
+    first.setCheckState(0, Qt.CheckState.Checked)
+    second.setCheckState(0, Qt.CheckState.Unchecked)
+    with qtbot.waitSignal(panel.trashed, timeout=20000) as trashed:
+        panel.trash_button.click()
+    assert trashed.args == [[copies[0]]]
+
+
+def test_a_chain_of_renames_in_the_window_trashes_the_copies_it_ticked(
+        qtbot, make_window, tmp_path, monkeypatch, watch_returns_started):
+    """The same with the real library and watcher: IMG_2 (the photo kept of its group) renamed
+    IMG_3, then IMG_1 (a copy in another group) renamed IMG_2. Both groups' ticks took IMG_3
+    and the other group's copy: no file of that picture was left."""
+    trash = use_own_trash(monkeypatch, tmp_path / "xdg")
+    folder = tmp_path / "photos"
+    make_photo(folder / "chelsea.jpg", "chelsea", size=(451, 300))
+    make_photo(folder / "IMG_1.jpg", "chelsea", size=(300, 200), quality=70)
+    make_photo(folder / "IMG_2.jpg", "coffee", size=(400, 266))
+    make_photo(folder / "coffee-small.jpg", "coffee", size=(300, 200), quality=70)
+    window = indexed(qtbot, make_window, folder, 4)
+    panel = window.duplicates_panel
+    panel.distance_spin.setValue(3)
+    with qtbot.waitSignal(window.duplicates_shown, timeout=30000):
+        panel.find_button.click()
+    path = {name: str(folder / name) for name in ("chelsea.jpg", "coffee-small.jpg", "IMG_1.jpg",
+                                                  "IMG_2.jpg", "IMG_3.jpg")}
+    assert panel.groups_shown() == [[path["chelsea.jpg"], path["IMG_1.jpg"]],
+                                    [path["IMG_2.jpg"], path["coffee-small.jpg"]]]
+    coffee = (folder / "IMG_2.jpg").read_bytes()
+    os.rename(path["IMG_2.jpg"], path["IMG_3.jpg"])
+    os.rename(path["IMG_1.jpg"], path["IMG_2.jpg"])
+    qtbot.waitUntil(lambda: window.photos_model.row_of_path(path["IMG_3.jpg"]) is not None
+                    and window.photos_model.row_of_path(path["IMG_1.jpg"]) is None,
+                    timeout=30000)
+    assert panel.groups_shown() == [[path["chelsea.jpg"], path["IMG_2.jpg"]],
+                                    [path["IMG_3.jpg"], path["coffee-small.jpg"]]]
+    with qtbot.waitSignal(panel.trashed, timeout=20000):
+        panel.trash_button.click()
+    assert sorted(os.listdir(trash / "files")) == ["IMG_2.jpg", "coffee-small.jpg"]
+    assert (folder / "IMG_3.jpg").read_bytes() == coffee
