@@ -38,7 +38,7 @@ from .. import paths
 from ..core.encoder import Encoder, load_encoder, open_model_folder
 from ..core.errors import LookalikeError, ModelError, StoreError
 from ..core.model_registry import active_model_dir, encoded_counts, import_model
-from ..core.records import IndexReport, Photo
+from ..core.records import Folder, IndexReport, Photo
 from ..core.scan import is_under
 from ..core.wording import count_of
 from .background import lower_this_thread
@@ -384,7 +384,7 @@ class IndexerWorker(QObject):
     @Slot(object, object)  # a folder (not a Qt string, see index_folder), folders to keep
     def remove_folder(self, folder: str, keep: list | tuple = ()) -> None:
         """Forget `folder`; `keep`: watched folders inside it, which stay with their photos.
-        Runs even while indexing is paused (see _remove_while_paused)."""
+        Runs even while indexing is paused (see _remove_first)."""
         self._submit("remove_folder", (folder, tuple(keep)))
 
     @Slot()
@@ -463,7 +463,10 @@ class IndexerWorker(QObject):
         if at is None:
             return False
         kind, arg = jobs[at]
-        ahead = [job for job in (_without_folder(job, *arg) for job in jobs[:at]) if job]
+        folder, keep = arg
+        if self._merged_away(folder):  # its photos stay (the folder around it holds them),
+            keep = (*keep, folder)  # so do its paths in the jobs
+        ahead = [job for job in (_without_folder(job, folder, keep) for job in jobs[:at]) if job]
         self._queue = deque(ahead + jobs[at + 1:])
         if self._run(kind, arg):  # could not be saved now: first when the retry timer fires
             self._queue.appendleft((kind, arg))
@@ -472,6 +475,18 @@ class IndexerWorker(QObject):
             self._pause.clear()  # runs at once
             self.paused_changed.emit(False)
         return True
+
+    def _merged_away(self, folder: str) -> bool:
+        """Is `folder` no library folder of its own but inside one (watched before a folder
+        around it was added, which merged it)? Removing it then forgets none of its photos."""
+        if self._library is None:
+            return False
+        real = os.path.realpath(str(folder))
+        try:
+            folders = [f.path for f in self._library.folders()]
+        except LookalikeError:  # the removal says what is wrong
+            return False
+        return real not in folders and any(is_under(real, f) for f in folders)
 
     def _run(self, kind: str, arg: object) -> bool:
         """Run one request; True if it stopped early (paused, or failed to save and waits to be
@@ -550,7 +565,7 @@ class IndexerWorker(QObject):
                     (f for f in arg if not self._is_abandoned(f)), should_stop=s,
                     progress_for=self._looking_each(p, now), looking=found))
             elif kind == "index_paths":
-                removing = _RemovedHolding(self._abandoned, arg)
+                removing = _RemovedHolding(self._abandoned, arg, lib.folders())
                 if self._await_removal(removing()):
                     return True
                 label = changes_label(len(arg))
@@ -754,7 +769,8 @@ class IndexerWorker(QObject):
         try:
             # A folder removed meanwhile: its photos leave now, not once they are all encoded
             # for nothing (hours for a big library).
-            removing = _RemovedHolding(self._abandoned, [f.path for f in lib.folders()])
+            folders = lib.folders()
+            removing = _RemovedHolding(self._abandoned, [f.path for f in folders], folders)
             if self._await_removal(removing()):
                 return True
             report = self._with_progress(
@@ -1013,11 +1029,16 @@ def _say_folder_went_away(report: IndexReport, folder: str) -> None:
 class _RemovedHolding:
     """Called: which of the folders being removed (the worker's _abandoned, real paths, changed
     from the GUI thread) hold any of `paths`. A job asks after every photo: worked out again
-    only when that set has changed, and nothing looked up while it is empty."""
+    only when that set has changed, and nothing looked up while it is empty. Only the library's
+    `folders` count: a watched folder that the one around it merged into it (watched first)
+    keeps its photos when removed, so a job reading them goes on."""
 
-    def __init__(self, abandoned: set[str], paths: Iterable[str]) -> None:
+    def __init__(self, abandoned: set[str], paths: Iterable[str],
+                 folders: Iterable[Folder]) -> None:
         self._abandoned = abandoned
         self._given = paths
+        self._folders = [f.path for f in folders]
+        self._real_folders: frozenset[str] | None = None  # their real paths, once needed
         self._paths: set[str] | None = None  # the paths by both names, once needed
         self._seen: frozenset[str] = frozenset()
         self._holding: frozenset[str] = frozenset()
@@ -1026,14 +1047,19 @@ class _RemovedHolding:
         now = frozenset(self._abandoned)  # one C call: safe while the GUI thread adds to it
         if now != self._seen:
             self._seen = now
-            paths = self._names() if now else set()
-            self._holding = frozenset(folder for folder in now
+            if now and self._real_folders is None:
+                self._real_folders = frozenset(map(os.path.realpath, self._folders))
+            removed = now & self._real_folders if now else now
+            paths = self._names() if removed else set()
+            self._holding = frozenset(folder for folder in removed
                                       if any(is_under(p, folder) for p in paths))
         return self._holding
 
     def _names(self) -> set[str]:
         """The paths as given and by the real path of the folder each is in: the watcher names
-        them by the watched folder's name, which may be a link; a removed folder is real."""
+        them by the watched folder's name, which may be a link; a removed folder is real. A
+        path that is itself a link by its real path too: a watched folder that is a link,
+        reported changed whole (its watch started, the folder back)."""
         if self._paths is None:
             real_dirs: dict[str, str] = {}
             self._paths = set()
@@ -1041,7 +1067,10 @@ class _RemovedHolding:
                 head, name = os.path.split(path)
                 if head not in real_dirs:
                     real_dirs[head] = os.path.realpath(head)
-                self._paths.update((path, os.path.join(real_dirs[head], name)))
+                real = os.path.join(real_dirs[head], name)
+                self._paths.update((path, real))
+                if os.path.islink(real):
+                    self._paths.add(os.path.realpath(real))
         return self._paths
 
 

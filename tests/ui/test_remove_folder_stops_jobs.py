@@ -7,9 +7,11 @@ SQLite, real photos, the tiny real ONNX models; only the encoding is slowed, as 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 
+import pytest
 from model_tab import choose
 from photos import make_photo
 from PySide6.QtCore import Qt
@@ -22,7 +24,7 @@ from desktop_app.core.model_registry import import_model
 from desktop_app.core.scan import is_under
 from desktop_app.core.store import Store
 from desktop_app.settings import Settings
-from desktop_app.ui.workers import CHANGES_LABEL
+from desktop_app.ui.workers import CHANGES_LABEL, IndexerWorker
 
 NAMES = ("astronaut", "coffee", "rocket", "chelsea", "retina")
 
@@ -169,3 +171,84 @@ def test_removing_a_folder_during_a_model_switch_removes_it_at_once_and_the_swit
     saved = Settings.load()
     assert saved.model_dir == str(other) and not saved.switching_to_model
     assert saved.watched_folders == [str(library_photos)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="folder links need rights")
+def test_removing_a_linked_folder_stops_the_watchers_job_for_it_reported_whole(
+        qtbot, tiny_model_dir, tmp_path, monkeypatch):
+    """A watched folder that is a link (~/Pictures/camera -> /mnt/card) is reported changed
+    whole by its name (its watch started late, the folder back, events lost): its real path,
+    the one a removal stops jobs for, was not matched, and the job read and encoded the whole
+    removed folder, then said "Indexed 1 change: 12 added". Real IndexerWorker (its jobs run on
+    the test thread; Remove is pressed from within the encoding, as the window's thread would),
+    real SQLite, real photos, the tiny real model."""
+    real = photos_in(tmp_path / "card", 2, 150)
+    link = tmp_path / "camera"
+    os.symlink(real, link)
+    worker = IndexerWorker(str(tiny_model_dir), str(tmp_path / "library.db"))
+    summaries: list[tuple[str, int]] = []
+    worker.finished_job.connect(lambda label, report: summaries.append((label, report.added)))
+    worker.open()
+    try:
+        worker.add_folder(str(link))
+        photos_in(real / "import", 12, 90)
+        encoded = [0]
+        encode = encoder_module.Encoder.encode_pixels
+
+        def encode_pixels(encoder, pixels):
+            encoded[0] += len(pixels)
+            if encoded[0] == 2:  # Remove pressed
+                worker.abandon_folder(str(link))
+            return encode(encoder, pixels)
+
+        monkeypatch.setattr(encoder_module.Encoder, "encode_pixels", encode_pixels)
+        summaries.clear()
+        worker.index_paths([str(link)])
+        worker.remove_folder(str(link), ())
+        assert encoded[0] < 12  # it stopped: the photos left were not read
+        assert summaries == []  # nor told as added
+        assert worker._library.folders() == [] and worker._library.photos() == []
+        assert not worker._queue
+    finally:
+        worker.close()
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_removing_a_folder_merged_into_the_one_around_it_keeps_indexing_its_photos(
+        qtbot, tiny_model_dir, tmp_path, monkeypatch, paused):
+    """~/Pictures/camera watched, then ~/Pictures added around it: the library merged it, so
+    removing camera from the list forgets none of its photos. The watcher's job for photos
+    copied into it stopped for that removal (paused: was cut to the photos it had read) and
+    left the others out of the library, in a folder still watched, until the next start's
+    check. Real IndexerWorker (jobs on the test thread), real SQLite, real photos, the tiny
+    real model."""
+    around = photos_in(tmp_path / "Pictures", 2, 150)
+    inner = photos_in(around / "camera", 2, 170)
+    worker = IndexerWorker(str(tiny_model_dir), str(tmp_path / "library.db"))
+    worker.open()
+    try:
+        worker.add_folder(str(inner))
+        worker.add_folder(str(around))
+        assert [f.path for f in worker._library.folders()] == [str(around)]
+        photos_in(inner / "import", 8, 90)
+        encoded = [0]
+        encode = encoder_module.Encoder.encode_pixels
+
+        def encode_pixels(encoder, pixels):
+            encoded[0] += len(pixels)
+            if encoded[0] == 2:  # Pause, or Remove, pressed
+                (worker.pause if paused else lambda: worker.abandon_folder(str(inner)))()
+            return encode(encoder, pixels)
+
+        monkeypatch.setattr(encoder_module.Encoder, "encode_pixels", encode_pixels)
+        worker.index_paths([str(inner / "import")])
+        if paused:
+            worker.abandon_folder(str(inner))
+        worker.remove_folder(str(inner), ())
+        if paused:
+            worker.resume()
+        assert len(worker._library.photos()) == 12  # the 8 copied in too
+        assert encoded[0] == 8  # each read once
+        assert not worker._queue
+    finally:
+        worker.close()
