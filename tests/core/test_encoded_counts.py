@@ -28,6 +28,6 @@ def test_the_count_reads_an_index_not_the_codes_table(store):
     store.conn.set_trace_callback(statements.append)
     store.codes_per_model()
     store.conn.set_trace_callback(None)
-    (sql,) = statements
+    (sql,) = [s for s in statements if not s.startswith("PRAGMA")]  # the lock wait's busy_timeout
     plan = " ".join(row[-1] for row in store.query("EXPLAIN QUERY PLAN " + sql))
     assert plan == "SCAN codes USING COVERING INDEX codes_by_model", plan
