@@ -9,8 +9,9 @@ folders the walk skips, which an earlier version indexed). A record follows its 
 file gone, or of one whose name now holds other content (renamed away, its name taken by
 another: a renaming tool shifting numbers, two names swapped), moves to where its content is
 found. Writes are committed in transactions of many rows, so stopping or crashing loses at most
-the last uncommitted batch (and the few writes that wait for the end of the run, see
-_reconcile), and running again resumes.
+the last uncommitted batch (and a crash those that wait for the end of the run, see _reconcile:
+in a renumbered folder every move, read again but not encoded again), and running again
+resumes.
 """
 
 from __future__ import annotations
@@ -1259,9 +1260,12 @@ class PhotoLibrary:
         """Where a record whose name another record takes goes: the name that one left, if
         its file is gone (it waits there for the sweep: a folder read later may hold its
         file), or holds this record's content (two names swapped across folders, or with a
-        name outside the run). None: dropped."""
+        name outside the run). None: dropped; also where that name's folder or drive is
+        missing (unplugged): no sweep takes a record there, and it stayed in the library as a
+        photo on that drive with the picture of one another file was moved over."""
         if not os.path.lexists(path):
-            return _Push(row.id, path, folder_id)
+            present = self._root_checker(remember=False)
+            return _Push(row.id, path, folder_id) if present(path) else None
         entry = stat_entry(path)
         if entry is None or entry.error or entry.size != row.size:
             return None

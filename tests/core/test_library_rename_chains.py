@@ -285,6 +285,30 @@ def test_two_names_swapped_across_folders_each_record_follows_its_file(library, 
     assert calls["encode"] == 0
 
 
+@pytest.mark.parametrize("how", ["watched", "at the next start"])
+def test_a_photo_moved_over_another_from_a_drive_unplugged_since_leaves_nothing_there(
+        library, tmp_path, how):
+    # b/y moved over a/x, then b's drive unplugged before the library looks: x's picture is
+    # gone. Its record must not wait for a sweep under y's name on the missing drive (no sweep
+    # ever came: a photo there with x's picture in searches, said removed once b was back).
+    a, b = tmp_path / "a", tmp_path / "b"
+    x = make_photo(a / "x.jpg", "chelsea", size=(96, 64))
+    y = make_photo(b / "y.jpg", "rocket", size=(96, 64))
+    z = make_photo(b / "z.jpg", "coffee", size=(96, 64))
+    library.index_folders([a, b])
+    moved = library.photo_by_path(y).id
+    os.replace(y, x)
+    b.rename(tmp_path / "b-unplugged")
+    report = (_watched(library, [x]) if how == "watched"
+              else library.index_folders([a, b])[0])
+    assert (report.moved, report.added, report.updated, report.removed) == (1, 0, 0, 0)
+    assert sorted(photo.path for photo in library.photos()) == [str(x), str(z)]
+    assert library.photo_by_path(x).id == moved
+    assert library.search_index().code_of(moved).tobytes() == library.encode_file(x).tobytes()
+    (tmp_path / "b-unplugged").rename(b)
+    assert sum(r.removed + r.added for r in library.index_folders([a, b])) == 0
+
+
 def test_a_later_watcher_flush_finds_the_record_its_file_left(library, tmp_path, monkeypatch):
     # Both renames done before the first flush is indexed, the second one's events in the next
     # flush: IMG_3 is indexed while IMG_2's record still names IMG_2, which holds IMG_1's now.

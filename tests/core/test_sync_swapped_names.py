@@ -43,7 +43,8 @@ def test_two_photos_that_swapped_names_keep_their_own_codes(library, tmp_path,
     os.rename(b, a)
     os.rename(folder / "swap.jpg", b)
     report = library.index_folder(folder)
-    assert (report.moved, report.unchanged, report.removed) == (2, 1, 0)  # each record follows its file
+    # Each record follows its file.
+    assert (report.moved, report.unchanged, report.removed) == (2, 1, 0)
     _codes_are_their_own(library, folder)
     assert library.index_folder(folder).unchanged == 3
 
