@@ -57,6 +57,10 @@ class Settings:
     # A model switch asked for and not finished (Lookalike closed while it re-encoded): it is
     # continued at the next start. "" when none.
     switching_to_model: str = ""
+    # The library's active model (its id) when that switch was asked: the switch is continued
+    # only if it is still active then (not if another was made active since, by the command
+    # line). "" when unknown (asked by an older version): continued.
+    switching_from_model: str = ""
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)
     results_count: int = 40

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import paths
-from ..core.errors import printable
+from ..core.errors import LookalikeError, printable
+from ..core.model_card import read_card
 from ..core.records import Folder, same_content_stamps
 from ..core.scan import is_under
 from ..core.wording import count_of
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
         w.folders_changed.connect(self._on_folders_changed)
         w.finished_job.connect(self._on_finished_job)
         w.model_switched.connect(self._on_model_switched)
+        w.model_followed.connect(self.tell)  # after model_switched's "Now using the model ..."
         w.switch_failed.connect(self._on_switch_failed)
         w.model_imported.connect(self._on_model_imported)
         w.encoded_counts.connect(self.model_panel.set_encoded_counts)
@@ -489,9 +491,15 @@ class MainWindow(QMainWindow):
         self._offer_unfinished_training()
         pending = self.settings.switching_to_model
         if card is not None and pending:
+            switched_from = self.settings.switching_from_model
             if os.path.realpath(pending) == os.path.realpath(model_dir):
-                self.settings.switching_to_model = ""  # it was done after all
-                self.save_settings()
+                self._forget_pending_switch()  # it was done after all
+            elif switched_from and switched_from != card.model_id:
+                # Another model was made active since (`lookalike models activate`): that
+                # later choice stands.
+                self._forget_pending_switch()
+                self.tell(f"The switch to the model in {pending}, cut short when Lookalike was "
+                          f"closed, was not continued: {card.name} was made active since.")
             else:  # cut short when Lookalike was closed: the codes made so far are kept
                 self.tell(f"Continuing the switch to the model in {pending}, cut short when "
                           "Lookalike was closed.")
@@ -506,9 +514,13 @@ class MainWindow(QMainWindow):
             (mime, how), self._pending_drop = self._pending_drop, None
             self._search_mime(mime, how)  # as a drop now: folders with photos said too
 
+    def _forget_pending_switch(self) -> None:
+        self.settings.switching_to_model = self.settings.switching_from_model = ""
+        self.save_settings()
+
     def _set_model(self, card, model_dir: str) -> None:
         self.card, self.model_dir = card, model_dir
-        self.search.set_model(model_dir if card else None)
+        self.search.set_model(model_dir if card else None, card.model_id if card else "")
         self.model_panel.show_card(card, model_dir, self._model_problem, self._library_problem)
         if card is None and self._library_problem:  # the model was not even tried
             self.banner.setText(f"<b>The library cannot be opened.</b> "
@@ -725,7 +737,7 @@ class MainWindow(QMainWindow):
         # The active model chosen again (to cancel a switch): its codes and groups stand.
         same = not was_missing and self.card.model_id == card.model_id
         self.settings.model_dir = model_dir
-        self.settings.switching_to_model = ""
+        self.settings.switching_to_model = self.settings.switching_from_model = ""
         self.save_settings()
         self._set_model(card, model_dir)
         if self.tasks.latest("duplicates") and not same:  # groups were looked for
@@ -742,8 +754,7 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def _on_switch_failed(self, model_dir: str) -> None:
         if self.settings.switching_to_model == model_dir:
-            self.settings.switching_to_model = ""  # its error was said; not tried again
-            self.save_settings()
+            self._forget_pending_switch()  # its error was said; not tried again
 
     @Slot(str, object)
     def _on_model_imported(self, model_dir: str, card) -> None:
@@ -914,7 +925,8 @@ class MainWindow(QMainWindow):
         again cancels it."""
         pending = self.settings.switching_to_model
         active = (self.card is not None
-                  and os.path.realpath(model_dir) == os.path.realpath(self.model_dir))
+                  and os.path.realpath(model_dir) == os.path.realpath(self.model_dir)
+                  and _model_id_in(model_dir) == self.card.model_id)  # not one exported over it
         if active and pending and pending != model_dir:
             self.tell(f"Keeping the model {self.card.name}: the switch to the model in {pending} "
                       "is stopped (the codes it made so far are kept for a later switch).")
@@ -924,6 +936,9 @@ class MainWindow(QMainWindow):
             self.tell("Switching model: the library is re-encoded in the background; searches "
                       "use the current model until it is done.")
         self.settings.switching_to_model = model_dir  # continued at the next start if cut short
+        # ... if the model active now still is then (not if the command line made another one
+        # active meanwhile). The card changes only once a switch is done.
+        self.settings.switching_from_model = self.card.model_id if self.card else ""
         self.save_settings()
         self.worker.want_model(model_dir)  # a switch to another model under way stops now
         self._switch_model.emit(model_dir)
@@ -1272,3 +1287,11 @@ def settings_save_problem(exc: OSError) -> str:
         remedy = f"Check {where.parent} and the disk it is on"
     return (f"Could not save your settings to {where} ({cause}). {remedy}; until then, changes "
             "apply only until Lookalike is closed.")
+
+
+def _model_id_in(model_dir: str) -> str | None:
+    """The id of the model in `model_dir` now (read from its card), None if none is readable."""
+    try:
+        return read_card(model_dir).model_id
+    except LookalikeError:
+        return None

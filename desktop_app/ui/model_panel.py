@@ -150,11 +150,10 @@ class ModelPanel(QWidget):
             # The active model may live anywhere: named by its whole folder.
             models.insert(0, (self.card, self.folder, self.folder))
         names = [card.name.casefold() for card, _, _ in models]
+        active = self._active_folder(models)
         self._entries = []
         for card, folder, shown in models:
-            current = (Path(folder).resolve() == Path(self.folder).resolve() if self.folder
-                       else False)
-            self._entries.append(_Entry(card, folder, shown, current,
+            self._entries.append(_Entry(card, folder, shown, folder == active,
                                         names.count(card.name.casefold()) > 1))
             self.models_combo.addItem("", folder)
             self._relabel(len(self._entries) - 1)
@@ -164,6 +163,24 @@ class ModelPanel(QWidget):
             self.models_combo.setCurrentIndex(folders.index(chosen))
         else:
             self._choose_active()
+
+    def _active_folder(self, models: list[tuple[ModelCard, str, str]]) -> str | None:
+        """The folder listed as the active model: one holding the model the library uses (by
+        id: the folder it was loaded from may hold another one since, trained or exported into
+        it), that folder if it still does."""
+        if self.card is None:
+            return None
+        folders = [folder for card, folder, _ in models if card.model_id == self.card.model_id]
+        here = Path(self.folder).resolve() if self.folder else None
+        return next((f for f in folders if Path(f).resolve() == here),
+                    folders[0] if folders else None)
+
+    def showEvent(self, event) -> None:
+        """The list is read again as the tab is shown: the command line may have imported or
+        trained models into the models folder meanwhile."""
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.refresh_models()
 
     def _choose_active(self) -> None:
         """The combo shows the active model (not the first listed, the default)."""

@@ -91,12 +91,15 @@ def empty_snapshot(bits: int = 48) -> SearchSnapshot:
 class QueryEncoder:
     """Encodes photos from outside the library (dropped or pasted) on a pool thread, with the
     active model, exactly as the library encodes (same decode, same preprocessing). The session
-    is loaded on first use, off the GUI thread; onnxruntime sessions are thread-safe."""
+    is loaded on first use, off the GUI thread; onnxruntime sessions are thread-safe.
+    `expected_id`: the model the library uses; another one found in its folder since (trained
+    or exported into it) is refused: its codes would be compared with the library's."""
 
-    def __init__(self, model_dir: str | None) -> None:
+    def __init__(self, model_dir: str | None, expected_id: str = "") -> None:
         import threading
 
         self.model_dir = model_dir
+        self.expected_id = expected_id
         self.model_id = ""  # known once the model is loaded
         self._encoder = None
         self._lock = threading.Lock()
@@ -119,12 +122,21 @@ class QueryEncoder:
                     raise ModelError(None, "no model is installed, so photos cannot be searched",
                                      "Import a model folder in the Model tab")
                 try:
-                    self._encoder = load_encoder(self.model_dir)
+                    encoder = load_encoder(self.model_dir)
                 except ModelError as exc:  # deleted or damaged since the library loaded it
                     raise ModelError(exc.path, "the active model cannot be loaded to encode this "
                                      f"photo ({exc.reason})", "Photos of the library can still "
                                      "be searched; for others, switch to another model in the "
                                      "Model tab, or import this one again") from exc
+                if self.expected_id and encoder.model_id != self.expected_id:
+                    raise ModelError(self.model_dir, "the model in this folder was replaced "
+                                     "since Lookalike loaded it (another model was trained or "
+                                     "exported into it), so a photo from outside the library "
+                                     "cannot be encoded like the library's photos", "Photos of "
+                                     "the library can still be searched; to use the new model, "
+                                     "choose it again in the Model tab and press Switch to "
+                                     "this model")
+                self._encoder = encoder
             encoder = self._encoder
         self.model_id = encoder.model_id
         spec = encoder.card.input

@@ -23,7 +23,7 @@ from PySide6.QtGui import QImage
 from .. import paths
 from ..atomic_file import write_bytes_atomic
 from ..core.duplicates import SearchStopped
-from ..core.errors import PhotoReadError
+from ..core.errors import ModelError, PhotoReadError
 from ..core.records import Match
 from ..settings import Settings
 from .announce import announce
@@ -86,11 +86,14 @@ class SearchController(QObject):
         duplicates_panel.find_requested.connect(self.find_duplicates)
         results_model.more_wanted.connect(self.show_more)
 
-    def set_model(self, model_dir: str | None) -> None:
+    def set_model(self, model_dir: str | None, model_id: str = "") -> None:
+        """The model the library uses: its folder and id (photos from outside the library are
+        encoded with it, never with another model found in that folder since)."""
         self.has_model = model_dir is not None
-        if model_dir == self.query_encoder.model_dir:
+        encoder = self.query_encoder
+        if model_dir == encoder.model_dir and model_id == encoder.expected_id:
             return
-        self.query_encoder = QueryEncoder(model_dir)
+        self.query_encoder = QueryEncoder(model_dir, model_id)
         if self._query is not None:
             self._query.code = None  # a dropped photo is encoded again, with the new model
 
@@ -230,6 +233,7 @@ class SearchController(QObject):
                 known = snap.index.code_of(photo_id) is not None
                 found = snap.similar(photo_id, k, max_distance)
                 return list(found), known, len(snap) - known - found.own_twins, found.more
+            answered = lambda r: self._show_results(query, r, quiet)
         else:
             encoder, path, pasted = self.query_encoder, query.path, query.pasted
 
@@ -255,8 +259,9 @@ class SearchController(QObject):
                     return _STALE
                 found = snap.similar_to_code(code, k, max_distance, query_path=path)
                 return list(found), True, len(snap) - found.own_twins, found.more
-        self.tasks.run_task(job, lambda r: self._show_results(query, r, quiet),
-                            lambda e: self._search_failed(query, e), key="search")
+            answered = lambda r: (self._stale(query, snap, encoder) if r is _STALE
+                                  else self._show_results(query, r, quiet))
+        self.tasks.run_task(job, answered, lambda e: self._search_failed(query, e), key="search")
 
     @Slot()
     def show_more(self) -> None:
@@ -317,7 +322,7 @@ class SearchController(QObject):
 
     # -- answers --------------------------------------------------------------------------------
     def _show_results(self, query: Query, result, quiet: bool = False) -> None:
-        if result is _STALE or query is not self._query:
+        if query is not self._query:
             return
         # `more`: the search left a hit that makes another result within the distance (the
         # photos not shown cannot tell: a RAW+JPEG pair is two photos and one result).
@@ -346,6 +351,20 @@ class SearchController(QObject):
         if not known and not quiet:
             self._tell("This photo has not been indexed yet; its look-alikes appear once it is.")
         self.results_shown.emit(matches)
+
+    def _stale(self, query: Query, snap: SearchSnapshot, encoder: QueryEncoder) -> None:
+        """A dropped photo's code is of another model than `snap`'s codes. Not shown; left
+        unsaid only while a newer answer is on its way: a newer snapshot or model came (each
+        searches again), or the window's model lags the snapshot's (a switch just done: its
+        model_switched follows, and searches again)."""
+        if (query is not self._query or self.snapshot is not snap
+                or self.query_encoder is not encoder
+                or (encoder.expected_id and encoder.expected_id != snap.model_id)):
+            return
+        self._search_failed(query, ModelError(
+            encoder.model_dir, "a photo from outside the library was encoded with another "
+            "model than the one the library's photos are encoded with, so it cannot be "
+            "compared with them", "Choose the active model again in the Model tab"))
 
     def _follow(self, matches: list, more: bool) -> None:
         """The same search's new answer (more of it, or on a new snapshot): the photo the user

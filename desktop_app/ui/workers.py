@@ -3,14 +3,15 @@
 It lives on its own QThread, opens its own Store and PhotoLibrary in its `open` slot (a Store
 belongs to the thread that made it), and serves requests queued from the GUI one at a time:
 add/index a folder, index or remove paths from the watcher, retry failed photos, switch model,
-import a model folder. Long jobs can be paused (`pause()` is called straight from the GUI thread
-and only sets a flag that the library's should_stop reads); a paused job keeps what it did and is
-run again at Resume: its folder is walked again from the start, and the photos it already read
-are skipped as unchanged. Removing a folder stops a job reading its photos at once; the
-watcher's changes or a model switch so stopped run again after the removal, without that folder
-(a switch from the codes it made). Results go back to the GUI as queued signals: progress (and
-the photos a walk has found so far) at most ~10 times a second, and the changed photos plus a
-fresh search snapshot about once a second.
+import a model folder, and follow a model another process made active (`lookalike models
+activate`, seen by _check_others). Long jobs can be paused (`pause()` is called straight from
+the GUI thread and only sets a flag that the library's should_stop reads); a paused job keeps
+what it did and is run again at Resume: its folder is walked again from the start, and the
+photos it already read are skipped as unchanged. Removing a folder stops a job reading its
+photos at once; the watcher's changes or a model switch so stopped run again after the removal,
+without that folder (a switch from the codes it made). Results go back to the GUI as queued
+signals: progress (and the photos a walk has found so far) at most ~10 times a second, and the
+changed photos plus a fresh search snapshot about once a second.
 A job that fails because the library cannot be saved for now (disk full, database locked by
 another process) is kept and retried by itself after a while (RETRY_FIRST_S, doubling up to
 RETRY_MAX_S); the jobs after it wait, so they still run in the order they were asked for.
@@ -148,6 +149,9 @@ class IndexerWorker(QObject):
     finished_job = Signal(str, object)  # (description, IndexReport)
     model_switched = Signal(object, object)  # (model folder: a Python str, bytes kept; ModelCard)
     switch_failed = Signal(str)  # the model folder that could not be switched to (said why)
+    # Another process made another model active (`lookalike models activate`): the sentence
+    # that says the app uses it now, sent just after its model_switched.
+    model_followed = Signal(str)
     model_imported = Signal(str, object)  # (copied folder, ModelCard)
     # ({model id: readable photos with a code from it}, readable photos): the Model tab's
     # "1,234 of 1,500 encoded"; after jobs (see COUNT_COST_FACTOR), switches, and
@@ -184,6 +188,8 @@ class IndexerWorker(QObject):
         # The model the user chose last (set from the GUI thread by want_model): a switch to
         # another one, queued or under way, gives way to it.
         self._wanted_model: str | None = None
+        # Models another process made active that could not be loaded here (said once each).
+        self._unfollowable: set[str] = set()
         # What the last publish sent (see _read_changes): readable photos' paths, the index...
         self._ok_paths: dict[int, str] = {}
         self._index = None
@@ -325,8 +331,21 @@ class IndexerWorker(QObject):
                 self.folders_changed.emit(self._library.folders())
             if self._count_pending and version == self._data_version:  # all read: count
                 self._publish_encoded_counts()
+            if writing:
+                self._follow_active_model()
         except LookalikeError as exc:  # a damaged or vanished file: the next job says so
             log.warning("could not look for changes by other processes: %s", exc)
+
+    def _follow_active_model(self) -> None:
+        """Another process made another model active (`lookalike models activate B`, `models
+        import B --activate`): used here too, as at a start (the photos lacking its codes are
+        encoded), unless a switch the user asked for is queued (it decides)."""
+        active = self._store.active_model_id()
+        if (not active or active == self._library.model_id or self.read_only_reason
+                or active in self._unfollowable
+                or any(kind in ("switch_model", "follow_model") for kind, _ in self._queue)):
+            return
+        self._submit("follow_model", active)
 
     def _recorded_model_dir(self) -> str | None:
         """The model the library was last switched to (the database records it); its folder
@@ -519,6 +538,8 @@ class IndexerWorker(QObject):
             return False
         if kind == "switch_model":
             return self._switch_model(str(arg))
+        if kind == "follow_model":
+            return self._follow_model(str(arg))
         if self._library is None:
             if kind in ("add_folder", "add_folders"):
                 self._fail(no_model_message(self.model_dir))
@@ -765,6 +786,12 @@ class IndexerWorker(QObject):
             self.model_switched.emit(model_dir, encoder.card)
             self.reconcile_all()
             return False
+        return self._activate(encoder, model_dir, lambda: self._superseded(model_dir))
+
+    def _activate(self, encoder: Encoder, model_dir: str, superseded,
+                  followed: bool = False) -> bool:
+        """Encode the photos lacking `encoder`'s codes, then use it; `superseded()`: another
+        model was chosen since (stop, keeping the codes made). As _run_job returns."""
         lib = self._library
         try:
             # A folder removed meanwhile: its photos leave now, not once they are all encoded
@@ -776,14 +803,14 @@ class IndexerWorker(QObject):
             report = self._with_progress(
                 f"Re-encoding the library with {encoder.card.name}",
                 lambda p, s, _f: lib.activate_model(
-                    encoder, p, lambda: bool(s() or self._superseded(model_dir) or removing())))
+                    encoder, p, lambda: bool(s() or superseded() or removing())))
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
             self._fail(str(exc))
             return False
         if report.stopped:
-            if self._superseded(model_dir) or self._quit.is_set():
+            if superseded() or self._quit.is_set():
                 return self._pause.is_set()
             # Paused, or a folder removed (its removal runs first): the switch goes on after,
             # from the codes made so far.
@@ -795,8 +822,40 @@ class IndexerWorker(QObject):
         # find the new model's codes there, not the old model's.
         self._publish(force=True)
         self.model_switched.emit(model_dir, encoder.card)
-        self.finished_job.emit(f"Switched to {encoder.card.name}", report)
+        card = encoder.card
+        if followed:  # said instead of the switch's summary (which the user did not ask for)
+            self.model_followed.emit(
+                f"Now using the model {card.name} ({card.bits} bits): it was made active "
+                "outside this window (by the command line, or another Lookalike).")
+            if report.errors or report.failed:
+                self.finished_job.emit(f"Switched to {card.name}", report)
+        else:
+            self.finished_job.emit(f"Switched to {card.name}", report)
         return False
+
+    def _follow_model(self, model_id: str) -> bool:
+        """Use the model another process made active (see _follow_active_model), if it still
+        is and can be loaded (found as at a start: _recorded_model_dir)."""
+        lib = self._library
+        if (lib is None or self._store.active_model_id() != model_id
+                or lib.model_id == model_id):
+            return False
+        if any(kind == "switch_model" for kind, _ in self._queue):  # the user's choice decides
+            return False
+        model_dir = self._recorded_model_dir()
+        encoder = self._load_encoder(model_dir, quiet=True) if model_dir else None
+        if encoder is None or encoder.model_id != model_id:
+            self._unfollowable.add(model_id)
+            record = self._store.model(model_id) or {}
+            self._fail(f"{model_dir or record.get('name') or model_id}: this model was made "
+                       "active outside this window (by the command line?), but it cannot be "
+                       f"loaded here, so Lookalike keeps using {lib.encoder.card.name}. Make "
+                       "a model active again with `lookalike models activate`, or choose one in "
+                       "the Model tab.")
+            return False
+        wanted = self._wanted_model  # a model the user chooses meanwhile stops this switch
+        return self._activate(encoder, model_dir, lambda: self._wanted_model != wanted,
+                              followed=True)
 
     def _import_model(self, source_dir: str) -> None:
         self.activity.emit(f"Importing model from {source_dir}")
