@@ -322,7 +322,7 @@ class PhotoLibrary:
 
     # -- folders --------------------------------------------------------------------------
     def folders(self) -> list[Folder]:
-        return [Folder(*row) for row in self.store.folder_rows()]
+        return library_folders(self.store)
 
     def _folder_for(self, path: str, folders: list[Folder] | None = None) -> Folder | None:
         """The library folder that holds `path` (the deepest one if nested); `folders`: the
@@ -367,25 +367,8 @@ class PhotoLibrary:
 
     def remove_folder(self, path: str | os.PathLike,
                       keep: Iterable[str | os.PathLike] = ()) -> int:
-        """Forget a folder and its photos (the files are untouched). Returns photos removed.
-        `keep`: folders inside it that stay (the app's watched folders that add_folder merged
-        into it): each becomes a library folder again, its photos keep their ids and codes."""
-        wanted = normalise_folder(path)
-        for folder in self.folders():
-            if folder.path in (wanted, os.fspath(path)):
-                kept: list[str] = []
-                for inner in sorted({normalise_folder(k) for k in keep}, key=len):
-                    if (inner != folder.path and is_under(inner, folder.path)
-                            and not any(is_under(inner, k) for k in kept)):
-                        kept.append(inner)
-                with self.store.transaction() as conn:  # all or nothing
-                    for inner in kept:
-                        inner_id = self.store.insert_folder(inner)
-                        conn.executemany("UPDATE photos SET folder_id = ? WHERE id = ?", [
-                            (inner_id, row.id) for row in self._rows_under(inner).values()
-                            if row.folder_id == folder.id])
-                    return self.store.delete_folder(folder.id)
-        return 0
+        """Forget a folder and its photos: see forget_folder (which needs no model)."""
+        return forget_folder(self.store, path, keep)
 
     # -- indexing -------------------------------------------------------------------------
     def index_folder(self, path: str | os.PathLike, progress: Progress | None = None,
@@ -681,17 +664,7 @@ class PhotoLibrary:
                 for r in found}
 
     def _rows_under(self, path: str) -> dict[str, _Row]:
-        prefix = path.rstrip(os.sep) + os.sep
-        low, high = prefix, prefix[:-1] + chr(ord(os.sep) + 1)
-        if isinstance(encode_path(prefix), bytes):
-            # A folder whose name is not UTF-8: SQLite cannot take it as text, and every path
-            # under it is stored as bytes, which the blob clause finds.
-            low = high = ""
-        # The blob clause: paths that are not UTF-8 (stored as bytes, which sort after all
-        # text). As a range it is looked up in the index, as the others: typeof() read the
-        # whole table, 43 ms a deleted photo at 200,000 (bench/results/library-scale.md).
-        rows = self._rows("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) "
-                          "OR p.path >= X''", (encode_path(path), low, high))
+        rows = self._rows(*_at_or_under(path))
         return {p: r for p, r in rows.items() if is_under(p, path)}
 
     def _holds_photos(self, folder: str) -> bool:
@@ -1509,6 +1482,54 @@ def _log_search(query: str, index: HammingIndex, found: list[Match], started: fl
                   max(distances), found[0].bits)
 
 
+def library_folders(store: Store) -> list[Folder]:
+    """The library's folders (PhotoLibrary.folders, for a caller with no model loaded)."""
+    return [Folder(*row) for row in store.folder_rows()]
+
+
+def forget_folder(store: Store, path: str | os.PathLike,
+                  keep: Iterable[str | os.PathLike] = ()) -> int:
+    """Forget a library folder and its photos (the files are untouched). Returns photos
+    removed (0: not a library folder). `keep`: folders inside it that stay (the app's watched
+    folders that add_folder merged into it): each becomes a library folder again, its photos
+    keep their ids and codes. Needs no model: a folder is removed also while none can be
+    loaded (the app's no-model banner)."""
+    wanted = normalise_folder(path)
+    for folder in library_folders(store):
+        if folder.path in (wanted, os.fspath(path)):
+            kept: list[str] = []
+            for inner in sorted({normalise_folder(k) for k in keep}, key=len):
+                if (inner != folder.path and is_under(inner, folder.path)
+                        and not any(is_under(inner, k) for k in kept)):
+                    kept.append(inner)
+            with store.transaction() as conn:  # all or nothing
+                for inner in kept:
+                    inner_id = store.insert_folder(inner)
+                    where, params = _at_or_under(inner)
+                    conn.executemany("UPDATE photos SET folder_id = ? WHERE id = ?", [
+                        (inner_id, photo_id) for photo_id, raw, folder_id in store.query(
+                            f"SELECT p.id, p.path, p.folder_id FROM photos p {where}", params)
+                        if folder_id == folder.id and is_under(decode_path(raw), inner)])
+                return store.delete_folder(folder.id)
+    return 0
+
+
+def _at_or_under(path: str) -> tuple[str, tuple]:
+    """The WHERE clause, and its parameters, of the photos at `path` or under it, and of some
+    others (filter them with is_under)."""
+    prefix = path.rstrip(os.sep) + os.sep
+    low, high = prefix, prefix[:-1] + chr(ord(os.sep) + 1)
+    if isinstance(encode_path(prefix), bytes):
+        # A folder whose name is not UTF-8: SQLite cannot take it as text, and every path
+        # under it is stored as bytes, which the blob clause finds.
+        low = high = ""
+    # The blob clause: paths that are not UTF-8 (stored as bytes, which sort after all
+    # text). As a range it is looked up in the index, as the others: typeof() read the
+    # whole table, 43 ms a deleted photo at 200,000 (bench/results/library-scale.md).
+    return ("WHERE p.path = ? OR (p.path >= ? AND p.path < ?) OR p.path >= X''",
+            (encode_path(path), low, high))
+
+
 def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[str, str]],
                                                                    list[Crash]]:
     """Record each photo a dead Lookalike was decoding when its decoder crashed it
@@ -1516,6 +1537,10 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
     content as they are now: no index run reads it again until it changes (its failed record
     is "done", see _why_read), and its codes go, so neither the grid nor a search shows it (a
     thumbnail or preview crashed on it too). Trying failed photos again reads it.
+    A photo blamed only because its process died with no report of a fatal error (killed: see
+    crash_journal) that another process has read and encoded since, as it is now, is not
+    recorded (_read_since_crash): that process ran on (the app, while a `lookalike index` was
+    killed), and the photo it shows must not go.
     Returns ((path, message) of each recorded, the crashes not recorded: their file in no
     library folder, a photo searched with, or their cut path not in the library). A file no
     longer there is only logged: it cannot stop Lookalike again."""
@@ -1526,8 +1551,10 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
         path = crash.path if not crash.cut else next(
             (p for (raw,) in store.query("SELECT path FROM photos")
              if crash.is_path(p := decode_path(raw))), None)
-        row = store.query(f"SELECT folder_id, size, mtime, {store.ctime_column}, fingerprint "
-                          "FROM photos WHERE path = ?", (encode_path(path),)) if path else []
+        row = store.query(
+            f"SELECT folder_id, size, mtime, {store.ctime_column}, fingerprint, status, "
+            "indexed_at, EXISTS (SELECT 1 FROM codes c WHERE c.photo_id = photos.id) "
+            "FROM photos WHERE path = ?", (encode_path(path),)) if path else []
         holder = max((f for f in folders if is_under(path, f.path)),
                      key=lambda f: len(f.path), default=None) if path else None
         folder_id = row[0][0] if row else holder.id if holder else None
@@ -1537,6 +1564,11 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
         entry = stat_entry(path)
         if entry is None or entry.error:
             log.info("%s was being decoded when Lookalike stopped; it is gone now", path)
+            continue
+        if row and _read_since_crash(crash, row[0], entry):
+            log.info("%s was being decoded when a Lookalike was ended by force (or its decoder "
+                     "crashed in a thread that cannot be told), but another Lookalike has read "
+                     "and encoded it since: it is not left out", path)
             continue
         if row and same_content_stamps(row[0][1:4], (entry.size, entry.mtime, entry.ctime_ns)):
             fingerprint = row[0][4]
@@ -1565,6 +1597,20 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
             recorded.append((path, error))
             log.info("%s", error)
     return recorded, unrecorded
+
+
+def _read_since_crash(crash: Crash, row: tuple, entry: FileEntry) -> bool:
+    """Was the photo of `crash` read and encoded by another process after its decode began
+    there, and left as it is now? `row`: its record's folder_id, size, mtime, change time,
+    fingerprint, status, indexed_at (when its file began to be read) and whether it has codes.
+    Never for a crash a report of the fatal error blames (by_report): that decoder did crash
+    on it, and the later read may have decoded it otherwise (the index a reduced draft, a
+    thumbnail or preview another size)."""
+    _folder_id, size, mtime, ctime_ns, _fingerprint, status, indexed_at, has_codes = row
+    return (not crash.by_report and status == STATUS_OK and bool(has_codes)
+            and indexed_at is not None and indexed_at > crash.when
+            and same_content_stamps((size, mtime, ctime_ns),
+                                    (entry.size, entry.mtime, entry.ctime_ns)))
 
 
 class _Either:

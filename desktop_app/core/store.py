@@ -26,6 +26,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -73,6 +74,12 @@ def lock_waits_told_to(listener: Callable[[Path, float], None]) -> Iterator[None
 
 class OutdatedSchemaError(StoreError):
     """Opened read-only, the library needs a migration first (which writes)."""
+
+
+class WaitStopped(StoreError):
+    """A wait for another process's lock on the library was ended by Store.stop_waiting (the
+    app closing): the statement that waited did nothing (a transaction it was to begin was not
+    begun)."""
 
 
 # -- paths <-> database values ------------------------------------------------------------------
@@ -309,12 +316,14 @@ def _roll_back_journal(path: Path) -> bool:
 
 
 def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str,
-                   params: Sequence[Any] = ()) -> list[tuple]:
+                   params: Sequence[Any] = (), stop: threading.Event | None = None
+                   ) -> list[tuple]:
     """Run `statement` and return its rows, waiting up to BUSY_TIMEOUT_S while another process
     holds the lock it needs: the write lock (BEGIN IMMEDIATE), or, for a read of a library with
     a rollback journal (a network folder's), the lock of a commit; a wait that lasts is told
     (lock_waits_told_to). Raises the sqlite3 error when the wait is over, or at once for any
-    other error. A statement that failed busy is run again whole (its rows were not taken)."""
+    other error; WaitStopped once `stop` is set (looked at every LOCK_POLL_S step). A statement
+    that failed busy is run again whole (its rows were not taken)."""
     started = time.monotonic()
     told = False
     conn.execute(f"PRAGMA busy_timeout = {int(LOCK_POLL_S * 1000)}")
@@ -326,6 +335,11 @@ def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str,
                 waited = time.monotonic() - started
                 if not _is_busy(exc) or waited >= BUSY_TIMEOUT_S:
                     raise
+                if stop is not None and stop.is_set():
+                    raise WaitStopped(path, "Lookalike stopped waiting for another Lookalike "
+                                      "process to finish writing the library, as it is closing: "
+                                      "what it was about to save was not saved (nothing saved "
+                                      "before was lost)") from None
                 listener = _lock_wait_listener
                 if listener is not None and not told and waited >= LOCK_WAIT_NOTICE_S:
                     told = True
@@ -337,11 +351,12 @@ def _wait_for_lock(conn: sqlite3.Connection, path: Path, statement: str,
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
-def _enable_wal(conn: sqlite3.Connection, path: Path) -> None:
+def _enable_wal(conn: sqlite3.Connection, path: Path,
+                stop: threading.Event | None = None) -> None:
     """Switch to WAL, waiting like any other write. SQLite answers "database is locked" at once,
     without its busy handler, when another process is opening the same new library at that
     moment (seen in 1 of ~10 runs of two processes indexing one new library): retried too."""
-    _wait_for_lock(conn, path, "PRAGMA journal_mode = WAL")
+    _wait_for_lock(conn, path, "PRAGMA journal_mode = WAL", stop=stop)
 
 
 def _leave_wal(conn: sqlite3.Connection, path: Path, network: str) -> None:
@@ -385,6 +400,7 @@ class Store:
         # What the user must hear of this open (a copy of the library a crash left beside it):
         # logged as warnings too (which `lookalike` commands print), kept for the window.
         self.notices = rescued_copy.take_in(self.path, may_write=not readonly)
+        self._stop = threading.Event()  # see stop_waiting
         self.conn = self._connect()
         # The library file this connection has open ((device, inode)), to notice it deleted or
         # replaced by another program while it runs (see _check_file). None: not known.
@@ -428,7 +444,7 @@ class Store:
             if not self.readonly:
                 self.network = file_system.network_file_system(self.path.parent)
                 if self.network is None:
-                    _enable_wal(conn, self.path)
+                    _enable_wal(conn, self.path, self._stop)
                     # WAL + NORMAL: a crash never corrupts; power loss may drop the last commit.
                     conn.execute("PRAGMA synchronous = NORMAL")
                 else:
@@ -455,7 +471,8 @@ class Store:
         if "immutable=1" in uri:
             return conn
         try:  # the first read of a WAL library makes its 32 KiB -shm file
-            _wait_for_lock(conn, self.path, "SELECT 1 FROM sqlite_master LIMIT 1")
+            _wait_for_lock(conn, self.path, "SELECT 1 FROM sqlite_master LIMIT 1",
+                           stop=self._stop)
             return conn
         except sqlite3.Error as exc:
             conn.close()
@@ -471,7 +488,8 @@ class Store:
     def _read_version(self) -> int:
         try:
             rows = _wait_for_lock(self.conn, self.path,
-                                  "SELECT value FROM meta WHERE key = 'schema_version'")
+                                  "SELECT value FROM meta WHERE key = 'schema_version'",
+                                  stop=self._stop)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return 0
@@ -538,7 +556,7 @@ class Store:
             raise StoreError(self.path, "the library was opened read-only")
         self._check_file()
         try:
-            _wait_for_lock(self.conn, self.path, "BEGIN IMMEDIATE")
+            _wait_for_lock(self.conn, self.path, "BEGIN IMMEDIATE", stop=self._stop)
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
         except BaseException:  # Ctrl-C as it began: the lock is not kept until the store closes
@@ -660,7 +678,7 @@ class Store:
         """The rows of a read; one that waits for another process's commit (a library with a
         rollback journal) waits as a write does, told and stopped by Ctrl-C."""
         try:
-            return _wait_for_lock(self.conn, self.path, sql, params)
+            return _wait_for_lock(self.conn, self.path, sql, params, self._stop)
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from exc
 
@@ -683,6 +701,14 @@ class Store:
 
     def integrity_check(self) -> str:
         return self.query("PRAGMA integrity_check")[0][0]
+
+    def stop_waiting(self) -> None:
+        """From any thread: end this store's wait for another process's lock (a write's, or a
+        read's on a rollback journal) within a LOCK_POLL_S step, and every later one at once,
+        with WaitStopped; what needs no wait still runs. For the app closing while another
+        process writes: its worker must not hold the window up to BUSY_TIMEOUT_S. (A COMMIT on a
+        rollback journal still waits in SQLite's busy handler for readers.)"""
+        self._stop.set()
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):

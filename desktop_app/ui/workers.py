@@ -41,6 +41,7 @@ from ..core.errors import LookalikeError, ModelError, StoreError
 from ..core.model_registry import active_model_dir, encoded_counts, import_model
 from ..core.records import Folder, IndexReport, Photo
 from ..core.scan import is_under
+from ..core.store import WaitStopped
 from ..core.wording import count_of
 from .background import lower_this_thread
 from .search import SearchSnapshot
@@ -228,6 +229,9 @@ class IndexerWorker(QObject):
 
     def request_quit(self) -> None:
         self._quit.set()
+        store = self._store
+        if store is not None:  # a wait for another process's lock must not hold the close up
+            store.stop_waiting()
 
     def is_paused(self) -> bool:
         return self._pause.is_set()
@@ -527,6 +531,21 @@ class IndexerWorker(QObject):
         self._failed = True
         self.error.emit(message)
 
+    def _remove_folder_without_model(self, folder: str, keep) -> bool:
+        """A folder removed while no model loads (the no-model banner): forgotten all the same,
+        as the library needs no model for that; with no model there is no grid to publish to."""
+        from ..core.library import forget_folder, library_folders
+        try:
+            forget_folder(self._store, str(folder), keep)
+            self.folders_changed.emit(library_folders(self._store))
+        except WaitStopped:
+            return False
+        except LookalikeError as exc:
+            if _retryable(exc):
+                return self._retry_later(exc)  # run again after the wait
+            self._fail(str(exc))
+        return False
+
     def _run_job(self, kind: str, arg: object) -> bool:
         if kind == "import_model":
             self._import_model(str(arg))
@@ -543,6 +562,8 @@ class IndexerWorker(QObject):
         if self._library is None:
             if kind in ("add_folder", "add_folders"):
                 self._fail(no_model_message(self.model_dir))
+            elif kind == "remove_folder" and self._store is not None:
+                return self._remove_folder_without_model(*arg)
             return False
         lib = self._library
         try:
@@ -596,6 +617,8 @@ class IndexerWorker(QObject):
                 label = "Retrying photos that could not be read"
                 call = lambda p, s, _f: lib.retry_failed(p, should_stop=s)
             report = self._with_progress(label, call, now)
+        except WaitStopped:  # the app is closing: what this job was to save waits for a start
+            return False
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
