@@ -265,6 +265,13 @@ class Settings:
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
 
+    def drop_folder(self, folder: str) -> None:
+        """Take `folder` out of the list that the library has forgotten already (`lookalike
+        forget`): not in removed_folders, whose removals the next start runs again, so that a
+        `lookalike index` of it later is taken in as any folder the command line indexed."""
+        self.watched_folders = [f for f in self.watched_folders if f != folder]
+        self.polling_folders = [f for f in self.polling_folders if f != folder]
+
 
 def _text(path: Path) -> str | bytes | None:
     """The settings file's text now, its bytes if it is not UTF-8 (a hand edit saved in another

@@ -13,6 +13,7 @@ import html
 import logging
 import os
 import time
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -140,6 +141,12 @@ class MainWindow(QMainWindow):
         self._pending_search = ""  # a photo to search with once the library is open
         self._pending_drop: tuple[QMimeData, str] | None = None  # dropped or pasted before that
         self._removed_folders: set[str] = set()  # removed this session (real paths)
+        # The library's own folders (real paths) as its last folders_changed listed them, and
+        # the removals the app asked for (real paths, how many) that no list has shown done
+        # yet: a listed folder that leaves the library otherwise was forgotten by another
+        # Lookalike (`lookalike forget`).
+        self._library_folders: set[str] = set()
+        self._removals_unseen: Counter[str] = Counter()
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         # The summary of a job cut short by Pause, as shown, what of it Resume leaves shown, and
@@ -657,9 +664,25 @@ class MainWindow(QMainWindow):
         """The library's folders. Settings are the user's list: a folder the library has but
         the settings lack (indexed with `lookalike index`) is taken in, watched and checked for
         changes, unless the user removed it (its removal may still be queued behind a long
-        job)."""
+        job). A listed folder that the library had and has no more, with no removal of the
+        app's own to account for it, was forgotten with `lookalike forget`: it leaves the list
+        and is no longer watched (see _forgotten for the folders that stay)."""
         known = [f.path for f in folders]
         real = os.path.realpath
+        held = {real(f) for f in known}
+        gone = self._library_folders - held
+        self._library_folders = held
+        forgotten_here = set()
+        for folder in gone:
+            if self._removals_unseen[folder] > 0:  # the app's own removal, done now
+                self._removals_unseen[folder] -= 1
+            else:
+                forgotten_here.add(folder)
+        self._removals_unseen = +self._removals_unseen  # (drops the zeros)
+        # Removals done: a `lookalike index` of the folder later is taken in like any other.
+        # Not while one is still to come (an add queued before it may put the folder back).
+        self._removed_folders = {f for f in self._removed_folders
+                                 if f in held or self._removals_unseen[f]}
         listed = {real(f) for f in self.settings.watched_folders}
         removed = self._removed_folders | {real(f) for f in self.settings.removed_folders}
         changed = False
@@ -671,14 +694,44 @@ class MainWindow(QMainWindow):
                 if self.card is not None:
                     self._add_and_index(folder)  # it may have changed since it was indexed
                 changed = True
-        in_library = {real(f) for f in known}
-        still = [f for f in self.settings.removed_folders if real(f) in in_library]
+        still = [f for f in self.settings.removed_folders if real(f) in held]
         if still != self.settings.removed_folders:  # the library confirmed these removals
             self.settings.removed_folders = still
+            changed = True
+        forgotten = self._forgotten(forgotten_here, known)
+        for folder in forgotten:
+            self.settings.drop_folder(folder)
+        if forgotten:
+            self._say_forgotten(forgotten, [self._let_go(folder) for folder in forgotten])
             changed = True
         self._show_folders()
         if changed:
             self.save_settings()
+
+    def _forgotten(self, gone: set[str], known: list[str]) -> list[str]:
+        """The listed folders among `gone` (real paths that left the library, not by the app's
+        removal) that another Lookalike forgot. Not a folder missing from the disk: the library
+        drops one with no photo left itself (renamed, moved, or an empty one on a drive
+        unplugged), and it is watched again when it is back; nor one that a folder around it,
+        added to the library, merged (its photos are that folder's now); nor anything while the
+        library is open read-only (nothing is changed then)."""
+        if not gone or self._read_only_reason:
+            return []
+        real = os.path.realpath
+        return [folder for folder in self.settings.watched_folders
+                if real(folder) in gone and os.path.isdir(folder)
+                and not any(is_under(real(folder), around) and not walked_past(folder, around)
+                            for around in known)]
+
+    def _say_forgotten(self, forgotten: list[str], inner: list[list[str]]) -> None:
+        kept = [folder for folders in inner for folder in folders]
+        text = (f"{', '.join(forgotten)} {'was' if len(forgotten) == 1 else 'were'} forgotten "
+                "by another Lookalike (lookalike forget): no longer watched.")
+        if kept:
+            text += (f" {', '.join(kept)}, watched inside, "
+                     f"{'stays' if len(kept) == 1 else 'stay'} and "
+                     f"{'is' if len(kept) == 1 else 'are'} indexed again.")
+        self.tell(text)
 
     @Slot(str, object)
     def _on_finished_job(self, label: str, report) -> None:
@@ -829,14 +882,28 @@ class MainWindow(QMainWindow):
             return
         real = os.path.realpath(os.path.abspath(folder))
         self._removed_folders.add(real)
+        held = self._library_folders
+        if real in held or (os.path.isdir(real) and not any(
+                is_under(real, around) and not walked_past(folder, around) for around in held)):
+            # Its leaving the library's list is this removal's (the library holds it, or an
+            # add queued before may make it hold it; a merged or missing one it never holds).
+            self._removals_unseen[real] += 1
+        self.settings.remove_folder(folder)
+        self.save_settings()
+        self._let_go(folder)
+
+    def _let_go(self, folder: str) -> list[str]:
+        """`folder`, out of the settings' list already, is no longer watched or indexed, and
+        the library forgets it (a folder `lookalike forget` forgot: nothing left to forget, but
+        its indexing queued or paused is dropped). The watched folders inside it, which the
+        library merged into it, stay: returned."""
+        real = os.path.realpath(os.path.abspath(folder))
         _shown, _problems, named = self._paused_summary
         if any(is_under(path, real) or is_under(path, os.path.abspath(folder)) for path in named):
             # Its photos leave the Unreadable photos tab, and a folder gone is gone: the paused
             # summary's problems are no longer so, and are not said again on Resume (nor when
             # this removal, the last job paused, ends the pause).
             self._paused_summary = ("", "", [])
-        self.settings.remove_folder(folder)
-        self.save_settings()
         self.watcher.unwatch(folder)
         self._show_folders()
         self.worker.abandon_folder(folder)  # stop indexing it now, not after the last photo
@@ -848,6 +915,7 @@ class MainWindow(QMainWindow):
             self.watcher.watch(kept, polling=kept in self.settings.polling_folders)
             if self.card is not None:
                 self._add_and_index(kept)
+        return inner
 
     def _watched_inside(self, folder: str) -> list[str]:
         """The watched folders inside `folder` (removed, so not one of them)."""
