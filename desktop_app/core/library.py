@@ -1565,7 +1565,7 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
         if entry is None or entry.error:
             log.info("%s was being decoded when Lookalike stopped; it is gone now", path)
             continue
-        if row and _read_since_crash(crash, row[0], entry):
+        if row and _read_since_crash(crash, row[0], entry, now):
             log.info("%s was being decoded when a Lookalike was ended by force (or its decoder "
                      "crashed in a thread that cannot be told), but another Lookalike has read "
                      "and encoded it since: it is not left out", path)
@@ -1599,16 +1599,19 @@ def record_crashes(store: Store, crashes: Iterable[Crash]) -> tuple[list[tuple[s
     return recorded, unrecorded
 
 
-def _read_since_crash(crash: Crash, row: tuple, entry: FileEntry) -> bool:
+def _read_since_crash(crash: Crash, row: tuple, entry: FileEntry, now: float) -> bool:
     """Was the photo of `crash` read and encoded by another process after its decode began
     there, and left as it is now? `row`: its record's folder_id, size, mtime, change time,
     fingerprint, status, indexed_at (when its file began to be read) and whether it has codes.
     Never for a crash a report of the fatal error blames (by_report): that decoder did crash
     on it, and the later read may have decoded it otherwise (the index a reduced draft, a
-    thumbnail or preview another size)."""
+    thumbnail or preview another size). Nor for a read stamped after `now`: made while the
+    clock ran ahead (set back since: a clock read as local time at boot, then corrected), it
+    says nothing of the crash's order, and would spare the photo at every start until the
+    clock caught up, each start crashing on it again."""
     _folder_id, size, mtime, ctime_ns, _fingerprint, status, indexed_at, has_codes = row
     return (not crash.by_report and status == STATUS_OK and bool(has_codes)
-            and indexed_at is not None and indexed_at > crash.when
+            and indexed_at is not None and crash.when < indexed_at <= now
             and same_content_stamps((size, mtime, ctime_ns),
                                     (entry.size, entry.mtime, entry.ctime_ns)))
 

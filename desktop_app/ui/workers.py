@@ -536,6 +536,10 @@ class IndexerWorker(QObject):
         as the library needs no model for that; with no model there is no grid to publish to."""
         from ..core.library import forget_folder, library_folders
         try:
+            # The window was told no folders at the start (no model): the list before the
+            # removal first, so that it sees this folder leave by its own removal (not as one
+            # `lookalike forget` forgot, nor as one still to leave, kept out of its list).
+            self.folders_changed.emit(library_folders(self._store))
             forget_folder(self._store, str(folder), keep)
             self.folders_changed.emit(library_folders(self._store))
         except WaitStopped:

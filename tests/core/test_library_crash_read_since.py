@@ -115,3 +115,21 @@ def test_a_photo_a_decoder_report_blames_is_recorded_though_read_since(library, 
     assert [path for path, _ in recorded] == [str(coffee)]
     photo = library.photo_by_path(coffee)
     assert photo.status == STATUS_FAILED and "(its decoder crashed)" in photo.error
+
+
+def test_a_read_stamped_while_the_clock_ran_ahead_spares_no_photo(
+        library, store, album, tmp_path):
+    # Indexed while the clock was an hour ahead (a clock read as local time at boot), set back
+    # since: that read is no read after the kill, and sparing the photo for it would crash
+    # every start on it again until the clock caught up.
+    chelsea = album / "chelsea.jpg"
+    library.index_folder(album)
+    with store.transaction() as conn:
+        conn.execute("UPDATE photos SET indexed_at = ? WHERE path = ?",
+                     (time.time() + 3600, str(chelsea)))
+    killed_while_decoding(tmp_path / "data", chelsea)
+
+    recorded, _ = record_crashes(store, crash_journal.left_by_crashes(tmp_path / "data"))
+
+    assert [path for path, _ in recorded] == [str(chelsea)]
+    assert library.photo_by_path(chelsea).status == STATUS_FAILED

@@ -59,7 +59,8 @@ def test_a_write_waiting_for_another_process_lock_ends_soon_after_stop_waiting(t
             store.set_meta("written", "yes")
 
         ended = time.monotonic()
-        assert stopped_at and ended - stopped_at[0] < 0.3
+        # Within a poll step (0.1 s), with room for a loaded machine; not BUSY_TIMEOUT_S.
+        assert stopped_at and ended - stopped_at[0] < 1.0
         message = str(err.value)
         assert message.startswith(f"{store.path}: Lookalike stopped waiting for another "
                                   "Lookalike process to finish writing the library")
@@ -87,7 +88,7 @@ def test_a_wait_asked_to_stop_earlier_ends_at_once_and_other_stores_still_wait(t
             started = time.monotonic()
             with pytest.raises(WaitStopped), stopped.transaction():
                 pass
-            assert time.monotonic() - started < 0.3
+            assert time.monotonic() - started < 1.0
 
             # The stop is that store's own: another one still waits its turn, until stopped.
             started = time.monotonic()
