@@ -57,9 +57,10 @@ class Settings:
     # A model switch asked for and not finished (Lookalike closed while it re-encoded): it is
     # continued at the next start. "" when none.
     switching_to_model: str = ""
-    # The library's active model (its id) when that switch was asked: the switch is continued
-    # only if it is still active then (not if another was made active since, by the command
-    # line). "" when unknown (asked by an older version): continued.
+    # The library's active model (its id) when that switch was asked, a space and the folder of
+    # switching_to_model then: the switch is continued only if it is still active then (not if
+    # another was made active since, by the command line). "" when unknown (asked by an older
+    # version, which keeps this key as it was, written for another switch): continued.
     switching_from_model: str = ""
     max_distance: int = 16  # results slider (of 48 bits: about 67% similar or more)
     max_distance_bits: int = 48  # the code length max_distance was chosen for (it scales)

@@ -498,10 +498,10 @@ class MainWindow(QMainWindow):
         self._offer_unfinished_training()
         pending = self.settings.switching_to_model
         if card is not None and pending:
-            switched_from = self.settings.switching_from_model
+            switched_from, _, asked_for = self.settings.switching_from_model.partition(" ")
             if os.path.realpath(pending) == os.path.realpath(model_dir):
                 self._forget_pending_switch()  # it was done after all
-            elif switched_from and switched_from != card.model_id:
+            elif switched_from and asked_for == pending and switched_from != card.model_id:
                 # Another model was made active since (`lookalike models activate`): that
                 # later choice stands.
                 self._forget_pending_switch()
@@ -1005,8 +1005,12 @@ class MainWindow(QMainWindow):
                       "use the current model until it is done.")
         self.settings.switching_to_model = model_dir  # continued at the next start if cut short
         # ... if the model active now still is then (not if the command line made another one
-        # active meanwhile). The card changes only once a switch is done.
-        self.settings.switching_from_model = self.card.model_id if self.card else ""
+        # active meanwhile). The library's, as the worker saw it: the card changes only once a
+        # switch is done (a model the command line made active, being followed, is not yet).
+        active_id = self.worker.active_model_seen or (self.card.model_id if self.card else "")
+        # With the switch it is for: an older Lookalike, which knows no such key, keeps it as it
+        # is when it asks a switch of its own.
+        self.settings.switching_from_model = f"{active_id} {model_dir}" if active_id else ""
         self.save_settings()
         self.worker.want_model(model_dir)  # a switch to another model under way stops now
         self._switch_model.emit(model_dir)

@@ -189,8 +189,14 @@ class IndexerWorker(QObject):
         # The model the user chose last (set from the GUI thread by want_model): a switch to
         # another one, queued or under way, gives way to it.
         self._wanted_model: str | None = None
-        # Models another process made active that could not be loaded here (said once each).
-        self._unfollowable: set[str] = set()
+        self._model_choices = 0  # how many times the user chose a model (the same one again too)
+        # The library's active model (its id) as this worker last saw it: made active by its
+        # switches, or by another process (seen by _check_others before a model is loaded to
+        # follow it). Read from the GUI thread (Settings.switching_from_model).
+        self.active_model_seen = ""
+        # Models another process made active that could not be loaded here (said once each), with
+        # their card's state then (see _model_state): one put back since is followed.
+        self._unfollowable: set[tuple[str, tuple[int, int] | None]] = set()
         # What the last publish sent (see _read_changes): readable photos' paths, the index...
         self._ok_paths: dict[int, str] = {}
         self._index = None
@@ -253,6 +259,7 @@ class IndexerWorker(QObject):
         model stops now, keeping the codes it made, instead of re-encoding the whole library
         first (choosing the active model again is how a switch is cancelled)."""
         self._wanted_model = model_dir
+        self._model_choices += 1
 
     def _superseded(self, model_dir: str) -> bool:
         return self._wanted_model is not None and self._wanted_model != model_dir
@@ -296,6 +303,7 @@ class IndexerWorker(QObject):
             encoder = self._load_encoder(self.model_dir)
         if encoder is not None:
             self._make_library(encoder)
+            self.active_model_seen = self._store.active_model_id() or ""
             # Before `opened`: the window takes in folders indexed with the CLI, then watches
             # and checks every folder of its list.
             self.folders_changed.emit(self._library.folders())
@@ -335,7 +343,9 @@ class IndexerWorker(QObject):
                 self.folders_changed.emit(self._library.folders())
             if self._count_pending and version == self._data_version:  # all read: count
                 self._publish_encoded_counts()
-            if writing:
+            if writing or self._unfollowable:
+                # One that could not be loaded: looked at again each time (a query and a stat),
+                # as it is put back (imported again) and made active again writes nothing new.
                 self._follow_active_model()
         except LookalikeError as exc:  # a damaged or vanished file: the next job says so
             log.warning("could not look for changes by other processes: %s", exc)
@@ -345,11 +355,24 @@ class IndexerWorker(QObject):
         import B --activate`): used here too, as at a start (the photos lacking its codes are
         encoded), unless a switch the user asked for is queued (it decides)."""
         active = self._store.active_model_id()
+        self.active_model_seen = active or self.active_model_seen
         if (not active or active == self._library.model_id or self.read_only_reason
-                or active in self._unfollowable
+                or (active, self._model_state(active)) in self._unfollowable
                 or any(kind in ("switch_model", "follow_model") for kind, _ in self._queue)):
             return
         self._submit("follow_model", active)
+
+    def _model_state(self, model_id: str) -> tuple[int, int] | None:
+        """Which file is the card of the model `model_id`, in the folder the library records
+        for it, and when it was made (None: not there): changed once it is imported again
+        (`lookalike models import`, which keeps the files' modification times), as the message
+        of a model that could not be followed asks. One stat."""
+        folder = (self._store.model(model_id) or {}).get("path")
+        try:
+            stat = os.stat(os.path.join(folder, "model.json")) if folder else None
+        except OSError:
+            return None
+        return (stat.st_ino, stat.st_ctime_ns) if stat else None
 
     def _recorded_model_dir(self) -> str | None:
         """The model the library was last switched to (the database records it); its folder
@@ -801,6 +824,10 @@ class IndexerWorker(QObject):
                 self._make_library(encoder)
                 # Chosen by the user: active even over a library's model that is missing.
                 self._store.set_active_model(encoder.model_id)
+                self.active_model_seen = encoder.model_id
+            except WaitStopped:  # the app is closing: chosen again at the next start
+                self._library = None
+                return False
             except LookalikeError as exc:
                 self._library = None
                 if _retryable(exc):
@@ -831,6 +858,8 @@ class IndexerWorker(QObject):
                 f"Re-encoding the library with {encoder.card.name}",
                 lambda p, s, _f: lib.activate_model(
                     encoder, p, lambda: bool(s() or superseded() or removing())))
+        except WaitStopped:  # the app is closing: the switch is continued at the next start
+            return False
         except LookalikeError as exc:
             if _retryable(exc):
                 return self._retry_later(exc)
@@ -844,6 +873,7 @@ class IndexerWorker(QObject):
             self._removal_awaited |= removing()
             return True
         self.model_dir = model_dir
+        self.active_model_seen = encoder.model_id
         self._count_after = 0.0  # a switch is counted at once
         # The new snapshot first: the window reruns its search on model_switched, and must
         # find the new model's codes there, not the old model's.
@@ -872,7 +902,7 @@ class IndexerWorker(QObject):
         model_dir = self._recorded_model_dir()
         encoder = self._load_encoder(model_dir, quiet=True) if model_dir else None
         if encoder is None or encoder.model_id != model_id:
-            self._unfollowable.add(model_id)
+            self._unfollowable.add((model_id, self._model_state(model_id)))
             record = self._store.model(model_id) or {}
             self._fail(f"{model_dir or record.get('name') or model_id}: this model was made "
                        "active outside this window (by the command line?), but it cannot be "
@@ -880,9 +910,13 @@ class IndexerWorker(QObject):
                        "a model active again with `lookalike models activate`, or choose one in "
                        "the Model tab.")
             return False
-        wanted = self._wanted_model  # a model the user chooses meanwhile stops this switch
-        return self._activate(encoder, model_dir, lambda: self._wanted_model != wanted,
-                              followed=True)
+        # Stopped by a model the user chooses meanwhile (the one chosen last again too), or
+        # another made active since (`lookalike models activate C` after B): then followed.
+        chosen = self._model_choices
+        return self._activate(
+            encoder, model_dir, lambda: (self._model_choices != chosen
+                                         or self._store.active_model_id() != model_id),
+            followed=True)
 
     def _import_model(self, source_dir: str) -> None:
         self.activity.emit(f"Importing model from {source_dir}")

@@ -7,6 +7,7 @@ real photos, real tiny ONNX models, the real command line as a subprocess."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -177,3 +178,158 @@ def test_the_model_tab_lists_models_imported_on_the_command_line_when_shown(
     assert any(label.startswith("tiny-B") for label in labels), labels
     assert sum(label.startswith("many-") for label in labels) == 20, labels
     assert took < 0.5, took
+
+
+def slow_in_the_app(monkeypatch, bits: int, seconds: float = 1.0) -> None:
+    """The model of `bits` bits takes `seconds` a photo in the app (a big library's
+    re-encoding); the command line, another process, runs at full speed."""
+    real = encoder_module.Encoder.encode_pixels
+
+    def encode_pixels(self, pixels):
+        if self.bits == bits and threading.current_thread() is not threading.main_thread():
+            time.sleep(seconds * len(pixels))
+        return real(self, pixels)
+
+    monkeypatch.setattr(encoder_module.Encoder, "encode_pixels", encode_pixels)
+
+
+def made_active_lacking_codes(qtbot, window, name: str) -> None:
+    """`lookalike models activate NAME` while the window used another model, its photos since
+    (indexed by the window meanwhile, with its model) lacking NAME's codes: the window's
+    follow re-encodes them all. Paused meanwhile, so that the follow starts only then."""
+    window.toggle_pause()
+    lookalike("models", "activate", name)
+    with Store() as store:
+        model_id = next(m for m in store.query("SELECT id, name FROM models") if m[1] == name)[0]
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM codes WHERE model_id = ?", (model_id,))
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: f"Re-encoding the library with {name}"
+                    in window.folders_panel.activity.text(), timeout=20000)
+
+
+def test_a_follow_stops_for_a_model_made_active_after_it(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """`lookalike models activate B`, then `... activate C` while the window still re-encoded
+    the library with B: the window's follow made B active at its end over C, the last model
+    made active (the command line's choice undone, nothing said)."""
+    folder = some_photos(tmp_path / "photos", 8)
+    first = import_model(make_tiny_model(tmp_path / "in-A", seed=0, name="tiny-A"))
+    import_model(make_tiny_model(tmp_path / "in-B", bits=32, seed=1, name="tiny-B"))
+    import_model(make_tiny_model(tmp_path / "in-C", bits=40, seed=2, name="tiny-C"))
+    window = indexed_window(qtbot, make_window, folder, 8, model_dir=str(first))
+    slow_in_the_app(monkeypatch, 32, seconds=3)  # 24 s: C is made active well before its end
+    made_active_lacking_codes(qtbot, window, "tiny-B")
+
+    lookalike("models", "activate", "tiny-C")
+    qtbot.waitUntil(lambda: window.card.name == "tiny-C", timeout=30000)
+    wait_idle(qtbot, window)
+    with Store(readonly=True) as store:
+        assert store.model(store.active_model_id())["name"] == "tiny-C"
+    assert window.card.name == "tiny-C"
+
+
+def test_choosing_again_the_model_chosen_last_stops_a_follow(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """The user switched to B; the command line made C active; while the window re-encoded
+    the library with C, the user chose B again: the follow went on to its end (C used, said
+    "Now using"), then switched back, as the model chosen before was the same."""
+    folder = some_photos(tmp_path / "photos", 8)
+    first = import_model(make_tiny_model(tmp_path / "in-A", seed=0, name="tiny-A"))
+    chosen = import_model(make_tiny_model(tmp_path / "in-B", bits=32, seed=1, name="tiny-B"))
+    import_model(make_tiny_model(tmp_path / "in-C", bits=40, seed=2, name="tiny-C"))
+    window = indexed_window(qtbot, make_window, folder, 8, model_dir=str(first))
+    window.switch_model(str(chosen))
+    qtbot.waitUntil(lambda: window.card.name == "tiny-B", timeout=30000)
+    wait_idle(qtbot, window)
+    slow_in_the_app(monkeypatch, 40)
+    made_active_lacking_codes(qtbot, window, "tiny-C")
+    used = []
+    window.worker.model_switched.connect(lambda _folder, card: used.append(card.name))
+
+    window.switch_model(str(chosen))
+    qtbot.waitUntil(lambda: "tiny-B" in used, timeout=30000)
+    wait_idle(qtbot, window)
+    assert used == ["tiny-B"] and window.card.name == "tiny-B"
+    with Store(readonly=True) as store:
+        assert store.model(store.active_model_id())["name"] == "tiny-B"
+
+
+def test_a_switch_chosen_while_a_follow_ran_is_continued_at_the_next_start(
+        qtbot, make_window, tmp_path, monkeypatch):
+    """The command line made C active; while the window re-encoded the library with C, the
+    user chose B and quit during that switch: at the next start it was said "not continued: C
+    was made active since", though B was chosen after C (the window's model, A, was taken for
+    the one active when B was chosen)."""
+    folder = some_photos(tmp_path / "photos", 8)
+    first = import_model(make_tiny_model(tmp_path / "in-A", seed=0, name="tiny-A"))
+    chosen = import_model(make_tiny_model(tmp_path / "in-B", bits=32, seed=1, name="tiny-B"))
+    import_model(make_tiny_model(tmp_path / "in-C", bits=40, seed=2, name="tiny-C"))
+    window = indexed_window(qtbot, make_window, folder, 8, model_dir=str(first))
+    real = encoder_module.Encoder.encode_pixels
+    slow_in_the_app(monkeypatch, 40)
+    slow_in_the_app(monkeypatch, 32)
+    made_active_lacking_codes(qtbot, window, "tiny-C")
+
+    window.switch_model(str(chosen))
+    qtbot.waitUntil(lambda: "Re-encoding the library with tiny-B"
+                    in window.folders_panel.activity.text(), timeout=20000)
+    window.shutdown()
+    saved = Settings.load()
+    assert saved.switching_to_model == str(chosen)
+    monkeypatch.setattr(encoder_module.Encoder, "encode_pixels", real)
+
+    again = make_window(model_dir=saved.model_dir, watched_folders=[str(folder)],
+                        switching_to_model=saved.switching_to_model,
+                        switching_from_model=saved.switching_from_model)
+    assert again.statusBar().currentMessage().startswith("Continuing the switch to the model")
+    qtbot.waitUntil(lambda: again.card.name == "tiny-B", timeout=30000)
+
+
+def test_a_switch_asked_by_an_older_lookalike_is_continued(qtbot, make_window, tmp_path):
+    """The active model this version recorded for its switch to B, kept as it was by an older
+    Lookalike (a key it does not know) that finished that switch and was closed during one of
+    its own, to C: taken for C's, whose switch was said "not continued: tiny-B was made active
+    since" and dropped."""
+    folder = some_photos(tmp_path / "photos", 4)
+    first = import_model(make_tiny_model(tmp_path / "in-A", seed=0, name="tiny-A"))
+    other = import_model(make_tiny_model(tmp_path / "in-B", bits=32, seed=1, name="tiny-B"))
+    third = import_model(make_tiny_model(tmp_path / "in-C", bits=40, seed=2, name="tiny-C"))
+    window = indexed_window(qtbot, make_window, folder, 4, model_dir=str(first))
+    window.switch_model(str(other))
+    recorded = window.settings.switching_from_model
+    qtbot.waitUntil(lambda: window.card.name == "tiny-B", timeout=30000)
+    window.shutdown()
+
+    again = make_window(model_dir=str(other), watched_folders=[str(folder)],
+                        switching_to_model=str(third), switching_from_model=recorded)
+    assert again.statusBar().currentMessage().startswith("Continuing the switch to the model")
+    qtbot.waitUntil(lambda: again.card.name == "tiny-C", timeout=30000)
+
+
+def test_a_model_that_could_not_be_followed_is_followed_once_imported_again(
+        qtbot, make_window, tmp_path):
+    """The command line made B active, its folder then deleted: the window said it cannot use
+    it (once); B imported and made active again, as that message asks, was never used (the
+    window stayed on A until a restart, encoding new photos with A only)."""
+    folder = some_photos(tmp_path / "photos", 4)
+    first = import_model(make_tiny_model(tmp_path / "in-A", seed=0, name="tiny-A"))
+    other = import_model(make_tiny_model(tmp_path / "in-B", bits=32, seed=1, name="tiny-B"))
+    window = indexed_window(qtbot, make_window, folder, 4, model_dir=str(first))
+    problems = []
+    window.worker.error.connect(problems.append)
+    window.toggle_pause()  # the follow waits: the folder is gone when it runs
+    lookalike("models", "activate", "tiny-B")
+    shutil.rmtree(other)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: bool(problems), timeout=20000)
+    assert "made active outside this window" in problems[0] and "keeps using tiny-A" in problems[0]
+    with Store() as store:  # another process writes on: not said again
+        store.set_meta("written-by", "another process")
+    qtbot.wait(4000)
+    assert len(problems) == 1 and window.card.name == "tiny-A"
+
+    lookalike("models", "import", tmp_path / "in-B")
+    lookalike("models", "activate", "tiny-B")
+    qtbot.waitUntil(lambda: window.card.name == "tiny-B", timeout=30000)
+    assert len(problems) == 1
