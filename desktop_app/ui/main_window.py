@@ -147,6 +147,10 @@ class MainWindow(QMainWindow):
         # Lookalike (`lookalike forget`).
         self._library_folders: set[str] = set()
         self._removals_unseen: Counter[str] = Counter()
+        # Watched folders (real paths) that went away (the watcher said so) since a list last
+        # showed them held and there: the app's own indexing may have dropped one (gone with
+        # no photo left), unseen until some later list, when it may be back on the disk.
+        self._went_missing: set[str] = set()
         self._settings_problem = ""  # the last settings.json save error shown, if any
         self._notice_until = 0.0  # until then a routine job summary leaves tell()'s notice shown
         # The summary of a job cut short by Pause, as shown, what of it Resume leaves shown, and
@@ -381,6 +385,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_folder_unavailable(self, folder: str) -> None:
+        self._went_missing.add(os.path.realpath(folder))  # see _on_folders_changed
         self._show_folders()
         around = [w for w in self.watcher.watched() if w != folder and is_under(folder, w)]
         if around and not os.path.lexists(folder):
@@ -676,8 +681,10 @@ class MainWindow(QMainWindow):
         for folder in gone:
             if self._removals_unseen[folder] > 0:  # the app's own removal, done now
                 self._removals_unseen[folder] -= 1
-            else:
+            elif folder not in self._went_missing:  # else dropped while away: it stays
                 forgotten_here.add(folder)
+        self._went_missing = {f for f in self._went_missing - gone
+                              if f not in held or not os.path.isdir(f)}
         self._removals_unseen = +self._removals_unseen  # (drops the zeros)
         # Removals done: a `lookalike index` of the folder later is taken in like any other.
         # Not while one is still to come (an add queued before it may put the folder back).

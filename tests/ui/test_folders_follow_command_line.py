@@ -222,3 +222,38 @@ def test_a_read_only_library_changes_no_folder_list(qtbot, make_window, tmp_path
     assert window.folders_panel.folders() == watched
     assert window.settings.watched_folders == watched
     assert os.path.isdir(first)
+
+
+def test_an_empty_folder_dropped_while_unplugged_and_back_before_the_window_saw_it_stays(
+        qtbot, make_window, tmp_path):
+    """The app's own indexing drops an empty folder gone from the disk; the window sees the
+    library's list only at its next change, when the drive may be plugged in again (here while
+    paused, which holds back the add that its return queues): it was said forgotten by another
+    Lookalike, left the list and was no longer watched, its add dropped with it."""
+    window, _first, _second, said = two_folders(qtbot, make_window, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    window.add_folder(str(empty))
+    qtbot.waitUntil(lambda: any(f"{empty}: nothing changed" in m for m in said), timeout=20000)
+    wait_idle(qtbot, window)  # (indexed: not dropped by its own indexing, the window seeing it)
+    empty.rmdir()  # its drive unplugged
+    qtbot.waitUntil(lambda: any(f"{empty} is not available" in m for m in said), timeout=20000)
+    third = tmp_path / "third"
+    make_photo(third / "retina.jpg", "retina", size=(170, 170))
+    window.add_folder(str(third))  # its indexing drops `empty`, after the add's list
+    wait_rows(qtbot, window, 4, timeout=20000)
+    wait_idle(qtbot, window)
+    assert str(empty) not in library_folders(window)
+    window.toggle_pause()
+    empty.mkdir()  # plugged in again
+    qtbot.waitUntil(lambda: any(f"{empty} is back" in m for m in said), timeout=20000)
+    other = tmp_path / "other"
+    make_photo(other / "astronaut.jpg", "astronaut", size=(160, 160))
+    command_line("index", other)  # a list of the library's folders, without `empty`
+    qtbot.waitUntil(lambda: str(other) in window.folders_panel.folders(), timeout=20000)
+    assert str(empty) in window.folders_panel.folders()
+    assert str(empty) in window.watcher.watched()
+    assert not [m for m in said if FORGOTTEN in m], said
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: str(empty) in library_folders(window), timeout=20000)
+    assert str(empty) in Settings.load().watched_folders
