@@ -13,10 +13,10 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from cli_run import SHAPES, check_shape, run
+from lock_holder import lock_held
 
 from desktop_app import cli, paths
 from desktop_app.cli_progress import ProgressBar, say
@@ -24,37 +24,9 @@ from desktop_app.core import store
 
 WAITING = "lookalike: waiting for the library database "
 
-# Another process writing to the library: it holds the write lock until told to let go.
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
-
-
-@contextmanager
 def write_lock_held():
     """The library's write lock, held by a second process: yields the function that lets go."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.database_path())],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline() == "held\n"
-    lock = threading.Lock()
-
-    def release() -> None:
-        with lock:
-            if holder.stdin.closed:
-                return
-            holder.stdin.write("\n")
-            holder.stdin.close()
-            holder.wait(10)
-
-    try:
-        yield release
-    finally:
-        release()
+    return lock_held(paths.database_path())
 
 
 def release_after(seconds: float, release) -> threading.Timer:

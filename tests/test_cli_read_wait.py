@@ -14,48 +14,21 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
 from cli_run import run
+from lock_holder import lock_held
 
 from desktop_app import cli, paths
 from desktop_app.core import file_system, store
 
 WAITING = "lookalike: waiting for the library database "
 
-# Another process committing to the library: with a rollback journal, its EXCLUSIVE lock keeps
-# every reader out until it lets go (a long commit on a slow share).
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN EXCLUSIVE")
-print("held", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
-
-
-@contextmanager
 def exclusive_lock_held():
-    """The library locked by a second process against readers too: yields what lets go."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(paths.database_path())],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline() == "held\n"
-    lock = threading.Lock()
-
-    def release() -> None:
-        with lock:
-            if holder.stdin.closed:
-                return
-            holder.stdin.write("\n")
-            holder.stdin.close()
-            holder.wait(10)
-
-    try:
-        yield release
-    finally:
-        release()
+    """The library locked by a second process against readers too (with a rollback journal, a
+    commit's EXCLUSIVE lock keeps every reader out until it lets go: a long commit on a slow
+    share): yields what lets go."""
+    return lock_held(paths.database_path(), "EXCLUSIVE")
 
 
 @pytest.fixture

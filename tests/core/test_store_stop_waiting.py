@@ -5,38 +5,17 @@ library, the lock held by a real second process."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
-from contextlib import contextmanager
 
 import pytest
+from lock_holder import lock_held
 
 from desktop_app.core.store import Store, WaitStopped
 
-# Another process writing to the library: it holds the write lock until told to let go.
-HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-sys.stdin.readline()
-conn.execute("COMMIT")
-"""
 
-
-@contextmanager
 def write_lock_held(database):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(database)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline() == "held\n"
-        yield
-    finally:
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(10)
+    return lock_held(database)
 
 
 def stop_later(store: Store, seconds: float) -> list[float]:

@@ -7,23 +7,14 @@ holding the lock, two real tiny models, real photos."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 
+from lock_holder import lock_held
 from photos import make_photo
 from tiny_model import make_tiny_model
 
 from desktop_app.core.store import lock_waits_told_to
 from desktop_app.ui.workers import IndexerWorker
-
-HOLD_THE_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-time.sleep(60)
-"""
 
 
 def test_closing_during_a_switch_while_another_process_writes_fails_no_switch(qtbot, tmp_path):
@@ -38,8 +29,6 @@ def test_closing_during_a_switch_while_another_process_writes_fails_no_switch(qt
     failed, errors = [], []
     worker.switch_failed.connect(failed.append)
     worker.error.connect(errors.append)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(database)],
-                              stdout=subprocess.PIPE, text=True)
     waiting, ended = threading.Event(), threading.Event()
 
     def switch() -> None:
@@ -49,17 +38,15 @@ def test_closing_during_a_switch_while_another_process_writes_fails_no_switch(qt
 
     job = threading.Thread(target=switch, daemon=True)
     try:
-        assert holder.stdout.readline().strip() == "held"
-        with lock_waits_told_to(lambda _path, _timeout: waiting.set()):
-            job.start()
-            assert waiting.wait(25), "the switch never waited for the lock"
-        worker.request_quit()  # as the window does first when it closes
-        assert ended.wait(5)
+        with lock_held(database):  # let go at the end of the block
+            with lock_waits_told_to(lambda _path, _timeout: waiting.set()):
+                job.start()
+                assert waiting.wait(25), "the switch never waited for the lock"
+            worker.request_quit()  # as the window does first when it closes
+            assert ended.wait(5)
     finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
-        job.join(60)
+        if job.is_alive():  # the lock let go: it goes on, so the store is closed after it
+            job.join(60)
         worker.close()
     qtbot.wait(50)  # the signals the job sent
     assert failed == [] and errors == []

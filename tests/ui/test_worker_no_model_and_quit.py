@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+from lock_holder import lock_held
 from photos import make_photo
 from ui_helpers import wait_idle, wait_rows
 
@@ -93,15 +94,6 @@ def test_a_folder_removed_under_the_no_model_banner_and_indexed_again_later_is_l
     assert str(second) in window.watcher.watched()
 
 
-HOLD_THE_LOCK = """
-import sqlite3, sys, time
-conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
-print("held", flush=True)
-time.sleep(60)
-"""
-
-
 def test_closing_stops_waiting_for_another_process_s_write_lock(qtbot, tiny_model_dir,
                                                                  tmp_path):
     database = tmp_path / "library.db"
@@ -109,8 +101,6 @@ def test_closing_stops_waiting_for_another_process_s_write_lock(qtbot, tiny_mode
     make_photo(folder / "coffee.jpg", "coffee", size=(120, 90))
     worker = IndexerWorker(str(tiny_model_dir), str(database))
     worker.open()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(database)],
-                              stdout=subprocess.PIPE, text=True)
     ended = threading.Event()
 
     def index_then_note():
@@ -120,20 +110,18 @@ def test_closing_stops_waiting_for_another_process_s_write_lock(qtbot, tiny_mode
     job = threading.Thread(target=index_then_note, daemon=True)
     waiting = threading.Event()  # the job has waited LOCK_WAIT_NOTICE_S for the lock
     try:
-        assert holder.stdout.readline().strip() == "held"
-        with lock_waits_told_to(lambda _path, _timeout: waiting.set()):
-            job.start()
-            # In the wait (it would last BUSY_TIMEOUT_S, 30 s), not before it: a quit asked
-            # before the job writes stops it with nothing to save, waiting for no lock.
-            assert waiting.wait(25), "the job never waited for the lock"
-        assert not ended.is_set()
-        asked = time.monotonic()
-        worker.request_quit()  # as the window does first when it closes
-        assert ended.wait(5), "the job still waits for the lock after request_quit"
-        assert time.monotonic() - asked < 2
+        with lock_held(database):  # let go at the end of the block
+            with lock_waits_told_to(lambda _path, _timeout: waiting.set()):
+                job.start()
+                # In the wait (it would last BUSY_TIMEOUT_S, 30 s), not before it: a quit asked
+                # before the job writes stops it with nothing to save, waiting for no lock.
+                assert waiting.wait(25), "the job never waited for the lock"
+            assert not ended.is_set()
+            asked = time.monotonic()
+            worker.request_quit()  # as the window does first when it closes
+            assert ended.wait(5), "the job still waits for the lock after request_quit"
+            assert time.monotonic() - asked < 2
     finally:
-        holder.kill()  # lets a job that still waits go on, so the store is closed after it
-        holder.wait()
-        if job.is_alive():
+        if job.is_alive():  # the lock let go: it goes on, so the store is closed after it
             job.join(60)
         worker.close()
