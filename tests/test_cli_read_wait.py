@@ -60,6 +60,31 @@ def lookalike(env, *argv, on_a_share: bool = False) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
+def ctrl_c_twice_while_it_waits(env, *argv, on_a_share: bool = False):
+    """Runs a command while the library is locked, presses Ctrl-C twice once it says it waits:
+    (exit code, seconds from the second Ctrl-C to its end, the rest of its stderr)."""
+    with exclusive_lock_held() as release:
+        guard = threading.Timer(20.0, release)  # without the fix: the command ends after this
+        guard.start()
+        process = lookalike(env, *argv, on_a_share=on_a_share)
+        try:
+            said = process.stderr.readline()
+            assert said.startswith(WAITING), said
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            process.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            code = process.wait(30)
+            return code, time.monotonic() - started, process.stderr.read()
+        finally:
+            guard.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            process.stderr.close()
+
+
 @pytest.mark.parametrize("command", [["similar", "PHOTO"], ["status"], ["models", "list"]],
                          ids=" ".join)
 def test_a_read_that_waits_for_a_commit_says_so_once_and_goes_on(journalled_library, command):
@@ -88,27 +113,7 @@ def test_a_read_that_waits_for_a_commit_says_so_once_and_goes_on(journalled_libr
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT is a console event on Windows")
 def test_ctrl_c_twice_stops_a_read_that_waits(journalled_library):
-    with exclusive_lock_held() as release:
-        guard = threading.Timer(20.0, release)  # without the fix: the command ends after this
-        guard.start()
-        process = lookalike(journalled_library[0], "status")
-        try:
-            said = process.stderr.readline()
-            assert said.startswith(WAITING), said
-            process.send_signal(signal.SIGINT)
-            time.sleep(0.5)
-            process.send_signal(signal.SIGINT)
-            started = time.monotonic()
-            code = process.wait(30)
-            stopped_in = time.monotonic() - started
-            rest = process.stderr.read()
-        finally:
-            guard.cancel()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
-            process.stderr.close()
+    code, stopped_in, rest = ctrl_c_twice_while_it_waits(journalled_library[0], "status")
     assert code == cli.EXIT_INTERRUPTED, rest
     assert stopped_in < 5, rest  # not when the lock is let go
     assert "`status` cannot stop halfway, so it goes on to the end" in rest
@@ -167,27 +172,8 @@ def test_a_commit_past_the_timeout_on_a_share_ends_with_exit_code_5_not_a_wal_wa
 def test_ctrl_c_twice_stops_a_command_that_waits_as_it_opens_a_library_on_a_share(
         journalled_library):
     env, photo = journalled_library
-    with exclusive_lock_held() as release:
-        guard = threading.Timer(20.0, release)  # without the fix: the command ends after this
-        guard.start()
-        process = lookalike(env, "forget", str(photo.parent), on_a_share=True)
-        try:
-            said = process.stderr.readline()
-            assert said.startswith(WAITING), said
-            process.send_signal(signal.SIGINT)
-            time.sleep(0.5)
-            process.send_signal(signal.SIGINT)
-            started = time.monotonic()
-            code = process.wait(30)
-            stopped_in = time.monotonic() - started
-            rest = process.stderr.read()
-        finally:
-            guard.cancel()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            process.stdout.close()
-            process.stderr.close()
+    code, stopped_in, rest = ctrl_c_twice_while_it_waits(env, "forget", str(photo.parent),
+                                                         on_a_share=True)
     assert code == cli.EXIT_INTERRUPTED, rest
     assert stopped_in < 5, rest  # not when the lock is let go
     assert "lookalike: interrupted." in rest
