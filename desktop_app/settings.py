@@ -261,8 +261,7 @@ class Settings:
 
     def remove_folder(self, folder: str) -> None:
         folder = os.path.abspath(folder)
-        self.watched_folders = [f for f in self.watched_folders if f != folder]
-        self.polling_folders = [f for f in self.polling_folders if f != folder]
+        self.drop_folder(folder)
         if folder not in self.removed_folders:
             self.removed_folders.append(folder)
 
