@@ -641,11 +641,11 @@ class MainWindow(QMainWindow):
             if panel.take_returned(photo.path):
                 continue  # put back by Undo: that photo, indexed anew
             old = self.photos_model.photo(photo.id)
-            if old is not None:
-                panel.note_indexed(old.path, old.stamp)  # what a search running found it with
             if old is None:
                 changed.append(photo.path)  # a new record at a path a group may show
-            elif old.path != photo.path:
+                continue
+            panel.note_indexed(old.path, old.stamp)  # what a search running found it with
+            if old.path != photo.path:
                 moves[old.path] = photo.path
             elif not same_content_stamps(old.stamp, photo.stamp):
                 changed.append(photo.path)
@@ -727,8 +727,7 @@ class MainWindow(QMainWindow):
         real = os.path.realpath
         return [folder for folder in self.settings.watched_folders
                 if real(folder) in gone and os.path.isdir(folder)
-                and not any(is_under(real(folder), around) and not walked_past(folder, around)
-                            for around in known)]
+                and not _merged_into(folder, known)]
 
     def _say_forgotten(self, forgotten: list[str], inner: list[list[str]]) -> None:
         kept = [folder for folders in inner for folder in folders]
@@ -890,8 +889,7 @@ class MainWindow(QMainWindow):
         real = os.path.realpath(os.path.abspath(folder))
         self._removed_folders.add(real)
         held = self._library_folders
-        if real in held or (os.path.isdir(real) and not any(
-                is_under(real, around) and not walked_past(folder, around) for around in held)):
+        if real in held or (os.path.isdir(real) and not _merged_into(folder, held)):
             # Its leaving the library's list is this removal's (the library holds it, or an
             # add queued before may make it hold it; a merged or missing one it never holds).
             self._removals_unseen[real] += 1
@@ -1374,3 +1372,12 @@ def _model_id_in(model_dir: str) -> str | None:
         return read_card(model_dir).model_id
     except LookalikeError:
         return None
+
+
+def _merged_into(folder: str, library_folders) -> bool:
+    """Whether a folder of the library's, around `folder`, holds its photos: one whose walk does
+    not skip it (the library makes a skipped one, hidden or a photo app's previews, a folder of
+    its own)."""
+    real = os.path.realpath(folder)
+    return any(is_under(real, around) and not walked_past(folder, around)
+               for around in library_folders)
